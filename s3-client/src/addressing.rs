@@ -1,0 +1,234 @@
+//! Where a request goes: endpoint parsing, virtual-hosted vs path style, and
+//! the exact percent-encoding of keys and query values that SigV4 signs.
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use crate::config::{ClientConfig, UrlStyle};
+use crate::error::{Error, Result};
+
+/// Everything but RFC 3986's unreserved characters is encoded in a query
+/// value (SigV4's canonical form, so the signed and the sent URL agree).
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// A key keeps its `/` separators; everything else is encoded as in a query
+/// value, so `+`, `%`, `?`, `#`, `=`, spaces and unicode survive exactly.
+const KEY_PATH: &AsciiSet = &QUERY_VALUE.remove(b'/');
+
+/// Percent-encodes an object key for the request path.
+pub fn encode_key(key: &str) -> String {
+    utf8_percent_encode(key, KEY_PATH).to_string()
+}
+
+/// Percent-encodes a query parameter name or value.
+pub fn encode_query_value(value: &str) -> String {
+    utf8_percent_encode(value, QUERY_VALUE).to_string()
+}
+
+/// Decodes a key or prefix from a listing sent with `encoding-type=url`
+/// (S3 encodes a space as `+`, a literal `+` as `%2B`).
+pub fn decode_url_encoded(value: &str) -> Result<String, std::str::Utf8Error> {
+    let plus_as_space = value.replace('+', " ");
+    percent_encoding::percent_decode_str(&plus_as_space)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+}
+
+/// A parsed endpoint: scheme, `host[:port]` and an optional path prefix
+/// (some gateways serve S3 below a path).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// `http` or `https`.
+    pub scheme: &'static str,
+    /// `host[:port]`.
+    pub authority: String,
+    /// Path prefix without trailing slash; empty for none.
+    pub path_prefix: String,
+    /// Whether the endpoint is AWS's own (derived from the region).
+    pub is_aws: bool,
+}
+
+impl Endpoint {
+    /// Parses the configured endpoint (or AWS's, for the region).
+    pub fn from_config(config: &ClientConfig, region: &str) -> Result<Self> {
+        let default_scheme = if config.use_ssl { "https" } else { "http" };
+        let Some(raw) = config
+            .endpoint
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        else {
+            return Ok(Self {
+                scheme: default_scheme,
+                authority: format!("s3.{region}.amazonaws.com"),
+                path_prefix: String::new(),
+                is_aws: true,
+            });
+        };
+        let (scheme, rest) = if let Some(rest) = raw.strip_prefix("https://") {
+            ("https", rest)
+        } else if let Some(rest) = raw.strip_prefix("http://") {
+            ("http", rest)
+        } else if raw.contains("://") {
+            return Err(Error::Config(format!(
+                "endpoint '{raw}' has an unsupported scheme; use host[:port], http://host[:port] or https://host[:port]"
+            )));
+        } else {
+            (default_scheme, raw)
+        };
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], rest[i..].trim_end_matches('/')),
+            None => (rest, ""),
+        };
+        if authority.is_empty()
+            || authority.contains(['@', '?', '#', ' '])
+            || authority.parse::<http::uri::Authority>().is_err()
+        {
+            return Err(Error::Config(format!(
+                "endpoint '{raw}' is not host[:port][/path]; check ENDPOINT"
+            )));
+        }
+        Ok(Self {
+            scheme,
+            authority: authority.to_owned(),
+            path_prefix: path.to_owned(),
+            is_aws: authority.ends_with(".amazonaws.com"),
+        })
+    }
+
+    /// `scheme://authority`, for messages (never with a path or query).
+    pub fn origin(&self) -> String {
+        format!("{}://{}", self.scheme, self.authority)
+    }
+
+    /// Whether `bucket` can go in the host name: DNS-compatible, and under
+    /// TLS without dots (a dotted bucket breaks the wildcard certificate).
+    pub fn vhost_compatible(&self, bucket: &str) -> bool {
+        let dns_ok = (3..=63).contains(&bucket.len())
+            && bucket
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+            && !bucket.starts_with(['-', '.'])
+            && !bucket.ends_with(['-', '.']);
+        dns_ok && !(self.scheme == "https" && bucket.contains('.'))
+    }
+
+    /// The request URL (as a string, already percent-encoded) and the Host
+    /// header value for an operation on `bucket` / `key` with `query`.
+    pub fn request_url(
+        &self,
+        style: UrlStyle,
+        bucket: &str,
+        key: Option<&str>,
+        query: &[(&str, String)],
+    ) -> (String, String) {
+        let vhost =
+            style == UrlStyle::VirtualHosted && !bucket.is_empty() && self.vhost_compatible(bucket);
+        let host = if vhost {
+            format!("{bucket}.{}", self.authority)
+        } else {
+            self.authority.clone()
+        };
+        let mut url = format!("{}://{}{}", self.scheme, host, self.path_prefix);
+        if !vhost && !bucket.is_empty() {
+            url.push('/');
+            url.push_str(bucket);
+        }
+        url.push('/');
+        if let Some(key) = key {
+            url.push_str(&encode_key(key));
+        }
+        let mut sep = '?';
+        for (name, value) in query {
+            url.push(sep);
+            sep = '&';
+            url.push_str(&encode_query_value(name));
+            // Sub-resources such as `uploads` go out as `uploads=`: the
+            // canonical form SigV4 signs either way.
+            url.push('=');
+            url.push_str(&encode_query_value(value));
+        }
+        (url, host)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn endpoint(raw: &str) -> Endpoint {
+        let config = ClientConfig::default().with_endpoint(raw).with_ssl(false);
+        Endpoint::from_config(&config, "us-east-1").unwrap()
+    }
+
+    #[test]
+    fn parses_endpoints() {
+        let e = endpoint("127.0.0.1:9000");
+        assert_eq!(
+            (e.scheme, e.authority.as_str(), e.path_prefix.as_str()),
+            ("http", "127.0.0.1:9000", "")
+        );
+        let e = endpoint("https://gw.example.com/s3/");
+        assert_eq!(
+            (e.scheme, e.authority.as_str(), e.path_prefix.as_str()),
+            ("https", "gw.example.com", "/s3")
+        );
+        let aws = Endpoint::from_config(&ClientConfig::default(), "eu-west-1").unwrap();
+        assert_eq!(aws.origin(), "https://s3.eu-west-1.amazonaws.com");
+        assert!(aws.is_aws);
+        let bad = ClientConfig::default().with_endpoint("ftp://x");
+        assert!(Endpoint::from_config(&bad, "us-east-1").is_err());
+    }
+
+    #[test]
+    fn builds_path_and_vhost_urls() {
+        let e = endpoint("localhost:9000");
+        let (url, host) = e.request_url(UrlStyle::Path, "data", Some("a b/c+d%.csv"), &[]);
+        assert_eq!(url, "http://localhost:9000/data/a%20b/c%2Bd%25.csv");
+        assert_eq!(host, "localhost:9000");
+        let (url, host) = e.request_url(
+            UrlStyle::VirtualHosted,
+            "data",
+            None,
+            &[("list-type", "2".into()), ("prefix", "x/y z".into())],
+        );
+        assert_eq!(
+            url,
+            "http://data.localhost:9000/?list-type=2&prefix=x%2Fy%20z"
+        );
+        assert_eq!(host, "data.localhost:9000");
+        // Not DNS-compatible: falls back to path style.
+        let (url, _) = e.request_url(UrlStyle::VirtualHosted, "Data_1", Some("k"), &[]);
+        assert_eq!(url, "http://localhost:9000/Data_1/k");
+    }
+
+    #[test]
+    fn decodes_listing_encoding() {
+        assert_eq!(decode_url_encoded("a+b%2Bc%20d%C3%A9").unwrap(), "a b+c dé");
+    }
+}
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn key_encoding_round_trips(key in "\\PC{0,64}") {
+            let encoded = encode_key(&key);
+            prop_assert!(encoded.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.~/%".contains(&b)));
+            let decoded = percent_encoding::percent_decode_str(&encoded).decode_utf8().map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(decoded, key.as_str());
+        }
+
+        #[test]
+        fn listing_decoding_inverts_s3_encoding(key in "\\PC{0,64}") {
+            let s3_encoded = encode_query_value(&key).replace("%20", "+");
+            prop_assert_eq!(decode_url_encoded(&s3_encoded).map_err(|e| TestCaseError::fail(e.to_string()))?, key);
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! [`ObjectBody`]: a GetObject body that survives a broken connection by
+//! asking again for the bytes it has not seen, pinned to the same ETag so a
+//! changed object fails loudly instead of being spliced.
+
+use std::ops::Range;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::{Bytes, BytesMut};
+use futures::stream::{BoxStream, Stream, StreamExt};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+
+use crate::client::{S3Client, describe_transport_error};
+use crate::error::{Error, Operation, RequestTarget, Result};
+use crate::model::ByteRange;
+
+/// The streaming body of a GetObject, yielding chunks in order.
+pub struct ObjectBody {
+    expected_len: Option<u64>,
+    stream: BoxStream<'static, Result<Bytes>>,
+}
+
+impl std::fmt::Debug for ObjectBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ObjectBody")
+            .field("expected_len", &self.expected_len)
+            .finish_non_exhaustive()
+    }
+}
+
+struct ResumeState {
+    client: S3Client,
+    bucket: String,
+    key: String,
+    etag: Option<String>,
+    /// Next byte offset expected.
+    next: u64,
+    /// One past the last byte, when the length is known.
+    end: Option<u64>,
+    body: Option<Incoming>,
+    resumes_left: u32,
+    done: bool,
+}
+
+impl ObjectBody {
+    pub(crate) fn new(
+        client: S3Client,
+        bucket: String,
+        key: String,
+        etag: Option<String>,
+        range: Option<Range<u64>>,
+        body: Incoming,
+    ) -> Self {
+        let resumes_left = client.config().retry.max_retries;
+        let (next, end) = match &range {
+            Some(r) => (r.start, Some(r.end)),
+            None => (0, None),
+        };
+        let state = ResumeState {
+            client,
+            bucket,
+            key,
+            etag,
+            next,
+            end,
+            body: Some(body),
+            resumes_left,
+            done: false,
+        };
+        Self {
+            expected_len: range.map(|r| r.end - r.start),
+            stream: futures::stream::unfold(state, |mut state| async move {
+                let item = state.next_chunk().await?;
+                Some((item, state))
+            })
+            .boxed(),
+        }
+    }
+
+    /// A body with no bytes.
+    pub(crate) fn empty() -> Self {
+        Self {
+            expected_len: Some(0),
+            stream: futures::stream::empty().boxed(),
+        }
+    }
+
+    /// How many bytes this body will yield, when known.
+    pub fn expected_len(&self) -> Option<u64> {
+        self.expected_len
+    }
+
+    /// Reads the whole body into one buffer.
+    pub async fn collect(mut self) -> Result<Bytes> {
+        let capacity = self.expected_len.unwrap_or(0).min(1 << 30) as usize;
+        let mut buf = BytesMut::with_capacity(capacity);
+        while let Some(chunk) = self.stream.next().await {
+            let chunk = chunk?;
+            if buf.is_empty() && self.expected_len == Some(chunk.len() as u64) {
+                return Ok(chunk);
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        Ok(buf.freeze())
+    }
+}
+
+impl Stream for ObjectBody {
+    type Item = Result<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.stream.poll_next_unpin(cx)
+    }
+}
+
+impl ResumeState {
+    fn target(&self) -> RequestTarget {
+        self.client.target(&crate::client::S3Request::new(
+            Operation::GetObject,
+            http::Method::GET,
+            &self.bucket,
+            Some(&self.key),
+        ))
+    }
+
+    /// The next chunk, resuming after a cut; `None` at the end.
+    async fn next_chunk(&mut self) -> Option<Result<Bytes>> {
+        if self.done {
+            return None;
+        }
+        let timeout = self.client.config().request_timeout;
+        loop {
+            if self.end.is_some_and(|end| self.next >= end) {
+                self.done = true;
+                return None;
+            }
+            let Some(body) = self.body.as_mut() else {
+                if let Err(e) = self.reopen().await {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+                continue;
+            };
+            let cut = match tokio::time::timeout(timeout, body.frame()).await {
+                Ok(Some(Ok(frame))) => match frame.into_data() {
+                    Ok(data) if data.is_empty() => continue,
+                    Ok(data) => {
+                        self.next += data.len() as u64;
+                        if self.end.is_some_and(|end| self.next > end) {
+                            self.done = true;
+                            return Some(Err(Error::InvalidResponse {
+                                target: Box::new(self.target()),
+                                detail: "the server sent more bytes than the requested range"
+                                    .into(),
+                            }));
+                        }
+                        return Some(Ok(data));
+                    }
+                    Err(_trailers) => continue,
+                },
+                Ok(None) => match self.end {
+                    // The connection closed early: only the length tells.
+                    Some(end) if self.next < end => {
+                        format!("body ended at byte {} of {end}", self.next)
+                    }
+                    _ => {
+                        self.done = true;
+                        return None;
+                    }
+                },
+                Ok(Some(Err(e))) => describe_transport_error(&e),
+                Err(_) => format!("no data for {:.1}s", timeout.as_secs_f64()),
+            };
+            self.body = None;
+            if self.resumes_left == 0 || self.end.is_none() {
+                self.done = true;
+                return Some(Err(Error::Transport {
+                    target: Box::new(self.target()),
+                    detail: format!("response body cut short and could not be resumed: {cut}"),
+                }));
+            }
+            self.resumes_left -= 1;
+            tracing::debug!(bucket = %self.bucket, offset = self.next, reason = %cut, "resuming GetObject body");
+        }
+    }
+
+    /// Asks for the remaining bytes of the same object version.
+    async fn reopen(&mut self) -> Result<()> {
+        let range = match self.end {
+            Some(end) => ByteRange::Bounded {
+                start: self.next,
+                end,
+            },
+            None => ByteRange::From(self.next),
+        };
+        let mut request = crate::client::S3Request::new(
+            Operation::GetObject,
+            http::Method::GET,
+            &self.bucket,
+            Some(&self.key),
+        );
+        if let Some(value) = range.header_value() {
+            request = request.header(http::header::RANGE, value);
+        }
+        if let Some(etag) = &self.etag {
+            request = request.header(http::header::IF_MATCH, etag.clone());
+        }
+        let resp = self.client.send(&request).await?;
+        if resp.status() != http::StatusCode::PARTIAL_CONTENT && self.next > 0 {
+            return Err(Error::InvalidResponse {
+                target: Box::new(self.target()),
+                detail: "the server ignored the Range header while resuming a read".into(),
+            });
+        }
+        self.body = Some(resp.into_body());
+        Ok(())
+    }
+}

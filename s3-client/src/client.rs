@@ -1,0 +1,509 @@
+//! [`S3Client`] and its request engine: build the URL, sign, send, classify
+//! the answer, retry with backoff, follow a region redirect once.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::Method;
+use http::header::{CONTENT_LENGTH, HOST, HeaderName, HeaderValue, USER_AGENT};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+
+use crate::addressing::Endpoint;
+use crate::config::ClientConfig;
+use crate::credentials::SharedCredentials;
+use crate::error::{Error, Operation, RequestTarget, Result, ServiceError};
+use crate::signing::{PayloadHash, sign_request};
+use crate::transport::{HttpClient, build_client};
+use crate::xml::ErrorBody;
+
+/// Bodies larger than this go out as `UNSIGNED-PAYLOAD` over HTTPS, where
+/// TLS already protects them and hashing would cost a core.
+const UNSIGNED_PAYLOAD_THRESHOLD: usize = 64 * 1024;
+
+/// Largest error body read; S3 error documents are a few hundred bytes.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// An S3 client. Cheap to clone: clones share the connection pool, the
+/// credentials provider and the request counter.
+#[derive(Clone)]
+pub struct S3Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) config: ClientConfig,
+    credentials: SharedCredentials,
+    http: HttpClient,
+    /// Regions learnt from `x-amz-bucket-region` on redirects, per bucket.
+    bucket_regions: Mutex<HashMap<String, String>>,
+    requests: AtomicU64,
+}
+
+impl std::fmt::Debug for S3Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Client")
+            .field("config", &self.inner.config)
+            .field("credentials", &self.inner.credentials)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One S3 request before signing. Query values and the key are raw; the
+/// engine encodes them.
+pub(crate) struct S3Request<'a> {
+    pub operation: Operation,
+    pub method: Method,
+    pub bucket: &'a str,
+    pub key: Option<&'a str>,
+    pub query: Vec<(&'static str, String)>,
+    pub headers: Vec<(HeaderName, String)>,
+    pub body: Bytes,
+}
+
+impl<'a> S3Request<'a> {
+    pub fn new(
+        operation: Operation,
+        method: Method,
+        bucket: &'a str,
+        key: Option<&'a str>,
+    ) -> Self {
+        Self {
+            operation,
+            method,
+            bucket,
+            key,
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: Bytes::new(),
+        }
+    }
+
+    pub fn query(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.query.push((name, value.into()));
+        self
+    }
+
+    pub fn header(mut self, name: HeaderName, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    pub fn body(mut self, body: Bytes) -> Self {
+        self.body = body;
+        self
+    }
+}
+
+/// Why one attempt failed, and whether another may succeed.
+enum AttemptError {
+    Retryable(Error),
+    /// The bucket lives in another region: retry at once, signed for it.
+    WrongRegion(Error, String),
+    Fatal(Error),
+}
+
+/// Statuses worth another attempt (throttling and server-side failures).
+fn retryable_status(status: u16) -> bool {
+    matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
+}
+
+/// Error codes worth another attempt, whatever the status.
+pub(crate) fn retryable_code(code: &str) -> bool {
+    matches!(
+        code,
+        "SlowDown"
+            | "InternalError"
+            | "RequestTimeout"
+            | "ServiceUnavailable"
+            | "Throttling"
+            | "RequestTimeTooSkewed"
+    )
+}
+
+/// A transport error's description, without anything of the URL.
+pub(crate) fn describe_transport_error(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
+impl S3Client {
+    /// A client for `config`, signing with whatever `credentials` yields
+    /// (unsigned requests when it yields `None`).
+    pub fn new(config: ClientConfig, credentials: SharedCredentials) -> Result<Self> {
+        if config.region.trim().is_empty() {
+            return Err(Error::Config(
+                "region is empty; set REGION (e.g. 'us-east-1')".into(),
+            ));
+        }
+        // Parse once up front so a bad endpoint fails here, not on first use.
+        Endpoint::from_config(&config, &config.region)?;
+        let http = build_client(&config)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                credentials,
+                http,
+                bucket_regions: Mutex::new(HashMap::new()),
+                requests: AtomicU64::new(0),
+            }),
+        })
+    }
+
+    /// A client that sends unsigned requests (public buckets).
+    pub fn anonymous(config: ClientConfig) -> Result<Self> {
+        Self::new(config, Arc::new(crate::credentials::Anonymous))
+    }
+
+    /// The configuration this client was built with.
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    /// HTTP requests sent so far, retries included: what listing plans and
+    /// readers are judged by.
+    pub fn request_count(&self) -> u64 {
+        self.inner.requests.load(Ordering::Relaxed)
+    }
+
+    /// The region requests for `bucket` are signed for.
+    pub(crate) fn region_for(&self, bucket: &str) -> String {
+        let learnt = self
+            .inner
+            .bucket_regions
+            .lock()
+            .ok()
+            .and_then(|m| m.get(bucket).cloned());
+        learnt.unwrap_or_else(|| self.inner.config.region.clone())
+    }
+
+    pub(crate) fn endpoint_for(&self, region: &str) -> Result<Endpoint> {
+        Endpoint::from_config(&self.inner.config, region)
+    }
+
+    pub(crate) fn target(&self, req: &S3Request<'_>) -> RequestTarget {
+        let origin = self
+            .endpoint_for(&self.region_for(req.bucket))
+            .map(|e| e.origin())
+            .unwrap_or_default();
+        RequestTarget {
+            operation: req.operation,
+            bucket: req.bucket.to_owned(),
+            key: req.key.map(str::to_owned),
+            endpoint: origin,
+        }
+    }
+
+    /// Sends `req` with retries and returns the successful response with
+    /// its body still streaming.
+    pub(crate) async fn send(&self, req: &S3Request<'_>) -> Result<http::Response<Incoming>> {
+        self.with_retries(req, |resp| async move { Ok(resp) }).await
+    }
+
+    /// Sends `req` with retries and reads the whole body; a body cut short
+    /// counts as a failed attempt and is retried.
+    pub(crate) async fn send_collect(
+        &self,
+        req: &S3Request<'_>,
+    ) -> Result<(http::response::Parts, Bytes)> {
+        let timeout = self.inner.config.request_timeout;
+        let target = self.target(req);
+        self.with_retries(req, |resp| {
+            let target = target.clone();
+            async move {
+                let (parts, body) = resp.into_parts();
+                let bytes = collect_body(body, timeout, usize::MAX, &target).await?;
+                Ok((parts, bytes))
+            }
+        })
+        .await
+    }
+
+    /// The retry loop. `finish` turns a successful response into the
+    /// result; its failures are retried like the request's own.
+    async fn with_retries<T, F, Fut>(&self, req: &S3Request<'_>, finish: F) -> Result<T>
+    where
+        F: Fn(http::Response<Incoming>) -> Fut,
+        Fut: std::future::Future<Output = std::result::Result<T, AttemptError>>,
+    {
+        let retry = &self.inner.config.retry;
+        let mut attempt: u32 = 0;
+        let mut followed_region = false;
+        loop {
+            attempt += 1;
+            let outcome = match self.attempt(req).await {
+                Ok(resp) => finish(resp).await,
+                Err(e) => Err(e),
+            };
+            let err = match outcome {
+                Ok(value) => return Ok(value),
+                Err(AttemptError::Fatal(e)) => return Err(e),
+                Err(AttemptError::WrongRegion(e, region)) => {
+                    if followed_region {
+                        return Err(e);
+                    }
+                    followed_region = true;
+                    tracing::debug!(bucket = req.bucket, %region, "following bucket region redirect");
+                    if let Ok(mut map) = self.inner.bucket_regions.lock() {
+                        map.insert(req.bucket.to_owned(), region);
+                    }
+                    attempt -= 1;
+                    continue;
+                }
+                Err(AttemptError::Retryable(e)) => e,
+            };
+            if attempt > retry.max_retries {
+                return Err(match err {
+                    Error::Timeout {
+                        target, seconds, ..
+                    } => Error::Timeout {
+                        target,
+                        seconds,
+                        attempts: attempt,
+                    },
+                    other => other,
+                });
+            }
+            let wait = retry.backoff(attempt);
+            tracing::debug!(operation = %req.operation, bucket = req.bucket, attempt, ?wait, error = %err, "retrying");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// One attempt: sign with current credentials, send, classify.
+    async fn attempt(
+        &self,
+        req: &S3Request<'_>,
+    ) -> std::result::Result<http::Response<Incoming>, AttemptError> {
+        let config = &self.inner.config;
+        let region = self.region_for(req.bucket);
+        let endpoint = self.endpoint_for(&region).map_err(AttemptError::Fatal)?;
+        let target = RequestTarget {
+            operation: req.operation,
+            bucket: req.bucket.to_owned(),
+            key: req.key.map(str::to_owned),
+            endpoint: endpoint.origin(),
+        };
+        let (url, host) = endpoint.request_url(config.url_style, req.bucket, req.key, &req.query);
+        let mut request = http::Request::builder()
+            .method(req.method.clone())
+            .uri(&url)
+            .body(Full::new(req.body.clone()))
+            .map_err(|e| {
+                AttemptError::Fatal(Error::InvalidArgument(format!(
+                    "{target}: cannot build request: {e}"
+                )))
+            })?;
+        let headers = request.headers_mut();
+        headers.insert(
+            HOST,
+            header_value(&host, &target).map_err(AttemptError::Fatal)?,
+        );
+        headers.insert(
+            USER_AGENT,
+            HeaderValue::from_static(concat!("s3sql/", env!("CARGO_PKG_VERSION"))),
+        );
+        if !req.body.is_empty() || matches!(req.method, Method::PUT | Method::POST) {
+            headers.insert(CONTENT_LENGTH, HeaderValue::from(req.body.len()));
+        }
+        if config.requester_pays {
+            headers.insert("x-amz-request-payer", HeaderValue::from_static("requester"));
+        }
+        for (name, value) in &req.headers {
+            headers.insert(
+                name.clone(),
+                header_value(value, &target).map_err(AttemptError::Fatal)?,
+            );
+        }
+        let creds = self
+            .inner
+            .credentials
+            .credentials()
+            .await
+            .map_err(|e| AttemptError::Fatal(e.into()))?;
+        if let Some(creds) = &creds {
+            let payload =
+                if endpoint.scheme == "https" && req.body.len() > UNSIGNED_PAYLOAD_THRESHOLD {
+                    PayloadHash::Unsigned
+                } else {
+                    PayloadHash::Bytes(&req.body)
+                };
+            sign_request(&mut request, creds, &region, payload).map_err(AttemptError::Fatal)?;
+        }
+
+        self.inner.requests.fetch_add(1, Ordering::Relaxed);
+        tracing::trace!(operation = %req.operation, bucket = req.bucket, key = req.key, "sending");
+        let sent =
+            tokio::time::timeout(config.request_timeout, self.inner.http.request(request)).await;
+        let resp = match sent {
+            Err(_) => {
+                return Err(AttemptError::Retryable(Error::Timeout {
+                    target: Box::new(target),
+                    seconds: config.request_timeout.as_secs_f64(),
+                    attempts: 1,
+                }));
+            }
+            Ok(Err(e)) => {
+                return Err(AttemptError::Retryable(Error::Transport {
+                    target: Box::new(target),
+                    detail: describe_transport_error(&e),
+                }));
+            }
+            Ok(Ok(resp)) => resp,
+        };
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(resp);
+        }
+        Err(self.classify_error(resp, target, &region).await)
+    }
+
+    /// Reads an error response and decides what to do about it.
+    async fn classify_error(
+        &self,
+        resp: http::Response<Incoming>,
+        target: RequestTarget,
+        region: &str,
+    ) -> AttemptError {
+        let status = resp.status().as_u16();
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let request_id = header("x-amz-request-id");
+        let header_region = header("x-amz-bucket-region");
+        let body = collect_body(
+            resp.into_body(),
+            self.inner.config.request_timeout,
+            MAX_ERROR_BODY,
+            &target,
+        )
+        .await
+        .ok()
+        .unwrap_or_default();
+        let parsed = ErrorBody::from_text(&String::from_utf8_lossy(&body));
+        let error = service_error(target, status, parsed, request_id, header_region);
+        let bucket_region = error.bucket_region.clone();
+        let code = error.code.clone();
+        let err = Error::Service(Box::new(error));
+        if let Some(real) = bucket_region.filter(|r| r != region && matches!(status, 301 | 400)) {
+            return AttemptError::WrongRegion(err, real);
+        }
+        if retryable_status(status) || retryable_code(&code) {
+            AttemptError::Retryable(err)
+        } else {
+            AttemptError::Fatal(err)
+        }
+    }
+
+    /// Credentials-aware presigned GET URL for an object (e.g. to hand to
+    /// curl). It grants access until it expires: treat it as a secret.
+    pub async fn presign_get(
+        &self,
+        bucket: &str,
+        key: &str,
+        expires_in: Duration,
+    ) -> Result<String> {
+        let region = self.region_for(bucket);
+        let endpoint = self.endpoint_for(&region)?;
+        let (url, host) = endpoint.request_url(self.inner.config.url_style, bucket, Some(key), &[]);
+        match self.inner.credentials.credentials().await? {
+            Some(creds) => {
+                crate::signing::presign_url(&Method::GET, &url, &host, &creds, &region, expires_in)
+            }
+            None => Ok(url),
+        }
+    }
+}
+
+/// Builds an S3 service error from an error response's parts. HEAD
+/// responses have no body, so the code is derived from the status.
+pub(crate) fn service_error(
+    target: RequestTarget,
+    status: u16,
+    body: Option<ErrorBody>,
+    request_id: Option<String>,
+    header_region: Option<String>,
+) -> ServiceError {
+    let body = body.unwrap_or_default();
+    let code = if body.code.is_empty() {
+        match (status, target.key.is_some()) {
+            (404, true) => "NoSuchKey".to_owned(),
+            (404, false) => "NoSuchBucket".to_owned(),
+            (403, _) => "Forbidden".to_owned(),
+            (301, _) => "PermanentRedirect".to_owned(),
+            (304, _) => "NotModified".to_owned(),
+            (412, _) => "PreconditionFailed".to_owned(),
+            (416, _) => "InvalidRange".to_owned(),
+            (503, _) => "ServiceUnavailable".to_owned(),
+            (s, _) => format!("HTTP{s}"),
+        }
+    } else {
+        body.code
+    };
+    ServiceError {
+        target,
+        status,
+        code,
+        message: body.message,
+        request_id: request_id.or(body.request_id),
+        bucket_region: header_region.or(body.region),
+    }
+}
+
+fn header_value(value: &str, target: &RequestTarget) -> Result<HeaderValue> {
+    HeaderValue::from_str(value).map_err(|_| {
+        Error::InvalidArgument(format!(
+            "{target}: a header value contains characters HTTP cannot carry"
+        ))
+    })
+}
+
+/// Reads a body to its end with a timeout between chunks, up to `limit` bytes.
+async fn collect_body(
+    mut body: Incoming,
+    timeout: Duration,
+    limit: usize,
+    target: &RequestTarget,
+) -> std::result::Result<Bytes, AttemptError> {
+    let mut buf = bytes::BytesMut::new();
+    loop {
+        let frame = match tokio::time::timeout(timeout, body.frame()).await {
+            Err(_) => {
+                return Err(AttemptError::Retryable(Error::Timeout {
+                    target: Box::new(target.clone()),
+                    seconds: timeout.as_secs_f64(),
+                    attempts: 1,
+                }));
+            }
+            Ok(None) => return Ok(buf.freeze()),
+            Ok(Some(Err(e))) => {
+                return Err(AttemptError::Retryable(Error::Transport {
+                    target: Box::new(target.clone()),
+                    detail: format!("response body cut short: {}", describe_transport_error(&e)),
+                }));
+            }
+            Ok(Some(Ok(frame))) => frame,
+        };
+        if let Ok(data) = frame.into_data() {
+            if buf.len() + data.len() > limit {
+                buf.extend_from_slice(&data[..limit - buf.len()]);
+                return Ok(buf.freeze());
+            }
+            buf.extend_from_slice(&data);
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! How a client reaches its server: endpoint, addressing style, region, TLS,
+//! retries and transfer sizes. Defaults equal DuckDB's where DuckDB has the
+//! same knob, and are documented here, once.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Region used when none is configured (DuckDB's and the AWS CLI's default).
+pub const DEFAULT_REGION: &str = "us-east-1";
+
+/// How the bucket appears in a request URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UrlStyle {
+    /// `https://bucket.endpoint/key`: AWS's default and DuckDB's `vhost`.
+    #[default]
+    VirtualHosted,
+    /// `https://endpoint/bucket/key`: DuckDB's `path`, what most
+    /// self-hosted servers (MinIO, Garage, moto) and R2/GCS use.
+    Path,
+}
+
+impl UrlStyle {
+    /// Parses DuckDB's spelling (`vhost`, `path`), case-insensitively.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "vhost" | "virtual" | "virtual_hosted" | "virtual-hosted" => Some(Self::VirtualHosted),
+            "path" => Some(Self::Path),
+            _ => None,
+        }
+    }
+}
+
+/// Retry policy: exponential backoff with full jitter, bounded in count and time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryConfig {
+    /// Retries after the first attempt (DuckDB's `http_retries`, default 3).
+    pub max_retries: u32,
+    /// Backoff before the first retry (DuckDB's `http_retry_wait_ms`, default 100 ms).
+    pub initial_backoff: Duration,
+    /// Growth of the backoff per retry (DuckDB's `http_retry_backoff`, default 4).
+    pub backoff_multiplier: f64,
+    /// Upper bound of a single backoff.
+    pub max_backoff: Duration,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        Self {
+            max_retries: 3,
+            initial_backoff: Duration::from_millis(100),
+            backoff_multiplier: 4.0,
+            max_backoff: Duration::from_secs(10),
+        }
+    }
+}
+
+impl RetryConfig {
+    /// The sleep before retry number `attempt` (1-based): a random duration
+    /// up to the exponential bound, so many clients do not retry in lockstep.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .backoff_multiplier
+            .powi(attempt.saturating_sub(1).min(30) as i32);
+        let bound = self
+            .initial_backoff
+            .mul_f64(exp.max(1.0))
+            .min(self.max_backoff);
+        bound.mul_f64(fastrand::f64())
+    }
+}
+
+/// Parallel ranged reads of large objects.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadConfig {
+    /// Size of each ranged GET when a large read is split.
+    pub chunk_size: u64,
+    /// Ranged GETs in flight at once for one read.
+    pub concurrency: usize,
+    /// Ranges closer than this are fetched as one GET (the gap is discarded).
+    pub coalesce_gap: u64,
+}
+
+impl Default for ReadConfig {
+    fn default() -> Self {
+        Self {
+            chunk_size: 8 * 1024 * 1024,
+            concurrency: 8,
+            coalesce_gap: 1024 * 1024,
+        }
+    }
+}
+
+/// Multipart upload sizing, in DuckDB's terms (`s3_uploader_*` settings).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UploadConfig {
+    /// Largest object a writer must be able to produce
+    /// (`s3_uploader_max_filesize`, default 800 GB).
+    pub max_file_size: u64,
+    /// Most parts one upload may have (`s3_uploader_max_parts_per_file`, default 10000).
+    pub max_parts: u32,
+    /// Parts uploading at once (`s3_uploader_thread_limit`, default 50).
+    pub max_in_flight: usize,
+}
+
+impl Default for UploadConfig {
+    fn default() -> Self {
+        Self {
+            max_file_size: 800_000_000_000,
+            max_parts: 10_000,
+            max_in_flight: 50,
+        }
+    }
+}
+
+impl UploadConfig {
+    /// S3's smallest part size (every part but the last).
+    pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
+
+    /// DuckDB's rule: `max(5 MiB, max_file_size / max_parts)`, so the largest
+    /// allowed file fits in the allowed number of parts.
+    pub fn part_size(&self) -> u64 {
+        let per_part = self
+            .max_file_size
+            .div_ceil(u64::from(self.max_parts.max(1)));
+        per_part.max(Self::MIN_PART_SIZE)
+    }
+}
+
+/// Everything a [`crate::S3Client`] needs to address and talk to a server,
+/// except the credentials (which come from a [`crate::ProvideCredentials`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientConfig {
+    /// `host[:port][/path-prefix]`, optionally with an `http://` or `https://`
+    /// scheme (which then overrides `use_ssl`). `None` means AWS:
+    /// `s3.<region>.amazonaws.com`.
+    pub endpoint: Option<String>,
+    /// Signing region (default `us-east-1`).
+    pub region: String,
+    /// Virtual-hosted (default) or path-style addressing.
+    pub url_style: UrlStyle,
+    /// HTTPS when true (default), plain HTTP when false.
+    pub use_ssl: bool,
+    /// Send `x-amz-request-payer: requester` on every request.
+    pub requester_pays: bool,
+    /// SSE-KMS key for writes: sends `x-amz-server-side-encryption: aws:kms`
+    /// and this key id on PutObject and CreateMultipartUpload.
+    pub sse_kms_key_id: Option<String>,
+    /// Connect every request to this address whatever the host name says,
+    /// like curl's `--resolve`; lets virtual-hosted style reach a loopback server.
+    pub resolve_to: Option<SocketAddr>,
+    /// Time allowed to open a TCP (and TLS) connection.
+    pub connect_timeout: Duration,
+    /// Time allowed for one attempt to receive response headers, and
+    /// between two chunks of a response body.
+    pub request_timeout: Duration,
+    /// Retry policy.
+    pub retry: RetryConfig,
+    /// Parallel ranged read sizing.
+    pub read: ReadConfig,
+    /// Multipart upload sizing.
+    pub upload: UploadConfig,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            endpoint: None,
+            region: DEFAULT_REGION.to_owned(),
+            url_style: UrlStyle::VirtualHosted,
+            use_ssl: true,
+            requester_pays: false,
+            sse_kms_key_id: None,
+            resolve_to: None,
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            retry: RetryConfig::default(),
+            read: ReadConfig::default(),
+            upload: UploadConfig::default(),
+        }
+    }
+}
+
+impl ClientConfig {
+    /// A config for a custom endpoint (e.g. `127.0.0.1:9000`, `http://minio:9000`).
+    pub fn with_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// Sets the signing region.
+    pub fn with_region(mut self, region: impl Into<String>) -> Self {
+        self.region = region.into();
+        self
+    }
+
+    /// Sets the addressing style.
+    pub fn with_url_style(mut self, style: UrlStyle) -> Self {
+        self.url_style = style;
+        self
+    }
+
+    /// Chooses HTTPS (true) or plain HTTP (false).
+    pub fn with_ssl(mut self, use_ssl: bool) -> Self {
+        self.use_ssl = use_ssl;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn part_size_follows_duckdb_rule() {
+        let default = UploadConfig::default();
+        // 800 GB / 10000 parts = 80 MB per part.
+        assert_eq!(default.part_size(), 80_000_000);
+        let small = UploadConfig {
+            max_file_size: 10 * 1024 * 1024,
+            ..UploadConfig::default()
+        };
+        assert_eq!(small.part_size(), UploadConfig::MIN_PART_SIZE);
+    }
+
+    #[test]
+    fn backoff_is_bounded() {
+        let retry = RetryConfig::default();
+        for attempt in 1..40 {
+            assert!(retry.backoff(attempt) <= retry.max_backoff);
+        }
+    }
+
+    #[test]
+    fn url_style_parses_duckdb_spelling() {
+        assert_eq!(UrlStyle::parse("VHOST"), Some(UrlStyle::VirtualHosted));
+        assert_eq!(UrlStyle::parse("path"), Some(UrlStyle::Path));
+        assert_eq!(UrlStyle::parse("sideways"), None);
+    }
+}

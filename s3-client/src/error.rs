@@ -1,0 +1,227 @@
+//! The client's one error type. Every message says which operation on which
+//! `s3://bucket/key` at which endpoint failed, and what to check. No message
+//! carries a credential, a signature or a presigned query string.
+
+use std::fmt;
+
+use crate::credentials::CredentialsError;
+
+/// The S3 operations this client performs, named as in the S3 API reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)] // the names are S3's own
+pub enum Operation {
+    HeadBucket,
+    CreateBucket,
+    DeleteBucket,
+    HeadObject,
+    GetObject,
+    PutObject,
+    CopyObject,
+    DeleteObject,
+    DeleteObjects,
+    ListObjectsV2,
+    CreateMultipartUpload,
+    UploadPart,
+    CompleteMultipartUpload,
+    AbortMultipartUpload,
+    ListMultipartUploads,
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// What a request was about: the operation, the object and the endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestTarget {
+    /// The operation.
+    pub operation: Operation,
+    /// The bucket (empty for service-level calls).
+    pub bucket: String,
+    /// The key, when the operation is on one object.
+    pub key: Option<String>,
+    /// Scheme, host and port the request went to (never a query string).
+    pub endpoint: String,
+}
+
+impl fmt::Display for RequestTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} s3://{}", self.operation, self.bucket)?;
+        if let Some(key) = &self.key {
+            write!(f, "/{key}")?;
+        }
+        write!(f, " at {}", self.endpoint)
+    }
+}
+
+/// An error response from the server: HTTP status plus the S3 error body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceError {
+    /// What was asked.
+    pub target: RequestTarget,
+    /// HTTP status code.
+    pub status: u16,
+    /// S3 error code (`NoSuchKey`, `SignatureDoesNotMatch`, ...), or a code
+    /// derived from the status when the body was empty (HEAD responses).
+    pub code: String,
+    /// The server's message, if any.
+    pub message: String,
+    /// `x-amz-request-id` (or the body's `RequestId`), for the server's logs.
+    pub request_id: Option<String>,
+    /// The bucket's real region, from `x-amz-bucket-region` or the body.
+    pub bucket_region: Option<String>,
+}
+
+impl ServiceError {
+    /// What the user should check, for the usual causes.
+    pub fn hint(&self) -> Option<String> {
+        let hint = match self.code.as_str() {
+            "NoSuchBucket" => "check the bucket name, and that ENDPOINT and REGION point at the server that holds it".to_owned(),
+            "NoSuchKey" | "NotFound" => "check the key (keys are case-sensitive); list the prefix to see what exists".to_owned(),
+            "InvalidAccessKeyId" => "the server does not know this KEY_ID: check KEY_ID, and that ENDPOINT is the server the key belongs to".to_owned(),
+            "SignatureDoesNotMatch" => "the SECRET does not match the KEY_ID (or REGION differs from the bucket's): check SECRET and REGION".to_owned(),
+            "ExpiredToken" | "TokenRefreshRequired" | "InvalidToken" => "the SESSION_TOKEN has expired or is invalid: refresh the temporary credentials".to_owned(),
+            "AccessDenied" | "Forbidden" => "the credentials lack permission here, or the bucket is private and no secret covers this URL".to_owned(),
+            "PermanentRedirect" | "AuthorizationHeaderMalformed" | "IllegalLocationConstraintException" => match &self.bucket_region {
+                Some(region) => format!("the bucket is in region {region}: set REGION '{region}'"),
+                None => "the bucket is in another region or needs another ENDPOINT: check REGION and ENDPOINT".to_owned(),
+            },
+            "PreconditionFailed" => "the object changed while it was being read; run the query again".to_owned(),
+            "InvalidRange" => "the requested byte range lies outside the object".to_owned(),
+            "SlowDown" | "ServiceUnavailable" | "InternalError" => "the server is overloaded or failing; retries were exhausted, try again later or raise http_retries".to_owned(),
+            _ => return None,
+        };
+        Some(hint)
+    }
+}
+
+impl fmt::Display for ServiceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} failed: HTTP {} {}",
+            self.target, self.status, self.code
+        )?;
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        if let Some(hint) = self.hint() {
+            write!(f, "; {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Any failure of an S3 client call.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The server answered with an error.
+    #[error("{0}")]
+    Service(Box<ServiceError>),
+    /// The server could not be reached or the connection broke, after retries.
+    #[error(
+        "{target} failed: could not talk to the server ({detail}); check ENDPOINT, USE_SSL and that the server is running"
+    )]
+    Transport {
+        /// What was asked.
+        target: Box<RequestTarget>,
+        /// The connection error, already stripped of URLs.
+        detail: String,
+    },
+    /// No response within the configured time, after retries.
+    #[error(
+        "{target} failed: no response within {seconds:.1}s after {attempts} attempts; check the endpoint or raise the timeout"
+    )]
+    Timeout {
+        /// What was asked.
+        target: Box<RequestTarget>,
+        /// The per-attempt timeout, in seconds.
+        seconds: f64,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// The server's answer could not be understood.
+    #[error("{target} failed: unexpected response: {detail}")]
+    InvalidResponse {
+        /// What was asked.
+        target: Box<RequestTarget>,
+        /// What was wrong with it.
+        detail: String,
+    },
+    /// The credentials provider failed.
+    #[error(transparent)]
+    Credentials(#[from] CredentialsError),
+    /// The configuration cannot work (bad endpoint, empty region, ...).
+    #[error("invalid S3 client configuration: {0}")]
+    Config(String),
+    /// A call's arguments cannot work (empty bucket, part number out of range, ...).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+}
+
+impl Error {
+    /// The server's error, if this is one.
+    pub fn service(&self) -> Option<&ServiceError> {
+        match self {
+            Self::Service(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// HTTP status of a server error.
+    pub fn status(&self) -> Option<u16> {
+        self.service().map(|e| e.status)
+    }
+
+    /// S3 error code of a server error.
+    pub fn code(&self) -> Option<&str> {
+        self.service().map(|e| e.code.as_str())
+    }
+
+    /// True for a missing key or bucket (404).
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(404)
+    }
+
+    /// True when an `If-Match`/`If-None-Match` precondition failed (412).
+    pub fn is_precondition_failed(&self) -> bool {
+        self.status() == Some(412)
+    }
+}
+
+/// Shorthand for this crate's results.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_names_object_code_and_hint() {
+        let err = Error::Service(Box::new(ServiceError {
+            target: RequestTarget {
+                operation: Operation::GetObject,
+                bucket: "data".into(),
+                key: Some("a/b.csv".into()),
+                endpoint: "http://127.0.0.1:9000".into(),
+            },
+            status: 301,
+            code: "PermanentRedirect".into(),
+            message: String::new(),
+            request_id: Some("REQ1".into()),
+            bucket_region: Some("eu-west-1".into()),
+        }));
+        let text = err.to_string();
+        assert!(
+            text.contains("GetObject s3://data/a/b.csv at http://127.0.0.1:9000"),
+            "{text}"
+        );
+        assert!(text.contains("REQ1"), "{text}");
+        assert!(text.contains("REGION 'eu-west-1'"), "{text}");
+    }
+}

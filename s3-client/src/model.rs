@@ -1,0 +1,194 @@
+//! Plain data passed to and returned by the S3 operations, named as in the
+//! S3 API reference.
+
+use chrono::{DateTime, Utc};
+
+/// What HeadObject (and a GetObject's headers) say about an object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectMeta {
+    /// Object size in bytes.
+    pub size: u64,
+    /// The ETag, with its quotes (as S3 sends it), for `If-Match`.
+    pub etag: Option<String>,
+    /// Last-Modified.
+    pub last_modified: Option<DateTime<Utc>>,
+    /// Content-Type.
+    pub content_type: Option<String>,
+    /// `x-amz-version-id`, on versioned buckets.
+    pub version_id: Option<String>,
+}
+
+/// One object in a ListObjectsV2 page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectSummary {
+    /// The full key, already URL-decoded.
+    pub key: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// The ETag, with its quotes.
+    pub etag: Option<String>,
+    /// LastModified.
+    pub last_modified: Option<DateTime<Utc>>,
+}
+
+/// Parameters of a ListObjectsV2 listing (the continuation token is handled
+/// by the client).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListObjectsV2Request {
+    /// Only keys that start with this.
+    pub prefix: Option<String>,
+    /// Roll keys up to the next occurrence of this (usually `/`) into common prefixes.
+    pub delimiter: Option<String>,
+    /// Only keys after this one (lexicographically).
+    pub start_after: Option<String>,
+    /// Keys per page (the server's default, 1000, when unset).
+    pub max_keys: Option<u32>,
+}
+
+impl ListObjectsV2Request {
+    /// A listing of everything under `prefix`.
+    pub fn prefix(prefix: impl Into<String>) -> Self {
+        Self {
+            prefix: Some(prefix.into()),
+            ..Self::default()
+        }
+    }
+
+    /// Sets the delimiter.
+    pub fn with_delimiter(mut self, delimiter: impl Into<String>) -> Self {
+        self.delimiter = Some(delimiter.into());
+        self
+    }
+}
+
+/// One page of a ListObjectsV2 listing; keys and prefixes URL-decoded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListObjectsV2Page {
+    /// Objects on this page, in key order.
+    pub objects: Vec<ObjectSummary>,
+    /// Common prefixes (with the delimiter at their end), in order.
+    pub common_prefixes: Vec<String>,
+    /// Token for the next page, when the listing is truncated.
+    pub next_continuation_token: Option<String>,
+}
+
+/// A byte range of an object, as HTTP `Range` expresses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ByteRange {
+    /// Bytes `start..end` (end exclusive).
+    Bounded {
+        /// First byte.
+        start: u64,
+        /// One past the last byte.
+        end: u64,
+    },
+    /// From `start` to the end of the object.
+    From(u64),
+    /// The last `n` bytes (`bytes=-n`), e.g. a Parquet footer.
+    Suffix(u64),
+}
+
+impl ByteRange {
+    /// The `Range` header value, or `None` for an empty bounded range.
+    pub fn header_value(&self) -> Option<String> {
+        match *self {
+            Self::Bounded { start, end } if end > start => {
+                Some(format!("bytes={start}-{}", end - 1))
+            }
+            Self::Bounded { .. } => None,
+            Self::From(start) => Some(format!("bytes={start}-")),
+            Self::Suffix(n) => Some(format!("bytes=-{n}")),
+        }
+    }
+}
+
+/// Options of a GetObject.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GetObjectRequest {
+    /// Only these bytes.
+    pub range: Option<ByteRange>,
+    /// Fail with 412 unless the object still has this ETag, so several
+    /// ranged reads see one version of the object.
+    pub if_match: Option<String>,
+    /// Fail with 304 when the object still has this ETag (cache revalidation).
+    pub if_none_match: Option<String>,
+    /// Fail with 304 unless modified after this time.
+    pub if_modified_since: Option<DateTime<Utc>>,
+    /// Fail with 412 if modified after this time.
+    pub if_unmodified_since: Option<DateTime<Utc>>,
+}
+
+/// Options of a PutObject or CreateMultipartUpload.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PutObjectRequest {
+    /// Content-Type of the object.
+    pub content_type: Option<String>,
+    /// Write only if no object exists at the key (`If-None-Match: *`).
+    pub if_none_match: bool,
+    /// Write only if the current object has this ETag (optimistic update).
+    pub if_match: Option<String>,
+}
+
+/// What a write returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PutObjectOutput {
+    /// The new object's ETag.
+    pub etag: Option<String>,
+    /// `x-amz-version-id`, on versioned buckets.
+    pub version_id: Option<String>,
+}
+
+/// A part already uploaded, as CompleteMultipartUpload needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompletedPart {
+    /// 1-based part number.
+    pub part_number: u32,
+    /// The ETag UploadPart returned.
+    pub etag: String,
+}
+
+/// An upload in progress, as ListMultipartUploads reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MultipartUpload {
+    /// The key being written.
+    pub key: String,
+    /// The upload id.
+    pub upload_id: String,
+    /// When it started.
+    pub initiated: Option<DateTime<Utc>>,
+}
+
+/// A key DeleteObjects could not delete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeleteObjectError {
+    /// The key.
+    pub key: String,
+    /// S3 error code.
+    pub code: String,
+    /// The server's message.
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn range_headers() {
+        assert_eq!(
+            ByteRange::Bounded { start: 0, end: 10 }
+                .header_value()
+                .as_deref(),
+            Some("bytes=0-9")
+        );
+        assert_eq!(ByteRange::Bounded { start: 5, end: 5 }.header_value(), None);
+        assert_eq!(
+            ByteRange::From(7).header_value().as_deref(),
+            Some("bytes=7-")
+        );
+        assert_eq!(
+            ByteRange::Suffix(8).header_value().as_deref(),
+            Some("bytes=-8")
+        );
+    }
+}

@@ -1,0 +1,446 @@
+//! [`S3ObjectStore`]: this client behind `object_store::ObjectStore`, so
+//! DataFusion's readers and writers move every byte through our client
+//! (coalesced ranged GETs, footers by suffix range, multipart writes).
+
+use std::fmt;
+use std::ops::Range;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::stream::{BoxStream, StreamExt, TryStreamExt};
+use object_store::path::Path;
+use object_store::{
+    Attributes, CopyMode, CopyOptions, GetOptions, GetRange, GetResult, GetResultPayload,
+    ListResult, MultipartUpload, ObjectMeta, ObjectStore, PutMode, PutMultipartOptions, PutOptions,
+    PutPayload, PutResult, UploadPart,
+};
+
+use crate::client::S3Client;
+use crate::error::Error;
+use crate::model::{
+    ByteRange, CompletedPart, GetObjectRequest, ListObjectsV2Request, ObjectSummary,
+    PutObjectRequest,
+};
+
+const STORE: &str = "S3";
+
+/// One bucket of an [`S3Client`] as an `ObjectStore`.
+#[derive(Debug, Clone)]
+pub struct S3ObjectStore {
+    client: S3Client,
+    bucket: String,
+}
+
+impl S3ObjectStore {
+    /// The store for `bucket`.
+    pub fn new(client: S3Client, bucket: impl Into<String>) -> Self {
+        Self {
+            client,
+            bucket: bucket.into(),
+        }
+    }
+
+    /// The underlying client.
+    pub fn client(&self) -> &S3Client {
+        &self.client
+    }
+}
+
+impl fmt::Display for S3ObjectStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "S3ObjectStore(s3://{})", self.bucket)
+    }
+}
+
+/// Maps our error onto object_store's, keeping ours as the source.
+fn map_error(path: &Path, e: Error) -> object_store::Error {
+    let path = path.to_string();
+    match e.status() {
+        Some(404) => object_store::Error::NotFound {
+            path,
+            source: Box::new(e),
+        },
+        Some(304) => object_store::Error::NotModified {
+            path,
+            source: Box::new(e),
+        },
+        Some(412) => object_store::Error::Precondition {
+            path,
+            source: Box::new(e),
+        },
+        Some(403) => object_store::Error::PermissionDenied {
+            path,
+            source: Box::new(e),
+        },
+        _ => object_store::Error::Generic {
+            store: STORE,
+            source: Box::new(e),
+        },
+    }
+}
+
+fn object_meta(summary: ObjectSummary) -> object_store::Result<ObjectMeta> {
+    Ok(ObjectMeta {
+        location: Path::parse(&summary.key).map_err(|e| object_store::Error::Generic {
+            store: STORE,
+            source: Box::new(e),
+        })?,
+        last_modified: summary.last_modified.unwrap_or_default(),
+        size: summary.size,
+        e_tag: summary.etag,
+        version: None,
+    })
+}
+
+/// object_store prefixes are whole segments: `a/b` lists `a/b/...`.
+fn list_prefix(prefix: Option<&Path>) -> Option<String> {
+    prefix
+        .filter(|p| !p.as_ref().is_empty())
+        .map(|p| format!("{}/", p.as_ref()))
+}
+
+#[async_trait]
+impl ObjectStore for S3ObjectStore {
+    async fn put_opts(
+        &self,
+        location: &Path,
+        payload: PutPayload,
+        opts: PutOptions,
+    ) -> object_store::Result<PutResult> {
+        let mut put = PutObjectRequest {
+            content_type: opts
+                .attributes
+                .get(&object_store::Attribute::ContentType)
+                .map(|v| v.to_string()),
+            ..PutObjectRequest::default()
+        };
+        match opts.mode {
+            PutMode::Overwrite => {}
+            PutMode::Create => put.if_none_match = true,
+            PutMode::Update(version) => {
+                put.if_match = Some(version.e_tag.ok_or_else(|| object_store::Error::Generic {
+                    store: STORE,
+                    source: "an update needs the ETag of the version it replaces".into(),
+                })?);
+            }
+        }
+        let create = put.if_none_match;
+        let output = self
+            .client
+            .put_object(&self.bucket, location.as_ref(), Bytes::from(payload), &put)
+            .await
+            .map_err(|e| match (create, e.status()) {
+                (true, Some(412)) => object_store::Error::AlreadyExists {
+                    path: location.to_string(),
+                    source: Box::new(e),
+                },
+                _ => map_error(location, e),
+            })?;
+        Ok(PutResult {
+            e_tag: output.etag,
+            version: output.version_id,
+        })
+    }
+
+    async fn put_multipart_opts(
+        &self,
+        location: &Path,
+        opts: PutMultipartOptions,
+    ) -> object_store::Result<Box<dyn MultipartUpload>> {
+        let put = PutObjectRequest {
+            content_type: opts
+                .attributes
+                .get(&object_store::Attribute::ContentType)
+                .map(|v| v.to_string()),
+            ..PutObjectRequest::default()
+        };
+        let key = location.to_string();
+        let upload_id = self
+            .client
+            .create_multipart_upload(&self.bucket, &key, &put)
+            .await
+            .map_err(|e| map_error(location, e))?;
+        Ok(Box::new(S3MultipartUpload {
+            client: self.client.clone(),
+            bucket: self.bucket.clone(),
+            key,
+            upload_id,
+            next_part: 1,
+            parts: Arc::new(Mutex::new(Vec::new())),
+        }))
+    }
+
+    async fn get_opts(
+        &self,
+        location: &Path,
+        options: GetOptions,
+    ) -> object_store::Result<GetResult> {
+        let key = location.as_ref();
+        let range = options.range.as_ref().map(|r| match r {
+            GetRange::Bounded(r) => ByteRange::Bounded {
+                start: r.start,
+                end: r.end,
+            },
+            GetRange::Offset(o) => ByteRange::From(*o),
+            GetRange::Suffix(n) => ByteRange::Suffix(*n),
+        });
+        let req = GetObjectRequest {
+            range,
+            if_match: options.if_match.clone(),
+            if_none_match: options.if_none_match.clone(),
+            if_modified_since: options.if_modified_since,
+            if_unmodified_since: options.if_unmodified_since,
+        };
+        let into_meta = |meta: crate::model::ObjectMeta| ObjectMeta {
+            location: location.clone(),
+            last_modified: meta.last_modified.unwrap_or_default(),
+            size: meta.size,
+            e_tag: meta.etag,
+            version: meta.version_id,
+        };
+        if options.head {
+            let meta = self
+                .client
+                .head_object_if(&self.bucket, key, &req)
+                .await
+                .map_err(|e| map_error(location, e))?;
+            let size = meta.size;
+            return Ok(GetResult {
+                payload: GetResultPayload::Stream(futures::stream::empty().boxed()),
+                meta: into_meta(meta),
+                range: 0..size,
+                attributes: Attributes::default(),
+            });
+        }
+        let output = self
+            .client
+            .get_object(&self.bucket, key, &req)
+            .await
+            .map_err(|e| map_error(location, e))?;
+        let path = location.clone();
+        let stream = output.body.map_err(move |e| map_error(&path, e)).boxed();
+        Ok(GetResult {
+            payload: GetResultPayload::Stream(stream),
+            meta: into_meta(output.meta),
+            range: output.range,
+            attributes: Attributes::default(),
+        })
+    }
+
+    async fn get_ranges(
+        &self,
+        location: &Path,
+        ranges: &[Range<u64>],
+    ) -> object_store::Result<Vec<Bytes>> {
+        self.client
+            .get_ranges(&self.bucket, location.as_ref(), ranges)
+            .await
+            .map_err(|e| map_error(location, e))
+    }
+
+    fn delete_stream(
+        &self,
+        locations: BoxStream<'static, object_store::Result<Path>>,
+    ) -> BoxStream<'static, object_store::Result<Path>> {
+        let client = self.client.clone();
+        let bucket = self.bucket.clone();
+        locations
+            .chunks(crate::DELETE_OBJECTS_BATCH)
+            .then(move |batch| {
+                let client = client.clone();
+                let bucket = bucket.clone();
+                async move {
+                    let paths: Vec<object_store::Result<Path>> = batch;
+                    let keys: Vec<String> = paths
+                        .iter()
+                        .filter_map(|p| p.as_ref().ok().map(|p| p.to_string()))
+                        .collect();
+                    let failed = match client.delete_objects(&bucket, &keys).await {
+                        Ok(failed) => failed,
+                        Err(e) => {
+                            let err = object_store::Error::Generic {
+                                store: STORE,
+                                source: Box::new(e),
+                            };
+                            return futures::stream::iter(vec![Err(err)]);
+                        }
+                    };
+                    let results: Vec<_> = paths
+                        .into_iter()
+                        .map(|p| {
+                            let p = p?;
+                            match failed.iter().find(|f| f.key == p.as_ref()) {
+                                Some(f) => Err(object_store::Error::Generic {
+                                    store: STORE,
+                                    source: format!(
+                                        "could not delete s3://{bucket}/{}: {} {}",
+                                        f.key, f.code, f.message
+                                    )
+                                    .into(),
+                                }),
+                                None => Ok(p),
+                            }
+                        })
+                        .collect();
+                    futures::stream::iter(results)
+                }
+            })
+            .flatten()
+            .boxed()
+    }
+
+    fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
+        self.list_from(prefix, None)
+    }
+
+    fn list_with_offset(
+        &self,
+        prefix: Option<&Path>,
+        offset: &Path,
+    ) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
+        self.list_from(prefix, Some(offset.to_string()))
+    }
+
+    async fn list_with_delimiter(&self, prefix: Option<&Path>) -> object_store::Result<ListResult> {
+        let request = ListObjectsV2Request {
+            prefix: list_prefix(prefix),
+            delimiter: Some("/".into()),
+            ..ListObjectsV2Request::default()
+        };
+        let mut pages = self.client.list_objects_v2(&self.bucket, request);
+        let mut result = ListResult {
+            common_prefixes: Vec::new(),
+            objects: Vec::new(),
+        };
+        let here = prefix.cloned().unwrap_or_default();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| map_error(&here, e))?;
+            for p in page.common_prefixes {
+                let trimmed = p.trim_end_matches('/');
+                result
+                    .common_prefixes
+                    .push(
+                        Path::parse(trimmed).map_err(|e| object_store::Error::Generic {
+                            store: STORE,
+                            source: Box::new(e),
+                        })?,
+                    );
+            }
+            for o in page.objects {
+                result.objects.push(object_meta(o)?);
+            }
+        }
+        Ok(result)
+    }
+
+    async fn copy_opts(
+        &self,
+        from: &Path,
+        to: &Path,
+        options: CopyOptions,
+    ) -> object_store::Result<()> {
+        match options.mode {
+            CopyMode::Overwrite => self
+                .client
+                .copy_object(&self.bucket, from.as_ref(), to.as_ref(), false)
+                .await
+                .map_err(|e| map_error(from, e)),
+            // S3 has no conditional copy; object_store's own S3 store also
+            // refuses without extra configuration.
+            CopyMode::Create => Err(object_store::Error::NotSupported {
+                source: "S3 cannot copy only-if-absent; copy with overwrite instead".into(),
+            }),
+        }
+    }
+}
+
+impl S3ObjectStore {
+    fn list_from(
+        &self,
+        prefix: Option<&Path>,
+        start_after: Option<String>,
+    ) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
+        let request = ListObjectsV2Request {
+            prefix: list_prefix(prefix),
+            start_after,
+            ..ListObjectsV2Request::default()
+        };
+        let here = prefix.cloned().unwrap_or_default();
+        self.client
+            .list_objects_v2(&self.bucket, request)
+            .map_err(move |e| map_error(&here, e))
+            .map_ok(|page| futures::stream::iter(page.objects.into_iter().map(object_meta)))
+            .try_flatten()
+            .boxed()
+    }
+}
+
+/// An object_store multipart upload over CreateMultipartUpload / UploadPart.
+#[derive(Debug)]
+struct S3MultipartUpload {
+    client: S3Client,
+    bucket: String,
+    key: String,
+    upload_id: String,
+    next_part: u32,
+    parts: Arc<Mutex<Vec<CompletedPart>>>,
+}
+
+#[async_trait]
+impl MultipartUpload for S3MultipartUpload {
+    fn put_part(&mut self, data: PutPayload) -> UploadPart {
+        let part_number = self.next_part;
+        self.next_part += 1;
+        let client = self.client.clone();
+        let bucket = self.bucket.clone();
+        let key = self.key.clone();
+        let upload_id = self.upload_id.clone();
+        let parts = Arc::clone(&self.parts);
+        Box::pin(async move {
+            let part = client
+                .upload_part(&bucket, &key, &upload_id, part_number, Bytes::from(data))
+                .await
+                .map_err(|e| object_store::Error::Generic {
+                    store: STORE,
+                    source: Box::new(e),
+                })?;
+            if let Ok(mut parts) = parts.lock() {
+                parts.push(part);
+            }
+            Ok(())
+        })
+    }
+
+    async fn complete(&mut self) -> object_store::Result<PutResult> {
+        let parts = self.parts.lock().map(|p| p.clone()).unwrap_or_default();
+        let path = Path::from(self.key.as_str());
+        let output = if parts.is_empty() {
+            // S3 rejects a multipart upload with no parts; an empty object is one empty part.
+            let part = self
+                .client
+                .upload_part(&self.bucket, &self.key, &self.upload_id, 1, Bytes::new())
+                .await
+                .map_err(|e| map_error(&path, e))?;
+            self.client
+                .complete_multipart_upload(&self.bucket, &self.key, &self.upload_id, &[part])
+                .await
+        } else {
+            self.client
+                .complete_multipart_upload(&self.bucket, &self.key, &self.upload_id, &parts)
+                .await
+        }
+        .map_err(|e| map_error(&path, e))?;
+        Ok(PutResult {
+            e_tag: output.etag,
+            version: output.version_id,
+        })
+    }
+
+    async fn abort(&mut self) -> object_store::Result<()> {
+        self.client
+            .abort_multipart_upload(&self.bucket, &self.key, &self.upload_id)
+            .await
+            .map_err(|e| map_error(&Path::from(self.key.as_str()), e))
+    }
+}

@@ -1,0 +1,161 @@
+//! ListObjectsV2 (a page, or a stream of pages) and DeleteObjects.
+
+use base64::Engine;
+use bytes::Bytes;
+use futures::stream::{BoxStream, StreamExt};
+use http::Method;
+use md5::{Digest, Md5};
+
+use crate::client::{S3Client, S3Request};
+use crate::error::{Error, Operation, Result};
+use crate::model::{DeleteObjectError, ListObjectsV2Page, ListObjectsV2Request};
+use crate::ops::object::check_bucket;
+use crate::xml;
+
+/// DeleteObjects takes at most this many keys per request.
+pub const DELETE_OBJECTS_BATCH: usize = 1000;
+
+impl S3Client {
+    /// One ListObjectsV2 page. Keys are requested URL-encoded (so any key
+    /// survives XML) and returned decoded.
+    pub async fn list_objects_v2_page(
+        &self,
+        bucket: &str,
+        request: &ListObjectsV2Request,
+        continuation_token: Option<&str>,
+    ) -> Result<ListObjectsV2Page> {
+        check_bucket(bucket)?;
+        let mut req = S3Request::new(Operation::ListObjectsV2, Method::GET, bucket, None)
+            .query("list-type", "2")
+            .query("encoding-type", "url");
+        if let Some(prefix) = request.prefix.as_deref().filter(|p| !p.is_empty()) {
+            req = req.query("prefix", prefix);
+        }
+        if let Some(delimiter) = &request.delimiter {
+            req = req.query("delimiter", delimiter.clone());
+        }
+        if let Some(start_after) = &request.start_after {
+            req = req.query("start-after", start_after.clone());
+        }
+        if let Some(max_keys) = request.max_keys {
+            req = req.query("max-keys", max_keys.to_string());
+        }
+        if let Some(token) = continuation_token {
+            req = req.query("continuation-token", token);
+        }
+        let target = self.target(&req);
+        let (_, body) = self.send_collect(&req).await?;
+        let text = std::str::from_utf8(&body).map_err(|_| Error::InvalidResponse {
+            target: Box::new(target.clone()),
+            detail: "listing is not UTF-8".into(),
+        })?;
+        xml::parse::<xml::ListBucketResult>(text)
+            .and_then(xml::ListBucketResult::into_page)
+            .map_err(|detail| Error::InvalidResponse {
+                target: Box::new(target),
+                detail,
+            })
+    }
+
+    /// A whole ListObjectsV2 listing as a stream of pages: the first page is
+    /// usable before the listing ends, and memory holds one page at a time.
+    pub fn list_objects_v2(
+        &self,
+        bucket: &str,
+        request: ListObjectsV2Request,
+    ) -> BoxStream<'static, Result<ListObjectsV2Page>> {
+        enum Next {
+            First,
+            Token(String),
+            Done,
+        }
+        let client = self.clone();
+        let bucket = bucket.to_owned();
+        futures::stream::unfold(Next::First, move |next| {
+            let client = client.clone();
+            let bucket = bucket.clone();
+            let request = request.clone();
+            async move {
+                let token = match next {
+                    Next::Done => return None,
+                    Next::First => None,
+                    Next::Token(t) => Some(t),
+                };
+                match client
+                    .list_objects_v2_page(&bucket, &request, token.as_deref())
+                    .await
+                {
+                    Ok(page) => {
+                        let next = match &page.next_continuation_token {
+                            Some(t) if Some(t) == token.as_ref() => {
+                                // A server repeating its token would loop forever.
+                                return Some((
+                                    Err(Error::InvalidResponse {
+                                        target: Box::new(client.target(&S3Request::new(
+                                            Operation::ListObjectsV2,
+                                            Method::GET,
+                                            &bucket,
+                                            None,
+                                        ))),
+                                        detail:
+                                            "the server returned the same continuation token twice"
+                                                .into(),
+                                    }),
+                                    Next::Done,
+                                ));
+                            }
+                            Some(t) => Next::Token(t.clone()),
+                            None => Next::Done,
+                        };
+                        Some((Ok(page), next))
+                    }
+                    Err(e) => Some((Err(e), Next::Done)),
+                }
+            }
+        })
+        .boxed()
+    }
+
+    /// DeleteObjects in batches of 1000; returns the keys that could not be
+    /// deleted (missing keys count as deleted, as in S3).
+    pub async fn delete_objects<S: AsRef<str>>(
+        &self,
+        bucket: &str,
+        keys: &[S],
+    ) -> Result<Vec<DeleteObjectError>> {
+        check_bucket(bucket)?;
+        let mut failed = Vec::new();
+        for batch in keys.chunks(DELETE_OBJECTS_BATCH) {
+            let body = Bytes::from(xml::delete_body(batch));
+            // S3 requires an integrity header on DeleteObjects.
+            let md5 = base64::engine::general_purpose::STANDARD.encode(Md5::digest(&body));
+            let req = S3Request::new(Operation::DeleteObjects, Method::POST, bucket, None)
+                .query("delete", "")
+                .header(http::HeaderName::from_static("content-md5"), md5)
+                .header(http::header::CONTENT_TYPE, "application/xml")
+                .body(body);
+            let target = self.target(&req);
+            let (_, body) = self.send_collect(&req).await?;
+            let text = String::from_utf8_lossy(&body);
+            if let Some(err) = crate::xml::ErrorBody::from_text(&text) {
+                return Err(Error::Service(Box::new(crate::client::service_error(
+                    target,
+                    200,
+                    Some(err),
+                    None,
+                    None,
+                ))));
+            }
+            let result = if text.trim().is_empty() {
+                xml::DeleteResult::default()
+            } else {
+                xml::parse::<xml::DeleteResult>(&text).map_err(|detail| Error::InvalidResponse {
+                    target: Box::new(target),
+                    detail,
+                })?
+            };
+            failed.extend(result.into_errors());
+        }
+        Ok(failed)
+    }
+}

@@ -1,0 +1,5 @@
+//! The S3 operations, grouped as the S3 API reference groups them.
+
+pub mod list;
+pub mod multipart;
+pub mod object;

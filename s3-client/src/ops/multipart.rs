@@ -1,0 +1,193 @@
+//! Multipart upload: CreateMultipartUpload, UploadPart,
+//! CompleteMultipartUpload, AbortMultipartUpload, ListMultipartUploads.
+
+use bytes::Bytes;
+use http::Method;
+use http::header::ETAG;
+
+use crate::client::{S3Client, S3Request, retryable_code, service_error};
+use crate::error::{Error, Operation, Result};
+use crate::model::{CompletedPart, MultipartUpload, PutObjectOutput, PutObjectRequest};
+use crate::ops::object::{check_bucket, write_headers};
+use crate::xml;
+
+/// Fails when a 200 response carries an `<Error>` document, which S3 does
+/// for CompleteMultipartUpload and CopyObject when it fails after starting
+/// to answer.
+pub(crate) fn error_in_ok_body(client: &S3Client, req: &S3Request<'_>, body: &Bytes) -> Result<()> {
+    match xml::ErrorBody::from_text(&String::from_utf8_lossy(body)) {
+        Some(err) => Err(Error::Service(Box::new(service_error(
+            client.target(req),
+            200,
+            Some(err),
+            None,
+            None,
+        )))),
+        None => Ok(()),
+    }
+}
+
+fn invalid(client: &S3Client, req: &S3Request<'_>, detail: impl Into<String>) -> Error {
+    Error::InvalidResponse {
+        target: Box::new(client.target(req)),
+        detail: detail.into(),
+    }
+}
+
+impl S3Client {
+    /// CreateMultipartUpload: returns the upload id.
+    pub async fn create_multipart_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        put: &PutObjectRequest,
+    ) -> Result<String> {
+        check_bucket(bucket)?;
+        let req = S3Request::new(
+            Operation::CreateMultipartUpload,
+            Method::POST,
+            bucket,
+            Some(key),
+        )
+        .query("uploads", "");
+        let req = write_headers(self, req, put);
+        let (_, body) = self.send_collect(&req).await?;
+        let text = String::from_utf8_lossy(&body);
+        let result = xml::parse::<xml::InitiateMultipartUploadResult>(&text)
+            .map_err(|d| invalid(self, &req, d))?;
+        if result.upload_id.is_empty() {
+            return Err(invalid(self, &req, "no UploadId in the response"));
+        }
+        Ok(result.upload_id)
+    }
+
+    /// UploadPart: returns the part's ETag for CompleteMultipartUpload.
+    pub async fn upload_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        body: Bytes,
+    ) -> Result<CompletedPart> {
+        check_bucket(bucket)?;
+        if !(1..=10_000).contains(&part_number) {
+            return Err(Error::InvalidArgument(format!(
+                "part number {part_number} is outside S3's 1..=10000; raise the part size (s3_uploader_max_filesize / s3_uploader_max_parts_per_file)"
+            )));
+        }
+        let req = S3Request::new(Operation::UploadPart, Method::PUT, bucket, Some(key))
+            .query("partNumber", part_number.to_string())
+            .query("uploadId", upload_id)
+            .body(body);
+        let (parts, _) = self.send_collect(&req).await?;
+        let etag = parts
+            .headers
+            .get(ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .ok_or_else(|| invalid(self, &req, "UploadPart returned no ETag"))?;
+        Ok(CompletedPart { part_number, etag })
+    }
+
+    /// CompleteMultipartUpload. A 200 whose body is an `<Error>` is an error
+    /// (and retried when the code says the server failed).
+    pub async fn complete_multipart_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[CompletedPart],
+    ) -> Result<PutObjectOutput> {
+        check_bucket(bucket)?;
+        let mut sorted = parts.to_vec();
+        sorted.sort_by_key(|p| p.part_number);
+        let req = S3Request::new(
+            Operation::CompleteMultipartUpload,
+            Method::POST,
+            bucket,
+            Some(key),
+        )
+        .query("uploadId", upload_id)
+        .header(http::header::CONTENT_TYPE, "application/xml")
+        .body(Bytes::from(xml::complete_multipart_body(&sorted)));
+        let retry = &self.config().retry;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let (_, body) = self.send_collect(&req).await?;
+            match error_in_ok_body(self, &req, &body) {
+                Ok(()) => {
+                    let text = String::from_utf8_lossy(&body);
+                    let result = xml::parse::<xml::CompleteMultipartUploadResult>(&text)
+                        .map_err(|d| invalid(self, &req, d))?;
+                    return Ok(PutObjectOutput {
+                        etag: result.etag,
+                        version_id: None,
+                    });
+                }
+                Err(e) if attempt <= retry.max_retries && e.code().is_some_and(retryable_code) => {
+                    tokio::time::sleep(retry.backoff(attempt)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// AbortMultipartUpload: discards the parts. Aborting an upload that no
+    /// longer exists succeeds, so cleanup can be repeated safely.
+    pub async fn abort_multipart_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<()> {
+        check_bucket(bucket)?;
+        let req = S3Request::new(
+            Operation::AbortMultipartUpload,
+            Method::DELETE,
+            bucket,
+            Some(key),
+        )
+        .query("uploadId", upload_id);
+        match self.send_collect(&req).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some("NoSuchUpload") => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// ListMultipartUploads under `prefix`, all pages.
+    pub async fn list_multipart_uploads(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> Result<Vec<MultipartUpload>> {
+        check_bucket(bucket)?;
+        let mut uploads = Vec::new();
+        let mut markers: Option<(String, String)> = None;
+        loop {
+            let mut req =
+                S3Request::new(Operation::ListMultipartUploads, Method::GET, bucket, None)
+                    .query("uploads", "");
+            if !prefix.is_empty() {
+                req = req.query("prefix", prefix);
+            }
+            if let Some((key_marker, upload_marker)) = &markers {
+                req = req
+                    .query("key-marker", key_marker.clone())
+                    .query("upload-id-marker", upload_marker.clone());
+            }
+            let (_, body) = self.send_collect(&req).await?;
+            let text = String::from_utf8_lossy(&body);
+            let (page, next) = xml::parse::<xml::ListMultipartUploadsResult>(&text)
+                .map_err(|d| invalid(self, &req, d))?
+                .into_parts();
+            uploads.extend(page);
+            if next.is_none() || next == markers {
+                return Ok(uploads);
+            }
+            markers = next;
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! [`MultipartWriter`]: streams an object of unknown size to S3 with bounded
+//! memory. Small objects become one PutObject; large ones a multipart upload
+//! whose parts upload concurrently. Any failure, or dropping the writer
+//! before [`MultipartWriter::finish`], aborts the upload so no half-written
+//! object or orphaned upload stays behind.
+
+use bytes::{Bytes, BytesMut};
+use futures::stream::{FuturesUnordered, StreamExt};
+use tokio::task::JoinHandle;
+
+use crate::client::S3Client;
+use crate::error::{Error, Result};
+use crate::model::{CompletedPart, PutObjectOutput, PutObjectRequest};
+
+/// A streaming writer of one object.
+pub struct MultipartWriter {
+    client: S3Client,
+    bucket: String,
+    key: String,
+    put: PutObjectRequest,
+    part_size: usize,
+    max_in_flight: usize,
+    buffer: BytesMut,
+    upload_id: Option<String>,
+    next_part: u32,
+    in_flight: FuturesUnordered<JoinHandle<Result<CompletedPart>>>,
+    completed: Vec<CompletedPart>,
+    /// Set once the upload was completed or aborted: nothing to clean up.
+    settled: bool,
+}
+
+impl std::fmt::Debug for MultipartWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MultipartWriter")
+            .field("bucket", &self.bucket)
+            .field("key", &self.key)
+            .field("part_size", &self.part_size)
+            .field("parts_started", &self.next_part.saturating_sub(1))
+            .finish_non_exhaustive()
+    }
+}
+
+impl MultipartWriter {
+    /// A writer with the client's upload sizing (DuckDB's rule for the part size).
+    pub fn new(client: &S3Client, bucket: &str, key: &str, put: PutObjectRequest) -> Self {
+        let upload = &client.config().upload;
+        let part_size = usize::try_from(upload.part_size()).unwrap_or(usize::MAX);
+        Self::with_part_size(client, bucket, key, put, part_size)
+    }
+
+    /// A writer with an explicit part size (at least S3's 5 MiB minimum).
+    pub fn with_part_size(
+        client: &S3Client,
+        bucket: &str,
+        key: &str,
+        put: PutObjectRequest,
+        part_size: usize,
+    ) -> Self {
+        let min = crate::config::UploadConfig::MIN_PART_SIZE as usize;
+        Self {
+            client: client.clone(),
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            put,
+            part_size: part_size.max(min),
+            max_in_flight: client.config().upload.max_in_flight.max(1),
+            buffer: BytesMut::new(),
+            upload_id: None,
+            next_part: 1,
+            in_flight: FuturesUnordered::new(),
+            completed: Vec::new(),
+            settled: false,
+        }
+    }
+
+    /// The part size in use.
+    pub fn part_size(&self) -> usize {
+        self.part_size
+    }
+
+    /// Appends bytes; uploads full parts as they fill, waiting when
+    /// `max_in_flight` parts are already uploading.
+    pub async fn write(&mut self, mut data: &[u8]) -> Result<()> {
+        while !data.is_empty() {
+            let room = self.part_size - self.buffer.len();
+            let take = room.min(data.len());
+            if self.buffer.capacity() == 0 {
+                self.buffer
+                    .reserve(self.part_size.min(data.len().max(64 * 1024)));
+            }
+            self.buffer.extend_from_slice(&data[..take]);
+            data = &data[take..];
+            if self.buffer.len() == self.part_size {
+                let part = self.buffer.split().freeze();
+                if let Err(e) = self.start_part(part).await {
+                    return Err(self.fail(e).await);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Uploads what is buffered and completes the object. Objects smaller
+    /// than one part are sent with a single PutObject.
+    pub async fn finish(mut self) -> Result<PutObjectOutput> {
+        let rest = self.buffer.split().freeze();
+        if self.upload_id.is_none() {
+            self.settled = true;
+            return self
+                .client
+                .put_object(&self.bucket, &self.key, rest, &self.put)
+                .await;
+        }
+        let result = async {
+            if !rest.is_empty() {
+                self.start_part(rest).await?;
+            }
+            while let Some(done) = self.in_flight.next().await {
+                self.completed.push(join_result(done)?);
+            }
+            let upload_id = self.upload_id.clone().unwrap_or_default();
+            self.client
+                .complete_multipart_upload(&self.bucket, &self.key, &upload_id, &self.completed)
+                .await
+        }
+        .await;
+        match result {
+            Ok(output) => {
+                self.settled = true;
+                Ok(output)
+            }
+            Err(e) => Err(self.fail(e).await),
+        }
+    }
+
+    /// Abandons the object: stops part uploads and aborts the multipart upload.
+    pub async fn abort(mut self) -> Result<()> {
+        self.abort_inner().await
+    }
+
+    async fn start_part(&mut self, part: Bytes) -> Result<()> {
+        if self.upload_id.is_none() {
+            let id = self
+                .client
+                .create_multipart_upload(&self.bucket, &self.key, &self.put)
+                .await?;
+            self.upload_id = Some(id);
+        }
+        while self.in_flight.len() >= self.max_in_flight {
+            if let Some(done) = self.in_flight.next().await {
+                self.completed.push(join_result(done)?);
+            }
+        }
+        let part_number = self.next_part;
+        if part_number > self.client.config().upload.max_parts {
+            return Err(Error::InvalidArgument(format!(
+                "s3://{}/{} needs more than {} parts of {} bytes; raise s3_uploader_max_filesize or s3_uploader_max_parts_per_file",
+                self.bucket,
+                self.key,
+                self.client.config().upload.max_parts,
+                self.part_size
+            )));
+        }
+        self.next_part += 1;
+        let client = self.client.clone();
+        let bucket = self.bucket.clone();
+        let key = self.key.clone();
+        let upload_id = self.upload_id.clone().unwrap_or_default();
+        // A task per part, so signing and sending use every core.
+        self.in_flight.push(tokio::spawn(async move {
+            client
+                .upload_part(&bucket, &key, &upload_id, part_number, part)
+                .await
+        }));
+        Ok(())
+    }
+
+    /// Cleans up after `error` and returns it (cleanup failures are logged,
+    /// the original error is what the user needs).
+    async fn fail(&mut self, error: Error) -> Error {
+        if let Err(abort_error) = self.abort_inner().await {
+            tracing::warn!(bucket = %self.bucket, key = %self.key, error = %abort_error, "could not abort multipart upload after a failure");
+        }
+        error
+    }
+
+    async fn abort_inner(&mut self) -> Result<()> {
+        self.settled = true;
+        for task in self.in_flight.iter() {
+            task.abort();
+        }
+        while self.in_flight.next().await.is_some() {}
+        self.buffer.clear();
+        match self.upload_id.take() {
+            Some(id) => {
+                self.client
+                    .abort_multipart_upload(&self.bucket, &self.key, &id)
+                    .await
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for MultipartWriter {
+    fn drop(&mut self) {
+        if self.settled {
+            return;
+        }
+        for task in self.in_flight.iter() {
+            task.abort();
+        }
+        let Some(upload_id) = self.upload_id.take() else {
+            return;
+        };
+        // Dropped mid-write (an error or cancellation upstream): abort in
+        // the background so no orphaned upload keeps its parts billed.
+        let client = self.client.clone();
+        let bucket = std::mem::take(&mut self.bucket);
+        let key = std::mem::take(&mut self.key);
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                handle.spawn(async move {
+                    if let Err(e) = client.abort_multipart_upload(&bucket, &key, &upload_id).await {
+                        tracing::warn!(%bucket, %key, error = %e, "could not abort multipart upload of a dropped writer");
+                    }
+                });
+            }
+            Err(_) => {
+                tracing::warn!(%bucket, %key, "multipart writer dropped outside a runtime; upload left open")
+            }
+        }
+    }
+}
+
+fn join_result(
+    done: std::result::Result<Result<CompletedPart>, tokio::task::JoinError>,
+) -> Result<CompletedPart> {
+    done.map_err(|e| Error::InvalidArgument(format!("a part upload task stopped: {e}")))?
+}

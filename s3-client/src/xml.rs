@@ -1,0 +1,380 @@
+//! The XML documents S3 exchanges, as serde types for quick-xml, and the two
+//! request bodies we write (CompleteMultipartUpload, Delete).
+
+use chrono::{DateTime, Utc};
+use quick_xml::escape::escape;
+use serde::Deserialize;
+
+use crate::addressing::decode_url_encoded;
+use crate::model::{
+    CompletedPart, DeleteObjectError, ListObjectsV2Page, MultipartUpload, ObjectSummary,
+};
+
+/// Parses an XML document into `T`, describing the failure without echoing the body.
+pub fn parse<'de, T: Deserialize<'de>>(body: &'de str) -> Result<T, String> {
+    quick_xml::de::from_str(body).map_err(|e| format!("malformed XML ({e})"))
+}
+
+/// `<Error>`: the body of every S3 error response.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ErrorBody {
+    /// S3 error code.
+    pub code: String,
+    /// Human-readable message.
+    pub message: String,
+    /// Request id.
+    pub request_id: Option<String>,
+    /// The bucket's region, on redirects.
+    pub region: Option<String>,
+}
+
+impl ErrorBody {
+    /// Parses an error body if `text` is one (the root element is `Error`).
+    pub fn from_text(text: &str) -> Option<Self> {
+        let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+        let body = trimmed
+            .strip_prefix("<?xml")
+            .and_then(|rest| rest.find("?>").map(|i| rest[i + 2..].trim_start()))
+            .unwrap_or(trimmed);
+        if !body.starts_with("<Error") {
+            return None;
+        }
+        parse::<ErrorBody>(text).ok().filter(|e| !e.code.is_empty())
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct Contents {
+    key: String,
+    size: u64,
+    #[serde(rename = "ETag")]
+    etag: Option<String>,
+    last_modified: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct CommonPrefix {
+    prefix: String,
+}
+
+/// `<ListBucketResult>` of ListObjectsV2.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ListBucketResult {
+    contents: Vec<Contents>,
+    common_prefixes: Vec<CommonPrefix>,
+    is_truncated: bool,
+    next_continuation_token: Option<String>,
+    encoding_type: Option<String>,
+}
+
+/// Parses an ISO 8601 timestamp as S3 writes it; `None` when unparseable
+/// (a timestamp is informational, never worth failing a listing for).
+pub fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s.trim())
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+impl ListBucketResult {
+    /// Converts into a page, decoding keys when the server URL-encoded them.
+    pub fn into_page(self) -> Result<ListObjectsV2Page, String> {
+        let encoded = self
+            .encoding_type
+            .as_deref()
+            .is_some_and(|e| e.eq_ignore_ascii_case("url"));
+        let decode = |s: String| -> Result<String, String> {
+            if encoded {
+                decode_url_encoded(&s)
+                    .map_err(|_| format!("listed key '{s}' is not valid UTF-8 once decoded"))
+            } else {
+                Ok(s)
+            }
+        };
+        let mut objects = Vec::with_capacity(self.contents.len());
+        for c in self.contents {
+            objects.push(ObjectSummary {
+                key: decode(c.key)?,
+                size: c.size,
+                etag: c.etag,
+                last_modified: c.last_modified.as_deref().and_then(parse_timestamp),
+            });
+        }
+        let common_prefixes = self
+            .common_prefixes
+            .into_iter()
+            .map(|p| decode(p.prefix))
+            .collect::<Result<_, _>>()?;
+        let next_continuation_token = if self.is_truncated {
+            match self.next_continuation_token.filter(|t| !t.is_empty()) {
+                Some(token) => Some(token),
+                None => return Err("listing is truncated but has no NextContinuationToken".into()),
+            }
+        } else {
+            None
+        };
+        Ok(ListObjectsV2Page {
+            objects,
+            common_prefixes,
+            next_continuation_token,
+        })
+    }
+}
+
+/// `<InitiateMultipartUploadResult>`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct InitiateMultipartUploadResult {
+    /// The new upload's id.
+    pub upload_id: String,
+}
+
+/// `<CompleteMultipartUploadResult>`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct CompleteMultipartUploadResult {
+    /// The object's ETag.
+    #[serde(rename = "ETag")]
+    pub etag: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct Upload {
+    key: String,
+    upload_id: String,
+    initiated: Option<String>,
+}
+
+/// `<ListMultipartUploadsResult>`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ListMultipartUploadsResult {
+    upload: Vec<Upload>,
+    is_truncated: bool,
+    next_key_marker: Option<String>,
+    next_upload_id_marker: Option<String>,
+}
+
+impl ListMultipartUploadsResult {
+    /// The uploads, and the markers for the next page when truncated.
+    pub fn into_parts(self) -> (Vec<MultipartUpload>, Option<(String, String)>) {
+        let uploads = self
+            .upload
+            .into_iter()
+            .map(|u| MultipartUpload {
+                key: u.key,
+                upload_id: u.upload_id,
+                initiated: u.initiated.as_deref().and_then(parse_timestamp),
+            })
+            .collect();
+        let next = match (
+            self.is_truncated,
+            self.next_key_marker,
+            self.next_upload_id_marker,
+        ) {
+            (true, Some(k), Some(u)) => Some((k, u)),
+            _ => None,
+        };
+        (uploads, next)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct DeleteErrorXml {
+    key: String,
+    code: String,
+    message: String,
+}
+
+/// `<DeleteResult>` of DeleteObjects (quiet mode lists only failures).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct DeleteResult {
+    error: Vec<DeleteErrorXml>,
+}
+
+impl DeleteResult {
+    /// Keys that were not deleted.
+    pub fn into_errors(self) -> Vec<DeleteObjectError> {
+        self.error
+            .into_iter()
+            .map(|e| DeleteObjectError {
+                key: e.key,
+                code: e.code,
+                message: e.message,
+            })
+            .collect()
+    }
+}
+
+/// The CompleteMultipartUpload request body.
+pub fn complete_multipart_body(parts: &[CompletedPart]) -> String {
+    let mut xml = String::from("<CompleteMultipartUpload>");
+    for part in parts {
+        xml.push_str(&format!(
+            "<Part><PartNumber>{}</PartNumber><ETag>{}</ETag></Part>",
+            part.part_number,
+            escape(part.etag.as_str())
+        ));
+    }
+    xml.push_str("</CompleteMultipartUpload>");
+    xml
+}
+
+/// The DeleteObjects request body (quiet: only failures come back).
+pub fn delete_body<S: AsRef<str>>(keys: &[S]) -> String {
+    let mut xml = String::from("<Delete><Quiet>true</Quiet>");
+    for key in keys {
+        xml.push_str("<Object><Key>");
+        xml.push_str(&escape(key.as_ref()));
+        xml.push_str("</Key></Object>");
+    }
+    xml.push_str("</Delete>");
+    xml
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_list_page_with_url_encoding() {
+        let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+  <Name>b</Name><Prefix>a%2F</Prefix><KeyCount>2</KeyCount><MaxKeys>2</MaxKeys>
+  <EncodingType>url</EncodingType><IsTruncated>true</IsTruncated>
+  <Contents><Key>a/x+y%2Bz.csv</Key><LastModified>2024-01-02T03:04:05.000Z</LastModified>
+    <ETag>&quot;abc&quot;</ETag><Size>12</Size><StorageClass>STANDARD</StorageClass></Contents>
+  <CommonPrefixes><Prefix>a/d%3D1/</Prefix></CommonPrefixes>
+  <NextContinuationToken>tok</NextContinuationToken>
+</ListBucketResult>"#;
+        let page = parse::<ListBucketResult>(xml).unwrap().into_page().unwrap();
+        assert_eq!(page.objects[0].key, "a/x y+z.csv");
+        assert_eq!(page.objects[0].etag.as_deref(), Some("\"abc\""));
+        assert_eq!(page.objects[0].size, 12);
+        assert!(page.objects[0].last_modified.is_some());
+        assert_eq!(page.common_prefixes, vec!["a/d=1/".to_owned()]);
+        assert_eq!(page.next_continuation_token.as_deref(), Some("tok"));
+    }
+
+    #[test]
+    fn truncated_without_token_is_an_error() {
+        let xml = "<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>";
+        assert!(parse::<ListBucketResult>(xml).unwrap().into_page().is_err());
+    }
+
+    #[test]
+    fn recognises_error_bodies() {
+        let xml = r#"<?xml version="1.0"?><Error><Code>NoSuchKey</Code><Message>gone</Message><RequestId>R1</RequestId></Error>"#;
+        let e = ErrorBody::from_text(xml).unwrap();
+        assert_eq!(
+            (e.code.as_str(), e.request_id.as_deref()),
+            ("NoSuchKey", Some("R1"))
+        );
+        assert!(ErrorBody::from_text("<CompleteMultipartUploadResult/>").is_none());
+    }
+
+    #[test]
+    fn request_bodies_escape() {
+        let body = delete_body(&["a&b<c"]);
+        assert!(body.contains("<Key>a&amp;b&lt;c</Key>"), "{body}");
+        let body = complete_multipart_body(&[CompletedPart {
+            part_number: 1,
+            etag: "\"e\"".into(),
+        }]);
+        assert!(
+            body.contains("<PartNumber>1</PartNumber><ETag>&quot;e&quot;</ETag>"),
+            "{body}"
+        );
+    }
+}
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Serialises a page the way S3 does with `encoding-type=url` (space as
+    /// `+`), or raw and XML-escaped without it.
+    fn render(page: &ListObjectsV2Page, url_encoded: bool) -> String {
+        let enc = |s: &str| {
+            if url_encoded {
+                crate::addressing::encode_query_value(s).replace("%20", "+")
+            } else {
+                escape(s).into_owned()
+            }
+        };
+        let mut xml = String::from(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResult><Name>b</Name>",
+        );
+        if url_encoded {
+            xml.push_str("<EncodingType>url</EncodingType>");
+        }
+        for o in &page.objects {
+            xml.push_str(&format!(
+                "<Contents><Key>{}</Key><LastModified>{}</LastModified><ETag>{}</ETag><Size>{}</Size></Contents>",
+                enc(&o.key),
+                o.last_modified.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)).unwrap_or_default(),
+                escape(o.etag.as_deref().unwrap_or_default()),
+                o.size
+            ));
+        }
+        for p in &page.common_prefixes {
+            xml.push_str(&format!(
+                "<CommonPrefixes><Prefix>{}</Prefix></CommonPrefixes>",
+                enc(p)
+            ));
+        }
+        match &page.next_continuation_token {
+            Some(t) => xml.push_str(&format!(
+                "<IsTruncated>true</IsTruncated><NextContinuationToken>{}</NextContinuationToken>",
+                escape(t.as_str())
+            )),
+            None => xml.push_str("<IsTruncated>false</IsTruncated>"),
+        }
+        xml.push_str("</ListBucketResult>");
+        xml
+    }
+
+    /// Keys as S3 allows them: any unicode but XML-invalid control characters.
+    fn key() -> impl Strategy<Value = String> {
+        "[^\\x00-\\x1f]{1,40}"
+    }
+
+    fn page() -> impl Strategy<Value = ListObjectsV2Page> {
+        let object = (key(), any::<u32>(), "[0-9a-f]{32}", 0i64..4_000_000_000).prop_map(
+            |(key, size, etag, secs)| ObjectSummary {
+                key,
+                size: u64::from(size),
+                etag: Some(format!("\"{etag}\"")),
+                last_modified: chrono::DateTime::from_timestamp(secs, 0),
+            },
+        );
+        (
+            proptest::collection::vec(object, 0..8),
+            proptest::collection::vec(key(), 0..4),
+            proptest::option::of("[A-Za-z0-9+/=]{1,30}"),
+        )
+            .prop_map(|(objects, common_prefixes, next_continuation_token)| {
+                ListObjectsV2Page {
+                    objects,
+                    common_prefixes,
+                    next_continuation_token,
+                }
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn list_pages_round_trip(page in page(), url_encoded in any::<bool>()) {
+            let xml = render(&page, url_encoded);
+            let parsed = parse::<ListBucketResult>(&xml).map_err(TestCaseError::fail)?.into_page().map_err(TestCaseError::fail)?;
+            prop_assert_eq!(parsed, page);
+        }
+    }
+}

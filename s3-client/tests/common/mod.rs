@@ -1,0 +1,85 @@
+//! Shared fixture: a client pointed at the test target (in-process s3s-fs by
+//! default, moto or any endpoint through `S3SQL_TEST_ENDPOINT`), with a
+//! fresh bucket or a fresh prefix in the shared one.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use s3sql_s3_client::{ClientConfig, Credentials, S3Client, StaticCredentials, UrlStyle};
+use s3sql_testkit::S3Target;
+
+/// A client, its target, and the bucket/prefix this test owns.
+pub struct Fixture {
+    pub target: S3Target,
+    pub client: S3Client,
+}
+
+impl Fixture {
+    /// Connects and creates the bucket when the target asks for it.
+    pub async fn new() -> Self {
+        Self::with_config(|c| c).await
+    }
+
+    /// Like [`Fixture::new`] with a config adjusted by `tweak`.
+    pub async fn with_config(tweak: impl FnOnce(ClientConfig) -> ClientConfig) -> Self {
+        let target = S3Target::from_env();
+        let client = client_for(&target, tweak(config_for(&target)));
+        if target.bucket_is_new {
+            client
+                .create_bucket(&target.bucket)
+                .await
+                .expect("CreateBucket on the test target");
+        }
+        Self { target, client }
+    }
+
+    pub fn bucket(&self) -> &str {
+        &self.target.bucket
+    }
+
+    pub fn key(&self, name: &str) -> String {
+        self.target.key(name)
+    }
+
+    /// Another client for the same bucket, e.g. through a proxy endpoint.
+    pub fn client_via(
+        &self,
+        endpoint: &str,
+        tweak: impl FnOnce(ClientConfig) -> ClientConfig,
+    ) -> S3Client {
+        let config = tweak(config_for(&self.target).with_endpoint(endpoint));
+        client_for(&self.target, config)
+    }
+}
+
+pub fn config_for(target: &S3Target) -> ClientConfig {
+    ClientConfig::default()
+        .with_endpoint(target.endpoint.clone())
+        .with_region(target.region.clone())
+        .with_url_style(UrlStyle::Path)
+}
+
+pub fn client_for(target: &S3Target, config: ClientConfig) -> S3Client {
+    let creds = Credentials::new(
+        target.access_key_id.clone(),
+        target.secret_access_key.clone(),
+    );
+    S3Client::new(config, Arc::new(StaticCredentials(creds))).expect("client")
+}
+
+/// Deterministic pseudo-random bytes, so a wrong offset shows as a mismatch.
+pub fn pattern_bytes(len: usize, seed: u64) -> bytes::Bytes {
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    let mut out = Vec::with_capacity(len);
+    while out.len() < len {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        out.extend_from_slice(&state.to_le_bytes());
+    }
+    out.truncate(len);
+    out.into()
+}

@@ -1,0 +1,505 @@
+//! Every S3 operation of the client against a real server: the in-process
+//! s3s-fs server by default, moto in CI, or `S3SQL_TEST_ENDPOINT`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use bytes::Bytes;
+use common::{Fixture, pattern_bytes};
+use futures::TryStreamExt;
+use s3sql_s3_client::{ByteRange, GetObjectRequest, ListObjectsV2Request, PutObjectRequest};
+
+/// Keys that break naive encoders; each must round-trip exactly.
+const TRICKY_KEYS: &[&str] = &[
+    "with space/file name.csv",
+    "unicode/日本語/données.csv",
+    "plus+sign.csv",
+    "percent%20literal.csv",
+    "equals/year=2024/month=01/data.csv",
+    "question?mark.csv",
+    "hash#tag.csv",
+    "double//slash.csv",
+    "trailing/slash/",
+    "tilde~and'quote&amp.csv",
+    "emoji/🦀.json",
+];
+
+#[tokio::test]
+async fn head_bucket_and_missing_bucket() {
+    let fx = Fixture::new().await;
+    fx.client.head_bucket(fx.bucket()).await.unwrap();
+    let err = fx
+        .client
+        .head_bucket("s3sql-no-such-bucket-x1")
+        .await
+        .unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+    let text = err.to_string();
+    assert!(text.contains("s3sql-no-such-bucket-x1"), "{text}");
+    assert!(text.contains("NoSuchBucket"), "{text}");
+}
+
+#[tokio::test]
+async fn put_get_head_delete() {
+    let fx = Fixture::new().await;
+    let key = fx.key("ops/hello.txt");
+    let body = Bytes::from_static(b"hello, s3sql");
+    let put = PutObjectRequest {
+        content_type: Some("text/plain".into()),
+        ..PutObjectRequest::default()
+    };
+    let out = fx
+        .client
+        .put_object(fx.bucket(), &key, body.clone(), &put)
+        .await
+        .unwrap();
+    assert!(out.etag.is_some());
+
+    let meta = fx.client.head_object(fx.bucket(), &key).await.unwrap();
+    assert_eq!(meta.size, body.len() as u64);
+    assert_eq!(meta.etag, out.etag);
+    assert!(meta.last_modified.is_some());
+
+    let got = fx
+        .client
+        .get_object_bytes(fx.bucket(), &key, &GetObjectRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(got, body);
+
+    fx.client.delete_object(fx.bucket(), &key).await.unwrap();
+    let err = fx.client.head_object(fx.bucket(), &key).await.unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+    let err = fx
+        .client
+        .get_object_bytes(fx.bucket(), &key, &GetObjectRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("NoSuchKey"), "{err}");
+    assert!(err.to_string().contains(&key), "{err}");
+    // Deleting again succeeds, as in S3.
+    fx.client.delete_object(fx.bucket(), &key).await.unwrap();
+}
+
+#[tokio::test]
+async fn ranged_reads() {
+    let fx = Fixture::new().await;
+    let key = fx.key("ranges/blob.bin");
+    let data = pattern_bytes(100_000, 7);
+    fx.client
+        .put_object(
+            fx.bucket(),
+            &key,
+            data.clone(),
+            &PutObjectRequest::default(),
+        )
+        .await
+        .unwrap();
+
+    let got = fx
+        .client
+        .get_range(
+            fx.bucket(),
+            &key,
+            ByteRange::Bounded {
+                start: 10,
+                end: 1010,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(got, data.slice(10..1010));
+    let got = fx
+        .client
+        .get_range(fx.bucket(), &key, ByteRange::From(99_000))
+        .await
+        .unwrap();
+    assert_eq!(got, data.slice(99_000..));
+    let got = fx
+        .client
+        .get_range(fx.bucket(), &key, ByteRange::Suffix(8))
+        .await
+        .unwrap();
+    assert_eq!(got, data.slice(data.len() - 8..));
+
+    // The size reported for a ranged GET is the whole object's.
+    let req = GetObjectRequest {
+        range: Some(ByteRange::Bounded { start: 0, end: 4 }),
+        ..GetObjectRequest::default()
+    };
+    let out = fx.client.get_object(fx.bucket(), &key, &req).await.unwrap();
+    assert_eq!(out.meta.size, 100_000);
+    assert_eq!(out.range, 0..4);
+
+    // Coalesced multi-range reads return each range exactly.
+    let ranges = vec![0..10, 20..30, 50_000..50_100, 99_990..100_000];
+    let parts = fx
+        .client
+        .get_ranges(fx.bucket(), &key, &ranges)
+        .await
+        .unwrap();
+    for (r, part) in ranges.iter().zip(&parts) {
+        assert_eq!(part, &data.slice(r.start as usize..r.end as usize));
+    }
+}
+
+#[tokio::test]
+async fn if_match_pins_the_version() {
+    let fx = Fixture::new().await;
+    let key = fx.key("cond/obj");
+    let first = fx
+        .client
+        .put_object(
+            fx.bucket(),
+            &key,
+            Bytes::from_static(b"one"),
+            &PutObjectRequest::default(),
+        )
+        .await
+        .unwrap();
+    fx.client
+        .put_object(
+            fx.bucket(),
+            &key,
+            Bytes::from_static(b"two!"),
+            &PutObjectRequest::default(),
+        )
+        .await
+        .unwrap();
+    let req = GetObjectRequest {
+        if_match: first.etag.clone(),
+        ..GetObjectRequest::default()
+    };
+    let err = fx
+        .client
+        .get_object_bytes(fx.bucket(), &key, &req)
+        .await
+        .unwrap_err();
+    assert!(err.is_precondition_failed(), "{err}");
+}
+
+#[tokio::test]
+async fn tricky_keys_round_trip() {
+    let fx = Fixture::new().await;
+    for (i, name) in TRICKY_KEYS.iter().enumerate() {
+        let key = fx.key(name);
+        let body = Bytes::from(format!("body {i}"));
+        fx.client
+            .put_object(
+                fx.bucket(),
+                &key,
+                body.clone(),
+                &PutObjectRequest::default(),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("put {key:?}: {e}"));
+        let got = fx
+            .client
+            .get_object_bytes(fx.bucket(), &key, &GetObjectRequest::default())
+            .await
+            .unwrap_or_else(|e| panic!("get {key:?}: {e}"));
+        assert_eq!(got, body, "{key:?}");
+    }
+    let pages: Vec<_> = fx
+        .client
+        .list_objects_v2(fx.bucket(), ListObjectsV2Request::prefix(fx.key("")))
+        .try_collect()
+        .await
+        .unwrap();
+    let mut listed: Vec<String> = pages
+        .into_iter()
+        .flat_map(|p| p.objects)
+        .map(|o| o.key)
+        .collect();
+    let mut expected: Vec<String> = TRICKY_KEYS.iter().map(|k| fx.key(k)).collect();
+    listed.sort();
+    expected.sort();
+    assert_eq!(listed, expected);
+}
+
+#[tokio::test]
+async fn list_objects_v2_pages_prefixes_and_start_after() {
+    let fx = Fixture::new().await;
+    let names = [
+        "l/a.csv",
+        "l/b.csv",
+        "l/c.csv",
+        "l/d/1.csv",
+        "l/d/2.csv",
+        "l/e/1.csv",
+        "other.csv",
+    ];
+    for name in names {
+        fx.client
+            .put_object(
+                fx.bucket(),
+                &fx.key(name),
+                Bytes::from_static(b"x"),
+                &PutObjectRequest::default(),
+            )
+            .await
+            .unwrap();
+    }
+    // Pagination: max-keys 2 forces continuation tokens.
+    let request = ListObjectsV2Request {
+        max_keys: Some(2),
+        ..ListObjectsV2Request::prefix(fx.key("l/"))
+    };
+    let pages: Vec<_> = fx
+        .client
+        .list_objects_v2(fx.bucket(), request)
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(
+        pages.len() >= 3,
+        "expected several pages, got {}",
+        pages.len()
+    );
+    let keys: Vec<String> = pages
+        .iter()
+        .flat_map(|p| p.objects.iter().map(|o| o.key.clone()))
+        .collect();
+    let expected: Vec<String> = names[..6].iter().map(|n| fx.key(n)).collect();
+    assert_eq!(keys, expected);
+    assert!(
+        pages
+            .iter()
+            .flat_map(|p| &p.objects)
+            .all(|o| o.size == 1 && o.etag.is_some())
+    );
+
+    // Delimiter: objects at this level plus common prefixes.
+    let request = ListObjectsV2Request::prefix(fx.key("l/")).with_delimiter("/");
+    let pages: Vec<_> = fx
+        .client
+        .list_objects_v2(fx.bucket(), request)
+        .try_collect()
+        .await
+        .unwrap();
+    let objects: Vec<String> = pages
+        .iter()
+        .flat_map(|p| p.objects.iter().map(|o| o.key.clone()))
+        .collect();
+    let prefixes: Vec<String> = pages
+        .iter()
+        .flat_map(|p| p.common_prefixes.clone())
+        .collect();
+    assert_eq!(
+        objects,
+        ["l/a.csv", "l/b.csv", "l/c.csv"].map(|n| fx.key(n))
+    );
+    assert_eq!(prefixes, ["l/d/", "l/e/"].map(|n| fx.key(n)));
+
+    // start-after skips everything up to and including the given key.
+    let request = ListObjectsV2Request {
+        start_after: Some(fx.key("l/c.csv")),
+        ..ListObjectsV2Request::prefix(fx.key("l/"))
+    };
+    let page = fx
+        .client
+        .list_objects_v2_page(fx.bucket(), &request, None)
+        .await
+        .unwrap();
+    let keys: Vec<String> = page.objects.into_iter().map(|o| o.key).collect();
+    assert_eq!(
+        keys,
+        ["l/d/1.csv", "l/d/2.csv", "l/e/1.csv"].map(|n| fx.key(n))
+    );
+}
+
+#[tokio::test]
+async fn delete_objects_batches_past_1000() {
+    let fx = Fixture::new().await;
+    let keys: Vec<String> = (0..1005).map(|i| fx.key(&format!("del/{i:05}"))).collect();
+    futures::stream::iter(keys.iter())
+        .map(|k| {
+            fx.client
+                .put_object(fx.bucket(), k, Bytes::new(), &PutObjectRequest::default())
+        })
+        .buffer_unordered(32)
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap();
+    let before = fx.client.request_count();
+    let failed = fx.client.delete_objects(fx.bucket(), &keys).await.unwrap();
+    assert!(failed.is_empty(), "{failed:?}");
+    assert_eq!(
+        fx.client.request_count() - before,
+        2,
+        "1005 keys take two DeleteObjects requests"
+    );
+    let page = fx
+        .client
+        .list_objects_v2_page(
+            fx.bucket(),
+            &ListObjectsV2Request::prefix(fx.key("del/")),
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(
+        page.objects.is_empty(),
+        "{} objects left",
+        page.objects.len()
+    );
+}
+
+use futures::StreamExt;
+
+#[tokio::test]
+async fn multipart_upload_list_abort_complete() {
+    let fx = Fixture::new().await;
+    let key = fx.key("mp/object.bin");
+    let part1 = pattern_bytes(5 * 1024 * 1024, 1);
+    let part2 = pattern_bytes(1024, 2);
+
+    // An aborted upload disappears from ListMultipartUploads.
+    let aborted = fx
+        .client
+        .create_multipart_upload(fx.bucket(), &key, &PutObjectRequest::default())
+        .await
+        .unwrap();
+    let open = fx
+        .client
+        .list_multipart_uploads(fx.bucket(), &fx.key("mp/"))
+        .await
+        .unwrap();
+    assert!(
+        open.iter().any(|u| u.upload_id == aborted && u.key == key),
+        "{open:?}"
+    );
+    fx.client
+        .abort_multipart_upload(fx.bucket(), &key, &aborted)
+        .await
+        .unwrap();
+    let open = fx
+        .client
+        .list_multipart_uploads(fx.bucket(), &fx.key("mp/"))
+        .await
+        .unwrap();
+    assert!(open.iter().all(|u| u.upload_id != aborted), "{open:?}");
+
+    // A completed upload is one object with the parts in order.
+    let id = fx
+        .client
+        .create_multipart_upload(fx.bucket(), &key, &PutObjectRequest::default())
+        .await
+        .unwrap();
+    let p2 = fx
+        .client
+        .upload_part(fx.bucket(), &key, &id, 2, part2.clone())
+        .await
+        .unwrap();
+    let p1 = fx
+        .client
+        .upload_part(fx.bucket(), &key, &id, 1, part1.clone())
+        .await
+        .unwrap();
+    fx.client
+        .complete_multipart_upload(fx.bucket(), &key, &id, &[p2, p1])
+        .await
+        .unwrap();
+    let got = fx
+        .client
+        .read_to_bytes(fx.bucket(), &key, None)
+        .await
+        .unwrap();
+    assert_eq!(got.len(), part1.len() + part2.len());
+    assert_eq!(got.slice(..part1.len()), part1);
+    assert_eq!(got.slice(part1.len()..), part2);
+    let open = fx
+        .client
+        .list_multipart_uploads(fx.bucket(), &fx.key("mp/"))
+        .await
+        .unwrap();
+    assert!(open.is_empty(), "{open:?}");
+
+    // Completing with a part that was never uploaded is a clear error.
+    let id = fx
+        .client
+        .create_multipart_upload(fx.bucket(), &key, &PutObjectRequest::default())
+        .await
+        .unwrap();
+    let bogus = s3sql_s3_client::CompletedPart {
+        part_number: 1,
+        etag: "\"0000\"".into(),
+    };
+    let err = fx
+        .client
+        .complete_multipart_upload(fx.bucket(), &key, &id, &[bogus])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("CompleteMultipartUpload"), "{err}");
+    fx.client
+        .abort_multipart_upload(fx.bucket(), &key, &id)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn copy_object_within_bucket() {
+    let fx = Fixture::new().await;
+    let from = fx.key("copy/src file.txt");
+    let to = fx.key("copy/dst+file.txt");
+    fx.client
+        .put_object(
+            fx.bucket(),
+            &from,
+            Bytes::from_static(b"copied"),
+            &PutObjectRequest::default(),
+        )
+        .await
+        .unwrap();
+    fx.client
+        .copy_object(fx.bucket(), &from, &to, false)
+        .await
+        .unwrap();
+    let got = fx
+        .client
+        .get_object_bytes(fx.bucket(), &to, &GetObjectRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(&got[..], b"copied");
+}
+
+#[tokio::test]
+async fn presigned_get_url_works_without_credentials() {
+    let fx = Fixture::new().await;
+    let key = fx.key("presign/a b.txt");
+    fx.client
+        .put_object(
+            fx.bucket(),
+            &key,
+            Bytes::from_static(b"presigned"),
+            &PutObjectRequest::default(),
+        )
+        .await
+        .unwrap();
+    let url = fx
+        .client
+        .presign_get(fx.bucket(), &key, std::time::Duration::from_secs(300))
+        .await
+        .unwrap();
+    assert!(url.contains("X-Amz-Signature="), "not presigned");
+    let body = http_get(&url).await;
+    assert_eq!(body, b"presigned");
+}
+
+/// A bare HTTP/1.1 GET, so the presigned URL is fetched by something that
+/// knows nothing of S3.
+async fn http_get(url: &str) -> Vec<u8> {
+    use http_body_util::{BodyExt, Empty};
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::TokioExecutor;
+    let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let resp = client.get(url.parse().unwrap()).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec()
+}

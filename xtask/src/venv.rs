@@ -1,0 +1,57 @@
+//! A Python virtual environment under `target/`, made and filled on first
+//! use, so a fresh machine needs nothing installed by hand.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+/// moto's version: a second, independently written S3 implementation.
+pub const MOTO: &str = "moto[server]==5.2.5";
+
+/// The workspace root (xtask lives one level below it).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Returns `target/ci-venv`, creating it and installing `packages` unless a
+/// marker says exactly these packages are already there.
+pub fn ensure(packages: &[&str]) -> Result<PathBuf> {
+    let venv = workspace_root().join("target").join("ci-venv");
+    let marker = venv.join(".s3sql-packages");
+    let wanted = packages.join("\n");
+    let installed = std::fs::read_to_string(&marker).unwrap_or_default();
+    if packages.iter().all(|p| installed.lines().any(|l| l == *p))
+        && venv.join("bin/python").exists()
+    {
+        return Ok(venv);
+    }
+    if !venv.join("bin/python").exists() {
+        eprintln!("xtask: creating {}", venv.display());
+        run(Command::new("python3").args(["-m", "venv"]).arg(&venv))
+            .context("python3 -m venv failed: install python3 with its venv module")?;
+    }
+    eprintln!("xtask: installing {}", packages.join(", "));
+    run(Command::new(venv.join("bin/pip"))
+        .args(["install", "--quiet", "--disable-pip-version-check"])
+        .args(packages))
+    .context("pip install failed: is the package registry reachable?")?;
+    let mut all: Vec<&str> = installed.lines().collect();
+    all.extend(wanted.lines());
+    std::fs::write(&marker, all.join("\n"))?;
+    Ok(venv)
+}
+
+/// Runs a command, failing with its name when it fails.
+pub fn run(cmd: &mut Command) -> Result<()> {
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not start {:?}", cmd.get_program()))?;
+    if !status.success() {
+        bail!("{:?} failed with {status}", cmd.get_program());
+    }
+    Ok(())
+}
