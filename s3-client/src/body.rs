@@ -74,6 +74,8 @@ impl ObjectBody {
                 let item = state.next_chunk().await?;
                 Some((item, state))
             })
+            // Readers may poll again after the end; unfold alone would panic.
+            .fuse()
             .boxed(),
         }
     }

@@ -80,7 +80,7 @@ impl ServiceError {
         let hint = match self.code.as_str() {
             "NoSuchBucket" => "check the bucket name, and that ENDPOINT and REGION point at the server that holds it".to_owned(),
             "NoSuchKey" | "NotFound" => "check the key (keys are case-sensitive); list the prefix to see what exists".to_owned(),
-            "InvalidAccessKeyId" => "the server does not know this KEY_ID: check KEY_ID, and that ENDPOINT is the server the key belongs to".to_owned(),
+            "InvalidAccessKeyId" | "NotSignedUp" => "the server does not know this KEY_ID: check KEY_ID, and that ENDPOINT is the server the key belongs to".to_owned(),
             "SignatureDoesNotMatch" => "the SECRET does not match the KEY_ID (or REGION differs from the bucket's): check SECRET and REGION".to_owned(),
             "ExpiredToken" | "TokenRefreshRequired" | "InvalidToken" => "the SESSION_TOKEN has expired or is invalid: refresh the temporary credentials".to_owned(),
             "AccessDenied" | "Forbidden" => "the credentials lack permission here, or the bucket is private and no secret covers this URL".to_owned(),

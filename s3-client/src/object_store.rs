@@ -347,10 +347,17 @@ impl ObjectStore for S3ObjectStore {
                 .await
                 .map_err(|e| map_error(from, e)),
             // S3 has no conditional copy; object_store's own S3 store also
-            // refuses without extra configuration.
-            CopyMode::Create => Err(object_store::Error::NotSupported {
-                source: "S3 cannot copy only-if-absent; copy with overwrite instead".into(),
-            }),
+            // refuses without extra configuration. A missing source is
+            // still reported as such.
+            CopyMode::Create => {
+                self.client
+                    .head_object(&self.bucket, from.as_ref())
+                    .await
+                    .map_err(|e| map_error(from, e))?;
+                Err(object_store::Error::NotSupported {
+                    source: "S3 cannot copy only-if-absent; copy with overwrite instead".into(),
+                })
+            }
         }
     }
 }

@@ -37,6 +37,12 @@ fn settings(location: SignatureLocation, expires_in: Option<Duration>) -> Signin
     settings
 }
 
+/// Runs `f` with tracing silenced on this thread: aws-sigv4 logs canonical
+/// requests at TRACE, and for presigned URLs those carry the session token.
+fn quietly<T>(f: impl FnOnce() -> T) -> T {
+    tracing::subscriber::with_default(tracing::subscriber::NoSubscriber::default(), f)
+}
+
 fn identity(creds: &Credentials) -> Identity {
     aws_credential_types::Credentials::new(
         creds.access_key_id.clone(),
@@ -83,7 +89,9 @@ pub fn sign_request<B>(
     let uri = request.uri().to_string();
     let signable = SignableRequest::new(request.method().as_str(), uri, headers, body)
         .map_err(signing_error)?;
-    let (instructions, _signature) = sign(signable, &params).map_err(signing_error)?.into_parts();
+    let (instructions, _signature) = quietly(|| sign(signable, &params))
+        .map_err(signing_error)?
+        .into_parts();
     instructions.apply_to_request_http1x(request);
     Ok(())
 }
@@ -117,7 +125,9 @@ pub fn presign_url(
         SignableBody::Precomputed(UNSIGNED_PAYLOAD.to_owned()),
     )
     .map_err(signing_error)?;
-    let (instructions, _signature) = sign(signable, &params).map_err(signing_error)?.into_parts();
+    let (instructions, _signature) = quietly(|| sign(signable, &params))
+        .map_err(signing_error)?
+        .into_parts();
     let mut out = url.to_owned();
     let mut sep = if url.contains('?') { '&' } else { '?' };
     for (name, value) in instructions.params() {

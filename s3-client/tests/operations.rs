@@ -184,7 +184,13 @@ async fn tricky_keys_round_trip() {
     let fx = Fixture::new().await;
     for (i, name) in TRICKY_KEYS.iter().enumerate() {
         let key = fx.key(name);
-        let body = Bytes::from(format!("body {i}"));
+        // A key ending in `/` is a folder marker: empty, as S3 consoles make
+        // them (s3s-fs refuses a body there).
+        let body = if name.ends_with('/') {
+            Bytes::new()
+        } else {
+            Bytes::from(format!("body {i}"))
+        };
         fx.client
             .put_object(
                 fx.bucket(),
@@ -212,7 +218,22 @@ async fn tricky_keys_round_trip() {
         .flat_map(|p| p.objects)
         .map(|o| o.key)
         .collect();
-    let mut expected: Vec<String> = TRICKY_KEYS.iter().map(|k| fx.key(k)).collect();
+    // s3s-fs keeps keys as file paths, so it lists `a//b` as `a/b` and does
+    // not list a folder marker `a/` (it still reads both exactly); moto and
+    // S3 list every key as written.
+    let file_backed = fx.target.backend == "s3s-fs";
+    let mut expected: Vec<String> = TRICKY_KEYS
+        .iter()
+        .filter(|k| !(file_backed && k.ends_with('/')))
+        .map(|k| {
+            if file_backed {
+                k.replace("//", "/")
+            } else {
+                (*k).to_owned()
+            }
+        })
+        .map(|k| fx.key(&k))
+        .collect();
     listed.sort();
     expected.sort();
     assert_eq!(listed, expected);
@@ -313,11 +334,9 @@ async fn list_objects_v2_pages_prefixes_and_start_after() {
 async fn delete_objects_batches_past_1000() {
     let fx = Fixture::new().await;
     let keys: Vec<String> = (0..1005).map(|i| fx.key(&format!("del/{i:05}"))).collect();
+    let put = PutObjectRequest::default();
     futures::stream::iter(keys.iter())
-        .map(|k| {
-            fx.client
-                .put_object(fx.bucket(), k, Bytes::new(), &PutObjectRequest::default())
-        })
+        .map(|k| fx.client.put_object(fx.bucket(), k, Bytes::new(), &put))
         .buffer_unordered(32)
         .try_collect::<Vec<_>>()
         .await

@@ -1,0 +1,23 @@
+//! Test support for s3sql: real S3 servers on loopback, never mocks.
+//!
+//! - [`S3Server`]: s3s-fs in-process on `127.0.0.1:<random>`, verifying
+//!   every SigV4 signature, path and virtual-hosted style, with
+//!   ListMultipartUploads added (s3s-fs lacks it) so tests can prove that a
+//!   failed write leaves no upload behind.
+//! - [`S3Target`]: where a test runs — that server by default, or any
+//!   endpoint named by `S3SQL_TEST_ENDPOINT` (moto in CI, MinIO, AWS).
+//! - [`FaultProxy`]: a loopback reverse proxy that answers 5xx, resets
+//!   connections, cuts bodies or delays, by rule, so retry and resume paths
+//!   are exercised for real.
+
+// Test support: a broken fixture should stop the test with a clear panic.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod proxy;
+mod server;
+mod target;
+mod tracked_fs;
+
+pub use proxy::{Fault, FaultProxy, FaultRule};
+pub use server::S3Server;
+pub use target::{S3Target, moto_endpoint, unique_name};

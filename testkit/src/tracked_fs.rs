@@ -1,0 +1,313 @@
+//! [`TrackedFs`]: s3s-fs with its gaps closed where our tests look, so it
+//! behaves like S3:
+//! - ListMultipartUploads, from uploads tracked as they are created,
+//!   completed and aborted;
+//! - `encoding-type=url` listings (s3s-fs echoes the parameter but does not
+//!   encode), and an ETag on every listed object (s3s-fs lists none);
+//! - GetObject/HeadObject preconditions (`If-Match`, `If-None-Match`,
+//!   `If-Modified-Since`, `If-Unmodified-Since`), which s3s-fs ignores;
+//! - keys that are directories on disk: `a/` (a folder marker) reads as an
+//!   empty object and `a` (a prefix of other keys) as NoSuchKey, where
+//!   s3s-fs answers 500;
+//! - a suffix range longer than the object reads the whole object;
+//! - AbortMultipartUpload after a failed CompleteMultipartUpload (s3s-fs
+//!   has already dropped the upload; S3 keeps it until aborted).
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::SystemTime;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use s3s::dto::*;
+use s3s::{S3, S3Request, S3Response, S3Result};
+use s3s_fs::FileSystem;
+
+/// Characters S3 leaves as they are in a URL-encoded listing.
+const LISTING: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
+
+/// S3's listing encoding: percent-encoding with a space as `+`.
+fn url_encode(s: &str) -> String {
+    utf8_percent_encode(s, LISTING)
+        .to_string()
+        .replace("%20", "+")
+}
+
+/// An open multipart upload: (bucket, key, upload id) → started.
+type UploadKey = (String, String, String);
+
+/// s3s-fs plus the operations our tests need that it lacks.
+pub struct TrackedFs {
+    fs: FileSystem,
+    root: std::path::PathBuf,
+    uploads: Mutex<BTreeMap<UploadKey, SystemTime>>,
+}
+
+impl TrackedFs {
+    pub fn new(fs: FileSystem, root: &std::path::Path) -> Self {
+        Self {
+            fs,
+            root: root.to_path_buf(),
+            uploads: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    fn forget(&self, bucket: &str, key: &str, upload_id: &str) {
+        self.uploads.lock().unwrap().remove(&(
+            bucket.to_owned(),
+            key.to_owned(),
+            upload_id.to_owned(),
+        ));
+    }
+}
+
+impl TrackedFs {
+    /// How S3 sees a key that is a directory in s3s-fs's tree: `Some(true)`
+    /// for a folder marker (`a/`), `Some(false)` for a bare prefix (`a`).
+    fn directory_key(&self, bucket: &str, key: &str) -> Option<bool> {
+        let path = self.root.join(bucket).join(key);
+        path.is_dir().then(|| key.ends_with('/'))
+    }
+
+    /// The ETag s3s-fs reports on HeadObject (it saved it at PutObject).
+    async fn etag_of(&self, template: &S3Request<()>, bucket: &str, key: &str) -> Option<ETag> {
+        let input = HeadObjectInput::builder()
+            .bucket(bucket.to_owned())
+            .key(key.to_owned())
+            .build()
+            .ok()?;
+        let mut req = template.clone().map_input(|()| input);
+        req.method = http::Method::HEAD;
+        self.fs.head_object(req).await.ok()?.output.e_tag
+    }
+}
+
+/// The ETag of an empty object (MD5 of nothing).
+fn empty_etag() -> ETag {
+    ETag::Strong("d41d8cd98f00b204e9800998ecf8427e".to_owned())
+}
+
+/// The preconditions of a GetObject or HeadObject, evaluated in RFC 9110's order.
+struct Conditions {
+    if_match: Option<ETagCondition>,
+    if_none_match: Option<ETagCondition>,
+    if_modified_since: Option<Timestamp>,
+    if_unmodified_since: Option<Timestamp>,
+}
+
+impl Conditions {
+    fn check(&self, etag: Option<&ETag>, last_modified: Option<&Timestamp>) -> S3Result<()> {
+        let matches = |cond: &ETagCondition| match cond {
+            ETagCondition::Any => true,
+            ETagCondition::ETag(want) => etag.is_some_and(|have| have.value() == want.value()),
+        };
+        // HTTP dates have whole seconds.
+        let secs = |t: &Timestamp| time::OffsetDateTime::from(t.clone()).unix_timestamp();
+        let modified = last_modified.map(secs);
+        if let Some(cond) = &self.if_match {
+            if !matches(cond) {
+                return Err(s3s::s3_error!(PreconditionFailed));
+            }
+        } else if let (Some(t), Some(m)) = (&self.if_unmodified_since, modified)
+            && m > secs(t)
+        {
+            return Err(s3s::s3_error!(PreconditionFailed));
+        }
+        if let Some(cond) = &self.if_none_match {
+            if matches(cond) {
+                return Err(s3s::s3_error!(NotModified));
+            }
+        } else if let (Some(t), Some(m)) = (&self.if_modified_since, modified)
+            && m <= secs(t)
+        {
+            return Err(s3s::s3_error!(NotModified));
+        }
+        Ok(())
+    }
+}
+
+/// Implements `S3` by handing the listed operations to s3s-fs unchanged.
+macro_rules! delegate_to_fs {
+    ($($op:ident($input:ident) -> $output:ident;)*) => {
+        #[async_trait::async_trait]
+        impl S3 for TrackedFs {
+            $(
+                async fn $op(&self, req: S3Request<$input>) -> S3Result<S3Response<$output>> {
+                    self.fs.$op(req).await
+                }
+            )*
+
+            async fn create_multipart_upload(
+                &self,
+                req: S3Request<CreateMultipartUploadInput>,
+            ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
+                let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
+                let resp = self.fs.create_multipart_upload(req).await?;
+                if let Some(id) = &resp.output.upload_id {
+                    self.uploads.lock().unwrap().insert((bucket, key, id.clone()), SystemTime::now());
+                }
+                Ok(resp)
+            }
+
+            async fn complete_multipart_upload(
+                &self,
+                req: S3Request<CompleteMultipartUploadInput>,
+            ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
+                let id = (req.input.bucket.clone(), req.input.key.clone(), req.input.upload_id.clone());
+                let resp = self.fs.complete_multipart_upload(req).await?;
+                self.forget(&id.0, &id.1, &id.2);
+                Ok(resp)
+            }
+
+            async fn abort_multipart_upload(
+                &self,
+                req: S3Request<AbortMultipartUploadInput>,
+            ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
+                let id = (req.input.bucket.clone(), req.input.key.clone(), req.input.upload_id.clone());
+                let known = self.uploads.lock().unwrap().contains_key(&id);
+                if !known {
+                    return Err(s3s::s3_error!(NoSuchUpload));
+                }
+                let result = self.fs.abort_multipart_upload(req).await;
+                self.forget(&id.0, &id.1, &id.2);
+                // A tracked upload s3s-fs no longer knows was consumed by a
+                // failed Complete: aborting it has nothing left to do.
+                Ok(result.unwrap_or_else(|_| S3Response::new(AbortMultipartUploadOutput::default())))
+            }
+
+            async fn list_multipart_uploads(
+                &self,
+                req: S3Request<ListMultipartUploadsInput>,
+            ) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
+                let bucket = req.input.bucket;
+                let prefix = req.input.prefix.unwrap_or_default();
+                let uploads: Vec<MultipartUpload> = self
+                    .uploads
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .filter(|((b, k, _), _)| *b == bucket && k.starts_with(&prefix))
+                    .map(|((_, key, id), started)| MultipartUpload {
+                        key: Some(key.clone()),
+                        upload_id: Some(id.clone()),
+                        initiated: Some(Timestamp::from(*started)),
+                        ..MultipartUpload::default()
+                    })
+                    .collect();
+                Ok(S3Response::new(ListMultipartUploadsOutput {
+                    bucket: Some(bucket),
+                    prefix: Some(prefix),
+                    is_truncated: Some(false),
+                    uploads: Some(uploads),
+                    ..ListMultipartUploadsOutput::default()
+                }))
+            }
+
+            async fn get_object(&self, mut req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
+                let conditions = Conditions {
+                    if_match: req.input.if_match.clone(),
+                    if_none_match: req.input.if_none_match.clone(),
+                    if_modified_since: req.input.if_modified_since.clone(),
+                    if_unmodified_since: req.input.if_unmodified_since.clone(),
+                };
+                // A suffix longer than the object means the whole object
+                // (RFC 9110); s3s-fs answers 500.
+                if let Some(Range::Suffix { length }) = req.input.range {
+                    let path = self.root.join(&req.input.bucket).join(&req.input.key);
+                    if std::fs::metadata(&path).is_ok_and(|m| m.is_file() && m.len() <= length) {
+                        req.input.range = None;
+                    }
+                }
+                match self.directory_key(&req.input.bucket, &req.input.key) {
+                    Some(true) => {
+                        conditions.check(Some(&empty_etag()), None)?;
+                        return Ok(S3Response::new(GetObjectOutput {
+                            body: Some(StreamingBlob::from(s3s::Body::from(bytes::Bytes::new()))),
+                            content_length: Some(0),
+                            e_tag: Some(empty_etag()),
+                            ..GetObjectOutput::default()
+                        }));
+                    }
+                    Some(false) => return Err(s3s::s3_error!(NoSuchKey)),
+                    None => {}
+                }
+                let resp = self.fs.get_object(req).await?;
+                conditions.check(resp.output.e_tag.as_ref(), resp.output.last_modified.as_ref())?;
+                Ok(resp)
+            }
+
+            async fn head_object(&self, req: S3Request<HeadObjectInput>) -> S3Result<S3Response<HeadObjectOutput>> {
+                let conditions = Conditions {
+                    if_match: req.input.if_match.clone(),
+                    if_none_match: req.input.if_none_match.clone(),
+                    if_modified_since: req.input.if_modified_since.clone(),
+                    if_unmodified_since: req.input.if_unmodified_since.clone(),
+                };
+                match self.directory_key(&req.input.bucket, &req.input.key) {
+                    Some(true) => {
+                        conditions.check(Some(&empty_etag()), None)?;
+                        return Ok(S3Response::new(HeadObjectOutput {
+                            content_length: Some(0),
+                            e_tag: Some(empty_etag()),
+                            ..HeadObjectOutput::default()
+                        }));
+                    }
+                    Some(false) => return Err(s3s::s3_error!(NoSuchKey)),
+                    None => {}
+                }
+                let resp = self.fs.head_object(req).await?;
+                conditions.check(resp.output.e_tag.as_ref(), resp.output.last_modified.as_ref())?;
+                Ok(resp)
+            }
+
+            async fn list_objects_v2(
+                &self,
+                req: S3Request<ListObjectsV2Input>,
+            ) -> S3Result<S3Response<ListObjectsV2Output>> {
+                let encode = req
+                    .input
+                    .encoding_type
+                    .as_ref()
+                    .is_some_and(|e| e.as_str() == EncodingType::URL);
+                let template = req.clone().map_input(|_| ());
+                let bucket = req.input.bucket.clone();
+                let mut resp = self.fs.list_objects_v2(req).await?;
+                for object in resp.output.contents.iter_mut().flatten() {
+                    if object.e_tag.is_none() {
+                        let key = object.key.clone().unwrap_or_default();
+                        object.e_tag = self.etag_of(&template, &bucket, &key).await;
+                    }
+                }
+                if encode {
+                    for object in resp.output.contents.iter_mut().flatten() {
+                        object.key = object.key.as_deref().map(url_encode);
+                    }
+                    for prefix in resp.output.common_prefixes.iter_mut().flatten() {
+                        prefix.prefix = prefix.prefix.as_deref().map(url_encode);
+                    }
+                }
+                Ok(resp)
+            }
+        }
+    };
+}
+
+delegate_to_fs! {
+    create_bucket(CreateBucketInput) -> CreateBucketOutput;
+    copy_object(CopyObjectInput) -> CopyObjectOutput;
+    delete_bucket(DeleteBucketInput) -> DeleteBucketOutput;
+    delete_object(DeleteObjectInput) -> DeleteObjectOutput;
+    delete_objects(DeleteObjectsInput) -> DeleteObjectsOutput;
+    get_bucket_location(GetBucketLocationInput) -> GetBucketLocationOutput;
+    head_bucket(HeadBucketInput) -> HeadBucketOutput;
+    list_buckets(ListBucketsInput) -> ListBucketsOutput;
+    list_objects(ListObjectsInput) -> ListObjectsOutput;
+    put_object(PutObjectInput) -> PutObjectOutput;
+    upload_part(UploadPartInput) -> UploadPartOutput;
+    upload_part_copy(UploadPartCopyInput) -> UploadPartCopyOutput;
+    list_parts(ListPartsInput) -> ListPartsOutput;
+}
