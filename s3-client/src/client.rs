@@ -13,15 +13,15 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 
 use crate::addressing::Endpoint;
-use crate::config::ClientConfig;
+use crate::config::{ClientConfig, PayloadSigning};
 use crate::credentials::SharedCredentials;
 use crate::error::{Error, Operation, RequestTarget, Result, ServiceError};
 use crate::signing::{PayloadHash, sign_request};
 use crate::transport::{HttpClient, build_client};
 use crate::xml::ErrorBody;
 
-/// Bodies larger than this go out as `UNSIGNED-PAYLOAD` over HTTPS, where
-/// TLS already protects them and hashing would cost a core.
+/// Bodies larger than this may go out as `UNSIGNED-PAYLOAD` (see
+/// [`PayloadSigning`]); smaller ones are always hashed, it costs nothing.
 const UNSIGNED_PAYLOAD_THRESHOLD: usize = 64 * 1024;
 
 /// Largest error body read; S3 error documents are a few hundred bytes.
@@ -62,6 +62,8 @@ pub(crate) struct S3Request<'a> {
     pub query: Vec<(&'static str, String)>,
     pub headers: Vec<(HeaderName, String)>,
     pub body: Bytes,
+    /// The body's SHA-256, computed on first use and kept for retries.
+    payload_sha256: std::sync::OnceLock<String>,
 }
 
 impl<'a> S3Request<'a> {
@@ -79,6 +81,7 @@ impl<'a> S3Request<'a> {
             query: Vec::new(),
             headers: Vec::new(),
             body: Bytes::new(),
+            payload_sha256: std::sync::OnceLock::new(),
         }
     }
 
@@ -333,12 +336,20 @@ impl S3Client {
             .await
             .map_err(|e| AttemptError::Fatal(e.into()))?;
         if let Some(creds) = &creds {
-            let payload =
-                if endpoint.scheme == "https" && req.body.len() > UNSIGNED_PAYLOAD_THRESHOLD {
-                    PayloadHash::Unsigned
-                } else {
-                    PayloadHash::Bytes(&req.body)
-                };
+            let large = req.body.len() > UNSIGNED_PAYLOAD_THRESHOLD;
+            let unsigned = match config.payload_signing {
+                PayloadSigning::UnsignedOverTls => large && endpoint.scheme == "https",
+                PayloadSigning::Always => false,
+                PayloadSigning::Never => large,
+            };
+            let payload = if unsigned {
+                PayloadHash::Unsigned
+            } else {
+                PayloadHash::Sha256(
+                    req.payload_sha256
+                        .get_or_init(|| crate::signing::payload_sha256(&req.body)),
+                )
+            };
             sign_request(&mut request, creds, &region, payload).map_err(AttemptError::Fatal)?;
         }
 

@@ -37,7 +37,9 @@ mod xml;
 
 pub use body::ObjectBody;
 pub use client::S3Client;
-pub use config::{ClientConfig, DEFAULT_REGION, ReadConfig, RetryConfig, UploadConfig, UrlStyle};
+pub use config::{
+    ClientConfig, DEFAULT_REGION, PayloadSigning, ReadConfig, RetryConfig, UploadConfig, UrlStyle,
+};
 pub use credentials::{
     Anonymous, Credentials, CredentialsError, ProvideCredentials, SecretString, SharedCredentials,
     StaticCredentials,

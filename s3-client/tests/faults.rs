@@ -308,3 +308,109 @@ async fn failed_complete_aborts_the_upload() {
             .is_not_found()
     );
 }
+
+#[tokio::test]
+async fn region_redirect_is_followed_once() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/redirect.txt");
+    put(&fx, &key, Bytes::from_static(b"here")).await;
+    proxy.push_rule(
+        FaultRule::new(Fault::Redirect {
+            region: "eu-west-3".into(),
+        })
+        .times(1),
+    );
+    let got = client
+        .get_object_bytes(fx.bucket(), &key, &GetObjectRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(&got[..], b"here");
+    let seen = proxy.recorded();
+    assert_eq!(seen.len(), 2);
+    let scope = |i: usize| {
+        seen[i].headers["authorization"]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert!(
+        scope(0).contains("/us-east-1/s3/"),
+        "first attempt signs for the configured region"
+    );
+    assert!(
+        scope(1).contains("/eu-west-3/s3/"),
+        "the retry signs for the bucket's region"
+    );
+    // The learnt region sticks for later requests on that bucket.
+    client.head_object(fx.bucket(), &key).await.unwrap();
+    assert!(
+        proxy.recorded()[2].headers["authorization"]
+            .to_str()
+            .unwrap()
+            .contains("/eu-west-3/s3/")
+    );
+}
+
+#[tokio::test]
+async fn a_second_redirect_is_reported_with_the_region_to_set() {
+    let (fx, proxy, client) = proxied().await;
+    proxy.push_rule(
+        FaultRule::new(Fault::Redirect {
+            region: "ap-south-1".into(),
+        })
+        .times(100),
+    );
+    let err = client
+        .head_object(fx.bucket(), &fx.key("f/x"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        proxy.requests_seen(),
+        2,
+        "one redirect is followed, not more"
+    );
+    assert!(err.to_string().contains("REGION 'ap-south-1'"), "{err}");
+}
+
+#[tokio::test]
+async fn writes_carry_sse_kms_and_requester_pays_headers() {
+    let fx = Fixture::new().await;
+    let upstream = fx.target.socket_addr().expect("plain-HTTP target");
+    let proxy = FaultProxy::start(upstream);
+    let client = fx.client_via(&proxy.endpoint(), |mut c| {
+        c.sse_kms_key_id = Some("arn:aws:kms:us-east-1:111122223333:key/s3sql-test".into());
+        c.requester_pays = true;
+        c
+    });
+    // Only the headers sent are asserted: servers differ in what they do with KMS ids.
+    let key = fx.key("f/kms.bin");
+    let _ = client
+        .put_object(
+            fx.bucket(),
+            &key,
+            Bytes::from_static(b"k"),
+            &PutObjectRequest::default(),
+        )
+        .await;
+    let _ = client
+        .create_multipart_upload(fx.bucket(), &key, &PutObjectRequest::default())
+        .await;
+    let _ = client.head_object(fx.bucket(), &key).await;
+    let seen = proxy.recorded();
+    assert_eq!(seen.len(), 3);
+    for write in &seen[..2] {
+        assert_eq!(write.headers["x-amz-server-side-encryption"], "aws:kms");
+        assert_eq!(
+            write.headers["x-amz-server-side-encryption-aws-kms-key-id"],
+            "arn:aws:kms:us-east-1:111122223333:key/s3sql-test"
+        );
+    }
+    assert!(
+        !seen[2].headers.contains_key("x-amz-server-side-encryption"),
+        "reads carry no SSE headers"
+    );
+    assert!(
+        seen.iter()
+            .all(|r| r.headers["x-amz-request-payer"] == "requester")
+    );
+}

@@ -18,6 +18,6 @@ mod server;
 mod target;
 mod tracked_fs;
 
-pub use proxy::{Fault, FaultProxy, FaultRule};
+pub use proxy::{Fault, FaultProxy, FaultRule, RecordedRequest};
 pub use server::S3Server;
 pub use target::{S3Target, moto_endpoint, unique_name};

@@ -43,6 +43,25 @@ pub enum Fault {
     },
     /// Wait, then forward.
     Delay(Duration),
+    /// Answer 301 PermanentRedirect with `x-amz-bucket-region`, as S3 does
+    /// for a bucket in another region.
+    Redirect {
+        /// The bucket's region.
+        region: String,
+    },
+}
+
+/// A request as the proxy received it, for asserting what a client sent.
+#[derive(Debug, Clone)]
+pub struct RecordedRequest {
+    /// Method.
+    pub method: Method,
+    /// Path, still percent-encoded.
+    pub path: String,
+    /// Raw query string.
+    pub query: String,
+    /// Every header.
+    pub headers: http::HeaderMap,
 }
 
 /// When a fault applies: method, path and query filters, then `skip`
@@ -130,6 +149,7 @@ struct Shared {
     upstream: SocketAddr,
     client: Client<HttpConnector, Incoming>,
     rules: Mutex<Vec<RuleState>>,
+    recorded: Mutex<Vec<RecordedRequest>>,
     requests: AtomicUsize,
     faults: AtomicUsize,
 }
@@ -197,6 +217,7 @@ impl FaultProxy {
                         upstream,
                         client: Client::builder(TokioExecutor::new()).build(connector),
                         rules: Mutex::new(Vec::new()),
+                        recorded: Mutex::new(Vec::new()),
                         requests: AtomicUsize::new(0),
                         faults: AtomicUsize::new(0),
                     });
@@ -259,6 +280,11 @@ impl FaultProxy {
         self.shared.requests.load(Ordering::SeqCst)
     }
 
+    /// Every request received so far, in order.
+    pub fn recorded(&self) -> Vec<RecordedRequest> {
+        self.shared.recorded.lock().unwrap().clone()
+    }
+
     /// Requests that got a fault.
     pub fn faults_injected(&self) -> usize {
         self.shared.faults.load(Ordering::SeqCst)
@@ -302,12 +328,24 @@ async fn handle(
     req: Request<Incoming>,
 ) -> Result<Response<ProxyBody>, BoxError> {
     shared.requests.fetch_add(1, Ordering::SeqCst);
+    shared.recorded.lock().unwrap().push(RecordedRequest {
+        method: req.method().clone(),
+        path: req.uri().path().to_owned(),
+        query: req.uri().query().unwrap_or_default().to_owned(),
+        headers: req.headers().clone(),
+    });
     let fault = shared.fault_for(&req);
     if fault.is_some() {
         shared.faults.fetch_add(1, Ordering::SeqCst);
     }
     match fault {
         Some(Fault::Status { status, code }) => return Ok(error_response(status, &code)),
+        Some(Fault::Redirect { region }) => {
+            let mut resp = error_response(301, "PermanentRedirect");
+            let value = http::HeaderValue::from_str(&region)?;
+            resp.headers_mut().insert("x-amz-bucket-region", value);
+            return Ok(resp);
+        }
         // An error from the service makes hyper drop the connection unanswered.
         Some(Fault::Reset) => return Err("injected connection reset".into()),
         Some(Fault::Delay(d)) => tokio::time::sleep(d).await,

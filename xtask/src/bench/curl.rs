@@ -25,6 +25,8 @@ fn curl(server: &Server<'_>) -> Command {
         .arg(format!("aws:amz:{}:s3", server.region))
         .arg("--user")
         .arg(format!("{}:{}", server.key_id, server.secret))
+        // S3 requires the payload hash header; curl signs it as given.
+        .args(["-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD"])
         .stdout(Stdio::null());
     cmd
 }

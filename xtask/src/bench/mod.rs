@@ -7,8 +7,13 @@ pub mod worker;
 
 use anyhow::{Result, bail};
 
-/// Dispatches `cargo xtask bench <what> [options]`.
+/// Dispatches `cargo xtask bench <what> [options]`. The `cargo xtask` alias
+/// builds in debug; numbers from a debug build mean nothing, so the
+/// benchmark re-runs itself from a release build.
 pub fn run(args: &[String]) -> Result<()> {
+    if cfg!(debug_assertions) {
+        return rerun_in_release(args);
+    }
     match args.first().map(String::as_str) {
         Some("get") | None => transfer::run(&args[args.len().min(1)..]),
         Some(other) => bail!("unknown benchmark '{other}'; available: get"),
@@ -18,4 +23,19 @@ pub fn run(args: &[String]) -> Result<()> {
 /// Throughput in MiB/s.
 pub fn mib_per_sec(bytes: u64, secs: f64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0) / secs.max(1e-9)
+}
+
+fn rerun_in_release(args: &[String]) -> Result<()> {
+    let root = crate::venv::workspace_root();
+    eprintln!("xtask bench: building the release binary");
+    crate::venv::run(
+        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .current_dir(&root)
+            .args(["build", "--release", "--quiet", "--package", "xtask"]),
+    )?;
+    crate::venv::run(
+        std::process::Command::new(root.join("target/release/xtask"))
+            .arg("bench")
+            .args(args),
+    )
 }

@@ -1,7 +1,7 @@
 //! The measured side of a transfer benchmark, run as a child process so its
 //! peak RSS (VmHWM) is s3sql's alone, not the server's.
 //!
-//! `xtask bench-worker get|put ENDPOINT BUCKET KEY SIZE` with the key id and
+//! `xtask bench-worker get|put|put-unsigned ENDPOINT BUCKET KEY SIZE` with the key id and
 //! secret in `S3SQL_BENCH_KEY_ID` / `S3SQL_BENCH_SECRET`; prints one line:
 //! `bytes=N secs=F hwm_kib=N`.
 
@@ -11,8 +11,8 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use futures::StreamExt;
 use s3sql_s3_client::{
-    ClientConfig, Credentials, MultipartWriter, PutObjectRequest, S3Client, StaticCredentials,
-    UrlStyle,
+    ClientConfig, Credentials, MultipartWriter, PayloadSigning, PutObjectRequest, S3Client,
+    StaticCredentials, UrlStyle,
 };
 
 /// Chunk size of parallel reads and part size of uploads in the benchmark.
@@ -36,7 +36,7 @@ fn vm_hwm_kib() -> u64 {
 /// Runs the worker with its command-line arguments.
 pub fn run(args: &[String]) -> Result<()> {
     let [mode, endpoint, bucket, key, size] = args else {
-        bail!("usage: xtask bench-worker get|put ENDPOINT BUCKET KEY SIZE");
+        bail!("usage: xtask bench-worker get|put|put-unsigned ENDPOINT BUCKET KEY SIZE");
     };
     let size: u64 = size.parse().context("SIZE")?;
     let key_id = std::env::var("S3SQL_BENCH_KEY_ID").context("S3SQL_BENCH_KEY_ID")?;
@@ -47,6 +47,9 @@ pub fn run(args: &[String]) -> Result<()> {
     config.read.chunk_size = CHUNK;
     config.read.concurrency = CONCURRENCY;
     config.upload.max_in_flight = CONCURRENCY;
+    if mode == "put-unsigned" {
+        config.payload_signing = PayloadSigning::Never;
+    }
     let client = S3Client::new(
         config,
         Arc::new(StaticCredentials(Credentials::new(key_id, secret))),
@@ -65,7 +68,7 @@ pub fn run(args: &[String]) -> Result<()> {
                 }
                 n
             }
-            "put" => {
+            "put" | "put-unsigned" => {
                 let mut writer = MultipartWriter::with_part_size(
                     &client,
                     bucket,
