@@ -1,0 +1,73 @@
+//! The crate's error: what was wrong with the pattern (and where), or what
+//! the listing could not do.
+
+/// Any failure to expand a pattern.
+#[derive(Debug, thiserror::Error)]
+pub enum GlobError {
+    /// The URL is not `scheme://bucket/key`.
+    #[error("'{url}' is not an object URL: {reason}; URLs look like s3://bucket/path/*.parquet")]
+    InvalidUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The pattern cannot be parsed; `position` is a character offset in `pattern`.
+    #[error(
+        "invalid glob pattern '{pattern}' at character {position}: {reason}\n  {pattern}\n  {marker}"
+    )]
+    InvalidPattern {
+        /// The key pattern.
+        pattern: String,
+        /// 0-based character offset of the problem.
+        position: usize,
+        /// What is wrong there and how to fix it.
+        reason: String,
+        /// A caret under the offending character.
+        marker: String,
+    },
+    /// Nothing matched (DuckDB's wording).
+    #[error("No files found that match the pattern \"{pattern}\" (listed {listed}){hint}")]
+    NoMatch {
+        /// The URL pattern.
+        pattern: String,
+        /// What was listed, e.g. `s3://bucket/logs/ with delimiter '/'`.
+        listed: String,
+        /// A hint for the usual surprise (`?` being a wildcard).
+        hint: String,
+    },
+    /// The store failed to list.
+    #[error("listing s3://{bucket}/{prefix} failed: {source}")]
+    List {
+        /// The bucket.
+        bucket: String,
+        /// The prefix being listed.
+        prefix: String,
+        /// The store's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A hive partition value does not fit the type the caller asked for.
+    #[error("hive partition {column}='{value}' in {key} is not a valid {expected}")]
+    PartitionType {
+        /// Column name.
+        column: String,
+        /// The value found.
+        value: String,
+        /// The key it came from.
+        key: String,
+        /// The requested type.
+        expected: String,
+    },
+}
+
+impl GlobError {
+    pub(crate) fn pattern(pattern: &str, position: usize, reason: impl Into<String>) -> Self {
+        GlobError::InvalidPattern {
+            pattern: pattern.to_owned(),
+            position,
+            reason: reason.into(),
+            marker: format!("{}^", " ".repeat(position)),
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! Glob patterns over object URLs, expanded into the exact, ordered list of
+//! matching objects with as few ListObjectsV2 requests as possible, and hive
+//! partitions parsed, typed and pruned.
+//!
+//! ```no_run
+//! # async fn demo(client: s3sql_s3_client::S3Client) -> Result<(), s3sql_glob_list::GlobError> {
+//! use std::sync::Arc;
+//! use s3sql_glob_list::{ExpandOptions, GlobExpander};
+//! let expander = GlobExpander::new(Arc::new(client), ExpandOptions::default());
+//! let files = expander.expand_all(&["s3://bucket/logs/year=202[34]/*/*.parquet"]).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! The store is reached through the crate's own [`ListObjects`] trait,
+//! implemented for `s3sql_s3_client::S3Client` behind the default
+//! `s3-client` feature.
+
+mod error;
+pub mod expand;
+pub mod filter;
+pub mod hive;
+pub mod list;
+pub mod pattern;
+#[cfg(feature = "s3-client")]
+mod s3;
+pub mod url;
+
+pub use error::GlobError;
+pub use expand::{ExpandOptions, GlobExpander, ListingPlan, Match, Step, plan};
+pub use filter::{CmpOp, PartitionFilter, Truth};
+pub use hive::{HiveSchema, PartitionType, PartitionValue, partition_pairs};
+pub use list::{ListObjects, ListPage, ListRequest, ObjectInfo, StoreError};
+pub use pattern::{KeyPattern, Segment, Token};
+pub use url::ObjectUrl;

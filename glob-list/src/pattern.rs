@@ -1,0 +1,445 @@
+//! Key patterns in DuckDB's glob language, made precise:
+//!
+//! - `*` matches any run of characters within one path segment;
+//! - `?` matches exactly one character (not `/`);
+//! - `[abc]`, `[a-z]`, `[!a-z]` (or `[^a-z]`) match one character of a class;
+//! - `**` as a whole segment matches zero or more whole segments (one or
+//!   more at the end: `dir/**` is everything below `dir`, not `dir` itself);
+//! - `\` makes the next character literal (`\*`, `\?`, `\[`).
+//!
+//! A pattern without wildcards names a single object. In URL compatibility
+//! mode the key is taken literally: no wildcard at all.
+
+use crate::error::GlobError;
+
+/// One `/`-separated part of a pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    /// Exact text (escapes resolved).
+    Literal(String),
+    /// Text with wildcards, matched within the segment.
+    Glob(Vec<Token>),
+    /// `**`: zero or more whole segments.
+    AnyDepth,
+}
+
+/// One element of a [`Segment::Glob`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Token {
+    /// This character.
+    Char(char),
+    /// `*`.
+    AnyRun,
+    /// `?`.
+    AnyChar,
+    /// `[...]`: inclusive ranges, possibly negated.
+    Class {
+        /// `[!...]` or `[^...]`.
+        negated: bool,
+        /// Inclusive ranges; a single character is `(c, c)`.
+        ranges: Vec<(char, char)>,
+    },
+}
+
+impl Segment {
+    /// Whether this segment can reject a directory name that a listing of
+    /// its literal start returns. `*`, `name=*` and `**` cannot, so listing
+    /// level by level through them only costs requests.
+    pub fn prunes(&self) -> bool {
+        match self {
+            Segment::Literal(_) => true,
+            Segment::AnyDepth => false,
+            Segment::Glob(tokens) => {
+                let rest: Vec<&Token> = tokens
+                    .iter()
+                    .skip_while(|t| matches!(t, Token::Char(_)))
+                    .collect();
+                !rest.iter().all(|t| **t == Token::AnyRun)
+            }
+        }
+    }
+
+    /// Whether `text` (one segment, no `/`) matches.
+    pub fn matches(&self, text: &str) -> bool {
+        match self {
+            Segment::Literal(s) => s == text,
+            Segment::AnyDepth => true,
+            Segment::Glob(tokens) => glob_match(tokens, &text.chars().collect::<Vec<_>>()),
+        }
+    }
+
+    /// The literal text this segment starts with.
+    fn leading_literal(&self) -> String {
+        match self {
+            Segment::Literal(s) => s.clone(),
+            Segment::AnyDepth => String::new(),
+            Segment::Glob(tokens) => tokens
+                .iter()
+                .map_while(|t| match t {
+                    Token::Char(c) => Some(*c),
+                    _ => None,
+                })
+                .collect(),
+        }
+    }
+}
+
+fn class_matches(negated: bool, ranges: &[(char, char)], c: char) -> bool {
+    ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi) != negated
+}
+
+/// Wildcard matching with backtracking to the last `*` (linear for
+/// patterns with one `*`, quadratic at worst).
+fn glob_match(tokens: &[Token], text: &[char]) -> bool {
+    let (mut t, mut s) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while s < text.len() {
+        let step = match tokens.get(t) {
+            Some(Token::Char(c)) => *c == text[s],
+            Some(Token::AnyChar) => true,
+            Some(Token::Class { negated, ranges }) => class_matches(*negated, ranges, text[s]),
+            Some(Token::AnyRun) => {
+                star = Some((t, s));
+                t += 1;
+                continue;
+            }
+            None => false,
+        };
+        if step {
+            t += 1;
+            s += 1;
+        } else if let Some((st, ss)) = star {
+            t = st + 1;
+            s = ss + 1;
+            star = Some((st, ss + 1));
+        } else {
+            return false;
+        }
+    }
+    tokens[t.min(tokens.len())..]
+        .iter()
+        .all(|tok| *tok == Token::AnyRun)
+}
+
+/// A parsed key pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyPattern {
+    source: String,
+    segments: Vec<Segment>,
+}
+
+impl KeyPattern {
+    /// Parses `pattern`. With `literal`, the key is taken as it is (URL
+    /// compatibility mode): no wildcards, no escapes.
+    pub fn parse(pattern: &str, literal: bool) -> Result<Self, GlobError> {
+        let segments = if literal {
+            pattern
+                .split('/')
+                .map(|s| Segment::Literal(s.to_owned()))
+                .collect()
+        } else {
+            Parser::new(pattern).parse()?
+        };
+        Ok(Self {
+            source: pattern.to_owned(),
+            segments,
+        })
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// The segments.
+    pub fn segments(&self) -> &[Segment] {
+        &self.segments
+    }
+
+    /// The single key this pattern names, when it has no wildcard.
+    pub fn literal_key(&self) -> Option<String> {
+        let parts: Option<Vec<&str>> = self
+            .segments
+            .iter()
+            .map(|s| match s {
+                Segment::Literal(l) => Some(l.as_str()),
+                _ => None,
+            })
+            .collect();
+        parts.map(|p| p.join("/"))
+    }
+
+    /// Everything before the first wildcard: the only prefix worth listing.
+    pub fn literal_prefix(&self) -> String {
+        let mut prefix = String::new();
+        for segment in &self.segments {
+            match segment {
+                Segment::Literal(s) => {
+                    prefix.push_str(s);
+                    prefix.push('/');
+                }
+                other => {
+                    prefix.push_str(&other.leading_literal());
+                    return prefix;
+                }
+            }
+        }
+        // No wildcard: the key itself (without the separator pushed last).
+        prefix.pop();
+        prefix
+    }
+
+    /// Whether `key` matches the whole pattern.
+    pub fn matches(&self, key: &str) -> bool {
+        let parts: Vec<&str> = key.split('/').collect();
+        match_segments(&self.segments, &parts)
+    }
+
+    /// Whether `key` matches the segments from `from` on (the key holds
+    /// only the part of the full key below those segments' start).
+    pub fn matches_from(&self, from: usize, key: &str) -> bool {
+        let parts: Vec<&str> = key.split('/').collect();
+        match_segments(&self.segments[from.min(self.segments.len())..], &parts)
+    }
+}
+
+/// Matches segments against key parts; `**` takes zero or more parts.
+fn match_segments(segments: &[Segment], parts: &[&str]) -> bool {
+    match segments.split_first() {
+        None => parts.is_empty(),
+        // A trailing `**` means "everything below": at least one segment.
+        Some((Segment::AnyDepth, [])) => !parts.is_empty(),
+        Some((Segment::AnyDepth, rest)) => {
+            (0..=parts.len()).any(|skip| match_segments(rest, &parts[skip..]))
+        }
+        Some((segment, rest)) => match parts.split_first() {
+            Some((part, tail)) => segment.matches(part) && match_segments(rest, tail),
+            None => false,
+        },
+    }
+}
+
+/// The character-level parser.
+struct Parser<'a> {
+    pattern: &'a str,
+    chars: Vec<char>,
+    pos: usize,
+}
+
+impl<'a> Parser<'a> {
+    fn new(pattern: &'a str) -> Self {
+        Self {
+            pattern,
+            chars: pattern.chars().collect(),
+            pos: 0,
+        }
+    }
+
+    fn error(&self, at: usize, reason: &str) -> GlobError {
+        GlobError::pattern(self.pattern, at, reason)
+    }
+
+    fn parse(mut self) -> Result<Vec<Segment>, GlobError> {
+        let mut segments = Vec::new();
+        loop {
+            segments.push(self.segment()?);
+            match self.chars.get(self.pos) {
+                Some('/') => self.pos += 1,
+                _ => return Ok(segments),
+            }
+        }
+    }
+
+    /// One segment, up to (not including) the next unescaped `/`.
+    fn segment(&mut self) -> Result<Segment, GlobError> {
+        let start = self.pos;
+        let mut tokens = Vec::new();
+        while let Some(&c) = self.chars.get(self.pos) {
+            match c {
+                '/' => break,
+                '\\' => {
+                    let escaped = *self
+                        .chars
+                        .get(self.pos + 1)
+                        .ok_or_else(|| self.error(self.pos, "a trailing backslash escapes nothing; write \\\\ for a literal backslash"))?;
+                    tokens.push(Token::Char(escaped));
+                    self.pos += 2;
+                }
+                '*' if self.chars.get(self.pos + 1) == Some(&'*') => {
+                    let end = self.pos + 2;
+                    let whole =
+                        self.pos == start && matches!(self.chars.get(end), None | Some('/'));
+                    if !whole {
+                        return Err(self.error(self.pos, "`**` must be a whole path segment, as in logs/**/x.csv; use `*` within a name"));
+                    }
+                    self.pos = end;
+                    return Ok(Segment::AnyDepth);
+                }
+                '*' => {
+                    tokens.push(Token::AnyRun);
+                    self.pos += 1;
+                }
+                '?' => {
+                    tokens.push(Token::AnyChar);
+                    self.pos += 1;
+                }
+                '[' => tokens.push(self.class()?),
+                _ => {
+                    tokens.push(Token::Char(c));
+                    self.pos += 1;
+                }
+            }
+        }
+        if tokens.iter().all(|t| matches!(t, Token::Char(_))) {
+            let text = tokens
+                .into_iter()
+                .filter_map(|t| match t {
+                    Token::Char(c) => Some(c),
+                    _ => None,
+                })
+                .collect();
+            return Ok(Segment::Literal(text));
+        }
+        Ok(Segment::Glob(tokens))
+    }
+
+    /// `[...]` starting at the current `[`.
+    fn class(&mut self) -> Result<Token, GlobError> {
+        let open = self.pos;
+        self.pos += 1;
+        let negated = matches!(self.chars.get(self.pos), Some('!' | '^'));
+        if negated {
+            self.pos += 1;
+        }
+        let mut ranges = Vec::new();
+        let mut first = true;
+        loop {
+            let Some(&c) = self.chars.get(self.pos) else {
+                return Err(self.error(
+                    open,
+                    "unclosed `[`: add the closing `]`, or write `\\[` for a literal bracket",
+                ));
+            };
+            match c {
+                ']' if !first => {
+                    self.pos += 1;
+                    return Ok(Token::Class { negated, ranges });
+                }
+                '/' => return Err(self.error(self.pos, "a character class cannot contain `/`")),
+                _ => {
+                    let lo = if c == '\\' {
+                        self.pos += 1;
+                        *self
+                            .chars
+                            .get(self.pos)
+                            .ok_or_else(|| self.error(open, "unclosed `[`"))?
+                    } else {
+                        c
+                    };
+                    self.pos += 1;
+                    let is_range = self.chars.get(self.pos) == Some(&'-')
+                        && !matches!(self.chars.get(self.pos + 1), None | Some(']'));
+                    if is_range {
+                        let hi = self.chars[self.pos + 1];
+                        if hi < lo {
+                            return Err(self.error(
+                                self.pos,
+                                &format!("range `{lo}-{hi}` is backwards; write `{hi}-{lo}`"),
+                            ));
+                        }
+                        ranges.push((lo, hi));
+                        self.pos += 2;
+                    } else {
+                        ranges.push((lo, lo));
+                    }
+                }
+            }
+            first = false;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> KeyPattern {
+        KeyPattern::parse(s, false).unwrap()
+    }
+
+    #[test]
+    fn matches_duckdb_semantics() {
+        assert!(p("*.csv").matches("a.csv"));
+        assert!(!p("*.csv").matches("dir/a.csv"), "* does not cross /");
+        assert!(
+            p("dir/**/*.csv").matches("dir/a.csv"),
+            "** matches zero segments"
+        );
+        assert!(p("dir/**/*.csv").matches("dir/x/y/a.csv"));
+        assert!(p("**").matches("a/b/c"));
+        assert!(
+            !p("a/**").matches("a"),
+            "a trailing ** is below the directory"
+        );
+        assert!(p("a/**").matches("a/b"));
+        assert!(p("f?.csv").matches("f1.csv") && !p("f?.csv").matches("f10.csv"));
+        assert!(p("y=202[34]/*").matches("y=2023/a") && !p("y=202[34]/*").matches("y=2022/a"));
+        assert!(p("[!a-c]*").matches("d1") && !p("[!a-c]*").matches("b1"));
+        assert!(p("a\\*b").matches("a*b") && !p("a\\*b").matches("axb"));
+        assert!(p("q\\?.csv").matches("q?.csv"));
+    }
+
+    #[test]
+    fn literal_prefix_stops_at_first_wildcard() {
+        assert_eq!(
+            p("logs/year=202[34]/*.parquet").literal_prefix(),
+            "logs/year=202"
+        );
+        assert_eq!(p("logs/*.parquet").literal_prefix(), "logs/");
+        assert_eq!(p("**/x").literal_prefix(), "");
+        assert_eq!(p("a/b.csv").literal_key().as_deref(), Some("a/b.csv"));
+        assert_eq!(p("a/b*.csv").literal_key(), None);
+        assert_eq!(p("a\\*b").literal_key().as_deref(), Some("a*b"));
+    }
+
+    #[test]
+    fn compatibility_mode_is_literal() {
+        let lit = KeyPattern::parse("data/what?*.csv", true).unwrap();
+        assert_eq!(lit.literal_key().as_deref(), Some("data/what?*.csv"));
+        assert!(lit.matches("data/what?*.csv"));
+    }
+
+    #[test]
+    fn errors_point_at_the_character() {
+        let e = KeyPattern::parse("a/b[0-9.csv", false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("character 3") && e.contains("unclosed `[`"),
+            "{e}"
+        );
+        let e = KeyPattern::parse("a/x**y/z", false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("character 3") && e.contains("whole path segment"),
+            "{e}"
+        );
+        let e = KeyPattern::parse("a\\", false).unwrap_err().to_string();
+        assert!(e.contains("trailing backslash"), "{e}");
+        let e = KeyPattern::parse("[z-a]", false).unwrap_err().to_string();
+        assert!(e.contains("backwards"), "{e}");
+    }
+
+    #[test]
+    fn pruning_segments() {
+        assert!(!Segment::AnyDepth.prunes());
+        assert!(!p("*").segments()[0].prunes());
+        assert!(
+            !p("m=*").segments()[0].prunes(),
+            "the listing prefix already says m="
+        );
+        assert!(p("m=1?").segments()[0].prunes());
+        assert!(p("*.csv").segments()[0].prunes());
+    }
+}

@@ -1,0 +1,59 @@
+//! [`ListObjects`] for s3sql's own S3 client.
+
+use futures::future::BoxFuture;
+use s3sql_s3_client::{ListObjectsV2Request, S3Client};
+
+use crate::list::{ListObjects, ListPage, ListRequest, ObjectInfo, StoreError};
+
+impl ListObjects for S3Client {
+    fn list_page<'a>(
+        &'a self,
+        bucket: &'a str,
+        request: &'a ListRequest,
+        continuation: Option<String>,
+    ) -> BoxFuture<'a, Result<ListPage, StoreError>> {
+        Box::pin(async move {
+            let req = ListObjectsV2Request {
+                prefix: Some(request.prefix.clone()),
+                delimiter: request.delimited.then(|| "/".to_owned()),
+                ..ListObjectsV2Request::default()
+            };
+            let page = self
+                .list_objects_v2_page(bucket, &req, continuation.as_deref())
+                .await?;
+            Ok(ListPage {
+                objects: page
+                    .objects
+                    .into_iter()
+                    .map(|o| ObjectInfo {
+                        key: o.key,
+                        size: o.size,
+                        etag: o.etag,
+                        last_modified: o.last_modified,
+                    })
+                    .collect(),
+                common_prefixes: page.common_prefixes,
+                next: page.next_continuation_token,
+            })
+        })
+    }
+
+    fn head<'a>(
+        &'a self,
+        bucket: &'a str,
+        key: &'a str,
+    ) -> BoxFuture<'a, Result<Option<ObjectInfo>, StoreError>> {
+        Box::pin(async move {
+            match self.head_object(bucket, key).await {
+                Ok(meta) => Ok(Some(ObjectInfo {
+                    key: key.to_owned(),
+                    size: meta.size,
+                    etag: meta.etag,
+                    last_modified: meta.last_modified,
+                })),
+                Err(e) if e.is_not_found() => Ok(None),
+                Err(e) => Err(e.into()),
+            }
+        })
+    }
+}

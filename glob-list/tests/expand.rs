@@ -1,0 +1,313 @@
+//! Expansion against a real server (s3s-fs by default, moto in CI): exact
+//! results in key order, request counts, pruning, and errors.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+use s3sql_glob_list::{
+    CmpOp, ExpandOptions, GlobExpander, KeyPattern, PartitionFilter, PartitionValue,
+};
+use s3sql_s3_client::{
+    ClientConfig, Credentials, ListObjectsV2Request, PutObjectRequest, S3Client, StaticCredentials,
+    UrlStyle,
+};
+use s3sql_testkit::S3Target;
+
+struct Fixture {
+    target: S3Target,
+    client: S3Client,
+}
+
+impl Fixture {
+    async fn with_keys(keys: &[String]) -> Fixture {
+        let target = S3Target::from_env();
+        let config = ClientConfig::default()
+            .with_endpoint(target.endpoint.clone())
+            .with_region(target.region.clone())
+            .with_url_style(UrlStyle::Path);
+        let creds = Credentials::new(
+            target.access_key_id.clone(),
+            target.secret_access_key.clone(),
+        );
+        let client = S3Client::new(config, Arc::new(StaticCredentials(creds))).unwrap();
+        if target.bucket_is_new {
+            client.create_bucket(&target.bucket).await.unwrap();
+        }
+        let put = PutObjectRequest::default();
+        let full: Vec<String> = keys.iter().map(|k| target.key(k)).collect();
+        futures::stream::iter(&full)
+            .map(|k| client.put_object(&target.bucket, k, Bytes::from_static(b"x"), &put))
+            .buffer_unordered(32)
+            .try_collect::<Vec<_>>()
+            .await
+            .unwrap();
+        Fixture { target, client }
+    }
+
+    fn url(&self, pattern: &str) -> String {
+        format!("s3://{}/{}", self.target.bucket, self.target.key(pattern))
+    }
+
+    fn expander(&self, options: ExpandOptions) -> GlobExpander<S3Client> {
+        GlobExpander::new(Arc::new(self.client.clone()), options)
+    }
+
+    /// Every key under this test's prefix, by one flat listing: the reference.
+    async fn all_keys(&self) -> Vec<String> {
+        let pages: Vec<_> = self
+            .client
+            .list_objects_v2(
+                &self.target.bucket,
+                ListObjectsV2Request::prefix(self.target.key("")),
+            )
+            .try_collect()
+            .await
+            .unwrap();
+        pages
+            .into_iter()
+            .flat_map(|p| p.objects)
+            .map(|o| o.key)
+            .collect()
+    }
+
+    /// What the expander returns (keys) and the requests it took.
+    async fn expand(&self, pattern: &str, options: ExpandOptions) -> (Vec<String>, u64) {
+        let expander = self.expander(options);
+        let matches = expander.expand_all(&[self.url(pattern)]).await.unwrap();
+        assert!(
+            matches
+                .iter()
+                .all(|m| m.object.etag.is_some() && m.object.size == 1),
+            "listing carries size and ETag"
+        );
+        (
+            matches.into_iter().map(|m| m.object.key).collect(),
+            expander.requests(),
+        )
+    }
+}
+
+fn hive_keys() -> Vec<String> {
+    let mut keys = Vec::new();
+    for year in 2022..=2024 {
+        for month in 1..=12 {
+            for day in 1..=28 {
+                for file in 0..10 {
+                    keys.push(format!(
+                        "t/year={year}/month={month:02}/day={day:02}/part-{file}.parquet"
+                    ));
+                }
+            }
+        }
+    }
+    keys
+}
+
+#[tokio::test]
+async fn hive_layout_results_order_requests_and_pruning() {
+    let keys = hive_keys();
+    assert!(keys.len() >= 10_000);
+    let fx = Fixture::with_keys(&keys).await;
+    let all = fx.all_keys().await;
+    assert_eq!(all.len(), keys.len());
+    let brute = |pattern: &str| -> Vec<String> {
+        let p = KeyPattern::parse(&fx.target.key(pattern), false).unwrap();
+        all.iter().filter(|k| p.matches(k)).cloned().collect()
+    };
+
+    // One month: a literal prefix, one flat page.
+    let (got, requests) = fx
+        .expand("t/year=2024/month=03/*/*.parquet", ExpandOptions::default())
+        .await;
+    assert_eq!(got, brute("t/year=2024/month=03/*/*.parquet"));
+    assert_eq!(got.len(), 280);
+    assert_eq!(requests, 1);
+
+    // One day across years: descend the years (1 request), then one
+    // delimited listing per year.
+    let (got, requests) = fx
+        .expand(
+            "t/year=*/month=03/day=15/*.parquet",
+            ExpandOptions::default(),
+        )
+        .await;
+    assert_eq!(got, brute("t/year=*/month=03/day=15/*.parquet"));
+    assert_eq!(got.len(), 30);
+    assert_eq!(requests, 1 + 3);
+
+    // A class on the year prunes at the first level.
+    let (got, requests) = fx
+        .expand(
+            "t/year=202[34]/month=1?/day=0[1-3]/part-[0-4].parquet",
+            ExpandOptions::default(),
+        )
+        .await;
+    assert_eq!(
+        got,
+        brute("t/year=202[34]/month=1?/day=0[1-3]/part-[0-4].parquet")
+    );
+    assert_eq!(got.len(), 2 * 3 * 3 * 5);
+    // Every selective directory level is descended: years (1), months of
+    // each year (2), days of each of the 3 months `1?` keeps (6), then one
+    // delimited listing per kept day (18). Flat listings per month would
+    // have taken 9 here; the plan cannot know a month holds < 1000 keys.
+    assert_eq!(requests, 1 + 2 + 6 + 18);
+
+    // Everything: one flat listing, 1000 keys a page.
+    let (got, requests) = fx.expand("t/**/*.parquet", ExpandOptions::default()).await;
+    assert_eq!(got, all);
+    assert_eq!(requests, keys.len().div_ceil(1000) as u64);
+
+    // A filter on partition columns narrows the listing itself.
+    let filter = PartitionFilter::And(vec![
+        PartitionFilter::Compare {
+            column: "year".into(),
+            op: CmpOp::Eq,
+            value: PartitionValue::BigInt(2023),
+        },
+        PartitionFilter::Compare {
+            column: "month".into(),
+            op: CmpOp::GtEq,
+            value: PartitionValue::BigInt(11),
+        },
+    ]);
+    let options = ExpandOptions {
+        filter: Some(filter),
+        ..ExpandOptions::default()
+    };
+    let (got, requests) = fx.expand("t/year=*/month=*/day=*/*.parquet", options).await;
+    let expected: Vec<String> = all
+        .iter()
+        .filter(|k| k.contains("year=2023/month=1") && !k.contains("month=10"))
+        .cloned()
+        .collect();
+    assert_eq!(got, expected);
+    assert_eq!(got.len(), 2 * 280);
+    assert_eq!(
+        requests,
+        1 + 1 + 2,
+        "years, months of 2023, one flat listing per kept month"
+    );
+}
+
+#[tokio::test]
+async fn literal_keys_lists_and_duplicates() {
+    let keys: Vec<String> = ["d/a.csv", "d/b.csv", "d/c.json", "d/sub/d.csv"]
+        .map(String::from)
+        .to_vec();
+    let fx = Fixture::with_keys(&keys).await;
+    let expander = fx.expander(ExpandOptions::default());
+    // A literal key is one HEAD, no listing.
+    let one = expander.expand_all(&[fx.url("d/b.csv")]).await.unwrap();
+    assert_eq!(one.len(), 1);
+    assert_eq!(expander.requests(), 1);
+    assert_eq!(one[0].url.to_string(), fx.url("d/b.csv"));
+    // Lists keep the order given and drop duplicates.
+    let many = expander
+        .expand_all(&[fx.url("d/c.json"), fx.url("d/*.csv"), fx.url("d/a.csv")])
+        .await
+        .unwrap();
+    let got: Vec<String> = many.iter().map(|m| m.object.key.clone()).collect();
+    assert_eq!(
+        got,
+        ["d/c.json", "d/a.csv", "d/b.csv"].map(|k| fx.target.key(k))
+    );
+}
+
+#[tokio::test]
+async fn tricky_partition_values() {
+    let keys: Vec<String> = [
+        "h/city=New%20York/f.csv",
+        "h/city=S%C3%A3o%20Paulo/f.csv",
+        "h/city=a%3Db/f.csv",
+        "h/city=__HIVE_DEFAULT_PARTITION__/f.csv",
+        "h/city=with space/f.csv",
+        "h/city=日本/f.csv",
+    ]
+    .map(String::from)
+    .to_vec();
+    let fx = Fixture::with_keys(&keys).await;
+    let filter = PartitionFilter::Compare {
+        column: "city".into(),
+        op: CmpOp::Eq,
+        value: PartitionValue::Varchar("São Paulo".into()),
+    };
+    let options = ExpandOptions {
+        filter: Some(filter),
+        ..ExpandOptions::default()
+    };
+    let (got, _) = fx.expand("h/*/*.csv", options).await;
+    assert_eq!(got, vec![fx.target.key("h/city=S%C3%A3o%20Paulo/f.csv")]);
+    let (all, _) = fx.expand("h/city=*/f.csv", ExpandOptions::default()).await;
+    assert_eq!(all.len(), keys.len());
+    let relative: Vec<&str> = all.iter().map(|k| &k[fx.target.prefix.len()..]).collect();
+    let schema = s3sql_glob_list::HiveSchema::detect(&relative, &Default::default()).unwrap();
+    let values: Vec<PartitionValue> = relative
+        .iter()
+        .map(|k| schema.values(k).unwrap().remove(0))
+        .collect();
+    assert!(values.contains(&PartitionValue::Varchar("a=b".into())));
+    assert!(values.contains(&PartitionValue::Varchar("日本".into())));
+    assert!(values.contains(&PartitionValue::Null));
+}
+
+#[tokio::test]
+async fn clear_errors() {
+    let fx = Fixture::with_keys(&["e/a.csv".to_owned()]).await;
+    let expander = fx.expander(ExpandOptions::default());
+    let err = expander
+        .expand_all(&[fx.url("e/*.parquet")])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("No files found that match the pattern") && err.contains("e/*.parquet"),
+        "{err}"
+    );
+    let err = expander
+        .expand_all(&[fx.url("e/what?.csv")])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("`?` matches any one character"), "{err}");
+    let err = expander
+        .expand_all(&[fx.url("e/[0-9.csv")])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("unclosed `[`"), "{err}");
+    let err = expander
+        .expand_all(&[fx.url("e/missing.csv")])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("No files found"), "{err}");
+    let allow = fx.expander(ExpandOptions {
+        allow_empty: true,
+        ..ExpandOptions::default()
+    });
+    assert!(
+        allow
+            .expand_all(&[fx.url("e/*.parquet")])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // URL compatibility mode: `?` and `*` are part of the key.
+    let compat = fx.expander(ExpandOptions {
+        url_compatibility_mode: true,
+        allow_empty: true,
+        ..ExpandOptions::default()
+    });
+    assert!(
+        compat
+            .expand_all(&[fx.url("e/*.csv")])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(compat.requests(), 1, "a literal key is one HEAD");
+}
