@@ -116,17 +116,7 @@ impl fmt::Display for ListingPlan {
 
 /// The `name` of a `name=...` segment.
 fn segment_column(segment: &Segment) -> Option<String> {
-    let text = match segment {
-        Segment::Literal(s) => s.clone(),
-        Segment::Glob(tokens) => tokens
-            .iter()
-            .map_while(|t| match t {
-                crate::pattern::Token::Char(c) => Some(*c),
-                _ => None,
-            })
-            .collect(),
-        Segment::AnyDepth => return None,
-    };
+    let text = segment.leading_literal();
     text.split_once('=').map(|(name, _)| name.to_owned())
 }
 
@@ -397,7 +387,7 @@ impl<L: ListObjects + ?Sized + 'static> Walk<L> {
             Step::Append(_) => stream::empty().boxed(),
             Step::Flat | Step::Level(_) => {
                 let listed = match &step {
-                    Step::Level(segment) => format!("{prefix}{}", leading(segment)),
+                    Step::Level(segment) => format!("{prefix}{}", segment.leading_literal()),
                     _ => prefix.clone(),
                 };
                 let walk = Arc::clone(&self);
@@ -416,7 +406,7 @@ impl<L: ListObjects + ?Sized + 'static> Walk<L> {
             }
             Step::Descend(segment) => {
                 let walk = Arc::clone(&self);
-                let listed = format!("{prefix}{}", leading(&segment));
+                let listed = format!("{prefix}{}", segment.leading_literal());
                 let children = self
                     .pages(listed, true)
                     .map_ok(move |page| {
@@ -449,20 +439,5 @@ impl<L: ListObjects + ?Sized + 'static> Walk<L> {
                     .boxed()
             }
         }
-    }
-}
-
-/// The literal text a segment starts with, to narrow its listing.
-fn leading(segment: &Segment) -> String {
-    match segment {
-        Segment::Literal(s) => s.clone(),
-        Segment::AnyDepth => String::new(),
-        Segment::Glob(tokens) => tokens
-            .iter()
-            .map_while(|t| match t {
-                crate::pattern::Token::Char(c) => Some(*c),
-                _ => None,
-            })
-            .collect(),
     }
 }

@@ -68,8 +68,9 @@ impl Segment {
         }
     }
 
-    /// The literal text this segment starts with.
-    fn leading_literal(&self) -> String {
+    /// The literal text this segment starts with: what a listing of it can
+    /// use as its prefix.
+    pub fn leading_literal(&self) -> String {
         match self {
             Segment::Literal(s) => s.clone(),
             Segment::AnyDepth => String::new(),

@@ -14,6 +14,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod proxy;
+mod serve;
 mod server;
 mod target;
 mod tracked_fs;

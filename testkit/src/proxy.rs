@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use crate::serve::Background;
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use http_body::{Body, Frame};
@@ -17,8 +18,7 @@ use http_body_util::{BodyExt, Full, combinators::BoxBody};
 use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use tokio::sync::oneshot;
+use hyper_util::rt::TokioExecutor;
 
 type ProxyBody = BoxBody<Bytes, BoxError>;
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -177,16 +177,14 @@ impl Shared {
 
 /// The fault-injecting proxy; stops when dropped.
 pub struct FaultProxy {
-    addr: SocketAddr,
+    background: Background,
     shared: Arc<Shared>,
-    shutdown: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for FaultProxy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FaultProxy")
-            .field("addr", &self.addr)
+            .field("addr", &self.addr())
             .field("upstream", &self.shared.upstream)
             .finish_non_exhaustive()
     }
@@ -195,70 +193,33 @@ impl std::fmt::Debug for FaultProxy {
 impl FaultProxy {
     /// Starts a proxy on `127.0.0.1:<random>` in front of `upstream`.
     pub fn start(upstream: SocketAddr) -> FaultProxy {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        let shared = Arc::new(Shared {
+            upstream,
+            client: Client::builder(TokioExecutor::new()).build(connector),
+            rules: Mutex::new(Vec::new()),
+            recorded: Mutex::new(Vec::new()),
+            requests: AtomicUsize::new(0),
+            faults: AtomicUsize::new(0),
+        });
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind proxy");
-        listener
-            .set_nonblocking(true)
-            .expect("non-blocking proxy listener");
-        let addr = listener.local_addr().expect("proxy address");
-        let (shutdown, mut stop) = oneshot::channel::<()>();
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let thread = std::thread::Builder::new()
-            .name(format!("fault proxy {addr}"))
-            .spawn(move || {
-                let rt = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                    .expect("proxy runtime");
-                rt.block_on(async move {
-                    let mut connector = HttpConnector::new();
-                    connector.set_nodelay(true);
-                    let shared = Arc::new(Shared {
-                        upstream,
-                        client: Client::builder(TokioExecutor::new()).build(connector),
-                        rules: Mutex::new(Vec::new()),
-                        recorded: Mutex::new(Vec::new()),
-                        requests: AtomicUsize::new(0),
-                        faults: AtomicUsize::new(0),
-                    });
-                    ready_tx.send(Arc::clone(&shared)).expect("proxy start-up");
-                    let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-                    loop {
-                        tokio::select! {
-                            _ = &mut stop => break,
-                            accepted = listener.accept() => {
-                                let Ok((socket, _)) = accepted else { continue };
-                                let shared = Arc::clone(&shared);
-                                tokio::spawn(async move {
-                                    let service = hyper::service::service_fn(move |req| handle(Arc::clone(&shared), req));
-                                    let _ = hyper::server::conn::http1::Builder::new()
-                                        .serve_connection(TokioIo::new(socket), service)
-                                        .await;
-                                });
-                            }
-                        }
-                    }
-                });
-                rt.shutdown_background();
-            })
-            .expect("proxy thread");
-        let shared = ready_rx.recv().expect("proxy started");
+        let handler = Arc::clone(&shared);
+        let service = hyper::service::service_fn(move |req| handle(Arc::clone(&handler), req));
         FaultProxy {
-            addr,
+            background: Background::spawn("fault proxy", listener, service),
             shared,
-            shutdown: Some(shutdown),
-            thread: Some(thread),
         }
     }
 
     /// The proxy's address.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.background.addr()
     }
 
     /// `http://127.0.0.1:PORT`, to use as a client's endpoint.
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.addr())
     }
 
     /// Adds a rule; rules are tried in the order added.
@@ -288,17 +249,6 @@ impl FaultProxy {
     /// Requests that got a fault.
     pub fn faults_injected(&self) -> usize {
         self.shared.faults.load(Ordering::SeqCst)
-    }
-}
-
-impl Drop for FaultProxy {
-    fn drop(&mut self) {
-        if let Some(stop) = self.shutdown.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 

@@ -4,12 +4,11 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
-use hyper_util::rt::TokioIo;
 use s3s::auth::SimpleAuth;
 use s3s::host::SingleDomain;
 use s3s::service::S3ServiceBuilder;
-use tokio::sync::oneshot;
 
+use crate::serve::Background;
 use crate::target::random_hex;
 use crate::tracked_fs::TrackedFs;
 
@@ -20,18 +19,17 @@ const VHOST_DOMAIN: &str = "localhost";
 
 /// An in-process S3 server (s3s-fs) on a random loopback port.
 pub struct S3Server {
-    addr: SocketAddr,
+    // Dropped first: the server stops before its directory is removed.
+    background: Background,
     access_key_id: String,
     secret_access_key: String,
     root: tempfile::TempDir,
-    shutdown: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for S3Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("S3Server")
-            .field("addr", &self.addr)
+            .field("addr", &self.addr())
             .finish_non_exhaustive()
     }
 }
@@ -62,55 +60,23 @@ impl S3Server {
         builder.set_host(SingleDomain::new(&domain).expect("vhost domain"));
         let service = builder.build();
 
-        let (shutdown, mut stop) = oneshot::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name(format!("s3s-fs {addr}"))
-            .spawn(move || {
-                let rt = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                    .expect("server runtime");
-                rt.block_on(async move {
-                    let listener =
-                        tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-                    loop {
-                        tokio::select! {
-                            _ = &mut stop => break,
-                            accepted = listener.accept() => {
-                                let Ok((socket, _)) = accepted else { continue };
-                                let _ = socket.set_nodelay(true);
-                                let service = service.clone();
-                                tokio::spawn(async move {
-                                    let _ = hyper::server::conn::http1::Builder::new()
-                                        .serve_connection(TokioIo::new(socket), service)
-                                        .await;
-                                });
-                            }
-                        }
-                    }
-                });
-                rt.shutdown_background();
-            })
-            .expect("server thread");
+        let background = Background::spawn("s3s-fs", listener, service);
         S3Server {
-            addr,
+            background,
             access_key_id,
             secret_access_key,
             root,
-            shutdown: Some(shutdown),
-            thread: Some(thread),
         }
     }
 
     /// The listening address.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.background.addr()
     }
 
     /// `http://127.0.0.1:PORT`.
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.addr())
     }
 
     /// The access key id the server accepts.
@@ -136,16 +102,5 @@ impl S3Server {
     /// The directory holding the buckets (removed on drop).
     pub fn root(&self) -> &Path {
         self.root.path()
-    }
-}
-
-impl Drop for S3Server {
-    fn drop(&mut self) {
-        if let Some(stop) = self.shutdown.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
