@@ -24,7 +24,7 @@ fn main() -> Result<()> {
         Some("bench") => bench::run(&args[1..]),
         Some("bench-worker") => bench::worker::run(&args[1..]),
         _ => bail!(
-            "usage: cargo xtask <task>\n\n  ci    fmt + clippy + all tests against s3s-fs and moto (what .ci/run runs)\n  moto  run moto's S3 server on loopback and print the test variables\n  bench get [--size-mib N] [--runs N]  download/upload throughput: s3sql vs parallel curl"
+            "usage: cargo xtask <task>\n\n  ci    fmt + clippy + all tests against s3s-fs and moto (what .ci/run runs)\n  moto  run moto's S3 server on loopback and print the test variables\n  bench get [--size-mib N] [--runs N]  download/upload throughput: s3sql vs parallel curl\n  bench glob [--runs N]  pattern expansion over 100,800 keys: s3sql vs DuckDB glob()"
         ),
     }
 }

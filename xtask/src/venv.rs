@@ -9,6 +9,11 @@ use anyhow::{Context, Result, bail};
 /// moto's version: a second, independently written S3 implementation.
 pub const MOTO: &str = "moto[server]==5.2.5";
 
+/// DuckDB and its httpfs extension, the peer of the benchmarks (DESIGN.md).
+pub const DUCKDB: &str = "duckdb==1.5.5";
+/// The httpfs extension as a file, loaded with `LOAD '<path>'`.
+pub const DUCKDB_HTTPFS: &str = "duckdb-extension-httpfs==1.5.5";
+
 /// The workspace root (xtask lives one level below it).
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -2,6 +2,7 @@
 //! loopback server in the same run, reported as ratios with peak memory.
 
 mod curl;
+mod glob;
 mod transfer;
 pub mod worker;
 
@@ -16,7 +17,8 @@ pub fn run(args: &[String]) -> Result<()> {
     }
     match args.first().map(String::as_str) {
         Some("get") | None => transfer::run(&args[args.len().min(1)..]),
-        Some(other) => bail!("unknown benchmark '{other}'; available: get"),
+        Some("glob") => glob::run(&args[1..]),
+        Some(other) => bail!("unknown benchmark '{other}'; available: get, glob"),
     }
 }
 
