@@ -91,6 +91,19 @@ fn empty_etag() -> ETag {
     ETag::Strong("d41d8cd98f00b204e9800998ecf8427e".to_owned())
 }
 
+/// The preconditions of a GetObject or HeadObject input (the two types
+/// share the field names but no trait).
+macro_rules! conditions_of {
+    ($input:expr) => {
+        Conditions {
+            if_match: $input.if_match.clone(),
+            if_none_match: $input.if_none_match.clone(),
+            if_modified_since: $input.if_modified_since.clone(),
+            if_unmodified_since: $input.if_unmodified_since.clone(),
+        }
+    };
+}
+
 /// The preconditions of a GetObject or HeadObject, evaluated in RFC 9110's order.
 struct Conditions {
     if_match: Option<ETagCondition>,
@@ -208,12 +221,7 @@ macro_rules! delegate_to_fs {
             }
 
             async fn get_object(&self, mut req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
-                let conditions = Conditions {
-                    if_match: req.input.if_match.clone(),
-                    if_none_match: req.input.if_none_match.clone(),
-                    if_modified_since: req.input.if_modified_since.clone(),
-                    if_unmodified_since: req.input.if_unmodified_since.clone(),
-                };
+                let conditions = conditions_of!(req.input);
                 // A suffix longer than the object means the whole object
                 // (RFC 9110); s3s-fs answers 500.
                 if let Some(Range::Suffix { length }) = req.input.range {
@@ -241,12 +249,7 @@ macro_rules! delegate_to_fs {
             }
 
             async fn head_object(&self, req: S3Request<HeadObjectInput>) -> S3Result<S3Response<HeadObjectOutput>> {
-                let conditions = Conditions {
-                    if_match: req.input.if_match.clone(),
-                    if_none_match: req.input.if_none_match.clone(),
-                    if_modified_since: req.input.if_modified_since.clone(),
-                    if_unmodified_since: req.input.if_unmodified_since.clone(),
-                };
+                let conditions = conditions_of!(req.input);
                 match self.directory_key(&req.input.bucket, &req.input.key) {
                     Some(true) => {
                         conditions.check(Some(&empty_etag()), None)?;
