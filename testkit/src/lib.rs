@@ -1,7 +1,8 @@
 //! Test support for s3sql: real S3 servers on loopback, never mocks.
 //!
 //! - [`S3Server`]: s3s-fs in-process on `127.0.0.1:<random>`, verifying
-//!   every SigV4 signature, path and virtual-hosted style, with
+//!   every SigV4 signature, path and virtual-hosted style
+//!   (`<bucket>.localhost:<port>`), with
 //!   ListMultipartUploads added (s3s-fs lacks it) so tests can prove that a
 //!   failed write leaves no upload behind.
 //! - [`S3Target`]: where a test runs — that server by default, or any

@@ -34,9 +34,12 @@ pub enum Fault {
         /// S3 error code, e.g. `SlowDown`.
         code: String,
     },
-    /// Close the connection without answering.
+    /// Close the connection without answering (the request never reaches
+    /// the server).
     Reset,
-    /// Forward, but close the connection after this many body bytes.
+    /// Forward the upstream response's status and headers unchanged
+    /// (`Content-Length` included), then close the connection after this
+    /// many body bytes, so the client sees a short body.
     CutBody {
         /// Bytes of the response body let through.
         after_bytes: usize,
@@ -222,7 +225,9 @@ impl FaultProxy {
         format!("http://{}", self.addr())
     }
 
-    /// Adds a rule; rules are tried in the order added.
+    /// Adds a rule. Rules are tried in the order added; the first rule that
+    /// matches a request and still has requests to skip or to fault decides
+    /// (a rule whose `skip + times` is used up no longer counts).
     pub fn push_rule(&self, rule: FaultRule) {
         self.shared.rules.lock().unwrap().push(RuleState {
             rule,
@@ -310,6 +315,7 @@ async fn handle(
                 CutBody {
                     inner: body,
                     left: after_bytes,
+                    flush: None,
                 }
                 .boxed(),
             )
@@ -333,10 +339,18 @@ async fn forward(shared: &Shared, req: Request<Incoming>) -> Result<Response<Inc
         .await?)
 }
 
+/// How long a cut body waits, once its bytes are out, before failing: the
+/// connection task flushes what was written meanwhile (hyper drops unflushed
+/// output when a body fails), so the client gets the headers and exactly
+/// `after_bytes` bytes before the connection closes.
+const FLUSH_BEFORE_CUT: Duration = Duration::from_millis(20);
+
 /// A body that lets `left` bytes through, then fails (closing the connection).
 struct CutBody {
     inner: Incoming,
     left: usize,
+    /// Started once `left` reaches 0.
+    flush: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl Body for CutBody {
@@ -348,7 +362,13 @@ impl Body for CutBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         if self.left == 0 {
-            return Poll::Ready(Some(Err("injected body cut".into())));
+            let flush = self
+                .flush
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep(FLUSH_BEFORE_CUT)));
+            return match flush.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Some(Err("injected body cut".into()))),
+                Poll::Pending => Poll::Pending,
+            };
         }
         match Pin::new(&mut self.inner).poll_frame(cx) {
             Poll::Ready(Some(Ok(frame))) => match frame.into_data() {

@@ -4,8 +4,9 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
+use s3s::S3Result;
 use s3s::auth::SimpleAuth;
-use s3s::host::SingleDomain;
+use s3s::host::{S3Host, VirtualHost};
 use s3s::service::S3ServiceBuilder;
 
 use crate::serve::Background;
@@ -16,6 +17,8 @@ use crate::tracked_fs::TrackedFs;
 const REGION: &str = "us-east-1";
 /// Base domain of virtual-hosted requests: `Host: <bucket>.localhost:PORT`.
 const VHOST_DOMAIN: &str = "localhost";
+/// `.` + [`VHOST_DOMAIN`]: what follows the bucket in a virtual-hosted `Host`.
+const VHOST_SUFFIX: &str = ".localhost";
 
 /// An in-process S3 server (s3s-fs) on a random loopback port.
 pub struct S3Server {
@@ -44,10 +47,6 @@ impl S3Server {
         let access_key_id = format!("AK{}", random_hex(16).to_uppercase());
         let secret_access_key = random_hex(40);
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        listener
-            .set_nonblocking(true)
-            .expect("non-blocking listener");
-        let addr = listener.local_addr().expect("listener address");
 
         let fs = s3s_fs::FileSystem::new(root.path()).expect("s3s-fs over the temp dir");
         let mut builder = S3ServiceBuilder::new(TrackedFs::new(fs, root.path()));
@@ -55,9 +54,7 @@ impl S3Server {
             access_key_id.clone(),
             secret_access_key.clone(),
         ));
-        // The Host header carries the port, so the base domain must too.
-        let domain = format!("{VHOST_DOMAIN}:{}", addr.port());
-        builder.set_host(SingleDomain::new(&domain).expect("vhost domain"));
+        builder.set_host(LoopbackHost);
         let service = builder.build();
 
         let background = Background::spawn("s3s-fs", listener, service);
@@ -94,7 +91,9 @@ impl S3Server {
         REGION
     }
 
-    /// Base domain of virtual-hosted requests (`<bucket>.localhost:PORT`).
+    /// Base domain of virtual-hosted requests: `Host: <bucket>.localhost:PORT`
+    /// (any port, so through a [`crate::FaultProxy`] too). Connect to
+    /// [`S3Server::addr`]: `*.localhost` need not resolve everywhere.
     pub fn vhost_domain(&self) -> &str {
         VHOST_DOMAIN
     }
@@ -102,5 +101,68 @@ impl S3Server {
     /// The directory holding the buckets (removed on drop).
     pub fn root(&self) -> &Path {
         self.root.path()
+    }
+}
+
+/// Virtual-hosted style on [`VHOST_DOMAIN`] whatever the port, so
+/// `Host: <bucket>.localhost:<port>` also works through a
+/// [`crate::FaultProxy`] (whose port the client signed). s3s's
+/// `SingleDomain` would need the server's own port in the base domain, and
+/// it reads any other dotted host, `localhost:<proxy port>` included, as a
+/// bucket name. Hosts that are IP addresses never reach this: s3s parses
+/// those requests path-style.
+struct LoopbackHost;
+
+impl S3Host for LoopbackHost {
+    fn parse_host_header<'a>(&'a self, host: &'a str) -> S3Result<VirtualHost<'a>> {
+        let name = match host.rsplit_once(':') {
+            Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+            _ => host,
+        };
+        if name.eq_ignore_ascii_case(VHOST_DOMAIN) {
+            return Ok(VirtualHost::new(VHOST_DOMAIN));
+        }
+        let split = name.len().saturating_sub(VHOST_SUFFIX.len());
+        match name.split_at_checked(split) {
+            Some((bucket, suffix))
+                if !bucket.is_empty() && suffix.eq_ignore_ascii_case(VHOST_SUFFIX) =>
+            {
+                Ok(VirtualHost::new(VHOST_DOMAIN).with_bucket(bucket))
+            }
+            _ => Err(s3s::s3_error!(
+                InvalidRequest,
+                "this test server answers on 127.0.0.1:<port>, localhost:<port> or <bucket>.localhost:<port>"
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(host: &str) -> Option<Option<String>> {
+        LoopbackHost
+            .parse_host_header(host)
+            .ok()
+            .map(|vh| vh.bucket().map(str::to_owned))
+    }
+
+    #[test]
+    fn vhost_buckets_on_any_port() {
+        assert_eq!(parse("localhost:9000"), Some(None));
+        assert_eq!(parse("localhost"), Some(None));
+        assert_eq!(
+            parse("my-bucket.localhost:9000"),
+            Some(Some("my-bucket".into()))
+        );
+        assert_eq!(
+            parse("my.dotted.bucket.localhost:1"),
+            Some(Some("my.dotted.bucket".into()))
+        );
+        assert_eq!(parse("b.LOCALHOST"), Some(Some("b".into())));
+        assert_eq!(parse(".localhost:1"), None);
+        assert_eq!(parse("example.com:80"), None);
+        assert_eq!(parse("xlocalhost:80"), None);
     }
 }

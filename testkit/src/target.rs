@@ -45,8 +45,11 @@ pub struct S3Target {
     server: Option<S3Server>,
 }
 
-fn required(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
+/// Reads one environment variable; empty counts as unset.
+type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+fn required(lookup: Lookup<'_>, name: &str) -> String {
+    lookup(name).unwrap_or_else(|| {
         panic!("S3SQL_TEST_ENDPOINT is set, so {name} must be set too (S3SQL_TEST_KEY_ID, S3SQL_TEST_SECRET; S3SQL_TEST_REGION and S3SQL_TEST_BUCKET are optional)")
     })
 }
@@ -55,27 +58,37 @@ impl S3Target {
     /// The endpoint in `S3SQL_TEST_ENDPOINT` when set, else a new in-process
     /// server. Each call gets a fresh bucket, or a fresh prefix inside
     /// `S3SQL_TEST_BUCKET` when that is set.
+    ///
+    /// With `S3SQL_TEST_ENDPOINT` set, `S3SQL_TEST_KEY_ID` and
+    /// `S3SQL_TEST_SECRET` are required (a missing one panics, naming it);
+    /// `S3SQL_TEST_REGION` defaults to `us-east-1`.
     pub fn from_env() -> S3Target {
-        if let Ok(endpoint) = std::env::var("S3SQL_TEST_ENDPOINT") {
-            let shared = std::env::var("S3SQL_TEST_BUCKET")
-                .ok()
-                .filter(|b| !b.is_empty());
-            let (bucket, prefix, bucket_is_new) = match shared {
-                Some(bucket) => (bucket, format!("{}/", unique_name("s3sql-test")), false),
-                None => (unique_name("s3sql"), String::new(), true),
-            };
-            return S3Target {
-                backend: "external".into(),
-                endpoint,
-                access_key_id: required("S3SQL_TEST_KEY_ID"),
-                secret_access_key: required("S3SQL_TEST_SECRET"),
-                region: std::env::var("S3SQL_TEST_REGION").unwrap_or_else(|_| "us-east-1".into()),
-                bucket,
-                prefix,
-                bucket_is_new,
-                server: None,
-            };
-        }
+        let lookup = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        Self::external(&lookup).unwrap_or_else(Self::in_process)
+    }
+
+    /// The external target the variables name, if `S3SQL_TEST_ENDPOINT` is set.
+    fn external(lookup: Lookup<'_>) -> Option<S3Target> {
+        let endpoint = lookup("S3SQL_TEST_ENDPOINT")?;
+        let (bucket, prefix, bucket_is_new) = match lookup("S3SQL_TEST_BUCKET") {
+            Some(bucket) => (bucket, format!("{}/", unique_name("s3sql-test")), false),
+            None => (unique_name("s3sql"), String::new(), true),
+        };
+        Some(S3Target {
+            backend: "external".into(),
+            endpoint,
+            access_key_id: required(lookup, "S3SQL_TEST_KEY_ID"),
+            secret_access_key: required(lookup, "S3SQL_TEST_SECRET"),
+            region: lookup("S3SQL_TEST_REGION").unwrap_or_else(|| "us-east-1".into()),
+            bucket,
+            prefix,
+            bucket_is_new,
+            server: None,
+        })
+    }
+
+    /// A new [`S3Server`] with a fresh bucket name (not yet created).
+    fn in_process() -> S3Target {
         let server = S3Server::start();
         S3Target {
             backend: "s3s-fs".into(),
@@ -117,4 +130,94 @@ pub fn moto_endpoint() -> String {
             "this test needs moto's server: run it through `cargo xtask ci`, or start one with `cargo xtask moto` and export the S3SQL_MOTO_ENDPOINT it prints"
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        }
+    }
+
+    fn is_dns_safe(name: &str) -> bool {
+        (3..=63).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !name.starts_with('-')
+            && !name.ends_with('-')
+    }
+
+    #[test]
+    fn unique_names_differ_and_are_dns_safe() {
+        let a = unique_name("s3sql");
+        let b = unique_name("s3sql");
+        assert_ne!(a, b);
+        assert!(is_dns_safe(&a), "{a}");
+        assert!(a.starts_with("s3sql-"), "{a}");
+    }
+
+    #[test]
+    fn no_endpoint_means_in_process() {
+        assert!(S3Target::external(&vars(&[("S3SQL_TEST_KEY_ID", "k")])).is_none());
+    }
+
+    #[test]
+    fn external_with_fresh_bucket() {
+        let t = S3Target::external(&vars(&[
+            ("S3SQL_TEST_ENDPOINT", "http://10.0.0.1:9000"),
+            ("S3SQL_TEST_KEY_ID", "key"),
+            ("S3SQL_TEST_SECRET", "secret"),
+        ]))
+        .unwrap();
+        assert_eq!(t.backend, "external");
+        assert_eq!(t.region, "us-east-1");
+        assert!(t.bucket_is_new);
+        assert!(is_dns_safe(&t.bucket), "{}", t.bucket);
+        assert_eq!(t.prefix, "");
+        assert_eq!(t.key("a/b.csv"), "a/b.csv");
+        assert_eq!(t.socket_addr(), Some("10.0.0.1:9000".parse().unwrap()));
+        assert!(t.server().is_none());
+    }
+
+    #[test]
+    fn external_with_shared_bucket() {
+        let t = S3Target::external(&vars(&[
+            ("S3SQL_TEST_ENDPOINT", "https://s3.eu-west-1.amazonaws.com"),
+            ("S3SQL_TEST_KEY_ID", "key"),
+            ("S3SQL_TEST_SECRET", "secret"),
+            ("S3SQL_TEST_REGION", "eu-west-1"),
+            ("S3SQL_TEST_BUCKET", "team-bucket"),
+        ]))
+        .unwrap();
+        assert_eq!(t.bucket, "team-bucket");
+        assert!(!t.bucket_is_new);
+        assert_eq!(t.region, "eu-west-1");
+        assert!(
+            t.prefix.starts_with("s3sql-test-") && t.prefix.ends_with('/'),
+            "{}",
+            t.prefix
+        );
+        assert_eq!(t.key("x.csv"), format!("{}x.csv", t.prefix));
+        assert_eq!(t.socket_addr(), None, "https is not plain http");
+    }
+
+    #[test]
+    #[should_panic(expected = "S3SQL_TEST_SECRET must be set")]
+    fn external_names_the_missing_variable() {
+        S3Target::external(&vars(&[
+            ("S3SQL_TEST_ENDPOINT", "http://127.0.0.1:9000"),
+            ("S3SQL_TEST_KEY_ID", "key"),
+        ]));
+    }
 }

@@ -11,7 +11,10 @@
 //!   s3s-fs answers 500;
 //! - a suffix range longer than the object reads the whole object;
 //! - AbortMultipartUpload after a failed CompleteMultipartUpload (s3s-fs
-//!   has already dropped the upload; S3 keeps it until aborted).
+//!   has already dropped the upload; S3 keeps it until aborted);
+//! - `NoSuchUpload` (404) for an upload id that is unknown or belongs to
+//!   another bucket or key, where s3s-fs answers AccessDenied or
+//!   InvalidRequest (or accepts a part for the wrong key).
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -53,6 +56,16 @@ impl TrackedFs {
             fs,
             root: root.to_path_buf(),
             uploads: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// `NoSuchUpload` unless `upload_id` is an open upload of `bucket`/`key`.
+    fn require_upload(&self, bucket: &str, key: &str, upload_id: &str) -> S3Result<()> {
+        let id = (bucket.to_owned(), key.to_owned(), upload_id.to_owned());
+        if self.uploads.lock().unwrap().contains_key(&id) {
+            Ok(())
+        } else {
+            Err(s3s::s3_error!(NoSuchUpload))
         }
     }
 
@@ -143,6 +156,20 @@ impl Conditions {
     }
 }
 
+/// s3s-fs's AccessDenied for an upload id it no longer has on disk (one a
+/// failed CompleteMultipartUpload consumed) as S3 would say it. With one
+/// credential per server, that is the only AccessDenied s3s-fs gives there.
+fn upload_gone(err: s3s::S3Error) -> s3s::S3Error {
+    if *err.code() == s3s::S3ErrorCode::AccessDenied {
+        s3s::s3_error!(
+            NoSuchUpload,
+            "the upload was consumed by a failed CompleteMultipartUpload"
+        )
+    } else {
+        err
+    }
+}
+
 /// Implements `S3` by handing the listed operations to s3s-fs unchanged.
 macro_rules! delegate_to_fs {
     ($($op:ident($input:ident) -> $output:ident;)*) => {
@@ -171,9 +198,35 @@ macro_rules! delegate_to_fs {
                 req: S3Request<CompleteMultipartUploadInput>,
             ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
                 let id = (req.input.bucket.clone(), req.input.key.clone(), req.input.upload_id.clone());
-                let resp = self.fs.complete_multipart_upload(req).await?;
+                self.require_upload(&id.0, &id.1, &id.2)?;
+                // On failure the upload stays listed (and abortable), as on S3.
+                let resp = self.fs.complete_multipart_upload(req).await.map_err(upload_gone)?;
                 self.forget(&id.0, &id.1, &id.2);
                 Ok(resp)
+            }
+
+            async fn upload_part(
+                &self,
+                req: S3Request<UploadPartInput>,
+            ) -> S3Result<S3Response<UploadPartOutput>> {
+                self.require_upload(&req.input.bucket, &req.input.key, &req.input.upload_id)?;
+                self.fs.upload_part(req).await.map_err(upload_gone)
+            }
+
+            async fn upload_part_copy(
+                &self,
+                req: S3Request<UploadPartCopyInput>,
+            ) -> S3Result<S3Response<UploadPartCopyOutput>> {
+                self.require_upload(&req.input.bucket, &req.input.key, &req.input.upload_id)?;
+                self.fs.upload_part_copy(req).await.map_err(upload_gone)
+            }
+
+            async fn list_parts(
+                &self,
+                req: S3Request<ListPartsInput>,
+            ) -> S3Result<S3Response<ListPartsOutput>> {
+                self.require_upload(&req.input.bucket, &req.input.key, &req.input.upload_id)?;
+                self.fs.list_parts(req).await
             }
 
             async fn abort_multipart_upload(
@@ -181,10 +234,7 @@ macro_rules! delegate_to_fs {
                 req: S3Request<AbortMultipartUploadInput>,
             ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
                 let id = (req.input.bucket.clone(), req.input.key.clone(), req.input.upload_id.clone());
-                let known = self.uploads.lock().unwrap().contains_key(&id);
-                if !known {
-                    return Err(s3s::s3_error!(NoSuchUpload));
-                }
+                self.require_upload(&id.0, &id.1, &id.2)?;
                 let result = self.fs.abort_multipart_upload(req).await;
                 self.forget(&id.0, &id.1, &id.2);
                 // A tracked upload s3s-fs no longer knows was consumed by a
@@ -197,6 +247,9 @@ macro_rules! delegate_to_fs {
                 req: S3Request<ListMultipartUploadsInput>,
             ) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
                 let bucket = req.input.bucket;
+                if !self.root.join(&bucket).is_dir() {
+                    return Err(s3s::s3_error!(NoSuchBucket));
+                }
                 let prefix = req.input.prefix.unwrap_or_default();
                 let uploads: Vec<MultipartUpload> = self
                     .uploads
@@ -310,7 +363,4 @@ delegate_to_fs! {
     list_buckets(ListBucketsInput) -> ListBucketsOutput;
     list_objects(ListObjectsInput) -> ListObjectsOutput;
     put_object(PutObjectInput) -> PutObjectOutput;
-    upload_part(UploadPartInput) -> UploadPartOutput;
-    upload_part_copy(UploadPartCopyInput) -> UploadPartCopyOutput;
-    list_parts(ListPartsInput) -> ListPartsOutput;
 }

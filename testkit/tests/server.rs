@@ -1,0 +1,283 @@
+//! The in-process server: SigV4 is checked, path and virtual-hosted style
+//! both work, ListMultipartUploads tracks uploads, and Drop cleans up.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Conn, Signer, md5_hex};
+use http::{Method, StatusCode};
+use s3sql_testkit::{S3Server, S3Target};
+
+#[tokio::test]
+async fn unsigned_requests_are_denied() {
+    let server = S3Server::start();
+    let mut conn = Conn::open(server.addr()).await;
+    let reply = conn
+        .send(conn.request(Method::PUT, "/some-bucket", b""))
+        .await
+        .unwrap();
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.text());
+    assert_eq!(reply.xml("Code").as_deref(), Some("AccessDenied"));
+    assert!(!server.root().join("some-bucket").exists());
+}
+
+#[tokio::test]
+async fn a_wrong_secret_is_rejected() {
+    let server = S3Server::start();
+    let mut conn = Conn::open(server.addr()).await;
+    let wrong = Signer {
+        secret_access_key: format!("{}x", server.secret_access_key()),
+        ..Signer::for_server(&server)
+    };
+    let reply = conn.call(&wrong, Method::PUT, "/some-bucket", b"").await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.text());
+    assert_eq!(reply.xml("Code").as_deref(), Some("SignatureDoesNotMatch"));
+}
+
+#[tokio::test]
+async fn path_style_bucket_and_object_round_trip() {
+    let server = S3Server::start();
+    assert_eq!(server.endpoint(), format!("http://{}", server.addr()));
+    assert!(server.addr().ip().is_loopback());
+    assert_eq!(server.region(), "us-east-1");
+    assert_ne!(server.access_key_id(), S3Server::start().access_key_id());
+    let signer = Signer::for_server(&server);
+    let mut conn = Conn::open(server.addr()).await;
+
+    let reply = conn.call(&signer, Method::PUT, "/bucket-one", b"").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert!(server.root().join("bucket-one").is_dir());
+
+    // Several requests on one keep-alive connection, an escaped key included.
+    let data = b"hello, s3s-fs";
+    let reply = conn
+        .call(&signer, Method::PUT, "/bucket-one/dir/a%20b.txt", data)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let etag = format!("\"{}\"", md5_hex(data));
+    assert_eq!(reply.header("etag"), Some(etag.as_str()));
+
+    let reply = conn
+        .call(&signer, Method::GET, "/bucket-one/dir/a%20b.txt", b"")
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(reply.body, data);
+
+    let reply = conn
+        .call(
+            &signer,
+            Method::GET,
+            "/bucket-one?list-type=2&prefix=dir%2F",
+            b"",
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(reply.xml("Key").as_deref(), Some("dir/a b.txt"));
+    assert_eq!(reply.xml("ETag").as_deref(), Some(etag.as_str()));
+}
+
+#[tokio::test]
+async fn virtual_hosted_style_on_localhost() {
+    let server = S3Server::start();
+    assert_eq!(server.vhost_domain(), "localhost");
+    let signer = Signer::for_server(&server);
+    let port = server.addr().port();
+
+    // `localhost:PORT` is path style, `<bucket>.localhost:PORT` virtual-hosted.
+    let mut path_style = Conn::open_as(server.addr(), &format!("localhost:{port}")).await;
+    let reply = path_style
+        .call(&signer, Method::PUT, "/vhost-bucket", b"")
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+
+    let mut vhost = Conn::open_as(server.addr(), &format!("vhost-bucket.localhost:{port}")).await;
+    let reply = vhost.call(&signer, Method::PUT, "/k/v.txt", b"vhost").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert!(server.root().join("vhost-bucket/k/v.txt").is_file());
+    let reply = vhost.call(&signer, Method::GET, "/k/v.txt", b"").await;
+    assert_eq!(reply.body, b"vhost");
+    let reply = vhost.call(&signer, Method::GET, "/?list-type=2", b"").await;
+    assert_eq!(
+        reply.xml("Key").as_deref(),
+        Some("k/v.txt"),
+        "{}",
+        reply.text()
+    );
+}
+
+#[tokio::test]
+async fn multipart_uploads_are_listed_until_completed_or_aborted() {
+    let server = S3Server::start();
+    let signer = Signer::for_server(&server);
+    let mut conn = Conn::open(server.addr()).await;
+    conn.call(&signer, Method::PUT, "/mp-bucket", b"").await;
+
+    let create = |key: &'static str| {
+        let path = format!("/mp-bucket/{key}?uploads");
+        (path, key)
+    };
+    let mut ids = Vec::new();
+    for (path, _) in [create("w/a.bin"), create("w/b.bin"), create("other.bin")] {
+        let reply = conn.call(&signer, Method::POST, &path, b"").await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+        ids.push(reply.xml("UploadId").unwrap());
+    }
+
+    let list = conn
+        .call(&signer, Method::GET, "/mp-bucket?uploads&prefix=w%2F", b"")
+        .await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.text());
+    let text = list.text();
+    assert!(text.contains(&ids[0]) && text.contains(&ids[1]), "{text}");
+    assert!(!text.contains(&ids[2]), "prefix ignored: {text}");
+
+    // Abort the first; complete the second.
+    let reply = conn
+        .call(
+            &signer,
+            Method::DELETE,
+            &format!("/mp-bucket/w/a.bin?uploadId={}", ids[0]),
+            b"",
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.text());
+    let part = conn
+        .call(
+            &signer,
+            Method::PUT,
+            &format!("/mp-bucket/w/b.bin?partNumber=1&uploadId={}", ids[1]),
+            b"part one",
+        )
+        .await;
+    assert_eq!(part.status, StatusCode::OK, "{}", part.text());
+    let etag = part.header("etag").unwrap().to_owned();
+    let done = format!(
+        "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{etag}</ETag></Part></CompleteMultipartUpload>"
+    );
+    let reply = conn
+        .call(
+            &signer,
+            Method::POST,
+            &format!("/mp-bucket/w/b.bin?uploadId={}", ids[1]),
+            done.as_bytes(),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert!(
+        reply.xml("ETag").unwrap().ends_with("-1\""),
+        "{}",
+        reply.text()
+    );
+
+    let list = conn
+        .call(&signer, Method::GET, "/mp-bucket?uploads", b"")
+        .await;
+    let text = list.text();
+    assert!(!text.contains(&ids[0]) && !text.contains(&ids[1]), "{text}");
+    assert!(text.contains(&ids[2]), "{text}");
+
+    // Unknown, finished or misaddressed uploads are NoSuchUpload, as on S3.
+    for path in [
+        format!("/mp-bucket/w/a.bin?partNumber=1&uploadId={}", ids[0]),
+        format!("/mp-bucket/w/b.bin?partNumber=1&uploadId={}", ids[1]),
+        format!("/mp-bucket/w/a.bin?partNumber=1&uploadId={}", ids[2]),
+        "/mp-bucket/w/a.bin?partNumber=1&uploadId=not-an-upload".to_owned(),
+    ] {
+        let reply = conn.call(&signer, Method::PUT, &path, b"x").await;
+        assert_eq!(
+            reply.status,
+            StatusCode::NOT_FOUND,
+            "{path}: {}",
+            reply.text()
+        );
+        assert_eq!(reply.xml("Code").as_deref(), Some("NoSuchUpload"), "{path}");
+    }
+    let reply = conn
+        .call(
+            &signer,
+            Method::DELETE,
+            &format!("/mp-bucket/w/a.bin?uploadId={}", ids[0]),
+            b"",
+        )
+        .await;
+    assert_eq!(reply.xml("Code").as_deref(), Some("NoSuchUpload"));
+}
+
+#[tokio::test]
+async fn a_failed_complete_leaves_the_upload_open_until_aborted() {
+    let server = S3Server::start();
+    let signer = Signer::for_server(&server);
+    let mut conn = Conn::open(server.addr()).await;
+    conn.call(&signer, Method::PUT, "/mp-bucket", b"").await;
+    let id = conn
+        .call(&signer, Method::POST, "/mp-bucket/k?uploads", b"")
+        .await
+        .xml("UploadId")
+        .unwrap();
+    // Part 1 was never uploaded.
+    let done = "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\"x\"</ETag></Part></CompleteMultipartUpload>";
+    let reply = conn
+        .call(
+            &signer,
+            Method::POST,
+            &format!("/mp-bucket/k?uploadId={id}"),
+            done.as_bytes(),
+        )
+        .await;
+    assert!(!reply.status.is_success(), "{}", reply.text());
+    let list = conn
+        .call(&signer, Method::GET, "/mp-bucket?uploads", b"")
+        .await;
+    assert!(list.text().contains(&id), "{}", list.text());
+    let reply = conn
+        .call(
+            &signer,
+            Method::DELETE,
+            &format!("/mp-bucket/k?uploadId={id}"),
+            b"",
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.text());
+    let list = conn
+        .call(&signer, Method::GET, "/mp-bucket?uploads", b"")
+        .await;
+    assert!(!list.text().contains(&id), "{}", list.text());
+}
+
+#[test]
+fn drop_stops_the_server_and_removes_its_data() {
+    // Started and dropped from sync code, no runtime around.
+    let server = S3Server::start();
+    let (addr, root) = (server.addr(), server.root().to_path_buf());
+    assert!(root.is_dir());
+    std::net::TcpStream::connect(addr).expect("server listening");
+    drop(server);
+    assert!(!root.exists(), "{} left behind", root.display());
+    assert!(
+        std::net::TcpStream::connect(addr).is_err(),
+        "still listening"
+    );
+}
+
+#[test]
+fn target_defaults_to_an_in_process_server() {
+    if std::env::var_os("S3SQL_TEST_ENDPOINT").is_some() {
+        // The external branch is covered by unit tests; this one checks the default.
+        return;
+    }
+    let a = S3Target::from_env();
+    let b = S3Target::from_env();
+    assert_eq!(a.backend, "s3s-fs");
+    let server = a.server().expect("in-process server");
+    assert_eq!(a.endpoint, server.endpoint());
+    assert_eq!(a.socket_addr(), Some(server.addr()));
+    assert_eq!(a.access_key_id, server.access_key_id());
+    assert_eq!(a.secret_access_key, server.secret_access_key());
+    assert_eq!(a.region, "us-east-1");
+    assert!(a.bucket_is_new && a.prefix.is_empty());
+    assert_eq!(a.key("x/y.csv"), "x/y.csv");
+    assert_ne!(a.bucket, b.bucket);
+    assert_ne!(a.endpoint, b.endpoint);
+    assert!(a.bucket.starts_with("s3sql-"), "{}", a.bucket);
+}
