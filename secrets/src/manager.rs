@@ -1,0 +1,365 @@
+//! The secret manager: temporary secrets in memory, persistent ones in a
+//! [`SecretDirectory`] loaded on first use, and the choice of a secret for a
+//! URL.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use s3sql_s3_client::{Anonymous, ClientConfig};
+
+use crate::error::{Result, SecretError};
+use crate::kind::{GCS_ENDPOINT, SecretType};
+use crate::listing::SecretListing;
+use crate::params::Parameters;
+use crate::scope::ObjectLocation;
+use crate::secret::{Secret, SecretAccess};
+use crate::store::SecretDirectory;
+
+/// Where a secret lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Persistence {
+    /// In memory, for this session (`CREATE [TEMPORARY] SECRET`).
+    Temporary,
+    /// On disk, for every session (`CREATE PERSISTENT SECRET`).
+    Persistent,
+}
+
+impl Persistence {
+    /// DuckDB's storage name: `memory` or `local_file`.
+    pub fn storage(self) -> &'static str {
+        match self {
+            Self::Temporary => "memory",
+            Self::Persistent => "local_file",
+        }
+    }
+}
+
+/// What CREATE SECRET does when the name is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnConflict {
+    /// Plain CREATE SECRET: an error.
+    #[default]
+    Error,
+    /// CREATE OR REPLACE SECRET.
+    Replace,
+    /// CREATE SECRET IF NOT EXISTS: keep the existing one.
+    Ignore,
+}
+
+/// What CREATE SECRET did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    /// A new secret.
+    New,
+    /// An existing secret of that name was replaced.
+    Replaced,
+    /// IF NOT EXISTS found one: nothing changed.
+    Kept,
+}
+
+/// Which secret serves a URL, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopeMatch {
+    /// The secret's name.
+    pub name: String,
+    /// Where it lives.
+    pub persistence: Persistence,
+    /// The scope that covered the URL.
+    pub scope: String,
+    /// The rule that chose it among the covering secrets, in words.
+    pub reason: String,
+}
+
+/// The outcome of resolving a URL: the secret chosen (if any) and what
+/// requests use.
+#[derive(Debug, Clone)]
+pub struct ResolvedAccess {
+    /// The secret, or `None` for anonymous requests.
+    pub secret: Option<ScopeMatch>,
+    /// Client configuration and credentials.
+    pub access: SecretAccess,
+}
+
+type SecretMap = BTreeMap<String, Arc<Secret>>;
+
+struct PersistentSecrets {
+    secrets: RwLock<SecretMap>,
+    problems: Vec<SecretError>,
+}
+
+/// DuckDB's secret manager, for s3, r2 and gcs secrets.
+pub struct SecretManager {
+    temporary: RwLock<SecretMap>,
+    directory: Option<SecretDirectory>,
+    persistent: OnceLock<PersistentSecrets>,
+}
+
+impl fmt::Debug for SecretManager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecretManager")
+            .field("temporary", &read(&self.temporary).keys().collect::<Vec<_>>())
+            .field("directory", &self.directory)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for SecretManager {
+    /// Persistent secrets in [`SecretDirectory::default_location`].
+    fn default() -> Self {
+        Self::new(SecretDirectory::default_location())
+    }
+}
+
+fn read(lock: &RwLock<SecretMap>) -> RwLockReadGuard<'_, SecretMap> {
+    // A panic while holding the lock cannot leave the map half-updated:
+    // every write is a single insert or remove.
+    lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn write(lock: &RwLock<SecretMap>) -> RwLockWriteGuard<'_, SecretMap> {
+    lock.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl SecretManager {
+    /// A manager whose persistent secrets live in `directory`; `None`
+    /// disables persistence.
+    pub fn new(directory: Option<SecretDirectory>) -> Self {
+        Self {
+            temporary: RwLock::new(BTreeMap::new()),
+            directory,
+            persistent: OnceLock::new(),
+        }
+    }
+
+    /// The persistent secret directory, if any.
+    pub fn directory(&self) -> Option<&SecretDirectory> {
+        self.directory.as_ref()
+    }
+
+    fn persistent(&self) -> &PersistentSecrets {
+        self.persistent.get_or_init(|| {
+            let loaded = self
+                .directory
+                .as_ref()
+                .map(SecretDirectory::load)
+                .unwrap_or_default();
+            PersistentSecrets {
+                secrets: RwLock::new(
+                    loaded
+                        .secrets
+                        .into_iter()
+                        .map(|s| (s.name().to_owned(), Arc::new(s)))
+                        .collect(),
+                ),
+                problems: loaded.problems,
+            }
+        })
+    }
+
+    fn map(&self, persistence: Persistence) -> &RwLock<SecretMap> {
+        match persistence {
+            Persistence::Temporary => &self.temporary,
+            Persistence::Persistent => &self.persistent().secrets,
+        }
+    }
+
+    /// Persistent secret files that could not be read (each names its
+    /// file). Loading skips them and never deletes or overwrites them.
+    pub fn load_problems(&self) -> &[SecretError] {
+        &self.persistent().problems
+    }
+
+    /// CREATE [OR REPLACE] [PERSISTENT] SECRET [IF NOT EXISTS] name (...).
+    /// A credential_chain secret fetches credentials once first, unless it
+    /// says `VALIDATION 'none'`.
+    pub async fn create(
+        &self,
+        name: &str,
+        parameters: Parameters,
+        persistence: Persistence,
+        on_conflict: OnConflict,
+    ) -> Result<Created> {
+        let secret = Secret::new(name, parameters)?;
+        let exists = read(self.map(persistence)).contains_key(secret.name());
+        match (exists, on_conflict) {
+            (true, OnConflict::Ignore) => return Ok(Created::Kept),
+            (true, OnConflict::Error) => {
+                return Err(SecretError::AlreadyExists {
+                    name: secret.name().to_owned(),
+                    storage: persistence.storage(),
+                });
+            }
+            _ => {}
+        }
+        secret.validate().await?;
+        if persistence == Persistence::Persistent {
+            let directory = self
+                .directory
+                .as_ref()
+                .ok_or(SecretError::NoSecretDirectory)?;
+            let file = directory.file_for(secret.name());
+            if let Some(problem) = self.load_problems().iter().find(|p| {
+                matches!(p, SecretError::CorruptFile { path, .. } if *path == file)
+            }) {
+                return Err(SecretError::CorruptFile {
+                    path: file,
+                    reason: format!("refusing to overwrite it ({problem})"),
+                });
+            }
+            directory.write(&secret)?;
+        }
+        let previous =
+            write(self.map(persistence)).insert(secret.name().to_owned(), Arc::new(secret));
+        Ok(if previous.is_some() {
+            Created::Replaced
+        } else {
+            Created::New
+        })
+    }
+
+    /// DROP [TEMPORARY|PERSISTENT] SECRET [IF EXISTS] name. Without a
+    /// persistence, the name must exist in exactly one storage. Returns
+    /// whether a secret was dropped.
+    pub fn drop_secret(
+        &self,
+        name: &str,
+        persistence: Option<Persistence>,
+        if_exists: bool,
+    ) -> Result<bool> {
+        let name = name.to_ascii_lowercase();
+        let holders: Vec<Persistence> = [Persistence::Temporary, Persistence::Persistent]
+            .into_iter()
+            .filter(|p| persistence.is_none_or(|want| want == *p))
+            .filter(|p| read(self.map(*p)).contains_key(&name))
+            .collect();
+        let target = match holders.as_slice() {
+            [] if if_exists => return Ok(false),
+            [] => return Err(SecretError::NotFound(name)),
+            [one] => *one,
+            _ => return Err(SecretError::Ambiguous(name)),
+        };
+        if target == Persistence::Persistent
+            && let Some(directory) = &self.directory
+        {
+            directory.remove(&name)?;
+        }
+        write(self.map(target)).remove(&name);
+        Ok(true)
+    }
+
+    /// The secret called `name`, temporary first.
+    pub fn get(&self, name: &str) -> Option<Arc<Secret>> {
+        let name = name.to_ascii_lowercase();
+        [Persistence::Temporary, Persistence::Persistent]
+            .into_iter()
+            .find_map(|p| read(self.map(p)).get(&name).cloned())
+    }
+
+    /// Every secret, as DuckDB's `duckdb_secrets()` lists them (values of
+    /// SECRET and SESSION_TOKEN redacted), temporary first, by name.
+    pub fn list(&self) -> Vec<SecretListing> {
+        [Persistence::Temporary, Persistence::Persistent]
+            .into_iter()
+            .flat_map(|p| {
+                read(self.map(p))
+                    .values()
+                    .map(|s| SecretListing::of(s, p))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    /// DuckDB's `which_secret(url, type)`: the secret of `secret_type` that
+    /// would serve `url`, and why. Within the type the longest covering
+    /// SCOPE wins; on a tie a temporary secret beats a persistent one, then
+    /// the smaller name.
+    pub fn which_secret(&self, url: &str, secret_type: SecretType) -> Result<Option<ScopeMatch>> {
+        let location = ObjectLocation::parse(url)?;
+        Ok(self
+            .covering(&location, secret_type)
+            .map(|(m, _)| m))
+    }
+
+    fn covering(
+        &self,
+        location: &ObjectLocation,
+        secret_type: SecretType,
+    ) -> Option<(ScopeMatch, Arc<Secret>)> {
+        let mut candidates: Vec<(usize, Persistence, Arc<Secret>, String)> = Vec::new();
+        for persistence in [Persistence::Temporary, Persistence::Persistent] {
+            for secret in read(self.map(persistence)).values() {
+                if secret.secret_type() != secret_type {
+                    continue;
+                }
+                if let Some(scope) = secret
+                    .scopes()
+                    .iter()
+                    .filter(|s| s.covers(location))
+                    .max_by_key(|s| s.specificity())
+                {
+                    candidates.push((
+                        scope.specificity(),
+                        persistence,
+                        Arc::clone(secret),
+                        scope.to_string(),
+                    ));
+                }
+            }
+        }
+        // Longest scope first, then temporary before persistent, then name.
+        candidates.sort_by(|a, b| {
+            b.0.cmp(&a.0)
+                .then(a.1.cmp(&b.1))
+                .then_with(|| a.2.name().cmp(b.2.name()))
+        });
+        let (length, persistence, secret, scope) = candidates.first()?.clone();
+        let ties = candidates.iter().filter(|c| c.0 == length).count();
+        let reason = match (candidates.len(), ties) {
+            (1, _) => format!("the only {secret_type} secret whose scope covers the URL"),
+            (n, 1) => format!("the longest covering scope ({length} characters) of {n} covering secrets"),
+            (n, t) => format!(
+                "{t} of {n} covering secrets tie on scope length {length}; {} secrets beat persistent ones, then the smaller name",
+                Persistence::Temporary.storage()
+            ),
+        };
+        Some((
+            ScopeMatch {
+                name: secret.name().to_owned(),
+                persistence,
+                scope,
+                reason,
+            },
+            secret,
+        ))
+    }
+
+    /// What requests for `url` use: the covering secret's endpoint and
+    /// credentials, or anonymous requests with the type's defaults when no
+    /// secret covers it (public buckets).
+    pub async fn resolve(&self, url: &str) -> Result<ResolvedAccess> {
+        let location = ObjectLocation::parse(url)?;
+        let secret_type = location.secret_type();
+        if let Some((matched, secret)) = self.covering(&location, secret_type) {
+            return Ok(ResolvedAccess {
+                secret: Some(matched),
+                access: secret.access().await?,
+            });
+        }
+        let config = match secret_type {
+            SecretType::S3 => ClientConfig::default(),
+            SecretType::Gcs => ClientConfig::default()
+                .with_endpoint(GCS_ENDPOINT)
+                .with_url_style(SecretType::Gcs.default_url_style()),
+            SecretType::R2 => return Err(SecretError::R2WithoutSecret(url.to_owned())),
+        };
+        Ok(ResolvedAccess {
+            secret: None,
+            access: SecretAccess {
+                config,
+                credentials: Arc::new(Anonymous),
+                url_compatibility_mode: false,
+            },
+        })
+    }
+}

@@ -1,0 +1,342 @@
+//! One secret: its checked parameters, the endpoint they imply, and the
+//! credentials a request signed with it uses.
+
+use std::sync::Arc;
+
+use s3sql_s3_client::{
+    Anonymous, ClientConfig, Credentials, DEFAULT_REGION, SharedCredentials, StaticCredentials,
+    UrlStyle,
+};
+use tokio::sync::OnceCell;
+
+use crate::chain::{ChainCredentials, ChainSpec};
+use crate::error::{Result, SecretError};
+use crate::kind::{GCS_ENDPOINT, Provider, SecretType};
+use crate::params::{Parameters, Reader};
+use crate::scope::Scope;
+
+/// Parameters every type and provider takes.
+const COMMON: [&str; 10] = [
+    "ENDPOINT",
+    "KEY_ID",
+    "SECRET",
+    "REGION",
+    "SESSION_TOKEN",
+    "URL_COMPATIBILITY_MODE",
+    "URL_STYLE",
+    "USE_SSL",
+    "SCOPE",
+    "REQUESTER_PAYS",
+];
+/// Parameters only `credential_chain` takes.
+const CHAIN_ONLY: [&str; 4] = ["CHAIN", "PROFILE", "VALIDATION", "REFRESH"];
+/// Credentials that `credential_chain` finds itself.
+const CONFIG_CREDENTIALS: [&str; 3] = ["KEY_ID", "SECRET", "SESSION_TOKEN"];
+
+/// Where a request goes and how it is addressed, as a secret says.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Endpoint {
+    /// ENDPOINT, or the type's (r2: `<ACCOUNT_ID>.r2.cloudflarestorage.com`,
+    /// gcs: `storage.googleapis.com`); `None` is AWS (`s3.<region>.amazonaws.com`).
+    pub endpoint: Option<String>,
+    /// REGION, when given.
+    pub region: Option<String>,
+    /// URL_STYLE, or the type's default.
+    pub url_style: Option<UrlStyle>,
+    /// USE_SSL (default true).
+    pub use_ssl: Option<bool>,
+    /// URL_COMPATIBILITY_MODE: keys are taken literally, never globbed.
+    pub url_compatibility_mode: Option<bool>,
+    /// KMS_KEY_ID: writes ask for SSE-KMS with this key.
+    pub kms_key_id: Option<String>,
+    /// REQUESTER_PAYS: send `x-amz-request-payer: requester`.
+    pub requester_pays: Option<bool>,
+}
+
+/// How a secret authenticates.
+#[derive(Debug, Clone)]
+enum Auth {
+    /// PROVIDER config without KEY_ID: unsigned requests to its endpoint.
+    Anonymous,
+    /// PROVIDER config with KEY_ID and SECRET.
+    Static(Credentials),
+    /// PROVIDER credential_chain.
+    Chain(ChainSpec),
+}
+
+/// A checked secret. Built from the parameters of `CREATE SECRET`, which it
+/// keeps so that a persistent secret is stored as it was written.
+#[derive(Debug)]
+pub struct Secret {
+    name: String,
+    secret_type: SecretType,
+    provider: Provider,
+    scopes: Vec<Scope>,
+    endpoint: Endpoint,
+    auth: Auth,
+    parameters: Parameters,
+    /// credential_chain's provider, built on first use (it may read files
+    /// and environment variables, which creating or loading a secret must not).
+    chain: OnceCell<Arc<ChainCredentials>>,
+}
+
+/// What a request needs from a secret: the client configuration and the
+/// credentials provider.
+#[derive(Debug, Clone)]
+pub struct SecretAccess {
+    /// Endpoint, region, addressing, TLS, SSE-KMS and requester-pays.
+    pub config: ClientConfig,
+    /// Credentials, refreshed as needed; anonymous for public buckets.
+    pub credentials: SharedCredentials,
+    /// URL_COMPATIBILITY_MODE: take keys literally, do not glob.
+    pub url_compatibility_mode: bool,
+}
+
+impl Secret {
+    /// Checks `CREATE SECRET name (TYPE ..., PROVIDER ..., ...)`. Names are
+    /// case-insensitive and kept lowercase, as DuckDB does.
+    pub fn new(name: &str, parameters: Parameters) -> Result<Self> {
+        let name = check_name(name)?;
+        let kept = parameters.clone();
+        let mut params = parameters;
+        let mut r = Reader {
+            params: &mut params,
+        };
+        let secret_type = SecretType::parse(&r.string("TYPE")?.ok_or_else(|| {
+            SecretError::Invalid("TYPE is required: TYPE s3, TYPE r2 or TYPE gcs".into())
+        })?)?;
+        let provider = match r.string("PROVIDER")? {
+            Some(p) => Provider::parse(&p)?,
+            None => Provider::Config,
+        };
+        check_names(r.params, secret_type, provider)?;
+
+        let scopes = match r.strings("SCOPE")? {
+            Some(list) => list,
+            None => secret_type.default_scopes(),
+        }
+        .iter()
+        .map(|s| Scope::parse(s, secret_type))
+        .collect::<Result<Vec<_>>>()?;
+
+        let url_style = r
+            .choice("URL_STYLE", &["vhost", "path"])?
+            .map(|s| UrlStyle::parse(&s).unwrap_or_default());
+        let mut endpoint = Endpoint {
+            endpoint: r.string("ENDPOINT")?,
+            region: r.string("REGION")?,
+            url_style,
+            use_ssl: r.boolean("USE_SSL")?,
+            url_compatibility_mode: r.boolean("URL_COMPATIBILITY_MODE")?,
+            kms_key_id: r.string("KMS_KEY_ID")?,
+            requester_pays: r.boolean("REQUESTER_PAYS")?,
+        };
+        let account_id = r.string("ACCOUNT_ID")?;
+        match (secret_type, &endpoint.endpoint, account_id) {
+            (SecretType::R2, Some(_), Some(_)) => {
+                return Err(SecretError::Invalid(
+                    "give ACCOUNT_ID or ENDPOINT for an r2 secret, not both".into(),
+                ));
+            }
+            (SecretType::R2, None, Some(account)) => {
+                endpoint.endpoint = Some(format!("{account}.r2.cloudflarestorage.com"));
+            }
+            (SecretType::R2, None, None) => {
+                return Err(SecretError::Invalid(
+                    "an r2 secret needs ACCOUNT_ID (or ENDPOINT) to know where R2 is".into(),
+                ));
+            }
+            (SecretType::Gcs, None, _) => endpoint.endpoint = Some(GCS_ENDPOINT.into()),
+            _ => {}
+        }
+
+        let auth = match provider {
+            Provider::Config => config_auth(&mut r)?,
+            Provider::CredentialChain => Auth::Chain(ChainSpec::from_parameters(&mut r)?),
+        };
+        Ok(Self {
+            name,
+            secret_type,
+            provider,
+            scopes,
+            endpoint,
+            auth,
+            parameters: kept,
+            chain: OnceCell::new(),
+        })
+    }
+
+    /// The secret's name (lowercase).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// s3, r2 or gcs.
+    pub fn secret_type(&self) -> SecretType {
+        self.secret_type
+    }
+
+    /// config or credential_chain.
+    pub fn provider(&self) -> Provider {
+        self.provider
+    }
+
+    /// The URL prefixes this secret serves.
+    pub fn scopes(&self) -> &[Scope] {
+        &self.scopes
+    }
+
+    /// Endpoint settings as given (type defaults applied for r2 and gcs).
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// The parameters as written, for persistence. Sensitive values are in
+    /// here: `Parameters`' `Debug` redacts them, and listings use
+    /// [`Parameters::redacted`].
+    pub fn parameters(&self) -> &Parameters {
+        &self.parameters
+    }
+
+    /// `KEY_ID` for config secrets (shown in listings; not secret).
+    pub fn key_id(&self) -> Option<&str> {
+        match &self.auth {
+            Auth::Static(c) => Some(&c.access_key_id),
+            _ => None,
+        }
+    }
+
+    /// The client configuration and credentials for requests under this
+    /// secret. A credential_chain secret builds its chain on first call.
+    pub async fn access(&self) -> Result<SecretAccess> {
+        let (credentials, chain_region): (SharedCredentials, Option<String>) = match &self.auth {
+            Auth::Anonymous => (Arc::new(Anonymous), None),
+            Auth::Static(c) => (Arc::new(StaticCredentials(c.clone())), None),
+            Auth::Chain(spec) => {
+                let chain = self.chain_credentials(spec).await?;
+                let region = chain.region().map(str::to_owned);
+                (chain, region)
+            }
+        };
+        // R2 signs with region "auto" or its alias us-east-1, whatever a
+        // profile says for AWS.
+        let chain_region = chain_region.filter(|_| self.secret_type != SecretType::R2);
+        let e = &self.endpoint;
+        let config = ClientConfig {
+            endpoint: e.endpoint.clone(),
+            region: e
+                .region
+                .clone()
+                .or(chain_region)
+                .unwrap_or_else(|| DEFAULT_REGION.to_owned()),
+            url_style: e
+                .url_style
+                .unwrap_or_else(|| self.secret_type.default_url_style()),
+            use_ssl: e.use_ssl.unwrap_or(true),
+            requester_pays: e.requester_pays.unwrap_or(false),
+            sse_kms_key_id: e.kms_key_id.clone(),
+            ..ClientConfig::default()
+        };
+        Ok(SecretAccess {
+            config,
+            credentials,
+            url_compatibility_mode: e.url_compatibility_mode.unwrap_or(false),
+        })
+    }
+
+    /// Fetches credentials once, as DuckDB's `VALIDATION 'exists'` does at
+    /// CREATE time, so a chain that finds nothing fails now and not at the
+    /// first query. Other secrets validate trivially.
+    pub async fn validate(&self) -> Result<()> {
+        if let Auth::Chain(spec) = &self.auth
+            && spec.validate_on_create()
+        {
+            self.chain_credentials(spec).await?.fetch().await?;
+        }
+        Ok(())
+    }
+
+    async fn chain_credentials(&self, spec: &ChainSpec) -> Result<Arc<ChainCredentials>> {
+        let chain = self
+            .chain
+            .get_or_try_init(|| async {
+                ChainCredentials::build(spec, self.endpoint.region.as_deref())
+                    .await
+                    .map(Arc::new)
+            })
+            .await?;
+        Ok(Arc::clone(chain))
+    }
+}
+
+/// Secret names become file names of persistent secrets: keep them plain.
+fn check_name(name: &str) -> Result<String> {
+    let invalid = |reason: &str| SecretError::InvalidName {
+        name: name.to_owned(),
+        reason: reason.to_owned(),
+    };
+    if name.is_empty() || name.len() > 128 {
+        return Err(invalid("use 1 to 128 characters"));
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(invalid("use letters, digits, '_' and '-' only"));
+    }
+    Ok(name.to_ascii_lowercase())
+}
+
+/// Rejects parameters the type and provider do not take, listing those they do.
+fn check_names(params: &Parameters, secret_type: SecretType, provider: Provider) -> Result<()> {
+    let mut accepted: Vec<&str> = COMMON.to_vec();
+    match secret_type {
+        SecretType::S3 => accepted.push("KMS_KEY_ID"),
+        SecretType::R2 => accepted.push("ACCOUNT_ID"),
+        SecretType::Gcs => {}
+    }
+    if provider == Provider::CredentialChain {
+        accepted.retain(|p| !CONFIG_CREDENTIALS.contains(p));
+        accepted.extend(CHAIN_ONLY);
+    }
+    for (name, _) in params.iter() {
+        let upper = name.to_ascii_uppercase();
+        if accepted.contains(&upper.as_str()) {
+            continue;
+        }
+        if provider == Provider::CredentialChain && CONFIG_CREDENTIALS.contains(&upper.as_str()) {
+            return Err(SecretError::Invalid(format!(
+                "{upper} is not taken by PROVIDER credential_chain, which finds credentials itself; \
+                 to give KEY_ID, SECRET and SESSION_TOKEN yourself, use PROVIDER config"
+            )));
+        }
+        return Err(SecretError::UnknownParameter {
+            name: upper,
+            secret_type: secret_type.to_string(),
+            provider: provider.to_string(),
+            accepted: accepted.join(", "),
+        });
+    }
+    Ok(())
+}
+
+/// KEY_ID, SECRET and SESSION_TOKEN of a config secret: all or nothing.
+fn config_auth(r: &mut Reader<'_>) -> Result<Auth> {
+    let key_id = r.string("KEY_ID")?;
+    let secret = r.string("SECRET")?;
+    let token = r.string("SESSION_TOKEN")?;
+    match (key_id, secret, token) {
+        (None, None, None) => Ok(Auth::Anonymous),
+        (Some(id), Some(secret), token) => {
+            let mut creds = Credentials::new(id, secret);
+            creds.session_token = token.map(Into::into);
+            Ok(Auth::Static(creds))
+        }
+        (Some(_), None, _) => Err(SecretError::Invalid(
+            "KEY_ID is given without SECRET: give both, or neither for public buckets".into(),
+        )),
+        (None, _, _) => Err(SecretError::Invalid(
+            "SECRET or SESSION_TOKEN is given without KEY_ID: give KEY_ID too".into(),
+        )),
+    }
+}

@@ -1,0 +1,243 @@
+//! Persistent secrets on disk: one JSON file per secret in a directory only
+//! the user can read (0700, files 0600), each written to a temporary file and
+//! renamed into place so a reader or a crash never sees half a secret.
+//!
+//! Like DuckDB's `local_file` storage, the values (SECRET included) are
+//! stored in plain text, protected by the file permissions.
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, SecretError};
+use crate::params::Parameters;
+use crate::secret::Secret;
+
+/// File name suffix of a stored secret.
+pub const SECRET_FILE_SUFFIX: &str = ".s3sql_secret";
+const FORMAT: &str = "s3sql-secret";
+const VERSION: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+struct StoredSecret {
+    format: String,
+    version: u32,
+    name: String,
+    parameters: Parameters,
+}
+
+/// The directory that holds persistent secrets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretDirectory {
+    path: PathBuf,
+}
+
+/// What loading a directory found: the secrets, and the files that could
+/// not be read (reported, never deleted or overwritten).
+#[derive(Debug, Default)]
+pub struct LoadedSecrets {
+    /// Secrets read back whole.
+    pub secrets: Vec<Secret>,
+    /// One error per unreadable file, naming it.
+    pub problems: Vec<SecretError>,
+}
+
+impl SecretDirectory {
+    /// A directory at `path` (created on first write).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+
+    /// `$XDG_CONFIG_HOME/s3sql/stored_secrets`, else
+    /// `$HOME/.config/s3sql/stored_secrets`; `None` when neither is set.
+    pub fn default_location() -> Option<Self> {
+        let base = std::env::var_os("XDG_CONFIG_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("HOME")
+                    .filter(|v| !v.is_empty())
+                    .map(|h| PathBuf::from(h).join(".config"))
+            })?;
+        Some(Self::new(base.join("s3sql").join("stored_secrets")))
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The file that holds secret `name`.
+    pub fn file_for(&self, name: &str) -> PathBuf {
+        self.path.join(format!("{name}{SECRET_FILE_SUFFIX}"))
+    }
+
+    /// Reads every secret file. A missing directory holds no secrets.
+    pub fn load(&self) -> LoadedSecrets {
+        let mut loaded = LoadedSecrets::default();
+        let entries = match fs::read_dir(&self.path) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return loaded,
+            Err(source) => {
+                loaded.problems.push(SecretError::Storage {
+                    action: "list",
+                    path: self.path.clone(),
+                    source,
+                });
+                return loaded;
+            }
+        };
+        let mut paths: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| !n.starts_with('.') && n.ends_with(SECRET_FILE_SUFFIX))
+            })
+            .collect();
+        paths.sort();
+        for path in paths {
+            match read_secret(&path) {
+                Ok(secret) => loaded.secrets.push(secret),
+                Err(problem) => {
+                    tracing::warn!("{problem}; the secret is skipped");
+                    loaded.problems.push(problem);
+                }
+            }
+        }
+        loaded
+    }
+
+    /// Writes `secret` atomically, replacing an earlier version.
+    pub fn write(&self, secret: &Secret) -> Result<()> {
+        self.create_directory()?;
+        let stored = StoredSecret {
+            format: FORMAT.to_owned(),
+            version: VERSION,
+            name: secret.name().to_owned(),
+            parameters: secret.parameters().clone(),
+        };
+        let json = serde_json::to_vec_pretty(&stored).map_err(|e| SecretError::Storage {
+            action: "encode",
+            path: self.file_for(secret.name()),
+            source: std::io::Error::other(e),
+        })?;
+        let target = self.file_for(secret.name());
+        let temp = self.path.join(format!(
+            ".{}.{}.{}.tmp",
+            secret.name(),
+            std::process::id(),
+            next_temp_id()
+        ));
+        let written = (|| {
+            let mut file = open_private(&temp).map_err(storage("create", &temp))?;
+            file.write_all(&json).map_err(storage("write", &temp))?;
+            file.sync_all().map_err(storage("sync", &temp))?;
+            fs::rename(&temp, &target).map_err(storage("rename into place", &target))
+        })();
+        if written.is_err() {
+            let _ = fs::remove_file(&temp);
+        }
+        written?;
+        // Make the rename durable; failure to sync a directory is not fatal.
+        if let Ok(dir) = fs::File::open(&self.path) {
+            let _ = dir.sync_all();
+        }
+        Ok(())
+    }
+
+    /// Deletes secret `name`'s file; a missing file is fine.
+    pub fn remove(&self, name: &str) -> Result<()> {
+        let path = self.file_for(name);
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(source) => Err(SecretError::Storage {
+                action: "delete",
+                path,
+                source,
+            }),
+        }
+    }
+
+    fn create_directory(&self) -> Result<()> {
+        let storage = |source| SecretError::Storage {
+            action: "create directory",
+            path: self.path.clone(),
+            source,
+        };
+        let mut builder = fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+            builder.mode(0o700);
+            builder.create(&self.path).map_err(storage)?;
+            // An existing directory may have been created looser: tighten it.
+            fs::set_permissions(&self.path, fs::Permissions::from_mode(0o700)).map_err(storage)
+        }
+        #[cfg(not(unix))]
+        builder.create(&self.path).map_err(storage)
+    }
+}
+
+fn storage(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> SecretError {
+    let path = path.to_owned();
+    move |source| SecretError::Storage {
+        action,
+        path,
+        source,
+    }
+}
+
+fn next_temp_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+fn open_private(path: &Path) -> std::io::Result<fs::File> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
+fn read_secret(path: &Path) -> Result<Secret> {
+    let corrupt = |reason: String| SecretError::CorruptFile {
+        path: path.to_owned(),
+        reason,
+    };
+    let bytes = fs::read(path).map_err(|source| SecretError::Storage {
+        action: "read",
+        path: path.to_owned(),
+        source,
+    })?;
+    // serde_json's messages give positions, not the text, so no value leaks.
+    let stored: StoredSecret =
+        serde_json::from_slice(&bytes).map_err(|e| corrupt(format!("not a secret file: {e}")))?;
+    if stored.format != FORMAT || stored.version != VERSION {
+        return Err(corrupt(format!(
+            "format '{}' version {} is not {FORMAT} version {VERSION}",
+            stored.format, stored.version
+        )));
+    }
+    let expected = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_suffix(SECRET_FILE_SUFFIX))
+        .unwrap_or_default();
+    if stored.name != expected {
+        return Err(corrupt(format!(
+            "it holds secret '{}' but is named for '{expected}'",
+            stored.name
+        )));
+    }
+    Secret::new(&stored.name, stored.parameters).map_err(|e| corrupt(e.to_string()))
+}
