@@ -19,8 +19,8 @@ use aws_credential_types::provider::error::CredentialsError as SdkCredentialsErr
 use aws_credential_types::provider::{
     ProvideCredentials as SdkProvideCredentials, SharedCredentialsProvider, future,
 };
-use aws_smithy_http_client::tls::{Provider as TlsProvider, rustls_provider::CryptoMode};
 use aws_runtime::env_config::file::EnvConfigFiles;
+use aws_smithy_http_client::tls::{Provider as TlsProvider, rustls_provider::CryptoMode};
 use aws_types::os_shim_internal::{Env, Fs};
 use aws_types::region::Region;
 use futures::future::BoxFuture;
@@ -118,7 +118,8 @@ impl ChainSpec {
             .map(|c| Self::parse_chain(&c))
             .transpose()?;
         let profile = r.string("PROFILE")?;
-        let skip_validation = r.choice("VALIDATION", &["exists", "none"])?.as_deref() == Some("none");
+        let skip_validation =
+            r.choice("VALIDATION", &["exists", "none"])?.as_deref() == Some("none");
         // Refreshing is always on; 'auto' is accepted for DuckDB scripts.
         r.choice("REFRESH", &["auto"])?;
         Ok(Self {
@@ -138,7 +139,11 @@ impl ChainSpec {
         let mut s = match &self.links {
             Some(links) => format!(
                 "credential_chain '{}'",
-                links.iter().map(|l| l.as_str()).collect::<Vec<_>>().join(";")
+                links
+                    .iter()
+                    .map(|l| l.as_str())
+                    .collect::<Vec<_>>()
+                    .join(";")
             ),
             None => "credential_chain (AWS SDK default order)".to_owned(),
         };
@@ -305,7 +310,8 @@ fn link_provider(
     profile: Option<&str>,
 ) -> SharedCredentialsProvider {
     let profile_provider = || {
-        let mut b = aws_config::profile::ProfileFileCredentialsProvider::builder().configure(config);
+        let mut b =
+            aws_config::profile::ProfileFileCredentialsProvider::builder().configure(config);
         if let Some(p) = profile {
             b = b.profile_name(p);
         }

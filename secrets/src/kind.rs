@@ -37,7 +37,9 @@ impl SecretType {
 
     /// The type that serves URLs of `scheme` (lowercase), if any.
     pub fn for_scheme(scheme: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.schemes().contains(&scheme))
+        Self::ALL
+            .into_iter()
+            .find(|t| t.schemes().contains(&scheme))
     }
 
     /// DuckDB's name of the type.

@@ -47,9 +47,7 @@ pub use chain::{ChainCredentials, ChainLink, ChainSpec, REFRESH_MARGIN};
 pub use error::{Result, SecretError};
 pub use kind::{GCS_ENDPOINT, Provider, SecretType};
 pub use listing::SecretListing;
-pub use manager::{
-    Created, OnConflict, Persistence, ResolvedAccess, ScopeMatch, SecretManager,
-};
+pub use manager::{Created, OnConflict, Persistence, ResolvedAccess, ScopeMatch, SecretManager};
 pub use mindsdb::{MINDSDB_PARAMETERS, MindsDbConnection};
 pub use params::{ParamValue, Parameters, SENSITIVE_PARAMETERS, is_sensitive};
 pub use scope::{ObjectLocation, Scope};

@@ -98,7 +98,10 @@ pub struct SecretManager {
 impl fmt::Debug for SecretManager {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SecretManager")
-            .field("temporary", &read(&self.temporary).keys().collect::<Vec<_>>())
+            .field(
+                "temporary",
+                &read(&self.temporary).keys().collect::<Vec<_>>(),
+            )
             .field("directory", &self.directory)
             .finish_non_exhaustive()
     }
@@ -118,7 +121,8 @@ fn read(lock: &RwLock<SecretMap>) -> RwLockReadGuard<'_, SecretMap> {
 }
 
 fn write(lock: &RwLock<SecretMap>) -> RwLockWriteGuard<'_, SecretMap> {
-    lock.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+    lock.write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl SecretManager {
@@ -199,9 +203,11 @@ impl SecretManager {
                 .as_ref()
                 .ok_or(SecretError::NoSecretDirectory)?;
             let file = directory.file_for(secret.name());
-            if let Some(problem) = self.load_problems().iter().find(|p| {
-                matches!(p, SecretError::CorruptFile { path, .. } if *path == file)
-            }) {
+            if let Some(problem) = self
+                .load_problems()
+                .iter()
+                .find(|p| matches!(p, SecretError::CorruptFile { path, .. } if *path == file))
+            {
                 return Err(SecretError::CorruptFile {
                     path: file,
                     reason: format!("refusing to overwrite it ({problem})"),
@@ -276,9 +282,7 @@ impl SecretManager {
     /// the smaller name.
     pub fn which_secret(&self, url: &str, secret_type: SecretType) -> Result<Option<ScopeMatch>> {
         let location = ObjectLocation::parse(url)?;
-        Ok(self
-            .covering(&location, secret_type)
-            .map(|(m, _)| m))
+        Ok(self.covering(&location, secret_type).map(|(m, _)| m))
     }
 
     fn covering(
@@ -317,7 +321,9 @@ impl SecretManager {
         let ties = candidates.iter().filter(|c| c.0 == length).count();
         let reason = match (candidates.len(), ties) {
             (1, _) => format!("the only {secret_type} secret whose scope covers the URL"),
-            (n, 1) => format!("the longest covering scope ({length} characters) of {n} covering secrets"),
+            (n, 1) => {
+                format!("the longest covering scope ({length} characters) of {n} covering secrets")
+            }
             (n, t) => format!(
                 "{t} of {n} covering secrets tie on scope length {length}; {} secrets beat persistent ones, then the smaller name",
                 Persistence::Temporary.storage()

@@ -47,8 +47,12 @@ impl MindsDbConnection {
                 "endpoint_url" => {
                     let url = string(name, value)?;
                     let (use_ssl, host) = match url.split_once("://") {
-                        Some((scheme, host)) if scheme.eq_ignore_ascii_case("http") => (false, host),
-                        Some((scheme, host)) if scheme.eq_ignore_ascii_case("https") => (true, host),
+                        Some((scheme, host)) if scheme.eq_ignore_ascii_case("http") => {
+                            (false, host)
+                        }
+                        Some((scheme, host)) if scheme.eq_ignore_ascii_case("https") => {
+                            (true, host)
+                        }
                         Some((scheme, _)) => {
                             return Err(SecretError::Invalid(format!(
                                 "endpoint_url must start with http:// or https://, not {scheme}://"

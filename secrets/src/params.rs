@@ -115,7 +115,10 @@ impl Parameters {
 
     /// Removes and returns `name`'s value.
     pub fn take(&mut self, name: &str) -> Option<ParamValue> {
-        let at = self.0.iter().position(|(n, _)| n.eq_ignore_ascii_case(name))?;
+        let at = self
+            .0
+            .iter()
+            .position(|(n, _)| n.eq_ignore_ascii_case(name))?;
         Some(self.0.remove(at).1)
     }
 

@@ -175,7 +175,9 @@ mod tests {
 
     #[test]
     fn scopes_must_fit_their_type() {
-        let err = Scope::parse("r2://b", SecretType::S3).unwrap_err().to_string();
+        let err = Scope::parse("r2://b", SecretType::S3)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("serves only s3://, s3a://, s3n://"), "{err}");
         let err = Scope::parse("bucket/prefix", SecretType::S3)
             .unwrap_err()

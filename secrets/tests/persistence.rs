@@ -17,7 +17,10 @@ fn s3_params(key_id: &str, secret: &str) -> Parameters {
         .unwrap()
         .with("SECRET", secret)
         .unwrap()
-        .with("SCOPE", ParamValue::List(vec!["s3://a".into(), "s3://b/logs".into()]))
+        .with(
+            "SCOPE",
+            ParamValue::List(vec!["s3://a".into(), "s3://b/logs".into()]),
+        )
         .unwrap()
         .with("USE_SSL", false)
         .unwrap()
@@ -33,17 +36,30 @@ async fn persistent_secrets_survive_a_new_session() {
     let dir = home.path().join("s3sql/stored_secrets");
     let first = manager(&dir);
     first
-        .create("kept", s3_params("AKIAKEPT", "kept-secret"), Persistence::Persistent, OnConflict::Error)
+        .create(
+            "kept",
+            s3_params("AKIAKEPT", "kept-secret"),
+            Persistence::Persistent,
+            OnConflict::Error,
+        )
         .await
         .unwrap();
     first
-        .create("gone", s3_params("AKIAGONE", "x"), Persistence::Temporary, OnConflict::Error)
+        .create(
+            "gone",
+            s3_params("AKIAGONE", "x"),
+            Persistence::Temporary,
+            OnConflict::Error,
+        )
         .await
         .unwrap();
 
     let second = manager(&dir);
     let rows = second.list();
-    assert_eq!(rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["kept"]);
+    assert_eq!(
+        rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+        ["kept"]
+    );
     assert!(rows[0].persistent);
     assert_eq!(rows[0].storage, "local_file");
     assert_eq!(rows[0].scope, ["s3://a", "s3://b/logs"]);
@@ -54,7 +70,11 @@ async fn persistent_secrets_survive_a_new_session() {
     assert_eq!(creds.access_key_id, "AKIAKEPT");
     assert_eq!(creds.secret_access_key.expose(), "kept-secret");
     assert_eq!(
-        second.which_secret("s3://b/logs/x", SecretType::S3).unwrap().unwrap().persistence,
+        second
+            .which_secret("s3://b/logs/x", SecretType::S3)
+            .unwrap()
+            .unwrap()
+            .persistence,
         Persistence::Persistent
     );
     assert!(second.load_problems().is_empty());
@@ -70,14 +90,22 @@ async fn directory_is_0700_and_files_0600() {
     fs::create_dir_all(&dir).unwrap();
     fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
     manager(&dir)
-        .create("p", s3_params("k", "s"), Persistence::Persistent, OnConflict::Error)
+        .create(
+            "p",
+            s3_params("k", "s"),
+            Persistence::Persistent,
+            OnConflict::Error,
+        )
         .await
         .unwrap();
     let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&dir), 0o700);
     assert_eq!(mode(&dir.join("p.s3sql_secret")), 0o600);
     // No temporary files are left behind.
-    let names: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names, ["p.s3sql_secret"]);
 }
 
@@ -89,7 +117,9 @@ fn concurrent_writers_never_corrupt_a_file() {
         .map(|t| {
             let dir = dir.clone();
             std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .unwrap();
                 for i in 0..25 {
                     // Every thread is its own "session" replacing the same secret.
                     let m = manager(&dir);
@@ -103,8 +133,19 @@ fn concurrent_writers_never_corrupt_a_file() {
                     .unwrap();
                     // A reader at any moment sees a whole secret.
                     let reader = manager(&dir);
-                    assert!(reader.load_problems().is_empty(), "{:?}", reader.load_problems());
-                    assert!(reader.get("shared").unwrap().key_id().unwrap().starts_with("AKIA"));
+                    assert!(
+                        reader.load_problems().is_empty(),
+                        "{:?}",
+                        reader.load_problems()
+                    );
+                    assert!(
+                        reader
+                            .get("shared")
+                            .unwrap()
+                            .key_id()
+                            .unwrap()
+                            .starts_with("AKIA")
+                    );
                 }
             })
         })
@@ -115,7 +156,11 @@ fn concurrent_writers_never_corrupt_a_file() {
     let m = manager(&dir);
     let key = m.get("shared").unwrap().key_id().unwrap().to_owned();
     assert!(key.starts_with("AKIA") && key.ends_with("X24"), "{key}");
-    assert_eq!(fs::read_dir(&dir).unwrap().count(), 1, "temporary files left behind");
+    assert_eq!(
+        fs::read_dir(&dir).unwrap().count(),
+        1,
+        "temporary files left behind"
+    );
 }
 
 #[tokio::test]
@@ -123,25 +168,48 @@ async fn corrupt_files_are_reported_skipped_and_never_overwritten() {
     let home = tempfile::tempdir().unwrap();
     let dir = home.path().to_owned();
     manager(&dir)
-        .create("good", s3_params("AKIAGOOD", "s"), Persistence::Persistent, OnConflict::Error)
+        .create(
+            "good",
+            s3_params("AKIAGOOD", "s"),
+            Persistence::Persistent,
+            OnConflict::Error,
+        )
         .await
         .unwrap();
     let broken = dir.join("broken.s3sql_secret");
-    fs::write(&broken, b"{\"format\": \"s3sql-secret\", \"version\": 1, \"na").unwrap();
+    fs::write(
+        &broken,
+        b"{\"format\": \"s3sql-secret\", \"version\": 1, \"na",
+    )
+    .unwrap();
     let renamed = dir.join("other.s3sql_secret");
     fs::copy(dir.join("good.s3sql_secret"), &renamed).unwrap();
 
     let m = manager(&dir);
-    assert_eq!(m.list().iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["good"]);
+    assert_eq!(
+        m.list().iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+        ["good"]
+    );
     let problems: Vec<String> = m.load_problems().iter().map(ToString::to_string).collect();
     assert_eq!(problems.len(), 2, "{problems:?}");
-    assert!(problems[0].contains(&broken.display().to_string()), "{problems:?}");
+    assert!(
+        problems[0].contains(&broken.display().to_string()),
+        "{problems:?}"
+    );
     assert!(problems[0].contains("fix it or delete it"), "{problems:?}");
-    assert!(problems[1].contains("holds secret 'good' but is named for 'other'"), "{problems:?}");
+    assert!(
+        problems[1].contains("holds secret 'good' but is named for 'other'"),
+        "{problems:?}"
+    );
 
     let before = fs::read(&broken).unwrap();
     let e = m
-        .create("broken", s3_params("k", "s"), Persistence::Persistent, OnConflict::Replace)
+        .create(
+            "broken",
+            s3_params("k", "s"),
+            Persistence::Persistent,
+            OnConflict::Replace,
+        )
         .await
         .unwrap_err()
         .to_string();
@@ -168,9 +236,16 @@ async fn stored_files_hold_the_statement_not_resolved_chain_credentials() {
         .await
         .unwrap();
     let text = fs::read_to_string(home.path().join("chained.s3sql_secret")).unwrap();
-    assert!(text.contains("credential_chain") && text.contains("env;config"), "{text}");
+    assert!(
+        text.contains("credential_chain") && text.contains("env;config"),
+        "{text}"
+    );
     let again = manager(home.path());
     let row = &again.list()[0];
     assert_eq!(row.provider, Provider::CredentialChain);
-    assert!(row.parameters.contains(&("profile".into(), "analytics".into())), "{row:?}");
+    assert!(
+        row.parameters
+            .contains(&("profile".into(), "analytics".into())),
+        "{row:?}"
+    );
 }

@@ -20,7 +20,11 @@ fn s(v: &str) -> ParamValue {
 }
 
 async fn access(pairs: &[(&str, ParamValue)]) -> SecretAccess {
-    Secret::new("t", params(pairs)).unwrap().access().await.unwrap()
+    Secret::new("t", params(pairs))
+        .unwrap()
+        .access()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -35,14 +39,25 @@ async fn defaults_and_endpoints_per_type() {
             true,
         ),
         (
-            vec![("type", s("S3")), ("region", s("eu-west-1")), ("Endpoint", s("minio:9000")), ("url_style", s("PATH")), ("use_ssl", ParamValue::Bool(false))],
+            vec![
+                ("type", s("S3")),
+                ("region", s("eu-west-1")),
+                ("Endpoint", s("minio:9000")),
+                ("url_style", s("PATH")),
+                ("use_ssl", ParamValue::Bool(false)),
+            ],
             Some("minio:9000"),
             "eu-west-1",
             UrlStyle::Path,
             false,
         ),
         (
-            vec![("TYPE", s("r2")), ("KEY_ID", s("k")), ("SECRET", s("x")), ("ACCOUNT_ID", s("abc123"))],
+            vec![
+                ("TYPE", s("r2")),
+                ("KEY_ID", s("k")),
+                ("SECRET", s("x")),
+                ("ACCOUNT_ID", s("abc123")),
+            ],
             Some("abc123.r2.cloudflarestorage.com"),
             "us-east-1",
             UrlStyle::Path,
@@ -63,7 +78,11 @@ async fn defaults_and_endpoints_per_type() {
             true,
         ),
         (
-            vec![("TYPE", s("gcs")), ("URL_STYLE", s("vhost")), ("USE_SSL", s("f"))],
+            vec![
+                ("TYPE", s("gcs")),
+                ("URL_STYLE", s("vhost")),
+                ("USE_SSL", s("f")),
+            ],
             Some("storage.googleapis.com"),
             "us-east-1",
             UrlStyle::VirtualHosted,
@@ -101,22 +120,41 @@ async fn kms_requester_pays_and_compatibility_mode_reach_the_client() {
 
 #[test]
 fn bad_parameters_say_what_is_accepted() {
-    let err = |pairs: &[(&str, ParamValue)]| Secret::new("t", params(pairs)).unwrap_err().to_string();
+    let err =
+        |pairs: &[(&str, ParamValue)]| Secret::new("t", params(pairs)).unwrap_err().to_string();
     let e = err(&[("TYPE", s("s3")), ("COLOUR", s("red"))]);
-    assert!(e.contains("unknown parameter COLOUR for a s3 secret"), "{e}");
-    assert!(e.contains("KMS_KEY_ID") && e.contains("URL_STYLE") && !e.contains("ACCOUNT_ID"), "{e}");
+    assert!(
+        e.contains("unknown parameter COLOUR for a s3 secret"),
+        "{e}"
+    );
+    assert!(
+        e.contains("KMS_KEY_ID") && e.contains("URL_STYLE") && !e.contains("ACCOUNT_ID"),
+        "{e}"
+    );
     let e = err(&[("TYPE", s("s3")), ("ACCOUNT_ID", s("a"))]);
-    assert!(e.contains("unknown parameter ACCOUNT_ID for a s3 secret"), "{e}");
+    assert!(
+        e.contains("unknown parameter ACCOUNT_ID for a s3 secret"),
+        "{e}"
+    );
     let e = err(&[("TYPE", s("gcs")), ("KMS_KEY_ID", s("k"))]);
-    assert!(e.contains("unknown parameter KMS_KEY_ID for a gcs secret"), "{e}");
+    assert!(
+        e.contains("unknown parameter KMS_KEY_ID for a gcs secret"),
+        "{e}"
+    );
     let e = err(&[("TYPE", s("s3")), ("USE_SSL", s("maybe"))]);
-    assert!(e.contains("USE_SSL expects a BOOLEAN (true or false), got VARCHAR maybe"), "{e}");
+    assert!(
+        e.contains("USE_SSL expects a BOOLEAN (true or false), got VARCHAR maybe"),
+        "{e}"
+    );
     let e = err(&[("TYPE", s("s3")), ("URL_STYLE", s("virtual"))]);
     assert!(e.contains("URL_STYLE expects 'vhost' or 'path'"), "{e}");
     let e = err(&[("TYPE", s("s3")), ("KEY_ID", s("k"))]);
     assert!(e.contains("KEY_ID is given without SECRET"), "{e}");
     let e = err(&[("TYPE", s("s3")), ("SECRET", s("only-the-secret-value"))]);
-    assert!(e.contains("without KEY_ID") && !e.contains("only-the-secret-value"), "{e}");
+    assert!(
+        e.contains("without KEY_ID") && !e.contains("only-the-secret-value"),
+        "{e}"
+    );
     let e = err(&[("TYPE", s("azure"))]);
     assert!(e.contains("unknown secret TYPE 'azure'"), "{e}");
     let e = err(&[("KEY_ID", s("k"))]);
@@ -125,23 +163,43 @@ fn bad_parameters_say_what_is_accepted() {
     assert!(e.contains("unknown PROVIDER 'vault'"), "{e}");
     let e = err(&[("TYPE", s("r2")), ("KEY_ID", s("k")), ("SECRET", s("x"))]);
     assert!(e.contains("needs ACCOUNT_ID"), "{e}");
-    let e = err(&[("TYPE", s("r2")), ("ACCOUNT_ID", s("a")), ("ENDPOINT", s("e"))]);
+    let e = err(&[
+        ("TYPE", s("r2")),
+        ("ACCOUNT_ID", s("a")),
+        ("ENDPOINT", s("e")),
+    ]);
     assert!(e.contains("not both"), "{e}");
-    let e = err(&[("TYPE", s("s3")), ("PROVIDER", s("credential_chain")), ("KEY_ID", s("k"))]);
+    let e = err(&[
+        ("TYPE", s("s3")),
+        ("PROVIDER", s("credential_chain")),
+        ("KEY_ID", s("k")),
+    ]);
     assert!(e.contains("use PROVIDER config"), "{e}");
-    let e = err(&[("TYPE", s("s3")), ("PROVIDER", s("credential_chain")), ("CHAIN", s("env;ec2"))]);
+    let e = err(&[
+        ("TYPE", s("s3")),
+        ("PROVIDER", s("credential_chain")),
+        ("CHAIN", s("env;ec2")),
+    ]);
     assert!(e.contains("unknown provider 'ec2'"), "{e}");
     let e = err(&[("TYPE", s("s3")), ("CHAIN", s("env"))]);
-    assert!(e.contains("unknown parameter CHAIN for a s3 secret with provider config"), "{e}");
+    assert!(
+        e.contains("unknown parameter CHAIN for a s3 secret with provider config"),
+        "{e}"
+    );
     let e = err(&[("TYPE", s("s3")), ("SCOPE", s("r2://b"))]);
     assert!(e.contains("invalid SCOPE 'r2://b'"), "{e}");
     let e = err(&[("TYPE", s("s3")), ("ENDPOINT", s(""))]);
     assert!(e.contains("ENDPOINT is empty"), "{e}");
-    let e = Secret::new("bad name!", params(&[("TYPE", s("s3"))])).unwrap_err().to_string();
+    let e = Secret::new("bad name!", params(&[("TYPE", s("s3"))]))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("invalid secret name"), "{e}");
 }
 
-async fn manager_with(secrets: &[(&str, &[&str], Persistence)], dir: &std::path::Path) -> SecretManager {
+async fn manager_with(
+    secrets: &[(&str, &[&str], Persistence)],
+    dir: &std::path::Path,
+) -> SecretManager {
     let m = SecretManager::new(Some(SecretDirectory::new(dir)));
     for (name, scopes, persistence) in secrets {
         let scope = if scopes.len() == 1 {
@@ -153,7 +211,9 @@ async fn manager_with(secrets: &[(&str, &[&str], Persistence)], dir: &std::path:
         if !scopes.is_empty() {
             p.insert("SCOPE", scope).unwrap();
         }
-        m.create(name, p, *persistence, OnConflict::Error).await.unwrap();
+        m.create(name, p, *persistence, OnConflict::Error)
+            .await
+            .unwrap();
     }
     m
 }
@@ -194,14 +254,28 @@ async fn longest_scope_wins_then_temporary_then_name() {
         let resolved = m.resolve(url).await.unwrap();
         assert_eq!(resolved.secret.map(|m| m.name).as_deref(), want, "{url}");
     }
-    let why = m.which_secret("s3://bucket1/logs-2024-01.csv", SecretType::S3).unwrap().unwrap();
+    let why = m
+        .which_secret("s3://bucket1/logs-2024-01.csv", SecretType::S3)
+        .unwrap()
+        .unwrap();
     assert_eq!(why.persistence, Temporary);
     assert_eq!(why.scope, "s3://bucket1/logs-2024");
     assert!(why.reason.contains("tie"), "{}", why.reason);
-    let why = m.which_secret("s3://bucket1/x", SecretType::S3).unwrap().unwrap();
-    assert!(why.reason.contains("longest covering scope"), "{}", why.reason);
+    let why = m
+        .which_secret("s3://bucket1/x", SecretType::S3)
+        .unwrap()
+        .unwrap();
+    assert!(
+        why.reason.contains("longest covering scope"),
+        "{}",
+        why.reason
+    );
     // A type asks only its own secrets.
-    assert!(m.which_secret("s3://bucket1/x", SecretType::Gcs).unwrap().is_none());
+    assert!(
+        m.which_secret("s3://bucket1/x", SecretType::Gcs)
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -227,15 +301,39 @@ async fn create_conflicts_and_drop() {
     let dir = tempfile::tempdir().unwrap();
     let m = SecretManager::new(Some(SecretDirectory::new(dir.path())));
     let p = || params(&[("TYPE", s("s3")), ("KEY_ID", s("one")), ("SECRET", s("x"))]);
-    assert_eq!(m.create("Mine", p(), Temporary, OnConflict::Error).await.unwrap(), Created::New);
-    let e = m.create("mine", p(), Temporary, OnConflict::Error).await.unwrap_err().to_string();
-    assert!(e.contains("already exists in storage memory") && e.contains("CREATE OR REPLACE"), "{e}");
-    assert_eq!(m.create("mine", p(), Temporary, OnConflict::Ignore).await.unwrap(), Created::Kept);
+    assert_eq!(
+        m.create("Mine", p(), Temporary, OnConflict::Error)
+            .await
+            .unwrap(),
+        Created::New
+    );
+    let e = m
+        .create("mine", p(), Temporary, OnConflict::Error)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("already exists in storage memory") && e.contains("CREATE OR REPLACE"),
+        "{e}"
+    );
+    assert_eq!(
+        m.create("mine", p(), Temporary, OnConflict::Ignore)
+            .await
+            .unwrap(),
+        Created::Kept
+    );
     let replaced = params(&[("TYPE", s("s3")), ("KEY_ID", s("two")), ("SECRET", s("x"))]);
-    assert_eq!(m.create("MINE", replaced, Temporary, OnConflict::Replace).await.unwrap(), Created::Replaced);
+    assert_eq!(
+        m.create("MINE", replaced, Temporary, OnConflict::Replace)
+            .await
+            .unwrap(),
+        Created::Replaced
+    );
     assert_eq!(m.get("mine").unwrap().key_id(), Some("two"));
     // The same name may live in both storages; DROP must then say which.
-    m.create("mine", p(), Persistent, OnConflict::Error).await.unwrap();
+    m.create("mine", p(), Persistent, OnConflict::Error)
+        .await
+        .unwrap();
     let e = m.drop_secret("mine", None, false).unwrap_err().to_string();
     assert!(e.contains("DROP PERSISTENT SECRET"), "{e}");
     assert!(m.drop_secret("mine", Some(Persistent), false).unwrap());
@@ -245,7 +343,11 @@ async fn create_conflicts_and_drop() {
     let e = m.drop_secret("mine", None, false).unwrap_err().to_string();
     assert!(e.contains("no secret named 'mine'"), "{e}");
     let no_dir = SecretManager::new(None);
-    let e = no_dir.create("p", p(), Persistent, OnConflict::Error).await.unwrap_err().to_string();
+    let e = no_dir
+        .create("p", p(), Persistent, OnConflict::Error)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("persistent secrets are unavailable"), "{e}");
 }
 
@@ -260,18 +362,29 @@ async fn listing_shows_key_id_and_redacts_secret_and_token() {
         ("ACCOUNT_ID", s("acct42")),
         ("SCOPE", s("r2://warehouse")),
     ]);
-    m.create("r2s", p, Persistence::Temporary, OnConflict::Error).await.unwrap();
+    m.create("r2s", p, Persistence::Temporary, OnConflict::Error)
+        .await
+        .unwrap();
     let rows = m.list();
     assert_eq!(rows.len(), 1);
     let row = &rows[0];
-    assert_eq!((row.name.as_str(), row.secret_type, row.provider), ("r2s", SecretType::R2, Provider::Config));
+    assert_eq!(
+        (row.name.as_str(), row.secret_type, row.provider),
+        ("r2s", SecretType::R2, Provider::Config)
+    );
     assert!(!row.persistent);
     assert_eq!(row.storage, "memory");
     assert_eq!(row.scope, vec!["r2://warehouse".to_owned()]);
     let shown = row.to_string();
     assert!(shown.contains("key_id=AKIAVISIBLEKEYID"), "{shown}");
-    assert!(shown.contains("secret=redacted") && shown.contains("session_token=redacted"), "{shown}");
-    assert!(shown.contains("endpoint=acct42.r2.cloudflarestorage.com"), "{shown}");
+    assert!(
+        shown.contains("secret=redacted") && shown.contains("session_token=redacted"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("endpoint=acct42.r2.cloudflarestorage.com"),
+        "{shown}"
+    );
     let everything = format!("{shown} {row:?} {m:?} {:?}", m.get("r2s").unwrap());
     for leaked in ["wJalrXUtnFEMI", "FwoGZXIvYXdzEKS"] {
         assert!(!everything.contains(leaked), "{everything}");
@@ -282,29 +395,47 @@ async fn listing_shows_key_id_and_redacts_secret_and_token() {
 fn mindsdb_parameters_map_onto_a_bucket_scoped_secret() {
     let p = params(&[
         ("aws_access_key_id", s("AQAXEQK89OX07YS34OP")),
-        ("aws_secret_access_key", s("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")),
+        (
+            "aws_secret_access_key",
+            s("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+        ),
         ("region_name", s("us-east-2")),
         ("bucket", s("my-bucket")),
     ]);
     let c = MindsDbConnection::new("s3_datasource", &p).unwrap();
     assert_eq!(c.bucket, "my-bucket");
-    assert_eq!(c.url("folder/my file.csv"), "s3://my-bucket/folder/my file.csv");
+    assert_eq!(
+        c.url("folder/my file.csv"),
+        "s3://my-bucket/folder/my file.csv"
+    );
     assert_eq!(c.secret.key_id(), Some("AQAXEQK89OX07YS34OP"));
     assert_eq!(c.secret.endpoint().region.as_deref(), Some("us-east-2"));
     assert_eq!(c.secret.scopes()[0].to_string(), "s3://my-bucket");
     assert!(!format!("{c:?}").contains("wJalrXUtnFEMI"));
 
-    let local = params(&[("bucket", s("b")), ("endpoint_url", s("http://127.0.0.1:9000/"))]);
+    let local = params(&[
+        ("bucket", s("b")),
+        ("endpoint_url", s("http://127.0.0.1:9000/")),
+    ]);
     let c = MindsDbConnection::new("local", &local).unwrap();
     let e = c.secret.endpoint();
     assert_eq!(e.endpoint.as_deref(), Some("127.0.0.1:9000"));
-    assert_eq!((e.use_ssl, e.url_style), (Some(false), Some(UrlStyle::Path)));
+    assert_eq!(
+        (e.use_ssl, e.url_style),
+        (Some(false), Some(UrlStyle::Path))
+    );
 
     let err = |p: Parameters| MindsDbConnection::new("d", &p).unwrap_err().to_string();
     let e = err(params(&[("aws_access_key_id", s("k"))]));
     assert!(e.contains("\"bucket\""), "{e}");
     let e = err(params(&[("bucket", s("b")), ("aws_access_key_id", s("k"))]));
-    assert!(e.contains("aws_access_key_id is given without aws_secret_access_key"), "{e}");
+    assert!(
+        e.contains("aws_access_key_id is given without aws_secret_access_key"),
+        "{e}"
+    );
     let e = err(params(&[("bucket", s("b")), ("password", s("p"))]));
-    assert!(e.contains("unknown parameter 'password'") && e.contains("region_name"), "{e}");
+    assert!(
+        e.contains("unknown parameter 'password'") && e.contains("region_name"),
+        "{e}"
+    );
 }

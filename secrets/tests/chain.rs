@@ -1,0 +1,646 @@
+//! `PROVIDER credential_chain` exercised for real: every link reads what the
+//! AWS SDK reads — environment variables, `~/.aws/credentials` and
+//! `~/.aws/config` under a temporary HOME, a `credential_process` script, STS
+//! at moto's server (AssumeRole for `role_arn` + `source_profile`,
+//! AssumeRoleWithWebIdentity for `sts`), and an IMDSv2 server on loopback.
+//!
+//! The SDK reads the process environment, so each test re-runs itself in a
+//! child process with exactly the variables it sets (and no inherited
+//! `AWS_*`); the parent asserts that the child ran its one test and passed.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::{Request, Response, StatusCode};
+use s3sql_s3_client::{Credentials, GetObjectRequest, PutObjectRequest, S3Client};
+use s3sql_secrets::*;
+use s3sql_testkit::{S3Server, moto_endpoint};
+
+const CHILD_VAR: &str = "S3SQL_CHAIN_TEST_CHILD";
+
+/// Whether this process is the child running `test`.
+fn is_child(test: &str) -> bool {
+    std::env::var(CHILD_VAR).as_deref() == Ok(test)
+}
+
+/// Runs `test` of this binary in a child process with `env` and HOME set,
+/// and fails unless the child ran exactly that test and it passed.
+fn run_in_child(test: &str, home: &Path, env: &[(&str, String)]) {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([test, "--exact", "--nocapture", "--test-threads=1"]);
+    for (name, _) in std::env::vars() {
+        if name.starts_with("AWS_") {
+            cmd.env_remove(name);
+        }
+    }
+    cmd.env(CHILD_VAR, test)
+        .env("HOME", home)
+        .env_remove("XDG_CONFIG_HOME")
+        // Off EC2 the SDK would wait for 169.254.169.254; tests that want
+        // IMDS point it at their own server.
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    for (name, value) in env {
+        cmd.env(name, value);
+    }
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "child run of {test} failed:\n{stdout}\n{stderr}"
+    );
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn chain_params(extra: &[(&str, &str)]) -> Parameters {
+    let mut p = Parameters::new()
+        .with("TYPE", "s3")
+        .unwrap()
+        .with("PROVIDER", "credential_chain")
+        .unwrap();
+    for (n, v) in extra {
+        p.insert(*n, *v).unwrap();
+    }
+    p
+}
+
+/// Creates the secret (validation included) and returns what it resolves to.
+async fn chain_access(extra: &[(&str, &str)]) -> (SecretManager, SecretAccess) {
+    let m = SecretManager::new(None);
+    m.create(
+        "chain",
+        chain_params(extra),
+        Persistence::Temporary,
+        OnConflict::Error,
+    )
+    .await
+    .unwrap();
+    let access = m.resolve("s3://bucket/key").await.unwrap().access;
+    (m, access)
+}
+
+async fn creds(access: &SecretAccess) -> Credentials {
+    access.credentials.credentials().await.unwrap().unwrap()
+}
+
+/// TRACE logs of everything the closure's thread does, for leak checks.
+fn capture_logs() -> (Arc<Mutex<Vec<u8>>>, tracing::subscriber::DefaultGuard) {
+    #[derive(Clone)]
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buf = Arc::new(Mutex::new(Vec::new()));
+    let sink = Sink(Arc::clone(&buf));
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || sink.clone())
+        .finish();
+    (buf, tracing::subscriber::set_default(subscriber))
+}
+
+#[test]
+fn env_link_signs_requests_the_server_accepts() {
+    const TEST: &str = "env_link_signs_requests_the_server_accepts";
+    if is_child(TEST) {
+        let endpoint = std::env::var("TEST_S3_ENDPOINT").unwrap();
+        return rt().block_on(async {
+            let (logs, _guard) = capture_logs();
+            let (_m, access) = chain_access(&[
+                ("CHAIN", "env"),
+                ("ENDPOINT", &endpoint),
+                ("URL_STYLE", "path"),
+                ("USE_SSL", "false"),
+            ])
+            .await;
+            let c = creds(&access).await;
+            assert_eq!(c.access_key_id, std::env::var("AWS_ACCESS_KEY_ID").unwrap());
+            // AWS_REGION from the environment reaches the client.
+            assert_eq!(access.config.region, "us-east-1");
+            let client = S3Client::new(access.config, access.credentials).unwrap();
+            client.create_bucket("chained").await.unwrap();
+            client
+                .put_object(
+                    "chained",
+                    "k",
+                    Bytes::from_static(b"v"),
+                    &PutObjectRequest::default(),
+                )
+                .await
+                .unwrap();
+            let got = client
+                .get_object_bytes("chained", "k", &GetObjectRequest::default())
+                .await
+                .unwrap();
+            assert_eq!(&got[..], b"v");
+            let logs = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+            assert!(
+                logs.contains("credential_chain fetched credentials"),
+                "TRACE logs were not captured"
+            );
+            assert!(
+                !logs.contains(&std::env::var("AWS_SECRET_ACCESS_KEY").unwrap()),
+                "secret in logs"
+            );
+        });
+    }
+    let server = S3Server::start();
+    let home = tempfile::tempdir().unwrap();
+    run_in_child(
+        TEST,
+        home.path(),
+        &[
+            ("AWS_ACCESS_KEY_ID", server.access_key_id().to_owned()),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                server.secret_access_key().to_owned(),
+            ),
+            ("AWS_REGION", server.region().to_owned()),
+            ("TEST_S3_ENDPOINT", server.addr().to_string()),
+        ],
+    );
+}
+
+const CREDENTIALS_FILE: &str = "[default]\n\
+aws_access_key_id = AKIADEFAULTPROFILE\n\
+aws_secret_access_key = default-profile-secret\n\
+\n\
+[analytics]\n\
+aws_access_key_id = AKIAANALYTICS\n\
+aws_secret_access_key = analytics-secret\n\
+aws_session_token = analytics-token\n\
+\n\
+[base]\n\
+aws_access_key_id = AKIABASE\n\
+aws_secret_access_key = base-secret\n";
+
+const CONFIG_FILE: &str = "[default]\n\
+region = us-west-2\n\
+\n\
+[profile analytics]\n\
+region = eu-west-3\n\
+\n\
+[profile assumer]\n\
+role_arn = arn:aws:iam::123456789012:role/s3sql-reader\n\
+source_profile = base\n\
+role_session_name = s3sql-test\n";
+
+fn aws_files(home: &Path) {
+    write(&home.join(".aws/credentials"), CREDENTIALS_FILE);
+    write(&home.join(".aws/config"), CONFIG_FILE);
+}
+
+#[test]
+fn config_link_reads_profiles_and_their_regions() {
+    const TEST: &str = "config_link_reads_profiles_and_their_regions";
+    if is_child(TEST) {
+        return rt().block_on(async {
+            let (_m, a) = chain_access(&[("CHAIN", "config")]).await;
+            assert_eq!(creds(&a).await.access_key_id, "AKIADEFAULTPROFILE");
+            assert_eq!(
+                a.config.region, "us-west-2",
+                "region from [default] in ~/.aws/config"
+            );
+
+            let (_m, a) = chain_access(&[("CHAIN", "config"), ("PROFILE", "analytics")]).await;
+            let c = creds(&a).await;
+            assert_eq!(c.access_key_id, "AKIAANALYTICS");
+            assert_eq!(c.session_token.unwrap().expose(), "analytics-token");
+            assert_eq!(a.config.region, "eu-west-3");
+
+            // Explicit parameters override what the chain found.
+            let (_m, a) = chain_access(&[
+                ("CHAIN", "config"),
+                ("PROFILE", "analytics"),
+                ("REGION", "ap-south-1"),
+                ("ENDPOINT", "minio.local:9000"),
+            ])
+            .await;
+            assert_eq!(a.config.region, "ap-south-1");
+            assert_eq!(a.config.endpoint.as_deref(), Some("minio.local:9000"));
+
+            // A profile that does not exist fails at CREATE, naming the chain.
+            let m = SecretManager::new(None);
+            let err = m
+                .create(
+                    "x",
+                    chain_params(&[("CHAIN", "config"), ("PROFILE", "nope")]),
+                    Persistence::Temporary,
+                    OnConflict::Error,
+                )
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("credential_chain 'config' with profile 'nope'"),
+                "{err}"
+            );
+        });
+    }
+    let home = tempfile::tempdir().unwrap();
+    aws_files(home.path());
+    run_in_child(TEST, home.path(), &[]);
+}
+
+#[test]
+fn chain_order_is_the_users_and_default_order_is_the_sdks() {
+    const TEST: &str = "chain_order_is_the_users_and_default_order_is_the_sdks";
+    if is_child(TEST) {
+        return rt().block_on(async {
+            let (_m, a) = chain_access(&[("CHAIN", "env;config")]).await;
+            assert_eq!(creds(&a).await.access_key_id, "AKIAFROMENV");
+            let (_m, a) = chain_access(&[("CHAIN", "config;env")]).await;
+            assert_eq!(creds(&a).await.access_key_id, "AKIADEFAULTPROFILE");
+            // No CHAIN: the SDK's default order puts the environment first.
+            let (_m, a) = chain_access(&[]).await;
+            assert_eq!(creds(&a).await.access_key_id, "AKIAFROMENV");
+            // AWS_PROFILE selects the profile when PROFILE is not given.
+            let (_m, a) = chain_access(&[("CHAIN", "config")]).await;
+            assert_eq!(creds(&a).await.access_key_id, "AKIADEFAULTPROFILE");
+        });
+    }
+    let home = tempfile::tempdir().unwrap();
+    aws_files(home.path());
+    run_in_child(
+        TEST,
+        home.path(),
+        &[
+            ("AWS_ACCESS_KEY_ID", "AKIAFROMENV".into()),
+            ("AWS_SECRET_ACCESS_KEY", "env-secret".into()),
+        ],
+    );
+}
+
+#[test]
+fn an_empty_chain_fails_at_create_unless_validation_is_none() {
+    const TEST: &str = "an_empty_chain_fails_at_create_unless_validation_is_none";
+    if is_child(TEST) {
+        return rt().block_on(async {
+            let m = SecretManager::new(None);
+            let err = m
+                .create(
+                    "x",
+                    chain_params(&[("CHAIN", "env;config;process")]),
+                    Persistence::Temporary,
+                    OnConflict::Error,
+                )
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("credential_chain 'env;config;process'"),
+                "{err}"
+            );
+            assert!(
+                m.list().is_empty(),
+                "a failed CREATE must not register the secret"
+            );
+            m.create(
+                "x",
+                chain_params(&[("CHAIN", "env"), ("VALIDATION", "none")]),
+                Persistence::Temporary,
+                OnConflict::Error,
+            )
+            .await
+            .unwrap();
+            let access = m.resolve("s3://b/k").await.unwrap().access;
+            let err = access
+                .credentials
+                .credentials()
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("credential_chain 'env'"), "{err}");
+        });
+    }
+    let home = tempfile::tempdir().unwrap();
+    run_in_child(TEST, home.path(), &[]);
+}
+
+/// A credential_process script that hands out a new key on every call, each
+/// valid for `lifetime` seconds, counting its calls in a file.
+fn process_profile(home: &Path, lifetime: u32) {
+    let script = home.join("creds.sh");
+    write(
+        &script,
+        &format!(
+            "#!/bin/sh\n\
+             n=$(( $(cat \"{count}\" 2>/dev/null || echo 0) + 1 ))\n\
+             echo $n > \"{count}\"\n\
+             exp=$(date -u -d \"+{lifetime} seconds\" +%Y-%m-%dT%H:%M:%SZ)\n\
+             printf '{{\"Version\": 1, \"AccessKeyId\": \"ASIAPROC%s\", \"SecretAccessKey\": \"process-secret-%s\", \"SessionToken\": \"process-token-%s\", \"Expiration\": \"%s\"}}' $n $n $n $exp\n",
+            count = home.join("count").display()
+        ),
+    );
+    write(
+        &home.join(".aws/config"),
+        &format!(
+            "[profile proc]\ncredential_process = sh {}\n\n[profile broken]\ncredential_process = sh -c 'echo \"not json: leaked-process-output\"'\n",
+            script.display()
+        ),
+    );
+}
+
+#[test]
+fn process_link_refreshes_before_expiry() {
+    const TEST: &str = "process_link_refreshes_before_expiry";
+    if is_child(TEST) {
+        let home = std::path::PathBuf::from(std::env::var("HOME").unwrap());
+        let calls = || {
+            std::fs::read_to_string(home.join("count"))
+                .unwrap()
+                .trim()
+                .parse::<u32>()
+                .unwrap()
+        };
+        return rt().block_on(async {
+            let (_m, a) = chain_access(&[("CHAIN", "process"), ("PROFILE", "proc")]).await;
+            let first = creds(&a).await;
+            assert_eq!(
+                first.access_key_id, "ASIAPROC1",
+                "CREATE validated with the first call"
+            );
+            assert_eq!(
+                first.session_token.as_ref().unwrap().expose(),
+                "process-token-1"
+            );
+            assert!(first.expires_at.is_some());
+            // Cached while fresh: no second process run.
+            assert_eq!(creds(&a).await.access_key_id, "ASIAPROC1");
+            assert_eq!(calls(), 1);
+            // Credentials valid for 4 s are refreshed after half their life,
+            // before they expire.
+            tokio::time::sleep(Duration::from_millis(2500)).await;
+            let second = creds(&a).await;
+            assert_eq!(second.access_key_id, "ASIAPROC2");
+            assert!(std::time::SystemTime::now() < first.expires_at.unwrap());
+            assert_eq!(calls(), 2);
+
+            // The config link runs credential_process too (it is part of the profile).
+            let (_m, a) = chain_access(&[("CHAIN", "config"), ("PROFILE", "proc")]).await;
+            assert_eq!(creds(&a).await.access_key_id, "ASIAPROC3");
+
+            // A broken process: a clear error, and none of its output.
+            let m = SecretManager::new(None);
+            let err = m
+                .create(
+                    "b",
+                    chain_params(&[("CHAIN", "process"), ("PROFILE", "broken")]),
+                    Persistence::Temporary,
+                    OnConflict::Error,
+                )
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("credential_chain 'process' with profile 'broken'"),
+                "{err}"
+            );
+            assert!(!err.contains("leaked-process-output"), "{err}");
+        });
+    }
+    let home = tempfile::tempdir().unwrap();
+    process_profile(home.path(), 4);
+    run_in_child(TEST, home.path(), &[]);
+}
+
+#[test]
+fn config_link_assumes_role_arn_through_sts() {
+    const TEST: &str = "config_link_assumes_role_arn_through_sts";
+    if is_child(TEST) {
+        return rt().block_on(async {
+            let (_m, a) = chain_access(&[("CHAIN", "config"), ("PROFILE", "assumer")]).await;
+            let c = creds(&a).await;
+            // moto's STS hands out temporary credentials: ASIA key, token, expiry.
+            assert!(c.access_key_id.starts_with("ASIA"), "{}", c.access_key_id);
+            assert_ne!(c.access_key_id, "AKIABASE");
+            assert!(c.session_token.is_some());
+            assert!(c.expires_at.is_some());
+        });
+    }
+    let home = tempfile::tempdir().unwrap();
+    aws_files(home.path());
+    run_in_child(
+        TEST,
+        home.path(),
+        &[("AWS_ENDPOINT_URL_STS", moto_endpoint())],
+    );
+}
+
+#[test]
+fn sts_link_exchanges_a_web_identity_token() {
+    const TEST: &str = "sts_link_exchanges_a_web_identity_token";
+    if is_child(TEST) {
+        return rt().block_on(async {
+            let (_m, a) = chain_access(&[("CHAIN", "sts")]).await;
+            let c = creds(&a).await;
+            assert!(c.access_key_id.starts_with("ASIA"), "{}", c.access_key_id);
+            assert!(c.session_token.is_some());
+            assert!(c.expires_at.is_some());
+        });
+    }
+    let home = tempfile::tempdir().unwrap();
+    let token = home.path().join("web-identity-token");
+    write(
+        &token,
+        "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzM3NxbCJ9.c2lnbmF0dXJl",
+    );
+    run_in_child(
+        TEST,
+        home.path(),
+        &[
+            ("AWS_ENDPOINT_URL_STS", moto_endpoint()),
+            ("AWS_WEB_IDENTITY_TOKEN_FILE", token.display().to_string()),
+            (
+                "AWS_ROLE_ARN",
+                "arn:aws:iam::123456789012:role/s3sql-web".into(),
+            ),
+            ("AWS_ROLE_SESSION_NAME", "s3sql-test".into()),
+            ("AWS_REGION", "us-east-1".into()),
+        ],
+    );
+}
+
+/// A small IMDSv2 server: a session token by PUT, then the role name and
+/// its credentials only with that token.
+struct Imds {
+    addr: SocketAddr,
+    hits: Arc<Mutex<BTreeMap<String, usize>>>,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Imds {
+    const TOKEN: &'static str = "imds-session-token-xyz";
+    const ROLE: &'static str = "s3sql-instance-role";
+
+    fn start() -> Self {
+        let hits: Arc<Mutex<BTreeMap<String, usize>>> = Arc::default();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let counted = Arc::clone(&hits);
+        std::thread::spawn(move || {
+            rt().block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                addr_tx.send(listener.local_addr().unwrap()).unwrap();
+                let serve = async {
+                    loop {
+                        let (stream, _) = listener.accept().await.unwrap();
+                        let hits = Arc::clone(&counted);
+                        tokio::spawn(async move {
+                            let service = hyper::service::service_fn(move |req| {
+                                let hits = Arc::clone(&hits);
+                                async move { Ok::<_, Infallible>(Self::answer(req, &hits)) }
+                            });
+                            let _ = hyper::server::conn::http1::Builder::new()
+                                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                                .await;
+                        });
+                    }
+                };
+                tokio::select! { _ = serve => {}, _ = rx => {} }
+            });
+        });
+        Self {
+            addr: addr_rx.recv().unwrap(),
+            hits,
+            _shutdown: tx,
+        }
+    }
+
+    fn answer(
+        req: Request<hyper::body::Incoming>,
+        hits: &Mutex<BTreeMap<String, usize>>,
+    ) -> Response<Full<Bytes>> {
+        let path = req.uri().path().to_owned();
+        *hits
+            .lock()
+            .unwrap()
+            .entry(format!("{} {path}", req.method()))
+            .or_default() += 1;
+        let reply = |status: StatusCode, body: String| {
+            Response::builder()
+                .status(status)
+                .body(Full::new(Bytes::from(body)))
+                .unwrap()
+        };
+        if req.method() == hyper::Method::PUT && path == "/latest/api/token" {
+            // Like EC2, the token's TTL is asked for and echoed back.
+            let Some(ttl) = req
+                .headers()
+                .get("x-aws-ec2-metadata-token-ttl-seconds")
+                .cloned()
+            else {
+                return reply(StatusCode::BAD_REQUEST, "missing ttl".into());
+            };
+            let mut response = reply(StatusCode::OK, Self::TOKEN.into());
+            response
+                .headers_mut()
+                .insert("x-aws-ec2-metadata-token-ttl-seconds", ttl);
+            return response;
+        }
+        let token = req
+            .headers()
+            .get("x-aws-ec2-metadata-token")
+            .and_then(|v| v.to_str().ok());
+        if token != Some(Self::TOKEN) {
+            return reply(StatusCode::UNAUTHORIZED, String::new());
+        }
+        let base = "/latest/meta-data/iam/security-credentials/";
+        match path.strip_prefix(base) {
+            Some("") => reply(StatusCode::OK, Self::ROLE.into()),
+            Some(role) if role == Self::ROLE => {
+                let expires = chrono_like_rfc3339(3600);
+                reply(
+                    StatusCode::OK,
+                    format!(
+                        "{{\"Code\": \"Success\", \"LastUpdated\": \"2026-01-01T00:00:00Z\", \"Type\": \"AWS-HMAC\", \
+                         \"AccessKeyId\": \"ASIAIMDSROLE\", \"SecretAccessKey\": \"imds-secret\", \
+                         \"Token\": \"imds-token\", \"Expiration\": \"{expires}\"}}"
+                    ),
+                )
+            }
+            _ => reply(StatusCode::NOT_FOUND, String::new()),
+        }
+    }
+}
+
+/// `now + secs` as RFC 3339 UTC, without a date crate: via `date`.
+fn chrono_like_rfc3339(secs: u64) -> String {
+    let out = Command::new("date")
+        .args([
+            "-u",
+            "-d",
+            &format!("+{secs} seconds"),
+            "+%Y-%m-%dT%H:%M:%SZ",
+        ])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+fn instance_link_speaks_imdsv2() {
+    const TEST: &str = "instance_link_speaks_imdsv2";
+    if is_child(TEST) {
+        return rt().block_on(async {
+            let (_m, a) = chain_access(&[("CHAIN", "instance")]).await;
+            let c = creds(&a).await;
+            assert_eq!(c.access_key_id, "ASIAIMDSROLE");
+            assert_eq!(c.session_token.unwrap().expose(), "imds-token");
+            assert!(c.expires_at.is_some());
+        });
+    }
+    let imds = Imds::start();
+    let home = tempfile::tempdir().unwrap();
+    run_in_child(
+        TEST,
+        home.path(),
+        &[
+            ("AWS_EC2_METADATA_DISABLED", "false".into()),
+            (
+                "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+                format!("http://{}", imds.addr),
+            ),
+        ],
+    );
+    let hits = imds.hits.lock().unwrap().clone();
+    assert!(
+        hits.get("PUT /latest/api/token").is_some_and(|n| *n >= 1),
+        "{hits:?}"
+    );
+    assert!(
+        hits.get(&format!(
+            "GET /latest/meta-data/iam/security-credentials/{}",
+            Imds::ROLE
+        ))
+        .is_some_and(|n| *n >= 1),
+        "{hits:?}"
+    );
+}
