@@ -27,10 +27,18 @@ async fn access(pairs: &[(&str, ParamValue)]) -> SecretAccess {
         .unwrap()
 }
 
+/// Parameters, then the endpoint, region, URL style and USE_SSL they imply.
+type EndpointCase<'a> = (
+    Vec<(&'a str, ParamValue)>,
+    Option<&'a str>,
+    &'a str,
+    UrlStyle,
+    bool,
+);
+
 #[tokio::test]
 async fn defaults_and_endpoints_per_type() {
-    // (parameters, endpoint, region, url style, use_ssl)
-    let cases: Vec<(Vec<(&str, ParamValue)>, Option<&str>, &str, UrlStyle, bool)> = vec![
+    let cases: Vec<EndpointCase> = vec![
         (
             vec![("TYPE", s("s3")), ("KEY_ID", s("k")), ("SECRET", s("x"))],
             None,
