@@ -2,7 +2,9 @@
 //! AWS SDK reads — environment variables, `~/.aws/credentials` and
 //! `~/.aws/config` under a temporary HOME, a `credential_process` script, STS
 //! at moto's server (AssumeRole for `role_arn` + `source_profile`,
-//! AssumeRoleWithWebIdentity for `sts`), and an IMDSv2 server on loopback.
+//! AssumeRoleWithWebIdentity for `sts`), and, where moto has no
+//! implementation, small loopback servers speaking IMDSv2 and the SSO
+//! portal's GetRoleCredentials.
 //!
 //! The SDK reads the process environment, so each test re-runs itself in a
 //! child process with exactly the variables it sets (and no inherited
@@ -488,19 +490,26 @@ fn sts_link_exchanges_a_web_identity_token() {
     );
 }
 
-/// A small IMDSv2 server: a session token by PUT, then the role name and
-/// its credentials only with that token.
-struct Imds {
+/// A loopback HTTP server answering with `answer`, counting requests by
+/// `METHOD path`: the stand-in for an AWS endpoint that has no moto
+/// implementation (IMDS, the SSO portal).
+struct LoopbackHttp {
     addr: SocketAddr,
     hits: Arc<Mutex<BTreeMap<String, usize>>>,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
-impl Imds {
-    const TOKEN: &'static str = "imds-session-token-xyz";
-    const ROLE: &'static str = "s3sql-instance-role";
+type Answer = fn(&hyper::http::request::Parts) -> Response<Full<Bytes>>;
 
-    fn start() -> Self {
+fn reply(status: StatusCode, body: String) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(status)
+        .body(Full::new(Bytes::from(body)))
+        .unwrap()
+}
+
+impl LoopbackHttp {
+    fn start(answer: Answer) -> Self {
         let hits: Arc<Mutex<BTreeMap<String, usize>>> = Arc::default();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
@@ -514,10 +523,17 @@ impl Imds {
                         let (stream, _) = listener.accept().await.unwrap();
                         let hits = Arc::clone(&counted);
                         tokio::spawn(async move {
-                            let service = hyper::service::service_fn(move |req| {
-                                let hits = Arc::clone(&hits);
-                                async move { Ok::<_, Infallible>(Self::answer(req, &hits)) }
-                            });
+                            let service = hyper::service::service_fn(
+                                move |req: Request<hyper::body::Incoming>| {
+                                    let (parts, _) = req.into_parts();
+                                    *hits
+                                        .lock()
+                                        .unwrap()
+                                        .entry(format!("{} {}", parts.method, parts.uri.path()))
+                                        .or_default() += 1;
+                                    async move { Ok::<_, Infallible>(answer(&parts)) }
+                                },
+                            );
                             let _ = hyper::server::conn::http1::Builder::new()
                                 .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
                                 .await;
@@ -534,65 +550,90 @@ impl Imds {
         }
     }
 
-    fn answer(
-        req: Request<hyper::body::Incoming>,
-        hits: &Mutex<BTreeMap<String, usize>>,
-    ) -> Response<Full<Bytes>> {
-        let path = req.uri().path().to_owned();
-        *hits
+    fn hits(&self, method_and_path: &str) -> usize {
+        self.hits
             .lock()
             .unwrap()
-            .entry(format!("{} {path}", req.method()))
-            .or_default() += 1;
-        let reply = |status: StatusCode, body: String| {
-            Response::builder()
-                .status(status)
-                .body(Full::new(Bytes::from(body)))
-                .unwrap()
-        };
-        if req.method() == hyper::Method::PUT && path == "/latest/api/token" {
-            // Like EC2, the token's TTL is asked for and echoed back.
-            let Some(ttl) = req
-                .headers()
-                .get("x-aws-ec2-metadata-token-ttl-seconds")
-                .cloned()
-            else {
-                return reply(StatusCode::BAD_REQUEST, "missing ttl".into());
-            };
-            let mut response = reply(StatusCode::OK, Self::TOKEN.into());
-            response
-                .headers_mut()
-                .insert("x-aws-ec2-metadata-token-ttl-seconds", ttl);
-            return response;
-        }
-        let token = req
-            .headers()
-            .get("x-aws-ec2-metadata-token")
-            .and_then(|v| v.to_str().ok());
-        if token != Some(Self::TOKEN) {
-            return reply(StatusCode::UNAUTHORIZED, String::new());
-        }
-        let base = "/latest/meta-data/iam/security-credentials/";
-        match path.strip_prefix(base) {
-            Some("") => reply(StatusCode::OK, Self::ROLE.into()),
-            Some(role) if role == Self::ROLE => {
-                let expires = chrono_like_rfc3339(3600);
-                reply(
-                    StatusCode::OK,
-                    format!(
-                        "{{\"Code\": \"Success\", \"LastUpdated\": \"2026-01-01T00:00:00Z\", \"Type\": \"AWS-HMAC\", \
-                         \"AccessKeyId\": \"ASIAIMDSROLE\", \"SecretAccessKey\": \"imds-secret\", \
-                         \"Token\": \"imds-token\", \"Expiration\": \"{expires}\"}}"
-                    ),
-                )
-            }
-            _ => reply(StatusCode::NOT_FOUND, String::new()),
-        }
+            .get(method_and_path)
+            .copied()
+            .unwrap_or(0)
     }
 }
 
+const IMDS_TOKEN: &str = "imds-session-token-xyz";
+const IMDS_ROLE: &str = "s3sql-instance-role";
+
+/// IMDSv2: a session token by PUT (its TTL echoed), then the role name and
+/// its credentials only with that token.
+fn imds(req: &hyper::http::request::Parts) -> Response<Full<Bytes>> {
+    let path = req.uri.path();
+    if req.method == hyper::Method::PUT && path == "/latest/api/token" {
+        let Some(ttl) = req
+            .headers
+            .get("x-aws-ec2-metadata-token-ttl-seconds")
+            .cloned()
+        else {
+            return reply(StatusCode::BAD_REQUEST, "missing ttl".into());
+        };
+        let mut response = reply(StatusCode::OK, IMDS_TOKEN.into());
+        response
+            .headers_mut()
+            .insert("x-aws-ec2-metadata-token-ttl-seconds", ttl);
+        return response;
+    }
+    let token = req
+        .headers
+        .get("x-aws-ec2-metadata-token")
+        .and_then(|v| v.to_str().ok());
+    if token != Some(IMDS_TOKEN) {
+        return reply(StatusCode::UNAUTHORIZED, String::new());
+    }
+    match path.strip_prefix("/latest/meta-data/iam/security-credentials/") {
+        Some("") => reply(StatusCode::OK, IMDS_ROLE.into()),
+        Some(role) if role == IMDS_ROLE => reply(
+            StatusCode::OK,
+            format!(
+                "{{\"Code\": \"Success\", \"LastUpdated\": \"2026-01-01T00:00:00Z\", \"Type\": \"AWS-HMAC\", \
+                 \"AccessKeyId\": \"ASIAIMDSROLE\", \"SecretAccessKey\": \"imds-secret\", \
+                 \"Token\": \"imds-token\", \"Expiration\": \"{}\"}}",
+                rfc3339_in(3600)
+            ),
+        ),
+        _ => reply(StatusCode::NOT_FOUND, String::new()),
+    }
+}
+
+const SSO_BEARER: &str = "cached-sso-access-token";
+
+/// The SSO portal's GetRoleCredentials, for the bearer token in the cache.
+fn sso_portal(req: &hyper::http::request::Parts) -> Response<Full<Bytes>> {
+    let bearer = req
+        .headers
+        .get("x-amz-sso_bearer_token")
+        .and_then(|v| v.to_str().ok());
+    let query = req.uri.query().unwrap_or_default();
+    if req.uri.path() != "/federation/credentials"
+        || bearer != Some(SSO_BEARER)
+        || !query.contains("account_id=123456789012")
+        || !query.contains("role_name=S3SqlReader")
+    {
+        return reply(StatusCode::UNAUTHORIZED, "{}".into());
+    }
+    let expires_ms = (std::time::SystemTime::now() + Duration::from_secs(3600))
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    reply(
+        StatusCode::OK,
+        format!(
+            "{{\"roleCredentials\": {{\"accessKeyId\": \"ASIASSOROLE\", \"secretAccessKey\": \"sso-secret\", \
+             \"sessionToken\": \"sso-token\", \"expiration\": {expires_ms}}}}}"
+        ),
+    )
+}
+
 /// `now + secs` as RFC 3339 UTC, without a date crate: via `date`.
-fn chrono_like_rfc3339(secs: u64) -> String {
+fn rfc3339_in(secs: u64) -> String {
     let out = Command::new("date")
         .args([
             "-u",
@@ -617,7 +658,7 @@ fn instance_link_speaks_imdsv2() {
             assert!(c.expires_at.is_some());
         });
     }
-    let imds = Imds::start();
+    let server = LoopbackHttp::start(imds);
     let home = tempfile::tempdir().unwrap();
     run_in_child(
         TEST,
@@ -626,21 +667,66 @@ fn instance_link_speaks_imdsv2() {
             ("AWS_EC2_METADATA_DISABLED", "false".into()),
             (
                 "AWS_EC2_METADATA_SERVICE_ENDPOINT",
-                format!("http://{}", imds.addr),
+                format!("http://{}", server.addr),
             ),
         ],
     );
-    let hits = imds.hits.lock().unwrap().clone();
+    assert!(server.hits("PUT /latest/api/token") >= 1);
     assert!(
-        hits.get("PUT /latest/api/token").is_some_and(|n| *n >= 1),
-        "{hits:?}"
+        server.hits(&format!(
+            "GET /latest/meta-data/iam/security-credentials/{IMDS_ROLE}"
+        )) >= 1
     );
-    assert!(
-        hits.get(&format!(
-            "GET /latest/meta-data/iam/security-credentials/{}",
-            Imds::ROLE
-        ))
-        .is_some_and(|n| *n >= 1),
-        "{hits:?}"
+}
+
+#[test]
+fn sso_link_uses_the_cached_token_and_the_portal() {
+    const TEST: &str = "sso_link_uses_the_cached_token_and_the_portal";
+    if is_child(TEST) {
+        return rt().block_on(async {
+            let (_m, a) = chain_access(&[("CHAIN", "sso"), ("PROFILE", "dev-sso")]).await;
+            let c = creds(&a).await;
+            assert_eq!(c.access_key_id, "ASIASSOROLE");
+            assert_eq!(c.session_token.unwrap().expose(), "sso-token");
+            // A profile without SSO settings gives the sso link nothing,
+            // and the next link answers.
+            let (_m, a) = chain_access(&[("CHAIN", "sso;config"), ("PROFILE", "plain")]).await;
+            assert_eq!(creds(&a).await.access_key_id, "AKIAPLAIN");
+        });
+    }
+    let server = LoopbackHttp::start(sso_portal);
+    let home = tempfile::tempdir().unwrap();
+    let start_url = "https://d-s3sql.awsapps.com/start";
+    write(
+        &home.path().join(".aws/config"),
+        &format!(
+            "[profile dev-sso]\nsso_start_url = {start_url}\nsso_region = us-east-1\n\
+             sso_account_id = 123456789012\nsso_role_name = S3SqlReader\nregion = us-east-1\n\n\
+             [profile plain]\nregion = us-east-1\n"
+        ),
     );
+    write(
+        &home.path().join(".aws/credentials"),
+        "[plain]\naws_access_key_id = AKIAPLAIN\naws_secret_access_key = plain-secret\n",
+    );
+    // The SDK finds the token cached under the SHA-1 of the start URL.
+    let digest = Command::new("sh")
+        .args(["-c", &format!("printf %s '{start_url}' | sha1sum")])
+        .output()
+        .unwrap();
+    let digest = String::from_utf8(digest.stdout).unwrap();
+    let digest = digest.split_whitespace().next().unwrap();
+    write(
+        &home.path().join(format!(".aws/sso/cache/{digest}.json")),
+        &format!(
+            "{{\"startUrl\": \"{start_url}\", \"region\": \"us-east-1\", \"accessToken\": \"{SSO_BEARER}\", \"expiresAt\": \"{}\"}}",
+            rfc3339_in(3600)
+        ),
+    );
+    run_in_child(
+        TEST,
+        home.path(),
+        &[("AWS_ENDPOINT_URL_SSO", format!("http://{}", server.addr))],
+    );
+    assert_eq!(server.hits("GET /federation/credentials"), 1);
 }
