@@ -102,6 +102,26 @@ async fn chain_access(extra: &[(&str, &str)]) -> (SecretManager, SecretAccess) {
     (m, access)
 }
 
+/// The error CREATE SECRET gives for a chain that finds nothing.
+async fn create_error(extra: &[(&str, &str)]) -> String {
+    let m = SecretManager::new(None);
+    let err = m
+        .create(
+            "x",
+            chain_params(extra),
+            Persistence::Temporary,
+            OnConflict::Error,
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        m.list().is_empty(),
+        "a failed CREATE must not register the secret"
+    );
+    err
+}
+
 async fn creds(access: &SecretAccess) -> Credentials {
     access.credentials.credentials().await.unwrap().unwrap()
 }
@@ -249,17 +269,7 @@ fn config_link_reads_profiles_and_their_regions() {
             assert_eq!(a.config.endpoint.as_deref(), Some("minio.local:9000"));
 
             // A profile that does not exist fails at CREATE, naming the chain.
-            let m = SecretManager::new(None);
-            let err = m
-                .create(
-                    "x",
-                    chain_params(&[("CHAIN", "config"), ("PROFILE", "nope")]),
-                    Persistence::Temporary,
-                    OnConflict::Error,
-                )
-                .await
-                .unwrap_err()
-                .to_string();
+            let err = create_error(&[("CHAIN", "config"), ("PROFILE", "nope")]).await;
             assert!(
                 err.contains("credential_chain 'config' with profile 'nope'"),
                 "{err}"
@@ -305,25 +315,12 @@ fn an_empty_chain_fails_at_create_unless_validation_is_none() {
     const TEST: &str = "an_empty_chain_fails_at_create_unless_validation_is_none";
     if is_child(TEST) {
         return rt().block_on(async {
-            let m = SecretManager::new(None);
-            let err = m
-                .create(
-                    "x",
-                    chain_params(&[("CHAIN", "env;config;process")]),
-                    Persistence::Temporary,
-                    OnConflict::Error,
-                )
-                .await
-                .unwrap_err()
-                .to_string();
+            let err = create_error(&[("CHAIN", "env;config;process")]).await;
             assert!(
                 err.contains("credential_chain 'env;config;process'"),
                 "{err}"
             );
-            assert!(
-                m.list().is_empty(),
-                "a failed CREATE must not register the secret"
-            );
+            let m = SecretManager::new(None);
             m.create(
                 "x",
                 chain_params(&[("CHAIN", "env"), ("VALIDATION", "none")]),
@@ -410,17 +407,7 @@ fn process_link_refreshes_before_expiry() {
             assert_eq!(creds(&a).await.access_key_id, "ASIAPROC3");
 
             // A broken process: a clear error, and none of its output.
-            let m = SecretManager::new(None);
-            let err = m
-                .create(
-                    "b",
-                    chain_params(&[("CHAIN", "process"), ("PROFILE", "broken")]),
-                    Persistence::Temporary,
-                    OnConflict::Error,
-                )
-                .await
-                .unwrap_err()
-                .to_string();
+            let err = create_error(&[("CHAIN", "process"), ("PROFILE", "broken")]).await;
             assert!(
                 err.contains("credential_chain 'process' with profile 'broken'"),
                 "{err}"
