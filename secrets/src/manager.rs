@@ -185,43 +185,55 @@ impl SecretManager {
         on_conflict: OnConflict,
     ) -> Result<Created> {
         let secret = Secret::new(name, parameters)?;
-        let exists = read(self.map(persistence)).contains_key(secret.name());
-        match (exists, on_conflict) {
-            (true, OnConflict::Ignore) => return Ok(Created::Kept),
-            (true, OnConflict::Error) => {
-                return Err(SecretError::AlreadyExists {
-                    name: secret.name().to_owned(),
-                    storage: persistence.storage(),
-                });
-            }
-            _ => {}
+        let conflict = |exists: bool| match (exists, on_conflict) {
+            (true, OnConflict::Ignore) => Some(Ok(Created::Kept)),
+            (true, OnConflict::Error) => Some(Err(SecretError::AlreadyExists {
+                name: secret.name().to_owned(),
+                storage: persistence.storage(),
+            })),
+            _ => None,
+        };
+        // Checked before validating (which may run a process or call STS)...
+        if let Some(outcome) = conflict(read(self.map(persistence)).contains_key(secret.name())) {
+            return outcome;
         }
         secret.validate().await?;
-        if persistence == Persistence::Persistent {
-            let directory = self
-                .directory
-                .as_ref()
-                .ok_or(SecretError::NoSecretDirectory)?;
-            let file = directory.file_for(secret.name());
-            if let Some(problem) = self
-                .load_problems()
-                .iter()
-                .find(|p| matches!(p, SecretError::CorruptFile { path, .. } if *path == file))
-            {
-                return Err(SecretError::CorruptFile {
-                    path: file,
-                    reason: format!("refusing to overwrite it ({problem})"),
-                });
-            }
-            directory.write(&secret)?;
+        // ...and again under the lock, so two sessions racing on one name
+        // cannot both win.
+        let mut map = write(self.map(persistence));
+        if let Some(outcome) = conflict(map.contains_key(secret.name())) {
+            return outcome;
         }
-        let previous =
-            write(self.map(persistence)).insert(secret.name().to_owned(), Arc::new(secret));
+        if persistence == Persistence::Persistent {
+            self.store(&secret)?;
+        }
+        let previous = map.insert(secret.name().to_owned(), Arc::new(secret));
         Ok(if previous.is_some() {
             Created::Replaced
         } else {
             Created::New
         })
+    }
+
+    /// Writes a persistent secret's file, unless an unreadable file of that
+    /// name is in the way: that one is the user's to fix, never overwritten.
+    fn store(&self, secret: &Secret) -> Result<()> {
+        let directory = self
+            .directory
+            .as_ref()
+            .ok_or(SecretError::NoSecretDirectory)?;
+        let file = directory.file_for(secret.name());
+        if let Some(problem) = self
+            .load_problems()
+            .iter()
+            .find(|p| matches!(p, SecretError::CorruptFile { path, .. } if *path == file))
+        {
+            return Err(SecretError::CorruptFile {
+                path: file,
+                reason: format!("refusing to overwrite it ({problem})"),
+            });
+        }
+        directory.write(secret)
     }
 
     /// DROP [TEMPORARY|PERSISTENT] SECRET [IF EXISTS] name. Without a
