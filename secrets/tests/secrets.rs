@@ -447,3 +447,31 @@ fn mindsdb_parameters_map_onto_a_bucket_scoped_secret() {
         "{e}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_creates_of_one_name_have_one_winner() {
+    let m = std::sync::Arc::new(SecretManager::new(None));
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let m = std::sync::Arc::clone(&m);
+            tokio::spawn(async move {
+                let p = params(&[
+                    ("TYPE", s("s3")),
+                    ("KEY_ID", s(&format!("k{i}"))),
+                    ("SECRET", s("x")),
+                ]);
+                m.create("raced", p, Persistence::Temporary, OnConflict::Error)
+                    .await
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(Created::New) => won += 1,
+            Err(SecretError::AlreadyExists { .. }) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(won, 1);
+}
