@@ -17,7 +17,7 @@ fn worker(
     bucket: &str,
     key: &str,
     size: u64,
-) -> Result<(u64, f64, u64)> {
+) -> Result<worker::Report> {
     let out = Command::new(std::env::current_exe()?)
         .args([
             "bench-worker",
@@ -37,7 +37,39 @@ fn worker(
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    worker::parse_report(String::from_utf8_lossy(&out.stdout).trim())
+    let report = worker::parse_report(String::from_utf8_lossy(&out.stdout).trim())?;
+    if report.bytes != size {
+        bail!("s3sql {mode} moved {} bytes, expected {size}", report.bytes);
+    }
+    Ok(report)
+}
+
+/// The fastest of several curl runs and how many requests ran in parallel.
+#[derive(Debug, Clone, Copy)]
+struct Best<T> {
+    secs: f64,
+    parallel: u64,
+    detail: Option<T>,
+}
+
+impl<T> Best<T> {
+    fn new() -> Self {
+        Self {
+            secs: f64::MAX,
+            parallel: 0,
+            detail: None,
+        }
+    }
+
+    fn offer(&mut self, secs: f64, parallel: u64, detail: T) {
+        if secs < self.secs {
+            *self = Self {
+                secs,
+                parallel,
+                detail: Some(detail),
+            };
+        }
+    }
 }
 
 /// Runs the benchmark. Options: `--size-mib N` (default 512), `--runs N` (default 3).
@@ -75,68 +107,168 @@ pub fn run(args: &[String]) -> Result<()> {
     );
 
     // Upload first: it creates the object the downloads read.
-    let best_of = |mode: &str| -> Result<(f64, u64)> {
-        let mut best = (f64::MAX, 0u64);
+    let best_of = |mode: &str, key: &str| -> Result<worker::Report> {
+        let mut best: Option<worker::Report> = None;
         for _ in 0..runs {
-            let (_, secs, hwm) = worker(mode, &server, bucket, key, size)?;
-            if secs < best.0 {
-                best = (secs, hwm);
+            let report = worker(mode, &server, bucket, key, size)?;
+            if best.as_ref().is_none_or(|b| report.secs < b.secs) {
+                best = Some(report);
             }
         }
-        Ok(best)
+        best.context("--runs must be at least 1")
     };
-    let best_put_unsigned = best_of("put-unsigned")?;
-    let best_put = best_of("put")?;
+    let parts_key = "big/by-parts.bin";
+    let best_put_unsigned = best_of("put-unsigned", key)?;
+    let best_put = best_of("put", key)?;
+    let best_parts_unsigned = best_of("parts-unsigned", parts_key)?;
+    let best_parts = best_of("parts", parts_key)?;
+
     let dir = tempfile_dir()?;
-    let mut best_curl_put = (f64::MAX, 0u64);
-    for n in [1u64, 4, 8] {
+    let mut curl_single = Best::<()>::new();
+    let mut curl_whole = Best::<()>::new();
+    let mut curl_mpu_unsigned = Best::new();
+    let mut curl_mpu_signed = Best::new();
+    for n in [1u64, 4, 8, 16] {
         let files = split_files(&dir, size, n)?;
         let paths: Vec<&std::path::Path> = files.iter().map(|p| p.as_path()).collect();
+        let hashes = curl::sha256_files(&paths)?;
         for _ in 0..runs {
             let secs = curl::parallel_put(&reference, bucket, &paths)?;
-            if secs < best_curl_put.0 {
-                best_curl_put = (secs, n);
+            if n == 1 {
+                curl_whole.offer(secs, n, ());
+            } else {
+                curl_single.offer(secs, n, ());
             }
+            let t = curl::multipart_put(&reference, bucket, "curl/multipart.bin", &paths, None)?;
+            curl_mpu_unsigned.offer(t.total(), n, t);
+            let t = curl::multipart_put(
+                &reference,
+                bucket,
+                "curl/multipart.bin",
+                &paths,
+                Some(&hashes),
+            )?;
+            curl_mpu_signed.offer(t.total(), n, t);
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
 
-    let best_get = best_of("get")?;
-    let mut best_curl_get = (f64::MAX, 0u64);
+    let best_get = best_of("get", key)?;
+    let mut curl_get = Best::<()>::new();
     for n in [1u64, 4, 8, 16] {
         for _ in 0..runs {
             let secs = curl::parallel_get(&reference, bucket, key, size, n)?;
-            if secs < best_curl_get.0 {
-                best_curl_get = (secs, n);
-            }
+            curl_get.offer(secs, n, ());
         }
     }
 
     println!(
-        "{:<8} {:>14} {:>16} {:>22} {:>14}",
-        "transfer", "s3sql MiB/s", "s3sql peak RSS", "curl best MiB/s", "s3sql / curl"
+        "{:<6} {:>12} {:>15}   {:<28} {:>11} {:>10}",
+        "", "s3sql MiB/s", "s3sql peak RSS", "reference: best curl", "curl MiB/s", "s3sql/curl"
     );
-    for (name, (secs, hwm), (curl_secs, n)) in [
-        ("get", best_get, best_curl_get),
-        ("put", best_put, best_curl_put),
-        ("put*", best_put_unsigned, best_curl_put),
-    ] {
-        let ours = mib_per_sec(size, secs);
+    let rows = [
+        (
+            "get",
+            &best_get,
+            "ranged GETs",
+            curl_get.secs,
+            curl_get.parallel,
+        ),
+        (
+            "put",
+            &best_put,
+            "multipart, signed parts",
+            curl_mpu_signed.secs,
+            curl_mpu_signed.parallel,
+        ),
+        (
+            "put*",
+            &best_put_unsigned,
+            "multipart, unsigned parts",
+            curl_mpu_unsigned.secs,
+            curl_mpu_unsigned.parallel,
+        ),
+    ];
+    for (name, report, what, curl_secs, n) in rows {
+        let ours = mib_per_sec(size, report.secs);
         let theirs = mib_per_sec(size, curl_secs);
         println!(
-            "{:<8} {:>14.0} {:>12.1} MiB {:>15.0} (×{n:<2}) {:>14.2}",
+            "{:<6} {:>12.0} {:>11.1} MiB   {:<28} {:>11.0} {:>10.2}",
             name,
             ours,
-            hwm as f64 / 1024.0,
+            report.hwm_kib as f64 / 1024.0,
+            format!("{what} (×{n})"),
             theirs,
             ours / theirs
         );
     }
-    println!("\nput:  payload signed (x-amz-content-sha256 over plain HTTP, the default)");
+    let put_unsigned = mib_per_sec(size, best_put_unsigned.secs);
+    let whole = mib_per_sec(size, curl_whole.secs);
+    println!("\nfor scale, not multipart (a stream of unknown length cannot be sent this way):");
     println!(
-        "put*: PayloadSigning::Never: UNSIGNED-PAYLOAD like the curl reference, so the server"
+        "  curl, one PUT of the whole object (same result):           {whole:>5.0} MiB/s   put* / it: {:.2}",
+        put_unsigned / whole
     );
-    println!("      skips its own SHA-256 check for both");
+    println!(
+        "  curl, PUTs of {} separate objects (not the same result):    {:>5.0} MiB/s",
+        curl_single.parallel,
+        mib_per_sec(size, curl_single.secs)
+    );
+
+    println!("\nmultipart upload phases, seconds (best run of each):");
+    println!(
+        "  {:<36} {:>8} {:>8} {:>9} {:>8}",
+        "", "create", "parts", "complete", "total"
+    );
+    let phase = |r: &worker::Report, name: &str| r.phase(name).unwrap_or(f64::NAN);
+    for (name, r) in [
+        ("s3sql, client ops, signed", &best_parts),
+        ("s3sql, client ops, unsigned", &best_parts_unsigned),
+    ] {
+        println!(
+            "  {:<36} {:>8.3} {:>8.3} {:>9.3} {:>8.3}",
+            name,
+            phase(r, "create"),
+            phase(r, "parts"),
+            phase(r, "complete"),
+            r.secs
+        );
+    }
+    for (name, best) in [
+        ("curl, signed parts", &curl_mpu_signed),
+        ("curl, unsigned parts", &curl_mpu_unsigned),
+    ] {
+        if let Some(t) = best.detail {
+            println!(
+                "  {:<36} {:>8.3} {:>8.3} {:>9.3} {:>8.3}",
+                format!("{name} (×{})", best.parallel),
+                t.create,
+                t.parts,
+                t.complete,
+                t.total()
+            );
+        }
+    }
+    println!("  {:<36} {:>8} {:>17} {:>8}", "", "writes", "finish", "");
+    for (name, r) in [
+        ("s3sql MultipartWriter, signed", &best_put),
+        ("s3sql MultipartWriter, unsigned", &best_put_unsigned),
+    ] {
+        println!(
+            "  {:<36} {:>8.3} {:>17.3} {:>8.3}",
+            name,
+            phase(r, "writes"),
+            phase(r, "finish"),
+            r.secs
+        );
+    }
+
+    println!("\nput:  payload signed (x-amz-content-sha256 over plain HTTP, the default); the");
+    println!("      reference sends each part's SHA-256, computed before timing, so the server");
+    println!("      verifies it for both but only s3sql pays for hashing");
+    println!("put*: PayloadSigning::Never: UNSIGNED-PAYLOAD like its reference");
+    println!("client ops: the same upload from S3Client's operations, parts sliced from one");
+    println!("      buffer; put minus client ops is what MultipartWriter's buffering costs");
     println!(
         "\npeak RSS goal: 64 MiB + {} in-flight buffers of {} MiB = {} MiB",
         worker::CONCURRENCY,
