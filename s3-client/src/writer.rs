@@ -21,9 +21,14 @@ pub struct MultipartWriter {
     part_size: usize,
     max_in_flight: usize,
     buffer: BytesMut,
+    /// The buffer of a part that finished uploading, kept to fill the next
+    /// part: steady-state writing then allocates (and page-faults) nothing.
+    /// It is only ever held while `buffer` is empty, so memory stays within
+    /// `max_in_flight + 1` part buffers.
+    spare: Option<BytesMut>,
     upload_id: Option<String>,
     next_part: u32,
-    in_flight: FuturesUnordered<JoinHandle<Result<CompletedPart>>>,
+    in_flight: FuturesUnordered<JoinHandle<Result<(CompletedPart, Bytes)>>>,
     completed: Vec<CompletedPart>,
     /// Set once the upload was completed or aborted: nothing to clean up.
     settled: bool,
@@ -65,6 +70,7 @@ impl MultipartWriter {
             part_size: part_size.max(min),
             max_in_flight: client.config().upload.max_in_flight.max(1),
             buffer: BytesMut::new(),
+            spare: None,
             upload_id: None,
             next_part: 1,
             in_flight: FuturesUnordered::new(),
@@ -85,13 +91,25 @@ impl MultipartWriter {
             let room = self.part_size - self.buffer.len();
             let take = room.min(data.len());
             if self.buffer.capacity() == 0 {
-                self.buffer
-                    .reserve(self.part_size.min(data.len().max(64 * 1024)));
+                self.buffer = match self.spare.take() {
+                    Some(spare) => spare,
+                    // The first part starts small, so a small object costs
+                    // little; once an upload is under way, whole parts.
+                    None if self.upload_id.is_none() => {
+                        BytesMut::with_capacity(self.part_size.min(data.len().max(64 * 1024)))
+                    }
+                    None => BytesMut::with_capacity(self.part_size),
+                };
+            }
+            if self.buffer.capacity() - self.buffer.len() < take {
+                // Straight to a whole part: growing by doubling would copy
+                // the part several times over.
+                self.buffer.reserve(self.part_size - self.buffer.len());
             }
             self.buffer.extend_from_slice(&data[..take]);
             data = &data[take..];
             if self.buffer.len() == self.part_size {
-                let part = self.buffer.split().freeze();
+                let part = std::mem::take(&mut self.buffer).freeze();
                 if let Err(e) = self.start_part(part).await {
                     return Err(self.fail(e).await);
                 }
@@ -103,7 +121,7 @@ impl MultipartWriter {
     /// Uploads what is buffered and completes the object. Objects smaller
     /// than one part are sent with a single PutObject.
     pub async fn finish(mut self) -> Result<PutObjectOutput> {
-        let rest = self.buffer.split().freeze();
+        let rest = std::mem::take(&mut self.buffer).freeze();
         if self.upload_id.is_none() {
             self.settled = true;
             return self
@@ -116,7 +134,7 @@ impl MultipartWriter {
                 self.start_part(rest).await?;
             }
             while let Some(done) = self.in_flight.next().await {
-                self.completed.push(join_result(done)?);
+                self.completed.push(join_result(done)?.0);
             }
             let upload_id = self.upload_id.clone().unwrap_or_default();
             self.client
@@ -148,7 +166,9 @@ impl MultipartWriter {
         }
         while self.in_flight.len() >= self.max_in_flight {
             if let Some(done) = self.in_flight.next().await {
-                self.completed.push(join_result(done)?);
+                let (completed, sent) = join_result(done)?;
+                self.completed.push(completed);
+                self.recycle(sent);
             }
         }
         let part_number = self.next_part;
@@ -166,13 +186,29 @@ impl MultipartWriter {
         let bucket = self.bucket.clone();
         let key = self.key.clone();
         let upload_id = self.upload_id.clone().unwrap_or_default();
-        // A task per part, so signing and sending use every core.
+        // A task per part, so signing and sending use every core. The task
+        // hands the part back so its buffer can be reused.
         self.in_flight.push(tokio::spawn(async move {
-            client
-                .upload_part(&bucket, &key, &upload_id, part_number, part)
-                .await
+            let completed = client
+                .upload_part(&bucket, &key, &upload_id, part_number, part.clone())
+                .await?;
+            Ok((completed, part))
         }));
         Ok(())
+    }
+
+    /// Keeps the buffer of an uploaded part for the next part, when nothing
+    /// else holds it any more and no buffer is waiting already.
+    fn recycle(&mut self, sent: Bytes) {
+        if self.spare.is_some() || self.buffer.capacity() != 0 {
+            return;
+        }
+        if let Ok(mut buffer) = sent.try_into_mut() {
+            buffer.clear();
+            if buffer.capacity() >= self.part_size {
+                self.spare = Some(buffer);
+            }
+        }
     }
 
     /// Cleans up after `error` and returns it (cleanup failures are logged,
@@ -190,7 +226,8 @@ impl MultipartWriter {
             task.abort();
         }
         while self.in_flight.next().await.is_some() {}
-        self.buffer.clear();
+        self.buffer = BytesMut::new();
+        self.spare = None;
         match self.upload_id.take() {
             Some(id) => {
                 self.client
@@ -233,8 +270,6 @@ impl Drop for MultipartWriter {
     }
 }
 
-fn join_result(
-    done: std::result::Result<Result<CompletedPart>, tokio::task::JoinError>,
-) -> Result<CompletedPart> {
+fn join_result<T>(done: std::result::Result<Result<T>, tokio::task::JoinError>) -> Result<T> {
     done.map_err(|e| Error::InvalidArgument(format!("a part upload task stopped: {e}")))?
 }

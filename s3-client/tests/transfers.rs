@@ -97,6 +97,37 @@ async fn writer_streams_parts_and_completes() {
     assert!(open.is_empty(), "{open:?}");
 }
 
+/// With one part in flight, every part after the first is filled in the
+/// buffer of the part before it: stale bytes from reuse would show here.
+#[tokio::test]
+async fn writer_reusing_part_buffers_keeps_bytes_exact() {
+    let fx = Fixture::with_config(|mut c| {
+        c.upload.max_in_flight = 1;
+        c
+    })
+    .await;
+    let key = fx.key("writer/reused.bin");
+    let data = pattern_bytes(4 * 5 * MIB + 3 * MIB + 1, 17);
+    let mut writer = MultipartWriter::with_part_size(
+        &fx.client,
+        fx.bucket(),
+        &key,
+        PutObjectRequest::default(),
+        5 * MIB,
+    );
+    for chunk in data.chunks(1_234_567) {
+        writer.write(chunk).await.unwrap();
+    }
+    writer.finish().await.unwrap();
+    let got = fx
+        .client
+        .read_to_bytes(fx.bucket(), &key, None)
+        .await
+        .unwrap();
+    assert_eq!(got.len(), data.len());
+    assert!(got == data, "bytes differ");
+}
+
 #[tokio::test]
 async fn small_writes_use_one_put() {
     let fx = Fixture::new().await;
