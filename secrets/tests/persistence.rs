@@ -9,6 +9,9 @@ use std::path::Path;
 
 use s3sql_secrets::*;
 
+mod common;
+use common::{is_child, run_in_child};
+
 fn s3_params(key_id: &str, secret: &str) -> Parameters {
     Parameters::new()
         .with("TYPE", "s3")
@@ -247,5 +250,71 @@ async fn stored_files_hold_the_statement_not_resolved_chain_credentials() {
         row.parameters
             .contains(&("profile".into(), "analytics".into())),
         "{row:?}"
+    );
+}
+
+#[tokio::test]
+async fn persistent_secrets_load_on_first_use_not_at_start() {
+    let home = tempfile::tempdir().unwrap();
+    let m = manager(home.path());
+    // Written by "another session" after this one started, before first use.
+    manager(home.path())
+        .create(
+            "later",
+            s3_params("AKIALATER", "s"),
+            Persistence::Persistent,
+            OnConflict::Error,
+        )
+        .await
+        .unwrap();
+    fs::write(home.path().join("junk.s3sql_secret"), b"not json").unwrap();
+    assert_eq!(m.get("later").unwrap().key_id(), Some("AKIALATER"));
+    assert_eq!(m.load_problems().len(), 1);
+}
+
+#[test]
+fn the_default_directory_follows_xdg() {
+    const TEST: &str = "the_default_directory_follows_xdg";
+    if is_child(TEST) {
+        let home = std::path::PathBuf::from(std::env::var("HOME").unwrap());
+        let expected = match std::env::var_os("XDG_CONFIG_HOME") {
+            Some(xdg) => std::path::PathBuf::from(xdg).join("s3sql/stored_secrets"),
+            None => home.join(".config/s3sql/stored_secrets"),
+        };
+        assert_eq!(
+            SecretDirectory::default_location().unwrap().path(),
+            expected
+        );
+        let m = SecretManager::default();
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(m.create(
+                "p",
+                s3_params("k", "s"),
+                Persistence::Persistent,
+                OnConflict::Error,
+            ))
+            .unwrap();
+        assert!(expected.join("p.s3sql_secret").is_file());
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    run_in_child(TEST, home.path(), &[]);
+    assert!(
+        home.path()
+            .join(".config/s3sql/stored_secrets/p.s3sql_secret")
+            .is_file()
+    );
+    let xdg = tempfile::tempdir().unwrap();
+    run_in_child(
+        TEST,
+        home.path(),
+        &[("XDG_CONFIG_HOME", xdg.path().display().to_string())],
+    );
+    assert!(
+        xdg.path()
+            .join("s3sql/stored_secrets/p.s3sql_secret")
+            .is_file()
     );
 }
