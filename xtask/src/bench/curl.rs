@@ -82,6 +82,11 @@ pub fn parallel_get(
     Ok(start.elapsed().as_secs_f64())
 }
 
+/// The key of the `i`th object [`parallel_put`] writes.
+pub fn single_put_key(i: u64) -> String {
+    format!("curl-put-{i}")
+}
+
 /// Uploads `files` as `n` parallel PUTs of separate objects; returns seconds.
 pub fn parallel_put(server: &Server<'_>, bucket: &str, files: &[&Path]) -> Result<f64> {
     let start = Instant::now();
@@ -91,7 +96,11 @@ pub fn parallel_put(server: &Server<'_>, bucket: &str, files: &[&Path]) -> Resul
             curl(server)
                 .arg("--upload-file")
                 .arg(file)
-                .arg(format!("{}/{bucket}/curl-put-{i}", server.endpoint))
+                .arg(format!(
+                    "{}/{bucket}/{}",
+                    server.endpoint,
+                    single_put_key(i as u64)
+                ))
                 .spawn()
                 .context("could not run curl")?,
         );

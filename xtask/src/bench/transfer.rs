@@ -88,7 +88,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let server = S3Server::start();
     let bucket = "bench";
     let key = "big/object.bin";
-    create_bucket(&server, bucket)?;
+    let admin = Admin::new(&server, bucket)?;
     let reference = Server {
         endpoint: &server.endpoint(),
         key_id: server.access_key_id(),
@@ -110,6 +110,9 @@ pub fn run(args: &[String]) -> Result<()> {
     let best_of = |mode: &str, key: &str| -> Result<worker::Report> {
         let mut best: Option<worker::Report> = None;
         for _ in 0..runs {
+            if mode != "get" {
+                admin.delete(&[key])?;
+            }
             let report = worker(mode, &server, bucket, key, size)?;
             if best.as_ref().is_none_or(|b| report.secs < b.secs) {
                 best = Some(report);
@@ -132,22 +135,21 @@ pub fn run(args: &[String]) -> Result<()> {
         let files = split_files(&dir, size, n)?;
         let paths: Vec<&std::path::Path> = files.iter().map(|p| p.as_path()).collect();
         let hashes = curl::sha256_files(&paths)?;
+        let single_keys: Vec<String> = (0..n).map(curl::single_put_key).collect();
+        let single_keys: Vec<&str> = single_keys.iter().map(String::as_str).collect();
         for _ in 0..runs {
+            admin.delete(&single_keys)?;
             let secs = curl::parallel_put(&reference, bucket, &paths)?;
             if n == 1 {
                 curl_whole.offer(secs, n, ());
             } else {
                 curl_single.offer(secs, n, ());
             }
-            let t = curl::multipart_put(&reference, bucket, "curl/multipart.bin", &paths, None)?;
+            admin.delete(&[CURL_KEY])?;
+            let t = curl::multipart_put(&reference, bucket, CURL_KEY, &paths, None)?;
             curl_mpu_unsigned.offer(t.total(), n, t);
-            let t = curl::multipart_put(
-                &reference,
-                bucket,
-                "curl/multipart.bin",
-                &paths,
-                Some(&hashes),
-            )?;
+            admin.delete(&[CURL_KEY])?;
+            let t = curl::multipart_put(&reference, bucket, CURL_KEY, &paths, Some(&hashes))?;
             curl_mpu_signed.offer(t.total(), n, t);
         }
     }
@@ -278,19 +280,52 @@ pub fn run(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Creates the bucket with our client (curl's part is only to be measured).
-fn create_bucket(server: &S3Server, bucket: &str) -> Result<()> {
-    use s3sql_s3_client::{ClientConfig, Credentials, S3Client, StaticCredentials, UrlStyle};
-    let config = ClientConfig::default()
-        .with_endpoint(server.endpoint())
-        .with_url_style(UrlStyle::Path);
-    let creds = Credentials::new(server.access_key_id(), server.secret_access_key());
-    let client = S3Client::new(config, std::sync::Arc::new(StaticCredentials(creds)))?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(client.create_bucket(bucket))?;
-    Ok(())
+/// Where curl's multipart uploads go.
+const CURL_KEY: &str = "curl/multipart.bin";
+
+/// Untimed bookkeeping with our client (curl's part is only to be measured):
+/// creates the bucket, and deletes every upload's target before each run,
+/// so no run pays for replacing an existing object and none is spared it.
+struct Admin {
+    client: s3sql_s3_client::S3Client,
+    rt: tokio::runtime::Runtime,
+    bucket: String,
+}
+
+impl Admin {
+    fn new(server: &S3Server, bucket: &str) -> Result<Self> {
+        use s3sql_s3_client::{ClientConfig, Credentials, S3Client, StaticCredentials, UrlStyle};
+        let config = ClientConfig::default()
+            .with_endpoint(server.endpoint())
+            .with_url_style(UrlStyle::Path);
+        let creds = Credentials::new(server.access_key_id(), server.secret_access_key());
+        let client = S3Client::new(config, std::sync::Arc::new(StaticCredentials(creds)))?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        rt.block_on(client.create_bucket(bucket))?;
+        Ok(Self {
+            client,
+            rt,
+            bucket: bucket.to_owned(),
+        })
+    }
+
+    /// Deletes `keys`; a key that does not exist is fine.
+    fn delete(&self, keys: &[&str]) -> Result<()> {
+        for key in keys {
+            match self
+                .rt
+                .block_on(self.client.delete_object(&self.bucket, key))
+            {
+                Err(e) if !e.is_not_found() => {
+                    return Err(e).with_context(|| format!("could not delete {key} between runs"));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
 }
 
 fn tempfile_dir() -> Result<std::path::PathBuf> {
