@@ -22,4 +22,4 @@ mod tracked_fs;
 
 pub use proxy::{Fault, FaultProxy, FaultRule, RecordedRequest};
 pub use server::S3Server;
-pub use target::{S3Target, moto_endpoint, unique_name};
+pub use target::{S3Target, duckdb_python, moto_endpoint, unique_name};

@@ -132,6 +132,19 @@ pub fn moto_endpoint() -> String {
     })
 }
 
+/// The Python of the venv `cargo xtask ci` fills with DuckDB 1.5.5 and its
+/// httpfs extension, from `S3SQL_DUCKDB_PYTHON`, for tests that compare
+/// s3sql with DuckDB. Like [`moto_endpoint`], it fails when missing.
+pub fn duckdb_python() -> std::path::PathBuf {
+    std::env::var_os("S3SQL_DUCKDB_PYTHON")
+        .map(Into::into)
+        .unwrap_or_else(|| {
+            panic!(
+                "this test compares with DuckDB: run it through `cargo xtask ci`, or export S3SQL_DUCKDB_PYTHON=target/ci-venv/bin/python after `cargo xtask bench glob` (or pip install duckdb==1.5.5 duckdb-extension-httpfs==1.5.5 into that venv)"
+            )
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

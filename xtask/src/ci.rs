@@ -5,7 +5,7 @@ use std::process::Command;
 use anyhow::Result;
 
 use crate::moto::MotoServer;
-use crate::venv::{run as run_command, workspace_root};
+use crate::venv::{self, run as run_command, workspace_root};
 
 /// Variables that point the test suite at an external endpoint.
 const TARGET_VARS: [&str; 5] = [
@@ -41,38 +41,41 @@ pub fn run() -> Result<()> {
         "warnings",
     ]))?;
 
-    step("moto server");
+    step("peers: moto server, DuckDB");
+    let venv = venv::ensure(&[venv::MOTO, venv::DUCKDB, venv::DUCKDB_HTTPFS])?;
     let moto = MotoServer::start()?;
     let user_endpoint = std::env::var("S3SQL_TEST_ENDPOINT").ok();
+    // Every pass can reach both peers: moto's STS and DuckDB for comparisons.
+    let tests = |args: &[&str]| {
+        let mut cmd = cargo();
+        cmd.arg("test")
+            .args(["--workspace", "--all-features"])
+            .args(args)
+            .env("S3SQL_MOTO_ENDPOINT", moto.endpoint())
+            .env("S3SQL_DUCKDB_PYTHON", venv.join("bin/python"));
+        cmd
+    };
 
     step("tests against the in-process s3s-fs server");
-    let mut tests = cargo();
-    tests.args(["test", "--workspace", "--all-features"]);
+    let mut s3s = tests(&[]);
     for var in TARGET_VARS {
-        tests.env_remove(var);
+        s3s.env_remove(var);
     }
-    tests.env("S3SQL_MOTO_ENDPOINT", moto.endpoint());
-    run_command(&mut tests)?;
+    run_command(&mut s3s)?;
 
     step(&format!("tests against moto ({})", moto.endpoint()));
-    let mut tests = cargo();
-    tests
-        .args(["test", "--workspace", "--all-features", "--tests"])
-        .env("S3SQL_MOTO_ENDPOINT", moto.endpoint())
-        .env("S3SQL_TEST_ENDPOINT", moto.endpoint())
-        .env("S3SQL_TEST_KEY_ID", "testing")
-        .env("S3SQL_TEST_SECRET", "testing")
-        .env("S3SQL_TEST_REGION", "us-east-1")
-        .env_remove("S3SQL_TEST_BUCKET");
-    run_command(&mut tests)?;
+    run_command(
+        tests(&["--tests"])
+            .env("S3SQL_TEST_ENDPOINT", moto.endpoint())
+            .env("S3SQL_TEST_KEY_ID", "testing")
+            .env("S3SQL_TEST_SECRET", "testing")
+            .env("S3SQL_TEST_REGION", "us-east-1")
+            .env_remove("S3SQL_TEST_BUCKET"),
+    )?;
 
     if let Some(endpoint) = user_endpoint {
         step(&format!("tests against S3SQL_TEST_ENDPOINT ({endpoint})"));
-        let mut tests = cargo();
-        tests
-            .args(["test", "--workspace", "--all-features", "--tests"])
-            .env("S3SQL_MOTO_ENDPOINT", moto.endpoint());
-        run_command(&mut tests)?;
+        run_command(&mut tests(&["--tests"]))?;
     }
     eprintln!("\nxtask ci: all checks passed");
     Ok(())
