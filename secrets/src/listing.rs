@@ -37,7 +37,7 @@ impl SecretListing {
             .filter(|(n, _)| !matches!(n.as_str(), "type" | "provider" | "scope"))
             .collect();
         if !parameters.iter().any(|(n, _)| n == "endpoint")
-            && let Some(endpoint) = &secret.endpoint().endpoint
+            && let Some(endpoint) = &secret.settings().endpoint
         {
             parameters.push(("endpoint".into(), endpoint.clone()));
         }

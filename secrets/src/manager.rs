@@ -174,7 +174,7 @@ impl SecretManager {
         &self.persistent().problems
     }
 
-    /// CREATE [OR REPLACE] [PERSISTENT] SECRET [IF NOT EXISTS] name (...).
+    /// `CREATE [OR REPLACE] [PERSISTENT] SECRET [IF NOT EXISTS] name (...)`.
     /// A credential_chain secret fetches credentials once first, unless it
     /// says `VALIDATION 'none'`.
     pub async fn create(
@@ -236,7 +236,7 @@ impl SecretManager {
         directory.write(secret)
     }
 
-    /// DROP [TEMPORARY|PERSISTENT] SECRET [IF EXISTS] name. Without a
+    /// `DROP [TEMPORARY|PERSISTENT] SECRET [IF EXISTS] name`. Without a
     /// persistence, the name must exist in exactly one storage. Returns
     /// whether a secret was dropped.
     pub fn drop_secret(

@@ -33,9 +33,10 @@ const CHAIN_ONLY: [&str; 4] = ["CHAIN", "PROFILE", "VALIDATION", "REFRESH"];
 /// Credentials that `credential_chain` finds itself.
 const CONFIG_CREDENTIALS: [&str; 3] = ["KEY_ID", "SECRET", "SESSION_TOKEN"];
 
-/// Where a request goes and how it is addressed, as a secret says.
+/// Where a request goes and how it is addressed, as a secret says: the
+/// knobs DuckDB also has as `s3_*` settings, each `None` unless given.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Endpoint {
+pub struct S3Settings {
     /// ENDPOINT, or the type's (r2: `<ACCOUNT_ID>.r2.cloudflarestorage.com`,
     /// gcs: `storage.googleapis.com`); `None` is AWS (`s3.<region>.amazonaws.com`).
     pub endpoint: Option<String>,
@@ -72,7 +73,7 @@ pub struct Secret {
     secret_type: SecretType,
     provider: Provider,
     scopes: Vec<Scope>,
-    endpoint: Endpoint,
+    settings: S3Settings,
     auth: Auth,
     parameters: Parameters,
     /// credential_chain's provider, built on first use (it may read files
@@ -122,7 +123,7 @@ impl Secret {
         let url_style = r
             .choice("URL_STYLE", &["vhost", "path"])?
             .map(|s| UrlStyle::parse(&s).unwrap_or_default());
-        let mut endpoint = Endpoint {
+        let mut settings = S3Settings {
             endpoint: r.string("ENDPOINT")?,
             region: r.string("REGION")?,
             url_style,
@@ -132,21 +133,21 @@ impl Secret {
             requester_pays: r.boolean("REQUESTER_PAYS")?,
         };
         let account_id = r.string("ACCOUNT_ID")?;
-        match (secret_type, &endpoint.endpoint, account_id) {
+        match (secret_type, &settings.endpoint, account_id) {
             (SecretType::R2, Some(_), Some(_)) => {
                 return Err(SecretError::Invalid(
                     "give ACCOUNT_ID or ENDPOINT for an r2 secret, not both".into(),
                 ));
             }
             (SecretType::R2, None, Some(account)) => {
-                endpoint.endpoint = Some(format!("{account}.r2.cloudflarestorage.com"));
+                settings.endpoint = Some(format!("{account}.r2.cloudflarestorage.com"));
             }
             (SecretType::R2, None, None) => {
                 return Err(SecretError::Invalid(
                     "an r2 secret needs ACCOUNT_ID (or ENDPOINT) to know where R2 is".into(),
                 ));
             }
-            (SecretType::Gcs, None, _) => endpoint.endpoint = Some(GCS_ENDPOINT.into()),
+            (SecretType::Gcs, None, _) => settings.endpoint = Some(GCS_ENDPOINT.into()),
             _ => {}
         }
 
@@ -159,7 +160,7 @@ impl Secret {
             secret_type,
             provider,
             scopes,
-            endpoint,
+            settings,
             auth,
             parameters: kept,
             chain: OnceCell::new(),
@@ -186,9 +187,10 @@ impl Secret {
         &self.scopes
     }
 
-    /// Endpoint settings as given (type defaults applied for r2 and gcs).
-    pub fn endpoint(&self) -> &Endpoint {
-        &self.endpoint
+    /// Endpoint, region and addressing as given (type defaults applied
+    /// for the r2 and gcs endpoints).
+    pub fn settings(&self) -> &S3Settings {
+        &self.settings
     }
 
     /// The parameters as written, for persistence. Sensitive values are in
@@ -221,7 +223,7 @@ impl Secret {
         // R2 signs with region "auto" or its alias us-east-1, whatever a
         // profile says for AWS.
         let chain_region = chain_region.filter(|_| self.secret_type != SecretType::R2);
-        let e = &self.endpoint;
+        let e = &self.settings;
         let config = ClientConfig {
             endpoint: e.endpoint.clone(),
             region: e
@@ -260,7 +262,7 @@ impl Secret {
         let chain = self
             .chain
             .get_or_try_init(|| async {
-                ChainCredentials::build(spec, self.endpoint.region.as_deref())
+                ChainCredentials::build(spec, self.settings.region.as_deref())
                     .await
                     .map(Arc::new)
             })

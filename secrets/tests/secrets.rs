@@ -417,7 +417,7 @@ fn mindsdb_parameters_map_onto_a_bucket_scoped_secret() {
         "s3://my-bucket/folder/my file.csv"
     );
     assert_eq!(c.secret.key_id(), Some("AQAXEQK89OX07YS34OP"));
-    assert_eq!(c.secret.endpoint().region.as_deref(), Some("us-east-2"));
+    assert_eq!(c.secret.settings().region.as_deref(), Some("us-east-2"));
     assert_eq!(c.secret.scopes()[0].to_string(), "s3://my-bucket");
     assert!(!format!("{c:?}").contains("wJalrXUtnFEMI"));
 
@@ -426,7 +426,7 @@ fn mindsdb_parameters_map_onto_a_bucket_scoped_secret() {
         ("endpoint_url", s("http://127.0.0.1:9000/")),
     ]);
     let c = MindsDbConnection::new("local", &local).unwrap();
-    let e = c.secret.endpoint();
+    let e = c.secret.settings();
     assert_eq!(e.endpoint.as_deref(), Some("127.0.0.1:9000"));
     assert_eq!(
         (e.use_ssl, e.url_style),
