@@ -232,6 +232,40 @@ async fn complete_with_error_in_200_body_is_retried() {
 }
 
 #[tokio::test]
+async fn complete_whose_response_is_lost_still_succeeds() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/mp-complete-lost.bin");
+    let data = pattern_bytes(11 * MIB, 9);
+    // The server completes the upload, but the answer is cut short: the
+    // retried Complete finds no upload any more (NoSuchUpload), although
+    // the object is there, whole.
+    proxy.push_rule(
+        FaultRule::new(Fault::CutBody { after_bytes: 10 })
+            .method(Method::POST)
+            .query_contains("uploadId=")
+            .times(1),
+    );
+    let mut writer = MultipartWriter::with_part_size(
+        &client,
+        fx.bucket(),
+        &key,
+        PutObjectRequest::default(),
+        5 * MIB,
+    );
+    writer.write(&data).await.unwrap();
+    let out = writer.finish().await.unwrap();
+    assert_eq!(proxy.faults_injected(), 1);
+    let meta = fx.client.head_object(fx.bucket(), &key).await.unwrap();
+    assert_eq!(out.etag, meta.etag);
+    let got = fx
+        .client
+        .read_to_bytes(fx.bucket(), &key, None)
+        .await
+        .unwrap();
+    assert!(got == data);
+}
+
+#[tokio::test]
 async fn failed_multipart_write_leaves_nothing_behind() {
     let (fx, proxy, client) = proxied().await;
     let key = fx.key("f/mp-fail.bin");

@@ -4,6 +4,7 @@
 use bytes::Bytes;
 use http::Method;
 use http::header::ETAG;
+use md5::{Digest, Md5};
 
 use crate::client::{S3Client, S3Request, retryable_code, service_error};
 use crate::error::{Error, Operation, Result};
@@ -115,7 +116,13 @@ impl S3Client {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let (_, body) = self.send_collect(&req).await?;
+            let body = match self.send_collect(&req).await {
+                Ok((_, body)) => body,
+                Err(e) if e.code() == Some("NoSuchUpload") => {
+                    return self.completed_before(bucket, key, &sorted).await.ok_or(e);
+                }
+                Err(e) => return Err(e),
+            };
             match error_in_ok_body(self, &req, &body) {
                 Ok(()) => {
                     let text = String::from_utf8_lossy(&body);
@@ -132,6 +139,29 @@ impl S3Client {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// After NoSuchUpload from Complete: whether an earlier attempt already
+    /// completed this upload and only its answer was lost (a retry after a
+    /// cut response finds the upload gone). It did when the object's ETag is
+    /// the one S3 gives the assembled parts: the MD5 of their MD5s, `-N`.
+    /// Parts whose ETags are not MD5s (SSE-KMS) cannot be checked: `None`.
+    async fn completed_before(
+        &self,
+        bucket: &str,
+        key: &str,
+        parts: &[CompletedPart],
+    ) -> Option<PutObjectOutput> {
+        let expected = multipart_etag(parts)?;
+        let meta = self.head_object(bucket, key).await.ok()?;
+        let found = meta.etag?;
+        (found.trim_matches('"') == expected).then(|| {
+            tracing::debug!(bucket, key, "CompleteMultipartUpload had already succeeded");
+            PutObjectOutput {
+                etag: Some(found),
+                version_id: meta.version_id,
+            }
+        })
     }
 
     /// AbortMultipartUpload: discards the parts. Aborting an upload that no
@@ -189,5 +219,60 @@ impl S3Client {
             }
             markers = next;
         }
+    }
+}
+
+/// The ETag S3 gives an object assembled from `parts` (sorted by number):
+/// hex MD5 of the concatenated binary part MD5s, then `-<count>`. `None`
+/// when a part's ETag is not a plain MD5 (encrypted uploads).
+fn multipart_etag(parts: &[CompletedPart]) -> Option<String> {
+    let mut digest = Md5::new();
+    for part in parts {
+        let hex = part.etag.trim_matches('"');
+        if hex.len() != 32 {
+            return None;
+        }
+        for pair in hex.as_bytes().chunks(2) {
+            let text = std::str::from_utf8(pair).ok()?;
+            digest.update([u8::from_str_radix(text, 16).ok()?]);
+        }
+    }
+    let hex: String = digest
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Some(format!("{hex}-{}", parts.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn part(n: u32, etag: &str) -> CompletedPart {
+        CompletedPart {
+            part_number: n,
+            etag: etag.to_owned(),
+        }
+    }
+
+    #[test]
+    fn multipart_etag_is_the_md5_of_part_md5s() {
+        // Two parts whose MD5s are those of "a" and "b".
+        let parts = [
+            part(1, "\"0cc175b9c0f1b6a831c399e269772661\""),
+            part(2, "92eb5ffee6ae2fec3ad71c777531578f"),
+        ];
+        let mut expected = Md5::new();
+        expected.update(Md5::digest(b"a"));
+        expected.update(Md5::digest(b"b"));
+        let hex: String = expected
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(multipart_etag(&parts), Some(format!("{hex}-2")));
+        assert_eq!(multipart_etag(&[part(1, "\"not-an-md5\"")]), None);
+        assert_eq!(multipart_etag(&[part(1, &"zz".repeat(16))]), None);
     }
 }
