@@ -190,12 +190,7 @@ async fn upload_part_failures_are_retried() {
     );
     writer.write(&data).await.unwrap();
     writer.finish().await.unwrap();
-    let got = fx
-        .client
-        .read_to_bytes(fx.bucket(), &key, None)
-        .await
-        .unwrap();
-    assert!(got == data);
+    fx.assert_holds(&key, &data).await;
     assert_eq!(proxy.faults_injected(), 2);
 }
 
@@ -223,12 +218,7 @@ async fn complete_with_error_in_200_body_is_retried() {
     writer.write(&data).await.unwrap();
     writer.finish().await.unwrap();
     assert_eq!(proxy.faults_injected(), 1);
-    let got = fx
-        .client
-        .read_to_bytes(fx.bucket(), &key, None)
-        .await
-        .unwrap();
-    assert!(got == data);
+    fx.assert_holds(&key, &data).await;
 }
 
 #[tokio::test]
@@ -257,12 +247,7 @@ async fn complete_whose_response_is_lost_still_succeeds() {
     assert_eq!(proxy.faults_injected(), 1);
     let meta = fx.client.head_object(fx.bucket(), &key).await.unwrap();
     assert_eq!(out.etag, meta.etag);
-    let got = fx
-        .client
-        .read_to_bytes(fx.bucket(), &key, None)
-        .await
-        .unwrap();
-    assert!(got == data);
+    fx.assert_holds(&key, &data).await;
 }
 
 #[tokio::test]

@@ -34,13 +34,7 @@ async fn parallel_read_returns_exact_bytes_in_order() {
         .unwrap();
 
     let before = fx.client.request_count();
-    let got = fx
-        .client
-        .read_to_bytes(fx.bucket(), &key, None)
-        .await
-        .unwrap();
-    assert_eq!(got.len(), data.len());
-    assert!(got == data, "bytes differ");
+    fx.assert_holds(&key, &data).await;
     // One HEAD for the size and ETag, then one GET per 1 MiB chunk.
     assert_eq!(fx.client.request_count() - before, 1 + 11);
 
@@ -83,12 +77,7 @@ async fn writer_streams_parts_and_completes() {
     writer.finish().await.unwrap();
     // Create + 3 parts + Complete.
     assert_eq!(fx.client.request_count() - before, 5);
-    let got = fx
-        .client
-        .read_to_bytes(fx.bucket(), &key, None)
-        .await
-        .unwrap();
-    assert!(got == data, "bytes differ");
+    fx.assert_holds(&key, &data).await;
     let open = fx
         .client
         .list_multipart_uploads(fx.bucket(), &fx.key("writer/"))
@@ -119,13 +108,7 @@ async fn writer_reusing_part_buffers_keeps_bytes_exact() {
         writer.write(chunk).await.unwrap();
     }
     writer.finish().await.unwrap();
-    let got = fx
-        .client
-        .read_to_bytes(fx.bucket(), &key, None)
-        .await
-        .unwrap();
-    assert_eq!(got.len(), data.len());
-    assert!(got == data, "bytes differ");
+    fx.assert_holds(&key, &data).await;
 }
 
 #[tokio::test]

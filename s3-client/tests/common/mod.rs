@@ -42,6 +42,18 @@ impl Fixture {
         self.target.key(name)
     }
 
+    /// Reads `key` back whole (through the fixture's own client, never a
+    /// proxy) and asserts it holds exactly `expected`.
+    pub async fn assert_holds(&self, key: &str, expected: &[u8]) {
+        let got = self
+            .client
+            .read_to_bytes(self.bucket(), key, None)
+            .await
+            .unwrap();
+        assert_eq!(got.len(), expected.len(), "{key}: length differs");
+        assert!(got == expected, "{key}: bytes differ");
+    }
+
     /// Another client for the same bucket, e.g. through a proxy endpoint.
     pub fn client_via(
         &self,
