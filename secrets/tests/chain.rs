@@ -362,9 +362,10 @@ fn process_link_refreshes_before_expiry() {
             // Cached while fresh: no second process run.
             assert_eq!(creds(&a).await.access_key_id, "ASIAPROC1");
             assert_eq!(calls(), 1);
-            // Credentials valid for 4 s are refreshed after half their life,
+            // Credentials valid for 6 s (5 s or more: `date` drops the
+            // fraction) are refreshed after half their life, well
             // before they expire.
-            tokio::time::sleep(Duration::from_millis(2500)).await;
+            tokio::time::sleep(Duration::from_millis(3500)).await;
             let second = creds(&a).await;
             assert_eq!(second.access_key_id, "ASIAPROC2");
             assert!(std::time::SystemTime::now() < first.expires_at.unwrap());
@@ -384,7 +385,7 @@ fn process_link_refreshes_before_expiry() {
         });
     }
     let home = tempfile::tempdir().unwrap();
-    process_profile(home.path(), 4);
+    process_profile(home.path(), 6);
     run_in_child(TEST, home.path(), &[]);
 }
 
