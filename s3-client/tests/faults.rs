@@ -10,7 +10,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use common::{Fixture, pattern_bytes};
 use http::Method;
-use s3sql_s3_client::{GetObjectRequest, MultipartWriter, PutObjectRequest, RetryConfig, S3Client};
+use s3sql_s3_client::{
+    GetObjectRequest, MultipartWriter, PutObjectOutput, PutObjectRequest, RetryConfig, S3Client,
+};
 use s3sql_testkit::{Fault, FaultProxy, FaultRule};
 
 const MIB: usize = 1024 * 1024;
@@ -35,6 +37,24 @@ async fn proxied() -> (Fixture, FaultProxy, S3Client) {
         c
     });
     (fx, proxy, client)
+}
+
+/// Writes `data` through a MultipartWriter with 5 MiB parts and finishes.
+async fn write_multipart(
+    client: &S3Client,
+    fx: &Fixture,
+    key: &str,
+    data: &[u8],
+) -> s3sql_s3_client::Result<PutObjectOutput> {
+    let mut writer = MultipartWriter::with_part_size(
+        client,
+        fx.bucket(),
+        key,
+        PutObjectRequest::default(),
+        5 * MIB,
+    );
+    writer.write(data).await?;
+    writer.finish().await
 }
 
 async fn put(fx: &Fixture, key: &str, data: Bytes) {
@@ -181,15 +201,7 @@ async fn upload_part_failures_are_retried() {
         .query_contains("partNumber=2")
         .times(2),
     );
-    let mut writer = MultipartWriter::with_part_size(
-        &client,
-        fx.bucket(),
-        &key,
-        PutObjectRequest::default(),
-        5 * MIB,
-    );
-    writer.write(&data).await.unwrap();
-    writer.finish().await.unwrap();
+    write_multipart(&client, &fx, &key, &data).await.unwrap();
     fx.assert_holds(&key, &data).await;
     assert_eq!(proxy.faults_injected(), 2);
 }
@@ -208,15 +220,7 @@ async fn complete_with_error_in_200_body_is_retried() {
         .query_contains("uploadId=")
         .times(1),
     );
-    let mut writer = MultipartWriter::with_part_size(
-        &client,
-        fx.bucket(),
-        &key,
-        PutObjectRequest::default(),
-        5 * MIB,
-    );
-    writer.write(&data).await.unwrap();
-    writer.finish().await.unwrap();
+    write_multipart(&client, &fx, &key, &data).await.unwrap();
     assert_eq!(proxy.faults_injected(), 1);
     fx.assert_holds(&key, &data).await;
 }
@@ -235,15 +239,7 @@ async fn complete_whose_response_is_lost_still_succeeds() {
             .query_contains("uploadId=")
             .times(1),
     );
-    let mut writer = MultipartWriter::with_part_size(
-        &client,
-        fx.bucket(),
-        &key,
-        PutObjectRequest::default(),
-        5 * MIB,
-    );
-    writer.write(&data).await.unwrap();
-    let out = writer.finish().await.unwrap();
+    let out = write_multipart(&client, &fx, &key, &data).await.unwrap();
     assert_eq!(proxy.faults_injected(), 1);
     let meta = fx.client.head_object(fx.bucket(), &key).await.unwrap();
     assert_eq!(out.etag, meta.etag);
@@ -265,18 +261,7 @@ async fn failed_multipart_write_leaves_nothing_behind() {
         .query_contains("partNumber=3")
         .times(100),
     );
-    let mut writer = MultipartWriter::with_part_size(
-        &client,
-        fx.bucket(),
-        &key,
-        PutObjectRequest::default(),
-        5 * MIB,
-    );
-    let result = async {
-        writer.write(&data).await?;
-        writer.finish().await
-    }
-    .await;
+    let result = write_multipart(&client, &fx, &key, &data).await;
     let err = result.unwrap_err();
     assert!(err.to_string().contains("UploadPart"), "{err}");
     let open = fx
@@ -303,15 +288,9 @@ async fn failed_complete_aborts_the_upload() {
         .query_contains("uploadId=")
         .times(1),
     );
-    let mut writer = MultipartWriter::with_part_size(
-        &client,
-        fx.bucket(),
-        &key,
-        PutObjectRequest::default(),
-        5 * MIB,
-    );
-    writer.write(&data).await.unwrap();
-    let err = writer.finish().await.unwrap_err();
+    let err = write_multipart(&client, &fx, &key, &data)
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Some("InvalidPart"), "{err}");
     let open = fx
         .client
