@@ -1,5 +1,44 @@
-//! Format detection, CSV/TSV dialect sniffing and reader/writer options in
-//! DuckDB's names, mapped onto arrow-rs and DataFusion readers.
+//! Format detection, CSV/TSV dialect sniffing and reader options in DuckDB's
+//! names, mapped onto arrow-rs and DataFusion readers. Nothing here decodes
+//! data by hand: the sniffer only decides the dialect, and DataFusion's CSV,
+//! JSON and Parquet sources read and type the rows.
 //!
-//! Not built yet: this crate is reserved by the workspace layout in
-//! `DESIGN.md` and filled in by the formats issue.
+//! ```
+//! use s3sql_formats::{
+//!     csv_options, detect_from_path, sniff_csv, FileFormat, OptionValue, ReadOptions,
+//! };
+//!
+//! let detected = detect_from_path("s3://bucket/sales/2024.CSV.gz").unwrap();
+//! assert_eq!(detected.format, FileFormat::Csv);
+//!
+//! let options = ReadOptions::parse(
+//!     FileFormat::Csv,
+//!     vec![("sep".to_string(), OptionValue::Str(";".to_string()))],
+//! )?;
+//! let dialect = sniff_csv(b"id;name\n1;Ann\n2;Bob\n", &options)?;
+//! assert_eq!((dialect.delimiter, dialect.has_header), (b';', true));
+//! let csv = csv_options(&dialect, &options, detected.compression);
+//! assert_eq!(csv.delimiter, b';');
+//! # Ok::<(), s3sql_formats::FormatError>(())
+//! ```
+
+mod datafusion_options;
+mod decode_error;
+mod detect;
+mod error;
+mod options;
+mod sniff;
+mod types;
+mod value;
+
+pub(crate) use datafusion_options::NO_QUOTE;
+pub use datafusion_options::{csv_options, json_options, sniff_json_format};
+pub use decode_error::describe_decode_error;
+pub use detect::{
+    Compression, Detected, FileFormat, decompress_sample, detect_from_bytes, detect_from_path,
+};
+pub use error::FormatError;
+pub use options::{ColumnTypes, JsonFormat, ReadOptions};
+pub use sniff::{CsvDialect, sniff_csv};
+pub use types::duckdb_type;
+pub use value::OptionValue;

@@ -1,0 +1,252 @@
+//! CSV dialect sniffing: a pure function over a byte sample (read by range),
+//! so it is tested without S3. Candidate dialects split the sample into
+//! records with csv-core (arrow-csv's own tokenizer); the dialect whose rows
+//! agree on the most columns wins, and arrow's type inference on the first row
+//! decides the header.
+
+use std::collections::HashMap;
+use std::io::Cursor;
+
+use csv_core::{ReadRecordResult, Reader, ReaderBuilder};
+use datafusion::arrow::csv::reader::Format;
+use datafusion::arrow::datatypes::DataType;
+
+use crate::detect::{looks_like_text, strip_bom};
+use crate::{FormatError, ReadOptions};
+
+/// What the CSV sniffer found in a sample.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsvDialect {
+    /// Field delimiter.
+    pub delimiter: u8,
+    /// Quote character; `None` when quoting is off (`quote = ''`).
+    pub quote: Option<u8>,
+    /// Escape character inside quotes; `None` means the quote is doubled (`""`), DuckDB's default.
+    pub escape: Option<u8>,
+    /// Whether the first row names the columns.
+    pub has_header: bool,
+    /// The string read as NULL besides the empty field (the first of `nullstr`).
+    pub null_string: Option<String>,
+    /// Lines starting with this byte are skipped.
+    pub comment: Option<u8>,
+    /// A quoted field of the sample spans lines, so the file cannot be split by byte ranges.
+    pub newlines_in_values: bool,
+}
+
+/// Delimiters tried when none is given, in order of preference on a tie.
+const DELIMITERS: [u8; 4] = [b',', b'|', b';', b'\t'];
+/// Quotes tried when none is given, in order of preference on a tie.
+const QUOTES: [u8; 2] = [b'"', b'\''];
+/// The sniffer looks at no more of the sample than this.
+const SNIFF_BYTES: usize = 1 << 20;
+/// ... and at no more records than this (DuckDB's default sample is 20,480 rows).
+const SNIFF_RECORDS: usize = 20_480;
+
+/// The dialect of a CSV sample, honouring whatever `options` already fix
+/// (`delim`, `quote`, `escape`, `header`, `comment`, `skip`; with
+/// `auto_detect = false` nothing is sniffed and DuckDB's defaults fill in).
+/// Delimiters tried: `,` `|` `;` tab; quotes: `"` `'`; escapes: the doubled
+/// quote or a backslash. The first row is a header when every value in it is
+/// a non-empty string that arrow would not read as a number, boolean, date or
+/// timestamp.
+pub fn sniff_csv(sample: &[u8], options: &ReadOptions) -> Result<CsvDialect, FormatError> {
+    let sample = strip_bom(sample);
+    let sample = &sample[..sample.len().min(SNIFF_BYTES)];
+    looks_like_text(sample)?;
+    let sample = skip_lines(sample, options.skip);
+    let fixed = CsvDialect {
+        delimiter: options.delimiter.unwrap_or(b','),
+        quote: options.quote.unwrap_or(Some(b'"')),
+        escape: options.escape.unwrap_or(None),
+        has_header: options.header.unwrap_or(false),
+        null_string: options.null_strings.first().cloned(),
+        comment: options.comment,
+        newlines_in_values: false,
+    };
+    if !options.auto_detect {
+        return Ok(fixed);
+    }
+    let best = candidates(sample, options)
+        .enumerate()
+        .map(|(rank, candidate)| {
+            let records = split_records(sample, &candidate, options.comment);
+            (records.score(rank), candidate, records)
+        })
+        .max_by_key(|(score, _, _)| *score);
+    let Some((_, candidate, records)) = best else {
+        return Ok(fixed);
+    };
+    let mut dialect = CsvDialect {
+        delimiter: candidate.delimiter,
+        quote: candidate.quote,
+        escape: candidate.escape,
+        newlines_in_values: records.newlines_in_values,
+        ..fixed
+    };
+    dialect.has_header = match options.header {
+        Some(header) => header,
+        None => first_row_is_header(&sample[..records.complete_len], &dialect),
+    };
+    Ok(dialect)
+}
+
+/// The sample after its first `skip` lines.
+fn skip_lines(sample: &[u8], skip: u64) -> &[u8] {
+    let mut rest = sample;
+    for _ in 0..skip {
+        match rest.iter().position(|&b| b == b'\n') {
+            Some(at) => rest = &rest[at + 1..],
+            None => return &[],
+        }
+    }
+    rest
+}
+
+/// One dialect to try.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    delimiter: u8,
+    quote: Option<u8>,
+    escape: Option<u8>,
+}
+
+/// Every dialect the options leave open, best-preferred first. A backslash
+/// escape is preferred over the doubled quote only when the sample has a
+/// backslash before a quote.
+fn candidates(sample: &[u8], options: &ReadOptions) -> impl Iterator<Item = Candidate> {
+    let delimiters = options.delimiter.map_or(DELIMITERS.to_vec(), |d| vec![d]);
+    let quotes = options.quote.map_or(QUOTES.map(Some).to_vec(), |q| vec![q]);
+    let mut all = Vec::new();
+    for quote in quotes {
+        let escapes = match (options.escape, quote) {
+            (Some(escape), _) => vec![escape],
+            (None, None) => vec![None],
+            (None, Some(q)) if sample.windows(2).any(|w| w == [b'\\', q]) => {
+                vec![Some(b'\\'), None]
+            }
+            (None, Some(_)) => vec![None, Some(b'\\')],
+        };
+        for escape in escapes {
+            for &delimiter in &delimiters {
+                all.push(Candidate {
+                    delimiter,
+                    quote,
+                    escape,
+                });
+            }
+        }
+    }
+    // Quote before escape before delimiter in preference: a sample with no
+    // quotes at all then ties and the first quote wins.
+    all.into_iter()
+}
+
+/// How a candidate dialect splits the sample.
+struct Records {
+    /// Fields per complete record.
+    field_counts: Vec<usize>,
+    /// Bytes of the sample up to the end of the last complete record.
+    complete_len: usize,
+    /// Some field contains a line break.
+    newlines_in_values: bool,
+}
+
+/// Ranks candidates: several columns first, then rows all agreeing, then how
+/// many agree, then more columns, then the earlier candidate.
+type Score = (bool, bool, usize, usize, std::cmp::Reverse<usize>);
+
+impl Records {
+    fn score(&self, rank: usize) -> Score {
+        let mut frequency: HashMap<usize, usize> = HashMap::new();
+        for &count in &self.field_counts {
+            *frequency.entry(count).or_default() += 1;
+        }
+        let (columns, agreeing) = frequency
+            .into_iter()
+            .max_by_key(|&(count, rows)| (rows, count))
+            .unwrap_or((0, 0));
+        (
+            columns > 1,
+            agreeing == self.field_counts.len(),
+            agreeing,
+            columns,
+            std::cmp::Reverse(rank),
+        )
+    }
+}
+
+fn reader_for(candidate: &Candidate, comment: Option<u8>) -> Reader {
+    ReaderBuilder::new()
+        .delimiter(candidate.delimiter)
+        .quote(candidate.quote.unwrap_or(b'"'))
+        .quoting(candidate.quote.is_some())
+        .double_quote(true)
+        .escape(candidate.escape)
+        .comment(comment)
+        .build()
+}
+
+/// Splits the sample into records; a record cut by the end of the sample is
+/// left out unless it is the only one (a one-line file without a newline).
+fn split_records(sample: &[u8], candidate: &Candidate, comment: Option<u8>) -> Records {
+    let mut reader = reader_for(candidate, comment);
+    let mut out = vec![0u8; 64 * 1024];
+    let mut ends = vec![0usize; 1024];
+    let mut records = Records {
+        field_counts: Vec::new(),
+        complete_len: 0,
+        newlines_in_values: false,
+    };
+    let (mut pos, mut fields, mut newline) = (0, 0, false);
+    while records.field_counts.len() < SNIFF_RECORDS {
+        let at_end = pos == sample.len();
+        if at_end && !records.field_counts.is_empty() {
+            break;
+        }
+        // An empty input tells csv-core the data has ended: only done when no record was complete.
+        let (result, read, written, ended) =
+            reader.read_record(&sample[pos..], &mut out, &mut ends);
+        pos += read;
+        fields += ended;
+        newline |= out[..written].iter().any(|&b| b == b'\n' || b == b'\r');
+        match result {
+            ReadRecordResult::OutputFull | ReadRecordResult::OutputEndsFull => {}
+            ReadRecordResult::InputEmpty if at_end => break,
+            ReadRecordResult::InputEmpty => {}
+            ReadRecordResult::Record => {
+                records.field_counts.push(fields);
+                records.complete_len = pos;
+                records.newlines_in_values |= newline;
+                (fields, newline) = (0, false);
+            }
+            ReadRecordResult::End => break,
+        }
+    }
+    records
+}
+
+/// Whether arrow reads every value of the first row as a non-empty string.
+fn first_row_is_header(sample: &[u8], dialect: &CsvDialect) -> bool {
+    let mut format = Format::default()
+        .with_header(false)
+        .with_delimiter(dialect.delimiter)
+        .with_quote(dialect.quote.unwrap_or(crate::NO_QUOTE))
+        .with_truncated_rows(true);
+    if let Some(escape) = dialect.escape {
+        format = format.with_escape(escape);
+    }
+    if let Some(comment) = dialect.comment {
+        format = format.with_comment(comment);
+    }
+    match format.infer_schema(Cursor::new(sample), Some(1)) {
+        Ok((schema, 1)) => schema
+            .fields()
+            .iter()
+            .all(|f| f.data_type() == &DataType::Utf8),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+#[path = "sniff_tests.rs"]
+mod tests;

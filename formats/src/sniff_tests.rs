@@ -1,0 +1,272 @@
+//! Sniffer tests: real-world shapes of CSV, and properties over generated tables.
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::{FileFormat, OptionValue};
+
+fn sniff(sample: &str) -> CsvDialect {
+    sniff_csv(sample.as_bytes(), &ReadOptions::default()).unwrap()
+}
+
+fn with(pairs: &[(&str, OptionValue)]) -> ReadOptions {
+    let pairs = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    ReadOptions::parse(FileFormat::Csv, pairs).unwrap()
+}
+
+fn s(text: &str) -> OptionValue {
+    OptionValue::Str(text.to_string())
+}
+
+#[test]
+fn quoted_fields_with_delimiters_and_newlines() {
+    let sample = "id,name,comment\n\
+                  1,\"Smith, John\",\"said \"\"hi\"\"\nand left\"\n\
+                  2,\"Doe, Jane\",plain\n\
+                  3,Ann,\"a, b, c\"\n";
+    let d = sniff(sample);
+    assert_eq!(
+        (d.delimiter, d.quote, d.escape, d.has_header),
+        (b',', Some(b'"'), None, true)
+    );
+    assert!(d.newlines_in_values);
+}
+
+#[test]
+fn semicolon_file_with_decimal_commas() {
+    let sample = "Datum;Betrag;Kunde\n2024-01-02;12,50;Müller\n2024-01-03;7,00;Schmidt, A.\n2024-01-04;3,10;Ö\n";
+    let d = sniff(sample);
+    assert_eq!((d.delimiter, d.has_header), (b';', true));
+    assert!(!d.newlines_in_values);
+}
+
+#[test]
+fn tab_separated_with_spaces_and_commas_in_text() {
+    let sample = "city\tpopulation\tnote\nParis\t2102650\tcapital, France\nLyon\t522250\tRhône, two rivers\n";
+    let d = sniff(sample);
+    assert_eq!((d.delimiter, d.has_header), (b'\t', true));
+}
+
+#[test]
+fn headerless_numeric_file() {
+    let d = sniff("1,2.5,3\n4,5.5,6\n7,8.5,9\n");
+    assert_eq!((d.delimiter, d.has_header), (b',', false));
+}
+
+#[test]
+fn headerless_file_with_a_date_first_row() {
+    let d = sniff("2024-01-01|abc|1\n2024-01-02|def|2\n");
+    assert_eq!((d.delimiter, d.has_header), (b'|', false));
+}
+
+#[test]
+fn single_quote_files() {
+    let d = sniff("a|b\n'x|y'|1\n'z'|2\n");
+    assert_eq!(
+        (d.delimiter, d.quote, d.has_header),
+        (b'|', Some(b'\''), true)
+    );
+}
+
+#[test]
+fn backslash_escapes() {
+    let d = sniff("id,text\n1,\"say \\\"hi\\\", then go\"\n2,\"plain\"\n3,\"\\\"x\\\"\"\n");
+    assert_eq!(
+        (d.delimiter, d.quote, d.escape),
+        (b',', Some(b'"'), Some(b'\\'))
+    );
+}
+
+#[test]
+fn crlf_bom_and_a_cut_last_line() {
+    let d = sniff("\u{feff}a;b;c\r\n1;2;3\r\n4;5;6\r\n7;8");
+    assert_eq!((d.delimiter, d.has_header), (b';', true));
+}
+
+#[test]
+fn a_one_line_file_without_newline() {
+    let d = sniff("x|y|z");
+    assert_eq!((d.delimiter, d.has_header), (b'|', true));
+}
+
+#[test]
+fn single_column_and_empty_samples_get_defaults() {
+    let d = sniff("value\n1\n2\n");
+    assert_eq!(
+        (d.delimiter, d.quote, d.has_header),
+        (b',', Some(b'"'), true)
+    );
+    let d = sniff("");
+    assert_eq!((d.delimiter, d.has_header), (b',', false));
+}
+
+#[test]
+fn options_fix_what_they_name() {
+    let fixed = with(&[
+        ("sep", s("|")),
+        ("header", OptionValue::Bool(false)),
+        ("quote", s("'")),
+    ]);
+    let d = sniff_csv(b"a,b|c\n1,2|3\n", &fixed).unwrap();
+    assert_eq!(
+        (d.delimiter, d.quote, d.has_header),
+        (b'|', Some(b'\''), false)
+    );
+
+    let d = sniff_csv(
+        b"junk line\nmore junk\na;b\n1;2\n",
+        &with(&[("skip", OptionValue::Int(2))]),
+    )
+    .unwrap();
+    assert_eq!((d.delimiter, d.has_header), (b';', true));
+
+    let d = sniff_csv(
+        b"# note, with commas\na|b\n1|2\n",
+        &with(&[("comment", s("#"))]),
+    )
+    .unwrap();
+    assert_eq!((d.delimiter, d.comment), (b'|', Some(b'#')));
+
+    let d = sniff_csv(
+        b"a;b\n1;2\n",
+        &with(&[("auto_detect", OptionValue::Bool(false))]),
+    )
+    .unwrap();
+    assert_eq!((d.delimiter, d.has_header), (b',', false));
+
+    let d = sniff_csv(
+        b"a\tb\n1\t2\n",
+        &with(&[("nullstr", s("NA")), ("quote", s(""))]),
+    )
+    .unwrap();
+    assert_eq!(
+        (d.delimiter, d.quote, d.null_string.as_deref()),
+        (b'\t', None, Some("NA"))
+    );
+}
+
+#[test]
+fn binary_samples_are_refused_with_a_hint() {
+    let err = sniff_csv(b"PAR1\0\0\x15", &ReadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("NUL byte at offset 4") && err.contains("format"),
+        "{err}"
+    );
+    let err = sniff_csv(b"a,b\n\xff\xfe,1\n", &ReadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("invalid UTF-8 at offset 4"), "{err}");
+}
+
+/// A generated table: header names, rows of an integer, a quoted string and a float.
+#[derive(Debug, Clone)]
+struct Table {
+    delimiter: u8,
+    quote: u8,
+    header: bool,
+    rows: Vec<(i64, Vec<String>, f64)>,
+}
+
+impl Table {
+    fn render(&self) -> String {
+        let d = self.delimiter as char;
+        let q = self.quote as char;
+        let mut out = String::new();
+        if self.header {
+            out.push_str(&format!("id{d}label{d}amount\n"));
+        }
+        for (id, words, amount) in &self.rows {
+            let label = words.join(&d.to_string()).replace(q, &format!("{q}{q}"));
+            out.push_str(&format!("{id}{d}{q}{label}{q}{d}{amount:.2}\n"));
+        }
+        out
+    }
+
+    /// The quoted labels hold different numbers of delimiters, so only the
+    /// right quote makes the rows agree (a rule DuckDB's sniffer shares).
+    fn quote_is_decidable(&self) -> bool {
+        let counts: std::collections::HashSet<usize> =
+            self.rows.iter().map(|(_, w, _)| w.len()).collect();
+        counts.len() > 1
+    }
+}
+
+fn table() -> impl Strategy<Value = Table> {
+    let word = "[a-zA-Z '\"]{1,8}";
+    let row = (
+        any::<i32>(),
+        prop::collection::vec(word, 1..4),
+        -1e6f64..1e6,
+    );
+    (
+        prop::sample::select(DELIMITERS.to_vec()),
+        prop::sample::select(QUOTES.to_vec()),
+        any::<bool>(),
+        prop::collection::vec(row, 2..30),
+    )
+        .prop_map(|(delimiter, quote, header, rows)| Table {
+            delimiter,
+            quote,
+            header,
+            rows: rows
+                .into_iter()
+                .map(|(id, words, amount)| (i64::from(id), words, amount))
+                .collect(),
+        })
+}
+
+fn option_value() -> impl Strategy<Value = OptionValue> {
+    let leaf = prop_oneof![
+        any::<bool>().prop_map(OptionValue::Bool),
+        any::<i64>().prop_map(OptionValue::Int),
+        ".{0,4}".prop_map(OptionValue::Str),
+    ];
+    leaf.prop_recursive(2, 8, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(OptionValue::List),
+            prop::collection::vec(("[a-z]{1,3}", inner), 0..4).prop_map(OptionValue::Struct),
+        ]
+    })
+}
+
+proptest! {
+    #[test]
+    fn sniffing_never_panics(sample in prop::collection::vec(any::<u8>(), 0..400)) {
+        let _ = sniff_csv(&sample, &ReadOptions::default());
+    }
+
+    #[test]
+    fn sniffing_text_never_panics(sample in "[a-c0-9,;|\t'\"\\\\\r\n ]{0,300}", skip in 0u64..3) {
+        let options = ReadOptions { skip, ..ReadOptions::default() };
+        prop_assert!(sniff_csv(sample.as_bytes(), &options).is_ok());
+    }
+
+    #[test]
+    fn option_parsing_never_panics(
+        reader in prop::sample::select(vec![FileFormat::Csv, FileFormat::Json, FileFormat::Parquet]),
+        pairs in prop::collection::vec(
+            (prop::sample::select(vec!["delim", "SEP", "quote", "header", "types", "columns", "nullstr",
+                "compression", "filename", "sample_size", "format", "skip", "hive_types", "bogus"]), option_value()),
+            0..4),
+    ) {
+        let pairs = pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        let _ = ReadOptions::parse(reader, pairs);
+    }
+
+    #[test]
+    fn a_generated_table_is_sniffed_back(table in table()) {
+        let text = table.render();
+        let d = sniff_csv(text.as_bytes(), &ReadOptions::default()).unwrap();
+        prop_assert_eq!(d.delimiter, table.delimiter, "{}", text);
+        prop_assert_eq!(d.has_header, table.header, "{}", text);
+        if table.quote_is_decidable() {
+            prop_assert_eq!(d.quote, Some(table.quote), "{}", text);
+            prop_assert_eq!(d.escape, None, "{}", text);
+        }
+    }
+}
