@@ -1,6 +1,7 @@
 //! `cargo xtask ci`: everything CI checks, in the order that fails fastest.
 
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
@@ -22,15 +23,53 @@ fn cargo() -> Command {
     cmd
 }
 
-fn step(name: &str) {
-    eprintln!("\n==> xtask ci: {name}");
+/// Prints each phase's start and, when the next begins, how long the last
+/// one took, so growth in CI time is visible phase by phase.
+struct Phases {
+    started: Instant,
+    current: Option<(String, Instant)>,
+    done: Vec<(String, Duration)>,
+}
+
+impl Phases {
+    fn new() -> Self {
+        Phases {
+            started: Instant::now(),
+            current: None,
+            done: Vec::new(),
+        }
+    }
+
+    fn step(&mut self, name: &str) {
+        self.finish_current();
+        eprintln!("\n==> xtask ci: {name}");
+        self.current = Some((name.to_owned(), Instant::now()));
+    }
+
+    fn finish_current(&mut self) {
+        if let Some((name, at)) = self.current.take() {
+            let took = at.elapsed();
+            eprintln!("==> xtask ci: {name}: {:.0} s", took.as_secs_f64());
+            self.done.push((name, took));
+        }
+    }
+
+    fn summary(mut self) {
+        self.finish_current();
+        eprintln!("\nxtask ci: phase times");
+        for (name, took) in &self.done {
+            eprintln!("  {:>6.0} s  {name}", took.as_secs_f64());
+        }
+        eprintln!("  {:>6.0} s  total", self.started.elapsed().as_secs_f64());
+    }
 }
 
 /// Runs every check; the first failure stops the run with a non-zero exit.
 pub fn run() -> Result<()> {
-    step("rustfmt");
+    let mut phases = Phases::new();
+    phases.step("rustfmt");
     run_command(cargo().args(["fmt", "--all", "--", "--check"]))?;
-    step("clippy");
+    phases.step("clippy");
     run_command(cargo().args([
         "clippy",
         "--workspace",
@@ -41,7 +80,7 @@ pub fn run() -> Result<()> {
         "warnings",
     ]))?;
 
-    step("peers: moto server, DuckDB");
+    phases.step("peers: moto server, DuckDB");
     let venv = venv::ensure(&[venv::MOTO, venv::DUCKDB, venv::DUCKDB_HTTPFS])?;
     let moto = MotoServer::start()?;
     let user_endpoint = std::env::var("S3SQL_TEST_ENDPOINT").ok();
@@ -56,14 +95,14 @@ pub fn run() -> Result<()> {
         cmd
     };
 
-    step("tests against the in-process s3s-fs server");
+    phases.step("tests against the in-process s3s-fs server");
     let mut s3s = tests(&[]);
     for var in TARGET_VARS {
         s3s.env_remove(var);
     }
     run_command(&mut s3s)?;
 
-    step(&format!("tests against moto ({})", moto.endpoint()));
+    phases.step(&format!("tests against moto ({})", moto.endpoint()));
     run_command(
         tests(&["--tests"])
             .env("S3SQL_TEST_ENDPOINT", moto.endpoint())
@@ -74,9 +113,10 @@ pub fn run() -> Result<()> {
     )?;
 
     if let Some(endpoint) = user_endpoint {
-        step(&format!("tests against S3SQL_TEST_ENDPOINT ({endpoint})"));
+        phases.step(&format!("tests against S3SQL_TEST_ENDPOINT ({endpoint})"));
         run_command(&mut tests(&["--tests"]))?;
     }
+    phases.summary();
     eprintln!("\nxtask ci: all checks passed");
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 mod curl;
 mod glob;
+mod query;
 mod transfer;
 pub mod worker;
 
@@ -18,7 +19,8 @@ pub fn run(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some("get") | None => transfer::run(&args[args.len().min(1)..]),
         Some("glob") => glob::run(&args[1..]),
-        Some(other) => bail!("unknown benchmark '{other}'; available: get, glob"),
+        Some("query") => query::run(&args[1..]),
+        Some(other) => bail!("unknown benchmark '{other}'; available: get, glob, query"),
     }
 }
 

@@ -1,0 +1,233 @@
+//! `cargo xtask bench query`: the read workloads of issue "Query S3 with
+//! SQL", each run by the `s3sql` binary and by DuckDB 1.5.5 + httpfs as
+//! whole processes (start-up included) against one in-process server, in
+//! one run. Both are measured by the same wrapper (`measure.py`: wall time
+//! and the child's peak RSS), and their answers are compared before any
+//! time is reported.
+
+use std::process::Command;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use s3sql_s3_client::{ClientConfig, Credentials, S3Client, StaticCredentials, UrlStyle};
+use s3sql_testkit::S3Server;
+
+use crate::demo::data;
+
+const BUCKET: &str = "bench";
+
+/// One workload: its name, the SQL, and whether rows can be compared
+/// (a LIMIT without ORDER BY may legitimately pick other rows).
+struct Workload {
+    name: &'static str,
+    sql: &'static str,
+    compare: bool,
+}
+
+const WORKLOADS: &[Workload] = &[
+    Workload {
+        name: "sum of one column, big Parquet",
+        sql: "SELECT sum(fare) FROM 's3://bench/big/trips.parquet'",
+        compare: true,
+    },
+    Workload {
+        name: "group-by, big Parquet",
+        sql: "SELECT city, payment_type, count(*), avg(distance_km) \
+              FROM 's3://bench/big/trips.parquet' GROUP BY city, payment_type \
+              ORDER BY city, payment_type",
+        compare: true,
+    },
+    Workload {
+        name: "1,000 small Parquet files by glob",
+        sql: "SELECT count(*), sum(fare) FROM read_parquet('s3://bench/small/*.parquet')",
+        compare: true,
+    },
+    Workload {
+        name: "1M-row CSV aggregate",
+        sql: "SELECT city, count(*), sum(fare) FROM 's3://bench/csv/trips.csv' \
+              GROUP BY city ORDER BY city",
+        compare: true,
+    },
+    Workload {
+        name: "filter on a hive partition",
+        sql: "SELECT count(*), sum(amount) \
+              FROM read_parquet('s3://bench/sales/*/*/*.parquet', hive_partitioning = true) \
+              WHERE year = 2024 AND month = 6",
+        compare: true,
+    },
+    Workload {
+        name: "LIMIT 10 on a big CSV",
+        sql: "SELECT * FROM 's3://bench/csv_big/trips.csv' LIMIT 10",
+        compare: false,
+    },
+];
+
+/// Rows of the big Parquet file (about 400 MB).
+const BIG_ROWS: usize = 10_000_000;
+/// Rows of the big CSV (about 350 MB).
+const BIG_CSV_ROWS: usize = 5_000_000;
+
+/// One measured process.
+struct Run {
+    wall_s: f64,
+    peak_mib: f64,
+    stdout: String,
+}
+
+/// Runs the benchmark. Option: `--runs N` (default 3; the best wall time
+/// and the largest peak RSS are reported).
+pub fn run(args: &[String]) -> Result<()> {
+    let runs: usize = match args {
+        [] => 3,
+        [flag, n] if flag == "--runs" => n.parse()?,
+        _ => bail!("usage: cargo xtask bench query [--runs N]"),
+    };
+    let venv = crate::venv::ensure(&[crate::venv::DUCKDB, crate::venv::DUCKDB_HTTPFS])?;
+    let python = venv.join("bin/python");
+    let root = crate::venv::workspace_root();
+    let binary = crate::demo::build_cli(true)?;
+
+    let server = S3Server::start();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let config = ClientConfig::default()
+        .with_endpoint(server.endpoint())
+        .with_url_style(UrlStyle::Path);
+    let creds = Credentials::new(server.access_key_id(), server.secret_access_key());
+    let client = S3Client::new(config, Arc::new(StaticCredentials(creds)))?;
+    eprintln!("xtask bench query: writing the data set");
+    let bytes = rt.block_on(data::seed_bench(&client, BUCKET, BIG_ROWS, BIG_CSV_ROWS))?;
+    eprintln!("xtask bench query: {:.0} MB written", bytes as f64 / 1e6);
+
+    let config_home = tempfile::tempdir()?;
+    let secret = format!(
+        "CREATE PERSISTENT SECRET bench (TYPE s3, KEY_ID '{}', SECRET '{}', REGION 'us-east-1', \
+         ENDPOINT '{}', URL_STYLE 'path', USE_SSL false)",
+        server.access_key_id(),
+        server.secret_access_key(),
+        server.addr()
+    );
+    crate::venv::run(
+        Command::new(&binary)
+            .env("XDG_CONFIG_HOME", config_home.path())
+            .args(["-c", &secret]),
+    )?;
+
+    let measure = root.join("xtask/src/bench/measure.py");
+    let duckdb = root.join("xtask/src/bench/duckdb_query.py");
+    let out_file = config_home.path().join("stdout");
+    let measured = |command: &mut Command| -> Result<Run> {
+        let mut wrapper = Command::new(&python);
+        wrapper
+            .arg(&measure)
+            .arg(&out_file)
+            .arg(command.get_program());
+        wrapper.args(command.get_args());
+        for (k, v) in command.get_envs() {
+            if let Some(v) = v {
+                wrapper.env(k, v);
+            }
+        }
+        let out = wrapper.output().context("could not run measure.py")?;
+        let line = String::from_utf8_lossy(&out.stdout);
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let [wall, kib, code] = fields[..] else {
+            bail!(
+                "measure.py printed {line:?}; stderr: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        let stdout = std::fs::read_to_string(&out_file)?;
+        if code != "0" {
+            bail!("{:?} exited with {code}: {stdout}", command.get_program());
+        }
+        Ok(Run {
+            wall_s: wall.parse()?,
+            peak_mib: kib.parse::<f64>()? / 1024.0,
+            stdout,
+        })
+    };
+    let best_of = |make: &dyn Fn() -> Command| -> Result<Run> {
+        let mut best: Option<Run> = None;
+        let mut peak: f64 = 0.0;
+        for _ in 0..runs {
+            let run = measured(&mut make())?;
+            peak = peak.max(run.peak_mib);
+            if best.as_ref().is_none_or(|b| run.wall_s < b.wall_s) {
+                best = Some(run);
+            }
+        }
+        let mut best = best.context("--runs must be at least 1")?;
+        best.peak_mib = peak;
+        Ok(best)
+    };
+
+    println!(
+        "\n{:<36} {:>9} {:>9} {:>7} {:>11} {:>11}",
+        "workload (best of runs, whole process)",
+        "s3sql s",
+        "DuckDB s",
+        "ratio",
+        "s3sql MiB",
+        "DuckDB MiB"
+    );
+    for w in WORKLOADS {
+        let ours = best_of(&|| {
+            let mut cmd = Command::new(&binary);
+            cmd.env("XDG_CONFIG_HOME", config_home.path())
+                .args(["--format", "csv", "-c", w.sql]);
+            cmd
+        })
+        .with_context(|| format!("s3sql on {:?}", w.name))?;
+        let theirs = best_of(&|| {
+            let mut cmd = Command::new(&python);
+            cmd.arg(&duckdb).arg(server.addr().to_string()).args([
+                server.access_key_id(),
+                server.secret_access_key(),
+                w.sql,
+            ]);
+            cmd
+        })
+        .with_context(|| format!("DuckDB on {:?}", w.name))?;
+        if w.compare {
+            same_answer(w.name, &ours.stdout, &theirs.stdout)?;
+        }
+        println!(
+            "{:<36} {:>9.3} {:>9.3} {:>6.2}× {:>11.0} {:>11.0}",
+            w.name,
+            ours.wall_s,
+            theirs.wall_s,
+            ours.wall_s / theirs.wall_s,
+            ours.peak_mib,
+            theirs.peak_mib
+        );
+    }
+    println!("\nratio = s3sql time / DuckDB time (below 1 is faster); goal ≤ 0.5");
+    Ok(())
+}
+
+/// Compares s3sql's CSV (with a header) with DuckDB's rows (without one):
+/// numbers within a relative 1e-9 (sums of floats depend on their order),
+/// everything else exactly.
+fn same_answer(name: &str, ours: &str, theirs: &str) -> Result<()> {
+    let ours: Vec<&str> = ours.lines().skip(1).collect();
+    let theirs: Vec<&str> = theirs.lines().collect();
+    let same_field = |a: &str, b: &str| match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
+        _ => a == b,
+    };
+    let same = ours.len() == theirs.len()
+        && ours.iter().zip(&theirs).all(|(a, b)| {
+            let (a, b): (Vec<&str>, Vec<&str>) = (a.split(',').collect(), b.split(',').collect());
+            a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| same_field(x, y))
+        });
+    if !same {
+        bail!(
+            "{name}: answers differ\ns3sql:\n{}\nDuckDB:\n{}",
+            ours.join("\n"),
+            theirs.join("\n")
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,101 @@
+//! `cargo xtask demo` and `cargo xtask server`: s3sql on a fresh clone with
+//! no server and no credentials. Both start testkit's in-process S3 server
+//! (s3s-fs, checking every SigV4 signature) on loopback and fill bucket
+//! `demo` with deterministic sample data ([`data`]).
+//!
+//! - `demo` then runs the read examples of DuckDB's "S3 API Support" page
+//!   through the real `s3sql` binary, one process each, and prints what
+//!   they return. Any example that fails makes the demo fail.
+//! - `server` keeps the server running in the foreground and prints the
+//!   `CREATE SECRET` to paste into `s3sql`.
+
+pub mod data;
+mod tour;
+
+pub use tour::build_cli;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+use s3sql_s3_client::{ClientConfig, Credentials, S3Client, StaticCredentials, UrlStyle};
+use s3sql_testkit::S3Server;
+
+/// A started server with the sample data in it.
+struct DemoServer {
+    server: S3Server,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl DemoServer {
+    fn start() -> Result<DemoServer> {
+        let server = S3Server::start();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        let config = ClientConfig::default()
+            .with_endpoint(server.endpoint())
+            .with_url_style(UrlStyle::Path);
+        let creds = Credentials::new(server.access_key_id(), server.secret_access_key());
+        let client = S3Client::new(config, Arc::new(StaticCredentials(creds)))?;
+        let started = Instant::now();
+        eprintln!("xtask: writing sample data to s3://{}/ ...", data::BUCKET);
+        let written = runtime.block_on(data::seed(&client))?;
+        eprintln!(
+            "xtask: {} objects, {:.0} MB in {:.1} s",
+            written.objects,
+            written.bytes as f64 / 1e6,
+            started.elapsed().as_secs_f64()
+        );
+        Ok(DemoServer { server, runtime })
+    }
+
+    /// The secret that reaches this server, as a user would type it.
+    fn create_secret(&self, persistence: &str) -> String {
+        format!(
+            "CREATE OR REPLACE {persistence}SECRET demo (TYPE s3, KEY_ID '{}', SECRET '{}', \
+             REGION 'us-east-1', ENDPOINT '{}', URL_STYLE 'path', USE_SSL false)",
+            self.server.access_key_id(),
+            self.server.secret_access_key(),
+            self.server.addr(),
+        )
+    }
+}
+
+/// `cargo xtask demo [--release]`.
+pub fn demo(args: &[String]) -> Result<()> {
+    let release = match args {
+        [] => false,
+        [flag] if flag == "--release" => true,
+        _ => bail!("usage: cargo xtask demo [--release]"),
+    };
+    let binary = tour::build_cli(release)?;
+    let server = DemoServer::start()?;
+    tour::run(&binary, &server.create_secret("PERSISTENT "))?;
+    eprintln!(
+        "\nTo explore on your own: `cargo xtask server` in one terminal, then \
+         `cargo run -p s3sql` in another and paste the CREATE SECRET it prints."
+    );
+    Ok(())
+}
+
+/// `cargo xtask server`: serves the sample data until Ctrl-C.
+pub fn server(args: &[String]) -> Result<()> {
+    if !args.is_empty() {
+        bail!("usage: cargo xtask server");
+    }
+    let server = DemoServer::start()?;
+    println!(
+        "S3 server on {} (Ctrl-C stops it and deletes its data)",
+        server.server.endpoint()
+    );
+    println!("Paste into s3sql (`cargo run -p s3sql`):\n");
+    println!("{};", server.create_secret(""));
+    println!(
+        "SELECT * FROM 's3://{}/trips/trips.parquet' LIMIT 5;",
+        data::BUCKET
+    );
+    server.runtime.block_on(tokio::signal::ctrl_c())?;
+    eprintln!("xtask server: stopping");
+    Ok(())
+}
