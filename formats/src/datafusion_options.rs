@@ -74,6 +74,10 @@ pub fn sniff_json_format(sample: &[u8], options: &ReadOptions) -> JsonFormat {
 }
 
 #[cfg(test)]
+#[path = "datafusion_read_tests.rs"]
+mod read_tests;
+
+#[cfg(test)]
 mod tests {
     use datafusion::common::parsers::CompressionTypeVariant;
 
