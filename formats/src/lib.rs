@@ -39,6 +39,6 @@ pub use detect::{
 };
 pub use error::FormatError;
 pub use options::{ColumnTypes, JsonFormat, ReadOptions};
-pub use sniff::{CsvDialect, sniff_csv};
+pub use sniff::{CSV_SAMPLE_BYTES, CsvDialect, sniff_csv};
 pub use types::duckdb_type;
 pub use value::OptionValue;

@@ -37,8 +37,9 @@ pub struct CsvDialect {
 const DELIMITERS: [u8; 4] = [b',', b'|', b';', b'\t'];
 /// Quotes tried when none is given, in order of preference on a tie.
 const QUOTES: [u8; 2] = [b'"', b'\''];
-/// The sniffer looks at no more of the sample than this.
-const SNIFF_BYTES: usize = 1 << 20;
+/// How much of a file's start to read for [`sniff_csv`]: it looks at no more
+/// than this (1 MiB; DuckDB samples 20,480 rows, which this usually holds).
+pub const CSV_SAMPLE_BYTES: usize = 1 << 20;
 /// ... and at no more records than this (DuckDB's default sample is 20,480 rows).
 const SNIFF_RECORDS: usize = 20_480;
 
@@ -51,7 +52,7 @@ const SNIFF_RECORDS: usize = 20_480;
 /// timestamp.
 pub fn sniff_csv(sample: &[u8], options: &ReadOptions) -> Result<CsvDialect, FormatError> {
     let sample = strip_bom(sample);
-    let sample = &sample[..sample.len().min(SNIFF_BYTES)];
+    let sample = &sample[..sample.len().min(CSV_SAMPLE_BYTES)];
     looks_like_text(sample)?;
     let sample = skip_lines(sample, options.skip);
     let fixed = CsvDialect {
