@@ -1,7 +1,85 @@
-//! The `s3sql` binary. The SQL front end arrives with the query-path issue;
-//! until then the binary only reports its version, so the package name and
-//! binary name are reserved and built by CI.
+//! The `s3sql` binary: SQL from `-c`, `-f` or stdin, run in order in one
+//! session, results printed in the chosen format. `main` maps the outcome
+//! onto the exit code (0 success, 1 a SQL or I/O error, 2 a usage error,
+//! which clap reports itself); everything else is `main_inner`.
 
-fn main() {
-    println!("s3sql {}", env!("CARGO_PKG_VERSION"));
+mod exec;
+mod print_format;
+
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use s3sql_planner::Session;
+
+use crate::exec::Output;
+use crate::print_format::PrintFormat;
+
+/// SQL over CSV, TSV, JSON and Parquet files on S3-compatible storage, in
+/// DuckDB's dialect.
+#[derive(Debug, Parser)]
+#[command(name = "s3sql", version, about)]
+struct Args {
+    /// SQL to run; repeat to run several, in order, in one session.
+    #[arg(short = 'c', long = "command", value_name = "SQL")]
+    commands: Vec<String>,
+
+    /// A file of SQL statements to run; repeatable, run after any -c.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    files: Vec<PathBuf>,
+
+    /// How results are printed.
+    #[arg(long, value_enum, default_value_t = PrintFormat::Table)]
+    format: PrintFormat,
+
+    /// Write results to FILE instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match main_inner(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{}", exec::describe(error.as_ref()));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn main_inner(args: Args) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(run(args))
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let session = Session::default();
+    let mut output = Output::open(args.output.as_deref(), args.format)?;
+    if args.commands.is_empty() && args.files.is_empty() {
+        if std::io::stdin().is_terminal() {
+            anyhow::bail!(
+                "no SQL given: pass -c 'SQL', -f FILE, or pipe SQL on standard input (the interactive shell is not built yet)"
+            );
+        }
+        let mut sql = String::new();
+        std::io::stdin()
+            .read_to_string(&mut sql)
+            .context("reading SQL from standard input")?;
+        return exec::exec_and_print(&session, &sql, &mut output).await;
+    }
+    for sql in &args.commands {
+        exec::exec_and_print(&session, sql, &mut output).await?;
+    }
+    for file in &args.files {
+        let sql = std::fs::read_to_string(file)
+            .with_context(|| format!("reading SQL from {}", file.display()))?;
+        exec::exec_and_print(&session, &sql, &mut output).await?;
+    }
+    Ok(())
 }

@@ -1,4 +1,32 @@
-//! Statements in DuckDB's and MindsDB's dialects, planned onto DataFusion.
+//! Statements in DuckDB's dialect, planned onto DataFusion over S3: the
+//! read path from a line of SQL to record batches.
 //!
-//! Not built yet: this crate is reserved by the workspace layout in
-//! `DESIGN.md` and filled in by the query-path issue.
+//! ```no_run
+//! # async fn demo() -> Result<(), s3sql_planner::PlannerError> {
+//! use s3sql_planner::Session;
+//! let session = Session::default();
+//! session
+//!     .sql("CREATE SECRET (TYPE s3, KEY_ID 'AKIA...', SECRET '...', REGION 'eu-west-1')")
+//!     .await?;
+//! let batches = session
+//!     .sql("SELECT count(*) FROM 's3://my-bucket/logs/*.parquet'")
+//!     .await?;
+//! # Ok(()) }
+//! ```
+//!
+//! - `CREATE SECRET` / `DROP SECRET` are parsed by a small statement layer of
+//!   our own; everything else is DataFusion's SQL in DuckDB's dialect.
+//! - `FROM 's3://...'` and `read_parquet` / `read_csv` / `read_json` (and
+//!   their aliases) list files through glob-list and read them with
+//!   DataFusion's own Parquet, CSV and JSON sources over s3sql's client,
+//!   each file signed by the secret covering its own URL.
+
+mod error;
+mod scan;
+mod secret_sql;
+mod session;
+mod statement;
+
+pub use error::{PlannerError, Result};
+pub use session::Session;
+pub use statement::Statement;

@@ -1,0 +1,218 @@
+//! The `s3sql` binary as a process: `-c` (repeated, one session), `-f`,
+//! stdin, every output format, `-o`, exit codes and error messages, and a
+//! query of a file on the test S3 target.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+
+use s3sql_s3_client::{
+    ClientConfig, Credentials, PutObjectRequest, S3Client, StaticCredentials, UrlStyle,
+};
+use s3sql_testkit::S3Target;
+
+/// Runs the binary with `args` and `stdin`, with a private config directory
+/// so no persistent secret of the user is read or written.
+fn s3sql(args: &[&str], stdin: &str) -> Output {
+    let home = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_s3sql"))
+        .args(args)
+        .env("XDG_CONFIG_HOME", home.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+const ROWS: &str = "SELECT * FROM (VALUES (1, 'a', 1.5), (2, NULL, NULL)) AS t(n, s, f) ORDER BY n";
+
+#[test]
+fn each_output_format() {
+    let expect = [
+        ("csv", "n,s,f\n1,a,1.5\n2,,\n"),
+        ("tsv", "n\ts\tf\n1\ta\t1.5\n2\t\t\n"),
+        (
+            "json",
+            "[{\"n\":1,\"s\":\"a\",\"f\":1.5},{\"n\":2,\"s\":null,\"f\":null}]\n",
+        ),
+        (
+            "jsonl",
+            "{\"n\":1,\"s\":\"a\",\"f\":1.5}\n{\"n\":2,\"s\":null,\"f\":null}\n",
+        ),
+        (
+            "markdown",
+            "| n | s | f |\n|---|---|---|\n| 1 | a | 1.5 |\n| 2 | NULL | NULL |\n",
+        ),
+    ];
+    for (format, expected) in expect {
+        let out = s3sql(&["--format", format, "-c", ROWS], "");
+        assert!(out.status.success(), "{format}: {}", stderr(&out));
+        assert_eq!(stdout(&out), expected, "{format}");
+    }
+    let table = s3sql(&["-c", ROWS], "");
+    let text = stdout(&table);
+    for cell in ["n", "s", "f", "1.5", "NULL", "a"] {
+        assert!(text.contains(cell), "{text}");
+    }
+    assert_eq!(
+        text.lines().filter(|l| l.contains("NULL")).count(),
+        1,
+        "{text}"
+    );
+}
+
+#[test]
+fn commands_run_in_order_in_one_session() {
+    let out = s3sql(
+        &[
+            "--format",
+            "csv",
+            "-c",
+            "CREATE VIEW v AS SELECT 41 AS x",
+            "-c",
+            "SELECT x + 1 AS y FROM v",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "y\n42\n");
+}
+
+#[test]
+fn sql_from_a_file_and_from_stdin_and_to_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("q.sql");
+    std::fs::write(&file, "SELECT 1 AS a;\nSELECT 2 AS b;\n").unwrap();
+    let out = s3sql(&["--format", "csv", "-f", file.to_str().unwrap()], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "a\n1\nb\n2\n");
+
+    let piped = s3sql(&["--format", "jsonl"], "SELECT 'x' AS s;");
+    assert!(piped.status.success(), "{}", stderr(&piped));
+    assert_eq!(stdout(&piped), "{\"s\":\"x\"}\n");
+
+    let target = dir.path().join("out.csv");
+    let written = s3sql(
+        &[
+            "--format",
+            "csv",
+            "-o",
+            target.to_str().unwrap(),
+            "-c",
+            "SELECT 3 AS c",
+        ],
+        "",
+    );
+    assert!(written.status.success(), "{}", stderr(&written));
+    assert_eq!(stdout(&written), "");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "c\n3\n");
+}
+
+#[test]
+fn exit_codes_and_errors_on_stderr() {
+    let bad_sql = s3sql(&["-c", "SELEC 1"], "");
+    assert_eq!(bad_sql.status.code(), Some(1));
+    assert!(
+        stderr(&bad_sql).starts_with("Error: "),
+        "{}",
+        stderr(&bad_sql)
+    );
+    assert!(stderr(&bad_sql).contains("SELEC"), "{}", stderr(&bad_sql));
+    assert_eq!(stdout(&bad_sql), "");
+
+    let missing_column = s3sql(&["-c", "SELECT nope FROM (SELECT 1 AS a)"], "");
+    assert_eq!(missing_column.status.code(), Some(1));
+    assert!(
+        stderr(&missing_column).contains("nope"),
+        "{}",
+        stderr(&missing_column)
+    );
+
+    let usage = s3sql(&["--format", "yaml", "-c", "SELECT 1"], "");
+    assert_eq!(usage.status.code(), Some(2));
+    assert!(stderr(&usage).contains("yaml"), "{}", stderr(&usage));
+
+    let stops = s3sql(
+        &[
+            "--format",
+            "csv",
+            "-c",
+            "SELECT 1 AS a",
+            "-c",
+            "SELEC",
+            "-c",
+            "SELECT 2 AS b",
+        ],
+        "",
+    );
+    assert_eq!(stops.status.code(), Some(1));
+    assert_eq!(stdout(&stops), "a\n1\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn queries_a_file_on_s3_with_a_secret() {
+    let target = S3Target::from_env();
+    let config = ClientConfig::default()
+        .with_endpoint(target.endpoint.clone())
+        .with_region(target.region.clone())
+        .with_url_style(UrlStyle::Path);
+    let creds = Credentials::new(
+        target.access_key_id.clone(),
+        target.secret_access_key.clone(),
+    );
+    let client = S3Client::new(config, Arc::new(StaticCredentials(creds))).unwrap();
+    if target.bucket_is_new {
+        client.create_bucket(&target.bucket).await.unwrap();
+    }
+    let key = target.key("cli/nums.csv");
+    client
+        .put_object(
+            &target.bucket,
+            &key,
+            bytes::Bytes::from_static(b"n,word\n1,one\n2,two\n"),
+            &PutObjectRequest::default(),
+        )
+        .await
+        .unwrap();
+    let host = target
+        .endpoint
+        .trim_start_matches("http://")
+        .trim_start_matches("https://");
+    let secret = format!(
+        "CREATE SECRET t (TYPE s3, KEY_ID '{}', SECRET '{}', ENDPOINT '{host}', URL_STYLE 'path', USE_SSL {}, REGION '{}')",
+        target.access_key_id,
+        target.secret_access_key,
+        target.endpoint.starts_with("https://"),
+        target.region
+    );
+    let query = format!(
+        "SELECT word FROM 's3://{}/{key}' WHERE n = 2",
+        target.bucket
+    );
+    let out = tokio::task::spawn_blocking(move || {
+        s3sql(&["--format", "csv", "-c", &secret, "-c", &query], "")
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "Success\ntrue\nword\ntwo\n");
+    assert!(!stderr(&out).contains(&target.secret_access_key));
+}

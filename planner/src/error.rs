@@ -1,0 +1,62 @@
+//! The planner's error type. Errors from the layers below keep their own
+//! type as the `source()`, so the client's hint (a wrong region, a missing
+//! credential) reaches the user intact.
+
+use datafusion::error::DataFusionError;
+use datafusion::sql::sqlparser::parser::ParserError;
+
+/// Result with [`PlannerError`].
+pub type Result<T, E = PlannerError> = std::result::Result<T, E>;
+
+/// What went wrong while parsing, planning or running a statement.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlannerError {
+    /// The SQL text does not parse.
+    #[error("SQL syntax error: {0}")]
+    Syntax(#[from] ParserError),
+    /// DataFusion refused or failed the statement.
+    #[error(transparent)]
+    DataFusion(#[from] DataFusionError),
+    /// A secret statement or a secret lookup failed.
+    #[error(transparent)]
+    Secret(#[from] s3sql_secrets::SecretError),
+    /// A glob pattern was bad or its listing failed.
+    #[error(transparent)]
+    Glob(#[from] s3sql_glob_list::GlobError),
+    /// The S3 client could not be built or a request failed.
+    #[error(transparent)]
+    Client(#[from] s3sql_s3_client::Error),
+    /// A table function got arguments it cannot use.
+    #[error("{function}: {message}")]
+    Argument {
+        /// The table function, e.g. `read_parquet`.
+        function: String,
+        /// What to fix.
+        message: String,
+    },
+    /// A file's format cannot be told from its name.
+    #[error(
+        "cannot tell the format of '{url}' from its name: use read_parquet, read_csv or read_json, or a .parquet, .csv, .tsv, .json, .jsonl or .ndjson name"
+    )]
+    UnknownFormat {
+        /// The file or pattern.
+        url: String,
+    },
+}
+
+impl From<datafusion::arrow::error::ArrowError> for PlannerError {
+    fn from(e: datafusion::arrow::error::ArrowError) -> Self {
+        Self::DataFusion(e.into())
+    }
+}
+
+impl PlannerError {
+    /// An argument error of `function`.
+    pub(crate) fn argument(function: &str, message: impl Into<String>) -> Self {
+        Self::Argument {
+            function: function.to_owned(),
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! Table references that name files — `FROM 's3://b/k.parquet'` (a
+//! replacement scan) and `read_parquet([...], filename = true)` — found in a
+//! statement's AST, taken out as [`ScanRequest`]s and replaced by the name
+//! of a table the session registers for the statement.
+
+use std::ops::ControlFlow;
+
+use datafusion::sql::sqlparser::ast::{
+    BinaryOperator, Expr, FunctionArg, FunctionArgExpr, Ident, ObjectName, ObjectNamePart,
+    TableAlias, TableFactor, UnaryOperator, Value, VisitMut, VisitorMut,
+};
+
+use crate::error::{PlannerError, Result};
+use crate::scan::format::{FileKind, kind_from_path};
+
+/// An option value as SQL wrote it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum OptionValue {
+    /// `true` / `false`.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A string or a bare word.
+    Str(String),
+    /// `['a', 'b']`.
+    List(Vec<String>),
+}
+
+/// What a table reference asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ScanKind {
+    /// Files to read, in a format.
+    Files(Option<FileKind>),
+    /// `glob('pattern')`: the matching URLs as a table.
+    Glob,
+}
+
+/// One file-reading table reference.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ScanRequest {
+    /// The function as written (lowercase), or `from` for a replacement scan.
+    pub function: String,
+    /// What to produce.
+    pub kind: ScanKind,
+    /// URLs or glob patterns, in order.
+    pub urls: Vec<String>,
+    /// Named options, names lowercase.
+    pub options: Vec<(String, OptionValue)>,
+    /// The table name standing in for this reference in the rewritten AST.
+    pub table: String,
+}
+
+/// The table functions that read files, and the format each implies.
+const FILE_FUNCTIONS: [(&str, Option<FileKind>); 8] = [
+    ("read_parquet", Some(FileKind::Parquet)),
+    ("parquet_scan", Some(FileKind::Parquet)),
+    ("read_csv", Some(FileKind::Csv)),
+    ("read_csv_auto", Some(FileKind::Csv)),
+    ("read_json", Some(FileKind::Json)),
+    ("read_json_auto", Some(FileKind::Json)),
+    ("read_ndjson", Some(FileKind::Json)),
+    ("read_ndjson_auto", Some(FileKind::Json)),
+];
+
+/// Whether a quoted table name is a file to read: a URL, or a path with a
+/// file extension we read.
+fn is_file_reference(name: &str) -> bool {
+    name.contains("://") || kind_from_path(name).is_some()
+}
+
+/// Rewrites every file-reading table reference in `statement` to a
+/// placeholder table, returning what each asked for. `next_id` numbers the
+/// placeholders so they stay unique within the session.
+pub(crate) fn extract<V: VisitMut>(
+    statement: &mut V,
+    next_id: &mut dyn FnMut() -> u64,
+) -> Result<Vec<ScanRequest>> {
+    let mut rewriter = Rewriter {
+        next_id,
+        found: Vec::new(),
+    };
+    match statement.visit(&mut rewriter) {
+        ControlFlow::Break(e) => Err(e),
+        ControlFlow::Continue(()) => Ok(rewriter.found),
+    }
+}
+
+struct Rewriter<'a> {
+    next_id: &'a mut dyn FnMut() -> u64,
+    found: Vec<ScanRequest>,
+}
+
+impl VisitorMut for Rewriter<'_> {
+    type Break = PlannerError;
+
+    fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<PlannerError> {
+        let TableFactor::Table {
+            name, args, alias, ..
+        } = factor
+        else {
+            return ControlFlow::Continue(());
+        };
+        let request = match (single_part(name), args.as_ref()) {
+            (Some((ident, _)), Some(call)) => {
+                let function = ident.to_ascii_lowercase();
+                let kind = if function == "glob" {
+                    ScanKind::Glob
+                } else if let Some((_, kind)) = FILE_FUNCTIONS.iter().find(|(f, _)| *f == function)
+                {
+                    ScanKind::Files(*kind)
+                } else {
+                    return ControlFlow::Continue(());
+                };
+                match from_call(&function, kind, &call.args) {
+                    Ok(r) => r,
+                    Err(e) => return ControlFlow::Break(e),
+                }
+            }
+            (Some((text, Some('\''))), None) | (Some((text, Some('"'))), None)
+                if is_file_reference(&text) =>
+            {
+                ScanRequest {
+                    function: "from".into(),
+                    kind: ScanKind::Files(None),
+                    urls: vec![text],
+                    options: Vec::new(),
+                    table: String::new(),
+                }
+            }
+            _ => return ControlFlow::Continue(()),
+        };
+        let table = format!("__s3sql_scan_{}", (self.next_id)());
+        if alias.is_none() {
+            *alias = Some(TableAlias {
+                explicit: true,
+                name: Ident::new(default_alias(&request)),
+                columns: Vec::new(),
+                at: None,
+            });
+        }
+        *name = ObjectName::from(vec![Ident::new(table.clone())]);
+        *args = None;
+        self.found.push(ScanRequest { table, ..request });
+        ControlFlow::Continue(())
+    }
+}
+
+/// The one identifier of a one-part name, with its quote character.
+fn single_part(name: &ObjectName) -> Option<(String, Option<char>)> {
+    match name.0.as_slice() {
+        [ObjectNamePart::Identifier(ident)] => Some((ident.value.clone(), ident.quote_style)),
+        _ => None,
+    }
+}
+
+/// DuckDB names a replacement scan after the file's stem and a table
+/// function after itself.
+fn default_alias(request: &ScanRequest) -> String {
+    if request.function != "from" {
+        return request.function.clone();
+    }
+    let url = request.urls.first().map(String::as_str).unwrap_or_default();
+    let file = url.rsplit('/').next().unwrap_or(url);
+    file.split('.').next().unwrap_or(file).to_owned()
+}
+
+fn from_call(function: &str, kind: ScanKind, args: &[FunctionArg]) -> Result<ScanRequest> {
+    let mut urls = None;
+    let mut options = Vec::new();
+    for arg in args {
+        let (name, expr) = match arg {
+            FunctionArg::Named {
+                name,
+                arg: FunctionArgExpr::Expr(e),
+                ..
+            } => (Some(name.value.to_ascii_lowercase()), e),
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::BinaryOp {
+                left,
+                op: BinaryOperator::Eq,
+                right,
+            })) if matches!(**left, Expr::Identifier(_)) => {
+                let Expr::Identifier(ident) = &**left else {
+                    continue;
+                };
+                (Some(ident.value.to_ascii_lowercase()), &**right)
+            }
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => (None, e),
+            _ => {
+                return Err(PlannerError::argument(
+                    function,
+                    "arguments are a file URL or a list of them, then name = value options",
+                ));
+            }
+        };
+        let value = option_value(expr).ok_or_else(|| {
+            PlannerError::argument(
+                function,
+                format!(
+                    "{}: give a string, a boolean, an integer or a list of strings",
+                    name.as_deref().unwrap_or("the file argument")
+                ),
+            )
+        })?;
+        match (name, value) {
+            (None, _) if urls.is_some() => {
+                return Err(PlannerError::argument(
+                    function,
+                    "only one positional argument (a URL or a list of URLs); write options as name = value",
+                ));
+            }
+            (None, OptionValue::Str(url)) => urls = Some(vec![url]),
+            (None, OptionValue::List(list)) => urls = Some(list),
+            (None, _) => {
+                return Err(PlannerError::argument(
+                    function,
+                    "the first argument is a file URL ('s3://bucket/key') or a list of them",
+                ));
+            }
+            (Some(name), value) => options.push((name, value)),
+        }
+    }
+    let urls = urls.ok_or_else(|| {
+        PlannerError::argument(
+            function,
+            "give the file URL, e.g. 's3://bucket/data/*.parquet'",
+        )
+    })?;
+    if urls.is_empty() {
+        return Err(PlannerError::argument(
+            function,
+            "the list of files is empty",
+        ));
+    }
+    Ok(ScanRequest {
+        function: function.to_owned(),
+        kind,
+        urls,
+        options,
+        table: String::new(),
+    })
+}
+
+/// A literal as an option value: a string, a bare word, a boolean, an
+/// integer (possibly negative) or a list of strings.
+pub(crate) fn option_value(expr: &Expr) -> Option<OptionValue> {
+    match expr {
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        } => match option_value(expr)? {
+            OptionValue::Int(i) => Some(OptionValue::Int(-i)),
+            _ => None,
+        },
+        Expr::Value(v) => match &v.value {
+            Value::Boolean(b) => Some(OptionValue::Bool(*b)),
+            Value::Number(n, _) => n.parse().ok().map(OptionValue::Int),
+            other => other.clone().into_string().map(OptionValue::Str),
+        },
+        Expr::Identifier(ident) => Some(OptionValue::Str(ident.value.clone())),
+        Expr::Array(array) => array
+            .elem
+            .iter()
+            .map(|e| match option_value(e)? {
+                OptionValue::Str(s) => Some(s),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()
+            .map(OptionValue::List),
+        _ => None,
+    }
+}

@@ -1,0 +1,100 @@
+//! One object store per (bucket, secret), registered in DataFusion's
+//! runtime under a synthetic URL (`s3sql://store-N`). DataFusion's registry
+//! is keyed by scheme and authority only, so keying it by the bucket could
+//! not keep two secrets scoped to two prefixes of one bucket apart; here
+//! each file's store is chosen from its own URL at planning time.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use datafusion::execution::object_store::ObjectStoreUrl;
+use datafusion::execution::runtime_env::RuntimeEnv;
+use s3sql_glob_list::ObjectUrl;
+use s3sql_s3_client::S3Client;
+use s3sql_s3_client::object_store::S3ObjectStore;
+use s3sql_secrets::{ObjectLocation, SecretManager};
+
+use crate::error::Result;
+
+/// Which store serves a file: its scheme and bucket, and the secret
+/// signing it (`None`: unsigned requests).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct StoreKey {
+    scheme: String,
+    bucket: String,
+    secret: Option<String>,
+}
+
+/// The session's numbering of stores, so a (bucket, secret) keeps its
+/// synthetic URL across statements.
+#[derive(Debug, Default)]
+pub(crate) struct Stores {
+    ids: Mutex<HashMap<StoreKey, usize>>,
+}
+
+impl Stores {
+    fn url_for(&self, key: &StoreKey) -> Result<ObjectStoreUrl> {
+        let mut ids = self.ids.lock().unwrap_or_else(|p| p.into_inner());
+        let next = ids.len();
+        let id = *ids.entry(key.clone()).or_insert(next);
+        Ok(ObjectStoreUrl::parse(format!("s3sql://store-{id}"))?)
+    }
+}
+
+/// A client for requests about `url` (a file or a pattern): the covering
+/// secret's, or unsigned. Also says whether keys are taken literally.
+pub(crate) async fn client_for(secrets: &SecretManager, url: &str) -> Result<(S3Client, bool)> {
+    let resolved = secrets.resolve(url).await?;
+    let client = S3Client::new(resolved.access.config, resolved.access.credentials)?;
+    Ok((client, resolved.access.url_compatibility_mode))
+}
+
+/// Chooses stores for the files of one scan, building each (bucket,
+/// secret) store once and registering it in the runtime.
+pub(crate) struct StorePicker<'a> {
+    secrets: &'a SecretManager,
+    runtime: &'a RuntimeEnv,
+    stores: &'a Stores,
+    chosen: HashMap<StoreKey, ObjectStoreUrl>,
+}
+
+impl<'a> StorePicker<'a> {
+    pub(crate) fn new(
+        secrets: &'a SecretManager,
+        runtime: &'a RuntimeEnv,
+        stores: &'a Stores,
+    ) -> Self {
+        Self {
+            secrets,
+            runtime,
+            stores,
+            chosen: HashMap::new(),
+        }
+    }
+
+    /// The store for the object at `url`.
+    pub(crate) async fn pick(&mut self, url: &ObjectUrl) -> Result<ObjectStoreUrl> {
+        let text = url.to_string();
+        let location = ObjectLocation::parse(&text)?;
+        let secret = self
+            .secrets
+            .which_secret(&text, location.secret_type())?
+            .map(|m| m.name);
+        let key = StoreKey {
+            scheme: url.scheme.clone(),
+            bucket: url.bucket.clone(),
+            secret,
+        };
+        if let Some(store_url) = self.chosen.get(&key) {
+            return Ok(store_url.clone());
+        }
+        let (client, _) = client_for(self.secrets, &text).await?;
+        let store_url = self.stores.url_for(&key)?;
+        self.runtime.register_object_store(
+            store_url.as_ref(),
+            Arc::new(S3ObjectStore::new(client, url.bucket.clone())),
+        );
+        self.chosen.insert(key, store_url.clone());
+        Ok(store_url)
+    }
+}

@@ -1,0 +1,136 @@
+//! [`FileTable`]: the files glob-list matched, read by DataFusion's own
+//! `DataSourceExec(FileScanConfig)` with explicit `PartitionedFile`s — sizes
+//! from the listing, so DataFusion neither lists again nor sends a HEAD per
+//! file. Files are grouped by the store that signs them; each group is one
+//! scan, and several groups are a union.
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::{FieldRef, SchemaRef};
+use datafusion::catalog::Session;
+use datafusion::common::Result;
+use datafusion::datasource::TableProvider;
+use datafusion::datasource::file_format::FileFormat;
+use datafusion::datasource::listing::PartitionedFile;
+use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder};
+use datafusion::datasource::table_schema::TableSchema;
+use datafusion::execution::object_store::ObjectStoreUrl;
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::empty::EmptyExec;
+use datafusion::physical_plan::union::UnionExec;
+
+/// The files one store serves.
+#[derive(Debug, Clone)]
+pub(crate) struct StoreFiles {
+    /// The store's synthetic URL.
+    pub store: ObjectStoreUrl,
+    /// Its files, in listing order, partition values set.
+    pub files: Vec<PartitionedFile>,
+}
+
+/// A table over listed files.
+pub(crate) struct FileTable {
+    /// File columns, then partition columns.
+    schema: SchemaRef,
+    file_schema: SchemaRef,
+    partition_columns: Vec<FieldRef>,
+    format: Arc<dyn FileFormat>,
+    groups: Vec<StoreFiles>,
+}
+
+impl fmt::Debug for FileTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FileTable")
+            .field("schema", &self.schema)
+            .field("groups", &self.groups.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl FileTable {
+    pub(crate) fn new(
+        file_schema: SchemaRef,
+        partition_columns: Vec<FieldRef>,
+        format: Arc<dyn FileFormat>,
+        groups: Vec<StoreFiles>,
+    ) -> Self {
+        let schema = table_schema(&file_schema, &partition_columns)
+            .table_schema()
+            .clone();
+        Self {
+            schema,
+            file_schema,
+            partition_columns,
+            format,
+            groups,
+        }
+    }
+}
+
+/// File columns followed by partition columns.
+fn table_schema(file_schema: &SchemaRef, partition_columns: &[FieldRef]) -> TableSchema {
+    TableSchema::builder(Arc::clone(file_schema))
+        .with_table_partition_cols(partition_columns.to_vec())
+        .build()
+}
+
+/// Splits `files` into at most `n` contiguous groups of similar count.
+fn split(files: &[PartitionedFile], n: usize) -> Vec<FileGroup> {
+    let per_group = files.len().div_ceil(n.max(1)).max(1);
+    files
+        .chunks(per_group)
+        .map(|chunk| FileGroup::new(chunk.to_vec()))
+        .collect()
+}
+
+#[async_trait]
+impl TableProvider for FileTable {
+    fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> Result<Vec<TableProviderFilterPushDown>> {
+        // DataFusion keeps the filter above the scan and also pushes it into
+        // the Parquet source (row groups pruned by statistics).
+        Ok(vec![TableProviderFilterPushDown::Inexact; filters.len()])
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let target = state.config().target_partitions();
+        let mut plans = Vec::with_capacity(self.groups.len());
+        for group in self.groups.iter().filter(|g| !g.files.is_empty()) {
+            let table_schema = table_schema(&self.file_schema, &self.partition_columns);
+            let source = self.format.file_source(table_schema);
+            let config = FileScanConfigBuilder::new(group.store.clone(), source)
+                .with_file_groups(split(&group.files, target))
+                .with_projection_indices(projection.cloned())?
+                .with_limit(limit)
+                .build();
+            plans.push(self.format.create_physical_plan(state, config).await?);
+        }
+        if plans.is_empty() {
+            let projected = match projection {
+                Some(p) => Arc::new(self.schema.project(p)?),
+                None => Arc::clone(&self.schema),
+            };
+            return Ok(Arc::new(EmptyExec::new(projected)));
+        }
+        UnionExec::try_new(plans)
+    }
+}

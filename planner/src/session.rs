@@ -1,0 +1,167 @@
+//! [`Session`]: one DataFusion context, the secret manager and the stores
+//! of this session; the place where a line of SQL becomes rows.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::physical_plan::memory::MemoryStream;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::sql::parser::{CopyToSource, Statement as DFStatement};
+use futures::TryStreamExt;
+use s3sql_secrets::SecretManager;
+
+use crate::error::Result;
+use crate::scan::stores::Stores;
+use crate::scan::{self, ScanContext, ScanRequest};
+use crate::secret_sql;
+use crate::statement::{self, Statement, StatementKind};
+
+/// A SQL session: statements run in order and share secrets, tables, views
+/// and settings, as in one DuckDB connection.
+pub struct Session {
+    ctx: SessionContext,
+    secrets: Arc<SecretManager>,
+    stores: Stores,
+    next_scan: AtomicU64,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("session_id", &self.ctx.session_id())
+            .field("secrets", &self.secrets)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Session {
+    /// Persistent secrets in the default directory (`~/.duckdb/stored_secrets`'s
+    /// counterpart, see `SecretDirectory::default_location`).
+    fn default() -> Self {
+        Self::with_secrets(SecretManager::default())
+    }
+}
+
+impl Session {
+    /// A session over `secrets` (pass `SecretManager::new(None)` for one
+    /// without persistent secrets).
+    pub fn with_secrets(secrets: SecretManager) -> Self {
+        let config = SessionConfig::new()
+            .with_information_schema(true)
+            .set_str("datafusion.sql_parser.dialect", "duckdb");
+        Self {
+            ctx: SessionContext::new_with_config(config),
+            secrets: Arc::new(secrets),
+            stores: Stores::default(),
+            next_scan: AtomicU64::new(0),
+        }
+    }
+
+    /// The DataFusion context, to register tables or functions of one's own.
+    pub fn context(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    /// The secrets this session signs requests with.
+    pub fn secrets(&self) -> &SecretManager {
+        &self.secrets
+    }
+
+    /// Splits `sql` into statements without running them.
+    pub fn parse(&self, sql: &str) -> Result<Vec<Statement>> {
+        statement::parse(sql)
+    }
+
+    /// Runs every statement of `sql` in order and returns the rows of the
+    /// last one.
+    pub async fn sql(&self, sql: &str) -> Result<Vec<RecordBatch>> {
+        let stream = self.sql_stream(sql).await?;
+        Ok(stream.try_collect().await?)
+    }
+
+    /// Runs every statement of `sql` but the last, and streams the rows of
+    /// the last one as they are read.
+    pub async fn sql_stream(&self, sql: &str) -> Result<SendableRecordBatchStream> {
+        let mut statements = self.parse(sql)?;
+        let Some(last) = statements.pop() else {
+            return Ok(empty_stream());
+        };
+        for statement in statements {
+            let stream = self.execute(statement).await?;
+            let _: Vec<RecordBatch> = stream.try_collect().await?;
+        }
+        self.execute(last).await
+    }
+
+    /// Plans and starts one statement.
+    pub async fn execute(&self, statement: Statement) -> Result<SendableRecordBatchStream> {
+        match statement.kind {
+            StatementKind::Secret(secret) => {
+                let batch = secret_sql::execute(&self.secrets, secret).await?;
+                let schema = batch.schema();
+                Ok(Box::pin(MemoryStream::try_new(vec![batch], schema, None)?))
+            }
+            StatementKind::DataFusion(statement) => self.execute_datafusion(*statement).await,
+        }
+    }
+
+    async fn execute_datafusion(
+        &self,
+        mut statement: DFStatement,
+    ) -> Result<SendableRecordBatchStream> {
+        let mut next_id = || self.next_scan.fetch_add(1, Ordering::Relaxed);
+        let requests = extract_scans(&mut statement, &mut next_id)?;
+        // Tables stand in for the file references while the statement is
+        // planned; the plan keeps them alive, so they go right after.
+        let planned = self.plan_with_scans(statement, &requests).await;
+        for request in &requests {
+            self.ctx.deregister_table(request.table.as_str())?;
+        }
+        let dataframe = self.ctx.execute_logical_plan(planned?).await?;
+        Ok(dataframe.execute_stream().await?)
+    }
+
+    async fn plan_with_scans(
+        &self,
+        statement: DFStatement,
+        requests: &[ScanRequest],
+    ) -> Result<datafusion::logical_expr::LogicalPlan> {
+        let state = self.ctx.state();
+        let cx = ScanContext {
+            state: &state,
+            secrets: &self.secrets,
+            stores: &self.stores,
+        };
+        for request in requests {
+            let table = scan::build(request, &cx).await?;
+            self.ctx.register_table(request.table.as_str(), table)?;
+        }
+        Ok(self.ctx.state().statement_to_plan(statement).await?)
+    }
+}
+
+/// Takes the file references out of a DataFusion statement.
+fn extract_scans(
+    statement: &mut DFStatement,
+    next_id: &mut dyn FnMut() -> u64,
+) -> Result<Vec<ScanRequest>> {
+    match statement {
+        DFStatement::Statement(inner) => scan::extract(inner.as_mut(), next_id),
+        DFStatement::Explain(explain) => extract_scans(explain.statement.as_mut(), next_id),
+        DFStatement::CopyTo(copy) => match &mut copy.source {
+            CopyToSource::Query(query) => scan::extract(query.as_mut(), next_id),
+            CopyToSource::Relation(_) => Ok(Vec::new()),
+        },
+        DFStatement::CreateExternalTable(_) | DFStatement::Reset(_) => Ok(Vec::new()),
+    }
+}
+
+fn empty_stream() -> SendableRecordBatchStream {
+    let schema = Arc::new(datafusion::arrow::datatypes::Schema::empty());
+    Box::pin(datafusion::physical_plan::EmptyRecordBatchStream::new(
+        schema,
+    ))
+}

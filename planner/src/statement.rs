@@ -1,0 +1,63 @@
+//! The statement layer (DESIGN.md, a query's path, step 1): DuckDB
+//! statements sqlparser does not cover are parsed here, the way
+//! datafusion-cli's `exec.rs` and DataFusion's `DFParser` split the work;
+//! everything else is DataFusion's SQL, parsed in DuckDB's dialect.
+
+use datafusion::sql::parser::{DFParserBuilder, Statement as DFStatement};
+use datafusion::sql::sqlparser::dialect::DuckDbDialect;
+use datafusion::sql::sqlparser::parser::{Parser, ParserError};
+use datafusion::sql::sqlparser::tokenizer::Token;
+
+use crate::error::Result;
+use crate::secret_sql::{self, SecretStatement};
+
+/// One parsed statement, ready for [`crate::Session::execute`].
+///
+/// `Debug` never shows a secret's value: secret parameters print redacted.
+#[derive(Debug)]
+pub struct Statement {
+    pub(crate) kind: StatementKind,
+}
+
+#[derive(Debug)]
+pub(crate) enum StatementKind {
+    /// `CREATE SECRET` / `DROP SECRET`.
+    Secret(SecretStatement),
+    /// Anything DataFusion plans.
+    DataFusion(Box<DFStatement>),
+}
+
+/// Splits `sql` into statements, ours and DataFusion's.
+pub(crate) fn parse(sql: &str) -> Result<Vec<Statement>> {
+    let dialect = DuckDbDialect {};
+    let mut df = DFParserBuilder::new(sql).with_dialect(&dialect).build()?;
+    let mut statements = Vec::new();
+    let mut expecting_delimiter = false;
+    loop {
+        while df.parser.consume_token(&Token::SemiColon) {
+            expecting_delimiter = false;
+        }
+        if df.parser.peek_token() == Token::EOF {
+            break;
+        }
+        if expecting_delimiter {
+            return Err(unexpected(&df.parser, "end of statement").into());
+        }
+        let kind = match secret_sql::parse(&mut df.parser)? {
+            Some(secret) => StatementKind::Secret(secret),
+            None => StatementKind::DataFusion(Box::new(df.parse_statement()?)),
+        };
+        statements.push(Statement { kind });
+        expecting_delimiter = true;
+    }
+    Ok(statements)
+}
+
+/// "Expected: X, found: Y at Line: l, Column: c", as sqlparser words it.
+pub(crate) fn unexpected(parser: &Parser<'_>, expected: &str) -> ParserError {
+    let found = parser.peek_token();
+    ParserError::ParserError(format!(
+        "Expected: {expected}, found: {found} at {}",
+        found.span.start
+    ))
+}

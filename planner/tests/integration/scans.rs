@@ -1,0 +1,193 @@
+//! Replacement scans and the read functions, reading Parquet, CSV and JSON
+//! files from the test bucket and checking exact rows.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+
+use crate::support::{Bucket, parquet, query};
+
+fn people(ids: &[i64], names: &[&str]) -> RecordBatch {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("name", DataType::Utf8, true),
+    ]));
+    RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(Int64Array::from(ids.to_vec())),
+            Arc::new(StringArray::from(names.to_vec())),
+        ],
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn replacement_scan_reads_a_parquet_file() {
+    let bucket = Bucket::new().await;
+    bucket
+        .put(
+            "people.parquet",
+            parquet(&people(&[2, 1, 3], &["bo", "ann", "cy"])),
+        )
+        .await;
+    let session = bucket.session().await;
+    let sql = format!(
+        "SELECT id, name FROM '{}' ORDER BY id",
+        bucket.url("people.parquet")
+    );
+    assert_eq!(
+        query(&session, &sql).await,
+        [
+            "+----+------+",
+            "| id | name |",
+            "+----+------+",
+            "| 1  | ann  |",
+            "| 2  | bo   |",
+            "| 3  | cy   |",
+            "+----+------+",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn read_parquet_with_alias_filter_and_aggregate() {
+    let bucket = Bucket::new().await;
+    bucket
+        .put(
+            "t/people.parquet",
+            parquet(&people(&[1, 2, 3, 4], &["a", "b", "c", "d"])),
+        )
+        .await;
+    let session = bucket.session().await;
+    let sql = format!(
+        "SELECT count(*) AS n, sum(p.id) AS total FROM read_parquet('{}') p WHERE p.id > 1",
+        bucket.url("t/people.parquet")
+    );
+    assert_eq!(
+        query(&session, &sql).await,
+        [
+            "+---+-------+",
+            "| n | total |",
+            "+---+-------+",
+            "| 3 | 9     |",
+            "+---+-------+",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn csv_and_json_files_by_extension() {
+    let bucket = Bucket::new().await;
+    bucket.put("d/nums.csv", "a,b\n1,x\n2,y\n3,z\n").await;
+    bucket
+        .put(
+            "d/events.json",
+            "{\"k\":\"x\",\"v\":10}\n{\"k\":\"y\",\"v\":32}\n",
+        )
+        .await;
+    let session = bucket.session().await;
+    let sql = format!(
+        "SELECT c.b, e.v FROM '{}' c JOIN '{}' e ON c.b = e.k ORDER BY c.b",
+        bucket.url("d/nums.csv"),
+        bucket.url("d/events.json")
+    );
+    assert_eq!(
+        query(&session, &sql).await,
+        [
+            "+---+----+",
+            "| b | v  |",
+            "+---+----+",
+            "| x | 10 |",
+            "| y | 32 |",
+            "+---+----+",
+        ]
+    );
+    let sum = format!(
+        "SELECT sum(a) AS s FROM read_csv('{}')",
+        bucket.url("d/nums.csv")
+    );
+    assert_eq!(
+        query(&session, &sum).await,
+        ["+---+", "| s |", "+---+", "| 6 |", "+---+"]
+    );
+}
+
+#[tokio::test]
+async fn glob_over_several_parquet_files_and_a_list() {
+    let bucket = Bucket::new().await;
+    bucket
+        .put("g/a.parquet", parquet(&people(&[1, 2], &["a", "b"])))
+        .await;
+    bucket
+        .put("g/b.parquet", parquet(&people(&[3], &["c"])))
+        .await;
+    bucket.put("g/skip.csv", "id\n100\n").await;
+    let session = bucket.session().await;
+    let glob = format!("SELECT sum(id) AS s FROM '{}'", bucket.url("g/*.parquet"));
+    assert_eq!(
+        query(&session, &glob).await,
+        ["+---+", "| s |", "+---+", "| 6 |", "+---+"]
+    );
+    let list = format!(
+        "SELECT count(*) AS n FROM read_parquet(['{}', '{}'])",
+        bucket.url("g/a.parquet"),
+        bucket.url("g/b.parquet")
+    );
+    assert_eq!(
+        query(&session, &list).await,
+        ["+---+", "| n |", "+---+", "| 3 |", "+---+"]
+    );
+}
+
+#[tokio::test]
+async fn a_view_over_a_file_keeps_working_after_its_statement() {
+    let bucket = Bucket::new().await;
+    bucket
+        .put("v/p.parquet", parquet(&people(&[5, 6], &["e", "f"])))
+        .await;
+    let session = bucket.session().await;
+    session
+        .sql(&format!(
+            "CREATE VIEW p AS SELECT * FROM '{}'",
+            bucket.url("v/p.parquet")
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        query(&session, "SELECT max(id) AS m FROM p").await,
+        ["+---+", "| m |", "+---+", "| 6 |", "+---+"]
+    );
+}
+
+#[tokio::test]
+async fn missing_files_and_unknown_options_are_clear_errors() {
+    let bucket = Bucket::new().await;
+    bucket
+        .put("e/one.parquet", parquet(&people(&[1], &["a"])))
+        .await;
+    let session = bucket.session().await;
+    let missing = crate::support::error_of(
+        &session,
+        &format!("SELECT * FROM '{}'", bucket.url("e/none-*.parquet")),
+    )
+    .await;
+    assert!(
+        missing.contains("No files found that match the pattern"),
+        "{missing}"
+    );
+    let option = crate::support::error_of(
+        &session,
+        &format!(
+            "SELECT * FROM read_parquet('{}', colour = 'red')",
+            bucket.url("e/one.parquet")
+        ),
+    )
+    .await;
+    assert!(
+        option.contains("read_parquet: unknown option 'colour'")
+            && option.contains("filename, hive_partitioning"),
+        "{option}"
+    );
+}

@@ -1,0 +1,12 @@
+//! The planner end to end against a real S3 server (the in-process s3s-fs
+//! server, or `S3SQL_TEST_ENDPOINT`): files written with arrow-rs writers,
+//! then queried through `Session`. One test binary, several modules.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "integration/scans.rs"]
+mod scans;
+#[path = "integration/secrets.rs"]
+mod secrets;
+#[path = "integration/support.rs"]
+mod support;
