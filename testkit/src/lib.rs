@@ -8,7 +8,8 @@
 //! - [`S3Target`]: where a test runs — that server by default, or any
 //!   endpoint named by `S3SQL_TEST_ENDPOINT` (moto in CI, MinIO, AWS).
 //! - [`FaultProxy`]: a loopback reverse proxy that answers 5xx, resets
-//!   connections, cuts bodies or delays, by rule, so retry and resume paths
+//!   connections, cuts bodies, delays, throttles, strips `Range` or rewrites response
+//!   headers, by rule, so retry, resume and validation paths
 //!   are exercised for real.
 
 // Test support: a broken fixture should stop the test with a clear panic.

@@ -37,6 +37,10 @@ pub enum Fault {
     /// Close the connection without answering (the request never reaches
     /// the server).
     Reset,
+    /// Forward the request and let the server act on it, read its whole
+    /// answer, then close the connection without passing it on: the
+    /// client cannot tell whether its request took effect.
+    DropResponse,
     /// Forward the upstream response's status and headers unchanged
     /// (`Content-Length` included), then close the connection after this
     /// many body bytes, so the client sees a short body.
@@ -51,6 +55,48 @@ pub enum Fault {
     Redirect {
         /// The bucket's region.
         region: String,
+    },
+    /// Forward without the `Range` header, as a server or cache that
+    /// ignores ranges would answer: 200 and the whole object. (The client
+    /// must leave `Range` out of its signature for the server to accept
+    /// the stripped request.)
+    StripRange,
+    /// Answer like [`Fault::Status`] with a `Retry-After` header, as a
+    /// throttling server asks a client to come back later.
+    RetryAfter {
+        /// HTTP status (429 or 503).
+        status: u16,
+        /// S3 error code, e.g. `SlowDown`.
+        code: String,
+        /// The header's value, in seconds.
+        seconds: u64,
+    },
+    /// Answer 307 Temporary Redirect to the same path and query at
+    /// `origin` (`http://host:port`), as S3 does while a new bucket's DNS
+    /// name settles.
+    TemporaryRedirect {
+        /// Scheme, host and port to send the client to.
+        origin: String,
+    },
+    /// Forward a listing, then replace the `NextContinuationToken` of its
+    /// answer with the first `continuation-token` any request sent through
+    /// this proxy carried: a server repeating a token (A→A when the
+    /// faulted request carried that first token, A→B→A one page later).
+    RepeatListingToken,
+    /// Forward, passing the request body to the server and the response
+    /// body back at no more than this many bytes per second (a slow uplink
+    /// or downlink; the connection stays busy, never idle).
+    Throttle {
+        /// The rate, in bytes per second, each way.
+        bytes_per_second: u64,
+    },
+    /// Forward, then set a response header to `value`, or remove it when
+    /// `None`: a server sending malformed or missing numbers.
+    SetResponseHeader {
+        /// Header name, e.g. `content-range`.
+        name: String,
+        /// The new value; `None` removes the header.
+        value: Option<String>,
     },
 }
 
@@ -150,7 +196,7 @@ struct RuleState {
 
 struct Shared {
     upstream: SocketAddr,
-    client: Client<HttpConnector, Incoming>,
+    client: Client<HttpConnector, ProxyBody>,
     rules: Mutex<Vec<RuleState>>,
     recorded: Mutex<Vec<RecordedRequest>>,
     requests: AtomicUsize,
@@ -158,6 +204,21 @@ struct Shared {
 }
 
 impl Shared {
+    /// The first `continuation-token` a recorded request carried, decoded.
+    fn first_continuation_token(&self) -> Option<String> {
+        self.recorded.lock().unwrap().iter().find_map(|r| {
+            r.query.split('&').find_map(|pair| {
+                let value = pair.strip_prefix("continuation-token=")?;
+                let value = value.replace('+', " ");
+                Some(
+                    percent_encoding::percent_decode_str(&value)
+                        .decode_utf8_lossy()
+                        .into_owned(),
+                )
+            })
+        })
+    }
+
     /// The fault for this request, counting it against its rule.
     fn fault_for<B>(&self, req: &Request<B>) -> Option<Fault> {
         let mut rules = self.rules.lock().unwrap();
@@ -295,6 +356,27 @@ async fn handle(
     }
     match fault {
         Some(Fault::Status { status, code }) => return Ok(error_response(status, &code)),
+        Some(Fault::RetryAfter {
+            status,
+            code,
+            seconds,
+        }) => {
+            let mut resp = error_response(status, &code);
+            resp.headers_mut()
+                .insert(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
+            return Ok(resp);
+        }
+        Some(Fault::TemporaryRedirect { origin }) => {
+            let path = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
+            let mut resp = error_response(307, "TemporaryRedirect");
+            let location = http::HeaderValue::from_str(&format!("{origin}{path}"))?;
+            resp.headers_mut().insert(http::header::LOCATION, location);
+            return Ok(resp);
+        }
         Some(Fault::Redirect { region }) => {
             let mut resp = error_response(301, "PermanentRedirect");
             let value = http::HeaderValue::from_str(&region)?;
@@ -306,7 +388,45 @@ async fn handle(
         Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
         _ => {}
     }
-    let resp = forward(&shared, req).await?;
+    let mut req = match &fault {
+        Some(Fault::Throttle { bytes_per_second }) => {
+            let rate = *bytes_per_second;
+            req.map(|b| Throttled::new(b, rate).boxed())
+        }
+        _ => req.map(|b| b.map_err(|e| Box::new(e) as BoxError).boxed()),
+    };
+    if matches!(fault, Some(Fault::StripRange)) {
+        req.headers_mut().remove(http::header::RANGE);
+    }
+    let first_token = matches!(fault, Some(Fault::RepeatListingToken))
+        .then(|| shared.first_continuation_token())
+        .flatten();
+    let mut resp = forward(&shared, req).await?;
+    if let Some(token) = first_token {
+        let (mut parts, body) = resp.into_parts();
+        let text = String::from_utf8(body.collect().await?.to_bytes().to_vec())?;
+        let text = replace_next_token(&text, &token);
+        parts
+            .headers
+            .insert(http::header::CONTENT_LENGTH, text.len().into());
+        return Ok(Response::from_parts(parts, full(text)));
+    }
+    if matches!(fault, Some(Fault::DropResponse)) {
+        resp.into_body().collect().await?;
+        return Err("injected loss of the response".into());
+    }
+    if let Some(Fault::SetResponseHeader { name, value }) = &fault {
+        let name = http::HeaderName::from_bytes(name.as_bytes())?;
+        match value {
+            Some(value) => {
+                resp.headers_mut()
+                    .insert(name, http::HeaderValue::from_str(value)?);
+            }
+            None => {
+                resp.headers_mut().remove(name);
+            }
+        }
+    }
     Ok(match fault {
         Some(Fault::CutBody { after_bytes }) => {
             let (parts, body) = resp.into_parts();
@@ -320,12 +440,123 @@ async fn handle(
                 .boxed(),
             )
         }
+        // Without Content-Length hyper would add it back from the body's
+        // exact size: hide the size, so the answer goes out chunked.
+        Some(Fault::Throttle { bytes_per_second }) => {
+            resp.map(|b| Throttled::new(b, bytes_per_second).boxed())
+        }
+        Some(Fault::SetResponseHeader { value: None, name })
+            if name.eq_ignore_ascii_case("content-length") =>
+        {
+            resp.map(|b| HideSize(b).boxed())
+        }
         _ => resp.map(|b| b.map_err(|e| Box::new(e) as BoxError).boxed()),
     })
 }
 
+/// A body passed on at a bounded rate, in slices of a twentieth of a second.
+struct Throttled {
+    inner: Incoming,
+    bytes_per_second: u64,
+    started: tokio::time::Instant,
+    sent: u64,
+    /// What is left of a frame larger than one slice.
+    pending: Option<Bytes>,
+    /// Waits until the bytes already sent are due at the rate.
+    wait: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Throttled {
+    fn new(inner: Incoming, bytes_per_second: u64) -> Self {
+        Self {
+            inner,
+            bytes_per_second: bytes_per_second.max(1),
+            started: tokio::time::Instant::now(),
+            sent: 0,
+            pending: None,
+            wait: None,
+        }
+    }
+}
+
+impl Body for Throttled {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        if let Some(wait) = self.wait.as_mut() {
+            if wait.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            self.wait = None;
+        }
+        let mut data = match self.pending.take() {
+            Some(data) => data,
+            None => match Pin::new(&mut self.inner).poll_frame(cx) {
+                Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
+                    Ok(data) => data,
+                    Err(frame) => return Poll::Ready(Some(Ok(frame))),
+                },
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(Box::new(e)))),
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Pending => return Poll::Pending,
+            },
+        };
+        let slice = usize::try_from(self.bytes_per_second / 20)
+            .unwrap_or(usize::MAX)
+            .max(1);
+        let piece = data.split_to(data.len().min(slice));
+        if !data.is_empty() {
+            self.pending = Some(data);
+        }
+        self.sent += piece.len() as u64;
+        let due =
+            self.started + Duration::from_secs_f64(self.sent as f64 / self.bytes_per_second as f64);
+        self.wait = Some(Box::pin(tokio::time::sleep_until(due)));
+        Poll::Ready(Some(Ok(Frame::data(piece))))
+    }
+}
+
+/// `text` with the content of its `NextContinuationToken` element replaced
+/// by `token` (XML-escaped); unchanged when it has none.
+fn replace_next_token(text: &str, token: &str) -> String {
+    const OPEN: &str = "<NextContinuationToken>";
+    const CLOSE: &str = "</NextContinuationToken>";
+    let Some(start) = text.find(OPEN).map(|i| i + OPEN.len()) else {
+        return text.to_owned();
+    };
+    let Some(end) = text[start..].find(CLOSE).map(|i| start + i) else {
+        return text.to_owned();
+    };
+    let escaped = token
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    format!("{}{escaped}{}", &text[..start], &text[end..])
+}
+
+/// A body whose size is not known up front.
+struct HideSize(Incoming);
+
+impl Body for HideSize {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        Pin::new(&mut self.0)
+            .poll_frame(cx)
+            .map_err(|e| Box::new(e) as BoxError)
+    }
+}
+
 /// Sends the request upstream unchanged but for the authority it connects to.
-async fn forward(shared: &Shared, req: Request<Incoming>) -> Result<Response<Incoming>, BoxError> {
+async fn forward(shared: &Shared, req: Request<ProxyBody>) -> Result<Response<Incoming>, BoxError> {
     let (mut parts, body) = req.into_parts();
     let path = parts
         .uri

@@ -12,6 +12,8 @@
 //! - a suffix range longer than the object reads the whole object;
 //! - AbortMultipartUpload after a failed CompleteMultipartUpload (s3s-fs
 //!   has already dropped the upload; S3 keeps it until aborted);
+//! - conditional PutObject (`If-None-Match: *`, `If-Match`), answered 412
+//!   PreconditionFailed as S3 does since 2024; s3s-fs writes regardless;
 //! - `NoSuchUpload` (404) for an upload id that is unknown or belongs to
 //!   another bucket or key, where s3s-fs answers AccessDenied or
 //!   InvalidRequest (or accepts a part for the wrong key).
@@ -273,6 +275,33 @@ macro_rules! delegate_to_fs {
                 }))
             }
 
+            async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
+                if req.input.if_none_match.is_some() || req.input.if_match.is_some() {
+                    let template = S3Request {
+                        input: (),
+                        method: req.method.clone(),
+                        uri: req.uri.clone(),
+                        headers: req.headers.clone(),
+                        extensions: http::Extensions::new(),
+                        credentials: req.credentials.clone(),
+                        region: req.region.clone(),
+                        service: req.service.clone(),
+                        trailing_headers: None,
+                    };
+                    let current = self.etag_of(&template, &req.input.bucket, &req.input.key).await;
+                    let matches = |cond: &ETagCondition| match cond {
+                        ETagCondition::Any => current.is_some(),
+                        ETagCondition::ETag(want) => current.as_ref().is_some_and(|have| have.value() == want.value()),
+                    };
+                    let blocked = req.input.if_none_match.as_ref().is_some_and(matches)
+                        || req.input.if_match.as_ref().is_some_and(|c| !matches(c));
+                    if blocked {
+                        return Err(s3s::s3_error!(PreconditionFailed));
+                    }
+                }
+                self.fs.put_object(req).await
+            }
+
             async fn get_object(&self, mut req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
                 let conditions = conditions_of!(req.input);
                 // A suffix longer than the object means the whole object
@@ -362,5 +391,4 @@ delegate_to_fs! {
     head_bucket(HeadBucketInput) -> HeadBucketOutput;
     list_buckets(ListBucketsInput) -> ListBucketsOutput;
     list_objects(ListObjectsInput) -> ListObjectsOutput;
-    put_object(PutObjectInput) -> PutObjectOutput;
 }
