@@ -12,8 +12,12 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
 use crate::client::{S3Client, describe_transport_error};
+use crate::content_range::{check_partial, content_range};
 use crate::error::{Error, Operation, RequestTarget, Result};
 use crate::model::ByteRange;
+
+/// Most bytes [`ObjectBody::collect`] allocates before any arrive.
+const MAX_PREALLOCATION: u64 = 64 * 1024 * 1024;
 
 /// The streaming body of a GetObject, yielding chunks in order.
 pub struct ObjectBody {
@@ -49,14 +53,11 @@ impl ObjectBody {
         bucket: String,
         key: String,
         etag: Option<String>,
-        range: Option<Range<u64>>,
+        range: Range<u64>,
         body: Incoming,
     ) -> Self {
         let resumes_left = client.config().retry.max_retries;
-        let (next, end) = match &range {
-            Some(r) => (r.start, Some(r.end)),
-            None => (0, None),
-        };
+        let (next, end) = (range.start, Some(range.end));
         let state = ResumeState {
             client,
             bucket,
@@ -69,7 +70,7 @@ impl ObjectBody {
             done: false,
         };
         Self {
-            expected_len: range.map(|r| r.end - r.start),
+            expected_len: Some(range.end.saturating_sub(range.start)),
             stream: futures::stream::unfold(state, |mut state| async move {
                 let item = state.next_chunk().await?;
                 Some((item, state))
@@ -82,9 +83,14 @@ impl ObjectBody {
 
     /// A body with no bytes.
     pub(crate) fn empty() -> Self {
+        Self::from_bytes(Bytes::new())
+    }
+
+    /// A body already in memory.
+    pub(crate) fn from_bytes(bytes: Bytes) -> Self {
         Self {
-            expected_len: Some(0),
-            stream: futures::stream::empty().boxed(),
+            expected_len: Some(bytes.len() as u64),
+            stream: futures::stream::iter((!bytes.is_empty()).then_some(Ok(bytes))).boxed(),
         }
     }
 
@@ -95,7 +101,10 @@ impl ObjectBody {
 
     /// Reads the whole body into one buffer.
     pub async fn collect(mut self) -> Result<Bytes> {
-        let capacity = self.expected_len.unwrap_or(0).min(1 << 30) as usize;
+        // The length was checked against the range asked, but a server can
+        // still claim more than it sends: allocate at most a bounded amount
+        // up front and grow with what actually arrives.
+        let capacity = self.expected_len.unwrap_or(0).min(MAX_PREALLOCATION) as usize;
         let mut buf = BytesMut::with_capacity(capacity);
         while let Some(chunk) = self.stream.next().await {
             let chunk = chunk?;
@@ -209,11 +218,24 @@ impl ResumeState {
             request = request.header(http::header::IF_MATCH, etag.clone());
         }
         let resp = self.client.send(&request).await?;
-        if resp.status() != http::StatusCode::PARTIAL_CONTENT && self.next > 0 {
-            return Err(Error::InvalidResponse {
-                target: Box::new(self.target()),
-                detail: "the server ignored the Range header while resuming a read".into(),
-            });
+        let invalid = |detail: String| Error::InvalidResponse {
+            target: Box::new(self.target()),
+            detail,
+        };
+        if resp.status() != http::StatusCode::PARTIAL_CONTENT {
+            return Err(invalid(
+                "the server ignored the Range header while resuming a read".into(),
+            ));
+        }
+        let got = content_range(resp.headers())
+            .map_err(invalid)?
+            .ok_or_else(|| invalid("a 206 answer without Content-Range".into()))?;
+        check_partial(&range, &got).map_err(invalid)?;
+        if self.end.is_some_and(|end| got.range.end != end) {
+            return Err(invalid(format!(
+                "the object is {} bytes now; it changed while it was being read",
+                got.total
+            )));
         }
         self.body = Some(resp.into_body());
         Ok(())

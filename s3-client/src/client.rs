@@ -9,7 +9,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::Method;
 use http::header::{CONTENT_LENGTH, HOST, HeaderName, HeaderValue, USER_AGENT};
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
 use crate::addressing::Endpoint;
@@ -17,7 +17,7 @@ use crate::config::{ClientConfig, PayloadSigning};
 use crate::credentials::SharedCredentials;
 use crate::error::{Error, Operation, RequestTarget, Result, ServiceError};
 use crate::signing::{PayloadHash, sign_request};
-use crate::transport::{HttpClient, build_client};
+use crate::transport::{HttpClient, Progress, RequestBody, build_client};
 use crate::xml::ErrorBody;
 
 /// Bodies larger than this may go out as `UNSIGNED-PAYLOAD` (see
@@ -26,6 +26,10 @@ const UNSIGNED_PAYLOAD_THRESHOLD: usize = 64 * 1024;
 
 /// Largest error body read; S3 error documents are a few hundred bytes.
 const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// Largest XML answer read whole (a ListObjectsV2 page of 1000 long keys is
+/// a few MiB); a server sending more is refused, not buffered.
+const MAX_COLLECTED_BODY: usize = 64 * 1024 * 1024;
 
 /// An S3 client. Cheap to clone: clones share the connection pool, the
 /// credentials provider and the request counter.
@@ -41,6 +45,8 @@ pub(crate) struct Inner {
     /// Regions learnt from `x-amz-bucket-region` on redirects, per bucket.
     bucket_regions: Mutex<HashMap<String, String>>,
     requests: AtomicU64,
+    /// Source of backoff jitter.
+    jitter: Mutex<fastrand::Rng>,
 }
 
 impl std::fmt::Debug for S3Client {
@@ -64,6 +70,34 @@ pub(crate) struct S3Request<'a> {
     pub body: Bytes,
     /// The body's SHA-256, computed on first use and kept for retries.
     payload_sha256: std::sync::OnceLock<String>,
+    /// Whether a 200 may carry an `<Error>` document instead of a result.
+    pub error_in_ok: bool,
+    /// What a retry after a lost answer means for this request.
+    pub lost_answer: LostAnswer,
+}
+
+/// A request's idempotency: whether it may be sent again after an attempt
+/// whose answer was lost (the server may have acted on it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LostAnswer {
+    /// Repeating it changes nothing: reads, plain PUT, DELETE, UploadPart,
+    /// DeleteObjects.
+    Repeat,
+    /// A repeat can fail because the first attempt succeeded (a
+    /// conditional write answered 412, Complete answered NoSuchUpload) or
+    /// leave something behind (CreateMultipartUpload): retried, and the
+    /// caller resolves it from [`RetryLog`].
+    Resolve,
+    /// Not sent again: nothing can tell whether the first attempt acted.
+    Fail,
+}
+
+/// What the retry loop saw besides the outcome.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct RetryLog {
+    /// An attempt failed after sending (connection lost, timeout): the
+    /// server may have acted on it.
+    pub answer_lost: bool,
 }
 
 impl<'a> S3Request<'a> {
@@ -73,6 +107,12 @@ impl<'a> S3Request<'a> {
         bucket: &'a str,
         key: Option<&'a str>,
     ) -> Self {
+        // POSTs create or complete something unless marked otherwise.
+        let lost_answer = if method == Method::POST {
+            LostAnswer::Fail
+        } else {
+            LostAnswer::Repeat
+        };
         Self {
             operation,
             method,
@@ -82,7 +122,21 @@ impl<'a> S3Request<'a> {
             headers: Vec::new(),
             body: Bytes::new(),
             payload_sha256: std::sync::OnceLock::new(),
+            error_in_ok: false,
+            lost_answer,
         }
+    }
+
+    /// Sets what a retry after a lost answer means for this request.
+    pub fn lost_answer(mut self, lost_answer: LostAnswer) -> Self {
+        self.lost_answer = lost_answer;
+        self
+    }
+
+    /// Marks a request S3 may answer with 200 and an `<Error>` body.
+    pub fn error_in_ok(mut self) -> Self {
+        self.error_in_ok = true;
+        self
     }
 
     pub fn query(mut self, name: &'static str, value: impl Into<String>) -> Self {
@@ -104,8 +158,12 @@ impl<'a> S3Request<'a> {
 /// Why one attempt failed, and whether another may succeed.
 enum AttemptError {
     Retryable(Error),
+    /// Retryable, and the server said how long to wait (`Retry-After`).
+    RetryAfter(Error, Duration),
     /// The bucket lives in another region: retry at once, signed for it.
     WrongRegion(Error, String),
+    /// 307: send the same request to this URL instead.
+    Redirect(Error, Box<http::Uri>),
     Fatal(Error),
 }
 
@@ -118,12 +176,7 @@ fn retryable_status(status: u16) -> bool {
 pub(crate) fn retryable_code(code: &str) -> bool {
     matches!(
         code,
-        "SlowDown"
-            | "InternalError"
-            | "RequestTimeout"
-            | "ServiceUnavailable"
-            | "Throttling"
-            | "RequestTimeTooSkewed"
+        "SlowDown" | "InternalError" | "RequestTimeout" | "ServiceUnavailable" | "Throttling"
     )
 }
 
@@ -160,6 +213,7 @@ impl S3Client {
                 http,
                 bucket_regions: Mutex::new(HashMap::new()),
                 requests: AtomicU64::new(0),
+                jitter: Mutex::new(fastrand::Rng::new()),
             }),
         })
     }
@@ -178,6 +232,17 @@ impl S3Client {
     /// readers are judged by.
     pub fn request_count(&self) -> u64 {
         self.inner.requests.load(Ordering::Relaxed)
+    }
+
+    /// The sleep before retry `attempt`, jittered from the client's RNG.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let jitter = self
+            .inner
+            .jitter
+            .lock()
+            .map(|mut rng| rng.f64())
+            .unwrap_or(1.0);
+        self.inner.config.retry.backoff_with_jitter(attempt, jitter)
     }
 
     /// The region requests for `bucket` are signed for.
@@ -208,25 +273,54 @@ impl S3Client {
         }
     }
 
+    /// An answer to `req` that cannot be understood.
+    pub(crate) fn invalid_response(&self, req: &S3Request<'_>, detail: impl Into<String>) -> Error {
+        Error::InvalidResponse {
+            target: Box::new(self.target(req)),
+            detail: detail.into(),
+        }
+    }
+
     /// Sends `req` with retries and returns the successful response with
     /// its body still streaming.
     pub(crate) async fn send(&self, req: &S3Request<'_>) -> Result<http::Response<Incoming>> {
-        self.with_retries(req, |resp| async move { Ok(resp) }).await
+        self.with_retries(
+            req,
+            &mut RetryLog::default(),
+            |resp| async move { Ok(resp) },
+        )
+        .await
     }
 
     /// Sends `req` with retries and reads the whole body; a body cut short
-    /// counts as a failed attempt and is retried.
+    /// counts as a failed attempt and is retried, and so does a 200 whose
+    /// body is a retryable `<Error>` when `req` can be answered that way.
     pub(crate) async fn send_collect(
         &self,
         req: &S3Request<'_>,
     ) -> Result<(http::response::Parts, Bytes)> {
+        self.send_collect_logged(req, &mut RetryLog::default())
+            .await
+    }
+
+    /// [`Self::send_collect`], noting in `log` whether an attempt's answer
+    /// was lost, for requests whose callers resolve that
+    /// ([`LostAnswer::Resolve`]).
+    pub(crate) async fn send_collect_logged(
+        &self,
+        req: &S3Request<'_>,
+        log: &mut RetryLog,
+    ) -> Result<(http::response::Parts, Bytes)> {
         let timeout = self.inner.config.request_timeout;
         let target = self.target(req);
-        self.with_retries(req, |resp| {
+        self.with_retries(req, log, |resp| {
             let target = target.clone();
             async move {
                 let (parts, body) = resp.into_parts();
-                let bytes = collect_body(body, timeout, usize::MAX, &target).await?;
+                let bytes = collect_body(body, timeout, MAX_COLLECTED_BODY, &target).await?;
+                if req.error_in_ok {
+                    error_in_ok_body(&target, &bytes)?;
+                }
                 Ok((parts, bytes))
             }
         })
@@ -235,7 +329,12 @@ impl S3Client {
 
     /// The retry loop. `finish` turns a successful response into the
     /// result; its failures are retried like the request's own.
-    async fn with_retries<T, F, Fut>(&self, req: &S3Request<'_>, finish: F) -> Result<T>
+    async fn with_retries<T, F, Fut>(
+        &self,
+        req: &S3Request<'_>,
+        log: &mut RetryLog,
+        finish: F,
+    ) -> Result<T>
     where
         F: Fn(http::Response<Incoming>) -> Fut,
         Fut: std::future::Future<Output = std::result::Result<T, AttemptError>>,
@@ -243,9 +342,10 @@ impl S3Client {
         let retry = &self.inner.config.retry;
         let mut attempt: u32 = 0;
         let mut followed_region = false;
+        let mut location: Option<http::Uri> = None;
         loop {
             attempt += 1;
-            let outcome = match self.attempt(req).await {
+            let outcome = match self.attempt(req, location.as_ref()).await {
                 Ok(resp) => finish(resp).await,
                 Err(e) => Err(e),
             };
@@ -264,8 +364,26 @@ impl S3Client {
                     attempt -= 1;
                     continue;
                 }
-                Err(AttemptError::Retryable(e)) => e,
+                Err(AttemptError::Redirect(e, to)) => {
+                    if location.is_some() {
+                        return Err(e);
+                    }
+                    tracing::debug!(bucket = req.bucket, "following 307 Temporary Redirect");
+                    location = Some(*to);
+                    attempt -= 1;
+                    continue;
+                }
+                Err(AttemptError::Retryable(e)) => (e, Duration::ZERO),
+                Err(AttemptError::RetryAfter(e, after)) => (e, after),
             };
+            let (err, retry_after) = err;
+            if matches!(err, Error::Transport { .. } | Error::Timeout { .. }) {
+                // The request may have reached the server and acted.
+                log.answer_lost = true;
+                if req.lost_answer == LostAnswer::Fail {
+                    return Err(err);
+                }
+            }
             if attempt > retry.max_retries {
                 return Err(match err {
                     Error::Timeout {
@@ -278,7 +396,10 @@ impl S3Client {
                     other => other,
                 });
             }
-            let wait = retry.backoff(attempt);
+            // A server's Retry-After is honoured up to the longest backoff.
+            let wait = self
+                .backoff(attempt)
+                .max(retry_after.min(retry.max_backoff));
             tracing::debug!(operation = %req.operation, bucket = req.bucket, attempt, ?wait, error = %err, "retrying");
             tokio::time::sleep(wait).await;
         }
@@ -288,6 +409,7 @@ impl S3Client {
     async fn attempt(
         &self,
         req: &S3Request<'_>,
+        location: Option<&http::Uri>,
     ) -> std::result::Result<http::Response<Incoming>, AttemptError> {
         let config = &self.inner.config;
         let region = self.region_for(req.bucket);
@@ -298,11 +420,15 @@ impl S3Client {
             key: req.key.map(str::to_owned),
             endpoint: endpoint.origin(),
         };
-        let (url, host) = endpoint.request_url(config.url_style, req.bucket, req.key, &req.query);
+        let (url, host) = match location.and_then(|uri| Some((uri, uri.authority()?))) {
+            Some((uri, authority)) => (uri.to_string(), authority.to_string()),
+            None => endpoint.request_url(config.url_style, req.bucket, req.key, &req.query),
+        };
+        let progress = Progress::new();
         let mut request = http::Request::builder()
             .method(req.method.clone())
             .uri(&url)
-            .body(Full::new(req.body.clone()))
+            .body(RequestBody::new(req.body.clone(), progress.clone()))
             .map_err(|e| {
                 AttemptError::Fatal(Error::InvalidArgument(format!(
                     "{target}: cannot build request: {e}"
@@ -355,10 +481,11 @@ impl S3Client {
 
         self.inner.requests.fetch_add(1, Ordering::Relaxed);
         tracing::trace!(operation = %req.operation, bucket = req.bucket, key = req.key, "sending");
-        let sent =
-            tokio::time::timeout(config.request_timeout, self.inner.http.request(request)).await;
-        let resp = match sent {
-            Err(_) => {
+        let sent = progress
+            .within_idle(self.inner.http.request(request), config.request_timeout)
+            .await;
+        let resp = match sent.ok_or(()) {
+            Err(()) => {
                 return Err(AttemptError::Retryable(Error::Timeout {
                     target: Box::new(target),
                     seconds: config.request_timeout.as_secs_f64(),
@@ -396,6 +523,12 @@ impl S3Client {
         };
         let request_id = header("x-amz-request-id");
         let header_region = header("x-amz-bucket-region");
+        let retry_after = header("retry-after")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let location = header("location").and_then(|v| v.parse::<http::Uri>().ok());
+        let server_date = header("date");
+        let https = target.endpoint.starts_with("https:");
         let body = collect_body(
             resp.into_body(),
             self.inner.config.request_timeout,
@@ -406,17 +539,37 @@ impl S3Client {
         .ok()
         .unwrap_or_default();
         let parsed = ErrorBody::from_text(&String::from_utf8_lossy(&body));
-        let error = service_error(target, status, parsed, request_id, header_region);
+        let mut error = service_error(target, status, parsed, request_id, header_region);
+        if error.code == "RequestTimeTooSkewed" {
+            // Retrying with the same clock cannot succeed: say by how much it is off.
+            if let Some(skew) = server_date.as_deref().and_then(clock_skew) {
+                error.message = format!("{} ({skew})", error.message);
+            }
+            return AttemptError::Fatal(Error::Service(Box::new(error)));
+        }
         let bucket_region = error.bucket_region.clone();
         let code = error.code.clone();
         let err = Error::Service(Box::new(error));
-        if let Some(real) = bucket_region.filter(|r| r != region && matches!(status, 301 | 400)) {
+        if let Some(real) =
+            bucket_region.filter(|r| r != region && valid_region(r) && matches!(status, 301 | 400))
+        {
             return AttemptError::WrongRegion(err, real);
         }
-        if retryable_status(status) || retryable_code(&code) {
-            AttemptError::Retryable(err)
-        } else {
-            AttemptError::Fatal(err)
+        if status == 307 {
+            // Never from HTTPS down to plain HTTP.
+            return match location
+                .filter(|l| l.authority().is_some() && (!https || l.scheme_str() == Some("https")))
+            {
+                Some(to) => AttemptError::Redirect(err, Box::new(to)),
+                None => AttemptError::Fatal(err),
+            };
+        }
+        if !(retryable_status(status) || retryable_code(&code)) {
+            return AttemptError::Fatal(err);
+        }
+        match retry_after {
+            Some(after) => AttemptError::RetryAfter(err, after),
+            None => AttemptError::Retryable(err),
         }
     }
 
@@ -428,6 +581,7 @@ impl S3Client {
         key: &str,
         expires_in: Duration,
     ) -> Result<String> {
+        crate::ops::object::check_object(bucket, key)?;
         let region = self.region_for(bucket);
         let endpoint = self.endpoint_for(&region)?;
         let (url, host) = endpoint.request_url(self.inner.config.url_style, bucket, Some(key), &[]);
@@ -438,6 +592,45 @@ impl S3Client {
             None => Ok(url),
         }
     }
+}
+
+/// Whether a region a server named can go into a host name and a signing
+/// scope (`eu-west-3`, `us-gov-west-1`): lowercase letters, digits, dashes.
+fn valid_region(region: &str) -> bool {
+    (1..=64).contains(&region.len())
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// How far this machine's clock is from the server's `Date`, in words.
+fn clock_skew(server_date: &str) -> Option<String> {
+    let server = chrono::DateTime::parse_from_rfc2822(server_date).ok()?;
+    let skew = chrono::Utc::now()
+        .signed_duration_since(server)
+        .num_seconds();
+    let direction = if skew >= 0 { "ahead of" } else { "behind" };
+    Some(format!(
+        "this machine's clock is {} s {direction} the server's",
+        skew.unsigned_abs()
+    ))
+}
+
+/// Fails an attempt whose 200 answer is an `<Error>` document, which S3
+/// sends for CompleteMultipartUpload, CopyObject and DeleteObjects when it
+/// fails after starting to answer; retried when the code says so.
+fn error_in_ok_body(target: &RequestTarget, body: &Bytes) -> std::result::Result<(), AttemptError> {
+    let Some(parsed) = ErrorBody::from_text(&String::from_utf8_lossy(body)) else {
+        return Ok(());
+    };
+    let error = service_error(target.clone(), 200, Some(parsed), None, None);
+    let retryable = retryable_code(&error.code);
+    let err = Error::Service(Box::new(error));
+    Err(if retryable {
+        AttemptError::Retryable(err)
+    } else {
+        AttemptError::Fatal(err)
+    })
 }
 
 /// Builds an S3 service error from an error response's parts. HEAD
@@ -483,13 +676,18 @@ fn header_value(value: &str, target: &RequestTarget) -> Result<HeaderValue> {
     })
 }
 
-/// Reads a body to its end with a timeout between chunks, up to `limit` bytes.
-async fn collect_body(
-    mut body: Incoming,
+/// Reads a body to its end with a timeout between chunks; a body longer
+/// than `limit` bytes is an error, never buffered whole.
+async fn collect_body<B>(
+    mut body: B,
     timeout: Duration,
     limit: usize,
     target: &RequestTarget,
-) -> std::result::Result<Bytes, AttemptError> {
+) -> std::result::Result<Bytes, AttemptError>
+where
+    B: http_body::Body<Data = Bytes> + Unpin,
+    B::Error: std::error::Error + 'static,
+{
     let mut buf = bytes::BytesMut::new();
     loop {
         let frame = match tokio::time::timeout(timeout, body.frame()).await {
@@ -510,11 +708,42 @@ async fn collect_body(
             Ok(Some(Ok(frame))) => frame,
         };
         if let Ok(data) = frame.into_data() {
-            if buf.len() + data.len() > limit {
-                buf.extend_from_slice(&data[..limit - buf.len()]);
-                return Ok(buf.freeze());
+            if buf.len().saturating_add(data.len()) > limit {
+                return Err(AttemptError::Fatal(Error::InvalidResponse {
+                    target: Box::new(target.clone()),
+                    detail: format!("the response body is larger than {limit} bytes"),
+                }));
             }
             buf.extend_from_slice(&data);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target() -> RequestTarget {
+        RequestTarget {
+            operation: Operation::ListObjectsV2,
+            bucket: "b".into(),
+            key: None,
+            endpoint: "http://127.0.0.1:1".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn collected_bodies_are_bounded() {
+        let body = http_body_util::Full::new(Bytes::from(vec![b'x'; 100]));
+        let timeout = Duration::from_secs(1);
+        match collect_body(body, timeout, 99, &target()).await {
+            Err(AttemptError::Fatal(Error::InvalidResponse { detail, .. })) => {
+                assert!(detail.contains("larger than 99 bytes"), "{detail}")
+            }
+            Err(_) => panic!("wrong error"),
+            Ok(b) => panic!("{} bytes collected past the limit", b.len()),
+        }
+        let body = http_body_util::Full::new(Bytes::from(vec![b'x'; 100]));
+        assert!(collect_body(body, timeout, 100, &target()).await.is_ok());
     }
 }

@@ -74,14 +74,38 @@ impl RetryConfig {
     /// The sleep before retry number `attempt` (1-based): a random duration
     /// up to the exponential bound, so many clients do not retry in lockstep.
     pub fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self
-            .backoff_multiplier
-            .powi(attempt.saturating_sub(1).min(30) as i32);
-        let bound = self
-            .initial_backoff
-            .mul_f64(exp.max(1.0))
-            .min(self.max_backoff);
-        bound.mul_f64(fastrand::f64())
+        self.backoff_with_jitter(attempt, fastrand::f64())
+    }
+
+    /// The sleep before retry `attempt` for a given `jitter` in `0..=1`
+    /// (the fraction of the bound slept; out-of-range values count as 1),
+    /// so a schedule can be computed, and tested, without randomness.
+    pub fn backoff_with_jitter(&self, attempt: u32, jitter: f64) -> Duration {
+        let jitter = if (0.0..=1.0).contains(&jitter) {
+            jitter
+        } else {
+            1.0
+        };
+        // The bound is finite and jitter at most 1: this cannot overflow.
+        self.backoff_bound(attempt).mul_f64(jitter)
+    }
+
+    /// The most retry `attempt` may sleep: `initial × multiplier^(attempt-1)`
+    /// capped at `max_backoff`, computed in floating point so that no
+    /// multiplier or attempt count can overflow (a multiplier below 1, or
+    /// not a number, counts as 1).
+    pub fn backoff_bound(&self, attempt: u32) -> Duration {
+        let multiplier = match self.backoff_multiplier {
+            m if m.is_nan() => 1.0,
+            m => m.max(1.0),
+        };
+        let exponent = attempt.saturating_sub(1).min(1024) as i32;
+        let secs = self.initial_backoff.as_secs_f64() * multiplier.powi(exponent);
+        let max = self.max_backoff;
+        if secs.is_nan() || secs >= max.as_secs_f64() {
+            return max;
+        }
+        Duration::try_from_secs_f64(secs).map_or(max, |d| d.min(max))
     }
 }
 
@@ -168,8 +192,11 @@ pub struct ClientConfig {
     pub resolve_to: Option<SocketAddr>,
     /// Time allowed to open a TCP (and TLS) connection.
     pub connect_timeout: Duration,
-    /// Time allowed for one attempt to receive response headers, and
-    /// between two chunks of a response body.
+    /// Longest wait with nothing moving in one attempt: for the server to
+    /// take the next slice of the request body, for the first byte of the
+    /// answer, and between two chunks of a response body. It bounds
+    /// stalls, not transfers: an 80 MiB part on a slow uplink that keeps
+    /// moving takes as long as it takes.
     pub request_timeout: Duration,
     /// Retry policy.
     pub retry: RetryConfig,
@@ -246,6 +273,50 @@ mod tests {
         let retry = RetryConfig::default();
         for attempt in 1..40 {
             assert!(retry.backoff(attempt) <= retry.max_backoff);
+        }
+    }
+
+    #[test]
+    fn jitter_scales_the_bound() {
+        let retry = RetryConfig {
+            initial_backoff: Duration::from_millis(100),
+            backoff_multiplier: 2.0,
+            max_backoff: Duration::from_secs(1),
+            ..RetryConfig::default()
+        };
+        assert_eq!(
+            retry.backoff_with_jitter(1, 1.0),
+            Duration::from_millis(100)
+        );
+        assert_eq!(
+            retry.backoff_with_jitter(3, 0.5),
+            Duration::from_millis(200)
+        );
+        assert_eq!(retry.backoff_with_jitter(3, 0.0), Duration::ZERO);
+        assert_eq!(
+            retry.backoff_with_jitter(10, 0.25),
+            Duration::from_millis(250)
+        );
+        assert_eq!(
+            retry.backoff_with_jitter(2, f64::NAN),
+            Duration::from_millis(200)
+        );
+    }
+
+    #[test]
+    fn backoff_cannot_panic_on_large_or_odd_multipliers() {
+        for multiplier in [1e300, f64::INFINITY, f64::NAN, -3.0, 0.0] {
+            let retry = RetryConfig {
+                backoff_multiplier: multiplier,
+                initial_backoff: Duration::from_secs(u64::MAX / 4),
+                ..RetryConfig::default()
+            };
+            for attempt in [0, 1, 2, 5, 1000, u32::MAX] {
+                assert!(
+                    retry.backoff(attempt) <= retry.max_backoff,
+                    "{multiplier} {attempt}"
+                );
+            }
         }
     }
 

@@ -100,7 +100,7 @@ impl fmt::Debug for Credentials {
 }
 
 /// Why credentials could not be had. Messages name the source, never a value.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("could not load credentials from {source_name}: {message}")]
 pub struct CredentialsError {
     /// Which provider failed (`env`, `profile default`, `sts`, ...).

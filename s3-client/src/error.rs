@@ -90,6 +90,7 @@ impl ServiceError {
             },
             "PreconditionFailed" => "the object changed while it was being read; run the query again".to_owned(),
             "InvalidRange" => "the requested byte range lies outside the object".to_owned(),
+            "RequestTimeTooSkewed" => "this machine's clock differs from the server's by more than it allows (15 minutes on AWS): synchronise the clock (NTP)".to_owned(),
             "SlowDown" | "ServiceUnavailable" | "InternalError" => "the server is overloaded or failing; retries were exhausted, try again later or raise http_retries".to_owned(),
             _ => return None,
         };
@@ -117,8 +118,10 @@ impl fmt::Display for ServiceError {
     }
 }
 
-/// Any failure of an S3 client call.
-#[derive(Debug, thiserror::Error)]
+/// Any failure of an S3 client call. `Clone`, so a failed
+/// [`crate::MultipartWriter`] can answer every later call with the error
+/// that broke it.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
     /// The server answered with an error.
     #[error("{0}")]

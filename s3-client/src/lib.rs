@@ -16,6 +16,11 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Every object operation refuses an empty key with
+//! [`Error::InvalidArgument`] before sending anything: `s3://bucket/` names
+//! the bucket, and a request for key `""` would address the bucket itself
+//! (HeadBucket, or the bucket listing returned as if it were the object).
+//!
 //! Nothing this crate prints — errors, `Debug`, log lines — contains a
 //! secret key, a session token or a signature.
 
@@ -23,6 +28,7 @@ pub mod addressing;
 mod body;
 mod client;
 pub mod config;
+mod content_range;
 pub mod credentials;
 pub mod error;
 pub mod model;

@@ -53,6 +53,7 @@ impl S3Client {
         range: Option<Range<u64>>,
         meta: Option<ObjectMeta>,
     ) -> Result<BoxStream<'static, Result<Bytes>>> {
+        crate::ops::object::check_object(bucket, key)?;
         let meta = match meta {
             Some(meta) => meta,
             None => self.head_object(bucket, key).await?,
@@ -118,6 +119,7 @@ impl S3Client {
         key: &str,
         ranges: &[Range<u64>],
     ) -> Result<Vec<Bytes>> {
+        crate::ops::object::check_object(bucket, key)?;
         let read = &self.config().read;
         let merged = coalesce_ranges(ranges, read.coalesce_gap);
         let fetched: Vec<Bytes> = stream::iter(merged.iter().cloned())

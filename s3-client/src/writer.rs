@@ -1,8 +1,10 @@
 //! [`MultipartWriter`]: streams an object of unknown size to S3 with bounded
 //! memory. Small objects become one PutObject; large ones a multipart upload
-//! whose parts upload concurrently. Any failure, or dropping the writer
-//! before [`MultipartWriter::finish`], aborts the upload so no half-written
-//! object or orphaned upload stays behind.
+//! whose parts upload concurrently. Any failure aborts the upload and
+//! poisons the writer: every later call returns the error that broke it and
+//! writes nothing. [`MultipartWriter::abort`] is the cleanup to await (on an
+//! error elsewhere, on Ctrl-C); dropping an unfinished writer aborts in the
+//! background as a last resort, and logs when that cannot run.
 
 use bytes::{Bytes, BytesMut};
 use futures::stream::{FuturesUnordered, StreamExt};
@@ -32,6 +34,11 @@ pub struct MultipartWriter {
     completed: Vec<CompletedPart>,
     /// Set once the upload was completed or aborted: nothing to clean up.
     settled: bool,
+    /// The error that broke the writer; every later call returns it.
+    failed: Option<Error>,
+    /// Set while a `write` runs: found set on entry, an earlier `write`
+    /// was dropped mid-way and may have taken a part with it.
+    writing: bool,
 }
 
 impl std::fmt::Debug for MultipartWriter {
@@ -76,6 +83,9 @@ impl MultipartWriter {
             in_flight: FuturesUnordered::new(),
             completed: Vec::new(),
             settled: false,
+            // An empty key would address the bucket: refuse it on first use.
+            failed: crate::ops::object::check_object(bucket, key).err(),
+            writing: false,
         }
     }
 
@@ -86,7 +96,35 @@ impl MultipartWriter {
 
     /// Appends bytes; uploads full parts as they fill, waiting when
     /// `max_in_flight` parts are already uploading.
-    pub async fn write(&mut self, mut data: &[u8]) -> Result<()> {
+    pub async fn write(&mut self, data: &[u8]) -> Result<()> {
+        self.usable().await?;
+        self.writing = true;
+        let result = self.write_parts(data).await;
+        self.writing = false;
+        match result {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.fail(e).await),
+        }
+    }
+
+    /// The error that broke this writer, if any; a `write` dropped mid-way
+    /// breaks it now, since the part it held may be lost.
+    async fn usable(&mut self) -> Result<()> {
+        if self.writing && self.failed.is_none() {
+            let error = Error::InvalidArgument(format!(
+                "an earlier write to s3://{}/{} was cancelled mid-way (its future was dropped), so part of the data may be lost; the object cannot be completed, write it again",
+                self.bucket, self.key
+            ));
+            self.writing = false;
+            return Err(self.fail(error).await);
+        }
+        match &self.failed {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
+
+    async fn write_parts(&mut self, mut data: &[u8]) -> Result<()> {
         while !data.is_empty() {
             let room = self.part_size - self.buffer.len();
             let take = room.min(data.len());
@@ -110,9 +148,7 @@ impl MultipartWriter {
             data = &data[take..];
             if self.buffer.len() == self.part_size {
                 let part = std::mem::take(&mut self.buffer).freeze();
-                if let Err(e) = self.start_part(part).await {
-                    return Err(self.fail(e).await);
-                }
+                self.start_part(part).await?;
             }
         }
         Ok(())
@@ -121,6 +157,7 @@ impl MultipartWriter {
     /// Uploads what is buffered and completes the object. Objects smaller
     /// than one part are sent with a single PutObject.
     pub async fn finish(mut self) -> Result<PutObjectOutput> {
+        self.usable().await?;
         let rest = std::mem::take(&mut self.buffer).freeze();
         if self.upload_id.is_none() {
             self.settled = true;
@@ -151,7 +188,10 @@ impl MultipartWriter {
         }
     }
 
-    /// Abandons the object: stops part uploads and aborts the multipart upload.
+    /// Abandons the object: stops part uploads and aborts the multipart
+    /// upload, returning once the server has dropped it. The cleanup to
+    /// await when the object is not wanted (an error elsewhere, Ctrl-C);
+    /// dropping the writer instead aborts only if the runtime still runs.
     pub async fn abort(mut self) -> Result<()> {
         self.abort_inner().await
     }
@@ -211,9 +251,11 @@ impl MultipartWriter {
         }
     }
 
-    /// Cleans up after `error` and returns it (cleanup failures are logged,
-    /// the original error is what the user needs).
+    /// Cleans up after `error`, poisons the writer with it and returns it
+    /// (cleanup failures are logged, the original error is what the user
+    /// needs).
     async fn fail(&mut self, error: Error) -> Error {
+        self.failed = Some(error.clone());
         if let Err(abort_error) = self.abort_inner().await {
             tracing::warn!(bucket = %self.bucket, key = %self.key, error = %abort_error, "could not abort multipart upload after a failure");
         }
@@ -251,21 +293,54 @@ impl Drop for MultipartWriter {
             return;
         };
         // Dropped mid-write (an error or cancellation upstream): abort in
-        // the background so no orphaned upload keeps its parts billed.
+        // the background so no orphaned upload keeps its parts billed. A
+        // runtime shutting down drops the task unrun; the guard says so.
         let client = self.client.clone();
-        let bucket = std::mem::take(&mut self.bucket);
-        let key = std::mem::take(&mut self.key);
+        let left_open = LeftOpenWarning {
+            bucket: std::mem::take(&mut self.bucket),
+            key: std::mem::take(&mut self.key),
+            upload_id,
+            done: false,
+        };
         match tokio::runtime::Handle::try_current() {
             Ok(handle) => {
                 handle.spawn(async move {
-                    if let Err(e) = client.abort_multipart_upload(&bucket, &key, &upload_id).await {
+                    let mut left_open = left_open;
+                    let LeftOpenWarning {
+                        bucket,
+                        key,
+                        upload_id,
+                        ..
+                    } = &left_open;
+                    if let Err(e) = client.abort_multipart_upload(bucket, key, upload_id).await {
                         tracing::warn!(%bucket, %key, error = %e, "could not abort multipart upload of a dropped writer");
                     }
+                    left_open.done = true;
                 });
             }
-            Err(_) => {
-                tracing::warn!(%bucket, %key, "multipart writer dropped outside a runtime; upload left open")
-            }
+            Err(_) => drop(left_open),
+        }
+    }
+}
+
+/// Logs, when dropped before `done`, that a dropped writer's upload stays
+/// open: no runtime ran its abort (dropped outside one, or shutting down).
+struct LeftOpenWarning {
+    bucket: String,
+    key: String,
+    upload_id: String,
+    done: bool,
+}
+
+impl Drop for LeftOpenWarning {
+    fn drop(&mut self) {
+        if !self.done {
+            tracing::warn!(
+                bucket = %self.bucket,
+                key = %self.key,
+                upload_id = %self.upload_id,
+                "multipart upload left open: the writer was dropped unfinished and no runtime ran its abort; await MultipartWriter::abort before shutting down, or abort the upload (ListMultipartUploads) later"
+            );
         }
     }
 }

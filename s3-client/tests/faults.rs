@@ -11,7 +11,8 @@ use bytes::Bytes;
 use common::{Fixture, pattern_bytes};
 use http::Method;
 use s3sql_s3_client::{
-    GetObjectRequest, MultipartWriter, PutObjectOutput, PutObjectRequest, RetryConfig, S3Client,
+    ByteRange, GetObjectRequest, MultipartWriter, PutObjectOutput, PutObjectRequest, RetryConfig,
+    S3Client,
 };
 use s3sql_testkit::{Fault, FaultProxy, FaultRule};
 
@@ -180,11 +181,91 @@ async fn slow_server_times_out_then_succeeds() {
             .method(Method::GET)
             .times(1),
     );
+    let started = std::time::Instant::now();
     let got = client
         .get_object_bytes(fx.bucket(), &key, &GetObjectRequest::default())
         .await
         .unwrap();
+    let elapsed = started.elapsed();
     assert_eq!(&got[..], b"slow");
+    // The first attempt gave up at the 2 s timeout, not after the 3 s delay.
+    assert_eq!(proxy.requests_seen(), 2, "one timed-out attempt, one retry");
+    assert!(
+        elapsed >= Duration::from_secs(2) && elapsed < Duration::from_millis(2900),
+        "took {elapsed:?}"
+    );
+}
+
+#[tokio::test]
+async fn stalled_server_times_out_on_every_attempt() {
+    let (fx, proxy, _) = proxied().await;
+    let client = fx.client_via(&proxy.endpoint(), |mut c| {
+        c.retry.max_retries = 2;
+        c.retry.initial_backoff = Duration::from_millis(5);
+        c.retry.max_backoff = Duration::from_millis(20);
+        c.request_timeout = Duration::from_millis(500);
+        c
+    });
+    proxy.push_rule(FaultRule::new(Fault::Delay(Duration::from_secs(30))).times(100));
+    let started = std::time::Instant::now();
+    let err = client
+        .head_object(fx.bucket(), &fx.key("f/stalled"))
+        .await
+        .unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(
+        matches!(err, s3sql_s3_client::Error::Timeout { attempts: 3, .. }),
+        "{err}"
+    );
+    assert_eq!(proxy.requests_seen(), 3);
+    assert!(
+        elapsed >= Duration::from_millis(1500) && elapsed < Duration::from_secs(4),
+        "took {elapsed:?}"
+    );
+}
+
+#[tokio::test]
+async fn part_upload_slower_than_the_timeout_succeeds() {
+    let (fx, proxy, _) = proxied().await;
+    // No retries: the one attempt must succeed although it takes 4 s,
+    // twice the timeout. (Loopback socket buffers absorb a few MiB that
+    // then drain while the client waits for the answer: the timeout is
+    // kept above that drain time at this rate.)
+    let client = fx.client_via(&proxy.endpoint(), |mut c| {
+        c.retry.max_retries = 0;
+        c.request_timeout = Duration::from_secs(2);
+        c
+    });
+    let key = fx.key("f/mp-throttled.bin");
+    let data = pattern_bytes(32 * MIB, 23);
+    proxy.push_rule(
+        FaultRule::new(Fault::Throttle {
+            bytes_per_second: 8 * MIB as u64,
+        })
+        .method(Method::PUT)
+        .query_contains("partNumber=1")
+        .times(1),
+    );
+    let upload = client
+        .create_multipart_upload(fx.bucket(), &key, &PutObjectRequest::default())
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let part = client
+        .upload_part(fx.bucket(), &key, &upload, 1, data.clone())
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() > Duration::from_secs(3),
+        "the throttle did not slow the part: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(proxy.faults_injected(), 1);
+    client
+        .complete_multipart_upload(fx.bucket(), &key, &upload, &[part])
+        .await
+        .unwrap();
+    fx.assert_holds(&key, &data).await;
 }
 
 #[tokio::test]
@@ -309,12 +390,22 @@ async fn failed_complete_aborts_the_upload() {
 
 #[tokio::test]
 async fn region_redirect_is_followed_once() {
-    let (fx, proxy, client) = proxied().await;
+    let (fx, proxy, _) = proxied().await;
+    // The client starts with a wrong region; the redirect names the region
+    // the server really has, so a server that enforces its region accepts
+    // the retry.
+    let real = fx.target.region.clone();
+    let wrong = if real == "eu-west-3" {
+        "ap-south-1"
+    } else {
+        "eu-west-3"
+    };
+    let client = fx.client_via(&proxy.endpoint(), |c| c.with_region(wrong));
     let key = fx.key("f/redirect.txt");
     put(&fx, &key, Bytes::from_static(b"here")).await;
     proxy.push_rule(
         FaultRule::new(Fault::Redirect {
-            region: "eu-west-3".into(),
+            region: real.clone(),
         })
         .times(1),
     );
@@ -332,11 +423,11 @@ async fn region_redirect_is_followed_once() {
             .to_owned()
     };
     assert!(
-        scope(0).contains("/us-east-1/s3/"),
+        scope(0).contains(&format!("/{wrong}/s3/")),
         "first attempt signs for the configured region"
     );
     assert!(
-        scope(1).contains("/eu-west-3/s3/"),
+        scope(1).contains(&format!("/{real}/s3/")),
         "the retry signs for the bucket's region"
     );
     // The learnt region sticks for later requests on that bucket.
@@ -345,8 +436,48 @@ async fn region_redirect_is_followed_once() {
         proxy.recorded()[2].headers["authorization"]
             .to_str()
             .unwrap()
-            .contains("/eu-west-3/s3/")
+            .contains(&format!("/{real}/s3/"))
     );
+}
+
+#[tokio::test]
+async fn a_redirect_to_a_malformed_region_is_not_followed() {
+    let (fx, proxy, client) = proxied().await;
+    proxy.push_rule(
+        FaultRule::new(Fault::Redirect {
+            region: "evil.example.com/x".into(),
+        })
+        .times(100),
+    );
+    let err = client
+        .head_object(fx.bucket(), &fx.key("f/bad-region"))
+        .await
+        .unwrap_err();
+    assert_eq!(proxy.requests_seen(), 1, "a malformed region is not learnt");
+    assert_eq!(err.status(), Some(301), "{err}");
+}
+
+#[tokio::test]
+async fn start_after_before_the_prefix_is_not_sent() {
+    let (fx, proxy, client) = proxied().await;
+    let prefix = fx.key("f/listing/");
+    put(&fx, &format!("{prefix}a.txt"), Bytes::from_static(b"a")).await;
+    // Each sorts before every key under the prefix, so excludes nothing.
+    let just_before = prefix.trim_end_matches('/').to_owned();
+    for start_after in ["", "!", just_before.as_str()] {
+        let request = s3sql_s3_client::ListObjectsV2Request {
+            start_after: Some(start_after.to_owned()),
+            ..s3sql_s3_client::ListObjectsV2Request::prefix(prefix.clone())
+        };
+        let page = client
+            .list_objects_v2_page(fx.bucket(), &request, None)
+            .await
+            .unwrap();
+        assert_eq!(page.objects.len(), 1, "start-after {start_after:?}");
+    }
+    for r in proxy.recorded() {
+        assert!(!r.query.contains("start-after"), "sent: {}", r.query);
+    }
 }
 
 #[tokio::test]
@@ -411,4 +542,459 @@ async fn writes_carry_sse_kms_and_requester_pays_headers() {
         seen.iter()
             .all(|r| r.headers["x-amz-request-payer"] == "requester")
     );
+}
+
+/// A GET of `range` through `client`.
+async fn get_range(
+    client: &S3Client,
+    fx: &Fixture,
+    key: &str,
+    range: ByteRange,
+) -> s3sql_s3_client::Result<Bytes> {
+    client.get_range(fx.bucket(), key, range).await
+}
+
+#[tokio::test]
+async fn ignored_range_on_a_small_object_is_sliced() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/ignored-range-small.bin");
+    let data = pattern_bytes(4096, 10);
+    put(&fx, &key, data.clone()).await;
+    proxy.push_rule(
+        FaultRule::new(Fault::StripRange)
+            .method(Method::GET)
+            .times(3),
+    );
+    let suffix = get_range(&client, &fx, &key, ByteRange::Suffix(100))
+        .await
+        .unwrap();
+    assert_eq!(
+        suffix,
+        data.slice(3996..),
+        "a suffix read returns the suffix"
+    );
+    let middle = get_range(
+        &client,
+        &fx,
+        &key,
+        ByteRange::Bounded { start: 10, end: 20 },
+    )
+    .await
+    .unwrap();
+    assert_eq!(middle, data.slice(10..20));
+    let tail = get_range(&client, &fx, &key, ByteRange::From(4000))
+        .await
+        .unwrap();
+    assert_eq!(tail, data.slice(4000..));
+    assert_eq!(
+        proxy.faults_injected(),
+        3,
+        "every read went through the fault"
+    );
+}
+
+#[tokio::test]
+async fn ignored_range_on_a_large_object_is_an_error() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/ignored-range-large.bin");
+    let data = pattern_bytes(9 * MIB, 11);
+    put(&fx, &key, data.clone()).await;
+    proxy.push_rule(
+        FaultRule::new(Fault::StripRange)
+            .method(Method::GET)
+            .times(100),
+    );
+    let err = get_range(
+        &client,
+        &fx,
+        &key,
+        ByteRange::Bounded { start: 0, end: 100 },
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("ignored the Range"), "{err}");
+    // Parallel chunked reads must not concatenate whole copies either.
+    let err = client
+        .read_to_bytes(fx.bucket(), &key, Some(MIB as u64..3 * MIB as u64))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("ignored the Range"), "{err}");
+}
+
+#[tokio::test]
+async fn content_range_that_starts_elsewhere_is_an_error() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/wrong-content-range.bin");
+    put(&fx, &key, pattern_bytes(4096, 12)).await;
+    proxy.push_rule(
+        FaultRule::new(Fault::SetResponseHeader {
+            name: "content-range".into(),
+            value: Some("bytes 0-9/4096".into()),
+        })
+        .method(Method::GET)
+        .times(100),
+    );
+    let err = get_range(
+        &client,
+        &fx,
+        &key,
+        ByteRange::Bounded {
+            start: 100,
+            end: 110,
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("Content-Range"), "{err}");
+}
+
+#[tokio::test]
+async fn overflowing_content_range_is_an_error_not_a_panic() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/overflow-content-range.bin");
+    put(&fx, &key, pattern_bytes(4096, 13)).await;
+    let max = u64::MAX;
+    for value in [format!("bytes 0-{max}/{max}"), "bytes 9-2/4096".to_owned()] {
+        proxy.clear_rules();
+        proxy.push_rule(
+            FaultRule::new(Fault::SetResponseHeader {
+                name: "content-range".into(),
+                value: Some(value.clone()),
+            })
+            .method(Method::GET)
+            .times(100),
+        );
+        let err = get_range(&client, &fx, &key, ByteRange::Bounded { start: 0, end: 10 })
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("Content-Range"), "{value}: {err}");
+    }
+}
+
+#[tokio::test]
+async fn missing_content_length_is_not_size_zero() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/no-content-length.bin");
+    put(&fx, &key, pattern_bytes(4096, 14)).await;
+    proxy.push_rule(
+        FaultRule::new(Fault::SetResponseHeader {
+            name: "content-length".into(),
+            value: None,
+        })
+        .method(Method::GET)
+        .times(100),
+    );
+    match client
+        .get_object(fx.bucket(), &key, &GetObjectRequest::default())
+        .await
+    {
+        Ok(out) => panic!("size {} accepted without a Content-Length", out.meta.size),
+        Err(err) => assert!(err.to_string().contains("Content-Length"), "{err}"),
+    }
+}
+
+/// Uploads in progress under this test's prefix.
+async fn open_uploads(fx: &Fixture) -> Vec<s3sql_s3_client::MultipartUpload> {
+    fx.client
+        .list_multipart_uploads(fx.bucket(), &fx.key("f/"))
+        .await
+        .unwrap()
+}
+
+/// CreateMultipartUpload requests the proxy saw.
+fn creates_seen(proxy: &FaultProxy) -> usize {
+    proxy
+        .recorded()
+        .iter()
+        .filter(|r| r.method == Method::POST && r.query.starts_with("uploads"))
+        .count()
+}
+
+#[tokio::test]
+async fn failed_writer_is_poisoned() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/mp-poisoned.bin");
+    proxy.push_rule(
+        FaultRule::new(Fault::Status {
+            status: 403,
+            code: "AccessDenied".into(),
+        })
+        .method(Method::POST)
+        .query_contains("uploads")
+        .times(1),
+    );
+    let mut writer = MultipartWriter::with_part_size(
+        &client,
+        fx.bucket(),
+        &key,
+        PutObjectRequest::default(),
+        5 * MIB,
+    );
+    let first = writer.write(&pattern_bytes(6 * MIB, 20)).await.unwrap_err();
+    assert_eq!(first.code(), Some("AccessDenied"), "{first}");
+    let requests_after_failure = proxy.requests_seen();
+    // Every later call returns the original error and sends nothing.
+    let again = writer.write(b"more").await.unwrap_err();
+    assert_eq!(again.to_string(), first.to_string());
+    let finished = writer.finish().await.unwrap_err();
+    assert_eq!(finished.to_string(), first.to_string());
+    assert_eq!(
+        proxy.requests_seen(),
+        requests_after_failure,
+        "a poisoned writer sent requests"
+    );
+    let err = fx.client.head_object(fx.bucket(), &key).await.unwrap_err();
+    assert!(err.is_not_found(), "a failed writer wrote an object: {err}");
+}
+
+#[tokio::test]
+async fn cancelled_write_cannot_lose_a_part() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/mp-cancelled-write.bin");
+    proxy.push_rule(
+        FaultRule::new(Fault::Delay(Duration::from_millis(500)))
+            .method(Method::POST)
+            .query_contains("uploads")
+            .times(1),
+    );
+    let mut writer = MultipartWriter::with_part_size(
+        &client,
+        fx.bucket(),
+        &key,
+        PutObjectRequest::default(),
+        5 * MIB,
+    );
+    let data = pattern_bytes(6 * MIB, 21);
+    // The write is dropped while its first part waits for the upload to start.
+    let cancelled = tokio::time::timeout(Duration::from_millis(100), writer.write(&data)).await;
+    assert!(cancelled.is_err(), "the write was meant to be cut short");
+    let later = writer.write(b"tail").await;
+    let finished = match later {
+        Ok(()) => writer.finish().await,
+        Err(e) => Err(e),
+    };
+    let err = finished.expect_err("a writer that lost a part completed the object");
+    assert!(err.to_string().contains("cancelled"), "{err}");
+    assert_eq!(creates_seen(&proxy), 1);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let err = fx.client.head_object(fx.bucket(), &key).await.unwrap_err();
+    assert!(
+        err.is_not_found(),
+        "an object with a part missing exists: {err}"
+    );
+}
+
+#[tokio::test]
+async fn request_time_too_skewed_is_reported_not_retried() {
+    let (fx, proxy, client) = proxied().await;
+    proxy.push_rule(
+        FaultRule::new(Fault::Status {
+            status: 403,
+            code: "RequestTimeTooSkewed".into(),
+        })
+        .times(100),
+    );
+    // A GET, so the error document (and its code) reaches the client.
+    let err = client
+        .get_object_bytes(
+            fx.bucket(),
+            &fx.key("f/skewed"),
+            &GetObjectRequest::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        proxy.requests_seen(),
+        1,
+        "the same clock cannot succeed on retry"
+    );
+    assert!(err.to_string().contains("clock"), "{err}");
+}
+
+#[tokio::test]
+async fn copy_and_delete_objects_with_error_in_200_body_are_retried() {
+    let (fx, proxy, client) = proxied().await;
+    let from = fx.key("f/copy-200-from.txt");
+    let to = fx.key("f/copy-200-to.txt");
+    put(&fx, &from, Bytes::from_static(b"copied")).await;
+    let error_in_200 = || Fault::Status {
+        status: 200,
+        code: "InternalError".into(),
+    };
+    proxy.push_rule(
+        FaultRule::new(error_in_200())
+            .method(Method::PUT)
+            .path_contains("copy-200-to")
+            .times(1),
+    );
+    client
+        .copy_object(fx.bucket(), &from, &to, false)
+        .await
+        .unwrap();
+    fx.assert_holds(&to, b"copied").await;
+    proxy.push_rule(
+        FaultRule::new(error_in_200())
+            .method(Method::POST)
+            .query_contains("delete")
+            .times(1),
+    );
+    let failed = client
+        .delete_objects(fx.bucket(), &[&from, &to])
+        .await
+        .unwrap();
+    assert!(failed.is_empty(), "{failed:?}");
+    assert_eq!(proxy.faults_injected(), 2);
+    assert!(
+        fx.client
+            .head_object(fx.bucket(), &to)
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured() {
+    let (fx, proxy, _) = proxied().await;
+    let client = fx.client_via(&proxy.endpoint(), |mut c| {
+        c.retry.initial_backoff = Duration::from_millis(5);
+        c.retry.max_backoff = Duration::from_secs(5);
+        c
+    });
+    let key = fx.key("f/retry-after.txt");
+    put(&fx, &key, Bytes::from_static(b"later")).await;
+    proxy.push_rule(
+        FaultRule::new(Fault::RetryAfter {
+            status: 503,
+            code: "SlowDown".into(),
+            seconds: 1,
+        })
+        .times(1),
+    );
+    let started = std::time::Instant::now();
+    client.head_object(fx.bucket(), &key).await.unwrap();
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= Duration::from_secs(1) && elapsed < Duration::from_secs(3),
+        "took {elapsed:?}"
+    );
+}
+
+#[tokio::test]
+async fn temporary_redirect_is_followed() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/redirect-307.txt");
+    put(&fx, &key, Bytes::from_static(b"moved")).await;
+    let origin = format!("http://{}", fx.target.socket_addr().unwrap());
+    proxy.push_rule(FaultRule::new(Fault::TemporaryRedirect { origin }).times(1));
+    let got = client
+        .get_object_bytes(fx.bucket(), &key, &GetObjectRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(&got[..], b"moved");
+    assert_eq!(proxy.requests_seen(), 1, "the retry went to the Location");
+}
+
+#[tokio::test]
+async fn lost_conditional_put_is_resolved_by_its_etag() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/conditional-lost.txt");
+    let create_only = PutObjectRequest {
+        if_none_match: true,
+        ..PutObjectRequest::default()
+    };
+    // The server writes the object, the answer is lost; the retry is
+    // answered 412 because of this very write.
+    proxy.push_rule(
+        FaultRule::new(Fault::DropResponse)
+            .method(Method::PUT)
+            .path_contains("conditional-lost")
+            .times(1),
+    );
+    let out = client
+        .put_object(fx.bucket(), &key, Bytes::from_static(b"mine"), &create_only)
+        .await
+        .unwrap();
+    assert_eq!(proxy.faults_injected(), 1);
+    let meta = fx.client.head_object(fx.bucket(), &key).await.unwrap();
+    assert_eq!(out.etag, meta.etag);
+    fx.assert_holds(&key, b"mine").await;
+    // Someone else's object still makes a conditional write fail.
+    let err = client
+        .put_object(
+            fx.bucket(),
+            &key,
+            Bytes::from_static(b"other"),
+            &create_only,
+        )
+        .await
+        .unwrap_err();
+    assert!(err.is_precondition_failed(), "{err}");
+    proxy.push_rule(
+        FaultRule::new(Fault::DropResponse)
+            .method(Method::PUT)
+            .path_contains("conditional-lost")
+            .times(1),
+    );
+    let err = client
+        .put_object(
+            fx.bucket(),
+            &key,
+            Bytes::from_static(b"theirs"),
+            &create_only,
+        )
+        .await
+        .unwrap_err();
+    assert!(err.is_precondition_failed(), "{err}");
+    fx.assert_holds(&key, b"mine").await;
+}
+
+#[tokio::test]
+async fn lost_create_multipart_upload_leaves_no_orphan() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/mp-create-lost.bin");
+    let data = pattern_bytes(6 * MIB, 24);
+    proxy.push_rule(
+        FaultRule::new(Fault::DropResponse)
+            .method(Method::POST)
+            .query_contains("uploads")
+            .times(1),
+    );
+    write_multipart(&client, &fx, &key, &data).await.unwrap();
+    assert_eq!(creates_seen(&proxy), 2, "the lost create was retried");
+    fx.assert_holds(&key, &data).await;
+    let open = open_uploads(&fx).await;
+    assert!(open.is_empty(), "orphaned uploads: {open:?}");
+}
+
+#[tokio::test]
+async fn a_repeated_continuation_token_is_an_error() {
+    use futures::TryStreamExt;
+    let (fx, proxy, client) = proxied().await;
+    let prefix = fx.key("f/tokens/");
+    for name in ["a", "b", "c", "d", "e"] {
+        put(&fx, &format!("{prefix}{name}"), Bytes::from_static(b"x")).await;
+    }
+    let request = s3sql_s3_client::ListObjectsV2Request {
+        max_keys: Some(1),
+        ..s3sql_s3_client::ListObjectsV2Request::prefix(prefix.clone())
+    };
+    // Page 1 gives token A, page 2 token B; page 3 is answered with A again.
+    proxy.push_rule(
+        FaultRule::new(Fault::RepeatListingToken)
+            .query_contains("list-type=2")
+            .skip(2)
+            .times(1),
+    );
+    let listed = tokio::time::timeout(
+        Duration::from_secs(20),
+        client
+            .list_objects_v2(fx.bucket(), request.clone())
+            .try_collect::<Vec<_>>(),
+    )
+    .await
+    .expect("the listing never ended");
+    let err = listed.expect_err("A→B→A was listed as if nothing happened");
+    assert!(err.to_string().contains("continuation token"), "{err}");
+    assert_eq!(proxy.faults_injected(), 1);
 }

@@ -522,3 +522,56 @@ async fn http_get(url: &str) -> Vec<u8> {
         .to_bytes()
         .to_vec()
 }
+
+#[tokio::test]
+async fn empty_key_is_an_error_at_every_entry_point() {
+    let fx = Fixture::new().await;
+    let (c, b) = (&fx.client, fx.bucket());
+    let put = PutObjectRequest::default();
+    let get = GetObjectRequest::default();
+    let before = c.request_count();
+    let mut errors = vec![
+        c.head_object(b, "").await.map(|_| ()),
+        c.head_object_if(b, "", &get).await.map(|_| ()),
+        c.get_object(b, "", &get).await.map(|_| ()),
+        c.get_object_bytes(b, "", &get).await.map(|_| ()),
+        c.get_range(b, "", ByteRange::Suffix(8)).await.map(|_| ()),
+        c.get_ranges(b, "", &[0..4, 8..9]).await.map(|_| ()),
+        c.read_to_bytes(b, "", None).await.map(|_| ()),
+        c.read_parallel(b, "", None, None).await.map(|_| ()),
+        c.put_object(b, "", Bytes::from_static(b"x"), &put)
+            .await
+            .map(|_| ()),
+        c.copy_object(b, "", "to", false).await,
+        c.copy_object(b, "from", "", false).await,
+        c.delete_object(b, "").await,
+        c.delete_objects(b, &["ok", ""]).await.map(|_| ()),
+        c.create_multipart_upload(b, "", &put).await.map(|_| ()),
+        c.upload_part(b, "", "id", 1, Bytes::new())
+            .await
+            .map(|_| ()),
+        c.complete_multipart_upload(b, "", "id", &[])
+            .await
+            .map(|_| ()),
+        c.abort_multipart_upload(b, "", "id").await,
+        c.presign_get(b, "", std::time::Duration::from_secs(60))
+            .await
+            .map(|_| ()),
+    ];
+    let mut writer = s3sql_s3_client::MultipartWriter::new(c, b, "", put.clone());
+    errors.push(writer.write(b"x").await);
+    errors.push(writer.finish().await.map(|_| ()));
+    for (i, result) in errors.into_iter().enumerate() {
+        let err = result.expect_err(&format!("call {i} accepted an empty key"));
+        assert!(
+            matches!(err, s3sql_s3_client::Error::InvalidArgument(_)),
+            "call {i}: {err}"
+        );
+        assert!(err.to_string().contains("key is empty"), "call {i}: {err}");
+    }
+    assert_eq!(
+        c.request_count(),
+        before,
+        "a request went out for an empty key"
+    );
+}

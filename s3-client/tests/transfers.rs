@@ -215,3 +215,72 @@ async fn read_parallel_streams_chunks() {
     assert!(chunks.iter().take(3).all(|c| c.len() == MIB));
     assert_eq!(chunks.concat(), data.to_vec());
 }
+
+/// A `tracing` writer that keeps what is logged, to assert on it.
+#[derive(Clone, Default)]
+struct CapturedLog(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn writer_dropped_during_runtime_shutdown_says_so_and_abort_cleans_up() {
+    let log = CapturedLog::default();
+    let sink = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let new_runtime = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    };
+    let runtime = new_runtime();
+    let fx = runtime.block_on(Fixture::new());
+    let key = fx.key("writer/shutdown.bin");
+    runtime.block_on(async {
+        let mut writer = MultipartWriter::with_part_size(
+            &fx.client,
+            fx.bucket(),
+            &key,
+            PutObjectRequest::default(),
+            5 * MIB,
+        );
+        writer.write(&pattern_bytes(6 * MIB, 22)).await.unwrap();
+        // The writer lives in a task that never ends: shutting the runtime
+        // down drops it there, where no abort can run any more.
+        tokio::spawn(async move {
+            let _writer = writer;
+            std::future::pending::<()>().await
+        });
+        tokio::task::yield_now().await;
+    });
+    drop(runtime);
+    let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("upload left open"), "nothing logged: {text}");
+    assert!(text.contains(&key), "the log names the key: {text}");
+    // The upload really is open, and the explicit path cleans it up.
+    let runtime = new_runtime();
+    runtime.block_on(async {
+        let client = common::client_for(&fx.target, common::config_for(&fx.target));
+        let open = client
+            .list_multipart_uploads(fx.bucket(), &key)
+            .await
+            .unwrap();
+        assert_eq!(open.len(), 1, "{open:?}");
+        client
+            .abort_multipart_upload(fx.bucket(), &key, &open[0].upload_id)
+            .await
+            .unwrap();
+    });
+}

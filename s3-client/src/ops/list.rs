@@ -6,10 +6,10 @@ use futures::stream::{BoxStream, StreamExt};
 use http::Method;
 use md5::{Digest, Md5};
 
-use crate::client::{S3Client, S3Request};
+use crate::client::{LostAnswer, S3Client, S3Request};
 use crate::error::{Error, Operation, Result};
 use crate::model::{DeleteObjectError, ListObjectsV2Page, ListObjectsV2Request};
-use crate::ops::object::check_bucket;
+use crate::ops::object::{check_bucket, check_object};
 use crate::xml;
 
 /// DeleteObjects takes at most this many keys per request.
@@ -34,7 +34,14 @@ impl S3Client {
         if let Some(delimiter) = &request.delimiter {
             req = req.query("delimiter", delimiter.clone());
         }
-        if let Some(start_after) = &request.start_after {
+        // A start-after sorting before the prefix excludes nothing, and
+        // some servers answer it with no keys at all: leave it out.
+        let prefix = request.prefix.as_deref().unwrap_or("");
+        if let Some(start_after) = request
+            .start_after
+            .as_ref()
+            .filter(|s| !s.is_empty() && s.as_str() >= prefix)
+        {
             req = req.query("start-after", start_after.clone());
         }
         if let Some(max_keys) = request.max_keys {
@@ -64,53 +71,56 @@ impl S3Client {
         bucket: &str,
         request: ListObjectsV2Request,
     ) -> BoxStream<'static, Result<ListObjectsV2Page>> {
-        enum Next {
-            First,
-            Token(String),
-            Done,
+        /// Where the listing stands: the token to ask with, and every
+        /// token seen, so a server cycling through tokens (A→A, A→B→A)
+        /// ends in an error instead of listing forever.
+        struct Pager {
+            next: Option<String>,
+            seen: std::collections::HashSet<String>,
+            done: bool,
         }
         let client = self.clone();
         let bucket = bucket.to_owned();
-        futures::stream::unfold(Next::First, move |next| {
+        let start = Pager {
+            next: None,
+            seen: std::collections::HashSet::new(),
+            done: false,
+        };
+        futures::stream::unfold(start, move |mut pager| {
             let client = client.clone();
             let bucket = bucket.clone();
             let request = request.clone();
             async move {
-                let token = match next {
-                    Next::Done => return None,
-                    Next::First => None,
-                    Next::Token(t) => Some(t),
-                };
-                match client
-                    .list_objects_v2_page(&bucket, &request, token.as_deref())
-                    .await
-                {
-                    Ok(page) => {
-                        let next = match &page.next_continuation_token {
-                            Some(t) if Some(t) == token.as_ref() => {
-                                // A server repeating its token would loop forever.
-                                return Some((
-                                    Err(Error::InvalidResponse {
-                                        target: Box::new(client.target(&S3Request::new(
-                                            Operation::ListObjectsV2,
-                                            Method::GET,
-                                            &bucket,
-                                            None,
-                                        ))),
-                                        detail:
-                                            "the server returned the same continuation token twice"
-                                                .into(),
-                                    }),
-                                    Next::Done,
-                                ));
-                            }
-                            Some(t) => Next::Token(t.clone()),
-                            None => Next::Done,
-                        };
-                        Some((Ok(page), next))
-                    }
-                    Err(e) => Some((Err(e), Next::Done)),
+                if pager.done {
+                    return None;
                 }
+                let page = client
+                    .list_objects_v2_page(&bucket, &request, pager.next.as_deref())
+                    .await;
+                pager.next = None;
+                pager.done = true;
+                let page = match page {
+                    Ok(page) => page,
+                    Err(e) => return Some((Err(e), pager)),
+                };
+                if let Some(token) = &page.next_continuation_token {
+                    if !pager.seen.insert(token.clone()) {
+                        let target = client.target(&S3Request::new(
+                            Operation::ListObjectsV2,
+                            Method::GET,
+                            &bucket,
+                            None,
+                        ));
+                        let error = Error::InvalidResponse {
+                            target: Box::new(target),
+                            detail: "the server returned a continuation token it had already returned; the listing would never end".into(),
+                        };
+                        return Some((Err(error), pager));
+                    }
+                    pager.next = Some(token.clone());
+                    pager.done = false;
+                }
+                Some((Ok(page), pager))
             }
         })
         .boxed()
@@ -124,6 +134,9 @@ impl S3Client {
         keys: &[S],
     ) -> Result<Vec<DeleteObjectError>> {
         check_bucket(bucket)?;
+        for key in keys {
+            check_object(bucket, key.as_ref())?;
+        }
         let mut failed = Vec::new();
         for batch in keys.chunks(DELETE_OBJECTS_BATCH) {
             let body = Bytes::from(xml::delete_body(batch));
@@ -133,19 +146,13 @@ impl S3Client {
                 .query("delete", "")
                 .header(http::HeaderName::from_static("content-md5"), md5)
                 .header(http::header::CONTENT_TYPE, "application/xml")
-                .body(body);
+                .body(body)
+                .error_in_ok()
+                // Deleting twice deletes once.
+                .lost_answer(LostAnswer::Repeat);
             let target = self.target(&req);
             let (_, body) = self.send_collect(&req).await?;
             let text = String::from_utf8_lossy(&body);
-            if let Some(err) = crate::xml::ErrorBody::from_text(&text) {
-                return Err(Error::Service(Box::new(crate::client::service_error(
-                    target,
-                    200,
-                    Some(err),
-                    None,
-                    None,
-                ))));
-            }
             let result = if text.trim().is_empty() {
                 xml::DeleteResult::default()
             } else {

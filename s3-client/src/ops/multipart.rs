@@ -6,34 +6,11 @@ use http::Method;
 use http::header::ETAG;
 use md5::{Digest, Md5};
 
-use crate::client::{S3Client, S3Request, retryable_code, service_error};
+use crate::client::{LostAnswer, RetryLog, S3Client, S3Request};
 use crate::error::{Error, Operation, Result};
 use crate::model::{CompletedPart, MultipartUpload, PutObjectOutput, PutObjectRequest};
-use crate::ops::object::{check_bucket, write_headers};
+use crate::ops::object::{check_bucket, check_object, write_headers};
 use crate::xml;
-
-/// Fails when a 200 response carries an `<Error>` document, which S3 does
-/// for CompleteMultipartUpload and CopyObject when it fails after starting
-/// to answer.
-pub(crate) fn error_in_ok_body(client: &S3Client, req: &S3Request<'_>, body: &Bytes) -> Result<()> {
-    match xml::ErrorBody::from_text(&String::from_utf8_lossy(body)) {
-        Some(err) => Err(Error::Service(Box::new(service_error(
-            client.target(req),
-            200,
-            Some(err),
-            None,
-            None,
-        )))),
-        None => Ok(()),
-    }
-}
-
-fn invalid(client: &S3Client, req: &S3Request<'_>, detail: impl Into<String>) -> Error {
-    Error::InvalidResponse {
-        target: Box::new(client.target(req)),
-        detail: detail.into(),
-    }
-}
 
 impl S3Client {
     /// CreateMultipartUpload: returns the upload id.
@@ -43,23 +20,84 @@ impl S3Client {
         key: &str,
         put: &PutObjectRequest,
     ) -> Result<String> {
-        check_bucket(bucket)?;
+        check_object(bucket, key)?;
         let req = S3Request::new(
             Operation::CreateMultipartUpload,
             Method::POST,
             bucket,
             Some(key),
         )
-        .query("uploads", "");
+        .query("uploads", "")
+        .lost_answer(LostAnswer::Resolve);
         let req = write_headers(self, req, put);
-        let (_, body) = self.send_collect(&req).await?;
+        let started = std::time::Instant::now();
+        let mut log = RetryLog::default();
+        let (parts, body) = self.send_collect_logged(&req, &mut log).await?;
         let text = String::from_utf8_lossy(&body);
         let result = xml::parse::<xml::InitiateMultipartUploadResult>(&text)
-            .map_err(|d| invalid(self, &req, d))?;
+            .map_err(|d| self.invalid_response(&req, d))?;
         if result.upload_id.is_empty() {
-            return Err(invalid(self, &req, "no UploadId in the response"));
+            return Err(self.invalid_response(&req, "no UploadId in the response"));
+        }
+        if log.answer_lost {
+            let server_now = parts
+                .headers
+                .get(http::header::DATE)
+                .and_then(|d| d.to_str().ok())
+                .and_then(|d| chrono::DateTime::parse_from_rfc2822(d).ok())
+                .map(|d| d.with_timezone(&chrono::Utc));
+            self.abort_lost_uploads(
+                bucket,
+                key,
+                &result.upload_id,
+                server_now,
+                started.elapsed(),
+            )
+            .await;
         }
         Ok(result.upload_id)
+    }
+
+    /// After a CreateMultipartUpload whose first answer was lost: aborts the
+    /// uploads of `key` the server started while this call ran (by the
+    /// server's own clock), other than `ours`. A writer of the same key in
+    /// those few seconds would lose its upload too; two writers of one key
+    /// at once conflict anyway. Failures are logged: the write goes on.
+    async fn abort_lost_uploads(
+        &self,
+        bucket: &str,
+        key: &str,
+        ours: &str,
+        server_now: Option<chrono::DateTime<chrono::Utc>>,
+        elapsed: std::time::Duration,
+    ) {
+        // Initiated times have whole seconds: a second of slack each way.
+        let since = server_now.unwrap_or_else(chrono::Utc::now)
+            - chrono::Duration::from_std(elapsed).unwrap_or_default()
+            - chrono::Duration::seconds(2);
+        let uploads = match self.list_multipart_uploads(bucket, key).await {
+            Ok(uploads) => uploads,
+            Err(e) => {
+                tracing::warn!(bucket, key, error = %e, "could not look for an upload left by a lost CreateMultipartUpload answer");
+                return;
+            }
+        };
+        let lost = uploads.into_iter().filter(|u| {
+            u.key == key && u.upload_id != ours && u.initiated.is_some_and(|t| t >= since)
+        });
+        for upload in lost {
+            tracing::debug!(
+                bucket,
+                key,
+                "aborting the upload of a lost CreateMultipartUpload answer"
+            );
+            if let Err(e) = self
+                .abort_multipart_upload(bucket, key, &upload.upload_id)
+                .await
+            {
+                tracing::warn!(bucket, key, error = %e, "could not abort an upload left by a lost CreateMultipartUpload answer");
+            }
+        }
     }
 
     /// UploadPart: returns the part's ETag for CompleteMultipartUpload.
@@ -71,7 +109,7 @@ impl S3Client {
         part_number: u32,
         body: Bytes,
     ) -> Result<CompletedPart> {
-        check_bucket(bucket)?;
+        check_object(bucket, key)?;
         if !(1..=10_000).contains(&part_number) {
             return Err(Error::InvalidArgument(format!(
                 "part number {part_number} is outside S3's 1..=10000; raise the part size (s3_uploader_max_filesize / s3_uploader_max_parts_per_file)"
@@ -87,7 +125,7 @@ impl S3Client {
             .get(ETAG)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
-            .ok_or_else(|| invalid(self, &req, "UploadPart returned no ETag"))?;
+            .ok_or_else(|| self.invalid_response(&req, "UploadPart returned no ETag"))?;
         Ok(CompletedPart { part_number, etag })
     }
 
@@ -100,7 +138,7 @@ impl S3Client {
         upload_id: &str,
         parts: &[CompletedPart],
     ) -> Result<PutObjectOutput> {
-        check_bucket(bucket)?;
+        check_object(bucket, key)?;
         let mut sorted = parts.to_vec();
         sorted.sort_by_key(|p| p.part_number);
         let req = S3Request::new(
@@ -111,34 +149,23 @@ impl S3Client {
         )
         .query("uploadId", upload_id)
         .header(http::header::CONTENT_TYPE, "application/xml")
-        .body(Bytes::from(xml::complete_multipart_body(&sorted)));
-        let retry = &self.config().retry;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let body = match self.send_collect(&req).await {
-                Ok((_, body)) => body,
-                Err(e) if e.code() == Some("NoSuchUpload") => {
-                    return self.completed_before(bucket, key, &sorted).await.ok_or(e);
-                }
-                Err(e) => return Err(e),
-            };
-            match error_in_ok_body(self, &req, &body) {
-                Ok(()) => {
-                    let text = String::from_utf8_lossy(&body);
-                    let result = xml::parse::<xml::CompleteMultipartUploadResult>(&text)
-                        .map_err(|d| invalid(self, &req, d))?;
-                    return Ok(PutObjectOutput {
-                        etag: result.etag,
-                        version_id: None,
-                    });
-                }
-                Err(e) if attempt <= retry.max_retries && e.code().is_some_and(retryable_code) => {
-                    tokio::time::sleep(retry.backoff(attempt)).await;
-                }
-                Err(e) => return Err(e),
+        .body(Bytes::from(xml::complete_multipart_body(&sorted)))
+        .error_in_ok()
+        .lost_answer(LostAnswer::Resolve);
+        let body = match self.send_collect(&req).await {
+            Ok((_, body)) => body,
+            Err(e) if e.code() == Some("NoSuchUpload") => {
+                return self.completed_before(bucket, key, &sorted).await.ok_or(e);
             }
-        }
+            Err(e) => return Err(e),
+        };
+        let text = String::from_utf8_lossy(&body);
+        let result = xml::parse::<xml::CompleteMultipartUploadResult>(&text)
+            .map_err(|d| self.invalid_response(&req, d))?;
+        Ok(PutObjectOutput {
+            etag: result.etag,
+            version_id: None,
+        })
     }
 
     /// After NoSuchUpload from Complete: whether an earlier attempt already
@@ -172,7 +199,7 @@ impl S3Client {
         key: &str,
         upload_id: &str,
     ) -> Result<()> {
-        check_bucket(bucket)?;
+        check_object(bucket, key)?;
         let req = S3Request::new(
             Operation::AbortMultipartUpload,
             Method::DELETE,
@@ -211,7 +238,7 @@ impl S3Client {
             let (_, body) = self.send_collect(&req).await?;
             let text = String::from_utf8_lossy(&body);
             let (page, next) = xml::parse::<xml::ListMultipartUploadsResult>(&text)
-                .map_err(|d| invalid(self, &req, d))?
+                .map_err(|d| self.invalid_response(&req, d))?
                 .into_parts();
             uploads.extend(page);
             if next.is_none() || next == markers {

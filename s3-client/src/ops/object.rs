@@ -2,14 +2,13 @@
 //! DeleteBucket, HeadObject, GetObject, PutObject, CopyObject, DeleteObject.
 
 use bytes::Bytes;
-use http::header::{
-    CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_MATCH, IF_NONE_MATCH, LAST_MODIFIED,
-    RANGE,
-};
-use http::{HeaderMap, Method};
+use http::header::{CONTENT_TYPE, ETAG, IF_MATCH, IF_NONE_MATCH, LAST_MODIFIED, RANGE};
+use http::{HeaderMap, Method, StatusCode};
+use md5::Digest;
 
 use crate::body::ObjectBody;
-use crate::client::{S3Client, S3Request};
+use crate::client::{LostAnswer, RetryLog, S3Client, S3Request};
+use crate::content_range::{check_partial, content_length, content_range};
 use crate::error::{Error, Operation, Result};
 use crate::model::{ByteRange, GetObjectRequest, ObjectMeta, PutObjectOutput, PutObjectRequest};
 
@@ -17,15 +16,9 @@ fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// Object metadata from response headers. For a ranged GET, the size is the
-/// total from `Content-Range`, not the length of the part returned.
-pub(crate) fn object_meta(headers: &HeaderMap) -> ObjectMeta {
-    let total_from_range = header_str(headers, CONTENT_RANGE.as_str())
-        .and_then(|r| r.rsplit('/').next())
-        .and_then(|n| n.parse().ok());
-    let size = total_from_range
-        .or_else(|| header_str(headers, CONTENT_LENGTH.as_str()).and_then(|n| n.parse().ok()))
-        .unwrap_or(0);
+/// Object metadata from response headers and the object's size, which the
+/// caller takes from `Content-Length` or a checked `Content-Range`.
+pub(crate) fn object_meta(headers: &HeaderMap, size: u64) -> ObjectMeta {
     ObjectMeta {
         size,
         etag: header_str(headers, ETAG.as_str()).map(str::to_owned),
@@ -37,11 +30,31 @@ pub(crate) fn object_meta(headers: &HeaderMap) -> ObjectMeta {
     }
 }
 
+/// The size an answer's `Content-Length` gives; without one the size is
+/// unknown, which is an error rather than 0.
+fn required_length(headers: &HeaderMap) -> std::result::Result<u64, String> {
+    content_length(headers)?
+        .ok_or_else(|| "no Content-Length: the object's size is unknown".to_owned())
+}
+
 pub(crate) fn check_bucket(bucket: &str) -> Result<()> {
     if bucket.is_empty() {
         return Err(Error::InvalidArgument(
             "the bucket name is empty; URLs look like s3://bucket/key".into(),
         ));
+    }
+    Ok(())
+}
+
+/// Checks the bucket and the key of an object operation. An empty key
+/// would address the bucket itself (a HEAD becomes HeadBucket, a GET
+/// returns the bucket listing as if it were the object's bytes).
+pub(crate) fn check_object(bucket: &str, key: &str) -> Result<()> {
+    check_bucket(bucket)?;
+    if key.is_empty() {
+        return Err(Error::InvalidArgument(format!(
+            "the key is empty: s3://{bucket}/ names the bucket, not an object; give the object's key, e.g. s3://{bucket}/path/file.csv"
+        )));
     }
     Ok(())
 }
@@ -56,10 +69,14 @@ pub(crate) fn write_headers<'a>(
         request = request.header(CONTENT_TYPE, ct.clone());
     }
     if put.if_none_match {
-        request = request.header(IF_NONE_MATCH, "*");
+        request = request
+            .header(IF_NONE_MATCH, "*")
+            .lost_answer(LostAnswer::Resolve);
     }
     if let Some(etag) = &put.if_match {
-        request = request.header(IF_MATCH, etag.clone());
+        request = request
+            .header(IF_MATCH, etag.clone())
+            .lost_answer(LostAnswer::Resolve);
     }
     if let Some(kms) = &client.config().sse_kms_key_id {
         request = request
@@ -74,6 +91,11 @@ pub(crate) fn write_headers<'a>(
     }
     request
 }
+
+/// A server that ignores `Range` sends the whole object. Up to this size the
+/// asked bytes are cut out of it; beyond, the read fails: fetching a large
+/// object whole for a footer, once per range, is worse than a clear error.
+const IGNORED_RANGE_SLICE_LIMIT: u64 = 8 * 1024 * 1024;
 
 /// What GetObject returns: the object's metadata and its streaming body.
 #[derive(Debug)]
@@ -142,13 +164,15 @@ impl S3Client {
         key: &str,
         req: &GetObjectRequest,
     ) -> Result<ObjectMeta> {
-        check_bucket(bucket)?;
+        check_object(bucket, key)?;
         let request = conditional_headers(
             S3Request::new(Operation::HeadObject, Method::HEAD, bucket, Some(key)),
             req,
         );
         let (parts, _) = self.send_collect(&request).await?;
-        Ok(object_meta(&parts.headers))
+        let size =
+            required_length(&parts.headers).map_err(|d| self.invalid_response(&request, d))?;
+        Ok(object_meta(&parts.headers, size))
     }
 
     /// GetObject with a streaming body. A body cut mid-way resumes from the
@@ -159,7 +183,7 @@ impl S3Client {
         key: &str,
         req: &GetObjectRequest,
     ) -> Result<GetObjectOutput> {
-        check_bucket(bucket)?;
+        check_object(bucket, key)?;
         let mut request = S3Request::new(Operation::GetObject, Method::GET, bucket, Some(key));
         if let Some(range) = req.range {
             match range.header_value() {
@@ -177,27 +201,80 @@ impl S3Client {
         }
         request = conditional_headers(request, req);
         let resp = self.send(&request).await?;
-        let meta = object_meta(resp.headers());
-        let partial = resp.status() == http::StatusCode::PARTIAL_CONTENT;
-        // The body's extent, when the server says it; without it a cut
-        // connection cannot be told from the end.
-        let known = if partial {
-            content_range(resp.headers())
-        } else {
-            header_str(resp.headers(), CONTENT_LENGTH.as_str())
-                .and_then(|n| n.parse().ok())
-                .map(|n| 0..n)
+        let (parts, body) = resp.into_parts();
+        let invalid = |detail: String| self.invalid_response(&request, detail);
+        let length = content_length(&parts.headers).map_err(invalid)?;
+        let partial = parts.status == StatusCode::PARTIAL_CONTENT;
+        let body_of = |range: std::ops::Range<u64>, etag: Option<String>, body| {
+            ObjectBody::new(
+                self.clone(),
+                bucket.to_owned(),
+                key.to_owned(),
+                etag,
+                range,
+                body,
+            )
         };
-        let range = known.clone().unwrap_or(0..meta.size);
-        let body = ObjectBody::new(
-            self.clone(),
-            bucket.to_owned(),
-            key.to_owned(),
-            meta.etag.clone(),
-            known,
-            resp.into_body(),
-        );
-        Ok(GetObjectOutput { meta, range, body })
+        match (req.range, partial) {
+            (Some(asked), true) => {
+                let got = content_range(&parts.headers)
+                    .map_err(invalid)?
+                    .ok_or_else(|| invalid("a 206 answer without Content-Range".into()))?;
+                check_partial(&asked, &got).map_err(invalid)?;
+                let carried = got.range.end - got.range.start;
+                if length.is_some_and(|n| n != carried) {
+                    return Err(invalid(format!(
+                        "Content-Length {length:?} does not match Content-Range ({carried} bytes)"
+                    )));
+                }
+                let meta = object_meta(&parts.headers, got.total);
+                let body = body_of(got.range.clone(), meta.etag.clone(), body);
+                Ok(GetObjectOutput {
+                    meta,
+                    range: got.range,
+                    body,
+                })
+            }
+            (Some(asked), false) => {
+                // The server (or something between) ignored Range and sent
+                // the whole object: cut the asked bytes out of a small one.
+                let total = required_length(&parts.headers).map_err(invalid)?;
+                if total > IGNORED_RANGE_SLICE_LIMIT {
+                    return Err(invalid(format!(
+                        "the server ignored the Range header and sent the whole {total}-byte object; a server or proxy on the way does not support ranged reads"
+                    )));
+                }
+                let meta = object_meta(&parts.headers, total);
+                let whole = body_of(0..total, meta.etag.clone(), body).collect().await?;
+                let range = asked.within(total);
+                let bytes = usize::try_from(range.start)
+                    .ok()
+                    .zip(usize::try_from(range.end).ok())
+                    .and_then(|(start, end)| whole.get(start..end))
+                    .map(|slice| whole.slice_ref(slice))
+                    .ok_or_else(|| {
+                        invalid("the whole object was shorter than its Content-Length".into())
+                    })?;
+                Ok(GetObjectOutput {
+                    meta,
+                    range,
+                    body: ObjectBody::from_bytes(bytes),
+                })
+            }
+            (None, false) => {
+                let total = required_length(&parts.headers).map_err(invalid)?;
+                let meta = object_meta(&parts.headers, total);
+                let body = body_of(0..total, meta.etag.clone(), body);
+                Ok(GetObjectOutput {
+                    meta,
+                    range: 0..total,
+                    body,
+                })
+            }
+            (None, true) => Err(invalid(
+                "a 206 answer to a GET that asked for no range".into(),
+            )),
+        }
     }
 
     /// GetObject read whole into memory (small objects, ranges, footers).
@@ -228,11 +305,23 @@ impl S3Client {
         body: Bytes,
         put: &PutObjectRequest,
     ) -> Result<PutObjectOutput> {
-        check_bucket(bucket)?;
+        check_object(bucket, key)?;
         let request =
             S3Request::new(Operation::PutObject, Method::PUT, bucket, Some(key)).body(body);
         let request = write_headers(self, request, put);
-        let (parts, _) = self.send_collect(&request).await?;
+        let mut log = RetryLog::default();
+        let (parts, _) = match self.send_collect_logged(&request, &mut log).await {
+            // An attempt whose answer was lost may have written the object
+            // this 412 is about: it is ours when it has our body's ETag.
+            Err(e) if e.is_precondition_failed() && log.answer_lost => {
+                let ours: String = md5::Md5::digest(&request.body)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                return self.written_before(bucket, key, &ours).await.ok_or(e);
+            }
+            other => other?,
+        };
         Ok(PutObjectOutput {
             etag: header_str(&parts.headers, ETAG.as_str()).map(str::to_owned),
             version_id: header_str(&parts.headers, "x-amz-version-id").map(str::to_owned),
@@ -247,23 +336,57 @@ impl S3Client {
         to_key: &str,
         if_none_match: bool,
     ) -> Result<()> {
-        check_bucket(bucket)?;
+        check_object(bucket, from_key)?;
+        check_object(bucket, to_key)?;
         let source = format!("/{bucket}/{}", crate::addressing::encode_key(from_key));
         let mut request = S3Request::new(Operation::CopyObject, Method::PUT, bucket, Some(to_key))
-            .header(http::HeaderName::from_static("x-amz-copy-source"), source);
+            .header(http::HeaderName::from_static("x-amz-copy-source"), source)
+            .error_in_ok();
         if if_none_match {
-            request = request.header(IF_NONE_MATCH, "*");
+            request = request
+                .header(IF_NONE_MATCH, "*")
+                .lost_answer(LostAnswer::Resolve);
         }
         let request = write_headers(self, request, &PutObjectRequest::default());
-        let (_, body) = self.send_collect(&request).await?;
-        // CopyObject may answer 200 with an error document.
-        crate::ops::multipart::error_in_ok_body(self, &request, &body)?;
-        Ok(())
+        let mut log = RetryLog::default();
+        match self.send_collect_logged(&request, &mut log).await {
+            // As for PutObject: the copy is ours when it has the source's ETag.
+            Err(e) if e.is_precondition_failed() && log.answer_lost => {
+                let source = self.head_object(bucket, from_key).await?;
+                let etag = source.etag.unwrap_or_default();
+                match self
+                    .written_before(bucket, to_key, etag.trim_matches('"'))
+                    .await
+                {
+                    Some(_) => Ok(()),
+                    None => Err(e),
+                }
+            }
+            other => other.map(|_| ()),
+        }
+    }
+
+    /// After a lost answer and a 412 on retry: the object at `key`, when
+    /// its ETag is `etag` (unquoted), i.e. the earlier attempt wrote it.
+    async fn written_before(&self, bucket: &str, key: &str, etag: &str) -> Option<PutObjectOutput> {
+        let meta = self.head_object(bucket, key).await.ok()?;
+        let found = meta.etag?;
+        (!etag.is_empty() && found.trim_matches('"') == etag).then(|| {
+            tracing::debug!(
+                bucket,
+                key,
+                "a conditional write whose answer was lost had succeeded"
+            );
+            PutObjectOutput {
+                etag: Some(found),
+                version_id: meta.version_id,
+            }
+        })
     }
 
     /// DeleteObject. Deleting a missing key succeeds, as in S3.
     pub async fn delete_object(&self, bucket: &str, key: &str) -> Result<()> {
-        check_bucket(bucket)?;
+        check_object(bucket, key)?;
         self.send_collect(&S3Request::new(
             Operation::DeleteObject,
             Method::DELETE,
@@ -294,33 +417,22 @@ fn conditional_headers<'a>(mut request: S3Request<'a>, req: &GetObjectRequest) -
     request
 }
 
-/// `start..end` from `Content-Range: bytes start-last/total`.
-fn content_range(headers: &HeaderMap) -> Option<std::ops::Range<u64>> {
-    let value = header_str(headers, CONTENT_RANGE.as_str())?;
-    let spec = value.strip_prefix("bytes ")?;
-    let (range, _total) = spec.split_once('/')?;
-    let (start, last) = range.split_once('-')?;
-    let start: u64 = start.trim().parse().ok()?;
-    let last: u64 = last.trim().parse().ok()?;
-    Some(start..last + 1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn meta_uses_total_size_of_ranged_response() {
+    fn meta_reads_headers_and_length_is_required() {
         let mut h = HeaderMap::new();
-        h.insert(CONTENT_LENGTH, "10".parse().unwrap());
-        h.insert(CONTENT_RANGE, "bytes 5-14/100".parse().unwrap());
         h.insert(
             LAST_MODIFIED,
             "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
         );
-        let meta = object_meta(&h);
+        assert!(required_length(&h).is_err(), "no Content-Length is no size");
+        h.insert(http::header::CONTENT_LENGTH, "10".parse().unwrap());
+        assert_eq!(required_length(&h), Ok(10));
+        let meta = object_meta(&h, 100);
         assert_eq!(meta.size, 100);
         assert!(meta.last_modified.is_some());
-        assert_eq!(content_range(&h), Some(5..15));
     }
 }
