@@ -40,6 +40,14 @@ async fn proxied() -> (Fixture, FaultProxy, S3Client) {
     (fx, proxy, client)
 }
 
+/// An S3 error answer from the proxy, without reaching the server.
+fn status(status: u16, code: &str) -> Fault {
+    Fault::Status {
+        status,
+        code: code.into(),
+    }
+}
+
 /// Writes `data` through a MultipartWriter with 5 MiB parts and finishes.
 async fn write_multipart(
     client: &S3Client,
@@ -72,20 +80,14 @@ async fn slow_down_and_internal_error_are_retried() {
     let data = pattern_bytes(4096, 1);
     put(&fx, &key, data.clone()).await;
     proxy.push_rule(
-        FaultRule::new(Fault::Status {
-            status: 503,
-            code: "SlowDown".into(),
-        })
-        .method(Method::GET)
-        .times(2),
+        FaultRule::new(status(503, "SlowDown"))
+            .method(Method::GET)
+            .times(2),
     );
     proxy.push_rule(
-        FaultRule::new(Fault::Status {
-            status: 500,
-            code: "InternalError".into(),
-        })
-        .method(Method::GET)
-        .times(1),
+        FaultRule::new(status(500, "InternalError"))
+            .method(Method::GET)
+            .times(1),
     );
     let got = client
         .get_object_bytes(fx.bucket(), &key, &GetObjectRequest::default())
@@ -99,13 +101,7 @@ async fn slow_down_and_internal_error_are_retried() {
 async fn retries_are_bounded_and_reported() {
     let (fx, proxy, client) = proxied().await;
     let key = fx.key("f/always-503");
-    proxy.push_rule(
-        FaultRule::new(Fault::Status {
-            status: 503,
-            code: "SlowDown".into(),
-        })
-        .times(100),
-    );
+    proxy.push_rule(FaultRule::new(status(503, "SlowDown")).times(100));
     let err = client.head_object(fx.bucket(), &key).await.unwrap_err();
     assert_eq!(err.status(), Some(503), "{err}");
     // One attempt plus three retries.
@@ -274,13 +270,10 @@ async fn upload_part_failures_are_retried() {
     let key = fx.key("f/mp-retry.bin");
     let data = pattern_bytes(11 * MIB, 4);
     proxy.push_rule(
-        FaultRule::new(Fault::Status {
-            status: 500,
-            code: "InternalError".into(),
-        })
-        .method(Method::PUT)
-        .query_contains("partNumber=2")
-        .times(2),
+        FaultRule::new(status(500, "InternalError"))
+            .method(Method::PUT)
+            .query_contains("partNumber=2")
+            .times(2),
     );
     write_multipart(&client, &fx, &key, &data).await.unwrap();
     fx.assert_holds(&key, &data).await;
@@ -293,13 +286,10 @@ async fn complete_with_error_in_200_body_is_retried() {
     let key = fx.key("f/mp-200-error.bin");
     let data = pattern_bytes(6 * MIB, 5);
     proxy.push_rule(
-        FaultRule::new(Fault::Status {
-            status: 200,
-            code: "InternalError".into(),
-        })
-        .method(Method::POST)
-        .query_contains("uploadId=")
-        .times(1),
+        FaultRule::new(status(200, "InternalError"))
+            .method(Method::POST)
+            .query_contains("uploadId=")
+            .times(1),
     );
     write_multipart(&client, &fx, &key, &data).await.unwrap();
     assert_eq!(proxy.faults_injected(), 1);
@@ -334,13 +324,10 @@ async fn failed_multipart_write_leaves_nothing_behind() {
     let data = pattern_bytes(16 * MIB, 6);
     // Part 3 fails on every attempt: the writer must abort the upload.
     proxy.push_rule(
-        FaultRule::new(Fault::Status {
-            status: 500,
-            code: "InternalError".into(),
-        })
-        .method(Method::PUT)
-        .query_contains("partNumber=3")
-        .times(100),
+        FaultRule::new(status(500, "InternalError"))
+            .method(Method::PUT)
+            .query_contains("partNumber=3")
+            .times(100),
     );
     let result = write_multipart(&client, &fx, &key, &data).await;
     let err = result.unwrap_err();
@@ -361,13 +348,10 @@ async fn failed_complete_aborts_the_upload() {
     let key = fx.key("f/mp-complete-fails.bin");
     let data = pattern_bytes(6 * MIB, 8);
     proxy.push_rule(
-        FaultRule::new(Fault::Status {
-            status: 400,
-            code: "InvalidPart".into(),
-        })
-        .method(Method::POST)
-        .query_contains("uploadId=")
-        .times(1),
+        FaultRule::new(status(400, "InvalidPart"))
+            .method(Method::POST)
+            .query_contains("uploadId=")
+            .times(1),
     );
     let err = write_multipart(&client, &fx, &key, &data)
         .await
@@ -715,13 +699,10 @@ async fn failed_writer_is_poisoned() {
     let (fx, proxy, client) = proxied().await;
     let key = fx.key("f/mp-poisoned.bin");
     proxy.push_rule(
-        FaultRule::new(Fault::Status {
-            status: 403,
-            code: "AccessDenied".into(),
-        })
-        .method(Method::POST)
-        .query_contains("uploads")
-        .times(1),
+        FaultRule::new(status(403, "AccessDenied"))
+            .method(Method::POST)
+            .query_contains("uploads")
+            .times(1),
     );
     let mut writer = MultipartWriter::with_part_size(
         &client,
@@ -787,13 +768,7 @@ async fn cancelled_write_cannot_lose_a_part() {
 #[tokio::test]
 async fn request_time_too_skewed_is_reported_not_retried() {
     let (fx, proxy, client) = proxied().await;
-    proxy.push_rule(
-        FaultRule::new(Fault::Status {
-            status: 403,
-            code: "RequestTimeTooSkewed".into(),
-        })
-        .times(100),
-    );
+    proxy.push_rule(FaultRule::new(status(403, "RequestTimeTooSkewed")).times(100));
     // A GET, so the error document (and its code) reaches the client.
     let err = client
         .get_object_bytes(
@@ -817,12 +792,8 @@ async fn copy_and_delete_objects_with_error_in_200_body_are_retried() {
     let from = fx.key("f/copy-200-from.txt");
     let to = fx.key("f/copy-200-to.txt");
     put(&fx, &from, Bytes::from_static(b"copied")).await;
-    let error_in_200 = || Fault::Status {
-        status: 200,
-        code: "InternalError".into(),
-    };
     proxy.push_rule(
-        FaultRule::new(error_in_200())
+        FaultRule::new(status(200, "InternalError"))
             .method(Method::PUT)
             .path_contains("copy-200-to")
             .times(1),
@@ -833,7 +804,7 @@ async fn copy_and_delete_objects_with_error_in_200_body_are_retried() {
         .unwrap();
     fx.assert_holds(&to, b"copied").await;
     proxy.push_rule(
-        FaultRule::new(error_in_200())
+        FaultRule::new(status(200, "InternalError"))
             .method(Method::POST)
             .query_contains("delete")
             .times(1),
