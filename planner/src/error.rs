@@ -35,6 +35,12 @@ pub enum PlannerError {
         /// What to fix.
         message: String,
     },
+    /// A local pattern matched nothing (DuckDB's wording).
+    #[error("No files found that match the pattern \"{pattern}\"")]
+    NoFiles {
+        /// The pattern as given.
+        pattern: String,
+    },
     /// A file's format cannot be told from its name.
     #[error(
         "cannot tell the format of '{url}' from its name: use read_parquet, read_csv or read_json, or a .parquet, .csv, .tsv, .json, .jsonl or .ndjson name"

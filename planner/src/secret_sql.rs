@@ -147,6 +147,7 @@ fn value_of(expr: &Expr) -> Option<ParamValue> {
         OptionValue::Int(i) => ParamValue::Int(i),
         OptionValue::Str(s) => ParamValue::Str(s),
         OptionValue::List(l) => ParamValue::List(l),
+        OptionValue::Map(_) => return None,
     })
 }
 

@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "integration/files.rs"]
+mod files;
 #[path = "integration/scans.rs"]
 mod scans;
 #[path = "integration/secrets.rs"]

@@ -3,7 +3,10 @@
 //! each pattern, each file gets the store of its own (bucket, secret)
 //! ([`stores`]), and a [`FileTable`] reads them ([`table`]).
 
+mod columns;
 pub(crate) mod format;
+mod local;
+mod prune;
 pub(crate) mod request;
 pub(crate) mod stores;
 pub(crate) mod table;
@@ -17,12 +20,15 @@ use datafusion::catalog::MemTable;
 use datafusion::datasource::TableProvider;
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::execution::SessionState;
+use datafusion::execution::object_store::ObjectStoreUrl;
 use object_store::ObjectMeta;
 use object_store::path::Path;
-use s3sql_glob_list::{ExpandOptions, GlobExpander, Match};
+use s3sql_glob_list::{ExpandOptions, GlobError, GlobExpander, ListObjects, Match};
 use s3sql_secrets::SecretManager;
 
 use crate::error::{PlannerError, Result};
+use columns::ExtraColumns;
+use local::{LOCAL_BUCKET, LocalFiles, is_local, local_key};
 pub(crate) use request::{ScanKind, ScanRequest, extract};
 use stores::{StorePicker, Stores, client_for};
 use table::{FileTable, StoreFiles};
@@ -39,39 +45,81 @@ pub(crate) async fn build(
     request: &ScanRequest,
     cx: &ScanContext<'_>,
 ) -> Result<Arc<dyn TableProvider>> {
-    let matches = list(request, cx).await?;
+    let listed = list(request, cx).await?;
     match request.kind {
-        ScanKind::Glob => glob_table(&matches),
-        ScanKind::Files(_) => file_table(request, cx, &matches).await,
+        ScanKind::Glob => glob_table(&listed),
+        ScanKind::Files(_) => file_table(request, cx, &listed).await,
+    }
+}
+
+/// A matched file, on S3 or on the local file system.
+struct Listed {
+    found: Match,
+    local: bool,
+}
+
+impl Listed {
+    /// The file as the user names it: its URL, or its absolute path.
+    fn name(&self) -> String {
+        if self.local {
+            format!("/{}", self.found.object.key)
+        } else {
+            self.found.url.to_string()
+        }
     }
 }
 
 /// Every object matching the request's URLs, in order, without duplicates.
-async fn list(request: &ScanRequest, cx: &ScanContext<'_>) -> Result<Vec<Match>> {
+async fn list(request: &ScanRequest, cx: &ScanContext<'_>) -> Result<Vec<Listed>> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
+    let allow_empty = request.kind == ScanKind::Glob;
     for url in &request.urls {
-        let (client, literal) = client_for(cx.secrets, url).await?;
-        let options = ExpandOptions {
-            url_compatibility_mode: literal,
-            allow_empty: request.kind == ScanKind::Glob,
-            ..ExpandOptions::default()
+        let local = is_local(url);
+        let found = if local {
+            let key = local_key(url)
+                .map_err(|e| PlannerError::argument(&request.function, format!("{url}: {e}")))?;
+            let pattern = format!("s3://{LOCAL_BUCKET}/{key}");
+            expand(Arc::new(LocalFiles), &pattern, false, allow_empty)
+                .await
+                .map_err(|e| match e {
+                    GlobError::NoMatch { .. } => PlannerError::NoFiles {
+                        pattern: url.clone(),
+                    },
+                    other => other.into(),
+                })?
+        } else {
+            let (client, literal) = client_for(cx.secrets, url).await?;
+            expand(Arc::new(client), url, literal, allow_empty).await?
         };
-        let expander = GlobExpander::new(Arc::new(client), options);
-        for m in expander.expand_all(&[url]).await? {
-            if seen.insert(m.url.clone()) {
-                out.push(m);
+        for m in found {
+            if seen.insert((local, m.url.clone())) {
+                out.push(Listed { found: m, local });
             }
         }
     }
     Ok(out)
 }
 
-/// `glob(...)`: one `file` column of URLs.
-fn glob_table(matches: &[Match]) -> Result<Arc<dyn TableProvider>> {
+async fn expand<L: ListObjects + 'static>(
+    store: Arc<L>,
+    url: &str,
+    literal: bool,
+    allow_empty: bool,
+) -> Result<Vec<Match>, GlobError> {
+    let options = ExpandOptions {
+        url_compatibility_mode: literal,
+        allow_empty,
+        ..ExpandOptions::default()
+    };
+    GlobExpander::new(store, options).expand_all(&[url]).await
+}
+
+/// `glob(...)`: one `file` column of URLs (or paths).
+fn glob_table(listed: &[Listed]) -> Result<Arc<dyn TableProvider>> {
     let schema = Arc::new(Schema::new(vec![Field::new("file", DataType::Utf8, false)]));
     let files: ArrayRef = Arc::new(StringArray::from_iter_values(
-        matches.iter().map(|m| m.url.to_string()),
+        listed.iter().map(Listed::name),
     ));
     let batch = RecordBatch::try_new(Arc::clone(&schema), vec![files])?;
     Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))
@@ -93,49 +141,80 @@ fn object_meta(m: &Match) -> Result<ObjectMeta> {
 async fn file_table(
     request: &ScanRequest,
     cx: &ScanContext<'_>,
-    matches: &[Match],
+    listed: &[Listed],
 ) -> Result<Arc<dyn TableProvider>> {
-    let Some(first) = matches.first() else {
+    let Some(first) = listed.first() else {
         return Err(PlannerError::argument(
             &request.function,
             "no files to read",
         ));
     };
-    let format = format::file_format(request, &first.url.to_string())?;
+    let format = format::file_format(request, &first.name())?;
     let runtime = cx.state.runtime_env();
     let mut picker = StorePicker::new(cx.secrets, runtime, cx.stores);
-    let mut groups: Vec<StoreFiles> = Vec::new();
+    let keys: Vec<&str> = listed.iter().map(|l| l.found.object.key.as_str()).collect();
+    let extra = ExtraColumns::of(request, &keys)?;
+    let mut groups: Vec<(StoreFiles, Vec<(ObjectMeta, String)>)> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
-    let mut first_meta = None;
-    for m in matches {
-        let store = picker.pick(&m.url).await?;
-        let meta = object_meta(m)?;
-        if first_meta.is_none() {
-            first_meta = Some((store.clone(), meta.clone()));
-        }
+    for l in listed {
+        let store = if l.local {
+            ObjectStoreUrl::local_filesystem()
+        } else {
+            picker.pick(&l.found.url).await?
+        };
+        let meta = object_meta(&l.found)?;
         let at = *index.entry(store.as_str().to_owned()).or_insert_with(|| {
-            groups.push(StoreFiles {
-                store: store.clone(),
-                files: Vec::new(),
-            });
+            groups.push((
+                StoreFiles {
+                    store: store.clone(),
+                    files: Vec::new(),
+                },
+                Vec::new(),
+            ));
             groups.len() - 1
         });
-        groups[at].files.push(PartitionedFile::new_from_meta(meta));
+        groups[at].1.push((meta, l.name()));
     }
-    let Some((first_store, first_meta)) = first_meta else {
-        return Err(PlannerError::argument(
-            &request.function,
-            "no files to read",
-        ));
-    };
-    let store = runtime.object_store(&first_store)?;
-    let file_schema = format
-        .infer_schema(cx.state, &store, std::slice::from_ref(&first_meta))
-        .await?;
+    let union_by_name = request.flag("union_by_name")?.unwrap_or(false);
+    let mut schemas = Vec::new();
+    for (group, metas) in &groups {
+        let store = runtime.object_store(&group.store)?;
+        let take = if union_by_name { metas.len() } else { 1 };
+        let sample: Vec<ObjectMeta> = metas.iter().take(take).map(|(m, _)| m.clone()).collect();
+        schemas.push(format.infer_schema(cx.state, &store, &sample).await?);
+        if !union_by_name {
+            break;
+        }
+    }
+    let mut file_schema = Schema::try_merge(schemas.iter().map(|s| s.as_ref().clone()))?;
+    if union_by_name {
+        // A column some file lacks reads as NULL there.
+        file_schema = Schema::new_with_metadata(
+            file_schema
+                .fields()
+                .iter()
+                .map(|f| f.as_ref().clone().with_nullable(true))
+                .collect::<Vec<_>>(),
+            file_schema.metadata().clone(),
+        );
+    }
+    let file_schema = Arc::new(file_schema);
+    let extra = extra.without_file_columns(&file_schema);
+    let mut store_files = Vec::with_capacity(groups.len());
+    for (mut group, metas) in groups {
+        for (meta, name) in metas {
+            let values = extra.values(meta.location.as_ref(), &name)?;
+            group
+                .files
+                .push(PartitionedFile::new_from_meta(meta).with_partition_values(values));
+        }
+        store_files.push(group);
+    }
     Ok(Arc::new(FileTable::new(
         file_schema,
-        Vec::new(),
+        extra.fields(),
+        extra.hive_columns(),
         format,
-        groups,
+        store_files,
     )))
 }

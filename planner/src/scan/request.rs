@@ -24,6 +24,8 @@ pub(crate) enum OptionValue {
     Str(String),
     /// `['a', 'b']`.
     List(Vec<String>),
+    /// `{'a': 'x', 'b': 'y'}`.
+    Map(Vec<(String, String)>),
 }
 
 /// What a table reference asks for.
@@ -48,6 +50,25 @@ pub(crate) struct ScanRequest {
     pub options: Vec<(String, OptionValue)>,
     /// The table name standing in for this reference in the rewritten AST.
     pub table: String,
+}
+
+impl ScanRequest {
+    /// The value of option `name`.
+    pub(crate) fn option(&self, name: &str) -> Option<&OptionValue> {
+        self.options.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// Option `name` as a boolean, if given.
+    pub(crate) fn flag(&self, name: &str) -> Result<Option<bool>> {
+        match self.option(name) {
+            None => Ok(None),
+            Some(OptionValue::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(PlannerError::argument(
+                &self.function,
+                format!("{name} takes true or false"),
+            )),
+        }
+    }
 }
 
 /// The table functions that read files, and the format each implies.
@@ -266,6 +287,14 @@ pub(crate) fn option_value(expr: &Expr) -> Option<OptionValue> {
             })
             .collect::<Option<Vec<_>>>()
             .map(OptionValue::List),
+        Expr::Dictionary(fields) => fields
+            .iter()
+            .map(|f| match option_value(&f.value)? {
+                OptionValue::Str(s) => Some((f.key.value.clone(), s)),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()
+            .map(OptionValue::Map),
         _ => None,
     }
 }

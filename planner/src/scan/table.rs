@@ -22,6 +22,8 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::physical_plan::union::UnionExec;
 
+use crate::scan::prune::partition_filter;
+
 /// The files one store serves.
 #[derive(Debug, Clone)]
 pub(crate) struct StoreFiles {
@@ -37,6 +39,8 @@ pub(crate) struct FileTable {
     schema: SchemaRef,
     file_schema: SchemaRef,
     partition_columns: Vec<FieldRef>,
+    /// The hive columns among them, whose filters prune files.
+    hive_columns: Vec<String>,
     format: Arc<dyn FileFormat>,
     groups: Vec<StoreFiles>,
 }
@@ -54,6 +58,7 @@ impl FileTable {
     pub(crate) fn new(
         file_schema: SchemaRef,
         partition_columns: Vec<FieldRef>,
+        hive_columns: Vec<String>,
         format: Arc<dyn FileFormat>,
         groups: Vec<StoreFiles>,
     ) -> Self {
@@ -64,6 +69,7 @@ impl FileTable {
             schema,
             file_schema,
             partition_columns,
+            hive_columns,
             format,
             groups,
         }
@@ -109,16 +115,30 @@ impl TableProvider for FileTable {
         &self,
         state: &dyn Session,
         projection: Option<&Vec<usize>>,
-        _filters: &[Expr],
+        filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let target = state.config().target_partitions();
+        let prune = partition_filter(filters, &self.hive_columns);
         let mut plans = Vec::with_capacity(self.groups.len());
-        for group in self.groups.iter().filter(|g| !g.files.is_empty()) {
+        for group in &self.groups {
+            let files: Vec<PartitionedFile> = group
+                .files
+                .iter()
+                .filter(|f| {
+                    prune
+                        .as_ref()
+                        .is_none_or(|p| !p.prunes_key(f.object_meta.location.as_ref()))
+                })
+                .cloned()
+                .collect();
+            if files.is_empty() {
+                continue;
+            }
             let table_schema = table_schema(&self.file_schema, &self.partition_columns);
             let source = self.format.file_source(table_schema);
             let config = FileScanConfigBuilder::new(group.store.clone(), source)
-                .with_file_groups(split(&group.files, target))
+                .with_file_groups(split(&files, target))
                 .with_projection_indices(projection.cloned())?
                 .with_limit(limit)
                 .build();

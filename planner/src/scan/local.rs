@@ -1,0 +1,124 @@
+//! Local files (`data/x.csv`, `/abs/x.parquet`, `file:///abs/x.json`) are
+//! globbed by the same expander as S3: the file system answers glob-list's
+//! [`ListObjects`] with keys that are absolute paths without the leading
+//! `/`, so one matcher serves both, and DataFusion reads them through its
+//! own local object store.
+
+use std::path::{Component, Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use s3sql_glob_list::{ListObjects, ListPage, ListRequest, ObjectInfo, StoreError};
+
+/// The bucket name local paths are expanded under (never sent anywhere).
+pub(crate) const LOCAL_BUCKET: &str = "local";
+
+/// Whether `url` names a local file rather than an object.
+pub(crate) fn is_local(url: &str) -> bool {
+    url.starts_with("file://") || !url.contains("://")
+}
+
+/// `url` as an absolute path pattern, as a key (no leading `/`).
+pub(crate) fn local_key(url: &str) -> std::io::Result<String> {
+    let path = url.strip_prefix("file://").unwrap_or(url);
+    let absolute = if Path::new(path).is_absolute() {
+        PathBuf::from(path)
+    } else {
+        std::env::current_dir()?.join(path)
+    };
+    // `..` and `.` are resolved by the path's text, as a shell would for a
+    // path that exists; keys have no such segments.
+    let mut parts: Vec<String> = Vec::new();
+    for part in absolute.components() {
+        match part {
+            Component::ParentDir => {
+                parts.pop();
+            }
+            Component::Normal(p) => parts.push(p.to_string_lossy().into_owned()),
+            Component::CurDir | Component::RootDir | Component::Prefix(_) => {}
+        }
+    }
+    Ok(parts.join("/"))
+}
+
+/// The local file system as a listable store.
+#[derive(Debug, Default)]
+pub(crate) struct LocalFiles;
+
+fn info(key: String, meta: &std::fs::Metadata) -> ObjectInfo {
+    ObjectInfo {
+        key,
+        size: meta.len(),
+        etag: None,
+        last_modified: meta.modified().ok().map(DateTime::<Utc>::from),
+    }
+}
+
+/// Every entry under `dir` whose key starts with `prefix`: files as
+/// objects; directories as common prefixes (`delimited`) or walked into.
+fn walk(dir: &Path, key_dir: &str, prefix: &str, delimited: bool, page: &mut ListPage) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let key = format!("{key_dir}{name}");
+        let Ok(meta) = entry.metadata() else {
+            continue;
+        };
+        if meta.is_dir() {
+            let sub = format!("{key}/");
+            if !(sub.starts_with(prefix) || prefix.starts_with(&sub)) {
+                continue;
+            }
+            if delimited && sub.starts_with(prefix) {
+                page.common_prefixes.push(sub);
+            } else {
+                walk(&entry.path(), &sub, prefix, delimited, page);
+            }
+        } else if key.starts_with(prefix) {
+            page.objects.push(info(key, &meta));
+        }
+    }
+}
+
+impl ListObjects for LocalFiles {
+    fn list_page<'a>(
+        &'a self,
+        _bucket: &'a str,
+        request: &'a ListRequest,
+        _continuation: Option<String>,
+    ) -> BoxFuture<'a, Result<ListPage, StoreError>> {
+        async move {
+            let mut page = ListPage::default();
+            let dir_key = match request.prefix.rfind('/') {
+                Some(at) => &request.prefix[..=at],
+                None => "",
+            };
+            let dir = PathBuf::from(format!("/{dir_key}"));
+            walk(&dir, dir_key, &request.prefix, request.delimited, &mut page);
+            page.objects.sort_by(|a, b| a.key.cmp(&b.key));
+            Ok(page)
+        }
+        .boxed()
+    }
+
+    fn head<'a>(
+        &'a self,
+        _bucket: &'a str,
+        key: &'a str,
+    ) -> BoxFuture<'a, Result<Option<ObjectInfo>, StoreError>> {
+        async move {
+            match std::fs::metadata(format!("/{key}")) {
+                Ok(meta) if meta.is_file() => Ok(Some(info(key.to_owned(), &meta))),
+                Ok(_) => Ok(None),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(Box::new(e) as StoreError),
+            }
+        }
+        .boxed()
+    }
+}

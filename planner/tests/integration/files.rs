@@ -1,0 +1,202 @@
+//! Globs, lists and reader options: hive partitions (typed, pruned before
+//! reading), `filename`, `union_by_name`, `glob()`, and local paths
+//! (relative, absolute, `file://`) beside S3 ones.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+
+use crate::support::{Bucket, error_of, parquet, query};
+
+fn ids(values: &[i64]) -> RecordBatch {
+    let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]));
+    RecordBatch::try_new(schema, vec![Arc::new(Int64Array::from(values.to_vec()))]).unwrap()
+}
+
+fn named(column: &str, values: &[&str]) -> RecordBatch {
+    let schema = Arc::new(Schema::new(vec![Field::new(column, DataType::Utf8, false)]));
+    RecordBatch::try_new(schema, vec![Arc::new(StringArray::from(values.to_vec()))]).unwrap()
+}
+
+/// Three hive partitions and, in a fourth, a file that is not Parquet at
+/// all: a query can only succeed if that file is pruned before reading.
+async fn hive_bucket() -> Bucket {
+    let bucket = Bucket::new().await;
+    bucket
+        .put("h/year=2023/month=1/a.parquet", parquet(&ids(&[1, 2])))
+        .await;
+    bucket
+        .put("h/year=2024/month=1/b.parquet", parquet(&ids(&[3])))
+        .await;
+    bucket
+        .put("h/year=2024/month=2/c.parquet", parquet(&ids(&[4, 5])))
+        .await;
+    bucket
+        .put("h/year=2025/month=1/broken.parquet", "not parquet at all")
+        .await;
+    bucket
+}
+
+#[tokio::test]
+async fn hive_columns_are_typed_and_their_filters_prune_files() {
+    let bucket = hive_bucket().await;
+    let session = bucket.session().await;
+    let pattern = bucket.url("h/*/*/*.parquet");
+    let sql = format!(
+        "SELECT year, month, sum(id) AS s, arrow_typeof(year) AS t FROM read_parquet('{pattern}', hive_partitioning = true) WHERE year <= 2024 GROUP BY year, month ORDER BY year, month"
+    );
+    assert_eq!(
+        query(&session, &sql).await,
+        [
+            "+------+-------+---+-------+",
+            "| year | month | s | t     |",
+            "+------+-------+---+-------+",
+            "| 2023 | 1     | 3 | Int64 |",
+            "| 2024 | 1     | 3 | Int64 |",
+            "| 2024 | 2     | 9 | Int64 |",
+            "+------+-------+---+-------+",
+        ]
+    );
+    let in_list =
+        format!("SELECT count(*) AS n FROM '{pattern}' WHERE year IN (2024) AND month = 2");
+    assert_eq!(
+        query(&session, &in_list).await,
+        ["+---+", "| n |", "+---+", "| 2 |", "+---+"]
+    );
+    // Without a filter the broken file is read, and says so.
+    let all = error_of(&session, &format!("SELECT count(*) FROM '{pattern}'")).await;
+    assert!(all.to_lowercase().contains("parquet"), "{all}");
+}
+
+#[tokio::test]
+async fn hive_types_and_turning_hive_partitioning_off() {
+    let bucket = hive_bucket().await;
+    let session = bucket.session().await;
+    let pattern = bucket.url("h/year=2024/*/*.parquet");
+    let typed = format!(
+        "SELECT DISTINCT arrow_typeof(month) AS t FROM read_parquet('{pattern}', hive_types = {{'month': 'VARCHAR'}})"
+    );
+    assert_eq!(
+        query(&session, &typed).await,
+        ["+------+", "| t    |", "+------+", "| Utf8 |", "+------+"]
+    );
+    let off =
+        format!("SELECT * FROM read_parquet('{pattern}', hive_partitioning = false) ORDER BY id");
+    assert_eq!(
+        query(&session, &off).await,
+        [
+            "+----+", "| id |", "+----+", "| 3  |", "| 4  |", "| 5  |", "+----+"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn filename_column_and_union_by_name() {
+    let bucket = Bucket::new().await;
+    bucket.put("u/a.parquet", parquet(&ids(&[1]))).await;
+    bucket
+        .put("u/b.parquet", parquet(&named("word", &["two"])))
+        .await;
+    let session = bucket.session().await;
+    let a = bucket.url("u/a.parquet");
+    let b = bucket.url("u/b.parquet");
+    let sql = format!(
+        "SELECT id, word, src = '{a}' AS from_a FROM read_parquet('{}', union_by_name = true, filename = 'src') ORDER BY src",
+        bucket.url("u/*.parquet")
+    );
+    assert_eq!(
+        query(&session, &sql).await,
+        [
+            "+----+------+--------+",
+            "| id | word | from_a |",
+            "+----+------+--------+",
+            "| 1  |      | true   |",
+            "|    | two  | false  |",
+            "+----+------+--------+",
+        ]
+    );
+    let plain =
+        format!("SELECT filename = '{b}' AS is_b FROM read_parquet('{b}', filename = true)");
+    assert_eq!(
+        query(&session, &plain).await,
+        ["+------+", "| is_b |", "+------+", "| true |", "+------+"]
+    );
+}
+
+#[tokio::test]
+async fn glob_lists_matching_files() {
+    let bucket = hive_bucket().await;
+    let session = bucket.session().await;
+    let sql = format!(
+        "SELECT file FROM glob('{}') ORDER BY file",
+        bucket.url("h/year=2024/*/*.parquet")
+    );
+    let rows = query(&session, &sql).await;
+    assert_eq!(rows.len(), 6, "{rows:?}");
+    assert!(
+        rows[3].contains(&bucket.url("h/year=2024/month=1/b.parquet")),
+        "{rows:?}"
+    );
+    assert!(
+        rows[4].contains(&bucket.url("h/year=2024/month=2/c.parquet")),
+        "{rows:?}"
+    );
+    let none = format!(
+        "SELECT count(*) AS n FROM glob('{}')",
+        bucket.url("nothing-*")
+    );
+    assert_eq!(
+        query(&session, &none).await,
+        ["+---+", "| n |", "+---+", "| 0 |", "+---+"]
+    );
+}
+
+#[tokio::test]
+async fn local_paths_join_s3_files() {
+    let bucket = Bucket::new().await;
+    bucket.put("l/names.csv", "id,name\n1,ann\n2,bo\n").await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    std::fs::write(dir.path().join("sub/scores.csv"), "id,score\n1,10\n2,20\n").unwrap();
+    let absolute = dir.path().join("sub/scores.csv").display().to_string();
+    let depth = std::env::current_dir().unwrap().components().count() - 1;
+    let relative = format!(
+        "{}{}",
+        "../".repeat(depth),
+        absolute.trim_start_matches('/')
+    );
+    let session = bucket.session().await;
+    for local in [
+        absolute.clone(),
+        format!("file://{absolute}"),
+        relative,
+        format!("{}/*/*.csv", dir.path().display()),
+    ] {
+        let sql = format!(
+            "SELECT n.name, s.score FROM '{}' n JOIN read_csv('{local}') s ON n.id = s.id ORDER BY n.name",
+            bucket.url("l/names.csv")
+        );
+        assert_eq!(
+            query(&session, &sql).await,
+            [
+                "+------+-------+",
+                "| name | score |",
+                "+------+-------+",
+                "| ann  | 10    |",
+                "| bo   | 20    |",
+                "+------+-------+",
+            ],
+            "{local}"
+        );
+    }
+    let missing = error_of(
+        &session,
+        &format!("SELECT * FROM '{}/none-*.csv'", dir.path().display()),
+    )
+    .await;
+    assert!(
+        missing.contains("No files found that match the pattern") && missing.contains("none-*.csv"),
+        "{missing}"
+    );
+}
