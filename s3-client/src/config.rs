@@ -188,7 +188,8 @@ pub struct ClientConfig {
     /// Which bodies are hashed into the signature.
     pub payload_signing: PayloadSigning,
     /// Connect every request to this address whatever the host name says,
-    /// like curl's `--resolve`; lets virtual-hosted style reach a loopback server.
+    /// like curl's `--resolve`; lets virtual-hosted style reach a loopback
+    /// server. Its port is used too, unless it is 0 (then the URL's).
     pub resolve_to: Option<SocketAddr>,
     /// Time allowed to open a TCP (and TLS) connection.
     pub connect_timeout: Duration,

@@ -117,7 +117,49 @@ impl Progress {
 }
 
 /// The pooled client type.
-pub type HttpClient = Client<hyper_rustls::HttpsConnector<HttpConnector<Resolver>>, RequestBody>;
+pub type HttpClient =
+    Client<hyper_rustls::HttpsConnector<FixedPort<HttpConnector<Resolver>>>, RequestBody>;
+
+/// Connects to `port` whatever port the URL names, when set: the port of
+/// `resolve_to` (hyper's connector would otherwise take the URL's explicit
+/// port over the resolver's). Host header, TLS name and signature still
+/// use the URL.
+#[derive(Clone)]
+pub struct FixedPort<C> {
+    inner: C,
+    port: Option<u16>,
+}
+
+impl<C> tower_service::Service<http::Uri> for FixedPort<C>
+where
+    C: tower_service::Service<http::Uri>,
+{
+    type Response = C::Response;
+    type Error = C::Error;
+    type Future = C::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), C::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, uri: http::Uri) -> C::Future {
+        let uri = match (self.port, uri.host()) {
+            (Some(port), Some(host)) => {
+                let mut parts = uri.clone().into_parts();
+                let authority = format!("{host}:{port}").parse().ok();
+                match authority {
+                    Some(authority) => {
+                        parts.authority = Some(authority);
+                        http::Uri::from_parts(parts).unwrap_or(uri)
+                    }
+                    None => uri,
+                }
+            }
+            _ => uri,
+        };
+        self.inner.call(uri)
+    }
+}
 
 /// Name resolution: the system's, or one fixed address for every name.
 #[derive(Clone)]
@@ -222,7 +264,10 @@ pub fn build_client(config: &ClientConfig) -> Result<HttpClient> {
         .with_tls_config(tls)
         .https_or_http()
         .enable_http1()
-        .wrap_connector(http);
+        .wrap_connector(FixedPort {
+            inner: http,
+            port: config.resolve_to.map(|a| a.port()).filter(|p| *p != 0),
+        });
     Ok(Client::builder(TokioExecutor::new())
         .pool_idle_timeout(std::time::Duration::from_secs(30))
         .pool_max_idle_per_host(64)

@@ -120,6 +120,23 @@ async fn virtual_hosted_style_reaches_the_bucket_host() {
     assert_eq!(&got[..], b"vhost");
 }
 
+#[tokio::test]
+async fn resolve_to_keeps_its_port() {
+    let server = S3Server::start();
+    good_client_with_bucket(&server, "port-bucket").await;
+    // The URL names port 1, where nothing listens; resolve_to names the
+    // server's port, which is the one to connect to.
+    let mut config = ClientConfig::default()
+        .with_endpoint(format!("http://{}:1", server.vhost_domain()))
+        .with_region(server.region())
+        .with_url_style(UrlStyle::Path);
+    config.resolve_to = Some(server.addr());
+    config.retry.max_retries = 0;
+    let creds = Credentials::new(server.access_key_id(), server.secret_access_key());
+    let client = S3Client::new(config, Arc::new(StaticCredentials(creds))).unwrap();
+    client.head_bucket("port-bucket").await.unwrap();
+}
+
 /// A `Write` that appends to a shared buffer, for capturing log output.
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
