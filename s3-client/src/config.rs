@@ -178,7 +178,8 @@ pub struct ClientConfig {
     pub region: String,
     /// Virtual-hosted (default) or path-style addressing.
     pub url_style: UrlStyle,
-    /// HTTPS when true (default), plain HTTP when false.
+    /// HTTPS when true (default), plain HTTP when false. The trusted roots
+    /// (webpki, the platform's, `AWS_CA_BUNDLE`) are listed in the crate docs.
     pub use_ssl: bool,
     /// Send `x-amz-request-payer: requester` on every request.
     pub requester_pays: bool,

@@ -21,6 +21,11 @@
 //! the bucket, and a request for key `""` would address the bucket itself
 //! (HeadBucket, or the bucket listing returned as if it were the object).
 //!
+//! HTTPS trusts webpki's copy of Mozilla's roots, the platform's store
+//! (or the files named by `SSL_CERT_FILE` / `SSL_CERT_DIR`), and the PEM
+//! bundle named by `AWS_CA_BUNDLE`, so a server behind a private CA (an
+//! internal MinIO) is reached by pointing `AWS_CA_BUNDLE` at that CA.
+//!
 //! Nothing this crate prints — errors, `Debug`, log lines — contains a
 //! secret key, a session token or a signature.
 
