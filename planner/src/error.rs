@@ -21,6 +21,9 @@ pub enum PlannerError {
     /// A secret statement or a secret lookup failed.
     #[error(transparent)]
     Secret(#[from] s3sql_secrets::SecretError),
+    /// A reader option, a file's format or a CSV sample was wrong.
+    #[error(transparent)]
+    Format(#[from] s3sql_formats::FormatError),
     /// A glob pattern was bad or its listing failed.
     #[error(transparent)]
     Glob(#[from] s3sql_glob_list::GlobError),

@@ -146,8 +146,15 @@ fn value_of(expr: &Expr) -> Option<ParamValue> {
         OptionValue::Bool(b) => ParamValue::Bool(b),
         OptionValue::Int(i) => ParamValue::Int(i),
         OptionValue::Str(s) => ParamValue::Str(s),
-        OptionValue::List(l) => ParamValue::List(l),
-        OptionValue::Map(_) => return None,
+        OptionValue::List(l) => ParamValue::List(
+            l.into_iter()
+                .map(|v| match v {
+                    OptionValue::Str(s) => Some(s),
+                    _ => None,
+                })
+                .collect::<Option<Vec<_>>>()?,
+        ),
+        _ => return None,
     })
 }
 

@@ -6,6 +6,8 @@
 
 #[path = "integration/files.rs"]
 mod files;
+#[path = "integration/formats.rs"]
+mod formats;
 #[path = "integration/scans.rs"]
 mod scans;
 #[path = "integration/secrets.rs"]

@@ -68,9 +68,17 @@ impl ExtraColumns {
     pub(crate) fn of(request: &ScanRequest, keys: &[&str]) -> Result<Self> {
         let overrides: HashMap<String, PartitionType> = match request.option("hive_types") {
             None => HashMap::new(),
-            Some(OptionValue::Map(entries)) => entries
+            Some(OptionValue::Struct(entries)) => entries
                 .iter()
-                .map(|(c, t)| Ok((c.clone(), partition_type(&request.function, c, t)?)))
+                .map(|(c, t)| {
+                    let OptionValue::Str(t) = t else {
+                        return Err(PlannerError::argument(
+                            &request.function,
+                            format!("hive_types: give column '{c}' a type name, e.g. 'BIGINT'"),
+                        ));
+                    };
+                    Ok((c.clone(), partition_type(&request.function, c, t)?))
+                })
                 .collect::<Result<_>>()?,
             Some(_) => {
                 return Err(PlannerError::argument(

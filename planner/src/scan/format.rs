@@ -1,124 +1,81 @@
-//! Which DataFusion `FileFormat` reads a scan: the format from the function
-//! or the file name, and DuckDB's reader options mapped onto it. This is the
-//! one place that knows formats, so moving to `s3sql_formats` (sniffing,
-//! every DuckDB option) changes only this file.
+//! Which DataFusion `FileFormat` reads a scan, decided by `s3sql_formats`:
+//! the format from the function, the file name or the first bytes; DuckDB's
+//! reader options parsed into typed keys; CSV dialects sniffed and JSON
+//! layouts told from a range read of the first file's start.
 
 use std::sync::Arc;
 
-use datafusion::datasource::file_format::FileFormat;
+use datafusion::datasource::file_format::FileFormat as DataFusionFormat;
 use datafusion::datasource::file_format::csv::CsvFormat;
-use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
 use datafusion::datasource::file_format::json::JsonFormat;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
+use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
+use s3sql_formats::{
+    CSV_SAMPLE_BYTES, Compression, FileFormat, ReadOptions, csv_options, decompress_sample,
+    detect_from_bytes, detect_from_path, json_options, sniff_csv, sniff_json_format,
+};
 
 use crate::error::{PlannerError, Result};
-use crate::scan::request::{OptionValue, ScanRequest};
+use crate::scan::request::{ScanKind, ScanRequest};
 
-/// The file formats a scan reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum FileKind {
-    /// Apache Parquet.
-    Parquet,
-    /// Comma- (or tab-) separated values.
-    Csv,
-    /// JSON, newline-delimited.
-    Json,
-}
+/// How much of a JSON file's start tells array from newline-delimited.
+const JSON_SAMPLE_BYTES: u64 = 64 * 1024;
 
-/// Options every reader takes, handled by the scan itself.
-pub(crate) const SCAN_OPTIONS: [&str; 4] = [
-    "filename",
-    "hive_partitioning",
-    "hive_types",
-    "union_by_name",
-];
-
-/// The format and compression a file name implies, case-insensitively:
-/// `.parquet`, `.csv`, `.tsv`, `.json`, `.jsonl`, `.ndjson`, each maybe
-/// followed by `.gz` or `.zst`.
-pub(crate) fn kind_from_path(path: &str) -> Option<(FileKind, FileCompressionType, u8)> {
-    let lower = path.to_ascii_lowercase();
-    let (stem, compression) = if let Some(s) = lower.strip_suffix(".gz") {
-        (s, FileCompressionType::GZIP)
-    } else if let Some(s) = lower.strip_suffix(".zst") {
-        (s, FileCompressionType::ZSTD)
-    } else {
-        (lower.as_str(), FileCompressionType::UNCOMPRESSED)
-    };
-    let extension = stem.rsplit_once('.')?.1;
-    let (kind, delimiter) = match extension {
-        "parquet" => (FileKind::Parquet, b','),
-        "csv" => (FileKind::Csv, b','),
-        "tsv" => (FileKind::Csv, b'\t'),
-        "json" | "jsonl" | "ndjson" => (FileKind::Json, b','),
-        _ => return None,
-    };
-    Some((kind, compression, delimiter))
-}
-
-/// The DataFusion format reading `request`, whose first file is `first`.
-pub(crate) fn file_format(request: &ScanRequest, first: &str) -> Result<Arc<dyn FileFormat>> {
-    let from_path = kind_from_path(first);
-    let kind = match (&request.kind, from_path) {
-        (super::request::ScanKind::Files(Some(kind)), _) => *kind,
-        (_, Some((kind, _, _))) => kind,
-        _ => {
-            return Err(PlannerError::UnknownFormat {
-                url: first.to_owned(),
-            });
-        }
-    };
-    let (compression, path_delimiter) = match from_path {
-        Some((_, compression, delimiter)) => (compression, delimiter),
-        None => (FileCompressionType::UNCOMPRESSED, b','),
-    };
-    let mut delimiter = path_delimiter;
-    let mut header = true;
-    for (name, value) in &request.options {
-        match (kind, name.as_str(), value) {
-            (_, n, _) if SCAN_OPTIONS.contains(&n) => {}
-            (FileKind::Csv, "delim" | "sep" | "delimiter", OptionValue::Str(s)) => {
-                delimiter = single_byte(&request.function, name, s)?;
-            }
-            (FileKind::Csv, "header", OptionValue::Bool(b)) => header = *b,
-            _ => {
-                return Err(PlannerError::argument(
-                    &request.function,
-                    format!(
-                        "unknown option '{name}' (or a value of the wrong type); accepted: {}",
-                        accepted(kind).join(", ")
-                    ),
-                ));
-            }
-        }
+/// The first `len` bytes of the first file (one ranged GET).
+async fn sample(store: &Arc<dyn ObjectStore>, first: &ObjectMeta, len: u64) -> Result<Vec<u8>> {
+    let end = first.size.min(len);
+    if end == 0 {
+        return Ok(Vec::new());
     }
-    Ok(match kind {
-        FileKind::Parquet => Arc::new(ParquetFormat::default()),
-        FileKind::Csv => Arc::new(
-            CsvFormat::default()
-                .with_has_header(header)
-                .with_delimiter(delimiter)
-                .with_file_compression_type(compression),
-        ),
-        FileKind::Json => Arc::new(JsonFormat::default().with_file_compression_type(compression)),
+    let bytes = store
+        .get_range(&first.location, 0..end)
+        .await
+        .map_err(datafusion::error::DataFusionError::from)?;
+    Ok(bytes.to_vec())
+}
+
+/// The DataFusion format reading `request`, whose first file is `first`
+/// (named `first_name`) in `store`.
+pub(crate) async fn file_format(
+    request: &ScanRequest,
+    first_name: &str,
+    store: &Arc<dyn ObjectStore>,
+    first: &ObjectMeta,
+) -> Result<Arc<dyn DataFusionFormat>> {
+    let from_path = detect_from_path(first_name);
+    let format = match (&request.kind, &from_path) {
+        (ScanKind::Files(Some(format)), _) => *format,
+        (_, Some(detected)) => detected.format,
+        _ => detect_from_bytes(&sample(store, first, 4096).await?)
+            .map(|d| d.format)
+            .ok_or_else(|| PlannerError::UnknownFormat {
+                url: first_name.to_owned(),
+            })?,
+    };
+    let options = ReadOptions::parse(format, request.options.clone())?;
+    let compression = options
+        .compression
+        .or(from_path.map(|d| d.compression))
+        .unwrap_or(Compression::Uncompressed);
+    Ok(match format {
+        FileFormat::Csv => {
+            let raw = sample(store, first, CSV_SAMPLE_BYTES as u64).await?;
+            let dialect = sniff_csv(&decompress_sample(&raw, compression)?, &options)?;
+            Arc::new(CsvFormat::default().with_options(csv_options(
+                &dialect,
+                &options,
+                compression,
+            )))
+        }
+        FileFormat::Json => {
+            let raw = sample(store, first, JSON_SAMPLE_BYTES).await?;
+            let layout = sniff_json_format(&decompress_sample(&raw, compression)?, &options);
+            let options = ReadOptions {
+                json_format: layout,
+                ..options
+            };
+            Arc::new(JsonFormat::default().with_options(json_options(&options, compression)))
+        }
+        _ => Arc::new(ParquetFormat::default()),
     })
-}
-
-fn accepted(kind: FileKind) -> Vec<&'static str> {
-    let mut names = SCAN_OPTIONS.to_vec();
-    if kind == FileKind::Csv {
-        names.extend(["delim", "sep", "header"]);
-    }
-    names
-}
-
-fn single_byte(function: &str, name: &str, value: &str) -> Result<u8> {
-    let unescaped = if value == "\\t" { "\t" } else { value };
-    match unescaped.as_bytes() {
-        [b] => Ok(*b),
-        _ => Err(PlannerError::argument(
-            function,
-            format!("{name} must be one character, got '{value}'"),
-        )),
-    }
 }

@@ -149,7 +149,6 @@ async fn file_table(
             "no files to read",
         ));
     };
-    let format = format::file_format(request, &first.name())?;
     let runtime = cx.state.runtime_env();
     let mut picker = StorePicker::new(cx.secrets, runtime, cx.stores);
     let keys: Vec<&str> = listed.iter().map(|l| l.found.object.key.as_str()).collect();
@@ -175,6 +174,22 @@ async fn file_table(
         });
         groups[at].1.push((meta, l.name()));
     }
+    let (first_store, first_meta) = match groups.first() {
+        Some((group, metas)) if !metas.is_empty() => (group.store.clone(), metas[0].0.clone()),
+        _ => {
+            return Err(PlannerError::argument(
+                &request.function,
+                "no files to read",
+            ));
+        }
+    };
+    let format = format::file_format(
+        request,
+        &first.name(),
+        &runtime.object_store(&first_store)?,
+        &first_meta,
+    )
+    .await?;
     let union_by_name = request.flag("union_by_name")?.unwrap_or(false);
     let mut schemas = Vec::new();
     for (group, metas) in &groups {

@@ -11,28 +11,15 @@ use datafusion::sql::sqlparser::ast::{
 };
 
 use crate::error::{PlannerError, Result};
-use crate::scan::format::{FileKind, kind_from_path};
+use s3sql_formats::{FileFormat, detect_from_path};
 
-/// An option value as SQL wrote it.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum OptionValue {
-    /// `true` / `false`.
-    Bool(bool),
-    /// An integer.
-    Int(i64),
-    /// A string or a bare word.
-    Str(String),
-    /// `['a', 'b']`.
-    List(Vec<String>),
-    /// `{'a': 'x', 'b': 'y'}`.
-    Map(Vec<(String, String)>),
-}
+pub(crate) use s3sql_formats::OptionValue;
 
 /// What a table reference asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum ScanKind {
     /// Files to read, in a format.
-    Files(Option<FileKind>),
+    Files(Option<FileFormat>),
     /// `glob('pattern')`: the matching URLs as a table.
     Glob,
 }
@@ -72,21 +59,21 @@ impl ScanRequest {
 }
 
 /// The table functions that read files, and the format each implies.
-const FILE_FUNCTIONS: [(&str, Option<FileKind>); 8] = [
-    ("read_parquet", Some(FileKind::Parquet)),
-    ("parquet_scan", Some(FileKind::Parquet)),
-    ("read_csv", Some(FileKind::Csv)),
-    ("read_csv_auto", Some(FileKind::Csv)),
-    ("read_json", Some(FileKind::Json)),
-    ("read_json_auto", Some(FileKind::Json)),
-    ("read_ndjson", Some(FileKind::Json)),
-    ("read_ndjson_auto", Some(FileKind::Json)),
+const FILE_FUNCTIONS: [(&str, Option<FileFormat>); 8] = [
+    ("read_parquet", Some(FileFormat::Parquet)),
+    ("parquet_scan", Some(FileFormat::Parquet)),
+    ("read_csv", Some(FileFormat::Csv)),
+    ("read_csv_auto", Some(FileFormat::Csv)),
+    ("read_json", Some(FileFormat::Json)),
+    ("read_json_auto", Some(FileFormat::Json)),
+    ("read_ndjson", Some(FileFormat::Json)),
+    ("read_ndjson_auto", Some(FileFormat::Json)),
 ];
 
 /// Whether a quoted table name is a file to read: a URL, or a path with a
 /// file extension we read.
 fn is_file_reference(name: &str) -> bool {
-    name.contains("://") || kind_from_path(name).is_some()
+    name.contains("://") || detect_from_path(name).is_some()
 }
 
 /// Rewrites every file-reading table reference in `statement` to a
@@ -230,7 +217,19 @@ fn from_call(function: &str, kind: ScanKind, args: &[FunctionArg]) -> Result<Sca
                 ));
             }
             (None, OptionValue::Str(url)) => urls = Some(vec![url]),
-            (None, OptionValue::List(list)) => urls = Some(list),
+            (None, OptionValue::List(list)) => {
+                urls = Some(
+                    list.into_iter()
+                        .map(|v| match v {
+                            OptionValue::Str(s) => Ok(s),
+                            _ => Err(PlannerError::argument(
+                                function,
+                                "the list of files holds strings only",
+                            )),
+                        })
+                        .collect::<Result<Vec<_>>>()?,
+                )
+            }
             (None, _) => {
                 return Err(PlannerError::argument(
                     function,
@@ -262,7 +261,7 @@ fn from_call(function: &str, kind: ScanKind, args: &[FunctionArg]) -> Result<Sca
 }
 
 /// A literal as an option value: a string, a bare word, a boolean, an
-/// integer (possibly negative) or a list of strings.
+/// integer (possibly negative), a list or a struct of them.
 pub(crate) fn option_value(expr: &Expr) -> Option<OptionValue> {
     match expr {
         Expr::UnaryOp {
@@ -281,20 +280,14 @@ pub(crate) fn option_value(expr: &Expr) -> Option<OptionValue> {
         Expr::Array(array) => array
             .elem
             .iter()
-            .map(|e| match option_value(e)? {
-                OptionValue::Str(s) => Some(s),
-                _ => None,
-            })
+            .map(option_value)
             .collect::<Option<Vec<_>>>()
             .map(OptionValue::List),
         Expr::Dictionary(fields) => fields
             .iter()
-            .map(|f| match option_value(&f.value)? {
-                OptionValue::Str(s) => Some((f.key.value.clone(), s)),
-                _ => None,
-            })
+            .map(|f| Some((f.key.value.clone(), option_value(&f.value)?)))
             .collect::<Option<Vec<_>>>()
-            .map(OptionValue::Map),
+            .map(OptionValue::Struct),
         _ => None,
     }
 }
