@@ -53,8 +53,8 @@ const EXAMPLES: &[(&str, &str)] = &[
          FROM read_json('s3://demo/events/*.jsonl') GROUP BY kind ORDER BY kind",
     ),
     (
-        "Secrets are listed redacted",
-        "SELECT name, type, provider, persistent, scope FROM duckdb_secrets()",
+        "glob() as a table",
+        "SELECT file FROM glob('s3://demo/folder*/**/*.parquet')",
     ),
 ];
 
