@@ -3,6 +3,7 @@
 //! each pattern, each file gets the store of its own (bucket, secret)
 //! ([`stores`]), and a [`FileTable`] reads them ([`table`]).
 
+mod catalog;
 mod columns;
 pub(crate) mod format;
 mod local;
@@ -45,10 +46,15 @@ pub(crate) async fn build(
     request: &ScanRequest,
     cx: &ScanContext<'_>,
 ) -> Result<Arc<dyn TableProvider>> {
+    match request.kind {
+        ScanKind::Secrets => return catalog::secrets_table(cx.secrets),
+        ScanKind::WhichSecret => return catalog::which_secret_table(cx.secrets, &request.urls),
+        ScanKind::Glob | ScanKind::Files(_) => {}
+    }
     let listed = list(request, cx).await?;
     match request.kind {
         ScanKind::Glob => glob_table(&listed),
-        ScanKind::Files(_) => file_table(request, cx, &listed).await,
+        _ => file_table(request, cx, &listed).await,
     }
 }
 

@@ -22,6 +22,10 @@ pub(crate) enum ScanKind {
     Files(Option<FileFormat>),
     /// `glob('pattern')`: the matching URLs as a table.
     Glob,
+    /// `duckdb_secrets()`: the secrets, redacted.
+    Secrets,
+    /// `which_secret(url, type)`: the secret that would serve a URL.
+    WhichSecret,
 }
 
 /// One file-reading table reference.
@@ -113,6 +117,10 @@ impl VisitorMut for Rewriter<'_> {
                 let function = ident.to_ascii_lowercase();
                 let kind = if function == "glob" {
                     ScanKind::Glob
+                } else if function == "duckdb_secrets" {
+                    ScanKind::Secrets
+                } else if function == "which_secret" {
+                    ScanKind::WhichSecret
                 } else if let Some((_, kind)) = FILE_FUNCTIONS.iter().find(|(f, _)| *f == function)
                 {
                     ScanKind::Files(*kind)
@@ -173,6 +181,9 @@ fn default_alias(request: &ScanRequest) -> String {
 }
 
 fn from_call(function: &str, kind: ScanKind, args: &[FunctionArg]) -> Result<ScanRequest> {
+    if matches!(kind, ScanKind::Secrets | ScanKind::WhichSecret) {
+        return from_secret_call(function, kind, args);
+    }
     let mut urls = None;
     let mut options = Vec::new();
     for arg in args {
@@ -290,4 +301,36 @@ pub(crate) fn option_value(expr: &Expr) -> Option<OptionValue> {
             .map(OptionValue::Struct),
         _ => None,
     }
+}
+
+/// `duckdb_secrets()` takes nothing; `which_secret(url, type)` two strings.
+fn from_secret_call(function: &str, kind: ScanKind, args: &[FunctionArg]) -> Result<ScanRequest> {
+    let strings = args
+        .iter()
+        .map(|a| match a {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => match option_value(e) {
+                Some(OptionValue::Str(s)) => Some(s),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect::<Option<Vec<String>>>();
+    let wanted = if kind == ScanKind::Secrets { 0 } else { 2 };
+    let urls = strings.filter(|s| s.len() == wanted).ok_or_else(|| {
+        PlannerError::argument(
+            function,
+            if wanted == 0 {
+                "takes no arguments"
+            } else {
+                "takes a URL and a secret type, e.g. which_secret('s3://bucket/key', 's3')"
+            },
+        )
+    })?;
+    Ok(ScanRequest {
+        function: function.to_owned(),
+        kind,
+        urls,
+        options: Vec::new(),
+        table: String::new(),
+    })
 }

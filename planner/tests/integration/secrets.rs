@@ -105,3 +105,60 @@ async fn secret_syntax_errors_name_what_to_fix() {
     let unknown = error_of(&session, "CREATE SECRET s (TYPE s3, COLOUR 'red')").await;
     assert!(unknown.contains("COLOUR"), "{unknown}");
 }
+
+#[tokio::test]
+async fn duckdb_secrets_and_which_secret_as_tables() {
+    let bucket = Bucket::in_process().await;
+    let session = Session::with_secrets(SecretManager::new(None));
+    let wide = bucket.create_secret("wide", WRONG, Some(&bucket.url("")));
+    let narrow = bucket.create_secret("narrow", WRONG, Some(&bucket.url("deep")));
+    session.sql(&format!("{wide}; {narrow}")).await.unwrap();
+    let rows = query(
+        &session,
+        "SELECT name, type, provider, persistent, storage FROM duckdb_secrets() ORDER BY name",
+    )
+    .await;
+    assert_eq!(
+        rows,
+        [
+            "+--------+------+----------+------------+---------+",
+            "| name   | type | provider | persistent | storage |",
+            "+--------+------+----------+------------+---------+",
+            "| narrow | s3   | config   | false      | memory  |",
+            "| wide   | s3   | config   | false      | memory  |",
+            "+--------+------+----------+------------+---------+",
+        ]
+    );
+    let listing = session
+        .sql("SELECT secret_string, scope FROM duckdb_secrets()")
+        .await
+        .unwrap();
+    let text = crate::support::table(&listing).join("\n");
+    assert!(text.contains("secret=redacted"), "{text}");
+    assert!(!text.contains(WRONG), "the secret leaked: {text}");
+
+    let which = format!(
+        "SELECT * FROM which_secret('{}', 's3')",
+        bucket.url("deep/file.csv")
+    );
+    assert_eq!(
+        query(&session, &which).await,
+        [
+            "+--------+------------+---------+",
+            "| name   | persistent | storage |",
+            "+--------+------------+---------+",
+            "| narrow | false      | memory  |",
+            "+--------+------------+---------+",
+        ]
+    );
+    let none = "SELECT count(*) AS n FROM which_secret('s3://elsewhere/x', 's3')";
+    assert_eq!(
+        query(&session, none).await,
+        ["+---+", "| n |", "+---+", "| 0 |", "+---+"]
+    );
+    let bad = error_of(&session, "SELECT * FROM which_secret('s3://b/x')").await;
+    assert!(
+        bad.contains("which_secret: takes a URL and a secret type"),
+        "{bad}"
+    );
+}
