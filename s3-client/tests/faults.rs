@@ -313,18 +313,22 @@ async fn complete_whose_response_is_lost_still_succeeds() {
     );
     let out = write_multipart(&client, &fx, &key, &data).await.unwrap();
     assert_eq!(proxy.faults_injected(), 1);
-    // The client recognised its own upload by a HEAD after the retry...
+    // The client recognised its own upload by a HEAD after the retry
+    // (where the retry is answered NoSuchUpload, as by the in-process
+    // server; moto, like S3 for a while, answers a repeated Complete 200)...
     let seen = proxy.recorded();
     let completes: Vec<usize> = (0..seen.len())
         .filter(|&i| seen[i].method == Method::POST && seen[i].query.contains("uploadId="))
         .collect();
     assert_eq!(completes.len(), 2, "the lost Complete was retried");
-    assert!(
-        seen[completes[1]..]
-            .iter()
-            .any(|r| r.method == Method::HEAD),
-        "no HEAD checked the object after NoSuchUpload"
-    );
+    if std::env::var_os("S3SQL_TEST_ENDPOINT").is_none() {
+        assert!(
+            seen[completes[1]..]
+                .iter()
+                .any(|r| r.method == Method::HEAD),
+            "no HEAD checked the object after NoSuchUpload"
+        );
+    }
     // ...whose ETag is S3's for these parts: MD5 of the part MD5s, "-3".
     let mut digest = Md5::new();
     for part in data.chunks(5 * MIB) {

@@ -60,7 +60,8 @@ impl S3Client {
 
     /// After a CreateMultipartUpload whose first answer was lost: aborts the
     /// uploads of `key` the server started while this call ran (by the
-    /// server's own clock), other than `ours`. A writer of the same key in
+    /// server's own clock), other than `ours`, and those whose start time
+    /// the server does not track. A writer of the same key in
     /// those few seconds would lose its upload too; two writers of one key
     /// at once conflict anyway. Failures are logged: the write goes on.
     async fn abort_lost_uploads(
@@ -82,8 +83,14 @@ impl S3Client {
                 return;
             }
         };
+        // A server whose Initiated times are a day or more behind its own
+        // clock does not track them (moto reports a fixed 2010 date): its
+        // uploads of this key count as left by this call too.
+        let untracked = since - chrono::Duration::days(1);
         let lost = uploads.into_iter().filter(|u| {
-            u.key == key && u.upload_id != ours && u.initiated.is_some_and(|t| t >= since)
+            u.key == key
+                && u.upload_id != ours
+                && u.initiated.is_none_or(|t| t >= since || t < untracked)
         });
         for upload in lost {
             tracing::debug!(
