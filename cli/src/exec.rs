@@ -30,6 +30,11 @@ impl Output {
         };
         Ok(Self { writer, format })
     }
+
+    /// Switches the format of later results (`.mode`).
+    pub fn set_format(&mut self, format: PrintFormat) {
+        self.format = format;
+    }
 }
 
 /// Runs the statements of `sql` in order, printing each result that has

@@ -1,10 +1,12 @@
-//! The `s3sql` binary: SQL from `-c`, `-f` or stdin, run in order in one
-//! session, results printed in the chosen format. `main` maps the outcome
-//! onto the exit code (0 success, 1 a SQL or I/O error, 2 a usage error,
-//! which clap reports itself); everything else is `main_inner`.
+//! The `s3sql` binary: SQL from `-c`, `-f`, stdin or the interactive shell
+//! (on a terminal), run in order in one session, results printed in the
+//! chosen format. `main` maps the outcome onto the exit code (0 success,
+//! 1 a SQL or I/O error, 2 a usage error, which clap reports itself);
+//! everything else is `main_inner`.
 
 mod exec;
 mod print_format;
+mod repl;
 
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
@@ -63,9 +65,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let mut output = Output::open(args.output.as_deref(), args.format)?;
     if args.commands.is_empty() && args.files.is_empty() {
         if std::io::stdin().is_terminal() {
-            anyhow::bail!(
-                "no SQL given: pass -c 'SQL', -f FILE, or pipe SQL on standard input (the interactive shell is not built yet)"
-            );
+            return repl::run(&session, &mut output).await;
         }
         let mut sql = String::new();
         std::io::stdin()
