@@ -56,6 +56,10 @@ const EXAMPLES: &[(&str, &str)] = &[
         "glob() as a table",
         "SELECT file FROM glob('s3://demo/folder*/**/*.parquet')",
     ),
+    (
+        "Secrets are listed redacted",
+        "SELECT name, type, provider, persistent, scope, secret_string FROM duckdb_secrets()",
+    ),
 ];
 
 /// Builds `s3sql` and returns the binary's path.
