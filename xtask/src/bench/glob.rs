@@ -10,10 +10,10 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use futures::{StreamExt, TryStreamExt};
 use s3sql_glob_list::{ExpandOptions, GlobExpander};
-use s3sql_s3_client::{
-    ClientConfig, Credentials, PutObjectRequest, S3Client, StaticCredentials, UrlStyle,
-};
+use s3sql_s3_client::PutObjectRequest;
 use s3sql_testkit::{FaultProxy, S3Server};
+
+use super::client;
 
 const BUCKET: &str = "globbench";
 const PATTERNS: [(&str, &str); 3] = [
@@ -21,14 +21,6 @@ const PATTERNS: [(&str, &str); 3] = [
     ("one day across years", "year=*/month=06/day=15/*.parquet"),
     ("everything", "year=*/month=*/day=*/*.parquet"),
 ];
-
-fn client(endpoint: String, server: &S3Server) -> Result<S3Client> {
-    let config = ClientConfig::default()
-        .with_endpoint(endpoint)
-        .with_url_style(UrlStyle::Path);
-    let creds = Credentials::new(server.access_key_id(), server.secret_access_key());
-    Ok(S3Client::new(config, Arc::new(StaticCredentials(creds)))?)
-}
 
 fn keys() -> Vec<String> {
     let mut keys = Vec::new();

@@ -7,7 +7,11 @@ mod query;
 mod transfer;
 pub mod worker;
 
+use std::sync::Arc;
+
 use anyhow::{Result, bail};
+use s3sql_s3_client::{ClientConfig, Credentials, S3Client, StaticCredentials, UrlStyle};
+use s3sql_testkit::S3Server;
 
 /// Dispatches `cargo xtask bench <what> [options]`. The `cargo xtask` alias
 /// builds in debug; numbers from a debug build mean nothing, so the
@@ -22,6 +26,16 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("query") => query::run(&args[1..]),
         Some(other) => bail!("unknown benchmark '{other}'; available: get, glob, query"),
     }
+}
+
+/// A path-style client of a testkit server at `endpoint` (the server
+/// itself, or a proxy in front of it), signed with the server's keys.
+pub fn client(endpoint: String, server: &S3Server) -> Result<S3Client> {
+    let config = ClientConfig::default()
+        .with_endpoint(endpoint)
+        .with_url_style(UrlStyle::Path);
+    let creds = Credentials::new(server.access_key_id(), server.secret_access_key());
+    Ok(S3Client::new(config, Arc::new(StaticCredentials(creds)))?)
 }
 
 /// Throughput in MiB/s.

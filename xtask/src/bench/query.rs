@@ -6,10 +6,8 @@
 //! time is reported.
 
 use std::process::Command;
-use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use s3sql_s3_client::{ClientConfig, Credentials, S3Client, StaticCredentials, UrlStyle};
 use s3sql_testkit::S3Server;
 
 use crate::demo::data;
@@ -91,11 +89,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let config = ClientConfig::default()
-        .with_endpoint(server.endpoint())
-        .with_url_style(UrlStyle::Path);
-    let creds = Credentials::new(server.access_key_id(), server.secret_access_key());
-    let client = S3Client::new(config, Arc::new(StaticCredentials(creds)))?;
+    let client = super::client(server.endpoint(), &server)?;
     eprintln!("xtask bench query: writing the data set");
     let bytes = rt.block_on(data::seed_bench(&client, BUCKET, BIG_ROWS, BIG_CSV_ROWS))?;
     eprintln!("xtask bench query: {:.0} MB written", bytes as f64 / 1e6);

@@ -14,11 +14,9 @@ mod tour;
 
 pub use tour::build_cli;
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Result, bail};
-use s3sql_s3_client::{ClientConfig, Credentials, S3Client, StaticCredentials, UrlStyle};
 use s3sql_testkit::S3Server;
 
 /// A started server with the sample data in it.
@@ -33,11 +31,7 @@ impl DemoServer {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()?;
-        let config = ClientConfig::default()
-            .with_endpoint(server.endpoint())
-            .with_url_style(UrlStyle::Path);
-        let creds = Credentials::new(server.access_key_id(), server.secret_access_key());
-        let client = S3Client::new(config, Arc::new(StaticCredentials(creds)))?;
+        let client = crate::bench::client(server.endpoint(), &server)?;
         let started = Instant::now();
         eprintln!("xtask: writing sample data to s3://{}/ ...", data::BUCKET);
         let written = runtime.block_on(data::seed(&client))?;
