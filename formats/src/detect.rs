@@ -113,13 +113,7 @@ impl Detected {
 /// followed by `.gz` or `.zst`. `None` when the name says nothing.
 pub fn detect_from_path(path: &str) -> Option<Detected> {
     let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
-    let (stem, compression) = if let Some(stem) = strip_any(&name, &[".gz", ".gzip"]) {
-        (stem, Compression::Gzip)
-    } else if let Some(stem) = strip_any(&name, &[".zst", ".zstd"]) {
-        (stem, Compression::Zstd)
-    } else {
-        (name.as_str(), Compression::Uncompressed)
-    };
+    let (stem, compression) = split_compression(&name);
     let extension = stem.rsplit_once('.')?.1;
     let mut detected = match extension {
         "parquet" | "parq" => Detected::new(FileFormat::Parquet, compression),
@@ -138,8 +132,30 @@ pub fn detect_from_path(path: &str) -> Option<Detected> {
     Some(detected)
 }
 
-fn strip_any<'a>(name: &'a str, suffixes: &[&str]) -> Option<&'a str> {
-    suffixes.iter().find_map(|s| name.strip_suffix(s))
+/// Compression from the name's last suffix alone (`.gz`, `.gzip`, `.zst`,
+/// `.zstd`, case-insensitively), so `read_csv('log.txt.gz')` is decompressed
+/// although `.txt` names no format.
+pub fn compression_from_path(path: &str) -> Compression {
+    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    split_compression(&name).1
+}
+
+/// The lower-cased file name without its compression suffix, and that
+/// compression; a name that is only the suffix (`gz`) has none.
+fn split_compression(name: &str) -> (&str, Compression) {
+    let strip = |suffixes: &[&str]| {
+        suffixes
+            .iter()
+            .find_map(|s| name.strip_suffix(s))
+            .filter(|stem| !stem.is_empty())
+    };
+    if let Some(stem) = strip(&[".gz", ".gzip"]) {
+        (stem, Compression::Gzip)
+    } else if let Some(stem) = strip(&[".zst", ".zstd"]) {
+        (stem, Compression::Zstd)
+    } else {
+        (name, Compression::Uncompressed)
+    }
 }
 
 const PARQUET_MAGIC: &[u8] = b"PAR1";
@@ -213,26 +229,26 @@ pub(crate) fn looks_like_text(sample: &[u8]) -> Result<(), FormatError> {
 }
 
 /// Decompresses as much of a (possibly cut) compressed sample as it holds, so
-/// the sniffer can look at the start of a `.csv.gz` read by range.
+/// the sniffer can look at the start of a `.csv.gz` read by range. At most
+/// [`CSV_SAMPLE_BYTES`](crate::CSV_SAMPLE_BYTES) come out however well the
+/// sample compresses; a stream that is corrupt, not merely cut, is an error.
 pub fn decompress_sample(sample: &[u8], compression: Compression) -> Result<Vec<u8>, FormatError> {
     let error = |reason: String| FormatError::Decompress {
         compression: compression.name(),
         reason,
     };
-    let mut reader = compression
+    let reader = compression
         .file_compression_type()
         .convert_read(std::io::Cursor::new(sample.to_vec()))
         .map_err(|e| error(e.to_string()))?;
     let mut out = Vec::new();
-    let mut buf = [0u8; 16 * 1024];
-    loop {
-        match reader.read(&mut buf) {
-            Ok(0) => return Ok(out),
-            Ok(n) => out.extend_from_slice(&buf[..n]),
-            // A cut stream ends in an error once the bytes it held are out.
-            Err(_) if !out.is_empty() => return Ok(out),
-            Err(e) => return Err(error(e.to_string())),
-        }
+    let limit = crate::CSV_SAMPLE_BYTES as u64;
+    match reader.take(limit).read_to_end(&mut out) {
+        Ok(_) => Ok(out),
+        // A sample read by range is cut: the decoder then runs out of input
+        // once the bytes it held are out.
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !out.is_empty() => Ok(out),
+        Err(e) => Err(error(e.to_string())),
     }
 }
 
@@ -315,6 +331,64 @@ mod tests {
             let got =
                 detect_from_bytes(sample).map(|d| (d.format, d.compression, d.delimiter_hint));
             assert_eq!(got, *expected, "{:?}", String::from_utf8_lossy(sample));
+        }
+    }
+
+    #[test]
+    fn decompress_sample_is_capped() {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        let block = vec![b'a'; 1 << 20];
+        for _ in 0..256 {
+            encoder.write_all(&block).unwrap();
+        }
+        let compressed = encoder.finish().unwrap();
+        let start = decompress_sample(&compressed, Compression::Gzip).unwrap();
+        assert!(
+            !start.is_empty() && start.len() <= crate::CSV_SAMPLE_BYTES,
+            "{} bytes",
+            start.len()
+        );
+        let start = decompress_sample(&zstd(&block), Compression::Zstd).unwrap();
+        assert!(
+            start.len() <= crate::CSV_SAMPLE_BYTES,
+            "{} bytes",
+            start.len()
+        );
+    }
+
+    #[test]
+    fn corrupt_samples_are_errors_not_cut_ones() {
+        let text = b"id,name\n1,Ann\n2,Bob\n";
+        let mut bad_crc = gzip(text);
+        let at = bad_crc.len() - 8;
+        bad_crc[at] ^= 0xFF;
+        let err = decompress_sample(&bad_crc, Compression::Gzip)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("gzip"), "{err}");
+        // A cut zstd frame still gives its start (its first 128 KiB blocks).
+        let long: Vec<u8> = (0..50_000)
+            .flat_map(|i| format!("{i},row {i}\n").into_bytes())
+            .collect();
+        let compressed = zstd(&long);
+        let start =
+            decompress_sample(&compressed[..compressed.len() / 2], Compression::Zstd).unwrap();
+        assert!(!start.is_empty() && long.starts_with(&start));
+    }
+
+    #[test]
+    fn compression_from_suffix_alone() {
+        use Compression::*;
+        for (path, expected) in [
+            ("log.txt.gz", Gzip),
+            ("a.gz", Gzip),
+            ("s3://b/export.zst", Zstd),
+            ("X.CSV.GZIP", Gzip),
+            ("a.csv", Uncompressed),
+            ("noextension", Uncompressed),
+            ("gz", Uncompressed),
+        ] {
+            assert_eq!(compression_from_path(path), expected, "{path}");
         }
     }
 

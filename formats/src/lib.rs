@@ -35,7 +35,8 @@ pub(crate) use datafusion_options::NO_QUOTE;
 pub use datafusion_options::{csv_options, json_options, sniff_json_format};
 pub use decode_error::describe_decode_error;
 pub use detect::{
-    Compression, Detected, FileFormat, decompress_sample, detect_from_bytes, detect_from_path,
+    Compression, Detected, FileFormat, compression_from_path, decompress_sample, detect_from_bytes,
+    detect_from_path,
 };
 pub use error::FormatError;
 pub use options::{ColumnTypes, JsonFormat, ReadOptions};

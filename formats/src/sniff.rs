@@ -71,7 +71,8 @@ pub fn sniff_csv(sample: &[u8], options: &ReadOptions) -> Result<CsvDialect, For
         .enumerate()
         .map(|(rank, candidate)| {
             let records = split_records(sample, &candidate, options.comment);
-            (records.score(rank), candidate, records)
+            let misquoted = misquoted_fields(&sample[..records.complete_len], &candidate);
+            (records.score(rank, misquoted), candidate, records)
         })
         .max_by_key(|(score, _, _)| *score);
     let Some((_, candidate, records)) = best else {
@@ -152,12 +153,20 @@ struct Records {
     newlines_in_values: bool,
 }
 
-/// Ranks candidates: several columns first, then rows all agreeing, then how
-/// many agree, then more columns, then the earlier candidate.
-type Score = (bool, bool, usize, usize, std::cmp::Reverse<usize>);
+/// Ranks candidates: several columns first, then rows all agreeing, then
+/// fewer misquoted fields, then how many rows agree, then more columns, then
+/// the earlier candidate.
+type Score = (
+    bool,
+    bool,
+    std::cmp::Reverse<usize>,
+    usize,
+    usize,
+    std::cmp::Reverse<usize>,
+);
 
 impl Records {
-    fn score(&self, rank: usize) -> Score {
+    fn score(&self, rank: usize, misquoted: usize) -> Score {
         let mut frequency: HashMap<usize, usize> = HashMap::new();
         for &count in &self.field_counts {
             *frequency.entry(count).or_default() += 1;
@@ -169,11 +178,46 @@ impl Records {
         (
             columns > 1,
             agreeing == self.field_counts.len(),
+            std::cmp::Reverse(misquoted),
             agreeing,
             columns,
             std::cmp::Reverse(rank),
         )
     }
+}
+
+/// How many quoted fields the candidate would close somewhere other than
+/// before a delimiter or a line end (`'a'b,` under quote `'`). A wrong quote
+/// can split rows as consistently as the right one (`"A,','"` read with `'`);
+/// the right one leaves no text after its closing quotes.
+fn misquoted_fields(sample: &[u8], candidate: &Candidate) -> usize {
+    let Some(quote) = candidate.quote else {
+        return 0;
+    };
+    let is_break = |b: u8| b == candidate.delimiter || b == b'\n' || b == b'\r';
+    let (mut misquoted, mut field_start, mut in_quotes, mut just_closed) = (0, true, false, false);
+    let mut bytes = sample.iter().copied().peekable();
+    while let Some(b) = bytes.next() {
+        if in_quotes {
+            let escaped = Some(b) == candidate.escape && b != quote;
+            if escaped || (b == quote && bytes.peek() == Some(&quote)) {
+                bytes.next();
+            } else if b == quote {
+                (in_quotes, just_closed) = (false, true);
+            }
+            continue;
+        }
+        if std::mem::take(&mut just_closed) && !is_break(b) {
+            misquoted += 1;
+        }
+        if is_break(b) {
+            field_start = true;
+        } else {
+            in_quotes = field_start && b == quote;
+            field_start = false;
+        }
+    }
+    misquoted
 }
 
 fn reader_for(candidate: &Candidate, comment: Option<u8>) -> Reader {

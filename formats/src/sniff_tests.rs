@@ -103,6 +103,15 @@ fn single_column_and_empty_samples_get_defaults() {
     assert_eq!((d.delimiter, d.has_header), (b',', false));
 }
 
+/// Found by `a_generated_table_is_sniffed_back` in CI: read with `'` both
+/// rows split into four fields as consistently as into three with `"`, but
+/// `','"` leaves text after the closing quote, so `"` is the quote.
+#[test]
+fn a_quote_that_leaves_text_after_closing_loses() {
+    let d = sniff("0,\"A,','\",0.00\n0,\"A,a\",0.00\n");
+    assert_eq!((d.delimiter, d.quote), (b',', Some(b'"')), "{d:?}");
+}
+
 #[test]
 fn options_fix_what_they_name() {
     let fixed = with(&[

@@ -11,8 +11,9 @@ use datafusion::datasource::file_format::json::JsonFormat;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 use s3sql_formats::{
-    CSV_SAMPLE_BYTES, Compression, FileFormat, ReadOptions, csv_options, decompress_sample,
-    detect_from_bytes, detect_from_path, json_options, sniff_csv, sniff_json_format,
+    CSV_SAMPLE_BYTES, FileFormat, ReadOptions, compression_from_path, csv_options,
+    decompress_sample, detect_from_bytes, detect_from_path, json_options, sniff_csv,
+    sniff_json_format,
 };
 
 use crate::error::{PlannerError, Result};
@@ -55,8 +56,7 @@ pub(crate) async fn file_format(
     let options = ReadOptions::parse(format, request.options.clone())?;
     let compression = options
         .compression
-        .or(from_path.map(|d| d.compression))
-        .unwrap_or(Compression::Uncompressed);
+        .unwrap_or_else(|| compression_from_path(first_name));
     Ok(match format {
         FileFormat::Csv => {
             let raw = sample(store, first, CSV_SAMPLE_BYTES as u64).await?;
