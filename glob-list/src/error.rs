@@ -3,6 +3,7 @@
 
 /// Any failure to expand a pattern.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum GlobError {
     /// The URL is not `scheme://bucket/key`.
     #[error("'{url}' is not an object URL: {reason}; URLs look like s3://bucket/path/*.parquet")]
@@ -46,6 +47,31 @@ pub enum GlobError {
         /// The store's error.
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A URL names a bucket but no key, where a pattern or key is expected.
+    /// An empty key is never sent: S3 would answer a HEAD of it as
+    /// HeadBucket and a GET with the bucket listing.
+    #[error(
+        "'{url}' names a bucket, not an object: write '{everything}' for every object in the bucket, or give a key or pattern after the bucket"
+    )]
+    EmptyKey {
+        /// The URL as given.
+        url: String,
+        /// The pattern for everything in the bucket.
+        everything: String,
+    },
+    /// The server answered a listing with a continuation token it had
+    /// already given in the same listing, so following it would loop.
+    #[error(
+        "listing s3://{bucket}/{prefix} failed: the server repeated a continuation token after {pages} pages, so following it would list the same keys forever; this is a fault of the server or a proxy in front of it"
+    )]
+    RepeatedToken {
+        /// The bucket.
+        bucket: String,
+        /// The prefix being listed.
+        prefix: String,
+        /// Pages received before the repeat.
+        pages: usize,
     },
     /// A hive partition value does not fit the type the caller asked for.
     #[error("hive partition {column}='{value}' in {key} is not a valid {expected}")]

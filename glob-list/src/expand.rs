@@ -9,8 +9,8 @@
 //! listed *flat* and filtered, which is cheapest when nothing prunes. The
 //! last segment is listed with the delimiter, so deeper keys are not read.
 //!
-//! Children are listed concurrently (bounded) and delivered in prefix
-//! order, so results come in key order. A flat listing streams page by page.
+//! The plan runs as one walk (`walk.rs`): listings at every level share one
+//! bound on what is in flight, and matches stream out in key order.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -21,9 +21,10 @@ use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 
 use crate::error::GlobError;
 use crate::filter::PartitionFilter;
-use crate::list::{ListObjects, ListPage, ListRequest, ObjectInfo};
+use crate::list::{ListObjects, ObjectInfo};
 use crate::pattern::{KeyPattern, Segment};
 use crate::url::ObjectUrl;
+use crate::walk::{Walk, WalkSpec};
 
 /// How a pattern is expanded.
 #[derive(Debug, Clone)]
@@ -32,7 +33,9 @@ pub struct ExpandOptions {
     pub url_compatibility_mode: bool,
     /// An empty result is not an error.
     pub allow_empty: bool,
-    /// Listings in flight at once during a fan-out.
+    /// Listings in flight at once for a whole expansion, every level
+    /// together; also the most pages of matches held before they are
+    /// yielded.
     pub concurrency: usize,
     /// Partition predicate pruning directories and files.
     pub filter: Option<PartitionFilter>,
@@ -189,17 +192,6 @@ impl<L: ?Sized> Clone for GlobExpander<L> {
     }
 }
 
-/// What one walk needs, shared by its concurrent branches.
-struct Walk<L: ?Sized> {
-    store: Arc<L>,
-    requests: Arc<AtomicU64>,
-    bucket: String,
-    pattern: KeyPattern,
-    steps: Vec<Step>,
-    filter: Option<PartitionFilter>,
-    concurrency: usize,
-}
-
 impl<L: ListObjects + ?Sized + 'static> GlobExpander<L> {
     /// An expander over `store`.
     pub fn new(store: Arc<L>, options: ExpandOptions) -> Self {
@@ -217,19 +209,30 @@ impl<L: ListObjects + ?Sized + 'static> GlobExpander<L> {
 
     /// The plan for one URL pattern.
     pub fn plan(&self, url: &str) -> Result<ListingPlan, GlobError> {
-        let url = ObjectUrl::parse(url)?;
-        let pattern = KeyPattern::parse(&url.key, self.options.url_compatibility_mode)?;
+        let (_, pattern) = self.parse(url)?;
         Ok(plan(&pattern, self.options.filter.as_ref()))
+    }
+
+    /// The URL and its key pattern. A URL naming only a bucket
+    /// (`s3://bucket`, `s3://bucket/`) is an error that points to
+    /// `s3://bucket/**`: an empty key would otherwise be sent as a HEAD,
+    /// which S3 answers as HeadBucket.
+    fn parse(&self, url: &str) -> Result<(ObjectUrl, KeyPattern), GlobError> {
+        let parsed = ObjectUrl::parse(url)?;
+        if parsed.key.is_empty() {
+            return Err(GlobError::EmptyKey {
+                url: url.to_owned(),
+                everything: parsed.with_key("**").to_string(),
+            });
+        }
+        let pattern = KeyPattern::parse(&parsed.key, self.options.url_compatibility_mode)?;
+        Ok((parsed, pattern))
     }
 
     /// The objects matching one URL pattern, in key order, as they are listed.
     /// Ends with [`GlobError::NoMatch`] when nothing matched, unless allowed.
     pub fn expand(&self, url: &str) -> BoxStream<'static, Result<Match, GlobError>> {
-        let parsed = ObjectUrl::parse(url).and_then(|u| {
-            let pattern = KeyPattern::parse(&u.key, self.options.url_compatibility_mode)?;
-            Ok((u, pattern))
-        });
-        let (url, pattern) = match parsed {
+        let (url, pattern) = match self.parse(url) {
             Ok(p) => p,
             Err(e) => return stream::once(async { Err(e) }).boxed(),
         };
@@ -237,16 +240,14 @@ impl<L: ListObjects + ?Sized + 'static> GlobExpander<L> {
         let objects = match &plan {
             ListingPlan::Single { key } => self.head(url.bucket.clone(), key.clone()),
             ListingPlan::Walk { steps } => {
-                let walk = Arc::new(Walk {
-                    store: Arc::clone(&self.store),
-                    requests: Arc::clone(&self.requests),
+                let spec = WalkSpec {
                     bucket: url.bucket.clone(),
                     pattern: pattern.clone(),
                     steps: steps.clone(),
                     filter: self.options.filter.clone(),
                     concurrency: self.options.concurrency.max(1),
-                });
-                walk.run(String::new(), 0)
+                };
+                Walk::new(Arc::clone(&self.store), Arc::clone(&self.requests), spec).boxed()
             }
         };
         let base = url.clone();
@@ -324,120 +325,5 @@ impl<L: ListObjects + ?Sized + 'static> GlobExpander<L> {
         })
         .try_filter_map(|o| async move { Ok(o) })
         .boxed()
-    }
-}
-
-impl<L: ListObjects + ?Sized + 'static> Walk<L> {
-    /// All pages of one listing, streamed.
-    fn pages(
-        self: &Arc<Self>,
-        prefix: String,
-        delimited: bool,
-    ) -> BoxStream<'static, Result<ListPage, GlobError>> {
-        let walk = Arc::clone(self);
-        let request = ListRequest { prefix, delimited };
-        stream::try_unfold(Some(None::<String>), move |state| {
-            let walk = Arc::clone(&walk);
-            let request = request.clone();
-            async move {
-                let Some(token) = state else { return Ok(None) };
-                walk.requests.fetch_add(1, Ordering::Relaxed);
-                let page = walk
-                    .store
-                    .list_page(&walk.bucket, &request, token)
-                    .await
-                    .map_err(|source| GlobError::List {
-                        bucket: walk.bucket.clone(),
-                        prefix: request.prefix.clone(),
-                        source,
-                    })?;
-                let next = page.next.clone().map(Some);
-                Ok(Some((page, next)))
-            }
-        })
-        .boxed()
-    }
-
-    fn keep(&self, object: &ObjectInfo) -> bool {
-        self.pattern.matches(&object.key)
-            && !self
-                .filter
-                .as_ref()
-                .is_some_and(|f| f.prunes_key(&object.key))
-    }
-
-    /// Runs the steps from `index` on below `prefix`.
-    fn run(
-        self: Arc<Self>,
-        mut prefix: String,
-        mut index: usize,
-    ) -> BoxStream<'static, Result<ObjectInfo, GlobError>> {
-        while let Some(Step::Append(name)) = self.steps.get(index) {
-            prefix.push_str(name);
-            prefix.push('/');
-            index += 1;
-            if self.filter.as_ref().is_some_and(|f| f.prunes_dir(&prefix)) {
-                return stream::empty().boxed();
-            }
-        }
-        let Some(step) = self.steps.get(index).cloned() else {
-            return stream::empty().boxed();
-        };
-        match step {
-            Step::Append(_) => stream::empty().boxed(),
-            Step::Flat | Step::Level(_) => {
-                let listed = match &step {
-                    Step::Level(segment) => format!("{prefix}{}", segment.leading_literal()),
-                    _ => prefix.clone(),
-                };
-                let walk = Arc::clone(&self);
-                self.pages(listed, matches!(step, Step::Level(_)))
-                    .map_ok(move |page| {
-                        let kept: Vec<_> = page
-                            .objects
-                            .into_iter()
-                            .filter(|o| walk.keep(o))
-                            .map(Ok)
-                            .collect();
-                        stream::iter(kept)
-                    })
-                    .try_flatten()
-                    .boxed()
-            }
-            Step::Descend(segment) => {
-                let walk = Arc::clone(&self);
-                let listed = format!("{prefix}{}", segment.leading_literal());
-                let children = self
-                    .pages(listed, true)
-                    .map_ok(move |page| {
-                        let kept: Vec<_> = page
-                            .common_prefixes
-                            .into_iter()
-                            .filter(|p| {
-                                let name = p
-                                    .get(prefix.len()..p.len().saturating_sub(1))
-                                    .unwrap_or_default();
-                                segment.matches(name)
-                                    && !walk.filter.as_ref().is_some_and(|f| f.prunes_dir(p))
-                            })
-                            .map(Ok)
-                            .collect();
-                        stream::iter(kept)
-                    })
-                    .try_flatten();
-                let walk = Arc::clone(&self);
-                let concurrency = self.concurrency;
-                children
-                    .map_ok(move |child| {
-                        Arc::clone(&walk)
-                            .run(child, index + 1)
-                            .try_collect::<Vec<_>>()
-                    })
-                    .try_buffered(concurrency)
-                    .map_ok(|objects| stream::iter(objects.into_iter().map(Ok)))
-                    .try_flatten()
-                    .boxed()
-            }
-        }
     }
 }

@@ -24,6 +24,7 @@ pub mod pattern;
 #[cfg(feature = "s3-client")]
 mod s3;
 pub mod url;
+mod walk;
 
 pub use error::GlobError;
 pub use expand::{ExpandOptions, GlobExpander, ListingPlan, Match, Step, plan};

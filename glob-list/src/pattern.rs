@@ -131,8 +131,16 @@ pub struct KeyPattern {
 
 impl KeyPattern {
     /// Parses `pattern`. With `literal`, the key is taken as it is (URL
-    /// compatibility mode): no wildcards, no escapes.
+    /// compatibility mode): no wildcards, no escapes. An empty pattern is
+    /// an error: it names no object (S3 keys are never empty).
     pub fn parse(pattern: &str, literal: bool) -> Result<Self, GlobError> {
+        if pattern.is_empty() {
+            return Err(GlobError::pattern(
+                pattern,
+                0,
+                "the key is empty; write `**` for every object in the bucket, or name a key",
+            ));
+        }
         let segments = if literal {
             pattern
                 .split('/')

@@ -4,11 +4,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::Bytes;
+use futures::future::BoxFuture;
 use futures::{StreamExt, TryStreamExt};
 use s3sql_glob_list::{
-    CmpOp, ExpandOptions, GlobExpander, KeyPattern, PartitionFilter, PartitionValue,
+    CmpOp, ExpandOptions, GlobExpander, KeyPattern, ListObjects, ListPage, ListRequest, ObjectInfo,
+    PartitionFilter, PartitionValue, StoreError,
 };
 use s3sql_s3_client::{
     ClientConfig, Credentials, ListObjectsV2Request, PutObjectRequest, S3Client, StaticCredentials,
@@ -310,4 +313,99 @@ async fn clear_errors() {
             .is_empty()
     );
     assert_eq!(compat.requests(), 1, "a literal key is one HEAD");
+}
+
+/// The real client, counting how many listings overlap.
+struct CountingClient {
+    client: S3Client,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+}
+
+impl ListObjects for CountingClient {
+    fn list_page<'a>(
+        &'a self,
+        bucket: &'a str,
+        request: &'a ListRequest,
+        continuation: Option<String>,
+    ) -> BoxFuture<'a, Result<ListPage, StoreError>> {
+        Box::pin(async move {
+            let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+            let page = self.client.list_page(bucket, request, continuation).await;
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+            page
+        })
+    }
+
+    fn head<'a>(
+        &'a self,
+        bucket: &'a str,
+        key: &'a str,
+    ) -> BoxFuture<'a, Result<Option<ObjectInfo>, StoreError>> {
+        self.client.head(bucket, key)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wildcard_levels_share_one_bound_and_stream_in_key_order() {
+    let mut keys = Vec::new();
+    for a in 0..4 {
+        for b in 0..4 {
+            for c in 0..3 {
+                keys.push(format!("w/a{a}/b{b}/c{c}/f.csv"));
+                keys.push(format!("w/a{a}/b{b}/c{c}/g.json"));
+            }
+            keys.push(format!("w/a{a}/b{b}/x/f.csv"));
+        }
+    }
+    let fx = Fixture::with_keys(&keys).await;
+    let all = fx.all_keys().await;
+    let pattern = "w/a[0-9]/b[0-9]/c[0-9]/*.csv";
+    let reference = KeyPattern::parse(&fx.target.key(pattern), false).unwrap();
+    let expected: Vec<String> = all
+        .iter()
+        .filter(|k| reference.matches(k))
+        .cloned()
+        .collect();
+    assert_eq!(expected.len(), 4 * 4 * 3);
+    assert!(expected.is_sorted(), "the server lists in key order");
+    let store = Arc::new(CountingClient {
+        client: fx.client.clone(),
+        in_flight: AtomicUsize::new(0),
+        max_in_flight: AtomicUsize::new(0),
+    });
+    let options = ExpandOptions {
+        concurrency: 3,
+        ..ExpandOptions::default()
+    };
+    let expander = GlobExpander::new(Arc::clone(&store), options);
+    let got: Vec<String> = expander
+        .expand(&fx.url(pattern))
+        .map_ok(|m| m.object.key)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(got, expected);
+    let max = store.max_in_flight.load(Ordering::SeqCst);
+    assert!(max <= 3, "{max} listings in flight at once, bound 3");
+    // The a level: 1 listing, b: 4, c: 16, then one per kept c: 48.
+    assert_eq!(expander.requests(), 1 + 4 + 16 + 48);
+}
+
+#[tokio::test]
+async fn a_bucket_alone_is_an_error_not_a_head() {
+    let fx = Fixture::with_keys(&["k/a.csv".to_owned()]).await;
+    let expander = fx.expander(ExpandOptions::default());
+    for url in [
+        format!("s3://{}", fx.target.bucket),
+        format!("s3://{}/", fx.target.bucket),
+    ] {
+        let err = expander.expand_all(&[&url]).await.unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("s3://{}/**", fx.target.bucket)),
+            "{url}: {err}"
+        );
+    }
+    assert_eq!(expander.requests(), 0);
 }

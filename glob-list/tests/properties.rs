@@ -7,77 +7,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::BTreeSet;
+mod common;
+
 use std::sync::Arc;
 
-use futures::future::BoxFuture;
+use common::MemoryStore;
+use futures::StreamExt;
 use proptest::prelude::*;
-use s3sql_glob_list::{
-    ExpandOptions, GlobExpander, KeyPattern, ListObjects, ListPage, ListRequest, ObjectInfo,
-    StoreError,
-};
-
-/// Sorted keys answering ListObjectsV2 semantics, 3 entries a page.
-struct MemoryStore(BTreeSet<String>);
-
-impl ListObjects for MemoryStore {
-    fn list_page<'a>(
-        &'a self,
-        _bucket: &'a str,
-        request: &'a ListRequest,
-        continuation: Option<String>,
-    ) -> BoxFuture<'a, Result<ListPage, StoreError>> {
-        Box::pin(async move {
-            let mut entries: Vec<(String, bool)> = Vec::new();
-            for key in self.0.iter().filter(|k| k.starts_with(&request.prefix)) {
-                let rest = &key[request.prefix.len()..];
-                match rest.find('/').filter(|_| request.delimited) {
-                    Some(i) => {
-                        let p = format!("{}{}", request.prefix, &rest[..=i]);
-                        if entries.last().map(|e| &e.0) != Some(&p) {
-                            entries.push((p, true));
-                        }
-                    }
-                    None => entries.push((key.clone(), false)),
-                }
-            }
-            let start = continuation
-                .map(|c| c.parse::<usize>().unwrap())
-                .unwrap_or(0);
-            let page: Vec<_> = entries.iter().skip(start).take(3).cloned().collect();
-            let next = (start + 3 < entries.len()).then(|| (start + 3).to_string());
-            Ok(ListPage {
-                objects: page
-                    .iter()
-                    .filter(|e| !e.1)
-                    .map(|e| ObjectInfo {
-                        key: e.0.clone(),
-                        size: 0,
-                        etag: None,
-                        last_modified: None,
-                    })
-                    .collect(),
-                common_prefixes: page.iter().filter(|e| e.1).map(|e| e.0.clone()).collect(),
-                next,
-            })
-        })
-    }
-
-    fn head<'a>(
-        &'a self,
-        _bucket: &'a str,
-        key: &'a str,
-    ) -> BoxFuture<'a, Result<Option<ObjectInfo>, StoreError>> {
-        Box::pin(async move {
-            Ok(self.0.get(key).map(|k| ObjectInfo {
-                key: k.clone(),
-                size: 0,
-                etag: None,
-                last_modified: None,
-            }))
-        })
-    }
-}
+use s3sql_glob_list::{ExpandOptions, GlobExpander, KeyPattern};
 
 fn segment() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -124,12 +61,17 @@ proptest! {
     }
 
     #[test]
-    fn planned_listing_equals_brute_force(keys in proptest::collection::btree_set(key(), 0..25), pattern in pattern()) {
+    fn planned_listing_equals_brute_force(
+        keys in proptest::collection::btree_set(key(), 0..25),
+        pattern in pattern(),
+        concurrency in 1usize..5,
+        page_size in 1usize..5,
+    ) {
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let parsed = KeyPattern::parse(&pattern, false).unwrap();
         let expected: Vec<String> = keys.iter().filter(|k| parsed.matches(k)).cloned().collect();
-        let store = Arc::new(MemoryStore(keys));
-        let expander = GlobExpander::new(store, ExpandOptions { allow_empty: true, concurrency: 3, ..ExpandOptions::default() });
+        let store = Arc::new(MemoryStore::new(keys, page_size));
+        let expander = GlobExpander::new(Arc::clone(&store), ExpandOptions { allow_empty: true, concurrency, ..ExpandOptions::default() });
         let got: Vec<String> = rt
             .block_on(expander.expand_all(&[format!("s3://b/{pattern}")]))
             .unwrap()
@@ -137,5 +79,36 @@ proptest! {
             .map(|m| m.object.key)
             .collect();
         prop_assert_eq!(got, expected, "pattern {}", pattern);
+        prop_assert!(store.max_in_flight() <= concurrency, "{} listings in flight, bound {}", store.max_in_flight(), concurrency);
+    }
+
+    /// Matches are held in memory only up to the bound: with one key a
+    /// page, when the first match is yielded the store has returned at most
+    /// `concurrency` (+1 for the page the walk must always be able to
+    /// fetch) further matching keys, however large the levels are.
+    #[test]
+    fn memory_is_bounded_by_the_concurrency(
+        keys in proptest::collection::btree_set(key(), 1..40),
+        pattern in pattern(),
+        concurrency in 1usize..4,
+    ) {
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let parsed = KeyPattern::parse(&pattern, false).unwrap();
+        let store = Arc::new(MemoryStore::new(keys, 1));
+        let expander = GlobExpander::new(Arc::clone(&store), ExpandOptions { allow_empty: true, concurrency, ..ExpandOptions::default() });
+        let mut matches = expander.expand(&format!("s3://b/{pattern}"));
+        if let Some(first) = rt.block_on(matches.next()) {
+            prop_assert!(first.is_ok());
+            if parsed.literal_key().is_none() {
+                let held = store.returned().iter().filter(|k| parsed.matches(k)).count() - 1;
+                prop_assert!(held <= concurrency + 1, "{} matches held for {} at bound {}", held, pattern, concurrency);
+            }
+        }
+    }
+
+    #[test]
+    fn a_pattern_is_never_empty(pattern in pattern(), literal in any::<bool>()) {
+        prop_assert!(KeyPattern::parse(&pattern, literal).is_ok());
+        prop_assert!(KeyPattern::parse("", literal).is_err());
     }
 }
