@@ -16,16 +16,19 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::MemTable;
 use datafusion::datasource::TableProvider;
+use datafusion::datasource::file_format::FileFormat;
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::execution::SessionState;
 use datafusion::execution::object_store::ObjectStoreUrl;
-use object_store::ObjectMeta;
 use object_store::path::Path;
+use object_store::{ObjectMeta, ObjectStore};
 use s3sql_glob_list::{ExpandOptions, GlobError, GlobExpander, ListObjects, Match};
 use s3sql_secrets::SecretManager;
+
+use futures::{StreamExt, TryStreamExt};
 
 use crate::error::{PlannerError, Result};
 use columns::ExtraColumns;
@@ -39,6 +42,24 @@ pub(crate) struct ScanContext<'a> {
     pub state: &'a SessionState,
     pub secrets: &'a SecretManager,
     pub stores: &'a Stores,
+}
+
+/// Footers or samples read at once when every file's schema is needed
+/// (`union_by_name`), as DataFusion's own `meta_fetch_concurrency`.
+const SCHEMA_READS_IN_FLIGHT: usize = 32;
+
+/// The schema of one file, or an error naming it.
+async fn infer_schema(
+    format: &Arc<dyn FileFormat>,
+    state: &SessionState,
+    store: Arc<dyn ObjectStore>,
+    meta: ObjectMeta,
+    name: String,
+) -> Result<SchemaRef> {
+    Ok(format
+        .infer_schema(state, &store, std::slice::from_ref(&meta))
+        .await
+        .map_err(|e| e.context(format!("cannot read the schema of {name}")))?)
 }
 
 /// Lists the files of `request` and builds the table reading them.
@@ -197,16 +218,32 @@ async fn file_table(
     )
     .await?;
     let union_by_name = request.flag("union_by_name")?.unwrap_or(false);
-    let mut schemas = Vec::new();
+    // One file's schema (every file's with union_by_name), each read on
+    // its own so an unreadable footer or sample names its file.
+    let mut sample = Vec::new();
     for (group, metas) in &groups {
         let store = runtime.object_store(&group.store)?;
         let take = if union_by_name { metas.len() } else { 1 };
-        let sample: Vec<ObjectMeta> = metas.iter().take(take).map(|(m, _)| m.clone()).collect();
-        schemas.push(format.infer_schema(cx.state, &store, &sample).await?);
+        sample.extend(
+            metas
+                .iter()
+                .take(take)
+                .map(|(meta, name)| (store.clone(), meta.clone(), name.clone())),
+        );
         if !union_by_name {
             break;
         }
     }
+    // Collected before the await: a closure held across it trips rustc's
+    // higher-ranked `Send` check (rust-lang/rust#102211).
+    let reads: Vec<_> = sample
+        .into_iter()
+        .map(|(store, meta, name)| infer_schema(&format, cx.state, store, meta, name))
+        .collect();
+    let schemas: Vec<_> = futures::stream::iter(reads)
+        .buffered(SCHEMA_READS_IN_FLIGHT)
+        .try_collect()
+        .await?;
     let mut file_schema = Schema::try_merge(schemas.iter().map(|s| s.as_ref().clone()))?;
     if union_by_name {
         // A column some file lacks reads as NULL there.

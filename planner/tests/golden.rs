@@ -1,0 +1,213 @@
+//! Golden SQL tests: every `tests/golden/*.slt` file (sqllogictest format,
+//! as DataFusion's own suite) runs in a fresh session against a bucket on the
+//! test target holding `tests/golden/data/`, files DuckDB 1.5.5 wrote
+//! (`data/make.sql`), so the expected answers are DuckDB's.
+//!
+//! Each file sees `$ROOT` (`s3://bucket[/prefix]`, no trailing slash),
+//! `$BUCKET`, `$HOST` (the endpoint without scheme), `$KEY_ID`, `$SECRET`,
+//! `$REGION` and `$USE_SSL`, after `control substitution on`. Records marked
+//! `onlyif sigv4` run only against the in-process server (the one that
+//! checks signatures); `cargo xtask ci` runs the suite against both. Run
+//! only the files whose name contains `reads` with
+//! `S3SQL_GOLDEN=reads cargo test -p s3sql-planner --test golden`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "integration/support.rs"]
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use futures::TryStreamExt;
+use s3sql_planner::Session;
+use s3sql_secrets::SecretManager;
+use sqllogictest::{DBOutput, DefaultColumnType, Runner, strict_column_validator};
+
+use support::Bucket;
+
+/// One session per `.slt` file, like one DuckDB connection.
+struct Golden {
+    session: Session,
+}
+
+/// A statement's error with every cause, so `statement error <regex>`
+/// can match the hint at the end of the chain.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct GoldenError(String);
+
+#[async_trait]
+impl sqllogictest::AsyncDB for Golden {
+    type Error = GoldenError;
+    type ColumnType = DefaultColumnType;
+
+    async fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, GoldenError> {
+        let result = async {
+            let stream = self.session.sql_stream(sql).await?;
+            let schema = stream.schema();
+            let batches: Vec<RecordBatch> = stream.try_collect().await?;
+            Ok::<_, s3sql_planner::PlannerError>((schema, batches))
+        }
+        .await;
+        let (schema, batches) = result.map_err(|e| GoldenError(error_chain(&e)))?;
+        let types = schema
+            .fields()
+            .iter()
+            .map(|f| column_type(f.data_type()))
+            .collect();
+        Ok(DBOutput::Rows {
+            types,
+            rows: rows(&batches),
+        })
+    }
+
+    async fn shutdown(&mut self) {}
+
+    async fn sleep(duration: std::time::Duration) {
+        tokio::time::sleep(duration).await;
+    }
+}
+
+/// The error's text followed by its causes, ` | `-separated.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(" | ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// sqllogictest's column letters: I integers, R floats and decimals, T the rest.
+fn column_type(data_type: &DataType) -> DefaultColumnType {
+    if data_type.is_integer() {
+        DefaultColumnType::Integer
+    } else if data_type.is_floating() || matches!(data_type, DataType::Decimal128(..)) {
+        DefaultColumnType::FloatingPoint
+    } else {
+        DefaultColumnType::Text
+    }
+}
+
+/// Values as arrow displays them; NULL as `NULL` and the empty string as
+/// `(empty)`, sqllogictest's conventions.
+fn rows(batches: &[RecordBatch]) -> Vec<Vec<String>> {
+    let options = FormatOptions::default().with_null("NULL");
+    let mut rows = Vec::new();
+    for batch in batches {
+        let formatters: Vec<_> = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options).unwrap())
+            .collect();
+        for row in 0..batch.num_rows() {
+            rows.push(
+                formatters
+                    .iter()
+                    .map(|f| match f.value(row).to_string() {
+                        s if s.is_empty() => "(empty)".to_owned(),
+                        s => s,
+                    })
+                    .collect(),
+            );
+        }
+    }
+    rows
+}
+
+fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+}
+
+/// Every file under `dir`, as paths relative to it.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(next) = pending.pop() {
+        for entry in std::fs::read_dir(&next).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                out.push(path.strip_prefix(dir).unwrap().to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn golden_files() {
+    let bucket = Bucket::new().await;
+    let data = golden_dir().join("data");
+    for file in files_under(&data) {
+        let key = file.to_str().unwrap().replace('\\', "/");
+        bucket
+            .put(&key, std::fs::read(data.join(&file)).unwrap())
+            .await;
+    }
+    let only = std::env::var("S3SQL_GOLDEN").ok();
+    let mut scripts: Vec<PathBuf> = std::fs::read_dir(golden_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "slt"))
+        .filter(|p| {
+            only.as_ref()
+                .is_none_or(|o| p.to_string_lossy().contains(o))
+        })
+        .collect();
+    scripts.sort();
+    assert!(!scripts.is_empty(), "no .slt files in {:?}", golden_dir());
+    let root = bucket.url("");
+    let host = bucket
+        .endpoint
+        .trim_start_matches("http://")
+        .trim_start_matches("https://")
+        .trim_end_matches('/')
+        .to_owned();
+    let mut failures = Vec::new();
+    for script in &scripts {
+        let mut runner = Runner::new(|| async {
+            Ok(Golden {
+                session: Session::with_secrets(SecretManager::new(None)),
+            })
+        });
+        runner.with_column_validator(strict_column_validator);
+        // `onlyif sigv4`: records that need the server to check signatures,
+        // which the in-process server does and moto does not.
+        if std::env::var_os("S3SQL_TEST_ENDPOINT").is_none() {
+            runner.add_label("sigv4");
+        }
+        for (name, value) in [
+            ("ROOT", root.trim_end_matches('/').to_owned()),
+            ("BUCKET", bucket.bucket.clone()),
+            ("HOST", host.clone()),
+            ("KEY_ID", bucket.access_key_id.clone()),
+            ("SECRET", bucket.secret_access_key.clone()),
+            ("REGION", bucket.region.clone()),
+            (
+                "USE_SSL",
+                bucket.endpoint.starts_with("https://").to_string(),
+            ),
+        ] {
+            runner.set_var(name.to_owned(), value);
+        }
+        if let Err(e) = runner.run_file_async(script).await {
+            failures.push(format!("{}", e.display(false)));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} golden files failed:\n{}",
+        failures.len(),
+        scripts.len(),
+        failures.join("\n")
+    );
+}
