@@ -14,13 +14,14 @@
 //! # Ok(()) }
 //! ```
 //!
-//! - `CREATE SECRET` / `DROP SECRET` are parsed by a small statement layer of
-//!   our own; everything else is DataFusion's SQL in DuckDB's dialect.
+//! - `CREATE SECRET` / `DROP SECRET`, `DESCRIBE` and `SUMMARIZE` are parsed
+//!   by a small statement layer of our own; everything else is DataFusion's SQL in DuckDB's dialect.
 //! - `FROM 's3://...'` and `read_parquet` / `read_csv` / `read_json` (and
 //!   their aliases) list files through glob-list and read them with
 //!   DataFusion's own Parquet, CSV and JSON sources over s3sql's client,
 //!   each file signed by the secret covering its own URL.
 
+mod describe;
 mod error;
 mod scan;
 mod secret_sql;

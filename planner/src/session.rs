@@ -6,13 +6,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use datafusion::arrow::array::RecordBatch;
+use datafusion::dataframe::DataFrame;
 use datafusion::execution::SendableRecordBatchStream;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::memory::MemoryStream;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::{CopyToSource, Statement as DFStatement};
 use futures::TryStreamExt;
 use s3sql_secrets::SecretManager;
 
+use crate::describe::{self, DescribeKind};
 use crate::error::Result;
 use crate::scan::stores::Stores;
 use crate::scan::{self, ScanContext, ScanRequest};
@@ -104,14 +107,28 @@ impl Session {
                 let schema = batch.schema();
                 Ok(Box::pin(MemoryStream::try_new(vec![batch], schema, None)?))
             }
-            StatementKind::DataFusion(statement) => self.execute_datafusion(*statement).await,
+            StatementKind::Describe(describe) => {
+                let plan = self.plan(describe.query).await?;
+                let batch = match describe.kind {
+                    DescribeKind::Describe => describe::describe(plan.schema())?,
+                    DescribeKind::Summarize => {
+                        describe::summarize(DataFrame::new(self.ctx.state(), plan)).await?
+                    }
+                };
+                let schema = batch.schema();
+                Ok(Box::pin(MemoryStream::try_new(vec![batch], schema, None)?))
+            }
+            StatementKind::DataFusion(statement) => {
+                let plan = self.plan(*statement).await?;
+                let dataframe = self.ctx.execute_logical_plan(plan).await?;
+                Ok(dataframe.execute_stream().await?)
+            }
         }
     }
 
-    async fn execute_datafusion(
-        &self,
-        mut statement: DFStatement,
-    ) -> Result<SendableRecordBatchStream> {
+    /// The logical plan of a DataFusion statement, its file references
+    /// planned as scans.
+    async fn plan(&self, mut statement: DFStatement) -> Result<LogicalPlan> {
         let mut next_id = || self.next_scan.fetch_add(1, Ordering::Relaxed);
         let requests = extract_scans(&mut statement, &mut next_id)?;
         // Tables stand in for the file references while the statement is
@@ -120,15 +137,14 @@ impl Session {
         for request in &requests {
             self.ctx.deregister_table(request.table.as_str())?;
         }
-        let dataframe = self.ctx.execute_logical_plan(planned?).await?;
-        Ok(dataframe.execute_stream().await?)
+        planned
     }
 
     async fn plan_with_scans(
         &self,
         statement: DFStatement,
         requests: &[ScanRequest],
-    ) -> Result<datafusion::logical_expr::LogicalPlan> {
+    ) -> Result<LogicalPlan> {
         let state = self.ctx.state();
         let cx = ScanContext {
             state: &state,

@@ -8,6 +8,7 @@ use datafusion::sql::sqlparser::dialect::DuckDbDialect;
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
 use datafusion::sql::sqlparser::tokenizer::Token;
 
+use crate::describe::{self, DescribeStatement};
 use crate::error::Result;
 use crate::secret_sql::{self, SecretStatement};
 
@@ -23,6 +24,8 @@ pub struct Statement {
 pub(crate) enum StatementKind {
     /// `CREATE SECRET` / `DROP SECRET`.
     Secret(SecretStatement),
+    /// DuckDB's `DESCRIBE` / `SUMMARIZE` of a query, table or file.
+    Describe(DescribeStatement),
     /// Anything DataFusion plans.
     DataFusion(Box<DFStatement>),
 }
@@ -43,9 +46,12 @@ pub(crate) fn parse(sql: &str) -> Result<Vec<Statement>> {
         if expecting_delimiter {
             return Err(unexpected(&df.parser, "end of statement").into());
         }
-        let kind = match secret_sql::parse(&mut df.parser)? {
-            Some(secret) => StatementKind::Secret(secret),
-            None => StatementKind::DataFusion(Box::new(df.parse_statement()?)),
+        let kind = if let Some(describe) = describe::parse(&mut df.parser)? {
+            StatementKind::Describe(describe)
+        } else if let Some(secret) = secret_sql::parse(&mut df.parser)? {
+            StatementKind::Secret(secret)
+        } else {
+            StatementKind::DataFusion(Box::new(df.parse_statement()?))
         };
         statements.push(Statement { kind });
         expecting_delimiter = true;
