@@ -15,7 +15,8 @@
 //! ```
 //!
 //! - `CREATE SECRET` / `DROP SECRET`, `DESCRIBE` and `SUMMARIZE` are parsed
-//!   by a small statement layer of our own; everything else is DataFusion's SQL in DuckDB's dialect.
+//!   by a small statement layer of our own; everything else is DataFusion's
+//!   SQL in DuckDB's dialect.
 //! - `FROM 's3://...'` and `read_parquet` / `read_csv` / `read_json` (and
 //!   their aliases) list files through glob-list and read them with
 //!   DataFusion's own Parquet, CSV and JSON sources over s3sql's client,
@@ -23,6 +24,7 @@
 
 mod describe;
 mod error;
+mod order;
 mod scan;
 mod secret_sql;
 mod session;

@@ -120,7 +120,11 @@ impl Session {
             }
             StatementKind::DataFusion(statement) => {
                 let plan = self.plan(*statement).await?;
-                let dataframe = self.ctx.execute_logical_plan(plan).await?;
+                let dataframe = if crate::order::limit_over_files(&plan) {
+                    DataFrame::new(crate::order::in_file_order(&self.ctx.state()), plan)
+                } else {
+                    self.ctx.execute_logical_plan(plan).await?
+                };
                 Ok(dataframe.execute_stream().await?)
             }
         }
