@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::dataframe::DataFrame;
+use datafusion::datasource::TableProvider;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::memory::MemoryStream;
@@ -17,6 +18,7 @@ use s3sql_secrets::SecretManager;
 
 use crate::describe::{self, DescribeKind};
 use crate::error::Result;
+use crate::scan::io_plan::with_io_plans;
 use crate::scan::stores::Stores;
 use crate::scan::{self, ScanContext, ScanRequest};
 use crate::secret_sql;
@@ -119,12 +121,18 @@ impl Session {
                 Ok(Box::pin(MemoryStream::try_new(vec![batch], schema, None)?))
             }
             StatementKind::DataFusion(statement) => {
-                let plan = self.plan(*statement).await?;
+                let explain = matches!(statement.as_ref(), DFStatement::Explain(_));
+                let (plan, tables) = self.plan_scans(*statement).await?;
                 let dataframe = if crate::order::limit_over_files(&plan) {
                     DataFrame::new(crate::order::in_file_order(&self.ctx.state()), plan)
                 } else {
                     self.ctx.execute_logical_plan(plan).await?
                 };
+                if explain {
+                    let batches = with_io_plans(dataframe.collect().await?, &tables)?;
+                    let schema = batches[0].schema();
+                    return Ok(Box::pin(MemoryStream::try_new(batches, schema, None)?));
+                }
                 Ok(dataframe.execute_stream().await?)
             }
         }
@@ -132,22 +140,34 @@ impl Session {
 
     /// The logical plan of a DataFusion statement, its file references
     /// planned as scans.
-    async fn plan(&self, mut statement: DFStatement) -> Result<LogicalPlan> {
+    async fn plan(&self, statement: DFStatement) -> Result<LogicalPlan> {
+        Ok(self.plan_scans(statement).await?.0)
+    }
+
+    /// [`Self::plan`], and the tables its file references became.
+    async fn plan_scans(
+        &self,
+        mut statement: DFStatement,
+    ) -> Result<(LogicalPlan, Vec<Arc<dyn TableProvider>>)> {
         let mut next_id = || self.next_scan.fetch_add(1, Ordering::Relaxed);
         let requests = extract_scans(&mut statement, &mut next_id)?;
         // Tables stand in for the file references while the statement is
         // planned; the plan keeps them alive, so they go right after.
-        let planned = self.plan_with_scans(statement, &requests).await;
+        let mut tables = Vec::with_capacity(requests.len());
+        let planned = self
+            .plan_with_scans(statement, &requests, &mut tables)
+            .await;
         for request in &requests {
             self.ctx.deregister_table(request.table.as_str())?;
         }
-        planned
+        Ok((planned?, tables))
     }
 
     async fn plan_with_scans(
         &self,
         statement: DFStatement,
         requests: &[ScanRequest],
+        tables: &mut Vec<Arc<dyn TableProvider>>,
     ) -> Result<LogicalPlan> {
         let state = self.ctx.state();
         let cx = ScanContext {
@@ -157,7 +177,9 @@ impl Session {
         };
         for request in requests {
             let table = scan::build(request, &cx).await?;
-            self.ctx.register_table(request.table.as_str(), table)?;
+            self.ctx
+                .register_table(request.table.as_str(), Arc::clone(&table))?;
+            tables.push(table);
         }
         Ok(self.ctx.state().statement_to_plan(statement).await?)
     }

@@ -211,3 +211,49 @@ async fn golden_files() {
         failures.join("\n")
     );
 }
+
+/// `EXPLAIN` and `EXPLAIN ANALYZE` end with the I/O plan of each file scan:
+/// the pattern, the files hive filters pruned, the bytes left, the signing
+/// secret by name, and never the secret's value.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explain_shows_the_io_plan_without_secrets() {
+    let bucket = Bucket::new().await;
+    let data = golden_dir().join("data");
+    for key in [
+        "sales/year=2024/month=1/data_0.parquet",
+        "sales/year=2024/month=2/data_0.parquet",
+    ] {
+        bucket
+            .put(key, std::fs::read(data.join(key)).unwrap())
+            .await;
+    }
+    let size = std::fs::metadata(data.join("sales/year=2024/month=2/data_0.parquet"))
+        .unwrap()
+        .len();
+    let session = bucket.session().await;
+    let pattern = bucket.url("sales/*/*/*.parquet");
+    for explain in ["EXPLAIN", "EXPLAIN ANALYZE"] {
+        let sql = format!(
+            "{explain} SELECT count(*) FROM read_parquet('{pattern}', hive_partitioning = true) WHERE month = 2"
+        );
+        let batches = session.sql(&sql).await.unwrap();
+        let text = support::table(&batches).join("\n");
+        for expected in [
+            "| io_plan ".to_owned(),
+            format!("| read_parquet: '{pattern}'"),
+            format!(
+                "files: 1 of 2 matched (1 pruned by partition filters), at most {size} bytes to read"
+            ),
+            "signed by: secret test (memory)".to_owned(),
+        ] {
+            assert!(
+                text.contains(&expected),
+                "{sql}: no {expected:?} in\n{text}"
+            );
+        }
+        assert!(
+            !text.contains(&bucket.secret_access_key),
+            "{sql} shows the secret"
+        );
+    }
+}

@@ -6,6 +6,7 @@
 mod catalog;
 mod columns;
 pub(crate) mod format;
+pub(crate) mod io_plan;
 mod local;
 mod prune;
 pub(crate) mod request;
@@ -32,6 +33,7 @@ use futures::{StreamExt, TryStreamExt};
 
 use crate::error::{PlannerError, Result};
 use columns::ExtraColumns;
+use io_plan::IoPlan;
 use local::{LOCAL_BUCKET, LocalFiles, is_local, local_key};
 pub(crate) use request::{ScanKind, ScanRequest, extract};
 use stores::{StorePicker, Stores, client_for};
@@ -182,6 +184,7 @@ async fn file_table(
     let extra = ExtraColumns::of(request, &keys)?;
     let mut groups: Vec<(StoreFiles, Vec<(ObjectMeta, String)>)> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
+    let mut io = IoPlan::new(&request.function, &request.urls);
     for l in listed {
         let store = if l.local {
             ObjectStoreUrl::local_filesystem()
@@ -189,16 +192,23 @@ async fn file_table(
             picker.pick(&l.found.url).await?
         };
         let meta = object_meta(&l.found)?;
-        let at = *index.entry(store.as_str().to_owned()).or_insert_with(|| {
-            groups.push((
-                StoreFiles {
-                    store: store.clone(),
-                    files: Vec::new(),
-                },
-                Vec::new(),
-            ));
-            groups.len() - 1
-        });
+        io.add_file(l.found.object.size);
+        let at = match index.get(store.as_str()) {
+            Some(&at) => at,
+            None => {
+                let url = (!l.local).then(|| l.found.url.to_string());
+                io.add_signer(cx.secrets, url.as_deref())?;
+                index.insert(store.as_str().to_owned(), groups.len());
+                groups.push((
+                    StoreFiles {
+                        store: store.clone(),
+                        files: Vec::new(),
+                    },
+                    Vec::new(),
+                ));
+                groups.len() - 1
+            }
+        };
         groups[at].1.push((meta, l.name()));
     }
     let (first_store, first_meta) = match groups.first() {
@@ -274,5 +284,6 @@ async fn file_table(
         extra.hive_columns(),
         format,
         store_files,
+        io,
     )))
 }

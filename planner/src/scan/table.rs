@@ -22,6 +22,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::physical_plan::union::UnionExec;
 
+use crate::scan::io_plan::IoPlan;
 use crate::scan::prune::partition_filter;
 
 /// The files one store serves.
@@ -43,6 +44,8 @@ pub(crate) struct FileTable {
     hive_columns: Vec<String>,
     format: Arc<dyn FileFormat>,
     groups: Vec<StoreFiles>,
+    /// What the scan reads, for EXPLAIN.
+    io: IoPlan,
 }
 
 impl fmt::Debug for FileTable {
@@ -61,6 +64,7 @@ impl FileTable {
         hive_columns: Vec<String>,
         format: Arc<dyn FileFormat>,
         groups: Vec<StoreFiles>,
+        io: IoPlan,
     ) -> Self {
         let schema = table_schema(&file_schema, &partition_columns)
             .table_schema()
@@ -72,7 +76,13 @@ impl FileTable {
             hive_columns,
             format,
             groups,
+            io,
         }
+    }
+
+    /// What the scan reads: listed patterns, files kept, signer.
+    pub(crate) fn io_plan(&self) -> &IoPlan {
+        &self.io
     }
 }
 
@@ -121,6 +131,7 @@ impl TableProvider for FileTable {
         let target = state.config().target_partitions();
         let prune = partition_filter(filters, &self.hive_columns);
         let mut plans = Vec::with_capacity(self.groups.len());
+        let (mut kept_files, mut kept_bytes) = (0, 0u64);
         for group in &self.groups {
             let files: Vec<PartitionedFile> = group
                 .files
@@ -132,6 +143,10 @@ impl TableProvider for FileTable {
                 })
                 .cloned()
                 .collect();
+            kept_files += files.len();
+            kept_bytes = files
+                .iter()
+                .fold(kept_bytes, |sum, f| sum.saturating_add(f.object_meta.size));
             if files.is_empty() {
                 continue;
             }
@@ -144,6 +159,7 @@ impl TableProvider for FileTable {
                 .build();
             plans.push(self.format.create_physical_plan(state, config).await?);
         }
+        self.io.set_kept(kept_files, kept_bytes);
         if plans.is_empty() {
             let projected = match projection {
                 Some(p) => Arc::new(self.schema.project(p)?),

@@ -1,0 +1,172 @@
+//! What a file scan will read, for `EXPLAIN`: the patterns listed, the
+//! files matched and how many hive filters pruned, the bytes left to read
+//! at most, and the secret signing them (by name; a secret's values never
+//! reach a plan).
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use datafusion::arrow::array::{RecordBatch, StringArray};
+use datafusion::arrow::compute::concat_batches;
+use datafusion::datasource::TableProvider;
+use s3sql_secrets::{ObjectLocation, SecretManager};
+
+use crate::error::Result;
+use crate::scan::table::FileTable;
+
+/// One scan's I/O, filled in while it is listed and planned.
+#[derive(Debug)]
+pub(crate) struct IoPlan {
+    /// `read_parquet(...)` or `FROM`, as written.
+    function: String,
+    /// The URLs or patterns listed, in order.
+    patterns: Vec<String>,
+    /// Files matched by the listing, and their total size.
+    matched: (usize, u64),
+    /// Who signs the requests: secret names, "unsigned" or "local files".
+    signers: Vec<String>,
+    /// Files and bytes left after hive partition pruning in the last
+    /// physical plan; `None` before one was made.
+    kept: Mutex<Option<(usize, u64)>>,
+}
+
+impl IoPlan {
+    /// The plan of a scan of `patterns` by `function`.
+    pub(crate) fn new(function: &str, patterns: &[String]) -> Self {
+        Self {
+            function: function.to_owned(),
+            patterns: patterns.to_vec(),
+            matched: (0, 0),
+            signers: Vec::new(),
+            kept: Mutex::new(None),
+        }
+    }
+
+    /// Counts one matched file of `size` bytes.
+    pub(crate) fn add_file(&mut self, size: u64) {
+        self.matched.0 += 1;
+        self.matched.1 = self.matched.1.saturating_add(size);
+    }
+
+    /// Records who signs the requests for `url` (a matched file's URL, or
+    /// `None` for a local file).
+    pub(crate) fn add_signer(&mut self, secrets: &SecretManager, url: Option<&str>) -> Result<()> {
+        let signer = match url {
+            None => "local files".to_owned(),
+            Some(url) => {
+                let location = ObjectLocation::parse(url)?;
+                match secrets.which_secret(url, location.secret_type())? {
+                    Some(m) => format!("secret {} ({})", m.name, m.persistence.storage()),
+                    None => "unsigned (no secret covers it)".to_owned(),
+                }
+            }
+        };
+        if !self.signers.contains(&signer) {
+            self.signers.push(signer);
+        }
+        Ok(())
+    }
+
+    /// Records what the latest physical plan keeps after pruning.
+    pub(crate) fn set_kept(&self, files: usize, bytes: u64) {
+        *self.kept.lock().unwrap_or_else(|p| p.into_inner()) = Some((files, bytes));
+    }
+}
+
+impl fmt::Display for IoPlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let quoted: Vec<String> = self.patterns.iter().map(|p| format!("'{p}'")).collect();
+        writeln!(f, "{}: {}", self.function, quoted.join(", "))?;
+        let (matched, matched_bytes) = self.matched;
+        let kept = *self.kept.lock().unwrap_or_else(|p| p.into_inner());
+        match kept {
+            Some((files, bytes)) if files < matched => writeln!(
+                f,
+                "  files: {files} of {matched} matched ({} pruned by partition filters), at most {} to read",
+                matched - files,
+                human_bytes(bytes)
+            )?,
+            _ => writeln!(
+                f,
+                "  files: {matched} matched, at most {} to read",
+                human_bytes(matched_bytes)
+            )?,
+        }
+        write!(f, "  signed by: {}", self.signers.join(", "))
+    }
+}
+
+/// An `EXPLAIN` result with one `io_plan` row per file scan among
+/// `tables` appended (its plan text as [`IoPlan`] displays it).
+pub(crate) fn with_io_plans(
+    batches: Vec<RecordBatch>,
+    tables: &[Arc<dyn TableProvider>],
+) -> Result<Vec<RecordBatch>> {
+    let Some(schema) = batches.first().map(RecordBatch::schema) else {
+        return Ok(batches);
+    };
+    let plans: Vec<String> = tables
+        .iter()
+        .filter_map(|t| t.downcast_ref::<FileTable>())
+        .map(|t| t.io_plan().to_string())
+        .collect();
+    if plans.is_empty() || schema.fields().len() != 2 {
+        return Ok(batches);
+    }
+    let io = RecordBatch::try_new(
+        Arc::clone(&schema),
+        vec![
+            Arc::new(StringArray::from(vec!["io_plan"; plans.len()])),
+            Arc::new(StringArray::from(plans)),
+        ],
+    )?;
+    let all = concat_batches(&schema, batches.iter().chain([&io]))?;
+    Ok(vec![all])
+}
+
+/// `1.5 MiB`-style sizes.
+fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 7] = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} bytes")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(human_bytes(0), "0 bytes");
+        assert_eq!(human_bytes(1023), "1023 bytes");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(u64::MAX), "16.0 EiB");
+    }
+
+    #[test]
+    fn pruning_is_shown_once_planned() {
+        let mut plan = IoPlan::new("read_parquet", &["s3://b/sales/*/*.parquet".into()]);
+        plan.add_file(1000);
+        plan.add_file(3000);
+        plan.signers.push("secret s (memory)".into());
+        assert!(
+            plan.to_string()
+                .contains("files: 2 matched, at most 3.9 KiB")
+        );
+        plan.set_kept(1, 3000);
+        let text = plan.to_string();
+        assert!(
+            text.contains("files: 1 of 2 matched (1 pruned by partition filters), at most 2.9 KiB"),
+            "{text}"
+        );
+    }
+}
