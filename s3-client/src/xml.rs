@@ -160,8 +160,9 @@ pub struct ListMultipartUploadsResult {
 }
 
 impl ListMultipartUploadsResult {
-    /// The uploads, and the markers for the next page when truncated.
-    pub fn into_parts(self) -> (Vec<MultipartUpload>, Option<(String, String)>) {
+    /// The uploads, whether the page is truncated, and its markers for
+    /// the next page (key, upload id) when it carries both.
+    pub fn into_parts(self) -> (Vec<MultipartUpload>, bool, Option<(String, String)>) {
         let uploads = self
             .upload
             .into_iter()
@@ -171,15 +172,11 @@ impl ListMultipartUploadsResult {
                 initiated: u.initiated.as_deref().and_then(parse_timestamp),
             })
             .collect();
-        let next = match (
-            self.is_truncated,
-            self.next_key_marker,
-            self.next_upload_id_marker,
-        ) {
-            (true, Some(k), Some(u)) => Some((k, u)),
+        let next = match (self.next_key_marker, self.next_upload_id_marker) {
+            (Some(k), Some(u)) if !k.is_empty() => Some((k, u)),
             _ => None,
         };
-        (uploads, next)
+        (uploads, self.is_truncated, next)
     }
 }
 

@@ -10,6 +10,7 @@ use crate::client::{LostAnswer, S3Client, S3Request};
 use crate::error::{Error, Operation, Result};
 use crate::model::{DeleteObjectError, ListObjectsV2Page, ListObjectsV2Request};
 use crate::ops::object::{check_bucket, check_object};
+use crate::ops::paging::Pager;
 use crate::xml;
 
 /// DeleteObjects takes at most this many keys per request.
@@ -71,54 +72,30 @@ impl S3Client {
         bucket: &str,
         request: ListObjectsV2Request,
     ) -> BoxStream<'static, Result<ListObjectsV2Page>> {
-        /// Where the listing stands: the token to ask with, and every
-        /// token seen, so a server cycling through tokens (A→A, A→B→A)
-        /// ends in an error instead of listing forever.
-        struct Pager {
-            next: Option<String>,
-            seen: std::collections::HashSet<String>,
-            done: bool,
-        }
         let client = self.clone();
         let bucket = bucket.to_owned();
-        let start = Pager {
-            next: None,
-            seen: std::collections::HashSet::new(),
-            done: false,
-        };
-        futures::stream::unfold(start, move |mut pager| {
+        futures::stream::unfold(Pager::new(), move |mut pager| {
             let client = client.clone();
             let bucket = bucket.clone();
             let request = request.clone();
             async move {
-                if pager.done {
+                if pager.is_done() {
                     return None;
                 }
                 let page = client
-                    .list_objects_v2_page(&bucket, &request, pager.next.as_deref())
+                    .list_objects_v2_page(&bucket, &request, pager.token().map(String::as_str))
                     .await;
-                pager.next = None;
-                pager.done = true;
                 let page = match page {
                     Ok(page) => page,
-                    Err(e) => return Some((Err(e), pager)),
-                };
-                if let Some(token) = &page.next_continuation_token {
-                    if !pager.seen.insert(token.clone()) {
-                        let target = client.target(&S3Request::new(
-                            Operation::ListObjectsV2,
-                            Method::GET,
-                            &bucket,
-                            None,
-                        ));
-                        let error = Error::InvalidResponse {
-                            target: Box::new(target),
-                            detail: "the server returned a continuation token it had already returned; the listing would never end".into(),
-                        };
-                        return Some((Err(error), pager));
+                    Err(e) => {
+                        pager.stop();
+                        return Some((Err(e), pager));
                     }
-                    pager.next = Some(token.clone());
-                    pager.done = false;
+                };
+                let next = page.next_continuation_token.clone();
+                if let Err(detail) = pager.advance(next.is_some(), next) {
+                    let req = S3Request::new(Operation::ListObjectsV2, Method::GET, &bucket, None);
+                    return Some((Err(client.invalid_response(&req, detail)), pager));
                 }
                 Some((Ok(page), pager))
             }

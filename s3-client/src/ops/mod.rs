@@ -3,3 +3,4 @@
 pub mod list;
 pub mod multipart;
 pub mod object;
+mod paging;

@@ -10,6 +10,7 @@ use crate::client::{LostAnswer, RetryLog, S3Client, S3Request};
 use crate::error::{Error, Operation, Result};
 use crate::model::{CompletedPart, MultipartUpload, PutObjectOutput, PutObjectRequest};
 use crate::ops::object::{check_bucket, check_object, write_headers};
+use crate::ops::paging::Pager;
 use crate::xml;
 
 impl S3Client {
@@ -229,30 +230,30 @@ impl S3Client {
     ) -> Result<Vec<MultipartUpload>> {
         check_bucket(bucket)?;
         let mut uploads = Vec::new();
-        let mut markers: Option<(String, String)> = None;
-        loop {
+        let mut pager: Pager<(String, String)> = Pager::new();
+        while !pager.is_done() {
             let mut req =
                 S3Request::new(Operation::ListMultipartUploads, Method::GET, bucket, None)
                     .query("uploads", "");
             if !prefix.is_empty() {
                 req = req.query("prefix", prefix);
             }
-            if let Some((key_marker, upload_marker)) = &markers {
+            if let Some((key_marker, upload_marker)) = pager.token() {
                 req = req
                     .query("key-marker", key_marker.clone())
                     .query("upload-id-marker", upload_marker.clone());
             }
             let (_, body) = self.send_collect(&req).await?;
             let text = String::from_utf8_lossy(&body);
-            let (page, next) = xml::parse::<xml::ListMultipartUploadsResult>(&text)
+            let (page, truncated, next) = xml::parse::<xml::ListMultipartUploadsResult>(&text)
                 .map_err(|d| self.invalid_response(&req, d))?
                 .into_parts();
             uploads.extend(page);
-            if next.is_none() || next == markers {
-                return Ok(uploads);
-            }
-            markers = next;
+            pager
+                .advance(truncated, next)
+                .map_err(|d| self.invalid_response(&req, d))?;
         }
+        Ok(uploads)
     }
 }
 
