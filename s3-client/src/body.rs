@@ -5,6 +5,7 @@
 use std::ops::Range;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures::stream::{BoxStream, Stream, StreamExt};
@@ -43,7 +44,9 @@ struct ResumeState {
     /// One past the last byte, when the length is known.
     end: Option<u64>,
     body: Option<Incoming>,
-    resumes_left: u32,
+    /// Cuts resumed so far: each waits and counts as the client's retry
+    /// policy says ([`S3Client::retry_delay`]).
+    resumes: u32,
     done: bool,
 }
 
@@ -56,7 +59,6 @@ impl ObjectBody {
         range: Range<u64>,
         body: Incoming,
     ) -> Self {
-        let resumes_left = client.config().retry.max_retries;
         let (next, end) = (range.start, Some(range.end));
         let state = ResumeState {
             client,
@@ -66,7 +68,7 @@ impl ObjectBody {
             next,
             end,
             body: Some(body),
-            resumes_left,
+            resumes: 0,
             done: false,
         };
         Self {
@@ -184,15 +186,17 @@ impl ResumeState {
                 Err(_) => format!("no data for {:.1}s", timeout.as_secs_f64()),
             };
             self.body = None;
-            if self.resumes_left == 0 || self.end.is_none() {
+            self.resumes += 1;
+            let wait = self.client.retry_delay(self.resumes, Duration::ZERO);
+            let (Some(wait), Some(_)) = (wait, self.end) else {
                 self.done = true;
                 return Some(Err(Error::Transport {
                     target: Box::new(self.target()),
                     detail: format!("response body cut short and could not be resumed: {cut}"),
                 }));
-            }
-            self.resumes_left -= 1;
-            tracing::debug!(bucket = %self.bucket, offset = self.next, reason = %cut, "resuming GetObject body");
+            };
+            tracing::debug!(bucket = %self.bucket, offset = self.next, reason = %cut, ?wait, "resuming GetObject body");
+            tokio::time::sleep(wait).await;
         }
     }
 

@@ -235,6 +235,18 @@ impl S3Client {
     }
 
     /// The sleep before retry `attempt`, jittered from the client's RNG.
+    /// The one retry policy, for requests and for resumed bodies alike:
+    /// after failed attempt `attempt` (1-based), how long to wait before
+    /// the next, or `None` when the retries are spent. A server's
+    /// Retry-After is honoured up to the longest backoff.
+    pub(crate) fn retry_delay(&self, attempt: u32, retry_after: Duration) -> Option<Duration> {
+        let retry = &self.inner.config.retry;
+        (attempt <= retry.max_retries).then(|| {
+            self.backoff(attempt)
+                .max(retry_after.min(retry.max_backoff))
+        })
+    }
+
     fn backoff(&self, attempt: u32) -> Duration {
         let jitter = self
             .inner
@@ -339,7 +351,6 @@ impl S3Client {
         F: Fn(http::Response<Incoming>) -> Fut,
         Fut: std::future::Future<Output = std::result::Result<T, AttemptError>>,
     {
-        let retry = &self.inner.config.retry;
         let mut attempt: u32 = 0;
         let mut followed_region = false;
         let mut location: Option<http::Uri> = None;
@@ -384,7 +395,7 @@ impl S3Client {
                     return Err(err);
                 }
             }
-            if attempt > retry.max_retries {
+            let Some(wait) = self.retry_delay(attempt, retry_after) else {
                 return Err(match err {
                     Error::Timeout {
                         target, seconds, ..
@@ -395,11 +406,7 @@ impl S3Client {
                     },
                     other => other,
                 });
-            }
-            // A server's Retry-After is honoured up to the longest backoff.
-            let wait = self
-                .backoff(attempt)
-                .max(retry_after.min(retry.max_backoff));
+            };
             tracing::debug!(operation = %req.operation, bucket = req.bucket, attempt, ?wait, error = %err, "retrying");
             tokio::time::sleep(wait).await;
         }

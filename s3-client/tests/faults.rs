@@ -167,6 +167,28 @@ async fn cut_body_resumes_from_last_byte() {
     assert_eq!(proxy.requests_seen(), 3);
 }
 
+/// A body cut on every answer is resumed as often as the retry policy
+/// allows (`max_retries`, 3 by default), waiting its backoff between
+/// resumes, and then fails naming the cut: four GETs, never more.
+#[tokio::test]
+async fn cut_on_every_answer_fails_after_the_retry_budget() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/always-cut.bin");
+    put(&fx, &key, pattern_bytes(10_000, 4)).await;
+    proxy.push_rule(
+        FaultRule::new(Fault::CutBody { after_bytes: 1000 })
+            .method(Method::GET)
+            .times(usize::MAX),
+    );
+    let err = client
+        .get_object_bytes(fx.bucket(), &key, &GetObjectRequest::default())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("cut short"), "{err}");
+    assert_eq!(proxy.requests_seen(), 4);
+}
+
 #[tokio::test]
 async fn slow_server_times_out_then_succeeds() {
     let (fx, proxy, client) = proxied().await;
