@@ -38,7 +38,9 @@ fn write(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> std::path::PathBu
 
 fn csv_format(sample: &[u8], options: &ReadOptions, compression: Compression) -> Arc<CsvFormat> {
     let dialect = sniff_csv(sample, options).unwrap();
-    Arc::new(CsvFormat::default().with_options(csv_options(&dialect, options, compression)))
+    Arc::new(
+        CsvFormat::default().with_options(csv_options(&dialect, options, compression).unwrap()),
+    )
 }
 
 #[tokio::test]
@@ -110,7 +112,8 @@ async fn a_json_array_file_reads_with_nested_structs() {
     options.json_format = sniff_json_format(text, &options);
     assert_eq!(options.json_format, JsonFormat::Array);
     let format = Arc::new(
-        DataFusionJson::default().with_options(json_options(&options, Compression::Uncompressed)),
+        DataFusionJson::default()
+            .with_options(json_options(&options, Compression::Uncompressed).unwrap()),
     );
     let sql = "SELECT sum(id), max(who['age']) FROM t";
     let batches = query(&file, format, ".json", sql).await.unwrap();

@@ -12,11 +12,51 @@ use std::error::Error;
 use datafusion::arrow::error::ArrowError;
 use datafusion::error::DataFusionError;
 
+use crate::FormatError;
+
 /// A user-facing description of a failed read of `path`.
 pub fn describe_decode_error(path: &str, err: &DataFusionError) -> String {
+    describe(path, Position::default(), err)
+}
+
+/// Where the decoder started in a file, to turn its record counts into lines.
+#[derive(Debug, Clone, Copy, Default)]
+struct Position {
+    /// The byte its range starts at; past 0, lines count from there.
+    range_start: u64,
+    /// Lines dropped before it (`skip`).
+    skipped_lines: u64,
+}
+
+/// `err`, raised while decoding `path` from byte `range_start` on after
+/// `skipped_lines` lines were dropped (`skip`), as an error naming the file,
+/// the line and the column ([`FormatError::Decode`], wrapped as
+/// `DataFusionError::External` so it crosses the engine intact). Errors that
+/// are not arrow's decode errors (I/O, access) are returned unchanged.
+pub fn name_decode_error(
+    path: &str,
+    range_start: u64,
+    skipped_lines: u64,
+    err: DataFusionError,
+) -> DataFusionError {
+    match arrow_cause(&err) {
+        Some(ArrowError::ParseError(_) | ArrowError::CsvError(_) | ArrowError::JsonError(_)) => {
+            let at = Position {
+                range_start,
+                skipped_lines,
+            };
+            DataFusionError::External(Box::new(FormatError::Decode {
+                message: describe(path, at, &err),
+            }))
+        }
+        _ => err,
+    }
+}
+
+fn describe(path: &str, start: Position, err: &DataFusionError) -> String {
     match arrow_cause(err) {
-        Some(ArrowError::ParseError(message)) => describe_parse(path, message),
-        Some(ArrowError::CsvError(message)) => describe_csv(path, message),
+        Some(ArrowError::ParseError(message)) => describe_parse(path, start, message),
+        Some(ArrowError::CsvError(message)) => describe_csv(path, start, message),
         Some(ArrowError::JsonError(message)) => format!("file {path}: invalid JSON: {message}"),
         _ => format!("file {path}: {err}"),
     }
@@ -50,7 +90,20 @@ fn one_based(zero_based: &str) -> Option<usize> {
 const TYPE_HINT: &str =
     "give the column a type that fits (types = {'column': 'VARCHAR'}) or fix the value";
 
-fn describe_parse(path: &str, message: &str) -> String {
+/// "line N", or where a file is read in byte ranges, "line N counted from byte B"
+/// (arrow counts records from the start of the range it decodes).
+fn line(n: &str, at: Position) -> String {
+    let n = n
+        .trim()
+        .parse::<u64>()
+        .map_or_else(|_| n.to_string(), |n| (n + at.skipped_lines).to_string());
+    match at.range_start {
+        0 => format!("line {n}"),
+        start => format!("line {n} counted from byte {start}"),
+    }
+}
+
+fn describe_parse(path: &str, start: Position, message: &str) -> String {
     // "Error while parsing value '{v}' as type '{T}' for column {c} at line {l}. Row data: '{row}'"
     let value_error = || {
         let (value, rest) = between(message, "parsing value '", "' as type '")?;
@@ -58,8 +111,8 @@ fn describe_parse(path: &str, message: &str) -> String {
         let (column, rest) = between(rest, "", " at line ")?;
         let (line, row) = between(rest, "", ". Row data: ")?;
         Some(format!(
-            "file {path}, line {}, column {}: cannot read '{value}' as {data_type} (row {row}); {TYPE_HINT}",
-            one_based(line)?,
+            "file {path}, {}, column {}: cannot read '{value}' as {data_type} (row {row}); {TYPE_HINT}",
+            self::line(&one_based(line)?.to_string(), start),
             one_based(column)?,
         ))
     };
@@ -68,8 +121,8 @@ fn describe_parse(path: &str, message: &str) -> String {
         let (column, rest) = between(message, "Error parsing column ", " at line ")?;
         let (line, detail) = between(rest, "", ": ")?;
         Some(format!(
-            "file {path}, line {}, column {}: {detail}; {TYPE_HINT}",
-            one_based(line)?,
+            "file {path}, {}, column {}: {detail}; {TYPE_HINT}",
+            self::line(&one_based(line)?.to_string(), start),
             one_based(column)?,
         ))
     };
@@ -78,21 +131,23 @@ fn describe_parse(path: &str, message: &str) -> String {
         .unwrap_or_else(|| format!("file {path}: {message}"))
 }
 
-fn describe_csv(path: &str, message: &str) -> String {
+fn describe_csv(path: &str, start: Position, message: &str) -> String {
     // "incorrect number of fields for line {l}, expected {e} got {g}" (l is 1-based)
     let field_count = || {
-        let (line, rest) = between(message, "fields for line ", ", expected ")?;
+        let (at, rest) = between(message, "fields for line ", ", expected ")?;
         let (expected, got) = between(rest, "", " got ")?;
         Some(format!(
-            "file {path}, line {line}: expected {expected} columns, found {got}; \
-             check the delimiter and quote (delim = ..., quote = ...) or pad short rows with null_padding = true"
+            "file {path}, {}: expected {expected} columns, found {got}; \
+             check the delimiter and quote (delim = ..., quote = ...) or pad short rows with null_padding = true",
+            line(at, start)
         ))
     };
     // "Encountered invalid UTF-8 data for line {l} and field {f}" (both 1-based)
     let utf8 = || {
-        let (line, field) = between(message, "UTF-8 data for line ", " and field ")?;
+        let (at, field) = between(message, "UTF-8 data for line ", " and field ")?;
         Some(format!(
-            "file {path}, line {line}, column {field}: invalid UTF-8; only UTF-8 text can be read"
+            "file {path}, {}, column {field}: invalid UTF-8; only UTF-8 text can be read",
+            line(at, start)
         ))
     };
     field_count()

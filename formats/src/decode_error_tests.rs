@@ -100,3 +100,37 @@ fn json_and_other_errors_name_the_file() {
     let text = describe_decode_error("p.parquet", &DataFusionError::Execution("boom".into()));
     assert_eq!(text, "file p.parquet: Execution error: boom");
 }
+
+#[test]
+fn name_decode_error_wraps_decode_errors_and_passes_others_through() {
+    let err = csv_error("a,b\n1,2\n3,x4\n", two_ints(), true);
+    let named = name_decode_error("s3://b/data.csv", 0, 0, err);
+    let DataFusionError::External(inner) = &named else {
+        panic!("not wrapped: {named}");
+    };
+    assert!(
+        inner
+            .to_string()
+            .starts_with("file s3://b/data.csv, line 3, column 2:"),
+        "{inner}"
+    );
+    // In a byte range past the start, arrow counts from the range.
+    let err = csv_error("a,b\n1,2\n3,x4\n", two_ints(), true);
+    let text = name_decode_error("s3://b/data.csv", 4096, 0, err).to_string();
+    assert!(
+        text.contains("line 3 counted from byte 4096, column 2"),
+        "{text}"
+    );
+    // Lines dropped by `skip` come before the decoder's first line.
+    let err = csv_error("a,b\n1,2\n3,x4\n", two_ints(), true);
+    let text = name_decode_error("s3://b/data.csv", 0, 2, err).to_string();
+    assert!(text.contains("line 5, column 2"), "{text}");
+    let short = csv_error("a,b\n1,2\n3\n", two_ints(), true);
+    let text = name_decode_error("short.csv", 0, 1, short).to_string();
+    assert!(
+        text.contains("short.csv, line 4: expected 2 columns, found 1"),
+        "{text}"
+    );
+    let other = name_decode_error("p", 0, 0, DataFusionError::Execution("boom".into()));
+    assert!(matches!(other, DataFusionError::Execution(ref m) if m == "boom"));
+}

@@ -94,7 +94,8 @@ pub struct Detected {
     pub format: FileFormat,
     /// The whole-file compression.
     pub compression: Compression,
-    /// A delimiter the name implies (`.tsv` means tab); the sniffer takes it as fixed.
+    /// A delimiter the name implies (`.tsv` means tab); the sniffer tries it first
+    /// ([`crate::sniff_csv_with_hint`]).
     pub delimiter_hint: Option<u8>,
 }
 

@@ -58,4 +58,70 @@ pub enum FormatError {
         /// The decoder's message.
         reason: String,
     },
+    /// Two options that both decide the same thing.
+    #[error("{options} both name the columns; keep one")]
+    ConflictingOptions {
+        /// The options, e.g. `names and columns`.
+        options: &'static str,
+    },
+    /// `names` or `types` (by position) lists more columns than the file has.
+    #[error(
+        "option '{option}' lists {given} columns but the file has {found}; list at most {found}"
+    )]
+    TooManyColumns {
+        /// The canonical option name.
+        option: &'static str,
+        /// How many the option lists.
+        given: usize,
+        /// How many the file has.
+        found: usize,
+    },
+    /// `columns` does not list one column per column of the file.
+    #[error(
+        "option 'columns' lists {given} columns but the file has {found}; list every column, in order"
+    )]
+    ColumnCount {
+        /// How many `columns` lists.
+        given: usize,
+        /// How many the file has.
+        found: usize,
+    },
+    /// `types` names a column the file does not have.
+    #[error(
+        "option '{option}' names column '{name}', which the file does not have; its columns are: {columns}"
+    )]
+    UnknownColumn {
+        /// The canonical option name.
+        option: &'static str,
+        /// The column as written.
+        name: String,
+        /// The file's columns, comma-separated.
+        columns: String,
+    },
+    /// An option DuckDB has whose effect s3sql cannot give: refused rather than ignored.
+    #[error("option '{option}' is not supported by s3sql: {reason}")]
+    Unsupported {
+        /// The canonical option name.
+        option: &'static str,
+        /// Why, and what to do instead.
+        reason: &'static str,
+    },
+    /// A record that does not decode: the message names the file, the line and the column.
+    #[error("{message}")]
+    Decode {
+        /// The description, from [`crate::name_decode_error`].
+        message: String,
+    },
+    /// `types` or `columns` gives a CSV column a type arrow-csv cannot decode.
+    #[error(
+        "column '{column}' cannot be read from CSV as {data_type}; CSV columns can be \
+         BOOLEAN, integers, FLOAT, DOUBLE, DECIMAL, DATE, TIME, TIMESTAMP or VARCHAR: \
+         read it as VARCHAR and convert it in SQL"
+    )]
+    UnreadableType {
+        /// The column.
+        column: String,
+        /// The Arrow type asked for.
+        data_type: String,
+    },
 }

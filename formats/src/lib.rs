@@ -17,7 +17,7 @@
 //! )?;
 //! let dialect = sniff_csv(b"id;name\n1;Ann\n2;Bob\n", &options)?;
 //! assert_eq!((dialect.delimiter, dialect.has_header), (b';', true));
-//! let csv = csv_options(&dialect, &options, detected.compression);
+//! let csv = csv_options(&dialect, &options, detected.compression)?;
 //! assert_eq!(csv.delimiter, b';');
 //! # Ok::<(), s3sql_formats::FormatError>(())
 //! ```
@@ -27,19 +27,21 @@ mod decode_error;
 mod detect;
 mod error;
 mod options;
+mod schema;
 mod sniff;
 mod types;
 mod value;
 
 pub(crate) use datafusion_options::NO_QUOTE;
-pub use datafusion_options::{csv_options, json_options, sniff_json_format};
-pub use decode_error::describe_decode_error;
+pub use datafusion_options::{csv_options, json_options, null_regex, sniff_json_format};
+pub use decode_error::{describe_decode_error, name_decode_error};
 pub use detect::{
     Compression, Detected, FileFormat, compression_from_path, decompress_sample, detect_from_bytes,
     detect_from_path,
 };
 pub use error::FormatError;
 pub use options::{ColumnTypes, JsonFormat, ReadOptions};
-pub use sniff::{CSV_SAMPLE_BYTES, CsvDialect, sniff_csv};
+pub use schema::{csv_schema, duckdb_column_name, json_schema};
+pub use sniff::{CSV_SAMPLE_BYTES, CsvDialect, sample_schema, sniff_csv, sniff_csv_with_hint};
 pub use types::duckdb_type;
 pub use value::OptionValue;

@@ -9,10 +9,11 @@ use std::io::Cursor;
 
 use csv_core::{ReadRecordResult, Reader, ReaderBuilder};
 use datafusion::arrow::csv::reader::Format;
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use regex::Regex;
 
 use crate::detect::{looks_like_text, strip_bom};
-use crate::{FormatError, ReadOptions};
+use crate::{FormatError, ReadOptions, null_regex};
 
 /// What the CSV sniffer found in a sample.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +52,17 @@ const SNIFF_RECORDS: usize = 20_480;
 /// a non-empty string that arrow would not read as a number, boolean, date or
 /// timestamp.
 pub fn sniff_csv(sample: &[u8], options: &ReadOptions) -> Result<CsvDialect, FormatError> {
+    sniff_csv_with_hint(sample, options, None)
+}
+
+/// [`sniff_csv`] trying `delimiter_hint` first (the tab a `.tsv` name
+/// implies): it wins a tie, but a file whose rows it does not split into
+/// several columns still gets the delimiter that does.
+pub fn sniff_csv_with_hint(
+    sample: &[u8],
+    options: &ReadOptions,
+    delimiter_hint: Option<u8>,
+) -> Result<CsvDialect, FormatError> {
     let sample = strip_bom(sample);
     let sample = &sample[..sample.len().min(CSV_SAMPLE_BYTES)];
     looks_like_text(sample)?;
@@ -67,7 +79,7 @@ pub fn sniff_csv(sample: &[u8], options: &ReadOptions) -> Result<CsvDialect, For
     if !options.auto_detect {
         return Ok(fixed);
     }
-    let best = candidates(sample, options)
+    let best = candidates(sample, options, delimiter_hint)
         .enumerate()
         .map(|(rank, candidate)| {
             let records = split_records(sample, &candidate, options.comment);
@@ -92,6 +104,61 @@ pub fn sniff_csv(sample: &[u8], options: &ReadOptions) -> Result<CsvDialect, For
     Ok(dialect)
 }
 
+/// Rows DataFusion's CSV inference reads by default (`schema_infer_max_rec`).
+const INFER_RECORDS: usize = 1000;
+
+/// The schema arrow infers from a sample read with `dialect`, after the
+/// `skip` lines: for files DataFusion's own inference would read from their
+/// first byte, taking the skipped lines for the header. Names are arrow's
+/// (`column_1`, ... without a header); [`crate::csv_schema`] renames them.
+pub fn sample_schema(
+    sample: &[u8],
+    dialect: &CsvDialect,
+    options: &ReadOptions,
+) -> Result<Schema, FormatError> {
+    let sample = strip_bom(sample);
+    let sample = skip_lines(&sample[..sample.len().min(CSV_SAMPLE_BYTES)], options.skip);
+    // Up to the last line end: the sample may cut a record.
+    let end = sample
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(sample.len(), |at| at + 1);
+    let mut format = Format::default()
+        .with_header(dialect.has_header)
+        .with_delimiter(dialect.delimiter)
+        .with_quote(dialect.quote.unwrap_or(crate::NO_QUOTE))
+        .with_truncated_rows(options.null_padding);
+    if let Some(escape) = dialect.escape {
+        format = format.with_escape(escape);
+    }
+    if let Some(comment) = dialect.comment {
+        format = format.with_comment(comment);
+    }
+    if let Some(pattern) = null_regex(options) {
+        let regex = Regex::new(&pattern).map_err(|e| FormatError::Decode {
+            message: format!("nullstr: {e}"),
+        })?;
+        format = format.with_null_regex(regex);
+    }
+    let records = options.sample_size.unwrap_or(INFER_RECORDS);
+    let (schema, _) = format
+        .infer_schema(Cursor::new(&sample[..end]), Some(records))
+        .map_err(|e| FormatError::Decode {
+            message: format!("cannot infer the columns from the start of the file: {e}"),
+        })?;
+    // A column with no value in the sample, or all_varchar, reads as text.
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            _ if options.all_varchar => Field::new(f.name(), DataType::Utf8, true),
+            DataType::Null => Field::new(f.name(), DataType::Utf8, true),
+            _ => f.as_ref().clone().with_nullable(true),
+        })
+        .collect();
+    Ok(Schema::new(fields))
+}
+
 /// The sample after its first `skip` lines.
 fn skip_lines(sample: &[u8], skip: u64) -> &[u8] {
     let mut rest = sample;
@@ -112,11 +179,22 @@ struct Candidate {
     escape: Option<u8>,
 }
 
-/// Every dialect the options leave open, best-preferred first. A backslash
+/// Every dialect the options leave open, best-preferred first (the hinted
+/// delimiter before the others). A backslash
 /// escape is preferred over the doubled quote only when the sample has a
 /// backslash before a quote.
-fn candidates(sample: &[u8], options: &ReadOptions) -> impl Iterator<Item = Candidate> {
-    let delimiters = options.delimiter.map_or(DELIMITERS.to_vec(), |d| vec![d]);
+fn candidates(
+    sample: &[u8],
+    options: &ReadOptions,
+    delimiter_hint: Option<u8>,
+) -> impl Iterator<Item = Candidate> {
+    let delimiters = match (options.delimiter, delimiter_hint) {
+        (Some(d), _) => vec![d],
+        (None, Some(hint)) => std::iter::once(hint)
+            .chain(DELIMITERS.into_iter().filter(|&d| d != hint))
+            .collect(),
+        (None, None) => DELIMITERS.to_vec(),
+    };
     let quotes = options.quote.map_or(QUOTES.map(Some).to_vec(), |q| vec![q]);
     let mut all = Vec::new();
     for quote in quotes {

@@ -279,3 +279,50 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_tsv_name_makes_tab_win_a_tie_but_not_a_file_without_tabs() {
+    // Tab and comma both split every row into two columns.
+    let tie = b"name\tnote, more\nAnn\tx,y\nBob\tz,w\nCy\tu,v\n";
+    let none = ReadOptions::default();
+    assert_eq!(sniff_csv(tie, &none).unwrap().delimiter, b',');
+    assert_eq!(
+        sniff_csv_with_hint(tie, &none, Some(b'\t'))
+            .unwrap()
+            .delimiter,
+        b'\t'
+    );
+    let commas = b"a,b\n1,2\n3,4\n";
+    assert_eq!(
+        sniff_csv_with_hint(commas, &none, Some(b'\t'))
+            .unwrap()
+            .delimiter,
+        b','
+    );
+    // A delimiter the user gives beats the hint.
+    let given = with(&[("delim", s(","))]);
+    assert_eq!(
+        sniff_csv_with_hint(tie, &given, Some(b'\t'))
+            .unwrap()
+            .delimiter,
+        b','
+    );
+}
+
+#[test]
+fn sample_schema_starts_after_the_skipped_lines_and_reads_nullstr_as_null() {
+    let sample = b"exported by tool X\n\nid,amount\n1,10\n2,NA\n3,30\n4,4";
+    let options = with(&[("skip", OptionValue::Int(2)), ("nullstr", s("NA"))]);
+    let dialect = sniff_csv(sample, &options).unwrap();
+    assert!(dialect.has_header);
+    let schema = sample_schema(sample, &dialect, &options).unwrap();
+    let columns: Vec<(&str, &DataType)> = schema
+        .fields()
+        .iter()
+        .map(|f| (f.name().as_str(), f.data_type()))
+        .collect();
+    assert_eq!(
+        columns,
+        [("id", &DataType::Int64), ("amount", &DataType::Int64)]
+    );
+}

@@ -13,6 +13,9 @@ UINTEGER, UBIGINT, FLOAT, DOUBLE, DECIMAL(p,s), VARCHAR, BLOB, DATE, TIME, TIMES
 TIMESTAMP_S, TIMESTAMP_MS, TIMESTAMP_NS, TIMESTAMPTZ, INTERVAL, UUID, JSON, and any of them \
 followed by [] for a list";
 
+/// What a DECIMAL may be, for its error (Arrow's Decimal128 holds 38 digits, as DuckDB's DECIMAL).
+const DECIMAL_RANGE: &str = "DECIMAL(p,s) with a width p from 1 to 38 and a scale s from 0 to p";
+
 /// DuckDB's default precision and scale for a bare `DECIMAL`.
 const DEFAULT_DECIMAL: (u8, i8) = (18, 3);
 
@@ -40,7 +43,12 @@ pub fn duckdb_type(name: &str) -> Result<DataType, FormatError> {
     };
     let words: Vec<&str> = base.split_whitespace().collect();
     let data_type = match (words.join(" ").as_str(), args) {
-        ("DECIMAL" | "NUMERIC" | "DEC", args) => decimal(args).ok_or_else(unknown)?,
+        ("DECIMAL" | "NUMERIC" | "DEC", args) => {
+            decimal(args).ok_or_else(|| FormatError::UnknownType {
+                name: name.to_string(),
+                accepted: DECIMAL_RANGE,
+            })?
+        }
         ("VARCHAR" | "CHAR" | "BPCHAR" | "TEXT" | "STRING" | "NVARCHAR", _) => DataType::Utf8,
         (_, Some(_)) => return Err(unknown()),
         ("BOOLEAN" | "BOOL" | "LOGICAL", None) => DataType::Boolean,
@@ -52,6 +60,7 @@ pub fn duckdb_type(name: &str) -> Result<DataType, FormatError> {
         ("USMALLINT", None) => DataType::UInt16,
         ("UINTEGER", None) => DataType::UInt32,
         ("UBIGINT", None) => DataType::UInt64,
+        // Arrow has no 128-bit integer: 38 digits hold all but the last ~0.7e38 of HUGEINT's range.
         ("HUGEINT", None) => DataType::Decimal128(38, 0),
         ("FLOAT" | "FLOAT4" | "REAL", None) => DataType::Float32,
         ("DOUBLE" | "FLOAT8" | "DOUBLE PRECISION", None) => DataType::Float64,
@@ -140,16 +149,30 @@ mod tests {
     }
 
     #[test]
-    fn bad_names_list_the_accepted_ones() {
+    fn decimals_wider_than_38_say_the_range() {
         for name in [
-            "INTEGR",
             "DECIMAL(40,2)",
             "DECIMAL(5,6)",
+            "NUMERIC(0)",
             "DECIMAL(a,b)",
-            "INTEGER(3)",
-            "",
-            "VARCHAR(",
         ] {
+            let err = duckdb_type(name).unwrap_err().to_string();
+            assert!(
+                err.contains(name) && err.contains("from 1 to 38"),
+                "{name}: {err}"
+            );
+        }
+        assert_eq!(duckdb_type("HUGEINT").unwrap(), DataType::Decimal128(38, 0));
+        assert_eq!(duckdb_type("BLOB").unwrap(), DataType::Binary);
+        assert_eq!(
+            duckdb_type("INTERVAL").unwrap(),
+            DataType::Interval(IntervalUnit::MonthDayNano)
+        );
+    }
+
+    #[test]
+    fn bad_names_list_the_accepted_ones() {
+        for name in ["INTEGR", "INTEGER(3)", "", "VARCHAR("] {
             let err = duckdb_type(name).unwrap_err().to_string();
             assert!(
                 err.contains("BIGINT") && err.contains(name),

@@ -1,22 +1,28 @@
 //! Which DataFusion `FileFormat` reads a scan, decided by `s3sql_formats`:
 //! the format from the function, the file name or the first bytes; DuckDB's
 //! reader options parsed into typed keys; CSV dialects sniffed and JSON
-//! layouts told from a range read of the first file's start.
+//! layouts told from a range read of the first file's start; the schema
+//! DataFusion infers then reshaped by `names`, `columns` and `types`.
 
 use std::sync::Arc;
 
+use datafusion::arrow::datatypes::Schema;
+use datafusion::common::config::TableParquetOptions;
 use datafusion::datasource::file_format::FileFormat as DataFusionFormat;
 use datafusion::datasource::file_format::csv::CsvFormat;
 use datafusion::datasource::file_format::json::JsonFormat;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 use s3sql_formats::{
-    CSV_SAMPLE_BYTES, FileFormat, ReadOptions, compression_from_path, csv_options,
-    decompress_sample, detect_from_bytes, detect_from_path, json_options, sniff_csv,
-    sniff_json_format,
+    CSV_SAMPLE_BYTES, FileFormat, ReadOptions, compression_from_path, csv_options, csv_schema,
+    decompress_sample, detect_from_bytes, detect_from_path, json_options, json_schema,
+    sample_schema, sniff_csv_with_hint, sniff_json_format,
 };
 
+use regex::Regex;
+
 use crate::error::{PlannerError, Result};
+use crate::scan::csv_opener::CsvExtras;
 use crate::scan::request::{ScanKind, ScanRequest};
 
 /// How much of a JSON file's start tells array from newline-delimited.
@@ -35,6 +41,46 @@ async fn sample(store: &Arc<dyn ObjectStore>, first: &ObjectMeta, len: u64) -> R
     Ok(bytes.to_vec())
 }
 
+/// How a scan reads: DataFusion's format and what becomes of the schema it infers.
+pub(crate) struct ScanFormat {
+    /// The format whose `infer_schema` and source read the files.
+    pub format: Arc<dyn DataFusionFormat>,
+    /// Reshapes the inferred schema by the user's options.
+    pub shape: SchemaShape,
+    /// The schema when the sample fixes it (`skip`: DataFusion's inference
+    /// would read the skipped lines); `None`: inferred from the files.
+    pub sampled: Option<Schema>,
+    /// What DataFusion's CSV reader would drop (`nullstr`, `skip`).
+    pub csv: Option<Arc<CsvExtras>>,
+}
+
+/// What the user's options do to an inferred schema.
+pub(crate) enum SchemaShape {
+    /// CSV: DuckDB's names for header-less columns, then `names`, `columns`, `types`.
+    Csv {
+        options: Box<ReadOptions>,
+        has_header: bool,
+    },
+    /// JSON: `columns`, when given, is the schema.
+    Json(Box<ReadOptions>),
+    /// Parquet: the file's own schema.
+    AsInferred,
+}
+
+impl SchemaShape {
+    /// The schema to read with, from the one DataFusion inferred.
+    pub(crate) fn apply(&self, inferred: Schema) -> Result<Schema> {
+        Ok(match self {
+            SchemaShape::Csv {
+                options,
+                has_header,
+            } => csv_schema(&inferred, options, *has_header)?,
+            SchemaShape::Json(options) => json_schema(&inferred, options),
+            SchemaShape::AsInferred => inferred,
+        })
+    }
+}
+
 /// The DataFusion format reading `request`, whose first file is `first`
 /// (named `first_name`) in `store`.
 pub(crate) async fn file_format(
@@ -42,7 +88,7 @@ pub(crate) async fn file_format(
     first_name: &str,
     store: &Arc<dyn ObjectStore>,
     first: &ObjectMeta,
-) -> Result<Arc<dyn DataFusionFormat>> {
+) -> Result<ScanFormat> {
     let from_path = detect_from_path(first_name);
     let format = match (&request.kind, &from_path) {
         (ScanKind::Files(Some(format)), _) => *format,
@@ -60,12 +106,35 @@ pub(crate) async fn file_format(
     Ok(match format {
         FileFormat::Csv => {
             let raw = sample(store, first, CSV_SAMPLE_BYTES as u64).await?;
-            let dialect = sniff_csv(&decompress_sample(&raw, compression)?, &options)?;
-            Arc::new(CsvFormat::default().with_options(csv_options(
-                &dialect,
-                &options,
-                compression,
-            )))
+            let hint = from_path.and_then(|d| d.delimiter_hint);
+            let text = decompress_sample(&raw, compression)?;
+            let dialect = sniff_csv_with_hint(&text, &options, hint)?;
+            let csv = csv_options(&dialect, &options, compression)?;
+            let sampled = match options.skip {
+                0 => None,
+                _ => Some(sample_schema(&text, &dialect, &options)?),
+            };
+            let null_regex = csv
+                .null_regex
+                .as_deref()
+                .map(Regex::new)
+                .transpose()
+                .map_err(|e| PlannerError::argument(&request.function, format!("nullstr: {e}")))?;
+            let extras = CsvExtras {
+                null_regex,
+                skip: options.skip,
+                ignore_errors: options.ignore_errors,
+                options: csv.clone(),
+            };
+            ScanFormat {
+                format: Arc::new(CsvFormat::default().with_options(csv)),
+                shape: SchemaShape::Csv {
+                    options: Box::new(options),
+                    has_header: dialect.has_header,
+                },
+                sampled,
+                csv: Some(Arc::new(extras)),
+            }
         }
         FileFormat::Json => {
             let raw = sample(store, first, JSON_SAMPLE_BYTES).await?;
@@ -74,8 +143,24 @@ pub(crate) async fn file_format(
                 json_format: layout,
                 ..options
             };
-            Arc::new(JsonFormat::default().with_options(json_options(&options, compression)))
+            let json = json_options(&options, compression)?;
+            ScanFormat {
+                format: Arc::new(JsonFormat::default().with_options(json)),
+                shape: SchemaShape::Json(Box::new(options)),
+                sampled: None,
+                csv: None,
+            }
         }
-        _ => Arc::new(ParquetFormat::default()),
+        // Parquet (`FileFormat` is non-exhaustive).
+        _ => {
+            let mut parquet = TableParquetOptions::default();
+            parquet.global.binary_as_string = options.binary_as_string;
+            ScanFormat {
+                format: Arc::new(ParquetFormat::default().with_options(parquet)),
+                shape: SchemaShape::AsInferred,
+                sampled: None,
+                csv: None,
+            }
+        }
     })
 }

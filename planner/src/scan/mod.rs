@@ -5,9 +5,11 @@
 
 mod catalog;
 mod columns;
+mod csv_opener;
 pub(crate) mod format;
 pub(crate) mod io_plan;
 mod local;
+mod named;
 mod prune;
 pub(crate) mod request;
 pub(crate) mod stores;
@@ -220,7 +222,12 @@ async fn file_table(
             ));
         }
     };
-    let format = format::file_format(
+    let format::ScanFormat {
+        format,
+        shape,
+        sampled,
+        csv,
+    } = format::file_format(
         request,
         &first.name(),
         &runtime.object_store(&first_store)?,
@@ -230,8 +237,10 @@ async fn file_table(
     let union_by_name = request.flag("union_by_name")?.unwrap_or(false);
     // One file's schema (every file's with union_by_name), each read on
     // its own so an unreadable footer or sample names its file.
+    // With `skip` the first file's sample gives it (DataFusion's inference
+    // would read the skipped lines), and nothing is read here.
     let mut sample = Vec::new();
-    for (group, metas) in &groups {
+    for (group, metas) in groups.iter().filter(|_| sampled.is_none()) {
         let store = runtime.object_store(&group.store)?;
         let take = if union_by_name { metas.len() } else { 1 };
         sample.extend(
@@ -250,10 +259,11 @@ async fn file_table(
         .into_iter()
         .map(|(store, meta, name)| infer_schema(&format, cx.state, store, meta, name))
         .collect();
-    let schemas: Vec<_> = futures::stream::iter(reads)
+    let mut schemas: Vec<SchemaRef> = futures::stream::iter(reads)
         .buffered(SCHEMA_READS_IN_FLIGHT)
         .try_collect()
         .await?;
+    schemas.extend(sampled.map(Arc::new));
     let mut file_schema = Schema::try_merge(schemas.iter().map(|s| s.as_ref().clone()))?;
     if union_by_name {
         // A column some file lacks reads as NULL there.
@@ -266,15 +276,15 @@ async fn file_table(
             file_schema.metadata().clone(),
         );
     }
-    let file_schema = Arc::new(file_schema);
+    let file_schema = Arc::new(shape.apply(file_schema)?);
     let extra = extra.without_file_columns(&file_schema);
     let mut store_files = Vec::with_capacity(groups.len());
     for (mut group, metas) in groups {
         for (meta, name) in metas {
             let values = extra.values(meta.location.as_ref(), &name)?;
-            group
-                .files
-                .push(PartitionedFile::new_from_meta(meta).with_partition_values(values));
+            let mut file = PartitionedFile::new_from_meta(meta).with_partition_values(values);
+            file.extensions.insert(named::FileName(name));
+            group.files.push(file);
         }
         store_files.push(group);
     }
@@ -283,6 +293,7 @@ async fn file_table(
         extra.fields(),
         extra.hive_columns(),
         format,
+        csv,
         store_files,
         io,
     )))

@@ -22,7 +22,9 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::physical_plan::union::UnionExec;
 
+use crate::scan::csv_opener::CsvExtras;
 use crate::scan::io_plan::IoPlan;
+use crate::scan::named::name_read_errors;
 use crate::scan::prune::partition_filter;
 
 /// The files one store serves.
@@ -43,6 +45,8 @@ pub(crate) struct FileTable {
     /// The hive columns among them, whose filters prune files.
     hive_columns: Vec<String>,
     format: Arc<dyn FileFormat>,
+    /// CSV options DataFusion's reader would drop (`nullstr`, `skip`).
+    csv: Option<Arc<CsvExtras>>,
     groups: Vec<StoreFiles>,
     /// What the scan reads, for EXPLAIN.
     io: IoPlan,
@@ -63,6 +67,7 @@ impl FileTable {
         partition_columns: Vec<FieldRef>,
         hive_columns: Vec<String>,
         format: Arc<dyn FileFormat>,
+        csv: Option<Arc<CsvExtras>>,
         groups: Vec<StoreFiles>,
         io: IoPlan,
     ) -> Self {
@@ -75,6 +80,7 @@ impl FileTable {
             partition_columns,
             hive_columns,
             format,
+            csv,
             groups,
             io,
         }
@@ -157,7 +163,8 @@ impl TableProvider for FileTable {
                 .with_projection_indices(projection.cloned())?
                 .with_limit(limit)
                 .build();
-            plans.push(self.format.create_physical_plan(state, config).await?);
+            let plan = self.format.create_physical_plan(state, config).await?;
+            plans.push(name_read_errors(plan, self.csv.as_ref()));
         }
         self.io.set_kept(kept_files, kept_bytes);
         if plans.is_empty() {

@@ -38,7 +38,7 @@ async fn csv_dialect_is_sniffed_and_options_override_it() {
         ]
     );
     let bare = format!(
-        "SELECT sum(column_2) AS s FROM read_csv('{}', header = false)",
+        "SELECT sum(column1) AS s FROM read_csv('{}', header = false)",
         bucket.url("c/bare.csv")
     );
     assert_eq!(

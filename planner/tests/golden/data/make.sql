@@ -16,6 +16,9 @@ COPY (SELECT id, city, fare FROM trips WHERE id <= 5) TO 'trips.tsv' (DELIMITER 
 COPY (SELECT id, city, {'fare': fare, 'tipped': tipped} AS payment FROM trips WHERE id <= 5) TO 'events.json' (FORMAT json);
 COPY (SELECT id, city, 'say "hi", ' || city AS note FROM trips WHERE id <= 4) TO 'quoted.csv' (HEADER);
 COPY (SELECT * FROM trips WHERE id <= 10) TO 'trips.csv.gz' (HEADER, COMPRESSION gzip);
+COPY (SELECT id, city || ', ' || id AS "city, id" FROM trips WHERE id <= 4) TO 'commas.tsv' (DELIMITER '\t', HEADER);
+COPY (SELECT id, CASE WHEN id % 3 = 0 THEN NULL ELSE fare END AS fare, CASE WHEN id % 4 = 0 THEN NULL ELSE city END AS city FROM trips WHERE id <= 8) TO 'nulls.csv' (HEADER, NULLSTR 'NA');
+COPY (SELECT id, ('city ' || city)::BLOB AS raw FROM trips WHERE id <= 3) TO 'blobs.parquet' (FORMAT parquet);
 COPY (SELECT id, fare, year(day) AS year, month(day) AS month FROM trips)
   TO 'sales' (FORMAT parquet, PARTITION_BY (year, month));
 COPY (SELECT * FROM trips WHERE id BETWEEN 1 AND 10) TO 'folder1/1001/t1.parquet';

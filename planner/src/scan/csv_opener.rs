@@ -1,0 +1,239 @@
+//! Reading CSV with the two DuckDB options DataFusion 55's `CsvSource` does
+//! not hand to arrow-csv: `nullstr` (arrow's null regex, which `CsvSource`
+//! uses for inference only) and `skip` (lines dropped before the header).
+//! Still arrow-csv's own decoder; only the byte stream in front of it (the
+//! skipped lines cut off) and the builder differ. Such files are read whole,
+//! never split into byte ranges (`newlines_in_values` is set for them).
+
+use std::sync::Arc;
+use std::task::Poll;
+
+use bytes::Bytes;
+use datafusion::arrow::csv::ReaderBuilder;
+use datafusion::arrow::csv::reader::Decoder;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::config::CsvOptions;
+use datafusion::common::{DataFusionError, Result};
+use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
+use datafusion::datasource::listing::PartitionedFile;
+use datafusion::datasource::physical_plan::{FileOpenFuture, FileOpener};
+use futures::stream::BoxStream;
+use futures::{FutureExt, Stream, StreamExt, TryStreamExt};
+use object_store::{ObjectStore, ObjectStoreExt};
+use regex::Regex;
+
+/// What a CSV scan needs beyond DataFusion's `CsvOptions`.
+#[derive(Debug, Clone)]
+pub(crate) struct CsvExtras {
+    /// Values read as NULL (`nullstr`), as arrow's null regex.
+    pub null_regex: Option<Regex>,
+    /// Lines dropped before the header (`skip`).
+    pub skip: u64,
+    /// DuckDB drops bad rows; arrow-csv cannot, so a bad row's error says so.
+    pub ignore_errors: bool,
+    /// The dialect DataFusion was given.
+    pub options: CsvOptions,
+}
+
+impl CsvExtras {
+    /// Whether DataFusion's own reader would drop one of these options.
+    pub(crate) fn needed(&self) -> bool {
+        self.null_regex.is_some() || self.skip > 0
+    }
+}
+
+/// Opens one whole CSV file with arrow-csv's decoder, `extras` applied.
+pub(crate) struct CsvOpener {
+    pub extras: Arc<CsvExtras>,
+    pub store: Arc<dyn ObjectStore>,
+    /// The logical file schema (without partition columns).
+    pub file_schema: SchemaRef,
+    /// The file columns to decode.
+    pub file_indices: Vec<usize>,
+    pub batch_size: usize,
+    pub compression: FileCompressionType,
+}
+
+impl CsvOpener {
+    fn decoder(&self) -> Decoder {
+        let o = &self.extras.options;
+        let mut builder = ReaderBuilder::new(Arc::clone(&self.file_schema))
+            .with_header(o.has_header.unwrap_or(true))
+            .with_delimiter(o.delimiter)
+            .with_quote(o.quote)
+            .with_truncated_rows(o.truncated_rows.unwrap_or(false))
+            .with_batch_size(self.batch_size)
+            .with_projection(self.file_indices.clone());
+        if let Some(escape) = o.escape {
+            builder = builder.with_escape(escape);
+        }
+        if let Some(comment) = o.comment {
+            builder = builder.with_comment(comment);
+        }
+        if let Some(terminator) = o.terminator {
+            builder = builder.with_terminator(terminator);
+        }
+        if let Some(regex) = &self.extras.null_regex {
+            builder = builder.with_null_regex(regex.clone());
+        }
+        builder.build_decoder()
+    }
+}
+
+impl FileOpener for CsvOpener {
+    fn open(&self, file: PartitionedFile) -> Result<FileOpenFuture> {
+        let decoder = self.decoder();
+        let store = Arc::clone(&self.store);
+        let compression = self.compression;
+        let skip = self.extras.skip;
+        let location = file.object_meta.location;
+        Ok(async move {
+            let body = store
+                .get(&location)
+                .await?
+                .into_stream()
+                .map_err(DataFusionError::from)
+                .boxed();
+            let text = compression.convert_stream(body)?;
+            Ok(decode(decoder, skip_lines(text, skip)).boxed())
+        }
+        .boxed())
+    }
+}
+
+/// `input` without its first `skip` lines (each ended by `\n`).
+pub(crate) fn skip_lines(
+    input: BoxStream<'static, Result<Bytes>>,
+    skip: u64,
+) -> BoxStream<'static, Result<Bytes>> {
+    if skip == 0 {
+        return input;
+    }
+    let mut remaining = skip;
+    input
+        .map_ok(move |mut chunk| {
+            while remaining > 0 {
+                match chunk.iter().position(|&b| b == b'\n') {
+                    Some(at) => {
+                        chunk = chunk.slice(at + 1..);
+                        remaining -= 1;
+                    }
+                    None => return Bytes::new(),
+                }
+            }
+            chunk
+        })
+        .try_filter(|chunk| std::future::ready(!chunk.is_empty()))
+        .boxed()
+}
+
+/// Record batches from arrow-csv's push decoder over a byte stream, as
+/// DataFusion's own `deserialize_stream` drives it: a batch whenever the
+/// decoder is full, and at the end an empty slice telling it the input is
+/// over (so a last line without a line end is read).
+fn decode(
+    mut decoder: Decoder,
+    input: BoxStream<'static, Result<Bytes>>,
+) -> impl Stream<Item = Result<RecordBatch>> + Send {
+    let mut input = input.fuse();
+    let mut buffered = Bytes::new();
+    let mut ended = false;
+    futures::stream::poll_fn(move |cx| {
+        loop {
+            if buffered.is_empty() && !ended {
+                match input.poll_next_unpin(cx) {
+                    Poll::Ready(Some(Ok(chunk))) => {
+                        buffered = chunk;
+                        continue;
+                    }
+                    Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
+                    Poll::Ready(None) => ended = true,
+                    Poll::Pending => return Poll::Pending,
+                }
+            }
+            let decoded = match decoder.decode(&buffered) {
+                Ok(n) => n,
+                Err(e) => return Poll::Ready(Some(Err(e.into()))),
+            };
+            buffered = buffered.slice(decoded..);
+            if decoded == 0 || ended {
+                match decoder.flush() {
+                    Ok(Some(batch)) => return Poll::Ready(Some(Ok(batch))),
+                    Ok(None) if ended && buffered.is_empty() => return Poll::Ready(None),
+                    Ok(None) => {}
+                    Err(e) => return Poll::Ready(Some(Err(e.into()))),
+                }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunks(parts: &[&'static str]) -> BoxStream<'static, Result<Bytes>> {
+        futures::stream::iter(
+            parts
+                .iter()
+                .map(|p| Ok(Bytes::from_static(p.as_bytes())))
+                .collect::<Vec<_>>(),
+        )
+        .boxed()
+    }
+
+    async fn text(stream: BoxStream<'static, Result<Bytes>>) -> String {
+        let parts: Vec<Bytes> = stream.try_collect().await.unwrap();
+        parts
+            .iter()
+            .map(|b| String::from_utf8(b.to_vec()).unwrap())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn skip_lines_drops_whole_lines_across_chunks() {
+        let input = chunks(&["jun", "k 1\njunk", " 2\na,b\n", "1,2\n"]);
+        assert_eq!(text(skip_lines(input, 2)).await, "a,b\n1,2\n");
+        let input = chunks(&["a\nb\n"]);
+        assert_eq!(text(skip_lines(input, 0)).await, "a\nb\n");
+        let input = chunks(&["only\n"]);
+        assert_eq!(text(skip_lines(input, 5)).await, "");
+    }
+
+    #[tokio::test]
+    async fn decode_reads_every_row_across_chunks_and_batches() {
+        use datafusion::arrow::array::{Array, AsArray};
+        use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema};
+
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("a", DataType::Int64, true),
+            Field::new("b", DataType::Utf8, true),
+        ]));
+        let decoder = ReaderBuilder::new(schema)
+            .with_header(true)
+            .with_batch_size(2)
+            .with_null_regex(Regex::new("^NA$").unwrap())
+            .build_decoder();
+        // Lines cut across chunks, and a last line without a line end.
+        let input = chunks(&["a,b\n1,x", "\n2,NA\n3,", "z\n4,w\n5,v"]);
+        let batches: Vec<RecordBatch> = decode(decoder, input).try_collect().await.unwrap();
+        let a: Vec<i64> = batches
+            .iter()
+            .flat_map(|b| b.column(0).as_primitive::<Int64Type>().values().to_vec())
+            .collect();
+        assert_eq!(a, [1, 2, 3, 4, 5]);
+        assert!(batches.iter().all(|b| b.num_rows() <= 2));
+        let b: Vec<Option<String>> = batches
+            .iter()
+            .flat_map(|batch| {
+                let column = batch.column(1).as_string::<i32>();
+                (0..column.len())
+                    .map(|i| column.is_valid(i).then(|| column.value(i).to_string()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let expected = [Some("x"), None, Some("z"), Some("w"), Some("v")];
+        assert_eq!(b, expected.map(|v| v.map(String::from)));
+    }
+}

@@ -1,0 +1,239 @@
+//! Read errors that name their file. arrow-csv and arrow-json report a bad
+//! record by line and column but not by file, and a scan reads many files;
+//! [`NamedSource`] wraps DataFusion's CSV or JSON source so each file's
+//! stream turns those errors into "file X, line N, column C: ..."
+//! (`s3sql_formats::name_decode_error`). The name travels on each
+//! `PartitionedFile` as a [`FileName`] extension. For CSV read with
+//! `nullstr` or `skip` the wrapper opens files with [`CsvOpener`] instead of
+//! DataFusion's opener, which would drop those options.
+
+use std::fmt;
+use std::sync::Arc;
+
+use datafusion::common::Result;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::datasource::listing::PartitionedFile;
+use datafusion::datasource::physical_plan::{
+    FileOpenFuture, FileOpener, FileScanConfig, FileScanConfigBuilder, FileSource,
+};
+use datafusion::datasource::projection::{ProjectionOpener, SplitProjection};
+use datafusion::datasource::source::DataSourceExec;
+use datafusion::datasource::table_schema::TableSchema;
+use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_expr::projection::ProjectionExprs;
+use datafusion::physical_plan::metrics::ExecutionPlanMetricsSet;
+use datafusion::physical_plan::{DisplayFormatType, ExecutionPlan};
+use futures::{FutureExt, StreamExt, TryStreamExt};
+use object_store::ObjectStore;
+use s3sql_formats::name_decode_error;
+
+use crate::scan::csv_opener::{CsvExtras, CsvOpener};
+
+/// A file's name as the user wrote it (its URL, or its local path).
+#[derive(Debug, Clone)]
+pub(crate) struct FileName(pub String);
+
+/// `plan` with its CSV or JSON source wrapped so decode errors name the
+/// file (and CSV read with `csv` extras when they are needed); any other
+/// plan (Parquet names its file itself) as it is.
+pub(crate) fn name_read_errors(
+    plan: Arc<dyn ExecutionPlan>,
+    csv: Option<&Arc<CsvExtras>>,
+) -> Arc<dyn ExecutionPlan> {
+    let Some(exec) = plan.downcast_ref::<DataSourceExec>() else {
+        return plan;
+    };
+    let Some(config) = exec.data_source().downcast_ref::<FileScanConfig>() else {
+        return plan;
+    };
+    if !matches!(config.file_source().file_type(), "csv" | "json") {
+        return plan;
+    }
+    let source = NamedSource {
+        inner: Arc::clone(config.file_source()),
+        csv: csv.cloned(),
+        batch_size: None,
+    };
+    let config = FileScanConfigBuilder::from(config.clone())
+        .with_source(Arc::new(source))
+        .build();
+    DataSourceExec::from_data_source(config)
+}
+
+/// A CSV or JSON source whose openers name their file in decode errors.
+struct NamedSource {
+    inner: Arc<dyn FileSource>,
+    /// Set when CSV files are read by [`CsvOpener`].
+    csv: Option<Arc<CsvExtras>>,
+    /// Given by DataFusion before opening; [`CsvOpener`] decodes batches of this size.
+    batch_size: Option<usize>,
+}
+
+impl NamedSource {
+    /// The same wrapper around another inner source.
+    fn wrap(&self, inner: Arc<dyn FileSource>) -> Arc<dyn FileSource> {
+        Arc::new(NamedSource {
+            inner,
+            csv: self.csv.clone(),
+            batch_size: self.batch_size,
+        })
+    }
+
+    /// [`CsvOpener`] behind the projection DataFusion pushed into the source.
+    fn csv_opener(
+        &self,
+        extras: &Arc<CsvExtras>,
+        store: Arc<dyn ObjectStore>,
+        base_config: &FileScanConfig,
+    ) -> Result<Arc<dyn FileOpener>> {
+        let file_schema = self.inner.table_schema().file_schema();
+        let projection = match self.inner.projection() {
+            Some(p) => SplitProjection::new(file_schema, p),
+            None => SplitProjection::unprojected(self.inner.table_schema()),
+        };
+        let opener = CsvOpener {
+            extras: Arc::clone(extras),
+            store,
+            file_schema: Arc::clone(file_schema),
+            file_indices: projection.file_indices.clone(),
+            batch_size: self.batch_size.or(base_config.batch_size).unwrap_or(8192),
+            compression: base_config.file_compression_type,
+        };
+        ProjectionOpener::try_new(projection, Arc::new(opener), file_schema)
+    }
+}
+
+impl FileSource for NamedSource {
+    fn create_file_opener(
+        &self,
+        object_store: Arc<dyn ObjectStore>,
+        base_config: &FileScanConfig,
+        partition: usize,
+    ) -> Result<Arc<dyn FileOpener>> {
+        let inner = match &self.csv {
+            Some(extras) if extras.needed() => {
+                self.csv_opener(extras, object_store, base_config)?
+            }
+            _ => self
+                .inner
+                .create_file_opener(object_store, base_config, partition)?,
+        };
+        Ok(Arc::new(NamedOpener {
+            inner,
+            skipped_lines: self.csv.as_ref().map_or(0, |c| c.skip),
+            ignore_errors: self.csv.as_ref().is_some_and(|c| c.ignore_errors),
+        }))
+    }
+
+    fn table_schema(&self) -> &TableSchema {
+        self.inner.table_schema()
+    }
+
+    fn with_batch_size(&self, batch_size: usize) -> Arc<dyn FileSource> {
+        Arc::new(NamedSource {
+            inner: self.inner.with_batch_size(batch_size),
+            csv: self.csv.clone(),
+            batch_size: Some(batch_size),
+        })
+    }
+
+    fn filter(&self) -> Option<Arc<dyn PhysicalExpr>> {
+        self.inner.filter()
+    }
+
+    fn projection(&self) -> Option<&ProjectionExprs> {
+        self.inner.projection()
+    }
+
+    fn metrics(&self) -> &ExecutionPlanMetricsSet {
+        self.inner.metrics()
+    }
+
+    fn file_type(&self) -> &str {
+        self.inner.file_type()
+    }
+
+    fn fmt_extra(&self, t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        self.inner.fmt_extra(t, f)
+    }
+
+    fn supports_repartitioning(&self) -> bool {
+        self.inner.supports_repartitioning()
+    }
+
+    fn try_pushdown_projection(
+        &self,
+        projection: &ProjectionExprs,
+    ) -> Result<Option<Arc<dyn FileSource>>> {
+        Ok(self
+            .inner
+            .try_pushdown_projection(projection)?
+            .map(|inner| self.wrap(inner)))
+    }
+
+    fn apply_expressions(
+        &self,
+        f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        self.inner.apply_expressions(f)
+    }
+}
+
+/// Opens a file with the inner opener and names the file in its decode errors.
+struct NamedOpener {
+    inner: Arc<dyn FileOpener>,
+    /// Lines dropped before the decoder (`skip`), added to its line numbers.
+    skipped_lines: u64,
+    /// `ignore_errors` was asked for: the error says why it did not apply.
+    ignore_errors: bool,
+}
+
+/// What a decode error adds under `ignore_errors`.
+const CANNOT_SKIP: &str = "(ignore_errors cannot skip bad rows in s3sql: arrow's CSV reader \
+                           stops at the first; read the column as VARCHAR and filter in SQL)";
+
+/// `err` naming `name`, and under `ignore_errors` saying why it was not skipped.
+fn named(
+    name: &str,
+    start: u64,
+    skipped: u64,
+    ignore_errors: bool,
+    err: datafusion::error::DataFusionError,
+) -> datafusion::error::DataFusionError {
+    let err = name_decode_error(name, start, skipped, err);
+    match err {
+        datafusion::error::DataFusionError::External(e)
+            if ignore_errors && e.is::<s3sql_formats::FormatError>() =>
+        {
+            datafusion::error::DataFusionError::External(format!("{e} {CANNOT_SKIP}").into())
+        }
+        other => other,
+    }
+}
+
+impl FileOpener for NamedOpener {
+    fn open(&self, file: PartitionedFile) -> Result<FileOpenFuture> {
+        let name: Arc<str> = match file.extensions.get::<FileName>() {
+            Some(FileName(name)) => name.as_str().into(),
+            None => file.object_meta.location.as_ref().into(),
+        };
+        let (skipped, ignore) = (self.skipped_lines, self.ignore_errors);
+        let start = file
+            .range
+            .as_ref()
+            .map_or(0, |r| u64::try_from(r.start).unwrap_or(0));
+        let opening = self
+            .inner
+            .open(file)
+            .map_err(|e| named(&name, start, skipped, ignore, e))?;
+        Ok(async move {
+            let stream = opening
+                .await
+                .map_err(|e| named(&name, start, skipped, ignore, e))?;
+            Ok(stream
+                .map_err(move |e| named(&name, start, skipped, ignore, e))
+                .boxed())
+        }
+        .boxed())
+    }
+}
