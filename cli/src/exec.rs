@@ -9,7 +9,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use futures::TryStreamExt;
-use s3sql_planner::Session;
+use s3sql_planner::{PlannerError, Session};
 
 use crate::print_format::PrintFormat;
 
@@ -44,7 +44,8 @@ pub async fn exec_and_print(
     sql: &str,
     output: &mut Output,
 ) -> anyhow::Result<()> {
-    for statement in session.parse(sql)? {
+    let statements = session.parse(sql).map_err(|e| point_at(e, sql))?;
+    for statement in statements {
         let stream = session.execute(statement).await?;
         let schema = stream.schema();
         let batches: Vec<_> = stream.try_collect().await?;
@@ -70,4 +71,51 @@ pub fn describe(error: &(dyn Error + 'static)) -> String {
         source = cause.source();
     }
     text
+}
+
+/// A syntax error, with the line it is on and a caret under the spot
+/// (`LINE 3: ...`), as DuckDB's shell shows it.
+#[derive(Debug)]
+struct PointedSyntaxError {
+    error: PlannerError,
+    pointer: String,
+}
+
+impl std::fmt::Display for PointedSyntaxError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}\n{}", self.error, self.pointer)
+    }
+}
+
+impl Error for PointedSyntaxError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        self.error.source()
+    }
+}
+
+/// Adds the pointer to a syntax error that names its line and column
+/// (sqlparser's "at Line: 3, Column: 18"); other errors pass unchanged.
+fn point_at(error: PlannerError, sql: &str) -> anyhow::Error {
+    let position = match &error {
+        PlannerError::Syntax(e) => line_and_column(&e.to_string()),
+        _ => None,
+    };
+    let Some((line, column)) = position else {
+        return error.into();
+    };
+    let Some(text) = sql.lines().nth(line.saturating_sub(1)) else {
+        return error.into();
+    };
+    let prefix = format!("LINE {line}: ");
+    let indent = prefix.chars().count() + column.saturating_sub(1);
+    let pointer = format!("{prefix}{text}\n{}^", " ".repeat(indent));
+    PointedSyntaxError { error, pointer }.into()
+}
+
+/// `(line, column)` from "... at Line: 3, Column: 18".
+fn line_and_column(message: &str) -> Option<(usize, usize)> {
+    let rest = &message[message.rfind("Line: ")? + "Line: ".len()..];
+    let (line, rest) = rest.split_once(", Column: ")?;
+    let column: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    Some((line.parse().ok()?, column.parse().ok()?))
 }

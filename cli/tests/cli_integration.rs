@@ -167,6 +167,31 @@ fn exit_codes_and_errors_on_stderr() {
     assert_eq!(stdout(&stops), "a\n1\n");
 }
 
+/// A syntax error shows the line it is on and a caret under the spot,
+/// as DuckDB's shell does.
+#[test]
+fn syntax_errors_point_at_the_spot() {
+    let out = s3sql(
+        &["-c", "SELECT 1;\nSELECT a,\n  b FROM t WHERE x = = 1"],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| *l == "LINE 3:   b FROM t WHERE x = = 1")
+        .unwrap_or_else(|| panic!("no LINE 3 in {err}"));
+    // The caret sits under the second `=`.
+    let caret = lines[at + 1];
+    let column = lines[at].find("= = 1").unwrap() + "= ".len();
+    assert_eq!(
+        caret.trim_end(),
+        format!("{}^", " ".repeat(column)),
+        "{err}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn queries_a_file_on_s3_with_a_secret() {
     let target = S3Target::from_env();

@@ -38,6 +38,15 @@ pub enum PlannerError {
         /// What to fix.
         message: String,
     },
+    /// A `SET`, `RESET`, `SHOW` or `current_setting` named an unknown
+    /// setting or gave a value of the wrong type.
+    #[error("setting {name}: {message}")]
+    Setting {
+        /// The setting, lower case.
+        name: String,
+        /// What to fix.
+        message: String,
+    },
     /// A local pattern matched nothing (DuckDB's wording).
     #[error("No files found that match the pattern \"{pattern}\"")]
     NoFiles {

@@ -28,6 +28,8 @@ mod order;
 mod scan;
 mod secret_sql;
 mod session;
+mod setting_sql;
+mod settings;
 mod statement;
 
 pub use error::{PlannerError, Result};

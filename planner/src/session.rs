@@ -22,6 +22,8 @@ use crate::scan::io_plan::with_io_plans;
 use crate::scan::stores::Stores;
 use crate::scan::{self, ScanContext, ScanRequest};
 use crate::secret_sql;
+use crate::setting_sql;
+use crate::settings::Settings;
 use crate::statement::{self, Statement, StatementKind};
 
 /// A SQL session: statements run in order and share secrets, tables, views
@@ -29,6 +31,7 @@ use crate::statement::{self, Statement, StatementKind};
 pub struct Session {
     ctx: SessionContext,
     secrets: Arc<SecretManager>,
+    settings: Arc<Settings>,
     stores: Stores,
     next_scan: AtomicU64,
 }
@@ -38,6 +41,7 @@ impl fmt::Debug for Session {
         f.debug_struct("Session")
             .field("session_id", &self.ctx.session_id())
             .field("secrets", &self.secrets)
+            .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
 }
@@ -57,9 +61,13 @@ impl Session {
         let config = SessionConfig::new()
             .with_information_schema(true)
             .set_str("datafusion.sql_parser.dialect", "duckdb");
+        let ctx = SessionContext::new_with_config(config);
+        let settings = Arc::new(Settings::default());
+        ctx.register_udf(setting_sql::current_setting(Arc::clone(&settings)));
         Self {
-            ctx: SessionContext::new_with_config(config),
+            ctx,
             secrets: Arc::new(secrets),
+            settings,
             stores: Stores::default(),
             next_scan: AtomicU64::new(0),
         }
@@ -106,6 +114,11 @@ impl Session {
         match statement.kind {
             StatementKind::Secret(secret) => {
                 let batch = secret_sql::execute(&self.secrets, secret).await?;
+                let schema = batch.schema();
+                Ok(Box::pin(MemoryStream::try_new(vec![batch], schema, None)?))
+            }
+            StatementKind::Setting(setting) => {
+                let batch = setting_sql::execute(&self.settings, setting)?;
                 let schema = batch.schema();
                 Ok(Box::pin(MemoryStream::try_new(vec![batch], schema, None)?))
             }
@@ -173,6 +186,7 @@ impl Session {
         let cx = ScanContext {
             state: &state,
             secrets: &self.secrets,
+            settings: &self.settings,
             stores: &self.stores,
         };
         for request in requests {

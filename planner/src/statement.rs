@@ -3,14 +3,16 @@
 //! datafusion-cli's `exec.rs` and DataFusion's `DFParser` split the work;
 //! everything else is DataFusion's SQL, parsed in DuckDB's dialect.
 
+use datafusion::error::DataFusionError;
 use datafusion::sql::parser::{DFParserBuilder, Statement as DFStatement};
 use datafusion::sql::sqlparser::dialect::DuckDbDialect;
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
 use datafusion::sql::sqlparser::tokenizer::Token;
 
 use crate::describe::{self, DescribeStatement};
-use crate::error::Result;
+use crate::error::{PlannerError, Result};
 use crate::secret_sql::{self, SecretStatement};
+use crate::setting_sql::{self, SettingStatement};
 
 /// One parsed statement, ready for [`crate::Session::execute`].
 ///
@@ -24,6 +26,8 @@ pub struct Statement {
 pub(crate) enum StatementKind {
     /// `CREATE SECRET` / `DROP SECRET`.
     Secret(SecretStatement),
+    /// `SET` / `RESET` / `SHOW` of an `s3_*` or `http_*` setting.
+    Setting(SettingStatement),
     /// DuckDB's `DESCRIBE` / `SUMMARIZE` of a query, table or file.
     Describe(DescribeStatement),
     /// Anything DataFusion plans.
@@ -50,8 +54,10 @@ pub(crate) fn parse(sql: &str) -> Result<Vec<Statement>> {
             StatementKind::Describe(describe)
         } else if let Some(secret) = secret_sql::parse(&mut df.parser)? {
             StatementKind::Secret(secret)
+        } else if let Some(setting) = setting_sql::parse(&mut df.parser)? {
+            StatementKind::Setting(setting)
         } else {
-            StatementKind::DataFusion(Box::new(df.parse_statement()?))
+            StatementKind::DataFusion(Box::new(df.parse_statement().map_err(syntax)?))
         };
         statements.push(Statement { kind });
         expecting_delimiter = true;
@@ -66,4 +72,13 @@ pub(crate) fn unexpected(parser: &Parser<'_>, expected: &str) -> ParserError {
         "Expected: {expected}, found: {found} at {}",
         found.span.start
     ))
+}
+
+/// DataFusion's parser reports syntax errors as `DataFusionError::SQL`;
+/// they are syntax errors like ours, with their line and column.
+fn syntax(error: DataFusionError) -> PlannerError {
+    match error {
+        DataFusionError::SQL(parser_error, _) => PlannerError::Syntax(*parser_error),
+        other => other.into(),
+    }
 }

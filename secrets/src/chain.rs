@@ -154,6 +154,10 @@ impl ChainSpec {
     }
 }
 
+/// How long a failed refresh waits before the next try, while the
+/// current credentials are still valid.
+const FAILED_REFRESH_PAUSE: Duration = Duration::from_secs(10);
+
 /// Credentials from a chain, cached and refreshed before expiry, so a long
 /// query or COPY does not die on ExpiredToken.
 pub struct ChainCredentials {
@@ -240,11 +244,31 @@ impl ChainCredentials {
         {
             return Ok(c.credentials.clone());
         }
-        let fresh = self
-            .provider
-            .provide_credentials()
-            .await
-            .map_err(|e| CredentialsError::new(&self.description, error_chain(&e)))?;
+        // Refreshes are single-flight: the lock is held across the call.
+        let fresh = match self.provider.provide_credentials().await {
+            Ok(fresh) => fresh,
+            Err(e) => {
+                let error = CredentialsError::new(&self.description, error_chain(&e));
+                // A refresh that fails early (STS briefly unreachable) keeps
+                // credentials that still work; it is tried again next time.
+                let now = SystemTime::now();
+                if let Some(c) = cached.as_mut()
+                    && let Some(expires_at) = c.credentials.expires_at
+                    && now < expires_at
+                {
+                    // Not on every request until it works: wait a little.
+                    let wait = expires_at.duration_since(now).unwrap_or_default() / 4;
+                    c.refresh_at = Some(now + wait.min(FAILED_REFRESH_PAUSE));
+                    tracing::warn!(
+                        chain = %self.description,
+                        error = %error.message,
+                        "refreshing credentials failed; the current ones have not expired and stay in use"
+                    );
+                    return Ok(c.credentials.clone());
+                }
+                return Err(error);
+            }
+        };
         let mut credentials = Credentials::new(fresh.access_key_id(), fresh.secret_access_key());
         credentials.session_token = fresh.session_token().map(Into::into);
         credentials.expires_at = fresh.expiry();

@@ -51,5 +51,5 @@ pub use manager::{Created, OnConflict, Persistence, ResolvedAccess, ScopeMatch, 
 pub use mindsdb::{MINDSDB_PARAMETERS, MindsDbConnection};
 pub use params::{ParamValue, Parameters, SENSITIVE_PARAMETERS, is_sensitive};
 pub use scope::{ObjectLocation, Scope};
-pub use secret::{S3Settings, Secret, SecretAccess};
+pub use secret::{S3Settings, Secret, SecretAccess, SettingDefaults};
 pub use store::{LoadedSecrets, SECRET_FILE_SUFFIX, SecretDirectory};

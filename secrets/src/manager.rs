@@ -6,14 +6,14 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use s3sql_s3_client::{Anonymous, ClientConfig};
+use s3sql_s3_client::ClientConfig;
 
 use crate::error::{Result, SecretError};
 use crate::kind::{GCS_ENDPOINT, SecretType};
 use crate::listing::SecretListing;
 use crate::params::Parameters;
 use crate::scope::ObjectLocation;
-use crate::secret::{Secret, SecretAccess};
+use crate::secret::{Secret, SecretAccess, SettingDefaults};
 use crate::store::SecretDirectory;
 
 /// Where a secret lives.
@@ -356,12 +356,23 @@ impl SecretManager {
     /// credentials, or anonymous requests with the type's defaults when no
     /// secret covers it (public buckets).
     pub async fn resolve(&self, url: &str) -> Result<ResolvedAccess> {
+        self.resolve_with(url, &SettingDefaults::default()).await
+    }
+
+    /// [`Self::resolve`], with DuckDB's `s3_*` settings filling in what the
+    /// covering secret does not say, or everything when no secret covers
+    /// `url`. A value on the secret wins.
+    pub async fn resolve_with(
+        &self,
+        url: &str,
+        defaults: &SettingDefaults,
+    ) -> Result<ResolvedAccess> {
         let location = ObjectLocation::parse(url)?;
         let secret_type = location.secret_type();
         if let Some((matched, secret)) = self.covering(&location, secret_type) {
             return Ok(ResolvedAccess {
                 secret: Some(matched),
-                access: secret.access().await?,
+                access: secret.access_with(defaults).await?,
             });
         }
         let config = match secret_type {
@@ -371,12 +382,13 @@ impl SecretManager {
                 .with_url_style(SecretType::Gcs.default_url_style()),
             SecretType::R2 => return Err(SecretError::R2WithoutSecret(url.to_owned())),
         };
+        let (config, url_compatibility_mode) = defaults.unsigned_config(config);
         Ok(ResolvedAccess {
             secret: None,
             access: SecretAccess {
                 config,
-                credentials: Arc::new(Anonymous),
-                url_compatibility_mode: false,
+                credentials: defaults.credentials(),
+                url_compatibility_mode,
             },
         })
     }

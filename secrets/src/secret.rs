@@ -54,6 +54,49 @@ pub struct S3Settings {
     pub requester_pays: Option<bool>,
 }
 
+/// DuckDB's `s3_*` settings (`SET s3_region = '...'`): what a request
+/// uses where the covering secret says nothing, or where no secret covers
+/// the URL. A value on the secret always wins, as in DuckDB, where each
+/// parameter is read "from the secret, else from the setting".
+#[derive(Debug, Clone, Default)]
+pub struct SettingDefaults {
+    /// `s3_endpoint`, `s3_region`, `s3_url_style`, `s3_use_ssl`,
+    /// `s3_url_compatibility_mode`, `s3_kms_key_id`, `s3_requester_pays`.
+    pub settings: S3Settings,
+    /// `s3_access_key_id`, `s3_secret_access_key`, `s3_session_token`: used
+    /// by secrets without credentials of their own and without a secret.
+    pub credentials: Option<Credentials>,
+}
+
+impl SettingDefaults {
+    /// The client configuration of a request no secret covers: `config`
+    /// holds the URL type's defaults (gcs's endpoint stays gcs's).
+    pub(crate) fn unsigned_config(&self, mut config: ClientConfig) -> (ClientConfig, bool) {
+        let d = &self.settings;
+        if config.endpoint.is_none() {
+            config.endpoint.clone_from(&d.endpoint);
+        }
+        if let Some(region) = &d.region {
+            config.region = region.clone();
+        }
+        if let Some(style) = d.url_style {
+            config.url_style = style;
+        }
+        config.use_ssl = d.use_ssl.unwrap_or(config.use_ssl);
+        config.requester_pays = d.requester_pays.unwrap_or(config.requester_pays);
+        config.sse_kms_key_id = d.kms_key_id.clone();
+        (config, d.url_compatibility_mode.unwrap_or(false))
+    }
+
+    /// The settings' credentials, or anonymous requests.
+    pub(crate) fn credentials(&self) -> SharedCredentials {
+        match &self.credentials {
+            Some(c) => Arc::new(StaticCredentials(c.clone())),
+            None => Arc::new(Anonymous),
+        }
+    }
+}
+
 /// How a secret authenticates.
 #[derive(Debug, Clone)]
 enum Auth {
@@ -211,8 +254,14 @@ impl Secret {
     /// The client configuration and credentials for requests under this
     /// secret. A credential_chain secret builds its chain on first call.
     pub async fn access(&self) -> Result<SecretAccess> {
+        self.access_with(&SettingDefaults::default()).await
+    }
+
+    /// [`Self::access`], with `defaults` filling in what the secret does
+    /// not say (DuckDB's `s3_*` settings).
+    pub async fn access_with(&self, defaults: &SettingDefaults) -> Result<SecretAccess> {
         let (credentials, chain_region): (SharedCredentials, Option<String>) = match &self.auth {
-            Auth::Anonymous => (Arc::new(Anonymous), None),
+            Auth::Anonymous => (defaults.credentials(), None),
             Auth::Static(c) => (Arc::new(StaticCredentials(c.clone())), None),
             Auth::Chain(spec) => {
                 let chain = self.chain_credentials(spec).await?;
@@ -224,25 +273,31 @@ impl Secret {
         // profile says for AWS.
         let chain_region = chain_region.filter(|_| self.secret_type != SecretType::R2);
         let e = &self.settings;
+        let d = &defaults.settings;
         let config = ClientConfig {
-            endpoint: e.endpoint.clone(),
+            endpoint: e.endpoint.clone().or_else(|| d.endpoint.clone()),
             region: e
                 .region
                 .clone()
                 .or(chain_region)
+                .or_else(|| d.region.clone())
                 .unwrap_or_else(|| DEFAULT_REGION.to_owned()),
             url_style: e
                 .url_style
+                .or(d.url_style)
                 .unwrap_or_else(|| self.secret_type.default_url_style()),
-            use_ssl: e.use_ssl.unwrap_or(true),
-            requester_pays: e.requester_pays.unwrap_or(false),
-            sse_kms_key_id: e.kms_key_id.clone(),
+            use_ssl: e.use_ssl.or(d.use_ssl).unwrap_or(true),
+            requester_pays: e.requester_pays.or(d.requester_pays).unwrap_or(false),
+            sse_kms_key_id: e.kms_key_id.clone().or_else(|| d.kms_key_id.clone()),
             ..ClientConfig::default()
         };
         Ok(SecretAccess {
             config,
             credentials,
-            url_compatibility_mode: e.url_compatibility_mode.unwrap_or(false),
+            url_compatibility_mode: e
+                .url_compatibility_mode
+                .or(d.url_compatibility_mode)
+                .unwrap_or(false),
         })
     }
 

@@ -329,10 +329,47 @@ fn process_profile(home: &Path, lifetime: u32) {
     write(
         &home.join(".aws/config"),
         &format!(
-            "[profile proc]\ncredential_process = sh {}\n\n[profile broken]\ncredential_process = sh -c 'echo \"not json: leaked-process-output\"'\n",
+            "[profile proc]\ncredential_process = sh {}\n\n[profile broken]\ncredential_process = sh -c 'echo \"not json: leaked-process-output\"'\n\n[profile flaky]\ncredential_process = sh -c 'test ! -e \"{}\" && sh {}'\n",
+            script.display(),
+            home.join("count").display(),
             script.display()
         ),
     );
+}
+
+/// A refresh that fails while the cached credentials are still valid keeps
+/// them in use (a passing STS hiccup must not fail a long COPY); once they
+/// have expired, the failure is the answer.
+#[test]
+fn failed_refresh_keeps_credentials_that_are_still_valid() {
+    const TEST: &str = "failed_refresh_keeps_credentials_that_are_still_valid";
+    if is_child(TEST) {
+        let home = std::path::PathBuf::from(std::env::var("HOME").unwrap());
+        return rt().block_on(async {
+            // The flaky profile's process answers only while no count file
+            // exists, and its first answer writes one.
+            let (_m, a) = chain_access(&[("CHAIN", "process"), ("PROFILE", "flaky")]).await;
+            let first = creds(&a).await;
+            assert_eq!(first.access_key_id, "ASIAPROC1");
+            assert!(home.join("count").exists());
+            // Past the refresh time (half of 6 s), before expiry: the
+            // refresh fails and the valid credentials stay.
+            tokio::time::sleep(Duration::from_millis(3500)).await;
+            assert!(std::time::SystemTime::now() < first.expires_at.unwrap());
+            assert_eq!(creds(&a).await.access_key_id, "ASIAPROC1");
+            // After expiry the failure surfaces.
+            let expires = first.expires_at.unwrap();
+            let left = expires
+                .duration_since(std::time::SystemTime::now())
+                .unwrap_or_default();
+            tokio::time::sleep(left + Duration::from_millis(200)).await;
+            let err = a.credentials.credentials().await.unwrap_err().to_string();
+            assert!(err.contains("credential_chain 'process'"), "{err}");
+        });
+    }
+    let home = tempfile::tempdir().unwrap();
+    process_profile(home.path(), 6);
+    run_in_child(TEST, home.path(), &[]);
 }
 
 #[test]

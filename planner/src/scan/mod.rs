@@ -34,6 +34,7 @@ use s3sql_secrets::SecretManager;
 use futures::{StreamExt, TryStreamExt};
 
 use crate::error::{PlannerError, Result};
+use crate::settings::Settings;
 use columns::ExtraColumns;
 use io_plan::IoPlan;
 use local::{LOCAL_BUCKET, LocalFiles, is_local, local_key};
@@ -45,6 +46,7 @@ use table::{FileTable, StoreFiles};
 pub(crate) struct ScanContext<'a> {
     pub state: &'a SessionState,
     pub secrets: &'a SecretManager,
+    pub settings: &'a Settings,
     pub stores: &'a Stores,
 }
 
@@ -120,7 +122,7 @@ async fn list(request: &ScanRequest, cx: &ScanContext<'_>) -> Result<Vec<Listed>
                     other => other.into(),
                 })?
         } else {
-            let (client, literal) = client_for(cx.secrets, url).await?;
+            let (client, literal) = client_for(cx.secrets, cx.settings, url).await?;
             expand(Arc::new(client), url, literal, allow_empty).await?
         };
         for m in found {
@@ -181,7 +183,7 @@ async fn file_table(
         ));
     };
     let runtime = cx.state.runtime_env();
-    let mut picker = StorePicker::new(cx.secrets, runtime, cx.stores);
+    let mut picker = StorePicker::new(cx.secrets, cx.settings, runtime, cx.stores);
     let keys: Vec<&str> = listed.iter().map(|l| l.found.object.key.as_str()).collect();
     let extra = ExtraColumns::of(request, &keys)?;
     let mut groups: Vec<(StoreFiles, Vec<(ObjectMeta, String)>)> = Vec::new();

@@ -15,6 +15,7 @@ use s3sql_s3_client::object_store::S3ObjectStore;
 use s3sql_secrets::{ObjectLocation, SecretManager};
 
 use crate::error::Result;
+use crate::settings::Settings;
 
 /// Which store serves a file: its scheme and bucket, and the secret
 /// signing it (`None`: unsigned requests).
@@ -43,9 +44,16 @@ impl Stores {
 
 /// A client for requests about `url` (a file or a pattern): the covering
 /// secret's, or unsigned. Also says whether keys are taken literally.
-pub(crate) async fn client_for(secrets: &SecretManager, url: &str) -> Result<(S3Client, bool)> {
-    let resolved = secrets.resolve(url).await?;
-    let client = S3Client::new(resolved.access.config, resolved.access.credentials)?;
+/// DuckDB's settings fill in what the secret does not say.
+pub(crate) async fn client_for(
+    secrets: &SecretManager,
+    settings: &Settings,
+    url: &str,
+) -> Result<(S3Client, bool)> {
+    let resolved = secrets.resolve_with(url, &settings.defaults()).await?;
+    let mut config = resolved.access.config;
+    settings.apply(&mut config);
+    let client = S3Client::new(config, resolved.access.credentials)?;
     Ok((client, resolved.access.url_compatibility_mode))
 }
 
@@ -53,6 +61,7 @@ pub(crate) async fn client_for(secrets: &SecretManager, url: &str) -> Result<(S3
 /// secret) store once and registering it in the runtime.
 pub(crate) struct StorePicker<'a> {
     secrets: &'a SecretManager,
+    settings: &'a Settings,
     runtime: &'a RuntimeEnv,
     stores: &'a Stores,
     chosen: HashMap<StoreKey, ObjectStoreUrl>,
@@ -61,11 +70,13 @@ pub(crate) struct StorePicker<'a> {
 impl<'a> StorePicker<'a> {
     pub(crate) fn new(
         secrets: &'a SecretManager,
+        settings: &'a Settings,
         runtime: &'a RuntimeEnv,
         stores: &'a Stores,
     ) -> Self {
         Self {
             secrets,
+            settings,
             runtime,
             stores,
             chosen: HashMap::new(),
@@ -88,7 +99,7 @@ impl<'a> StorePicker<'a> {
         if let Some(store_url) = self.chosen.get(&key) {
             return Ok(store_url.clone());
         }
-        let (client, _) = client_for(self.secrets, &text).await?;
+        let (client, _) = client_for(self.secrets, self.settings, &text).await?;
         let store_url = self.stores.url_for(&key)?;
         self.runtime.register_object_store(
             store_url.as_ref(),
