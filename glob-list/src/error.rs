@@ -73,6 +73,20 @@ pub enum GlobError {
         /// Pages received before the repeat.
         pages: usize,
     },
+    /// The server kept answering a listing with empty pages that each say
+    /// more follow, under a new token every time: following it would never
+    /// end.
+    #[error(
+        "listing s3://{bucket}/{prefix} failed: the server sent {pages} empty pages in a row, each with a new continuation token, so the listing would never end; this is a fault of the server or a proxy in front of it"
+    )]
+    EndlessEmptyPages {
+        /// The bucket.
+        bucket: String,
+        /// The prefix being listed.
+        prefix: String,
+        /// Empty pages received in a row.
+        pages: usize,
+    },
     /// A hive partition value does not fit the type the caller asked for.
     #[error("hive partition {column}='{value}' in {key} is not a valid {expected}")]
     PartitionType {

@@ -51,7 +51,12 @@ impl ListObjects for S3Client {
                     etag: meta.etag,
                     last_modified: meta.last_modified,
                 })),
-                Err(e) if e.is_not_found() => Ok(None),
+                // A 404 to a HEAD says nothing of which is missing, the key
+                // or the bucket: a missing bucket is an error, not "no files".
+                Err(e) if e.is_not_found() => match self.head_bucket(bucket).await {
+                    Err(b) if b.is_not_found() => Err(b.into()),
+                    _ => Ok(None),
+                },
                 Err(e) => Err(e.into()),
             }
         })

@@ -35,6 +35,14 @@ impl ObjectUrl {
         if bucket.is_empty() {
             return Err(invalid("the bucket name is empty"));
         }
+        // `s3://bkt?/x.csv` would otherwise list bucket `bkt` and hand the
+        // listing back as the file's bytes.
+        if let Err(why) = valid_bucket_name(bucket) {
+            return Err(invalid(&format!(
+                "'{}' is not a valid bucket name: {why}",
+                bucket.escape_debug()
+            )));
+        }
         Ok(Self {
             scheme,
             bucket: bucket.to_owned(),
@@ -49,6 +57,24 @@ impl ObjectUrl {
             ..self.clone()
         }
     }
+}
+
+/// The characters of S3's bucket naming rule (`a-z 0-9 . -`, and capitals
+/// and `_` in legacy names; starting and ending with a letter or digit):
+/// what keeps a bucket from changing what its URL addresses. The length
+/// is left to the client (`s3sql_s3_client::addressing::valid_bucket_name`
+/// checks the whole rule; glob-list builds without it).
+fn valid_bucket_name(bucket: &str) -> Result<(), &'static str> {
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_');
+    if !bucket.bytes().all(allowed) {
+        return Err("bucket names hold only a-z, 0-9, '.' and '-'");
+    }
+    if !bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
+        || !bucket.ends_with(|c: char| c.is_ascii_alphanumeric())
+    {
+        return Err("bucket names start and end with a letter or digit");
+    }
+    Ok(())
 }
 
 impl std::fmt::Display for ObjectUrl {
@@ -68,7 +94,7 @@ mod tests {
             (u.scheme.as_str(), u.bucket.as_str(), u.key.as_str()),
             ("s3", "bucket", "a/b*.csv")
         );
-        assert_eq!(ObjectUrl::parse("GS://b").unwrap().key, "");
+        assert_eq!(ObjectUrl::parse("GS://bkt").unwrap().key, "");
         assert!(
             ObjectUrl::parse("s3:///key")
                 .unwrap_err()
@@ -76,6 +102,16 @@ mod tests {
                 .contains("bucket name is empty")
         );
         assert!(ObjectUrl::parse("ftp://b/k").is_err());
+        for bad in [
+            "s3://bkt?/x.csv",
+            "s3://a#b/x",
+            "s3://my bucket/x",
+            "s3://-bkt/x",
+        ] {
+            let err = ObjectUrl::parse(bad).unwrap_err().to_string();
+            assert!(err.contains("not a valid bucket name"), "{bad}: {err}");
+        }
+        assert!(ObjectUrl::parse("s3://Legacy_Bucket/x").is_ok());
         assert!(ObjectUrl::parse("bucket/key").is_err());
     }
 }

@@ -55,8 +55,15 @@ struct Listing {
     /// Every token the server gave this listing.
     seen: HashSet<String>,
     pages: usize,
+    /// Empty pages in a row that said more follow.
+    empty_run: usize,
     in_flight: bool,
 }
+
+/// Empty pages in a row, each with a fresh continuation token, after which
+/// a listing is taken to never end (as in s3-client's pager): S3 may send
+/// an empty page while it skips deleted keys, never a thousand running.
+const MAX_EMPTY_PAGES: usize = 1000;
 
 /// An element of the queue, in key order.
 enum Entry {
@@ -130,6 +137,7 @@ impl<L: ListObjects + ?Sized + 'static> Walk<L> {
             token: None,
             seen: HashSet::new(),
             pages: 0,
+            empty_run: 0,
             in_flight: false,
         })
     }
@@ -193,6 +201,19 @@ impl<L: ListObjects + ?Sized + 'static> Walk<L> {
             source,
         })?;
         listing.pages += 1;
+        let empty = page.objects.is_empty() && page.common_prefixes.is_empty();
+        listing.empty_run = if empty && page.next.is_some() {
+            listing.empty_run + 1
+        } else {
+            0
+        };
+        if listing.empty_run >= MAX_EMPTY_PAGES {
+            return Err(GlobError::EndlessEmptyPages {
+                bucket: self.spec.bucket.clone(),
+                prefix: listing.request.prefix.clone(),
+                pages: listing.empty_run,
+            });
+        }
         if let Some(next) = &page.next
             && !listing.seen.insert(next.clone())
         {

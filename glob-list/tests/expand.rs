@@ -409,3 +409,139 @@ async fn a_bucket_alone_is_an_error_not_a_head() {
     }
     assert_eq!(expander.requests(), 0);
 }
+
+/// A client for `endpoint` signing as the target's credentials.
+fn client_at(target: &S3Target, endpoint: &str) -> S3Client {
+    let config = ClientConfig::default()
+        .with_endpoint(endpoint.to_owned())
+        .with_region(target.region.clone())
+        .with_url_style(UrlStyle::Path);
+    let creds = Credentials::new(
+        target.access_key_id.clone(),
+        target.secret_access_key.clone(),
+    );
+    S3Client::new(config, Arc::new(StaticCredentials(creds))).unwrap()
+}
+
+/// Keys whose listing encoding is easy to get wrong: `+` is a space only
+/// in an encoded listing, `%` starts an escape only there.
+const ENCODING_KEYS: [&str; 5] = [
+    "k/a+b.csv",
+    "k/a b.csv",
+    "k/100%.csv",
+    "k/50%25.csv",
+    "k/caf\u{e9}+x.csv",
+];
+
+async fn globbed_keys(client: &S3Client, bucket: &str, prefix: &str) -> Vec<String> {
+    let expander = GlobExpander::new(Arc::new(client.clone()), ExpandOptions::default());
+    let url = format!("s3://{bucket}/{prefix}k/*.csv");
+    let mut got: Vec<String> = expander
+        .expand_all(&[url])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.object.key[prefix.len()..].to_owned())
+        .collect();
+    got.sort();
+    got
+}
+
+#[tokio::test]
+async fn keys_with_plus_percent_and_space_list_as_they_are() {
+    let keys: Vec<String> = ENCODING_KEYS.map(String::from).to_vec();
+    let mut want = keys.clone();
+    want.sort();
+    // The test target (TrackedFs, or moto), which encodes as S3 does.
+    let fx = Fixture::with_keys(&keys).await;
+    let got = globbed_keys(&fx.client, &fx.target.bucket, &fx.target.prefix).await;
+    assert_eq!(got, want, "through {}", fx.target.backend);
+    // Plain s3s-fs echoes EncodingType=url without encoding anything.
+    let server = s3sql_testkit::S3Server::start_plain();
+    let config = ClientConfig::default()
+        .with_endpoint(server.endpoint())
+        .with_region(server.region().to_owned())
+        .with_url_style(UrlStyle::Path);
+    let creds = Credentials::new(
+        server.access_key_id().to_owned(),
+        server.secret_access_key().to_owned(),
+    );
+    let client = S3Client::new(config, Arc::new(StaticCredentials(creds))).unwrap();
+    client.create_bucket("plain-bucket").await.unwrap();
+    for key in &keys {
+        client
+            .put_object(
+                "plain-bucket",
+                key,
+                Bytes::from_static(b"x"),
+                &PutObjectRequest::default(),
+            )
+            .await
+            .unwrap();
+    }
+    let got = globbed_keys(&client, "plain-bucket", "").await;
+    assert_eq!(got, want, "through plain s3s-fs");
+    // Alone on its page, `a+b.csv` has nothing to tell it from an encoded
+    // `a b.csv`, except the server's own earlier pages.
+    let got = globbed_keys_exact(&client, "plain-bucket", "k/a+b.csv").await;
+    assert_eq!(got, vec!["k/a+b.csv".to_owned()]);
+}
+
+/// One listing page of exactly `prefix` through the client, keys decoded.
+async fn globbed_keys_exact(client: &S3Client, bucket: &str, prefix: &str) -> Vec<String> {
+    let page = client
+        .list_objects_v2_page(bucket, &ListObjectsV2Request::prefix(prefix), None)
+        .await
+        .unwrap();
+    page.objects.into_iter().map(|o| o.key).collect()
+}
+
+#[tokio::test]
+async fn endless_empty_truncated_pages_are_an_error() {
+    let fx = Fixture::with_keys(&["p/a.csv".to_owned()]).await;
+    let addr = fx
+        .target
+        .socket_addr()
+        .expect("a plain-HTTP target the proxy can front");
+    let proxy = s3sql_testkit::FaultProxy::start(addr);
+    proxy.push_rule(
+        s3sql_testkit::FaultRule::new(s3sql_testkit::Fault::EmptyTruncatedListing)
+            .query_contains("list-type=2")
+            .times(usize::MAX),
+    );
+    let client = client_at(&fx.target, &proxy.endpoint());
+    let expander = GlobExpander::new(Arc::new(client), ExpandOptions::default());
+    let result = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        expander.expand_all(&[fx.url("p/*.csv")]),
+    )
+    .await
+    .expect("the listing never ended");
+    let err = result.expect_err("endless empty pages listed as nothing");
+    assert!(err.to_string().contains("empty"), "{err}");
+    assert!(
+        proxy.faults_injected() <= 1001,
+        "{}",
+        proxy.faults_injected()
+    );
+}
+
+#[tokio::test]
+async fn a_missing_bucket_is_reported_not_no_files() {
+    let fx = Fixture::with_keys(&["m/a.csv".to_owned()]).await;
+    let expander = fx.expander(ExpandOptions::default());
+    for pattern in [
+        "s3://s3sql-no-such-bucket-x7/m/a.csv",
+        "s3://s3sql-no-such-bucket-x7/m/*.csv",
+    ] {
+        let err = expander
+            .expand_all(&[pattern.to_owned()])
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("NoSuchBucket") && !err.contains("No files found"),
+            "{pattern}: {err}"
+        );
+    }
+}

@@ -37,6 +37,42 @@ pub fn decode_url_encoded(value: &str) -> Result<String, std::str::Utf8Error> {
         .map(|s| s.into_owned())
 }
 
+/// Whether `bucket` is a name S3 allows (see [`check_bucket`]): `Err`
+/// says what is wrong with it.
+///
+/// [`check_bucket`]: crate::ops::object::check_bucket
+pub fn valid_bucket_name(bucket: &str) -> std::result::Result<(), &'static str> {
+    let legacy_chars = |b: u8| b.is_ascii_uppercase() || b == b'_';
+    let allowed = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-';
+    if !bucket.bytes().all(|b| allowed(b) || legacy_chars(b)) {
+        return Err("bucket names hold only a-z, 0-9, '.' and '-'");
+    }
+    let max = if bucket.bytes().any(legacy_chars) {
+        255
+    } else {
+        63
+    };
+    if !(3..=max).contains(&bucket.len()) {
+        return Err("bucket names are 3 to 63 characters long");
+    }
+    if !bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
+        || !bucket.ends_with(|c: char| c.is_ascii_alphanumeric())
+    {
+        return Err("bucket names start and end with a letter or digit");
+    }
+    Ok(())
+}
+
+/// `raw` with any `user:password@` before its host replaced by `***@`.
+fn redact_userinfo(raw: &str) -> String {
+    let start = raw.find("://").map_or(0, |i| i + 3);
+    let end = raw[start..].find('/').map_or(raw.len(), |i| start + i);
+    match raw[start..end].rfind('@') {
+        Some(at) => format!("{}***{}", &raw[..start], &raw[start + at..]),
+        None => raw.to_owned(),
+    }
+}
+
 /// A parsed endpoint: scheme, `host[:port]` and an optional path prefix
 /// (some gateways serve S3 below a path).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,13 +104,15 @@ impl Endpoint {
                 is_aws: true,
             });
         };
+        // Messages show the endpoint without any `user:password@`.
+        let shown = redact_userinfo(raw);
         let (scheme, rest) = if let Some(rest) = raw.strip_prefix("https://") {
             ("https", rest)
         } else if let Some(rest) = raw.strip_prefix("http://") {
             ("http", rest)
         } else if raw.contains("://") {
             return Err(Error::Config(format!(
-                "endpoint '{raw}' has an unsupported scheme; use host[:port], http://host[:port] or https://host[:port]"
+                "endpoint '{shown}' has an unsupported scheme; use host[:port], http://host[:port] or https://host[:port]"
             )));
         } else {
             (default_scheme, raw)
@@ -83,12 +121,17 @@ impl Endpoint {
             Some(i) => (&rest[..i], rest[i..].trim_end_matches('/')),
             None => (rest, ""),
         };
+        if authority.contains('@') {
+            return Err(Error::Config(format!(
+                "endpoint '{shown}' carries a user name or password; give credentials as KEY_ID and SECRET, and ENDPOINT as host[:port][/path]"
+            )));
+        }
         if authority.is_empty()
-            || authority.contains(['@', '?', '#', ' '])
+            || authority.contains(['?', '#', ' '])
             || authority.parse::<http::uri::Authority>().is_err()
         {
             return Err(Error::Config(format!(
-                "endpoint '{raw}' is not host[:port][/path]; check ENDPOINT"
+                "endpoint '{shown}' is not host[:port][/path]; check ENDPOINT"
             )));
         }
         Ok(Self {
@@ -181,6 +224,22 @@ mod tests {
         assert!(aws.is_aws);
         let bad = ClientConfig::default().with_endpoint("ftp://x");
         assert!(Endpoint::from_config(&bad, "us-east-1").is_err());
+    }
+
+    #[test]
+    fn endpoint_errors_never_show_userinfo() {
+        for raw in [
+            "http://admin:hunter2@minio.local:9000",
+            "ftp://admin:hunter2@minio.local",
+            "admin:hunter2@minio.local:9000/path",
+        ] {
+            let config = ClientConfig::default().with_endpoint(raw);
+            let err = Endpoint::from_config(&config, "us-east-1")
+                .unwrap_err()
+                .to_string();
+            assert!(!err.contains("hunter2") && !err.contains("admin"), "{err}");
+            assert!(err.contains("minio.local"), "{err}");
+        }
     }
 
     #[test]

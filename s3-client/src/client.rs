@@ -45,6 +45,9 @@ pub(crate) struct Inner {
     /// Regions learnt from `x-amz-bucket-region` on redirects, per bucket.
     bucket_regions: Mutex<HashMap<String, String>>,
     requests: AtomicU64,
+    /// Set once the server echoed `EncodingType=url` over a listing whose
+    /// keys were not encoded: its listings are read as they are.
+    pub(crate) listing_unencoded: std::sync::atomic::AtomicBool,
     /// Source of backoff jitter.
     jitter: Mutex<fastrand::Rng>,
 }
@@ -95,8 +98,8 @@ pub(crate) enum LostAnswer {
 /// What the retry loop saw besides the outcome.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct RetryLog {
-    /// An attempt failed after sending (connection lost, timeout): the
-    /// server may have acted on it.
+    /// An attempt failed after sending (connection lost, timeout, or a 5xx
+    /// to a request not safe to repeat): the server may have acted on it.
     pub answer_lost: bool,
 }
 
@@ -213,6 +216,7 @@ impl S3Client {
                 http,
                 bucket_regions: Mutex::new(HashMap::new()),
                 requests: AtomicU64::new(0),
+                listing_unencoded: std::sync::atomic::AtomicBool::new(false),
                 jitter: Mutex::new(fastrand::Rng::new()),
             }),
         })
@@ -351,6 +355,9 @@ impl S3Client {
         F: Fn(http::Response<Incoming>) -> Fut,
         Fut: std::future::Future<Output = std::result::Result<T, AttemptError>>,
     {
+        // Every request, whatever its entry point: a bucket name with `?`,
+        // `#` or `/` would change what the URL addresses.
+        crate::ops::object::check_bucket(req.bucket)?;
         let mut attempt: u32 = 0;
         let mut followed_region = false;
         let mut location: Option<http::Uri> = None;
@@ -388,8 +395,13 @@ impl S3Client {
                 Err(AttemptError::RetryAfter(e, after)) => (e, after),
             };
             let (err, retry_after) = err;
-            if matches!(err, Error::Transport { .. } | Error::Timeout { .. }) {
-                // The request may have reached the server and acted.
+            // The request may have reached the server and acted: its answer
+            // was lost, or a 5xx came back from a gateway (or a server
+            // failing late) after the server had done what was asked. For
+            // a request that is not safe to repeat, a 5xx counts as lost.
+            let failed_late = req.lost_answer != LostAnswer::Repeat
+                && matches!(&err, Error::Service(e) if e.status >= 500);
+            if failed_late || matches!(err, Error::Transport { .. } | Error::Timeout { .. }) {
                 log.answer_lost = true;
                 if req.lost_answer == LostAnswer::Fail {
                     return Err(err);
@@ -546,7 +558,20 @@ impl S3Client {
         .ok()
         .unwrap_or_default();
         let parsed = ErrorBody::from_text(&String::from_utf8_lossy(&body));
+        let bodyless = parsed.is_none();
         let mut error = service_error(target, status, parsed, request_id, header_region);
+        // A 403 without a body (every HEAD) cannot say RequestTimeTooSkewed:
+        // the server's Date can. Beyond S3's 15 minutes, that is the cause.
+        if status == 403
+            && bodyless
+            && server_date
+                .as_deref()
+                .and_then(clock_skew_seconds)
+                .is_some_and(|s| s.unsigned_abs() > MAX_CLOCK_SKEW_SECS)
+        {
+            error.code = "RequestTimeTooSkewed".to_owned();
+            error.message = "the server refused the request (403, no body) and its clock differs from this machine's by more than 15 minutes".to_owned();
+        }
         if error.code == "RequestTimeTooSkewed" {
             // Retrying with the same clock cannot succeed: say by how much it is off.
             if let Some(skew) = server_date.as_deref().and_then(clock_skew) {
@@ -610,12 +635,23 @@ fn valid_region(region: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
+/// The clock difference S3 tolerates before RequestTimeTooSkewed.
+const MAX_CLOCK_SKEW_SECS: u64 = 15 * 60;
+
+/// How many seconds this machine's clock is ahead of the server's `Date`
+/// (negative when behind).
+fn clock_skew_seconds(server_date: &str) -> Option<i64> {
+    let server = chrono::DateTime::parse_from_rfc2822(server_date).ok()?;
+    Some(
+        chrono::Utc::now()
+            .signed_duration_since(server)
+            .num_seconds(),
+    )
+}
+
 /// How far this machine's clock is from the server's `Date`, in words.
 fn clock_skew(server_date: &str) -> Option<String> {
-    let server = chrono::DateTime::parse_from_rfc2822(server_date).ok()?;
-    let skew = chrono::Utc::now()
-        .signed_duration_since(server)
-        .num_seconds();
+    let skew = clock_skew_seconds(server_date)?;
     let direction = if skew >= 0 { "ahead of" } else { "behind" };
     Some(format!(
         "this machine's clock is {} s {direction} the server's",

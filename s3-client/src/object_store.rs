@@ -9,11 +9,12 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
+use object_store::multipart::{MultipartStore, PartId};
 use object_store::path::Path;
 use object_store::{
     Attributes, CopyMode, CopyOptions, GetOptions, GetRange, GetResult, GetResultPayload,
-    ListResult, MultipartUpload, ObjectMeta, ObjectStore, PutMode, PutMultipartOptions, PutOptions,
-    PutPayload, PutResult, UploadPart,
+    ListResult, MultipartId, MultipartUpload, ObjectMeta, ObjectStore, PutMode,
+    PutMultipartOptions, PutOptions, PutPayload, PutResult, UploadPart,
 };
 
 use crate::client::S3Client;
@@ -383,6 +384,93 @@ impl S3ObjectStore {
     }
 }
 
+/// Completes `upload_id` with `parts` (sorted, numbered from 1); S3 rejects
+/// an upload with no parts, so an empty object is one empty part.
+async fn complete_parts(
+    client: &S3Client,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+    parts: Vec<CompletedPart>,
+) -> object_store::Result<PutResult> {
+    let path = Path::from(key);
+    let parts = if parts.is_empty() {
+        vec![
+            client
+                .upload_part(bucket, key, upload_id, 1, Bytes::new())
+                .await
+                .map_err(|e| map_error(&path, e))?,
+        ]
+    } else {
+        parts
+    };
+    let output = client
+        .complete_multipart_upload(bucket, key, upload_id, &parts)
+        .await
+        .map_err(|e| map_error(&path, e))?;
+    Ok(PutResult {
+        e_tag: output.etag,
+        version: output.version_id,
+    })
+}
+
+/// The low-level multipart interface (object_store's `MultipartStore`):
+/// the caller numbers the parts and hands them back to complete.
+#[async_trait]
+impl MultipartStore for S3ObjectStore {
+    async fn create_multipart(&self, path: &Path) -> object_store::Result<MultipartId> {
+        self.client
+            .create_multipart_upload(&self.bucket, path.as_ref(), &PutObjectRequest::default())
+            .await
+            .map_err(|e| map_error(path, e))
+    }
+
+    async fn put_part(
+        &self,
+        path: &Path,
+        id: &MultipartId,
+        part_idx: usize,
+        data: PutPayload,
+    ) -> object_store::Result<PartId> {
+        let number = u32::try_from(part_idx + 1).map_err(|_| object_store::Error::Generic {
+            store: STORE,
+            source: format!("part index {part_idx} is beyond S3's 10000 parts").into(),
+        })?;
+        let part = self
+            .client
+            .upload_part(&self.bucket, path.as_ref(), id, number, Bytes::from(data))
+            .await
+            .map_err(|e| map_error(path, e))?;
+        Ok(PartId {
+            content_id: part.etag,
+        })
+    }
+
+    async fn complete_multipart(
+        &self,
+        path: &Path,
+        id: &MultipartId,
+        parts: Vec<PartId>,
+    ) -> object_store::Result<PutResult> {
+        let parts = parts
+            .into_iter()
+            .zip(1u32..)
+            .map(|(part, part_number)| CompletedPart {
+                part_number,
+                etag: part.content_id,
+            })
+            .collect();
+        complete_parts(&self.client, &self.bucket, path.as_ref(), id, parts).await
+    }
+
+    async fn abort_multipart(&self, path: &Path, id: &MultipartId) -> object_store::Result<()> {
+        self.client
+            .abort_multipart_upload(&self.bucket, path.as_ref(), id)
+            .await
+            .map_err(|e| map_error(path, e))
+    }
+}
+
 /// An object_store multipart upload over CreateMultipartUpload / UploadPart.
 #[derive(Debug)]
 struct S3MultipartUpload {
@@ -420,28 +508,33 @@ impl MultipartUpload for S3MultipartUpload {
     }
 
     async fn complete(&mut self) -> object_store::Result<PutResult> {
-        let parts = self.parts.lock().map(|p| p.clone()).unwrap_or_default();
-        let path = Path::from(self.key.as_str());
-        let output = if parts.is_empty() {
-            // S3 rejects a multipart upload with no parts; an empty object is one empty part.
-            let part = self
-                .client
-                .upload_part(&self.bucket, &self.key, &self.upload_id, 1, Bytes::new())
-                .await
-                .map_err(|e| map_error(&path, e))?;
-            self.client
-                .complete_multipart_upload(&self.bucket, &self.key, &self.upload_id, &[part])
-                .await
-        } else {
-            self.client
-                .complete_multipart_upload(&self.bucket, &self.key, &self.upload_id, &parts)
-                .await
+        let mut parts = self.parts.lock().map(|p| p.clone()).unwrap_or_default();
+        parts.sort_by_key(|p| p.part_number);
+        // A part whose put_part failed or whose future was dropped leaves a
+        // gap; completing without it would write an object missing bytes.
+        let started = self.next_part - 1;
+        if let Some(missing) = (1..=started).find(|n| {
+            parts
+                .get(*n as usize - 1)
+                .is_none_or(|p| p.part_number != *n)
+        }) {
+            return Err(object_store::Error::Generic {
+                store: STORE,
+                source: format!(
+                    "missing part {missing} of {started} of s3://{}/{}: its put_part did not finish (it failed or its future was dropped), so the object is not completed; abort the upload and write it again",
+                    self.bucket, self.key
+                )
+                .into(),
+            });
         }
-        .map_err(|e| map_error(&path, e))?;
-        Ok(PutResult {
-            e_tag: output.etag,
-            version: output.version_id,
-        })
+        complete_parts(
+            &self.client,
+            &self.bucket,
+            &self.key,
+            &self.upload_id,
+            parts,
+        )
+        .await
     }
 
     async fn abort(&mut self) -> object_store::Result<()> {

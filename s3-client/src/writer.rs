@@ -32,7 +32,8 @@ pub struct MultipartWriter {
     next_part: u32,
     in_flight: FuturesUnordered<JoinHandle<Result<(CompletedPart, Bytes)>>>,
     completed: Vec<CompletedPart>,
-    /// Set once the upload was completed or aborted: nothing to clean up.
+    /// Set once the upload was completed or its abort succeeded: nothing
+    /// left to clean up. Never set before the server confirmed it.
     settled: bool,
     /// The error that broke the writer; every later call returns it.
     failed: Option<Error>,
@@ -175,7 +176,13 @@ impl MultipartWriter {
             }
             let upload_id = self.upload_id.clone().unwrap_or_default();
             self.client
-                .complete_multipart_upload(&self.bucket, &self.key, &upload_id, &self.completed)
+                .complete_multipart_upload_if(
+                    &self.bucket,
+                    &self.key,
+                    &upload_id,
+                    &self.completed,
+                    &self.put,
+                )
                 .await
         }
         .await;
@@ -262,22 +269,26 @@ impl MultipartWriter {
         error
     }
 
+    /// Stops part uploads and aborts the upload. The writer counts as
+    /// settled only once the server has dropped the upload: if this future
+    /// is itself dropped mid-way (an abort inside a timeout, Ctrl-C during
+    /// cleanup), the upload id is still held and `Drop`'s last-resort
+    /// abort (or its warning) runs.
     async fn abort_inner(&mut self) -> Result<()> {
-        self.settled = true;
         for task in self.in_flight.iter() {
             task.abort();
         }
         while self.in_flight.next().await.is_some() {}
         self.buffer = BytesMut::new();
         self.spare = None;
-        match self.upload_id.take() {
-            Some(id) => {
-                self.client
-                    .abort_multipart_upload(&self.bucket, &self.key, &id)
-                    .await
-            }
-            None => Ok(()),
+        if let Some(id) = self.upload_id.clone() {
+            self.client
+                .abort_multipart_upload(&self.bucket, &self.key, &id)
+                .await?;
+            self.upload_id = None;
         }
+        self.settled = true;
+        Ok(())
     }
 }
 

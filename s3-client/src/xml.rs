@@ -48,7 +48,8 @@ impl ErrorBody {
 #[serde(rename_all = "PascalCase", default)]
 struct Contents {
     key: String,
-    size: u64,
+    /// Required: a listed object without one has an unknown size, not 0.
+    size: Option<u64>,
     #[serde(rename = "ETag")]
     etag: Option<String>,
     last_modified: Option<String>,
@@ -79,13 +80,59 @@ pub fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// Whether `s` could be a key as S3, MinIO or moto URL-encode it: ASCII
+/// letters, digits, `-_.~*/+!'()` and `%` escapes of two hex digits. A
+/// space, `=`, `&`, `?`, `#`, a lone `%` or anything beyond ASCII is always
+/// encoded, so a key holding one was sent as it is.
+fn could_be_url_encoded(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = |j: usize| bytes.get(j).is_some_and(u8::is_ascii_hexdigit);
+                if !(hex(i + 1) && hex(i + 2)) {
+                    return false;
+                }
+                i += 3;
+                continue;
+            }
+            b if b.is_ascii_alphanumeric() || b"-_.~*/+!'()".contains(&b) => {}
+            _ => return false,
+        }
+        i += 1;
+    }
+    true
+}
+
 impl ListBucketResult {
-    /// Converts into a page, decoding keys when the server URL-encoded them.
-    pub fn into_page(self) -> Result<ListObjectsV2Page, String> {
-        let encoded = self
-            .encoding_type
+    /// Whether the server says it URL-encoded the keys (it echoes
+    /// `EncodingType=url`, which we always ask for).
+    pub fn claims_url_encoding(&self) -> bool {
+        self.encoding_type
             .as_deref()
-            .is_some_and(|e| e.eq_ignore_ascii_case("url"));
+            .is_some_and(|e| e.eq_ignore_ascii_case("url"))
+    }
+
+    /// Whether a key or prefix of this page cannot be URL-encoded, though
+    /// the server claims it is: the server echoes the parameter without
+    /// encoding (s3s-fs does), and the page must be read as it is.
+    pub fn claim_is_false(&self) -> bool {
+        self.claims_url_encoding()
+            && !(self.contents.iter().all(|c| could_be_url_encoded(&c.key))
+                && self
+                    .common_prefixes
+                    .iter()
+                    .all(|p| could_be_url_encoded(&p.prefix)))
+    }
+
+    /// Converts into a page. Keys are decoded (`%XX`, and `+` as a space,
+    /// as S3 encodes it) only when the server claims to have encoded them,
+    /// the page could be encoded, and the server is not `known_unencoded`:
+    /// one that echoed `EncodingType=url` over raw keys before. A raw
+    /// `a+b.csv` then stays `a+b.csv`.
+    pub fn into_page_from(self, known_unencoded: bool) -> Result<ListObjectsV2Page, String> {
+        let encoded = self.claims_url_encoding() && !known_unencoded && !self.claim_is_false();
         let decode = |s: String| -> Result<String, String> {
             if encoded {
                 decode_url_encoded(&s)
@@ -96,9 +143,15 @@ impl ListBucketResult {
         };
         let mut objects = Vec::with_capacity(self.contents.len());
         for c in self.contents {
+            let Some(size) = c.size else {
+                return Err(format!(
+                    "listed key '{}' has no Size: its size is unknown",
+                    c.key
+                ));
+            };
             objects.push(ObjectSummary {
                 key: decode(c.key)?,
-                size: c.size,
+                size,
                 etag: c.etag,
                 last_modified: c.last_modified.as_deref().and_then(parse_timestamp),
             });
@@ -240,6 +293,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_listed_object_without_a_size_is_an_error() {
+        let xml = r#"<ListBucketResult><IsTruncated>false</IsTruncated>
+  <Contents><Key>a.csv</Key><ETag>"e"</ETag></Contents></ListBucketResult>"#;
+        let err = parse::<ListBucketResult>(xml)
+            .and_then(|r| r.into_page_from(false))
+            .unwrap_err();
+        assert!(err.contains("a.csv") && err.contains("Size"), "{err}");
+    }
+
+    #[test]
     fn parses_list_page_with_url_encoding() {
         let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
 <ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
@@ -250,7 +313,10 @@ mod tests {
   <CommonPrefixes><Prefix>a/d%3D1/</Prefix></CommonPrefixes>
   <NextContinuationToken>tok</NextContinuationToken>
 </ListBucketResult>"#;
-        let page = parse::<ListBucketResult>(xml).unwrap().into_page().unwrap();
+        let page = parse::<ListBucketResult>(xml)
+            .unwrap()
+            .into_page_from(false)
+            .unwrap();
         assert_eq!(page.objects[0].key, "a/x y+z.csv");
         assert_eq!(page.objects[0].etag.as_deref(), Some("\"abc\""));
         assert_eq!(page.objects[0].size, 12);
@@ -262,7 +328,12 @@ mod tests {
     #[test]
     fn truncated_without_token_is_an_error() {
         let xml = "<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>";
-        assert!(parse::<ListBucketResult>(xml).unwrap().into_page().is_err());
+        assert!(
+            parse::<ListBucketResult>(xml)
+                .unwrap()
+                .into_page_from(false)
+                .is_err()
+        );
     }
 
     #[test]
@@ -370,7 +441,7 @@ mod proptests {
         #[test]
         fn list_pages_round_trip(page in page(), url_encoded in any::<bool>()) {
             let xml = render(&page, url_encoded);
-            let parsed = parse::<ListBucketResult>(&xml).map_err(TestCaseError::fail)?.into_page().map_err(TestCaseError::fail)?;
+            let parsed = parse::<ListBucketResult>(&xml).map_err(TestCaseError::fail)?.into_page_from(false).map_err(TestCaseError::fail)?;
             prop_assert_eq!(parsed, page);
         }
     }

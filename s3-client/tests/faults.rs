@@ -14,7 +14,7 @@ use s3sql_s3_client::{
     ByteRange, GetObjectRequest, MultipartWriter, PutObjectOutput, PutObjectRequest, RetryConfig,
     S3Client,
 };
-use s3sql_testkit::{Fault, FaultProxy, FaultRule};
+use s3sql_testkit::{Fault, FaultProxy, FaultRule, RecordedRequest};
 
 const MIB: usize = 1024 * 1024;
 
@@ -136,6 +136,8 @@ async fn connection_reset_is_retried() {
         .await
         .unwrap();
     assert_eq!(got, data);
+    assert_eq!(proxy.faults_injected(), 2, "the resets never fired");
+    assert_eq!(proxy.requests_seen(), 3);
 }
 
 #[tokio::test]
@@ -1019,4 +1021,310 @@ async fn a_repeated_continuation_token_is_an_error() {
     let err = listed.expect_err("A→B→A was listed as if nothing happened");
     assert!(err.to_string().contains("continuation token"), "{err}");
     assert_eq!(proxy.faults_injected(), 1);
+}
+
+#[tokio::test]
+async fn abort_cut_short_still_aborts_on_drop() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/mp-abort-cut.bin");
+    // The first AbortMultipartUpload waits long in the proxy; the abort
+    // awaiting it is dropped (a timeout, Ctrl-C) well before.
+    proxy.push_rule(
+        FaultRule::new(Fault::Delay(Duration::from_secs(4)))
+            .method(Method::DELETE)
+            .query_contains("uploadId")
+            .times(1),
+    );
+    let mut writer = MultipartWriter::with_part_size(
+        &client,
+        fx.bucket(),
+        &key,
+        PutObjectRequest::default(),
+        5 * MIB,
+    );
+    writer.write(&pattern_bytes(6 * MIB, 30)).await.unwrap();
+    assert_eq!(open_uploads(&fx).await.len(), 1, "the upload did not start");
+    let cut = tokio::time::timeout(Duration::from_millis(300), writer.abort()).await;
+    assert!(cut.is_err(), "the abort was meant to be cut short");
+    // Drop's last-resort abort runs now, not the delayed one (4 s away).
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    let mut open = open_uploads(&fx).await;
+    while !open.is_empty() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        open = open_uploads(&fx).await;
+    }
+    assert!(
+        open.is_empty(),
+        "a cut-short abort left the upload open: {open:?}"
+    );
+    let aborts = proxy
+        .recorded()
+        .iter()
+        .filter(|r| r.method == Method::DELETE)
+        .count();
+    assert_eq!(aborts, 2, "drop did not send its own abort");
+}
+
+/// A gateway's 5xx after the server acted: the request took effect.
+fn acted_then(status: u16, code: &str) -> Fault {
+    Fault::ActThenStatus {
+        status,
+        code: code.into(),
+    }
+}
+
+#[tokio::test]
+async fn conditional_put_answered_5xx_after_acting_is_ours() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/conditional-5xx.txt");
+    let create_only = PutObjectRequest {
+        if_none_match: true,
+        ..PutObjectRequest::default()
+    };
+    // The server writes the object; the gateway answers 502; the retry is
+    // answered 412 because of this very write.
+    proxy.push_rule(
+        FaultRule::new(acted_then(502, "BadGateway"))
+            .method(Method::PUT)
+            .path_contains("conditional-5xx")
+            .times(1),
+    );
+    let out = client
+        .put_object(fx.bucket(), &key, Bytes::from_static(b"mine"), &create_only)
+        .await
+        .expect("a write that succeeded was reported as failed");
+    assert_eq!(proxy.faults_injected(), 1);
+    let meta = fx.client.head_object(fx.bucket(), &key).await.unwrap();
+    assert_eq!(out.etag, meta.etag);
+    fx.assert_holds(&key, b"mine").await;
+}
+
+#[tokio::test]
+async fn create_multipart_upload_answered_5xx_after_acting_leaves_no_orphan() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/mp-create-5xx.bin");
+    let data = pattern_bytes(6 * MIB, 31);
+    proxy.push_rule(
+        FaultRule::new(acted_then(504, "GatewayTimeout"))
+            .method(Method::POST)
+            .query_contains("uploads")
+            .times(1),
+    );
+    write_multipart(&client, &fx, &key, &data).await.unwrap();
+    assert_eq!(proxy.faults_injected(), 1);
+    assert_eq!(creates_seen(&proxy), 2, "the failed create was retried");
+    fx.assert_holds(&key, &data).await;
+    let open = open_uploads(&fx).await;
+    assert!(open.is_empty(), "orphaned uploads: {open:?}");
+}
+
+#[tokio::test]
+async fn create_multipart_upload_whose_every_answer_is_lost_leaves_no_orphan() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/mp-create-all-lost.bin");
+    proxy.push_rule(
+        FaultRule::new(Fault::DropResponse)
+            .method(Method::POST)
+            .query_contains("uploads")
+            .times(100),
+    );
+    let err = write_multipart(&client, &fx, &key, &pattern_bytes(6 * MIB, 32))
+        .await
+        .expect_err("no create answer arrived, yet the write succeeded");
+    assert!(creates_seen(&proxy) >= 2, "{err}");
+    assert_eq!(proxy.faults_injected(), creates_seen(&proxy));
+    let open = open_uploads(&fx).await;
+    assert!(open.is_empty(), "orphaned uploads: {open:?}");
+}
+
+#[tokio::test]
+async fn request_timeout_408_and_too_many_requests_429_are_retried() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/408-429.txt");
+    put(&fx, &key, Bytes::from_static(b"again")).await;
+    proxy.push_rule(
+        FaultRule::new(status(408, "RequestTimeout"))
+            .method(Method::GET)
+            .times(1),
+    );
+    proxy.push_rule(
+        FaultRule::new(status(429, "TooManyRequests"))
+            .method(Method::GET)
+            .times(1),
+    );
+    let got = client
+        .get_object_bytes(fx.bucket(), &key, &GetObjectRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(&got[..], b"again");
+    assert_eq!(proxy.faults_injected(), 2);
+    assert_eq!(proxy.requests_seen(), 3);
+}
+
+#[tokio::test]
+async fn connection_refused_is_retried() {
+    let fx = Fixture::new().await;
+    let upstream = fx
+        .target
+        .socket_addr()
+        .expect("a plain-HTTP target to forward to");
+    // A port nothing listens on yet: the first attempts are refused.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let client = fx.client_via(&format!("http://{addr}"), |mut c| {
+        c.retry = RetryConfig {
+            max_retries: 6,
+            initial_backoff: Duration::from_millis(100),
+            backoff_multiplier: 2.0,
+            max_backoff: Duration::from_millis(400),
+        };
+        c
+    });
+    let key = fx.key("f/refused.txt");
+    put(&fx, &key, Bytes::from_static(b"late")).await;
+    // The server comes up on that port a moment later.
+    let late = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(250));
+        FaultProxy::start_at(addr, upstream)
+    });
+    let got = client
+        .get_object_bytes(fx.bucket(), &key, &GetObjectRequest::default())
+        .await
+        .unwrap();
+    let proxy = late.join().unwrap();
+    assert_eq!(proxy.requests_seen(), 1);
+    assert_eq!(&got[..], b"late");
+    assert!(
+        client.request_count() >= 2,
+        "no attempt was refused: {}",
+        client.request_count()
+    );
+}
+
+#[tokio::test]
+async fn skewed_clock_on_a_bodyless_403_is_reported_as_skew() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/skewed-head.txt");
+    put(&fx, &key, Bytes::from_static(b"x")).await;
+    // A HEAD's 403 has no body: only the server's Date tells the cause.
+    let server_date = (chrono::Utc::now() - chrono::Duration::hours(2))
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string();
+    proxy.push_rule(
+        FaultRule::new(Fault::StatusWithHeaders {
+            status: 403,
+            code: "RequestTimeTooSkewed".into(),
+            headers: vec![("date".into(), server_date)],
+        })
+        .method(Method::HEAD)
+        .times(100),
+    );
+    let err = client.head_object(fx.bucket(), &key).await.unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("clock") && !text.contains("permission"),
+        "{text}"
+    );
+    assert_eq!(proxy.requests_seen(), 1, "the same clock cannot succeed");
+    // A bodyless 403 from a server whose clock agrees is still a 403.
+    proxy.clear_rules();
+    proxy.push_rule(
+        FaultRule::new(status(403, "AccessDenied"))
+            .method(Method::HEAD)
+            .times(1),
+    );
+    let err = client.head_object(fx.bucket(), &key).await.unwrap_err();
+    assert!(!err.to_string().contains("clock"), "{err}");
+}
+
+#[tokio::test]
+async fn multipart_conditions_go_on_complete_not_create() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/mp-conditions.bin");
+    let old = Bytes::from_static(b"old");
+    let first = fx
+        .client
+        .put_object(fx.bucket(), &key, old.clone(), &PutObjectRequest::default())
+        .await
+        .unwrap();
+    let data = pattern_bytes(6 * MIB, 41);
+    let write = |put: PutObjectRequest| {
+        let (client, key, data) = (client.clone(), key.clone(), data.clone());
+        let bucket = fx.bucket().to_owned();
+        async move {
+            let mut writer = MultipartWriter::with_part_size(&client, &bucket, &key, put, 5 * MIB);
+            writer.write(&data).await?;
+            writer.finish().await
+        }
+    };
+    // S3 evaluates If-None-Match / If-Match on Complete; on Create it ignores them.
+    let create_only = PutObjectRequest {
+        if_none_match: true,
+        ..PutObjectRequest::default()
+    };
+    let err = write(create_only).await.unwrap_err();
+    assert!(err.is_precondition_failed(), "{err}");
+    let current = PutObjectRequest {
+        if_match: first.etag.clone(),
+        ..PutObjectRequest::default()
+    };
+    write(current).await.unwrap();
+    fx.assert_holds(&key, &data).await;
+    let recorded = proxy.recorded();
+    let posts: Vec<_> = recorded
+        .iter()
+        .filter(|r| r.method == Method::POST)
+        .collect();
+    let (creates, completes): (Vec<&RecordedRequest>, Vec<&RecordedRequest>) = posts
+        .iter()
+        .copied()
+        .partition(|r| r.query.starts_with("uploads"));
+    assert_eq!((creates.len(), completes.len()), (2, 2), "{posts:?}");
+    for create in creates {
+        assert!(
+            !create.headers.contains_key("if-none-match")
+                && !create.headers.contains_key("if-match"),
+            "a condition went on CreateMultipartUpload: {:?}",
+            create.headers
+        );
+    }
+    assert_eq!(completes[0].headers.get("if-none-match").unwrap(), "*");
+    assert_eq!(
+        completes[1]
+            .headers
+            .get("if-match")
+            .unwrap()
+            .to_str()
+            .unwrap(),
+        first.etag.as_deref().unwrap()
+    );
+    assert!(open_uploads(&fx).await.is_empty());
+}
+
+#[tokio::test]
+async fn endless_empty_truncated_pages_are_an_error() {
+    use futures::TryStreamExt;
+    let (fx, proxy, client) = proxied().await;
+    // Every page is empty, truncated, and carries a token never seen before.
+    proxy.push_rule(
+        FaultRule::new(Fault::EmptyTruncatedListing)
+            .query_contains("list-type=2")
+            .times(usize::MAX),
+    );
+    let listed = tokio::time::timeout(
+        Duration::from_secs(60),
+        client
+            .list_objects_v2(
+                fx.bucket(),
+                s3sql_s3_client::ListObjectsV2Request::prefix(fx.key("f/none/")),
+            )
+            .try_collect::<Vec<_>>(),
+    )
+    .await
+    .expect("the listing never ended");
+    let err = listed.expect_err("endless empty pages listed as nothing");
+    assert!(err.to_string().contains("empty pages"), "{err}");
+    assert_eq!(proxy.faults_injected(), 1000);
 }

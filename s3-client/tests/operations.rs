@@ -575,3 +575,135 @@ async fn empty_key_is_an_error_at_every_entry_point() {
         "a request went out for an empty key"
     );
 }
+
+#[tokio::test]
+async fn invalid_bucket_names_are_refused_before_any_request() {
+    let fx = Fixture::new().await;
+    let c = &fx.client;
+    let put = PutObjectRequest::default();
+    let get = GetObjectRequest::default();
+    let before = c.request_count();
+    // `bkt?` would go out as `GET /bkt?/x.csv`: a listing of bucket `bkt`
+    // returned as the object's bytes.
+    for b in [
+        "bkt?",
+        "a#b",
+        "bk/t",
+        "my bucket",
+        "ab",
+        "bkt%3F",
+        "b\u{e9}t",
+    ] {
+        let mut errors = vec![
+            c.head_bucket(b).await,
+            c.head_object(b, "x.csv").await.map(|_| ()),
+            c.get_object(b, "x.csv", &get).await.map(|_| ()),
+            c.get_object_bytes(b, "x.csv", &get).await.map(|_| ()),
+            c.get_range(b, "x.csv", ByteRange::Suffix(8))
+                .await
+                .map(|_| ()),
+            c.read_to_bytes(b, "x.csv", None).await.map(|_| ()),
+            c.put_object(b, "x.csv", Bytes::from_static(b"x"), &put)
+                .await
+                .map(|_| ()),
+            c.copy_object(b, "x.csv", "y.csv", false).await,
+            c.delete_object(b, "x.csv").await,
+            c.delete_objects(b, &["x.csv"]).await.map(|_| ()),
+            c.create_multipart_upload(b, "x.csv", &put)
+                .await
+                .map(|_| ()),
+            c.list_multipart_uploads(b, "").await.map(|_| ()),
+            c.list_objects_v2_page(b, &ListObjectsV2Request::default(), None)
+                .await
+                .map(|_| ()),
+            c.list_objects_v2(b, ListObjectsV2Request::default())
+                .try_collect::<Vec<_>>()
+                .await
+                .map(|_| ()),
+            c.presign_get(b, "x.csv", std::time::Duration::from_secs(60))
+                .await
+                .map(|_| ()),
+        ];
+        let mut writer = s3sql_s3_client::MultipartWriter::new(c, b, "x.csv", put.clone());
+        errors.push(writer.write(b"x").await);
+        for (i, result) in errors.into_iter().enumerate() {
+            let err = result.expect_err(&format!("call {i} accepted bucket {b:?}"));
+            assert!(
+                matches!(err, s3sql_s3_client::Error::InvalidArgument(_)),
+                "call {i}, bucket {b:?}: {err}"
+            );
+            let text = err.to_string();
+            assert!(
+                text.contains(&format!("'{b}'")) && text.contains("bucket name"),
+                "call {i}: {text}"
+            );
+        }
+    }
+    assert_eq!(
+        c.request_count(),
+        before,
+        "a request went out for an invalid bucket name"
+    );
+    // Legacy path-style names (capitals, underscores) stay usable.
+    assert!(s3sql_s3_client::addressing::valid_bucket_name("Legacy_Bucket").is_ok());
+}
+
+#[tokio::test]
+async fn multipart_writer_honours_if_none_match() {
+    let fx = Fixture::new().await;
+    let c = &fx.client;
+    let key = fx.key("conditional/multipart.bin");
+    let old = Bytes::from_static(b"the old object");
+    let first = c
+        .put_object(fx.bucket(), &key, old.clone(), &PutObjectRequest::default())
+        .await
+        .unwrap();
+    // Two parts, so the writer takes the multipart path.
+    let data = pattern_bytes(6 * 1024 * 1024, 40);
+    let fx = &fx;
+    let write = |put: PutObjectRequest| {
+        let data = data.clone();
+        let key = key.clone();
+        async move {
+            let mut writer = s3sql_s3_client::MultipartWriter::with_part_size(
+                c,
+                fx.bucket(),
+                &key,
+                put,
+                5 * 1024 * 1024,
+            );
+            writer.write(&data).await?;
+            writer.finish().await
+        }
+    };
+    let create_only = PutObjectRequest {
+        if_none_match: true,
+        ..PutObjectRequest::default()
+    };
+    let err = write(create_only.clone())
+        .await
+        .expect_err("a create-only multipart write replaced an existing object");
+    assert!(err.is_precondition_failed(), "{err}");
+    fx.assert_holds(&key, &old).await;
+    let current = PutObjectRequest {
+        if_match: first.etag.clone(),
+        ..PutObjectRequest::default()
+    };
+    write(current).await.unwrap();
+    fx.assert_holds(&key, &data).await;
+    // Nothing stays open after the refused write.
+    let open = c.list_multipart_uploads(fx.bucket(), &key).await.unwrap();
+    assert!(open.is_empty(), "{open:?}");
+    // Create-only on a fresh key goes through.
+    let fresh = fx.key("conditional/fresh.bin");
+    let mut writer = s3sql_s3_client::MultipartWriter::with_part_size(
+        c,
+        fx.bucket(),
+        &fresh,
+        create_only,
+        5 * 1024 * 1024,
+    );
+    writer.write(&data).await.unwrap();
+    writer.finish().await.unwrap();
+    fx.assert_holds(&fresh, &data).await;
+}

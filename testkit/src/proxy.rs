@@ -34,6 +34,17 @@ pub enum Fault {
         /// S3 error code, e.g. `SlowDown`.
         code: String,
     },
+    /// Like [`Fault::Status`], with these response headers added (a
+    /// `Date` far from now, say, as a server whose clock disagrees sends
+    /// with its 403 to a HEAD, which has no body to name the error).
+    StatusWithHeaders {
+        /// HTTP status.
+        status: u16,
+        /// S3 error code.
+        code: String,
+        /// Header names and values.
+        headers: Vec<(String, String)>,
+    },
     /// Close the connection without answering (the request never reaches
     /// the server).
     Reset,
@@ -41,6 +52,17 @@ pub enum Fault {
     /// answer, then close the connection without passing it on: the
     /// client cannot tell whether its request took effect.
     DropResponse,
+    /// Forward the request and let the server act on it, read its whole
+    /// answer, then answer this status and an S3 `<Error>` document
+    /// carrying `code` instead, as a gateway that timed out waiting for the
+    /// server does: the request took effect although the client sees a
+    /// server error.
+    ActThenStatus {
+        /// HTTP status (500, 502, 504).
+        status: u16,
+        /// S3 error code, e.g. `InternalError`.
+        code: String,
+    },
     /// Forward the upstream response's status and headers unchanged
     /// (`Content-Length` included), then close the connection after this
     /// many body bytes, so the client sees a short body.
@@ -83,6 +105,11 @@ pub enum Fault {
     /// this proxy carried: a server repeating a token (A→A when the
     /// faulted request carried that first token, A→B→A one page later).
     RepeatListingToken,
+    /// Answer a listing, without reaching the server, with an empty page
+    /// that says it is truncated and carries a continuation token never
+    /// given before: a server that would page forever without repeating
+    /// itself.
+    EmptyTruncatedListing,
     /// Forward, passing the request body to the server and the response
     /// body back at no more than this many bytes per second (a slow uplink
     /// or downlink; the connection stays busy, never idle).
@@ -257,6 +284,18 @@ impl std::fmt::Debug for FaultProxy {
 impl FaultProxy {
     /// Starts a proxy on `127.0.0.1:<random>` in front of `upstream`.
     pub fn start(upstream: SocketAddr) -> FaultProxy {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+        Self::serve(listener, upstream)
+    }
+
+    /// Starts a proxy on `listen` in front of `upstream`: a server that
+    /// comes up on a port a client was already refused at.
+    pub fn start_at(listen: SocketAddr, upstream: SocketAddr) -> FaultProxy {
+        let listener = std::net::TcpListener::bind(listen).expect("bind proxy");
+        Self::serve(listener, upstream)
+    }
+
+    fn serve(listener: std::net::TcpListener, upstream: SocketAddr) -> FaultProxy {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         let shared = Arc::new(Shared {
@@ -267,7 +306,6 @@ impl FaultProxy {
             requests: AtomicUsize::new(0),
             faults: AtomicUsize::new(0),
         });
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind proxy");
         let handler = Arc::clone(&shared);
         let service = hyper::service::service_fn(move |req| handle(Arc::clone(&handler), req));
         FaultProxy {
@@ -356,6 +394,20 @@ async fn handle(
     }
     match fault {
         Some(Fault::Status { status, code }) => return Ok(error_response(status, &code)),
+        Some(Fault::StatusWithHeaders {
+            status,
+            code,
+            headers,
+        }) => {
+            let mut resp = error_response(status, &code);
+            for (name, value) in headers {
+                resp.headers_mut().insert(
+                    http::HeaderName::from_bytes(name.as_bytes())?,
+                    http::HeaderValue::from_str(&value)?,
+                );
+            }
+            return Ok(resp);
+        }
         Some(Fault::RetryAfter {
             status,
             code,
@@ -381,6 +433,19 @@ async fn handle(
             let mut resp = error_response(301, "PermanentRedirect");
             let value = http::HeaderValue::from_str(&region)?;
             resp.headers_mut().insert("x-amz-bucket-region", value);
+            return Ok(resp);
+        }
+        Some(Fault::EmptyTruncatedListing) => {
+            let body = format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult><Name>bucket</Name><KeyCount>0</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>true</IsTruncated><NextContinuationToken>fresh-{}-{}</NextContinuationToken></ListBucketResult>",
+                shared.faults.load(Ordering::SeqCst),
+                fastrand::u64(..)
+            );
+            let mut resp = Response::new(full(body));
+            resp.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/xml"),
+            );
             return Ok(resp);
         }
         // An error from the service makes hyper drop the connection unanswered.
@@ -414,6 +479,10 @@ async fn handle(
     if matches!(fault, Some(Fault::DropResponse)) {
         resp.into_body().collect().await?;
         return Err("injected loss of the response".into());
+    }
+    if let Some(Fault::ActThenStatus { status, code }) = &fault {
+        resp.into_body().collect().await?;
+        return Ok(error_response(*status, code));
     }
     if let Some(Fault::SetResponseHeader { name, value }) = &fault {
         let name = http::HeaderName::from_bytes(name.as_bytes())?;

@@ -40,6 +40,17 @@ impl std::fmt::Debug for S3Server {
 impl S3Server {
     /// Starts a server with fresh random credentials and an empty temp dir.
     pub fn start() -> S3Server {
+        Self::start_with(true)
+    }
+
+    /// Starts s3s-fs as it is, without [`TrackedFs`]'s corrections: for
+    /// tests of how a client copes with the quirks TrackedFs hides (a
+    /// listing that echoes `EncodingType=url` without encoding its keys).
+    pub fn start_plain() -> S3Server {
+        Self::start_with(false)
+    }
+
+    fn start_with(tracked: bool) -> S3Server {
         let root = tempfile::Builder::new()
             .prefix("s3sql-s3s-")
             .tempdir()
@@ -49,7 +60,11 @@ impl S3Server {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
 
         let fs = s3s_fs::FileSystem::new(root.path()).expect("s3s-fs over the temp dir");
-        let mut builder = S3ServiceBuilder::new(TrackedFs::new(fs, root.path()));
+        let mut builder = if tracked {
+            S3ServiceBuilder::new(TrackedFs::new(fs, root.path()))
+        } else {
+            S3ServiceBuilder::new(fs)
+        };
         builder.set_auth(SimpleAuth::from_single(
             access_key_id.clone(),
             secret_access_key.clone(),

@@ -87,8 +87,10 @@ impl S3Target {
         })
     }
 
-    /// A new [`S3Server`] with a fresh bucket name (not yet created).
-    fn in_process() -> S3Target {
+    /// A new in-process [`S3Server`] with a fresh bucket name (not yet
+    /// created), whatever the environment says: for tests of the
+    /// in-process server itself.
+    pub fn in_process() -> S3Target {
         let server = S3Server::start();
         S3Target {
             backend: "s3s-fs".into(),

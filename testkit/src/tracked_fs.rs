@@ -12,8 +12,10 @@
 //! - a suffix range longer than the object reads the whole object;
 //! - AbortMultipartUpload after a failed CompleteMultipartUpload (s3s-fs
 //!   has already dropped the upload; S3 keeps it until aborted);
-//! - conditional PutObject (`If-None-Match: *`, `If-Match`), answered 412
-//!   PreconditionFailed as S3 does since 2024; s3s-fs writes regardless;
+//! - conditional PutObject and CompleteMultipartUpload (`If-None-Match: *`,
+//!   `If-Match`), answered 412 PreconditionFailed as S3 does since 2024
+//!   (a refused Complete leaves the upload open), each check and its write
+//!   atomic against other conditional writes; s3s-fs writes regardless;
 //! - `NoSuchUpload` (404) for an upload id that is unknown or belongs to
 //!   another bucket or key, where s3s-fs answers AccessDenied or
 //!   InvalidRequest (or accepts a part for the wrong key).
@@ -50,6 +52,9 @@ pub struct TrackedFs {
     fs: FileSystem,
     root: std::path::PathBuf,
     uploads: Mutex<BTreeMap<UploadKey, SystemTime>>,
+    /// Held from a conditional write's check to its write, so two writers
+    /// racing on one key cannot both pass (S3 evaluates and writes atomically).
+    conditional_writes: tokio::sync::Mutex<()>,
 }
 
 impl TrackedFs {
@@ -58,6 +63,7 @@ impl TrackedFs {
             fs,
             root: root.to_path_buf(),
             uploads: Mutex::new(BTreeMap::new()),
+            conditional_writes: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -98,6 +104,34 @@ impl TrackedFs {
         let mut req = template.clone().map_input(|()| input);
         req.method = http::Method::HEAD;
         self.fs.head_object(req).await.ok()?.output.e_tag
+    }
+}
+
+impl TrackedFs {
+    /// A write's `If-None-Match` / `If-Match` against the object now at
+    /// `bucket`/`key`: 412 PreconditionFailed when they do not hold.
+    async fn check_write_conditions(
+        &self,
+        template: &S3Request<()>,
+        bucket: &str,
+        key: &str,
+        if_none_match: Option<&ETagCondition>,
+        if_match: Option<&ETagCondition>,
+    ) -> S3Result<()> {
+        if if_none_match.is_none() && if_match.is_none() {
+            return Ok(());
+        }
+        let current = self.etag_of(template, bucket, key).await;
+        let matches = |cond: &ETagCondition| match cond {
+            ETagCondition::Any => current.is_some(),
+            ETagCondition::ETag(want) => current
+                .as_ref()
+                .is_some_and(|have| have.value() == want.value()),
+        };
+        if if_none_match.is_some_and(matches) || if_match.is_some_and(|c| !matches(c)) {
+            return Err(s3s::s3_error!(PreconditionFailed));
+        }
+        Ok(())
     }
 }
 
@@ -201,6 +235,19 @@ macro_rules! delegate_to_fs {
             ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
                 let id = (req.input.bucket.clone(), req.input.key.clone(), req.input.upload_id.clone());
                 self.require_upload(&id.0, &id.1, &id.2)?;
+                let conditional = req.input.if_none_match.is_some() || req.input.if_match.is_some();
+                let _serialized = match conditional {
+                    true => Some(self.conditional_writes.lock().await),
+                    false => None,
+                };
+                self.check_write_conditions(
+                    &req.clone().map_input(|_| ()),
+                    &id.0,
+                    &id.1,
+                    req.input.if_none_match.as_ref(),
+                    req.input.if_match.as_ref(),
+                )
+                .await?;
                 // On failure the upload stays listed (and abortable), as on S3.
                 let resp = self.fs.complete_multipart_upload(req).await.map_err(upload_gone)?;
                 self.forget(&id.0, &id.1, &id.2);
@@ -276,7 +323,12 @@ macro_rules! delegate_to_fs {
             }
 
             async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
-                if req.input.if_none_match.is_some() || req.input.if_match.is_some() {
+                let conditional = req.input.if_none_match.is_some() || req.input.if_match.is_some();
+                let _serialized = match conditional {
+                    true => Some(self.conditional_writes.lock().await),
+                    false => None,
+                };
+                if conditional {
                     let template = S3Request {
                         input: (),
                         method: req.method.clone(),
@@ -288,16 +340,14 @@ macro_rules! delegate_to_fs {
                         service: req.service.clone(),
                         trailing_headers: None,
                     };
-                    let current = self.etag_of(&template, &req.input.bucket, &req.input.key).await;
-                    let matches = |cond: &ETagCondition| match cond {
-                        ETagCondition::Any => current.is_some(),
-                        ETagCondition::ETag(want) => current.as_ref().is_some_and(|have| have.value() == want.value()),
-                    };
-                    let blocked = req.input.if_none_match.as_ref().is_some_and(matches)
-                        || req.input.if_match.as_ref().is_some_and(|c| !matches(c));
-                    if blocked {
-                        return Err(s3s::s3_error!(PreconditionFailed));
-                    }
+                    self.check_write_conditions(
+                        &template,
+                        &req.input.bucket,
+                        &req.input.key,
+                        req.input.if_none_match.as_ref(),
+                        req.input.if_match.as_ref(),
+                    )
+                    .await?;
                 }
                 self.fs.put_object(req).await
             }

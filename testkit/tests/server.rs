@@ -262,12 +262,8 @@ fn drop_stops_the_server_and_removes_its_data() {
 
 #[test]
 fn target_defaults_to_an_in_process_server() {
-    if std::env::var_os("S3SQL_TEST_ENDPOINT").is_some() {
-        // The external branch is covered by unit tests; this one checks the default.
-        return;
-    }
-    let a = S3Target::from_env();
-    let b = S3Target::from_env();
+    let a = S3Target::in_process();
+    let b = S3Target::in_process();
     assert_eq!(a.backend, "s3s-fs");
     let server = a.server().expect("in-process server");
     assert_eq!(a.endpoint, server.endpoint());
@@ -280,4 +276,23 @@ fn target_defaults_to_an_in_process_server() {
     assert_ne!(a.bucket, b.bucket);
     assert_ne!(a.endpoint, b.endpoint);
     assert!(a.bucket.starts_with("s3sql-"), "{}", a.bucket);
+}
+
+#[test]
+fn target_from_env_follows_the_endpoint_variable() {
+    let target = S3Target::from_env();
+    match std::env::var("S3SQL_TEST_ENDPOINT")
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
+        Some(endpoint) => {
+            assert_eq!(target.backend, "external");
+            assert_eq!(target.endpoint, endpoint);
+            assert!(target.server().is_none());
+        }
+        None => {
+            assert_eq!(target.backend, "s3s-fs");
+            assert_eq!(target.endpoint, target.server().unwrap().endpoint());
+        }
+    }
 }

@@ -1,5 +1,7 @@
 //! ListObjectsV2 (a page, or a stream of pages) and DeleteObjects.
 
+use std::sync::atomic::Ordering;
+
 use base64::Engine;
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt};
@@ -57,12 +59,22 @@ impl S3Client {
             target: Box::new(target.clone()),
             detail: "listing is not UTF-8".into(),
         })?;
-        xml::parse::<xml::ListBucketResult>(text)
-            .and_then(xml::ListBucketResult::into_page)
-            .map_err(|detail| Error::InvalidResponse {
-                target: Box::new(target),
-                detail,
-            })
+        let invalid = |detail| Error::InvalidResponse {
+            target: Box::new(target.clone()),
+            detail,
+        };
+        let result = xml::parse::<xml::ListBucketResult>(text).map_err(invalid)?;
+        // A server that echoes EncodingType=url over raw keys once is
+        // remembered: a later page whose keys all look encoded (`a+b.csv`)
+        // is read as it is too.
+        if result.claim_is_false() && !self.inner.listing_unencoded.swap(true, Ordering::Relaxed) {
+            tracing::debug!(
+                bucket,
+                "the server echoes EncodingType=url without encoding keys; reading listed keys as they are"
+            );
+        }
+        let known_unencoded = self.inner.listing_unencoded.load(Ordering::Relaxed);
+        result.into_page_from(known_unencoded).map_err(invalid)
     }
 
     /// A whole ListObjectsV2 listing as a stream of pages: the first page is
@@ -93,7 +105,8 @@ impl S3Client {
                     }
                 };
                 let next = page.next_continuation_token.clone();
-                if let Err(detail) = pager.advance(next.is_some(), next) {
+                let items = page.objects.len() + page.common_prefixes.len();
+                if let Err(detail) = pager.advance(next.is_some(), next, items) {
                     let req = S3Request::new(Operation::ListObjectsV2, Method::GET, &bucket, None);
                     return Some((Err(client.invalid_response(&req, detail)), pager));
                 }

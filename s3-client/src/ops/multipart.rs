@@ -9,12 +9,15 @@ use md5::{Digest, Md5};
 use crate::client::{LostAnswer, RetryLog, S3Client, S3Request};
 use crate::error::{Error, Operation, Result};
 use crate::model::{CompletedPart, MultipartUpload, PutObjectOutput, PutObjectRequest};
-use crate::ops::object::{check_bucket, check_object, write_headers};
+use crate::ops::object::{check_bucket, check_object, write_conditions, write_headers};
 use crate::ops::paging::Pager;
 use crate::xml;
 
 impl S3Client {
-    /// CreateMultipartUpload: returns the upload id.
+    /// CreateMultipartUpload: returns the upload id. `put`'s conditions are
+    /// not sent here (S3 ignores them on this request): pass the same
+    /// `put` to [`S3Client::complete_multipart_upload_if`], where S3
+    /// evaluates them.
     pub async fn create_multipart_upload(
         &self,
         bucket: &str,
@@ -33,7 +36,18 @@ impl S3Client {
         let req = write_headers(self, req, put);
         let started = std::time::Instant::now();
         let mut log = RetryLog::default();
-        let (parts, body) = self.send_collect_logged(&req, &mut log).await?;
+        let (parts, body) = match self.send_collect_logged(&req, &mut log).await {
+            Ok(answer) => answer,
+            Err(e) => {
+                // Every attempt may have started an upload whose id never
+                // arrived: none of them is ours, all are orphans.
+                if log.answer_lost {
+                    self.abort_lost_uploads(bucket, key, "", None, started.elapsed())
+                        .await;
+                }
+                return Err(e);
+            }
+        };
         let text = String::from_utf8_lossy(&body);
         let result = xml::parse::<xml::InitiateMultipartUploadResult>(&text)
             .map_err(|d| self.invalid_response(&req, d))?;
@@ -61,8 +75,9 @@ impl S3Client {
 
     /// After a CreateMultipartUpload whose first answer was lost: aborts the
     /// uploads of `key` the server started while this call ran (by the
-    /// server's own clock), other than `ours`, and those whose start time
-    /// the server does not track. A writer of the same key in
+    /// server's own clock), other than `ours`, and on a server that does
+    /// not track start times its uploads of `key` (see
+    /// [`left_by_lost_create`]). A writer of the same key in
     /// those few seconds would lose its upload too; two writers of one key
     /// at once conflict anyway. Failures are logged: the write goes on.
     async fn abort_lost_uploads(
@@ -84,15 +99,7 @@ impl S3Client {
                 return;
             }
         };
-        // A server whose Initiated times are a day or more behind its own
-        // clock does not track them (moto reports a fixed 2010 date): its
-        // uploads of this key count as left by this call too.
-        let untracked = since - chrono::Duration::days(1);
-        let lost = uploads.into_iter().filter(|u| {
-            u.key == key
-                && u.upload_id != ours
-                && u.initiated.is_none_or(|t| t >= since || t < untracked)
-        });
+        let lost = left_by_lost_create(uploads, key, ours, since);
         for upload in lost {
             tracing::debug!(
                 bucket,
@@ -146,6 +153,29 @@ impl S3Client {
         upload_id: &str,
         parts: &[CompletedPart],
     ) -> Result<PutObjectOutput> {
+        self.complete_multipart_upload_if(
+            bucket,
+            key,
+            upload_id,
+            parts,
+            &PutObjectRequest::default(),
+        )
+        .await
+    }
+
+    /// CompleteMultipartUpload with the conditions of `put`
+    /// (`If-None-Match: *`, `If-Match`), which S3 evaluates here: a 412
+    /// leaves the upload open (abort it) and the existing object intact.
+    /// A 412 or NoSuchUpload after an attempt whose answer was lost is
+    /// success when the object is the one these parts make.
+    pub async fn complete_multipart_upload_if(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[CompletedPart],
+        put: &PutObjectRequest,
+    ) -> Result<PutObjectOutput> {
         check_object(bucket, key)?;
         let mut sorted = parts.to_vec();
         sorted.sort_by_key(|p| p.part_number);
@@ -160,9 +190,14 @@ impl S3Client {
         .body(Bytes::from(xml::complete_multipart_body(&sorted)))
         .error_in_ok()
         .lost_answer(LostAnswer::Resolve);
-        let body = match self.send_collect(&req).await {
+        let req = write_conditions(req, put);
+        let mut log = RetryLog::default();
+        let body = match self.send_collect_logged(&req, &mut log).await {
             Ok((_, body)) => body,
-            Err(e) if e.code() == Some("NoSuchUpload") => {
+            Err(e)
+                if e.code() == Some("NoSuchUpload")
+                    || (e.is_precondition_failed() && log.answer_lost) =>
+            {
                 return self.completed_before(bucket, key, &sorted).await.ok_or(e);
             }
             Err(e) => return Err(e),
@@ -248,13 +283,52 @@ impl S3Client {
             let (page, truncated, next) = xml::parse::<xml::ListMultipartUploadsResult>(&text)
                 .map_err(|d| self.invalid_response(&req, d))?
                 .into_parts();
+            let items = page.len();
             uploads.extend(page);
             pager
-                .advance(truncated, next)
+                .advance(truncated, next, items)
                 .map_err(|d| self.invalid_response(&req, d))?;
         }
         Ok(uploads)
     }
+}
+
+/// The `Initiated` moto reports for every upload: it does not track when
+/// an upload started.
+const MOTO_INITIATED: &str = "2010-11-10T20:48:33Z";
+
+/// The uploads of `key` a CreateMultipartUpload whose answer was lost
+/// left behind: those the server started since `since` (by its clock),
+/// other than `ours` (empty when no answer arrived). A server that does
+/// not track start times is recognised by the time it reports instead: a
+/// day or more before `since` and equal to our own upload's, or moto's
+/// fixed one; its uploads of `key` count as left by this call too. Only
+/// there can another writer's upload of the same key be taken for an
+/// orphan. On S3 an upload older than `since`, however old, is never
+/// touched: it belongs to someone else (a long upload of another process).
+fn left_by_lost_create(
+    uploads: Vec<MultipartUpload>,
+    key: &str,
+    ours: &str,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Vec<MultipartUpload> {
+    let our_start = uploads
+        .iter()
+        .find(|u| !ours.is_empty() && u.upload_id == ours)
+        .and_then(|u| u.initiated);
+    let fixed = xml::parse_timestamp(MOTO_INITIATED);
+    let day_before = since - chrono::Duration::days(1);
+    let untracked = |t: chrono::DateTime<chrono::Utc>| {
+        t < day_before && (Some(t) == our_start || Some(t) == fixed)
+    };
+    uploads
+        .into_iter()
+        .filter(|u| {
+            u.key == key
+                && u.upload_id != ours
+                && u.initiated.is_none_or(|t| t >= since || untracked(t))
+        })
+        .collect()
 }
 
 /// The ETag S3 gives an object assembled from `parts` (sorted by number):
@@ -289,6 +363,55 @@ mod tests {
             part_number: n,
             etag: etag.to_owned(),
         }
+    }
+
+    fn upload(id: &str, initiated: &str) -> MultipartUpload {
+        MultipartUpload {
+            key: "k".into(),
+            upload_id: id.into(),
+            initiated: crate::xml::parse_timestamp(initiated),
+        }
+    }
+
+    fn ids(uploads: Vec<MultipartUpload>) -> Vec<String> {
+        uploads.into_iter().map(|u| u.upload_id).collect()
+    }
+
+    #[test]
+    fn a_lost_create_never_aborts_an_older_upload_of_another_writer() {
+        let since = crate::xml::parse_timestamp("2026-12-01T10:00:00Z").unwrap();
+        // Real S3: our orphan started during the call; another process's
+        // upload of the same key started two days ago and is still going.
+        let uploads = vec![
+            upload("ours", "2026-12-01T10:00:03Z"),
+            upload("orphan", "2026-12-01T10:00:01Z"),
+            upload("theirs", "2026-11-29T08:00:00Z"),
+            upload("theirs-recent", "2026-12-01T09:59:00Z"),
+        ];
+        assert_eq!(
+            ids(left_by_lost_create(uploads, "k", "ours", since)),
+            ["orphan"]
+        );
+        // moto: every Initiated is the same fixed 2010 time.
+        let uploads = vec![
+            upload("ours", "2010-11-10T20:48:33.000Z"),
+            upload("orphan", "2010-11-10T20:48:33.000Z"),
+        ];
+        assert_eq!(
+            ids(left_by_lost_create(uploads, "k", "ours", since)),
+            ["orphan"]
+        );
+        // No answer at all (every attempt lost): ours is unknown.
+        let uploads = vec![
+            upload("orphan-1", "2010-11-10T20:48:33.000Z"),
+            upload("orphan-2", "2010-11-10T20:48:33.000Z"),
+        ];
+        assert_eq!(
+            ids(left_by_lost_create(uploads, "k", "", since)),
+            ["orphan-1", "orphan-2"]
+        );
+        let uploads = vec![upload("theirs", "2026-11-29T08:00:00Z")];
+        assert!(left_by_lost_create(uploads, "k", "", since).is_empty());
     }
 
     #[test]

@@ -37,11 +37,23 @@ fn required_length(headers: &HeaderMap) -> std::result::Result<u64, String> {
         .ok_or_else(|| "no Content-Length: the object's size is unknown".to_owned())
 }
 
+/// Refuses a bucket name S3 could not have: it goes into the request's path
+/// or host unencoded, so `bkt?` would send `GET /bkt?/x.csv`, a listing of
+/// `bkt` returned as if it were the object. S3's rules: 3 to 63 of
+/// `a-z 0-9 . -`, starting and ending with a letter or digit; legacy
+/// names (us-east-1, path style only) may also hold capitals and `_`, up
+/// to 255 characters.
 pub(crate) fn check_bucket(bucket: &str) -> Result<()> {
     if bucket.is_empty() {
         return Err(Error::InvalidArgument(
             "the bucket name is empty; URLs look like s3://bucket/key".into(),
         ));
+    }
+    if let Err(why) = crate::addressing::valid_bucket_name(bucket) {
+        return Err(Error::InvalidArgument(format!(
+            "'{}' is not a valid bucket name: {why}; check the s3://bucket/key URL",
+            bucket.escape_debug()
+        )));
     }
     Ok(())
 }
@@ -59,15 +71,14 @@ pub(crate) fn check_object(bucket: &str, key: &str) -> Result<()> {
     Ok(())
 }
 
-/// The headers of a write: content type, conditional write and SSE-KMS.
-pub(crate) fn write_headers<'a>(
-    client: &S3Client,
+/// The conditions of a write (`If-None-Match: *`, `If-Match`), for the
+/// request S3 evaluates them on: PutObject, or CompleteMultipartUpload
+/// (CreateMultipartUpload ignores them). A retry after a lost answer may
+/// meet the object this very request wrote: the caller resolves a 412.
+pub(crate) fn write_conditions<'a>(
     mut request: S3Request<'a>,
     put: &PutObjectRequest,
 ) -> S3Request<'a> {
-    if let Some(ct) = &put.content_type {
-        request = request.header(CONTENT_TYPE, ct.clone());
-    }
     if put.if_none_match {
         request = request
             .header(IF_NONE_MATCH, "*")
@@ -77,6 +88,18 @@ pub(crate) fn write_headers<'a>(
         request = request
             .header(IF_MATCH, etag.clone())
             .lost_answer(LostAnswer::Resolve);
+    }
+    request
+}
+
+/// The headers that start a write: content type and SSE-KMS.
+pub(crate) fn write_headers<'a>(
+    client: &S3Client,
+    mut request: S3Request<'a>,
+    put: &PutObjectRequest,
+) -> S3Request<'a> {
+    if let Some(ct) = &put.content_type {
+        request = request.header(CONTENT_TYPE, ct.clone());
     }
     if let Some(kms) = &client.config().sse_kms_key_id {
         request = request
@@ -308,7 +331,7 @@ impl S3Client {
         check_object(bucket, key)?;
         let request =
             S3Request::new(Operation::PutObject, Method::PUT, bucket, Some(key)).body(body);
-        let request = write_headers(self, request, put);
+        let request = write_conditions(write_headers(self, request, put), put);
         let mut log = RetryLog::default();
         let (parts, _) = match self.send_collect_logged(&request, &mut log).await {
             // An attempt whose answer was lost may have written the object

@@ -1,11 +1,20 @@
 //! Following a paginated listing (ListObjectsV2's continuation token,
 //! ListMultipartUploads' key and upload-id markers): one rule for both. A
-//! truncated page without a token, or a token the server already gave
-//! (A→A, A→B→A), ends the listing in an error; it never loops forever and
-//! never returns a silently short answer.
+//! truncated page without a token, a token the server already gave
+//! (A→A, A→B→A), or [`MAX_EMPTY_TRUNCATED_PAGES`] empty pages in a row that
+//! each say more follow, ends the listing in an error; it never loops
+//! forever and never returns a silently short answer.
 
 use std::collections::HashSet;
 use std::hash::Hash;
+
+/// Empty pages in a row, each truncated with a fresh token, after which a
+/// listing is taken to never end. S3 can answer a page with no keys and
+/// more to come (a stretch of deleted keys being skipped), but not a
+/// thousand times running: that is a million skipped keys with no sign of
+/// progress, and a server inventing tokens would otherwise page forever
+/// while the set of seen tokens grows without bound.
+pub(crate) const MAX_EMPTY_TRUNCATED_PAGES: usize = 1000;
 
 /// Where a listing stands.
 #[derive(Debug)]
@@ -13,6 +22,8 @@ pub(crate) struct Pager<T> {
     next: Option<T>,
     seen: HashSet<T>,
     pages: usize,
+    /// Empty truncated pages in a row.
+    empty_run: usize,
     done: bool,
 }
 
@@ -22,6 +33,7 @@ impl<T: Clone + Eq + Hash> Pager<T> {
             next: None,
             seen: HashSet::new(),
             pages: 0,
+            empty_run: 0,
             done: false,
         }
     }
@@ -36,11 +48,27 @@ impl<T: Clone + Eq + Hash> Pager<T> {
         self.done
     }
 
-    /// Records a page: `truncated` as the server says, `next` its token.
-    /// An error describes why the listing cannot go on.
-    pub(crate) fn advance(&mut self, truncated: bool, next: Option<T>) -> Result<(), String> {
+    /// Records a page of `items` entries: `truncated` as the server says,
+    /// `next` its token. An error describes why the listing cannot go on.
+    pub(crate) fn advance(
+        &mut self,
+        truncated: bool,
+        next: Option<T>,
+        items: usize,
+    ) -> Result<(), String> {
         self.pages += 1;
         self.done = true;
+        self.empty_run = if truncated && items == 0 {
+            self.empty_run + 1
+        } else {
+            0
+        };
+        if self.empty_run >= MAX_EMPTY_TRUNCATED_PAGES {
+            return Err(format!(
+                "the server sent {} empty pages in a row, each saying more follow (page {}); the listing would never end",
+                self.empty_run, self.pages
+            ));
+        }
         match (truncated, next) {
             (false, _) => Ok(()),
             (true, None) => Err(format!(
@@ -73,10 +101,10 @@ mod tests {
     fn follows_new_tokens_to_the_last_page() {
         let mut pager = Pager::new();
         assert_eq!(pager.token(), None);
-        pager.advance(true, Some("a")).unwrap();
+        pager.advance(true, Some("a"), 1).unwrap();
         assert_eq!((pager.token(), pager.is_done()), (Some(&"a"), false));
-        pager.advance(true, Some("b")).unwrap();
-        pager.advance(false, None).unwrap();
+        pager.advance(true, Some("b"), 0).unwrap();
+        pager.advance(false, None, 0).unwrap();
         assert!(pager.is_done());
     }
 
@@ -90,23 +118,41 @@ mod tests {
             let mut pager = Pager::new();
             let (last, first) = cycle.split_last().unwrap();
             for token in first {
-                pager.advance(true, Some(*token)).unwrap();
+                pager.advance(true, Some(*token), 1).unwrap();
             }
-            let err = pager.advance(true, Some(*last)).unwrap_err();
+            let err = pager.advance(true, Some(*last), 1).unwrap_err();
             assert!(err.contains("already returned"), "{err}");
             assert!(pager.is_done());
         }
     }
 
     #[test]
+    fn endless_empty_pages_are_an_error_but_a_few_are_not() {
+        let mut pager = Pager::new();
+        for n in 0..MAX_EMPTY_TRUNCATED_PAGES - 1 {
+            pager.advance(true, Some(n), 0).unwrap();
+        }
+        // A page with something in it starts the count again.
+        pager.advance(true, Some(usize::MAX), 1).unwrap();
+        for n in 0..MAX_EMPTY_TRUNCATED_PAGES - 1 {
+            pager
+                .advance(true, Some(MAX_EMPTY_TRUNCATED_PAGES + n), 0)
+                .unwrap();
+        }
+        let err = pager.advance(true, Some(usize::MAX - 1), 0).unwrap_err();
+        assert!(err.contains("empty pages in a row"), "{err}");
+        assert!(pager.is_done());
+    }
+
+    #[test]
     fn truncated_without_a_token_is_an_error_not_the_end() {
         let mut pager = Pager::<String>::new();
-        let err = pager.advance(true, None).unwrap_err();
+        let err = pager.advance(true, None, 1).unwrap_err();
         assert!(err.contains("truncated"), "{err}");
         assert!(pager.is_done());
         // A last page may carry a stale token: it is not followed.
         let mut pager = Pager::new();
-        pager.advance(false, Some("x".to_owned())).unwrap();
+        pager.advance(false, Some("x".to_owned()), 1).unwrap();
         assert!(pager.is_done());
     }
 }
