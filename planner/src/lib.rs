@@ -22,6 +22,7 @@
 //!   DataFusion's own Parquet, CSV and JSON sources over s3sql's client,
 //!   each file signed by the secret covering its own URL.
 
+mod copy;
 mod describe;
 mod error;
 mod order;
@@ -32,6 +33,7 @@ mod setting_sql;
 mod settings;
 mod statement;
 
+pub use copy::CopyError;
 pub use error::{PlannerError, Result};
 pub use session::Session;
 pub use statement::Statement;

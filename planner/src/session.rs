@@ -133,6 +133,12 @@ impl Session {
                 let schema = batch.schema();
                 Ok(Box::pin(MemoryStream::try_new(vec![batch], schema, None)?))
             }
+            StatementKind::Copy(copy) => {
+                let plan = self.plan(copy.query.clone()).await?;
+                let rows = self.ctx.execute_logical_plan(plan).await?;
+                let rows = rows.execute_stream().await?;
+                crate::copy::execute(&copy, rows, &self.secrets, &self.settings).await
+            }
             StatementKind::DataFusion(statement) => {
                 let explain = matches!(statement.as_ref(), DFStatement::Explain(_));
                 let (plan, tables) = self.plan_scans(*statement).await?;

@@ -9,6 +9,7 @@ use datafusion::sql::sqlparser::dialect::DuckDbDialect;
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
 use datafusion::sql::sqlparser::tokenizer::Token;
 
+use crate::copy::{self, CopyStatement};
 use crate::describe::{self, DescribeStatement};
 use crate::error::{PlannerError, Result};
 use crate::secret_sql::{self, SecretStatement};
@@ -30,6 +31,8 @@ pub(crate) enum StatementKind {
     Setting(SettingStatement),
     /// DuckDB's `DESCRIBE` / `SUMMARIZE` of a query, table or file.
     Describe(DescribeStatement),
+    /// DuckDB's `COPY ... TO` (our writer, not DataFusion's).
+    Copy(Box<CopyStatement>),
     /// Anything DataFusion plans.
     DataFusion(Box<DFStatement>),
 }
@@ -52,6 +55,8 @@ pub(crate) fn parse(sql: &str) -> Result<Vec<Statement>> {
         }
         let kind = if let Some(describe) = describe::parse(&mut df.parser)? {
             StatementKind::Describe(describe)
+        } else if let Some(copy) = copy::parse(&mut df.parser)? {
+            StatementKind::Copy(Box::new(copy))
         } else if let Some(secret) = secret_sql::parse(&mut df.parser)? {
             StatementKind::Secret(secret)
         } else if let Some(setting) = setting_sql::parse(&mut df.parser)? {

@@ -8,7 +8,7 @@ mod columns;
 mod csv_opener;
 pub(crate) mod format;
 pub(crate) mod io_plan;
-mod local;
+pub(crate) mod local;
 mod named;
 mod prune;
 pub(crate) mod request;

@@ -1,0 +1,125 @@
+//! [`Encoder`]: record batches to the bytes of one file, with arrow-rs's
+//! writers (Parquet `ArrowWriter`, CSV `Writer`, JSON `LineDelimitedWriter`).
+//! Each encoder writes into a buffer the caller drains after every batch,
+//! so a file is never held whole in memory: what stays is the encoder's
+//! own state (for Parquet, the row group being built).
+
+use std::io::Write;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::csv;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::json;
+use datafusion::error::DataFusionError;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::file::properties::WriterProperties;
+
+use super::options::{CopyFormat, CopyOptions};
+use crate::error::Result;
+
+/// DuckDB's text form of timestamps (a space, not arrow's `T`).
+const TIMESTAMP_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.f";
+
+/// The bytes an encoder produced and the caller has not taken yet.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Output(Arc<Mutex<Vec<u8>>>);
+
+impl Output {
+    fn lock(&self) -> MutexGuard<'_, Vec<u8>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Takes what was produced, leaving `spare` (emptied) in its place so
+    /// its allocation is reused.
+    pub(crate) fn take(&self, mut spare: Vec<u8>) -> Vec<u8> {
+        spare.clear();
+        std::mem::replace(&mut *self.lock(), spare)
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.lock().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// One file's encoder.
+pub(crate) enum Encoder {
+    Parquet(Box<ArrowWriter<Output>>),
+    Csv(Box<csv::Writer<Output>>),
+    Json(json::LineDelimitedWriter<Output>),
+}
+
+impl Encoder {
+    /// An encoder of `schema` in `options.format`, writing into `output`.
+    pub(crate) fn new(schema: SchemaRef, options: &CopyOptions, output: Output) -> Result<Self> {
+        Ok(match options.format {
+            CopyFormat::Parquet => {
+                let properties = WriterProperties::builder()
+                    .set_compression(options.compression)
+                    .set_max_row_group_row_count(Some(options.row_group_size))
+                    .build();
+                Encoder::Parquet(Box::new(
+                    ArrowWriter::try_new(output, schema, Some(properties))
+                        .map_err(DataFusionError::from)?,
+                ))
+            }
+            CopyFormat::Csv => Encoder::Csv(Box::new(
+                csv::WriterBuilder::new()
+                    .with_header(options.header)
+                    .with_delimiter(options.delimiter)
+                    .with_quote(options.quote)
+                    .with_null(options.null.clone())
+                    .with_timestamp_format(TIMESTAMP_FORMAT.to_owned())
+                    .with_datetime_format(TIMESTAMP_FORMAT.to_owned())
+                    .build(output),
+            )),
+            CopyFormat::Json => Encoder::Json(
+                json::WriterBuilder::new()
+                    // DuckDB writes `"col":null`, arrow leaves the key out by default.
+                    .with_explicit_nulls(true)
+                    .with_timestamp_format(TIMESTAMP_FORMAT.to_owned())
+                    .with_datetime_format(TIMESTAMP_FORMAT.to_owned())
+                    .build(output),
+            ),
+        })
+    }
+
+    /// Encodes one batch.
+    pub(crate) fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        match self {
+            Encoder::Parquet(w) => w.write(batch).map_err(DataFusionError::from)?,
+            Encoder::Csv(w) => w.write(batch)?,
+            Encoder::Json(w) => w.write(batch)?,
+        }
+        Ok(())
+    }
+
+    /// Writes what ends the file (Parquet's last row group and footer).
+    pub(crate) fn finish(self) -> Result<()> {
+        match self {
+            Encoder::Parquet(w) => {
+                w.close().map_err(DataFusionError::from)?;
+            }
+            Encoder::Csv(_) => {}
+            Encoder::Json(mut w) => w.finish()?,
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for Encoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Encoder::Parquet(_) => "Encoder::Parquet",
+            Encoder::Csv(_) => "Encoder::Csv",
+            Encoder::Json(_) => "Encoder::Json",
+        })
+    }
+}

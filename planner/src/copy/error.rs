@@ -1,0 +1,91 @@
+//! [`CopyError`]: what a `COPY ... TO` statement got wrong, worded so the
+//! user knows which option or target to change.
+
+/// A `COPY ... TO` statement that cannot run as written, or a local file
+/// that could not be written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CopyError {
+    /// An option COPY does not know.
+    #[error("unknown COPY option {name}: the options are {accepted}")]
+    UnknownOption {
+        /// The option as written.
+        name: String,
+        /// Every option s3sql accepts, comma-separated.
+        accepted: String,
+    },
+    /// An option of DuckDB's that s3sql does not implement yet.
+    #[error("COPY option {name} is not supported yet")]
+    Unsupported {
+        /// The option as written.
+        name: String,
+    },
+    /// An option's value has the wrong shape.
+    #[error("COPY option {option}: expected {expected}, got {got}")]
+    InvalidValue {
+        /// The option's canonical name.
+        option: &'static str,
+        /// What the value should be.
+        expected: &'static str,
+        /// The value given.
+        got: String,
+    },
+    /// An option that does not apply to the format written.
+    #[error("COPY option {option} applies to {applies_to} only, not to FORMAT {format}")]
+    WrongFormat {
+        /// The option's canonical name.
+        option: &'static str,
+        /// The formats it applies to.
+        applies_to: &'static str,
+        /// The format being written.
+        format: &'static str,
+    },
+    /// Two options that exclude each other.
+    #[error("COPY options {0} and {1} cannot be combined: choose one")]
+    Conflict(&'static str, &'static str),
+    /// A partitioned COPY into a directory or prefix that holds files.
+    #[error(
+        "COPY target {url} is not empty: use OVERWRITE to delete what is there first, or OVERWRITE_OR_IGNORE to write beside it"
+    )]
+    NotEmpty {
+        /// The target.
+        url: String,
+    },
+    /// A PARTITION_BY column the query does not return.
+    #[error("PARTITION_BY column {column} is not a column of the query (its columns: {columns})")]
+    UnknownPartitionColumn {
+        /// The column named.
+        column: String,
+        /// The query's columns, comma-separated.
+        columns: String,
+    },
+    /// Every column is a partition column, so the files would have none.
+    #[error(
+        "every column is a PARTITION_BY column, so the files would have no columns: add WRITE_PARTITION_COLUMNS or a column that is not a partition"
+    )]
+    NoDataColumns,
+    /// The target names no object.
+    #[error("COPY target {url} names no object: give a key, e.g. 's3://bucket/out.parquet'")]
+    NoKey {
+        /// The target.
+        url: String,
+    },
+    /// OVERWRITE could not delete what was under the target.
+    #[error("OVERWRITE could not delete {url} ({failed} keys failed): {message}")]
+    NotDeleted {
+        /// The first key that failed.
+        url: String,
+        /// How many keys of the batch failed.
+        failed: usize,
+        /// The server's message for the first.
+        message: String,
+    },
+    /// A local file or directory could not be written.
+    #[error("cannot write {path}: {source}")]
+    Local {
+        /// The file or directory.
+        path: String,
+        /// What the file system said.
+        source: std::io::Error,
+    },
+}

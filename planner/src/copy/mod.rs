@@ -1,0 +1,157 @@
+//! `COPY table TO 'url' (options)` and `COPY (query) TO 'url' (options)` in
+//! DuckDB's syntax (DESIGN.md, a query's path, step 7): the query's batches
+//! are encoded by arrow-rs's writers ([`encode`]) and streamed to S3 through
+//! the client's multipart writer, or to a local file ([`sink`]), one file
+//! or one per hive partition ([`partition`], [`target`]). A failed COPY
+//! aborts every upload it started, so nothing half-written stays.
+//! The statement answers DuckDB's one row, `Count` (BIGINT): rows written.
+
+mod encode;
+mod error;
+mod options;
+mod partition;
+mod sink;
+mod target;
+mod writer;
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Int64Array, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::physical_plan::memory::MemoryStream;
+use datafusion::sql::parser::Statement as DFStatement;
+use datafusion::sql::sqlparser::ast::{Expr, Statement as SqlStatement};
+use datafusion::sql::sqlparser::dialect::DuckDbDialect;
+use datafusion::sql::sqlparser::keywords::Keyword;
+use datafusion::sql::sqlparser::parser::{Parser, ParserError};
+use datafusion::sql::sqlparser::tokenizer::Token;
+use s3sql_formats::OptionValue;
+use s3sql_secrets::SecretManager;
+
+pub use error::CopyError;
+use options::CopyOptions;
+use target::Target;
+
+use crate::error::Result;
+use crate::scan::request::option_value;
+use crate::settings::Settings;
+use crate::statement::unexpected;
+
+/// A parsed `COPY ... TO`.
+#[derive(Debug)]
+pub(crate) struct CopyStatement {
+    /// The rows to write: the query, or `SELECT * FROM table`.
+    pub query: DFStatement,
+    /// The file, or the directory of a partitioned COPY, as written.
+    target: String,
+    options: CopyOptions,
+}
+
+/// Parses `COPY source TO 'target' [WITH] [(options)]`; `None` (nothing
+/// consumed) when the statement is not a COPY.
+pub(crate) fn parse(parser: &mut Parser<'_>) -> Result<Option<CopyStatement>> {
+    if !parser.parse_keyword(Keyword::COPY) {
+        return Ok(None);
+    }
+    let query = if parser.consume_token(&Token::LParen) {
+        let query = parser.parse_query()?;
+        parser.expect_token(&Token::RParen)?;
+        query
+    } else {
+        let name = parser.parse_object_name(false)?;
+        let dialect = DuckDbDialect {};
+        Parser::new(&dialect)
+            .try_with_sql(&format!("SELECT * FROM {name}"))?
+            .parse_query()?
+    };
+    if parser.parse_keyword(Keyword::FROM) {
+        return Err(ParserError::ParserError(
+            "COPY ... FROM loads a file into a table, which s3sql does not do: query the file directly, e.g. SELECT * FROM 's3://bucket/file.csv'".into(),
+        )
+        .into());
+    }
+    parser.expect_keyword_is(Keyword::TO)?;
+    let target = parser.parse_literal_string()?;
+    let with = parser.parse_keyword(Keyword::WITH);
+    let mut pairs = Vec::new();
+    if parser.consume_token(&Token::LParen) {
+        if !parser.consume_token(&Token::RParen) {
+            loop {
+                pairs.push(parse_option(parser)?);
+                if parser.consume_token(&Token::RParen) {
+                    break;
+                }
+                if !parser.consume_token(&Token::Comma) {
+                    return Err(unexpected(parser, "',' or ')'").into());
+                }
+            }
+        }
+    } else if with {
+        return Err(unexpected(parser, "'(' and the COPY options").into());
+    }
+    let options = CopyOptions::parse(&target, pairs)?;
+    Ok(Some(CopyStatement {
+        query: DFStatement::Statement(Box::new(SqlStatement::Query(query))),
+        target,
+        options,
+    }))
+}
+
+/// `NAME [value]`: a name alone means `true` (`OVERWRITE_OR_IGNORE`).
+fn parse_option(parser: &mut Parser<'_>) -> Result<(String, OptionValue)> {
+    let name = parser.parse_identifier()?.value;
+    if matches!(parser.peek_token().token, Token::Comma | Token::RParen) {
+        return Ok((name, OptionValue::Bool(true)));
+    }
+    let expr = parser.parse_expr()?;
+    let value = copy_value(&expr).ok_or_else(|| {
+        ParserError::ParserError(format!(
+            "COPY option {}: give a literal, a name or a list of names, not {expr}",
+            name.to_ascii_uppercase()
+        ))
+    })?;
+    Ok((name, value))
+}
+
+/// An option value; `(a, b)` and `(a)` (PARTITION_BY's lists) as lists.
+fn copy_value(expr: &Expr) -> Option<OptionValue> {
+    match expr {
+        Expr::Tuple(items) => items
+            .iter()
+            .map(copy_value)
+            .collect::<Option<Vec<_>>>()
+            .map(OptionValue::List),
+        Expr::Nested(inner) => Some(OptionValue::List(vec![copy_value(inner)?])),
+        other => option_value(other),
+    }
+}
+
+/// Runs the COPY over the rows of `stream`, the planned query.
+pub(crate) async fn execute(
+    copy: &CopyStatement,
+    stream: SendableRecordBatchStream,
+    secrets: &SecretManager,
+    settings: &Settings,
+) -> Result<SendableRecordBatchStream> {
+    let target = Target::resolve(&copy.target, secrets, settings).await?;
+    let rows = if copy.options.partition_by.is_empty() {
+        writer::write_single(stream, &target, &copy.options).await?
+    } else {
+        writer::write_partitioned(stream, &target, &copy.options).await?
+    };
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "Count",
+        DataType::Int64,
+        false,
+    )]));
+    let count = i64::try_from(rows).unwrap_or(i64::MAX);
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![Arc::new(Int64Array::from(vec![count]))],
+    )?;
+    Ok(Box::pin(MemoryStream::try_new(vec![batch], schema, None)?))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,563 @@
+//! DuckDB's `COPY ... TO` options as typed keys with their aliases, parsed
+//! once into [`CopyOptions`], in the manner of `s3sql_formats::ReadOptions`.
+//! Defaults are DuckDB's and are documented on each field.
+
+use datafusion::parquet::basic::{Compression, GzipLevel, ZstdLevel};
+use s3sql_formats::OptionValue;
+
+use super::error::CopyError;
+
+/// The file format COPY writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CopyFormat {
+    Parquet,
+    Csv,
+    /// Newline-delimited JSON, as DuckDB's `FORMAT json` writes it.
+    Json,
+}
+
+impl CopyFormat {
+    /// DuckDB's name, for messages.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            CopyFormat::Parquet => "parquet",
+            CopyFormat::Csv => "csv",
+            CopyFormat::Json => "json",
+        }
+    }
+
+    /// The extension of the files a partitioned COPY names.
+    pub(crate) fn extension(self) -> &'static str {
+        self.name()
+    }
+
+    /// The format a target's name implies; DuckDB writes CSV when the name
+    /// says nothing (a partitioned COPY's directory, `out.txt`).
+    fn from_target(target: &str) -> Self {
+        let lower = target.to_ascii_lowercase();
+        if lower.ends_with(".parquet") {
+            CopyFormat::Parquet
+        } else if [".json", ".jsonl", ".ndjson"]
+            .iter()
+            .any(|e| lower.ends_with(e))
+        {
+            CopyFormat::Json
+        } else {
+            CopyFormat::Csv
+        }
+    }
+}
+
+/// What a partitioned COPY does with files already under its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Existing {
+    /// Fail when anything is there (DuckDB's default).
+    #[default]
+    Error,
+    /// Write beside it, replacing files of the same name (`OVERWRITE_OR_IGNORE`).
+    Ignore,
+    /// Delete everything under the target first (`OVERWRITE`).
+    Delete,
+}
+
+/// Typed COPY options.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct CopyOptions {
+    /// `FORMAT`; default: from the target's extension, else CSV.
+    pub format: CopyFormat,
+    /// `PARTITION_BY`: hive partition columns, in directory order.
+    pub partition_by: Vec<String>,
+    /// `OVERWRITE_OR_IGNORE` / `OVERWRITE`; default: an error when the target holds files.
+    pub existing: Existing,
+    /// `WRITE_PARTITION_COLUMNS`: keep partition columns in the files too; default false.
+    pub write_partition_columns: bool,
+    /// Parquet `COMPRESSION` (`CODEC`); default snappy, as DuckDB.
+    pub compression: Compression,
+    /// Parquet `ROW_GROUP_SIZE` in rows; DuckDB's default 122880.
+    pub row_group_size: usize,
+    /// CSV `HEADER`; default true.
+    pub header: bool,
+    /// CSV `DELIMITER` (`DELIM`, `SEP`); default `,`.
+    pub delimiter: u8,
+    /// CSV `QUOTE`; default `"`.
+    pub quote: u8,
+    /// CSV `NULLSTR` (`NULL`): how NULL is written; default the empty string.
+    pub null: String,
+}
+
+impl CopyOptions {
+    fn defaults(format: CopyFormat) -> Self {
+        Self {
+            format,
+            partition_by: Vec::new(),
+            existing: Existing::Error,
+            write_partition_columns: false,
+            compression: Compression::SNAPPY,
+            row_group_size: 122_880,
+            header: true,
+            delimiter: b',',
+            quote: b'"',
+            null: String::new(),
+        }
+    }
+}
+
+/// Which formats accept a key.
+#[derive(Clone, Copy)]
+enum Applies {
+    All,
+    Csv,
+    Parquet,
+    /// Parsed for every format; the value decides (COMPRESSION).
+    Checked,
+}
+
+/// One option key: its canonical name first, then its aliases.
+struct Key {
+    names: &'static [&'static str],
+    applies: Applies,
+    apply: fn(&mut CopyOptions, &Value<'_>) -> Result<(), CopyError>,
+}
+
+/// Every option s3sql writes with, in DuckDB's names. FORMAT is read
+/// first, apart (the others depend on it).
+const KEYS: &[Key] = &[
+    Key {
+        names: &["format"],
+        applies: Applies::All,
+        apply: |_, _| Ok(()),
+    },
+    Key {
+        names: &["partition_by"],
+        applies: Applies::All,
+        apply: |o, v| {
+            o.partition_by = v.names()?;
+            Ok(())
+        },
+    },
+    Key {
+        names: &["overwrite_or_ignore"],
+        applies: Applies::All,
+        apply: |o, v| {
+            if v.bool()? {
+                o.existing = Existing::Ignore;
+            }
+            Ok(())
+        },
+    },
+    Key {
+        names: &["overwrite"],
+        applies: Applies::All,
+        apply: |o, v| {
+            if v.bool()? {
+                o.existing = Existing::Delete;
+            }
+            Ok(())
+        },
+    },
+    Key {
+        names: &["write_partition_columns"],
+        applies: Applies::All,
+        apply: |o, v| {
+            o.write_partition_columns = v.bool()?;
+            Ok(())
+        },
+    },
+    Key {
+        names: &["compression", "codec"],
+        applies: Applies::Checked,
+        apply: |o, v| {
+            o.compression = v.compression(o.format)?;
+            Ok(())
+        },
+    },
+    Key {
+        names: &["row_group_size", "chunk_size"],
+        applies: Applies::Parquet,
+        apply: |o, v| {
+            o.row_group_size = v.positive()?;
+            Ok(())
+        },
+    },
+    Key {
+        names: &["header"],
+        applies: Applies::Csv,
+        apply: |o, v| {
+            o.header = v.bool()?;
+            Ok(())
+        },
+    },
+    Key {
+        names: &["delimiter", "delim", "sep"],
+        applies: Applies::Csv,
+        apply: |o, v| {
+            o.delimiter = v.char()?;
+            Ok(())
+        },
+    },
+    Key {
+        names: &["quote"],
+        applies: Applies::Csv,
+        apply: |o, v| {
+            o.quote = v.char()?;
+            Ok(())
+        },
+    },
+    Key {
+        names: &["nullstr", "null"],
+        applies: Applies::Csv,
+        apply: |o, v| {
+            o.null = v.string()?;
+            Ok(())
+        },
+    },
+];
+
+/// DuckDB options s3sql knows of but does not write with yet.
+const NOT_YET: &[&str] = &[
+    "append",
+    "filename_pattern",
+    "file_extension",
+    "per_thread_output",
+    "file_size_bytes",
+    "row_group_size_bytes",
+    "dateformat",
+    "date_format",
+    "timestampformat",
+    "timestamp_format",
+    "escape",
+    "force_quote",
+    "use_tmp_file",
+    "array",
+    "return_files",
+    "preserve_order",
+    "kv_metadata",
+    "field_ids",
+    "compression_level",
+    "parquet_version",
+];
+
+impl CopyOptions {
+    /// Parses `(name, value)` pairs for a COPY to `target`. Names are
+    /// case-insensitive; a name without a value was given as `true`.
+    pub(crate) fn parse(
+        target: &str,
+        pairs: Vec<(String, OptionValue)>,
+    ) -> Result<Self, CopyError> {
+        let mut format = None;
+        for (name, value) in &pairs {
+            if name.eq_ignore_ascii_case("format") {
+                let value = Value {
+                    option: "FORMAT",
+                    value,
+                };
+                format = Some(value.format()?);
+            }
+        }
+        let format = format.unwrap_or_else(|| CopyFormat::from_target(target));
+        let mut options = Self::defaults(format);
+        let mut overwrite = None;
+        for (name, value) in &pairs {
+            let lower = name.to_ascii_lowercase();
+            let Some(key) = KEYS.iter().find(|k| k.names.contains(&lower.as_str())) else {
+                if NOT_YET.contains(&lower.as_str()) {
+                    return Err(CopyError::Unsupported {
+                        name: name.to_ascii_uppercase(),
+                    });
+                }
+                return Err(CopyError::UnknownOption {
+                    name: name.clone(),
+                    accepted: accepted(),
+                });
+            };
+            let option = canonical(key);
+            let applies_to = match key.applies {
+                Applies::All | Applies::Checked => None,
+                Applies::Csv => (format != CopyFormat::Csv).then_some("FORMAT csv"),
+                Applies::Parquet => (format != CopyFormat::Parquet).then_some("FORMAT parquet"),
+            };
+            if let Some(applies_to) = applies_to {
+                return Err(CopyError::WrongFormat {
+                    option,
+                    applies_to,
+                    format: format.name(),
+                });
+            }
+            (key.apply)(&mut options, &Value { option, value })?;
+            if matches!(option, "OVERWRITE" | "OVERWRITE_OR_IGNORE") {
+                if let Some(other) = overwrite.filter(|o| *o != option) {
+                    return Err(CopyError::Conflict(other, option));
+                }
+                overwrite = Some(option);
+            }
+        }
+        Ok(options)
+    }
+}
+
+/// A key's canonical name, as DuckDB spells it in messages.
+fn canonical(key: &Key) -> &'static str {
+    match key.names[0] {
+        "format" => "FORMAT",
+        "partition_by" => "PARTITION_BY",
+        "overwrite_or_ignore" => "OVERWRITE_OR_IGNORE",
+        "overwrite" => "OVERWRITE",
+        "write_partition_columns" => "WRITE_PARTITION_COLUMNS",
+        "compression" => "COMPRESSION",
+        "row_group_size" => "ROW_GROUP_SIZE",
+        "header" => "HEADER",
+        "delimiter" => "DELIMITER",
+        "quote" => "QUOTE",
+        "nullstr" => "NULLSTR",
+        _ => "option",
+    }
+}
+
+/// Every accepted name, aliases included, for the unknown-option error.
+fn accepted() -> String {
+    KEYS.iter()
+        .flat_map(|k| k.names.iter())
+        .map(|n| n.to_ascii_uppercase())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One option's value, with the coercions COPY needs.
+struct Value<'a> {
+    option: &'static str,
+    value: &'a OptionValue,
+}
+
+impl Value<'_> {
+    fn invalid(&self, expected: &'static str) -> CopyError {
+        CopyError::InvalidValue {
+            option: self.option,
+            expected,
+            got: self.value.to_string(),
+        }
+    }
+
+    fn string(&self) -> Result<String, CopyError> {
+        match self.value {
+            OptionValue::Str(s) => Ok(s.clone()),
+            _ => Err(self.invalid("a string")),
+        }
+    }
+
+    fn bool(&self) -> Result<bool, CopyError> {
+        match self.value {
+            OptionValue::Bool(b) => Ok(*b),
+            OptionValue::Int(0) => Ok(false),
+            OptionValue::Int(1) => Ok(true),
+            OptionValue::Str(s) => match s.to_ascii_lowercase().as_str() {
+                "true" | "t" | "1" | "on" | "yes" => Ok(true),
+                "false" | "f" | "0" | "off" | "no" => Ok(false),
+                _ => Err(self.invalid("true or false")),
+            },
+            _ => Err(self.invalid("true or false")),
+        }
+    }
+
+    fn positive(&self) -> Result<usize, CopyError> {
+        const EXPECTED: &str = "a whole number of 1 or more";
+        let n = match self.value {
+            OptionValue::Int(i) => *i,
+            OptionValue::Str(s) => s.trim().parse().map_err(|_| self.invalid(EXPECTED))?,
+            _ => return Err(self.invalid(EXPECTED)),
+        };
+        usize::try_from(n)
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| self.invalid(EXPECTED))
+    }
+
+    /// One ASCII character; DuckDB's `\t` escape understood.
+    fn char(&self) -> Result<u8, CopyError> {
+        const EXPECTED: &str = "a single ASCII character such as ',' or '\\t'";
+        match self.value {
+            OptionValue::Str(s) => match s.as_bytes() {
+                [b'\\', b't'] => Ok(b'\t'),
+                [b] if b.is_ascii() => Ok(*b),
+                _ => Err(self.invalid(EXPECTED)),
+            },
+            _ => Err(self.invalid(EXPECTED)),
+        }
+    }
+
+    /// Column names: `(a, b)`, `a`, or `'a'`.
+    fn names(&self) -> Result<Vec<String>, CopyError> {
+        const EXPECTED: &str = "column names, e.g. PARTITION_BY (year, month)";
+        let names = match self.value {
+            OptionValue::Str(s) => vec![s.clone()],
+            OptionValue::List(items) => items
+                .iter()
+                .map(|item| match item {
+                    OptionValue::Str(s) => Ok(s.clone()),
+                    _ => Err(self.invalid(EXPECTED)),
+                })
+                .collect::<Result<_, _>>()?,
+            _ => return Err(self.invalid(EXPECTED)),
+        };
+        if names.is_empty() {
+            return Err(self.invalid(EXPECTED));
+        }
+        Ok(names)
+    }
+
+    fn format(&self) -> Result<CopyFormat, CopyError> {
+        const EXPECTED: &str = "parquet, csv or json";
+        match self.value {
+            OptionValue::Str(s) => match s.to_ascii_lowercase().as_str() {
+                "parquet" => Ok(CopyFormat::Parquet),
+                "csv" => Ok(CopyFormat::Csv),
+                "json" | "ndjson" | "jsonl" => Ok(CopyFormat::Json),
+                _ => Err(self.invalid(EXPECTED)),
+            },
+            _ => Err(self.invalid(EXPECTED)),
+        }
+    }
+
+    /// A Parquet codec; for CSV and JSON only "none" until compressed text
+    /// output lands.
+    fn compression(&self, format: CopyFormat) -> Result<Compression, CopyError> {
+        let name = self.string()?.to_ascii_lowercase();
+        if format != CopyFormat::Parquet {
+            return match name.as_str() {
+                "none" | "uncompressed" | "auto" => Ok(Compression::UNCOMPRESSED),
+                _ => Err(CopyError::Unsupported {
+                    name: format!("COMPRESSION {name} for FORMAT {}", format.name()),
+                }),
+            };
+        }
+        Ok(match name.as_str() {
+            "snappy" => Compression::SNAPPY,
+            "zstd" => Compression::ZSTD(ZstdLevel::default()),
+            "gzip" => Compression::GZIP(GzipLevel::default()),
+            "uncompressed" | "none" => Compression::UNCOMPRESSED,
+            "lz4" | "lz4_raw" => Compression::LZ4_RAW,
+            "brotli" => Compression::BROTLI(Default::default()),
+            _ => {
+                return Err(self
+                    .invalid("snappy, zstd, gzip, lz4, brotli or uncompressed (Parquet codecs)"));
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn parse(target: &str, pairs: &[(&str, OptionValue)]) -> Result<CopyOptions, CopyError> {
+        CopyOptions::parse(
+            target,
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+        )
+    }
+
+    fn s(v: &str) -> OptionValue {
+        OptionValue::Str(v.to_owned())
+    }
+
+    #[test]
+    fn the_format_comes_from_the_option_then_the_extension_then_csv() {
+        assert_eq!(parse("x.parquet", &[]).unwrap().format, CopyFormat::Parquet);
+        assert_eq!(parse("x.ndjson", &[]).unwrap().format, CopyFormat::Json);
+        assert_eq!(parse("s3://b/dir", &[]).unwrap().format, CopyFormat::Csv);
+        let o = parse("x.csv", &[("FORMAT", s("PARQUET"))]).unwrap();
+        assert_eq!(o.format, CopyFormat::Parquet);
+        assert_eq!(o.compression, Compression::SNAPPY);
+        assert_eq!(o.row_group_size, 122_880);
+    }
+
+    #[test]
+    fn aliases_and_case_are_accepted() {
+        let o = parse(
+            "x.csv",
+            &[
+                ("Sep", s("|")),
+                ("NULL", s("NA")),
+                ("header", OptionValue::Bool(false)),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            (o.delimiter, o.null.as_str(), o.header),
+            (b'|', "NA", false)
+        );
+        let o = parse("x.csv", &[("delim", s("\\t"))]).unwrap();
+        assert_eq!(o.delimiter, b'\t');
+    }
+
+    #[test]
+    fn an_unknown_option_lists_the_accepted_ones() {
+        let e = parse("x.csv", &[("colour", s("red"))])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown COPY option colour"), "{e}");
+        assert!(e.contains("PARTITION_BY") && e.contains("SEP"), "{e}");
+        let e = parse("x.csv", &[("FILENAME_PATTERN", s("f_{i}"))])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not supported yet"), "{e}");
+    }
+
+    #[test]
+    fn options_of_another_format_are_refused() {
+        let e = parse("x.parquet", &[("HEADER", OptionValue::Bool(true))])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("HEADER applies to FORMAT csv only"), "{e}");
+        let e = parse("x.csv", &[("ROW_GROUP_SIZE", OptionValue::Int(5))])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("ROW_GROUP_SIZE applies to FORMAT parquet"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn partitions_and_overwrite_modes() {
+        let o = parse(
+            "s3://b/p",
+            &[
+                ("PARTITION_BY", OptionValue::List(vec![s("a"), s("b")])),
+                ("OVERWRITE_OR_IGNORE", OptionValue::Bool(true)),
+            ],
+        )
+        .unwrap();
+        assert_eq!(o.partition_by, ["a", "b"]);
+        assert_eq!(o.existing, Existing::Ignore);
+        let e = parse(
+            "s3://b/p",
+            &[
+                ("OVERWRITE", OptionValue::Bool(true)),
+                ("OVERWRITE_OR_IGNORE", OptionValue::Bool(true)),
+            ],
+        )
+        .unwrap_err();
+        assert!(matches!(e, CopyError::Conflict(..)), "{e}");
+    }
+
+    #[test]
+    fn parquet_codecs() {
+        let codec = |c: &str| parse("x.parquet", &[("COMPRESSION", s(c))]).map(|o| o.compression);
+        assert_eq!(
+            codec("zstd").unwrap(),
+            Compression::ZSTD(ZstdLevel::default())
+        );
+        assert_eq!(
+            codec("GZIP").unwrap(),
+            Compression::GZIP(GzipLevel::default())
+        );
+        assert_eq!(codec("uncompressed").unwrap(), Compression::UNCOMPRESSED);
+        assert!(codec("rar").is_err());
+        assert!(parse("x.csv", &[("COMPRESSION", s("gzip"))]).is_err());
+    }
+}

@@ -1,0 +1,119 @@
+//! [`Sink`]: where one file's bytes go. An S3 object goes through the
+//! client's [`MultipartWriter`] (one PutObject when small, a multipart
+//! upload otherwise); a local file is written beside its final name as
+//! `tmp_<name>` and renamed when complete, as DuckDB does. Either way a
+//! file appears whole or not at all: [`Sink::abort`] drops what was started.
+
+use std::path::{Path, PathBuf};
+
+use s3sql_s3_client::{MultipartWriter, PutObjectRequest, S3Client};
+use tokio::io::AsyncWriteExt;
+
+use super::error::CopyError;
+use crate::error::Result;
+
+/// One file being written.
+#[derive(Debug)]
+pub(crate) enum Sink {
+    S3(MultipartWriter),
+    Local {
+        file: tokio::fs::File,
+        temp: PathBuf,
+        path: PathBuf,
+    },
+}
+
+fn local_error(path: &Path, source: std::io::Error) -> CopyError {
+    CopyError::Local {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+impl Sink {
+    /// An object `key` in `bucket`, uploaded with `client`'s sizing.
+    pub(crate) fn s3(client: &S3Client, bucket: &str, key: &str, content_type: &str) -> Self {
+        let put = PutObjectRequest {
+            content_type: Some(content_type.to_owned()),
+            ..PutObjectRequest::default()
+        };
+        Sink::S3(MultipartWriter::new(client, bucket, key, put))
+    }
+
+    /// A local file at `path`, its directory created if missing.
+    pub(crate) async fn local(path: PathBuf) -> Result<Self> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let temp = path.with_file_name(format!("tmp_{name}"));
+        if let Some(dir) = path.parent() {
+            tokio::fs::create_dir_all(dir)
+                .await
+                .map_err(|e| local_error(dir, e))?;
+        }
+        let file = tokio::fs::File::create(&temp)
+            .await
+            .map_err(|e| local_error(&temp, e))?;
+        Ok(Sink::Local { file, temp, path })
+    }
+
+    /// Appends bytes.
+    pub(crate) async fn write(&mut self, data: &[u8]) -> Result<()> {
+        match self {
+            Sink::S3(writer) => writer.write(data).await?,
+            Sink::Local { file, temp, .. } => file
+                .write_all(data)
+                .await
+                .map_err(|e| local_error(temp, e))?,
+        }
+        Ok(())
+    }
+
+    /// Completes the file. On failure nothing is left behind.
+    pub(crate) async fn finish(self) -> Result<()> {
+        match self {
+            // The writer aborts its upload itself when completing fails.
+            Sink::S3(writer) => {
+                writer.finish().await?;
+            }
+            Sink::Local {
+                mut file,
+                temp,
+                path,
+            } => {
+                let done = async {
+                    file.flush().await?;
+                    file.sync_all().await?;
+                    drop(file);
+                    tokio::fs::rename(&temp, &path).await
+                }
+                .await;
+                if let Err(e) = done {
+                    let _ = tokio::fs::remove_file(&temp).await;
+                    return Err(local_error(&path, e).into());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Drops the file: aborts the upload (awaited) or deletes the
+    /// temporary file. Cleanup failures are logged; the error that caused
+    /// the abort is the one to report.
+    pub(crate) async fn abort(self) {
+        match self {
+            Sink::S3(writer) => {
+                if let Err(e) = writer.abort().await {
+                    tracing::warn!(error = %e, "could not abort the upload of a failed COPY");
+                }
+            }
+            Sink::Local { file, temp, .. } => {
+                drop(file);
+                if let Err(e) = tokio::fs::remove_file(&temp).await {
+                    tracing::warn!(path = %temp.display(), error = %e, "could not remove the temporary file of a failed COPY");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! [`Target`]: where a COPY writes, an S3 prefix or a local path, and the
+//! layout of a partitioned COPY under it (`root/k1=v1/k2=v2/data_0.ext`,
+//! keys and values URL-encoded as DuckDB's `HivePartitioning::Escape`,
+//! NULL as `__HIVE_DEFAULT_PARTITION__`).
+
+use std::path::PathBuf;
+
+use futures::TryStreamExt;
+use s3sql_glob_list::ObjectUrl;
+use s3sql_s3_client::{ListObjectsV2Request, S3Client};
+use s3sql_secrets::SecretManager;
+
+use super::error::CopyError;
+use super::options::{CopyFormat, Existing};
+use super::sink::Sink;
+use crate::error::Result;
+use crate::scan::stores::client_for;
+use crate::settings::Settings;
+
+/// The directory name DuckDB (and Hive) give a NULL partition value.
+pub(crate) const NULL_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
+
+/// A COPY's destination.
+#[derive(Debug)]
+pub(crate) enum Target {
+    /// An object, or the prefix of a partitioned COPY; the client is the
+    /// one the covering secret gives.
+    S3 { url: ObjectUrl, client: S3Client },
+    /// A local file, or the directory of a partitioned COPY.
+    Local { path: PathBuf },
+}
+
+impl Target {
+    /// Resolves `url`: an S3 URL gets the client of the secret covering it.
+    pub(crate) async fn resolve(
+        url: &str,
+        secrets: &SecretManager,
+        settings: &Settings,
+    ) -> Result<Self> {
+        if crate::scan::local::is_local(url) {
+            let path = url.strip_prefix("file://").unwrap_or(url);
+            return Ok(Target::Local {
+                path: PathBuf::from(path),
+            });
+        }
+        let parsed = ObjectUrl::parse(url)?;
+        if parsed.key.trim_end_matches('/').is_empty() {
+            return Err(CopyError::NoKey {
+                url: url.to_owned(),
+            }
+            .into());
+        }
+        let (client, _) = client_for(secrets, settings, url).await?;
+        Ok(Target::S3 {
+            url: parsed,
+            client,
+        })
+    }
+
+    /// Opens the target itself as one file.
+    pub(crate) async fn open_file(&self, format: CopyFormat) -> Result<Sink> {
+        match self {
+            Target::S3 { url, client } => Ok(Sink::s3(
+                client,
+                &url.bucket,
+                &url.key,
+                content_type(format),
+            )),
+            Target::Local { path } => Sink::local(path.clone()).await,
+        }
+    }
+
+    /// Opens `relative` (a `k=v/.../data_0.ext` path) under the target.
+    pub(crate) async fn open_under(&self, relative: &str, format: CopyFormat) -> Result<Sink> {
+        match self {
+            Target::S3 { url, client } => {
+                let key = format!("{}/{relative}", url.key.trim_end_matches('/'));
+                Ok(Sink::s3(client, &url.bucket, &key, content_type(format)))
+            }
+            Target::Local { path } => Sink::local(path.join(relative)).await,
+        }
+    }
+
+    /// Applies `existing` before a partitioned COPY: an error when the
+    /// target holds anything (one listing of at most one key), nothing, or
+    /// deleting everything under it.
+    pub(crate) async fn prepare_directory(&self, existing: Existing) -> Result<()> {
+        match (self, existing) {
+            (_, Existing::Ignore) => Ok(()),
+            (Target::S3 { url, client }, Existing::Error) => {
+                let request = ListObjectsV2Request {
+                    prefix: Some(directory_prefix(url)),
+                    max_keys: Some(1),
+                    ..ListObjectsV2Request::default()
+                };
+                let page = client
+                    .list_objects_v2_page(&url.bucket, &request, None)
+                    .await?;
+                if page.objects.is_empty() && page.common_prefixes.is_empty() {
+                    Ok(())
+                } else {
+                    Err(CopyError::NotEmpty {
+                        url: url.to_string(),
+                    }
+                    .into())
+                }
+            }
+            (Target::S3 { url, client }, Existing::Delete) => {
+                let request = ListObjectsV2Request {
+                    prefix: Some(directory_prefix(url)),
+                    ..ListObjectsV2Request::default()
+                };
+                let mut pages = client.list_objects_v2(&url.bucket, request);
+                while let Some(page) = pages.try_next().await? {
+                    let keys: Vec<String> = page.objects.into_iter().map(|o| o.key).collect();
+                    let failed = client.delete_objects(&url.bucket, &keys).await?;
+                    if let Some(first) = failed.first() {
+                        return Err(CopyError::NotDeleted {
+                            url: format!("{}://{}/{}", url.scheme, url.bucket, first.key),
+                            failed: failed.len(),
+                            message: first.message.clone(),
+                        }
+                        .into());
+                    }
+                }
+                Ok(())
+            }
+            (Target::Local { path }, Existing::Error) => {
+                let not_empty = match std::fs::read_dir(path) {
+                    Ok(mut entries) => entries.next().is_some(),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+                    // A file of that name: not a directory one can write into.
+                    Err(_) => path.exists(),
+                };
+                if not_empty {
+                    return Err(CopyError::NotEmpty {
+                        url: path.display().to_string(),
+                    }
+                    .into());
+                }
+                Ok(())
+            }
+            (Target::Local { path }, Existing::Delete) => {
+                let removed = if path.is_dir() {
+                    std::fs::remove_dir_all(path)
+                } else {
+                    std::fs::remove_file(path)
+                };
+                match removed {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(CopyError::Local {
+                        path: path.display().to_string(),
+                        source: e,
+                    }
+                    .into()),
+                    _ => Ok(()),
+                }
+            }
+        }
+    }
+}
+
+/// `key/`: what a partitioned COPY writes under.
+fn directory_prefix(url: &ObjectUrl) -> String {
+    format!("{}/", url.key.trim_end_matches('/'))
+}
+
+fn content_type(format: CopyFormat) -> &'static str {
+    match format {
+        CopyFormat::Parquet => "application/vnd.apache.parquet",
+        CopyFormat::Csv => "text/csv",
+        CopyFormat::Json => "application/x-ndjson",
+    }
+}
+
+/// One `key=value` directory name, encoded as DuckDB encodes it: every
+/// byte but `A-Z a-z 0-9 - _ . ~` as `%XX` (upper-case hex), `/` included;
+/// `None` (NULL) as [`NULL_PARTITION`].
+pub(crate) fn partition_segment(column: &str, value: Option<&str>) -> String {
+    let value = match value {
+        Some(v) => url_encode(v),
+        None => NULL_PARTITION.to_owned(),
+    };
+    format!("{}={value}", url_encode(column))
+}
+
+fn url_encode(text: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(text.len());
+    for &b in text.as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partition_names_are_encoded_as_duckdb_does() {
+        assert_eq!(partition_segment("year", Some("2024")), "year=2024");
+        assert_eq!(
+            partition_segment("city", Some("New York/NY")),
+            "city=New%20York%2FNY"
+        );
+        assert_eq!(partition_segment("k", Some("a=b")), "k=a%3Db");
+        assert_eq!(partition_segment("k", Some("🦆")), "k=%F0%9F%A6%86");
+        assert_eq!(partition_segment("k", Some("a-b_c.d~")), "k=a-b_c.d~");
+        assert_eq!(partition_segment("k", None), "k=__HIVE_DEFAULT_PARTITION__");
+        assert_eq!(partition_segment("my col", Some("")), "my%20col=");
+    }
+}

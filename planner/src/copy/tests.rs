@@ -1,0 +1,189 @@
+//! The writer against the in-process S3 server with 5 MiB parts, so that
+//! multipart uploads really start: a stream failing after several parts
+//! leaves no object and no open upload, for one file and for partitions.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::error::DataFusionError;
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use futures::StreamExt;
+use s3sql_glob_list::ObjectUrl;
+use s3sql_s3_client::{
+    ClientConfig, Credentials, ListObjectsV2Request, S3Client, StaticCredentials, UploadConfig,
+    UrlStyle,
+};
+use s3sql_testkit::S3Server;
+
+use super::options::CopyOptions;
+use super::target::Target;
+use super::writer::{write_partitioned, write_single};
+use s3sql_formats::OptionValue;
+
+/// A client whose uploads use S3's smallest parts (5 MiB).
+fn small_part_client(server: &S3Server) -> S3Client {
+    let mut config = ClientConfig::default()
+        .with_endpoint(server.endpoint())
+        .with_region(server.region().to_owned())
+        .with_url_style(UrlStyle::Path);
+    config.upload = UploadConfig {
+        max_file_size: 1,
+        max_parts: 10_000,
+        max_in_flight: 2,
+    };
+    let credentials = Credentials::new(
+        server.access_key_id().to_owned(),
+        server.secret_access_key().to_owned(),
+    );
+    S3Client::new(config, Arc::new(StaticCredentials(credentials))).unwrap()
+}
+
+fn schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("part", DataType::Utf8, false),
+        Field::new("id", DataType::Int64, false),
+        Field::new("text", DataType::Utf8, false),
+    ]))
+}
+
+/// ~1 MiB of CSV per batch, rows alternating between partitions a and b.
+fn batch(n: i64) -> RecordBatch {
+    let rows = 1024;
+    let part: ArrayRef = Arc::new(StringArray::from_iter_values(
+        (0..rows).map(|i| if i % 2 == 0 { "a" } else { "b" }),
+    ));
+    let id: ArrayRef = Arc::new(Int64Array::from_iter_values(
+        (0..rows).map(|i| n * 1024 + i),
+    ));
+    let text: ArrayRef = Arc::new(StringArray::from_iter_values(
+        (0..rows).map(|i| format!("{i:0>1000}")),
+    ));
+    RecordBatch::try_new(schema(), vec![part, id, text]).unwrap()
+}
+
+/// `batches` batches, then (when `fail`) an error raised only once the
+/// server shows `open_before_error` multipart uploads under way.
+fn stream(
+    client: S3Client,
+    bucket: String,
+    batches: i64,
+    fail: Option<usize>,
+) -> SendableRecordBatchStream {
+    let good = futures::stream::iter((0..batches).map(|n| Ok(batch(n))));
+    let bad = futures::stream::iter(fail).then(move |open_before_error| {
+        let client = client.clone();
+        let bucket = bucket.clone();
+        async move {
+            let open = client.list_multipart_uploads(&bucket, "").await.unwrap();
+            assert_eq!(
+                open.len(),
+                open_before_error,
+                "uploads under way before the error: {open:?}"
+            );
+            Err(DataFusionError::Execution("division by zero".into()))
+        }
+    });
+    Box::pin(RecordBatchStreamAdapter::new(schema(), good.chain(bad)))
+}
+
+async fn setup() -> (S3Server, S3Client, String) {
+    let server = S3Server::start();
+    let client = small_part_client(&server);
+    let bucket = s3sql_testkit::unique_name("copy");
+    client.create_bucket(&bucket).await.unwrap();
+    (server, client, bucket)
+}
+
+fn target(client: &S3Client, url: &str) -> Target {
+    Target::S3 {
+        url: ObjectUrl::parse(url).unwrap(),
+        client: client.clone(),
+    }
+}
+
+async fn keys(client: &S3Client, bucket: &str) -> Vec<String> {
+    let page = client
+        .list_objects_v2_page(bucket, &ListObjectsV2Request::default(), None)
+        .await
+        .unwrap();
+    page.objects.into_iter().map(|o| o.key).collect()
+}
+
+fn csv_options(partition_by: Option<&str>) -> CopyOptions {
+    let mut pairs = vec![("FORMAT".to_owned(), OptionValue::Str("csv".into()))];
+    if let Some(column) = partition_by {
+        pairs.push(("PARTITION_BY".to_owned(), OptionValue::Str(column.into())));
+    }
+    CopyOptions::parse("s3://b/out", pairs).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_of_several_parts_is_written_whole() {
+    let (_server, client, bucket) = setup().await;
+    let url = format!("s3://{bucket}/big.csv");
+    let rows = write_single(
+        stream(client.clone(), bucket.clone(), 12, None),
+        &target(&client, &url),
+        &csv_options(None),
+    )
+    .await
+    .unwrap();
+    assert_eq!(rows, 12 * 1024);
+    let meta = client.head_object(&bucket, "big.csv").await.unwrap();
+    assert!(meta.size > 12_000_000, "{meta:?}");
+    assert!(
+        client
+            .list_multipart_uploads(&bucket, "")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_failing_midway_leaves_no_object_and_no_upload() {
+    let (_server, client, bucket) = setup().await;
+    let url = format!("s3://{bucket}/failed.csv");
+    let error = write_single(
+        stream(client.clone(), bucket.clone(), 12, Some(1)),
+        &target(&client, &url),
+        &csv_options(None),
+    )
+    .await
+    .unwrap_err();
+    assert!(error.to_string().contains("division by zero"), "{error}");
+    assert!(
+        client
+            .list_multipart_uploads(&bucket, "")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(keys(&client, &bucket).await, Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partitioned_copy_failing_midway_aborts_every_partition() {
+    let (_server, client, bucket) = setup().await;
+    let url = format!("s3://{bucket}/parts");
+    let error = write_partitioned(
+        stream(client.clone(), bucket.clone(), 14, Some(2)),
+        &target(&client, &url),
+        &csv_options(Some("part")),
+    )
+    .await
+    .unwrap_err();
+    assert!(error.to_string().contains("division by zero"), "{error}");
+    assert!(
+        client
+            .list_multipart_uploads(&bucket, "")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(keys(&client, &bucket).await, Vec::<String>::new());
+}
