@@ -127,12 +127,20 @@ impl ObjectStore for S3ObjectStore {
             }
         }
         let create = put.if_none_match;
+        let update = put.if_match.is_some();
         let output = self
             .client
             .put_object(&self.bucket, location.as_ref(), Bytes::from(payload), &put)
             .await
-            .map_err(|e| match (create, e.status()) {
-                (true, Some(412)) => object_store::Error::AlreadyExists {
+            .map_err(|e| match (create, update, e.status()) {
+                (true, _, Some(412)) => object_store::Error::AlreadyExists {
+                    path: location.to_string(),
+                    source: Box::new(e),
+                },
+                // An update of an object that does not exist: AWS answers
+                // 412, moto and some other servers 404. Either way the
+                // version to replace is not there.
+                (_, true, Some(404)) => object_store::Error::Precondition {
                     path: location.to_string(),
                     source: Box::new(e),
                 },
