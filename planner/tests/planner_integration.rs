@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "integration/copy.rs"]
+mod copy;
 #[path = "integration/files.rs"]
 mod files;
 #[path = "integration/formats.rs"]

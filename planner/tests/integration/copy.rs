@@ -1,0 +1,56 @@
+//! COPY through `Session` with 5 MiB parts (`SET s3_uploader_max_filesize`),
+//! so multipart uploads really start: a query failing on a late row leaves
+//! no object and no open upload, and a large file is written whole.
+
+use crate::support::{Bucket, error_of, query};
+
+/// ~16 MB of CSV; with `fail`, row 15000 raises a cast error.
+fn copy_sql(bucket: &Bucket, name: &str, fail: bool) -> String {
+    let bad = if fail { "'not a number'" } else { "'7'" };
+    format!(
+        "COPY (SELECT value AS i, repeat('x', 1000) AS pad, \
+         CAST(CASE WHEN value < 15000 THEN '1' ELSE {bad} END AS INT) AS n \
+         FROM generate_series(1, 16000)) TO '{}'",
+        bucket.url(name)
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_failing_on_a_late_row_leaves_no_object_and_no_upload() {
+    let bucket = Bucket::new().await;
+    let session = bucket.session().await;
+    session
+        .sql("SET s3_uploader_max_filesize = '1MB'")
+        .await
+        .unwrap();
+    let error = error_of(&session, &copy_sql(&bucket, "copy/failed.csv", true)).await;
+    assert!(error.contains("not a number"), "{error}");
+    let open = bucket
+        .client
+        .list_multipart_uploads(&bucket.bucket, &bucket.prefix)
+        .await
+        .unwrap();
+    assert!(open.is_empty(), "uploads left open: {open:?}");
+    let head = bucket
+        .client
+        .head_object(&bucket.bucket, &format!("{}copy/failed.csv", bucket.prefix))
+        .await;
+    assert!(head.is_err(), "a half-written object: {head:?}");
+
+    // The same COPY without the bad row: several parts, read back whole.
+    let rows = query(&session, &copy_sql(&bucket, "copy/whole.csv", false)).await;
+    assert!(rows.iter().any(|r| r.contains("16000")), "{rows:?}");
+    let sum = query(
+        &session,
+        &format!(
+            "SELECT count(*) AS c, sum(n) AS s FROM '{}'",
+            bucket.url("copy/whole.csv")
+        ),
+    )
+    .await;
+    assert!(
+        sum.iter()
+            .any(|r| r.contains("16000") && r.contains("22006")),
+        "{sum:?}"
+    );
+}
