@@ -22,10 +22,20 @@ pub fn workspace_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
+/// Cargo's target directory: `CARGO_TARGET_DIR` when set (relative to the
+/// workspace, as cargo reads it), else `target/`. Binaries that xtask builds
+/// and then runs are found here, not at a fixed `target/`.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if !dir.is_empty() => workspace_root().join(dir),
+        _ => workspace_root().join("target"),
+    }
+}
+
 /// Returns `target/ci-venv`, creating it and installing `packages` unless a
 /// marker says exactly these packages are already there.
 pub fn ensure(packages: &[&str]) -> Result<PathBuf> {
-    let venv = workspace_root().join("target").join("ci-venv");
+    let venv = target_dir().join("ci-venv");
     let marker = venv.join(".s3sql-packages");
     let wanted = packages.join("\n");
     let installed = std::fs::read_to_string(&marker).unwrap_or_default();

@@ -52,7 +52,7 @@ fn rerun_in_release(args: &[String]) -> Result<()> {
             .args(["build", "--release", "--quiet", "--package", "xtask"]),
     )?;
     crate::venv::run(
-        std::process::Command::new(root.join("target/release/xtask"))
+        std::process::Command::new(crate::venv::target_dir().join("release/xtask"))
             .arg("bench")
             .args(args),
     )

@@ -329,9 +329,7 @@ impl Admin {
 }
 
 fn tempfile_dir() -> Result<std::path::PathBuf> {
-    let dir = crate::venv::workspace_root()
-        .join("target")
-        .join("bench-tmp");
+    let dir = crate::venv::target_dir().join("bench-tmp");
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }

@@ -78,7 +78,7 @@ pub fn build_cli(release: bool) -> Result<PathBuf> {
     }
     run_command(&mut cargo)?;
     let profile = if release { "release" } else { "debug" };
-    Ok(root.join("target").join(profile).join("s3sql"))
+    Ok(crate::venv::target_dir().join(profile).join("s3sql"))
 }
 
 /// Stores the demo secret persistently in a private config directory, then
