@@ -35,6 +35,10 @@ impl CopyFormat {
     /// says nothing (a partitioned COPY's directory, `out.txt`).
     fn from_target(target: &str) -> Self {
         let lower = target.to_ascii_lowercase();
+        let lower = match compression_suffix(&lower) {
+            Some(suffix) => &lower[..lower.len() - suffix.len()],
+            None => &lower,
+        };
         if lower.ends_with(".parquet") {
             CopyFormat::Parquet
         } else if [".json", ".jsonl", ".ndjson"]
@@ -46,6 +50,14 @@ impl CopyFormat {
             CopyFormat::Csv
         }
     }
+}
+
+/// The compression suffix of a target's name (`out.csv.gz`), which DuckDB
+/// reads as the file's compression.
+fn compression_suffix(lower: &str) -> Option<&'static str> {
+    [".gz", ".gzip", ".zst", ".zstd", ".bz2", ".xz", ".lz4"]
+        .into_iter()
+        .find(|suffix| lower.ends_with(suffix))
 }
 
 /// What a partitioned COPY does with files already under its target.
@@ -255,6 +267,18 @@ impl CopyOptions {
             }
         }
         let format = format.unwrap_or_else(|| CopyFormat::from_target(target));
+        // A `.gz` name promises a compressed file: until compressed CSV and
+        // JSON output lands, refuse rather than write plain text under it.
+        if format != CopyFormat::Parquet
+            && let Some(suffix) = compression_suffix(&target.to_ascii_lowercase())
+        {
+            return Err(CopyError::Unsupported {
+                name: format!(
+                    "COMPRESSION for FORMAT {} (the target's name ends in {suffix}; write an uncompressed name)",
+                    format.name()
+                ),
+            });
+        }
         let mut options = Self::defaults(format);
         let mut overwrite = None;
         for (name, value) in &pairs {
@@ -473,6 +497,23 @@ mod tests {
         assert_eq!(o.format, CopyFormat::Parquet);
         assert_eq!(o.compression, Compression::SNAPPY);
         assert_eq!(o.row_group_size, 122_880);
+    }
+
+    #[test]
+    fn a_compressed_text_name_is_refused_not_written_plain() {
+        for target in ["s3://b/x.csv.gz", "s3://b/x.json.zst", "out.CSV.GZ"] {
+            let err = parse(target, &[]).unwrap_err().to_string();
+            assert!(
+                err.contains("not supported yet") && err.contains("ends in"),
+                "{err}"
+            );
+        }
+        let err = parse("s3://b/x.json.gz", &[]).unwrap_err().to_string();
+        assert!(err.contains("FORMAT json"), "{err}");
+        assert_eq!(
+            parse("s3://b/x.parquet", &[]).unwrap().format,
+            CopyFormat::Parquet
+        );
     }
 
     #[test]
