@@ -108,7 +108,7 @@ fn point_at(error: PlannerError, sql: &str) -> anyhow::Error {
     };
     let prefix = format!("LINE {line}: ");
     let indent = prefix.chars().count() + column.saturating_sub(1);
-    let pointer = format!("{prefix}{text}\n{}^", " ".repeat(indent));
+    let pointer = format!("{prefix}{}\n{}^", mask_secrets(text), " ".repeat(indent));
     PointedSyntaxError { error, pointer }.into()
 }
 
@@ -118,4 +118,26 @@ fn line_and_column(message: &str) -> Option<(usize, usize)> {
     let (line, rest) = rest.split_once(", Column: ")?;
     let column: String = rest.chars().take_while(char::is_ascii_digit).collect();
     Some((line.parse().ok()?, column.parse().ok()?))
+}
+
+/// `line` as echoed under an error: when it may carry a credential (a
+/// `CREATE SECRET`, `SET s3_secret_access_key`, a `SESSION_TOKEN`), each
+/// quoted literal is starred out, keeping its length so the caret below
+/// still points at the right column.
+fn mask_secrets(line: &str) -> String {
+    let lower = line.to_ascii_lowercase();
+    if !lower.contains("secret") && !lower.contains("session_token") {
+        return line.to_owned();
+    }
+    let mut inside = false;
+    line.chars()
+        .map(|c| match c {
+            '\'' => {
+                inside = !inside;
+                c
+            }
+            _ if inside => '*',
+            _ => c,
+        })
+        .collect()
 }

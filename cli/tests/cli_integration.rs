@@ -192,6 +192,29 @@ fn syntax_errors_point_at_the_spot() {
     );
 }
 
+/// A malformed CREATE SECRET or SET of a secret setting is an error that
+/// never shows the secret: not in the message, not in the echoed line.
+#[test]
+fn malformed_secret_statements_never_echo_the_secret() {
+    const SECRET: &str = "wJalrXUtnFEMI";
+    let statements = [
+        "SET s3_secret_access_key 'wJalrXUtnFEMI'",
+        "SET s3_secret_access_key = wJalrXUtnFEMI-xyz",
+        "SET s3_session_token = 'ok' 'wJalrXUtnFEMI'",
+        "CREATE SECRET (TYPE s3, KEY_ID 'x', SECRET 'wJalrXUtnFEMI' REGION 'y')",
+        "CREATE SECRET (TYPE s3, KEY_ID 'x', SECRET wJalrXUtnFEMI-x)",
+        "CREATE SECRET (TYPE s3, KEY_ID 'x', SECRET 'wJalrXUtnFEMI', SESSION_TOKEN)",
+        "CREATE SECRET (TYPE s3, KEY_ID 'x', SECRET 'ok') 'wJalrXUtnFEMI'",
+    ];
+    for sql in statements {
+        let out = s3sql(&["-c", sql], "");
+        assert_eq!(out.status.code(), Some(1), "{sql}");
+        let err = stderr(&out);
+        assert!(err.starts_with("Error: "), "{sql}: {err}");
+        assert!(!err.contains(SECRET), "{sql} leaked: {err}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn queries_a_file_on_s3_with_a_secret() {
     let target = S3Target::from_env();

@@ -21,7 +21,7 @@ use datafusion::sql::sqlparser::parser::Parser;
 use datafusion::sql::sqlparser::tokenizer::Token;
 
 use crate::error::{PlannerError, Result};
-use crate::settings::{Settings, is_ours};
+use crate::settings::{Settings, is_ours, is_sensitive};
 use crate::statement::unexpected;
 
 /// A parsed setting statement.
@@ -34,6 +34,16 @@ pub(crate) enum SettingStatement {
     Reset { name: String },
     /// `SHOW name`.
     Show { name: String },
+}
+
+impl SettingStatement {
+    /// Whether it sets a value that must never be shown.
+    pub(crate) fn is_sensitive(&self) -> bool {
+        match self {
+            SettingStatement::Set { name, .. } => is_sensitive(name),
+            _ => false,
+        }
+    }
 }
 
 /// A SET value, kept out of `Debug` output.
@@ -75,15 +85,27 @@ pub(crate) fn parse(parser: &mut Parser<'_>) -> Result<Option<SettingStatement>>
     for _ in 0..=at {
         parser.next_token();
     }
-    Ok(Some(match verb.as_str() {
+    let statement = parse_rest(parser, &verb, name.clone());
+    if is_sensitive(&name) {
+        // sqlparser's messages quote what they found, maybe the secret.
+        return statement.map(Some).map_err(crate::statement::hide_literals);
+    }
+    statement.map(Some)
+}
+
+/// What follows `SET name`, `RESET name` or `SHOW name`.
+fn parse_rest(parser: &mut Parser<'_>, verb: &str, name: String) -> Result<SettingStatement> {
+    Ok(match verb {
         "SET" => {
             if !parser.consume_token(&Token::Eq) && !parser.parse_keyword(Keyword::TO) {
                 return Err(unexpected(parser, "= or TO").into());
             }
             let expr = parser.parse_expr()?;
+            // The value is not echoed: it may be a secret.
             let value = setting_value(&expr).ok_or_else(|| PlannerError::Setting {
                 name: name.clone(),
-                message: format!("the value must be a literal, got {expr}"),
+                message: "the value must be a literal: a quoted string, a number or true/false"
+                    .into(),
             })?;
             SettingStatement::Set {
                 name,
@@ -92,7 +114,7 @@ pub(crate) fn parse(parser: &mut Parser<'_>) -> Result<Option<SettingStatement>>
         }
         "RESET" => SettingStatement::Reset { name },
         _ => SettingStatement::Show { name },
-    }))
+    })
 }
 
 /// A literal's text: strings, numbers (as written), booleans, bare words.

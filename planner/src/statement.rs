@@ -43,6 +43,9 @@ pub(crate) fn parse(sql: &str) -> Result<Vec<Statement>> {
     let mut df = DFParserBuilder::new(sql).with_dialect(&dialect).build()?;
     let mut statements = Vec::new();
     let mut expecting_delimiter = false;
+    // Whether the last statement carried a secret, so an error about what
+    // follows it does not echo it either.
+    let mut sensitive = false;
     loop {
         while df.parser.consume_token(&Token::SemiColon) {
             expecting_delimiter = false;
@@ -51,18 +54,28 @@ pub(crate) fn parse(sql: &str) -> Result<Vec<Statement>> {
             break;
         }
         if expecting_delimiter {
-            return Err(unexpected(&df.parser, "end of statement").into());
+            let error = PlannerError::from(unexpected(&df.parser, "end of statement"));
+            return Err(if sensitive {
+                hide_literals(error)
+            } else {
+                error
+            });
         }
         let kind = if let Some(describe) = describe::parse(&mut df.parser)? {
             StatementKind::Describe(describe)
         } else if let Some(copy) = copy::parse(&mut df.parser)? {
             StatementKind::Copy(Box::new(copy))
-        } else if let Some(secret) = secret_sql::parse(&mut df.parser)? {
+        } else if let Some(secret) = secret_sql::parse(&mut df.parser).map_err(hide_literals)? {
             StatementKind::Secret(secret)
         } else if let Some(setting) = setting_sql::parse(&mut df.parser)? {
             StatementKind::Setting(setting)
         } else {
             StatementKind::DataFusion(Box::new(df.parse_statement().map_err(syntax)?))
+        };
+        sensitive = match &kind {
+            StatementKind::Secret(_) => true,
+            StatementKind::Setting(setting) => setting.is_sensitive(),
+            _ => false,
         };
         statements.push(Statement { kind });
         expecting_delimiter = true;
@@ -86,4 +99,45 @@ fn syntax(error: DataFusionError) -> PlannerError {
         DataFusionError::SQL(parser_error, _) => PlannerError::Syntax(*parser_error),
         other => other.into(),
     }
+}
+
+/// A syntax error about a statement that carries a secret, with every
+/// quoted literal in its message replaced by `'***'`: sqlparser's messages
+/// quote the token they found, which may be the secret.
+pub(crate) fn hide_literals(error: PlannerError) -> PlannerError {
+    match error {
+        PlannerError::Syntax(ParserError::ParserError(message)) => {
+            PlannerError::Syntax(ParserError::ParserError(mask_quoted(&message)))
+        }
+        PlannerError::Syntax(ParserError::TokenizerError(message)) => {
+            PlannerError::Syntax(ParserError::TokenizerError(mask_quoted(&message)))
+        }
+        other => other,
+    }
+}
+
+/// `text` with the inside of each single-quoted span after "found:" (the
+/// token the user wrote) replaced by `***`; what was expected stays.
+fn mask_quoted(text: &str) -> String {
+    let (kept, text) = match text.find("found:") {
+        Some(at) => text.split_at(at),
+        None => ("", text),
+    };
+    let mut out = String::with_capacity(kept.len() + text.len());
+    out.push_str(kept);
+    let mut inside = false;
+    for c in text.chars() {
+        if c == '\'' {
+            if !inside {
+                out.push_str("'***");
+            }
+            inside = !inside;
+            if !inside {
+                out.push('\'');
+            }
+        } else if !inside {
+            out.push(c);
+        }
+    }
+    out
 }
