@@ -26,6 +26,9 @@ enum Kind {
     Bool,
     /// A non-negative integer.
     Count,
+    /// An integer of 1 or more: 0 would make every request time out at
+    /// once, or every upload fail or wait forever.
+    Positive,
     /// A non-negative number, fractions allowed.
     Number,
     /// A byte size: `800GB`, `10MiB`, or a number of bytes.
@@ -67,12 +70,16 @@ const DEFINITIONS: &[Definition] = &[
     def("s3_kms_key_id", Kind::Text, None),
     def("s3_requester_pays", Kind::Bool, Some("false")),
     def("s3_uploader_max_filesize", Kind::Size, Some("800GB")),
-    def("s3_uploader_max_parts_per_file", Kind::Count, Some("10000")),
-    def("s3_uploader_thread_limit", Kind::Count, Some("50")),
+    def(
+        "s3_uploader_max_parts_per_file",
+        Kind::Positive,
+        Some("10000"),
+    ),
+    def("s3_uploader_thread_limit", Kind::Positive, Some("50")),
     def("http_retries", Kind::Count, Some("3")),
     def("http_retry_wait_ms", Kind::Count, Some("100")),
     def("http_retry_backoff", Kind::Number, Some("4")),
-    def("http_timeout", Kind::Count, Some("30")),
+    def("http_timeout", Kind::Positive, Some("30")),
 ];
 
 /// Whether `name` is a setting this module owns: one of [`DEFINITIONS`],
@@ -81,6 +88,12 @@ const DEFINITIONS: &[Definition] = &[
 pub(crate) fn is_ours(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     lower.starts_with("s3_") || lower.starts_with("http_")
+}
+
+/// Whether `name` holds a credential (`s3_secret_access_key`,
+/// `s3_session_token`), never shown back or echoed in errors.
+pub(crate) fn is_sensitive(name: &str) -> bool {
+    definition(name).is_ok_and(|d| d.kind == Kind::Sensitive)
 }
 
 fn definition(name: &str) -> Result<&'static Definition> {
@@ -156,7 +169,7 @@ impl Settings {
         let (_, text) = self.show(def.name)?;
         Ok(match def.kind {
             Kind::Bool => ScalarValue::Boolean(text.map(|t| t == "true")),
-            Kind::Count => ScalarValue::UInt64(text.and_then(|t| t.parse().ok())),
+            Kind::Count | Kind::Positive => ScalarValue::UInt64(text.and_then(|t| t.parse().ok())),
             Kind::Number => ScalarValue::Float32(text.and_then(|t| t.parse().ok())),
             Kind::Text | Kind::Sensitive | Kind::Size | Kind::UrlStyle => ScalarValue::Utf8(text),
         })
@@ -166,7 +179,7 @@ impl Settings {
     pub(crate) fn data_type(name: &str) -> Result<DataType> {
         Ok(match definition(name)?.kind {
             Kind::Bool => DataType::Boolean,
-            Kind::Count => DataType::UInt64,
+            Kind::Count | Kind::Positive => DataType::UInt64,
             Kind::Number => DataType::Float32,
             Kind::Text | Kind::Sensitive | Kind::Size | Kind::UrlStyle => DataType::Utf8,
         })
@@ -261,6 +274,10 @@ fn canonical(def: &Definition, value: &str) -> Result<String> {
             .parse::<u64>()
             .map(|n| n.to_string())
             .map_err(|_| wrong("a whole number, 0 or more")),
+        Kind::Positive => match trimmed.parse::<u64>() {
+            Ok(n) if n > 0 => Ok(n.to_string()),
+            _ => Err(wrong("a whole number, 1 or more")),
+        },
         Kind::Number => match trimmed.parse::<f64>() {
             Ok(f) if f.is_finite() && f >= 0.0 => Ok(f.to_string()),
             _ => Err(wrong("a number, 0 or more")),
@@ -322,6 +339,14 @@ mod tests {
         s.set("S3_USE_SSL", "off").unwrap();
         assert_eq!(s.show("s3_use_ssl").unwrap().1.as_deref(), Some("false"));
         assert!(s.set("http_retries", "-1").is_err());
+        assert!(s.set("http_retries", "0").is_ok());
+        for name in [
+            "http_timeout",
+            "s3_uploader_max_parts_per_file",
+            "s3_uploader_thread_limit",
+        ] {
+            assert!(s.set(name, "0").is_err(), "{name} = 0 accepted");
+        }
         assert!(s.set("http_retry_backoff", "NaN").is_err());
         assert!(s.set("s3_url_style", "virtual").is_err());
         let err = s.set("s3_regoin", "x").unwrap_err().to_string();
