@@ -44,4 +44,4 @@ pub use options::{ColumnTypes, JsonFormat, ReadOptions};
 pub use schema::{csv_schema, duckdb_column_name, json_schema};
 pub use sniff::{CSV_SAMPLE_BYTES, CsvDialect, sample_schema, sniff_csv, sniff_csv_with_hint};
 pub use types::duckdb_type;
-pub use value::OptionValue;
+pub use value::{OptionValue, parse_bool};

@@ -20,6 +20,31 @@ pub enum OptionValue {
     Struct(Vec<(String, OptionValue)>),
 }
 
+impl OptionValue {
+    /// The value as DuckDB casts it to BOOLEAN: `true`/`false`, `1`/`0`,
+    /// or one of the words [`parse_bool`] takes; `None` for anything else.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            OptionValue::Bool(b) => Some(*b),
+            OptionValue::Int(0) => Some(false),
+            OptionValue::Int(1) => Some(true),
+            OptionValue::Str(s) => parse_bool(s),
+            _ => None,
+        }
+    }
+}
+
+/// DuckDB's words for a BOOLEAN, any case: `true`/`t`/`1`/`on`/`yes` and
+/// `false`/`f`/`0`/`off`/`no`. One table for reader options, COPY options
+/// and settings, so they accept the same spellings.
+pub fn parse_bool(text: &str) -> Option<bool> {
+    match text.to_ascii_lowercase().as_str() {
+        "true" | "t" | "1" | "on" | "yes" => Some(true),
+        "false" | "f" | "0" | "off" | "no" => Some(false),
+        _ => None,
+    }
+}
+
 impl fmt::Display for OptionValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -66,17 +91,9 @@ impl Coerce<'_> {
     }
 
     pub(crate) fn bool(&self) -> Result<bool, FormatError> {
-        match self.value {
-            OptionValue::Bool(b) => Ok(*b),
-            OptionValue::Int(0) => Ok(false),
-            OptionValue::Int(1) => Ok(true),
-            OptionValue::Str(s) => match s.to_ascii_lowercase().as_str() {
-                "true" | "t" | "1" | "on" | "yes" => Ok(true),
-                "false" | "f" | "0" | "off" | "no" => Ok(false),
-                _ => Err(self.invalid("true or false")),
-            },
-            _ => Err(self.invalid("true or false")),
-        }
+        self.value
+            .as_bool()
+            .ok_or_else(|| self.invalid("true or false"))
     }
 
     pub(crate) fn string(&self) -> Result<String, FormatError> {

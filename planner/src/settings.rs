@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
+use s3sql_formats::parse_bool;
 use s3sql_s3_client::{ClientConfig, Credentials, UrlStyle};
 use s3sql_secrets::{S3Settings, SettingDefaults};
 
@@ -265,11 +266,9 @@ fn canonical(def: &Definition, value: &str) -> Result<String> {
     let trimmed = value.trim();
     match def.kind {
         Kind::Text | Kind::Sensitive => Ok(value.to_owned()),
-        Kind::Bool => match trimmed.to_ascii_lowercase().as_str() {
-            "true" | "1" | "on" | "t" | "yes" => Ok("true".into()),
-            "false" | "0" | "off" | "f" | "no" => Ok("false".into()),
-            _ => Err(wrong("true or false")),
-        },
+        Kind::Bool => parse_bool(trimmed)
+            .map(|b| b.to_string())
+            .ok_or_else(|| wrong("true or false")),
         Kind::Count => trimmed
             .parse::<u64>()
             .map(|n| n.to_string())

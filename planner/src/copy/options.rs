@@ -369,17 +369,9 @@ impl Value<'_> {
     }
 
     fn bool(&self) -> Result<bool, CopyError> {
-        match self.value {
-            OptionValue::Bool(b) => Ok(*b),
-            OptionValue::Int(0) => Ok(false),
-            OptionValue::Int(1) => Ok(true),
-            OptionValue::Str(s) => match s.to_ascii_lowercase().as_str() {
-                "true" | "t" | "1" | "on" | "yes" => Ok(true),
-                "false" | "f" | "0" | "off" | "no" => Ok(false),
-                _ => Err(self.invalid("true or false")),
-            },
-            _ => Err(self.invalid("true or false")),
-        }
+        self.value
+            .as_bool()
+            .ok_or_else(|| self.invalid("true or false"))
     }
 
     fn positive(&self) -> Result<usize, CopyError> {
