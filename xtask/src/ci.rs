@@ -69,6 +69,8 @@ pub fn run() -> Result<()> {
     let mut phases = Phases::new();
     phases.step("rustfmt");
     run_command(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    phases.step("features: one build of DataFusion for xtask, s3sql and the tests");
+    crate::features::check(cargo)?;
     phases.step("clippy");
     run_command(cargo().args([
         "clippy",

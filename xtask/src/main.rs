@@ -15,6 +15,7 @@
 mod bench;
 mod ci;
 mod demo;
+mod features;
 mod moto;
 mod venv;
 
