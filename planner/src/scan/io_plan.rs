@@ -49,14 +49,23 @@ impl IoPlan {
     }
 
     /// Records who signs the requests for `url` (a matched file's URL, or
-    /// `None` for a local file).
-    pub(crate) fn add_signer(&mut self, secrets: &SecretManager, url: Option<&str>) -> Result<()> {
+    /// `None` for a local file). `set_credentials`: whether
+    /// `SET s3_access_key_id` supplies keys where no secret does.
+    pub(crate) fn add_signer(
+        &mut self,
+        secrets: &SecretManager,
+        set_credentials: bool,
+        url: Option<&str>,
+    ) -> Result<()> {
         let signer = match url {
             None => "local files".to_owned(),
             Some(url) => {
                 let location = ObjectLocation::parse(url)?;
                 match secrets.which_secret(url, location.secret_type())? {
                     Some(m) => format!("secret {} ({})", m.name, m.persistence.storage()),
+                    None if set_credentials => {
+                        "SET s3_access_key_id (no secret covers it)".to_owned()
+                    }
                     None => "unsigned (no secret covers it)".to_owned(),
                 }
             }

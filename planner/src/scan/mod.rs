@@ -201,7 +201,8 @@ async fn file_table(
             Some(&at) => at,
             None => {
                 let url = (!l.local).then(|| l.found.url.to_string());
-                io.add_signer(cx.secrets, url.as_deref())?;
+                let set_credentials = cx.settings.defaults().credentials.is_some();
+                io.add_signer(cx.secrets, set_credentials, url.as_deref())?;
                 index.insert(store.as_str().to_owned(), groups.len());
                 groups.push((
                     StoreFiles {
