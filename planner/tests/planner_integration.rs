@@ -6,6 +6,8 @@
 
 #[path = "integration/copy.rs"]
 mod copy;
+#[path = "integration/copy_duckdb.rs"]
+mod copy_duckdb;
 #[path = "integration/files.rs"]
 mod files;
 #[path = "integration/formats.rs"]

@@ -1,5 +1,6 @@
 //! [`Encoder`]: record batches to the bytes of one file, with arrow-rs's
-//! writers (Parquet `ArrowWriter`, CSV `Writer`, JSON `LineDelimitedWriter`).
+//! writers (Parquet `ArrowWriter`, JSON `LineDelimitedWriter`) and our own
+//! CSV writer ([`super::csv`], which keeps `''` and NULL apart as DuckDB).
 //! Each encoder writes into a buffer the caller drains after every batch,
 //! so a file is never held whole in memory: what stays is the encoder's
 //! own state (for Parquet, the row group being built).
@@ -8,18 +9,18 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::csv;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::json;
 use datafusion::error::DataFusionError;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::file::properties::WriterProperties;
 
+use super::csv::CsvEncoder;
 use super::options::{CopyFormat, CopyOptions};
 use crate::error::Result;
 
 /// DuckDB's text form of timestamps (a space, not arrow's `T`).
-const TIMESTAMP_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.f";
+pub(crate) const TIMESTAMP_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.f";
 
 /// The bytes an encoder produced and the caller has not taken yet.
 #[derive(Debug, Clone, Default)]
@@ -28,6 +29,11 @@ pub(crate) struct Output(Arc<Mutex<Vec<u8>>>);
 impl Output {
     fn lock(&self) -> MutexGuard<'_, Vec<u8>> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Appends `bytes` (one lock for a whole batch's text).
+    pub(crate) fn append(&self, bytes: &[u8]) {
+        self.lock().extend_from_slice(bytes);
     }
 
     /// Takes what was produced, leaving `spare` (emptied) in its place so
@@ -52,7 +58,7 @@ impl Write for Output {
 /// One file's encoder.
 pub(crate) enum Encoder {
     Parquet(Box<ArrowWriter<Output>>),
-    Csv(Box<csv::Writer<Output>>),
+    Csv(CsvEncoder),
     Json(json::LineDelimitedWriter<Output>),
 }
 
@@ -70,16 +76,7 @@ impl Encoder {
                         .map_err(DataFusionError::from)?,
                 ))
             }
-            CopyFormat::Csv => Encoder::Csv(Box::new(
-                csv::WriterBuilder::new()
-                    .with_header(options.header)
-                    .with_delimiter(options.delimiter)
-                    .with_quote(options.quote)
-                    .with_null(options.null.clone())
-                    .with_timestamp_format(TIMESTAMP_FORMAT.to_owned())
-                    .with_datetime_format(TIMESTAMP_FORMAT.to_owned())
-                    .build(output),
-            )),
+            CopyFormat::Csv => Encoder::Csv(CsvEncoder::new(schema, options, output)),
             CopyFormat::Json => Encoder::Json(
                 json::WriterBuilder::new()
                     // DuckDB writes `"col":null`, arrow leaves the key out by default.

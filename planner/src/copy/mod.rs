@@ -6,6 +6,7 @@
 //! aborts every upload it started, so nothing half-written stays.
 //! The statement answers DuckDB's one row, `Count` (BIGINT): rows written.
 
+mod csv;
 mod encode;
 mod error;
 mod options;

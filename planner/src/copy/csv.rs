@@ -1,0 +1,170 @@
+//! [`CsvEncoder`]: CSV as DuckDB 1.5.5 writes it. arrow-rs's CSV writer
+//! cannot tell `''` from NULL (both become an empty field), so this one
+//! follows DuckDB's rules: NULL is the NULLSTR as is; a value is quoted
+//! when it equals the NULLSTR (so `''` is `""` by default), or holds the
+//! delimiter, the quote, `\n`, `\r` or `#`; a quote inside is doubled.
+//! Values are rendered by arrow's formatters with DuckDB's text forms.
+
+use datafusion::arrow::array::{Array, RecordBatch};
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::error::DataFusionError;
+
+use super::encode::{Output, TIMESTAMP_FORMAT};
+use super::options::CopyOptions;
+use crate::error::Result;
+
+/// The CSV dialect of one COPY.
+#[derive(Debug, Clone)]
+pub(crate) struct CsvDialect {
+    delimiter: u8,
+    quote: u8,
+    null: String,
+    header: bool,
+}
+
+impl CsvDialect {
+    pub(crate) fn new(options: &CopyOptions) -> Self {
+        Self {
+            delimiter: options.delimiter,
+            quote: options.quote,
+            null: options.null.clone(),
+            header: options.header,
+        }
+    }
+
+    /// Whether `value` must be quoted to read back as itself.
+    fn needs_quotes(&self, value: &[u8]) -> bool {
+        value == self.null.as_bytes()
+            || value.iter().any(|&b| {
+                b == self.delimiter || b == self.quote || matches!(b, b'\n' | b'\r' | b'#')
+            })
+    }
+
+    /// Appends `value` as one field.
+    fn push_field(&self, out: &mut Vec<u8>, value: &[u8]) {
+        if !self.needs_quotes(value) {
+            out.extend_from_slice(value);
+            return;
+        }
+        out.push(self.quote);
+        for &b in value {
+            if b == self.quote {
+                out.push(self.quote);
+            }
+            out.push(b);
+        }
+        out.push(self.quote);
+    }
+}
+
+/// One CSV file's encoder.
+#[derive(Debug)]
+pub(crate) struct CsvEncoder {
+    dialect: CsvDialect,
+    schema: SchemaRef,
+    output: Output,
+    /// Whether the header (when wanted) is written yet.
+    started: bool,
+    /// One value's text, reused.
+    cell: String,
+}
+
+impl CsvEncoder {
+    pub(crate) fn new(schema: SchemaRef, options: &CopyOptions, output: Output) -> Self {
+        Self {
+            dialect: CsvDialect::new(options),
+            schema,
+            output,
+            started: false,
+            cell: String::new(),
+        }
+    }
+
+    /// Encodes `batch`; the first call writes the header too.
+    pub(crate) fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        let mut out = Vec::new();
+        if !self.started {
+            self.started = true;
+            if self.dialect.header {
+                for (i, field) in self.schema.fields().iter().enumerate() {
+                    if i > 0 {
+                        out.push(self.dialect.delimiter);
+                    }
+                    self.dialect.push_field(&mut out, field.name().as_bytes());
+                }
+                out.push(b'\n');
+            }
+        }
+        let options = FormatOptions::new()
+            .with_display_error(false)
+            .with_timestamp_format(Some(TIMESTAMP_FORMAT))
+            .with_datetime_format(Some(TIMESTAMP_FORMAT));
+        let columns: Vec<(&dyn Array, ArrayFormatter<'_>)> = batch
+            .columns()
+            .iter()
+            .map(|c| Ok((c.as_ref(), ArrayFormatter::try_new(c.as_ref(), &options)?)))
+            .collect::<std::result::Result<_, DataFusionError>>()?;
+        for row in 0..batch.num_rows() {
+            for (i, (array, formatter)) in columns.iter().enumerate() {
+                if i > 0 {
+                    out.push(self.dialect.delimiter);
+                }
+                if array.is_null(row) {
+                    out.extend_from_slice(self.dialect.null.as_bytes());
+                    continue;
+                }
+                self.cell.clear();
+                formatter
+                    .value(row)
+                    .write(&mut self.cell)
+                    .map_err(DataFusionError::from)?;
+                self.dialect.push_field(&mut out, self.cell.as_bytes());
+            }
+            out.push(b'\n');
+        }
+        self.output.append(&out);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::StringArray;
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use s3sql_formats::OptionValue;
+
+    use super::*;
+
+    fn encode(pairs: Vec<(String, OptionValue)>, values: Vec<Option<&str>>) -> String {
+        let schema = Arc::new(Schema::new(vec![Field::new("s", DataType::Utf8, true)]));
+        let options = CopyOptions::parse("x.csv", pairs).unwrap();
+        let output = Output::default();
+        let mut encoder = CsvEncoder::new(schema.clone(), &options, output.clone());
+        let batch =
+            RecordBatch::try_new(schema, vec![Arc::new(StringArray::from(values))]).unwrap();
+        encoder.write(&batch).unwrap();
+        String::from_utf8(output.take(Vec::new())).unwrap()
+    }
+
+    #[test]
+    fn the_empty_string_is_quoted_and_null_is_not() {
+        assert_eq!(
+            encode(vec![], vec![Some(""), None, Some("a")]),
+            "s\n\"\"\n\na\n"
+        );
+    }
+
+    #[test]
+    fn a_value_equal_to_nullstr_is_quoted_and_the_empty_string_is_not() {
+        let nullstr = vec![("NULLSTR".to_owned(), OptionValue::Str("NA".into()))];
+        assert_eq!(
+            encode(nullstr, vec![Some(""), None, Some("NA")]),
+            "s\n\nNA\n\"NA\"\n"
+        );
+    }
+}

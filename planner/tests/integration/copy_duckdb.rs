@@ -1,0 +1,80 @@
+//! COPY next to DuckDB 1.5.5 (`S3SQL_DUCKDB_PYTHON`): the same statement
+//! written by both, compared byte for byte where the bytes are DuckDB's
+//! contract (CSV, JSON lines), and read back across (s3sql writes, DuckDB
+//! reads; DuckDB writes, s3sql reads).
+
+use s3sql_planner::Session;
+use s3sql_secrets::SecretManager;
+
+use crate::support::{duckdb, query};
+
+/// Rows where CSV quoting matters: '' beside NULL, the delimiter, quotes,
+/// line breaks, '#', leading spaces; a header that needs quoting.
+const TRICKY: &str = "SELECT * FROM (VALUES \
+    (1, '', NULL, CAST(1.5 AS DOUBLE)), \
+    (2, NULL, 'a,b', CAST(20 AS DOUBLE)), \
+    (3, 'say \"hi\"', 'x#y', CAST(0.25 AS DOUBLE)), \
+    (4, ' lead', 'line\nbreak', CAST(-3 AS DOUBLE)), \
+    (5, 'NA', 'cr\rlf', NULL)) t(i, s, u, \"a,b\") ORDER BY i";
+
+/// Writes `copy` (a COPY with `{path}` for the target) with s3sql and with
+/// DuckDB into a fresh directory; returns both files' bytes.
+async fn both_write(copy: &str, name: &str) -> (Vec<u8>, Vec<u8>) {
+    let dir = tempfile::tempdir().unwrap();
+    let ours = dir.path().join(format!("s3sql_{name}"));
+    let theirs = dir.path().join(format!("duckdb_{name}"));
+    let session = Session::with_secrets(SecretManager::new(None));
+    query(
+        &session,
+        &copy.replace("{path}", &ours.display().to_string()),
+    )
+    .await;
+    duckdb(
+        None,
+        &[copy.replace("{path}", &theirs.display().to_string())],
+    );
+    (std::fs::read(ours).unwrap(), std::fs::read(theirs).unwrap())
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csv_is_written_byte_for_byte_as_duckdb_writes_it() {
+    for options in ["", " (NULLSTR 'NA')", " (DELIMITER ';', HEADER false)"] {
+        let copy = format!("COPY ({TRICKY}) TO '{{path}}'{options}");
+        let (ours, theirs) = both_write(&copy, "tricky.csv").await;
+        assert_eq!(text(&ours), text(&theirs), "{copy}");
+    }
+}
+
+/// DuckDB's reader takes `""` for NULL unless `allow_quoted_nulls = false`
+/// (its default is true); with it, the round trip keeps them apart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duckdb_reads_the_empty_string_and_null_of_an_s3sql_csv_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("apart.csv").display().to_string();
+    let session = Session::with_secrets(SecretManager::new(None));
+    query(&session, &format!("COPY ({TRICKY}) TO '{path}'")).await;
+    let rows = duckdb(
+        None,
+        &[format!(
+            "SELECT i, s, s IS NULL FROM read_csv('{path}', header = true, allow_quoted_nulls = false) ORDER BY i LIMIT 2"
+        )],
+    );
+    let expected = |i: &str, s: Option<&str>, null: &str| {
+        vec![
+            Some(i.to_owned()),
+            s.map(str::to_owned),
+            Some(null.to_owned()),
+        ]
+    };
+    assert_eq!(
+        rows[0],
+        [
+            expected("1", Some(""), "False"),
+            expected("2", None, "True")
+        ]
+    );
+}
