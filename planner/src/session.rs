@@ -140,15 +140,18 @@ impl Session {
                 crate::copy::execute(&copy, rows, &self.secrets, &self.settings).await
             }
             StatementKind::DataFusion(statement) => {
-                let explain = matches!(statement.as_ref(), DFStatement::Explain(_));
+                let explain = match statement.as_ref() {
+                    DFStatement::Explain(e) => Some(e.options.analyze),
+                    _ => None,
+                };
                 let (plan, tables) = self.plan_scans(*statement).await?;
                 let dataframe = if crate::order::limit_over_files(&plan) {
                     DataFrame::new(crate::order::in_file_order(&self.ctx.state()), plan)
                 } else {
                     self.ctx.execute_logical_plan(plan).await?
                 };
-                if explain {
-                    let batches = with_io_plans(dataframe.collect().await?, &tables)?;
+                if let Some(analyze) = explain {
+                    let batches = with_io_plans(dataframe.collect().await?, &tables, analyze)?;
                     let schema = batches[0].schema();
                     return Ok(Box::pin(MemoryStream::try_new(batches, schema, None)?));
                 }

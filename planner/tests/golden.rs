@@ -298,3 +298,60 @@ async fn explain_names_set_credentials_as_the_signer() {
         "{sql} shows the secret"
     );
 }
+
+/// `EXPLAIN ANALYZE` says what each scan cost: requests (listing apart)
+/// and bytes received. A whole CSV costs its size; plain `EXPLAIN` runs
+/// nothing and says nothing of cost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explain_analyze_counts_requests_and_bytes() {
+    let bucket = Bucket::new().await;
+    let csv = std::fs::read(golden_dir().join("data/trips.csv")).unwrap();
+    let size = csv.len();
+    bucket.put("trips.csv", csv).await;
+    let session = bucket.session().await;
+    let url = bucket.url("trips.csv");
+
+    let sql = format!("EXPLAIN ANALYZE SELECT * FROM '{url}'");
+    let text = support::table(&session.sql(&sql).await.unwrap()).join("\n");
+    let line = text
+        .lines()
+        .find(|l| l.contains("requests:"))
+        .unwrap_or_else(|| panic!("{sql}: no requests line in\n{text}"));
+    // One literal key: one listing request (HEAD or LIST); the sniffer's
+    // sample and the read may share or not, so at least one read request.
+    let line = line.trim_matches(|c: char| c == '|' || c.is_whitespace());
+    let (requests, read) = line
+        .strip_prefix("requests: ")
+        .and_then(|l| l.split_once("), "))
+        .unwrap_or_else(|| panic!("{sql}: unexpected requests line {line:?}"));
+    let numbers: Vec<u64> = requests
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().unwrap())
+        .collect();
+    let [total, listing, reading] = numbers[..] else {
+        panic!("{sql}: unexpected requests line {line:?}");
+    };
+    assert_eq!(total, listing + reading, "{line}");
+    assert_eq!(listing, 1, "{line}");
+    // The sniffer's sample, then the scan: the sample gives the schema.
+    assert_eq!(reading, 2, "{line}");
+    let (amount, unit) = read
+        .strip_suffix(" read")
+        .and_then(|r| r.split_once(' '))
+        .unwrap_or_else(|| panic!("{sql}: unexpected bytes in {line:?}"));
+    let scale = match unit {
+        "bytes" => 1.0,
+        "KiB" => 1024.0,
+        other => panic!("{sql}: {other} read of a {size}-byte file: {line:?}"),
+    };
+    let bytes = amount.parse::<f64>().unwrap() * scale;
+    assert!(
+        bytes >= size as f64 * 0.95 && bytes <= 2.05 * size as f64,
+        "{sql}: a whole {size}-byte CSV was read, but {line:?}"
+    );
+
+    let sql = format!("EXPLAIN SELECT * FROM '{url}'");
+    let text = support::table(&session.sql(&sql).await.unwrap()).join("\n");
+    assert!(!text.contains("requests:"), "{sql} ran the query:\n{text}");
+}

@@ -47,8 +47,8 @@ pub(crate) struct ScanFormat {
     pub format: Arc<dyn DataFusionFormat>,
     /// Reshapes the inferred schema by the user's options.
     pub shape: SchemaShape,
-    /// The schema when the sample fixes it (`skip`: DataFusion's inference
-    /// would read the skipped lines); `None`: inferred from the files.
+    /// The schema when the sample fixes it (CSV, unless every file's schema
+    /// is needed for `union_by_name`); `None`: inferred from the files.
     pub sampled: Option<Schema>,
     /// What DataFusion's CSV reader would drop (`nullstr`, `skip`).
     pub csv: Option<Arc<CsvExtras>>,
@@ -110,8 +110,12 @@ pub(crate) async fn file_format(
             let text = decompress_sample(&raw, compression)?;
             let dialect = sniff_csv_with_hint(&text, &options, hint)?;
             let csv = csv_options(&dialect, &options, compression)?;
-            let sampled = match options.skip {
-                0 => None,
+            // The sample gives the schema arrow would infer from the same
+            // first records, so the file is not read a second time for it;
+            // union_by_name needs every file's, read by DataFusion.
+            let union_by_name = request.flag("union_by_name")?.unwrap_or(false);
+            let sampled = match (options.skip, union_by_name) {
+                (0, true) => None,
                 _ => Some(sample_schema(&text, &dialect, &options)?),
             };
             let null_regex = csv

@@ -12,6 +12,7 @@ use datafusion::datasource::TableProvider;
 use s3sql_secrets::{ObjectLocation, SecretManager};
 
 use crate::error::Result;
+use crate::scan::counting::ReadStats;
 use crate::scan::table::FileTable;
 
 /// One scan's I/O, filled in while it is listed and planned.
@@ -28,18 +29,44 @@ pub(crate) struct IoPlan {
     /// Files and bytes left after hive partition pruning in the last
     /// physical plan; `None` before one was made.
     kept: Mutex<Option<(usize, u64)>>,
+    /// Requests the listing took.
+    listing_requests: u64,
+    /// The counters of each store reading the files.
+    reads: Vec<ReadStats>,
 }
 
 impl IoPlan {
-    /// The plan of a scan of `patterns` by `function`.
-    pub(crate) fn new(function: &str, patterns: &[String]) -> Self {
+    /// The plan of a scan of `patterns` by `function`, listed in
+    /// `listing_requests` requests.
+    pub(crate) fn new(function: &str, patterns: &[String], listing_requests: u64) -> Self {
         Self {
             function: function.to_owned(),
             patterns: patterns.to_vec(),
             matched: (0, 0),
             signers: Vec::new(),
             kept: Mutex::new(None),
+            listing_requests,
+            reads: Vec::new(),
         }
+    }
+
+    /// Keeps the counters of the stores reading the files.
+    pub(crate) fn set_reads(&mut self, reads: Vec<ReadStats>) {
+        self.reads = reads;
+    }
+
+    /// What the scan cost so far, for `EXPLAIN ANALYZE`: requests sent
+    /// (listing, then footers, samples and data, retries included) and
+    /// bytes of object data received.
+    pub(crate) fn cost(&self) -> String {
+        let reads: u64 = self.reads.iter().map(ReadStats::requests).sum();
+        let bytes: u64 = self.reads.iter().map(ReadStats::bytes).sum();
+        format!(
+            "  requests: {} ({} listing, {reads} reading), {} read",
+            self.listing_requests + reads,
+            self.listing_requests,
+            human_bytes(bytes)
+        )
     }
 
     /// Counts one matched file of `size` bytes.
@@ -106,10 +133,12 @@ impl fmt::Display for IoPlan {
 }
 
 /// An `EXPLAIN` result with one `io_plan` row per file scan among
-/// `tables` appended (its plan text as [`IoPlan`] displays it).
+/// `tables` appended (its plan text as [`IoPlan`] displays it, and with
+/// `analyze` what it cost).
 pub(crate) fn with_io_plans(
     batches: Vec<RecordBatch>,
     tables: &[Arc<dyn TableProvider>],
+    analyze: bool,
 ) -> Result<Vec<RecordBatch>> {
     let Some(schema) = batches.first().map(RecordBatch::schema) else {
         return Ok(batches);
@@ -117,7 +146,14 @@ pub(crate) fn with_io_plans(
     let plans: Vec<String> = tables
         .iter()
         .filter_map(|t| t.downcast_ref::<FileTable>())
-        .map(|t| t.io_plan().to_string())
+        .map(|t| {
+            let io = t.io_plan();
+            if analyze {
+                format!("{io}\n{}", io.cost())
+            } else {
+                io.to_string()
+            }
+        })
         .collect();
     if plans.is_empty() || schema.fields().len() != 2 {
         return Ok(batches);
@@ -163,7 +199,7 @@ mod tests {
 
     #[test]
     fn pruning_is_shown_once_planned() {
-        let mut plan = IoPlan::new("read_parquet", &["s3://b/sales/*/*.parquet".into()]);
+        let mut plan = IoPlan::new("read_parquet", &["s3://b/sales/*/*.parquet".into()], 1);
         plan.add_file(1000);
         plan.add_file(3000);
         plan.signers.push("secret s (memory)".into());

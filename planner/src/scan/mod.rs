@@ -5,6 +5,7 @@
 
 mod catalog;
 mod columns;
+mod counting;
 mod csv_opener;
 pub(crate) mod format;
 pub(crate) mod io_plan;
@@ -78,10 +79,10 @@ pub(crate) async fn build(
         ScanKind::WhichSecret => return catalog::which_secret_table(cx.secrets, &request.urls),
         ScanKind::Glob | ScanKind::Files(_) => {}
     }
-    let listed = list(request, cx).await?;
+    let (listed, listing_requests) = list(request, cx).await?;
     match request.kind {
         ScanKind::Glob => glob_table(&listed),
-        _ => file_table(request, cx, &listed).await,
+        _ => file_table(request, cx, &listed, listing_requests).await,
     }
 }
 
@@ -102,10 +103,12 @@ impl Listed {
     }
 }
 
-/// Every object matching the request's URLs, in order, without duplicates.
-async fn list(request: &ScanRequest, cx: &ScanContext<'_>) -> Result<Vec<Listed>> {
+/// Every object matching the request's URLs, in order, without duplicates,
+/// and the requests listing them took.
+async fn list(request: &ScanRequest, cx: &ScanContext<'_>) -> Result<(Vec<Listed>, u64)> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
+    let mut requests = 0;
     let allow_empty = request.kind == ScanKind::Glob;
     for url in &request.urls {
         let local = is_local(url);
@@ -123,7 +126,9 @@ async fn list(request: &ScanRequest, cx: &ScanContext<'_>) -> Result<Vec<Listed>
                 })?
         } else {
             let (client, literal) = client_for(cx.secrets, cx.settings, url).await?;
-            expand(Arc::new(client), url, literal, allow_empty).await?
+            let found = expand(Arc::new(client.clone()), url, literal, allow_empty).await?;
+            requests += client.request_count();
+            found
         };
         for m in found {
             if seen.insert((local, m.url.clone())) {
@@ -131,7 +136,7 @@ async fn list(request: &ScanRequest, cx: &ScanContext<'_>) -> Result<Vec<Listed>
             }
         }
     }
-    Ok(out)
+    Ok((out, requests))
 }
 
 async fn expand<L: ListObjects + 'static>(
@@ -175,6 +180,7 @@ async fn file_table(
     request: &ScanRequest,
     cx: &ScanContext<'_>,
     listed: &[Listed],
+    listing_requests: u64,
 ) -> Result<Arc<dyn TableProvider>> {
     let Some(first) = listed.first() else {
         return Err(PlannerError::argument(
@@ -188,7 +194,7 @@ async fn file_table(
     let extra = ExtraColumns::of(request, &keys)?;
     let mut groups: Vec<(StoreFiles, Vec<(ObjectMeta, String)>)> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
-    let mut io = IoPlan::new(&request.function, &request.urls);
+    let mut io = IoPlan::new(&request.function, &request.urls, listing_requests);
     for l in listed {
         let store = if l.local {
             ObjectStoreUrl::local_filesystem()
@@ -216,6 +222,7 @@ async fn file_table(
         };
         groups[at].1.push((meta, l.name()));
     }
+    io.set_reads(picker.into_stats());
     let (first_store, first_meta) = match groups.first() {
         Some((group, metas)) if !metas.is_empty() => (group.store.clone(), metas[0].0.clone()),
         _ => {

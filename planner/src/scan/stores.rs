@@ -15,6 +15,7 @@ use s3sql_s3_client::object_store::S3ObjectStore;
 use s3sql_secrets::{ObjectLocation, SecretManager};
 
 use crate::error::Result;
+use crate::scan::counting::{CountingStore, ReadStats};
 use crate::settings::Settings;
 
 /// Which store serves a file: its scheme and bucket, and the secret
@@ -65,6 +66,7 @@ pub(crate) struct StorePicker<'a> {
     runtime: &'a RuntimeEnv,
     stores: &'a Stores,
     chosen: HashMap<StoreKey, ObjectStoreUrl>,
+    stats: Vec<ReadStats>,
 }
 
 impl<'a> StorePicker<'a> {
@@ -80,7 +82,13 @@ impl<'a> StorePicker<'a> {
             runtime,
             stores,
             chosen: HashMap::new(),
+            stats: Vec::new(),
         }
+    }
+
+    /// The counters of every store picked, for `EXPLAIN ANALYZE`.
+    pub(crate) fn into_stats(self) -> Vec<ReadStats> {
+        self.stats
     }
 
     /// The store for the object at `url`.
@@ -101,10 +109,11 @@ impl<'a> StorePicker<'a> {
         }
         let (client, _) = client_for(self.secrets, self.settings, &text).await?;
         let store_url = self.stores.url_for(&key)?;
-        self.runtime.register_object_store(
-            store_url.as_ref(),
-            Arc::new(S3ObjectStore::new(client, url.bucket.clone())),
-        );
+        let store = Arc::new(S3ObjectStore::new(client.clone(), url.bucket.clone()));
+        let (store, stats) = CountingStore::new(store, client);
+        self.runtime
+            .register_object_store(store_url.as_ref(), Arc::new(store));
+        self.stats.push(stats);
         self.chosen.insert(key, store_url.clone());
         Ok(store_url)
     }
