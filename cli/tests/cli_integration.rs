@@ -264,3 +264,6 @@ async fn queries_a_file_on_s3_with_a_secret() {
     assert_eq!(stdout(&out), "Success\ntrue\nword\ntwo\n");
     assert!(!stderr(&out).contains(&target.secret_access_key));
 }
+
+#[path = "cli_integration/copy.rs"]
+mod copy;

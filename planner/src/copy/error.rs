@@ -70,8 +70,10 @@ pub enum CopyError {
         /// The target.
         url: String,
     },
-    /// OVERWRITE could not delete what was under the target.
-    #[error("OVERWRITE could not delete {url} ({failed} keys failed): {message}")]
+    /// OVERWRITE could not delete an old file the COPY did not replace.
+    #[error(
+        "OVERWRITE wrote the new files but could not delete the old {url} ({failed} keys failed): {message}"
+    )]
     NotDeleted {
         /// The first key that failed.
         url: String,
@@ -79,6 +81,16 @@ pub enum CopyError {
         failed: usize,
         /// The server's message for the first.
         message: String,
+    },
+    /// OVERWRITE of a local directory whose files the user cannot mean to lose.
+    #[error(
+        "OVERWRITE refuses {path}: it is {reason}, and OVERWRITE deletes what is under its target; give the COPY a directory of its own, e.g. 'out'"
+    )]
+    UnsafeOverwrite {
+        /// The target as written.
+        path: String,
+        /// What it is: the current directory, an ancestor of it, the root.
+        reason: &'static str,
     },
     /// A local file or directory could not be written.
     #[error("cannot write {path}: {source}")]

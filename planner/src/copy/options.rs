@@ -68,7 +68,9 @@ pub(crate) enum Existing {
     Error,
     /// Write beside it, replacing files of the same name (`OVERWRITE_OR_IGNORE`).
     Ignore,
-    /// Delete everything under the target first (`OVERWRITE`).
+    /// Replace what is under the target (`OVERWRITE`): the new files are
+    /// written first, then the old ones they did not replace are deleted,
+    /// only once the COPY succeeded.
     Delete,
 }
 

@@ -3,7 +3,8 @@
 //! keys and values URL-encoded as DuckDB's `HivePartitioning::Escape`,
 //! NULL as `__HIVE_DEFAULT_PARTITION__`).
 
-use std::path::PathBuf;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 
 use futures::TryStreamExt;
 use s3sql_glob_list::ObjectUrl;
@@ -83,10 +84,12 @@ impl Target {
 
     /// Applies `existing` before a partitioned COPY: an error when the
     /// target holds anything (one listing of at most one key), nothing, or
-    /// deleting everything under it.
-    pub(crate) async fn prepare_directory(&self, existing: Existing) -> Result<()> {
+    /// (OVERWRITE) the list of what is there, relative to the target, for
+    /// [`Target::remove_stale`] once the COPY succeeded. Nothing is deleted
+    /// here: a COPY that reads its own target, or fails, loses nothing.
+    pub(crate) async fn prepare_directory(&self, existing: Existing) -> Result<Vec<String>> {
         match (self, existing) {
-            (_, Existing::Ignore) => Ok(()),
+            (_, Existing::Ignore) => Ok(Vec::new()),
             (Target::S3 { url, client }, Existing::Error) => {
                 let request = ListObjectsV2Request {
                     prefix: Some(directory_prefix(url)),
@@ -97,7 +100,7 @@ impl Target {
                     .list_objects_v2_page(&url.bucket, &request, None)
                     .await?;
                 if page.objects.is_empty() && page.common_prefixes.is_empty() {
-                    Ok(())
+                    Ok(Vec::new())
                 } else {
                     Err(CopyError::NotEmpty {
                         url: url.to_string(),
@@ -106,24 +109,21 @@ impl Target {
                 }
             }
             (Target::S3 { url, client }, Existing::Delete) => {
+                let prefix = directory_prefix(url);
                 let request = ListObjectsV2Request {
-                    prefix: Some(directory_prefix(url)),
+                    prefix: Some(prefix.clone()),
                     ..ListObjectsV2Request::default()
                 };
                 let mut pages = client.list_objects_v2(&url.bucket, request);
+                let mut old = Vec::new();
                 while let Some(page) = pages.try_next().await? {
-                    let keys: Vec<String> = page.objects.into_iter().map(|o| o.key).collect();
-                    let failed = client.delete_objects(&url.bucket, &keys).await?;
-                    if let Some(first) = failed.first() {
-                        return Err(CopyError::NotDeleted {
-                            url: format!("{}://{}/{}", url.scheme, url.bucket, first.key),
-                            failed: failed.len(),
-                            message: first.message.clone(),
-                        }
-                        .into());
-                    }
+                    old.extend(
+                        page.objects
+                            .into_iter()
+                            .filter_map(|o| o.key.strip_prefix(prefix.as_str()).map(str::to_owned)),
+                    );
                 }
-                Ok(())
+                Ok(old)
             }
             (Target::Local { path }, Existing::Error) => {
                 let not_empty = match std::fs::read_dir(path) {
@@ -138,24 +138,123 @@ impl Target {
                     }
                     .into());
                 }
-                Ok(())
+                Ok(Vec::new())
             }
             (Target::Local { path }, Existing::Delete) => {
-                let removed = if path.is_dir() {
-                    std::fs::remove_dir_all(path)
-                } else {
-                    std::fs::remove_file(path)
-                };
-                match removed {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(CopyError::Local {
+                let cwd = std::env::current_dir().and_then(|d| d.canonicalize());
+                if let (Ok(target), Ok(cwd)) = (path.canonicalize(), cwd)
+                    && let Some(reason) = unsafe_to_overwrite(&target, &cwd)
+                {
+                    return Err(CopyError::UnsafeOverwrite {
                         path: path.display().to_string(),
-                        source: e,
+                        reason,
                     }
-                    .into()),
-                    _ => Ok(()),
+                    .into());
+                }
+                let mut old = Vec::new();
+                local_files(path, "", &mut old).map_err(|e| CopyError::Local {
+                    path: path.display().to_string(),
+                    source: e,
+                })?;
+                Ok(old)
+            }
+        }
+    }
+
+    /// OVERWRITE's last step, after every new file is complete: deletes the
+    /// files of `old` that the COPY did not replace (`written`), and on a
+    /// local target the directories that leaves empty.
+    pub(crate) async fn remove_stale(
+        &self,
+        old: Vec<String>,
+        written: &HashSet<String>,
+    ) -> Result<()> {
+        let stale: Vec<String> = old.into_iter().filter(|f| !written.contains(f)).collect();
+        if stale.is_empty() {
+            return Ok(());
+        }
+        match self {
+            Target::S3 { url, client } => {
+                let prefix = directory_prefix(url);
+                let keys: Vec<String> = stale.iter().map(|f| format!("{prefix}{f}")).collect();
+                let failed = client.delete_objects(&url.bucket, &keys).await?;
+                if let Some(first) = failed.first() {
+                    return Err(CopyError::NotDeleted {
+                        url: format!("{}://{}/{}", url.scheme, url.bucket, first.key),
+                        failed: failed.len(),
+                        message: first.message.clone(),
+                    }
+                    .into());
+                }
+            }
+            Target::Local { path } => {
+                for file in &stale {
+                    let full = path.join(file);
+                    match tokio::fs::remove_file(&full).await {
+                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                            return Err(CopyError::Local {
+                                path: full.display().to_string(),
+                                source: e,
+                            }
+                            .into());
+                        }
+                        _ => {}
+                    }
+                    remove_empty_parents(path, &full).await;
                 }
             }
         }
+        Ok(())
+    }
+}
+
+/// Why OVERWRITE must not write into `target` (both canonical): it would
+/// delete the current directory's files, or everything.
+fn unsafe_to_overwrite(target: &Path, cwd: &Path) -> Option<&'static str> {
+    if target.parent().is_none() {
+        Some("the filesystem root")
+    } else if cwd == target {
+        Some("the current directory")
+    } else if cwd.starts_with(target) {
+        Some("an ancestor of the current directory")
+    } else {
+        None
+    }
+}
+
+/// Every file under `dir` (recursively), as `/`-joined paths after `relative`.
+fn local_files(dir: &Path, relative: &str, out: &mut Vec<String>) -> std::io::Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let path = if relative.is_empty() {
+            name
+        } else {
+            format!("{relative}/{name}")
+        };
+        if entry.file_type()?.is_dir() {
+            local_files(&entry.path(), &path, out)?;
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Removes the directories between `file` and `root` that are now empty
+/// (a stale partition's), never `root` itself.
+pub(crate) async fn remove_empty_parents(root: &Path, file: &Path) {
+    let mut dir = file.parent();
+    while let Some(d) = dir {
+        if d == root || !d.starts_with(root) || tokio::fs::remove_dir(d).await.is_err() {
+            break;
+        }
+        dir = d.parent();
     }
 }
 
@@ -214,5 +313,27 @@ mod tests {
         assert_eq!(partition_segment("k", Some("a-b_c.d~")), "k=a-b_c.d~");
         assert_eq!(partition_segment("k", None), "k=__HIVE_DEFAULT_PARTITION__");
         assert_eq!(partition_segment("my col", Some("")), "my%20col=");
+    }
+
+    #[test]
+    fn overwrite_refuses_the_root_the_cwd_and_its_ancestors() {
+        let cwd = Path::new("/home/me/work");
+        assert_eq!(
+            unsafe_to_overwrite(Path::new("/"), cwd),
+            Some("the filesystem root")
+        );
+        assert_eq!(unsafe_to_overwrite(cwd, cwd), Some("the current directory"));
+        assert_eq!(
+            unsafe_to_overwrite(Path::new("/home"), cwd),
+            Some("an ancestor of the current directory")
+        );
+        assert_eq!(
+            unsafe_to_overwrite(Path::new("/home/me/work/out"), cwd),
+            None
+        );
+        assert_eq!(
+            unsafe_to_overwrite(Path::new("/home/me/workshop"), cwd),
+            None
+        );
     }
 }

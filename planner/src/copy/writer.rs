@@ -3,7 +3,7 @@
 //! and [`write_partitioned`] drive one file or one per partition, and on
 //! any error abort every file they started (awaited) before returning it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -134,8 +134,9 @@ pub(crate) async fn write_partitioned(
     options: &CopyOptions,
 ) -> Result<u64> {
     let partitioner = Partitioner::new(&stream.schema(), options)?;
-    target.prepare_directory(options.existing).await?;
+    let old = target.prepare_directory(options.existing).await?;
     let mut files: HashMap<String, FileWriter> = HashMap::new();
+    let mut names = HashSet::new();
     let written = async {
         while let Some(batch) = stream.try_next().await? {
             for (directory, part) in partitioner.split(&batch)? {
@@ -144,6 +145,7 @@ pub(crate) async fn write_partitioned(
                     None => {
                         let name = file_name(&directory, options.format);
                         let sink = target.open_under(&name, options.format).await?;
+                        names.insert(name);
                         let file = FileWriter::new(sink, partitioner.file_schema(), options)?;
                         files.entry(directory).or_insert(file)
                     }
@@ -168,10 +170,11 @@ pub(crate) async fn write_partitioned(
             }
         }
     }
-    match first_error {
-        Some(e) => Err(e),
-        None => Ok(rows),
+    if let Some(e) = first_error {
+        return Err(e);
     }
+    target.remove_stale(old, &names).await?;
+    Ok(rows)
 }
 
 /// `k=v/.../data_0.ext`, DuckDB's default FILENAME_PATTERN (`data_{i}`).
