@@ -31,6 +31,7 @@
 
 pub mod addressing;
 mod body;
+mod budget;
 mod client;
 pub mod config;
 mod content_range;
@@ -47,6 +48,7 @@ pub mod writer;
 mod xml;
 
 pub use body::ObjectBody;
+pub use budget::UploadBudget;
 pub use client::S3Client;
 pub use config::{
     ClientConfig, DEFAULT_REGION, PayloadSigning, ReadConfig, RetryConfig, UploadConfig, UrlStyle,
@@ -59,4 +61,4 @@ pub use error::{Error, Operation, RequestTarget, Result, ServiceError};
 pub use model::*;
 pub use ops::list::DELETE_OBJECTS_BATCH;
 pub use ops::object::GetObjectOutput;
-pub use writer::MultipartWriter;
+pub use writer::{MultipartWriter, MultipartWriterBuilder};

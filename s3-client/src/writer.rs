@@ -5,11 +5,22 @@
 //! writes nothing. [`MultipartWriter::abort`] is the cleanup to await (on an
 //! error elsewhere, on Ctrl-C); dropping an unfinished writer aborts in the
 //! background as a last resort, and logs when that cannot run.
+//!
+//! Memory: a writer holds the part it is filling, at most one spare part
+//! buffer kept for reuse, and the parts uploading. Those are bounded by
+//! [`UploadBudget`] in bytes (by default each writer has its own of
+//! [`MultipartWriter::DEFAULT_IN_FLIGHT_BYTES`]; writers given one shared
+//! budget bound their uploads together) and by `upload.max_in_flight` in
+//! count. With DuckDB's 80 MB parts a lone writer holds at most about
+//! 400 MB: three parts uploading, one filling, one spare.
+
+use std::sync::{Arc, Mutex};
 
 use bytes::{Bytes, BytesMut};
 use futures::stream::{FuturesUnordered, StreamExt};
 use tokio::task::JoinHandle;
 
+use crate::budget::UploadBudget;
 use crate::client::S3Client;
 use crate::error::{Error, Result};
 use crate::model::{CompletedPart, PutObjectOutput, PutObjectRequest};
@@ -22,15 +33,17 @@ pub struct MultipartWriter {
     put: PutObjectRequest,
     part_size: usize,
     max_in_flight: usize,
+    /// Bytes of parts uploading, maybe shared with other writers.
+    budget: UploadBudget,
     buffer: BytesMut,
     /// The buffer of a part that finished uploading, kept to fill the next
     /// part: steady-state writing then allocates (and page-faults) nothing.
-    /// It is only ever held while `buffer` is empty, so memory stays within
-    /// `max_in_flight + 1` part buffers.
-    spare: Option<BytesMut>,
+    /// A part's task puts its buffer here when the slot is empty and drops
+    /// it otherwise, so a writer keeps at most one spare.
+    spare: Arc<Mutex<Option<BytesMut>>>,
     upload_id: Option<String>,
     next_part: u32,
-    in_flight: FuturesUnordered<JoinHandle<Result<(CompletedPart, Bytes)>>>,
+    in_flight: FuturesUnordered<JoinHandle<Result<CompletedPart>>>,
     completed: Vec<CompletedPart>,
     /// Set once the upload was completed or its abort succeeded: nothing
     /// left to clean up. Never set before the server confirmed it.
@@ -53,12 +66,95 @@ impl std::fmt::Debug for MultipartWriter {
     }
 }
 
+/// Options of a [`MultipartWriter`]; [`MultipartWriter::builder`] makes one.
+#[derive(Debug)]
+pub struct MultipartWriterBuilder {
+    client: S3Client,
+    bucket: String,
+    key: String,
+    put: PutObjectRequest,
+    part_size: Option<usize>,
+    budget: Option<UploadBudget>,
+}
+
+impl MultipartWriterBuilder {
+    /// The write's options: content type, `If-None-Match` / `If-Match`.
+    pub fn put(mut self, put: PutObjectRequest) -> Self {
+        self.put = put;
+        self
+    }
+
+    /// The part size (at least S3's 5 MiB minimum); by default the
+    /// client's, from DuckDB's rule ([`crate::UploadConfig::part_size`]).
+    pub fn part_size(mut self, bytes: usize) -> Self {
+        self.part_size = Some(bytes);
+        self
+    }
+
+    /// The budget this writer's uploading parts draw on: give every writer
+    /// of one job a clone of the same budget to bound them together. By
+    /// default a writer has its own of
+    /// [`MultipartWriter::DEFAULT_IN_FLIGHT_BYTES`].
+    pub fn budget(mut self, budget: UploadBudget) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
+    /// The writer. Nothing is sent until the first part fills.
+    pub fn build(self) -> MultipartWriter {
+        let upload = &self.client.config().upload;
+        let min = crate::config::UploadConfig::MIN_PART_SIZE as usize;
+        let part_size = self
+            .part_size
+            .unwrap_or_else(|| usize::try_from(upload.part_size()).unwrap_or(usize::MAX))
+            .max(min);
+        let max_in_flight = upload.max_in_flight.max(1);
+        let budget = self
+            .budget
+            .unwrap_or_else(|| UploadBudget::new(MultipartWriter::DEFAULT_IN_FLIGHT_BYTES));
+        MultipartWriter {
+            // An empty key would address the bucket: refuse it on first use.
+            failed: crate::ops::object::check_object(&self.bucket, &self.key).err(),
+            client: self.client,
+            bucket: self.bucket,
+            key: self.key,
+            put: self.put,
+            part_size,
+            max_in_flight,
+            budget,
+            buffer: BytesMut::new(),
+            spare: Arc::new(Mutex::new(None)),
+            upload_id: None,
+            next_part: 1,
+            in_flight: FuturesUnordered::new(),
+            completed: Vec::new(),
+            settled: false,
+            writing: false,
+        }
+    }
+}
+
 impl MultipartWriter {
+    /// Bytes of parts a writer without a shared [`UploadBudget`] lets
+    /// upload at once: 256 MiB, three of DuckDB's 80 MB parts. A part
+    /// larger than that still uploads, alone.
+    pub const DEFAULT_IN_FLIGHT_BYTES: u64 = 256 * 1024 * 1024;
+
+    /// Options for a writer of `s3://bucket/key`.
+    pub fn builder(client: &S3Client, bucket: &str, key: &str) -> MultipartWriterBuilder {
+        MultipartWriterBuilder {
+            client: client.clone(),
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            put: PutObjectRequest::default(),
+            part_size: None,
+            budget: None,
+        }
+    }
+
     /// A writer with the client's upload sizing (DuckDB's rule for the part size).
     pub fn new(client: &S3Client, bucket: &str, key: &str, put: PutObjectRequest) -> Self {
-        let upload = &client.config().upload;
-        let part_size = usize::try_from(upload.part_size()).unwrap_or(usize::MAX);
-        Self::with_part_size(client, bucket, key, put, part_size)
+        Self::builder(client, bucket, key).put(put).build()
     }
 
     /// A writer with an explicit part size (at least S3's 5 MiB minimum).
@@ -69,25 +165,10 @@ impl MultipartWriter {
         put: PutObjectRequest,
         part_size: usize,
     ) -> Self {
-        let min = crate::config::UploadConfig::MIN_PART_SIZE as usize;
-        Self {
-            client: client.clone(),
-            bucket: bucket.to_owned(),
-            key: key.to_owned(),
-            put,
-            part_size: part_size.max(min),
-            max_in_flight: client.config().upload.max_in_flight.max(1),
-            buffer: BytesMut::new(),
-            spare: None,
-            upload_id: None,
-            next_part: 1,
-            in_flight: FuturesUnordered::new(),
-            completed: Vec::new(),
-            settled: false,
-            // An empty key would address the bucket: refuse it on first use.
-            failed: crate::ops::object::check_object(bucket, key).err(),
-            writing: false,
-        }
+        Self::builder(client, bucket, key)
+            .put(put)
+            .part_size(part_size)
+            .build()
     }
 
     /// The part size in use.
@@ -130,7 +211,8 @@ impl MultipartWriter {
             let room = self.part_size - self.buffer.len();
             let take = room.min(data.len());
             if self.buffer.capacity() == 0 {
-                self.buffer = match self.spare.take() {
+                let spare = self.spare.lock().ok().and_then(|mut spare| spare.take());
+                self.buffer = match spare {
                     Some(spare) => spare,
                     // The first part starts small, so a small object costs
                     // little; once an upload is under way, whole parts.
@@ -172,7 +254,7 @@ impl MultipartWriter {
                 self.start_part(rest).await?;
             }
             while let Some(done) = self.in_flight.next().await {
-                self.completed.push(join_result(done)?.0);
+                self.completed.push(join_result(done)?);
             }
             let upload_id = self.upload_id.clone().unwrap_or_default();
             self.client
@@ -213,9 +295,7 @@ impl MultipartWriter {
         }
         while self.in_flight.len() >= self.max_in_flight {
             if let Some(done) = self.in_flight.next().await {
-                let (completed, sent) = join_result(done)?;
-                self.completed.push(completed);
-                self.recycle(sent);
+                self.completed.push(join_result(done)?);
             }
         }
         let part_number = self.next_part;
@@ -228,34 +308,28 @@ impl MultipartWriter {
                 self.part_size
             )));
         }
+        // Waits while the budget is spent: uploads in flight (this
+        // writer's or others') give it back as they end.
+        let permit = self.budget.acquire(part.len() as u64).await?;
         self.next_part += 1;
         let client = self.client.clone();
         let bucket = self.bucket.clone();
         let key = self.key.clone();
         let upload_id = self.upload_id.clone().unwrap_or_default();
-        // A task per part, so signing and sending use every core. The task
-        // hands the part back so its buffer can be reused.
+        let spare = Arc::clone(&self.spare);
+        let part_size = self.part_size;
+        // A task per part, so signing and sending use every core. The
+        // budget is given back as the request ends, with the part's buffer
+        // either kept as the writer's spare or freed.
         self.in_flight.push(tokio::spawn(async move {
             let completed = client
                 .upload_part(&bucket, &key, &upload_id, part_number, part.clone())
-                .await?;
-            Ok((completed, part))
+                .await;
+            recycle(&spare, part, part_size);
+            drop(permit);
+            completed
         }));
         Ok(())
-    }
-
-    /// Keeps the buffer of an uploaded part for the next part, when nothing
-    /// else holds it any more and no buffer is waiting already.
-    fn recycle(&mut self, sent: Bytes) {
-        if self.spare.is_some() || self.buffer.capacity() != 0 {
-            return;
-        }
-        if let Ok(mut buffer) = sent.try_into_mut() {
-            buffer.clear();
-            if buffer.capacity() >= self.part_size {
-                self.spare = Some(buffer);
-            }
-        }
     }
 
     /// Cleans up after `error`, poisons the writer with it and returns it
@@ -280,7 +354,9 @@ impl MultipartWriter {
         }
         while self.in_flight.next().await.is_some() {}
         self.buffer = BytesMut::new();
-        self.spare = None;
+        if let Ok(mut spare) = self.spare.lock() {
+            *spare = None;
+        }
         if let Some(id) = self.upload_id.clone() {
             self.client
                 .abort_multipart_upload(&self.bucket, &self.key, &id)
@@ -353,6 +429,24 @@ impl Drop for LeftOpenWarning {
                 "multipart upload left open: the writer was dropped unfinished and no runtime ran its abort; await MultipartWriter::abort before shutting down, or abort the upload (ListMultipartUploads) later"
             );
         }
+    }
+}
+
+/// Keeps the buffer of an uploaded part as the writer's spare, when nothing
+/// else holds it any more and no spare is waiting already; frees it
+/// otherwise.
+fn recycle(spare: &Mutex<Option<BytesMut>>, sent: Bytes, part_size: usize) {
+    let Ok(mut buffer) = sent.try_into_mut() else {
+        return;
+    };
+    if buffer.capacity() < part_size {
+        return;
+    }
+    if let Ok(mut spare) = spare.lock()
+        && spare.is_none()
+    {
+        buffer.clear();
+        *spare = Some(buffer);
     }
 }
 

@@ -284,3 +284,68 @@ fn writer_dropped_during_runtime_shutdown_says_so_and_abort_cleans_up() {
             .unwrap();
     });
 }
+
+/// Writers sharing one [`UploadBudget`] never have more part bytes
+/// uploading than it holds, whatever their number: measured by the budget's
+/// high-water mark and, independently, by how many UploadParts the server
+/// side saw at once. Every object still completes whole.
+#[tokio::test]
+async fn writers_sharing_a_budget_stay_within_it() {
+    use s3sql_s3_client::UploadBudget;
+    use s3sql_testkit::{Fault, FaultProxy, FaultRule};
+    let fx = Fixture::new().await;
+    let upstream = fx
+        .target
+        .socket_addr()
+        .expect("this test needs a plain-HTTP target the proxy can front");
+    let proxy = FaultProxy::start(upstream);
+    // Slow parts, so that uploads of different writers overlap.
+    proxy.push_rule(
+        FaultRule::new(Fault::Delay(std::time::Duration::from_millis(300)))
+            .method(http::Method::PUT)
+            .query_contains("partNumber")
+            .times(usize::MAX),
+    );
+    let client = fx.client_via(&proxy.endpoint(), |c| c);
+    let budget = UploadBudget::new(3 * 5 * MIB as u64);
+    let writers = (0..5u64).map(|i| {
+        let client = client.clone();
+        let budget = budget.clone();
+        let key = fx.key(&format!("budget/part-{i}.bin"));
+        let bucket = fx.bucket().to_owned();
+        // Two whole 5 MiB parts each: every part takes the same share.
+        let data = pattern_bytes(10 * MIB, 100 + i);
+        async move {
+            let mut writer = MultipartWriter::builder(&client, &bucket, &key)
+                .part_size(5 * MIB)
+                .budget(budget)
+                .build();
+            for chunk in data.chunks(MIB) {
+                writer.write(chunk).await.unwrap();
+            }
+            writer.finish().await.unwrap();
+            (key, data)
+        }
+    });
+    let written = futures::future::join_all(writers).await;
+    assert!(
+        budget.high_water() <= budget.capacity(),
+        "{} bytes in flight, budget {}",
+        budget.high_water(),
+        budget.capacity()
+    );
+    assert!(
+        budget.high_water() >= 2 * 5 * MIB as u64,
+        "the writers never overlapped: high water {}",
+        budget.high_water()
+    );
+    let peak = proxy.peak_in_flight(&http::Method::PUT);
+    assert!(
+        (2..=3).contains(&peak),
+        "{peak} parts were uploading at once through the proxy; the budget holds 3"
+    );
+    assert_eq!(budget.in_use(), 0, "every part gave its bytes back");
+    for (key, data) in written {
+        fx.assert_holds(&key, &data).await;
+    }
+}

@@ -228,6 +228,38 @@ struct Shared {
     recorded: Mutex<Vec<RecordedRequest>>,
     requests: AtomicUsize,
     faults: AtomicUsize,
+    /// Per method: requests being handled now, and the most at once.
+    in_flight: Mutex<std::collections::HashMap<Method, (usize, usize)>>,
+}
+
+/// Counts a request as in flight until dropped (when its handler returns:
+/// for an upload, once the server has taken the whole body and answered).
+struct InFlight {
+    shared: Arc<Shared>,
+    method: Method,
+}
+
+impl InFlight {
+    fn start(shared: &Arc<Shared>, method: &Method) -> Self {
+        let mut map = shared.in_flight.lock().unwrap();
+        let (now, peak) = map.entry(method.clone()).or_default();
+        *now += 1;
+        *peak = (*peak).max(*now);
+        Self {
+            shared: Arc::clone(shared),
+            method: method.clone(),
+        }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Ok(mut map) = self.shared.in_flight.lock()
+            && let Some((now, _)) = map.get_mut(&self.method)
+        {
+            *now -= 1;
+        }
+    }
 }
 
 impl Shared {
@@ -305,6 +337,7 @@ impl FaultProxy {
             recorded: Mutex::new(Vec::new()),
             requests: AtomicUsize::new(0),
             faults: AtomicUsize::new(0),
+            in_flight: Mutex::new(std::collections::HashMap::new()),
         });
         let handler = Arc::clone(&shared);
         let service = hyper::service::service_fn(move |req| handle(Arc::clone(&handler), req));
@@ -354,6 +387,14 @@ impl FaultProxy {
     pub fn faults_injected(&self) -> usize {
         self.shared.faults.load(Ordering::SeqCst)
     }
+
+    /// The most requests with `method` the proxy was handling at once
+    /// (each from its arrival until its answer was sent upstream's way):
+    /// how many uploads a client really had in flight.
+    pub fn peak_in_flight(&self, method: &Method) -> usize {
+        let map = self.shared.in_flight.lock().unwrap();
+        map.get(method).map_or(0, |(_, peak)| *peak)
+    }
 }
 
 fn full(body: impl Into<Bytes>) -> ProxyBody {
@@ -382,6 +423,7 @@ async fn handle(
     req: Request<Incoming>,
 ) -> Result<Response<ProxyBody>, BoxError> {
     shared.requests.fetch_add(1, Ordering::SeqCst);
+    let _in_flight = InFlight::start(&shared, req.method());
     shared.recorded.lock().unwrap().push(RecordedRequest {
         method: req.method().clone(),
         path: req.uri().path().to_owned(),
