@@ -1,18 +1,20 @@
 //! The sniffed dialect and DuckDB's options mapped onto DataFusion's
 //! `CsvOptions` / `JsonOptions`, which its CSV and JSON sources read with.
 //!
-//! Two options reach DataFusion's inference but not its `CsvSource`, which
-//! ignores `null_regex` while reading and cannot drop lines: `nullstr` (as
-//! [`CsvOptions::null_regex`]) and `skip`. s3sql-planner reads such files
-//! with arrow-csv's decoder itself; for them `newlines_in_values` is set, so
+//! Some options reach DataFusion's inference but not its `CsvSource`, which
+//! ignores `null_regex` while reading, cannot drop lines, parses ISO 8601
+//! dates only and stops at the first bad value: `nullstr` (as
+//! [`CsvOptions::null_regex`]), `skip`, `dateformat`, `timestampformat` and
+//! `ignore_errors`. s3sql-planner reads such files with arrow-csv's decoder
+//! itself ([`decoded_by_planner`]); for them `newlines_in_values` is set, so
 //! each file is read whole.
 //!
 //! What the readers cannot do is refused here with an error naming the
-//! option, never dropped: `dateformat`/`timestampformat` (arrow reads
-//! ISO 8601 only; DataFusion uses the formats when writing).
+//! option, never dropped: `dateformat`/`timestampformat` for JSON.
 //!
-//! `ignore_errors` differs from DuckDB: arrow-csv cannot skip a bad row, so a
-//! bad row is still an error (which says so) rather than dropped.
+//! `ignore_errors` skips rows with a value that does not convert to its
+//! column's type, as DuckDB; a row with too many fields is still an error
+//! (arrow-csv's tokenizer stops there).
 
 use datafusion::common::config::{CsvOptions, JsonOptions};
 
@@ -31,17 +33,14 @@ pub fn csv_options(
     options: &ReadOptions,
     compression: Compression,
 ) -> Result<CsvOptions, FormatError> {
-    refuse_formats(options)?;
     Ok(CsvOptions {
         has_header: Some(dialect.has_header),
         delimiter: dialect.delimiter,
         quote: dialect.quote.unwrap_or(NO_QUOTE),
         escape: dialect.escape,
         comment: dialect.comment,
-        // Files read with `nullstr` or `skip` are read whole (see the module doc).
-        newlines_in_values: Some(
-            dialect.newlines_in_values || options.skip > 0 || null_regex(options).is_some(),
-        ),
+        // Files s3sql-planner decodes itself are read whole (see the module doc).
+        newlines_in_values: Some(dialect.newlines_in_values || decoded_by_planner(options)),
         null_regex: null_regex(options),
         compression: compression.variant(),
         // No rows sampled makes DataFusion type every column Utf8: DuckDB's `all_varchar`.
@@ -54,6 +53,16 @@ pub fn csv_options(
         truncated_rows: Some(options.null_padding),
         ..CsvOptions::default()
     })
+}
+
+/// Whether a CSV scan with `options` needs s3sql-planner's own decoder:
+/// options DataFusion's `CsvSource` drops (`nullstr`, `skip`) or cannot do
+/// (`dateformat`, `timestampformat`, `ignore_errors`).
+pub fn decoded_by_planner(options: &ReadOptions) -> bool {
+    options.skip > 0
+        || null_regex(options).is_some()
+        || options.temporal_formats().any()
+        || options.ignore_errors
 }
 
 /// DuckDB's `nullstr` as arrow's null regex: the whole field is one of the
@@ -83,11 +92,13 @@ fn escape_regex(text: &str) -> String {
     out
 }
 
-/// `dateformat` / `timestampformat`: arrow-csv and arrow-json parse ISO 8601 only.
+/// `dateformat` / `timestampformat` for JSON: arrow-json parses ISO 8601
+/// only (CSV columns are converted by [`crate::TemporalFormats`]).
 fn refuse_formats(options: &ReadOptions) -> Result<(), FormatError> {
     const REASON: &str = "dates and timestamps are read in ISO 8601 form only \
-                          (2024-01-31, 2024-01-31 12:00:00); read the column as VARCHAR \
-                          and convert it with strptime(column, '...') or to_date(column, '...')";
+                          (2024-01-31, 2024-01-31 12:00:00) in JSON; read the column as \
+                          VARCHAR and convert it with to_date(column, '...') or \
+                          to_timestamp(column, '...')";
     if options.date_format.is_some() {
         return Err(FormatError::Unsupported {
             option: "dateformat",
@@ -225,23 +236,26 @@ mod tests {
     }
 
     #[test]
-    fn options_the_readers_cannot_honour_are_refused_by_name() {
+    fn date_formats_are_read_whole_by_the_planner_for_csv_and_refused_for_json() {
         let s = |v: &str| OptionValue::Str(v.into());
-        for (name, value, named) in [
-            ("dateformat", s("%d/%m/%Y"), "'dateformat'"),
-            ("timestamp_format", s("%d/%m/%Y %H:%M"), "'timestampformat'"),
+        for (name, value) in [
+            ("dateformat", s("%d/%m/%Y")),
+            ("timestamp_format", s("%d/%m/%Y %H:%M")),
+            ("ignore_errors", OptionValue::Bool(true)),
         ] {
             let options = parsed(FileFormat::Csv, name, value);
-            let err = csv_options(&dialect(), &options, Compression::Uncompressed)
-                .unwrap_err()
-                .to_string();
-            assert!(
-                err.contains(named) && err.contains("not supported"),
-                "{name}: {err}"
-            );
+            assert!(decoded_by_planner(&options), "{name}");
+            let o = csv_options(&dialect(), &options, Compression::Uncompressed).unwrap();
+            assert_eq!(o.newlines_in_values, Some(true), "{name}");
         }
         let json = parsed(FileFormat::Json, "dateformat", s("%d.%m.%Y"));
-        assert!(json_options(&json, Compression::Uncompressed).is_err());
+        let err = json_options(&json, Compression::Uncompressed)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("'dateformat'") && err.contains("JSON"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -29,11 +29,14 @@ mod error;
 mod options;
 mod schema;
 mod sniff;
+mod temporal;
 mod types;
 mod value;
 
 pub(crate) use datafusion_options::NO_QUOTE;
-pub use datafusion_options::{csv_options, json_options, null_regex, sniff_json_format};
+pub use datafusion_options::{
+    csv_options, decoded_by_planner, json_options, null_regex, sniff_json_format,
+};
 pub use decode_error::{describe_decode_error, name_decode_error};
 pub use detect::{
     Compression, Detected, FileFormat, compression_from_path, decompress_sample, detect_from_bytes,
@@ -43,5 +46,6 @@ pub use error::FormatError;
 pub use options::{ColumnTypes, JsonFormat, ReadOptions};
 pub use schema::{csv_schema, duckdb_column_name, json_schema};
 pub use sniff::{CSV_SAMPLE_BYTES, CsvDialect, sample_schema, sniff_csv, sniff_csv_with_hint};
+pub use temporal::{TemporalFormats, convert as convert_temporal, parse_date, parse_timestamp};
 pub use types::duckdb_type;
 pub use value::{OptionValue, parse_bool};

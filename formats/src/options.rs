@@ -240,6 +240,14 @@ const KEYS: &[Key] = &[
 ];
 
 impl ReadOptions {
+    /// `dateformat` and `timestampformat`, together.
+    pub fn temporal_formats(&self) -> crate::TemporalFormats {
+        crate::TemporalFormats {
+            date: self.date_format.clone(),
+            timestamp: self.timestamp_format.clone(),
+        }
+    }
+
     /// Options for `reader` from SQL's (name, value) pairs; names are
     /// case-insensitive and aliases count as their key (giving both is an error).
     pub fn parse(

@@ -6,8 +6,11 @@
 
 use std::collections::HashMap;
 use std::io::Cursor;
+use std::sync::Arc;
 
 use csv_core::{ReadRecordResult, Reader, ReaderBuilder};
+use datafusion::arrow::array::StringArray;
+use datafusion::arrow::csv::ReaderBuilder as ArrowReaderBuilder;
 use datafusion::arrow::csv::reader::Format;
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use regex::Regex;
@@ -142,12 +145,13 @@ pub fn sample_schema(
     }
     let records = options.sample_size.unwrap_or(INFER_RECORDS);
     let (schema, _) = format
+        .clone()
         .infer_schema(Cursor::new(&sample[..end]), Some(records))
         .map_err(|e| FormatError::Decode {
             message: format!("cannot infer the columns from the start of the file: {e}"),
         })?;
     // A column with no value in the sample, or all_varchar, reads as text.
-    let fields: Vec<Field> = schema
+    let mut fields: Vec<Field> = schema
         .fields()
         .iter()
         .map(|f| match f.data_type() {
@@ -156,7 +160,63 @@ pub fn sample_schema(
             _ => f.as_ref().clone().with_nullable(true),
         })
         .collect();
+    let formats = options.temporal_formats();
+    if formats.any() && !options.all_varchar {
+        // Text columns whose every value is a date or timestamp in the
+        // user's format take that type, as DuckDB's sniffer does.
+        let text = text_columns(&sample[..end], format, fields.len(), records)?;
+        for (field, values) in fields.iter_mut().zip(&text) {
+            if field.data_type() == &DataType::Utf8
+                && let Some(typed) = formats.sniff(values.iter().map(String::as_str))
+            {
+                *field = Field::new(field.name(), typed, true);
+            }
+        }
+    }
     Ok(Schema::new(fields))
+}
+
+/// The first `records` records of `sample` as text, column by column.
+fn text_columns(
+    sample: &[u8],
+    format: Format,
+    columns: usize,
+    records: usize,
+) -> Result<Vec<Vec<String>>, FormatError> {
+    let schema = Arc::new(Schema::new(
+        (0..columns)
+            .map(|i| Field::new(format!("c{i}"), DataType::Utf8, true))
+            .collect::<Vec<_>>(),
+    ));
+    let reader = ArrowReaderBuilder::new(schema)
+        .with_format(format)
+        .build(Cursor::new(sample))
+        .map_err(|e| FormatError::Decode {
+            message: format!("cannot read the start of the file: {e}"),
+        })?;
+    let mut out = vec![Vec::new(); columns];
+    let mut seen = 0;
+    for batch in reader {
+        let batch = batch.map_err(|e| FormatError::Decode {
+            message: format!("cannot read the start of the file: {e}"),
+        })?;
+        for (column, values) in batch.columns().iter().zip(out.iter_mut()) {
+            let Some(text) = column.as_any().downcast_ref::<StringArray>() else {
+                continue;
+            };
+            values.extend(
+                text.iter()
+                    .take(records - seen)
+                    .flatten()
+                    .map(str::to_owned),
+            );
+        }
+        seen += batch.num_rows();
+        if seen >= records {
+            break;
+        }
+    }
+    Ok(out)
 }
 
 /// The sample after its first `skip` lines.

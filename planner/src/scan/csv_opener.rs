@@ -1,9 +1,13 @@
-//! Reading CSV with the two DuckDB options DataFusion 55's `CsvSource` does
-//! not hand to arrow-csv: `nullstr` (arrow's null regex, which `CsvSource`
-//! uses for inference only) and `skip` (lines dropped before the header).
-//! Still arrow-csv's own decoder; only the byte stream in front of it (the
-//! skipped lines cut off) and the builder differ. Such files are read whole,
-//! never split into byte ranges (`newlines_in_values` is set for them).
+//! Reading CSV with the DuckDB options DataFusion 55's `CsvSource` does not
+//! hand to arrow-csv: `nullstr` (arrow's null regex, which `CsvSource` uses
+//! for inference only), `skip` (lines dropped before the header),
+//! `dateformat`/`timestampformat` and `ignore_errors`. Still arrow-csv's own
+//! decoder; the byte stream in front of it (the skipped lines cut off), the
+//! builder, and for the last three the columns differ: those are decoded as
+//! text and converted here ([`TextColumns`]), so a value that does not
+//! convert names its line, or under `ignore_errors` drops its row. Such
+//! files are read whole, never split into byte ranges (`newlines_in_values`
+//! is set for them).
 
 use std::sync::Arc;
 use std::task::Poll;
@@ -22,6 +26,9 @@ use futures::stream::BoxStream;
 use futures::{FutureExt, Stream, StreamExt, TryStreamExt};
 use object_store::{ObjectStore, ObjectStoreExt};
 use regex::Regex;
+use s3sql_formats::TemporalFormats;
+
+use crate::scan::text_columns::TextColumns;
 
 /// What a CSV scan needs beyond DataFusion's `CsvOptions`.
 #[derive(Debug, Clone)]
@@ -30,8 +37,10 @@ pub(crate) struct CsvExtras {
     pub null_regex: Option<Regex>,
     /// Lines dropped before the header (`skip`).
     pub skip: u64,
-    /// DuckDB drops bad rows; arrow-csv cannot, so a bad row's error says so.
+    /// Rows with a value that does not convert are dropped, as DuckDB does.
     pub ignore_errors: bool,
+    /// `dateformat` / `timestampformat`.
+    pub temporal: TemporalFormats,
     /// The dialect DataFusion was given.
     pub options: CsvOptions,
 }
@@ -39,7 +48,7 @@ pub(crate) struct CsvExtras {
 impl CsvExtras {
     /// Whether DataFusion's own reader would drop one of these options.
     pub(crate) fn needed(&self) -> bool {
-        self.null_regex.is_some() || self.skip > 0
+        self.null_regex.is_some() || self.skip > 0 || self.temporal.any() || self.ignore_errors
     }
 }
 
@@ -56,9 +65,9 @@ pub(crate) struct CsvOpener {
 }
 
 impl CsvOpener {
-    fn decoder(&self) -> Decoder {
+    fn decoder(&self, text: &TextColumns) -> Decoder {
         let o = &self.extras.options;
-        let mut builder = ReaderBuilder::new(Arc::clone(&self.file_schema))
+        let mut builder = ReaderBuilder::new(text.decoded_schema(&self.file_schema))
             .with_header(o.has_header.unwrap_or(true))
             .with_delimiter(o.delimiter)
             .with_quote(o.quote)
@@ -83,7 +92,9 @@ impl CsvOpener {
 
 impl FileOpener for CsvOpener {
     fn open(&self, file: PartitionedFile) -> Result<FileOpenFuture> {
-        let decoder = self.decoder();
+        let text = TextColumns::new(&self.extras, &self.file_schema, &self.file_indices);
+        let decoder = self.decoder(&text);
+        let header = self.extras.options.has_header.unwrap_or(true);
         let store = Arc::clone(&self.store);
         let compression = self.compression;
         let skip = self.extras.skip;
@@ -95,8 +106,15 @@ impl FileOpener for CsvOpener {
                 .into_stream()
                 .map_err(DataFusionError::from)
                 .boxed();
-            let text = compression.convert_stream(body)?;
-            Ok(decode(decoder, skip_lines(text, skip)).boxed())
+            let bytes = compression.convert_stream(body)?;
+            let mut rows_before = u64::from(header);
+            Ok(decode(decoder, skip_lines(bytes, skip))
+                .and_then(move |batch| {
+                    let first_line = rows_before;
+                    rows_before += batch.num_rows() as u64;
+                    std::future::ready(text.convert(batch, first_line))
+                })
+                .boxed())
         }
         .boxed())
     }

@@ -114,8 +114,9 @@ pub(crate) async fn file_format(
             // first records, so the file is not read a second time for it;
             // union_by_name needs every file's, read by DataFusion.
             let union_by_name = request.flag("union_by_name")?.unwrap_or(false);
+            // (dateformat types columns in the sample only: its first file.)
             let sampled = match (options.skip, union_by_name) {
-                (0, true) => None,
+                (0, true) if !options.temporal_formats().any() => None,
                 _ => Some(sample_schema(&text, &dialect, &options)?),
             };
             let null_regex = csv
@@ -128,6 +129,7 @@ pub(crate) async fn file_format(
                 null_regex,
                 skip: options.skip,
                 ignore_errors: options.ignore_errors,
+                temporal: options.temporal_formats(),
                 options: csv.clone(),
             };
             ScanFormat {

@@ -15,6 +15,7 @@ mod prune;
 pub(crate) mod request;
 pub(crate) mod stores;
 pub(crate) mod table;
+mod text_columns;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;

@@ -189,8 +189,9 @@ struct NamedOpener {
 }
 
 /// What a decode error adds under `ignore_errors`.
-const CANNOT_SKIP: &str = "(ignore_errors cannot skip bad rows in s3sql: arrow's CSV reader \
-                           stops at the first; read the column as VARCHAR and filter in SQL)";
+const CANNOT_SKIP: &str = "(ignore_errors skips rows whose values do not convert to their \
+                           column's type; a row with another number of columns still stops \
+                           the read: read with null_padding = true, or fix the row)";
 
 /// `err` naming `name`, and under `ignore_errors` saying why it was not skipped.
 fn named(

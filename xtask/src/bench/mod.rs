@@ -1,8 +1,10 @@
 //! `cargo xtask bench <what>`: s3sql next to a reference client on the same
 //! loopback server in the same run, reported as ratios with peak memory.
 
+mod copy;
 mod curl;
 mod glob;
+mod process;
 mod query;
 mod transfer;
 pub mod worker;
@@ -24,7 +26,8 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("get") | None => transfer::run(&args[args.len().min(1)..]),
         Some("glob") => glob::run(&args[1..]),
         Some("query") => query::run(&args[1..]),
-        Some(other) => bail!("unknown benchmark '{other}'; available: get, glob, query"),
+        Some("copy") => copy::run(&args[1..]),
+        Some(other) => bail!("unknown benchmark '{other}'; available: get, glob, query, copy"),
     }
 }
 

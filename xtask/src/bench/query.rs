@@ -5,11 +5,9 @@
 //! and the child's peak RSS), and their answers are compared before any
 //! time is reported.
 
-use std::process::Command;
-
 use anyhow::{Context, Result, bail};
-use s3sql_testkit::S3Server;
 
+use super::process::{self, Meter, Peers};
 use crate::demo::data;
 
 const BUCKET: &str = "bench";
@@ -65,13 +63,6 @@ const BIG_ROWS: usize = 10_000_000;
 /// Rows of the big CSV (about 350 MB).
 const BIG_CSV_ROWS: usize = 5_000_000;
 
-/// One measured process.
-struct Run {
-    wall_s: f64,
-    peak_mib: f64,
-    stdout: String,
-}
-
 /// Runs the benchmark. Option: `--runs N` (default 3; the best wall time
 /// and the largest peak RSS are reported).
 pub fn run(args: &[String]) -> Result<()> {
@@ -80,122 +71,28 @@ pub fn run(args: &[String]) -> Result<()> {
         [flag, n] if flag == "--runs" => n.parse()?,
         _ => bail!("usage: cargo xtask bench query [--runs N]"),
     };
-    let venv = crate::venv::ensure(&[crate::venv::DUCKDB, crate::venv::DUCKDB_HTTPFS])?;
-    let python = venv.join("bin/python");
-    let root = crate::venv::workspace_root();
-    let binary = crate::demo::build_cli(true)?;
-
-    let server = S3Server::start();
+    let peers = Peers::start()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let client = super::client(server.endpoint(), &server)?;
+    let client = super::client(peers.server.endpoint(), &peers.server)?;
     eprintln!("xtask bench query: writing the data set");
     let bytes = rt.block_on(data::seed_bench(&client, BUCKET, BIG_ROWS, BIG_CSV_ROWS))?;
     eprintln!("xtask bench query: {:.0} MB written", bytes as f64 / 1e6);
 
-    let config_home = tempfile::tempdir()?;
-    let secret = format!(
-        "CREATE PERSISTENT SECRET bench (TYPE s3, KEY_ID '{}', SECRET '{}', REGION 'us-east-1', \
-         ENDPOINT '{}', URL_STYLE 'path', USE_SSL false)",
-        server.access_key_id(),
-        server.secret_access_key(),
-        server.addr()
-    );
-    crate::venv::run(
-        Command::new(&binary)
-            .env("XDG_CONFIG_HOME", config_home.path())
-            .args(["-c", &secret]),
-    )?;
-
-    let measure = root.join("xtask/src/bench/measure.py");
-    let duckdb = root.join("xtask/src/bench/duckdb_query.py");
-    let out_file = config_home.path().join("stdout");
-    let measured = |command: &mut Command| -> Result<Run> {
-        let mut wrapper = Command::new(&python);
-        wrapper
-            .arg(&measure)
-            .arg(&out_file)
-            .arg(command.get_program());
-        wrapper.args(command.get_args());
-        for (k, v) in command.get_envs() {
-            if let Some(v) = v {
-                wrapper.env(k, v);
-            }
-        }
-        let out = wrapper.output().context("could not run measure.py")?;
-        let line = String::from_utf8_lossy(&out.stdout);
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        let [wall, kib, code] = fields[..] else {
-            bail!(
-                "measure.py printed {line:?}; stderr: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        };
-        let stdout = std::fs::read_to_string(&out_file)?;
-        if code != "0" {
-            bail!("{:?} exited with {code}: {stdout}", command.get_program());
-        }
-        Ok(Run {
-            wall_s: wall.parse()?,
-            peak_mib: kib.parse::<f64>()? / 1024.0,
-            stdout,
-        })
-    };
-    let best_of = |make: &dyn Fn() -> Command| -> Result<Run> {
-        let mut best: Option<Run> = None;
-        let mut peak: f64 = 0.0;
-        for _ in 0..runs {
-            let run = measured(&mut make())?;
-            peak = peak.max(run.peak_mib);
-            if best.as_ref().is_none_or(|b| run.wall_s < b.wall_s) {
-                best = Some(run);
-            }
-        }
-        let mut best = best.context("--runs must be at least 1")?;
-        best.peak_mib = peak;
-        Ok(best)
-    };
-
-    println!(
-        "\n{:<36} {:>9} {:>9} {:>7} {:>11} {:>11}",
-        "workload (best of runs, whole process)",
-        "s3sql s",
-        "DuckDB s",
-        "ratio",
-        "s3sql MiB",
-        "DuckDB MiB"
-    );
+    let meter = Meter::new(&peers.python, peers.config_home.path(), runs)?;
+    process::header("workload (best of runs, whole process)");
     for w in WORKLOADS {
-        let ours = best_of(&|| {
-            let mut cmd = Command::new(&binary);
-            cmd.env("XDG_CONFIG_HOME", config_home.path())
-                .args(["--format", "csv", "-c", w.sql]);
-            cmd
-        })
-        .with_context(|| format!("s3sql on {:?}", w.name))?;
-        let theirs = best_of(&|| {
-            let mut cmd = Command::new(&python);
-            cmd.arg(&duckdb).arg(server.addr().to_string()).args([
-                server.access_key_id(),
-                server.secret_access_key(),
-                w.sql,
-            ]);
-            cmd
-        })
-        .with_context(|| format!("DuckDB on {:?}", w.name))?;
+        let ours = meter
+            .best_of(&|_| peers.s3sql(w.sql))
+            .with_context(|| format!("s3sql on {:?}", w.name))?;
+        let theirs = meter
+            .best_of(&|_| peers.duckdb(w.sql))
+            .with_context(|| format!("DuckDB on {:?}", w.name))?;
         if w.compare {
             same_answer(w.name, &ours.stdout, &theirs.stdout)?;
         }
-        println!(
-            "{:<36} {:>9.3} {:>9.3} {:>6.2}× {:>11.0} {:>11.0}",
-            w.name,
-            ours.wall_s,
-            theirs.wall_s,
-            ours.wall_s / theirs.wall_s,
-            ours.peak_mib,
-            theirs.peak_mib
-        );
+        process::row(w.name, &ours, &theirs);
     }
     println!("\nratio = s3sql time / DuckDB time (below 1 is faster); goal ≤ 0.5");
     Ok(())
