@@ -103,12 +103,12 @@ fn point_at(error: PlannerError, sql: &str) -> anyhow::Error {
     let Some((line, column)) = position else {
         return error.into();
     };
-    let Some(text) = sql.lines().nth(line.saturating_sub(1)) else {
+    let Some(text) = mask_secrets(sql, line) else {
         return error.into();
     };
     let prefix = format!("LINE {line}: ");
     let indent = prefix.chars().count() + column.saturating_sub(1);
-    let pointer = format!("{prefix}{}\n{}^", mask_secrets(text), " ".repeat(indent));
+    let pointer = format!("{prefix}{text}\n{}^", " ".repeat(indent));
     PointedSyntaxError { error, pointer }.into()
 }
 
@@ -120,24 +120,39 @@ fn line_and_column(message: &str) -> Option<(usize, usize)> {
     Some((line.parse().ok()?, column.parse().ok()?))
 }
 
-/// `line` as echoed under an error: when it may carry a credential (a
-/// `CREATE SECRET`, `SET s3_secret_access_key`, a `SESSION_TOKEN`), each
-/// quoted literal is starred out, keeping its length so the caret below
-/// still points at the right column.
-fn mask_secrets(line: &str) -> String {
-    let lower = line.to_ascii_lowercase();
-    if !lower.contains("secret") && !lower.contains("session_token") {
-        return line.to_owned();
+/// Whether `sql` may carry a credential: a `CREATE SECRET`, a `SET
+/// s3_secret_access_key`, a `SESSION_TOKEN`, MindsDB's
+/// `aws_secret_access_key`. Such text is starred out when echoed and kept
+/// out of the history file.
+pub(crate) fn may_hold_secret(sql: &str) -> bool {
+    let lower = sql.to_ascii_lowercase();
+    lower.contains("secret") || lower.contains("session_token")
+}
+
+/// Line `line` (1-based) of `sql` as echoed under an error: when the
+/// statement may carry a credential, each quoted literal is starred out
+/// (one opened on an earlier line included), keeping its length so the
+/// caret below still points at the right column.
+fn mask_secrets(sql: &str, line: usize) -> Option<String> {
+    let text = sql.lines().nth(line.saturating_sub(1))?;
+    if !may_hold_secret(sql) {
+        return Some(text.to_owned());
     }
     let mut inside = false;
-    line.chars()
+    let masked: String = sql
+        .chars()
         .map(|c| match c {
             '\'' => {
                 inside = !inside;
                 c
             }
+            '\n' | '\r' => c,
             _ if inside => '*',
             _ => c,
         })
-        .collect()
+        .collect();
+    masked
+        .lines()
+        .nth(line.saturating_sub(1))
+        .map(str::to_owned)
 }

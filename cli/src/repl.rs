@@ -154,7 +154,10 @@ pub async fn run(session: &Session, output: &mut Output) -> anyhow::Result<()> {
             Action::Run(sql) => {
                 let entry = sql.trim_end().to_owned();
                 let _ = editor.add_history_entry(entry.as_str());
-                remember(history.as_ref(), &entry);
+                // Recalled in this session, never written to disk.
+                if !exec::may_hold_secret(&entry) {
+                    remember(history.as_ref(), &entry);
+                }
                 sql
             }
         };
@@ -169,17 +172,18 @@ pub async fn run(session: &Session, output: &mut Output) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Appends one entry to the history file (newlines kept as U+001F).
+/// Appends one entry to the history file (newlines kept as U+001F),
+/// readable by its owner only: statements name buckets and keys.
 fn remember(history: Option<&PathBuf>, entry: &str) {
     let Some(path) = history else { return };
     if let Some(dir) = path.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    if let Ok(mut file) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-    {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    if let Ok(mut file) = options.open(path) {
         let _ = writeln!(file, "{}", entry.replace('\n', "\u{1f}"));
     }
 }

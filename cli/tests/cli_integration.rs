@@ -205,6 +205,12 @@ fn malformed_secret_statements_never_echo_the_secret() {
         "CREATE SECRET (TYPE s3, KEY_ID 'x', SECRET wJalrXUtnFEMI-x)",
         "CREATE SECRET (TYPE s3, KEY_ID 'x', SECRET 'wJalrXUtnFEMI', SESSION_TOKEN)",
         "CREATE SECRET (TYPE s3, KEY_ID 'x', SECRET 'ok') 'wJalrXUtnFEMI'",
+        // The secret on a line of its own, the error on that line.
+        "CREATE SECRET s (\n TYPE s3,\n KEY_ID 'x',\n SECRET\n 'wJalrXUtnFEMI' garbage\n)",
+        // EXPLAIN would plan or echo them.
+        "EXPLAIN CREATE SECRET (TYPE s3, SECRET 'wJalrXUtnFEMI')",
+        "EXPLAIN SET s3_secret_access_key = 'wJalrXUtnFEMI'",
+        "EXPLAIN ANALYZE CREATE OR REPLACE PERSISTENT SECRET x (TYPE s3, SECRET 'wJalrXUtnFEMI')",
     ];
     for sql in statements {
         let out = s3sql(&["-c", sql], "");

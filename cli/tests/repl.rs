@@ -108,9 +108,18 @@ fn a_session_through_a_pseudo_terminal() {
     assert!(shown.contains("Run Time: "), "{shown}");
 
     // An error is reported and the session goes on.
+    // (The terminal echoes the typed line: look for the error's own words.)
     term.type_line("SELECT * FROM no_such_table;");
     let shown = term.wait_for(PROMPT);
-    assert!(shown.contains("no_such_table"), "{shown}");
+    assert!(
+        shown.contains("Error") && shown.contains("no_such_table' not found"),
+        "{shown}"
+    );
+
+    // A statement carrying a secret is recalled in the session but never
+    // written to the history file.
+    term.type_line("CREATE SECRET h (TYPE s3, KEY_ID 'AKIDHISTORY', SECRET 'HistorySecret123');");
+    term.wait_for(PROMPT);
 
     term.type_line(".quit");
     let status = term.child.wait().unwrap();
@@ -119,4 +128,12 @@ fn a_session_through_a_pseudo_terminal() {
     let history = std::fs::read_to_string(home.path().join("state/s3sql/history")).unwrap();
     assert!(history.contains("SELECT 'x,y' AS pair;"), "{history}");
     assert!(history.contains("AS answer;"), "{history}");
+    assert!(!history.contains("HistorySecret123"), "{history}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let path = home.path().join("state/s3sql/history");
+        let mode = std::fs::metadata(path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "history is readable by others: {mode:o}");
+    }
 }

@@ -61,6 +61,14 @@ pub(crate) fn parse(sql: &str) -> Result<Vec<Statement>> {
                 error
             });
         }
+        if explains_our_statement(&df.parser) {
+            // DataFusion would plan or echo it, secret and all.
+            return Err(PlannerError::argument(
+                "EXPLAIN",
+                "it shows the plan of a query; CREATE SECRET, DROP SECRET, SET and RESET \
+                 have none (run them without EXPLAIN)",
+            ));
+        }
         let kind = if let Some(describe) = describe::parse(&mut df.parser)? {
             StatementKind::Describe(describe)
         } else if let Some(copy) = copy::parse(&mut df.parser)? {
@@ -81,6 +89,28 @@ pub(crate) fn parse(sql: &str) -> Result<Vec<Statement>> {
         expecting_delimiter = true;
     }
     Ok(statements)
+}
+
+/// Whether the next statement is `EXPLAIN [ANALYZE] [VERBOSE]` of a
+/// secret or setting statement.
+fn explains_our_statement(parser: &Parser<'_>) -> bool {
+    let word = |n: usize| match parser.peek_nth_token(n).token {
+        Token::Word(w) => w.value.to_ascii_uppercase(),
+        _ => String::new(),
+    };
+    if word(0) != "EXPLAIN" {
+        return false;
+    }
+    let mut n = 1;
+    while matches!(word(n).as_str(), "ANALYZE" | "VERBOSE") {
+        n += 1;
+    }
+    match word(n).as_str() {
+        "SET" | "RESET" => true,
+        // CREATE [OR REPLACE] [PERSISTENT | TEMPORARY] SECRET, DROP [...] SECRET
+        "CREATE" | "DROP" => (n + 1..n + 5).any(|i| word(i) == "SECRET"),
+        _ => false,
+    }
 }
 
 /// "Expected: X, found: Y at Line: l, Column: c", as sqlparser words it.
