@@ -78,6 +78,11 @@ const DEFINITIONS: &[Definition] = &[
     ),
     def("s3_uploader_thread_limit", Kind::Positive, Some("50")),
     def("http_retries", Kind::Count, Some("3")),
+    def(
+        "partitioned_write_max_open_files",
+        Kind::Positive,
+        Some("100"),
+    ),
     def("http_retry_wait_ms", Kind::Count, Some("100")),
     def("http_retry_backoff", Kind::Number, Some("4")),
     def("http_timeout", Kind::Positive, Some("30")),
@@ -88,7 +93,7 @@ const DEFINITIONS: &[Definition] = &[
 /// lists the accepted names, rather than DataFusion's).
 pub(crate) fn is_ours(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    lower.starts_with("s3_") || lower.starts_with("http_")
+    lower.starts_with("s3_") || lower.starts_with("http_") || definition(&lower).is_ok()
 }
 
 /// Whether `name` holds a credential (`s3_secret_access_key`,
@@ -106,7 +111,7 @@ fn definition(name: &str) -> Result<&'static Definition> {
             PlannerError::Setting {
                 name: name.to_ascii_lowercase(),
                 message: format!(
-                    "unknown setting; the s3 and http settings are: {}",
+                    "unknown setting; the s3, http and COPY settings are: {}",
                     accepted.join(", ")
                 ),
             }
@@ -211,6 +216,15 @@ impl Settings {
             settings,
             credentials,
         }
+    }
+
+    /// `partitioned_write_max_open_files`: how many files a partitioned
+    /// COPY keeps open at once (DuckDB's default 100).
+    pub(crate) fn max_open_files(&self) -> usize {
+        self.read()
+            .get("partitioned_write_max_open_files")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(100)
     }
 
     /// Applies the `http_*` and `s3_uploader_*` values SET in this session

@@ -92,6 +92,16 @@ pub enum CopyError {
         /// What it is: the current directory, an ancestor of it, the root.
         reason: &'static str,
     },
+    /// A COPY failed after some of its files were complete; those stay
+    /// (every other file it started was aborted).
+    #[error("{error}; before it failed, the COPY completed {} file(s), which stay: {}", finished.len(), list_some(finished))]
+    Failed {
+        /// What made the COPY fail.
+        #[source]
+        error: Box<crate::error::PlannerError>,
+        /// The complete files, as URLs or paths.
+        finished: Vec<String>,
+    },
     /// A local file or directory could not be written.
     #[error("cannot write {path}: {source}")]
     Local {
@@ -100,4 +110,19 @@ pub enum CopyError {
         /// What the file system said.
         source: std::io::Error,
     },
+}
+
+/// The first few of `items`, then how many more.
+fn list_some(items: &[String]) -> String {
+    const SHOWN: usize = 20;
+    let mut text = items
+        .iter()
+        .take(SHOWN)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > SHOWN {
+        text.push_str(&format!(" and {} more", items.len() - SHOWN));
+    }
+    text
 }

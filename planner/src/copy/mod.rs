@@ -3,7 +3,9 @@
 //! are encoded by arrow-rs's writers ([`encode`]) and streamed to S3 through
 //! the client's multipart writer, or to a local file ([`sink`]), one file
 //! or one per hive partition ([`partition`], [`target`]). A failed COPY
-//! aborts every upload it started, so nothing half-written stays.
+//! aborts every upload not complete, so nothing half-written stays, and
+//! names the files that were complete. Memory is bounded by the cap on
+//! open files (`partitioned_write_max_open_files`), see [`writer`].
 //! The statement answers DuckDB's one row, `Count` (BIGINT): rows written.
 
 mod csv;
@@ -139,7 +141,7 @@ pub(crate) async fn execute(
     let rows = if copy.options.partition_by.is_empty() {
         writer::write_single(stream, &target, &copy.options).await?
     } else {
-        writer::write_partitioned(stream, &target, &copy.options).await?
+        writer::write_partitioned(stream, &target, &copy.options, settings.max_open_files()).await?
     };
     let schema = Arc::new(Schema::new(vec![Field::new(
         "Count",

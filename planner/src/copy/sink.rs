@@ -10,6 +10,7 @@ use s3sql_s3_client::{MultipartWriter, PutObjectRequest, S3Client};
 use tokio::io::AsyncWriteExt;
 
 use super::error::CopyError;
+use super::target::remove_empty_parents;
 use crate::error::Result;
 
 /// One file being written.
@@ -20,6 +21,9 @@ pub(crate) enum Sink {
         file: tokio::fs::File,
         temp: PathBuf,
         path: PathBuf,
+        /// The COPY's directory: directories between it and the file that
+        /// a failed file leaves empty are removed, so a retry finds none.
+        root: PathBuf,
     },
 }
 
@@ -40,8 +44,8 @@ impl Sink {
         Sink::S3(MultipartWriter::new(client, bucket, key, put))
     }
 
-    /// A local file at `path`, its directory created if missing.
-    pub(crate) async fn local(path: PathBuf) -> Result<Self> {
+    /// A local file at `path` under `root`, its directory created if missing.
+    pub(crate) async fn local(path: PathBuf, root: PathBuf) -> Result<Self> {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -52,10 +56,19 @@ impl Sink {
                 .await
                 .map_err(|e| local_error(dir, e))?;
         }
-        let file = tokio::fs::File::create(&temp)
-            .await
-            .map_err(|e| local_error(&temp, e))?;
-        Ok(Sink::Local { file, temp, path })
+        let file = match tokio::fs::File::create(&temp).await {
+            Ok(file) => file,
+            Err(e) => {
+                remove_empty_parents(&root, &temp).await;
+                return Err(local_error(&temp, e).into());
+            }
+        };
+        Ok(Sink::Local {
+            file,
+            temp,
+            path,
+            root,
+        })
     }
 
     /// Appends bytes.
@@ -81,6 +94,7 @@ impl Sink {
                 mut file,
                 temp,
                 path,
+                root,
             } => {
                 let done = async {
                     file.flush().await?;
@@ -91,6 +105,7 @@ impl Sink {
                 .await;
                 if let Err(e) = done {
                     let _ = tokio::fs::remove_file(&temp).await;
+                    remove_empty_parents(&root, &temp).await;
                     return Err(local_error(&path, e).into());
                 }
             }
@@ -108,11 +123,14 @@ impl Sink {
                     tracing::warn!(error = %e, "could not abort the upload of a failed COPY");
                 }
             }
-            Sink::Local { file, temp, .. } => {
+            Sink::Local {
+                file, temp, root, ..
+            } => {
                 drop(file);
                 if let Err(e) = tokio::fs::remove_file(&temp).await {
                     tracing::warn!(path = %temp.display(), error = %e, "could not remove the temporary file of a failed COPY");
                 }
+                remove_empty_parents(&root, &temp).await;
             }
         }
     }

@@ -67,7 +67,10 @@ impl Target {
                 &url.key,
                 content_type(format),
             )),
-            Target::Local { path } => Sink::local(path.clone()).await,
+            Target::Local { path } => {
+                let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
+                Sink::local(path.clone(), root).await
+            }
         }
     }
 
@@ -78,7 +81,20 @@ impl Target {
                 let key = format!("{}/{relative}", url.key.trim_end_matches('/'));
                 Ok(Sink::s3(client, &url.bucket, &key, content_type(format)))
             }
-            Target::Local { path } => Sink::local(path.join(relative)).await,
+            Target::Local { path } => Sink::local(path.join(relative), path.clone()).await,
+        }
+    }
+
+    /// The URL (or path) of `relative` under the target, for messages.
+    pub(crate) fn url_of(&self, relative: &str) -> String {
+        match self {
+            Target::S3 { url, .. } => format!(
+                "{}://{}/{}/{relative}",
+                url.scheme,
+                url.bucket,
+                url.key.trim_end_matches('/')
+            ),
+            Target::Local { path } => path.join(relative).display().to_string(),
         }
     }
 

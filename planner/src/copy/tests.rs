@@ -1,6 +1,7 @@
 //! The writer against the in-process S3 server with 5 MiB parts, so that
 //! multipart uploads really start: a stream failing after several parts
-//! leaves no object and no open upload, for one file and for partitions.
+//! leaves no object and no open upload, for one file and for partitions;
+//! the cap on open files; local failures leave nothing behind.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -14,8 +15,8 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use futures::StreamExt;
 use s3sql_glob_list::ObjectUrl;
 use s3sql_s3_client::{
-    ClientConfig, Credentials, ListObjectsV2Request, S3Client, StaticCredentials, UploadConfig,
-    UrlStyle,
+    ClientConfig, Credentials, GetObjectRequest, ListObjectsV2Request, S3Client, StaticCredentials,
+    UploadConfig, UrlStyle,
 };
 use s3sql_testkit::S3Server;
 
@@ -174,6 +175,7 @@ async fn a_partitioned_copy_failing_midway_aborts_every_partition() {
         stream(client.clone(), bucket.clone(), 14, Some(2)),
         &target(&client, &url),
         &csv_options(Some("part")),
+        100,
     )
     .await
     .unwrap_err();
@@ -186,4 +188,167 @@ async fn a_partitioned_copy_failing_midway_aborts_every_partition() {
             .is_empty()
     );
     assert_eq!(keys(&client, &bucket).await, Vec::<String>::new());
+}
+
+/// `n` small batches, rows alternating between partitions a and b.
+fn small_batches(n: i64) -> SendableRecordBatchStream {
+    let batches = (0..n).map(|n| {
+        let part: ArrayRef = Arc::new(StringArray::from(vec!["a", "b", "a"]));
+        let id: ArrayRef = Arc::new(Int64Array::from(vec![n * 3, n * 3 + 1, n * 3 + 2]));
+        let text: ArrayRef = Arc::new(StringArray::from(vec!["x", "y", "z"]));
+        Ok(RecordBatch::try_new(schema(), vec![part, id, text]).unwrap())
+    });
+    Box::pin(RecordBatchStreamAdapter::new(
+        schema(),
+        futures::stream::iter(batches.collect::<Vec<_>>()),
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_open_file_cap_a_partition_continues_in_its_next_file() {
+    let (_server, client, bucket) = setup().await;
+    let url = format!("s3://{bucket}/capped");
+    let rows = write_partitioned(
+        small_batches(3),
+        &target(&client, &url),
+        &csv_options(Some("part")),
+        1,
+    )
+    .await
+    .unwrap();
+    assert_eq!(rows, 9);
+    let mut found = keys(&client, &bucket).await;
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            "capped/part=a/data_0.csv",
+            "capped/part=a/data_1.csv",
+            "capped/part=a/data_2.csv",
+            "capped/part=b/data_0.csv",
+            "capped/part=b/data_1.csv",
+            "capped/part=b/data_2.csv",
+        ]
+    );
+    let first = client
+        .get_object_bytes(
+            &bucket,
+            "capped/part=a/data_1.csv",
+            &GetObjectRequest::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(&first[..], b"id,text\n3,x\n5,z\n");
+}
+
+fn local_target(path: &std::path::Path) -> Target {
+    Target::Local {
+        path: path.to_path_buf(),
+    }
+}
+
+/// Every entry under `dir`, relative, sorted.
+fn tree(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            out.push(path.strip_prefix(dir).unwrap().display().to_string());
+            if path.is_dir() {
+                stack.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_local_partition_failing_to_finish_leaves_no_temporary_file_and_names_what_finished() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("out");
+    // data_0.csv of partition b is a directory holding a file, so b's
+    // file cannot be renamed into place.
+    std::fs::create_dir_all(root.join("part=b/data_0.csv")).unwrap();
+    std::fs::write(root.join("part=b/data_0.csv/blocker"), "x").unwrap();
+    let mut options = csv_options(Some("part"));
+    options.existing = super::options::Existing::Ignore;
+    let error = write_partitioned(small_batches(1), &local_target(&root), &options, 100)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("part=b/data_0.csv"), "{error}");
+    assert!(
+        error.contains("completed 1 file(s), which stay") && error.contains("part=a/data_0.csv"),
+        "{error}"
+    );
+    assert_eq!(
+        tree(&root),
+        [
+            "part=a",
+            "part=a/data_0.csv",
+            "part=b",
+            "part=b/data_0.csv",
+            "part=b/data_0.csv/blocker"
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_local_partitioned_copy_leaves_no_temporary_file_or_empty_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("out");
+    let error = write_partitioned(
+        Box::pin(RecordBatchStreamAdapter::new(
+            schema(),
+            small_batches(2).chain(futures::stream::iter([Err(DataFusionError::Execution(
+                "division by zero".into(),
+            ))])),
+        )),
+        &local_target(&root),
+        &csv_options(Some("part")),
+        100,
+    )
+    .await
+    .unwrap_err();
+    assert!(error.to_string().contains("division by zero"), "{error}");
+    assert_eq!(tree(&root), Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_encoder_that_cannot_be_built_leaves_no_temporary_file() {
+    use datafusion::arrow::array::StructArray;
+    use datafusion::arrow::datatypes::Fields;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("out");
+    // Parquet cannot hold a struct with no fields: ArrowWriter refuses it.
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("part", DataType::Utf8, false),
+        Field::new("empty", DataType::Struct(Fields::empty()), true),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(StringArray::from(vec!["a"])),
+            Arc::new(StructArray::new_empty_fields(1, None)),
+        ],
+    )
+    .unwrap();
+    let stream: SendableRecordBatchStream = Box::pin(RecordBatchStreamAdapter::new(
+        schema,
+        futures::stream::iter([Ok(batch)]),
+    ));
+    let options = CopyOptions::parse(
+        "out",
+        vec![
+            ("FORMAT".to_owned(), OptionValue::Str("parquet".into())),
+            ("PARTITION_BY".to_owned(), OptionValue::Str("part".into())),
+        ],
+    )
+    .unwrap();
+    write_partitioned(stream, &local_target(&root), &options, 100)
+        .await
+        .unwrap_err();
+    assert_eq!(tree(&root), Vec::<String>::new());
 }

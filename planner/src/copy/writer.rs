@@ -1,17 +1,31 @@
 //! Writing a query's batches: [`FileWriter`] encodes into one [`Sink`],
 //! handing the encoder's output over after every batch; [`write_single`]
-//! and [`write_partitioned`] drive one file or one per partition, and on
-//! any error abort every file they started (awaited) before returning it.
+//! and [`write_partitioned`] drive one file or files per partition, and on
+//! any error abort every file not complete (awaited) before returning it,
+//! naming the files that were.
+//!
+//! Memory: a partitioned COPY keeps at most `partitioned_write_max_open_files`
+//! files open (DuckDB's setting, default 100); opening one more finishes
+//! the least recently written, whose partition continues in a new file
+//! (`data_1`, `data_2`, ...). Each open file holds its encoder's state (for
+//! Parquet the row group being built, up to ROW_GROUP_SIZE rows) and its
+//! upload's buffers: the part being filled (growing to one part,
+//! `s3_uploader_max_filesize / s3_uploader_max_parts_per_file`, at least
+//! 5 MiB) and up to `s3_uploader_thread_limit` parts in flight. So the
+//! bound is open files × (row group + part × (1 + parts in flight)): the
+//! open-file cap is what bounds it; no budget is shared across files yet.
 
 use std::collections::{HashMap, HashSet};
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::execution::SendableRecordBatchStream;
-use futures::TryStreamExt;
 use futures::future::join_all;
+use futures::stream::FuturesUnordered;
+use futures::{StreamExt, TryStreamExt};
 
 use super::encode::{Encoder, Output};
+use super::error::CopyError;
 use super::options::{CopyFormat, CopyOptions};
 use super::partition::Partitioner;
 use super::sink::Sink;
@@ -31,10 +45,19 @@ pub(crate) struct FileWriter {
 }
 
 impl FileWriter {
-    fn new(sink: Sink, schema: SchemaRef, options: &CopyOptions) -> Result<Self> {
+    /// Encodes into `sink`; when the encoder cannot be built, the sink
+    /// is aborted (no temporary file left).
+    async fn new(sink: Sink, schema: SchemaRef, options: &CopyOptions) -> Result<Self> {
         let output = Output::default();
+        let encoder = match Encoder::new(schema.clone(), options, output.clone()) {
+            Ok(encoder) => encoder,
+            Err(e) => {
+                sink.abort().await;
+                return Err(e);
+            }
+        };
         Ok(Self {
-            encoder: Encoder::new(schema.clone(), options, output.clone())?,
+            encoder,
             output,
             sink,
             spare: Vec::new(),
@@ -109,7 +132,7 @@ pub(crate) async fn write_single(
     options: &CopyOptions,
 ) -> Result<u64> {
     let sink = target.open_file(options.format).await?;
-    let mut file = FileWriter::new(sink, stream.schema(), options)?;
+    let mut file = FileWriter::new(sink, stream.schema(), options).await?;
     let written = async {
         while let Some(batch) = stream.try_next().await? {
             file.write(&batch).await?;
@@ -126,58 +149,166 @@ pub(crate) async fn write_single(
     }
 }
 
-/// Writes `stream` as one file per partition under the target; returns
-/// the rows written.
+/// Writes `stream` as files per partition under the target, at most
+/// `max_open` open at once; returns the rows written. On failure every
+/// file not complete is aborted (awaited) and the error names the files
+/// that were.
 pub(crate) async fn write_partitioned(
     mut stream: SendableRecordBatchStream,
     target: &Target,
     options: &CopyOptions,
+    max_open: usize,
 ) -> Result<u64> {
     let partitioner = Partitioner::new(&stream.schema(), options)?;
     let old = target.prepare_directory(options.existing).await?;
-    let mut files: HashMap<String, FileWriter> = HashMap::new();
-    let mut names = HashSet::new();
+    let mut files = PartitionFiles {
+        target,
+        options,
+        schema: partitioner.file_schema(),
+        max_open: max_open.max(1),
+        open: HashMap::new(),
+        next_index: HashMap::new(),
+        tick: 0,
+        started: HashSet::new(),
+        finished: Vec::new(),
+        rows: 0,
+    };
     let written = async {
         while let Some(batch) = stream.try_next().await? {
             for (directory, part) in partitioner.split(&batch)? {
-                let file = match files.get_mut(&directory) {
-                    Some(file) => file,
-                    None => {
-                        let name = file_name(&directory, options.format);
-                        let sink = target.open_under(&name, options.format).await?;
-                        names.insert(name);
-                        let file = FileWriter::new(sink, partitioner.file_schema(), options)?;
-                        files.entry(directory).or_insert(file)
-                    }
-                };
-                file.write(&part).await?;
+                files.write(directory, &part).await?;
             }
         }
-        Ok(())
+        files.finish_open().await
     }
     .await;
     if let Err(e) = written {
-        join_all(files.into_values().map(FileWriter::abort)).await;
-        return Err(e);
+        files.abort_open().await;
+        return Err(files.failed(e));
     }
-    let mut rows = 0;
-    let mut first_error = None;
-    for finished in join_all(files.into_values().map(FileWriter::finish)).await {
-        match finished {
-            Ok(n) => rows += n,
-            Err(e) => {
-                first_error.get_or_insert(e);
-            }
-        }
+    if let Err(e) = target.remove_stale(old, &files.started).await {
+        return Err(files.failed(e));
     }
-    if let Some(e) = first_error {
-        return Err(e);
-    }
-    target.remove_stale(old, &names).await?;
-    Ok(rows)
+    Ok(files.rows)
 }
 
-/// `k=v/.../data_0.ext`, DuckDB's default FILENAME_PATTERN (`data_{i}`).
-fn file_name(directory: &str, format: CopyFormat) -> String {
-    format!("{directory}/data_0.{}", format.extension())
+/// How many files finish (complete their upload) at once.
+const FINISH_CONCURRENCY: usize = 16;
+
+/// A partitioned COPY's files: the open ones (at most `max_open`; the least
+/// recently written is finished to make room, and its partition's next
+/// file takes the next `{i}`), and what was started and finished.
+struct PartitionFiles<'a> {
+    target: &'a Target,
+    options: &'a CopyOptions,
+    schema: SchemaRef,
+    max_open: usize,
+    /// Directory → its open file, the file's name and when it was last written.
+    open: HashMap<String, (FileWriter, String, u64)>,
+    /// Directory → the `{i}` of its next file.
+    next_index: HashMap<String, u32>,
+    tick: u64,
+    /// Every file started, relative to the target (for OVERWRITE).
+    started: HashSet<String>,
+    /// The files complete so far, as URLs or paths (for the error).
+    finished: Vec<String>,
+    /// Rows in the files complete so far.
+    rows: u64,
+}
+
+impl PartitionFiles<'_> {
+    async fn write(&mut self, directory: String, part: &RecordBatch) -> Result<()> {
+        self.tick += 1;
+        if !self.open.contains_key(&directory) {
+            if self.open.len() >= self.max_open {
+                self.evict().await?;
+            }
+            let index = self.next_index.entry(directory.clone()).or_insert(0);
+            let name = file_name(&directory, *index, self.options.format);
+            *index += 1;
+            let sink = self.target.open_under(&name, self.options.format).await?;
+            self.started.insert(name.clone());
+            let file = FileWriter::new(sink, self.schema.clone(), self.options).await?;
+            self.open.insert(directory.clone(), (file, name, self.tick));
+        }
+        let Some((file, _, last)) = self.open.get_mut(&directory) else {
+            // Inserted just above when missing.
+            return Ok(());
+        };
+        *last = self.tick;
+        file.write(part).await
+    }
+
+    /// Finishes the least recently written open file.
+    async fn evict(&mut self) -> Result<()> {
+        let Some(directory) = self
+            .open
+            .iter()
+            .min_by_key(|(_, (_, _, last))| *last)
+            .map(|(d, _)| d.clone())
+        else {
+            return Ok(());
+        };
+        if let Some((file, name, _)) = self.open.remove(&directory) {
+            self.rows += file.finish().await?;
+            self.finished.push(self.target.url_of(&name));
+        }
+        Ok(())
+    }
+
+    /// Finishes every open file, a few at once. After a failure no other
+    /// file is completed: those under way settle, the rest stay open for
+    /// [`Self::abort_open`].
+    async fn finish_open(&mut self) -> Result<()> {
+        let mut queue: Vec<(String, (FileWriter, String, u64))> = self.open.drain().collect();
+        let mut running = FuturesUnordered::new();
+        let mut first_error = None;
+        loop {
+            while first_error.is_none() && running.len() < FINISH_CONCURRENCY {
+                let Some((_, (file, name, _))) = queue.pop() else {
+                    break;
+                };
+                running.push(async move { (file.finish().await, name) });
+            }
+            let Some((finished, name)) = running.next().await else {
+                break;
+            };
+            match finished {
+                Ok(rows) => {
+                    self.rows += rows;
+                    self.finished.push(self.target.url_of(&name));
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        self.open = queue.into_iter().collect();
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Aborts every open file, awaited.
+    async fn abort_open(&mut self) {
+        join_all(self.open.drain().map(|(_, (file, _, _))| file.abort())).await;
+    }
+
+    /// `error`, naming the files complete before it, which stay.
+    fn failed(&mut self, error: crate::error::PlannerError) -> crate::error::PlannerError {
+        if self.finished.is_empty() {
+            return error;
+        }
+        CopyError::Failed {
+            error: Box::new(error),
+            finished: std::mem::take(&mut self.finished),
+        }
+        .into()
+    }
+}
+
+/// `k=v/.../data_{i}.ext`, DuckDB's default FILENAME_PATTERN (`data_{i}`).
+fn file_name(directory: &str, index: u32, format: CopyFormat) -> String {
+    format!("{directory}/data_{index}.{}", format.extension())
 }
