@@ -319,7 +319,8 @@ async fn explain_analyze_counts_requests_and_bytes() {
         .unwrap_or_else(|| panic!("{sql}: no requests line in\n{text}"));
     // One literal key: one listing request (HEAD or LIST); the sniffer's
     // sample and the read may share or not, so at least one read request.
-    let line = line.trim_matches(|c: char| c == '|' || c.is_whitespace());
+    let line = line[line.find("requests: ").unwrap()..]
+        .trim_end_matches(|c: char| c == '|' || c.is_whitespace());
     let (requests, read) = line
         .strip_prefix("requests: ")
         .and_then(|l| l.split_once("), "))
@@ -354,4 +355,27 @@ async fn explain_analyze_counts_requests_and_bytes() {
     let sql = format!("EXPLAIN SELECT * FROM '{url}'");
     let text = support::table(&session.sql(&sql).await.unwrap()).join("\n");
     assert!(!text.contains("requests:"), "{sql} ran the query:\n{text}");
+
+    // Two scans of one bucket under one secret: every byte is counted once,
+    // in one figure for the statement.
+    let other = vec![b'x'; 3000]
+        .into_iter()
+        .chain(*b"\n")
+        .collect::<Vec<u8>>();
+    bucket
+        .put("other.csv", [&b"note\n"[..], &other].concat())
+        .await;
+    let sql = format!(
+        "EXPLAIN ANALYZE SELECT count(*) FROM (SELECT city FROM '{url}' UNION ALL \
+         SELECT note FROM '{}')",
+        bucket.url("other.csv")
+    );
+    let text = support::table(&session.sql(&sql).await.unwrap()).join("\n");
+    let costs: Vec<&str> = text.lines().filter(|l| l.contains("requests:")).collect();
+    assert_eq!(costs.len(), 1, "{sql}: one io_cost row\n{text}");
+    assert!(
+        costs[0].contains("(2 listing, 4 reading), 7.1 KiB read"),
+        "{sql}: both files sampled and read whole ({size} + 3006 bytes, twice): {}",
+        costs[0]
+    );
 }

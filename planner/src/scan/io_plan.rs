@@ -55,20 +55,6 @@ impl IoPlan {
         self.reads = reads;
     }
 
-    /// What the scan cost so far, for `EXPLAIN ANALYZE`: requests sent
-    /// (listing, then footers, samples and data, retries included) and
-    /// bytes of object data received.
-    pub(crate) fn cost(&self) -> String {
-        let reads: u64 = self.reads.iter().map(ReadStats::requests).sum();
-        let bytes: u64 = self.reads.iter().map(ReadStats::bytes).sum();
-        format!(
-            "  requests: {} ({} listing, {reads} reading), {} read",
-            self.listing_requests + reads,
-            self.listing_requests,
-            human_bytes(bytes)
-        )
-    }
-
     /// Counts one matched file of `size` bytes.
     pub(crate) fn add_file(&mut self, size: u64) {
         self.matched.0 += 1;
@@ -133,8 +119,8 @@ impl fmt::Display for IoPlan {
 }
 
 /// An `EXPLAIN` result with one `io_plan` row per file scan among
-/// `tables` appended (its plan text as [`IoPlan`] displays it, and with
-/// `analyze` what it cost).
+/// `tables` appended (its plan text as [`IoPlan`] displays it), and with
+/// `analyze` an `io_cost` row for the statement ([`cost`]).
 pub(crate) fn with_io_plans(
     batches: Vec<RecordBatch>,
     tables: &[Arc<dyn TableProvider>],
@@ -143,30 +129,46 @@ pub(crate) fn with_io_plans(
     let Some(schema) = batches.first().map(RecordBatch::schema) else {
         return Ok(batches);
     };
-    let plans: Vec<String> = tables
+    let plans: Vec<&IoPlan> = tables
         .iter()
         .filter_map(|t| t.downcast_ref::<FileTable>())
-        .map(|t| {
-            let io = t.io_plan();
-            if analyze {
-                format!("{io}\n{}", io.cost())
-            } else {
-                io.to_string()
-            }
-        })
+        .map(FileTable::io_plan)
         .collect();
     if plans.is_empty() || schema.fields().len() != 2 {
         return Ok(batches);
     }
+    let mut kinds = vec!["io_plan"; plans.len()];
+    let mut texts: Vec<String> = plans.iter().map(ToString::to_string).collect();
+    if analyze {
+        kinds.push("io_cost");
+        texts.push(cost(&plans));
+    }
     let io = RecordBatch::try_new(
         Arc::clone(&schema),
         vec![
-            Arc::new(StringArray::from(vec!["io_plan"; plans.len()])),
-            Arc::new(StringArray::from(plans)),
+            Arc::new(StringArray::from(kinds)),
+            Arc::new(StringArray::from(texts)),
         ],
     )?;
     let all = concat_batches(&schema, batches.iter().chain([&io]))?;
     Ok(vec![all])
+}
+
+/// What the statement's scans cost, for `EXPLAIN ANALYZE`: requests sent
+/// (listing, then footers, samples and data, retries included) and bytes
+/// of object data received. One figure for the statement: scans of one
+/// (bucket, secret) share the store registered last, so their reads cannot
+/// be told apart, but every request and byte is counted once.
+fn cost(plans: &[&IoPlan]) -> String {
+    let listing: u64 = plans.iter().map(|p| p.listing_requests).sum();
+    let reads = plans.iter().flat_map(|p| &p.reads);
+    let requests: u64 = reads.clone().map(ReadStats::requests).sum();
+    let bytes: u64 = reads.map(ReadStats::bytes).sum();
+    format!(
+        "requests: {} ({listing} listing, {requests} reading), {} read",
+        listing + requests,
+        human_bytes(bytes)
+    )
 }
 
 /// `1.5 MiB`-style sizes.
