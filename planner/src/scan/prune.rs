@@ -10,7 +10,10 @@ use s3sql_glob_list::{CmpOp, PartitionFilter, PartitionValue};
 /// The conjunction of every filter (or part of one) that only reads
 /// `columns`, if any.
 pub(crate) fn partition_filter(filters: &[Expr], columns: &[String]) -> Option<PartitionFilter> {
-    let parts: Vec<PartitionFilter> = filters.iter().filter_map(|f| convert(f, columns)).collect();
+    let parts: Vec<PartitionFilter> = filters
+        .iter()
+        .filter_map(|f| convert(f, columns, false))
+        .collect();
     match parts.len() {
         0 => None,
         1 => parts.into_iter().next(),
@@ -18,20 +21,28 @@ pub(crate) fn partition_filter(filters: &[Expr], columns: &[String]) -> Option<P
     }
 }
 
-fn convert(expr: &Expr, columns: &[String]) -> Option<PartitionFilter> {
+/// `expr` as a filter that keeps every file it could match. `exact`: the
+/// filter must match exactly what `expr` does (under a NOT, where a
+/// filter that keeps more would drop more).
+fn convert(expr: &Expr, columns: &[String], exact: bool) -> Option<PartitionFilter> {
     match expr {
         Expr::BinaryExpr(BinaryExpr { left, op, right }) => match op {
-            // Keeping only the understood side of an AND is still sound.
+            // Keeping only the understood side of an AND keeps more files:
+            // sound, unless negated.
+            Operator::And if exact => Some(PartitionFilter::And(vec![
+                convert(left, columns, true)?,
+                convert(right, columns, true)?,
+            ])),
             Operator::And => {
                 let sides: Vec<_> = [left, right]
                     .into_iter()
-                    .filter_map(|e| convert(e, columns))
+                    .filter_map(|e| convert(e, columns, false))
                     .collect();
                 (!sides.is_empty()).then_some(PartitionFilter::And(sides))
             }
             Operator::Or => Some(PartitionFilter::Or(vec![
-                convert(left, columns)?,
-                convert(right, columns)?,
+                convert(left, columns, exact)?,
+                convert(right, columns, exact)?,
             ])),
             _ => compare(left, *op, right, columns),
         },
@@ -47,7 +58,7 @@ fn convert(expr: &Expr, columns: &[String]) -> Option<PartitionFilter> {
         }
         Expr::IsNull(e) => Some(PartitionFilter::IsNull(column_of(e, columns)?)),
         Expr::IsNotNull(e) => Some(PartitionFilter::IsNotNull(column_of(e, columns)?)),
-        Expr::Not(e) => Some(PartitionFilter::Not(Box::new(convert(e, columns)?))),
+        Expr::Not(e) => Some(PartitionFilter::Not(Box::new(convert(e, columns, true)?))),
         _ => None,
     }
 }
@@ -74,12 +85,12 @@ fn compare(left: &Expr, op: Operator, right: &Expr, columns: &[String]) -> Optio
     })
 }
 
-/// The partition column `expr` reads, looking through casts.
+/// The partition column `expr` is. Not through a cast: the filter is
+/// evaluated on the path's text, and a cast changes the value's text
+/// (`CAST(month AS VARCHAR)` of `month=02` is '2', not '02').
 fn column_of(expr: &Expr, columns: &[String]) -> Option<String> {
     match expr {
         Expr::Column(c) if columns.contains(&c.name) => Some(c.name.clone()),
-        Expr::Cast(cast) => column_of(&cast.expr, columns),
-        Expr::TryCast(cast) => column_of(&cast.expr, columns),
         _ => None,
     }
 }
