@@ -33,6 +33,9 @@ pub enum PlannerError {
     /// A COPY statement's options or target were wrong, or its local file failed.
     #[error(transparent)]
     Copy(#[from] crate::copy::CopyError),
+    /// A MindsDB-style database statement or lookup failed.
+    #[error(transparent)]
+    Database(#[from] crate::mindsdb::DatabaseError),
     /// A table function got arguments it cannot use.
     #[error("{function}: {message}")]
     Argument {

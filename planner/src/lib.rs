@@ -21,10 +21,14 @@
 //!   their aliases) list files through glob-list and read them with
 //!   DataFusion's own Parquet, CSV and JSON sources over s3sql's client,
 //!   each file signed by the secret covering its own URL.
+//! - MindsDB's `CREATE DATABASE ds WITH ENGINE = 's3', PARAMETERS = {...}`
+//!   and ``SELECT * FROM ds.`folder/file.csv` ``: the same scans, signed by
+//!   the database's credentials.
 
 mod copy;
 mod describe;
 mod error;
+mod mindsdb;
 mod order;
 mod scan;
 mod secret_sql;
@@ -35,5 +39,6 @@ mod statement;
 
 pub use copy::CopyError;
 pub use error::{PlannerError, Result};
+pub use mindsdb::DatabaseError;
 pub use session::Session;
 pub use statement::Statement;

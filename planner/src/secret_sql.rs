@@ -198,7 +198,7 @@ pub(crate) async fn execute(
             secrets.drop_secret(&name, persistence, if_exists)?;
         }
     }
-    success_batch()
+    success(true)
 }
 
 /// DuckDB names an unnamed secret `__default_<type>`.
@@ -211,7 +211,8 @@ fn default_name(parameters: &Parameters) -> Result<String> {
     }
 }
 
-fn success_batch() -> Result<RecordBatch> {
+/// DuckDB's one-row answer to a DDL statement: `Success`.
+pub(crate) fn success(done: bool) -> Result<RecordBatch> {
     let schema = Arc::new(Schema::new(vec![Field::new(
         "Success",
         DataType::Boolean,
@@ -219,6 +220,6 @@ fn success_batch() -> Result<RecordBatch> {
     )]));
     Ok(RecordBatch::try_new(
         schema,
-        vec![Arc::new(BooleanArray::from(vec![true]))],
+        vec![Arc::new(BooleanArray::from(vec![done]))],
     )?)
 }

@@ -13,11 +13,13 @@ use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::memory::MemoryStream;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::{CopyToSource, Statement as DFStatement};
+use datafusion::sql::sqlparser::ast::VisitMut;
 use futures::TryStreamExt;
 use s3sql_secrets::SecretManager;
 
 use crate::describe::{self, DescribeKind};
 use crate::error::Result;
+use crate::mindsdb::Databases;
 use crate::scan::io_plan::with_io_plans;
 use crate::scan::stores::Stores;
 use crate::scan::{self, ScanContext, ScanRequest};
@@ -33,6 +35,7 @@ pub struct Session {
     secrets: Arc<SecretManager>,
     settings: Arc<Settings>,
     stores: Stores,
+    databases: Databases,
     next_scan: AtomicU64,
 }
 
@@ -69,6 +72,7 @@ impl Session {
             secrets: Arc::new(secrets),
             settings,
             stores: Stores::default(),
+            databases: Databases::default(),
             next_scan: AtomicU64::new(0),
         }
     }
@@ -114,6 +118,12 @@ impl Session {
         match statement.kind {
             StatementKind::Secret(secret) => {
                 let batch = secret_sql::execute(&self.secrets, secret).await?;
+                let schema = batch.schema();
+                Ok(Box::pin(MemoryStream::try_new(vec![batch], schema, None)?))
+            }
+            StatementKind::Database(database) => {
+                let batch =
+                    crate::mindsdb::execute(database, &self.databases, &self.settings).await?;
                 let schema = batch.schema();
                 Ok(Box::pin(MemoryStream::try_new(vec![batch], schema, None)?))
             }
@@ -172,7 +182,7 @@ impl Session {
         mut statement: DFStatement,
     ) -> Result<(LogicalPlan, Vec<Arc<dyn TableProvider>>)> {
         let mut next_id = || self.next_scan.fetch_add(1, Ordering::Relaxed);
-        let requests = extract_scans(&mut statement, &mut next_id)?;
+        let requests = extract_scans(&mut statement, &mut next_id, &self.databases)?;
         // Tables stand in for the file references while the statement is
         // planned; the plan keeps them alive, so they go right after.
         let mut tables = Vec::with_capacity(requests.len());
@@ -197,6 +207,7 @@ impl Session {
             secrets: &self.secrets,
             settings: &self.settings,
             stores: &self.stores,
+            databases: &self.databases,
         };
         for request in requests {
             let table = scan::build(request, &cx).await?;
@@ -212,16 +223,30 @@ impl Session {
 fn extract_scans(
     statement: &mut DFStatement,
     next_id: &mut dyn FnMut() -> u64,
+    databases: &Databases,
 ) -> Result<Vec<ScanRequest>> {
     match statement {
-        DFStatement::Statement(inner) => scan::extract(inner.as_mut(), next_id),
-        DFStatement::Explain(explain) => extract_scans(explain.statement.as_mut(), next_id),
+        DFStatement::Statement(inner) => extract_from(inner.as_mut(), next_id, databases),
+        DFStatement::Explain(explain) => {
+            extract_scans(explain.statement.as_mut(), next_id, databases)
+        }
         DFStatement::CopyTo(copy) => match &mut copy.source {
-            CopyToSource::Query(query) => scan::extract(query.as_mut(), next_id),
+            CopyToSource::Query(query) => extract_from(query.as_mut(), next_id, databases),
             CopyToSource::Relation(_) => Ok(Vec::new()),
         },
         DFStatement::CreateExternalTable(_) | DFStatement::Reset(_) => Ok(Vec::new()),
     }
+}
+
+/// A database's objects (``ds.`key` ``), then file references (`'s3://...'`).
+fn extract_from<V: VisitMut>(
+    node: &mut V,
+    next_id: &mut dyn FnMut() -> u64,
+    databases: &Databases,
+) -> Result<Vec<ScanRequest>> {
+    let mut found = crate::mindsdb::resolve(node, databases, next_id)?;
+    found.extend(scan::extract(node, next_id)?);
+    Ok(found)
 }
 
 fn empty_stream() -> SendableRecordBatchStream {

@@ -7,7 +7,7 @@ use datafusion::error::DataFusionError;
 use datafusion::sql::parser::{DFParserBuilder, Statement as DFStatement};
 use datafusion::sql::sqlparser::dialect::DuckDbDialect;
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
-use datafusion::sql::sqlparser::tokenizer::Token;
+use datafusion::sql::sqlparser::tokenizer::{Location, Token};
 
 use crate::copy::{self, CopyStatement};
 use crate::describe::{self, DescribeStatement};
@@ -31,6 +31,8 @@ pub(crate) enum StatementKind {
     Setting(SettingStatement),
     /// DuckDB's `DESCRIBE` / `SUMMARIZE` of a query, table or file.
     Describe(DescribeStatement),
+    /// MindsDB's `CREATE` / `DROP DATABASE`, `SHOW DATABASES`, `SHOW TABLES FROM`.
+    Database(crate::mindsdb::DatabaseStatement),
     /// DuckDB's `COPY ... TO` (our writer, not DataFusion's).
     Copy(Box<CopyStatement>),
     /// Anything DataFusion plans.
@@ -54,7 +56,10 @@ pub(crate) fn parse(sql: &str) -> Result<Vec<Statement>> {
             break;
         }
         if expecting_delimiter {
-            let error = PlannerError::from(unexpected(&df.parser, "end of statement"));
+            let error = with_hint(
+                PlannerError::from(unexpected(&df.parser, "end of statement")),
+                sql,
+            );
             return Err(if sensitive {
                 hide_literals(error)
             } else {
@@ -65,11 +70,15 @@ pub(crate) fn parse(sql: &str) -> Result<Vec<Statement>> {
             // DataFusion would plan or echo it, secret and all.
             return Err(PlannerError::argument(
                 "EXPLAIN",
-                "it shows the plan of a query; CREATE SECRET, DROP SECRET, SET and RESET \
-                 have none (run them without EXPLAIN)",
+                "it shows the plan of a query; CREATE SECRET, DROP SECRET, CREATE DATABASE, \
+                 SET and RESET have none (run them without EXPLAIN)",
             ));
         }
-        let kind = if let Some(describe) = describe::parse(&mut df.parser)? {
+        let kind = if let Some(database) =
+            crate::mindsdb::parse(&mut df.parser, sql).map_err(hide_literals)?
+        {
+            StatementKind::Database(database)
+        } else if let Some(describe) = describe::parse(&mut df.parser)? {
             StatementKind::Describe(describe)
         } else if let Some(copy) = copy::parse(&mut df.parser)? {
             StatementKind::Copy(Box::new(copy))
@@ -78,10 +87,13 @@ pub(crate) fn parse(sql: &str) -> Result<Vec<Statement>> {
         } else if let Some(setting) = setting_sql::parse(&mut df.parser)? {
             StatementKind::Setting(setting)
         } else {
-            StatementKind::DataFusion(Box::new(df.parse_statement().map_err(syntax)?))
+            StatementKind::DataFusion(Box::new(
+                df.parse_statement()
+                    .map_err(|e| with_hint(syntax(e), sql))?,
+            ))
         };
         sensitive = match &kind {
-            StatementKind::Secret(_) => true,
+            StatementKind::Secret(_) | StatementKind::Database(_) => true,
             StatementKind::Setting(setting) => setting.is_sensitive(),
             _ => false,
         };
@@ -107,8 +119,11 @@ fn explains_our_statement(parser: &Parser<'_>) -> bool {
     }
     match word(n).as_str() {
         "SET" | "RESET" => true,
-        // CREATE [OR REPLACE] [PERSISTENT | TEMPORARY] SECRET, DROP [...] SECRET
-        "CREATE" | "DROP" => (n + 1..n + 5).any(|i| word(i) == "SECRET"),
+        // CREATE [OR REPLACE] [PERSISTENT | TEMPORARY] SECRET, DROP [...]
+        // SECRET, and CREATE DATABASE (its PARAMETERS hold credentials).
+        "CREATE" | "DROP" => {
+            (n + 1..n + 5).any(|i| matches!(word(i).as_str(), "SECRET" | "DATABASE"))
+        }
         _ => false,
     }
 }
@@ -116,8 +131,9 @@ fn explains_our_statement(parser: &Parser<'_>) -> bool {
 /// "Expected: X, found: Y at Line: l, Column: c", as sqlparser words it.
 pub(crate) fn unexpected(parser: &Parser<'_>, expected: &str) -> ParserError {
     let found = parser.peek_token();
+    // Location's Display reads " at Line: l, Column: c".
     ParserError::ParserError(format!(
-        "Expected: {expected}, found: {found} at {}",
+        "Expected: {expected}, found: {found}{}",
         found.span.start
     ))
 }
@@ -129,6 +145,29 @@ fn syntax(error: DataFusionError) -> PlannerError {
         DataFusionError::SQL(parser_error, _) => PlannerError::Syntax(*parser_error),
         other => other.into(),
     }
+}
+
+/// A syntax error with a MindsDB user's likely mistake named after it
+/// (an object key without backticks, a `;` before `LIMIT`).
+fn with_hint(error: PlannerError, sql: &str) -> PlannerError {
+    let PlannerError::Syntax(ParserError::ParserError(message)) = &error else {
+        return error;
+    };
+    let Some((line, column)) = error_location(message) else {
+        return error;
+    };
+    match crate::mindsdb::hint(sql, Location { line, column }) {
+        Some(hint) => PlannerError::Syntax(ParserError::ParserError(format!("{message}; {hint}"))),
+        None => error,
+    }
+}
+
+/// `(line, column)` from sqlparser's "... at Line: 3, Column: 18".
+fn error_location(message: &str) -> Option<(u64, u64)> {
+    let rest = &message[message.rfind("Line: ")? + "Line: ".len()..];
+    let (line, rest) = rest.split_once(", Column: ")?;
+    let column: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    Some((line.parse().ok()?, column.parse().ok()?))
 }
 
 /// A syntax error about a statement that carries a secret, with every

@@ -4,7 +4,9 @@
 //! (`data/make.sql`), so the expected answers are DuckDB's.
 //!
 //! Each file sees `$ROOT` (`s3://bucket[/prefix]`, no trailing slash),
-//! `$BUCKET`, `$HOST` (the endpoint without scheme), `$KEY_ID`, `$SECRET`,
+//! `$BUCKET`, `${PREFIX}` (empty, or the test's key prefix with its
+//! trailing slash), `$ENDPOINT` (with scheme), `$HOST` (the endpoint
+//! without scheme), `$KEY_ID`, `$SECRET`,
 //! `$REGION` and `$USE_SSL`, after `control substitution on`. Records marked
 //! `onlyif sigv4` run only against the in-process server (the one that
 //! checks signatures); `cargo xtask ci` runs the suite against both. Run
@@ -188,6 +190,8 @@ async fn golden_files() {
         for (name, value) in [
             ("ROOT", root.trim_end_matches('/').to_owned()),
             ("BUCKET", bucket.bucket.clone()),
+            ("PREFIX", bucket.prefix.clone()),
+            ("ENDPOINT", bucket.endpoint.trim_end_matches('/').to_owned()),
             ("HOST", host.clone()),
             ("KEY_ID", bucket.access_key_id.clone()),
             ("SECRET", bucket.secret_access_key.clone()),

@@ -357,7 +357,10 @@ impl S3Client {
     {
         // Every request, whatever its entry point: a bucket name with `?`,
         // `#` or `/` would change what the URL addresses.
-        crate::ops::object::check_bucket(req.bucket)?;
+        // (ListBuckets alone addresses the service, with no bucket.)
+        if req.operation != Operation::ListBuckets {
+            crate::ops::object::check_bucket(req.bucket)?;
+        }
         let mut attempt: u32 = 0;
         let mut followed_region = false;
         let mut location: Option<http::Uri> = None;

@@ -25,6 +25,8 @@ pub enum Operation {
     CompleteMultipartUpload,
     AbortMultipartUpload,
     ListMultipartUploads,
+    ListBuckets,
+    GetBucketLocation,
 }
 
 impl fmt::Display for Operation {

@@ -59,6 +59,7 @@ pub use credentials::{
 };
 pub use error::{Error, Operation, RequestTarget, Result, ServiceError};
 pub use model::*;
+pub use ops::bucket::BucketSummary;
 pub use ops::list::DELETE_OBJECTS_BATCH;
 pub use ops::object::GetObjectOutput;
 pub use writer::{MultipartWriter, MultipartWriterBuilder};

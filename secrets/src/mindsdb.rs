@@ -1,5 +1,6 @@
 //! MindsDB's `CREATE DATABASE ds WITH ENGINE = 's3', PARAMETERS = {...}`,
-//! mapped onto the same secret model: a config secret scoped to the bucket.
+//! mapped onto the same secret model: a config secret scoped to the bucket
+//! (to every bucket when the database names none).
 
 use crate::error::{Result, SecretError};
 use crate::params::{ParamValue, Parameters};
@@ -19,9 +20,13 @@ pub const MINDSDB_PARAMETERS: [&str; 6] = [
 #[derive(Debug)]
 pub struct MindsDbConnection {
     /// `bucket`: keys in ``ds.`folder/file.csv` `` are relative to it.
-    pub bucket: String,
-    /// A config secret named after the database, scoped to `s3://<bucket>`.
+    /// Without one, a key's first segment is its bucket.
+    pub bucket: Option<String>,
+    /// A config secret named after the database, scoped to `s3://<bucket>`
+    /// (or to all of `s3://`).
     pub secret: Secret,
+    /// The parameters as written, for persistence; `Debug` redacts them.
+    pub parameters: Parameters,
 }
 
 impl MindsDbConnection {
@@ -74,15 +79,14 @@ impl MindsDbConnection {
             };
             mapped.insert(target, value.clone())?;
         }
-        let bucket = bucket.ok_or_else(|| {
-            SecretError::Invalid("ENGINE 's3' needs the \"bucket\" parameter".into())
-        })?;
-        if bucket.is_empty() || bucket.contains('/') {
-            return Err(SecretError::Invalid(format!(
-                "\"bucket\" must be a bucket name, not '{bucket}'"
-            )));
+        if let Some(bucket) = &bucket {
+            if bucket.is_empty() || bucket.contains('/') {
+                return Err(SecretError::Invalid(format!(
+                    "\"bucket\" must be a bucket name, not '{bucket}'"
+                )));
+            }
+            mapped.insert("SCOPE", format!("s3://{bucket}"))?;
         }
-        mapped.insert("SCOPE", format!("s3://{bucket}"))?;
         let secret = Secret::new(database, mapped).map_err(|e| match e {
             // Speak MindsDB's names back to a MindsDB user.
             SecretError::Invalid(m) => SecretError::Invalid(
@@ -92,12 +96,21 @@ impl MindsDbConnection {
             ),
             other => other,
         })?;
-        Ok(Self { bucket, secret })
+        Ok(Self {
+            bucket,
+            secret,
+            parameters: parameters.clone(),
+        })
     }
 
-    /// The `s3://` URL of a key in the database's bucket.
+    /// The `s3://` URL of a key in the database's bucket; without a bucket
+    /// the key's first segment is the bucket.
     pub fn url(&self, key: &str) -> String {
-        format!("s3://{}/{}", self.bucket, key.trim_start_matches('/'))
+        let key = key.trim_start_matches('/');
+        match &self.bucket {
+            Some(bucket) => format!("s3://{bucket}/{key}"),
+            None => format!("s3://{key}"),
+        }
     }
 }
 

@@ -411,7 +411,7 @@ fn mindsdb_parameters_map_onto_a_bucket_scoped_secret() {
         ("bucket", s("my-bucket")),
     ]);
     let c = MindsDbConnection::new("s3_datasource", &p).unwrap();
-    assert_eq!(c.bucket, "my-bucket");
+    assert_eq!(c.bucket.as_deref(), Some("my-bucket"));
     assert_eq!(
         c.url("folder/my file.csv"),
         "s3://my-bucket/folder/my file.csv"
@@ -434,8 +434,12 @@ fn mindsdb_parameters_map_onto_a_bucket_scoped_secret() {
     );
 
     let err = |p: Parameters| MindsDbConnection::new("d", &p).unwrap_err().to_string();
-    let e = err(params(&[("aws_access_key_id", s("k"))]));
-    assert!(e.contains("\"bucket\""), "{e}");
+    let e = err(params(&[("bucket", s("a/b"))]));
+    assert!(e.contains("\"bucket\" must be a bucket name"), "{e}");
+    let all = MindsDbConnection::new("all", &params(&[("region_name", s("eu-west-1"))])).unwrap();
+    assert_eq!(all.bucket, None);
+    assert_eq!(all.url("b1/k.csv"), "s3://b1/k.csv");
+    assert_eq!(all.secret.scopes()[0].to_string(), "s3://");
     let e = err(params(&[("bucket", s("b")), ("aws_access_key_id", s("k"))]));
     assert!(
         e.contains("aws_access_key_id is given without aws_secret_access_key"),

@@ -89,6 +89,14 @@ impl IoPlan {
         Ok(())
     }
 
+    /// Notes that a database's own credentials sign the reads.
+    pub(crate) fn add_database_signer(&mut self, database: &str) {
+        let signer = format!("database {database}");
+        if !self.signers.contains(&signer) {
+            self.signers.push(signer);
+        }
+    }
+
     /// Records what the latest physical plan keeps after pruning.
     pub(crate) fn set_kept(&self, files: usize, bytes: u64) {
         *self.kept.lock().unwrap_or_else(|p| p.into_inner()) = Some((files, bytes));

@@ -36,6 +36,7 @@ use s3sql_secrets::SecretManager;
 use futures::{StreamExt, TryStreamExt};
 
 use crate::error::{PlannerError, Result};
+use crate::mindsdb::{Database, Databases};
 use crate::settings::Settings;
 use columns::ExtraColumns;
 use io_plan::IoPlan;
@@ -50,6 +51,18 @@ pub(crate) struct ScanContext<'a> {
     pub secrets: &'a SecretManager,
     pub settings: &'a Settings,
     pub stores: &'a Stores,
+    pub databases: &'a Databases,
+}
+
+impl ScanContext<'_> {
+    /// The database signing `request`'s requests, if it names one.
+    fn database(&self, request: &ScanRequest) -> Result<Option<Arc<Database>>> {
+        request
+            .database
+            .as_deref()
+            .map(|name| self.databases.require(name))
+            .transpose()
+    }
 }
 
 /// Footers or samples read at once when every file's schema is needed
@@ -78,6 +91,19 @@ pub(crate) async fn build(
     match request.kind {
         ScanKind::Secrets => return catalog::secrets_table(cx.secrets),
         ScanKind::WhichSecret => return catalog::which_secret_table(cx.secrets, &request.urls),
+        ScanKind::Databases => {
+            let batch = crate::mindsdb::show_databases(cx.databases)?;
+            return Ok(Arc::new(datafusion::catalog::MemTable::try_new(
+                batch.schema(),
+                vec![vec![batch]],
+            )?));
+        }
+        ScanKind::DatabaseFiles => {
+            let database = cx.database(request)?.ok_or_else(|| {
+                PlannerError::argument(&request.function, "files of which database?")
+            })?;
+            return crate::mindsdb::files_table(database, cx.settings).await;
+        }
         ScanKind::Glob | ScanKind::Files(_) => {}
     }
     let (listed, listing_requests) = list(request, cx).await?;
@@ -111,6 +137,7 @@ async fn list(request: &ScanRequest, cx: &ScanContext<'_>) -> Result<(Vec<Listed
     let mut out = Vec::new();
     let mut requests = 0;
     let allow_empty = request.kind == ScanKind::Glob;
+    let database = cx.database(request)?;
     for url in &request.urls {
         let local = is_local(url);
         let found = if local {
@@ -126,7 +153,10 @@ async fn list(request: &ScanRequest, cx: &ScanContext<'_>) -> Result<(Vec<Listed
                     other => other.into(),
                 })?
         } else {
-            let (client, literal) = client_for(cx.secrets, cx.settings, url).await?;
+            let (client, literal) = match &database {
+                Some(db) => db.client(cx.settings).await?,
+                None => client_for(cx.secrets, cx.settings, url).await?,
+            };
             let found = expand(Arc::new(client.clone()), url, literal, allow_empty).await?;
             requests += client.request_count();
             found
@@ -191,6 +221,7 @@ async fn file_table(
     };
     let runtime = cx.state.runtime_env();
     let mut picker = StorePicker::new(cx.secrets, cx.settings, runtime, cx.stores);
+    let database = cx.database(request)?;
     let keys: Vec<&str> = listed.iter().map(|l| l.found.object.key.as_str()).collect();
     let extra = ExtraColumns::of(request, &keys)?;
     let mut groups: Vec<(StoreFiles, Vec<(ObjectMeta, String)>)> = Vec::new();
@@ -200,7 +231,7 @@ async fn file_table(
         let store = if l.local {
             ObjectStoreUrl::local_filesystem()
         } else {
-            picker.pick(&l.found.url).await?
+            picker.pick(&l.found.url, database.as_deref()).await?
         };
         let meta = object_meta(&l.found)?;
         io.add_file(l.found.object.size);
@@ -208,8 +239,13 @@ async fn file_table(
             Some(&at) => at,
             None => {
                 let url = (!l.local).then(|| l.found.url.to_string());
-                let set_credentials = cx.settings.defaults().credentials.is_some();
-                io.add_signer(cx.secrets, set_credentials, url.as_deref())?;
+                match &database {
+                    Some(db) => io.add_database_signer(db.name()),
+                    None => {
+                        let set_credentials = cx.settings.defaults().credentials.is_some();
+                        io.add_signer(cx.secrets, set_credentials, url.as_deref())?
+                    }
+                }
                 index.insert(store.as_str().to_owned(), groups.len());
                 groups.push((
                     StoreFiles {

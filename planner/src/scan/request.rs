@@ -26,6 +26,10 @@ pub(crate) enum ScanKind {
     Secrets,
     /// `which_secret(url, type)`: the secret that would serve a URL.
     WhichSecret,
+    /// `db.files`: a database's objects, one row each.
+    DatabaseFiles,
+    /// `mindsdb_databases()`: `SHOW DATABASES` as a table.
+    Databases,
 }
 
 /// One file-reading table reference.
@@ -41,6 +45,9 @@ pub(crate) struct ScanRequest {
     pub options: Vec<(String, OptionValue)>,
     /// The table name standing in for this reference in the rewritten AST.
     pub table: String,
+    /// The database whose credentials sign its requests (``db.`key` ``),
+    /// instead of the secret covering each URL.
+    pub database: Option<String>,
 }
 
 impl ScanRequest {
@@ -106,10 +113,7 @@ impl VisitorMut for Rewriter<'_> {
     type Break = PlannerError;
 
     fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<PlannerError> {
-        let TableFactor::Table {
-            name, args, alias, ..
-        } = factor
-        else {
+        let TableFactor::Table { name, args, .. } = factor else {
             return ControlFlow::Continue(());
         };
         let request = match (single_part(name), args.as_ref()) {
@@ -119,6 +123,8 @@ impl VisitorMut for Rewriter<'_> {
                     ScanKind::Glob
                 } else if function == "duckdb_secrets" {
                     ScanKind::Secrets
+                } else if function == "mindsdb_databases" {
+                    ScanKind::Databases
                 } else if function == "which_secret" {
                     ScanKind::WhichSecret
                 } else if let Some((_, kind)) = FILE_FUNCTIONS.iter().find(|(f, _)| *f == function)
@@ -141,11 +147,29 @@ impl VisitorMut for Rewriter<'_> {
                     urls: vec![text],
                     options: Vec::new(),
                     table: String::new(),
+                    database: None,
                 }
             }
             _ => return ControlFlow::Continue(()),
         };
-        let table = format!("__s3sql_scan_{}", (self.next_id)());
+        self.found.push(stand_in(factor, request, self.next_id));
+        ControlFlow::Continue(())
+    }
+}
+
+/// Puts a placeholder table in place of `factor` (a table reference) and
+/// returns `request` naming it; without an alias of its own the reference
+/// keeps DuckDB's name for it ([`default_alias`]).
+pub(crate) fn stand_in(
+    factor: &mut TableFactor,
+    request: ScanRequest,
+    next_id: &mut dyn FnMut() -> u64,
+) -> ScanRequest {
+    let table = format!("__s3sql_scan_{}", next_id());
+    if let TableFactor::Table {
+        name, args, alias, ..
+    } = factor
+    {
         if alias.is_none() {
             *alias = Some(TableAlias {
                 explicit: true,
@@ -156,9 +180,8 @@ impl VisitorMut for Rewriter<'_> {
         }
         *name = ObjectName::from(vec![Ident::new(table.clone())]);
         *args = None;
-        self.found.push(ScanRequest { table, ..request });
-        ControlFlow::Continue(())
     }
+    ScanRequest { table, ..request }
 }
 
 /// The one identifier of a one-part name, with its quote character.
@@ -172,6 +195,9 @@ fn single_part(name: &ObjectName) -> Option<(String, Option<char>)> {
 /// DuckDB names a replacement scan after the file's stem and a table
 /// function after itself.
 fn default_alias(request: &ScanRequest) -> String {
+    if request.kind == ScanKind::DatabaseFiles {
+        return "files".to_owned();
+    }
     if request.function != "from" {
         return request.function.clone();
     }
@@ -181,7 +207,10 @@ fn default_alias(request: &ScanRequest) -> String {
 }
 
 fn from_call(function: &str, kind: ScanKind, args: &[FunctionArg]) -> Result<ScanRequest> {
-    if matches!(kind, ScanKind::Secrets | ScanKind::WhichSecret) {
+    if matches!(
+        kind,
+        ScanKind::Secrets | ScanKind::WhichSecret | ScanKind::Databases
+    ) {
         return from_secret_call(function, kind, args);
     }
     let mut urls = None;
@@ -268,6 +297,7 @@ fn from_call(function: &str, kind: ScanKind, args: &[FunctionArg]) -> Result<Sca
         urls,
         options,
         table: String::new(),
+        database: None,
     })
 }
 
@@ -303,7 +333,8 @@ pub(crate) fn option_value(expr: &Expr) -> Option<OptionValue> {
     }
 }
 
-/// `duckdb_secrets()` takes nothing; `which_secret(url, type)` two strings.
+/// `duckdb_secrets()` and `mindsdb_databases()` take nothing;
+/// `which_secret(url, type)` two strings.
 fn from_secret_call(function: &str, kind: ScanKind, args: &[FunctionArg]) -> Result<ScanRequest> {
     let strings = args
         .iter()
@@ -315,7 +346,7 @@ fn from_secret_call(function: &str, kind: ScanKind, args: &[FunctionArg]) -> Res
             _ => None,
         })
         .collect::<Option<Vec<String>>>();
-    let wanted = if kind == ScanKind::Secrets { 0 } else { 2 };
+    let wanted = if kind == ScanKind::WhichSecret { 2 } else { 0 };
     let urls = strings.filter(|s| s.len() == wanted).ok_or_else(|| {
         PlannerError::argument(
             function,
@@ -332,5 +363,6 @@ fn from_secret_call(function: &str, kind: ScanKind, args: &[FunctionArg]) -> Res
         urls,
         options: Vec::new(),
         table: String::new(),
+        database: None,
     })
 }

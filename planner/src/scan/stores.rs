@@ -12,9 +12,10 @@ use datafusion::execution::runtime_env::RuntimeEnv;
 use s3sql_glob_list::ObjectUrl;
 use s3sql_s3_client::S3Client;
 use s3sql_s3_client::object_store::S3ObjectStore;
-use s3sql_secrets::{ObjectLocation, SecretManager};
+use s3sql_secrets::{ObjectLocation, Secret, SecretAccess, SecretManager};
 
 use crate::error::Result;
+use crate::mindsdb::Database;
 use crate::scan::counting::{CountingStore, ReadStats};
 use crate::settings::Settings;
 
@@ -52,10 +53,23 @@ pub(crate) async fn client_for(
     url: &str,
 ) -> Result<(S3Client, bool)> {
     let resolved = secrets.resolve_with(url, &settings.defaults()).await?;
-    let mut config = resolved.access.config;
+    client_from(resolved.access, settings)
+}
+
+/// A client signing with `secret` whatever URL it asks about (a
+/// database's own credentials), DuckDB's settings filling in the rest.
+pub(crate) async fn client_with_secret(
+    secret: &Secret,
+    settings: &Settings,
+) -> Result<(S3Client, bool)> {
+    client_from(secret.access_with(&settings.defaults()).await?, settings)
+}
+
+fn client_from(access: SecretAccess, settings: &Settings) -> Result<(S3Client, bool)> {
+    let mut config = access.config;
     settings.apply(&mut config);
-    let client = S3Client::new(config, resolved.access.credentials)?;
-    Ok((client, resolved.access.url_compatibility_mode))
+    let client = S3Client::new(config, access.credentials)?;
+    Ok((client, access.url_compatibility_mode))
 }
 
 /// Chooses stores for the files of one scan, building each (bucket,
@@ -91,14 +105,23 @@ impl<'a> StorePicker<'a> {
         self.stats
     }
 
-    /// The store for the object at `url`.
-    pub(crate) async fn pick(&mut self, url: &ObjectUrl) -> Result<ObjectStoreUrl> {
+    /// The store for the object at `url`, signed by the covering secret,
+    /// or by `database`'s credentials when given.
+    pub(crate) async fn pick(
+        &mut self,
+        url: &ObjectUrl,
+        database: Option<&Database>,
+    ) -> Result<ObjectStoreUrl> {
         let text = url.to_string();
-        let location = ObjectLocation::parse(&text)?;
-        let secret = self
-            .secrets
-            .which_secret(&text, location.secret_type())?
-            .map(|m| m.name);
+        let secret = match database {
+            Some(db) => Some(db.signer_id()),
+            None => {
+                let location = ObjectLocation::parse(&text)?;
+                self.secrets
+                    .which_secret(&text, location.secret_type())?
+                    .map(|m| m.name)
+            }
+        };
         let key = StoreKey {
             scheme: url.scheme.clone(),
             bucket: url.bucket.clone(),
@@ -107,7 +130,10 @@ impl<'a> StorePicker<'a> {
         if let Some(store_url) = self.chosen.get(&key) {
             return Ok(store_url.clone());
         }
-        let (client, _) = client_for(self.secrets, self.settings, &text).await?;
+        let (client, _) = match database {
+            Some(db) => db.client(self.settings).await?,
+            None => client_for(self.secrets, self.settings, &text).await?,
+        };
         let store_url = self.stores.url_for(&key)?;
         let store = Arc::new(S3ObjectStore::new(client.clone(), url.bucket.clone()));
         let (store, stats) = CountingStore::new(store, client);

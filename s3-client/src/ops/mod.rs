@@ -1,5 +1,6 @@
 //! The S3 operations, grouped as the S3 API reference groups them.
 
+pub mod bucket;
 pub mod list;
 pub mod multipart;
 pub mod object;

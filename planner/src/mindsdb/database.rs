@@ -1,0 +1,162 @@
+//! [`Database`]: one `CREATE DATABASE ... WITH ENGINE = 's3'`, resolved to
+//! the same client configuration a secret gives (its parameters become a
+//! secret through `s3sql_secrets::MindsDbConnection`), and [`Databases`],
+//! the session's registry of them.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use s3sql_s3_client::S3Client;
+use s3sql_secrets::{MindsDbConnection, ParamValue, Parameters, Secret};
+
+use super::error::DatabaseError;
+use crate::error::Result;
+use crate::settings::Settings;
+
+/// A MindsDB-style S3 database.
+#[derive(Debug)]
+pub(crate) struct Database {
+    name: String,
+    /// The parameters as written (what is stored and listed, redacted).
+    written: Parameters,
+    /// The bucket's region when GetBucketLocation found it (no
+    /// `region_name` given).
+    found_region: Option<String>,
+    /// The secret its requests are signed with, the found region applied.
+    connection: MindsDbConnection,
+}
+
+impl Database {
+    /// A database from its parameters and the region found for its bucket.
+    pub(crate) fn new(
+        name: &str,
+        written: Parameters,
+        found_region: Option<String>,
+    ) -> Result<Self> {
+        let mut effective = written.clone();
+        if let Some(region) = &found_region
+            && effective.get("region_name").is_none()
+        {
+            effective.insert("region_name", region.clone())?;
+        }
+        let connection = MindsDbConnection::new(name, &effective)?;
+        Ok(Self {
+            name: name.to_owned(),
+            written,
+            found_region,
+            connection,
+        })
+    }
+
+    /// The database's name (lower case).
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Its bucket, when it names one.
+    pub(crate) fn bucket(&self) -> Option<&str> {
+        self.connection.bucket.as_deref()
+    }
+
+    /// The region GetBucketLocation found, if it was asked.
+    pub(crate) fn found_region(&self) -> Option<&str> {
+        self.found_region.as_deref()
+    }
+
+    /// The secret its requests are signed with.
+    pub(crate) fn secret(&self) -> &Secret {
+        &self.connection.secret
+    }
+
+    /// The `s3://` URL of `key` (the key's first segment is the bucket
+    /// when the database names none).
+    pub(crate) fn url(&self, key: &str) -> String {
+        self.connection.url(key)
+    }
+
+    /// The store identity of its requests, distinct from every secret's
+    /// (secret names cannot hold ':').
+    pub(crate) fn signer_id(&self) -> String {
+        format!("database:{}", self.name)
+    }
+
+    /// A client for its requests, DuckDB's settings filling in what the
+    /// parameters do not say; also whether keys are taken literally.
+    pub(crate) async fn client(&self, settings: &Settings) -> Result<(S3Client, bool)> {
+        crate::scan::stores::client_with_secret(self.secret(), settings).await
+    }
+
+    /// The parameters as `{"name": "value", ...}`, sensitive values shown
+    /// as `redacted`.
+    pub(crate) fn redacted_parameters(&self) -> String {
+        let pairs: Vec<String> = self
+            .written
+            .redacted()
+            .into_iter()
+            .map(|(name, value)| {
+                let quoted = |s: &str| serde_json::Value::String(s.to_owned()).to_string();
+                format!("{}: {}", quoted(&name), quoted(&value))
+            })
+            .collect();
+        format!("{{{}}}", pairs.join(", "))
+    }
+}
+
+/// Whether `name` is written as a string parameter.
+pub(crate) fn has_string(parameters: &Parameters, name: &str) -> bool {
+    matches!(parameters.get(name), Some(ParamValue::Str(s)) if !s.is_empty())
+}
+
+/// The session's databases by name.
+#[derive(Debug, Default)]
+pub(crate) struct Databases {
+    by_name: RwLock<BTreeMap<String, Arc<Database>>>,
+}
+
+impl Databases {
+    /// The database called `name` (case-insensitive).
+    pub(crate) fn get(&self, name: &str) -> Option<Arc<Database>> {
+        self.read().get(&name.to_ascii_lowercase()).cloned()
+    }
+
+    /// The database called `name`, or an error saying there is none.
+    pub(crate) fn require(&self, name: &str) -> Result<Arc<Database>> {
+        self.get(name).ok_or_else(|| {
+            DatabaseError::NotFound {
+                name: name.to_ascii_lowercase(),
+            }
+            .into()
+        })
+    }
+
+    /// Every database, by name.
+    pub(crate) fn list(&self) -> Vec<Arc<Database>> {
+        self.read().values().cloned().collect()
+    }
+
+    /// Adds `database`; a taken name is an error.
+    pub(crate) fn insert(&self, database: Database) -> Result<()> {
+        let mut map = self.by_name.write().unwrap_or_else(|p| p.into_inner());
+        if map.contains_key(database.name()) {
+            return Err(DatabaseError::Exists {
+                name: database.name().to_owned(),
+            }
+            .into());
+        }
+        map.insert(database.name().to_owned(), Arc::new(database));
+        Ok(())
+    }
+
+    /// Removes `name`; whether it was there.
+    pub(crate) fn remove(&self, name: &str) -> bool {
+        self.by_name
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(name)
+            .is_some()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Arc<Database>>> {
+        self.by_name.read().unwrap_or_else(|p| p.into_inner())
+    }
+}

@@ -1,0 +1,69 @@
+//! What can go wrong with a MindsDB-style database, in words that say what
+//! to check. Never a credential: the S3 errors below carry none, and
+//! parameter errors quote no value of a sensitive parameter.
+
+use std::path::PathBuf;
+
+/// A database statement or lookup failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DatabaseError {
+    /// The connection check at `CREATE DATABASE` failed; nothing was stored.
+    #[error(
+        "Database Connection Error: the {check} check failed: {source}; check that the bucket exists, that aws_access_key_id / aws_secret_access_key (and aws_session_token) are right, and that endpoint_url and region_name reach the server"
+    )]
+    Connection {
+        /// The check: `HeadBucket` or `ListBuckets`.
+        check: String,
+        /// The S3 error.
+        source: s3sql_s3_client::Error,
+    },
+    /// `CREATE DATABASE` of a name that is taken.
+    #[error(
+        "database '{name}' already exists; use CREATE DATABASE IF NOT EXISTS, or DROP DATABASE {name} first"
+    )]
+    Exists {
+        /// The database.
+        name: String,
+    },
+    /// A database that does not exist.
+    #[error("no database named '{name}'; SHOW DATABASES lists them")]
+    NotFound {
+        /// The database.
+        name: String,
+    },
+    /// An engine other than `s3`.
+    #[error("ENGINE '{engine}' is not supported: s3sql's databases take ENGINE = 's3'")]
+    Engine {
+        /// The engine as written.
+        engine: String,
+    },
+    /// An object key written without backticks.
+    #[error(
+        "the object key {key} must be in backticks: write {database}.`{key}` (keys with '/', '.', '-' or spaces are not SQL names)"
+    )]
+    Unquoted {
+        /// The database.
+        database: String,
+        /// The key as written, unquoted.
+        key: String,
+    },
+    /// A stored database could not be read or written.
+    #[error("cannot {action} the stored database at {}: {source}", path.display())]
+    Storage {
+        /// What was being done.
+        action: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A stored database file is not one s3sql can read.
+    #[error("the stored database {} is unreadable: {reason}; fix or delete the file", path.display())]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+}

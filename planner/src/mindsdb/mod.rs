@@ -1,0 +1,188 @@
+//! MindsDB's S3 integration (DESIGN.md's second dialect): `CREATE DATABASE
+//! ds WITH ENGINE = 's3', PARAMETERS = {...}` ([`parse`], [`params`]), the
+//! session's databases ([`database`]), ``SELECT * FROM ds.`folder/file.csv` ``
+//! planned as the scan of `s3://bucket/folder/file.csv` signed by the
+//! database ([`resolve`]), and `SHOW DATABASES` / `SHOW TABLES FROM ds`.
+
+mod database;
+mod error;
+mod params;
+mod parse;
+mod resolve;
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::datasource::TableProvider;
+use futures::TryStreamExt;
+use s3sql_formats::detect_from_path;
+use s3sql_s3_client::ListObjectsV2Request;
+use s3sql_secrets::Parameters;
+
+pub(crate) use database::{Database, Databases};
+pub use error::DatabaseError;
+pub(crate) use parse::{DatabaseStatement, hint, parse};
+pub(crate) use resolve::resolve;
+
+use crate::error::Result;
+use crate::secret_sql::success;
+use crate::settings::Settings;
+
+/// Runs a database statement; its rows.
+pub(crate) async fn execute(
+    statement: DatabaseStatement,
+    databases: &Databases,
+    settings: &Settings,
+) -> Result<RecordBatch> {
+    match statement {
+        DatabaseStatement::Create {
+            name,
+            if_not_exists,
+            parameters,
+        } => {
+            if databases.get(&name).is_some() {
+                if if_not_exists {
+                    return success(false);
+                }
+                return Err(DatabaseError::Exists { name }.into());
+            }
+            let database = connect(&name, parameters, settings).await?;
+            databases.insert(database)?;
+            success(true)
+        }
+        DatabaseStatement::Drop { name, if_exists } => {
+            if !databases.remove(&name) && !if_exists {
+                return Err(DatabaseError::NotFound { name }.into());
+            }
+            success(true)
+        }
+        DatabaseStatement::Show => show_databases(databases),
+        DatabaseStatement::ShowTables { name } => {
+            let database = databases.require(&name)?;
+            show_tables(&database, settings).await
+        }
+    }
+}
+
+/// Builds the database and checks its connection: GetBucketLocation (when
+/// no `region_name` is given) and HeadBucket for a bucket, ListBuckets
+/// without one. Nothing is kept when a check fails.
+async fn connect(name: &str, parameters: Parameters, settings: &Settings) -> Result<Database> {
+    let database = Database::new(name, parameters.clone(), None)?;
+    let (client, _) = database.client(settings).await?;
+    let Some(bucket) = database.bucket().map(str::to_owned) else {
+        client
+            .list_buckets()
+            .await
+            .map_err(|source| DatabaseError::Connection {
+                check: "ListBuckets".into(),
+                source,
+            })?;
+        return Ok(database);
+    };
+    let database = if database::has_string(&parameters, "region_name") {
+        database
+    } else {
+        // A server without GetBucketLocation (or a key without the
+        // permission) leaves the region to HeadBucket's redirect.
+        match client.get_bucket_location(&bucket).await {
+            Ok(region) => Database::new(name, parameters, Some(region))?,
+            Err(e) => {
+                tracing::debug!(%e, "GetBucketLocation failed; the region redirect decides");
+                database
+            }
+        }
+    };
+    let (client, _) = database.client(settings).await?;
+    client
+        .head_bucket(&bucket)
+        .await
+        .map_err(|source| DatabaseError::Connection {
+            check: "HeadBucket".into(),
+            source,
+        })?;
+    Ok(database)
+}
+
+/// `SHOW DATABASES` (and `mindsdb_databases()`, the same rows as a table
+/// to query): name, engine, bucket, region and the parameters, secrets
+/// redacted.
+pub(crate) fn show_databases(databases: &Databases) -> Result<RecordBatch> {
+    let list = databases.list();
+    let text = |f: &dyn Fn(&Database) -> Option<String>| {
+        Arc::new(StringArray::from(
+            list.iter().map(|d| f(d)).collect::<Vec<_>>(),
+        ))
+    };
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("Database", DataType::Utf8, false),
+        Field::new("engine", DataType::Utf8, false),
+        Field::new("bucket", DataType::Utf8, true),
+        Field::new("region", DataType::Utf8, true),
+        Field::new("parameters", DataType::Utf8, false),
+    ]));
+    Ok(RecordBatch::try_new(
+        schema,
+        vec![
+            text(&|d| Some(d.name().to_owned())),
+            text(&|_| Some("s3".to_owned())),
+            text(&|d| d.bucket().map(str::to_owned)),
+            text(&|d| {
+                d.found_region()
+                    .map(str::to_owned)
+                    .or_else(|| d.secret().settings().region.clone())
+            }),
+            text(&|d| Some(d.redacted_parameters())),
+        ],
+    )?)
+}
+
+/// `SHOW TABLES FROM ds`: `files`, then every object s3sql can query, by
+/// key (with the bucket first when the database names none).
+async fn show_tables(database: &Database, settings: &Settings) -> Result<RecordBatch> {
+    let (client, _) = database.client(settings).await?;
+    let buckets = match database.bucket() {
+        Some(bucket) => vec![bucket.to_owned()],
+        None => client
+            .list_buckets()
+            .await?
+            .into_iter()
+            .map(|b| b.name)
+            .collect(),
+    };
+    let mut names = vec!["files".to_owned()];
+    for bucket in &buckets {
+        let mut pages = client.list_objects_v2(bucket, ListObjectsV2Request::default());
+        while let Some(page) = pages.try_next().await? {
+            for object in page.objects {
+                if detect_from_path(&object.key).is_some() {
+                    names.push(match database.bucket() {
+                        Some(_) => object.key,
+                        None => format!("{bucket}/{}", object.key),
+                    });
+                }
+            }
+        }
+    }
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        format!("Tables_in_{}", database.name()),
+        DataType::Utf8,
+        false,
+    )]));
+    Ok(RecordBatch::try_new(
+        schema,
+        vec![Arc::new(StringArray::from(names))],
+    )?)
+}
+
+/// `ds.files`: one row per object of the database.
+pub(crate) async fn files_table(
+    database: Arc<Database>,
+    _settings: &Settings,
+) -> Result<Arc<dyn TableProvider>> {
+    Err(crate::error::PlannerError::argument(
+        "files",
+        format!("{}.files is not built yet", database.name()),
+    ))
+}

@@ -1,0 +1,123 @@
+//! Table references under a database — ``db.`folder/file.csv` ``,
+//! ``db.`logs/*.csv` ``, `db.files` — found in a statement's AST and
+//! replaced by placeholder tables, as `FROM 's3://...'` is: an object key
+//! becomes the same scan request a URL does (so LIMIT, projection and
+//! filters push down alike), signed by the database's credentials.
+
+use std::ops::ControlFlow;
+
+use datafusion::sql::sqlparser::ast::{ObjectNamePart, TableFactor, VisitMut, VisitorMut};
+
+use super::database::Databases;
+use super::error::DatabaseError;
+use crate::error::{PlannerError, Result};
+use crate::scan::request::{ScanKind, ScanRequest, stand_in};
+
+/// The table of a database's objects.
+const FILES: &str = "files";
+
+/// Rewrites every reference to a database's object or `files` table in
+/// `statement`, returning the scans they stand for.
+pub(crate) fn resolve<V: VisitMut>(
+    statement: &mut V,
+    databases: &Databases,
+    next_id: &mut dyn FnMut() -> u64,
+) -> Result<Vec<ScanRequest>> {
+    let mut resolver = Resolver {
+        databases,
+        next_id,
+        found: Vec::new(),
+    };
+    match statement.visit(&mut resolver) {
+        ControlFlow::Break(e) => Err(e),
+        ControlFlow::Continue(()) => Ok(resolver.found),
+    }
+}
+
+struct Resolver<'a> {
+    databases: &'a Databases,
+    next_id: &'a mut dyn FnMut() -> u64,
+    found: Vec<ScanRequest>,
+}
+
+impl VisitorMut for Resolver<'_> {
+    type Break = PlannerError;
+
+    fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<PlannerError> {
+        match self.request(factor) {
+            Ok(Some(request)) => {
+                let request = stand_in(factor, request, self.next_id);
+                self.found.push(request);
+                ControlFlow::Continue(())
+            }
+            Ok(None) => ControlFlow::Continue(()),
+            Err(e) => ControlFlow::Break(e),
+        }
+    }
+}
+
+impl Resolver<'_> {
+    /// The scan `factor` asks for, when it names a database's object.
+    fn request(&self, factor: &TableFactor) -> Result<Option<ScanRequest>> {
+        let TableFactor::Table {
+            name, args: None, ..
+        } = factor
+        else {
+            return Ok(None);
+        };
+        let parts: Vec<_> = name
+            .0
+            .iter()
+            .map(|p| match p {
+                ObjectNamePart::Identifier(ident) => Some(ident),
+                _ => None,
+            })
+            .collect::<Option<_>>()
+            .unwrap_or_default();
+        let [first, rest @ ..] = parts.as_slice() else {
+            return Ok(None);
+        };
+        if rest.is_empty() {
+            return Ok(None);
+        }
+        let Some(database) = self.databases.get(&first.value) else {
+            return Ok(None);
+        };
+        let key = match rest {
+            // `db.'key'`: a string, not a name (MindsDB refuses it too).
+            [key] if key.quote_style == Some('\'') => {
+                return Err(DatabaseError::Unquoted {
+                    database: first.value.clone(),
+                    key: key.value.clone(),
+                }
+                .into());
+            }
+            [key] => key.value.clone(),
+            _ => {
+                // `db.folder.file.csv`: sqlparser read a key's dots as parts.
+                return Err(DatabaseError::Unquoted {
+                    database: first.value.clone(),
+                    key: rest
+                        .iter()
+                        .map(|i| i.value.as_str())
+                        .collect::<Vec<_>>()
+                        .join("."),
+                }
+                .into());
+            }
+        };
+        let (kind, urls) = if key.eq_ignore_ascii_case(FILES) {
+            (ScanKind::DatabaseFiles, Vec::new())
+        } else {
+            (ScanKind::Files(None), vec![database.url(&key)])
+        };
+        Ok(Some(ScanRequest {
+            function: "from".into(),
+            kind,
+            urls,
+            options: Vec::new(),
+            table: String::new(),
+            database: Some(database.name().to_owned()),
+        }))
+    }
+}

@@ -1,0 +1,150 @@
+//! Service- and bucket-level reads: ListBuckets and GetBucketLocation,
+//! which a MindsDB-style database needs to check its connection and to
+//! find its bucket's region before the first request.
+
+use chrono::{DateTime, Utc};
+use http::Method;
+use serde::Deserialize;
+
+use crate::client::{S3Client, S3Request};
+use crate::error::{Error, Operation, Result};
+use crate::ops::object::check_bucket;
+use crate::xml;
+
+/// A bucket as ListBuckets reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketSummary {
+    /// The bucket's name.
+    pub name: String,
+    /// When it was created, when the server says.
+    pub creation_date: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct ListedBucket {
+    name: String,
+    creation_date: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct ListedBuckets {
+    bucket: Vec<ListedBucket>,
+}
+
+/// `<ListAllMyBucketsResult>`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct ListAllMyBucketsResult {
+    buckets: ListedBuckets,
+    continuation_token: Option<String>,
+}
+
+/// `<LocationConstraint>`: empty for us-east-1.
+#[derive(Debug, Default, Deserialize)]
+struct LocationConstraint {
+    #[serde(rename = "$text", default)]
+    region: String,
+}
+
+/// The region a GetBucketLocation answer names: an empty constraint is
+/// us-east-1 and the legacy `EU` is eu-west-1, as S3 documents.
+fn region_of(constraint: &str) -> String {
+    match constraint.trim() {
+        "" => crate::config::DEFAULT_REGION.to_owned(),
+        "EU" => "eu-west-1".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// Pages ListBuckets follows at most: a server repeating its token must
+/// not loop forever (AWS allows 10,000 buckets per account by default).
+const MAX_BUCKET_PAGES: usize = 1000;
+
+impl S3Client {
+    /// ListBuckets: every bucket these credentials own, following
+    /// continuation tokens.
+    pub async fn list_buckets(&self) -> Result<Vec<BucketSummary>> {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        for _ in 0..MAX_BUCKET_PAGES {
+            let mut req = S3Request::new(Operation::ListBuckets, Method::GET, "", None);
+            if let Some(t) = &token {
+                req = req.query("continuation-token", t.clone());
+            }
+            let result: ListAllMyBucketsResult = self.read_xml(&req).await?;
+            out.extend(result.buckets.bucket.into_iter().map(|b| BucketSummary {
+                creation_date: b.creation_date.as_deref().and_then(xml::parse_timestamp),
+                name: b.name,
+            }));
+            match result.continuation_token.filter(|t| !t.is_empty()) {
+                Some(next) if token.as_ref() == Some(&next) => {
+                    return Err(
+                        self.invalid_response(&req, "ListBuckets repeated its continuation token")
+                    );
+                }
+                Some(next) => token = Some(next),
+                None => return Ok(out),
+            }
+        }
+        Err(Error::InvalidArgument(format!(
+            "ListBuckets returned more than {MAX_BUCKET_PAGES} pages; the server keeps paginating"
+        )))
+    }
+
+    /// GetBucketLocation: the region `bucket` lives in.
+    pub async fn get_bucket_location(&self, bucket: &str) -> Result<String> {
+        check_bucket(bucket)?;
+        let req = S3Request::new(Operation::GetBucketLocation, Method::GET, bucket, None)
+            .query("location", "");
+        let result: LocationConstraint = self.read_xml(&req).await?;
+        Ok(region_of(&result.region))
+    }
+
+    /// Sends `req` and parses its XML answer into `T`.
+    async fn read_xml<T: for<'de> Deserialize<'de>>(&self, req: &S3Request<'_>) -> Result<T> {
+        let (_, body) = self.send_collect(req).await?;
+        let text = std::str::from_utf8(&body)
+            .map_err(|_| self.invalid_response(req, "the answer is not UTF-8"))?;
+        xml::parse::<T>(text).map_err(|detail| self.invalid_response(req, detail))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn location_constraints_name_regions() {
+        let parse = |body: &str| region_of(&xml::parse::<LocationConstraint>(body).unwrap().region);
+        let ns = r#"xmlns="http://s3.amazonaws.com/doc/2006-03-01/""#;
+        assert_eq!(parse(&format!("<LocationConstraint {ns}/>")), "us-east-1");
+        assert_eq!(
+            parse(&format!(
+                "<?xml version=\"1.0\"?><LocationConstraint {ns}>eu-west-3</LocationConstraint>"
+            )),
+            "eu-west-3"
+        );
+        assert_eq!(
+            parse("<LocationConstraint>EU</LocationConstraint>"),
+            "eu-west-1"
+        );
+    }
+
+    #[test]
+    fn bucket_listings_parse() {
+        let body = "<ListAllMyBucketsResult><Owner><ID>o</ID></Owner><Buckets>\
+            <Bucket><Name>a</Name><CreationDate>2024-01-02T03:04:05.000Z</CreationDate></Bucket>\
+            <Bucket><Name>b</Name></Bucket></Buckets></ListAllMyBucketsResult>";
+        let r = xml::parse::<ListAllMyBucketsResult>(body).unwrap();
+        let names: Vec<_> = r.buckets.bucket.iter().map(|b| b.name.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+        assert!(r.continuation_token.is_none());
+        let empty = xml::parse::<ListAllMyBucketsResult>(
+            "<ListAllMyBucketsResult><Buckets/></ListAllMyBucketsResult>",
+        )
+        .unwrap();
+        assert!(empty.buckets.bucket.is_empty());
+    }
+}
