@@ -7,15 +7,16 @@
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::Schema;
+use datafusion::arrow::json::reader::infer_json_schema;
 use datafusion::common::config::TableParquetOptions;
 use datafusion::datasource::file_format::FileFormat as DataFusionFormat;
 use datafusion::datasource::file_format::csv::CsvFormat;
-use datafusion::datasource::file_format::json::JsonFormat;
+use datafusion::datasource::file_format::json::JsonFormat as DataFusionJson;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 use s3sql_formats::{
-    CSV_SAMPLE_BYTES, FileFormat, ReadOptions, compression_from_path, csv_options, csv_schema,
-    decompress_sample, detect_from_bytes, detect_from_path, json_options, json_schema,
+    CSV_SAMPLE_BYTES, FileFormat, JsonFormat, ReadOptions, compression_from_path, csv_options,
+    csv_schema, decompress_sample, detect_from_bytes, detect_from_path, json_options, json_schema,
     sample_schema, sniff_csv_with_hint, sniff_json_format,
 };
 
@@ -26,7 +27,13 @@ use crate::scan::csv_opener::CsvExtras;
 use crate::scan::request::{ScanKind, ScanRequest};
 
 /// How much of a JSON file's start tells array from newline-delimited.
-const JSON_SAMPLE_BYTES: u64 = 64 * 1024;
+/// The start of a JSON file read to tell its layout and, for
+/// newline-delimited JSON, its schema: one ranged GET, as for CSV.
+const JSON_SAMPLE_BYTES: u64 = 1 << 20;
+
+/// Records the schema of newline-delimited JSON is inferred from, as
+/// DataFusion's own inference (`schema_infer_max_rec`).
+const JSON_INFER_RECORDS: usize = 1000;
 
 /// The first `len` bytes of the first file (one ranged GET).
 async fn sample(store: &Arc<dyn ObjectStore>, first: &ObjectMeta, len: u64) -> Result<Vec<u8>> {
@@ -39,6 +46,25 @@ async fn sample(store: &Arc<dyn ObjectStore>, first: &ObjectMeta, len: u64) -> R
         .await
         .map_err(datafusion::error::DataFusionError::from)?;
     Ok(bytes.to_vec())
+}
+
+/// The schema of newline-delimited JSON from the sample's complete lines
+/// (all of it when `whole` is the file); `None` when it holds no complete
+/// line, to let DataFusion read further.
+fn ndjson_schema(sample: &[u8], whole: bool) -> Result<Option<Schema>> {
+    let end = if whole {
+        sample.len()
+    } else {
+        match sample.iter().rposition(|&b| b == b'\n') {
+            Some(at) => at + 1,
+            None => return Ok(None),
+        }
+    };
+    let (schema, _) = infer_json_schema(
+        std::io::BufReader::new(&sample[..end]),
+        Some(JSON_INFER_RECORDS),
+    )?;
+    Ok(Some(schema))
 }
 
 /// How a scan reads: DataFusion's format and what becomes of the schema it infers.
@@ -144,16 +170,25 @@ pub(crate) async fn file_format(
         }
         FileFormat::Json => {
             let raw = sample(store, first, JSON_SAMPLE_BYTES).await?;
-            let layout = sniff_json_format(&decompress_sample(&raw, compression)?, &options);
+            let text = decompress_sample(&raw, compression)?;
+            let layout = sniff_json_format(&text, &options);
             let options = ReadOptions {
                 json_format: layout,
                 ..options
             };
             let json = json_options(&options, compression)?;
+            // DataFusion's inference reads the whole first object into
+            // memory; the sample's whole lines give the same schema.
+            let union_by_name = request.flag("union_by_name")?.unwrap_or(false);
+            let whole = first.size <= JSON_SAMPLE_BYTES && raw.len() as u64 == first.size;
+            let sampled = match (layout, union_by_name) {
+                (JsonFormat::NewlineDelimited, false) => ndjson_schema(&text, whole)?,
+                _ => None,
+            };
             ScanFormat {
-                format: Arc::new(JsonFormat::default().with_options(json)),
+                format: Arc::new(DataFusionJson::default().with_options(json)),
                 shape: SchemaShape::Json(Box::new(options)),
-                sampled: None,
+                sampled,
                 csv: None,
             }
         }
