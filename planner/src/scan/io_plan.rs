@@ -12,7 +12,7 @@ use datafusion::datasource::TableProvider;
 use s3sql_secrets::{ObjectLocation, SecretManager};
 
 use crate::error::Result;
-use crate::scan::counting::ReadStats;
+use crate::scan::scan_store::ReadStats;
 use crate::scan::table::FileTable;
 
 /// One scan's I/O, filled in while it is listed and planned.

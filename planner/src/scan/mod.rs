@@ -5,7 +5,6 @@
 
 mod catalog;
 mod columns;
-mod counting;
 mod csv_opener;
 pub(crate) mod format;
 pub(crate) mod io_plan;
@@ -13,6 +12,7 @@ pub(crate) mod local;
 mod named;
 mod prune;
 pub(crate) mod request;
+mod scan_store;
 pub(crate) mod stores;
 pub(crate) mod table;
 mod text_columns;
@@ -231,7 +231,8 @@ async fn file_table(
         let store = if l.local {
             ObjectStoreUrl::local_filesystem()
         } else {
-            picker.pick(&l.found.url, database.as_deref()).await?
+            let etag = l.found.object.etag.as_deref();
+            picker.pick(&l.found.url, database.as_deref(), etag).await?
         };
         let meta = object_meta(&l.found)?;
         io.add_file(l.found.object.size);

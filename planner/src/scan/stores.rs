@@ -16,7 +16,7 @@ use s3sql_secrets::{ObjectLocation, Secret, SecretAccess, SecretManager};
 
 use crate::error::Result;
 use crate::mindsdb::Database;
-use crate::scan::counting::{CountingStore, ReadStats};
+use crate::scan::scan_store::{ReadStats, ScanStore, Versions};
 use crate::settings::Settings;
 
 /// Which store serves a file: its scheme and bucket, and the secret
@@ -33,9 +33,17 @@ struct StoreKey {
 #[derive(Debug, Default)]
 pub(crate) struct Stores {
     ids: Mutex<HashMap<StoreKey, usize>>,
+    /// The listed versions of each store's files, shared by every scan
+    /// registering it (the registration last made serves them all).
+    versions: Mutex<HashMap<StoreKey, Arc<Versions>>>,
 }
 
 impl Stores {
+    fn versions_for(&self, key: &StoreKey) -> Arc<Versions> {
+        let mut all = self.versions.lock().unwrap_or_else(|p| p.into_inner());
+        Arc::clone(all.entry(key.clone()).or_default())
+    }
+
     fn url_for(&self, key: &StoreKey) -> Result<ObjectStoreUrl> {
         let mut ids = self.ids.lock().unwrap_or_else(|p| p.into_inner());
         let next = ids.len();
@@ -79,7 +87,7 @@ pub(crate) struct StorePicker<'a> {
     settings: &'a Settings,
     runtime: &'a RuntimeEnv,
     stores: &'a Stores,
-    chosen: HashMap<StoreKey, ObjectStoreUrl>,
+    chosen: HashMap<StoreKey, (ObjectStoreUrl, Arc<Versions>)>,
     stats: Vec<ReadStats>,
 }
 
@@ -106,11 +114,13 @@ impl<'a> StorePicker<'a> {
     }
 
     /// The store for the object at `url`, signed by the covering secret,
-    /// or by `database`'s credentials when given.
+    /// or by `database`'s credentials when given, reading it at the
+    /// version the listing saw (`etag`).
     pub(crate) async fn pick(
         &mut self,
         url: &ObjectUrl,
         database: Option<&Database>,
+        etag: Option<&str>,
     ) -> Result<ObjectStoreUrl> {
         let text = url.to_string();
         let secret = match database {
@@ -127,20 +137,29 @@ impl<'a> StorePicker<'a> {
             bucket: url.bucket.clone(),
             secret,
         };
-        if let Some(store_url) = self.chosen.get(&key) {
-            return Ok(store_url.clone());
-        }
-        let (client, _) = match database {
-            Some(db) => db.client(self.settings).await?,
-            None => client_for(self.secrets, self.settings, &text).await?,
+        let (store_url, versions) = match self.chosen.get(&key) {
+            Some(chosen) => chosen.clone(),
+            None => {
+                let (client, _) = match database {
+                    Some(db) => db.client(self.settings).await?,
+                    None => client_for(self.secrets, self.settings, &text).await?,
+                };
+                let store_url = self.stores.url_for(&key)?;
+                let versions = self.stores.versions_for(&key);
+                let store = Arc::new(S3ObjectStore::new(client.clone(), url.bucket.clone()));
+                let root = format!("{}://{}", url.scheme, url.bucket);
+                let (store, stats) = ScanStore::new(store, client, Arc::clone(&versions), root);
+                self.runtime
+                    .register_object_store(store_url.as_ref(), Arc::new(store));
+                self.stats.push(stats);
+                self.chosen
+                    .insert(key, (store_url.clone(), Arc::clone(&versions)));
+                (store_url, versions)
+            }
         };
-        let store_url = self.stores.url_for(&key)?;
-        let store = Arc::new(S3ObjectStore::new(client.clone(), url.bucket.clone()));
-        let (store, stats) = CountingStore::new(store, client);
-        self.runtime
-            .register_object_store(store_url.as_ref(), Arc::new(store));
-        self.stats.push(stats);
-        self.chosen.insert(key, store_url.clone());
+        if let Some(etag) = etag {
+            versions.pin(&url.key, etag);
+        }
         Ok(store_url)
     }
 }

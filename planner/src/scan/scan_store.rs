@@ -1,0 +1,239 @@
+//! [`ScanStore`], between DataFusion and the client's object store, does
+//! two things for a scan:
+//!
+//! - reads each file at the version the listing saw: its GETs carry
+//!   `If-Match` with the listed ETag, so an object replaced since (larger,
+//!   smaller, or just different) is an error naming it, never rows cut at
+//!   the old size or spliced from two versions;
+//! - counts what the scan cost, for `EXPLAIN ANALYZE`: the HTTP requests
+//!   its client sent (retries included) and the bytes its readers received.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use object_store::path::Path;
+use object_store::{
+    CopyOptions, GetOptions, GetResult, GetResultPayload, ListResult, MultipartUpload,
+    OBJECT_STORE_COALESCE_DEFAULT, ObjectMeta, ObjectStore, PutMultipartOptions, PutOptions,
+    PutPayload, PutResult, coalesce_ranges,
+};
+use s3sql_s3_client::S3Client;
+
+/// Requests and bytes of one store of a scan.
+#[derive(Debug, Clone)]
+pub(crate) struct ReadStats {
+    client: S3Client,
+    bytes: Arc<AtomicU64>,
+}
+
+impl ReadStats {
+    /// HTTP requests the store's client has sent, footers and samples read
+    /// while planning included.
+    pub(crate) fn requests(&self) -> u64 {
+        self.client.request_count()
+    }
+
+    /// Bytes of object data handed to the readers.
+    pub(crate) fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+}
+
+/// The ETag each listed file had, by key: the version a scan reads.
+#[derive(Debug, Default)]
+pub(crate) struct Versions(Mutex<HashMap<String, String>>);
+
+impl Versions {
+    /// Reads of `key` must find `etag`.
+    pub(crate) fn pin(&self, key: &str, etag: &str) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.insert(key.to_owned(), etag.to_owned());
+    }
+
+    fn get(&self, key: &Path) -> Option<String> {
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(key.as_ref()).cloned()
+    }
+}
+
+/// An object store that reads listed versions and counts its GETs' bytes.
+#[derive(Debug)]
+pub(crate) struct ScanStore {
+    inner: Arc<dyn ObjectStore>,
+    bytes: Arc<AtomicU64>,
+    versions: Arc<Versions>,
+    /// `s3://bucket`, for messages.
+    root: String,
+}
+
+impl ScanStore {
+    /// `inner` (the bucket at `root`), whose requests `client` sends,
+    /// reading the `versions` listed; also returns the counters.
+    pub(crate) fn new(
+        inner: Arc<dyn ObjectStore>,
+        client: S3Client,
+        versions: Arc<Versions>,
+        root: String,
+    ) -> (Self, ReadStats) {
+        let bytes = Arc::new(AtomicU64::new(0));
+        let stats = ReadStats {
+            client,
+            bytes: Arc::clone(&bytes),
+        };
+        let store = Self {
+            inner,
+            bytes,
+            versions,
+            root,
+        };
+        (store, stats)
+    }
+
+    fn count(&self, n: usize) {
+        self.bytes.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    /// A refused `If-Match` restated: the object changed under the scan.
+    fn changed(&self, location: &Path, etag: &str, e: object_store::Error) -> object_store::Error {
+        match e {
+            object_store::Error::Precondition { .. } => object_store::Error::Generic {
+                store: "S3",
+                source: format!(
+                    "{}/{location} changed while it was being read (it was listed with ETag \
+                     {etag}); run the statement again to read the new version",
+                    self.root
+                )
+                .into(),
+            },
+            other => other,
+        }
+    }
+}
+
+impl fmt::Display for ScanStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Counting({})", self.inner)
+    }
+}
+
+#[async_trait]
+impl ObjectStore for ScanStore {
+    async fn put_opts(
+        &self,
+        location: &Path,
+        payload: PutPayload,
+        opts: PutOptions,
+    ) -> object_store::Result<PutResult> {
+        self.inner.put_opts(location, payload, opts).await
+    }
+
+    async fn put_multipart_opts(
+        &self,
+        location: &Path,
+        opts: PutMultipartOptions,
+    ) -> object_store::Result<Box<dyn MultipartUpload>> {
+        self.inner.put_multipart_opts(location, opts).await
+    }
+
+    async fn get_opts(
+        &self,
+        location: &Path,
+        mut options: GetOptions,
+    ) -> object_store::Result<GetResult> {
+        let pinned = self.versions.get(location);
+        if options.if_match.is_none() {
+            options.if_match.clone_from(&pinned);
+        }
+        let mut result = match self.inner.get_opts(location, options).await {
+            Ok(result) => result,
+            Err(e) => {
+                return Err(match &pinned {
+                    Some(etag) => self.changed(location, etag, e),
+                    None => e,
+                });
+            }
+        };
+        result.payload = match result.payload {
+            GetResultPayload::Stream(stream) => {
+                let bytes = Arc::clone(&self.bytes);
+                GetResultPayload::Stream(
+                    stream
+                        .inspect(move |chunk| {
+                            if let Ok(chunk) = chunk {
+                                bytes.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                            }
+                        })
+                        .boxed(),
+                )
+            }
+            #[allow(unreachable_patterns)] // a local file, with the `fs` feature
+            other => other,
+        };
+        Ok(result)
+    }
+
+    async fn get_ranges(
+        &self,
+        location: &Path,
+        ranges: &[Range<u64>],
+    ) -> object_store::Result<Vec<Bytes>> {
+        if self.versions.get(location).is_none() {
+            let parts = self.inner.get_ranges(location, ranges).await?;
+            self.count(parts.iter().map(Bytes::len).sum());
+            return Ok(parts);
+        }
+        // Each merged range a GET with If-Match (through get_opts, which
+        // counts its bytes); the client's own get_ranges sends none.
+        coalesce_ranges(
+            ranges,
+            |range| async move {
+                let options = GetOptions {
+                    range: Some(range.into()),
+                    ..GetOptions::default()
+                };
+                self.get_opts(location, options).await?.bytes().await
+            },
+            OBJECT_STORE_COALESCE_DEFAULT,
+        )
+        .await
+    }
+
+    fn delete_stream(
+        &self,
+        locations: BoxStream<'static, object_store::Result<Path>>,
+    ) -> BoxStream<'static, object_store::Result<Path>> {
+        self.inner.delete_stream(locations)
+    }
+
+    fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
+        self.inner.list(prefix)
+    }
+
+    fn list_with_offset(
+        &self,
+        prefix: Option<&Path>,
+        offset: &Path,
+    ) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
+        self.inner.list_with_offset(prefix, offset)
+    }
+
+    async fn list_with_delimiter(&self, prefix: Option<&Path>) -> object_store::Result<ListResult> {
+        self.inner.list_with_delimiter(prefix).await
+    }
+
+    async fn copy_opts(
+        &self,
+        from: &Path,
+        to: &Path,
+        options: CopyOptions,
+    ) -> object_store::Result<()> {
+        self.inner.copy_opts(from, to, options).await
+    }
+}
