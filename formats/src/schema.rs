@@ -3,7 +3,9 @@
 //! header-less columns (`column0`, `column1`, ...), so a user gets the
 //! columns and types DuckDB gives, or an error naming the option.
 
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use std::collections::HashMap;
+
+use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 
 use crate::{ColumnTypes, FormatError, ReadOptions};
 
@@ -17,8 +19,10 @@ pub fn duckdb_column_name(index: usize, count: usize) -> String {
 
 /// The CSV schema to read with: `inferred` (DataFusion's, whose header-less
 /// columns arrow names `column_1`, ...) with DuckDB's names for header-less
-/// files, then `names`, `columns` and `types` applied. Every column is
-/// nullable, as DuckDB's are.
+/// files and for empty header names, header names made unique as DuckDB
+/// does (`a`, `a_1`), sniffed timestamps in microseconds (DuckDB's
+/// TIMESTAMP; arrow infers seconds for `2024-01-31 12:00:00`), then `names`,
+/// `columns` and `types` applied. Every column is nullable, as DuckDB's are.
 pub fn csv_schema(
     inferred: &Schema,
     options: &ReadOptions,
@@ -30,14 +34,23 @@ pub fn csv_schema(
         .iter()
         .enumerate()
         .map(|(i, f)| {
-            let name = if has_header {
+            let name = if has_header && !f.name().is_empty() {
                 f.name().clone()
             } else {
                 duckdb_column_name(i, count)
             };
-            (name, f.data_type().clone())
+            let data_type = match f.data_type() {
+                DataType::Timestamp(_, zone) => {
+                    DataType::Timestamp(TimeUnit::Microsecond, zone.clone())
+                }
+                other => other.clone(),
+            };
+            (name, data_type)
         })
         .collect();
+    if has_header {
+        make_unique(&mut columns);
+    }
     if options.names.is_some() && options.columns.is_some() {
         return Err(FormatError::ConflictingOptions {
             options: "names and columns",
@@ -79,6 +92,19 @@ pub fn csv_schema(
             .map(|(name, data_type)| Field::new(name, data_type, true))
             .collect::<Vec<_>>(),
     ))
+}
+
+/// Renames repeated column names (any case) as DuckDB does: `a, a, a` is
+/// `a, a_1, a_2`, and a suffixed name already taken gets another suffix.
+fn make_unique(columns: &mut [(String, DataType)]) {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (name, _) in columns.iter_mut() {
+        while let Some(count) = seen.get_mut(&name.to_lowercase()) {
+            *name = format!("{name}_{count}");
+            *count += 1;
+        }
+        seen.insert(name.to_lowercase(), 1);
+    }
 }
 
 /// The JSON schema to read with: `columns` when given (arrow-json then reads

@@ -1,6 +1,6 @@
 //! Schema reshaping: DuckDB's header-less names, `names`, `columns`, `types`.
 
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 
 use super::*;
 use crate::{FileFormat, OptionValue};
@@ -167,4 +167,67 @@ fn types_arrow_csv_cannot_decode_are_refused_with_the_column() {
     // HUGEINT is a DECIMAL(38,0), which arrow-csv reads.
     let types = OptionValue::Struct(vec![("amount".into(), s("HUGEINT"))]);
     assert!(csv_schema(&inferred(), &parse(&[("types", types)]), true).is_ok());
+}
+
+/// pandas' `to_csv()` leaves the index column's header empty: DuckDB names
+/// it by position (`column0`), and repeated names get `_1`, `_2`.
+#[test]
+fn empty_and_repeated_header_names_get_duckdbs_names() {
+    let header = |names: &[&str]| {
+        let arrow = Schema::new(
+            names
+                .iter()
+                .map(|n| Field::new(*n, DataType::Int64, true))
+                .collect::<Vec<_>>(),
+        );
+        let schema = csv_schema(&arrow, &ReadOptions::default(), true).unwrap();
+        shape(&schema)
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(header(&["", "a", "b"]), ["column0", "a", "b"]);
+    assert_eq!(header(&["id", "", "name"]), ["id", "column1", "name"]);
+    assert_eq!(header(&["", "", ""]), ["column0", "column1", "column2"]);
+    assert_eq!(header(&["a", "a", "a"]), ["a", "a_1", "a_2"]);
+    assert_eq!(header(&["a", "a_1", "a"]), ["a", "a_1", "a_1_1"]);
+    assert_eq!(header(&["A", "a"]), ["A", "a_1"]);
+    assert_eq!(header(&["column1", "", "x"]), ["column1", "column1_1", "x"]);
+}
+
+/// DuckDB's sniffer types `2024-01-01 10:00:00` as TIMESTAMP (microseconds);
+/// arrow infers seconds, milliseconds or nanoseconds from the digits.
+#[test]
+fn sniffed_timestamps_are_microseconds() {
+    for unit in [
+        TimeUnit::Second,
+        TimeUnit::Millisecond,
+        TimeUnit::Nanosecond,
+    ] {
+        let arrow = Schema::new(vec![Field::new(
+            "at",
+            DataType::Timestamp(unit, None),
+            true,
+        )]);
+        let schema = csv_schema(&arrow, &ReadOptions::default(), true).unwrap();
+        assert_eq!(
+            shape(&schema),
+            [col("at", DataType::Timestamp(TimeUnit::Microsecond, None))]
+        );
+    }
+    // A type the user gives stays as given.
+    let options = parse(&[(
+        "types",
+        OptionValue::Struct(vec![("at".into(), s("TIMESTAMP_S"))]),
+    )]);
+    let arrow = Schema::new(vec![Field::new(
+        "at",
+        DataType::Timestamp(TimeUnit::Second, None),
+        true,
+    )]);
+    let schema = csv_schema(&arrow, &options, true).unwrap();
+    assert_eq!(
+        shape(&schema),
+        [col("at", DataType::Timestamp(TimeUnit::Second, None))]
+    );
 }

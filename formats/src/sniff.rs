@@ -51,9 +51,9 @@ const SNIFF_RECORDS: usize = 20_480;
 /// (`delim`, `quote`, `escape`, `header`, `comment`, `skip`; with
 /// `auto_detect = false` nothing is sniffed and DuckDB's defaults fill in).
 /// Delimiters tried: `,` `|` `;` tab; quotes: `"` `'`; escapes: the doubled
-/// quote or a backslash. The first row is a header when every value in it is
-/// a non-empty string that arrow would not read as a number, boolean, date or
-/// timestamp.
+/// quote or a backslash. The first row is a header by DuckDB's rule: some
+/// value of it does not fit its column's type in the rows below, or every
+/// column is text (see `first_row_is_header`).
 pub fn sniff_csv(sample: &[u8], options: &ReadOptions) -> Result<CsvDialect, FormatError> {
     sniff_csv_with_hint(sample, options, None)
 }
@@ -102,7 +102,11 @@ pub fn sniff_csv_with_hint(
     };
     dialect.has_header = match options.header {
         Some(header) => header,
-        None => first_row_is_header(&sample[..records.complete_len], &dialect),
+        None => first_row_is_header(
+            &sample[..records.complete_len],
+            &dialect,
+            options.sample_size.unwrap_or(INFER_RECORDS),
+        ),
     };
     Ok(dialect)
 }
@@ -126,17 +130,9 @@ pub fn sample_schema(
         .iter()
         .rposition(|&b| b == b'\n')
         .map_or(sample.len(), |at| at + 1);
-    let mut format = Format::default()
+    let mut format = arrow_format(dialect)
         .with_header(dialect.has_header)
-        .with_delimiter(dialect.delimiter)
-        .with_quote(dialect.quote.unwrap_or(crate::NO_QUOTE))
         .with_truncated_rows(options.null_padding);
-    if let Some(escape) = dialect.escape {
-        format = format.with_escape(escape);
-    }
-    if let Some(comment) = dialect.comment {
-        format = format.with_comment(comment);
-    }
     if let Some(pattern) = null_regex(options) {
         let regex = Regex::new(&pattern).map_err(|e| FormatError::Decode {
             message: format!("nullstr: {e}"),
@@ -292,7 +288,8 @@ struct Records {
 }
 
 /// Ranks candidates: several columns first, then rows all agreeing, then
-/// fewer misquoted fields, then how many rows agree, then more columns, then
+/// fewer misquoted fields (so `"` beats a `'` that splits `"Smith, John"`
+/// as consistently, as in DuckDB), then how many rows agree, then more columns, then
 /// the earlier candidate.
 type Score = (
     bool,
@@ -324,16 +321,24 @@ impl Records {
     }
 }
 
-/// How many quoted fields the candidate would close somewhere other than
-/// before a delimiter or a line end (`'a'b,` under quote `'`). A wrong quote
-/// can split rows as consistently as the right one (`"A,','"` read with `'`);
-/// the right one leaves no text after its closing quotes.
+/// How many fields the candidate misreads: quoted fields it would close
+/// somewhere other than before a delimiter or a line end (`'a'b,` under
+/// quote `'`), and unquoted fields with another quote character at one edge
+/// only (`"Smith` and ` John"` when `'` splits `"Smith, John"`). A wrong
+/// quote can split rows as consistently as the right one (`"A,','"` read
+/// with `'`); the right one leaves neither.
 fn misquoted_fields(sample: &[u8], candidate: &Candidate) -> usize {
     let Some(quote) = candidate.quote else {
         return 0;
     };
+    let other = |b: u8| b != quote && QUOTES.contains(&b);
+    // An unquoted field's first and last byte and its length.
+    let unbalanced = |(first, last, len): (u8, u8, usize)| {
+        (other(first) || other(last)) && (first != last || len == 1)
+    };
     let is_break = |b: u8| b == candidate.delimiter || b == b'\n' || b == b'\r';
     let (mut misquoted, mut field_start, mut in_quotes, mut just_closed) = (0, true, false, false);
+    let mut unquoted: Option<(u8, u8, usize)> = None;
     let mut bytes = sample.iter().copied().peekable();
     while let Some(b) = bytes.next() {
         if in_quotes {
@@ -349,13 +354,19 @@ fn misquoted_fields(sample: &[u8], candidate: &Candidate) -> usize {
             misquoted += 1;
         }
         if is_break(b) {
+            misquoted += usize::from(unquoted.take().is_some_and(unbalanced));
             field_start = true;
-        } else {
-            in_quotes = field_start && b == quote;
-            field_start = false;
+            continue;
         }
+        if field_start {
+            in_quotes = b == quote;
+            unquoted = (!in_quotes).then_some((b, b, 1));
+        } else if let Some((_, last, len)) = &mut unquoted {
+            (*last, *len) = (b, *len + 1);
+        }
+        field_start = false;
     }
-    misquoted
+    misquoted + usize::from(unquoted.is_some_and(unbalanced))
 }
 
 fn reader_for(candidate: &Candidate, comment: Option<u8>) -> Reader {
@@ -408,26 +419,61 @@ fn split_records(sample: &[u8], candidate: &Candidate, comment: Option<u8>) -> R
     records
 }
 
-/// Whether arrow reads every value of the first row as a non-empty string.
-fn first_row_is_header(sample: &[u8], dialect: &CsvDialect) -> bool {
+/// arrow-csv's reading of `dialect`, without a header.
+fn arrow_format(dialect: &CsvDialect) -> Format {
     let mut format = Format::default()
         .with_header(false)
         .with_delimiter(dialect.delimiter)
-        .with_quote(dialect.quote.unwrap_or(crate::NO_QUOTE))
-        .with_truncated_rows(true);
+        .with_quote(dialect.quote.unwrap_or(crate::NO_QUOTE));
     if let Some(escape) = dialect.escape {
         format = format.with_escape(escape);
     }
     if let Some(comment) = dialect.comment {
         format = format.with_comment(comment);
     }
-    match format.infer_schema(Cursor::new(sample), Some(1)) {
-        Ok((schema, 1)) => schema
-            .fields()
-            .iter()
-            .all(|f| f.data_type() == &DataType::Utf8),
-        _ => false,
+    format
+}
+
+/// DuckDB's header rule: the first row names the columns when a column the
+/// rest of the sample types as other than VARCHAR cannot hold its value,
+/// when every column is VARCHAR, or when the row is all empty. An empty
+/// value fits any column (it is NULL), so `,a,b` over integers (pandas'
+/// `to_csv()`) is a header. A one-row sample is a header when every value
+/// is text.
+fn first_row_is_header(sample: &[u8], dialect: &CsvDialect, records: usize) -> bool {
+    let format = arrow_format(dialect).with_truncated_rows(true);
+    let Ok((first, 1)) = format.clone().infer_schema(Cursor::new(sample), Some(1)) else {
+        return false;
+    };
+    let first: Vec<&DataType> = first.fields().iter().map(|f| f.data_type()).collect();
+    let body = match format
+        .with_header(true)
+        .infer_schema(Cursor::new(sample), Some(records))
+    {
+        Ok((body, rows)) if rows > 0 => body,
+        _ => return first.iter().all(|t| **t == DataType::Utf8),
+    };
+    let text = |t: &DataType| matches!(t, DataType::Utf8 | DataType::Null);
+    if body.fields().iter().all(|f| text(f.data_type()))
+        || first.iter().all(|t| **t == DataType::Null)
+    {
+        return true;
     }
+    body.fields()
+        .iter()
+        .zip(first)
+        .any(|(column, value)| !text(column.data_type()) && !fits(value, column.data_type()))
+}
+
+/// Whether a value arrow infers as `value` can be read into a column typed `column`.
+fn fits(value: &DataType, column: &DataType) -> bool {
+    matches!(
+        (value, column),
+        (DataType::Null, _)
+            | (DataType::Int64, DataType::Float64)
+            | (DataType::Date32, DataType::Timestamp(..))
+            | (DataType::Timestamp(..), DataType::Timestamp(..))
+    ) || value == column
 }
 
 #[cfg(test)]

@@ -326,3 +326,48 @@ fn sample_schema_starts_after_the_skipped_lines_and_reads_nullstr_as_null() {
         [("id", &DataType::Int64), ("amount", &DataType::Int64)]
     );
 }
+
+/// DuckDB reads `"Smith, John",42` as two columns with `"`: `'` splits every
+/// row as consistently into three, but leaves `"Smith` and ` John"` with an
+/// unbalanced quote at their edge.
+#[test]
+fn double_quotes_win_when_every_row_has_a_quoted_delimiter() {
+    let d = sniff("\"Smith, John\",42\n\"Doe, Jane\",37\n\"Roe, Rick\",51\n");
+    assert_eq!(
+        (d.delimiter, d.quote, d.has_header),
+        (b',', Some(b'"'), false),
+        "{d:?}"
+    );
+    let d = sniff("\"a;b\";c\n\"d;e\";f\n\"g;h\";i\n");
+    assert_eq!((d.delimiter, d.quote), (b';', Some(b'"')), "{d:?}");
+    // A single-quoted file still gets its quote.
+    let d = sniff("'Smith, John',42\n'Doe, Jane',37\n");
+    assert_eq!((d.delimiter, d.quote), (b',', Some(b'\'')), "{d:?}");
+}
+
+/// DuckDB's header rule, case by case (each checked against DuckDB 1.5.5).
+#[test]
+fn an_empty_header_name_is_still_a_header() {
+    let cases: [(&str, bool); 12] = [
+        // pandas' to_csv(): the index column has no name.
+        (",a,b\n0,1,2\n1,3,4\n", true),
+        ("id,,name\n1,2,x\n3,4,y\n", true),
+        (",\n1,2\n", true),
+        // An empty value fits an integer column; "1" does too: data.
+        (",1\n2,3\n4,5\n", false),
+        ("1,\n2,3\n4,5\n", false),
+        // Over text columns the first row is a header, empty or not.
+        (",a\nx,y\nz,w\n", true),
+        ("1,a\nx,y\nz,w\n", true),
+        // 'a' does not fit the integer column below it.
+        ("a,1\n2,3\n4,5\n", true),
+        ("a,b\n1,x\n2,y\n", true),
+        // Nothing but the VARCHAR column could hold the header: data.
+        (",a\n1,y\n2,w\n", false),
+        ("1,2\n3,4\n", false),
+        ("1.5,2\n3,4\n", true),
+    ];
+    for (sample, header) in cases {
+        assert_eq!(sniff(sample).has_header, header, "{sample:?}");
+    }
+}

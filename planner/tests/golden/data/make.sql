@@ -29,3 +29,7 @@ COPY (SELECT * FROM trips WHERE id BETWEEN 41 AND 50) TO 'folder2/1004/tx.parque
 -- broken/ is made by hand: truncated.parquet is trips.parquet without its
 -- last 12 bytes (`head -c -12`), bad.csv has a word where line 5 needs an
 -- integer.
+-- sniff/ is made by hand (printf), each file a shape DuckDB's sniffer reads
+-- otherwise than a naive one: quoted delimiters in every row (names.csv,
+-- semicolons.csv), an empty header name (pandas.csv, blank_name.csv),
+-- timestamps (timestamps.csv).
