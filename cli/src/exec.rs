@@ -4,6 +4,7 @@
 
 use std::error::Error;
 use std::fs::File;
+use std::future::Future;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
@@ -46,9 +47,13 @@ pub async fn exec_and_print(
 ) -> anyhow::Result<()> {
     let statements = session.parse(sql).map_err(|e| point_at(e, sql))?;
     for statement in statements {
-        let stream = session.execute(statement).await?;
-        let schema = stream.schema();
-        let batches: Vec<_> = stream.try_collect().await?;
+        let run = async {
+            let stream = session.execute(statement).await?;
+            let schema = stream.schema();
+            let batches: Vec<_> = stream.try_collect().await?;
+            Ok::<_, PlannerError>((schema, batches))
+        };
+        let (schema, batches) = until_interrupted(session, run).await?;
         if schema.fields().is_empty() {
             continue;
         }
@@ -56,6 +61,55 @@ pub async fn exec_and_print(
         output.writer.flush().context("writing results")?;
     }
     Ok(())
+}
+
+/// Ctrl-C stopped a statement; a COPY aborted its uploads first.
+#[derive(Debug)]
+pub struct Interrupted {
+    /// What the interrupted COPY reported (its uploads aborted, or which
+    /// could not be); `None` for any other statement.
+    copy: Option<String>,
+}
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.copy {
+            Some(report) => write!(f, "{report} (Ctrl-C)"),
+            None => f.write_str("interrupted (Ctrl-C)"),
+        }
+    }
+}
+
+impl Error for Interrupted {}
+
+/// `run`, unless Ctrl-C comes first. A COPY is then asked to stop and
+/// awaited while it aborts its uploads (a second Ctrl-C stops waiting);
+/// anything else is dropped at once.
+async fn until_interrupted<T>(
+    session: &Session,
+    run: impl Future<Output = Result<T, PlannerError>>,
+) -> anyhow::Result<T> {
+    let mut run = std::pin::pin!(run);
+    tokio::select! {
+        done = &mut run => Ok(done?),
+        Ok(()) = tokio::signal::ctrl_c() => {
+            let monitor = session.copy_monitor();
+            let mut copy = None;
+            if monitor.is_running() {
+                monitor.interrupt();
+                copy = tokio::select! {
+                    done = &mut run => Some(match done {
+                        Err(e) => e.to_string(),
+                        Ok(_) => "COPY complete before the interrupt took effect".to_owned(),
+                    }),
+                    Ok(()) = tokio::signal::ctrl_c() => Some(
+                        "COPY interrupted twice: stopped without waiting for its uploads to be aborted; some may stay open (ListMultipartUploads)".to_owned()
+                    ),
+                };
+            }
+            Err(Interrupted { copy }.into())
+        }
+    }
 }
 
 /// The error and every cause under it that adds something, one per line.

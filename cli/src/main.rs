@@ -47,7 +47,12 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("{}", exec::describe(error.as_ref()));
-            ExitCode::FAILURE
+            if error.is::<exec::Interrupted>() {
+                // 128 + SIGINT, as a shell reports a process Ctrl-C stopped.
+                ExitCode::from(130)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

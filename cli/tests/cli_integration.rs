@@ -221,8 +221,8 @@ fn malformed_secret_statements_never_echo_the_secret() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn queries_a_file_on_s3_with_a_secret() {
+/// A client of the test target, its bucket created when new.
+async fn target_client() -> (S3Target, S3Client) {
     let target = S3Target::from_env();
     let config = ClientConfig::default()
         .with_endpoint(target.endpoint.clone())
@@ -236,6 +236,12 @@ async fn queries_a_file_on_s3_with_a_secret() {
     if target.bucket_is_new {
         client.create_bucket(&target.bucket).await.unwrap();
     }
+    (target, client)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn queries_a_file_on_s3_with_a_secret() {
+    let (target, client) = target_client().await;
     let key = target.key("cli/nums.csv");
     client
         .put_object(

@@ -37,7 +37,7 @@ mod setting_sql;
 mod settings;
 mod statement;
 
-pub use copy::CopyError;
+pub use copy::{CopyError, CopyMonitor, CopyProgress};
 pub use error::{PlannerError, Result};
 pub use mindsdb::DatabaseError;
 pub use session::Session;

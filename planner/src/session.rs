@@ -37,6 +37,7 @@ pub struct Session {
     stores: Stores,
     databases: Databases,
     next_scan: AtomicU64,
+    copy: crate::copy::CopyMonitor,
 }
 
 impl fmt::Debug for Session {
@@ -74,7 +75,13 @@ impl Session {
             stores: Stores::default(),
             databases: Databases::default(),
             next_scan: AtomicU64::new(0),
+            copy: crate::copy::CopyMonitor::default(),
         }
+    }
+
+    /// Progress of this session's COPY statements, and their interrupt.
+    pub fn copy_monitor(&self) -> &crate::copy::CopyMonitor {
+        &self.copy
     }
 
     /// The DataFusion context, to register tables or functions of one's own.
@@ -147,7 +154,7 @@ impl Session {
                 let plan = self.plan(copy.query.clone()).await?;
                 let rows = self.ctx.execute_logical_plan(plan).await?;
                 let rows = rows.execute_stream().await?;
-                crate::copy::execute(&copy, rows, &self.secrets, &self.settings).await
+                crate::copy::execute(&copy, rows, &self.secrets, &self.settings, &self.copy).await
             }
             StatementKind::DataFusion(statement) => {
                 let explain = match statement.as_ref() {

@@ -3,7 +3,7 @@
 
 use std::process::{Command, Stdio};
 
-use super::stderr;
+use super::{stderr, target_client};
 
 /// Runs `s3sql -c sql` in `dir`, with a private config directory.
 fn s3sql_in(dir: &std::path::Path, sql: &str) -> std::process::Output {
@@ -47,4 +47,90 @@ fn overwrite_refuses_the_current_directory_and_its_ancestors() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(work.join("out/a=1/data_0.csv").exists());
+}
+
+/// SIGINT mid-COPY (uploads slowed by the fault proxy): the process aborts
+/// every multipart upload it started, awaited, then exits with 130; no
+/// object and no open upload stay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_during_a_copy_aborts_its_uploads_and_exits_130() {
+    use s3sql_testkit::{Fault, FaultProxy, FaultRule};
+    let (target, client) = target_client().await;
+    let proxy = FaultProxy::start(target.socket_addr().expect("an http:// endpoint"));
+    proxy.push_rule(
+        // Part uploads only: the proxy sends a throttled body chunked,
+        // which a body-less request (the abort's DELETE) must not be.
+        FaultRule::new(Fault::Throttle {
+            bytes_per_second: 1_000_000,
+        })
+        .query_contains("partNumber")
+        .times(usize::MAX),
+    );
+    let key = target.key("cli/interrupted.csv");
+    let secret = format!(
+        "CREATE SECRET t (TYPE s3, KEY_ID '{}', SECRET '{}', ENDPOINT '{}', URL_STYLE 'path', USE_SSL false, REGION '{}')",
+        target.access_key_id,
+        target.secret_access_key,
+        proxy.addr(),
+        target.region
+    );
+    let copy = format!(
+        "COPY (SELECT value AS i, repeat('x', 1000) AS pad FROM generate_series(1, 30000)) TO 's3://{}/{key}'",
+        target.bucket
+    );
+    let home = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_s3sql"))
+        .args(["-c", &secret, "-c", "SET s3_uploader_max_filesize = '1MB'"])
+        .args(["-c", "SET s3_uploader_thread_limit = 2", "-c", &copy])
+        .env("XDG_CONFIG_HOME", home.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let prefix = target.key("cli/");
+    let mut started = false;
+    for _ in 0..600 {
+        let open = client
+            .list_multipart_uploads(&target.bucket, &prefix)
+            .await
+            .unwrap();
+        if !open.is_empty() {
+            started = true;
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "s3sql ended before any upload started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(started, "no multipart upload started within 60 s");
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
+    let open = client
+        .list_multipart_uploads(&target.bucket, &prefix)
+        .await
+        .unwrap();
+    assert!(
+        open.is_empty(),
+        "uploads left open: {open:?}; {}; {:?}",
+        stderr(&out),
+        proxy
+            .recorded()
+            .iter()
+            .map(|r| format!("{} {}?{}", r.method, r.path, r.query))
+            .collect::<Vec<_>>()
+    );
+    let head = client.head_object(&target.bucket, &key).await;
+    assert!(head.is_err(), "a half-written object: {head:?}");
 }

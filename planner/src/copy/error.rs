@@ -92,16 +92,21 @@ pub enum CopyError {
         /// What it is: the current directory, an ancestor of it, the root.
         reason: &'static str,
     },
-    /// A COPY failed after some of its files were complete; those stay
-    /// (every other file it started was aborted).
-    #[error("{error}; before it failed, the COPY completed {} file(s), which stay: {}", finished.len(), list_some(finished))]
+    /// A COPY failed after some of its files were complete (those stay),
+    /// or some of its uploads could not be aborted.
+    #[error("{error}{}", aftermath(finished, not_aborted))]
     Failed {
         /// What made the COPY fail.
         #[source]
         error: Box<crate::error::PlannerError>,
         /// The complete files, as URLs or paths.
         finished: Vec<String>,
+        /// Files whose abort failed (uploads left open), described.
+        not_aborted: Vec<String>,
     },
+    /// The COPY was interrupted (Ctrl-C); every upload not complete was aborted.
+    #[error("COPY interrupted: every file not complete was aborted, nothing half-written is left")]
+    Interrupted,
     /// A local file or directory could not be written.
     #[error("cannot write {path}: {source}")]
     Local {
@@ -123,6 +128,26 @@ fn list_some(items: &[String]) -> String {
         .join(", ");
     if items.len() > SHOWN {
         text.push_str(&format!(" and {} more", items.len() - SHOWN));
+    }
+    text
+}
+
+/// What a failed COPY left: the files complete, the uploads left open.
+fn aftermath(finished: &[String], not_aborted: &[String]) -> String {
+    let mut text = String::new();
+    if !finished.is_empty() {
+        text.push_str(&format!(
+            "; before it failed, the COPY completed {} file(s), which stay: {}",
+            finished.len(),
+            list_some(finished)
+        ));
+    }
+    if !not_aborted.is_empty() {
+        text.push_str(&format!(
+            "; {} upload(s) could not be aborted and may stay open (list them with ListMultipartUploads, or let a lifecycle rule abort incomplete uploads): {}",
+            not_aborted.len(),
+            list_some(not_aborted)
+        ));
     }
     text
 }

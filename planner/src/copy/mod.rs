@@ -11,6 +11,7 @@
 mod csv;
 mod encode;
 mod error;
+mod monitor;
 mod options;
 mod partition;
 mod sink;
@@ -33,6 +34,7 @@ use s3sql_formats::OptionValue;
 use s3sql_secrets::SecretManager;
 
 pub use error::CopyError;
+pub use monitor::{CopyMonitor, CopyProgress};
 use options::CopyOptions;
 use target::Target;
 
@@ -136,12 +138,15 @@ pub(crate) async fn execute(
     stream: SendableRecordBatchStream,
     secrets: &SecretManager,
     settings: &Settings,
+    monitor: &CopyMonitor,
 ) -> Result<SendableRecordBatchStream> {
+    let _running = monitor.start();
     let target = Target::resolve(&copy.target, secrets, settings).await?;
     let rows = if copy.options.partition_by.is_empty() {
-        writer::write_single(stream, &target, &copy.options).await?
+        writer::write_single(stream, &target, &copy.options, monitor).await?
     } else {
-        writer::write_partitioned(stream, &target, &copy.options, settings.max_open_files()).await?
+        let max_open = settings.max_open_files();
+        writer::write_partitioned(stream, &target, &copy.options, max_open, monitor).await?
     };
     let schema = Arc::new(Schema::new(vec![Field::new(
         "Count",

@@ -114,13 +114,14 @@ impl Sink {
     }
 
     /// Drops the file: aborts the upload (awaited) or deletes the
-    /// temporary file. Cleanup failures are logged; the error that caused
-    /// the abort is the one to report.
-    pub(crate) async fn abort(self) {
+    /// temporary file. A cleanup that failed is returned, described, for
+    /// the COPY's error to name (it is logged too).
+    pub(crate) async fn abort(self) -> Option<String> {
         match self {
             Sink::S3(writer) => {
                 if let Err(e) = writer.abort().await {
                     tracing::warn!(error = %e, "could not abort the upload of a failed COPY");
+                    return Some(e.to_string());
                 }
             }
             Sink::Local {
@@ -129,9 +130,11 @@ impl Sink {
                 drop(file);
                 if let Err(e) = tokio::fs::remove_file(&temp).await {
                     tracing::warn!(path = %temp.display(), error = %e, "could not remove the temporary file of a failed COPY");
+                    return Some(format!("{}: {e}", temp.display()));
                 }
                 remove_empty_parents(&root, &temp).await;
             }
         }
+        None
     }
 }

@@ -20,6 +20,7 @@ use s3sql_s3_client::{
 };
 use s3sql_testkit::S3Server;
 
+use super::monitor::CopyMonitor;
 use super::options::CopyOptions;
 use super::target::Target;
 use super::writer::{write_partitioned, write_single};
@@ -130,6 +131,7 @@ async fn a_file_of_several_parts_is_written_whole() {
         stream(client.clone(), bucket.clone(), 12, None),
         &target(&client, &url),
         &csv_options(None),
+        &CopyMonitor::default(),
     )
     .await
     .unwrap();
@@ -153,6 +155,7 @@ async fn a_query_failing_midway_leaves_no_object_and_no_upload() {
         stream(client.clone(), bucket.clone(), 12, Some(1)),
         &target(&client, &url),
         &csv_options(None),
+        &CopyMonitor::default(),
     )
     .await
     .unwrap_err();
@@ -176,6 +179,7 @@ async fn a_partitioned_copy_failing_midway_aborts_every_partition() {
         &target(&client, &url),
         &csv_options(Some("part")),
         100,
+        &CopyMonitor::default(),
     )
     .await
     .unwrap_err();
@@ -213,6 +217,7 @@ async fn past_the_open_file_cap_a_partition_continues_in_its_next_file() {
         &target(&client, &url),
         &csv_options(Some("part")),
         1,
+        &CopyMonitor::default(),
     )
     .await
     .unwrap();
@@ -274,10 +279,16 @@ async fn a_local_partition_failing_to_finish_leaves_no_temporary_file_and_names_
     std::fs::write(root.join("part=b/data_0.csv/blocker"), "x").unwrap();
     let mut options = csv_options(Some("part"));
     options.existing = super::options::Existing::Ignore;
-    let error = write_partitioned(small_batches(1), &local_target(&root), &options, 100)
-        .await
-        .unwrap_err()
-        .to_string();
+    let error = write_partitioned(
+        small_batches(1),
+        &local_target(&root),
+        &options,
+        100,
+        &CopyMonitor::default(),
+    )
+    .await
+    .unwrap_err()
+    .to_string();
     assert!(error.contains("part=b/data_0.csv"), "{error}");
     assert!(
         error.contains("completed 1 file(s), which stay") && error.contains("part=a/data_0.csv"),
@@ -309,6 +320,7 @@ async fn a_failed_local_partitioned_copy_leaves_no_temporary_file_or_empty_direc
         &local_target(&root),
         &csv_options(Some("part")),
         100,
+        &CopyMonitor::default(),
     )
     .await
     .unwrap_err();
@@ -347,8 +359,14 @@ async fn an_encoder_that_cannot_be_built_leaves_no_temporary_file() {
         ],
     )
     .unwrap();
-    write_partitioned(stream, &local_target(&root), &options, 100)
-        .await
-        .unwrap_err();
+    write_partitioned(
+        stream,
+        &local_target(&root),
+        &options,
+        100,
+        &CopyMonitor::default(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(tree(&root), Vec::<String>::new());
 }

@@ -26,6 +26,7 @@ use futures::{StreamExt, TryStreamExt};
 
 use super::encode::{Encoder, Output};
 use super::error::CopyError;
+use super::monitor::CopyMonitor;
 use super::options::{CopyFormat, CopyOptions};
 use super::partition::Partitioner;
 use super::sink::Sink;
@@ -52,7 +53,8 @@ impl FileWriter {
         let encoder = match Encoder::new(schema.clone(), options, output.clone()) {
             Ok(encoder) => encoder,
             Err(e) => {
-                sink.abort().await;
+                // A failed cleanup is logged; the build error is the one to fix.
+                let _ = sink.abort().await;
                 return Err(e);
             }
         };
@@ -66,18 +68,20 @@ impl FileWriter {
         })
     }
 
-    async fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+    /// Encodes `batch` and hands the bytes to the sink. An interrupt is
+    /// honoured before, never during, the sink's write: a write dropped
+    /// mid-way could lose the id of an upload it was starting, which then
+    /// could not be aborted.
+    async fn write(&mut self, batch: &RecordBatch, monitor: &CopyMonitor) -> Result<()> {
+        monitor.check_interrupt()?;
         self.encoder.write(batch)?;
         self.rows += batch.num_rows() as u64;
-        self.drain().await
-    }
-
-    /// Hands what the encoder produced to the sink.
-    async fn drain(&mut self) -> Result<()> {
+        monitor.add_rows(batch.num_rows() as u64);
         let chunk = self.output.take(std::mem::take(&mut self.spare));
         let written = if chunk.is_empty() {
             Ok(())
         } else {
+            monitor.add_bytes(chunk.len() as u64);
             self.sink.write(&chunk).await
         };
         self.spare = chunk;
@@ -90,7 +94,7 @@ impl FileWriter {
             // A CSV of no rows still has its header, as in DuckDB.
             let empty = RecordBatch::new_empty(self.schema.clone());
             if let Err(e) = self.encoder.write(&empty) {
-                self.sink.abort().await;
+                let _ = self.sink.abort().await;
                 return Err(e);
             }
         }
@@ -112,15 +116,16 @@ impl FileWriter {
         }
         .await;
         if let Err(e) = ended {
-            sink.abort().await;
+            let _ = sink.abort().await;
             return Err(e);
         }
         sink.finish().await?;
         Ok(rows)
     }
 
-    async fn abort(self) {
-        self.sink.abort().await;
+    /// Aborts the file; a cleanup that failed, described.
+    async fn abort(self) -> Option<String> {
+        self.sink.abort().await
     }
 }
 
@@ -130,22 +135,32 @@ pub(crate) async fn write_single(
     mut stream: SendableRecordBatchStream,
     target: &Target,
     options: &CopyOptions,
+    monitor: &CopyMonitor,
 ) -> Result<u64> {
     let sink = target.open_file(options.format).await?;
     let mut file = FileWriter::new(sink, stream.schema(), options).await?;
     let written = async {
-        while let Some(batch) = stream.try_next().await? {
-            file.write(&batch).await?;
+        while let Some(batch) = next_batch(&mut stream, monitor).await? {
+            file.write(&batch, monitor).await?;
         }
         Ok(())
     }
     .await;
     match written {
-        Ok(()) => file.finish().await,
-        Err(e) => {
-            file.abort().await;
-            Err(e)
+        Ok(()) => {
+            let rows = file.finish().await?;
+            monitor.add_file();
+            Ok(rows)
         }
+        Err(e) => match file.abort().await {
+            None => Err(e),
+            Some(left) => Err(CopyError::Failed {
+                error: Box::new(e),
+                finished: Vec::new(),
+                not_aborted: vec![left],
+            }
+            .into()),
+        },
     }
 }
 
@@ -158,12 +173,14 @@ pub(crate) async fn write_partitioned(
     target: &Target,
     options: &CopyOptions,
     max_open: usize,
+    monitor: &CopyMonitor,
 ) -> Result<u64> {
     let partitioner = Partitioner::new(&stream.schema(), options)?;
     let old = target.prepare_directory(options.existing).await?;
     let mut files = PartitionFiles {
         target,
         options,
+        monitor,
         schema: partitioner.file_schema(),
         max_open: max_open.max(1),
         open: HashMap::new(),
@@ -172,9 +189,10 @@ pub(crate) async fn write_partitioned(
         started: HashSet::new(),
         finished: Vec::new(),
         rows: 0,
+        not_aborted: Vec::new(),
     };
     let written = async {
-        while let Some(batch) = stream.try_next().await? {
+        while let Some(batch) = next_batch(&mut stream, monitor).await? {
             for (directory, part) in partitioner.split(&batch)? {
                 files.write(directory, &part).await?;
             }
@@ -192,6 +210,16 @@ pub(crate) async fn write_partitioned(
     Ok(files.rows)
 }
 
+/// The query's next batch, unless an interrupt comes first.
+async fn next_batch(
+    stream: &mut SendableRecordBatchStream,
+    monitor: &CopyMonitor,
+) -> Result<Option<RecordBatch>> {
+    monitor
+        .unless_interrupted(async { Ok(stream.try_next().await?) })
+        .await
+}
+
 /// How many files finish (complete their upload) at once.
 const FINISH_CONCURRENCY: usize = 16;
 
@@ -201,6 +229,7 @@ const FINISH_CONCURRENCY: usize = 16;
 struct PartitionFiles<'a> {
     target: &'a Target,
     options: &'a CopyOptions,
+    monitor: &'a CopyMonitor,
     schema: SchemaRef,
     max_open: usize,
     /// Directory → its open file, the file's name and when it was last written.
@@ -214,6 +243,8 @@ struct PartitionFiles<'a> {
     finished: Vec<String>,
     /// Rows in the files complete so far.
     rows: u64,
+    /// Files whose abort failed, described (uploads left open).
+    not_aborted: Vec<String>,
 }
 
 impl PartitionFiles<'_> {
@@ -236,7 +267,7 @@ impl PartitionFiles<'_> {
             return Ok(());
         };
         *last = self.tick;
-        file.write(part).await
+        file.write(part, self.monitor).await
     }
 
     /// Finishes the least recently written open file.
@@ -251,6 +282,7 @@ impl PartitionFiles<'_> {
         };
         if let Some((file, name, _)) = self.open.remove(&directory) {
             self.rows += file.finish().await?;
+            self.monitor.add_file();
             self.finished.push(self.target.url_of(&name));
         }
         Ok(())
@@ -276,6 +308,7 @@ impl PartitionFiles<'_> {
             match finished {
                 Ok(rows) => {
                     self.rows += rows;
+                    self.monitor.add_file();
                     self.finished.push(self.target.url_of(&name));
                 }
                 Err(e) => {
@@ -292,17 +325,19 @@ impl PartitionFiles<'_> {
 
     /// Aborts every open file, awaited.
     async fn abort_open(&mut self) {
-        join_all(self.open.drain().map(|(_, (file, _, _))| file.abort())).await;
+        let failed = join_all(self.open.drain().map(|(_, (file, _, _))| file.abort())).await;
+        self.not_aborted.extend(failed.into_iter().flatten());
     }
 
     /// `error`, naming the files complete before it, which stay.
     fn failed(&mut self, error: crate::error::PlannerError) -> crate::error::PlannerError {
-        if self.finished.is_empty() {
+        if self.finished.is_empty() && self.not_aborted.is_empty() {
             return error;
         }
         CopyError::Failed {
             error: Box::new(error),
             finished: std::mem::take(&mut self.finished),
+            not_aborted: std::mem::take(&mut self.not_aborted),
         }
         .into()
     }

@@ -1,0 +1,138 @@
+//! [`CopyMonitor`]: what a front end sees of a session's COPY statements
+//! while they run (rows, files and bytes so far, for a progress bar) and
+//! how it stops one (Ctrl-C): [`CopyMonitor::interrupt`] makes the running
+//! COPY stop reading, abort every upload not complete (awaited) and fail
+//! with [`CopyError::Interrupted`]. The wait for the query's next rows
+//! stops at once; a write to an upload in progress (which may be waiting
+//! for a part to upload) and files being completed are let finish first,
+//! so no upload is ever lost track of.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use futures::future::{Either, select};
+use tokio::sync::watch;
+
+use super::error::CopyError;
+use crate::error::Result;
+
+/// Progress of the running (or last) COPY.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CopyProgress {
+    /// Rows encoded so far.
+    pub rows: u64,
+    /// Files complete so far.
+    pub files: u64,
+    /// Bytes handed to the uploads (or local files) so far.
+    pub bytes: u64,
+}
+
+/// A session's handle on its COPY statements; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct CopyMonitor(Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    running: AtomicBool,
+    rows: AtomicU64,
+    files: AtomicU64,
+    bytes: AtomicU64,
+    interrupted: watch::Sender<bool>,
+}
+
+impl Default for CopyMonitor {
+    fn default() -> Self {
+        Self(Arc::new(Inner {
+            running: AtomicBool::new(false),
+            rows: AtomicU64::new(0),
+            files: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            interrupted: watch::Sender::new(false),
+        }))
+    }
+}
+
+impl CopyMonitor {
+    /// Asks the running COPY to stop; it aborts its uploads and fails.
+    /// Nothing happens when no COPY runs.
+    pub fn interrupt(&self) {
+        if self.is_running() {
+            self.0.interrupted.send_replace(true);
+        }
+    }
+
+    /// Whether a COPY is running now.
+    pub fn is_running(&self) -> bool {
+        self.0.running.load(Ordering::SeqCst)
+    }
+
+    /// The running (or last) COPY's progress.
+    pub fn progress(&self) -> CopyProgress {
+        CopyProgress {
+            rows: self.0.rows.load(Ordering::Relaxed),
+            files: self.0.files.load(Ordering::Relaxed),
+            bytes: self.0.bytes.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Marks a COPY as running, its counters at zero, until the guard drops.
+    pub(crate) fn start(&self) -> RunningCopy<'_> {
+        self.0.rows.store(0, Ordering::Relaxed);
+        self.0.files.store(0, Ordering::Relaxed);
+        self.0.bytes.store(0, Ordering::Relaxed);
+        self.0.interrupted.send_replace(false);
+        self.0.running.store(true, Ordering::SeqCst);
+        RunningCopy(self)
+    }
+
+    pub(crate) fn add_rows(&self, n: u64) {
+        self.0.rows.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub(crate) fn add_file(&self) {
+        self.0.files.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn add_bytes(&self, n: u64) {
+        self.0.bytes.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// An error when an interrupt came.
+    pub(crate) fn check_interrupt(&self) -> Result<()> {
+        if *self.0.interrupted.borrow() {
+            return Err(CopyError::Interrupted.into());
+        }
+        Ok(())
+    }
+
+    /// `work`, unless an interrupt comes first: then `work` is dropped
+    /// (so only work that may stop anywhere goes here, reading the query;
+    /// never an upload's write or completion) and the COPY fails.
+    pub(crate) async fn unless_interrupted<T>(
+        &self,
+        work: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let mut interrupted = self.0.interrupted.subscribe();
+        let signal = async move {
+            // Err only when the sender is gone, which `self` prevents.
+            let _ = interrupted.wait_for(|i| *i).await;
+        };
+        match select(std::pin::pin!(work), std::pin::pin!(signal)).await {
+            Either::Left((done, _)) => done,
+            Either::Right(_) => Err(CopyError::Interrupted.into()),
+        }
+    }
+}
+
+/// Ends the running mark of a COPY when dropped.
+#[derive(Debug)]
+pub(crate) struct RunningCopy<'a>(&'a CopyMonitor);
+
+impl Drop for RunningCopy<'_> {
+    fn drop(&mut self) {
+        self.0.0.running.store(false, Ordering::SeqCst);
+        self.0.0.interrupted.send_replace(false);
+    }
+}
