@@ -16,6 +16,7 @@ use crate::client::{S3Client, describe_transport_error};
 use crate::content_range::{check_partial, content_range};
 use crate::error::{Error, Operation, RequestTarget, Result};
 use crate::model::ByteRange;
+use crate::transport::BodyPace;
 
 /// Most bytes [`ObjectBody::collect`] allocates before any arrive.
 const MAX_PREALLOCATION: u64 = 64 * 1024 * 1024;
@@ -47,6 +48,9 @@ struct ResumeState {
     /// Cuts resumed so far: each waits and counts as the client's retry
     /// policy says ([`S3Client::retry_delay`]).
     resumes: u32,
+    /// The deadline of the current answer's next bytes; a trickle below
+    /// the floor rate counts as a cut.
+    pace: BodyPace,
     done: bool,
 }
 
@@ -61,6 +65,7 @@ impl ObjectBody {
     ) -> Self {
         let (next, end) = (range.start, Some(range.end));
         let state = ResumeState {
+            pace: BodyPace::new(client.config().request_timeout, true),
             client,
             bucket,
             key,
@@ -142,7 +147,6 @@ impl ResumeState {
         if self.done {
             return None;
         }
-        let timeout = self.client.config().request_timeout;
         loop {
             if self.end.is_some_and(|end| self.next >= end) {
                 self.done = true;
@@ -155,10 +159,11 @@ impl ResumeState {
                 }
                 continue;
             };
-            let cut = match tokio::time::timeout(timeout, body.frame()).await {
+            let cut = match self.pace.wait(body.frame()).await.ok_or(()) {
                 Ok(Some(Ok(frame))) => match frame.into_data() {
                     Ok(data) if data.is_empty() => continue,
                     Ok(data) => {
+                        self.pace.arrived(data.len());
                         self.next += data.len() as u64;
                         if self.end.is_some_and(|end| self.next > end) {
                             self.done = true;
@@ -183,7 +188,7 @@ impl ResumeState {
                     }
                 },
                 Ok(Some(Err(e))) => describe_transport_error(&e),
-                Err(_) => format!("no data for {:.1}s", timeout.as_secs_f64()),
+                Err(()) => self.pace.stalled(),
             };
             self.body = None;
             self.resumes += 1;
@@ -242,6 +247,7 @@ impl ResumeState {
             )));
         }
         self.body = Some(resp.into_body());
+        self.pace = BodyPace::new(self.client.config().request_timeout, true);
         Ok(())
     }
 }

@@ -17,7 +17,7 @@ use crate::config::{ClientConfig, PayloadSigning};
 use crate::credentials::SharedCredentials;
 use crate::error::{Error, Operation, RequestTarget, Result, ServiceError};
 use crate::signing::{PayloadHash, sign_request};
-use crate::transport::{HttpClient, Progress, RequestBody, build_client};
+use crate::transport::{BodyPace, HttpClient, Progress, RequestBody, build_client};
 use crate::xml::ErrorBody;
 
 /// Bodies larger than this may go out as `UNSIGNED-PAYLOAD` (see
@@ -333,7 +333,10 @@ impl S3Client {
             let target = target.clone();
             async move {
                 let (parts, body) = resp.into_parts();
-                let bytes = collect_body(body, timeout, MAX_COLLECTED_BODY, &target).await?;
+                // S3 keeps the answers that can carry an error in a 200
+                // alive with a space every few seconds: no rate floor there.
+                let pace = BodyPace::new(timeout, !req.error_in_ok);
+                let bytes = collect_body(body, pace, MAX_COLLECTED_BODY, &target).await?;
                 if req.error_in_ok {
                     error_in_ok_body(&target, &bytes)?;
                 }
@@ -553,7 +556,7 @@ impl S3Client {
         let https = target.endpoint.starts_with("https:");
         let body = collect_body(
             resp.into_body(),
-            self.inner.config.request_timeout,
+            BodyPace::new(self.inner.config.request_timeout, true),
             MAX_ERROR_BODY,
             &target,
         )
@@ -722,11 +725,11 @@ fn header_value(value: &str, target: &RequestTarget) -> Result<HeaderValue> {
     })
 }
 
-/// Reads a body to its end with a timeout between chunks; a body longer
+/// Reads a body to its end at the pace `pace` demands; a body longer
 /// than `limit` bytes is an error, never buffered whole.
 async fn collect_body<B>(
     mut body: B,
-    timeout: Duration,
+    mut pace: BodyPace,
     limit: usize,
     target: &RequestTarget,
 ) -> std::result::Result<Bytes, AttemptError>
@@ -736,12 +739,11 @@ where
 {
     let mut buf = bytes::BytesMut::new();
     loop {
-        let frame = match tokio::time::timeout(timeout, body.frame()).await {
-            Err(_) => {
-                return Err(AttemptError::Retryable(Error::Timeout {
+        let frame = match pace.wait(body.frame()).await.ok_or(()) {
+            Err(()) => {
+                return Err(AttemptError::Retryable(Error::Transport {
                     target: Box::new(target.clone()),
-                    seconds: timeout.as_secs_f64(),
-                    attempts: 1,
+                    detail: format!("the answer stalled: {}", pace.stalled()),
                 }));
             }
             Ok(None) => return Ok(buf.freeze()),
@@ -754,6 +756,7 @@ where
             Ok(Some(Ok(frame))) => frame,
         };
         if let Ok(data) = frame.into_data() {
+            pace.arrived(data.len());
             if buf.len().saturating_add(data.len()) > limit {
                 return Err(AttemptError::Fatal(Error::InvalidResponse {
                     target: Box::new(target.clone()),
@@ -781,8 +784,8 @@ mod tests {
     #[tokio::test]
     async fn collected_bodies_are_bounded() {
         let body = http_body_util::Full::new(Bytes::from(vec![b'x'; 100]));
-        let timeout = Duration::from_secs(1);
-        match collect_body(body, timeout, 99, &target()).await {
+        let pace = || BodyPace::new(Duration::from_secs(1), true);
+        match collect_body(body, pace(), 99, &target()).await {
             Err(AttemptError::Fatal(Error::InvalidResponse { detail, .. })) => {
                 assert!(detail.contains("larger than 99 bytes"), "{detail}")
             }
@@ -790,6 +793,6 @@ mod tests {
             Ok(b) => panic!("{} bytes collected past the limit", b.len()),
         }
         let body = http_body_util::Full::new(Bytes::from(vec![b'x'; 100]));
-        assert!(collect_body(body, timeout, 100, &target()).await.is_ok());
+        assert!(collect_body(body, pace(), 100, &target()).await.is_ok());
     }
 }

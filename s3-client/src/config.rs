@@ -198,7 +198,12 @@ pub struct ClientConfig {
     /// take the next slice of the request body, for the first byte of the
     /// answer, and between two chunks of a response body. It bounds
     /// stalls, not transfers: an 80 MiB part on a slow uplink that keeps
-    /// moving takes as long as it takes.
+    /// moving takes as long as it takes, including the drain of socket
+    /// buffers after its last byte left the client. A response body must
+    /// also bring at least 1 KiB per second of waiting, measured over each
+    /// such timeout, so a server trickling a byte every few seconds ends
+    /// the attempt (CompleteMultipartUpload and CopyObject excepted: S3
+    /// keeps those answers alive with a space every few seconds).
     pub request_timeout: Duration,
     /// Retry policy.
     pub retry: RetryConfig,

@@ -53,9 +53,9 @@ impl Body for RequestBody {
             return Poll::Ready(None);
         }
         // hyper asks for the next slice once the last one is on its way.
-        self.progress.touch();
         let len = self.data.len().min(BODY_SLICE);
         let slice = self.data.split_to(len);
+        self.progress.sent(len, self.data.is_empty());
         Poll::Ready(Some(Ok(Frame::data(slice))))
     }
 
@@ -71,30 +71,88 @@ impl Body for RequestBody {
 /// When an attempt last made progress. The request timeout bounds the time
 /// since then — waiting to connect, for hyper to take the next slice of the
 /// body, for the first response byte — never the transfer of a large body.
+///
+/// "Taken by hyper" means accepted into the socket's buffers, not received:
+/// the last few MiB of a body are taken at once and then drain at the
+/// link's rate while the client waits for the answer. Once the whole body
+/// is taken, the wait for the answer is therefore extended by the time
+/// those buffers take to drain, estimated from the rate at which hyper
+/// took the body once the buffers were full.
 #[derive(Debug)]
 pub struct Progress {
-    last: std::sync::Mutex<tokio::time::Instant>,
+    state: std::sync::Mutex<Sent>,
 }
+
+/// What [`Progress`] knows of a request body's sending.
+#[derive(Debug)]
+struct Sent {
+    /// When a slice was last taken (or the attempt started).
+    last: tokio::time::Instant,
+    /// Bytes taken so far.
+    bytes: u64,
+    /// The current rate window: its start and the bytes taken before it.
+    window: (tokio::time::Instant, u64),
+    /// Bytes per second over the last whole window.
+    rate: Option<f64>,
+    /// Set once the whole body has been taken: how much longer to wait
+    /// for the socket buffers to drain.
+    drain: Option<std::time::Duration>,
+}
+
+/// The most a connection's socket buffers hold (Linux's default ceiling
+/// of the send buffer, plus the receiving side's): what may still be on
+/// its way once hyper has taken the last slice.
+const SOCKET_BUFFERS: u64 = 8 * 1024 * 1024;
+
+/// How long the sending rate is measured over.
+const RATE_WINDOW: std::time::Duration = std::time::Duration::from_millis(250);
 
 impl Progress {
     /// Progress starting now.
     pub fn new() -> Arc<Self> {
+        let now = tokio::time::Instant::now();
         Arc::new(Self {
-            last: std::sync::Mutex::new(tokio::time::Instant::now()),
+            state: std::sync::Mutex::new(Sent {
+                last: now,
+                bytes: 0,
+                window: (now, 0),
+                rate: None,
+                drain: None,
+            }),
         })
     }
 
-    fn touch(&self) {
-        if let Ok(mut last) = self.last.lock() {
-            *last = tokio::time::Instant::now();
+    /// Hyper took `len` more bytes; `done` when they were the last.
+    fn sent(&self, len: usize, done: bool) {
+        let Ok(mut sent) = self.state.lock() else {
+            return;
+        };
+        let now = tokio::time::Instant::now();
+        sent.last = now;
+        sent.bytes += len as u64;
+        let (start, before) = sent.window;
+        let elapsed = now.duration_since(start);
+        if elapsed >= RATE_WINDOW {
+            sent.rate = Some((sent.bytes - before) as f64 / elapsed.as_secs_f64());
+            sent.window = (now, sent.bytes);
+        }
+        if done {
+            // Without a measured rate the body went out in one burst and
+            // the plain timeout covers its drain.
+            let buffered = sent.bytes.min(SOCKET_BUFFERS) as f64;
+            sent.drain = sent
+                .rate
+                .filter(|r| *r > 0.0)
+                .and_then(|r| std::time::Duration::try_from_secs_f64(buffered / r).ok());
         }
     }
 
-    fn last(&self) -> tokio::time::Instant {
-        self.last
-            .lock()
-            .map(|last| *last)
-            .unwrap_or_else(|_| tokio::time::Instant::now())
+    /// When the attempt gives up if nothing more happens.
+    fn deadline(&self, idle: std::time::Duration) -> tokio::time::Instant {
+        match self.state.lock() {
+            Ok(sent) => sent.last + idle + sent.drain.unwrap_or_default(),
+            Err(_) => tokio::time::Instant::now() + idle,
+        }
     }
 
     /// Runs `fut` until it finishes, or `None` once `idle` passes with no
@@ -106,12 +164,81 @@ impl Progress {
     ) -> Option<F::Output> {
         tokio::pin!(fut);
         loop {
-            let deadline = self.last() + idle;
-            match tokio::time::timeout_at(deadline, &mut fut).await {
+            match tokio::time::timeout_at(self.deadline(idle), &mut fut).await {
                 Ok(out) => return Some(out),
-                Err(_) if self.last() + idle <= tokio::time::Instant::now() => return None,
+                Err(_) if self.deadline(idle) <= tokio::time::Instant::now() => return None,
                 Err(_) => continue,
             }
+        }
+    }
+}
+
+/// The slowest a response body may arrive: on average 1 KiB/s over each
+/// request timeout. Far below any working link, it stops a server that
+/// trickles a byte every few seconds (each gap shorter than the timeout)
+/// from holding an attempt forever.
+pub const MIN_BODY_RATE: u64 = 1024;
+
+/// The deadline of a response body's next bytes. Each `window` (the
+/// request timeout) of waiting must bring `MIN_BODY_RATE × window` bytes,
+/// or the attempt has stalled; without the floor, any byte restarts the
+/// window (a pure idle timeout), for answers S3 keeps alive with a space
+/// every few seconds (CompleteMultipartUpload, CopyObject). Only time spent
+/// waiting for the server counts: a reader that pauses between chunks
+/// holds the server back itself.
+#[derive(Debug)]
+pub struct BodyPace {
+    window: std::time::Duration,
+    quantum: u64,
+    waited: std::time::Duration,
+    got: u64,
+}
+
+impl BodyPace {
+    /// A pace for a new answer; `floor` applies the minimum rate.
+    pub fn new(window: std::time::Duration, floor: bool) -> Self {
+        let quantum = if floor {
+            ((window.as_secs_f64() * MIN_BODY_RATE as f64) as u64).max(1)
+        } else {
+            1
+        };
+        Self {
+            window,
+            quantum,
+            waited: std::time::Duration::ZERO,
+            got: 0,
+        }
+    }
+
+    /// Waits for `next` (the body's next frame), or `None` once the
+    /// window's waiting is used up without the bytes it needs.
+    pub async fn wait<F: Future>(&mut self, next: F) -> Option<F::Output> {
+        let left = self.window.saturating_sub(self.waited);
+        let began = tokio::time::Instant::now();
+        let out = tokio::time::timeout(left, next).await.ok();
+        self.waited += began.elapsed();
+        out
+    }
+
+    /// `len` more bytes arrived.
+    pub fn arrived(&mut self, len: usize) {
+        self.got += len as u64;
+        if self.got >= self.quantum {
+            self.waited = std::time::Duration::ZERO;
+            self.got = 0;
+        }
+    }
+
+    /// Why the body counts as stalled, in words.
+    pub fn stalled(&self) -> String {
+        let secs = self.window.as_secs_f64();
+        if self.got == 0 {
+            format!("no data for {secs:.1}s")
+        } else {
+            format!(
+                "only {} bytes in {secs:.1}s, below the floor of {} bytes per second (a server trickling its answer)",
+                self.got, MIN_BODY_RATE
+            )
         }
     }
 }

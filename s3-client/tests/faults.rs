@@ -11,8 +11,8 @@ use bytes::Bytes;
 use common::{Fixture, pattern_bytes};
 use http::Method;
 use s3sql_s3_client::{
-    ByteRange, GetObjectRequest, MultipartWriter, PutObjectOutput, PutObjectRequest, RetryConfig,
-    S3Client,
+    ByteRange, GetObjectRequest, ListObjectsV2Request, MultipartWriter, PutObjectOutput,
+    PutObjectRequest, RetryConfig, S3Client,
 };
 use s3sql_testkit::{Fault, FaultProxy, FaultRule, RecordedRequest};
 
@@ -244,23 +244,21 @@ async fn stalled_server_times_out_on_every_attempt() {
     );
 }
 
-#[tokio::test]
-async fn part_upload_slower_than_the_timeout_succeeds() {
+/// Uploads one part of `size` bytes through a proxy throttled to `rate`
+/// bytes per second, with one attempt and a 2 s timeout: it must succeed,
+/// taking longer than `at_least`.
+async fn throttled_part_succeeds(name: &str, size: usize, rate: u64, at_least: Duration) {
     let (fx, proxy, _) = proxied().await;
-    // No retries: the one attempt must succeed although it takes 4 s,
-    // twice the timeout. (Loopback socket buffers absorb a few MiB that
-    // then drain while the client waits for the answer: the timeout is
-    // kept above that drain time at this rate.)
     let client = fx.client_via(&proxy.endpoint(), |mut c| {
         c.retry.max_retries = 0;
         c.request_timeout = Duration::from_secs(2);
         c
     });
-    let key = fx.key("f/mp-throttled.bin");
-    let data = pattern_bytes(32 * MIB, 23);
+    let key = fx.key(name);
+    let data = pattern_bytes(size, 23);
     proxy.push_rule(
         FaultRule::new(Fault::Throttle {
-            bytes_per_second: 8 * MIB as u64,
+            bytes_per_second: rate,
         })
         .method(Method::PUT)
         .query_contains("partNumber=1")
@@ -276,7 +274,7 @@ async fn part_upload_slower_than_the_timeout_succeeds() {
         .await
         .unwrap();
     assert!(
-        started.elapsed() > Duration::from_secs(3),
+        started.elapsed() > at_least,
         "the throttle did not slow the part: {:?}",
         started.elapsed()
     );
@@ -286,6 +284,13 @@ async fn part_upload_slower_than_the_timeout_succeeds() {
         .await
         .unwrap();
     fx.assert_holds(&key, &data).await;
+}
+
+/// The one attempt must succeed although it takes 4 s, twice the timeout.
+#[tokio::test]
+async fn part_upload_slower_than_the_timeout_succeeds() {
+    let rate = 8 * MIB as u64;
+    throttled_part_succeeds("f/mp-throttled.bin", 32 * MIB, rate, Duration::from_secs(3)).await;
 }
 
 #[tokio::test]
@@ -1327,4 +1332,131 @@ async fn endless_empty_truncated_pages_are_an_error() {
     let err = listed.expect_err("endless empty pages listed as nothing");
     assert!(err.to_string().contains("empty pages"), "{err}");
     assert_eq!(proxy.faults_injected(), 1000);
+}
+
+/// A client through the proxy with a 1 s timeout and two retries.
+fn one_second_client(fx: &Fixture, proxy: &FaultProxy) -> S3Client {
+    fx.client_via(&proxy.endpoint(), |mut c| {
+        c.retry.max_retries = 2;
+        c.retry.initial_backoff = Duration::from_millis(5);
+        c.retry.max_backoff = Duration::from_millis(20);
+        c.request_timeout = Duration::from_secs(1);
+        c
+    })
+}
+
+fn trickle(bytes: usize, every_ms: u64) -> Fault {
+    Fault::Trickle {
+        bytes,
+        every: Duration::from_millis(every_ms),
+    }
+}
+
+/// A server trickling a GetObject body, a byte every 200 ms (each gap far
+/// below the 1 s timeout), cannot hold a read: each attempt ends once a
+/// timeout's worth of waiting brought less than the floor rate, and the
+/// read fails after the retry budget, in bounded time.
+#[tokio::test]
+async fn trickled_body_fails_within_the_attempt_deadlines() {
+    let (fx, proxy, _) = proxied().await;
+    let client = one_second_client(&fx, &proxy);
+    let key = fx.key("f/trickled.bin");
+    put(&fx, &key, pattern_bytes(20_000, 31)).await;
+    proxy.push_rule(
+        FaultRule::new(trickle(1, 200))
+            .method(Method::GET)
+            .times(usize::MAX),
+    );
+    let whole = GetObjectRequest::default();
+    let read = client.get_object_bytes(fx.bucket(), &key, &whole);
+    // The GET and two resumes.
+    assert_three_stalled_attempts(read, &proxy).await;
+}
+
+/// Runs `request` against a trickling proxy: it must fail as a trickle
+/// after three attempts of about a second each, not hang.
+async fn assert_three_stalled_attempts<T: std::fmt::Debug>(
+    request: impl std::future::Future<Output = s3sql_s3_client::Result<T>>,
+    proxy: &FaultProxy,
+) {
+    let started = std::time::Instant::now();
+    let result = tokio::time::timeout(Duration::from_secs(20), request).await;
+    let elapsed = started.elapsed();
+    let err = result
+        .expect("the trickle held the request for 20 s")
+        .unwrap_err();
+    assert!(err.to_string().contains("trickling"), "{err}");
+    assert_eq!(proxy.requests_seen(), 3, "three attempts");
+    assert!(
+        elapsed >= Duration::from_secs(3) && elapsed < Duration::from_secs(6),
+        "took {elapsed:?}"
+    );
+}
+
+/// The same for an answer read whole (a listing page): three attempts of
+/// about a second each, then the error, not a page after half a minute.
+#[tokio::test]
+async fn trickled_listing_fails_within_the_attempt_deadlines() {
+    let (fx, proxy, _) = proxied().await;
+    let client = one_second_client(&fx, &proxy);
+    proxy.push_rule(
+        FaultRule::new(trickle(2, 200))
+            .method(Method::GET)
+            .query_contains("list-type=2")
+            .times(usize::MAX),
+    );
+    let request = ListObjectsV2Request::prefix(fx.key("f/trickled-listing/"));
+    let list = client.list_objects_v2_page(fx.bucket(), &request, None);
+    assert_three_stalled_attempts(list, &proxy).await;
+}
+
+/// S3 keeps a slow CompleteMultipartUpload alive with a space every few
+/// seconds: an answer that arrives slowly, but never with a gap as long as
+/// the timeout, is not cut by the rate floor.
+#[tokio::test]
+async fn complete_answered_slowly_is_not_cut() {
+    let (fx, proxy, _) = proxied().await;
+    let client = fx.client_via(&proxy.endpoint(), |mut c| {
+        c.retry.max_retries = 0;
+        c.request_timeout = Duration::from_secs(1);
+        c
+    });
+    let key = fx.key("f/slow-complete.bin");
+    let data = pattern_bytes(1000, 32);
+    let upload = client
+        .create_multipart_upload(fx.bucket(), &key, &PutObjectRequest::default())
+        .await
+        .unwrap();
+    let part = client
+        .upload_part(fx.bucket(), &key, &upload, 1, data.clone())
+        .await
+        .unwrap();
+    proxy.push_rule(
+        FaultRule::new(trickle(16, 150))
+            .method(Method::POST)
+            .query_contains("uploadId")
+            .times(1),
+    );
+    let started = std::time::Instant::now();
+    client
+        .complete_multipart_upload(fx.bucket(), &key, &upload, &[part])
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() > Duration::from_secs(1),
+        "the answer was not trickled: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(proxy.faults_injected(), 1);
+    fx.assert_holds(&key, &data).await;
+}
+
+/// A part on a slow uplink: the socket buffers take its last MiBs at once,
+/// and those drain at the link's rate while the client waits for the
+/// answer. That wait is the upload still moving, not a stall: the one
+/// attempt succeeds although the drain takes longer than the timeout.
+#[tokio::test]
+async fn part_whose_last_mibs_drain_slower_than_the_timeout_succeeds() {
+    let rate = MIB as u64;
+    throttled_part_succeeds("f/mp-drain.bin", 10 * MIB, rate, Duration::from_secs(8)).await;
 }

@@ -117,6 +117,17 @@ pub enum Fault {
         /// The rate, in bytes per second, each way.
         bytes_per_second: u64,
     },
+    /// Forward, passing the response's status and headers on at once and
+    /// then its body `bytes` at a time, one slice every `every`: a server
+    /// (or middlebox) that trickles, each gap shorter than any idle
+    /// timeout, so only a deadline on the whole answer or a minimum rate
+    /// ends the attempt.
+    Trickle {
+        /// Bytes per slice.
+        bytes: usize,
+        /// The pause before each slice.
+        every: Duration,
+    },
     /// Forward, then set a response header to `value`, or remove it when
     /// `None`: a server sending malformed or missing numbers.
     SetResponseHeader {
@@ -551,6 +562,16 @@ async fn handle(
                 .boxed(),
             )
         }
+        Some(Fault::Trickle { bytes, every }) => resp.map(|b| {
+            Trickled {
+                inner: b,
+                bytes: bytes.max(1),
+                every,
+                pending: None,
+                wait: None,
+            }
+            .boxed()
+        }),
         // Without Content-Length hyper would add it back from the body's
         // exact size: hide the size, so the answer goes out chunked.
         Some(Fault::Throttle { bytes_per_second }) => {
@@ -604,17 +625,10 @@ impl Body for Throttled {
             }
             self.wait = None;
         }
-        let mut data = match self.pending.take() {
-            Some(data) => data,
-            None => match Pin::new(&mut self.inner).poll_frame(cx) {
-                Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
-                    Ok(data) => data,
-                    Err(frame) => return Poll::Ready(Some(Ok(frame))),
-                },
-                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(Box::new(e)))),
-                Poll::Ready(None) => return Poll::Ready(None),
-                Poll::Pending => return Poll::Pending,
-            },
+        let this = &mut *self;
+        let mut data = match next_data(&mut this.pending, &mut this.inner, cx) {
+            Ok(data) => data,
+            Err(instead) => return instead,
         };
         let slice = usize::try_from(self.bytes_per_second / 20)
             .unwrap_or(usize::MAX)
@@ -627,6 +641,69 @@ impl Body for Throttled {
         let due =
             self.started + Duration::from_secs_f64(self.sent as f64 / self.bytes_per_second as f64);
         self.wait = Some(Box::pin(tokio::time::sleep_until(due)));
+        Poll::Ready(Some(Ok(Frame::data(piece))))
+    }
+}
+
+/// What a pacing body returns: a frame, an error, the end, or pending.
+type FramePoll = Poll<Option<Result<Frame<Bytes>, BoxError>>>;
+
+/// The next bytes a pacing body passes on: what is left of the last frame,
+/// else the next data frame of `inner`; anything else is returned as is.
+fn next_data(
+    pending: &mut Option<Bytes>,
+    inner: &mut Incoming,
+    cx: &mut Context<'_>,
+) -> Result<Bytes, FramePoll> {
+    if let Some(data) = pending.take() {
+        return Ok(data);
+    }
+    match Pin::new(inner).poll_frame(cx) {
+        Poll::Ready(Some(Ok(frame))) => frame
+            .into_data()
+            .map_err(|frame| Poll::Ready(Some(Ok(frame)))),
+        Poll::Ready(Some(Err(e))) => Err(Poll::Ready(Some(Err(Box::new(e))))),
+        Poll::Ready(None) => Err(Poll::Ready(None)),
+        Poll::Pending => Err(Poll::Pending),
+    }
+}
+
+/// A body passed on a few bytes at a time, each slice after a pause.
+struct Trickled {
+    inner: Incoming,
+    bytes: usize,
+    every: Duration,
+    /// What is left of the last frame read.
+    pending: Option<Bytes>,
+    /// The pause before the next slice.
+    wait: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Body for Trickled {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let every = self.every;
+        let wait = self
+            .wait
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(every)));
+        if wait.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let this = &mut *self;
+        let mut data = match next_data(&mut this.pending, &mut this.inner, cx) {
+            Ok(data) => data,
+            Err(instead) => return instead,
+        };
+        let piece = data.split_to(data.len().min(self.bytes));
+        if !data.is_empty() {
+            self.pending = Some(data);
+        }
+        self.wait = None;
         Poll::Ready(Some(Ok(Frame::data(piece))))
     }
 }
