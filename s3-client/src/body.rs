@@ -18,6 +18,10 @@ use crate::error::{Error, Operation, RequestTarget, Result};
 use crate::model::ByteRange;
 use crate::transport::BodyPace;
 
+/// Progress that gives back one resume: a long read survives any number of
+/// cuts as long as it moves at least this far between them.
+const RESUME_REFILL: u64 = 1024 * 1024;
+
 /// Most bytes [`ObjectBody::collect`] allocates before any arrive.
 const MAX_PREALLOCATION: u64 = 64 * 1024 * 1024;
 
@@ -45,9 +49,12 @@ struct ResumeState {
     /// One past the last byte, when the length is known.
     end: Option<u64>,
     body: Option<Incoming>,
-    /// Cuts resumed so far: each waits and counts as the client's retry
-    /// policy says ([`S3Client::retry_delay`]).
+    /// Cuts resumed and not yet made up for: each waits and counts as the
+    /// client's retry policy says ([`S3Client::retry_delay`]), and every
+    /// [`RESUME_REFILL`] bytes received since the last cut gives one back.
     resumes: u32,
+    /// Bytes received since the last cut (or the last refill).
+    since_cut: u64,
     /// The deadline of the current answer's next bytes; a trickle below
     /// the floor rate counts as a cut.
     pace: BodyPace,
@@ -74,6 +81,7 @@ impl ObjectBody {
             end,
             body: Some(body),
             resumes: 0,
+            since_cut: 0,
             done: false,
         };
         Self {
@@ -165,6 +173,11 @@ impl ResumeState {
                     Ok(data) => {
                         self.pace.arrived(data.len());
                         self.next += data.len() as u64;
+                        self.since_cut += data.len() as u64;
+                        if self.since_cut >= RESUME_REFILL {
+                            self.resumes = self.resumes.saturating_sub(1);
+                            self.since_cut = 0;
+                        }
                         if self.end.is_some_and(|end| self.next > end) {
                             self.done = true;
                             return Some(Err(Error::InvalidResponse {
@@ -192,6 +205,7 @@ impl ResumeState {
             };
             self.body = None;
             self.resumes += 1;
+            self.since_cut = 0;
             let wait = self.client.retry_delay(self.resumes, Duration::ZERO);
             let (Some(wait), Some(_)) = (wait, self.end) else {
                 self.done = true;

@@ -71,6 +71,7 @@ impl S3Client {
         let bucket = bucket.to_owned();
         let key = key.to_owned();
         let etag = meta.etag;
+        let size = meta.size;
         let stream = stream::iter(chunks)
             .map(move |chunk| {
                 let client = client.clone();
@@ -84,7 +85,29 @@ impl S3Client {
                     if_match: etag.clone(),
                     ..GetObjectRequest::default()
                 };
-                async move { client.get_object_bytes(&bucket, &key, &req).await }
+                async move {
+                    let output = client.get_object(&bucket, &key, &req).await?;
+                    // The chunks were cut from `size`: an answer about an
+                    // object of another size (replaced without an ETag to
+                    // pin it, or a HEAD that lied) would splice versions
+                    // or end the read early, silently.
+                    if output.meta.size != size {
+                        let request = crate::client::S3Request::new(
+                            crate::error::Operation::GetObject,
+                            http::Method::GET,
+                            &bucket,
+                            Some(&key),
+                        );
+                        return Err(client.invalid_response(
+                            &request,
+                            format!(
+                                "the object is {} bytes by its ranged GET's Content-Range, {size} when the read began: it changed during the read, or the server's sizes disagree; read it again",
+                                output.meta.size
+                            ),
+                        ));
+                    }
+                    output.body.collect().await
+                }
             })
             .buffered(read.concurrency.max(1));
         Ok(stream.boxed())

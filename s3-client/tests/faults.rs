@@ -1460,3 +1460,56 @@ async fn part_whose_last_mibs_drain_slower_than_the_timeout_succeeds() {
     let rate = MIB as u64;
     throttled_part_succeeds("f/mp-drain.bin", 10 * MIB, rate, Duration::from_secs(8)).await;
 }
+
+/// `read_parallel` cuts its chunks from the size HEAD gave. A HEAD that
+/// says less than the object holds (a lying server, or an object replaced
+/// in between by one its ETag does not pin) must fail the read, not
+/// return the first bytes as if they were the whole object.
+#[tokio::test]
+async fn parallel_read_checks_each_answer_against_the_size_it_started_from() {
+    let (fx, proxy, _) = proxied().await;
+    let client = fx.client_via(&proxy.endpoint(), |mut c| {
+        c.read.chunk_size = MIB as u64;
+        c
+    });
+    let key = fx.key("f/head-lies.bin");
+    put(&fx, &key, pattern_bytes(3 * MIB, 34)).await;
+    proxy.push_rule(
+        FaultRule::new(Fault::SetResponseHeader {
+            name: "content-length".into(),
+            value: Some((2 * MIB).to_string()),
+        })
+        .method(Method::HEAD),
+    );
+    let err = client
+        .read_to_bytes(fx.bucket(), &key, None)
+        .await
+        .expect_err("a 3 MiB object read as 2 MiB");
+    assert!(err.to_string().contains("changed during the read"), "{err}");
+    assert_eq!(proxy.faults_injected(), 1);
+}
+
+/// Every cut a long read recovers from is forgiven once the read has moved
+/// on: a 10 MiB body cut every 1.5 MiB, six times (twice the retry
+/// budget), still arrives whole.
+#[tokio::test]
+async fn a_long_read_survives_more_cuts_than_retries_when_each_makes_progress() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/many-cuts.bin");
+    let data = pattern_bytes(10 * MIB, 35);
+    put(&fx, &key, data.clone()).await;
+    proxy.push_rule(
+        FaultRule::new(Fault::CutBody {
+            after_bytes: 3 * MIB / 2,
+        })
+        .method(Method::GET)
+        .times(6),
+    );
+    let got = client
+        .get_object_bytes(fx.bucket(), &key, &GetObjectRequest::default())
+        .await
+        .unwrap();
+    assert!(got == data, "resumed bytes differ");
+    assert_eq!(proxy.faults_injected(), 6);
+    assert_eq!(proxy.requests_seen(), 7, "the GET and six resumes");
+}
