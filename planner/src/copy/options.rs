@@ -68,6 +68,9 @@ pub(crate) enum Existing {
     Error,
     /// Write beside it, replacing files of the same name (`OVERWRITE_OR_IGNORE`).
     Ignore,
+    /// Add files beside what is there, under names never used before
+    /// (`APPEND`: FILENAME_PATTERN must hold `{uuid}`, the default then).
+    Append,
     /// Replace what is under the target (`OVERWRITE`): the new files are
     /// written first, then the old ones they did not replace are deleted,
     /// only once the COPY succeeded.
@@ -97,6 +100,11 @@ pub(crate) struct CopyOptions {
     pub quote: u8,
     /// CSV `NULLSTR` (`NULL`): how NULL is written; default the empty string.
     pub null: String,
+    /// `FILENAME_PATTERN` of a partitioned COPY's files, without the
+    /// extension: `{i}` the file's number in its directory, `{uuid}` a
+    /// random UUID; neither: the number is appended. Default `data_{i}`
+    /// (`{uuid}` with APPEND), as DuckDB.
+    pub filename_pattern: Option<String>,
 }
 
 impl CopyOptions {
@@ -112,6 +120,7 @@ impl CopyOptions {
             delimiter: b',',
             quote: b'"',
             null: String::new(),
+            filename_pattern: None,
         }
     }
 }
@@ -166,6 +175,24 @@ const KEYS: &[Key] = &[
             if v.bool()? {
                 o.existing = Existing::Delete;
             }
+            Ok(())
+        },
+    },
+    Key {
+        names: &["append"],
+        applies: Applies::All,
+        apply: |o, v| {
+            if v.bool()? {
+                o.existing = Existing::Append;
+            }
+            Ok(())
+        },
+    },
+    Key {
+        names: &["filename_pattern"],
+        applies: Applies::All,
+        apply: |o, v| {
+            o.filename_pattern = Some(v.string()?);
             Ok(())
         },
     },
@@ -229,8 +256,6 @@ const KEYS: &[Key] = &[
 
 /// DuckDB options s3sql knows of but does not write with yet.
 const NOT_YET: &[&str] = &[
-    "append",
-    "filename_pattern",
     "file_extension",
     "per_thread_output",
     "file_size_bytes",
@@ -310,14 +335,41 @@ impl CopyOptions {
                 });
             }
             (key.apply)(&mut options, &Value { option, value })?;
-            if matches!(option, "OVERWRITE" | "OVERWRITE_OR_IGNORE") {
+            if matches!(option, "OVERWRITE" | "OVERWRITE_OR_IGNORE" | "APPEND") {
                 if let Some(other) = overwrite.filter(|o| *o != option) {
                     return Err(CopyError::Conflict(other, option));
                 }
                 overwrite = Some(option);
             }
         }
+        if options.existing == Existing::Append
+            && let Some(pattern) = &options.filename_pattern
+            && !pattern.contains("{uuid}")
+        {
+            return Err(CopyError::InvalidValue {
+                option: "FILENAME_PATTERN",
+                expected: "a pattern with {uuid} for APPEND, so new files never replace old ones",
+                got: format!("'{pattern}'"),
+            });
+        }
         Ok(options)
+    }
+
+    /// The name (without extension) of file number `index` of a directory.
+    pub(crate) fn file_stem(&self, index: u32) -> String {
+        let pattern = match (&self.filename_pattern, self.existing) {
+            (Some(pattern), _) => pattern.as_str(),
+            (None, Existing::Append) => "{uuid}",
+            (None, _) => "data_{i}",
+        };
+        if !pattern.contains("{i}") && !pattern.contains("{uuid}") {
+            return format!("{pattern}{index}");
+        }
+        let mut stem = pattern.replace("{i}", &index.to_string());
+        while stem.contains("{uuid}") {
+            stem = stem.replacen("{uuid}", &uuid::Uuid::new_v4().to_string(), 1);
+        }
+        stem
     }
 }
 
@@ -329,6 +381,8 @@ fn canonical(key: &Key) -> &'static str {
         "overwrite_or_ignore" => "OVERWRITE_OR_IGNORE",
         "overwrite" => "OVERWRITE",
         "write_partition_columns" => "WRITE_PARTITION_COLUMNS",
+        "append" => "APPEND",
+        "filename_pattern" => "FILENAME_PATTERN",
         "compression" => "COMPRESSION",
         "row_group_size" => "ROW_GROUP_SIZE",
         "header" => "HEADER",
@@ -536,7 +590,7 @@ mod tests {
             .to_string();
         assert!(e.contains("unknown COPY option colour"), "{e}");
         assert!(e.contains("PARTITION_BY") && e.contains("SEP"), "{e}");
-        let e = parse("x.csv", &[("FILENAME_PATTERN", s("f_{i}"))])
+        let e = parse("x.csv", &[("PER_THREAD_OUTPUT", OptionValue::Bool(true))])
             .unwrap_err()
             .to_string();
         assert!(e.contains("not supported yet"), "{e}");
@@ -574,6 +628,38 @@ mod tests {
             &[
                 ("OVERWRITE", OptionValue::Bool(true)),
                 ("OVERWRITE_OR_IGNORE", OptionValue::Bool(true)),
+            ],
+        )
+        .unwrap_err();
+        assert!(matches!(e, CopyError::Conflict(..)), "{e}");
+    }
+
+    #[test]
+    fn filename_patterns_as_duckdb_names_files() {
+        let stem = |pairs: &[(&str, OptionValue)], i| parse("d", pairs).unwrap().file_stem(i);
+        assert_eq!(stem(&[], 3), "data_3");
+        assert_eq!(stem(&[("FILENAME_PATTERN", s("f_{i}"))], 0), "f_0");
+        assert_eq!(stem(&[("FILENAME_PATTERN", s("f"))], 2), "f2");
+        let uuid = stem(&[("FILENAME_PATTERN", s("x_{uuid}"))], 0);
+        assert!(uuid.starts_with("x_") && uuid.len() == 38, "{uuid}");
+        assert_ne!(uuid, stem(&[("FILENAME_PATTERN", s("x_{uuid}"))], 0));
+        let append = stem(&[("APPEND", OptionValue::Bool(true))], 0);
+        assert_eq!(append.len(), 36, "{append}");
+        let e = parse(
+            "d",
+            &[
+                ("APPEND", OptionValue::Bool(true)),
+                ("FILENAME_PATTERN", s("f_{i}")),
+            ],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("{uuid} for APPEND"), "{e}");
+        let e = parse(
+            "d",
+            &[
+                ("APPEND", OptionValue::Bool(true)),
+                ("OVERWRITE", OptionValue::Bool(true)),
             ],
         )
         .unwrap_err();

@@ -105,7 +105,7 @@ impl Target {
     /// here: a COPY that reads its own target, or fails, loses nothing.
     pub(crate) async fn prepare_directory(&self, existing: Existing) -> Result<Vec<String>> {
         match (self, existing) {
-            (_, Existing::Ignore) => Ok(Vec::new()),
+            (_, Existing::Ignore | Existing::Append) => Ok(Vec::new()),
             (Target::S3 { url, client }, Existing::Error) => {
                 let request = ListObjectsV2Request {
                     prefix: Some(directory_prefix(url)),

@@ -27,7 +27,7 @@ use futures::{StreamExt, TryStreamExt};
 use super::encode::{Encoder, Output};
 use super::error::CopyError;
 use super::monitor::CopyMonitor;
-use super::options::{CopyFormat, CopyOptions};
+use super::options::CopyOptions;
 use super::partition::Partitioner;
 use super::sink::Sink;
 use super::target::Target;
@@ -255,7 +255,11 @@ impl PartitionFiles<'_> {
                 self.evict().await?;
             }
             let index = self.next_index.entry(directory.clone()).or_insert(0);
-            let name = file_name(&directory, *index, self.options.format);
+            let name = format!(
+                "{directory}/{}.{}",
+                self.options.file_stem(*index),
+                self.options.format.extension()
+            );
             *index += 1;
             let sink = self.target.open_under(&name, self.options.format).await?;
             self.started.insert(name.clone());
@@ -341,9 +345,4 @@ impl PartitionFiles<'_> {
         }
         .into()
     }
-}
-
-/// `k=v/.../data_{i}.ext`, DuckDB's default FILENAME_PATTERN (`data_{i}`).
-fn file_name(directory: &str, index: u32, format: CopyFormat) -> String {
-    format!("{directory}/data_{index}.{}", format.extension())
 }
