@@ -57,12 +57,14 @@ pub fn csv_options(
 
 /// Whether a CSV scan with `options` needs s3sql-planner's own decoder:
 /// options DataFusion's `CsvSource` drops (`nullstr`, `skip`) or cannot do
-/// (`dateformat`, `timestampformat`, `ignore_errors`).
+/// (`dateformat`, `timestampformat`, `ignore_errors`, `union_by_name`:
+/// it reads by position).
 pub fn decoded_by_planner(options: &ReadOptions) -> bool {
     options.skip > 0
         || null_regex(options).is_some()
         || options.temporal_formats().any()
         || options.ignore_errors
+        || options.union_by_name
 }
 
 /// DuckDB's `nullstr` as arrow's null regex: the whole field is one of the

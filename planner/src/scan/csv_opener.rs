@@ -13,10 +13,12 @@ use std::sync::Arc;
 use std::task::Poll;
 
 use bytes::Bytes;
+use datafusion::arrow::array::new_null_array;
 use datafusion::arrow::csv::ReaderBuilder;
 use datafusion::arrow::csv::reader::Decoder;
-use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::arrow::csv::reader::Format;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use datafusion::common::config::CsvOptions;
 use datafusion::common::{DataFusionError, Result};
 use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
@@ -41,6 +43,8 @@ pub(crate) struct CsvExtras {
     pub ignore_errors: bool,
     /// `dateformat` / `timestampformat`.
     pub temporal: TemporalFormats,
+    /// Columns are matched by their header's names, not their positions.
+    pub union_by_name: bool,
     /// The dialect DataFusion was given.
     pub options: CsvOptions,
 }
@@ -48,11 +52,16 @@ pub(crate) struct CsvExtras {
 impl CsvExtras {
     /// Whether DataFusion's own reader would drop one of these options.
     pub(crate) fn needed(&self) -> bool {
-        self.null_regex.is_some() || self.skip > 0 || self.temporal.any() || self.ignore_errors
+        self.null_regex.is_some()
+            || self.skip > 0
+            || self.temporal.any()
+            || self.ignore_errors
+            || self.union_by_name
     }
 }
 
 /// Opens one whole CSV file with arrow-csv's decoder, `extras` applied.
+#[derive(Clone)]
 pub(crate) struct CsvOpener {
     pub extras: Arc<CsvExtras>,
     pub store: Arc<dyn ObjectStore>,
@@ -65,15 +74,17 @@ pub(crate) struct CsvOpener {
 }
 
 impl CsvOpener {
-    fn decoder(&self, text: &TextColumns) -> Decoder {
+    /// arrow-csv's decoder of `schema`'s `projection`, the first line a
+    /// header when `header`.
+    fn decoder(&self, schema: SchemaRef, header: bool, projection: Vec<usize>) -> Decoder {
         let o = &self.extras.options;
-        let mut builder = ReaderBuilder::new(text.decoded_schema(&self.file_schema))
-            .with_header(o.has_header.unwrap_or(true))
+        let mut builder = ReaderBuilder::new(schema)
+            .with_header(header)
             .with_delimiter(o.delimiter)
             .with_quote(o.quote)
             .with_truncated_rows(o.truncated_rows.unwrap_or(false))
             .with_batch_size(self.batch_size)
-            .with_projection(self.file_indices.clone());
+            .with_projection(projection);
         if let Some(escape) = o.escape {
             builder = builder.with_escape(escape);
         }
@@ -93,22 +104,37 @@ impl CsvOpener {
 impl FileOpener for CsvOpener {
     fn open(&self, file: PartitionedFile) -> Result<FileOpenFuture> {
         let text = TextColumns::new(&self.extras, &self.file_schema, &self.file_indices);
-        let decoder = self.decoder(&text);
+        let decoded = text.decoded_schema(&self.file_schema);
         let header = self.extras.options.has_header.unwrap_or(true);
-        let store = Arc::clone(&self.store);
+        let by_name = header && self.extras.union_by_name;
+        let decoder = (!by_name)
+            .then(|| self.decoder(Arc::clone(&decoded), header, self.file_indices.clone()));
+        let opener = self.clone();
         let compression = self.compression;
         let skip = self.extras.skip;
         let location = file.object_meta.location;
         Ok(async move {
-            let body = store
+            let body = opener
+                .store
                 .get(&location)
                 .await?
                 .into_stream()
                 .map_err(DataFusionError::from)
                 .boxed();
-            let bytes = compression.convert_stream(body)?;
+            let bytes = skip_lines(compression.convert_stream(body)?, skip);
             let mut rows_before = u64::from(header);
-            Ok(decode(decoder, skip_lines(bytes, skip))
+            let batches = match decoder {
+                Some(decoder) => decode(decoder, bytes).boxed(),
+                None => {
+                    let (line, rest) = first_line(bytes).await?;
+                    let columns = ByName::new(&opener, &decoded, &line)?;
+                    let decoder = opener.decoder(columns.schema(), false, columns.projection());
+                    decode(decoder, rest)
+                        .and_then(move |batch| std::future::ready(columns.arrange(batch)))
+                        .boxed()
+                }
+            };
+            Ok(batches
                 .and_then(move |batch| {
                     let first_line = rows_before;
                     rows_before += batch.num_rows() as u64;
@@ -117,6 +143,114 @@ impl FileOpener for CsvOpener {
                 .boxed())
         }
         .boxed())
+    }
+}
+
+/// The first line of `input` (through its `\n`), and the rest.
+async fn first_line(
+    mut input: BoxStream<'static, Result<Bytes>>,
+) -> Result<(Bytes, BoxStream<'static, Result<Bytes>>)> {
+    let mut head = Vec::new();
+    while let Some(chunk) = input.next().await {
+        let chunk = chunk?;
+        if let Some(at) = chunk.iter().position(|&b| b == b'\n') {
+            head.extend_from_slice(&chunk[..=at]);
+            let rest = futures::stream::iter([Ok(chunk.slice(at + 1..))]).chain(input);
+            return Ok((Bytes::from(head), rest.boxed()));
+        }
+        head.extend_from_slice(&chunk);
+    }
+    Ok((Bytes::from(head), futures::stream::empty().boxed()))
+}
+
+/// One file's columns matched to the scan's by their header names
+/// (`union_by_name`): arrow-csv reads by position, and files of one scan
+/// may order their columns differently or lack some.
+struct ByName {
+    /// The file's columns, typed as the scan decodes them (text where the
+    /// scan has no such column: never decoded).
+    schema: SchemaRef,
+    /// The file positions holding a column the scan reads, in file order.
+    projection: Vec<usize>,
+    /// For each column the scan reads: its place among the decoded ones,
+    /// or `None` when this file lacks it (NULL).
+    sources: Vec<Option<usize>>,
+    /// The columns the scan reads, as decoded.
+    output: SchemaRef,
+}
+
+impl ByName {
+    /// The match for a file whose header line is `header`, against the
+    /// scan's `decoded` schema.
+    fn new(opener: &CsvOpener, decoded: &SchemaRef, header: &Bytes) -> Result<Self> {
+        let o = &opener.extras.options;
+        let mut format = Format::default()
+            .with_header(true)
+            .with_delimiter(o.delimiter)
+            .with_quote(o.quote);
+        if let Some(escape) = o.escape {
+            format = format.with_escape(escape);
+        }
+        let (names, _) = format.infer_schema(std::io::Cursor::new(header.as_ref()), Some(0))?;
+        let fields: Vec<Field> = names
+            .fields()
+            .iter()
+            .map(|f| match decoded.field_with_name(f.name()) {
+                Ok(known) => known.clone(),
+                Err(_) => Field::new(f.name(), DataType::Utf8, true),
+            })
+            .collect();
+        let wanted: Vec<Field> = opener
+            .file_indices
+            .iter()
+            .map(|&i| decoded.field(i).clone())
+            .collect();
+        let projection: Vec<usize> = (0..fields.len())
+            .filter(|&p| wanted.iter().any(|w| w.name() == fields[p].name()))
+            .collect();
+        let sources = wanted
+            .iter()
+            .map(|w| {
+                projection
+                    .iter()
+                    .position(|&p| fields[p].name() == w.name())
+            })
+            .collect();
+        Ok(Self {
+            schema: Arc::new(Schema::new(fields)),
+            projection,
+            sources,
+            output: Arc::new(Schema::new(wanted)),
+        })
+    }
+
+    fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
+    }
+
+    fn projection(&self) -> Vec<usize> {
+        self.projection.clone()
+    }
+
+    /// A decoded batch in the scan's column order, NULL where the file
+    /// lacks a column.
+    fn arrange(&self, batch: RecordBatch) -> Result<RecordBatch> {
+        let rows = batch.num_rows();
+        let columns = self
+            .sources
+            .iter()
+            .zip(self.output.fields())
+            .map(|(source, field)| match source {
+                Some(i) => Arc::clone(batch.column(*i)),
+                None => new_null_array(field.data_type(), rows),
+            })
+            .collect();
+        let options = RecordBatchOptions::new().with_row_count(Some(rows));
+        Ok(RecordBatch::try_new_with_options(
+            Arc::clone(&self.output),
+            columns,
+            &options,
+        )?)
     }
 }
 

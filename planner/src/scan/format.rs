@@ -156,6 +156,7 @@ pub(crate) async fn file_format(
                 skip: options.skip,
                 ignore_errors: options.ignore_errors,
                 temporal: options.temporal_formats(),
+                union_by_name,
                 options: csv.clone(),
             };
             ScanFormat {
