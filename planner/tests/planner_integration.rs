@@ -12,6 +12,8 @@ mod copy_duckdb;
 mod files;
 #[path = "integration/formats.rs"]
 mod formats;
+#[path = "integration/mindsdb.rs"]
+mod mindsdb;
 #[path = "integration/scans.rs"]
 mod scans;
 #[path = "integration/secrets.rs"]

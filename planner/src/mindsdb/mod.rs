@@ -2,10 +2,12 @@
 //! ds WITH ENGINE = 's3', PARAMETERS = {...}` ([`parse`], [`params`]), the
 //! session's databases ([`database`]), ``SELECT * FROM ds.`folder/file.csv` ``
 //! planned as the scan of `s3://bucket/folder/file.csv` signed by the
-//! database ([`resolve`]), and `SHOW DATABASES` / `SHOW TABLES FROM ds`.
+//! database ([`resolve`]), `ds.files` ([`files`]), and `SHOW DATABASES` /
+//! `SHOW TABLES FROM ds`.
 
 mod database;
 mod error;
+mod files;
 mod params;
 mod parse;
 mod resolve;
@@ -14,7 +16,6 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
-use datafusion::datasource::TableProvider;
 use futures::TryStreamExt;
 use s3sql_formats::detect_from_path;
 use s3sql_s3_client::ListObjectsV2Request;
@@ -22,6 +23,7 @@ use s3sql_secrets::Parameters;
 
 pub(crate) use database::{Database, Databases};
 pub use error::DatabaseError;
+pub(crate) use files::files_table;
 pub(crate) use parse::{DatabaseStatement, hint, parse};
 pub(crate) use resolve::resolve;
 
@@ -174,15 +176,4 @@ async fn show_tables(database: &Database, settings: &Settings) -> Result<RecordB
         schema,
         vec![Arc::new(StringArray::from(names))],
     )?)
-}
-
-/// `ds.files`: one row per object of the database.
-pub(crate) async fn files_table(
-    database: Arc<Database>,
-    _settings: &Settings,
-) -> Result<Arc<dyn TableProvider>> {
-    Err(crate::error::PlannerError::argument(
-        "files",
-        format!("{}.files is not built yet", database.name()),
-    ))
 }

@@ -1,0 +1,224 @@
+//! MindsDB's `ds.files` and `SHOW TABLES FROM ds` end to end, through the
+//! fault proxy so the requests each query sends can be counted: listings
+//! past 1,000 keys, filters narrowing the listing itself, object bytes
+//! fetched only when `content` is selected, and `public_url` fetched by a
+//! plain HTTP client.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+
+use futures::StreamExt;
+use http::Method;
+use s3sql_planner::Session;
+use s3sql_secrets::SecretManager;
+use s3sql_testkit::{FaultProxy, RecordedRequest};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::support::{Bucket, query};
+
+/// Keys in the test bucket: more than one ListObjectsV2 page.
+const KEYS: usize = 1_050;
+
+fn upstream(bucket: &Bucket) -> SocketAddr {
+    bucket
+        .endpoint
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_socket_addrs()
+        .unwrap()
+        .next()
+        .unwrap()
+}
+
+/// `CREATE DATABASE name` reaching the bucket through `proxy`, with or
+/// without its `bucket` parameter.
+fn create(name: &str, bucket: &Bucket, proxy: &FaultProxy, with_bucket: bool) -> String {
+    let named = if with_bucket {
+        format!(", \"bucket\": \"{}\"", bucket.bucket)
+    } else {
+        String::new()
+    };
+    format!(
+        "CREATE DATABASE {name} WITH ENGINE = 's3', PARAMETERS = {{\"aws_access_key_id\": \"{}\", \"aws_secret_access_key\": \"{}\", \"region_name\": \"{}\", \"endpoint_url\": \"{}\"{named}}}",
+        bucket.access_key_id,
+        bucket.secret_access_key,
+        bucket.region,
+        proxy.endpoint()
+    )
+}
+
+/// Object GETs (not listings) among `requests`.
+fn object_gets(requests: &[RecordedRequest]) -> usize {
+    requests
+        .iter()
+        .filter(|r| {
+            r.method == Method::GET && !r.query.contains("list-type") && r.path.contains('.')
+        })
+        .count()
+}
+
+fn listings(requests: &[RecordedRequest]) -> Vec<&RecordedRequest> {
+    requests
+        .iter()
+        .filter(|r| r.query.contains("list-type=2"))
+        .collect()
+}
+
+/// The values of one row of an ASCII table.
+fn cells(line: &str) -> Vec<String> {
+    line.trim_matches('|')
+        .split('|')
+        .map(|c| c.trim().to_owned())
+        .collect()
+}
+
+/// `GET url` with nothing but a TCP socket: status line and body.
+async fn plain_get(url: &str) -> (String, Vec<u8>) {
+    let rest = url.strip_prefix("http://").expect("an http:// URL");
+    let (host, path) = rest.split_at(rest.find('/').unwrap());
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let split = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&answer[..split]).to_string();
+    assert!(
+        !head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked"),
+        "{head}"
+    );
+    (
+        head.lines().next().unwrap().to_owned(),
+        answer[split + 4..].to_vec(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_lists_every_object_and_fetches_content_only_when_selected() {
+    let bucket = Bucket::new().await;
+    let prefix = bucket.prefix.clone();
+    futures::stream::iter(0..KEYS)
+        .map(|i| {
+            let bucket = &bucket;
+            async move {
+                bucket
+                    .put(&format!("many/k{i:04}.csv"), format!("id\n{i}\n"))
+                    .await
+            }
+        })
+        .buffer_unordered(32)
+        .collect::<Vec<()>>()
+        .await;
+    bucket.put("one/hello.json", "{\"greeting\": \"hi\"}").await;
+    let proxy = FaultProxy::start(upstream(&bucket));
+    let session = Session::with_secrets(SecretManager::new(None));
+    session
+        .sql(&create("ds", &bucket, &proxy, true))
+        .await
+        .unwrap();
+
+    // Past 1,000 keys, with no object fetched for the listing's columns.
+    let before = proxy.recorded().len();
+    let sql = format!(
+        "SELECT count(*), sum(size), count(DISTINCT etag), min(extension), max(bucket) = '{}' FROM ds.files WHERE path LIKE '{prefix}many/%'",
+        bucket.bucket
+    );
+    let bytes: usize = (0..KEYS).map(|i| format!("id\n{i}\n").len()).sum();
+    assert_eq!(
+        cells(&query(&session, &sql).await[3]),
+        [
+            KEYS.to_string(),
+            bytes.to_string(),
+            KEYS.to_string(),
+            "csv".into(),
+            "true".into()
+        ]
+    );
+    let sent = proxy.recorded()[before..].to_vec();
+    assert_eq!(object_gets(&sent), 0, "{sent:?}");
+    let pages: Vec<&str> = listings(&sent).iter().map(|r| r.query.as_str()).collect();
+    assert_eq!(pages.len(), 2, "{pages:?}");
+    // The LIKE prefix went into the listing itself.
+    let encoded = format!("prefix={}many%2F", prefix.replace('/', "%2F"));
+    assert!(pages.iter().all(|q| q.contains(&encoded)), "{pages:?}");
+
+    // content: fetched for the rows listed, and only then.
+    let before = proxy.recorded().len();
+    let sql = format!(
+        "SELECT name, extension, CAST(content AS VARCHAR) AS content FROM ds.files WHERE path LIKE '{prefix}one/%'"
+    );
+    assert_eq!(
+        query(&session, &sql).await[3],
+        "| hello.json | json      | {\"greeting\": \"hi\"} |"
+    );
+    assert_eq!(object_gets(&proxy.recorded()[before..]), 1);
+
+    // public_url: a presigned GET a plain HTTP client can use.
+    let batches = session
+        .sql(&format!(
+            "SELECT public_url FROM ds.files WHERE path = '{prefix}one/hello.json'"
+        ))
+        .await
+        .unwrap();
+    let urls = batches[0]
+        .column(0)
+        .as_any()
+        .downcast_ref::<datafusion::arrow::array::StringArray>()
+        .unwrap();
+    let url = urls.value(0);
+    assert!(url.contains("X-Amz-Expires=3600"), "{url}");
+    assert!(
+        !url.contains(&bucket.secret_access_key)
+            || bucket.secret_access_key == bucket.access_key_id
+    );
+    let (status, body) = plain_get(url).await;
+    assert!(status.contains(" 200 "), "{status}");
+    assert_eq!(body, b"{\"greeting\": \"hi\"}");
+
+    // SHOW TABLES FROM: files, then the queryable objects.
+    let batches = session.sql("SHOW TABLES FROM ds").await.unwrap();
+    let tables = batches[0]
+        .column(0)
+        .as_any()
+        .downcast_ref::<datafusion::arrow::array::StringArray>()
+        .unwrap();
+    assert_eq!(batches[0].schema().field(0).name(), "Tables_in_ds");
+    assert_eq!(tables.value(0), "files");
+    let names: Vec<&str> = tables.iter().flatten().collect();
+    assert!(names.contains(&format!("{prefix}one/hello.json").as_str()));
+    assert!(names.contains(&format!("{prefix}many/k1049.csv").as_str()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_of_a_database_without_a_bucket_covers_every_bucket() {
+    let bucket = Bucket::new().await;
+    let prefix = bucket.prefix.clone();
+    bucket.put("x/a.csv", "a\n1\n").await;
+    bucket.put("x/b.parquet", "not read").await;
+    let proxy = FaultProxy::start(upstream(&bucket));
+    let session = Session::with_secrets(SecretManager::new(None));
+    session
+        .sql(&create("everywhere", &bucket, &proxy, false))
+        .await
+        .unwrap();
+    // The bucket filter narrows ListBuckets' answer to one bucket listed.
+    let before = proxy.recorded().len();
+    let sql = format!(
+        "SELECT bucket, path, name, extension FROM everywhere.files WHERE bucket IN ('{}', 'no-such-bucket') AND path LIKE '{prefix}x/%' ORDER BY path",
+        bucket.bucket
+    );
+    let rows = query(&session, &sql).await;
+    assert!(
+        rows[3].contains(&format!("| {}x/a.csv ", prefix)) && rows[3].contains("| a.csv "),
+        "{rows:?}"
+    );
+    assert!(rows[4].contains("| b.parquet | parquet "), "{rows:?}");
+    assert_eq!(rows.len(), 6, "{rows:?}");
+    let sent = proxy.recorded()[before..].to_vec();
+    let listed: Vec<&str> = listings(&sent).iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(listed, [format!("/{}/", bucket.bucket)]);
+    // Without the filter, every bucket on the server is listed.
+    let sql = "SELECT count(DISTINCT bucket) >= 1 FROM everywhere.files";
+    assert!(query(&session, sql).await[3].contains("true"));
+}
