@@ -1,22 +1,27 @@
 //! DuckDB keeps rows in file order (`preserve_insertion_order`), so
 //! `SELECT * FROM 's3://b/big.parquet' LIMIT 10` shows the file's first ten
-//! rows. DataFusion reads a large file as several byte ranges at once and a
-//! LIMIT takes whichever range answers first; for a LIMIT over plain scans
-//! the statement is therefore planned with one partition, which keeps file
-//! order and, with the limit pushed into the scan, still reads only the
-//! first row groups or lines.
+//! rows and `SELECT * FROM 'file.csv'` lists them as the file has them.
+//! DataFusion reads a large file as several byte ranges at once and passes
+//! on whichever range answers first; a statement that returns scanned rows
+//! as they are (filters and projections over scans, with or without a
+//! LIMIT) is therefore planned with one partition, which keeps file order
+//! and, with a limit pushed into the scan, still reads only the first row
+//! groups or lines. Aggregates, joins and sorts keep their parallel plans.
 
 use datafusion::execution::SessionState;
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::logical_expr::LogicalPlan;
 
-/// Whether `plan` is a LIMIT (under projections) over nothing that
-/// reorders rows: filters, projections, aliases and table scans.
-pub(crate) fn limit_over_files(plan: &LogicalPlan) -> bool {
+/// Whether `plan` returns rows of its scans in the order read: a LIMIT,
+/// projections, filters and aliases over table scans, also under
+/// `EXPLAIN [ANALYZE]` (so the plan shown is the plan run).
+pub(crate) fn returns_scanned_rows(plan: &LogicalPlan) -> bool {
     match plan {
-        LogicalPlan::Projection(p) => limit_over_files(&p.input),
+        LogicalPlan::Explain(e) => returns_scanned_rows(&e.plan),
+        LogicalPlan::Analyze(a) => returns_scanned_rows(&a.input),
+        LogicalPlan::Projection(p) => returns_scanned_rows(&p.input),
         LogicalPlan::Limit(limit) => keeps_row_order(&limit.input),
-        _ => false,
+        other => keeps_row_order(other),
     }
 }
 

@@ -162,7 +162,7 @@ impl Session {
                     _ => None,
                 };
                 let (plan, tables) = self.plan_scans(*statement).await?;
-                let dataframe = if crate::order::limit_over_files(&plan) {
+                let dataframe = if crate::order::returns_scanned_rows(&plan) {
                     DataFrame::new(crate::order::in_file_order(&self.ctx.state()), plan)
                 } else {
                     self.ctx.execute_logical_plan(plan).await?

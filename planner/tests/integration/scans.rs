@@ -285,3 +285,38 @@ async fn a_file_replaced_after_listing_is_an_error_not_a_short_read() {
         );
     }
 }
+
+/// Rows come back in file order, as DuckDB returns them, also from a file
+/// big enough for DataFusion to read in byte ranges at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_of_a_big_file_come_back_in_file_order() {
+    let bucket = Bucket::new().await;
+    let mut csv = String::from("id,pad\n");
+    for i in 0..700_000 {
+        csv.push_str(&format!("{i},abcdefghij\n"));
+    }
+    assert!(csv.len() > 10 << 20, "big enough to be split");
+    bucket.put("ordered.csv", csv).await;
+    let session = bucket.session().await;
+    let batches = session
+        .sql(&format!(
+            "SELECT id FROM '{}' WHERE id % 7 <> 3",
+            bucket.url("ordered.csv")
+        ))
+        .await
+        .unwrap();
+    let ids: Vec<i64> = batches
+        .iter()
+        .flat_map(|b| {
+            b.column(0)
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .unwrap()
+                .values()
+                .to_vec()
+        })
+        .collect();
+    assert_eq!(ids.len(), 600_000);
+    let first_inversion = ids.windows(2).position(|w| w[0] > w[1]);
+    assert_eq!(first_inversion, None, "rows out of file order");
+}
