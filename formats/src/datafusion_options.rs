@@ -10,7 +10,12 @@
 //! each file is read whole.
 //!
 //! What the readers cannot do is refused here with an error naming the
-//! option, never dropped: `dateformat`/`timestampformat` for JSON.
+//! option, never dropped: for JSON `dateformat`/`timestampformat`,
+//! `ignore_errors = true` (arrow-json stops at the first bad record) and a
+//! `maximum_object_size` below DuckDB's 16 MiB default (arrow-json reads
+//! objects of any size, so a larger one has its effect, a smaller one
+//! cannot); `auto_detect = false` without `columns` is refused as DuckDB
+//! refuses it.
 //!
 //! `ignore_errors` skips rows with a value that does not convert to its
 //! column's type, as DuckDB; a row with too many fields is still an error
@@ -116,13 +121,50 @@ fn refuse_formats(options: &ReadOptions) -> Result<(), FormatError> {
     Ok(())
 }
 
+/// DuckDB's default `maximum_object_size` (16 MiB).
+const DEFAULT_MAXIMUM_OBJECT_SIZE: u64 = 16 << 20;
+
+/// JSON options arrow-json cannot honour, and `auto_detect = false` without
+/// the `columns` it needs (DuckDB refuses that too).
+fn refuse_json_options(options: &ReadOptions) -> Result<(), FormatError> {
+    refuse_formats(options)?;
+    if options.ignore_errors {
+        return Err(FormatError::Unsupported {
+            option: "ignore_errors",
+            reason: "JSON records are read by arrow-json, which stops at the first one that \
+                     does not parse; fix or filter the file, or read it with \
+                     format = 'newline_delimited' and columns = {...} of VARCHAR",
+        });
+    }
+    if options
+        .maximum_object_size
+        .is_some_and(|size| size < DEFAULT_MAXIMUM_OBJECT_SIZE)
+    {
+        return Err(FormatError::Unsupported {
+            option: "maximum_object_size",
+            reason: "s3sql reads JSON objects of any size, so it cannot enforce a limit \
+                     below DuckDB's default of 16777216 bytes; leave the option out, or give \
+                     16777216 or more",
+        });
+    }
+    if !options.auto_detect && options.columns.is_none() {
+        return Err(FormatError::NeedsOption {
+            option: "auto_detect = false",
+            needs: "columns",
+            hint: "read_json then reads only the keys it lists, with their types, e.g. \
+                   columns = {'id': 'BIGINT', 'name': 'VARCHAR'}",
+        });
+    }
+    Ok(())
+}
+
 /// DataFusion's JSON options. [`JsonFormat::Auto`] reads newline-delimited
 /// JSON: resolve it first with [`sniff_json_format`] on the file's first bytes.
 pub fn json_options(
     options: &ReadOptions,
     compression: Compression,
 ) -> Result<JsonOptions, FormatError> {
-    refuse_formats(options)?;
+    refuse_json_options(options)?;
     Ok(JsonOptions {
         compression: compression.variant(),
         schema_infer_max_rec: options.sample_size,
@@ -277,6 +319,42 @@ mod tests {
         let skip = parsed(FileFormat::Csv, "skip", OptionValue::Int(2));
         let o = csv_options(&dialect(), &skip, Compression::Uncompressed).unwrap();
         assert_eq!((o.null_regex, o.newlines_in_values), (None, Some(true)));
+    }
+
+    /// Each JSON option arrow-json cannot honour is refused by name, not dropped.
+    #[test]
+    fn json_options_without_effect_are_refused_by_name() {
+        let json = |pairs: Vec<(&str, OptionValue)>| {
+            let pairs = pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+            let options = ReadOptions::parse(FileFormat::Json, pairs).unwrap();
+            json_options(&options, Compression::Uncompressed)
+        };
+        let int = OptionValue::Int;
+        let no = OptionValue::Bool(false);
+        for (pairs, names) in [
+            (
+                vec![("ignore_errors", OptionValue::Bool(true))],
+                "'ignore_errors'",
+            ),
+            (
+                vec![("maximum_object_size", int(1024))],
+                "'maximum_object_size'",
+            ),
+            (vec![("auto_detect", no.clone())], "'columns'"),
+        ] {
+            let err = json(pairs).unwrap_err().to_string();
+            assert!(err.contains(names), "{err}");
+        }
+        // What has its effect is accepted: a larger limit, no ignore_errors,
+        // auto_detect = false with the columns to read.
+        let columns = OptionValue::Struct(vec![("id".into(), OptionValue::Str("BIGINT".into()))]);
+        for pairs in [
+            vec![("maximum_object_size", int(64 << 20))],
+            vec![("ignore_errors", no.clone())],
+            vec![("auto_detect", no), ("columns", columns)],
+        ] {
+            assert!(json(pairs.clone()).is_ok(), "{pairs:?}");
+        }
     }
 
     #[test]

@@ -98,6 +98,16 @@ pub enum FormatError {
         /// The file's columns, comma-separated.
         columns: String,
     },
+    /// An option given with a value that needs another option beside it.
+    #[error("{option} needs the option '{needs}' as well: {hint}")]
+    NeedsOption {
+        /// The option and its value, as written (`auto_detect = false`).
+        option: &'static str,
+        /// The canonical name of the option it needs.
+        needs: &'static str,
+        /// What the pair does, with an example.
+        hint: &'static str,
+    },
     /// An option DuckDB has whose effect s3sql cannot give: refused rather than ignored.
     #[error("option '{option}' is not supported by s3sql: {reason}")]
     Unsupported {

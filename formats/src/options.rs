@@ -72,6 +72,7 @@ pub struct ReadOptions {
     /// Types of hive partition columns (`hive_types`).
     pub hive_types: Vec<(String, DataType)>,
     /// Infer hive partition column types (`hive_types_autocast`); default true.
+    /// s3sql-planner reads it from the request: false keeps them VARCHAR.
     pub hive_types_autocast: bool,
     /// Sniff the dialect and types (`auto_detect`); default true.
     pub auto_detect: bool,
@@ -82,6 +83,7 @@ pub struct ReadOptions {
     /// JSON layout (`format`); default auto.
     pub json_format: JsonFormat,
     /// Largest JSON object in bytes (`maximum_object_size`); DuckDB's default is 16 MiB.
+    /// arrow-json reads objects of any size, so a smaller limit is refused ([`crate::json_options`]).
     pub maximum_object_size: Option<u64>,
     /// Read Parquet BINARY columns as VARCHAR (`binary_as_string`); default false.
     pub binary_as_string: bool,

@@ -89,11 +89,19 @@ impl ExtraColumns {
         };
         // DuckDB detects hive partitions unless told not to.
         let hive_wanted = request.flag("hive_partitioning")?.unwrap_or(true);
-        let hive = if hive_wanted {
+        let mut hive = if hive_wanted {
             HiveSchema::detect(keys, &overrides)
         } else {
             None
         };
+        // hive_types_autocast = false: values stay VARCHAR unless hive_types types them.
+        if !request.flag("hive_types_autocast")?.unwrap_or(true) {
+            for (name, ty) in hive.iter_mut().flat_map(|h| h.columns.iter_mut()) {
+                if !overrides.contains_key(name) {
+                    *ty = PartitionType::Varchar;
+                }
+            }
+        }
         let filename = match request.option("filename") {
             None | Some(OptionValue::Bool(false)) => None,
             Some(OptionValue::Bool(true)) => Some("filename".to_owned()),
