@@ -9,7 +9,6 @@
 //! groups or lines. Aggregates, joins and sorts keep their parallel plans.
 
 use datafusion::execution::SessionState;
-use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::logical_expr::LogicalPlan;
 
 /// Whether `plan` returns rows of its scans in the order read: a LIMIT,
@@ -36,11 +35,11 @@ fn keeps_row_order(plan: &LogicalPlan) -> bool {
 }
 
 /// `state` with one target partition: scans read their files and byte
-/// ranges in order.
+/// ranges in order. A clone with its config changed in place: rebuilding
+/// it through `SessionStateBuilder::with_config` registers a new, empty
+/// default catalog over the session's own, and its tables are gone.
 pub(crate) fn in_file_order(state: &SessionState) -> SessionState {
-    let mut config = state.config().clone();
-    config.options_mut().execution.target_partitions = 1;
-    SessionStateBuilder::new_from_existing(state.clone())
-        .with_config(config)
-        .build()
+    let mut state = state.clone();
+    state.config_mut().options_mut().execution.target_partitions = 1;
+    state
 }

@@ -320,3 +320,22 @@ async fn rows_of_a_big_file_come_back_in_file_order() {
     let first_inversion = ids.windows(2).position(|w| w[0] > w[1]);
     assert_eq!(first_inversion, None, "rows out of file order");
 }
+
+/// A scan planned in file order leaves the session's tables alone (its
+/// one-partition state once replaced the default catalog with an empty one).
+#[tokio::test]
+async fn tables_survive_a_scan_in_file_order() {
+    let bucket = Bucket::new().await;
+    bucket.put("few.csv", "id\n1\n2\n").await;
+    let session = bucket.session().await;
+    let url = bucket.url("few.csv");
+    session
+        .sql(&format!("CREATE TABLE kept AS SELECT * FROM '{url}'"))
+        .await
+        .unwrap();
+    query(&session, &format!("SELECT * FROM '{url}' LIMIT 1")).await;
+    assert_eq!(
+        query(&session, "SELECT count(*) AS n FROM kept").await[3],
+        "| 2 |"
+    );
+}
