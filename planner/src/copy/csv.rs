@@ -123,7 +123,7 @@ impl CsvEncoder {
             }
             out.push(b'\n');
         }
-        self.output.append(&out);
+        self.output.append(&out).map_err(DataFusionError::from)?;
         Ok(())
     }
 }
@@ -143,7 +143,7 @@ mod tests {
     fn encode(pairs: Vec<(String, OptionValue)>, values: Vec<Option<&str>>) -> String {
         let schema = Arc::new(Schema::new(vec![Field::new("s", DataType::Utf8, true)]));
         let options = CopyOptions::parse("x.csv", pairs).unwrap();
-        let output = Output::default();
+        let output = Output::new(options.text_compression).unwrap();
         let mut encoder = CsvEncoder::new(schema.clone(), &options, output.clone());
         let batch =
             RecordBatch::try_new(schema, vec![Arc::new(StringArray::from(values))]).unwrap();

@@ -16,37 +16,99 @@ use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::file::properties::WriterProperties;
 
 use super::csv::CsvEncoder;
-use super::options::{CopyFormat, CopyOptions};
+use super::options::{CopyFormat, CopyOptions, TextCompression};
 use crate::error::Result;
 
 /// DuckDB's text form of timestamps (a space, not arrow's `T`).
 pub(crate) const TIMESTAMP_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.f";
 
-/// The bytes an encoder produced and the caller has not taken yet.
+/// The bytes an encoder produced and the caller has not taken yet, gzip-
+/// or zstd-compressed on the way in for CSV and JSON with COMPRESSION.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Output(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct Output(Arc<Mutex<Buffer>>);
+
+/// The buffer, behind its compressor if any.
+#[derive(Default)]
+pub(crate) enum Buffer {
+    #[default]
+    Empty,
+    Plain(Vec<u8>),
+    Gzip(flate2::write::GzEncoder<Vec<u8>>),
+    Zstd(zstd::stream::write::Encoder<'static, Vec<u8>>),
+}
+
+impl std::fmt::Debug for Buffer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Buffer::Empty | Buffer::Plain(_) => "Plain",
+            Buffer::Gzip(_) => "Gzip",
+            Buffer::Zstd(_) => "Zstd",
+        })
+    }
+}
 
 impl Output {
-    fn lock(&self) -> MutexGuard<'_, Vec<u8>> {
+    /// An output compressing with `compression`.
+    pub(crate) fn new(compression: TextCompression) -> std::io::Result<Self> {
+        let buffer = match compression {
+            TextCompression::None => Buffer::Plain(Vec::new()),
+            TextCompression::Gzip => Buffer::Gzip(flate2::write::GzEncoder::new(
+                Vec::new(),
+                flate2::Compression::default(),
+            )),
+            TextCompression::Zstd => Buffer::Zstd(zstd::stream::write::Encoder::new(
+                Vec::new(),
+                zstd::DEFAULT_COMPRESSION_LEVEL,
+            )?),
+        };
+        Ok(Self(Arc::new(Mutex::new(buffer))))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Buffer> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Appends `bytes` (one lock for a whole batch's text).
-    pub(crate) fn append(&self, bytes: &[u8]) {
-        self.lock().extend_from_slice(bytes);
+    pub(crate) fn append(&self, bytes: &[u8]) -> std::io::Result<()> {
+        match &mut *self.lock() {
+            Buffer::Empty => Err(std::io::Error::other("write after the end of a file")),
+            Buffer::Plain(v) => {
+                v.extend_from_slice(bytes);
+                Ok(())
+            }
+            Buffer::Gzip(e) => e.write_all(bytes),
+            Buffer::Zstd(e) => e.write_all(bytes),
+        }
     }
 
     /// Takes what was produced, leaving `spare` (emptied) in its place so
     /// its allocation is reused.
     pub(crate) fn take(&self, mut spare: Vec<u8>) -> Vec<u8> {
         spare.clear();
-        std::mem::replace(&mut *self.lock(), spare)
+        match &mut *self.lock() {
+            Buffer::Empty => Vec::new(),
+            Buffer::Plain(v) => std::mem::replace(v, spare),
+            Buffer::Gzip(e) => std::mem::replace(e.get_mut(), spare),
+            Buffer::Zstd(e) => std::mem::replace(e.get_mut(), spare),
+        }
+    }
+
+    /// Ends the compressed stream (its last block and trailer) and takes
+    /// what is left; no write may follow.
+    pub(crate) fn end(&self) -> std::io::Result<Vec<u8>> {
+        let buffer = std::mem::take(&mut *self.lock());
+        match buffer {
+            Buffer::Empty => Ok(Vec::new()),
+            Buffer::Plain(v) => Ok(v),
+            Buffer::Gzip(e) => e.finish(),
+            Buffer::Zstd(e) => e.finish(),
+        }
     }
 }
 
 impl Write for Output {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.lock().extend_from_slice(buf);
+        self.append(buf)?;
         Ok(buf.len())
     }
 

@@ -60,6 +60,38 @@ fn compression_suffix(lower: &str) -> Option<&'static str> {
         .find(|suffix| lower.ends_with(suffix))
 }
 
+/// The compression of a CSV or JSON file (`COMPRESSION`, or the target's
+/// `.gz` / `.zst` name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum TextCompression {
+    #[default]
+    None,
+    Gzip,
+    Zstd,
+}
+
+impl TextCompression {
+    /// What a target's name implies; `Err(suffix)` for a compression
+    /// s3sql does not write.
+    fn from_target(lower: &str) -> Result<Self, &'static str> {
+        match compression_suffix(lower) {
+            None => Ok(TextCompression::None),
+            Some(".gz" | ".gzip") => Ok(TextCompression::Gzip),
+            Some(".zst" | ".zstd") => Ok(TextCompression::Zstd),
+            Some(other) => Err(other),
+        }
+    }
+
+    /// The suffix DuckDB gives a partitioned COPY's files.
+    fn suffix(self) -> &'static str {
+        match self {
+            TextCompression::None => "",
+            TextCompression::Gzip => ".gz",
+            TextCompression::Zstd => ".zst",
+        }
+    }
+}
+
 /// What a partitioned COPY does with files already under its target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) enum Existing {
@@ -90,6 +122,9 @@ pub(crate) struct CopyOptions {
     pub write_partition_columns: bool,
     /// Parquet `COMPRESSION` (`CODEC`); default snappy, as DuckDB.
     pub compression: Compression,
+    /// CSV and JSON `COMPRESSION` (gzip, zstd); default from the target's
+    /// name (`auto`), else none.
+    pub text_compression: TextCompression,
     /// Parquet `ROW_GROUP_SIZE` in rows; DuckDB's default 122880.
     pub row_group_size: usize,
     /// CSV `HEADER`; default true.
@@ -115,6 +150,7 @@ impl CopyOptions {
             existing: Existing::Error,
             write_partition_columns: false,
             compression: Compression::SNAPPY,
+            text_compression: TextCompression::None,
             row_group_size: 122_880,
             header: true,
             delimiter: b',',
@@ -208,7 +244,11 @@ const KEYS: &[Key] = &[
         names: &["compression", "codec"],
         applies: Applies::Checked,
         apply: |o, v| {
-            o.compression = v.compression(o.format)?;
+            if o.format == CopyFormat::Parquet {
+                o.compression = v.compression()?;
+            } else if let Some(text) = v.text_compression()? {
+                o.text_compression = text;
+            }
             Ok(())
         },
     },
@@ -294,19 +334,20 @@ impl CopyOptions {
             }
         }
         let format = format.unwrap_or_else(|| CopyFormat::from_target(target));
-        // A `.gz` name promises a compressed file: until compressed CSV and
-        // JSON output lands, refuse rather than write plain text under it.
-        if format != CopyFormat::Parquet
-            && let Some(suffix) = compression_suffix(&target.to_ascii_lowercase())
-        {
-            return Err(CopyError::Unsupported {
+        let mut options = Self::defaults(format);
+        if format != CopyFormat::Parquet {
+            // A `.gz` name promises a gzip file (DuckDB's COMPRESSION auto);
+            // one s3sql cannot write is refused, never written plain.
+            options.text_compression = TextCompression::from_target(
+                &target.to_ascii_lowercase(),
+            )
+            .map_err(|suffix| CopyError::Unsupported {
                 name: format!(
-                    "COMPRESSION for FORMAT {} (the target's name ends in {suffix}; write an uncompressed name)",
+                    "COMPRESSION for a name ending in {suffix} (FORMAT {}: gzip or zstd, .gz or .zst)",
                     format.name()
                 ),
-            });
+            })?;
         }
-        let mut options = Self::defaults(format);
         let mut overwrite = None;
         for (name, value) in &pairs {
             let lower = name.to_ascii_lowercase();
@@ -353,6 +394,15 @@ impl CopyOptions {
             });
         }
         Ok(options)
+    }
+
+    /// The extension of a partitioned COPY's files: `csv`, `csv.gz`, ...
+    pub(crate) fn extension(&self) -> String {
+        format!(
+            "{}{}",
+            self.format.extension(),
+            self.text_compression.suffix()
+        )
     }
 
     /// The name (without extension) of file number `index` of a directory.
@@ -489,18 +539,20 @@ impl Value<'_> {
         }
     }
 
-    /// A Parquet codec; for CSV and JSON only "none" until compressed text
-    /// output lands.
-    fn compression(&self, format: CopyFormat) -> Result<Compression, CopyError> {
+    /// A CSV or JSON compression; `None` for `auto` (from the name).
+    fn text_compression(&self) -> Result<Option<TextCompression>, CopyError> {
+        Ok(match self.string()?.to_ascii_lowercase().as_str() {
+            "auto" => None,
+            "none" | "uncompressed" => Some(TextCompression::None),
+            "gzip" => Some(TextCompression::Gzip),
+            "zstd" => Some(TextCompression::Zstd),
+            _ => return Err(self.invalid("gzip, zstd, none or auto (CSV and JSON)")),
+        })
+    }
+
+    /// A Parquet codec.
+    fn compression(&self) -> Result<Compression, CopyError> {
         let name = self.string()?.to_ascii_lowercase();
-        if format != CopyFormat::Parquet {
-            return match name.as_str() {
-                "none" | "uncompressed" | "auto" => Ok(Compression::UNCOMPRESSED),
-                _ => Err(CopyError::Unsupported {
-                    name: format!("COMPRESSION {name} for FORMAT {}", format.name()),
-                }),
-            };
-        }
         Ok(match name.as_str() {
             "snappy" => Compression::SNAPPY,
             "zstd" => Compression::ZSTD(ZstdLevel::default()),
@@ -548,20 +600,30 @@ mod tests {
     }
 
     #[test]
-    fn a_compressed_text_name_is_refused_not_written_plain() {
-        for target in ["s3://b/x.csv.gz", "s3://b/x.json.zst", "out.CSV.GZ"] {
-            let err = parse(target, &[]).unwrap_err().to_string();
-            assert!(
-                err.contains("not supported yet") && err.contains("ends in"),
-                "{err}"
-            );
-        }
-        let err = parse("s3://b/x.json.gz", &[]).unwrap_err().to_string();
-        assert!(err.contains("FORMAT json"), "{err}");
+    fn a_compressed_text_name_is_compressed_and_others_refused() {
+        let text = |t: &str| parse(t, &[]).map(|o| (o.text_compression, o.extension()));
         assert_eq!(
-            parse("s3://b/x.parquet", &[]).unwrap().format,
-            CopyFormat::Parquet
+            text("s3://b/x.csv.gz").unwrap(),
+            (TextCompression::Gzip, "csv.gz".to_owned())
         );
+        assert_eq!(
+            text("out.JSON.ZST").unwrap(),
+            (TextCompression::Zstd, "json.zst".to_owned())
+        );
+        let err = text("s3://b/x.csv.bz2").unwrap_err().to_string();
+        assert!(
+            err.contains("not supported yet") && err.contains(".bz2"),
+            "{err}"
+        );
+        assert_eq!(
+            parse("s3://b/x.json.gz", &[]).unwrap().format,
+            CopyFormat::Json
+        );
+        let o = parse("d", &[("COMPRESSION", s("zstd"))]).unwrap();
+        assert_eq!(o.extension(), "csv.zst");
+        let o = parse("x.csv.gz", &[("COMPRESSION", s("none"))]).unwrap();
+        assert_eq!(o.text_compression, TextCompression::None);
+        assert!(parse("x.csv", &[("COMPRESSION", s("rar"))]).is_err());
     }
 
     #[test]
@@ -679,6 +741,5 @@ mod tests {
         );
         assert_eq!(codec("uncompressed").unwrap(), Compression::UNCOMPRESSED);
         assert!(codec("rar").is_err());
-        assert!(parse("x.csv", &[("COMPRESSION", s("gzip"))]).is_err());
     }
 }

@@ -19,6 +19,7 @@ use std::collections::{HashMap, HashSet};
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
 use futures::future::join_all;
 use futures::stream::FuturesUnordered;
@@ -49,15 +50,20 @@ impl FileWriter {
     /// Encodes into `sink`; when the encoder cannot be built, the sink
     /// is aborted (no temporary file left).
     async fn new(sink: Sink, schema: SchemaRef, options: &CopyOptions) -> Result<Self> {
-        let output = Output::default();
-        let encoder = match Encoder::new(schema.clone(), options, output.clone()) {
-            Ok(encoder) => encoder,
+        let built = Output::new(options.text_compression)
+            .map_err(|e| DataFusionError::from(e).into())
+            .and_then(|output| {
+                Encoder::new(schema.clone(), options, output.clone()).map(|e| (e, output))
+            });
+        let encoder = match built {
+            Ok(built) => built,
             Err(e) => {
                 // A failed cleanup is logged; the build error is the one to fix.
                 let _ = sink.abort().await;
                 return Err(e);
             }
         };
+        let (encoder, output) = encoder;
         Ok(Self {
             encoder,
             output,
@@ -108,7 +114,8 @@ impl FileWriter {
         } = self;
         let ended = async {
             encoder.finish()?;
-            let chunk = output.take(spare);
+            let mut chunk = output.take(spare);
+            chunk.extend_from_slice(&output.end().map_err(DataFusionError::from)?);
             if !chunk.is_empty() {
                 sink.write(&chunk).await?;
             }
@@ -258,7 +265,7 @@ impl PartitionFiles<'_> {
             let name = format!(
                 "{directory}/{}.{}",
                 self.options.file_stem(*index),
-                self.options.format.extension()
+                self.options.extension()
             );
             *index += 1;
             let sink = self.target.open_under(&name, self.options.format).await?;

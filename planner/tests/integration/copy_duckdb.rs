@@ -78,3 +78,41 @@ async fn duckdb_reads_the_empty_string_and_null_of_an_s3sql_csv_apart() {
         ]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duckdb_reads_gzip_and_zstd_csv_and_json_written_by_s3sql() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = Session::with_secrets(SecretManager::new(None));
+    for (name, options) in [
+        ("t.csv.gz", ""),
+        ("t.csv", " (COMPRESSION zstd)"),
+        ("t.json.gz", ""),
+        ("t.ndjson", " (FORMAT json, COMPRESSION zstd)"),
+    ] {
+        let path = dir.path().join(name).display().to_string();
+        query(&session, &format!("COPY ({TRICKY}) TO '{path}'{options}")).await;
+        let reader = if name.contains("json") {
+            format!(
+                "read_json('{path}', compression = '{}')",
+                if options.is_empty() { "gzip" } else { "zstd" }
+            )
+        } else {
+            format!(
+                "read_csv('{path}', compression = '{}')",
+                if options.is_empty() { "gzip" } else { "zstd" }
+            )
+        };
+        let rows = duckdb(
+            None,
+            &[format!("SELECT count(*), count(s), sum(i) FROM {reader}")],
+        );
+        // DuckDB's CSV reader takes "" for NULL (allow_quoted_nulls); JSON keeps ''.
+        let strings = if name.contains("json") { "4" } else { "3" };
+        let expected = vec![
+            Some("5".to_owned()),
+            Some(strings.to_owned()),
+            Some("15".to_owned()),
+        ];
+        assert_eq!(rows[0], [expected], "{name}{options}");
+    }
+}
