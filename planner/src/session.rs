@@ -15,7 +15,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::{CopyToSource, Statement as DFStatement};
 use datafusion::sql::sqlparser::ast::VisitMut;
 use futures::TryStreamExt;
-use s3sql_secrets::SecretManager;
+use s3sql_secrets::{DatabaseDirectory, SecretManager};
 
 use crate::describe::{self, DescribeKind};
 use crate::error::Result;
@@ -68,12 +68,14 @@ impl Session {
         let ctx = SessionContext::new_with_config(config);
         let settings = Arc::new(Settings::default());
         ctx.register_udf(setting_sql::current_setting(Arc::clone(&settings)));
+        // Databases are stored beside persistent secrets, or not at all.
+        let databases = Databases::open(secrets.directory().map(DatabaseDirectory::beside));
         Self {
             ctx,
             secrets: Arc::new(secrets),
             settings,
             stores: Stores::default(),
-            databases: Databases::default(),
+            databases,
             next_scan: AtomicU64::new(0),
             copy: crate::copy::CopyMonitor::default(),
         }

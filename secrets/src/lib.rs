@@ -48,7 +48,10 @@ pub use error::{Result, SecretError};
 pub use kind::{GCS_ENDPOINT, Provider, SecretType};
 pub use listing::SecretListing;
 pub use manager::{Created, OnConflict, Persistence, ResolvedAccess, ScopeMatch, SecretManager};
-pub use mindsdb::{MINDSDB_PARAMETERS, MindsDbConnection};
+pub use mindsdb::{
+    DATABASE_FILE_SUFFIX, DatabaseDirectory, LoadedDatabases, MINDSDB_PARAMETERS,
+    MindsDbConnection, StoredDatabase,
+};
 pub use params::{ParamValue, Parameters, SENSITIVE_PARAMETERS, is_sensitive};
 pub use scope::{ObjectLocation, Scope};
 pub use secret::{S3Settings, Secret, SecretAccess, SettingDefaults};

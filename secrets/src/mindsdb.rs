@@ -2,9 +2,12 @@
 //! mapped onto the same secret model: a config secret scoped to the bucket
 //! (to every bucket when the database names none).
 
+use std::path::{Path, PathBuf};
+
 use crate::error::{Result, SecretError};
 use crate::params::{ParamValue, Parameters};
 use crate::secret::Secret;
+use crate::store::{SecretDirectory, files_with_suffix, remove_if_present, write_private};
 
 /// The parameters MindsDB's S3 integration takes.
 pub const MINDSDB_PARAMETERS: [&str; 6] = [
@@ -122,5 +125,190 @@ fn string(name: &str, value: &ParamValue) -> Result<String> {
             expected: "a string".into(),
             got: other.type_name().into(),
         }),
+    }
+}
+
+/// File name suffix of a stored database.
+pub const DATABASE_FILE_SUFFIX: &str = ".s3sql_database";
+const DATABASE_FORMAT: &str = "s3sql-database";
+const DATABASE_VERSION: u32 = 1;
+
+/// A database as stored: its parameters as written (credentials included,
+/// protected by the file's permissions, as a persistent secret's are) and
+/// the region GetBucketLocation found for it, if it was asked.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StoredDatabase {
+    /// The database's name (lower case).
+    pub name: String,
+    /// `PARAMETERS = {...}` as written. `Debug` redacts the secret ones.
+    pub parameters: Parameters,
+    /// The bucket's region, found at creation.
+    pub region: Option<String>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct DatabaseFile {
+    format: String,
+    version: u32,
+    #[serde(flatten)]
+    database: StoredDatabase,
+}
+
+/// The directory of stored databases: `stored_databases` beside the
+/// persistent secrets' directory, with the same rules (0700, one 0600
+/// file each, written atomically; unreadable files reported, never
+/// overwritten).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseDirectory {
+    path: PathBuf,
+}
+
+/// What loading the directory found.
+#[derive(Debug, Default)]
+pub struct LoadedDatabases {
+    /// Databases read back whole.
+    pub databases: Vec<StoredDatabase>,
+    /// One error per unreadable file, naming it.
+    pub problems: Vec<SecretError>,
+}
+
+impl DatabaseDirectory {
+    /// A directory at `path` (created on first write).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+
+    /// `stored_databases` beside `secrets` (in the same parent directory).
+    pub fn beside(secrets: &SecretDirectory) -> Self {
+        let parent = secrets.path().parent().unwrap_or(secrets.path());
+        Self::new(parent.join("stored_databases"))
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn file_for(&self, name: &str) -> PathBuf {
+        self.path.join(format!("{name}{DATABASE_FILE_SUFFIX}"))
+    }
+
+    /// Reads every stored database. A missing directory holds none.
+    pub fn load(&self) -> LoadedDatabases {
+        let mut loaded = LoadedDatabases::default();
+        let paths = match files_with_suffix(&self.path, DATABASE_FILE_SUFFIX) {
+            Ok(paths) => paths,
+            Err(problem) => {
+                loaded.problems.push(problem);
+                return loaded;
+            }
+        };
+        for path in paths {
+            match read_database(&path) {
+                Ok(database) => loaded.databases.push(database),
+                Err(problem) => {
+                    tracing::warn!("{problem}; the database is skipped");
+                    loaded.problems.push(problem);
+                }
+            }
+        }
+        loaded
+    }
+
+    /// Writes `database` atomically, replacing an earlier version.
+    pub fn write(&self, database: &StoredDatabase) -> Result<()> {
+        let target = self.file_for(&database.name);
+        let file = DatabaseFile {
+            format: DATABASE_FORMAT.to_owned(),
+            version: DATABASE_VERSION,
+            database: database.clone(),
+        };
+        let json = serde_json::to_vec_pretty(&file).map_err(|e| SecretError::Storage {
+            action: "encode",
+            path: target.clone(),
+            source: std::io::Error::other(e),
+        })?;
+        write_private(&self.path, &target, &database.name, &json)
+    }
+
+    /// Deletes database `name`'s file; a missing file is fine.
+    pub fn remove(&self, name: &str) -> Result<()> {
+        remove_if_present(&self.file_for(name))
+    }
+}
+
+fn read_database(path: &Path) -> Result<StoredDatabase> {
+    let corrupt = |reason: String| SecretError::CorruptFile {
+        path: path.to_owned(),
+        reason,
+    };
+    let bytes = std::fs::read(path).map_err(|source| SecretError::Storage {
+        action: "read",
+        path: path.to_owned(),
+        source,
+    })?;
+    // serde_json's messages give positions, not the text, so no value leaks.
+    let file: DatabaseFile = serde_json::from_slice(&bytes)
+        .map_err(|e| corrupt(format!("not a stored database: {e}")))?;
+    if file.format != DATABASE_FORMAT || file.version != DATABASE_VERSION {
+        return Err(corrupt(format!(
+            "format '{}' version {} is not {DATABASE_FORMAT} version {DATABASE_VERSION}",
+            file.format, file.version
+        )));
+    }
+    let expected = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_suffix(DATABASE_FILE_SUFFIX))
+        .unwrap_or_default();
+    if file.database.name != expected {
+        return Err(corrupt(format!(
+            "it holds database '{}' but is named for '{expected}'",
+            file.database.name
+        )));
+    }
+    Ok(file.database)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_databases_round_trip_in_private_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let secrets = SecretDirectory::new(dir.path().join("s3sql").join("stored_secrets"));
+        let databases = DatabaseDirectory::beside(&secrets);
+        assert_eq!(
+            databases.path(),
+            dir.path().join("s3sql").join("stored_databases")
+        );
+        let stored = StoredDatabase {
+            name: "ds".into(),
+            parameters: Parameters::new()
+                .with("bucket", "b")
+                .unwrap()
+                .with("aws_secret_access_key", "hunter2-secret")
+                .unwrap(),
+            region: Some("eu-west-3".into()),
+        };
+        assert!(!format!("{stored:?}").contains("hunter2"));
+        databases.write(&stored).unwrap();
+        let loaded = databases.load();
+        assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+        assert_eq!(loaded.databases, [stored]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let file = databases.path().join("ds.s3sql_database");
+            let mode = std::fs::metadata(file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::write(databases.path().join("bad.s3sql_database"), "{").unwrap();
+        let loaded = databases.load();
+        assert_eq!((loaded.databases.len(), loaded.problems.len()), (1, 1));
+        databases.remove("ds").unwrap();
+        databases.remove("ds").unwrap();
+        assert!(databases.load().databases.is_empty());
     }
 }

@@ -78,27 +78,13 @@ impl SecretDirectory {
     /// Reads every secret file. A missing directory holds no secrets.
     pub fn load(&self) -> LoadedSecrets {
         let mut loaded = LoadedSecrets::default();
-        let entries = match fs::read_dir(&self.path) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return loaded,
-            Err(source) => {
-                loaded.problems.push(SecretError::Storage {
-                    action: "list",
-                    path: self.path.clone(),
-                    source,
-                });
+        let paths = match files_with_suffix(&self.path, SECRET_FILE_SUFFIX) {
+            Ok(paths) => paths,
+            Err(problem) => {
+                loaded.problems.push(problem);
                 return loaded;
             }
         };
-        let mut paths: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| !n.starts_with('.') && n.ends_with(SECRET_FILE_SUFFIX))
-            })
-            .collect();
-        paths.sort();
         for path in paths {
             match read_secret(&path) {
                 Ok(secret) => loaded.secrets.push(secret),
@@ -113,75 +99,111 @@ impl SecretDirectory {
 
     /// Writes `secret` atomically, replacing an earlier version.
     pub fn write(&self, secret: &Secret) -> Result<()> {
-        self.create_directory()?;
         let stored = StoredSecret {
             format: FORMAT.to_owned(),
             version: VERSION,
             name: secret.name().to_owned(),
             parameters: secret.parameters().clone(),
         };
+        let target = self.file_for(secret.name());
         let json = serde_json::to_vec_pretty(&stored).map_err(|e| SecretError::Storage {
             action: "encode",
-            path: self.file_for(secret.name()),
+            path: target.clone(),
             source: std::io::Error::other(e),
         })?;
-        let target = self.file_for(secret.name());
-        let temp = self.path.join(format!(
-            ".{}.{}.{}.tmp",
-            secret.name(),
-            std::process::id(),
-            next_temp_id()
-        ));
-        let written = (|| {
-            let mut file = open_private(&temp).map_err(storage("create", &temp))?;
-            file.write_all(&json).map_err(storage("write", &temp))?;
-            file.sync_all().map_err(storage("sync", &temp))?;
-            fs::rename(&temp, &target).map_err(storage("rename into place", &target))
-        })();
-        if written.is_err() {
-            let _ = fs::remove_file(&temp);
-        }
-        written?;
-        // Make the rename durable; failure to sync a directory is not fatal.
-        if let Ok(dir) = fs::File::open(&self.path) {
-            let _ = dir.sync_all();
-        }
-        Ok(())
+        write_private(&self.path, &target, secret.name(), &json)
     }
 
     /// Deletes secret `name`'s file; a missing file is fine.
     pub fn remove(&self, name: &str) -> Result<()> {
-        let path = self.file_for(name);
-        match fs::remove_file(&path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(source) => Err(SecretError::Storage {
-                action: "delete",
-                path,
-                source,
-            }),
-        }
+        remove_if_present(&self.file_for(name))
     }
+}
 
-    fn create_directory(&self) -> Result<()> {
-        let storage = |source| SecretError::Storage {
-            action: "create directory",
-            path: self.path.clone(),
-            source,
-        };
-        let mut builder = fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-            builder.mode(0o700);
-            builder.create(&self.path).map_err(storage)?;
-            // An existing directory may have been created looser: tighten it.
-            fs::set_permissions(&self.path, fs::Permissions::from_mode(0o700)).map_err(storage)
+/// The files in `dir` whose names end in `suffix` (dot files left out),
+/// sorted; a missing directory holds none.
+pub(crate) fn files_with_suffix(dir: &Path, suffix: &str) -> Result<Vec<PathBuf>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => {
+            return Err(SecretError::Storage {
+                action: "list",
+                path: dir.to_owned(),
+                source,
+            });
         }
-        #[cfg(not(unix))]
-        builder.create(&self.path).map_err(storage)
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| !n.starts_with('.') && n.ends_with(suffix))
+        })
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
+/// Writes `bytes` to `target` in `dir` (created 0700) as a 0600 file:
+/// through a temporary file renamed into place, so a reader or a crash
+/// never sees half of it. `stem` names the temporary file.
+pub(crate) fn write_private(dir: &Path, target: &Path, stem: &str, bytes: &[u8]) -> Result<()> {
+    create_private_directory(dir)?;
+    let temp = dir.join(format!(
+        ".{stem}.{}.{}.tmp",
+        std::process::id(),
+        next_temp_id()
+    ));
+    let written = (|| {
+        let mut file = open_private(&temp).map_err(storage("create", &temp))?;
+        file.write_all(bytes).map_err(storage("write", &temp))?;
+        file.sync_all().map_err(storage("sync", &temp))?;
+        fs::rename(&temp, target).map_err(storage("rename into place", target))
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&temp);
     }
+    written?;
+    // Make the rename durable; failure to sync a directory is not fatal.
+    if let Ok(dir) = fs::File::open(dir) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+/// Deletes `path`; a missing file is fine.
+pub(crate) fn remove_if_present(path: &Path) -> Result<()> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(SecretError::Storage {
+            action: "delete",
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
+fn create_private_directory(path: &Path) -> Result<()> {
+    let storage = |source| SecretError::Storage {
+        action: "create directory",
+        path: path.to_owned(),
+        source,
+    };
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        builder.mode(0o700);
+        builder.create(path).map_err(storage)?;
+        // An existing directory may have been created looser: tighten it.
+        fs::set_permissions(path, fs::Permissions::from_mode(0o700)).map_err(storage)
+    }
+    #[cfg(not(unix))]
+    builder.create(path).map_err(storage)
 }
 
 fn storage(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> SecretError {

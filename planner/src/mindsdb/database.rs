@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
 use s3sql_s3_client::S3Client;
-use s3sql_secrets::{MindsDbConnection, ParamValue, Parameters, Secret};
+use s3sql_secrets::{
+    DatabaseDirectory, MindsDbConnection, ParamValue, Parameters, Secret, StoredDatabase,
+};
 
 use super::error::DatabaseError;
 use crate::error::Result;
@@ -46,6 +48,15 @@ impl Database {
             found_region,
             connection,
         })
+    }
+
+    /// The database as stored.
+    fn stored(&self) -> StoredDatabase {
+        StoredDatabase {
+            name: self.name.clone(),
+            parameters: self.written.clone(),
+            region: self.found_region.clone(),
+        }
     }
 
     /// The database's name (lower case).
@@ -107,13 +118,35 @@ pub(crate) fn has_string(parameters: &Parameters, name: &str) -> bool {
     matches!(parameters.get(name), Some(ParamValue::Str(s)) if !s.is_empty())
 }
 
-/// The session's databases by name.
+/// The session's databases by name, and where they are stored.
 #[derive(Debug, Default)]
 pub(crate) struct Databases {
     by_name: RwLock<BTreeMap<String, Arc<Database>>>,
+    directory: Option<DatabaseDirectory>,
 }
 
 impl Databases {
+    /// The databases stored in `directory` (none without one). A file
+    /// that cannot be read is reported in the log and skipped, never
+    /// overwritten.
+    pub(crate) fn open(directory: Option<DatabaseDirectory>) -> Self {
+        let mut by_name = BTreeMap::new();
+        if let Some(directory) = &directory {
+            for stored in directory.load().databases {
+                match Database::new(&stored.name, stored.parameters, stored.region) {
+                    Ok(database) => {
+                        by_name.insert(database.name().to_owned(), Arc::new(database));
+                    }
+                    Err(e) => tracing::warn!("stored database '{}' is skipped: {e}", stored.name),
+                }
+            }
+        }
+        Self {
+            by_name: RwLock::new(by_name),
+            directory,
+        }
+    }
+
     /// The database called `name` (case-insensitive).
     pub(crate) fn get(&self, name: &str) -> Option<Arc<Database>> {
         self.read().get(&name.to_ascii_lowercase()).cloned()
@@ -134,7 +167,8 @@ impl Databases {
         self.read().values().cloned().collect()
     }
 
-    /// Adds `database`; a taken name is an error.
+    /// Adds and stores `database`; a taken name is an error, and so is a
+    /// failed write (the database is not added then).
     pub(crate) fn insert(&self, database: Database) -> Result<()> {
         let mut map = self.by_name.write().unwrap_or_else(|p| p.into_inner());
         if map.contains_key(database.name()) {
@@ -143,17 +177,32 @@ impl Databases {
             }
             .into());
         }
+        if let Some(directory) = &self.directory {
+            directory.write(&database.stored())?;
+        }
         map.insert(database.name().to_owned(), Arc::new(database));
         Ok(())
     }
 
-    /// Removes `name`; whether it was there.
-    pub(crate) fn remove(&self, name: &str) -> bool {
-        self.by_name
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(name)
-            .is_some()
+    /// Removes `name` and its stored file; whether it was there.
+    pub(crate) fn remove(&self, name: &str) -> Result<bool> {
+        let mut map = self.by_name.write().unwrap_or_else(|p| p.into_inner());
+        if !map.contains_key(name) {
+            return Ok(false);
+        }
+        if let Some(directory) = &self.directory {
+            directory.remove(name)?;
+        }
+        map.remove(name);
+        Ok(true)
+    }
+
+    /// Where databases are stored, if anywhere.
+    pub(crate) fn storage(&self) -> String {
+        match &self.directory {
+            Some(d) => d.path().display().to_string(),
+            None => "memory".to_owned(),
+        }
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Arc<Database>>> {

@@ -54,7 +54,7 @@ pub(crate) async fn execute(
             success(true)
         }
         DatabaseStatement::Drop { name, if_exists } => {
-            if !databases.remove(&name) && !if_exists {
+            if !databases.remove(&name)? && !if_exists {
                 return Err(DatabaseError::NotFound { name }.into());
             }
             success(true)
@@ -108,8 +108,8 @@ async fn connect(name: &str, parameters: Parameters, settings: &Settings) -> Res
 }
 
 /// `SHOW DATABASES` (and `mindsdb_databases()`, the same rows as a table
-/// to query): name, engine, bucket, region and the parameters, secrets
-/// redacted.
+/// to query): name, engine, bucket, region, the parameters (secrets
+/// redacted) and the directory it is stored in (`memory` for none).
 pub(crate) fn show_databases(databases: &Databases) -> Result<RecordBatch> {
     let list = databases.list();
     let text = |f: &dyn Fn(&Database) -> Option<String>| {
@@ -123,6 +123,7 @@ pub(crate) fn show_databases(databases: &Databases) -> Result<RecordBatch> {
         Field::new("bucket", DataType::Utf8, true),
         Field::new("region", DataType::Utf8, true),
         Field::new("parameters", DataType::Utf8, false),
+        Field::new("storage", DataType::Utf8, false),
     ]));
     Ok(RecordBatch::try_new(
         schema,
@@ -136,6 +137,7 @@ pub(crate) fn show_databases(databases: &Databases) -> Result<RecordBatch> {
                     .or_else(|| d.secret().settings().region.clone())
             }),
             text(&|d| Some(d.redacted_parameters())),
+            text(&|_| Some(databases.storage())),
         ],
     )?)
 }
