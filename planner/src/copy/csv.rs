@@ -3,14 +3,15 @@
 //! follows DuckDB's rules: NULL is the NULLSTR as is; a value is quoted
 //! when it equals the NULLSTR (so `''` is `""` by default), or holds the
 //! delimiter, the quote, `\n`, `\r` or `#`; a quote inside is doubled.
-//! Values are rendered by arrow's formatters with DuckDB's text forms.
+//! Values are rendered by arrow's formatters with DuckDB's text forms
+//! (timestamps with a space and no trailing zeros: `03:04:05.5`).
 
 use datafusion::arrow::array::{Array, RecordBatch};
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::error::DataFusionError;
 
-use super::encode::{Output, TIMESTAMP_FORMAT};
+use super::encode::{Output, TIMESTAMP_FORMAT, trim_fraction};
 use super::options::CopyOptions;
 use crate::error::Result;
 
@@ -100,13 +101,20 @@ impl CsvEncoder {
             .with_display_error(false)
             .with_timestamp_format(Some(TIMESTAMP_FORMAT))
             .with_datetime_format(Some(TIMESTAMP_FORMAT));
-        let columns: Vec<(&dyn Array, ArrayFormatter<'_>)> = batch
+        let columns: Vec<(&dyn Array, ArrayFormatter<'_>, bool)> = batch
             .columns()
             .iter()
-            .map(|c| Ok((c.as_ref(), ArrayFormatter::try_new(c.as_ref(), &options)?)))
+            .map(|c| {
+                let timestamp = matches!(c.data_type(), DataType::Timestamp(..));
+                Ok((
+                    c.as_ref(),
+                    ArrayFormatter::try_new(c.as_ref(), &options)?,
+                    timestamp,
+                ))
+            })
             .collect::<std::result::Result<_, DataFusionError>>()?;
         for row in 0..batch.num_rows() {
-            for (i, (array, formatter)) in columns.iter().enumerate() {
+            for (i, (array, formatter, timestamp)) in columns.iter().enumerate() {
                 if i > 0 {
                     out.push(self.dialect.delimiter);
                 }
@@ -119,6 +127,9 @@ impl CsvEncoder {
                     .value(row)
                     .write(&mut self.cell)
                     .map_err(DataFusionError::from)?;
+                if *timestamp {
+                    trim_fraction(&mut self.cell);
+                }
                 self.dialect.push_field(&mut out, self.cell.as_bytes());
             }
             out.push(b'\n');
@@ -135,7 +146,7 @@ mod tests {
     use std::sync::Arc;
 
     use datafusion::arrow::array::StringArray;
-    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::arrow::datatypes::{Field, Schema};
     use s3sql_formats::OptionValue;
 
     use super::*;

@@ -22,6 +22,23 @@ use crate::error::Result;
 /// DuckDB's text form of timestamps (a space, not arrow's `T`).
 pub(crate) const TIMESTAMP_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.f";
 
+/// Drops the trailing zeros of a timestamp's fraction of a second (and
+/// the dot when nothing is left), as DuckDB prints timestamps:
+/// `03:04:05.500` is `03:04:05.5`, `03:04:05.000` is `03:04:05`.
+pub(crate) fn trim_fraction(text: &mut String) {
+    let Some(dot) = text.find('.') else {
+        return;
+    };
+    let digits = text[dot + 1..]
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .count();
+    let end = dot + 1 + digits;
+    let kept = text[dot + 1..end].trim_end_matches('0').len();
+    let cut = if kept == 0 { dot } else { dot + 1 + kept };
+    text.replace_range(cut..end, "");
+}
+
 /// The bytes an encoder produced and the caller has not taken yet, gzip-
 /// or zstd-compressed on the way in for CSV and JSON with COMPRESSION.
 #[derive(Debug, Clone, Default)]
@@ -180,5 +197,28 @@ impl std::fmt::Debug for Encoder {
             Encoder::Csv(_) => "Encoder::Csv",
             Encoder::Json(_) => "Encoder::Json",
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trim_fraction;
+
+    #[test]
+    fn fractions_lose_their_trailing_zeros() {
+        for (given, expected) in [
+            ("2024-01-02 03:04:05.500", "2024-01-02 03:04:05.5"),
+            ("2024-01-02 03:04:05.000", "2024-01-02 03:04:05"),
+            ("2024-01-02 03:04:05.123456", "2024-01-02 03:04:05.123456"),
+            (
+                "2024-01-02 03:04:05.120+00:00",
+                "2024-01-02 03:04:05.12+00:00",
+            ),
+            ("2024-01-02 03:04:05", "2024-01-02 03:04:05"),
+        ] {
+            let mut text = given.to_owned();
+            trim_fraction(&mut text);
+            assert_eq!(text, expected);
+        }
     }
 }

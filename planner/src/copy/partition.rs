@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, RecordBatch, UInt32Array};
 use datafusion::arrow::compute::take;
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 
+use super::encode::trim_fraction;
 use super::error::CopyError;
 use super::options::CopyOptions;
 use super::target::partition_segment;
@@ -102,7 +103,13 @@ impl Partitioner {
                 if i > 0 {
                     directory.push('/');
                 }
-                let value = (!array.is_null(row)).then(|| formatter.value(row).to_string());
+                let value = (!array.is_null(row)).then(|| {
+                    let mut text = formatter.value(row).to_string();
+                    if matches!(array.data_type(), DataType::Timestamp(..)) {
+                        trim_fraction(&mut text);
+                    }
+                    text
+                });
                 directory.push_str(&partition_segment(name, value.as_deref()));
             }
             let row = u32::try_from(row).map_err(|_| {

@@ -116,3 +116,14 @@ async fn duckdb_reads_gzip_and_zstd_csv_and_json_written_by_s3sql() {
         assert_eq!(rows[0], [expected], "{name}{options}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csv_timestamps_are_written_as_duckdb_prints_them() {
+    let copy = "COPY (SELECT CAST('2024-01-02 03:04:05.5' AS TIMESTAMP) AS a, \
+        CAST('2024-01-02 03:04:05' AS TIMESTAMP) AS b, \
+        CAST('2024-01-02 03:04:05.120' AS TIMESTAMP) AS c, \
+        CAST('2024-01-02 03:04:05.123456' AS TIMESTAMP) AS d, \
+        CAST('2024-01-02' AS DATE) AS e) TO '{path}'";
+    let (ours, theirs) = both_write(copy, "times.csv").await;
+    assert_eq!(text(&ours), text(&theirs));
+}
