@@ -50,6 +50,9 @@ pub(crate) struct Inner {
     pub(crate) listing_unencoded: std::sync::atomic::AtomicBool,
     /// Source of backoff jitter.
     jitter: Mutex<fastrand::Rng>,
+    /// Write tokens of the multipart uploads this client started, by
+    /// upload id, to recognise a completed upload whose answer was lost.
+    pub(crate) upload_tokens: Mutex<HashMap<String, String>>,
 }
 
 impl std::fmt::Debug for S3Client {
@@ -218,6 +221,7 @@ impl S3Client {
                 requests: AtomicU64::new(0),
                 listing_unencoded: std::sync::atomic::AtomicBool::new(false),
                 jitter: Mutex::new(fastrand::Rng::new()),
+                upload_tokens: Mutex::new(HashMap::new()),
             }),
         })
     }

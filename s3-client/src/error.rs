@@ -150,6 +150,18 @@ pub enum Error {
         /// Attempts made.
         attempts: u32,
     },
+    /// A write whose answer was lost, and whose retry was refused or found
+    /// its upload gone: the server may have done it, and nothing this
+    /// client can check tells whether it did.
+    #[error(
+        "{target}: outcome unknown: {detail}; look at the object (HEAD it) before writing again"
+    )]
+    OutcomeUnknown {
+        /// What was asked.
+        target: Box<RequestTarget>,
+        /// What was lost and why it cannot be resolved.
+        detail: String,
+    },
     /// The server's answer could not be understood.
     #[error("{target} failed: unexpected response: {detail}")]
     InvalidResponse {

@@ -26,6 +26,13 @@
 //! bundle named by `AWS_CA_BUNDLE`, so a server behind a private CA (an
 //! internal MinIO) is reached by pointing `AWS_CA_BUNDLE` at that CA.
 //!
+//! A conditional PutObject and every multipart upload carry user metadata
+//! `x-amz-meta-s3sql-write` (a random token): after an answer lost on the
+//! way back, it tells this write's object from another writer's, where an
+//! ETag cannot (SSE-KMS and SSE-C ETags are not MD5s; another writer may
+//! write the same bytes). When nothing can tell, the error is
+//! [`Error::OutcomeUnknown`].
+//!
 //! Nothing this crate prints — errors, `Debug`, log lines — contains a
 //! secret key, a session token or a signature.
 

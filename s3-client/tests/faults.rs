@@ -1513,3 +1513,146 @@ async fn a_long_read_survives_more_cuts_than_retries_when_each_makes_progress() 
     assert_eq!(proxy.faults_injected(), 6);
     assert_eq!(proxy.requests_seen(), 7, "the GET and six resumes");
 }
+
+fn create_only() -> PutObjectRequest {
+    PutObjectRequest {
+        if_none_match: true,
+        ..PutObjectRequest::default()
+    }
+}
+
+/// The first request `rule` matches is carried out and its answer lost;
+/// the retry is answered `refusal` without reaching the server.
+fn lost_then_refused(proxy: &FaultProxy, refusal: Fault, rule: impl Fn(Fault) -> FaultRule) {
+    proxy.push_rule(rule(Fault::DropResponse).times(1));
+    proxy.push_rule(rule(refusal).times(1));
+}
+
+/// An ETag as SSE-KMS gives one: not the MD5 of the bytes.
+fn kms_etag() -> Fault {
+    Fault::SetResponseHeader {
+        name: "etag".into(),
+        value: Some("\"7c4bd1ee0a85d45a0e7d6a2f4e0f1b5d\"".into()),
+    }
+}
+
+/// Another writer wrote the very bytes this conditional PUT carries; this
+/// PUT never reached the server (its connection was reset) and its retry is
+/// refused 412. The object has "our" MD5 as its ETag, but it is not ours:
+/// the refusal stands.
+#[tokio::test]
+async fn lost_conditional_put_does_not_claim_identical_bytes_another_writer_wrote() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/same-bytes.txt");
+    put(&fx, &key, Bytes::from_static(b"same")).await;
+    proxy.push_rule(FaultRule::new(Fault::Reset).method(Method::PUT).times(1));
+    let err = client
+        .put_object(
+            fx.bucket(),
+            &key,
+            Bytes::from_static(b"same"),
+            &create_only(),
+        )
+        .await
+        .expect_err("another writer's object taken for this write's");
+    assert!(err.is_precondition_failed(), "{err}");
+    assert_eq!(proxy.faults_injected(), 1);
+}
+
+/// Under SSE-KMS an object's ETag is not its MD5. A conditional PUT that
+/// wrote its object and lost the answer still recognises the object as
+/// its own on the retry's 412.
+#[tokio::test]
+async fn lost_conditional_put_is_recognised_when_the_etag_is_not_an_md5() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/kms-put.txt");
+    proxy.push_rule(
+        FaultRule::new(Fault::DropResponse)
+            .method(Method::PUT)
+            .times(1),
+    );
+    proxy.push_rule(FaultRule::new(kms_etag()).method(Method::HEAD).times(1));
+    client
+        .put_object(
+            fx.bucket(),
+            &key,
+            Bytes::from_static(b"mine"),
+            &create_only(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        proxy.faults_injected(),
+        2,
+        "the drop and the KMS-style ETag"
+    );
+    fx.assert_holds(&key, b"mine").await;
+}
+
+/// The same for CompleteMultipartUpload: its object's ETag is not the
+/// formula over MD5 part ETags under SSE-KMS, and the completed upload is
+/// still recognised.
+#[tokio::test]
+async fn lost_complete_is_recognised_when_the_etag_is_not_the_part_formula() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/kms-complete.bin");
+    let data = pattern_bytes(1000, 36);
+    let upload = client
+        .create_multipart_upload(fx.bucket(), &key, &PutObjectRequest::default())
+        .await
+        .unwrap();
+    let part = client
+        .upload_part(fx.bucket(), &key, &upload, 1, data.clone())
+        .await
+        .unwrap();
+    // The upload completes, its answer is lost, and the retry finds the
+    // upload gone (the proxy says so for moto, which completes it again).
+    lost_then_refused(&proxy, status(404, "NoSuchUpload"), |f| {
+        FaultRule::new(f)
+            .method(Method::POST)
+            .query_contains("uploadId")
+    });
+    proxy.push_rule(FaultRule::new(kms_etag()).method(Method::HEAD).times(1));
+    client
+        .complete_multipart_upload(fx.bucket(), &key, &upload, &[part])
+        .await
+        .unwrap();
+    assert_eq!(
+        proxy.faults_injected(),
+        3,
+        "the drop, NoSuchUpload, the KMS-style ETag"
+    );
+    fx.assert_holds(&key, &data).await;
+}
+
+/// A conditional copy of a multipart object whose answer was lost: the
+/// copy's ETag is not the source's `-N` one, so ETags cannot tell whether
+/// this copy wrote the object its retry was refused for. That is said
+/// plainly, not reported as someone else's object.
+#[tokio::test]
+async fn lost_conditional_copy_of_a_multipart_source_reports_an_unknown_outcome() {
+    let (fx, proxy, client) = proxied().await;
+    let from = fx.key("f/copy-src-mp.bin");
+    let to = fx.key("f/copy-dst-mp.bin");
+    write_multipart(&fx.client, &fx, &from, &pattern_bytes(6 * MIB, 37))
+        .await
+        .unwrap();
+    // The copy is made and its answer lost; the retry is refused 412 (as
+    // a server evaluating If-None-Match on CopyObject answers; s3s-fs and
+    // moto do not evaluate it, so the proxy answers for them).
+    lost_then_refused(&proxy, status(412, "PreconditionFailed"), |f| {
+        FaultRule::new(f)
+            .method(Method::PUT)
+            .path_contains("copy-dst-mp")
+    });
+    let err = client
+        .copy_object(fx.bucket(), &from, &to, true)
+        .await
+        .expect_err("a lost copy of a multipart source cannot be resolved by ETag");
+    assert!(
+        matches!(err, s3sql_s3_client::Error::OutcomeUnknown { .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("outcome unknown"), "{err}");
+    assert_eq!(proxy.faults_injected(), 2);
+}

@@ -16,6 +16,9 @@
 //!   `If-Match`), answered 412 PreconditionFailed as S3 does since 2024
 //!   (a refused Complete leaves the upload open), each check and its write
 //!   atomic against other conditional writes; s3s-fs writes regardless;
+//! - CompleteMultipartUpload naming a part never uploaded is refused with
+//!   InvalidPart and changes nothing; s3s-fs drops
+//!   the upload and rewrites the existing object's metadata first;
 //! - `NoSuchUpload` (404) for an upload id that is unknown or belongs to
 //!   another bucket or key, where s3s-fs answers AccessDenied or
 //!   InvalidRequest (or accepts a part for the wrong key).
@@ -248,6 +251,29 @@ macro_rules! delegate_to_fs {
                     req.input.if_match.as_ref(),
                 )
                 .await?;
+                // A part never uploaded is refused
+                // before s3s-fs sees it: s3s-fs drops the upload and puts the
+                // upload's metadata on the existing object before it finds
+                // the part missing; S3 changes nothing.
+                let listed = self
+                    .fs
+                    .list_parts(req.clone().map_input(|input| ListPartsInput {
+                        bucket: input.bucket,
+                        key: input.key,
+                        upload_id: input.upload_id,
+                        ..ListPartsInput::default()
+                    }))
+                    .await
+                    .map_err(upload_gone)?
+                    .output
+                    .parts
+                    .unwrap_or_default();
+                let asked = req.input.multipart_upload.as_ref().and_then(|u| u.parts.as_ref());
+                for part in asked.into_iter().flatten() {
+                    if !listed.iter().any(|l| l.part_number == part.part_number) {
+                        return Err(s3s::s3_error!(InvalidPart, "a listed part was never uploaded"));
+                    }
+                }
                 // On failure the upload stays listed (and abortable), as on S3.
                 let resp = self.fs.complete_multipart_upload(req).await.map_err(upload_gone)?;
                 self.forget(&id.0, &id.1, &id.2);

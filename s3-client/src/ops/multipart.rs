@@ -9,7 +9,10 @@ use md5::{Digest, Md5};
 use crate::client::{LostAnswer, RetryLog, S3Client, S3Request};
 use crate::error::{Error, Operation, Result};
 use crate::model::{CompletedPart, MultipartUpload, PutObjectOutput, PutObjectRequest};
-use crate::ops::object::{check_bucket, check_object, write_conditions, write_headers};
+use crate::ops::object::{
+    WRITE_TOKEN, check_bucket, check_object, is_plain_md5, new_write_token, write_conditions,
+    write_headers,
+};
 use crate::ops::paging::Pager;
 use crate::xml;
 
@@ -33,7 +36,10 @@ impl S3Client {
         )
         .query("uploads", "")
         .lost_answer(LostAnswer::Resolve);
-        let req = write_headers(self, req, put);
+        // The object Complete makes carries the token (see `WRITE_TOKEN`).
+        let token = new_write_token();
+        let req = write_headers(self, req, put)
+            .header(http::HeaderName::from_static(WRITE_TOKEN), token.clone());
         let started = std::time::Instant::now();
         let mut log = RetryLog::default();
         let (parts, body) = match self.send_collect_logged(&req, &mut log).await {
@@ -70,7 +76,28 @@ impl S3Client {
             )
             .await;
         }
+        self.remember_write_token(&result.upload_id, token);
         Ok(result.upload_id)
+    }
+
+    /// Keeps the write token of an upload this client started, for
+    /// [`Self::completed_before`]; forgotten when the upload ends.
+    fn remember_write_token(&self, upload_id: &str, token: String) {
+        if let Ok(mut tokens) = self.inner.upload_tokens.lock() {
+            // Uploads started and never ended must not grow this forever:
+            // past the bound, a lost Complete falls back on the ETag.
+            if tokens.len() < MAX_REMEMBERED_UPLOADS {
+                tokens.insert(upload_id.to_owned(), token);
+            }
+        }
+    }
+
+    fn forget_write_token(&self, upload_id: &str) -> Option<String> {
+        self.inner
+            .upload_tokens
+            .lock()
+            .ok()
+            .and_then(|mut tokens| tokens.remove(upload_id))
     }
 
     /// After a CreateMultipartUpload whose first answer was lost: aborts the
@@ -198,10 +225,23 @@ impl S3Client {
                 if e.code() == Some("NoSuchUpload")
                     || (e.is_precondition_failed() && log.answer_lost) =>
             {
-                return self.completed_before(bucket, key, &sorted).await.ok_or(e);
+                let found = self.completed_before(bucket, key, upload_id, &sorted).await;
+                self.forget_write_token(upload_id);
+                return match found {
+                    Completed::Ours(output) => Ok(output),
+                    Completed::NotOurs => Err(e),
+                    Completed::Unknown => Err(Error::OutcomeUnknown {
+                        target: Box::new(self.target(&req)),
+                        detail: format!(
+                            "CompleteMultipartUpload's answer was lost and its retry was answered {}; the upload was started elsewhere and its parts' ETags are not MD5s (SSE-KMS), so whether it completed cannot be told",
+                            e.code().unwrap_or("with an error")
+                        ),
+                    }),
+                };
             }
             Err(e) => return Err(e),
         };
+        self.forget_write_token(upload_id);
         let text = String::from_utf8_lossy(&body);
         let result = xml::parse::<xml::CompleteMultipartUploadResult>(&text)
             .map_err(|d| self.invalid_response(&req, d))?;
@@ -211,27 +251,50 @@ impl S3Client {
         })
     }
 
-    /// After NoSuchUpload from Complete: whether an earlier attempt already
-    /// completed this upload and only its answer was lost (a retry after a
-    /// cut response finds the upload gone). It did when the object's ETag is
-    /// the one S3 gives the assembled parts: the MD5 of their MD5s, `-N`.
-    /// Parts whose ETags are not MD5s (SSE-KMS) cannot be checked: `None`.
+    /// After NoSuchUpload (or a 412 after a lost answer) from Complete:
+    /// whether an earlier attempt already completed this upload and only
+    /// its answer was lost. The object tells by the write token its upload
+    /// was started with, when this client started it; otherwise by its
+    /// ETag, the one S3 gives the assembled parts (the MD5 of their MD5s,
+    /// `-N`), which holds only when the parts' ETags are MD5s: not under
+    /// SSE-KMS, where the outcome is unknown.
     async fn completed_before(
         &self,
         bucket: &str,
         key: &str,
+        upload_id: &str,
         parts: &[CompletedPart],
-    ) -> Option<PutObjectOutput> {
-        let expected = multipart_etag(parts)?;
-        let meta = self.head_object(bucket, key).await.ok()?;
-        let found = meta.etag?;
-        (found.trim_matches('"') == expected).then(|| {
-            tracing::debug!(bucket, key, "CompleteMultipartUpload had already succeeded");
-            PutObjectOutput {
-                etag: Some(found),
-                version_id: meta.version_id,
+    ) -> Completed {
+        let token = self
+            .inner
+            .upload_tokens
+            .lock()
+            .ok()
+            .and_then(|tokens| tokens.get(upload_id).cloned());
+        if let Some(token) = token {
+            return match self.written_with(bucket, key, &token).await {
+                Some(output) => Completed::Ours(output),
+                None => Completed::NotOurs,
+            };
+        }
+        let comparable = self.config().sse_kms_key_id.is_none()
+            && parts.iter().all(|p| is_plain_md5(p.etag.trim_matches('"')));
+        let Some(expected) = multipart_etag(parts).filter(|_| comparable) else {
+            return Completed::Unknown;
+        };
+        let Ok(meta) = self.head_object(bucket, key).await else {
+            return Completed::NotOurs;
+        };
+        match meta.etag {
+            Some(found) if found.trim_matches('"') == expected => {
+                tracing::debug!(bucket, key, "CompleteMultipartUpload had already succeeded");
+                Completed::Ours(PutObjectOutput {
+                    etag: Some(found),
+                    version_id: meta.version_id,
+                })
             }
-        })
+            _ => Completed::NotOurs,
+        }
     }
 
     /// AbortMultipartUpload: discards the parts. Aborting an upload that no
@@ -250,6 +313,7 @@ impl S3Client {
             Some(key),
         )
         .query("uploadId", upload_id);
+        self.forget_write_token(upload_id);
         match self.send_collect(&req).await {
             Ok(_) => Ok(()),
             Err(e) if e.code() == Some("NoSuchUpload") => Ok(()),
@@ -291,6 +355,19 @@ impl S3Client {
         }
         Ok(uploads)
     }
+}
+
+/// Most upload tokens a client keeps (uploads started and not yet ended).
+const MAX_REMEMBERED_UPLOADS: usize = 10_000;
+
+/// What a lost CompleteMultipartUpload turned out to be.
+enum Completed {
+    /// The object is the one these parts made.
+    Ours(PutObjectOutput),
+    /// It is not (or there is none): the error stands.
+    NotOurs,
+    /// Nothing tells.
+    Unknown,
 }
 
 /// The `Initiated` moto reports for every upload: it does not track when

@@ -4,7 +4,6 @@
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, ETAG, IF_MATCH, IF_NONE_MATCH, LAST_MODIFIED, RANGE};
 use http::{HeaderMap, Method, StatusCode};
-use md5::Digest;
 
 use crate::body::ObjectBody;
 use crate::client::{LostAnswer, RetryLog, S3Client, S3Request};
@@ -69,6 +68,23 @@ pub(crate) fn check_object(bucket: &str, key: &str) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// User metadata marking a write with a token of its own: a conditional
+/// PutObject and every multipart upload carry it, so that after a lost
+/// answer the object can be recognised as this write's by HEAD alone. An
+/// ETag cannot do that: under SSE-KMS or SSE-C it is not the MD5 of the
+/// bytes, and another writer may have written the very same bytes.
+pub(crate) const WRITE_TOKEN: &str = "x-amz-meta-s3sql-write";
+
+/// A fresh write token (not a secret: it only has to be unique).
+pub(crate) fn new_write_token() -> String {
+    format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
+}
+
+/// Whether an ETag (unquoted) is a plain MD5: 32 hex digits, no `-N`.
+pub(crate) fn is_plain_md5(etag: &str) -> bool {
+    etag.len() == 32 && etag.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// The conditions of a write (`If-None-Match: *`, `If-Match`), for the
@@ -331,17 +347,19 @@ impl S3Client {
         check_object(bucket, key)?;
         let request =
             S3Request::new(Operation::PutObject, Method::PUT, bucket, Some(key)).body(body);
-        let request = write_conditions(write_headers(self, request, put), put);
+        let mut request = write_conditions(write_headers(self, request, put), put);
+        // A conditional write marks its object with a token of its own, so
+        // that a retry refused with 412 after a lost answer can tell its
+        // own object from another writer's, whatever the ETag says.
+        let token = (request.lost_answer == LostAnswer::Resolve).then(new_write_token);
+        if let Some(token) = &token {
+            request = request.header(http::HeaderName::from_static(WRITE_TOKEN), token.clone());
+        }
         let mut log = RetryLog::default();
         let (parts, _) = match self.send_collect_logged(&request, &mut log).await {
-            // An attempt whose answer was lost may have written the object
-            // this 412 is about: it is ours when it has our body's ETag.
             Err(e) if e.is_precondition_failed() && log.answer_lost => {
-                let ours: String = md5::Md5::digest(&request.body)
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect();
-                return self.written_before(bucket, key, &ours).await.ok_or(e);
+                let token = token.unwrap_or_default();
+                return self.written_with(bucket, key, &token).await.ok_or(e);
             }
             other => other?,
         };
@@ -373,14 +391,23 @@ impl S3Client {
         let request = write_headers(self, request, &PutObjectRequest::default());
         let mut log = RetryLog::default();
         match self.send_collect_logged(&request, &mut log).await {
-            // As for PutObject: the copy is ours when it has the source's ETag.
+            // The copy is ours when it has the source's ETag; only a plain
+            // MD5 ETag is copied as is (a multipart source's `-N` ETag, or
+            // an SSE-KMS one, is not), so otherwise the outcome is unknown.
             Err(e) if e.is_precondition_failed() && log.answer_lost => {
                 let source = self.head_object(bucket, from_key).await?;
                 let etag = source.etag.unwrap_or_default();
-                match self
-                    .written_before(bucket, to_key, etag.trim_matches('"'))
-                    .await
-                {
+                let etag = etag.trim_matches('"');
+                if !is_plain_md5(etag) || self.config().sse_kms_key_id.is_some() {
+                    return Err(Error::OutcomeUnknown {
+                        target: Box::new(self.target(&request)),
+                        detail: format!(
+                            "CopyObject's answer was lost and its retry found an object at the key ({}); the source's ETag {etag} is not an MD5 of its bytes (a multipart or encrypted object), so whether this copy wrote that object cannot be told",
+                            e.code().unwrap_or("412")
+                        ),
+                    });
+                }
+                match self.written_before(bucket, to_key, etag).await {
                     Some(_) => Ok(()),
                     None => Err(e),
                 }
@@ -403,6 +430,26 @@ impl S3Client {
             PutObjectOutput {
                 etag: Some(found),
                 version_id: meta.version_id,
+            }
+        })
+    }
+
+    /// After a lost answer: the object at `key`, when it carries the write
+    /// token `token` (see [`WRITE_TOKEN`]), i.e. the earlier attempt wrote it.
+    pub(crate) async fn written_with(
+        &self,
+        bucket: &str,
+        key: &str,
+        token: &str,
+    ) -> Option<PutObjectOutput> {
+        let request = S3Request::new(Operation::HeadObject, Method::HEAD, bucket, Some(key));
+        let (parts, _) = self.send_collect(&request).await.ok()?;
+        let found = header_str(&parts.headers, WRITE_TOKEN)?;
+        (!token.is_empty() && found == token).then(|| {
+            tracing::debug!(bucket, key, "a write whose answer was lost had succeeded");
+            PutObjectOutput {
+                etag: header_str(&parts.headers, ETAG.as_str()).map(str::to_owned),
+                version_id: header_str(&parts.headers, "x-amz-version-id").map(str::to_owned),
             }
         })
     }
