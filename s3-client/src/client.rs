@@ -255,6 +255,14 @@ impl S3Client {
         })
     }
 
+    /// Reseeds the RNG the backoff jitter is drawn from, so a retry
+    /// schedule can be reproduced (tests, simulations); clones share it.
+    pub fn seed_jitter(&self, seed: u64) {
+        if let Ok(mut rng) = self.inner.jitter.lock() {
+            *rng = fastrand::Rng::with_seed(seed);
+        }
+    }
+
     fn backoff(&self, attempt: u32) -> Duration {
         let jitter = self
             .inner
@@ -775,6 +783,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::RetryConfig;
 
     fn target() -> RequestTarget {
         RequestTarget {
@@ -783,6 +792,35 @@ mod tests {
             key: None,
             endpoint: "http://127.0.0.1:1".into(),
         }
+    }
+
+    fn client() -> S3Client {
+        let config = ClientConfig::default().with_endpoint("http://127.0.0.1:1");
+        S3Client::anonymous(config).unwrap()
+    }
+
+    #[test]
+    fn jitter_is_within_the_bound_and_reproducible_from_a_seed() {
+        let schedule = |seed| {
+            let c = client();
+            c.seed_jitter(seed);
+            (1..=3)
+                .map(|attempt| c.retry_delay(attempt, Duration::ZERO).unwrap())
+                .collect::<Vec<_>>()
+        };
+        let (a, b, other) = (schedule(7), schedule(7), schedule(8));
+        assert_eq!(a, b, "one seed, one schedule");
+        assert_ne!(a, other, "another seed, another schedule");
+        let retry = RetryConfig::default();
+        for (attempt, delay) in (1..).zip(&a) {
+            assert!(
+                *delay <= retry.backoff_bound(attempt),
+                "{attempt}: {delay:?}"
+            );
+        }
+        // Jittered, not the bound itself every time.
+        assert!(a.iter().zip(1..).any(|(d, n)| *d < retry.backoff_bound(n)));
+        assert_eq!(client().retry_delay(4, Duration::ZERO), None, "3 retries");
     }
 
     #[tokio::test]
