@@ -76,7 +76,8 @@ pub struct ReadOptions {
     pub hive_types_autocast: bool,
     /// Sniff the dialect and types (`auto_detect`); default true.
     pub auto_detect: bool,
-    /// Rows sampled for type inference (`sample_size`); `-1` (all rows) is `usize::MAX`; `None`: the engine's default.
+    /// Rows sampled for type inference (`sample_size`); `-1` (all rows) is `usize::MAX`; `None`: DuckDB's 20,480.
+    /// For CSV the sample is at most the first [`crate::CSV_SAMPLE_BYTES`] of the first file, whatever the size.
     pub sample_size: Option<usize>,
     /// Read every CSV column as VARCHAR (`all_varchar`); default false.
     pub all_varchar: bool,

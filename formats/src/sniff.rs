@@ -41,9 +41,11 @@ pub struct CsvDialect {
 const DELIMITERS: [u8; 4] = [b',', b'|', b';', b'\t'];
 /// Quotes tried when none is given, in order of preference on a tie.
 const QUOTES: [u8; 2] = [b'"', b'\''];
-/// How much of a file's start to read for [`sniff_csv`]: it looks at no more
-/// than this (1 MiB; DuckDB samples 20,480 rows, which this usually holds).
-pub const CSV_SAMPLE_BYTES: usize = 1 << 20;
+/// How much of a file's start to read for [`sniff_csv`] and the column
+/// types, in one ranged GET: 8 MiB holds DuckDB's 20,480-row sample for rows
+/// up to ~400 bytes. A larger `sample_size` (or -1, every row) still sees
+/// only this much of the first file.
+pub const CSV_SAMPLE_BYTES: usize = 8 << 20;
 /// ... and at no more records than this (DuckDB's default sample is 20,480 rows).
 const SNIFF_RECORDS: usize = 20_480;
 
@@ -111,8 +113,8 @@ pub fn sniff_csv_with_hint(
     Ok(dialect)
 }
 
-/// Rows DataFusion's CSV inference reads by default (`schema_infer_max_rec`).
-const INFER_RECORDS: usize = 1000;
+/// Rows typed by default: DuckDB's `sample_size` default, 20,480.
+const INFER_RECORDS: usize = SNIFF_RECORDS;
 
 /// The schema arrow infers from a sample read with `dialect`, after the
 /// `skip` lines: for files DataFusion's own inference would read from their

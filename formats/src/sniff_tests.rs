@@ -371,3 +371,28 @@ fn an_empty_header_name_is_still_a_header() {
         assert_eq!(sniff(sample).has_header, header, "{sample:?}");
     }
 }
+
+/// DuckDB samples 20,480 rows: a float at row 2,500 of integers makes the
+/// column DOUBLE (s3sql typed 1,000 rows, chose BIGINT and then failed on
+/// '1.5').
+#[test]
+fn types_come_from_duckdbs_20480_row_sample() {
+    let mut sample = String::from("id,value\n");
+    for row in 0..20_000 {
+        let value = if row == 2_500 {
+            "1.5".to_string()
+        } else {
+            row.to_string()
+        };
+        sample.push_str(&format!("{row},{value}\n"));
+    }
+    assert!(sample.len() <= CSV_SAMPLE_BYTES);
+    let options = ReadOptions::default();
+    let dialect = sniff_csv(sample.as_bytes(), &options).unwrap();
+    let schema = sample_schema(sample.as_bytes(), &dialect, &options).unwrap();
+    assert_eq!(schema.field(1).data_type(), &DataType::Float64);
+    // A float past the sample is not seen, as in DuckDB.
+    let options = with(&[("sample_size", OptionValue::Int(2_000))]);
+    let schema = sample_schema(sample.as_bytes(), &dialect, &options).unwrap();
+    assert_eq!(schema.field(1).data_type(), &DataType::Int64);
+}

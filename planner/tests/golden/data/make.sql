@@ -32,4 +32,5 @@ COPY (SELECT * FROM trips WHERE id BETWEEN 41 AND 50) TO 'folder2/1004/tx.parque
 -- sniff/ is made by hand (printf), each file a shape DuckDB's sniffer reads
 -- otherwise than a naive one: quoted delimiters in every row (names.csv,
 -- semicolons.csv), an empty header name (pandas.csv, blank_name.csv),
--- timestamps (timestamps.csv).
+-- timestamps (timestamps.csv), a float at row 2,500 of integers
+-- (late_float.csv, written by Python: id,value with 1.5 for row 2500).
