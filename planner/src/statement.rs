@@ -48,6 +48,9 @@ pub(crate) fn parse(sql: &str) -> Result<Vec<Statement>> {
     // Whether the last statement carried a secret, so an error about what
     // follows it does not echo it either.
     let mut sensitive = false;
+    // Whether it was a CREATE DATABASE, whose PARAMETERS a shell would
+    // echo unmasked (its secrets are double-quoted JSON strings).
+    let mut after_database = false;
     loop {
         while df.parser.consume_token(&Token::SemiColon) {
             expecting_delimiter = false;
@@ -60,10 +63,10 @@ pub(crate) fn parse(sql: &str) -> Result<Vec<Statement>> {
                 PlannerError::from(unexpected(&df.parser, "end of statement")),
                 sql,
             );
-            return Err(if sensitive {
-                hide_literals(error)
-            } else {
-                error
+            return Err(match (sensitive, after_database) {
+                (_, true) => crate::mindsdb::pointed(hide_literals(error), sql),
+                (true, false) => hide_literals(error),
+                (false, false) => error,
             });
         }
         if explains_our_statement(&df.parser) {
@@ -74,8 +77,8 @@ pub(crate) fn parse(sql: &str) -> Result<Vec<Statement>> {
                  SET and RESET have none (run them without EXPLAIN)",
             ));
         }
-        let kind = if let Some(database) =
-            crate::mindsdb::parse(&mut df.parser, sql).map_err(hide_literals)?
+        let kind = if let Some(database) = crate::mindsdb::parse(&mut df.parser, sql)
+            .map_err(|e| crate::mindsdb::pointed(hide_literals(e), sql))?
         {
             StatementKind::Database(database)
         } else if let Some(describe) = describe::parse(&mut df.parser)? {
@@ -92,6 +95,7 @@ pub(crate) fn parse(sql: &str) -> Result<Vec<Statement>> {
                     .map_err(|e| with_hint(syntax(e), sql))?,
             ))
         };
+        after_database = matches!(kind, StatementKind::Database(_));
         sensitive = match &kind {
             StatementKind::Secret(_) | StatementKind::Database(_) => true,
             StatementKind::Setting(setting) => setting.is_sensitive(),

@@ -24,6 +24,7 @@ use s3sql_secrets::Parameters;
 pub(crate) use database::{Database, Databases};
 pub use error::DatabaseError;
 pub(crate) use files::files_table;
+pub(crate) use params::pointed;
 pub(crate) use parse::{DatabaseStatement, hint, parse};
 pub(crate) use resolve::resolve;
 

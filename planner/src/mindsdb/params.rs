@@ -75,19 +75,53 @@ fn malformed(
     };
     // Lower case "line"/"column": the pointer is already here, so the
     // shell's own (which looks for "Line: ") does not add a second one.
-    let mut text = format!(
-        "PARAMETERS is not a valid JSON object: {reason}{hint} at line {at_line}, column {at_column}"
+    let text = format!(
+        "PARAMETERS is not a valid JSON object: {reason}{hint} at line {at_line}, column {at_column}{}",
+        pointer(sql, at_line, at_column)
     );
-    if let Some(echoed) = sql.lines().nth(at_line.saturating_sub(1)) {
-        let prefix = format!("LINE {at_line}: ");
-        let indent = prefix.chars().count() + at_column.saturating_sub(1);
-        text.push_str(&format!(
-            "\n{prefix}{}\n{}^",
-            mask_sensitive(echoed),
-            " ".repeat(indent)
-        ));
-    }
     syntax(text)
+}
+
+/// The statement's line `line` under the error with a caret at `column`
+/// (both 1-based), sensitive values starred out; empty when there is no
+/// such line.
+fn pointer(sql: &str, line: usize, column: usize) -> String {
+    let Some(echoed) = sql.lines().nth(line.saturating_sub(1)) else {
+        return String::new();
+    };
+    let prefix = format!("LINE {line}: ");
+    let indent = prefix.chars().count() + column.saturating_sub(1);
+    format!(
+        "\n{prefix}{}\n{}^",
+        mask_sensitive(echoed),
+        " ".repeat(indent)
+    )
+}
+
+/// A syntax error about a statement with a PARAMETERS object, pointed at
+/// here with its sensitive values starred out, and worded "at line l,
+/// column c" so a shell does not echo the line again, unmasked.
+pub(crate) fn pointed(error: PlannerError, sql: &str) -> PlannerError {
+    let PlannerError::Syntax(ParserError::ParserError(message)) = &error else {
+        return error;
+    };
+    let Some(at) = message.rfind(" at Line: ") else {
+        return error;
+    };
+    let rest = &message[at + " at Line: ".len()..];
+    let Some((line, rest)) = rest.split_once(", Column: ") else {
+        return error;
+    };
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let (Ok(line), Ok(column)) = (line.parse::<usize>(), digits.parse::<usize>()) else {
+        return error;
+    };
+    let after = &rest[digits.len()..];
+    syntax(format!(
+        "{} at line {line}, column {column}{after}{}",
+        &message[..at],
+        pointer(sql, line, column)
+    ))
 }
 
 /// `line` with the string value of each sensitive parameter on it starred
@@ -170,6 +204,19 @@ mod tests {
         assert!(!e.contains("wJalrXUtnFEMI"), "{e}");
         let caret = e.lines().last().unwrap();
         assert_eq!(caret.find('^'), Some("LINE 6: ".len() + 6), "{e}");
+    }
+
+    #[test]
+    fn other_syntax_errors_are_pointed_at_with_the_secret_starred() {
+        let sql = "CREATE DATABASE d WITH ENGINE = 's3', PARAMETERS = {\"aws_secret_access_key\": \"TOPSECRET\"} x";
+        let e = syntax("Expected: end of statement, found: x at Line: 1, Column: 87".into());
+        let e = pointed(e, sql).to_string();
+        assert!(e.contains("found: x at line 1, column 87\nLINE 1: "), "{e}");
+        assert!(
+            e.contains("\"aws_secret_access_key\": \"*********\"} x"),
+            "{e}"
+        );
+        assert!(!e.contains("TOPSECRET") && !e.contains("Line: "), "{e}");
     }
 
     #[test]
