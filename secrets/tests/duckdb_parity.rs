@@ -5,11 +5,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::path::Path;
 
 use s3sql_secrets::*;
-use s3sql_testkit::duckdb_python;
+use s3sql_testkit::run_duckdb_script;
 use serde_json::{Value, json};
 
 fn p(pairs: &[(&str, ParamValue)]) -> Parameters {
@@ -39,27 +38,8 @@ fn keyed(ty: &str, extra: &[(&str, ParamValue)]) -> Parameters {
 /// Runs the DuckDB side and returns its JSON answer.
 fn duckdb(request: &Value) -> Value {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/duckdb_which_secret.py");
-    let python = duckdb_python();
-    let mut child = Command::new(&python)
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("could not run {}: {e}", python.display()));
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(request.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "DuckDB side failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let out = run_duckdb_script(Path::new(script), request.to_string().as_bytes());
+    serde_json::from_slice(&out).unwrap()
 }
 
 #[tokio::test]

@@ -23,4 +23,4 @@ mod tracked_fs;
 
 pub use proxy::{Fault, FaultProxy, FaultRule, RecordedRequest};
 pub use server::S3Server;
-pub use target::{S3Target, duckdb_python, moto_endpoint, unique_name};
+pub use target::{S3Target, duckdb_python, moto_endpoint, run_duckdb_script, unique_name};

@@ -147,6 +147,36 @@ pub fn duckdb_python() -> std::path::PathBuf {
         })
 }
 
+/// Runs the Python `script` with DuckDB's venv ([`duckdb_python`]), `input`
+/// on its stdin, and returns its stdout; a failed run panics with its
+/// stderr. The one way tests hand DuckDB a JSON request.
+pub fn run_duckdb_script(script: &std::path::Path, input: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let python = duckdb_python();
+    let mut child = Command::new(&python)
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("could not run {}: {e}", python.display()));
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(input)
+        .expect("DuckDB's script reads its request");
+    let out = child.wait_with_output().expect("DuckDB's script runs");
+    assert!(
+        out.status.success(),
+        "DuckDB ({}) failed: {}",
+        script.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

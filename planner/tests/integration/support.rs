@@ -193,10 +193,7 @@ pub async fn error_of(session: &Session, sql: &str) -> String {
 /// and a secret for `bucket`'s endpoint when given; returns each
 /// statement's rows, every value as DuckDB's `str()`, NULL as `None`.
 pub fn duckdb(bucket: Option<&Bucket>, statements: &[String]) -> Vec<Vec<Vec<Option<String>>>> {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/duckdb_sql.py");
-    let python = s3sql_testkit::duckdb_python();
     let s3 = bucket.map(|b| {
         serde_json::json!({
             "endpoint": b.endpoint, "key_id": b.access_key_id,
@@ -204,24 +201,9 @@ pub fn duckdb(bucket: Option<&Bucket>, statements: &[String]) -> Vec<Vec<Vec<Opt
         })
     });
     let request = serde_json::json!({ "s3": s3, "statements": statements });
-    let mut child = Command::new(&python)
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("could not run {}: {e}", python.display()));
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(request.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "DuckDB failed on {statements:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = s3sql_testkit::run_duckdb_script(
+        std::path::Path::new(script),
+        request.to_string().as_bytes(),
     );
-    serde_json::from_slice(&out.stdout).unwrap()
+    serde_json::from_slice(&out).unwrap()
 }
