@@ -118,6 +118,11 @@ pub fn run() -> Result<()> {
         phases.step(&format!("tests against S3SQL_TEST_ENDPOINT ({endpoint})"));
         run_command(&mut tests(&["--tests"]))?;
     }
+
+    // README's first command, so it cannot rot: every example of both
+    // reference pages through the real binary.
+    phases.step("cargo xtask demo");
+    crate::demo::demo(&[])?;
     phases.summary();
     eprintln!("\nxtask ci: all checks passed");
     Ok(())

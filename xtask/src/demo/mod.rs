@@ -3,9 +3,11 @@
 //! (s3s-fs, checking every SigV4 signature) on loopback and fill bucket
 //! `demo` with deterministic sample data ([`data`]).
 //!
-//! - `demo` then runs the read examples of DuckDB's "S3 API Support" page
-//!   through the real `s3sql` binary, one process each, and prints what
-//!   they return. Any example that fails makes the demo fail.
+//! - `demo` then runs the examples of DuckDB's "S3 API Support" page
+//!   (reads, then COPY) and of MindsDB's "Amazon S3" page through the real
+//!   `s3sql` binary, one process each, and prints what they return. A stop
+//!   that does not end as expected (the page's broken examples must fail
+//!   with a clear error, the rest succeed) makes the demo fail.
 //! - `server` keeps the server running in the foreground and prints the
 //!   `CREATE SECRET` to paste into `s3sql`.
 
@@ -44,6 +46,15 @@ impl DemoServer {
         Ok(DemoServer { server, runtime })
     }
 
+    /// What the MindsDB stops need to reach this server.
+    fn access(&self) -> tour::Access {
+        tour::Access {
+            key_id: self.server.access_key_id().to_owned(),
+            secret: self.server.secret_access_key().to_owned(),
+            endpoint_url: self.server.endpoint(),
+        }
+    }
+
     /// The secret that reaches this server, as a user would type it.
     fn create_secret(&self, persistence: &str) -> String {
         format!(
@@ -65,7 +76,11 @@ pub fn demo(args: &[String]) -> Result<()> {
     };
     let binary = tour::build_cli(release)?;
     let server = DemoServer::start()?;
-    tour::run(&binary, &server.create_secret("PERSISTENT "))?;
+    tour::run(
+        &binary,
+        &server.create_secret("PERSISTENT "),
+        &server.access(),
+    )?;
     eprintln!(
         "\nTo explore on your own: `cargo xtask server` in one terminal, then \
          `cargo run -p s3sql` in another and paste the CREATE SECRET it prints."
