@@ -39,7 +39,7 @@ impl Output {
 }
 
 /// Runs the statements of `sql` in order, printing each result that has
-/// columns; stops at the first error.
+/// columns batch by batch as it is read; stops at the first error.
 pub async fn exec_and_print(
     session: &Session,
     sql: &str,
@@ -47,18 +47,23 @@ pub async fn exec_and_print(
 ) -> anyhow::Result<()> {
     let statements = session.parse(sql).map_err(|e| point_at(e, sql))?;
     for statement in statements {
+        let format = output.format;
+        let writer = &mut output.writer;
         let run = async {
-            let stream = session.execute(statement).await?;
+            let mut stream = session.execute(statement).await?;
             let schema = stream.schema();
-            let batches: Vec<_> = stream.try_collect().await?;
-            Ok::<_, PlannerError>((schema, batches))
+            if schema.fields().is_empty() {
+                while stream.try_next().await?.is_some() {}
+                return Ok(());
+            }
+            let mut printer = format.printer(writer.as_mut(), &schema);
+            while let Some(batch) = stream.try_next().await? {
+                printer.write(&batch)?;
+            }
+            printer.finish()?;
+            writer.flush().context("writing results")
         };
-        let (schema, batches) = until_interrupted(session, run).await?;
-        if schema.fields().is_empty() {
-            continue;
-        }
-        output.format.print(&mut output.writer, &schema, &batches)?;
-        output.writer.flush().context("writing results")?;
+        until_interrupted(session, run).await?;
     }
     Ok(())
 }
@@ -87,11 +92,11 @@ impl Error for Interrupted {}
 /// anything else is dropped at once.
 async fn until_interrupted<T>(
     session: &Session,
-    run: impl Future<Output = Result<T, PlannerError>>,
+    run: impl Future<Output = anyhow::Result<T>>,
 ) -> anyhow::Result<T> {
     let mut run = std::pin::pin!(run);
     tokio::select! {
-        done = &mut run => Ok(done?),
+        done = &mut run => done,
         Ok(()) = tokio::signal::ctrl_c() => {
             let monitor = session.copy_monitor();
             let mut copy = None;

@@ -1,21 +1,26 @@
-//! Output formats: one enum, one `print` per result set.
+//! Output formats: one enum, and one [`Printer`] per result set that
+//! writes each record batch as it arrives. Only the boxed table waits for
+//! the end (its widths depend on every shown row), and it keeps no more
+//! than the rows it shows, as DuckDB's shell does.
 
+use std::collections::VecDeque;
 use std::io::Write;
 
 use anyhow::Context;
 use clap::ValueEnum;
 use comfy_table::Table;
 use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::csv::WriterBuilder as CsvWriterBuilder;
+use datafusion::arrow::csv::{Writer as CsvWriter, WriterBuilder as CsvWriterBuilder};
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::arrow::json::WriterBuilder as JsonWriterBuilder;
 use datafusion::arrow::json::writer::{JsonArray, LineDelimited};
+use datafusion::arrow::json::{Writer as JsonWriter, WriterBuilder as JsonWriterBuilder};
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 
 /// How a result set is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PrintFormat {
-    /// A boxed table, as DuckDB's shell draws it.
+    /// A boxed table, as DuckDB's shell draws it: at most 40 rows, the
+    /// first and last 20 of a longer result.
     Table,
     /// Comma-separated, with a header line.
     Csv,
@@ -31,88 +36,275 @@ pub enum PrintFormat {
 
 const NULL: &str = "NULL";
 
+/// Rows a boxed table shows, DuckDB shell's default `.maxrows`.
+pub const MAX_ROWS: usize = 40;
+
 impl PrintFormat {
-    /// Writes one result set.
-    pub fn print(
-        self,
-        out: &mut dyn Write,
-        schema: &SchemaRef,
-        batches: &[RecordBatch],
-    ) -> anyhow::Result<()> {
-        let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
-        match self {
+    /// Starts printing one result set of `schema` to `out`.
+    pub fn printer<'a>(self, out: &'a mut dyn Write, schema: &SchemaRef) -> Printer<'a> {
+        let header =
+            || -> Vec<String> { schema.fields().iter().map(|f| f.name().clone()).collect() };
+        let state = match self {
             Self::Csv | Self::Tsv => {
                 let delimiter = if self == Self::Csv { b',' } else { b'\t' };
-                let mut writer = CsvWriterBuilder::new()
-                    .with_header(true)
-                    .with_delimiter(delimiter)
-                    .build(out);
-                let empty = RecordBatch::new_empty(schema.clone());
-                for batch in batches.iter().chain((rows == 0).then_some(&empty)) {
-                    writer.write(batch).context("writing CSV")?;
+                State::Csv(
+                    Box::new(
+                        CsvWriterBuilder::new()
+                            .with_header(true)
+                            .with_delimiter(delimiter)
+                            .build(out),
+                    ),
+                    RecordBatch::new_empty(schema.clone()),
+                )
+            }
+            Self::Json => State::Json(
+                JsonWriterBuilder::new()
+                    .with_explicit_nulls(true)
+                    .build::<_, JsonArray>(out),
+            ),
+            Self::Jsonl => State::Jsonl(
+                JsonWriterBuilder::new()
+                    .with_explicit_nulls(true)
+                    .build::<_, LineDelimited>(out),
+            ),
+            Self::Markdown => State::Markdown {
+                out,
+                header: Some(header()),
+            },
+            Self::Table => State::Table {
+                out,
+                rows: ShownRows::new(header(), MAX_ROWS),
+            },
+        };
+        Printer {
+            state,
+            wrote: false,
+        }
+    }
+}
+
+/// One result set being printed.
+pub struct Printer<'a> {
+    state: State<'a>,
+    /// Whether a batch was written (CSV writes its header with the first).
+    wrote: bool,
+}
+
+enum State<'a> {
+    /// The writer, and an empty batch for the header of an empty result.
+    Csv(Box<CsvWriter<&'a mut dyn Write>>, RecordBatch),
+    Json(JsonWriter<&'a mut dyn Write, JsonArray>),
+    Jsonl(JsonWriter<&'a mut dyn Write, LineDelimited>),
+    /// The header until it is written.
+    Markdown {
+        out: &'a mut dyn Write,
+        header: Option<Vec<String>>,
+    },
+    Table {
+        out: &'a mut dyn Write,
+        rows: ShownRows,
+    },
+}
+
+impl Printer<'_> {
+    /// Prints (or, for the table, keeps what it will show of) one batch.
+    pub fn write(&mut self, batch: &RecordBatch) -> anyhow::Result<()> {
+        match &mut self.state {
+            State::Csv(writer, _) => writer.write(batch).context("writing CSV")?,
+            State::Json(writer) => writer.write(batch).context("writing JSON")?,
+            State::Jsonl(writer) => writer.write(batch).context("writing JSON lines")?,
+            State::Markdown { out, header } => {
+                if let Some(header) = header.take() {
+                    write_markdown_header(out, &header)?;
+                }
+                for row in cells(batch, 0..batch.num_rows())? {
+                    write_markdown_row(out, &row)?;
                 }
             }
-            Self::Json if rows == 0 => writeln!(out, "[]")?,
-            Self::Json => {
-                let mut writer = JsonWriterBuilder::new()
-                    .with_explicit_nulls(true)
-                    .build::<_, JsonArray>(&mut *out);
-                for batch in batches {
-                    writer.write(batch).context("writing JSON")?;
+            State::Table { rows, .. } => rows.push(batch)?,
+        }
+        self.wrote = true;
+        Ok(())
+    }
+
+    /// Ends the result set: the header of an empty one, JSON's closing
+    /// bracket, the table itself.
+    pub fn finish(self) -> anyhow::Result<()> {
+        match self.state {
+            State::Csv(mut writer, empty) => {
+                if !self.wrote {
+                    writer.write(&empty).context("writing CSV")?;
                 }
+            }
+            State::Json(mut writer) => {
                 writer.finish().context("writing JSON")?;
-                writeln!(out)?;
+                writeln!(writer.into_inner())?;
             }
-            Self::Jsonl => {
-                let mut writer = JsonWriterBuilder::new()
-                    .with_explicit_nulls(true)
-                    .build::<_, LineDelimited>(&mut *out);
-                for batch in batches {
-                    writer.write(batch).context("writing JSON lines")?;
-                }
-                writer.finish().context("writing JSON lines")?;
-            }
-            Self::Table => {
-                let mut table = Table::new();
-                table.set_header(schema.fields().iter().map(|f| f.name().clone()));
-                for row in cells(batches)? {
-                    table.add_row(row);
-                }
-                writeln!(out, "{table}")?;
-            }
-            Self::Markdown => {
-                let header: Vec<String> =
-                    schema.fields().iter().map(|f| f.name().clone()).collect();
-                writeln!(out, "| {} |", header.join(" | "))?;
-                writeln!(out, "|{}", "---|".repeat(header.len()))?;
-                for row in cells(batches)? {
-                    let escaped: Vec<String> = row.iter().map(|c| c.replace('|', "\\|")).collect();
-                    writeln!(out, "| {} |", escaped.join(" | "))?;
+            State::Jsonl(mut writer) => writer.finish().context("writing JSON lines")?,
+            State::Markdown { out, header } => {
+                if let Some(header) = header {
+                    write_markdown_header(out, &header)?;
                 }
             }
+            State::Table { out, rows } => rows.print(out)?,
         }
         Ok(())
     }
 }
 
-/// Every row as display strings, NULL spelled out.
-fn cells(batches: &[RecordBatch]) -> anyhow::Result<Vec<Vec<String>>> {
-    let options = FormatOptions::default().with_null(NULL);
-    let mut rows = Vec::new();
-    for batch in batches {
-        let formatters = batch
-            .columns()
-            .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
-            .collect::<Result<Vec<_>, _>>()?;
-        for row in 0..batch.num_rows() {
-            rows.push(
-                formatters
-                    .iter()
-                    .map(|f| f.value(row).to_string())
-                    .collect(),
-            );
+fn write_markdown_header(out: &mut dyn Write, header: &[String]) -> anyhow::Result<()> {
+    writeln!(out, "| {} |", header.join(" | "))?;
+    writeln!(out, "|{}", "---|".repeat(header.len()))?;
+    Ok(())
+}
+
+fn write_markdown_row(out: &mut dyn Write, row: &[String]) -> anyhow::Result<()> {
+    let escaped: Vec<String> = row.iter().map(|c| c.replace('|', "\\|")).collect();
+    writeln!(out, "| {} |", escaped.join(" | "))?;
+    Ok(())
+}
+
+/// What a boxed table shows of a result of any length: its first rows and
+/// a ring of its last ones, formatted, and how many rows went by.
+#[derive(Debug)]
+struct ShownRows {
+    header: Vec<String>,
+    head: Vec<Vec<String>>,
+    tail: VecDeque<Vec<String>>,
+    head_size: usize,
+    tail_size: usize,
+    total: usize,
+}
+
+impl ShownRows {
+    fn new(header: Vec<String>, max_rows: usize) -> Self {
+        let tail_size = max_rows / 2;
+        Self {
+            header,
+            head: Vec::new(),
+            tail: VecDeque::new(),
+            head_size: max_rows - tail_size,
+            tail_size,
+            total: 0,
         }
     }
-    Ok(rows)
+
+    /// Keeps the rows of `batch` that may be shown; formats no others.
+    fn push(&mut self, batch: &RecordBatch) -> anyhow::Result<()> {
+        let rows = batch.num_rows();
+        self.total += rows;
+        let to_head = (self.head_size - self.head.len()).min(rows);
+        self.head.extend(cells(batch, 0..to_head)?);
+        let rest = rows - to_head;
+        let from = rows - rest.min(self.tail_size);
+        for row in cells(batch, from..rows)? {
+            if self.tail.len() == self.tail_size {
+                self.tail.pop_front();
+            }
+            self.tail.push_back(row);
+        }
+        Ok(())
+    }
+
+    fn print(self, out: &mut dyn Write) -> anyhow::Result<()> {
+        let shown = self.head.len() + self.tail.len();
+        let mut table = Table::new();
+        table.set_header(self.header.iter().cloned());
+        for row in self.head {
+            table.add_row(row);
+        }
+        if shown < self.total {
+            table.add_row(vec!["…"; self.header.len()]);
+        }
+        for row in self.tail {
+            table.add_row(row);
+        }
+        writeln!(out, "{table}")?;
+        if shown < self.total {
+            writeln!(out, "{} rows ({shown} shown)", self.total)?;
+        }
+        Ok(())
+    }
+}
+
+/// Rows `rows` of `batch` as display strings, NULL spelled out.
+fn cells(batch: &RecordBatch, rows: std::ops::Range<usize>) -> anyhow::Result<Vec<Vec<String>>> {
+    let options = FormatOptions::default().with_null(NULL);
+    let formatters = batch
+        .columns()
+        .iter()
+        .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows
+        .map(|row| {
+            formatters
+                .iter()
+                .map(|f| f.value(row).to_string())
+                .collect()
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::Int64Array;
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+
+    use super::*;
+
+    fn batch(from: i64, to: i64) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, false)]));
+        RecordBatch::try_new(
+            schema,
+            vec![Arc::new(Int64Array::from_iter_values(from..to))],
+        )
+        .unwrap()
+    }
+
+    /// A long result keeps its first and last rows only, whatever the
+    /// batch sizes, and says how many it had.
+    #[test]
+    fn a_long_table_keeps_its_head_and_a_ring_of_its_tail() {
+        for size in [1, 3, 7, 20, 1000, 8192] {
+            let mut rows = ShownRows::new(vec!["n".into()], 6);
+            let mut at = 0;
+            while at < 10_000 {
+                let next = (at + size).min(10_000);
+                rows.push(&batch(at, next)).unwrap();
+                at = next;
+                assert!(rows.head.len() <= 3 && rows.tail.len() <= 3);
+            }
+            let flat = |v: Vec<Vec<String>>| v.into_iter().flatten().collect::<Vec<_>>();
+            assert_eq!(flat(rows.head.clone()), ["0", "1", "2"], "{size}");
+            assert_eq!(
+                flat(rows.tail.iter().cloned().collect()),
+                ["9997", "9998", "9999"]
+            );
+            let mut out = Vec::new();
+            rows.print(&mut out).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            assert!(text.ends_with("10000 rows (6 shown)\n"), "{text}");
+            assert!(text.contains("| … "), "{text}");
+        }
+    }
+
+    /// Up to the limit every row shows, in order, with no footer.
+    #[test]
+    fn a_short_table_shows_every_row() {
+        let mut rows = ShownRows::new(vec!["n".into()], 6);
+        rows.push(&batch(0, 4)).unwrap();
+        rows.push(&batch(4, 6)).unwrap();
+        let mut out = Vec::new();
+        rows.print(&mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let numbers: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("| ")?.split(' ').next())
+            .filter(|c| c.parse::<u32>().is_ok())
+            .collect();
+        assert_eq!(numbers, ["0", "1", "2", "3", "4", "5"], "{text}");
+        assert!(!text.contains("shown"), "{text}");
+    }
 }

@@ -79,6 +79,62 @@ fn each_output_format() {
     );
 }
 
+/// Rows are printed as they are read, not after the whole result: a query
+/// failing on its third batch has printed the first two (8,192 rows each)
+/// in every streaming format.
+#[test]
+fn streaming_formats_print_batches_as_they_arrive() {
+    const FAILS_LATE: &str = "SELECT CASE WHEN value <= 20000 THEN value ELSE value / 0 END AS v \
+         FROM generate_series(1, 100000)";
+    for (format, first) in [
+        ("csv", "v\n1\n2\n"),
+        ("tsv", "v\n1\n2\n"),
+        ("jsonl", "{\"v\":1}\n{\"v\":2}\n"),
+        ("json", "[{\"v\":1},{\"v\":2}"),
+        ("markdown", "| v |\n|---|\n| 1 |\n| 2 |\n"),
+    ] {
+        let out = s3sql(&["--format", format, "-c", FAILS_LATE], "");
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        assert!(
+            stderr(&out).contains("Divide by zero"),
+            "{format}: {}",
+            stderr(&out)
+        );
+        let text = stdout(&out);
+        assert!(
+            text.starts_with(first),
+            "{format}: {}",
+            &text[..text.len().min(80)]
+        );
+        let rows = text.matches("16384").count();
+        assert_eq!(rows, 1, "{format}: row 16,384 printed {rows} times");
+    }
+}
+
+/// A result longer than 40 rows shows in a table as DuckDB's shell shows
+/// it: the first 20, a row of `…`, the last 20, and how many there were.
+#[test]
+fn a_long_table_shows_its_first_and_last_rows() {
+    let out = s3sql(
+        &["-c", "SELECT value AS n FROM generate_series(1, 100000)"],
+        "",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let cells: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("| "))
+        .map(|l| l.trim_end_matches('|').trim())
+        .collect();
+    assert!(cells.len() <= 50, "{} rows printed", cells.len());
+    let mut expected: Vec<String> = vec!["n".into()];
+    expected.extend((1..=20).map(|n| n.to_string()));
+    expected.push("…".into());
+    expected.extend((99_981..=100_000).map(|n| n.to_string()));
+    assert_eq!(cells, expected, "{text}");
+    assert!(text.ends_with("\n100000 rows (40 shown)\n"), "{text}");
+}
+
 #[test]
 fn commands_run_in_order_in_one_session() {
     let out = s3sql(
