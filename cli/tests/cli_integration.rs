@@ -1,6 +1,6 @@
 //! The `s3sql` binary as a process: `-c` (repeated, one session), `-f`,
-//! stdin, every output format, `-o`, exit codes and error messages, and a
-//! query of a file on the test S3 target.
+//! stdin, every output format, `-o`, exit codes and error messages, a
+//! query of a file on the test S3 target, and the shell on a terminal.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -335,3 +335,5 @@ async fn queries_a_file_on_s3_with_a_secret() {
 
 #[path = "cli_integration/copy.rs"]
 mod copy;
+#[path = "cli_integration/repl.rs"]
+mod repl;

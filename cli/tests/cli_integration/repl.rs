@@ -3,8 +3,6 @@
 //! one line at a time, waiting for each prompt as a person would (rustyline
 //! drops input typed ahead of its prompt, as terminals do).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::io::{Read, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, channel};
@@ -48,6 +46,43 @@ impl Terminal {
             input,
             output,
             seen: String::new(),
+        }
+    }
+
+    /// The `s3sql` process under `script(1)` (its child, or the child of
+    /// the shell `script` started).
+    fn s3sql_pid(&self) -> u32 {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut parents = vec![self.child.id()];
+        loop {
+            let mut found = None;
+            for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+                let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+                    continue;
+                };
+                // pid (comm) state ppid ...
+                let Some((head, rest)) = stat.rsplit_once(") ") else {
+                    continue;
+                };
+                let ppid: u32 = rest.split(' ').nth(1).unwrap().parse().unwrap();
+                if !parents.contains(&ppid) {
+                    continue;
+                }
+                let pid: u32 = head.split(' ').next().unwrap().parse().unwrap();
+                if head.ends_with("(s3sql") {
+                    found = Some(pid);
+                } else if !parents.contains(&pid) {
+                    parents.push(pid);
+                }
+            }
+            if let Some(pid) = found {
+                return pid;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no s3sql process under script(1)"
+            );
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 
@@ -136,4 +171,82 @@ fn a_session_through_a_pseudo_terminal() {
         let mode = std::fs::metadata(path).unwrap().permissions().mode();
         assert_eq!(mode & 0o077, 0, "history is readable by others: {mode:o}");
     }
+}
+
+/// Ctrl-C during a query (a real SIGINT to the process; the file is read
+/// through the throttling proxy, so the query would take minutes) stops
+/// that query only: the shell says so, prompts again and runs the next.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_cancels_the_running_query_and_returns_to_the_prompt() {
+    use s3sql_s3_client::PutObjectRequest;
+    use s3sql_testkit::{Fault, FaultProxy, FaultRule};
+
+    let (target, client) = super::target_client().await;
+    let key = target.key("cli/slow.csv");
+    let mut csv = String::from("n,pad\n");
+    for n in 0..20_000 {
+        csv.push_str(&format!("{n},{}\n", "x".repeat(90)));
+    }
+    client
+        .put_object(
+            &target.bucket,
+            &key,
+            bytes::Bytes::from(csv),
+            &PutObjectRequest::default(),
+        )
+        .await
+        .unwrap();
+    let proxy = FaultProxy::start(target.socket_addr().expect("an http:// endpoint"));
+    proxy.push_rule(
+        FaultRule::new(Fault::Throttle {
+            bytes_per_second: 10_000,
+        })
+        .path_contains("slow.csv")
+        .times(usize::MAX),
+    );
+    let secret = format!(
+        "CREATE SECRET t (TYPE s3, KEY_ID '{}', SECRET '{}', ENDPOINT '{}', URL_STYLE 'path', USE_SSL false, REGION '{}');",
+        target.access_key_id,
+        target.secret_access_key,
+        proxy.addr(),
+        target.region
+    );
+    let query = format!("SELECT count(*) AS n FROM 's3://{}/{key}';", target.bucket);
+    let session = tokio::task::spawn_blocking(move || {
+        let home = tempfile::tempdir().unwrap();
+        let mut term = Terminal::start(home.path());
+        term.wait_for(PROMPT);
+        term.type_line(&secret);
+        term.wait_for(PROMPT);
+        term.type_line(&query);
+        // The query is under way once the file is being read.
+        std::thread::sleep(Duration::from_secs(2));
+        let pid = term.s3sql_pid();
+        let sent = Command::new("kill")
+            .args(["-INT", &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let shown = term.wait_for(PROMPT);
+        assert!(shown.contains("interrupted"), "{shown}");
+        // Ctrl-C typed at the terminal: its driver sends SIGINT to the
+        // foreground process group.
+        term.type_line(&query);
+        std::thread::sleep(Duration::from_secs(2));
+        term.input.write_all(b"\x03").unwrap();
+        term.input.flush().unwrap();
+        let shown = term.wait_for(PROMPT);
+        assert!(shown.contains("interrupted"), "{shown}");
+        term.type_line("SELECT 41 + 1 AS answer;");
+        let shown = term.wait_for(PROMPT);
+        assert!(shown.contains("42"), "{shown}");
+        term.type_line(".quit");
+        term.child.wait().unwrap()
+    });
+    let status = session.await.unwrap();
+    assert!(status.success(), "{status}");
+    assert!(
+        proxy.recorded().iter().any(|r| r.path.contains("slow.csv")),
+        "the query never read the file"
+    );
 }
