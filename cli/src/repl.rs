@@ -1,6 +1,7 @@
 //! The interactive shell: rustyline with a history file, statements
-//! gathered over lines until one ends in `;`, and DuckDB-style dot
-//! commands. Every statement goes through [`exec::exec_and_print`] like
+//! gathered over lines until one ends in `;` (outside strings, quoted
+//! names and comments: [`s3sql_planner::ends_statement`]), and
+//! DuckDB-style dot commands. Every statement goes through [`exec::exec_and_print`] like
 //! `-c` and `-f`.
 
 use std::io::Write;
@@ -58,7 +59,7 @@ impl Input {
         }
         self.buffer.push_str(line);
         self.buffer.push('\n');
-        if trimmed.ends_with(';') {
+        if s3sql_planner::ends_statement(&self.buffer) {
             Action::Run(std::mem::take(&mut self.buffer))
         } else {
             Action::More
@@ -202,6 +203,30 @@ mod tests {
         );
         assert_eq!(input.feed(""), Action::More);
         assert_eq!(input.feed("SELECT 3;"), Action::Run("SELECT 3;\n".into()));
+    }
+
+    /// A `;` ends a statement only outside strings, quoted names,
+    /// backtick-quoted keys and comments; one after the `;` keeps it ended.
+    #[test]
+    fn a_semicolon_in_a_string_name_key_or_comment_does_not_end_the_statement() {
+        let cases: [&[&str]; 7] = [
+            &["SELECT 'a;", "b';"],
+            &["SELECT 1 AS \"x;", "y\";"],
+            &["SELECT * FROM ds.`folder/a;", "b.csv`;"],
+            &["SELECT 1 -- why;", ";"],
+            &["SELECT 1 /* one;", "two; */;"],
+            &["SELECT 1; -- done"],
+            &["SELECT 1; /* done */"],
+        ];
+        for lines in cases {
+            let mut input = Input::default();
+            let (last, first) = lines.split_last().unwrap();
+            for line in first {
+                assert_eq!(input.feed(line), Action::More, "{lines:?}");
+            }
+            let expected: String = lines.iter().map(|l| format!("{l}\n")).collect();
+            assert_eq!(input.feed(last), Action::Run(expected), "{lines:?}");
+        }
     }
 
     #[test]

@@ -135,6 +135,23 @@ fn a_long_table_shows_its_first_and_last_rows() {
     assert!(text.ends_with("\n100000 rows (40 shown)\n"), "{text}");
 }
 
+/// `-c` and `-f` split statements where the shell does: a `;` in a
+/// string, a quoted name, a backtick-quoted key or a comment ends nothing.
+#[test]
+fn semicolons_in_strings_names_and_comments_do_not_split() {
+    let sql = "SELECT 'a;b' AS s; SELECT 1 AS \"x;y\" -- c;\n; /* ; */ SELECT 2 AS `k;z`;";
+    let expected = "s\na;b\nx;y\n1\nk;z\n2\n";
+    let out = s3sql(&["--format", "csv", "-c", sql], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), expected);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("q.sql");
+    std::fs::write(&file, sql).unwrap();
+    let out = s3sql(&["--format", "csv", "-f", file.to_str().unwrap()], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), expected);
+}
+
 #[test]
 fn commands_run_in_order_in_one_session() {
     let out = s3sql(

@@ -41,4 +41,4 @@ pub use copy::{CopyError, CopyMonitor, CopyProgress};
 pub use error::{PlannerError, Result};
 pub use mindsdb::DatabaseError;
 pub use session::Session;
-pub use statement::Statement;
+pub use statement::{Statement, ends_statement};

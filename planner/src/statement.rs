@@ -7,7 +7,7 @@ use datafusion::error::DataFusionError;
 use datafusion::sql::parser::{DFParserBuilder, Statement as DFStatement};
 use datafusion::sql::sqlparser::dialect::DuckDbDialect;
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
-use datafusion::sql::sqlparser::tokenizer::{Location, Token};
+use datafusion::sql::sqlparser::tokenizer::{Location, Token, Tokenizer};
 
 use crate::copy::{self, CopyStatement};
 use crate::describe::{self, DescribeStatement};
@@ -105,6 +105,30 @@ pub(crate) fn parse(sql: &str) -> Result<Vec<Statement>> {
         expecting_delimiter = true;
     }
     Ok(statements)
+}
+
+/// Whether `sql` is whole statements: it ends in a `;` that is outside
+/// every string, quoted name, backtick-quoted key and comment, read by the
+/// tokenizer [`parse`] splits with. A shell gathers lines until it is.
+///
+/// ```
+/// assert!(s3sql_planner::ends_statement("SELECT 1; -- done"));
+/// assert!(!s3sql_planner::ends_statement("SELECT 'a;"));
+/// ```
+pub fn ends_statement(sql: &str) -> bool {
+    match Tokenizer::new(&DuckDbDialect {}, sql).tokenize() {
+        Ok(tokens) => {
+            tokens
+                .iter()
+                .rev()
+                .find(|t| !matches!(t, Token::Whitespace(_)))
+                == Some(&Token::SemiColon)
+        }
+        // A string, name or comment still open: more lines follow.
+        Err(e) if e.message.contains("Unterminated") || e.message.contains("EOF") => false,
+        // Something else the tokenizer refuses: run it, so parsing reports it.
+        Err(_) => sql.trim_end().ends_with(';'),
+    }
 }
 
 /// Whether the next statement is `EXPLAIN [ANALYZE] [VERBOSE]` of a
