@@ -5,7 +5,8 @@
 //! or one per hive partition ([`partition`], [`target`]). A failed COPY
 //! aborts every upload not complete, so nothing half-written stays, and
 //! names the files that were complete. Memory is bounded by the cap on
-//! open files (`partitioned_write_max_open_files`), see [`writer`].
+//! open files (`partitioned_write_max_open_files`) and on rows gathered per
+//! partition, see [`partitioned`].
 //! The statement answers DuckDB's one row, `Count` (BIGINT): rows written.
 
 mod csv;
@@ -14,6 +15,7 @@ mod error;
 mod monitor;
 mod options;
 mod partition;
+mod partitioned;
 mod sink;
 mod target;
 mod writer;
@@ -145,8 +147,8 @@ pub(crate) async fn execute(
     let rows = if copy.options.partition_by.is_empty() {
         writer::write_single(stream, &target, &copy.options, monitor).await?
     } else {
-        let max_open = settings.max_open_files();
-        writer::write_partitioned(stream, &target, &copy.options, max_open, monitor).await?
+        let limits = partitioned::Limits::with_max_open(settings.max_open_files());
+        partitioned::write_partitioned(stream, &target, &copy.options, limits, monitor).await?
     };
     let schema = Arc::new(Schema::new(vec![Field::new(
         "Count",

@@ -1,0 +1,356 @@
+//! [`write_partitioned`]: a COPY with PARTITION_BY, files per partition.
+//!
+//! Rows are split by partition and gathered per partition before they are
+//! encoded: a partition's rows go to its file once a batch's worth
+//! ([`WRITE_ROWS`] rows or [`WRITE_BYTES`]) is gathered, so rows
+//! interleaved across many partitions are encoded in whole batches, not a
+//! few rows at a time.
+//!
+//! Memory: at most `partitioned_write_max_open_files` files are open (DuckDB's
+//! setting, default 100). A partition without an open file when the cap is
+//! reached keeps its rows in memory, and all the rows gathered, over every
+//! partition, stay within [`Limits::buffer_bytes`] (default
+//! [`BUFFER_BYTES`], 64 MiB): past it the partition holding the most is
+//! written, finishing the least recently written open file to make room
+//! (its partition continues in its next file, `data_1`, ...). So rows
+//! interleaved over more partitions than the cap make a few files per
+//! partition (at most DuckDB's count), not one per batch. Each open file
+//! holds its encoder's state (for Parquet the row group being built, up to
+//! ROW_GROUP_SIZE rows) and its upload's buffers: the part being filled
+//! (growing to one part, `s3_uploader_max_filesize /
+//! s3_uploader_max_parts_per_file`, at least 5 MiB) and up to
+//! `s3_uploader_thread_limit` parts in flight. So the bound is
+//! buffer + open files × (row group + part × (1 + parts in flight)).
+
+use std::collections::{HashMap, HashSet};
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::compute::concat_batches;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::execution::SendableRecordBatchStream;
+use futures::StreamExt;
+use futures::future::join_all;
+use futures::stream::FuturesUnordered;
+
+use super::error::CopyError;
+use super::monitor::CopyMonitor;
+use super::options::CopyOptions;
+use super::partition::Partitioner;
+use super::target::Target;
+use super::writer::{FileWriter, next_batch};
+use crate::error::Result;
+
+/// Rows a partition gathers before they go to its open file.
+pub(crate) const WRITE_ROWS: usize = 8192;
+
+/// Bytes a partition gathers before they go to its open file.
+pub(crate) const WRITE_BYTES: usize = 1024 * 1024;
+
+/// The default bound on rows gathered in memory, over all partitions.
+pub(crate) const BUFFER_BYTES: usize = 64 * 1024 * 1024;
+
+/// How many files finish (complete their upload) at once.
+const FINISH_CONCURRENCY: usize = 16;
+
+/// The bounds of one partitioned COPY.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// Files open at once (`partitioned_write_max_open_files`).
+    pub max_open: usize,
+    /// Bytes of rows gathered in memory, over every partition.
+    pub buffer_bytes: usize,
+}
+
+impl Limits {
+    /// `max_open` files open, DuckDB's default buffer.
+    pub(crate) fn with_max_open(max_open: usize) -> Self {
+        Self {
+            max_open,
+            buffer_bytes: BUFFER_BYTES,
+        }
+    }
+}
+
+/// Writes `stream` as files per partition under the target within
+/// `limits`; returns the rows written. On failure every file not complete
+/// is aborted (awaited) and the error names the files that were.
+pub(crate) async fn write_partitioned(
+    mut stream: SendableRecordBatchStream,
+    target: &Target,
+    options: &CopyOptions,
+    limits: Limits,
+    monitor: &CopyMonitor,
+) -> Result<u64> {
+    let partitioner = Partitioner::new(&stream.schema(), options)?;
+    let old = target.prepare_directory(options.existing).await?;
+    let mut files = PartitionFiles {
+        target,
+        options,
+        monitor,
+        schema: partitioner.file_schema(),
+        max_open: limits.max_open.max(1),
+        buffer_bytes: limits.buffer_bytes,
+        open: HashMap::new(),
+        gathered: HashMap::new(),
+        gathered_bytes: 0,
+        next_index: HashMap::new(),
+        tick: 0,
+        started: HashSet::new(),
+        finished: Vec::new(),
+        rows: 0,
+        not_aborted: Vec::new(),
+    };
+    let written = async {
+        while let Some(batch) = next_batch(&mut stream, monitor).await? {
+            for (directory, part) in partitioner.split(&batch)? {
+                files.add(directory, part).await?;
+            }
+            files.relieve().await?;
+        }
+        files.finish_all().await
+    }
+    .await;
+    if let Err(e) = written {
+        files.abort_open().await;
+        return Err(files.failed(e));
+    }
+    if let Err(e) = target.remove_stale(old, &files.started).await {
+        return Err(files.failed(e));
+    }
+    Ok(files.rows)
+}
+
+/// An open file: its writer, its name under the target, and when its
+/// partition last received rows.
+struct OpenFile {
+    file: FileWriter,
+    name: String,
+    last: u64,
+}
+
+/// Rows of one partition not yet encoded.
+#[derive(Default)]
+struct Gathered {
+    batches: Vec<RecordBatch>,
+    rows: usize,
+    bytes: usize,
+}
+
+/// A partitioned COPY's files: the open ones (at most `max_open`), the rows
+/// gathered per partition, and what was started and finished.
+struct PartitionFiles<'a> {
+    target: &'a Target,
+    options: &'a CopyOptions,
+    monitor: &'a CopyMonitor,
+    schema: SchemaRef,
+    max_open: usize,
+    buffer_bytes: usize,
+    /// Directory → its open file.
+    open: HashMap<String, OpenFile>,
+    /// Directory → its rows not yet encoded.
+    gathered: HashMap<String, Gathered>,
+    /// Bytes of every partition's gathered rows.
+    gathered_bytes: usize,
+    /// Directory → the `{i}` of its next file.
+    next_index: HashMap<String, u32>,
+    tick: u64,
+    /// Every file started, relative to the target (for OVERWRITE).
+    started: HashSet<String>,
+    /// The files complete so far, as URLs or paths (for the error).
+    finished: Vec<String>,
+    /// Rows in the files complete so far.
+    rows: u64,
+    /// Files whose abort failed, described (uploads left open).
+    not_aborted: Vec<String>,
+}
+
+impl PartitionFiles<'_> {
+    /// Gathers `part`'s rows; writes the partition's rows once a batch's
+    /// worth is there and it has, or can open, a file.
+    async fn add(&mut self, directory: String, part: RecordBatch) -> Result<()> {
+        self.tick += 1;
+        let bytes = part.get_array_memory_size();
+        let gathered = self.gathered.entry(directory.clone()).or_default();
+        gathered.rows += part.num_rows();
+        gathered.bytes += bytes;
+        gathered.batches.push(part);
+        self.gathered_bytes += bytes;
+        let full = gathered.rows >= WRITE_ROWS || gathered.bytes >= WRITE_BYTES;
+        let open = match self.open.get_mut(&directory) {
+            Some(open) => {
+                open.last = self.tick;
+                true
+            }
+            None => false,
+        };
+        if full && (open || self.open.len() < self.max_open) {
+            self.write_gathered(&directory).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes the partitions holding the most rows until the rows gathered
+    /// fit the buffer again.
+    async fn relieve(&mut self) -> Result<()> {
+        while self.gathered_bytes > self.buffer_bytes {
+            let Some(biggest) = self
+                .gathered
+                .iter()
+                .max_by_key(|(_, g)| g.bytes)
+                .map(|(d, _)| d.clone())
+            else {
+                break;
+            };
+            self.write_gathered(&biggest).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes `directory`'s gathered rows to its file, opening one (and,
+    /// at the cap, finishing the least recently written) when it has none.
+    async fn write_gathered(&mut self, directory: &str) -> Result<()> {
+        let Some(gathered) = self.gathered.remove(directory) else {
+            return Ok(());
+        };
+        self.gathered_bytes -= gathered.bytes;
+        if !self.open.contains_key(directory) {
+            if self.open.len() >= self.max_open {
+                self.evict().await?;
+            }
+            self.open_file(directory).await?;
+        }
+        let batch = match <[RecordBatch; 1]>::try_from(gathered.batches) {
+            Ok([one]) => one,
+            Err(many) => concat_batches(&self.schema, &many)?,
+        };
+        let Some(open) = self.open.get_mut(directory) else {
+            // Opened just above when missing.
+            return Ok(());
+        };
+        open.file.write(&batch, self.monitor).await
+    }
+
+    /// Opens `directory`'s next file.
+    async fn open_file(&mut self, directory: &str) -> Result<()> {
+        let index = self.next_index.entry(directory.to_owned()).or_insert(0);
+        let name = format!(
+            "{directory}/{}.{}",
+            self.options.file_stem(*index),
+            self.options.extension()
+        );
+        *index += 1;
+        let sink = self.target.open_under(&name, self.options.format).await?;
+        self.started.insert(name.clone());
+        let file = FileWriter::new(sink, self.schema.clone(), self.options).await?;
+        self.open.insert(
+            directory.to_owned(),
+            OpenFile {
+                file,
+                name,
+                last: self.tick,
+            },
+        );
+        Ok(())
+    }
+
+    /// Finishes the open file whose partition least recently received
+    /// rows, with the rows it has gathered.
+    async fn evict(&mut self) -> Result<()> {
+        let Some(directory) = self
+            .open
+            .iter()
+            .min_by_key(|(_, open)| open.last)
+            .map(|(d, _)| d.clone())
+        else {
+            return Ok(());
+        };
+        if self.gathered.contains_key(&directory) {
+            Box::pin(self.write_gathered(&directory)).await?;
+        }
+        if let Some(open) = self.open.remove(&directory) {
+            self.rows += open.file.finish().await?;
+            self.monitor.add_file();
+            self.finished.push(self.target.url_of(&open.name));
+        }
+        Ok(())
+    }
+
+    /// Writes every partition's gathered rows and finishes every file:
+    /// the open files first, then the other partitions, up to `max_open`
+    /// files at a time, those holding the most rows first.
+    async fn finish_all(&mut self) -> Result<()> {
+        loop {
+            let open: Vec<String> = self.open.keys().cloned().collect();
+            for directory in open {
+                self.write_gathered(&directory).await?;
+            }
+            self.finish_open().await?;
+            if self.gathered.is_empty() {
+                return Ok(());
+            }
+            let mut next: Vec<(String, usize)> = self
+                .gathered
+                .iter()
+                .map(|(d, g)| (d.clone(), g.bytes))
+                .collect();
+            next.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            for (directory, _) in next.into_iter().take(self.max_open) {
+                self.write_gathered(&directory).await?;
+            }
+        }
+    }
+
+    /// Finishes every open file, a few at once. After a failure no other
+    /// file is completed: those under way settle, the rest stay open for
+    /// [`Self::abort_open`].
+    async fn finish_open(&mut self) -> Result<()> {
+        let mut queue: Vec<(String, OpenFile)> = self.open.drain().collect();
+        let mut running = FuturesUnordered::new();
+        let mut first_error = None;
+        loop {
+            while first_error.is_none() && running.len() < FINISH_CONCURRENCY {
+                let Some((_, open)) = queue.pop() else {
+                    break;
+                };
+                running.push(async move { (open.file.finish().await, open.name) });
+            }
+            let Some((finished, name)) = running.next().await else {
+                break;
+            };
+            match finished {
+                Ok(rows) => {
+                    self.rows += rows;
+                    self.monitor.add_file();
+                    self.finished.push(self.target.url_of(&name));
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        self.open = queue.into_iter().collect();
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Aborts every open file, awaited.
+    async fn abort_open(&mut self) {
+        let failed = join_all(self.open.drain().map(|(_, open)| open.file.abort())).await;
+        self.not_aborted.extend(failed.into_iter().flatten());
+    }
+
+    /// `error`, naming the files complete before it, which stay.
+    fn failed(&mut self, error: crate::error::PlannerError) -> crate::error::PlannerError {
+        if self.finished.is_empty() && self.not_aborted.is_empty() {
+            return error;
+        }
+        CopyError::Failed {
+            error: Box::new(error),
+            finished: std::mem::take(&mut self.finished),
+            not_aborted: std::mem::take(&mut self.not_aborted),
+        }
+        .into()
+    }
+}
