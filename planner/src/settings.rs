@@ -83,6 +83,11 @@ const DEFINITIONS: &[Definition] = &[
         Kind::Positive,
         Some("100"),
     ),
+    def(
+        "partitioned_write_flush_threshold",
+        Kind::Positive,
+        Some("524288"),
+    ),
     def("http_retry_wait_ms", Kind::Count, Some("100")),
     def("http_retry_backoff", Kind::Number, Some("4")),
     def("http_timeout", Kind::Positive, Some("30")),
@@ -225,6 +230,16 @@ impl Settings {
             .get("partitioned_write_max_open_files")
             .and_then(|v| v.parse().ok())
             .unwrap_or(100)
+    }
+
+    /// `partitioned_write_flush_threshold`: how many rows a partitioned
+    /// COPY keeps in memory, over the partitions without an open file,
+    /// before writing them (DuckDB's default 524,288).
+    pub(crate) fn flush_threshold(&self) -> usize {
+        self.read()
+            .get("partitioned_write_flush_threshold")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(524_288)
     }
 
     /// Applies the `http_*` and `s3_uploader_*` values SET in this session

@@ -104,6 +104,18 @@ pub enum CopyError {
         /// Files whose abort failed (uploads left open), described.
         not_aborted: Vec<String>,
     },
+    /// A failed OVERWRITE deleted the new files it had completed; the
+    /// old files were never touched.
+    #[error(
+        "{error}; OVERWRITE left the target as it was: the old files stay, and the {deleted} new file(s) complete before the failure were deleted"
+    )]
+    OverwriteUndone {
+        /// What made the COPY fail.
+        #[source]
+        error: Box<crate::error::PlannerError>,
+        /// How many new files were deleted.
+        deleted: usize,
+    },
     /// The COPY was interrupted (Ctrl-C); every upload not complete was aborted.
     #[error("COPY interrupted: every file not complete was aborted, nothing half-written is left")]
     Interrupted,

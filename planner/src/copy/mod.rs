@@ -147,7 +147,11 @@ pub(crate) async fn execute(
     let rows = if copy.options.partition_by.is_empty() {
         writer::write_single(stream, &target, &copy.options, monitor).await?
     } else {
-        let limits = partitioned::Limits::with_max_open(settings.max_open_files());
+        let limits = partitioned::Limits {
+            max_open: settings.max_open_files(),
+            buffer_rows: settings.flush_threshold(),
+            buffer_bytes: partitioned::BUFFER_BYTES,
+        };
         partitioned::write_partitioned(stream, &target, &copy.options, limits, monitor).await?
     };
     let schema = Arc::new(Schema::new(vec![Field::new(

@@ -104,8 +104,8 @@ pub(crate) enum Existing {
     /// (`APPEND`: FILENAME_PATTERN must hold `{uuid}`, the default then).
     Append,
     /// Replace what is under the target (`OVERWRITE`): the new files are
-    /// written first, then the old ones they did not replace are deleted,
-    /// only once the COPY succeeded.
+    /// written first, under names no old file has, and the old ones are
+    /// deleted only once the COPY succeeded; a failed COPY deletes the new.
     Delete,
 }
 

@@ -10,9 +10,10 @@
 //! setting, default 100). A partition without an open file when the cap is
 //! reached keeps its rows in memory, and all the rows gathered, over every
 //! partition, stay within [`Limits::buffer_bytes`] (default
-//! [`BUFFER_BYTES`], 64 MiB): past it the partition holding the most is
-//! written, finishing the least recently written open file to make room
-//! (its partition continues in its next file, `data_1`, ...). So rows
+//! [`BUFFER_BYTES`], 64 MiB) and `partitioned_write_flush_threshold` rows
+//! (DuckDB's setting, default 524,288): past either the partition holding
+//! the most is written, finishing the least recently written open file to
+//! make room (its partition continues in its next file, `data_1`, ...). So rows
 //! interleaved over more partitions than the cap make a few files per
 //! partition (at most DuckDB's count), not one per batch. Each open file
 //! holds its encoder's state (for Parquet the row group being built, up to
@@ -21,6 +22,11 @@
 //! s3_uploader_max_parts_per_file`, at least 5 MiB) and up to
 //! `s3_uploader_thread_limit` parts in flight. So the bound is
 //! buffer + open files × (row group + part × (1 + parts in flight)).
+//!
+//! OVERWRITE: a new file never takes the name of a file that was there
+//! (its `{i}` goes past it), so no old file is replaced before the COPY
+//! succeeded; then the old files are deleted. A failed OVERWRITE deletes
+//! the new files it had completed: the target is left as it was.
 
 use std::collections::{HashMap, HashSet};
 
@@ -57,15 +63,20 @@ const FINISH_CONCURRENCY: usize = 16;
 pub(crate) struct Limits {
     /// Files open at once (`partitioned_write_max_open_files`).
     pub max_open: usize,
+    /// Rows gathered in memory, over every partition
+    /// (`partitioned_write_flush_threshold`).
+    pub buffer_rows: usize,
     /// Bytes of rows gathered in memory, over every partition.
     pub buffer_bytes: usize,
 }
 
 impl Limits {
     /// `max_open` files open, DuckDB's default buffer.
+    #[cfg(test)]
     pub(crate) fn with_max_open(max_open: usize) -> Self {
         Self {
             max_open,
+            buffer_rows: 524_288,
             buffer_bytes: BUFFER_BYTES,
         }
     }
@@ -83,16 +94,20 @@ pub(crate) async fn write_partitioned(
 ) -> Result<u64> {
     let partitioner = Partitioner::new(&stream.schema(), options)?;
     let old = target.prepare_directory(options.existing).await?;
+    let overwriting = !old.is_empty();
     let mut files = PartitionFiles {
         target,
         options,
         monitor,
         schema: partitioner.file_schema(),
         max_open: limits.max_open.max(1),
+        buffer_rows: limits.buffer_rows,
         buffer_bytes: limits.buffer_bytes,
         open: HashMap::new(),
         gathered: HashMap::new(),
+        gathered_rows: 0,
         gathered_bytes: 0,
+        old: old.iter().cloned().collect(),
         next_index: HashMap::new(),
         tick: 0,
         started: HashSet::new(),
@@ -112,6 +127,9 @@ pub(crate) async fn write_partitioned(
     .await;
     if let Err(e) = written {
         files.abort_open().await;
+        if overwriting {
+            return Err(files.undo_overwrite(e).await);
+        }
         return Err(files.failed(e));
     }
     if let Err(e) = target.remove_stale(old, &files.started).await {
@@ -144,19 +162,24 @@ struct PartitionFiles<'a> {
     monitor: &'a CopyMonitor,
     schema: SchemaRef,
     max_open: usize,
+    buffer_rows: usize,
     buffer_bytes: usize,
     /// Directory → its open file.
     open: HashMap<String, OpenFile>,
     /// Directory → its rows not yet encoded.
     gathered: HashMap<String, Gathered>,
-    /// Bytes of every partition's gathered rows.
+    /// Rows and bytes of every partition's gathered rows.
+    gathered_rows: usize,
     gathered_bytes: usize,
+    /// The files there before an OVERWRITE, relative to the target: names
+    /// a new file must not take.
+    old: HashSet<String>,
     /// Directory → the `{i}` of its next file.
     next_index: HashMap<String, u32>,
     tick: u64,
     /// Every file started, relative to the target (for OVERWRITE).
     started: HashSet<String>,
-    /// The files complete so far, as URLs or paths (for the error).
+    /// The files complete so far, relative to the target.
     finished: Vec<String>,
     /// Rows in the files complete so far.
     rows: u64,
@@ -170,10 +193,12 @@ impl PartitionFiles<'_> {
     async fn add(&mut self, directory: String, part: RecordBatch) -> Result<()> {
         self.tick += 1;
         let bytes = part.get_array_memory_size();
+        let rows = part.num_rows();
         let gathered = self.gathered.entry(directory.clone()).or_default();
-        gathered.rows += part.num_rows();
+        gathered.rows += rows;
         gathered.bytes += bytes;
         gathered.batches.push(part);
+        self.gathered_rows += rows;
         self.gathered_bytes += bytes;
         let full = gathered.rows >= WRITE_ROWS || gathered.bytes >= WRITE_BYTES;
         let open = match self.open.get_mut(&directory) {
@@ -192,11 +217,13 @@ impl PartitionFiles<'_> {
     /// Writes the partitions holding the most rows until the rows gathered
     /// fit the buffer again.
     async fn relieve(&mut self) -> Result<()> {
-        while self.gathered_bytes > self.buffer_bytes {
+        while self.gathered_bytes > self.buffer_bytes || self.gathered_rows > self.buffer_rows {
+            // Ties go to the first directory by name, so a COPY's files
+            // do not depend on the map's order.
             let Some(biggest) = self
                 .gathered
                 .iter()
-                .max_by_key(|(_, g)| g.bytes)
+                .max_by(|a, b| a.1.bytes.cmp(&b.1.bytes).then_with(|| b.0.cmp(a.0)))
                 .map(|(d, _)| d.clone())
             else {
                 break;
@@ -212,6 +239,7 @@ impl PartitionFiles<'_> {
         let Some(gathered) = self.gathered.remove(directory) else {
             return Ok(());
         };
+        self.gathered_rows -= gathered.rows;
         self.gathered_bytes -= gathered.bytes;
         if !self.open.contains_key(directory) {
             if self.open.len() >= self.max_open {
@@ -230,15 +258,21 @@ impl PartitionFiles<'_> {
         open.file.write(&batch, self.monitor).await
     }
 
-    /// Opens `directory`'s next file.
+    /// Opens `directory`'s next file, named by the next `{i}` that names
+    /// no file that was there before an OVERWRITE.
     async fn open_file(&mut self, directory: &str) -> Result<()> {
         let index = self.next_index.entry(directory.to_owned()).or_insert(0);
-        let name = format!(
-            "{directory}/{}.{}",
-            self.options.file_stem(*index),
-            self.options.extension()
-        );
-        *index += 1;
+        let name = loop {
+            let name = format!(
+                "{directory}/{}.{}",
+                self.options.file_stem(*index),
+                self.options.extension()
+            );
+            *index += 1;
+            if !self.old.contains(&name) {
+                break name;
+            }
+        };
         let sink = self.target.open_under(&name, self.options.format).await?;
         self.started.insert(name.clone());
         let file = FileWriter::new(sink, self.schema.clone(), self.options).await?;
@@ -259,7 +293,7 @@ impl PartitionFiles<'_> {
         let Some(directory) = self
             .open
             .iter()
-            .min_by_key(|(_, open)| open.last)
+            .min_by(|a, b| a.1.last.cmp(&b.1.last).then_with(|| a.0.cmp(b.0)))
             .map(|(d, _)| d.clone())
         else {
             return Ok(());
@@ -270,7 +304,7 @@ impl PartitionFiles<'_> {
         if let Some(open) = self.open.remove(&directory) {
             self.rows += open.file.finish().await?;
             self.monitor.add_file();
-            self.finished.push(self.target.url_of(&open.name));
+            self.finished.push(open.name);
         }
         Ok(())
     }
@@ -321,7 +355,7 @@ impl PartitionFiles<'_> {
                 Ok(rows) => {
                     self.rows += rows;
                     self.monitor.add_file();
-                    self.finished.push(self.target.url_of(&name));
+                    self.finished.push(name);
                 }
                 Err(e) => {
                     first_error.get_or_insert(e);
@@ -341,14 +375,42 @@ impl PartitionFiles<'_> {
         self.not_aborted.extend(failed.into_iter().flatten());
     }
 
+    /// A failed OVERWRITE: deletes the new files complete before `error`,
+    /// so the old files stand as they were; when that fails too, the
+    /// error names the new files, which stay.
+    async fn undo_overwrite(
+        &mut self,
+        error: crate::error::PlannerError,
+    ) -> crate::error::PlannerError {
+        if self.finished.is_empty() || !self.not_aborted.is_empty() {
+            return self.failed(error);
+        }
+        match self
+            .target
+            .remove_stale(self.finished.clone(), &HashSet::new())
+            .await
+        {
+            Ok(()) => CopyError::OverwriteUndone {
+                error: Box::new(error),
+                deleted: std::mem::take(&mut self.finished).len(),
+            }
+            .into(),
+            Err(cleanup) => {
+                tracing::warn!(error = %cleanup, "could not delete the new files of a failed OVERWRITE");
+                self.failed(error)
+            }
+        }
+    }
+
     /// `error`, naming the files complete before it, which stay.
     fn failed(&mut self, error: crate::error::PlannerError) -> crate::error::PlannerError {
         if self.finished.is_empty() && self.not_aborted.is_empty() {
             return error;
         }
+        let finished = std::mem::take(&mut self.finished);
         CopyError::Failed {
             error: Box::new(error),
-            finished: std::mem::take(&mut self.finished),
+            finished: finished.iter().map(|f| self.target.url_of(f)).collect(),
             not_aborted: std::mem::take(&mut self.not_aborted),
         }
         .into()

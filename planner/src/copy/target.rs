@@ -177,9 +177,9 @@ impl Target {
         }
     }
 
-    /// OVERWRITE's last step, after every new file is complete: deletes the
-    /// files of `old` that the COPY did not replace (`written`), and on a
-    /// local target the directories that leaves empty.
+    /// Deletes the files of `old` not in `written` (OVERWRITE's last step,
+    /// once every new file is complete; or a failed OVERWRITE's new files),
+    /// and on a local target the directories that leaves empty.
     pub(crate) async fn remove_stale(
         &self,
         old: Vec<String>,

@@ -230,6 +230,7 @@ async fn past_the_open_file_cap_a_partition_continues_in_its_next_file() {
         &csv_options(Some("part")),
         Limits {
             max_open: 1,
+            buffer_rows: 0,
             buffer_bytes: 0,
         },
         &CopyMonitor::default(),
@@ -459,6 +460,7 @@ async fn a_full_buffer_writes_the_biggest_partitions_without_a_file_per_batch() 
     let root = dir.path().join("out");
     let limits = Limits {
         max_open: 100,
+        buffer_rows: usize::MAX,
         buffer_bytes: 2 * 1024 * 1024,
     };
     let rows = write_partitioned(
