@@ -294,6 +294,60 @@ fn malformed_secret_statements_never_echo_the_secret() {
     }
 }
 
+/// Runs the binary with `args` in `dir`, with a private config directory.
+fn s3sql_in(dir: &std::path::Path, args: &[&str]) -> Output {
+    let home = tempfile::tempdir().unwrap();
+    Command::new(env!("CARGO_BIN_EXE_s3sql"))
+        .args(args)
+        .current_dir(dir)
+        .env("XDG_CONFIG_HOME", home.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// A relative path is shown as written and gives hive columns from the
+/// part written only, as DuckDB 1.5.5 does (answers below are its own):
+/// a working directory under `k=v/` adds no `k`; an absolute path does.
+#[test]
+fn relative_paths_are_named_as_written_and_ignore_the_working_directory() {
+    let root = tempfile::tempdir().unwrap();
+    let work = root.path().join("k=v/work");
+    std::fs::create_dir_all(work.join("data/year=2024")).unwrap();
+    std::fs::create_dir_all(root.path().join("k=v/other")).unwrap();
+    std::fs::write(work.join("data/year=2024/x.csv"), "a\n1\n").unwrap();
+    std::fs::write(root.path().join("k=v/other/y.csv"), "a\n2\n").unwrap();
+    let absolute = root.path().join("k=v/other/y.csv");
+    let absolute = absolute.to_str().unwrap();
+    let cases = [
+        (
+            "SELECT a, filename, year FROM read_csv('data/*/*.csv', filename = true)".to_owned(),
+            "a,filename,year\n1,data/year=2024/x.csv,2024\n".to_owned(),
+        ),
+        (
+            "SELECT * FROM read_csv('../other/y.csv', filename = true)".to_owned(),
+            "a,filename\n2,../other/y.csv\n".to_owned(),
+        ),
+        (
+            "SELECT * FROM 'data/year=2024/x.csv'".to_owned(),
+            "a,year\n1,2024\n".to_owned(),
+        ),
+        (
+            "SELECT * FROM glob('./data/*/x.csv')".to_owned(),
+            "file\n./data/year=2024/x.csv\n".to_owned(),
+        ),
+        (
+            format!("SELECT a, filename, k FROM read_csv('file://{absolute}', filename = true)"),
+            format!("a,filename,k\n2,{absolute},v\n"),
+        ),
+    ];
+    for (sql, expected) in cases {
+        let out = s3sql_in(&work, &["--format", "csv", "-c", &sql]);
+        assert!(out.status.success(), "{sql}: {}", stderr(&out));
+        assert_eq!(stdout(&out), expected, "{sql}");
+    }
+}
+
 /// A client of the test target, its bucket created when new.
 async fn target_client() -> (S3Target, S3Client) {
     let target = S3Target::from_env();

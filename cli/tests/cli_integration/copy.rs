@@ -3,19 +3,7 @@
 
 use std::process::{Command, Stdio};
 
-use super::{stderr, target_client};
-
-/// Runs `s3sql -c sql` in `dir`, with a private config directory.
-fn s3sql_in(dir: &std::path::Path, sql: &str) -> std::process::Output {
-    let home = tempfile::tempdir().unwrap();
-    Command::new(env!("CARGO_BIN_EXE_s3sql"))
-        .args(["-c", sql])
-        .current_dir(dir)
-        .env("XDG_CONFIG_HOME", home.path())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
+use super::{s3sql_in, stderr, target_client};
 
 #[test]
 fn overwrite_refuses_the_current_directory_and_its_ancestors() {
@@ -24,10 +12,9 @@ fn overwrite_refuses_the_current_directory_and_its_ancestors() {
     std::fs::create_dir(&work).unwrap();
     std::fs::write(work.join("keep.txt"), "mine").unwrap();
     for target in [".", "..", "./", work.to_str().unwrap()] {
-        let out = s3sql_in(
-            &work,
-            &format!("COPY (SELECT 1 AS a, 2 AS b) TO '{target}' (PARTITION_BY (a), OVERWRITE)"),
-        );
+        let sql =
+            format!("COPY (SELECT 1 AS a, 2 AS b) TO '{target}' (PARTITION_BY (a), OVERWRITE)");
+        let out = s3sql_in(&work, &["-c", &sql]);
         assert_eq!(out.status.code(), Some(1), "{target}: {}", stderr(&out));
         assert!(
             stderr(&out).contains("OVERWRITE refuses"),
@@ -43,7 +30,10 @@ fn overwrite_refuses_the_current_directory_and_its_ancestors() {
     // A directory of its own is fine.
     let out = s3sql_in(
         &work,
-        "COPY (SELECT 1 AS a, 2 AS b) TO 'out' (PARTITION_BY (a), OVERWRITE)",
+        &[
+            "-c",
+            "COPY (SELECT 1 AS a, 2 AS b) TO 'out' (PARTITION_BY (a), OVERWRITE)",
+        ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(work.join("out/a=1/data_0.csv").exists());

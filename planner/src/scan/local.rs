@@ -42,6 +42,47 @@ pub(crate) fn local_key(url: &str) -> std::io::Result<String> {
     Ok(parts.join("/"))
 }
 
+/// A local pattern's directory as the user wrote it (`data/`, `./x/`,
+/// `../y/`, `/abs/`; up to the last `/` before the first wildcard) and as
+/// a key, so a matched file is named as DuckDB names it: that directory as
+/// written, then the rest of the file's path.
+#[derive(Debug)]
+pub(crate) struct LocalBase {
+    written: String,
+    key: String,
+}
+
+impl LocalBase {
+    /// The base of local pattern `url`.
+    pub(crate) fn of(url: &str) -> std::io::Result<Self> {
+        let path = url.strip_prefix("file://").unwrap_or(url);
+        let literal = path.find(['*', '?', '[', '\\']).unwrap_or(path.len());
+        let written = match path[..literal].rfind('/') {
+            Some(at) => &path[..=at],
+            None => "",
+        };
+        Ok(Self {
+            written: written.to_owned(),
+            key: local_key(written)?,
+        })
+    }
+
+    /// File `key` (an absolute path without its `/`) as the user would
+    /// write it.
+    pub(crate) fn name(&self, key: &str) -> String {
+        let rest = if self.key.is_empty() {
+            Some(key)
+        } else {
+            key.strip_prefix(self.key.as_str())
+                .and_then(|r| r.strip_prefix('/'))
+        };
+        match rest {
+            Some(rest) => format!("{}{rest}", self.written),
+            None => format!("/{key}"),
+        }
+    }
+}
+
 /// The local file system as a listable store.
 #[derive(Debug, Default)]
 pub(crate) struct LocalFiles;
@@ -120,5 +161,50 @@ impl ListObjects for LocalFiles {
             }
         }
         .boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file is named with its directory as written, the rest as found.
+    #[test]
+    fn local_names_keep_the_directory_as_written() {
+        let cwd = local_key(".").unwrap();
+        let under = |rest: &str| format!("{cwd}/{rest}");
+        let cases = [
+            (
+                "data/*/*.csv",
+                under("data/year=2024/x.csv"),
+                "data/year=2024/x.csv",
+            ),
+            (
+                "./data/*/x.csv",
+                under("data/year=2024/x.csv"),
+                "./data/year=2024/x.csv",
+            ),
+            ("*.csv", under("a.csv"), "a.csv"),
+            ("a.csv", under("a.csv"), "a.csv"),
+            (
+                "data/../data/x.csv",
+                under("data/x.csv"),
+                "data/../data/x.csv",
+            ),
+            (
+                "/tmp/k=v/*.csv",
+                "tmp/k=v/a.csv".to_owned(),
+                "/tmp/k=v/a.csv",
+            ),
+            ("file:///tmp/a.csv", "tmp/a.csv".to_owned(), "/tmp/a.csv"),
+            ("/*.csv", "a.csv".to_owned(), "/a.csv"),
+        ];
+        for (pattern, key, name) in cases {
+            assert_eq!(
+                LocalBase::of(pattern).unwrap().name(&key),
+                name,
+                "{pattern}"
+            );
+        }
     }
 }

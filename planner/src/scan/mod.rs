@@ -40,7 +40,7 @@ use crate::mindsdb::{Database, Databases};
 use crate::settings::Settings;
 use columns::ExtraColumns;
 use io_plan::IoPlan;
-use local::{LOCAL_BUCKET, LocalFiles, is_local, local_key};
+use local::{LOCAL_BUCKET, LocalBase, LocalFiles, is_local, local_key};
 pub(crate) use request::{ScanKind, ScanRequest, extract};
 use stores::{StorePicker, Stores, client_for};
 use table::{FileTable, StoreFiles};
@@ -116,18 +116,38 @@ pub(crate) async fn build(
 /// A matched file, on S3 or on the local file system.
 struct Listed {
     found: Match,
-    local: bool,
+    /// How the user would write a local file (DuckDB's `filename`): its
+    /// directory as given, relative or absolute; `None` on S3.
+    local: Option<String>,
 }
 
 impl Listed {
-    /// The file as the user names it: its URL, or its absolute path.
+    /// The file as the user names it: its URL, or its path.
     fn name(&self) -> String {
-        if self.local {
-            format!("/{}", self.found.object.key)
-        } else {
-            self.found.url.to_string()
+        match &self.local {
+            Some(path) => path.clone(),
+            None => self.found.url.to_string(),
         }
     }
+
+    /// Where hive partitions are looked for: the whole key of an object,
+    /// the part of a local path the user wrote (DuckDB's reading: a
+    /// working directory `k=v/` adds no column).
+    fn hive_key(&self) -> &str {
+        match &self.local {
+            Some(path) => path.trim_start_matches('/'),
+            None => &self.found.object.key,
+        }
+    }
+}
+
+/// One file of a scan, as its table is built.
+struct ScanFile {
+    meta: ObjectMeta,
+    /// As the user names it ([`Listed::name`]).
+    name: String,
+    /// Where its hive partitions are ([`Listed::hive_key`]).
+    hive_key: String,
 }
 
 /// Every object matching the request's URLs, in order, without duplicates,
@@ -140,6 +160,14 @@ async fn list(request: &ScanRequest, cx: &ScanContext<'_>) -> Result<(Vec<Listed
     let database = cx.database(request)?;
     for url in &request.urls {
         let local = is_local(url);
+        let base =
+            if local {
+                Some(LocalBase::of(url).map_err(|e| {
+                    PlannerError::argument(&request.function, format!("{url}: {e}"))
+                })?)
+            } else {
+                None
+            };
         let found = if local {
             let key = local_key(url)
                 .map_err(|e| PlannerError::argument(&request.function, format!("{url}: {e}")))?;
@@ -163,6 +191,7 @@ async fn list(request: &ScanRequest, cx: &ScanContext<'_>) -> Result<(Vec<Listed
         };
         for m in found {
             if seen.insert((local, m.url.clone())) {
+                let local = base.as_ref().map(|b| b.name(&m.object.key));
                 out.push(Listed { found: m, local });
             }
         }
@@ -222,13 +251,13 @@ async fn file_table(
     let runtime = cx.state.runtime_env();
     let mut picker = StorePicker::new(cx.secrets, cx.settings, runtime, cx.stores);
     let database = cx.database(request)?;
-    let keys: Vec<&str> = listed.iter().map(|l| l.found.object.key.as_str()).collect();
+    let keys: Vec<&str> = listed.iter().map(Listed::hive_key).collect();
     let extra = ExtraColumns::of(request, &keys)?;
-    let mut groups: Vec<(StoreFiles, Vec<(ObjectMeta, String)>)> = Vec::new();
+    let mut groups: Vec<(StoreFiles, Vec<ScanFile>)> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut io = IoPlan::new(&request.function, &request.urls, listing_requests);
     for l in listed {
-        let store = if l.local {
+        let store = if l.local.is_some() {
             ObjectStoreUrl::local_filesystem()
         } else {
             let etag = l.found.object.etag.as_deref();
@@ -239,7 +268,7 @@ async fn file_table(
         let at = match index.get(store.as_str()) {
             Some(&at) => at,
             None => {
-                let url = (!l.local).then(|| l.found.url.to_string());
+                let url = l.local.is_none().then(|| l.found.url.to_string());
                 match &database {
                     Some(db) => io.add_database_signer(db.name()),
                     None => {
@@ -258,11 +287,15 @@ async fn file_table(
                 groups.len() - 1
             }
         };
-        groups[at].1.push((meta, l.name()));
+        groups[at].1.push(ScanFile {
+            meta,
+            name: l.name(),
+            hive_key: l.hive_key().to_owned(),
+        });
     }
     io.set_reads(picker.into_stats());
     let (first_store, first_meta) = match groups.first() {
-        Some((group, metas)) if !metas.is_empty() => (group.store.clone(), metas[0].0.clone()),
+        Some((group, files)) if !files.is_empty() => (group.store.clone(), files[0].meta.clone()),
         _ => {
             return Err(PlannerError::argument(
                 &request.function,
@@ -295,7 +328,7 @@ async fn file_table(
             metas
                 .iter()
                 .take(take)
-                .map(|(meta, name)| (store.clone(), meta.clone(), name.clone())),
+                .map(|f| (store.clone(), f.meta.clone(), f.name.clone())),
         );
         if !union_by_name {
             break;
@@ -328,8 +361,13 @@ async fn file_table(
     let extra = extra.without_file_columns(&file_schema);
     let mut store_files = Vec::with_capacity(groups.len());
     for (mut group, metas) in groups {
-        for (meta, name) in metas {
-            let values = extra.values(meta.location.as_ref(), &name)?;
+        for ScanFile {
+            meta,
+            name,
+            hive_key,
+        } in metas
+        {
+            let values = extra.values(&hive_key, &name)?;
             let mut file = PartitionedFile::new_from_meta(meta).with_partition_values(values);
             file.extensions.insert(named::FileName(name));
             group.files.push(file);
