@@ -8,16 +8,16 @@ use std::sync::Arc;
 
 use datafusion::arrow::datatypes::Schema;
 use datafusion::arrow::json::reader::infer_json_schema;
-use datafusion::common::config::TableParquetOptions;
+use datafusion::common::config::{CsvOptions, JsonOptions, TableParquetOptions};
 use datafusion::datasource::file_format::FileFormat as DataFusionFormat;
 use datafusion::datasource::file_format::csv::CsvFormat;
 use datafusion::datasource::file_format::json::JsonFormat as DataFusionJson;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 use s3sql_formats::{
-    CSV_SAMPLE_BYTES, FileFormat, JsonFormat, ReadOptions, compression_from_path, csv_options,
-    csv_schema, decompress_sample, detect_from_bytes, detect_from_path, json_options, json_schema,
-    sample_schema, sniff_csv_with_hint, sniff_json_format,
+    CSV_SAMPLE_BYTES, Compression, FileFormat, JsonFormat, ReadOptions, compression_from_path,
+    csv_options, csv_schema, decompress_sample, detect_from_bytes, detect_from_path, json_options,
+    json_schema, sample_schema, sniff_csv_with_hint, sniff_json_format,
 };
 
 use regex::Regex;
@@ -67,10 +67,50 @@ fn ndjson_schema(sample: &[u8], whole: bool) -> Result<Option<Schema>> {
     Ok(Some(schema))
 }
 
-/// How a scan reads: DataFusion's format and what becomes of the schema it infers.
+/// DataFusion's format for each file of a scan: CSV and JSON files are
+/// decompressed by their own names (`a.csv` beside `b.csv.gz`, as DuckDB
+/// reads them), unless the user's `compression` names one for all.
+pub(crate) struct Formats {
+    kind: FormatKind,
+    /// The user's `compression`.
+    compression: Option<Compression>,
+}
+
+enum FormatKind {
+    Csv(CsvOptions),
+    Json(JsonOptions),
+    Parquet(Arc<ParquetFormat>),
+}
+
+impl Formats {
+    /// How file `name` is compressed.
+    pub(crate) fn compression(&self, name: &str) -> Compression {
+        self.compression
+            .unwrap_or_else(|| compression_from_path(name))
+    }
+
+    /// The format reading files compressed with `compression`.
+    pub(crate) fn format(&self, compression: Compression) -> Arc<dyn DataFusionFormat> {
+        match &self.kind {
+            FormatKind::Csv(options) => {
+                let mut options = options.clone();
+                options.compression = compression.variant();
+                Arc::new(CsvFormat::default().with_options(options))
+            }
+            FormatKind::Json(options) => {
+                let mut options = options.clone();
+                options.compression = compression.variant();
+                Arc::new(DataFusionJson::default().with_options(options))
+            }
+            FormatKind::Parquet(format) => Arc::clone(format) as _,
+        }
+    }
+}
+
+/// How a scan reads: DataFusion's formats and what becomes of the schema they infer.
 pub(crate) struct ScanFormat {
-    /// The format whose `infer_schema` and source read the files.
-    pub format: Arc<dyn DataFusionFormat>,
+    /// The formats whose `infer_schema` and source read the files.
+    pub formats: Formats,
     /// Reshapes the inferred schema by the user's options.
     pub shape: SchemaShape,
     /// The schema when the sample fixes it (CSV, unless every file's schema
@@ -107,8 +147,9 @@ impl SchemaShape {
     }
 }
 
-/// The DataFusion format reading `request`, whose first file is `first`
-/// (named `first_name`) in `store`.
+/// The DataFusion formats reading `request`, whose dialect, layout and
+/// (CSV, NDJSON) schema come from file `first` (named `first_name`) in
+/// `store`: the first that is not empty.
 pub(crate) async fn file_format(
     request: &ScanRequest,
     first_name: &str,
@@ -126,9 +167,8 @@ pub(crate) async fn file_format(
             })?,
     };
     let options = ReadOptions::parse(format, request.options.clone())?;
-    let compression = options
-        .compression
-        .unwrap_or_else(|| compression_from_path(first_name));
+    let forced = options.compression;
+    let compression = forced.unwrap_or_else(|| compression_from_path(first_name));
     Ok(match format {
         FileFormat::Csv => {
             let raw = sample(store, first, CSV_SAMPLE_BYTES as u64).await?;
@@ -160,7 +200,10 @@ pub(crate) async fn file_format(
                 options: csv.clone(),
             };
             ScanFormat {
-                format: Arc::new(CsvFormat::default().with_options(csv)),
+                formats: Formats {
+                    kind: FormatKind::Csv(csv),
+                    compression: forced,
+                },
                 shape: SchemaShape::Csv {
                     options: Box::new(options),
                     has_header: dialect.has_header,
@@ -187,7 +230,10 @@ pub(crate) async fn file_format(
                 _ => None,
             };
             ScanFormat {
-                format: Arc::new(DataFusionJson::default().with_options(json)),
+                formats: Formats {
+                    kind: FormatKind::Json(json),
+                    compression: forced,
+                },
                 shape: SchemaShape::Json(Box::new(options)),
                 sampled,
                 csv: None,
@@ -198,7 +244,12 @@ pub(crate) async fn file_format(
             let mut parquet = TableParquetOptions::default();
             parquet.global.binary_as_string = options.binary_as_string;
             ScanFormat {
-                format: Arc::new(ParquetFormat::default().with_options(parquet)),
+                formats: Formats {
+                    kind: FormatKind::Parquet(Arc::new(
+                        ParquetFormat::default().with_options(parquet),
+                    )),
+                    compression: None,
+                },
                 shape: SchemaShape::AsInferred,
                 sampled: None,
                 csv: None,

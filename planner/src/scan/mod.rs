@@ -30,6 +30,7 @@ use datafusion::execution::SessionState;
 use datafusion::execution::object_store::ObjectStoreUrl;
 use object_store::path::Path;
 use object_store::{ObjectMeta, ObjectStore};
+use s3sql_formats::Compression;
 use s3sql_glob_list::{ExpandOptions, GlobError, GlobExpander, ListObjects, Match};
 use s3sql_secrets::SecretManager;
 
@@ -242,19 +243,13 @@ async fn file_table(
     listed: &[Listed],
     listing_requests: u64,
 ) -> Result<Arc<dyn TableProvider>> {
-    let Some(first) = listed.first() else {
-        return Err(PlannerError::argument(
-            &request.function,
-            "no files to read",
-        ));
-    };
     let runtime = cx.state.runtime_env();
     let mut picker = StorePicker::new(cx.secrets, cx.settings, runtime, cx.stores);
     let database = cx.database(request)?;
     let keys: Vec<&str> = listed.iter().map(Listed::hive_key).collect();
     let extra = ExtraColumns::of(request, &keys)?;
-    let mut groups: Vec<(StoreFiles, Vec<ScanFile>)> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut files: Vec<(ObjectStoreUrl, ScanFile)> = Vec::with_capacity(listed.len());
+    let mut signed: HashSet<String> = HashSet::new();
     let mut io = IoPlan::new(&request.function, &request.urls, listing_requests);
     for l in listed {
         let store = if l.local.is_some() {
@@ -263,82 +258,82 @@ async fn file_table(
             let etag = l.found.object.etag.as_deref();
             picker.pick(&l.found.url, database.as_deref(), etag).await?
         };
-        let meta = object_meta(&l.found)?;
         io.add_file(l.found.object.size);
-        let at = match index.get(store.as_str()) {
-            Some(&at) => at,
-            None => {
-                let url = l.local.is_none().then(|| l.found.url.to_string());
-                match &database {
-                    Some(db) => io.add_database_signer(db.name()),
-                    None => {
-                        let set_credentials = cx.settings.defaults().credentials.is_some();
-                        io.add_signer(cx.secrets, set_credentials, url.as_deref())?
-                    }
+        if signed.insert(store.as_str().to_owned()) {
+            let url = l.local.is_none().then(|| l.found.url.to_string());
+            match &database {
+                Some(db) => io.add_database_signer(db.name()),
+                None => {
+                    let set_credentials = cx.settings.defaults().credentials.is_some();
+                    io.add_signer(cx.secrets, set_credentials, url.as_deref())?
                 }
-                index.insert(store.as_str().to_owned(), groups.len());
-                groups.push((
-                    StoreFiles {
-                        store: store.clone(),
-                        files: Vec::new(),
-                    },
-                    Vec::new(),
-                ));
-                groups.len() - 1
             }
-        };
-        groups[at].1.push(ScanFile {
-            meta,
+        }
+        let file = ScanFile {
+            meta: object_meta(&l.found)?,
             name: l.name(),
             hive_key: l.hive_key().to_owned(),
-        });
+        };
+        files.push((store, file));
     }
     io.set_reads(picker.into_stats());
-    let (first_store, first_meta) = match groups.first() {
-        Some((group, files)) if !files.is_empty() => (group.store.clone(), files[0].meta.clone()),
-        _ => {
-            return Err(PlannerError::argument(
-                &request.function,
-                "no files to read",
-            ));
-        }
+    // An empty file tells nothing of the dialect or the schema (DuckDB
+    // takes them from a file with data too).
+    let Some((first_store, first)) = files
+        .iter()
+        .find(|(_, f)| f.meta.size > 0)
+        .or_else(|| files.first())
+    else {
+        return Err(PlannerError::argument(
+            &request.function,
+            "no files to read",
+        ));
     };
     let format::ScanFormat {
-        format,
+        formats,
         shape,
         sampled,
         csv,
     } = format::file_format(
         request,
-        &first.name(),
-        &runtime.object_store(&first_store)?,
-        &first_meta,
+        &first.name,
+        &runtime.object_store(first_store)?,
+        &first.meta,
     )
     .await?;
     let union_by_name = request.flag("union_by_name")?.unwrap_or(false);
-    // One file's schema (every file's with union_by_name), each read on
-    // its own so an unreadable footer or sample names its file.
-    // With `skip` the first file's sample gives it (DataFusion's inference
-    // would read the skipped lines), and nothing is read here.
+    // The sample file's schema (every file's with union_by_name, empty ones
+    // apart), each read on its own so an unreadable footer or sample names
+    // its file. With `skip` the first file's sample gives it (DataFusion's
+    // inference would read the skipped lines), and nothing is read here.
     let mut sample = Vec::new();
-    for (group, metas) in groups.iter().filter(|_| sampled.is_none()) {
-        let store = runtime.object_store(&group.store)?;
-        let take = if union_by_name { metas.len() } else { 1 };
-        sample.extend(
-            metas
+    if sampled.is_none() {
+        let chosen: Vec<(&ObjectStoreUrl, &ScanFile)> = if union_by_name {
+            files
                 .iter()
-                .take(take)
-                .map(|f| (store.clone(), f.meta.clone(), f.name.clone())),
-        );
-        if !union_by_name {
-            break;
+                .filter(|(_, f)| f.meta.size > 0)
+                .map(|(store, f)| (store, f))
+                .collect()
+        } else {
+            vec![(first_store, first)]
+        };
+        for (store, f) in chosen {
+            let format = formats.format(formats.compression(&f.name));
+            sample.push((
+                format,
+                runtime.object_store(store)?,
+                f.meta.clone(),
+                f.name.clone(),
+            ));
         }
     }
     // Collected before the await: a closure held across it trips rustc's
     // higher-ranked `Send` check (rust-lang/rust#102211).
     let reads: Vec<_> = sample
         .into_iter()
-        .map(|(store, meta, name)| infer_schema(&format, cx.state, store, meta, name))
+        .map(|(format, store, meta, name)| async move {
+            infer_schema(&format, cx.state, store, meta, name).await
+        })
         .collect();
     let mut schemas: Vec<SchemaRef> = futures::stream::iter(reads)
         .buffered(SCHEMA_READS_IN_FLIGHT)
@@ -359,26 +354,30 @@ async fn file_table(
     }
     let file_schema = Arc::new(shape.apply(file_schema)?);
     let extra = extra.without_file_columns(&file_schema);
-    let mut store_files = Vec::with_capacity(groups.len());
-    for (mut group, metas) in groups {
-        for ScanFile {
-            meta,
-            name,
-            hive_key,
-        } in metas
-        {
-            let values = extra.values(&hive_key, &name)?;
-            let mut file = PartitionedFile::new_from_meta(meta).with_partition_values(values);
-            file.extensions.insert(named::FileName(name));
-            group.files.push(file);
-        }
-        store_files.push(group);
+    // One scan per (store, compression), in the order first seen.
+    let mut store_files: Vec<StoreFiles> = Vec::new();
+    let mut index: HashMap<(String, Compression), usize> = HashMap::new();
+    for (store, f) in files {
+        let compression = formats.compression(&f.name);
+        let at = *index
+            .entry((store.as_str().to_owned(), compression))
+            .or_insert_with(|| {
+                store_files.push(StoreFiles {
+                    store,
+                    format: formats.format(compression),
+                    files: Vec::new(),
+                });
+                store_files.len() - 1
+            });
+        let values = extra.values(&f.hive_key, &f.name)?;
+        let mut file = PartitionedFile::new_from_meta(f.meta).with_partition_values(values);
+        file.extensions.insert(named::FileName(f.name));
+        store_files[at].files.push(file);
     }
     Ok(Arc::new(FileTable::new(
         file_schema,
         extra.fields(),
         extra.hive_columns(),
-        format,
         csv,
         store_files,
         io,

@@ -32,6 +32,8 @@ use crate::scan::prune::partition_filter;
 pub(crate) struct StoreFiles {
     /// The store's synthetic URL.
     pub store: ObjectStoreUrl,
+    /// The format reading them (CSV and JSON: with their compression).
+    pub format: Arc<dyn FileFormat>,
     /// Its files, in listing order, partition values set.
     pub files: Vec<PartitionedFile>,
 }
@@ -44,7 +46,6 @@ pub(crate) struct FileTable {
     partition_columns: Vec<FieldRef>,
     /// The hive columns among them, whose filters prune files.
     hive_columns: Vec<String>,
-    format: Arc<dyn FileFormat>,
     /// CSV options DataFusion's reader would drop (`nullstr`, `skip`).
     csv: Option<Arc<CsvExtras>>,
     groups: Vec<StoreFiles>,
@@ -66,7 +67,6 @@ impl FileTable {
         file_schema: SchemaRef,
         partition_columns: Vec<FieldRef>,
         hive_columns: Vec<String>,
-        format: Arc<dyn FileFormat>,
         csv: Option<Arc<CsvExtras>>,
         groups: Vec<StoreFiles>,
         io: IoPlan,
@@ -79,7 +79,6 @@ impl FileTable {
             file_schema,
             partition_columns,
             hive_columns,
-            format,
             csv,
             groups,
             io,
@@ -157,13 +156,13 @@ impl TableProvider for FileTable {
                 continue;
             }
             let table_schema = table_schema(&self.file_schema, &self.partition_columns);
-            let source = self.format.file_source(table_schema);
+            let source = group.format.file_source(table_schema);
             let config = FileScanConfigBuilder::new(group.store.clone(), source)
                 .with_file_groups(split(&files, target))
                 .with_projection_indices(projection.cloned())?
                 .with_limit(limit)
                 .build();
-            let plan = self.format.create_physical_plan(state, config).await?;
+            let plan = group.format.create_physical_plan(state, config).await?;
             plans.push(name_read_errors(plan, self.csv.as_ref()));
         }
         self.io.set_kept(kept_files, kept_bytes);

@@ -200,3 +200,55 @@ async fn local_paths_join_s3_files() {
         "{missing}"
     );
 }
+
+/// Each file is decompressed by its own name, and an empty file does not
+/// decide the schema, as DuckDB 1.5.5 reads them: a list or a glob mixing
+/// `.csv` and `.csv.gz` (either first), JSON alike, and an empty first file.
+#[tokio::test]
+async fn compression_is_decided_per_file_and_an_empty_file_sets_no_schema() {
+    let bucket = Bucket::new().await;
+    bucket.put("c/a.csv", "a,b\n1,x\n").await;
+    bucket.put("c/0.csv", "").await;
+    bucket.put("j/a.json", "{\"a\":1}\n").await;
+    bucket.put("j/0.json", "").await;
+    let session = bucket.session().await;
+    let url = |key: &str| bucket.url(key);
+    for (key, sql) in [
+        ("c/b.csv.gz", "SELECT 2 AS a, 'y' AS b"),
+        ("j/b.json.gz", "SELECT 2 AS a"),
+    ] {
+        query(&session, &format!("COPY ({sql}) TO '{}'", url(key))).await;
+    }
+    let rows = [
+        "+---+---+",
+        "| a | b |",
+        "+---+---+",
+        "| 1 | x |",
+        "| 2 | y |",
+        "+---+---+",
+    ];
+    let (a, gz, empty) = (url("c/a.csv"), url("c/b.csv.gz"), url("c/0.csv"));
+    for from in [
+        format!("read_csv(['{a}', '{gz}'])"),
+        format!("read_csv(['{gz}', '{a}'])"),
+        format!("read_csv(['{empty}', '{a}', '{gz}'])"),
+        format!("read_csv('{}')", url("c/*.csv*")),
+        format!("read_csv('{}', union_by_name = true)", url("c/*.csv*")),
+    ] {
+        let sql = format!("SELECT a, b FROM {from} ORDER BY a");
+        assert_eq!(query(&session, &sql).await, rows, "{sql}");
+    }
+    let (a, gz, empty) = (url("j/a.json"), url("j/b.json.gz"), url("j/0.json"));
+    for from in [
+        format!("read_json(['{gz}', '{a}'])"),
+        format!("read_json(['{empty}', '{a}', '{gz}'])"),
+        format!("read_json('{}')", url("j/*.json*")),
+    ] {
+        let sql = format!("SELECT a FROM {from} ORDER BY a");
+        assert_eq!(
+            query(&session, &sql).await,
+            ["+---+", "| a |", "+---+", "| 1 |", "| 2 |", "+---+"],
+            "{sql}"
+        );
+    }
+}
