@@ -14,8 +14,11 @@
 //!   has already dropped the upload; S3 keeps it until aborted);
 //! - conditional PutObject and CompleteMultipartUpload (`If-None-Match: *`,
 //!   `If-Match`), answered 412 PreconditionFailed as S3 does since 2024
-//!   (a refused Complete leaves the upload open), each check and its write
-//!   atomic against other conditional writes; s3s-fs writes regardless;
+//!   (a refused Complete leaves the upload open); s3s-fs writes regardless;
+//! - one version per read: a GetObject/HeadObject sees the bytes and the
+//!   ETag of one version, and a write's condition check and its write are
+//!   one step (s3s-fs opens the file and reads the ETag apart, so a PUT
+//!   landing between them paired old bytes with the new ETag);
 //! - CompleteMultipartUpload naming a part never uploaded is refused with
 //!   InvalidPart and changes nothing; s3s-fs drops
 //!   the upload and rewrites the existing object's metadata first;
@@ -55,9 +58,12 @@ pub struct TrackedFs {
     fs: FileSystem,
     root: std::path::PathBuf,
     uploads: Mutex<BTreeMap<UploadKey, SystemTime>>,
-    /// Held from a conditional write's check to its write, so two writers
-    /// racing on one key cannot both pass (S3 evaluates and writes atomically).
-    conditional_writes: tokio::sync::Mutex<()>,
+    /// Shared by reads of objects (GetObject, HeadObject), held alone by
+    /// writes (PutObject, CompleteMultipartUpload, CopyObject, deletes)
+    /// from their condition check to their last file: a read answers one
+    /// version, and two writers racing on one key cannot both pass a
+    /// condition, as on S3. A PUT's body is received before it is taken.
+    objects: tokio::sync::RwLock<()>,
 }
 
 impl TrackedFs {
@@ -66,7 +72,7 @@ impl TrackedFs {
             fs,
             root: root.to_path_buf(),
             uploads: Mutex::new(BTreeMap::new()),
-            conditional_writes: tokio::sync::Mutex::new(()),
+            objects: tokio::sync::RwLock::new(()),
         }
     }
 
@@ -209,14 +215,32 @@ fn upload_gone(err: s3s::S3Error) -> s3s::S3Error {
     }
 }
 
-/// Implements `S3` by handing the listed operations to s3s-fs unchanged.
+/// A request body received whole, so that a write holds
+/// [`TrackedFs::objects`] for its files only, not for the network.
+async fn received(body: StreamingBlob) -> S3Result<StreamingBlob> {
+    let mut body = s3s::Body::from(body);
+    let bytes = body
+        .store_all_limited(usize::MAX)
+        .await
+        .map_err(|e| s3s::s3_error!(IncompleteBody, "the body was cut: {e}"))?;
+    Ok(StreamingBlob::from(s3s::Body::from(bytes)))
+}
+
+/// Implements `S3` by handing the listed operations to s3s-fs unchanged;
+/// those under `writes` change objects and hold [`TrackedFs::objects`].
 macro_rules! delegate_to_fs {
-    ($($op:ident($input:ident) -> $output:ident;)*) => {
+    ({ $($op:ident($input:ident) -> $output:ident;)* } writes { $($wop:ident($winput:ident) -> $woutput:ident;)* }) => {
         #[async_trait::async_trait]
         impl S3 for TrackedFs {
             $(
                 async fn $op(&self, req: S3Request<$input>) -> S3Result<S3Response<$output>> {
                     self.fs.$op(req).await
+                }
+            )*
+            $(
+                async fn $wop(&self, req: S3Request<$winput>) -> S3Result<S3Response<$woutput>> {
+                    let _write = self.objects.write().await;
+                    self.fs.$wop(req).await
                 }
             )*
 
@@ -238,11 +262,7 @@ macro_rules! delegate_to_fs {
             ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
                 let id = (req.input.bucket.clone(), req.input.key.clone(), req.input.upload_id.clone());
                 self.require_upload(&id.0, &id.1, &id.2)?;
-                let conditional = req.input.if_none_match.is_some() || req.input.if_match.is_some();
-                let _serialized = match conditional {
-                    true => Some(self.conditional_writes.lock().await),
-                    false => None,
-                };
+                let _write = self.objects.write().await;
                 self.check_write_conditions(
                     &req.clone().map_input(|_| ()),
                     &id.0,
@@ -348,12 +368,12 @@ macro_rules! delegate_to_fs {
                 }))
             }
 
-            async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
+            async fn put_object(&self, mut req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
+                if let Some(body) = req.input.body.take() {
+                    req.input.body = Some(received(body).await?);
+                }
                 let conditional = req.input.if_none_match.is_some() || req.input.if_match.is_some();
-                let _serialized = match conditional {
-                    true => Some(self.conditional_writes.lock().await),
-                    false => None,
-                };
+                let _write = self.objects.write().await;
                 if conditional {
                     let template = S3Request {
                         input: (),
@@ -401,7 +421,10 @@ macro_rules! delegate_to_fs {
                     Some(false) => return Err(s3s::s3_error!(NoSuchKey)),
                     None => {}
                 }
-                let resp = self.fs.get_object(req).await?;
+                let resp = {
+                    let _read = self.objects.read().await;
+                    self.fs.get_object(req).await?
+                };
                 conditions.check(resp.output.e_tag.as_ref(), resp.output.last_modified.as_ref())?;
                 Ok(resp)
             }
@@ -420,7 +443,10 @@ macro_rules! delegate_to_fs {
                     Some(false) => return Err(s3s::s3_error!(NoSuchKey)),
                     None => {}
                 }
-                let resp = self.fs.head_object(req).await?;
+                let resp = {
+                    let _read = self.objects.read().await;
+                    self.fs.head_object(req).await?
+                };
                 conditions.check(resp.output.e_tag.as_ref(), resp.output.last_modified.as_ref())?;
                 Ok(resp)
             }
@@ -458,13 +484,17 @@ macro_rules! delegate_to_fs {
 }
 
 delegate_to_fs! {
-    create_bucket(CreateBucketInput) -> CreateBucketOutput;
-    copy_object(CopyObjectInput) -> CopyObjectOutput;
-    delete_bucket(DeleteBucketInput) -> DeleteBucketOutput;
-    delete_object(DeleteObjectInput) -> DeleteObjectOutput;
-    delete_objects(DeleteObjectsInput) -> DeleteObjectsOutput;
-    get_bucket_location(GetBucketLocationInput) -> GetBucketLocationOutput;
-    head_bucket(HeadBucketInput) -> HeadBucketOutput;
-    list_buckets(ListBucketsInput) -> ListBucketsOutput;
-    list_objects(ListObjectsInput) -> ListObjectsOutput;
+    {
+        create_bucket(CreateBucketInput) -> CreateBucketOutput;
+        delete_bucket(DeleteBucketInput) -> DeleteBucketOutput;
+        get_bucket_location(GetBucketLocationInput) -> GetBucketLocationOutput;
+        head_bucket(HeadBucketInput) -> HeadBucketOutput;
+        list_buckets(ListBucketsInput) -> ListBucketsOutput;
+        list_objects(ListObjectsInput) -> ListObjectsOutput;
+    }
+    writes {
+        copy_object(CopyObjectInput) -> CopyObjectOutput;
+        delete_object(DeleteObjectInput) -> DeleteObjectOutput;
+        delete_objects(DeleteObjectsInput) -> DeleteObjectsOutput;
+    }
 }
