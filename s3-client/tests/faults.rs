@@ -1538,8 +1538,10 @@ fn kms_etag() -> Fault {
 
 /// Another writer wrote the very bytes this conditional PUT carries; this
 /// PUT never reached the server (its connection was reset) and its retry is
-/// refused 412. The object has "our" MD5 as its ETag, but it is not ours:
-/// the refusal stands.
+/// refused 412. The object has "our" MD5 as its ETag, but not our token:
+/// it is not claimed (the outcome is unknown, as a server keeping no user
+/// metadata would show our own object the same way). Different bytes
+/// without the token are another writer's: the refusal stands.
 #[tokio::test]
 async fn lost_conditional_put_does_not_claim_identical_bytes_another_writer_wrote() {
     let (fx, proxy, client) = proxied().await;
@@ -1555,8 +1557,23 @@ async fn lost_conditional_put_does_not_claim_identical_bytes_another_writer_wrot
         )
         .await
         .expect_err("another writer's object taken for this write's");
-    assert!(err.is_precondition_failed(), "{err}");
+    assert!(
+        matches!(err, s3sql_s3_client::Error::OutcomeUnknown { .. }),
+        "{err}"
+    );
     assert_eq!(proxy.faults_injected(), 1);
+    proxy.push_rule(FaultRule::new(Fault::Reset).method(Method::PUT).times(1));
+    let err = client
+        .put_object(
+            fx.bucket(),
+            &key,
+            Bytes::from_static(b"other"),
+            &create_only(),
+        )
+        .await
+        .expect_err("another writer's object taken for this write's");
+    assert!(err.is_precondition_failed(), "{err}");
+    assert_eq!(proxy.faults_injected(), 2);
 }
 
 /// Under SSE-KMS an object's ETag is not its MD5. A conditional PUT that
@@ -1566,19 +1583,7 @@ async fn lost_conditional_put_does_not_claim_identical_bytes_another_writer_wrot
 async fn lost_conditional_put_is_recognised_when_the_etag_is_not_an_md5() {
     let (fx, proxy, client) = proxied().await;
     let key = fx.key("f/kms-put.txt");
-    proxy.push_rule(
-        FaultRule::new(Fault::DropResponse)
-            .method(Method::PUT)
-            .times(1),
-    );
-    proxy.push_rule(FaultRule::new(kms_etag()).method(Method::HEAD).times(1));
-    client
-        .put_object(
-            fx.bucket(),
-            &key,
-            Bytes::from_static(b"mine"),
-            &create_only(),
-        )
+    lost_put_then_head(&proxy, &client, &fx, &key, kms_etag())
         .await
         .unwrap();
     assert_eq!(
@@ -1597,24 +1602,7 @@ async fn lost_complete_is_recognised_when_the_etag_is_not_the_part_formula() {
     let (fx, proxy, client) = proxied().await;
     let key = fx.key("f/kms-complete.bin");
     let data = pattern_bytes(1000, 36);
-    let upload = client
-        .create_multipart_upload(fx.bucket(), &key, &PutObjectRequest::default())
-        .await
-        .unwrap();
-    let part = client
-        .upload_part(fx.bucket(), &key, &upload, 1, data.clone())
-        .await
-        .unwrap();
-    // The upload completes, its answer is lost, and the retry finds the
-    // upload gone (the proxy says so for moto, which completes it again).
-    lost_then_refused(&proxy, status(404, "NoSuchUpload"), |f| {
-        FaultRule::new(f)
-            .method(Method::POST)
-            .query_contains("uploadId")
-    });
-    proxy.push_rule(FaultRule::new(kms_etag()).method(Method::HEAD).times(1));
-    client
-        .complete_multipart_upload(fx.bucket(), &key, &upload, &[part])
+    lost_complete_then_head(&proxy, &client, &fx, &key, &data, kms_etag())
         .await
         .unwrap();
     assert_eq!(
@@ -1655,4 +1643,120 @@ async fn lost_conditional_copy_of_a_multipart_source_reports_an_unknown_outcome(
     );
     assert!(err.to_string().contains("outcome unknown"), "{err}");
     assert_eq!(proxy.faults_injected(), 2);
+}
+
+/// The HEAD that would tell whose object a lost conditional PUT met is
+/// refused (a write-only role: s3:PutObject without s3:GetObject). That
+/// tells nothing, so the outcome is unknown, not "another writer's".
+#[tokio::test]
+async fn lost_conditional_put_whose_check_is_refused_reports_an_unknown_outcome() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/write-only.txt");
+    let err = lost_put_then_head(&proxy, &client, &fx, &key, status(403, "AccessDenied"))
+        .await
+        .expect_err("a refused check cannot tell the write succeeded");
+    assert_unknown(&err, "403");
+    assert_eq!(proxy.faults_injected(), 2, "the drop and the refused HEAD");
+    fx.assert_holds(&key, b"mine").await;
+}
+
+/// A server that keeps no user metadata returns the object without the
+/// write token. Its bytes are this write's, but another writer's identical
+/// bytes would look the same: the outcome is unknown, not "another's".
+#[tokio::test]
+async fn lost_conditional_put_meeting_its_bytes_without_its_token_reports_an_unknown_outcome() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/no-metadata.txt");
+    let err = lost_put_then_head(&proxy, &client, &fx, &key, no_write_token())
+        .await
+        .expect_err("bytes without the token cannot tell whose they are");
+    assert_unknown(&err, "keeps no user metadata");
+    assert_eq!(
+        proxy.faults_injected(),
+        2,
+        "the drop and the stripped token"
+    );
+}
+
+/// The same for a lost Complete: without the token on the object, the
+/// ETag S3 gives the assembled parts cannot tell either, and the write is
+/// not reported failed.
+#[tokio::test]
+async fn lost_complete_meeting_its_parts_without_its_token_reports_an_unknown_outcome() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/no-metadata.bin");
+    let data = pattern_bytes(1000, 38);
+    let err = lost_complete_then_head(&proxy, &client, &fx, &key, &data, no_write_token())
+        .await
+        .expect_err("parts without the token cannot tell whose they are");
+    assert_unknown(&err, "keeps no user metadata");
+    assert_eq!(proxy.faults_injected(), 3, "drop, NoSuchUpload, no token");
+}
+
+/// A conditional PUT of `mine` whose answer is lost; its retry meets the
+/// object (412) and the HEAD that tells whose it is gets `head`.
+async fn lost_put_then_head(
+    proxy: &FaultProxy,
+    client: &S3Client,
+    fx: &Fixture,
+    key: &str,
+    head: Fault,
+) -> s3sql_s3_client::Result<PutObjectOutput> {
+    proxy.push_rule(
+        FaultRule::new(Fault::DropResponse)
+            .method(Method::PUT)
+            .times(1),
+    );
+    proxy.push_rule(FaultRule::new(head).method(Method::HEAD).times(1));
+    let mine = Bytes::from_static(b"mine");
+    client
+        .put_object(fx.bucket(), key, mine, &create_only())
+        .await
+}
+
+/// A one-part upload of `data` whose Complete is carried out and its
+/// answer lost; the retry is answered NoSuchUpload (the proxy says so for
+/// moto, which would complete it again) and the HEAD that tells gets `head`.
+async fn lost_complete_then_head(
+    proxy: &FaultProxy,
+    client: &S3Client,
+    fx: &Fixture,
+    key: &str,
+    data: &Bytes,
+    head: Fault,
+) -> s3sql_s3_client::Result<PutObjectOutput> {
+    let upload = client
+        .create_multipart_upload(fx.bucket(), key, &PutObjectRequest::default())
+        .await
+        .unwrap();
+    let part = client
+        .upload_part(fx.bucket(), key, &upload, 1, data.clone())
+        .await
+        .unwrap();
+    lost_then_refused(proxy, status(404, "NoSuchUpload"), |f| {
+        FaultRule::new(f)
+            .method(Method::POST)
+            .query_contains("uploadId")
+    });
+    proxy.push_rule(FaultRule::new(head).method(Method::HEAD).times(1));
+    client
+        .complete_multipart_upload(fx.bucket(), key, &upload, &[part])
+        .await
+}
+
+/// `err` is an unknown outcome whose message says `why`.
+fn assert_unknown(err: &s3sql_s3_client::Error, why: &str) {
+    assert!(
+        matches!(err, s3sql_s3_client::Error::OutcomeUnknown { .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains(why), "{err}");
+}
+
+/// An object as a server keeping no user metadata returns it.
+fn no_write_token() -> Fault {
+    Fault::SetResponseHeader {
+        name: "x-amz-meta-s3sql-write".into(),
+        value: None,
+    }
 }

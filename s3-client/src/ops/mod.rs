@@ -2,6 +2,7 @@
 
 pub mod bucket;
 pub mod list;
+mod lost;
 pub mod multipart;
 pub mod object;
 mod paging;

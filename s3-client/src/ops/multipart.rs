@@ -9,10 +9,8 @@ use md5::{Digest, Md5};
 use crate::client::{LostAnswer, RetryLog, S3Client, S3Request};
 use crate::error::{Error, Operation, Result};
 use crate::model::{CompletedPart, MultipartUpload, PutObjectOutput, PutObjectRequest};
-use crate::ops::object::{
-    WRITE_TOKEN, check_bucket, check_object, is_plain_md5, new_write_token, write_conditions,
-    write_headers,
-};
+use crate::ops::lost::{Found, Mark, WRITE_TOKEN, is_plain_md5, new_write_token};
+use crate::ops::object::{check_bucket, check_object, write_conditions, write_headers};
 use crate::ops::paging::Pager;
 use crate::xml;
 
@@ -227,17 +225,7 @@ impl S3Client {
             {
                 let found = self.completed_before(bucket, key, upload_id, &sorted).await;
                 self.forget_write_token(upload_id);
-                return match found {
-                    Completed::Ours(output) => Ok(output),
-                    Completed::NotOurs => Err(e),
-                    Completed::Unknown => Err(Error::OutcomeUnknown {
-                        target: Box::new(self.target(&req)),
-                        detail: format!(
-                            "CompleteMultipartUpload's answer was lost and its retry was answered {}; the upload was started elsewhere and its parts' ETags are not MD5s (SSE-KMS), so whether it completed cannot be told",
-                            e.code().unwrap_or("with an error")
-                        ),
-                    }),
-                };
+                return found.resolve(self, &req, e);
             }
             Err(e) => return Err(e),
         };
@@ -264,37 +252,21 @@ impl S3Client {
         key: &str,
         upload_id: &str,
         parts: &[CompletedPart],
-    ) -> Completed {
+    ) -> Found {
         let token = self
             .inner
             .upload_tokens
             .lock()
             .ok()
             .and_then(|tokens| tokens.get(upload_id).cloned());
-        if let Some(token) = token {
-            return match self.written_with(bucket, key, &token).await {
-                Some(output) => Completed::Ours(output),
-                None => Completed::NotOurs,
-            };
-        }
         let comparable = self.config().sse_kms_key_id.is_none()
             && parts.iter().all(|p| is_plain_md5(p.etag.trim_matches('"')));
-        let Some(expected) = multipart_etag(parts).filter(|_| comparable) else {
-            return Completed::Unknown;
+        let etag = multipart_etag(parts).filter(|_| comparable);
+        let mark = Mark {
+            token: token.as_deref(),
+            etag: etag.as_deref(),
         };
-        let Ok(meta) = self.head_object(bucket, key).await else {
-            return Completed::NotOurs;
-        };
-        match meta.etag {
-            Some(found) if found.trim_matches('"') == expected => {
-                tracing::debug!(bucket, key, "CompleteMultipartUpload had already succeeded");
-                Completed::Ours(PutObjectOutput {
-                    etag: Some(found),
-                    version_id: meta.version_id,
-                })
-            }
-            _ => Completed::NotOurs,
-        }
+        self.written_by(bucket, key, mark).await
     }
 
     /// AbortMultipartUpload: discards the parts. Aborting an upload that no
@@ -359,16 +331,6 @@ impl S3Client {
 
 /// Most upload tokens a client keeps (uploads started and not yet ended).
 const MAX_REMEMBERED_UPLOADS: usize = 10_000;
-
-/// What a lost CompleteMultipartUpload turned out to be.
-enum Completed {
-    /// The object is the one these parts made.
-    Ours(PutObjectOutput),
-    /// It is not (or there is none): the error stands.
-    NotOurs,
-    /// Nothing tells.
-    Unknown,
-}
 
 /// The `Initiated` moto reports for every upload: it does not track when
 /// an upload started.

@@ -10,6 +10,7 @@ use crate::client::{LostAnswer, RetryLog, S3Client, S3Request};
 use crate::content_range::{check_partial, content_length, content_range};
 use crate::error::{Error, Operation, Result};
 use crate::model::{ByteRange, GetObjectRequest, ObjectMeta, PutObjectOutput, PutObjectRequest};
+use crate::ops::lost::{Found, Mark, WRITE_TOKEN, is_plain_md5, md5_hex, new_write_token};
 
 fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|v| v.to_str().ok())
@@ -68,23 +69,6 @@ pub(crate) fn check_object(bucket: &str, key: &str) -> Result<()> {
         )));
     }
     Ok(())
-}
-
-/// User metadata marking a write with a token of its own: a conditional
-/// PutObject and every multipart upload carry it, so that after a lost
-/// answer the object can be recognised as this write's by HEAD alone. An
-/// ETag cannot do that: under SSE-KMS or SSE-C it is not the MD5 of the
-/// bytes, and another writer may have written the very same bytes.
-pub(crate) const WRITE_TOKEN: &str = "x-amz-meta-s3sql-write";
-
-/// A fresh write token (not a secret: it only has to be unique).
-pub(crate) fn new_write_token() -> String {
-    format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
-}
-
-/// Whether an ETag (unquoted) is a plain MD5: 32 hex digits, no `-N`.
-pub(crate) fn is_plain_md5(etag: &str) -> bool {
-    etag.len() == 32 && etag.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// The conditions of a write (`If-None-Match: *`, `If-Match`), for the
@@ -346,7 +330,7 @@ impl S3Client {
     ) -> Result<PutObjectOutput> {
         check_object(bucket, key)?;
         let request =
-            S3Request::new(Operation::PutObject, Method::PUT, bucket, Some(key)).body(body);
+            S3Request::new(Operation::PutObject, Method::PUT, bucket, Some(key)).body(body.clone());
         let mut request = write_conditions(write_headers(self, request, put), put);
         // A conditional write marks its object with a token of its own, so
         // that a retry refused with 412 after a lost answer can tell its
@@ -358,8 +342,13 @@ impl S3Client {
         let mut log = RetryLog::default();
         let (parts, _) = match self.send_collect_logged(&request, &mut log).await {
             Err(e) if e.is_precondition_failed() && log.answer_lost => {
-                let token = token.unwrap_or_default();
-                return self.written_with(bucket, key, &token).await.ok_or(e);
+                let md5 = (self.config().sse_kms_key_id.is_none()).then(|| md5_hex(&body));
+                let mark = Mark {
+                    token: token.as_deref(),
+                    etag: md5.as_deref(),
+                };
+                let found = self.written_by(bucket, key, mark).await;
+                return found.resolve(self, &request, e);
             }
             other => other?,
         };
@@ -398,60 +387,21 @@ impl S3Client {
                 let source = self.head_object(bucket, from_key).await?;
                 let etag = source.etag.unwrap_or_default();
                 let etag = etag.trim_matches('"');
-                if !is_plain_md5(etag) || self.config().sse_kms_key_id.is_some() {
-                    return Err(Error::OutcomeUnknown {
-                        target: Box::new(self.target(&request)),
-                        detail: format!(
-                            "CopyObject's answer was lost and its retry found an object at the key ({}); the source's ETag {etag} is not an MD5 of its bytes (a multipart or encrypted object), so whether this copy wrote that object cannot be told",
-                            e.code().unwrap_or("412")
-                        ),
-                    });
-                }
-                match self.written_before(bucket, to_key, etag).await {
-                    Some(_) => Ok(()),
-                    None => Err(e),
-                }
+                let comparable = is_plain_md5(etag) && self.config().sse_kms_key_id.is_none();
+                let mark = Mark {
+                    token: None,
+                    etag: comparable.then_some(etag),
+                };
+                let found = match comparable {
+                    true => self.written_by(bucket, to_key, mark).await,
+                    false => Found::Unknown(format!(
+                        "the source's ETag {etag} is not an MD5 of its bytes (a multipart or encrypted object), so whether this copy wrote the object there cannot be told"
+                    )),
+                };
+                found.resolve(self, &request, e).map(|_| ())
             }
             other => other.map(|_| ()),
         }
-    }
-
-    /// After a lost answer and a 412 on retry: the object at `key`, when
-    /// its ETag is `etag` (unquoted), i.e. the earlier attempt wrote it.
-    async fn written_before(&self, bucket: &str, key: &str, etag: &str) -> Option<PutObjectOutput> {
-        let meta = self.head_object(bucket, key).await.ok()?;
-        let found = meta.etag?;
-        (!etag.is_empty() && found.trim_matches('"') == etag).then(|| {
-            tracing::debug!(
-                bucket,
-                key,
-                "a conditional write whose answer was lost had succeeded"
-            );
-            PutObjectOutput {
-                etag: Some(found),
-                version_id: meta.version_id,
-            }
-        })
-    }
-
-    /// After a lost answer: the object at `key`, when it carries the write
-    /// token `token` (see [`WRITE_TOKEN`]), i.e. the earlier attempt wrote it.
-    pub(crate) async fn written_with(
-        &self,
-        bucket: &str,
-        key: &str,
-        token: &str,
-    ) -> Option<PutObjectOutput> {
-        let request = S3Request::new(Operation::HeadObject, Method::HEAD, bucket, Some(key));
-        let (parts, _) = self.send_collect(&request).await.ok()?;
-        let found = header_str(&parts.headers, WRITE_TOKEN)?;
-        (!token.is_empty() && found == token).then(|| {
-            tracing::debug!(bucket, key, "a write whose answer was lost had succeeded");
-            PutObjectOutput {
-                etag: header_str(&parts.headers, ETAG.as_str()).map(str::to_owned),
-                version_id: header_str(&parts.headers, "x-amz-version-id").map(str::to_owned),
-            }
-        })
     }
 
     /// DeleteObject. Deleting a missing key succeeds, as in S3.
