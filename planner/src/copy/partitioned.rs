@@ -19,9 +19,10 @@
 //! holds its encoder's state (for Parquet the row group being built, up to
 //! ROW_GROUP_SIZE rows) and its upload's buffers: the part being filled
 //! (growing to one part, `s3_uploader_max_filesize /
-//! s3_uploader_max_parts_per_file`, at least 5 MiB) and up to
-//! `s3_uploader_thread_limit` parts in flight. So the bound is
-//! buffer + open files × (row group + part × (1 + parts in flight)).
+//! s3_uploader_max_parts_per_file`, at least 5 MiB); its parts in flight
+//! draw on one budget shared by every file of the COPY (`s3_uploader_thread_limit` parts, at most 256 MiB; see
+//! [`super::target::upload_budget`]). So the bound is
+//! buffer + open files × (row group + part being filled) + budget.
 //!
 //! OVERWRITE: a new file never takes the name of a file that was there
 //! (its `{i}` goes past it), so no old file is replaced before the COPY

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use s3sql_s3_client::{MultipartWriter, PutObjectRequest, S3Client};
+use s3sql_s3_client::{MultipartWriter, PutObjectRequest, S3Client, UploadBudget};
 use tokio::io::AsyncWriteExt;
 
 use super::error::CopyError;
@@ -35,13 +35,25 @@ fn local_error(path: &Path, source: std::io::Error) -> CopyError {
 }
 
 impl Sink {
-    /// An object `key` in `bucket`, uploaded with `client`'s sizing.
-    pub(crate) fn s3(client: &S3Client, bucket: &str, key: &str, content_type: &str) -> Self {
+    /// An object `key` in `bucket`, uploaded with `client`'s sizing, its
+    /// parts in flight drawing on the COPY's `budget`.
+    pub(crate) fn s3(
+        client: &S3Client,
+        bucket: &str,
+        key: &str,
+        content_type: &str,
+        budget: &UploadBudget,
+    ) -> Self {
         let put = PutObjectRequest {
             content_type: Some(content_type.to_owned()),
             ..PutObjectRequest::default()
         };
-        Sink::S3(MultipartWriter::new(client, bucket, key, put))
+        Sink::S3(
+            MultipartWriter::builder(client, bucket, key)
+                .put(put)
+                .budget(budget.clone())
+                .build(),
+        )
     }
 
     /// A local file at `path` under `root`, its directory created if missing.

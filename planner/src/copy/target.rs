@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use futures::TryStreamExt;
 use s3sql_glob_list::ObjectUrl;
-use s3sql_s3_client::{ListObjectsV2Request, S3Client};
+use s3sql_s3_client::{ListObjectsV2Request, MultipartWriter, S3Client, UploadBudget};
 use s3sql_secrets::SecretManager;
 
 use super::error::CopyError;
@@ -25,8 +25,13 @@ pub(crate) const NULL_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
 #[derive(Debug)]
 pub(crate) enum Target {
     /// An object, or the prefix of a partitioned COPY; the client is the
-    /// one the covering secret gives.
-    S3 { url: ObjectUrl, client: S3Client },
+    /// one the covering secret gives, the budget the bytes of parts every
+    /// file of the COPY has uploading at once, together.
+    S3 {
+        url: ObjectUrl,
+        client: S3Client,
+        budget: UploadBudget,
+    },
     /// A local file, or the directory of a partitioned COPY.
     Local { path: PathBuf },
 }
@@ -54,6 +59,7 @@ impl Target {
         let (client, _) = client_for(secrets, settings, url).await?;
         Ok(Target::S3 {
             url: parsed,
+            budget: upload_budget(&client),
             client,
         })
     }
@@ -61,11 +67,16 @@ impl Target {
     /// Opens the target itself as one file.
     pub(crate) async fn open_file(&self, format: CopyFormat) -> Result<Sink> {
         match self {
-            Target::S3 { url, client } => Ok(Sink::s3(
+            Target::S3 {
+                url,
+                client,
+                budget,
+            } => Ok(Sink::s3(
                 client,
                 &url.bucket,
                 &url.key,
                 content_type(format),
+                budget,
             )),
             Target::Local { path } => {
                 let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -77,9 +88,19 @@ impl Target {
     /// Opens `relative` (a `k=v/.../data_0.ext` path) under the target.
     pub(crate) async fn open_under(&self, relative: &str, format: CopyFormat) -> Result<Sink> {
         match self {
-            Target::S3 { url, client } => {
+            Target::S3 {
+                url,
+                client,
+                budget,
+            } => {
                 let key = format!("{}/{relative}", url.key.trim_end_matches('/'));
-                Ok(Sink::s3(client, &url.bucket, &key, content_type(format)))
+                Ok(Sink::s3(
+                    client,
+                    &url.bucket,
+                    &key,
+                    content_type(format),
+                    budget,
+                ))
             }
             Target::Local { path } => Sink::local(path.join(relative), path.clone()).await,
         }
@@ -106,7 +127,7 @@ impl Target {
     pub(crate) async fn prepare_directory(&self, existing: Existing) -> Result<Vec<String>> {
         match (self, existing) {
             (_, Existing::Ignore | Existing::Append) => Ok(Vec::new()),
-            (Target::S3 { url, client }, Existing::Error) => {
+            (Target::S3 { url, client, .. }, Existing::Error) => {
                 let request = ListObjectsV2Request {
                     prefix: Some(directory_prefix(url)),
                     max_keys: Some(1),
@@ -124,7 +145,7 @@ impl Target {
                     .into())
                 }
             }
-            (Target::S3 { url, client }, Existing::Delete) => {
+            (Target::S3 { url, client, .. }, Existing::Delete) => {
                 let prefix = directory_prefix(url);
                 let request = ListObjectsV2Request {
                     prefix: Some(prefix.clone()),
@@ -190,7 +211,7 @@ impl Target {
             return Ok(());
         }
         match self {
-            Target::S3 { url, client } => {
+            Target::S3 { url, client, .. } => {
                 let prefix = directory_prefix(url);
                 let keys: Vec<String> = stale.iter().map(|f| format!("{prefix}{f}")).collect();
                 let failed = client.delete_objects(&url.bucket, &keys).await?;
@@ -222,6 +243,22 @@ impl Target {
         }
         Ok(())
     }
+}
+
+/// One COPY's budget for parts uploading, over all its files: as many
+/// parts as `s3_uploader_thread_limit` lets one file upload, within the
+/// writer's default in-flight bytes (256 MiB, three of DuckDB's 80 MB
+/// parts) and at least one part. A COPY of 200 partitions has no more in
+/// flight than a COPY of one file.
+pub(crate) fn upload_budget(client: &S3Client) -> UploadBudget {
+    let upload = &client.config().upload;
+    let part = upload.part_size();
+    let threads = u64::try_from(upload.max_in_flight.max(1)).unwrap_or(u64::MAX);
+    UploadBudget::new(
+        part.saturating_mul(threads)
+            .min(MultipartWriter::DEFAULT_IN_FLIGHT_BYTES)
+            .max(part),
+    )
 }
 
 /// Why OVERWRITE must not write into `target` (both canonical): it would

@@ -16,9 +16,9 @@ use futures::StreamExt;
 use s3sql_glob_list::ObjectUrl;
 use s3sql_s3_client::{
     ClientConfig, Credentials, GetObjectRequest, ListObjectsV2Request, S3Client, StaticCredentials,
-    UploadConfig, UrlStyle,
+    UploadBudget, UploadConfig, UrlStyle,
 };
-use s3sql_testkit::S3Server;
+use s3sql_testkit::{Fault, FaultProxy, FaultRule, S3Server};
 
 use super::monitor::CopyMonitor;
 use super::options::CopyOptions;
@@ -29,8 +29,13 @@ use s3sql_formats::OptionValue;
 
 /// A client whose uploads use S3's smallest parts (5 MiB).
 fn small_part_client(server: &S3Server) -> S3Client {
+    small_part_client_at(server, server.endpoint())
+}
+
+/// [`small_part_client`] through `endpoint` (a proxy in front of `server`).
+fn small_part_client_at(server: &S3Server, endpoint: String) -> S3Client {
     let mut config = ClientConfig::default()
-        .with_endpoint(server.endpoint())
+        .with_endpoint(endpoint)
         .with_region(server.region().to_owned())
         .with_url_style(UrlStyle::Path);
     config.upload = UploadConfig {
@@ -105,6 +110,7 @@ fn target(client: &S3Client, url: &str) -> Target {
     Target::S3 {
         url: ObjectUrl::parse(url).unwrap(),
         client: client.clone(),
+        budget: super::target::upload_budget(client),
     }
 }
 
@@ -390,16 +396,25 @@ async fn an_encoder_that_cannot_be_built_leaves_no_temporary_file() {
 /// `batches` batches of `rows` rows each, row `i` in partition `i % 200`:
 /// every batch touches all 200 partitions.
 fn interleaved(batches: i64, rows: i64) -> SendableRecordBatchStream {
+    spread(batches, rows, 200, |i| format!("row-{i}"))
+}
+
+/// `batches` batches of `rows` rows, row `i` in partition `p{i % partitions}`
+/// with the text `text(i)`.
+fn spread(
+    batches: i64,
+    rows: i64,
+    partitions: i64,
+    text: fn(i64) -> String,
+) -> SendableRecordBatchStream {
     let batches: Vec<_> = (0..batches)
         .map(|n| {
             let ids = (n * rows)..((n + 1) * rows);
             let part: ArrayRef = Arc::new(StringArray::from_iter_values(
-                ids.clone().map(|i| format!("p{}", i % 200)),
+                ids.clone().map(|i| format!("p{}", i % partitions)),
             ));
             let id: ArrayRef = Arc::new(Int64Array::from_iter_values(ids.clone()));
-            let text: ArrayRef = Arc::new(StringArray::from_iter_values(
-                ids.map(|i| format!("row-{i}")),
-            ));
+            let text: ArrayRef = Arc::new(StringArray::from_iter_values(ids.map(text)));
             Ok(RecordBatch::try_new(schema(), vec![part, id, text]).unwrap())
         })
         .collect();
@@ -479,4 +494,56 @@ async fn a_full_buffer_writes_the_biggest_partitions_without_a_file_per_batch() 
     // every batch wrote about 100 new files per batch, ~10,000 here.
     assert!(files <= 600, "{files} files: {per_partition:?}");
     assert_eq!(ids, (0..200_000).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_files_of_a_partitioned_copy_share_one_upload_budget() {
+    let server = S3Server::start();
+    let proxy = FaultProxy::start(server.addr());
+    let client = small_part_client_at(&server, proxy.endpoint());
+    let bucket = s3sql_testkit::unique_name("copy");
+    client.create_bucket(&bucket).await.unwrap();
+    // Slow part uploads: the four files' parts would overlap.
+    proxy.push_rule(
+        FaultRule::new(Fault::Delay(std::time::Duration::from_millis(200)))
+            .method(http::Method::PUT)
+            .query_contains("uploadId")
+            .times(usize::MAX),
+    );
+    // One 5 MiB part in flight for the whole COPY.
+    let budget = UploadBudget::new(5 * 1024 * 1024);
+    let target = Target::S3 {
+        url: ObjectUrl::parse(&format!("s3://{bucket}/shared")).unwrap(),
+        client: client.clone(),
+        budget: budget.clone(),
+    };
+    let rows = write_partitioned(
+        // ~1 MiB of CSV per batch, 12 MiB per partition.
+        spread(48, 1024, 4, |i| format!("{i:0>1000}")),
+        &target,
+        &csv_options(Some("part")),
+        Limits::with_max_open(100),
+        &CopyMonitor::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(rows, 48 * 1024);
+    // A full part alone, or two of the files' last parts (~2 MiB each);
+    // each file having its own budget, eight parts were in flight.
+    let peak = proxy.peak_in_flight(&http::Method::PUT);
+    assert!(peak <= 2, "{peak} parts in flight at once");
+    assert_eq!(budget.high_water(), budget.capacity());
+    assert!(
+        client
+            .list_multipart_uploads(&bucket, "")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    for p in 0..4 {
+        let key = format!("shared/part=p{p}/data_0.csv");
+        let meta = client.head_object(&bucket, &key).await.unwrap();
+        // Header, then 12,288 rows of id, comma, 1,000 digits and newline.
+        assert!(meta.size > 12_288 * 1_002, "{key}: {meta:?}");
+    }
 }
