@@ -168,4 +168,6 @@ pub(crate) async fn execute(
 }
 
 #[cfg(test)]
+mod fault_tests;
+#[cfg(test)]
 mod tests;

@@ -303,7 +303,13 @@ impl PartitionFiles<'_> {
             Box::pin(self.write_gathered(&directory)).await?;
         }
         if let Some(open) = self.open.remove(&directory) {
-            self.rows += open.file.finish().await?;
+            match open.file.finish().await {
+                Ok(rows) => self.rows += rows,
+                Err(unfinished) => {
+                    self.not_aborted.extend(unfinished.left_open);
+                    return Err(unfinished.error);
+                }
+            }
             self.monitor.add_file();
             self.finished.push(open.name);
         }
@@ -358,8 +364,9 @@ impl PartitionFiles<'_> {
                     self.monitor.add_file();
                     self.finished.push(name);
                 }
-                Err(e) => {
-                    first_error.get_or_insert(e);
+                Err(unfinished) => {
+                    self.not_aborted.extend(unfinished.left_open);
+                    first_error.get_or_insert(unfinished.error);
                 }
             }
         }

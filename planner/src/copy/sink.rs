@@ -11,12 +11,19 @@ use tokio::io::AsyncWriteExt;
 
 use super::error::CopyError;
 use super::target::remove_empty_parents;
-use crate::error::Result;
+use crate::error::{PlannerError, Result};
 
 /// One file being written.
 #[derive(Debug)]
 pub(crate) enum Sink {
-    S3(MultipartWriter),
+    S3 {
+        writer: MultipartWriter,
+        /// The writer's client, bucket and key, to check after a failed
+        /// completion that no upload stays open.
+        client: S3Client,
+        bucket: String,
+        key: String,
+    },
     Local {
         file: tokio::fs::File,
         temp: PathBuf,
@@ -48,12 +55,15 @@ impl Sink {
             content_type: Some(content_type.to_owned()),
             ..PutObjectRequest::default()
         };
-        Sink::S3(
-            MultipartWriter::builder(client, bucket, key)
+        Sink::S3 {
+            writer: MultipartWriter::builder(client, bucket, key)
                 .put(put)
                 .budget(budget.clone())
                 .build(),
-        )
+            client: client.clone(),
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+        }
     }
 
     /// A local file at `path` under `root`, its directory created if missing.
@@ -86,7 +96,7 @@ impl Sink {
     /// Appends bytes.
     pub(crate) async fn write(&mut self, data: &[u8]) -> Result<()> {
         match self {
-            Sink::S3(writer) => writer.write(data).await?,
+            Sink::S3 { writer, .. } => writer.write(data).await?,
             Sink::Local { file, temp, .. } => file
                 .write_all(data)
                 .await
@@ -95,12 +105,22 @@ impl Sink {
         Ok(())
     }
 
-    /// Completes the file. On failure nothing is left behind.
-    pub(crate) async fn finish(self) -> Result<()> {
+    /// Completes the file. On failure nothing is left behind, or the
+    /// error comes with the upload that may stay open, described.
+    pub(crate) async fn finish(self) -> std::result::Result<(), (PlannerError, Option<String>)> {
         match self {
-            // The writer aborts its upload itself when completing fails.
-            Sink::S3(writer) => {
-                writer.finish().await?;
+            // The writer aborts its upload itself when completing fails;
+            // when that abort failed too, the upload is still listed.
+            Sink::S3 {
+                writer,
+                client,
+                bucket,
+                key,
+            } => {
+                if let Err(e) = writer.finish().await {
+                    let left = left_open(&client, &bucket, &key).await;
+                    return Err((e.into(), left));
+                }
             }
             Sink::Local {
                 mut file,
@@ -118,7 +138,7 @@ impl Sink {
                 if let Err(e) = done {
                     let _ = tokio::fs::remove_file(&temp).await;
                     remove_empty_parents(&root, &temp).await;
-                    return Err(local_error(&path, e).into());
+                    return Err((local_error(&path, e).into(), None));
                 }
             }
         }
@@ -130,7 +150,7 @@ impl Sink {
     /// the COPY's error to name (it is logged too).
     pub(crate) async fn abort(self) -> Option<String> {
         match self {
-            Sink::S3(writer) => {
+            Sink::S3 { writer, .. } => {
                 if let Err(e) = writer.abort().await {
                     tracing::warn!(error = %e, "could not abort the upload of a failed COPY");
                     return Some(e.to_string());
@@ -149,4 +169,31 @@ impl Sink {
         }
         None
     }
+}
+
+/// After a failed completion of `key`: aborts any upload of it still open
+/// (the writer's own abort failed); the ones that stay, described.
+async fn left_open(client: &S3Client, bucket: &str, key: &str) -> Option<String> {
+    let uploads = match client.list_multipart_uploads(bucket, key).await {
+        Ok(uploads) => uploads,
+        Err(e) => {
+            return Some(format!(
+                "s3://{bucket}/{key} (could not list its uploads: {e})"
+            ));
+        }
+    };
+    let mut left = Vec::new();
+    for upload in uploads.iter().filter(|u| u.key == key) {
+        if let Err(e) = client
+            .abort_multipart_upload(bucket, key, &upload.upload_id)
+            .await
+        {
+            tracing::warn!(%bucket, %key, error = %e, "could not abort the upload of a COPY file that failed to complete");
+            left.push(format!(
+                "s3://{bucket}/{key} (upload id {}: {e})",
+                upload.upload_id
+            ));
+        }
+    }
+    (!left.is_empty()).then(|| left.join(", "))
 }

@@ -33,7 +33,7 @@ fn small_part_client(server: &S3Server) -> S3Client {
 }
 
 /// [`small_part_client`] through `endpoint` (a proxy in front of `server`).
-fn small_part_client_at(server: &S3Server, endpoint: String) -> S3Client {
+pub(super) fn small_part_client_at(server: &S3Server, endpoint: String) -> S3Client {
     let mut config = ClientConfig::default()
         .with_endpoint(endpoint)
         .with_region(server.region().to_owned())
@@ -50,7 +50,7 @@ fn small_part_client_at(server: &S3Server, endpoint: String) -> S3Client {
     S3Client::new(config, Arc::new(StaticCredentials(credentials))).unwrap()
 }
 
-fn schema() -> SchemaRef {
+pub(super) fn schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
         Field::new("part", DataType::Utf8, false),
         Field::new("id", DataType::Int64, false),
@@ -106,7 +106,7 @@ async fn setup() -> (S3Server, S3Client, String) {
     (server, client, bucket)
 }
 
-fn target(client: &S3Client, url: &str) -> Target {
+pub(super) fn target(client: &S3Client, url: &str) -> Target {
     Target::S3 {
         url: ObjectUrl::parse(url).unwrap(),
         client: client.clone(),
@@ -114,7 +114,7 @@ fn target(client: &S3Client, url: &str) -> Target {
     }
 }
 
-async fn keys(client: &S3Client, bucket: &str) -> Vec<String> {
+pub(super) async fn keys(client: &S3Client, bucket: &str) -> Vec<String> {
     let page = client
         .list_objects_v2_page(bucket, &ListObjectsV2Request::default(), None)
         .await
@@ -122,7 +122,7 @@ async fn keys(client: &S3Client, bucket: &str) -> Vec<String> {
     page.objects.into_iter().map(|o| o.key).collect()
 }
 
-fn csv_options(partition_by: Option<&str>) -> CopyOptions {
+pub(super) fn csv_options(partition_by: Option<&str>) -> CopyOptions {
     let mut pairs = vec![("FORMAT".to_owned(), OptionValue::Str("csv".into()))];
     if let Some(column) = partition_by {
         pairs.push(("PARTITION_BY".to_owned(), OptionValue::Str(column.into())));
@@ -401,7 +401,7 @@ fn interleaved(batches: i64, rows: i64) -> SendableRecordBatchStream {
 
 /// `batches` batches of `rows` rows, row `i` in partition `p{i % partitions}`
 /// with the text `text(i)`.
-fn spread(
+pub(super) fn spread(
     batches: i64,
     rows: i64,
     partitions: i64,

@@ -15,7 +15,7 @@ use super::monitor::CopyMonitor;
 use super::options::CopyOptions;
 use super::sink::Sink;
 use super::target::Target;
-use crate::error::Result;
+use crate::error::{PlannerError, Result};
 
 /// One file: its encoder, the encoder's pending output and the sink.
 #[derive(Debug)]
@@ -77,14 +77,15 @@ impl FileWriter {
         written
     }
 
-    /// Ends the file; on failure nothing of it is left.
-    pub(crate) async fn finish(mut self) -> Result<u64> {
+    /// Ends the file; on failure nothing of it is left, or the failure
+    /// names its upload that may stay open.
+    pub(crate) async fn finish(mut self) -> std::result::Result<u64, Unfinished> {
         if self.rows == 0 {
             // A CSV of no rows still has its header, as in DuckDB.
             let empty = RecordBatch::new_empty(self.schema.clone());
-            if let Err(e) = self.encoder.write(&empty) {
-                let _ = self.sink.abort().await;
-                return Err(e);
+            if let Err(error) = self.encoder.write(&empty) {
+                let left_open = self.sink.abort().await;
+                return Err(Unfinished { error, left_open });
             }
         }
         let Self {
@@ -105,18 +106,28 @@ impl FileWriter {
             Ok(())
         }
         .await;
-        if let Err(e) = ended {
-            let _ = sink.abort().await;
-            return Err(e);
+        if let Err(error) = ended {
+            let left_open = sink.abort().await;
+            return Err(Unfinished { error, left_open });
         }
-        sink.finish().await?;
-        Ok(rows)
+        match sink.finish().await {
+            Ok(()) => Ok(rows),
+            Err((error, left_open)) => Err(Unfinished { error, left_open }),
+        }
     }
 
     /// Aborts the file; a cleanup that failed, described.
     pub(crate) async fn abort(self) -> Option<String> {
         self.sink.abort().await
     }
+}
+
+/// A file that could not be finished: why, and its upload when that may
+/// stay open (its abort failed too), described.
+#[derive(Debug)]
+pub(crate) struct Unfinished {
+    pub error: PlannerError,
+    pub left_open: Option<String>,
 }
 
 /// Writes every batch of `stream` to the target as one file; returns the
@@ -137,11 +148,25 @@ pub(crate) async fn write_single(
     }
     .await;
     match written {
-        Ok(()) => {
-            let rows = file.finish().await?;
-            monitor.add_file();
-            Ok(rows)
-        }
+        Ok(()) => match file.finish().await {
+            Ok(rows) => {
+                monitor.add_file();
+                Ok(rows)
+            }
+            Err(Unfinished {
+                error,
+                left_open: None,
+            }) => Err(error),
+            Err(Unfinished {
+                error,
+                left_open: Some(left),
+            }) => Err(CopyError::Failed {
+                error: Box::new(error),
+                finished: Vec::new(),
+                not_aborted: vec![left],
+            }
+            .into()),
+        },
         Err(e) => match file.abort().await {
             None => Err(e),
             Some(left) => Err(CopyError::Failed {

@@ -1,0 +1,245 @@
+//! A partitioned COPY through the fault proxy: server errors, resets, cut
+//! and dropped answers on the multipart requests. Whatever happens, the
+//! COPY either succeeds and every file reads back exactly, or fails with
+//! an error naming the fault; either way no object is half-written and no
+//! multipart upload is left open.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use http::Method;
+use s3sql_s3_client::{GetObjectRequest, S3Client};
+use s3sql_testkit::{Fault, FaultProxy, FaultRule, S3Server};
+
+use super::monitor::CopyMonitor;
+use super::partitioned::{Limits, write_partitioned};
+use super::tests::{csv_options, keys, small_part_client_at, spread, target};
+use crate::error::Result;
+
+/// Rows per partition: 12 batches of 1,024 rows of ~1 KiB, so each of the
+/// four files is a multipart upload of three 5 MiB parts.
+const ROWS_PER_PARTITION: usize = 12 * 1024;
+
+/// Runs a COPY of four partitions through a proxy with `rules`; returns
+/// its result and a client that talks to the server directly.
+async fn copy_through(rules: Vec<FaultRule>) -> (Result<u64>, S3Server, S3Client, String) {
+    let server = S3Server::start();
+    let proxy = FaultProxy::start(server.addr());
+    let direct = small_part_client_at(&server, server.endpoint());
+    let bucket = s3sql_testkit::unique_name("copyfault");
+    direct.create_bucket(&bucket).await.unwrap();
+    for rule in rules {
+        proxy.push_rule(rule);
+    }
+    let through = small_part_client_at(&server, proxy.endpoint());
+    let result = write_partitioned(
+        spread(48, 1024, 4, |i| format!("{i:0>1000}")),
+        &target(&through, &format!("s3://{bucket}/out")),
+        &csv_options(Some("part")),
+        Limits::with_max_open(100),
+        &CopyMonitor::default(),
+    )
+    .await;
+    (result, server, direct, bucket)
+}
+
+/// No upload open, and every object there is a whole file of its
+/// partition (header, then all its rows in order); returns how many.
+async fn whole_files(client: &S3Client, bucket: &str) -> usize {
+    let open = client.list_multipart_uploads(bucket, "").await.unwrap();
+    assert!(open.is_empty(), "uploads left open: {open:?}");
+    let found = keys(client, bucket).await;
+    for key in &found {
+        let partition: i64 = key
+            .strip_prefix("out/part=p")
+            .and_then(|k| k.strip_suffix("/data_0.csv"))
+            .unwrap_or_else(|| panic!("unexpected object {key}"))
+            .parse()
+            .unwrap();
+        let body = client
+            .get_object_bytes(bucket, key, &GetObjectRequest::default())
+            .await
+            .unwrap();
+        let text = std::str::from_utf8(&body).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("id,text"), "{key}");
+        let ids: Vec<i64> = lines
+            .map(|l| l.split(',').next().unwrap().parse().unwrap())
+            .collect();
+        let expected: Vec<i64> = (0..(4 * ROWS_PER_PARTITION as i64))
+            .filter(|i| i % 4 == partition)
+            .collect();
+        assert_eq!(ids, expected, "{key} is not whole");
+        assert!(text.ends_with('\n'), "{key}");
+    }
+    found.len()
+}
+
+/// Requests of one multipart step: UploadPart (PUT with an uploadId),
+/// CompleteMultipartUpload (POST with an uploadId), CreateMultipartUpload
+/// (POST `?uploads`).
+fn upload_part() -> FaultRule {
+    FaultRule::new(Fault::Reset)
+        .method(Method::PUT)
+        .query_contains("uploadId")
+}
+
+fn rule(fault: Fault, method: Method, query: &str) -> FaultRule {
+    FaultRule {
+        fault,
+        ..FaultRule::new(Fault::Reset)
+            .method(method)
+            .query_contains(query)
+    }
+}
+
+fn slow_down() -> Fault {
+    Fault::Status {
+        status: 503,
+        code: "SlowDown".into(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transient_faults_during_a_partitioned_copy_are_retried_and_every_file_reads_back_whole() {
+    let faults = [
+        (
+            "SlowDown on UploadPart",
+            vec![rule(slow_down(), Method::PUT, "uploadId").skip(1).times(3)],
+        ),
+        ("resets on UploadPart", vec![upload_part().skip(2).times(2)]),
+        (
+            "SlowDown on CreateMultipartUpload",
+            vec![rule(slow_down(), Method::POST, "uploads").times(2)],
+        ),
+        (
+            "UploadPart's answer cut",
+            vec![rule(Fault::CutBody { after_bytes: 0 }, Method::PUT, "uploadId").skip(3)],
+        ),
+        (
+            "UploadPart done, its answer dropped",
+            vec![rule(Fault::DropResponse, Method::PUT, "uploadId").skip(4)],
+        ),
+        (
+            "UploadPart done, then a 502",
+            vec![
+                rule(
+                    Fault::ActThenStatus {
+                        status: 502,
+                        code: "BadGateway".into(),
+                    },
+                    Method::PUT,
+                    "uploadId",
+                )
+                .skip(5),
+            ],
+        ),
+        (
+            "CompleteMultipartUpload done, then a 500",
+            vec![
+                rule(
+                    Fault::ActThenStatus {
+                        status: 500,
+                        code: "InternalError".into(),
+                    },
+                    Method::POST,
+                    "uploadId",
+                )
+                .skip(1),
+            ],
+        ),
+        (
+            "CompleteMultipartUpload done, its answer dropped",
+            vec![rule(Fault::DropResponse, Method::POST, "uploadId")],
+        ),
+    ];
+    for (name, rules) in faults {
+        let (result, _server, direct, bucket) = copy_through(rules).await;
+        match result {
+            Ok(rows) => {
+                assert_eq!(rows, 4 * ROWS_PER_PARTITION as u64, "{name}");
+                assert_eq!(whole_files(&direct, &bucket).await, 4, "{name}");
+            }
+            Err(e) => panic!("{name}: a fault the retries cover failed the COPY: {e}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partitioned_copy_failing_past_the_retries_leaves_only_whole_files_and_no_upload() {
+    let faults = [
+        (
+            "every UploadPart after the third answers SlowDown",
+            vec![
+                rule(slow_down(), Method::PUT, "uploadId")
+                    .skip(3)
+                    .times(usize::MAX),
+            ],
+        ),
+        (
+            "every UploadPart after the fifth is reset",
+            vec![upload_part().skip(5).times(usize::MAX)],
+        ),
+        (
+            "the third CompleteMultipartUpload answers 500 for good",
+            vec![
+                rule(
+                    Fault::Status {
+                        status: 500,
+                        code: "InternalError".into(),
+                    },
+                    Method::POST,
+                    "uploadId",
+                )
+                .skip(2)
+                .times(usize::MAX),
+            ],
+        ),
+    ];
+    for (name, rules) in faults {
+        let (result, _server, direct, bucket) = copy_through(rules).await;
+        let error = result.expect_err(name).to_string();
+        assert!(
+            ["SlowDown", "InternalError", "connection", "reset", "closed"]
+                .iter()
+                .any(|w| error.contains(w)),
+            "{name}: the error names no fault: {error}"
+        );
+        let whole = whole_files(&direct, &bucket).await;
+        if whole > 0 {
+            assert!(
+                error.contains(&format!("completed {whole} file(s), which stay")),
+                "{name}: {whole} whole files, not named: {error}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_that_can_be_neither_completed_nor_aborted_is_named_in_the_error() {
+    let failing = |method| {
+        rule(
+            Fault::Status {
+                status: 503,
+                code: "ServiceUnavailable".into(),
+            },
+            method,
+            "uploadId",
+        )
+        .times(usize::MAX)
+    };
+    // Parts upload; then every CompleteMultipartUpload and every
+    // AbortMultipartUpload fails, past the retries.
+    let (result, _server, direct, bucket) =
+        copy_through(vec![failing(Method::POST), failing(Method::DELETE)]).await;
+    let error = result.unwrap_err().to_string();
+    let open = direct.list_multipart_uploads(&bucket, "").await.unwrap();
+    assert!(!open.is_empty(), "the aborts were meant to fail");
+    for upload in &open {
+        assert!(
+            error.contains(&upload.key),
+            "the upload of {} stays open and the error does not say so: {error}",
+            upload.key
+        );
+    }
+    assert!(error.contains("could not be aborted"), "{error}");
+}
