@@ -13,7 +13,7 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
 use crate::client::{S3Client, describe_transport_error};
-use crate::content_range::{check_partial, content_range};
+use crate::content_range::{check_partial, check_pinned, content_range};
 use crate::error::{Error, Operation, RequestTarget, Result};
 use crate::model::ByteRange;
 use crate::transport::BodyPace;
@@ -254,6 +254,9 @@ impl ResumeState {
             .map_err(invalid)?
             .ok_or_else(|| invalid("a 206 answer without Content-Range".into()))?;
         check_partial(&range, &got).map_err(invalid)?;
+        let answered = resp.headers().get(http::header::ETAG);
+        check_pinned(self.etag.as_deref(), answered.and_then(|v| v.to_str().ok()))
+            .map_err(invalid)?;
         if self.end.is_some_and(|end| got.range.end != end) {
             return Err(invalid(format!(
                 "the object is {} bytes now; it changed while it was being read",

@@ -1,7 +1,8 @@
 //! The numbers a server sends about a body — `Content-Length` and
 //! `Content-Range` — parsed without trusting them: no arithmetic that can
 //! overflow, malformed values are errors, and a ranged answer is checked
-//! against the range that was asked for before any byte of it is used.
+//! against the range (and the ETag it was pinned to) that was asked for
+//! before any byte of it is used.
 
 use std::ops::Range;
 
@@ -99,6 +100,22 @@ pub(crate) fn check_partial(asked: &ByteRange, got: &ContentRange) -> Result<(),
         "asked for bytes {}..{} of a {}-byte object, the server sent bytes {}..{} (Content-Range)",
         expected.start, expected.end, got.total, got.range.start, got.range.end
     ))
+}
+
+/// An answer to a GET pinned to `pinned` (`If-Match`) must carry that
+/// ETag: a server or cache that ignores If-Match answers with the version
+/// it has, and a read of several requests would splice two versions.
+pub(crate) fn check_pinned(pinned: Option<&str>, answered: Option<&str>) -> Result<(), String> {
+    match (pinned, answered) {
+        (Some(want), Some(have))
+            if want != "*" && want.trim_matches('"') != have.trim_matches('"') =>
+        {
+            Err(format!(
+                "the answer is of ETag {have}, the read was pinned to {want} (If-Match): the object changed during the read and the server ignored If-Match; read it again"
+            ))
+        }
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -11,17 +11,20 @@ use crate::client::S3Client;
 use crate::error::{Error, Result};
 use crate::model::{ByteRange, GetObjectRequest, ObjectMeta};
 
-/// Splits `range` into chunks of at most `chunk` bytes.
-pub fn split_range(range: Range<u64>, chunk: u64) -> Vec<Range<u64>> {
+/// Splits `range` into chunks of at most `chunk` bytes, lazily: the range
+/// may come from a server's Content-Length, so no more of it is held than
+/// is being read.
+pub fn split_range(range: Range<u64>, chunk: u64) -> impl Iterator<Item = Range<u64>> + Send {
     let chunk = chunk.max(1);
-    let mut out = Vec::new();
     let mut start = range.start;
-    while start < range.end {
-        let end = (start + chunk).min(range.end);
-        out.push(start..end);
-        start = end;
-    }
-    out
+    std::iter::from_fn(move || {
+        (start < range.end).then(|| {
+            let end = start.saturating_add(chunk).min(range.end);
+            let piece = start..end;
+            start = end;
+            piece
+        })
+    })
 }
 
 /// Merges ranges closer than `gap` bytes (after sorting), so a reader asking
@@ -41,6 +44,18 @@ pub fn coalesce_ranges(ranges: &[Range<u64>], gap: u64) -> Vec<Range<u64>> {
 }
 
 impl S3Client {
+    /// A read's answers disagree about the object: it changed, or the
+    /// server's answers do.
+    fn changed_during_read(&self, bucket: &str, key: &str, detail: String) -> Error {
+        let request = crate::client::S3Request::new(
+            crate::error::Operation::GetObject,
+            http::Method::GET,
+            bucket,
+            Some(key),
+        );
+        self.invalid_response(&request, detail)
+    }
+
     /// Reads `range` of an object (the whole object when `None`) as ordered
     /// chunks, fetching up to `read.concurrency` chunks at once. Memory is
     /// bounded by `concurrency × chunk_size`. All chunks are pinned to one
@@ -92,14 +107,9 @@ impl S3Client {
                     // pin it, or a HEAD that lied) would splice versions
                     // or end the read early, silently.
                     if output.meta.size != size {
-                        let request = crate::client::S3Request::new(
-                            crate::error::Operation::GetObject,
-                            http::Method::GET,
+                        return Err(client.changed_during_read(
                             &bucket,
-                            Some(&key),
-                        );
-                        return Err(client.invalid_response(
-                            &request,
+                            &key,
                             format!(
                                 "the object is {} bytes by its ranged GET's Content-Range, {size} when the read began: it changed during the read, or the server's sizes disagree; read it again",
                                 output.meta.size
@@ -145,20 +155,43 @@ impl S3Client {
         crate::ops::object::check_object(bucket, key)?;
         let read = &self.config().read;
         let merged = coalesce_ranges(ranges, read.coalesce_gap);
-        let fetched: Vec<Bytes> = stream::iter(merged.iter().cloned())
-            .map(|r| {
-                self.get_range(
-                    bucket,
-                    key,
-                    ByteRange::Bounded {
+        let fetched: Vec<(Option<String>, Bytes)> = stream::iter(merged.iter().cloned())
+            .map(|r| async move {
+                let req = GetObjectRequest {
+                    range: Some(ByteRange::Bounded {
                         start: r.start,
                         end: r.end,
-                    },
-                )
+                    }),
+                    ..GetObjectRequest::default()
+                };
+                let output = self.get_object(bucket, key, &req).await?;
+                Ok::<_, Error>((output.meta.etag, output.body.collect().await?))
             })
             .buffered(read.concurrency.max(1))
             .try_collect()
             .await?;
+        // One version: answers of two ETags would splice an object
+        // replaced between the requests.
+        let first = fetched.first().and_then(|(etag, _)| etag.as_deref());
+        if let Some((Some(other), _)) = fetched
+            .iter()
+            .find(|(etag, _)| crate::content_range::check_pinned(first, etag.as_deref()).is_err())
+        {
+            let request = crate::client::S3Request::new(
+                crate::error::Operation::GetObject,
+                http::Method::GET,
+                bucket,
+                Some(key),
+            );
+            return Err(self.invalid_response(
+                &request,
+                format!(
+                    "the ranges were answered from two versions (ETags {} and {other}): the object changed during the read; read it again",
+                    first.unwrap_or_default()
+                ),
+            ));
+        }
+        let fetched: Vec<Bytes> = fetched.into_iter().map(|(_, bytes)| bytes).collect();
         ranges
             .iter()
             .map(|r| {
@@ -199,8 +232,17 @@ mod tests {
 
     #[test]
     fn splits_and_coalesces() {
-        assert_eq!(split_range(0..10, 4), vec![0..4, 4..8, 8..10]);
-        assert_eq!(split_range(5..5, 4), Vec::<Range<u64>>::new());
+        let split = |r, chunk| split_range(r, chunk).collect::<Vec<_>>();
+        assert_eq!(split(0..10, 4), vec![0..4, 4..8, 8..10]);
+        assert_eq!(split(5..5, 4), Vec::<Range<u64>>::new());
+        // At the top of u64, no overflow and no endless loop.
+        assert_eq!(
+            split(u64::MAX - 1..u64::MAX, 8),
+            vec![u64::MAX - 1..u64::MAX]
+        );
+        assert_eq!(split(u64::MAX - 9..u64::MAX, 8).len(), 2);
+        // A server's absurd size costs nothing until it is read.
+        assert_eq!(split_range(0..u64::MAX, 1).nth(2), Some(2..3));
         assert_eq!(
             coalesce_ranges(&[20..30, 0..10, 12..15, 100..110], 5),
             vec![0..30, 100..110]

@@ -1760,3 +1760,112 @@ fn no_write_token() -> Fault {
         value: None,
     }
 }
+
+/// An answer of another version than the one asked for, as a server or
+/// cache that ignores If-Match gives after an overwrite of the same size.
+fn other_version() -> Fault {
+    Fault::SetResponseHeader {
+        name: "etag".into(),
+        value: Some("\"0123456789abcdef0123456789abcdef\"".into()),
+    }
+}
+
+/// `read_parallel` pins its chunks to the ETag the read began with; a
+/// chunk answered by another version (If-Match ignored) fails the read
+/// instead of splicing two versions of the same size.
+#[tokio::test]
+async fn parallel_read_refuses_a_chunk_of_another_version() {
+    let (fx, proxy, _) = proxied().await;
+    let client = fx.client_via(&proxy.endpoint(), |mut c| {
+        c.read.chunk_size = MIB as u64;
+        c
+    });
+    let key = fx.key("f/pinned-chunks.bin");
+    put(&fx, &key, pattern_bytes(3 * MIB, 39)).await;
+    proxy.push_rule(
+        FaultRule::new(other_version())
+            .method(Method::GET)
+            .times(1),
+    );
+    let err = client
+        .read_to_bytes(fx.bucket(), &key, None)
+        .await
+        .expect_err("a chunk of another version was spliced in");
+    assert!(err.to_string().contains("ignored If-Match"), "{err}");
+    assert_eq!(proxy.faults_injected(), 1);
+}
+
+/// The same for a body cut and resumed: the resumed answer must be of the
+/// version the body began with.
+#[tokio::test]
+async fn a_resumed_body_refuses_another_version() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/pinned-resume.bin");
+    put(&fx, &key, pattern_bytes(3 * MIB, 40)).await;
+    proxy.push_rule(
+        FaultRule::new(Fault::CutBody { after_bytes: MIB })
+            .method(Method::GET)
+            .times(1),
+    );
+    proxy.push_rule(
+        FaultRule::new(other_version())
+            .method(Method::GET)
+            .times(1),
+    );
+    let err = client
+        .get_object_bytes(fx.bucket(), &key, &GetObjectRequest::default())
+        .await
+        .expect_err("a resume of another version was spliced in");
+    assert!(err.to_string().contains("ignored If-Match"), "{err}");
+}
+
+/// `get_ranges` (every Parquet read through object_store) sends no If-Match;
+/// its answers must still be of one version.
+#[tokio::test]
+async fn get_ranges_refuses_answers_of_two_versions() {
+    let (fx, proxy, _) = proxied().await;
+    let client = fx.client_via(&proxy.endpoint(), |mut c| {
+        c.read.coalesce_gap = 0;
+        c
+    });
+    let key = fx.key("f/two-versions.bin");
+    put(&fx, &key, pattern_bytes(MIB, 41)).await;
+    proxy.push_rule(
+        FaultRule::new(other_version())
+            .method(Method::GET)
+            .times(1),
+    );
+    let err = client
+        .get_ranges(fx.bucket(), &key, &[0..10, 1000..1010])
+        .await
+        .expect_err("ranges of two versions were returned as one object's");
+    assert!(err.to_string().contains("two versions"), "{err}");
+    assert_eq!(proxy.faults_injected(), 1);
+}
+
+/// A HEAD claiming an exabyte object: the read fails on its first answer,
+/// promptly, without first cutting the claimed size into chunks (2^60
+/// bytes in 1 MiB chunks is 2^40 ranges).
+#[tokio::test]
+async fn parallel_read_of_an_absurd_claimed_size_fails_promptly() {
+    let (fx, proxy, _) = proxied().await;
+    let client = fx.client_via(&proxy.endpoint(), |mut c| {
+        c.read.chunk_size = MIB as u64;
+        c
+    });
+    let key = fx.key("f/exabyte.bin");
+    put(&fx, &key, pattern_bytes(3 * MIB, 42)).await;
+    proxy.push_rule(
+        FaultRule::new(Fault::SetResponseHeader {
+            name: "content-length".into(),
+            value: Some((1u64 << 60).to_string()),
+        })
+        .method(Method::HEAD),
+    );
+    let read = client.read_to_bytes(fx.bucket(), &key, None);
+    let err = tokio::time::timeout(Duration::from_secs(10), read)
+        .await
+        .expect("the read did not end")
+        .expect_err("an exabyte read succeeded");
+    assert!(err.to_string().contains("changed during the read"), "{err}");
+}

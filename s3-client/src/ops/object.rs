@@ -7,7 +7,7 @@ use http::{HeaderMap, Method, StatusCode};
 
 use crate::body::ObjectBody;
 use crate::client::{LostAnswer, RetryLog, S3Client, S3Request};
-use crate::content_range::{check_partial, content_length, content_range};
+use crate::content_range::{check_partial, check_pinned, content_length, content_range};
 use crate::error::{Error, Operation, Result};
 use crate::model::{ByteRange, GetObjectRequest, ObjectMeta, PutObjectOutput, PutObjectRequest};
 use crate::ops::lost::{Found, Mark, WRITE_TOKEN, is_plain_md5, md5_hex, new_write_token};
@@ -228,6 +228,9 @@ impl S3Client {
         let invalid = |detail: String| self.invalid_response(&request, detail);
         let length = content_length(&parts.headers).map_err(invalid)?;
         let partial = parts.status == StatusCode::PARTIAL_CONTENT;
+        let pinned = |meta: &ObjectMeta| {
+            check_pinned(req.if_match.as_deref(), meta.etag.as_deref()).map_err(invalid)
+        };
         let body_of = |range: std::ops::Range<u64>, etag: Option<String>, body| {
             ObjectBody::new(
                 self.clone(),
@@ -251,6 +254,7 @@ impl S3Client {
                     )));
                 }
                 let meta = object_meta(&parts.headers, got.total);
+                pinned(&meta)?;
                 let body = body_of(got.range.clone(), meta.etag.clone(), body);
                 Ok(GetObjectOutput {
                     meta,
@@ -268,6 +272,7 @@ impl S3Client {
                     )));
                 }
                 let meta = object_meta(&parts.headers, total);
+                pinned(&meta)?;
                 let whole = body_of(0..total, meta.etag.clone(), body).collect().await?;
                 let range = asked.within(total);
                 let bytes = usize::try_from(range.start)
@@ -287,6 +292,7 @@ impl S3Client {
             (None, false) => {
                 let total = required_length(&parts.headers).map_err(invalid)?;
                 let meta = object_meta(&parts.headers, total);
+                pinned(&meta)?;
                 let body = body_of(0..total, meta.etag.clone(), body);
                 Ok(GetObjectOutput {
                     meta,
