@@ -34,9 +34,11 @@ pub struct Session {
     ctx: SessionContext,
     secrets: Arc<SecretManager>,
     settings: Arc<Settings>,
-    stores: Stores,
-    databases: Databases,
+    stores: Arc<Stores>,
+    databases: Arc<Databases>,
     next_scan: AtomicU64,
+    /// Counts statements run: a view's scans list again in each.
+    statement: Arc<AtomicU64>,
     copy: crate::copy::CopyMonitor,
 }
 
@@ -74,9 +76,10 @@ impl Session {
             ctx,
             secrets: Arc::new(secrets),
             settings,
-            stores: Stores::default(),
-            databases,
+            stores: Arc::default(),
+            databases: Arc::new(databases),
             next_scan: AtomicU64::new(0),
+            statement: Arc::default(),
             copy: crate::copy::CopyMonitor::default(),
         }
     }
@@ -124,6 +127,7 @@ impl Session {
 
     /// Plans and starts one statement.
     pub async fn execute(&self, statement: Statement) -> Result<SendableRecordBatchStream> {
+        self.statement.fetch_add(1, Ordering::Relaxed);
         match statement.kind {
             StatementKind::Secret(secret) => {
                 let batch = secret_sql::execute(&self.secrets, secret).await?;
@@ -217,6 +221,7 @@ impl Session {
             settings: &self.settings,
             stores: &self.stores,
             databases: &self.databases,
+            statement: &self.statement,
         };
         for request in requests {
             let table = scan::build(request, &cx).await?;

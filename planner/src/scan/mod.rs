@@ -11,6 +11,7 @@ pub(crate) mod io_plan;
 pub(crate) mod local;
 mod named;
 mod prune;
+mod relist;
 pub(crate) mod request;
 mod scan_store;
 pub(crate) mod stores;
@@ -46,13 +47,16 @@ pub(crate) use request::{ScanKind, ScanRequest, extract};
 use stores::{StorePicker, Stores, client_for};
 use table::{FileTable, StoreFiles};
 
-/// What building a scan needs from the session.
+/// What building a scan needs from the session (shared parts, so that a
+/// view's scan can list again: [`relist`]).
 pub(crate) struct ScanContext<'a> {
     pub state: &'a SessionState,
-    pub secrets: &'a SecretManager,
-    pub settings: &'a Settings,
-    pub stores: &'a Stores,
-    pub databases: &'a Databases,
+    pub secrets: &'a Arc<SecretManager>,
+    pub settings: &'a Arc<Settings>,
+    pub stores: &'a Arc<Stores>,
+    pub databases: &'a Arc<Databases>,
+    /// The session's statement counter.
+    pub statement: &'a Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl ScanContext<'_> {
@@ -110,7 +114,7 @@ pub(crate) async fn build(
     let (listed, listing_requests) = list(request, cx).await?;
     match request.kind {
         ScanKind::Glob => glob_table(&listed),
-        _ => file_table(request, cx, &listed, listing_requests).await,
+        _ => Ok(file_table(request, cx, &listed, listing_requests).await? as _),
     }
 }
 
@@ -242,7 +246,7 @@ async fn file_table(
     cx: &ScanContext<'_>,
     listed: &[Listed],
     listing_requests: u64,
-) -> Result<Arc<dyn TableProvider>> {
+) -> Result<Arc<FileTable>> {
     let runtime = cx.state.runtime_env();
     let mut picker = StorePicker::new(cx.secrets, cx.settings, runtime, cx.stores);
     let database = cx.database(request)?;
@@ -381,5 +385,6 @@ async fn file_table(
         csv,
         store_files,
         io,
+        relist::Relist::new(request, cx),
     )))
 }

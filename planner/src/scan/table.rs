@@ -10,7 +10,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::{FieldRef, SchemaRef};
 use datafusion::catalog::Session;
-use datafusion::common::Result;
+use datafusion::common::{DataFusionError, Result};
 use datafusion::datasource::TableProvider;
 use datafusion::datasource::file_format::FileFormat;
 use datafusion::datasource::listing::PartitionedFile;
@@ -26,6 +26,7 @@ use crate::scan::csv_opener::CsvExtras;
 use crate::scan::io_plan::IoPlan;
 use crate::scan::named::name_read_errors;
 use crate::scan::prune::partition_filter;
+use crate::scan::relist::Relist;
 
 /// The files one store serves.
 #[derive(Debug, Clone)]
@@ -51,6 +52,8 @@ pub(crate) struct FileTable {
     groups: Vec<StoreFiles>,
     /// What the scan reads, for EXPLAIN.
     io: IoPlan,
+    /// How a later statement (through a view) lists the files again.
+    relist: Relist,
 }
 
 impl fmt::Debug for FileTable {
@@ -70,6 +73,7 @@ impl FileTable {
         csv: Option<Arc<CsvExtras>>,
         groups: Vec<StoreFiles>,
         io: IoPlan,
+        relist: Relist,
     ) -> Self {
         let schema = table_schema(&file_schema, &partition_columns)
             .table_schema()
@@ -82,6 +86,7 @@ impl FileTable {
             csv,
             groups,
             io,
+            relist,
         }
     }
 
@@ -89,6 +94,25 @@ impl FileTable {
     pub(crate) fn io_plan(&self) -> &IoPlan {
         &self.io
     }
+}
+
+/// Whether both schemas have the same column names and types, in order.
+fn same_columns(a: &SchemaRef, b: &SchemaRef) -> bool {
+    a.fields().len() == b.fields().len()
+        && a.fields()
+            .iter()
+            .zip(b.fields())
+            .all(|(x, y)| x.name() == y.name() && x.data_type() == y.data_type())
+}
+
+/// `name TYPE, ...`, for an error.
+fn columns(schema: &SchemaRef) -> String {
+    schema
+        .fields()
+        .iter()
+        .map(|f| format!("{} {}", f.name(), f.data_type()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// File columns followed by partition columns.
@@ -133,6 +157,16 @@ impl TableProvider for FileTable {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
+        if let Some(fresh) = self.relist.fresh(state).await? {
+            if !same_columns(&fresh.schema, &self.schema) {
+                return Err(DataFusionError::Plan(format!(
+                    "the files of a view now have other columns ({}; were {}); run CREATE OR REPLACE VIEW",
+                    columns(&fresh.schema),
+                    columns(&self.schema)
+                )));
+            }
+            return fresh.scan(state, projection, filters, limit).await;
+        }
         let target = state.config().target_partitions();
         let prune = partition_filter(filters, &self.hive_columns);
         let mut plans = Vec::with_capacity(self.groups.len());

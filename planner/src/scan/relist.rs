@@ -1,0 +1,100 @@
+//! A scan planned in one statement and read in a later one — a view's —
+//! lists its files again, as DuckDB binds a view anew at each query: files
+//! added since are read, files deleted are not. The statement that planned
+//! it reads the listing it was planned with (no second listing).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use datafusion::catalog::Session as DataFusionSession;
+use datafusion::error::DataFusionError;
+use datafusion::execution::SessionState;
+use s3sql_secrets::SecretManager;
+
+use crate::error::PlannerError;
+use crate::mindsdb::Databases;
+use crate::scan::stores::Stores;
+use crate::scan::table::FileTable;
+use crate::scan::{ScanContext, ScanRequest, file_table, list};
+use crate::settings::Settings;
+
+/// What listing a scan again takes: its request and the session's parts.
+pub(crate) struct Relist {
+    request: ScanRequest,
+    secrets: Arc<SecretManager>,
+    settings: Arc<Settings>,
+    stores: Arc<Stores>,
+    databases: Arc<Databases>,
+    /// The session's statement counter.
+    statement: Arc<AtomicU64>,
+    /// The statement the scan was planned in.
+    listed_in: u64,
+    /// The table listed for a later statement, so a query reading the
+    /// view twice lists once.
+    latest: Mutex<Option<(u64, Arc<FileTable>)>>,
+}
+
+impl Relist {
+    /// How to list `request` again, planned in the current statement.
+    pub(crate) fn new(request: &ScanRequest, cx: &ScanContext<'_>) -> Self {
+        Self {
+            request: request.clone(),
+            secrets: Arc::clone(cx.secrets),
+            settings: Arc::clone(cx.settings),
+            stores: Arc::clone(cx.stores),
+            databases: Arc::clone(cx.databases),
+            statement: Arc::clone(cx.statement),
+            listed_in: cx.statement.load(Ordering::Relaxed),
+            latest: Mutex::new(None),
+        }
+    }
+
+    /// The table over the files listed now, when the scan was planned in
+    /// an earlier statement; `None` in the statement that planned it.
+    pub(crate) async fn fresh(
+        &self,
+        state: &dyn DataFusionSession,
+    ) -> datafusion::common::Result<Option<Arc<FileTable>>> {
+        let now = self.statement.load(Ordering::Relaxed);
+        if now == self.listed_in {
+            return Ok(None);
+        }
+        if let Some((at, table)) = self.lock().as_ref()
+            && *at == now
+        {
+            return Ok(Some(Arc::clone(table)));
+        }
+        let state = state
+            .as_any()
+            .downcast_ref::<SessionState>()
+            .ok_or_else(|| DataFusionError::Internal("a scan outside a SessionState".into()))?;
+        let cx = ScanContext {
+            state,
+            secrets: &self.secrets,
+            settings: &self.settings,
+            stores: &self.stores,
+            databases: &self.databases,
+            statement: &self.statement,
+        };
+        let listed = async {
+            let (listed, requests) = list(&self.request, &cx).await?;
+            file_table(&self.request, &cx, &listed, requests).await
+        };
+        let table = listed.await.map_err(external)?;
+        *self.lock() = Some((now, Arc::clone(&table)));
+        Ok(Some(table))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(u64, Arc<FileTable>)>> {
+        self.latest
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn external(error: PlannerError) -> DataFusionError {
+    match error {
+        PlannerError::DataFusion(e) => e,
+        other => DataFusionError::External(Box::new(other)),
+    }
+}
