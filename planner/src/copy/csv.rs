@@ -3,16 +3,15 @@
 //! follows DuckDB's rules: NULL is the NULLSTR as is; a value is quoted
 //! when it equals the NULLSTR (so `''` is `""` by default), or holds the
 //! delimiter, the quote, `\n`, `\r` or `#`; a quote inside is doubled.
-//! Values are rendered by arrow's formatters with DuckDB's text forms
-//! (timestamps with a space and no trailing zeros: `03:04:05.5`).
+//! Values are rendered as DuckDB renders them ([`super::text`]).
 
 use datafusion::arrow::array::{Array, RecordBatch};
-use datafusion::arrow::datatypes::{DataType, SchemaRef};
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::error::DataFusionError;
 
-use super::encode::{Output, TIMESTAMP_FORMAT, trim_fraction};
+use super::encode::Output;
 use super::options::CopyOptions;
+use super::text::{DuckText, format_options};
 use crate::error::Result;
 
 /// The CSV dialect of one COPY.
@@ -97,24 +96,20 @@ impl CsvEncoder {
                 out.push(b'\n');
             }
         }
-        let options = FormatOptions::new()
-            .with_display_error(false)
-            .with_timestamp_format(Some(TIMESTAMP_FORMAT))
-            .with_datetime_format(Some(TIMESTAMP_FORMAT));
-        let columns: Vec<(&dyn Array, ArrayFormatter<'_>, bool)> = batch
+        let options = format_options();
+        let columns: Vec<(&dyn Array, DuckText<'_>)> = batch
             .columns()
             .iter()
-            .map(|c| {
-                let timestamp = matches!(c.data_type(), DataType::Timestamp(..));
+            .zip(self.schema.fields())
+            .map(|(c, f)| {
                 Ok((
                     c.as_ref(),
-                    ArrayFormatter::try_new(c.as_ref(), &options)?,
-                    timestamp,
+                    DuckText::try_new(c.as_ref(), f.name(), &options)?,
                 ))
             })
-            .collect::<std::result::Result<_, DataFusionError>>()?;
+            .collect::<Result<_>>()?;
         for row in 0..batch.num_rows() {
-            for (i, (array, formatter, timestamp)) in columns.iter().enumerate() {
+            for (i, (array, text)) in columns.iter().enumerate() {
                 if i > 0 {
                     out.push(self.dialect.delimiter);
                 }
@@ -122,14 +117,7 @@ impl CsvEncoder {
                     out.extend_from_slice(self.dialect.null.as_bytes());
                     continue;
                 }
-                self.cell.clear();
-                formatter
-                    .value(row)
-                    .write(&mut self.cell)
-                    .map_err(DataFusionError::from)?;
-                if *timestamp {
-                    trim_fraction(&mut self.cell);
-                }
+                text.write(row, &mut self.cell)?;
                 self.dialect.push_field(&mut out, self.cell.as_bytes());
             }
             out.push(b'\n');
@@ -146,7 +134,7 @@ mod tests {
     use std::sync::Arc;
 
     use datafusion::arrow::array::StringArray;
-    use datafusion::arrow::datatypes::{Field, Schema};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
     use s3sql_formats::OptionValue;
 
     use super::*;

@@ -8,8 +8,8 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringBuilder};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::json;
 use datafusion::error::DataFusionError;
 use datafusion::parquet::arrow::ArrowWriter;
@@ -17,27 +17,8 @@ use datafusion::parquet::file::properties::WriterProperties;
 
 use super::csv::CsvEncoder;
 use super::options::{CopyFormat, CopyOptions, TextCompression};
+use super::text::{DuckText, format_options};
 use crate::error::Result;
-
-/// DuckDB's text form of timestamps (a space, not arrow's `T`).
-pub(crate) const TIMESTAMP_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.f";
-
-/// Drops the trailing zeros of a timestamp's fraction of a second (and
-/// the dot when nothing is left), as DuckDB prints timestamps:
-/// `03:04:05.500` is `03:04:05.5`, `03:04:05.000` is `03:04:05`.
-pub(crate) fn trim_fraction(text: &mut String) {
-    let Some(dot) = text.find('.') else {
-        return;
-    };
-    let digits = text[dot + 1..]
-        .bytes()
-        .take_while(u8::is_ascii_digit)
-        .count();
-    let end = dot + 1 + digits;
-    let kept = text[dot + 1..end].trim_end_matches('0').len();
-    let cut = if kept == 0 { dot } else { dot + 1 + kept };
-    text.replace_range(cut..end, "");
-}
 
 /// The bytes an encoder produced and the caller has not taken yet, gzip-
 /// or zstd-compressed on the way in for CSV and JSON with COMPRESSION.
@@ -160,8 +141,6 @@ impl Encoder {
                 json::WriterBuilder::new()
                     // DuckDB writes `"col":null`, arrow leaves the key out by default.
                     .with_explicit_nulls(true)
-                    .with_timestamp_format(TIMESTAMP_FORMAT.to_owned())
-                    .with_datetime_format(TIMESTAMP_FORMAT.to_owned())
                     .build(output),
             ),
         })
@@ -172,7 +151,7 @@ impl Encoder {
         match self {
             Encoder::Parquet(w) => w.write(batch).map_err(DataFusionError::from)?,
             Encoder::Csv(w) => w.write(batch)?,
-            Encoder::Json(w) => w.write(batch)?,
+            Encoder::Json(w) => w.write(&as_duckdb_json(batch)?)?,
         }
         Ok(())
     }
@@ -190,6 +169,59 @@ impl Encoder {
     }
 }
 
+/// `batch` with its times, timestamps and BLOBs as the strings DuckDB
+/// writes in JSON (`03:04:05.25`, `2024-01-02 03:04:05.5+00`, `\\xAA`);
+/// other columns as they are.
+fn as_duckdb_json(batch: &RecordBatch) -> Result<RecordBatch> {
+    let as_text = |t: &DataType| {
+        matches!(
+            t,
+            DataType::Timestamp(..)
+                | DataType::Time32(_)
+                | DataType::Time64(_)
+                | DataType::Binary
+                | DataType::LargeBinary
+                | DataType::BinaryView
+                | DataType::FixedSizeBinary(_)
+        )
+    };
+    let schema = batch.schema();
+    if !schema.fields().iter().any(|f| as_text(f.data_type())) {
+        return Ok(batch.clone());
+    }
+    let options = format_options();
+    let mut fields = Vec::with_capacity(schema.fields().len());
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(fields.capacity());
+    for (field, column) in schema.fields().iter().zip(batch.columns()) {
+        if !as_text(field.data_type()) {
+            fields.push(field.as_ref().clone());
+            columns.push(column.clone());
+            continue;
+        }
+        let text = DuckText::try_new(column.as_ref(), field.name(), &options)?;
+        let mut cell = String::new();
+        let mut strings = StringBuilder::with_capacity(column.len(), column.len() * 16);
+        for row in 0..column.len() {
+            if column.is_null(row) {
+                strings.append_null();
+            } else {
+                text.write(row, &mut cell)?;
+                strings.append_value(&cell);
+            }
+        }
+        fields.push(Field::new(
+            field.name(),
+            DataType::Utf8,
+            field.is_nullable(),
+        ));
+        columns.push(Arc::new(strings.finish()));
+    }
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns,
+    )?)
+}
+
 impl std::fmt::Debug for Encoder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
@@ -197,28 +229,5 @@ impl std::fmt::Debug for Encoder {
             Encoder::Csv(_) => "Encoder::Csv",
             Encoder::Json(_) => "Encoder::Json",
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::trim_fraction;
-
-    #[test]
-    fn fractions_lose_their_trailing_zeros() {
-        for (given, expected) in [
-            ("2024-01-02 03:04:05.500", "2024-01-02 03:04:05.5"),
-            ("2024-01-02 03:04:05.000", "2024-01-02 03:04:05"),
-            ("2024-01-02 03:04:05.123456", "2024-01-02 03:04:05.123456"),
-            (
-                "2024-01-02 03:04:05.120+00:00",
-                "2024-01-02 03:04:05.12+00:00",
-            ),
-            ("2024-01-02 03:04:05", "2024-01-02 03:04:05"),
-        ] {
-            let mut text = given.to_owned();
-            trim_fraction(&mut text);
-            assert_eq!(text, expected);
-        }
     }
 }

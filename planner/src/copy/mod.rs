@@ -18,6 +18,7 @@ mod partition;
 mod partitioned;
 mod sink;
 mod target;
+mod text;
 mod writer;
 
 use std::sync::Arc;

@@ -7,17 +7,13 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, RecordBatch, UInt32Array};
 use datafusion::arrow::compute::take;
-use datafusion::arrow::datatypes::{DataType, SchemaRef};
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::arrow::datatypes::SchemaRef;
 
-use super::encode::trim_fraction;
 use super::error::CopyError;
 use super::options::CopyOptions;
 use super::target::partition_segment;
+use super::text::{DuckText, format_options};
 use crate::error::Result;
-
-/// DuckDB's text form of a timestamp partition value.
-const TIMESTAMP_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.f";
 
 /// How one COPY's batches are split.
 #[derive(Debug)]
@@ -79,17 +75,15 @@ impl Partitioner {
 
     /// The parts of `batch`, each with its directory, in order of first row.
     pub(crate) fn split(&self, batch: &RecordBatch) -> Result<Vec<(String, RecordBatch)>> {
-        let options = FormatOptions::default()
-            .with_timestamp_format(Some(TIMESTAMP_FORMAT))
-            .with_datetime_format(Some(TIMESTAMP_FORMAT));
-        let columns: Vec<(&dyn Array, ArrayFormatter<'_>, &str)> = self
+        let options = format_options();
+        let columns: Vec<(&dyn Array, DuckText<'_>, &str)> = self
             .partition
             .iter()
             .map(|(index, name)| {
                 let array = batch.column(*index).as_ref();
                 Ok((
                     array,
-                    ArrayFormatter::try_new(array, &options)?,
+                    DuckText::try_new(array, name, &options)?,
                     name.as_str(),
                 ))
             })
@@ -97,20 +91,20 @@ impl Partitioner {
         let mut groups: Vec<(String, Vec<u32>)> = Vec::new();
         let mut index_of: HashMap<String, usize> = HashMap::new();
         let mut directory = String::new();
+        let mut value = String::new();
         for row in 0..batch.num_rows() {
             directory.clear();
-            for (i, (array, formatter, name)) in columns.iter().enumerate() {
+            for (i, (array, text, name)) in columns.iter().enumerate() {
                 if i > 0 {
                     directory.push('/');
                 }
-                let value = (!array.is_null(row)).then(|| {
-                    let mut text = formatter.value(row).to_string();
-                    if matches!(array.data_type(), DataType::Timestamp(..)) {
-                        trim_fraction(&mut text);
-                    }
-                    text
-                });
-                directory.push_str(&partition_segment(name, value.as_deref()));
+                let segment = if array.is_null(row) {
+                    partition_segment(name, None)
+                } else {
+                    text.write(row, &mut value)?;
+                    partition_segment(name, Some(&value))
+                };
+                directory.push_str(&segment);
             }
             let row = u32::try_from(row).map_err(|_| {
                 datafusion::error::DataFusionError::Execution(
@@ -145,5 +139,61 @@ impl Partitioner {
                 ))
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{Int64Array, TimestampSecondArray};
+    use datafusion::arrow::datatypes::{Field, Schema};
+    use s3sql_formats::OptionValue;
+
+    use super::*;
+
+    fn split(ts: Vec<i64>) -> Result<Vec<String>> {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new(
+                "ts",
+                TimestampSecondArray::from(vec![0]).data_type().clone(),
+                false,
+            ),
+            Field::new("i", datafusion::arrow::datatypes::DataType::Int64, false),
+        ]));
+        let n = ts.len();
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(TimestampSecondArray::from(ts)),
+                Arc::new(Int64Array::from_iter_values(0..n as i64)),
+            ],
+        )
+        .unwrap();
+        let options = CopyOptions::parse(
+            "out",
+            vec![("PARTITION_BY".to_owned(), OptionValue::Str("ts".into()))],
+        )
+        .unwrap();
+        let parts = Partitioner::new(&schema, &options)?.split(&batch)?;
+        Ok(parts.into_iter().map(|(directory, _)| directory).collect())
+    }
+
+    #[test]
+    fn infinite_timestamps_are_named_as_duckdb_names_them_and_unprintable_ones_refused() {
+        assert_eq!(
+            split(vec![i64::MAX, -i64::MAX, 0]).unwrap(),
+            [
+                "ts=infinity",
+                "ts=-infinity",
+                "ts=1970-01-01%2000%3A00%3A00"
+            ]
+        );
+        // Past chrono's range: arrow cannot print it. Was a directory
+        // named `ts=ERROR%3A%20Cast%20error...`.
+        let error = split(vec![i64::MAX - 1]).unwrap_err().to_string();
+        assert!(error.contains("column ts"), "{error}");
     }
 }

@@ -1,0 +1,366 @@
+//! [`DuckText`]: a value's text as DuckDB 1.5.5 writes it, the one
+//! rendering behind CSV fields, JSON's temporal and BLOB strings and hive
+//! partition names. arrow's formatters give the rest; DuckDB differs on
+//! doubles (`1e+20`, `1e-07`, `nan`, `inf`; Python's shortest form),
+//! BLOBs (`\xAA` for a byte outside printable ASCII and for `"`, `'`,
+//! `\`), fractions of a second (no trailing zeros, `03:04:05.25`), zoned
+//! timestamps (a space and the offset as `+00`, `+05:30`) and infinite
+//! timestamps (`infinity`, `-infinity`).
+
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::{
+    DataType, Float32Type, Float64Type, TimeUnit, TimestampMicrosecondType,
+    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType,
+};
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::error::DataFusionError;
+
+use crate::error::Result;
+
+/// DuckDB's text form of timestamps (a space, not arrow's `T`).
+pub(crate) const TIMESTAMP_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.f";
+
+/// Zoned timestamps: the offset with a colon, its `:00` dropped after.
+const TIMESTAMP_TZ_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.f%:z";
+
+/// The arrow formatting options [`DuckText`] builds on.
+pub(crate) fn format_options() -> FormatOptions<'static> {
+    FormatOptions::new()
+        .with_display_error(false)
+        .with_timestamp_format(Some(TIMESTAMP_FORMAT))
+        .with_timestamp_tz_format(Some(TIMESTAMP_TZ_FORMAT))
+        .with_datetime_format(Some(TIMESTAMP_FORMAT))
+}
+
+/// How a column's values differ from arrow's text.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Arrow,
+    Float32,
+    Float64,
+    Blob,
+    /// Times and timestamps without a zone: fraction trimmed.
+    Trimmed,
+    /// Timestamps with a zone: fraction trimmed, offset shortened.
+    Zoned,
+}
+
+/// One column's values as DuckDB's text.
+pub(crate) struct DuckText<'a> {
+    array: &'a dyn Array,
+    formatter: ArrayFormatter<'a>,
+    kind: Kind,
+    /// The column's name, for errors.
+    name: &'a str,
+}
+
+impl<'a> DuckText<'a> {
+    /// The text of `array`'s values (the column `name`), with `options`
+    /// from [`format_options`].
+    pub(crate) fn try_new(
+        array: &'a dyn Array,
+        name: &'a str,
+        options: &'a FormatOptions<'a>,
+    ) -> Result<Self> {
+        let kind = match array.data_type() {
+            DataType::Float32 => Kind::Float32,
+            DataType::Float64 => Kind::Float64,
+            DataType::Binary
+            | DataType::LargeBinary
+            | DataType::BinaryView
+            | DataType::FixedSizeBinary(_) => Kind::Blob,
+            DataType::Timestamp(_, Some(_)) => Kind::Zoned,
+            DataType::Timestamp(_, None) | DataType::Time32(_) | DataType::Time64(_) => {
+                Kind::Trimmed
+            }
+            _ => Kind::Arrow,
+        };
+        Ok(Self {
+            array,
+            formatter: ArrayFormatter::try_new(array, options)?,
+            kind,
+            name,
+        })
+    }
+
+    /// Writes the (non-null) value at `row` into `out`, which is cleared
+    /// first.
+    pub(crate) fn write(&self, row: usize, out: &mut String) -> Result<()> {
+        out.clear();
+        match self.kind {
+            Kind::Float32 => push_float(
+                f64::from(self.array.as_primitive::<Float32Type>().value(row)),
+                FloatWidth::Single,
+                out,
+            ),
+            Kind::Float64 => push_float(
+                self.array.as_primitive::<Float64Type>().value(row),
+                FloatWidth::Double,
+                out,
+            ),
+            Kind::Blob => push_blob(self.array, row, out),
+            Kind::Trimmed | Kind::Zoned => {
+                if let Some(infinite) = infinity(self.array, row) {
+                    out.push_str(infinite);
+                    return Ok(());
+                }
+                self.arrow(row, out)?;
+                trim_fraction(out);
+                if matches!(self.kind, Kind::Zoned) {
+                    shorten_offset(out);
+                }
+            }
+            Kind::Arrow => self.arrow(row, out)?,
+        }
+        Ok(())
+    }
+
+    fn arrow(&self, row: usize, out: &mut String) -> Result<()> {
+        use std::fmt::Write;
+        write!(out, "{}", self.formatter.value(row)).map_err(|_| {
+            DataFusionError::Execution(format!(
+                "cannot write the value of column {} at row {row} as text: arrow cannot format it ({}); cast the column to a type it can, e.g. VARCHAR",
+                self.name,
+                self.array.data_type()
+            ))
+        })?;
+        Ok(())
+    }
+}
+
+/// Whether a float came from a FLOAT or a DOUBLE, whose shortest forms differ.
+#[derive(Debug, Clone, Copy)]
+enum FloatWidth {
+    Single,
+    Double,
+}
+
+/// DuckDB's (Python's) text of a float: its shortest round-trip digits,
+/// positional from 1e-4 up to 1e16 (`100.0`, `0.0001`), scientific
+/// outside with a signed exponent of at least two digits (`1e+16`,
+/// `1.5e-05`); `nan`, `inf`, `-inf`.
+fn push_float(value: f64, width: FloatWidth, out: &mut String) {
+    if value.is_nan() {
+        out.push_str("nan");
+        return;
+    }
+    if value.is_infinite() {
+        out.push_str(if value > 0.0 { "inf" } else { "-inf" });
+        return;
+    }
+    // Shortest digits of the float as stored: f32's for FLOAT.
+    let (scientific, positional) = match width {
+        FloatWidth::Single => {
+            #[allow(clippy::cast_possible_truncation)] // it came from an f32
+            let single = value as f32;
+            (format!("{single:e}"), format!("{single}"))
+        }
+        FloatWidth::Double => (format!("{value:e}"), format!("{value}")),
+    };
+    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    if value == 0.0 || (-4..16).contains(&exponent) {
+        out.push_str(&positional);
+        if !positional.contains('.') {
+            out.push_str(".0");
+        }
+    } else {
+        let sign = if exponent < 0 { '-' } else { '+' };
+        out.push_str(mantissa);
+        out.push_str(&format!("e{sign}{:02}", exponent.unsigned_abs()));
+    }
+}
+
+/// DuckDB's text of a BLOB: printable ASCII as is, except `"`, `'` and
+/// `\`, every other byte as `\xHH`.
+fn push_blob(array: &dyn Array, row: usize, out: &mut String) {
+    let bytes: &[u8] = match array.data_type() {
+        DataType::Binary => array.as_binary::<i32>().value(row),
+        DataType::LargeBinary => array.as_binary::<i64>().value(row),
+        DataType::BinaryView => array.as_binary_view().value(row),
+        _ => array.as_fixed_size_binary().value(row),
+    };
+    for &b in bytes {
+        if (0x20..0x7f).contains(&b) && !matches!(b, b'"' | b'\'' | b'\\') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("\\x{b:02X}"));
+        }
+    }
+}
+
+/// DuckDB's `infinity` / `-infinity` timestamps, stored as ±i64::MAX.
+fn infinity(array: &dyn Array, row: usize) -> Option<&'static str> {
+    let raw = match array.data_type() {
+        DataType::Timestamp(TimeUnit::Second, _) => {
+            array.as_primitive::<TimestampSecondType>().value(row)
+        }
+        DataType::Timestamp(TimeUnit::Millisecond, _) => {
+            array.as_primitive::<TimestampMillisecondType>().value(row)
+        }
+        DataType::Timestamp(TimeUnit::Microsecond, _) => {
+            array.as_primitive::<TimestampMicrosecondType>().value(row)
+        }
+        DataType::Timestamp(TimeUnit::Nanosecond, _) => {
+            array.as_primitive::<TimestampNanosecondType>().value(row)
+        }
+        _ => return None,
+    };
+    match raw {
+        i64::MAX => Some("infinity"),
+        v if v == -i64::MAX => Some("-infinity"),
+        _ => None,
+    }
+}
+
+/// Drops the trailing zeros of a timestamp's fraction of a second (and
+/// the dot when nothing is left), as DuckDB prints timestamps:
+/// `03:04:05.500` is `03:04:05.5`, `03:04:05.000` is `03:04:05`.
+pub(crate) fn trim_fraction(text: &mut String) {
+    let Some(dot) = text.find('.') else {
+        return;
+    };
+    let digits = text[dot + 1..]
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .count();
+    let end = dot + 1 + digits;
+    let kept = text[dot + 1..end].trim_end_matches('0').len();
+    let cut = if kept == 0 { dot } else { dot + 1 + kept };
+    text.replace_range(cut..end, "");
+}
+
+/// `+00:00` as DuckDB writes it, `+00`; an offset with minutes stays.
+fn shorten_offset(text: &mut String) {
+    let bytes = text.as_bytes();
+    let n = bytes.len();
+    if n >= 6 && matches!(bytes[n - 6], b'+' | b'-') && text.ends_with(":00") {
+        text.truncate(n - 3);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{
+        ArrayRef, BinaryArray, Float32Array, Float64Array, Time64MicrosecondArray,
+        TimestampMicrosecondArray,
+    };
+
+    use super::*;
+
+    fn texts(array: ArrayRef) -> Vec<String> {
+        let options = format_options();
+        let text = DuckText::try_new(array.as_ref(), "c", &options).unwrap();
+        (0..array.len())
+            .map(|row| {
+                let mut out = String::from("leftover");
+                text.write(row, &mut out).unwrap();
+                out
+            })
+            .collect()
+    }
+
+    /// Each expected text is what DuckDB 1.5.5 wrote for the value (COPY
+    /// to CSV, TimeZone UTC).
+    #[test]
+    fn values_are_written_as_duckdb_writes_them() {
+        let doubles = Float64Array::from(vec![
+            0.1,
+            100.0,
+            1e15,
+            1e16,
+            1e20,
+            1.5e-5,
+            1e-4,
+            1e-5,
+            1e-7,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            123_456.789,
+            1e300,
+            2.5e-300,
+            12_345_678_901_234_567_890.0,
+        ]);
+        assert_eq!(
+            texts(Arc::new(doubles)),
+            [
+                "0.1",
+                "100.0",
+                "1000000000000000.0",
+                "1e+16",
+                "1e+20",
+                "1.5e-05",
+                "0.0001",
+                "1e-05",
+                "1e-07",
+                "nan",
+                "inf",
+                "-inf",
+                "123456.789",
+                "1e+300",
+                "2.5e-300",
+                "1.2345678901234567e+19"
+            ]
+        );
+        let floats = Float32Array::from(vec![0.1, 100.0, 1e20, 1e-7, 16_777_216.0, 1e7, 3.4e38]);
+        assert_eq!(
+            texts(Arc::new(floats)),
+            [
+                "0.1",
+                "100.0",
+                "1e+20",
+                "1e-07",
+                "16777216.0",
+                "10000000.0",
+                "3.4e+38"
+            ]
+        );
+        let blob = BinaryArray::from(vec![b"\xAA\x00abc\"~ \\'\x7F ".as_slice()]);
+        assert_eq!(texts(Arc::new(blob)), [r"\xAA\x00abc\x22~ \x5C\x27\x7F "]);
+        // 2024-01-02 03:04:05.5 and 03:04:05 UTC.
+        let zoned = TimestampMicrosecondArray::from(vec![
+            1_704_164_645_500_000,
+            1_704_164_645_000_000,
+            i64::MAX,
+            -i64::MAX,
+        ])
+        .with_timezone("UTC");
+        assert_eq!(
+            texts(Arc::new(zoned)),
+            [
+                "2024-01-02 03:04:05.5+00",
+                "2024-01-02 03:04:05+00",
+                "infinity",
+                "-infinity"
+            ]
+        );
+        let kolkata =
+            TimestampMicrosecondArray::from(vec![1_704_164_645_500_000]).with_timezone("+05:30");
+        assert_eq!(texts(Arc::new(kolkata)), ["2024-01-02 08:34:05.5+05:30"]);
+        let times = Time64MicrosecondArray::from(vec![11_045_250_000, 11_045_000_000]);
+        assert_eq!(texts(Arc::new(times)), ["03:04:05.25", "03:04:05"]);
+    }
+
+    #[test]
+    fn fractions_lose_their_trailing_zeros() {
+        for (given, expected) in [
+            ("2024-01-02 03:04:05.500", "2024-01-02 03:04:05.5"),
+            ("2024-01-02 03:04:05.000", "2024-01-02 03:04:05"),
+            ("2024-01-02 03:04:05.123456", "2024-01-02 03:04:05.123456"),
+            (
+                "2024-01-02 03:04:05.120+00:00",
+                "2024-01-02 03:04:05.12+00:00",
+            ),
+            ("2024-01-02 03:04:05", "2024-01-02 03:04:05"),
+        ] {
+            let mut text = given.to_owned();
+            trim_fraction(&mut text);
+            assert_eq!(text, expected);
+        }
+    }
+}
