@@ -73,6 +73,21 @@ pub enum GlobError {
         /// Pages received before the repeat.
         pages: usize,
     },
+    /// A page of a listing did not start after the keys of the pages
+    /// before it: the server ignores the continuation token (whatever
+    /// fresh tokens it gives), so following it would list the same keys
+    /// forever.
+    #[error(
+        "listing s3://{bucket}/{prefix} failed: page {pages} did not start after the keys listed before it, so the server ignores the continuation token and the listing would never end; this is a fault of the server or a proxy in front of it"
+    )]
+    NotAdvancing {
+        /// The bucket.
+        bucket: String,
+        /// The prefix being listed.
+        prefix: String,
+        /// Pages received, the one that did not advance included.
+        pages: usize,
+    },
     /// The server kept answering a listing with empty pages that each say
     /// more follow, under a new token every time: following it would never
     /// end.

@@ -57,6 +57,8 @@ struct Listing {
     pages: usize,
     /// Empty pages in a row that said more follow.
     empty_run: usize,
+    /// The greatest key or prefix listed so far: each page starts after it.
+    greatest: Option<String>,
     in_flight: bool,
 }
 
@@ -138,6 +140,7 @@ impl<L: ListObjects + ?Sized + 'static> Walk<L> {
             seen: HashSet::new(),
             pages: 0,
             empty_run: 0,
+            greatest: None,
             in_flight: false,
         })
     }
@@ -201,6 +204,27 @@ impl<L: ListObjects + ?Sized + 'static> Walk<L> {
             source,
         })?;
         listing.pages += 1;
+        let keys = page.objects.iter().map(|o| o.key.as_str());
+        let keys = keys.chain(page.common_prefixes.iter().map(String::as_str));
+        let (least, greatest) =
+            keys.fold((None, None), |(l, g): (Option<&str>, Option<&str>), k| {
+                (
+                    Some(l.map_or(k, |l| l.min(k))),
+                    Some(g.map_or(k, |g| g.max(k))),
+                )
+            });
+        if let (Some(before), Some(least)) = (&listing.greatest, least)
+            && least <= before.as_str()
+        {
+            return Err(GlobError::NotAdvancing {
+                bucket: self.spec.bucket.clone(),
+                prefix: listing.request.prefix.clone(),
+                pages: listing.pages,
+            });
+        }
+        if let Some(greatest) = greatest {
+            listing.greatest = Some(greatest.to_owned());
+        }
         let empty = page.objects.is_empty() && page.common_prefixes.is_empty();
         listing.empty_run = if empty && page.next.is_some() {
             listing.empty_run + 1

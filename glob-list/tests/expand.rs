@@ -496,16 +496,17 @@ async fn globbed_keys_exact(client: &S3Client, bucket: &str, prefix: &str) -> Ve
     page.objects.into_iter().map(|o| o.key).collect()
 }
 
-#[tokio::test]
-async fn endless_empty_truncated_pages_are_an_error() {
-    let fx = Fixture::with_keys(&["p/a.csv".to_owned()]).await;
+/// Expands `p/*.csv` over `p/a.csv`, `p/b.csv` through a proxy giving
+/// every listing `fault`: the error the walk ends in, and the faults given.
+async fn expand_through(fault: s3sql_testkit::Fault) -> (s3sql_glob_list::GlobError, usize) {
+    let fx = Fixture::with_keys(&["p/a.csv".to_owned(), "p/b.csv".to_owned()]).await;
     let addr = fx
         .target
         .socket_addr()
         .expect("a plain-HTTP target the proxy can front");
     let proxy = s3sql_testkit::FaultProxy::start(addr);
     proxy.push_rule(
-        s3sql_testkit::FaultRule::new(s3sql_testkit::Fault::EmptyTruncatedListing)
+        s3sql_testkit::FaultRule::new(fault)
             .query_contains("list-type=2")
             .times(usize::MAX),
     );
@@ -517,13 +518,31 @@ async fn endless_empty_truncated_pages_are_an_error() {
     )
     .await
     .expect("the listing never ended");
-    let err = result.expect_err("endless empty pages listed as nothing");
+    let err = result.expect_err("a listing that never ends was listed as if it did");
+    (err, proxy.faults_injected())
+}
+
+#[tokio::test]
+async fn endless_empty_truncated_pages_are_an_error() {
+    let (err, faults) = expand_through(s3sql_testkit::Fault::EmptyTruncatedListing).await;
     assert!(err.to_string().contains("empty"), "{err}");
+    assert!(faults <= 1001, "{faults}");
+}
+
+/// A server ignoring the continuation token answers the first page again
+/// under a fresh token each time: pages neither empty nor of a repeated
+/// token, that never advance.
+#[tokio::test]
+async fn a_listing_that_never_advances_is_an_error() {
+    let (err, faults) = expand_through(s3sql_testkit::Fault::ReplayFirstListingPage).await;
     assert!(
-        proxy.faults_injected() <= 1001,
-        "{}",
-        proxy.faults_injected()
+        matches!(
+            err,
+            s3sql_glob_list::GlobError::NotAdvancing { pages: 2, .. }
+        ),
+        "{err}"
     );
+    assert_eq!(faults, 2, "the first page and its replay");
 }
 
 #[tokio::test]

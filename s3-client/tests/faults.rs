@@ -1782,11 +1782,7 @@ async fn parallel_read_refuses_a_chunk_of_another_version() {
     });
     let key = fx.key("f/pinned-chunks.bin");
     put(&fx, &key, pattern_bytes(3 * MIB, 39)).await;
-    proxy.push_rule(
-        FaultRule::new(other_version())
-            .method(Method::GET)
-            .times(1),
-    );
+    proxy.push_rule(FaultRule::new(other_version()).method(Method::GET).times(1));
     let err = client
         .read_to_bytes(fx.bucket(), &key, None)
         .await
@@ -1807,11 +1803,7 @@ async fn a_resumed_body_refuses_another_version() {
             .method(Method::GET)
             .times(1),
     );
-    proxy.push_rule(
-        FaultRule::new(other_version())
-            .method(Method::GET)
-            .times(1),
-    );
+    proxy.push_rule(FaultRule::new(other_version()).method(Method::GET).times(1));
     let err = client
         .get_object_bytes(fx.bucket(), &key, &GetObjectRequest::default())
         .await
@@ -1830,11 +1822,7 @@ async fn get_ranges_refuses_answers_of_two_versions() {
     });
     let key = fx.key("f/two-versions.bin");
     put(&fx, &key, pattern_bytes(MIB, 41)).await;
-    proxy.push_rule(
-        FaultRule::new(other_version())
-            .method(Method::GET)
-            .times(1),
-    );
+    proxy.push_rule(FaultRule::new(other_version()).method(Method::GET).times(1));
     let err = client
         .get_ranges(fx.bucket(), &key, &[0..10, 1000..1010])
         .await
@@ -1868,4 +1856,36 @@ async fn parallel_read_of_an_absurd_claimed_size_fails_promptly() {
         .expect("the read did not end")
         .expect_err("an exabyte read succeeded");
     assert!(err.to_string().contains("changed during the read"), "{err}");
+}
+
+/// A server ignoring the continuation token answers the first page again
+/// under a fresh token each time: the listing stops at the second page.
+#[tokio::test]
+async fn a_listing_that_never_advances_is_an_error() {
+    use futures::TryStreamExt;
+    let (fx, proxy, client) = proxied().await;
+    let prefix = fx.key("f/replayed/");
+    for name in ["a", "b"] {
+        put(&fx, &format!("{prefix}{name}"), Bytes::from_static(b"x")).await;
+    }
+    proxy.push_rule(
+        FaultRule::new(Fault::ReplayFirstListingPage)
+            .query_contains("list-type=2")
+            .times(usize::MAX),
+    );
+    let request = s3sql_s3_client::ListObjectsV2Request::prefix(prefix);
+    let listed = tokio::time::timeout(
+        Duration::from_secs(20),
+        client
+            .list_objects_v2(fx.bucket(), request)
+            .try_collect::<Vec<_>>(),
+    )
+    .await
+    .expect("the listing never ended");
+    let err = listed.expect_err("the first page again was listed as more keys");
+    assert!(
+        err.to_string().contains("ignores the continuation token"),
+        "{err}"
+    );
+    assert_eq!(proxy.faults_injected(), 2, "the first page and its replay");
 }

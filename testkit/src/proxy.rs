@@ -110,6 +110,13 @@ pub enum Fault {
     /// given before: a server that would page forever without repeating
     /// itself.
     EmptyTruncatedListing,
+    /// A server that ignores `continuation-token` and mints a fresh one
+    /// each time: the first listing request this fault meets without a
+    /// token is forwarded and its answer kept; every one it meets with a
+    /// token is answered, without reaching the server, with that first
+    /// page, truncated, under a token never given before. Pages that never
+    /// advance, never repeat a token and are never empty.
+    ReplayFirstListingPage,
     /// Forward, passing the request body to the server and the response
     /// body back at no more than this many bytes per second (a slow uplink
     /// or downlink; the connection stays busy, never idle).
@@ -241,6 +248,8 @@ struct Shared {
     faults: AtomicUsize,
     /// Per method: requests being handled now, and the most at once.
     in_flight: Mutex<std::collections::HashMap<Method, (usize, usize)>>,
+    /// The listing page [`Fault::ReplayFirstListingPage`] replays.
+    first_listing_page: Mutex<Option<String>>,
 }
 
 /// Counts a request as in flight until dropped (when its handler returns:
@@ -349,6 +358,7 @@ impl FaultProxy {
             requests: AtomicUsize::new(0),
             faults: AtomicUsize::new(0),
             in_flight: Mutex::new(std::collections::HashMap::new()),
+            first_listing_page: Mutex::new(None),
         });
         let handler = Arc::clone(&shared);
         let service = hyper::service::service_fn(move |req| handle(Arc::clone(&handler), req));
@@ -501,6 +511,27 @@ async fn handle(
             );
             return Ok(resp);
         }
+        Some(Fault::ReplayFirstListingPage)
+            if req
+                .uri()
+                .query()
+                .unwrap_or_default()
+                .contains("continuation-token=") =>
+        {
+            let first = shared.first_listing_page.lock().unwrap().clone();
+            let first = first.ok_or("no first listing page to replay")?;
+            let token = format!(
+                "fresh-{}-{}",
+                shared.faults.load(Ordering::SeqCst),
+                fastrand::u64(..)
+            );
+            let mut resp = Response::new(full(endless_page(&first, &token)));
+            resp.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/xml"),
+            );
+            return Ok(resp);
+        }
         // An error from the service makes hyper drop the connection unanswered.
         Some(Fault::Reset) => return Err("injected connection reset".into()),
         Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
@@ -524,6 +555,21 @@ async fn handle(
         let (mut parts, body) = resp.into_parts();
         let text = String::from_utf8(body.collect().await?.to_bytes().to_vec())?;
         let text = replace_next_token(&text, &token);
+        parts
+            .headers
+            .insert(http::header::CONTENT_LENGTH, text.len().into());
+        return Ok(Response::from_parts(parts, full(text)));
+    }
+    if matches!(fault, Some(Fault::ReplayFirstListingPage)) {
+        let (mut parts, body) = resp.into_parts();
+        let text = String::from_utf8(body.collect().await?.to_bytes().to_vec())?;
+        let fresh = format!("fresh-first-{}", fastrand::u64(..));
+        let text = endless_page(&text, &fresh);
+        shared
+            .first_listing_page
+            .lock()
+            .unwrap()
+            .get_or_insert(text.clone());
         parts
             .headers
             .insert(http::header::CONTENT_LENGTH, text.len().into());
@@ -724,6 +770,23 @@ fn replace_next_token(text: &str, token: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;");
     format!("{}{escaped}{}", &text[..start], &text[end..])
+}
+
+/// A listing page `text` made truncated, continuing under `token`.
+fn endless_page(text: &str, token: &str) -> String {
+    let text = text.replace(
+        "<IsTruncated>false</IsTruncated>",
+        "<IsTruncated>true</IsTruncated>",
+    );
+    if text.contains("<NextContinuationToken>") {
+        return replace_next_token(&text, token);
+    }
+    let close = "</ListBucketResult>";
+    text.replacen(
+        close,
+        &format!("<NextContinuationToken>{token}</NextContinuationToken>{close}"),
+        1,
+    )
 }
 
 /// A body whose size is not known up front.

@@ -12,7 +12,7 @@ use crate::client::{LostAnswer, S3Client, S3Request};
 use crate::error::{Error, Operation, Result};
 use crate::model::{DeleteObjectError, ListObjectsV2Page, ListObjectsV2Request};
 use crate::ops::object::{check_bucket, check_object};
-use crate::ops::paging::Pager;
+use crate::ops::paging::{PageKeys, Pager};
 use crate::xml;
 
 /// DeleteObjects takes at most this many keys per request.
@@ -105,8 +105,10 @@ impl S3Client {
                     }
                 };
                 let next = page.next_continuation_token.clone();
-                let items = page.objects.len() + page.common_prefixes.len();
-                if let Err(detail) = pager.advance(next.is_some(), next, items) {
+                let keys = page.objects.iter().map(|o| o.key.as_str());
+                let prefixes = page.common_prefixes.iter().map(String::as_str);
+                let keys = PageKeys::of(keys.chain(prefixes));
+                if let Err(detail) = pager.advance(next.is_some(), next, keys) {
                     let req = S3Request::new(Operation::ListObjectsV2, Method::GET, &bucket, None);
                     return Some((Err(client.invalid_response(&req, detail)), pager));
                 }

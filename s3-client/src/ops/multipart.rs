@@ -11,7 +11,7 @@ use crate::error::{Error, Operation, Result};
 use crate::model::{CompletedPart, MultipartUpload, PutObjectOutput, PutObjectRequest};
 use crate::ops::lost::{Found, Mark, WRITE_TOKEN, is_plain_md5, new_write_token};
 use crate::ops::object::{check_bucket, check_object, write_conditions, write_headers};
-use crate::ops::paging::Pager;
+use crate::ops::paging::{PageKeys, Pager};
 use crate::xml;
 
 impl S3Client {
@@ -301,7 +301,7 @@ impl S3Client {
     ) -> Result<Vec<MultipartUpload>> {
         check_bucket(bucket)?;
         let mut uploads = Vec::new();
-        let mut pager: Pager<(String, String)> = Pager::new();
+        let mut pager: Pager<(String, String)> = Pager::with_keys_spanning_pages();
         while !pager.is_done() {
             let mut req =
                 S3Request::new(Operation::ListMultipartUploads, Method::GET, bucket, None)
@@ -319,11 +319,11 @@ impl S3Client {
             let (page, truncated, next) = xml::parse::<xml::ListMultipartUploadsResult>(&text)
                 .map_err(|d| self.invalid_response(&req, d))?
                 .into_parts();
-            let items = page.len();
-            uploads.extend(page);
+            let keys = PageKeys::of(page.iter().map(|u| u.key.as_str()));
             pager
-                .advance(truncated, next, items)
+                .advance(truncated, next, keys)
                 .map_err(|d| self.invalid_response(&req, d))?;
+            uploads.extend(page);
         }
         Ok(uploads)
     }

@@ -1,7 +1,9 @@
 //! Following a paginated listing (ListObjectsV2's continuation token,
 //! ListMultipartUploads' key and upload-id markers): one rule for both. A
 //! truncated page without a token, a token the server already gave
-//! (A→A, A→B→A), or [`MAX_EMPTY_TRUNCATED_PAGES`] empty pages in a row that
+//! (A→A, A→B→A), a page that does not start after the keys of the pages
+//! before it (a server ignoring the token, however fresh the tokens it
+//! mints), or [`MAX_EMPTY_TRUNCATED_PAGES`] empty pages in a row that
 //! each say more follow, ends the listing in an error; it never loops
 //! forever and never returns a silently short answer.
 
@@ -16,6 +18,26 @@ use std::hash::Hash;
 /// while the set of seen tokens grows without bound.
 pub(crate) const MAX_EMPTY_TRUNCATED_PAGES: usize = 1000;
 
+/// The keys of one page: how many, and the least and the greatest. The
+/// pages of a listing follow one another in key order.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct PageKeys<'a> {
+    items: usize,
+    least: Option<&'a str>,
+    greatest: Option<&'a str>,
+}
+
+impl<'a> PageKeys<'a> {
+    /// The keys (or common prefixes) a page lists, in any order.
+    pub(crate) fn of(keys: impl IntoIterator<Item = &'a str>) -> Self {
+        keys.into_iter().fold(Self::default(), |page, key| Self {
+            items: page.items + 1,
+            least: Some(page.least.map_or(key, |l| l.min(key))),
+            greatest: Some(page.greatest.map_or(key, |g| g.max(key))),
+        })
+    }
+}
+
 /// Where a listing stands.
 #[derive(Debug)]
 pub(crate) struct Pager<T> {
@@ -24,17 +46,34 @@ pub(crate) struct Pager<T> {
     pages: usize,
     /// Empty truncated pages in a row.
     empty_run: usize,
+    /// The greatest key listed so far.
+    greatest: Option<String>,
+    /// Whether a key may go on from one page to the next (the uploads of
+    /// one key in ListMultipartUploads); objects never do.
+    key_spans_pages: bool,
     done: bool,
 }
 
 impl<T: Clone + Eq + Hash> Pager<T> {
+    /// A listing of keys (ListObjectsV2): each page after the last.
     pub(crate) fn new() -> Self {
         Self {
             next: None,
             seen: HashSet::new(),
             pages: 0,
             empty_run: 0,
+            greatest: None,
+            key_spans_pages: false,
             done: false,
+        }
+    }
+
+    /// A listing whose entries of one key may go on over pages
+    /// (ListMultipartUploads): each page starts at or after the last.
+    pub(crate) fn with_keys_spanning_pages() -> Self {
+        Self {
+            key_spans_pages: true,
+            ..Self::new()
         }
     }
 
@@ -48,16 +87,34 @@ impl<T: Clone + Eq + Hash> Pager<T> {
         self.done
     }
 
-    /// Records a page of `items` entries: `truncated` as the server says,
+    /// Records a page holding `keys`: `truncated` as the server says,
     /// `next` its token. An error describes why the listing cannot go on.
     pub(crate) fn advance(
         &mut self,
         truncated: bool,
         next: Option<T>,
-        items: usize,
+        keys: PageKeys<'_>,
     ) -> Result<(), String> {
         self.pages += 1;
         self.done = true;
+        if let (Some(before), Some(least)) = (&self.greatest, keys.least) {
+            let behind = match self.key_spans_pages {
+                true => least < before.as_str(),
+                false => least <= before.as_str(),
+            };
+            if behind {
+                return Err(format!(
+                    "page {} of the listing starts at {least:?}, not after {before:?} where the pages before it ended: the server ignores the continuation token, and the listing would never end",
+                    self.pages
+                ));
+            }
+        }
+        if let Some(greatest) = keys.greatest
+            && self.greatest.as_deref().is_none_or(|g| greatest > g)
+        {
+            self.greatest = Some(greatest.to_owned());
+        }
+        let items = keys.items;
         self.empty_run = if truncated && items == 0 {
             self.empty_run + 1
         } else {
@@ -101,10 +158,12 @@ mod tests {
     fn follows_new_tokens_to_the_last_page() {
         let mut pager = Pager::new();
         assert_eq!(pager.token(), None);
-        pager.advance(true, Some("a"), 1).unwrap();
+        pager
+            .advance(true, Some("a"), PageKeys::of(["k1"]))
+            .unwrap();
         assert_eq!((pager.token(), pager.is_done()), (Some(&"a"), false));
-        pager.advance(true, Some("b"), 0).unwrap();
-        pager.advance(false, None, 0).unwrap();
+        pager.advance(true, Some("b"), PageKeys::default()).unwrap();
+        pager.advance(false, None, PageKeys::of(["k2"])).unwrap();
         assert!(pager.is_done());
     }
 
@@ -118,9 +177,13 @@ mod tests {
             let mut pager = Pager::new();
             let (last, first) = cycle.split_last().unwrap();
             for token in first {
-                pager.advance(true, Some(*token), 1).unwrap();
+                pager
+                    .advance(true, Some(*token), PageKeys::default())
+                    .unwrap();
             }
-            let err = pager.advance(true, Some(*last), 1).unwrap_err();
+            let err = pager
+                .advance(true, Some(*last), PageKeys::default())
+                .unwrap_err();
             assert!(err.contains("already returned"), "{err}");
             assert!(pager.is_done());
         }
@@ -129,17 +192,22 @@ mod tests {
     #[test]
     fn endless_empty_pages_are_an_error_but_a_few_are_not() {
         let mut pager = Pager::new();
+        let empty = PageKeys::default();
         for n in 0..MAX_EMPTY_TRUNCATED_PAGES - 1 {
-            pager.advance(true, Some(n), 0).unwrap();
+            pager.advance(true, Some(n), empty).unwrap();
         }
         // A page with something in it starts the count again.
-        pager.advance(true, Some(usize::MAX), 1).unwrap();
+        pager
+            .advance(true, Some(usize::MAX), PageKeys::of(["k"]))
+            .unwrap();
         for n in 0..MAX_EMPTY_TRUNCATED_PAGES - 1 {
             pager
-                .advance(true, Some(MAX_EMPTY_TRUNCATED_PAGES + n), 0)
+                .advance(true, Some(MAX_EMPTY_TRUNCATED_PAGES + n), empty)
                 .unwrap();
         }
-        let err = pager.advance(true, Some(usize::MAX - 1), 0).unwrap_err();
+        let err = pager
+            .advance(true, Some(usize::MAX - 1), empty)
+            .unwrap_err();
         assert!(err.contains("empty pages in a row"), "{err}");
         assert!(pager.is_done());
     }
@@ -147,12 +215,43 @@ mod tests {
     #[test]
     fn truncated_without_a_token_is_an_error_not_the_end() {
         let mut pager = Pager::<String>::new();
-        let err = pager.advance(true, None, 1).unwrap_err();
+        let err = pager.advance(true, None, PageKeys::of(["k"])).unwrap_err();
         assert!(err.contains("truncated"), "{err}");
         assert!(pager.is_done());
         // A last page may carry a stale token: it is not followed.
         let mut pager = Pager::new();
-        pager.advance(false, Some("x".to_owned()), 1).unwrap();
+        pager
+            .advance(false, Some("x".to_owned()), PageKeys::of(["k"]))
+            .unwrap();
         assert!(pager.is_done());
+    }
+
+    #[test]
+    fn a_page_that_does_not_advance_is_an_error_whatever_its_token() {
+        let mut pager = Pager::new();
+        pager
+            .advance(true, Some(1), PageKeys::of(["b", "a"]))
+            .unwrap();
+        pager
+            .advance(true, Some(2), PageKeys::of(["d", "c"]))
+            .unwrap();
+        // The first page again, under a token never seen.
+        let err = pager
+            .advance(true, Some(3), PageKeys::of(["a", "b"]))
+            .unwrap_err();
+        assert!(err.contains("ignores the continuation token"), "{err}");
+        // A key's uploads may go on over pages: the same key again is fine,
+        // an earlier one is not.
+        let mut pager = Pager::with_keys_spanning_pages();
+        pager
+            .advance(true, Some(1), PageKeys::of(["a", "k"]))
+            .unwrap();
+        pager
+            .advance(true, Some(2), PageKeys::of(["k", "m"]))
+            .unwrap();
+        let err = pager
+            .advance(true, Some(3), PageKeys::of(["a"]))
+            .unwrap_err();
+        assert!(err.contains("ignores the continuation token"), "{err}");
     }
 }
