@@ -192,7 +192,8 @@ fn single_part(name: &ObjectName) -> Option<(String, Option<char>)> {
     }
 }
 
-/// DuckDB names a replacement scan after the file's stem and a table
+/// DuckDB names a replacement scan after the file's stem, a glob's after
+/// the pattern as written (two globs in a join stay apart), and a table
 /// function after itself.
 fn default_alias(request: &ScanRequest) -> String {
     if request.kind == ScanKind::DatabaseFiles {
@@ -202,6 +203,9 @@ fn default_alias(request: &ScanRequest) -> String {
         return request.function.clone();
     }
     let url = request.urls.first().map(String::as_str).unwrap_or_default();
+    if url.contains(['*', '?', '[']) {
+        return url.to_owned();
+    }
     let file = url.rsplit('/').next().unwrap_or(url);
     file.split('.').next().unwrap_or(file).to_owned()
 }

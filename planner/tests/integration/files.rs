@@ -252,3 +252,20 @@ async fn compression_is_decided_per_file_and_an_empty_file_sets_no_schema() {
         );
     }
 }
+
+/// Two globs in one query are two tables: DuckDB names a glob's scan by
+/// the pattern as written (a file's by its stem), so they do not collide.
+#[tokio::test]
+async fn two_globs_join_under_their_own_names() {
+    let bucket = Bucket::new().await;
+    bucket.put("g1/a.parquet", parquet(&ids(&[1, 2]))).await;
+    bucket.put("g2/b.parquet", parquet(&ids(&[2, 3]))).await;
+    let session = bucket.session().await;
+    let (one, two) = (bucket.url("g1/*.parquet"), bucket.url("g2/*.parquet"));
+    let sql =
+        format!("SELECT \"{one}\".id FROM '{one}' JOIN '{two}' ON \"{one}\".id = \"{two}\".id");
+    assert_eq!(
+        query(&session, &sql).await,
+        ["+----+", "| id |", "+----+", "| 2  |", "+----+"]
+    );
+}
