@@ -15,9 +15,10 @@ use datafusion::datasource::file_format::json::JsonFormat as DataFusionJson;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 use s3sql_formats::{
-    CSV_SAMPLE_BYTES, Compression, FileFormat, JsonFormat, ReadOptions, compression_from_path,
-    csv_options, csv_schema, decompress_sample, detect_from_bytes, detect_from_path, json_options,
-    json_schema, sample_schema, sniff_csv_with_hint, sniff_json_format,
+    CSV_SAMPLE_BYTES, Compression, CsvDialect, FileFormat, JsonFormat, ReadOptions,
+    compression_from_path, csv_options, csv_schema, decompress_sample, detect_from_bytes,
+    detect_from_path, json_options, json_schema, sample_schema, sniff_csv_with_hint,
+    sniff_json_format,
 };
 
 use regex::Regex;
@@ -118,6 +119,30 @@ pub(crate) struct ScanFormat {
     pub sampled: Option<Schema>,
     /// What DataFusion's CSV reader would drop (`nullstr`, `skip`).
     pub csv: Option<Arc<CsvExtras>>,
+    /// CSV with `union_by_name`: each file's schema from its own sample.
+    pub per_file: Option<CsvSampler>,
+}
+
+/// Types the columns of one CSV file from its start as the sniffer types a
+/// single file's (DuckDB's 20,480-row sample, at most the first 8 MiB), in
+/// the first file's dialect: DataFusion's inference reads 1,000 rows.
+pub(crate) struct CsvSampler {
+    dialect: CsvDialect,
+    options: ReadOptions,
+}
+
+impl CsvSampler {
+    /// The columns of `file`, compressed with `compression`.
+    pub(crate) async fn schema(
+        &self,
+        store: &Arc<dyn ObjectStore>,
+        file: &ObjectMeta,
+        compression: Compression,
+    ) -> Result<Schema> {
+        let raw = sample(store, file, CSV_SAMPLE_BYTES as u64).await?;
+        let text = decompress_sample(&raw, compression)?;
+        Ok(sample_schema(&text, &self.dialect, &self.options)?)
+    }
 }
 
 /// What the user's options do to an inferred schema.
@@ -178,12 +203,16 @@ pub(crate) async fn file_format(
             let csv = csv_options(&dialect, &options, compression)?;
             // The sample gives the schema arrow would infer from the same
             // first records, so the file is not read a second time for it;
-            // union_by_name needs every file's, read by DataFusion.
+            // union_by_name needs every file's, each from its own sample.
             let union_by_name = request.flag("union_by_name")?.unwrap_or(false);
-            // (dateformat types columns in the sample only: its first file.)
-            let sampled = match (options.skip, union_by_name) {
-                (0, true) if !options.temporal_formats().any() => None,
-                _ => Some(sample_schema(&text, &dialect, &options)?),
+            let (sampled, per_file) = if union_by_name {
+                let sampler = CsvSampler {
+                    dialect: dialect.clone(),
+                    options: options.clone(),
+                };
+                (None, Some(sampler))
+            } else {
+                (Some(sample_schema(&text, &dialect, &options)?), None)
             };
             let null_regex = csv
                 .null_regex
@@ -210,6 +239,7 @@ pub(crate) async fn file_format(
                 },
                 sampled,
                 csv: Some(Arc::new(extras)),
+                per_file,
             }
         }
         FileFormat::Json => {
@@ -237,6 +267,7 @@ pub(crate) async fn file_format(
                 shape: SchemaShape::Json(Box::new(options)),
                 sampled,
                 csv: None,
+                per_file: None,
             }
         }
         // Parquet (`FileFormat` is non-exhaustive).
@@ -253,6 +284,7 @@ pub(crate) async fn file_format(
                 shape: SchemaShape::AsInferred,
                 sampled: None,
                 csv: None,
+                per_file: None,
             }
         }
     })

@@ -27,6 +27,7 @@ use datafusion::catalog::MemTable;
 use datafusion::datasource::TableProvider;
 use datafusion::datasource::file_format::FileFormat;
 use datafusion::datasource::listing::PartitionedFile;
+use datafusion::error::DataFusionError;
 use datafusion::execution::SessionState;
 use datafusion::execution::object_store::ObjectStoreUrl;
 use object_store::path::Path;
@@ -86,6 +87,51 @@ async fn infer_schema(
         .infer_schema(state, &store, std::slice::from_ref(&meta))
         .await
         .map_err(|e| e.context(format!("cannot read the schema of {name}")))?)
+}
+
+/// The columns of every file by name, in order of first appearance, each
+/// nullable (a file lacking it reads NULL there) and of a type every file's
+/// values fit, as DuckDB's union_by_name: integers widen to BIGINT, with
+/// floats to DOUBLE, anything else differing to VARCHAR.
+fn union_schema(schemas: &[SchemaRef]) -> Schema {
+    let mut fields: Vec<Field> = Vec::new();
+    for field in schemas.iter().flat_map(|s| s.fields().iter()) {
+        match fields.iter_mut().find(|f| f.name() == field.name()) {
+            Some(seen) => {
+                let wide = wider(seen.data_type(), field.data_type());
+                *seen = seen.clone().with_data_type(wide);
+            }
+            None => fields.push(field.as_ref().clone().with_nullable(true)),
+        }
+    }
+    Schema::new(fields)
+}
+
+/// A type both `a` and `b` values fit.
+fn wider(a: &DataType, b: &DataType) -> DataType {
+    if a == b || *b == DataType::Null {
+        return a.clone();
+    }
+    if *a == DataType::Null {
+        return b.clone();
+    }
+    match (
+        a.is_integer(),
+        b.is_integer(),
+        a.is_floating(),
+        b.is_floating(),
+    ) {
+        (true, true, _, _) => DataType::Int64,
+        (true, _, _, true) | (_, true, true, _) | (_, _, true, true) => DataType::Float64,
+        _ => DataType::Utf8,
+    }
+}
+
+/// `error`, saying which file's schema it was about.
+fn in_file(error: PlannerError, name: &str) -> PlannerError {
+    DataFusionError::External(Box::new(error))
+        .context(format!("cannot read the schema of {name}"))
+        .into()
 }
 
 /// Lists the files of `request` and builds the table reading them.
@@ -298,6 +344,7 @@ async fn file_table(
         shape,
         sampled,
         csv,
+        per_file,
     } = format::file_format(
         request,
         &first.name,
@@ -322,9 +369,9 @@ async fn file_table(
             vec![(first_store, first)]
         };
         for (store, f) in chosen {
-            let format = formats.format(formats.compression(&f.name));
+            let compression = formats.compression(&f.name);
             sample.push((
-                format,
+                (formats.format(compression), compression),
                 runtime.object_store(store)?,
                 f.meta.clone(),
                 f.name.clone(),
@@ -333,10 +380,20 @@ async fn file_table(
     }
     // Collected before the await: a closure held across it trips rustc's
     // higher-ranked `Send` check (rust-lang/rust#102211).
+    let per_file = per_file.as_ref();
     let reads: Vec<_> = sample
         .into_iter()
-        .map(|(format, store, meta, name)| async move {
-            infer_schema(&format, cx.state, store, meta, name).await
+        .map(|((format, compression), store, meta, name)| async move {
+            match per_file {
+                Some(sampler) => {
+                    let schema = sampler
+                        .schema(&store, &meta, compression)
+                        .await
+                        .map_err(|e| in_file(e, &name))?;
+                    Ok(Arc::new(schema))
+                }
+                None => infer_schema(&format, cx.state, store, meta, name).await,
+            }
         })
         .collect();
     let mut schemas: Vec<SchemaRef> = futures::stream::iter(reads)
@@ -344,18 +401,11 @@ async fn file_table(
         .try_collect()
         .await?;
     schemas.extend(sampled.map(Arc::new));
-    let mut file_schema = Schema::try_merge(schemas.iter().map(|s| s.as_ref().clone()))?;
-    if union_by_name {
-        // A column some file lacks reads as NULL there.
-        file_schema = Schema::new_with_metadata(
-            file_schema
-                .fields()
-                .iter()
-                .map(|f| f.as_ref().clone().with_nullable(true))
-                .collect::<Vec<_>>(),
-            file_schema.metadata().clone(),
-        );
-    }
+    let file_schema = if union_by_name {
+        union_schema(&schemas)
+    } else {
+        Schema::try_merge(schemas.iter().map(|s| s.as_ref().clone()))?
+    };
     let file_schema = Arc::new(shape.apply(file_schema)?);
     let extra = extra.without_file_columns(&file_schema);
     // One scan per (store, compression), in the order first seen.

@@ -269,3 +269,34 @@ async fn two_globs_join_under_their_own_names() {
         ["+----+", "| id |", "+----+", "| 2  |", "+----+"]
     );
 }
+
+/// With union_by_name every CSV file's columns are typed from DuckDB's
+/// 20,480-row sample, as a single file's are: '1.5' at row 2,500 of
+/// integers makes a DOUBLE column (DataFusion's 1,000 rows said BIGINT,
+/// and reading then failed).
+#[tokio::test]
+async fn union_by_name_types_csv_columns_from_the_whole_sample() {
+    let bucket = Bucket::new().await;
+    let mut late = String::from("x\n");
+    for i in 0..2_500 {
+        late.push_str(&format!("{i}\n"));
+    }
+    late.push_str("1.5\n");
+    bucket.put("n/a.csv", "y,x\n1,2\n").await;
+    bucket.put("n/b.csv", late).await;
+    let session = bucket.session().await;
+    let sql = format!(
+        "SELECT arrow_typeof(x) AS t, sum(x) AS s FROM read_csv('{}', union_by_name = true) GROUP BY t",
+        bucket.url("n/*.csv")
+    );
+    assert_eq!(
+        query(&session, &sql).await,
+        [
+            "+---------+-----------+",
+            "| t       | s         |",
+            "+---------+-----------+",
+            "| Float64 | 3123753.5 |",
+            "+---------+-----------+",
+        ]
+    );
+}
