@@ -209,6 +209,11 @@ impl S3Client {
                 "region is empty; set REGION (e.g. 'us-east-1')".into(),
             ));
         }
+        if config.request_timeout.is_zero() {
+            return Err(Error::Config(
+                "the request timeout is 0, so every request would time out at once; set http_timeout to the seconds to wait for an answer".into(),
+            ));
+        }
         // Parse once up front so a bad endpoint fails here, not on first use.
         Endpoint::from_config(&config, &config.region)?;
         let http = build_client(&config)?;
@@ -797,6 +802,15 @@ mod tests {
     fn client() -> S3Client {
         let config = ClientConfig::default().with_endpoint("http://127.0.0.1:1");
         S3Client::anonymous(config).unwrap()
+    }
+
+    #[test]
+    fn a_zero_request_timeout_is_refused_up_front() {
+        let mut config = ClientConfig::default().with_endpoint("http://127.0.0.1:1");
+        config.request_timeout = Duration::ZERO;
+        let err = S3Client::anonymous(config).unwrap_err();
+        assert!(matches!(err, Error::Config(_)), "{err}");
+        assert!(err.to_string().contains("http_timeout"), "{err}");
     }
 
     #[test]

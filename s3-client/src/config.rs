@@ -156,13 +156,20 @@ impl UploadConfig {
     /// S3's smallest part size (every part but the last).
     pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
 
+    /// S3's largest part size: a larger part is refused (EntityTooLarge)
+    /// after it was buffered whole and sent.
+    pub const MAX_PART_SIZE: u64 = 5 * 1024 * 1024 * 1024;
+
     /// DuckDB's rule: `max(5 MiB, max_file_size / max_parts)`, so the largest
-    /// allowed file fits in the allowed number of parts.
+    /// allowed file fits in the allowed number of parts; at most S3's 5 GiB
+    /// (`s3_uploader_max_parts_per_file = 1` with the default 800 GB would
+    /// otherwise ask for one 800 GB buffer, and the file then takes more
+    /// parts than that setting says).
     pub fn part_size(&self) -> u64 {
         let per_part = self
             .max_file_size
             .div_ceil(u64::from(self.max_parts.max(1)));
-        per_part.max(Self::MIN_PART_SIZE)
+        per_part.clamp(Self::MIN_PART_SIZE, Self::MAX_PART_SIZE)
     }
 }
 
@@ -273,6 +280,13 @@ mod tests {
             ..UploadConfig::default()
         };
         assert_eq!(small.part_size(), UploadConfig::MIN_PART_SIZE);
+        for max_parts in [0, 1, 10] {
+            let few = UploadConfig {
+                max_parts,
+                ..UploadConfig::default()
+            };
+            assert_eq!(few.part_size(), UploadConfig::MAX_PART_SIZE, "{max_parts}");
+        }
     }
 
     #[test]

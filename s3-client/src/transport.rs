@@ -104,6 +104,10 @@ struct Sent {
 /// its way once hyper has taken the last slice.
 const SOCKET_BUFFERS: u64 = 8 * 1024 * 1024;
 
+/// A deadline too far to compute stands this far ahead instead (as
+/// tokio's own timers do).
+const FAR_FUTURE: std::time::Duration = std::time::Duration::from_secs(86_400 * 365 * 30);
+
 /// How long the sending rate is measured over.
 const RATE_WINDOW: std::time::Duration = std::time::Duration::from_millis(250);
 
@@ -147,12 +151,18 @@ impl Progress {
         }
     }
 
-    /// When the attempt gives up if nothing more happens.
+    /// When the attempt gives up if nothing more happens (far in the
+    /// future for a timeout too large to add: `SET http_timeout` to the
+    /// largest number, meaning none).
     fn deadline(&self, idle: std::time::Duration) -> tokio::time::Instant {
-        match self.state.lock() {
-            Ok(sent) => sent.last + idle + sent.drain.unwrap_or_default(),
-            Err(_) => tokio::time::Instant::now() + idle,
-        }
+        let (last, wait) = match self.state.lock() {
+            Ok(sent) => (
+                sent.last,
+                idle.saturating_add(sent.drain.unwrap_or_default()),
+            ),
+            Err(_) => (tokio::time::Instant::now(), idle),
+        };
+        last.checked_add(wait).unwrap_or_else(|| last + FAR_FUTURE)
     }
 
     /// Runs `fut` until it finishes, or `None` once `idle` passes with no
@@ -417,6 +427,17 @@ AeXHZTAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIGzVMshtDS1R
 IdxcNWaKw3RVxFkmVHj4C16EljkyafJyAiEAjAirDG/FzTZNMvu66MJmbMZxAqCw
 dMQQSDXJTubqCyw=
 -----END CERTIFICATE-----\n";
+
+    #[tokio::test]
+    async fn a_timeout_too_large_to_add_means_none_not_a_panic() {
+        let progress = Progress::new();
+        let out = progress
+            .within_idle(async { 1 }, std::time::Duration::MAX)
+            .await;
+        assert_eq!(out, Some(1));
+        progress.sent(10, true);
+        assert!(progress.deadline(std::time::Duration::MAX) > tokio::time::Instant::now());
+    }
 
     #[test]
     fn ca_bundles_are_read_and_bad_ones_named() {

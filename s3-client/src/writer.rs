@@ -84,7 +84,7 @@ impl MultipartWriterBuilder {
         self
     }
 
-    /// The part size (at least S3's 5 MiB minimum); by default the
+    /// The part size (within S3's 5 MiB to 5 GiB); by default the
     /// client's, from DuckDB's rule ([`crate::UploadConfig::part_size`]).
     pub fn part_size(mut self, bytes: usize) -> Self {
         self.part_size = Some(bytes);
@@ -103,11 +103,13 @@ impl MultipartWriterBuilder {
     /// The writer. Nothing is sent until the first part fills.
     pub fn build(self) -> MultipartWriter {
         let upload = &self.client.config().upload;
-        let min = crate::config::UploadConfig::MIN_PART_SIZE as usize;
+        let bounds = |bytes: u64| usize::try_from(bytes).unwrap_or(usize::MAX);
+        let min = bounds(crate::config::UploadConfig::MIN_PART_SIZE);
+        let max = bounds(crate::config::UploadConfig::MAX_PART_SIZE);
         let part_size = self
             .part_size
-            .unwrap_or_else(|| usize::try_from(upload.part_size()).unwrap_or(usize::MAX))
-            .max(min);
+            .unwrap_or_else(|| bounds(upload.part_size()))
+            .clamp(min, max);
         let max_in_flight = upload.max_in_flight.max(1);
         let budget = self
             .budget
@@ -452,4 +454,23 @@ fn recycle(spare: &Mutex<Option<BytesMut>>, sent: Bytes, part_size: usize) {
 
 fn join_result<T>(done: std::result::Result<Result<T>, tokio::task::JoinError>) -> Result<T> {
     done.map_err(|e| Error::InvalidArgument(format!("a part upload task stopped: {e}")))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::UploadConfig;
+
+    #[test]
+    fn a_part_is_never_larger_than_s3_takes() {
+        let client = S3Client::anonymous(crate::ClientConfig::default()).unwrap();
+        let huge = MultipartWriter::builder(&client, "b", "k")
+            .part_size(usize::MAX)
+            .build();
+        assert_eq!(huge.part_size() as u64, UploadConfig::MAX_PART_SIZE);
+        let tiny = MultipartWriter::builder(&client, "b", "k")
+            .part_size(1)
+            .build();
+        assert_eq!(tiny.part_size() as u64, UploadConfig::MIN_PART_SIZE);
+    }
 }
