@@ -19,7 +19,7 @@ use s3sql_secrets::{DatabaseDirectory, SecretManager};
 
 use crate::describe::{self, DescribeKind};
 use crate::error::Result;
-use crate::mindsdb::Databases;
+use crate::mindsdb::{Databases, InsertTarget, OldObject, Resolved};
 use crate::scan::io_plan::with_io_plans;
 use crate::scan::stores::Stores;
 use crate::scan::{self, ScanContext, ScanRequest};
@@ -162,25 +162,54 @@ impl Session {
                 let rows = rows.execute_stream().await?;
                 crate::copy::execute(&copy, rows, &self.secrets, &self.settings, &self.copy).await
             }
-            StatementKind::DataFusion(statement) => {
-                let explain = match statement.as_ref() {
-                    DFStatement::Explain(e) => Some(e.options.analyze),
-                    _ => None,
-                };
-                let (plan, tables) = self.plan_scans(*statement).await?;
-                let dataframe = if crate::order::returns_scanned_rows(&plan) {
-                    DataFrame::new(crate::order::in_file_order(&self.ctx.state()), plan)
-                } else {
-                    self.ctx.execute_logical_plan(plan).await?
-                };
-                if let Some(analyze) = explain {
-                    let batches = with_io_plans(dataframe.collect().await?, &tables, analyze)?;
-                    let schema = batches[0].schema();
-                    return Ok(Box::pin(MemoryStream::try_new(batches, schema, None)?));
-                }
-                Ok(dataframe.execute_stream().await?)
-            }
+            StatementKind::Insert(insert) => match insert.resolve(&self.databases)? {
+                Resolved::Object(target) => self.insert(&target).await,
+                Resolved::DataFusion(statement) => self.run(statement).await,
+            },
+            StatementKind::DataFusion(statement) => self.run(*statement).await,
         }
+    }
+
+    /// Plans and starts a DataFusion statement, its file references
+    /// planned as scans.
+    async fn run(&self, statement: DFStatement) -> Result<SendableRecordBatchStream> {
+        let explain = match &statement {
+            DFStatement::Explain(e) => Some(e.options.analyze),
+            _ => None,
+        };
+        let (plan, tables) = self.plan_scans(statement).await?;
+        let dataframe = if crate::order::returns_scanned_rows(&plan) {
+            DataFrame::new(crate::order::in_file_order(&self.ctx.state()), plan)
+        } else {
+            self.ctx.execute_logical_plan(plan).await?
+        };
+        if let Some(analyze) = explain {
+            let batches = with_io_plans(dataframe.collect().await?, &tables, analyze)?;
+            let schema = batches[0].schema();
+            return Ok(Box::pin(MemoryStream::try_new(batches, schema, None)?));
+        }
+        Ok(dataframe.execute_stream().await?)
+    }
+
+    /// MindsDB's INSERT into a database's object: its rows in file order,
+    /// then the new rows, written over it ([`crate::mindsdb::append`]).
+    async fn insert(&self, target: &InsertTarget) -> Result<SendableRecordBatchStream> {
+        let (old_plan, tables) = self
+            .plan_scans(target.old_rows()?)
+            .await
+            .map_err(|e| target.read_error(e))?;
+        let old = OldObject::of(target, &tables)?;
+        let new_plan = self.plan(target.new_rows()).await?;
+        let old_rows = DataFrame::new(crate::order::in_file_order(&self.ctx.state()), old_plan)
+            .execute_stream()
+            .await?;
+        let new_rows = self
+            .ctx
+            .execute_logical_plan(new_plan)
+            .await?
+            .execute_stream()
+            .await?;
+        crate::mindsdb::append(target, &old, old_rows, new_rows, &self.settings, &self.copy).await
     }
 
     /// The logical plan of a DataFusion statement, its file references

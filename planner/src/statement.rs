@@ -35,6 +35,9 @@ pub(crate) enum StatementKind {
     Database(crate::mindsdb::DatabaseStatement),
     /// DuckDB's `COPY ... TO` (our writer, not DataFusion's).
     Copy(Box<CopyStatement>),
+    /// `INSERT INTO a.b ...`: MindsDB's append to a database's object,
+    /// or DataFusion's INSERT when `a` is no database.
+    Insert(crate::mindsdb::InsertStatement),
     /// Anything DataFusion plans.
     DataFusion(Box<DFStatement>),
 }
@@ -89,6 +92,10 @@ pub(crate) fn parse(sql: &str) -> Result<Vec<Statement>> {
             StatementKind::Secret(secret)
         } else if let Some(setting) = setting_sql::parse(&mut df.parser)? {
             StatementKind::Setting(setting)
+        } else if let Some(insert) =
+            crate::mindsdb::parse_insert(&mut df.parser).map_err(|e| with_hint(e, sql))?
+        {
+            StatementKind::Insert(insert)
         } else {
             StatementKind::DataFusion(Box::new(
                 df.parse_statement()

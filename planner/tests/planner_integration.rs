@@ -14,6 +14,8 @@ mod files;
 mod formats;
 #[path = "integration/mindsdb.rs"]
 mod mindsdb;
+#[path = "integration/mindsdb_insert.rs"]
+mod mindsdb_insert;
 #[path = "integration/scans.rs"]
 mod scans;
 #[path = "integration/secrets.rs"]

@@ -120,6 +120,8 @@ pub(crate) enum Encoder {
     Parquet(Box<ArrowWriter<Output>>),
     Csv(CsvEncoder),
     Json(json::LineDelimitedWriter<Output>),
+    /// One JSON array of objects.
+    JsonArray(json::ArrayWriter<Output>),
 }
 
 impl Encoder {
@@ -137,12 +139,16 @@ impl Encoder {
                 ))
             }
             CopyFormat::Csv => Encoder::Csv(CsvEncoder::new(schema, options, output)),
-            CopyFormat::Json => Encoder::Json(
-                json::WriterBuilder::new()
+            CopyFormat::Json => {
+                let builder = json::WriterBuilder::new()
                     // DuckDB writes `"col":null`, arrow leaves the key out by default.
-                    .with_explicit_nulls(true)
-                    .build(output),
-            ),
+                    .with_explicit_nulls(true);
+                if options.json_array {
+                    Encoder::JsonArray(builder.build(output))
+                } else {
+                    Encoder::Json(builder.build(output))
+                }
+            }
         })
     }
 
@@ -152,6 +158,7 @@ impl Encoder {
             Encoder::Parquet(w) => w.write(batch).map_err(DataFusionError::from)?,
             Encoder::Csv(w) => w.write(batch)?,
             Encoder::Json(w) => w.write(&as_duckdb_json(batch)?)?,
+            Encoder::JsonArray(w) => w.write(&as_duckdb_json(batch)?)?,
         }
         Ok(())
     }
@@ -164,6 +171,8 @@ impl Encoder {
             }
             Encoder::Csv(_) => {}
             Encoder::Json(mut w) => w.finish()?,
+            // `[]` for no rows.
+            Encoder::JsonArray(mut w) => w.finish()?,
         }
         Ok(())
     }
@@ -228,6 +237,7 @@ impl std::fmt::Debug for Encoder {
             Encoder::Parquet(_) => "Encoder::Parquet",
             Encoder::Csv(_) => "Encoder::Csv",
             Encoder::Json(_) => "Encoder::Json",
+            Encoder::JsonArray(_) => "Encoder::JsonArray",
         })
     }
 }

@@ -38,7 +38,11 @@ use s3sql_secrets::SecretManager;
 
 pub use error::CopyError;
 pub use monitor::{CopyMonitor, CopyProgress};
-use options::CopyOptions;
+pub(crate) use options::{CopyFormat, CopyOptions, TextCompression};
+pub(crate) use sink::Sink;
+pub(crate) use target::{content_type, upload_budget};
+pub(crate) use writer::{FileWriter, next_batch};
+
 use target::Target;
 
 use crate::error::Result;
@@ -155,6 +159,12 @@ pub(crate) async fn execute(
         };
         partitioned::write_partitioned(stream, &target, &copy.options, limits, monitor).await?
     };
+    count(rows)
+}
+
+/// DuckDB's answer to a COPY or an INSERT: one row, `Count` (BIGINT), the
+/// rows written.
+pub(crate) fn count(rows: u64) -> Result<SendableRecordBatchStream> {
     let schema = Arc::new(Schema::new(vec![Field::new(
         "Count",
         DataType::Int64,

@@ -140,10 +140,15 @@ pub(crate) struct CopyOptions {
     /// random UUID; neither: the number is appended. Default `data_{i}`
     /// (`{uuid}` with APPEND), as DuckDB.
     pub filename_pattern: Option<String>,
+    /// JSON as one array of objects rather than one object per line
+    /// (DuckDB's `ARRAY`; not a COPY option yet: INSERT keeps an array
+    /// file an array); default false.
+    pub json_array: bool,
 }
 
 impl CopyOptions {
-    fn defaults(format: CopyFormat) -> Self {
+    /// DuckDB's defaults for `format`.
+    pub(crate) fn defaults(format: CopyFormat) -> Self {
         Self {
             format,
             partition_by: Vec::new(),
@@ -157,6 +162,7 @@ impl CopyOptions {
             quote: b'"',
             null: String::new(),
             filename_pattern: None,
+            json_array: false,
         }
     }
 }

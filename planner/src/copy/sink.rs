@@ -55,6 +55,18 @@ impl Sink {
             content_type: Some(content_type.to_owned()),
             ..PutObjectRequest::default()
         };
+        Self::s3_with(client, bucket, key, put, budget)
+    }
+
+    /// An object `key` in `bucket` written with `put`'s options, e.g. its
+    /// `If-Match`: the upload then replaces only that version of the object.
+    pub(crate) fn s3_with(
+        client: &S3Client,
+        bucket: &str,
+        key: &str,
+        put: PutObjectRequest,
+        budget: &UploadBudget,
+    ) -> Self {
         Sink::S3 {
             writer: MultipartWriter::builder(client, bucket, key)
                 .put(put)

@@ -316,7 +316,8 @@ fn directory_prefix(url: &ObjectUrl) -> String {
     format!("{}/", url.key.trim_end_matches('/'))
 }
 
-fn content_type(format: CopyFormat) -> &'static str {
+/// The Content-Type of a file COPY writes in `format`.
+pub(crate) fn content_type(format: CopyFormat) -> &'static str {
     match format {
         CopyFormat::Parquet => "application/vnd.apache.parquet",
         CopyFormat::Csv => "text/csv",

@@ -48,6 +48,50 @@ pub enum DatabaseError {
         /// The key as written, unquoted.
         key: String,
     },
+    /// An INSERT into a database's object that cannot run as written.
+    #[error("INSERT INTO {table}: {message}")]
+    Insert {
+        /// ``db.`key` ``.
+        table: String,
+        /// What to fix.
+        message: String,
+    },
+    /// An INSERT into an object that does not exist.
+    #[error(
+        "INSERT INTO {table}: {url} does not exist, and INSERT appends to an existing object; create it first with COPY (SELECT ...) TO '{url}' (with a secret covering the bucket)"
+    )]
+    InsertMissing {
+        /// ``db.`key` ``.
+        table: String,
+        /// The object's URL.
+        url: String,
+    },
+    /// A new value that does not convert to its column's type.
+    #[error(
+        "INSERT INTO {table}: a value for column {column} ({data_type}) does not convert: {source}"
+    )]
+    InsertValue {
+        /// ``db.`key` ``.
+        table: String,
+        /// The column.
+        column: String,
+        /// Its type, in DuckDB's name.
+        data_type: String,
+        /// The conversion error.
+        source: datafusion::arrow::error::ArrowError,
+    },
+    /// The object changed between the INSERT reading it and replacing it.
+    #[error(
+        "INSERT INTO {table}: {url} was changed by another writer while the INSERT rewrote it (its ETag is no longer {etag}); the other writer's version was kept and nothing was inserted: run the INSERT again"
+    )]
+    InsertConflict {
+        /// ``db.`key` ``.
+        table: String,
+        /// The object's URL.
+        url: String,
+        /// The ETag the INSERT read.
+        etag: String,
+    },
     /// A stored database could not be read or written.
     #[error("cannot {action} the stored database at {}: {source}", path.display())]
     Storage {

@@ -2,12 +2,15 @@
 //! ds WITH ENGINE = 's3', PARAMETERS = {...}` ([`parse`], [`params`]), the
 //! session's databases ([`database`]), ``SELECT * FROM ds.`folder/file.csv` ``
 //! planned as the scan of `s3://bucket/folder/file.csv` signed by the
-//! database ([`resolve`]), `ds.files` ([`files`]), and `SHOW DATABASES` /
-//! `SHOW TABLES FROM ds`.
+//! database ([`resolve`]), `ds.files` ([`files`]), ``INSERT INTO ds.`key` ``
+//! rewriting the object with the new rows appended ([`insert`], [`append`]),
+//! and `SHOW DATABASES` / `SHOW TABLES FROM ds`.
 
+mod append;
 mod database;
 mod error;
 mod files;
+mod insert;
 mod params;
 mod parse;
 mod resolve;
@@ -21,11 +24,13 @@ use s3sql_formats::detect_from_path;
 use s3sql_s3_client::ListObjectsV2Request;
 use s3sql_secrets::Parameters;
 
+pub(crate) use append::append;
 pub(crate) use database::{Database, Databases};
 pub use error::DatabaseError;
 pub(crate) use files::files_table;
+pub(crate) use insert::{InsertStatement, InsertTarget, OldObject, Resolved};
 pub(crate) use params::pointed;
-pub(crate) use parse::{DatabaseStatement, hint, parse};
+pub(crate) use parse::{DatabaseStatement, hint, parse, parse_insert};
 pub(crate) use resolve::resolve;
 
 use crate::error::Result;

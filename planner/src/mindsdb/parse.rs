@@ -78,6 +78,24 @@ pub(crate) fn parse(parser: &mut Parser<'_>, sql: &str) -> Result<Option<Databas
     Ok(Some(statement))
 }
 
+/// `INSERT INTO a.b ...` (a two-part table name): parsed whole by
+/// sqlparser, whether it is a database's object is decided when it runs
+/// ([`super::InsertStatement::resolve`]). `None` leaves the parser
+/// untouched.
+pub(crate) fn parse_insert(parser: &mut Parser<'_>) -> Result<Option<super::InsertStatement>> {
+    let token = |n: usize| parser.peek_nth_token(n).token;
+    let two_parts = word(parser, 0).as_deref() == Some("INSERT")
+        && word(parser, 1).as_deref() == Some("INTO")
+        && matches!(token(2), Token::Word(_))
+        && token(3) == Token::Period
+        && matches!(token(4), Token::Word(_))
+        && token(5) != Token::Period;
+    if !two_parts {
+        return Ok(None);
+    }
+    Ok(Some(super::InsertStatement::new(parser.parse_statement()?)))
+}
+
 /// A database name, lower case (names are case-insensitive, as secrets').
 fn name(parser: &mut Parser<'_>) -> Result<String> {
     Ok(parser.parse_identifier()?.value.to_ascii_lowercase())

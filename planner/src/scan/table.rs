@@ -94,6 +94,23 @@ impl FileTable {
     pub(crate) fn io_plan(&self) -> &IoPlan {
         &self.io
     }
+
+    /// The files it reads, in order, each with the ETag its reads are
+    /// pinned to.
+    pub(crate) fn files(&self) -> impl Iterator<Item = &PartitionedFile> {
+        self.groups.iter().flat_map(|g| g.files.iter())
+    }
+
+    /// The DataFusion format reading the first file (its options: the CSV
+    /// dialect sniffed, the JSON layout).
+    pub(crate) fn first_format(&self) -> Option<&Arc<dyn FileFormat>> {
+        self.groups.first().map(|g| &g.format)
+    }
+
+    /// The columns the files hold (without partition columns).
+    pub(crate) fn file_schema(&self) -> &SchemaRef {
+        &self.file_schema
+    }
 }
 
 /// Whether both schemas have the same column names and types, in order.

@@ -18,7 +18,8 @@ use crate::support::{Bucket, query};
 /// Keys in the test bucket: more than one ListObjectsV2 page.
 const KEYS: usize = 1_050;
 
-fn upstream(bucket: &Bucket) -> SocketAddr {
+/// The address of `bucket`'s server, for a proxy in front of it.
+pub(crate) fn upstream(bucket: &Bucket) -> SocketAddr {
     bucket
         .endpoint
         .trim_start_matches("http://")
@@ -29,9 +30,9 @@ fn upstream(bucket: &Bucket) -> SocketAddr {
         .unwrap()
 }
 
-/// `CREATE DATABASE name` reaching the bucket through `proxy`, with or
-/// without its `bucket` parameter.
-fn create(name: &str, bucket: &Bucket, proxy: &FaultProxy, with_bucket: bool) -> String {
+/// `CREATE DATABASE name` reaching the bucket at `endpoint` (a proxy's,
+/// or the bucket's own), with or without its `bucket` parameter.
+pub(crate) fn create(name: &str, bucket: &Bucket, endpoint: &str, with_bucket: bool) -> String {
     let named = if with_bucket {
         format!(", \"bucket\": \"{}\"", bucket.bucket)
     } else {
@@ -39,10 +40,7 @@ fn create(name: &str, bucket: &Bucket, proxy: &FaultProxy, with_bucket: bool) ->
     };
     format!(
         "CREATE DATABASE {name} WITH ENGINE = 's3', PARAMETERS = {{\"aws_access_key_id\": \"{}\", \"aws_secret_access_key\": \"{}\", \"region_name\": \"{}\", \"endpoint_url\": \"{}\"{named}}}",
-        bucket.access_key_id,
-        bucket.secret_access_key,
-        bucket.region,
-        proxy.endpoint()
+        bucket.access_key_id, bucket.secret_access_key, bucket.region, endpoint
     )
 }
 
@@ -114,7 +112,7 @@ async fn files_lists_every_object_and_fetches_content_only_when_selected() {
     let proxy = FaultProxy::start(upstream(&bucket));
     let session = Session::with_secrets(SecretManager::new(None));
     session
-        .sql(&create("ds", &bucket, &proxy, true))
+        .sql(&create("ds", &bucket, &proxy.endpoint(), true))
         .await
         .unwrap();
 
@@ -199,7 +197,7 @@ async fn files_of_a_database_without_a_bucket_covers_every_bucket() {
     let proxy = FaultProxy::start(upstream(&bucket));
     let session = Session::with_secrets(SecretManager::new(None));
     session
-        .sql(&create("everywhere", &bucket, &proxy, false))
+        .sql(&create("everywhere", &bucket, &proxy.endpoint(), false))
         .await
         .unwrap();
     // The bucket filter narrows ListBuckets' answer to one bucket listed.

@@ -1,0 +1,380 @@
+//! MindsDB's ``INSERT INTO ds.`key` [(columns)] VALUES ... | SELECT ...``:
+//! appends rows to an existing object by rewriting it in its own format
+//! ([`super::append`] writes it). This module decides what an INSERT
+//! means: whether its table is a database's object ([`InsertStatement::resolve`];
+//! any other two-part name is DataFusion's), what the old object is
+//! ([`OldObject::of`]: the scan that reads it knows its ETag, CSV dialect
+//! and JSON layout) and how the new rows map onto its columns
+//! ([`Mapping`]: by name with a column list, missing ones NULL; by
+//! position without; every value cast to the column's type, an error
+//! naming the column).
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, RecordBatch, new_null_array};
+use datafusion::arrow::compute::{CastOptions, can_cast_types, cast_with_options};
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::datasource::TableProvider;
+use datafusion::datasource::file_format::csv::CsvFormat;
+use datafusion::datasource::file_format::json::JsonFormat;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::sql::parser::Statement as DFStatement;
+use datafusion::sql::sqlparser::ast::{
+    ObjectName, ObjectNamePart, Query, Statement as SqlStatement, TableObject,
+};
+use datafusion::sql::sqlparser::dialect::DuckDbDialect;
+use datafusion::sql::sqlparser::parser::Parser;
+use s3sql_formats::{Compression, compression_from_path};
+
+use super::database::{Database, Databases};
+use super::error::DatabaseError;
+use crate::copy::{CopyFormat, CopyOptions, TextCompression};
+use crate::describe::duckdb_type_name;
+use crate::error::{PlannerError, Result};
+use crate::scan::table::FileTable;
+
+/// A parsed `INSERT INTO a.b ...`: a database's object when `a` is a
+/// database when it runs, DataFusion's table `b` of schema `a` otherwise.
+#[derive(Debug)]
+pub(crate) struct InsertStatement(Box<SqlStatement>);
+
+/// What an [`InsertStatement`] turned out to be.
+pub(crate) enum Resolved {
+    /// An append to a database's object.
+    Object(Box<InsertTarget>),
+    /// Not a database's: DataFusion runs it.
+    DataFusion(DFStatement),
+}
+
+impl InsertStatement {
+    /// Wraps an `INSERT` statement sqlparser parsed.
+    pub(crate) fn new(statement: SqlStatement) -> Self {
+        Self(Box::new(statement))
+    }
+
+    /// An append to a database's object when the table's first part names
+    /// a database; the statement for DataFusion otherwise.
+    pub(crate) fn resolve(self, databases: &Databases) -> Result<Resolved> {
+        let SqlStatement::Insert(insert) = self.0.as_ref() else {
+            return Ok(Resolved::DataFusion(DFStatement::Statement(self.0)));
+        };
+        let TableObject::TableName(table) = &insert.table else {
+            return Ok(Resolved::DataFusion(DFStatement::Statement(self.0)));
+        };
+        let (Some(database), Some(key)) = (identifier(table, 0), identifier(table, 1)) else {
+            return Ok(Resolved::DataFusion(DFStatement::Statement(self.0)));
+        };
+        let Some(database) = databases.get(&database.to_ascii_lowercase()) else {
+            return Ok(Resolved::DataFusion(DFStatement::Statement(self.0)));
+        };
+        let name = format!("{}.`{key}`", database.name());
+        let refuse = |what: &str| {
+            Err(DatabaseError::Insert {
+                table: name.clone(),
+                message: format!("{what} is not supported on a database's object"),
+            }
+            .into())
+        };
+        if insert.or.is_some() || insert.ignore || insert.replace_into {
+            return refuse("INSERT OR / IGNORE / REPLACE");
+        }
+        if insert.overwrite {
+            return refuse("INSERT OVERWRITE");
+        }
+        if insert.on.is_some() {
+            return refuse("ON CONFLICT");
+        }
+        if insert.returning.is_some() || insert.output.is_some() {
+            return refuse("RETURNING");
+        }
+        if insert.partitioned.is_some() || !insert.after_columns.is_empty() {
+            return refuse("PARTITION");
+        }
+        if !insert.assignments.is_empty() {
+            return refuse("INSERT ... SET");
+        }
+        let Some(source) = insert.source.clone() else {
+            return refuse("INSERT without VALUES or a query");
+        };
+        let columns = insert
+            .columns
+            .iter()
+            .map(|c| match c.0.as_slice() {
+                [ObjectNamePart::Identifier(ident)] => Ok(ident.value.clone()),
+                _ => Err(PlannerError::from(DatabaseError::Insert {
+                    table: name.clone(),
+                    message: format!("the column {c} is not a column name"),
+                })),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Resolved::Object(Box::new(InsertTarget {
+            table: table.clone(),
+            url: database.url(&key),
+            database,
+            name,
+            columns,
+            source,
+        })))
+    }
+}
+
+/// Part `n` of `name`, when `name` has exactly two plain parts.
+fn identifier(name: &ObjectName, n: usize) -> Option<String> {
+    match name.0.as_slice() {
+        [ObjectNamePart::Identifier(_), ObjectNamePart::Identifier(_)] => match &name.0[n] {
+            ObjectNamePart::Identifier(ident) => Some(ident.value.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// An INSERT into a database's object.
+#[derive(Debug)]
+pub(crate) struct InsertTarget {
+    /// The database signing every request.
+    pub database: Arc<Database>,
+    /// ``db.`key` ``, for messages.
+    pub name: String,
+    /// The object's `s3://` URL.
+    pub url: String,
+    table: ObjectName,
+    /// The column list, as written (empty: every column, in order).
+    columns: Vec<String>,
+    source: Box<Query>,
+}
+
+impl InsertTarget {
+    /// `SELECT * FROM db.`key``: the object's rows, read as any scan.
+    pub(crate) fn old_rows(&self) -> Result<DFStatement> {
+        let dialect = DuckDbDialect {};
+        let query = Parser::new(&dialect)
+            .try_with_sql(&format!("SELECT * FROM {}", self.table))?
+            .parse_query()?;
+        Ok(DFStatement::Statement(Box::new(SqlStatement::Query(query))))
+    }
+
+    /// The VALUES or query giving the new rows.
+    pub(crate) fn new_rows(&self) -> DFStatement {
+        DFStatement::Statement(Box::new(SqlStatement::Query(self.source.clone())))
+    }
+
+    /// The error planning [`Self::old_rows`] gave, in INSERT's words: a
+    /// missing object suggests COPY.
+    pub(crate) fn read_error(&self, error: PlannerError) -> PlannerError {
+        match error {
+            PlannerError::Glob(s3sql_glob_list::GlobError::NoMatch { .. }) => {
+                DatabaseError::InsertMissing {
+                    table: self.name.clone(),
+                    url: self.url.clone(),
+                }
+                .into()
+            }
+            other => other,
+        }
+    }
+
+    fn error(&self, message: impl Into<String>) -> PlannerError {
+        DatabaseError::Insert {
+            table: self.name.clone(),
+            message: message.into(),
+        }
+        .into()
+    }
+}
+
+/// What INSERT keeps of the object it rewrites.
+#[derive(Debug)]
+pub(crate) struct OldObject {
+    /// The ETag its reads are pinned to, which the new version replaces.
+    pub etag: String,
+    /// Its columns (every one nullable: new rows may leave any out).
+    pub schema: SchemaRef,
+    /// How it is written again: its format, CSV dialect, JSON layout,
+    /// compression.
+    pub options: CopyOptions,
+}
+
+impl OldObject {
+    /// The object the scan of [`InsertTarget::old_rows`] reads: `tables`
+    /// are the tables that scan built.
+    pub(crate) fn of(target: &InsertTarget, tables: &[Arc<dyn TableProvider>]) -> Result<Self> {
+        let file_table = match tables {
+            [table] => table.downcast_ref::<FileTable>(),
+            _ => None,
+        }
+        .ok_or_else(|| target.error("the key does not name an object"))?;
+        let files: Vec<_> = file_table.files().collect();
+        let [file] = files.as_slice() else {
+            return Err(target.error(format!(
+                "the key matches {} objects; INSERT appends to one, name it without wildcards",
+                files.len()
+            )));
+        };
+        let etag = file.object_meta.e_tag.clone().ok_or_else(|| {
+            target.error("the server gave no ETag for the object, so a concurrent change could not be detected; nothing was written")
+        })?;
+        let format = file_table
+            .first_format()
+            .ok_or_else(|| target.error("the key does not name an object"))?
+            .as_ref();
+        let mut options = if let Some(csv) = format.downcast_ref::<CsvFormat>() {
+            let csv = csv.options();
+            let mut options = CopyOptions::defaults(CopyFormat::Csv);
+            options.delimiter = csv.delimiter;
+            options.quote = csv.quote;
+            options.header = csv.has_header.unwrap_or(true);
+            options
+        } else if let Some(json) = format.downcast_ref::<JsonFormat>() {
+            let mut options = CopyOptions::defaults(CopyFormat::Json);
+            options.json_array = !json.is_newline_delimited();
+            options
+        } else if format.is::<ParquetFormat>() {
+            CopyOptions::defaults(CopyFormat::Parquet)
+        } else {
+            return Err(target.error("s3sql cannot write this object's format"));
+        };
+        if options.format != CopyFormat::Parquet {
+            options.text_compression = match compression_from_path(&target.url) {
+                Compression::Uncompressed => TextCompression::None,
+                Compression::Gzip => TextCompression::Gzip,
+                Compression::Zstd => TextCompression::Zstd,
+                other => {
+                    return Err(target.error(format!(
+                        "s3sql does not write {other:?} compression (gzip and zstd it does)"
+                    )));
+                }
+            };
+        }
+        let schema = Arc::new(Schema::new(
+            file_table
+                .file_schema()
+                .fields()
+                .iter()
+                .map(|f| f.as_ref().clone().with_nullable(true))
+                .collect::<Vec<Field>>(),
+        ));
+        Ok(Self {
+            etag,
+            schema,
+            options,
+        })
+    }
+}
+
+/// How batches of one schema become rows of the object: each object
+/// column from a column of the batch (cast to its type) or NULL.
+#[derive(Debug)]
+pub(crate) struct Mapping {
+    schema: SchemaRef,
+    from: Vec<Option<usize>>,
+    /// For messages.
+    table: String,
+}
+
+impl Mapping {
+    /// The old rows as they are (types only widened to nullable).
+    pub(crate) fn identity(target: &InsertTarget, old: &OldObject) -> Self {
+        Self {
+            schema: Arc::clone(&old.schema),
+            from: (0..old.schema.fields().len()).map(Some).collect(),
+            table: target.name.clone(),
+        }
+    }
+
+    /// The new rows of `source`'s schema onto the object's columns: by the
+    /// INSERT's column list, or by position without one. Columns that
+    /// cannot be cast at all are refused here, before anything is written.
+    pub(crate) fn new_rows(
+        target: &InsertTarget,
+        old: &OldObject,
+        source: &Schema,
+    ) -> Result<Self> {
+        let fields = old.schema.fields();
+        let names: Vec<&str> = fields.iter().map(|f| f.name().as_str()).collect();
+        let given = source.fields().len();
+        let from = if target.columns.is_empty() {
+            if given != fields.len() {
+                return Err(target.error(format!(
+                    "the object has {} columns ({}) but {given} values were given; name the columns to fill: INSERT INTO {} ({}) ...",
+                    fields.len(),
+                    names.join(", "),
+                    target.name,
+                    names.join(", ")
+                )));
+            }
+            (0..given).map(Some).collect()
+        } else {
+            if target.columns.len() != given {
+                return Err(target.error(format!(
+                    "{} columns were named but {given} values were given",
+                    target.columns.len()
+                )));
+            }
+            let mut from = vec![None; fields.len()];
+            for (i, column) in target.columns.iter().enumerate() {
+                let at = names
+                    .iter()
+                    .position(|n| n == column)
+                    .or_else(|| names.iter().position(|n| n.eq_ignore_ascii_case(column)))
+                    .ok_or_else(|| {
+                        target.error(format!(
+                            "the object has no column {column}; its columns are {}",
+                            names.join(", ")
+                        ))
+                    })?;
+                if from[at].is_some() {
+                    return Err(target.error(format!("the column {column} is named twice")));
+                }
+                from[at] = Some(i);
+            }
+            from
+        };
+        for (field, source_at) in fields.iter().zip(&from) {
+            if let Some(at) = source_at {
+                let given = source.field(*at).data_type();
+                if !can_cast_types(given, field.data_type()) {
+                    return Err(target.error(format!(
+                        "column {} is {}, and a {} value cannot be converted to it",
+                        field.name(),
+                        duckdb_type_name(field.data_type()),
+                        duckdb_type_name(given)
+                    )));
+                }
+            }
+        }
+        Ok(Self {
+            schema: Arc::clone(&old.schema),
+            from,
+            table: target.name.clone(),
+        })
+    }
+
+    /// `batch` as rows of the object; a value that does not convert is an
+    /// error naming its column.
+    pub(crate) fn apply(&self, batch: &RecordBatch) -> Result<RecordBatch> {
+        let options = CastOptions {
+            safe: false,
+            ..CastOptions::default()
+        };
+        let columns = self
+            .schema
+            .fields()
+            .iter()
+            .zip(&self.from)
+            .map(|(field, from)| match from {
+                None => Ok(new_null_array(field.data_type(), batch.num_rows())),
+                Some(at) => cast_with_options(batch.column(*at), field.data_type(), &options)
+                    .map_err(|source| {
+                        PlannerError::from(DatabaseError::InsertValue {
+                            table: self.table.clone(),
+                            column: field.name().clone(),
+                            data_type: duckdb_type_name(field.data_type()),
+                            source,
+                        })
+                    }),
+            })
+            .collect::<Result<Vec<ArrayRef>>>()?;
+        Ok(RecordBatch::try_new(Arc::clone(&self.schema), columns)?)
+    }
+}
