@@ -27,6 +27,7 @@
 
 mod copy;
 mod describe;
+mod describe_subquery;
 mod error;
 mod mindsdb;
 mod order;

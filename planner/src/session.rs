@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use datafusion::arrow::array::RecordBatch;
+use datafusion::catalog::MemTable;
 use datafusion::dataframe::DataFrame;
 use datafusion::datasource::TableProvider;
 use datafusion::execution::SendableRecordBatchStream;
@@ -17,7 +18,8 @@ use datafusion::sql::sqlparser::ast::VisitMut;
 use futures::TryStreamExt;
 use s3sql_secrets::{DatabaseDirectory, SecretManager};
 
-use crate::describe::{self, DescribeKind};
+use crate::describe::{self, DescribeKind, DescribeStatement};
+use crate::describe_subquery::DescribeTable;
 use crate::error::Result;
 use crate::mindsdb::{Databases, InsertTarget, OldObject, Resolved};
 use crate::scan::io_plan::with_io_plans;
@@ -128,6 +130,7 @@ impl Session {
     /// Plans and starts one statement.
     pub async fn execute(&self, statement: Statement) -> Result<SendableRecordBatchStream> {
         self.statement.fetch_add(1, Ordering::Relaxed);
+        let describes = statement.describes;
         match statement.kind {
             StatementKind::Secret(secret) => {
                 let batch = secret_sql::execute(&self.secrets, secret).await?;
@@ -146,13 +149,7 @@ impl Session {
                 Ok(Box::pin(MemoryStream::try_new(vec![batch], schema, None)?))
             }
             StatementKind::Describe(describe) => {
-                let plan = self.plan(describe.query).await?;
-                let batch = match describe.kind {
-                    DescribeKind::Describe => describe::describe(plan.schema())?,
-                    DescribeKind::Summarize => {
-                        describe::summarize(DataFrame::new(self.ctx.state(), plan)).await?
-                    }
-                };
+                let batch = self.describe(describe).await?;
                 let schema = batch.schema();
                 Ok(Box::pin(MemoryStream::try_new(vec![batch], schema, None)?))
             }
@@ -164,20 +161,24 @@ impl Session {
             }
             StatementKind::Insert(insert) => match insert.resolve(&self.databases)? {
                 Resolved::Object(target) => self.insert(&target).await,
-                Resolved::DataFusion(statement) => self.run(statement).await,
+                Resolved::DataFusion(statement) => self.run(statement, Vec::new()).await,
             },
-            StatementKind::DataFusion(statement) => self.run(*statement).await,
+            StatementKind::DataFusion(statement) => self.run(*statement, describes).await,
         }
     }
 
     /// Plans and starts a DataFusion statement, its file references
-    /// planned as scans.
-    async fn run(&self, statement: DFStatement) -> Result<SendableRecordBatchStream> {
+    /// planned as scans and its `(DESCRIBE ...)` subqueries as tables.
+    async fn run(
+        &self,
+        statement: DFStatement,
+        describes: Vec<DescribeTable>,
+    ) -> Result<SendableRecordBatchStream> {
         let explain = match &statement {
             DFStatement::Explain(e) => Some(e.options.analyze),
             _ => None,
         };
-        let (plan, tables) = self.plan_scans(statement).await?;
+        let (plan, tables) = self.plan_with_describes(statement, describes).await?;
         let dataframe = if crate::order::returns_scanned_rows(&plan) {
             DataFrame::new(crate::order::in_file_order(&self.ctx.state()), plan)
         } else {
@@ -210,6 +211,52 @@ impl Session {
             .execute_stream()
             .await?;
         crate::mindsdb::append(target, &old, old_rows, new_rows, &self.settings, &self.copy).await
+    }
+
+    /// The result of a DESCRIBE or SUMMARIZE.
+    async fn describe(&self, describe: DescribeStatement) -> Result<RecordBatch> {
+        let plan = self.plan(describe.query).await?;
+        Ok(match describe.kind {
+            DescribeKind::Describe => describe::describe(plan.schema())?,
+            DescribeKind::Summarize => {
+                describe::summarize(DataFrame::new(self.ctx.state(), plan)).await?
+            }
+        })
+    }
+
+    /// [`Self::plan_scans`], with the statement's `(DESCRIBE ...)`
+    /// subqueries as tables while it is planned.
+    async fn plan_with_describes(
+        &self,
+        statement: DFStatement,
+        describes: Vec<DescribeTable>,
+    ) -> Result<(LogicalPlan, Vec<Arc<dyn TableProvider>>)> {
+        let mut names = Vec::with_capacity(describes.len());
+        let mut planned = Ok(());
+        for (name, describe) in describes {
+            let table = match self.describe(describe).await {
+                Ok(batch) => MemTable::try_new(batch.schema(), vec![vec![batch]]),
+                Err(e) => {
+                    planned = Err(e);
+                    break;
+                }
+            };
+            match table.and_then(|t| self.ctx.register_table(name.as_str(), Arc::new(t))) {
+                Ok(_) => names.push(name),
+                Err(e) => {
+                    planned = Err(e.into());
+                    break;
+                }
+            }
+        }
+        let result = match planned {
+            Ok(()) => self.plan_scans(statement).await,
+            Err(e) => Err(e),
+        };
+        for name in names {
+            self.ctx.deregister_table(name.as_str())?;
+        }
+        result
     }
 
     /// The logical plan of a DataFusion statement, its file references

@@ -21,6 +21,8 @@ use crate::setting_sql::{self, SettingStatement};
 #[derive(Debug)]
 pub struct Statement {
     pub(crate) kind: StatementKind,
+    /// Its `(DESCRIBE ...)` subqueries, by the table name standing in.
+    pub(crate) describes: Vec<crate::describe_subquery::DescribeTable>,
 }
 
 #[derive(Debug)]
@@ -44,6 +46,34 @@ pub(crate) enum StatementKind {
 
 /// Splits `sql` into statements, ours and DataFusion's.
 pub(crate) fn parse(sql: &str) -> Result<Vec<Statement>> {
+    let (text, mut describes) = crate::describe_subquery::cut_out(sql)?;
+    if describes.is_empty() {
+        return parse_text(sql);
+    }
+    let mut statements = parse_text(&text)?;
+    for statement in &mut statements {
+        let StatementKind::DataFusion(query) = &statement.kind else {
+            continue;
+        };
+        let text = query.to_string();
+        let (mine, rest) = describes
+            .into_iter()
+            .partition(|(name, _)| text.contains(name.as_str()));
+        statement.describes = mine;
+        describes = rest;
+    }
+    if describes.is_empty() {
+        Ok(statements)
+    } else {
+        Err(PlannerError::argument(
+            "DESCRIBE",
+            "(DESCRIBE ...) and (SUMMARIZE ...) are read as tables by queries only, not by COPY, DESCRIBE or SET",
+        ))
+    }
+}
+
+/// [`parse`], of text without `(DESCRIBE ...)` subqueries.
+fn parse_text(sql: &str) -> Result<Vec<Statement>> {
     let dialect = DuckDbDialect {};
     let mut df = DFParserBuilder::new(sql).with_dialect(&dialect).build()?;
     let mut statements = Vec::new();
@@ -108,7 +138,10 @@ pub(crate) fn parse(sql: &str) -> Result<Vec<Statement>> {
             StatementKind::Setting(setting) => setting.is_sensitive(),
             _ => false,
         };
-        statements.push(Statement { kind });
+        statements.push(Statement {
+            kind,
+            describes: Vec::new(),
+        });
         expecting_delimiter = true;
     }
     Ok(statements)

@@ -231,6 +231,57 @@ async fn a_view_lists_its_files_again_at_each_query() {
     assert!(err.contains("CREATE OR REPLACE VIEW"), "{err}");
 }
 
+/// DESCRIBE and SUMMARIZE are tables inside a query, as in DuckDB:
+/// `FROM (DESCRIBE ...)`, of a query or a file, joined or filtered.
+#[tokio::test]
+async fn describe_and_summarize_as_subqueries() {
+    let bucket = Bucket::new().await;
+    bucket
+        .put("d/p.parquet", parquet(&people(&[1, 2], &["a", "b"])))
+        .await;
+    let session = bucket.session().await;
+    let file = bucket.url("d/p.parquet");
+    let sql = format!(
+        "SELECT column_name FROM (DESCRIBE '{file}') WHERE column_name <> 'id' \
+         UNION ALL SELECT d.column_name FROM (DESCRIBE SELECT 1 AS one) AS d ORDER BY 1"
+    );
+    assert_eq!(
+        query(&session, &sql).await,
+        [
+            "+-------------+",
+            "| column_name |",
+            "+-------------+",
+            "| name        |",
+            "| one         |",
+            "+-------------+",
+        ]
+    );
+    let sql = format!(
+        "SELECT column_name, count FROM (SUMMARIZE SELECT id FROM '{file}'); SELECT 1 AS after"
+    );
+    assert_eq!(
+        query(&session, &format!("{sql};")).await,
+        [
+            "+-------+",
+            "| after |",
+            "+-------+",
+            "| 1     |",
+            "+-------+"
+        ]
+    );
+    let sql = format!("SELECT column_name, count FROM (SUMMARIZE SELECT id FROM '{file}')");
+    assert_eq!(
+        query(&session, &sql).await,
+        [
+            "+-------------+-------+",
+            "| column_name | count |",
+            "+-------------+-------+",
+            "| id          | 2     |",
+            "+-------------+-------+",
+        ]
+    );
+}
+
 #[tokio::test]
 async fn missing_files_and_unknown_options_are_clear_errors() {
     let bucket = Bucket::new().await;
