@@ -179,10 +179,17 @@ fn retryable_status(status: u16) -> bool {
 }
 
 /// Error codes worth another attempt, whatever the status.
+/// ConditionalRequestConflict (409) is S3's "another conditional write of
+/// this key is in progress: retry".
 pub(crate) fn retryable_code(code: &str) -> bool {
     matches!(
         code,
-        "SlowDown" | "InternalError" | "RequestTimeout" | "ServiceUnavailable" | "Throttling"
+        "SlowDown"
+            | "InternalError"
+            | "RequestTimeout"
+            | "ServiceUnavailable"
+            | "Throttling"
+            | "ConditionalRequestConflict"
     )
 }
 
@@ -419,11 +426,12 @@ impl S3Client {
             };
             let (err, retry_after) = err;
             // The request may have reached the server and acted: its answer
-            // was lost, or a 5xx came back from a gateway (or a server
-            // failing late) after the server had done what was asked. For
-            // a request that is not safe to repeat, a 5xx counts as lost.
+            // was lost, or a 5xx came back from a gateway (or a
+            // server failing late) after the server had done what was
+            // asked. For a request that is not safe to repeat, those count
+            // as lost; a 503 (SlowDown) is S3 refusing the request unread.
             let failed_late = req.lost_answer != LostAnswer::Repeat
-                && matches!(&err, Error::Service(e) if e.status >= 500);
+                && matches!(&err, Error::Service(e) if e.status >= 500 && e.status != 503);
             if failed_late || matches!(err, Error::Transport { .. } | Error::Timeout { .. }) {
                 log.answer_lost = true;
                 if req.lost_answer == LostAnswer::Fail {

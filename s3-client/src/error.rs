@@ -205,9 +205,13 @@ impl Error {
         self.status() == Some(404)
     }
 
-    /// True when an `If-Match`/`If-None-Match` precondition failed (412).
+    /// True when an `If-Match`/`If-None-Match` precondition failed (412),
+    /// or S3 could not evaluate it against a conditional write of the same
+    /// key in progress (409 ConditionalRequestConflict, still there after
+    /// the retries): either way this write did not take effect.
     pub fn is_precondition_failed(&self) -> bool {
         self.status() == Some(412)
+            || (self.status() == Some(409) && self.code() == Some("ConditionalRequestConflict"))
     }
 }
 

@@ -57,16 +57,18 @@ impl fmt::Display for S3ObjectStore {
 /// Maps our error onto object_store's, keeping ours as the source.
 fn map_error(path: &Path, e: Error) -> object_store::Error {
     let path = path.to_string();
+    if e.is_precondition_failed() {
+        return object_store::Error::Precondition {
+            path,
+            source: Box::new(e),
+        };
+    }
     match e.status() {
         Some(404) => object_store::Error::NotFound {
             path,
             source: Box::new(e),
         },
         Some(304) => object_store::Error::NotModified {
-            path,
-            source: Box::new(e),
-        },
-        Some(412) => object_store::Error::Precondition {
             path,
             source: Box::new(e),
         },
@@ -133,7 +135,7 @@ impl ObjectStore for S3ObjectStore {
             .put_object(&self.bucket, location.as_ref(), Bytes::from(payload), &put)
             .await
             .map_err(|e| match (create, update, e.status()) {
-                (true, _, Some(412)) => object_store::Error::AlreadyExists {
+                (true, _, _) if e.is_precondition_failed() => object_store::Error::AlreadyExists {
                     path: location.to_string(),
                     source: Box::new(e),
                 },

@@ -1889,3 +1889,101 @@ async fn a_listing_that_never_advances_is_an_error() {
     );
     assert_eq!(proxy.faults_injected(), 2, "the first page and its replay");
 }
+
+/// S3 answers a conditional write racing another of the same key 409
+/// ConditionalRequestConflict, "retry": it is retried.
+#[tokio::test]
+async fn a_conditional_request_conflict_is_retried() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/conflict.txt");
+    proxy.push_rule(
+        FaultRule::new(status(409, "ConditionalRequestConflict"))
+            .method(Method::PUT)
+            .times(1),
+    );
+    client
+        .put_object(
+            fx.bucket(),
+            &key,
+            Bytes::from_static(b"mine"),
+            &create_only(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(proxy.faults_injected(), 1);
+    fx.assert_holds(&key, b"mine").await;
+}
+
+/// The retry of a conditional PUT whose answer was lost races its own
+/// first attempt and is answered 409: resolved like a 412, by the token.
+#[tokio::test]
+async fn lost_conditional_put_answered_conflict_on_retry_is_ours() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/lost-conflict.txt");
+    lost_then_refused(&proxy, status(409, "ConditionalRequestConflict"), |f| {
+        FaultRule::new(f).method(Method::PUT)
+    });
+    // The conflict persists through every retry (three in all).
+    proxy.push_rule(
+        FaultRule::new(status(409, "ConditionalRequestConflict"))
+            .method(Method::PUT)
+            .times(2),
+    );
+    client
+        .put_object(
+            fx.bucket(),
+            &key,
+            Bytes::from_static(b"mine"),
+            &create_only(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(proxy.faults_injected(), 4, "the drop and three conflicts");
+    fx.assert_holds(&key, b"mine").await;
+}
+
+/// A 503 SlowDown to CreateMultipartUpload is S3 refusing it unread, not a
+/// lost answer: no orphan hunt, and another writer's upload of the same
+/// key, started just before, stays open.
+#[tokio::test]
+async fn a_throttled_create_multipart_upload_leaves_other_uploads_alone() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/mp-create-503.bin");
+    let theirs = fx
+        .client
+        .create_multipart_upload(fx.bucket(), &key, &PutObjectRequest::default())
+        .await
+        .unwrap();
+    proxy.push_rule(
+        FaultRule::new(status(503, "SlowDown"))
+            .method(Method::POST)
+            .query_contains("uploads")
+            .times(1),
+    );
+    let ours = client
+        .create_multipart_upload(fx.bucket(), &key, &PutObjectRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(proxy.faults_injected(), 1);
+    let listings = proxy
+        .recorded()
+        .iter()
+        .filter(|r| r.method == Method::GET && r.query.contains("uploads"))
+        .count();
+    assert_eq!(listings, 0, "a refused create was hunted for as lost");
+    let open: Vec<String> = open_uploads(&fx)
+        .await
+        .into_iter()
+        .map(|u| u.upload_id)
+        .collect();
+    assert!(
+        open.contains(&theirs),
+        "another writer's upload was aborted: {open:?}"
+    );
+    for id in [theirs, ours] {
+        fx.client
+            .abort_multipart_upload(fx.bucket(), &key, &id)
+            .await
+            .unwrap();
+    }
+}

@@ -344,7 +344,8 @@ const MOTO_INITIATED: &str = "2010-11-10T20:48:33Z";
 /// fixed one; its uploads of `key` count as left by this call too. Only
 /// there can another writer's upload of the same key be taken for an
 /// orphan. On S3 an upload older than `since`, however old, is never
-/// touched: it belongs to someone else (a long upload of another process).
+/// touched: it belongs to someone else (a long upload of another process),
+/// nor is one listed without a start time.
 fn left_by_lost_create(
     uploads: Vec<MultipartUpload>,
     key: &str,
@@ -365,7 +366,7 @@ fn left_by_lost_create(
         .filter(|u| {
             u.key == key
                 && u.upload_id != ours
-                && u.initiated.is_none_or(|t| t >= since || untracked(t))
+                && u.initiated.is_some_and(|t| t >= since || untracked(t))
         })
         .collect()
 }
@@ -450,6 +451,9 @@ mod tests {
             ["orphan-1", "orphan-2"]
         );
         let uploads = vec![upload("theirs", "2026-11-29T08:00:00Z")];
+        assert!(left_by_lost_create(uploads, "k", "", since).is_empty());
+        // Listed without a start time (or an unreadable one): not ours to end.
+        let uploads = vec![upload("unknown", "")];
         assert!(left_by_lost_create(uploads, "k", "", since).is_empty());
     }
 
