@@ -163,6 +163,23 @@ impl Encoder {
         Ok(())
     }
 
+    /// Bytes held in the encoder: Parquet's row group being built (the
+    /// text encoders hand everything over after each batch).
+    pub(crate) fn memory_size(&self) -> usize {
+        match self {
+            Encoder::Parquet(w) => w.memory_size(),
+            Encoder::Csv(_) | Encoder::Json(_) | Encoder::JsonArray(_) => 0,
+        }
+    }
+
+    /// Ends the row group being built (Parquet; nothing for text).
+    pub(crate) fn flush(&mut self) -> Result<()> {
+        if let Encoder::Parquet(w) = self {
+            w.flush().map_err(DataFusionError::from)?;
+        }
+        Ok(())
+    }
+
     /// Writes what ends the file (Parquet's last row group and footer).
     pub(crate) fn finish(self) -> Result<()> {
         match self {

@@ -156,6 +156,7 @@ pub(crate) async fn execute(
             max_open: settings.max_open_files(),
             buffer_rows: settings.flush_threshold(),
             buffer_bytes: partitioned::BUFFER_BYTES,
+            encoder_bytes: partitioned::ENCODER_BYTES,
         };
         partitioned::write_partitioned(stream, &target, &copy.options, limits, monitor).await?
     };

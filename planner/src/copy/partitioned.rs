@@ -6,23 +6,25 @@
 //! interleaved across many partitions are encoded in whole batches, not a
 //! few rows at a time.
 //!
-//! Memory: at most `partitioned_write_max_open_files` files are open (DuckDB's
-//! setting, default 100). A partition without an open file when the cap is
-//! reached keeps its rows in memory, and all the rows gathered, over every
-//! partition, stay within [`Limits::buffer_bytes`] (default
+//! Memory: at most `partitioned_write_max_open_files` files are open
+//! (DuckDB's setting, default 100). A partition without an open file when
+//! the cap is reached keeps its rows in memory, and all the rows gathered,
+//! over every partition, stay within [`Limits::buffer_bytes`] (default
 //! [`BUFFER_BYTES`], 64 MiB) and `partitioned_write_flush_threshold` rows
 //! (DuckDB's setting, default 524,288): past either the partition holding
 //! the most is written, finishing the least recently written open file to
-//! make room (its partition continues in its next file, `data_1`, ...). So rows
-//! interleaved over more partitions than the cap make a few files per
-//! partition (at most DuckDB's count), not one per batch. Each open file
-//! holds its encoder's state (for Parquet the row group being built, up to
-//! ROW_GROUP_SIZE rows) and its upload's buffers: the part being filled
-//! (growing to one part, `s3_uploader_max_filesize /
-//! s3_uploader_max_parts_per_file`, at least 5 MiB); its parts in flight
-//! draw on one budget shared by every file of the COPY (`s3_uploader_thread_limit` parts, at most 256 MiB; see
-//! [`super::target::upload_budget`]). So the bound is
-//! buffer + open files × (row group + part being filled) + budget.
+//! make room (its partition continues in its next file, `data_1`, ...).
+//! So rows interleaved over more partitions than the cap make a few files
+//! per partition (fewer than DuckDB), not one per batch. The open files'
+//! encoders (for Parquet the row groups being built) hold at most
+//! [`Limits::encoder_bytes`] together (default [`ENCODER_BYTES`], 32 MiB):
+//! past it the biggest row groups are ended early, their bytes handed to
+//! the uploads. Each upload holds the part being filled (up to one part,
+//! `s3_uploader_max_filesize / s3_uploader_max_parts_per_file`, at least
+//! 5 MiB); parts in flight draw on one budget shared by every file of the
+//! COPY (`s3_uploader_thread_limit` parts, at most 256 MiB; see
+//! [`super::target::upload_budget`]). So the bound is 64 MiB + 32 MiB +
+//! open files × part being filled + budget.
 //!
 //! OVERWRITE: a new file never takes the name of a file that was there
 //! (its `{i}` goes past it), so no old file is replaced before the COPY
@@ -48,13 +50,16 @@ use super::writer::{FileWriter, next_batch};
 use crate::error::Result;
 
 /// Rows a partition gathers before they go to its open file.
-pub(crate) const WRITE_ROWS: usize = 8192;
+pub(crate) const WRITE_ROWS: usize = 2048;
 
 /// Bytes a partition gathers before they go to its open file.
-pub(crate) const WRITE_BYTES: usize = 1024 * 1024;
+pub(crate) const WRITE_BYTES: usize = 256 * 1024;
 
 /// The default bound on rows gathered in memory, over all partitions.
 pub(crate) const BUFFER_BYTES: usize = 64 * 1024 * 1024;
+
+/// The default bound on the open files' encoders, together.
+pub(crate) const ENCODER_BYTES: usize = 32 * 1024 * 1024;
 
 /// How many files finish (complete their upload) at once.
 const FINISH_CONCURRENCY: usize = 16;
@@ -69,6 +74,9 @@ pub(crate) struct Limits {
     pub buffer_rows: usize,
     /// Bytes of rows gathered in memory, over every partition.
     pub buffer_bytes: usize,
+    /// Bytes the open files' encoders hold, together (Parquet's row
+    /// groups being built); past it the biggest row groups are ended.
+    pub encoder_bytes: usize,
 }
 
 impl Limits {
@@ -79,6 +87,7 @@ impl Limits {
             max_open,
             buffer_rows: 524_288,
             buffer_bytes: BUFFER_BYTES,
+            encoder_bytes: ENCODER_BYTES,
         }
     }
 }
@@ -104,6 +113,7 @@ pub(crate) async fn write_partitioned(
         max_open: limits.max_open.max(1),
         buffer_rows: limits.buffer_rows,
         buffer_bytes: limits.buffer_bytes,
+        encoder_bytes: limits.encoder_bytes,
         open: HashMap::new(),
         gathered: HashMap::new(),
         gathered_rows: 0,
@@ -165,6 +175,7 @@ struct PartitionFiles<'a> {
     max_open: usize,
     buffer_rows: usize,
     buffer_bytes: usize,
+    encoder_bytes: usize,
     /// Directory → its open file.
     open: HashMap<String, OpenFile>,
     /// Directory → its rows not yet encoded.
@@ -216,8 +227,36 @@ impl PartitionFiles<'_> {
     }
 
     /// Writes the partitions holding the most rows until the rows gathered
-    /// fit the buffer again.
+    /// fit the buffer again; then, when the open files' encoders hold more
+    /// than their bound, ends the biggest row groups until they hold half.
     async fn relieve(&mut self) -> Result<()> {
+        self.relieve_gathered().await?;
+        let mut held: Vec<(usize, String)> = self
+            .open
+            .iter()
+            .map(|(d, open)| (open.file.buffered(), d.clone()))
+            .filter(|(bytes, _)| *bytes > 0)
+            .collect();
+        let mut total: usize = held.iter().map(|(bytes, _)| bytes).sum();
+        if total <= self.encoder_bytes {
+            return Ok(());
+        }
+        held.sort_unstable_by(|a, b| b.cmp(a));
+        for (bytes, directory) in held {
+            if total <= self.encoder_bytes / 2 {
+                break;
+            }
+            if let Some(open) = self.open.get_mut(&directory) {
+                open.file.flush(self.monitor).await?;
+            }
+            total -= bytes;
+        }
+        Ok(())
+    }
+
+    /// Writes the partitions holding the most rows until the rows gathered
+    /// fit the buffer again.
+    async fn relieve_gathered(&mut self) -> Result<()> {
         while self.gathered_bytes > self.buffer_bytes || self.gathered_rows > self.buffer_rows {
             // Ties go to the first directory by name, so a COPY's files
             // do not depend on the map's order.

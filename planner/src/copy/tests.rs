@@ -238,6 +238,7 @@ async fn past_the_open_file_cap_a_partition_continues_in_its_next_file() {
             max_open: 1,
             buffer_rows: 0,
             buffer_bytes: 0,
+            encoder_bytes: usize::MAX,
         },
         &CopyMonitor::default(),
     )
@@ -263,6 +264,18 @@ async fn past_the_open_file_cap_a_partition_continues_in_its_next_file() {
         .await
         .unwrap();
     assert_eq!(&next[..], b"id,text\n6,x\n7,y\n8,z\n");
+}
+
+/// Parquet, PARTITION_BY (part).
+fn parquet_by_part() -> CopyOptions {
+    CopyOptions::parse(
+        "out",
+        vec![
+            ("FORMAT".to_owned(), OptionValue::Str("parquet".into())),
+            ("PARTITION_BY".to_owned(), OptionValue::Str("part".into())),
+        ],
+    )
+    .unwrap()
 }
 
 fn local_target(path: &std::path::Path) -> Target {
@@ -373,14 +386,7 @@ async fn an_encoder_that_cannot_be_built_leaves_no_temporary_file() {
         schema,
         futures::stream::iter([Ok(batch)]),
     ));
-    let options = CopyOptions::parse(
-        "out",
-        vec![
-            ("FORMAT".to_owned(), OptionValue::Str("parquet".into())),
-            ("PARTITION_BY".to_owned(), OptionValue::Str("part".into())),
-        ],
-    )
-    .unwrap();
+    let options = parquet_by_part();
     write_partitioned(
         stream,
         &local_target(&root),
@@ -477,6 +483,7 @@ async fn a_full_buffer_writes_the_biggest_partitions_without_a_file_per_batch() 
         max_open: 100,
         buffer_rows: usize::MAX,
         buffer_bytes: 2 * 1024 * 1024,
+        encoder_bytes: usize::MAX,
     };
     let rows = write_partitioned(
         interleaved(100, 2000),
@@ -546,4 +553,55 @@ async fn the_files_of_a_partitioned_copy_share_one_upload_budget() {
         // Header, then 12,288 rows of id, comma, 1,000 digits and newline.
         assert!(meta.size > 12_288 * 1_002, "{key}: {meta:?}");
     }
+}
+
+/// Row groups and rows of each Parquet file under `root`, by name.
+fn parquet_row_groups(root: &std::path::Path) -> Vec<(String, usize, i64)> {
+    use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
+    let mut found: Vec<_> = tree(root)
+        .into_iter()
+        .filter(|f| f.ends_with(".parquet"))
+        .map(|f| {
+            let file = std::fs::File::open(root.join(&f)).unwrap();
+            let meta = SerializedFileReader::new(file).unwrap().metadata().clone();
+            (f, meta.num_row_groups(), meta.file_metadata().num_rows())
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_parquet_files_past_their_memory_bound_end_their_biggest_row_groups() {
+    let options = parquet_by_part();
+    let mut row_groups = Vec::new();
+    for encoder_bytes in [usize::MAX, 1024 * 1024] {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("out");
+        let limits = Limits {
+            encoder_bytes,
+            ..Limits::with_max_open(100)
+        };
+        let rows = write_partitioned(
+            spread(50, 2048, 4, |i| format!("row-{i}")),
+            &local_target(&root),
+            &options,
+            limits,
+            &CopyMonitor::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(rows, 50 * 2048);
+        let files = parquet_row_groups(&root);
+        assert_eq!(files.len(), 4, "{files:?}");
+        assert!(
+            files.iter().all(|(_, _, rows)| *rows == 50 * 512),
+            "{files:?}"
+        );
+        row_groups.push(files.iter().map(|(_, groups, _)| *groups).min().unwrap());
+    }
+    // Unbounded, each file's 25,600 rows are one row group held whole in
+    // memory until the file ends; bounded at 1 MiB for the four, several.
+    assert_eq!(row_groups[0], 1);
+    assert!(row_groups[1] >= 3, "{row_groups:?}");
 }

@@ -17,6 +17,9 @@ use super::sink::Sink;
 use super::target::Target;
 use crate::error::{PlannerError, Result};
 
+/// The largest output buffer a file keeps for reuse.
+const SPARE_BYTES: usize = 256 * 1024;
+
 /// One file: its encoder, the encoder's pending output and the sink.
 #[derive(Debug)]
 pub(crate) struct FileWriter {
@@ -66,6 +69,24 @@ impl FileWriter {
         self.encoder.write(batch)?;
         self.rows += batch.num_rows() as u64;
         monitor.add_rows(batch.num_rows() as u64);
+        self.drain(monitor).await
+    }
+
+    /// Bytes the encoder holds (for Parquet, the row group being built).
+    pub(crate) fn buffered(&self) -> usize {
+        self.encoder.memory_size()
+    }
+
+    /// Ends the row group being built (Parquet) and hands its bytes to
+    /// the sink: the encoder's memory, freed, at the cost of a smaller
+    /// row group.
+    pub(crate) async fn flush(&mut self, monitor: &CopyMonitor) -> Result<()> {
+        self.encoder.flush()?;
+        self.drain(monitor).await
+    }
+
+    /// Hands what the encoder produced to the sink.
+    async fn drain(&mut self, monitor: &CopyMonitor) -> Result<()> {
         let chunk = self.output.take(std::mem::take(&mut self.spare));
         let written = if chunk.is_empty() {
             Ok(())
@@ -73,7 +94,11 @@ impl FileWriter {
             monitor.add_bytes(chunk.len() as u64);
             self.sink.write(&chunk).await
         };
-        self.spare = chunk;
+        // A large chunk (a Parquet row group) is not kept for reuse: with
+        // many files open, each would hold one.
+        if chunk.capacity() <= SPARE_BYTES {
+            self.spare = chunk;
+        }
         written
     }
 
