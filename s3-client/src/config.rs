@@ -10,6 +10,7 @@ pub const DEFAULT_REGION: &str = "us-east-1";
 
 /// How the bucket appears in a request URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum UrlStyle {
     /// `https://bucket.endpoint/key`: AWS's default and DuckDB's `vhost`.
     #[default]
@@ -34,6 +35,7 @@ impl UrlStyle {
 /// (`x-amz-content-sha256`). Hashing costs a core at ~330 MiB/s; the server
 /// re-hashes to verify.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum PayloadSigning {
     /// Sign every body over plain HTTP; under HTTPS, bodies over 64 KiB go
     /// as `UNSIGNED-PAYLOAD` since TLS already protects them (the AWS SDKs' rule).

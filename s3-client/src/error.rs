@@ -9,6 +9,7 @@ use crate::credentials::CredentialsError;
 /// The S3 operations this client performs, named as in the S3 API reference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[allow(missing_docs)] // the names are S3's own
+#[non_exhaustive]
 pub enum Operation {
     HeadBucket,
     CreateBucket,
@@ -124,6 +125,7 @@ impl fmt::Display for ServiceError {
 /// [`crate::MultipartWriter`] can answer every later call with the error
 /// that broke it.
 #[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The server answered with an error.
     #[error("{0}")]

@@ -118,6 +118,23 @@ pub struct GetObjectRequest {
     pub if_unmodified_since: Option<DateTime<Utc>>,
 }
 
+/// Options of a CopyObject.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CopyObjectRequest {
+    /// Copy only when no object is at the destination (`If-None-Match: *`).
+    pub if_none_match: bool,
+}
+
+impl CopyObjectRequest {
+    /// A copy that never replaces an object at the destination.
+    pub fn create_only() -> Self {
+        Self {
+            if_none_match: true,
+        }
+    }
+}
+
 /// Options of a PutObject or CreateMultipartUpload.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PutObjectRequest {

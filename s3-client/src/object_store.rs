@@ -20,8 +20,8 @@ use object_store::{
 use crate::client::S3Client;
 use crate::error::Error;
 use crate::model::{
-    ByteRange, CompletedPart, GetObjectRequest, ListObjectsV2Request, ObjectSummary,
-    PutObjectRequest,
+    ByteRange, CompletedPart, CopyObjectRequest, GetObjectRequest, ListObjectsV2Request,
+    ObjectSummary, PutObjectRequest,
 };
 
 const STORE: &str = "S3";
@@ -354,7 +354,12 @@ impl ObjectStore for S3ObjectStore {
         match options.mode {
             CopyMode::Overwrite => self
                 .client
-                .copy_object(&self.bucket, from.as_ref(), to.as_ref(), false)
+                .copy_object(
+                    &self.bucket,
+                    from.as_ref(),
+                    to.as_ref(),
+                    &CopyObjectRequest::default(),
+                )
                 .await
                 .map_err(|e| map_error(from, e)),
             // S3 has no conditional copy; object_store's own S3 store also

@@ -11,8 +11,8 @@ use bytes::Bytes;
 use common::{Fixture, pattern_bytes};
 use http::Method;
 use s3sql_s3_client::{
-    ByteRange, GetObjectRequest, ListObjectsV2Request, MultipartWriter, PutObjectOutput,
-    PutObjectRequest, RetryConfig, S3Client,
+    ByteRange, CopyObjectRequest, GetObjectRequest, ListObjectsV2Request, MultipartWriter,
+    PutObjectOutput, PutObjectRequest, RetryConfig, S3Client,
 };
 use s3sql_testkit::{Fault, FaultProxy, FaultRule, RecordedRequest};
 
@@ -857,7 +857,7 @@ async fn copy_and_delete_objects_with_error_in_200_body_are_retried() {
             .times(1),
     );
     client
-        .copy_object(fx.bucket(), &from, &to, false)
+        .copy_object(fx.bucket(), &from, &to, &CopyObjectRequest::default())
         .await
         .unwrap();
     fx.assert_holds(&to, b"copied").await;
@@ -1634,7 +1634,7 @@ async fn lost_conditional_copy_of_a_multipart_source_reports_an_unknown_outcome(
             .path_contains("copy-dst-mp")
     });
     let err = client
-        .copy_object(fx.bucket(), &from, &to, true)
+        .copy_object(fx.bucket(), &from, &to, &CopyObjectRequest::create_only())
         .await
         .expect_err("a lost copy of a multipart source cannot be resolved by ETag");
     assert!(

@@ -8,7 +8,9 @@ mod common;
 use bytes::Bytes;
 use common::{Fixture, pattern_bytes};
 use futures::TryStreamExt;
-use s3sql_s3_client::{ByteRange, GetObjectRequest, ListObjectsV2Request, PutObjectRequest};
+use s3sql_s3_client::{
+    ByteRange, CopyObjectRequest, GetObjectRequest, ListObjectsV2Request, PutObjectRequest,
+};
 
 /// Keys that break naive encoders; each must round-trip exactly.
 const TRICKY_KEYS: &[&str] = &[
@@ -472,7 +474,7 @@ async fn copy_object_within_bucket() {
         .await
         .unwrap();
     fx.client
-        .copy_object(fx.bucket(), &from, &to, false)
+        .copy_object(fx.bucket(), &from, &to, &CopyObjectRequest::default())
         .await
         .unwrap();
     let got = fx
@@ -542,8 +544,10 @@ async fn empty_key_is_an_error_at_every_entry_point() {
         c.put_object(b, "", Bytes::from_static(b"x"), &put)
             .await
             .map(|_| ()),
-        c.copy_object(b, "", "to", false).await,
-        c.copy_object(b, "from", "", false).await,
+        c.copy_object(b, "", "to", &CopyObjectRequest::default())
+            .await,
+        c.copy_object(b, "from", "", &CopyObjectRequest::default())
+            .await,
         c.delete_object(b, "").await,
         c.delete_objects(b, &["ok", ""]).await.map(|_| ()),
         c.create_multipart_upload(b, "", &put).await.map(|_| ()),
@@ -606,7 +610,8 @@ async fn invalid_bucket_names_are_refused_before_any_request() {
             c.put_object(b, "x.csv", Bytes::from_static(b"x"), &put)
                 .await
                 .map(|_| ()),
-            c.copy_object(b, "x.csv", "y.csv", false).await,
+            c.copy_object(b, "x.csv", "y.csv", &CopyObjectRequest::default())
+                .await,
             c.delete_object(b, "x.csv").await,
             c.delete_objects(b, &["x.csv"]).await.map(|_| ()),
             c.create_multipart_upload(b, "x.csv", &put)

@@ -9,7 +9,9 @@ use crate::body::ObjectBody;
 use crate::client::{LostAnswer, RetryLog, S3Client, S3Request};
 use crate::content_range::{check_partial, check_pinned, content_length, content_range};
 use crate::error::{Error, Operation, Result};
-use crate::model::{ByteRange, GetObjectRequest, ObjectMeta, PutObjectOutput, PutObjectRequest};
+use crate::model::{
+    ByteRange, CopyObjectRequest, GetObjectRequest, ObjectMeta, PutObjectOutput, PutObjectRequest,
+};
 use crate::ops::lost::{Found, Mark, WRITE_TOKEN, is_plain_md5, md5_hex, new_write_token};
 
 fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
@@ -370,7 +372,7 @@ impl S3Client {
         bucket: &str,
         from_key: &str,
         to_key: &str,
-        if_none_match: bool,
+        copy: &CopyObjectRequest,
     ) -> Result<()> {
         check_object(bucket, from_key)?;
         check_object(bucket, to_key)?;
@@ -378,7 +380,7 @@ impl S3Client {
         let mut request = S3Request::new(Operation::CopyObject, Method::PUT, bucket, Some(to_key))
             .header(http::HeaderName::from_static("x-amz-copy-source"), source)
             .error_in_ok();
-        if if_none_match {
+        if copy.if_none_match {
             request = request
                 .header(IF_NONE_MATCH, "*")
                 .lost_answer(LostAnswer::Resolve);
