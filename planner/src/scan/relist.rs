@@ -3,8 +3,8 @@
 //! added since are read, files deleted are not. The statement that planned
 //! it reads the listing it was planned with (no second listing).
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 
 use datafusion::catalog::Session as DataFusionSession;
 use datafusion::error::DataFusionError;
@@ -30,8 +30,9 @@ pub(crate) struct Relist {
     /// The statement the scan was planned in.
     listed_in: u64,
     /// The table listed for a later statement, so a query reading the
-    /// view twice lists once.
-    latest: Mutex<Option<(u64, Arc<FileTable>)>>,
+    /// view twice lists once (its scans are planned concurrently: the
+    /// second waits for the first's listing).
+    latest: tokio::sync::Mutex<Option<(u64, Arc<FileTable>)>>,
 }
 
 impl Relist {
@@ -45,7 +46,7 @@ impl Relist {
             databases: Arc::clone(cx.databases),
             statement: Arc::clone(cx.statement),
             listed_in: cx.statement.load(Ordering::Relaxed),
-            latest: Mutex::new(None),
+            latest: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -59,7 +60,8 @@ impl Relist {
         if now == self.listed_in {
             return Ok(None);
         }
-        if let Some((at, table)) = self.lock().as_ref()
+        let mut latest = self.latest.lock().await;
+        if let Some((at, table)) = latest.as_ref()
             && *at == now
         {
             return Ok(Some(Arc::clone(table)));
@@ -81,14 +83,8 @@ impl Relist {
             file_table(&self.request, &cx, &listed, requests).await
         };
         let table = listed.await.map_err(external)?;
-        *self.lock() = Some((now, Arc::clone(&table)));
+        *latest = Some((now, Arc::clone(&table)));
         Ok(Some(table))
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(u64, Arc<FileTable>)>> {
-        self.latest
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

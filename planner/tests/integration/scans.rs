@@ -231,6 +231,49 @@ async fn a_view_lists_its_files_again_at_each_query() {
     assert!(err.contains("CREATE OR REPLACE VIEW"), "{err}");
 }
 
+/// A query reading a view twice lists its files once (through the fault
+/// proxy, which counts the ListObjectsV2 requests), and the statement that
+/// plans a glob lists it once.
+#[tokio::test]
+async fn a_query_reading_a_view_twice_lists_once() {
+    let bucket = Bucket::new().await;
+    bucket
+        .put("t/a.parquet", parquet(&people(&[1], &["a"])))
+        .await;
+    let proxy = s3sql_testkit::FaultProxy::start(crate::mindsdb::upstream(&bucket));
+    let host = bucket
+        .endpoint
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let secret = bucket
+        .create_secret("p", &bucket.secret_access_key, None)
+        .replace(&host, &proxy.addr().to_string());
+    let session = s3sql_planner::Session::with_secrets(s3sql_secrets::SecretManager::new(None));
+    session.sql(&secret).await.unwrap();
+    let listings = || {
+        proxy
+            .recorded()
+            .iter()
+            .filter(|r| r.query.contains("list-type=2"))
+            .count()
+    };
+    let glob = bucket.url("t/*.parquet");
+    session
+        .sql(&format!("CREATE VIEW t AS SELECT * FROM '{glob}'"))
+        .await
+        .unwrap();
+    assert_eq!(listings(), 1);
+    query(
+        &session,
+        "SELECT count(*) FROM t AS x JOIN t AS y ON x.id = y.id",
+    )
+    .await;
+    assert_eq!(listings(), 2);
+    query(&session, &format!("SELECT count(*) FROM '{glob}'")).await;
+    assert_eq!(listings(), 3);
+}
+
 /// DESCRIBE and SUMMARIZE are tables inside a query, as in DuckDB:
 /// `FROM (DESCRIBE ...)`, of a query or a file, joined or filtered.
 #[tokio::test]
