@@ -13,6 +13,7 @@ use futures::TryStreamExt;
 use s3sql_planner::{PlannerError, Session};
 
 use crate::print_format::PrintFormat;
+use crate::progress::ProgressLine;
 
 /// Where results go, and how they look.
 pub struct Output {
@@ -63,6 +64,8 @@ pub async fn exec_and_print(
             printer.finish()?;
             writer.flush().context("writing results")
         };
+        // A COPY's progress on a terminal's stderr, erased when it ends.
+        let _progress = ProgressLine::start(session.copy_monitor());
         until_interrupted(session, run).await?;
     }
     Ok(())

@@ -6,6 +6,7 @@
 
 mod exec;
 mod print_format;
+mod progress;
 mod repl;
 
 use std::io::{IsTerminal, Read};

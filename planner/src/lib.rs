@@ -41,5 +41,6 @@ mod statement;
 pub use copy::{CopyError, CopyMonitor, CopyProgress};
 pub use error::{PlannerError, Result};
 pub use mindsdb::DatabaseError;
+pub use scan::io_plan::human_bytes;
 pub use session::Session;
 pub use statement::{Statement, ends_statement};

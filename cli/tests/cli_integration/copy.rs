@@ -124,3 +124,40 @@ async fn sigint_during_a_copy_aborts_its_uploads_and_exits_130() {
     let head = client.head_object(&target.bucket, &key).await;
     assert!(head.is_err(), "a half-written object: {head:?}");
 }
+
+/// A COPY long enough to be seen running, into `dir`.
+fn long_copy(dir: &std::path::Path) -> String {
+    format!(
+        "COPY (SELECT i, i % 7 AS k FROM range(3000000) t(i)) TO '{}' (PARTITION_BY (k))",
+        dir.join("out").display()
+    )
+}
+
+#[test]
+fn a_copy_shows_its_progress_on_a_terminal_and_never_in_piped_output() {
+    let work = tempfile::tempdir().unwrap();
+    // Piped: stderr holds no progress line.
+    let out = s3sql_in(work.path(), &["-c", &long_copy(&work.path().join("piped"))]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("COPY:"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains('\x1b'), "{}", stderr(&out));
+    // On a pseudo-terminal (script(1)): the line is drawn, then erased.
+    let binary = env!("CARGO_BIN_EXE_s3sql");
+    let command = format!("{binary} -c \"{}\"", long_copy(&work.path().join("tty")));
+    let out = Command::new("script")
+        .args(["--quiet", "--return", "--command", &command, "/dev/null"])
+        .current_dir(work.path())
+        .env("HOME", work.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("script(1) from util-linux runs s3sql on a pseudo-terminal");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{shown}");
+    assert!(
+        shown.contains("COPY: ") && shown.contains(" rows, ") && shown.contains(" written"),
+        "{shown}"
+    );
+    assert!(shown.contains("\r\x1b[K"), "{shown}");
+}

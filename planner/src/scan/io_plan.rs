@@ -179,8 +179,8 @@ fn cost(plans: &[&IoPlan]) -> String {
     )
 }
 
-/// `1.5 MiB`-style sizes.
-fn human_bytes(bytes: u64) -> String {
+/// `1.5 MiB`-style sizes (EXPLAIN's I/O plan, the CLI's COPY progress).
+pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 7] = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
     let mut value = bytes as f64;
     let mut unit = 0;
