@@ -579,6 +579,7 @@ impl S3Client {
         let location = header("location").and_then(|v| v.parse::<http::Uri>().ok());
         let server_date = header("date");
         let https = target.endpoint.starts_with("https:");
+        let endpoint = target.endpoint.parse::<http::Uri>().ok();
         let body = collect_body(
             resp.into_body(),
             BodyPace::new(self.inner.config.request_timeout, true),
@@ -619,10 +620,15 @@ impl S3Client {
             return AttemptError::WrongRegion(err, real);
         }
         if status == 307 {
-            // Never from HTTPS down to plain HTTP.
-            return match location
-                .filter(|l| l.authority().is_some() && (!https || l.scheme_str() == Some("https")))
-            {
+            // Never from HTTPS down to plain HTTP, nor to another service:
+            // the signed request (and a session token) goes where it says.
+            let endpoint_host = endpoint.as_ref().and_then(http::Uri::host);
+            return match location.filter(|l| {
+                l.host()
+                    .zip(endpoint_host)
+                    .is_some_and(|(to, from)| same_service(from, to))
+                    && (!https || l.scheme_str() == Some("https"))
+            }) {
                 Some(to) => AttemptError::Redirect(err, Box::new(to)),
                 None => AttemptError::Fatal(err),
             };
@@ -664,6 +670,35 @@ fn valid_region(region: &str) -> bool {
         && region
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Whether a 307 from `from` to `to` stays with the same service: the
+/// same host, or DNS names under the same parent domain (S3 sends
+/// `bucket.s3.amazonaws.com` to `bucket.s3.us-west-2.amazonaws.com`).
+fn same_service(from: &str, to: &str) -> bool {
+    if from.eq_ignore_ascii_case(to) {
+        return true;
+    }
+    let is_ip = |h: &str| {
+        h.trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok()
+    };
+    let parent = |h: &str| {
+        let labels: Vec<String> = h.rsplit('.').take(2).map(str::to_ascii_lowercase).collect();
+        (labels.len() == 2).then_some(labels)
+    };
+    !is_ip(from) && !is_ip(to) && parent(from).is_some_and(|p| Some(p) == parent(to))
+}
+
+/// Whether a region a server named in a GetBucketLocation answer can go
+/// into a host name and a signing scope: letters, digits, `-` and `_`
+/// (other servers' regions, e.g. GCS's `US-EAST1`, are not all AWS-shaped).
+pub(crate) fn plausible_region(region: &str) -> bool {
+    (1..=64).contains(&region.len())
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// The clock difference S3 tolerates before RequestTimeTooSkewed.
@@ -810,6 +845,19 @@ mod tests {
     fn client() -> S3Client {
         let config = ClientConfig::default().with_endpoint("http://127.0.0.1:1");
         S3Client::anonymous(config).unwrap()
+    }
+
+    #[test]
+    fn a_redirect_stays_with_the_same_service() {
+        assert!(same_service("127.0.0.1", "127.0.0.1"));
+        assert!(same_service(
+            "s3.amazonaws.com",
+            "bucket.s3.us-west-2.amazonaws.com"
+        ));
+        assert!(!same_service("s3.amazonaws.com", "evil.example.com"));
+        assert!(!same_service("127.0.0.1", "10.0.0.1"));
+        assert!(!same_service("localhost", "127.0.0.1"));
+        assert!(!same_service("minio.internal", "amazonaws.com.evil"));
     }
 
     #[test]

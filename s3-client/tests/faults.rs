@@ -1987,3 +1987,20 @@ async fn a_throttled_create_multipart_upload_leaves_other_uploads_alone() {
             .unwrap();
     }
 }
+
+/// A 307 to another host is not followed: the signed request, and a
+/// session token with it, would go wherever the answer says.
+#[tokio::test]
+async fn a_temporary_redirect_to_another_host_is_not_followed() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/redirect-elsewhere.txt");
+    put(&fx, &key, Bytes::from_static(b"here")).await;
+    let port = fx.target.socket_addr().unwrap().port();
+    let origin = format!("http://localhost:{port}");
+    proxy.push_rule(FaultRule::new(Fault::TemporaryRedirect { origin }).times(1));
+    let err = client
+        .get_object_bytes(fx.bucket(), &key, &GetObjectRequest::default())
+        .await
+        .expect_err("a redirect to another host was followed");
+    assert_eq!(err.status(), Some(307), "{err}");
+}

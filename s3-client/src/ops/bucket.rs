@@ -49,12 +49,20 @@ struct LocationConstraint {
 }
 
 /// The region a GetBucketLocation answer names: an empty constraint is
-/// us-east-1 and the legacy `EU` is eu-west-1, as S3 documents.
-fn region_of(constraint: &str) -> String {
-    match constraint.trim() {
-        "" => crate::config::DEFAULT_REGION.to_owned(),
-        "EU" => "eu-west-1".to_owned(),
-        other => other.to_owned(),
+/// us-east-1 and the legacy `EU` is eu-west-1, as S3 documents. Text that
+/// is not a region name (it would go into host names and signatures) is
+/// an error.
+fn region_of(constraint: &str) -> std::result::Result<String, String> {
+    let region = match constraint.trim() {
+        "" => crate::config::DEFAULT_REGION,
+        "EU" => "eu-west-1",
+        other => other,
+    };
+    match crate::client::plausible_region(region) {
+        true => Ok(region.to_owned()),
+        false => Err(format!(
+            "the bucket's location {region:?} is not a region name; set REGION instead"
+        )),
     }
 }
 
@@ -99,7 +107,7 @@ impl S3Client {
         let req = S3Request::new(Operation::GetBucketLocation, Method::GET, bucket, None)
             .query("location", "");
         let result: LocationConstraint = self.read_xml(&req).await?;
-        Ok(region_of(&result.region))
+        region_of(&result.region).map_err(|detail| self.invalid_response(&req, detail))
     }
 
     /// Sends `req` and parses its XML answer into `T`.
@@ -117,7 +125,18 @@ mod tests {
 
     #[test]
     fn location_constraints_name_regions() {
-        let parse = |body: &str| region_of(&xml::parse::<LocationConstraint>(body).unwrap().region);
+        let parse = |body: &str| {
+            region_of(&xml::parse::<LocationConstraint>(body).unwrap().region).unwrap()
+        };
+        let refused =
+            xml::parse::<LocationConstraint>("<LocationConstraint>evil.com/x</LocationConstraint>")
+                .unwrap();
+        assert!(
+            region_of(&refused.region)
+                .unwrap_err()
+                .contains("not a region name")
+        );
+        assert_eq!(region_of("US-EAST1").unwrap(), "US-EAST1", "GCS's spelling");
         let ns = r#"xmlns="http://s3.amazonaws.com/doc/2006-03-01/""#;
         assert_eq!(parse(&format!("<LocationConstraint {ns}/>")), "us-east-1");
         assert_eq!(
