@@ -192,25 +192,31 @@ pub(crate) fn may_hold_secret(sql: &str) -> bool {
 }
 
 /// Line `line` (1-based) of `sql` as echoed under an error: when the
-/// statement may carry a credential, each quoted literal is starred out
-/// (one opened on an earlier line included), keeping its length so the
-/// caret below still points at the right column.
+/// statement may carry a credential, the inside of each quoted string is
+/// starred out, single-quoted SQL literals and double-quoted ones alike
+/// (MindsDB's PARAMETERS are JSON, its secrets in double quotes), one
+/// opened on an earlier line included, keeping its length so the caret
+/// below still points at the right column.
 fn mask_secrets(sql: &str, line: usize) -> Option<String> {
     let text = sql.lines().nth(line.saturating_sub(1))?;
     if !may_hold_secret(sql) {
         return Some(text.to_owned());
     }
-    let mut inside = false;
+    let mut inside: Option<char> = None;
     let masked: String = sql
         .chars()
-        .map(|c| match c {
-            '\'' => {
-                inside = !inside;
+        .map(|c| match (c, inside) {
+            ('\'' | '"', None) => {
+                inside = Some(c);
                 c
             }
-            '\n' | '\r' => c,
-            _ if inside => '*',
-            _ => c,
+            (_, Some(quote)) if c == quote => {
+                inside = None;
+                c
+            }
+            ('\n' | '\r', _) => c,
+            (_, Some(_)) => '*',
+            (_, None) => c,
         })
         .collect();
     masked

@@ -6,12 +6,11 @@
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
-use std::sync::Arc;
 
-use s3sql_s3_client::{
-    ClientConfig, Credentials, PutObjectRequest, S3Client, StaticCredentials, UrlStyle,
-};
-use s3sql_testkit::S3Target;
+use s3sql_s3_client::PutObjectRequest;
+
+mod common;
+use common::target_client;
 
 /// Runs the binary with `args` and `stdin`, with a private config directory
 /// so no persistent secret of the user is read or written.
@@ -346,24 +345,6 @@ fn relative_paths_are_named_as_written_and_ignore_the_working_directory() {
         assert!(out.status.success(), "{sql}: {}", stderr(&out));
         assert_eq!(stdout(&out), expected, "{sql}");
     }
-}
-
-/// A client of the test target, its bucket created when new.
-async fn target_client() -> (S3Target, S3Client) {
-    let target = S3Target::from_env();
-    let config = ClientConfig::default()
-        .with_endpoint(target.endpoint.clone())
-        .with_region(target.region.clone())
-        .with_url_style(UrlStyle::Path);
-    let creds = Credentials::new(
-        target.access_key_id.clone(),
-        target.secret_access_key.clone(),
-    );
-    let client = S3Client::new(config, Arc::new(StaticCredentials(creds))).unwrap();
-    if target.bucket_is_new {
-        client.create_bucket(&target.bucket).await.unwrap();
-    }
-    (target, client)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -7,12 +7,10 @@
 
 use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::Arc;
 
-use s3sql_s3_client::{
-    ClientConfig, Credentials, PutObjectRequest, S3Client, StaticCredentials, UrlStyle,
-};
-use s3sql_testkit::S3Target;
+use s3sql_s3_client::PutObjectRequest;
+
+mod common;
 
 /// Runs the binary with `args` and `config` as its configuration home.
 fn s3sql(config: &Path, args: &[&str]) -> Output {
@@ -29,19 +27,7 @@ fn text(bytes: &[u8]) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_database_created_in_one_process_is_used_by_the_next() {
-    let target = S3Target::from_env();
-    let config = ClientConfig::default()
-        .with_endpoint(target.endpoint.clone())
-        .with_region(target.region.clone())
-        .with_url_style(UrlStyle::Path);
-    let creds = Credentials::new(
-        target.access_key_id.clone(),
-        target.secret_access_key.clone(),
-    );
-    let client = S3Client::new(config, Arc::new(StaticCredentials(creds))).unwrap();
-    if target.bucket_is_new {
-        client.create_bucket(&target.bucket).await.unwrap();
-    }
+    let (target, client) = common::target_client().await;
     let key = target.key("mindsdb/nums.csv");
     client
         .put_object(
@@ -105,4 +91,31 @@ async fn a_database_created_in_one_process_is_used_by_the_next() {
     let out = s3sql(home.path(), &["-c", &query]);
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("kept"), "{}", text(&out.stderr));
+}
+
+/// A CREATE DATABASE on the same `-c` line as a later syntax error, or
+/// written as MindsDB's `CREATE OR REPLACE DATABASE` (which sqlparser
+/// stops in): the shell echoes the line under the error with every quoted
+/// string starred, double-quoted JSON values included.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_syntax_error_never_echoes_a_database_secret() {
+    let (target, _) = common::target_client().await;
+    let secret = &target.secret_access_key;
+    let parameters = format!(
+        "{{\"aws_access_key_id\": \"{}\", \"aws_secret_access_key\": \"{secret}\", \"region_name\": \"{}\", \"bucket\": \"{}\", \"endpoint_url\": \"{}\"}}",
+        target.access_key_id, target.region, target.bucket, target.endpoint
+    );
+    let create = format!("CREATE DATABASE d WITH ENGINE = 's3', PARAMETERS = {parameters}");
+    for sql in [
+        format!("CREATE OR REPLACE DATABASE d WITH ENGINE = 's3', PARAMETERS = {parameters}"),
+        format!("{create}; SELECT * FROM t WHERE )"),
+        format!("{create}; SELECT * FROM d.my-file.csv"),
+    ] {
+        let home = tempfile::tempdir().unwrap();
+        let out = s3sql(home.path(), &["-c", &sql]);
+        let error = text(&out.stderr);
+        assert!(!out.status.success(), "{sql}");
+        assert!(error.contains("LINE 1"), "{sql}: {error}");
+        assert!(!error.contains(secret.as_str()), "{sql}: {error}");
+    }
 }

@@ -6,7 +6,7 @@
 
 use datafusion::sql::sqlparser::parser::ParserError;
 use datafusion::sql::sqlparser::tokenizer::Location;
-use s3sql_secrets::{ParamValue, Parameters, is_sensitive};
+use s3sql_secrets::{ParamValue, Parameters};
 
 use crate::error::{PlannerError, Result};
 
@@ -124,33 +124,37 @@ pub(crate) fn pointed(error: PlannerError, sql: &str) -> PlannerError {
     ))
 }
 
-/// `line` with the string value of each sensitive parameter on it starred
-/// out, its length kept so a caret below still points at the right column.
+/// `line` with every quoted string on it that is not a name (a string
+/// followed by `:`) starred out, in double or single quotes, its length
+/// kept so a caret below still points at the right column. Every value,
+/// not only those of known sensitive names: a misspelled name
+/// (`"aws_secret_key"`), an unquoted one or a value on the line after its
+/// name must not be echoed either.
 fn mask_sensitive(line: &str) -> String {
     let mut out: Vec<char> = line.chars().collect();
-    let mut strings = Vec::new();
     let mut at = 0;
     while at < out.len() {
-        if out[at] == '"' {
-            let begin = at + 1;
-            let mut end = begin;
-            while end < out.len() && out[end] != '"' {
-                end += if out[end] == '\\' { 2 } else { 1 };
-            }
-            strings.push((begin, end.min(out.len())));
-            at = end + 1;
-        } else {
+        let quote = out[at];
+        if quote != '"' && quote != '\'' {
             at += 1;
+            continue;
         }
-    }
-    for pair in strings.windows(2) {
-        let (name, value) = (pair[0], pair[1]);
-        let name: String = out[name.0..name.1].iter().collect();
-        if is_sensitive(&name) {
-            for c in &mut out[value.0..value.1] {
+        let begin = at + 1;
+        let mut end = begin;
+        while end < out.len() && out[end] != quote {
+            end += if out[end] == '\\' { 2 } else { 1 };
+        }
+        let end = end.min(out.len());
+        let is_name = out[(end + 1).min(out.len())..]
+            .iter()
+            .find(|c| !c.is_whitespace())
+            == Some(&':');
+        if !is_name {
+            for c in &mut out[begin..end] {
                 *c = '*';
             }
         }
+        at = end + 1;
     }
     out.into_iter().collect()
 }
@@ -249,6 +253,25 @@ mod tests {
         assert!(
             e.contains(&format!("at line 1, column {}", start + 6)),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn every_value_on_an_echoed_line_is_starred_whatever_its_name() {
+        for line in [
+            r#"{aws_access_key_id: "AKIA", aws_secret_access_key: "TOPSECRET", bucket: "b"}"#,
+            r#"{'aws_secret_access_key': "TOPSECRET"}"#,
+            r#" "TOPSECRET" x"#,
+            r#"{"aws_secret_key": "TOPSECRET",}"#,
+            r#"{"aws_secret_access_key": 'TOPSECRET'}"#,
+        ] {
+            let masked = mask_sensitive(line);
+            assert!(!masked.contains("TOPSECRET"), "{line} -> {masked}");
+            assert_eq!(masked.chars().count(), line.chars().count(), "{masked}");
+        }
+        assert_eq!(
+            mask_sensitive(r#"  "aws_secret_access_key": "abc","#),
+            r#"  "aws_secret_access_key": "***","#
         );
     }
 }
