@@ -31,7 +31,7 @@ pub(crate) use files::files_table;
 pub(crate) use insert::{InsertStatement, InsertTarget, OldObject, Resolved};
 pub(crate) use params::pointed;
 pub(crate) use parse::{DatabaseStatement, hint, parse, parse_insert};
-pub(crate) use resolve::resolve;
+pub(crate) use resolve::{names_an_object, resolve};
 
 use crate::error::Result;
 use crate::secret_sql::success;

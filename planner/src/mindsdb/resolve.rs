@@ -8,10 +8,31 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{ObjectNamePart, TableFactor, VisitMut, VisitorMut};
 
+use s3sql_glob_list::ObjectUrl;
+use s3sql_s3_client::S3Client;
+
 use super::database::Databases;
 use super::error::DatabaseError;
 use crate::error::{PlannerError, Result};
 use crate::scan::request::{ScanKind, ScanRequest, stand_in};
+
+/// Whether `url`, a database's key holding glob characters (`*`, `?`,
+/// `[`, `\\`, `{`), names an object as written: MindsDB reads a key in
+/// backticks as the key, so `x[1].csv` that exists is that object, not a
+/// pattern matching `x1.csv`. One HEAD, only for such keys; a key naming
+/// no object (or an unanswered HEAD) stays a glob.
+pub(crate) async fn names_an_object(client: &S3Client, url: &str) -> bool {
+    let Ok(parsed) = ObjectUrl::parse(url) else {
+        return false;
+    };
+    if !parsed.key.contains(['*', '?', '[', '\\', '{']) {
+        return false;
+    }
+    client
+        .head_object(&parsed.bucket, &parsed.key)
+        .await
+        .is_ok()
+}
 
 /// The table of a database's objects.
 const FILES: &str = "files";

@@ -236,6 +236,8 @@ async fn list(request: &ScanRequest, cx: &ScanContext<'_>) -> Result<(Vec<Listed
                 Some(db) => db.client(cx.settings).await?,
                 None => client_for(cx.secrets, cx.settings, url).await?,
             };
+            let literal = literal
+                || (database.is_some() && crate::mindsdb::names_an_object(&client, url).await);
             let found = expand(Arc::new(client.clone()), url, literal, allow_empty).await?;
             requests += client.request_count();
             found
