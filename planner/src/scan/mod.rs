@@ -159,7 +159,7 @@ pub(crate) async fn build(
     }
     let (listed, listing_requests) = list(request, cx).await?;
     match request.kind {
-        ScanKind::Glob => glob_table(&listed),
+        ScanKind::Glob => glob_table(request, cx, &listed),
         _ => Ok(file_table(request, cx, &listed, listing_requests).await? as _),
     }
 }
@@ -267,13 +267,20 @@ async fn expand<L: ListObjects + 'static>(
 }
 
 /// `glob(...)`: one `file` column of URLs (or paths).
-fn glob_table(listed: &[Listed]) -> Result<Arc<dyn TableProvider>> {
+fn glob_table(
+    request: &ScanRequest,
+    cx: &ScanContext<'_>,
+    listed: &[Listed],
+) -> Result<Arc<dyn TableProvider>> {
     let schema = Arc::new(Schema::new(vec![Field::new("file", DataType::Utf8, false)]));
     let files: ArrayRef = Arc::new(StringArray::from_iter_values(
         listed.iter().map(Listed::name),
     ));
     let batch = RecordBatch::try_new(Arc::clone(&schema), vec![files])?;
-    Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))
+    Ok(Arc::new(relist::GlobTable {
+        table: MemTable::try_new(schema, vec![vec![batch]])?,
+        relist: relist::Relist::new(request, cx),
+    }))
 }
 
 fn object_meta(m: &Match) -> Result<ObjectMeta> {

@@ -6,19 +6,24 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use datafusion::catalog::Session as DataFusionSession;
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::{MemTable, Session as DataFusionSession};
+use datafusion::datasource::TableProvider;
 use datafusion::error::DataFusionError;
 use datafusion::execution::SessionState;
+use datafusion::logical_expr::{Expr, TableType};
+use datafusion::physical_plan::ExecutionPlan;
 use s3sql_secrets::SecretManager;
 
 use crate::error::PlannerError;
 use crate::mindsdb::Databases;
 use crate::scan::stores::Stores;
-use crate::scan::table::FileTable;
-use crate::scan::{ScanContext, ScanRequest, file_table, list};
+use crate::scan::{ScanContext, ScanRequest, build};
 use crate::settings::Settings;
 
 /// What listing a scan again takes: its request and the session's parts.
+#[derive(Debug)]
 pub(crate) struct Relist {
     request: ScanRequest,
     secrets: Arc<SecretManager>,
@@ -32,7 +37,7 @@ pub(crate) struct Relist {
     /// The table listed for a later statement, so a query reading the
     /// view twice lists once (its scans are planned concurrently: the
     /// second waits for the first's listing).
-    latest: tokio::sync::Mutex<Option<(u64, Arc<FileTable>)>>,
+    latest: tokio::sync::Mutex<Option<(u64, Arc<dyn TableProvider>)>>,
 }
 
 impl Relist {
@@ -55,7 +60,7 @@ impl Relist {
     pub(crate) async fn fresh(
         &self,
         state: &dyn DataFusionSession,
-    ) -> datafusion::common::Result<Option<Arc<FileTable>>> {
+    ) -> datafusion::common::Result<Option<Arc<dyn TableProvider>>> {
         let now = self.statement.load(Ordering::Relaxed);
         if now == self.listed_in {
             return Ok(None);
@@ -78,13 +83,41 @@ impl Relist {
             databases: &self.databases,
             statement: &self.statement,
         };
-        let listed = async {
-            let (listed, requests) = list(&self.request, &cx).await?;
-            file_table(&self.request, &cx, &listed, requests).await
-        };
-        let table = listed.await.map_err(external)?;
+        let table = build(&self.request, &cx).await.map_err(external)?;
         *latest = Some((now, Arc::clone(&table)));
         Ok(Some(table))
+    }
+}
+
+/// `glob()`'s table: the files listed when planned, or listed again in a
+/// later statement.
+#[derive(Debug)]
+pub(crate) struct GlobTable {
+    pub table: MemTable,
+    pub relist: Relist,
+}
+
+#[async_trait]
+impl TableProvider for GlobTable {
+    fn schema(&self) -> SchemaRef {
+        self.table.schema()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn DataFusionSession,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> datafusion::common::Result<Arc<dyn ExecutionPlan>> {
+        match self.relist.fresh(state).await? {
+            Some(fresh) => fresh.scan(state, projection, filters, limit).await,
+            None => self.table.scan(state, projection, filters, limit).await,
+        }
     }
 }
 

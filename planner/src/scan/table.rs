@@ -175,10 +175,10 @@ impl TableProvider for FileTable {
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         if let Some(fresh) = self.relist.fresh(state).await? {
-            if !same_columns(&fresh.schema, &self.schema) {
+            if !same_columns(&fresh.schema(), &self.schema) {
                 return Err(DataFusionError::Plan(format!(
                     "the files of a view now have other columns ({}; were {}); run CREATE OR REPLACE VIEW",
-                    columns(&fresh.schema),
+                    columns(&fresh.schema()),
                     columns(&self.schema)
                 )));
             }

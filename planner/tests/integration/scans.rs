@@ -231,6 +231,25 @@ async fn a_view_lists_its_files_again_at_each_query() {
     assert!(err.contains("CREATE OR REPLACE VIEW"), "{err}");
 }
 
+/// A view over `glob()` lists again at each query too.
+#[tokio::test]
+async fn a_view_over_glob_lists_again_at_each_query() {
+    let bucket = Bucket::new().await;
+    bucket.put("gv/a.csv", "x\n1\n").await;
+    let session = bucket.session().await;
+    let glob = bucket.url("gv/*.csv");
+    session
+        .sql(&format!(
+            "CREATE VIEW files AS SELECT * FROM glob('{glob}')"
+        ))
+        .await
+        .unwrap();
+    let count = "SELECT count(*) AS n FROM files";
+    assert_eq!(query(&session, count).await[3], "| 1 |");
+    bucket.put("gv/b.csv", "x\n2\n").await;
+    assert_eq!(query(&session, count).await[3], "| 2 |");
+}
+
 /// A query reading a view twice lists its files once (through the fault
 /// proxy, which counts the ListObjectsV2 requests), and the statement that
 /// plans a glob lists it once.
