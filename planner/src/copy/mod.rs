@@ -149,7 +149,8 @@ pub(crate) async fn execute(
 ) -> Result<SendableRecordBatchStream> {
     let _running = monitor.start();
     let target = Target::resolve(&copy.target, secrets, settings).await?;
-    let rows = if copy.options.partition_by.is_empty() {
+    // FILE_SIZE_BYTES writes a directory of files, as partitions do.
+    let rows = if copy.options.partition_by.is_empty() && copy.options.file_size_bytes.is_none() {
         writer::write_single(stream, &target, &copy.options, monitor).await?
     } else {
         let limits = partitioned::Limits {

@@ -116,6 +116,9 @@ pub(crate) struct CopyOptions {
     pub format: CopyFormat,
     /// `PARTITION_BY`: hive partition columns, in directory order.
     pub partition_by: Vec<String>,
+    /// `FILE_SIZE_BYTES`: the target is a directory of files, each ended
+    /// once it passes this size and the next begun (`data_0`, `data_1`, ...).
+    pub file_size_bytes: Option<u64>,
     /// `OVERWRITE_OR_IGNORE` / `OVERWRITE`; default: an error when the target holds files.
     pub existing: Existing,
     /// `WRITE_PARTITION_COLUMNS`: keep partition columns in the files too; default false.
@@ -152,6 +155,7 @@ impl CopyOptions {
         Self {
             format,
             partition_by: Vec::new(),
+            file_size_bytes: None,
             existing: Existing::Error,
             write_partition_columns: false,
             compression: Compression::SNAPPY,
@@ -197,6 +201,14 @@ const KEYS: &[Key] = &[
         applies: Applies::All,
         apply: |o, v| {
             o.partition_by = v.names()?;
+            Ok(())
+        },
+    },
+    Key {
+        names: &["file_size_bytes"],
+        applies: Applies::All,
+        apply: |o, v| {
+            o.file_size_bytes = Some(v.size()?);
             Ok(())
         },
     },
@@ -304,7 +316,6 @@ const KEYS: &[Key] = &[
 const NOT_YET: &[&str] = &[
     "file_extension",
     "per_thread_output",
-    "file_size_bytes",
     "row_group_size_bytes",
     "dateformat",
     "date_format",
@@ -382,12 +393,18 @@ impl CopyOptions {
                 });
             }
             (key.apply)(&mut options, &Value { option, value })?;
-            if matches!(option, "OVERWRITE" | "OVERWRITE_OR_IGNORE" | "APPEND") {
+            // `OVERWRITE_OR_IGNORE false` asks for nothing, so conflicts with nothing.
+            if matches!(option, "OVERWRITE" | "OVERWRITE_OR_IGNORE" | "APPEND")
+                && value.as_bool() != Some(false)
+            {
                 if let Some(other) = overwrite.filter(|o| *o != option) {
                     return Err(CopyError::Conflict(other, option));
                 }
                 overwrite = Some(option);
             }
+        }
+        if options.file_size_bytes.is_some() && !options.partition_by.is_empty() {
+            return Err(CopyError::Conflict("FILE_SIZE_BYTES", "PARTITION_BY"));
         }
         if options.existing == Existing::Append
             && let Some(pattern) = &options.filename_pattern
@@ -434,6 +451,7 @@ fn canonical(key: &Key) -> &'static str {
     match key.names[0] {
         "format" => "FORMAT",
         "partition_by" => "PARTITION_BY",
+        "file_size_bytes" => "FILE_SIZE_BYTES",
         "overwrite_or_ignore" => "OVERWRITE_OR_IGNORE",
         "overwrite" => "OVERWRITE",
         "write_partition_columns" => "WRITE_PARTITION_COLUMNS",
@@ -496,6 +514,19 @@ impl Value<'_> {
         usize::try_from(n)
             .ok()
             .filter(|n| *n > 0)
+            .ok_or_else(|| self.invalid(EXPECTED))
+    }
+
+    /// A byte size: a number, or text such as `'10MB'` or `'1GiB'`.
+    fn size(&self) -> Result<u64, CopyError> {
+        const EXPECTED: &str = "a size in bytes of 1 or more, e.g. 1000000 or '10MB'";
+        let bytes = match self.value {
+            OptionValue::Int(i) => u64::try_from(*i).ok(),
+            OptionValue::Str(s) => crate::settings::parse_size(s),
+            _ => None,
+        };
+        bytes
+            .filter(|b| *b > 0)
             .ok_or_else(|| self.invalid(EXPECTED))
     }
 
@@ -677,6 +708,37 @@ mod tests {
             e.contains("ROW_GROUP_SIZE applies to FORMAT parquet"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn file_size_bytes_takes_a_number_or_a_size_and_no_partitions() {
+        let o = parse(
+            "out",
+            &[("FILE_SIZE_BYTES", OptionValue::Str("10MB".into()))],
+        )
+        .unwrap();
+        assert_eq!(o.file_size_bytes, Some(10_000_000));
+        let o = parse("out", &[("FILE_SIZE_BYTES", OptionValue::Int(1000))]).unwrap();
+        assert_eq!(o.file_size_bytes, Some(1000));
+        let e = parse(
+            "out",
+            &[
+                ("FILE_SIZE_BYTES", OptionValue::Int(1000)),
+                ("PARTITION_BY", OptionValue::Str("a".into())),
+            ],
+        )
+        .unwrap_err();
+        assert!(matches!(e, CopyError::Conflict(..)), "{e}");
+        // OVERWRITE_OR_IGNORE false asks for nothing: no conflict.
+        let o = parse(
+            "out",
+            &[
+                ("OVERWRITE_OR_IGNORE", OptionValue::Bool(false)),
+                ("OVERWRITE", OptionValue::Bool(true)),
+            ],
+        )
+        .unwrap();
+        assert_eq!(o.existing, Existing::Delete);
     }
 
     #[test]

@@ -295,7 +295,13 @@ impl PartitionFiles<'_> {
             // Opened just above when missing.
             return Ok(());
         };
-        open.file.write(&batch, self.monitor).await
+        open.file.write(&batch, self.monitor).await?;
+        if let Some(limit) = self.options.file_size_bytes
+            && open.file.written() >= limit
+        {
+            self.finish_file(directory).await?;
+        }
+        Ok(())
     }
 
     /// Opens `directory`'s next file, named by the next `{i}` that names
@@ -303,11 +309,17 @@ impl PartitionFiles<'_> {
     async fn open_file(&mut self, directory: &str) -> Result<()> {
         let index = self.next_index.entry(directory.to_owned()).or_insert(0);
         let name = loop {
-            let name = format!(
-                "{directory}/{}.{}",
+            let file = format!(
+                "{}.{}",
                 self.options.file_stem(*index),
                 self.options.extension()
             );
+            // No directory: FILE_SIZE_BYTES's files right under the target.
+            let name = if directory.is_empty() {
+                file
+            } else {
+                format!("{directory}/{file}")
+            };
             *index += 1;
             if !self.old.contains(&name) {
                 break name;
@@ -341,7 +353,13 @@ impl PartitionFiles<'_> {
         if self.gathered.contains_key(&directory) {
             Box::pin(self.write_gathered(&directory)).await?;
         }
-        if let Some(open) = self.open.remove(&directory) {
+        self.finish_file(&directory).await
+    }
+
+    /// Finishes `directory`'s open file; its partition's next rows go to
+    /// its next file.
+    async fn finish_file(&mut self, directory: &str) -> Result<()> {
+        if let Some(open) = self.open.remove(directory) {
             match open.file.finish().await {
                 Ok(rows) => self.rows += rows,
                 Err(unfinished) => {

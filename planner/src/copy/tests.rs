@@ -605,3 +605,35 @@ async fn open_parquet_files_past_their_memory_bound_end_their_biggest_row_groups
     assert_eq!(row_groups[0], 1);
     assert!(row_groups[1] >= 3, "{row_groups:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_size_bytes_begins_the_next_file_once_one_passes_the_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("sized");
+    let mut options = csv_options(None);
+    options.file_size_bytes = Some(50_000);
+    let rows = write_partitioned(
+        spread(20, 1000, 1, |i| format!("row-{i}")),
+        &local_target(&root),
+        &options,
+        Limits::with_max_open(100),
+        &CopyMonitor::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(rows, 20_000);
+    let files = tree(&root);
+    assert!(files.len() >= 3, "{files:?}");
+    let mut ids = Vec::new();
+    for (i, name) in files.iter().enumerate() {
+        assert_eq!(name, &format!("data_{i}.csv"));
+        let text = std::fs::read_to_string(root.join(name)).unwrap();
+        if i + 1 < files.len() {
+            assert!(text.len() >= 50_000, "{name}: {} bytes", text.len());
+        }
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("part,id,text"), "{name}");
+        ids.extend(lines.map(|l| l.split(',').nth(1).unwrap().parse::<i64>().unwrap()));
+    }
+    assert_eq!(ids, (0..20_000).collect::<Vec<_>>());
+}

@@ -30,6 +30,8 @@ pub(crate) struct FileWriter {
     spare: Vec<u8>,
     schema: SchemaRef,
     rows: u64,
+    /// Bytes handed to the sink so far.
+    written: u64,
 }
 
 impl FileWriter {
@@ -57,6 +59,7 @@ impl FileWriter {
             spare: Vec::new(),
             schema,
             rows: 0,
+            written: 0,
         })
     }
 
@@ -70,6 +73,11 @@ impl FileWriter {
         self.rows += batch.num_rows() as u64;
         monitor.add_rows(batch.num_rows() as u64);
         self.drain(monitor).await
+    }
+
+    /// Bytes of the file handed to its sink so far (FILE_SIZE_BYTES).
+    pub(crate) fn written(&self) -> u64 {
+        self.written
     }
 
     /// Bytes the encoder holds (for Parquet, the row group being built).
@@ -92,6 +100,7 @@ impl FileWriter {
             Ok(())
         } else {
             monitor.add_bytes(chunk.len() as u64);
+            self.written += chunk.len() as u64;
             self.sink.write(&chunk).await
         };
         // A large chunk (a Parquet row group) is not kept for reuse: with
