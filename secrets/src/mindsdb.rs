@@ -231,6 +231,12 @@ impl DatabaseDirectory {
         write_private(&self.path, &target, &database.name, &json)
     }
 
+    /// Whether a file for database `name` is there, readable or not
+    /// (another process may have stored it since this one loaded).
+    pub fn holds(&self, name: &str) -> bool {
+        self.file_for(name).symlink_metadata().is_ok()
+    }
+
     /// Deletes database `name`'s file; a missing file is fine.
     pub fn remove(&self, name: &str) -> Result<()> {
         remove_if_present(&self.file_for(name))

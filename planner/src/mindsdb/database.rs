@@ -167,13 +167,31 @@ impl Databases {
         self.read().values().cloned().collect()
     }
 
-    /// Adds and stores `database`; a taken name is an error, and so is a
-    /// failed write (the database is not added then).
+    /// Whether `name` is taken: a database of this session, or a stored
+    /// one it did not load (stored by another process since, or unreadable).
+    pub(crate) fn is_taken(&self, name: &str) -> bool {
+        self.get(name).is_some() || self.stored_elsewhere(name)
+    }
+
+    fn stored_elsewhere(&self, name: &str) -> bool {
+        self.directory.as_ref().is_some_and(|d| d.holds(name))
+    }
+
+    /// Adds and stores `database`; a taken name is an error (a stored file
+    /// this session did not load is never replaced), and so is a failed
+    /// write (the database is not added then).
     pub(crate) fn insert(&self, database: Database) -> Result<()> {
         let mut map = self.by_name.write().unwrap_or_else(|p| p.into_inner());
         if map.contains_key(database.name()) {
             return Err(DatabaseError::Exists {
                 name: database.name().to_owned(),
+            }
+            .into());
+        }
+        if self.stored_elsewhere(database.name()) {
+            return Err(DatabaseError::StoredElsewhere {
+                name: database.name().to_owned(),
+                storage: self.storage(),
             }
             .into());
         }

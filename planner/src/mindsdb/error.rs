@@ -26,6 +26,17 @@ pub enum DatabaseError {
         /// The database.
         name: String,
     },
+    /// `CREATE DATABASE` of a name stored by another process since this
+    /// session started, or in a file it cannot read: never replaced.
+    #[error(
+        "database '{name}' is already stored in {storage} (by another s3sql since this session started, or in a file it cannot read); start a new session to use it, or remove its file to replace it"
+    )]
+    StoredElsewhere {
+        /// The database.
+        name: String,
+        /// The directory of stored databases.
+        storage: String,
+    },
     /// A database that does not exist.
     #[error("no database named '{name}'; SHOW DATABASES lists them")]
     NotFound {

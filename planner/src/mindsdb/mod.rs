@@ -49,10 +49,10 @@ pub(crate) async fn execute(
             if_not_exists,
             parameters,
         } => {
+            if if_not_exists && databases.is_taken(&name) {
+                return success(false);
+            }
             if databases.get(&name).is_some() {
-                if if_not_exists {
-                    return success(false);
-                }
                 return Err(DatabaseError::Exists { name }.into());
             }
             let database = connect(&name, parameters, settings).await?;

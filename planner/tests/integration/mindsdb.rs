@@ -9,11 +9,11 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use futures::StreamExt;
 use http::Method;
 use s3sql_planner::Session;
-use s3sql_secrets::SecretManager;
+use s3sql_secrets::{SecretDirectory, SecretManager};
 use s3sql_testkit::{FaultProxy, RecordedRequest};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::support::{Bucket, query};
+use crate::support::{Bucket, error_of, query};
 
 /// Keys in the test bucket: more than one ListObjectsV2 page.
 const KEYS: usize = 1_050;
@@ -219,4 +219,35 @@ async fn files_of_a_database_without_a_bucket_covers_every_bucket() {
     // Without the filter, every bucket on the server is listed.
     let sql = "SELECT count(DISTINCT bucket) >= 1 FROM everywhere.files";
     assert!(query(&session, sql).await[3].contains("true"));
+}
+
+/// A stored database this session did not load (another process stored it
+/// after this one started, or its file is unreadable) is never replaced:
+/// CREATE DATABASE refuses, IF NOT EXISTS answers false, and the file's
+/// bytes stay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_database_never_replaces_a_stored_database_it_did_not_load() {
+    let bucket = Bucket::new().await;
+    let home = tempfile::tempdir().unwrap();
+    let secrets = home.path().join("stored_secrets");
+    let session =
+        || Session::with_secrets(SecretManager::new(Some(SecretDirectory::new(&secrets))));
+    let first = session();
+    let other = session();
+    let create = |name: &str| create(name, &bucket, &bucket.endpoint, true);
+    other.sql(&create("ds")).await.unwrap();
+    let stored = home.path().join("stored_databases/ds.s3sql_database");
+    let bytes = std::fs::read(&stored).unwrap();
+    let error = error_of(&first, &create("ds")).await;
+    assert!(error.contains("'ds' is already stored"), "{error}");
+    let if_not_exists = create("ds").replace("CREATE DATABASE", "CREATE DATABASE IF NOT EXISTS");
+    let answer = query(&first, &if_not_exists).await;
+    assert!(answer.iter().any(|l| l.contains("false")), "{answer:?}");
+    assert_eq!(std::fs::read(&stored).unwrap(), bytes);
+
+    let corrupt = home.path().join("stored_databases/bad.s3sql_database");
+    std::fs::write(&corrupt, "{").unwrap();
+    let error = error_of(&session(), &create("bad")).await;
+    assert!(error.contains("'bad' is already stored"), "{error}");
+    assert_eq!(std::fs::read(&corrupt).unwrap(), b"{");
 }
