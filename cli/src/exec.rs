@@ -66,7 +66,14 @@ pub async fn exec_and_print(
         };
         // A COPY's progress on a terminal's stderr, erased when it ends.
         let _progress = ProgressLine::start(session.copy_monitor());
-        until_interrupted(session, run).await?;
+        let done = until_interrupted(session, run).await;
+        if done.is_err() {
+            // What a cut-off result wrote goes out now, before its error:
+            // never in front of the next statement's result (the shell
+            // keeps this writer).
+            let _ = output.writer.flush();
+        }
+        done?;
     }
     Ok(())
 }

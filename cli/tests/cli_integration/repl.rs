@@ -250,3 +250,37 @@ async fn ctrl_c_cancels_the_running_query_and_returns_to_the_prompt() {
         "the query never read the file"
     );
 }
+
+/// A result cut off by an error leaves nothing behind for the next
+/// statement: in every streaming format the next result is printed alone,
+/// not after the tail of the failed one.
+#[test]
+fn a_failed_result_leaves_nothing_in_front_of_the_next() {
+    let home = tempfile::tempdir().unwrap();
+    let mut term = Terminal::start(home.path());
+    term.wait_for(PROMPT);
+    for (mode, answer) in [
+        ("json", "[{\"x\":42}]"),
+        ("jsonl", "{\"x\":42}"),
+        ("markdown", "| 42 |"),
+    ] {
+        term.type_line(&format!(".mode {mode}"));
+        term.wait_for(PROMPT);
+        term.type_line(
+            "SELECT CASE WHEN value <= 20000 THEN value ELSE value / 0 END AS v \
+             FROM generate_series(1, 100000);",
+        );
+        let shown = term.wait_for(PROMPT);
+        assert!(shown.contains("Divide by zero"), "{mode}: {shown}");
+        term.type_line("SELECT 42 AS x;");
+        let shown = term.wait_for(PROMPT);
+        let (_echo, result) = shown.split_once("SELECT 42 AS x;").unwrap();
+        assert!(
+            !result.contains("\"v\"") && !result.contains("16384"),
+            "{mode}: {result:?}"
+        );
+        assert!(result.contains(answer), "{mode}: {result:?}");
+    }
+    term.type_line(".quit");
+    assert!(term.child.wait().unwrap().success());
+}
