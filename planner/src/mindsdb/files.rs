@@ -147,8 +147,18 @@ fn bucket_filter(filter: &Expr) -> Option<BTreeSet<String>> {
     }
 }
 
-/// The key prefix a filter implies, if it is `path LIKE 'prefix%...'`.
+/// The key prefix a filter implies, if it is `path LIKE 'prefix%...'` or
+/// `path = 'key'` (the key itself is the longest prefix it has).
 fn prefix_filter(filter: &Expr) -> Option<String> {
+    if let Expr::BinaryExpr(binary) = filter
+        && binary.op == Operator::Eq
+    {
+        return match (column_name(&binary.left), column_name(&binary.right)) {
+            (Some("path"), _) => string_literal(&binary.right).map(str::to_owned),
+            (_, Some("path")) => string_literal(&binary.left).map(str::to_owned),
+            _ => None,
+        };
+    }
     let Expr::Like(like) = filter else {
         return None;
     };

@@ -151,6 +151,13 @@ async fn files_lists_every_object_and_fetches_content_only_when_selected() {
         "| hello.json | json      | {\"greeting\": \"hi\"} |"
     );
     assert_eq!(object_gets(&proxy.recorded()[before..]), 1);
+    // path = 'key' narrows the listing too: one object fetched, not 1,051.
+    let before = proxy.recorded().len();
+    let sql = format!(
+        "SELECT CAST(content AS VARCHAR) AS content FROM ds.files WHERE path = '{prefix}one/hello.json'"
+    );
+    assert_eq!(query(&session, &sql).await[3], "| {\"greeting\": \"hi\"} |");
+    assert_eq!(object_gets(&proxy.recorded()[before..]), 1);
 
     // public_url: a presigned GET a plain HTTP client can use.
     let batches = session
