@@ -310,18 +310,34 @@ fn s3sql_in(dir: &std::path::Path, args: &[&str]) -> Output {
 /// a working directory under `k=v/` adds no `k`; an absolute path does.
 #[test]
 fn relative_paths_are_named_as_written_and_ignore_the_working_directory() {
+    // `year=2023/`: a partition of the same name in the working directory
+    // neither names the column nor prunes the file.
+    for parent in ["k=v", "year=2023"] {
+        relative_paths_under(parent);
+    }
+}
+
+/// Relative paths read from a working directory under `parent/k=v/work`.
+fn relative_paths_under(parent: &str) {
     let root = tempfile::tempdir().unwrap();
-    let work = root.path().join("k=v/work");
+    let base = root.path().join(parent).join("k=v");
+    let work = base.join("work");
     std::fs::create_dir_all(work.join("data/year=2024")).unwrap();
-    std::fs::create_dir_all(root.path().join("k=v/other")).unwrap();
+    std::fs::create_dir_all(base.join("other")).unwrap();
+    std::fs::create_dir_all(root.path().join("abs/k=v")).unwrap();
     std::fs::write(work.join("data/year=2024/x.csv"), "a\n1\n").unwrap();
-    std::fs::write(root.path().join("k=v/other/y.csv"), "a\n2\n").unwrap();
-    let absolute = root.path().join("k=v/other/y.csv");
+    std::fs::write(base.join("other/y.csv"), "a\n2\n").unwrap();
+    std::fs::write(root.path().join("abs/k=v/y.csv"), "a\n2\n").unwrap();
+    let absolute = root.path().join("abs/k=v/y.csv");
     let absolute = absolute.to_str().unwrap();
     let cases = [
         (
             "SELECT a, filename, year FROM read_csv('data/*/*.csv', filename = true)".to_owned(),
             "a,filename,year\n1,data/year=2024/x.csv,2024\n".to_owned(),
+        ),
+        (
+            "SELECT a, year FROM 'data/*/x.csv' WHERE year = 2024".to_owned(),
+            "a,year\n1,2024\n".to_owned(),
         ),
         (
             "SELECT * FROM read_csv('../other/y.csv', filename = true)".to_owned(),
@@ -342,8 +358,8 @@ fn relative_paths_are_named_as_written_and_ignore_the_working_directory() {
     ];
     for (sql, expected) in cases {
         let out = s3sql_in(&work, &["--format", "csv", "-c", &sql]);
-        assert!(out.status.success(), "{sql}: {}", stderr(&out));
-        assert_eq!(stdout(&out), expected, "{sql}");
+        assert!(out.status.success(), "{parent}: {sql}: {}", stderr(&out));
+        assert_eq!(stdout(&out), expected, "{parent}: {sql}");
     }
 }
 

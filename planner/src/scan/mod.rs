@@ -435,6 +435,7 @@ async fn file_table(
         let values = extra.values(&f.hive_key, &f.name)?;
         let mut file = PartitionedFile::new_from_meta(f.meta).with_partition_values(values);
         file.extensions.insert(named::FileName(f.name));
+        file.extensions.insert(table::HiveKey(f.hive_key));
         store_files[at].files.push(file);
     }
     Ok(Arc::new(FileTable::new(

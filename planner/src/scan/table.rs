@@ -39,6 +39,12 @@ pub(crate) struct StoreFiles {
     pub files: Vec<PartitionedFile>,
 }
 
+/// Where a file's hive partitions are (`Listed::hive_key`), kept on its
+/// `PartitionedFile`: pruning reads the same key its partition values came
+/// from (of a relative local path, the part the user wrote).
+#[derive(Debug, Clone)]
+pub(crate) struct HiveKey(pub String);
+
 /// A table over listed files.
 pub(crate) struct FileTable {
     /// File columns, then partition columns.
@@ -139,6 +145,14 @@ fn table_schema(file_schema: &SchemaRef, partition_columns: &[FieldRef]) -> Tabl
         .build()
 }
 
+/// The key `file`'s partition values came from.
+fn hive_key(file: &PartitionedFile) -> &str {
+    match file.extensions.get::<HiveKey>() {
+        Some(HiveKey(key)) => key,
+        None => file.object_meta.location.as_ref(),
+    }
+}
+
 /// Splits `files` into at most `n` contiguous groups of similar count.
 fn split(files: &[PartitionedFile], n: usize) -> Vec<FileGroup> {
     let per_group = files.len().div_ceil(n.max(1)).max(1);
@@ -192,11 +206,7 @@ impl TableProvider for FileTable {
             let files: Vec<PartitionedFile> = group
                 .files
                 .iter()
-                .filter(|f| {
-                    prune
-                        .as_ref()
-                        .is_none_or(|p| !p.prunes_key(f.object_meta.location.as_ref()))
-                })
+                .filter(|f| prune.as_ref().is_none_or(|p| !p.prunes_key(hive_key(f))))
                 .cloned()
                 .collect();
             kept_files += files.len();
