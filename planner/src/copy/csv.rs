@@ -11,6 +11,8 @@ use datafusion::error::DataFusionError;
 
 use super::encode::Output;
 use super::options::CopyOptions;
+use datafusion::arrow::util::display::FormatOptions;
+
 use super::text::{DuckText, format_options};
 use crate::error::Result;
 
@@ -21,6 +23,8 @@ pub(crate) struct CsvDialect {
     quote: u8,
     null: String,
     header: bool,
+    date_format: Option<String>,
+    timestamp_format: Option<String>,
 }
 
 impl CsvDialect {
@@ -30,7 +34,24 @@ impl CsvDialect {
             quote: options.quote,
             null: options.null.clone(),
             header: options.header,
+            date_format: options.date_format.clone(),
+            timestamp_format: options.timestamp_format.clone(),
         }
+    }
+
+    /// The formatting options: DuckDB's text, with DATEFORMAT and
+    /// TIMESTAMPFORMAT when given.
+    fn format_options(&self) -> FormatOptions<'_> {
+        let mut options = format_options();
+        if let Some(date) = &self.date_format {
+            options = options.with_date_format(Some(date));
+        }
+        if let Some(timestamp) = &self.timestamp_format {
+            options = options
+                .with_timestamp_format(Some(timestamp))
+                .with_timestamp_tz_format(Some(timestamp));
+        }
+        options
     }
 
     /// Whether `value` must be quoted to read back as itself.
@@ -96,16 +117,21 @@ impl CsvEncoder {
                 out.push(b'\n');
             }
         }
-        let options = format_options();
+        let options = self.dialect.format_options();
+        let verbatim = self.dialect.timestamp_format.is_some();
         let columns: Vec<(&dyn Array, DuckText<'_>)> = batch
             .columns()
             .iter()
             .zip(self.schema.fields())
             .map(|(c, f)| {
-                Ok((
-                    c.as_ref(),
-                    DuckText::try_new(c.as_ref(), f.name(), &options)?,
-                ))
+                let text = DuckText::try_new(c.as_ref(), f.name(), &options)?;
+                // A TIMESTAMPFORMAT is written as given, not trimmed.
+                let text = if verbatim {
+                    text.verbatim_timestamps()
+                } else {
+                    text
+                };
+                Ok((c.as_ref(), text))
             })
             .collect::<Result<_>>()?;
         for row in 0..batch.num_rows() {

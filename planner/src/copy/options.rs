@@ -138,6 +138,11 @@ pub(crate) struct CopyOptions {
     pub quote: u8,
     /// CSV `NULLSTR` (`NULL`): how NULL is written; default the empty string.
     pub null: String,
+    /// CSV `DATEFORMAT`: how dates are written (strftime), else ISO 8601.
+    pub date_format: Option<String>,
+    /// CSV `TIMESTAMPFORMAT`: how timestamps are written (strftime), else
+    /// DuckDB's `2024-01-02 03:04:05.5`.
+    pub timestamp_format: Option<String>,
     /// `FILENAME_PATTERN` of a partitioned COPY's files, without the
     /// extension: `{i}` the file's number in its directory, `{uuid}` a
     /// random UUID; neither: the number is appended. Default `data_{i}`
@@ -165,6 +170,8 @@ impl CopyOptions {
             delimiter: b',',
             quote: b'"',
             null: String::new(),
+            date_format: None,
+            timestamp_format: None,
             filename_pattern: None,
             json_array: false,
         }
@@ -303,6 +310,22 @@ const KEYS: &[Key] = &[
         },
     },
     Key {
+        names: &["dateformat", "date_format"],
+        applies: Applies::Csv,
+        apply: |o, v| {
+            o.date_format = Some(v.string()?);
+            Ok(())
+        },
+    },
+    Key {
+        names: &["timestampformat", "timestamp_format"],
+        applies: Applies::Csv,
+        apply: |o, v| {
+            o.timestamp_format = Some(v.string()?);
+            Ok(())
+        },
+    },
+    Key {
         names: &["nullstr", "null"],
         applies: Applies::Csv,
         apply: |o, v| {
@@ -317,10 +340,6 @@ const NOT_YET: &[&str] = &[
     "file_extension",
     "per_thread_output",
     "row_group_size_bytes",
-    "dateformat",
-    "date_format",
-    "timestampformat",
-    "timestamp_format",
     "escape",
     "force_quote",
     "use_tmp_file",
@@ -463,6 +482,8 @@ fn canonical(key: &Key) -> &'static str {
         "delimiter" => "DELIMITER",
         "quote" => "QUOTE",
         "nullstr" => "NULLSTR",
+        "dateformat" => "DATEFORMAT",
+        "timestampformat" => "TIMESTAMPFORMAT",
         _ => "option",
     }
 }

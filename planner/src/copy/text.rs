@@ -83,6 +83,15 @@ impl<'a> DuckText<'a> {
         })
     }
 
+    /// Timestamps as the format given, not trimmed nor their offset
+    /// shortened (a TIMESTAMPFORMAT says exactly what to write).
+    pub(crate) fn verbatim_timestamps(mut self) -> Self {
+        if matches!(self.array.data_type(), DataType::Timestamp(..)) {
+            self.kind = Kind::Arrow;
+        }
+        self
+    }
+
     /// Writes the (non-null) value at `row` into `out`, which is cleared
     /// first.
     pub(crate) fn write(&self, row: usize, out: &mut String) -> Result<()> {

@@ -264,3 +264,13 @@ async fn floats_blobs_zoned_timestamps_and_times_are_written_as_duckdb_writes_th
     duckdb(None, &["SET TimeZone = 'UTC'".to_owned(), copy(&theirs)]);
     assert_eq!(files_under(&ours), files_under(&theirs));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csv_dateformat_and_timestampformat_are_written_as_duckdb_writes_them() {
+    let copy = "COPY (SELECT CAST('2024-01-02' AS DATE) AS d, \
+        CAST('2024-01-02 03:04:05.5' AS TIMESTAMP) AS ts, \
+        CAST(NULL AS DATE) AS n) TO '{path}' \
+        (DATEFORMAT '%d/%m/%Y', TIMESTAMPFORMAT '%d/%m/%Y %H:%M:%S')";
+    let (ours, theirs) = both_write(copy, "formats.csv").await;
+    assert_eq!(text(&ours), text(&theirs));
+}
