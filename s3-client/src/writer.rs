@@ -42,6 +42,10 @@ pub struct MultipartWriter {
     /// it otherwise, so a writer keeps at most one spare.
     spare: Arc<Mutex<Option<BytesMut>>>,
     upload_id: Option<String>,
+    /// The CreateMultipartUpload under way, in a task of its own: a write
+    /// dropped while it runs leaves it here, so that `abort` and `Drop`
+    /// end the upload it starts instead of leaving it open unknown.
+    creating: Option<JoinHandle<Result<String>>>,
     next_part: u32,
     in_flight: FuturesUnordered<JoinHandle<Result<CompletedPart>>>,
     completed: Vec<CompletedPart>,
@@ -127,6 +131,7 @@ impl MultipartWriterBuilder {
             buffer: BytesMut::new(),
             spare: Arc::new(Mutex::new(None)),
             upload_id: None,
+            creating: None,
             next_part: 1,
             in_flight: FuturesUnordered::new(),
             completed: Vec::new(),
@@ -289,11 +294,17 @@ impl MultipartWriter {
 
     async fn start_part(&mut self, part: Bytes) -> Result<()> {
         if self.upload_id.is_none() {
-            let id = self
-                .client
-                .create_multipart_upload(&self.bucket, &self.key, &self.put)
-                .await?;
-            self.upload_id = Some(id);
+            let (client, bucket, key) =
+                (self.client.clone(), self.bucket.clone(), self.key.clone());
+            let put = self.put.clone();
+            let creating = self.creating.get_or_insert_with(|| {
+                tokio::spawn(
+                    async move { client.create_multipart_upload(&bucket, &key, &put).await },
+                )
+            });
+            let created = creating.await;
+            self.creating = None;
+            self.upload_id = Some(join_result(created)?);
         }
         while self.in_flight.len() >= self.max_in_flight {
             if let Some(done) = self.in_flight.next().await {
@@ -359,6 +370,13 @@ impl MultipartWriter {
         if let Ok(mut spare) = self.spare.lock() {
             *spare = None;
         }
+        if let Some(creating) = self.creating.as_mut() {
+            let created = creating.await;
+            self.creating = None;
+            if let Ok(Ok(id)) = created {
+                self.upload_id = Some(id);
+            }
+        }
         if let Some(id) = self.upload_id.clone() {
             self.client
                 .abort_multipart_upload(&self.bucket, &self.key, &id)
@@ -379,6 +397,9 @@ impl Drop for MultipartWriter {
             task.abort();
         }
         let Some(upload_id) = self.upload_id.take() else {
+            if let Some(creating) = self.creating.take() {
+                self.abort_when_created(creating);
+            }
             return;
         };
         // Dropped mid-write (an error or cancellation upstream): abort in
@@ -409,6 +430,25 @@ impl Drop for MultipartWriter {
             }
             Err(_) => drop(left_open),
         }
+    }
+}
+
+impl MultipartWriter {
+    /// Drop's cleanup of an upload whose CreateMultipartUpload is still
+    /// under way: aborted once its id arrives.
+    fn abort_when_created(&self, creating: JoinHandle<Result<String>>) {
+        let (client, bucket, key) = (self.client.clone(), self.bucket.clone(), self.key.clone());
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!(%bucket, %key, "a writer dropped outside a runtime while starting its upload: the upload may stay open");
+            return;
+        };
+        handle.spawn(async move {
+            if let Ok(Ok(upload_id)) = creating.await
+                && let Err(e) = client.abort_multipart_upload(&bucket, &key, &upload_id).await
+            {
+                tracing::warn!(%bucket, %key, error = %e, "could not abort the multipart upload of a dropped writer");
+            }
+        });
     }
 }
 
@@ -453,7 +493,7 @@ fn recycle(spare: &Mutex<Option<BytesMut>>, sent: Bytes, part_size: usize) {
 }
 
 fn join_result<T>(done: std::result::Result<Result<T>, tokio::task::JoinError>) -> Result<T> {
-    done.map_err(|e| Error::InvalidArgument(format!("a part upload task stopped: {e}")))?
+    done.map_err(|e| Error::InvalidArgument(format!("an upload task stopped: {e}")))?
 }
 
 #[cfg(test)]

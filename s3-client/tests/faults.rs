@@ -2004,3 +2004,50 @@ async fn a_temporary_redirect_to_another_host_is_not_followed() {
         .expect_err("a redirect to another host was followed");
     assert_eq!(err.status(), Some(307), "{err}");
 }
+
+/// A write cancelled while its CreateMultipartUpload is under way (its
+/// first answer lost, its retry waiting out the backoff): the upload the
+/// server started is aborted when the writer is dropped, not left open
+/// with nobody knowing its id.
+#[tokio::test]
+async fn a_writer_dropped_while_its_upload_starts_leaves_no_upload() {
+    let (fx, proxy, _) = proxied().await;
+    let client = fx.client_via(&proxy.endpoint(), |mut c| {
+        c.retry.initial_backoff = Duration::from_millis(800);
+        c.retry.max_backoff = Duration::from_millis(800);
+        c
+    });
+    let key = fx.key("f/dropped-at-create.bin");
+    proxy.push_rule(
+        FaultRule::new(Fault::DropResponse)
+            .method(Method::POST)
+            .query_contains("uploads")
+            .times(1),
+    );
+    let mut writer = MultipartWriter::with_part_size(
+        &client,
+        fx.bucket(),
+        &key,
+        PutObjectRequest::default(),
+        5 * MIB,
+    );
+    let data = pattern_bytes(6 * MIB, 43);
+    // Cancelled once the server has started the upload (its answer lost).
+    let mut write = Box::pin(writer.write(&data));
+    while open_uploads(&fx).await.is_empty() {
+        if let Ok(done) = tokio::time::timeout(Duration::from_millis(20), &mut write).await {
+            panic!("the write ended before it could be cancelled: {done:?}");
+        }
+    }
+    drop(write);
+    drop(writer);
+    let started = std::time::Instant::now();
+    while !open_uploads(&fx).await.is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "an upload was left open: {:?}",
+            open_uploads(&fx).await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
