@@ -37,6 +37,12 @@ pub enum DatabaseError {
         /// The directory of stored databases.
         storage: String,
     },
+    /// `CREATE DATABASE` of the session's own catalog or schema name.
+    #[error("database name '{name}' is the session's own catalog or schema name; choose another")]
+    Reserved {
+        /// The name.
+        name: String,
+    },
     /// A database that does not exist.
     #[error("no database named '{name}'; SHOW DATABASES lists them")]
     NotFound {

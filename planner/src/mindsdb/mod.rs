@@ -37,6 +37,10 @@ use crate::error::Result;
 use crate::secret_sql::success;
 use crate::settings::Settings;
 
+/// The session's catalog and schema names: a database so named would take
+/// over `public.t` and `information_schema.tables`.
+const RESERVED: [&str; 3] = ["datafusion", "public", "information_schema"];
+
 /// Runs a database statement; its rows.
 pub(crate) async fn execute(
     statement: DatabaseStatement,
@@ -49,6 +53,9 @@ pub(crate) async fn execute(
             if_not_exists,
             parameters,
         } => {
+            if RESERVED.contains(&name.as_str()) {
+                return Err(DatabaseError::Reserved { name }.into());
+            }
             if if_not_exists && databases.is_taken(&name) {
                 return success(false);
             }
