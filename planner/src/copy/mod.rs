@@ -149,8 +149,12 @@ pub(crate) async fn execute(
 ) -> Result<SendableRecordBatchStream> {
     let _running = monitor.start();
     let target = Target::resolve(&copy.target, secrets, settings).await?;
-    // FILE_SIZE_BYTES writes a directory of files, as partitions do.
-    let rows = if copy.options.partition_by.is_empty() && copy.options.file_size_bytes.is_none() {
+    // FILE_SIZE_BYTES and PER_THREAD_OUTPUT write a directory of files,
+    // as partitions do.
+    let directory = !copy.options.partition_by.is_empty()
+        || copy.options.file_size_bytes.is_some()
+        || copy.options.per_thread_output;
+    let rows = if !directory {
         writer::write_single(stream, &target, &copy.options, monitor).await?
     } else {
         let limits = partitioned::Limits {

@@ -119,6 +119,10 @@ pub(crate) struct CopyOptions {
     /// `FILE_SIZE_BYTES`: the target is a directory of files, each ended
     /// once it passes this size and the next begun (`data_0`, `data_1`, ...).
     pub file_size_bytes: Option<u64>,
+    /// `PER_THREAD_OUTPUT`: the target is a directory of one file per
+    /// writer; s3sql has one writer, so `data_0` (as DuckDB writes too
+    /// when one thread does all the work).
+    pub per_thread_output: bool,
     /// `OVERWRITE_OR_IGNORE` / `OVERWRITE`; default: an error when the target holds files.
     pub existing: Existing,
     /// `WRITE_PARTITION_COLUMNS`: keep partition columns in the files too; default false.
@@ -161,6 +165,7 @@ impl CopyOptions {
             format,
             partition_by: Vec::new(),
             file_size_bytes: None,
+            per_thread_output: false,
             existing: Existing::Error,
             write_partition_columns: false,
             compression: Compression::SNAPPY,
@@ -216,6 +221,14 @@ const KEYS: &[Key] = &[
         applies: Applies::All,
         apply: |o, v| {
             o.file_size_bytes = Some(v.size()?);
+            Ok(())
+        },
+    },
+    Key {
+        names: &["per_thread_output"],
+        applies: Applies::All,
+        apply: |o, v| {
+            o.per_thread_output = v.bool()?;
             Ok(())
         },
     },
@@ -338,7 +351,6 @@ const KEYS: &[Key] = &[
 /// DuckDB options s3sql knows of but does not write with yet.
 const NOT_YET: &[&str] = &[
     "file_extension",
-    "per_thread_output",
     "row_group_size_bytes",
     "escape",
     "force_quote",
@@ -425,6 +437,9 @@ impl CopyOptions {
         if options.file_size_bytes.is_some() && !options.partition_by.is_empty() {
             return Err(CopyError::Conflict("FILE_SIZE_BYTES", "PARTITION_BY"));
         }
+        if options.per_thread_output && !options.partition_by.is_empty() {
+            return Err(CopyError::Conflict("PER_THREAD_OUTPUT", "PARTITION_BY"));
+        }
         if options.existing == Existing::Append
             && let Some(pattern) = &options.filename_pattern
             && !pattern.contains("{uuid}")
@@ -471,6 +486,7 @@ fn canonical(key: &Key) -> &'static str {
         "format" => "FORMAT",
         "partition_by" => "PARTITION_BY",
         "file_size_bytes" => "FILE_SIZE_BYTES",
+        "per_thread_output" => "PER_THREAD_OUTPUT",
         "overwrite_or_ignore" => "OVERWRITE_OR_IGNORE",
         "overwrite" => "OVERWRITE",
         "write_partition_columns" => "WRITE_PARTITION_COLUMNS",
@@ -710,7 +726,7 @@ mod tests {
             .to_string();
         assert!(e.contains("unknown COPY option colour"), "{e}");
         assert!(e.contains("PARTITION_BY") && e.contains("SEP"), "{e}");
-        let e = parse("x.csv", &[("PER_THREAD_OUTPUT", OptionValue::Bool(true))])
+        let e = parse("x.csv", &[("FIELD_IDS", OptionValue::Bool(true))])
             .unwrap_err()
             .to_string();
         assert!(e.contains("not supported yet"), "{e}");
