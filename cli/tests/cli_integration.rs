@@ -311,8 +311,9 @@ fn s3sql_in(dir: &std::path::Path, args: &[&str]) -> Output {
 #[test]
 fn relative_paths_are_named_as_written_and_ignore_the_working_directory() {
     // `year=2023/`: a partition of the same name in the working directory
-    // neither names the column nor prunes the file.
-    for parent in ["k=v", "year=2023"] {
+    // neither names the column nor prunes the file. Glob characters in the
+    // working directory are its own text, not wildcards.
+    for parent in ["k=v", "year=2023", "cw[1]", "a*b", "b\\s?"] {
         relative_paths_under(parent);
     }
 }

@@ -31,5 +31,5 @@ pub use expand::{ExpandOptions, GlobExpander, ListingPlan, Match, Step, plan};
 pub use filter::{CmpOp, PartitionFilter, Truth};
 pub use hive::{HiveSchema, PartitionType, PartitionValue, partition_pairs};
 pub use list::{ListObjects, ListPage, ListRequest, ObjectInfo, StoreError};
-pub use pattern::{KeyPattern, Segment, Token};
+pub use pattern::{KeyPattern, Segment, Token, escape};
 pub use url::ObjectUrl;

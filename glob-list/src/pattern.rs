@@ -129,6 +129,20 @@ pub struct KeyPattern {
     segments: Vec<Segment>,
 }
 
+/// `text` as a pattern matching only itself: every `\\`, `*`, `?` and
+/// `[` escaped with a backslash (for a literal part, like a working
+/// directory, joined to a written pattern).
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '*' | '?' | '[') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 impl KeyPattern {
     /// Parses `pattern`. With `literal`, the key is taken as it is (URL
     /// compatibility mode): no wildcards, no escapes. An empty pattern is
@@ -396,6 +410,13 @@ mod tests {
         assert!(p("[!a-c]*").matches("d1") && !p("[!a-c]*").matches("b1"));
         assert!(p("a\\*b").matches("a*b") && !p("a\\*b").matches("axb"));
         assert!(p("q\\?.csv").matches("q?.csv"));
+    }
+
+    #[test]
+    fn an_escaped_text_matches_only_itself() {
+        let text = r"dir [1]/a*b?/c\d";
+        let pattern = KeyPattern::parse(&escape(text), false).unwrap();
+        assert_eq!(pattern.literal_key().as_deref(), Some(text));
     }
 
     #[test]

@@ -19,18 +19,33 @@ pub(crate) fn is_local(url: &str) -> bool {
     url.starts_with("file://") || !url.contains("://")
 }
 
-/// `url` as an absolute path pattern, as a key (no leading `/`).
+/// `url` as an absolute path pattern, as a key (no leading `/`): the
+/// working directory of a relative path escaped (its `[`, `*`, `?`, `\`
+/// are its own text), the written part a pattern.
 pub(crate) fn local_key(url: &str) -> std::io::Result<String> {
+    absolute_key(url, s3sql_glob_list::escape)
+}
+
+/// `path` (no wildcards) as an absolute key, the working directory as is.
+fn local_path_key(path: &str) -> std::io::Result<String> {
+    absolute_key(path, str::to_owned)
+}
+
+/// `url` joined to the working directory (each of its names passed
+/// through `cwd_name`) unless absolute, as a key.
+fn absolute_key(url: &str, cwd_name: impl Fn(&str) -> String) -> std::io::Result<String> {
     let path = url.strip_prefix("file://").unwrap_or(url);
-    let absolute = if Path::new(path).is_absolute() {
-        PathBuf::from(path)
-    } else {
-        std::env::current_dir()?.join(path)
-    };
+    let mut parts: Vec<String> = Vec::new();
+    if !Path::new(path).is_absolute() {
+        for part in std::env::current_dir()?.components() {
+            if let Component::Normal(p) = part {
+                parts.push(cwd_name(&p.to_string_lossy()));
+            }
+        }
+    }
     // `..` and `.` are resolved by the path's text, as a shell would for a
     // path that exists; keys have no such segments.
-    let mut parts: Vec<String> = Vec::new();
-    for part in absolute.components() {
+    for part in Path::new(path).components() {
         match part {
             Component::ParentDir => {
                 parts.pop();
@@ -63,7 +78,7 @@ impl LocalBase {
         };
         Ok(Self {
             written: written.to_owned(),
-            key: local_key(written)?,
+            key: local_path_key(written)?,
         })
     }
 
@@ -171,7 +186,7 @@ mod tests {
     /// A file is named with its directory as written, the rest as found.
     #[test]
     fn local_names_keep_the_directory_as_written() {
-        let cwd = local_key(".").unwrap();
+        let cwd = local_path_key(".").unwrap();
         let under = |rest: &str| format!("{cwd}/{rest}");
         let cases = [
             (
