@@ -26,7 +26,9 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
 use datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream};
 use futures::{StreamExt, TryStreamExt};
-use s3sql_s3_client::{GetObjectRequest, ListObjectsV2Request, ObjectSummary, S3Client};
+use s3sql_s3_client::{
+    GetObjectRequest, ListObjectsV2Page, ListObjectsV2Request, ObjectSummary, S3Client,
+};
 
 use super::database::Database;
 use crate::error::Result;
@@ -295,10 +297,14 @@ impl PartitionStream for Listing {
         let own = self.bucket.clone();
         let allowed = self.narrowing.buckets.clone();
         let prefix = self.narrowing.prefix.clone();
+        // Buckets the filters name are listed themselves: ListBuckets may be
+        // refused to the key, and misses buckets shared with it.
+        let named = own.is_none() && allowed.is_some();
         let buckets = futures::stream::once(async move {
-            let all: Vec<String> = match own {
-                Some(bucket) => vec![bucket],
-                None => client
+            let all: Vec<String> = match (own, &allowed) {
+                (Some(bucket), _) => vec![bucket],
+                (None, Some(allowed)) => allowed.iter().cloned().collect(),
+                (None, None) => client
                     .list_buckets()
                     .await
                     .map_err(external)?
@@ -322,6 +328,14 @@ impl PartitionStream for Listing {
                 };
                 job.client
                     .list_objects_v2(&bucket, request)
+                    // A bucket named that does not exist holds nothing.
+                    .or_else(move |e| {
+                        futures::future::ready(if named && e.code() == Some("NoSuchBucket") {
+                            Ok(ListObjectsV2Page::default())
+                        } else {
+                            Err(e)
+                        })
+                    })
                     .map_err(external)
                     .and_then(move |page| {
                         let job = Arc::clone(&job);
