@@ -50,6 +50,7 @@ pub async fn exec_and_print(
     for statement in statements {
         let format = output.format;
         let writer = &mut output.writer;
+        let mut printed = 0usize;
         let run = async {
             let mut stream = session.execute(statement).await?;
             let schema = stream.schema();
@@ -60,6 +61,7 @@ pub async fn exec_and_print(
             let mut printer = format.printer(writer.as_mut(), &schema);
             while let Some(batch) = stream.try_next().await? {
                 printer.write(&batch)?;
+                printed += batch.num_rows();
             }
             printer.finish()?;
             writer.flush().context("writing results")
@@ -72,6 +74,13 @@ pub async fn exec_and_print(
             // never in front of the next statement's result (the shell
             // keeps this writer).
             let _ = output.writer.flush();
+            // A table prints nothing until its end; other formats have
+            // printed rows that look like a whole result.
+            if format != PrintFormat::Table && printed > 0 {
+                eprintln!(
+                    "the result above is incomplete: {printed} rows printed before the error"
+                );
+            }
         }
         done?;
     }

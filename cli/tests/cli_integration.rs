@@ -107,6 +107,11 @@ fn streaming_formats_print_batches_as_they_arrive() {
         );
         let rows = text.matches("16384").count();
         assert_eq!(rows, 1, "{format}: row 16,384 printed {rows} times");
+        assert!(
+            stderr(&out).contains("the result above is incomplete: 16384 rows printed"),
+            "{format}: {}",
+            stderr(&out)
+        );
     }
 }
 
