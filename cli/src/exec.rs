@@ -115,8 +115,10 @@ async fn until_interrupted<T>(
 ) -> anyhow::Result<T> {
     let mut run = std::pin::pin!(run);
     tokio::select! {
-        done = &mut run => done,
-        Ok(()) = tokio::signal::ctrl_c() => {
+        // A Ctrl-C already waiting wins over a statement that would finish
+        // at its first poll.
+        biased;
+        () = crate::interrupt::next() => {
             let monitor = session.copy_monitor();
             let mut copy = None;
             if monitor.is_running() {
@@ -126,13 +128,14 @@ async fn until_interrupted<T>(
                         Err(e) => e.to_string(),
                         Ok(_) => "COPY complete before the interrupt took effect".to_owned(),
                     }),
-                    Ok(()) = tokio::signal::ctrl_c() => Some(
+                    () = crate::interrupt::next() => Some(
                         "COPY interrupted twice: stopped without waiting for its uploads to be aborted; some may stay open (ListMultipartUploads)".to_owned()
                     ),
                 };
             }
             Err(Interrupted { copy }.into())
         }
+        done = &mut run => done,
     }
 }
 

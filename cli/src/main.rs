@@ -5,6 +5,7 @@
 //! everything else is `main_inner`.
 
 mod exec;
+mod interrupt;
 mod print_format;
 mod progress;
 mod repl;
@@ -67,6 +68,7 @@ fn main_inner(args: Args) -> anyhow::Result<()> {
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
+    interrupt::listen()?;
     let session = Session::default();
     let mut output = Output::open(args.output.as_deref(), args.format)?;
     if args.commands.is_empty() && args.files.is_empty() {

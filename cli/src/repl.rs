@@ -162,6 +162,7 @@ pub async fn run(session: &Session, output: &mut Output) -> anyhow::Result<()> {
                 sql
             }
         };
+        crate::interrupt::forget_pending().await;
         let started = Instant::now();
         if let Err(error) = exec::exec_and_print(session, &sql, output).await {
             eprintln!("{}", exec::describe(error.as_ref()));

@@ -78,7 +78,10 @@ async fn sigint_during_a_copy_aborts_its_uploads_and_exits_130() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let prefix = target.key("cli/");
+    // This COPY's own key: other tests of this binary upload under `cli/`
+    // at the same time (the shell's Ctrl-C test), and an upload of theirs
+    // taken for this COPY's sent the SIGINT before the COPY began.
+    let prefix = key.clone();
     let mut started = false;
     for _ in 0..600 {
         let open = client
@@ -160,4 +163,49 @@ fn a_copy_shows_its_progress_on_a_terminal_and_never_in_piped_output() {
         "{shown}"
     );
     assert!(shown.contains("\r\x1b[K"), "{shown}");
+}
+
+/// A Ctrl-C that comes between two statements stops the run before the
+/// next one, with 130. tokio's handler, installed by the first statement's
+/// wait, used to swallow it, and the run went on to the end with 0 (the
+/// cause of this file's SIGINT test passing or failing with the load).
+#[test]
+fn sigint_between_statements_stops_the_run() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("more.sql");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_s3sql"))
+        .args(["--format", "csv", "-c", "SELECT 1 AS first", "-f"])
+        .arg(&fifo)
+        .env("XDG_CONFIG_HOME", dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first statement has printed: the run is now between statements,
+    // waiting for the FIFO to give it the next.
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "first");
+    assert_eq!(lines.next().unwrap().unwrap(), "1");
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // From a thread: if the SIGINT killed s3sql, nobody opens the FIFO to
+    // read and this write would block; the test must fail, not hang.
+    std::thread::spawn(move || std::fs::write(&fifo, "SELECT 2 AS second;\n"));
+    let rest: Vec<String> = lines.map(Result::unwrap).collect();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(rest, Vec::<String>::new(), "the next statement ran");
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
 }
