@@ -33,6 +33,21 @@ fn s3sql(args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// `script(1)` running `command` on a pseudo-terminal, its shell told to
+/// `exec` it: a shell left in between (dash does not exec the last command
+/// of `-c`, and CI runners often have no `$SHELL`, so `/bin/sh` it is)
+/// shares the terminal's process group, dies of a Ctrl-C typed there and
+/// turns the run's status into 130 while `s3sql` went on.
+fn on_a_terminal(command: &str) -> std::process::Command {
+    let mut script = std::process::Command::new("script");
+    script
+        .args(["--quiet", "--return", "--command"])
+        .arg(format!("exec {command}"))
+        .arg("/dev/null")
+        .env("SHELL", "/bin/sh");
+    script
+}
+
 fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).unwrap()
 }

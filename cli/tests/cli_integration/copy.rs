@@ -146,9 +146,8 @@ fn a_copy_shows_its_progress_on_a_terminal_and_never_in_piped_output() {
     assert!(!stderr(&out).contains('\x1b'), "{}", stderr(&out));
     // On a pseudo-terminal (script(1)): the line is drawn, then erased.
     let binary = env!("CARGO_BIN_EXE_s3sql");
-    let command = format!("{binary} -c \"{}\"", long_copy(&work.path().join("tty")));
-    let out = Command::new("script")
-        .args(["--quiet", "--return", "--command", &command, "/dev/null"])
+    let command = format!("'{binary}' -c \"{}\"", long_copy(&work.path().join("tty")));
+    let out = super::on_a_terminal(&command)
         .current_dir(work.path())
         .env("HOME", work.path())
         .stdin(Stdio::null())

@@ -19,8 +19,7 @@ struct Terminal {
 impl Terminal {
     fn start(home: &std::path::Path) -> Self {
         let binary = env!("CARGO_BIN_EXE_s3sql");
-        let mut child = Command::new("script")
-            .args(["--quiet", "--return", "--command", binary, "/dev/null"])
+        let mut child = super::on_a_terminal(&format!("'{binary}'"))
             .env("HOME", home)
             .env("XDG_CONFIG_HOME", home.join("config"))
             .env("XDG_STATE_HOME", home.join("state"))
