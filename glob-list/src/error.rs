@@ -6,13 +6,8 @@
 #[non_exhaustive]
 pub enum GlobError {
     /// The URL is not `scheme://bucket/key`.
-    #[error("'{url}' is not an object URL: {reason}; URLs look like s3://bucket/path/*.parquet")]
-    InvalidUrl {
-        /// The URL as given.
-        url: String,
-        /// What is wrong.
-        reason: String,
-    },
+    #[error(transparent)]
+    InvalidUrl(#[from] s3sql_s3_client::UrlError),
     /// The pattern cannot be parsed; `position` is a character offset in `pattern`.
     #[error(
         "invalid glob pattern '{pattern}' at character {position}: {reason}\n  {pattern}\n  {marker}"

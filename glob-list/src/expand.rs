@@ -19,11 +19,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 
+use s3sql_s3_client::ObjectUrl;
+
 use crate::error::GlobError;
 use crate::filter::PartitionFilter;
 use crate::list::{ListObjects, ObjectInfo};
 use crate::pattern::{KeyPattern, Segment};
-use crate::url::ObjectUrl;
 use crate::walk::{Walk, WalkSpec};
 
 /// How a pattern is expanded.
@@ -219,13 +220,13 @@ impl<L: ListObjects + ?Sized + 'static> GlobExpander<L> {
     /// which S3 answers as HeadBucket.
     fn parse(&self, url: &str) -> Result<(ObjectUrl, KeyPattern), GlobError> {
         let parsed = ObjectUrl::parse(url)?;
-        if parsed.key.is_empty() {
+        if parsed.key().is_empty() {
             return Err(GlobError::EmptyKey {
                 url: url.to_owned(),
                 everything: parsed.with_key("**").to_string(),
             });
         }
-        let pattern = KeyPattern::parse(&parsed.key, self.options.url_compatibility_mode)?;
+        let pattern = KeyPattern::parse(parsed.key(), self.options.url_compatibility_mode)?;
         Ok((parsed, pattern))
     }
 
@@ -238,10 +239,10 @@ impl<L: ListObjects + ?Sized + 'static> GlobExpander<L> {
         };
         let plan = plan(&pattern, self.options.filter.as_ref());
         let objects = match &plan {
-            ListingPlan::Single { key } => self.head(url.bucket.clone(), key.clone()),
+            ListingPlan::Single { key } => self.head(url.bucket().to_owned(), key.clone()),
             ListingPlan::Walk { steps } => {
                 let spec = WalkSpec {
-                    bucket: url.bucket.clone(),
+                    bucket: url.bucket().to_owned(),
                     pattern: pattern.clone(),
                     steps: steps.clone(),
                     filter: self.options.filter.clone(),
@@ -297,7 +298,7 @@ impl<L: ListObjects + ?Sized + 'static> GlobExpander<L> {
             let mut matches = self.expand(url.as_ref());
             while let Some(m) = matches.next().await {
                 let m = m?;
-                if seen.insert((m.url.bucket.clone(), m.object.key.clone())) {
+                if seen.insert((m.url.bucket().to_owned(), m.object.key.clone())) {
                     out.push(m);
                 }
             }

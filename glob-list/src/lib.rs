@@ -12,8 +12,8 @@
 //! ```
 //!
 //! The store is reached through the crate's own [`ListObjects`] trait,
-//! implemented for `s3sql_s3_client::S3Client` behind the default
-//! `s3-client` feature.
+//! implemented for `s3sql_s3_client::S3Client`. URLs are the client's
+//! [`ObjectUrl`](s3sql_s3_client::ObjectUrl).
 
 mod error;
 pub mod expand;
@@ -21,9 +21,7 @@ pub mod filter;
 pub mod hive;
 pub mod list;
 pub mod pattern;
-#[cfg(feature = "s3-client")]
 mod s3;
-pub mod url;
 mod walk;
 
 pub use error::GlobError;
@@ -32,4 +30,3 @@ pub use filter::{CmpOp, PartitionFilter, Truth};
 pub use hive::{HiveSchema, PartitionType, PartitionValue, partition_pairs};
 pub use list::{ListObjects, ListPage, ListRequest, ObjectInfo, StoreError};
 pub use pattern::{KeyPattern, Segment, Token, escape};
-pub use url::ObjectUrl;

@@ -30,6 +30,9 @@ pub enum PlannerError {
     /// The S3 client could not be built or a request failed.
     #[error(transparent)]
     Client(#[from] s3sql_s3_client::Error),
+    /// An object URL that does not parse.
+    #[error(transparent)]
+    Url(#[from] s3sql_s3_client::UrlError),
     /// A COPY statement's options or target were wrong, or its local file failed.
     #[error(transparent)]
     Copy(#[from] crate::copy::CopyError),

@@ -51,6 +51,7 @@ mod ops;
 pub mod reader;
 mod signing;
 mod transport;
+mod url;
 pub mod writer;
 mod xml;
 
@@ -69,4 +70,5 @@ pub use model::*;
 pub use ops::bucket::BucketSummary;
 pub use ops::list::DELETE_OBJECTS_BATCH;
 pub use ops::object::GetObjectOutput;
+pub use url::{ObjectUrl, UrlError};
 pub use writer::{MultipartWriter, MultipartWriterBuilder};

@@ -53,13 +53,8 @@ pub enum SecretError {
         reason: String,
     },
     /// A URL that names no bucket of a known scheme.
-    #[error("invalid URL '{url}': {reason}")]
-    InvalidUrl {
-        /// The URL.
-        url: String,
-        /// What to change.
-        reason: String,
-    },
+    #[error(transparent)]
+    InvalidUrl(#[from] s3sql_s3_client::UrlError),
     /// A secret name that cannot be used.
     #[error("invalid secret name '{name}': {reason}")]
     InvalidName {

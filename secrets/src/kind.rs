@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use s3sql_s3_client::UrlStyle;
+use s3sql_s3_client::{ObjectUrl, UrlStyle};
 
 use crate::error::{Result, SecretError};
 
@@ -40,6 +40,13 @@ impl SecretType {
         Self::ALL
             .into_iter()
             .find(|t| t.schemes().contains(&scheme))
+    }
+
+    /// The type whose secrets may serve `url`: every scheme an
+    /// [`ObjectUrl`] parses is served by one type (a unit test walks
+    /// `ObjectUrl::SCHEMES`).
+    pub fn for_url(url: &ObjectUrl) -> Self {
+        Self::for_scheme(url.scheme()).unwrap_or(Self::S3)
     }
 
     /// DuckDB's name of the type.

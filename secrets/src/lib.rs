@@ -53,6 +53,6 @@ pub use mindsdb::{
     MindsDbConnection, StoredDatabase,
 };
 pub use params::{ParamValue, Parameters, SENSITIVE_PARAMETERS, is_sensitive};
-pub use scope::{ObjectLocation, Scope};
+pub use scope::Scope;
 pub use secret::{S3Settings, Secret, SecretAccess, SettingDefaults};
 pub use store::{LoadedSecrets, SECRET_FILE_SUFFIX, SecretDirectory};

@@ -6,13 +6,12 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use s3sql_s3_client::ClientConfig;
+use s3sql_s3_client::{ClientConfig, ObjectUrl};
 
 use crate::error::{Result, SecretError};
 use crate::kind::{GCS_ENDPOINT, SecretType};
 use crate::listing::SecretListing;
 use crate::params::Parameters;
-use crate::scope::ObjectLocation;
 use crate::secret::{Secret, SecretAccess, SettingDefaults};
 use crate::store::SecretDirectory;
 
@@ -293,13 +292,13 @@ impl SecretManager {
     /// SCOPE wins; on a tie a temporary secret beats a persistent one, then
     /// the smaller name.
     pub fn which_secret(&self, url: &str, secret_type: SecretType) -> Result<Option<ScopeMatch>> {
-        let location = ObjectLocation::parse(url)?;
+        let location = ObjectUrl::parse(url)?;
         Ok(self.covering(&location, secret_type).map(|(m, _)| m))
     }
 
     fn covering(
         &self,
-        location: &ObjectLocation,
+        location: &ObjectUrl,
         secret_type: SecretType,
     ) -> Option<(ScopeMatch, Arc<Secret>)> {
         let mut candidates: Vec<(usize, Persistence, Arc<Secret>, String)> = Vec::new();
@@ -367,8 +366,8 @@ impl SecretManager {
         url: &str,
         defaults: &SettingDefaults,
     ) -> Result<ResolvedAccess> {
-        let location = ObjectLocation::parse(url)?;
-        let secret_type = location.secret_type();
+        let location = ObjectUrl::parse(url)?;
+        let secret_type = SecretType::for_url(&location);
         if let Some((matched, secret)) = self.covering(&location, secret_type) {
             return Ok(ResolvedAccess {
                 secret: Some(matched),

@@ -11,53 +11,10 @@
 
 use std::fmt;
 
+use s3sql_s3_client::{ObjectUrl, UrlError};
+
 use crate::error::{Result, SecretError};
 use crate::kind::SecretType;
-
-/// A URL split into the parts scopes are matched on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObjectLocation {
-    /// Lowercase scheme (`s3`, `gs`, ...).
-    pub scheme: String,
-    /// The bucket.
-    pub bucket: String,
-    /// The key, without the leading `/`; may be empty or a glob pattern.
-    pub key: String,
-}
-
-impl ObjectLocation {
-    /// Parses `scheme://bucket[/key]` for a scheme some secret type serves.
-    pub fn parse(url: &str) -> Result<Self> {
-        let invalid = |reason: String| SecretError::InvalidUrl {
-            url: url.to_owned(),
-            reason,
-        };
-        let (scheme, rest) = url
-            .split_once("://")
-            .ok_or_else(|| invalid("it has no scheme; write s3://bucket/key".into()))?;
-        let scheme = scheme.to_ascii_lowercase();
-        if SecretType::for_scheme(&scheme).is_none() {
-            return Err(invalid(format!(
-                "unknown scheme '{scheme}'; use s3, s3a, s3n, r2, gcs or gs"
-            )));
-        }
-        let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
-        if bucket.is_empty() {
-            return Err(invalid("the bucket name is empty".into()));
-        }
-        Ok(Self {
-            scheme,
-            bucket: bucket.to_owned(),
-            key: key.to_owned(),
-        })
-    }
-
-    /// The secret type whose secrets may serve this URL.
-    pub fn secret_type(&self) -> SecretType {
-        // `parse` only accepts schemes some type serves.
-        SecretType::for_scheme(&self.scheme).unwrap_or(SecretType::S3)
-    }
-}
 
 /// One SCOPE prefix of a secret.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -77,15 +34,8 @@ impl Scope {
             scope: text.to_owned(),
             reason,
         };
-        let (scheme, rest) = text.split_once("://").ok_or_else(|| {
+        let serves_only = || {
             invalid(format!(
-                "a scope is a URL prefix such as {}://bucket/prefix",
-                secret_type.schemes()[0]
-            ))
-        })?;
-        let scheme = scheme.to_ascii_lowercase();
-        if !secret_type.schemes().contains(&scheme.as_str()) {
-            return Err(invalid(format!(
                 "a {secret_type} secret serves only {} URLs",
                 secret_type
                     .schemes()
@@ -93,29 +43,49 @@ impl Scope {
                     .map(|s| format!("{s}://"))
                     .collect::<Vec<_>>()
                     .join(", ")
-            )));
-        }
-        let (bucket, key_prefix) = match rest.split_once('/') {
-            Some((bucket, prefix)) => (bucket, prefix),
-            None => (rest, ""),
+            ))
         };
-        if bucket.is_empty() && !key_prefix.is_empty() {
-            return Err(invalid("the bucket name is empty".into()));
+        // `s3://`: every URL of the scheme.
+        if let Some(scheme) = text.strip_suffix("://") {
+            let scheme = scheme.to_ascii_lowercase();
+            if !secret_type.schemes().contains(&scheme.as_str()) {
+                return Err(serves_only());
+            }
+            return Ok(Self {
+                scheme,
+                bucket: None,
+                key_prefix: String::new(),
+            });
+        }
+        let url = ObjectUrl::parse(text).map_err(|e| match e {
+            UrlError::NoScheme { .. } => invalid(format!(
+                "a scope is a URL prefix such as {}://bucket/prefix",
+                secret_type.schemes()[0]
+            )),
+            UrlError::UnknownScheme { .. } => serves_only(),
+            UrlError::EmptyBucket { .. } => invalid("the bucket name is empty".into()),
+            UrlError::InvalidBucket { bucket, why, .. } => {
+                invalid(format!("'{bucket}' is not a valid bucket name: {why}"))
+            }
+            other => invalid(other.to_string()),
+        })?;
+        if !secret_type.schemes().contains(&url.scheme()) {
+            return Err(serves_only());
         }
         Ok(Self {
-            scheme,
-            bucket: (!bucket.is_empty()).then(|| bucket.to_owned()),
-            key_prefix: key_prefix.to_owned(),
+            scheme: url.scheme().to_owned(),
+            bucket: Some(url.bucket().to_owned()),
+            key_prefix: url.key().to_owned(),
         })
     }
 
     /// Whether this scope covers the URL: same scheme, same bucket (whole),
     /// and the key starts with the scope's key prefix.
-    pub fn covers(&self, url: &ObjectLocation) -> bool {
-        self.scheme == url.scheme
+    pub fn covers(&self, url: &ObjectUrl) -> bool {
+        self.scheme == url.scheme()
             && match &self.bucket {
                 None => true,
-                Some(bucket) => *bucket == url.bucket && url.key.starts_with(&self.key_prefix),
+                Some(bucket) => bucket == url.bucket() && url.key().starts_with(&self.key_prefix),
             }
     }
 
@@ -143,8 +113,8 @@ impl fmt::Display for Scope {
 mod tests {
     use super::*;
 
-    fn url(s: &str) -> ObjectLocation {
-        ObjectLocation::parse(s).unwrap()
+    fn url(s: &str) -> ObjectUrl {
+        ObjectUrl::parse(s).unwrap()
     }
 
     #[test]
@@ -184,6 +154,14 @@ mod tests {
             .to_string();
         assert!(err.contains("s3://bucket/prefix"), "{err}");
         assert!(Scope::parse("s3:///key", SecretType::S3).is_err());
+        let err = Scope::parse("s3://bkt?/x", SecretType::S3)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("'bkt?' is not a valid bucket name"), "{err}");
+        let err = Scope::parse("ftp://b", SecretType::S3)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("serves only s3://"), "{err}");
         assert!(Scope::parse("gcs://b", SecretType::Gcs).is_ok());
     }
 
@@ -196,11 +174,11 @@ mod tests {
     }
 
     #[test]
-    fn urls_are_checked() {
-        assert!(ObjectLocation::parse("ftp://b/k").is_err());
-        assert!(ObjectLocation::parse("b/k").is_err());
-        assert!(ObjectLocation::parse("s3:///k").is_err());
-        assert_eq!(url("GS://b").secret_type(), SecretType::Gcs);
-        assert_eq!(url("s3n://b/k").key, "k");
+    fn every_url_scheme_has_a_secret_type() {
+        for scheme in ObjectUrl::SCHEMES {
+            assert!(SecretType::for_scheme(scheme).is_some(), "{scheme}");
+        }
+        assert_eq!(SecretType::for_url(&url("GS://b")), SecretType::Gcs);
+        assert_eq!(SecretType::for_url(&url("r2://b/k")), SecretType::R2);
     }
 }

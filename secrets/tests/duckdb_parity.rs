@@ -217,7 +217,7 @@ async fn which_secret_and_parameter_checks_match_duckdb_except_where_chosen() {
             );
             // DuckDB's pick has a scope naming another bucket; ours covers the URL properly.
             let theirs = m.get(theirs.unwrap()).unwrap();
-            let location = ObjectLocation::parse(url).unwrap();
+            let location = s3sql_s3_client::ObjectUrl::parse(url).unwrap();
             assert!(
                 !theirs.scopes().iter().any(|s| s.covers(&location)),
                 "{url}"

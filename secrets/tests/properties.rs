@@ -60,7 +60,7 @@ proptest! {
     #[test]
     fn url_and_scope_parsing_never_panic(text in ".{0,40}", url in ".{0,40}") {
         for t in SecretType::ALL {
-            if let (Ok(scope), Ok(loc)) = (Scope::parse(&text, t), ObjectLocation::parse(&url)) {
+            if let (Ok(scope), Ok(loc)) = (Scope::parse(&text, t), s3sql_s3_client::ObjectUrl::parse(&url)) {
                 let _ = scope.covers(&loc);
                 let _ = scope.specificity();
             }

@@ -256,7 +256,7 @@ async fn longest_scope_wins_then_temporary_then_name() {
         ("gs://bucket1/x", None),
     ];
     for (url, want) in cases {
-        let ty = ObjectLocation::parse(url).unwrap().secret_type();
+        let ty = SecretType::for_url(&s3sql_s3_client::ObjectUrl::parse(url).unwrap());
         let got = m.which_secret(url, ty).unwrap().map(|m| m.name);
         assert_eq!(got.as_deref(), want, "{url}");
         let resolved = m.resolve(url).await.unwrap();

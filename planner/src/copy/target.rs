@@ -7,8 +7,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use futures::TryStreamExt;
-use s3sql_glob_list::ObjectUrl;
-use s3sql_s3_client::{ListObjectsV2Request, MultipartWriter, S3Client, UploadBudget};
+use s3sql_s3_client::{ListObjectsV2Request, MultipartWriter, ObjectUrl, S3Client, UploadBudget};
 use s3sql_secrets::SecretManager;
 
 use super::error::CopyError;
@@ -50,7 +49,7 @@ impl Target {
             });
         }
         let parsed = ObjectUrl::parse(url)?;
-        if parsed.key.trim_end_matches('/').is_empty() {
+        if parsed.key().trim_end_matches('/').is_empty() {
             return Err(CopyError::NoKey {
                 url: url.to_owned(),
             }
@@ -73,8 +72,8 @@ impl Target {
                 budget,
             } => Ok(Sink::s3(
                 client,
-                &url.bucket,
-                &url.key,
+                url.bucket(),
+                url.key(),
                 content_type(format),
                 budget,
             )),
@@ -93,10 +92,10 @@ impl Target {
                 client,
                 budget,
             } => {
-                let key = format!("{}/{relative}", url.key.trim_end_matches('/'));
+                let key = format!("{}/{relative}", url.key().trim_end_matches('/'));
                 Ok(Sink::s3(
                     client,
-                    &url.bucket,
+                    url.bucket(),
                     &key,
                     content_type(format),
                     budget,
@@ -111,9 +110,9 @@ impl Target {
         match self {
             Target::S3 { url, .. } => format!(
                 "{}://{}/{}/{relative}",
-                url.scheme,
-                url.bucket,
-                url.key.trim_end_matches('/')
+                url.scheme(),
+                url.bucket(),
+                url.key().trim_end_matches('/')
             ),
             Target::Local { path } => path.join(relative).display().to_string(),
         }
@@ -134,7 +133,7 @@ impl Target {
                     ..ListObjectsV2Request::default()
                 };
                 let page = client
-                    .list_objects_v2_page(&url.bucket, &request, None)
+                    .list_objects_v2_page(url.bucket(), &request, None)
                     .await?;
                 if page.objects.is_empty() && page.common_prefixes.is_empty() {
                     Ok(Vec::new())
@@ -151,7 +150,7 @@ impl Target {
                     prefix: Some(prefix.clone()),
                     ..ListObjectsV2Request::default()
                 };
-                let mut pages = client.list_objects_v2(&url.bucket, request);
+                let mut pages = client.list_objects_v2(url.bucket(), request);
                 let mut old = Vec::new();
                 while let Some(page) = pages.try_next().await? {
                     old.extend(
@@ -214,10 +213,10 @@ impl Target {
             Target::S3 { url, client, .. } => {
                 let prefix = directory_prefix(url);
                 let keys: Vec<String> = stale.iter().map(|f| format!("{prefix}{f}")).collect();
-                let failed = client.delete_objects(&url.bucket, &keys).await?;
+                let failed = client.delete_objects(url.bucket(), &keys).await?;
                 if let Some(first) = failed.first() {
                     return Err(CopyError::NotDeleted {
-                        url: format!("{}://{}/{}", url.scheme, url.bucket, first.key),
+                        url: url.with_key(&first.key).to_string(),
                         failed: failed.len(),
                         message: first.message.clone(),
                     }
@@ -313,7 +312,7 @@ pub(crate) async fn remove_empty_parents(root: &Path, file: &Path) {
 
 /// `key/`: what a partitioned COPY writes under.
 fn directory_prefix(url: &ObjectUrl) -> String {
-    format!("{}/", url.key.trim_end_matches('/'))
+    format!("{}/", url.key().trim_end_matches('/'))
 }
 
 /// The Content-Type of a file COPY writes in `format`.

@@ -13,10 +13,9 @@ use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use futures::StreamExt;
-use s3sql_glob_list::ObjectUrl;
 use s3sql_s3_client::{
-    ClientConfig, Credentials, GetObjectRequest, ListObjectsV2Request, S3Client, StaticCredentials,
-    UploadBudget, UploadConfig, UrlStyle,
+    ClientConfig, Credentials, GetObjectRequest, ListObjectsV2Request, ObjectUrl, S3Client,
+    StaticCredentials, UploadBudget, UploadConfig, UrlStyle,
 };
 use s3sql_testkit::{Fault, FaultProxy, FaultRule, S3Server};
 

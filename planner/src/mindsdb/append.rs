@@ -16,8 +16,7 @@
 use std::sync::Arc;
 
 use datafusion::execution::SendableRecordBatchStream;
-use s3sql_glob_list::ObjectUrl;
-use s3sql_s3_client::{GetObjectRequest, PutObjectRequest};
+use s3sql_s3_client::{GetObjectRequest, ObjectUrl, PutObjectRequest};
 
 use super::error::DatabaseError;
 use super::insert::{InsertTarget, Mapping, OldObject};
@@ -47,7 +46,13 @@ pub(crate) async fn append(
         if_match: Some(old.etag.clone()),
         ..PutObjectRequest::default()
     };
-    let sink = Sink::s3_with(&client, &url.bucket, &url.key, put, &upload_budget(&client));
+    let sink = Sink::s3_with(
+        &client,
+        url.bucket(),
+        url.key(),
+        put,
+        &upload_budget(&client),
+    );
     let mut file = FileWriter::new(sink, Arc::clone(&old.schema), &old.options).await?;
     let written = async {
         while let Some(batch) = next_batch(&mut old_rows, monitor).await? {
@@ -82,7 +87,7 @@ pub(crate) async fn append(
         ..GetObjectRequest::default()
     };
     if let Err(e) = client
-        .head_object_if(&url.bucket, &url.key, &unchanged)
+        .head_object_if(url.bucket(), url.key(), &unchanged)
         .await
     {
         return Err(left_open(conflict(e.into()), file.abort().await));

@@ -8,8 +8,7 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{ObjectNamePart, TableFactor, VisitMut, VisitorMut};
 
-use s3sql_glob_list::ObjectUrl;
-use s3sql_s3_client::S3Client;
+use s3sql_s3_client::{ObjectUrl, S3Client};
 
 use super::database::Databases;
 use super::error::DatabaseError;
@@ -25,11 +24,11 @@ pub(crate) async fn names_an_object(client: &S3Client, url: &str) -> bool {
     let Ok(parsed) = ObjectUrl::parse(url) else {
         return false;
     };
-    if !parsed.key.contains(['*', '?', '[', '\\', '{']) {
+    if !parsed.key().contains(['*', '?', '[', '\\', '{']) {
         return false;
     }
     client
-        .head_object(&parsed.bucket, &parsed.key)
+        .head_object(parsed.bucket(), parsed.key())
         .await
         .is_ok()
 }

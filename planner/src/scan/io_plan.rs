@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex};
 use datafusion::arrow::array::{RecordBatch, StringArray};
 use datafusion::arrow::compute::concat_batches;
 use datafusion::datasource::TableProvider;
-use s3sql_secrets::{ObjectLocation, SecretManager};
+use s3sql_s3_client::ObjectUrl;
+use s3sql_secrets::{SecretManager, SecretType};
 
 use crate::error::Result;
 use crate::scan::scan_store::ReadStats;
@@ -73,8 +74,8 @@ impl IoPlan {
         let signer = match url {
             None => "local files".to_owned(),
             Some(url) => {
-                let location = ObjectLocation::parse(url)?;
-                match secrets.which_secret(url, location.secret_type())? {
+                let location = ObjectUrl::parse(url)?;
+                match secrets.which_secret(url, SecretType::for_url(&location))? {
                     Some(m) => format!("secret {} ({})", m.name, m.persistence.storage()),
                     None if set_credentials => {
                         "SET s3_access_key_id (no secret covers it)".to_owned()

@@ -9,10 +9,9 @@ use std::sync::{Arc, Mutex};
 
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::execution::runtime_env::RuntimeEnv;
-use s3sql_glob_list::ObjectUrl;
-use s3sql_s3_client::S3Client;
 use s3sql_s3_client::object_store::S3ObjectStore;
-use s3sql_secrets::{ObjectLocation, Secret, SecretAccess, SecretManager};
+use s3sql_s3_client::{ObjectUrl, S3Client};
+use s3sql_secrets::{Secret, SecretAccess, SecretManager, SecretType};
 
 use crate::error::Result;
 use crate::mindsdb::Database;
@@ -125,16 +124,14 @@ impl<'a> StorePicker<'a> {
         let text = url.to_string();
         let secret = match database {
             Some(db) => Some(db.signer_id()),
-            None => {
-                let location = ObjectLocation::parse(&text)?;
-                self.secrets
-                    .which_secret(&text, location.secret_type())?
-                    .map(|m| m.name)
-            }
+            None => self
+                .secrets
+                .which_secret(&text, SecretType::for_url(url))?
+                .map(|m| m.name),
         };
         let key = StoreKey {
-            scheme: url.scheme.clone(),
-            bucket: url.bucket.clone(),
+            scheme: url.scheme().to_owned(),
+            bucket: url.bucket().to_owned(),
             secret,
         };
         let (store_url, versions) = match self.chosen.get(&key) {
@@ -146,8 +143,8 @@ impl<'a> StorePicker<'a> {
                 };
                 let store_url = self.stores.url_for(&key)?;
                 let versions = self.stores.versions_for(&key);
-                let store = Arc::new(S3ObjectStore::new(client.clone(), url.bucket.clone()));
-                let root = format!("{}://{}", url.scheme, url.bucket);
+                let store = Arc::new(S3ObjectStore::new(client.clone(), url.bucket().to_owned()));
+                let root = format!("{}://{}", url.scheme(), url.bucket());
                 let (store, stats) = ScanStore::new(store, client, Arc::clone(&versions), root);
                 self.runtime
                     .register_object_store(store_url.as_ref(), Arc::new(store));
@@ -158,7 +155,7 @@ impl<'a> StorePicker<'a> {
             }
         };
         if let Some(etag) = etag {
-            versions.pin(&url.key, etag);
+            versions.pin(url.key(), etag);
         }
         Ok(store_url)
     }

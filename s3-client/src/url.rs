@@ -1,0 +1,225 @@
+//! [`ObjectUrl`]: `s3://bucket/key`, the one parsed form of an object URL
+//! for the whole workspace (glob patterns, secret scopes, COPY targets),
+//! with the schemes DuckDB accepts.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A URL that cannot name an object, and what to change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UrlError {
+    /// No `scheme://` in front.
+    #[error(
+        "'{url}' is not an object URL: it has no scheme; write s3://bucket/key, e.g. s3://bucket/path/*.parquet"
+    )]
+    NoScheme {
+        /// The URL as given.
+        url: String,
+    },
+    /// A scheme that names no S3-compatible storage.
+    #[error(
+        "'{url}' is not an object URL: unknown scheme '{scheme}'; use one of s3, s3a, s3n, r2, gcs or gs, e.g. s3://bucket/path/*.parquet"
+    )]
+    UnknownScheme {
+        /// The URL as given.
+        url: String,
+        /// The scheme, lowercased.
+        scheme: String,
+    },
+    /// Nothing between `://` and the next `/`.
+    #[error(
+        "'{url}' is not an object URL: the bucket name is empty; URLs look like s3://bucket/path/*.parquet"
+    )]
+    EmptyBucket {
+        /// The URL as given.
+        url: String,
+    },
+    /// A bucket name S3 could not have.
+    #[error("'{url}' is not an object URL: '{bucket}' is not a valid bucket name: {why}")]
+    InvalidBucket {
+        /// The URL as given.
+        url: String,
+        /// The bucket, with control characters escaped.
+        bucket: String,
+        /// Which rule it breaks.
+        why: &'static str,
+    },
+}
+
+/// A parsed object URL, `scheme://bucket/key`; the key may be a glob
+/// pattern or empty (`s3://bucket`, `s3://bucket/`: the bucket itself).
+/// Whoever needs an object refuses an empty key: the client's object
+/// operations do, glob expansion and COPY say what to write instead.
+///
+/// ```
+/// use s3sql_s3_client::ObjectUrl;
+/// let url: ObjectUrl = "S3://logs/2024/*.csv".parse()?;
+/// assert_eq!((url.scheme(), url.bucket(), url.key()), ("s3", "logs", "2024/*.csv"));
+/// assert_eq!(url.with_key("a.csv").to_string(), "s3://logs/a.csv");
+/// # Ok::<(), s3sql_s3_client::UrlError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ObjectUrl {
+    scheme: String,
+    bucket: String,
+    key: String,
+}
+
+impl ObjectUrl {
+    /// URL schemes that name an object in S3-compatible storage.
+    pub const SCHEMES: [&'static str; 6] = ["s3", "s3a", "s3n", "r2", "gcs", "gs"];
+
+    /// Parses `scheme://bucket[/key]`. The scheme is matched without
+    /// regard to case and kept lowercase; the bucket must be a name S3
+    /// allows (so `s3://bkt?/x.csv` cannot address bucket `bkt`); the key
+    /// is everything after the `/` that ends the bucket.
+    pub fn parse(url: &str) -> Result<Self, UrlError> {
+        let (scheme, rest) = url.split_once("://").ok_or_else(|| UrlError::NoScheme {
+            url: url.to_owned(),
+        })?;
+        let scheme = scheme.to_ascii_lowercase();
+        if !Self::SCHEMES.contains(&scheme.as_str()) {
+            return Err(UrlError::UnknownScheme {
+                url: url.to_owned(),
+                scheme,
+            });
+        }
+        let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(UrlError::EmptyBucket {
+                url: url.to_owned(),
+            });
+        }
+        if let Err(why) = bucket_characters(bucket) {
+            return Err(UrlError::InvalidBucket {
+                url: url.to_owned(),
+                bucket: bucket.escape_debug().to_string(),
+                why,
+            });
+        }
+        Ok(Self {
+            scheme,
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+        })
+    }
+
+    /// `s3`, `s3a`, `s3n`, `r2`, `gcs` or `gs`.
+    pub fn scheme(&self) -> &str {
+        &self.scheme
+    }
+
+    /// The bucket.
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    /// The key (or key pattern) without the `/` that ends the bucket;
+    /// empty when the URL names the bucket.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The URL of another key in the same bucket.
+    pub fn with_key(&self, key: &str) -> Self {
+        Self {
+            scheme: self.scheme.clone(),
+            bucket: self.bucket.clone(),
+            key: key.to_owned(),
+        }
+    }
+}
+
+/// The characters of S3's bucket naming rule (`a-z 0-9 . -`, and capitals
+/// and `_` in legacy names; starting and ending with a letter or digit):
+/// what keeps a bucket from changing what its URL addresses. The length is
+/// checked where a request is made ([`crate::addressing::valid_bucket_name`]),
+/// so a short name in a scope or a test still parses.
+fn bucket_characters(bucket: &str) -> Result<(), &'static str> {
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_');
+    if !bucket.bytes().all(allowed) {
+        return Err("bucket names hold only a-z, 0-9, '.' and '-'");
+    }
+    if !bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
+        || !bucket.ends_with(|c: char| c.is_ascii_alphanumeric())
+    {
+        return Err("bucket names start and end with a letter or digit");
+    }
+    Ok(())
+}
+
+impl FromStr for ObjectUrl {
+    type Err = UrlError;
+
+    fn from_str(s: &str) -> Result<Self, UrlError> {
+        Self::parse(s)
+    }
+}
+
+impl fmt::Display for ObjectUrl {
+    /// `scheme://bucket/key`, which parses back to the same URL.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://{}/{}", self.scheme, self.bucket, self.key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parses_schemes_buckets_and_keys() {
+        let u = ObjectUrl::parse("s3://bucket/a/b*.csv").unwrap();
+        assert_eq!(
+            (u.scheme(), u.bucket(), u.key()),
+            ("s3", "bucket", "a/b*.csv")
+        );
+        assert_eq!(ObjectUrl::parse("GS://bkt").unwrap().key(), "");
+        assert_eq!(ObjectUrl::parse("r2://bkt/").unwrap().key(), "");
+        // Only the separator goes: a key may itself start with `/`.
+        assert_eq!(ObjectUrl::parse("s3n://bkt//x").unwrap().key(), "/x");
+        assert!(ObjectUrl::parse("s3://Legacy_Bucket/x").is_ok());
+        assert_eq!(
+            ObjectUrl::parse("s3://bkt")
+                .unwrap()
+                .with_key("k")
+                .to_string(),
+            "s3://bkt/k"
+        );
+    }
+
+    #[test]
+    fn errors_say_what_to_write() {
+        let err = |u: &str| ObjectUrl::parse(u).unwrap_err().to_string();
+        assert!(err("bucket/key").contains("no scheme; write s3://bucket/key"));
+        assert!(err("ftp://b/k").contains("unknown scheme 'ftp'; use one of s3, s3a"));
+        assert!(err("s3:///key").contains("bucket name is empty"));
+        for bad in [
+            "s3://bkt?/x.csv",
+            "s3://a#b/x",
+            "s3://my bucket/x",
+            "s3://-bkt/x",
+        ] {
+            assert!(err(bad).contains("not a valid bucket name"), "{bad}");
+        }
+        assert!(
+            err("s3://a\nb/x").contains(r"'a\nb'"),
+            "control characters escaped"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn display_parses_back_to_the_same_url(
+            scheme in prop::sample::select(ObjectUrl::SCHEMES.to_vec()),
+            bucket in "[a-z0-9][a-z0-9.-]{0,10}[a-z0-9]",
+            key in "(/|[a-zA-Z0-9 ?*=%+._-]){0,20}",
+        ) {
+            let url = ObjectUrl::parse(&format!("{scheme}://{bucket}/{key}")).unwrap();
+            prop_assert_eq!(url.key(), key.as_str());
+            prop_assert_eq!(ObjectUrl::parse(&url.to_string()).unwrap(), url);
+        }
+    }
+}
