@@ -254,8 +254,14 @@ pub(crate) fn hide_literals(error: PlannerError) -> PlannerError {
 }
 
 /// `text` with the inside of each single-quoted span after "found:" (the
-/// token the user wrote) replaced by `***`; what was expected stays.
+/// token the user wrote) replaced by `***`; what was expected stays, and
+/// so does a line echoed under the message ("LINE n: "), which is starred
+/// already with its length kept so that its caret stays in place.
 fn mask_quoted(text: &str) -> String {
+    let (text, echoed) = match text.find("\nLINE ") {
+        Some(at) => text.split_at(at),
+        None => (text, ""),
+    };
     let (kept, text) = match text.find("found:") {
         Some(at) => text.split_at(at),
         None => ("", text),
@@ -276,5 +282,6 @@ fn mask_quoted(text: &str) -> String {
             out.push(c);
         }
     }
+    out.push_str(echoed);
     out
 }

@@ -1,8 +1,10 @@
-//! `PARAMETERS = {...}`: the JSON object of a `CREATE DATABASE`, read with
-//! serde_json. A malformed object is a syntax error that points at the spot
-//! in the statement (line, column and a caret under the echoed line, with
-//! the values of sensitive parameters starred out), like every other
-//! syntax error.
+//! `PARAMETERS = {...}`: the object of a `CREATE DATABASE`, read as
+//! MindsDB's grammar reads it (`mindsdb_sql_parser`'s `json` rule): names
+//! and values in double or single quotes, numbers, `true`, `false`, and
+//! `null` (the parameter is then absent); a trailing comma is accepted too.
+//! A malformed object is a syntax error that points at the spot in the
+//! statement (line, column and a caret under the echoed line, with every
+//! value on it starred out), like every other syntax error.
 
 use datafusion::sql::sqlparser::parser::ParserError;
 use datafusion::sql::sqlparser::tokenizer::Location;
@@ -10,39 +12,225 @@ use s3sql_secrets::{ParamValue, Parameters};
 
 use crate::error::{PlannerError, Result};
 
-/// The parameters of the JSON object `text`, which starts at `start` in
-/// `sql`. Trailing commas are accepted (MindsDB's own example has one).
+/// The parameters of the object `text`, which starts at `start` in `sql`.
+/// A name given twice keeps its last value, as MindsDB's.
 pub(crate) fn parse(sql: &str, start: Location, text: &str) -> Result<Parameters> {
-    let relaxed = without_trailing_commas(text);
-    let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&relaxed)
-        .map_err(|e| malformed(sql, start, &e.to_string(), e.line(), e.column()))?;
+    let mut reader = Reader {
+        chars: text.chars().collect(),
+        at: 0,
+    };
+    let fail = |reader: &Reader, at: usize, reason: &str| {
+        let (line, column) = reader.position(at);
+        malformed(sql, start, reason, line, column)
+    };
     let mut parameters = Parameters::new();
-    for (name, value) in object {
-        let value = match value {
-            serde_json::Value::String(s) => ParamValue::Str(s),
-            serde_json::Value::Bool(b) => ParamValue::Bool(b),
-            serde_json::Value::Number(n) => match n.as_i64() {
-                Some(i) => ParamValue::Int(i),
-                None => ParamValue::Str(n.to_string()),
-            },
-            other => {
-                return Err(syntax(format!(
-                    "PARAMETERS: \"{name}\" takes a string, not {}",
-                    json_kind(&other)
-                )));
+    if reader.peek() != Some('{') {
+        return Err(fail(&reader, 0, "expected `{`"));
+    }
+    reader.at += 1;
+    loop {
+        reader.skip_white_space();
+        if reader.peek() == Some('}') {
+            reader.at += 1;
+            break;
+        }
+        let name_at = reader.at;
+        let name = match reader.string() {
+            Some(Ok(name)) => name,
+            Some(Err(at)) => return Err(fail(&reader, at, "a string is never closed")),
+            None => {
+                return Err(fail(
+                    &reader,
+                    name_at,
+                    "a parameter name must be a quoted string, like \"bucket\"",
+                ));
             }
         };
-        parameters.insert(name, value)?;
+        reader.skip_white_space();
+        if reader.peek() != Some(':') {
+            return Err(fail(
+                &reader,
+                reader.at,
+                "expected `:` after the parameter name",
+            ));
+        }
+        reader.at += 1;
+        reader.skip_white_space();
+        let value_at = reader.at;
+        match reader.value() {
+            Ok(Some(value)) => {
+                let _ = parameters.take(&name);
+                parameters.insert(name, value)?;
+            }
+            // null: as if the parameter were not given.
+            Ok(None) => {
+                let _ = parameters.take(&name);
+            }
+            Err(Unreadable::Unclosed(at)) => {
+                return Err(fail(&reader, at, "a string is never closed"));
+            }
+            Err(Unreadable::Nested(kind)) => {
+                return Err(fail(
+                    &reader,
+                    value_at,
+                    &format!("\"{name}\" takes a string, not {kind}"),
+                ));
+            }
+            Err(Unreadable::Other) => {
+                return Err(fail(
+                    &reader,
+                    value_at,
+                    "a value must be a quoted string, a number, true, false or null",
+                ));
+            }
+        }
+        reader.skip_white_space();
+        match reader.peek() {
+            Some(',') => reader.at += 1,
+            Some('}') => {
+                reader.at += 1;
+                break;
+            }
+            _ => {
+                return Err(fail(
+                    &reader,
+                    reader.at,
+                    "expected `,` or `}` (a comma is missing before this)",
+                ));
+            }
+        }
+    }
+    reader.skip_white_space();
+    if reader.at < reader.chars.len() {
+        return Err(fail(&reader, reader.at, "expected the end of the object"));
     }
     Ok(parameters)
 }
 
-fn json_kind(value: &serde_json::Value) -> &'static str {
-    match value {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Array(_) => "an array",
-        serde_json::Value::Object(_) => "an object",
-        _ => "this value",
+/// Why a value could not be read.
+enum Unreadable {
+    /// A string opened at this index is never closed.
+    Unclosed(usize),
+    /// An array or object (`"an array"`, `"an object"`).
+    Nested(&'static str),
+    /// Anything else: an unquoted word, a stray character.
+    Other,
+}
+
+/// The object's characters and the reading position.
+struct Reader {
+    chars: Vec<char>,
+    at: usize,
+}
+
+impl Reader {
+    fn peek(&self) -> Option<char> {
+        self.chars.get(self.at).copied()
+    }
+
+    fn skip_white_space(&mut self) {
+        while self.peek().is_some_and(char::is_whitespace) {
+            self.at += 1;
+        }
+    }
+
+    /// The 1-based line and column of index `at`.
+    fn position(&self, at: usize) -> (usize, usize) {
+        let before = &self.chars[..at.min(self.chars.len())];
+        let line = 1 + before.iter().filter(|c| **c == '\n').count();
+        let column = 1 + before.iter().rev().take_while(|c| **c != '\n').count();
+        (line, column)
+    }
+
+    /// A string in double or single quotes, its backslash escapes (JSON's,
+    /// and `\'`) resolved; `None` when none starts here, `Err` with its
+    /// start when it is never closed.
+    fn string(&mut self) -> Option<std::result::Result<String, usize>> {
+        let quote = self.peek().filter(|c| *c == '"' || *c == '\'')?;
+        let begin = self.at;
+        self.at += 1;
+        let mut out = String::new();
+        loop {
+            let Some(c) = self.peek() else {
+                return Some(Err(begin));
+            };
+            self.at += 1;
+            match c {
+                c if c == quote => return Some(Ok(out)),
+                '\\' => {
+                    let Some(escaped) = self.peek() else {
+                        return Some(Err(begin));
+                    };
+                    self.at += 1;
+                    match escaped {
+                        'n' => out.push('\n'),
+                        't' => out.push('\t'),
+                        'r' => out.push('\r'),
+                        'b' => out.push('\u{8}'),
+                        'f' => out.push('\u{c}'),
+                        'u' => {
+                            let hex: String = self.chars[self.at..].iter().take(4).collect();
+                            match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                                Some(c) if hex.len() == 4 => {
+                                    out.push(c);
+                                    self.at += 4;
+                                }
+                                _ => out.push_str("\\u"),
+                            }
+                        }
+                        // \", \', \\, \/ and anything else: the character.
+                        other => out.push(other),
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+    }
+
+    /// A value: a string, a number, true/false, or null (`Ok(None)`).
+    fn value(&mut self) -> std::result::Result<Option<ParamValue>, Unreadable> {
+        match self.peek() {
+            Some('"' | '\'') => match self.string() {
+                Some(Ok(s)) => Ok(Some(ParamValue::Str(s))),
+                Some(Err(at)) => Err(Unreadable::Unclosed(at)),
+                None => Err(Unreadable::Other),
+            },
+            Some('[') => Err(Unreadable::Nested("an array")),
+            Some('{') => Err(Unreadable::Nested("an object")),
+            Some(c) if c == '-' || c == '+' || c.is_ascii_digit() => {
+                let text = self.word(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+                if let Ok(i) = text.parse::<i64>() {
+                    Ok(Some(ParamValue::Int(i)))
+                } else if text.parse::<f64>().is_ok() {
+                    Ok(Some(ParamValue::Str(text)))
+                } else {
+                    Err(Unreadable::Other)
+                }
+            }
+            Some(c) if c.is_alphabetic() => {
+                let begin = self.at;
+                let word = self.word(|c| c.is_alphanumeric() || c == '_');
+                match word.to_ascii_lowercase().as_str() {
+                    "true" => Ok(Some(ParamValue::Bool(true))),
+                    "false" => Ok(Some(ParamValue::Bool(false))),
+                    "null" => Ok(None),
+                    _ => {
+                        self.at = begin;
+                        Err(Unreadable::Other)
+                    }
+                }
+            }
+            _ => Err(Unreadable::Other),
+        }
+    }
+
+    /// The run of characters from here that `keep` accepts.
+    fn word(&mut self, keep: impl Fn(char) -> bool) -> String {
+        let begin = self.at;
+        while self.peek().is_some_and(&keep) {
+            self.at += 1;
+        }
+        self.chars[begin..self.at].iter().collect()
     }
 }
 
@@ -50,23 +238,9 @@ fn syntax(message: String) -> PlannerError {
     PlannerError::Syntax(ParserError::ParserError(message))
 }
 
-/// The syntax error for serde_json's `message` at its `line` and `column`
-/// (1-based, within the object), placed in the statement.
-fn malformed(
-    sql: &str,
-    start: Location,
-    message: &str,
-    line: usize,
-    column: usize,
-) -> PlannerError {
-    let reason = message
-        .rfind(" at line ")
-        .map_or(message, |at| &message[..at]);
-    let hint = if reason.starts_with("expected `,` or `}`") {
-        " (a comma is missing before this)"
-    } else {
-        ""
-    };
+/// The syntax error `reason` at `line` and `column` (1-based, within the
+/// object), placed in the statement.
+fn malformed(sql: &str, start: Location, reason: &str, line: usize, column: usize) -> PlannerError {
     let at_line = start.line as usize + line.saturating_sub(1);
     let at_column = if line <= 1 {
         start.column as usize + column.saturating_sub(1)
@@ -76,7 +250,7 @@ fn malformed(
     // Lower case "line"/"column": the pointer is already here, so the
     // shell's own (which looks for "Line: ") does not add a second one.
     let text = format!(
-        "PARAMETERS is not a valid JSON object: {reason}{hint} at line {at_line}, column {at_column}{}",
+        "PARAMETERS is not a valid JSON object: {reason} at line {at_line}, column {at_column}{}",
         pointer(sql, at_line, at_column)
     );
     syntax(text)
@@ -159,30 +333,6 @@ fn mask_sensitive(line: &str) -> String {
     out.into_iter().collect()
 }
 
-/// `text` with each comma that is followed only by white space and a
-/// closing brace replaced by a space (columns stay where they were).
-fn without_trailing_commas(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = chars.clone();
-    let mut in_string = false;
-    let mut i = 0;
-    while i < chars.len() {
-        match chars[i] {
-            '\\' if in_string => i += 1,
-            '"' => in_string = !in_string,
-            ',' if !in_string => {
-                let next = chars[i + 1..].iter().find(|c| !c.is_whitespace());
-                if next == Some(&'}') {
-                    out[i] = ' ';
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    out.into_iter().collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,10 +386,48 @@ mod tests {
         assert_eq!(p.get("t"), Some(&ParamValue::Bool(true)));
         let p = parse("", at(1, 1), "{\"a\": \"x,}\"}").unwrap();
         assert_eq!(p.get("a"), Some(&ParamValue::Str("x,}".into())));
-        let e = parse("", at(1, 1), "{\"a\": null}")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("\"a\" takes a string, not null"), "{e}");
+        let e = parse("", at(1, 1), "{\"a\": [1]}").unwrap_err().to_string();
+        assert!(e.contains("\"a\" takes a string, not an array"), "{e}");
+    }
+
+    /// MindsDB's grammar takes names and values in single quotes too, and
+    /// null for a parameter not given.
+    #[test]
+    fn single_quotes_and_null_are_read_as_mindsdb_reads_them() {
+        let p = parse(
+            "",
+            at(1, 1),
+            "{'bucket': 'b', \"aws_session_token\": null, 'region_name': \"it's\", 'k': 'a\\'b\\u00e9', 'n': -2, 'f': 1.5, 't': TRUE}",
+        )
+        .unwrap();
+        assert_eq!(p.get("bucket"), Some(&ParamValue::Str("b".into())));
+        assert_eq!(p.get("aws_session_token"), None);
+        assert_eq!(p.get("region_name"), Some(&ParamValue::Str("it's".into())));
+        assert_eq!(p.get("k"), Some(&ParamValue::Str("a'b\u{e9}".into())));
+        assert_eq!(p.get("n"), Some(&ParamValue::Int(-2)));
+        assert_eq!(p.get("f"), Some(&ParamValue::Str("1.5".into())));
+        assert_eq!(p.get("t"), Some(&ParamValue::Bool(true)));
+        // A name given twice keeps its last value, as MindsDB's dict does.
+        let p = parse("", at(1, 1), "{'a': 'x', 'a': 'y'}").unwrap();
+        assert_eq!(p.get("a"), Some(&ParamValue::Str("y".into())));
+        let p = parse("", at(1, 1), "{}").unwrap();
+        assert_eq!(p.iter().count(), 0);
+        for (text, error) in [
+            ("{bucket: 'b'}", "a parameter name must be a quoted string"),
+            ("{'bucket' 'b'}", "expected `:` after the parameter name"),
+            ("{'bucket': b}", "a value must be a quoted string, a number"),
+            (
+                "{'bucket': 'b}",
+                "a string is never closed at line 1, column 12",
+            ),
+            (
+                "{'a': 'x' 'b': 'y'}",
+                "a comma is missing before this) at line 1, column 11",
+            ),
+        ] {
+            let e = parse("", at(1, 1), text).unwrap_err().to_string();
+            assert!(e.contains(error), "{text}: {e}");
+        }
     }
 
     #[test]
