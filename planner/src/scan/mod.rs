@@ -336,8 +336,9 @@ async fn file_table(
         files.push((store, file));
     }
     io.set_reads(picker.into_stats());
-    // An empty file tells nothing of the dialect or the schema (DuckDB
-    // takes them from a file with data too).
+    // An empty file tells nothing of the dialect or the schema: the first
+    // file with data gives them (DuckDB 1.5.5 does so for JSON; a CSV list
+    // starting with an empty file fails there to convert the header).
     let Some((first_store, first)) = files
         .iter()
         .find(|(_, f)| f.meta.size > 0)
@@ -417,24 +418,33 @@ async fn file_table(
     };
     let file_schema = Arc::new(shape.apply(file_schema)?);
     let extra = extra.without_file_columns(&file_schema);
-    // One scan per (store, compression), in the order first seen.
+    // One scan per store, in the order first seen, its files in listing
+    // order; each file is decompressed by its own name in the opener
+    // (`named::FileCompression`), so `.csv` and `.csv.gz` keep file order.
     let mut store_files: Vec<StoreFiles> = Vec::new();
-    let mut index: HashMap<(String, Compression), usize> = HashMap::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut compressed: Vec<bool> = Vec::new();
     for (store, f) in files {
         let compression = formats.compression(&f.name);
-        let at = *index
-            .entry((store.as_str().to_owned(), compression))
-            .or_insert_with(|| {
-                store_files.push(StoreFiles {
-                    store,
-                    format: formats.format(compression),
-                    files: Vec::new(),
-                });
-                store_files.len() - 1
+        let at = *index.entry(store.as_str().to_owned()).or_insert_with(|| {
+            store_files.push(StoreFiles {
+                store,
+                format: formats.format(compression),
+                files: Vec::new(),
             });
+            compressed.push(compression != Compression::Uncompressed);
+            store_files.len() - 1
+        });
+        // A scan holding a compressed file is never split into byte ranges.
+        if compression != Compression::Uncompressed && !compressed[at] {
+            store_files[at].format = formats.format(compression);
+            compressed[at] = true;
+        }
         let values = extra.values(&f.hive_key, &f.name)?;
         let mut file = PartitionedFile::new_from_meta(f.meta).with_partition_values(values);
         file.extensions.insert(named::FileName(f.name));
+        file.extensions
+            .insert(named::FileCompression(compression.variant().into()));
         file.extensions.insert(table::HiveKey(f.hive_key));
         store_files[at].files.push(file);
     }

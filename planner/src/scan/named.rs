@@ -5,13 +5,16 @@
 //! (`s3sql_formats::name_decode_error`). The name travels on each
 //! `PartitionedFile` as a [`FileName`] extension. For CSV read with
 //! `nullstr` or `skip` the wrapper opens files with [`CsvOpener`] instead of
-//! DataFusion's opener, which would drop those options.
+//! DataFusion's opener, which would drop those options. Each file is
+//! decompressed by its own [`FileCompression`], so one scan reads `.csv`
+//! beside `.csv.gz` in listing order.
 
 use std::fmt;
 use std::sync::Arc;
 
 use datafusion::common::Result;
 use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::{
     FileOpenFuture, FileOpener, FileScanConfig, FileScanConfigBuilder, FileSource,
@@ -32,6 +35,18 @@ use crate::scan::csv_opener::{CsvExtras, CsvOpener};
 /// A file's name as the user wrote it (its URL, or its local path).
 #[derive(Debug, Clone)]
 pub(crate) struct FileName(pub String);
+
+/// How a file is compressed (from its own name, or the user's
+/// `compression`); without it, the scan's.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FileCompression(pub FileCompressionType);
+
+/// The compression of `file`, or `scan`'s when it names none.
+fn compression_of(file: &PartitionedFile, scan: FileCompressionType) -> FileCompressionType {
+    file.extensions
+        .get::<FileCompression>()
+        .map_or(scan, |FileCompression(c)| *c)
+}
 
 /// `plan` with its CSV or JSON source wrapped so decode errors name the
 /// file (and CSV read with `csv` extras when they are needed); any other
@@ -103,6 +118,23 @@ impl NamedSource {
     }
 }
 
+impl NamedSource {
+    /// The opener of files compressed as `base_config` says.
+    fn opener(
+        &self,
+        object_store: Arc<dyn ObjectStore>,
+        base_config: &FileScanConfig,
+        partition: usize,
+    ) -> Result<Arc<dyn FileOpener>> {
+        match &self.csv {
+            Some(extras) if extras.needed() => self.csv_opener(extras, object_store, base_config),
+            _ => self
+                .inner
+                .create_file_opener(object_store, base_config, partition),
+        }
+    }
+}
+
 impl FileSource for NamedSource {
     fn create_file_opener(
         &self,
@@ -110,16 +142,22 @@ impl FileSource for NamedSource {
         base_config: &FileScanConfig,
         partition: usize,
     ) -> Result<Arc<dyn FileOpener>> {
-        let inner = match &self.csv {
-            Some(extras) if extras.needed() => {
-                self.csv_opener(extras, object_store, base_config)?
+        let scan = base_config.file_compression_type;
+        let inner = self.opener(Arc::clone(&object_store), base_config, partition)?;
+        let mut openers: Vec<(FileCompressionType, Arc<dyn FileOpener>)> = Vec::new();
+        for file in base_config.file_groups.iter().flat_map(|g| g.iter()) {
+            let compression = compression_of(file, scan);
+            if compression != scan && openers.iter().all(|(c, _)| *c != compression) {
+                let mut config = base_config.clone();
+                config.file_compression_type = compression;
+                let opener = self.opener(Arc::clone(&object_store), &config, partition)?;
+                openers.push((compression, opener));
             }
-            _ => self
-                .inner
-                .create_file_opener(object_store, base_config, partition)?,
-        };
+        }
         Ok(Arc::new(NamedOpener {
+            scan,
             inner,
+            openers,
             skipped_lines: self.csv.as_ref().map_or(0, |c| c.skip),
             ignore_errors: self.csv.as_ref().is_some_and(|c| c.ignore_errors),
         }))
@@ -179,9 +217,14 @@ impl FileSource for NamedSource {
     }
 }
 
-/// Opens a file with the inner opener and names the file in its decode errors.
+/// Opens a file with the inner opener of its compression and names the
+/// file in its decode errors.
 struct NamedOpener {
+    /// The scan's compression, and the inner opener of its files.
+    scan: FileCompressionType,
     inner: Arc<dyn FileOpener>,
+    /// The inner opener of each other compression among the scan's files.
+    openers: Vec<(FileCompressionType, Arc<dyn FileOpener>)>,
     /// Lines dropped before the decoder (`skip`), added to its line numbers.
     skipped_lines: u64,
     /// `ignore_errors` was asked for: the error says why it did not apply.
@@ -223,8 +266,13 @@ impl FileOpener for NamedOpener {
             .range
             .as_ref()
             .map_or(0, |r| u64::try_from(r.start).unwrap_or(0));
-        let opening = self
-            .inner
+        let compression = compression_of(&file, self.scan);
+        let opener = self
+            .openers
+            .iter()
+            .find(|(c, _)| *c == compression)
+            .map_or(&self.inner, |(_, opener)| opener);
+        let opening = opener
             .open(file)
             .map_err(|e| named(&name, start, skipped, ignore, e))?;
         Ok(async move {
