@@ -19,11 +19,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 
-use s3sql_s3_client::ObjectUrl;
+use s3sql_s3_client::{ObjectMeta, ObjectUrl};
 
 use crate::error::GlobError;
 use crate::filter::PartitionFilter;
-use crate::list::{ListObjects, ObjectInfo};
+use crate::list::ListObjects;
 use crate::pattern::{KeyPattern, Segment};
 use crate::walk::{Walk, WalkSpec};
 
@@ -173,7 +173,7 @@ pub struct Match {
     /// `scheme://bucket/key`.
     pub url: ObjectUrl,
     /// Size, ETag and Last-Modified from the listing.
-    pub object: ObjectInfo,
+    pub object: ObjectMeta,
 }
 
 /// Expands URL patterns against a store, counting the requests it makes.
@@ -310,7 +310,7 @@ impl<L: ListObjects + ?Sized + 'static> GlobExpander<L> {
         &self,
         bucket: String,
         key: String,
-    ) -> BoxStream<'static, Result<ObjectInfo, GlobError>> {
+    ) -> BoxStream<'static, Result<ObjectMeta, GlobError>> {
         let store = Arc::clone(&self.store);
         let requests = Arc::clone(&self.requests);
         stream::once(async move {

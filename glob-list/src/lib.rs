@@ -28,5 +28,5 @@ pub use error::GlobError;
 pub use expand::{ExpandOptions, GlobExpander, ListingPlan, Match, Step, plan};
 pub use filter::{CmpOp, PartitionFilter, Truth};
 pub use hive::{HiveSchema, PartitionType, PartitionValue, partition_pairs};
-pub use list::{ListObjects, ListPage, ListRequest, ObjectInfo, StoreError};
+pub use list::{ListObjects, ListPage, ListRequest, StoreError};
 pub use pattern::{KeyPattern, Segment, Token, escape};

@@ -1,24 +1,11 @@
 //! The listing interface glob-list needs, so any store can be globbed: one
 //! ListObjectsV2-shaped page at a time, plus HEAD for literal keys.
 
-use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
+use s3sql_s3_client::ObjectMeta;
 
 /// An error from the store, kept as the source of [`crate::GlobError::List`].
 pub type StoreError = Box<dyn std::error::Error + Send + Sync>;
-
-/// One listed object: everything a reader needs without a HEAD per file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObjectInfo {
-    /// The full key.
-    pub key: String,
-    /// Size in bytes.
-    pub size: u64,
-    /// ETag, with its quotes.
-    pub etag: Option<String>,
-    /// Last-Modified.
-    pub last_modified: Option<DateTime<Utc>>,
-}
 
 /// A listing request: a prefix, optionally rolled up at `/`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,8 +19,9 @@ pub struct ListRequest {
 /// One page of a listing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListPage {
-    /// Objects, in key order.
-    pub objects: Vec<ObjectInfo>,
+    /// Objects, in key order: everything a reader needs without a HEAD
+    /// per file.
+    pub objects: Vec<ObjectMeta>,
     /// Common prefixes (ending in `/`), in order; only when delimited.
     pub common_prefixes: Vec<String>,
     /// Token for the next page.
@@ -55,5 +43,5 @@ pub trait ListObjects: Send + Sync {
         &'a self,
         bucket: &'a str,
         key: &'a str,
-    ) -> BoxFuture<'a, Result<Option<ObjectInfo>, StoreError>>;
+    ) -> BoxFuture<'a, Result<Option<ObjectMeta>, StoreError>>;
 }

@@ -1,9 +1,9 @@
 //! [`ListObjects`] for s3sql's own S3 client.
 
 use futures::future::BoxFuture;
-use s3sql_s3_client::{ListObjectsV2Request, S3Client};
+use s3sql_s3_client::{ListObjectsV2Request, ObjectMeta, S3Client};
 
-use crate::list::{ListObjects, ListPage, ListRequest, ObjectInfo, StoreError};
+use crate::list::{ListObjects, ListPage, ListRequest, StoreError};
 
 impl ListObjects for S3Client {
     fn list_page<'a>(
@@ -22,16 +22,7 @@ impl ListObjects for S3Client {
                 .list_objects_v2_page(bucket, &req, continuation.as_deref())
                 .await?;
             Ok(ListPage {
-                objects: page
-                    .objects
-                    .into_iter()
-                    .map(|o| ObjectInfo {
-                        key: o.key,
-                        size: o.size,
-                        etag: o.etag,
-                        last_modified: o.last_modified,
-                    })
-                    .collect(),
+                objects: page.objects,
                 common_prefixes: page.common_prefixes,
                 next: page.next_continuation_token,
             })
@@ -42,15 +33,10 @@ impl ListObjects for S3Client {
         &'a self,
         bucket: &'a str,
         key: &'a str,
-    ) -> BoxFuture<'a, Result<Option<ObjectInfo>, StoreError>> {
+    ) -> BoxFuture<'a, Result<Option<ObjectMeta>, StoreError>> {
         Box::pin(async move {
             match self.head_object(bucket, key).await {
-                Ok(meta) => Ok(Some(ObjectInfo {
-                    key: key.to_owned(),
-                    size: meta.size,
-                    etag: meta.etag,
-                    last_modified: meta.last_modified,
-                })),
+                Ok(meta) => Ok(Some(meta)),
                 // A 404 to a HEAD says nothing of which is missing, the key
                 // or the bucket: a missing bucket is an error, not "no files".
                 Err(e) if e.is_not_found() => match self.head_bucket(bucket).await {

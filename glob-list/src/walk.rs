@@ -30,7 +30,9 @@ use futures::stream::{FuturesUnordered, Stream, StreamExt};
 use crate::error::GlobError;
 use crate::expand::Step;
 use crate::filter::PartitionFilter;
-use crate::list::{ListObjects, ListPage, ListRequest, ObjectInfo, StoreError};
+use s3sql_s3_client::ObjectMeta;
+
+use crate::list::{ListObjects, ListPage, ListRequest, StoreError};
 use crate::pattern::KeyPattern;
 
 /// What one walk lists and keeps.
@@ -70,7 +72,7 @@ const MAX_EMPTY_PAGES: usize = 1000;
 /// An element of the queue, in key order.
 enum Entry {
     /// Matches from one page, ready to yield.
-    Ready(std::vec::IntoIter<ObjectInfo>),
+    Ready(std::vec::IntoIter<ObjectMeta>),
     /// The rest of a listing.
     Listing(Listing),
 }
@@ -145,7 +147,7 @@ impl<L: ListObjects + ?Sized + 'static> Walk<L> {
         })
     }
 
-    fn keep(&self, object: &ObjectInfo) -> bool {
+    fn keep(&self, object: &ObjectMeta) -> bool {
         self.spec.pattern.matches(&object.key)
             && !self
                 .spec
@@ -267,7 +269,7 @@ impl<L: ListObjects + ?Sized + 'static> Walk<L> {
                 }
             }
             _ => {
-                let kept: Vec<ObjectInfo> =
+                let kept: Vec<ObjectMeta> =
                     page.objects.into_iter().filter(|o| self.keep(o)).collect();
                 if !kept.is_empty() {
                     self.ready += 1;
@@ -285,7 +287,7 @@ impl<L: ListObjects + ?Sized + 'static> Walk<L> {
     }
 
     /// The next match at the front, if one is ready.
-    fn pop_ready(&mut self) -> Option<ObjectInfo> {
+    fn pop_ready(&mut self) -> Option<ObjectMeta> {
         let Some(Entry::Ready(objects)) = self.queue.front_mut() else {
             return None;
         };
@@ -297,7 +299,7 @@ impl<L: ListObjects + ?Sized + 'static> Walk<L> {
         object
     }
 
-    fn fail(&mut self, error: GlobError) -> Poll<Option<Result<ObjectInfo, GlobError>>> {
+    fn fail(&mut self, error: GlobError) -> Poll<Option<Result<ObjectMeta, GlobError>>> {
         self.done = true;
         self.queue.clear();
         self.in_flight = FuturesUnordered::new();
@@ -306,7 +308,7 @@ impl<L: ListObjects + ?Sized + 'static> Walk<L> {
 }
 
 impl<L: ListObjects + ?Sized + 'static> Stream for Walk<L> {
-    type Item = Result<ObjectInfo, GlobError>;
+    type Item = Result<ObjectMeta, GlobError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;

@@ -10,12 +10,12 @@ use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::{StreamExt, TryStreamExt};
 use s3sql_glob_list::{
-    CmpOp, ExpandOptions, GlobExpander, KeyPattern, ListObjects, ListPage, ListRequest, ObjectInfo,
+    CmpOp, ExpandOptions, GlobExpander, KeyPattern, ListObjects, ListPage, ListRequest,
     PartitionFilter, PartitionValue, StoreError,
 };
 use s3sql_s3_client::{
-    ClientConfig, Credentials, ListObjectsV2Request, PutObjectRequest, S3Client, StaticCredentials,
-    UrlStyle,
+    ClientConfig, Credentials, ListObjectsV2Request, ObjectMeta, PutObjectRequest, S3Client,
+    StaticCredentials, UrlStyle,
 };
 use s3sql_testkit::S3Target;
 
@@ -342,7 +342,7 @@ impl ListObjects for CountingClient {
         &'a self,
         bucket: &'a str,
         key: &'a str,
-    ) -> BoxFuture<'a, Result<Option<ObjectInfo>, StoreError>> {
+    ) -> BoxFuture<'a, Result<Option<ObjectMeta>, StoreError>> {
         self.client.head(bucket, key)
     }
 }

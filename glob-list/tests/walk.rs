@@ -17,9 +17,9 @@ use common::{MemoryStore, object};
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use s3sql_glob_list::{
-    ExpandOptions, GlobError, GlobExpander, ListObjects, ListPage, ListRequest, ObjectInfo,
-    StoreError,
+    ExpandOptions, GlobError, GlobExpander, ListObjects, ListPage, ListRequest, StoreError,
 };
+use s3sql_s3_client::ObjectMeta;
 
 /// A store whose continuation tokens follow a script, one object a page:
 /// the page answered to the n-th request carries `tokens[n]`. A double of
@@ -53,7 +53,7 @@ impl ListObjects for RepeatingStore {
         &'a self,
         _bucket: &'a str,
         _key: &'a str,
-    ) -> BoxFuture<'a, Result<Option<ObjectInfo>, StoreError>> {
+    ) -> BoxFuture<'a, Result<Option<ObjectMeta>, StoreError>> {
         unreachable!("the patterns here always list")
     }
 }

@@ -3,32 +3,54 @@
 
 use chrono::{DateTime, Utc};
 
-/// What HeadObject (and a GetObject's headers) say about an object.
+/// What S3 says about one object, whichever request said it. A
+/// ListObjectsV2 entry fills `key`, `size`, `etag` and `last_modified`;
+/// HeadObject and GetObject fill the same and also `content_type` and
+/// `version_id`, which a listing does not carry. One shape for both, so a
+/// listed object is read (and pinned to its ETag) with no HEAD first, and
+/// every layer above (glob-list's matches, the planner's files) passes it
+/// on as it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ObjectMeta {
+    /// The full key, already URL-decoded.
+    pub key: String,
     /// Object size in bytes.
     pub size: u64,
     /// The ETag, with its quotes (as S3 sends it), for `If-Match`.
     pub etag: Option<String>,
     /// Last-Modified.
     pub last_modified: Option<DateTime<Utc>>,
-    /// Content-Type.
+    /// Content-Type (HEAD and GET only).
     pub content_type: Option<String>,
-    /// `x-amz-version-id`, on versioned buckets.
+    /// `x-amz-version-id`, on versioned buckets (HEAD and GET only).
     pub version_id: Option<String>,
 }
 
-/// One object in a ListObjectsV2 page.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObjectSummary {
-    /// The full key, already URL-decoded.
-    pub key: String,
-    /// Size in bytes.
-    pub size: u64,
-    /// The ETag, with its quotes.
-    pub etag: Option<String>,
-    /// LastModified.
-    pub last_modified: Option<DateTime<Utc>>,
+impl ObjectMeta {
+    /// An object of `size` bytes at `key`, nothing else known.
+    pub fn new(key: impl Into<String>, size: u64) -> Self {
+        Self {
+            key: key.into(),
+            size,
+            etag: None,
+            last_modified: None,
+            content_type: None,
+            version_id: None,
+        }
+    }
+
+    /// With its ETag (quotes included, as S3 sends it).
+    pub fn with_etag(mut self, etag: impl Into<String>) -> Self {
+        self.etag = Some(etag.into());
+        self
+    }
+
+    /// With its Last-Modified time.
+    pub fn with_last_modified(mut self, last_modified: DateTime<Utc>) -> Self {
+        self.last_modified = Some(last_modified);
+        self
+    }
 }
 
 /// Parameters of a ListObjectsV2 listing (the continuation token is handled
@@ -65,7 +87,7 @@ impl ListObjectsV2Request {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListObjectsV2Page {
     /// Objects on this page, in key order.
-    pub objects: Vec<ObjectSummary>,
+    pub objects: Vec<ObjectMeta>,
     /// Common prefixes (with the delimiter at their end), in order.
     pub common_prefixes: Vec<String>,
     /// Token for the next page, when the listing is truncated.

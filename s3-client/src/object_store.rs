@@ -21,7 +21,7 @@ use crate::client::S3Client;
 use crate::error::Error;
 use crate::model::{
     ByteRange, CompletedPart, CopyObjectRequest, GetObjectRequest, ListObjectsV2Request,
-    ObjectSummary, PutObjectRequest,
+    PutObjectRequest,
 };
 
 const STORE: &str = "S3";
@@ -83,17 +83,24 @@ fn map_error(path: &Path, e: Error) -> object_store::Error {
     }
 }
 
-fn object_meta(summary: ObjectSummary) -> object_store::Result<ObjectMeta> {
-    Ok(ObjectMeta {
-        location: Path::parse(&summary.key).map_err(|e| object_store::Error::Generic {
-            store: STORE,
-            source: Box::new(e),
-        })?,
-        last_modified: summary.last_modified.unwrap_or_default(),
-        size: summary.size,
-        e_tag: summary.etag,
-        version: None,
-    })
+/// A listed object in object_store's shape; its key must be a valid `Path`.
+fn object_meta(meta: crate::model::ObjectMeta) -> object_store::Result<ObjectMeta> {
+    let location = Path::parse(&meta.key).map_err(|e| object_store::Error::Generic {
+        store: STORE,
+        source: Box::new(e),
+    })?;
+    Ok(store_meta(location, meta))
+}
+
+/// Our metadata of the object at `location` in object_store's shape.
+fn store_meta(location: Path, meta: crate::model::ObjectMeta) -> ObjectMeta {
+    ObjectMeta {
+        location,
+        last_modified: meta.last_modified.unwrap_or_default(),
+        size: meta.size,
+        e_tag: meta.etag,
+        version: meta.version_id,
+    }
 }
 
 /// object_store prefixes are whole segments: `a/b` lists `a/b/...`.
@@ -203,13 +210,7 @@ impl ObjectStore for S3ObjectStore {
             if_modified_since: options.if_modified_since,
             if_unmodified_since: options.if_unmodified_since,
         };
-        let into_meta = |meta: crate::model::ObjectMeta| ObjectMeta {
-            location: location.clone(),
-            last_modified: meta.last_modified.unwrap_or_default(),
-            size: meta.size,
-            e_tag: meta.etag,
-            version: meta.version_id,
-        };
+        let into_meta = |meta| store_meta(location.clone(), meta);
         if options.head {
             let meta = self
                 .client

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::addressing::decode_url_encoded;
 use crate::model::{
-    CompletedPart, DeleteObjectError, ListObjectsV2Page, MultipartUpload, ObjectSummary,
+    CompletedPart, DeleteObjectError, ListObjectsV2Page, MultipartUpload, ObjectMeta,
 };
 
 /// Parses an XML document into `T`, describing the failure without echoing the body.
@@ -149,12 +149,10 @@ impl ListBucketResult {
                     c.key
                 ));
             };
-            objects.push(ObjectSummary {
-                key: decode(c.key)?,
-                size,
-                etag: c.etag,
-                last_modified: c.last_modified.as_deref().and_then(parse_timestamp),
-            });
+            let mut object = ObjectMeta::new(decode(c.key)?, size);
+            object.etag = c.etag;
+            object.last_modified = c.last_modified.as_deref().and_then(parse_timestamp);
+            objects.push(object);
         }
         let common_prefixes = self
             .common_prefixes
@@ -416,11 +414,9 @@ mod proptests {
 
     fn page() -> impl Strategy<Value = ListObjectsV2Page> {
         let object = (key(), any::<u32>(), "[0-9a-f]{32}", 0i64..4_000_000_000).prop_map(
-            |(key, size, etag, secs)| ObjectSummary {
-                key,
-                size: u64::from(size),
-                etag: Some(format!("\"{etag}\"")),
+            |(key, size, etag, secs)| ObjectMeta {
                 last_modified: chrono::DateTime::from_timestamp(secs, 0),
+                ..ObjectMeta::new(key, u64::from(size)).with_etag(format!("\"{etag}\""))
             },
         );
         (

@@ -62,6 +62,20 @@ async fn put_get_head_delete() {
     assert_eq!(meta.size, body.len() as u64);
     assert_eq!(meta.etag, out.etag);
     assert!(meta.last_modified.is_some());
+    assert_eq!(meta.key, key);
+    assert_eq!(meta.content_type.as_deref(), Some("text/plain"));
+    // A listing describes the object in the same shape, less what only
+    // HEAD carries.
+    let page = fx
+        .client
+        .list_objects_v2_page(fx.bucket(), &ListObjectsV2Request::prefix(&key), None)
+        .await
+        .unwrap();
+    let listed = &page.objects[0];
+    assert_eq!(
+        (&listed.key, listed.size, &listed.etag),
+        (&meta.key, meta.size, &meta.etag)
+    );
 
     let got = fx
         .client

@@ -13,7 +13,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures::future::BoxFuture;
-use s3sql_glob_list::{ListObjects, ListPage, ListRequest, ObjectInfo, StoreError};
+use s3sql_glob_list::{ListObjects, ListPage, ListRequest, StoreError};
+use s3sql_s3_client::ObjectMeta;
 
 /// Sorted keys answering ListObjectsV2 semantics, `page_size` entries a page.
 pub struct MemoryStore {
@@ -79,13 +80,8 @@ impl MemoryStore {
     }
 }
 
-pub fn object(key: &str) -> ObjectInfo {
-    ObjectInfo {
-        key: key.to_owned(),
-        size: 0,
-        etag: None,
-        last_modified: None,
-    }
+pub fn object(key: &str) -> ObjectMeta {
+    ObjectMeta::new(key, 0)
 }
 
 impl ListObjects for MemoryStore {
@@ -117,7 +113,7 @@ impl ListObjects for MemoryStore {
         &'a self,
         _bucket: &'a str,
         key: &'a str,
-    ) -> BoxFuture<'a, Result<Option<ObjectInfo>, StoreError>> {
+    ) -> BoxFuture<'a, Result<Option<ObjectMeta>, StoreError>> {
         assert!(!key.is_empty(), "an empty key reached HEAD");
         Box::pin(async move { Ok(self.keys.get(key).map(|k| object(k))) })
     }

@@ -27,7 +27,7 @@ use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
 use datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream};
 use futures::{StreamExt, TryStreamExt};
 use s3sql_s3_client::{
-    GetObjectRequest, ListObjectsV2Page, ListObjectsV2Request, ObjectSummary, S3Client,
+    GetObjectRequest, ListObjectsV2Page, ListObjectsV2Request, ObjectMeta, S3Client,
 };
 
 use super::database::Database;
@@ -368,9 +368,9 @@ impl ListingJob {
     async fn batch(
         &self,
         bucket: &str,
-        objects: Vec<ObjectSummary>,
+        objects: Vec<ObjectMeta>,
     ) -> datafusion::error::Result<RecordBatch> {
-        let objects: Vec<ObjectSummary> = objects
+        let objects: Vec<ObjectMeta> = objects
             .into_iter()
             .filter(|o| !o.key.ends_with('/'))
             .collect();

@@ -9,7 +9,8 @@ use std::path::{Component, Path, PathBuf};
 use chrono::{DateTime, Utc};
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use s3sql_glob_list::{ListObjects, ListPage, ListRequest, ObjectInfo, StoreError};
+use s3sql_glob_list::{ListObjects, ListPage, ListRequest, StoreError};
+use s3sql_s3_client::ObjectMeta;
 
 /// The bucket name local paths are expanded under (never sent anywhere).
 pub(crate) const LOCAL_BUCKET: &str = "local";
@@ -104,12 +105,11 @@ impl LocalBase {
 #[derive(Debug, Default)]
 pub(crate) struct LocalFiles;
 
-fn info(key: String, meta: &std::fs::Metadata) -> ObjectInfo {
-    ObjectInfo {
-        key,
-        size: meta.len(),
-        etag: None,
-        last_modified: meta.modified().ok().map(DateTime::<Utc>::from),
+fn info(key: String, meta: &std::fs::Metadata) -> ObjectMeta {
+    let object = ObjectMeta::new(key, meta.len());
+    match meta.modified() {
+        Ok(modified) => object.with_last_modified(DateTime::<Utc>::from(modified)),
+        Err(_) => object,
     }
 }
 
@@ -168,7 +168,7 @@ impl ListObjects for LocalFiles {
         &'a self,
         _bucket: &'a str,
         key: &'a str,
-    ) -> BoxFuture<'a, Result<Option<ObjectInfo>, StoreError>> {
+    ) -> BoxFuture<'a, Result<Option<ObjectMeta>, StoreError>> {
         async move {
             match std::fs::metadata(format!("/{key}")) {
                 Ok(meta) if meta.is_file() => Ok(Some(info(key.to_owned(), &meta))),

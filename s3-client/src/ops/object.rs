@@ -18,10 +18,12 @@ fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// Object metadata from response headers and the object's size, which the
-/// caller takes from `Content-Length` or a checked `Content-Range`.
-pub(crate) fn object_meta(headers: &HeaderMap, size: u64) -> ObjectMeta {
+/// The metadata of the object at `key` from response headers and its
+/// size, which the caller takes from `Content-Length` or a checked
+/// `Content-Range`.
+pub(crate) fn object_meta(key: &str, headers: &HeaderMap, size: u64) -> ObjectMeta {
     ObjectMeta {
+        key: key.to_owned(),
         size,
         etag: header_str(headers, ETAG.as_str()).map(str::to_owned),
         last_modified: header_str(headers, LAST_MODIFIED.as_str())
@@ -197,7 +199,7 @@ impl S3Client {
         let (parts, _) = self.send_collect(&request).await?;
         let size =
             required_length(&parts.headers).map_err(|d| self.invalid_response(&request, d))?;
-        Ok(object_meta(&parts.headers, size))
+        Ok(object_meta(key, &parts.headers, size))
     }
 
     /// GetObject with a streaming body. A body cut mid-way resumes from the
@@ -255,7 +257,7 @@ impl S3Client {
                         "Content-Length {length:?} does not match Content-Range ({carried} bytes)"
                     )));
                 }
-                let meta = object_meta(&parts.headers, got.total);
+                let meta = object_meta(key, &parts.headers, got.total);
                 pinned(&meta)?;
                 let body = body_of(got.range.clone(), meta.etag.clone(), body);
                 Ok(GetObjectOutput {
@@ -273,7 +275,7 @@ impl S3Client {
                         "the server ignored the Range header and sent the whole {total}-byte object; a server or proxy on the way does not support ranged reads"
                     )));
                 }
-                let meta = object_meta(&parts.headers, total);
+                let meta = object_meta(key, &parts.headers, total);
                 pinned(&meta)?;
                 let whole = body_of(0..total, meta.etag.clone(), body).collect().await?;
                 let range = asked.within(total);
@@ -293,7 +295,7 @@ impl S3Client {
             }
             (None, false) => {
                 let total = required_length(&parts.headers).map_err(invalid)?;
-                let meta = object_meta(&parts.headers, total);
+                let meta = object_meta(key, &parts.headers, total);
                 pinned(&meta)?;
                 let body = body_of(0..total, meta.etag.clone(), body);
                 Ok(GetObjectOutput {
@@ -459,7 +461,7 @@ mod tests {
         assert!(required_length(&h).is_err(), "no Content-Length is no size");
         h.insert(http::header::CONTENT_LENGTH, "10".parse().unwrap());
         assert_eq!(required_length(&h), Ok(10));
-        let meta = object_meta(&h, 100);
+        let meta = object_meta("k", &h, 100);
         assert_eq!(meta.size, 100);
         assert!(meta.last_modified.is_some());
     }
