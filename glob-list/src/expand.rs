@@ -53,9 +53,9 @@ impl Default for ExpandOptions {
     }
 }
 
-/// One step of a [`ListingPlan`].
+/// One step of a [`Plan`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
+pub(crate) enum Step {
     /// Append a literal directory name to every prefix (no request).
     Append(String),
     /// Delimited listing of every prefix; keep the common prefixes matching the segment.
@@ -66,9 +66,20 @@ pub enum Step {
     Flat,
 }
 
-/// The requests a pattern will cost, shown by EXPLAIN.
+/// The requests a pattern will cost, shown by EXPLAIN: its `Display`
+/// names each ListObjectsV2 or HEAD in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ListingPlan {
+pub struct ListingPlan(Plan);
+
+impl fmt::Display for ListingPlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// How a pattern is listed (the inside of a [`ListingPlan`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Plan {
     /// No wildcard: one HEAD.
     Single {
         /// The key.
@@ -81,7 +92,7 @@ pub enum ListingPlan {
     },
 }
 
-impl fmt::Display for ListingPlan {
+impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Single { key } => write!(f, "HeadObject '{key}'"),
@@ -125,9 +136,9 @@ fn segment_column(segment: &Segment) -> Option<String> {
 }
 
 /// Plans the listing of `pattern` under `filter`.
-pub fn plan(pattern: &KeyPattern, filter: Option<&PartitionFilter>) -> ListingPlan {
+pub(crate) fn plan(pattern: &KeyPattern, filter: Option<&PartitionFilter>) -> Plan {
     if let Some(key) = pattern.literal_key() {
-        return ListingPlan::Single { key };
+        return Plan::Single { key };
     }
     let filtered: Vec<&str> = filter.map(|f| f.columns()).unwrap_or_default();
     let prunes = |s: &Segment| {
@@ -164,7 +175,7 @@ pub fn plan(pattern: &KeyPattern, filter: Option<&PartitionFilter>) -> ListingPl
             }
         }
     }
-    ListingPlan::Walk { steps }
+    Plan::Walk { steps }
 }
 
 /// A matched object and the URL it is read by.
@@ -211,7 +222,7 @@ impl<L: ListObjects + ?Sized + 'static> GlobExpander<L> {
     /// The plan for one URL pattern.
     pub fn plan(&self, url: &str) -> Result<ListingPlan, GlobError> {
         let (_, pattern) = self.parse(url)?;
-        Ok(plan(&pattern, self.options.filter.as_ref()))
+        Ok(ListingPlan(plan(&pattern, self.options.filter.as_ref())))
     }
 
     /// The URL and its key pattern. A URL naming only a bucket
@@ -226,7 +237,11 @@ impl<L: ListObjects + ?Sized + 'static> GlobExpander<L> {
                 everything: parsed.with_key("**").to_string(),
             });
         }
-        let pattern = KeyPattern::parse(parsed.key(), self.options.url_compatibility_mode)?;
+        let pattern = if self.options.url_compatibility_mode {
+            KeyPattern::literal(parsed.key())?
+        } else {
+            KeyPattern::parse(parsed.key())?
+        };
         Ok((parsed, pattern))
     }
 
@@ -239,8 +254,8 @@ impl<L: ListObjects + ?Sized + 'static> GlobExpander<L> {
         };
         let plan = plan(&pattern, self.options.filter.as_ref());
         let objects = match &plan {
-            ListingPlan::Single { key } => self.head(url.bucket().to_owned(), key.clone()),
-            ListingPlan::Walk { steps } => {
+            Plan::Single { key } => self.head(url.bucket().to_owned(), key.clone()),
+            Plan::Walk { steps } => {
                 let spec = WalkSpec {
                     bucket: url.bucket().to_owned(),
                     pattern: pattern.clone(),

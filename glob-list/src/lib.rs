@@ -16,17 +16,17 @@
 //! [`ObjectUrl`](s3sql_s3_client::ObjectUrl).
 
 mod error;
-pub mod expand;
-pub mod filter;
-pub mod hive;
-pub mod list;
-pub mod pattern;
+mod expand;
+mod filter;
+mod hive;
+mod list;
+mod pattern;
 mod s3;
 mod walk;
 
 pub use error::GlobError;
-pub use expand::{ExpandOptions, GlobExpander, ListingPlan, Match, Step, plan};
+pub use expand::{ExpandOptions, GlobExpander, ListingPlan, Match};
 pub use filter::{CmpOp, PartitionFilter, Truth};
 pub use hive::{HiveSchema, PartitionType, PartitionValue, partition_pairs};
 pub use list::{ListObjects, ListPage, ListRequest, StoreError};
-pub use pattern::{KeyPattern, Segment, Token, escape};
+pub use pattern::{KeyPattern, escape};

@@ -14,7 +14,7 @@ use crate::error::GlobError;
 
 /// One `/`-separated part of a pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Segment {
+pub(crate) enum Segment {
     /// Exact text (escapes resolved).
     Literal(String),
     /// Text with wildcards, matched within the segment.
@@ -25,7 +25,7 @@ pub enum Segment {
 
 /// One element of a [`Segment::Glob`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Token {
+pub(crate) enum Token {
     /// This character.
     Char(char),
     /// `*`.
@@ -144,10 +144,31 @@ pub fn escape(text: &str) -> String {
 }
 
 impl KeyPattern {
-    /// Parses `pattern`. With `literal`, the key is taken as it is (URL
-    /// compatibility mode): no wildcards, no escapes. An empty pattern is
-    /// an error: it names no object (S3 keys are never empty).
-    pub fn parse(pattern: &str, literal: bool) -> Result<Self, GlobError> {
+    /// Parses `pattern` as a glob (`*`, `**`, `?`, `[...]`, `{a,b}`, `\`
+    /// escapes). An empty pattern is an error: it names no object (S3 keys
+    /// are never empty).
+    pub fn parse(pattern: &str) -> Result<Self, GlobError> {
+        Self::non_empty(pattern)?;
+        Ok(Self {
+            source: pattern.to_owned(),
+            segments: Parser::new(pattern).parse()?,
+        })
+    }
+
+    /// Takes `key` as it is (URL compatibility mode): no wildcards, no
+    /// escapes. An empty key is an error, as in [`KeyPattern::parse`].
+    pub fn literal(key: &str) -> Result<Self, GlobError> {
+        Self::non_empty(key)?;
+        Ok(Self {
+            source: key.to_owned(),
+            segments: key
+                .split('/')
+                .map(|s| Segment::Literal(s.to_owned()))
+                .collect(),
+        })
+    }
+
+    fn non_empty(pattern: &str) -> Result<(), GlobError> {
         if pattern.is_empty() {
             return Err(GlobError::pattern(
                 pattern,
@@ -155,18 +176,7 @@ impl KeyPattern {
                 "the key is empty; write `**` for every object in the bucket, or name a key",
             ));
         }
-        let segments = if literal {
-            pattern
-                .split('/')
-                .map(|s| Segment::Literal(s.to_owned()))
-                .collect()
-        } else {
-            Parser::new(pattern).parse()?
-        };
-        Ok(Self {
-            source: pattern.to_owned(),
-            segments,
-        })
+        Ok(())
     }
 
     /// The pattern as written.
@@ -175,7 +185,7 @@ impl KeyPattern {
     }
 
     /// The segments.
-    pub fn segments(&self) -> &[Segment] {
+    pub(crate) fn segments(&self) -> &[Segment] {
         &self.segments
     }
 
@@ -387,7 +397,7 @@ mod tests {
     use super::*;
 
     fn p(s: &str) -> KeyPattern {
-        KeyPattern::parse(s, false).unwrap()
+        KeyPattern::parse(s).unwrap()
     }
 
     #[test]
@@ -415,7 +425,7 @@ mod tests {
     #[test]
     fn an_escaped_text_matches_only_itself() {
         let text = r"dir [1]/a*b?/c\d";
-        let pattern = KeyPattern::parse(&escape(text), false).unwrap();
+        let pattern = KeyPattern::parse(&escape(text)).unwrap();
         assert_eq!(pattern.literal_key().as_deref(), Some(text));
     }
 
@@ -434,30 +444,26 @@ mod tests {
 
     #[test]
     fn compatibility_mode_is_literal() {
-        let lit = KeyPattern::parse("data/what?*.csv", true).unwrap();
+        let lit = KeyPattern::literal("data/what?*.csv").unwrap();
         assert_eq!(lit.literal_key().as_deref(), Some("data/what?*.csv"));
         assert!(lit.matches("data/what?*.csv"));
     }
 
     #[test]
     fn errors_point_at_the_character() {
-        let e = KeyPattern::parse("a/b[0-9.csv", false)
-            .unwrap_err()
-            .to_string();
+        let e = KeyPattern::parse("a/b[0-9.csv").unwrap_err().to_string();
         assert!(
             e.contains("character 3") && e.contains("unclosed `[`"),
             "{e}"
         );
-        let e = KeyPattern::parse("a/x**y/z", false)
-            .unwrap_err()
-            .to_string();
+        let e = KeyPattern::parse("a/x**y/z").unwrap_err().to_string();
         assert!(
             e.contains("character 3") && e.contains("whole path segment"),
             "{e}"
         );
-        let e = KeyPattern::parse("a\\", false).unwrap_err().to_string();
+        let e = KeyPattern::parse("a\\").unwrap_err().to_string();
         assert!(e.contains("trailing backslash"), "{e}");
-        let e = KeyPattern::parse("[z-a]", false).unwrap_err().to_string();
+        let e = KeyPattern::parse("[z-a]").unwrap_err().to_string();
         assert!(e.contains("backwards"), "{e}");
     }
 

@@ -117,7 +117,7 @@ async fn hive_layout_results_order_requests_and_pruning() {
     let all = fx.all_keys().await;
     assert_eq!(all.len(), keys.len());
     let brute = |pattern: &str| -> Vec<String> {
-        let p = KeyPattern::parse(&fx.target.key(pattern), false).unwrap();
+        let p = KeyPattern::parse(&fx.target.key(pattern)).unwrap();
         all.iter().filter(|k| p.matches(k)).cloned().collect()
     };
 
@@ -362,7 +362,7 @@ async fn wildcard_levels_share_one_bound_and_stream_in_key_order() {
     let fx = Fixture::with_keys(&keys).await;
     let all = fx.all_keys().await;
     let pattern = "w/a[0-9]/b[0-9]/c[0-9]/*.csv";
-    let reference = KeyPattern::parse(&fx.target.key(pattern), false).unwrap();
+    let reference = KeyPattern::parse(&fx.target.key(pattern)).unwrap();
     let expected: Vec<String> = all
         .iter()
         .filter(|k| reference.matches(k))

@@ -49,7 +49,7 @@ fn pattern() -> impl Strategy<Value = String> {
 proptest! {
     #[test]
     fn matcher_agrees_with_globset(pattern in pattern(), key in key()) {
-        let ours = KeyPattern::parse(&pattern, false).unwrap();
+        let ours = KeyPattern::parse(&pattern).unwrap();
         let glob = globset::GlobBuilder::new(&pattern).literal_separator(true).build().unwrap().compile_matcher();
         // globset's `a/**/b` and `**/b` need a segment for `**`; ours also
         // lets a leading or middle `**` match zero, so compare on both forms.
@@ -68,7 +68,7 @@ proptest! {
         page_size in 1usize..5,
     ) {
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        let parsed = KeyPattern::parse(&pattern, false).unwrap();
+        let parsed = KeyPattern::parse(&pattern).unwrap();
         let expected: Vec<String> = keys.iter().filter(|k| parsed.matches(k)).cloned().collect();
         let store = Arc::new(MemoryStore::new(keys, page_size));
         let expander = GlobExpander::new(Arc::clone(&store), ExpandOptions { allow_empty: true, concurrency, ..ExpandOptions::default() });
@@ -93,7 +93,7 @@ proptest! {
         concurrency in 1usize..4,
     ) {
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        let parsed = KeyPattern::parse(&pattern, false).unwrap();
+        let parsed = KeyPattern::parse(&pattern).unwrap();
         let store = Arc::new(MemoryStore::new(keys, 1));
         let expander = GlobExpander::new(Arc::clone(&store), ExpandOptions { allow_empty: true, concurrency, ..ExpandOptions::default() });
         let mut matches = expander.expand(&format!("s3://b/{pattern}"));
@@ -107,8 +107,10 @@ proptest! {
     }
 
     #[test]
-    fn a_pattern_is_never_empty(pattern in pattern(), literal in any::<bool>()) {
-        prop_assert!(KeyPattern::parse(&pattern, literal).is_ok());
-        prop_assert!(KeyPattern::parse("", literal).is_err());
+    fn a_pattern_is_never_empty(pattern in pattern()) {
+        prop_assert!(KeyPattern::parse(&pattern).is_ok());
+        prop_assert!(KeyPattern::literal(&pattern).is_ok());
+        prop_assert!(KeyPattern::parse("").is_err());
+        prop_assert!(KeyPattern::literal("").is_err());
     }
 }

@@ -195,7 +195,12 @@ pub(crate) async fn execute(
             persistence,
             if_exists,
         } => {
-            secrets.drop_secret(&name, persistence, if_exists)?;
+            let on_missing = if if_exists {
+                s3sql_secrets::OnMissing::Ignore
+            } else {
+                s3sql_secrets::OnMissing::Error
+            };
+            secrets.drop_secret(&name, persistence, on_missing)?;
         }
     }
     success(true)

@@ -208,6 +208,13 @@ mod tests {
     }
 
     #[test]
+    fn legacy_bucket_names_stay_usable() {
+        // Path-style names from before the DNS rule: capitals, underscores.
+        assert!(valid_bucket_name("Legacy_Bucket").is_ok());
+        assert!(valid_bucket_name("ab").is_err());
+    }
+
+    #[test]
     fn parses_endpoints() {
         let e = endpoint("127.0.0.1:9000");
         assert_eq!(

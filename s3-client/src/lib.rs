@@ -36,25 +36,27 @@
 //! Nothing this crate prints — errors, `Debug`, log lines — contains a
 //! secret key, a session token or a signature.
 
-pub mod addressing;
+mod addressing;
 mod body;
 mod budget;
 mod client;
-pub mod config;
+mod config;
 mod content_range;
-pub mod credentials;
-pub mod error;
-pub mod model;
+mod credentials;
+mod error;
+mod model;
 #[cfg(feature = "object-store")]
-pub mod object_store;
+mod object_store;
 mod ops;
-pub mod reader;
+mod reader;
 mod signing;
 mod transport;
 mod url;
-pub mod writer;
+mod writer;
 mod xml;
 
+#[cfg(feature = "object-store")]
+pub use self::object_store::S3ObjectStore;
 pub use body::ObjectBody;
 pub use budget::UploadBudget;
 pub use client::S3Client;
@@ -66,7 +68,11 @@ pub use credentials::{
     StaticCredentials,
 };
 pub use error::{Error, Operation, RequestTarget, Result, ServiceError};
-pub use model::*;
+pub use model::{
+    ByteRange, CompletedPart, CopyObjectRequest, DeleteObjectError, GetObjectRequest,
+    ListObjectsV2Page, ListObjectsV2Request, MultipartUpload, ObjectMeta, PutObjectOutput,
+    PutObjectRequest,
+};
 pub use ops::bucket::BucketSummary;
 pub use ops::list::DELETE_OBJECTS_BATCH;
 pub use ops::object::GetObjectOutput;

@@ -14,7 +14,7 @@ use object_store::multipart::{MultipartStore, PartId};
 use object_store::path::Path;
 use object_store::prefix::PrefixStore;
 use object_store::{DynObjectStore, MultipartId, PutPayload, PutResult};
-use s3sql_s3_client::object_store::S3ObjectStore;
+use s3sql_s3_client::S3ObjectStore;
 
 /// A store over this test's bucket, scoped to its prefix when the bucket is shared.
 async fn store() -> (Fixture, Arc<DynObjectStore>) {

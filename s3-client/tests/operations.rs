@@ -663,8 +663,6 @@ async fn invalid_bucket_names_are_refused_before_any_request() {
         before,
         "a request went out for an invalid bucket name"
     );
-    // Legacy path-style names (capitals, underscores) stay usable.
-    assert!(s3sql_s3_client::addressing::valid_bucket_name("Legacy_Bucket").is_ok());
 }
 
 #[tokio::test]

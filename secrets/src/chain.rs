@@ -36,6 +36,7 @@ pub const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
 
 /// One element of CHAIN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ChainLink {
     /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`.
     Env,

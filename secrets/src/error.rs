@@ -7,6 +7,7 @@ use s3sql_s3_client::CredentialsError;
 
 /// Errors of the secret manager.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SecretError {
     /// `TYPE` is missing or not one of ours.
     #[error("unknown secret TYPE '{0}': use s3, r2 or gcs")]

@@ -90,6 +90,7 @@ impl fmt::Display for SecretType {
 
 /// How a secret finds its credentials.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Provider {
     /// Values given in the statement (DuckDB's default provider).
     Config,

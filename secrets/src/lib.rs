@@ -47,7 +47,9 @@ pub use chain::{ChainCredentials, ChainLink, ChainSpec, REFRESH_MARGIN};
 pub use error::{Result, SecretError};
 pub use kind::{GCS_ENDPOINT, Provider, SecretType};
 pub use listing::SecretListing;
-pub use manager::{Created, OnConflict, Persistence, ResolvedAccess, ScopeMatch, SecretManager};
+pub use manager::{
+    Created, OnConflict, OnMissing, Persistence, ResolvedAccess, ScopeMatch, SecretManager,
+};
 pub use mindsdb::{
     DATABASE_FILE_SUFFIX, DatabaseDirectory, LoadedDatabases, MINDSDB_PARAMETERS,
     MindsDbConnection, StoredDatabase,

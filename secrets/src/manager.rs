@@ -36,6 +36,7 @@ impl Persistence {
 
 /// What CREATE SECRET does when the name is taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum OnConflict {
     /// Plain CREATE SECRET: an error.
     #[default]
@@ -43,6 +44,17 @@ pub enum OnConflict {
     /// CREATE OR REPLACE SECRET.
     Replace,
     /// CREATE SECRET IF NOT EXISTS: keep the existing one.
+    Ignore,
+}
+
+/// What DROP SECRET does when no secret has the name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum OnMissing {
+    /// Plain DROP SECRET: an error.
+    #[default]
+    Error,
+    /// DROP SECRET IF EXISTS: nothing to do.
     Ignore,
 }
 
@@ -242,7 +254,7 @@ impl SecretManager {
         &self,
         name: &str,
         persistence: Option<Persistence>,
-        if_exists: bool,
+        on_missing: OnMissing,
     ) -> Result<bool> {
         let name = name.to_ascii_lowercase();
         let holders: Vec<Persistence> = [Persistence::Temporary, Persistence::Persistent]
@@ -251,7 +263,7 @@ impl SecretManager {
             .filter(|p| read(self.map(*p)).contains_key(&name))
             .collect();
         let target = match holders.as_slice() {
-            [] if if_exists => return Ok(false),
+            [] if on_missing == OnMissing::Ignore => return Ok(false),
             [] => return Err(SecretError::NotFound(name)),
             [one] => *one,
             _ => return Err(SecretError::Ambiguous(name)),

@@ -342,13 +342,22 @@ async fn create_conflicts_and_drop() {
     m.create("mine", p(), Persistent, OnConflict::Error)
         .await
         .unwrap();
-    let e = m.drop_secret("mine", None, false).unwrap_err().to_string();
+    let e = m
+        .drop_secret("mine", None, OnMissing::Error)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("DROP PERSISTENT SECRET"), "{e}");
-    assert!(m.drop_secret("mine", Some(Persistent), false).unwrap());
+    assert!(
+        m.drop_secret("mine", Some(Persistent), OnMissing::Error)
+            .unwrap()
+    );
     assert!(!dir.path().join("mine.s3sql_secret").exists());
-    assert!(m.drop_secret("mine", None, false).unwrap());
-    assert!(!m.drop_secret("mine", None, true).unwrap());
-    let e = m.drop_secret("mine", None, false).unwrap_err().to_string();
+    assert!(m.drop_secret("mine", None, OnMissing::Error).unwrap());
+    assert!(!m.drop_secret("mine", None, OnMissing::Ignore).unwrap());
+    let e = m
+        .drop_secret("mine", None, OnMissing::Error)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("no secret named 'mine'"), "{e}");
     let no_dir = SecretManager::new(None);
     let e = no_dir

@@ -9,8 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::execution::runtime_env::RuntimeEnv;
-use s3sql_s3_client::object_store::S3ObjectStore;
-use s3sql_s3_client::{ObjectUrl, S3Client};
+use s3sql_s3_client::{ObjectUrl, S3Client, S3ObjectStore};
 use s3sql_secrets::{Secret, SecretAccess, SecretManager, SecretType};
 
 use crate::error::Result;
