@@ -22,7 +22,7 @@ use crate::describe::{self, DescribeKind, DescribeStatement};
 use crate::describe_subquery::DescribeTable;
 use crate::error::Result;
 use crate::mindsdb::{Databases, InsertTarget, OldObject, Resolved};
-use crate::scan::io_plan::with_io_plans;
+use crate::scan::io_plan::{scanned_tables, with_io_plans};
 use crate::scan::stores::Stores;
 use crate::scan::{self, ScanContext, ScanRequest};
 use crate::secret_sql;
@@ -178,7 +178,10 @@ impl Session {
             DFStatement::Explain(e) => Some(e.options.analyze),
             _ => None,
         };
-        let (plan, tables) = self.plan_with_describes(statement, describes).await?;
+        let (plan, mut tables) = self.plan_with_describes(statement, describes).await?;
+        if explain.is_some() {
+            tables.extend(scanned_tables(&plan));
+        }
         let dataframe = if crate::order::returns_scanned_rows(&plan) {
             DataFrame::new(crate::order::in_file_order(&self.ctx.state()), plan)
         } else {

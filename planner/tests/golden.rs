@@ -262,6 +262,59 @@ async fn explain_shows_the_io_plan_without_secrets() {
     }
 }
 
+/// A query over a view shows the I/O plan of the view's scan as listed for
+/// that query (a view lists again at each query): the files hive filters
+/// pruned, and with ANALYZE what the listing and the reads cost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explain_of_a_view_shows_its_io_plan_and_cost() {
+    let bucket = Bucket::new().await;
+    let data = golden_dir().join("data");
+    for key in [
+        "sales/year=2024/month=1/data_0.parquet",
+        "sales/year=2024/month=2/data_0.parquet",
+    ] {
+        bucket
+            .put(key, std::fs::read(data.join(key)).unwrap())
+            .await;
+    }
+    let session = bucket.session().await;
+    let pattern = bucket.url("sales/*/*/*.parquet");
+    session
+        .sql(&format!(
+            "CREATE VIEW v AS SELECT * FROM read_parquet('{pattern}', hive_partitioning = true)"
+        ))
+        .await
+        .unwrap();
+    session
+        .sql("CREATE VIEW w AS SELECT * FROM v")
+        .await
+        .unwrap();
+    let direct = format!("read_parquet('{pattern}', hive_partitioning = true)");
+    for (explain, view) in [
+        ("EXPLAIN", "v"),
+        ("EXPLAIN ANALYZE", "v"),
+        ("EXPLAIN ANALYZE", "w"),
+        ("EXPLAIN", direct.as_str()),
+    ] {
+        let sql = format!("{explain} SELECT count(*) FROM {view} WHERE month = 2");
+        let text = support::table(&session.sql(&sql).await.unwrap()).join("\n");
+        let plans = text.lines().filter(|l| l.contains("| io_plan ")).count();
+        assert_eq!(plans, 1, "{sql}: one io_plan row in\n{text}");
+        assert!(
+            text.contains("files: 1 of 2 matched (1 pruned by partition filters)"),
+            "{sql}: no pruning shown in\n{text}"
+        );
+        if explain == "EXPLAIN ANALYZE" {
+            let (listing, reading, _) = io_cost(&sql, &text);
+            assert_eq!(listing, 1, "{sql}: the view's listing\n{text}");
+            // The footer is read once, then cached by its ETag.
+            if view == "v" {
+                assert!(reading > 0, "{sql}: the view's reads\n{text}");
+            }
+        }
+    }
+}
+
 /// With no secret, `SET s3_access_key_id` signs the requests, and EXPLAIN
 /// says so rather than "unsigned"; the key's secret half never shows.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::array::{RecordBatch, StringArray};
 use datafusion::arrow::compute::concat_batches;
-use datafusion::datasource::TableProvider;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::datasource::{TableProvider, source_as_provider};
+use datafusion::logical_expr::LogicalPlan;
 use s3sql_s3_client::ObjectUrl;
 use s3sql_secrets::{SecretManager, SecretType};
 
@@ -127,6 +129,44 @@ impl fmt::Display for IoPlan {
     }
 }
 
+/// The tables `plan` scans, also inside the views it reads (and views of
+/// views), in plan order: a view's file scans are not among the ones its
+/// query's text names.
+pub(crate) fn scanned_tables(plan: &LogicalPlan) -> Vec<Arc<dyn TableProvider>> {
+    let mut tables = Vec::new();
+    add_scanned_tables(plan, &mut tables);
+    tables
+}
+
+fn add_scanned_tables(plan: &LogicalPlan, tables: &mut Vec<Arc<dyn TableProvider>>) {
+    // The closure never fails, so neither does the walk.
+    let _ = plan.apply_with_subqueries(|node| {
+        if let LogicalPlan::TableScan(scan) = node {
+            match scan.source.get_logical_plan() {
+                Some(view) => add_scanned_tables(&view, tables),
+                None => tables.extend(source_as_provider(&scan.source).ok()),
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+}
+
+/// The file tables among `tables`, each as the statement reads it (a
+/// view's listed again: [`FileTable::listed_now`]), each once.
+fn read_file_tables(tables: &[Arc<dyn TableProvider>]) -> Vec<Arc<dyn TableProvider>> {
+    let mut read: Vec<Arc<dyn TableProvider>> = Vec::new();
+    for table in tables {
+        let Some(file_table) = table.downcast_ref::<FileTable>() else {
+            continue;
+        };
+        let table = file_table.listed_now().unwrap_or_else(|| Arc::clone(table));
+        if !read.iter().any(|t| Arc::ptr_eq(t, &table)) {
+            read.push(table);
+        }
+    }
+    read
+}
+
 /// An `EXPLAIN` result with one `io_plan` row per file scan among
 /// `tables` appended (its plan text as [`IoPlan`] displays it), and with
 /// `analyze` an `io_cost` row for the statement ([`cost`]).
@@ -138,6 +178,7 @@ pub(crate) fn with_io_plans(
     let Some(schema) = batches.first().map(RecordBatch::schema) else {
         return Ok(batches);
     };
+    let tables = read_file_tables(tables);
     let plans: Vec<&IoPlan> = tables
         .iter()
         .filter_map(|t| t.downcast_ref::<FileTable>())

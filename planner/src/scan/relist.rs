@@ -89,6 +89,20 @@ impl Relist {
     }
 }
 
+impl Relist {
+    /// The table listed for the current statement, once a scan of it was
+    /// planned ([`Self::fresh`]); `None` in the statement that planned
+    /// the scan, or before.
+    pub(crate) fn listed_now(&self) -> Option<Arc<dyn TableProvider>> {
+        let now = self.statement.load(Ordering::Relaxed);
+        let latest = self.latest.try_lock().ok()?;
+        match latest.as_ref() {
+            Some((at, table)) if *at == now => Some(Arc::clone(table)),
+            _ => None,
+        }
+    }
+}
+
 /// `glob()`'s table: the files listed when planned, or listed again in a
 /// later statement.
 #[derive(Debug)]

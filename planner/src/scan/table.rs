@@ -101,6 +101,12 @@ impl FileTable {
         &self.io
     }
 
+    /// The table this statement reads in its place: the files listed again
+    /// for it when the scan was planned in an earlier statement (a view's).
+    pub(crate) fn listed_now(&self) -> Option<Arc<dyn TableProvider>> {
+        self.relist.listed_now()
+    }
+
     /// The files it reads, in order, each with the ETag its reads are
     /// pinned to.
     pub(crate) fn files(&self) -> impl Iterator<Item = &PartitionedFile> {
