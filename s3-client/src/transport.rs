@@ -76,8 +76,9 @@ impl Body for RequestBody {
 /// the last few MiB of a body are taken at once and then drain at the
 /// link's rate while the client waits for the answer. Once the whole body
 /// is taken, the wait for the answer is therefore extended by the time
-/// those buffers take to drain, estimated from the rate at which hyper
-/// took the body once the buffers were full.
+/// those buffers take to drain: at the rate hyper took the body once the
+/// buffers were surely full, or, for a body that never filled them (taken
+/// in one burst, so no rate tells the link's), at [`MIN_DRAIN_RATE`].
 #[derive(Debug)]
 pub struct Progress {
     state: std::sync::Mutex<Sent>,
@@ -92,7 +93,8 @@ struct Sent {
     bytes: u64,
     /// The current rate window: its start and the bytes taken before it.
     window: (tokio::time::Instant, u64),
-    /// Bytes per second over the last whole window.
+    /// Bytes per second over the last whole window that began with the
+    /// socket buffers full (so the burst that filled them is not in it).
     rate: Option<f64>,
     /// Set once the whole body has been taken: how much longer to wait
     /// for the socket buffers to drain.
@@ -103,6 +105,13 @@ struct Sent {
 /// of the send buffer, plus the receiving side's): what may still be on
 /// its way once hyper has taken the last slice.
 const SOCKET_BUFFERS: u64 = 8 * 1024 * 1024;
+
+/// The slowest uplink assumed for a body whose drain could not be
+/// measured (one that fit in the socket buffers): 3 MiB then get 48 s
+/// beyond the timeout to reach the server. A slower link needs a larger
+/// timeout; the price of the floor is that a server dying after such a
+/// body is noticed that much later.
+pub const MIN_DRAIN_RATE: u64 = 64 * 1024;
 
 /// A deadline too far to compute stands this far ahead instead (as
 /// tokio's own timers do).
@@ -128,26 +137,33 @@ impl Progress {
 
     /// Hyper took `len` more bytes; `done` when they were the last.
     fn sent(&self, len: usize, done: bool) {
+        self.sent_at(len, done, tokio::time::Instant::now());
+    }
+
+    /// [`Progress::sent`] at `now`.
+    fn sent_at(&self, len: usize, done: bool, now: tokio::time::Instant) {
         let Ok(mut sent) = self.state.lock() else {
             return;
         };
-        let now = tokio::time::Instant::now();
         sent.last = now;
         sent.bytes += len as u64;
         let (start, before) = sent.window;
         let elapsed = now.duration_since(start);
         if elapsed >= RATE_WINDOW {
-            sent.rate = Some((sent.bytes - before) as f64 / elapsed.as_secs_f64());
+            // A window that began before the buffers were surely full
+            // holds the burst that filled them: its rate is not the link's.
+            if before >= SOCKET_BUFFERS {
+                sent.rate = Some((sent.bytes - before) as f64 / elapsed.as_secs_f64());
+            }
             sent.window = (now, sent.bytes);
         }
         if done {
-            // Without a measured rate the body went out in one burst and
-            // the plain timeout covers its drain.
             let buffered = sent.bytes.min(SOCKET_BUFFERS) as f64;
-            sent.drain = sent
+            let rate = sent
                 .rate
                 .filter(|r| *r > 0.0)
-                .and_then(|r| std::time::Duration::try_from_secs_f64(buffered / r).ok());
+                .unwrap_or(MIN_DRAIN_RATE as f64);
+            sent.drain = std::time::Duration::try_from_secs_f64(buffered / rate).ok();
         }
     }
 
@@ -437,6 +453,50 @@ dMQQSDXJTubqCyw=
         assert_eq!(out, Some(1));
         progress.sent(10, true);
         assert!(progress.deadline(std::time::Duration::MAX) > tokio::time::Instant::now());
+    }
+
+    /// Hands `progress` `bytes` in slices `gap` apart (none: one burst)
+    /// from `clock` on; moves `clock` past the last.
+    fn send(
+        progress: &Progress,
+        clock: &mut tokio::time::Instant,
+        bytes: u64,
+        gap: std::time::Duration,
+        last: bool,
+    ) {
+        let slices = bytes / BODY_SLICE as u64;
+        for i in 0..slices {
+            *clock += gap;
+            progress.sent_at(BODY_SLICE, last && i + 1 == slices, *clock);
+        }
+    }
+
+    #[test]
+    fn a_drain_is_timed_at_the_link_rate_never_the_burst_rate() {
+        const MIB: u64 = 1024 * 1024;
+        let none = std::time::Duration::ZERO;
+        let secs = |p: &Progress| p.state.lock().unwrap().drain.map(|d| d.as_secs_f64());
+        // Taken in one burst: no rate, the floor rate times the drain.
+        let burst = Progress::new();
+        let mut clock = tokio::time::Instant::now();
+        send(&burst, &mut clock, 3 * MIB, none, true);
+        assert_eq!(secs(&burst), Some(48.0));
+        // Buffers filled at once, the rest at 1 MiB/s (a slice every
+        // 62.5 ms): the drain is timed at 1 MiB/s, not at the burst's rate.
+        let gap = std::time::Duration::from_micros(62_500);
+        let slow = Progress::new();
+        let mut clock = tokio::time::Instant::now();
+        send(&slow, &mut clock, SOCKET_BUFFERS, none, false);
+        send(&slow, &mut clock, 2 * MIB, gap, true);
+        assert_eq!(secs(&slow).map(f64::round), Some(8.0));
+        // 2 MiB at once, then half a second at 1 MiB/s: every window
+        // measured began before the buffers were surely full, so the old
+        // code's burst-inflated rate is not used; the floor rate is.
+        let short = Progress::new();
+        let mut clock = tokio::time::Instant::now();
+        send(&short, &mut clock, 2 * MIB, none, false);
+        send(&short, &mut clock, MIB / 2, gap, true);
+        assert_eq!(secs(&short), Some(40.0));
     }
 
     #[test]
