@@ -3,25 +3,33 @@
 //! `size`, `last_modified` and `etag`. The listing is paginated to its end
 //! (MindsDB's own handler stops at 1,000 keys); `bucket = ...`,
 //! `bucket IN (...)` and `path LIKE 'prefix%'` narrow the listing itself;
-//! an object's bytes are fetched only when `content` is selected, and a
-//! presigned URL is made only when `public_url` is.
+//! every filter on the listing's own columns is applied by the scan, and
+//! LIMIT with them, before an object's bytes are fetched (only when
+//! `content` is selected, and only for the rows left) or a presigned URL
+//! made (only when `public_url` is). Content comes in batches of at most
+//! [`CONTENT_BATCH_BYTES`], so a page of large objects is never held whole.
 
 use std::collections::BTreeSet;
 use std::fmt;
-use std::sync::Arc;
+use std::ops::Range;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use datafusion::arrow::array::{
-    ArrayRef, BinaryArray, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+    ArrayRef, BinaryArray, BooleanArray, Int64Array, RecordBatch, StringArray,
+    TimestampMicrosecondArray, new_null_array,
 };
+use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::catalog::Session as CatalogSession;
-use datafusion::common::ScalarValue;
+use datafusion::common::{DFSchema, ScalarValue};
 use datafusion::datasource::{TableProvider, TableType};
 use datafusion::error::DataFusionError;
 use datafusion::execution::TaskContext;
+use datafusion::logical_expr::utils::conjunction;
 use datafusion::logical_expr::{BinaryExpr, Expr, Operator, TableProviderFilterPushDown};
+use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
 use datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream};
@@ -38,6 +46,11 @@ use crate::settings::Settings;
 const PUBLIC_URL_LIFETIME: Duration = Duration::from_secs(3600);
 /// Objects fetched at once for `content`.
 const CONTENT_FETCHES_IN_FLIGHT: usize = 8;
+/// The content one batch holds at most (an object larger than this has a
+/// batch of its own).
+const CONTENT_BATCH_BYTES: u64 = 256 << 20;
+/// The largest `content` value: arrow's `Binary` counts its bytes in an i32.
+const CONTENT_MAX_BYTES: u64 = i32::MAX as u64;
 
 /// The columns, in order.
 fn schema() -> SchemaRef {
@@ -58,8 +71,11 @@ fn schema() -> SchemaRef {
     ]))
 }
 
+const PATH: usize = 0;
+const BUCKET: usize = 3;
 const CONTENT: usize = 4;
 const PUBLIC_URL: usize = 5;
+const SIZE: usize = 6;
 
 /// The `files` table of `database`.
 pub(crate) async fn files_table(
@@ -219,13 +235,15 @@ impl TableProvider for FilesTable {
         &self,
         filters: &[&Expr],
     ) -> datafusion::error::Result<Vec<TableProviderFilterPushDown>> {
-        // Inexact: the listing is narrowed, and DataFusion still applies
-        // the filter to what it returns.
+        // A filter on the listing's own columns is applied by the scan
+        // itself, before any content is fetched (bucket and path filters
+        // narrow the listing too); one on content or public_url is left to
+        // DataFusion.
         Ok(filters
             .iter()
             .map(|f| {
-                if bucket_filter(f).is_some() || prefix_filter(f).is_some() {
-                    TableProviderFilterPushDown::Inexact
+                if on_listed_columns(f) {
+                    TableProviderFilterPushDown::Exact
                 } else {
                     TableProviderFilterPushDown::Unsupported
                 }
@@ -235,17 +253,26 @@ impl TableProvider for FilesTable {
 
     async fn scan(
         &self,
-        _state: &dyn CatalogSession,
+        state: &dyn CatalogSession,
         projection: Option<&Vec<usize>>,
         filters: &[Expr],
         limit: Option<usize>,
     ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
         let wanted = |column: usize| projection.is_none_or(|p| p.contains(&column));
+        let predicate = match conjunction(filters.iter().cloned()) {
+            Some(filter) => {
+                let schema = DFSchema::try_from(self.schema.as_ref().clone())?;
+                Some(state.create_physical_expr(filter, &schema)?)
+            }
+            None => None,
+        };
         let listing = Listing {
             schema: Arc::clone(&self.schema),
             client: self.client.clone(),
             bucket: self.bucket.clone(),
             narrowing: Narrowing::from_filters(filters),
+            predicate,
+            limit,
             content: wanted(CONTENT),
             public_url: wanted(PUBLIC_URL),
         };
@@ -260,12 +287,25 @@ impl TableProvider for FilesTable {
     }
 }
 
-/// One scan of the table: the listing, and which costly columns to fill.
+/// Whether `filter` reads only columns the listing gives (not `content`
+/// or `public_url`), so the scan can apply it before fetching anything.
+fn on_listed_columns(filter: &Expr) -> bool {
+    !filter.is_volatile()
+        && filter
+            .column_refs()
+            .iter()
+            .all(|c| c.name != "content" && c.name != "public_url")
+}
+
+/// One scan of the table: the listing, the filters and LIMIT applied to
+/// it, and which costly columns to fill.
 struct Listing {
     schema: SchemaRef,
     client: S3Client,
     bucket: Option<String>,
     narrowing: Narrowing,
+    predicate: Option<Arc<dyn PhysicalExpr>>,
+    limit: Option<usize>,
     content: bool,
     public_url: bool,
 }
@@ -275,6 +315,7 @@ impl fmt::Debug for Listing {
         f.debug_struct("Listing")
             .field("bucket", &self.bucket)
             .field("narrowing", &self.narrowing)
+            .field("limit", &self.limit)
             .field("content", &self.content)
             .field("public_url", &self.public_url)
             .finish_non_exhaustive()
@@ -290,6 +331,8 @@ impl PartitionStream for Listing {
         let job = Arc::new(ListingJob {
             schema: Arc::clone(&self.schema),
             client: self.client.clone(),
+            predicate: self.predicate.clone(),
+            remaining: Mutex::new(self.limit),
             content: self.content,
             public_url: self.public_url,
         });
@@ -340,8 +383,12 @@ impl PartitionStream for Listing {
                     .and_then(move |page| {
                         let job = Arc::clone(&job);
                         let bucket = bucket.clone();
-                        async move { job.batch(&bucket, page.objects).await }
+                        async move {
+                            let rows = job.rows(&bucket, page.objects)?;
+                            Ok(job.filled(rows))
+                        }
                     })
+                    .try_flatten()
             })
             .try_flatten();
         Box::pin(RecordBatchStreamAdapter::new(
@@ -359,13 +406,19 @@ fn external(e: impl std::error::Error + Send + Sync + 'static) -> DataFusionErro
 struct ListingJob {
     schema: SchemaRef,
     client: S3Client,
+    /// The filters on the listing's columns, all of them.
+    predicate: Option<Arc<dyn PhysicalExpr>>,
+    /// Rows LIMIT still lets through.
+    remaining: Mutex<Option<usize>>,
     content: bool,
     public_url: bool,
 }
 
 impl ListingJob {
-    /// The rows of one listed page (folder markers, keys ending in `/`, left out).
-    async fn batch(
+    /// The rows of one listed page (folder markers, keys ending in `/`,
+    /// left out) that pass the filters and LIMIT, `content` and
+    /// `public_url` still empty.
+    fn rows(
         &self,
         bucket: &str,
         objects: Vec<ObjectMeta>,
@@ -374,44 +427,6 @@ impl ListingJob {
             .into_iter()
             .filter(|o| !o.key.ends_with('/'))
             .collect();
-        let contents: Vec<Option<bytes::Bytes>> = if self.content {
-            // Each fetch owns what it uses: a closure borrowing across the
-            // await trips rustc's higher-ranked `Send` check
-            // (rust-lang/rust#102211).
-            let fetches: Vec<_> = objects
-                .iter()
-                .map(|o| {
-                    let (client, bucket, key) =
-                        (self.client.clone(), bucket.to_owned(), o.key.clone());
-                    async move {
-                        client
-                            .get_object_bytes(&bucket, &key, &GetObjectRequest::default())
-                            .await
-                    }
-                })
-                .collect();
-            futures::stream::iter(fetches)
-                .buffered(CONTENT_FETCHES_IN_FLIGHT)
-                .map_ok(Some)
-                .try_collect()
-                .await
-                .map_err(external)?
-        } else {
-            vec![None; objects.len()]
-        };
-        let mut urls = Vec::with_capacity(objects.len());
-        for o in &objects {
-            urls.push(if self.public_url {
-                Some(
-                    self.client
-                        .presign_get(bucket, &o.key, PUBLIC_URL_LIFETIME)
-                        .await
-                        .map_err(external)?,
-                )
-            } else {
-                None
-            });
-        }
         let name = |key: &str| key.rsplit('/').next().unwrap_or(key).to_owned();
         let extension = |key: &str| {
             let file = key.rsplit('/').next().unwrap_or(key);
@@ -432,10 +447,8 @@ impl ListingJob {
             Arc::new(StringArray::from_iter_values(
                 objects.iter().map(|_| bucket),
             )),
-            Arc::new(BinaryArray::from_iter(
-                contents.iter().map(|c| c.as_deref()),
-            )),
-            Arc::new(StringArray::from(urls)),
+            new_null_array(&DataType::Binary, objects.len()),
+            new_null_array(&DataType::Utf8, objects.len()),
             Arc::new(Int64Array::from_iter_values(
                 objects
                     .iter()
@@ -457,14 +470,199 @@ impl ListingJob {
                     .collect::<Vec<_>>(),
             )),
         ];
+        let mut rows = RecordBatch::try_new(Arc::clone(&self.schema), columns)?;
+        if let Some(predicate) = &self.predicate {
+            let kept = predicate.evaluate(&rows)?.into_array(rows.num_rows())?;
+            let kept = kept
+                .as_any()
+                .downcast_ref::<BooleanArray>()
+                .ok_or_else(|| {
+                    DataFusionError::Internal("a files filter is not a boolean".into())
+                })?;
+            rows = filter_record_batch(&rows, kept)?;
+        }
+        let mut remaining = self.remaining.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(left) = remaining.as_mut() {
+            let taken = rows.num_rows().min(*left);
+            *left -= taken;
+            rows = rows.slice(0, taken);
+        }
+        Ok(rows)
+    }
+
+    /// `rows` with `content` and `public_url` filled as selected, in
+    /// batches of at most [`CONTENT_BATCH_BYTES`] of content, each fetched
+    /// only when the one before it was taken.
+    fn filled(
+        self: Arc<Self>,
+        rows: RecordBatch,
+    ) -> impl futures::Stream<Item = datafusion::error::Result<RecordBatch>> + Send + 'static {
+        let sizes: Vec<u64> = rows
+            .column(SIZE)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .map(|a| {
+                a.values()
+                    .iter()
+                    .map(|s| u64::try_from(*s).unwrap_or(0))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let chunks = if self.content {
+            content_batches(&sizes)
+        } else {
+            std::iter::once(0..rows.num_rows()).collect()
+        };
+        futures::stream::iter(chunks).then(move |range| {
+            let job = Arc::clone(&self);
+            let rows = rows.slice(range.start, range.len());
+            async move { job.fill(rows).await }
+        })
+    }
+
+    /// One batch of rows with its `content` and `public_url`.
+    async fn fill(&self, rows: RecordBatch) -> datafusion::error::Result<RecordBatch> {
+        if !self.content && !self.public_url {
+            return Ok(rows);
+        }
+        let text = |column: usize| {
+            rows.column(column)
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .map(|a| a.iter().map(|v| v.unwrap_or_default().to_owned()).collect())
+                .unwrap_or_else(|| vec![String::new(); rows.num_rows()])
+        };
+        let (keys, buckets): (Vec<String>, Vec<String>) = (text(PATH), text(BUCKET));
+        let mut columns = rows.columns().to_vec();
+        if self.content {
+            let sizes = rows.column(SIZE).as_any().downcast_ref::<Int64Array>();
+            for (i, key) in keys.iter().enumerate() {
+                let size = sizes.map_or(0, |s| u64::try_from(s.value(i)).unwrap_or(0));
+                if size > CONTENT_MAX_BYTES {
+                    return Err(too_large(&buckets[i], key, size));
+                }
+            }
+            // Each fetch owns what it uses: a closure borrowing across the
+            // await trips rustc's higher-ranked `Send` check
+            // (rust-lang/rust#102211).
+            let fetches: Vec<_> = keys
+                .iter()
+                .zip(&buckets)
+                .map(|(key, bucket)| {
+                    let (client, bucket, key) = (self.client.clone(), bucket.clone(), key.clone());
+                    async move {
+                        client
+                            .get_object_bytes(&bucket, &key, &GetObjectRequest::default())
+                            .await
+                    }
+                })
+                .collect();
+            let contents: Vec<bytes::Bytes> = futures::stream::iter(fetches)
+                .buffered(CONTENT_FETCHES_IN_FLIGHT)
+                .try_collect()
+                .await
+                .map_err(external)?;
+            // An object may have grown since it was listed.
+            let mut total = 0u64;
+            for ((content, key), bucket) in contents.iter().zip(&keys).zip(&buckets) {
+                total += content.len() as u64;
+                if total > CONTENT_MAX_BYTES {
+                    return Err(too_large(bucket, key, content.len() as u64));
+                }
+            }
+            columns[CONTENT] = Arc::new(BinaryArray::from_iter_values(
+                contents.iter().map(|c| c.as_ref()),
+            ));
+        }
+        if self.public_url {
+            let mut urls = Vec::with_capacity(keys.len());
+            for (key, bucket) in keys.iter().zip(&buckets) {
+                urls.push(
+                    self.client
+                        .presign_get(bucket, key, PUBLIC_URL_LIFETIME)
+                        .await
+                        .map_err(external)?,
+                );
+            }
+            columns[PUBLIC_URL] = Arc::new(StringArray::from(urls));
+        }
         Ok(RecordBatch::try_new(Arc::clone(&self.schema), columns)?)
     }
+}
+
+/// The rows of each batch of content, in order: consecutive rows whose
+/// sizes add up to at most [`CONTENT_BATCH_BYTES`] (one row alone when it
+/// is larger).
+fn content_batches(sizes: &[u64]) -> Vec<Range<usize>> {
+    let mut batches = Vec::new();
+    let (mut start, mut bytes) = (0, 0u64);
+    for (i, size) in sizes.iter().enumerate() {
+        if i > start && bytes + size > CONTENT_BATCH_BYTES {
+            batches.push(start..i);
+            (start, bytes) = (i, 0);
+        }
+        bytes += size;
+    }
+    if start < sizes.len() {
+        batches.push(start..sizes.len());
+    }
+    batches
+}
+
+/// The error for an object whose content does not fit a `content` value.
+fn too_large(bucket: &str, key: &str, size: u64) -> DataFusionError {
+    DataFusionError::External(
+        format!(
+            "files: the content of s3://{bucket}/{key} is {size} bytes, more than the {CONTENT_MAX_BYTES} one value holds; leave content out for it, e.g. WHERE size < {CONTENT_MAX_BYTES}, and read the object itself as a table"
+        )
+        .into(),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use datafusion::prelude::{col, lit};
+
+    #[test]
+    fn content_comes_in_batches_of_bounded_bytes() {
+        let g = 1 << 30;
+        assert_eq!(content_batches(&[g + g / 10, g + g / 10]), [0..1, 1..2]);
+        assert_eq!(content_batches(&[10, 20, 300 << 20, 1]), [0..2, 2..3, 3..4]);
+        assert_eq!(
+            content_batches(&[1; 5]),
+            std::iter::once(0..5).collect::<Vec<_>>()
+        );
+        assert!(content_batches(&[]).is_empty());
+    }
+
+    /// An object whose content cannot be one value is an error before
+    /// anything is fetched (arrow's Binary builder panicked past 2 GiB).
+    #[tokio::test]
+    async fn content_too_large_for_a_value_is_an_error_not_a_panic() {
+        use s3sql_s3_client::{ClientConfig, Credentials, StaticCredentials};
+        let config = ClientConfig::default().with_endpoint("http://127.0.0.1:9".to_owned());
+        let credentials = Credentials::new("k".to_owned(), "s".to_owned());
+        let client = S3Client::new(config, Arc::new(StaticCredentials(credentials))).unwrap();
+        let job = Arc::new(ListingJob {
+            schema: schema(),
+            client,
+            predicate: None,
+            remaining: Mutex::new(None),
+            content: true,
+            public_url: false,
+        });
+        let three_gib = 3u64 << 30;
+        let object = ObjectMeta::new("big.csv", three_gib);
+        let rows = job.rows("b", vec![object]).unwrap();
+        let batches: Vec<_> = job.filled(rows).collect().await;
+        let e = batches[0].as_ref().unwrap_err().to_string();
+        assert!(
+            e.contains("s3://b/big.csv is 3221225472 bytes, more than the 2147483647"),
+            "{e}"
+        );
+        assert!(e.contains("WHERE size < 2147483647"), "{e}");
+    }
 
     #[test]
     fn bucket_and_prefix_filters_narrow_the_listing() {

@@ -159,6 +159,32 @@ async fn files_lists_every_object_and_fetches_content_only_when_selected() {
     assert_eq!(query(&session, &sql).await[3], "| {\"greeting\": \"hi\"} |");
     assert_eq!(object_gets(&proxy.recorded()[before..]), 1);
 
+    // content is fetched after the other columns' filters and LIMIT: only
+    // for the rows that survive them.
+    for (sql, rows) in [
+        (
+            format!("SELECT path, content FROM ds.files WHERE path LIKE '{prefix}many/%' LIMIT 1"),
+            1,
+        ),
+        (
+            format!(
+                "SELECT content IS NOT NULL AS c FROM ds.files WHERE name = 'k0007.csv' AND path LIKE '{prefix}%'"
+            ),
+            1,
+        ),
+        (
+            format!(
+                "SELECT content FROM ds.files WHERE path LIKE '{prefix}many/%' AND size < 6 AND extension = 'csv'"
+            ),
+            10,
+        ),
+    ] {
+        let before = proxy.recorded().len();
+        let answer = query(&session, &sql).await;
+        assert_eq!(answer.len(), 4 + rows, "{sql}: {answer:?}");
+        assert_eq!(object_gets(&proxy.recorded()[before..]), rows, "{sql}");
+    }
+
     // public_url: a presigned GET a plain HTTP client can use.
     let batches = session
         .sql(&format!(
