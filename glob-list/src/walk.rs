@@ -14,11 +14,11 @@
 //! (while fewer than `concurrency` are in flight) so that held pages behind
 //! it can never stall the walk.
 //!
-//! Each listing remembers the continuation tokens it was given; a server
-//! that gives one twice (A→A or A→B→A) would loop, and ends the walk with
-//! [`GlobError::RepeatedToken`].
+//! Each listing follows its pages by the client's one paginator
+//! ([`Pager`]): a token given twice, a page that does not advance, or
+//! endless empty pages end the walk with the matching [`GlobError`].
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -30,7 +30,7 @@ use futures::stream::{FuturesUnordered, Stream, StreamExt};
 use crate::error::GlobError;
 use crate::expand::Step;
 use crate::filter::PartitionFilter;
-use s3sql_s3_client::ObjectMeta;
+use s3sql_s3_client::{ObjectMeta, PageKeys, Pager, PagingError};
 
 use crate::list::{ListObjects, ListPage, ListRequest, StoreError};
 use crate::pattern::KeyPattern;
@@ -52,22 +52,10 @@ struct Listing {
     /// Index of the step this listing runs (never an `Append`).
     step: usize,
     request: ListRequest,
-    /// Where to continue; `None` before the first page.
-    token: Option<String>,
-    /// Every token the server gave this listing.
-    seen: HashSet<String>,
-    pages: usize,
-    /// Empty pages in a row that said more follow.
-    empty_run: usize,
-    /// The greatest key or prefix listed so far: each page starts after it.
-    greatest: Option<String>,
+    /// Where to continue, and the rules a next page must meet.
+    pager: Pager<String>,
     in_flight: bool,
 }
-
-/// Empty pages in a row, each with a fresh continuation token, after which
-/// a listing is taken to never end (as in s3-client's pager): S3 may send
-/// an empty page while it skips deleted keys, never a thousand running.
-const MAX_EMPTY_PAGES: usize = 1000;
 
 /// An element of the queue, in key order.
 enum Entry {
@@ -138,11 +126,7 @@ impl<L: ListObjects + ?Sized + 'static> Walk<L> {
             dir,
             step,
             request: ListRequest { prefix, delimited },
-            token: None,
-            seen: HashSet::new(),
-            pages: 0,
-            empty_run: 0,
-            greatest: None,
+            pager: Pager::new(),
             in_flight: false,
         })
     }
@@ -177,8 +161,11 @@ impl<L: ListObjects + ?Sized + 'static> Walk<L> {
                 self.requests.fetch_add(1, Ordering::Relaxed);
                 let store = Arc::clone(&self.store);
                 let bucket = Arc::clone(&self.bucket);
-                let (id, request, token) =
-                    (listing.id, listing.request.clone(), listing.token.clone());
+                let (id, request, token) = (
+                    listing.id,
+                    listing.request.clone(),
+                    listing.pager.token().cloned(),
+                );
                 self.in_flight.push(Box::pin(async move {
                     (id, store.list_page(&bucket, &request, token).await)
                 }));
@@ -205,49 +192,13 @@ impl<L: ListObjects + ?Sized + 'static> Walk<L> {
             prefix: listing.request.prefix.clone(),
             source,
         })?;
-        listing.pages += 1;
         let keys = page.objects.iter().map(|o| o.key.as_str());
-        let keys = keys.chain(page.common_prefixes.iter().map(String::as_str));
-        let (least, greatest) =
-            keys.fold((None, None), |(l, g): (Option<&str>, Option<&str>), k| {
-                (
-                    Some(l.map_or(k, |l| l.min(k))),
-                    Some(g.map_or(k, |g| g.max(k))),
-                )
-            });
-        if let (Some(before), Some(least)) = (&listing.greatest, least)
-            && least <= before.as_str()
+        let keys = PageKeys::of(keys.chain(page.common_prefixes.iter().map(String::as_str)));
+        if let Err(e) = listing
+            .pager
+            .advance(page.next.is_some(), page.next.clone(), keys)
         {
-            return Err(GlobError::NotAdvancing {
-                bucket: self.spec.bucket.clone(),
-                prefix: listing.request.prefix.clone(),
-                pages: listing.pages,
-            });
-        }
-        if let Some(greatest) = greatest {
-            listing.greatest = Some(greatest.to_owned());
-        }
-        let empty = page.objects.is_empty() && page.common_prefixes.is_empty();
-        listing.empty_run = if empty && page.next.is_some() {
-            listing.empty_run + 1
-        } else {
-            0
-        };
-        if listing.empty_run >= MAX_EMPTY_PAGES {
-            return Err(GlobError::EndlessEmptyPages {
-                bucket: self.spec.bucket.clone(),
-                prefix: listing.request.prefix.clone(),
-                pages: listing.empty_run,
-            });
-        }
-        if let Some(next) = &page.next
-            && !listing.seen.insert(next.clone())
-        {
-            return Err(GlobError::RepeatedToken {
-                bucket: self.spec.bucket.clone(),
-                prefix: listing.request.prefix.clone(),
-                pages: listing.pages,
-            });
+            return Err(self.paging_error(&listing, e));
         }
         match self.spec.steps.get(listing.step).cloned() {
             Some(Step::Descend(segment)) => {
@@ -277,13 +228,39 @@ impl<L: ListObjects + ?Sized + 'static> Walk<L> {
                 }
             }
         }
-        if page.next.is_some() {
-            listing.token = page.next;
+        if !listing.pager.is_done() {
             listing.in_flight = false;
             self.queue.push_back(Entry::Listing(listing));
         }
         self.queue.extend(tail);
         Ok(())
+    }
+
+    /// Why `listing` cannot go on, in the crate's words.
+    fn paging_error(&self, listing: &Listing, e: PagingError) -> GlobError {
+        let (bucket, prefix) = (self.spec.bucket.clone(), listing.request.prefix.clone());
+        match e {
+            PagingError::RepeatedToken { page } => GlobError::RepeatedToken {
+                bucket,
+                prefix,
+                pages: page,
+            },
+            PagingError::NotAdvancing { page, .. } => GlobError::NotAdvancing {
+                bucket,
+                prefix,
+                pages: page,
+            },
+            PagingError::EndlessEmptyPages { run, .. } => GlobError::EndlessEmptyPages {
+                bucket,
+                prefix,
+                pages: run,
+            },
+            other => GlobError::List {
+                bucket,
+                prefix,
+                source: Box::new(other),
+            },
+        }
     }
 
     /// The next match at the front, if one is ready.

@@ -76,5 +76,6 @@ pub use model::{
 pub use ops::bucket::BucketSummary;
 pub use ops::list::DELETE_OBJECTS_BATCH;
 pub use ops::object::GetObjectOutput;
+pub use ops::paging::{MAX_EMPTY_TRUNCATED_PAGES, PageKeys, Pager, PagingError};
 pub use url::{ObjectUrl, UrlError};
 pub use writer::{MultipartWriter, MultipartWriterBuilder};

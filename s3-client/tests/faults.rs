@@ -1901,6 +1901,28 @@ async fn a_listing_that_never_advances_is_an_error() {
     assert_eq!(proxy.faults_injected(), 2, "the first page and its replay");
 }
 
+/// ListBuckets follows its continuation tokens by the same rules as every
+/// listing: a server answering the first page again under fresh tokens
+/// is an error at the second page, not a thousand pages of duplicates.
+#[tokio::test]
+async fn a_bucket_listing_that_never_advances_is_an_error() {
+    let (_fx, proxy, client) = proxied().await;
+    proxy.push_rule(
+        FaultRule::new(Fault::ReplayFirstListingPage)
+            .method(Method::GET)
+            .times(usize::MAX),
+    );
+    let listed = tokio::time::timeout(Duration::from_secs(20), client.list_buckets())
+        .await
+        .expect("the listing never ended");
+    let err = listed.expect_err("the first page again was listed as more buckets");
+    assert!(
+        err.to_string().contains("ignores the continuation token"),
+        "{err}"
+    );
+    assert_eq!(proxy.requests_seen(), 2, "the first page and its replay");
+}
+
 /// S3 answers a conditional write racing another of the same key 409
 /// ConditionalRequestConflict, "retry": it is retried.
 #[tokio::test]

@@ -111,7 +111,8 @@ pub enum Fault {
     /// itself.
     EmptyTruncatedListing,
     /// A server that ignores `continuation-token` and mints a fresh one
-    /// each time: the first listing request this fault meets without a
+    /// each time (ListObjectsV2 or ListBuckets): the first listing request
+    /// this fault meets without a
     /// token is forwarded and its answer kept; every one it meets with a
     /// token is answered, without reaching the server, with that first
     /// page, truncated, under a token never given before. Pages that never
@@ -757,14 +758,19 @@ impl Body for Trickled {
 /// `text` with the content of its `NextContinuationToken` element replaced
 /// by `token` (XML-escaped); unchanged when it has none.
 fn replace_next_token(text: &str, token: &str) -> String {
-    const OPEN: &str = "<NextContinuationToken>";
-    const CLOSE: &str = "</NextContinuationToken>";
-    let Some(start) = text.find(OPEN).map(|i| i + OPEN.len()) else {
+    replace_element(text, "NextContinuationToken", token)
+}
+
+/// `text` with the content of its first `<element>` replaced by `value`.
+fn replace_element(text: &str, element: &str, value: &str) -> String {
+    let (open, close) = (format!("<{element}>"), format!("</{element}>"));
+    let Some(start) = text.find(&open).map(|i| i + open.len()) else {
         return text.to_owned();
     };
-    let Some(end) = text[start..].find(CLOSE).map(|i| start + i) else {
+    let Some(end) = text[start..].find(&close).map(|i| start + i) else {
         return text.to_owned();
     };
+    let token = value;
     let escaped = token
         .replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -772,21 +778,22 @@ fn replace_next_token(text: &str, token: &str) -> String {
     format!("{}{escaped}{}", &text[..start], &text[end..])
 }
 
-/// A listing page `text` made truncated, continuing under `token`.
+/// A listing page `text` made truncated, continuing under `token`: a
+/// ListObjectsV2 page, or a ListBuckets page (whose token element is
+/// `ContinuationToken`, and which is truncated by having one).
 fn endless_page(text: &str, token: &str) -> String {
     let text = text.replace(
         "<IsTruncated>false</IsTruncated>",
         "<IsTruncated>true</IsTruncated>",
     );
-    if text.contains("<NextContinuationToken>") {
-        return replace_next_token(&text, token);
+    let (element, close) = match text.contains("</ListAllMyBucketsResult>") {
+        true => ("ContinuationToken", "</ListAllMyBucketsResult>"),
+        false => ("NextContinuationToken", "</ListBucketResult>"),
+    };
+    if text.contains(&format!("<{element}>")) {
+        return replace_element(&text, element, token);
     }
-    let close = "</ListBucketResult>";
-    text.replacen(
-        close,
-        &format!("<NextContinuationToken>{token}</NextContinuationToken>{close}"),
-        1,
-    )
+    text.replacen(close, &format!("<{element}>{token}</{element}>{close}"), 1)
 }
 
 /// A body whose size is not known up front.

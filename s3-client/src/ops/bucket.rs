@@ -7,8 +7,9 @@ use http::Method;
 use serde::Deserialize;
 
 use crate::client::{S3Client, S3Request};
-use crate::error::{Error, Operation, Result};
+use crate::error::{Operation, Result};
 use crate::ops::object::check_bucket;
+use crate::ops::paging::{PageKeys, Pager};
 use crate::xml;
 
 /// A bucket as ListBuckets reports it.
@@ -66,39 +67,36 @@ fn region_of(constraint: &str) -> std::result::Result<String, String> {
     }
 }
 
-/// Pages ListBuckets follows at most: a server repeating its token must
-/// not loop forever (AWS allows 10,000 buckets per account by default).
-const MAX_BUCKET_PAGES: usize = 1000;
-
 impl S3Client {
     /// ListBuckets: every bucket these credentials own, following
-    /// continuation tokens.
+    /// continuation tokens by the rules of every listing ([`Pager`]).
     pub async fn list_buckets(&self) -> Result<Vec<BucketSummary>> {
         let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        for _ in 0..MAX_BUCKET_PAGES {
+        let mut pager = Pager::<String>::new();
+        while !pager.is_done() {
             let mut req = S3Request::new(Operation::ListBuckets, Method::GET, "", None);
-            if let Some(t) = &token {
+            if let Some(t) = pager.token() {
                 req = req.query("continuation-token", t.clone());
             }
             let result: ListAllMyBucketsResult = self.read_xml(&req).await?;
-            out.extend(result.buckets.bucket.into_iter().map(|b| BucketSummary {
-                creation_date: b.creation_date.as_deref().and_then(xml::parse_timestamp),
-                name: b.name,
-            }));
-            match result.continuation_token.filter(|t| !t.is_empty()) {
-                Some(next) if token.as_ref() == Some(&next) => {
-                    return Err(
-                        self.invalid_response(&req, "ListBuckets repeated its continuation token")
-                    );
-                }
-                Some(next) => token = Some(next),
-                None => return Ok(out),
-            }
+            let page: Vec<BucketSummary> = result
+                .buckets
+                .bucket
+                .into_iter()
+                .map(|b| BucketSummary {
+                    creation_date: b.creation_date.as_deref().and_then(xml::parse_timestamp),
+                    name: b.name,
+                })
+                .collect();
+            // A page is truncated by carrying a token.
+            let next = result.continuation_token.filter(|t| !t.is_empty());
+            let names = PageKeys::of(page.iter().map(|b| b.name.as_str()));
+            pager
+                .advance(next.is_some(), next, names)
+                .map_err(|e| self.invalid_response(&req, e.to_string()))?;
+            out.extend(page);
         }
-        Err(Error::InvalidArgument(format!(
-            "ListBuckets returned more than {MAX_BUCKET_PAGES} pages; the server keeps paginating"
-        )))
+        Ok(out)
     }
 
     /// GetBucketLocation: the region `bucket` lives in.

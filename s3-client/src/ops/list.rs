@@ -108,9 +108,9 @@ impl S3Client {
                 let keys = page.objects.iter().map(|o| o.key.as_str());
                 let prefixes = page.common_prefixes.iter().map(String::as_str);
                 let keys = PageKeys::of(keys.chain(prefixes));
-                if let Err(detail) = pager.advance(next.is_some(), next, keys) {
+                if let Err(e) = pager.advance(next.is_some(), next, keys) {
                     let req = S3Request::new(Operation::ListObjectsV2, Method::GET, &bucket, None);
-                    return Some((Err(client.invalid_response(&req, detail)), pager));
+                    return Some((Err(client.invalid_response(&req, e.to_string())), pager));
                 }
                 Some((Ok(page), pager))
             }

@@ -5,4 +5,4 @@ pub mod list;
 mod lost;
 pub mod multipart;
 pub mod object;
-mod paging;
+pub(crate) mod paging;

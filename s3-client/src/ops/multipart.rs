@@ -322,7 +322,7 @@ impl S3Client {
             let keys = PageKeys::of(page.iter().map(|u| u.key.as_str()));
             pager
                 .advance(truncated, next, keys)
-                .map_err(|d| self.invalid_response(&req, d))?;
+                .map_err(|e| self.invalid_response(&req, e.to_string()))?;
             uploads.extend(page);
         }
         Ok(uploads)

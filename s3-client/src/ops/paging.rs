@@ -1,5 +1,6 @@
 //! Following a paginated listing (ListObjectsV2's continuation token,
-//! ListMultipartUploads' key and upload-id markers): one rule for both. A
+//! ListMultipartUploads' key and upload-id markers, ListBuckets' token,
+//! glob-list's walk through any store): one rule for all. A
 //! truncated page without a token, a token the server already gave
 //! (A→A, A→B→A), a page that does not start after the keys of the pages
 //! before it (a server ignoring the token, however fresh the tokens it
@@ -16,12 +17,58 @@ use std::hash::Hash;
 /// thousand times running: that is a million skipped keys with no sign of
 /// progress, and a server inventing tokens would otherwise page forever
 /// while the set of seen tokens grows without bound.
-pub(crate) const MAX_EMPTY_TRUNCATED_PAGES: usize = 1000;
+pub const MAX_EMPTY_TRUNCATED_PAGES: usize = 1000;
+
+/// Why a listing cannot go on; each is a fault of the server or of a proxy
+/// in front of it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PagingError {
+    /// A page says more follow but gives no token to ask for them.
+    #[error(
+        "page {page} of the listing is truncated but carries no token for the next page; the rest cannot be listed"
+    )]
+    NoToken {
+        /// Pages received, this one included.
+        page: usize,
+    },
+    /// A token the server had already given (A→A, A→B→A).
+    #[error(
+        "the server returned a continuation token it had already returned (page {page}); the listing would never end"
+    )]
+    RepeatedToken {
+        /// Pages received, this one included.
+        page: usize,
+    },
+    /// A page that does not start after the keys listed before it.
+    #[error(
+        "page {page} of the listing starts at {least:?}, not after {before:?} where the pages before it ended: the server ignores the continuation token, and the listing would never end"
+    )]
+    NotAdvancing {
+        /// Pages received, this one included.
+        page: usize,
+        /// The least key of this page.
+        least: String,
+        /// The greatest key listed before it.
+        before: String,
+    },
+    /// [`MAX_EMPTY_TRUNCATED_PAGES`] empty pages in a row, each saying
+    /// more follow.
+    #[error(
+        "the server sent {run} empty pages in a row, each saying more follow (page {page}); the listing would never end"
+    )]
+    EndlessEmptyPages {
+        /// Empty pages in a row.
+        run: usize,
+        /// Pages received, this one included.
+        page: usize,
+    },
+}
 
 /// The keys of one page: how many, and the least and the greatest. The
 /// pages of a listing follow one another in key order.
 #[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct PageKeys<'a> {
+pub struct PageKeys<'a> {
     items: usize,
     least: Option<&'a str>,
     greatest: Option<&'a str>,
@@ -29,7 +76,7 @@ pub(crate) struct PageKeys<'a> {
 
 impl<'a> PageKeys<'a> {
     /// The keys (or common prefixes) a page lists, in any order.
-    pub(crate) fn of(keys: impl IntoIterator<Item = &'a str>) -> Self {
+    pub fn of(keys: impl IntoIterator<Item = &'a str>) -> Self {
         keys.into_iter().fold(Self::default(), |page, key| Self {
             items: page.items + 1,
             least: Some(page.least.map_or(key, |l| l.min(key))),
@@ -38,9 +85,12 @@ impl<'a> PageKeys<'a> {
     }
 }
 
-/// Where a listing stands.
+/// Where a listing stands: the one paginator of every listing, whatever
+/// its token (`T`: a continuation token, or ListMultipartUploads' pair of
+/// markers). Ask for a page with [`Pager::token`], hand what it held to
+/// [`Pager::advance`], stop when [`Pager::is_done`].
 #[derive(Debug)]
-pub(crate) struct Pager<T> {
+pub struct Pager<T> {
     next: Option<T>,
     seen: HashSet<T>,
     pages: usize,
@@ -54,9 +104,15 @@ pub(crate) struct Pager<T> {
     done: bool,
 }
 
+impl<T: Clone + Eq + Hash> Default for Pager<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl<T: Clone + Eq + Hash> Pager<T> {
     /// A listing of keys (ListObjectsV2): each page after the last.
-    pub(crate) fn new() -> Self {
+    pub fn new() -> Self {
         Self {
             next: None,
             seen: HashSet::new(),
@@ -70,7 +126,7 @@ impl<T: Clone + Eq + Hash> Pager<T> {
 
     /// A listing whose entries of one key may go on over pages
     /// (ListMultipartUploads): each page starts at or after the last.
-    pub(crate) fn with_keys_spanning_pages() -> Self {
+    pub fn with_keys_spanning_pages() -> Self {
         Self {
             key_spans_pages: true,
             ..Self::new()
@@ -78,23 +134,24 @@ impl<T: Clone + Eq + Hash> Pager<T> {
     }
 
     /// The token to ask for the next page with; `None` for the first page.
-    pub(crate) fn token(&self) -> Option<&T> {
+    pub fn token(&self) -> Option<&T> {
         self.next.as_ref()
     }
 
     /// Whether the last page has been seen (or the listing failed).
-    pub(crate) fn is_done(&self) -> bool {
+    pub fn is_done(&self) -> bool {
         self.done
     }
 
     /// Records a page holding `keys`: `truncated` as the server says,
-    /// `next` its token. An error describes why the listing cannot go on.
-    pub(crate) fn advance(
+    /// `next` its token. An error says why the listing cannot go on, and
+    /// ends it.
+    pub fn advance(
         &mut self,
         truncated: bool,
         next: Option<T>,
         keys: PageKeys<'_>,
-    ) -> Result<(), String> {
+    ) -> Result<(), PagingError> {
         self.pages += 1;
         self.done = true;
         if let (Some(before), Some(least)) = (&self.greatest, keys.least) {
@@ -103,10 +160,11 @@ impl<T: Clone + Eq + Hash> Pager<T> {
                 false => least <= before.as_str(),
             };
             if behind {
-                return Err(format!(
-                    "page {} of the listing starts at {least:?}, not after {before:?} where the pages before it ended: the server ignores the continuation token, and the listing would never end",
-                    self.pages
-                ));
+                return Err(PagingError::NotAdvancing {
+                    page: self.pages,
+                    least: least.to_owned(),
+                    before: before.clone(),
+                });
             }
         }
         if let Some(greatest) = keys.greatest
@@ -121,21 +179,17 @@ impl<T: Clone + Eq + Hash> Pager<T> {
             0
         };
         if self.empty_run >= MAX_EMPTY_TRUNCATED_PAGES {
-            return Err(format!(
-                "the server sent {} empty pages in a row, each saying more follow (page {}); the listing would never end",
-                self.empty_run, self.pages
-            ));
+            return Err(PagingError::EndlessEmptyPages {
+                run: self.empty_run,
+                page: self.pages,
+            });
         }
         match (truncated, next) {
             (false, _) => Ok(()),
-            (true, None) => Err(format!(
-                "page {} of the listing is truncated but carries no token for the next page; the rest cannot be listed",
-                self.pages
-            )),
-            (true, Some(next)) if !self.seen.insert(next.clone()) => Err(format!(
-                "the server returned a continuation token it had already returned (page {}); the listing would never end",
-                self.pages
-            )),
+            (true, None) => Err(PagingError::NoToken { page: self.pages }),
+            (true, Some(next)) if !self.seen.insert(next.clone()) => {
+                Err(PagingError::RepeatedToken { page: self.pages })
+            }
             (true, Some(next)) => {
                 self.next = Some(next);
                 self.done = false;
@@ -145,7 +199,7 @@ impl<T: Clone + Eq + Hash> Pager<T> {
     }
 
     /// Marks the listing failed: no further pages.
-    pub(crate) fn stop(&mut self) {
+    pub fn stop(&mut self) {
         self.done = true;
     }
 }
@@ -184,7 +238,7 @@ mod tests {
             let err = pager
                 .advance(true, Some(*last), PageKeys::default())
                 .unwrap_err();
-            assert!(err.contains("already returned"), "{err}");
+            assert!(err.to_string().contains("already returned"), "{err}");
             assert!(pager.is_done());
         }
     }
@@ -208,7 +262,7 @@ mod tests {
         let err = pager
             .advance(true, Some(usize::MAX - 1), empty)
             .unwrap_err();
-        assert!(err.contains("empty pages in a row"), "{err}");
+        assert!(err.to_string().contains("empty pages in a row"), "{err}");
         assert!(pager.is_done());
     }
 
@@ -216,7 +270,7 @@ mod tests {
     fn truncated_without_a_token_is_an_error_not_the_end() {
         let mut pager = Pager::<String>::new();
         let err = pager.advance(true, None, PageKeys::of(["k"])).unwrap_err();
-        assert!(err.contains("truncated"), "{err}");
+        assert!(err.to_string().contains("truncated"), "{err}");
         assert!(pager.is_done());
         // A last page may carry a stale token: it is not followed.
         let mut pager = Pager::new();
@@ -239,7 +293,10 @@ mod tests {
         let err = pager
             .advance(true, Some(3), PageKeys::of(["a", "b"]))
             .unwrap_err();
-        assert!(err.contains("ignores the continuation token"), "{err}");
+        assert!(
+            err.to_string().contains("ignores the continuation token"),
+            "{err}"
+        );
         // A key's uploads may go on over pages: the same key again is fine,
         // an earlier one is not.
         let mut pager = Pager::with_keys_spanning_pages();
@@ -252,6 +309,9 @@ mod tests {
         let err = pager
             .advance(true, Some(3), PageKeys::of(["a"]))
             .unwrap_err();
-        assert!(err.contains("ignores the continuation token"), "{err}");
+        assert!(
+            err.to_string().contains("ignores the continuation token"),
+            "{err}"
+        );
     }
 }
