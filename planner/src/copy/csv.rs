@@ -19,6 +19,9 @@ use crate::error::Result;
 /// The CSV dialect of one COPY.
 #[derive(Debug, Clone)]
 pub(crate) struct CsvDialect {
+    /// The bytes that make a value quoted, one bit each: the delimiter,
+    /// the quote, `\n`, `\r`, `#`.
+    special: [u64; 4],
     delimiter: u8,
     quote: u8,
     null: String,
@@ -29,7 +32,12 @@ pub(crate) struct CsvDialect {
 
 impl CsvDialect {
     pub(crate) fn new(options: &CopyOptions) -> Self {
+        let mut special = [0u64; 4];
+        for b in [options.delimiter, options.quote, b'\n', b'\r', b'#'] {
+            special[usize::from(b >> 6)] |= 1 << (b & 63);
+        }
         Self {
+            special,
             delimiter: options.delimiter,
             quote: options.quote,
             null: options.null.clone(),
@@ -57,9 +65,9 @@ impl CsvDialect {
     /// Whether `value` must be quoted to read back as itself.
     fn needs_quotes(&self, value: &[u8]) -> bool {
         value == self.null.as_bytes()
-            || value.iter().any(|&b| {
-                b == self.delimiter || b == self.quote || matches!(b, b'\n' | b'\r' | b'#')
-            })
+            || value
+                .iter()
+                .any(|&b| self.special[usize::from(b >> 6)] & (1 << (b & 63)) != 0)
     }
 
     /// Appends `value` as one field.
@@ -79,6 +87,9 @@ impl CsvDialect {
     }
 }
 
+/// The most text kept allocated between batches, per open file.
+const KEPT_TEXT_BYTES: usize = 256 * 1024;
+
 /// One CSV file's encoder.
 #[derive(Debug)]
 pub(crate) struct CsvEncoder {
@@ -89,6 +100,8 @@ pub(crate) struct CsvEncoder {
     started: bool,
     /// One value's text, reused.
     cell: String,
+    /// One batch's text, reused.
+    text: Vec<u8>,
 }
 
 impl CsvEncoder {
@@ -99,12 +112,14 @@ impl CsvEncoder {
             output,
             started: false,
             cell: String::new(),
+            text: Vec::new(),
         }
     }
 
     /// Encodes `batch`; the first call writes the header too.
     pub(crate) fn write(&mut self, batch: &RecordBatch) -> Result<()> {
-        let mut out = Vec::new();
+        let mut out = std::mem::take(&mut self.text);
+        out.clear();
         if !self.started {
             self.started = true;
             if self.dialect.header {
@@ -143,12 +158,20 @@ impl CsvEncoder {
                     out.extend_from_slice(self.dialect.null.as_bytes());
                     continue;
                 }
-                text.write(row, &mut self.cell)?;
-                self.dialect.push_field(&mut out, self.cell.as_bytes());
+                if let Some(value) = text.as_str(row) {
+                    self.dialect.push_field(&mut out, value.as_bytes());
+                } else {
+                    text.write(row, &mut self.cell)?;
+                    self.dialect.push_field(&mut out, self.cell.as_bytes());
+                }
             }
             out.push(b'\n');
         }
         self.output.append(&out).map_err(DataFusionError::from)?;
+        // Kept for the next batch unless it grew past what a batch needs.
+        if out.capacity() <= KEPT_TEXT_BYTES {
+            self.text = out;
+        }
         Ok(())
     }
 }

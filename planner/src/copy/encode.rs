@@ -1,5 +1,6 @@
 //! [`Encoder`]: record batches to the bytes of one file, with arrow-rs's
-//! writers (Parquet `ArrowWriter`, JSON `LineDelimitedWriter`) and our own
+//! writers (Parquet `ArrowWriter`, JSON `LineDelimitedWriter` with DuckDB's
+//! doubles, [`DuckJsonFloats`]) and our own
 //! CSV writer ([`super::csv`], which keeps `''` and NULL apart as DuckDB).
 //! Each encoder writes into a buffer the caller drains after every batch,
 //! so a file is never held whole in memory: what stays is the encoder's
@@ -8,14 +9,19 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringBuilder};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, Float16Array, Float32Array, Float64Array, RecordBatch, StringBuilder,
+};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
+use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::json;
+use datafusion::arrow::json::writer::NullableEncoder;
 use datafusion::error::DataFusionError;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::file::properties::WriterProperties;
 
 use super::csv::CsvEncoder;
+use super::float;
 use super::options::{CopyFormat, CopyOptions, TextCompression};
 use super::text::{DuckText, format_options};
 use crate::error::Result;
@@ -142,7 +148,8 @@ impl Encoder {
             CopyFormat::Json => {
                 let builder = json::WriterBuilder::new()
                     // DuckDB writes `"col":null`, arrow leaves the key out by default.
-                    .with_explicit_nulls(true);
+                    .with_explicit_nulls(true)
+                    .with_encoder_factory(Arc::new(DuckJsonFloats));
                 if options.json_array {
                     Encoder::JsonArray(builder.build(output))
                 } else {
@@ -192,6 +199,51 @@ impl Encoder {
             Encoder::JsonArray(mut w) => w.finish()?,
         }
         Ok(())
+    }
+}
+
+/// arrow-json's encoders, with floats as DuckDB writes them in JSON
+/// ([`float::push_json`]: `NaN` where arrow writes null, yyjson's digits),
+/// nested ones too (arrow asks the factory for every child).
+#[derive(Debug)]
+struct DuckJsonFloats;
+
+impl json::EncoderFactory for DuckJsonFloats {
+    fn make_default_encoder<'a>(
+        &self,
+        _field: &'a FieldRef,
+        array: &'a dyn Array,
+        _options: &'a json::EncoderOptions,
+    ) -> std::result::Result<Option<NullableEncoder<'a>>, ArrowError> {
+        let encoder = match array.data_type() {
+            DataType::Float16 => JsonFloat::Half(array.as_primitive()),
+            DataType::Float32 => JsonFloat::Single(array.as_primitive()),
+            DataType::Float64 => JsonFloat::Double(array.as_primitive()),
+            _ => return Ok(None),
+        };
+        Ok(Some(NullableEncoder::new(
+            Box::new(encoder),
+            array.nulls().cloned(),
+        )))
+    }
+}
+
+/// One float column's JSON encoder; a FLOAT is widened to a double first,
+/// as DuckDB does (0.1 is `0.10000000149011612`).
+enum JsonFloat<'a> {
+    Half(&'a Float16Array),
+    Single(&'a Float32Array),
+    Double(&'a Float64Array),
+}
+
+impl json::Encoder for JsonFloat<'_> {
+    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) {
+        let value = match self {
+            JsonFloat::Half(a) => a.value(idx).to_f64(),
+            JsonFloat::Single(a) => f64::from(a.value(idx)),
+            JsonFloat::Double(a) => a.value(idx),
+        };
+        float::push_json(value, out);
     }
 }
 

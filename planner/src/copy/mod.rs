@@ -12,6 +12,7 @@
 mod csv;
 mod encode;
 mod error;
+mod float;
 mod monitor;
 mod options;
 mod partition;

@@ -5,16 +5,22 @@
 //! BLOBs (`\xAA` for a byte outside printable ASCII and for `"`, `'`,
 //! `\`), fractions of a second (no trailing zeros, `03:04:05.25`), zoned
 //! timestamps (a space and the offset as `+00`, `+05:30`) and infinite
-//! timestamps (`infinity`, `-infinity`).
+//! timestamps (`infinity`, `-infinity`). Integers, strings and doubles
+//! skip `core::fmt` (itoa, the string itself, [`super::float`]): CSV of
+//! a million rows was 1.7x slower through it.
 
-use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::array::{
+    Array, AsArray, Float32Array, Float64Array, LargeStringArray, StringArray, StringViewArray,
+};
 use datafusion::arrow::datatypes::{
-    DataType, Float32Type, Float64Type, TimeUnit, TimestampMicrosecondType,
-    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType,
+    DataType, Int8Type, Int16Type, Int32Type, Int64Type, TimeUnit, TimestampMicrosecondType,
+    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt8Type, UInt16Type,
+    UInt32Type, UInt64Type,
 };
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::error::DataFusionError;
 
+use super::float;
 use crate::error::Result;
 
 /// DuckDB's text form of timestamps (a space, not arrow's `T`).
@@ -32,12 +38,18 @@ pub(crate) fn format_options() -> FormatOptions<'static> {
         .with_datetime_format(Some(TIMESTAMP_FORMAT))
 }
 
-/// How a column's values differ from arrow's text.
-#[derive(Debug, Clone, Copy)]
-enum Kind {
+/// How a column's values are written: arrow's text, or ours where
+/// DuckDB's differs or where going through `core::fmt` is slow.
+#[derive(Clone, Copy)]
+enum Kind<'a> {
     Arrow,
-    Float32,
-    Float64,
+    /// Integers, written by itoa.
+    Integer,
+    Utf8(&'a StringArray),
+    LargeUtf8(&'a LargeStringArray),
+    Utf8View(&'a StringViewArray),
+    Float32(&'a Float32Array),
+    Float64(&'a Float64Array),
     Blob,
     /// Times and timestamps without a zone: fraction trimmed.
     Trimmed,
@@ -49,7 +61,7 @@ enum Kind {
 pub(crate) struct DuckText<'a> {
     array: &'a dyn Array,
     formatter: ArrayFormatter<'a>,
-    kind: Kind,
+    kind: Kind<'a>,
     /// The column's name, for errors.
     name: &'a str,
 }
@@ -60,11 +72,22 @@ impl<'a> DuckText<'a> {
     pub(crate) fn try_new(
         array: &'a dyn Array,
         name: &'a str,
-        options: &'a FormatOptions<'a>,
+        options: &FormatOptions<'a>,
     ) -> Result<Self> {
         let kind = match array.data_type() {
-            DataType::Float32 => Kind::Float32,
-            DataType::Float64 => Kind::Float64,
+            DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::Int64
+            | DataType::UInt8
+            | DataType::UInt16
+            | DataType::UInt32
+            | DataType::UInt64 => Kind::Integer,
+            DataType::Utf8 => Kind::Utf8(array.as_string()),
+            DataType::LargeUtf8 => Kind::LargeUtf8(array.as_string()),
+            DataType::Utf8View => Kind::Utf8View(array.as_string_view()),
+            DataType::Float32 => Kind::Float32(array.as_primitive()),
+            DataType::Float64 => Kind::Float64(array.as_primitive()),
             DataType::Binary
             | DataType::LargeBinary
             | DataType::BinaryView
@@ -92,21 +115,28 @@ impl<'a> DuckText<'a> {
         self
     }
 
+    /// The (non-null) string at `row` when the column holds strings,
+    /// which are their own text: no copy.
+    pub(crate) fn as_str(&self, row: usize) -> Option<&'a str> {
+        match self.kind {
+            Kind::Utf8(a) => Some(a.value(row)),
+            Kind::LargeUtf8(a) => Some(a.value(row)),
+            Kind::Utf8View(a) => Some(a.value(row)),
+            _ => None,
+        }
+    }
+
     /// Writes the (non-null) value at `row` into `out`, which is cleared
     /// first.
     pub(crate) fn write(&self, row: usize, out: &mut String) -> Result<()> {
         out.clear();
         match self.kind {
-            Kind::Float32 => push_float(
-                f64::from(self.array.as_primitive::<Float32Type>().value(row)),
-                FloatWidth::Single,
-                out,
-            ),
-            Kind::Float64 => push_float(
-                self.array.as_primitive::<Float64Type>().value(row),
-                FloatWidth::Double,
-                out,
-            ),
+            Kind::Integer => push_integer(self.array, row, out),
+            Kind::Utf8(_) | Kind::LargeUtf8(_) | Kind::Utf8View(_) => {
+                out.push_str(self.as_str(row).unwrap_or_default());
+            }
+            Kind::Float32(a) => float::push_python(f64::from(a.value(row)), true, out),
+            Kind::Float64(a) => float::push_python(a.value(row), false, out),
             Kind::Blob => push_blob(self.array, row, out),
             Kind::Trimmed | Kind::Zoned => {
                 if let Some(infinite) = infinity(self.array, row) {
@@ -137,47 +167,19 @@ impl<'a> DuckText<'a> {
     }
 }
 
-/// Whether a float came from a FLOAT or a DOUBLE, whose shortest forms differ.
-#[derive(Debug, Clone, Copy)]
-enum FloatWidth {
-    Single,
-    Double,
-}
-
-/// DuckDB's (Python's) text of a float: its shortest round-trip digits,
-/// positional from 1e-4 up to 1e16 (`100.0`, `0.0001`), scientific
-/// outside with a signed exponent of at least two digits (`1e+16`,
-/// `1.5e-05`); `nan`, `inf`, `-inf`.
-fn push_float(value: f64, width: FloatWidth, out: &mut String) {
-    if value.is_nan() {
-        out.push_str("nan");
-        return;
-    }
-    if value.is_infinite() {
-        out.push_str(if value > 0.0 { "inf" } else { "-inf" });
-        return;
-    }
-    // Shortest digits of the float as stored: f32's for FLOAT.
-    let (scientific, positional) = match width {
-        FloatWidth::Single => {
-            #[allow(clippy::cast_possible_truncation)] // it came from an f32
-            let single = value as f32;
-            (format!("{single:e}"), format!("{single}"))
-        }
-        FloatWidth::Double => (format!("{value:e}"), format!("{value}")),
-    };
-    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
-    let exponent: i32 = exponent.parse().unwrap_or(0);
-    if value == 0.0 || (-4..16).contains(&exponent) {
-        out.push_str(&positional);
-        if !positional.contains('.') {
-            out.push_str(".0");
-        }
-    } else {
-        let sign = if exponent < 0 { '-' } else { '+' };
-        out.push_str(mantissa);
-        out.push_str(&format!("e{sign}{:02}", exponent.unsigned_abs()));
-    }
+/// An integer's digits, by itoa (arrow's goes through `core::fmt`).
+fn push_integer(array: &dyn Array, row: usize, out: &mut String) {
+    let mut buffer = itoa::Buffer::new();
+    out.push_str(match array.data_type() {
+        DataType::Int8 => buffer.format(array.as_primitive::<Int8Type>().value(row)),
+        DataType::Int16 => buffer.format(array.as_primitive::<Int16Type>().value(row)),
+        DataType::Int32 => buffer.format(array.as_primitive::<Int32Type>().value(row)),
+        DataType::Int64 => buffer.format(array.as_primitive::<Int64Type>().value(row)),
+        DataType::UInt8 => buffer.format(array.as_primitive::<UInt8Type>().value(row)),
+        DataType::UInt16 => buffer.format(array.as_primitive::<UInt16Type>().value(row)),
+        DataType::UInt32 => buffer.format(array.as_primitive::<UInt32Type>().value(row)),
+        _ => buffer.format(array.as_primitive::<UInt64Type>().value(row)),
+    });
 }
 
 /// DuckDB's text of a BLOB: printable ASCII as is, except `"`, `'` and
@@ -193,7 +195,10 @@ fn push_blob(array: &dyn Array, row: usize, out: &mut String) {
         if (0x20..0x7f).contains(&b) && !matches!(b, b'"' | b'\'' | b'\\') {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("\\x{b:02X}"));
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            out.push_str("\\x");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xF)]));
         }
     }
 }
