@@ -139,15 +139,13 @@ pub(crate) async fn build(
     request: &ScanRequest,
     cx: &ScanContext<'_>,
 ) -> Result<Arc<dyn TableProvider>> {
-    match request.kind {
-        ScanKind::Secrets => return catalog::secrets_table(cx.secrets),
-        ScanKind::WhichSecret => return catalog::which_secret_table(cx.secrets, &request.urls),
+    // Tables computed from the session are computed again through a view.
+    let computed: Arc<dyn TableProvider> = match request.kind {
+        ScanKind::Secrets => catalog::secrets_table(cx.secrets)?,
+        ScanKind::WhichSecret => catalog::which_secret_table(cx.secrets, &request.urls)?,
         ScanKind::Databases => {
             let batch = crate::mindsdb::show_databases(cx.databases)?;
-            return Ok(Arc::new(datafusion::catalog::MemTable::try_new(
-                batch.schema(),
-                vec![vec![batch]],
-            )?));
+            Arc::new(MemTable::try_new(batch.schema(), vec![vec![batch]])?)
         }
         ScanKind::DatabaseFiles => {
             let database = cx.database(request)?.ok_or_else(|| {
@@ -155,13 +153,19 @@ pub(crate) async fn build(
             })?;
             return crate::mindsdb::files_table(database, cx.settings).await;
         }
-        ScanKind::Glob | ScanKind::Files(_) => {}
-    }
-    let (listed, listing_requests) = list(request, cx).await?;
-    match request.kind {
-        ScanKind::Glob => glob_table(request, cx, &listed),
-        _ => Ok(file_table(request, cx, &listed, listing_requests).await? as _),
-    }
+        ScanKind::Glob => {
+            let (listed, _) = list(request, cx).await?;
+            glob_table(&listed)?
+        }
+        ScanKind::Files(_) => {
+            let (listed, listing_requests) = list(request, cx).await?;
+            return Ok(file_table(request, cx, &listed, listing_requests).await? as _);
+        }
+    };
+    Ok(Arc::new(relist::RebuiltTable {
+        table: computed,
+        relist: relist::Relist::new(request, cx),
+    }))
 }
 
 /// A matched file, on S3 or on the local file system.
@@ -267,20 +271,13 @@ async fn expand<L: ListObjects + 'static>(
 }
 
 /// `glob(...)`: one `file` column of URLs (or paths).
-fn glob_table(
-    request: &ScanRequest,
-    cx: &ScanContext<'_>,
-    listed: &[Listed],
-) -> Result<Arc<dyn TableProvider>> {
+fn glob_table(listed: &[Listed]) -> Result<Arc<dyn TableProvider>> {
     let schema = Arc::new(Schema::new(vec![Field::new("file", DataType::Utf8, false)]));
     let files: ArrayRef = Arc::new(StringArray::from_iter_values(
         listed.iter().map(Listed::name),
     ));
     let batch = RecordBatch::try_new(Arc::clone(&schema), vec![files])?;
-    Ok(Arc::new(relist::GlobTable {
-        table: MemTable::try_new(schema, vec![vec![batch]])?,
-        relist: relist::Relist::new(request, cx),
-    }))
+    Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))
 }
 
 fn object_meta(m: &Match) -> Result<ObjectMeta> {

@@ -1,14 +1,16 @@
 //! A scan planned in one statement and read in a later one — a view's —
 //! lists its files again, as DuckDB binds a view anew at each query: files
-//! added since are read, files deleted are not. The statement that planned
-//! it reads the listing it was planned with (no second listing).
+//! added since are read, files deleted are not; tables computed from the
+//! session (`glob()`, `duckdb_secrets()`, `which_secret()`) are computed
+//! again. The statement that planned it reads the listing it was planned
+//! with (no second listing).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::catalog::{MemTable, Session as DataFusionSession};
+use datafusion::catalog::Session as DataFusionSession;
 use datafusion::datasource::TableProvider;
 use datafusion::error::DataFusionError;
 use datafusion::execution::SessionState;
@@ -103,16 +105,18 @@ impl Relist {
     }
 }
 
-/// `glob()`'s table: the files listed when planned, or listed again in a
-/// later statement.
+/// A table computed from the session when planned — `glob()`'s files,
+/// `duckdb_secrets()`, `which_secret()`, `mindsdb_databases()` — and
+/// computed again in a later statement (through a view), as DuckDB binds a
+/// view anew.
 #[derive(Debug)]
-pub(crate) struct GlobTable {
-    pub table: MemTable,
+pub(crate) struct RebuiltTable {
+    pub table: Arc<dyn TableProvider>,
     pub relist: Relist,
 }
 
 #[async_trait]
-impl TableProvider for GlobTable {
+impl TableProvider for RebuiltTable {
     fn schema(&self) -> SchemaRef {
         self.table.schema()
     }

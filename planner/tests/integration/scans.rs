@@ -250,6 +250,40 @@ async fn a_view_over_glob_lists_again_at_each_query() {
     assert_eq!(query(&session, count).await[3], "| 2 |");
 }
 
+/// Views over `duckdb_secrets()` and `which_secret()` read the secrets of
+/// each query, as DuckDB binds a view anew: a secret created after CREATE
+/// VIEW is listed, and covers the URL once its scope is the longest.
+#[tokio::test]
+async fn views_over_the_secrets_read_them_at_each_query() {
+    let bucket = Bucket::new().await;
+    let session = bucket.session().await;
+    let url = bucket.url("k/x.csv");
+    session
+        .sql("CREATE VIEW names AS SELECT name FROM duckdb_secrets() ORDER BY name")
+        .await
+        .unwrap();
+    session
+        .sql(&format!(
+            "CREATE VIEW covering AS SELECT name FROM which_secret('{url}', 's3')"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        query(&session, "SELECT * FROM covering").await[3],
+        "| test |"
+    );
+    let scoped = bucket.create_secret("narrow", "other", Some(&bucket.url("k/")));
+    session.sql(&scoped).await.unwrap();
+    assert_eq!(
+        query(&session, "SELECT * FROM names").await[3..5],
+        ["| narrow |", "| test   |"]
+    );
+    assert_eq!(
+        query(&session, "SELECT * FROM covering").await[3],
+        "| narrow |"
+    );
+}
+
 /// A query reading a view twice lists its files once (through the fault
 /// proxy, which counts the ListObjectsV2 requests), and the statement that
 /// plans a glob lists it once.
