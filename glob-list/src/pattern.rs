@@ -9,6 +9,11 @@
 //!
 //! A pattern without wildcards names a single object. In URL compatibility
 //! mode the key is taken literally: no wildcard at all.
+//!
+//! A key ending in `/` (a folder marker, as the S3 console and many tools
+//! make) is never matched by a pattern with a wildcard, as in DuckDB: it
+//! is no file. Empty segments inside a key (`a//b.csv`) are matched as
+//! they are: `a/*/b.csv` matches it, `a/*.csv` does not.
 
 use crate::error::GlobError;
 
@@ -224,6 +229,9 @@ impl KeyPattern {
 
     /// Whether `key` matches the whole pattern.
     pub fn matches(&self, key: &str) -> bool {
+        if self.is_folder_marker(key) {
+            return false;
+        }
         let parts: Vec<&str> = key.split('/').collect();
         match_segments(&self.segments, &parts)
     }
@@ -231,8 +239,25 @@ impl KeyPattern {
     /// Whether `key` matches the segments from `from` on (the key holds
     /// only the part of the full key below those segments' start).
     pub fn matches_from(&self, from: usize, key: &str) -> bool {
+        if self.is_folder_marker(key) {
+            return false;
+        }
         let parts: Vec<&str> = key.split('/').collect();
         match_segments(&self.segments[from.min(self.segments.len())..], &parts)
+    }
+}
+
+impl KeyPattern {
+    /// Whether `key` is a folder marker (`dir/`) this pattern has
+    /// wildcards for: consoles and tools make them, S3 lists them, and
+    /// no wildcard matches one (DuckDB's glob drops them too). A pattern
+    /// without wildcards names its key, marker or not.
+    fn is_folder_marker(&self, key: &str) -> bool {
+        key.ends_with('/')
+            && self
+                .segments
+                .iter()
+                .any(|s| !matches!(s, Segment::Literal(_)))
     }
 }
 
@@ -415,6 +440,12 @@ mod tests {
             "a trailing ** is below the directory"
         );
         assert!(p("a/**").matches("a/b"));
+        // A folder marker is no file a wildcard names; a literal key is
+        // the key it names.
+        for pattern in ["dir/*", "**", "*/*", "dir/**", "*"] {
+            assert!(!p(pattern).matches("dir/"), "{pattern}");
+        }
+        assert!(p("dir/").matches("dir/"));
         assert!(p("f?.csv").matches("f1.csv") && !p("f?.csv").matches("f10.csv"));
         assert!(p("y=202[34]/*").matches("y=2023/a") && !p("y=202[34]/*").matches("y=2022/a"));
         assert!(p("[!a-c]*").matches("d1") && !p("[!a-c]*").matches("b1"));

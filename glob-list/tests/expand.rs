@@ -564,3 +564,48 @@ async fn a_missing_bucket_is_reported_not_no_files() {
         );
     }
 }
+
+/// Folder markers on a server that stores them (moto, like S3 and MinIO;
+/// s3s-fs cannot: a marker is a directory there): the listing holds
+/// `dir/`, and no wildcard pattern matches it (review-11b #1).
+#[tokio::test]
+async fn folder_markers_a_server_lists_are_never_matches() {
+    let config = ClientConfig::default()
+        .with_endpoint(s3sql_testkit::moto_endpoint())
+        .with_url_style(UrlStyle::Path);
+    let creds = Credentials::new("testing", "testing");
+    let client = S3Client::new(config, Arc::new(StaticCredentials(creds))).unwrap();
+    let bucket = s3sql_testkit::unique_name("markers");
+    client.create_bucket(&bucket).await.unwrap();
+    let put = PutObjectRequest::default();
+    for key in ["p/dir/", "p/dir/a.csv", "p/dir/sub/", "p/dir/sub/b.csv"] {
+        let body = Bytes::from_static(if key.ends_with('/') { b"" } else { b"x" });
+        client.put_object(&bucket, key, body, &put).await.unwrap();
+    }
+    let listed: Vec<String> = client
+        .list_objects_v2(&bucket, ListObjectsV2Request::prefix("p/"))
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap()
+        .into_iter()
+        .flat_map(|p| p.objects)
+        .map(|o| o.key)
+        .collect();
+    assert!(listed.contains(&"p/dir/".to_owned()), "{listed:?}");
+    let expander = GlobExpander::new(Arc::new(client), ExpandOptions::default());
+    for (pattern, want) in [
+        ("p/dir/*", vec!["p/dir/a.csv"]),
+        ("p/**", vec!["p/dir/a.csv", "p/dir/sub/b.csv"]),
+        ("p/*/*", vec!["p/dir/a.csv"]),
+    ] {
+        let url = format!("s3://{bucket}/{pattern}");
+        let got: Vec<String> = expander
+            .expand_all(&[&url])
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.object.key)
+            .collect();
+        assert_eq!(got, want, "{url}");
+    }
+}

@@ -186,3 +186,35 @@ async fn a_bucket_alone_is_not_a_pattern() {
     }
     assert!(store.requests().is_empty());
 }
+
+/// S3 lists a folder marker (`dir/`, zero bytes, made by consoles and
+/// tools) among the objects under its prefix. A wildcard never matches
+/// one, as in DuckDB: read as a file it becomes a GET of `dir`, a 404 that
+/// fails the whole query (review-11b #1).
+#[tokio::test]
+async fn folder_markers_are_never_matches() {
+    let keys = [
+        "p/",
+        "p/dir/",
+        "p/dir/a.csv",
+        "p/dir/sub/",
+        "p/dir/sub/b.csv",
+    ];
+    let store = Arc::new(MemoryStore::new(keys.map(str::to_owned), 2));
+    let expander = GlobExpander::new(store, ExpandOptions::default());
+    for (pattern, want) in [
+        ("s3://bkt/p/dir/*", vec!["p/dir/a.csv"]),
+        ("s3://bkt/p/**", vec!["p/dir/a.csv", "p/dir/sub/b.csv"]),
+        ("s3://bkt/p/*/*", vec!["p/dir/a.csv"]),
+        ("s3://bkt/p/dir/*/*", vec!["p/dir/sub/b.csv"]),
+    ] {
+        let got: Vec<String> = expander
+            .expand_all(&[pattern])
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.object.key)
+            .collect();
+        assert_eq!(got, want, "{pattern}");
+    }
+}
