@@ -337,6 +337,7 @@ fn extract_from<V: VisitMut>(
     next_id: &mut dyn FnMut() -> u64,
     databases: &Databases,
 ) -> Result<Vec<ScanRequest>> {
+    crate::statement::from_first_selects_all(node);
     let mut found = crate::mindsdb::resolve(node, databases, next_id)?;
     found.extend(scan::extract(node, next_id)?);
     Ok(found)

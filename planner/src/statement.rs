@@ -5,6 +5,11 @@
 
 use datafusion::error::DataFusionError;
 use datafusion::sql::parser::{DFParserBuilder, Statement as DFStatement};
+use std::ops::ControlFlow;
+
+use datafusion::sql::sqlparser::ast::{
+    Query, SelectFlavor, SelectItem, SetExpr, VisitMut, VisitorMut, WildcardAdditionalOptions,
+};
 use datafusion::sql::sqlparser::dialect::DuckDbDialect;
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
 use datafusion::sql::sqlparser::tokenizer::{Location, Token, Tokenizer};
@@ -145,6 +150,38 @@ fn parse_text(sql: &str) -> Result<Vec<Statement>> {
         expecting_delimiter = true;
     }
     Ok(statements)
+}
+
+/// Makes DuckDB's `FROM x` (with no SELECT) read `SELECT * FROM x` in
+/// every query of `node`: sqlparser reads it as a SELECT of no columns,
+/// which DataFusion plans as a result without columns.
+pub(crate) fn from_first_selects_all<V: VisitMut>(node: &mut V) {
+    struct FromFirst;
+    impl VisitorMut for FromFirst {
+        type Break = ();
+        fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+            select_all(&mut query.body);
+            ControlFlow::Continue(())
+        }
+    }
+    fn select_all(body: &mut SetExpr) {
+        match body {
+            SetExpr::Select(select)
+                if select.flavor == SelectFlavor::FromFirstNoSelect
+                    && select.projection.is_empty() =>
+            {
+                select
+                    .projection
+                    .push(SelectItem::Wildcard(WildcardAdditionalOptions::default()));
+            }
+            SetExpr::SetOperation { left, right, .. } => {
+                select_all(left);
+                select_all(right);
+            }
+            _ => {}
+        }
+    }
+    let _ = node.visit(&mut FromFirst);
 }
 
 /// Whether `sql` is whole statements: it ends in a `;` that is outside

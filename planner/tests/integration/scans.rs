@@ -284,6 +284,43 @@ async fn views_over_the_secrets_read_them_at_each_query() {
     );
 }
 
+/// DuckDB's `FROM x` is `SELECT * FROM x`: of a table, a view, a file, a
+/// table function, a subquery, inside a subquery (sqlparser reads it as a
+/// SELECT of nothing, and the result had no columns).
+#[tokio::test]
+async fn from_alone_selects_every_column() {
+    let bucket = Bucket::new().await;
+    bucket.put("f/a.csv", "a,b\n1,x\n").await;
+    let session = bucket.session().await;
+    let file = bucket.url("f/a.csv");
+    session
+        .sql(&format!("CREATE TABLE t AS SELECT * FROM '{file}'"))
+        .await
+        .unwrap();
+    session.sql("CREATE VIEW v AS FROM t").await.unwrap();
+    let rows = [
+        "+---+---+",
+        "| a | b |",
+        "+---+---+",
+        "| 1 | x |",
+        "+---+---+",
+    ];
+    for sql in [
+        "FROM t".to_owned(),
+        "FROM v".to_owned(),
+        format!("FROM '{file}'"),
+        format!("FROM read_csv('{file}')"),
+        "FROM (FROM t)".to_owned(),
+        "SELECT * FROM (FROM t) WHERE a = 1".to_owned(),
+    ] {
+        assert_eq!(query(&session, &sql).await, rows, "{sql}");
+    }
+    assert_eq!(
+        query(&session, "FROM t SELECT b").await,
+        ["+---+", "| b |", "+---+", "| x |", "+---+"]
+    );
+}
+
 /// A query reading a view twice lists its files once (through the fault
 /// proxy, which counts the ListObjectsV2 requests), and the statement that
 /// plans a glob lists it once.
