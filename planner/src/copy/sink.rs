@@ -1,7 +1,8 @@
 //! [`Sink`]: where one file's bytes go. An S3 object goes through the
 //! client's [`MultipartWriter`] (one PutObject when small, a multipart
 //! upload otherwise); a local file is written beside its final name as
-//! `tmp_<name>` and renamed when complete, as DuckDB does. Either way a
+//! `tmp_<name>` and renamed when complete, as DuckDB does, its directories
+//! fsynced after so the rename outlives a crash. Either way a
 //! file appears whole or not at all: [`Sink::abort`] drops what was started.
 
 use std::path::{Path, PathBuf};
@@ -152,6 +153,7 @@ impl Sink {
                     remove_empty_parents(&root, &temp).await;
                     return Err((local_error(&path, e).into(), None));
                 }
+                sync_directories(&path, &root).await;
             }
         }
         Ok(())
@@ -183,6 +185,34 @@ impl Sink {
     }
 }
 
+/// Makes the rename of the file at `path` durable, and the directories
+/// made for it: fsyncs its directory and each one above it up to `root`'s
+/// parent (a crash after the COPY answered no longer loses them). The
+/// file is in place already, so a failure is logged, not returned. The
+/// directories synced are returned.
+async fn sync_directories(path: &Path, root: &Path) -> Vec<PathBuf> {
+    let mut synced_dirs = Vec::new();
+    let top = root.parent().unwrap_or(root);
+    for dir in path.ancestors().skip(1) {
+        // A relative path's last ancestor is "": the working directory.
+        let (dir, last) = if dir.as_os_str().is_empty() {
+            (Path::new("."), true)
+        } else {
+            (dir, dir == top || !dir.starts_with(top))
+        };
+        let synced = async { tokio::fs::File::open(dir).await?.sync_all().await }.await;
+        if let Err(e) = synced {
+            tracing::warn!(path = %dir.display(), error = %e, "could not fsync a directory of a COPY");
+        } else {
+            synced_dirs.push(dir.to_path_buf());
+        }
+        if last {
+            break;
+        }
+    }
+    synced_dirs
+}
+
 /// After a failed completion of `key`: aborts any upload of it still open
 /// (the writer's own abort failed); the ones that stay, described.
 async fn left_open(client: &S3Client, bucket: &str, key: &str) -> Option<String> {
@@ -208,4 +238,31 @@ async fn left_open(client: &S3Client, bucket: &str, key: &str) -> Option<String>
         }
     }
     (!left.is_empty()).then(|| left.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// A partition's file: its directory, the COPY's and the one above
+    /// (where the COPY's was made) are synced; a relative file's, the
+    /// working directory.
+    #[tokio::test]
+    async fn a_renamed_file_has_its_directories_synced_up_to_the_copys_parent() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("out");
+        let path = root.join("k=1/data_0.csv");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, "x").unwrap();
+        assert_eq!(
+            sync_directories(&path, &root).await,
+            [root.join("k=1"), root.clone(), dir.path().to_path_buf()]
+        );
+        assert_eq!(
+            sync_directories(Path::new("x.csv"), Path::new("")).await,
+            [PathBuf::from(".")]
+        );
+    }
 }
