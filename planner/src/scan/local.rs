@@ -4,6 +4,7 @@
 //! `/`, so one matcher serves both, and DataFusion reads them through its
 //! own local object store.
 
+use std::borrow::Cow;
 use std::path::{Component, Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -18,6 +19,22 @@ pub(crate) const LOCAL_BUCKET: &str = "local";
 /// Whether `url` names a local file rather than an object.
 pub(crate) fn is_local(url: &str) -> bool {
     url.starts_with("file://") || !url.contains("://")
+}
+
+/// Local `url` with a leading `~` read as the `home` directory, as DuckDB
+/// does (`~/data/*.parquet`); any other path as it is.
+pub(crate) fn expand_home<'a>(url: &'a str, home: Option<&Path>) -> Cow<'a, str> {
+    let rest = match url.strip_prefix('~') {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => rest,
+        _ => return Cow::Borrowed(url),
+    };
+    match home {
+        Some(home) => {
+            let home = home.to_string_lossy();
+            Cow::Owned(format!("{}{rest}", home.trim_end_matches('/')))
+        }
+        None => Cow::Borrowed(url),
+    }
 }
 
 /// `url` as an absolute path pattern, as a key (no leading `/`): the
@@ -73,16 +90,20 @@ impl LocalBase {
     pub(crate) fn of(url: &str) -> std::io::Result<Self> {
         let path = url.strip_prefix("file://").unwrap_or(url);
         let literal = path.find(['*', '?', '[', '\\']).unwrap_or(path.len());
+        let globbed = literal < path.len();
         let written = match path[..literal].rfind('/') {
             Some(at) => &path[..=at],
             // A wildcard in the first segment: DuckDB names matches `./x`.
-            None if literal < path.len() => "./",
+            None if globbed => "./",
             None => "",
         };
-        Ok(Self {
-            written: written.to_owned(),
-            key: local_path_key(written)?,
-        })
+        let key = local_path_key(written)?;
+        // DuckDB names a globbed file without the doubled slashes written.
+        let mut written = written.to_owned();
+        while globbed && written.contains("//") {
+            written = written.replace("//", "/");
+        }
+        Ok(Self { written, key })
     }
 
     /// File `key` (an absolute path without its `/`) as the user would
@@ -185,6 +206,20 @@ impl ListObjects for LocalFiles {
 mod tests {
     use super::*;
 
+    /// `~` is the home directory, as in DuckDB 1.5.5.
+    #[test]
+    fn a_tilde_is_the_home_directory() {
+        let home = Some(Path::new("/home/u"));
+        assert_eq!(expand_home("~/h.csv", home), "/home/u/h.csv");
+        assert_eq!(expand_home("~/d/*.csv", home), "/home/u/d/*.csv");
+        assert_eq!(expand_home("~", home), "/home/u");
+        assert_eq!(expand_home("~x/h.csv", home), "~x/h.csv");
+        assert_eq!(expand_home("a/~/h.csv", home), "a/~/h.csv");
+        assert_eq!(expand_home("~/h.csv", None), "~/h.csv");
+        let root = Some(Path::new("/"));
+        assert_eq!(expand_home("~/h.csv", root), "/h.csv");
+    }
+
     /// A file is named with its directory as written, the rest as found.
     #[test]
     fn local_names_keep_the_directory_as_written() {
@@ -218,6 +253,23 @@ mod tests {
             ),
             ("file:///tmp/a.csv", "tmp/a.csv".to_owned(), "/tmp/a.csv"),
             ("/*.csv", "a.csv".to_owned(), "/a.csv"),
+            // DuckDB 1.5.5: a globbed directory loses its doubled slashes,
+            // a literal path keeps them.
+            (
+                ".//data/*/x.csv",
+                under("data/year=2024/x.csv"),
+                "./data/year=2024/x.csv",
+            ),
+            (
+                "data//*/x.csv",
+                under("data/year=2024/x.csv"),
+                "data/year=2024/x.csv",
+            ),
+            (
+                "./data/year=2024//x.csv",
+                under("data/year=2024/x.csv"),
+                "./data/year=2024//x.csv",
+            ),
         ];
         for (pattern, key, name) in cases {
             assert_eq!(

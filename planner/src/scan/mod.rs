@@ -18,6 +18,7 @@ pub(crate) mod stores;
 pub(crate) mod table;
 mod text_columns;
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -43,7 +44,7 @@ use crate::mindsdb::{Database, Databases};
 use crate::settings::Settings;
 use columns::ExtraColumns;
 use io_plan::IoPlan;
-use local::{LOCAL_BUCKET, LocalBase, LocalFiles, is_local, local_key};
+use local::{LOCAL_BUCKET, LocalBase, LocalFiles, expand_home, is_local, local_key};
 pub(crate) use request::{ScanKind, ScanRequest, extract};
 use stores::{StorePicker, Stores, client_for};
 use table::{FileTable, StoreFiles};
@@ -215,16 +216,20 @@ async fn list(request: &ScanRequest, cx: &ScanContext<'_>) -> Result<(Vec<Listed
     let database = cx.database(request)?;
     for url in &request.urls {
         let local = is_local(url);
+        let path = match local {
+            true => expand_home(url, std::env::home_dir().as_deref()),
+            false => Cow::Borrowed(url.as_str()),
+        };
         let base =
             if local {
-                Some(LocalBase::of(url).map_err(|e| {
+                Some(LocalBase::of(&path).map_err(|e| {
                     PlannerError::argument(&request.function, format!("{url}: {e}"))
                 })?)
             } else {
                 None
             };
         let found = if local {
-            let key = local_key(url)
+            let key = local_key(&path)
                 .map_err(|e| PlannerError::argument(&request.function, format!("{url}: {e}")))?;
             let pattern = format!("s3://{LOCAL_BUCKET}/{key}");
             expand(Arc::new(LocalFiles), &pattern, false, allow_empty)
