@@ -76,7 +76,9 @@ pub(crate) struct S3Request<'a> {
     pub body: Bytes,
     /// The body's SHA-256, computed on first use and kept for retries.
     payload_sha256: std::sync::OnceLock<String>,
-    /// Whether a 200 may carry an `<Error>` document instead of a result.
+    /// Whether S3 keeps the answer alive with spaces while it works
+    /// (CompleteMultipartUpload, CopyObject, DeleteObjects), so the body
+    /// has no floor rate. (A 200 `<Error>` is an error for every request.)
     pub error_in_ok: bool,
     /// What a retry after a lost answer means for this request.
     pub lost_answer: LostAnswer,
@@ -139,7 +141,8 @@ impl<'a> S3Request<'a> {
         self
     }
 
-    /// Marks a request S3 may answer with 200 and an `<Error>` body.
+    /// Marks a request whose answer S3 keeps alive with spaces while it
+    /// works (and may then end with a 200 `<Error>`): no floor rate.
     pub fn error_in_ok(mut self) -> Self {
         self.error_in_ok = true;
         self
@@ -361,9 +364,10 @@ impl S3Client {
                 // alive with a space every few seconds: no rate floor there.
                 let pace = BodyPace::new(timeout, !req.error_in_ok);
                 let bytes = collect_body(body, pace, MAX_COLLECTED_BODY, &target).await?;
-                if req.error_in_ok {
-                    error_in_ok_body(&target, &bytes)?;
-                }
+                // Any collected answer (never object bytes: GetObject
+                // streams) that is an `<Error>` document is that error,
+                // 200 or not: a gateway may send one for any request.
+                error_in_ok_body(&target, &bytes)?;
                 Ok((parts, bytes))
             }
         })
@@ -727,7 +731,8 @@ fn clock_skew(server_date: &str) -> Option<String> {
 
 /// Fails an attempt whose 200 answer is an `<Error>` document, which S3
 /// sends for CompleteMultipartUpload, CopyObject and DeleteObjects when it
-/// fails after starting to answer; retried when the code says so.
+/// fails after starting to answer (and gateways for anything); retried
+/// when the code says so.
 fn error_in_ok_body(target: &RequestTarget, body: &Bytes) -> std::result::Result<(), AttemptError> {
     let Some(parsed) = ErrorBody::from_text(&String::from_utf8_lossy(body)) else {
         return Ok(());

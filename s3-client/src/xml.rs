@@ -10,9 +10,53 @@ use crate::model::{
     CompletedPart, DeleteObjectError, ListObjectsV2Page, MultipartUpload, ObjectMeta,
 };
 
-/// Parses an XML document into `T`, describing the failure without echoing the body.
-pub fn parse<'de, T: Deserialize<'de>>(body: &'de str) -> Result<T, String> {
+/// An XML document S3 answers with, by its root element.
+pub trait Document {
+    /// The root element's name, e.g. `ListBucketResult`.
+    const ROOT: &'static str;
+}
+
+/// Parses an XML document into `T`, describing the failure without
+/// echoing the body. The root element must be `T`'s: quick-xml's serde
+/// reads any document (an HTML page, an `<Error>`) into a result whose
+/// fields all take their defaults, which for a listing is an empty last
+/// page.
+pub fn parse<'de, T: Deserialize<'de> + Document>(body: &'de str) -> Result<T, String> {
+    match root_element(body) {
+        Some(root) if root == T::ROOT => {}
+        Some(root) => {
+            return Err(format!(
+                "the answer is a <{root}> document, not <{}>; is the endpoint an S3 server?",
+                T::ROOT
+            ));
+        }
+        None => return Err(format!("the answer is not an XML <{}> document", T::ROOT)),
+    }
     quick_xml::de::from_str(body).map_err(|e| format!("malformed XML ({e})"))
+}
+
+/// The name of a document's root element, past a BOM, the XML
+/// declaration, comments and a DOCTYPE.
+fn root_element(body: &str) -> Option<&str> {
+    let mut rest = body.trim_start_matches('\u{feff}').trim_start();
+    loop {
+        let skip_to = |rest: &str, end: &str| rest.find(end).map(|i| i + end.len());
+        let next = if rest.starts_with("<?") {
+            skip_to(rest, "?>")?
+        } else if rest.starts_with("<!--") {
+            skip_to(rest, "-->")?
+        } else if rest.starts_with("<!") {
+            skip_to(rest, ">")?
+        } else {
+            break;
+        };
+        rest = rest[next..].trim_start();
+    }
+    let name = rest.strip_prefix('<')?;
+    let end = name
+        .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
+        .unwrap_or(name.len());
+    Some(&name[..end]).filter(|n| !n.is_empty())
 }
 
 /// `<Error>`: the body of every S3 error response.
@@ -27,6 +71,10 @@ pub struct ErrorBody {
     pub request_id: Option<String>,
     /// The bucket's region, on redirects.
     pub region: Option<String>,
+}
+
+impl Document for ErrorBody {
+    const ROOT: &'static str = "Error";
 }
 
 impl ErrorBody {
@@ -70,6 +118,10 @@ pub struct ListBucketResult {
     is_truncated: bool,
     next_continuation_token: Option<String>,
     encoding_type: Option<String>,
+}
+
+impl Document for ListBucketResult {
+    const ROOT: &'static str = "ListBucketResult";
 }
 
 /// Parses an ISO 8601 timestamp as S3 writes it; `None` when unparseable
@@ -183,6 +235,10 @@ pub struct InitiateMultipartUploadResult {
     pub upload_id: String,
 }
 
+impl Document for InitiateMultipartUploadResult {
+    const ROOT: &'static str = "InitiateMultipartUploadResult";
+}
+
 /// `<CompleteMultipartUploadResult>`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
@@ -190,6 +246,10 @@ pub struct CompleteMultipartUploadResult {
     /// The object's ETag.
     #[serde(rename = "ETag")]
     pub etag: Option<String>,
+}
+
+impl Document for CompleteMultipartUploadResult {
+    const ROOT: &'static str = "CompleteMultipartUploadResult";
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -208,6 +268,10 @@ pub struct ListMultipartUploadsResult {
     is_truncated: bool,
     next_key_marker: Option<String>,
     next_upload_id_marker: Option<String>,
+}
+
+impl Document for ListMultipartUploadsResult {
+    const ROOT: &'static str = "ListMultipartUploadsResult";
 }
 
 impl ListMultipartUploadsResult {
@@ -244,6 +308,10 @@ struct DeleteErrorXml {
 #[serde(rename_all = "PascalCase", default)]
 pub struct DeleteResult {
     error: Vec<DeleteErrorXml>,
+}
+
+impl Document for DeleteResult {
+    const ROOT: &'static str = "DeleteResult";
 }
 
 impl DeleteResult {
@@ -289,6 +357,18 @@ pub fn delete_body<S: AsRef<str>>(keys: &[S]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_document_of_the_expected_root_parses() {
+        let html = parse::<ListBucketResult>("<html><body>Access blocked</body></html>");
+        assert!(html.unwrap_err().contains("<html> document"));
+        let error = parse::<ListBucketResult>("<Error><Code>InternalError</Code></Error>");
+        assert!(error.unwrap_err().contains("<Error> document"));
+        assert!(parse::<ListBucketResult>("not xml").is_err());
+        let ok = "\u{feff}<?xml version=\"1.0\"?>\n<!-- c --><!DOCTYPE x>\n<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><IsTruncated>false</IsTruncated></ListBucketResult>";
+        assert!(parse::<ListBucketResult>(ok).is_ok());
+        assert!(parse::<DeleteResult>("<DeleteResult/>").is_ok());
+    }
 
     #[test]
     fn a_listed_object_without_a_size_is_an_error() {

@@ -1901,6 +1901,59 @@ async fn a_listing_that_never_advances_is_an_error() {
     assert_eq!(proxy.faults_injected(), 2, "the first page and its replay");
 }
 
+/// A 200 whose body is an `<Error>` document (a gateway, or S3 failing
+/// after it began to answer) is that error, whatever the request: on a
+/// listing page it was read as an empty last page, and the listing ended
+/// early with no error (review-11b #3). Retried when the code says so;
+/// an error when it persists, never a short listing.
+#[tokio::test]
+async fn an_error_in_a_200_listing_page_is_retried_never_an_empty_last_page() {
+    use futures::TryStreamExt;
+    let (fx, proxy, client) = proxied().await;
+    let prefix = fx.key("f/error-in-200/");
+    for name in ["a", "b", "c"] {
+        put(&fx, &format!("{prefix}{name}"), Bytes::from_static(b"x")).await;
+    }
+    let request = s3sql_s3_client::ListObjectsV2Request {
+        max_keys: Some(1),
+        ..s3sql_s3_client::ListObjectsV2Request::prefix(&prefix)
+    };
+    let keys = |pages: Vec<s3sql_s3_client::ListObjectsV2Page>| -> Vec<String> {
+        pages
+            .into_iter()
+            .flat_map(|p| p.objects)
+            .map(|o| o.key)
+            .collect()
+    };
+    proxy.push_rule(
+        FaultRule::new(status(200, "InternalError"))
+            .query_contains("continuation-token=")
+            .times(1),
+    );
+    let pages: Vec<_> = client
+        .list_objects_v2(fx.bucket(), request.clone())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        keys(pages).len(),
+        3,
+        "the page answered 200 <Error> was retried"
+    );
+    assert_eq!(proxy.faults_injected(), 1);
+    proxy.push_rule(
+        FaultRule::new(status(200, "InternalError"))
+            .query_contains("continuation-token=")
+            .times(usize::MAX),
+    );
+    let err = client
+        .list_objects_v2(fx.bucket(), request)
+        .try_collect::<Vec<_>>()
+        .await
+        .expect_err("a listing cut short by 200 <Error> answers");
+    assert_eq!(err.code(), Some("InternalError"), "{err}");
+}
+
 /// ListBuckets follows its continuation tokens by the same rules as every
 /// listing: a server answering the first page again under fresh tokens
 /// is an error at the second page, not a thousand pages of duplicates.

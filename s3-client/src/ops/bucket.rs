@@ -42,11 +42,19 @@ struct ListAllMyBucketsResult {
     continuation_token: Option<String>,
 }
 
+impl xml::Document for ListAllMyBucketsResult {
+    const ROOT: &'static str = "ListAllMyBucketsResult";
+}
+
 /// `<LocationConstraint>`: empty for us-east-1.
 #[derive(Debug, Default, Deserialize)]
 struct LocationConstraint {
     #[serde(rename = "$text", default)]
     region: String,
+}
+
+impl xml::Document for LocationConstraint {
+    const ROOT: &'static str = "LocationConstraint";
 }
 
 /// The region a GetBucketLocation answer names: an empty constraint is
@@ -109,7 +117,10 @@ impl S3Client {
     }
 
     /// Sends `req` and parses its XML answer into `T`.
-    async fn read_xml<T: for<'de> Deserialize<'de>>(&self, req: &S3Request<'_>) -> Result<T> {
+    async fn read_xml<T: for<'de> Deserialize<'de> + xml::Document>(
+        &self,
+        req: &S3Request<'_>,
+    ) -> Result<T> {
         let (_, body) = self.send_collect(req).await?;
         let text = std::str::from_utf8(&body)
             .map_err(|_| self.invalid_response(req, "the answer is not UTF-8"))?;
