@@ -35,6 +35,17 @@ pub enum UrlError {
         /// The URL as given.
         url: String,
     },
+    /// DuckDB's `?s3_...=` URL parameters (credentials among them), which
+    /// s3sql does not read; the values are never shown.
+    #[error(
+        "'{url}' carries DuckDB's S3 URL parameters ({names}), which s3sql does not read: use CREATE SECRET or SET {names} instead (a '?' of the key itself is written \\?)"
+    )]
+    UrlParameters {
+        /// The URL with every parameter value replaced by `***`.
+        url: String,
+        /// The parameters' names, comma-separated.
+        names: String,
+    },
     /// A bucket name S3 could not have.
     #[error("'{url}' is not an object URL: '{bucket}' is not a valid bucket name: {why}")]
     InvalidBucket {
@@ -86,6 +97,18 @@ impl ObjectUrl {
             });
         }
         let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+        if let Some(at) = key.find("?s3_") {
+            let (kept, query) = key.split_at(at);
+            let names: Vec<&str> = query[1..]
+                .split('&')
+                .map(|pair| pair.split_once('=').map_or(pair, |(name, _)| name))
+                .collect();
+            let redacted: Vec<String> = names.iter().map(|n| format!("{n}=***")).collect();
+            return Err(UrlError::UrlParameters {
+                url: format!("{scheme}://{bucket}/{kept}?{}", redacted.join("&")),
+                names: names.join(", "),
+            });
+        }
         if bucket.is_empty() {
             return Err(UrlError::EmptyBucket {
                 url: url.to_owned(),
@@ -207,6 +230,14 @@ mod tests {
         assert!(
             err("s3://a\nb/x").contains(r"'a\nb'"),
             "control characters escaped"
+        );
+        // DuckDB's URL parameters are refused, their values never shown.
+        let e = err("s3://b/k.csv?s3_access_key_id=AKIA&s3_secret_access_key=TopSecretXYZ");
+        assert!(!e.contains("TopSecretXYZ") && !e.contains("AKIA"), "{e}");
+        assert!(e.contains("s3_access_key_id, s3_secret_access_key"), "{e}");
+        assert!(
+            ObjectUrl::parse("s3://b/what?.csv").is_ok(),
+            "a ? wildcard stays"
         );
     }
 
