@@ -6,7 +6,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use datafusion::sql::sqlparser::dialect::DuckDbDialect;
+use crate::dialect::DuckDb;
 use datafusion::sql::sqlparser::tokenizer::{Location, Token, Tokenizer};
 
 use crate::describe::DescribeStatement;
@@ -22,7 +22,7 @@ static NEXT: AtomicU64 = AtomicU64::new(0);
 /// `sql` with each `(DESCRIBE ...)` / `(SUMMARIZE ...)` replaced by a table
 /// name, and those statements; `sql` unchanged when it has none.
 pub(crate) fn cut_out(sql: &str) -> Result<(String, Vec<DescribeTable>)> {
-    let Ok(tokens) = Tokenizer::new(&DuckDbDialect {}, sql).tokenize_with_location() else {
+    let Ok(tokens) = Tokenizer::new(&DuckDb, sql).tokenize_with_location() else {
         // The parser reports it.
         return Ok((sql.to_owned(), Vec::new()));
     };

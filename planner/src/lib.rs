@@ -28,6 +28,7 @@
 mod copy;
 mod describe;
 mod describe_subquery;
+mod dialect;
 mod error;
 mod mindsdb;
 mod order;

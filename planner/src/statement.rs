@@ -7,10 +7,10 @@ use datafusion::error::DataFusionError;
 use datafusion::sql::parser::{DFParserBuilder, Statement as DFStatement};
 use std::ops::ControlFlow;
 
+use crate::dialect::DuckDb;
 use datafusion::sql::sqlparser::ast::{
     Query, SelectFlavor, SelectItem, SetExpr, VisitMut, VisitorMut, WildcardAdditionalOptions,
 };
-use datafusion::sql::sqlparser::dialect::DuckDbDialect;
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
 use datafusion::sql::sqlparser::tokenizer::{Location, Token, Tokenizer};
 
@@ -79,7 +79,7 @@ pub(crate) fn parse(sql: &str) -> Result<Vec<Statement>> {
 
 /// [`parse`], of text without `(DESCRIBE ...)` subqueries.
 fn parse_text(sql: &str) -> Result<Vec<Statement>> {
-    let dialect = DuckDbDialect {};
+    let dialect = DuckDb;
     let mut df = DFParserBuilder::new(sql).with_dialect(&dialect).build()?;
     let mut statements = Vec::new();
     let mut expecting_delimiter = false;
@@ -193,7 +193,7 @@ pub(crate) fn from_first_selects_all<V: VisitMut>(node: &mut V) {
 /// assert!(!s3sql_planner::ends_statement("SELECT 'a;"));
 /// ```
 pub fn ends_statement(sql: &str) -> bool {
-    match Tokenizer::new(&DuckDbDialect {}, sql).tokenize() {
+    match Tokenizer::new(&DuckDb, sql).tokenize() {
         Ok(tokens) => {
             tokens
                 .iter()
@@ -321,4 +321,21 @@ fn mask_quoted(text: &str) -> String {
     }
     out.push_str(echoed);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// DuckDB 1.5.5 nests block comments and reads `E'...'` strings with
+    /// backslash escapes: a statement ends only after them.
+    #[test]
+    fn nested_comments_and_escape_strings_end_where_duckdb_ends_them() {
+        let open = "SELECT 1 /* a /* b */ c;";
+        assert!(!ends_statement(open));
+        assert!(ends_statement(&format!("{open}\n*/;")));
+        assert!(ends_statement("SELECT E'it\\'s;' AS s;"));
+        let statements = parse("SELECT 1 AS a /* outer /* inner */ still; */; SELECT 2").unwrap();
+        assert_eq!(statements.len(), 2);
+    }
 }

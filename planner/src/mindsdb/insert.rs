@@ -11,6 +11,7 @@
 
 use std::sync::Arc;
 
+use crate::dialect::DuckDb;
 use datafusion::arrow::array::{ArrayRef, RecordBatch, new_null_array};
 use datafusion::arrow::compute::{CastOptions, can_cast_types, cast_with_options};
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
@@ -22,7 +23,6 @@ use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::{
     ObjectName, ObjectNamePart, Query, Statement as SqlStatement, TableObject,
 };
-use datafusion::sql::sqlparser::dialect::DuckDbDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 use s3sql_formats::{Compression, compression_from_path};
 
@@ -147,7 +147,7 @@ pub(crate) struct InsertTarget {
 impl InsertTarget {
     /// `SELECT * FROM db.`key``: the object's rows, read as any scan.
     pub(crate) fn old_rows(&self) -> Result<DFStatement> {
-        let dialect = DuckDbDialect {};
+        let dialect = DuckDb;
         let query = Parser::new(&dialect)
             .try_with_sql(&format!("SELECT * FROM {}", self.table))?
             .parse_query()?;

@@ -3,7 +3,7 @@
 //! DATABASE [IF EXISTS] name`, `SHOW DATABASES` and `SHOW TABLES FROM
 //! name`. Keywords in any case; the engine quoted or bare, in any case.
 
-use datafusion::sql::sqlparser::dialect::DuckDbDialect;
+use crate::dialect::DuckDb;
 use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
 use datafusion::sql::sqlparser::tokenizer::{Location, Token, Tokenizer};
@@ -195,7 +195,7 @@ fn offset(sql: &str, at: Location) -> Option<usize> {
 /// left after a `;` (the reference page's own example). `None` when the
 /// error at `error_at` is neither.
 pub(crate) fn hint(sql: &str, error_at: Location) -> Option<String> {
-    let dialect = DuckDbDialect {};
+    let dialect = DuckDb;
     let tokens = Tokenizer::new(&dialect, sql)
         .tokenize_with_location()
         .ok()?;
@@ -268,7 +268,7 @@ mod tests {
     use super::*;
 
     fn parsed(sql: &str) -> Result<Option<DatabaseStatement>> {
-        let dialect = DuckDbDialect {};
+        let dialect = DuckDb;
         let mut parser = Parser::new(&dialect).try_with_sql(sql)?;
         parse(&mut parser, sql)
     }
