@@ -285,13 +285,15 @@ fn writer_dropped_during_runtime_shutdown_says_so_and_abort_cleans_up() {
     });
 }
 
-/// Writers sharing one [`UploadBudget`] never have more part bytes
-/// uploading than it holds, whatever their number: measured by the budget's
-/// high-water mark and, independently, by how many UploadParts the server
-/// side saw at once. Every object still completes whole.
-#[tokio::test]
-async fn writers_sharing_a_budget_stay_within_it() {
-    use s3sql_s3_client::UploadBudget;
+/// A fixture, a proxy in front of its server delaying every UploadPart by
+/// `millis`, and a client through the proxy.
+async fn with_slow_parts(
+    millis: u64,
+) -> (
+    Fixture,
+    s3sql_testkit::FaultProxy,
+    s3sql_s3_client::S3Client,
+) {
     use s3sql_testkit::{Fault, FaultProxy, FaultRule};
     let fx = Fixture::new().await;
     let upstream = fx
@@ -299,14 +301,25 @@ async fn writers_sharing_a_budget_stay_within_it() {
         .socket_addr()
         .expect("this test needs a plain-HTTP target the proxy can front");
     let proxy = FaultProxy::start(upstream);
-    // Slow parts, so that uploads of different writers overlap.
     proxy.push_rule(
-        FaultRule::new(Fault::Delay(std::time::Duration::from_millis(300)))
+        FaultRule::new(Fault::Delay(std::time::Duration::from_millis(millis)))
             .method(http::Method::PUT)
             .query_contains("partNumber")
             .times(usize::MAX),
     );
     let client = fx.client_via(&proxy.endpoint(), |c| c);
+    (fx, proxy, client)
+}
+
+/// Writers sharing one [`UploadBudget`] never have more part bytes
+/// uploading than it holds, whatever their number: measured by the budget's
+/// high-water mark and, independently, by how many UploadParts the server
+/// side saw at once. Every object still completes whole.
+#[tokio::test]
+async fn writers_sharing_a_budget_stay_within_it() {
+    use s3sql_s3_client::UploadBudget;
+    // Slow parts, so that uploads of different writers overlap.
+    let (fx, proxy, client) = with_slow_parts(300).await;
     let budget = UploadBudget::new(3 * 5 * MIB as u64);
     let writers = (0..5u64).map(|i| {
         let client = client.clone();
@@ -351,20 +364,7 @@ async fn writers_sharing_a_budget_stay_within_it() {
 #[tokio::test]
 async fn a_dropped_writer_gives_its_budget_back() {
     use s3sql_s3_client::UploadBudget;
-    use s3sql_testkit::{Fault, FaultProxy, FaultRule};
-    let fx = Fixture::new().await;
-    let upstream = fx
-        .target
-        .socket_addr()
-        .expect("this test needs a plain-HTTP target the proxy can front");
-    let proxy = FaultProxy::start(upstream);
-    proxy.push_rule(
-        FaultRule::new(Fault::Delay(std::time::Duration::from_millis(500)))
-            .method(http::Method::PUT)
-            .query_contains("partNumber")
-            .times(usize::MAX),
-    );
-    let client = fx.client_via(&proxy.endpoint(), |c| c);
+    let (fx, _proxy, client) = with_slow_parts(500).await;
     let budget = UploadBudget::new(4 * 5 * MIB as u64);
     let key = fx.key("budget/dropped.bin");
     let mut writer = MultipartWriter::builder(&client, fx.bucket(), &key)
