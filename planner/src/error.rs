@@ -62,6 +62,16 @@ pub enum PlannerError {
         /// The pattern as given.
         pattern: String,
     },
+    /// An object whose key DataFusion's object paths cannot hold: a
+    /// leading '/' (dropped, so the scan would read another object), an
+    /// empty, `.` or `..` segment.
+    #[error(
+        "cannot read {url}: its key has a leading '/' or an empty, '.' or '..' segment, which DataFusion's object paths cannot hold (the scan would read another object or none); rename the object to a key without one"
+    )]
+    UnreadableKey {
+        /// The object.
+        url: String,
+    },
     /// A file's format cannot be told from its name.
     #[error(
         "cannot tell the format of '{url}' from its name: use read_parquet, read_csv or read_json, or a .parquet, .csv, .tsv, .json, .jsonl or .ndjson name"

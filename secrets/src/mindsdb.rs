@@ -106,13 +106,15 @@ impl MindsDbConnection {
         })
     }
 
-    /// The `s3://` URL of a key in the database's bucket; without a bucket
-    /// the key's first segment is the bucket.
+    /// The `s3://` URL of a key in the database's bucket, the key as
+    /// written (S3 keeps a leading '/': `/a.csv` and `a.csv` are two
+    /// objects, and MindsDB's GetObject reads the first); without a bucket
+    /// the key's first segment is the bucket (a leading '/' before it
+    /// names no bucket and is dropped).
     pub fn url(&self, key: &str) -> String {
-        let key = key.trim_start_matches('/');
         match &self.bucket {
             Some(bucket) => format!("s3://{bucket}/{key}"),
-            None => format!("s3://{key}"),
+            None => format!("s3://{}", key.trim_start_matches('/')),
         }
     }
 }

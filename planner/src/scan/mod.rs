@@ -286,9 +286,16 @@ fn glob_table(listed: &[Listed]) -> Result<Arc<dyn TableProvider>> {
 }
 
 fn object_meta(m: &Match) -> Result<ObjectMeta> {
-    let location = Path::parse(&m.object.key).map_err(|e| {
-        PlannerError::DataFusion(datafusion::error::DataFusionError::External(Box::new(e)))
-    })?;
+    // DataFusion's object paths drop a leading '/' and refuse `//`, `.`
+    // and `..` segments: such a key would be read as another or fail with
+    // a path error, so it is refused naming the object.
+    let unreadable = || PlannerError::UnreadableKey {
+        url: m.url.to_string(),
+    };
+    let location = Path::parse(&m.object.key).map_err(|_| unreadable())?;
+    if location.as_ref() != m.object.key {
+        return Err(unreadable());
+    }
     Ok(ObjectMeta {
         location,
         last_modified: m.object.last_modified.unwrap_or_default(),
