@@ -303,12 +303,25 @@ pub(crate) fn pointed(error: PlannerError, sql: &str) -> PlannerError {
 /// kept so a caret below still points at the right column. Every value,
 /// not only those of known sensitive names: a misspelled name
 /// (`"aws_secret_key"`), an unquoted one or a value on the line after its
-/// name must not be echoed either.
+/// name must not be echoed either; nor an unquoted value after a `:` (a
+/// key pasted without its quotes), starred up to the next `,`, `}` or
+/// white space.
 fn mask_sensitive(line: &str) -> String {
     let mut out: Vec<char> = line.chars().collect();
     let mut at = 0;
     while at < out.len() {
         let quote = out[at];
+        if quote == ':' {
+            at += 1;
+            while at < out.len() && out[at].is_whitespace() {
+                at += 1;
+            }
+            while at < out.len() && !out[at].is_whitespace() && !"\"',}]{[".contains(out[at]) {
+                out[at] = '*';
+                at += 1;
+            }
+            continue;
+        }
         if quote != '"' && quote != '\'' {
             at += 1;
             continue;
@@ -452,6 +465,9 @@ mod tests {
             r#" "TOPSECRET" x"#,
             r#"{"aws_secret_key": "TOPSECRET",}"#,
             r#"{"aws_secret_access_key": 'TOPSECRET'}"#,
+            r#"{"aws_secret_access_key": TOPSECRET/K7MDENG, "bucket": "b"}"#,
+            r#"{"aws_session_token":12345TOPSECRET}"#,
+            r#"{"aws_secret_access_key": TOPSECRET}"#,
         ] {
             let masked = mask_sensitive(line);
             assert!(!masked.contains("TOPSECRET"), "{line} -> {masked}");
