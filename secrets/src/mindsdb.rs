@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use crate::error::{Result, SecretError};
 use crate::params::{ParamValue, Parameters};
 use crate::secret::Secret;
-use crate::store::{SecretDirectory, files_with_suffix, remove_if_present, write_private};
+use crate::store::{
+    SecretDirectory, create_private, files_with_suffix, remove_if_present, write_private,
+};
 
 /// The parameters MindsDB's S3 integration takes.
 pub const MINDSDB_PARAMETERS: [&str; 6] = [
@@ -219,6 +221,19 @@ impl DatabaseDirectory {
 
     /// Writes `database` atomically, replacing an earlier version.
     pub fn write(&self, database: &StoredDatabase) -> Result<()> {
+        let (target, json) = self.encoded(database)?;
+        write_private(&self.path, &target, &database.name, &json)
+    }
+
+    /// Writes `database` atomically only if no file of its name is there
+    /// (stored by another process, even in the same instant): whether it
+    /// was written.
+    pub fn create(&self, database: &StoredDatabase) -> Result<bool> {
+        let (target, json) = self.encoded(database)?;
+        create_private(&self.path, &target, &database.name, &json)
+    }
+
+    fn encoded(&self, database: &StoredDatabase) -> Result<(PathBuf, Vec<u8>)> {
         let target = self.file_for(&database.name);
         let file = DatabaseFile {
             format: DATABASE_FORMAT.to_owned(),
@@ -230,7 +245,24 @@ impl DatabaseDirectory {
             path: target.clone(),
             source: std::io::Error::other(e),
         })?;
-        write_private(&self.path, &target, &database.name, &json)
+        Ok((target, json))
+    }
+
+    /// Deletes database `expected.name`'s file if it still holds `expected`
+    /// (what this session loaded or wrote): a file another process stored
+    /// since is kept, and `Ok(false)` says so. A missing file is fine.
+    pub fn remove_if_unchanged(&self, expected: &StoredDatabase) -> Result<bool> {
+        let path = self.file_for(&expected.name);
+        if path.symlink_metadata().is_err() {
+            return Ok(true);
+        }
+        match read_database(&path) {
+            Ok(stored) if &stored == expected => {
+                remove_if_present(&path)?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 
     /// Whether a file for database `name` is there, readable or not
@@ -317,6 +349,45 @@ mod tests {
         assert_eq!((loaded.databases.len(), loaded.problems.len()), (1, 1));
         databases.remove("ds").unwrap();
         databases.remove("ds").unwrap();
+        assert!(databases.load().databases.is_empty());
+    }
+
+    /// Of several writers creating one name at once, exactly one stores
+    /// it; the others are told, and the file holds the winner's whole.
+    #[test]
+    fn create_never_replaces_a_stored_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let databases = DatabaseDirectory::new(dir.path().join("stored_databases"));
+        let stored = |bucket: &str| StoredDatabase {
+            name: "ds".into(),
+            parameters: Parameters::new().with("bucket", bucket).unwrap(),
+            region: None,
+        };
+        let wins: Vec<bool> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|i| {
+                    let databases = &databases;
+                    let database = stored(&format!("b{i}"));
+                    scope.spawn(move || databases.create(&database).unwrap())
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(wins.iter().filter(|w| **w).count(), 1, "{wins:?}");
+        let winner = wins.iter().position(|w| *w).unwrap();
+        let loaded = databases.load();
+        assert_eq!(loaded.databases, [stored(&format!("b{winner}"))]);
+        // Only the one file: no temporary left behind.
+        assert_eq!(std::fs::read_dir(databases.path()).unwrap().count(), 1);
+
+        // A file changed since it was loaded is not deleted.
+        assert!(!databases.remove_if_unchanged(&stored("other")).unwrap());
+        assert_eq!(databases.load().databases.len(), 1);
+        assert!(
+            databases
+                .remove_if_unchanged(&stored(&format!("b{winner}")))
+                .unwrap()
+        );
         assert!(databases.load().databases.is_empty());
     }
 }

@@ -150,6 +150,34 @@ pub(crate) fn files_with_suffix(dir: &Path, suffix: &str) -> Result<Vec<PathBuf>
 /// through a temporary file renamed into place, so a reader or a crash
 /// never sees half of it. `stem` names the temporary file.
 pub(crate) fn write_private(dir: &Path, target: &Path, stem: &str, bytes: &[u8]) -> Result<()> {
+    let temp = write_temp(dir, stem, bytes)?;
+    if let Err(source) = fs::rename(&temp, target) {
+        let _ = fs::remove_file(&temp);
+        return Err(storage("rename into place", target)(source));
+    }
+    sync_directory(dir);
+    Ok(())
+}
+
+/// [`write_private`], but only if `target` is not there: the file is
+/// linked into place, which fails when the name is taken, so of two
+/// writers racing for one name exactly one wins. Whether this one did.
+pub(crate) fn create_private(dir: &Path, target: &Path, stem: &str, bytes: &[u8]) -> Result<bool> {
+    let temp = write_temp(dir, stem, bytes)?;
+    let linked = fs::hard_link(&temp, target);
+    let _ = fs::remove_file(&temp);
+    match linked {
+        Ok(()) => {
+            sync_directory(dir);
+            Ok(true)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(source) => Err(storage("link into place", target)(source)),
+    }
+}
+
+/// `bytes` in a new 0600 temporary file of `dir` (created 0700), synced.
+fn write_temp(dir: &Path, stem: &str, bytes: &[u8]) -> Result<std::path::PathBuf> {
     create_private_directory(dir)?;
     let temp = dir.join(format!(
         ".{stem}.{}.{}.tmp",
@@ -159,18 +187,20 @@ pub(crate) fn write_private(dir: &Path, target: &Path, stem: &str, bytes: &[u8])
     let written = (|| {
         let mut file = open_private(&temp).map_err(storage("create", &temp))?;
         file.write_all(bytes).map_err(storage("write", &temp))?;
-        file.sync_all().map_err(storage("sync", &temp))?;
-        fs::rename(&temp, target).map_err(storage("rename into place", target))
+        file.sync_all().map_err(storage("sync", &temp))
     })();
     if written.is_err() {
         let _ = fs::remove_file(&temp);
     }
-    written?;
-    // Make the rename durable; failure to sync a directory is not fatal.
+    written.map(|()| temp)
+}
+
+/// Makes a rename or link in `dir` durable; failure to sync a directory is
+/// not fatal.
+fn sync_directory(dir: &Path) {
     if let Ok(dir) = fs::File::open(dir) {
         let _ = dir.sync_all();
     }
-    Ok(())
 }
 
 /// Deletes `path`; a missing file is fine.

@@ -195,21 +195,36 @@ impl Databases {
             }
             .into());
         }
-        if let Some(directory) = &self.directory {
-            directory.write(&database.stored())?;
+        // No-clobber: another process may store the name in this instant.
+        if let Some(directory) = &self.directory
+            && !directory.create(&database.stored())?
+        {
+            return Err(DatabaseError::StoredElsewhere {
+                name: database.name().to_owned(),
+                storage: self.storage(),
+            }
+            .into());
         }
         map.insert(database.name().to_owned(), Arc::new(database));
         Ok(())
     }
 
-    /// Removes `name` and its stored file; whether it was there.
+    /// Removes `name` and its stored file; whether it was there. A file
+    /// another process stored anew since this session loaded it is kept,
+    /// and the DROP refused.
     pub(crate) fn remove(&self, name: &str) -> Result<bool> {
         let mut map = self.by_name.write().unwrap_or_else(|p| p.into_inner());
-        if !map.contains_key(name) {
+        let Some(database) = map.get(name) else {
             return Ok(false);
-        }
-        if let Some(directory) = &self.directory {
-            directory.remove(name)?;
+        };
+        if let Some(directory) = &self.directory
+            && !directory.remove_if_unchanged(&database.stored())?
+        {
+            return Err(DatabaseError::ChangedElsewhere {
+                name: name.to_owned(),
+                storage: self.storage(),
+            }
+            .into());
         }
         map.remove(name);
         Ok(true)

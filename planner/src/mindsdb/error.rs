@@ -37,6 +37,17 @@ pub enum DatabaseError {
         /// The directory of stored databases.
         storage: String,
     },
+    /// `DROP DATABASE` of a database another process stored anew since
+    /// this session loaded it: its file is kept.
+    #[error(
+        "database '{name}' was stored anew in {storage} by another s3sql since this session loaded it; its file is kept: start a new session to use or drop that one"
+    )]
+    ChangedElsewhere {
+        /// The database.
+        name: String,
+        /// The directory of stored databases.
+        storage: String,
+    },
     /// `CREATE DATABASE` of the session's own catalog or schema name.
     #[error("database name '{name}' is the session's own catalog or schema name; choose another")]
     Reserved {

@@ -33,7 +33,7 @@ pub(crate) use params::pointed;
 pub(crate) use parse::{DatabaseStatement, hint, parse, parse_insert};
 pub(crate) use resolve::{names_an_object, resolve};
 
-use crate::error::Result;
+use crate::error::{PlannerError, Result};
 use crate::secret_sql::success;
 use crate::settings::Settings;
 
@@ -63,8 +63,16 @@ pub(crate) async fn execute(
                 return Err(DatabaseError::Exists { name }.into());
             }
             let database = connect(&name, parameters, settings).await?;
-            databases.insert(database)?;
-            success(true)
+            match databases.insert(database) {
+                Ok(()) => success(true),
+                // Stored by another process while this one connected.
+                Err(PlannerError::Database(DatabaseError::StoredElsewhere { .. }))
+                    if if_not_exists =>
+                {
+                    success(false)
+                }
+                Err(e) => Err(e),
+            }
         }
         DatabaseStatement::Drop { name, if_exists } => {
             if !databases.remove(&name)? && !if_exists {

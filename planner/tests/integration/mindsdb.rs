@@ -291,6 +291,20 @@ async fn create_database_never_replaces_a_stored_database_it_did_not_load() {
     assert!(answer.iter().any(|l| l.contains("false")), "{answer:?}");
     assert_eq!(std::fs::read(&stored).unwrap(), bytes);
 
+    // A DROP of a database another process dropped and stored anew since
+    // this session loaded it keeps the new file.
+    let stale = session();
+    other.sql("DROP DATABASE ds").await.unwrap();
+    let without_bucket = self::create("ds", &bucket, &bucket.endpoint, false);
+    other.sql(&without_bucket).await.unwrap();
+    let renewed = std::fs::read(&stored).unwrap();
+    let error = error_of(&stale, "DROP DATABASE ds").await;
+    assert!(
+        error.contains("'ds' was stored anew") && error.contains("its file is kept"),
+        "{error}"
+    );
+    assert_eq!(std::fs::read(&stored).unwrap(), renewed);
+
     let corrupt = home.path().join("stored_databases/bad.s3sql_database");
     std::fs::write(&corrupt, "{").unwrap();
     let error = error_of(&session(), &create("bad")).await;
