@@ -85,6 +85,17 @@ impl Output {
         }
     }
 
+    /// Bytes allocated in the buffer (compressor's excluded).
+    #[cfg(test)]
+    pub(crate) fn capacity(&self) -> usize {
+        match &*self.lock() {
+            Buffer::Empty => 0,
+            Buffer::Plain(v) => v.capacity(),
+            Buffer::Gzip(e) => e.get_ref().capacity(),
+            Buffer::Zstd(e) => e.get_ref().capacity(),
+        }
+    }
+
     /// Takes what was produced, leaving `spare` (emptied) in its place so
     /// its allocation is reused.
     pub(crate) fn take(&self, mut spare: Vec<u8>) -> Vec<u8> {
@@ -168,6 +179,12 @@ impl Encoder {
             Encoder::JsonArray(w) => w.write(&as_duckdb_json(batch)?)?,
         }
         Ok(())
+    }
+
+    /// Whether this is Parquet's encoder, whose output comes only as row
+    /// groups end.
+    pub(crate) fn is_parquet(&self) -> bool {
+        matches!(self, Encoder::Parquet(_))
     }
 
     /// Bytes held in the encoder: Parquet's row group being built (the

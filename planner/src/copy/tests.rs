@@ -144,13 +144,7 @@ async fn a_file_of_several_parts_is_written_whole() {
     assert_eq!(rows, 12 * 1024);
     let meta = client.head_object(&bucket, "big.csv").await.unwrap();
     assert!(meta.size > 12_000_000, "{meta:?}");
-    assert!(
-        client
-            .list_multipart_uploads(&bucket, "")
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert_no_upload_open(&client, &bucket).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -166,14 +160,7 @@ async fn a_query_failing_midway_leaves_no_object_and_no_upload() {
     .await
     .unwrap_err();
     assert!(error.to_string().contains("division by zero"), "{error}");
-    assert!(
-        client
-            .list_multipart_uploads(&bucket, "")
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert_eq!(keys(&client, &bucket).await, Vec::<String>::new());
+    assert_nothing_left(&client, &bucket).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -190,14 +177,19 @@ async fn a_partitioned_copy_failing_midway_aborts_every_partition() {
     .await
     .unwrap_err();
     assert!(error.to_string().contains("division by zero"), "{error}");
-    assert!(
-        client
-            .list_multipart_uploads(&bucket, "")
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert_eq!(keys(&client, &bucket).await, Vec::<String>::new());
+    assert_nothing_left(&client, &bucket).await;
+}
+
+/// No multipart upload is open in `bucket`.
+async fn assert_no_upload_open(client: &S3Client, bucket: &str) {
+    let open = client.list_multipart_uploads(bucket, "").await.unwrap();
+    assert!(open.is_empty(), "uploads left open: {open:?}");
+}
+
+/// Nothing in `bucket`: no object, no upload open.
+async fn assert_nothing_left(client: &S3Client, bucket: &str) {
+    assert_no_upload_open(client, bucket).await;
+    assert_eq!(keys(client, bucket).await, Vec::<String>::new());
 }
 
 /// `n` small batches, rows alternating between partitions a and b.
@@ -539,13 +531,7 @@ async fn the_files_of_a_partitioned_copy_share_one_upload_budget() {
     let peak = proxy.peak_in_flight(&http::Method::PUT);
     assert!(peak <= 2, "{peak} parts in flight at once");
     assert_eq!(budget.high_water(), budget.capacity());
-    assert!(
-        client
-            .list_multipart_uploads(&bucket, "")
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert_no_upload_open(&client, &bucket).await;
     for p in 0..4 {
         let key = format!("shared/part=p{p}/data_0.csv");
         let meta = client.head_object(&bucket, &key).await.unwrap();
@@ -635,4 +621,31 @@ async fn file_size_bytes_begins_the_next_file_once_one_passes_the_size() {
         ids.extend(lines.map(|l| l.split(',').nth(1).unwrap().parse::<i64>().unwrap()));
     }
     assert_eq!(ids, (0..20_000).collect::<Vec<_>>());
+}
+
+/// A Parquet file hands its output over once per row group: it keeps no
+/// buffer for the next one (with 100 partitions open, 2 x 256 KiB each
+/// sat idle).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parquet_file_keeps_no_idle_output_buffer_between_row_groups() {
+    use super::sink::Sink;
+    use super::writer::FileWriter;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("one.parquet");
+    let sink = Sink::local(path.clone(), dir.path().to_path_buf())
+        .await
+        .unwrap();
+    let options = CopyOptions::parse(
+        "one.parquet",
+        vec![("FORMAT".to_owned(), OptionValue::Str("parquet".into()))],
+    )
+    .unwrap();
+    let monitor = CopyMonitor::default();
+    let mut file = FileWriter::new(sink, schema(), &options).await.unwrap();
+    for n in 0..3 {
+        file.write(&batch(n), &monitor).await.unwrap();
+        file.flush(&monitor).await.unwrap();
+        assert_eq!(file.idle_bytes(), 0, "after row group {n}");
+    }
+    assert_eq!(file.finish().await.unwrap(), 3 * 1024);
 }

@@ -80,6 +80,13 @@ impl FileWriter {
         self.written
     }
 
+    /// Bytes allocated for output not yet produced: the spare and the
+    /// encoder's empty output buffer, kept for the next batch.
+    #[cfg(test)]
+    pub(crate) fn idle_bytes(&self) -> usize {
+        self.spare.capacity() + self.output.capacity()
+    }
+
     /// Bytes the encoder holds (for Parquet, the row group being built).
     pub(crate) fn buffered(&self) -> usize {
         self.encoder.memory_size()
@@ -103,9 +110,10 @@ impl FileWriter {
             self.written += chunk.len() as u64;
             self.sink.write(&chunk).await
         };
-        // A large chunk (a Parquet row group) is not kept for reuse: with
-        // many files open, each would hold one.
-        if chunk.capacity() <= SPARE_BYTES {
+        // A large chunk is not kept for reuse: with many files open, each
+        // would hold one. Nor is Parquet's: it comes once per row group, so
+        // the buffer would sit idle (100 partitions held 2 x 256 KiB each).
+        if chunk.capacity() <= SPARE_BYTES && !self.encoder.is_parquet() {
             self.spare = chunk;
         }
         written
