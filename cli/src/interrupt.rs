@@ -4,10 +4,14 @@
 //! listener has existed tokio's handler stays installed: a SIGINT that
 //! arrived between two statements, or while a statement was being set up
 //! (a COPY whose first upload had already started), was swallowed and the
-//! run went on to the end. One listener made at start-up keeps every
-//! SIGINT for the next wait instead.
+//! run went on to the end. And tokio hears of a signal only once its driver
+//! has run, so a statement that finishes at its first poll could start and
+//! end before a SIGINT sent ahead of it was seen. So a flag set in the
+//! signal handler itself says whether a Ctrl-C came; tokio's listener only
+//! wakes the waits.
 
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use tokio::sync::Mutex;
 
@@ -17,13 +21,20 @@ type Listener = tokio::signal::unix::Signal;
 #[cfg(unix)]
 static LISTENER: OnceLock<Mutex<Listener>> = OnceLock::new();
 
+/// Set by the signal handler; taken by [`next`], cleared by
+/// [`forget_pending`].
+static PENDING: LazyLock<Arc<AtomicBool>> = LazyLock::new(Arc::default);
+
 /// Starts listening; call once inside the runtime, before any statement.
 pub fn listen() -> anyhow::Result<()> {
     #[cfg(unix)]
     {
         use anyhow::Context;
         use tokio::signal::unix::{SignalKind, signal};
+        // tokio's handler first, so its own registration cannot replace ours.
         let listener = signal(SignalKind::interrupt()).context("listening for Ctrl-C")?;
+        signal_hook::flag::register(signal_hook::consts::SIGINT, PENDING.clone())
+            .context("listening for Ctrl-C")?;
         let _ = LISTENER.set(Mutex::new(listener));
     }
     Ok(())
@@ -33,9 +44,14 @@ pub fn listen() -> anyhow::Result<()> {
 pub async fn next() {
     #[cfg(unix)]
     if let Some(listener) = LISTENER.get() {
-        if listener.lock().await.recv().await.is_none() {
-            // The signal driver is gone with the runtime: no Ctrl-C can come.
-            std::future::pending::<()>().await;
+        let mut listener = listener.lock().await;
+        // A wake-up for a Ctrl-C already taken through the flag is stale:
+        // wait on.
+        while !PENDING.swap(false, Ordering::SeqCst) {
+            if listener.recv().await.is_none() {
+                // The signal driver is gone with the runtime: no Ctrl-C can come.
+                std::future::pending::<()>().await;
+            }
         }
         return;
     }
@@ -52,4 +68,5 @@ pub async fn forget_pending() {
         let mut listener = listener.lock().await;
         while futures::FutureExt::now_or_never(listener.recv()).is_some() {}
     }
+    PENDING.store(false, Ordering::SeqCst);
 }
