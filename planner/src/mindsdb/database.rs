@@ -209,6 +209,17 @@ impl Databases {
         Ok(())
     }
 
+    /// Adds and stores `database`, replacing one of its name (stored or
+    /// not) with the stored file replaced atomically.
+    pub(crate) fn replace(&self, database: Database) -> Result<()> {
+        let mut map = self.by_name.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(directory) = &self.directory {
+            directory.write(&database.stored())?;
+        }
+        map.insert(database.name().to_owned(), Arc::new(database));
+        Ok(())
+    }
+
     /// Removes `name` and its stored file; whether it was there. A file
     /// another process stored anew since this session loaded it is kept,
     /// and the DROP refused.

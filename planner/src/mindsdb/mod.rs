@@ -51,10 +51,18 @@ pub(crate) async fn execute(
         DatabaseStatement::Create {
             name,
             if_not_exists,
+            or_replace,
             parameters,
         } => {
             if RESERVED.contains(&name.as_str()) {
                 return Err(DatabaseError::Reserved { name }.into());
+            }
+            if or_replace {
+                // MindsDB's CREATE OR REPLACE: the new one is checked first,
+                // so a failed check leaves the old one in place.
+                let database = connect(&name, parameters, settings).await?;
+                databases.replace(database)?;
+                return success(true);
             }
             if if_not_exists && databases.is_taken(&name) {
                 return success(false);

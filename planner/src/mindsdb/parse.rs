@@ -1,5 +1,5 @@
-//! MindsDB's statements, parsed from sqlparser's tokens: `CREATE DATABASE
-//! [IF NOT EXISTS] name [WITH] ENGINE = 's3'[,] PARAMETERS = {...}`, `DROP
+//! MindsDB's statements, parsed from sqlparser's tokens: `CREATE [OR
+//! REPLACE] DATABASE [IF NOT EXISTS] name [WITH] ENGINE = 's3'[,] PARAMETERS = {...}`, `DROP
 //! DATABASE [IF EXISTS] name`, `SHOW DATABASES` and `SHOW TABLES FROM
 //! name`. Keywords in any case; the engine quoted or bare, in any case.
 
@@ -20,6 +20,8 @@ pub(crate) enum DatabaseStatement {
     Create {
         name: String,
         if_not_exists: bool,
+        /// `CREATE OR REPLACE DATABASE`: an existing one is replaced.
+        or_replace: bool,
         parameters: Parameters,
     },
     /// `DROP DATABASE`.
@@ -47,7 +49,16 @@ pub(crate) fn parse(parser: &mut Parser<'_>, sql: &str) -> Result<Option<Databas
         (Some("CREATE"), Some("DATABASE")) => {
             parser.next_token();
             parser.next_token();
-            parse_create(parser, sql)?
+            parse_create(parser, sql, false)?
+        }
+        (Some("CREATE"), Some("OR"))
+            if word(parser, 2).as_deref() == Some("REPLACE")
+                && word(parser, 3).as_deref() == Some("DATABASE") =>
+        {
+            for _ in 0..4 {
+                parser.next_token();
+            }
+            parse_create(parser, sql, true)?
         }
         (Some("DROP"), Some("DATABASE")) => {
             parser.next_token();
@@ -101,7 +112,7 @@ fn name(parser: &mut Parser<'_>) -> Result<String> {
     Ok(parser.parse_identifier()?.value.to_ascii_lowercase())
 }
 
-fn parse_create(parser: &mut Parser<'_>, sql: &str) -> Result<DatabaseStatement> {
+fn parse_create(parser: &mut Parser<'_>, sql: &str, or_replace: bool) -> Result<DatabaseStatement> {
     let if_not_exists = parser.parse_keywords(&[Keyword::IF, Keyword::NOT, Keyword::EXISTS]);
     let name = name(parser)?;
     let _ = parser.parse_keyword(Keyword::WITH);
@@ -131,6 +142,7 @@ fn parse_create(parser: &mut Parser<'_>, sql: &str) -> Result<DatabaseStatement>
     Ok(DatabaseStatement::Create {
         name,
         if_not_exists,
+        or_replace,
         parameters,
     })
 }
@@ -281,6 +293,7 @@ mod tests {
                 name,
                 if_not_exists,
                 parameters,
+                ..
             }) => {
                 assert_eq!(name, "my_db");
                 assert!(if_not_exists);
@@ -302,6 +315,13 @@ mod tests {
         assert!(matches!(
             parsed("SHOW TABLES FROM d").unwrap(),
             Some(DatabaseStatement::ShowTables { .. })
+        ));
+        assert!(matches!(
+            parsed("create or replace database d engine = 's3', parameters = {}").unwrap(),
+            Some(DatabaseStatement::Create {
+                or_replace: true,
+                ..
+            })
         ));
         assert!(parsed("SHOW TABLES").unwrap().is_none());
         assert!(parsed("SELECT 1").unwrap().is_none());
