@@ -216,11 +216,8 @@ async fn golden_files() {
     );
 }
 
-/// `EXPLAIN` and `EXPLAIN ANALYZE` end with the I/O plan of each file scan:
-/// the pattern, the files hive filters pruned, the bytes left, the signing
-/// secret by name, and never the secret's value.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn explain_shows_the_io_plan_without_secrets() {
+/// A bucket holding the golden data's two hive partitions of `sales/`.
+async fn two_sales_months() -> Bucket {
     let bucket = Bucket::new().await;
     let data = golden_dir().join("data");
     for key in [
@@ -231,6 +228,16 @@ async fn explain_shows_the_io_plan_without_secrets() {
             .put(key, std::fs::read(data.join(key)).unwrap())
             .await;
     }
+    bucket
+}
+
+/// `EXPLAIN` and `EXPLAIN ANALYZE` end with the I/O plan of each file scan:
+/// the pattern, the files hive filters pruned, the bytes left, the signing
+/// secret by name, and never the secret's value.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explain_shows_the_io_plan_without_secrets() {
+    let bucket = two_sales_months().await;
+    let data = golden_dir().join("data");
     let size = std::fs::metadata(data.join("sales/year=2024/month=2/data_0.parquet"))
         .unwrap()
         .len();
@@ -267,16 +274,7 @@ async fn explain_shows_the_io_plan_without_secrets() {
 /// pruned, and with ANALYZE what the listing and the reads cost.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn explain_of_a_view_shows_its_io_plan_and_cost() {
-    let bucket = Bucket::new().await;
-    let data = golden_dir().join("data");
-    for key in [
-        "sales/year=2024/month=1/data_0.parquet",
-        "sales/year=2024/month=2/data_0.parquet",
-    ] {
-        bucket
-            .put(key, std::fs::read(data.join(key)).unwrap())
-            .await;
-    }
+    let bucket = two_sales_months().await;
     let session = bucket.session().await;
     let pattern = bucket.url("sales/*/*/*.parquet");
     session
