@@ -60,7 +60,8 @@ impl S3Target {
     /// `S3SQL_TEST_BUCKET` when that is set.
     ///
     /// With `S3SQL_TEST_ENDPOINT` set, `S3SQL_TEST_KEY_ID` and
-    /// `S3SQL_TEST_SECRET` are required (a missing one panics, naming it);
+    /// `S3SQL_TEST_SECRET` are required (a missing one panics, naming it)
+    /// and must differ, or the leak checks could not see a leaked secret;
     /// `S3SQL_TEST_REGION` defaults to `us-east-1`.
     pub fn from_env() -> S3Target {
         let lookup = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
@@ -74,11 +75,21 @@ impl S3Target {
             Some(bucket) => (bucket, format!("{}/", unique_name("s3sql-test")), false),
             None => (unique_name("s3sql"), String::new(), true),
         };
+        let access_key_id = required(lookup, "S3SQL_TEST_KEY_ID");
+        let secret_access_key = required(lookup, "S3SQL_TEST_SECRET");
+        // The leak tests look for the secret in listings, errors and URLs;
+        // a secret equal to the key id (which is shown) would hide a leak.
+        assert_ne!(
+            access_key_id, secret_access_key,
+            "S3SQL_TEST_SECRET equals S3SQL_TEST_KEY_ID, so the tests that check the secret never \
+             leaks could not tell it from the key id, which is shown: use a key pair whose secret \
+             differs (moto accepts any secret)"
+        );
         Some(S3Target {
             backend: "external".into(),
             endpoint,
-            access_key_id: required(lookup, "S3SQL_TEST_KEY_ID"),
-            secret_access_key: required(lookup, "S3SQL_TEST_SECRET"),
+            access_key_id,
+            secret_access_key,
             region: lookup("S3SQL_TEST_REGION").unwrap_or_else(|| "us-east-1".into()),
             bucket,
             prefix,
@@ -263,6 +274,16 @@ mod tests {
         S3Target::external(&vars(&[
             ("S3SQL_TEST_ENDPOINT", "http://127.0.0.1:9000"),
             ("S3SQL_TEST_KEY_ID", "key"),
+        ]));
+    }
+
+    #[test]
+    #[should_panic(expected = "S3SQL_TEST_SECRET equals S3SQL_TEST_KEY_ID")]
+    fn external_refuses_a_secret_equal_to_the_key_id() {
+        S3Target::external(&vars(&[
+            ("S3SQL_TEST_ENDPOINT", "http://127.0.0.1:9000"),
+            ("S3SQL_TEST_KEY_ID", "testing"),
+            ("S3SQL_TEST_SECRET", "testing"),
         ]));
     }
 }

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
-use crate::moto::MotoServer;
+use crate::moto::{self, MotoServer};
 use crate::venv::{self, run as run_command, workspace_root};
 
 /// Variables that point the test suite at an external endpoint.
@@ -109,7 +109,7 @@ pub fn run() -> Result<()> {
         tests(&["--tests"])
             .env("S3SQL_TEST_ENDPOINT", moto.endpoint())
             .env("S3SQL_TEST_KEY_ID", "testing")
-            .env("S3SQL_TEST_SECRET", "testing")
+            .env("S3SQL_TEST_SECRET", moto::SECRET)
             .env("S3SQL_TEST_REGION", "us-east-1")
             .env_remove("S3SQL_TEST_BUCKET"),
     )?;

@@ -9,6 +9,10 @@ use anyhow::{Context, Result, bail};
 
 use crate::venv;
 
+/// The secret tests use against moto, which checks no signature: a canary
+/// unlike the key id `testing`, so a leaked secret is visible in any output.
+pub const SECRET: &str = "moto-canary-secret-7f3a";
+
 /// A running moto server.
 pub struct MotoServer {
     child: Child,
@@ -79,7 +83,7 @@ pub fn serve_forever() -> Result<()> {
     println!("moto's S3 server is listening. To run tests against it:\n");
     println!("  export S3SQL_MOTO_ENDPOINT={}", server.endpoint());
     println!(
-        "  export S3SQL_TEST_ENDPOINT={} S3SQL_TEST_KEY_ID=testing S3SQL_TEST_SECRET=testing S3SQL_TEST_REGION=us-east-1",
+        "  export S3SQL_TEST_ENDPOINT={} S3SQL_TEST_KEY_ID=testing S3SQL_TEST_SECRET={SECRET} S3SQL_TEST_REGION=us-east-1",
         server.endpoint()
     );
     println!("\nCtrl-C stops it.");
