@@ -62,11 +62,11 @@ pub enum PlannerError {
         /// The pattern as given.
         pattern: String,
     },
-    /// An object whose key DataFusion's object paths cannot hold: a
-    /// leading '/' (dropped, so the scan would read another object), an
-    /// empty, `.` or `..` segment.
+    /// A local file whose path DataFusion's object paths cannot hold (an
+    /// empty, `.` or `..` segment, a control character). Objects on S3 have
+    /// no such limit: their keys are mapped losslessly.
     #[error(
-        "cannot read {url}: its key has a leading '/' or an empty, '.' or '..' segment, which DataFusion's object paths cannot hold (the scan would read another object or none); rename the object to a key without one"
+        "cannot read {url}: its path has an empty, '.' or '..' segment or a control character, which DataFusion's local object paths cannot hold; rename the file"
     )]
     UnreadableKey {
         /// The object.

@@ -12,6 +12,8 @@ mod copy_duckdb;
 mod files;
 #[path = "integration/formats.rs"]
 mod formats;
+#[path = "integration/keys.rs"]
+mod keys;
 #[path = "integration/mindsdb.rs"]
 mod mindsdb;
 #[path = "integration/mindsdb_insert.rs"]

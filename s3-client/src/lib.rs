@@ -46,6 +46,8 @@ mod credentials;
 mod error;
 mod model;
 #[cfg(feature = "object-store")]
+mod object_path;
+#[cfg(feature = "object-store")]
 mod object_store;
 mod ops;
 mod reader;

@@ -1,7 +1,15 @@
 //! [`S3ObjectStore`]: this client behind `object_store::ObjectStore`, so
 //! DataFusion's readers and writers move every byte through our client
 //! (coalesced ranged GETs, footers by suffix range, multipart writes).
+//!
+//! Every key is mapped to and from its `Path` by [`S3ObjectStore::path_of`]
+//! and [`S3ObjectStore::key_of`] (lossless: `a//b`, `/a`, `x/./y` and keys
+//! with control characters included), so whatever a listing returns reads
+//! back exactly that object. What S3 cannot be asked through this store is
+//! refused, never dropped: a versioned read (`GetOptions::version`), tags,
+//! and attributes other than Content-Type.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
@@ -12,8 +20,8 @@ use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use object_store::multipart::{MultipartStore, PartId};
 use object_store::path::Path;
 use object_store::{
-    Attributes, CopyMode, CopyOptions, GetOptions, GetRange, GetResult, GetResultPayload,
-    ListResult, MultipartId, MultipartUpload, ObjectMeta, ObjectStore, PutMode,
+    Attribute, Attributes, CopyMode, CopyOptions, GetOptions, GetRange, GetResult,
+    GetResultPayload, ListResult, MultipartId, MultipartUpload, ObjectMeta, ObjectStore, PutMode,
     PutMultipartOptions, PutOptions, PutPayload, PutResult, UploadPart,
 };
 
@@ -23,6 +31,7 @@ use crate::model::{
     ByteRange, CompletedPart, CopyObjectRequest, GetObjectRequest, ListObjectsV2Request,
     PutObjectRequest,
 };
+use crate::object_path;
 
 const STORE: &str = "S3";
 
@@ -46,6 +55,89 @@ impl S3ObjectStore {
     pub fn client(&self) -> &S3Client {
         &self.client
     }
+
+    /// The `Path` of the object at `key`: the key itself when a `Path` can
+    /// hold it, else its segments that cannot (empty, `.`, `..`, control
+    /// characters, or starting `%%`) escaped as `%%` + percent-encoding,
+    /// e.g. `a//b.csv` is `a/%%/b.csv`. The inverse of [`Self::key_of`].
+    pub fn path_of(key: &str) -> Path {
+        object_path::path_of(key)
+    }
+
+    /// The key `path` names (the inverse of [`Self::path_of`]); a path
+    /// with a `%%` segment `path_of` would not make names no key and is
+    /// an error.
+    pub fn key_of(path: &Path) -> object_store::Result<String> {
+        key(path).map(Cow::into_owned)
+    }
+
+    /// Several ranges of the object at `location`, as
+    /// `ObjectStore::get_ranges` (the client's coalescing, `read.coalesce_gap`
+    /// and `read.concurrency`), every GET pinned to `if_match` when given:
+    /// an object replaced since that ETag was seen is
+    /// `Error::Precondition`, never bytes of two versions.
+    pub async fn get_ranges_if_match(
+        &self,
+        location: &Path,
+        ranges: &[Range<u64>],
+        if_match: Option<&str>,
+    ) -> object_store::Result<Vec<Bytes>> {
+        self.client
+            .get_ranges_if_match(&self.bucket, &key(location)?, ranges, if_match)
+            .await
+            .map_err(|e| map_error(location, e))
+    }
+}
+
+/// The key `location` names, or object_store's error saying why none.
+fn key(location: &Path) -> object_store::Result<Cow<'_, str>> {
+    object_path::key_of(location).map_err(|e| object_store::Error::Generic {
+        store: STORE,
+        source: Box::new(e),
+    })
+}
+
+/// What this store cannot do, said instead of silently doing less.
+fn not_implemented(operation: String) -> object_store::Error {
+    object_store::Error::NotImplemented {
+        operation,
+        implementer: "S3ObjectStore".into(),
+    }
+}
+
+/// The Content-Type among `attributes`: S3 writes take no other attribute
+/// here, so any other (or a tag) is refused rather than lost.
+fn content_type(
+    operation: &str,
+    attributes: &Attributes,
+    tags: &object_store::TagSet,
+) -> object_store::Result<Option<String>> {
+    if !tags.encoded().is_empty() {
+        return Err(not_implemented(format!(
+            "{operation} with tags (object tagging is not written by this store)"
+        )));
+    }
+    let mut content_type = None;
+    for (attribute, value) in attributes {
+        match attribute {
+            Attribute::ContentType => content_type = Some(value.to_string()),
+            other => {
+                return Err(not_implemented(format!(
+                    "{operation} with attribute {other:?} (only ContentType is written by this store)"
+                )));
+            }
+        }
+    }
+    Ok(content_type)
+}
+
+/// The attributes an answer carries that object_store knows.
+fn attributes(meta: &crate::model::ObjectMeta) -> Attributes {
+    let mut attributes = Attributes::new();
+    if let Some(content_type) = &meta.content_type {
+        attributes.insert(Attribute::ContentType, content_type.clone().into());
+    }
+    attributes
 }
 
 impl fmt::Display for S3ObjectStore {
@@ -83,13 +175,9 @@ fn map_error(path: &Path, e: Error) -> object_store::Error {
     }
 }
 
-/// A listed object in object_store's shape; its key must be a valid `Path`.
-fn object_meta(meta: crate::model::ObjectMeta) -> object_store::Result<ObjectMeta> {
-    let location = Path::parse(&meta.key).map_err(|e| object_store::Error::Generic {
-        store: STORE,
-        source: Box::new(e),
-    })?;
-    Ok(store_meta(location, meta))
+/// A listed object in object_store's shape, at its key's `Path`.
+fn object_meta(meta: crate::model::ObjectMeta) -> ObjectMeta {
+    store_meta(object_path::path_of(&meta.key), meta)
 }
 
 /// Our metadata of the object at `location` in object_store's shape.
@@ -104,10 +192,11 @@ fn store_meta(location: Path, meta: crate::model::ObjectMeta) -> ObjectMeta {
 }
 
 /// object_store prefixes are whole segments: `a/b` lists `a/b/...`.
-fn list_prefix(prefix: Option<&Path>) -> Option<String> {
+fn list_prefix(prefix: Option<&Path>) -> object_store::Result<Option<String>> {
     prefix
         .filter(|p| !p.as_ref().is_empty())
-        .map(|p| format!("{}/", p.as_ref()))
+        .map(|p| Ok(format!("{}/", key(p)?)))
+        .transpose()
 }
 
 #[async_trait]
@@ -119,10 +208,7 @@ impl ObjectStore for S3ObjectStore {
         opts: PutOptions,
     ) -> object_store::Result<PutResult> {
         let mut put = PutObjectRequest {
-            content_type: opts
-                .attributes
-                .get(&object_store::Attribute::ContentType)
-                .map(|v| v.to_string()),
+            content_type: content_type("put_opts", &opts.attributes, &opts.tags)?,
             ..PutObjectRequest::default()
         };
         match opts.mode {
@@ -139,7 +225,7 @@ impl ObjectStore for S3ObjectStore {
         let update = put.if_match.is_some();
         let output = self
             .client
-            .put_object(&self.bucket, location.as_ref(), Bytes::from(payload), &put)
+            .put_object(&self.bucket, &key(location)?, Bytes::from(payload), &put)
             .await
             .map_err(|e| match (create, update, e.status()) {
                 (true, _, _) if e.is_precondition_failed() => object_store::Error::AlreadyExists {
@@ -167,13 +253,10 @@ impl ObjectStore for S3ObjectStore {
         opts: PutMultipartOptions,
     ) -> object_store::Result<Box<dyn MultipartUpload>> {
         let put = PutObjectRequest {
-            content_type: opts
-                .attributes
-                .get(&object_store::Attribute::ContentType)
-                .map(|v| v.to_string()),
+            content_type: content_type("put_multipart_opts", &opts.attributes, &opts.tags)?,
             ..PutObjectRequest::default()
         };
-        let key = location.to_string();
+        let key = key(location)?.into_owned();
         let upload_id = self
             .client
             .create_multipart_upload(&self.bucket, &key, &put)
@@ -194,7 +277,12 @@ impl ObjectStore for S3ObjectStore {
         location: &Path,
         options: GetOptions,
     ) -> object_store::Result<GetResult> {
-        let key = location.as_ref();
+        if let Some(version) = &options.version {
+            return Err(not_implemented(format!(
+                "get_opts of version {version:?} of {location} (versioned reads are not sent by this store; without the version it would read the latest)"
+            )));
+        }
+        let key = &*key(location)?;
         let range = options.range.as_ref().map(|r| match r {
             GetRange::Bounded(r) => ByteRange::Bounded {
                 start: r.start,
@@ -220,9 +308,9 @@ impl ObjectStore for S3ObjectStore {
             let size = meta.size;
             return Ok(GetResult {
                 payload: GetResultPayload::Stream(futures::stream::empty().boxed()),
+                attributes: attributes(&meta),
                 meta: into_meta(meta),
                 range: 0..size,
-                attributes: Attributes::default(),
             });
         }
         let output = self
@@ -234,9 +322,9 @@ impl ObjectStore for S3ObjectStore {
         let stream = output.body.map_err(move |e| map_error(&path, e)).boxed();
         Ok(GetResult {
             payload: GetResultPayload::Stream(stream),
+            attributes: attributes(&output.meta),
             meta: into_meta(output.meta),
             range: output.range,
-            attributes: Attributes::default(),
         })
     }
 
@@ -245,10 +333,7 @@ impl ObjectStore for S3ObjectStore {
         location: &Path,
         ranges: &[Range<u64>],
     ) -> object_store::Result<Vec<Bytes>> {
-        self.client
-            .get_ranges(&self.bucket, location.as_ref(), ranges)
-            .await
-            .map_err(|e| map_error(location, e))
+        self.get_ranges_if_match(location, ranges, None).await
     }
 
     fn delete_stream(
@@ -263,10 +348,14 @@ impl ObjectStore for S3ObjectStore {
                 let client = client.clone();
                 let bucket = bucket.clone();
                 async move {
-                    let paths: Vec<object_store::Result<Path>> = batch;
+                    // Each path with the key it names (or why none).
+                    let paths: Vec<object_store::Result<(Path, String)>> = batch
+                        .into_iter()
+                        .map(|p| p.and_then(|p| Ok((p.clone(), key(&p)?.into_owned()))))
+                        .collect();
                     let keys: Vec<String> = paths
                         .iter()
-                        .filter_map(|p| p.as_ref().ok().map(|p| p.to_string()))
+                        .filter_map(|p| p.as_ref().ok().map(|(_, key)| key.clone()))
                         .collect();
                     let failed = match client.delete_objects(&bucket, &keys).await {
                         Ok(failed) => failed,
@@ -281,8 +370,8 @@ impl ObjectStore for S3ObjectStore {
                     let results: Vec<_> = paths
                         .into_iter()
                         .map(|p| {
-                            let p = p?;
-                            match failed.iter().find(|f| f.key == p.as_ref()) {
+                            let (p, key) = p?;
+                            match failed.iter().find(|f| f.key == key) {
                                 Some(f) => Err(object_store::Error::Generic {
                                     store: STORE,
                                     source: format!(
@@ -311,12 +400,22 @@ impl ObjectStore for S3ObjectStore {
         prefix: Option<&Path>,
         offset: &Path,
     ) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
-        self.list_from(prefix, Some(offset.to_string()))
+        // The server lists after the offset's key; keys sort as their
+        // paths do except where a segment is escaped, so the stream keeps
+        // only paths after `offset`, as object_store promises.
+        let start_after = match key(offset) {
+            Ok(key) => key.into_owned(),
+            Err(e) => return futures::stream::once(async { Err(e) }).boxed(),
+        };
+        let offset = offset.clone();
+        self.list_from(prefix, Some(start_after))
+            .try_filter(move |meta| futures::future::ready(meta.location > offset))
+            .boxed()
     }
 
     async fn list_with_delimiter(&self, prefix: Option<&Path>) -> object_store::Result<ListResult> {
         let request = ListObjectsV2Request {
-            prefix: list_prefix(prefix),
+            prefix: list_prefix(prefix)?,
             delimiter: Some("/".into()),
             ..ListObjectsV2Request::default()
         };
@@ -328,20 +427,15 @@ impl ObjectStore for S3ObjectStore {
         let here = prefix.cloned().unwrap_or_default();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| map_error(&here, e))?;
+            // A common prefix ends in the one `/` delimiter; what is before
+            // it may end in `/` too (`a//`: segments `a` and ``).
             for p in page.common_prefixes {
-                let trimmed = p.trim_end_matches('/');
-                result
-                    .common_prefixes
-                    .push(
-                        Path::parse(trimmed).map_err(|e| object_store::Error::Generic {
-                            store: STORE,
-                            source: Box::new(e),
-                        })?,
-                    );
+                let prefix = p.strip_suffix('/').unwrap_or(&p);
+                result.common_prefixes.push(object_path::path_of(prefix));
             }
-            for o in page.objects {
-                result.objects.push(object_meta(o)?);
-            }
+            result
+                .objects
+                .extend(page.objects.into_iter().map(object_meta));
         }
         Ok(result)
     }
@@ -357,8 +451,8 @@ impl ObjectStore for S3ObjectStore {
                 .client
                 .copy_object(
                     &self.bucket,
-                    from.as_ref(),
-                    to.as_ref(),
+                    &key(from)?,
+                    &key(to)?,
                     &CopyObjectRequest::default(),
                 )
                 .await
@@ -368,7 +462,7 @@ impl ObjectStore for S3ObjectStore {
             // still reported as such.
             CopyMode::Create => {
                 self.client
-                    .head_object(&self.bucket, from.as_ref())
+                    .head_object(&self.bucket, &key(from)?)
                     .await
                     .map_err(|e| map_error(from, e))?;
                 Err(object_store::Error::NotSupported {
@@ -385,8 +479,12 @@ impl S3ObjectStore {
         prefix: Option<&Path>,
         start_after: Option<String>,
     ) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
+        let prefix_key = match list_prefix(prefix) {
+            Ok(prefix) => prefix,
+            Err(e) => return futures::stream::once(async { Err(e) }).boxed(),
+        };
         let request = ListObjectsV2Request {
-            prefix: list_prefix(prefix),
+            prefix: prefix_key,
             start_after,
             ..ListObjectsV2Request::default()
         };
@@ -394,7 +492,9 @@ impl S3ObjectStore {
         self.client
             .list_objects_v2(&self.bucket, request)
             .map_err(move |e| map_error(&here, e))
-            .map_ok(|page| futures::stream::iter(page.objects.into_iter().map(object_meta)))
+            .map_ok(|page| {
+                futures::stream::iter(page.objects.into_iter().map(|o| Ok(object_meta(o))))
+            })
             .try_flatten()
             .boxed()
     }
@@ -409,7 +509,7 @@ async fn complete_parts(
     upload_id: &str,
     parts: Vec<CompletedPart>,
 ) -> object_store::Result<PutResult> {
-    let path = Path::from(key);
+    let path = object_path::path_of(key);
     let parts = if parts.is_empty() {
         vec![
             client
@@ -436,7 +536,7 @@ async fn complete_parts(
 impl MultipartStore for S3ObjectStore {
     async fn create_multipart(&self, path: &Path) -> object_store::Result<MultipartId> {
         self.client
-            .create_multipart_upload(&self.bucket, path.as_ref(), &PutObjectRequest::default())
+            .create_multipart_upload(&self.bucket, &key(path)?, &PutObjectRequest::default())
             .await
             .map_err(|e| map_error(path, e))
     }
@@ -454,7 +554,7 @@ impl MultipartStore for S3ObjectStore {
         })?;
         let part = self
             .client
-            .upload_part(&self.bucket, path.as_ref(), id, number, Bytes::from(data))
+            .upload_part(&self.bucket, &key(path)?, id, number, Bytes::from(data))
             .await
             .map_err(|e| map_error(path, e))?;
         Ok(PartId {
@@ -476,12 +576,12 @@ impl MultipartStore for S3ObjectStore {
                 etag: part.content_id,
             })
             .collect();
-        complete_parts(&self.client, &self.bucket, path.as_ref(), id, parts).await
+        complete_parts(&self.client, &self.bucket, &key(path)?, id, parts).await
     }
 
     async fn abort_multipart(&self, path: &Path, id: &MultipartId) -> object_store::Result<()> {
         self.client
-            .abort_multipart_upload(&self.bucket, path.as_ref(), id)
+            .abort_multipart_upload(&self.bucket, &key(path)?, id)
             .await
             .map_err(|e| map_error(path, e))
     }
@@ -557,6 +657,6 @@ impl MultipartUpload for S3MultipartUpload {
         self.client
             .abort_multipart_upload(&self.bucket, &self.key, &self.upload_id)
             .await
-            .map_err(|e| map_error(&Path::from(self.key.as_str()), e))
+            .map_err(|e| map_error(&object_path::path_of(&self.key), e))
     }
 }

@@ -152,6 +152,22 @@ impl S3Client {
         key: &str,
         ranges: &[Range<u64>],
     ) -> Result<Vec<Bytes>> {
+        self.get_ranges_if_match(bucket, key, ranges, None).await
+    }
+
+    /// [`Self::get_ranges`] of the version with ETag `if_match` when given:
+    /// every GET carries `If-Match`, so an object replaced since that ETag
+    /// was seen (a listing's) fails with PreconditionFailed. Ranges closer
+    /// than `read.coalesce_gap` are fetched as one GET, up to
+    /// `read.concurrency` at once. Unpinned, the answers must still agree
+    /// on one ETag.
+    pub async fn get_ranges_if_match(
+        &self,
+        bucket: &str,
+        key: &str,
+        ranges: &[Range<u64>],
+        if_match: Option<&str>,
+    ) -> Result<Vec<Bytes>> {
         crate::ops::object::check_object(bucket, key)?;
         let read = &self.config().read;
         let merged = coalesce_ranges(ranges, read.coalesce_gap);
@@ -162,6 +178,7 @@ impl S3Client {
                         start: r.start,
                         end: r.end,
                     }),
+                    if_match: if_match.map(str::to_owned),
                     ..GetObjectRequest::default()
                 };
                 let output = self.get_object(bucket, key, &req).await?;
@@ -172,7 +189,7 @@ impl S3Client {
             .await?;
         // One version: answers of two ETags would splice an object
         // replaced between the requests.
-        let first = fetched.first().and_then(|(etag, _)| etag.as_deref());
+        let first = if_match.or_else(|| fetched.first().and_then(|(etag, _)| etag.as_deref()));
         if let Some((Some(other), _)) = fetched
             .iter()
             .find(|(etag, _)| crate::content_range::check_pinned(first, etag.as_deref()).is_err())

@@ -35,6 +35,7 @@ use object_store::path::Path;
 use object_store::{ObjectMeta, ObjectStore};
 use s3sql_formats::Compression;
 use s3sql_glob_list::{ExpandOptions, GlobError, GlobExpander, ListObjects, Match};
+use s3sql_s3_client::S3ObjectStore;
 use s3sql_secrets::SecretManager;
 
 use futures::{StreamExt, TryStreamExt};
@@ -285,17 +286,25 @@ fn glob_table(listed: &[Listed]) -> Result<Arc<dyn TableProvider>> {
     Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))
 }
 
-fn object_meta(m: &Match) -> Result<ObjectMeta> {
-    // DataFusion's object paths drop a leading '/' and refuse `//`, `.`
-    // and `..` segments: such a key would be read as another or fail with
-    // a path error, so it is refused naming the object.
-    let unreadable = || PlannerError::UnreadableKey {
-        url: m.url.to_string(),
+/// The file `l` as DataFusion reads it. An object's `Path` is the S3
+/// store's own mapping of its key (lossless: `a//b`, `/a`, `x/./y` read
+/// exactly that key); a local file's is its path, which must be one.
+fn object_meta(l: &Listed) -> Result<ObjectMeta> {
+    let m = &l.found;
+    let location = if l.local.is_some() {
+        // The local file system's object paths refuse empty, `.` and `..`
+        // segments and control characters.
+        let unreadable = || PlannerError::UnreadableKey {
+            url: m.url.to_string(),
+        };
+        let location = Path::parse(&m.object.key).map_err(|_| unreadable())?;
+        if location.as_ref() != m.object.key {
+            return Err(unreadable());
+        }
+        location
+    } else {
+        S3ObjectStore::path_of(&m.object.key)
     };
-    let location = Path::parse(&m.object.key).map_err(|_| unreadable())?;
-    if location.as_ref() != m.object.key {
-        return Err(unreadable());
-    }
     Ok(ObjectMeta {
         location,
         last_modified: m.object.last_modified.unwrap_or_default(),
@@ -338,7 +347,7 @@ async fn file_table(
             }
         }
         let file = ScanFile {
-            meta: object_meta(&l.found)?,
+            meta: object_meta(l)?,
             name: l.name(),
             hive_key: l.hive_key().to_owned(),
         };

@@ -2,9 +2,10 @@
 //! two things for a scan:
 //!
 //! - reads each file at the version the listing saw: its GETs carry
-//!   `If-Match` with the listed ETag, so an object replaced since (larger,
-//!   smaller, or just different) is an error naming it, never rows cut at
-//!   the old size or spliced from two versions;
+//!   `If-Match` with the listed ETag (its ranges through the client's one
+//!   coalescer, `S3ObjectStore::get_ranges_if_match`), so an object
+//!   replaced since (larger, smaller, or just different) is an error naming
+//!   it, never rows cut at the old size or spliced from two versions;
 //! - counts what the scan cost, for `EXPLAIN ANALYZE`: the HTTP requests
 //!   its client sent (retries included) and the bytes its readers received.
 
@@ -20,11 +21,10 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 use object_store::path::Path;
 use object_store::{
-    CopyOptions, GetOptions, GetResult, GetResultPayload, ListResult, MultipartUpload,
-    OBJECT_STORE_COALESCE_DEFAULT, ObjectMeta, ObjectStore, PutMultipartOptions, PutOptions,
-    PutPayload, PutResult, coalesce_ranges,
+    CopyOptions, GetOptions, GetResult, GetResultPayload, ListResult, MultipartUpload, ObjectMeta,
+    ObjectStore, PutMultipartOptions, PutOptions, PutPayload, PutResult,
 };
-use s3sql_s3_client::S3Client;
+use s3sql_s3_client::{S3Client, S3ObjectStore};
 
 /// Requests and bytes of one store of a scan.
 #[derive(Debug, Clone)]
@@ -46,15 +46,16 @@ impl ReadStats {
     }
 }
 
-/// The ETag each listed file had, by key: the version a scan reads.
+/// The ETag each listed file had, by its object path: the version a scan
+/// reads.
 #[derive(Debug, Default)]
 pub(crate) struct Versions(Mutex<HashMap<String, String>>);
 
 impl Versions {
-    /// Reads of `key` must find `etag`.
-    pub(crate) fn pin(&self, key: &str, etag: &str) {
+    /// Reads of the object at `location` must find `etag`.
+    pub(crate) fn pin(&self, location: &Path, etag: &str) {
         let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        map.insert(key.to_owned(), etag.to_owned());
+        map.insert(location.as_ref().to_owned(), etag.to_owned());
     }
 
     fn get(&self, key: &Path) -> Option<String> {
@@ -66,7 +67,7 @@ impl Versions {
 /// An object store that reads listed versions and counts its GETs' bytes.
 #[derive(Debug)]
 pub(crate) struct ScanStore {
-    inner: Arc<dyn ObjectStore>,
+    inner: S3ObjectStore,
     bytes: Arc<AtomicU64>,
     versions: Arc<Versions>,
     /// `s3://bucket`, for messages.
@@ -77,7 +78,7 @@ impl ScanStore {
     /// `inner` (the bucket at `root`), whose requests `client` sends,
     /// reading the `versions` listed; also returns the counters.
     pub(crate) fn new(
-        inner: Arc<dyn ObjectStore>,
+        inner: S3ObjectStore,
         client: S3Client,
         versions: Arc<Versions>,
         root: String,
@@ -184,25 +185,17 @@ impl ObjectStore for ScanStore {
         location: &Path,
         ranges: &[Range<u64>],
     ) -> object_store::Result<Vec<Bytes>> {
-        if self.versions.get(location).is_none() {
-            let parts = self.inner.get_ranges(location, ranges).await?;
-            self.count(parts.iter().map(Bytes::len).sum());
-            return Ok(parts);
-        }
-        // Each merged range a GET with If-Match (through get_opts, which
-        // counts its bytes); the client's own get_ranges sends none.
-        coalesce_ranges(
-            ranges,
-            |range| async move {
-                let options = GetOptions {
-                    range: Some(range.into()),
-                    ..GetOptions::default()
-                };
-                self.get_opts(location, options).await?.bytes().await
-            },
-            OBJECT_STORE_COALESCE_DEFAULT,
-        )
-        .await
+        let pinned = self.versions.get(location);
+        let parts = self
+            .inner
+            .get_ranges_if_match(location, ranges, pinned.as_deref())
+            .await
+            .map_err(|e| match &pinned {
+                Some(etag) => self.changed(location, etag, e),
+                None => e,
+            })?;
+        self.count(parts.iter().map(Bytes::len).sum());
+        Ok(parts)
     }
 
     fn delete_stream(

@@ -142,7 +142,7 @@ impl<'a> StorePicker<'a> {
                 };
                 let store_url = self.stores.url_for(&key)?;
                 let versions = self.stores.versions_for(&key);
-                let store = Arc::new(S3ObjectStore::new(client.clone(), url.bucket().to_owned()));
+                let store = S3ObjectStore::new(client.clone(), url.bucket().to_owned());
                 let root = format!("{}://{}", url.scheme(), url.bucket());
                 let (store, stats) = ScanStore::new(store, client, Arc::clone(&versions), root);
                 self.runtime
@@ -154,7 +154,7 @@ impl<'a> StorePicker<'a> {
             }
         };
         if let Some(etag) = etag {
-            versions.pin(url.key(), etag);
+            versions.pin(&S3ObjectStore::path_of(url.key()), etag);
         }
         Ok(store_url)
     }
