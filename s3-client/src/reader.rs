@@ -188,23 +188,27 @@ impl S3Client {
             .try_collect()
             .await?;
         // One version: answers of two ETags would splice an object
-        // replaced between the requests.
-        let first = if_match.or_else(|| fetched.first().and_then(|(etag, _)| etag.as_deref()));
-        if let Some((Some(other), _)) = fetched
-            .iter()
-            .find(|(etag, _)| crate::content_range::check_pinned(first, etag.as_deref()).is_err())
-        {
+        // replaced between the requests, and an answer without the ETag
+        // the others have cannot be told to be of their version. (Each
+        // answer to a pinned GET was checked against the pin.)
+        let etag = |e: &Option<String>| e.as_deref().map(|e| e.trim_matches('"').to_owned());
+        let mut etags = fetched.iter().map(|(e, _)| etag(e));
+        let first = etags.next().flatten();
+        if let Some(other) = etags.find(|e| *e != first) {
             let request = crate::client::S3Request::new(
                 crate::error::Operation::GetObject,
                 http::Method::GET,
                 bucket,
                 Some(key),
             );
+            let name =
+                |e: Option<String>| e.map_or_else(|| "none".to_owned(), |e| format!("\"{e}\""));
             return Err(self.invalid_response(
                 &request,
                 format!(
-                    "the ranges were answered from two versions (ETags {} and {other}): the object changed during the read; read it again",
-                    first.unwrap_or_default()
+                    "the ranges were answered from two versions (ETags {} and {}; none: the answer had no ETag): the object changed during the read, or the server's answers cannot tell; read it again",
+                    name(first),
+                    name(other)
                 ),
             ));
         }

@@ -1842,6 +1842,35 @@ async fn get_ranges_refuses_answers_of_two_versions() {
     assert_eq!(proxy.faults_injected(), 1);
 }
 
+/// An answer without an ETag among answers with one cannot be told to be
+/// of the same version: `get_ranges` refuses it, whichever answer it is
+/// (the check looked only when the first answer had an ETag, and never at
+/// an answer lacking one; review-11b #10c).
+#[tokio::test]
+async fn get_ranges_refuses_an_answer_without_the_others_etag() {
+    let (fx, proxy, _) = proxied().await;
+    let client = fx.client_via(&proxy.endpoint(), |mut c| {
+        c.read.coalesce_gap = 0;
+        c.read.concurrency = 1;
+        c
+    });
+    let key = fx.key("f/etagless.bin");
+    put(&fx, &key, pattern_bytes(MIB, 43)).await;
+    let strip = || Fault::SetResponseHeader {
+        name: "etag".into(),
+        value: None,
+    };
+    for nth in 0..2 {
+        // The nth GET (in order: concurrency 1) loses its ETag.
+        proxy.push_rule(FaultRule::new(strip()).method(Method::GET).skip(nth));
+        let err = client
+            .get_ranges(fx.bucket(), &key, &[0..10, 1000..1010])
+            .await
+            .expect_err("an ETag-less answer was taken as the same version");
+        assert!(err.to_string().contains("two versions"), "{err}");
+    }
+}
+
 /// A HEAD claiming an exabyte object: the read fails on its first answer,
 /// promptly, without first cutting the claimed size into chunks (2^60
 /// bytes in 1 MiB chunks is 2^40 ranges).
