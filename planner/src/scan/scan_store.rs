@@ -107,9 +107,10 @@ impl ScanStore {
             object_store::Error::Precondition { .. } => object_store::Error::Generic {
                 store: "S3",
                 source: format!(
-                    "{}/{location} changed while it was being read (it was listed with ETag \
-                     {etag}); run the statement again to read the new version",
-                    self.root
+                    "{}/{} changed while it was being read (it was listed with ETag {etag}); \
+                     run the statement again to read the new version",
+                    self.root,
+                    S3ObjectStore::key_of(location).unwrap_or_else(|_| location.to_string()),
                 )
                 .into(),
             },

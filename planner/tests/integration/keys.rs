@@ -76,3 +76,25 @@ async fn keys_object_paths_cannot_hold_are_globbed_and_read_as_they_are() {
         );
     }
 }
+
+/// A file replaced after it was listed is named by its key in the error,
+/// not by its escaped object path (`u/%%tab%09x.csv`).
+#[tokio::test]
+async fn a_replaced_file_is_named_by_its_key() {
+    use futures::TryStreamExt;
+    let bucket = Bucket::new().await;
+    let name = "u/tab\tx.csv";
+    bucket.put(name, "v\n1\n").await;
+    let session = bucket.session().await;
+    let sql = format!("SELECT v FROM '{}'", bucket.url(name));
+    let stream = session.sql_stream(&sql).await.unwrap();
+    bucket.put(name, "v\n1\n2\n3\n").await;
+    let err = match stream.try_collect::<Vec<_>>().await {
+        Ok(_) => panic!("{sql}: read a replaced file"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        err.contains("changed while it was being read") && err.contains(&bucket.url(name)),
+        "{err}"
+    );
+}
