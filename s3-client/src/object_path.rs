@@ -19,12 +19,9 @@
 //! A `Path` with a `%%` segment the mapping would not produce (`%%zz`,
 //! `%%abc`) names no key and is refused, so no two `Path`s read one
 //! object. Listing order is the server's key order, which differs from
-//! the `Path`s' order only where a segment is escaped; so
-//! `list_with_offset` (the server lists after the offset's key, the
-//! adapter keeps the paths after the offset) misses a key whose first
-//! differing segment is escaped and starts with a control character below
-//! the offset's, whose `%%` path sorts after the offset though its key
-//! sorts before. s3sql never lists with an offset.
+//! the `Path`s' order only where a segment is escaped; a listing after an
+//! offset path therefore starts where no key whose path sorts after the
+//! offset can sort before ([`start_after`]) and keeps the paths after it.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -125,6 +122,27 @@ pub(crate) fn key_of(path: &Path) -> Result<Cow<'_, str>, NotAKeyPath> {
     Ok(Cow::Owned(key))
 }
 
+/// Where a listing of the keys whose paths sort after `offset` may start
+/// (S3's exclusive `start-after`; `None`: from the first key). Up to the
+/// first segment that is escaped or sorts before `%%`, key order and path
+/// order agree, so the offset's key is used up to there: a key with an
+/// escaped segment (`%%...` as a path) may sort before the offset's key
+/// while its path sorts after the offset only at such a segment.
+pub(crate) fn start_after(offset: &Path) -> Result<Option<String>, NotAKeyPath> {
+    let key = key_of(offset)?;
+    let raw = offset.as_ref();
+    let agree = raw
+        .split('/')
+        .take_while(|s| !s.starts_with(ESCAPE) && *s > ESCAPE)
+        .count();
+    Ok(match agree {
+        0 => None,
+        n if n == raw.split('/').count() => Some(key.into_owned()),
+        // These segments are their own paths, so the key's text is the path's.
+        n => Some(raw.split('/').take(n).collect::<Vec<_>>().join("/")),
+    })
+}
+
 /// `text` with each `%XX` decoded; `None` when a `%` is not followed by
 /// two hex digits or the bytes are not UTF-8.
 fn decode(text: &str) -> Option<String> {
@@ -200,6 +218,39 @@ mod tests {
             assert!(err.to_string().contains("names no S3 key"), "{err}");
         }
         assert_eq!(key_of(&Path::default()).unwrap(), "");
+    }
+
+    /// Every key whose path sorts after an offset sorts after the
+    /// listing's start: none is missed.
+    #[test]
+    fn a_listing_after_an_offset_starts_before_every_later_path() {
+        let keys = [
+            "a", "a/b", "a//b", "a/ b", "a/!x", "a/\tz", "a/\u{1}", "a/%!", "a/%%q", "a/.", "a/..",
+            "a/b c", "a/b\t", "a/bc", "a\t", "a b", "/x", "%!", "\t", " ", "b/%41", "b/z",
+        ];
+        for offset_key in keys {
+            let offset = path_of(offset_key);
+            let start = start_after(&offset).unwrap();
+            for key in keys {
+                if path_of(key) > offset {
+                    assert!(
+                        start.as_deref().is_none_or(|s| key > s),
+                        "{key:?} (path {}) after offset {offset} but not after start {start:?}",
+                        path_of(key)
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            start_after(&path_of("a/b/c")).unwrap().as_deref(),
+            Some("a/b/c")
+        );
+        assert_eq!(
+            start_after(&path_of("a/ b/c")).unwrap().as_deref(),
+            Some("a")
+        );
+        assert_eq!(start_after(&path_of("a//c")).unwrap().as_deref(), Some("a"));
+        assert_eq!(start_after(&path_of("\tx/c")).unwrap(), None);
     }
 
     proptest::proptest! {

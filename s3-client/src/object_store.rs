@@ -400,15 +400,21 @@ impl ObjectStore for S3ObjectStore {
         prefix: Option<&Path>,
         offset: &Path,
     ) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
-        // The server lists after the offset's key; keys sort as their
-        // paths do except where a segment is escaped, so the stream keeps
-        // only paths after `offset`, as object_store promises.
-        let start_after = match key(offset) {
-            Ok(key) => key.into_owned(),
-            Err(e) => return futures::stream::once(async { Err(e) }).boxed(),
+        // Keys sort as their paths do except where a segment is escaped:
+        // the server lists from where no later path can be missed, and
+        // the stream keeps only paths after `offset`.
+        let start_after = match object_path::start_after(offset) {
+            Ok(start) => start,
+            Err(e) => {
+                let e = object_store::Error::Generic {
+                    store: STORE,
+                    source: Box::new(e),
+                };
+                return futures::stream::once(async { Err(e) }).boxed();
+            }
         };
         let offset = offset.clone();
-        self.list_from(prefix, Some(start_after))
+        self.list_from(prefix, start_after)
             .try_filter(move |meta| futures::future::ready(meta.location > offset))
             .boxed()
     }

@@ -164,6 +164,9 @@ async fn every_listed_key_reads_back_exactly_that_object() {
         "k/a%2Fb.csv",
         "k/%48i.csv",
         "k/plain.csv",
+        "k/ space.csv",
+        "k/!bang.csv",
+        "k/\tfirst.csv",
     ];
     if !file_backed {
         names.extend([
@@ -221,6 +224,22 @@ async fn every_listed_key_reads_back_exactly_that_object() {
     let mut written: Vec<String> = names.iter().map(|n| fx.key(n)).collect();
     written.sort();
     assert_eq!(keys, written);
+
+    // After any offset, every later path and only those (keys sort as
+    // their paths do except where a segment is escaped).
+    let mut paths: Vec<Path> = listed.iter().map(|m| m.location.clone()).collect();
+    paths.sort();
+    for offset in &paths {
+        let mut after: Vec<Path> = store
+            .list_with_offset(None, offset)
+            .map_ok(|m| m.location)
+            .try_collect()
+            .await
+            .unwrap();
+        after.sort();
+        let expected: Vec<Path> = paths.iter().filter(|p| *p > offset).cloned().collect();
+        assert_eq!(after, expected, "after {offset}");
+    }
 
     // A directory listing names each level by the same mapping.
     let k = S3ObjectStore::path_of(&fx.key("k"));
