@@ -204,9 +204,17 @@ impl Session {
             .map_err(|e| target.read_error(e))?;
         let old = OldObject::of(target, &tables)?;
         let new_plan = self.plan(target.new_rows()).await?;
-        let old_rows = DataFrame::new(crate::order::in_file_order(&self.ctx.state()), old_plan)
-            .execute_stream()
-            .await?;
+        // A text object's old bytes are copied as they are; only a
+        // Parquet object's rows are read to be written again.
+        let old_rows = if old.rewrites_rows() {
+            Some(
+                DataFrame::new(crate::order::in_file_order(&self.ctx.state()), old_plan)
+                    .execute_stream()
+                    .await?,
+            )
+        } else {
+            None
+        };
         let new_rows = self
             .ctx
             .execute_logical_plan(new_plan)

@@ -37,6 +37,7 @@ use datafusion::sql::sqlparser::tokenizer::Token;
 use s3sql_formats::OptionValue;
 use s3sql_secrets::SecretManager;
 
+pub(crate) use encode::{Encoder, Output};
 pub use error::CopyError;
 pub use monitor::{CopyMonitor, CopyProgress};
 pub(crate) use options::{CopyFormat, CopyOptions, TextCompression};

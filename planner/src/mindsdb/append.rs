@@ -1,44 +1,61 @@
-//! The rewrite behind MindsDB's INSERT: the old object's rows, streamed
-//! from its scan (pinned to the ETag it was listed with), then the new
-//! rows, through COPY's encoder for the object's own format and dialect,
-//! into a multipart upload of the same key whose completion carries
-//! `If-Match` with the old ETag. So the new version replaces the old only
-//! once it is whole, and only if nobody replaced the old one meanwhile: a
-//! concurrent writer makes the completion fail (412), which is reported,
-//! and any failure aborts the upload, leaving the old object as it was.
-//! A server that ignores `If-Match` on CompleteMultipartUpload (moto 5.2
-//! does; S3 evaluates it) is guarded by a HEAD with `If-Match` before the
-//! last part and the completion, which leaves a window of those two
-//! requests.
-//! Memory is COPY's for one file: the encoder's state and the upload's
-//! parts; neither the old nor the new rows are collected.
+//! The write behind MindsDB's INSERT: a new version of the object, the
+//! old content then the new rows, uploaded to the same key (a multipart
+//! upload when large) whose completion carries `If-Match` with the old
+//! ETag. So the new version replaces the old only once it is whole, and
+//! only if nobody replaced the old one meanwhile: a concurrent writer makes
+//! the completion fail (412), which is reported, and any failure aborts the
+//! upload, leaving the old object as it was. A server that ignores
+//! `If-Match` on CompleteMultipartUpload (moto 5.2 does; S3 evaluates it)
+//! is guarded by a HEAD with `If-Match` before the last part and the
+//! completion, which leaves a window of those two requests.
+//!
+//! A CSV, TSV, JSON Lines or JSON array object keeps its old text byte for
+//! byte ([`super::splice`]): it is streamed from a GET pinned to the old
+//! ETag (decompressed and compressed again for gzip and zstd), and only
+//! the new rows are encoded, in its dialect (delimiter, quote, the first
+//! line's ending; a JSON array's objects go before its `]`). A Parquet
+//! object is necessarily re-encoded: its rows keep their values and types
+//! (a string stays a string), but it is written as COPY writes Parquet
+//! (SNAPPY, row groups of 122,880 rows) and key-value metadata it held
+//! (pandas' or Spark's schema) is not kept.
+//! An INSERT of no rows writes nothing. Memory is COPY's for one file: the
+//! encoder's state and the upload's parts; nothing is collected whole.
 
 use std::sync::Arc;
 
+use datafusion::arrow::array::RecordBatch;
+use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
-use s3sql_s3_client::{GetObjectRequest, ObjectUrl, PutObjectRequest};
+use futures::StreamExt;
+use s3sql_s3_client::{GetObjectRequest, ObjectUrl, PutObjectRequest, S3Client};
 
 use super::error::DatabaseError;
 use super::insert::{InsertTarget, Mapping, OldObject};
+use super::splice::{Decoder, OldText};
 use crate::copy::{
-    CopyError, CopyMonitor, FileWriter, Sink, content_type, count, next_batch, upload_budget,
+    CopyError, CopyFormat, CopyMonitor, Encoder, FileWriter, Output, Sink, content_type, count,
+    next_batch, upload_budget,
 };
 use crate::error::{PlannerError, Result};
 use crate::settings::Settings;
 
-/// Rewrites `target`'s object as `old_rows` then `new_rows`; answers
-/// DuckDB's `Count` of an INSERT: the rows inserted.
+/// Appends `new_rows` to `target`'s object (`old_rows` are its rows,
+/// needed for a Parquet object only); answers DuckDB's `Count` of an
+/// INSERT: the rows inserted.
 pub(crate) async fn append(
     target: &InsertTarget,
     old: &OldObject,
-    mut old_rows: SendableRecordBatchStream,
+    old_rows: Option<SendableRecordBatchStream>,
     mut new_rows: SendableRecordBatchStream,
     settings: &Settings,
     monitor: &CopyMonitor,
 ) -> Result<SendableRecordBatchStream> {
-    let old_mapping = Mapping::identity(target, old);
     let new_mapping = Mapping::new_rows(target, old, &new_rows.schema())?;
     let _running = monitor.start();
+    // No rows, no write: the object keeps its ETag.
+    let Some(first) = first_rows(&mut new_rows, monitor).await? else {
+        return count(0);
+    };
     let (client, _) = target.database.client(settings).await?;
     let url = ObjectUrl::parse(&target.url)?;
     let put = PutObjectRequest {
@@ -46,31 +63,13 @@ pub(crate) async fn append(
         if_match: Some(old.etag.clone()),
         ..PutObjectRequest::default()
     };
-    let sink = Sink::s3_with(
+    let mut sink = Sink::s3_with(
         &client,
         url.bucket(),
         url.key(),
         put,
         &upload_budget(&client),
     );
-    let mut file = FileWriter::new(sink, Arc::clone(&old.schema), &old.options).await?;
-    let written = async {
-        while let Some(batch) = next_batch(&mut old_rows, monitor).await? {
-            file.write(&old_mapping.apply(&batch)?, monitor).await?;
-        }
-        let mut inserted = 0u64;
-        while let Some(batch) = next_batch(&mut new_rows, monitor).await? {
-            let rows = new_mapping.apply(&batch)?;
-            inserted += rows.num_rows() as u64;
-            file.write(&rows, monitor).await?;
-        }
-        Ok::<_, PlannerError>(inserted)
-    }
-    .await;
-    let inserted = match written {
-        Ok(inserted) => inserted,
-        Err(e) => return Err(left_open(e, file.abort().await)),
-    };
     let conflict = |e: PlannerError| match e {
         PlannerError::Client(e) if e.is_precondition_failed() => DatabaseError::InsertConflict {
             table: target.name.clone(),
@@ -80,24 +79,205 @@ pub(crate) async fn append(
         .into(),
         other => other,
     };
-    // Servers that ignore If-Match on CompleteMultipartUpload (moto 5.2)
-    // are still caught unless the change lands in the last moments.
+    let rows = NewRows {
+        first,
+        rest: new_rows,
+        mapping: new_mapping,
+    };
+    let inserted = match old_rows {
+        Some(old_rows) if old.options.format == CopyFormat::Parquet => {
+            let mut file = FileWriter::new(sink, Arc::clone(&old.schema), &old.options).await?;
+            let written = rewrite(target, old, old_rows, rows, &mut file, monitor).await;
+            let inserted = match written {
+                Ok(inserted) => inserted,
+                Err(e) => return Err(left_open(conflict(e), file.abort().await)),
+            };
+            if let Err(e) = unchanged(&client, &url, old).await {
+                return Err(left_open(conflict(e), file.abort().await));
+            }
+            // The writer aborts its upload itself when completing fails.
+            if let Err(unfinished) = file.finish().await {
+                return Err(left_open(conflict(unfinished.error), unfinished.left_open));
+            }
+            inserted
+        }
+        _ => {
+            let written = splice(&client, &url, target, old, rows, &mut sink, monitor).await;
+            let checked = match written {
+                Ok(inserted) => unchanged(&client, &url, old).await.map(|()| inserted),
+                Err(e) => Err(e),
+            };
+            let inserted = match checked {
+                Ok(inserted) => inserted,
+                Err(e) => return Err(left_open(conflict(e), sink.abort().await)),
+            };
+            if let Err((error, left)) = sink.finish().await {
+                return Err(left_open(conflict(error), left));
+            }
+            inserted
+        }
+    };
+    monitor.add_file();
+    count(inserted)
+}
+
+/// The new rows: the first non-empty batch (read before anything is
+/// written) and the rest.
+struct NewRows {
+    first: RecordBatch,
+    rest: SendableRecordBatchStream,
+    mapping: Mapping,
+}
+
+/// The first batch of `rows` holding a row; `None` when there is none.
+async fn first_rows(
+    rows: &mut SendableRecordBatchStream,
+    monitor: &CopyMonitor,
+) -> Result<Option<RecordBatch>> {
+    while let Some(batch) = next_batch(rows, monitor).await? {
+        if batch.num_rows() > 0 {
+            return Ok(Some(batch));
+        }
+    }
+    Ok(None)
+}
+
+/// Servers that ignore If-Match on CompleteMultipartUpload (moto 5.2)
+/// are still caught unless the change lands in the last moments.
+async fn unchanged(client: &S3Client, url: &ObjectUrl, old: &OldObject) -> Result<()> {
     let unchanged = GetObjectRequest {
         if_match: Some(old.etag.clone()),
         ..GetObjectRequest::default()
     };
-    if let Err(e) = client
+    client
         .head_object_if(url.bucket(), url.key(), &unchanged)
-        .await
+        .await?;
+    Ok(())
+}
+
+/// A Parquet object: its old rows, then the new ones, encoded anew.
+async fn rewrite(
+    target: &InsertTarget,
+    old: &OldObject,
+    mut old_rows: SendableRecordBatchStream,
+    mut rows: NewRows,
+    file: &mut FileWriter,
+    monitor: &CopyMonitor,
+) -> Result<u64> {
+    let old_mapping = Mapping::identity(target, old);
+    while let Some(batch) = next_batch(&mut old_rows, monitor).await? {
+        file.write(&old_mapping.apply(&batch)?, monitor).await?;
+    }
+    let mut inserted = 0u64;
+    let mut batch = Some(rows.first);
+    while let Some(next) = batch {
+        let mapped = rows.mapping.apply(&next)?;
+        inserted += mapped.num_rows() as u64;
+        file.write(&mapped, monitor).await?;
+        batch = next_batch(&mut rows.rest, monitor).await?;
+    }
+    Ok(inserted)
+}
+
+/// A text object: its old text as it is, then the new rows in its layout,
+/// into `sink`; answers the rows inserted.
+async fn splice(
+    client: &S3Client,
+    url: &ObjectUrl,
+    target: &InsertTarget,
+    old: &OldObject,
+    mut rows: NewRows,
+    sink: &mut Sink,
+    monitor: &CopyMonitor,
+) -> Result<u64> {
+    let io = |e: std::io::Error| PlannerError::from(DataFusionError::from(e));
+    let pinned = GetObjectRequest {
+        if_match: Some(old.etag.clone()),
+        ..GetObjectRequest::default()
+    };
+    let mut body = client
+        .get_object(url.bucket(), url.key(), &pinned)
+        .await?
+        .body;
+    let mut decoder = Decoder::new(old.options.text_compression).map_err(io)?;
+    let output = Output::new(old.options.text_compression).map_err(io)?;
+    let json_array = old.options.format == CopyFormat::Json && old.options.json_array;
+    let mut text = OldText::new(json_array);
+    let mut spare = Vec::new();
+    let mut out = Out {
+        output: &output,
+        sink,
+        monitor,
+    };
+    while let Some(chunk) = monitor
+        .unless_interrupted(async { Ok(body.next().await.transpose()?) })
+        .await?
     {
-        return Err(left_open(conflict(e.into()), file.abort().await));
+        let decoded = decoder.decode(&chunk).map_err(io)?;
+        spare = out.write(&text.pass(decoded), spare).await?;
     }
-    // The writer aborts its upload itself when completing fails.
-    if let Err(unfinished) = file.finish().await {
-        return Err(left_open(conflict(unfinished.error), unfinished.left_open));
+    let rest = decoder.finish().map_err(io)?;
+    spare = out.write(&text.pass(rest), spare).await?;
+    let (mut layout, before) = text.layout().ok_or_else(|| {
+        target.error("the object is not a JSON array (it does not end in `]`); nothing was written")
+    })?;
+    spare = out.write(&before, spare).await?;
+    let mut options = old.options.clone();
+    options.header = options.format == CopyFormat::Csv && text.is_empty();
+    options.json_array = false;
+    let encoded = Output::new(crate::copy::TextCompression::None).map_err(io)?;
+    let mut encoder = Encoder::new(Arc::clone(rows.mapping.schema()), &options, encoded.clone())?;
+    let mut inserted = 0u64;
+    let mut batch = Some(rows.first);
+    while let Some(next) = batch {
+        monitor.check_interrupt()?;
+        let mapped = rows.mapping.apply(&next)?;
+        inserted += mapped.num_rows() as u64;
+        monitor.add_rows(mapped.num_rows() as u64);
+        encoder.write(&mapped)?;
+        let plain = encoded.take(Vec::new());
+        let shaped = match options.format {
+            CopyFormat::Csv => layout.csv(&plain, options.quote),
+            _ => layout.json(&plain),
+        };
+        spare = out.write(&shaped, spare).await?;
+        batch = next_batch(&mut rows.rest, monitor).await?;
     }
-    monitor.add_file();
-    count(inserted)
+    encoder.finish()?;
+    out.write(&layout.end(), spare).await?;
+    let last = output.end().map_err(io)?;
+    out.send(last).await?;
+    Ok(inserted)
+}
+
+/// The new version's bytes on their way: compressed, then to the sink.
+struct Out<'a> {
+    output: &'a Output,
+    sink: &'a mut Sink,
+    monitor: &'a CopyMonitor,
+}
+
+impl Out<'_> {
+    /// Writes `text`; the compressor's output goes to the sink. Returns
+    /// a spare buffer for the next call.
+    async fn write(&mut self, text: &[u8], spare: Vec<u8>) -> Result<Vec<u8>> {
+        if text.is_empty() {
+            return Ok(spare);
+        }
+        self.output
+            .append(text)
+            .map_err(|e| PlannerError::from(DataFusionError::from(e)))?;
+        let chunk = self.output.take(spare);
+        self.send(chunk).await
+    }
+
+    async fn send(&mut self, chunk: Vec<u8>) -> Result<Vec<u8>> {
+        if !chunk.is_empty() {
+            self.monitor.add_bytes(chunk.len() as u64);
+            self.sink.write(&chunk).await?;
+        }
+        Ok(chunk)
+    }
 }
 
 /// `error`, naming the upload that may stay open when its abort failed.

@@ -1,24 +1,25 @@
 //! MindsDB's ``INSERT INTO ds.`key` [(columns)] VALUES ... | SELECT ...``:
-//! appends rows to an existing object by rewriting it in its own format
-//! ([`super::append`] writes it). This module decides what an INSERT
+//! appends rows to an existing object in its own format ([`super::append`]
+//! writes the new version). This module decides what an INSERT
 //! means: whether its table is a database's object ([`InsertStatement::resolve`];
 //! any other two-part name is DataFusion's), what the old object is
 //! ([`OldObject::of`]: the scan that reads it knows its ETag, CSV dialect
 //! and JSON layout) and how the new rows map onto its columns
 //! ([`Mapping`]: by name with a column list, missing ones NULL; by
-//! position without; every value cast to the column's type, an error
-//! naming the column).
+//! position without; every value checked against the column's type, an
+//! error naming the column).
 
 use std::sync::Arc;
 
 use crate::dialect::DuckDb;
 use datafusion::arrow::array::{ArrayRef, RecordBatch, new_null_array};
 use datafusion::arrow::compute::{CastOptions, can_cast_types, cast_with_options};
-use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::datasource::TableProvider;
 use datafusion::datasource::file_format::csv::CsvFormat;
 use datafusion::datasource::file_format::json::JsonFormat;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::error::DataFusionError;
 use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::{
     ObjectName, ObjectNamePart, Query, Statement as SqlStatement, TableObject,
@@ -174,7 +175,7 @@ impl InsertTarget {
         }
     }
 
-    fn error(&self, message: impl Into<String>) -> PlannerError {
+    pub(crate) fn error(&self, message: impl Into<String>) -> PlannerError {
         DatabaseError::Insert {
             table: self.name.clone(),
             message: message.into(),
@@ -262,14 +263,34 @@ impl OldObject {
     }
 }
 
+impl OldObject {
+    /// Whether INSERT writes the old rows again (Parquet), rather than
+    /// copying the old bytes as they are (text).
+    pub(crate) fn rewrites_rows(&self) -> bool {
+        self.options.format == CopyFormat::Parquet
+    }
+}
+
 /// How batches of one schema become rows of the object: each object
-/// column from a column of the batch (cast to its type) or NULL.
+/// column from a column of the batch (checked against the column's type)
+/// or NULL.
 #[derive(Debug)]
 pub(crate) struct Mapping {
+    /// The rows' columns as encoded.
     schema: SchemaRef,
+    /// The object's columns: every value must convert to its type.
+    check: SchemaRef,
     from: Vec<Option<usize>>,
     /// For messages.
     table: String,
+}
+
+/// Whether `data_type` is text.
+fn is_text(data_type: &DataType) -> bool {
+    matches!(
+        data_type,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+    )
 }
 
 impl Mapping {
@@ -277,6 +298,7 @@ impl Mapping {
     pub(crate) fn identity(target: &InsertTarget, old: &OldObject) -> Self {
         Self {
             schema: Arc::clone(&old.schema),
+            check: Arc::clone(&old.schema),
             from: (0..old.schema.fields().len()).map(Some).collect(),
             table: target.name.clone(),
         }
@@ -285,14 +307,27 @@ impl Mapping {
     /// The new rows of `source`'s schema onto the object's columns: by the
     /// INSERT's column list, or by position without one. Columns that
     /// cannot be cast at all are refused here, before anything is written.
+    /// In a CSV object a text value is written as it was given (once
+    /// checked against the column's type): `'02134'` stays `02134` in a
+    /// column the sniffer typed as numbers. An object with no columns
+    /// (empty) takes the new rows' columns, named by the column list.
     pub(crate) fn new_rows(
         target: &InsertTarget,
         old: &OldObject,
         source: &Schema,
     ) -> Result<Self> {
+        let given = source.fields().len();
+        if !target.columns.is_empty() && target.columns.len() != given {
+            return Err(target.error(format!(
+                "{} columns were named but {given} values were given",
+                target.columns.len()
+            )));
+        }
+        if old.schema.fields().is_empty() {
+            return Ok(Self::columns_of(target, source));
+        }
         let fields = old.schema.fields();
         let names: Vec<&str> = fields.iter().map(|f| f.name().as_str()).collect();
-        let given = source.fields().len();
         let from = if target.columns.is_empty() {
             if given != fields.len() {
                 return Err(target.error(format!(
@@ -305,12 +340,6 @@ impl Mapping {
             }
             (0..given).map(Some).collect()
         } else {
-            if target.columns.len() != given {
-                return Err(target.error(format!(
-                    "{} columns were named but {given} values were given",
-                    target.columns.len()
-                )));
-            }
             let mut from = vec![None; fields.len()];
             for (i, column) in target.columns.iter().enumerate() {
                 let at = names
@@ -343,11 +372,56 @@ impl Mapping {
                 }
             }
         }
+        let keep_text = old.options.format == CopyFormat::Csv;
+        let schema = Schema::new(
+            fields
+                .iter()
+                .zip(&from)
+                .map(|(field, at)| match at {
+                    Some(at) if keep_text && is_text(source.field(*at).data_type()) => {
+                        Field::new(field.name(), DataType::Utf8, true)
+                    }
+                    _ => field.as_ref().clone(),
+                })
+                .collect::<Vec<Field>>(),
+        );
         Ok(Self {
-            schema: Arc::clone(&old.schema),
+            schema: Arc::new(schema),
+            check: Arc::clone(&old.schema),
             from,
             table: target.name.clone(),
         })
+    }
+
+    /// An empty object's columns: the new rows', named by the column list
+    /// when there is one.
+    fn columns_of(target: &InsertTarget, source: &Schema) -> Self {
+        let fields: Vec<Field> = source
+            .fields()
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let name = target.columns.get(i).unwrap_or(f.name());
+                let data_type = if is_text(f.data_type()) {
+                    DataType::Utf8
+                } else {
+                    f.data_type().clone()
+                };
+                Field::new(name, data_type, true)
+            })
+            .collect();
+        let schema = Arc::new(Schema::new(fields));
+        Self {
+            check: Arc::clone(&schema),
+            schema,
+            from: (0..source.fields().len()).map(Some).collect(),
+            table: target.name.clone(),
+        }
+    }
+
+    /// The rows' columns as encoded.
+    pub(crate) fn schema(&self) -> &SchemaRef {
+        &self.schema
     }
 
     /// `batch` as rows of the object; a value that does not convert is an
@@ -361,18 +435,29 @@ impl Mapping {
             .schema
             .fields()
             .iter()
+            .zip(self.check.fields())
             .zip(&self.from)
-            .map(|(field, from)| match from {
+            .map(|((field, check), from)| match from {
                 None => Ok(new_null_array(field.data_type(), batch.num_rows())),
-                Some(at) => cast_with_options(batch.column(*at), field.data_type(), &options)
-                    .map_err(|source| {
-                        PlannerError::from(DatabaseError::InsertValue {
-                            table: self.table.clone(),
-                            column: field.name().clone(),
-                            data_type: duckdb_type_name(field.data_type()),
-                            source,
-                        })
-                    }),
+                Some(at) => {
+                    let checked = cast_with_options(batch.column(*at), check.data_type(), &options)
+                        .map_err(|source| {
+                            PlannerError::from(DatabaseError::InsertValue {
+                                table: self.table.clone(),
+                                column: check.name().clone(),
+                                data_type: duckdb_type_name(check.data_type()),
+                                source,
+                            })
+                        })?;
+                    if field.data_type() == check.data_type() {
+                        Ok(checked)
+                    } else {
+                        Ok(
+                            cast_with_options(batch.column(*at), field.data_type(), &options)
+                                .map_err(DataFusionError::from)?,
+                        )
+                    }
+                }
             })
             .collect::<Result<Vec<ArrayRef>>>()?;
         Ok(RecordBatch::try_new(Arc::clone(&self.schema), columns)?)

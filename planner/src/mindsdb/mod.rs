@@ -3,7 +3,8 @@
 //! session's databases ([`database`]), ``SELECT * FROM ds.`folder/file.csv` ``
 //! planned as the scan of `s3://bucket/folder/file.csv` signed by the
 //! database ([`resolve`]), `ds.files` ([`files`]), ``INSERT INTO ds.`key` ``
-//! rewriting the object with the new rows appended ([`insert`], [`append`]),
+//! writing a new version of the object, its old content then the new rows
+//! ([`insert`], [`append`], [`splice`]),
 //! and `SHOW DATABASES` / `SHOW TABLES FROM ds`.
 
 mod append;
@@ -14,6 +15,7 @@ mod insert;
 mod params;
 mod parse;
 mod resolve;
+mod splice;
 
 use std::sync::Arc;
 

@@ -398,3 +398,168 @@ async fn a_change_during_the_completion_is_refused_by_its_if_match() {
     )
     .await;
 }
+
+/// The object's ETag, from a HEAD.
+async fn etag(bucket: &Bucket, name: &str) -> Option<String> {
+    bucket
+        .client
+        .head_object(&bucket.bucket, &format!("{}{name}", bucket.prefix))
+        .await
+        .unwrap()
+        .etag
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+/// Objects another writer made (not s3sql's COPY): their old rows are
+/// kept byte for byte, leading zeros, decimals' digits, `TRUE`, a BOM,
+/// CRLF line ends, quoting and JSON keys the type inference never saw
+/// included; only the new rows are encoded, in the object's own dialect.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_insert_keeps_the_old_bytes_and_appends_in_the_objects_dialect() {
+    let bucket = Bucket::new().await;
+    let session = session_with_database(&bucket, &bucket.endpoint).await;
+    let key = |name: &str| format!("{}{name}", bucket.prefix);
+    let zips = "zip,amount,flag,d\n02134,1.50,TRUE,2024-01-05\n00501,2.00,FALSE,2024-02-29\n";
+    let excel = "\u{feff}a;b\r\n1;\"x; y\"\r\n2;\r\n";
+    let cases: Vec<(&str, String, &str, String)> = vec![
+        (
+            "zips.csv",
+            zips.to_owned(),
+            "VALUES ('10001', 2.25, true, '2024-03-01')",
+            format!("{zips}10001,2.25,true,2024-03-01\n"),
+        ),
+        (
+            "excel.csv",
+            excel.to_owned(),
+            "VALUES (3, 'z; w'), (4, 'p\nq')",
+            format!("{excel}3;\"z; w\"\r\n4;\"p\nq\"\r\n"),
+        ),
+        (
+            "no_last_newline.tsv",
+            "id\tcity\n1\tLima".to_owned(),
+            "VALUES (2, 'Pune')",
+            "id\tcity\n1\tLima\n2\tPune\n".to_owned(),
+        ),
+        (
+            "array.json",
+            "[\n  {\"id\": 1, \"city\": \"Lima\"}\n]\n".to_owned(),
+            "VALUES (2, 'Pune')",
+            "[\n  {\"id\": 1, \"city\": \"Lima\"},\n{\"id\":2,\"city\":\"Pune\"}\n]\n".to_owned(),
+        ),
+        (
+            "compact.json",
+            "[{\"id\":1,\"city\":\"Lima\"}]".to_owned(),
+            "VALUES (2, 'Pune')",
+            "[{\"id\":1,\"city\":\"Lima\"},{\"id\":2,\"city\":\"Pune\"}]".to_owned(),
+        ),
+    ];
+    for (name, old, rows, new) in &cases {
+        bucket.put(name, old.clone()).await;
+        query(&session, &format!("INSERT INTO ds.`{}` {rows}", key(name))).await;
+        let got = String::from_utf8(object(&bucket, name).await).unwrap();
+        assert_eq!(&got, new, "{name}");
+    }
+    // JSON Lines: a key only the last row has, far past the inference
+    // sample, and `1.0`, stay.
+    let mut late = String::new();
+    for i in 0..30_000 {
+        late.push_str(&format!("{{\"id\":{i},\"v\":1.0}}\r\n"));
+    }
+    late.push_str("{\"id\":30000,\"v\":1.0,\"extra\":\"keep me\"}\r\n");
+    bucket.put("late.jsonl", late.clone()).await;
+    query(
+        &session,
+        &format!("INSERT INTO ds.`{}` VALUES (99999, 2.5)", key("late.jsonl")),
+    )
+    .await;
+    let got = String::from_utf8(object(&bucket, "late.jsonl").await).unwrap();
+    assert_eq!(got, format!("{late}{{\"id\":99999,\"v\":2.5}}\r\n"));
+    // Compressed: the decompressed text is the old text, then the new rows.
+    bucket.put("zips.csv.gz", gzip(zips.as_bytes())).await;
+    query(
+        &session,
+        &format!(
+            "INSERT INTO ds.`{}` VALUES ('00601', 3.5, false, '2024-04-01')",
+            key("zips.csv.gz")
+        ),
+    )
+    .await;
+    let got = gunzip(&object(&bucket, "zips.csv.gz").await);
+    assert_eq!(
+        String::from_utf8(got).unwrap(),
+        format!("{zips}00601,3.5,false,2024-04-01\n")
+    );
+    bucket
+        .put(
+            "zips.csv.zst",
+            zstd::encode_all(zips.as_bytes(), 1).unwrap(),
+        )
+        .await;
+    query(
+        &session,
+        &format!(
+            "INSERT INTO ds.`{}` VALUES ('00601', 3.5, false, '2024-04-01')",
+            key("zips.csv.zst")
+        ),
+    )
+    .await;
+    let got = zstd::decode_all(object(&bucket, "zips.csv.zst").await.as_slice()).unwrap();
+    assert_eq!(
+        String::from_utf8(got).unwrap(),
+        format!("{zips}00601,3.5,false,2024-04-01\n")
+    );
+    // And s3sql reads every row back.
+    let rows = query(
+        &session,
+        &format!("SELECT count(*) AS n FROM ds.`{}`", key("zips.csv.zst")),
+    )
+    .await;
+    assert!(rows[3].contains("| 3 "), "{rows:?}");
+}
+
+/// An INSERT of no rows writes nothing: the object keeps its ETag.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_insert_of_no_rows_writes_nothing() {
+    let bucket = Bucket::new().await;
+    let session = session_with_database(&bucket, &bucket.endpoint).await;
+    let old = "zip,amount\n02134,1.50\n";
+    for name in ["none.csv", "none.parquet"] {
+        if name.ends_with(".parquet") {
+            query(
+                &session,
+                &format!(
+                    "COPY (SELECT '02134' AS zip, 1.5 AS amount) TO '{}'",
+                    bucket.url(name)
+                ),
+            )
+            .await;
+        } else {
+            bucket.put(name, old).await;
+        }
+        let before = (etag(&bucket, name).await, object(&bucket, name).await);
+        let key = format!("{}{name}", bucket.prefix);
+        let answer = query(
+            &session,
+            &format!("INSERT INTO ds.`{key}` SELECT * FROM ds.`{key}` WHERE false"),
+        )
+        .await;
+        assert!(answer.iter().any(|l| l.contains("| 0 ")), "{answer:?}");
+        let after = (etag(&bucket, name).await, object(&bucket, name).await);
+        assert_eq!(after, before, "{name}: rewritten by an INSERT of no rows");
+    }
+}

@@ -1,0 +1,373 @@
+//! The bytes of a text object INSERT appends to: its old text passed on
+//! as it is (decompressed and compressed again when it is gzip or zstd,
+//! so the text inside is the same byte for byte), then the new rows in the
+//! object's own layout. [`OldText`] watches the old text go by to learn
+//! what the new rows must look like: the line ending of its first line,
+//! whether its last line ends, and for a JSON array the closing `]` (held
+//! back, so the new objects go inside it). [`NewText`] turns the encoder's
+//! rows (`\n`-ended, one JSON object a line) into that layout.
+
+use std::io::Write;
+
+use crate::copy::TextCompression;
+
+/// A streaming decompressor of the old object's bytes: every gzip member,
+/// every zstd frame (a file of several is still one text).
+pub(crate) enum Decoder {
+    Plain,
+    Gzip(Box<flate2::write::MultiGzDecoder<Vec<u8>>>),
+    Zstd(Box<zstd::stream::write::Decoder<'static, Vec<u8>>>),
+}
+
+impl Decoder {
+    /// A decoder of `compression`.
+    pub(crate) fn new(compression: TextCompression) -> std::io::Result<Self> {
+        Ok(match compression {
+            TextCompression::None => Decoder::Plain,
+            TextCompression::Gzip => {
+                Decoder::Gzip(Box::new(flate2::write::MultiGzDecoder::new(Vec::new())))
+            }
+            TextCompression::Zstd => {
+                Decoder::Zstd(Box::new(zstd::stream::write::Decoder::new(Vec::new())?))
+            }
+        })
+    }
+
+    /// The text `chunk` of the object decodes to (possibly none yet).
+    pub(crate) fn decode(&mut self, chunk: &[u8]) -> std::io::Result<Vec<u8>> {
+        match self {
+            Decoder::Plain => Ok(chunk.to_vec()),
+            Decoder::Gzip(d) => {
+                d.write_all(chunk)?;
+                Ok(std::mem::take(d.get_mut()))
+            }
+            Decoder::Zstd(d) => {
+                d.write_all(chunk)?;
+                Ok(std::mem::take(d.get_mut()))
+            }
+        }
+    }
+
+    /// The text left once the object's bytes all went in; a cut stream is
+    /// an error.
+    pub(crate) fn finish(self) -> std::io::Result<Vec<u8>> {
+        match self {
+            Decoder::Plain => Ok(Vec::new()),
+            Decoder::Gzip(d) => d.finish(),
+            Decoder::Zstd(mut d) => {
+                d.flush()?;
+                Ok(std::mem::take(d.get_mut()))
+            }
+        }
+    }
+}
+
+/// What the old text showed, read as it streams by.
+#[derive(Debug, Default)]
+pub(crate) struct OldText {
+    json_array: bool,
+    /// `\r\n` when the first line ends so.
+    crlf: Option<bool>,
+    /// The byte before the current chunk (a `\r` ending a chunk).
+    previous: Option<u8>,
+    /// The last byte passed on.
+    last: Option<u8>,
+    /// The last byte passed on that is not white space.
+    last_visible: Option<u8>,
+    /// A JSON array's tail not passed on yet: white space, and the `]`
+    /// with the white space after it once seen.
+    held: Vec<u8>,
+}
+
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+impl OldText {
+    /// Watches a CSV / JSON Lines text, or a JSON array's.
+    pub(crate) fn new(json_array: bool) -> Self {
+        Self {
+            json_array,
+            ..Self::default()
+        }
+    }
+
+    /// Takes the next piece of old text; returns what can be passed on
+    /// now (all of it, except a JSON array's possible tail).
+    pub(crate) fn pass(&mut self, text: Vec<u8>) -> Vec<u8> {
+        if self.crlf.is_none() {
+            let mut previous = self.previous;
+            for &b in &text {
+                if b == b'\n' {
+                    self.crlf = Some(previous == Some(b'\r'));
+                    break;
+                }
+                previous = Some(b);
+            }
+        }
+        if let Some(&b) = text.last() {
+            self.previous = Some(b);
+        }
+        let out = if self.json_array {
+            self.held.extend_from_slice(&text);
+            // The tail that may close the array: white space, then
+            // possibly one `]` and white space.
+            let trailing = self.held.iter().rev().take_while(|&&b| is_space(b)).count();
+            let mut keep = trailing;
+            if self.held.len() > keep && self.held[self.held.len() - keep - 1] == b']' {
+                keep += 1;
+                keep += self.held[..self.held.len() - keep]
+                    .iter()
+                    .rev()
+                    .take_while(|&&b| is_space(b))
+                    .count();
+            }
+            let cut = self.held.len() - keep;
+            let rest = self.held.split_off(cut);
+            std::mem::replace(&mut self.held, rest)
+        } else {
+            text
+        };
+        if let Some(&b) = out.last() {
+            self.last = Some(b);
+        }
+        if let Some(&b) = out.iter().rev().find(|&&b| !is_space(b)) {
+            self.last_visible = Some(b);
+        }
+        out
+    }
+
+    /// Whether any text was seen.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.previous.is_none()
+    }
+
+    /// The new rows' layout, now the old text is all seen; for a JSON
+    /// array also what goes before the first new object. An array that
+    /// does not end in `]` is refused (`None`).
+    pub(crate) fn layout(&self) -> Option<(NewText, Vec<u8>)> {
+        let crlf = self.crlf.unwrap_or(false);
+        let ending: &'static [u8] = if crlf { b"\r\n" } else { b"\n" };
+        if !self.json_array {
+            let before = match self.last {
+                Some(b'\n') | None => Vec::new(),
+                Some(_) => ending.to_vec(),
+            };
+            return Some((
+                NewText {
+                    crlf,
+                    array: None,
+                    quoted: false,
+                    rows: 0,
+                },
+                before,
+            ));
+        }
+        let (before_close, close) = if self.is_empty() {
+            // No text at all: a new array.
+            (Vec::new(), b"]\n".to_vec())
+        } else {
+            let at = self.held.iter().position(|&b| b == b']')?;
+            (self.held[..at].to_vec(), self.held[at..].to_vec())
+        };
+        let opening = if self.is_empty() {
+            b"[".to_vec()
+        } else {
+            Vec::new()
+        };
+        Some((
+            NewText {
+                crlf,
+                array: Some(ArrayLayout {
+                    comma_first: !self.is_empty() && self.last_visible != Some(b'['),
+                    separator: before_close,
+                    close,
+                }),
+                quoted: false,
+                rows: 0,
+            },
+            opening,
+        ))
+    }
+}
+
+/// Where new objects go in a JSON array.
+#[derive(Debug)]
+struct ArrayLayout {
+    /// Whether the array already holds an element.
+    comma_first: bool,
+    /// The white space the old text had before its `]`, put before each
+    /// new object and the `]` again.
+    separator: Vec<u8>,
+    /// The `]` and what followed it.
+    close: Vec<u8>,
+}
+
+/// The new rows' text in the old object's layout.
+#[derive(Debug)]
+pub(crate) struct NewText {
+    crlf: bool,
+    array: Option<ArrayLayout>,
+    /// Inside a quoted CSV value (a batch's text ends outside one; kept
+    /// for safety across calls).
+    quoted: bool,
+    rows: u64,
+}
+
+impl NewText {
+    /// CSV text (quote `quote`) as the object writes it: every line
+    /// ending outside a quoted value in the object's ending; a line break
+    /// inside a value stays as it is (it is the value's).
+    pub(crate) fn csv(&mut self, text: &[u8], quote: u8) -> Vec<u8> {
+        if !self.crlf {
+            return text.to_vec();
+        }
+        let mut out = Vec::with_capacity(text.len() + text.len() / 16);
+        for &b in text {
+            if b == quote {
+                self.quoted = !self.quoted;
+            } else if b == b'\n' && !self.quoted {
+                out.push(b'\r');
+            }
+            out.push(b);
+        }
+        out
+    }
+
+    /// JSON Lines text (one object a line, `\n`-ended: JSON escapes any
+    /// line break inside a value) as the object writes it: its line
+    /// ending, or inside its array.
+    pub(crate) fn json(&mut self, text: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(text.len() + text.len() / 16);
+        for line in text.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+            match &self.array {
+                None => {
+                    out.extend_from_slice(line);
+                    out.extend_from_slice(if self.crlf { b"\r\n" } else { b"\n" });
+                }
+                Some(array) => {
+                    if self.rows > 0 || array.comma_first {
+                        out.push(b',');
+                    }
+                    out.extend_from_slice(&array.separator);
+                    out.extend_from_slice(line);
+                }
+            }
+            self.rows += 1;
+        }
+        out
+    }
+
+    /// What ends the text: a JSON array's `]` (after the white space
+    /// that preceded it), nothing otherwise.
+    pub(crate) fn end(&self) -> Vec<u8> {
+        match &self.array {
+            None => Vec::new(),
+            Some(array) => [array.separator.as_slice(), array.close.as_slice()].concat(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// `old` passed in pieces of `step` bytes, then `rows` (JSON Lines
+    /// text, or CSV) appended: the whole text.
+    fn spliced(old: &str, step: usize, json_array: bool, rows: &str, csv: bool) -> String {
+        let mut text = OldText::new(json_array);
+        let mut out = Vec::new();
+        for piece in old.as_bytes().chunks(step.max(1)) {
+            out.extend(text.pass(piece.to_vec()));
+        }
+        let (mut new, before) = text.layout().unwrap();
+        out.extend(before);
+        out.extend(if csv {
+            new.csv(rows.as_bytes(), b'"')
+        } else {
+            new.json(rows.as_bytes())
+        });
+        out.extend(new.end());
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn csv_rows_take_the_first_lines_ending_and_a_last_line_is_ended_first() {
+        for step in [1, 2, 3, 100] {
+            assert_eq!(
+                spliced("a,b\r\n1,\"x\ny\"\r\n", step, false, "2,\"p\nq\"\n", true),
+                "a,b\r\n1,\"x\ny\"\r\n2,\"p\nq\"\r\n"
+            );
+            assert_eq!(spliced("a\n1", step, false, "2\n", true), "a\n1\n2\n");
+            assert_eq!(
+                spliced("a\r\n1", step, false, "2\n", true),
+                "a\r\n1\r\n2\r\n"
+            );
+        }
+        assert_eq!(spliced("", 1, false, "a\n2\n", true), "a\n2\n");
+    }
+
+    #[test]
+    fn json_objects_go_inside_the_array_before_its_closing_bracket() {
+        for step in [1, 2, 5, 100] {
+            assert_eq!(
+                spliced("[{\"a\":[1]}]", step, true, "{\"a\":2}\n{\"a\":3}\n", false),
+                "[{\"a\":[1]},{\"a\":2},{\"a\":3}]"
+            );
+            assert_eq!(
+                spliced("[\n  {\"a\":1}\n] \n", step, true, "{\"a\":2}\n", false),
+                "[\n  {\"a\":1},\n{\"a\":2}\n] \n"
+            );
+            assert_eq!(
+                spliced("[ ]", step, true, "{\"a\":2}\n", false),
+                "[ {\"a\":2} ]"
+            );
+        }
+        assert_eq!(spliced("", 1, true, "{\"a\":2}\n", false), "[{\"a\":2}]\n");
+        let mut open = OldText::new(true);
+        open.pass(b"[{\"a\":1}".to_vec());
+        assert!(open.layout().is_none(), "an array with no ] is refused");
+    }
+
+    #[test]
+    fn json_lines_keep_the_objects_line_ending() {
+        assert_eq!(
+            spliced("{\"a\":1}\r\n", 1, false, "{\"a\":2}\n", false),
+            "{\"a\":1}\r\n{\"a\":2}\r\n"
+        );
+        assert_eq!(
+            spliced("{\"a\":1}", 4, false, "{\"a\":2}\n", false),
+            "{\"a\":1}\n{\"a\":2}\n"
+        );
+    }
+
+    #[test]
+    fn every_gzip_member_and_zstd_frame_is_decoded() {
+        let gzip = |text: &[u8]| {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(text).unwrap();
+            e.finish().unwrap()
+        };
+        let zstd = |text: &[u8]| zstd::encode_all(text, 1).unwrap();
+        for (compression, bytes) in [
+            (
+                TextCompression::Gzip,
+                [gzip(b"a\n1\n"), gzip(b"2\n")].concat(),
+            ),
+            (
+                TextCompression::Zstd,
+                [zstd(b"a\n1\n"), zstd(b"2\n")].concat(),
+            ),
+        ] {
+            let mut decoder = Decoder::new(compression).unwrap();
+            let mut text = Vec::new();
+            for piece in bytes.chunks(7) {
+                text.extend(decoder.decode(piece).unwrap());
+            }
+            text.extend(decoder.finish().unwrap());
+            assert_eq!(text, b"a\n1\n2\n");
+        }
+    }
+}
