@@ -187,11 +187,13 @@ impl<L: ListObjects + ?Sized + 'static> Walk<L> {
         let Some(Entry::Listing(mut listing)) = self.queue.pop_back() else {
             return Ok(());
         };
-        let page = page.map_err(|source| GlobError::List {
+        let mut page = page.map_err(|source| GlobError::List {
             bucket: self.spec.bucket.clone(),
             prefix: listing.request.prefix.clone(),
             source,
         })?;
+        // Listed on the page before (a server quirk): descend it once.
+        page.common_prefixes.retain(|p| !listing.pager.repeats(p));
         let keys = page.objects.iter().map(|o| o.key.as_str());
         let keys = PageKeys::of(keys.chain(page.common_prefixes.iter().map(String::as_str)));
         if let Err(e) = listing

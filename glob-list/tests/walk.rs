@@ -218,3 +218,24 @@ async fn folder_markers_are_never_matches() {
         assert_eq!(got, want, "{pattern}");
     }
 }
+
+/// A server that lists again, at the top of a page, the common prefix the
+/// page before ended in (LocalStack, versitygw): each directory is
+/// descended once and the walk completes, instead of failing as a server
+/// that ignores its continuation token.
+#[tokio::test]
+async fn a_common_prefix_repeated_at_a_page_boundary_is_descended_once() {
+    let keys = tree(2, 5);
+    let store = Arc::new(MemoryStore::new(keys.clone(), 2).repeating_boundary_prefixes());
+    let expander = GlobExpander::new(Arc::clone(&store), ExpandOptions::default());
+    let got: Vec<String> = expander
+        .expand_all(&["s3://b/d[0-9]/d[0-9]/*.csv"])
+        .await
+        .expect("a repeated boundary prefix failed the walk")
+        .into_iter()
+        .map(|m| m.object.key)
+        .collect();
+    let mut sorted = keys;
+    sorted.sort();
+    assert_eq!(got, sorted, "every leaf once, in key order");
+}

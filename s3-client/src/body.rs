@@ -13,7 +13,7 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
 use crate::client::{S3Client, describe_transport_error};
-use crate::content_range::{check_partial, check_pinned, content_range};
+use crate::content_range::{check_if_match_answer, check_partial, content_range};
 use crate::error::{Error, Operation, RequestTarget, Result};
 use crate::model::ByteRange;
 use crate::transport::BodyPace;
@@ -204,6 +204,17 @@ impl ResumeState {
                 Err(()) => self.pace.stalled(),
             };
             self.body = None;
+            if self.etag.is_none() {
+                // Nothing to pin the rest to: it could come from another
+                // version of the object, spliced onto this one's bytes.
+                self.done = true;
+                return Some(Err(Error::Transport {
+                    target: Box::new(self.target()),
+                    detail: format!(
+                        "response body cut short ({cut}) and not resumed: the answer carried no ETag, so the rest could come from another version of the object; read it again"
+                    ),
+                }));
+            }
             self.resumes += 1;
             self.since_cut = 0;
             let wait = self.client.retry_delay(self.resumes, Duration::ZERO);
@@ -255,7 +266,7 @@ impl ResumeState {
             .ok_or_else(|| invalid("a 206 answer without Content-Range".into()))?;
         check_partial(&range, &got).map_err(invalid)?;
         let answered = resp.headers().get(http::header::ETAG);
-        check_pinned(self.etag.as_deref(), answered.and_then(|v| v.to_str().ok()))
+        check_if_match_answer(self.etag.as_deref(), answered.and_then(|v| v.to_str().ok()))
             .map_err(invalid)?;
         if self.end.is_some_and(|end| got.range.end != end) {
             return Err(invalid(format!(

@@ -78,7 +78,9 @@ pub(crate) struct S3Request<'a> {
     payload_sha256: std::sync::OnceLock<String>,
     /// Whether S3 keeps the answer alive with spaces while it works
     /// (CompleteMultipartUpload, CopyObject, DeleteObjects), so the body
-    /// has no floor rate. (A 200 `<Error>` is an error for every request.)
+    /// has no floor rate, only a cap on the whole answer
+    /// ([`crate::transport::KEPT_ALIVE_TIMEOUTS`]). (A 200 `<Error>` is an
+    /// error for every request.)
     pub error_in_ok: bool,
     /// What a retry after a lost answer means for this request.
     pub lost_answer: LostAnswer,
@@ -167,6 +169,10 @@ impl<'a> S3Request<'a> {
 /// Why one attempt failed, and whether another may succeed.
 enum AttemptError {
     Retryable(Error),
+    /// Retryable, and the request never reached the server (the
+    /// connection was refused, DNS or the TLS handshake failed): not a
+    /// lost answer, whatever the request.
+    NotSent(Error),
     /// Retryable, and the server said how long to wait (`Retry-After`).
     RetryAfter(Error, Duration),
     /// The bucket lives in another region: retry at once, signed for it.
@@ -361,8 +367,12 @@ impl S3Client {
             async move {
                 let (parts, body) = resp.into_parts();
                 // S3 keeps the answers that can carry an error in a 200
-                // alive with a space every few seconds: no rate floor there.
-                let pace = BodyPace::new(timeout, !req.error_in_ok);
+                // alive with a space every few seconds: no rate floor
+                // there, a cap on the whole answer instead.
+                let pace = match req.error_in_ok {
+                    true => BodyPace::kept_alive(timeout),
+                    false => BodyPace::new(timeout, true),
+                };
                 let bytes = collect_body(body, pace, MAX_COLLECTED_BODY, &target).await?;
                 // Any collected answer (never object bytes: GetObject
                 // streams) that is an `<Error>` document is that error,
@@ -425,10 +435,11 @@ impl S3Client {
                     attempt -= 1;
                     continue;
                 }
-                Err(AttemptError::Retryable(e)) => (e, Duration::ZERO),
-                Err(AttemptError::RetryAfter(e, after)) => (e, after),
+                Err(AttemptError::Retryable(e)) => (e, Duration::ZERO, true),
+                Err(AttemptError::NotSent(e)) => (e, Duration::ZERO, false),
+                Err(AttemptError::RetryAfter(e, after)) => (e, after, true),
             };
-            let (err, retry_after) = err;
+            let (err, retry_after, reached) = err;
             // The request may have reached the server and acted: its answer
             // was lost, or a 5xx came back from a gateway (or a
             // server failing late) after the server had done what was
@@ -436,7 +447,8 @@ impl S3Client {
             // as lost; a 503 (SlowDown) is S3 refusing the request unread.
             let failed_late = req.lost_answer != LostAnswer::Repeat
                 && matches!(&err, Error::Service(e) if e.status >= 500 && e.status != 503);
-            if failed_late || matches!(err, Error::Transport { .. } | Error::Timeout { .. }) {
+            let cut_off = matches!(err, Error::Transport { .. } | Error::Timeout { .. });
+            if reached && (failed_late || cut_off) {
                 log.answer_lost = true;
                 if req.lost_answer == LostAnswer::Fail {
                     return Err(err);
@@ -547,10 +559,15 @@ impl S3Client {
                 }));
             }
             Ok(Err(e)) => {
-                return Err(AttemptError::Retryable(Error::Transport {
+                let err = Error::Transport {
                     target: Box::new(target),
                     detail: describe_transport_error(&e),
-                }));
+                };
+                // No connection, so no request: safe to send again.
+                return Err(match e.is_connect() {
+                    true => AttemptError::NotSent(err),
+                    false => AttemptError::Retryable(err),
+                });
             }
             Ok(Ok(resp)) => resp,
         };
@@ -558,7 +575,20 @@ impl S3Client {
         if status.is_success() {
             return Ok(resp);
         }
-        Err(self.classify_error(resp, target, &region).await)
+        Err(match self.classify_error(resp, target, &region).await {
+            // A Location that changes what is asked (an UploadPart without
+            // its `uploadId` is a PutObject of one part over the key).
+            AttemptError::Redirect(err, to)
+                if !redirect_keeps_the_request(&url, &to, req.bucket, &endpoint.path_prefix) =>
+            {
+                tracing::debug!(
+                    bucket = req.bucket,
+                    "not following a 307 whose Location changes the path or drops the query"
+                );
+                AttemptError::Fatal(err)
+            }
+            other => other,
+        })
     }
 
     /// Reads an error response and decides what to do about it.
@@ -693,6 +723,45 @@ fn same_service(from: &str, to: &str) -> bool {
         (labels.len() == 2).then_some(labels)
     };
     !is_ip(from) && !is_ip(to) && parent(from).is_some_and(|p| Some(p) == parent(to))
+}
+
+/// Whether a 307's Location `to` asks for what the request sent to `sent`
+/// asked: the same object (the same path, or that path without the
+/// endpoint's `path_prefix`, or without the bucket when `to` names it as
+/// a virtual host) and every query parameter sent (compared decoded).
+fn redirect_keeps_the_request(sent: &str, to: &http::Uri, bucket: &str, path_prefix: &str) -> bool {
+    let Ok(sent) = sent.parse::<http::Uri>() else {
+        return false;
+    };
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let (sent_path, to_path) = (decode(sent.path()), decode(to.path()));
+    let vhost = to
+        .host()
+        .is_some_and(|h| h.to_ascii_lowercase().starts_with(&format!("{bucket}.")));
+    let mut strips = vec![String::new(), path_prefix.to_owned()];
+    if vhost {
+        strips.push(format!("/{bucket}"));
+        strips.push(format!("{path_prefix}/{bucket}"));
+    }
+    let path_kept = strips
+        .iter()
+        .any(|strip| sent_path.strip_prefix(strip.as_str()) == Some(to_path.as_str()));
+    let pairs = |q: Option<&str>| -> Vec<String> {
+        q.unwrap_or_default()
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (name, value) = p.split_once('=').unwrap_or((p, ""));
+                format!("{}={}", decode(name), decode(&value.replace('+', " ")))
+            })
+            .collect()
+    };
+    let kept = pairs(to.query());
+    path_kept && pairs(sent.query()).iter().all(|p| kept.contains(p))
 }
 
 /// Whether a region a server named in a GetBucketLocation answer can go
@@ -863,6 +932,31 @@ mod tests {
         assert!(!same_service("127.0.0.1", "10.0.0.1"));
         assert!(!same_service("localhost", "127.0.0.1"));
         assert!(!same_service("minio.internal", "amazonaws.com.evil"));
+    }
+
+    #[test]
+    fn a_redirect_must_ask_for_what_the_request_asked() {
+        let sent = "http://h:9000/b/k%20x?partNumber=1&uploadId=u%2B1";
+        let keeps = |to: &str| redirect_keeps_the_request(sent, &to.parse().unwrap(), "b", "");
+        assert!(keeps("http://h2:9000/b/k%20x?partNumber=1&uploadId=u%2B1"));
+        assert!(keeps(
+            "http://h2/b/k%20x?uploadId=u%2b1&partNumber=1&x-id=UploadPart"
+        ));
+        assert!(keeps("http://b.h2/k%20x?partNumber=1&uploadId=u%2B1"));
+        assert!(!keeps("http://h2/b/k%20x"), "query dropped");
+        assert!(!keeps("http://h2/b/k%20x?partNumber=1"), "uploadId dropped");
+        assert!(!keeps("http://h2/b/other?partNumber=1&uploadId=u%2B1"));
+        assert!(
+            !keeps("http://h2/k%20x?partNumber=1&uploadId=u%2B1"),
+            "bucket dropped"
+        );
+        let prefixed = "http://h/s3/b/k?uploads=";
+        assert!(redirect_keeps_the_request(
+            prefixed,
+            &"http://h2/b/k?uploads=".parse().unwrap(),
+            "b",
+            "/s3"
+        ));
     }
 
     #[test]

@@ -104,7 +104,24 @@ pub(crate) fn check_partial(asked: &ByteRange, got: &ContentRange) -> Result<(),
 
 /// An answer to a GET pinned to `pinned` (`If-Match`) must carry that
 /// ETag: a server or cache that ignores If-Match answers with the version
-/// it has, and a read of several requests would splice two versions.
+/// it has, and a read of several requests would splice two versions. An
+/// answer without an ETag (a gateway or cache stripping it) proves
+/// nothing, so it is refused too.
+pub(crate) fn check_if_match_answer(
+    pinned: Option<&str>,
+    answered: Option<&str>,
+) -> Result<(), String> {
+    match (pinned, answered) {
+        (Some(want), None) if want != "*" => Err(format!(
+            "the answer carries no ETag, the read was pinned to {want} (If-Match): a gateway or cache between strips it, so the answer may be of another version; read it without that gateway"
+        )),
+        _ => check_pinned(pinned, answered),
+    }
+}
+
+/// Whether two answers' ETags say they are of one version: only ETags
+/// that both exist and differ say they are not (an answer without one is
+/// refused by [`check_if_match_answer`] where a request was pinned).
 pub(crate) fn check_pinned(pinned: Option<&str>, answered: Option<&str>) -> Result<(), String> {
     match (pinned, answered) {
         (Some(want), Some(have))
@@ -160,6 +177,18 @@ mod tests {
         assert!(check_partial(&suffix, &got(0, 8, 100)).is_err());
         assert!(check_partial(&ByteRange::From(3), &got(3, 9, 9)).is_ok());
         assert!(check_partial(&ByteRange::From(3), &got(3, 8, 9)).is_err());
+    }
+
+    #[test]
+    fn a_pinned_answer_must_carry_the_pinned_etag() {
+        assert!(check_if_match_answer(Some("\"a\""), Some("a")).is_ok());
+        assert!(check_if_match_answer(Some("\"a\""), Some("\"b\"")).is_err());
+        assert!(
+            check_if_match_answer(Some("\"a\""), None).is_err(),
+            "no ETag"
+        );
+        assert!(check_if_match_answer(Some("*"), None).is_ok());
+        assert!(check_if_match_answer(None, None).is_ok());
     }
 
     #[test]

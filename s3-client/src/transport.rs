@@ -205,6 +205,13 @@ impl Progress {
 /// from holding an attempt forever.
 pub const MIN_BODY_RATE: u64 = 1024;
 
+/// How many request timeouts an answer kept alive with spaces
+/// (CompleteMultipartUpload, CopyObject, DeleteObjects) may take in all:
+/// 15 minutes at the default 30 s. S3 keeps such an answer alive as long
+/// as its work takes, but a peer trickling a space forever would hold the
+/// attempt forever without a cap.
+pub const KEPT_ALIVE_TIMEOUTS: u32 = 30;
+
 /// The deadline of a response body's next bytes. Each `window` (the
 /// request timeout) of waiting must bring `MIN_BODY_RATE × window` bytes,
 /// or the attempt has stalled; without the floor, any byte restarts the
@@ -218,6 +225,8 @@ pub struct BodyPace {
     quantum: u64,
     waited: std::time::Duration,
     got: u64,
+    /// When the whole answer must be in, for an answer kept alive.
+    deadline: Option<tokio::time::Instant>,
 }
 
 impl BodyPace {
@@ -233,13 +242,28 @@ impl BodyPace {
             quantum,
             waited: std::time::Duration::ZERO,
             got: 0,
+            deadline: None,
+        }
+    }
+
+    /// A pace for an answer S3 keeps alive with spaces while it works: no
+    /// floor rate, but the whole answer within [`KEPT_ALIVE_TIMEOUTS`]
+    /// windows.
+    pub fn kept_alive(window: std::time::Duration) -> Self {
+        let cap = window.saturating_mul(KEPT_ALIVE_TIMEOUTS);
+        Self {
+            deadline: tokio::time::Instant::now().checked_add(cap),
+            ..Self::new(window, false)
         }
     }
 
     /// Waits for `next` (the body's next frame), or `None` once the
     /// window's waiting is used up without the bytes it needs.
     pub async fn wait<F: Future>(&mut self, next: F) -> Option<F::Output> {
-        let left = self.window.saturating_sub(self.waited);
+        let mut left = self.window.saturating_sub(self.waited);
+        if let Some(deadline) = self.deadline {
+            left = left.min(deadline.saturating_duration_since(tokio::time::Instant::now()));
+        }
         let began = tokio::time::Instant::now();
         let out = tokio::time::timeout(left, next).await.ok();
         self.waited += began.elapsed();
@@ -258,6 +282,15 @@ impl BodyPace {
     /// Why the body counts as stalled, in words.
     pub fn stalled(&self) -> String {
         let secs = self.window.as_secs_f64();
+        if self
+            .deadline
+            .is_some_and(|d| d <= tokio::time::Instant::now())
+        {
+            return format!(
+                "the answer took more than {:.1}s ({KEPT_ALIVE_TIMEOUTS} times the request timeout, the most an answer kept alive with spaces may take)",
+                secs * f64::from(KEPT_ALIVE_TIMEOUTS)
+            );
+        }
         if self.got == 0 {
             format!("no data for {secs:.1}s")
         } else {

@@ -1166,14 +1166,13 @@ async fn request_timeout_408_and_too_many_requests_429_are_retried() {
     assert_eq!(proxy.requests_seen(), 3);
 }
 
-#[tokio::test]
-async fn connection_refused_is_retried() {
-    let fx = Fixture::new().await;
+/// A client of a port nothing listens on yet, so its first attempts are
+/// refused, and the proxy that comes up there a moment later.
+fn refused_at_first(fx: &Fixture) -> (S3Client, std::thread::JoinHandle<FaultProxy>) {
     let upstream = fx
         .target
         .socket_addr()
         .expect("a plain-HTTP target to forward to");
-    // A port nothing listens on yet: the first attempts are refused.
     let addr = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -1187,13 +1186,19 @@ async fn connection_refused_is_retried() {
         };
         c
     });
-    let key = fx.key("f/refused.txt");
-    put(&fx, &key, Bytes::from_static(b"late")).await;
-    // The server comes up on that port a moment later.
     let late = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(250));
         FaultProxy::start_at(addr, upstream)
     });
+    (client, late)
+}
+
+#[tokio::test]
+async fn connection_refused_is_retried() {
+    let fx = Fixture::new().await;
+    let key = fx.key("f/refused.txt");
+    put(&fx, &key, Bytes::from_static(b"late")).await;
+    let (client, late) = refused_at_first(&fx);
     let got = client
         .get_object_bytes(fx.bucket(), &key, &GetObjectRequest::default())
         .await
@@ -2063,40 +2068,48 @@ async fn lost_conditional_put_answered_conflict_on_retry_is_ours() {
 async fn a_throttled_create_multipart_upload_leaves_other_uploads_alone() {
     let (fx, proxy, client) = proxied().await;
     let key = fx.key("f/mp-create-503.bin");
-    let theirs = fx
-        .client
-        .create_multipart_upload(fx.bucket(), &key, &PutObjectRequest::default())
-        .await
-        .unwrap();
+    let theirs = start_upload(&fx.client, &fx, &key).await;
     proxy.push_rule(
         FaultRule::new(status(503, "SlowDown"))
             .method(Method::POST)
             .query_contains("uploads")
             .times(1),
     );
-    let ours = client
-        .create_multipart_upload(fx.bucket(), &key, &PutObjectRequest::default())
-        .await
-        .unwrap();
+    let ours = start_upload(&client, &fx, &key).await;
     assert_eq!(proxy.faults_injected(), 1);
+    assert_no_hunt_and_abort(&fx, &proxy, &key, [theirs, ours]).await;
+}
+
+/// CreateMultipartUpload of `key` through `client`: the upload id.
+async fn start_upload(client: &S3Client, fx: &Fixture, key: &str) -> String {
+    client
+        .create_multipart_upload(fx.bucket(), key, &PutObjectRequest::default())
+        .await
+        .unwrap()
+}
+
+/// After a create that was refused (never a lost answer): no hunt for
+/// orphans went through `proxy` and the other writer's upload (`ids[0]`)
+/// is still open; then both uploads are aborted.
+async fn assert_no_hunt_and_abort(fx: &Fixture, proxy: &FaultProxy, key: &str, ids: [String; 2]) {
     let listings = proxy
         .recorded()
         .iter()
         .filter(|r| r.method == Method::GET && r.query.contains("uploads"))
         .count();
     assert_eq!(listings, 0, "a refused create was hunted for as lost");
-    let open: Vec<String> = open_uploads(&fx)
+    let open: Vec<String> = open_uploads(fx)
         .await
         .into_iter()
         .map(|u| u.upload_id)
         .collect();
     assert!(
-        open.contains(&theirs),
+        open.contains(&ids[0]),
         "another writer's upload was aborted: {open:?}"
     );
-    for id in [theirs, ours] {
+    for id in ids {
         fx.client
-            .abort_multipart_upload(fx.bucket(), &key, &id)
+            .abort_multipart_upload(fx.bucket(), key, &id)
             .await
             .unwrap();
     }
@@ -2164,4 +2177,245 @@ async fn a_writer_dropped_while_its_upload_starts_leaves_no_upload() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// A 307 whose Location drops the query is not followed: an UploadPart
+/// sent there without `partNumber` and `uploadId` is a PutObject of one
+/// part over the whole key.
+#[tokio::test]
+async fn a_temporary_redirect_that_drops_the_query_is_not_followed() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/redirect-no-query.bin");
+    let origin = format!("http://{}", fx.target.socket_addr().unwrap());
+    proxy.push_rule(
+        FaultRule::new(Fault::TemporaryRedirectDroppingQuery { origin })
+            .method(Method::PUT)
+            .query_contains("partNumber")
+            .times(1),
+    );
+    let written = write_multipart(&client, &fx, &key, &pattern_bytes(6 * MIB, 50)).await;
+    let err = written.expect_err("the part went where a query-less Location said");
+    assert_eq!(proxy.faults_injected(), 1);
+    assert_eq!(err.status(), Some(307), "{err}");
+    let head = fx.client.head_object(fx.bucket(), &key).await;
+    assert!(
+        head.is_err(),
+        "a part was written over the key as a whole object: {head:?}"
+    );
+}
+
+/// The ETag a response header lacks.
+fn no_etag() -> Fault {
+    Fault::SetResponseHeader {
+        name: "etag".into(),
+        value: None,
+    }
+}
+
+/// A chunk of a pinned read answered without an ETag (a gateway or cache
+/// that strips it) cannot prove its version: refused, not spliced in.
+#[tokio::test]
+async fn a_pinned_chunk_answered_without_an_etag_is_refused() {
+    let (fx, proxy, _) = proxied().await;
+    let client = fx.client_via(&proxy.endpoint(), |mut c| {
+        c.read.chunk_size = MIB as u64;
+        c
+    });
+    let key = fx.key("f/pinned-no-etag.bin");
+    put(&fx, &key, pattern_bytes(3 * MIB, 51)).await;
+    proxy.push_rule(FaultRule::new(no_etag()).method(Method::GET).times(1));
+    let err = client
+        .read_to_bytes(fx.bucket(), &key, None)
+        .await
+        .map(|bytes| bytes.len())
+        .expect_err("a chunk of unknown version was spliced in");
+    assert!(err.to_string().contains("no ETag"), "{err}");
+    assert_eq!(proxy.faults_injected(), 1);
+}
+
+/// A resumed answer without an ETag cannot prove it is of the version the
+/// body began with.
+#[tokio::test]
+async fn a_resumed_answer_without_an_etag_is_refused() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/resume-no-etag.bin");
+    put(&fx, &key, pattern_bytes(3 * MIB, 52)).await;
+    proxy.push_rule(
+        FaultRule::new(Fault::CutBody { after_bytes: MIB })
+            .method(Method::GET)
+            .times(1),
+    );
+    proxy.push_rule(FaultRule::new(no_etag()).method(Method::GET).times(1));
+    let err = client
+        .get_object_bytes(fx.bucket(), &key, &GetObjectRequest::default())
+        .await
+        .map(|bytes| bytes.len())
+        .expect_err("a resume of unknown version was spliced in");
+    assert!(err.to_string().contains("no ETag"), "{err}");
+}
+
+/// A body whose first answer carried no ETag is not resumed unpinned
+/// after a cut: the rest could come from another version.
+#[tokio::test]
+async fn a_cut_body_that_began_without_an_etag_is_not_resumed_unpinned() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/cut-no-etag.bin");
+    put(&fx, &key, pattern_bytes(3 * MIB, 53)).await;
+    proxy.push_rule(
+        FaultRule::new(Fault::CutBodyWithoutHeader {
+            after_bytes: MIB,
+            name: "etag".into(),
+        })
+        .method(Method::GET)
+        .times(1),
+    );
+    let err = client
+        .get_object_bytes(fx.bucket(), &key, &GetObjectRequest::default())
+        .await
+        .map(|bytes| bytes.len())
+        .expect_err("the body was resumed with nothing to pin it to");
+    assert!(err.to_string().contains("no ETag"), "{err}");
+    assert_eq!(
+        proxy.requests_seen(),
+        1,
+        "an unpinned resume was sent anyway"
+    );
+}
+
+/// An answer kept alive with spaces (Complete, CopyObject, DeleteObjects)
+/// has no floor rate, but not forever: a peer trickling one byte at a time
+/// is cut once the whole answer has taken the cap (30 request timeouts).
+#[tokio::test]
+async fn an_answer_kept_alive_without_end_is_cut() {
+    let (fx, proxy, _) = proxied().await;
+    let client = fx.client_via(&proxy.endpoint(), |mut c| {
+        c.retry.max_retries = 0;
+        c.request_timeout = Duration::from_millis(200);
+        c
+    });
+    let key = fx.key("f/endless-complete.bin");
+    let data = pattern_bytes(1000, 54);
+    let upload = client
+        .create_multipart_upload(fx.bucket(), &key, &PutObjectRequest::default())
+        .await
+        .unwrap();
+    let part = client
+        .upload_part(fx.bucket(), &key, &upload, 1, data)
+        .await
+        .unwrap();
+    proxy.push_rule(
+        FaultRule::new(trickle(1, 100))
+            .method(Method::POST)
+            .query_contains("uploadId")
+            .times(1),
+    );
+    let started = std::time::Instant::now();
+    let parts = [part];
+    let complete = client.complete_multipart_upload(fx.bucket(), &key, &upload, &parts);
+    let result = tokio::time::timeout(Duration::from_secs(20), complete).await;
+    let elapsed = started.elapsed();
+    let err = result
+        .expect("a trickled answer held the Complete past 20 s")
+        .expect_err("the trickle ended before the cap");
+    assert!(err.to_string().contains("30 times"), "{err}");
+    assert!(
+        elapsed >= Duration::from_secs(6) && elapsed < Duration::from_secs(12),
+        "took {elapsed:?}"
+    );
+    let _ = fx
+        .client
+        .abort_multipart_upload(fx.bucket(), &key, &upload)
+        .await;
+}
+
+/// A refused connection proves the request never reached the server: a
+/// CreateMultipartUpload retried after one does not hunt for (and abort)
+/// uploads of the key, another writer's among them.
+#[tokio::test]
+async fn a_refused_connection_is_not_a_lost_answer() {
+    let fx = Fixture::new().await;
+    let key = fx.key("f/mp-create-refused.bin");
+    let theirs = start_upload(&fx.client, &fx, &key).await;
+    let (client, late) = refused_at_first(&fx);
+    let ours = start_upload(&client, &fx, &key).await;
+    let proxy = late.join().unwrap();
+    assert!(client.request_count() >= 2, "no attempt was refused");
+    assert_no_hunt_and_abort(&fx, &proxy, &key, [theirs, ours]).await;
+}
+
+/// Another writer copied the same source to the destination first; this
+/// create-only copy never reached the server (its connection was reset)
+/// and its retry is refused 412. The destination has the source's ETag,
+/// but a copy carries no token of its own, so that proves nothing: the
+/// outcome is unknown, never "this copy succeeded" (as for PutObject).
+#[tokio::test]
+async fn lost_create_only_copy_does_not_claim_an_identical_object() {
+    let (fx, proxy, client) = proxied().await;
+    let from = fx.key("f/copy-src-same.txt");
+    let to = fx.key("f/copy-dst-same.txt");
+    put(&fx, &from, Bytes::from_static(b"copied")).await;
+    fx.client
+        .copy_object(fx.bucket(), &from, &to, &CopyObjectRequest::default())
+        .await
+        .unwrap();
+    proxy.push_rule(
+        FaultRule::new(Fault::Reset)
+            .method(Method::PUT)
+            .path_contains("copy-dst-same")
+            .times(1),
+    );
+    proxy.push_rule(
+        FaultRule::new(status(412, "PreconditionFailed"))
+            .method(Method::PUT)
+            .path_contains("copy-dst-same")
+            .times(1),
+    );
+    let err = client
+        .copy_object(fx.bucket(), &from, &to, &CopyObjectRequest::create_only())
+        .await
+        .expect_err("a refused copy claimed another writer's identical object");
+    assert!(
+        matches!(err, s3sql_s3_client::Error::OutcomeUnknown { .. }),
+        "{err}"
+    );
+    assert_eq!(proxy.faults_injected(), 2);
+}
+
+/// A server that lists again, at the top of a page, the common prefix the
+/// page before ended in (LocalStack, versitygw): the repeat is dropped and
+/// the listing goes on, each prefix once, not failed as a server ignoring
+/// its continuation token.
+#[tokio::test]
+async fn a_common_prefix_repeated_at_a_page_boundary_is_listed_once() {
+    use futures::TryStreamExt;
+    let (fx, proxy, client) = proxied().await;
+    let dir = fx.key("f/boundary/");
+    for d in 0..4 {
+        put(&fx, &format!("{dir}d{d}/x.csv"), Bytes::from_static(b"x")).await;
+    }
+    proxy.push_rule(
+        FaultRule::new(Fault::PrependCommonPrefix {
+            prefix: format!("{dir}d2/"),
+        })
+        .method(Method::GET)
+        .query_contains("continuation-token")
+        .times(1),
+    );
+    let request = ListObjectsV2Request {
+        max_keys: Some(3),
+        ..ListObjectsV2Request::prefix(dir.clone()).with_delimiter("/")
+    };
+    let pages: Vec<_> = client
+        .list_objects_v2(fx.bucket(), request)
+        .try_collect()
+        .await
+        .expect("a repeated boundary prefix failed the listing");
+    let prefixes: Vec<String> = pages
+        .iter()
+        .flat_map(|p| p.common_prefixes.clone())
+        .collect();
+    let expected: Vec<String> = (0..4).map(|d| format!("{dir}d{d}/")).collect();
+    assert_eq!(prefixes, expected);
+    assert_eq!(pages.len(), 2, "{pages:?}");
+    assert_eq!(proxy.faults_injected(), 1);
 }

@@ -70,6 +70,14 @@ pub enum Fault {
         /// Bytes of the response body let through.
         after_bytes: usize,
     },
+    /// Like [`Fault::CutBody`], with the response header `name` removed
+    /// first: a cut answer from a cache or gateway that strips, say, ETag.
+    CutBodyWithoutHeader {
+        /// Bytes of the response body let through.
+        after_bytes: usize,
+        /// The header removed, e.g. `etag`.
+        name: String,
+    },
     /// Wait, then forward.
     Delay(Duration),
     /// Answer 301 PermanentRedirect with `x-amz-bucket-region`, as S3 does
@@ -100,11 +108,26 @@ pub enum Fault {
         /// Scheme, host and port to send the client to.
         origin: String,
     },
+    /// Like [`Fault::TemporaryRedirect`], with a Location that keeps the
+    /// path but drops the query, as a gateway that loses it does: followed,
+    /// an UploadPart would become a PutObject of one part over the key.
+    TemporaryRedirectDroppingQuery {
+        /// Scheme, host and port to send the client to.
+        origin: String,
+    },
     /// Forward a listing, then replace the `NextContinuationToken` of its
     /// answer with the first `continuation-token` any request sent through
     /// this proxy carried: a server repeating a token (A→A when the
     /// faulted request carried that first token, A→B→A one page later).
     RepeatListingToken,
+    /// Forward a listing, then put this common prefix first in its answer:
+    /// a server (LocalStack, versitygw) that lists again, at the top of a
+    /// page, the common prefix the page before ended in.
+    PrependCommonPrefix {
+        /// The prefix, as it goes into the XML (already encoded when the
+        /// listing is URL-encoded).
+        prefix: String,
+    },
     /// Answer a listing, without reaching the server, with an empty page
     /// that says it is truncated and carries a continuation token never
     /// given before: a server that would page forever without repeating
@@ -482,12 +505,19 @@ async fn handle(
                 .insert(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
             return Ok(resp);
         }
-        Some(Fault::TemporaryRedirect { origin }) => {
-            let path = req
-                .uri()
-                .path_and_query()
-                .map(|p| p.as_str())
-                .unwrap_or("/");
+        Some(
+            ref fault @ (Fault::TemporaryRedirect { ref origin }
+            | Fault::TemporaryRedirectDroppingQuery { ref origin }),
+        ) => {
+            let path = match fault {
+                Fault::TemporaryRedirect { .. } => req.uri().path_and_query().map(|p| p.as_str()),
+                _ => Some(req.uri().path()),
+            }
+            .unwrap_or("/")
+            .to_owned();
+            // Read the body first: answering before it is taken makes the
+            // client see a broken connection instead of the 307.
+            req.into_body().collect().await?;
             let mut resp = error_response(307, "TemporaryRedirect");
             let location = http::HeaderValue::from_str(&format!("{origin}{path}"))?;
             resp.headers_mut().insert(http::header::LOCATION, location);
@@ -561,6 +591,15 @@ async fn handle(
             .insert(http::header::CONTENT_LENGTH, text.len().into());
         return Ok(Response::from_parts(parts, full(text)));
     }
+    if let Some(Fault::PrependCommonPrefix { prefix }) = &fault {
+        let (mut parts, body) = resp.into_parts();
+        let text = String::from_utf8(body.collect().await?.to_bytes().to_vec())?;
+        let text = prepend_common_prefix(&text, prefix);
+        parts
+            .headers
+            .insert(http::header::CONTENT_LENGTH, text.len().into());
+        return Ok(Response::from_parts(parts, full(text)));
+    }
     if matches!(fault, Some(Fault::ReplayFirstListingPage)) {
         let (mut parts, body) = resp.into_parts();
         let text = String::from_utf8(body.collect().await?.to_bytes().to_vec())?;
@@ -596,8 +635,12 @@ async fn handle(
             }
         }
     }
+    if let Some(Fault::CutBodyWithoutHeader { name, .. }) = &fault {
+        resp.headers_mut()
+            .remove(http::HeaderName::from_bytes(name.as_bytes())?);
+    }
     Ok(match fault {
-        Some(Fault::CutBody { after_bytes }) => {
+        Some(Fault::CutBody { after_bytes } | Fault::CutBodyWithoutHeader { after_bytes, .. }) => {
             let (parts, body) = resp.into_parts();
             Response::from_parts(
                 parts,
@@ -776,6 +819,23 @@ fn replace_element(text: &str, element: &str, value: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;");
     format!("{}{escaped}{}", &text[..start], &text[end..])
+}
+
+/// A listing page `text` with `prefix` as its first common prefix.
+fn prepend_common_prefix(text: &str, prefix: &str) -> String {
+    let escaped = prefix
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    let element = format!("<CommonPrefixes><Prefix>{escaped}</Prefix></CommonPrefixes>");
+    match text.find("<CommonPrefixes>") {
+        Some(at) => format!("{}{element}{}", &text[..at], &text[at..]),
+        None => text.replacen(
+            "</ListBucketResult>",
+            &format!("{element}</ListBucketResult>"),
+            1,
+        ),
+    }
 }
 
 /// A listing page `text` made truncated, continuing under `token`: a

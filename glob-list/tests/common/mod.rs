@@ -24,6 +24,9 @@ pub struct MemoryStore {
     max_in_flight: AtomicUsize,
     requests: Mutex<Vec<(String, Option<String>)>>,
     returned: Mutex<Vec<String>>,
+    /// Whether a page that follows a page ending in a common prefix lists
+    /// that prefix again first (LocalStack, versitygw).
+    repeats_boundary_prefix: bool,
 }
 
 impl MemoryStore {
@@ -35,7 +38,15 @@ impl MemoryStore {
             max_in_flight: AtomicUsize::new(0),
             requests: Mutex::new(Vec::new()),
             returned: Mutex::new(Vec::new()),
+            repeats_boundary_prefix: false,
         }
+    }
+
+    /// A store whose pages start with the common prefix the page before
+    /// ended in, as some S3-compatible servers answer.
+    pub fn repeating_boundary_prefixes(mut self) -> Self {
+        self.repeats_boundary_prefix = true;
+        self
     }
 
     /// The most listings that were in flight at once.
@@ -71,7 +82,11 @@ impl MemoryStore {
             .map(|c| c.parse::<usize>().unwrap())
             .unwrap_or(0);
         let end = start + self.page_size;
-        let page: Vec<_> = entries.iter().skip(start).take(self.page_size).collect();
+        let repeat = self.repeats_boundary_prefix
+            && start > 0
+            && entries.get(start - 1).is_some_and(|e| e.1);
+        let from = if repeat { start - 1 } else { start };
+        let page: Vec<_> = entries.iter().skip(from).take(end - from).collect();
         ListPage {
             objects: page.iter().filter(|e| !e.1).map(|e| object(&e.0)).collect(),
             common_prefixes: page.iter().filter(|e| e.1).map(|e| e.0.clone()).collect(),

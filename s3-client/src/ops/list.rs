@@ -97,13 +97,15 @@ impl S3Client {
                 let page = client
                     .list_objects_v2_page(&bucket, &request, pager.token().map(String::as_str))
                     .await;
-                let page = match page {
+                let mut page = match page {
                     Ok(page) => page,
                     Err(e) => {
                         pager.stop();
                         return Some((Err(e), pager));
                     }
                 };
+                // Listed on the page before (a server quirk): once is enough.
+                page.common_prefixes.retain(|p| !pager.repeats(p));
                 let next = page.next_continuation_token.clone();
                 let keys = page.objects.iter().map(|o| o.key.as_str());
                 let prefixes = page.common_prefixes.iter().map(String::as_str);

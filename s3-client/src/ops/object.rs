@@ -7,7 +7,7 @@ use http::{HeaderMap, Method, StatusCode};
 
 use crate::body::ObjectBody;
 use crate::client::{LostAnswer, RetryLog, S3Client, S3Request};
-use crate::content_range::{check_partial, check_pinned, content_length, content_range};
+use crate::content_range::{check_if_match_answer, check_partial, content_length, content_range};
 use crate::error::{Error, Operation, Result};
 use crate::model::{
     ByteRange, CopyObjectRequest, GetObjectRequest, ObjectMeta, PutObjectOutput, PutObjectRequest,
@@ -233,7 +233,7 @@ impl S3Client {
         let length = content_length(&parts.headers).map_err(invalid)?;
         let partial = parts.status == StatusCode::PARTIAL_CONTENT;
         let pinned = |meta: &ObjectMeta| {
-            check_pinned(req.if_match.as_deref(), meta.etag.as_deref()).map_err(invalid)
+            check_if_match_answer(req.if_match.as_deref(), meta.etag.as_deref()).map_err(invalid)
         };
         let body_of = |range: std::ops::Range<u64>, etag: Option<String>, body| {
             ObjectBody::new(
@@ -390,9 +390,13 @@ impl S3Client {
         let request = write_headers(self, request, &PutObjectRequest::default());
         let mut log = RetryLog::default();
         match self.send_collect_logged(&request, &mut log).await {
-            // The copy is ours when it has the source's ETag; only a plain
-            // MD5 ETag is copied as is (a multipart source's `-N` ETag, or
-            // an SSE-KMS one, is not), so otherwise the outcome is unknown.
+            // A copy carries no token of its own, so the source's ETag at
+            // the destination proves nothing (another writer's copy of the
+            // same source has it too): the outcome is then unknown, as for
+            // a PutObject meeting its bytes without its token. Another
+            // ETag there is another writer's object: the refusal stands.
+            // Only a plain MD5 ETag is copied as is (a multipart source's
+            // `-N` ETag, or an SSE-KMS one, is not): otherwise unknown too.
             Err(e) if e.is_precondition_failed() && log.answer_lost => {
                 let source = self.head_object(bucket, from_key).await?;
                 let etag = source.etag.unwrap_or_default();
@@ -403,7 +407,12 @@ impl S3Client {
                     etag: comparable.then_some(etag),
                 };
                 let found = match comparable {
-                    true => self.written_by(bucket, to_key, mark).await,
+                    true => match self.written_by(bucket, to_key, mark).await {
+                        Found::Ours(_) => Found::Unknown(
+                            "the object there has the source's bytes, but a copy carries no token of its own: this copy's, or another writer's copy of the same source".to_owned(),
+                        ),
+                        other => other,
+                    },
                     false => Found::Unknown(format!(
                         "the source's ETag {etag} is not an MD5 of its bytes (a multipart or encrypted object), so whether this copy wrote the object there cannot be told"
                     )),

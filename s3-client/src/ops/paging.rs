@@ -6,7 +6,9 @@
 //! before it (a server ignoring the token, however fresh the tokens it
 //! mints), or [`MAX_EMPTY_TRUNCATED_PAGES`] empty pages in a row that
 //! each say more follow, ends the listing in an error; it never loops
-//! forever and never returns a silently short answer.
+//! forever and never returns a silently short answer. One quirk is let
+//! through: a page that starts with the common prefix the page before
+//! ended in (see [`Pager::repeats`]); the repeat is dropped.
 
 use std::collections::HashSet;
 use std::hash::Hash;
@@ -198,6 +200,15 @@ impl<T: Clone + Eq + Hash> Pager<T> {
         }
     }
 
+    /// Whether `common_prefix` is the entry the pages before ended in: some
+    /// servers (LocalStack, versitygw) list that common prefix again at the
+    /// top of the next page when the cut fell inside its group. It was
+    /// listed already: drop it before [`Pager::advance`], so that it is
+    /// neither yielded nor descended twice and the page still advances.
+    pub fn repeats(&self, common_prefix: &str) -> bool {
+        self.greatest.as_deref() == Some(common_prefix)
+    }
+
     /// Marks the listing failed: no further pages.
     pub fn stop(&mut self) {
         self.done = true;
@@ -297,6 +308,15 @@ mod tests {
             err.to_string().contains("ignores the continuation token"),
             "{err}"
         );
+        // The common prefix a page ended in, listed again at the top of
+        // the next: recognised, so the caller drops it; a key is not.
+        let mut pager = Pager::new();
+        pager
+            .advance(true, Some(1), PageKeys::of(["d0/", "d1/"]))
+            .unwrap();
+        assert!(pager.repeats("d1/"));
+        assert!(!pager.repeats("d0/") && !pager.repeats("d2/"));
+        pager.advance(false, None, PageKeys::of(["d2/"])).unwrap();
         // A key's uploads may go on over pages: the same key again is fine,
         // an earlier one is not.
         let mut pager = Pager::with_keys_spanning_pages();
