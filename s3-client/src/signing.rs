@@ -75,6 +75,32 @@ fn signing_error(e: impl std::fmt::Display) -> Error {
     Error::InvalidArgument(format!("request could not be signed: {e}"))
 }
 
+/// Refuses what aws-sigv4 would put into a header it cannot build (it
+/// panics on a line break or control character in the key id or region,
+/// which go into `Authorization`, and in a session token): a value pasted
+/// with its line end, or a JSON escape such as `\u0000`. The error names
+/// the field, never its value.
+fn check_signable(creds: &Credentials, region: &str) -> Result<()> {
+    let printable = |v: &str| v.bytes().all(|b| b.is_ascii_graphic());
+    let token = creds.session_token.as_ref().map(|t| t.expose());
+    let bad = [
+        (
+            "access key id (KEY_ID, aws_access_key_id)",
+            Some(creds.access_key_id.as_str()),
+        ),
+        ("session token (SESSION_TOKEN, aws_session_token)", token),
+        ("region (REGION, region_name)", Some(region)),
+    ]
+    .into_iter()
+    .find(|(_, value)| value.is_some_and(|v| !printable(v)));
+    match bad {
+        Some((field, _)) => Err(Error::Config(format!(
+            "the {field} holds a space, line break, control or non-ASCII character, which a signed request cannot carry; set it again without it"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Signs `request` in place: adds `Authorization`, `x-amz-date`,
 /// `x-amz-content-sha256` and, for temporary credentials, the security token.
 pub fn sign_request<B>(
@@ -83,6 +109,7 @@ pub fn sign_request<B>(
     region: &str,
     payload: PayloadHash<'_>,
 ) -> Result<()> {
+    check_signable(creds, region)?;
     let identity = identity(creds);
     let settings = settings(SignatureLocation::Headers, None);
     let params = aws_sigv4::sign::v4::SigningParams::builder()
@@ -122,6 +149,7 @@ pub fn presign_url(
     region: &str,
     expires_in: Duration,
 ) -> Result<String> {
+    check_signable(creds, region)?;
     let identity = identity(creds);
     let settings = settings(SignatureLocation::QueryParams, Some(expires_in));
     let params = aws_sigv4::sign::v4::SigningParams::builder()

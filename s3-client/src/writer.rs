@@ -437,17 +437,34 @@ impl MultipartWriter {
     /// Drop's cleanup of an upload whose CreateMultipartUpload is still
     /// under way: aborted once its id arrives.
     fn abort_when_created(&self, creating: JoinHandle<Result<String>>) {
-        let (client, bucket, key) = (self.client.clone(), self.bucket.clone(), self.key.clone());
+        let client = self.client.clone();
+        // A runtime shutting down drops the task unrun: the guard says so.
+        let left_open = LeftOpenWarning {
+            bucket: self.bucket.clone(),
+            key: self.key.clone(),
+            upload_id: "unknown (CreateMultipartUpload was under way)".to_owned(),
+            done: false,
+        };
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
-            tracing::warn!(%bucket, %key, "a writer dropped outside a runtime while starting its upload: the upload may stay open");
+            drop(left_open);
             return;
         };
         handle.spawn(async move {
-            if let Ok(Ok(upload_id)) = creating.await
-                && let Err(e) = client.abort_multipart_upload(&bucket, &key, &upload_id).await
-            {
-                tracing::warn!(%bucket, %key, error = %e, "could not abort the multipart upload of a dropped writer");
+            let mut left_open = left_open;
+            let (bucket, key) = (&left_open.bucket, &left_open.key);
+            match creating.await {
+                Ok(Ok(upload_id)) => {
+                    if let Err(e) = client.abort_multipart_upload(bucket, key, &upload_id).await {
+                        tracing::warn!(%bucket, %key, error = %e, "could not abort the multipart upload of a dropped writer");
+                    }
+                }
+                // The create failed: no upload was started (a lost answer's
+                // orphan is aborted by the create itself).
+                Ok(Err(_)) => {}
+                // The create was cancelled: whatever it started is unknown.
+                Err(_) => return,
             }
+            left_open.done = true;
         });
     }
 }

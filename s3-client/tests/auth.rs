@@ -216,3 +216,48 @@ async fn failing_requests_never_print_secrets() {
         );
     }
 }
+
+/// A line break or control character in the key id, the session token or
+/// the region (pasted with its line end, a JSON `\u0000`) is refused with
+/// an error naming the field; aws-sigv4 panicked on it, killing the REPL.
+#[tokio::test]
+async fn a_control_character_in_what_is_signed_is_an_error_not_a_panic() {
+    let server = S3Server::start();
+    let secret = server.secret_access_key().to_owned();
+    let cases = [
+        ("access key id", "AKID\n", None, server.region().to_owned()),
+        (
+            "access key id",
+            "AK\u{1}ID",
+            None,
+            server.region().to_owned(),
+        ),
+        (
+            "session token",
+            "AKID",
+            Some("s3cr3t\nvalue"),
+            server.region().to_owned(),
+        ),
+        ("region", "AKID", None, format!("{}\u{0}", server.region())),
+    ];
+    for (field, key_id, token, region) in cases {
+        let config = ClientConfig::default()
+            .with_endpoint(server.endpoint())
+            .with_region(region)
+            .with_url_style(UrlStyle::Path);
+        let mut creds = Credentials::new(key_id, secret.as_str());
+        creds.session_token = token.map(Into::into);
+        let client = S3Client::new(config, Arc::new(StaticCredentials(creds))).unwrap();
+        let c = client.clone();
+        let err = tokio::spawn(async move { c.head_object("bucket", "k").await })
+            .await
+            .unwrap_or_else(|_| panic!("signing panicked on a bad {field}"))
+            .unwrap_err();
+        assert!(err.to_string().contains(field), "{field}: {err}");
+        assert!(!err.to_string().contains("s3cr3t"), "{err}");
+        let url = client
+            .presign_get("bucket", "k", std::time::Duration::from_secs(60))
+            .await;
+        assert!(url.is_err(), "{field}: presigned anyway");
+    }
+}

@@ -55,13 +55,7 @@ async fn write_multipart(
     key: &str,
     data: &[u8],
 ) -> s3sql_s3_client::Result<PutObjectOutput> {
-    let mut writer = MultipartWriter::with_part_size(
-        client,
-        fx.bucket(),
-        key,
-        PutObjectRequest::default(),
-        5 * MIB,
-    );
+    let mut writer = fx.writer(client, key, PutObjectRequest::default());
     writer.write(data).await?;
     writer.finish().await
 }
@@ -762,13 +756,7 @@ async fn failed_writer_is_poisoned() {
             .query_contains("uploads")
             .times(1),
     );
-    let mut writer = MultipartWriter::with_part_size(
-        &client,
-        fx.bucket(),
-        &key,
-        PutObjectRequest::default(),
-        5 * MIB,
-    );
+    let mut writer = fx.writer(&client, &key, PutObjectRequest::default());
     let first = writer.write(&pattern_bytes(6 * MIB, 20)).await.unwrap_err();
     assert_eq!(first.code(), Some("AccessDenied"), "{first}");
     let requests_after_failure = proxy.requests_seen();
@@ -796,13 +784,7 @@ async fn cancelled_write_cannot_lose_a_part() {
             .query_contains("uploads")
             .times(1),
     );
-    let mut writer = MultipartWriter::with_part_size(
-        &client,
-        fx.bucket(),
-        &key,
-        PutObjectRequest::default(),
-        5 * MIB,
-    );
+    let mut writer = fx.writer(&client, &key, PutObjectRequest::default());
     let data = pattern_bytes(6 * MIB, 21);
     // The write is dropped while its first part waits for the upload to start.
     let cancelled = tokio::time::timeout(Duration::from_millis(100), writer.write(&data)).await;
@@ -1040,13 +1022,7 @@ async fn abort_cut_short_still_aborts_on_drop() {
             .query_contains("uploadId")
             .times(1),
     );
-    let mut writer = MultipartWriter::with_part_size(
-        &client,
-        fx.bucket(),
-        &key,
-        PutObjectRequest::default(),
-        5 * MIB,
-    );
+    let mut writer = fx.writer(&client, &key, PutObjectRequest::default());
     writer.write(&pattern_bytes(6 * MIB, 30)).await.unwrap();
     assert_eq!(open_uploads(&fx).await.len(), 1, "the upload did not start");
     let cut = tokio::time::timeout(Duration::from_millis(300), writer.abort()).await;
@@ -2151,13 +2127,7 @@ async fn a_writer_dropped_while_its_upload_starts_leaves_no_upload() {
             .query_contains("uploads")
             .times(1),
     );
-    let mut writer = MultipartWriter::with_part_size(
-        &client,
-        fx.bucket(),
-        &key,
-        PutObjectRequest::default(),
-        5 * MIB,
-    );
+    let mut writer = fx.writer(&client, &key, PutObjectRequest::default());
     let data = pattern_bytes(6 * MIB, 43);
     // Cancelled once the server has started the upload (its answer lost).
     let mut write = Box::pin(writer.write(&data));

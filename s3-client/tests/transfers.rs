@@ -62,13 +62,7 @@ async fn writer_streams_parts_and_completes() {
     let fx = Fixture::new().await;
     let key = fx.key("writer/out.bin");
     let data = pattern_bytes(12 * MIB + 17, 9);
-    let mut writer = MultipartWriter::with_part_size(
-        &fx.client,
-        fx.bucket(),
-        &key,
-        PutObjectRequest::default(),
-        5 * MIB,
-    );
+    let mut writer = fx.writer(&fx.client, &key, PutObjectRequest::default());
     let before = fx.client.request_count();
     // Uneven writes straddle part boundaries.
     for chunk in data.chunks(777_777) {
@@ -97,13 +91,7 @@ async fn writer_reusing_part_buffers_keeps_bytes_exact() {
     .await;
     let key = fx.key("writer/reused.bin");
     let data = pattern_bytes(4 * 5 * MIB + 3 * MIB + 1, 17);
-    let mut writer = MultipartWriter::with_part_size(
-        &fx.client,
-        fx.bucket(),
-        &key,
-        PutObjectRequest::default(),
-        5 * MIB,
-    );
+    let mut writer = fx.writer(&fx.client, &key, PutObjectRequest::default());
     for chunk in data.chunks(1_234_567) {
         writer.write(chunk).await.unwrap();
     }
@@ -136,24 +124,12 @@ async fn explicit_abort_and_drop_leave_no_upload() {
     let key = fx.key("writer/aborted.bin");
     let data = pattern_bytes(6 * MIB, 3);
 
-    let mut writer = MultipartWriter::with_part_size(
-        &fx.client,
-        fx.bucket(),
-        &key,
-        PutObjectRequest::default(),
-        5 * MIB,
-    );
+    let mut writer = fx.writer(&fx.client, &key, PutObjectRequest::default());
     writer.write(&data).await.unwrap();
     writer.abort().await.unwrap();
     assert_no_upload_and_no_object(&fx, &key).await;
 
-    let mut writer = MultipartWriter::with_part_size(
-        &fx.client,
-        fx.bucket(),
-        &key,
-        PutObjectRequest::default(),
-        5 * MIB,
-    );
+    let mut writer = fx.writer(&fx.client, &key, PutObjectRequest::default());
     writer.write(&data).await.unwrap();
     drop(writer);
     // The abort runs in the background: wait for it, bounded.
@@ -230,32 +206,38 @@ impl std::io::Write for CapturedLog {
     }
 }
 
+impl CapturedLog {
+    /// Captures what this thread logs until the guard is dropped.
+    fn start() -> (Self, tracing::subscriber::DefaultGuard) {
+        let log = Self::default();
+        let sink = log.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || sink.clone())
+            .with_ansi(false)
+            .finish();
+        (log, tracing::subscriber::set_default(subscriber))
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+fn new_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 #[test]
 fn writer_dropped_during_runtime_shutdown_says_so_and_abort_cleans_up() {
-    let log = CapturedLog::default();
-    let sink = log.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || sink.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let new_runtime = || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-    };
+    let (log, _guard) = CapturedLog::start();
     let runtime = new_runtime();
     let fx = runtime.block_on(Fixture::new());
     let key = fx.key("writer/shutdown.bin");
     runtime.block_on(async {
-        let mut writer = MultipartWriter::with_part_size(
-            &fx.client,
-            fx.bucket(),
-            &key,
-            PutObjectRequest::default(),
-            5 * MIB,
-        );
+        let mut writer = fx.writer(&fx.client, &key, PutObjectRequest::default());
         writer.write(&pattern_bytes(6 * MIB, 22)).await.unwrap();
         // The writer lives in a task that never ends: shutting the runtime
         // down drops it there, where no abort can run any more.
@@ -266,7 +248,7 @@ fn writer_dropped_during_runtime_shutdown_says_so_and_abort_cleans_up() {
         tokio::task::yield_now().await;
     });
     drop(runtime);
-    let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    let text = log.text();
     assert!(text.contains("upload left open"), "nothing logged: {text}");
     assert!(text.contains(&key), "the log names the key: {text}");
     // The upload really is open, and the explicit path cleans it up.
@@ -282,6 +264,54 @@ fn writer_dropped_during_runtime_shutdown_says_so_and_abort_cleans_up() {
             .abort_multipart_upload(fx.bucket(), &key, &open[0].upload_id)
             .await
             .unwrap();
+    });
+}
+
+/// The same while the writer's CreateMultipartUpload is still under way
+/// (slow to answer, the write cancelled): the runtime's shutdown drops the
+/// cleanup that would abort the upload once its id arrives, and says so.
+#[test]
+fn writer_dropped_while_its_upload_starts_during_runtime_shutdown_says_so() {
+    use s3sql_testkit::{Fault, FaultProxy, FaultRule};
+    let (log, _guard) = CapturedLog::start();
+    let runtime = new_runtime();
+    let fx = runtime.block_on(Fixture::new());
+    let key = fx.key("writer/shutdown-creating.bin");
+    let upstream = fx.target.socket_addr().expect("a plain-HTTP target");
+    let proxy = runtime.block_on(async { FaultProxy::start(upstream) });
+    proxy.push_rule(
+        FaultRule::new(Fault::Delay(std::time::Duration::from_secs(2)))
+            .method(http::Method::POST)
+            .query_contains("uploads"),
+    );
+    let client = fx.client_via(&proxy.endpoint(), |c| c);
+    runtime.block_on(async {
+        let mut writer = fx.writer(&client, &key, PutObjectRequest::default());
+        let data = pattern_bytes(6 * MIB, 23);
+        let write = writer.write(&data);
+        let cut = tokio::time::timeout(std::time::Duration::from_millis(200), write).await;
+        assert!(cut.is_err(), "the write ended before it could be cancelled");
+        drop(writer);
+    });
+    drop(runtime);
+    let text = log.text();
+    assert!(text.contains("left open"), "nothing logged: {text}");
+    assert!(text.contains(&key), "the log names the key: {text}");
+    // Whatever the server started is aborted here, not left billed.
+    let runtime = new_runtime();
+    runtime.block_on(async {
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        let client = common::client_for(&fx.target, common::config_for(&fx.target));
+        for upload in client
+            .list_multipart_uploads(fx.bucket(), &key)
+            .await
+            .unwrap()
+        {
+            client
+                .abort_multipart_upload(fx.bucket(), &key, &upload.upload_id)
+                .await
+                .unwrap();
+        }
     });
 }
 

@@ -6,7 +6,10 @@
 
 use std::sync::Arc;
 
-use s3sql_s3_client::{ClientConfig, Credentials, S3Client, StaticCredentials, UrlStyle};
+use s3sql_s3_client::{
+    ClientConfig, Credentials, MultipartWriter, PutObjectRequest, S3Client, StaticCredentials,
+    UrlStyle,
+};
 use s3sql_testkit::S3Target;
 
 /// A client, its target, and the bucket/prefix this test owns.
@@ -52,6 +55,12 @@ impl Fixture {
             .unwrap();
         assert_eq!(got.len(), expected.len(), "{key}: length differs");
         assert!(got == expected, "{key}: bytes differ");
+    }
+
+    /// A writer of `key` in this bucket through `client`, with S3's
+    /// smallest part size (5 MiB), so a few MiB make a multipart upload.
+    pub fn writer(&self, client: &S3Client, key: &str, put: PutObjectRequest) -> MultipartWriter {
+        MultipartWriter::with_part_size(client, self.bucket(), key, put, 5 * 1024 * 1024)
     }
 
     /// Another client for the same bucket, e.g. through a proxy endpoint.
