@@ -1,6 +1,6 @@
 //! [`Encoder`]: record batches to the bytes of one file, with arrow-rs's
 //! writers (Parquet `ArrowWriter`, JSON `LineDelimitedWriter` with DuckDB's
-//! doubles, [`DuckJsonFloats`]) and our own
+//! text of values, [`DuckJson`]) and our own
 //! CSV writer ([`super::csv`], which keeps `''` and NULL apart as DuckDB).
 //! Each encoder writes into a buffer the caller drains after every batch,
 //! so a file is never held whole in memory: what stays is the encoder's
@@ -9,21 +9,16 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, Float16Array, Float32Array, Float64Array, RecordBatch, StringBuilder,
-};
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
-use datafusion::arrow::error::ArrowError;
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::json;
-use datafusion::arrow::json::writer::NullableEncoder;
 use datafusion::error::DataFusionError;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::file::properties::WriterProperties;
 
 use super::csv::CsvEncoder;
-use super::float;
+use super::json::DuckJson;
 use super::options::{CopyFormat, CopyOptions, TextCompression};
-use super::text::{DuckText, format_options};
 use crate::error::Result;
 
 /// The bytes an encoder produced and the caller has not taken yet, gzip-
@@ -136,9 +131,9 @@ impl Write for Output {
 pub(crate) enum Encoder {
     Parquet(Box<ArrowWriter<Output>>),
     Csv(CsvEncoder),
-    Json(json::LineDelimitedWriter<Output>),
+    Json(json::LineDelimitedWriter<Output>, Arc<DuckJson>),
     /// One JSON array of objects.
-    JsonArray(json::ArrayWriter<Output>),
+    JsonArray(json::ArrayWriter<Output>, Arc<DuckJson>),
 }
 
 impl Encoder {
@@ -157,14 +152,15 @@ impl Encoder {
             }
             CopyFormat::Csv => Encoder::Csv(CsvEncoder::new(schema, options, output)),
             CopyFormat::Json => {
+                let factory = Arc::new(DuckJson::default());
                 let builder = json::WriterBuilder::new()
                     // DuckDB writes `"col":null`, arrow leaves the key out by default.
                     .with_explicit_nulls(true)
-                    .with_encoder_factory(Arc::new(DuckJsonFloats));
+                    .with_encoder_factory(factory.clone());
                 if options.json_array {
-                    Encoder::JsonArray(builder.build(output))
+                    Encoder::JsonArray(builder.build(output), factory)
                 } else {
-                    Encoder::Json(builder.build(output))
+                    Encoder::Json(builder.build(output), factory)
                 }
             }
         })
@@ -175,8 +171,14 @@ impl Encoder {
         match self {
             Encoder::Parquet(w) => w.write(batch).map_err(DataFusionError::from)?,
             Encoder::Csv(w) => w.write(batch)?,
-            Encoder::Json(w) => w.write(&as_duckdb_json(batch)?)?,
-            Encoder::JsonArray(w) => w.write(&as_duckdb_json(batch)?)?,
+            Encoder::Json(w, factory) => {
+                w.write(batch)?;
+                factory.check()?;
+            }
+            Encoder::JsonArray(w, factory) => {
+                w.write(batch)?;
+                factory.check()?;
+            }
         }
         Ok(())
     }
@@ -192,7 +194,7 @@ impl Encoder {
     pub(crate) fn memory_size(&self) -> usize {
         match self {
             Encoder::Parquet(w) => w.memory_size(),
-            Encoder::Csv(_) | Encoder::Json(_) | Encoder::JsonArray(_) => 0,
+            Encoder::Csv(_) | Encoder::Json(..) | Encoder::JsonArray(..) => 0,
         }
     }
 
@@ -211,110 +213,12 @@ impl Encoder {
                 w.close().map_err(DataFusionError::from)?;
             }
             Encoder::Csv(_) => {}
-            Encoder::Json(mut w) => w.finish()?,
+            Encoder::Json(mut w, _) => w.finish()?,
             // `[]` for no rows.
-            Encoder::JsonArray(mut w) => w.finish()?,
+            Encoder::JsonArray(mut w, _) => w.finish()?,
         }
         Ok(())
     }
-}
-
-/// arrow-json's encoders, with floats as DuckDB writes them in JSON
-/// ([`float::push_json`]: `NaN` where arrow writes null, yyjson's digits),
-/// nested ones too (arrow asks the factory for every child).
-#[derive(Debug)]
-struct DuckJsonFloats;
-
-impl json::EncoderFactory for DuckJsonFloats {
-    fn make_default_encoder<'a>(
-        &self,
-        _field: &'a FieldRef,
-        array: &'a dyn Array,
-        _options: &'a json::EncoderOptions,
-    ) -> std::result::Result<Option<NullableEncoder<'a>>, ArrowError> {
-        let encoder = match array.data_type() {
-            DataType::Float16 => JsonFloat::Half(array.as_primitive()),
-            DataType::Float32 => JsonFloat::Single(array.as_primitive()),
-            DataType::Float64 => JsonFloat::Double(array.as_primitive()),
-            _ => return Ok(None),
-        };
-        Ok(Some(NullableEncoder::new(
-            Box::new(encoder),
-            array.nulls().cloned(),
-        )))
-    }
-}
-
-/// One float column's JSON encoder; a FLOAT is widened to a double first,
-/// as DuckDB does (0.1 is `0.10000000149011612`).
-enum JsonFloat<'a> {
-    Half(&'a Float16Array),
-    Single(&'a Float32Array),
-    Double(&'a Float64Array),
-}
-
-impl json::Encoder for JsonFloat<'_> {
-    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) {
-        let value = match self {
-            JsonFloat::Half(a) => a.value(idx).to_f64(),
-            JsonFloat::Single(a) => f64::from(a.value(idx)),
-            JsonFloat::Double(a) => a.value(idx),
-        };
-        float::push_json(value, out);
-    }
-}
-
-/// `batch` with its times, timestamps and BLOBs as the strings DuckDB
-/// writes in JSON (`03:04:05.25`, `2024-01-02 03:04:05.5+00`, `\\xAA`);
-/// other columns as they are.
-fn as_duckdb_json(batch: &RecordBatch) -> Result<RecordBatch> {
-    let as_text = |t: &DataType| {
-        matches!(
-            t,
-            DataType::Timestamp(..)
-                | DataType::Time32(_)
-                | DataType::Time64(_)
-                | DataType::Binary
-                | DataType::LargeBinary
-                | DataType::BinaryView
-                | DataType::FixedSizeBinary(_)
-        )
-    };
-    let schema = batch.schema();
-    if !schema.fields().iter().any(|f| as_text(f.data_type())) {
-        return Ok(batch.clone());
-    }
-    let options = format_options();
-    let mut fields = Vec::with_capacity(schema.fields().len());
-    let mut columns: Vec<ArrayRef> = Vec::with_capacity(fields.capacity());
-    for (field, column) in schema.fields().iter().zip(batch.columns()) {
-        if !as_text(field.data_type()) {
-            fields.push(field.as_ref().clone());
-            columns.push(column.clone());
-            continue;
-        }
-        let text = DuckText::try_new(column.as_ref(), field.name(), &options)?;
-        let mut cell = String::new();
-        let mut strings = StringBuilder::with_capacity(column.len(), column.len() * 16);
-        for row in 0..column.len() {
-            if column.is_null(row) {
-                strings.append_null();
-            } else {
-                text.write(row, &mut cell)?;
-                strings.append_value(&cell);
-            }
-        }
-        fields.push(Field::new(
-            field.name(),
-            DataType::Utf8,
-            field.is_nullable(),
-        ));
-        columns.push(Arc::new(strings.finish()));
-    }
-    Ok(RecordBatch::try_new(
-        Arc::new(Schema::new(fields)),
-        columns,
-    )?)
 }
 
 impl std::fmt::Debug for Encoder {
@@ -322,8 +226,8 @@ impl std::fmt::Debug for Encoder {
         f.write_str(match self {
             Encoder::Parquet(_) => "Encoder::Parquet",
             Encoder::Csv(_) => "Encoder::Csv",
-            Encoder::Json(_) => "Encoder::Json",
-            Encoder::JsonArray(_) => "Encoder::JsonArray",
+            Encoder::Json(..) => "Encoder::Json",
+            Encoder::JsonArray(..) => "Encoder::JsonArray",
         })
     }
 }

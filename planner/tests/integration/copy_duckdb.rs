@@ -18,7 +18,7 @@ const TRICKY: &str = "SELECT * FROM (VALUES \
     (5, 'NA', 'cr\rlf', NULL)) t(i, s, u, \"a,b\") ORDER BY i";
 
 /// Writes `copy` (a COPY with `{path}` for the target) with s3sql and with
-/// DuckDB into a fresh directory; returns both files' bytes.
+/// DuckDB (TimeZone UTC) into a fresh directory; returns both files' bytes.
 async fn both_write(copy: &str, name: &str) -> (Vec<u8>, Vec<u8>) {
     let dir = tempfile::tempdir().unwrap();
     let ours = dir.path().join(format!("s3sql_{name}"));
@@ -31,13 +31,30 @@ async fn both_write(copy: &str, name: &str) -> (Vec<u8>, Vec<u8>) {
     .await;
     duckdb(
         None,
-        &[copy.replace("{path}", &theirs.display().to_string())],
+        &[
+            "SET TimeZone = 'UTC'".to_owned(),
+            copy.replace("{path}", &theirs.display().to_string()),
+        ],
     );
     (std::fs::read(ours).unwrap(), std::fs::read(theirs).unwrap())
 }
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Asserts s3sql's file `name` is DuckDB's byte for byte, showing the
+/// first lines that differ.
+fn assert_same_text(name: &str, ours: &[u8], theirs: &[u8]) {
+    let (ours, theirs) = (text(ours), text(theirs));
+    let differ: Vec<(&str, &str)> = ours
+        .lines()
+        .zip(theirs.lines())
+        .filter(|(a, b)| a != b)
+        .take(3)
+        .collect();
+    assert!(differ.is_empty(), "{name}, s3sql vs DuckDB: {differ:#?}");
+    assert_eq!(ours, theirs, "{name}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -234,22 +251,10 @@ async fn floats_blobs_zoned_timestamps_and_times_are_written_as_duckdb_writes_th
     let source = typed_parquet(dir.path());
     let session = Session::with_secrets(SecretManager::new(None));
     // Every column, in CSV and in JSON (NaN, Infinity, 100000000000000000000.0).
-    for (name, columns) in [("typed.csv", "*"), ("typed.json", "*")] {
-        let ours = dir.path().join(format!("s3sql_{name}"));
-        let theirs = dir.path().join(format!("duckdb_{name}"));
-        let copy = |path: &std::path::Path| {
-            format!(
-                "COPY (SELECT {columns} FROM '{source}' ORDER BY i) TO '{}'",
-                path.display()
-            )
-        };
-        query(&session, &copy(&ours)).await;
-        duckdb(None, &["SET TimeZone = 'UTC'".to_owned(), copy(&theirs)]);
-        assert_eq!(
-            text(&std::fs::read(&ours).unwrap()),
-            text(&std::fs::read(&theirs).unwrap()),
-            "{name}"
-        );
+    for name in ["typed.csv", "typed.json"] {
+        let copy = format!("COPY (SELECT * FROM '{source}' ORDER BY i) TO '{{path}}'");
+        let (ours, theirs) = both_write(&copy, name).await;
+        assert_eq!(text(&ours), text(&theirs), "{name}");
     }
     // Partition names: the same values, the same directories.
     let ours = dir.path().join("s3sql_parts");
@@ -298,15 +303,7 @@ async fn doubles_of_every_magnitude_and_shortest_text_ties_are_written_as_duckdb
     for name in ["doubles.csv", "doubles.json"] {
         let copy = format!("COPY (SELECT * FROM '{source}' ORDER BY i) TO '{{path}}'");
         let (ours, theirs) = both_write(&copy, name).await;
-        let (ours, theirs) = (text(&ours), text(&theirs));
-        let differ: Vec<(&str, &str)> = ours
-            .lines()
-            .zip(theirs.lines())
-            .filter(|(a, b)| a != b)
-            .take(5)
-            .collect();
-        assert!(differ.is_empty(), "{name}, s3sql vs DuckDB: {differ:?}");
-        assert_eq!(ours.len(), theirs.len(), "{name}");
+        assert_same_text(name, &ours, &theirs);
     }
 }
 
@@ -360,5 +357,42 @@ async fn single_files_round_trip_both_ways_with_duckdb() {
             read_by_us.iter().any(|l| l.contains("Zürich")),
             "{read_by_us:?}"
         );
+    }
+}
+
+/// Nested values (LIST, STRUCT, MAP, lists of lists and of structs) over
+/// strings DuckDB quotes inside them ('', NULL-looking, space-padded, any
+/// of `,'":=[]{}()`) and ones it does not, and over values of every kind
+/// whose text DuckDB writes its own way. Written by DuckDB (TimeZone UTC)
+/// to Parquet, so both read the same typed values.
+const NESTED: &str = "WITH v(i, s) AS (VALUES (0, ''), (1, 'NULL'), (2, 'nUlL'), (3, ' lead'), \
+    (4, 'trail' || chr(9)), (5, 'two words'), (6, 'a,b'), (7, 'it''s'), (8, 'say \"hi\"'), \
+    (9, 'a:b'), (10, 'a=b'), (11, '[a]'), (12, '{a}'), (13, '(a)'), (14, 'back\\slash'), \
+    (15, 'back\\,slash'), (16, 'plain'), (17, 'Zürich'), (18, NULL), \
+    (19, 'line' || chr(10) || 'break'), (20, 'x#y;z|w'), (21, chr(11) || 'v')) \
+    SELECT i, [s, 'x'] AS l, {'k': s, 'n': i, 'it''s ,:': [s]} AS st, \
+    MAP {coalesce(s, 'none'): s} AS m, [[s], [], NULL] AS ll, [{'a': s}] AS ls, \
+    [i * 1e20, 'nan'::DOUBLE, NULL] AS ld, [(i / 10)::FLOAT] AS lf, [DATE '2024-01-02' + i] AS ldate, \
+    [TIMESTAMP '2024-01-02 03:04:05.5' + i * INTERVAL 1 SECOND] AS lts, \
+    [TIMESTAMPTZ '2024-01-02 03:04:05.25+00'] AS ltz, [TIME '03:04:05.25'] AS lt, \
+    [encode(s), '\\xAA\\x00'::BLOB] AS lb, [i % 2 = 0, NULL] AS lbool, \
+    [(i * 1.25)::DECIMAL(10,2)] AS ldec, (i * 1.25)::DECIMAL(10,2) AS dec, \
+    CASE WHEN i % 3 = 0 THEN NULL ELSE [i] END AS lnull, MAP {i: [s]} AS mi FROM v";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nested_values_are_written_as_duckdb_writes_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("nested.parquet").display().to_string();
+    duckdb(
+        None,
+        &[
+            "SET TimeZone = 'UTC'".to_owned(),
+            format!("COPY ({NESTED}) TO '{source}'"),
+        ],
+    );
+    for name in ["nested.csv", "nested.json"] {
+        let copy = format!("COPY (SELECT * FROM '{source}' ORDER BY i) TO '{{path}}'");
+        let (ours, theirs) = both_write(&copy, name).await;
+        assert_same_text(name, &ours, &theirs);
     }
 }
