@@ -97,7 +97,9 @@ impl MindsDbConnection {
             SecretError::Invalid(m) => SecretError::Invalid(
                 m.replace("SESSION_TOKEN", "aws_session_token")
                     .replace("KEY_ID", "aws_access_key_id")
-                    .replace("SECRET", "aws_secret_access_key"),
+                    .replace("SECRET", "aws_secret_access_key")
+                    .replace("REGION", "region_name")
+                    .replace("ENDPOINT", "endpoint_url"),
             ),
             other => other,
         })?;
@@ -313,6 +315,70 @@ fn read_database(path: &Path) -> Result<StoredDatabase> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A line break or control character in a value that goes into the
+    /// Authorization header made aws-sigv4 panic on the first request:
+    /// refused when the database (or secret) is made, naming the
+    /// parameter as the user wrote it and never showing the value.
+    #[test]
+    fn a_control_character_in_a_signed_value_is_refused_naming_the_parameter() {
+        for (name, value) in [
+            ("aws_access_key_id", "AKIA\nSECRETISH"),
+            ("region_name", "us-east-1\u{0}"),
+            ("aws_session_token", "FwoG\rTOKENVALUE"),
+            ("endpoint_url", "http://127.0.0.1:9000\n"),
+        ] {
+            let mut parameters = Parameters::new().with("bucket", "b").unwrap();
+            for (n, v) in [
+                ("aws_access_key_id", "AKIAEXAMPLE"),
+                ("aws_secret_access_key", "wJalrSECRETVALUE"),
+                (name, value),
+            ] {
+                if parameters.get(n).is_none() {
+                    parameters
+                        .insert(n, if n == name { value } else { v })
+                        .unwrap();
+                }
+            }
+            let error = MindsDbConnection::new("ds", &parameters)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains(name) && error.contains("control character"),
+                "{name}: {error}"
+            );
+            for shown in [
+                "SECRETISH",
+                "TOKENVALUE",
+                "wJalr",
+                "KEY_ID",
+                "REGION",
+                "ENDPOINT",
+            ] {
+                assert!(!error.contains(shown), "{name}: {error}");
+            }
+        }
+        for (name, value) in [
+            ("KEY_ID", "AK\n"),
+            ("REGION", "eu\tx"),
+            ("SESSION_TOKEN", "t\u{7f}"),
+        ] {
+            let mut parameters = Parameters::new()
+                .with("TYPE", "s3")
+                .unwrap()
+                .with("SECRET", "S")
+                .unwrap();
+            if name != "KEY_ID" {
+                parameters.insert("KEY_ID", "AK").unwrap();
+            }
+            parameters.insert(name, value).unwrap();
+            let error = Secret::new("s", parameters).unwrap_err().to_string();
+            assert!(
+                error.contains(name) && error.contains("control character"),
+                "{name}: {error}"
+            );
+        }
+    }
 
     #[test]
     fn stored_databases_round_trip_in_private_files() {

@@ -189,6 +189,25 @@ impl Reader<'_> {
         }
     }
 
+    /// A non-empty string of visible ASCII only, for values that go into
+    /// request headers (KEY_ID and REGION into the Authorization header,
+    /// SESSION_TOKEN, ENDPOINT): a line break pasted with a key made the
+    /// signer panic. The error names the parameter, never the value.
+    pub(crate) fn header_value(&mut self, name: &str) -> Result<Option<String>> {
+        let value = self.string(name)?;
+        if let Some(at) = value
+            .as_deref()
+            .and_then(|v| v.chars().position(|c| !c.is_ascii_graphic()))
+        {
+            return Err(SecretError::Invalid(format!(
+                "parameter {} holds a line break, control character, white space or non-ASCII character (character {} of its value); give it again without it",
+                name.to_ascii_uppercase(),
+                at + 1
+            )));
+        }
+        Ok(value)
+    }
+
     /// A boolean: `true`/`false`, or a string or integer DuckDB casts to one.
     pub(crate) fn boolean(&mut self, name: &str) -> Result<Option<bool>> {
         let Some(value) = self.params.take(name) else {

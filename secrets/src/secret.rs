@@ -167,8 +167,8 @@ impl Secret {
             .choice("URL_STYLE", &["vhost", "path"])?
             .map(|s| UrlStyle::parse(&s).unwrap_or_default());
         let mut settings = S3Settings {
-            endpoint: r.string("ENDPOINT")?,
-            region: r.string("REGION")?,
+            endpoint: r.header_value("ENDPOINT")?,
+            region: r.header_value("REGION")?,
             url_style,
             use_ssl: r.boolean("USE_SSL")?,
             url_compatibility_mode: r.boolean("URL_COMPATIBILITY_MODE")?,
@@ -379,9 +379,9 @@ fn check_names(params: &Parameters, secret_type: SecretType, provider: Provider)
 
 /// KEY_ID, SECRET and SESSION_TOKEN of a config secret: all or nothing.
 fn config_auth(r: &mut Reader<'_>) -> Result<Auth> {
-    let key_id = r.string("KEY_ID")?;
+    let key_id = r.header_value("KEY_ID")?;
     let secret = r.string("SECRET")?;
-    let token = r.string("SESSION_TOKEN")?;
+    let token = r.header_value("SESSION_TOKEN")?;
     match (key_id, secret, token) {
         (None, None, None) => Ok(Auth::Anonymous),
         (Some(id), Some(secret), token) => {
