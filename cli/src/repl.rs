@@ -1,6 +1,6 @@
 //! The interactive shell: rustyline with a history file, statements
 //! gathered over lines until one ends in `;` (outside strings, quoted
-//! names and comments: [`s3sql_planner::ends_statement`]), and
+//! names and comments: [`s3sql_planner::StatementLines`]), and
 //! DuckDB-style dot commands. Every statement goes through [`exec::exec_and_print`] like
 //! `-c` and `-f`.
 
@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use rustyline::DefaultEditor;
 use rustyline::error::ReadlineError;
-use s3sql_planner::Session;
+use s3sql_planner::{Session, StatementLines};
 
 use crate::exec::{self, Output};
 use crate::print_format::PrintFormat;
@@ -45,7 +45,7 @@ enum Action {
 /// Lines typed so far and what each completes.
 #[derive(Debug, Default)]
 struct Input {
-    buffer: String,
+    buffer: StatementLines,
 }
 
 impl Input {
@@ -57,10 +57,8 @@ impl Input {
         if self.buffer.is_empty() && trimmed.is_empty() {
             return Action::More;
         }
-        self.buffer.push_str(line);
-        self.buffer.push('\n');
-        if s3sql_planner::ends_statement(&self.buffer) {
-            Action::Run(std::mem::take(&mut self.buffer))
+        if self.buffer.push_line(line) {
+            Action::Run(self.buffer.take())
         } else {
             Action::More
         }
@@ -218,6 +216,54 @@ mod tests {
             &["SELECT 1 /* one;", "two; */;"],
             &["SELECT 1; -- done"],
             &["SELECT 1; /* done */"],
+        ];
+        for lines in cases {
+            let mut input = Input::default();
+            let (last, first) = lines.split_last().unwrap();
+            for line in first {
+                assert_eq!(input.feed(line), Action::More, "{lines:?}");
+            }
+            let expected: String = lines.iter().map(|l| format!("{l}\n")).collect();
+            assert_eq!(input.feed(last), Action::Run(expected), "{lines:?}");
+        }
+    }
+
+    /// A pasted statement of many lines is read once, not once per line
+    /// (every line re-read the whole buffer: 5,000 lines took ~12M line
+    /// reads, seconds of lag growing with the square of the paste).
+    #[test]
+    fn a_long_paste_is_read_in_time_linear_in_its_length() {
+        let lines = 5_000;
+        let mut input = Input::default();
+        let started = std::time::Instant::now();
+        assert_eq!(
+            input.feed("CREATE VIEW v AS SELECT * FROM read_csv(["),
+            Action::More
+        );
+        for i in 0..lines {
+            let line = format!("  's3://bucket/logs/2024/01/{i:05}/part-0000.csv', -- file {i}");
+            assert_eq!(input.feed(&line), Action::More);
+        }
+        assert!(matches!(input.feed("]);"), Action::Run(sql) if sql.ends_with("]);\n")));
+        // Linear: a few hundred KB tokenized once, milliseconds even in a
+        // debug build on a slow machine; quadratic took tens of seconds.
+        let took = started.elapsed();
+        assert!(
+            took < std::time::Duration::from_secs(5),
+            "{lines} lines took {took:?}"
+        );
+    }
+
+    /// A line ending a string or comment opened lines before, and a line
+    /// after a statement refused by the tokenizer, are read as whole text.
+    #[test]
+    fn lines_resume_inside_strings_and_comments() {
+        let cases: [&[&str]; 5] = [
+            &["SELECT 'a", "b", "c';"],
+            &["SELECT 1 /* a /* b */", "c", "*/;"],
+            &["SELECT $$a;", "b;$$;"],
+            &["SELECT E'it\\'s;", "more';"],
+            &["SELECT 1,", "2 -- ;", ";"],
         ];
         for lines in cases {
             let mut input = Input::default();

@@ -44,4 +44,4 @@ pub use error::{PlannerError, Result};
 pub use mindsdb::DatabaseError;
 pub use scan::io_plan::human_bytes;
 pub use session::Session;
-pub use statement::{Statement, ends_statement};
+pub use statement::{Statement, StatementLines, ends_statement};

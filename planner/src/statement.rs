@@ -12,7 +12,7 @@ use datafusion::sql::sqlparser::ast::{
     Query, SelectFlavor, SelectItem, SetExpr, VisitMut, VisitorMut, WildcardAdditionalOptions,
 };
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
-use datafusion::sql::sqlparser::tokenizer::{Location, Token, Tokenizer};
+use datafusion::sql::sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer};
 
 use crate::copy::{self, CopyStatement};
 use crate::describe::{self, DescribeStatement};
@@ -77,10 +77,28 @@ pub(crate) fn parse(sql: &str) -> Result<Vec<Statement>> {
     }
 }
 
+/// `sql`'s tokens in DuckDB's dialect, an `E'...'` string read as the
+/// plain string it means (`E'it\'s'` is `'it''s'`): DuckDB takes one
+/// wherever a string goes, sqlparser's expressions only in PostgreSQL's
+/// dialect.
+fn tokens(sql: &str) -> Result<Vec<TokenWithSpan>> {
+    let mut tokens = Tokenizer::new(&DuckDb, sql)
+        .tokenize_with_location()
+        .map_err(|e| PlannerError::Syntax(e.into()))?;
+    for token in &mut tokens {
+        if let Token::EscapedStringLiteral(text) = &mut token.token {
+            token.token = Token::SingleQuotedString(std::mem::take(text));
+        }
+    }
+    Ok(tokens)
+}
+
 /// [`parse`], of text without `(DESCRIBE ...)` subqueries.
 fn parse_text(sql: &str) -> Result<Vec<Statement>> {
     let dialect = DuckDb;
-    let mut df = DFParserBuilder::new(sql).with_dialect(&dialect).build()?;
+    let mut df = DFParserBuilder::new(tokens(sql)?)
+        .with_dialect(&dialect)
+        .build()?;
     let mut statements = Vec::new();
     let mut expecting_delimiter = false;
     // Whether the last statement carried a secret, so an error about what
@@ -186,25 +204,95 @@ pub(crate) fn from_first_selects_all<V: VisitMut>(node: &mut V) {
 
 /// Whether `sql` is whole statements: it ends in a `;` that is outside
 /// every string, quoted name, backtick-quoted key and comment, read by the
-/// tokenizer [`parse`] splits with. A shell gathers lines until it is.
+/// tokenizer [`parse`] splits with. A shell gathers lines until it is
+/// ([`StatementLines`] does so reading each line once).
 ///
 /// ```
 /// assert!(s3sql_planner::ends_statement("SELECT 1; -- done"));
 /// assert!(!s3sql_planner::ends_statement("SELECT 'a;"));
 /// ```
 pub fn ends_statement(sql: &str) -> bool {
+    match read_tokens(sql) {
+        Tail::Closed(last) => last == Some(true),
+        Tail::Open => false,
+        Tail::Refused => sql.trim_end().ends_with(';'),
+    }
+}
+
+/// What the tokenizer makes of some text.
+enum Tail {
+    /// Every token closed; whether the last one that is not whitespace or
+    /// a comment is `;` (`None`: there is none).
+    Closed(Option<bool>),
+    /// A string, name or comment still open: more lines follow.
+    Open,
+    /// Something else the tokenizer refuses: run it, so parsing reports it.
+    Refused,
+}
+
+fn read_tokens(sql: &str) -> Tail {
     match Tokenizer::new(&DuckDb, sql).tokenize() {
-        Ok(tokens) => {
+        Ok(tokens) => Tail::Closed(
             tokens
                 .iter()
                 .rev()
                 .find(|t| !matches!(t, Token::Whitespace(_)))
-                == Some(&Token::SemiColon)
+                .map(|t| t == &Token::SemiColon),
+        ),
+        Err(e) if e.message.contains("Unterminated") || e.message.contains("EOF") => Tail::Open,
+        Err(_) => Tail::Refused,
+    }
+}
+
+/// SQL typed or pasted line by line, until it ends a statement
+/// ([`ends_statement`]). Each line is tokenized once: reading resumes
+/// after the last line that closed every token, so a pasted 5,000-line
+/// statement costs its length, not its square.
+///
+/// ```
+/// let mut lines = s3sql_planner::StatementLines::default();
+/// assert!(!lines.push_line("SELECT 'a;"));
+/// assert!(lines.push_line("b';"));
+/// assert_eq!(lines.take(), "SELECT 'a;\nb';\n");
+/// ```
+#[derive(Debug, Default)]
+pub struct StatementLines {
+    text: String,
+    /// Where the text read so far ends with every token closed.
+    closed: usize,
+    /// Whether the last token before `closed` that is not whitespace or a
+    /// comment is `;`.
+    semicolon: bool,
+}
+
+impl StatementLines {
+    /// Adds `line` (and a newline); whether the text now ends a statement.
+    pub fn push_line(&mut self, line: &str) -> bool {
+        self.text.push_str(line);
+        self.text.push('\n');
+        // The text ends in a newline: a token closed at the end stays
+        // closed whatever follows, so reading may resume there.
+        match read_tokens(&self.text[self.closed..]) {
+            Tail::Closed(last) => {
+                self.closed = self.text.len();
+                self.semicolon = last.unwrap_or(self.semicolon);
+                self.semicolon
+            }
+            Tail::Open => false,
+            Tail::Refused => self.text.trim_end().ends_with(';'),
         }
-        // A string, name or comment still open: more lines follow.
-        Err(e) if e.message.contains("Unterminated") || e.message.contains("EOF") => false,
-        // Something else the tokenizer refuses: run it, so parsing reports it.
-        Err(_) => sql.trim_end().ends_with(';'),
+    }
+
+    /// Whether no line was added since the last [`Self::take`].
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+
+    /// The lines so far, starting afresh.
+    pub fn take(&mut self) -> String {
+        let text = std::mem::take(&mut self.text);
+        *self = Self::default();
+        text
     }
 }
 
@@ -337,5 +425,22 @@ mod tests {
         assert!(ends_statement("SELECT E'it\\'s;' AS s;"));
         let statements = parse("SELECT 1 AS a /* outer /* inner */ still; */; SELECT 2").unwrap();
         assert_eq!(statements.len(), 2);
+    }
+
+    /// DuckDB 1.5.5: `SELECT E'it\'s;' AS s, e'a\tb' AS t` -> `it's;`,
+    /// `a<tab>b`; sqlparser's DuckDB dialect refused them.
+    #[test]
+    fn escape_strings_are_strings() {
+        let statements = parse("SELECT E'it\\'s;' AS s, e'a\\tb' AS t, e AS u FROM x").unwrap();
+        let [statement] = statements.as_slice() else {
+            panic!("one statement: {statements:?}");
+        };
+        let StatementKind::DataFusion(query) = &statement.kind else {
+            panic!("a query: {statement:?}");
+        };
+        assert_eq!(
+            query.to_string(),
+            "SELECT 'it''s;' AS s, 'a\tb' AS t, e AS u FROM x"
+        );
     }
 }
