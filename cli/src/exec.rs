@@ -5,7 +5,7 @@
 use std::error::Error;
 use std::fs::File;
 use std::future::Future;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, IsTerminal, Write};
 use std::path::Path;
 
 use anyhow::Context;
@@ -19,18 +19,25 @@ use crate::progress::ProgressLine;
 pub struct Output {
     writer: Box<dyn Write>,
     format: PrintFormat,
+    /// Whether results go to a terminal (where the progress line may be).
+    terminal: bool,
 }
 
 impl Output {
     /// Standard output, or `path` when given.
     pub fn open(path: Option<&Path>, format: PrintFormat) -> anyhow::Result<Self> {
+        let terminal = path.is_none() && std::io::stdout().is_terminal();
         let writer: Box<dyn Write> = match path {
             Some(path) => Box::new(BufWriter::new(
                 File::create(path).with_context(|| format!("creating {}", path.display()))?,
             )),
             None => Box::new(BufWriter::new(std::io::stdout())),
         };
-        Ok(Self { writer, format })
+        Ok(Self {
+            writer,
+            format,
+            terminal,
+        })
     }
 
     /// Switches the format of later results (`.mode`).
@@ -49,9 +56,15 @@ pub async fn exec_and_print(
     let statements = session.parse(sql).map_err(|e| point_at(e, sql))?;
     for statement in statements {
         let format = output.format;
+        // Rows printed as they come share the terminal with the progress
+        // line: it goes before the first.
+        let rows_stream_to_terminal = output.terminal && format != PrintFormat::Table;
         let writer = &mut output.writer;
         let mut printed = 0usize;
         let run = async {
+            // A COPY's or a long scan's progress on a terminal's stderr,
+            // erased when the statement ends or is dropped (Ctrl-C).
+            let mut progress = ProgressLine::start(session);
             let mut stream = session.execute(statement).await?;
             let schema = stream.schema();
             if schema.fields().is_empty() {
@@ -60,14 +73,16 @@ pub async fn exec_and_print(
             }
             let mut printer = format.printer(writer.as_mut(), &schema);
             while let Some(batch) = stream.try_next().await? {
+                if rows_stream_to_terminal {
+                    progress.stop();
+                }
                 printer.write(&batch)?;
                 printed += batch.num_rows();
             }
+            progress.stop();
             printer.finish()?;
             writer.flush().context("writing results")
         };
-        // A COPY's progress on a terminal's stderr, erased when it ends.
-        let _progress = ProgressLine::start(session.copy_monitor());
         let done = until_interrupted(session, run).await;
         if done.is_err() {
             // What a cut-off result wrote goes out now, before its error:

@@ -1,47 +1,62 @@
-//! [`ProgressLine`]: while a COPY runs, one line on stderr with its rows,
-//! files complete and bytes written, redrawn in place. Drawn only when
-//! stderr is a terminal, so piped or redirected output never holds it.
+//! [`ProgressLine`]: while a statement runs, one line on stderr redrawn in
+//! place: a COPY's rows, files complete and bytes written, or a long scan's
+//! objects, bytes read and rate. Drawn only when stderr is a terminal, so
+//! piped or redirected output never holds it; erased when it ends.
 
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use s3sql_planner::{CopyMonitor, CopyProgress, human_bytes};
+use s3sql_planner::{CopyMonitor, CopyProgress, ScanMonitor, ScanProgress, Session, human_bytes};
 
 /// How often the line is redrawn.
 const EVERY: Duration = Duration::from_millis(200);
 
+/// A scan shorter than this shows no line (a quick query does not flash
+/// one).
+const LONG_SCAN: Duration = Duration::from_millis(500);
+
 /// Erases the line the cursor is on (carriage return, erase to the end).
 const ERASE: &str = "\r\x1b[K";
 
-/// The line while a statement runs; erased when dropped.
+/// The line while a statement runs; erased when stopped or dropped.
 pub struct ProgressLine {
     stop: Arc<AtomicBool>,
     drawer: Option<JoinHandle<()>>,
 }
 
+/// What the line shows: the session's COPY, else its scans.
+#[derive(Clone)]
+struct Monitors {
+    copy: CopyMonitor,
+    scan: ScanMonitor,
+}
+
 impl ProgressLine {
-    /// Draws `monitor`'s COPY progress while it runs, when stderr is a
-    /// terminal; otherwise does nothing.
-    pub fn start(monitor: &CopyMonitor) -> Self {
-        Self::start_if(monitor, std::io::stderr().is_terminal())
+    /// Draws the progress of `session`'s statement while it runs, when
+    /// stderr is a terminal; otherwise does nothing.
+    pub fn start(session: &Session) -> Self {
+        let monitors = Monitors {
+            copy: session.copy_monitor().clone(),
+            scan: session.scan_monitor().clone(),
+        };
+        Self::start_if(monitors, std::io::stderr().is_terminal())
     }
 
-    fn start_if(monitor: &CopyMonitor, terminal: bool) -> Self {
+    fn start_if(monitors: Monitors, terminal: bool) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let drawer = terminal.then(|| {
-            let monitor = monitor.clone();
             let stop = Arc::clone(&stop);
-            std::thread::spawn(move || draw_until(&monitor, &stop))
+            std::thread::spawn(move || draw_until(&monitors, &stop))
         });
         Self { stop, drawer }
     }
-}
 
-impl Drop for ProgressLine {
-    fn drop(&mut self) {
+    /// Erases the line and draws it no more (before results are printed
+    /// on the same terminal).
+    pub fn stop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(drawer) = self.drawer.take() {
             let _ = drawer.join();
@@ -49,17 +64,33 @@ impl Drop for ProgressLine {
     }
 }
 
-/// Redraws the line every [`EVERY`] while a COPY runs; erases it at the end.
-fn draw_until(monitor: &CopyMonitor, stop: &AtomicBool) {
+impl Drop for ProgressLine {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Redraws the line every [`EVERY`] while a COPY runs, or a scan has run
+/// for [`LONG_SCAN`]; erases it at the end.
+fn draw_until(monitors: &Monitors, stop: &AtomicBool) {
+    let started = Instant::now();
     let mut drawn = false;
     let mut stderr = std::io::stderr();
     while !stop.load(Ordering::Relaxed) {
         std::thread::sleep(EVERY);
-        if monitor.is_running() {
-            let _ = write!(stderr, "{ERASE}{}", line(monitor.progress()));
-            let _ = stderr.flush();
-            drawn = true;
-        }
+        let text = if monitors.copy.is_running() {
+            line(monitors.copy.progress())
+        } else {
+            let progress = monitors.scan.progress();
+            let elapsed = started.elapsed();
+            if progress.objects == 0 || elapsed < LONG_SCAN {
+                continue;
+            }
+            scan_line(progress, elapsed)
+        };
+        let _ = write!(stderr, "{ERASE}{text}");
+        let _ = stderr.flush();
+        drawn = true;
     }
     if drawn {
         let _ = write!(stderr, "{ERASE}");
@@ -75,6 +106,19 @@ fn line(progress: CopyProgress) -> String {
         progress.files,
         if progress.files == 1 { "" } else { "s" },
         human_bytes(progress.bytes)
+    )
+}
+
+/// `scan: 1,000 objects (75.0 MiB), 12.5 MiB read, 3.1 MiB/s`.
+fn scan_line(progress: ScanProgress, elapsed: Duration) -> String {
+    let rate = progress.bytes_read as f64 / elapsed.as_secs_f64().max(0.001);
+    format!(
+        "scan: {} object{} ({}), {} read, {}/s",
+        grouped(progress.objects),
+        if progress.objects == 1 { "" } else { "s" },
+        human_bytes(progress.object_bytes),
+        human_bytes(progress.bytes_read),
+        human_bytes(rate as u64)
     )
 }
 
@@ -114,8 +158,26 @@ mod tests {
     }
 
     #[test]
+    fn a_scan_line_names_objects_bytes_and_rate() {
+        let mut progress = ScanProgress::default();
+        progress.objects = 1_000;
+        progress.object_bytes = 78_643_200;
+        progress.bytes_read = 13_107_200;
+        assert_eq!(
+            scan_line(progress, Duration::from_secs(4)),
+            "scan: 1,000 objects (75.0 MiB), 12.5 MiB read, 3.1 MiB/s"
+        );
+        progress.objects = 1;
+        assert!(scan_line(progress, Duration::ZERO).starts_with("scan: 1 object ("));
+    }
+
+    #[test]
     fn nothing_is_drawn_when_stderr_is_not_a_terminal() {
-        let line = ProgressLine::start_if(&CopyMonitor::default(), false);
+        let monitors = Monitors {
+            copy: CopyMonitor::default(),
+            scan: ScanMonitor::default(),
+        };
+        let line = ProgressLine::start_if(monitors, false);
         assert!(line.drawer.is_none());
     }
 }

@@ -384,6 +384,21 @@ fn relative_paths_under(parent: &str) {
     }
 }
 
+/// `CREATE SECRET t (...)` for the test target.
+fn create_secret(target: &s3sql_testkit::S3Target) -> String {
+    let host = target
+        .endpoint
+        .trim_start_matches("http://")
+        .trim_start_matches("https://");
+    format!(
+        "CREATE SECRET t (TYPE s3, KEY_ID '{}', SECRET '{}', ENDPOINT '{host}', URL_STYLE 'path', USE_SSL {}, REGION '{}')",
+        target.access_key_id,
+        target.secret_access_key,
+        target.endpoint.starts_with("https://"),
+        target.region
+    )
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn queries_a_file_on_s3_with_a_secret() {
     let (target, client) = target_client().await;
@@ -397,17 +412,7 @@ async fn queries_a_file_on_s3_with_a_secret() {
         )
         .await
         .unwrap();
-    let host = target
-        .endpoint
-        .trim_start_matches("http://")
-        .trim_start_matches("https://");
-    let secret = format!(
-        "CREATE SECRET t (TYPE s3, KEY_ID '{}', SECRET '{}', ENDPOINT '{host}', URL_STYLE 'path', USE_SSL {}, REGION '{}')",
-        target.access_key_id,
-        target.secret_access_key,
-        target.endpoint.starts_with("https://"),
-        target.region
-    );
+    let secret = create_secret(&target);
     let query = format!(
         "SELECT word FROM 's3://{}/{key}' WHERE n = 2",
         target.bucket
@@ -420,6 +425,79 @@ async fn queries_a_file_on_s3_with_a_secret() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "Success\ntrue\nword\ntwo\n");
     assert!(!stderr(&out).contains(&target.secret_access_key));
+}
+
+/// A scan long enough to be seen (a few MB of CSV, summed) shows its
+/// objects, bytes read and rate on a terminal's stderr, erased before the
+/// result; piped, stderr holds no trace of it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_long_scan_shows_its_progress_on_a_terminal_and_never_in_piped_output() {
+    let (target, client) = target_client().await;
+    let key = target.key("cli/progress.csv");
+    let mut csv = String::from("n,word\n");
+    for i in 0..400_000 {
+        csv.push_str(&format!("{i},word{}\n", i % 97));
+    }
+    client
+        .put_object(
+            &target.bucket,
+            &key,
+            bytes::Bytes::from(csv),
+            &PutObjectRequest::default(),
+        )
+        .await
+        .unwrap();
+    let secret = create_secret(&target);
+    let query = format!(
+        "SELECT sum(n) AS total, count(DISTINCT word) AS words FROM 's3://{}/{key}'",
+        target.bucket
+    );
+    let (secret2, query2) = (secret.clone(), query.clone());
+    let piped = tokio::task::spawn_blocking(move || {
+        s3sql(&["--format", "csv", "-c", &secret2, "-c", &query2], "")
+    })
+    .await
+    .unwrap();
+    assert!(piped.status.success(), "{}", stderr(&piped));
+    assert_eq!(
+        stdout(&piped),
+        "Success\ntrue\ntotal,words\n79999800000,97\n"
+    );
+    assert!(!stderr(&piped).contains("scan:"), "{}", stderr(&piped));
+    assert!(!stderr(&piped).contains('\x1b'), "{}", stderr(&piped));
+    // On a pseudo-terminal (script(1)): drawn, then erased before the
+    // result is printed.
+    let work = tempfile::tempdir().unwrap();
+    let binary = env!("CARGO_BIN_EXE_s3sql");
+    let command = format!("'{binary}' --format csv -c \"{secret}\" -c \"{query}\"");
+    let out = tokio::task::spawn_blocking(move || {
+        on_a_terminal(&command)
+            .env("XDG_CONFIG_HOME", work.path())
+            .env("HOME", work.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .output()
+            .expect("script(1) from util-linux runs s3sql on a pseudo-terminal")
+    })
+    .await
+    .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{shown}");
+    let drawn = shown
+        .find("scan: 1 object (")
+        .unwrap_or_else(|| panic!("{shown:?}"));
+    assert!(
+        shown[drawn..].contains(" read, ") && shown[drawn..].contains("/s"),
+        "{shown:?}"
+    );
+    let erased = shown
+        .rfind("\r\x1b[K")
+        .unwrap_or_else(|| panic!("{shown:?}"));
+    let result = shown
+        .find("79999800000,97")
+        .unwrap_or_else(|| panic!("{shown:?}"));
+    assert!(drawn < erased && erased < result, "{shown:?}");
 }
 
 #[path = "cli_integration/copy.rs"]

@@ -43,5 +43,6 @@ pub use copy::{CopyError, CopyMonitor, CopyProgress};
 pub use error::{PlannerError, Result};
 pub use mindsdb::DatabaseError;
 pub use scan::io_plan::human_bytes;
+pub use scan::{ScanMonitor, ScanProgress};
 pub use session::Session;
 pub use statement::{Statement, StatementLines, ends_statement};

@@ -91,6 +91,11 @@ impl Session {
         &self.copy
     }
 
+    /// Progress of the running statement's scans, for a progress bar.
+    pub fn scan_monitor(&self) -> &crate::scan::ScanMonitor {
+        self.stores.monitor()
+    }
+
     /// The DataFusion context, to register tables or functions of one's own.
     pub fn context(&self) -> &SessionContext {
         &self.ctx
@@ -130,6 +135,7 @@ impl Session {
     /// Plans and starts one statement.
     pub async fn execute(&self, statement: Statement) -> Result<SendableRecordBatchStream> {
         self.statement.fetch_add(1, Ordering::Relaxed);
+        self.stores.statement_starts();
         let describes = statement.describes;
         match statement.kind {
             StatementKind::Secret(secret) => {

@@ -10,10 +10,12 @@ pub(crate) mod format;
 pub(crate) mod io_plan;
 pub(crate) mod local;
 mod named;
+mod progress;
 mod prune;
 mod relist;
 pub(crate) mod request;
 mod scan_store;
+mod small_objects;
 pub(crate) mod stores;
 pub(crate) mod table;
 mod text_columns;
@@ -46,6 +48,7 @@ use crate::settings::Settings;
 use columns::ExtraColumns;
 use io_plan::IoPlan;
 use local::{LOCAL_BUCKET, LocalBase, LocalFiles, expand_home, is_local, local_key};
+pub use progress::{ScanMonitor, ScanProgress};
 pub(crate) use request::{ScanKind, ScanRequest, extract};
 use stores::{StorePicker, Stores, client_for};
 use table::{FileTable, StoreFiles};
@@ -333,9 +336,12 @@ async fn file_table(
             ObjectStoreUrl::local_filesystem()
         } else {
             let etag = l.found.object.etag.as_deref();
-            picker.pick(&l.found.url, database.as_deref(), etag).await?
+            picker
+                .pick(&l.found.url, database.as_deref(), etag, l.found.object.size)
+                .await?
         };
         io.add_file(l.found.object.size);
+        cx.stores.monitor().add_object(l.found.object.size);
         if signed.insert(store.as_str().to_owned()) {
             let url = l.local.is_none().then(|| l.found.url.to_string());
             match &database {
@@ -353,7 +359,9 @@ async fn file_table(
         };
         files.push((store, file));
     }
-    io.set_reads(picker.into_stats());
+    let reads = picker.into_stats();
+    cx.stores.monitor().watch(&reads);
+    io.set_reads(reads);
     // An empty file tells nothing of the dialect or the schema: the first
     // file with data gives them (DuckDB 1.5.5 does so for JSON; a CSV list
     // starting with an empty file fails there to convert the header).

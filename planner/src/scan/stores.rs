@@ -14,7 +14,9 @@ use s3sql_secrets::{Secret, SecretAccess, SecretManager, SecretType};
 
 use crate::error::Result;
 use crate::mindsdb::Database;
+use crate::scan::ScanMonitor;
 use crate::scan::scan_store::{ReadStats, ScanStore, Versions};
+use crate::scan::small_objects::{SmallObjectCache, SmallObjects};
 use crate::settings::Settings;
 
 /// Which store serves a file: its scheme and bucket, and the secret
@@ -34,9 +36,30 @@ pub(crate) struct Stores {
     /// The listed versions of each store's files, shared by every scan
     /// registering it (the registration last made serves them all).
     versions: Mutex<HashMap<StoreKey, Arc<Versions>>>,
+    /// What the running statement's scans read, for a progress bar.
+    monitor: ScanMonitor,
+    /// The small objects each store's scans listed in the statement.
+    small: Mutex<HashMap<StoreKey, Arc<SmallObjectCache>>>,
 }
 
 impl Stores {
+    /// The running statement's scans, as they read.
+    pub(crate) fn monitor(&self) -> &ScanMonitor {
+        &self.monitor
+    }
+
+    /// A statement starts: its progress from zero, and no object read by
+    /// an earlier one served from memory (it may have changed since).
+    pub(crate) fn statement_starts(&self) {
+        self.monitor.restart();
+        self.small.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    fn small_for(&self, key: &StoreKey) -> Arc<SmallObjectCache> {
+        let mut all = self.small.lock().unwrap_or_else(|p| p.into_inner());
+        Arc::clone(all.entry(key.clone()).or_default())
+    }
+
     fn versions_for(&self, key: &StoreKey) -> Arc<Versions> {
         let mut all = self.versions.lock().unwrap_or_else(|p| p.into_inner());
         Arc::clone(all.entry(key.clone()).or_default())
@@ -85,7 +108,7 @@ pub(crate) struct StorePicker<'a> {
     settings: &'a Settings,
     runtime: &'a RuntimeEnv,
     stores: &'a Stores,
-    chosen: HashMap<StoreKey, (ObjectStoreUrl, Arc<Versions>)>,
+    chosen: HashMap<StoreKey, (ObjectStoreUrl, Arc<Versions>, Arc<SmallObjectCache>)>,
     stats: Vec<ReadStats>,
 }
 
@@ -113,12 +136,14 @@ impl<'a> StorePicker<'a> {
 
     /// The store for the object at `url`, signed by the covering secret,
     /// or by `database`'s credentials when given, reading it at the
-    /// version the listing saw (`etag`).
+    /// version the listing saw (`etag`), whole at once when the listing
+    /// says it is small (`size`).
     pub(crate) async fn pick(
         &mut self,
         url: &ObjectUrl,
         database: Option<&Database>,
         etag: Option<&str>,
+        size: u64,
     ) -> Result<ObjectStoreUrl> {
         let text = url.to_string();
         let secret = match database {
@@ -133,7 +158,7 @@ impl<'a> StorePicker<'a> {
             bucket: url.bucket().to_owned(),
             secret,
         };
-        let (store_url, versions) = match self.chosen.get(&key) {
+        let (store_url, versions, small) = match self.chosen.get(&key) {
             Some(chosen) => chosen.clone(),
             None => {
                 let (client, _) = match database {
@@ -145,17 +170,23 @@ impl<'a> StorePicker<'a> {
                 let store = S3ObjectStore::new(client.clone(), url.bucket().to_owned());
                 let root = format!("{}://{}", url.scheme(), url.bucket());
                 let (store, stats) = ScanStore::new(store, client, Arc::clone(&versions), root);
+                // A small file costs one GET: footer and data together.
+                let small = self.stores.small_for(&key);
+                let store = SmallObjects::new(Arc::new(store), Arc::clone(&small));
                 self.runtime
                     .register_object_store(store_url.as_ref(), Arc::new(store));
                 self.stats.push(stats);
-                self.chosen
-                    .insert(key, (store_url.clone(), Arc::clone(&versions)));
-                (store_url, versions)
+                self.chosen.insert(
+                    key,
+                    (store_url.clone(), Arc::clone(&versions), Arc::clone(&small)),
+                );
+                (store_url, versions, small)
             }
         };
         if let Some(etag) = etag {
             versions.pin(&S3ObjectStore::path_of(url.key()), etag);
         }
+        small.listed(&S3ObjectStore::path_of(url.key()), size);
         Ok(store_url)
     }
 }

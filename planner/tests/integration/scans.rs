@@ -489,7 +489,9 @@ async fn pruning_never_drops_a_matching_file() {
 
 /// A file replaced after it was listed is an error naming it, never rows
 /// cut at the listed size or spliced from two versions (a view keeps its
-/// listing; so does one long statement).
+/// listing; so does one long statement). A small file, read whole by its
+/// first GET while the statement was planned, gives the listed version's
+/// rows, all of them.
 #[tokio::test]
 async fn a_file_replaced_after_listing_is_an_error_not_a_short_read() {
     let bucket = Bucket::new().await;
@@ -500,7 +502,10 @@ async fn a_file_replaced_after_listing_is_an_error_not_a_short_read() {
         }
         csv
     };
-    bucket.put("changing.csv", rows(100)).await;
+    // Over 1 MiB: read by ranges, not whole at once.
+    let big = rows(80_000);
+    assert!(big.len() > 1024 * 1024);
+    bucket.put("changing.csv", big).await;
     bucket
         .put("changing.parquet", parquet(&people(&[1, 2], &["a", "b"])))
         .await;
@@ -512,7 +517,7 @@ async fn a_file_replaced_after_listing_is_an_error_not_a_short_read() {
         let sql = format!("SELECT name FROM '{}'", bucket.url(file));
         planned.push((file, session.sql_stream(&sql).await.unwrap()));
     }
-    bucket.put("changing.csv", rows(5000)).await;
+    bucket.put("changing.csv", rows(90_000)).await;
     bucket
         .put(
             "changing.parquet",
@@ -521,17 +526,29 @@ async fn a_file_replaced_after_listing_is_an_error_not_a_short_read() {
         .await;
     for (file, stream) in planned {
         let read: Result<Vec<_>, _> = stream.try_collect().await;
-        let err = match read {
-            Ok(batches) => panic!(
+        match (file, read) {
+            ("changing.parquet", Ok(batches)) => {
+                assert_eq!(
+                    crate::support::table(&batches),
+                    [
+                        "+------+", "| name |", "+------+", "| a    |", "| b    |", "+------+"
+                    ],
+                    "{file}: the listed version, whole"
+                );
+            }
+            ("changing.parquet", Err(e)) => panic!("{file}: read whole when planned: {e}"),
+            (_, Ok(batches)) => panic!(
                 "{file}: read a replaced file ({} rows)",
                 batches.iter().map(|b| b.num_rows()).sum::<usize>()
             ),
-            Err(e) => e.to_string(),
-        };
-        assert!(
-            err.contains("changed while it was being read") && err.contains("changing."),
-            "{file}: {err}"
-        );
+            (_, Err(e)) => {
+                let err = e.to_string();
+                assert!(
+                    err.contains("changed while it was being read") && err.contains("changing."),
+                    "{file}: {err}"
+                );
+            }
+        }
     }
 }
 
@@ -586,5 +603,32 @@ async fn tables_survive_a_scan_in_file_order() {
     assert_eq!(
         query(&session, "SELECT count(*) AS n FROM kept").await[3],
         "| 2 |"
+    );
+}
+
+/// The scan monitor (a shell's progress bar) counts the running
+/// statement's objects, their size and the bytes read, from zero at each
+/// statement.
+#[tokio::test]
+async fn the_scan_monitor_counts_objects_and_bytes_of_the_statement() {
+    let bucket = Bucket::new().await;
+    let a = parquet(&people(&[1, 2], &["ann", "bo"]));
+    let b = parquet(&people(&[3], &["cy"]));
+    let size = (a.len() + b.len()) as u64;
+    bucket.put("mon/a.parquet", a).await;
+    bucket.put("mon/b.parquet", b).await;
+    let session = bucket.session().await;
+    let sql = format!("SELECT sum(id) AS s FROM '{}'", bucket.url("mon/*.parquet"));
+    assert_eq!(query(&session, &sql).await[3], "| 6 |");
+    let progress = session.scan_monitor().progress();
+    assert_eq!((progress.objects, progress.object_bytes), (2, size));
+    assert!(progress.bytes_read > 0, "{progress:?}");
+    assert!(progress.requests >= 2, "{progress:?}");
+    session.sql("SELECT 1").await.unwrap();
+    let progress = session.scan_monitor().progress();
+    assert_eq!(
+        (progress.objects, progress.bytes_read),
+        (0, 0),
+        "{progress:?}"
     );
 }
