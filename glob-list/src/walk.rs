@@ -310,10 +310,23 @@ impl<L: ListObjects + ?Sized + 'static> Stream for Walk<L> {
                     }
                 }
                 // Nothing in flight with a listing at the front cannot
-                // happen (the front may always start); end rather than hang.
+                // happen (the front may always start). Should it, the
+                // listing is unfinished: an error, never a silently short
+                // list (nor a hang).
                 Poll::Ready(None) => {
-                    this.done = true;
-                    return Poll::Ready(None);
+                    let error = GlobError::List {
+                        bucket: this.spec.bucket.clone(),
+                        prefix: this
+                            .queue
+                            .iter()
+                            .find_map(|e| match e {
+                                Entry::Listing(l) => Some(l.request.prefix.clone()),
+                                Entry::Ready(_) => None,
+                            })
+                            .unwrap_or_default(),
+                        source: "internal error: listings are queued but none can start; please report it".into(),
+                    };
+                    return this.fail(error);
                 }
                 Poll::Pending => return Poll::Pending,
             }

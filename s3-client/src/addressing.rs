@@ -147,9 +147,28 @@ impl Endpoint {
         format!("{}://{}", self.scheme, self.authority)
     }
 
+    /// Whether the endpoint's host is an IP address, under which no
+    /// bucket host name (`bucket.127.0.0.1`) can resolve.
+    fn host_is_ip(&self) -> bool {
+        self.authority
+            .parse::<http::uri::Authority>()
+            .ok()
+            .is_some_and(|a| {
+                a.host()
+                    .trim_matches(['[', ']'])
+                    .parse::<std::net::IpAddr>()
+                    .is_ok()
+            })
+    }
+
     /// Whether `bucket` can go in the host name: DNS-compatible, and under
     /// TLS without dots (a dotted bucket breaks the wildcard certificate).
+    /// Never under an IP-address endpoint: it is addressed by path there,
+    /// as botocore does (DuckDB dials `bucket.127.0.0.1` and fails).
     pub fn vhost_compatible(&self, bucket: &str) -> bool {
+        if self.host_is_ip() {
+            return false;
+        }
         let dns_ok = (3..=63).contains(&bucket.len())
             && bucket
                 .bytes()
@@ -231,6 +250,18 @@ mod tests {
         assert!(aws.is_aws);
         let bad = ClientConfig::default().with_endpoint("ftp://x");
         assert!(Endpoint::from_config(&bad, "us-east-1").is_err());
+    }
+
+    #[test]
+    fn an_ip_address_endpoint_is_addressed_by_path() {
+        let style = UrlStyle::VirtualHosted;
+        for raw in ["127.0.0.1:9000", "http://[::1]:9000", "10.0.0.5"] {
+            let (url, host) = endpoint(raw).request_url(style, "rbk", Some("k"), &[]);
+            assert!(!host.starts_with("rbk."), "{raw}: {host}");
+            assert!(url.ends_with("/rbk/k"), "{raw}: {url}");
+        }
+        let (_, host) = endpoint("minio.local:9000").request_url(style, "rbk", Some("k"), &[]);
+        assert_eq!(host, "rbk.minio.local:9000");
     }
 
     #[test]

@@ -559,9 +559,16 @@ impl S3Client {
                 }));
             }
             Ok(Err(e)) => {
+                let mut detail = describe_transport_error(&e);
+                if e.is_connect() && host != endpoint.authority {
+                    // The error names the endpoint; say which host was dialed.
+                    detail.push_str(&format!(
+                        " (connecting to {host}: the bucket as a virtual host; a server without a host name per bucket needs URL_STYLE 'path')"
+                    ));
+                }
                 let err = Error::Transport {
                     target: Box::new(target),
-                    detail: describe_transport_error(&e),
+                    detail,
                 };
                 // No connection, so no request: safe to send again.
                 return Err(match e.is_connect() {
@@ -706,11 +713,15 @@ fn valid_region(region: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
-/// Whether a 307 from `from` to `to` stays with the same service: the
-/// same host, or DNS names under the same parent domain (S3 sends
+/// Whether a 307 from `from` (the endpoint's host) to `to` stays with the
+/// same service: the same host, a host under it (a bucket's virtual host),
+/// or, for AWS alone, another S3 host under `amazonaws.com` (S3 sends
 /// `bucket.s3.amazonaws.com` to `bucket.s3.us-west-2.amazonaws.com`).
+/// Sharing a parent domain is not enough: `co.uk`, `github.io` or
+/// `r2.cloudflarestorage.com` hold anyone's hosts.
 fn same_service(from: &str, to: &str) -> bool {
-    if from.eq_ignore_ascii_case(to) {
+    let (from, to) = (from.to_ascii_lowercase(), to.to_ascii_lowercase());
+    if from == to {
         return true;
     }
     let is_ip = |h: &str| {
@@ -718,11 +729,19 @@ fn same_service(from: &str, to: &str) -> bool {
             .parse::<std::net::IpAddr>()
             .is_ok()
     };
-    let parent = |h: &str| {
-        let labels: Vec<String> = h.rsplit('.').take(2).map(str::to_ascii_lowercase).collect();
-        (labels.len() == 2).then_some(labels)
+    if is_ip(&from) || is_ip(&to) {
+        return false;
+    }
+    let under = |host: &str, parent: &str| {
+        host.strip_suffix(parent)
+            .is_some_and(|rest| rest.len() > 1 && rest.ends_with('.'))
     };
-    !is_ip(from) && !is_ip(to) && parent(from).is_some_and(|p| Some(p) == parent(to))
+    let aws = |h: &str| {
+        (under(h, "amazonaws.com") || under(h, "amazonaws.com.cn"))
+            && h.split('.')
+                .any(|label| label == "s3" || label.starts_with("s3-"))
+    };
+    under(&to, &from) || (aws(&from) && aws(&to))
 }
 
 /// Whether a 307's Location `to` asks for what the request sent to `sent`
@@ -932,6 +951,25 @@ mod tests {
         assert!(!same_service("127.0.0.1", "10.0.0.1"));
         assert!(!same_service("localhost", "127.0.0.1"));
         assert!(!same_service("minio.internal", "amazonaws.com.evil"));
+        // Two shared labels are no service: public suffixes and shared
+        // hosting parents hold anyone's hosts.
+        for (from, to) in [
+            ("minio.corp.example.co.uk", "attacker.co.uk"),
+            (
+                "acct-a.r2.cloudflarestorage.com",
+                "acct-b.r2.cloudflarestorage.com",
+            ),
+            ("storage.googleapis.com", "anything.googleapis.com"),
+            ("s3.example.github.io", "evil.github.io"),
+        ] {
+            assert!(!same_service(from, to), "{from} -> {to}");
+        }
+        // A bucket's own host under the endpoint's stays.
+        assert!(same_service(
+            "storage.googleapis.com",
+            "bucket.storage.googleapis.com"
+        ));
+        assert!(same_service("minio.corp", "bucket.minio.corp"));
     }
 
     #[test]

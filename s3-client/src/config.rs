@@ -162,6 +162,16 @@ impl UploadConfig {
     /// after it was buffered whole and sent.
     pub const MAX_PART_SIZE: u64 = 5 * 1024 * 1024 * 1024;
 
+    /// S3's most parts in one upload: part 10001 is refused.
+    pub const MAX_PARTS: u32 = 10_000;
+
+    /// The parts one upload may have: `max_parts`, at most S3's
+    /// [`Self::MAX_PARTS`] (a larger setting would halve the part size and
+    /// fail a large file at part 10001, after uploading it that far).
+    pub fn effective_max_parts(&self) -> u32 {
+        self.max_parts.clamp(1, Self::MAX_PARTS)
+    }
+
     /// DuckDB's rule: `max(5 MiB, max_file_size / max_parts)`, so the largest
     /// allowed file fits in the allowed number of parts; at most S3's 5 GiB
     /// (`s3_uploader_max_parts_per_file = 1` with the default 800 GB would
@@ -170,7 +180,7 @@ impl UploadConfig {
     pub fn part_size(&self) -> u64 {
         let per_part = self
             .max_file_size
-            .div_ceil(u64::from(self.max_parts.max(1)));
+            .div_ceil(u64::from(self.effective_max_parts()));
         per_part.clamp(Self::MIN_PART_SIZE, Self::MAX_PART_SIZE)
     }
 }
@@ -282,6 +292,13 @@ mod tests {
             ..UploadConfig::default()
         };
         assert_eq!(small.part_size(), UploadConfig::MIN_PART_SIZE);
+        // Above S3's 10000 parts, the part size stays the one of 10000.
+        let many = UploadConfig {
+            max_parts: 20_000,
+            ..UploadConfig::default()
+        };
+        assert_eq!(many.part_size(), UploadConfig::default().part_size());
+        assert_eq!(many.effective_max_parts(), UploadConfig::MAX_PARTS);
         for max_parts in [0, 1, 10] {
             let few = UploadConfig {
                 max_parts,

@@ -312,12 +312,12 @@ impl MultipartWriter {
             }
         }
         let part_number = self.next_part;
-        if part_number > self.client.config().upload.max_parts {
+        if part_number > self.client.config().upload.effective_max_parts() {
             return Err(Error::InvalidArgument(format!(
                 "s3://{}/{} needs more than {} parts of {} bytes; raise s3_uploader_max_filesize or s3_uploader_max_parts_per_file",
                 self.bucket,
                 self.key,
-                self.client.config().upload.max_parts,
+                self.client.config().upload.effective_max_parts(),
                 self.part_size
             )));
         }

@@ -2389,3 +2389,28 @@ async fn a_common_prefix_repeated_at_a_page_boundary_is_listed_once() {
     assert_eq!(pages.len(), 2, "{pages:?}");
     assert_eq!(proxy.faults_injected(), 1);
 }
+
+/// A connection refused to a bucket's virtual host names the host dialed
+/// and the setting that avoids it, not only the endpoint (which was not
+/// the host that failed).
+#[tokio::test]
+async fn a_failed_connection_to_a_virtual_host_names_it() {
+    let fx = Fixture::new().await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let client = fx.client_via(&format!("http://minio.test:{}", closed.port()), |mut c| {
+        c.url_style = s3sql_s3_client::UrlStyle::VirtualHosted;
+        c.resolve_to = Some(closed);
+        c.retry.max_retries = 0;
+        c
+    });
+    let err = client
+        .head_object("rbk", "k")
+        .await
+        .expect_err("nothing listens there");
+    let text = err.to_string();
+    assert!(text.contains("rbk.minio.test"), "{text}");
+    assert!(text.contains("URL_STYLE 'path'"), "{text}");
+}

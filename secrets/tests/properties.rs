@@ -43,6 +43,49 @@ fn any_name() -> impl Strategy<Value = String> {
     ]
 }
 
+/// A scope or URL: often well formed (a scheme a secret type serves, a
+/// bucket, maybe a key), sometimes anything, so that matching runs on
+/// pairs that parse and parsing on text that does not.
+fn url_like() -> impl Strategy<Value = String> {
+    let scheme = prop::sample::select(vec!["s3", "s3", "r2", "gcs", "gs", "S3", "http"]);
+    let bucket = prop_oneof![
+        4 => "[a-z0-9][a-z0-9.-]{1,6}[a-z0-9]",
+        1 => "[a-z0-9.-]{0,8}",
+    ];
+    let key = prop::option::of("[a-z/é %?*]{0,10}");
+    prop_oneof![
+        1 => ".{0,40}",
+        4 => (scheme, bucket, key).prop_map(|(scheme, bucket, key)| match key {
+            Some(key) => format!("{scheme}://{bucket}/{key}"),
+            None => format!("{scheme}://{bucket}"),
+        }),
+    ]
+}
+
+/// Whether a scope of `text` and a URL `url` both parse for some type, so
+/// that matching them runs.
+fn both_parse(text: &str, url: &str) -> bool {
+    SecretType::ALL
+        .iter()
+        .any(|t| Scope::parse(text, *t).is_ok() && s3sql_s3_client::ObjectUrl::parse(url).is_ok())
+}
+
+/// The matching branch of `url_and_scope_parsing_never_panic` runs: with
+/// arbitrary text it practically never did.
+#[test]
+fn url_and_scope_pairs_often_both_parse() {
+    use proptest::strategy::ValueTree;
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let pairs = (url_like(), url_like());
+    let hits = (0..256)
+        .filter(|_| {
+            let (text, url) = pairs.new_tree(&mut runner).unwrap().current();
+            both_parse(&text, &url)
+        })
+        .count();
+    assert!(hits >= 32, "only {hits} of 256 pairs both parse");
+}
+
 proptest! {
     #[test]
     fn secret_parsing_never_panics(
@@ -58,7 +101,7 @@ proptest! {
     }
 
     #[test]
-    fn url_and_scope_parsing_never_panic(text in ".{0,40}", url in ".{0,40}") {
+    fn url_and_scope_parsing_never_panic(text in url_like(), url in url_like()) {
         for t in SecretType::ALL {
             if let (Ok(scope), Ok(loc)) = (Scope::parse(&text, t), s3sql_s3_client::ObjectUrl::parse(&url)) {
                 let _ = scope.covers(&loc);
