@@ -282,6 +282,14 @@ impl ObjectStore for S3ObjectStore {
                 "get_opts of version {version:?} of {location} (versioned reads are not sent by this store; without the version it would read the latest)"
             )));
         }
+        // An empty or inverted range is refused, as object_store's own
+        // stores refuse it (it was answered Ok with no bytes, unchecked).
+        if let Some(range) = &options.range {
+            range.is_valid().map_err(|e| object_store::Error::Generic {
+                store: STORE,
+                source: Box::new(e),
+            })?;
+        }
         let key = &*key(location)?;
         let range = options.range.as_ref().map(|r| match r {
             GetRange::Bounded(r) => ByteRange::Bounded {

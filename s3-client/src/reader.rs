@@ -43,6 +43,34 @@ pub fn coalesce_ranges(ranges: &[Range<u64>], gap: u64) -> Vec<Range<u64>> {
     merged
 }
 
+/// Why the answers of several GETs, by their ETags, cannot be taken as
+/// one version of an object; `None` when they can. ETags are compared as
+/// [`check_pinned`](crate::content_range::check_pinned) compares them.
+fn one_version(etags: &[Option<&str>]) -> Option<String> {
+    let first = *etags.first()?;
+    for other in &etags[1..] {
+        let differ = match (first, *other) {
+            (Some(a), Some(b)) => crate::content_range::check_pinned(Some(a), Some(b)).is_err(),
+            (None, None) => false,
+            _ => true,
+        };
+        if differ {
+            let name = |e: Option<&str>| e.unwrap_or("none").to_owned();
+            return Some(format!(
+                "the ranges were answered from two versions (ETags {} and {}; none: the answer had no ETag): the object changed during the read, or the server's answers cannot tell; read it again",
+                name(first),
+                name(*other)
+            ));
+        }
+    }
+    (etags.len() > 1 && first.is_none()).then(|| {
+        format!(
+            "the {} ranged GETs were answered with no ETag, so nothing shows they read one version of the object (a gateway or cache between strips ETags); read it without that gateway",
+            etags.len()
+        )
+    })
+}
+
 impl S3Client {
     /// A read's answers disagree about the object: it changed, or the
     /// server's answers do.
@@ -169,6 +197,12 @@ impl S3Client {
         if_match: Option<&str>,
     ) -> Result<Vec<Bytes>> {
         crate::ops::object::check_object(bucket, key)?;
+        if let Some(r) = ranges.iter().find(|r| r.start > r.end) {
+            return Err(Error::InvalidArgument(format!(
+                "range {}..{} of s3://{bucket}/{key} ends before it starts",
+                r.start, r.end
+            )));
+        }
         let read = &self.config().read;
         let merged = coalesce_ranges(ranges, read.coalesce_gap);
         let fetched: Vec<(Option<String>, Bytes)> = stream::iter(merged.iter().cloned())
@@ -188,29 +222,18 @@ impl S3Client {
             .try_collect()
             .await?;
         // One version: answers of two ETags would splice an object
-        // replaced between the requests, and an answer without the ETag
-        // the others have cannot be told to be of their version. (Each
-        // answer to a pinned GET was checked against the pin.)
-        let etag = |e: &Option<String>| e.as_deref().map(|e| e.trim_matches('"').to_owned());
-        let mut etags = fetched.iter().map(|(e, _)| etag(e));
-        let first = etags.next().flatten();
-        if let Some(other) = etags.find(|e| *e != first) {
+        // replaced between the requests, and answers without an ETag (a
+        // gateway stripping it) cannot show theirs, as for a pinned read.
+        // (Each answer to a pinned GET was checked against the pin.)
+        let etags: Vec<Option<&str>> = fetched.iter().map(|(e, _)| e.as_deref()).collect();
+        if let Some(detail) = one_version(&etags) {
             let request = crate::client::S3Request::new(
                 crate::error::Operation::GetObject,
                 http::Method::GET,
                 bucket,
                 Some(key),
             );
-            let name =
-                |e: Option<String>| e.map_or_else(|| "none".to_owned(), |e| format!("\"{e}\""));
-            return Err(self.invalid_response(
-                &request,
-                format!(
-                    "the ranges were answered from two versions (ETags {} and {}; none: the answer had no ETag): the object changed during the read, or the server's answers cannot tell; read it again",
-                    name(first),
-                    name(other)
-                ),
-            ));
+            return Err(self.invalid_response(&request, detail));
         }
         let fetched: Vec<Bytes> = fetched.into_iter().map(|(_, bytes)| bytes).collect();
         ranges
@@ -250,6 +273,21 @@ impl S3Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn answers_are_one_version_only_when_their_etags_show_it() {
+        assert_eq!(one_version(&[]), None);
+        assert_eq!(one_version(&[None]), None);
+        assert_eq!(one_version(&[Some("\"a\""), Some("a")]), None);
+        for refused in [
+            &[Some("\"a\""), Some("\"b\"")][..],
+            &[None, Some("\"a\"")],
+            &[Some("\"a\""), None],
+            &[None, None],
+        ] {
+            assert!(one_version(refused).is_some(), "{refused:?}");
+        }
+    }
 
     #[test]
     fn splits_and_coalesces() {

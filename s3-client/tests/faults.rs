@@ -1852,6 +1852,39 @@ async fn get_ranges_refuses_an_answer_without_the_others_etag() {
     }
 }
 
+/// Answers that carry no ETag at all cannot show that several ranged GETs
+/// read one version: unpinned `get_ranges` of more than one GET refuses
+/// them, as a pinned read does; one GET is one version (review-11c #3).
+#[tokio::test]
+async fn get_ranges_refuses_answers_without_any_etag() {
+    let (fx, proxy, _) = proxied().await;
+    let client = fx.client_via(&proxy.endpoint(), |mut c| {
+        c.read.coalesce_gap = 0;
+        c
+    });
+    let key = fx.key("f/no-etags.bin");
+    let body = pattern_bytes(MIB, 44);
+    put(&fx, &key, body.clone()).await;
+    proxy.push_rule(
+        FaultRule::new(Fault::SetResponseHeader {
+            name: "etag".into(),
+            value: None,
+        })
+        .method(Method::GET)
+        .times(100),
+    );
+    let err = client
+        .get_ranges(fx.bucket(), &key, &[0..10, 1000..1010])
+        .await
+        .expect_err("ETag-less answers were taken as one version");
+    assert!(err.to_string().contains("no ETag"), "{err}");
+    let one = client
+        .get_ranges(fx.bucket(), &key, &[0..10, 5..20])
+        .await
+        .unwrap();
+    assert_eq!(one, vec![&body[0..10], &body[5..20]]);
+}
+
 /// A HEAD claiming an exabyte object: the read fails on its first answer,
 /// promptly, without first cutting the claimed size into chunks (2^60
 /// bytes in 1 MiB chunks is 2^40 ranges).

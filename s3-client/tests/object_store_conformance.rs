@@ -364,3 +364,34 @@ async fn pinned_ranges_use_the_clients_coalescing_and_refuse_a_replaced_object()
         "{err}"
     );
 }
+
+/// An empty or inverted byte range is refused, as object_store's own
+/// stores refuse it (`InvalidGetRange`): it answered Ok with no bytes, a
+/// stale If-Match and all (review-11c #2).
+#[tokio::test]
+#[allow(clippy::reversed_empty_ranges)] // the ranges under test
+async fn empty_and_inverted_ranges_are_refused() {
+    use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt};
+    let (_fx, store) = store().await;
+    let path = Path::from("ranged.csv");
+    let stale = store.put(&path, "0123456789".into()).await.unwrap().e_tag;
+    store.put(&path, "abcdefghij".into()).await.unwrap();
+    for range in [5..5, 100..5] {
+        let options = GetOptions {
+            range: Some(GetRange::Bounded(range.clone())),
+            if_match: stale.clone(),
+            ..GetOptions::default()
+        };
+        let err = store.get_opts(&path, options).await.unwrap_err();
+        assert!(
+            err.to_string()
+                .contains(&format!("Range started at {}", range.start)),
+            "{range:?}: {err}"
+        );
+    }
+    let err = store.get_ranges(&path, &[0..2, 7..3]).await.unwrap_err();
+    assert!(err.to_string().contains("7..3"), "{err}");
+    // An empty range among others reads nothing, as object_store's stores do.
+    let parts = store.get_ranges(&path, &[2..2, 0..2]).await.unwrap();
+    assert_eq!(parts, vec![&b""[..], &b"ab"[..]]);
+}
