@@ -7,7 +7,9 @@
 //! background as a last resort, and logs when that cannot run.
 //!
 //! Memory: a writer holds the part it is filling, at most one spare part
-//! buffer kept for reuse, and the parts uploading. Those are bounded by
+//! buffer kept for reuse (none when built with `keep_spare(false)`), and
+//! the parts uploading; [`MultipartWriter::send_part`] sends the part being
+//! filled early, so that a caller bounds the bytes many writers fill. Those are bounded by
 //! [`UploadBudget`] in bytes (by default each writer has its own of
 //! [`MultipartWriter::DEFAULT_IN_FLIGHT_BYTES`]; writers given one shared
 //! budget bound their uploads together) and by `upload.max_in_flight` in
@@ -39,8 +41,10 @@ pub struct MultipartWriter {
     /// The buffer of a part that finished uploading, kept to fill the next
     /// part: steady-state writing then allocates (and page-faults) nothing.
     /// A part's task puts its buffer here when the slot is empty and drops
-    /// it otherwise, so a writer keeps at most one spare.
+    /// it otherwise, so a writer keeps at most one spare; none unless
+    /// `keep_spare`.
     spare: Arc<Mutex<Option<BytesMut>>>,
+    keep_spare: bool,
     upload_id: Option<String>,
     /// The CreateMultipartUpload under way, in a task of its own: a write
     /// dropped while it runs leaves it here, so that `abort` and `Drop`
@@ -79,6 +83,7 @@ pub struct MultipartWriterBuilder {
     put: PutObjectRequest,
     part_size: Option<usize>,
     budget: Option<UploadBudget>,
+    keep_spare: bool,
 }
 
 impl MultipartWriterBuilder {
@@ -101,6 +106,15 @@ impl MultipartWriterBuilder {
     /// [`MultipartWriter::DEFAULT_IN_FLIGHT_BYTES`].
     pub fn budget(mut self, budget: UploadBudget) -> Self {
         self.budget = Some(budget);
+        self
+    }
+
+    /// Whether the buffer of an uploaded part is kept to fill the next
+    /// one (the default: steady writing then allocates nothing). Writers
+    /// of many files at once do without: each one's spare part would sit
+    /// idle while the others write.
+    pub fn keep_spare(mut self, keep: bool) -> Self {
+        self.keep_spare = keep;
         self
     }
 
@@ -130,6 +144,7 @@ impl MultipartWriterBuilder {
             budget,
             buffer: BytesMut::new(),
             spare: Arc::new(Mutex::new(None)),
+            keep_spare: self.keep_spare,
             upload_id: None,
             creating: None,
             next_part: 1,
@@ -156,6 +171,7 @@ impl MultipartWriter {
             put: PutObjectRequest::default(),
             part_size: None,
             budget: None,
+            keep_spare: true,
         }
     }
 
@@ -181,6 +197,30 @@ impl MultipartWriter {
     /// The part size in use.
     pub fn part_size(&self) -> usize {
         self.part_size
+    }
+
+    /// Bytes of the part being filled (not uploading yet).
+    pub fn filling(&self) -> usize {
+        self.buffer.len()
+    }
+
+    /// Sends the part being filled now, before it is full, when it is one
+    /// S3 takes (every part but the last needs 5 MiB): what a caller
+    /// holding many writers' memory to a bound does. Returns whether a part
+    /// was sent; it counts towards `s3_uploader_max_parts_per_file`.
+    pub async fn send_part(&mut self) -> Result<bool> {
+        self.usable().await?;
+        if (self.buffer.len() as u64) < crate::config::UploadConfig::MIN_PART_SIZE {
+            return Ok(false);
+        }
+        let part = std::mem::take(&mut self.buffer).freeze();
+        self.writing = true;
+        let result = self.start_part(part).await;
+        self.writing = false;
+        match result {
+            Ok(()) => Ok(true),
+            Err(e) => Err(self.fail(e).await),
+        }
     }
 
     /// Appends bytes; uploads full parts as they fill, waiting when
@@ -329,7 +369,7 @@ impl MultipartWriter {
         let bucket = self.bucket.clone();
         let key = self.key.clone();
         let upload_id = self.upload_id.clone().unwrap_or_default();
-        let spare = Arc::clone(&self.spare);
+        let spare = self.keep_spare.then(|| Arc::clone(&self.spare));
         let part_size = self.part_size;
         // A task per part, so signing and sending use every core. The
         // budget is given back as the request ends, with the part's buffer
@@ -338,7 +378,9 @@ impl MultipartWriter {
             let completed = client
                 .upload_part(&bucket, &key, &upload_id, part_number, part.clone())
                 .await;
-            recycle(&spare, part, part_size);
+            if let Some(spare) = spare {
+                recycle(&spare, part, part_size);
+            }
             drop(permit);
             completed
         }));
@@ -515,8 +557,69 @@ fn join_result<T>(done: std::result::Result<Result<T>, tokio::task::JoinError>) 
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
     use crate::config::UploadConfig;
+
+    /// A writer on a fresh bucket of an in-process server, 8 MiB parts.
+    async fn writer(server: &s3sql_testkit::S3Server, keep_spare: bool) -> MultipartWriter {
+        let config = crate::ClientConfig::default()
+            .with_endpoint(server.endpoint())
+            .with_region(server.region().to_owned())
+            .with_url_style(crate::UrlStyle::Path);
+        let credentials = crate::Credentials::new(
+            server.access_key_id().to_owned(),
+            server.secret_access_key().to_owned(),
+        );
+        let client =
+            S3Client::new(config, Arc::new(crate::StaticCredentials(credentials))).unwrap();
+        let bucket = s3sql_testkit::unique_name("writer");
+        client.create_bucket(&bucket).await.unwrap();
+        MultipartWriter::builder(&client, &bucket, "k")
+            .part_size(8 * 1024 * 1024)
+            .keep_spare(keep_spare)
+            .build()
+    }
+
+    /// Two parts uploaded: their buffer comes back as the spare unless
+    /// the writer is told to keep none.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_writer_told_to_keep_no_spare_frees_each_uploaded_part() {
+        let server = s3sql_testkit::S3Server::start();
+        for keep in [true, false] {
+            let mut w = writer(&server, keep).await;
+            w.write(&vec![7; 16 * 1024 * 1024 + 1]).await.unwrap();
+            while let Some(done) = w.in_flight.next().await {
+                w.completed.push(join_result(done).unwrap());
+            }
+            assert_eq!(
+                w.spare.lock().unwrap().is_some(),
+                keep,
+                "keep_spare({keep})"
+            );
+            w.abort().await.unwrap();
+        }
+    }
+
+    /// A part of 5 MiB or more goes early; a smaller one stays; the
+    /// object reads back whole.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_part_being_filled_is_sent_early_once_s3_takes_it() {
+        let server = s3sql_testkit::S3Server::start();
+        let mut w = writer(&server, false).await;
+        let (client, bucket) = (w.client.clone(), w.bucket.clone());
+        w.write(&vec![1; 5 * 1024 * 1024]).await.unwrap();
+        assert_eq!(w.filling(), 5 * 1024 * 1024);
+        assert!(w.send_part().await.unwrap());
+        assert_eq!(w.filling(), 0);
+        w.write(b"tail").await.unwrap();
+        assert!(!w.send_part().await.unwrap());
+        assert_eq!(w.filling(), 4);
+        w.finish().await.unwrap();
+        let meta = client.head_object(&bucket, "k").await.unwrap();
+        assert_eq!(meta.size, 5 * 1024 * 1024 + 4);
+    }
 
     #[test]
     fn a_part_is_never_larger_than_s3_takes() {

@@ -44,7 +44,7 @@ async fn copy_through(rules: Vec<FaultRule>) -> (Result<u64>, S3Server, S3Client
 
 /// No upload open, and every object there is a whole file of its
 /// partition (header, then all its rows in order); returns how many.
-async fn whole_files(client: &S3Client, bucket: &str) -> usize {
+pub(super) async fn whole_files(client: &S3Client, bucket: &str) -> usize {
     let open = client.list_multipart_uploads(bucket, "").await.unwrap();
     assert!(open.is_empty(), "uploads left open: {open:?}");
     let found = keys(client, bucket).await;

@@ -166,6 +166,7 @@ pub(crate) async fn execute(
             buffer_rows: settings.flush_threshold(),
             buffer_bytes: partitioned::BUFFER_BYTES,
             encoder_bytes: partitioned::ENCODER_BYTES,
+            filling_bytes: partitioned::FILLING_BYTES,
         };
         partitioned::write_partitioned(stream, &target, &copy.options, limits, monitor).await?
     };

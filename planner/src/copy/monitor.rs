@@ -39,6 +39,8 @@ struct Inner {
     rows: AtomicU64,
     files: AtomicU64,
     bytes: AtomicU64,
+    /// The most bytes the open files' parts being filled held together.
+    peak_filling: AtomicU64,
     interrupted: watch::Sender<bool>,
 }
 
@@ -49,6 +51,7 @@ impl Default for CopyMonitor {
             rows: AtomicU64::new(0),
             files: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
+            peak_filling: AtomicU64::new(0),
             interrupted: watch::Sender::new(false),
         }))
     }
@@ -97,6 +100,18 @@ impl CopyMonitor {
 
     pub(crate) fn add_bytes(&self, n: u64) {
         self.0.bytes.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Notes the bytes the open files' parts being filled hold together.
+    pub(crate) fn note_filling(&self, bytes: usize) {
+        let bytes = u64::try_from(bytes).unwrap_or(u64::MAX);
+        self.0.peak_filling.fetch_max(bytes, Ordering::Relaxed);
+    }
+
+    /// The most bytes the open files' parts being filled held together.
+    #[cfg(test)]
+    pub(crate) fn peak_filling(&self) -> u64 {
+        self.0.peak_filling.load(Ordering::Relaxed)
     }
 
     /// An error when an interrupt came.

@@ -19,12 +19,20 @@
 //! encoders (for Parquet the row groups being built) hold at most
 //! [`Limits::encoder_bytes`] together (default [`ENCODER_BYTES`], 32 MiB):
 //! past it the biggest row groups are ended early, their bytes handed to
-//! the uploads. Each upload holds the part being filled (up to one part,
+//! the uploads. Each upload fills a part (up to
 //! `s3_uploader_max_filesize / s3_uploader_max_parts_per_file`, at least
-//! 5 MiB); parts in flight draw on one budget shared by every file of the
-//! COPY (`s3_uploader_thread_limit` parts, at most 256 MiB; see
+//! 5 MiB) and keeps no spare one; once the parts being filled hold more
+//! than [`Limits::filling_bytes`] together (default [`FILLING_BYTES`],
+//! 32 MiB), the biggest are sent early as parts, those of at least 5 MiB
+//! (S3's least part but the last), checked after every write: so they
+//! hold at most the larger of that and open files × 5 MiB, plus what one
+//! write adds (a partition's gathered rows, encoded). Parts in flight draw
+//! on one budget shared by every file of the COPY
+//! (`s3_uploader_thread_limit` parts, at most 256 MiB; see
 //! [`super::target::upload_budget`]). So the bound is 64 MiB + 32 MiB +
-//! open files × part being filled + budget.
+//! max(32 MiB, open files × 5 MiB) + budget. (A file sending parts early
+//! under that pressure uses more of its `s3_uploader_max_parts_per_file`
+//! parts, down to 5 MiB each.)
 //!
 //! OVERWRITE: a new file never takes the name of a file that was there
 //! (its `{i}` goes past it), so no old file is replaced before the COPY
@@ -61,6 +69,9 @@ pub(crate) const BUFFER_BYTES: usize = 64 * 1024 * 1024;
 /// The default bound on the open files' encoders, together.
 pub(crate) const ENCODER_BYTES: usize = 32 * 1024 * 1024;
 
+/// The default bound on the open files' parts being filled, together.
+pub(crate) const FILLING_BYTES: usize = 32 * 1024 * 1024;
+
 /// How many files finish (complete their upload) at once.
 const FINISH_CONCURRENCY: usize = 16;
 
@@ -77,6 +88,9 @@ pub(crate) struct Limits {
     /// Bytes the open files' encoders hold, together (Parquet's row
     /// groups being built); past it the biggest row groups are ended.
     pub encoder_bytes: usize,
+    /// Bytes the open files' parts being filled hold, together; past it
+    /// the biggest are sent as parts early.
+    pub filling_bytes: usize,
 }
 
 impl Limits {
@@ -88,6 +102,7 @@ impl Limits {
             buffer_rows: 524_288,
             buffer_bytes: BUFFER_BYTES,
             encoder_bytes: ENCODER_BYTES,
+            filling_bytes: FILLING_BYTES,
         }
     }
 }
@@ -114,6 +129,7 @@ pub(crate) async fn write_partitioned(
         buffer_rows: limits.buffer_rows,
         buffer_bytes: limits.buffer_bytes,
         encoder_bytes: limits.encoder_bytes,
+        filling_bytes: limits.filling_bytes,
         open: HashMap::new(),
         gathered: HashMap::new(),
         gathered_rows: 0,
@@ -176,6 +192,7 @@ struct PartitionFiles<'a> {
     buffer_rows: usize,
     buffer_bytes: usize,
     encoder_bytes: usize,
+    filling_bytes: usize,
     /// Directory → its open file.
     open: HashMap<String, OpenFile>,
     /// Directory → its rows not yet encoded.
@@ -228,30 +245,60 @@ impl PartitionFiles<'_> {
 
     /// Writes the partitions holding the most rows until the rows gathered
     /// fit the buffer again; then, when the open files' encoders hold more
-    /// than their bound, ends the biggest row groups until they hold half.
+    /// than their bound, ends the biggest row groups until they hold half;
+    /// then, when their parts being filled hold more than theirs, sends the
+    /// biggest early until they hold half or none is big enough to send.
     async fn relieve(&mut self) -> Result<()> {
         self.relieve_gathered().await?;
-        let mut held: Vec<(usize, String)> = self
-            .open
-            .iter()
-            .map(|(d, open)| (open.file.buffered(), d.clone()))
-            .filter(|(bytes, _)| *bytes > 0)
-            .collect();
-        let mut total: usize = held.iter().map(|(bytes, _)| bytes).sum();
-        if total <= self.encoder_bytes {
+        let (mut total, held) = self.biggest_first(FileWriter::buffered);
+        if total > self.encoder_bytes {
+            for (bytes, directory) in held {
+                if total <= self.encoder_bytes / 2 {
+                    break;
+                }
+                if let Some(open) = self.open.get_mut(&directory) {
+                    open.file.flush(self.monitor).await?;
+                }
+                total -= bytes;
+            }
+        }
+        self.relieve_filling().await
+    }
+
+    /// When the open files' parts being filled hold more than their bound,
+    /// sends the biggest early until they hold half or none is big enough
+    /// to send. Run after every write, so at most one write's bytes come
+    /// on top of the bound.
+    async fn relieve_filling(&mut self) -> Result<()> {
+        let (mut total, filling) = self.biggest_first(FileWriter::filling);
+        self.monitor.note_filling(total);
+        if total <= self.filling_bytes {
             return Ok(());
         }
-        held.sort_unstable_by(|a, b| b.cmp(a));
-        for (bytes, directory) in held {
-            if total <= self.encoder_bytes / 2 {
+        for (bytes, directory) in filling {
+            let Some(open) = self.open.get_mut(&directory) else {
+                continue;
+            };
+            // Biggest first: once one is too small to send, all are.
+            if total <= self.filling_bytes / 2 || !open.file.send_part().await? {
                 break;
-            }
-            if let Some(open) = self.open.get_mut(&directory) {
-                open.file.flush(self.monitor).await?;
             }
             total -= bytes;
         }
         Ok(())
+    }
+
+    /// What `measure` says each open file holds, the biggest first (those
+    /// holding nothing left out), and the total.
+    fn biggest_first(&self, measure: fn(&FileWriter) -> usize) -> (usize, Vec<(usize, String)>) {
+        let mut held: Vec<(usize, String)> = self
+            .open
+            .iter()
+            .map(|(d, open)| (measure(&open.file), d.clone()))
+            .filter(|(bytes, _)| *bytes > 0)
+            .collect();
+        held.sort_unstable_by(|a, b| b.cmp(a));
+        (held.iter().map(|(bytes, _)| bytes).sum(), held)
     }
 
     /// Writes the partitions holding the most rows until the rows gathered
@@ -296,6 +343,10 @@ impl PartitionFiles<'_> {
             return Ok(());
         };
         open.file.write(&batch, self.monitor).await?;
+        self.relieve_filling().await?;
+        let Some(open) = self.open.get_mut(directory) else {
+            return Ok(());
+        };
         if let Some(limit) = self.options.file_size_bytes
             && open.file.written() >= limit
         {

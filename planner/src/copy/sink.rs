@@ -44,19 +44,21 @@ fn local_error(path: &Path, source: std::io::Error) -> CopyError {
 
 impl Sink {
     /// An object `key` in `bucket`, uploaded with `client`'s sizing, its
-    /// parts in flight drawing on the COPY's `budget`.
+    /// parts in flight drawing on the COPY's `budget`; one of many files
+    /// open at once (`many`) keeps no spare part buffer.
     pub(crate) fn s3(
         client: &S3Client,
         bucket: &str,
         key: &str,
         content_type: &str,
         budget: &UploadBudget,
+        many: bool,
     ) -> Self {
         let put = PutObjectRequest {
             content_type: Some(content_type.to_owned()),
             ..PutObjectRequest::default()
         };
-        Self::s3_with(client, bucket, key, put, budget)
+        Self::s3_writer(client, bucket, key, put, budget, !many)
     }
 
     /// An object `key` in `bucket` written with `put`'s options, e.g. its
@@ -68,10 +70,22 @@ impl Sink {
         put: PutObjectRequest,
         budget: &UploadBudget,
     ) -> Self {
+        Self::s3_writer(client, bucket, key, put, budget, true)
+    }
+
+    fn s3_writer(
+        client: &S3Client,
+        bucket: &str,
+        key: &str,
+        put: PutObjectRequest,
+        budget: &UploadBudget,
+        keep_spare: bool,
+    ) -> Self {
         Sink::S3 {
             writer: MultipartWriter::builder(client, bucket, key)
                 .put(put)
                 .budget(budget.clone())
+                .keep_spare(keep_spare)
                 .build(),
             client: client.clone(),
             bucket: bucket.to_owned(),
@@ -116,6 +130,23 @@ impl Sink {
                 .map_err(|e| local_error(temp, e))?,
         }
         Ok(())
+    }
+
+    /// Bytes of the upload's part being filled (a local file holds none).
+    pub(crate) fn filling(&self) -> usize {
+        match self {
+            Sink::S3 { writer, .. } => writer.filling(),
+            Sink::Local { .. } => 0,
+        }
+    }
+
+    /// Sends the upload's part being filled now when S3 takes it (5 MiB
+    /// or more); whether it did.
+    pub(crate) async fn send_part(&mut self) -> Result<bool> {
+        match self {
+            Sink::S3 { writer, .. } => Ok(writer.send_part().await?),
+            Sink::Local { .. } => Ok(false),
+        }
     }
 
     /// Completes the file. On failure nothing is left behind, or the

@@ -76,6 +76,7 @@ impl Target {
                 url.key(),
                 content_type(format),
                 budget,
+                false,
             )),
             Target::Local { path } => {
                 let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -99,6 +100,7 @@ impl Target {
                     &key,
                     content_type(format),
                     budget,
+                    true,
                 ))
             }
             Target::Local { path } => Sink::local(path.join(relative), path.clone()).await,

@@ -33,12 +33,18 @@ fn small_part_client(server: &S3Server) -> S3Client {
 
 /// [`small_part_client`] through `endpoint` (a proxy in front of `server`).
 pub(super) fn small_part_client_at(server: &S3Server, endpoint: String) -> S3Client {
+    part_size_client_at(server, endpoint, UploadConfig::MIN_PART_SIZE)
+}
+
+/// A client of `server` through `endpoint` whose uploads use parts of
+/// `part_size` bytes.
+fn part_size_client_at(server: &S3Server, endpoint: String, part_size: u64) -> S3Client {
     let mut config = ClientConfig::default()
         .with_endpoint(endpoint)
         .with_region(server.region().to_owned())
         .with_url_style(UrlStyle::Path);
     config.upload = UploadConfig {
-        max_file_size: 1,
+        max_file_size: part_size * 10_000,
         max_parts: 10_000,
         max_in_flight: 2,
     };
@@ -230,6 +236,7 @@ async fn past_the_open_file_cap_a_partition_continues_in_its_next_file() {
             buffer_rows: 0,
             buffer_bytes: 0,
             encoder_bytes: usize::MAX,
+            filling_bytes: usize::MAX,
         },
         &CopyMonitor::default(),
     )
@@ -475,6 +482,7 @@ async fn a_full_buffer_writes_the_biggest_partitions_without_a_file_per_batch() 
         buffer_rows: usize::MAX,
         buffer_bytes: 2 * 1024 * 1024,
         encoder_bytes: usize::MAX,
+        filling_bytes: usize::MAX,
     };
     let rows = write_partitioned(
         interleaved(100, 2000),
@@ -648,4 +656,44 @@ async fn a_parquet_file_keeps_no_idle_output_buffer_between_row_groups() {
         assert_eq!(file.idle_bytes(), 0, "after row group {n}");
     }
     assert_eq!(file.finish().await.unwrap(), 3 * 1024);
+}
+
+/// Four partitions of 12 MiB each, uploaded in 8 MiB parts: unbounded,
+/// each file fills a whole part before sending it (~32 MiB being filled
+/// together); with the bound (4 MiB) the biggest parts go early once they
+/// reach S3's 5 MiB, so the files fill at most 4 x 5 MiB plus a write.
+/// Either way every file reads back whole and no upload stays open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_files_past_their_filling_bound_send_their_biggest_parts_early() {
+    const MIB: usize = 1024 * 1024;
+    let server = S3Server::start();
+    let client = part_size_client_at(&server, server.endpoint(), 8 * MIB as u64);
+    for filling_bytes in [usize::MAX, 4 * MIB] {
+        let bucket = s3sql_testkit::unique_name("copy");
+        client.create_bucket(&bucket).await.unwrap();
+        let monitor = CopyMonitor::default();
+        let rows = write_partitioned(
+            // ~1 MiB of CSV per batch, 12 MiB per partition.
+            spread(48, 1024, 4, |i| format!("{i:0>1000}")),
+            &target(&client, &format!("s3://{bucket}/out")),
+            &csv_options(Some("part")),
+            Limits {
+                filling_bytes,
+                ..Limits::with_max_open(100)
+            },
+            &monitor,
+        )
+        .await
+        .unwrap();
+        assert_eq!(rows, 48 * 1024);
+        let peak = usize::try_from(monitor.peak_filling()).unwrap();
+        if filling_bytes == usize::MAX {
+            assert!(peak > 28 * MIB, "unbounded, {peak} bytes being filled");
+        } else {
+            // Plus one write: a partition's gathered rows (~512 KiB here).
+            let bound = (4 * 5 * MIB).max(filling_bytes) + MIB;
+            assert!(peak <= bound, "{peak} bytes being filled, past {bound}");
+        }
+        assert_eq!(super::fault_tests::whole_files(&client, &bucket).await, 4);
+    }
 }

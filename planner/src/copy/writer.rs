@@ -92,6 +92,17 @@ impl FileWriter {
         self.encoder.memory_size()
     }
 
+    /// Bytes of the upload's part being filled.
+    pub(crate) fn filling(&self) -> usize {
+        self.sink.filling()
+    }
+
+    /// Sends the upload's part being filled now, when S3 takes it (5 MiB
+    /// or more); whether it did.
+    pub(crate) async fn send_part(&mut self) -> Result<bool> {
+        self.sink.send_part().await
+    }
+
     /// Ends the row group being built (Parquet) and hands its bytes to
     /// the sink: the encoder's memory, freed, at the cost of a smaller
     /// row group.
