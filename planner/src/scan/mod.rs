@@ -4,6 +4,7 @@
 //! ([`stores`]), and a [`FileTable`] reads them ([`table`]).
 
 mod catalog;
+mod chain;
 mod columns;
 mod csv_opener;
 pub(crate) mod format;
@@ -21,7 +22,7 @@ pub(crate) mod table;
 mod text_columns;
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
@@ -444,23 +445,23 @@ async fn file_table(
     };
     let file_schema = Arc::new(shape.apply(file_schema)?);
     let extra = extra.without_file_columns(&file_schema);
-    // One scan per store, in the order first seen, its files in listing
-    // order; each file is decompressed by its own name in the opener
+    // One scan per run of files of one store, in listing order (read one
+    // after another when order matters: `chain`); each file is
+    // decompressed by its own name in the opener
     // (`named::FileCompression`), so `.csv` and `.csv.gz` keep file order.
     let mut store_files: Vec<StoreFiles> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
     let mut compressed: Vec<bool> = Vec::new();
     for (store, f) in files {
         let compression = formats.compression(&f.name);
-        let at = *index.entry(store.as_str().to_owned()).or_insert_with(|| {
+        if store_files.last().is_none_or(|last| last.store != store) {
             store_files.push(StoreFiles {
                 store,
                 format: formats.format(compression),
                 files: Vec::new(),
             });
             compressed.push(compression != Compression::Uncompressed);
-            store_files.len() - 1
-        });
+        }
+        let at = store_files.len() - 1;
         // A scan holding a compressed file is never split into byte ranges.
         if compression != Compression::Uncompressed && !compressed[at] {
             store_files[at].format = formats.format(compression);

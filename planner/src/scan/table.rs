@@ -22,6 +22,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::physical_plan::union::UnionExec;
 
+use crate::scan::chain::ChainExec;
 use crate::scan::csv_opener::CsvExtras;
 use crate::scan::io_plan::IoPlan;
 use crate::scan::named::name_read_errors;
@@ -239,6 +240,11 @@ impl TableProvider for FileTable {
                 None => Arc::clone(&self.schema),
             };
             return Ok(Arc::new(EmptyExec::new(projected)));
+        }
+        // Read in file order (one partition: `crate::order`), the scans
+        // of several stores go one after another, never interleaved.
+        if target == 1 && plans.len() > 1 {
+            return Ok(Arc::new(ChainExec::new(plans)?));
         }
         UnionExec::try_new(plans)
     }
