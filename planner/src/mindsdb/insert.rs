@@ -13,8 +13,10 @@ use std::sync::Arc;
 
 use crate::dialect::DuckDb;
 use datafusion::arrow::array::{ArrayRef, RecordBatch, new_null_array};
-use datafusion::arrow::compute::{CastOptions, can_cast_types, cast_with_options};
+use datafusion::arrow::compute::kernels::cmp::not_distinct;
+use datafusion::arrow::compute::{CastOptions, can_cast_types, cast, cast_with_options};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::util::display::array_value_to_string;
 use datafusion::datasource::TableProvider;
 use datafusion::datasource::file_format::csv::CsvFormat;
 use datafusion::datasource::file_format::json::JsonFormat;
@@ -450,6 +452,7 @@ impl Mapping {
                             })
                         })?;
                     if field.data_type() == check.data_type() {
+                        self.unchanged(batch.column(*at), &checked, check)?;
                         Ok(checked)
                     } else {
                         Ok(
@@ -461,5 +464,38 @@ impl Mapping {
             })
             .collect::<Result<Vec<ArrayRef>>>()?;
         Ok(RecordBatch::try_new(Arc::clone(&self.schema), columns)?)
+    }
+
+    /// Refuses a value that `checked` (`given` converted to `column`'s
+    /// type) does not hold exactly: arrow's casts drop a fraction (12.5 into
+    /// BIGINT is 12), a time of day (into DATE) or leading zeros (`'00501'`
+    /// into a number) without an error. Converted back, it must equal what
+    /// was given. Types the comparison cannot take are not checked.
+    fn unchanged(&self, given: &ArrayRef, checked: &ArrayRef, column: &Field) -> Result<()> {
+        if given.data_type() == checked.data_type() {
+            return Ok(());
+        }
+        let Ok(back) = cast(checked, given.data_type()) else {
+            return Ok(());
+        };
+        let Ok(same) = not_distinct(given, &back) else {
+            return Ok(());
+        };
+        let Some(row) = (0..same.len()).find(|&i| !same.value(i)) else {
+            return Ok(());
+        };
+        let shown = |a: &ArrayRef| array_value_to_string(a, row).unwrap_or_default();
+        Err(DatabaseError::Insert {
+            table: self.table.clone(),
+            message: format!(
+                "column {} is {} in the object, and the {} value {} would change converting to it (to {}); give a value of that type; nothing was written",
+                column.name(),
+                duckdb_type_name(column.data_type()),
+                duckdb_type_name(given.data_type()),
+                shown(given),
+                shown(checked)
+            ),
+        }
+        .into())
     }
 }

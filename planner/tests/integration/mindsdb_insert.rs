@@ -563,3 +563,63 @@ async fn an_insert_of_no_rows_writes_nothing() {
         assert_eq!(after, before, "{name}: rewritten by an INSERT of no rows");
     }
 }
+
+/// A value that would change converting to the column's type (12.5 into
+/// a column of whole numbers, a time of day into a DATE, `'00501'` into a
+/// JSON number) is refused naming the column, and nothing is written; a
+/// value that converts exactly is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_insert_refuses_a_value_its_column_would_change() {
+    let bucket = Bucket::new().await;
+    let session = session_with_database(&bucket, &bucket.endpoint).await;
+    bucket
+        .put("trunc.csv", "item,qty,day\napple,10,2024-01-05\n")
+        .await;
+    bucket.put("z.jsonl", "{\"zip\":2134,\"n\":\"a\"}\n").await;
+    query(
+        &session,
+        &format!(
+            "COPY (SELECT 1::INTEGER AS id, 'a' AS v) TO '{}'",
+            bucket.url("req.parquet")
+        ),
+    )
+    .await;
+    for (name, values, column) in [
+        ("trunc.csv", "('plum', 12.5, '2024-01-06')", "qty"),
+        (
+            "trunc.csv",
+            "('fig', 12.5::DECIMAL(4,1), '2024-01-06')",
+            "qty",
+        ),
+        (
+            "trunc.csv",
+            "('kiwi', 1, TIMESTAMP '2024-03-01 23:59:59')",
+            "day",
+        ),
+        ("z.jsonl", "('00501', 'b')", "zip"),
+        ("req.parquet", "(2.7, 'b')", "id"),
+    ] {
+        let before = (etag(&bucket, name).await, object(&bucket, name).await);
+        let key = format!("{}{name}", bucket.prefix);
+        let error = error_of(&session, &format!("INSERT INTO ds.`{key}` VALUES {values}")).await;
+        assert!(
+            error.contains(&format!("column {column} ")) && error.contains("would change"),
+            "{name} {values}: {error}"
+        );
+        let after = (etag(&bucket, name).await, object(&bucket, name).await);
+        assert_eq!(after, before, "{name}: written");
+    }
+    query(
+        &session,
+        &format!(
+            "INSERT INTO ds.`{}trunc.csv` VALUES ('pear', 12.0, DATE '2024-01-07')",
+            bucket.prefix
+        ),
+    )
+    .await;
+    let got = String::from_utf8(object(&bucket, "trunc.csv").await).unwrap();
+    assert_eq!(
+        got,
+        "item,qty,day\napple,10,2024-01-05\npear,12,2024-01-07\n"
+    );
+}
