@@ -96,19 +96,21 @@ impl ObjectUrl {
                 scheme,
             });
         }
-        let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
-        if let Some(at) = key.find("?s3_") {
-            let (kept, query) = key.split_at(at);
+        // Looked for before the bucket is split off (they may follow it,
+        // and a secret's own `/` would split them), in any case.
+        if let Some(at) = rest.to_ascii_lowercase().find("?s3_") {
+            let (kept, query) = rest.split_at(at);
             let names: Vec<&str> = query[1..]
                 .split('&')
                 .map(|pair| pair.split_once('=').map_or(pair, |(name, _)| name))
                 .collect();
             let redacted: Vec<String> = names.iter().map(|n| format!("{n}=***")).collect();
             return Err(UrlError::UrlParameters {
-                url: format!("{scheme}://{bucket}/{kept}?{}", redacted.join("&")),
+                url: format!("{scheme}://{kept}?{}", redacted.join("&")),
                 names: names.join(", "),
             });
         }
+        let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
         if bucket.is_empty() {
             return Err(UrlError::EmptyBucket {
                 url: url.to_owned(),
@@ -235,6 +237,17 @@ mod tests {
         let e = err("s3://b/k.csv?s3_access_key_id=AKIA&s3_secret_access_key=TopSecretXYZ");
         assert!(!e.contains("TopSecretXYZ") && !e.contains("AKIA"), "{e}");
         assert!(e.contains("s3_access_key_id, s3_secret_access_key"), "{e}");
+        // Right after the bucket, split by the secret's own `/`, upper case.
+        for url in [
+            "s3://bkt?s3_secret_access_key=TopSecretXYZ",
+            "s3://bkt?s3_secret_access_key=Top/SecretXYZ",
+            "s3://bkt/k.csv?S3_SECRET_ACCESS_KEY=TopSecretXYZ",
+            "s3://bkt/k.csv?s3_region=x&S3_SESSION_TOKEN=TopSecretXYZ",
+        ] {
+            let e = err(url);
+            assert!(!e.contains("SecretXYZ"), "{url}: {e}");
+            assert!(e.to_lowercase().contains("url parameters"), "{url}: {e}");
+        }
         assert!(
             ObjectUrl::parse("s3://b/what?.csv").is_ok(),
             "a ? wildcard stays"

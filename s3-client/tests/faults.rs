@@ -2447,3 +2447,24 @@ async fn a_failed_connection_to_a_virtual_host_names_it() {
     assert!(text.contains("rbk.minio.test"), "{text}");
     assert!(text.contains("URL_STYLE 'path'"), "{text}");
 }
+
+/// A DeleteObjects answered 204 with no body (a gateway that did not run
+/// the multi-object delete) is an error, never "every key deleted": COPY
+/// OVERWRITE would report success with the stale files still there.
+#[tokio::test]
+async fn delete_objects_answered_with_no_body_is_an_error() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/not-deleted.txt");
+    put(&fx, &key, Bytes::from_static(b"still here")).await;
+    proxy.push_rule(
+        FaultRule::new(status(204, "NoContent"))
+            .method(Method::POST)
+            .query_contains("delete"),
+    );
+    let result = client.delete_objects(fx.bucket(), &[key.as_str()]).await;
+    assert!(
+        result.is_err(),
+        "an empty answer counted as deleted: {result:?}"
+    );
+    fx.assert_holds(&key, b"still here").await;
+}

@@ -749,3 +749,45 @@ async fn multipart_etag_equals_a_value_captured_from_moto() {
         );
     }
 }
+
+/// An empty byte range needs no bytes but keeps the read's preconditions
+/// (a stale If-Match fails) and its position; an inverted range or one
+/// past the end is an error, never an empty success.
+#[tokio::test]
+async fn empty_and_inverted_ranges_keep_their_rules() {
+    let fx = Fixture::new().await;
+    let c = &fx.client;
+    let key = fx.key("ranges/empty.bin");
+    let put = PutObjectRequest::default();
+    let stale = c
+        .put_object(fx.bucket(), &key, Bytes::from_static(b"0123456789"), &put)
+        .await
+        .unwrap()
+        .etag;
+    c.put_object(fx.bucket(), &key, Bytes::from_static(b"abcdefghij"), &put)
+        .await
+        .unwrap();
+    let ranged = |start, end, if_match: Option<String>| GetObjectRequest {
+        range: Some(ByteRange::Bounded { start, end }),
+        if_match,
+        ..GetObjectRequest::default()
+    };
+    let err = c
+        .get_object(fx.bucket(), &key, &ranged(5, 5, stale))
+        .await
+        .map(|o| o.range)
+        .expect_err("a stale If-Match passed on an empty range");
+    assert!(err.is_precondition_failed(), "{err}");
+    let got = c
+        .get_object(fx.bucket(), &key, &ranged(5, 5, None))
+        .await
+        .unwrap();
+    assert_eq!(got.range, 5..5);
+    for (start, end) in [(100, 5), (11, 11)] {
+        let result = c
+            .get_object(fx.bucket(), &key, &ranged(start, end, None))
+            .await
+            .map(|o| o.range);
+        assert!(result.is_err(), "{start}..{end}: {result:?}");
+    }
+}

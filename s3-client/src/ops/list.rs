@@ -147,14 +147,17 @@ impl S3Client {
             let target = self.target(&req);
             let (_, body) = self.send_collect(&req).await?;
             let text = String::from_utf8_lossy(&body);
-            let result = if text.trim().is_empty() {
-                xml::DeleteResult::default()
-            } else {
-                xml::parse::<xml::DeleteResult>(&text).map_err(|detail| Error::InvalidResponse {
-                    target: Box::new(target),
-                    detail,
-                })?
+            // S3 always answers with a <DeleteResult> (an empty one in
+            // Quiet mode): an empty answer is a server or gateway that did
+            // not run the delete, never "everything deleted".
+            let detail = match text.trim().is_empty() {
+                true => Err("DeleteObjects was answered with no <DeleteResult>, so nothing is known to be deleted; is the endpoint an S3 server?".to_owned()),
+                false => xml::parse::<xml::DeleteResult>(&text),
             };
+            let result = detail.map_err(|detail| Error::InvalidResponse {
+                target: Box::new(target),
+                detail,
+            })?;
             failed.extend(result.into_errors());
         }
         Ok(failed)

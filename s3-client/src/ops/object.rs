@@ -216,11 +216,27 @@ impl S3Client {
             match range.header_value() {
                 Some(value) => request = request.header(RANGE, value),
                 None => {
-                    // An empty range: S3 cannot express it, and it needs no bytes.
-                    let meta = self.head_object(bucket, key).await?;
+                    // An empty range: S3 cannot express it, and it needs no
+                    // bytes; a HEAD with the same preconditions answers it.
+                    let start = match range {
+                        ByteRange::Bounded { start, end } if start > end => {
+                            return Err(Error::InvalidArgument(format!(
+                                "s3://{bucket}/{key}: the byte range {start}..{end} ends before it starts"
+                            )));
+                        }
+                        ByteRange::Bounded { start, .. } => start,
+                        _ => 0,
+                    };
+                    let meta = self.head_object_if(bucket, key, req).await?;
+                    if start > meta.size {
+                        return Err(Error::InvalidArgument(format!(
+                            "s3://{bucket}/{key}: the byte range starts at {start}, past the object's end ({} bytes)",
+                            meta.size
+                        )));
+                    }
                     return Ok(GetObjectOutput {
                         meta,
-                        range: 0..0,
+                        range: start..start,
                         body: ObjectBody::empty(),
                     });
                 }
