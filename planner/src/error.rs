@@ -18,6 +18,14 @@ pub enum PlannerError {
     /// DataFusion refused or failed the statement.
     #[error(transparent)]
     DataFusion(#[from] DataFusionError),
+    /// Two tables of a query under one name (DuckDB's words).
+    #[error(
+        "Ambiguous reference to table \"{alias}\" (duplicate alias \"{alias}\", explicitly alias one of the tables using \"AS my_alias\")"
+    )]
+    DuplicateAlias {
+        /// The name both tables have.
+        alias: String,
+    },
     /// A secret statement or a secret lookup failed.
     #[error(transparent)]
     Secret(#[from] s3sql_secrets::SecretError),

@@ -322,8 +322,27 @@ impl Session {
                 .register_table(request.table.as_str(), Arc::clone(&table))?;
             tables.push(table);
         }
-        Ok(self.ctx.state().statement_to_plan(statement).await?)
+        self.ctx
+            .state()
+            .statement_to_plan(statement)
+            .await
+            .map_err(duplicate_alias)
     }
+}
+
+/// DataFusion's "duplicate qualified field name a.id" of a join of two
+/// tables named `a`, said as DuckDB says it: which name, and what to do.
+fn duplicate_alias(error: datafusion::error::DataFusionError) -> crate::error::PlannerError {
+    use datafusion::common::SchemaError;
+    use datafusion::error::DataFusionError;
+    if let DataFusionError::SchemaError(schema, _) = error.find_root()
+        && let SchemaError::DuplicateQualifiedField { qualifier, .. } = schema.as_ref()
+    {
+        return crate::error::PlannerError::DuplicateAlias {
+            alias: qualifier.to_string(),
+        };
+    }
+    error.into()
 }
 
 /// Takes the file references out of a DataFusion statement.

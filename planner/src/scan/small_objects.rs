@@ -182,6 +182,7 @@ impl ObjectStore for SmallObjects {
             // An invalid range: the store's own answer says why.
             if let Ok(range) = range
                 && range.end <= bytes.len() as u64
+                && (range.start < range.end || meta.size == 0)
             {
                 let part = bytes.slice(range.start as usize..range.end as usize);
                 return Ok(answer(part, meta, attributes, range));
@@ -198,7 +199,7 @@ impl ObjectStore for SmallObjects {
         if let Some((bytes, _, _)) = self.whole(location).await?
             && ranges
                 .iter()
-                .all(|r| r.start <= r.end && r.end <= bytes.len() as u64)
+                .all(|r| r.start < r.end && r.end <= bytes.len() as u64)
         {
             return Ok(ranges
                 .iter()
