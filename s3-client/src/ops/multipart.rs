@@ -217,8 +217,8 @@ impl S3Client {
         .lost_answer(LostAnswer::Resolve);
         let req = write_conditions(req, put);
         let mut log = RetryLog::default();
-        let body = match self.send_collect_logged(&req, &mut log).await {
-            Ok((_, body)) => body,
+        let (parts, body) = match self.send_collect_logged(&req, &mut log).await {
+            Ok(answer) => answer,
             Err(e)
                 if e.code() == Some("NoSuchUpload")
                     || (e.is_precondition_failed() && log.answer_lost) =>
@@ -235,7 +235,11 @@ impl S3Client {
             .map_err(|d| self.invalid_response(&req, d))?;
         Ok(PutObjectOutput {
             etag: result.etag,
-            version_id: None,
+            version_id: parts
+                .headers
+                .get("x-amz-version-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
         })
     }
 
