@@ -1,10 +1,12 @@
-//! Test support for s3sql: real S3 servers on loopback, never mocks.
+//! Test support for s3sql: real S3 servers on loopback, no mocked HTTP.
 //!
 //! - [`S3Server`]: s3s-fs in-process on `127.0.0.1:<random>`, verifying
 //!   every SigV4 signature, path and virtual-hosted style
-//!   (`<bucket>.localhost:<port>`), with
-//!   ListMultipartUploads added (s3s-fs lacks it) so tests can prove that a
-//!   failed write leaves no upload behind.
+//!   (`<bucket>.localhost:<port>`). s3s-fs is wrapped (`TrackedFs`, whose
+//!   doc lists each addition) with behaviour S3 has and s3s-fs lacks:
+//!   ListMultipartUploads, so tests can prove that a failed write leaves no
+//!   upload behind, and conditional writes. Every test that leans on an
+//!   addition also runs against moto, an independent S3 implementation.
 //! - [`S3Target`]: where a test runs — that server by default, or any
 //!   endpoint named by `S3SQL_TEST_ENDPOINT` (moto in CI, MinIO, AWS).
 //! - [`FaultProxy`]: a loopback reverse proxy that answers 5xx, resets
