@@ -10,7 +10,7 @@ use crate::client::{LostAnswer, RetryLog, S3Client, S3Request};
 use crate::error::{Error, Operation, Result};
 use crate::model::{CompletedPart, MultipartUpload, PutObjectOutput, PutObjectRequest};
 use crate::ops::lost::{Found, Mark, WRITE_TOKEN, is_plain_md5, new_write_token};
-use crate::ops::object::{check_bucket, check_object, write_conditions, write_headers};
+use crate::ops::object::{check_bucket, check_object, header_str, write_conditions, write_headers};
 use crate::ops::paging::{PageKeys, Pager};
 use crate::xml;
 
@@ -235,11 +235,7 @@ impl S3Client {
             .map_err(|d| self.invalid_response(&req, d))?;
         Ok(PutObjectOutput {
             etag: result.etag,
-            version_id: parts
-                .headers
-                .get("x-amz-version-id")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned),
+            version_id: header_str(&parts.headers, "x-amz-version-id").map(str::to_owned),
         })
     }
 
