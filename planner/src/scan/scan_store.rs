@@ -1,5 +1,5 @@
 //! [`ScanStore`], between DataFusion and the client's object store, does
-//! two things for a scan:
+//! three things for a scan:
 //!
 //! - reads each file at the version the listing saw: its GETs carry
 //!   `If-Match` with the listed ETag (its ranges through the client's one
@@ -7,7 +7,9 @@
 //!   replaced since (larger, smaller, or just different) is an error naming
 //!   it, never rows cut at the old size or spliced from two versions;
 //! - counts what the scan cost, for `EXPLAIN ANALYZE`: the HTTP requests
-//!   its client sent (retries included) and the bytes its readers received.
+//!   its client sent (retries included) and the bytes its readers received;
+//! - reads an object the listing says is small whole at its first read
+//!   and serves its later ranges from memory ([`SmallObjectCache`]).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -25,6 +27,8 @@ use object_store::{
     ObjectStore, PutMultipartOptions, PutOptions, PutPayload, PutResult,
 };
 use s3sql_s3_client::{S3Client, S3ObjectStore};
+
+use crate::scan::small_objects::{SmallObjectCache, WholeObject, plain_read};
 
 /// Requests and bytes of one store of a scan.
 #[derive(Debug, Clone)]
@@ -64,23 +68,27 @@ impl Versions {
     }
 }
 
-/// An object store that reads listed versions and counts its GETs' bytes.
+/// An object store that reads listed versions, small objects by one GET,
+/// and counts its GETs' bytes.
 #[derive(Debug)]
 pub(crate) struct ScanStore {
     inner: S3ObjectStore,
     bytes: Arc<AtomicU64>,
     versions: Arc<Versions>,
+    small: Arc<SmallObjectCache>,
     /// `s3://bucket`, for messages.
     root: String,
 }
 
 impl ScanStore {
     /// `inner` (the bucket at `root`), whose requests `client` sends,
-    /// reading the `versions` listed; also returns the counters.
+    /// reading the `versions` listed, the `small` ones whole; also returns
+    /// the counters.
     pub(crate) fn new(
         inner: S3ObjectStore,
         client: S3Client,
         versions: Arc<Versions>,
+        small: Arc<SmallObjectCache>,
         root: String,
     ) -> (Self, ReadStats) {
         let bytes = Arc::new(AtomicU64::new(0));
@@ -92,6 +100,7 @@ impl ScanStore {
             inner,
             bytes,
             versions,
+            small,
             root,
         };
         (store, stats)
@@ -117,34 +126,9 @@ impl ScanStore {
             other => other,
         }
     }
-}
 
-impl fmt::Display for ScanStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Counting({})", self.inner)
-    }
-}
-
-#[async_trait]
-impl ObjectStore for ScanStore {
-    async fn put_opts(
-        &self,
-        location: &Path,
-        payload: PutPayload,
-        opts: PutOptions,
-    ) -> object_store::Result<PutResult> {
-        self.inner.put_opts(location, payload, opts).await
-    }
-
-    async fn put_multipart_opts(
-        &self,
-        location: &Path,
-        opts: PutMultipartOptions,
-    ) -> object_store::Result<Box<dyn MultipartUpload>> {
-        self.inner.put_multipart_opts(location, opts).await
-    }
-
-    async fn get_opts(
+    /// A GET at the listed version, its bytes counted.
+    async fn get_pinned(
         &self,
         location: &Path,
         mut options: GetOptions,
@@ -181,11 +165,76 @@ impl ObjectStore for ScanStore {
         Ok(result)
     }
 
+    /// The whole of `location` when it was listed small: kept, or read
+    /// now by one GET and kept.
+    async fn whole(&self, location: &Path) -> object_store::Result<Option<WholeObject>> {
+        if let Some(kept) = self.small.find(location) {
+            return Ok(Some(kept));
+        }
+        if !self.small.is_small(location) {
+            return Ok(None);
+        }
+        let result = self.get_pinned(location, GetOptions::default()).await?;
+        let (meta, attributes) = (result.meta.clone(), result.attributes.clone());
+        let object = WholeObject {
+            meta,
+            attributes,
+            bytes: result.bytes().await?,
+        };
+        self.small.keep(location, object.clone());
+        Ok(Some(object))
+    }
+}
+
+impl fmt::Display for ScanStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Counting({})", self.inner)
+    }
+}
+
+#[async_trait]
+impl ObjectStore for ScanStore {
+    async fn put_opts(
+        &self,
+        location: &Path,
+        payload: PutPayload,
+        opts: PutOptions,
+    ) -> object_store::Result<PutResult> {
+        self.inner.put_opts(location, payload, opts).await
+    }
+
+    async fn put_multipart_opts(
+        &self,
+        location: &Path,
+        opts: PutMultipartOptions,
+    ) -> object_store::Result<Box<dyn MultipartUpload>> {
+        self.inner.put_multipart_opts(location, opts).await
+    }
+
+    async fn get_opts(
+        &self,
+        location: &Path,
+        options: GetOptions,
+    ) -> object_store::Result<GetResult> {
+        if plain_read(&options)
+            && let Some(whole) = self.whole(location).await?
+            && let Some(answer) = whole.answer(options.range.as_ref())
+        {
+            return Ok(answer);
+        }
+        self.get_pinned(location, options).await
+    }
+
     async fn get_ranges(
         &self,
         location: &Path,
         ranges: &[Range<u64>],
     ) -> object_store::Result<Vec<Bytes>> {
+        if let Some(whole) = self.whole(location).await?
+            && let Some(parts) = whole.ranges(ranges)
+        {
+            return Ok(parts);
+        }
         let pinned = self.versions.get(location);
         let parts = self
             .inner

@@ -16,7 +16,7 @@ use crate::error::Result;
 use crate::mindsdb::Database;
 use crate::scan::ScanMonitor;
 use crate::scan::scan_store::{ReadStats, ScanStore, Versions};
-use crate::scan::small_objects::{SmallObjectCache, SmallObjects};
+use crate::scan::small_objects::SmallObjectCache;
 use crate::settings::Settings;
 
 /// Which store serves a file: its scheme and bucket, and the secret
@@ -169,10 +169,15 @@ impl<'a> StorePicker<'a> {
                 let versions = self.stores.versions_for(&key);
                 let store = S3ObjectStore::new(client.clone(), url.bucket().to_owned());
                 let root = format!("{}://{}", url.scheme(), url.bucket());
-                let (store, stats) = ScanStore::new(store, client, Arc::clone(&versions), root);
                 // A small file costs one GET: footer and data together.
                 let small = self.stores.small_for(&key);
-                let store = SmallObjects::new(Arc::new(store), Arc::clone(&small));
+                let (store, stats) = ScanStore::new(
+                    store,
+                    client,
+                    Arc::clone(&versions),
+                    Arc::clone(&small),
+                    root,
+                );
                 self.runtime
                     .register_object_store(store_url.as_ref(), Arc::new(store));
                 self.stats.push(stats);
