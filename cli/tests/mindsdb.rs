@@ -9,6 +9,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use s3sql_s3_client::PutObjectRequest;
+use s3sql_testkit::S3Target;
 
 mod common;
 
@@ -19,6 +20,18 @@ fn s3sql(config: &Path, args: &[&str]) -> Output {
         .env("XDG_CONFIG_HOME", config)
         .output()
         .unwrap()
+}
+
+/// `CREATE DATABASE name` for the test target's bucket.
+fn create_database(name: &str, target: &S3Target) -> String {
+    format!(
+        "CREATE DATABASE {name} WITH ENGINE = 's3', PARAMETERS = {{\"aws_access_key_id\": \"{}\", \"aws_secret_access_key\": \"{}\", \"region_name\": \"{}\", \"bucket\": \"{}\", \"endpoint_url\": \"{}\"}}",
+        target.access_key_id,
+        target.secret_access_key,
+        target.region,
+        target.bucket,
+        target.endpoint
+    )
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -39,14 +52,7 @@ async fn a_database_created_in_one_process_is_used_by_the_next() {
         .await
         .unwrap();
     let home = tempfile::tempdir().unwrap();
-    let create = format!(
-        "CREATE DATABASE kept WITH ENGINE = 's3', PARAMETERS = {{\"aws_access_key_id\": \"{}\", \"aws_secret_access_key\": \"{}\", \"region_name\": \"{}\", \"bucket\": \"{}\", \"endpoint_url\": \"{}\"}}",
-        target.access_key_id,
-        target.secret_access_key,
-        target.region,
-        target.bucket,
-        target.endpoint
-    );
+    let create = create_database("kept", &target);
     let out = s3sql(home.path(), &["-c", &create]);
     assert!(out.status.success(), "{}", text(&out.stderr));
 
@@ -115,4 +121,72 @@ async fn a_syntax_error_never_echoes_a_database_secret() {
         assert!(error.contains("LINE 1"), "{sql}: {error}");
         assert!(!error.contains(secret.as_str()), "{sql}: {error}");
     }
+}
+
+/// A stored database that no longer loads (here a region with a NUL, which
+/// databases stored before control characters were refused may hold) is
+/// not hidden: SHOW DATABASES lists it with its file and the problem, a
+/// query and CREATE name both, and DROP DATABASE deletes the file, after
+/// which the name can be created again. Its secret is never shown.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stored_database_that_no_longer_loads_is_listed_and_can_be_dropped() {
+    let (target, _) = common::target_client().await;
+    let home = tempfile::tempdir().unwrap();
+    let create = create_database("pz", &target);
+    let out = s3sql(home.path(), &["-c", &create]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stored = home.path().join("s3sql/stored_databases/pz.s3sql_database");
+    let json = std::fs::read_to_string(&stored).unwrap();
+    let region = format!("\"{}\"", target.region);
+    assert!(json.contains(&region), "{json}");
+    std::fs::write(
+        &stored,
+        json.replace(&region, &format!("\"{}\\u0000\"", target.region)),
+    )
+    .unwrap();
+    let secret = target.secret_access_key.as_str();
+    let file = stored.display().to_string();
+
+    let out = s3sql(
+        home.path(),
+        &[
+            "--format",
+            "csv",
+            "-c",
+            "SELECT \"Database\", problem FROM mindsdb_databases()",
+        ],
+    );
+    let listed = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(listed.starts_with("Database,problem\npz,"), "{listed}");
+    assert!(
+        listed.contains(&file)
+            && listed.contains("region_name")
+            && listed.contains("DROP DATABASE pz"),
+        "{listed}"
+    );
+    let out = s3sql(home.path(), &["--format", "csv", "-c", "SHOW DATABASES"]);
+    assert!(text(&out.stdout).contains("pz,"), "{}", text(&out.stdout));
+    assert!(!text(&out.stdout).contains(secret), "{}", text(&out.stdout));
+
+    for sql in [
+        "SELECT count(*) FROM pz.`a.csv`".to_owned(),
+        "SHOW TABLES FROM pz".to_owned(),
+        create.clone(),
+    ] {
+        let out = s3sql(home.path(), &["-c", &sql]);
+        let error = text(&out.stderr);
+        assert!(!out.status.success(), "{sql}");
+        assert!(
+            error.contains(&file) && error.contains("region_name"),
+            "{sql}: {error}"
+        );
+        assert!(!error.contains(secret), "{sql}: {error}");
+    }
+
+    let out = s3sql(home.path(), &["-c", "DROP DATABASE pz"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!stored.exists());
+    let out = s3sql(home.path(), &["-c", &create]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
 }

@@ -174,8 +174,22 @@ pub struct DatabaseDirectory {
 pub struct LoadedDatabases {
     /// Databases read back whole.
     pub databases: Vec<StoredDatabase>,
-    /// One error per unreadable file, naming it.
+    /// Files that could not be read back, by database name.
+    pub unreadable: Vec<UnreadableDatabase>,
+    /// The directory itself could not be listed.
     pub problems: Vec<SecretError>,
+}
+
+/// A stored database file that cannot be read back: kept, never
+/// overwritten, so the user can fix or drop it.
+#[derive(Debug)]
+pub struct UnreadableDatabase {
+    /// The database's name, from the file's name.
+    pub name: String,
+    /// The file.
+    pub path: PathBuf,
+    /// Why; it quotes no value of the file.
+    pub problem: SecretError,
 }
 
 impl DatabaseDirectory {
@@ -195,8 +209,18 @@ impl DatabaseDirectory {
         &self.path
     }
 
-    fn file_for(&self, name: &str) -> PathBuf {
+    /// The file database `name` is stored in.
+    pub fn file_for(&self, name: &str) -> PathBuf {
         self.path.join(format!("{name}{DATABASE_FILE_SUFFIX}"))
+    }
+
+    /// Reads database `name`'s file, stored since the directory was
+    /// loaded perhaps: `None` when there is none.
+    pub fn read(&self, name: &str) -> Result<Option<StoredDatabase>> {
+        if !self.holds(name) {
+            return Ok(None);
+        }
+        read_database(&self.file_for(name)).map(Some)
     }
 
     /// Reads every stored database. A missing directory holds none.
@@ -214,7 +238,12 @@ impl DatabaseDirectory {
                 Ok(database) => loaded.databases.push(database),
                 Err(problem) => {
                     tracing::warn!("{problem}; the database is skipped");
-                    loaded.problems.push(problem);
+                    let name = database_name(&path).to_owned();
+                    loaded.unreadable.push(UnreadableDatabase {
+                        name,
+                        path,
+                        problem,
+                    });
                 }
             }
         }
@@ -279,6 +308,14 @@ impl DatabaseDirectory {
     }
 }
 
+/// The database a stored file is named for.
+fn database_name(path: &Path) -> &str {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_suffix(DATABASE_FILE_SUFFIX))
+        .unwrap_or_default()
+}
+
 fn read_database(path: &Path) -> Result<StoredDatabase> {
     let corrupt = |reason: String| SecretError::CorruptFile {
         path: path.to_owned(),
@@ -298,11 +335,7 @@ fn read_database(path: &Path) -> Result<StoredDatabase> {
             file.format, file.version
         )));
     }
-    let expected = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .and_then(|n| n.strip_suffix(DATABASE_FILE_SUFFIX))
-        .unwrap_or_default();
+    let expected = database_name(path);
     if file.database.name != expected {
         return Err(corrupt(format!(
             "it holds database '{}' but is named for '{expected}'",
@@ -401,7 +434,7 @@ mod tests {
         assert!(!format!("{stored:?}").contains("hunter2"));
         databases.write(&stored).unwrap();
         let loaded = databases.load();
-        assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+        assert!(loaded.unreadable.is_empty(), "{:?}", loaded.unreadable);
         assert_eq!(loaded.databases, [stored]);
         #[cfg(unix)]
         {
@@ -412,7 +445,10 @@ mod tests {
         }
         std::fs::write(databases.path().join("bad.s3sql_database"), "{").unwrap();
         let loaded = databases.load();
-        assert_eq!((loaded.databases.len(), loaded.problems.len()), (1, 1));
+        assert_eq!((loaded.databases.len(), loaded.unreadable.len()), (1, 1));
+        assert_eq!(loaded.unreadable[0].name, "bad");
+        assert!(databases.read("bad").is_err());
+        assert_eq!(databases.read("nothing").unwrap(), None);
         databases.remove("ds").unwrap();
         databases.remove("ds").unwrap();
         assert!(databases.load().databases.is_empty());

@@ -4,15 +4,17 @@
 //! the session's registry of them.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 use s3sql_s3_client::S3Client;
 use s3sql_secrets::{
-    DatabaseDirectory, MindsDbConnection, ParamValue, Parameters, Secret, StoredDatabase,
+    DatabaseDirectory, MindsDbConnection, ParamValue, Parameters, Secret, SecretError,
+    StoredDatabase,
 };
 
 use super::error::DatabaseError;
-use crate::error::Result;
+use crate::error::{PlannerError, Result};
 use crate::settings::Settings;
 
 /// A MindsDB-style S3 database.
@@ -100,16 +102,7 @@ impl Database {
     /// The parameters as `{"name": "value", ...}`, sensitive values shown
     /// as `redacted`.
     pub(crate) fn redacted_parameters(&self) -> String {
-        let pairs: Vec<String> = self
-            .written
-            .redacted()
-            .into_iter()
-            .map(|(name, value)| {
-                let quoted = |s: &str| serde_json::Value::String(s.to_owned()).to_string();
-                format!("{}: {}", quoted(&name), quoted(&value))
-            })
-            .collect();
-        format!("{{{}}}", pairs.join(", "))
+        redacted(&self.written)
     }
 }
 
@@ -118,43 +111,151 @@ pub(crate) fn has_string(parameters: &Parameters, name: &str) -> bool {
     matches!(parameters.get(name), Some(ParamValue::Str(s)) if !s.is_empty())
 }
 
+/// A stored database this session could not load: its file and why. It
+/// stays listed, so the user sees it and can DROP it (the file is never
+/// replaced behind the user's back).
+#[derive(Debug, Clone)]
+pub(crate) struct Unloadable {
+    /// The stored file.
+    pub(crate) file: PathBuf,
+    /// Why it does not load; it quotes no secret.
+    pub(crate) reason: String,
+    /// Its parameters, redacted, when the file could be read.
+    pub(crate) parameters: Option<String>,
+}
+
+impl Unloadable {
+    fn error(&self, name: &str) -> PlannerError {
+        DatabaseError::Unloadable {
+            name: name.to_owned(),
+            file: self.file.clone(),
+            reason: self.reason.clone(),
+        }
+        .into()
+    }
+
+    /// What SHOW DATABASES says about it.
+    pub(crate) fn problem(&self, name: &str) -> String {
+        self.error(name).to_string()
+    }
+}
+
 /// The session's databases by name, and where they are stored.
 #[derive(Debug, Default)]
 pub(crate) struct Databases {
     by_name: RwLock<BTreeMap<String, Arc<Database>>>,
+    /// Stored databases that do not load, by name.
+    unloadable: RwLock<BTreeMap<String, Unloadable>>,
     directory: Option<DatabaseDirectory>,
 }
 
 impl Databases {
     /// The databases stored in `directory` (none without one). A file
-    /// that cannot be read is reported in the log and skipped, never
-    /// overwritten.
+    /// that cannot be loaded is kept as [`Unloadable`]: listed with its
+    /// problem, refused by name, never overwritten.
     pub(crate) fn open(directory: Option<DatabaseDirectory>) -> Self {
-        let mut by_name = BTreeMap::new();
-        if let Some(directory) = &directory {
-            for stored in directory.load().databases {
-                match Database::new(&stored.name, stored.parameters, stored.region) {
-                    Ok(database) => {
-                        by_name.insert(database.name().to_owned(), Arc::new(database));
-                    }
-                    Err(e) => tracing::warn!("stored database '{}' is skipped: {e}", stored.name),
+        let databases = Self {
+            directory,
+            ..Self::default()
+        };
+        if let Some(directory) = &databases.directory {
+            let loaded = directory.load();
+            for problem in loaded.problems {
+                tracing::warn!("stored databases cannot be listed: {problem}");
+            }
+            for stored in loaded.databases {
+                if let Err(e) = databases.add_stored(stored) {
+                    tracing::warn!("{e}");
                 }
             }
+            for unreadable in loaded.unreadable {
+                databases.write_unloadable().insert(
+                    unreadable.name.to_ascii_lowercase(),
+                    Unloadable {
+                        file: unreadable.path,
+                        reason: reason(unreadable.problem),
+                        parameters: None,
+                    },
+                );
+            }
         }
-        Self {
-            by_name: RwLock::new(by_name),
-            directory,
+        databases
+    }
+
+    /// Adds a database read from its file, or records why it does not load.
+    fn add_stored(&self, stored: StoredDatabase) -> Result<Option<Arc<Database>>> {
+        let name = stored.name.clone();
+        let parameters = redacted(&stored.parameters);
+        match Database::new(&name, stored.parameters, stored.region) {
+            Ok(database) => {
+                let database = Arc::new(database);
+                let mut map = self.write();
+                Ok(Some(Arc::clone(map.entry(name).or_insert(database))))
+            }
+            Err(e) => {
+                let unloadable = Unloadable {
+                    file: self.file_for(&name),
+                    reason: e.to_string(),
+                    parameters: Some(parameters),
+                };
+                let error = unloadable.error(&name);
+                self.write_unloadable().insert(name, unloadable);
+                Err(error)
+            }
         }
     }
 
-    /// The database called `name` (case-insensitive).
+    fn file_for(&self, name: &str) -> PathBuf {
+        match &self.directory {
+            Some(d) => d.file_for(name),
+            None => PathBuf::from("memory"),
+        }
+    }
+
+    /// The database called `name` (case-insensitive) among those loaded.
     pub(crate) fn get(&self, name: &str) -> Option<Arc<Database>> {
         self.read().get(&name.to_ascii_lowercase()).cloned()
     }
 
+    /// The database called `name` (case-insensitive): one of this
+    /// session's, or one another process stored since it started (loaded
+    /// now). A stored database that does not load is an error naming its
+    /// file and the problem.
+    pub(crate) fn find(&self, name: &str) -> Result<Option<Arc<Database>>> {
+        let name = name.to_ascii_lowercase();
+        if let Some(database) = self.get(&name) {
+            return Ok(Some(database));
+        }
+        if let Some(unloadable) = self.read_unloadable().get(&name) {
+            return Err(unloadable.error(&name));
+        }
+        // Only a name a database can have reaches the file system.
+        let plain = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        let Some(directory) = self.directory.as_ref().filter(|_| plain) else {
+            return Ok(None);
+        };
+        match directory.read(&name) {
+            Ok(None) => Ok(None),
+            Ok(Some(stored)) => self.add_stored(stored),
+            Err(problem) => {
+                let unloadable = Unloadable {
+                    file: directory.file_for(&name),
+                    reason: reason(problem),
+                    parameters: None,
+                };
+                let error = unloadable.error(&name);
+                self.write_unloadable().insert(name, unloadable);
+                Err(error)
+            }
+        }
+    }
+
     /// The database called `name`, or an error saying there is none.
     pub(crate) fn require(&self, name: &str) -> Result<Arc<Database>> {
-        self.get(name).ok_or_else(|| {
+        self.find(name)?.ok_or_else(|| {
             DatabaseError::NotFound {
                 name: name.to_ascii_lowercase(),
             }
@@ -167,10 +268,20 @@ impl Databases {
         self.read().values().cloned().collect()
     }
 
-    /// Whether `name` is taken: a database of this session, or a stored
-    /// one it did not load (stored by another process since, or unreadable).
+    /// Every stored database that does not load, by name.
+    pub(crate) fn unloadable(&self) -> Vec<(String, Unloadable)> {
+        self.read_unloadable()
+            .iter()
+            .map(|(name, u)| (name.clone(), u.clone()))
+            .collect()
+    }
+
+    /// Whether `name` is taken: a database of this session, a stored one
+    /// that does not load, or one stored by another process since.
     pub(crate) fn is_taken(&self, name: &str) -> bool {
-        self.get(name).is_some() || self.stored_elsewhere(name)
+        self.get(name).is_some()
+            || self.read_unloadable().contains_key(name)
+            || self.stored_elsewhere(name)
     }
 
     fn stored_elsewhere(&self, name: &str) -> bool {
@@ -181,12 +292,15 @@ impl Databases {
     /// this session did not load is never replaced), and so is a failed
     /// write (the database is not added then).
     pub(crate) fn insert(&self, database: Database) -> Result<()> {
-        let mut map = self.by_name.write().unwrap_or_else(|p| p.into_inner());
+        let mut map = self.write();
         if map.contains_key(database.name()) {
             return Err(DatabaseError::Exists {
                 name: database.name().to_owned(),
             }
             .into());
+        }
+        if let Some(unloadable) = self.read_unloadable().get(database.name()) {
+            return Err(unloadable.error(database.name()));
         }
         if self.stored_elsewhere(database.name()) {
             return Err(DatabaseError::StoredElsewhere {
@@ -212,19 +326,34 @@ impl Databases {
     /// Adds and stores `database`, replacing one of its name (stored or
     /// not) with the stored file replaced atomically.
     pub(crate) fn replace(&self, database: Database) -> Result<()> {
-        let mut map = self.by_name.write().unwrap_or_else(|p| p.into_inner());
+        let mut map = self.write();
         if let Some(directory) = &self.directory {
             directory.write(&database.stored())?;
         }
+        self.write_unloadable().remove(database.name());
         map.insert(database.name().to_owned(), Arc::new(database));
         Ok(())
     }
 
-    /// Removes `name` and its stored file; whether it was there. A file
-    /// another process stored anew since this session loaded it is kept,
-    /// and the DROP refused.
+    /// Removes `name` and its stored file; whether it was there. A stored
+    /// database that does not load is removed with its file; one another
+    /// process stored anew since this session loaded it is kept, and the
+    /// DROP refused.
     pub(crate) fn remove(&self, name: &str) -> Result<bool> {
-        let mut map = self.by_name.write().unwrap_or_else(|p| p.into_inner());
+        // Loads one stored since, or records that it does not load.
+        let found = self.find(name);
+        let unloadable = self.write_unloadable().remove(name);
+        if let Some(unloadable) = unloadable {
+            if let Some(directory) = &self.directory
+                && let Err(e) = directory.remove(name)
+            {
+                self.write_unloadable().insert(name.to_owned(), unloadable);
+                return Err(e.into());
+            }
+            return Ok(true);
+        }
+        found?;
+        let mut map = self.write();
         let Some(database) = map.get(name) else {
             return Ok(false);
         };
@@ -252,4 +381,38 @@ impl Databases {
     fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Arc<Database>>> {
         self.by_name.read().unwrap_or_else(|p| p.into_inner())
     }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<String, Arc<Database>>> {
+        self.by_name.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn read_unloadable(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Unloadable>> {
+        self.unloadable.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write_unloadable(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<String, Unloadable>> {
+        self.unloadable.write().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Why a stored file does not load, without the words for secret files.
+fn reason(problem: SecretError) -> String {
+    match problem {
+        SecretError::CorruptFile { reason, .. } => reason,
+        other => other.to_string(),
+    }
+}
+
+/// `parameters` as `{"name": "value", ...}`, sensitive values shown as
+/// `redacted`.
+fn redacted(parameters: &Parameters) -> String {
+    let pairs: Vec<String> = parameters
+        .redacted()
+        .into_iter()
+        .map(|(name, value)| {
+            let quoted = |s: &str| serde_json::Value::String(s.to_owned()).to_string();
+            format!("{}: {}", quoted(&name), quoted(&value))
+        })
+        .collect();
+    format!("{{{}}}", pairs.join(", "))
 }

@@ -26,16 +26,29 @@ pub enum DatabaseError {
         /// The database.
         name: String,
     },
-    /// `CREATE DATABASE` of a name stored by another process since this
-    /// session started, or in a file it cannot read: never replaced.
+    /// `CREATE DATABASE` of a name another process stored while it
+    /// connected: never replaced.
     #[error(
-        "database '{name}' is already stored in {storage} (by another s3sql since this session started, or in a file it cannot read); start a new session to use it, or remove its file to replace it"
+        "database '{name}' was stored in {storage} by another s3sql while this CREATE ran; it was kept: use it, or DROP DATABASE {name} first"
     )]
     StoredElsewhere {
         /// The database.
         name: String,
         /// The directory of stored databases.
         storage: String,
+    },
+    /// A stored database whose file does not load (unreadable, or
+    /// parameters this version refuses): kept and listed, never replaced.
+    #[error(
+        "database '{name}' is stored in {} but cannot be loaded: {reason}; fix that file, or DROP DATABASE {name} to delete it (then create it again)", file.display()
+    )]
+    Unloadable {
+        /// The database.
+        name: String,
+        /// Its stored file.
+        file: PathBuf,
+        /// Why it does not load.
+        reason: String,
     },
     /// `DROP DATABASE` of a database another process stored anew since
     /// this session loaded it: its file is kept.

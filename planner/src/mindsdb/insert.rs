@@ -67,7 +67,7 @@ impl InsertStatement {
         let (Some(database), Some(key)) = (identifier(table, 0), identifier(table, 1)) else {
             return Ok(Resolved::DataFusion(DFStatement::Statement(self.0)));
         };
-        let Some(database) = databases.get(&database.to_ascii_lowercase()) else {
+        let Some(database) = databases.find(&database)? else {
             return Ok(Resolved::DataFusion(DFStatement::Statement(self.0)));
         };
         let name = format!("{}.`{key}`", database.name());

@@ -69,7 +69,7 @@ pub(crate) async fn execute(
             if if_not_exists && databases.is_taken(&name) {
                 return success(false);
             }
-            if databases.get(&name).is_some() {
+            if databases.find(&name)?.is_some() {
                 return Err(DatabaseError::Exists { name }.into());
             }
             let database = connect(&name, parameters, settings).await?;
@@ -140,35 +140,60 @@ async fn connect(name: &str, parameters: Parameters, settings: &Settings) -> Res
 
 /// `SHOW DATABASES` (and `mindsdb_databases()`, the same rows as a table
 /// to query): name, engine, bucket, region, the parameters (secrets
-/// redacted) and the directory it is stored in (`memory` for none).
+/// redacted), the directory it is stored in (`memory` for none) and, for
+/// a stored database that does not load, the problem and how to fix it.
 pub(crate) fn show_databases(databases: &Databases) -> Result<RecordBatch> {
-    let list = databases.list();
-    let text = |f: &dyn Fn(&Database) -> Option<String>| {
-        Arc::new(StringArray::from(
-            list.iter().map(|d| f(d)).collect::<Vec<_>>(),
-        ))
+    struct Row {
+        name: String,
+        bucket: Option<String>,
+        region: Option<String>,
+        parameters: Option<String>,
+        problem: Option<String>,
+    }
+    let mut rows: Vec<Row> = databases
+        .list()
+        .iter()
+        .map(|d| Row {
+            name: d.name().to_owned(),
+            bucket: d.bucket().map(str::to_owned),
+            region: d
+                .found_region()
+                .map(str::to_owned)
+                .or_else(|| d.secret().settings().region.clone()),
+            parameters: Some(d.redacted_parameters()),
+            problem: None,
+        })
+        .collect();
+    rows.extend(databases.unloadable().into_iter().map(|(name, u)| Row {
+        problem: Some(u.problem(&name)),
+        name,
+        bucket: None,
+        region: None,
+        parameters: u.parameters,
+    }));
+    rows.sort_by(|a, b| a.name.cmp(&b.name));
+    let text = |f: &dyn Fn(&Row) -> Option<String>| {
+        Arc::new(StringArray::from(rows.iter().map(f).collect::<Vec<_>>()))
     };
     let schema = Arc::new(Schema::new(vec![
         Field::new("Database", DataType::Utf8, false),
         Field::new("engine", DataType::Utf8, false),
         Field::new("bucket", DataType::Utf8, true),
         Field::new("region", DataType::Utf8, true),
-        Field::new("parameters", DataType::Utf8, false),
+        Field::new("parameters", DataType::Utf8, true),
         Field::new("storage", DataType::Utf8, false),
+        Field::new("problem", DataType::Utf8, true),
     ]));
     Ok(RecordBatch::try_new(
         schema,
         vec![
-            text(&|d| Some(d.name().to_owned())),
+            text(&|r| Some(r.name.clone())),
             text(&|_| Some("s3".to_owned())),
-            text(&|d| d.bucket().map(str::to_owned)),
-            text(&|d| {
-                d.found_region()
-                    .map(str::to_owned)
-                    .or_else(|| d.secret().settings().region.clone())
-            }),
-            text(&|d| Some(d.redacted_parameters())),
+            text(&|r| r.bucket.clone()),
+            text(&|r| r.region.clone()),
+            text(&|r| r.parameters.clone()),
             text(&|_| Some(databases.storage())),
+            text(&|r| r.problem.clone()),
         ],
     )?)
 }

@@ -100,7 +100,7 @@ impl Resolver<'_> {
         if rest.is_empty() {
             return Ok(None);
         }
-        let Some(database) = self.databases.get(&first.value) else {
+        let Some(database) = self.databases.find(&first.value)? else {
             return Ok(None);
         };
         let key = match rest {

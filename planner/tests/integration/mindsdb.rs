@@ -264,8 +264,8 @@ async fn files_of_a_database_without_a_bucket_covers_every_bucket() {
     assert!(query(&session, sql).await[3].contains("true"));
 }
 
-/// A stored database this session did not load (another process stored it
-/// after this one started, or its file is unreadable) is never replaced:
+/// A stored database this session did not load at its start (another
+/// process stored it since, or its file is unreadable) is never replaced:
 /// CREATE DATABASE refuses, IF NOT EXISTS answers false, and the file's
 /// bytes stay.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -281,8 +281,9 @@ async fn create_database_never_replaces_a_stored_database_it_did_not_load() {
     other.sql(&create("ds")).await.unwrap();
     let stored = home.path().join("stored_databases/ds.s3sql_database");
     let bytes = std::fs::read(&stored).unwrap();
+    // Stored since this session started: loaded when named.
     let error = error_of(&first, &create("ds")).await;
-    assert!(error.contains("'ds' is already stored"), "{error}");
+    assert!(error.contains("database 'ds' already exists"), "{error}");
     let if_not_exists = create("ds").replace("CREATE DATABASE", "CREATE DATABASE IF NOT EXISTS");
     let answer = query(&first, &if_not_exists).await;
     assert!(answer.iter().any(|l| l.contains("false")), "{answer:?}");
@@ -305,6 +306,9 @@ async fn create_database_never_replaces_a_stored_database_it_did_not_load() {
     let corrupt = home.path().join("stored_databases/bad.s3sql_database");
     std::fs::write(&corrupt, "{").unwrap();
     let error = error_of(&session(), &create("bad")).await;
-    assert!(error.contains("'bad' is already stored"), "{error}");
+    assert!(
+        error.contains("database 'bad' is stored in") && error.contains("cannot be loaded"),
+        "{error}"
+    );
     assert_eq!(std::fs::read(&corrupt).unwrap(), b"{");
 }
