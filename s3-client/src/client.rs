@@ -13,6 +13,7 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
 use crate::addressing::Endpoint;
+use crate::bucket_region::BucketRegions;
 use crate::config::{ClientConfig, PayloadSigning};
 use crate::credentials::SharedCredentials;
 use crate::error::{Error, Operation, RequestTarget, Result, ServiceError};
@@ -43,7 +44,7 @@ pub(crate) struct Inner {
     credentials: SharedCredentials,
     http: HttpClient,
     /// Regions learnt from `x-amz-bucket-region` on redirects, per bucket.
-    bucket_regions: Mutex<HashMap<String, String>>,
+    bucket_regions: BucketRegions,
     requests: AtomicU64,
     /// Set once the server echoed `EncodingType=url` over a listing whose
     /// keys were not encoded: its listings are read as they are.
@@ -238,7 +239,7 @@ impl S3Client {
                 config,
                 credentials,
                 http,
-                bucket_regions: Mutex::new(HashMap::new()),
+                bucket_regions: BucketRegions::default(),
                 requests: AtomicU64::new(0),
                 listing_unencoded: std::sync::atomic::AtomicBool::new(false),
                 jitter: Mutex::new(fastrand::Rng::new()),
@@ -296,13 +297,9 @@ impl S3Client {
 
     /// The region requests for `bucket` are signed for.
     pub(crate) fn region_for(&self, bucket: &str) -> String {
-        let learnt = self
-            .inner
+        self.inner
             .bucket_regions
-            .lock()
-            .ok()
-            .and_then(|m| m.get(bucket).cloned());
-        learnt.unwrap_or_else(|| self.inner.config.region.clone())
+            .region_for(bucket, &self.inner.config.region)
     }
 
     pub(crate) fn endpoint_for(&self, region: &str) -> Result<Endpoint> {
@@ -420,9 +417,7 @@ impl S3Client {
                     }
                     followed_region = true;
                     tracing::debug!(bucket = req.bucket, %region, "following bucket region redirect");
-                    if let Ok(mut map) = self.inner.bucket_regions.lock() {
-                        map.insert(req.bucket.to_owned(), region);
-                    }
+                    self.inner.bucket_regions.learn(req.bucket, region);
                     attempt -= 1;
                     continue;
                 }
@@ -440,6 +435,23 @@ impl S3Client {
                 Err(AttemptError::RetryAfter(e, after)) => (e, after, true),
             };
             let (err, retry_after, reached) = err;
+            let cut_off = matches!(err, Error::Transport { .. } | Error::Timeout { .. });
+            // S3 refuses a request signed for another region as soon as it
+            // has read the headers and resets the connection while the body
+            // is still coming: the 400 naming the region is lost with it.
+            // Ask the region without a body; if it was wrong, the attempt
+            // was refused unread (never acted on) and goes again, signed
+            // for the right one.
+            if reached
+                && cut_off
+                && !req.body.is_empty()
+                && !followed_region
+                && self.region_was_wrong(req.bucket).await
+            {
+                followed_region = true;
+                attempt -= 1;
+                continue;
+            }
             // The request may have reached the server and acted: its answer
             // was lost, or a 5xx came back from a gateway (or a
             // server failing late) after the server had done what was
@@ -447,7 +459,6 @@ impl S3Client {
             // as lost; a 503 (SlowDown) is S3 refusing the request unread.
             let failed_late = req.lost_answer != LostAnswer::Repeat
                 && matches!(&err, Error::Service(e) if e.status >= 500 && e.status != 503);
-            let cut_off = matches!(err, Error::Transport { .. } | Error::Timeout { .. });
             if reached && (failed_late || cut_off) {
                 log.answer_lost = true;
                 if req.lost_answer == LostAnswer::Fail {
@@ -579,10 +590,16 @@ impl S3Client {
             Ok(Ok(resp)) => resp,
         };
         let status = resp.status();
+        let regions = &self.inner.bucket_regions;
         if status.is_success() {
+            regions.confirm(req.bucket, &region, &config.region);
             return Ok(resp);
         }
-        Err(match self.classify_error(resp, target, &region).await {
+        let outcome = self.classify_error(resp, target, &region).await;
+        if !matches!(outcome, AttemptError::WrongRegion(..)) {
+            regions.confirm(req.bucket, &region, &config.region);
+        }
+        Err(match outcome {
             // A Location that changes what is asked (an UploadPart without
             // its `uploadId` is a PutObject of one part over the key).
             AttemptError::Redirect(err, to)
@@ -596,6 +613,25 @@ impl S3Client {
             }
             other => other,
         })
+    }
+
+    /// Whether `bucket`'s region, which no answer has confirmed yet, is not
+    /// the one its requests are signed for. Asked with a HeadBucket, whose
+    /// 400 comes whole (no body for the server to refuse unread); a region
+    /// it names is learnt, any other answer confirms the region.
+    async fn region_was_wrong(&self, bucket: &str) -> bool {
+        if self.inner.bucket_regions.is_confirmed(bucket) {
+            return false;
+        }
+        let probe = S3Request::new(Operation::HeadBucket, Method::HEAD, bucket, None);
+        match self.attempt(&probe, None).await {
+            Err(AttemptError::WrongRegion(_, region)) => {
+                tracing::debug!(bucket, %region, "a request with a body was cut off: its bucket is in another region");
+                self.inner.bucket_regions.learn(bucket, region);
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Reads an error response and decides what to do about it.

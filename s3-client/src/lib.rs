@@ -38,6 +38,7 @@
 
 mod addressing;
 mod body;
+mod bucket_region;
 mod budget;
 mod client;
 mod config;

@@ -72,12 +72,7 @@ async fn writer_streams_parts_and_completes() {
     // Create + 3 parts + Complete.
     assert_eq!(fx.client.request_count() - before, 5);
     fx.assert_holds(&key, &data).await;
-    let open = fx
-        .client
-        .list_multipart_uploads(fx.bucket(), &fx.key("writer/"))
-        .await
-        .unwrap();
-    assert!(open.is_empty(), "{open:?}");
+    fx.assert_no_upload_open("writer/").await;
 }
 
 /// With one part in flight, every part after the first is filled in the

@@ -7,6 +7,8 @@
 //!   ListMultipartUploads, so tests can prove that a failed write leaves no
 //!   upload behind, and conditional writes. Every test that leans on an
 //!   addition also runs against moto, an independent S3 implementation.
+//!   It has a region (us-east-1, or any with [`S3Server::start_in_region`])
+//!   and refuses requests signed for another, as AWS does.
 //! - [`S3Target`]: where a test runs — that server by default, or any
 //!   endpoint named by `S3SQL_TEST_ENDPOINT` (moto in CI, MinIO, AWS).
 //! - [`FaultProxy`]: a loopback reverse proxy that answers 5xx, resets
@@ -18,6 +20,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod proxy;
+mod region;
 mod serve;
 mod server;
 mod target;

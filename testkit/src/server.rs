@@ -9,12 +9,10 @@ use s3s::auth::SimpleAuth;
 use s3s::host::{S3Host, VirtualHost};
 use s3s::service::S3ServiceBuilder;
 
+use crate::region::{DEFAULT_REGION, RegionGate, check_region};
 use crate::serve::Background;
 use crate::target::random_hex;
 use crate::tracked_fs::TrackedFs;
-
-/// Region the server signs for.
-const REGION: &str = "us-east-1";
 /// Base domain of virtual-hosted requests: `Host: <bucket>.localhost:PORT`.
 const VHOST_DOMAIN: &str = "localhost";
 /// `.` + [`VHOST_DOMAIN`]: what follows the bucket in a virtual-hosted `Host`.
@@ -26,6 +24,7 @@ pub struct S3Server {
     background: Background,
     access_key_id: String,
     secret_access_key: String,
+    region: String,
     root: tempfile::TempDir,
 }
 
@@ -38,19 +37,31 @@ impl std::fmt::Debug for S3Server {
 }
 
 impl S3Server {
-    /// Starts a server with fresh random credentials and an empty temp dir.
+    /// Starts a server in us-east-1 with fresh random credentials and an
+    /// empty temp dir.
     pub fn start() -> S3Server {
-        Self::start_with(true)
+        Self::start_with(true, DEFAULT_REGION)
+    }
+
+    /// Starts a server in `region` (e.g. `eu-west-1`), which refuses a
+    /// request signed for any other region as an AWS regional endpoint
+    /// does (400 `AuthorizationHeaderMalformed`, `<Region>` and
+    /// `x-amz-bucket-region`), answers GetBucketLocation with it and
+    /// HeadBucket with its `x-amz-bucket-region`: for tests of region
+    /// discovery and redirects. Panics unless `region` is `[a-z0-9-]+`.
+    pub fn start_in_region(region: &str) -> S3Server {
+        Self::start_with(true, region)
     }
 
     /// Starts s3s-fs as it is, without [`TrackedFs`]'s corrections: for
     /// tests of how a client copes with the quirks TrackedFs hides (a
     /// listing that echoes `EncodingType=url` without encoding its keys).
     pub fn start_plain() -> S3Server {
-        Self::start_with(false)
+        Self::start_with(false, DEFAULT_REGION)
     }
 
-    fn start_with(tracked: bool) -> S3Server {
+    fn start_with(tracked: bool, region: &str) -> S3Server {
+        check_region(region);
         let root = tempfile::Builder::new()
             .prefix("s3sql-s3s-")
             .tempdir()
@@ -61,7 +72,7 @@ impl S3Server {
 
         let fs = s3s_fs::FileSystem::new(root.path()).expect("s3s-fs over the temp dir");
         let mut builder = if tracked {
-            S3ServiceBuilder::new(TrackedFs::new(fs, root.path()))
+            S3ServiceBuilder::new(TrackedFs::new(fs, root.path(), region))
         } else {
             S3ServiceBuilder::new(fs)
         };
@@ -70,13 +81,15 @@ impl S3Server {
             secret_access_key.clone(),
         ));
         builder.set_host(LoopbackHost);
-        let service = builder.build();
+
+        let service = RegionGate::new(region, builder.build());
 
         let background = Background::spawn("s3s-fs", listener, service);
         S3Server {
             background,
             access_key_id,
             secret_access_key,
+            region: region.to_owned(),
             root,
         }
     }
@@ -101,9 +114,10 @@ impl S3Server {
         &self.secret_access_key
     }
 
-    /// The region requests are signed for.
+    /// The region requests must be signed for (us-east-1 unless started
+    /// with [`S3Server::start_in_region`]).
     pub fn region(&self) -> &str {
-        REGION
+        &self.region
     }
 
     /// Base domain of virtual-hosted requests: `Host: <bucket>.localhost:PORT`

@@ -103,7 +103,17 @@ impl S3Target {
     /// created), whatever the environment says: for tests of the
     /// in-process server itself.
     pub fn in_process() -> S3Target {
-        let server = S3Server::start();
+        Self::in_process_server(S3Server::start())
+    }
+
+    /// Like [`S3Target::in_process`], with the server in `region`
+    /// ([`S3Server::start_in_region`]): for tests of a client configured
+    /// for another region than the server's.
+    pub fn in_region(region: &str) -> S3Target {
+        Self::in_process_server(S3Server::start_in_region(region))
+    }
+
+    fn in_process_server(server: S3Server) -> S3Target {
         S3Target {
             backend: "s3s-fs".into(),
             endpoint: server.endpoint(),

@@ -24,7 +24,11 @@
 //!   the upload and rewrites the existing object's metadata first;
 //! - `NoSuchUpload` (404) for an upload id that is unknown or belongs to
 //!   another bucket or key, where s3s-fs answers AccessDenied or
-//!   InvalidRequest (or accepts a part for the wrong key).
+//!   InvalidRequest (or accepts a part for the wrong key);
+//! - a region: GetBucketLocation answers it (no LocationConstraint for
+//!   us-east-1) and HeadBucket names it in `x-amz-bucket-region`, where
+//!   s3s-fs answers us-east-1 and no header. (Refusing requests signed for
+//!   another region is [`crate::region::RegionGate`]'s.)
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -57,6 +61,8 @@ type UploadKey = (String, String, String);
 pub struct TrackedFs {
     fs: FileSystem,
     root: std::path::PathBuf,
+    /// The server's region.
+    region: String,
     uploads: Mutex<BTreeMap<UploadKey, SystemTime>>,
     /// Shared by reads of objects (GetObject, HeadObject), held alone by
     /// writes (PutObject, CompleteMultipartUpload, CopyObject, deletes)
@@ -67,10 +73,11 @@ pub struct TrackedFs {
 }
 
 impl TrackedFs {
-    pub fn new(fs: FileSystem, root: &std::path::Path) -> Self {
+    pub fn new(fs: FileSystem, root: &std::path::Path, region: &str) -> Self {
         Self {
             fs,
             root: root.to_path_buf(),
+            region: region.to_owned(),
             uploads: Mutex::new(BTreeMap::new()),
             objects: tokio::sync::RwLock::new(()),
         }
@@ -243,6 +250,25 @@ macro_rules! delegate_to_fs {
                     self.fs.$wop(req).await
                 }
             )*
+
+            async fn get_bucket_location(
+                &self,
+                req: S3Request<GetBucketLocationInput>,
+            ) -> S3Result<S3Response<GetBucketLocationOutput>> {
+                let mut resp = self.fs.get_bucket_location(req).await?;
+                resp.output.location_constraint = (self.region != crate::region::DEFAULT_REGION)
+                    .then(|| BucketLocationConstraint::from(self.region.clone()));
+                Ok(resp)
+            }
+
+            async fn head_bucket(
+                &self,
+                req: S3Request<HeadBucketInput>,
+            ) -> S3Result<S3Response<HeadBucketOutput>> {
+                let mut resp = self.fs.head_bucket(req).await?;
+                resp.output.bucket_region = Some(self.region.clone());
+                Ok(resp)
+            }
 
             async fn create_multipart_upload(
                 &self,
@@ -487,8 +513,6 @@ delegate_to_fs! {
     {
         create_bucket(CreateBucketInput) -> CreateBucketOutput;
         delete_bucket(DeleteBucketInput) -> DeleteBucketOutput;
-        get_bucket_location(GetBucketLocationInput) -> GetBucketLocationOutput;
-        head_bucket(HeadBucketInput) -> HeadBucketOutput;
         list_buckets(ListBucketsInput) -> ListBucketsOutput;
         list_objects(ListObjectsInput) -> ListObjectsOutput;
     }

@@ -106,6 +106,93 @@ async fn virtual_hosted_style_on_localhost() {
     );
 }
 
+/// A request signed for `wrong` at a server in `own` is refused as AWS
+/// refuses it; one signed for `own` goes through and learns the region
+/// from GetBucketLocation and HeadBucket.
+async fn keeps_to_its_region(server: &S3Server, own: &str, wrong: &str, location: &str) {
+    assert_eq!(server.region(), own);
+    let right = Signer::for_server(server);
+    let wrong = Signer {
+        region: wrong.to_owned(),
+        ..right.clone()
+    };
+    let mut conn = Conn::open(server.addr()).await;
+    let refused = conn.call(&wrong, Method::PUT, "/regional", b"").await;
+    assert_eq!(
+        refused.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        refused.text()
+    );
+    assert_eq!(
+        refused.xml("Code").as_deref(),
+        Some("AuthorizationHeaderMalformed")
+    );
+    assert_eq!(refused.xml("Region").as_deref(), Some(own));
+    let expected = format!("the region '{}' is wrong; expecting '{own}'", wrong.region);
+    assert!(refused.text().contains(&expected), "{}", refused.text());
+    assert_eq!(refused.header("x-amz-bucket-region"), Some(own));
+    assert!(
+        !server.root().join("regional").exists(),
+        "refused, not done"
+    );
+
+    let made = conn.call(&right, Method::PUT, "/regional", b"").await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.text());
+    for method in [Method::GET, Method::PUT, Method::DELETE] {
+        let reply = conn
+            .call(&wrong, method.clone(), "/regional/k.txt", b"")
+            .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{method}");
+        assert_eq!(reply.header("x-amz-bucket-region"), Some(own), "{method}");
+    }
+    let head = conn.call(&wrong, Method::HEAD, "/regional", b"").await;
+    assert_eq!(head.status, StatusCode::BAD_REQUEST);
+    assert_eq!(head.header("x-amz-bucket-region"), Some(own));
+    assert!(head.body.is_empty(), "a HEAD has no body");
+    let head = conn.call(&right, Method::HEAD, "/regional", b"").await;
+    assert_eq!(head.status, StatusCode::OK);
+    assert_eq!(head.header("x-amz-bucket-region"), Some(own));
+
+    // A regional endpoint refuses GetBucketLocation signed elsewhere too.
+    let refused = conn
+        .call(&wrong, Method::GET, "/regional?location", b"")
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        refused.text()
+    );
+    let answer = conn
+        .call(&right, Method::GET, "/regional?location", b"")
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    assert!(
+        answer.text().contains(location),
+        "LocationConstraint {location}: {}",
+        answer.text()
+    );
+}
+
+#[tokio::test]
+async fn a_server_in_another_region_refuses_requests_signed_for_us_east_1() {
+    let server = S3Server::start_in_region("eu-west-1");
+    let location = "<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">eu-west-1</LocationConstraint>";
+    keeps_to_its_region(&server, "eu-west-1", "us-east-1", location).await;
+    let target = S3Target::in_region("ap-south-1");
+    assert_eq!(target.region, "ap-south-1");
+    assert_eq!(target.server().unwrap().region(), "ap-south-1");
+}
+
+#[tokio::test]
+async fn the_default_server_refuses_requests_signed_for_another_region() {
+    let server = S3Server::start();
+    // us-east-1 has no LocationConstraint: the element is empty.
+    let location = "<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"></LocationConstraint>";
+    keeps_to_its_region(&server, "us-east-1", "eu-west-1", location).await;
+}
+
 #[tokio::test]
 async fn multipart_uploads_are_listed_until_completed_or_aborted() {
     let server = S3Server::start();

@@ -26,7 +26,17 @@ impl Fixture {
 
     /// Like [`Fixture::new`] with a config adjusted by `tweak`.
     pub async fn with_config(tweak: impl FnOnce(ClientConfig) -> ClientConfig) -> Self {
-        let target = S3Target::from_env();
+        Self::on(S3Target::from_env(), tweak).await
+    }
+
+    /// A fixture on a new in-process server in `region`, whatever the
+    /// environment names (no other server in the suite refuses requests
+    /// signed for another region): its client signs for `region`.
+    pub async fn in_region(region: &str) -> Self {
+        Self::on(S3Target::in_region(region), |c| c).await
+    }
+
+    async fn on(target: S3Target, tweak: impl FnOnce(ClientConfig) -> ClientConfig) -> Self {
         let client = client_for(&target, tweak(config_for(&target)));
         if target.bucket_is_new {
             client
@@ -55,6 +65,43 @@ impl Fixture {
             .unwrap();
         assert_eq!(got.len(), expected.len(), "{key}: length differs");
         assert!(got == expected, "{key}: bytes differ");
+    }
+
+    /// Writes `data` at `key` through `client` with a [`Fixture::writer`]
+    /// (5 MiB parts) and finishes.
+    pub async fn write_multipart(
+        &self,
+        client: &S3Client,
+        key: &str,
+        data: &[u8],
+    ) -> s3sql_s3_client::Result<s3sql_s3_client::PutObjectOutput> {
+        let mut writer = self.writer(client, key, PutObjectRequest::default());
+        writer.write(data).await?;
+        writer.finish().await
+    }
+
+    /// PutObject of `data` at `key` through the fixture's own client.
+    pub async fn put(&self, key: &str, data: impl Into<bytes::Bytes>) {
+        self.client
+            .put_object(
+                self.bucket(),
+                key,
+                data.into(),
+                &PutObjectRequest::default(),
+            )
+            .await
+            .unwrap();
+    }
+
+    /// Asserts no multipart upload is open under `prefix` (a name inside
+    /// this test's space): nothing was left behind.
+    pub async fn assert_no_upload_open(&self, prefix: &str) {
+        let open = self
+            .client
+            .list_multipart_uploads(self.bucket(), &self.key(prefix))
+            .await
+            .unwrap();
+        assert!(open.is_empty(), "uploads left open: {open:?}");
     }
 
     /// A writer of `key` in this bucket through `client`, with S3's

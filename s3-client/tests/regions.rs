@@ -1,0 +1,257 @@
+//! A client configured for one region against a server in another. testkit's
+//! server keeps to its own region as an AWS regional endpoint does (a request
+//! signed for any other is refused, naming the right one), so these tests
+//! fail unless the client follows the redirect, signs again for the
+//! server's region and remembers it. They always run on an in-process
+//! server of their own: moto and the other targets accept any region.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use bytes::Bytes;
+use common::{Fixture, pattern_bytes};
+use http_body_util::BodyExt;
+use s3sql_s3_client::{
+    ByteRange, GetObjectRequest, ListObjectsV2Request, PutObjectRequest, S3Client,
+};
+use s3sql_testkit::{FaultProxy, RecordedRequest};
+
+const MIB: usize = 1024 * 1024;
+
+/// The server's region and the client's, both ways round.
+const MISMATCHES: [(&str, &str); 2] = [("eu-west-1", "us-east-1"), ("us-east-1", "eu-west-1")];
+
+/// A bucket on a new server in `server_region`, and a client configured for
+/// `client_region` reaching it through a proxy that records every request.
+async fn mismatched(server_region: &str, client_region: &str) -> (Fixture, FaultProxy, S3Client) {
+    let fx = Fixture::in_region(server_region).await;
+    let proxy = FaultProxy::start(fx.target.socket_addr().unwrap());
+    let client = fx.client_via(&proxy.endpoint(), |c| c.with_region(client_region));
+    (fx, proxy, client)
+}
+
+/// The region a recorded request was signed for (its credential scope).
+fn signed_for(request: &RecordedRequest) -> String {
+    let auth = request.headers["authorization"].to_str().unwrap();
+    let scope = auth.split("Credential=").nth(1).unwrap();
+    scope.split('/').nth(2).unwrap().to_owned()
+}
+
+/// The regions the proxy's requests were signed for, in order.
+fn regions_signed(proxy: &FaultProxy) -> Vec<String> {
+    proxy.recorded().iter().map(signed_for).collect()
+}
+
+/// Asserts the first request was signed for `wrong` and every later one for
+/// `right`: one redirect, learnt for the rest.
+fn one_redirect_then(proxy: &FaultProxy, wrong: &str, right: &str) -> Vec<String> {
+    let regions = regions_signed(proxy);
+    assert_eq!(
+        regions.first().map(String::as_str),
+        Some(wrong),
+        "{regions:?}"
+    );
+    assert!(
+        regions[1..].iter().all(|r| r == right),
+        "after one redirect every request signs for {right}: {regions:?}"
+    );
+    regions
+}
+
+/// GET of `url` with no signature of its own (a presigned URL): status,
+/// `x-amz-bucket-region` and body.
+async fn plain_get(url: &str) -> (u16, Option<String>, String) {
+    let http = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Empty<Bytes>>();
+    let resp = http.get(url.parse().unwrap()).await.unwrap();
+    let status = resp.status().as_u16();
+    let region = resp
+        .headers()
+        .get("x-amz-bucket-region")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, region, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[tokio::test]
+async fn every_operation_succeeds_against_a_server_in_another_region() {
+    for (server_region, client_region) in MISMATCHES {
+        let (fx, proxy, client) = mismatched(server_region, client_region).await;
+        let small = fx.key("r/small.txt");
+        let large = fx.key("r/large.bin");
+        client
+            .put_object(
+                fx.bucket(),
+                &small,
+                Bytes::from_static(b"regional"),
+                &PutObjectRequest::default(),
+            )
+            .await
+            .unwrap();
+        let got = client
+            .get_object_bytes(fx.bucket(), &small, &GetObjectRequest::default())
+            .await
+            .unwrap();
+        assert_eq!(&got[..], b"regional");
+        let range = ByteRange::Bounded { start: 2, end: 5 };
+        let got = client.get_range(fx.bucket(), &small, range).await.unwrap();
+        assert_eq!(&got[..], b"gio");
+        assert_eq!(
+            client.head_object(fx.bucket(), &small).await.unwrap().size,
+            8
+        );
+        let data = pattern_bytes(11 * MIB, 7);
+        fx.write_multipart(&client, &large, &data).await.unwrap();
+        fx.assert_holds(&large, &data).await;
+        let listed = client
+            .list_objects_v2_page(
+                fx.bucket(),
+                &ListObjectsV2Request::prefix(fx.key("r/")),
+                None,
+            )
+            .await
+            .unwrap();
+        let keys: Vec<&str> = listed.objects.iter().map(|o| o.key.as_str()).collect();
+        assert_eq!(keys, [large.as_str(), small.as_str()]);
+        let failed = client
+            .delete_objects(fx.bucket(), &[&small, &large])
+            .await
+            .unwrap();
+        assert!(failed.is_empty(), "{failed:?}");
+        assert!(
+            fx.client
+                .head_object(fx.bucket(), &small)
+                .await
+                .unwrap_err()
+                .is_not_found()
+        );
+        assert!(
+            fx.client
+                .head_object(fx.bucket(), &large)
+                .await
+                .unwrap_err()
+                .is_not_found()
+        );
+        let regions = one_redirect_then(&proxy, client_region, server_region);
+        // PUT twice (refused, then signed again), GET, ranged GET, HEAD,
+        // Create + 3 parts + Complete, the list and the delete.
+        assert_eq!(
+            regions.len(),
+            12,
+            "{server_region}/{client_region}: {regions:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_request_signed_for_another_region_is_refused_by_the_server() {
+    for (server_region, client_region) in MISMATCHES {
+        let (fx, _proxy, client) = mismatched(server_region, client_region).await;
+        let key = fx.key("r/presigned.txt");
+        fx.put(&key, Bytes::from_static(b"signed")).await;
+        // Nothing learnt yet: the URL is signed for the client's region.
+        let url = client
+            .presign_get(fx.bucket(), &key, std::time::Duration::from_secs(60))
+            .await
+            .unwrap();
+        let (status, region, body) = plain_get(&url).await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(region.as_deref(), Some(server_region));
+        assert!(
+            body.contains("<Code>AuthorizationQueryParametersError</Code>"),
+            "{body}"
+        );
+        assert!(
+            body.contains(&format!("<Region>{server_region}</Region>")),
+            "{body}"
+        );
+        // Once a request has learnt the bucket's region, its URLs sign for it.
+        client.head_object(fx.bucket(), &key).await.unwrap();
+        let url = client
+            .presign_get(fx.bucket(), &key, std::time::Duration::from_secs(60))
+            .await
+            .unwrap();
+        let (status, _, body) = plain_get(&url).await;
+        assert_eq!((status, body.as_str()), (200, "signed"));
+    }
+}
+
+/// The requests a client's first write made, its first attempt signed for
+/// `wrong`: that attempt; the bodiless HeadBucket asking the bucket's region
+/// when the server's refusal came as a reset while the body was still
+/// going out (S3 does that too); then the write again, signed for `right`,
+/// once. Returns the methods, in order.
+fn refused_then_sent_once(proxy: &FaultProxy, wrong: &str, right: &str) -> Vec<String> {
+    let seen: Vec<(String, String)> = proxy
+        .recorded()
+        .iter()
+        .map(|r| (r.method.to_string(), signed_for(r)))
+        .collect();
+    let wrong_head = ("HEAD".to_owned(), wrong.to_owned());
+    let rest = match seen.get(1) {
+        Some(probe) if *probe == wrong_head => &seen[2..],
+        _ => &seen[1..],
+    };
+    assert_eq!(seen[0].1, wrong, "{seen:?}");
+    assert!(!rest.is_empty(), "{seen:?}");
+    assert!(
+        rest.iter().all(|(_, region)| region == right),
+        "one refusal (and perhaps one question), then every request signs for {right}: {seen:?}"
+    );
+    seen.into_iter().map(|(method, _)| method).collect()
+}
+
+#[tokio::test]
+async fn a_redirected_first_write_sends_its_whole_body_again() {
+    for (server_region, client_region) in MISMATCHES {
+        for size in [3 * MIB + 17, 16 * MIB] {
+            // A single PUT whose body is larger than the socket buffers.
+            let (fx, proxy, client) = mismatched(server_region, client_region).await;
+            let key = fx.key("r/first-put.bin");
+            let data = pattern_bytes(size, 3);
+            client
+                .put_object(
+                    fx.bucket(),
+                    &key,
+                    data.clone(),
+                    &PutObjectRequest::default(),
+                )
+                .await
+                .unwrap();
+            fx.assert_holds(&key, &data).await;
+            let methods = refused_then_sent_once(&proxy, client_region, server_region);
+            let puts = methods.iter().filter(|m| *m == "PUT").count();
+            assert_eq!(puts, 2, "refused, then sent again once: {methods:?}");
+            let last = proxy.recorded().pop().unwrap();
+            assert_eq!(
+                last.headers["content-length"],
+                data.len().to_string().as_str()
+            );
+        }
+
+        // A multipart upload as a client's first request.
+        let (fx, proxy, client) = mismatched(server_region, client_region).await;
+        let key = fx.key("r/first-upload.bin");
+        let data = pattern_bytes(12 * MIB + 5, 4);
+        fx.write_multipart(&client, &key, &data).await.unwrap();
+        fx.assert_holds(&key, &data).await;
+        // CreateMultipartUpload has no body: its 400 comes whole.
+        one_redirect_then(&proxy, client_region, server_region);
+        fx.assert_no_upload_open("r/").await;
+    }
+}
+
+#[tokio::test]
+async fn the_buckets_region_is_discovered_from_a_client_in_another() {
+    for (server_region, client_region) in MISMATCHES {
+        let (fx, proxy, client) = mismatched(server_region, client_region).await;
+        assert_eq!(
+            client.get_bucket_location(fx.bucket()).await.unwrap(),
+            server_region
+        );
+        client.head_bucket(fx.bucket()).await.unwrap();
+        one_redirect_then(&proxy, client_region, server_region);
+        assert_eq!(proxy.requests_seen(), 3);
+    }
+}
