@@ -218,43 +218,173 @@ fn line_and_column(message: &str) -> Option<(usize, usize)> {
 
 /// Whether `sql` may carry a credential: a `CREATE SECRET`, a `SET
 /// s3_secret_access_key`, a `SESSION_TOKEN`, MindsDB's
-/// `aws_secret_access_key`. Such text is starred out when echoed and kept
-/// out of the history file.
+/// `aws_secret_access_key`, a password in a URL (`http://user:pw@host`).
+/// Such text is starred out when echoed and kept out of the history file.
 pub(crate) fn may_hold_secret(sql: &str) -> bool {
     let lower = sql.to_ascii_lowercase();
-    lower.contains("secret") || lower.contains("session_token")
+    lower.contains("secret")
+        || lower.contains("session_token")
+        || lower.split("://").skip(1).any(|rest| {
+            rest.split(|c: char| c == '/' || c.is_whitespace() || c == '\'' || c == '"')
+                .next()
+                .is_some_and(|authority| authority.contains('@'))
+        })
 }
 
 /// Line `line` (1-based) of `sql` as echoed under an error: when the
 /// statement may carry a credential, the inside of each quoted string is
 /// starred out, single-quoted SQL literals and double-quoted ones alike
 /// (MindsDB's PARAMETERS are JSON, its secrets in double quotes), one
-/// opened on an earlier line included, keeping its length so the caret
+/// opened on an earlier line included, and so is a credential written
+/// as a bare word (`SECRET wJalr...`, `SET s3_secret_access_key = ...`,
+/// `"aws_secret_access_key": wJalr...`) up to the `,`, `)`, `}` or `;`
+/// that ends it, white space inside kept; the length is kept so the caret
 /// below still points at the right column.
 fn mask_secrets(sql: &str, line: usize) -> Option<String> {
     let text = sql.lines().nth(line.saturating_sub(1))?;
     if !may_hold_secret(sql) {
         return Some(text.to_owned());
     }
+    let source: Vec<char> = sql.chars().collect();
+    let mut masked = source.clone();
     let mut inside: Option<char> = None;
-    let masked: String = sql
-        .chars()
-        .map(|c| match (c, inside) {
-            ('\'' | '"', None) => {
-                inside = Some(c);
-                c
+    for c in &mut masked {
+        match (*c, inside) {
+            ('\'' | '"', None) => inside = Some(*c),
+            (_, Some(quote)) if *c == quote => inside = None,
+            ('\n' | '\r', _) => {}
+            (_, Some(_)) => *c = '*',
+            (_, None) => {}
+        }
+    }
+    for value in bare_credentials(&source) {
+        for c in &mut masked[value] {
+            if !c.is_whitespace() {
+                *c = '*';
             }
-            (_, Some(quote)) if c == quote => {
-                inside = None;
-                c
-            }
-            ('\n' | '\r', _) => c,
-            (_, Some(_)) => '*',
-            (_, None) => c,
-        })
-        .collect();
+        }
+    }
+    let masked: String = masked.into_iter().collect();
     masked
         .lines()
         .nth(line.saturating_sub(1))
         .map(str::to_owned)
+}
+
+/// Whether a name (a word, or a quoted JSON name) is a credential's.
+fn names_a_credential(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower == "secret" || lower.ends_with("secret_access_key") || lower.ends_with("session_token")
+}
+
+/// The char ranges of credentials written unquoted after their name
+/// (`SECRET x`, `s3_session_token = x`, `s3_session_token TO x`,
+/// `"aws_secret_access_key": x`). `SECRET` as the statement's own keyword
+/// (`CREATE [OR REPLACE] [PERSISTENT] SECRET name`, `DROP SECRET name`)
+/// names none.
+fn bare_credentials(source: &[char]) -> Vec<std::ops::Range<usize>> {
+    const STATEMENT: [&str; 6] = ["create", "replace", "persistent", "temporary", "drop", "or"];
+    let word_char = |c: char| c.is_alphanumeric() || c == '_';
+    let skip_space = |mut at: usize| {
+        while at < source.len() && source[at].is_whitespace() {
+            at += 1;
+        }
+        at
+    };
+    let mut found = Vec::new();
+    let mut previous = String::new();
+    let mut at = 0;
+    while at < source.len() {
+        let c = source[at];
+        let (name, quoted, end) = if c == '\'' || c == '"' {
+            let close = source[at + 1..]
+                .iter()
+                .position(|&d| d == c)
+                .map_or(source.len(), |p| at + 1 + p);
+            (
+                source[at + 1..close].iter().collect::<String>(),
+                true,
+                close + 1,
+            )
+        } else if word_char(c) {
+            let close = source[at..]
+                .iter()
+                .position(|&d| !word_char(d))
+                .map_or(source.len(), |p| at + p);
+            (source[at..close].iter().collect::<String>(), false, close)
+        } else {
+            at += 1;
+            continue;
+        };
+        let end = end.min(source.len());
+        if names_a_credential(&name) && !STATEMENT.contains(&previous.to_ascii_lowercase().as_str())
+        {
+            let mut value = skip_space(end);
+            if value < source.len() && matches!(source[value], ':' | '=') {
+                value = skip_space(value + 1);
+            } else {
+                let next: String = source[value..].iter().take(3).collect();
+                if next.len() == 3
+                    && next[..2].eq_ignore_ascii_case("to")
+                    && next.ends_with(char::is_whitespace)
+                {
+                    value = skip_space(value + 2);
+                }
+            }
+            if value < source.len() && !matches!(source[value], '\'' | '"') {
+                let stop = source[value..]
+                    .iter()
+                    .position(|&d| matches!(d, ',' | ')' | '}' | ';' | '\n' | '\r'))
+                    .map_or(source.len(), |p| value + p);
+                found.push(value..stop);
+            }
+        }
+        if !quoted {
+            previous = name;
+        }
+        at = end;
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every way a credential can be written in a statement: quoted, a
+    /// bare word (CREATE SECRET takes one), one with a stray space, a SET,
+    /// MindsDB's JSON, a password in an endpoint URL. The echoed line never
+    /// shows it, and the statement is kept out of the history file.
+    #[test]
+    fn an_echoed_line_never_shows_a_credential_however_it_is_written() {
+        for sql in [
+            "CREATE SECRET s (TYPE s3, KEY_ID 'AK', SECRET 'TOPSECRET'); SELECT )",
+            "CREATE SECRET s (TYPE s3, KEY_ID 'AK', SECRET TOPSECRET); SELECT )",
+            "CREATE SECRET s (TYPE s3, KEY_ID 'AK', SECRET wJalr TOPSECRET)",
+            "CREATE SECRET s (TYPE s3, SESSION_TOKEN FwoG\tTOPSECRET, KEY_ID 'AK')",
+            "SET s3_secret_access_key = TOPSECRET; SELECT )",
+            "SET s3_session_token TO wJalr TOPSECRET; SELECT )",
+            "CREATE DATABASE d WITH ENGINE = 's3', PARAMETERS = {\"aws_secret_access_key\": wJalr TOPSECRET, \"bucket\": \"b\"} x",
+            "CREATE DATABASE d WITH ENGINE = 's3', PARAMETERS = {\"aws_session_token\": \"TOPSECRET\"}; SELECT )",
+            "CREATE DATABASE d WITH ENGINE = 's3', PARAMETERS = {\"endpoint_url\": \"http://user:TOPSECRET@h:9000\"}; SELECT )",
+        ] {
+            assert!(may_hold_secret(sql), "{sql}");
+            let line = mask_secrets(sql, 1).unwrap();
+            assert!(!line.contains("TOPSECRET"), "{sql} -> {line}");
+            assert_eq!(line.chars().count(), sql.chars().count(), "{line}");
+        }
+        // Bare words that are no credential's stay as written.
+        let sql = "SELECT secret_count FROM t WHERE x = 'secret-ish' )";
+        assert_eq!(
+            mask_secrets(sql, 1).unwrap(),
+            "SELECT secret_count FROM t WHERE x = '**********' )"
+        );
+        let sql = "CREATE SECRET s (TYPE s3, KEY_ID 'AK', SECRET 'x'); SELECT a, b FROM t WHERE )";
+        assert!(
+            mask_secrets(sql, 1)
+                .unwrap()
+                .ends_with("SELECT a, b FROM t WHERE )")
+        );
+        assert!(!may_hold_secret("SELECT * FROM 's3://b/k.csv'"));
+    }
 }

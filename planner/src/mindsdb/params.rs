@@ -304,8 +304,8 @@ pub(crate) fn pointed(error: PlannerError, sql: &str) -> PlannerError {
 /// not only those of known sensitive names: a misspelled name
 /// (`"aws_secret_key"`), an unquoted one or a value on the line after its
 /// name must not be echoed either; nor an unquoted value after a `:` (a
-/// key pasted without its quotes), starred up to the next `,`, `}` or
-/// white space.
+/// key pasted without its quotes), starred up to the next `,`, `}`, `]`
+/// or the line's end, white space inside it kept.
 fn mask_sensitive(line: &str) -> String {
     let mut out: Vec<char> = line.chars().collect();
     let mut at = 0;
@@ -316,8 +316,15 @@ fn mask_sensitive(line: &str) -> String {
             while at < out.len() && out[at].is_whitespace() {
                 at += 1;
             }
-            while at < out.len() && !out[at].is_whitespace() && !"\"',}]{[".contains(out[at]) {
-                out[at] = '*';
+            if at < out.len() && "\"'{[".contains(out[at]) {
+                continue;
+            }
+            // Unquoted: everything up to the value's end, white space and
+            // all (a pasted secret may hold a stray space or tab).
+            while at < out.len() && !",}]".contains(out[at]) {
+                if !out[at].is_whitespace() {
+                    out[at] = '*';
+                }
                 at += 1;
             }
             continue;
@@ -468,6 +475,10 @@ mod tests {
             r#"{"aws_secret_access_key": TOPSECRET/K7MDENG, "bucket": "b"}"#,
             r#"{"aws_session_token":12345TOPSECRET}"#,
             r#"{"aws_secret_access_key": TOPSECRET}"#,
+            r#"{"aws_secret_access_key": wJalrSECRET1 withTOPSECRET, "bucket": "rvc"}"#,
+            "{\"aws_secret_access_key\": wJalr\tTOPSECRET}",
+            r#"{"aws_secret_access_key": abc def TOPSECRET "bucket": "b"}"#,
+            r#"{"aws_session_token": 12 TOPSECRET]"#,
         ] {
             let masked = mask_sensitive(line);
             assert!(!masked.contains("TOPSECRET"), "{line} -> {masked}");

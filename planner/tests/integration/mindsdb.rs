@@ -312,3 +312,117 @@ async fn create_database_never_replaces_a_stored_database_it_did_not_load() {
     );
     assert_eq!(std::fs::read(&corrupt).unwrap(), b"{");
 }
+
+/// Log lines, captured.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A database's secret never shows, however it is written (quoted, bare,
+/// with a space or a tab in it): not in an error (its text, every cause,
+/// its Debug, the line echoed under a syntax error), a log line at TRACE,
+/// EXPLAIN (plain, VERBOSE, ANALYZE) or a listing (SHOW DATABASES,
+/// mindsdb_databases(), duckdb_secrets(), the session's Debug).
+#[tokio::test(flavor = "current_thread")]
+async fn a_database_secret_never_shows_in_errors_logs_explain_or_listings() {
+    let bucket = Bucket::new().await;
+    bucket.put("leak/a.csv", "a\n1\n").await;
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    const PIECES: [&str; 3] = ["wJalr7f3a", "CANARYxq", "tail9zz"];
+    let parameters = |secret: &str, bucket_name: &str| {
+        format!(
+            "{{\"aws_access_key_id\": \"{}\", \"aws_secret_access_key\": {secret}, \"region_name\": \"{}\", \"endpoint_url\": \"{}\", \"bucket\": \"{bucket_name}\"}}",
+            bucket.access_key_id, bucket.region, bucket.endpoint
+        )
+    };
+    let create = |name: &str, secret: &str, bucket_name: &str| {
+        format!(
+            "CREATE DATABASE {name} WITH ENGINE = 's3', PARAMETERS = {}",
+            parameters(secret, bucket_name)
+        )
+    };
+    let session = Session::with_secrets(SecretManager::new(None));
+    let mut shown = String::new();
+    let mut run = async |sql: String| match session.sql(&sql).await {
+        Ok(batches) => shown.push_str(&crate::support::table(&batches).join("\n")),
+        Err(e) => {
+            shown.push_str(&format!("{e}\n{e:?}\n"));
+            let mut source = std::error::Error::source(&e);
+            while let Some(cause) = source {
+                shown.push_str(&format!("{cause}\n{cause:?}\n"));
+                source = cause.source();
+            }
+        }
+    };
+    let unquoted = "wJalr7f3a CANARYxq\ttail9zz";
+    let quoted = "\"wJalr7f3a CANARYxq tail9zz\"";
+    for secret in [unquoted, quoted] {
+        run(create("leaky", secret, &bucket.bucket)).await;
+        run(create("leaky", secret, "no-such-bucket-7f3a")).await;
+        run(format!(
+            "EXPLAIN {}",
+            create("leaky", secret, &bucket.bucket)
+        ))
+        .await;
+        run(format!(
+            "{}; SELECT * FROM WHERE",
+            create("leaky2", secret, &bucket.bucket)
+        ))
+        .await;
+        run(format!(
+            "{} trailing",
+            create("leaky3", secret, &bucket.bucket)
+        ))
+        .await;
+        run(format!(
+            "CREATE DATABASE leaky4 WITH ENGINE = 's3', PARAMETERS = {{\"aws_secret_access_key\": {secret} \"bucket\": \"b\"}}"
+        ))
+        .await;
+    }
+    run(create(
+        "ok",
+        &format!("\"{}\"", bucket.secret_access_key),
+        &bucket.bucket,
+    ))
+    .await;
+    let key = format!("{}leak/a.csv", bucket.prefix);
+    for sql in [
+        "SHOW DATABASES".to_owned(),
+        "SELECT * FROM mindsdb_databases()".to_owned(),
+        "SELECT * FROM duckdb_secrets()".to_owned(),
+        format!("SELECT * FROM ok.`{key}`"),
+        format!("EXPLAIN SELECT * FROM ok.`{key}`"),
+        format!("EXPLAIN VERBOSE SELECT * FROM ok.`{key}`"),
+        format!("EXPLAIN ANALYZE SELECT * FROM ok.`{key}`"),
+        format!("SELECT * FROM ok.`{key}x`"),
+        "SELECT path FROM ok.files".to_owned(),
+    ] {
+        run(sql).await;
+    }
+    shown.push_str(&format!("{session:?}"));
+    let logged = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    assert!(shown.contains("leak/a.csv"), "{shown}");
+    for piece in PIECES {
+        assert!(!shown.contains(piece), "{piece} shown:\n{shown}");
+        assert!(!logged.contains(piece), "{piece} logged:\n{logged}");
+    }
+    assert!(!shown.contains(&bucket.secret_access_key), "{shown}");
+    assert!(!logged.contains(&bucket.secret_access_key), "{logged}");
+}
