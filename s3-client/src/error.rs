@@ -16,6 +16,7 @@ pub enum Operation {
     DeleteBucket,
     HeadObject,
     GetObject,
+    GetObjectTagging,
     PutObject,
     CopyObject,
     DeleteObject,

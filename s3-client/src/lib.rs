@@ -73,11 +73,12 @@ pub use credentials::{
 pub use error::{Error, Operation, RequestTarget, Result, ServiceError};
 pub use model::{
     ByteRange, CompletedPart, CopyObjectRequest, DeleteObjectError, GetObjectRequest,
-    ListObjectsV2Page, ListObjectsV2Request, MultipartUpload, ObjectMeta, PutObjectOutput,
-    PutObjectRequest,
+    ListObjectsV2Page, ListObjectsV2Request, MultipartUpload, ObjectMeta, ObjectMetadata,
+    PutObjectOutput, PutObjectRequest, ServerSideEncryption,
 };
 pub use ops::bucket::BucketSummary;
 pub use ops::list::DELETE_OBJECTS_BATCH;
+pub use ops::metadata::StoredObject;
 pub use ops::object::GetObjectOutput;
 pub use ops::paging::{MAX_EMPTY_TRUNCATED_PAGES, PageKeys, Pager, PagingError};
 pub use url::{ObjectUrl, UrlError};

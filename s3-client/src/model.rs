@@ -166,6 +166,63 @@ pub struct PutObjectRequest {
     pub if_none_match: bool,
     /// Write only if the current object has this ETag (optimistic update).
     pub if_match: Option<String>,
+    /// What else to store with the object (user metadata, Cache-Control,
+    /// storage class, encryption, tags...): for a new version that must
+    /// keep what the old one had, [`S3Client::head_object_metadata`]'s.
+    /// An encryption given here wins over the client's `sse_kms_key_id`.
+    ///
+    /// [`S3Client::head_object_metadata`]: crate::S3Client::head_object_metadata
+    pub metadata: ObjectMetadata,
+}
+
+/// What S3 keeps with an object besides its bytes, its Content-Type and
+/// what it derives itself (ETag, size, Last-Modified, checksums): the
+/// metadata a writer sets, which S3 gives every PutObject or
+/// CompleteMultipartUpload afresh. A rewrite that does not send it again
+/// drops it: the tags lifecycle rules and access policies match on, the
+/// customer KMS key guarding the bytes, the storage class.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ObjectMetadata {
+    /// Content-Encoding.
+    pub content_encoding: Option<String>,
+    /// Content-Language.
+    pub content_language: Option<String>,
+    /// Content-Disposition.
+    pub content_disposition: Option<String>,
+    /// Cache-Control.
+    pub cache_control: Option<String>,
+    /// Expires, as the server sent it.
+    pub expires: Option<String>,
+    /// `x-amz-website-redirect-location`.
+    pub website_redirect_location: Option<String>,
+    /// User metadata, `x-amz-meta-<name>`: name (lower case, without the
+    /// prefix) to value.
+    pub user: std::collections::BTreeMap<String, String>,
+    /// `x-amz-storage-class` (S3 sends none for STANDARD).
+    pub storage_class: Option<String>,
+    /// Server-side encryption with keys S3 holds (SSE-S3, SSE-KMS).
+    pub encryption: Option<ServerSideEncryption>,
+    /// The object's tags, in the order the server listed them.
+    pub tags: Vec<(String, String)>,
+}
+
+impl ObjectMetadata {
+    /// Whether there is nothing to send.
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+}
+
+/// Server-side encryption with a key S3 holds, as `x-amz-server-side-encryption*`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerSideEncryption {
+    /// `AES256` (SSE-S3), `aws:kms` or `aws:kms:dsse`.
+    pub algorithm: String,
+    /// The KMS key, for `aws:kms*`.
+    pub kms_key_id: Option<String>,
+    /// `x-amz-server-side-encryption-bucket-key-enabled`.
+    pub bucket_key_enabled: Option<bool>,
 }
 
 /// What a write returns.

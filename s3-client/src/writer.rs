@@ -32,7 +32,8 @@ pub struct MultipartWriter {
     client: S3Client,
     bucket: String,
     key: String,
-    put: PutObjectRequest,
+    /// Boxed: its metadata is large beside the rest.
+    put: Box<PutObjectRequest>,
     part_size: usize,
     max_in_flight: usize,
     /// Bytes of parts uploading, maybe shared with other writers.
@@ -138,7 +139,7 @@ impl MultipartWriterBuilder {
             client: self.client,
             bucket: self.bucket,
             key: self.key,
-            put: self.put,
+            put: Box::new(self.put),
             part_size,
             max_in_flight,
             budget,

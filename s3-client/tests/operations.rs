@@ -9,7 +9,8 @@ use bytes::Bytes;
 use common::{Fixture, pattern_bytes};
 use futures::TryStreamExt;
 use s3sql_s3_client::{
-    ByteRange, CopyObjectRequest, GetObjectRequest, ListObjectsV2Request, PutObjectRequest,
+    ByteRange, CopyObjectRequest, GetObjectRequest, ListObjectsV2Request, ObjectMetadata,
+    PutObjectRequest,
 };
 
 /// Keys that break naive encoders; each must round-trip exactly.
@@ -834,5 +835,67 @@ async fn empty_and_inverted_ranges_keep_their_rules() {
             .await
             .map(|o| o.range);
         assert!(result.is_err(), "{start}..{end}: {result:?}");
+    }
+}
+
+/// What a write's `metadata` sets (user metadata, Cache-Control and the
+/// other headers, storage class and tags where the server keeps them) is
+/// what `head_object_metadata` reads back, through PutObject and through a
+/// multipart upload alike: what a rewrite needs to keep an object's metadata.
+#[tokio::test]
+async fn metadata_written_with_an_object_reads_back_as_it_was() {
+    let fx = Fixture::new().await;
+    // s3s-fs keeps neither tags nor storage classes (GetObjectTagging is
+    // NotImplemented there, which reads as no tags); moto and S3 keep both.
+    let full = fx.target.backend != "s3s-fs";
+    let mut metadata = ObjectMetadata::default();
+    metadata.cache_control = Some("no-cache".into());
+    metadata.content_disposition = Some("attachment; filename=\"a b.csv\"".into());
+    metadata.content_encoding = Some("identity".into());
+    metadata.content_language = Some("de-CH".into());
+    metadata.user.insert("owner".into(), "finance".into());
+    metadata
+        .user
+        .insert("pipeline".into(), "nightly run".into());
+    if full {
+        metadata.storage_class = Some("STANDARD_IA".into());
+        metadata.tags = vec![
+            ("classification".into(), "confidential".into()),
+            ("retention".into(), "7y = more/ok".into()),
+        ];
+    }
+    let put = PutObjectRequest {
+        content_type: Some("text/csv; charset=utf-8".into()),
+        metadata: metadata.clone(),
+        ..PutObjectRequest::default()
+    };
+    let small = fx.key("meta/small.csv");
+    fx.client
+        .put_object(fx.bucket(), &small, Bytes::from_static(b"a\n1\n"), &put)
+        .await
+        .unwrap();
+    let big = fx.key("meta/big.csv");
+    let mut writer = fx.writer(&fx.client, &big, put.clone());
+    writer
+        .write(&pattern_bytes(6 * 1024 * 1024, 3))
+        .await
+        .unwrap();
+    writer.finish().await.unwrap();
+    for key in [small, big] {
+        let stored = fx
+            .client
+            .head_object_metadata(fx.bucket(), &key, &GetObjectRequest::default())
+            .await
+            .unwrap();
+        assert_eq!(stored.metadata, metadata, "{key}");
+        assert!(
+            stored.not_carried.is_empty(),
+            "{key}: {:?}",
+            stored.not_carried
+        );
+        assert_eq!(
+            stored.meta.content_type.as_deref(),
+            Some("text/csv; charset=utf-8")
+        );
     }
 }

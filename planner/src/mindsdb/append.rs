@@ -18,6 +18,18 @@
 //! (a string stays a string), but it is written as COPY writes Parquet
 //! (SNAPPY, row groups of 122,880 rows) and key-value metadata it held
 //! (pandas' or Spark's schema) is not kept.
+//! The new version keeps what the old one had besides its bytes: its
+//! Content-Type, Content-Encoding/-Language/-Disposition, Cache-Control,
+//! Expires, user metadata, storage class, SSE-S3/SSE-KMS encryption and
+//! tags, read by a HEAD pinned to the old ETag and GetObjectTagging and
+//! sent on the PutObject / CreateMultipartUpload, so no moment exists
+//! when the new version lacks them; an object with what no write can keep
+//! (SSE-C, object lock retention, a legal hold) is refused before anything
+//! is written. (ACL grants are not read: a PutObject gets the bucket's
+//! default ACL, which with S3's default Object Ownership is the only one.
+//! Tags changed between that read and the write are not seen. The write
+//! token `x-amz-meta-s3sql-write` the client sets on conditional writes
+//! stays on the new version.)
 //! An INSERT of no rows writes nothing. Memory is COPY's for one file: the
 //! encoder's state and the upload's parts; nothing is collected whole.
 
@@ -58,18 +70,6 @@ pub(crate) async fn append(
     };
     let (client, _) = target.database.client(settings).await?;
     let url = ObjectUrl::parse(&target.url)?;
-    let put = PutObjectRequest {
-        content_type: Some(content_type(old.options.format).to_owned()),
-        if_match: Some(old.etag.clone()),
-        ..PutObjectRequest::default()
-    };
-    let mut sink = Sink::s3_with(
-        &client,
-        url.bucket(),
-        url.key(),
-        put,
-        &upload_budget(&client),
-    );
     let conflict = |e: PlannerError| match e {
         PlannerError::Client(e) if e.is_precondition_failed() => DatabaseError::InsertConflict {
             table: target.name.clone(),
@@ -79,6 +79,16 @@ pub(crate) async fn append(
         .into(),
         other => other,
     };
+    let put = carried(&client, &url, target, old)
+        .await
+        .map_err(conflict)?;
+    let mut sink = Sink::s3_with(
+        &client,
+        url.bucket(),
+        url.key(),
+        put,
+        &upload_budget(&client),
+    );
     let rows = NewRows {
         first,
         rest: new_rows,
@@ -140,6 +150,44 @@ async fn first_rows(
         }
     }
     Ok(None)
+}
+
+/// The write of the new version: If-Match the old ETag, and everything
+/// the old version has besides its bytes (Content-Type, Cache-Control,
+/// user metadata, storage class, encryption, tags), read by a HEAD pinned
+/// to the old ETag; what no write can keep (SSE-C, object lock, a legal
+/// hold) is refused before anything is written. Without a Content-Type,
+/// the format's.
+async fn carried(
+    client: &S3Client,
+    url: &ObjectUrl,
+    target: &InsertTarget,
+    old: &OldObject,
+) -> Result<PutObjectRequest> {
+    let pinned = GetObjectRequest {
+        if_match: Some(old.etag.clone()),
+        ..GetObjectRequest::default()
+    };
+    let stored = client
+        .head_object_metadata(url.bucket(), url.key(), &pinned)
+        .await?;
+    if !stored.not_carried.is_empty() {
+        return Err(target.error(format!(
+            "the object has {}, which a new version written by s3sql cannot keep; nothing was written (rewrite it with a tool that can set them)",
+            stored.not_carried.join(", ")
+        )));
+    }
+    Ok(PutObjectRequest {
+        content_type: Some(
+            stored
+                .meta
+                .content_type
+                .unwrap_or_else(|| content_type(old.options.format).to_owned()),
+        ),
+        if_match: Some(old.etag.clone()),
+        metadata: stored.metadata,
+        ..PutObjectRequest::default()
+    })
 }
 
 /// Servers that ignore If-Match on CompleteMultipartUpload (moto 5.2)

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use http::Method;
 use s3sql_planner::Session;
-use s3sql_s3_client::{GetObjectRequest, PutObjectRequest};
+use s3sql_s3_client::{GetObjectRequest, ObjectMetadata, PutObjectRequest, ServerSideEncryption};
 use s3sql_testkit::{Fault, FaultProxy, FaultRule};
 
 use crate::mindsdb::{create, upstream};
@@ -622,4 +622,86 @@ async fn an_insert_refuses_a_value_its_column_would_change() {
         got,
         "item,qty,day\napple,10,2024-01-05\npear,12,2024-01-07\n"
     );
+}
+
+/// INSERT's new version keeps what the old one had besides its bytes:
+/// Content-Type (with its charset), Cache-Control, Content-Disposition,
+/// Content-Language, user metadata, and where the server keeps them the
+/// storage class, tags and SSE-KMS key (moto keeps all three; s3s-fs none).
+/// S3 gives a PutObject a fresh object: whatever it does not send is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_insert_keeps_the_objects_metadata_tags_and_storage_class() {
+    let bucket = Bucket::new().await;
+    let session = session_with_database(&bucket, &bucket.endpoint).await;
+    let moto = std::env::var("S3SQL_MOTO_ENDPOINT").is_ok_and(|m| m == bucket.endpoint);
+    let mut metadata = ObjectMetadata::default();
+    metadata.cache_control = Some("no-cache".into());
+    metadata.content_disposition = Some("attachment".into());
+    metadata.content_language = Some("en".into());
+    metadata.user.insert("owner".into(), "finance".into());
+    metadata.user.insert("pipeline".into(), "nightly".into());
+    if bucket.backend != "s3s-fs" {
+        metadata.storage_class = Some("STANDARD_IA".into());
+        metadata.tags = vec![
+            ("classification".into(), "confidential".into()),
+            ("retention".into(), "7y".into()),
+        ];
+    }
+    if moto {
+        metadata.encryption = Some(ServerSideEncryption {
+            algorithm: "aws:kms".into(),
+            kms_key_id: Some("arn:aws:kms:us-east-1:123456789012:key/abcd".into()),
+            bucket_key_enabled: None,
+        });
+    }
+    let parquet_bytes = {
+        query(
+            &session,
+            &format!("COPY ({OLD}) TO '{}'", bucket.url("plain.parquet")),
+        )
+        .await;
+        object(&bucket, "plain.parquet").await
+    };
+    for (name, bytes, content_type) in [
+        (
+            "meta.csv",
+            b"id,city\n1,Lima\n2,Pune\n".to_vec(),
+            "text/csv; charset=utf-8",
+        ),
+        (
+            "meta.parquet",
+            parquet_bytes,
+            "application/vnd.apache.parquet",
+        ),
+    ] {
+        let key = format!("{}{name}", bucket.prefix);
+        let put = PutObjectRequest {
+            content_type: Some(content_type.into()),
+            metadata: metadata.clone(),
+            ..PutObjectRequest::default()
+        };
+        bucket
+            .client
+            .put_object(&bucket.bucket, &key, bytes.into(), &put)
+            .await
+            .unwrap();
+        query(
+            &session,
+            &format!("INSERT INTO ds.`{key}` VALUES (2, 'Pune')"),
+        )
+        .await;
+        let stored = bucket
+            .client
+            .head_object_metadata(&bucket.bucket, &key, &GetObjectRequest::default())
+            .await
+            .unwrap();
+        assert_eq!(stored.metadata, metadata, "{name}");
+        assert_eq!(
+            stored.meta.content_type.as_deref(),
+            Some(content_type),
+            "{name}"
+        );
+        let rows = query(&session, &format!("SELECT count(*) FROM ds.`{key}`")).await;
+        assert!(rows.iter().any(|l| l.contains("| 3 ")), "{name}: {rows:?}");
+    }
 }

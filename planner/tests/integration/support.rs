@@ -25,6 +25,9 @@ pub struct Bucket {
     pub bucket: String,
     pub prefix: String,
     pub client: S3Client,
+    /// `s3s-fs`, `moto` or `external`: what the server keeps (s3s-fs keeps
+    /// no tags nor storage classes).
+    pub backend: String,
     /// Keeps an in-process server running.
     _server: Box<dyn std::any::Any>,
 }
@@ -44,6 +47,7 @@ impl Bucket {
         )
         .await;
         Self {
+            backend: target.backend.clone(),
             _server: Box::new(target),
             ..bucket
         }
@@ -64,6 +68,7 @@ impl Bucket {
         )
         .await;
         Self {
+            backend: "s3s-fs".into(),
             _server: Box::new(server),
             ..bucket
         }
@@ -95,6 +100,7 @@ impl Bucket {
             bucket,
             prefix,
             client,
+            backend: String::new(),
             _server: Box::new(()),
         }
     }

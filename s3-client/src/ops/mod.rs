@@ -3,6 +3,7 @@
 pub mod bucket;
 pub mod list;
 mod lost;
+pub mod metadata;
 pub mod multipart;
 pub mod object;
 pub(crate) mod paging;

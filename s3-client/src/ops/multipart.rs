@@ -36,7 +36,7 @@ impl S3Client {
         .lost_answer(LostAnswer::Resolve);
         // The object Complete makes carries the token (see `WRITE_TOKEN`).
         let token = new_write_token();
-        let req = write_headers(self, req, put)
+        let req = write_headers(self, req, put)?
             .header(http::HeaderName::from_static(WRITE_TOKEN), token.clone());
         let started = std::time::Instant::now();
         let mut log = RetryLog::default();

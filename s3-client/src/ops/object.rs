@@ -13,6 +13,7 @@ use crate::model::{
     ByteRange, CopyObjectRequest, GetObjectRequest, ObjectMeta, PutObjectOutput, PutObjectRequest,
 };
 use crate::ops::lost::{Found, Mark, WRITE_TOKEN, is_plain_md5, md5_hex, new_write_token};
+use crate::ops::metadata::with_metadata;
 
 /// A response header's value as text, when present and visible ASCII.
 pub(crate) fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
@@ -97,14 +98,19 @@ pub(crate) fn write_conditions<'a>(
     request
 }
 
-/// The headers that start a write: content type and SSE-KMS.
+/// The headers that start a write: content type, the object's metadata
+/// and SSE-KMS (the client's key unless the metadata names an encryption).
 pub(crate) fn write_headers<'a>(
     client: &S3Client,
     mut request: S3Request<'a>,
     put: &PutObjectRequest,
-) -> S3Request<'a> {
+) -> Result<S3Request<'a>> {
     if let Some(ct) = &put.content_type {
         request = request.header(CONTENT_TYPE, ct.clone());
+    }
+    request = with_metadata(request, &put.metadata)?;
+    if put.metadata.encryption.is_some() {
+        return Ok(request);
     }
     if let Some(kms) = &client.config().sse_kms_key_id {
         request = request
@@ -117,7 +123,7 @@ pub(crate) fn write_headers<'a>(
                 kms.clone(),
             );
     }
-    request
+    Ok(request)
 }
 
 /// A server that ignores `Range` sends the whole object. Up to this size the
@@ -193,6 +199,16 @@ impl S3Client {
         req: &GetObjectRequest,
     ) -> Result<ObjectMeta> {
         check_object(bucket, key)?;
+        Ok(self.head_object_headers(bucket, key, req).await?.0)
+    }
+
+    /// HeadObject: the object's metadata and the answer's headers.
+    pub(crate) async fn head_object_headers(
+        &self,
+        bucket: &str,
+        key: &str,
+        req: &GetObjectRequest,
+    ) -> Result<(ObjectMeta, HeaderMap)> {
         let request = conditional_headers(
             S3Request::new(Operation::HeadObject, Method::HEAD, bucket, Some(key)),
             req,
@@ -200,7 +216,7 @@ impl S3Client {
         let (parts, _) = self.send_collect(&request).await?;
         let size =
             required_length(&parts.headers).map_err(|d| self.invalid_response(&request, d))?;
-        Ok(object_meta(key, &parts.headers, size))
+        Ok((object_meta(key, &parts.headers, size), parts.headers))
     }
 
     /// GetObject with a streaming body. A body cut mid-way resumes from the
@@ -358,7 +374,7 @@ impl S3Client {
         check_object(bucket, key)?;
         let request =
             S3Request::new(Operation::PutObject, Method::PUT, bucket, Some(key)).body(body.clone());
-        let mut request = write_conditions(write_headers(self, request, put), put);
+        let mut request = write_conditions(write_headers(self, request, put)?, put);
         // A conditional write marks its object with a token of its own, so
         // that a retry refused with 412 after a lost answer can tell its
         // own object from another writer's, whatever the ETag says.
@@ -369,7 +385,12 @@ impl S3Client {
         let mut log = RetryLog::default();
         let (parts, _) = match self.send_collect_logged(&request, &mut log).await {
             Err(e) if e.is_precondition_failed() && log.answer_lost => {
-                let md5 = (self.config().sse_kms_key_id.is_none()).then(|| md5_hex(&body));
+                // Under SSE-KMS the ETag is not the bytes' MD5.
+                let kms = match &put.metadata.encryption {
+                    Some(sse) => sse.algorithm != "AES256",
+                    None => self.config().sse_kms_key_id.is_some(),
+                };
+                let md5 = (!kms).then(|| md5_hex(&body));
                 let mark = Mark {
                     token: token.as_deref(),
                     etag: md5.as_deref(),
@@ -404,7 +425,7 @@ impl S3Client {
                 .header(IF_NONE_MATCH, "*")
                 .lost_answer(LostAnswer::Resolve);
         }
-        let request = write_headers(self, request, &PutObjectRequest::default());
+        let request = write_headers(self, request, &PutObjectRequest::default())?;
         let mut log = RetryLog::default();
         match self.send_collect_logged(&request, &mut log).await {
             // A copy carries no token of its own, so the source's ETag at
