@@ -20,6 +20,7 @@ mod small_objects;
 pub(crate) mod stores;
 pub(crate) mod table;
 mod text_columns;
+mod zstd_frames;
 
 use std::borrow::Cow;
 use std::collections::HashSet;

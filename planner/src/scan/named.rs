@@ -31,6 +31,7 @@ use object_store::ObjectStore;
 use s3sql_formats::name_decode_error;
 
 use crate::scan::csv_opener::{CsvExtras, CsvOpener};
+use crate::scan::zstd_frames::ZstdFrames;
 
 /// A file's name as the user wrote it (its URL, or its local path).
 #[derive(Debug, Clone)]
@@ -119,13 +120,20 @@ impl NamedSource {
 }
 
 impl NamedSource {
-    /// The opener of files compressed as `base_config` says.
+    /// The opener of files compressed as `base_config` says; zstd ones
+    /// read through [`ZstdFrames`], every frame decoded.
     fn opener(
         &self,
         object_store: Arc<dyn ObjectStore>,
         base_config: &FileScanConfig,
         partition: usize,
     ) -> Result<Arc<dyn FileOpener>> {
+        if base_config.file_compression_type == FileCompressionType::ZSTD {
+            let mut config = base_config.clone();
+            config.file_compression_type = FileCompressionType::UNCOMPRESSED;
+            let frames: Arc<dyn ObjectStore> = Arc::new(ZstdFrames::new(object_store));
+            return self.opener(frames, &config, partition);
+        }
         match &self.csv {
             Some(extras) if extras.needed() => self.csv_opener(extras, object_store, base_config),
             _ => self

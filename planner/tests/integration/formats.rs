@@ -102,3 +102,67 @@ async fn json_arrays_and_parquet_without_an_extension() {
     .await;
     assert!(wrong.contains("delim"), "{wrong}");
 }
+
+/// A `.zst` made of several zstd frames (`zstd` of appended files, pzstd,
+/// DuckDB's writer) and a `.gz` of several gzip members are read to their
+/// end, as DuckDB and `zstd -d` read them, by each reader: CSV through
+/// DataFusion's opener and through s3sql's (`nullstr`), and JSON.
+#[tokio::test]
+async fn every_zstd_frame_and_gzip_member_is_read() {
+    use std::io::Write;
+    let gzip = |text: &str| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(text.as_bytes()).unwrap();
+        e.finish().unwrap()
+    };
+    let zstd = |text: &str| zstd::encode_all(text.as_bytes(), 1).unwrap();
+    // Three parts of 100 rows each, ids 0..300; the header in the first.
+    let csv: Vec<String> = (0..3)
+        .map(|part| {
+            let head = if part == 0 { "id,name\n" } else { "" };
+            let rows: String = (part * 100..(part + 1) * 100)
+                .map(|i| format!("{i},n{i}\n"))
+                .collect();
+            format!("{head}{rows}")
+        })
+        .collect();
+    let json: Vec<String> = (0..3)
+        .map(|part| {
+            (part * 100..(part + 1) * 100)
+                .map(|i| format!("{{\"id\": {i}, \"name\": \"n{i}\"}}\n"))
+                .collect()
+        })
+        .collect();
+    let bucket = Bucket::new().await;
+    let local = tempfile::tempdir().unwrap();
+    for (name, parts) in [("csv", &csv), ("jsonl", &json)] {
+        let zst: Vec<u8> = parts.iter().flat_map(|p| zstd(p)).collect();
+        let gz: Vec<u8> = parts.iter().flat_map(|p| gzip(p)).collect();
+        std::fs::write(local.path().join(format!("t.{name}.zst")), &zst).unwrap();
+        bucket.put(&format!("frames/t.{name}.zst"), zst).await;
+        bucket.put(&format!("frames/t.{name}.gz"), gz).await;
+    }
+    let session = bucket.session().await;
+    let whole = [
+        "+-----+-------+",
+        "| n   | s     |",
+        "+-----+-------+",
+        "| 300 | 44850 |",
+        "+-----+-------+",
+    ];
+    let urls = ["t.csv.zst", "t.csv.gz", "t.jsonl.zst", "t.jsonl.gz"]
+        .map(|file| (file, bucket.url(&format!("frames/{file}"))));
+    let paths = ["t.csv.zst", "t.jsonl.zst"]
+        .map(|file| (file, local.path().join(file).display().to_string()));
+    for (file, url) in urls.into_iter().chain(paths) {
+        let mut reads = vec![format!("SELECT count(*) AS n, sum(id) AS s FROM '{url}'")];
+        if file.starts_with("t.csv") {
+            reads.push(format!(
+                "SELECT count(*) AS n, sum(id) AS s FROM read_csv('{url}', nullstr = 'NA')"
+            ));
+        }
+        for sql in reads {
+            assert_eq!(query(&session, &sql).await, whole, "{sql}");
+        }
+    }
+}
