@@ -12,9 +12,10 @@
 use std::sync::Arc;
 
 use crate::dialect::DuckDb;
-use datafusion::arrow::array::{ArrayRef, RecordBatch, new_null_array};
+use datafusion::arrow::array::{ArrayRef, AsArray, RecordBatch, new_null_array};
 use datafusion::arrow::compute::kernels::cmp::not_distinct;
 use datafusion::arrow::compute::{CastOptions, can_cast_types, cast, cast_with_options};
+use datafusion::arrow::datatypes::Float64Type;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::util::display::array_value_to_string;
 use datafusion::datasource::TableProvider;
@@ -283,6 +284,8 @@ pub(crate) struct Mapping {
     /// The object's columns: every value must convert to its type.
     check: SchemaRef,
     from: Vec<Option<usize>>,
+    /// The object's format: what its text cannot hold is refused.
+    format: CopyFormat,
     /// For messages.
     table: String,
 }
@@ -302,6 +305,7 @@ impl Mapping {
             schema: Arc::clone(&old.schema),
             check: Arc::clone(&old.schema),
             from: (0..old.schema.fields().len()).map(Some).collect(),
+            format: old.options.format,
             table: target.name.clone(),
         }
     }
@@ -326,7 +330,7 @@ impl Mapping {
             )));
         }
         if old.schema.fields().is_empty() {
-            return Ok(Self::columns_of(target, source));
+            return Ok(Self::columns_of(target, old, source));
         }
         let fields = old.schema.fields();
         let names: Vec<&str> = fields.iter().map(|f| f.name().as_str()).collect();
@@ -391,13 +395,14 @@ impl Mapping {
             schema: Arc::new(schema),
             check: Arc::clone(&old.schema),
             from,
+            format: old.options.format,
             table: target.name.clone(),
         })
     }
 
     /// An empty object's columns: the new rows', named by the column list
     /// when there is one.
-    fn columns_of(target: &InsertTarget, source: &Schema) -> Self {
+    fn columns_of(target: &InsertTarget, old: &OldObject, source: &Schema) -> Self {
         let fields: Vec<Field> = source
             .fields()
             .iter()
@@ -417,6 +422,7 @@ impl Mapping {
             check: Arc::clone(&schema),
             schema,
             from: (0..source.fields().len()).map(Some).collect(),
+            format: old.options.format,
             table: target.name.clone(),
         }
     }
@@ -463,7 +469,55 @@ impl Mapping {
                 }
             })
             .collect::<Result<Vec<ArrayRef>>>()?;
+        for (field, column) in self.schema.fields().iter().zip(&columns) {
+            self.readable(field, column)?;
+        }
         Ok(RecordBatch::try_new(Arc::clone(&self.schema), columns)?)
+    }
+
+    /// Refuses a value that would leave the object unreadable to s3sql or
+    /// DuckDB: JSON has no NaN or Infinity (DuckDB writes the bare tokens,
+    /// which s3sql's JSON reader and `JSON.parse` refuse), and a NUL in a
+    /// CSV value makes the object look binary to s3sql's sniffer.
+    fn readable(&self, field: &Field, column: &ArrayRef) -> Result<()> {
+        let refuse = |what: &str, hint: &str| {
+            Err(DatabaseError::Insert {
+                table: self.table.clone(),
+                message: format!(
+                    "column {} would get {what}, which would leave the object unreadable ({hint}); nothing was written",
+                    field.name()
+                ),
+            }
+            .into())
+        };
+        match self.format {
+            CopyFormat::Json if column.data_type().is_floating() => {
+                let as_f64 = cast(column, &DataType::Float64)?;
+                let values = as_f64.as_primitive::<Float64Type>();
+                if let Some(v) = values.iter().flatten().find(|v| !v.is_finite()) {
+                    return refuse(
+                        &format!("{v}"),
+                        "JSON has no NaN or Infinity; give NULL, or store it as text in a text column",
+                    );
+                }
+            }
+            CopyFormat::Csv if is_text(column.data_type()) => {
+                let text = cast(column, &DataType::Utf8)?;
+                if text
+                    .as_string::<i32>()
+                    .iter()
+                    .flatten()
+                    .any(|v| v.contains('\0'))
+                {
+                    return refuse(
+                        "a NUL character",
+                        "s3sql reads a CSV holding NUL bytes as binary; remove it, e.g. replace(value, chr(0), '')",
+                    );
+                }
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     /// Refuses a value that `checked` (`given` converted to `column`'s

@@ -705,3 +705,35 @@ async fn an_insert_keeps_the_objects_metadata_tags_and_storage_class() {
         assert!(rows.iter().any(|l| l.contains("| 3 ")), "{name}: {rows:?}");
     }
 }
+
+/// An object INSERT appends to stays readable by s3sql and by DuckDB:
+/// JSON has no NaN or Infinity (DuckDB writes and reads the bare tokens,
+/// s3sql's JSON reader and JSON.parse refuse them), and a NUL in a CSV
+/// value makes s3sql's sniffer take the object for binary. Both are
+/// refused naming the column, the object left as it was and still read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_insert_refuses_values_that_would_make_the_object_unreadable() {
+    let bucket = Bucket::new().await;
+    let session = session_with_database(&bucket, &bucket.endpoint).await;
+    bucket.put("f.jsonl", "{\"id\":1,\"v\":1.5}\n").await;
+    bucket.put("f.json", "[{\"id\":1,\"v\":1.5}]").await;
+    bucket.put("nul.csv", "id,s\n1,a\n").await;
+    for (name, values, column) in [
+        ("f.jsonl", "(2, 'NaN'::DOUBLE), (3, 'inf'::DOUBLE)", "v"),
+        ("f.jsonl", "(3, '-inf'::FLOAT)", "v"),
+        ("f.json", "(2, 'NaN'::DOUBLE)", "v"),
+        ("nul.csv", "(2, 'a' || chr(0) || 'b')", "s"),
+    ] {
+        let before = (etag(&bucket, name).await, object(&bucket, name).await);
+        let key = format!("{}{name}", bucket.prefix);
+        let error = error_of(&session, &format!("INSERT INTO ds.`{key}` VALUES {values}")).await;
+        assert!(
+            error.contains(&format!("column {column}")) && error.contains("nothing was written"),
+            "{name} {values}: {error}"
+        );
+        let after = (etag(&bucket, name).await, object(&bucket, name).await);
+        assert_eq!(after, before, "{name}: written");
+        let rows = query(&session, &format!("SELECT count(*) FROM ds.`{key}`")).await;
+        assert!(rows.iter().any(|l| l.contains("| 1 ")), "{name}: {rows:?}");
+    }
+}
