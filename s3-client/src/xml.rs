@@ -335,19 +335,47 @@ pub fn complete_multipart_body(parts: &[CompletedPart]) -> String {
         xml.push_str(&format!(
             "<Part><PartNumber>{}</PartNumber><ETag>{}</ETag></Part>",
             part.part_number,
-            escape(part.etag.as_str())
+            xml_text(part.etag.as_str())
         ));
     }
     xml.push_str("</CompleteMultipartUpload>");
     xml
 }
 
-/// The DeleteObjects request body (quiet: only failures come back).
+/// Whether an XML 1.0 document can carry `key` at all: it has no way,
+/// not even a character reference, to write U+0000-U+0008, U+000B, U+000C,
+/// U+000E-U+001F, U+FFFE or U+FFFF, and a server answers MalformedXML for
+/// the whole body. S3 keys may hold them; such a key goes by DeleteObject.
+pub fn xml_can_carry(key: &str) -> bool {
+    !key.chars().any(|c| {
+        matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')
+    })
+}
+
+/// `text` as XML character data that every parser reads back unchanged:
+/// markup characters escaped, and CR, LF and tab as character references,
+/// since XML's end-of-line handling reads a raw CR (or CR LF) as LF and
+/// some parsers trim whitespace (AWS: "XML related object key constraints").
+fn xml_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for part in escape(text).split_inclusive(['\r', '\n', '\t']) {
+        match part.char_indices().last() {
+            Some((i, '\r')) => out.extend([&part[..i], "&#13;"]),
+            Some((i, '\n')) => out.extend([&part[..i], "&#10;"]),
+            Some((i, '\t')) => out.extend([&part[..i], "&#9;"]),
+            _ => out.push_str(part),
+        }
+    }
+    out
+}
+
+/// The DeleteObjects request body (quiet: only failures come back). Every
+/// key must pass [`xml_can_carry`].
 pub fn delete_body<S: AsRef<str>>(keys: &[S]) -> String {
     let mut xml = String::from("<Delete><Quiet>true</Quiet>");
     for key in keys {
         xml.push_str("<Object><Key>");
-        xml.push_str(&escape(key.as_ref()));
+        xml.push_str(&xml_text(key.as_ref()));
         xml.push_str("</Key></Object>");
     }
     xml.push_str("</Delete>");
@@ -454,6 +482,11 @@ mod tests {
     fn request_bodies_escape() {
         let body = delete_body(&["a&b<c"]);
         assert!(body.contains("<Key>a&amp;b&lt;c</Key>"), "{body}");
+        // What an XML parser would rewrite (a CR into LF, whitespace
+        // trimmed) goes as a character reference.
+        let body = delete_body(&["a\rb\nc\td", "\r\n"]);
+        assert!(body.contains("<Key>a&#13;b&#10;c&#9;d</Key>"), "{body}");
+        assert!(body.contains("<Key>&#13;&#10;</Key>"), "{body}");
         let body = complete_multipart_body(&[CompletedPart {
             part_number: 1,
             etag: "\"e\"".into(),
