@@ -10,7 +10,7 @@ use futures::StreamExt;
 use http::Method;
 use s3sql_planner::Session;
 use s3sql_secrets::{SecretDirectory, SecretManager};
-use s3sql_testkit::{FaultProxy, RecordedRequest};
+use s3sql_testkit::{Fault, FaultProxy, FaultRule, RecordedRequest};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::{Bucket, error_of, query};
@@ -425,4 +425,69 @@ async fn a_database_secret_never_shows_in_errors_logs_explain_or_listings() {
     }
     assert!(!shown.contains(&bucket.secret_access_key), "{shown}");
     assert!(!logged.contains(&bucket.secret_access_key), "{logged}");
+}
+
+/// Without `region_name`, CREATE DATABASE asks GetBucketLocation: a bucket
+/// on a server in eu-west-1 (which refuses requests signed for any other
+/// region, as AWS does) is listed with that region and its objects read
+/// with requests signed for it. When GetBucketLocation is refused, the
+/// region redirect of HeadBucket still connects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_without_region_name_finds_its_buckets_region() {
+    let bucket = Bucket::in_region("eu-west-1").await;
+    bucket.put("eu/a.csv", "a\n1\n2\n").await;
+    let proxy = FaultProxy::start(upstream(&bucket));
+    let session = Session::with_secrets(SecretManager::new(None));
+    let create = |name: &str| {
+        format!(
+            "CREATE DATABASE {name} WITH ENGINE = 's3', PARAMETERS = {{\"aws_access_key_id\": \"{}\", \"aws_secret_access_key\": \"{}\", \"endpoint_url\": \"{}\", \"bucket\": \"{}\"}}",
+            bucket.access_key_id,
+            bucket.secret_access_key,
+            proxy.endpoint(),
+            bucket.bucket
+        )
+    };
+    query(&session, &create("eu")).await;
+    let sent = proxy.recorded();
+    assert!(
+        sent.iter().any(|r| r.query.contains("location")),
+        "no GetBucketLocation: {sent:?}"
+    );
+    let answer = query(
+        &session,
+        "SELECT region FROM mindsdb_databases() WHERE \"Database\" = 'eu'",
+    )
+    .await;
+    assert_eq!(answer[3], "| eu-west-1 |", "{answer:?}");
+
+    let before = proxy.recorded().len();
+    let sql = format!("SELECT sum(a) AS s FROM eu.`{}eu/a.csv`", bucket.prefix);
+    assert_eq!(query(&session, &sql).await[3], "| 3 |");
+    let reads = proxy.recorded()[before..].to_vec();
+    let scopes: Vec<String> = reads
+        .iter()
+        .filter_map(|r| r.headers.get("authorization"))
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert!(!scopes.is_empty(), "{reads:?}");
+    assert!(
+        scopes
+            .iter()
+            .all(|a| a.contains("/eu-west-1/s3/aws4_request")),
+        "{scopes:?}"
+    );
+
+    // GetBucketLocation refused (a key without the permission): the
+    // HeadBucket redirect finds the region, and the database reads.
+    proxy.push_rule(
+        FaultRule::new(Fault::Status {
+            status: 403,
+            code: "AccessDenied".into(),
+        })
+        .query_contains("location")
+        .times(10),
+    );
+    query(&session, &create("eu2")).await;
+    let sql = format!("SELECT sum(a) AS s FROM eu2.`{}eu/a.csv`", bucket.prefix);
+    assert_eq!(query(&session, &sql).await[3], "| 3 |");
 }

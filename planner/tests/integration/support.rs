@@ -56,7 +56,16 @@ impl Bucket {
     /// A fresh bucket on a new in-process server, whatever the environment
     /// says: for tests that need SigV4 checked (moto accepts any signature).
     pub async fn in_process() -> Self {
-        let server = S3Server::start();
+        Self::on(S3Server::start()).await
+    }
+
+    /// A fresh bucket on a new in-process server that lives in `region`
+    /// (it refuses requests signed for any other, as AWS does).
+    pub async fn in_region(region: &str) -> Self {
+        Self::on(S3Server::start_in_region(region)).await
+    }
+
+    async fn on(server: S3Server) -> Self {
         let bucket = Self::connect(
             &server.endpoint(),
             server.access_key_id(),
