@@ -63,6 +63,17 @@ pub fn valid_bucket_name(bucket: &str) -> std::result::Result<(), &'static str> 
     Ok(())
 }
 
+/// Whether a region, configured or named by a server (a redirect's
+/// `x-amz-bucket-region`, GetBucketLocation), can go into a host name and a
+/// signing scope: 1 to 64 letters, digits, `-` and `_` (AWS's `eu-west-3`,
+/// and other servers' `US-EAST1` or `my_region`). The one check for all.
+pub(crate) fn valid_region(region: &str) -> bool {
+    (1..=64).contains(&region.len())
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// `raw` with any `user:password@` before its host replaced by `***@`.
 fn redact_userinfo(raw: &str) -> String {
     let start = raw.find("://").map_or(0, |i| i + 3);
@@ -97,6 +108,14 @@ impl Endpoint {
             .map(str::trim)
             .filter(|s| !s.is_empty())
         else {
+            // The region goes into the host name: `x@host/r` would send the
+            // signed request to `host`.
+            if !valid_region(region) {
+                return Err(Error::Config(format!(
+                    "REGION '{}' is not a region name (letters, digits, '-' and '_', e.g. 'eu-west-1'); set REGION to the bucket's region",
+                    region.escape_debug()
+                )));
+            }
             return Ok(Self {
                 scheme: default_scheme,
                 authority: format!("s3.{region}.amazonaws.com"),
@@ -224,6 +243,24 @@ mod tests {
     fn endpoint(raw: &str) -> Endpoint {
         let config = ClientConfig::default().with_endpoint(raw).with_ssl(false);
         Endpoint::from_config(&config, "us-east-1").unwrap()
+    }
+
+    #[test]
+    fn a_region_that_is_not_a_region_name_never_reaches_a_host_name() {
+        // `x@host:port/r` would make `s3.x@host:port/r.amazonaws.com`: the
+        // signed request would go to `host:port`.
+        for region in ["x@127.0.0.1:1/r", "eu-west-1/", "a#b", "eu west", "a?b", ""] {
+            let err = Endpoint::from_config(&ClientConfig::default(), region).unwrap_err();
+            assert!(
+                matches!(&err, Error::Config(m) if m.contains("REGION")),
+                "{region:?}: {err}"
+            );
+        }
+        for region in ["eu-west-3", "us-gov-west-1", "my_region", "US-EAST1"] {
+            assert!(valid_region(region), "{region}");
+            let e = Endpoint::from_config(&ClientConfig::default(), region).unwrap();
+            assert_eq!(e.authority, format!("s3.{region}.amazonaws.com"));
+        }
     }
 
     #[test]

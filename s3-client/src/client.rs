@@ -691,9 +691,9 @@ impl S3Client {
         let bucket_region = error.bucket_region.clone();
         let code = error.code.clone();
         let err = Error::Service(Box::new(error));
-        if let Some(real) =
-            bucket_region.filter(|r| r != region && valid_region(r) && matches!(status, 301 | 400))
-        {
+        if let Some(real) = bucket_region.filter(|r| {
+            r != region && crate::addressing::valid_region(r) && matches!(status, 301 | 400)
+        }) {
             return AttemptError::WrongRegion(err, real);
         }
         if status == 307 {
@@ -738,15 +738,6 @@ impl S3Client {
             None => Ok(url),
         }
     }
-}
-
-/// Whether a region a server named can go into a host name and a signing
-/// scope (`eu-west-3`, `us-gov-west-1`): lowercase letters, digits, dashes.
-fn valid_region(region: &str) -> bool {
-    (1..=64).contains(&region.len())
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// Whether a 307 from `from` (the endpoint's host) to `to` stays with the
@@ -817,16 +808,6 @@ fn redirect_keeps_the_request(sent: &str, to: &http::Uri, bucket: &str, path_pre
     };
     let kept = pairs(to.query());
     path_kept && pairs(sent.query()).iter().all(|p| kept.contains(p))
-}
-
-/// Whether a region a server named in a GetBucketLocation answer can go
-/// into a host name and a signing scope: letters, digits, `-` and `_`
-/// (other servers' regions, e.g. GCS's `US-EAST1`, are not all AWS-shaped).
-pub(crate) fn plausible_region(region: &str) -> bool {
-    (1..=64).contains(&region.len())
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// The clock difference S3 tolerates before RequestTimeTooSkewed.

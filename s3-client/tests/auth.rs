@@ -261,3 +261,28 @@ async fn a_control_character_in_what_is_signed_is_an_error_not_a_panic() {
         assert!(url.is_err(), "{field}: presigned anyway");
     }
 }
+
+/// A REGION with `@` and `/` (`x@127.0.0.1:PORT/r`) once made the AWS host
+/// `s3.x@127.0.0.1:PORT/r.amazonaws.com`: the signed request, session token
+/// included, went to that port. The client now refuses the region, and no
+/// request reaches the listener.
+#[tokio::test]
+async fn a_configured_region_cannot_steer_the_request_to_another_host() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let region = format!("x@127.0.0.1:{port}/r");
+    let mut config = ClientConfig::default().with_region(region.clone());
+    config.use_ssl = false;
+    config.request_timeout = std::time::Duration::from_secs(1);
+    config.retry.max_retries = 0;
+    let creds = Credentials::new("AKIDEXAMPLE", "secret").with_session_token("SESSIONTOKEN123");
+    if let Ok(client) = S3Client::new(config, Arc::new(StaticCredentials(creds))) {
+        let _ = client.head_object("bkt", "k").await;
+    }
+    let accepted =
+        tokio::time::timeout(std::time::Duration::from_millis(300), listener.accept()).await;
+    assert!(
+        accepted.is_err(),
+        "REGION {region:?} sent a request to 127.0.0.1:{port}"
+    );
+}

@@ -67,7 +67,7 @@ fn region_of(constraint: &str) -> std::result::Result<String, String> {
         "EU" => "eu-west-1",
         other => other,
     };
-    match crate::client::plausible_region(region) {
+    match crate::addressing::valid_region(region) {
         true => Ok(region.to_owned()),
         false => Err(format!(
             "the bucket's location {region:?} is not a region name; set REGION instead"
