@@ -98,13 +98,29 @@ impl ObjectUrl {
         }
         // Looked for before the bucket is split off (they may follow it,
         // and a secret's own `/` would split them), in any case.
-        if let Some(at) = rest.to_ascii_lowercase().find("?s3_") {
-            let (kept, query) = rest.split_at(at);
-            let names: Vec<&str> = query[1..]
+        if let Some((kept, query)) = duckdb_parameters(rest) {
+            let pairs: Vec<(&str, bool)> = query
                 .split('&')
-                .map(|pair| pair.split_once('=').map_or(pair, |(name, _)| name))
+                .map(|pair| {
+                    pair.split_once('=')
+                        .map_or((pair, false), |(n, _)| (n, true))
+                })
                 .collect();
-            let redacted: Vec<String> = names.iter().map(|n| format!("{n}=***")).collect();
+            let redacted: Vec<String> = pairs
+                .iter()
+                .map(|&(n, valued)| {
+                    if valued {
+                        format!("{n}=***")
+                    } else {
+                        n.to_owned()
+                    }
+                })
+                .collect();
+            let names: Vec<&str> = pairs
+                .iter()
+                .filter(|&&(n, valued)| valued && is_duckdb_parameter(n))
+                .map(|&(n, _)| n)
+                .collect();
             return Err(UrlError::UrlParameters {
                 url: format!("{scheme}://{kept}?{}", redacted.join("&")),
                 names: names.join(", "),
@@ -189,6 +205,35 @@ impl fmt::Display for ObjectUrl {
     }
 }
 
+/// Whether a URL parameter's name is one of DuckDB's (`s3_region`,
+/// `S3_SECRET_ACCESS_KEY`, ...).
+fn is_duckdb_parameter(name: &str) -> bool {
+    name.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("s3_"))
+}
+
+/// Splits `bucket/key?query` at the first `?` that starts DuckDB's URL
+/// parameters: a `?` not escaped by a backslash (`\?` is a literal `?` of
+/// the key) whose query holds a `name=value` pair named `s3_...`, in any
+/// place (`?versionId=1&s3_secret_access_key=...`). Returns what is before
+/// it and the query after it.
+fn duckdb_parameters(rest: &str) -> Option<(&str, &str)> {
+    let mut backslashes = 0;
+    for (at, c) in rest.char_indices() {
+        if c == '?' && backslashes % 2 == 0 {
+            let query = &rest[at + 1..];
+            let named = query.split('&').any(|pair| {
+                pair.split_once('=')
+                    .is_some_and(|(name, _)| is_duckdb_parameter(name))
+            });
+            if named {
+                return Some((&rest[..at], query));
+            }
+        }
+        backslashes = if c == '\\' { backslashes + 1 } else { 0 };
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,6 +297,41 @@ mod tests {
             ObjectUrl::parse("s3://b/what?.csv").is_ok(),
             "a ? wildcard stays"
         );
+        // After a first parameter of another name (a console URL with a
+        // version id, then DuckDB's credential): every value hidden, and
+        // only the `s3_` names are offered to SET.
+        for url in [
+            "s3://bkt/k.csv?versionId=1&s3_secret_access_key=TopSecretXYZ",
+            "s3://bkt/k.csv?x=1&S3_SESSION_TOKEN=TopSecretXYZ",
+            "s3://bkt/a?b/k.csv?x=TopSecretXYZ&s3_region=eu-west-1",
+        ] {
+            let e = err(url);
+            assert!(!e.contains("SecretXYZ"), "{url}: {e}");
+            assert!(e.to_lowercase().contains("url parameters"), "{url}: {e}");
+            assert!(
+                !e.contains("SET versionId") && !e.contains("SET x"),
+                "{url}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_question_mark_of_the_key_is_not_a_parameter() {
+        // Escaped as the UrlParameters message advises, or with no `=`:
+        // part of the key (the glob layer reads `\?` as a literal `?`).
+        for (url, key) in [
+            ("s3://bkt/logs\\?s3_region.csv", "logs\\?s3_region.csv"),
+            ("s3://bkt/logs\\?s3_region=x.csv", "logs\\?s3_region=x.csv"),
+            ("s3://bkt/logs?s3_region.csv", "logs?s3_region.csv"),
+        ] {
+            let parsed = ObjectUrl::parse(url).map_err(|e| e.to_string());
+            assert_eq!(parsed.as_ref().map(ObjectUrl::key), Ok(key), "{url}");
+        }
+        // A backslash escaped itself leaves the `?` a parameter start.
+        let e = ObjectUrl::parse("s3://bkt/k\\\\?s3_secret_access_key=TopSecretXYZ")
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("TopSecretXYZ"), "{e}");
     }
 
     proptest! {
