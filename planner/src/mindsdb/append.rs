@@ -43,7 +43,7 @@ use s3sql_s3_client::{GetObjectRequest, ObjectUrl, PutObjectRequest, S3Client};
 
 use super::error::DatabaseError;
 use super::insert::{InsertTarget, Mapping, OldObject};
-use super::splice::{Decoder, OldText};
+use super::splice::{Decoder, HeaderFields, OldText};
 use crate::copy::{
     CopyError, CopyFormat, CopyMonitor, Encoder, FileWriter, Output, Sink, content_type, count,
     next_batch, upload_budget,
@@ -251,6 +251,8 @@ async fn splice(
     let output = Output::new(old.options.text_compression).map_err(io)?;
     let json_array = old.options.format == CopyFormat::Json && old.options.json_array;
     let mut text = OldText::new(json_array);
+    let mut header = (old.options.format == CopyFormat::Csv && old.options.header)
+        .then(|| HeaderFields::new(old.options.delimiter, old.options.quote));
     let mut spare = Vec::new();
     let mut out = Out {
         output: &output,
@@ -262,10 +264,25 @@ async fn splice(
         .await?
     {
         let decoded = decoder.decode(&chunk).map_err(io)?;
+        if let Some(header) = &mut header {
+            header.feed(&decoded);
+        }
         spare = out.write(&text.pass(decoded), spare).await?;
     }
     let rest = decoder.finish().map_err(io)?;
+    if let Some(header) = &mut header {
+        header.feed(&rest);
+    }
     spare = out.write(&text.pass(rest), spare).await?;
+    let columns = old.schema.fields().len();
+    if let Some(fields) = header.and_then(|h| h.fields())
+        && columns > 0
+        && fields != columns
+    {
+        return Err(target.error(format!(
+            "the object's header line has {fields} fields but s3sql reads {columns} columns from it (a repeated or empty name?), so appended rows would be short; nothing was written (give the header distinct names)"
+        )));
+    }
     let (mut layout, before) = text.layout().ok_or_else(|| {
         target.error("the object is not a JSON array (it does not end in `]`); nothing was written")
     })?;

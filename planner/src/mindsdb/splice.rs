@@ -191,6 +191,55 @@ impl OldText {
     }
 }
 
+/// The number of fields of a CSV text's first line (its header), counted
+/// as the old text streams by: delimiters outside quoted values, up to the
+/// first line break outside one.
+#[derive(Debug)]
+pub(crate) struct HeaderFields {
+    delimiter: u8,
+    quote: u8,
+    quoted: bool,
+    fields: usize,
+    ended: bool,
+    seen: bool,
+}
+
+impl HeaderFields {
+    /// A counter for a CSV of `delimiter` and `quote`.
+    pub(crate) fn new(delimiter: u8, quote: u8) -> Self {
+        Self {
+            delimiter,
+            quote,
+            quoted: false,
+            fields: 1,
+            ended: false,
+            seen: false,
+        }
+    }
+
+    /// Takes the next piece of old text.
+    pub(crate) fn feed(&mut self, text: &[u8]) {
+        for &b in text {
+            if self.ended {
+                return;
+            }
+            self.seen = true;
+            if b == self.quote {
+                self.quoted = !self.quoted;
+            } else if !self.quoted && b == self.delimiter {
+                self.fields += 1;
+            } else if !self.quoted && b == b'\n' {
+                self.ended = true;
+            }
+        }
+    }
+
+    /// The first line's fields; `None` for an empty text.
+    pub(crate) fn fields(&self) -> Option<usize> {
+        self.seen.then_some(self.fields)
+    }
+}
+
 /// Where new objects go in a JSON array.
 #[derive(Debug)]
 struct ArrayLayout {
@@ -273,6 +322,23 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+
+    #[test]
+    fn a_header_s_fields_are_counted_outside_quotes_across_pieces() {
+        let count = |text: &str, step: usize| {
+            let mut h = HeaderFields::new(b',', b'"');
+            for piece in text.as_bytes().chunks(step) {
+                h.feed(piece);
+            }
+            h.fields()
+        };
+        for step in [1, 3, 100] {
+            assert_eq!(count("id,id,name\n1,2,x\n", step), Some(3));
+            assert_eq!(count("\"a,b\",c\r\n1,2\n", step), Some(2));
+            assert_eq!(count("\"a\nb\",c", step), Some(2));
+            assert_eq!(count("", step), None);
+        }
+    }
 
     /// `old` passed in pieces of `step` bytes, then `rows` (JSON Lines
     /// text, or CSV) appended: the whole text.
