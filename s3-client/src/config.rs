@@ -73,15 +73,11 @@ impl Default for RetryConfig {
 }
 
 impl RetryConfig {
-    /// The sleep before retry number `attempt` (1-based): a random duration
-    /// up to the exponential bound, so many clients do not retry in lockstep.
-    pub fn backoff(&self, attempt: u32) -> Duration {
-        self.backoff_with_jitter(attempt, fastrand::f64())
-    }
-
-    /// The sleep before retry `attempt` for a given `jitter` in `0..=1`
-    /// (the fraction of the bound slept; out-of-range values count as 1),
-    /// so a schedule can be computed, and tested, without randomness.
+    /// The sleep before retry `attempt` (1-based) for a given `jitter` in
+    /// `0..=1` (the fraction of the bound slept; out-of-range values count
+    /// as 1), so a schedule can be computed, and tested, without
+    /// randomness. The client draws `jitter` from its one RNG
+    /// ([`crate::S3Client::seed_jitter`] reseeds it).
     pub fn backoff_with_jitter(&self, attempt: u32, jitter: f64) -> Duration {
         let jitter = if (0.0..=1.0).contains(&jitter) {
             jitter
@@ -312,7 +308,7 @@ mod tests {
     fn backoff_is_bounded() {
         let retry = RetryConfig::default();
         for attempt in 1..40 {
-            assert!(retry.backoff(attempt) <= retry.max_backoff);
+            assert!(retry.backoff_with_jitter(attempt, 1.0) <= retry.max_backoff);
         }
     }
 
@@ -353,7 +349,7 @@ mod tests {
             };
             for attempt in [0, 1, 2, 5, 1000, u32::MAX] {
                 assert!(
-                    retry.backoff(attempt) <= retry.max_backoff,
+                    retry.backoff_with_jitter(attempt, 1.0) <= retry.max_backoff,
                     "{multiplier} {attempt}"
                 );
             }

@@ -24,7 +24,7 @@ pub fn unique_name(stem: &str) -> String {
 }
 
 /// Where a test runs and with which credentials, bucket and key prefix.
-#[derive(Debug)]
+/// Its Debug stars the secret access key (the canary the leak tests look for).
 pub struct S3Target {
     /// `s3s-fs` (in-process) or `external` (`S3SQL_TEST_ENDPOINT`).
     pub backend: String,
@@ -43,6 +43,22 @@ pub struct S3Target {
     /// Whether the caller must create the bucket first.
     pub bucket_is_new: bool,
     server: Option<S3Server>,
+}
+
+impl std::fmt::Debug for S3Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Target")
+            .field("backend", &self.backend)
+            .field("endpoint", &self.endpoint)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"***")
+            .field("region", &self.region)
+            .field("bucket", &self.bucket)
+            .field("prefix", &self.prefix)
+            .field("bucket_is_new", &self.bucket_is_new)
+            .field("server", &self.server)
+            .finish()
+    }
 }
 
 /// Reads one environment variable; empty counts as unset.
@@ -223,6 +239,22 @@ mod tests {
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !name.starts_with('-')
             && !name.ends_with('-')
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let lookup = vars(&[
+            ("S3SQL_TEST_ENDPOINT", "http://127.0.0.1:1"),
+            ("S3SQL_TEST_KEY_ID", "testing"),
+            ("S3SQL_TEST_SECRET", "canary-secret-in-debug"),
+        ]);
+        let target = S3Target::external(&lookup).unwrap();
+        let shown = format!("{target:?} {target:#?}");
+        assert!(!shown.contains("canary-secret-in-debug"), "{shown}");
+        assert!(
+            shown.contains("testing") && shown.contains("127.0.0.1:1"),
+            "{shown}"
+        );
     }
 
     #[test]
