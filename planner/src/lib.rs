@@ -32,6 +32,7 @@ mod dialect;
 mod error;
 mod mindsdb;
 mod order;
+mod output_names;
 mod scan;
 mod secret_sql;
 mod session;

@@ -22,6 +22,7 @@ use crate::describe::{self, DescribeKind, DescribeStatement};
 use crate::describe_subquery::DescribeTable;
 use crate::error::Result;
 use crate::mindsdb::{Databases, InsertTarget, OldObject, Resolved};
+use crate::output_names;
 use crate::scan::io_plan::{scanned_tables, with_io_plans};
 use crate::scan::stores::Stores;
 use crate::scan::{self, ScanContext, ScanRequest};
@@ -160,7 +161,7 @@ impl Session {
                 Ok(Box::pin(MemoryStream::try_new(vec![batch], schema, None)?))
             }
             StatementKind::Copy(copy) => {
-                let plan = self.plan(copy.query.clone()).await?;
+                let plan = output_names::tell_plan_apart(self.plan(copy.query.clone()).await?)?;
                 let rows = self.ctx.execute_logical_plan(plan).await?;
                 let rows = rows.execute_stream().await?;
                 crate::copy::execute(&copy, rows, &self.secrets, &self.settings, &self.copy).await
@@ -177,9 +178,10 @@ impl Session {
     /// planned as scans and its `(DESCRIBE ...)` subqueries as tables.
     async fn run(
         &self,
-        statement: DFStatement,
+        mut statement: DFStatement,
         describes: Vec<DescribeTable>,
     ) -> Result<SendableRecordBatchStream> {
+        let shown = output_names::tell_selects_apart(&mut statement);
         let explain = match &statement {
             DFStatement::Explain(e) => Some(e.options.analyze),
             _ => None,
@@ -198,7 +200,7 @@ impl Session {
             let schema = batches[0].schema();
             return Ok(Box::pin(MemoryStream::try_new(batches, schema, None)?));
         }
-        Ok(dataframe.execute_stream().await?)
+        Ok(shown.show(dataframe.execute_stream().await?)?)
     }
 
     /// MindsDB's INSERT into a database's object: its rows in file order,
@@ -287,6 +289,7 @@ impl Session {
         &self,
         mut statement: DFStatement,
     ) -> Result<(LogicalPlan, Vec<Arc<dyn TableProvider>>)> {
+        output_names::tell_selects_apart(&mut statement);
         let mut next_id = || self.next_scan.fetch_add(1, Ordering::Relaxed);
         let requests = extract_scans(&mut statement, &mut next_id, &self.databases)?;
         // Tables stand in for the file references while the statement is
@@ -322,12 +325,33 @@ impl Session {
                 .register_table(request.table.as_str(), Arc::clone(&table))?;
             tables.push(table);
         }
-        self.ctx
+        let plan = self
+            .ctx
             .state()
             .statement_to_plan(statement)
             .await
-            .map_err(duplicate_alias)
+            .map_err(duplicate_alias)?;
+        Ok(tables_tell_names_apart(plan)?)
     }
+}
+
+/// `plan` with the query of a `CREATE TABLE ... AS` or `CREATE VIEW`
+/// given DuckDB's names where its columns' names repeat.
+fn tables_tell_names_apart(plan: LogicalPlan) -> datafusion::common::Result<LogicalPlan> {
+    use datafusion::logical_expr::DdlStatement;
+    Ok(match plan {
+        LogicalPlan::Ddl(DdlStatement::CreateMemoryTable(mut create)) => {
+            let input = Arc::unwrap_or_clone(create.input);
+            create.input = Arc::new(output_names::tell_plan_apart(input)?);
+            LogicalPlan::Ddl(DdlStatement::CreateMemoryTable(create))
+        }
+        LogicalPlan::Ddl(DdlStatement::CreateView(mut create)) => {
+            let input = Arc::unwrap_or_clone(create.input);
+            create.input = Arc::new(output_names::tell_plan_apart(input)?);
+            LogicalPlan::Ddl(DdlStatement::CreateView(create))
+        }
+        other => other,
+    })
 }
 
 /// DataFusion's "duplicate qualified field name a.id" of a join of two

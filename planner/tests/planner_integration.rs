@@ -18,6 +18,8 @@ mod keys;
 mod mindsdb;
 #[path = "integration/mindsdb_insert.rs"]
 mod mindsdb_insert;
+#[path = "integration/names.rs"]
+mod names;
 #[path = "integration/scans.rs"]
 mod scans;
 #[path = "integration/secrets.rs"]
