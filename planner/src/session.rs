@@ -378,6 +378,9 @@ fn extract_scans(
     match statement {
         DFStatement::Statement(inner) => extract_from(inner.as_mut(), next_id, databases),
         DFStatement::Explain(explain) => {
+            if let DFStatement::Statement(inner) = explain.statement.as_ref() {
+                crate::mindsdb::refuse_explained_insert(inner, databases)?;
+            }
             extract_scans(explain.statement.as_mut(), next_id, databases)
         }
         DFStatement::CopyTo(copy) => match &mut copy.source {

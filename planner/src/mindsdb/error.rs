@@ -68,7 +68,9 @@ pub enum DatabaseError {
         name: String,
     },
     /// A database that does not exist.
-    #[error("no database named '{name}'; SHOW DATABASES lists them")]
+    #[error(
+        "no database named '{name}'; SHOW DATABASES lists them, and CREATE DATABASE {name} WITH ENGINE = 's3', PARAMETERS = {{...}} makes one"
+    )]
     NotFound {
         /// The database.
         name: String,

@@ -69,6 +69,9 @@ impl InsertStatement {
             return Ok(Resolved::DataFusion(DFStatement::Statement(self.0)));
         };
         let Some(database) = databases.find(&database)? else {
+            if let Some(missing) = super::missing_database(table) {
+                return Err(missing);
+            }
             return Ok(Resolved::DataFusion(DFStatement::Statement(self.0)));
         };
         let name = format!("{}.`{key}`", database.name());

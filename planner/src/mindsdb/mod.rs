@@ -33,7 +33,7 @@ pub(crate) use files::files_table;
 pub(crate) use insert::{InsertStatement, InsertTarget, OldObject, Resolved};
 pub(crate) use params::pointed;
 pub(crate) use parse::{DatabaseStatement, hint, parse, parse_insert};
-pub(crate) use resolve::{names_an_object, resolve};
+pub(crate) use resolve::{missing_database, names_an_object, refuse_explained_insert, resolve};
 
 use crate::error::{PlannerError, Result};
 use crate::secret_sql::success;

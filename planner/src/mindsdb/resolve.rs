@@ -6,7 +6,11 @@
 
 use std::ops::ControlFlow;
 
-use datafusion::sql::sqlparser::ast::{ObjectNamePart, TableFactor, VisitMut, VisitorMut};
+use datafusion::sql::sqlparser::ast::{
+    Ident, ObjectName, ObjectNamePart, Statement as SqlStatement, TableFactor, TableObject,
+    VisitMut, VisitorMut,
+};
+use s3sql_formats::detect_from_path;
 
 use s3sql_s3_client::{ObjectUrl, S3Client};
 
@@ -31,6 +35,63 @@ pub(crate) async fn names_an_object(client: &S3Client, url: &str) -> bool {
         .head_object(parsed.bucket(), parsed.key())
         .await
         .is_ok()
+}
+
+/// Whether `key`, the second part of a two-part name whose first part is
+/// no database, was written as a database's object: in backticks and with
+/// a '/', a glob's `*` or a data file's extension (no DataFusion table is
+/// named so), so the error can name the missing database rather than
+/// DataFusion's `datafusion.db.key`.
+fn looks_like_a_key(key: &Ident) -> bool {
+    key.quote_style == Some('`')
+        && (key.value.contains(['/', '*']) || detect_from_path(&key.value).is_some())
+}
+
+/// The error for `db.key` when `db` is no database but `key` was written
+/// as a database's object; `None` otherwise.
+pub(crate) fn missing_database(name: &ObjectName) -> Option<PlannerError> {
+    match name.0.as_slice() {
+        [
+            ObjectNamePart::Identifier(db),
+            ObjectNamePart::Identifier(key),
+        ] if looks_like_a_key(key) => Some(
+            DatabaseError::NotFound {
+                name: db.value.to_ascii_lowercase(),
+            }
+            .into(),
+        ),
+        _ => None,
+    }
+}
+
+/// `EXPLAIN INSERT INTO db.`key``: an INSERT into a database's object is
+/// a rewrite of the object, not a DataFusion plan to show, so it is
+/// refused; into a missing database, that database is named.
+pub(crate) fn refuse_explained_insert(
+    statement: &SqlStatement,
+    databases: &Databases,
+) -> Result<()> {
+    let SqlStatement::Insert(insert) = statement else {
+        return Ok(());
+    };
+    let TableObject::TableName(table) = &insert.table else {
+        return Ok(());
+    };
+    let [
+        ObjectNamePart::Identifier(db),
+        ObjectNamePart::Identifier(key),
+    ] = table.0.as_slice()
+    else {
+        return Ok(());
+    };
+    match databases.find(&db.value)? {
+        Some(database) => Err(DatabaseError::Insert {
+            table: format!("{}.`{}`", database.name(), key.value),
+            message: "EXPLAIN has no plan to show for it (an INSERT rewrites the object); run the INSERT itself".into(),
+        }
+        .into()),
+        None => missing_database(table).map_or(Ok(()), Err),
+    }
 }
 
 /// The table of a database's objects.
@@ -101,7 +162,7 @@ impl Resolver<'_> {
             return Ok(None);
         }
         let Some(database) = self.databases.find(&first.value)? else {
-            return Ok(None);
+            return missing_database(name).map_or(Ok(None), Err);
         };
         let key = match rest {
             // `db.'key'`: a string, not a name (MindsDB refuses it too).
