@@ -239,6 +239,19 @@ impl Document for InitiateMultipartUploadResult {
     const ROOT: &'static str = "InitiateMultipartUploadResult";
 }
 
+/// `<CopyObjectResult>`: read only to know the copy was made.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct CopyObjectResult {
+    /// The copy's ETag.
+    #[serde(rename = "ETag")]
+    pub etag: Option<String>,
+}
+
+impl Document for CopyObjectResult {
+    const ROOT: &'static str = "CopyObjectResult";
+}
+
 /// `<CompleteMultipartUploadResult>`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]

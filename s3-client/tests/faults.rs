@@ -2460,3 +2460,61 @@ async fn delete_objects_answered_with_no_body_is_an_error() {
     );
     fx.assert_holds(&key, b"still here").await;
 }
+
+/// A 2xx without what S3 sends with every success is no success: a
+/// PutObject answered 204 with no ETag (a gateway that did not run it)
+/// stored nothing, and saying Ok lost a COPY's small files (review-11d #7).
+#[tokio::test]
+async fn a_put_answered_without_an_etag_is_an_error() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/answered-204.txt");
+    proxy.push_rule(
+        FaultRule::new(status(204, "NoContent"))
+            .method(Method::PUT)
+            .times(1),
+    );
+    let err = client
+        .put_object(
+            fx.bucket(),
+            &key,
+            Bytes::from_static(b"lost"),
+            &PutObjectRequest::default(),
+        )
+        .await
+        .expect_err("an answer without an ETag stores nothing");
+    assert!(err.to_string().contains("without an ETag"), "{err}");
+    let gone = fx.client.head_object(fx.bucket(), &key).await.unwrap_err();
+    assert!(gone.is_not_found(), "{gone}");
+}
+
+/// A CopyObject answered 204 with no `<CopyObjectResult>` copied nothing:
+/// an error, so object_store's rename (copy, then delete the source) keeps
+/// the source instead of losing the object from both places (review-11d #7).
+#[tokio::test]
+async fn a_copy_answered_without_its_result_is_an_error_and_rename_keeps_the_source() {
+    use object_store::ObjectStoreExt;
+    let (fx, proxy, client) = proxied().await;
+    let from = fx.key("f/rename-src.txt");
+    let to = fx.key("f/rename-dst.txt");
+    fx.put(&from, Bytes::from_static(b"keep me")).await;
+    let empty_copy = || {
+        FaultRule::new(status(204, "NoContent"))
+            .method(Method::PUT)
+            .path_contains("rename-dst")
+            .times(1)
+    };
+    proxy.push_rule(empty_copy());
+    let err = client
+        .copy_object(fx.bucket(), &from, &to, &CopyObjectRequest::default())
+        .await
+        .expect_err("an empty answer copied nothing");
+    assert!(err.to_string().contains("CopyObjectResult"), "{err}");
+    proxy.push_rule(empty_copy());
+    let store = s3sql_s3_client::S3ObjectStore::new(client.clone(), fx.bucket());
+    let path = |key: &str| object_store::path::Path::parse(key).unwrap();
+    store
+        .rename(&path(&from), &path(&to))
+        .await
+        .expect_err("a rename whose copy did not happen");
+    fx.assert_holds(&from, b"keep me").await;
+}

@@ -8,7 +8,8 @@
 //!   `If-Modified-Since`, `If-Unmodified-Since`), which s3s-fs ignores;
 //! - keys that are directories on disk: `a/` (a folder marker) reads as an
 //!   empty object and `a` (a prefix of other keys) as NoSuchKey, where
-//!   s3s-fs answers 500;
+//!   s3s-fs answers 500; a PutObject of `a/` answers the empty object's
+//!   ETag, where s3s-fs answers none;
 //! - a suffix range longer than the object reads the whole object;
 //! - AbortMultipartUpload after a failed CompleteMultipartUpload (s3s-fs
 //!   has already dropped the upload; S3 keeps it until aborted);
@@ -421,7 +422,12 @@ macro_rules! delegate_to_fs {
                     )
                     .await?;
                 }
-                self.fs.put_object(req).await
+                let marker = req.input.key.ends_with('/');
+                let mut resp = self.fs.put_object(req).await?;
+                if marker && resp.output.e_tag.is_none() {
+                    resp.output.e_tag = Some(empty_etag());
+                }
+                Ok(resp)
             }
 
             async fn get_object(&self, mut req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {

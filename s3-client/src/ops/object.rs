@@ -14,6 +14,7 @@ use crate::model::{
 };
 use crate::ops::lost::{Found, Mark, WRITE_TOKEN, is_plain_md5, md5_hex, new_write_token};
 use crate::ops::metadata::with_metadata;
+use crate::xml;
 
 /// A response header's value as text, when present and visible ASCII.
 pub(crate) fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
@@ -400,8 +401,17 @@ impl S3Client {
             }
             other => other?,
         };
+        // S3 sends an ETag with every PutObject it carried out: a 2xx
+        // without one (a gateway or a server that did not run it) stored
+        // nothing anyone can point to.
+        let etag = header_str(&parts.headers, ETAG.as_str()).ok_or_else(|| {
+            self.invalid_response(
+                &request,
+                "PutObject was answered without an ETag, so nothing is known to be stored; is the endpoint an S3 server?",
+            )
+        })?;
         Ok(PutObjectOutput {
-            etag: header_str(&parts.headers, ETAG.as_str()).map(str::to_owned),
+            etag: Some(etag.to_owned()),
             version_id: header_str(&parts.headers, "x-amz-version-id").map(str::to_owned),
         })
     }
@@ -457,7 +467,15 @@ impl S3Client {
                 };
                 found.resolve(self, &request, e).map(|_| ())
             }
-            other => other.map(|_| ()),
+            other => {
+                // S3 answers every copy it made with a <CopyObjectResult>;
+                // an empty 2xx made none.
+                let (_, body) = other?;
+                let text = std::str::from_utf8(&body).unwrap_or_default();
+                xml::parse::<xml::CopyObjectResult>(text)
+                    .map(|_| ())
+                    .map_err(|detail| self.invalid_response(&request, detail))
+            }
         }
     }
 
