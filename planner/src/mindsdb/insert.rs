@@ -29,6 +29,7 @@ use datafusion::sql::sqlparser::ast::{
 };
 use datafusion::sql::sqlparser::parser::Parser;
 use s3sql_formats::{Compression, compression_from_path};
+use s3sql_s3_client::{ObjectUrl, S3ObjectStore};
 
 use super::database::{Database, Databases};
 use super::error::DatabaseError;
@@ -218,6 +219,19 @@ impl OldObject {
                 files.len()
             )));
         };
+        // A key with glob characters naming no object is read as a
+        // pattern: the one object it matches is not the key as written.
+        let written = ObjectUrl::parse(&target.url).map(|u| u.key().to_owned());
+        let listed = S3ObjectStore::key_of(&file.object_meta.location);
+        if let (Ok(written), Ok(listed)) = (written, listed)
+            && written != listed
+        {
+            return Err(DatabaseError::InsertMissing {
+                table: target.name.clone(),
+                url: target.url.clone(),
+            }
+            .into());
+        }
         let etag = file.object_meta.e_tag.clone().ok_or_else(|| {
             target.error("the server gave no ETag for the object, so a concurrent change could not be detected; nothing was written")
         })?;

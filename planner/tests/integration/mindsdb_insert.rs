@@ -765,3 +765,24 @@ async fn an_insert_refuses_a_csv_whose_header_has_more_fields_than_columns() {
     );
     assert_eq!(after, before, "written");
 }
+
+/// A key with glob characters naming no object is read as a pattern; when
+/// the pattern matches one object, INSERT must not take that object's
+/// rows and dialect for the key as written: it says the key does not
+/// exist, and the matched object is left as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_insert_into_a_key_naming_no_object_is_refused_whatever_its_pattern_matches() {
+    let bucket = Bucket::new().await;
+    let session = session_with_database(&bucket, &bucket.endpoint).await;
+    bucket.put("report1.csv", "item,qty\napple,10\n").await;
+    for pattern in ["report*.csv", "report[1].csv", "report?.csv"] {
+        let before = etag(&bucket, "report1.csv").await;
+        let key = format!("{}{pattern}", bucket.prefix);
+        let error = error_of(&session, &format!("INSERT INTO ds.`{key}` VALUES ('x', 1)")).await;
+        assert!(
+            error.contains(&format!("{} does not exist", bucket.url(pattern))),
+            "{pattern}: {error}"
+        );
+        assert_eq!(etag(&bucket, "report1.csv").await, before, "{pattern}");
+    }
+}
