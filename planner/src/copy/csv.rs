@@ -11,6 +11,7 @@ use datafusion::error::DataFusionError;
 
 use super::encode::Output;
 use super::options::CopyOptions;
+use super::parallel::{run_shares, shares_for};
 use datafusion::arrow::util::display::FormatOptions;
 
 use super::text::{DuckText, format_options};
@@ -87,6 +88,54 @@ impl CsvDialect {
     }
 }
 
+impl CsvDialect {
+    /// Appends `batch`'s rows to `out`, `cell` holding one value's text.
+    fn encode_rows(
+        &self,
+        schema: &SchemaRef,
+        batch: &RecordBatch,
+        out: &mut Vec<u8>,
+        cell: &mut String,
+    ) -> Result<()> {
+        let options = self.format_options();
+        let verbatim = self.timestamp_format.is_some();
+        let columns: Vec<(&dyn Array, DuckText<'_>)> = batch
+            .columns()
+            .iter()
+            .zip(schema.fields())
+            .map(|(c, f)| {
+                let text = DuckText::try_new(c.as_ref(), f.name(), &options)?;
+                // A TIMESTAMPFORMAT is written as given, not trimmed.
+                let text = if verbatim {
+                    text.verbatim_timestamps()
+                } else {
+                    text
+                };
+                Ok((c.as_ref(), text))
+            })
+            .collect::<Result<_>>()?;
+        for row in 0..batch.num_rows() {
+            for (i, (array, text)) in columns.iter().enumerate() {
+                if i > 0 {
+                    out.push(self.delimiter);
+                }
+                if array.is_null(row) {
+                    out.extend_from_slice(self.null.as_bytes());
+                    continue;
+                }
+                if let Some(value) = text.as_str(row) {
+                    self.push_field(out, value.as_bytes());
+                } else {
+                    text.write(row, cell)?;
+                    self.push_field(out, cell.as_bytes());
+                }
+            }
+            out.push(b'\n');
+        }
+        Ok(())
+    }
+}
+
 /// The most text kept allocated between batches, per open file.
 const KEPT_TEXT_BYTES: usize = 256 * 1024;
 
@@ -116,8 +165,10 @@ impl CsvEncoder {
         }
     }
 
-    /// Encodes `batch`; the first call writes the header too.
-    pub(crate) fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+    /// Encodes `batch`; the first call writes the header too. A batch's
+    /// rows are shared out over the cores, each share's text made on its
+    /// own thread, and appended in order.
+    pub(crate) async fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         let mut out = std::mem::take(&mut self.text);
         out.clear();
         if !self.started {
@@ -132,45 +183,37 @@ impl CsvEncoder {
                 out.push(b'\n');
             }
         }
-        let options = self.dialect.format_options();
-        let verbatim = self.dialect.timestamp_format.is_some();
-        let columns: Vec<(&dyn Array, DuckText<'_>)> = batch
-            .columns()
-            .iter()
-            .zip(self.schema.fields())
-            .map(|(c, f)| {
-                let text = DuckText::try_new(c.as_ref(), f.name(), &options)?;
-                // A TIMESTAMPFORMAT is written as given, not trimmed.
-                let text = if verbatim {
-                    text.verbatim_timestamps()
-                } else {
-                    text
-                };
-                Ok((c.as_ref(), text))
+        let shares = shares_for(batch.num_rows());
+        let texts = if shares == 1 {
+            self.dialect
+                .encode_rows(&self.schema, batch, &mut out, &mut self.cell)?;
+            vec![out]
+        } else {
+            let rows = batch.num_rows();
+            let per_share = rows.div_ceil(shares);
+            let parts: Vec<_> = (0..rows)
+                .step_by(per_share)
+                .zip(std::iter::once(out).chain(std::iter::repeat_with(Vec::new)))
+                .map(|(start, text)| {
+                    let slice = batch.slice(start, per_share.min(rows - start));
+                    (self.dialect.clone(), self.schema.clone(), slice, text)
+                })
+                .collect();
+            run_shares(parts, |(dialect, schema, rows, mut text)| {
+                dialect.encode_rows(&schema, &rows, &mut text, &mut String::new())?;
+                Ok(text)
             })
-            .collect::<Result<_>>()?;
-        for row in 0..batch.num_rows() {
-            for (i, (array, text)) in columns.iter().enumerate() {
-                if i > 0 {
-                    out.push(self.dialect.delimiter);
-                }
-                if array.is_null(row) {
-                    out.extend_from_slice(self.dialect.null.as_bytes());
-                    continue;
-                }
-                if let Some(value) = text.as_str(row) {
-                    self.dialect.push_field(&mut out, value.as_bytes());
-                } else {
-                    text.write(row, &mut self.cell)?;
-                    self.dialect.push_field(&mut out, self.cell.as_bytes());
-                }
-            }
-            out.push(b'\n');
+            .await?
+        };
+        for text in &texts {
+            self.output.append(text).map_err(DataFusionError::from)?;
         }
-        self.output.append(&out).map_err(DataFusionError::from)?;
-        // Kept for the next batch unless it grew past what a batch needs.
-        if out.capacity() <= KEPT_TEXT_BYTES {
-            self.text = out;
+        // The first is kept for the next batch unless it grew past what a
+        // batch needs.
+        if let Some(first) = texts.into_iter().next()
+            && first.capacity() <= KEPT_TEXT_BYTES
+        {
+            self.text = first;
         }
         Ok(())
     }
@@ -188,31 +231,57 @@ mod tests {
 
     use super::*;
 
-    fn encode(pairs: Vec<(String, OptionValue)>, values: Vec<Option<&str>>) -> String {
+    async fn encode(pairs: Vec<(String, OptionValue)>, values: Vec<Option<&str>>) -> String {
         let schema = Arc::new(Schema::new(vec![Field::new("s", DataType::Utf8, true)]));
         let options = CopyOptions::parse("x.csv", pairs).unwrap();
         let output = Output::new(options.text_compression).unwrap();
         let mut encoder = CsvEncoder::new(schema.clone(), &options, output.clone());
         let batch =
             RecordBatch::try_new(schema, vec![Arc::new(StringArray::from(values))]).unwrap();
-        encoder.write(&batch).unwrap();
+        encoder.write(&batch).await.unwrap();
         String::from_utf8(output.take(Vec::new())).unwrap()
     }
 
-    #[test]
-    fn the_empty_string_is_quoted_and_null_is_not() {
+    #[tokio::test]
+    async fn the_empty_string_is_quoted_and_null_is_not() {
         assert_eq!(
-            encode(vec![], vec![Some(""), None, Some("a")]),
+            encode(vec![], vec![Some(""), None, Some("a")]).await,
             "s\n\"\"\n\na\n"
         );
     }
 
-    #[test]
-    fn a_value_equal_to_nullstr_is_quoted_and_the_empty_string_is_not() {
+    #[tokio::test]
+    async fn a_value_equal_to_nullstr_is_quoted_and_the_empty_string_is_not() {
         let nullstr = vec![("NULLSTR".to_owned(), OptionValue::Str("NA".into()))];
         assert_eq!(
-            encode(nullstr, vec![Some(""), None, Some("NA")]),
+            encode(nullstr, vec![Some(""), None, Some("NA")]).await,
             "s\n\nNA\n\"NA\"\n"
         );
+    }
+
+    /// A batch big enough to be shared out over the cores is written in
+    /// its rows' order, each row once, quoting and NULLs as on one thread.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_batch_shared_out_over_threads_keeps_its_rows_in_order() {
+        let rows = 3 * crate::copy::parallel::PARALLEL_ROWS + 7;
+        let values: Vec<Option<String>> = (0..rows)
+            .map(|i| match i % 5 {
+                0 => None,
+                1 => Some(String::new()),
+                2 => Some(format!("a,{i}")),
+                _ => Some(format!("v{i}")),
+            })
+            .collect();
+        let mut expected = String::from("s\n");
+        for value in &values {
+            match value.as_deref() {
+                None => expected.push('\n'),
+                Some("") => expected.push_str("\"\"\n"),
+                Some(v) if v.contains(',') => expected.push_str(&format!("\"{v}\"\n")),
+                Some(v) => expected.push_str(&format!("{v}\n")),
+            }
+        }
+        let values = values.iter().map(Option::as_deref).collect();
+        assert_eq!(encode(vec![], values).await, expected);
     }
 }

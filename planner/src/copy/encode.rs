@@ -1,5 +1,6 @@
 //! [`Encoder`]: record batches to the bytes of one file, with arrow-rs's
-//! writers (Parquet `ArrowWriter`, JSON `LineDelimitedWriter` with DuckDB's
+//! writers (Parquet's column writers, a batch's columns encoded in
+//! parallel by [`ParquetEncoder`]; JSON `LineDelimitedWriter` with DuckDB's
 //! text of values, [`DuckJson`]) and our own
 //! CSV writer ([`super::csv`], which keeps `''` and NULL apart as DuckDB).
 //! Each encoder writes into a buffer the caller drains after every batch,
@@ -12,13 +13,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::json;
-use datafusion::error::DataFusionError;
-use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::file::properties::WriterProperties;
 
 use super::csv::CsvEncoder;
 use super::json::DuckJson;
 use super::options::{CopyFormat, CopyOptions, TextCompression};
+use super::parquet::ParquetEncoder;
 use crate::error::Result;
 
 /// The bytes an encoder produced and the caller has not taken yet, gzip-
@@ -129,7 +129,7 @@ impl Write for Output {
 
 /// One file's encoder.
 pub(crate) enum Encoder {
-    Parquet(Box<ArrowWriter<Output>>),
+    Parquet(Box<ParquetEncoder>),
     Csv(CsvEncoder),
     Json(json::LineDelimitedWriter<Output>, Arc<DuckJson>),
     /// One JSON array of objects.
@@ -145,10 +145,7 @@ impl Encoder {
                     .set_compression(options.compression)
                     .set_max_row_group_row_count(Some(options.row_group_size))
                     .build();
-                Encoder::Parquet(Box::new(
-                    ArrowWriter::try_new(output, schema, Some(properties))
-                        .map_err(DataFusionError::from)?,
-                ))
+                Encoder::Parquet(Box::new(ParquetEncoder::new(schema, properties, output)?))
             }
             CopyFormat::Csv => Encoder::Csv(CsvEncoder::new(schema, options, output)),
             CopyFormat::Json => {
@@ -167,10 +164,10 @@ impl Encoder {
     }
 
     /// Encodes one batch.
-    pub(crate) fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+    pub(crate) async fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         match self {
-            Encoder::Parquet(w) => w.write(batch).map_err(DataFusionError::from)?,
-            Encoder::Csv(w) => w.write(batch)?,
+            Encoder::Parquet(w) => w.write(batch).await?,
+            Encoder::Csv(w) => w.write(batch).await?,
             Encoder::Json(w, factory) => {
                 w.write(batch)?;
                 factory.check()?;
@@ -199,19 +196,17 @@ impl Encoder {
     }
 
     /// Ends the row group being built (Parquet; nothing for text).
-    pub(crate) fn flush(&mut self) -> Result<()> {
+    pub(crate) async fn flush(&mut self) -> Result<()> {
         if let Encoder::Parquet(w) = self {
-            w.flush().map_err(DataFusionError::from)?;
+            w.flush().await?;
         }
         Ok(())
     }
 
     /// Writes what ends the file (Parquet's last row group and footer).
-    pub(crate) fn finish(self) -> Result<()> {
+    pub(crate) async fn finish(self) -> Result<()> {
         match self {
-            Encoder::Parquet(w) => {
-                w.close().map_err(DataFusionError::from)?;
-            }
+            Encoder::Parquet(w) => w.finish().await?,
             Encoder::Csv(_) => {}
             Encoder::Json(mut w, _) => w.finish()?,
             // `[]` for no rows.

@@ -17,6 +17,8 @@ mod json;
 mod monitor;
 mod nested;
 mod options;
+mod parallel;
+mod parquet;
 mod partition;
 mod partitioned;
 mod sink;

@@ -30,9 +30,11 @@
 //! on one budget shared by every file of the COPY
 //! (`s3_uploader_thread_limit` parts, at most 256 MiB; see
 //! [`super::target::upload_budget`]). So the bound is 64 MiB + 32 MiB +
-//! max(32 MiB, open files × 5 MiB) + budget. (A file sending parts early
-//! under that pressure uses more of its `s3_uploader_max_parts_per_file`
-//! parts, down to 5 MiB each.)
+//! max(32 MiB, open files × 5 MiB) + budget; encoding a write on every
+//! core ([`super::parallel`]) adds nothing to it, the encoders being
+//! handed to the threads with the one write and back before it returns.
+//! (A file sending parts early under that pressure uses more of its
+//! `s3_uploader_max_parts_per_file` parts, down to 5 MiB each.)
 //!
 //! OVERWRITE: a new file never takes the name of a file that was there
 //! (its `{i}` goes past it), so no old file is replaced before the COPY

@@ -69,7 +69,7 @@ impl FileWriter {
     /// could not be aborted.
     pub(crate) async fn write(&mut self, batch: &RecordBatch, monitor: &CopyMonitor) -> Result<()> {
         monitor.check_interrupt()?;
-        self.encoder.write(batch)?;
+        self.encoder.write(batch).await?;
         self.rows += batch.num_rows() as u64;
         monitor.add_rows(batch.num_rows() as u64);
         self.drain(monitor).await
@@ -107,7 +107,7 @@ impl FileWriter {
     /// the sink: the encoder's memory, freed, at the cost of a smaller
     /// row group.
     pub(crate) async fn flush(&mut self, monitor: &CopyMonitor) -> Result<()> {
-        self.encoder.flush()?;
+        self.encoder.flush().await?;
         self.drain(monitor).await
     }
 
@@ -136,7 +136,7 @@ impl FileWriter {
         if self.rows == 0 {
             // A CSV of no rows still has its header, as in DuckDB.
             let empty = RecordBatch::new_empty(self.schema.clone());
-            if let Err(error) = self.encoder.write(&empty) {
+            if let Err(error) = self.encoder.write(&empty).await {
                 let left_open = self.sink.abort().await;
                 return Err(Unfinished { error, left_open });
             }
@@ -150,7 +150,7 @@ impl FileWriter {
             ..
         } = self;
         let ended = async {
-            encoder.finish()?;
+            encoder.finish().await?;
             let mut chunk = output.take(spare);
             chunk.extend_from_slice(&output.end().map_err(DataFusionError::from)?);
             if !chunk.is_empty() {

@@ -299,7 +299,7 @@ async fn splice(
         let mapped = rows.mapping.apply(&next)?;
         inserted += mapped.num_rows() as u64;
         monitor.add_rows(mapped.num_rows() as u64);
-        encoder.write(&mapped)?;
+        encoder.write(&mapped).await?;
         let plain = encoded.take(Vec::new());
         let shaped = match options.format {
             CopyFormat::Csv => layout.csv(&plain, options.quote),
@@ -308,7 +308,7 @@ async fn splice(
         spare = out.write(&shaped, spare).await?;
         batch = next_batch(&mut rows.rest, monitor).await?;
     }
-    encoder.finish()?;
+    encoder.finish().await?;
     out.write(&layout.end(), spare).await?;
     let last = output.end().map_err(io)?;
     out.send(last).await?;

@@ -1,0 +1,348 @@
+//! [`ParquetEncoder`]: a Parquet file whose row group's columns are
+//! encoded in parallel. arrow-rs's `ArrowWriter` encodes a batch's columns
+//! one after the other on the caller's thread; here each batch's columns
+//! are shared out among the cores ([`super::parallel`]), each share
+//! encoded on its own thread by its columns' `ArrowColumnWriter`s, and the
+//! writers come back before [`ParquetEncoder::write`] returns. A row group's column
+//! chunks are then appended to the file in order, as `ArrowWriter::flush`
+//! does, so the file is the one `ArrowWriter` writes (same schema and
+//! metadata, row groups of `ROW_GROUP_SIZE` rows, compression and
+//! statistics from the same `WriterProperties`).
+//!
+//! Memory: nothing more than `ArrowWriter` holds. The writers move to the
+//! encoding threads with the batch being written (whose arrays they share)
+//! and back; no batch is queued ahead of the encoders.
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::error::DataFusionError;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::arrow::arrow_writer::{
+    ArrowColumnChunk, ArrowColumnWriter, ArrowLeafColumn, ArrowRowGroupWriterFactory,
+    compute_leaves,
+};
+use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::parquet::file::writer::SerializedFileWriter;
+
+use super::encode::Output;
+use super::parallel::{run_shares, shares_for, workers};
+use crate::error::Result;
+
+/// One Parquet file being encoded into an [`Output`].
+pub(crate) struct ParquetEncoder {
+    file: SerializedFileWriter<Output>,
+    factory: ArrowRowGroupWriterFactory,
+    schema: SchemaRef,
+    /// Rows per row group (`ROW_GROUP_SIZE`).
+    row_group_rows: usize,
+    /// The row group being built; `None` before its first row.
+    building: Option<RowGroup>,
+}
+
+/// A row group being built: one writer per leaf column, in the file's
+/// column order, and its rows so far.
+struct RowGroup {
+    writers: Vec<ArrowColumnWriter>,
+    rows: usize,
+}
+
+/// A leaf column's index in the file, its writer and what it writes next.
+type Leaf = (usize, ArrowColumnWriter, ArrowLeafColumn);
+
+impl ParquetEncoder {
+    /// A file of `schema` with `properties`, written into `output`.
+    pub(crate) fn new(
+        schema: SchemaRef,
+        properties: WriterProperties,
+        output: Output,
+    ) -> Result<Self> {
+        let row_group_rows = properties
+            .max_row_group_row_count()
+            .unwrap_or(usize::MAX)
+            .max(1);
+        // ArrowWriter builds the file's schema and metadata (the encoded
+        // Arrow schema among them) exactly as it would write them itself.
+        let (file, factory) = ArrowWriter::try_new(output, schema.clone(), Some(properties))
+            .and_then(ArrowWriter::into_serialized_writer)
+            .map_err(DataFusionError::from)?;
+        Ok(Self {
+            file,
+            factory,
+            schema,
+            row_group_rows,
+            building: None,
+        })
+    }
+
+    /// Encodes `batch`, ending each row group once it has its rows.
+    pub(crate) async fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        let mut offset = 0;
+        while offset < batch.num_rows() {
+            let building = match self.building.take() {
+                Some(building) => building,
+                None => RowGroup {
+                    writers: self
+                        .factory
+                        .create_column_writers(self.file.flushed_row_groups().len())
+                        .map_err(DataFusionError::from)?,
+                    rows: 0,
+                },
+            };
+            let rows = (batch.num_rows() - offset).min(self.row_group_rows - building.rows);
+            let slice = batch.slice(offset, rows);
+            let writers = encode(&self.schema, building.writers, &slice).await?;
+            offset += rows;
+            let building = RowGroup {
+                writers,
+                rows: building.rows + rows,
+            };
+            if building.rows >= self.row_group_rows {
+                self.append(building).await?;
+            } else {
+                self.building = Some(building);
+            }
+        }
+        Ok(())
+    }
+
+    /// Bytes the row group being built holds.
+    pub(crate) fn memory_size(&self) -> usize {
+        self.building.as_ref().map_or(0, |b| {
+            b.writers.iter().map(ArrowColumnWriter::memory_size).sum()
+        })
+    }
+
+    /// Ends the row group being built, if any.
+    pub(crate) async fn flush(&mut self) -> Result<()> {
+        match self.building.take() {
+            Some(building) => self.append(building).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Ends the last row group and writes the footer.
+    pub(crate) async fn finish(mut self) -> Result<()> {
+        self.flush().await?;
+        self.file.close().map_err(DataFusionError::from)?;
+        Ok(())
+    }
+
+    /// Closes `building`'s column writers (their last pages, in parallel)
+    /// and appends their chunks to the file as its next row group.
+    async fn append(&mut self, building: RowGroup) -> Result<()> {
+        let chunks = close(building.writers).await?;
+        let mut row_group = self.file.next_row_group().map_err(DataFusionError::from)?;
+        for chunk in chunks {
+            chunk
+                .append_to_row_group(&mut row_group)
+                .map_err(DataFusionError::from)?;
+        }
+        row_group.close().map_err(DataFusionError::from)?;
+        Ok(())
+    }
+}
+
+/// Encodes `batch`'s columns with `writers`, the columns shared out over
+/// the cores (the first share on the caller's thread); the writers, in
+/// their order.
+async fn encode(
+    schema: &SchemaRef,
+    writers: Vec<ArrowColumnWriter>,
+    batch: &RecordBatch,
+) -> Result<Vec<ArrowColumnWriter>> {
+    // Each field's leaves with their writers, weighed by the field's bytes.
+    let mut fields = Vec::with_capacity(batch.num_columns());
+    let mut writers = writers.into_iter().enumerate();
+    for (field, column) in schema.fields().iter().zip(batch.columns()) {
+        let leaves = compute_leaves(field, column).map_err(DataFusionError::from)?;
+        let mut field_leaves: Vec<Leaf> = Vec::with_capacity(leaves.len());
+        for leaf in leaves {
+            let (index, writer) = writers.next().ok_or_else(|| {
+                DataFusionError::Internal("a Parquet leaf column without its writer".into())
+            })?;
+            field_leaves.push((index, writer, leaf));
+        }
+        fields.push((column.get_array_memory_size(), field_leaves));
+    }
+    let encoded = run_shares(share_out(fields, shares_for(batch.num_rows())), |share| {
+        share
+            .into_iter()
+            .map(|(index, mut writer, leaf)| {
+                writer.write(&leaf).map_err(DataFusionError::from)?;
+                Ok((index, writer))
+            })
+            .collect::<Result<Vec<_>>>()
+    })
+    .await?;
+    Ok(in_order(encoded))
+}
+
+/// The items of `shares` by their index.
+fn in_order<T>(shares: Vec<Vec<(usize, T)>>) -> Vec<T> {
+    let mut items: Vec<(usize, T)> = shares.into_iter().flatten().collect();
+    items.sort_unstable_by_key(|(index, _)| *index);
+    items.into_iter().map(|(_, item)| item).collect()
+}
+
+/// Closes `writers` (their last pages encoded, in parallel); their chunks
+/// in the writers' order.
+async fn close(writers: Vec<ArrowColumnWriter>) -> Result<Vec<ArrowColumnChunk>> {
+    let threads = workers().min(writers.len()).max(1);
+    let mut shares: Vec<Vec<(usize, ArrowColumnWriter)>> =
+        (0..threads).map(|_| Vec::new()).collect();
+    for (index, writer) in writers.into_iter().enumerate() {
+        shares[index % threads].push((index, writer));
+    }
+    let closed = run_shares(shares, |share| {
+        share
+            .into_iter()
+            .map(|(index, writer)| Ok((index, writer.close().map_err(DataFusionError::from)?)))
+            .collect::<Result<Vec<_>>>()
+    })
+    .await?;
+    Ok(in_order(closed))
+}
+
+/// Shares the fields, each with its weight (bytes), among at most
+/// `threads` shares of about equal weight (the heaviest field first, to
+/// the lightest share); a field's leaves stay together.
+fn share_out<T>(mut fields: Vec<(usize, Vec<T>)>, threads: usize) -> Vec<Vec<T>> {
+    let threads = threads.min(fields.len()).max(1);
+    // Stable: fields of one weight keep their order.
+    fields.sort_by_key(|(weight, _)| std::cmp::Reverse(*weight));
+    let mut shares: Vec<(usize, Vec<T>)> = (0..threads).map(|_| (0, Vec::new())).collect();
+    for (weight, field) in fields {
+        if let Some(lightest) = shares.iter_mut().min_by_key(|(w, _)| *w) {
+            lightest.0 += weight;
+            lightest.1.extend(field);
+        }
+    }
+    shares.into_iter().map(|(_, share)| share).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::Arc;
+
+    use bytes::Bytes;
+    use datafusion::arrow::array::{
+        ArrayRef, Float64Array, Int64Array, ListArray, StringArray, StructArray,
+    };
+    use datafusion::arrow::datatypes::{DataType, Field, Int32Type};
+    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use datafusion::parquet::basic::Compression;
+
+    use super::*;
+    use crate::copy::TextCompression;
+
+    fn batch(start: i64, rows: usize) -> RecordBatch {
+        let ids: Vec<i64> = (start..start + rows as i64).collect();
+        let labels: Vec<Option<String>> = ids
+            .iter()
+            .map(|i| (i % 7 != 0).then(|| format!("row-{i}")))
+            .collect();
+        let lists = ListArray::from_iter_primitive::<Int32Type, _, _>(
+            ids.iter()
+                .map(|i| Some(vec![Some(*i as i32), (i % 3 == 0).then_some(1)])),
+        );
+        let point = StructArray::from(vec![
+            (
+                Arc::new(Field::new("x", DataType::Float64, false)),
+                Arc::new(Float64Array::from_iter_values(
+                    ids.iter().map(|i| *i as f64 * 0.25),
+                )) as ArrayRef,
+            ),
+            (
+                Arc::new(Field::new("y", DataType::Int64, false)),
+                Arc::new(Int64Array::from_iter_values(ids.iter().map(|i| i % 5))) as ArrayRef,
+            ),
+        ]);
+        RecordBatch::try_from_iter(vec![
+            ("id", Arc::new(Int64Array::from(ids)) as ArrayRef),
+            ("label", Arc::new(StringArray::from(labels)) as ArrayRef),
+            ("list", Arc::new(lists) as ArrayRef),
+            ("point", Arc::new(point) as ArrayRef),
+        ])
+        .unwrap()
+    }
+
+    fn properties(row_group_rows: usize) -> WriterProperties {
+        WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_max_row_group_row_count(Some(row_group_rows))
+            .build()
+    }
+
+    /// Batches of several sizes, some crossing row group boundaries,
+    /// nested and nullable columns: the file holds the rows written, in
+    /// row groups of `ROW_GROUP_SIZE`, and is byte for byte the file
+    /// arrow-rs's `ArrowWriter` writes of them (its schema, metadata,
+    /// statistics and pages).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writes_the_file_arrow_writer_writes() {
+        let batches = [
+            batch(0, 3000),
+            batch(3000, 10),
+            batch(3010, 5000),
+            batch(8010, 1),
+        ];
+        let schema = batches[0].schema();
+
+        let ours = Output::new(TextCompression::None).unwrap();
+        let mut encoder =
+            ParquetEncoder::new(schema.clone(), properties(4096), ours.clone()).unwrap();
+        for b in &batches {
+            encoder.write(b).await.unwrap();
+        }
+        encoder.finish().await.unwrap();
+        let ours = ours.end().unwrap();
+
+        let mut theirs = Vec::new();
+        let mut writer = ArrowWriter::try_new(&mut theirs, schema, Some(properties(4096))).unwrap();
+        for b in &batches {
+            writer.write(b).unwrap();
+        }
+        writer.close().unwrap();
+        assert_eq!(ours, theirs);
+
+        let reader = ParquetRecordBatchReaderBuilder::try_new(Bytes::from(ours)).unwrap();
+        let groups: Vec<i64> = reader
+            .metadata()
+            .row_groups()
+            .iter()
+            .map(|g| g.num_rows())
+            .collect();
+        assert_eq!(groups, [4096, 3915]);
+        let read: Vec<RecordBatch> = reader.build().unwrap().map(|b| b.unwrap()).collect();
+        let read = datafusion::arrow::compute::concat_batches(&read[0].schema(), &read).unwrap();
+        let written =
+            datafusion::arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap();
+        assert_eq!(read, written);
+    }
+
+    /// The columns are shared out by weight, each field's leaves in one
+    /// share, never more shares than fields; the results come back in the
+    /// columns' order whichever share encoded them.
+    #[test]
+    fn fields_are_shared_out_by_weight_and_come_back_in_order() {
+        let fields = |weights: &[usize]| -> Vec<(usize, Vec<usize>)> {
+            weights.iter().map(|w| (*w, vec![*w, *w])).collect()
+        };
+        assert_eq!(
+            share_out(fields(&[1, 5, 1, 1, 3]), 2),
+            [vec![5, 5, 1, 1], vec![3, 3, 1, 1, 1, 1]]
+        );
+        assert_eq!(
+            share_out(fields(&[4, 3, 2, 2]), 2),
+            [vec![4, 4, 2, 2], vec![3, 3, 2, 2]]
+        );
+        assert_eq!(share_out(fields(&[1, 2]), 8).len(), 2);
+        assert_eq!(share_out(fields(&[]), 2), [Vec::<usize>::new()]);
+        assert_eq!(
+            in_order(vec![vec![(2, 'c'), (0, 'a')], vec![(1, 'b')]]),
+            ['a', 'b', 'c']
+        );
+    }
+}
