@@ -10,6 +10,8 @@ use datafusion::catalog::MemTable;
 use datafusion::dataframe::DataFrame;
 use datafusion::datasource::TableProvider;
 use datafusion::execution::SendableRecordBatchStream;
+use datafusion::execution::cache::cache_manager::CacheManagerConfig;
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::memory::MemoryStream;
 use datafusion::prelude::{SessionConfig, SessionContext};
@@ -70,7 +72,19 @@ impl Session {
         let config = SessionConfig::new()
             .with_information_schema(true)
             .set_str("datafusion.sql_parser.dialect", "duckdb");
-        let ctx = SessionContext::new_with_config(config);
+        // No footer cache across statements: DataFusion keys it by the
+        // object's path alone (not its store, not its ETag) and trusts it
+        // while size and LastModified (to the second) agree, so another
+        // bucket's file or a replaced version was pruned with stale
+        // statistics. A small file's footer comes with its one GET anyway.
+        let caches = CacheManagerConfig::default().with_metadata_cache_limit(0);
+        let runtime = RuntimeEnvBuilder::new()
+            .with_cache_manager(caches)
+            .build_arc()
+            // Building fails only on a memory pool or disk manager setting,
+            // and none is given here.
+            .unwrap_or_else(|_| Arc::new(RuntimeEnv::default()));
+        let ctx = SessionContext::new_with_config_rt(config, runtime);
         let settings = Arc::new(Settings::default());
         ctx.register_udf(setting_sql::current_setting(Arc::clone(&settings)));
         // Databases are stored beside persistent secrets, or not at all.
