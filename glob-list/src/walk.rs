@@ -30,7 +30,7 @@ use futures::stream::{FuturesUnordered, Stream, StreamExt};
 use crate::error::GlobError;
 use crate::expand::Step;
 use crate::filter::PartitionFilter;
-use s3sql_s3_client::{ObjectMeta, PageKeys, Pager, PagingError};
+use s3sql_s3_client::{ObjectMeta, Pager, PagingError};
 
 use crate::list::{ListObjects, ListPage, ListRequest, StoreError};
 use crate::pattern::KeyPattern;
@@ -192,13 +192,13 @@ impl<L: ListObjects + ?Sized + 'static> Walk<L> {
             prefix: listing.request.prefix.clone(),
             source,
         })?;
-        // Listed on the page before (a server quirk): descend it once.
-        page.common_prefixes.retain(|p| !listing.pager.repeats(p));
+        // A common prefix repeated from the page before is dropped there
+        // (a server quirk): descended once.
         let keys = page.objects.iter().map(|o| o.key.as_str());
-        let keys = PageKeys::of(keys.chain(page.common_prefixes.iter().map(String::as_str)));
-        if let Err(e) = listing
-            .pager
-            .advance(page.next.is_some(), page.next.clone(), keys)
+        if let Err(e) =
+            listing
+                .pager
+                .accept_page(keys, &mut page.common_prefixes, page.next.clone())
         {
             return Err(self.paging_error(&listing, e));
         }

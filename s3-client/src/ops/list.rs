@@ -12,7 +12,7 @@ use crate::client::{LostAnswer, S3Client, S3Request};
 use crate::error::{Error, Operation, Result};
 use crate::model::{DeleteObjectError, ListObjectsV2Page, ListObjectsV2Request};
 use crate::ops::object::{check_bucket, check_object};
-use crate::ops::paging::{PageKeys, Pager};
+use crate::ops::paging::Pager;
 use crate::xml;
 
 /// DeleteObjects takes at most this many keys per request.
@@ -104,13 +104,9 @@ impl S3Client {
                         return Some((Err(e), pager));
                     }
                 };
-                // Listed on the page before (a server quirk): once is enough.
-                page.common_prefixes.retain(|p| !pager.repeats(p));
                 let next = page.next_continuation_token.clone();
                 let keys = page.objects.iter().map(|o| o.key.as_str());
-                let prefixes = page.common_prefixes.iter().map(String::as_str);
-                let keys = PageKeys::of(keys.chain(prefixes));
-                if let Err(e) = pager.advance(next.is_some(), next, keys) {
+                if let Err(e) = pager.accept_page(keys, &mut page.common_prefixes, next) {
                     let req = S3Request::new(Operation::ListObjectsV2, Method::GET, &bucket, None);
                     return Some((Err(client.invalid_response(&req, e.to_string())), pager));
                 }

@@ -8,7 +8,7 @@
 //! each say more follow, ends the listing in an error; it never loops
 //! forever and never returns a silently short answer. One quirk is let
 //! through: a page that starts with the common prefix the page before
-//! ended in (see [`Pager::repeats`]); the repeat is dropped.
+//! ended in; [`Pager::accept_page`] drops the repeat.
 
 use std::collections::HashSet;
 use std::hash::Hash;
@@ -203,10 +203,29 @@ impl<T: Clone + Eq + Hash> Pager<T> {
     /// Whether `common_prefix` is the entry the pages before ended in: some
     /// servers (LocalStack, versitygw) list that common prefix again at the
     /// top of the next page when the cut fell inside its group. It was
-    /// listed already: drop it before [`Pager::advance`], so that it is
-    /// neither yielded nor descended twice and the page still advances.
-    pub fn repeats(&self, common_prefix: &str) -> bool {
+    /// listed already: [`Pager::accept_page`] drops it before advancing, so
+    /// that it is neither yielded nor descended twice and the page still
+    /// advances.
+    fn repeats(&self, common_prefix: &str) -> bool {
         self.greatest.as_deref() == Some(common_prefix)
+    }
+
+    /// Records a page of objects and common prefixes, the one way every
+    /// listing of keys takes a page: drops from `common_prefixes` the one
+    /// repeated from the page before, then [`Pager::advance`]s over the
+    /// objects' keys and the prefixes left, truncated when the page gave a
+    /// `next` token.
+    pub fn accept_page<'k>(
+        &mut self,
+        object_keys: impl IntoIterator<Item = &'k str>,
+        common_prefixes: &'k mut Vec<String>,
+        next: Option<T>,
+    ) -> Result<(), PagingError> {
+        common_prefixes.retain(|p| !self.repeats(p));
+        let left: &'k Vec<String> = common_prefixes;
+        let prefixes = left.iter().map(String::as_str);
+        let keys = PageKeys::of(object_keys.into_iter().chain(prefixes));
+        self.advance(next.is_some(), next, keys)
     }
 
     /// Marks the listing failed: no further pages.
@@ -317,6 +336,13 @@ mod tests {
         assert!(pager.repeats("d1/"));
         assert!(!pager.repeats("d0/") && !pager.repeats("d2/"));
         pager.advance(false, None, PageKeys::of(["d2/"])).unwrap();
+        // accept_page drops it and still advances.
+        let mut pager = Pager::new();
+        let mut prefixes = vec!["d0/".to_owned(), "d1/".to_owned()];
+        pager.accept_page(["a"], &mut prefixes, Some(1)).unwrap();
+        let mut prefixes = vec!["d1/".to_owned(), "d2/".to_owned()];
+        pager.accept_page([], &mut prefixes, None).unwrap();
+        assert_eq!((prefixes, pager.is_done()), (vec!["d2/".to_owned()], true));
         // A key's uploads may go on over pages: the same key again is fine,
         // an earlier one is not.
         let mut pager = Pager::with_keys_spanning_pages();
