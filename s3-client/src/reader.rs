@@ -3,11 +3,13 @@
 //! (what a Parquet reader asks for).
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 
 use crate::client::S3Client;
+use crate::content_range::check_pinned;
 use crate::error::{Error, Result};
 use crate::model::{ByteRange, GetObjectRequest, ObjectMeta};
 
@@ -88,7 +90,8 @@ impl S3Client {
     /// chunks, fetching up to `read.concurrency` chunks at once. Memory is
     /// bounded by `concurrency × chunk_size`. All chunks are pinned to one
     /// ETag, so a concurrent overwrite fails with PreconditionFailed instead
-    /// of mixing two versions.
+    /// of mixing two versions: the HEAD's (or `meta`'s), else the first
+    /// answer's, every answer checked against it.
     pub async fn read_parallel(
         &self,
         bucket: &str,
@@ -109,27 +112,45 @@ impl S3Client {
             )));
         }
         let read = &self.config().read;
+        let several = range.end - range.start > read.chunk_size;
         let chunks = split_range(range, read.chunk_size);
         let client = self.clone();
         let bucket = bucket.to_owned();
         let key = key.to_owned();
-        let etag = meta.etag;
         let size = meta.size;
+        // The version every chunk must be of: known from the HEAD, or set
+        // by the first answer when the HEAD (or `meta`) had no ETag.
+        let pinned = Arc::new(std::sync::OnceLock::new());
+        if let Some(etag) = meta.etag {
+            let _ = pinned.set(etag);
+        }
         let stream = stream::iter(chunks)
             .map(move |chunk| {
                 let client = client.clone();
                 let bucket = bucket.clone();
                 let key = key.clone();
+                let pinned = Arc::clone(&pinned);
                 let req = GetObjectRequest {
                     range: Some(ByteRange::Bounded {
                         start: chunk.start,
                         end: chunk.end,
                     }),
-                    if_match: etag.clone(),
+                    if_match: pinned.get().cloned(),
                     ..GetObjectRequest::default()
                 };
                 async move {
                     let output = client.get_object(&bucket, &key, &req).await?;
+                    // Pinned after the request went: check the answer too.
+                    let answered = output.meta.etag.as_deref();
+                    if several && answered.is_none() {
+                        let detail = "a ranged GET of a read in several chunks was answered with no ETag, so nothing shows the chunks are of one version (a gateway or cache between strips ETags); read it without that gateway";
+                        return Err(client.changed_during_read(&bucket, &key, detail.to_owned()));
+                    }
+                    if let Some(have) = answered {
+                        let want = pinned.get_or_init(|| have.to_owned());
+                        check_pinned(Some(want), Some(have))
+                            .map_err(|detail| client.changed_during_read(&bucket, &key, detail))?;
+                    }
                     // The chunks were cut from `size`: an answer about an
                     // object of another size (replaced without an ETag to
                     // pin it, or a HEAD that lied) would splice versions

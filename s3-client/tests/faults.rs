@@ -2518,3 +2518,52 @@ async fn a_copy_answered_without_its_result_is_an_error_and_rename_keeps_the_sou
         .expect_err("a rename whose copy did not happen");
     fx.assert_holds(&from, b"keep me").await;
 }
+
+/// A parallel read whose HEAD (or caller's metadata) has no ETag still
+/// reads one version: the chunks after the first are pinned to the first
+/// answer's ETag, so an overwrite during the read is an error, never the
+/// two versions spliced into one object (review-11d #2).
+#[tokio::test]
+async fn parallel_read_without_a_head_etag_stays_on_one_version() {
+    let (fx, proxy, _) = proxied().await;
+    let client = fx.client_via(&proxy.endpoint(), |mut c| {
+        c.read.chunk_size = 4;
+        c.read.concurrency = 1;
+        c
+    });
+    for given_meta in [false, true] {
+        let key = fx.key(&format!("f/unpinned-{given_meta}.bin"));
+        fx.put(&key, Bytes::from_static(b"AAAAAAAA")).await;
+        proxy.clear_rules();
+        proxy.push_rule(
+            FaultRule::new(Fault::SetResponseHeader {
+                name: "etag".into(),
+                value: None,
+            })
+            .method(Method::HEAD)
+            .times(1),
+        );
+        proxy.push_rule(
+            FaultRule::new(Fault::Delay(Duration::from_millis(1500)))
+                .method(Method::GET)
+                .skip(1)
+                .times(1),
+        );
+        let meta = given_meta.then(|| s3sql_s3_client::ObjectMeta::new(key.clone(), 8));
+        let reading = {
+            let (client, bucket, key) = (client.clone(), fx.bucket().to_owned(), key.clone());
+            tokio::spawn(async move {
+                let stream = client.read_parallel(&bucket, &key, None, meta).await?;
+                let chunks: Vec<Bytes> = futures::TryStreamExt::try_collect(stream).await?;
+                Ok::<_, s3sql_s3_client::Error>(chunks.concat())
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        fx.put(&key, Bytes::from_static(b"BBBBBBBB")).await;
+        let read = reading.await.unwrap();
+        assert!(
+            read.is_err(),
+            "given metadata {given_meta}: two versions spliced: {read:?}"
+        );
+    }
+}
