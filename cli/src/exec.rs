@@ -2,10 +2,12 @@
 //! every source of SQL (`-c`, `-f`, stdin) ends in, as in datafusion-cli's
 //! `exec.rs`.
 
+use std::collections::HashMap;
 use std::error::Error;
 use std::fs::File;
 use std::future::Future;
 use std::io::{BufWriter, IsTerminal, Write};
+use std::ops::Range;
 use std::path::Path;
 
 use anyhow::Context;
@@ -247,17 +249,26 @@ fn mask_secrets(sql: &str, line: usize) -> Option<String> {
     }
     let source: Vec<char> = sql.chars().collect();
     let mut masked = source.clone();
-    let mut inside: Option<char> = None;
-    for c in &mut masked {
-        match (*c, inside) {
-            ('\'' | '"', None) => inside = Some(*c),
-            (_, Some(quote)) if *c == quote => inside = None,
-            ('\n' | '\r', _) => {}
-            (_, Some(_)) => *c = '*',
-            (_, None) => {}
+    let quoted = s3sql_planner::quoted_spans(sql);
+    let insides: Vec<Range<usize>> = match &quoted {
+        Some(spans) => spans.iter().map(|span| inside(&source, span)).collect(),
+        // The tokenizer refused the text: anything after a quote may be
+        // inside a string.
+        None => source
+            .iter()
+            .position(|c| matches!(c, '\'' | '"' | '`' | '$'))
+            .map(|from| from..source.len())
+            .into_iter()
+            .collect(),
+    };
+    for range in insides {
+        for c in &mut masked[range] {
+            if !matches!(*c, '\n' | '\r') {
+                *c = '*';
+            }
         }
     }
-    for value in bare_credentials(&source) {
+    for value in bare_credentials(&source, quoted.as_deref().unwrap_or_default()) {
         for c in &mut masked[value] {
             if !c.is_whitespace() {
                 *c = '*';
@@ -271,6 +282,23 @@ fn mask_secrets(sql: &str, line: usize) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The chars of a quoted token (`span`, from [`s3sql_planner::quoted_spans`])
+/// between its opening quote, after a prefix such as `E`, and its closing one.
+fn inside(source: &[char], span: &Range<usize>) -> Range<usize> {
+    let end = span.end.min(source.len());
+    let start = span.start.min(end);
+    match source[start..end]
+        .iter()
+        .position(|c| matches!(c, '\'' | '"' | '`' | '$'))
+    {
+        Some(quote) => {
+            let from = start + quote + 1;
+            from..end.saturating_sub(1).max(from)
+        }
+        None => end..end,
+    }
+}
+
 /// Whether a name (a word, or a quoted JSON name) is a credential's.
 fn names_a_credential(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
@@ -279,10 +307,11 @@ fn names_a_credential(name: &str) -> bool {
 
 /// The char ranges of credentials written unquoted after their name
 /// (`SECRET x`, `s3_session_token = x`, `s3_session_token TO x`,
-/// `"aws_secret_access_key": x`). `SECRET` as the statement's own keyword
+/// `"aws_secret_access_key": x`), given the quoted tokens' spans
+/// (`strings`). `SECRET` as the statement's own keyword
 /// (`CREATE [OR REPLACE] [PERSISTENT] SECRET name`, `DROP SECRET name`)
 /// names none.
-fn bare_credentials(source: &[char]) -> Vec<std::ops::Range<usize>> {
+fn bare_credentials(source: &[char], strings: &[Range<usize>]) -> Vec<Range<usize>> {
     const STATEMENT: [&str; 6] = ["create", "replace", "persistent", "temporary", "drop", "or"];
     let word_char = |c: char| c.is_alphanumeric() || c == '_';
     let skip_space = |mut at: usize| {
@@ -291,21 +320,15 @@ fn bare_credentials(source: &[char]) -> Vec<std::ops::Range<usize>> {
         }
         at
     };
+    let quoted_at: HashMap<usize, &Range<usize>> = strings.iter().map(|s| (s.start, s)).collect();
     let mut found = Vec::new();
     let mut previous = String::new();
     let mut at = 0;
     while at < source.len() {
         let c = source[at];
-        let (name, quoted, end) = if c == '\'' || c == '"' {
-            let close = source[at + 1..]
-                .iter()
-                .position(|&d| d == c)
-                .map_or(source.len(), |p| at + 1 + p);
-            (
-                source[at + 1..close].iter().collect::<String>(),
-                true,
-                close + 1,
-            )
+        let (name, quoted, end) = if let Some(span) = quoted_at.get(&at) {
+            let name = source[inside(source, span)].iter().collect::<String>();
+            (name, true, span.end)
         } else if word_char(c) {
             let close = source[at..]
                 .iter()
@@ -331,7 +354,10 @@ fn bare_credentials(source: &[char]) -> Vec<std::ops::Range<usize>> {
                     value = skip_space(value + 2);
                 }
             }
-            if value < source.len() && !matches!(source[value], '\'' | '"') {
+            if value < source.len()
+                && !quoted_at.contains_key(&value)
+                && !matches!(source[value], '\'' | '"')
+            {
                 let stop = source[value..]
                     .iter()
                     .position(|&d| matches!(d, ',' | ')' | '}' | ';' | '\n' | '\r'))

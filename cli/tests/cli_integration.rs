@@ -313,6 +313,28 @@ fn malformed_secret_statements_never_echo_the_secret() {
     }
 }
 
+/// A credential written as an `E'...'` string with `\'` inside, in a
+/// statement with a syntax error: the echoed line stars it whole (the
+/// masker reads strings with the statement tokenizer, escapes included).
+#[test]
+fn escape_string_credentials_never_echo() {
+    let statements = [
+        "CREATE SECRET s (TYPE s3, KEY_ID 'AKIA', SECRET E'sup3r\\'LEAKME', REGION 'x' BOGUS)",
+        "CREATE SECRET s (TYPE s3, KEY_ID E'AK\\'LEAKME', SECRET 'x', REGION 'x' BOGUS)",
+        "SET s3_secret_access_key = E'ab\\'LEAKME' BOGUS",
+    ];
+    for sql in statements {
+        let out = s3sql(&["-c", sql], "");
+        assert_eq!(out.status.code(), Some(1), "{sql}");
+        let (out, err) = (stdout(&out), stderr(&out));
+        assert!(err.starts_with("Error: "), "{sql}: {err}");
+        assert!(
+            !err.contains("LEAKME") && !out.contains("LEAKME"),
+            "{sql} leaked: {err}{out}"
+        );
+    }
+}
+
 /// Runs the binary with `args` in `dir`, with a private config directory.
 fn s3sql_in(dir: &std::path::Path, args: &[&str]) -> Output {
     let home = tempfile::tempdir().unwrap();

@@ -46,4 +46,4 @@ pub use mindsdb::DatabaseError;
 pub use scan::io_plan::human_bytes;
 pub use scan::{ScanMonitor, ScanProgress};
 pub use session::Session;
-pub use statement::{Statement, StatementLines, ends_statement};
+pub use statement::{Statement, StatementLines, ends_statement, quoted_spans};
