@@ -276,6 +276,26 @@ mod tests {
         }
     }
 
+    /// A closed `E'...'` string with an escape sqlparser refuses ends
+    /// the statement (it runs, and parsing names the escape): it was
+    /// read as open, and every later line, `.quit` too, was swallowed.
+    #[test]
+    fn a_closed_escape_string_with_a_bad_escape_ends_the_statement() {
+        for sql in [
+            "SELECT E'\\0' AS z;",
+            "SELECT E'\\400' AS z;",
+            "SELECT E'\\u00' AS z;",
+            "SELECT E'\\uD800' AS z;",
+        ] {
+            let mut input = Input::default();
+            assert_eq!(input.feed(sql), Action::Run(format!("{sql}\n")), "{sql}");
+            assert_eq!(input.feed(".quit"), Action::Quit, "{sql}");
+        }
+        // Still open: no closing quote yet.
+        let mut input = Input::default();
+        assert_eq!(input.feed("SELECT E'\\0 AS z;"), Action::More);
+    }
+
     #[test]
     fn dot_commands() {
         let mut input = Input::default();

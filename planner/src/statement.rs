@@ -12,7 +12,9 @@ use datafusion::sql::sqlparser::ast::{
     Query, SelectFlavor, SelectItem, SetExpr, VisitMut, VisitorMut, WildcardAdditionalOptions,
 };
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
-use datafusion::sql::sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer};
+use datafusion::sql::sqlparser::tokenizer::{
+    Location, Token, TokenWithSpan, Tokenizer, TokenizerError,
+};
 
 use crate::copy::{self, CopyStatement};
 use crate::describe::{self, DescribeStatement};
@@ -84,13 +86,30 @@ pub(crate) fn parse(sql: &str) -> Result<Vec<Statement>> {
 fn tokens(sql: &str) -> Result<Vec<TokenWithSpan>> {
     let mut tokens = Tokenizer::new(&DuckDb, sql)
         .tokenize_with_location()
-        .map_err(|e| PlannerError::Syntax(e.into()))?;
+        .map_err(|e| PlannerError::Syntax(naming_the_escape(sql, e).into()))?;
     for token in &mut tokens {
         if let Token::EscapedStringLiteral(text) = &mut token.token {
             token.token = Token::SingleQuotedString(std::mem::take(text));
         }
     }
     Ok(tokens)
+}
+
+/// A tokenizer error that names the escape of a closed `E'...'` string
+/// it refused, which sqlparser calls unterminated.
+fn naming_the_escape(sql: &str, error: TokenizerError) -> TokenizerError {
+    if error.message != UNTERMINATED_ESCAPE_STRING {
+        return error;
+    }
+    match refused_escape(sql, error.location) {
+        Some(escape) => TokenizerError {
+            message: format!(
+                "invalid escape {escape} in an E'...' string: it takes \\xHH, octal \\ooo up to \\377, \\uXXXX and \\UXXXXXXXX, none of them NUL or a surrogate"
+            ),
+            location: error.location,
+        },
+        None => error,
+    }
 }
 
 /// [`parse`], of text without `(DESCRIBE ...)` subqueries.
@@ -299,6 +318,65 @@ impl CharOffsets {
     }
 }
 
+/// sqlparser says "Unterminated encoded string literal" (at the string's
+/// start) both for an `E'...'` string with no closing quote and for a
+/// closed one with an escape it refuses (`E'\0'`, `E'\400'`, `E'\uD800'`).
+const UNTERMINATED_ESCAPE_STRING: &str = "Unterminated encoded string literal";
+
+/// Where the `E'...'` string starting at char `at` of `sql` closes: the
+/// char offset of its closing quote, `None` when it runs to the end.
+fn escape_string_end(sql: &[char], at: usize) -> Option<usize> {
+    let mut i = at + 2;
+    while i < sql.len() {
+        match sql[i] {
+            '\\' => i += 2,
+            '\'' if sql.get(i + 1) == Some(&'\'') => i += 2,
+            '\'' => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// The escape sqlparser refuses in the closed `E'...'` string starting
+/// at `location` of `sql` (`\0`, `\400`, `\uD800`), if that is why it
+/// refused the string.
+fn refused_escape(sql: &str, location: Location) -> Option<String> {
+    let chars: Vec<char> = sql.chars().collect();
+    let at = CharOffsets::new(sql).of(location);
+    let end = escape_string_end(&chars, at)?;
+    let body = &chars[at + 2..end];
+    let mut i = 0;
+    while i < body.len() {
+        if body[i] != '\\' {
+            i += 1;
+            continue;
+        }
+        let longest = match body.get(i + 1) {
+            Some('u') => 6,
+            Some('U') => 10,
+            Some('x') => 4,
+            Some(c) if c.is_digit(8) => 4,
+            _ => 2,
+        };
+        let next = body[i + 1..]
+            .iter()
+            .position(|&c| c == '\\')
+            .map_or(body.len(), |p| i + 1 + p);
+        let upto = next.min(i + longest).min(body.len());
+        let prefix: String = std::iter::once('E')
+            .chain(std::iter::once('\''))
+            .chain(body[..next].iter().copied())
+            .chain(std::iter::once('\''))
+            .collect();
+        if Tokenizer::new(&DuckDb, &prefix).tokenize().is_err() {
+            return Some(body[i..upto].iter().collect());
+        }
+        i = next;
+    }
+    None
+}
+
 /// What the tokenizer makes of some text.
 enum Tail {
     /// Every token closed; whether the last one that is not whitespace or
@@ -319,6 +397,13 @@ fn read_tokens(sql: &str) -> Tail {
                 .find(|t| !matches!(t, Token::Whitespace(_)))
                 .map(|t| t == &Token::SemiColon),
         ),
+        Err(e) if e.message == UNTERMINATED_ESCAPE_STRING => {
+            let chars: Vec<char> = sql.chars().collect();
+            match escape_string_end(&chars, CharOffsets::new(sql).of(e.location)) {
+                Some(_) => Tail::Refused,
+                None => Tail::Open,
+            }
+        }
         Err(e) if e.message.contains("Unterminated") || e.message.contains("EOF") => Tail::Open,
         Err(_) => Tail::Refused,
     }

@@ -283,3 +283,21 @@ fn a_failed_result_leaves_nothing_in_front_of_the_next() {
     term.type_line(".quit");
     assert!(term.child.wait().unwrap().success());
 }
+
+/// A closed `E'...'` string with an escape DuckDB refuses ends its
+/// statement with an error naming the escape; the shell goes on (it read
+/// the string as open and swallowed every later line, `.quit` too).
+#[test]
+fn a_bad_escape_ends_the_statement_and_the_shell_goes_on() {
+    let home = tempfile::tempdir().unwrap();
+    let mut term = Terminal::start(home.path());
+    term.wait_for(PROMPT);
+    term.type_line("SELECT E'\\0' AS z;");
+    let shown = term.wait_for(PROMPT);
+    assert!(shown.contains("invalid escape \\0"), "{shown}");
+    term.type_line("SELECT 42 AS x;");
+    let shown = term.wait_for(PROMPT);
+    assert!(shown.contains("42"), "{shown}");
+    term.type_line(".quit");
+    assert!(term.child.wait().unwrap().success());
+}
