@@ -73,7 +73,7 @@ pub async fn exec_and_print(
                 while stream.try_next().await?.is_some() {}
                 return Ok(());
             }
-            let mut printer = format.printer(writer.as_mut(), &schema);
+            let mut printer = format.printer(writer.as_mut(), &schema)?;
             while let Some(batch) = stream.try_next().await? {
                 if rows_stream_to_terminal {
                     progress.stop();

@@ -10,11 +10,11 @@ use anyhow::Context;
 use clap::ValueEnum;
 use comfy_table::Table;
 use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::csv::{Writer as CsvWriter, WriterBuilder as CsvWriterBuilder};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::json::writer::{JsonArray, LineDelimited};
 use datafusion::arrow::json::{Writer as JsonWriter, WriterBuilder as JsonWriterBuilder};
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use s3sql_planner::CsvRows;
 
 /// How a result set is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -41,21 +41,21 @@ pub const MAX_ROWS: usize = 40;
 
 impl PrintFormat {
     /// Starts printing one result set of `schema` to `out`.
-    pub fn printer<'a>(self, out: &'a mut dyn Write, schema: &SchemaRef) -> Printer<'a> {
+    pub fn printer<'a>(
+        self,
+        out: &'a mut dyn Write,
+        schema: &SchemaRef,
+    ) -> anyhow::Result<Printer<'a>> {
         let header =
             || -> Vec<String> { schema.fields().iter().map(|f| f.name().clone()).collect() };
         let state = match self {
             Self::Csv | Self::Tsv => {
-                let delimiter = if self == Self::Csv { b',' } else { b'\t' };
-                State::Csv(
-                    Box::new(
-                        CsvWriterBuilder::new()
-                            .with_header(true)
-                            .with_delimiter(delimiter)
-                            .build(out),
-                    ),
-                    RecordBatch::new_empty(schema.clone()),
-                )
+                let delimiter = if self == Self::Csv { ',' } else { '\t' };
+                State::Csv {
+                    out,
+                    rows: Box::new(CsvRows::new(schema.clone(), delimiter)?),
+                    empty: RecordBatch::new_empty(schema.clone()),
+                }
             }
             Self::Json => State::Json(
                 JsonWriterBuilder::new()
@@ -76,10 +76,10 @@ impl PrintFormat {
                 rows: ShownRows::new(header(), MAX_ROWS),
             },
         };
-        Printer {
+        Ok(Printer {
             state,
             wrote: false,
-        }
+        })
     }
 }
 
@@ -91,8 +91,14 @@ pub struct Printer<'a> {
 }
 
 enum State<'a> {
-    /// The writer, and an empty batch for the header of an empty result.
-    Csv(Box<CsvWriter<&'a mut dyn Write>>, RecordBatch),
+    /// DuckDB's CSV text of the rows (LIST, STRUCT and MAP too), as its
+    /// COPY writes it.
+    Csv {
+        out: &'a mut dyn Write,
+        rows: Box<CsvRows>,
+        /// For the header of an empty result.
+        empty: RecordBatch,
+    },
     Json(JsonWriter<&'a mut dyn Write, JsonArray>),
     Jsonl(JsonWriter<&'a mut dyn Write, LineDelimited>),
     /// The header until it is written.
@@ -110,7 +116,9 @@ impl Printer<'_> {
     /// Prints (or, for the table, keeps what it will show of) one batch.
     pub fn write(&mut self, batch: &RecordBatch) -> anyhow::Result<()> {
         match &mut self.state {
-            State::Csv(writer, _) => writer.write(batch).context("writing CSV")?,
+            State::Csv { out, rows, .. } => {
+                out.write_all(&rows.write(batch).context("writing CSV")?)?;
+            }
             State::Json(writer) => writer.write(batch).context("writing JSON")?,
             State::Jsonl(writer) => writer.write(batch).context("writing JSON lines")?,
             State::Markdown { out, header } => {
@@ -131,9 +139,13 @@ impl Printer<'_> {
     /// bracket, the table itself.
     pub fn finish(self) -> anyhow::Result<()> {
         match self.state {
-            State::Csv(mut writer, empty) => {
+            State::Csv {
+                out,
+                mut rows,
+                empty,
+            } => {
                 if !self.wrote {
-                    writer.write(&empty).context("writing CSV")?;
+                    out.write_all(&rows.write(&empty).context("writing CSV")?)?;
                 }
             }
             State::Json(mut writer) => {

@@ -377,6 +377,68 @@ fn a_bad_escape_in_an_escape_string_is_named() {
     }
 }
 
+/// A credential written as an `E'...'` string with `\'` inside, in a
+/// statement with a syntax error: the echoed line stars it whole (the
+/// masker reads strings with the statement tokenizer, escapes included).
+#[test]
+fn escape_string_credentials_never_echo() {
+    let statements = [
+        "CREATE SECRET s (TYPE s3, KEY_ID 'AKIA', SECRET E'sup3r\\'LEAKME', REGION 'x' BOGUS)",
+        "CREATE SECRET s (TYPE s3, KEY_ID E'AK\\'LEAKME', SECRET 'x', REGION 'x' BOGUS)",
+        "SET s3_secret_access_key = E'ab\\'LEAKME' BOGUS",
+    ];
+    for sql in statements {
+        let out = s3sql(&["-c", sql], "");
+        assert_eq!(out.status.code(), Some(1), "{sql}");
+        let (out, err) = (stdout(&out), stderr(&out));
+        assert!(err.starts_with("Error: "), "{sql}: {err}");
+        assert!(
+            !err.contains("LEAKME") && !out.contains("LEAKME"),
+            "{sql} leaked: {err}{out}"
+        );
+    }
+}
+
+/// A closed `E'...'` string with an escape DuckDB refuses is a syntax
+/// error naming the escape, not "unterminated".
+#[test]
+fn a_bad_escape_in_an_escape_string_is_named() {
+    for (sql, escape) in [
+        ("SELECT E'\\0' AS z", "\\0"),
+        ("SELECT E'ok\\400' AS z", "\\400"),
+        ("SELECT E'\\u00' AS z", "\\u00"),
+        ("SELECT E'\\uD800' AS z", "\\uD800"),
+    ] {
+        let out = s3sql(&["-c", sql], "");
+        assert_eq!(out.status.code(), Some(1), "{sql}");
+        let err = stderr(&out);
+        assert!(
+            err.contains(escape) && !err.contains("nterminated"),
+            "{sql}: {err}"
+        );
+    }
+}
+
+/// csv and tsv print LIST, STRUCT and MAP as DuckDB's text, as its COPY
+/// writes them (its shell's csv mode prints the same); they failed after
+/// the header. DuckDB 1.5.5's COPY of this query: `"[1, 2]",{'a': 1},{k=v},""`.
+#[test]
+fn csv_and_tsv_print_nested_values_as_duckdb() {
+    let sql = "SELECT [1,2] AS l, {'a': 1} AS s, MAP {'k': 'v'} AS m, '' AS e";
+    for (format, expected) in [
+        ("csv", "l,s,m,e\n\"[1, 2]\",{'a': 1},{k=v},\"\"\n"),
+        ("tsv", "l\ts\tm\te\n[1, 2]\t{'a': 1}\t{k=v}\t\"\"\n"),
+    ] {
+        let out = s3sql(&["--format", format, "-c", sql], "");
+        assert!(out.status.success(), "{format}: {}", stderr(&out));
+        assert_eq!(stdout(&out), expected, "{format}");
+    }
+    // Its scope column is a LIST.
+    let out = s3sql(&["--format", "csv", "-c", "FROM duckdb_secrets()"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("name,"), "{}", stdout(&out));
+}
+
 /// Runs the binary with `args` in `dir`, with a private config directory.
 fn s3sql_in(dir: &std::path::Path, args: &[&str]) -> Output {
     let home = tempfile::tempdir().unwrap();

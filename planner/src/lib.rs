@@ -40,7 +40,7 @@ mod setting_sql;
 mod settings;
 mod statement;
 
-pub use copy::{CopyError, CopyMonitor, CopyProgress};
+pub use copy::{CopyError, CopyMonitor, CopyProgress, CsvRows};
 pub use error::{PlannerError, Result};
 pub use mindsdb::DatabaseError;
 pub use scan::io_plan::human_bytes;

@@ -16,6 +16,7 @@ use datafusion::arrow::util::display::FormatOptions;
 
 use super::text::{DuckText, format_options};
 use crate::error::Result;
+use s3sql_formats::OptionValue;
 
 /// The CSV dialect of one COPY.
 #[derive(Debug, Clone)]
@@ -89,6 +90,20 @@ impl CsvDialect {
 }
 
 impl CsvDialect {
+    /// Appends the header line of `schema`, when one is wanted, to `out`.
+    fn push_header(&self, schema: &SchemaRef, out: &mut Vec<u8>) {
+        if !self.header {
+            return;
+        }
+        for (i, field) in schema.fields().iter().enumerate() {
+            if i > 0 {
+                out.push(self.delimiter);
+            }
+            self.push_field(out, field.name().as_bytes());
+        }
+        out.push(b'\n');
+    }
+
     /// Appends `batch`'s rows to `out`, `cell` holding one value's text.
     fn encode_rows(
         &self,
@@ -173,15 +188,7 @@ impl CsvEncoder {
         out.clear();
         if !self.started {
             self.started = true;
-            if self.dialect.header {
-                for (i, field) in self.schema.fields().iter().enumerate() {
-                    if i > 0 {
-                        out.push(self.dialect.delimiter);
-                    }
-                    self.dialect.push_field(&mut out, field.name().as_bytes());
-                }
-                out.push(b'\n');
-            }
+            self.dialect.push_header(&self.schema, &mut out);
         }
         let shares = shares_for(batch.num_rows());
         let texts = if shares == 1 {
@@ -219,6 +226,49 @@ impl CsvEncoder {
     }
 }
 
+/// Result rows as DuckDB's CSV text, the one its COPY writes and its
+/// shell's csv mode prints (LIST, STRUCT and MAP as `"[1, 2]"`,
+/// `{'a': 1}`, `{k=v}`; `''` apart from NULL): a shell's `--format csv`
+/// and `tsv` print through it, so a value has one CSV text.
+#[derive(Debug)]
+pub struct CsvRows {
+    dialect: CsvDialect,
+    schema: SchemaRef,
+    /// Whether the header is written yet.
+    started: bool,
+    /// One value's text, reused.
+    cell: String,
+}
+
+impl CsvRows {
+    /// Rows of `schema` with a header line, `delimiter` between values.
+    pub fn new(schema: SchemaRef, delimiter: char) -> Result<Self> {
+        let delimiter = (
+            "DELIMITER".to_owned(),
+            OptionValue::Str(delimiter.to_string()),
+        );
+        let options = CopyOptions::parse("rows.csv", vec![delimiter])?;
+        Ok(Self {
+            dialect: CsvDialect::new(&options),
+            schema,
+            started: false,
+            cell: String::new(),
+        })
+    }
+
+    /// The text of `batch`'s rows, the header before the first batch's.
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        if !self.started {
+            self.started = true;
+            self.dialect.push_header(&self.schema, &mut out);
+        }
+        self.dialect
+            .encode_rows(&self.schema, batch, &mut out, &mut self.cell)?;
+        Ok(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -227,7 +277,6 @@ mod tests {
 
     use datafusion::arrow::array::StringArray;
     use datafusion::arrow::datatypes::{DataType, Field, Schema};
-    use s3sql_formats::OptionValue;
 
     use super::*;
 

@@ -41,6 +41,7 @@ use datafusion::sql::sqlparser::tokenizer::Token;
 use s3sql_formats::OptionValue;
 use s3sql_secrets::SecretManager;
 
+pub use csv::CsvRows;
 pub(crate) use encode::{Encoder, Output};
 pub use error::CopyError;
 pub use monitor::{CopyMonitor, CopyProgress};
