@@ -4,8 +4,7 @@
 //! piped or redirected output never holds it; erased when it ends.
 
 use std::io::{IsTerminal, Write};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -23,7 +22,8 @@ const ERASE: &str = "\r\x1b[K";
 
 /// The line while a statement runs; erased when stopped or dropped.
 pub struct ProgressLine {
-    stop: Arc<AtomicBool>,
+    /// Dropped to stop the drawer: it wakes at once, not after its wait.
+    stop: Option<Sender<()>>,
     drawer: Option<JoinHandle<()>>,
 }
 
@@ -46,18 +46,18 @@ impl ProgressLine {
     }
 
     fn start_if(monitors: Monitors, terminal: bool) -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
-        let drawer = terminal.then(|| {
-            let stop = Arc::clone(&stop);
-            std::thread::spawn(move || draw_until(&monitors, &stop))
-        });
-        Self { stop, drawer }
+        let (stop, stopped) = channel();
+        let drawer = terminal.then(|| std::thread::spawn(move || draw_until(&monitors, &stopped)));
+        Self {
+            stop: Some(stop),
+            drawer,
+        }
     }
 
     /// Erases the line and draws it no more (before results are printed
     /// on the same terminal).
     pub fn stop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        self.stop.take();
         if let Some(drawer) = self.drawer.take() {
             let _ = drawer.join();
         }
@@ -71,13 +71,13 @@ impl Drop for ProgressLine {
 }
 
 /// Redraws the line every [`EVERY`] while a COPY runs, or a scan has run
-/// for [`LONG_SCAN`]; erases it at the end.
-fn draw_until(monitors: &Monitors, stop: &AtomicBool) {
+/// for [`LONG_SCAN`], until `stopped` says the statement ended (at once,
+/// not after the wait); erases it at the end.
+fn draw_until(monitors: &Monitors, stopped: &Receiver<()>) {
     let started = Instant::now();
     let mut drawn = false;
     let mut stderr = std::io::stderr();
-    while !stop.load(Ordering::Relaxed) {
-        std::thread::sleep(EVERY);
+    while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(EVERY) {
         let text = if monitors.copy.is_running() {
             line(monitors.copy.progress())
         } else {
