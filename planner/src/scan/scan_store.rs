@@ -188,7 +188,7 @@ impl ScanStore {
 
 impl fmt::Display for ScanStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Counting({})", self.inner)
+        write!(f, "ScanStore({})", self.inner)
     }
 }
 

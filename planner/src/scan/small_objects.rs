@@ -97,10 +97,11 @@ impl WholeObject {
     pub(crate) fn answer(&self, range: Option<&GetRange>) -> Option<GetResult> {
         let range = match range {
             None => 0..self.meta.size,
+            // `as_range` would clamp it to the kept bytes: a short answer.
+            Some(GetRange::Bounded(r)) if r.end > self.bytes.len() as u64 => return None,
             Some(range) => range.as_range(self.meta.size).ok()?,
         };
-        if range.end > self.bytes.len() as u64 || (range.start >= range.end && self.meta.size != 0)
-        {
+        if range.start >= range.end && self.meta.size != 0 {
             return None;
         }
         let part = self.bytes.slice(range.start as usize..range.end as usize);
@@ -138,4 +139,40 @@ pub(crate) fn plain_read(options: &GetOptions) -> bool {
         && options.if_modified_since.is_none()
         && options.if_unmodified_since.is_none()
         && options.version.is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+
+    fn ten_bytes() -> WholeObject {
+        WholeObject {
+            meta: ObjectMeta {
+                location: Path::from("x"),
+                last_modified: Utc::now(),
+                size: 10,
+                e_tag: None,
+                version: None,
+            },
+            attributes: Attributes::default(),
+            bytes: Bytes::from_static(b"0123456789"),
+        }
+    }
+
+    /// A range past the kept bytes is no answer from memory (a larger
+    /// version is being asked for; the pinned GET says it changed), never
+    /// a short slice (review-8b #12, #15).
+    #[test]
+    fn a_range_past_the_kept_bytes_is_not_answered_from_memory() {
+        let whole = ten_bytes();
+        assert!(whole.answer(Some(&GetRange::Bounded(0..20))).is_none());
+        assert!(whole.answer(Some(&GetRange::Bounded(8..10))).is_some());
+        assert!(whole.answer(Some(&GetRange::Suffix(4))).is_some());
+        assert!(whole.ranges(&[2..4, 0..11]).is_none());
+        assert_eq!(
+            whole.ranges(&[2..4, 9..10]).unwrap(),
+            [Bytes::from_static(b"23"), Bytes::from_static(b"9")]
+        );
+    }
 }
