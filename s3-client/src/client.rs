@@ -401,6 +401,7 @@ impl S3Client {
         }
         let mut attempt: u32 = 0;
         let mut followed_region = false;
+        let mut probed = false;
         let mut location: Option<http::Uri> = None;
         loop {
             attempt += 1;
@@ -443,7 +444,8 @@ impl S3Client {
             // was refused unread (never acted on) and goes again, signed
             // for the right one.
             if reached
-                && cut_off
+                && matches!(err, Error::Transport { .. })
+                && !std::mem::replace(&mut probed, true)
                 && !req.body.is_empty()
                 && !followed_region
                 && self.region_was_wrong(req.bucket).await

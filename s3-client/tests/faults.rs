@@ -2567,3 +2567,50 @@ async fn parallel_read_without_a_head_etag_stays_on_one_version() {
         );
     }
 }
+
+/// A write to a server that accepts and never answers times out attempt by
+/// attempt, without a region probe after each (a silent server is not S3
+/// refusing a region: that comes as a reset), so it fails in its own
+/// timeouts, not twice them (review-11d #9).
+#[tokio::test]
+async fn a_stalled_server_is_not_probed_for_its_region() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = accepted.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            held.push(socket);
+        }
+    });
+    let target = s3sql_testkit::S3Target::in_process();
+    let mut config = common::config_for(&target)
+        .with_endpoint(format!("http://{addr}"))
+        .with_region("us-east-1");
+    config.request_timeout = Duration::from_secs(1);
+    config.retry = RetryConfig {
+        max_retries: 1,
+        initial_backoff: Duration::from_millis(5),
+        backoff_multiplier: 2.0,
+        max_backoff: Duration::from_millis(5),
+    };
+    let client = common::client_for(&target, config);
+    let err = client
+        .put_object(
+            "bkt",
+            "k",
+            Bytes::from_static(b"x"),
+            &PutObjectRequest::default(),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("after 2 attempts"), "{err}");
+    assert_eq!(
+        accepted.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "two attempts, no probes"
+    );
+    assert_eq!(client.request_count(), 2);
+}
