@@ -8,6 +8,7 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 use s3sql_s3_client::PutObjectRequest;
+use s3sql_testkit::{Fault, FaultProxy, FaultRule};
 
 mod common;
 use common::target_client;
@@ -564,7 +565,24 @@ async fn a_long_scan_shows_its_progress_on_a_terminal_and_never_in_piped_output(
     assert!(!stderr(&piped).contains("scan:"), "{}", stderr(&piped));
     assert!(!stderr(&piped).contains('\x1b'), "{}", stderr(&piped));
     // On a pseudo-terminal (script(1)): drawn, then erased before the
-    // result is printed.
+    // result is printed. The object comes through a proxy at 1 MB/s, so
+    // the scan outlasts the line's delay however fast the machine is (at
+    // full speed a quick one finished before the first draw).
+    let proxy = FaultProxy::start(target.socket_addr().expect("an http:// endpoint"));
+    proxy.push_rule(
+        FaultRule::new(Fault::Throttle {
+            bytes_per_second: 1_000_000,
+        })
+        .path_contains("progress.csv")
+        .times(usize::MAX),
+    );
+    let secret = secret.replace(
+        target
+            .endpoint
+            .trim_start_matches("http://")
+            .trim_start_matches("https://"),
+        &proxy.addr().to_string(),
+    );
     let work = tempfile::tempdir().unwrap();
     let binary = env!("CARGO_BIN_EXE_s3sql");
     let command = format!("'{binary}' --format csv -c \"{secret}\" -c \"{query}\"");
