@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail};
 use futures::{StreamExt, TryStreamExt};
 use s3sql_glob_list::{ExpandOptions, GlobExpander};
 use s3sql_s3_client::PutObjectRequest;
-use s3sql_testkit::{FaultProxy, S3Server};
+use s3sql_testkit::FaultProxy;
 
 use super::client;
 
@@ -48,7 +48,7 @@ pub fn run(args: &[String]) -> Result<()> {
         _ => bail!("usage: cargo xtask bench glob [--runs N]"),
     };
     let venv = crate::venv::ensure(&[crate::venv::DUCKDB, crate::venv::DUCKDB_HTTPFS])?;
-    let server = S3Server::start();
+    let server = super::start_server();
     let proxy = FaultProxy::start(server.addr());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

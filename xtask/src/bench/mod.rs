@@ -4,6 +4,7 @@
 mod copy;
 mod curl;
 mod glob;
+mod interrupt;
 mod process;
 mod query;
 mod transfer;
@@ -29,6 +30,21 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("copy") => copy::run(&args[1..]),
         Some(other) => bail!("unknown benchmark '{other}'; available: get, glob, query, copy"),
     }
+}
+
+/// Starts the benchmark's in-process server, whose data directory is removed
+/// also when the run is interrupted.
+pub fn start_server() -> S3Server {
+    let server = S3Server::start();
+    interrupt::remove_on_signal(server.root());
+    server
+}
+
+/// A temporary directory removed also when the run is interrupted.
+pub fn temp_dir() -> Result<tempfile::TempDir> {
+    let dir = tempfile::tempdir()?;
+    interrupt::remove_on_signal(dir.path());
+    Ok(dir)
 }
 
 /// A path-style client of a testkit server at `endpoint` (the server

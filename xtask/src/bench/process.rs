@@ -130,8 +130,8 @@ impl Peers {
     pub fn start() -> Result<Self> {
         let venv = crate::venv::ensure(&[crate::venv::DUCKDB, crate::venv::DUCKDB_HTTPFS])?;
         let binary = crate::demo::build_cli(true)?;
-        let server = s3sql_testkit::S3Server::start();
-        let config_home = tempfile::tempdir()?;
+        let server = super::start_server();
+        let config_home = super::temp_dir()?;
         let secret = format!(
             "CREATE PERSISTENT SECRET bench (TYPE s3, KEY_ID '{}', SECRET '{}', \
              REGION 'us-east-1', ENDPOINT '{}', URL_STYLE 'path', USE_SSL false)",

@@ -85,7 +85,7 @@ pub fn run(args: &[String]) -> Result<()> {
         }
     }
     let size = size_mib * MIB;
-    let server = S3Server::start();
+    let server = super::start_server();
     let bucket = "bench";
     let key = "big/object.bin";
     let admin = Admin::new(&server, bucket)?;
