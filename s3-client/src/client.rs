@@ -455,12 +455,10 @@ impl S3Client {
                 continue;
             }
             // The request may have reached the server and acted: its answer
-            // was lost, or a 5xx came back from a gateway (or a
-            // server failing late) after the server had done what was
-            // asked. For a request that is not safe to repeat, those count
-            // as lost; a 503 (SlowDown) is S3 refusing the request unread.
-            let failed_late = req.lost_answer != LostAnswer::Repeat
-                && matches!(&err, Error::Service(e) if e.status >= 500 && e.status != 503);
+            // was lost, or a server failure came back after the server had
+            // done what was asked. For a request that is not safe to
+            // repeat, those count as lost.
+            let failed_late = req.lost_answer != LostAnswer::Repeat && may_have_acted(&err);
             if reached && (failed_late || cut_off) {
                 log.answer_lost = true;
                 if req.lost_answer == LostAnswer::Fail {
@@ -834,6 +832,22 @@ fn clock_skew(server_date: &str) -> Option<String> {
         "this machine's clock is {} s {direction} the server's",
         skew.unsigned_abs()
     ))
+}
+
+/// Whether a server failure may have come after the server acted: a 5xx
+/// from a gateway that gave up waiting, or from a server failing late, and
+/// a 200 whose body is `<Error>InternalError` or `ServiceUnavailable` (a
+/// gateway's, or S3's own for a Complete or Copy that failed after it began
+/// to answer). Not a 503, nor SlowDown in a 200: S3 refusing the request
+/// unread.
+fn may_have_acted(err: &Error) -> bool {
+    let Error::Service(e) = err else {
+        return false;
+    };
+    match e.status {
+        200 => matches!(e.code.as_str(), "InternalError" | "ServiceUnavailable"),
+        status => status >= 500 && status != 503,
+    }
 }
 
 /// Fails an attempt whose 200 answer is an `<Error>` document, which S3

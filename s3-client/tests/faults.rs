@@ -1033,49 +1033,74 @@ fn acted_then(status: u16, code: &str) -> Fault {
     }
 }
 
+/// The answers a server that acted can be followed by: a gateway's 502,
+/// and a 200 whose body is `<Error>InternalError` (a gateway, or S3 itself
+/// failing after it began to answer), each with a name for keys.
+fn acted_then_failures() -> [(&'static str, Fault); 3] {
+    [
+        ("502", acted_then(502, "BadGateway")),
+        ("200-internal", acted_then(200, "InternalError")),
+        ("200-unavailable", acted_then(200, "ServiceUnavailable")),
+    ]
+}
+
 #[tokio::test]
 async fn conditional_put_answered_5xx_after_acting_is_ours() {
     let (fx, proxy, client) = proxied().await;
-    let key = fx.key("f/conditional-5xx.txt");
     let create_only = PutObjectRequest {
         if_none_match: true,
         ..PutObjectRequest::default()
     };
-    // The server writes the object; the gateway answers 502; the retry is
-    // answered 412 because of this very write.
-    proxy.push_rule(
-        FaultRule::new(acted_then(502, "BadGateway"))
-            .method(Method::PUT)
-            .path_contains("conditional-5xx")
-            .times(1),
-    );
-    let out = client
-        .put_object(fx.bucket(), &key, Bytes::from_static(b"mine"), &create_only)
-        .await
-        .expect("a write that succeeded was reported as failed");
-    assert_eq!(proxy.faults_injected(), 1);
-    let meta = fx.client.head_object(fx.bucket(), &key).await.unwrap();
-    assert_eq!(out.etag, meta.etag);
-    fx.assert_holds(&key, b"mine").await;
+    for (n, (name, fault)) in acted_then_failures().into_iter().enumerate() {
+        let key = fx.key(&format!("f/conditional-acted-{name}.txt"));
+        // The server writes the object; the gateway answers a failure; the
+        // retry is answered 412 because of this very write.
+        proxy.push_rule(
+            FaultRule::new(fault)
+                .method(Method::PUT)
+                .path_contains(format!("conditional-acted-{name}"))
+                .times(1),
+        );
+        let out = client
+            .put_object(fx.bucket(), &key, Bytes::from_static(b"mine"), &create_only)
+            .await
+            .unwrap_or_else(|e| {
+                panic!("{name}: a write that succeeded was reported as failed: {e}")
+            });
+        assert_eq!(proxy.faults_injected(), n + 1, "{name}");
+        let meta = fx.client.head_object(fx.bucket(), &key).await.unwrap();
+        assert_eq!(out.etag, meta.etag, "{name}");
+        fx.assert_holds(&key, b"mine").await;
+    }
 }
 
 #[tokio::test]
 async fn create_multipart_upload_answered_5xx_after_acting_leaves_no_orphan() {
     let (fx, proxy, client) = proxied().await;
-    let key = fx.key("f/mp-create-5xx.bin");
     let data = pattern_bytes(6 * MIB, 31);
-    proxy.push_rule(
-        FaultRule::new(acted_then(504, "GatewayTimeout"))
-            .method(Method::POST)
-            .query_contains("uploads")
-            .times(1),
-    );
-    fx.write_multipart(&client, &key, &data).await.unwrap();
-    assert_eq!(proxy.faults_injected(), 1);
-    assert_eq!(creates_seen(&proxy), 2, "the failed create was retried");
-    fx.assert_holds(&key, &data).await;
-    let open = open_uploads(&fx).await;
-    assert!(open.is_empty(), "orphaned uploads: {open:?}");
+    let failures = acted_then_failures();
+    let failures = [("504", acted_then(504, "GatewayTimeout"))]
+        .into_iter()
+        .chain(failures);
+    for (n, (name, fault)) in failures.enumerate() {
+        let key = fx.key(&format!("f/mp-create-acted-{name}.bin"));
+        proxy.push_rule(
+            FaultRule::new(fault)
+                .method(Method::POST)
+                .query_contains("uploads")
+                .times(1),
+        );
+        fx.write_multipart(&client, &key, &data).await.unwrap();
+        assert_eq!(proxy.faults_injected(), n + 1, "{name}");
+        assert_eq!(
+            creates_seen(&proxy),
+            2 * (n + 1),
+            "{name}: the failed create was retried"
+        );
+        fx.assert_holds(&key, &data).await;
+        let open = open_uploads(&fx).await;
+        assert!(open.is_empty(), "{name}: orphaned uploads: {open:?}");
+    }
 }
 
 #[tokio::test]
