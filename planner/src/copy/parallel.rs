@@ -1,5 +1,6 @@
 //! Encoding on every core: [`run_shares`] runs one batch's work, shared
-//! out, on the caller's thread and on blocking threads at once, and
+//! out, on blocking threads at once (never on the runtime's: a batch
+//! encoding there would stall the uploads and the query meanwhile), and
 //! [`workers`] says how many shares to make. Parquet shares a batch's
 //! columns ([`super::parquet`]), CSV its rows ([`super::csv`]); both wait
 //! for every share before the write returns, so no batch is queued ahead
@@ -11,7 +12,7 @@ use datafusion::error::DataFusionError;
 
 use crate::error::Result;
 
-/// Rows below which a batch is encoded on the caller's thread alone:
+/// Rows below which a batch is encoded in one share, on one thread:
 /// handing its parts to other threads would cost more than it saves.
 pub(crate) const PARALLEL_ROWS: usize = 512;
 
@@ -27,27 +28,24 @@ pub(crate) fn shares_for(rows: usize) -> usize {
     if rows < PARALLEL_ROWS { 1 } else { workers() }
 }
 
-/// Runs `work` on each share: the first on the caller's thread, the
-/// others on blocking threads at the same time; their results in the
-/// shares' order. Every share is waited for, also after one failed; the
-/// first failure (or panic) is the answer.
-pub(crate) async fn run_shares<S, T, F>(mut shares: Vec<S>, work: F) -> Result<Vec<T>>
+/// Runs `work` on each share, each on a blocking thread, all at the same
+/// time; their results in the shares' order. The caller's task waits
+/// without holding the runtime's thread, so uploads and the query
+/// producing the next batch go on. Every share is waited for, also after
+/// one failed; the first failure (or panic) is the answer.
+pub(crate) async fn run_shares<S, T, F>(shares: Vec<S>, work: F) -> Result<Vec<T>>
 where
     S: Send + 'static,
     T: Send + 'static,
     F: Fn(S) -> Result<T> + Send + Sync + Copy + 'static,
 {
-    if shares.is_empty() {
-        return Ok(Vec::new());
-    }
-    let first = shares.remove(0);
-    let others: Vec<_> = shares
+    let running: Vec<_> = shares
         .into_iter()
         .map(|share| tokio::task::spawn_blocking(move || work(share)))
         .collect();
-    let mut results = Vec::with_capacity(others.len() + 1);
-    let mut failed = work(first).map(|t| results.push(t)).err();
-    for handle in others {
+    let mut results = Vec::with_capacity(running.len());
+    let mut failed = None;
+    for handle in running {
         match handle.await {
             Ok(Ok(t)) => results.push(t),
             Ok(Err(e)) => {
@@ -69,6 +67,27 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+
+    /// While shares encode, the runtime's thread stays free: a task
+    /// spawned on a one-thread runtime (uploads, the query producing
+    /// batches) runs before the only share, which waits for it, ends. A
+    /// share run on the runtime's thread would starve the task and time
+    /// out.
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_runtime_runs_other_tasks_while_shares_encode() {
+        let (ran, wait) = std::sync::mpsc::channel::<()>();
+        let task = tokio::spawn(async move { ran.send(()).unwrap() });
+        run_shares(vec![wait], |wait| {
+            wait.recv_timeout(std::time::Duration::from_secs(20))
+                .map_err(|e| {
+                    DataFusionError::Execution(format!("the runtime's task did not run: {e}"))
+                        .into()
+                })
+        })
+        .await
+        .unwrap();
+        task.await.unwrap();
+    }
 
     /// Results in the shares' order; a failing share fails the whole
     /// after the others ran; a panicking one too, without unwinding

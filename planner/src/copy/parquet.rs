@@ -143,8 +143,7 @@ impl ParquetEncoder {
 }
 
 /// Encodes `batch`'s columns with `writers`, the columns shared out over
-/// the cores (the first share on the caller's thread); the writers, in
-/// their order.
+/// the cores (off the runtime's threads); the writers, in their order.
 async fn encode(
     schema: &SchemaRef,
     writers: Vec<ArrowColumnWriter>,
