@@ -365,10 +365,11 @@ impl S3Client {
                 let (parts, body) = resp.into_parts();
                 // S3 keeps the answers that can carry an error in a 200
                 // alive with a space every few seconds: no rate floor
-                // there, a cap on the whole answer instead.
+                // there, a cap on the whole answer instead. Any other
+                // answer read whole has both.
                 let pace = match req.error_in_ok {
                     true => BodyPace::kept_alive(timeout),
-                    false => BodyPace::new(timeout, true),
+                    false => BodyPace::whole(timeout),
                 };
                 let bytes = collect_body(body, pace, MAX_COLLECTED_BODY, &target).await?;
                 // Any collected answer (never object bytes: GetObject
@@ -659,7 +660,7 @@ impl S3Client {
         let endpoint = target.endpoint.parse::<http::Uri>().ok();
         let body = collect_body(
             resp.into_body(),
-            BodyPace::new(self.inner.config.request_timeout, true),
+            BodyPace::whole(self.inner.config.request_timeout),
             MAX_ERROR_BODY,
             &target,
         )

@@ -218,7 +218,10 @@ pub struct ClientConfig {
     /// also bring at least 1 KiB per second of waiting, measured over each
     /// such timeout, so a server trickling a byte every few seconds ends
     /// the attempt (CompleteMultipartUpload and CopyObject excepted: S3
-    /// keeps those answers alive with a space every few seconds).
+    /// keeps those answers alive with a space every few seconds, so they
+    /// get 30 timeouts in all). An answer read whole (a listing page, any
+    /// XML answer) must also be in within 3 timeouts plus a second per
+    /// 64 KiB: a server trickling it just above the floor cannot hold it.
     pub request_timeout: Duration,
     /// Retry policy.
     pub retry: RetryConfig,

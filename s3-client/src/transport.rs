@@ -212,21 +212,40 @@ pub const MIN_BODY_RATE: u64 = 1024;
 /// attempt forever without a cap.
 pub const KEPT_ALIVE_TIMEOUTS: u32 = 30;
 
+/// How many request timeouts an answer read whole (a listing page, an
+/// upload's id, any XML answer) may take before it must keep to
+/// [`MIN_ANSWER_RATE`] on the whole.
+pub const ANSWER_GRACE_TIMEOUTS: u32 = 3;
+
+/// The slowest an answer read whole may arrive on average, once its grace
+/// is over: S3's largest answers (a page of 1000 long keys) are about a
+/// MiB, so any working link brings one well within the grace; a server
+/// trickling it just above [`MIN_BODY_RATE`] is cut in a few timeouts
+/// instead of after hours.
+pub const MIN_ANSWER_RATE: u64 = 64 * 1024;
+
 /// The deadline of a response body's next bytes. Each `window` (the
 /// request timeout) of waiting must bring `MIN_BODY_RATE × window` bytes,
 /// or the attempt has stalled; without the floor, any byte restarts the
 /// window (a pure idle timeout), for answers S3 keeps alive with a space
 /// every few seconds (CompleteMultipartUpload, CopyObject). Only time spent
 /// waiting for the server counts: a reader that pauses between chunks
-/// holds the server back itself.
+/// holds the server back itself. An answer read whole also has a deadline
+/// on the whole ([`BodyPace::whole`], [`BodyPace::kept_alive`]).
 #[derive(Debug)]
 pub struct BodyPace {
     window: std::time::Duration,
     quantum: u64,
     waited: std::time::Duration,
     got: u64,
-    /// When the whole answer must be in, for an answer kept alive.
+    /// When the whole answer must be in, for an answer read whole.
     deadline: Option<tokio::time::Instant>,
+    /// Bytes that push the deadline back a second each; 0 for an answer
+    /// kept alive, whose deadline is fixed.
+    per_second: u64,
+    /// Bytes arrived in all, and when the answer began.
+    total: u64,
+    began: tokio::time::Instant,
 }
 
 impl BodyPace {
@@ -243,6 +262,23 @@ impl BodyPace {
             waited: std::time::Duration::ZERO,
             got: 0,
             deadline: None,
+            per_second: 0,
+            total: 0,
+            began: tokio::time::Instant::now(),
+        }
+    }
+
+    /// A pace for an answer read whole: the floor rate, and the whole
+    /// answer within [`ANSWER_GRACE_TIMEOUTS`] windows plus a second for
+    /// each [`MIN_ANSWER_RATE`] bytes that arrived.
+    pub fn whole(window: std::time::Duration) -> Self {
+        let pace = Self::new(window, true);
+        Self {
+            deadline: pace
+                .began
+                .checked_add(window.saturating_mul(ANSWER_GRACE_TIMEOUTS)),
+            per_second: MIN_ANSWER_RATE,
+            ..pace
         }
     }
 
@@ -250,18 +286,34 @@ impl BodyPace {
     /// floor rate, but the whole answer within [`KEPT_ALIVE_TIMEOUTS`]
     /// windows.
     pub fn kept_alive(window: std::time::Duration) -> Self {
-        let cap = window.saturating_mul(KEPT_ALIVE_TIMEOUTS);
+        let pace = Self::new(window, false);
         Self {
-            deadline: tokio::time::Instant::now().checked_add(cap),
-            ..Self::new(window, false)
+            deadline: pace
+                .began
+                .checked_add(window.saturating_mul(KEPT_ALIVE_TIMEOUTS)),
+            ..pace
         }
+    }
+
+    /// When the whole answer must be in, given what arrived so far.
+    fn whole_deadline(&self) -> Option<tokio::time::Instant> {
+        let deadline = self.deadline?;
+        if self.per_second == 0 {
+            return Some(deadline);
+        }
+        let earned = std::time::Duration::from_secs_f64(self.total as f64 / self.per_second as f64);
+        Some(
+            deadline
+                .checked_add(earned)
+                .unwrap_or(deadline + FAR_FUTURE),
+        )
     }
 
     /// Waits for `next` (the body's next frame), or `None` once the
     /// window's waiting is used up without the bytes it needs.
     pub async fn wait<F: Future>(&mut self, next: F) -> Option<F::Output> {
         let mut left = self.window.saturating_sub(self.waited);
-        if let Some(deadline) = self.deadline {
+        if let Some(deadline) = self.whole_deadline() {
             left = left.min(deadline.saturating_duration_since(tokio::time::Instant::now()));
         }
         let began = tokio::time::Instant::now();
@@ -273,6 +325,7 @@ impl BodyPace {
     /// `len` more bytes arrived.
     pub fn arrived(&mut self, len: usize) {
         self.got += len as u64;
+        self.total += len as u64;
         if self.got >= self.quantum {
             self.waited = std::time::Duration::ZERO;
             self.got = 0;
@@ -283,12 +336,19 @@ impl BodyPace {
     pub fn stalled(&self) -> String {
         let secs = self.window.as_secs_f64();
         if self
-            .deadline
+            .whole_deadline()
             .is_some_and(|d| d <= tokio::time::Instant::now())
         {
+            let took = self.began.elapsed().as_secs_f64();
+            if self.per_second == 0 {
+                return format!(
+                    "the answer took more than {:.1}s ({KEPT_ALIVE_TIMEOUTS} times the request timeout, the most an answer kept alive with spaces may take)",
+                    secs * f64::from(KEPT_ALIVE_TIMEOUTS)
+                );
+            }
             return format!(
-                "the answer took more than {:.1}s ({KEPT_ALIVE_TIMEOUTS} times the request timeout, the most an answer kept alive with spaces may take)",
-                secs * f64::from(KEPT_ALIVE_TIMEOUTS)
+                "only {} bytes in {took:.1}s: an answer read whole must come within {ANSWER_GRACE_TIMEOUTS} request timeouts plus a second per {} bytes (a server trickling its answer)",
+                self.total, self.per_second
             );
         }
         if self.got == 0 {

@@ -1396,6 +1396,50 @@ async fn trickled_listing_fails_within_the_attempt_deadlines() {
     assert_three_stalled_attempts(list, &proxy).await;
 }
 
+/// A listing page sent at 2 KiB/s, twice the floor rate (so no timeout's
+/// window ever stalls), would hold a listing for as long as the page takes
+/// at that pace (64 MiB: nine hours). An answer read whole has a deadline
+/// on the whole, so it fails in a few timeouts, saying why (review-11d #10).
+#[tokio::test]
+async fn a_listing_trickled_above_the_floor_rate_fails_within_its_deadline() {
+    let (fx, proxy, _) = proxied().await;
+    let client = fx.client_via(&proxy.endpoint(), |mut c| {
+        c.retry.max_retries = 0;
+        c.request_timeout = Duration::from_secs(1);
+        c
+    });
+    // About 60 KB of page: half a minute at 2 KiB/s.
+    let prefix = fx.key("f/trickled-page/");
+    let long = "x".repeat(60);
+    for i in 0..200 {
+        fx.put(&format!("{prefix}{long}/{i:03}"), Bytes::from_static(b"1"))
+            .await;
+    }
+    proxy.push_rule(
+        FaultRule::new(Fault::Throttle {
+            bytes_per_second: 2048,
+        })
+        .method(Method::GET)
+        .query_contains("list-type=2")
+        .times(usize::MAX),
+    );
+    let request = ListObjectsV2Request::prefix(prefix);
+    let started = std::time::Instant::now();
+    let listed = tokio::time::timeout(
+        Duration::from_secs(15),
+        client.list_objects_v2_page(fx.bucket(), &request, None),
+    )
+    .await;
+    let elapsed = started.elapsed();
+    let err = match listed.expect("a page trickled at 2 KiB/s held the listing for 15 s") {
+        Ok(page) => panic!("{} keys listed after {elapsed:?}", page.objects.len()),
+        Err(err) => err,
+    };
+    assert!(err.to_string().contains("trickling"), "{err}");
+    assert!(elapsed < Duration::from_secs(8), "took {elapsed:?}: {err}");
+    assert_eq!(proxy.requests_seen(), 1, "one attempt");
+}
+
 /// S3 keeps a slow CompleteMultipartUpload alive with a space every few
 /// seconds: an answer that arrives slowly, but never with a gap as long as
 /// the timeout, is not cut by the rate floor.
