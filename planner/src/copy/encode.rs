@@ -145,7 +145,12 @@ impl Encoder {
                     .set_compression(options.compression)
                     .set_max_row_group_row_count(Some(options.row_group_size))
                     .build();
-                Encoder::Parquet(Box::new(ParquetEncoder::new(schema, properties, output)?))
+                Encoder::Parquet(Box::new(ParquetEncoder::new(
+                    schema,
+                    properties,
+                    options.parquet_schema.as_deref().cloned(),
+                    output,
+                )?))
             }
             CopyFormat::Csv => Encoder::Csv(CsvEncoder::new(schema, options, output)),
             CopyFormat::Json => {

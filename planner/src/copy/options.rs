@@ -2,7 +2,10 @@
 //! once into [`CopyOptions`], in the manner of `s3sql_formats::ReadOptions`.
 //! Defaults are DuckDB's and are documented on each field.
 
+use std::sync::Arc;
+
 use datafusion::parquet::basic::{Compression, GzipLevel, ZstdLevel};
+use datafusion::parquet::schema::types::SchemaDescriptor;
 use s3sql_formats::OptionValue;
 
 use super::error::CopyError;
@@ -156,6 +159,9 @@ pub(crate) struct CopyOptions {
     /// (DuckDB's `ARRAY`; not a COPY option yet: INSERT keeps an array
     /// file an array); default false.
     pub json_array: bool,
+    /// The Parquet schema to write rather than the one arrow-rs derives
+    /// (INSERT keeps a rewritten file's UUID and JSON annotations).
+    pub parquet_schema: Option<Arc<SchemaDescriptor>>,
 }
 
 impl CopyOptions {
@@ -179,6 +185,7 @@ impl CopyOptions {
             timestamp_format: None,
             filename_pattern: None,
             json_array: false,
+            parquet_schema: None,
         }
     }
 }

@@ -17,12 +17,14 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::error::DataFusionError;
 use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::arrow::arrow_writer::ArrowWriterOptions;
 use datafusion::parquet::arrow::arrow_writer::{
     ArrowColumnChunk, ArrowColumnWriter, ArrowLeafColumn, ArrowRowGroupWriterFactory,
     compute_leaves,
 };
 use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::parquet::file::writer::SerializedFileWriter;
+use datafusion::parquet::schema::types::SchemaDescriptor;
 
 use super::encode::Output;
 use super::parallel::{run_shares, shares_for, workers};
@@ -50,10 +52,13 @@ struct RowGroup {
 type Leaf = (usize, ArrowColumnWriter, ArrowLeafColumn);
 
 impl ParquetEncoder {
-    /// A file of `schema` with `properties`, written into `output`.
+    /// A file of `schema` with `properties`, written into `output`; its
+    /// Parquet schema `parquet_schema` when given, else arrow-rs's for
+    /// `schema`.
     pub(crate) fn new(
         schema: SchemaRef,
         properties: WriterProperties,
+        parquet_schema: Option<SchemaDescriptor>,
         output: Output,
     ) -> Result<Self> {
         let row_group_rows = properties
@@ -62,7 +67,11 @@ impl ParquetEncoder {
             .max(1);
         // ArrowWriter builds the file's schema and metadata (the encoded
         // Arrow schema among them) exactly as it would write them itself.
-        let (file, factory) = ArrowWriter::try_new(output, schema.clone(), Some(properties))
+        let mut options = ArrowWriterOptions::new().with_properties(properties);
+        if let Some(parquet_schema) = parquet_schema {
+            options = options.with_parquet_schema(parquet_schema);
+        }
+        let (file, factory) = ArrowWriter::try_new_with_options(output, schema.clone(), options)
             .and_then(ArrowWriter::into_serialized_writer)
             .map_err(DataFusionError::from)?;
         Ok(Self {
@@ -291,7 +300,7 @@ mod tests {
 
         let ours = Output::new(TextCompression::None).unwrap();
         let mut encoder =
-            ParquetEncoder::new(schema.clone(), properties(4096), ours.clone()).unwrap();
+            ParquetEncoder::new(schema.clone(), properties(4096), None, ours.clone()).unwrap();
         for b in &batches {
             encoder.write(b).await.unwrap();
         }

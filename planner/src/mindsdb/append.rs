@@ -15,7 +15,8 @@
 //! the new rows are encoded, in its dialect (delimiter, quote, the first
 //! line's ending; a JSON array's objects go before its `]`). A Parquet
 //! object is necessarily re-encoded: its rows keep their values and types
-//! (a string stays a string), but it is written as COPY writes Parquet
+//! (a string stays a string, and each column its Parquet annotation, a
+//! UUID a UUID: [`super::parquet_types`]), but it is written as COPY writes Parquet
 //! (SNAPPY, row groups of 122,880 rows) and key-value metadata it held
 //! (pandas' or Spark's schema) is not kept.
 //! The new version keeps what the old one had besides its bytes: its
@@ -43,6 +44,7 @@ use s3sql_s3_client::{GetObjectRequest, ObjectUrl, PutObjectRequest, S3Client};
 
 use super::error::DatabaseError;
 use super::insert::{InsertTarget, Mapping, OldObject};
+use super::parquet_types::kept_types;
 use super::splice::{Decoder, HeaderFields, OldText};
 use crate::copy::{
     CopyError, CopyFormat, CopyMonitor, Encoder, FileWriter, Output, Sink, content_type, count,
@@ -82,6 +84,13 @@ pub(crate) async fn append(
     let put = carried(&client, &url, target, old)
         .await
         .map_err(conflict)?;
+    let mut options = old.options.clone();
+    if old.options.format == CopyFormat::Parquet {
+        let kept = kept_types(&client, &url, target, old)
+            .await
+            .map_err(conflict)?;
+        options.parquet_schema = Some(Arc::new(kept));
+    }
     let mut sink = Sink::s3_with(
         &client,
         url.bucket(),
@@ -96,7 +105,7 @@ pub(crate) async fn append(
     };
     let inserted = match old_rows {
         Some(old_rows) if old.options.format == CopyFormat::Parquet => {
-            let mut file = FileWriter::new(sink, Arc::clone(&old.schema), &old.options).await?;
+            let mut file = FileWriter::new(sink, Arc::clone(&old.schema), &options).await?;
             let written = rewrite(target, old, old_rows, rows, &mut file, monitor).await;
             let inserted = match written {
                 Ok(inserted) => inserted,

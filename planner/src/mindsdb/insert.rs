@@ -196,6 +196,8 @@ impl InsertTarget {
 pub(crate) struct OldObject {
     /// The ETag its reads are pinned to, which the new version replaces.
     pub etag: String,
+    /// Its size in bytes, as listed.
+    pub size: u64,
     /// Its columns (every one nullable: new rows may leave any out).
     pub schema: SchemaRef,
     /// How it is written again: its format, CSV dialect, JSON layout,
@@ -277,6 +279,7 @@ impl OldObject {
         ));
         Ok(Self {
             etag,
+            size: file.object_meta.size,
             schema,
             options,
         })

@@ -13,6 +13,7 @@ mod error;
 mod files;
 mod insert;
 mod params;
+mod parquet_types;
 mod parse;
 mod resolve;
 mod splice;
