@@ -25,7 +25,7 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::error::DataFusionError;
 use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::{
-    ObjectName, ObjectNamePart, Query, Statement as SqlStatement, TableObject,
+    ObjectName, ObjectNamePart, Query, SetExpr, Statement as SqlStatement, TableObject,
 };
 use datafusion::sql::sqlparser::parser::Parser;
 use s3sql_formats::{Compression, compression_from_path};
@@ -336,7 +336,8 @@ impl Mapping {
     /// In a CSV object a text value is written as it was given (once
     /// checked against the column's type): `'02134'` stays `02134` in a
     /// column the sniffer typed as numbers. An object with no columns
-    /// (empty) takes the new rows' columns, named by the column list.
+    /// (empty) takes the new rows' columns, named by the column list or
+    /// the query's names (VALUES has none: refused).
     pub(crate) fn new_rows(
         target: &InsertTarget,
         old: &OldObject,
@@ -350,6 +351,14 @@ impl Mapping {
             )));
         }
         if old.schema.fields().is_empty() {
+            if target.columns.is_empty() && matches!(*target.source.body, SetExpr::Values(_)) {
+                let names: Vec<String> = (1..=given).map(|i| format!("name{i}")).collect();
+                return Err(target.error(format!(
+                    "the object is empty, so it has no columns yet, and VALUES gives none: name them, e.g. INSERT INTO {} ({}) VALUES ... (a CSV gets them as its header)",
+                    target.name,
+                    names.join(", ")
+                )));
+            }
             return Ok(Self::columns_of(target, old, source));
         }
         let fields = old.schema.fields();

@@ -67,9 +67,12 @@ async fn footer(
         return Err(broken());
     }
     let at = bytes.len() - 8;
-    let length = u64::from(u32::from_le_bytes(
-        bytes[at..at + 4].try_into().expect("4 bytes"),
-    ));
+    let length = u64::from(u32::from_le_bytes([
+        bytes[at],
+        bytes[at + 1],
+        bytes[at + 2],
+        bytes[at + 3],
+    ]));
     if length + 8 > old.size {
         return Err(broken());
     }

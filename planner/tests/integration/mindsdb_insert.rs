@@ -874,3 +874,88 @@ async fn an_insert_keeps_the_parquet_types_duckdb_wrote() {
     let uuid = "00000000-0000-0000-0000-000000000001";
     assert_eq!(types, vec![row(uuid), row(uuid)]);
 }
+
+/// An empty object (a 0-byte CSV or JSON Lines object, a JSON array `[]`)
+/// has no columns yet: INSERT with a column list gives it those columns (a
+/// CSV its header), and s3sql and DuckDB read the rows back. Without a
+/// column list VALUES has no names to give, so INSERT says to name them
+/// (not `INSERT INTO ds.`k` () ...`) and writes nothing; a query's own
+/// names are taken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_insert_into_an_empty_object_takes_the_columns_it_names() {
+    let bucket = Bucket::new().await;
+    let session = session_with_database(&bucket, &bucket.endpoint).await;
+    for (name, old, new) in [
+        ("empty.csv", "", "id,city\n1,Lima\n2,\n"),
+        (
+            "empty.jsonl",
+            "",
+            "{\"id\":1,\"city\":\"Lima\"}\n{\"id\":2,\"city\":null}\n",
+        ),
+        (
+            "empty.json",
+            "[]",
+            "[{\"id\":1,\"city\":\"Lima\"},{\"id\":2,\"city\":null}]",
+        ),
+    ] {
+        bucket.put(name, old).await;
+        let key = format!("{}{name}", bucket.prefix);
+        let before = (etag(&bucket, name).await, object(&bucket, name).await);
+        let error = error_of(
+            &session,
+            &format!("INSERT INTO ds.`{key}` VALUES (1, 'Lima')"),
+        )
+        .await;
+        assert!(
+            error.contains("no columns") && error.contains("name them") && !error.contains("()"),
+            "{name}: {error}"
+        );
+        let after = (etag(&bucket, name).await, object(&bucket, name).await);
+        assert_eq!(after, before, "{name}: written");
+        let inserted = query(
+            &session,
+            &format!("INSERT INTO ds.`{key}` (id, city) VALUES (1, 'Lima'), (2, NULL)"),
+        )
+        .await;
+        assert!(
+            inserted.iter().any(|l| l.contains("| 2 ")),
+            "{name}: {inserted:?}"
+        );
+        let got = String::from_utf8(object(&bucket, name).await).unwrap();
+        assert_eq!(got, new, "{name}");
+        let ours = query(
+            &session,
+            &format!("SELECT id, city FROM ds.`{key}` ORDER BY id"),
+        )
+        .await;
+        assert!(
+            ours.len() == 6 && ours[3].contains("Lima"),
+            "{name}: {ours:?}"
+        );
+        let theirs = duckdb(
+            Some(&bucket),
+            &[format!(
+                "SELECT id, city FROM '{}' ORDER BY id",
+                bucket.url(name)
+            )],
+        );
+        assert_eq!(
+            theirs[0],
+            vec![
+                vec![Some("1".to_owned()), Some("Lima".to_owned())],
+                vec![Some("2".to_owned()), None]
+            ],
+            "DuckDB reading {name}"
+        );
+    }
+    // A query names its columns.
+    bucket.put("named.csv", "").await;
+    let key = format!("{}named.csv", bucket.prefix);
+    query(
+        &session,
+        &format!("INSERT INTO ds.`{key}` SELECT 7 AS n, 'x' AS s"),
+    )
+    .await;
+    let got = String::from_utf8(object(&bucket, "named.csv").await).unwrap();
+    assert_eq!(got, "n,s\n7,x\n");
+}
