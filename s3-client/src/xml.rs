@@ -157,25 +157,65 @@ fn could_be_url_encoded(s: &str) -> bool {
     true
 }
 
+/// How a listing wrote its keys, one rule for ListObjectsV2 and
+/// ListMultipartUploads (both asked for `encoding-type=url`, since a raw
+/// CR in XML reads back as LF): URL-encoded when the server echoes
+/// `EncodingType=url` and every key could be encoded.
+struct KeyEncoding {
+    claimed: bool,
+    could_be: bool,
+}
+
+impl KeyEncoding {
+    fn of<'a>(encoding_type: Option<&str>, keys: impl IntoIterator<Item = &'a str>) -> Self {
+        let claimed = encoding_type.is_some_and(|e| e.eq_ignore_ascii_case("url"));
+        let could_be = claimed && keys.into_iter().all(could_be_url_encoded);
+        KeyEncoding { claimed, could_be }
+    }
+
+    /// The server claims encoding over keys that cannot be encoded: it
+    /// echoes the parameter without encoding (s3s-fs does).
+    fn claim_is_false(&self) -> bool {
+        self.claimed && !self.could_be
+    }
+
+    /// A decoder of the listing's keys and markers (`%XX`, and `+` as a
+    /// space, as S3 encodes): identity unless the keys are encoded and the
+    /// server is not `known_unencoded` (it echoed the claim over raw keys
+    /// before, so a raw `a+b.csv` stays `a+b.csv`).
+    fn decoder(&self, known_unencoded: bool) -> impl Fn(String) -> Result<String, String> + use<> {
+        let encoded = self.could_be && !known_unencoded;
+        move |s: String| {
+            if encoded {
+                decode_url_encoded(&s)
+                    .map_err(|_| format!("listed key '{s}' is not valid UTF-8 once decoded"))
+            } else {
+                Ok(s)
+            }
+        }
+    }
+}
+
+/// Whether `listed`, a key read from a server's XML answer, names `key`:
+/// equal, or equal to what XML's end-of-line handling makes of `key` (CR
+/// LF and CR read as LF) when the server wrote it raw rather than encoded
+/// (moto does in ListMultipartUploads and every server in DeleteResult).
+pub fn names_key(listed: &str, key: &str) -> bool {
+    listed == key || (key.contains('\r') && listed == key.replace("\r\n", "\n").replace('\r', "\n"))
+}
+
 impl ListBucketResult {
-    /// Whether the server says it URL-encoded the keys (it echoes
-    /// `EncodingType=url`, which we always ask for).
-    pub fn claims_url_encoding(&self) -> bool {
-        self.encoding_type
-            .as_deref()
-            .is_some_and(|e| e.eq_ignore_ascii_case("url"))
+    fn encoding(&self) -> KeyEncoding {
+        let keys = self.contents.iter().map(|c| c.key.as_str());
+        let prefixes = self.common_prefixes.iter().map(|p| p.prefix.as_str());
+        KeyEncoding::of(self.encoding_type.as_deref(), keys.chain(prefixes))
     }
 
     /// Whether a key or prefix of this page cannot be URL-encoded, though
     /// the server claims it is: the server echoes the parameter without
     /// encoding (s3s-fs does), and the page must be read as it is.
     pub fn claim_is_false(&self) -> bool {
-        self.claims_url_encoding()
-            && !(self.contents.iter().all(|c| could_be_url_encoded(&c.key))
-                && self
-                    .common_prefixes
-                    .iter()
-                    .all(|p| could_be_url_encoded(&p.prefix)))
+        self.encoding().claim_is_false()
     }
 
     /// Converts into a page. Keys are decoded (`%XX`, and `+` as a space,
@@ -184,15 +224,7 @@ impl ListBucketResult {
     /// one that echoed `EncodingType=url` over raw keys before. A raw
     /// `a+b.csv` then stays `a+b.csv`.
     pub fn into_page_from(self, known_unencoded: bool) -> Result<ListObjectsV2Page, String> {
-        let encoded = self.claims_url_encoding() && !known_unencoded && !self.claim_is_false();
-        let decode = |s: String| -> Result<String, String> {
-            if encoded {
-                decode_url_encoded(&s)
-                    .map_err(|_| format!("listed key '{s}' is not valid UTF-8 once decoded"))
-            } else {
-                Ok(s)
-            }
-        };
+        let decode = self.encoding().decoder(known_unencoded);
         let mut objects = Vec::with_capacity(self.contents.len());
         for c in self.contents {
             let Some(size) = c.size else {
@@ -281,6 +313,7 @@ pub struct ListMultipartUploadsResult {
     is_truncated: bool,
     next_key_marker: Option<String>,
     next_upload_id_marker: Option<String>,
+    encoding_type: Option<String>,
 }
 
 impl Document for ListMultipartUploadsResult {
@@ -289,22 +322,33 @@ impl Document for ListMultipartUploadsResult {
 
 impl ListMultipartUploadsResult {
     /// The uploads, whether the page is truncated, and its markers for
-    /// the next page (key, upload id) when it carries both.
-    pub fn into_parts(self) -> (Vec<MultipartUpload>, bool, Option<(String, String)>) {
-        let uploads = self
-            .upload
-            .into_iter()
-            .map(|u| MultipartUpload {
-                key: u.key,
+    /// the next page (key, upload id) when it carries both. Keys and the
+    /// key marker are decoded as ListObjectsV2's are
+    /// ([`ListBucketResult::into_page_from`]).
+    #[allow(clippy::type_complexity)]
+    pub fn into_parts(
+        self,
+        known_unencoded: bool,
+    ) -> Result<(Vec<MultipartUpload>, bool, Option<(String, String)>), String> {
+        let keys = self.upload.iter().map(|u| u.key.as_str());
+        let decode = KeyEncoding::of(
+            self.encoding_type.as_deref(),
+            keys.chain(self.next_key_marker.as_deref()),
+        )
+        .decoder(known_unencoded);
+        let mut uploads = Vec::with_capacity(self.upload.len());
+        for u in self.upload {
+            uploads.push(MultipartUpload {
+                key: decode(u.key)?,
                 upload_id: u.upload_id,
                 initiated: u.initiated.as_deref().and_then(parse_timestamp),
-            })
-            .collect();
+            });
+        }
         let next = match (self.next_key_marker, self.next_upload_id_marker) {
-            (Some(k), Some(u)) if !k.is_empty() => Some((k, u)),
+            (Some(k), Some(u)) if !k.is_empty() => Some((decode(k)?, u)),
             _ => None,
         };
-        (uploads, self.is_truncated, next)
+        Ok((uploads, self.is_truncated, next))
     }
 }
 
@@ -419,6 +463,44 @@ mod tests {
             .and_then(|r| r.into_page_from(false))
             .unwrap_err();
         assert!(err.contains("a.csv") && err.contains("Size"), "{err}");
+    }
+
+    /// ListMultipartUploads with `encoding-type=url`, as S3 answers it:
+    /// keys and NextKeyMarker encoded (a CR as `%0D`), decoded as a
+    /// ListObjectsV2 page's are; without the echo, read as they are.
+    #[test]
+    fn parses_an_upload_listing_with_url_encoding() {
+        let xml = |echo: &str| {
+            format!(
+                r#"<ListMultipartUploadsResult><Bucket>b</Bucket>{echo}<IsTruncated>true</IsTruncated>
+  <NextKeyMarker>k%2Fa%0Db+c</NextKeyMarker><NextUploadIdMarker>u2</NextUploadIdMarker>
+  <Upload><Key>k%2Fa%0Db+c</Key><UploadId>u2</UploadId><Initiated>2024-01-02T03:04:05.000Z</Initiated></Upload>
+</ListMultipartUploadsResult>"#
+            )
+        };
+        let (uploads, truncated, next) =
+            parse::<ListMultipartUploadsResult>(&xml("<EncodingType>url</EncodingType>"))
+                .and_then(|r| r.into_parts(false))
+                .unwrap();
+        assert_eq!(uploads[0].key, "k/a\rb c");
+        assert!(truncated);
+        assert_eq!(next, Some(("k/a\rb c".to_owned(), "u2".to_owned())));
+        let (uploads, _, next) = parse::<ListMultipartUploadsResult>(&xml(""))
+            .and_then(|r| r.into_parts(false))
+            .unwrap();
+        assert_eq!(uploads[0].key, "k%2Fa%0Db+c");
+        assert_eq!(next.unwrap().0, "k%2Fa%0Db+c");
+    }
+
+    /// A key written raw reads back with CR as LF: it still names the key.
+    #[test]
+    fn a_key_read_back_from_xml_names_the_key() {
+        let doc = "<DeleteResult><Error><Key>a\rb\r\nc</Key></Error></DeleteResult>";
+        let read = parse::<DeleteResult>(doc).unwrap().into_errors();
+        assert!(names_key(&read[0].key, "a\rb\r\nc"), "{:?}", read[0].key);
+        assert!(names_key("a\rb", "a\rb"));
+        assert!(!names_key("a\nb", "a\tb"));
+        assert!(!names_key("ab", "a\rb"));
     }
 
     #[test]

@@ -159,6 +159,14 @@ pub enum Fault {
         /// The pause before each slice.
         every: Duration,
     },
+    /// Answer a DeleteObjects, without reaching the server, with a
+    /// `<DeleteResult>` refusing every key with `code` (as S3 does for each
+    /// key a policy protects), keys written raw, as a server may write
+    /// them: a CR in one reads back as LF (XML's end-of-line handling).
+    RefuseDeletes {
+        /// S3 error code, e.g. `AccessDenied`.
+        code: String,
+    },
     /// Forward, then set a response header to `value`, or remove it when
     /// `None`: a server sending malformed or missing numbers.
     SetResponseHeader {
@@ -563,6 +571,18 @@ async fn handle(
             );
             return Ok(resp);
         }
+        Some(Fault::RefuseDeletes { code }) => {
+            let body = req.into_body().collect().await?.to_bytes();
+            let mut resp = Response::new(full(refused_deletes(
+                &String::from_utf8_lossy(&body),
+                &code,
+            )));
+            resp.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/xml"),
+            );
+            return Ok(resp);
+        }
         // An error from the service makes hyper drop the connection unanswered.
         Some(Fault::Reset) => return Err("injected connection reset".into()),
         Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
@@ -800,6 +820,61 @@ impl Body for Trickled {
 
 /// `text` with the content of its `NextContinuationToken` element replaced
 /// by `token` (XML-escaped); unchanged when it has none.
+/// A `<DeleteResult>` refusing every `<Key>` of the DeleteObjects
+/// `request` with `code`, each key written raw (only `&`, `<`, `>`
+/// escaped).
+fn refused_deletes(request: &str, code: &str) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DeleteResult>");
+    for chunk in request.split("<Key>").skip(1) {
+        let text = chunk.split("</Key>").next().unwrap_or_default();
+        let key = unescape_xml(text);
+        let raw = key
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
+        out.push_str(&format!(
+            "<Error><Key>{raw}</Key><Code>{code}</Code><Message>injected by FaultProxy</Message></Error>"
+        ));
+    }
+    out.push_str("</DeleteResult>");
+    out
+}
+
+/// XML character data with its entity and numeric character references
+/// replaced (enough for the bodies clients send).
+fn unescape_xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        let Some(end) = rest[at..].find(';') else {
+            out.push_str(&rest[at..]);
+            return out;
+        };
+        let name = &rest[at + 1..at + end];
+        let c = match name {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            _ => name
+                .strip_prefix("#x")
+                .map(|h| u32::from_str_radix(h, 16))
+                .or_else(|| name.strip_prefix('#').map(str::parse))
+                .and_then(Result::ok)
+                .and_then(char::from_u32),
+        };
+        match c {
+            Some(c) => out.push(c),
+            None => out.push_str(&rest[at..=at + end]),
+        }
+        rest = &rest[at + end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 fn replace_next_token(text: &str, token: &str) -> String {
     replace_element(text, "NextContinuationToken", token)
 }

@@ -2,8 +2,9 @@
 //! behaves like S3:
 //! - ListMultipartUploads, from uploads tracked as they are created,
 //!   completed and aborted;
-//! - `encoding-type=url` listings (s3s-fs echoes the parameter but does not
-//!   encode), and an ETag on every listed object (s3s-fs lists none);
+//! - `encoding-type=url` listings, ListObjectsV2 and ListMultipartUploads
+//!   (s3s-fs echoes the parameter but does not encode), and an ETag on
+//!   every listed object (s3s-fs lists none);
 //! - GetObject/HeadObject preconditions (`If-Match`, `If-None-Match`,
 //!   `If-Modified-Since`, `If-Unmodified-Since`), which s3s-fs ignores;
 //! - keys that are directories on disk: `a/` (a folder marker) reads as an
@@ -372,6 +373,11 @@ macro_rules! delegate_to_fs {
                 if !self.root.join(&bucket).is_dir() {
                     return Err(s3s::s3_error!(NoSuchBucket));
                 }
+                let encoding_type = req.input.encoding_type.filter(|e| e.as_str() == EncodingType::URL);
+                let key_of = |key: &str| match encoding_type {
+                    Some(_) => url_encode(key),
+                    None => key.to_owned(),
+                };
                 let prefix = req.input.prefix.unwrap_or_default();
                 let uploads: Vec<MultipartUpload> = self
                     .uploads
@@ -380,7 +386,7 @@ macro_rules! delegate_to_fs {
                     .iter()
                     .filter(|((b, k, _), _)| *b == bucket && k.starts_with(&prefix))
                     .map(|((_, key, id), started)| MultipartUpload {
-                        key: Some(key.clone()),
+                        key: Some(key_of(key)),
                         upload_id: Some(id.clone()),
                         initiated: Some(Timestamp::from(*started)),
                         ..MultipartUpload::default()
@@ -388,9 +394,10 @@ macro_rules! delegate_to_fs {
                     .collect();
                 Ok(S3Response::new(ListMultipartUploadsOutput {
                     bucket: Some(bucket),
-                    prefix: Some(prefix),
+                    prefix: Some(key_of(&prefix)),
                     is_truncated: Some(false),
                     uploads: Some(uploads),
+                    encoding_type,
                     ..ListMultipartUploadsOutput::default()
                 }))
             }

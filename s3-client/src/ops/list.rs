@@ -163,8 +163,53 @@ impl S3Client {
                 target: Box::new(target),
                 detail,
             })?;
-            failed.extend(result.into_errors());
+            for error in result.into_errors() {
+                failed.extend(asked_keys_of(error, batch));
+            }
         }
         Ok(failed)
+    }
+}
+
+/// A DeleteObjects `error` as failures of the keys of `batch` it names,
+/// each under the key as asked: a server writing a key raw in its
+/// `<DeleteResult>` gives a CR back as LF ([`xml::names_key`]). Every key
+/// it may name failed (`a\rb` and `a\nb` both, for `a\nb`), so none is
+/// reported deleted while still there. An error naming no key asked for
+/// is kept as it is.
+fn asked_keys_of(error: DeleteObjectError, batch: &[&str]) -> Vec<DeleteObjectError> {
+    let named: Vec<DeleteObjectError> = batch
+        .iter()
+        .filter(|k| xml::names_key(&error.key, k))
+        .map(|k| DeleteObjectError {
+            key: (*k).to_owned(),
+            ..error.clone()
+        })
+        .collect();
+    if named.is_empty() { vec![error] } else { named }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_delete_error_is_reported_under_the_key_asked_for() {
+        let error = |key: &str| DeleteObjectError {
+            key: key.into(),
+            code: "AccessDenied".into(),
+            message: String::new(),
+        };
+        let keys = |errors: Vec<DeleteObjectError>| -> Vec<String> {
+            errors.into_iter().map(|e| e.key).collect()
+        };
+        let batch = ["a\rb", "c\r\nd", "a\nb", "plain"];
+        assert_eq!(keys(asked_keys_of(error("plain"), &batch)), ["plain"]);
+        assert_eq!(keys(asked_keys_of(error("c\nd"), &batch)), ["c\r\nd"]);
+        // Raw `a\nb` may be either: both failed.
+        assert_eq!(keys(asked_keys_of(error("a\nb"), &batch)), ["a\rb", "a\nb"]);
+        assert_eq!(keys(asked_keys_of(error("a\rb"), &batch)), ["a\rb"]);
+        assert_eq!(keys(asked_keys_of(error("a\nb"), &batch[..2])), ["a\rb"]);
+        assert_eq!(keys(asked_keys_of(error("zzz"), &batch)), ["zzz"]);
     }
 }

@@ -1,6 +1,8 @@
 //! Multipart upload: CreateMultipartUpload, UploadPart,
 //! CompleteMultipartUpload, AbortMultipartUpload, ListMultipartUploads.
 
+use std::sync::atomic::Ordering;
+
 use bytes::Bytes;
 use http::Method;
 use http::header::ETAG;
@@ -293,7 +295,8 @@ impl S3Client {
         }
     }
 
-    /// ListMultipartUploads under `prefix`, all pages.
+    /// ListMultipartUploads under `prefix`, all pages. Keys are requested
+    /// URL-encoded and returned decoded, as ListObjectsV2's are.
     pub async fn list_multipart_uploads(
         &self,
         bucket: &str,
@@ -305,7 +308,8 @@ impl S3Client {
         while !pager.is_done() {
             let mut req =
                 S3Request::new(Operation::ListMultipartUploads, Method::GET, bucket, None)
-                    .query("uploads", "");
+                    .query("uploads", "")
+                    .query("encoding-type", "url");
             if !prefix.is_empty() {
                 req = req.query("prefix", prefix);
             }
@@ -316,9 +320,10 @@ impl S3Client {
             }
             let (_, body) = self.send_collect(&req).await?;
             let text = String::from_utf8_lossy(&body);
+            let known_unencoded = self.inner.listing_unencoded.load(Ordering::Relaxed);
             let (page, truncated, next) = xml::parse::<xml::ListMultipartUploadsResult>(&text)
-                .map_err(|d| self.invalid_response(&req, d))?
-                .into_parts();
+                .and_then(|r| r.into_parts(known_unencoded))
+                .map_err(|d| self.invalid_response(&req, d))?;
             let keys = PageKeys::of(page.iter().map(|u| u.key.as_str()));
             pager
                 .advance(truncated, next, keys)
@@ -364,7 +369,7 @@ fn left_by_lost_create(
     uploads
         .into_iter()
         .filter(|u| {
-            u.key == key
+            xml::names_key(&u.key, key)
                 && u.upload_id != ours
                 && u.initiated.is_some_and(|t| t >= since || untracked(t))
         })
