@@ -7,17 +7,38 @@
 //! LIMIT) is therefore planned with one partition, which keeps file order
 //! and, with a limit pushed into the scan, still reads only the first row
 //! groups or lines. Aggregates, joins and sorts keep their parallel plans.
+//! The rows COPY writes and CREATE TABLE AS stores keep file order too.
+
+use std::borrow::Cow;
 
 use datafusion::execution::SessionState;
-use datafusion::logical_expr::LogicalPlan;
+use datafusion::logical_expr::{DdlStatement, LogicalPlan};
+use datafusion::prelude::SessionContext;
+
+/// The context to run `plan` in: `ctx`, or one reading in file order
+/// when `plan` returns scanned rows ([`returns_scanned_rows`]). It shares
+/// `ctx`'s catalog, so a CREATE TABLE AS run in it makes the session's
+/// table.
+pub(crate) fn context_for<'a>(
+    ctx: &'a SessionContext,
+    plan: &LogicalPlan,
+) -> Cow<'a, SessionContext> {
+    if returns_scanned_rows(plan) {
+        Cow::Owned(SessionContext::new_with_state(in_file_order(&ctx.state())))
+    } else {
+        Cow::Borrowed(ctx)
+    }
+}
 
 /// Whether `plan` returns rows of its scans in the order read: a LIMIT,
 /// projections, filters and aliases over table scans, also under
-/// `EXPLAIN [ANALYZE]` (so the plan shown is the plan run).
+/// `EXPLAIN [ANALYZE]` (so the plan shown is the plan run) and as the
+/// query of a CREATE TABLE AS.
 pub(crate) fn returns_scanned_rows(plan: &LogicalPlan) -> bool {
     match plan {
         LogicalPlan::Explain(e) => returns_scanned_rows(&e.plan),
         LogicalPlan::Analyze(a) => returns_scanned_rows(&a.input),
+        LogicalPlan::Ddl(DdlStatement::CreateMemoryTable(c)) => returns_scanned_rows(&c.input),
         LogicalPlan::Projection(p) => returns_scanned_rows(&p.input),
         LogicalPlan::Limit(limit) => keeps_row_order(&limit.input),
         other => keeps_row_order(other),

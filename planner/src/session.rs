@@ -176,7 +176,8 @@ impl Session {
             }
             StatementKind::Copy(copy) => {
                 let plan = output_names::tell_plan_apart(self.plan(copy.query.clone()).await?)?;
-                let rows = self.ctx.execute_logical_plan(plan).await?;
+                let ctx = crate::order::context_for(&self.ctx, &plan);
+                let rows = ctx.execute_logical_plan(plan).await?;
                 let rows = rows.execute_stream().await?;
                 crate::copy::execute(&copy, rows, &self.secrets, &self.settings, &self.copy).await
             }
@@ -204,11 +205,9 @@ impl Session {
         if explain.is_some() {
             tables.extend(scanned_tables(&plan));
         }
-        let dataframe = if crate::order::returns_scanned_rows(&plan) {
-            DataFrame::new(crate::order::in_file_order(&self.ctx.state()), plan)
-        } else {
-            self.ctx.execute_logical_plan(plan).await?
-        };
+        let dataframe = crate::order::context_for(&self.ctx, &plan)
+            .execute_logical_plan(plan)
+            .await?;
         if let Some(analyze) = explain {
             let batches = with_io_plans(dataframe.collect().await?, &tables, analyze)?;
             let schema = batches[0].schema();

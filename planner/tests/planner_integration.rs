@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "integration/as_duckdb.rs"]
+mod as_duckdb;
 #[path = "integration/copy.rs"]
 mod copy;
 #[path = "integration/copy_duckdb.rs"]

@@ -133,31 +133,31 @@ impl ExtraColumns {
             .collect()
     }
 
-    /// The partition fields, hive columns first.
+    /// The partition fields: `filename` first, then the hive columns, in
+    /// DuckDB 1.5.5's order.
     pub(crate) fn fields(&self) -> Vec<FieldRef> {
         let hive = self.hive.iter().flat_map(|h| {
             h.columns
                 .iter()
                 .map(|(name, ty)| Arc::new(Field::new(name, data_type(*ty), true)))
         });
-        hive.chain(
-            self.filename
-                .iter()
-                .map(|name| Arc::new(Field::new(name, DataType::Utf8, false))),
-        )
-        .collect()
+        self.filename
+            .iter()
+            .map(|name| Arc::new(Field::new(name, DataType::Utf8, false)))
+            .chain(hive)
+            .collect()
     }
 
     /// The values of one file, in [`Self::fields`] order.
     pub(crate) fn values(&self, key: &str, url: &str) -> Result<Vec<ScalarValue>> {
         let mut out = Vec::new();
+        if self.filename.is_some() {
+            out.push(ScalarValue::Utf8(Some(url.to_owned())));
+        }
         if let Some(hive) = &self.hive {
             for (v, (_, ty)) in hive.values(key)?.into_iter().zip(&hive.columns) {
                 out.push(value(v, &data_type(*ty))?);
             }
-        }
-        if self.filename.is_some() {
-            out.push(ScalarValue::Utf8(Some(url.to_owned())));
         }
         Ok(out)
     }

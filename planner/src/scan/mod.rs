@@ -212,10 +212,11 @@ struct ScanFile {
     hive_key: String,
 }
 
-/// Every object matching the request's URLs, in order, without duplicates,
-/// and the requests listing them took.
+/// Every object matching the request's URLs, in order, and the requests
+/// listing them took. A file two URLs match (named twice, or by its path
+/// and a glob) is read twice, as DuckDB 1.5.5 reads it; one pattern
+/// matches a key once.
 async fn list(request: &ScanRequest, cx: &ScanContext<'_>) -> Result<(Vec<Listed>, u64)> {
-    let mut seen = HashSet::new();
     let mut out = Vec::new();
     let mut requests = 0;
     let allow_empty = request.kind == ScanKind::Glob;
@@ -258,10 +259,8 @@ async fn list(request: &ScanRequest, cx: &ScanContext<'_>) -> Result<(Vec<Listed
             found
         };
         for m in found {
-            if seen.insert((local, m.url.clone())) {
-                let local = base.as_ref().map(|b| b.name(&m.object.key));
-                out.push(Listed { found: m, local });
-            }
+            let local = base.as_ref().map(|b| b.name(&m.object.key));
+            out.push(Listed { found: m, local });
         }
     }
     Ok((out, requests))

@@ -301,23 +301,11 @@ async fn assert_in_order(
     rows: &[&str],
     runs: usize,
 ) {
-    let theirs: Vec<String> = crate::support::duckdb(Some(bucket), &[sql.to_owned()])[0]
-        .iter()
-        .map(|row| {
-            let cells: Vec<&str> = row.iter().map(|v| v.as_deref().unwrap_or("")).collect();
-            cells.join(",")
-        })
-        .collect();
+    let theirs =
+        crate::support::duckdb_rows(&crate::support::duckdb(Some(bucket), &[sql.to_owned()])[0]);
     assert_eq!(theirs, rows, "DuckDB: {sql}");
     for _ in 0..runs {
-        let ours: Vec<String> = query(session, sql).await[3..]
-            .iter()
-            .filter(|line| line.starts_with("| "))
-            .map(|line| {
-                let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
-                cells.join(",")
-            })
-            .collect();
+        let ours = crate::support::table_rows(&query(session, sql).await);
         assert_eq!(ours, rows, "{sql}");
     }
 }

@@ -222,3 +222,26 @@ pub fn duckdb(bucket: Option<&Bucket>, statements: &[String]) -> Vec<Vec<Vec<Opt
     );
     serde_json::from_slice(&out).unwrap()
 }
+
+/// The rows of an ASCII table ([`table`]), cells joined by commas.
+pub fn table_rows(lines: &[String]) -> Vec<String> {
+    lines
+        .iter()
+        .skip(3)
+        .filter(|line| line.starts_with("| "))
+        .map(|line| {
+            let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+            cells.join(",")
+        })
+        .collect()
+}
+
+/// DuckDB's rows ([`duckdb`]), cells joined by commas, NULL empty.
+pub fn duckdb_rows(rows: &[Vec<Option<String>>]) -> Vec<String> {
+    rows.iter()
+        .map(|row| {
+            let cells: Vec<&str> = row.iter().map(|v| v.as_deref().unwrap_or("")).collect();
+            cells.join(",")
+        })
+        .collect()
+}

@@ -1,0 +1,155 @@
+//! Rows and columns as DuckDB 1.5.5 gives them where a plan could differ:
+//! file order through COPY and CREATE TABLE AS, a file named twice in a
+//! list, `filename` before the hive columns.
+
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::Int64Type;
+
+use crate::support::{Bucket, duckdb, duckdb_rows, query, table_rows};
+
+/// Rows `i` = 0..rows with a 32-character `h`: about 40 bytes a row.
+fn numbered_csv(rows: i64) -> String {
+    let mut text = String::from("i,h\n");
+    for i in 0..rows {
+        text.push_str(&format!("{i},{:032x}\n", i.wrapping_mul(2_654_435_761)));
+    }
+    text
+}
+
+/// Where the `i` values stop counting up from 0 (`None`: in order, `n` of them).
+fn out_of_order(values: &[i64], n: usize) -> Option<String> {
+    let at = values.iter().enumerate().position(|(k, v)| *v != k as i64);
+    match at {
+        None if values.len() == n => None,
+        None => Some(format!("{} rows, expected {n}", values.len())),
+        Some(k) => Some(format!(
+            "row {k} is i = {} (first rows {:?})",
+            values[k],
+            &values[..values.len().min(3)]
+        )),
+    }
+}
+
+fn first_column(batches: &[RecordBatch]) -> Vec<i64> {
+    batches
+        .iter()
+        .flat_map(|b| b.column(0).as_primitive::<Int64Type>().values().to_vec())
+        .collect()
+}
+
+/// A CSV over 10 MiB is read as parallel byte ranges; COPY and CREATE
+/// TABLE AS of a plain scan still write its rows in file order, as DuckDB
+/// (`preserve_insertion_order`) does, and so does a list mixing stores
+/// (review-8b #4: COPY's first row was i = 301389).
+#[tokio::test]
+async fn copy_and_create_table_as_keep_file_order() {
+    const ROWS: i64 = 320_000;
+    let bucket = Bucket::new().await;
+    let text = numbered_csv(ROWS);
+    assert!(text.len() > 11 << 20, "{} bytes", text.len());
+    bucket.put("order/big.csv", text).await;
+    let big = bucket.url("order/big.csv");
+    let dir = tempfile::tempdir().unwrap();
+    let last = dir.path().join("last.csv");
+    std::fs::write(&last, format!("i,h\n{ROWS},x\n")).unwrap();
+    let session = bucket.session().await;
+    let cases = [
+        (format!("SELECT * FROM '{big}'"), ROWS as usize),
+        (
+            format!("SELECT * FROM read_csv(['{big}', '{}'])", last.display()),
+            ROWS as usize + 1,
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (n, (select, rows)) in cases.iter().enumerate() {
+        let out = dir.path().join(format!("out{n}.csv"));
+        query(&session, &format!("COPY ({select}) TO '{}'", out.display())).await;
+        let written: Vec<i64> = std::fs::read_to_string(&out)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|line| line.split(',').next().unwrap().parse().unwrap())
+            .collect();
+        if let Some(e) = out_of_order(&written, *rows) {
+            wrong.push(format!("COPY ({select}): {e}"));
+        }
+        let table = format!("t{n}");
+        query(&session, &format!("CREATE TABLE {table} AS {select}")).await;
+        let stored = session
+            .sql(&format!("SELECT i FROM {table}"))
+            .await
+            .unwrap();
+        if let Some(e) = out_of_order(&first_column(&stored), *rows) {
+            wrong.push(format!("CREATE TABLE AS {select}: {e}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+/// A file named twice in a list, or by its path and by a glob matching
+/// it, is read twice, as DuckDB 1.5.5 reads it (review-8b #13: once).
+#[tokio::test]
+async fn a_file_named_twice_is_read_twice_as_duckdb() {
+    let bucket = Bucket::new().await;
+    bucket.put("twice/a.csv", "a,b\n1,x\n2,y\n").await;
+    let dir = tempfile::tempdir().unwrap();
+    let local = dir.path().join("loc.csv");
+    std::fs::write(&local, "a,b\n3,z\n").unwrap();
+    let (s3, loc) = (bucket.url("twice/a.csv"), local.display().to_string());
+    let local_glob = dir.path().join("l*.csv").display().to_string();
+    let lists = [
+        format!("['{s3}', '{s3}']"),
+        format!("['{s3}', '{}']", bucket.url("twice/a*.csv")),
+        format!("['{loc}', '{loc}']"),
+        format!("['{loc}', '{local_glob}']"),
+        format!("['{s3}', '{loc}', '{s3}']"),
+    ];
+    let sqls: Vec<String> = lists
+        .iter()
+        .map(|list| format!("SELECT a, b FROM read_csv({list})"))
+        .collect();
+    let theirs = duckdb(Some(&bucket), &sqls);
+    let session = bucket.session().await;
+    let expected = [4, 4, 2, 2, 5];
+    for ((sql, rows), n) in sqls.iter().zip(&theirs).zip(expected) {
+        assert_eq!(rows.len(), n, "DuckDB: {sql}");
+        let ours = table_rows(&query(&session, sql).await);
+        let theirs = duckdb_rows(rows);
+        assert_eq!(ours, theirs, "{sql}");
+    }
+}
+
+/// `SELECT *` with `filename` and hive partitions: the columns of the
+/// files, then `filename`, then the hive columns, as DuckDB 1.5.5 orders
+/// them (review-8b #6: the hive columns came before `filename`).
+#[tokio::test]
+async fn filename_comes_before_hive_columns_as_duckdb() {
+    let bucket = Bucket::new().await;
+    bucket.put("hv/year=2023/a.csv", "x,y\n1,2\n").await;
+    bucket.put("hv/year=2024/b.csv", "x,y,z\n3,4,5\n").await;
+    let session = bucket.session().await;
+    let selects = [
+        format!(
+            "SELECT * FROM read_csv('{}', hive_partitioning = true, filename = true)",
+            bucket.url("hv/year=2023/a.csv")
+        ),
+        format!(
+            "SELECT * FROM read_csv('{}', filename = true, union_by_name = true)",
+            bucket.url("hv/*/*.csv")
+        ),
+        format!(
+            "SELECT * FROM read_csv('{}', hive_partitioning = true, filename = 'src')",
+            bucket.url("hv/year=2023/*.csv")
+        ),
+    ];
+    let describes: Vec<String> = selects.iter().map(|s| format!("DESCRIBE {s}")).collect();
+    let theirs = duckdb(Some(&bucket), &describes);
+    for (select, rows) in selects.iter().zip(&theirs) {
+        let theirs: Vec<String> = rows.iter().map(|r| r[0].clone().unwrap()).collect();
+        let batches = session.sql(select).await.unwrap();
+        let schema = batches[0].schema();
+        let ours: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+        assert_eq!(ours, theirs, "{select}");
+        assert!(!batches[0].column(0).is_empty());
+    }
+}
