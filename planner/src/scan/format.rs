@@ -198,8 +198,10 @@ pub(crate) async fn file_format(
         FileFormat::Csv => {
             let raw = sample(store, first, CSV_SAMPLE_BYTES as u64).await?;
             let hint = from_path.and_then(|d| d.delimiter_hint);
-            let text = decompress_sample(&raw, compression)?;
-            let dialect = sniff_csv_with_hint(&text, &options, hint)?;
+            let named = |e: PlannerError| super::in_file(e, first_name);
+            let text = decompress_sample(&raw, compression).map_err(|e| named(e.into()))?;
+            let dialect =
+                sniff_csv_with_hint(&text, &options, hint).map_err(|e| named(e.into()))?;
             let csv = csv_options(&dialect, &options, compression)?;
             // The sample gives the schema arrow would infer from the same
             // first records, so the file is not read a second time for it;
@@ -212,7 +214,9 @@ pub(crate) async fn file_format(
                 };
                 (None, Some(sampler))
             } else {
-                (Some(sample_schema(&text, &dialect, &options)?), None)
+                let schema =
+                    sample_schema(&text, &dialect, &options).map_err(|e| named(e.into()))?;
+                (Some(schema), None)
             };
             let null_regex = csv
                 .null_regex
@@ -244,7 +248,8 @@ pub(crate) async fn file_format(
         }
         FileFormat::Json => {
             let raw = sample(store, first, JSON_SAMPLE_BYTES).await?;
-            let text = decompress_sample(&raw, compression)?;
+            let text = decompress_sample(&raw, compression)
+                .map_err(|e| super::in_file(e.into(), first_name))?;
             let layout = sniff_json_format(&text, &options);
             let options = ReadOptions {
                 json_format: layout,

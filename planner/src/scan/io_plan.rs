@@ -15,6 +15,7 @@ use s3sql_s3_client::ObjectUrl;
 use s3sql_secrets::{SecretManager, SecretType};
 
 use crate::error::Result;
+use crate::scan::ScanMonitor;
 use crate::scan::scan_store::ReadStats;
 use crate::scan::table::FileTable;
 
@@ -36,6 +37,8 @@ pub(crate) struct IoPlan {
     listing_requests: u64,
     /// The counters of each store reading the files.
     reads: Vec<ReadStats>,
+    /// The statement's progress, told the files kept when planned.
+    monitor: ScanMonitor,
 }
 
 impl IoPlan {
@@ -50,12 +53,17 @@ impl IoPlan {
             kept: Mutex::new(None),
             listing_requests,
             reads: Vec::new(),
+            monitor: ScanMonitor::default(),
         }
     }
 
-    /// Keeps the counters of the stores reading the files.
-    pub(crate) fn set_reads(&mut self, reads: Vec<ReadStats>) {
+    /// Keeps the counters of the stores reading the files, and has
+    /// `monitor` (the statement's progress) watch them and count the
+    /// files the physical plan keeps.
+    pub(crate) fn set_reads(&mut self, reads: Vec<ReadStats>, monitor: &ScanMonitor) {
+        monitor.watch(&reads);
         self.reads = reads;
+        self.monitor = monitor.clone();
     }
 
     /// Counts one matched file of `size` bytes.
@@ -102,6 +110,7 @@ impl IoPlan {
 
     /// Records what the latest physical plan keeps after pruning.
     pub(crate) fn set_kept(&self, files: usize, bytes: u64) {
+        self.monitor.add_objects(files as u64, bytes);
         *self.kept.lock().unwrap_or_else(|p| p.into_inner()) = Some((files, bytes));
     }
 }

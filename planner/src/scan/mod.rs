@@ -135,7 +135,7 @@ fn wider(a: &DataType, b: &DataType) -> DataType {
 }
 
 /// `error`, saying which file's schema it was about.
-fn in_file(error: PlannerError, name: &str) -> PlannerError {
+pub(crate) fn in_file(error: PlannerError, name: &str) -> PlannerError {
     DataFusionError::External(Box::new(error))
         .context(format!("cannot read the schema of {name}"))
         .into()
@@ -342,7 +342,6 @@ async fn file_table(
                 .await?
         };
         io.add_file(l.found.object.size);
-        cx.stores.monitor().add_object(l.found.object.size);
         if signed.insert(store.as_str().to_owned()) {
             let url = l.local.is_none().then(|| l.found.url.to_string());
             match &database {
@@ -360,9 +359,7 @@ async fn file_table(
         };
         files.push((store, file));
     }
-    let reads = picker.into_stats();
-    cx.stores.monitor().watch(&reads);
-    io.set_reads(reads);
+    io.set_reads(picker.into_stats(), cx.stores.monitor());
     // An empty file tells nothing of the dialect or the schema: the first
     // file with data gives them (DuckDB 1.5.5 does so for JSON; a CSV list
     // starting with an empty file fails there to convert the header).

@@ -11,7 +11,9 @@ use crate::scan::scan_store::ReadStats;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ScanProgress {
-    /// Objects the statement's scans read (after pruning).
+    /// Objects the statement's planned scans read (matched files left
+    /// after hive partition pruning; counted when a scan is planned, so
+    /// `EXPLAIN` counts them too).
     pub objects: u64,
     /// Their total size, from the listing.
     pub object_bytes: u64,
@@ -56,10 +58,11 @@ impl ScanMonitor {
             .clear();
     }
 
-    /// A scan of the statement will read an object of `size` bytes.
-    pub(crate) fn add_object(&self, size: u64) {
-        self.0.objects.fetch_add(1, Ordering::Relaxed);
-        self.0.object_bytes.fetch_add(size, Ordering::Relaxed);
+    /// A scan of the statement will read `objects` objects of `bytes`
+    /// bytes in all.
+    pub(crate) fn add_objects(&self, objects: u64, bytes: u64) {
+        self.0.objects.fetch_add(objects, Ordering::Relaxed);
+        self.0.object_bytes.fetch_add(bytes, Ordering::Relaxed);
     }
 
     /// A scan's stores, whose counters grow as it reads.

@@ -29,6 +29,8 @@ COPY (SELECT * FROM trips WHERE id BETWEEN 41 AND 50) TO 'folder2/1004/tx.parque
 -- broken/ is made by hand: truncated.parquet is trips.parquet without its
 -- last 12 bytes (`head -c -12`), bad.csv has a word where line 5 needs an
 -- integer.
+-- unreadable/ is made by hand: broken.csv has a row of three values under a
+-- header of two (`printf 'a,b\n1,2\n3,4,5\n6,7\n'`).
 -- sniff/ is made by hand (printf), each file a shape DuckDB's sniffer reads
 -- otherwise than a naive one: quoted delimiters in every row (names.csv,
 -- semicolons.csv), an empty header name (pandas.csv, blank_name.csv),
