@@ -123,5 +123,17 @@ mod tests {
             panicked.to_string().contains("share 1 panics"),
             "{panicked}"
         );
+        // The first share too: it was run on the caller's thread and its
+        // panic unwound through the COPY (review-9b #6).
+        let panicked = run_shares(vec![0, 1], |n: i32| {
+            assert!(n == 1, "share {n} panics");
+            Ok(n)
+        })
+        .await
+        .unwrap_err();
+        assert!(
+            panicked.to_string().contains("share 0 panics"),
+            "{panicked}"
+        );
     }
 }
