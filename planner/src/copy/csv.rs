@@ -14,7 +14,7 @@ use super::options::CopyOptions;
 use super::parallel::{run_shares, shares_for};
 use datafusion::arrow::util::display::FormatOptions;
 
-use super::text::{DuckText, format_options};
+use super::text::{DuckText, format_options, is_null};
 use crate::error::Result;
 use s3sql_formats::OptionValue;
 
@@ -134,7 +134,7 @@ impl CsvDialect {
                 if i > 0 {
                     out.push(self.delimiter);
                 }
-                if array.is_null(row) {
+                if is_null(*array, row) {
                     out.extend_from_slice(self.null.as_bytes());
                     continue;
                 }
@@ -305,6 +305,49 @@ mod tests {
         assert_eq!(
             encode(nullstr, vec![Some(""), None, Some("NA")]).await,
             "s\n\nNA\n\"NA\"\n"
+        );
+    }
+
+    /// A value of type NULL (`SELECT NULL AS n`, a JSON field null in
+    /// every row, `[NULL]`, `{'x': NULL}`) is NULL, as DuckDB writes it:
+    /// its array has no validity buffer, and it was written as `""`,
+    /// `['']` and `{'x': ''}` (review-9b #8).
+    #[tokio::test]
+    async fn a_null_of_type_null_is_written_as_null() {
+        use datafusion::arrow::array::{ArrayRef, Int64Array, ListArray, NullArray, StructArray};
+        use datafusion::arrow::buffer::OffsetBuffer;
+
+        let list = ListArray::new(
+            Arc::new(Field::new_list_field(DataType::Null, true)),
+            OffsetBuffer::from_lengths([1]),
+            Arc::new(NullArray::new(1)),
+            None,
+        );
+        let object = StructArray::from(vec![(
+            Arc::new(Field::new("x", DataType::Null, true)),
+            Arc::new(NullArray::new(1)) as ArrayRef,
+        )]);
+        let batch = RecordBatch::try_from_iter(vec![
+            ("n", Arc::new(NullArray::new(1)) as ArrayRef),
+            ("i", Arc::new(Int64Array::from(vec![1])) as ArrayRef),
+            ("l", Arc::new(list) as ArrayRef),
+            ("h", Arc::new(object) as ArrayRef),
+        ])
+        .unwrap();
+        let mut rows = CsvRows::new(batch.schema(), ',').unwrap();
+        assert_eq!(
+            String::from_utf8(rows.write(&batch).unwrap()).unwrap(),
+            "n,i,l,h\n,1,[NULL],{'x': NULL}\n"
+        );
+
+        let nullstr = vec![("NULLSTR".to_owned(), OptionValue::Str("NA".into()))];
+        let options = CopyOptions::parse("x.csv", nullstr).unwrap();
+        let output = Output::new(options.text_compression).unwrap();
+        let mut encoder = CsvEncoder::new(batch.schema(), &options, output.clone());
+        encoder.write(&batch).await.unwrap();
+        assert_eq!(
+            String::from_utf8(output.take(Vec::new())).unwrap(),
+            "n,i,l,h\nNA,1,[NULL],{'x': NULL}\n"
         );
     }
 

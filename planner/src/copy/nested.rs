@@ -12,7 +12,7 @@ use datafusion::arrow::array::{Array, AsArray, FixedSizeListArray};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::util::display::FormatOptions;
 
-use super::text::DuckText;
+use super::text::{DuckText, is_null};
 use crate::error::Result;
 
 /// One nested column's values as DuckDB's text.
@@ -83,7 +83,7 @@ impl<'a> Element<'a> {
             Element::Nested(n) => n.array,
             Element::Leaf(t) => t.array(),
         };
-        if array.is_null(row) {
+        if is_null(array, row) {
             out.push_str("NULL");
             return Ok(());
         }

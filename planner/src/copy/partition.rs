@@ -5,14 +5,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, RecordBatch, UInt32Array};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, UInt32Array};
 use datafusion::arrow::compute::take;
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
 
 use super::error::CopyError;
 use super::options::CopyOptions;
 use super::target::partition_segment;
-use super::text::{DuckText, format_options};
+use super::text::{DuckText, format_options, is_null};
 use crate::error::Result;
 
 /// How one COPY's batches are split.
@@ -98,7 +98,7 @@ impl Partitioner {
                 if i > 0 {
                     directory.push('/');
                 }
-                let segment = if array.is_null(row) {
+                let segment = if is_null(*array, row) {
                     partition_segment(name, None)
                 } else {
                     text.write(row, &mut value)?;
@@ -131,7 +131,7 @@ impl Partitioner {
                 let columns = projected
                     .columns()
                     .iter()
-                    .map(|c| take(c.as_ref(), &indices, None))
+                    .map(|c| take(c.as_ref(), &indices, None).map(owning))
                     .collect::<std::result::Result<Vec<_>, _>>()?;
                 Ok((
                     directory,
@@ -139,6 +139,19 @@ impl Partitioner {
                 ))
             })
             .collect()
+    }
+}
+
+/// `column` holding only its own values' bytes. `take` of string or
+/// binary views keeps the batch's whole data buffers, shared by every
+/// partition's rows: each part would keep the batch alive and weigh (in
+/// `get_array_memory_size`, which the gathering is bounded by) all of its
+/// strings, so every partition seemed full at once.
+fn owning(column: ArrayRef) -> ArrayRef {
+    match column.data_type() {
+        DataType::Utf8View => Arc::new(column.as_string_view().gc()),
+        DataType::BinaryView => Arc::new(column.as_binary_view().gc()),
+        _ => column,
     }
 }
 
@@ -179,6 +192,33 @@ mod tests {
         .unwrap();
         let parts = Partitioner::new(&schema, &options)?.split(&batch)?;
         Ok(parts.into_iter().map(|(directory, _)| directory).collect())
+    }
+
+    /// A partition value of type NULL (`SELECT NULL AS k`) is NULL:
+    /// DuckDB's `__HIVE_DEFAULT_PARTITION__`, not `k=` (review-9b #8).
+    #[test]
+    fn a_null_of_type_null_is_the_default_partition() {
+        use datafusion::arrow::array::{ArrayRef, NullArray};
+
+        let batch = RecordBatch::try_from_iter(vec![
+            ("k", Arc::new(NullArray::new(2)) as ArrayRef),
+            ("i", Arc::new(Int64Array::from(vec![1, 2])) as ArrayRef),
+        ])
+        .unwrap();
+        let options = CopyOptions::parse(
+            "out",
+            vec![("PARTITION_BY".to_owned(), OptionValue::Str("k".into()))],
+        )
+        .unwrap();
+        let parts = Partitioner::new(&batch.schema(), &options)
+            .unwrap()
+            .split(&batch)
+            .unwrap();
+        let directories: Vec<_> = parts
+            .iter()
+            .map(|(d, b)| (d.as_str(), b.num_rows()))
+            .collect();
+        assert_eq!(directories, [("k=__HIVE_DEFAULT_PARTITION__", 2)]);
     }
 
     #[test]

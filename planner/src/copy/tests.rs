@@ -428,6 +428,33 @@ pub(super) fn spread(
     ))
 }
 
+/// `stream` with its Utf8 columns cast to Utf8View (sharing each batch's
+/// string buffer, as a Parquet read's do).
+fn as_views(stream: SendableRecordBatchStream) -> SendableRecordBatchStream {
+    let view = |kind: &DataType| match kind {
+        DataType::Utf8 => DataType::Utf8View,
+        other => other.clone(),
+    };
+    let fields: Vec<Field> = stream
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| Field::new(f.name(), view(f.data_type()), f.is_nullable()))
+        .collect();
+    let schema = Arc::new(Schema::new(fields));
+    let cast_schema = schema.clone();
+    let batches = stream.map(move |batch| {
+        let batch = batch?;
+        let columns = batch
+            .columns()
+            .iter()
+            .map(|c| datafusion::arrow::compute::cast(c, &view(c.data_type())))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        Ok(RecordBatch::try_new(cast_schema.clone(), columns)?)
+    });
+    Box::pin(RecordBatchStreamAdapter::new(schema, batches))
+}
+
 /// Files under `root` per partition directory, and every data row read
 /// back (the ids, sorted), checking each row is in its partition.
 fn files_and_ids(root: &std::path::Path) -> (Vec<usize>, Vec<i64>) {
@@ -455,10 +482,16 @@ fn files_and_ids(root: &std::path::Path) -> (Vec<usize>, Vec<i64>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rows_interleaved_over_twice_the_open_file_cap_make_one_file_per_partition() {
+    writes_one_file_per_partition(interleaved(20, 2000)).await;
+}
+
+/// Writes `stream` (40,000 rows over 200 partitions) with 100 files open
+/// at most: one file per partition, as DuckDB 1.5.5 writes at this size.
+async fn writes_one_file_per_partition(stream: SendableRecordBatchStream) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("out");
     let rows = write_partitioned(
-        interleaved(20, 2000),
+        stream,
         &local_target(&root),
         &csv_options(Some("part")),
         Limits::with_max_open(100),
@@ -468,9 +501,19 @@ async fn rows_interleaved_over_twice_the_open_file_cap_make_one_file_per_partiti
     .unwrap();
     assert_eq!(rows, 40_000);
     let (per_partition, ids) = files_and_ids(&root);
-    // DuckDB 1.5.5 writes one file per partition too at this size.
     assert_eq!(per_partition, vec![1; 200]);
     assert_eq!(ids, (0..40_000).collect::<Vec<_>>());
+}
+
+/// The same with the text as Utf8View, what every Parquet read gives: a
+/// partition's rows taken from a batch share the batch's string buffers,
+/// and each was weighed as all of them, so every partition seemed full at
+/// once, the buffer overflowed and files were evicted and reopened (a
+/// dozen per partition; review-9b #11).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_of_string_views_interleaved_over_the_open_file_cap_make_one_file_per_partition() {
+    let text = |i: i64| format!("row-{i}-{}", "x".repeat(60));
+    writes_one_file_per_partition(as_views(spread(20, 2000, 200, text))).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -31,6 +31,13 @@ pub(crate) const TIMESTAMP_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.f";
 /// Zoned timestamps: the offset with a colon, its `:00` dropped after.
 const TIMESTAMP_TZ_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.f%:z";
 
+/// Whether the value at `row` is NULL: every value of an array of type
+/// NULL is, though it has no validity buffer (`Array::is_null` reads the
+/// buffer, so says false for them).
+pub(crate) fn is_null(array: &dyn Array, row: usize) -> bool {
+    array.data_type() == &DataType::Null || array.is_null(row)
+}
+
 /// The arrow formatting options [`DuckText`] builds on.
 pub(crate) fn format_options() -> FormatOptions<'static> {
     FormatOptions::new()
