@@ -1,6 +1,8 @@
 //! The crate's error: what was wrong with the pattern (and where), or what
 //! the listing could not do.
 
+use s3sql_s3_client::ShownKey;
+
 /// Any failure to expand a pattern.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -33,7 +35,7 @@ pub enum GlobError {
         hint: String,
     },
     /// The store failed to list.
-    #[error("listing s3://{bucket}/{prefix} failed: {source}")]
+    #[error("listing s3://{bucket}/{} failed: {source}", ShownKey(.prefix))]
     List {
         /// The bucket.
         bucket: String,
@@ -58,7 +60,8 @@ pub enum GlobError {
     /// The server answered a listing with a continuation token it had
     /// already given in the same listing, so following it would loop.
     #[error(
-        "listing s3://{bucket}/{prefix} failed: the server repeated a continuation token after {pages} pages, so following it would list the same keys forever; this is a fault of the server or a proxy in front of it"
+        "listing s3://{bucket}/{} failed: the server repeated a continuation token after {pages} pages, so following it would list the same keys forever; this is a fault of the server or a proxy in front of it",
+        ShownKey(.prefix)
     )]
     RepeatedToken {
         /// The bucket.
@@ -73,7 +76,8 @@ pub enum GlobError {
     /// fresh tokens it gives), so following it would list the same keys
     /// forever.
     #[error(
-        "listing s3://{bucket}/{prefix} failed: page {pages} did not start after the keys listed before it, so the server ignores the continuation token and the listing would never end; this is a fault of the server or a proxy in front of it"
+        "listing s3://{bucket}/{} failed: page {pages} did not start after the keys listed before it, so the server ignores the continuation token and the listing would never end; this is a fault of the server or a proxy in front of it",
+        ShownKey(.prefix)
     )]
     NotAdvancing {
         /// The bucket.
@@ -87,7 +91,8 @@ pub enum GlobError {
     /// more follow, under a new token every time: following it would never
     /// end.
     #[error(
-        "listing s3://{bucket}/{prefix} failed: the server sent {pages} empty pages in a row, each with a new continuation token, so the listing would never end; this is a fault of the server or a proxy in front of it"
+        "listing s3://{bucket}/{} failed: the server sent {pages} empty pages in a row, each with a new continuation token, so the listing would never end; this is a fault of the server or a proxy in front of it",
+        ShownKey(.prefix)
     )]
     EndlessEmptyPages {
         /// The bucket.

@@ -54,7 +54,7 @@ impl fmt::Display for RequestTarget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} s3://{}", self.operation, self.bucket)?;
         if let Some(key) = &self.key {
-            write!(f, "/{key}")?;
+            write!(f, "/{}", crate::ShownKey(key))?;
         }
         write!(f, " at {}", self.endpoint)
     }
@@ -247,5 +247,33 @@ mod tests {
         );
         assert!(text.contains("REQ1"), "{text}");
         assert!(text.contains("REGION 'eu-west-1'"), "{text}");
+    }
+
+    /// A key holding a line end is shown quoted with escapes, so the
+    /// message is one line; a plain key is shown as it is.
+    #[test]
+    fn a_key_with_control_characters_is_shown_escaped_on_one_line() {
+        let target = |key: &str| RequestTarget {
+            operation: Operation::HeadObject,
+            bucket: "data".into(),
+            key: Some(key.into()),
+            endpoint: "http://127.0.0.1:9000".into(),
+        };
+        let text = target("a\r\nb\u{7f}").to_string();
+        assert_eq!(
+            text,
+            r#"HeadObject s3://data/"a\r\nb\u{7f}" at http://127.0.0.1:9000"#
+        );
+        // A key that looks quoted is quoted too: the two never read alike.
+        let text = target(r#""a\rb""#).to_string();
+        assert_eq!(
+            text,
+            r#"HeadObject s3://data/"\"a\\rb\"" at http://127.0.0.1:9000"#
+        );
+        let text = target(r"dir/a\rb.csv").to_string();
+        assert_eq!(
+            text,
+            r"HeadObject s3://data/dir/a\rb.csv at http://127.0.0.1:9000"
+        );
     }
 }

@@ -81,5 +81,5 @@ pub use ops::list::DELETE_OBJECTS_BATCH;
 pub use ops::metadata::StoredObject;
 pub use ops::object::GetObjectOutput;
 pub use ops::paging::{MAX_EMPTY_TRUNCATED_PAGES, PageKeys, Pager, PagingError};
-pub use url::{ObjectUrl, UrlError};
+pub use url::{ObjectUrl, ShownKey, UrlError};
 pub use writer::{MultipartWriter, MultipartWriterBuilder};

@@ -254,6 +254,15 @@ pub struct MultipartUpload {
     pub initiated: Option<DateTime<Utc>>,
 }
 
+impl MultipartUpload {
+    /// Whether this upload writes `key`: its listed key is `key`, or what
+    /// XML makes of `key` when a server lists it raw (a CR read as LF; moto
+    /// ignores `encoding-type=url` here).
+    pub fn is_of(&self, key: &str) -> bool {
+        crate::xml::names_key(&self.key, key)
+    }
+}
+
 /// A key DeleteObjects could not delete.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeleteObjectError {

@@ -32,6 +32,7 @@ use crate::model::{
     PutObjectRequest,
 };
 use crate::object_path;
+use crate::url::ShownKey;
 
 const STORE: &str = "S3";
 
@@ -384,7 +385,9 @@ impl ObjectStore for S3ObjectStore {
                                     store: STORE,
                                     source: format!(
                                         "could not delete s3://{bucket}/{}: {} {}",
-                                        f.key, f.code, f.message
+                                        ShownKey(&f.key),
+                                        f.code,
+                                        f.message
                                     )
                                     .into(),
                                 }),
@@ -652,7 +655,8 @@ impl MultipartUpload for S3MultipartUpload {
                 store: STORE,
                 source: format!(
                     "missing part {missing} of {started} of s3://{}/{}: its put_part did not finish (it failed or its future was dropped), so the object is not completed; abort the upload and write it again",
-                    self.bucket, self.key
+                    self.bucket,
+                    ShownKey(&self.key)
                 )
                 .into(),
             });

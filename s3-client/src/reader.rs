@@ -12,6 +12,7 @@ use crate::client::S3Client;
 use crate::content_range::check_pinned;
 use crate::error::{Error, Result};
 use crate::model::{ByteRange, GetObjectRequest, ObjectMeta};
+use crate::url::ShownKey;
 
 /// Splits `range` into chunks of at most `chunk` bytes, lazily: the range
 /// may come from a server's Content-Length, so no more of it is held than
@@ -107,8 +108,11 @@ impl S3Client {
         let range = range.unwrap_or(0..meta.size);
         if range.end > meta.size || range.start > range.end {
             return Err(Error::InvalidArgument(format!(
-                "range {}..{} lies outside s3://{bucket}/{key} ({} bytes)",
-                range.start, range.end, meta.size
+                "range {}..{} lies outside s3://{bucket}/{} ({} bytes)",
+                range.start,
+                range.end,
+                ShownKey(key),
+                meta.size
             )));
         }
         let read = &self.config().read;
@@ -220,8 +224,10 @@ impl S3Client {
         crate::ops::object::check_object(bucket, key)?;
         if let Some(r) = ranges.iter().find(|r| r.start > r.end) {
             return Err(Error::InvalidArgument(format!(
-                "range {}..{} of s3://{bucket}/{key} ends before it starts",
-                r.start, r.end
+                "range {}..{} of s3://{bucket}/{} ends before it starts",
+                r.start,
+                r.end,
+                ShownKey(key)
             )));
         }
         let read = &self.config().read;
@@ -281,8 +287,10 @@ impl S3Client {
                 let end = (r.end - m.start) as usize;
                 if end > data.len() {
                     return Err(Error::InvalidArgument(format!(
-                        "range {}..{} lies beyond the end of s3://{bucket}/{key}",
-                        r.start, r.end
+                        "range {}..{} lies beyond the end of s3://{bucket}/{}",
+                        r.start,
+                        r.end,
+                        ShownKey(key)
                     )));
                 }
                 Ok(data.slice(start..end))

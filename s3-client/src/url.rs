@@ -205,6 +205,30 @@ impl fmt::Display for ObjectUrl {
     }
 }
 
+/// A key or prefix as messages show it: as it is, or, when it holds a
+/// control character (CR, LF, tab, U+0000-U+001F, U+007F-U+009F, U+2028,
+/// U+2029) or starts with `"`, quoted with Rust's escapes (`"a\r\nb"`):
+/// a message stays on one line and names the key unambiguously (a key
+/// `a\rb` with a real backslash shows as it is). The one place every
+/// error of the workspace formats a key.
+#[derive(Debug, Clone, Copy)]
+pub struct ShownKey<'a>(pub &'a str);
+
+impl fmt::Display for ShownKey<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let escaped = self.0.starts_with('"')
+            || self
+                .0
+                .chars()
+                .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'));
+        if escaped {
+            write!(f, "{:?}", self.0)
+        } else {
+            f.write_str(self.0)
+        }
+    }
+}
+
 /// Whether a URL parameter's name is one of DuckDB's (`s3_region`,
 /// `S3_SECRET_ACCESS_KEY`, ...).
 fn is_duckdb_parameter(name: &str) -> bool {

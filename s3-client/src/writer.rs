@@ -26,6 +26,7 @@ use crate::budget::UploadBudget;
 use crate::client::S3Client;
 use crate::error::{Error, Result};
 use crate::model::{CompletedPart, PutObjectOutput, PutObjectRequest};
+use crate::url::ShownKey;
 
 /// A streaming writer of one object.
 pub struct MultipartWriter {
@@ -243,7 +244,8 @@ impl MultipartWriter {
         if self.writing && self.failed.is_none() {
             let error = Error::InvalidArgument(format!(
                 "an earlier write to s3://{}/{} was cancelled mid-way (its future was dropped), so part of the data may be lost; the object cannot be completed, write it again",
-                self.bucket, self.key
+                self.bucket,
+                ShownKey(&self.key)
             ));
             self.writing = false;
             return Err(self.fail(error).await);
@@ -357,7 +359,7 @@ impl MultipartWriter {
             return Err(Error::InvalidArgument(format!(
                 "s3://{}/{} needs more than {} parts of {} bytes; raise s3_uploader_max_filesize or s3_uploader_max_parts_per_file",
                 self.bucket,
-                self.key,
+                ShownKey(&self.key),
                 self.client.config().upload.effective_max_parts(),
                 self.part_size
             )));

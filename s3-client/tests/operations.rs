@@ -949,3 +949,20 @@ async fn delete_objects_removes_exactly_keys_with_line_ends_and_control_characte
         );
     }
 }
+
+/// An error about a key holding line ends or other control characters is
+/// one line and names the key unambiguously: quoted, with escapes.
+#[tokio::test]
+async fn an_error_about_a_key_with_line_ends_is_one_line() {
+    let fx = Fixture::new().await;
+    let key = fx.key("missing/a\r\nb\tc\u{1}");
+    let err = fx.client.head_object(fx.bucket(), &key).await.unwrap_err();
+    let text = err.to_string();
+    assert!(err.is_not_found(), "{text}");
+    assert!(!text.contains(['\r', '\n', '\t', '\u{1}']), "{text}");
+    let shown = format!("{:?}", key);
+    assert!(
+        text.contains(&format!("s3://{}/{shown} ", fx.bucket())),
+        "{text}"
+    );
+}

@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use s3sql_s3_client::{MultipartWriter, PutObjectRequest, S3Client, UploadBudget};
+use s3sql_s3_client::{MultipartWriter, PutObjectRequest, S3Client, ShownKey, UploadBudget};
 use tokio::io::AsyncWriteExt;
 
 use super::error::CopyError;
@@ -251,19 +251,21 @@ async fn left_open(client: &S3Client, bucket: &str, key: &str) -> Option<String>
         Ok(uploads) => uploads,
         Err(e) => {
             return Some(format!(
-                "s3://{bucket}/{key} (could not list its uploads: {e})"
+                "s3://{bucket}/{} (could not list its uploads: {e})",
+                ShownKey(key)
             ));
         }
     };
     let mut left = Vec::new();
-    for upload in uploads.iter().filter(|u| u.key == key) {
+    for upload in uploads.iter().filter(|u| u.is_of(key)) {
         if let Err(e) = client
             .abort_multipart_upload(bucket, key, &upload.upload_id)
             .await
         {
             tracing::warn!(%bucket, %key, error = %e, "could not abort the upload of a COPY file that failed to complete");
             left.push(format!(
-                "s3://{bucket}/{key} (upload id {}: {e})",
+                "s3://{bucket}/{} (upload id {}: {e})",
+                ShownKey(key),
                 upload.upload_id
             ));
         }

@@ -613,7 +613,8 @@ fn content_batches(sizes: &[u64]) -> Vec<Range<usize>> {
 fn too_large(bucket: &str, key: &str, size: u64) -> DataFusionError {
     DataFusionError::External(
         format!(
-            "files: the content of s3://{bucket}/{key} is {size} bytes, more than the {CONTENT_MAX_BYTES} one value holds; leave content out for it, e.g. WHERE size < {CONTENT_MAX_BYTES}, and read the object itself as a table"
+            "files: the content of s3://{bucket}/{} is {size} bytes, more than the {CONTENT_MAX_BYTES} one value holds; leave content out for it, e.g. WHERE size < {CONTENT_MAX_BYTES}, and read the object itself as a table",
+            s3sql_s3_client::ShownKey(key)
         )
         .into(),
     )

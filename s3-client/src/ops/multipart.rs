@@ -369,7 +369,7 @@ fn left_by_lost_create(
     uploads
         .into_iter()
         .filter(|u| {
-            xml::names_key(&u.key, key)
+            u.is_of(key)
                 && u.upload_id != ours
                 && u.initiated.is_some_and(|t| t >= since || untracked(t))
         })

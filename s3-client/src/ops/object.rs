@@ -14,6 +14,7 @@ use crate::model::{
 };
 use crate::ops::lost::{Found, Mark, WRITE_TOKEN, is_plain_md5, md5_hex, new_write_token};
 use crate::ops::metadata::with_metadata;
+use crate::url::ShownKey;
 use crate::xml;
 
 /// A response header's value as text, when present and visible ASCII.
@@ -239,7 +240,8 @@ impl S3Client {
                     let start = match range {
                         ByteRange::Bounded { start, end } if start > end => {
                             return Err(Error::InvalidArgument(format!(
-                                "s3://{bucket}/{key}: the byte range {start}..{end} ends before it starts"
+                                "s3://{bucket}/{}: the byte range {start}..{end} ends before it starts",
+                                ShownKey(key)
                             )));
                         }
                         ByteRange::Bounded { start, .. } => start,
@@ -248,7 +250,8 @@ impl S3Client {
                     let meta = self.head_object_if(bucket, key, req).await?;
                     if start > meta.size {
                         return Err(Error::InvalidArgument(format!(
-                            "s3://{bucket}/{key}: the byte range starts at {start}, past the object's end ({} bytes)",
+                            "s3://{bucket}/{}: the byte range starts at {start}, past the object's end ({} bytes)",
+                            ShownKey(key),
                             meta.size
                         )));
                     }
