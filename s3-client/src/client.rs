@@ -722,6 +722,11 @@ impl S3Client {
 
     /// Credentials-aware presigned GET URL for an object (e.g. to hand to
     /// curl). It grants access until it expires: treat it as a secret.
+    /// Signed for the bucket's region: while no answer has confirmed it,
+    /// the client asks the server first (the HeadBucket a request's retry
+    /// asks with), since a URL signed for another region is refused when
+    /// fetched, where no redirect can be followed. If asking fails, the
+    /// URL signs for the region the client has.
     pub async fn presign_get(
         &self,
         bucket: &str,
@@ -729,6 +734,7 @@ impl S3Client {
         expires_in: Duration,
     ) -> Result<String> {
         crate::ops::object::check_object(bucket, key)?;
+        self.region_was_wrong(bucket).await;
         let region = self.region_for(bucket);
         let endpoint = self.endpoint_for(&region)?;
         let (url, host) = endpoint.request_url(self.inner.config.url_style, bucket, Some(key), &[]);
