@@ -564,11 +564,17 @@ impl S3Client {
             .await;
         let resp = match sent.ok_or(()) {
             Err(()) => {
-                return Err(AttemptError::Retryable(Error::Timeout {
+                let err = Error::Timeout {
                     target: Box::new(target),
                     seconds: config.request_timeout.as_secs_f64(),
                     attempts: 1,
-                }));
+                };
+                // Still connecting (or in the TLS handshake): nothing was
+                // sent, so the server cannot have acted.
+                return Err(match progress.reached() {
+                    true => AttemptError::Retryable(err),
+                    false => AttemptError::NotSent(err),
+                });
             }
             Ok(Err(e)) => {
                 let mut detail = describe_transport_error(&e);

@@ -207,7 +207,9 @@ pub struct ClientConfig {
     /// like curl's `--resolve`; lets virtual-hosted style reach a loopback
     /// server. Its port is used too, unless it is 0 (then the URL's).
     pub resolve_to: Option<SocketAddr>,
-    /// Time allowed to open a TCP (and TLS) connection.
+    /// Time allowed to open a connection: the TCP connect and the TLS
+    /// handshake together. A connection not ready in time counts as never
+    /// made (the request was not sent), so it is retried as such.
     pub connect_timeout: Duration,
     /// Longest wait with nothing moving in one attempt: for the server to
     /// take the next slice of the request body, for the first byte of the

@@ -49,6 +49,7 @@ impl Body for RequestBody {
         mut self: Pin<&mut Self>,
         _cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        self.progress.reach();
         if self.data.is_empty() {
             return Poll::Ready(None);
         }
@@ -59,11 +60,15 @@ impl Body for RequestBody {
         Poll::Ready(Some(Ok(Frame::data(slice))))
     }
 
+    // Hyper asks these first, as it writes the request head (a bodiless
+    // request is never polled).
     fn is_end_stream(&self) -> bool {
+        self.progress.reach();
         self.data.is_empty()
     }
 
     fn size_hint(&self) -> SizeHint {
+        self.progress.reach();
         SizeHint::with_exact(self.data.len() as u64)
     }
 }
@@ -82,6 +87,10 @@ impl Body for RequestBody {
 #[derive(Debug)]
 pub struct Progress {
     state: std::sync::Mutex<Sent>,
+    /// Whether the request got onto a connection: hyper looks at the body
+    /// only once the connection (its TLS handshake included) is ready and
+    /// it writes the request head. Before that nothing was sent.
+    reached: std::sync::atomic::AtomicBool,
 }
 
 /// What [`Progress`] knows of a request body's sending.
@@ -132,7 +141,19 @@ impl Progress {
                 rate: None,
                 drain: None,
             }),
+            reached: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// Whether the request got onto a connection (so it may have been sent).
+    pub fn reached(&self) -> bool {
+        self.reached.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Hyper is writing the request onto a connection.
+    fn reach(&self) {
+        self.reached
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Hyper took `len` more bytes; `done` when they were the last.
@@ -363,8 +384,53 @@ impl BodyPace {
 }
 
 /// The pooled client type.
-pub type HttpClient =
-    Client<hyper_rustls::HttpsConnector<FixedPort<HttpConnector<Resolver>>>, RequestBody>;
+pub type HttpClient = Client<
+    ConnectWithin<hyper_rustls::HttpsConnector<FixedPort<HttpConnector<Resolver>>>>,
+    RequestBody,
+>;
+
+/// Error type of connectors.
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A connector whose connections must be ready, TCP connect and TLS
+/// handshake both, within `timeout` (`connect_timeout`): a server that
+/// accepts and never completes the handshake is a connection never made,
+/// so the request was not sent, rather than an answer lost.
+#[derive(Clone)]
+pub struct ConnectWithin<C> {
+    inner: C,
+    timeout: std::time::Duration,
+}
+
+impl<C> tower_service::Service<http::Uri> for ConnectWithin<C>
+where
+    C: tower_service::Service<http::Uri>,
+    C::Future: Send + 'static,
+    C::Error: Into<BoxError>,
+{
+    type Response = C::Response;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<C::Response, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, uri: http::Uri) -> Self::Future {
+        let connecting = self.inner.call(uri);
+        let timeout = self.timeout;
+        Box::pin(async move {
+            match tokio::time::timeout(timeout, connecting).await {
+                Ok(connected) => connected.map_err(Into::into),
+                Err(_) => Err(format!(
+                    "the connection (TCP connect and TLS handshake) was not ready within {:.1}s (connect_timeout)",
+                    timeout.as_secs_f64()
+                )
+                .into()),
+            }
+        })
+    }
+}
 
 /// Connects to `port` whatever port the URL names, when set: the port of
 /// `resolve_to` (hyper's connector would otherwise take the URL's explicit
@@ -514,6 +580,10 @@ pub fn build_client(config: &ClientConfig) -> Result<HttpClient> {
             inner: http,
             port: config.resolve_to.map(|a| a.port()).filter(|p| *p != 0),
         });
+    let https = ConnectWithin {
+        inner: https,
+        timeout: config.connect_timeout,
+    };
     Ok(Client::builder(TokioExecutor::new())
         .pool_idle_timeout(std::time::Duration::from_secs(30))
         .pool_max_idle_per_host(64)

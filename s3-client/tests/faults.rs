@@ -2649,20 +2649,10 @@ async fn parallel_read_without_a_head_etag_stays_on_one_version() {
 /// timeouts, not twice them (review-11d #9).
 #[tokio::test]
 async fn a_stalled_server_is_not_probed_for_its_region() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counted = accepted.clone();
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((socket, _)) = listener.accept().await {
-            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            held.push(socket);
-        }
-    });
+    let (endpoint, accepted) = silent_endpoint("http").await;
     let target = s3sql_testkit::S3Target::in_process();
     let mut config = common::config_for(&target)
-        .with_endpoint(format!("http://{addr}"))
+        .with_endpoint(endpoint)
         .with_region("us-east-1");
     config.request_timeout = Duration::from_secs(1);
     config.retry = RetryConfig {
@@ -2740,4 +2730,70 @@ async fn delete_stream_reports_a_refused_key_holding_a_carriage_return() {
         assert!(err.to_string().contains("AccessDenied"), "{err}");
         fx.assert_holds(key, b"x").await;
     }
+}
+
+/// An endpoint (`scheme` http or https) whose listener accepts
+/// connections and never speaks (a server or TLS terminator that hung):
+/// its URL, and how many connections it saw.
+async fn silent_endpoint(scheme: &str) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = accepted.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            held.push(socket);
+        }
+    });
+    (format!("{scheme}://{addr}"), accepted)
+}
+
+/// A CreateMultipartUpload, without retries, to an `https://` endpoint
+/// that never completes the TLS handshake: the error, how long it took
+/// and how many connections were made.
+async fn create_over_a_stalled_tls_handshake(
+    connect: Duration,
+    request: Duration,
+) -> (s3sql_s3_client::Error, Duration, usize) {
+    let (endpoint, accepted) = silent_endpoint("https").await;
+    let target = s3sql_testkit::S3Target::in_process();
+    let mut config = common::config_for(&target)
+        .with_endpoint(endpoint)
+        .with_region("us-east-1");
+    config.connect_timeout = connect;
+    config.request_timeout = request;
+    config.retry.max_retries = 0;
+    let client = common::client_for(&target, config);
+    let started = std::time::Instant::now();
+    let err = client
+        .create_multipart_upload("bkt", "k", &PutObjectRequest::default())
+        .await
+        .unwrap_err();
+    let connections = accepted.load(std::sync::atomic::Ordering::SeqCst);
+    (err, started.elapsed(), connections)
+}
+
+/// A TLS handshake that never ends sent no request: a CreateMultipartUpload
+/// whose request timeout expires during it started no upload, so it does
+/// not hunt for orphans over a second connection (review-11d #3).
+#[tokio::test]
+async fn a_stalled_tls_handshake_is_not_a_lost_answer() {
+    let (err, elapsed, connections) =
+        create_over_a_stalled_tls_handshake(Duration::from_secs(30), Duration::from_secs(1)).await;
+    assert!(err.to_string().contains("no response within 1.0s"), "{err}");
+    assert_eq!(connections, 1, "one connection, no orphan hunt: {err}");
+    assert!(elapsed < Duration::from_secs(2), "took {elapsed:?}: {err}");
+}
+
+/// `connect_timeout` bounds the TLS handshake as well as the TCP connect,
+/// and its expiry is a connection never made, not a lost answer.
+#[tokio::test]
+async fn connect_timeout_bounds_the_tls_handshake() {
+    let (err, elapsed, connections) =
+        create_over_a_stalled_tls_handshake(Duration::from_secs(1), Duration::from_secs(10)).await;
+    assert!(err.to_string().contains("connect_timeout"), "{err}");
+    assert_eq!(connections, 1, "{err}");
+    assert!(elapsed < Duration::from_secs(4), "took {elapsed:?}: {err}");
 }
