@@ -544,7 +544,8 @@ pub(crate) fn hide_literals(error: PlannerError) -> PlannerError {
 }
 
 /// `text` with the inside of each single-quoted span after "found:" (the
-/// token the user wrote) replaced by `***`; what was expected stays, and
+/// token the user wrote) replaced by `***`, or the whole token when it is
+/// bare (EOF stays); what was expected stays, and
 /// so does a line echoed under the message ("LINE n: "), which is starred
 /// already with its length kept so that its caret stays in place.
 fn mask_quoted(text: &str) -> String {
@@ -558,6 +559,19 @@ fn mask_quoted(text: &str) -> String {
     };
     let mut out = String::with_capacity(kept.len() + text.len());
     out.push_str(kept);
+    // A bare token (`found: HqTOPSECRET at Line: ...`): a credential pasted
+    // without quotes that starts with a digit or holds a space is split
+    // into tokens, and the parser stops at one of them.
+    if let Some(token) = text.strip_prefix("found: ")
+        && !token.starts_with('\'')
+    {
+        let end = token.find(" at Line: ").unwrap_or(token.len());
+        out.push_str("found: ");
+        out.push_str(if &token[..end] == "EOF" { "EOF" } else { "***" });
+        out.push_str(&token[end..]);
+        out.push_str(echoed);
+        return out;
+    }
     let mut inside = false;
     for c in text.chars() {
         if c == '\'' {
@@ -579,6 +593,38 @@ fn mask_quoted(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// sqlparser's message names the token it found: a credential pasted
+    /// without quotes that starts with a digit or holds a space is that
+    /// token, and must not be in the message (Display or Debug).
+    #[test]
+    fn a_bare_word_credential_after_found_is_never_in_the_message() {
+        for sql in [
+            "CREATE SECRET s4 (TYPE s3, KEY_ID 'AK', SECRET 7HqTOPSECRETL)",
+            "SET s3_secret_access_key = 7HqTOPSECRETM",
+            "CREATE SECRET s2 (TYPE s3, KEY_ID 'AK', SECRET wJalr TOPSECRETB)",
+            "SET s3_session_token = FwoGZX TOPSECRETP",
+        ] {
+            let error = parse(sql).unwrap_err();
+            let shown = format!("{error} {error:?}");
+            assert!(!shown.contains("TOPSECRET"), "{sql}: {shown}");
+        }
+    }
+
+    /// A PARAMETERS value on the line after its name (unquoted, or a quoted
+    /// one broken over two lines) is starred on the echoed line too.
+    #[test]
+    fn a_database_secret_on_the_line_after_its_name_is_never_echoed() {
+        for sql in [
+            "CREATE DATABASE d1 WITH ENGINE = 's3', PARAMETERS = {\"bucket\": \"b\", \"aws_secret_access_key\":\n  TOPSECRET1}",
+            "CREATE DATABASE d7 WITH ENGINE = 's3', PARAMETERS = {\"bucket\": \"b\", \"aws_secret_access_key\": \"wJalr\nTOPSECRET7\" \"x\": 1}",
+        ] {
+            let error = parse(sql).unwrap_err();
+            let shown = format!("{error} {error:?}");
+            assert!(!shown.contains("TOPSECRET"), "{sql}: {shown}");
+            assert!(shown.contains("LINE 2"), "{sql}: {shown}");
+        }
+    }
 
     /// DuckDB 1.5.5 nests block comments and reads `E'...'` strings with
     /// backslash escapes: a statement ends only after them.

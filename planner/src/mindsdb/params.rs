@@ -260,16 +260,15 @@ fn malformed(sql: &str, start: Location, reason: &str, line: usize, column: usiz
 /// (both 1-based), sensitive values starred out; empty when there is no
 /// such line.
 fn pointer(sql: &str, line: usize, column: usize) -> String {
-    let Some(echoed) = sql.lines().nth(line.saturating_sub(1)) else {
+    // The whole statement is masked, then cut: a value may begin on the
+    // line before the echoed one (after its name's `:`, or inside quotes).
+    let masked = mask_sensitive(sql);
+    let Some(echoed) = masked.lines().nth(line.saturating_sub(1)) else {
         return String::new();
     };
     let prefix = format!("LINE {line}: ");
     let indent = prefix.chars().count() + column.saturating_sub(1);
-    format!(
-        "\n{prefix}{}\n{}^",
-        mask_sensitive(echoed),
-        " ".repeat(indent)
-    )
+    format!("\n{prefix}{echoed}\n{}^", " ".repeat(indent))
 }
 
 /// A syntax error about a statement with a PARAMETERS object, pointed at
@@ -298,16 +297,17 @@ pub(crate) fn pointed(error: PlannerError, sql: &str) -> PlannerError {
     ))
 }
 
-/// `line` with every quoted string on it that is not a name (a string
-/// followed by `:`) starred out, in double or single quotes, its length
-/// kept so a caret below still points at the right column. Every value,
+/// `text` (a line, or the whole statement) with every quoted string in it
+/// that is not a name (a string followed by `:`) starred out, in double or
+/// single quotes, its length and line breaks kept so a caret below still
+/// points at the right line and column. Every value,
 /// not only those of known sensitive names: a misspelled name
 /// (`"aws_secret_key"`), an unquoted one or a value on the line after its
 /// name must not be echoed either; nor an unquoted value after a `:` (a
 /// key pasted without its quotes), starred up to the next `,`, `}`, `]`
 /// or the line's end, white space inside it kept.
-fn mask_sensitive(line: &str) -> String {
-    let mut out: Vec<char> = line.chars().collect();
+fn mask_sensitive(text: &str) -> String {
+    let mut out: Vec<char> = text.chars().collect();
     let mut at = 0;
     while at < out.len() {
         let quote = out[at];
@@ -344,7 +344,11 @@ fn mask_sensitive(line: &str) -> String {
             .find(|c| !c.is_whitespace())
             == Some(&':');
         if !is_name {
-            for c in &mut out[begin..end] {
+            // Line breaks stay, so the text keeps its lines.
+            for c in out[begin..end]
+                .iter_mut()
+                .filter(|c| !matches!(c, '\n' | '\r'))
+            {
                 *c = '*';
             }
         }
