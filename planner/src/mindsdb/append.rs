@@ -40,7 +40,7 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
 use futures::StreamExt;
-use s3sql_s3_client::{GetObjectRequest, ObjectUrl, PutObjectRequest, S3Client};
+use s3sql_s3_client::{GetObjectRequest, ObjectUrl, Operation, PutObjectRequest, S3Client};
 
 use super::error::DatabaseError;
 use super::insert::{InsertTarget, Mapping, OldObject};
@@ -179,7 +179,19 @@ async fn carried(
     };
     let stored = client
         .head_object_metadata(url.bucket(), url.key(), &pinned)
-        .await?;
+        .await
+        .map_err(|e| match e.service() {
+            Some(refused)
+                if refused.target.operation == Operation::GetObjectTagging
+                    && matches!(refused.status, 401 | 403) =>
+            {
+                target.error(format!(
+                    "INSERT keeps the object's tags, so it reads them, and GetObjectTagging was refused ({} {}): grant s3:GetObjectTagging (and s3:PutObjectTagging, to write them back) on the object; nothing was written",
+                    refused.status, refused.code
+                ))
+            }
+            _ => PlannerError::from(e),
+        })?;
     if !stored.not_carried.is_empty() {
         return Err(target.error(format!(
             "the object has {}, which a new version written by s3sql cannot keep; nothing was written (rewrite it with a tool that can set them)",

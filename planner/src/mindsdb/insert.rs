@@ -12,7 +12,10 @@
 use std::sync::Arc;
 
 use crate::dialect::DuckDb;
-use datafusion::arrow::array::{ArrayRef, AsArray, RecordBatch, new_null_array};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, RecordBatch, new_null_array,
+};
+use datafusion::arrow::compute::filter;
 use datafusion::arrow::compute::kernels::cmp::not_distinct;
 use datafusion::arrow::compute::{CastOptions, can_cast_types, cast, cast_with_options};
 use datafusion::arrow::datatypes::Float64Type;
@@ -310,6 +313,55 @@ pub(crate) struct Mapping {
     table: String,
 }
 
+/// A NaN or infinite float written with `array` (in a list, struct, map or
+/// dictionary too; values under a NULL struct are not written, so not
+/// looked at; a list's values are those its offsets cover).
+fn non_finite(array: &dyn Array) -> Result<Option<f64>> {
+    Ok(match array.data_type() {
+        DataType::Float16 | DataType::Float32 | DataType::Float64 => {
+            let as_f64 = cast(array, &DataType::Float64)?;
+            as_f64
+                .as_primitive::<Float64Type>()
+                .iter()
+                .flatten()
+                .find(|v| !v.is_finite())
+        }
+        DataType::List(_) => {
+            let list = array.as_list::<i32>();
+            let offsets = list.value_offsets();
+            let (first, last) = (offsets[0] as usize, offsets[offsets.len() - 1] as usize);
+            non_finite(list.values().slice(first, last - first).as_ref())?
+        }
+        DataType::LargeList(_) => {
+            let list = array.as_list::<i64>();
+            let offsets = list.value_offsets();
+            let (first, last) = (offsets[0] as usize, offsets[offsets.len() - 1] as usize);
+            non_finite(list.values().slice(first, last - first).as_ref())?
+        }
+        DataType::FixedSizeList(..) => non_finite(array.as_fixed_size_list().values().as_ref())?,
+        DataType::Map(..) => non_finite(array.as_map().entries())?,
+        DataType::Dictionary(..) => non_finite(array.as_any_dictionary().values().as_ref())?,
+        DataType::Struct(_) => {
+            let fields = array.as_struct();
+            let valid = fields
+                .logical_nulls()
+                .filter(|n| n.null_count() > 0)
+                .map(|n| BooleanArray::new(n.inner().clone(), None));
+            for child in fields.columns() {
+                let written = match &valid {
+                    Some(valid) => filter(child.as_ref(), valid)?,
+                    None => Arc::clone(child),
+                };
+                if let Some(v) = non_finite(written.as_ref())? {
+                    return Ok(Some(v));
+                }
+            }
+            None
+        }
+        _ => None,
+    })
+}
+
 /// Whether `data_type` is text.
 fn is_text(data_type: &DataType) -> bool {
     matches!(
@@ -520,13 +572,11 @@ impl Mapping {
             .into())
         };
         match self.format {
-            CopyFormat::Json if column.data_type().is_floating() => {
-                let as_f64 = cast(column, &DataType::Float64)?;
-                let values = as_f64.as_primitive::<Float64Type>();
-                if let Some(v) = values.iter().flatten().find(|v| !v.is_finite()) {
+            CopyFormat::Json => {
+                if let Some(v) = non_finite(column.as_ref())? {
                     return refuse(
                         &format!("{v}"),
-                        "JSON has no NaN or Infinity; give NULL, or store it as text in a text column",
+                        "JSON has no NaN or Infinity, at any depth; give NULL, or store it as text in a text column",
                     );
                 }
             }

@@ -192,17 +192,36 @@ impl OldText {
 }
 
 /// The number of fields of a CSV text's first line (its header), counted
-/// as the old text streams by: delimiters outside quoted values, up to the
-/// first line break outside one.
+/// as the old text streams by, as a CSV reader splits it: delimiters
+/// outside quoted values, up to the first line break outside one. A quote
+/// opens a quoted value only as a field's first byte (elsewhere it is a
+/// literal, an inch mark in `width"`), and a doubled quote inside one is a
+/// literal; a UTF-8 BOM before the first field is skipped.
 #[derive(Debug)]
 pub(crate) struct HeaderFields {
     delimiter: u8,
     quote: u8,
-    quoted: bool,
+    state: Field,
     fields: usize,
     ended: bool,
-    seen: bool,
+    /// Bytes seen so far.
+    seen: usize,
+    /// BOM bytes skipped at the start.
+    bom: usize,
 }
+
+/// Where in a field the counter is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Field {
+    Start,
+    Unquoted,
+    Quoted,
+    /// A quote inside a quoted value: its end, or the first of two.
+    QuoteInQuoted,
+}
+
+/// UTF-8's byte order mark.
+const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 
 impl HeaderFields {
     /// A counter for a CSV of `delimiter` and `quote`.
@@ -210,10 +229,11 @@ impl HeaderFields {
         Self {
             delimiter,
             quote,
-            quoted: false,
+            state: Field::Start,
             fields: 1,
             ended: false,
-            seen: false,
+            seen: 0,
+            bom: 0,
         }
     }
 
@@ -223,20 +243,33 @@ impl HeaderFields {
             if self.ended {
                 return;
             }
-            self.seen = true;
-            if b == self.quote {
-                self.quoted = !self.quoted;
-            } else if !self.quoted && b == self.delimiter {
-                self.fields += 1;
-            } else if !self.quoted && b == b'\n' {
-                self.ended = true;
+            let at = self.seen;
+            self.seen += 1;
+            if at == self.bom && at < BOM.len() && b == BOM[at] {
+                self.bom += 1;
+                continue;
             }
+            self.state = match self.state {
+                Field::Quoted if b == self.quote => Field::QuoteInQuoted,
+                Field::Quoted => Field::Quoted,
+                Field::QuoteInQuoted if b == self.quote => Field::Quoted,
+                Field::Start if b == self.quote => Field::Quoted,
+                _ if b == self.delimiter => {
+                    self.fields += 1;
+                    Field::Start
+                }
+                _ if b == b'\n' => {
+                    self.ended = true;
+                    Field::Start
+                }
+                _ => Field::Unquoted,
+            };
         }
     }
 
     /// The first line's fields; `None` for an empty text.
     pub(crate) fn fields(&self) -> Option<usize> {
-        self.seen.then_some(self.fields)
+        (self.seen > 0).then_some(self.fields)
     }
 }
 
@@ -337,6 +370,13 @@ mod tests {
             assert_eq!(count("\"a,b\",c\r\n1,2\n", step), Some(2));
             assert_eq!(count("\"a\nb\",c", step), Some(2));
             assert_eq!(count("", step), None);
+            // A quote inside an unquoted field is a literal (an inch mark).
+            assert_eq!(count("id,width\",name\n1,2,x\n", step), Some(3));
+            assert_eq!(count("id,screen 15\" size,name\n", step), Some(3));
+            // A doubled quote inside a quoted field is a literal.
+            assert_eq!(count("\"a\"\"b,c\",d\n", step), Some(2));
+            // A UTF-8 BOM before a quoted first field.
+            assert_eq!(count("\u{feff}\"a,b\",c\n", step), Some(2));
         }
     }
 

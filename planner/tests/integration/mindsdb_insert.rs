@@ -959,3 +959,85 @@ async fn an_insert_into_an_empty_object_takes_the_columns_it_names() {
     let got = String::from_utf8(object(&bucket, "named.csv").await).unwrap();
     assert_eq!(got, "n,s\n7,x\n");
 }
+
+/// JSON has no NaN or Infinity at any depth: a non-finite float inside a
+/// list or a struct would leave the object unreadable as surely as one in
+/// a column of its own. Refused naming the column, nothing written; a NaN
+/// under a NULL list is not written, so not refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_insert_refuses_nan_inside_a_list_or_struct_of_a_json_object() {
+    let bucket = Bucket::new().await;
+    let session = session_with_database(&bucket, &bucket.endpoint).await;
+    bucket.put("n_list.jsonl", "{\"id\":1,\"v\":[1.5]}\n").await;
+    bucket.put("n_list.json", "[{\"id\":1,\"v\":[1.5]}]").await;
+    bucket
+        .put("n_struct.jsonl", "{\"id\":1,\"s\":{\"x\":2.5}}\n")
+        .await;
+    for (name, values, column) in [
+        (
+            "n_list.jsonl",
+            "(2, make_array(CAST('NaN' AS DOUBLE)))",
+            "v",
+        ),
+        (
+            "n_list.json",
+            "(2, make_array(1.0, CAST('-inf' AS DOUBLE)))",
+            "v",
+        ),
+        (
+            "n_struct.jsonl",
+            "(2, named_struct('x', CAST('inf' AS DOUBLE)))",
+            "s",
+        ),
+    ] {
+        let before = (etag(&bucket, name).await, object(&bucket, name).await);
+        let key = format!("{}{name}", bucket.prefix);
+        let error = error_of(&session, &format!("INSERT INTO ds.`{key}` VALUES {values}")).await;
+        assert!(
+            error.contains(&format!("column {column}")) && error.contains("nothing was written"),
+            "{name} {values}: {error}"
+        );
+        let after = (etag(&bucket, name).await, object(&bucket, name).await);
+        assert_eq!(after, before, "{name}: written");
+        let rows = query(&session, &format!("SELECT count(*) FROM ds.`{key}`")).await;
+        assert!(rows.iter().any(|l| l.contains("| 1 ")), "{name}: {rows:?}");
+    }
+    let key = format!("{}n_list.jsonl", bucket.prefix);
+    query(
+        &session,
+        &format!("INSERT INTO ds.`{key}` VALUES (3, make_array(2.5))"),
+    )
+    .await;
+    let rows = query(&session, &format!("SELECT count(*) FROM ds.`{key}`")).await;
+    assert!(rows.iter().any(|l| l.contains("| 2 ")), "{rows:?}");
+}
+
+/// INSERT keeps the object's tags, so it reads them: a key without
+/// s3:GetObjectTagging is refused saying which permission INSERT needs and
+/// why, not with the bare 403; nothing is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_insert_refused_its_tagging_read_names_the_permission() {
+    let bucket = Bucket::new().await;
+    let proxy = FaultProxy::start(upstream(&bucket));
+    let session = session_with_database(&bucket, &proxy.endpoint()).await;
+    bucket.put("t.csv", "id,city\n1,Lima\n").await;
+    proxy.push_rule(
+        FaultRule::new(Fault::Status {
+            status: 403,
+            code: "AccessDenied".into(),
+        })
+        .method(Method::GET)
+        .query_contains("tagging"),
+    );
+    let key = format!("{}t.csv", bucket.prefix);
+    let error = error_of(
+        &session,
+        &format!("INSERT INTO ds.`{key}` VALUES (2, 'Pune')"),
+    )
+    .await;
+    assert!(
+        error.contains("s3:GetObjectTagging") && error.contains("nothing was written"),
+        "{error}"
+    );
+    assert_eq!(object(&bucket, "t.csv").await, b"id,city\n1,Lima\n");
+}
