@@ -316,16 +316,34 @@ fn database_name(path: &Path) -> &str {
         .unwrap_or_default()
 }
 
+/// The most bytes a stored database's file may hold.
+const MAX_DATABASE_FILE: u64 = 64 * 1024;
+
 fn read_database(path: &Path) -> Result<StoredDatabase> {
     let corrupt = |reason: String| SecretError::CorruptFile {
         path: path.to_owned(),
         reason,
     };
-    let bytes = std::fs::read(path).map_err(|source| SecretError::Storage {
+    let storage = |source| SecretError::Storage {
         action: "read",
         path: path.to_owned(),
         source,
-    })?;
+    };
+    // Only a regular file of a stored database's size is read: a FIFO
+    // would block the session's start for ever, a device never end.
+    let kind = std::fs::symlink_metadata(path).map_err(storage)?;
+    if !kind.is_file() {
+        return Err(corrupt(
+            "it is not a regular file (a link, pipe or device)".to_owned(),
+        ));
+    }
+    if kind.len() > MAX_DATABASE_FILE {
+        return Err(corrupt(format!(
+            "it holds {} bytes, more than a stored database's {MAX_DATABASE_FILE}",
+            kind.len()
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(storage)?;
     // serde_json's messages give positions, not the text, so no value leaks.
     let file: DatabaseFile = serde_json::from_slice(&bytes)
         .map_err(|e| corrupt(format!("not a stored database: {e}")))?;

@@ -185,7 +185,7 @@ impl Databases {
     /// Adds a database read from its file, or records why it does not load.
     fn add_stored(&self, stored: StoredDatabase) -> Result<Option<Arc<Database>>> {
         let name = stored.name.clone();
-        let parameters = redacted(&stored.parameters);
+        let parameters = redacted_unless_known(&stored.parameters);
         match Database::new(&name, stored.parameters, stored.region) {
             Ok(database) => {
                 let database = Arc::new(database);
@@ -344,11 +344,18 @@ impl Databases {
         let found = self.find(name);
         let unloadable = self.write_unloadable().remove(name);
         if let Some(unloadable) = unloadable {
-            if let Some(directory) = &self.directory
-                && let Err(e) = directory.remove(name)
+            // The file it listed, whatever case its name is in.
+            if self.directory.is_some()
+                && let Err(e) = std::fs::remove_file(&unloadable.file)
+                && e.kind() != std::io::ErrorKind::NotFound
             {
+                let error = DatabaseError::Unloadable {
+                    name: name.to_owned(),
+                    file: unloadable.file.clone(),
+                    reason: format!("{} (and deleting it failed: {e})", unloadable.reason),
+                };
                 self.write_unloadable().insert(name.to_owned(), unloadable);
-                return Err(e.into());
+                return Err(error.into());
             }
             return Ok(true);
         }
@@ -405,6 +412,29 @@ fn reason(problem: SecretError) -> String {
 
 /// `parameters` as `{"name": "value", ...}`, sensitive values shown as
 /// `redacted`.
+/// The parameters of a stored database that does not load: only the
+/// values of names known to hold no secret are shown (a file that does not
+/// load may well misspell a secret's name, which `redacted` would show).
+fn redacted_unless_known(parameters: &Parameters) -> String {
+    const SHOWN: [&str; 3] = ["bucket", "region_name", "aws_access_key_id"];
+    let pairs: Vec<String> = parameters
+        .redacted()
+        .into_iter()
+        .map(|(name, value)| {
+            let shown = if SHOWN.contains(&name.as_str())
+                || (name == "endpoint_url" && !value.contains('@'))
+            {
+                value
+            } else {
+                "redacted".to_owned()
+            };
+            let quoted = |s: &str| serde_json::Value::String(s.to_owned()).to_string();
+            format!("{}: {}", quoted(&name), quoted(&shown))
+        })
+        .collect();
+    format!("{{{}}}", pairs.join(", "))
+}
+
 fn redacted(parameters: &Parameters) -> String {
     let pairs: Vec<String> = parameters
         .redacted()

@@ -491,3 +491,71 @@ async fn a_database_without_region_name_finds_its_buckets_region() {
     let sql = format!("SELECT sum(a) AS s FROM eu2.`{}eu/a.csv`", bucket.prefix);
     assert_eq!(query(&session, &sql).await[3], "| 3 |");
 }
+
+/// A stored database that does not load is listed, but a secret in its
+/// file never is, whatever name holds it (a misspelt one is the likely
+/// reason it does not load); DROP DATABASE deletes the file it listed,
+/// whatever case that file's name is in; and a stored entry that is no
+/// regular file (a FIFO) is listed as unloadable instead of hanging the
+/// session's start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unloadable_stored_database_shows_no_secret_and_drop_deletes_its_file() {
+    let bucket = Bucket::new().await;
+    let home = tempfile::tempdir().unwrap();
+    let secrets = home.path().join("stored_secrets");
+    let session =
+        || Session::with_secrets(SecretManager::new(Some(SecretDirectory::new(&secrets))));
+    let stored = home.path().join("stored_databases");
+    let first = session();
+    first
+        .sql(&create("typo", &bucket, &bucket.endpoint, true))
+        .await
+        .unwrap();
+    first
+        .sql(&create("pz", &bucket, &bucket.endpoint, true))
+        .await
+        .unwrap();
+    let typo = stored.join("typo.s3sql_database");
+    let text = std::fs::read_to_string(&typo).unwrap();
+    assert!(text.contains("\"aws_secret_access_key\""), "{text}");
+    let misspelt = text.replace("\"aws_secret_access_key\"", "\"aws_secret_acess_key\"");
+    std::fs::write(&typo, misspelt).unwrap();
+    std::fs::rename(
+        stored.join("pz.s3sql_database"),
+        stored.join("PZ.s3sql_database"),
+    )
+    .unwrap();
+    let fifo = stored.join("ff.s3sql_database");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success(), "mkfifo");
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let opened = secrets.clone();
+    std::thread::spawn(move || {
+        let manager = SecretManager::new(Some(SecretDirectory::new(&opened)));
+        let _ = sender.send(Session::with_secrets(manager));
+    });
+    let second = receiver
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the session opens with a FIFO among the stored databases");
+    let secret = &bucket.secret_access_key;
+    for listing in ["SHOW DATABASES", "SELECT * FROM mindsdb_databases()"] {
+        let listed = query(&second, listing).await.join("\n");
+        assert!(listed.contains("typo") && listed.contains("pz"), "{listed}");
+        assert!(listed.contains("ff"), "{listed}");
+        assert!(!listed.contains(secret.as_str()), "{listing}: {listed}");
+    }
+    query(&second, "DROP DATABASE pz").await;
+    let left: Vec<String> = std::fs::read_dir(&stored)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !left
+            .iter()
+            .any(|f| f.eq_ignore_ascii_case("pz.s3sql_database")),
+        "{left:?}"
+    );
+}
