@@ -161,3 +161,37 @@ async fn reads_through_faults_return_exact_results() {
         }
     }
 }
+
+/// COPY (OVERWRITE) whose old file, a key holding a CR, the server refuses
+/// to delete fails naming that key on one line, quoted with escapes
+/// (review-11e #3).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overwrite_refused_to_delete_a_key_with_a_line_end_names_it_on_one_line() {
+    let bucket = Bucket::new().await;
+    bucket.put("ow/old\rfile.csv", "a\n1\n").await;
+    let upstream = bucket
+        .endpoint
+        .trim_start_matches("http://")
+        .to_socket_addrs()
+        .unwrap()
+        .next()
+        .unwrap();
+    let proxy = FaultProxy::start(upstream);
+    proxy.push_rule(
+        FaultRule::new(Fault::RefuseDeletes {
+            code: "AccessDenied".into(),
+        })
+        .method(Method::POST)
+        .query_contains("delete")
+        .times(1),
+    );
+    let session = session_through(&bucket, &proxy).await;
+    let sql = format!(
+        "COPY (SELECT 1 AS a) TO '{}' (FORMAT csv, PER_THREAD_OUTPUT, OVERWRITE)",
+        bucket.url("ow")
+    );
+    let err = support::error_of(&session, &sql).await;
+    assert_eq!(proxy.faults_injected(), 1, "{err}");
+    assert!(!err.contains(['\r', '\n']), "{err:?}");
+    assert!(err.contains(r#"ow/old\rfile.csv""#), "{err}");
+}

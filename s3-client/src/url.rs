@@ -162,6 +162,13 @@ impl ObjectUrl {
         &self.key
     }
 
+    /// The URL as messages show it: its key through [`ShownKey`], so a key
+    /// holding a line end stays on one line (Display writes it raw, to
+    /// parse back).
+    pub fn shown(&self) -> impl fmt::Display + '_ {
+        ShownUrl(self)
+    }
+
     /// The URL of another key in the same bucket.
     pub fn with_key(&self, key: &str) -> Self {
         Self {
@@ -226,6 +233,16 @@ impl fmt::Display for ShownKey<'_> {
         } else {
             f.write_str(self.0)
         }
+    }
+}
+
+/// [`ObjectUrl::shown`].
+struct ShownUrl<'a>(&'a ObjectUrl);
+
+impl fmt::Display for ShownUrl<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let url = self.0;
+        write!(f, "{}://{}/{}", url.scheme, url.bucket, ShownKey(&url.key))
     }
 }
 

@@ -396,7 +396,7 @@ impl MultipartWriter {
     async fn fail(&mut self, error: Error) -> Error {
         self.failed = Some(error.clone());
         if let Err(abort_error) = self.abort_inner().await {
-            tracing::warn!(bucket = %self.bucket, key = %self.key, error = %abort_error, "could not abort multipart upload after a failure");
+            tracing::warn!(bucket = %self.bucket, key = %ShownKey(&self.key), error = %abort_error, "could not abort multipart upload after a failure");
         }
         error
     }
@@ -468,7 +468,7 @@ impl Drop for MultipartWriter {
                         ..
                     } = &left_open;
                     if let Err(e) = client.abort_multipart_upload(bucket, key, upload_id).await {
-                        tracing::warn!(%bucket, %key, error = %e, "could not abort multipart upload of a dropped writer");
+                        tracing::warn!(%bucket, key = %ShownKey(key), error = %e, "could not abort multipart upload of a dropped writer");
                     }
                     left_open.done = true;
                 });
@@ -500,7 +500,7 @@ impl MultipartWriter {
             match creating.await {
                 Ok(Ok(upload_id)) => {
                     if let Err(e) = client.abort_multipart_upload(bucket, key, &upload_id).await {
-                        tracing::warn!(%bucket, %key, error = %e, "could not abort the multipart upload of a dropped writer");
+                        tracing::warn!(%bucket, key = %ShownKey(key), error = %e, "could not abort the multipart upload of a dropped writer");
                     }
                 }
                 // The create failed: no upload was started (a lost answer's

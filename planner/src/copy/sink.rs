@@ -262,7 +262,7 @@ async fn left_open(client: &S3Client, bucket: &str, key: &str) -> Option<String>
             .abort_multipart_upload(bucket, key, &upload.upload_id)
             .await
         {
-            tracing::warn!(%bucket, %key, error = %e, "could not abort the upload of a COPY file that failed to complete");
+            tracing::warn!(%bucket, key = %ShownKey(key), error = %e, "could not abort the upload of a COPY file that failed to complete");
             left.push(format!(
                 "s3://{bucket}/{} (upload id {}: {e})",
                 ShownKey(key),

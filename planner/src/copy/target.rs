@@ -218,7 +218,7 @@ impl Target {
                 let failed = client.delete_objects(url.bucket(), &keys).await?;
                 if let Some(first) = failed.first() {
                     return Err(CopyError::NotDeleted {
-                        url: url.with_key(&first.key).to_string(),
+                        url: url.with_key(&first.key).shown().to_string(),
                         failed: failed.len(),
                         message: first.message.clone(),
                     }
