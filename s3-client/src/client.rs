@@ -626,7 +626,7 @@ impl S3Client {
     /// the one its requests are signed for. Asked with a HeadBucket, whose
     /// 400 comes whole (no body for the server to refuse unread); a region
     /// it names is learnt, any other answer confirms the region.
-    async fn region_was_wrong(&self, bucket: &str) -> bool {
+    pub(crate) async fn region_was_wrong(&self, bucket: &str) -> bool {
         if self.inner.bucket_regions.is_confirmed(bucket) {
             return false;
         }

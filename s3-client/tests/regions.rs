@@ -11,6 +11,7 @@ mod common;
 
 use bytes::Bytes;
 use common::{Fixture, pattern_bytes};
+use http::Method;
 use http_body_util::BodyExt;
 use s3sql_s3_client::{
     ByteRange, GetObjectRequest, ListObjectsV2Request, PutObjectRequest, S3Client,
@@ -269,5 +270,26 @@ async fn the_buckets_region_is_discovered_from_a_client_in_another() {
         client.head_bucket(fx.bucket()).await.unwrap();
         one_redirect_then(&proxy, client_region, server_region);
         assert_eq!(proxy.requests_seen(), 3);
+    }
+}
+
+/// CreateBucket from a client configured for another region than the
+/// server's: the LocationConstraint names the region the request is signed
+/// for (none for us-east-1), so the server, which refuses a constraint
+/// other than its own region as S3 and MinIO do, creates the bucket.
+#[tokio::test]
+async fn a_bucket_is_created_on_a_server_in_another_region() {
+    for (server_region, client_region) in MISMATCHES {
+        let (fx, proxy, client) = mismatched(server_region, client_region).await;
+        let bucket = format!("{}-new", fx.bucket());
+        client.create_bucket(&bucket).await.unwrap();
+        client.head_bucket(&bucket).await.unwrap();
+        let creates: Vec<_> = proxy
+            .recorded()
+            .into_iter()
+            .filter(|r| r.method == Method::PUT)
+            .map(|r| signed_for(&r))
+            .collect();
+        assert_eq!(creates, [server_region], "{server_region}/{client_region}");
     }
 }

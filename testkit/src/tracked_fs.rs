@@ -27,7 +27,9 @@
 //! - `NoSuchUpload` (404) for an upload id that is unknown or belongs to
 //!   another bucket or key, where s3s-fs answers AccessDenied or
 //!   InvalidRequest (or accepts a part for the wrong key);
-//! - a region: GetBucketLocation answers it (no LocationConstraint for
+//! - a region: CreateBucket's LocationConstraint must name it (none for
+//!   us-east-1), else 400 IllegalLocationConstraintException as S3
+//!   answers; GetBucketLocation answers it (no LocationConstraint for
 //!   us-east-1) and HeadBucket names it in `x-amz-bucket-region`, where
 //!   s3s-fs answers us-east-1 and no header. (Refusing requests signed for
 //!   another region is [`crate::region::RegionGate`]'s.)
@@ -54,6 +56,20 @@ fn url_encode(s: &str) -> String {
     utf8_percent_encode(s, LISTING)
         .to_string()
         .replace("%20", "+")
+}
+
+/// S3's rule for a CreateBucket at a regional endpoint in `region`: its
+/// LocationConstraint names that region, and none is sent to us-east-1.
+fn check_location_constraint(constraint: Option<&str>, region: &str) -> S3Result<()> {
+    let expected = (region != crate::region::DEFAULT_REGION).then_some(region);
+    if constraint == expected {
+        return Ok(());
+    }
+    let named = constraint.map_or("unspecified".to_owned(), |c| format!("'{c}'"));
+    Err(s3s::s3_error!(
+        IllegalLocationConstraintException,
+        "The {named} location constraint (LocationConstraint) is incompatible for the region specific endpoint this request was sent to ({region})"
+    ))
 }
 
 /// An open multipart upload: (bucket, key, upload id) → started.
@@ -365,6 +381,21 @@ macro_rules! delegate_to_fs {
                 Ok(result.unwrap_or_else(|_| S3Response::new(AbortMultipartUploadOutput::default())))
             }
 
+            async fn create_bucket(
+                &self,
+                req: S3Request<CreateBucketInput>,
+            ) -> S3Result<S3Response<CreateBucketOutput>> {
+                let constraint = req
+                    .input
+                    .create_bucket_configuration
+                    .as_ref()
+                    .and_then(|c| c.location_constraint.as_ref())
+                    .map(|c| c.as_str().to_owned())
+                    .filter(|c| !c.is_empty());
+                check_location_constraint(constraint.as_deref(), &self.region)?;
+                self.fs.create_bucket(req).await
+            }
+
             async fn list_multipart_uploads(
                 &self,
                 req: S3Request<ListMultipartUploadsInput>,
@@ -524,7 +555,6 @@ macro_rules! delegate_to_fs {
 
 delegate_to_fs! {
     {
-        create_bucket(CreateBucketInput) -> CreateBucketOutput;
         delete_bucket(DeleteBucketInput) -> DeleteBucketOutput;
         list_buckets(ListBucketsInput) -> ListBucketsOutput;
         list_objects(ListObjectsInput) -> ListObjectsOutput;

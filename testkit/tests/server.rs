@@ -137,7 +137,35 @@ async fn keeps_to_its_region(server: &S3Server, own: &str, wrong: &str, location
         "refused, not done"
     );
 
-    let made = conn.call(&right, Method::PUT, "/regional", b"").await;
+    // CreateBucket's LocationConstraint names the server's region (none
+    // for us-east-1); any other is refused, as S3 refuses it.
+    let constraint = |region: &str| {
+        format!(
+            "<CreateBucketConfiguration><LocationConstraint>{region}</LocationConstraint></CreateBucketConfiguration>"
+        )
+    };
+    let (body, refused_body) = match own {
+        "us-east-1" => (String::new(), constraint(wrong.region.as_str())),
+        _ => (constraint(own), String::new()),
+    };
+    for bad in [refused_body, constraint("ap-south-1")] {
+        let refused = conn
+            .call(&right, Method::PUT, "/regional", bad.as_bytes())
+            .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::BAD_REQUEST,
+            "{bad}: {}",
+            refused.text()
+        );
+        assert_eq!(
+            refused.xml("Code").as_deref(),
+            Some("IllegalLocationConstraintException")
+        );
+    }
+    let made = conn
+        .call(&right, Method::PUT, "/regional", body.as_bytes())
+        .await;
     assert_eq!(made.status, StatusCode::OK, "{}", made.text());
     for method in [Method::GET, Method::PUT, Method::DELETE] {
         let reply = conn

@@ -158,9 +158,15 @@ impl S3Client {
         Ok(())
     }
 
-    /// CreateBucket in the client's region (no location constraint for us-east-1).
+    /// CreateBucket in the region its request is signed for: the client's,
+    /// or the server's when it answers (to the HeadBucket a request's retry
+    /// asks with) that it keeps to another, as a single-region server does.
+    /// The LocationConstraint names that region (none for us-east-1), so it
+    /// is asked before the body is made: a redirect of the create itself
+    /// would resend a constraint for the wrong region.
     pub async fn create_bucket(&self, bucket: &str) -> Result<()> {
         check_bucket(bucket)?;
+        self.region_was_wrong(bucket).await;
         let region = self.region_for(bucket);
         let mut request = S3Request::new(Operation::CreateBucket, Method::PUT, bucket, None);
         if region != crate::config::DEFAULT_REGION {
