@@ -441,6 +441,7 @@ impl CopyOptions {
                 overwrite = Some(option);
             }
         }
+        options.check_csv_dialect()?;
         if options.file_size_bytes.is_some() && !options.partition_by.is_empty() {
             return Err(CopyError::Conflict("FILE_SIZE_BYTES", "PARTITION_BY"));
         }
@@ -458,6 +459,49 @@ impl CopyOptions {
             });
         }
         Ok(options)
+    }
+
+    /// Refuses a CSV dialect whose files could not be read back, as
+    /// DuckDB does at bind time: the quote equal to the delimiter, or a
+    /// NULLSTR holding either or a line break.
+    fn check_csv_dialect(&self) -> Result<(), CopyError> {
+        let (delimiter, quote) = (char::from(self.delimiter), char::from(self.quote));
+        let refuse = |option, expected| {
+            Err(CopyError::InvalidValue {
+                option,
+                expected,
+                got: format!(
+                    "'{}'",
+                    if option == "QUOTE" {
+                        quote.to_string()
+                    } else {
+                        self.null.clone()
+                    }
+                ),
+            })
+        };
+        if delimiter == quote {
+            return refuse(
+                "QUOTE",
+                "a character other than the DELIMITER (QUOTE must not appear in the DELIMITER specification and vice versa)",
+            );
+        }
+        if self.null.contains(delimiter) {
+            return refuse(
+                "NULLSTR",
+                "a text without the DELIMITER (DELIMITER must not appear in the NULL specification and vice versa)",
+            );
+        }
+        if self.null.contains(quote) {
+            return refuse(
+                "NULLSTR",
+                "a text without the QUOTE (QUOTE must not appear in the NULL specification and vice versa)",
+            );
+        }
+        if self.null.contains(['\n', '\r']) {
+            return refuse("NULLSTR", "a text without a line break");
+        }
+        Ok(())
     }
 
     /// The extension of a partitioned COPY's files: `csv`, `csv.gz`, ...
@@ -705,6 +749,27 @@ mod tests {
         let o = parse("x.csv.gz", &[("COMPRESSION", s("none"))]).unwrap();
         assert_eq!(o.text_compression, TextCompression::None);
         assert!(parse("x.csv", &[("COMPRESSION", s("rar"))]).is_err());
+    }
+
+    /// The dialects DuckDB refuses at bind time, whose files could not be
+    /// read back: each an error naming the option (review-9b #14).
+    #[test]
+    fn a_csv_dialect_that_cannot_be_read_back_is_refused() {
+        let refused =
+            |pairs: &[(&str, OptionValue)]| parse("x.csv", pairs).unwrap_err().to_string();
+        let e = refused(&[("DELIMITER", s(",")), ("QUOTE", s(","))]);
+        assert!(e.contains("QUOTE") && e.contains("DELIMITER"), "{e}");
+        let e = refused(&[("QUOTE", s("|")), ("SEP", s("|"))]);
+        assert!(e.contains("QUOTE") && e.contains("DELIMITER"), "{e}");
+        let e = refused(&[("NULLSTR", s(","))]);
+        assert!(e.contains("NULLSTR") && e.contains("DELIMITER"), "{e}");
+        let e = refused(&[("NULLSTR", s("a\"b"))]);
+        assert!(e.contains("NULLSTR") && e.contains("QUOTE"), "{e}");
+        let e = refused(&[("NULLSTR", s("N\nA"))]);
+        assert!(e.contains("NULLSTR") && e.contains("line break"), "{e}");
+        assert!(parse("x.csv", &[("NULLSTR", s("NA")), ("SEP", s(";"))]).is_ok());
+        // Not CSV: the CSV defaults are not in the way.
+        assert!(parse("x.parquet", &[]).is_ok());
     }
 
     #[test]
