@@ -14,7 +14,10 @@
 //! and back; no batch is queued ahead of the encoders.
 
 use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::datatypes::SchemaRef;
+use std::sync::Arc;
+
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::error::DataFusionError;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::arrow::arrow_writer::ArrowWriterOptions;
@@ -34,7 +37,11 @@ use crate::error::Result;
 pub(crate) struct ParquetEncoder {
     file: SerializedFileWriter<Output>,
     factory: ArrowRowGroupWriterFactory,
+    /// The schema written: the query's, with the types no Parquet reader
+    /// but arrow-rs knows replaced ([`stored_type`]).
     schema: SchemaRef,
+    /// Whether a batch's columns are cast to `schema` before encoding.
+    casts: bool,
     /// Rows per row group (`ROW_GROUP_SIZE`).
     row_group_rows: usize,
     /// The row group being built; `None` before its first row.
@@ -65,6 +72,7 @@ impl ParquetEncoder {
             .max_row_group_row_count()
             .unwrap_or(usize::MAX)
             .max(1);
+        let (schema, casts) = stored_schema(schema);
         // ArrowWriter builds the file's schema and metadata (the encoded
         // Arrow schema among them) exactly as it would write them itself.
         let mut options = ArrowWriterOptions::new().with_properties(properties);
@@ -78,6 +86,7 @@ impl ParquetEncoder {
             file,
             factory,
             schema,
+            casts,
             row_group_rows,
             building: None,
         })
@@ -85,6 +94,18 @@ impl ParquetEncoder {
 
     /// Encodes `batch`, ending each row group once it has its rows.
     pub(crate) async fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        let batch = if self.casts {
+            let columns = batch
+                .columns()
+                .iter()
+                .zip(self.schema.fields())
+                .map(|(column, field)| cast(column, field.data_type()))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(DataFusionError::from)?;
+            RecordBatch::try_new(self.schema.clone(), columns).map_err(DataFusionError::from)?
+        } else {
+            batch.clone()
+        };
         let mut offset = 0;
         while offset < batch.num_rows() {
             let building = match self.building.take() {
@@ -149,6 +170,42 @@ impl ParquetEncoder {
         row_group.close().map_err(DataFusionError::from)?;
         Ok(())
     }
+}
+
+/// The Arrow type a column of `kind` is written as, when not itself:
+/// Parquet has no timestamp or time in seconds nor a date in milliseconds,
+/// and arrow-rs writes those as bare integers that DuckDB and other
+/// readers take for BIGINT. Milliseconds and days hold the same values.
+fn stored_type(kind: &DataType) -> Option<DataType> {
+    match kind {
+        DataType::Timestamp(TimeUnit::Second, zone) => {
+            Some(DataType::Timestamp(TimeUnit::Millisecond, zone.clone()))
+        }
+        DataType::Time32(TimeUnit::Second) => Some(DataType::Time32(TimeUnit::Millisecond)),
+        DataType::Date64 => Some(DataType::Date32),
+        _ => None,
+    }
+}
+
+/// `schema` with its columns' [`stored_type`]s, and whether any changed.
+fn stored_schema(schema: SchemaRef) -> (SchemaRef, bool) {
+    if !schema
+        .fields()
+        .iter()
+        .any(|f| stored_type(f.data_type()).is_some())
+    {
+        return (schema, false);
+    }
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| match stored_type(f.data_type()) {
+            Some(kind) => f.as_ref().clone().with_data_type(kind),
+            None => f.as_ref().clone(),
+        })
+        .collect();
+    let stored = Schema::new_with_metadata(fields, schema.metadata().clone());
+    (Arc::new(stored), true)
 }
 
 /// Encodes `batch`'s columns with `writers`, the columns shared out over
@@ -232,13 +289,11 @@ fn share_out<T>(mut fields: Vec<(usize, Vec<T>)>, threads: usize) -> Vec<Vec<T>>
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use std::sync::Arc;
-
     use bytes::Bytes;
     use datafusion::arrow::array::{
         ArrayRef, Float64Array, Int64Array, ListArray, StringArray, StructArray,
     };
-    use datafusion::arrow::datatypes::{DataType, Field, Int32Type};
+    use datafusion::arrow::datatypes::Int32Type;
     use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     use datafusion::parquet::basic::Compression;
 
@@ -328,6 +383,82 @@ mod tests {
         let written =
             datafusion::arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap();
         assert_eq!(read, written);
+    }
+
+    /// Timestamps and times in seconds and Date64 are written as
+    /// milliseconds and days with their Parquet logical types: they were
+    /// bare INT64/INT32, which DuckDB reads as BIGINT (review-9b #10).
+    #[tokio::test]
+    async fn seconds_and_date64_are_written_with_their_logical_types() {
+        use datafusion::arrow::array::{Date64Array, Time32SecondArray, TimestampSecondArray};
+        use datafusion::parquet::basic::{LogicalType, TimeUnit as ParquetUnit};
+
+        let batch = RecordBatch::try_from_iter(vec![
+            (
+                "ts",
+                Arc::new(TimestampSecondArray::from(vec![1_700_000_000])) as ArrayRef,
+            ),
+            (
+                "tz",
+                Arc::new(TimestampSecondArray::from(vec![1_700_000_000]).with_timezone("+02:00"))
+                    as ArrayRef,
+            ),
+            (
+                "t",
+                Arc::new(Time32SecondArray::from(vec![3_723])) as ArrayRef,
+            ),
+            (
+                "d",
+                Arc::new(Date64Array::from(vec![1_704_153_600_000])) as ArrayRef,
+            ),
+        ])
+        .unwrap();
+        let out = Output::new(TextCompression::None).unwrap();
+        let mut encoder =
+            ParquetEncoder::new(batch.schema(), properties(10), None, out.clone()).unwrap();
+        encoder.write(&batch).await.unwrap();
+        encoder.finish().await.unwrap();
+        let reader =
+            ParquetRecordBatchReaderBuilder::try_new(Bytes::from(out.end().unwrap())).unwrap();
+        let types: Vec<Option<LogicalType>> = reader
+            .metadata()
+            .file_metadata()
+            .schema_descr()
+            .columns()
+            .iter()
+            .map(|c| c.logical_type_ref().cloned())
+            .collect();
+        let millis = |utc| Some(LogicalType::timestamp(utc, ParquetUnit::MILLIS));
+        assert_eq!(types[0], millis(false));
+        assert_eq!(types[1], millis(true));
+        assert!(
+            matches!(&types[2], Some(LogicalType::Time(t)) if t.unit == ParquetUnit::MILLIS),
+            "{types:?}"
+        );
+        assert_eq!(types[3], Some(LogicalType::Date));
+        let read = reader.build().unwrap().next().unwrap().unwrap();
+        let texts: Vec<String> = read
+            .columns()
+            .iter()
+            .map(|c| {
+                datafusion::arrow::util::display::ArrayFormatter::try_new(
+                    c.as_ref(),
+                    &Default::default(),
+                )
+                .unwrap()
+                .value(0)
+                .to_string()
+            })
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "2023-11-14T22:13:20",
+                "2023-11-15T00:13:20+02:00",
+                "01:02:03",
+                "2024-01-02"
+            ]
+        );
     }
 
     /// The columns are shared out by weight, each field's leaves in one
