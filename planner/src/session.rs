@@ -88,7 +88,9 @@ impl Session {
         let settings = Arc::new(Settings::default());
         ctx.register_udf(setting_sql::current_setting(Arc::clone(&settings)));
         // Databases are stored beside persistent secrets, or not at all.
-        let databases = Databases::open(secrets.directory().map(DatabaseDirectory::beside));
+        let catalog = ctx.catalog(&ctx.state().config_options().catalog.default_catalog);
+        let databases = Databases::open(secrets.directory().map(DatabaseDirectory::beside))
+            .with_catalog(catalog);
         Self {
             ctx,
             secrets: Arc::new(secrets),

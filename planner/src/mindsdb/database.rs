@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
+use datafusion::catalog::CatalogProvider;
 use s3sql_s3_client::S3Client;
 use s3sql_secrets::{
     DatabaseDirectory, MindsDbConnection, ParamValue, Parameters, Secret, SecretError,
@@ -143,6 +144,9 @@ impl Unloadable {
 /// The session's databases by name, and where they are stored.
 #[derive(Debug, Default)]
 pub(crate) struct Databases {
+    /// The session's catalog: a name that is one of its schemas is never
+    /// a missing database.
+    catalog: Option<Arc<dyn CatalogProvider>>,
     by_name: RwLock<BTreeMap<String, Arc<Database>>>,
     /// Stored databases that do not load, by name.
     unloadable: RwLock<BTreeMap<String, Unloadable>>,
@@ -180,6 +184,23 @@ impl Databases {
             }
         }
         databases
+    }
+
+    /// These databases beside the session's `catalog`.
+    pub(crate) fn with_catalog(mut self, catalog: Option<Arc<dyn CatalogProvider>>) -> Self {
+        self.catalog = catalog;
+        self
+    }
+
+    /// Whether `name` is a schema of the session's catalog (`public`, or
+    /// one CREATE SCHEMA made): then `name.table` is DataFusion's.
+    pub(crate) fn is_schema(&self, name: &str) -> bool {
+        self.catalog.as_ref().is_some_and(|catalog| {
+            catalog
+                .schema_names()
+                .iter()
+                .any(|s| s == name || s.eq_ignore_ascii_case(name))
+        })
     }
 
     /// Adds a database read from its file, or records why it does not load.

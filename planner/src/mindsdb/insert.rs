@@ -73,7 +73,7 @@ impl InsertStatement {
             return Ok(Resolved::DataFusion(DFStatement::Statement(self.0)));
         };
         let Some(database) = databases.find(&database)? else {
-            if let Some(missing) = super::missing_database(table) {
+            if let Some(missing) = super::missing_database(table, databases) {
                 return Err(missing);
             }
             return Ok(Resolved::DataFusion(DFStatement::Statement(self.0)));

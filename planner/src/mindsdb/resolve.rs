@@ -48,13 +48,14 @@ fn looks_like_a_key(key: &Ident) -> bool {
 }
 
 /// The error for `db.key` when `db` is no database but `key` was written
-/// as a database's object; `None` otherwise.
-pub(crate) fn missing_database(name: &ObjectName) -> Option<PlannerError> {
+/// as a database's object; `None` otherwise, and when `db` is a schema of
+/// the session (a user's table may be named like a file).
+pub(crate) fn missing_database(name: &ObjectName, databases: &Databases) -> Option<PlannerError> {
     match name.0.as_slice() {
         [
             ObjectNamePart::Identifier(db),
             ObjectNamePart::Identifier(key),
-        ] if looks_like_a_key(key) => Some(
+        ] if looks_like_a_key(key) && !databases.is_schema(&db.value) => Some(
             DatabaseError::NotFound {
                 name: db.value.to_ascii_lowercase(),
             }
@@ -90,7 +91,7 @@ pub(crate) fn refuse_explained_insert(
             message: "EXPLAIN has no plan to show for it (an INSERT rewrites the object); run the INSERT itself".into(),
         }
         .into()),
-        None => missing_database(table).map_or(Ok(()), Err),
+        None => missing_database(table, databases).map_or(Ok(()), Err),
     }
 }
 
@@ -162,7 +163,7 @@ impl Resolver<'_> {
             return Ok(None);
         }
         let Some(database) = self.databases.find(&first.value)? else {
-            return missing_database(name).map_or(Ok(None), Err);
+            return missing_database(name, self.databases).map_or(Ok(None), Err);
         };
         let key = match rest {
             // `db.'key'`: a string, not a name (MindsDB refuses it too).
