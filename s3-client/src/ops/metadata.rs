@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use http::header::{
-    CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_ENCODING, CONTENT_LANGUAGE, EXPIRES,
+    CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_TYPE, EXPIRES,
 };
 use http::{HeaderMap, HeaderName, Method, StatusCode};
 use serde::Deserialize;
@@ -163,6 +163,24 @@ pub(crate) fn metadata_of(headers: &HeaderMap) -> (ObjectMetadata, Vec<String>) 
             "user metadata HTTP headers cannot carry (x-amz-missing-meta {missing})"
         ));
     }
+    // A carried header that is there but not text would be dropped.
+    for name in [
+        CONTENT_TYPE.as_str(),
+        CONTENT_ENCODING.as_str(),
+        CONTENT_LANGUAGE.as_str(),
+        CONTENT_DISPOSITION.as_str(),
+        CACHE_CONTROL.as_str(),
+        EXPIRES.as_str(),
+        REDIRECT,
+        STORAGE_CLASS,
+        SSE,
+        SSE_KMS_KEY,
+        SSE_BUCKET_KEY,
+    ] {
+        if headers.get(name).is_some() && text(name).is_none() {
+            not_carried.push(format!("{name} (its value is not ASCII text)"));
+        }
+    }
     let encryption = text(SSE).map(|algorithm| ServerSideEncryption {
         algorithm,
         kms_key_id: text(SSE_KMS_KEY),
@@ -246,7 +264,36 @@ fn tagging_header(tags: &[(String, String)]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use http::HeaderValue;
+
     use super::*;
+
+    /// A carried header whose value is not ASCII text (a raw UTF-8 file
+    /// name in Content-Disposition, as boto3 sends and moto keeps) cannot
+    /// be read as text, so it is named, not silently dropped.
+    #[test]
+    fn a_carried_header_that_is_not_text_is_named() {
+        for name in [
+            "content-disposition",
+            "content-type",
+            "cache-control",
+            "content-language",
+            "expires",
+        ] {
+            let mut h = HeaderMap::new();
+            h.insert(
+                HeaderName::from_static(name),
+                HeaderValue::from_bytes(b"attachment; filename=\"K\xc3\xb6ln.csv\"").unwrap(),
+            );
+            let (_, not_carried) = metadata_of(&h);
+            assert!(
+                not_carried
+                    .iter()
+                    .any(|n| n.contains(name) && n.contains("not ASCII")),
+                "{name}: {not_carried:?}"
+            );
+        }
+    }
 
     #[test]
     fn a_heads_headers_become_metadata_and_what_cannot_be_written_is_named() {
