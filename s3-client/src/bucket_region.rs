@@ -13,8 +13,9 @@ use std::sync::Mutex;
 struct Known {
     /// The region a redirect named, when not the configured one.
     learnt: Option<String>,
-    /// An answer other than a region redirect came back signed for the
-    /// region requests now use.
+    /// A success, or an S3 error only given past the signature check
+    /// (404, 409, 412 ...), came back to a request signed for the region
+    /// requests now use.
     confirmed: bool,
 }
 
@@ -44,8 +45,9 @@ impl BucketRegions {
         }
     }
 
-    /// The server answered a request for `bucket` signed for `region`
-    /// with something other than a region redirect.
+    /// The server took a request for `bucket` signed for `region`: it
+    /// answered with a success or an error it gives only past the
+    /// signature check.
     pub(crate) fn confirm(&self, bucket: &str, region: &str, configured: &str) {
         if let Ok(mut map) = self.0.lock() {
             let known = map.entry(bucket.to_owned()).or_default();

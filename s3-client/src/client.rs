@@ -602,10 +602,12 @@ impl S3Client {
             regions.confirm(req.bucket, &region, &config.region);
             return Ok(resp);
         }
-        let outcome = self.classify_error(resp, target, &region).await;
-        if !matches!(outcome, AttemptError::WrongRegion(..)) {
+        // Only S3 itself, past checking the signature, answers these; a
+        // gateway's 5xx or any 403 says nothing of the region.
+        if matches!(status.as_u16(), 304 | 404 | 409 | 412 | 416) {
             regions.confirm(req.bucket, &region, &config.region);
         }
+        let outcome = self.classify_error(resp, target, &region).await;
         Err(match outcome {
             // A Location that changes what is asked (an UploadPart without
             // its `uploadId` is a PutObject of one part over the key).
@@ -625,7 +627,9 @@ impl S3Client {
     /// Whether `bucket`'s region, which no answer has confirmed yet, is not
     /// the one its requests are signed for. Asked with a HeadBucket, whose
     /// 400 comes whole (no body for the server to refuse unread); a region
-    /// it names is learnt, any other answer confirms the region.
+    /// it names is learnt; a success or an S3 error given only past the
+    /// signature check (404 ...) confirms the region, anything else
+    /// (a gateway's 5xx, a 403) leaves it unconfirmed.
     pub(crate) async fn region_was_wrong(&self, bucket: &str) -> bool {
         if self.inner.bucket_regions.is_confirmed(bucket) {
             return false;

@@ -16,7 +16,7 @@ use http_body_util::BodyExt;
 use s3sql_s3_client::{
     ByteRange, GetObjectRequest, ListObjectsV2Request, PutObjectRequest, S3Client,
 };
-use s3sql_testkit::{FaultProxy, RecordedRequest};
+use s3sql_testkit::{Fault, FaultProxy, FaultRule, RecordedRequest};
 
 const MIB: usize = 1024 * 1024;
 
@@ -145,6 +145,22 @@ async fn every_operation_succeeds_against_a_server_in_another_region() {
     }
 }
 
+/// A URL `client` presigns for `key` (holding `signed`): asserts it is
+/// signed for `region` and that a plain GET of it returns the object.
+async fn presigned_for(client: &S3Client, fx: &Fixture, key: &str, region: &str) -> String {
+    let url = client
+        .presign_get(fx.bucket(), key, std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert!(
+        url.contains(&format!("%2F{region}%2Fs3%2F")),
+        "not signed for {region}: {url}"
+    );
+    let (status, _, body) = plain_get(&url).await;
+    assert_eq!((status, body.as_str()), (200, "signed"));
+    url
+}
+
 /// A presigned GET of an object in a bucket whose region the client has
 /// not been told yet signs for the bucket's real region: the client asks
 /// it (the HeadBucket a request's retry asks with), so the URL works when
@@ -156,16 +172,7 @@ async fn a_presigned_url_signs_for_the_buckets_region_before_any_request() {
         let (fx, proxy, client) = mismatched(server_region, client_region).await;
         let key = fx.key("r/presigned.txt");
         fx.put(&key, Bytes::from_static(b"signed")).await;
-        let url = client
-            .presign_get(fx.bucket(), &key, std::time::Duration::from_secs(60))
-            .await
-            .unwrap();
-        assert!(
-            url.contains(&format!("%2F{server_region}%2Fs3%2F")),
-            "{url}"
-        );
-        let (status, _, body) = plain_get(&url).await;
-        assert_eq!((status, body.as_str()), (200, "signed"));
+        let url = presigned_for(&client, &fx, &key, server_region).await;
         // Once the server has taken a request signed for it, no more asking.
         client.head_object(fx.bucket(), &key).await.unwrap();
         let sent = proxy.requests_seen();
@@ -191,6 +198,36 @@ async fn a_presigned_url_signs_for_the_buckets_region_before_any_request() {
             body.contains("<Code>AuthorizationQueryParametersError</Code>"),
             "{body}"
         );
+    }
+}
+
+/// A gateway's answer (502, 503, a 403 of its own) to a request signed for
+/// the configured region says nothing of the bucket's region: it confirms
+/// nothing, so a URL presigned after it still asks the server first and
+/// signs for the bucket's real region (review-11d #9, the rest).
+#[tokio::test]
+async fn a_gateways_answer_does_not_confirm_the_region() {
+    let (server_region, client_region) = MISMATCHES[0];
+    for (status, code) in [
+        (502, "BadGateway"),
+        (503, "SlowDown"),
+        (403, "AccessDenied"),
+    ] {
+        let fx = Fixture::in_region(server_region).await;
+        let proxy = FaultProxy::start(fx.target.socket_addr().unwrap());
+        let client = fx.client_via(&proxy.endpoint(), |mut c| {
+            c.retry.max_retries = 0;
+            c.with_region(client_region)
+        });
+        let key = fx.key("r/gateway.txt");
+        fx.put(&key, Bytes::from_static(b"signed")).await;
+        proxy.push_rule(FaultRule::new(Fault::Status {
+            status,
+            code: code.into(),
+        }));
+        let err = client.head_object(fx.bucket(), &key).await.unwrap_err();
+        assert_eq!(proxy.faults_injected(), 1, "{status}: {err}");
+        presigned_for(&client, &fx, &key, server_region).await;
     }
 }
 
