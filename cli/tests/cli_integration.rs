@@ -8,7 +8,7 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 use s3sql_s3_client::PutObjectRequest;
-use s3sql_testkit::{Fault, FaultProxy, FaultRule};
+use s3sql_testkit::{Fault, FaultRule};
 
 mod common;
 use common::target_client;
@@ -568,13 +568,13 @@ async fn a_long_scan_shows_its_progress_on_a_terminal_and_never_in_piped_output(
     // result is printed. The object comes through a proxy at 1 MB/s, so
     // the scan outlasts the line's delay however fast the machine is (at
     // full speed a quick one finished before the first draw).
-    let proxy = FaultProxy::start(target.socket_addr().expect("an http:// endpoint"));
+    let proxy = target.fault_proxy();
     proxy.push_rule(
         FaultRule::new(Fault::Throttle {
             bytes_per_second: 1_000_000,
         })
         .path_contains("progress.csv")
-        .times(usize::MAX),
+        .always(),
     );
     let secret = secret.replace(
         target

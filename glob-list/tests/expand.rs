@@ -500,15 +500,11 @@ async fn globbed_keys_exact(client: &S3Client, bucket: &str, prefix: &str) -> Ve
 /// every listing `fault`: the error the walk ends in, and the faults given.
 async fn expand_through(fault: s3sql_testkit::Fault) -> (s3sql_glob_list::GlobError, usize) {
     let fx = Fixture::with_keys(&["p/a.csv".to_owned(), "p/b.csv".to_owned()]).await;
-    let addr = fx
-        .target
-        .socket_addr()
-        .expect("a plain-HTTP target the proxy can front");
-    let proxy = s3sql_testkit::FaultProxy::start(addr);
+    let proxy = fx.target.fault_proxy();
     proxy.push_rule(
         s3sql_testkit::FaultRule::new(fault)
             .query_contains("list-type=2")
-            .times(usize::MAX),
+            .always(),
     );
     let client = client_at(&fx.target, &proxy.endpoint());
     let expander = GlobExpander::new(Arc::new(client), ExpandOptions::default());

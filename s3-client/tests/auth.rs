@@ -5,8 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use s3sql_s3_client::{
@@ -137,20 +136,6 @@ async fn resolve_to_keeps_its_port() {
     client.head_bucket("port-bucket").await.unwrap();
 }
 
-/// A `Write` that appends to a shared buffer, for capturing log output.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn failing_requests_never_print_secrets() {
     const SECRET: &str = "SuperSecretKeyValue1234567890abcdefXYZ";
@@ -158,14 +143,7 @@ async fn failing_requests_never_print_secrets() {
     let server = S3Server::start();
     good_client_with_bucket(&server, "leak").await;
 
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = s3sql_testkit::capture_logs();
 
     let config = ClientConfig::default()
         .with_endpoint(server.endpoint())
@@ -201,7 +179,7 @@ async fn failing_requests_never_print_secrets() {
         .next()
         .unwrap()
         .to_owned();
-    printed.push_str(&String::from_utf8_lossy(&logs.0.lock().unwrap()));
+    printed.push_str(&logs.text());
 
     assert!(
         printed.contains("SignatureDoesNotMatch")

@@ -22,11 +22,7 @@ const MIB: usize = 1024 * 1024;
 /// with fast retries.
 async fn proxied() -> (Fixture, FaultProxy, S3Client) {
     let fx = Fixture::new().await;
-    let upstream = fx
-        .target
-        .socket_addr()
-        .expect("fault tests need a plain-HTTP target the proxy can front");
-    let proxy = FaultProxy::start(upstream);
+    let proxy = fx.target.fault_proxy();
     let client = fx.client_via(&proxy.endpoint(), |mut c| {
         c.retry = RetryConfig {
             max_retries: 3,
@@ -155,7 +151,7 @@ async fn cut_on_every_answer_fails_after_the_retry_budget() {
     proxy.push_rule(
         FaultRule::new(Fault::CutBody { after_bytes: 1000 })
             .method(Method::GET)
-            .times(usize::MAX),
+            .always(),
     );
     let err = client
         .get_object_bytes(fx.bucket(), &key, &GetObjectRequest::default())
@@ -510,8 +506,7 @@ async fn a_second_redirect_is_reported_with_the_region_to_set() {
 #[tokio::test]
 async fn writes_carry_sse_kms_and_requester_pays_headers() {
     let fx = Fixture::new().await;
-    let upstream = fx.target.socket_addr().expect("plain-HTTP target");
-    let proxy = FaultProxy::start(upstream);
+    let proxy = fx.target.fault_proxy();
     let client = fx.client_via(&proxy.endpoint(), |mut c| {
         c.sse_kms_key_id = Some("arn:aws:kms:us-east-1:111122223333:key/s3sql-test".into());
         c.requester_pays = true;
@@ -1308,7 +1303,7 @@ async fn endless_empty_truncated_pages_are_an_error() {
     proxy.push_rule(
         FaultRule::new(Fault::EmptyTruncatedListing)
             .query_contains("list-type=2")
-            .times(usize::MAX),
+            .always(),
     );
     let listed = tokio::time::timeout(
         Duration::from_secs(60),
@@ -1354,11 +1349,7 @@ async fn trickled_body_fails_within_the_attempt_deadlines() {
     let client = one_second_client(&fx, &proxy);
     let key = fx.key("f/trickled.bin");
     fx.put(&key, pattern_bytes(20_000, 31)).await;
-    proxy.push_rule(
-        FaultRule::new(trickle(1, 200))
-            .method(Method::GET)
-            .times(usize::MAX),
-    );
+    proxy.push_rule(FaultRule::new(trickle(1, 200)).method(Method::GET).always());
     let whole = GetObjectRequest::default();
     let read = client.get_object_bytes(fx.bucket(), &key, &whole);
     // The GET and two resumes.
@@ -1395,7 +1386,7 @@ async fn trickled_listing_fails_within_the_attempt_deadlines() {
         FaultRule::new(trickle(2, 200))
             .method(Method::GET)
             .query_contains("list-type=2")
-            .times(usize::MAX),
+            .always(),
     );
     let request = ListObjectsV2Request::prefix(fx.key("f/trickled-listing/"));
     let list = client.list_objects_v2_page(fx.bucket(), &request, None);
@@ -1427,7 +1418,7 @@ async fn a_listing_trickled_above_the_floor_rate_fails_within_its_deadline() {
         })
         .method(Method::GET)
         .query_contains("list-type=2")
-        .times(usize::MAX),
+        .always(),
     );
     let request = ListObjectsV2Request::prefix(prefix);
     let started = std::time::Instant::now();
@@ -1988,7 +1979,7 @@ async fn a_listing_that_never_advances_is_an_error() {
     proxy.push_rule(
         FaultRule::new(Fault::ReplayFirstListingPage)
             .query_contains("list-type=2")
-            .times(usize::MAX),
+            .always(),
     );
     let request = s3sql_s3_client::ListObjectsV2Request::prefix(prefix);
     let listing = client
@@ -2057,7 +2048,7 @@ async fn an_error_in_a_200_listing_page_is_retried_never_an_empty_last_page() {
     proxy.push_rule(
         FaultRule::new(status(200, "InternalError"))
             .query_contains("continuation-token=")
-            .times(usize::MAX),
+            .always(),
     );
     let err = client
         .list_objects_v2(fx.bucket(), request)
@@ -2076,7 +2067,7 @@ async fn a_bucket_listing_that_never_advances_is_an_error() {
     proxy.push_rule(
         FaultRule::new(Fault::ReplayFirstListingPage)
             .method(Method::GET)
-            .times(usize::MAX),
+            .always(),
     );
     ends_not_advancing(client.list_buckets()).await;
     assert_eq!(proxy.requests_seen(), 2, "the first page and its replay");

@@ -27,7 +27,7 @@ const MISMATCHES: [(&str, &str); 2] = [("eu-west-1", "us-east-1"), ("us-east-1",
 /// `client_region` reaching it through a proxy that records every request.
 async fn mismatched(server_region: &str, client_region: &str) -> (Fixture, FaultProxy, S3Client) {
     let fx = Fixture::in_region(server_region).await;
-    let proxy = FaultProxy::start(fx.target.socket_addr().unwrap());
+    let proxy = fx.target.fault_proxy();
     let client = fx.client_via(&proxy.endpoint(), |c| c.with_region(client_region));
     (fx, proxy, client)
 }

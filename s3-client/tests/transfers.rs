@@ -187,37 +187,6 @@ async fn read_parallel_streams_chunks() {
     assert_eq!(chunks.concat(), data.to_vec());
 }
 
-/// A `tracing` writer that keeps what is logged, to assert on it.
-#[derive(Clone, Default)]
-struct CapturedLog(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for CapturedLog {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl CapturedLog {
-    /// Captures what this thread logs until the guard is dropped.
-    fn start() -> (Self, tracing::subscriber::DefaultGuard) {
-        let log = Self::default();
-        let sink = log.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || sink.clone())
-            .with_ansi(false)
-            .finish();
-        (log, tracing::subscriber::set_default(subscriber))
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-    }
-}
-
 fn new_runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -227,7 +196,7 @@ fn new_runtime() -> tokio::runtime::Runtime {
 
 #[test]
 fn writer_dropped_during_runtime_shutdown_says_so_and_abort_cleans_up() {
-    let (log, _guard) = CapturedLog::start();
+    let (log, _guard) = s3sql_testkit::capture_logs();
     let runtime = new_runtime();
     let fx = runtime.block_on(Fixture::new());
     let key = fx.key("writer/shutdown.bin");
@@ -267,13 +236,12 @@ fn writer_dropped_during_runtime_shutdown_says_so_and_abort_cleans_up() {
 /// cleanup that would abort the upload once its id arrives, and says so.
 #[test]
 fn writer_dropped_while_its_upload_starts_during_runtime_shutdown_says_so() {
-    use s3sql_testkit::{Fault, FaultProxy, FaultRule};
-    let (log, _guard) = CapturedLog::start();
+    use s3sql_testkit::{Fault, FaultRule};
+    let (log, _guard) = s3sql_testkit::capture_logs();
     let runtime = new_runtime();
     let fx = runtime.block_on(Fixture::new());
     let key = fx.key("writer/shutdown-creating.bin");
-    let upstream = fx.target.socket_addr().expect("a plain-HTTP target");
-    let proxy = runtime.block_on(async { FaultProxy::start(upstream) });
+    let proxy = runtime.block_on(async { fx.target.fault_proxy() });
     proxy.push_rule(
         FaultRule::new(Fault::Delay(std::time::Duration::from_secs(2)))
             .method(http::Method::POST)
@@ -319,18 +287,14 @@ async fn with_slow_parts(
     s3sql_testkit::FaultProxy,
     s3sql_s3_client::S3Client,
 ) {
-    use s3sql_testkit::{Fault, FaultProxy, FaultRule};
+    use s3sql_testkit::{Fault, FaultRule};
     let fx = Fixture::new().await;
-    let upstream = fx
-        .target
-        .socket_addr()
-        .expect("this test needs a plain-HTTP target the proxy can front");
-    let proxy = FaultProxy::start(upstream);
+    let proxy = fx.target.fault_proxy();
     proxy.push_rule(
         FaultRule::new(Fault::Delay(std::time::Duration::from_millis(millis)))
             .method(http::Method::PUT)
             .query_contains("partNumber")
-            .times(usize::MAX),
+            .always(),
     );
     let client = fx.client_via(&proxy.endpoint(), |c| c);
     (fx, proxy, client)

@@ -94,35 +94,13 @@ async fn creds(access: &SecretAccess) -> Credentials {
     access.credentials.credentials().await.unwrap().unwrap()
 }
 
-/// TRACE logs of everything the closure's thread does, for leak checks.
-fn capture_logs() -> (Arc<Mutex<Vec<u8>>>, tracing::subscriber::DefaultGuard) {
-    #[derive(Clone)]
-    struct Sink(Arc<Mutex<Vec<u8>>>);
-    impl std::io::Write for Sink {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let buf = Arc::new(Mutex::new(Vec::new()));
-    let sink = Sink(Arc::clone(&buf));
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || sink.clone())
-        .finish();
-    (buf, tracing::subscriber::set_default(subscriber))
-}
-
 #[test]
 fn env_link_signs_requests_the_server_accepts() {
     const TEST: &str = "env_link_signs_requests_the_server_accepts";
     if is_child(TEST) {
         let endpoint = std::env::var("TEST_S3_ENDPOINT").unwrap();
         return rt().block_on(async {
-            let (logs, _guard) = capture_logs();
+            let (logs, _guard) = s3sql_testkit::capture_logs();
             let (_m, access) = chain_access(&[
                 ("CHAIN", "env"),
                 ("ENDPOINT", &endpoint),
@@ -150,7 +128,7 @@ fn env_link_signs_requests_the_server_accepts() {
                 .await
                 .unwrap();
             assert_eq!(&got[..], b"v");
-            let logs = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+            let logs = logs.text();
             assert!(
                 logs.contains("credential_chain fetched credentials"),
                 "TRACE logs were not captured"

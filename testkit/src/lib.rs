@@ -15,10 +15,13 @@
 //!   connections, cuts bodies, delays, throttles, strips `Range` or rewrites response
 //!   headers, by rule, so retry, resume and validation paths
 //!   are exercised for real.
+//! - [`capture_logs`]: what a test's thread logs, for leak and warning
+//!   checks.
 
 // Test support: a broken fixture should stop the test with a clear panic.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod logs;
 mod proxy;
 mod region;
 mod serve;
@@ -26,6 +29,7 @@ mod server;
 mod target;
 mod tracked_fs;
 
+pub use logs::{CapturedLogs, capture_logs};
 pub use proxy::{Fault, FaultProxy, FaultRule, RecordedRequest};
 pub use server::S3Server;
 pub use target::{S3Target, duckdb_python, moto_endpoint, run_duckdb_script, unique_name};

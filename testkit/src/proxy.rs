@@ -251,6 +251,11 @@ impl FaultRule {
         self
     }
 
+    /// Faults every matching request (after those skipped).
+    pub fn always(self) -> Self {
+        self.times(usize::MAX)
+    }
+
     fn matches<B>(&self, req: &Request<B>) -> bool {
         self.method.as_ref().is_none_or(|m| m == req.method())
             && self
@@ -366,6 +371,21 @@ impl std::fmt::Debug for FaultProxy {
 }
 
 impl FaultProxy {
+    /// Starts a proxy in front of a plain `http://host:port` endpoint (a
+    /// test target's, moto's); panics, naming it, for any other, since a
+    /// fault test cannot run without its proxy.
+    pub fn in_front_of(endpoint: &str) -> FaultProxy {
+        use std::net::ToSocketAddrs;
+        let upstream = endpoint
+            .strip_prefix("http://")
+            .and_then(|rest| rest.trim_end_matches('/').to_socket_addrs().ok())
+            .and_then(|mut addrs| addrs.next())
+            .unwrap_or_else(|| {
+                panic!("a fault proxy fronts a plain http://host:port endpoint, not {endpoint:?}")
+            });
+        Self::start(upstream)
+    }
+
     /// Starts a proxy on `127.0.0.1:<random>` in front of `upstream`.
     pub fn start(upstream: SocketAddr) -> FaultProxy {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind proxy");

@@ -159,6 +159,12 @@ impl S3Target {
         let rest = self.endpoint.strip_prefix("http://")?;
         rest.trim_end_matches('/').parse().ok()
     }
+
+    /// A [`crate::FaultProxy`] in front of this target; panics unless its
+    /// endpoint is plain `http://`.
+    pub fn fault_proxy(&self) -> crate::FaultProxy {
+        crate::FaultProxy::in_front_of(&self.endpoint)
+    }
 }
 
 /// The moto server `cargo xtask ci` starts, from `S3SQL_MOTO_ENDPOINT`.

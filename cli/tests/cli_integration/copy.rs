@@ -69,9 +69,9 @@ async fn sigint_during_a_partitioned_copy_aborts_every_upload_and_exits_130() {
 /// "interrupted"), that no upload stays open and no object is there.
 async fn interrupt_copy(name: &str, copy: impl Fn(&str, &str) -> String) {
     use s3sql_s3_client::ListObjectsV2Request;
-    use s3sql_testkit::{Fault, FaultProxy, FaultRule};
+    use s3sql_testkit::{Fault, FaultRule};
     let (target, client) = target_client().await;
-    let proxy = FaultProxy::start(target.socket_addr().expect("an http:// endpoint"));
+    let proxy = target.fault_proxy();
     proxy.push_rule(
         // Part uploads only: the proxy sends a throttled body chunked,
         // which a body-less request (the abort's DELETE) must not be.
@@ -79,7 +79,7 @@ async fn interrupt_copy(name: &str, copy: impl Fn(&str, &str) -> String) {
             bytes_per_second: 1_000_000,
         })
         .query_contains("partNumber")
-        .times(usize::MAX),
+        .always(),
     );
     let key = target.key(name);
     let secret = format!(

@@ -178,7 +178,7 @@ fn a_session_through_a_pseudo_terminal() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_cancels_the_running_query_and_returns_to_the_prompt() {
     use s3sql_s3_client::PutObjectRequest;
-    use s3sql_testkit::{Fault, FaultProxy, FaultRule};
+    use s3sql_testkit::{Fault, FaultRule};
 
     let (target, client) = super::target_client().await;
     let key = target.key("cli/slow.csv");
@@ -195,13 +195,13 @@ async fn ctrl_c_cancels_the_running_query_and_returns_to_the_prompt() {
         )
         .await
         .unwrap();
-    let proxy = FaultProxy::start(target.socket_addr().expect("an http:// endpoint"));
+    let proxy = target.fault_proxy();
     proxy.push_rule(
         FaultRule::new(Fault::Throttle {
             bytes_per_second: 10_000,
         })
         .path_contains("slow.csv")
-        .times(usize::MAX),
+        .always(),
     );
     let secret = format!(
         "CREATE SECRET t (TYPE s3, KEY_ID '{}', SECRET '{}', ENDPOINT '{}', URL_STYLE 'path', USE_SSL false, REGION '{}');",

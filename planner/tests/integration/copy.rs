@@ -28,7 +28,7 @@ fn copy_sql(bucket: &Bucket, name: &str, fail: bool) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_copy_failing_on_a_late_row_leaves_no_object_and_no_upload() {
     let bucket = Bucket::new().await;
-    let proxy = FaultProxy::start(crate::mindsdb::upstream(&bucket));
+    let proxy = FaultProxy::in_front_of(&bucket.endpoint);
     let host = |endpoint: &str| {
         endpoint
             .trim_start_matches("http://")

@@ -4,8 +4,6 @@
 //! fetched only when `content` is selected, and `public_url` fetched by a
 //! plain HTTP client.
 
-use std::net::{SocketAddr, ToSocketAddrs};
-
 use futures::StreamExt;
 use http::Method;
 use s3sql_planner::Session;
@@ -17,18 +15,6 @@ use crate::support::{Bucket, error_of, query};
 
 /// Keys in the test bucket: more than one ListObjectsV2 page.
 const KEYS: usize = 1_050;
-
-/// The address of `bucket`'s server, for a proxy in front of it.
-pub(crate) fn upstream(bucket: &Bucket) -> SocketAddr {
-    bucket
-        .endpoint
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_socket_addrs()
-        .unwrap()
-        .next()
-        .unwrap()
-}
 
 /// `CREATE DATABASE name` reaching the bucket at `endpoint` (a proxy's,
 /// or the bucket's own), with or without its `bucket` parameter.
@@ -109,7 +95,7 @@ async fn files_lists_every_object_and_fetches_content_only_when_selected() {
         .collect::<Vec<()>>()
         .await;
     bucket.put("one/hello.json", "{\"greeting\": \"hi\"}").await;
-    let proxy = FaultProxy::start(upstream(&bucket));
+    let proxy = FaultProxy::in_front_of(&bucket.endpoint);
     let session = Session::with_secrets(SecretManager::new(None));
     session
         .sql(&create("ds", &bucket, &proxy.endpoint(), true))
@@ -224,7 +210,7 @@ async fn files_of_a_database_without_a_bucket_covers_every_bucket() {
     let prefix = bucket.prefix.clone();
     bucket.put("x/a.csv", "a\n1\n").await;
     bucket.put("x/b.parquet", "not read").await;
-    let proxy = FaultProxy::start(upstream(&bucket));
+    let proxy = FaultProxy::in_front_of(&bucket.endpoint);
     let session = Session::with_secrets(SecretManager::new(None));
     session
         .sql(&create("everywhere", &bucket, &proxy.endpoint(), false))
@@ -313,20 +299,6 @@ async fn create_database_never_replaces_a_stored_database_it_did_not_load() {
     assert_eq!(std::fs::read(&corrupt).unwrap(), b"{");
 }
 
-/// Log lines, captured.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// A database's secret never shows, however it is written (quoted, bare,
 /// with a space or a tab in it): not in an error (its text, every cause,
 /// its Debug, the line echoed under a syntax error), a log line at TRACE,
@@ -336,14 +308,7 @@ impl std::io::Write for Captured {
 async fn a_database_secret_never_shows_in_errors_logs_explain_or_listings() {
     let bucket = Bucket::new().await;
     bucket.put("leak/a.csv", "a\n1\n").await;
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = s3sql_testkit::capture_logs();
 
     const PIECES: [&str; 3] = ["wJalr7f3a", "CANARYxq", "tail9zz"];
     let parameters = |secret: &str, bucket_name: &str| {
@@ -417,7 +382,7 @@ async fn a_database_secret_never_shows_in_errors_logs_explain_or_listings() {
         run(sql).await;
     }
     shown.push_str(&format!("{session:?}"));
-    let logged = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    let logged = logs.text();
     assert!(shown.contains("leak/a.csv"), "{shown}");
     for piece in PIECES {
         assert!(!shown.contains(piece), "{piece} shown:\n{shown}");
@@ -436,7 +401,7 @@ async fn a_database_secret_never_shows_in_errors_logs_explain_or_listings() {
 async fn a_database_without_region_name_finds_its_buckets_region() {
     let bucket = Bucket::in_region("eu-west-1").await;
     bucket.put("eu/a.csv", "a\n1\n2\n").await;
-    let proxy = FaultProxy::start(upstream(&bucket));
+    let proxy = FaultProxy::in_front_of(&bucket.endpoint);
     let session = Session::with_secrets(SecretManager::new(None));
     let create = |name: &str| {
         format!(

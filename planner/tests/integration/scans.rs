@@ -330,7 +330,7 @@ async fn a_query_reading_a_view_twice_lists_once() {
     bucket
         .put("t/a.parquet", parquet(&people(&[1], &["a"])))
         .await;
-    let proxy = s3sql_testkit::FaultProxy::start(crate::mindsdb::upstream(&bucket));
+    let proxy = s3sql_testkit::FaultProxy::in_front_of(&bucket.endpoint);
     let host = bucket
         .endpoint
         .trim_start_matches("http://")
