@@ -2,6 +2,7 @@
 //! directory, signals, the terminal).
 
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use super::{s3sql_in, stderr, target_client};
 
@@ -49,8 +50,39 @@ async fn sigint_during_a_copy_aborts_its_uploads_and_exits_130() {
             "COPY (SELECT value AS i, repeat('x', 1000) AS pad FROM generate_series(1, 30000)) TO 's3://{bucket}/{key}'"
         )
     };
-    interrupt_copy("cli/interrupted.csv", copy).await;
+    interrupt_copy("cli/interrupted.csv", SMALL_PARTS, Duration::ZERO, copy).await;
 }
+
+/// SIGINT while a 20 MB part uploads at 1 MB/s and the COPY's next write
+/// waits for it (one part in flight at most): the write is interrupted,
+/// the upload aborted, the process gone within seconds. It waited for the
+/// part to finish uploading, ~20 s (review-9b #1).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_while_a_write_waits_for_a_part_upload_exits_without_waiting_for_it() {
+    let copy = |bucket: &str, key: &str| {
+        format!(
+            "COPY (SELECT value AS i, repeat('x', 1000) AS pad FROM generate_series(1, 100000)) TO 's3://{bucket}/{key}'"
+        )
+    };
+    let big_parts = [
+        "SET s3_uploader_max_filesize = '200GB'",
+        "SET s3_uploader_thread_limit = 1",
+    ];
+    // 5 s after the upload opened the next part (20 MB more) is full and
+    // waits: the first part has 15 s left to upload.
+    let wait = Duration::from_secs(5);
+    let took = interrupt_copy("cli/interrupted_big_part.csv", &big_parts, wait, copy).await;
+    assert!(
+        took < Duration::from_secs(8),
+        "SIGINT took {took:?} to take effect"
+    );
+}
+
+/// 5 MiB parts, two in flight: uploads start early and overlap.
+const SMALL_PARTS: &[&str] = &[
+    "SET s3_uploader_max_filesize = '1MB'",
+    "SET s3_uploader_thread_limit = 2",
+];
 
 /// The same for a partitioned COPY: four files uploading at once, each
 /// past one part, all aborted; nothing under the target, nothing open.
@@ -61,13 +93,19 @@ async fn sigint_during_a_partitioned_copy_aborts_every_upload_and_exits_130() {
             "COPY (SELECT value % 4 AS k, value AS i, repeat('x', 1000) AS pad FROM generate_series(1, 40000)) TO 's3://{bucket}/{key}' (PARTITION_BY (k))"
         )
     };
-    interrupt_copy("cli/interrupted_parts", copy).await;
+    interrupt_copy("cli/interrupted_parts", SMALL_PARTS, Duration::ZERO, copy).await;
 }
 
-/// Runs `copy(bucket, key)` through a proxy slowing part uploads, sends
-/// SIGINT once an upload under `name` is open, and checks the exit (130,
-/// "interrupted"), that no upload stays open and no object is there.
-async fn interrupt_copy(name: &str, copy: impl Fn(&str, &str) -> String) {
+/// Runs `copy(bucket, key)` after `settings` through a proxy slowing part
+/// uploads, sends SIGINT `wait` after an upload under `name` opened, and checks
+/// the exit (130, "interrupted"), that no upload stays open and no object
+/// is there; the time from SIGINT to the exit.
+async fn interrupt_copy(
+    name: &str,
+    settings: &[&str],
+    wait: Duration,
+    copy: impl Fn(&str, &str) -> String,
+) -> Duration {
     use s3sql_s3_client::ListObjectsV2Request;
     use s3sql_testkit::{Fault, FaultRule};
     let (target, client) = target_client().await;
@@ -91,9 +129,13 @@ async fn interrupt_copy(name: &str, copy: impl Fn(&str, &str) -> String) {
     );
     let copy = copy(&target.bucket, &key);
     let home = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_s3sql"))
-        .args(["-c", &secret, "-c", "SET s3_uploader_max_filesize = '1MB'"])
-        .args(["-c", "SET s3_uploader_thread_limit = 2", "-c", &copy])
+    let mut command = Command::new(env!("CARGO_BIN_EXE_s3sql"));
+    command.args(["-c", &secret]);
+    for setting in settings {
+        command.args(["-c", setting]);
+    }
+    let mut child = command
+        .args(["-c", &copy])
         .env("XDG_CONFIG_HOME", home.path())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -118,18 +160,21 @@ async fn interrupt_copy(name: &str, copy: impl Fn(&str, &str) -> String) {
             child.try_wait().unwrap().is_none(),
             "s3sql ended before any upload started"
         );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(started, "no multipart upload started within 60 s");
+    tokio::time::sleep(wait).await;
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
+    let sent = std::time::Instant::now();
     let out = tokio::task::spawn_blocking(move || child.wait_with_output())
         .await
         .unwrap()
         .unwrap();
+    let took = sent.elapsed();
     assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
     assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
     let open = client
@@ -162,6 +207,7 @@ async fn interrupt_copy(name: &str, copy: impl Fn(&str, &str) -> String) {
         "half-written objects: {:?}",
         listed.objects
     );
+    took
 }
 
 /// A COPY long enough to be seen running, into `dir`.

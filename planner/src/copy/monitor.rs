@@ -3,9 +3,11 @@
 //! how it stops one (Ctrl-C): [`CopyMonitor::interrupt`] makes the running
 //! COPY stop reading, abort every upload not complete (awaited) and fail
 //! with [`CopyError::Interrupted`]. The wait for the query's next rows
-//! stops at once; a write to an upload in progress (which may be waiting
-//! for a part to upload) and files being completed are let finish first,
-//! so no upload is ever lost track of.
+//! and a write (encoding, or waiting for a part to upload) stop at once:
+//! the upload writer keeps the id of an upload a dropped write was
+//! starting, and the file is then aborted. Files being completed are let
+//! finish (completing consumes the upload writer, so a dropped completion
+//! could only be aborted by its best-effort `Drop`).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -123,8 +125,8 @@ impl CopyMonitor {
     }
 
     /// `work`, unless an interrupt comes first: then `work` is dropped
-    /// (so only work that may stop anywhere goes here, reading the query;
-    /// never an upload's write or completion) and the COPY fails.
+    /// (so only work that may stop anywhere goes here: reading the query,
+    /// a file's write, never an upload's completion) and the COPY fails.
     pub(crate) async fn unless_interrupted<T>(
         &self,
         work: impl Future<Output = Result<T>>,

@@ -282,7 +282,7 @@ impl PartitionFiles<'_> {
                 continue;
             };
             // Biggest first: once one is too small to send, all are.
-            if total <= self.filling_bytes / 2 || !open.file.send_part().await? {
+            if total <= self.filling_bytes / 2 || !open.file.send_part(self.monitor).await? {
                 break;
             }
             total -= bytes;

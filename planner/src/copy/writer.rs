@@ -63,16 +63,20 @@ impl FileWriter {
         })
     }
 
-    /// Encodes `batch` and hands the bytes to the sink. An interrupt is
-    /// honoured before, never during, the sink's write: a write dropped
-    /// mid-way could lose the id of an upload it was starting, which then
-    /// could not be aborted.
+    /// Encodes `batch` and hands the bytes to the sink. An interrupt stops
+    /// it anywhere, also while the sink waits for a part to upload: the
+    /// upload writer keeps the id of an upload it was starting, so the
+    /// caller's [`FileWriter::abort`] (what follows any error) ends it.
     pub(crate) async fn write(&mut self, batch: &RecordBatch, monitor: &CopyMonitor) -> Result<()> {
         monitor.check_interrupt()?;
-        self.encoder.write(batch).await?;
-        self.rows += batch.num_rows() as u64;
-        monitor.add_rows(batch.num_rows() as u64);
-        self.drain(monitor).await
+        monitor
+            .unless_interrupted(async {
+                self.encoder.write(batch).await?;
+                self.rows += batch.num_rows() as u64;
+                monitor.add_rows(batch.num_rows() as u64);
+                self.drain(monitor).await
+            })
+            .await
     }
 
     /// Bytes of the file handed to its sink so far (FILE_SIZE_BYTES).
@@ -98,17 +102,21 @@ impl FileWriter {
     }
 
     /// Sends the upload's part being filled now, when S3 takes it (5 MiB
-    /// or more); whether it did.
-    pub(crate) async fn send_part(&mut self) -> Result<bool> {
-        self.sink.send_part().await
+    /// or more); whether it did. Interruptible, as [`FileWriter::write`].
+    pub(crate) async fn send_part(&mut self, monitor: &CopyMonitor) -> Result<bool> {
+        monitor.unless_interrupted(self.sink.send_part()).await
     }
 
     /// Ends the row group being built (Parquet) and hands its bytes to
     /// the sink: the encoder's memory, freed, at the cost of a smaller
     /// row group.
     pub(crate) async fn flush(&mut self, monitor: &CopyMonitor) -> Result<()> {
-        self.encoder.flush().await?;
-        self.drain(monitor).await
+        monitor
+            .unless_interrupted(async {
+                self.encoder.flush().await?;
+                self.drain(monitor).await
+            })
+            .await
     }
 
     /// Hands what the encoder produced to the sink.
