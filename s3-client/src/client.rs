@@ -376,6 +376,9 @@ impl S3Client {
                 // streams) that is an `<Error>` document is that error,
                 // 200 or not: a gateway may send one for any request.
                 error_in_ok_body(&target, &bytes)?;
+                if req.error_in_ok && parts.status == http::StatusCode::OK {
+                    no_document_in_ok_body(&target, &bytes)?;
+                }
                 Ok((parts, bytes))
             }
         })
@@ -883,6 +886,26 @@ fn error_in_ok_body(target: &RequestTarget, body: &Bytes) -> std::result::Result
     } else {
         AttemptError::Fatal(err)
     })
+}
+
+/// Fails, as a retryable InternalError that may have acted, an attempt
+/// whose 200 answer to a request S3 keeps alive (Complete, Copy,
+/// DeleteObjects) holds no document: S3 aborted the operation after its
+/// 200 went out, leaving an empty body or the XML declaration alone.
+fn no_document_in_ok_body(
+    target: &RequestTarget,
+    body: &Bytes,
+) -> std::result::Result<(), AttemptError> {
+    if crate::xml::root_element(&String::from_utf8_lossy(body)).is_some() {
+        return Ok(());
+    }
+    let aborted = ErrorBody {
+        code: "InternalError".to_owned(),
+        message: "the server answered 200 and then no document: it aborted the operation after starting to answer".to_owned(),
+        ..ErrorBody::default()
+    };
+    let error = service_error(target.clone(), 200, Some(aborted), None, None);
+    Err(AttemptError::Retryable(Error::Service(Box::new(error))))
 }
 
 /// Builds an S3 service error from an error response's parts. HEAD

@@ -37,7 +37,7 @@ pub fn parse<'de, T: Deserialize<'de> + Document>(body: &'de str) -> Result<T, S
 
 /// The name of a document's root element, past a BOM, the XML
 /// declaration, comments and a DOCTYPE.
-fn root_element(body: &str) -> Option<&str> {
+pub(crate) fn root_element(body: &str) -> Option<&str> {
     let mut rest = body.trim_start_matches('\u{feff}').trim_start();
     loop {
         let skip_to = |rest: &str, end: &str| rest.find(end).map(|i| i + end.len());

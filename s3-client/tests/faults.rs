@@ -1104,6 +1104,52 @@ async fn create_multipart_upload_answered_5xx_after_acting_leaves_no_orphan() {
     }
 }
 
+/// S3 may abort a CompleteMultipartUpload after its 200 went out, and then
+/// sends no document (an empty body, or the XML declaration alone): the
+/// Complete may have taken effect. It is retried and resolved as a lost
+/// answer, not failed at the last request of a write (review-11e #1).
+#[tokio::test]
+async fn complete_answered_200_without_a_document_after_acting_succeeds() {
+    let (fx, proxy, client) = proxied().await;
+    let key = fx.key("f/mp-complete-empty-200.bin");
+    let data = pattern_bytes(6 * MIB, 33);
+    proxy.push_rule(
+        FaultRule::new(Fault::ActThenEmptyOk)
+            .method(Method::POST)
+            .query_contains("uploadId")
+            .times(1),
+    );
+    fx.write_multipart(&client, &key, &data)
+        .await
+        .expect("a Complete that took effect failed the write");
+    assert_eq!(proxy.faults_injected(), 1);
+    fx.assert_holds(&key, &data).await;
+    let open = open_uploads(&fx).await;
+    assert!(open.is_empty(), "open uploads: {open:?}");
+}
+
+/// The same for a CopyObject answered 200 without its `<CopyObjectResult>`
+/// after copying: a copy may be repeated, so it is, and succeeds.
+#[tokio::test]
+async fn copy_answered_200_without_a_document_is_retried() {
+    let (fx, proxy, client) = proxied().await;
+    let from = fx.key("f/copy-empty-200-src.txt");
+    let to = fx.key("f/copy-empty-200-dst.txt");
+    fx.put(&from, Bytes::from_static(b"copied")).await;
+    proxy.push_rule(
+        FaultRule::new(Fault::ActThenEmptyOk)
+            .method(Method::PUT)
+            .path_contains("copy-empty-200-dst")
+            .times(1),
+    );
+    client
+        .copy_object(fx.bucket(), &from, &to, &CopyObjectRequest::default())
+        .await
+        .expect("a copy answered 200 without a document was not retried");
+    assert_eq!(proxy.faults_injected(), 1);
+    fx.assert_holds(&to, b"copied").await;
+}
+
 #[tokio::test]
 async fn create_multipart_upload_whose_every_answer_is_lost_leaves_no_orphan() {
     let (fx, proxy, client) = proxied().await;

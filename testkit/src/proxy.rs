@@ -63,6 +63,11 @@ pub enum Fault {
         /// S3 error code, e.g. `InternalError`.
         code: String,
     },
+    /// Forward the request and let the server act on it, read its whole
+    /// answer, then answer 200 with only the XML declaration, as S3 does
+    /// when it aborts a CompleteMultipartUpload or CopyObject after its 200
+    /// went out: the request may have taken effect, yet no document came.
+    ActThenEmptyOk,
     /// Forward the upstream response's status and headers unchanged
     /// (`Content-Length` included), then close the connection after this
     /// many body bytes, so the client sees a short body.
@@ -662,6 +667,12 @@ async fn handle(
     if let Some(Fault::ActThenStatus { status, code }) = &fault {
         resp.into_body().collect().await?;
         return Ok(error_response(*status, code));
+    }
+    if matches!(fault, Some(Fault::ActThenEmptyOk)) {
+        resp.into_body().collect().await?;
+        return Ok(Response::new(full(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n",
+        )));
     }
     if let Some(Fault::SetResponseHeader { name, value }) = &fault {
         let name = http::HeaderName::from_bytes(name.as_bytes())?;
