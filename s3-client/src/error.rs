@@ -87,6 +87,7 @@ impl ServiceError {
             "InvalidAccessKeyId" | "NotSignedUp" => "the server does not know this KEY_ID: check KEY_ID, and that ENDPOINT is the server the key belongs to".to_owned(),
             "SignatureDoesNotMatch" => "the SECRET does not match the KEY_ID (or REGION differs from the bucket's): check SECRET and REGION".to_owned(),
             "ExpiredToken" | "TokenRefreshRequired" | "InvalidToken" => "the SESSION_TOKEN has expired or is invalid: refresh the temporary credentials".to_owned(),
+            "InvalidObjectState" => "the object is archived (storage class GLACIER or DEEP_ARCHIVE, or an archive access tier) and its bytes are offline: restore it first (RestoreObject), or leave it out of the query".to_owned(),
             "AccessDenied" | "Forbidden" => "the credentials lack permission here, or the bucket is private and no secret covers this URL".to_owned(),
             "PermanentRedirect" | "AuthorizationHeaderMalformed" | "IllegalLocationConstraintException" => match &self.bucket_region {
                 Some(region) => format!("the bucket is in region {region}: set REGION '{region}'"),

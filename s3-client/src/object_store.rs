@@ -165,6 +165,11 @@ fn map_error(path: &Path, e: Error) -> object_store::Error {
             path,
             source: Box::new(e),
         },
+        // An archived object is no permission problem: keep our words.
+        Some(403) if e.code() == Some("InvalidObjectState") => object_store::Error::Generic {
+            store: STORE,
+            source: Box::new(e),
+        },
         Some(403) => object_store::Error::PermissionDenied {
             path,
             source: Box::new(e),

@@ -524,3 +524,43 @@ async fn an_unloadable_stored_database_shows_no_secret_and_drop_deletes_its_file
         "{left:?}"
     );
 }
+
+/// An archived object (GLACIER, DEEP_ARCHIVE: S3 answers its GetObject 403
+/// InvalidObjectState) is reported as archived, naming it and saying to
+/// restore it, both for `files.content` and for a read of the object; never
+/// as missing privileges.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_archived_object_is_reported_as_archived_not_as_privileges() {
+    let bucket = Bucket::new().await;
+    bucket.put("cold/a.csv", "id\n1\n").await;
+    let proxy = FaultProxy::start(upstream(&bucket));
+    let session = bucket.session().await;
+    session
+        .sql(&create("g", &bucket, &proxy.endpoint(), true))
+        .await
+        .unwrap();
+    proxy.push_rule(
+        FaultRule::new(Fault::Status {
+            status: 403,
+            code: "InvalidObjectState".into(),
+        })
+        .method(Method::GET)
+        .path_contains("cold/a.csv")
+        .times(100),
+    );
+    let key = format!("{}cold/a.csv", bucket.prefix);
+    for sql in [
+        format!(
+            "SELECT path, length(content) AS n FROM g.files WHERE path LIKE '{}cold/%'",
+            bucket.prefix
+        ),
+        format!("SELECT * FROM g.`{key}`"),
+    ] {
+        let error = error_of(&session, &sql).await;
+        assert!(
+            error.contains("cold/a.csv") && error.contains("archived") && error.contains("restore"),
+            "{sql}: {error}"
+        );
+        assert!(!error.contains("privileges"), "{sql}: {error}");
+    }
+}
