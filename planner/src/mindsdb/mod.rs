@@ -129,13 +129,30 @@ async fn connect(name: &str, parameters: Parameters, settings: &Settings) -> Res
         }
     };
     let (client, _) = database.client(settings).await?;
-    client
-        .head_bucket(&bucket)
-        .await
-        .map_err(|source| DatabaseError::Connection {
+    if let Err(source) = client.head_bucket(&bucket).await {
+        // A HEAD answer has no body, so no S3 error code: a wrong secret,
+        // an unknown key id and an expired token all read "403 Forbidden".
+        // GetBucketLocation's answer has one; it is what the user needs.
+        if let Some(status @ (400 | 403)) = source.status()
+            && matches!(source.code(), Some("Forbidden" | "HTTP400"))
+            && let Err(coded) = client.get_bucket_location(&bucket).await
+            && coded.status() == Some(status)
+            && !matches!(coded.code(), Some("Forbidden" | "HTTP400"))
+        {
+            return Err(DatabaseError::Connection {
+                check: format!(
+                    "HeadBucket check answered HTTP {status} without an S3 error code, and the GetBucketLocation"
+                ),
+                source: coded,
+            }
+            .into());
+        }
+        return Err(DatabaseError::Connection {
             check: "HeadBucket".into(),
             source,
-        })?;
+        }
+        .into());
+    }
     Ok(database)
 }
 
