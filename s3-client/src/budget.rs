@@ -144,4 +144,33 @@ mod tests {
         assert_eq!(budget.high_water(), budget.capacity());
         assert_eq!(budget.in_use(), 1024);
     }
+
+    /// A part larger than the budget's free share, waiting while other
+    /// parts hold units, is served first in, first out: a part asked for
+    /// after it waits behind it even though it would fit, so a stream of
+    /// small parts cannot starve a large one (review-11 #14).
+    #[tokio::test]
+    async fn a_large_part_waiting_is_not_overtaken_by_later_small_ones() {
+        let budget = UploadBudget::new(10 * 1024);
+        let held = budget.acquire(1024).await.unwrap();
+        let large = budget.acquire(10 * 1024);
+        tokio::pin!(large);
+        assert!(futures::poll!(large.as_mut()).is_pending(), "1 KiB is held");
+        let later = budget.acquire(1024);
+        tokio::pin!(later);
+        assert!(
+            futures::poll!(later.as_mut()).is_pending(),
+            "a later small part fit in the 9 KiB free, ahead of the large one"
+        );
+        drop(held);
+        let large = large.await.unwrap();
+        assert_eq!(budget.in_use(), budget.capacity());
+        assert!(
+            futures::poll!(later.as_mut()).is_pending(),
+            "the budget is spent"
+        );
+        drop(large);
+        let _later = later.await.unwrap();
+        assert_eq!(budget.in_use(), 1024);
+    }
 }
