@@ -68,6 +68,11 @@ pub enum Fault {
     /// when it aborts a CompleteMultipartUpload or CopyObject after its 200
     /// went out: the request may have taken effect, yet no document came.
     ActThenEmptyOk,
+    /// Forward; when the server refuses the request (a 4xx), close the
+    /// connection instead of passing the refusal on, as S3 does when it
+    /// refuses a request signed for another region while its body is
+    /// still coming: the 400 naming the region is lost with the reset.
+    ResetOnRefusal,
     /// Forward the upstream response's status and headers unchanged
     /// (`Content-Length` included), then close the connection after this
     /// many body bytes, so the client sees a short body.
@@ -627,6 +632,9 @@ async fn handle(
         .then(|| shared.first_continuation_token())
         .flatten();
     let mut resp = forward(&shared, req).await?;
+    if matches!(fault, Some(Fault::ResetOnRefusal)) && resp.status().is_client_error() {
+        return Err("injected reset after the server's refusal".into());
+    }
     if let Some(token) = first_token {
         let (mut parts, body) = resp.into_parts();
         let text = String::from_utf8(body.collect().await?.to_bytes().to_vec())?;
