@@ -533,7 +533,7 @@ async fn an_unloadable_stored_database_shows_no_secret_and_drop_deletes_its_file
 async fn an_archived_object_is_reported_as_archived_not_as_privileges() {
     let bucket = Bucket::new().await;
     bucket.put("cold/a.csv", "id\n1\n").await;
-    let proxy = FaultProxy::start(upstream(&bucket));
+    let proxy = FaultProxy::in_front_of(&bucket.endpoint);
     let session = bucket.session().await;
     session
         .sql(&create("g", &bucket, &proxy.endpoint(), true))
