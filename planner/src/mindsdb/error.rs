@@ -101,7 +101,7 @@ pub enum DatabaseError {
     },
     /// An INSERT into an object that does not exist.
     #[error(
-        "INSERT INTO {table}: {url} does not exist, and INSERT appends to an existing object; create it first with COPY (SELECT ...) TO '{url}' (with a secret covering the bucket)"
+        "INSERT INTO {table}: {url} does not exist, and INSERT appends to an existing object; create it first with COPY (SELECT ...) TO '{url}' (COPY signs with a secret, not a database: CREATE SECRET (TYPE s3, KEY_ID, SECRET, REGION, ENDPOINT, URL_STYLE 'path' for a local server) from the database's parameters, SCOPE 's3://bucket')"
     )]
     InsertMissing {
         /// ``db.`key` ``.

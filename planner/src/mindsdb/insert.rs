@@ -79,6 +79,16 @@ impl InsertStatement {
             return Ok(Resolved::DataFusion(DFStatement::Statement(self.0)));
         };
         let name = format!("{}.`{key}`", database.name());
+        if key.eq_ignore_ascii_case(super::resolve::FILES) {
+            return Err(DatabaseError::Insert {
+                table: name,
+                message: format!(
+                    "files is the database's listing table, not an object, and an object named `files` cannot be reached either (MindsDB has the same clash); INSERT appends to an object: INSERT INTO {}.`key` ...",
+                    database.name()
+                ),
+            }
+            .into());
+        }
         let refuse = |what: &str| {
             Err(DatabaseError::Insert {
                 table: name.clone(),

@@ -114,6 +114,14 @@ fn name(parser: &mut Parser<'_>) -> Result<String> {
 
 fn parse_create(parser: &mut Parser<'_>, sql: &str, or_replace: bool) -> Result<DatabaseStatement> {
     let if_not_exists = parser.parse_keywords(&[Keyword::IF, Keyword::NOT, Keyword::EXISTS]);
+    if or_replace && if_not_exists {
+        // DuckDB refuses the pair for secrets and tables: one says replace,
+        // the other keep.
+        return Err(ParserError::ParserError(
+            "CREATE OR REPLACE DATABASE cannot also say IF NOT EXISTS (one replaces the database, the other keeps it); write one of them".to_owned(),
+        )
+        .into());
+    }
     let name = name(parser)?;
     let _ = parser.parse_keyword(Keyword::WITH);
     if !parser.parse_keyword(Keyword::ENGINE) {

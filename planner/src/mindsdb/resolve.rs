@@ -96,7 +96,7 @@ pub(crate) fn refuse_explained_insert(
 }
 
 /// The table of a database's objects.
-const FILES: &str = "files";
+pub(crate) const FILES: &str = "files";
 
 /// Rewrites every reference to a database's object or `files` table in
 /// `statement`, returning the scans they stand for.
