@@ -152,8 +152,17 @@ impl S3Client {
                     }
                     if let Some(have) = answered {
                         let want = pinned.get_or_init(|| have.to_owned());
-                        check_pinned(Some(want), Some(have))
-                            .map_err(|detail| client.changed_during_read(&bucket, &key, detail))?;
+                        check_pinned(Some(want), Some(have)).map_err(|detail| {
+                            // A chunk sent before any answer carried no
+                            // If-Match for the server to ignore.
+                            let detail = match req.if_match {
+                                Some(_) => detail,
+                                None => format!(
+                                    "chunks of two versions, ETags {want} and {have}: the object changed during the read; read it again"
+                                ),
+                            };
+                            client.changed_during_read(&bucket, &key, detail)
+                        })?;
                     }
                     // The chunks were cut from `size`: an answer about an
                     // object of another size (replaced without an ETag to

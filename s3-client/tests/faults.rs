@@ -2638,45 +2638,60 @@ async fn a_copy_answered_without_its_result_is_an_error_and_rename_keeps_the_sou
 #[tokio::test]
 async fn parallel_read_without_a_head_etag_stays_on_one_version() {
     let (fx, proxy, _) = proxied().await;
-    let client = fx.client_via(&proxy.endpoint(), |mut c| {
-        c.read.chunk_size = 4;
-        c.read.concurrency = 1;
-        c
-    });
-    for given_meta in [false, true] {
-        let key = fx.key(&format!("f/unpinned-{given_meta}.bin"));
-        fx.put(&key, Bytes::from_static(b"AAAAAAAA")).await;
-        proxy.clear_rules();
-        proxy.push_rule(
-            FaultRule::new(Fault::SetResponseHeader {
-                name: "etag".into(),
-                value: None,
-            })
-            .method(Method::HEAD)
-            .times(1),
-        );
-        proxy.push_rule(
-            FaultRule::new(Fault::Delay(Duration::from_millis(1500)))
-                .method(Method::GET)
-                .skip(1)
-                .times(1),
-        );
-        let meta = given_meta.then(|| s3sql_s3_client::ObjectMeta::new(key.clone(), 8));
-        let reading = {
-            let (client, bucket, key) = (client.clone(), fx.bucket().to_owned(), key.clone());
-            tokio::spawn(async move {
-                let stream = client.read_parallel(&bucket, &key, None, meta).await?;
-                let chunks: Vec<Bytes> = futures::TryStreamExt::try_collect(stream).await?;
-                Ok::<_, s3sql_s3_client::Error>(chunks.concat())
-            })
-        };
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        fx.put(&key, Bytes::from_static(b"BBBBBBBB")).await;
-        let read = reading.await.unwrap();
-        assert!(
-            read.is_err(),
-            "given metadata {given_meta}: two versions spliced: {read:?}"
-        );
+    // Concurrency 1: the second chunk carries If-Match of the first
+    // answer's ETag. Concurrency 2: both leave before any answer, so the
+    // second is checked when it arrives (and no If-Match was sent).
+    for concurrency in [1, 2] {
+        let client = fx.client_via(&proxy.endpoint(), |mut c| {
+            c.read.chunk_size = 4;
+            c.read.concurrency = concurrency;
+            c
+        });
+        for given_meta in [false, true] {
+            let case = format!("concurrency {concurrency}, given metadata {given_meta}");
+            let key = fx.key(&format!("f/unpinned-{concurrency}-{given_meta}.bin"));
+            fx.put(&key, Bytes::from_static(b"AAAAAAAA")).await;
+            let read = |delay: bool| {
+                proxy.clear_rules();
+                proxy.push_rule(
+                    FaultRule::new(Fault::SetResponseHeader {
+                        name: "etag".into(),
+                        value: None,
+                    })
+                    .method(Method::HEAD)
+                    .times(1),
+                );
+                if delay {
+                    proxy.push_rule(
+                        FaultRule::new(Fault::Delay(Duration::from_millis(1500)))
+                            .method(Method::GET)
+                            .skip(1)
+                            .times(1),
+                    );
+                }
+                let meta = given_meta.then(|| s3sql_s3_client::ObjectMeta::new(key.clone(), 8));
+                let (client, bucket, key) = (client.clone(), fx.bucket().to_owned(), key.clone());
+                tokio::spawn(async move {
+                    let stream = client.read_parallel(&bucket, &key, None, meta).await?;
+                    let chunks: Vec<Bytes> = futures::TryStreamExt::try_collect(stream).await?;
+                    Ok::<_, s3sql_s3_client::Error>(chunks.concat())
+                })
+            };
+            // Nothing changes: the bytes, although no ETag came first.
+            let whole = read(false).await.unwrap();
+            assert_eq!(whole.unwrap(), &b"AAAAAAAA"[..], "{case}");
+            let reading = read(true);
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            fx.put(&key, Bytes::from_static(b"BBBBBBBB")).await;
+            let err = reading
+                .await
+                .unwrap()
+                .expect_err(&format!("{case}: two versions spliced"));
+            let message = err.to_string();
+            assert!(message.contains("changed"), "{case}: {message}");
+            // Only a request that carried If-Match can have had it ignored.
+            assert!(!message.contains("ignored If-Match"), "{case}: {message}");
+        }
     }
 }
 
