@@ -344,9 +344,21 @@ fn read_database(path: &Path) -> Result<StoredDatabase> {
         )));
     }
     let bytes = std::fs::read(path).map_err(storage)?;
-    // serde_json's messages give positions, not the text, so no value leaks.
-    let file: DatabaseFile = serde_json::from_slice(&bytes)
-        .map_err(|e| corrupt(format!("not a stored database: {e}")))?;
+    // serde_json's type errors quote the text they found (a value, maybe
+    // a secret): only the kind of error and its position are said.
+    let file: DatabaseFile = serde_json::from_slice(&bytes).map_err(|e| {
+        let kind = match e.classify() {
+            serde_json::error::Category::Io => "unreadable",
+            serde_json::error::Category::Syntax => "not JSON",
+            serde_json::error::Category::Data => "a value of the wrong type or a missing field",
+            serde_json::error::Category::Eof => "cut short",
+        };
+        corrupt(format!(
+            "not a stored database: {kind} at line {} column {}",
+            e.line(),
+            e.column()
+        ))
+    })?;
     if file.format != DATABASE_FORMAT || file.version != DATABASE_VERSION {
         return Err(corrupt(format!(
             "format '{}' version {} is not {DATABASE_FORMAT} version {DATABASE_VERSION}",
@@ -366,6 +378,23 @@ fn read_database(path: &Path) -> Result<StoredDatabase> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// serde_json's type errors quote the string they found (`invalid
+    /// type: string "..."`): a hand-edited file holding a secret where a
+    /// number belongs must not put it into the problem SHOW DATABASES lists.
+    #[test]
+    fn a_stored_file_s_problem_quotes_none_of_its_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.s3sql_database");
+        std::fs::write(
+            &path,
+            r#"{"format": "s3sql-database", "version": "TOPSECRETVALUE", "database": {}}"#,
+        )
+        .unwrap();
+        let problem = read_database(&path).unwrap_err().to_string();
+        assert!(!problem.contains("TOPSECRET"), "{problem}");
+        assert!(problem.contains("line 1"), "{problem}");
+    }
 
     /// A line break or control character in a value that goes into the
     /// Authorization header made aws-sigv4 panic on the first request:
