@@ -901,7 +901,7 @@ fn no_document_in_ok_body(
     }
     let aborted = ErrorBody {
         code: "InternalError".to_owned(),
-        message: "the server answered 200 and then no document: it aborted the operation after starting to answer".to_owned(),
+        message: "the server answered 200 and then no document, as S3 does when it aborts the operation after starting to answer; if every attempt is answered so, is the endpoint an S3 server?".to_owned(),
         ..ErrorBody::default()
     };
     let error = service_error(target.clone(), 200, Some(aborted), None, None);
