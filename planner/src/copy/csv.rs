@@ -355,6 +355,13 @@ mod tests {
     /// its rows' order, each row once, quoting and NULLs as on one thread.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_batch_shared_out_over_threads_keeps_its_rows_in_order() {
+        for shares in [3, 4] {
+            crate::copy::parallel::TEST_WORKERS.store(shares, std::sync::atomic::Ordering::Relaxed);
+            rows_in_order().await;
+        }
+    }
+
+    async fn rows_in_order() {
         let rows = 3 * crate::copy::parallel::PARALLEL_ROWS + 7;
         let values: Vec<Option<String>> = (0..rows)
             .map(|i| match i % 5 {

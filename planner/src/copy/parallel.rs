@@ -20,8 +20,19 @@ pub(crate) const PARALLEL_ROWS: usize = 512;
 pub(crate) fn workers() -> usize {
     static CORES: LazyLock<usize> =
         LazyLock::new(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    #[cfg(test)]
+    if let n @ 1.. = TEST_WORKERS.load(std::sync::atomic::Ordering::Relaxed) {
+        return n;
+    }
     *CORES
 }
+
+/// Tests set the share count here (0: the cores), so the shared-out paths
+/// run on a one-core machine too. Any count gives the same bytes, so
+/// tests running at the same time are not disturbed.
+#[cfg(test)]
+pub(crate) static TEST_WORKERS: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(0);
 
 /// Shares to make of a batch of `rows`: one when it is small.
 pub(crate) fn shares_for(rows: usize) -> usize {

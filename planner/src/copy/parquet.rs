@@ -345,6 +345,13 @@ mod tests {
     /// statistics and pages).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn writes_the_file_arrow_writer_writes() {
+        for shares in [3, 4] {
+            crate::copy::parallel::TEST_WORKERS.store(shares, std::sync::atomic::Ordering::Relaxed);
+            the_file_arrow_writer_writes().await;
+        }
+    }
+
+    async fn the_file_arrow_writer_writes() {
         let batches = [
             batch(0, 3000),
             batch(3000, 10),
