@@ -80,6 +80,20 @@ pub enum PlannerError {
         /// The object.
         url: String,
     },
+    /// An object listed twice in one statement (a view read beside its
+    /// file, a self-join of two globs) was replaced in between: the
+    /// statement reads one version of each object, so it stops.
+    #[error(
+        "{url} changed while the statement was reading it (listed with ETag {listed}, then {now}); run the statement again to read the new version"
+    )]
+    ChangedWhileListed {
+        /// The object.
+        url: String,
+        /// The ETag its first listing gave, which the statement reads.
+        listed: String,
+        /// The ETag a later listing gave.
+        now: String,
+    },
     /// A file's format cannot be told from its name.
     #[error(
         "cannot tell the format of '{url}' from its name: use read_parquet, read_csv or read_json, or a .parquet, .csv, .tsv, .json, .jsonl or .ndjson name"

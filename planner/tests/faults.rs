@@ -180,3 +180,93 @@ async fn overwrite_refused_to_delete_a_key_with_a_line_end_names_it_on_one_line(
     assert!(!err.contains(['\r', '\n']), "{err:?}");
     assert!(err.contains(r#"ow/old\rfile.csv""#), "{err}");
 }
+
+/// A small file read directly and through a view in one statement, and
+/// replaced (same size, other rows) between the two listings: the
+/// statement reads one version of it or says it changed; it read the
+/// first version's bytes, kept in memory, for the view's scan, pinned to
+/// the second (review-8b #12).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_replaced_between_two_listings_of_a_statement_is_never_read_at_two_versions() {
+    use datafusion::arrow::array::{Int64Array, RecordBatch};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+    let ids = |from: i64| {
+        let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]));
+        let ids = Int64Array::from((from..from + 1000).collect::<Vec<_>>());
+        support::parquet(&RecordBatch::try_new(schema, vec![Arc::new(ids)]).unwrap())
+    };
+    let (v1, v2) = (ids(1), ids(5001));
+    assert_eq!(v1.len(), v2.len());
+    let bucket = Bucket::new().await;
+    bucket.put("rep/x.parquet", v1).await;
+    let upstream = bucket
+        .endpoint
+        .trim_start_matches("http://")
+        .to_socket_addrs()
+        .unwrap()
+        .next()
+        .unwrap();
+    let proxy = FaultProxy::start(upstream);
+    let session = session_through(&bucket, &proxy).await;
+    let url = bucket.url("rep/x.parquet");
+    query(
+        &session,
+        &format!("CREATE VIEW v AS SELECT id FROM '{url}'"),
+    )
+    .await;
+    let heads = || {
+        proxy
+            .recorded()
+            .iter()
+            .filter(|r| r.method == Method::HEAD && r.path.ends_with("rep/x.parquet"))
+            .count()
+    };
+    let before = heads();
+    assert!(before >= 1, "the view's file is listed by a HEAD");
+    // The statement lists x.parquet for its own scan, then again for the
+    // view's; the second listing waits while v2 replaces v1.
+    proxy.push_rule(
+        FaultRule::new(Fault::Delay(Duration::from_secs(4)))
+            .method(Method::HEAD)
+            .path_contains("rep/x.parquet")
+            .skip(1)
+            .times(1),
+    );
+    let sql = format!(
+        "SELECT 'direct' AS via, sum(id) AS s FROM '{url}' UNION ALL SELECT 'view', sum(id) FROM v"
+    );
+    let replace = async {
+        let start = Instant::now();
+        while heads() < before + 2 {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "no second listing"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        bucket.put("rep/x.parquet", v2).await;
+    };
+    let (result, ()) = tokio::join!(session.sql(&sql), replace);
+    let (sum1, sum2) = ((1..1001).sum::<i64>(), (5001..6001).sum::<i64>());
+    match result {
+        Ok(batches) => {
+            let mut rows = support::table(&batches);
+            rows.sort();
+            let text = rows.join("\n");
+            assert!(
+                text.contains(&format!("| direct | {sum1} |"))
+                    && text.contains(&format!("| view   | {sum2} |")),
+                "each scan must read its listing's version:\n{text}"
+            );
+        }
+        Err(e) => {
+            let text = e.to_string();
+            assert!(
+                text.contains("changed while") && text.contains("rep/x.parquet"),
+                "{text}"
+            );
+        }
+    }
+}

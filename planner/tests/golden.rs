@@ -519,3 +519,66 @@ async fn a_small_parquet_file_costs_one_get() {
         format!("| {} | {} |", files * 100, (0..files * 100).sum::<i64>())
     );
 }
+
+/// Small Parquet files read with union_by_name cost their size about
+/// once: planning reads each footer by a short suffix, the scan each file
+/// whole. Planning read them whole, and the scan, its bounded cache
+/// emptied by planning's last files, read every one whole again
+/// (review-8b #3: 23 GETs and twice the bytes for 12 files).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_files_read_by_union_by_name_cost_their_size_once() {
+    use datafusion::arrow::array::{Int64Array, StringArray};
+    use datafusion::arrow::datatypes::{Field, Schema};
+    use std::sync::Arc;
+    let bucket = Bucket::new().await;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("s", DataType::Utf8, false),
+    ]));
+    let (files, rows) = (12i64, 12_000i64);
+    let mut total = 0usize;
+    for i in 0..files {
+        let ids: Vec<i64> = (i * rows..(i + 1) * rows).collect();
+        let words: Vec<String> = ids
+            .iter()
+            .map(|id| format!("{:032x}", (*id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)))
+            .collect();
+        let batch = RecordBatch::try_new(
+            Arc::clone(&schema),
+            vec![
+                Arc::new(Int64Array::from(ids)),
+                Arc::new(StringArray::from(words)),
+            ],
+        )
+        .unwrap();
+        let file = support::parquet(&batch);
+        assert!(
+            file.len() > 400_000 && file.len() < 1 << 20,
+            "{}",
+            file.len()
+        );
+        total += file.len();
+        bucket.put(&format!("ubn/p{i:02}.parquet"), file).await;
+    }
+    let session = bucket.session().await;
+    let from = format!(
+        "read_parquet('{}', union_by_name = true)",
+        bucket.url("ubn/*.parquet")
+    );
+    let sql = format!("EXPLAIN ANALYZE SELECT count(*), sum(id) FROM {from}");
+    let text = support::table(&session.sql(&sql).await.unwrap()).join("\n");
+    let (_, reading, bytes) = io_cost(&sql, &text);
+    assert!(
+        reading <= 2 * files as u64 && bytes <= total as f64 * 1.15,
+        "{sql}: {reading} reads, {bytes} bytes for {files} files of {total} bytes\n{text}"
+    );
+    let n = files * rows;
+    assert_eq!(
+        support::query(
+            &session,
+            &format!("SELECT count(*) AS n, sum(id) AS s FROM {from}")
+        )
+        .await[3],
+        format!("| {n} | {} |", n * (n - 1) / 2)
+    );
+}

@@ -106,7 +106,25 @@ impl Formats {
             FormatKind::Parquet(format) => Arc::clone(format) as _,
         }
     }
+
+    /// [`Self::format`], reading a Parquet footer for a schema by a
+    /// [`FOOTER_HINT`] suffix (the scan's 512 KiB one would read most of
+    /// a small file, which the scan then reads whole again).
+    pub(crate) fn footer_format(&self, compression: Compression) -> Arc<dyn DataFusionFormat> {
+        match &self.kind {
+            FormatKind::Parquet(format) => {
+                let mut options = format.options().clone();
+                options.global.metadata_size_hint = Some(FOOTER_HINT);
+                Arc::new(ParquetFormat::default().with_options(options))
+            }
+            _ => self.format(compression),
+        }
+    }
 }
+
+/// Bytes read from a Parquet file's end for its schema alone: most footers
+/// fit; a larger one costs a second read.
+const FOOTER_HINT: usize = 64 * 1024;
 
 /// How a scan reads: DataFusion's formats and what becomes of the schema they infer.
 pub(crate) struct ScanFormat {

@@ -359,7 +359,19 @@ async fn file_table(
         };
         files.push((store, file));
     }
-    io.set_reads(picker.into_stats(), cx.stores.monitor());
+    let (reads, small_files) = picker.into_parts();
+    io.set_reads(reads, cx.stores.monitor());
+    // With union_by_name every file's footer is read while planning: by
+    // its end alone, the scan then reading each small file whole once.
+    // One file's footer read whole serves the scan too.
+    let union_by_name = request.flag("union_by_name")?.unwrap_or(false);
+    let footers_first = union_by_name && files.iter().filter(|(_, f)| f.meta.size > 0).count() > 1;
+    let small_files = if footers_first {
+        Some(small_files)
+    } else {
+        small_files.mark();
+        None
+    };
     // An empty file tells nothing of the dialect or the schema: the first
     // file with data gives them (DuckDB 1.5.5 does so for JSON; a CSV list
     // starting with an empty file fails there to convert the header).
@@ -386,7 +398,6 @@ async fn file_table(
         &first.meta,
     )
     .await?;
-    let union_by_name = request.flag("union_by_name")?.unwrap_or(false);
     // The sample file's schema (every file's with union_by_name, empty ones
     // apart), each read on its own so an unreadable footer or sample names
     // its file. With `skip` the first file's sample gives it (DataFusion's
@@ -405,7 +416,10 @@ async fn file_table(
         for (store, f) in chosen {
             let compression = formats.compression(&f.name);
             sample.push((
-                (formats.format(compression), compression),
+                match footers_first {
+                    true => (formats.footer_format(compression), compression),
+                    false => (formats.format(compression), compression),
+                },
                 runtime.object_store(store)?,
                 f.meta.clone(),
                 f.name.clone(),
@@ -434,6 +448,9 @@ async fn file_table(
         .buffered(SCHEMA_READS_IN_FLIGHT)
         .try_collect()
         .await?;
+    if let Some(small_files) = small_files {
+        small_files.mark();
+    }
     schemas.extend(sampled.map(Arc::new));
     let file_schema = if union_by_name {
         union_schema(&schemas)

@@ -50,19 +50,33 @@ impl ReadStats {
     }
 }
 
-/// The ETag each listed file had, by its object path: the version a scan
-/// reads.
+/// The ETag each file the running statement listed had, by its object
+/// path: the one version of it every scan of the statement reads.
 #[derive(Debug, Default)]
 pub(crate) struct Versions(Mutex<HashMap<String, String>>);
 
 impl Versions {
-    /// Reads of the object at `location` must find `etag`.
-    pub(crate) fn pin(&self, location: &Path, etag: &str) {
+    /// Reads of the object at `location` must find `etag`. A second
+    /// listing in the statement must find it too: `Err` holds the ETag
+    /// pinned first when it found another.
+    pub(crate) fn pin(&self, location: &Path, etag: &str) -> Result<(), String> {
         let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        map.insert(location.as_ref().to_owned(), etag.to_owned());
+        match map.get(location.as_ref()) {
+            Some(pinned) if pinned != etag => Err(pinned.clone()),
+            Some(_) => Ok(()),
+            None => {
+                map.insert(location.as_ref().to_owned(), etag.to_owned());
+                Ok(())
+            }
+        }
     }
 
-    fn get(&self, key: &Path) -> Option<String> {
+    /// A new statement lists anew: no pin is kept.
+    pub(crate) fn clear(&self) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    pub(crate) fn get(&self, key: &Path) -> Option<String> {
         let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
         map.get(key.as_ref()).cloned()
     }

@@ -9,10 +9,11 @@ use std::sync::{Arc, Mutex};
 
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::execution::runtime_env::RuntimeEnv;
+use object_store::path::Path;
 use s3sql_s3_client::{ObjectUrl, S3Client, S3ObjectStore};
 use s3sql_secrets::{Secret, SecretAccess, SecretManager, SecretType};
 
-use crate::error::Result;
+use crate::error::{PlannerError, Result};
 use crate::mindsdb::Database;
 use crate::scan::ScanMonitor;
 use crate::scan::scan_store::{ReadStats, ScanStore, Versions};
@@ -33,12 +34,14 @@ struct StoreKey {
 #[derive(Debug, Default)]
 pub(crate) struct Stores {
     ids: Mutex<HashMap<StoreKey, usize>>,
-    /// The listed versions of each store's files, shared by every scan
-    /// registering it (the registration last made serves them all).
+    /// The versions of each store's files the running statement listed,
+    /// shared by every scan registering it (the registration last made
+    /// serves them all); emptied when a statement starts.
     versions: Mutex<HashMap<StoreKey, Arc<Versions>>>,
     /// What the running statement's scans read, for a progress bar.
     monitor: ScanMonitor,
-    /// The small objects each store's scans listed in the statement.
+    /// The small objects each store's scans listed in the running
+    /// statement, and those kept; emptied when a statement starts.
     small: Mutex<HashMap<StoreKey, Arc<SmallObjectCache>>>,
 }
 
@@ -48,11 +51,28 @@ impl Stores {
         &self.monitor
     }
 
-    /// A statement starts: its progress from zero, and no object read by
-    /// an earlier one served from memory (it may have changed since).
+    /// A statement starts: its progress from zero, no version pinned and
+    /// no object read by an earlier one served from memory (it may have
+    /// changed since). Emptied in place: the stores registered in the
+    /// runtime hold them, and their bytes go now.
     pub(crate) fn statement_starts(&self) {
         self.monitor.restart();
-        self.small.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        for small in self
+            .small
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+        {
+            small.clear();
+        }
+        for versions in self
+            .versions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+        {
+            versions.clear();
+        }
     }
 
     fn small_for(&self, key: &StoreKey) -> Arc<SmallObjectCache> {
@@ -110,6 +130,24 @@ pub(crate) struct StorePicker<'a> {
     stores: &'a Stores,
     chosen: HashMap<StoreKey, (ObjectStoreUrl, Arc<Versions>, Arc<SmallObjectCache>)>,
     stats: Vec<ReadStats>,
+    small: SmallFiles,
+}
+
+/// The small files a scan listed, to be read whole once marked
+/// ([`Self::mark`]): planning that reads many files' footers marks them
+/// after, so the scan, not planning, reads each whole (a bounded cache
+/// filled by planning was emptied again by the scan: every file read
+/// whole twice).
+#[derive(Default)]
+pub(crate) struct SmallFiles(Vec<(Arc<SmallObjectCache>, Path, u64)>);
+
+impl SmallFiles {
+    /// From now on each is read whole at its first read.
+    pub(crate) fn mark(self) {
+        for (cache, location, size) in self.0 {
+            cache.listed(&location, size);
+        }
+    }
 }
 
 impl<'a> StorePicker<'a> {
@@ -126,18 +164,21 @@ impl<'a> StorePicker<'a> {
             stores,
             chosen: HashMap::new(),
             stats: Vec::new(),
+            small: SmallFiles::default(),
         }
     }
 
-    /// The counters of every store picked, for `EXPLAIN ANALYZE`.
-    pub(crate) fn into_stats(self) -> Vec<ReadStats> {
-        self.stats
+    /// The counters of every store picked, for `EXPLAIN ANALYZE`, and the
+    /// small files listed, not yet marked to be read whole.
+    pub(crate) fn into_parts(self) -> (Vec<ReadStats>, SmallFiles) {
+        (self.stats, self.small)
     }
 
     /// The store for the object at `url`, signed by the covering secret,
     /// or by `database`'s credentials when given, reading it at the
-    /// version the listing saw (`etag`), whole at once when the listing
-    /// says it is small (`size`).
+    /// version the listing saw (`etag`; an error if the statement listed
+    /// another before), whole at once when the listing says it is small
+    /// (`size`) and [`SmallFiles::mark`] was called.
     pub(crate) async fn pick(
         &mut self,
         url: &ObjectUrl,
@@ -188,10 +229,62 @@ impl<'a> StorePicker<'a> {
                 (store_url, versions, small)
             }
         };
+        let location = S3ObjectStore::path_of(url.key());
         if let Some(etag) = etag {
-            versions.pin(&S3ObjectStore::path_of(url.key()), etag);
+            versions
+                .pin(&location, etag)
+                .map_err(|listed| PlannerError::ChangedWhileListed {
+                    url: text.clone(),
+                    listed,
+                    now: etag.to_owned(),
+                })?;
         }
-        small.listed(&S3ObjectStore::path_of(url.key()), size);
+        self.small.0.push((small, location, size));
         Ok(store_url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::small_objects::WholeObject;
+    use bytes::Bytes;
+    use object_store::{Attributes, ObjectMeta};
+
+    /// A statement starts with no version pinned and no bytes kept, also
+    /// in the caches the stores registered earlier still hold
+    /// (review-8b #10: pins were never dropped, kept bytes stayed with
+    /// the registered stores).
+    #[test]
+    fn a_statement_starts_with_no_pins_and_no_kept_bytes() {
+        let stores = Stores::default();
+        let key = StoreKey {
+            scheme: "s3".into(),
+            bucket: "b".into(),
+            secret: None,
+        };
+        let location = Path::from("x.parquet");
+        let versions = stores.versions_for(&key);
+        let small = stores.small_for(&key);
+        versions.pin(&location, "\"v1\"").unwrap();
+        assert_eq!(versions.pin(&location, "\"v2\""), Err("\"v1\"".to_owned()));
+        small.listed(&location, 3);
+        let object = WholeObject {
+            meta: ObjectMeta {
+                location: location.clone(),
+                last_modified: chrono::Utc::now(),
+                size: 3,
+                e_tag: None,
+                version: None,
+            },
+            attributes: Attributes::default(),
+            bytes: Bytes::from_static(b"abc"),
+        };
+        small.keep(&location, object);
+        stores.statement_starts();
+        assert_eq!(versions.get(&location), None);
+        assert!(small.find(&location).is_none());
+        assert!(!small.is_small(&location));
+        versions.pin(&location, "\"v2\"").unwrap();
     }
 }
