@@ -201,14 +201,7 @@ async fn a_file_replaced_between_two_listings_of_a_statement_is_never_read_at_tw
     assert_eq!(v1.len(), v2.len());
     let bucket = Bucket::new().await;
     bucket.put("rep/x.parquet", v1).await;
-    let upstream = bucket
-        .endpoint
-        .trim_start_matches("http://")
-        .to_socket_addrs()
-        .unwrap()
-        .next()
-        .unwrap();
-    let proxy = FaultProxy::start(upstream);
+    let proxy = FaultProxy::in_front_of(&bucket.endpoint);
     let session = session_through(&bucket, &proxy).await;
     let url = bucket.url("rep/x.parquet");
     query(
