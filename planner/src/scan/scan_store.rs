@@ -71,11 +71,6 @@ impl Versions {
         }
     }
 
-    /// A new statement lists anew: no pin is kept.
-    pub(crate) fn clear(&self) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).clear();
-    }
-
     pub(crate) fn get(&self, key: &Path) -> Option<String> {
         let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
         map.get(key.as_ref()).cloned()

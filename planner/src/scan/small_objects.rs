@@ -58,14 +58,6 @@ impl SmallObjectCache {
         }
     }
 
-    /// A new statement starts: nothing listed, no bytes kept (the
-    /// objects may have changed since; the stores registered earlier hold
-    /// this cache, so its bytes go now, not at their next registration).
-    pub(crate) fn clear(&self) {
-        self.small.lock().unwrap_or_else(|p| p.into_inner()).clear();
-        self.kept.lock().unwrap_or_else(|p| p.into_inner()).clear();
-    }
-
     /// Whether the object at `location` is to be read whole.
     pub(crate) fn is_small(&self, location: &Path) -> bool {
         let small = self.small.lock().unwrap_or_else(|p| p.into_inner());
