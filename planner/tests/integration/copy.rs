@@ -9,22 +9,24 @@ use s3sql_testkit::FaultProxy;
 
 use crate::support::{Bucket, error_of, query};
 
-/// ~16 MB of CSV; with `fail`, row 15000 raises a cast error.
+/// ~40 MB of CSV; with `fail`, row 39000 raises a cast error.
 fn copy_sql(bucket: &Bucket, name: &str, fail: bool) -> String {
     let bad = if fail { "'not a number'" } else { "'7'" };
     format!(
         "COPY (SELECT value AS i, repeat('x', 1000) AS pad, \
-         CAST(CASE WHEN value < 15000 THEN '1' ELSE {bad} END AS INT) AS n \
-         FROM generate_series(1, 16000)) TO '{}'",
+         CAST(CASE WHEN value < 39000 THEN '1' ELSE {bad} END AS INT) AS n \
+         FROM generate_series(1, 40000)) TO '{}'",
         bucket.url(name)
     )
 }
 
-/// The query on one partition, so its first batch (8 MB, rows before the
-/// bad one) is uploaded before the second fails: the upload this test is
-/// about really starts, seen through a proxy, and is aborted. On two
-/// partitions the failing batch often came first and nothing was
-/// uploaded, so nothing was tested (review-9b #13).
+/// The query on one partition, so its first four batches (32 MB, rows
+/// before the bad one) are encoded and their parts sent before the fifth
+/// fails: the upload this test is about really starts, seen through a
+/// proxy, and is aborted. On two partitions the failing batch often came
+/// first and nothing was uploaded, so nothing was tested (review-9b #13);
+/// with one batch before it, the abort under load sometimes came before
+/// the first part's request.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_copy_failing_on_a_late_row_leaves_no_object_and_no_upload() {
     let bucket = Bucket::new().await;
@@ -76,7 +78,7 @@ async fn a_copy_failing_on_a_late_row_leaves_no_object_and_no_upload() {
 
     // The same COPY without the bad row: several parts, read back whole.
     let rows = query(&session, &copy_sql(&bucket, "copy/whole.csv", false)).await;
-    assert!(rows.iter().any(|r| r.contains("16000")), "{rows:?}");
+    assert!(rows.iter().any(|r| r.contains("40000")), "{rows:?}");
     let sum = query(
         &session,
         &format!(
@@ -87,7 +89,7 @@ async fn a_copy_failing_on_a_late_row_leaves_no_object_and_no_upload() {
     .await;
     assert!(
         sum.iter()
-            .any(|r| r.contains("16000") && r.contains("22006")),
+            .any(|r| r.contains("40000") && r.contains("46006")),
         "{sum:?}"
     );
 }
