@@ -149,10 +149,18 @@ impl Session {
         self.execute(last).await
     }
 
-    /// Plans and starts one statement.
+    /// Plans and starts one statement. What its scans read with (pinned
+    /// versions, small objects kept) lives as long as the stream of its
+    /// rows.
     pub async fn execute(&self, statement: Statement) -> Result<SendableRecordBatchStream> {
         self.statement.fetch_add(1, Ordering::Relaxed);
-        self.stores.statement_starts();
+        let reads = self.stores.statement_starts(&self.ctx.runtime_env());
+        let rows = self.start(statement).await?;
+        Ok(reads.hold(rows))
+    }
+
+    /// [`Self::execute`] but for its reads.
+    async fn start(&self, statement: Statement) -> Result<SendableRecordBatchStream> {
         let describes = statement.describes;
         match statement.kind {
             StatementKind::Secret(secret) => {

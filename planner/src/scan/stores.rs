@@ -1,14 +1,25 @@
-//! One object store per (bucket, secret), registered in DataFusion's
-//! runtime under a synthetic URL (`s3sql://store-N`). DataFusion's registry
-//! is keyed by scheme and authority only, so keying it by the bucket could
-//! not keep two secrets scoped to two prefixes of one bucket apart; here
-//! each file's store is chosen from its own URL at planning time.
+//! One object store per (bucket, secret) and statement, registered in
+//! DataFusion's runtime under a synthetic URL (`s3sql://store-S-N`).
+//! DataFusion's registry is keyed by scheme and authority only, so keying
+//! it by the bucket could not keep two secrets scoped to two prefixes of
+//! one bucket apart; here each file's store is chosen from its own URL at
+//! planning time.
+//!
+//! What a statement's reads hold — the versions it listed, the small
+//! objects it keeps, the stores serving them — is one [`StatementReads`],
+//! owned by the statement: made when it starts, held by its rows' stream,
+//! and gone with it (its stores taken out of the runtime), so nothing one
+//! statement read stays in memory for the next.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 
+use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::execution::runtime_env::RuntimeEnv;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use futures::StreamExt;
 use object_store::path::Path;
 use s3sql_s3_client::{ObjectUrl, S3Client, S3ObjectStore};
 use s3sql_secrets::{Secret, SecretAccess, SecretManager, SecretType};
@@ -29,20 +40,20 @@ struct StoreKey {
     secret: Option<String>,
 }
 
-/// The session's numbering of stores, so a (bucket, secret) keeps its
-/// synthetic URL across statements.
+/// The session's side of reading: which statement reads now, and its
+/// progress.
 #[derive(Debug, Default)]
 pub(crate) struct Stores {
-    ids: Mutex<HashMap<StoreKey, usize>>,
-    /// The versions of each store's files the running statement listed,
-    /// shared by every scan registering it (the registration last made
-    /// serves them all); emptied when a statement starts.
-    versions: Mutex<HashMap<StoreKey, Arc<Versions>>>,
+    /// Numbers statements, so each registers its stores under URLs of its
+    /// own (a stream of an earlier one still being read keeps its stores).
+    statements: AtomicU64,
+    /// The running statement's reads, which the statement itself holds.
+    running: Mutex<Weak<StatementReads>>,
+    /// Reads of scans planned outside a statement of the session (through
+    /// `Session::context()`), kept until the next statement starts.
+    detached: Mutex<Option<Arc<StatementReads>>>,
     /// What the running statement's scans read, for a progress bar.
     monitor: ScanMonitor,
-    /// The small objects each store's scans listed in the running
-    /// statement, and those kept; emptied when a statement starts.
-    small: Mutex<HashMap<StoreKey, Arc<SmallObjectCache>>>,
 }
 
 impl Stores {
@@ -51,35 +62,103 @@ impl Stores {
         &self.monitor
     }
 
-    /// A statement starts: its progress from zero, no version pinned and
-    /// no object read by an earlier one served from memory (it may have
-    /// changed since). Each store gets new pins and a new cache; a stream
-    /// of an earlier statement still being read keeps its own, and the
-    /// stores registered for it let them go when registered again.
-    pub(crate) fn statement_starts(&self) {
+    /// A statement starts, in `runtime`: its progress from zero, and its
+    /// reads, which it holds until its last row is read
+    /// ([`StatementReads::hold`]): no version pinned, no object served
+    /// from memory that an earlier statement read (it may have changed
+    /// since).
+    pub(crate) fn statement_starts(&self, runtime: &Arc<RuntimeEnv>) -> Arc<StatementReads> {
         self.monitor.restart();
-        self.small.lock().unwrap_or_else(|p| p.into_inner()).clear();
-        self.versions
+        let reads = self.new_reads(runtime);
+        *self.running.lock().unwrap_or_else(|p| p.into_inner()) = Arc::downgrade(&reads);
+        self.detached
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .clear();
+            .take();
+        reads
     }
 
-    fn small_for(&self, key: &StoreKey) -> Arc<SmallObjectCache> {
-        let mut all = self.small.lock().unwrap_or_else(|p| p.into_inner());
-        Arc::clone(all.entry(key.clone()).or_default())
+    fn new_reads(&self, runtime: &Arc<RuntimeEnv>) -> Arc<StatementReads> {
+        Arc::new(StatementReads {
+            runtime: Arc::clone(runtime),
+            statement: self.statements.fetch_add(1, Ordering::Relaxed),
+            stores: Mutex::default(),
+        })
     }
 
-    fn versions_for(&self, key: &StoreKey) -> Arc<Versions> {
-        let mut all = self.versions.lock().unwrap_or_else(|p| p.into_inner());
-        Arc::clone(all.entry(key.clone()).or_default())
+    /// The running statement's reads; outside one, reads kept until the
+    /// next statement starts.
+    fn running(&self, runtime: &Arc<RuntimeEnv>) -> Arc<StatementReads> {
+        if let Some(reads) = self
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .upgrade()
+        {
+            return reads;
+        }
+        let mut detached = self.detached.lock().unwrap_or_else(|p| p.into_inner());
+        Arc::clone(detached.get_or_insert_with(|| self.new_reads(runtime)))
+    }
+}
+
+/// What one statement's scans read with: for each (bucket, secret) the
+/// versions of its files listed, the small objects kept, and the URL its
+/// store is registered under. Dropped with the statement's stream, it
+/// takes those stores out of the runtime: their pins and kept bytes go.
+#[derive(Debug)]
+pub(crate) struct StatementReads {
+    runtime: Arc<RuntimeEnv>,
+    statement: u64,
+    stores: Mutex<HashMap<StoreKey, StatementStore>>,
+}
+
+/// One (bucket, secret)'s part of a statement's reads.
+#[derive(Debug, Clone)]
+struct StatementStore {
+    url: ObjectStoreUrl,
+    versions: Arc<Versions>,
+    small: Arc<SmallObjectCache>,
+}
+
+impl StatementReads {
+    /// `rows`, holding these reads until the stream is dropped.
+    pub(crate) fn hold(
+        self: Arc<Self>,
+        rows: SendableRecordBatchStream,
+    ) -> SendableRecordBatchStream {
+        let schema = rows.schema();
+        let rows = rows.map(move |batch| {
+            let _held = &self;
+            batch
+        });
+        Box::pin(RecordBatchStreamAdapter::new(schema, rows))
     }
 
-    fn url_for(&self, key: &StoreKey) -> Result<ObjectStoreUrl> {
-        let mut ids = self.ids.lock().unwrap_or_else(|p| p.into_inner());
-        let next = ids.len();
-        let id = *ids.entry(key.clone()).or_insert(next);
-        Ok(ObjectStoreUrl::parse(format!("s3sql://store-{id}"))?)
+    /// The statement's store for `key`, made on first use.
+    fn store(&self, key: &StoreKey) -> Result<StatementStore> {
+        let mut stores = self.stores.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(store) = stores.get(key) {
+            return Ok(store.clone());
+        }
+        let url = format!("s3sql://store-{}-{}", self.statement, stores.len());
+        let store = StatementStore {
+            url: ObjectStoreUrl::parse(url)?,
+            versions: Arc::default(),
+            small: Arc::default(),
+        };
+        stores.insert(key.clone(), store.clone());
+        Ok(store)
+    }
+}
+
+impl Drop for StatementReads {
+    fn drop(&mut self) {
+        let stores = self.stores.get_mut().unwrap_or_else(|p| p.into_inner());
+        for store in stores.values() {
+            // Absent only if never registered (planning failed first).
+            let _ = self.runtime.deregister_object_store(store.url.as_ref());
+        }
     }
 }
 
@@ -111,14 +190,13 @@ fn client_from(access: SecretAccess, settings: &Settings) -> Result<(S3Client, b
     Ok((client, access.url_compatibility_mode))
 }
 
-/// Chooses stores for the files of one scan, building each (bucket,
-/// secret) store once and registering it in the runtime.
+/// Chooses stores for the files of one scan from the running statement's,
+/// registering each (bucket, secret) store in the runtime once.
 pub(crate) struct StorePicker<'a> {
     secrets: &'a SecretManager,
     settings: &'a Settings,
-    runtime: &'a RuntimeEnv,
-    stores: &'a Stores,
-    chosen: HashMap<StoreKey, (ObjectStoreUrl, Arc<Versions>, Arc<SmallObjectCache>)>,
+    reads: Arc<StatementReads>,
+    chosen: HashMap<StoreKey, StatementStore>,
     stats: Vec<ReadStats>,
     small: SmallFiles,
 }
@@ -141,17 +219,17 @@ impl SmallFiles {
 }
 
 impl<'a> StorePicker<'a> {
+    /// A picker for a scan planned in `runtime` by the running statement.
     pub(crate) fn new(
         secrets: &'a SecretManager,
         settings: &'a Settings,
-        runtime: &'a RuntimeEnv,
-        stores: &'a Stores,
+        runtime: &Arc<RuntimeEnv>,
+        stores: &Stores,
     ) -> Self {
         Self {
             secrets,
             settings,
-            runtime,
-            stores,
+            reads: stores.running(runtime),
             chosen: HashMap::new(),
             stats: Vec::new(),
             small: SmallFiles::default(),
@@ -189,48 +267,46 @@ impl<'a> StorePicker<'a> {
             bucket: url.bucket().to_owned(),
             secret,
         };
-        let (store_url, versions, small) = match self.chosen.get(&key) {
+        let chosen = match self.chosen.get(&key) {
             Some(chosen) => chosen.clone(),
             None => {
                 let (client, _) = match database {
                     Some(db) => db.client(self.settings).await?,
                     None => client_for(self.secrets, self.settings, &text).await?,
                 };
-                let store_url = self.stores.url_for(&key)?;
-                let versions = self.stores.versions_for(&key);
+                let chosen = self.reads.store(&key)?;
                 let store = S3ObjectStore::new(client.clone(), url.bucket().to_owned());
                 let root = format!("{}://{}", url.scheme(), url.bucket());
                 // A small file costs one GET: footer and data together.
-                let small = self.stores.small_for(&key);
                 let (store, stats) = ScanStore::new(
                     store,
                     client,
-                    Arc::clone(&versions),
-                    Arc::clone(&small),
+                    Arc::clone(&chosen.versions),
+                    Arc::clone(&chosen.small),
                     root,
                 );
-                self.runtime
-                    .register_object_store(store_url.as_ref(), Arc::new(store));
+                // The statement's registration last made serves every scan
+                // of it: they share its pins and kept bytes.
+                self.reads
+                    .runtime
+                    .register_object_store(chosen.url.as_ref(), Arc::new(store));
                 self.stats.push(stats);
-                self.chosen.insert(
-                    key,
-                    (store_url.clone(), Arc::clone(&versions), Arc::clone(&small)),
-                );
-                (store_url, versions, small)
+                self.chosen.insert(key, chosen.clone());
+                chosen
             }
         };
         let location = S3ObjectStore::path_of(url.key());
         if let Some(etag) = etag {
-            versions
-                .pin(&location, etag)
-                .map_err(|listed| PlannerError::ChangedWhileListed {
+            chosen.versions.pin(&location, etag).map_err(|listed| {
+                PlannerError::ChangedWhileListed {
                     url: text.clone(),
                     listed,
                     now: etag.to_owned(),
-                })?;
+                }
+            })?;
         }
-        self.small.0.push((small, location, size));
-        Ok(store_url)
+        self.small.0.push((chosen.small, location, size));
+        Ok(chosen.url)
     }
 }
 
@@ -241,23 +317,16 @@ mod tests {
     use bytes::Bytes;
     use object_store::{Attributes, ObjectMeta};
 
-    /// A statement starts with no version pinned and no bytes kept
-    /// (review-8b #10: pins were never dropped).
-    #[test]
-    fn a_statement_starts_with_no_pins_and_no_kept_bytes() {
-        let stores = Stores::default();
-        let key = StoreKey {
+    fn key() -> StoreKey {
+        StoreKey {
             scheme: "s3".into(),
             bucket: "b".into(),
             secret: None,
-        };
-        let location = Path::from("x.parquet");
-        let versions = stores.versions_for(&key);
-        let small = stores.small_for(&key);
-        versions.pin(&location, "\"v1\"").unwrap();
-        assert_eq!(versions.pin(&location, "\"v2\""), Err("\"v1\"".to_owned()));
-        small.listed(&location, 3);
-        let object = WholeObject {
+        }
+    }
+
+    fn three_bytes(location: &Path) -> WholeObject {
+        WholeObject {
             meta: ObjectMeta {
                 location: location.clone(),
                 last_modified: chrono::Utc::now(),
@@ -267,15 +336,67 @@ mod tests {
             },
             attributes: Attributes::default(),
             bytes: Bytes::from_static(b"abc"),
-        };
-        small.keep(&location, object);
-        stores.statement_starts();
-        let (versions_now, small_now) = (stores.versions_for(&key), stores.small_for(&key));
-        assert_eq!(versions_now.get(&location), None);
-        assert!(small_now.find(&location).is_none());
-        assert!(!small_now.is_small(&location));
-        versions_now.pin(&location, "\"v2\"").unwrap();
-        // A stream of the earlier statement still reads what it listed.
-        assert_eq!(versions.get(&location).as_deref(), Some("\"v1\""));
+        }
+    }
+
+    /// A statement starts with no version pinned and no bytes kept
+    /// (review-8b #10: pins were never dropped), under store URLs of its
+    /// own: a stream of the earlier one still reads what it listed.
+    #[test]
+    fn a_statement_starts_with_no_pins_and_no_kept_bytes() {
+        let runtime = Arc::new(RuntimeEnv::default());
+        let stores = Stores::default();
+        let location = Path::from("x.parquet");
+        let first = stores.statement_starts(&runtime);
+        let earlier = first.store(&key()).unwrap();
+        earlier.versions.pin(&location, "\"v1\"").unwrap();
+        assert_eq!(
+            earlier.versions.pin(&location, "\"v2\""),
+            Err("\"v1\"".to_owned())
+        );
+        earlier.small.listed(&location, 3);
+        earlier.small.keep(&location, three_bytes(&location));
+        let second = stores.statement_starts(&runtime);
+        let now = second.store(&key()).unwrap();
+        assert_ne!(now.url, earlier.url);
+        assert_eq!(now.versions.get(&location), None);
+        assert!(now.small.find(&location).is_none());
+        assert!(!now.small.is_small(&location));
+        now.versions.pin(&location, "\"v2\"").unwrap();
+        assert_eq!(earlier.versions.get(&location).as_deref(), Some("\"v1\""));
+    }
+
+    /// What a statement kept goes when it ends: the store it registered in
+    /// the runtime does not hold it for a later one (review-8b #10: up to
+    /// 4 MiB per bucket and secret stayed until registered again).
+    #[tokio::test]
+    async fn what_a_statement_kept_goes_when_it_ends() {
+        let runtime = Arc::new(RuntimeEnv::default());
+        let (secrets, settings) = (SecretManager::new(None), Settings::default());
+        let stores = Stores::default();
+        let reads = stores.statement_starts(&runtime);
+        let url = ObjectUrl::parse("s3://b/x.parquet").unwrap();
+        let location = Path::from("x.parquet");
+        let mut picker = StorePicker::new(&secrets, &settings, &runtime, &stores);
+        let store_url = picker.pick(&url, None, Some("\"v1\""), 3).await.unwrap();
+        let small = reads.store(&key()).unwrap().small;
+        small.keep(&location, three_bytes(&location));
+        let kept = Arc::downgrade(&small);
+        drop((small, picker));
+        assert!(runtime.object_store(&store_url).is_ok());
+        drop(reads);
+        assert!(
+            kept.upgrade().is_none(),
+            "the bytes outlived their statement"
+        );
+        assert!(runtime.object_store(&store_url).is_err());
+        // A scan planned outside a statement keeps its store until the
+        // next statement starts.
+        let mut picker = StorePicker::new(&secrets, &settings, &runtime, &stores);
+        let outside = picker.pick(&url, None, Some("\"v2\""), 3).await.unwrap();
+        drop(picker);
+        assert!(runtime.object_store(&outside).is_ok());
+        drop(stores.statement_starts(&runtime));
+        assert!(runtime.object_store(&outside).is_err());
     }
 }

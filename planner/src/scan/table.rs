@@ -1,8 +1,10 @@
 //! [`FileTable`]: the files glob-list matched, read by DataFusion's own
 //! `DataSourceExec(FileScanConfig)` with explicit `PartitionedFile`s — sizes
 //! from the listing, so DataFusion neither lists again nor sends a HEAD per
-//! file. Files are grouped by the store that signs them; each group is one
-//! scan, and several groups are a union.
+//! file. Each run of files one store signs, in list order, is one scan: a
+//! store can have several (`[s3 a, local b, s3 c]` is three scans, two of
+//! them the bucket's). Several scans are read one after another when rows
+//! come in file order ([`ChainExec`]), else as a union.
 
 use std::fmt;
 use std::sync::Arc;
@@ -29,7 +31,7 @@ use crate::scan::named::name_read_errors;
 use crate::scan::prune::partition_filter;
 use crate::scan::relist::Relist;
 
-/// The files one store serves.
+/// A run of files one store serves, in list order: one scan.
 #[derive(Debug, Clone)]
 pub(crate) struct StoreFiles {
     /// The store's synthetic URL.
