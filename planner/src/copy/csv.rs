@@ -114,6 +114,7 @@ impl CsvDialect {
     ) -> Result<()> {
         let options = self.format_options();
         let verbatim = self.timestamp_format.is_some();
+        let verbatim_dates = self.date_format.is_some();
         let columns: Vec<(&dyn Array, DuckText<'_>)> = batch
             .columns()
             .iter()
@@ -123,6 +124,12 @@ impl CsvDialect {
                 // A TIMESTAMPFORMAT is written as given, not trimmed.
                 let text = if verbatim {
                     text.verbatim_timestamps()
+                } else {
+                    text
+                };
+                // A DATEFORMAT too.
+                let text = if verbatim_dates {
+                    text.verbatim_dates()
                 } else {
                     text
                 };

@@ -67,6 +67,9 @@ impl json::EncoderFactory for DuckJson {
             | DataType::LargeUtf8
             | DataType::Utf8View
             | DataType::Timestamp(..)
+            | DataType::Date32
+            | DataType::Date64
+            | DataType::Interval(_)
             | DataType::Time32(_)
             | DataType::Time64(_)
             | DataType::Binary
