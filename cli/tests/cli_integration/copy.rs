@@ -50,7 +50,7 @@ async fn sigint_during_a_copy_aborts_its_uploads_and_exits_130() {
             "COPY (SELECT value AS i, repeat('x', 1000) AS pad FROM generate_series(1, 30000)) TO 's3://{bucket}/{key}'"
         )
     };
-    interrupt_copy("cli/interrupted.csv", SMALL_PARTS, Duration::ZERO, copy).await;
+    interrupt_copy("cli/interrupted.csv", SMALL_PARTS, 0, Duration::ZERO, copy).await;
 }
 
 /// SIGINT while a 20 MB part uploads at 1 MB/s and the COPY's next write
@@ -71,7 +71,7 @@ async fn sigint_while_a_write_waits_for_a_part_upload_exits_without_waiting_for_
     // 5 s after the upload opened the next part (20 MB more) is full and
     // waits: the first part has 15 s left to upload.
     let wait = Duration::from_secs(5);
-    let took = interrupt_copy("cli/interrupted_big_part.csv", &big_parts, wait, copy).await;
+    let took = interrupt_copy("cli/interrupted_big_part.csv", &big_parts, 0, wait, copy).await;
     assert!(
         took < Duration::from_secs(8),
         "SIGINT took {took:?} to take effect"
@@ -93,16 +93,49 @@ async fn sigint_during_a_partitioned_copy_aborts_every_upload_and_exits_130() {
             "COPY (SELECT value % 4 AS k, value AS i, repeat('x', 1000) AS pad FROM generate_series(1, 40000)) TO 's3://{bucket}/{key}' (PARTITION_BY (k))"
         )
     };
-    interrupt_copy("cli/interrupted_parts", SMALL_PARTS, Duration::ZERO, copy).await;
+    interrupt_copy(
+        "cli/interrupted_parts",
+        SMALL_PARTS,
+        0,
+        Duration::ZERO,
+        copy,
+    )
+    .await;
+}
+
+/// SIGINT once every row is read and encoded and the last of six 5 MiB
+/// parts is uploading (at 1 MB/s, all six at once): the COPY aborts its
+/// upload and makes no object. It waited for the parts, completed the
+/// object and exited 130 with "COPY complete before the interrupt took
+/// effect" (review-9b #1).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_while_the_last_parts_upload_makes_no_object() {
+    let copy = |bucket: &str, key: &str| {
+        format!(
+            "COPY (SELECT value AS i, repeat('x', 1000) AS pad FROM generate_series(1, 30000)) TO 's3://{bucket}/{key}'"
+        )
+    };
+    // ~30 MB: five full parts, then the last one, sent as the file ends.
+    let settings = ["SET s3_uploader_max_filesize = '1MB'"];
+    interrupt_copy(
+        "cli/interrupted_last_parts.csv",
+        &settings,
+        6,
+        Duration::ZERO,
+        copy,
+    )
+    .await;
 }
 
 /// Runs `copy(bucket, key)` after `settings` through a proxy slowing part
-/// uploads, sends SIGINT `wait` after an upload under `name` opened, and checks
-/// the exit (130, "interrupted"), that no upload stays open and no object
-/// is there; the time from SIGINT to the exit.
+/// uploads, sends SIGINT `wait` after an upload under `name` opened and
+/// `parts` of its parts were sent, and checks the exit (130,
+/// "interrupted"), that no upload stays open and no object is there; the
+/// time from SIGINT to the exit.
 async fn interrupt_copy(
     name: &str,
     settings: &[&str],
+    parts: usize,
     wait: Duration,
     copy: impl Fn(&str, &str) -> String,
 ) -> Duration {
@@ -152,7 +185,12 @@ async fn interrupt_copy(
             .list_multipart_uploads(&target.bucket, &prefix)
             .await
             .unwrap();
-        if !open.is_empty() {
+        let sent = proxy
+            .recorded()
+            .iter()
+            .filter(|r| r.query.contains("partNumber") && r.path.ends_with(&prefix))
+            .count();
+        if !open.is_empty() && sent >= parts {
             started = true;
             break;
         }
@@ -162,7 +200,10 @@ async fn interrupt_copy(
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(started, "no multipart upload started within 60 s");
+    assert!(
+        started,
+        "no multipart upload with {parts} parts sent started within 60 s"
+    );
     tokio::time::sleep(wait).await;
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])

@@ -2,12 +2,13 @@
 //! while they run (rows, files and bytes so far, for a progress bar) and
 //! how it stops one (Ctrl-C): [`CopyMonitor::interrupt`] makes the running
 //! COPY stop reading, abort every upload not complete (awaited) and fail
-//! with [`CopyError::Interrupted`]. The wait for the query's next rows
-//! and a write (encoding, or waiting for a part to upload) stop at once:
-//! the upload writer keeps the id of an upload a dropped write was
-//! starting, and the file is then aborted. Files being completed are let
-//! finish (completing consumes the upload writer, so a dropped completion
-//! could only be aborted by its best-effort `Drop`).
+//! with [`CopyError::Interrupted`]. The wait for the query's next rows,
+//! a write (encoding, or waiting for a part to upload) and a file's end
+//! (its last rows, its last parts uploading) stop at once: the upload
+//! writer keeps the id of an upload a dropped write was starting, and the
+//! file is then aborted, so no object is made. Only a completion already
+//! sent (CompleteMultipartUpload, or a small file's PutObject) is let
+//! finish: the object may exist already, and aborting could not undo it.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -126,7 +127,8 @@ impl CopyMonitor {
 
     /// `work`, unless an interrupt comes first: then `work` is dropped
     /// (so only work that may stop anywhere goes here: reading the query,
-    /// a file's write, never an upload's completion) and the COPY fails.
+    /// a file's write, its parts uploading, never an upload's completion)
+    /// and the COPY fails.
     pub(crate) async fn unless_interrupted<T>(
         &self,
         work: impl Future<Output = Result<T>>,

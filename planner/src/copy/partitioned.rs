@@ -33,8 +33,11 @@
 //! max(32 MiB, open files × 5 MiB) + budget; encoding a write on every
 //! core ([`super::parallel`]) adds nothing to it, the encoders being
 //! handed to the threads with the one write and back before it returns.
-//! (A file sending parts early under that pressure uses more of its
-//! `s3_uploader_max_parts_per_file` parts, down to 5 MiB each.)
+//! (A file sending parts early under that pressure spends more of its
+//! `s3_uploader_max_parts_per_file` part numbers, down to 5 MiB each; its
+//! later parts grow, to at most twice the part size, so that it still
+//! reaches `s3_uploader_max_filesize`, and once they could not it sends
+//! no more early: its part being filled then stays over the bound.)
 //!
 //! OVERWRITE: a new file never takes the name of a file that was there
 //! (its `{i}` goes past it), so no old file is replaced before the COPY
@@ -50,6 +53,7 @@ use datafusion::execution::SendableRecordBatchStream;
 use futures::StreamExt;
 use futures::future::join_all;
 use futures::stream::FuturesUnordered;
+use s3sql_s3_client::UploadConfig;
 
 use super::error::CopyError;
 use super::monitor::CopyMonitor;
@@ -270,7 +274,10 @@ impl PartitionFiles<'_> {
     /// When the open files' parts being filled hold more than their bound,
     /// sends the biggest early until they hold half or none is big enough
     /// to send. Run after every write, so at most one write's bytes come
-    /// on top of the bound.
+    /// on top of the bound. A file whose parts left could not hold the
+    /// rest of `s3_uploader_max_filesize` after an early part keeps its
+    /// part filling (see `MultipartWriter::send_part`): the next biggest
+    /// is sent instead.
     async fn relieve_filling(&mut self) -> Result<()> {
         let (mut total, filling) = self.biggest_first(FileWriter::filling);
         self.monitor.note_filling(total);
@@ -278,14 +285,16 @@ impl PartitionFiles<'_> {
             return Ok(());
         }
         for (bytes, directory) in filling {
+            // Biggest first: once one is too small to send, all are.
+            if total <= self.filling_bytes / 2 || (bytes as u64) < UploadConfig::MIN_PART_SIZE {
+                break;
+            }
             let Some(open) = self.open.get_mut(&directory) else {
                 continue;
             };
-            // Biggest first: once one is too small to send, all are.
-            if total <= self.filling_bytes / 2 || !open.file.send_part(self.monitor).await? {
-                break;
+            if open.file.send_part(self.monitor).await? {
+                total -= bytes;
             }
-            total -= bytes;
         }
         Ok(())
     }
@@ -413,7 +422,7 @@ impl PartitionFiles<'_> {
     /// its next file.
     async fn finish_file(&mut self, directory: &str) -> Result<()> {
         if let Some(open) = self.open.remove(directory) {
-            match open.file.finish().await {
+            match open.file.finish_unless_interrupted(self.monitor).await {
                 Ok(rows) => self.rows += rows,
                 Err(unfinished) => {
                     self.not_aborted.extend(unfinished.left_open);
@@ -458,12 +467,18 @@ impl PartitionFiles<'_> {
         let mut queue: Vec<(String, OpenFile)> = self.open.drain().collect();
         let mut running = FuturesUnordered::new();
         let mut first_error = None;
+        let monitor = self.monitor;
         loop {
             while first_error.is_none() && running.len() < FINISH_CONCURRENCY {
                 let Some((_, open)) = queue.pop() else {
                     break;
                 };
-                running.push(async move { (open.file.finish().await, open.name) });
+                running.push(async move {
+                    (
+                        open.file.finish_unless_interrupted(monitor).await,
+                        open.name,
+                    )
+                });
             }
             let Some((finished, name)) = running.next().await else {
                 break;

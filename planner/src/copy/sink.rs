@@ -149,20 +149,38 @@ impl Sink {
         }
     }
 
+    /// Uploads the last part and waits for every part of the upload:
+    /// all that is left to [`Sink::finish`] is the completion, one
+    /// request. May be stopped anywhere (Ctrl-C): [`Sink::abort`] then
+    /// ends the upload, and no object is made.
+    pub(crate) async fn upload_parts(&mut self) -> Result<()> {
+        if let Sink::S3 { writer, .. } = self {
+            writer.upload_parts().await?;
+        }
+        Ok(())
+    }
+
     /// Completes the file. On failure nothing is left behind, or the
     /// error comes with the upload that may stay open, described.
     pub(crate) async fn finish(self) -> std::result::Result<(), (PlannerError, Option<String>)> {
         match self {
             // The writer aborts its upload itself when completing fails;
-            // when that abort failed too, the upload is still listed.
+            // when that abort failed too, its upload is aborted once more.
             Sink::S3 {
-                writer,
+                mut writer,
                 client,
                 bucket,
                 key,
             } => {
+                if let Err(e) = writer.upload_parts().await {
+                    return Err((e.into(), left_open(&client, &bucket, &key, &writer).await));
+                }
+                let upload_id = writer.upload_id().map(str::to_owned);
                 if let Err(e) = writer.finish().await {
-                    let left = left_open(&client, &bucket, &key).await;
+                    let left = match upload_id {
+                        Some(id) => abort_again(&client, &bucket, &key, &id).await,
+                        None => None,
+                    };
                     return Err((e.into(), left));
                 }
             }
@@ -244,33 +262,39 @@ async fn sync_directories(path: &Path, root: &Path) -> Vec<PathBuf> {
     synced_dirs
 }
 
-/// After a failed completion of `key`: aborts any upload of it still open
-/// (the writer's own abort failed); the ones that stay, described.
-async fn left_open(client: &S3Client, bucket: &str, key: &str) -> Option<String> {
-    let uploads = match client.list_multipart_uploads(bucket, key).await {
-        Ok(uploads) => uploads,
-        Err(e) => {
-            return Some(format!(
-                "s3://{bucket}/{} (could not list its uploads: {e})",
-                ShownKey(key)
-            ));
-        }
-    };
-    let mut left = Vec::new();
-    for upload in uploads.iter().filter(|u| u.is_of(key)) {
-        if let Err(e) = client
-            .abort_multipart_upload(bucket, key, &upload.upload_id)
-            .await
-        {
-            tracing::warn!(%bucket, key = %ShownKey(key), error = %e, "could not abort the upload of a COPY file that failed to complete");
-            left.push(format!(
-                "s3://{bucket}/{} (upload id {}: {e})",
-                ShownKey(key),
-                upload.upload_id
-            ));
-        }
-    }
-    (!left.is_empty()).then(|| left.join(", "))
+/// After `writer` failed before its completion: its upload, aborted once
+/// more when the writer's own abort failed; described when it stays.
+async fn left_open(
+    client: &S3Client,
+    bucket: &str,
+    key: &str,
+    writer: &MultipartWriter,
+) -> Option<String> {
+    let id = writer.upload_id()?;
+    abort_again(client, bucket, key, id).await
+}
+
+/// After a failed completion: aborts this file's own upload `upload_id`
+/// once more (the writer's abort failed, or it was never sent), and only
+/// that one: another writer's upload of the same key (a second COPY or
+/// INSERT of it) is none of ours. Aborting an upload already gone
+/// succeeds. The upload when it stays, described. (A
+/// CreateMultipartUpload whose answer was lost is the one case where an
+/// upload id is not known; the client looks for that upload itself, by
+/// its key and its start time.)
+async fn abort_again(
+    client: &S3Client,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+) -> Option<String> {
+    let aborted = client.abort_multipart_upload(bucket, key, upload_id).await;
+    let e = aborted.err()?;
+    tracing::warn!(%bucket, key = %ShownKey(key), error = %e, "could not abort the upload of a COPY file that failed to complete");
+    Some(format!(
+        "s3://{bucket}/{} (upload id {upload_id}: {e})",
+        ShownKey(key)
+    ))
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use s3sql_s3_client::{
     ClientConfig, Credentials, GetObjectRequest, ListObjectsV2Request, ObjectUrl, S3Client,
     StaticCredentials, UploadBudget, UploadConfig, UrlStyle,
 };
-use s3sql_testkit::{Fault, FaultProxy, FaultRule, S3Server};
+use s3sql_testkit::{Fault, FaultProxy, FaultRule, S3Server, S3Target};
 
 use super::monitor::CopyMonitor;
 use super::options::CopyOptions;
@@ -39,19 +39,53 @@ pub(super) fn small_part_client_at(server: &S3Server, endpoint: String) -> S3Cli
 /// A client of `server` through `endpoint` whose uploads use parts of
 /// `part_size` bytes.
 fn part_size_client_at(server: &S3Server, endpoint: String, part_size: u64) -> S3Client {
+    client_at(server, endpoint, |config| {
+        config.upload = UploadConfig {
+            max_file_size: part_size * 10_000,
+            max_parts: 10_000,
+            max_in_flight: 2,
+        };
+    })
+}
+
+/// A client of `server` through `endpoint`, its configuration changed by
+/// `configure`.
+fn client_at(
+    server: &S3Server,
+    endpoint: String,
+    configure: impl FnOnce(&mut ClientConfig),
+) -> S3Client {
+    let keys = (server.access_key_id(), server.secret_access_key());
+    client_with(endpoint, server.region(), keys, configure)
+}
+
+/// A client of `target` through `endpoint`, its configuration changed by
+/// `configure`.
+fn target_client_at(
+    target: &S3Target,
+    endpoint: String,
+    configure: impl FnOnce(&mut ClientConfig),
+) -> S3Client {
+    let keys = (
+        target.access_key_id.as_str(),
+        target.secret_access_key.as_str(),
+    );
+    client_with(endpoint, &target.region, keys, configure)
+}
+
+/// A client of `endpoint` in `region` signing with `(key id, secret)`.
+fn client_with(
+    endpoint: String,
+    region: &str,
+    (key_id, secret): (&str, &str),
+    configure: impl FnOnce(&mut ClientConfig),
+) -> S3Client {
     let mut config = ClientConfig::default()
         .with_endpoint(endpoint)
-        .with_region(server.region().to_owned())
+        .with_region(region.to_owned())
         .with_url_style(UrlStyle::Path);
-    config.upload = UploadConfig {
-        max_file_size: part_size * 10_000,
-        max_parts: 10_000,
-        max_in_flight: 2,
-    };
-    let credentials = Credentials::new(
-        server.access_key_id().to_owned(),
-        server.secret_access_key().to_owned(),
-    );
+    configure(&mut config);
+    let credentials = Credentials::new(key_id.to_owned(), secret.to_owned());
     S3Client::new(config, Arc::new(StaticCredentials(credentials))).unwrap()
 }
 
@@ -411,11 +445,22 @@ pub(super) fn spread(
     partitions: i64,
     text: fn(i64) -> String,
 ) -> SendableRecordBatchStream {
+    keyed(batches, rows, |i| i % partitions, text)
+}
+
+/// `batches` batches of `rows` rows, row `i` in partition `p{partition(i)}`
+/// with the text `text(i)`.
+fn keyed(
+    batches: i64,
+    rows: i64,
+    partition: impl Fn(i64) -> i64,
+    text: fn(i64) -> String,
+) -> SendableRecordBatchStream {
     let batches: Vec<_> = (0..batches)
         .map(|n| {
             let ids = (n * rows)..((n + 1) * rows);
             let part: ArrayRef = Arc::new(StringArray::from_iter_values(
-                ids.clone().map(|i| format!("p{}", i % partitions)),
+                ids.clone().map(|i| format!("p{}", partition(i))),
             ));
             let id: ArrayRef = Arc::new(Int64Array::from_iter_values(ids.clone()));
             let text: ArrayRef = Arc::new(StringArray::from_iter_values(ids.map(text)));
@@ -739,4 +784,127 @@ async fn open_files_past_their_filling_bound_send_their_biggest_parts_early() {
         }
         assert_eq!(super::fault_tests::whole_files(&client, &bucket).await, 4);
     }
+}
+
+/// Ten partitions of ~3 MB each (unsendable parts, together near the
+/// 32 MiB filling bound) while an eleventh grows to ~40 MB, with 3 parts
+/// of 16 MiB per file: the big file's early parts leave its parts room
+/// for its whole size. Sent early at 5 MiB each, it needed a fourth part
+/// and the COPY failed after uploading it ("needs more than 3 parts",
+/// review-9b #12).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parts_sent_early_never_make_a_file_run_out_of_parts() {
+    const MIB: u64 = 1024 * 1024;
+    let (s3, bucket) = target_bucket().await;
+    let client = target_client_at(&s3, s3.endpoint.clone(), |config| {
+        config.upload = UploadConfig {
+            max_file_size: 48 * MIB,
+            max_parts: 3,
+            max_in_flight: 2,
+        };
+    });
+    // Rows 0..30,000 over p1..p10, then 40,000 rows of p0; ~1 KB each.
+    let partition = |i: i64| if i < 30_000 { 1 + i % 10 } else { 0 };
+    let out = s3.key("out");
+    let rows = write_partitioned(
+        keyed(70, 1000, partition, |i| format!("{i:0>1000}")),
+        &target(&client, &format!("s3://{bucket}/{out}")),
+        &csv_options(Some("part")),
+        Limits::with_max_open(100),
+        &CopyMonitor::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(rows, 70_000);
+    let open = client.list_multipart_uploads(&bucket, &out).await.unwrap();
+    assert_eq!(open, []);
+    let body = client
+        .get_object_bytes(
+            &bucket,
+            &format!("{out}/part=p0/data_0.csv"),
+            &GetObjectRequest::default(),
+        )
+        .await
+        .unwrap();
+    let ids: Vec<i64> = std::str::from_utf8(&body)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(ids, (30_000..70_000).collect::<Vec<_>>());
+}
+
+/// A COPY whose completion fails, and whose writer's abort failed too,
+/// aborts its own upload once more and only that one: another writer's
+/// upload of the same key, open meanwhile, still completes. Every upload
+/// of the key was aborted (review-9b #9).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_completion_aborts_its_own_upload_and_no_other_of_the_key() {
+    use s3sql_s3_client::{MultipartWriter, PutObjectRequest};
+    let (s3, bucket) = target_bucket().await;
+    let proxy = s3.fault_proxy();
+    let small_parts = |config: &mut ClientConfig| {
+        config.upload = UploadConfig {
+            max_file_size: UploadConfig::MIN_PART_SIZE * 10_000,
+            ..UploadConfig::default()
+        };
+    };
+    let direct = target_client_at(&s3, s3.endpoint.clone(), small_parts);
+    // One attempt per request: each fault below fails one call.
+    let through = target_client_at(&s3, proxy.endpoint(), |config| {
+        config.retry.max_retries = 0;
+        small_parts(config);
+    });
+    let key = s3.key("same.csv");
+    // The other writer: one 5 MiB part of its own upload of the key.
+    let part = UploadConfig::MIN_PART_SIZE as usize;
+    let mut theirs =
+        MultipartWriter::with_part_size(&direct, &bucket, &key, PutObjectRequest::default(), part);
+    theirs.write(&vec![b'x'; part]).await.unwrap();
+    theirs.write(b"tail").await.unwrap();
+    let open = || direct.list_multipart_uploads(&bucket, &key);
+    assert_eq!(open().await.unwrap().len(), 1);
+    let unavailable = || Fault::Status {
+        status: 503,
+        code: "ServiceUnavailable".into(),
+    };
+    // Every completion fails; the writer's own abort fails once.
+    proxy.push_rule(
+        FaultRule::new(unavailable())
+            .method(http::Method::POST)
+            .query_contains("uploadId")
+            .always(),
+    );
+    proxy.push_rule(
+        FaultRule::new(unavailable())
+            .method(http::Method::DELETE)
+            .query_contains("uploadId")
+            .times(1),
+    );
+    let error = write_single(
+        stream(through.clone(), bucket.clone(), 8, None),
+        &target(&through, &format!("s3://{bucket}/{key}")),
+        &csv_options(None),
+        &CopyMonitor::default(),
+    )
+    .await
+    .unwrap_err();
+    assert!(error.to_string().contains("ServiceUnavailable"), "{error}");
+    theirs.finish().await.unwrap();
+    let meta = direct.head_object(&bucket, &key).await.unwrap();
+    assert_eq!(meta.size, UploadConfig::MIN_PART_SIZE + 4);
+    assert_eq!(open().await.unwrap(), []);
+}
+
+/// The test target (`S3SQL_TEST_ENDPOINT`, else an in-process server)
+/// and its bucket, created when new.
+async fn target_bucket() -> (S3Target, String) {
+    let s3 = S3Target::from_env();
+    if s3.bucket_is_new {
+        let client = target_client_at(&s3, s3.endpoint.clone(), |_| {});
+        client.create_bucket(&s3.bucket).await.unwrap();
+    }
+    let bucket = s3.bucket.clone();
+    (s3, bucket)
 }

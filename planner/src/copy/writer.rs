@@ -140,7 +140,20 @@ impl FileWriter {
 
     /// Ends the file; on failure nothing of it is left, or the failure
     /// names its upload that may stay open.
-    pub(crate) async fn finish(mut self) -> std::result::Result<u64, Unfinished> {
+    pub(crate) async fn finish(self) -> std::result::Result<u64, Unfinished> {
+        self.finish_unless_interrupted(&CopyMonitor::default())
+            .await
+    }
+
+    /// [`FileWriter::finish`], stopped by an interrupt until its
+    /// completion is sent: the last rows encoded and every part uploaded
+    /// may be cut short (the file is then aborted, no object made); the
+    /// completion itself, one request that may already have made the
+    /// object, is let finish.
+    pub(crate) async fn finish_unless_interrupted(
+        mut self,
+        monitor: &CopyMonitor,
+    ) -> std::result::Result<u64, Unfinished> {
         if self.rows == 0 {
             // A CSV of no rows still has its header, as in DuckDB.
             let empty = RecordBatch::new_empty(self.schema.clone());
@@ -157,16 +170,17 @@ impl FileWriter {
             rows,
             ..
         } = self;
-        let ended = async {
-            encoder.finish().await?;
-            let mut chunk = output.take(spare);
-            chunk.extend_from_slice(&output.end().map_err(DataFusionError::from)?);
-            if !chunk.is_empty() {
-                sink.write(&chunk).await?;
-            }
-            Ok(())
-        }
-        .await;
+        let ended = monitor
+            .unless_interrupted(async {
+                encoder.finish().await?;
+                let mut chunk = output.take(spare);
+                chunk.extend_from_slice(&output.end().map_err(DataFusionError::from)?);
+                if !chunk.is_empty() {
+                    sink.write(&chunk).await?;
+                }
+                sink.upload_parts().await
+            })
+            .await;
         if let Err(error) = ended {
             let left_open = sink.abort().await;
             return Err(Unfinished { error, left_open });
@@ -209,7 +223,7 @@ pub(crate) async fn write_single(
     }
     .await;
     match written {
-        Ok(()) => match file.finish().await {
+        Ok(()) => match file.finish_unless_interrupted(monitor).await {
             Ok(rows) => {
                 monitor.add_file();
                 Ok(rows)
