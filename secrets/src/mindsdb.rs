@@ -85,7 +85,13 @@ impl MindsDbConnection {
             mapped.insert(target, value.clone())?;
         }
         if let Some(bucket) = &bucket {
-            if bucket.is_empty() || bucket.contains('/') {
+            // S3's characters (and the legacy capitals and '_' the client
+            // allows): a space or a quote names no bucket anywhere.
+            if bucket.is_empty()
+                || !bucket
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c))
+            {
                 return Err(SecretError::Invalid(format!(
                     "\"bucket\" must be a bucket name, not '{bucket}'"
                 )));
@@ -94,13 +100,24 @@ impl MindsDbConnection {
         }
         let secret = Secret::new(database, mapped).map_err(|e| match e {
             // Speak MindsDB's names back to a MindsDB user.
-            SecretError::Invalid(m) => SecretError::Invalid(
-                m.replace("SESSION_TOKEN", "aws_session_token")
-                    .replace("KEY_ID", "aws_access_key_id")
-                    .replace("SECRET", "aws_secret_access_key")
-                    .replace("REGION", "region_name")
-                    .replace("ENDPOINT", "endpoint_url"),
-            ),
+            SecretError::Invalid(m) => SecretError::Invalid(in_mindsdb_words(&m)),
+            SecretError::WrongType {
+                name,
+                expected,
+                got,
+            } => SecretError::Invalid(format!(
+                "parameter {} expects {expected}, got {got}",
+                in_mindsdb_words(&name)
+            )),
+            SecretError::InvalidName { name, reason } => SecretError::Invalid(format!(
+                "invalid database name '{name}': {}",
+                in_mindsdb_words(&reason)
+            )),
+            SecretError::InvalidScope { scope, reason } => SecretError::Invalid(format!(
+                "\"bucket\" must be a bucket name, not '{}': {}",
+                scope.strip_prefix("s3://").unwrap_or(&scope),
+                in_mindsdb_words(&reason)
+            )),
             other => other,
         })?;
         Ok(Self {
@@ -121,6 +138,46 @@ impl MindsDbConnection {
             None => format!("s3://{}", key.trim_start_matches('/')),
         }
     }
+}
+
+/// `text` (a message about a secret, or an S3 error's hint) with DuckDB's
+/// secret parameters named as MindsDB's PARAMETERS name them, so a user
+/// who wrote `aws_secret_access_key` is not told to check SECRET: KEY_ID,
+/// SECRET, SESSION_TOKEN, REGION, ENDPOINT (with USE_SSL: its scheme) and
+/// SCOPE (the bucket), each as a whole word; "secret name" becomes
+/// "database name".
+pub fn in_mindsdb_words(text: &str) -> String {
+    let text = text
+        .replace(
+            "ENDPOINT, USE_SSL",
+            "endpoint_url (and its http:// or https://)",
+        )
+        .replace("secret name", "database name");
+    let mut out = String::with_capacity(text.len() + 32);
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        out.push_str(match word.as_str() {
+            "KEY_ID" => "aws_access_key_id",
+            "SECRET" => "aws_secret_access_key",
+            "SESSION_TOKEN" => "aws_session_token",
+            "REGION" => "region_name",
+            "ENDPOINT" => "endpoint_url",
+            "USE_SSL" => "endpoint_url's scheme",
+            "SCOPE" => "bucket",
+            other => other,
+        });
+        word.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
 }
 
 fn string(name: &str, value: &ParamValue) -> Result<String> {
@@ -378,6 +435,57 @@ fn read_database(path: &Path) -> Result<StoredDatabase> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A MindsDB user wrote `aws_secret_access_key`, never SECRET: every
+    /// message about a database names the parameters as written (review-10
+    /// #9: WrongType, InvalidName, InvalidScope and S3's hints said KEY_ID,
+    /// SECRET, REGION, ENDPOINT, USE_SSL, SCOPE, "secret name").
+    #[test]
+    fn messages_name_mindsdb_s_parameters() {
+        assert_eq!(
+            in_mindsdb_words(
+                "the SECRET does not match the KEY_ID (or REGION differs): check SECRET and REGION"
+            ),
+            "the aws_secret_access_key does not match the aws_access_key_id (or region_name differs): check aws_secret_access_key and region_name"
+        );
+        assert_eq!(
+            in_mindsdb_words(
+                "check ENDPOINT, USE_SSL and that the server is running; SESSION_TOKEN"
+            ),
+            "check endpoint_url (and its http:// or https://) and that the server is running; aws_session_token"
+        );
+        // Whole words only.
+        assert_eq!(
+            in_mindsdb_words("SECRETS KEY_IDS my_SECRET"),
+            "SECRETS KEY_IDS my_SECRET"
+        );
+        let refused = |parameters: Parameters, name: &str| {
+            MindsDbConnection::new(name, &parameters)
+                .unwrap_err()
+                .to_string()
+        };
+        let e = refused(Parameters::new().with("bucket", "my bucket").unwrap(), "d");
+        assert!(
+            e.contains("\"bucket\" must be a bucket name, not 'my bucket'"),
+            "{e}"
+        );
+        let e = refused(Parameters::new().with("bucket", "b").unwrap(), "my db");
+        assert!(e.contains("invalid database name 'my db'"), "{e}");
+        let e = refused(
+            Parameters::new()
+                .with("bucket", "b")
+                .unwrap()
+                .with("aws_access_key_id", ParamValue::Int(12345))
+                .unwrap()
+                .with("aws_secret_access_key", "s")
+                .unwrap(),
+            "d",
+        );
+        assert!(
+            e.contains("parameter aws_access_key_id expects") && !e.contains("KEY_ID"),
+            "{e}"
+        );
+    }
 
     /// serde_json's type errors quote the string they found (`invalid
     /// type: string "..."`): a hand-edited file holding a secret where a

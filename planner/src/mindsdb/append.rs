@@ -40,12 +40,14 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
 use futures::StreamExt;
-use s3sql_s3_client::{GetObjectRequest, ObjectUrl, Operation, PutObjectRequest, S3Client};
+use s3sql_s3_client::{
+    GetObjectRequest, ObjectMetadata, ObjectUrl, Operation, PutObjectRequest, S3Client,
+};
 
 use super::error::DatabaseError;
 use super::insert::{InsertTarget, Mapping, OldObject};
 use super::parquet_types::kept_types;
-use super::splice::{Decoder, HeaderFields, OldText};
+use super::splice::{CsvShape, Decoder, OldText};
 use crate::copy::{
     CopyError, CopyFormat, CopyMonitor, Encoder, FileWriter, Output, Sink, content_type, count,
     next_batch, upload_budget,
@@ -57,6 +59,32 @@ use crate::settings::Settings;
 /// needed for a Parquet object only); answers DuckDB's `Count` of an
 /// INSERT: the rows inserted.
 pub(crate) async fn append(
+    target: &InsertTarget,
+    old: &OldObject,
+    old_rows: Option<SendableRecordBatchStream>,
+    new_rows: SendableRecordBatchStream,
+    settings: &Settings,
+    monitor: &CopyMonitor,
+) -> Result<SendableRecordBatchStream> {
+    write_new_version(target, old, old_rows, new_rows, settings, monitor)
+        .await
+        .map_err(|e| interrupted(&target.name, e))
+}
+
+/// COPY's Ctrl-C error, which an INSERT shares, in INSERT's words: the
+/// upload was aborted before it completed, so the object is as it was.
+fn interrupted(table: &str, error: PlannerError) -> PlannerError {
+    match error {
+        PlannerError::Copy(CopyError::Interrupted) => DatabaseError::Insert {
+            table: table.to_owned(),
+            message: "interrupted (Ctrl-C): the new version's upload was aborted, so the object is as it was and nothing was inserted".into(),
+        }
+        .into(),
+        other => other,
+    }
+}
+
+async fn write_new_version(
     target: &InsertTarget,
     old: &OldObject,
     old_rows: Option<SendableRecordBatchStream>,
@@ -190,7 +218,7 @@ async fn carried(
                     refused.status, refused.code
                 ))
             }
-            _ => PlannerError::from(e),
+            _ => target.encrypted_error(PlannerError::from(e)),
         })?;
     if !stored.not_carried.is_empty() {
         return Err(target.error(format!(
@@ -198,6 +226,7 @@ async fn carried(
             stored.not_carried.join(", ")
         )));
     }
+    fits_in_a_put(&stored.metadata).map_err(|why| target.error(why))?;
     Ok(PutObjectRequest {
         content_type: Some(
             stored
@@ -209,6 +238,71 @@ async fn carried(
         metadata: stored.metadata,
         ..PutObjectRequest::default()
     })
+}
+
+/// S3's limits on what one PutObject / CreateMultipartUpload carries in
+/// its headers: 2 KB of user metadata (names without `x-amz-meta-`, and
+/// values, in UTF-8 bytes) and 8 KB of headers in all. The old object may
+/// be within them and its new version not: the client adds its write
+/// token (`x-amz-meta-s3sql-write`, 43 bytes), and tags set by
+/// PutObjectTagging (an XML body; up to 10 of 128 + 256 characters) go
+/// into one percent-encoded `x-amz-tagging` header. S3 would refuse the
+/// write (400); it is refused before anything is written, saying why.
+fn fits_in_a_put(metadata: &ObjectMetadata) -> std::result::Result<(), String> {
+    /// The user metadata S3 takes on one object.
+    const USER_METADATA: usize = 2 * 1024;
+    /// The headers S3 takes on one PUT.
+    const HEADERS: usize = 8 * 1024;
+    /// What the request's own headers take: the signature, the date, the
+    /// payload hash, the host, If-Match, the Content-Type and the others.
+    const OWN_HEADERS: usize = 1024;
+    /// `s3sql-write` and its 32 hex digits.
+    const WRITE_TOKEN: usize = 11 + 32;
+    let user: usize = metadata.user.iter().map(|(k, v)| k.len() + v.len()).sum();
+    if user > 0 && user + WRITE_TOKEN > USER_METADATA {
+        return Err(format!(
+            "the object has {user} bytes of user metadata, and with the {WRITE_TOKEN} bytes of the token s3sql writes beside it (x-amz-meta-s3sql-write) the new version would pass S3's limit of {USER_METADATA} bytes; nothing was written (remove some metadata first)"
+        ));
+    }
+    let encoded = |text: &str| -> usize {
+        text.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => 1,
+                _ => 3,
+            })
+            .sum()
+    };
+    let tagging: usize = metadata
+        .tags
+        .iter()
+        .map(|(k, v)| encoded(k) + encoded(v) + 2)
+        .sum();
+    let text = |value: &Option<String>| value.as_ref().map_or(0, |v| v.len() + 32);
+    let headers = OWN_HEADERS
+        + user
+        + WRITE_TOKEN
+        + metadata.user.len() * "x-amz-meta-: \r\n".len()
+        + if tagging > 0 {
+            tagging + "x-amz-tagging: \r\n".len()
+        } else {
+            0
+        }
+        + text(&metadata.content_encoding)
+        + text(&metadata.content_language)
+        + text(&metadata.content_disposition)
+        + text(&metadata.cache_control)
+        + text(&metadata.expires)
+        + text(&metadata.website_redirect_location)
+        + text(&metadata.storage_class)
+        + metadata.encryption.as_ref().map_or(0, |e| {
+            e.algorithm.len() + e.kms_key_id.as_ref().map_or(0, String::len) + 128
+        });
+    if headers > HEADERS {
+        return Err(format!(
+            "the new version's headers would take about {headers} bytes, past S3's limit of {HEADERS} bytes for a PUT's headers: its tags alone take {tagging} bytes in x-amz-tagging (tags set by PutObjectTagging can be more than a PUT carries); nothing was written (shorten or remove some tags first)"
+        ));
+    }
+    Ok(())
 }
 
 /// Servers that ignore If-Match on CompleteMultipartUpload (moto 5.2)
@@ -272,8 +366,8 @@ async fn splice(
     let output = Output::new(old.options.text_compression).map_err(io)?;
     let json_array = old.options.format == CopyFormat::Json && old.options.json_array;
     let mut text = OldText::new(json_array);
-    let mut header = (old.options.format == CopyFormat::Csv && old.options.header)
-        .then(|| HeaderFields::new(old.options.delimiter, old.options.quote));
+    let mut csv = (old.options.format == CopyFormat::Csv)
+        .then(|| CsvShape::new(old.options.delimiter, old.options.quote, old.escape));
     let mut spare = Vec::new();
     let mut out = Out {
         output: &output,
@@ -285,18 +379,21 @@ async fn splice(
         .await?
     {
         let decoded = decoder.decode(&chunk).map_err(io)?;
-        if let Some(header) = &mut header {
-            header.feed(&decoded);
+        if let Some(csv) = &mut csv {
+            csv.feed(&decoded);
         }
         spare = out.write(&text.pass(decoded), spare).await?;
     }
     let rest = decoder.finish().map_err(io)?;
-    if let Some(header) = &mut header {
-        header.feed(&rest);
+    if let Some(csv) = &mut csv {
+        csv.feed(&rest);
     }
     spare = out.write(&text.pass(rest), spare).await?;
     let columns = old.schema.fields().len();
-    if let Some(fields) = header.and_then(|h| h.fields())
+    if let Some(fields) = csv
+        .as_ref()
+        .filter(|_| old.options.header)
+        .and_then(CsvShape::fields)
         && columns > 0
         && fields != columns
     {
@@ -304,9 +401,15 @@ async fn splice(
             "the object's header line has {fields} fields but s3sql reads {columns} columns from it (a repeated or empty name?), so appended rows would be short; nothing was written (give the header distinct names)"
         )));
     }
-    let (mut layout, before) = text.layout().ok_or_else(|| {
-        target.error("the object is not a JSON array (it does not end in `]`); nothing was written")
-    })?;
+    if csv.as_ref().is_some_and(CsvShape::ends_in_quotes) {
+        return Err(target.error(format!(
+            "the object's last value opens a quote ({}) that is never closed, so the appended rows would become part of that value; nothing was written (close the quote first)",
+            char::from(old.options.quote)
+        )));
+    }
+    let (mut layout, before) = text
+        .layout()
+        .map_err(|why| target.error(format!("{why}; nothing was written")))?;
     spare = out.write(&before, spare).await?;
     let mut options = old.options.clone();
     options.header = options.format == CopyFormat::Csv && text.is_empty();
@@ -376,5 +479,24 @@ fn left_open(error: PlannerError, left: Option<String>) -> PlannerError {
             not_aborted: vec![left],
         }
         .into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Ctrl-C during an INSERT said "COPY interrupted: every file not
+    /// complete was aborted" (review-10b #13h): the statement was an
+    /// INSERT, and what matters is that the object did not change.
+    #[test]
+    fn an_interrupted_insert_says_insert_and_that_the_object_is_unchanged() {
+        let e = interrupted("ds.`big.csv`", CopyError::Interrupted.into()).to_string();
+        assert!(
+            e.starts_with("INSERT INTO ds.`big.csv`: interrupted (Ctrl-C)")
+                && e.contains("the object is as it was")
+                && !e.contains("COPY"),
+            "{e}"
+        );
     }
 }

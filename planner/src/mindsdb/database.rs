@@ -203,11 +203,27 @@ impl Databases {
         })
     }
 
+    /// Whether `name` is the session's own: its catalog, `public`,
+    /// `information_schema` or a schema CREATE SCHEMA made. `name.t` is
+    /// then DataFusion's table, whatever database files exist.
+    pub(crate) fn is_session_name(&self, name: &str) -> bool {
+        super::RESERVED.contains(&name.to_ascii_lowercase().as_str()) || self.is_schema(name)
+    }
+
     /// Adds a database read from its file, or records why it does not load.
     fn add_stored(&self, stored: StoredDatabase) -> Result<Option<Arc<Database>>> {
         let name = stored.name.clone();
         let parameters = redacted_unless_known(&stored.parameters);
-        match Database::new(&name, stored.parameters, stored.region) {
+        let database = if super::RESERVED.contains(&name.as_str()) {
+            // Stored before CREATE refused the name: it would take over
+            // the session's own `public.t` / `information_schema.tables`.
+            Err(PlannerError::from(DatabaseError::Reserved {
+                name: name.clone(),
+            }))
+        } else {
+            Database::new(&name, stored.parameters, stored.region)
+        };
+        match database {
             Ok(database) => {
                 let database = Arc::new(database);
                 let mut map = self.write();

@@ -10,13 +10,15 @@ use std::path::PathBuf;
 pub enum DatabaseError {
     /// The connection check at `CREATE DATABASE` failed; nothing was stored.
     #[error(
-        "Database Connection Error: the {check} check failed: {source}; check that the bucket exists, that aws_access_key_id / aws_secret_access_key (and aws_session_token) are right, and that endpoint_url and region_name reach the server"
+        "Database Connection Error: the {check} check failed: {}; check that the bucket exists, that aws_access_key_id / aws_secret_access_key (and aws_session_token) are right, and that endpoint_url and region_name reach the server",
+        s3sql_secrets::in_mindsdb_words(&error.to_string())
     )]
     Connection {
         /// The check: `HeadBucket` or `ListBuckets`.
         check: String,
-        /// The S3 error.
-        source: s3sql_s3_client::Error,
+        /// The S3 error, its hint in MindsDB's names above (not a cause of
+        /// its own, which would say them again in DuckDB's).
+        error: s3sql_s3_client::Error,
     },
     /// `CREATE DATABASE` of a name that is taken.
     #[error(
@@ -64,6 +66,22 @@ pub enum DatabaseError {
     /// `CREATE DATABASE` of the session's own catalog or schema name.
     #[error("database name '{name}' is the session's own catalog or schema name; choose another")]
     Reserved {
+        /// The name.
+        name: String,
+    },
+    /// `CREATE DATABASE` of a name that is a schema of the session.
+    #[error(
+        "database '{name}' cannot be made: {name} is a schema of this session, so {name}.table would mean two things; choose another name"
+    )]
+    IsSchema {
+        /// The name.
+        name: String,
+    },
+    /// `CREATE SCHEMA` of a name that is a database.
+    #[error(
+        "schema '{name}' cannot be made: {name} is a database (SHOW DATABASES), so {name}.table would mean two things; choose another name"
+    )]
+    IsDatabase {
         /// The name.
         name: String,
     },

@@ -32,7 +32,7 @@ use datafusion::sql::sqlparser::ast::{
 };
 use datafusion::sql::sqlparser::parser::Parser;
 use s3sql_formats::{Compression, compression_from_path};
-use s3sql_s3_client::{ObjectUrl, S3ObjectStore};
+use s3sql_s3_client::{ObjectUrl, Operation, S3ObjectStore};
 
 use super::database::{Database, Databases};
 use super::error::DatabaseError;
@@ -72,6 +72,10 @@ impl InsertStatement {
         let (Some(database), Some(key)) = (identifier(table, 0), identifier(table, 1)) else {
             return Ok(Resolved::DataFusion(DFStatement::Statement(self.0)));
         };
+        // A schema of the session keeps its tables (as in a SELECT).
+        if databases.is_session_name(&database) {
+            return Ok(Resolved::DataFusion(DFStatement::Statement(self.0)));
+        }
         let Some(database) = databases.find(&database)? else {
             if let Some(missing) = super::missing_database(table, databases) {
                 return Err(missing);
@@ -181,7 +185,7 @@ impl InsertTarget {
     }
 
     /// The error planning [`Self::old_rows`] gave, in INSERT's words: a
-    /// missing object suggests COPY.
+    /// missing object suggests COPY; a read refused 400 names SSE-C.
     pub(crate) fn read_error(&self, error: PlannerError) -> PlannerError {
         match error {
             PlannerError::Glob(s3sql_glob_list::GlobError::NoMatch { .. }) => {
@@ -191,7 +195,31 @@ impl InsertTarget {
                 }
                 .into()
             }
-            other => other,
+            other => self.encrypted_error(other),
+        }
+    }
+
+    /// `error`, when it is a HEAD or GET of the object refused 400, with
+    /// the likely cause said: S3 answers every read of an object encrypted
+    /// with its owner's key (SSE-C) that does not carry the key 400 (a
+    /// HEAD's with no body, so no code says why), and s3sql has no way to
+    /// send that key.
+    pub(crate) fn encrypted_error(&self, error: PlannerError) -> PlannerError {
+        let refused = client_error(&error)
+            .and_then(s3sql_s3_client::Error::service)
+            .filter(|e| {
+                e.status == 400
+                    && matches!(
+                        e.target.operation,
+                        Operation::HeadObject | Operation::GetObject
+                    )
+            });
+        match refused {
+            Some(refused) => self.error(format!(
+                "{error}; a read of the object answered 400 ({}), as S3 answers it for an object encrypted with a key its owner holds (SSE-C) when the request does not carry that key: s3sql cannot send one, so it can neither read nor rewrite such an object; nothing was written",
+                refused.code
+            )),
+            None => error,
         }
     }
 
@@ -202,6 +230,22 @@ impl InsertTarget {
         }
         .into()
     }
+}
+
+/// The S3 client's error inside `error`, however deep (a scan's comes
+/// through DataFusion and object_store).
+fn client_error(error: &PlannerError) -> Option<&s3sql_s3_client::Error> {
+    if let PlannerError::Client(e) = error {
+        return Some(e);
+    }
+    let mut next = std::error::Error::source(error);
+    while let Some(e) = next {
+        if let Some(found) = e.downcast_ref::<s3sql_s3_client::Error>() {
+            return Some(found);
+        }
+        next = e.source();
+    }
+    None
 }
 
 /// What INSERT keeps of the object it rewrites.
@@ -216,6 +260,9 @@ pub(crate) struct OldObject {
     /// How it is written again: its format, CSV dialect, JSON layout,
     /// compression.
     pub options: CopyOptions,
+    /// A CSV's escape character, as sniffed (the writer quotes by
+    /// doubling; this is for reading the old text).
+    pub escape: Option<u8>,
 }
 
 impl OldObject {
@@ -254,8 +301,10 @@ impl OldObject {
             .first_format()
             .ok_or_else(|| target.error("the key does not name an object"))?
             .as_ref();
+        let mut escape = None;
         let mut options = if let Some(csv) = format.downcast_ref::<CsvFormat>() {
             let csv = csv.options();
+            escape = csv.escape;
             let mut options = CopyOptions::defaults(CopyFormat::Csv);
             options.delimiter = csv.delimiter;
             options.quote = csv.quote;
@@ -295,6 +344,7 @@ impl OldObject {
             size: file.object_meta.size,
             schema,
             options,
+            escape,
         })
     }
 }

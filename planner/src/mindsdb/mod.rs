@@ -41,7 +41,8 @@ use crate::secret_sql::success;
 use crate::settings::Settings;
 
 /// The session's catalog and schema names: a database so named would take
-/// over `public.t` and `information_schema.tables`.
+/// over `public.t` and `information_schema.tables` (refused at CREATE, and
+/// a stored one so named, from before the check, does not load).
 const RESERVED: [&str; 3] = ["datafusion", "public", "information_schema"];
 
 /// Runs a database statement; its rows.
@@ -59,6 +60,9 @@ pub(crate) async fn execute(
         } => {
             if RESERVED.contains(&name.as_str()) {
                 return Err(DatabaseError::Reserved { name }.into());
+            }
+            if databases.is_schema(&name) {
+                return Err(DatabaseError::IsSchema { name }.into());
             }
             if or_replace {
                 // MindsDB's CREATE OR REPLACE: the new one is checked first,
@@ -109,9 +113,9 @@ async fn connect(name: &str, parameters: Parameters, settings: &Settings) -> Res
         client
             .list_buckets()
             .await
-            .map_err(|source| DatabaseError::Connection {
+            .map_err(|error| DatabaseError::Connection {
                 check: "ListBuckets".into(),
-                source,
+                error,
             })?;
         return Ok(database);
     };
@@ -129,12 +133,12 @@ async fn connect(name: &str, parameters: Parameters, settings: &Settings) -> Res
         }
     };
     let (client, _) = database.client(settings).await?;
-    if let Err(source) = client.head_bucket(&bucket).await {
+    if let Err(error) = client.head_bucket(&bucket).await {
         // A HEAD answer has no body, so no S3 error code: a wrong secret,
         // an unknown key id and an expired token all read "403 Forbidden".
         // GetBucketLocation's answer has one; it is what the user needs.
-        if let Some(status @ (400 | 403)) = source.status()
-            && matches!(source.code(), Some("Forbidden" | "HTTP400"))
+        if let Some(status @ (400 | 403)) = error.status()
+            && matches!(error.code(), Some("Forbidden" | "HTTP400"))
             && let Err(coded) = client.get_bucket_location(&bucket).await
             && coded.status() == Some(status)
             && !matches!(coded.code(), Some("Forbidden" | "HTTP400"))
@@ -143,13 +147,13 @@ async fn connect(name: &str, parameters: Parameters, settings: &Settings) -> Res
                 check: format!(
                     "HeadBucket check answered HTTP {status} without an S3 error code, and the GetBucketLocation"
                 ),
-                source: coded,
+                error: coded,
             }
             .into());
         }
         return Err(DatabaseError::Connection {
             check: "HeadBucket".into(),
-            source,
+            error,
         }
         .into());
     }

@@ -1,7 +1,12 @@
 //! `PARAMETERS = {...}`: the object of a `CREATE DATABASE`, read as
 //! MindsDB's grammar reads it (`mindsdb_sql_parser`'s `json` rule): names
-//! and values in double or single quotes, numbers, `true`, `false`, and
-//! `null` (the parameter is then absent); a trailing comma is accepted too.
+//! and values in double or single quotes (a quote inside written doubled,
+//! as SQL does, or after a backslash, as JSON does), and `null` (the
+//! parameter is then absent); a trailing comma is accepted too. Every
+//! parameter of ENGINE 's3' is a string, so a number, `true` or `false`
+//! is refused where it stands (boto3 refuses them too), and so is a `\u`
+//! escape that is not four hex digits or a whole surrogate pair, as
+//! Python's json refuses it.
 //! A malformed object is a syntax error that points at the spot in the
 //! statement (line, column and a caret under the echoed line, with every
 //! value on it starred out), like every other syntax error.
@@ -37,7 +42,8 @@ pub(crate) fn parse(sql: &str, start: Location, text: &str) -> Result<Parameters
         let name_at = reader.at;
         let name = match reader.string() {
             Some(Ok(name)) => name,
-            Some(Err(at)) => return Err(fail(&reader, at, "a string is never closed")),
+            Some(Err(Unreadable::Escape(at))) => return Err(fail(&reader, at, ESCAPE)),
+            Some(Err(_)) => return Err(fail(&reader, name_at, "a string is never closed")),
             None => {
                 return Err(fail(
                     &reader,
@@ -69,6 +75,7 @@ pub(crate) fn parse(sql: &str, start: Location, text: &str) -> Result<Parameters
             Err(Unreadable::Unclosed(at)) => {
                 return Err(fail(&reader, at, "a string is never closed"));
             }
+            Err(Unreadable::Escape(at)) => return Err(fail(&reader, at, ESCAPE)),
             Err(Unreadable::Nested(kind)) => {
                 return Err(fail(
                     &reader,
@@ -80,7 +87,7 @@ pub(crate) fn parse(sql: &str, start: Location, text: &str) -> Result<Parameters
                 return Err(fail(
                     &reader,
                     value_at,
-                    "a value must be a quoted string, a number, true, false or null",
+                    "a value must be a quoted string, or null for a parameter not given",
                 ));
             }
         }
@@ -107,11 +114,18 @@ pub(crate) fn parse(sql: &str, start: Location, text: &str) -> Result<Parameters
     Ok(parameters)
 }
 
+/// What a `\u` escape that JSON refuses is told.
+const ESCAPE: &str = "a \\u escape takes four hex digits (a surrogate, \\ud800 to \\udfff, only as the first of a pair)";
+
 /// Why a value could not be read.
 enum Unreadable {
     /// A string opened at this index is never closed.
     Unclosed(usize),
-    /// An array or object (`"an array"`, `"an object"`).
+    /// A `\u` escape at this index is not four hex digits, or a lone
+    /// surrogate.
+    Escape(usize),
+    /// Not a string: an array or object (`"an array"`, `"an object"`), a
+    /// number, `true` or `false`.
     Nested(&'static str),
     /// Anything else: an unquoted word, a stray character.
     Other,
@@ -143,23 +157,29 @@ impl Reader {
     }
 
     /// A string in double or single quotes, its backslash escapes (JSON's,
-    /// and `\'`) resolved; `None` when none starts here, `Err` with its
-    /// start when it is never closed.
-    fn string(&mut self) -> Option<std::result::Result<String, usize>> {
+    /// and `\'`) resolved and a doubled quote read as one; `None` when
+    /// none starts here, `Err` when it is never closed or holds a `\u`
+    /// escape JSON refuses.
+    fn string(&mut self) -> Option<std::result::Result<String, Unreadable>> {
         let quote = self.peek().filter(|c| *c == '"' || *c == '\'')?;
         let begin = self.at;
         self.at += 1;
         let mut out = String::new();
         loop {
             let Some(c) = self.peek() else {
-                return Some(Err(begin));
+                return Some(Err(Unreadable::Unclosed(begin)));
             };
             self.at += 1;
             match c {
+                // SQL's way: the tokenizer took `'it''s'` as one string.
+                c if c == quote && self.peek() == Some(quote) => {
+                    self.at += 1;
+                    out.push(quote);
+                }
                 c if c == quote => return Some(Ok(out)),
                 '\\' => {
                     let Some(escaped) = self.peek() else {
-                        return Some(Err(begin));
+                        return Some(Err(Unreadable::Unclosed(begin)));
                     };
                     self.at += 1;
                     match escaped {
@@ -168,16 +188,10 @@ impl Reader {
                         'r' => out.push('\r'),
                         'b' => out.push('\u{8}'),
                         'f' => out.push('\u{c}'),
-                        'u' => {
-                            let hex: String = self.chars[self.at..].iter().take(4).collect();
-                            match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
-                                Some(c) if hex.len() == 4 => {
-                                    out.push(c);
-                                    self.at += 4;
-                                }
-                                _ => out.push_str("\\u"),
-                            }
-                        }
+                        'u' => match self.unicode_escape() {
+                            Some(c) => out.push(c),
+                            None => return Some(Err(Unreadable::Escape(self.at - 2))),
+                        },
                         // \", \', \\, \/ and anything else: the character.
                         other => out.push(other),
                     }
@@ -187,22 +201,49 @@ impl Reader {
         }
     }
 
-    /// A value: a string, a number, true/false, or null (`Ok(None)`).
+    /// The four hex digits after `\u` (and a low surrogate's `\uXXXX`
+    /// after a high one), as one character; `None` when JSON refuses them.
+    fn unicode_escape(&mut self) -> Option<char> {
+        let hex = |reader: &Self, from: usize| -> Option<u32> {
+            let digits: String = reader.chars.get(from..from + 4)?.iter().collect();
+            digits
+                .chars()
+                .all(|c| c.is_ascii_hexdigit())
+                .then(|| u32::from_str_radix(&digits, 16).ok())
+                .flatten()
+        };
+        let first = hex(self, self.at)?;
+        if let Some(c) = char::from_u32(first) {
+            self.at += 4;
+            return Some(c);
+        }
+        // A high surrogate, then `\u` and a low one.
+        let low = (0xD800..0xDC00)
+            .contains(&first)
+            .then(|| self.chars.get(self.at + 4..self.at + 6))
+            .flatten()
+            .filter(|marker| *marker == ['\\', 'u'])
+            .and_then(|_| hex(self, self.at + 6))
+            .filter(|low| (0xDC00..0xE000).contains(low))?;
+        self.at += 10;
+        char::from_u32(0x10000 + ((first - 0xD800) << 10) + (low - 0xDC00))
+    }
+
+    /// A value: a string, or null (`Ok(None)`); a number, `true` or
+    /// `false` is refused (every parameter takes a string).
     fn value(&mut self) -> std::result::Result<Option<ParamValue>, Unreadable> {
         match self.peek() {
             Some('"' | '\'') => match self.string() {
                 Some(Ok(s)) => Ok(Some(ParamValue::Str(s))),
-                Some(Err(at)) => Err(Unreadable::Unclosed(at)),
+                Some(Err(e)) => Err(e),
                 None => Err(Unreadable::Other),
             },
             Some('[') => Err(Unreadable::Nested("an array")),
             Some('{') => Err(Unreadable::Nested("an object")),
             Some(c) if c == '-' || c == '+' || c.is_ascii_digit() => {
                 let text = self.word(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
-                if let Ok(i) = text.parse::<i64>() {
-                    Ok(Some(ParamValue::Int(i)))
-                } else if text.parse::<f64>().is_ok() {
-                    Ok(Some(ParamValue::Str(text)))
+                if text.parse::<f64>().is_ok() {
+                    Err(Unreadable::Nested("a number (write it in quotes)"))
                 } else {
                     Err(Unreadable::Other)
                 }
@@ -211,8 +252,7 @@ impl Reader {
                 let begin = self.at;
                 let word = self.word(|c| c.is_alphanumeric() || c == '_');
                 match word.to_ascii_lowercase().as_str() {
-                    "true" => Ok(Some(ParamValue::Bool(true))),
-                    "false" => Ok(Some(ParamValue::Bool(false))),
+                    "true" | "false" => Err(Unreadable::Nested("true or false")),
                     "null" => Ok(None),
                     _ => {
                         self.at = begin;
@@ -398,39 +438,73 @@ mod tests {
     }
 
     #[test]
-    fn trailing_commas_are_accepted_and_values_typed() {
-        let p = parse(
-            "",
-            at(1, 1),
-            "{\"bucket\": \"b\", \"n\": 3, \"t\": true,\n}",
-        )
-        .unwrap();
+    fn trailing_commas_are_accepted() {
+        let p = parse("", at(1, 1), "{\"bucket\": \"b\", \"n\": \"3\",\n}").unwrap();
         assert_eq!(p.get("bucket"), Some(&ParamValue::Str("b".into())));
-        assert_eq!(p.get("n"), Some(&ParamValue::Int(3)));
-        assert_eq!(p.get("t"), Some(&ParamValue::Bool(true)));
+        assert_eq!(p.get("n"), Some(&ParamValue::Str("3".into())));
         let p = parse("", at(1, 1), "{\"a\": \"x,}\"}").unwrap();
         assert_eq!(p.get("a"), Some(&ParamValue::Str("x,}".into())));
         let e = parse("", at(1, 1), "{\"a\": [1]}").unwrap_err().to_string();
         assert!(e.contains("\"a\" takes a string, not an array"), "{e}");
     }
 
+    /// Every parameter of ENGINE 's3' is a string: a number or a boolean
+    /// was kept as its text (`1e999` listed as a region) or reached the
+    /// secret as an INTEGER; boto3 refuses them. A `\u` escape JSON
+    /// refuses was kept as its text.
+    #[test]
+    fn numbers_booleans_and_bad_escapes_are_refused_where_they_stand() {
+        for (text, error) in [
+            (
+                "{'region_name': 1e999}",
+                "\"region_name\" takes a string, not a number (write it in quotes) at line 1, column 17",
+            ),
+            (
+                "{'aws_session_token': 123456789012345678901234567890}",
+                "\"aws_session_token\" takes a string, not a number",
+            ),
+            ("{'n': -2}", "\"n\" takes a string, not a number"),
+            (
+                "{'bucket': TRUE}",
+                "\"bucket\" takes a string, not true or false",
+            ),
+            (
+                "{'region_name': \"\\u00\"}",
+                "a \\u escape takes four hex digits (a surrogate, \\ud800 to \\udfff, only as the first of a pair) at line 1, column 18",
+            ),
+            ("{'region_name': \"\\ud800\"}", "a \\u escape takes four"),
+            (
+                "{'region_name': \"\\ud800\\u0041\"}",
+                "a \\u escape takes four",
+            ),
+            ("{'region_name': \"\\u12g4\"}", "a \\u escape takes four"),
+            ("{\"\\uzz\": \"x\"}", "a \\u escape takes four"),
+        ] {
+            let e = parse("", at(1, 1), text).unwrap_err().to_string();
+            assert!(e.contains(error), "{text}: {e}");
+        }
+        let p = parse("", at(1, 1), "{'e': \"\\ud83d\\ude00\\u00e9\"}").unwrap();
+        assert_eq!(p.get("e"), Some(&ParamValue::Str("\u{1F600}\u{e9}".into())));
+    }
+
     /// MindsDB's grammar takes names and values in single quotes too, and
-    /// null for a parameter not given.
+    /// null for a parameter not given; a quote inside a value is written
+    /// doubled (SQL's way, which the statement's tokenizer lets through;
+    /// a backslash before it ends the string there for the tokenizer).
     #[test]
     fn single_quotes_and_null_are_read_as_mindsdb_reads_them() {
         let p = parse(
             "",
             at(1, 1),
-            "{'bucket': 'b', \"aws_session_token\": null, 'region_name': \"it's\", 'k': 'a\\'b\\u00e9', 'n': -2, 'f': 1.5, 't': TRUE}",
+            "{'bucket': 'b', \"aws_session_token\": null, 'region_name': \"it's\", 'k': 'a\\'b\\u00e9', 'q': 'it''s', \"d\": \"a\"\"b\"}",
         )
         .unwrap();
         assert_eq!(p.get("bucket"), Some(&ParamValue::Str("b".into())));
         assert_eq!(p.get("aws_session_token"), None);
         assert_eq!(p.get("region_name"), Some(&ParamValue::Str("it's".into())));
         assert_eq!(p.get("k"), Some(&ParamValue::Str("a'b\u{e9}".into())));
-        assert_eq!(p.get("n"), Some(&ParamValue::Int(-2)));
-        assert_eq!(p.get("f"), Some(&ParamValue::Str("1.5".into())));
-        assert_eq!(p.get("t"), Some(&ParamValue::Bool(true)));
+        assert_eq!(p.get("q"), Some(&ParamValue::Str("it's".into())));
+        assert_eq!(p.get("d"), Some(&ParamValue::Str("a\"b".into())));
         // A name given twice keeps its last value, as MindsDB's dict does.
         let p = parse("", at(1, 1), "{'a': 'x', 'a': 'y'}").unwrap();
         assert_eq!(p.get("a"), Some(&ParamValue::Str("y".into())));
@@ -439,7 +513,7 @@ mod tests {
         for (text, error) in [
             ("{bucket: 'b'}", "a parameter name must be a quoted string"),
             ("{'bucket' 'b'}", "expected `:` after the parameter name"),
-            ("{'bucket': b}", "a value must be a quoted string, a number"),
+            ("{'bucket': b}", "a value must be a quoted string, or null"),
             (
                 "{'bucket': 'b}",
                 "a string is never closed at line 1, column 12",

@@ -7,8 +7,8 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    Ident, ObjectName, ObjectNamePart, Statement as SqlStatement, TableFactor, TableObject,
-    VisitMut, VisitorMut,
+    Ident, ObjectName, ObjectNamePart, SchemaName, Statement as SqlStatement, TableFactor,
+    TableObject, VisitMut, VisitorMut,
 };
 use s3sql_formats::detect_from_path;
 
@@ -125,6 +125,31 @@ struct Resolver<'a> {
 impl VisitorMut for Resolver<'_> {
     type Break = PlannerError;
 
+    /// `CREATE SCHEMA` of a database's name is refused: `name.table`
+    /// would mean two things (and CREATE DATABASE refuses a schema's).
+    fn pre_visit_statement(&mut self, statement: &mut SqlStatement) -> ControlFlow<PlannerError> {
+        let SqlStatement::CreateSchema {
+            schema_name: SchemaName::Simple(name) | SchemaName::NamedAuthorization(name, _),
+            ..
+        } = statement
+        else {
+            return ControlFlow::Continue(());
+        };
+        let Some(ObjectNamePart::Identifier(schema)) = name.0.last() else {
+            return ControlFlow::Continue(());
+        };
+        match self.databases.find(&schema.value) {
+            Ok(None) => ControlFlow::Continue(()),
+            Ok(Some(_)) => ControlFlow::Break(
+                DatabaseError::IsDatabase {
+                    name: schema.value.to_ascii_lowercase(),
+                }
+                .into(),
+            ),
+            Err(e) => ControlFlow::Break(e),
+        }
+    }
+
     fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<PlannerError> {
         match self.request(factor) {
             Ok(Some(request)) => {
@@ -159,7 +184,10 @@ impl Resolver<'_> {
         let [first, rest @ ..] = parts.as_slice() else {
             return Ok(None);
         };
-        if rest.is_empty() {
+        // A schema of the session keeps its tables: `x.t` is DataFusion's
+        // when `x` is one (a database stored since by another process may
+        // bear its name).
+        if rest.is_empty() || self.databases.is_session_name(&first.value) {
             return Ok(None);
         }
         let Some(database) = self.databases.find(&first.value)? else {

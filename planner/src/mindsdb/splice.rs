@@ -144,8 +144,9 @@ impl OldText {
 
     /// The new rows' layout, now the old text is all seen; for a JSON
     /// array also what goes before the first new object. An array that
-    /// does not end in `]` is refused (`None`).
-    pub(crate) fn layout(&self) -> Option<(NewText, Vec<u8>)> {
+    /// does not end in `]`, or whose last element before it is not an
+    /// object (`[{...}]\n]`: a `]` too many), is refused, saying why.
+    pub(crate) fn layout(&self) -> Result<(NewText, Vec<u8>), &'static str> {
         let crlf = self.crlf.unwrap_or(false);
         let ending: &'static [u8] = if crlf { b"\r\n" } else { b"\n" };
         if !self.json_array {
@@ -153,7 +154,7 @@ impl OldText {
                 Some(b'\n') | None => Vec::new(),
                 Some(_) => ending.to_vec(),
             };
-            return Some((
+            return Ok((
                 NewText {
                     crlf,
                     array: None,
@@ -167,7 +168,16 @@ impl OldText {
             // No text at all: a new array.
             (Vec::new(), b"]\n".to_vec())
         } else {
-            let at = self.held.iter().position(|&b| b == b']')?;
+            let at = self
+                .held
+                .iter()
+                .position(|&b| b == b']')
+                .ok_or("the object is not a JSON array (it does not end in `]`)")?;
+            if !matches!(self.last_visible, Some(b'}' | b'[')) {
+                return Err(
+                    "the object's JSON array does not end with an object before its `]` (a `]` too many?), so it is not the array of objects s3sql reads",
+                );
+            }
             (self.held[..at].to_vec(), self.held[at..].to_vec())
         };
         let opening = if self.is_empty() {
@@ -175,7 +185,7 @@ impl OldText {
         } else {
             Vec::new()
         };
-        Some((
+        Ok((
             NewText {
                 crlf,
                 array: Some(ArrayLayout {
@@ -191,26 +201,33 @@ impl OldText {
     }
 }
 
-/// The number of fields of a CSV text's first line (its header), counted
-/// as the old text streams by, as a CSV reader splits it: delimiters
-/// outside quoted values, up to the first line break outside one. A quote
-/// opens a quoted value only as a field's first byte (elsewhere it is a
-/// literal, an inch mark in `width"`), and a doubled quote inside one is a
-/// literal; a UTF-8 BOM before the first field is skipped.
+/// A CSV text as a CSV reader splits it, followed as the old text streams
+/// by: the number of fields of its first line (its header), and whether
+/// the text ends inside a quoted value (a last value whose quote is never
+/// closed: rows appended after it would become part of that value).
+/// Delimiters count outside quoted values; a quote opens a quoted value
+/// only as a field's first byte (elsewhere it is a literal, an inch mark in
+/// `width"`), a doubled quote inside one is a literal, and so is the byte
+/// after the dialect's escape character; a UTF-8 BOM before the first
+/// field is skipped.
 #[derive(Debug)]
-pub(crate) struct HeaderFields {
+pub(crate) struct CsvShape {
     delimiter: u8,
     quote: u8,
+    /// An escape character other than the quote.
+    escape: Option<u8>,
     state: Field,
+    /// The first line's fields so far.
     fields: usize,
-    ended: bool,
+    /// Whether the first line has ended.
+    first_line_ended: bool,
     /// Bytes seen so far.
     seen: usize,
     /// BOM bytes skipped at the start.
     bom: usize,
 }
 
-/// Where in a field the counter is.
+/// Where in a field the reader is.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Field {
     Start,
@@ -218,20 +235,24 @@ enum Field {
     Quoted,
     /// A quote inside a quoted value: its end, or the first of two.
     QuoteInQuoted,
+    /// The escape character inside a quoted value: the next byte is a
+    /// literal.
+    EscapeInQuoted,
 }
 
 /// UTF-8's byte order mark.
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 
-impl HeaderFields {
-    /// A counter for a CSV of `delimiter` and `quote`.
-    pub(crate) fn new(delimiter: u8, quote: u8) -> Self {
+impl CsvShape {
+    /// A reader of a CSV of `delimiter`, `quote` and `escape`.
+    pub(crate) fn new(delimiter: u8, quote: u8, escape: Option<u8>) -> Self {
         Self {
             delimiter,
             quote,
+            escape: escape.filter(|&e| e != quote),
             state: Field::Start,
             fields: 1,
-            ended: false,
+            first_line_ended: false,
             seen: 0,
             bom: 0,
         }
@@ -240,9 +261,6 @@ impl HeaderFields {
     /// Takes the next piece of old text.
     pub(crate) fn feed(&mut self, text: &[u8]) {
         for &b in text {
-            if self.ended {
-                return;
-            }
             let at = self.seen;
             self.seen += 1;
             if at == self.bom && at < BOM.len() && b == BOM[at] {
@@ -250,16 +268,20 @@ impl HeaderFields {
                 continue;
             }
             self.state = match self.state {
+                Field::Quoted if Some(b) == self.escape => Field::EscapeInQuoted,
+                Field::EscapeInQuoted => Field::Quoted,
                 Field::Quoted if b == self.quote => Field::QuoteInQuoted,
                 Field::Quoted => Field::Quoted,
                 Field::QuoteInQuoted if b == self.quote => Field::Quoted,
                 Field::Start if b == self.quote => Field::Quoted,
                 _ if b == self.delimiter => {
-                    self.fields += 1;
+                    if !self.first_line_ended {
+                        self.fields += 1;
+                    }
                     Field::Start
                 }
                 _ if b == b'\n' => {
-                    self.ended = true;
+                    self.first_line_ended = true;
                     Field::Start
                 }
                 _ => Field::Unquoted,
@@ -270,6 +292,11 @@ impl HeaderFields {
     /// The first line's fields; `None` for an empty text.
     pub(crate) fn fields(&self) -> Option<usize> {
         (self.seen > 0).then_some(self.fields)
+    }
+
+    /// Whether the text seen so far ends inside a quoted value.
+    pub(crate) fn ends_in_quotes(&self) -> bool {
+        matches!(self.state, Field::Quoted | Field::EscapeInQuoted)
     }
 }
 
@@ -356,15 +383,17 @@ mod tests {
 
     use super::*;
 
+    fn shape(text: &str, step: usize, escape: Option<u8>) -> CsvShape {
+        let mut h = CsvShape::new(b',', b'"', escape);
+        for piece in text.as_bytes().chunks(step) {
+            h.feed(piece);
+        }
+        h
+    }
+
     #[test]
     fn a_header_s_fields_are_counted_outside_quotes_across_pieces() {
-        let count = |text: &str, step: usize| {
-            let mut h = HeaderFields::new(b',', b'"');
-            for piece in text.as_bytes().chunks(step) {
-                h.feed(piece);
-            }
-            h.fields()
-        };
+        let count = |text: &str, step: usize| shape(text, step, None).fields();
         for step in [1, 3, 100] {
             assert_eq!(count("id,id,name\n1,2,x\n", step), Some(3));
             assert_eq!(count("\"a,b\",c\r\n1,2\n", step), Some(2));
@@ -378,6 +407,28 @@ mod tests {
             // A UTF-8 BOM before a quoted first field.
             assert_eq!(count("\u{feff}\"a,b\",c\n", step), Some(2));
         }
+    }
+
+    /// A text whose last value opens a quote it never closes would take
+    /// the appended rows into that value.
+    #[test]
+    fn a_text_ending_inside_a_quoted_value_is_told_apart() {
+        for step in [1, 2, 100] {
+            let open = |text: &str| shape(text, step, None).ends_in_quotes();
+            assert!(open("id,s\n1,\"abc"), "{step}");
+            assert!(open("id,s\n1,\"ab\"\"c\n"), "{step}");
+            assert!(!open("id,s\n1,\"a\nb\"\n"), "{step}");
+            assert!(!open("id,s\n1,\"a\"\"b\""), "{step}");
+            assert!(!open("id,width\"\n1,2\n"), "{step}");
+            assert!(!open(""), "{step}");
+            // With a backslash escape, `\"` inside a value is a literal.
+            let escaped = |text: &str| shape(text, step, Some(b'\\')).ends_in_quotes();
+            assert!(!escaped("a\n\"x\\\"\"\n"), "{step}");
+            assert!(escaped("a\n\"x\\\""), "{step}");
+            assert!(open("a\n\"x\\\"\"\n"), "{step}");
+        }
+        // The header's count is the first line's, whatever follows.
+        assert_eq!(shape("a,b\n1,2,3\n", 1, None).fields(), Some(2));
     }
 
     /// `old` passed in pieces of `step` bytes, then `rows` (JSON Lines
@@ -434,7 +485,17 @@ mod tests {
         assert_eq!(spliced("", 1, true, "{\"a\":2}\n", false), "[{\"a\":2}]\n");
         let mut open = OldText::new(true);
         open.pass(b"[{\"a\":1}".to_vec());
-        assert!(open.layout().is_none(), "an array with no ] is refused");
+        assert!(open.layout().is_err(), "an array with no ] is refused");
+        for broken in ["[{\"a\":1}]\n]\n", "[{\"a\":1},]", "[1, 2]"] {
+            for step in [1, 3, 100] {
+                let mut text = OldText::new(true);
+                for piece in broken.as_bytes().chunks(step) {
+                    text.pass(piece.to_vec());
+                }
+                let refused = text.layout().err().unwrap_or_default();
+                assert!(refused.contains("a `]` too many"), "{broken}: {refused}");
+            }
+        }
     }
 
     #[test]

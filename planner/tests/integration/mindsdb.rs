@@ -452,7 +452,12 @@ async fn a_database_without_region_name_finds_its_buckets_region() {
         .query_contains("location")
         .times(10),
     );
+    let before = proxy.faults_injected();
     query(&session, &create("eu2")).await;
+    assert!(
+        proxy.faults_injected() > before,
+        "GetBucketLocation was not refused: the redirect was not what found the region"
+    );
     let sql = format!("SELECT sum(a) AS s FROM eu2.`{}eu/a.csv`", bucket.prefix);
     assert_eq!(query(&session, &sql).await[3], "| 3 |");
 }
@@ -490,6 +495,19 @@ async fn an_unloadable_stored_database_shows_no_secret_and_drop_deletes_its_file
         stored.join("PZ.s3sql_database"),
     )
     .unwrap();
+    // Stored before CREATE DATABASE refused the session's own names: it
+    // took over `public.t` in every session.
+    first
+        .sql(&create("pub2", &bucket, &bucket.endpoint, true))
+        .await
+        .unwrap();
+    let text = std::fs::read_to_string(stored.join("pub2.s3sql_database")).unwrap();
+    std::fs::write(
+        stored.join("public.s3sql_database"),
+        text.replace("pub2", "public"),
+    )
+    .unwrap();
+    std::fs::remove_file(stored.join("pub2.s3sql_database")).unwrap();
     let fifo = stored.join("ff.s3sql_database");
     let made = std::process::Command::new("mkfifo")
         .arg(&fifo)
@@ -512,6 +530,27 @@ async fn an_unloadable_stored_database_shows_no_secret_and_drop_deletes_its_file
         assert!(listed.contains("ff"), "{listed}");
         assert!(!listed.contains(secret.as_str()), "{listing}: {listed}");
     }
+    let public = query(
+        &second,
+        "SELECT problem FROM mindsdb_databases() WHERE \"Database\" = 'public'",
+    )
+    .await
+    .join("\n");
+    assert!(
+        public.contains("the session's own catalog or schema name"),
+        "{public}"
+    );
+    query(&second, "CREATE TABLE t AS SELECT 5 AS x").await;
+    let rows = query(&second, "SELECT x FROM public.t").await;
+    assert!(rows.iter().any(|l| l.contains("| 5 ")), "{rows:?}");
+    let rows = query(
+        &second,
+        "SELECT count(*) > 0 AS any FROM information_schema.tables",
+    )
+    .await;
+    assert!(rows.iter().any(|l| l.contains("true")), "{rows:?}");
+    query(&second, "DROP DATABASE public").await;
+    assert!(!stored.join("public.s3sql_database").exists());
     query(&second, "DROP DATABASE pz").await;
     let left: Vec<String> = std::fs::read_dir(&stored)
         .unwrap()

@@ -409,6 +409,17 @@ async fn etag(bucket: &Bucket, name: &str) -> Option<String> {
         .etag
 }
 
+/// The error of `INSERT INTO ds.\`<prefix><name>\` <rest>`, checking that
+/// the object (bytes and ETag) was left as it was.
+async fn refused(session: &Session, bucket: &Bucket, name: &str, rest: &str) -> String {
+    let before = (etag(bucket, name).await, object(bucket, name).await);
+    let key = format!("{}{name}", bucket.prefix);
+    let error = error_of(session, &format!("INSERT INTO ds.`{key}` {rest}")).await;
+    let after = (etag(bucket, name).await, object(bucket, name).await);
+    assert_eq!(after, before, "{name}: written");
+    error
+}
+
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     use std::io::Write;
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -1040,4 +1051,129 @@ async fn an_insert_refused_its_tagging_read_names_the_permission() {
         "{error}"
     );
     assert_eq!(object(&bucket, "t.csv").await, b"id,city\n1,Lima\n");
+}
+
+/// An object whose text is broken where the new rows go is refused, not
+/// made worse: a CSV whose last value opens a quote it never closes would
+/// take the appended rows into that value, and a JSON array with a `]`
+/// too many would get its new objects after the array's end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_insert_refuses_an_object_whose_text_ends_broken() {
+    let bucket = Bucket::new().await;
+    let session = session_with_database(&bucket, &bucket.endpoint).await;
+    bucket.put("open.csv", "id,s\n1,x\n2,\"abc").await;
+    bucket
+        .put("twice.json", "[{\"a\":1,\"b\":\"x\"}]\n]\n")
+        .await;
+    for (name, values, reason) in [
+        (
+            "open.csv",
+            "(3, 'y')",
+            "opens a quote (\") that is never closed",
+        ),
+        ("twice.json", "(2, 'y')", "a `]` too many"),
+    ] {
+        let error = refused(&session, &bucket, name, &format!("VALUES {values}")).await;
+        assert!(
+            error.contains(reason) && error.contains("nothing was written"),
+            "{name}: {error}"
+        );
+    }
+    // A closed quote at the end, and a quote inside an unquoted value,
+    // still take their rows.
+    bucket.put("closed.csv", "id,s\n1,\"a\"\"b\"").await;
+    bucket.put("inch.csv", "id,s\n1,15\"\n").await;
+    for name in ["closed.csv", "inch.csv"] {
+        let key = format!("{}{name}", bucket.prefix);
+        query(&session, &format!("INSERT INTO ds.`{key}` VALUES (2, 'y')")).await;
+        let text = String::from_utf8(object(&bucket, name).await).unwrap();
+        assert!(text.ends_with("\n2,y\n"), "{name}: {text:?}");
+    }
+}
+
+/// S3 takes 2 KB of user metadata on an object and 8 KB of headers on a
+/// PUT. An object within them can still make a new version past them: the
+/// write token s3sql adds (43 bytes) to metadata near the limit, or tags
+/// set by PutObjectTagging, which go percent-encoded into one
+/// `x-amz-tagging` header. S3 would refuse the write with a bare 400; the
+/// INSERT is refused first, naming the limit (neither test server
+/// enforces the limits, so the refusal is what is checked).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_insert_refuses_an_object_whose_metadata_a_put_cannot_carry() {
+    let bucket = Bucket::new().await;
+    let session = session_with_database(&bucket, &bucket.endpoint).await;
+    let mut near = ObjectMetadata::default();
+    near.user.insert("big".into(), "x".repeat(2010));
+    let mut cases = vec![("near.csv", near, "S3's limit of 2048 bytes")];
+    if bucket.backend != "s3s-fs" {
+        let mut tagged = ObjectMetadata::default();
+        tagged.tags = (0..10)
+            .map(|i| (format!("k{i} {}", "a".repeat(120)), " ".repeat(256)))
+            .collect();
+        cases.push(("tagged.csv", tagged, "S3's limit of 8192 bytes"));
+    }
+    for (name, metadata, limit) in cases {
+        let key = format!("{}{name}", bucket.prefix);
+        let put = PutObjectRequest {
+            metadata,
+            ..PutObjectRequest::default()
+        };
+        bucket
+            .client
+            .put_object(&bucket.bucket, &key, b"id\n1\n".to_vec().into(), &put)
+            .await
+            .unwrap();
+        let error = refused(&session, &bucket, name, "VALUES (2)").await;
+        assert!(
+            error.contains(limit) && error.contains("nothing was written"),
+            "{name}: {error}"
+        );
+    }
+    // Just within: 2005 bytes and the token make 2048.
+    let mut within = ObjectMetadata::default();
+    within.user.insert("big".into(), "x".repeat(2002));
+    let key = format!("{}within.csv", bucket.prefix);
+    let put = PutObjectRequest {
+        metadata: within,
+        ..PutObjectRequest::default()
+    };
+    bucket
+        .client
+        .put_object(&bucket.bucket, &key, b"id\n1\n".to_vec().into(), &put)
+        .await
+        .unwrap();
+    query(&session, &format!("INSERT INTO ds.`{key}` VALUES (2)")).await;
+    assert_eq!(object(&bucket, "within.csv").await, b"id\n1\n2\n");
+}
+
+/// S3 answers every read of an object encrypted with its owner's key
+/// (SSE-C) that does not carry the key 400, a HEAD's with no body: the
+/// INSERT fails at its first read, and must say what that 400 likely
+/// means (the SSE-C refusal behind the HEAD it never reaches). The fault
+/// proxy answers the object's HEADs and GETs so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_insert_whose_reads_are_refused_400_names_sse_c() {
+    let bucket = Bucket::new().await;
+    bucket.put("sse.csv", "id\n1\n").await;
+    let proxy = FaultProxy::in_front_of(&bucket.endpoint);
+    let session = session_with_database(&bucket, &proxy.endpoint()).await;
+    for method in [Method::HEAD, Method::GET] {
+        proxy.push_rule(
+            FaultRule::new(Fault::Status {
+                status: 400,
+                code: "InvalidRequest".into(),
+            })
+            .method(method)
+            .path_contains("sse.csv")
+            .always(),
+        );
+    }
+    let key = format!("{}sse.csv", bucket.prefix);
+    let error = error_of(&session, &format!("INSERT INTO ds.`{key}` VALUES (2)")).await;
+    assert!(proxy.faults_injected() > 0, "no fault fired: {error}");
+    assert!(
+        error.contains("(SSE-C)") && error.contains("nothing was written"),
+        "{error}"
+    );
+    assert_eq!(object(&bucket, "sse.csv").await, b"id\n1\n");
 }
