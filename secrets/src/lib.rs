@@ -52,7 +52,8 @@ pub use manager::{
 };
 pub use mindsdb::{
     DATABASE_FILE_SUFFIX, DatabaseDirectory, LoadedDatabases, MINDSDB_PARAMETERS,
-    MindsDbConnection, StoredDatabase, UnreadableDatabase, in_mindsdb_words,
+    MindsDbConnection, StoredDatabase, UnreadableDatabase, check_mindsdb_parameter,
+    in_mindsdb_words,
 };
 pub use params::{ParamValue, Parameters, SENSITIVE_PARAMETERS, is_sensitive};
 pub use scope::Scope;

@@ -76,10 +76,8 @@ impl MindsDbConnection {
                     continue;
                 }
                 _ => {
-                    return Err(SecretError::Invalid(format!(
-                        "unknown parameter '{name}' for ENGINE 's3'; accepted: {}",
-                        MINDSDB_PARAMETERS.join(", ")
-                    )));
+                    check_mindsdb_parameter(name)?;
+                    continue;
                 }
             };
             mapped.insert(target, value.clone())?;
@@ -138,6 +136,21 @@ impl MindsDbConnection {
             None => format!("s3://{}", key.trim_start_matches('/')),
         }
     }
+}
+
+/// Refuses a parameter name ENGINE 's3' does not take (names are
+/// case-insensitive), listing those it does.
+pub fn check_mindsdb_parameter(name: &str) -> Result<()> {
+    if MINDSDB_PARAMETERS
+        .iter()
+        .any(|known| known.eq_ignore_ascii_case(name))
+    {
+        return Ok(());
+    }
+    Err(SecretError::Invalid(format!(
+        "unknown parameter '{name}' for ENGINE 's3'; accepted: {}",
+        MINDSDB_PARAMETERS.join(", ")
+    )))
 }
 
 /// `text` (a message about a secret, or an S3 error's hint) with DuckDB's

@@ -371,6 +371,23 @@ pub(crate) struct Mapping {
     format: CopyFormat,
     /// For messages.
     table: String,
+    /// Given columns that stand for the key's hive partitions (`year` of
+    /// `year=2024/h.csv`): not written (the object holds none), but every
+    /// value must be the key's (source column, name, value).
+    hive: Vec<(usize, String, String)>,
+}
+
+/// The hive partitions of `url`'s key (`name=value` folders), in order.
+fn hive_partitions(url: &str) -> Vec<(String, String)> {
+    let key = url.strip_prefix("s3://").unwrap_or(url);
+    let mut segments: Vec<&str> = key.split('/').collect();
+    segments.pop();
+    segments
+        .into_iter()
+        .filter_map(|s| s.split_once('='))
+        .filter(|(name, _)| !name.is_empty())
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .collect()
 }
 
 /// A NaN or infinite float written with `array` (in a list, struct, map or
@@ -439,6 +456,7 @@ impl Mapping {
             from: (0..old.schema.fields().len()).map(Some).collect(),
             format: old.options.format,
             table: target.name.clone(),
+            hive: Vec::new(),
         }
     }
 
@@ -475,6 +493,26 @@ impl Mapping {
         }
         let fields = old.schema.fields();
         let names: Vec<&str> = fields.iter().map(|f| f.name().as_str()).collect();
+        // `SELECT *` of a hive key gives its partition columns after the
+        // file's, as DuckDB (and so MindsDB) reads it: taken as the key's.
+        let partitions = hive_partitions(&target.url);
+        let hive: Vec<(usize, String, String)> = if target.columns.is_empty()
+            && given == fields.len() + partitions.len()
+            && !partitions.is_empty()
+            && partitions
+                .iter()
+                .zip(&source.fields()[fields.len()..])
+                .all(|((name, _), field)| field.name().eq_ignore_ascii_case(name))
+        {
+            partitions
+                .into_iter()
+                .enumerate()
+                .map(|(i, (name, value))| (fields.len() + i, name, value))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let given = given - hive.len();
         let from = if target.columns.is_empty() {
             if given != fields.len() {
                 return Err(target.error(format!(
@@ -538,6 +576,7 @@ impl Mapping {
             from,
             format: old.options.format,
             table: target.name.clone(),
+            hive,
         })
     }
 
@@ -565,6 +604,7 @@ impl Mapping {
             from: (0..source.fields().len()).map(Some).collect(),
             format: old.options.format,
             table: target.name.clone(),
+            hive: Vec::new(),
         }
     }
 
@@ -580,6 +620,22 @@ impl Mapping {
             safe: false,
             ..CastOptions::default()
         };
+        for (at, name, value) in &self.hive {
+            let given = cast(batch.column(*at), &DataType::Utf8).map_err(DataFusionError::from)?;
+            let other = given
+                .as_string::<i32>()
+                .iter()
+                .find(|v| v.is_some_and(|v| v != value));
+            if let Some(Some(other)) = other {
+                return Err(DatabaseError::Insert {
+                    table: self.table.clone(),
+                    message: format!(
+                        "column {name} comes from the key's folder {name}={value}, not from the object, so a row with {name} = {other} cannot go into it; nothing was written (INSERT into the key of that partition)"
+                    ),
+                }
+                .into());
+            }
+        }
         let columns = self
             .schema
             .fields()

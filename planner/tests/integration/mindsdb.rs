@@ -603,3 +603,81 @@ async fn an_archived_object_is_reported_as_archived_not_as_privileges() {
         assert!(!error.contains("privileges"), "{sql}: {error}");
     }
 }
+
+/// A CREATE DATABASE whose connection check fails stores nothing: no
+/// database file and no temporary one (the golden tests' sessions have no
+/// directory, so only this test looks at one; review-10b #13b).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_create_database_stores_nothing() {
+    let bucket = Bucket::new().await;
+    let home = tempfile::tempdir().unwrap();
+    let secrets = home.path().join("stored_secrets");
+    let session = Session::with_secrets(SecretManager::new(Some(SecretDirectory::new(&secrets))));
+    let sql = create("failed", &bucket, &bucket.endpoint, true).replace(
+        &format!("\"bucket\": \"{}\"", bucket.bucket),
+        "\"bucket\": \"no-such-bucket-s3sql\"",
+    );
+    let error = error_of(&session, &sql).await;
+    assert!(error.contains("Database Connection Error"), "{error}");
+    let stored = home.path().join("stored_databases");
+    let left: Vec<String> = std::fs::read_dir(&stored)
+        .map(|entries| {
+            entries
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+    // And one that connects is stored.
+    query(&session, &create("made", &bucket, &bucket.endpoint, true)).await;
+    assert!(stored.join("made.s3sql_database").is_file());
+}
+
+/// `aws_session_token`, one of MindsDB's six parameters: sent with every
+/// request as `x-amz-security-token`, and never listed (SHOW DATABASES,
+/// mindsdb_databases()) nor shown in EXPLAIN (review-10b #13g; neither
+/// test server checks the token, so the requests are what is looked at).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_token_is_sent_and_never_listed() {
+    const TOKEN: &str = "FwoGZXIvYXdzTOKENCANARY7f3a";
+    let bucket = Bucket::new().await;
+    bucket.put("tok/a.csv", "a\n1\n").await;
+    let proxy = FaultProxy::in_front_of(&bucket.endpoint);
+    let session = Session::with_secrets(SecretManager::new(None));
+    let sql = create("tok", &bucket, &proxy.endpoint(), true).replace(
+        "\"region_name\"",
+        &format!("\"aws_session_token\": \"{TOKEN}\", \"region_name\""),
+    );
+    query(&session, &sql).await;
+    let key = format!("{}tok/a.csv", bucket.prefix);
+    let before = proxy.recorded().len();
+    let rows = query(&session, &format!("SELECT sum(a) AS s FROM tok.`{key}`")).await;
+    assert_eq!(rows[3], "| 1 |", "{rows:?}");
+    let sent = proxy.recorded()[before..].to_vec();
+    assert!(!sent.is_empty());
+    for request in &sent {
+        let token = request.headers.get("x-amz-security-token");
+        assert_eq!(
+            token.and_then(|t| t.to_str().ok()),
+            Some(TOKEN),
+            "{} {}",
+            request.method,
+            request.path
+        );
+    }
+    for listing in [
+        "SHOW DATABASES".to_owned(),
+        "SELECT * FROM mindsdb_databases()".to_owned(),
+        format!("EXPLAIN SELECT * FROM tok.`{key}`"),
+    ] {
+        let shown = query(&session, &listing).await.join("\n");
+        assert!(!shown.contains("TOKENCANARY"), "{listing}: {shown}");
+    }
+    let listed = query(&session, "SELECT parameters FROM mindsdb_databases()")
+        .await
+        .join("\n");
+    assert!(
+        listed.contains("\"aws_session_token\": \"redacted\""),
+        "{listed}"
+    );
+}

@@ -1177,3 +1177,38 @@ async fn an_insert_whose_reads_are_refused_400_names_sse_c() {
     );
     assert_eq!(object(&bucket, "sse.csv").await, b"id\n1\n");
 }
+
+/// `SELECT *` of a hive key (`year=2024/h.csv`) gives the partition
+/// column after the file's, as DuckDB (and so MindsDB) reads it: the copy
+/// rows idiom `INSERT INTO ds.key SELECT * FROM ds.key` takes it as the
+/// key's, not as a column too many; a value other than the key's is
+/// refused, since the object cannot hold it (review-10c #6).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_insert_takes_a_hive_keys_partition_columns_as_the_keys() {
+    let bucket = Bucket::new().await;
+    let session = session_with_database(&bucket, &bucket.endpoint).await;
+    bucket.put("year=2024/h.csv", "id,city\n1,Lima\n").await;
+    let key = format!("{}year=2024/h.csv", bucket.prefix);
+    let copied = query(
+        &session,
+        &format!("INSERT INTO ds.`{key}` SELECT * FROM ds.`{key}`"),
+    )
+    .await;
+    assert!(copied.iter().any(|l| l.contains("| 1 ")), "{copied:?}");
+    assert_eq!(
+        object(&bucket, "year=2024/h.csv").await,
+        b"id,city\n1,Lima\n1,Lima\n"
+    );
+    let error = refused(
+        &session,
+        &bucket,
+        "year=2024/h.csv",
+        &format!("SELECT id, city, 2025 AS year FROM ds.`{key}`"),
+    )
+    .await;
+    assert!(
+        error.contains("comes from the key's folder year=2024")
+            && error.contains("nothing was written"),
+        "{error}"
+    );
+}
