@@ -582,3 +582,51 @@ async fn small_files_read_by_union_by_name_cost_their_size_once() {
         format!("| {n} | {} |", n * (n - 1) / 2)
     );
 }
+
+/// Small CSV files read with `union_by_name` cost one GET each, as small
+/// Parquet files cost their size once: each file's sample (the whole of a
+/// small file) is kept for the scan. Each was read by a ranged GET for its
+/// schema and again whole by the scan (the first one three times).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_csv_files_read_by_union_by_name_cost_one_get() {
+    let bucket = Bucket::new().await;
+    let (files, rows) = (12i64, 12_000i64);
+    let mut total = 0usize;
+    for i in 0..files {
+        let mut text = String::from("id,s\n");
+        for id in i * rows..(i + 1) * rows {
+            let word = (id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            text.push_str(&format!("{id},{word:032x}\n"));
+        }
+        assert!(
+            text.len() > 400_000 && text.len() < 1 << 20,
+            "{}",
+            text.len()
+        );
+        total += text.len();
+        bucket
+            .put(&format!("ubn/c{i:02}.csv"), text.into_bytes())
+            .await;
+    }
+    let session = bucket.session().await;
+    let from = format!(
+        "read_csv('{}', union_by_name = true)",
+        bucket.url("ubn/*.csv")
+    );
+    let sql = format!("EXPLAIN ANALYZE SELECT count(*), sum(id) FROM {from}");
+    let text = support::table(&session.sql(&sql).await.unwrap()).join("\n");
+    let (_, reading, bytes) = io_cost(&sql, &text);
+    assert!(
+        reading <= files as u64 && bytes <= total as f64 * 1.15,
+        "{sql}: {reading} reads, {bytes} bytes for {files} files of {total} bytes\n{text}"
+    );
+    let n = files * rows;
+    assert_eq!(
+        support::query(
+            &session,
+            &format!("SELECT count(*) AS n, sum(id) AS s FROM {from}")
+        )
+        .await[3],
+        format!("| {n} | {} |", n * (n - 1) / 2)
+    );
+}

@@ -361,12 +361,15 @@ async fn file_table(
     }
     let (reads, small_files) = picker.into_parts();
     io.set_reads(reads, cx.stores.monitor());
-    // With union_by_name every file's footer is read while planning: by
-    // its end alone, the scan then reading each small file whole once.
-    // One file's footer read whole serves the scan too.
+    // With union_by_name every file is read while planning for its
+    // schema: a small one whole, kept for the scan (room allowing; past
+    // it a Parquet footer is read by its end alone, and the scan reads the
+    // file whole). Otherwise the first file's sample read whole serves the
+    // scan too.
     let union_by_name = request.flag("union_by_name")?.unwrap_or(false);
     let footers_first = union_by_name && files.iter().filter(|(_, f)| f.meta.size > 0).count() > 1;
     let small_files = if footers_first {
+        small_files.keep_for_statement();
         Some(small_files)
     } else {
         small_files.mark();

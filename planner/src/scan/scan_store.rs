@@ -180,9 +180,9 @@ impl ScanStore {
         if let Some(kept) = self.small.find(location) {
             return Ok(Some(kept));
         }
-        if !self.small.is_small(location) {
+        let Some(keep) = self.small.reading(location) else {
             return Ok(None);
-        }
+        };
         let result = self.get_pinned(location, GetOptions::default()).await?;
         let (meta, attributes) = (result.meta.clone(), result.attributes.clone());
         let object = WholeObject {
@@ -190,7 +190,7 @@ impl ScanStore {
             attributes,
             bytes: result.bytes().await?,
         };
-        self.small.keep(location, object.clone());
+        self.small.keep(location, object.clone(), keep);
         Ok(Some(object))
     }
 }

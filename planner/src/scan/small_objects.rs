@@ -5,6 +5,13 @@
 //! cost 2,000+ requests. With this cache (consulted by
 //! [`ScanStore`](super::scan_store::ScanStore)) a small file costs one
 //! GET, footer and data together; a large one is read as before.
+//!
+//! The scan's objects are kept a few at a time (it reads files in order);
+//! those read while planning for each file's schema (`union_by_name`: a
+//! CSV's sample is the whole of a small file) are kept for the scan until
+//! the statement ends, up to [`KEPT_FOR_STATEMENT`]; past it they are read
+//! as planning asks (a Parquet footer by its end) and whole again by the
+//! scan.
 
 use std::collections::{HashMap, VecDeque};
 use std::ops::Range;
@@ -18,9 +25,13 @@ use object_store::{Attributes, GetOptions, GetRange, GetResult, GetResultPayload
 /// Objects up to this size are read whole at their first read.
 const SMALL_OBJECT: u64 = 1024 * 1024;
 
-/// At most this many bytes kept per store; the oldest object goes first.
-/// Files are read a few at a time, so a handful suffices.
+/// At most this many bytes kept per store for the scan; the oldest object
+/// goes first. Files are read a few at a time, so a handful suffices.
 const KEPT_BYTES: usize = 4 * 1024 * 1024;
+
+/// At most this many bytes of objects read while planning kept per store
+/// for the scan, until the statement ends.
+pub(crate) const KEPT_FOR_STATEMENT: u64 = 32 * 1024 * 1024;
 
 /// A small object's bytes, as its one GET returned them.
 #[derive(Debug, Clone)]
@@ -39,26 +50,73 @@ struct Kept {
     object: WholeObject,
 }
 
+/// How long a small object read whole is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Keep {
+    /// While the scan reads a few files on: the oldest goes first.
+    ForScan,
+    /// Until the statement ends (read while planning, for the scan).
+    ForStatement,
+}
+
+/// A listed small object: its size, and how it is kept once read.
+#[derive(Debug, Clone, Copy)]
+struct Small {
+    size: u64,
+    keep: Keep,
+}
+
 /// The small objects of one bucket (and secret) a statement listed, and
 /// those read so far: shared by every store registered for it in the
-/// statement (the registration last made serves every scan of it).
+/// statement, and gone with it.
 #[derive(Debug, Default)]
 pub(crate) struct SmallObjectCache {
     /// Listed objects of at most [`SMALL_OBJECT`] bytes, by object path.
-    small: Mutex<HashMap<Path, u64>>,
+    small: Mutex<HashMap<Path, Small>>,
     kept: Mutex<VecDeque<Kept>>,
+    /// Objects kept until the statement ends, and the bytes promised to
+    /// them (at most [`KEPT_FOR_STATEMENT`]).
+    for_statement: Mutex<(HashMap<Path, WholeObject>, u64)>,
 }
 
 impl SmallObjectCache {
-    /// The listing found the object at `location` with `size` bytes.
+    /// The listing found the object at `location` with `size` bytes: read
+    /// whole, kept for the scan.
     pub(crate) fn listed(&self, location: &Path, size: u64) {
+        self.list(location, size, Keep::ForScan);
+    }
+
+    /// As [`Self::listed`], but read while planning and kept until the
+    /// statement ends, room allowing ([`Self::reading`]).
+    pub(crate) fn listed_for_statement(&self, location: &Path, size: u64) {
+        self.list(location, size, Keep::ForStatement);
+    }
+
+    fn list(&self, location: &Path, size: u64, keep: Keep) {
         if size <= SMALL_OBJECT {
             let mut small = self.small.lock().unwrap_or_else(|p| p.into_inner());
-            small.insert(location.clone(), size);
+            small.insert(location.clone(), Small { size, keep });
         }
     }
 
+    /// Whether the object at `location` is to be read whole now, and how
+    /// it is kept; `None`: read as asked (not small, or no room left to
+    /// keep it for the statement).
+    pub(crate) fn reading(&self, location: &Path) -> Option<Keep> {
+        let small = self.small.lock().unwrap_or_else(|p| p.into_inner());
+        let listed = *small.get(location)?;
+        if listed.keep == Keep::ForStatement {
+            let mut kept = self.for_statement.lock().unwrap_or_else(|p| p.into_inner());
+            if kept.1 + listed.size > KEPT_FOR_STATEMENT {
+                return None;
+            }
+            kept.1 += listed.size;
+        }
+        Some(listed.keep)
+    }
+
     /// Whether the object at `location` is to be read whole.
+    #[cfg(test)]
     pub(crate) fn is_small(&self, location: &Path) -> bool {
         let small = self.small.lock().unwrap_or_else(|p| p.into_inner());
         small.contains_key(location)
@@ -66,15 +124,26 @@ impl SmallObjectCache {
 
     /// The kept bytes and metadata of `location`, if any.
     pub(crate) fn find(&self, location: &Path) -> Option<WholeObject> {
+        let for_statement = self.for_statement.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(object) = for_statement.0.get(location) {
+            return Some(object.clone());
+        }
+        drop(for_statement);
         let kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
         kept.iter()
             .find(|k| &k.location == location)
             .map(|k| k.object.clone())
     }
 
-    /// Keeps `object`, the whole of `location`, dropping the oldest kept
-    /// ones past [`KEPT_BYTES`].
-    pub(crate) fn keep(&self, location: &Path, object: WholeObject) {
+    /// Keeps `object`, the whole of `location`, as `keep` says: for the
+    /// statement, or for the scan, dropping the oldest kept past
+    /// [`KEPT_BYTES`].
+    pub(crate) fn keep(&self, location: &Path, object: WholeObject, keep: Keep) {
+        if keep == Keep::ForStatement {
+            let mut kept = self.for_statement.lock().unwrap_or_else(|p| p.into_inner());
+            kept.0.insert(location.clone(), object);
+            return;
+        }
         let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
         kept.retain(|k| &k.location != location);
         kept.push_back(Kept {
@@ -158,6 +227,35 @@ mod tests {
             attributes: Attributes::default(),
             bytes: Bytes::from_static(b"0123456789"),
         }
+    }
+
+    /// Objects read while planning are kept for the statement until their
+    /// room is used up, whatever the scan keeps after; past the room they
+    /// are read as planning asks, and whole once the scan reads them.
+    #[test]
+    fn objects_read_while_planning_are_kept_within_their_room() {
+        let cache = SmallObjectCache::default();
+        let at = |i: u64| Path::from(format!("f{i}"));
+        let room = KEPT_FOR_STATEMENT / SMALL_OBJECT;
+        for i in 0..=room {
+            cache.listed_for_statement(&at(i), SMALL_OBJECT);
+        }
+        for i in 0..room {
+            assert_eq!(cache.reading(&at(i)), Some(Keep::ForStatement), "{i}");
+        }
+        assert_eq!(cache.reading(&at(room)), None);
+        cache.listed(&at(room), SMALL_OBJECT);
+        assert_eq!(cache.reading(&at(room)), Some(Keep::ForScan));
+        cache.keep(&at(0), ten_bytes(), Keep::ForStatement);
+        let mebibyte = WholeObject {
+            bytes: Bytes::from(vec![0; SMALL_OBJECT as usize]),
+            ..ten_bytes()
+        };
+        for i in 1..=(KEPT_BYTES as u64 / SMALL_OBJECT + 1) {
+            cache.keep(&at(room + i), mebibyte.clone(), Keep::ForScan);
+        }
+        assert!(cache.find(&at(0)).is_some());
+        assert!(cache.find(&at(room + 1)).is_none());
     }
 
     /// A range past the kept bytes is no answer from memory (a larger

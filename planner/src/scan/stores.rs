@@ -202,10 +202,10 @@ pub(crate) struct StorePicker<'a> {
 }
 
 /// The small files a scan listed, to be read whole once marked
-/// ([`Self::mark`]): planning that reads many files' footers marks them
-/// after, so the scan, not planning, reads each whole (a bounded cache
-/// filled by planning was emptied again by the scan: every file read
-/// whole twice).
+/// ([`Self::mark`]). Planning that reads every file for its schema keeps
+/// what it reads for the scan ([`Self::keep_for_statement`]): a bounded
+/// cache filled by planning was emptied again by the scan, every file
+/// read whole twice.
 #[derive(Default)]
 pub(crate) struct SmallFiles(Vec<(Arc<SmallObjectCache>, Path, u64)>);
 
@@ -214,6 +214,15 @@ impl SmallFiles {
     pub(crate) fn mark(self) {
         for (cache, location, size) in self.0 {
             cache.listed(&location, size);
+        }
+    }
+
+    /// While planning reads each file for its schema, each is read whole
+    /// and kept for the scan until the statement ends, room allowing; the
+    /// others are read as planning asks ([`Self::mark`] after).
+    pub(crate) fn keep_for_statement(&self) {
+        for (cache, location, size) in &self.0 {
+            cache.listed_for_statement(location, *size);
         }
     }
 }
@@ -313,7 +322,7 @@ impl<'a> StorePicker<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scan::small_objects::WholeObject;
+    use crate::scan::small_objects::{Keep, WholeObject};
     use bytes::Bytes;
     use object_store::{Attributes, ObjectMeta};
 
@@ -355,7 +364,9 @@ mod tests {
             Err("\"v1\"".to_owned())
         );
         earlier.small.listed(&location, 3);
-        earlier.small.keep(&location, three_bytes(&location));
+        earlier
+            .small
+            .keep(&location, three_bytes(&location), Keep::ForScan);
         let second = stores.statement_starts(&runtime);
         let now = second.store(&key()).unwrap();
         assert_ne!(now.url, earlier.url);
@@ -380,7 +391,7 @@ mod tests {
         let mut picker = StorePicker::new(&secrets, &settings, &runtime, &stores);
         let store_url = picker.pick(&url, None, Some("\"v1\""), 3).await.unwrap();
         let small = reads.store(&key()).unwrap().small;
-        small.keep(&location, three_bytes(&location));
+        small.keep(&location, three_bytes(&location), Keep::ForScan);
         let kept = Arc::downgrade(&small);
         drop((small, picker));
         assert!(runtime.object_store(&store_url).is_ok());
