@@ -70,6 +70,7 @@ impl json::EncoderFactory for DuckJson {
             | DataType::Date32
             | DataType::Date64
             | DataType::Interval(_)
+            | DataType::Duration(_)
             | DataType::Time32(_)
             | DataType::Time64(_)
             | DataType::Binary

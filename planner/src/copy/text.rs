@@ -16,7 +16,8 @@ use datafusion::arrow::array::{
     Array, AsArray, Float32Array, Float64Array, LargeStringArray, StringArray, StringViewArray,
 };
 use datafusion::arrow::datatypes::{
-    DataType, Int8Type, Int16Type, Int32Type, Int64Type, IntervalDayTimeType,
+    DataType, DurationMicrosecondType, DurationMillisecondType, DurationNanosecondType,
+    DurationSecondType, Int8Type, Int16Type, Int32Type, Int64Type, IntervalDayTimeType,
     IntervalMonthDayNanoType, IntervalUnit, IntervalYearMonthType, TimeUnit,
     TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
     TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
@@ -68,7 +69,8 @@ enum Kind<'a> {
     Zoned(ArrayFormatter<'a>),
     /// Dates: years before 1 as `(BC)`, after 9999 without `+`.
     Date(ArrayFormatter<'a>),
-    /// INTERVALs.
+    /// INTERVALs, and DURATIONs (`timestamp - timestamp`) as the INTERVAL
+    /// DuckDB's subtraction gives.
     Interval,
     /// LIST, STRUCT, MAP.
     Nested(Box<NestedText<'a>>),
@@ -117,7 +119,7 @@ impl<'a> DuckText<'a> {
             DataType::Date32 | DataType::Date64 => {
                 Kind::Date(ArrayFormatter::try_new(array, options)?)
             }
-            DataType::Interval(_) => Kind::Interval,
+            DataType::Interval(_) | DataType::Duration(_) => Kind::Interval,
             // Elements of nested values are written as DuckDB casts them,
             // without the COPY's DATEFORMAT or TIMESTAMPFORMAT.
             _ => match NestedText::try_new(array, name, &format_options())? {
@@ -342,6 +344,33 @@ fn push_interval(array: &dyn Array, row: usize, out: &mut String) {
         DataType::Interval(IntervalUnit::DayTime) => {
             let v = array.as_primitive::<IntervalDayTimeType>().value(row);
             (0, v.days, i64::from(v.milliseconds) * 1_000_000)
+        }
+        DataType::Duration(unit) => {
+            let (value, nanos_per) = match unit {
+                TimeUnit::Second => (
+                    array.as_primitive::<DurationSecondType>().value(row),
+                    1_000_000_000,
+                ),
+                TimeUnit::Millisecond => (
+                    array.as_primitive::<DurationMillisecondType>().value(row),
+                    1_000_000,
+                ),
+                TimeUnit::Microsecond => (
+                    array.as_primitive::<DurationMicrosecondType>().value(row),
+                    1_000,
+                ),
+                TimeUnit::Nanosecond => {
+                    (array.as_primitive::<DurationNanosecondType>().value(row), 1)
+                }
+            };
+            // DuckDB's `timestamp - timestamp`: whole days, then the time.
+            const DAY: i64 = 86_400_000_000_000;
+            let nanos = value.saturating_mul(nanos_per);
+            (
+                0,
+                i32::try_from(nanos / DAY).unwrap_or(i32::MAX),
+                nanos % DAY,
+            )
         }
         _ => {
             let v = array.as_primitive::<IntervalMonthDayNanoType>().value(row);
@@ -587,6 +616,33 @@ mod tests {
         assert_eq!(texts(Arc::new(naive)), ["0045-03-15 (BC) 10:00:00.25"]);
         let zoned = TimestampMicrosecondArray::from(vec![bc]).with_timezone("UTC");
         assert_eq!(texts(Arc::new(zoned)), ["0045-03-15 (BC) 10:00:00.25+00"]);
+    }
+
+    /// A DURATION (`timestamp - timestamp`) as DuckDB writes the INTERVAL
+    /// its subtraction gives: whole days, then the time. It was arrow's
+    /// `PT86400S` (review-9c #2).
+    #[test]
+    fn durations_are_written_as_duckdb_writes_intervals() {
+        use datafusion::arrow::array::{DurationNanosecondArray, DurationSecondArray};
+        const DAY: i64 = 86_400_000_000_000;
+        const HOUR: i64 = DAY / 24;
+        let nanos = DurationNanosecondArray::from(vec![
+            DAY,
+            2 * DAY + 5 * HOUR,
+            -(2 * DAY + 5 * HOUR + 500_000_000),
+            0,
+        ]);
+        assert_eq!(
+            texts(Arc::new(nanos)),
+            [
+                "1 day",
+                "2 days 05:00:00",
+                "-2 days -05:00:00.5",
+                "00:00:00"
+            ]
+        );
+        let seconds = DurationSecondArray::from(vec![62 * 86_400]);
+        assert_eq!(texts(Arc::new(seconds)), ["62 days"]);
     }
 
     #[test]
