@@ -167,7 +167,8 @@ pub fn json_options(
     refuse_json_options(options)?;
     Ok(JsonOptions {
         compression: compression.variant(),
-        schema_infer_max_rec: options.sample_size,
+        // DuckDB's default sample, 20,480 records (DataFusion's is 1,000).
+        schema_infer_max_rec: Some(options.sample_size.unwrap_or(crate::DUCKDB_SAMPLE_SIZE)),
         newline_delimited: options.json_format != JsonFormat::Array,
         ..JsonOptions::default()
     })

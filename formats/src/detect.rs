@@ -207,7 +207,7 @@ fn detect_text(sample: &[u8]) -> Option<Detected> {
 }
 
 /// The sample without a leading UTF-8 byte order mark.
-pub(crate) fn strip_bom(sample: &[u8]) -> &[u8] {
+pub fn strip_bom(sample: &[u8]) -> &[u8] {
     sample.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(sample)
 }
 

@@ -40,11 +40,11 @@ pub use datafusion_options::{
 pub use decode_error::{describe_decode_error, name_decode_error};
 pub use detect::{
     Compression, Detected, FileFormat, compression_from_path, decompress_sample, detect_from_bytes,
-    detect_from_path,
+    detect_from_path, strip_bom,
 };
 pub use error::FormatError;
-pub use options::{ColumnTypes, JsonFormat, ReadOptions};
-pub use schema::{csv_schema, duckdb_column_name, json_schema};
+pub use options::{ColumnTypes, DUCKDB_SAMPLE_SIZE, JsonFormat, ReadOptions};
+pub use schema::{csv_schema, duckdb_column_name, json_schema, unique_names};
 pub use sniff::{CSV_SAMPLE_BYTES, CsvDialect, sample_schema, sniff_csv, sniff_csv_with_hint};
 pub use temporal::{TemporalFormats, convert as convert_temporal, parse_date, parse_timestamp};
 pub use types::duckdb_type;

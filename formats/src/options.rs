@@ -9,6 +9,10 @@ use datafusion::arrow::datatypes::DataType;
 use crate::value::Coerce;
 use crate::{Compression, FileFormat, FormatError, OptionValue, duckdb_type};
 
+/// DuckDB's default `sample_size`: the rows (CSV) or records (JSON) whose
+/// values decide the column types.
+pub const DUCKDB_SAMPLE_SIZE: usize = 20_480;
+
 /// The column types of `types` (DuckDB's `types`/`dtypes`/`column_types`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum ColumnTypes {

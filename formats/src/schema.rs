@@ -97,8 +97,15 @@ pub fn csv_schema(
 /// Renames repeated column names (any case) as DuckDB does: `a, a, a` is
 /// `a, a_1, a_2`, and a suffixed name already taken gets another suffix.
 fn make_unique(columns: &mut [(String, DataType)]) {
+    unique_names(columns.iter_mut().map(|(name, _)| name));
+}
+
+/// Header names made unique as DuckDB does (`a`, `a`, `A` -> `a`, `a_1`,
+/// `A_2`): the names a scan's columns get, and the names each file's header
+/// is matched by.
+pub fn unique_names<'a>(names: impl IntoIterator<Item = &'a mut String>) {
     let mut seen: HashMap<String, usize> = HashMap::new();
-    for (name, _) in columns.iter_mut() {
+    for name in names {
         while let Some(count) = seen.get_mut(&name.to_lowercase()) {
             *name = format!("{name}_{count}");
             *count += 1;

@@ -47,7 +47,7 @@ const QUOTES: [u8; 2] = [b'"', b'\''];
 /// only this much of the first file.
 pub const CSV_SAMPLE_BYTES: usize = 8 << 20;
 /// ... and at no more records than this (DuckDB's default sample is 20,480 rows).
-const SNIFF_RECORDS: usize = 20_480;
+const SNIFF_RECORDS: usize = crate::DUCKDB_SAMPLE_SIZE;
 
 /// The dialect of a CSV sample, honouring whatever `options` already fix
 /// (`delim`, `quote`, `escape`, `header`, `comment`, `skip`; with
@@ -159,19 +159,32 @@ pub fn sample_schema(
         })
         .collect();
     let formats = options.temporal_formats();
-    if formats.any() && !options.all_varchar {
-        // Text columns whose every value is a date or timestamp in the
-        // user's format take that type, as DuckDB's sniffer does.
+    let numeric = fields.iter().any(|f| f.data_type().is_numeric());
+    if (formats.any() || numeric) && !options.all_varchar {
         let text = text_columns(&sample[..end], format, fields.len(), records)?;
         for (field, values) in fields.iter_mut().zip(&text) {
+            // Text columns whose every value is a date or timestamp in the
+            // user's format take that type, as DuckDB's sniffer does.
             if field.data_type() == &DataType::Utf8
                 && let Some(typed) = formats.sniff(values.iter().map(String::as_str))
             {
                 *field = Field::new(field.name(), typed, true);
             }
+            // A number with a leading zero (a ZIP code, an account number)
+            // keeps the column text, as in DuckDB: `02134` is not 2134.
+            if field.data_type().is_numeric() && values.iter().any(|v| leading_zero(v)) {
+                *field = Field::new(field.name(), DataType::Utf8, true);
+            }
         }
     }
     Ok(Schema::new(fields))
+}
+
+/// Whether `value` is a number written with a leading zero before a digit
+/// (`007`, `-01.5`), which DuckDB's sniffer does not read as a number.
+fn leading_zero(value: &str) -> bool {
+    let digits = value.trim().trim_start_matches(['-', '+']).as_bytes();
+    digits.len() > 1 && digits[0] == b'0' && digits[1].is_ascii_digit()
 }
 
 /// The first `records` records of `sample` as text, column by column.

@@ -45,6 +45,10 @@ pub(crate) struct CsvExtras {
     pub temporal: TemporalFormats,
     /// Columns are matched by their header's names, not their positions.
     pub union_by_name: bool,
+    /// The first file's header names (made unique), when a scan of several
+    /// files with headers matches each file's columns to them by name, as
+    /// DuckDB does: a file may order them otherwise or hold more.
+    pub first_header: Option<Vec<String>>,
     /// The dialect DataFusion was given.
     pub options: CsvOptions,
 }
@@ -57,6 +61,7 @@ impl CsvExtras {
             || self.temporal.any()
             || self.ignore_errors
             || self.union_by_name
+            || self.first_header.is_some()
     }
 }
 
@@ -106,7 +111,7 @@ impl FileOpener for CsvOpener {
         let text = TextColumns::new(&self.extras, &self.file_schema, &self.file_indices);
         let decoded = text.decoded_schema(&self.file_schema);
         let header = self.extras.options.has_header.unwrap_or(true);
-        let by_name = header && self.extras.union_by_name;
+        let by_name = header && (self.extras.union_by_name || self.extras.first_header.is_some());
         let decoder = (!by_name)
             .then(|| self.decoder(Arc::clone(&decoded), header, self.file_indices.clone()));
         let opener = self.clone();
@@ -183,21 +188,34 @@ impl ByName {
     /// The match for a file whose header line is `header`, against the
     /// scan's `decoded` schema.
     fn new(opener: &CsvOpener, decoded: &SchemaRef, header: &Bytes) -> Result<Self> {
-        let o = &opener.extras.options;
-        let mut format = Format::default()
-            .with_header(true)
-            .with_delimiter(o.delimiter)
-            .with_quote(o.quote);
-        if let Some(escape) = o.escape {
-            format = format.with_escape(escape);
+        let names = header_names(&opener.extras.options, header)?;
+        // The scan column each file column is: by its name with
+        // union_by_name, else by the first file's header.
+        let column_of = |name: &String| match &opener.extras.first_header {
+            Some(first) if !opener.extras.union_by_name => first
+                .iter()
+                .position(|h| h == name)
+                .filter(|&i| i < decoded.fields().len()),
+            _ => decoded.index_of(name).ok(),
+        };
+        // An empty file has no header to match, and no rows.
+        if let Some(first) = &opener.extras.first_header
+            && !opener.extras.union_by_name
+            && !names.is_empty()
+            && let Some(missing) = first.iter().find(|h| !names.contains(h))
+        {
+            return Err(DataFusionError::Execution(format!(
+                "schema mismatch between the files: this file's header lacks column \"{missing}\" \
+                 of the first file's; read with union_by_name = true to match columns by name"
+            )));
         }
-        let (names, _) = format.infer_schema(std::io::Cursor::new(header.as_ref()), Some(0))?;
+        let columns: Vec<Option<usize>> = names.iter().map(column_of).collect();
         let fields: Vec<Field> = names
-            .fields()
             .iter()
-            .map(|f| match decoded.field_with_name(f.name()) {
-                Ok(known) => known.clone(),
-                Err(_) => Field::new(f.name(), DataType::Utf8, true),
+            .zip(&columns)
+            .map(|(name, column)| match column {
+                Some(i) => decoded.field(*i).clone(),
+                None => Field::new(name, DataType::Utf8, true),
             })
             .collect();
         let wanted: Vec<Field> = opener
@@ -206,15 +224,12 @@ impl ByName {
             .map(|&i| decoded.field(i).clone())
             .collect();
         let projection: Vec<usize> = (0..fields.len())
-            .filter(|&p| wanted.iter().any(|w| w.name() == fields[p].name()))
+            .filter(|&p| columns[p].is_some_and(|c| opener.file_indices.contains(&c)))
             .collect();
-        let sources = wanted
+        let sources = opener
+            .file_indices
             .iter()
-            .map(|w| {
-                projection
-                    .iter()
-                    .position(|&p| fields[p].name() == w.name())
-            })
+            .map(|&i| projection.iter().position(|&p| columns[p] == Some(i)))
             .collect();
         Ok(Self {
             schema: Arc::new(Schema::new(fields)),
@@ -252,6 +267,23 @@ impl ByName {
             &options,
         )?)
     }
+}
+
+/// The names in CSV header line `line` (a leading byte order mark dropped),
+/// made unique as the scan's column names are.
+pub(crate) fn header_names(options: &CsvOptions, line: &[u8]) -> Result<Vec<String>> {
+    let mut format = Format::default()
+        .with_header(true)
+        .with_delimiter(options.delimiter)
+        .with_quote(options.quote);
+    if let Some(escape) = options.escape {
+        format = format.with_escape(escape);
+    }
+    let line = s3sql_formats::strip_bom(line);
+    let (names, _) = format.infer_schema(std::io::Cursor::new(line), Some(0))?;
+    let mut names: Vec<String> = names.fields().iter().map(|f| f.name().clone()).collect();
+    s3sql_formats::unique_names(names.iter_mut());
+    Ok(names)
 }
 
 /// `input` without its first `skip` lines (each ended by `\n`).

@@ -15,26 +15,22 @@ use datafusion::datasource::file_format::json::JsonFormat as DataFusionJson;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 use s3sql_formats::{
-    CSV_SAMPLE_BYTES, Compression, CsvDialect, FileFormat, JsonFormat, ReadOptions,
-    compression_from_path, csv_options, csv_schema, decompress_sample, detect_from_bytes,
-    detect_from_path, json_options, json_schema, sample_schema, sniff_csv_with_hint,
-    sniff_json_format,
+    CSV_SAMPLE_BYTES, Compression, CsvDialect, DUCKDB_SAMPLE_SIZE, FileFormat, JsonFormat,
+    ReadOptions, compression_from_path, csv_options, csv_schema, decompress_sample,
+    detect_from_bytes, detect_from_path, json_options, json_schema, sample_schema,
+    sniff_csv_with_hint, sniff_json_format, strip_bom,
 };
 
 use regex::Regex;
 
 use crate::error::{PlannerError, Result};
-use crate::scan::csv_opener::CsvExtras;
+use crate::scan::csv_opener::{CsvExtras, header_names};
 use crate::scan::request::{ScanKind, ScanRequest};
 
 /// How much of a JSON file's start tells array from newline-delimited.
 /// The start of a JSON file read to tell its layout and, for
 /// newline-delimited JSON, its schema: one ranged GET, as for CSV.
 const JSON_SAMPLE_BYTES: u64 = 1 << 20;
-
-/// Records the schema of newline-delimited JSON is inferred from, as
-/// DataFusion's own inference (`schema_infer_max_rec`).
-const JSON_INFER_RECORDS: usize = 1000;
 
 /// The first `len` bytes of the first file (one ranged GET).
 async fn sample(store: &Arc<dyn ObjectStore>, first: &ObjectMeta, len: u64) -> Result<Vec<u8>> {
@@ -49,10 +45,27 @@ async fn sample(store: &Arc<dyn ObjectStore>, first: &ObjectMeta, len: u64) -> R
     Ok(bytes.to_vec())
 }
 
-/// The schema of newline-delimited JSON from the sample's complete lines
-/// (all of it when `whole` is the file); `None` when it holds no complete
-/// line, to let DataFusion read further.
-fn ndjson_schema(sample: &[u8], whole: bool) -> Result<Option<Schema>> {
+/// The line after the first `skip` lines of `sample` (through its `\n`).
+fn first_line(sample: &[u8], skip: u64) -> &[u8] {
+    let mut rest = sample;
+    for _ in 0..skip {
+        match rest.iter().position(|&b| b == b'\n') {
+            Some(at) => rest = &rest[at + 1..],
+            None => return &[],
+        }
+    }
+    let end = rest
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(rest.len(), |at| at + 1);
+    &rest[..end]
+}
+
+/// The schema of newline-delimited JSON from the sample's first `records`
+/// complete lines (all of it when `whole` is the file); `None` when it
+/// holds no complete line, or fewer than a `sample_size` the user asked
+/// for, to let DataFusion read further.
+fn ndjson_schema(sample: &[u8], whole: bool, records: Option<usize>) -> Result<Option<Schema>> {
     let end = if whole {
         sample.len()
     } else {
@@ -61,9 +74,13 @@ fn ndjson_schema(sample: &[u8], whole: bool) -> Result<Option<Schema>> {
             None => return Ok(None),
         }
     };
+    let lines = sample[..end].iter().filter(|&&b| b == b'\n').count();
+    if !whole && records.is_some_and(|r| r > lines) {
+        return Ok(None);
+    }
     let (schema, _) = infer_json_schema(
         std::io::BufReader::new(&sample[..end]),
-        Some(JSON_INFER_RECORDS),
+        Some(records.unwrap_or(DUCKDB_SAMPLE_SIZE)),
     )?;
     Ok(Some(schema))
 }
@@ -192,12 +209,13 @@ impl SchemaShape {
 
 /// The DataFusion formats reading `request`, whose dialect, layout and
 /// (CSV, NDJSON) schema come from file `first` (named `first_name`) in
-/// `store`: the first that is not empty.
+/// `store`: the first that is not empty, of `files` files.
 pub(crate) async fn file_format(
     request: &ScanRequest,
     first_name: &str,
     store: &Arc<dyn ObjectStore>,
     first: &ObjectMeta,
+    files: usize,
 ) -> Result<ScanFormat> {
     let from_path = detect_from_path(first_name);
     let format = match (&request.kind, &from_path) {
@@ -218,13 +236,30 @@ pub(crate) async fn file_format(
             let hint = from_path.and_then(|d| d.delimiter_hint);
             let named = |e: PlannerError| super::in_file(e, first_name);
             let text = decompress_sample(&raw, compression).map_err(|e| named(e.into()))?;
-            let dialect =
+            let mut dialect =
                 sniff_csv_with_hint(&text, &options, hint).map_err(|e| named(e.into()))?;
+            // A quoted line break past the sample would be taken for a
+            // record's end where DataFusion splits a file into byte ranges:
+            // only a file the sample saw whole may be split.
+            let seen_whole = files == 1 && raw.len() as u64 == first.size;
+            let union_by_name = request.flag("union_by_name")?.unwrap_or(false);
+            // Several files with headers: each file's columns are matched to
+            // the first's by name (DuckDB's rule), so each is read whole.
+            let by_header = dialect.has_header && files > 1 && !union_by_name;
+            if (dialect.quote.is_some() && !seen_whole) || by_header {
+                dialect.newlines_in_values = true;
+            }
             let csv = csv_options(&dialect, &options, compression)?;
+            let first_header = match by_header {
+                true => Some(
+                    header_names(&csv, first_line(strip_bom(&text), options.skip))
+                        .map_err(|e| named(e.into()))?,
+                ),
+                false => None,
+            };
             // The sample gives the schema arrow would infer from the same
             // first records, so the file is not read a second time for it;
             // union_by_name needs every file's, each from its own sample.
-            let union_by_name = request.flag("union_by_name")?.unwrap_or(false);
             let (sampled, per_file) = if union_by_name {
                 let sampler = CsvSampler {
                     dialect: dialect.clone(),
@@ -248,6 +283,7 @@ pub(crate) async fn file_format(
                 ignore_errors: options.ignore_errors,
                 temporal: options.temporal_formats(),
                 union_by_name,
+                first_header,
                 options: csv.clone(),
             };
             ScanFormat {
@@ -279,7 +315,10 @@ pub(crate) async fn file_format(
             let union_by_name = request.flag("union_by_name")?.unwrap_or(false);
             let whole = first.size <= JSON_SAMPLE_BYTES && raw.len() as u64 == first.size;
             let sampled = match (layout, union_by_name) {
-                (JsonFormat::NewlineDelimited, false) => ndjson_schema(&text, whole)?,
+                (JsonFormat::NewlineDelimited, false) => {
+                    ndjson_schema(&text, whole, options.sample_size)
+                        .map_err(|e| super::in_file(e, first_name))?
+                }
                 _ => None,
             };
             ScanFormat {

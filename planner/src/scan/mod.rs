@@ -399,6 +399,7 @@ async fn file_table(
         &first.name,
         &runtime.object_store(first_store)?,
         &first.meta,
+        files.len(),
     )
     .await?;
     // The sample file's schema (every file's with union_by_name, empty ones
@@ -457,6 +458,9 @@ async fn file_table(
     schemas.extend(sampled.map(Arc::new));
     let file_schema = if union_by_name {
         union_schema(&schemas)
+    } else if let [one] = schemas.as_slice() {
+        // Not merged with itself: a header naming a column twice keeps both.
+        one.as_ref().clone()
     } else {
         Schema::try_merge(schemas.iter().map(|s| s.as_ref().clone()))?
     };

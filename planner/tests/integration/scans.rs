@@ -740,3 +740,52 @@ async fn the_scan_monitor_counts_objects_after_partition_pruning() {
         "{progress:?}"
     );
 }
+
+/// A CSV over 10 MiB whose quoted line breaks all come after the 8 MiB
+/// sample is never split at a line break inside a quoted value: with 8
+/// partitions (an 8-core machine's default) it counts the rows one
+/// partition counts, with no row made of half a value.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quoted_line_breaks_after_the_sample_are_never_split_records() {
+    let bucket = Bucket::new().await;
+    let mut csv = String::from("id,note\n");
+    let mut rows = 0_i64;
+    while csv.len() < 9 << 20 {
+        csv.push_str(&format!("{rows},plain text of a row\n"));
+        rows += 1;
+    }
+    while csv.len() < 11 << 20 {
+        // Most line breaks are inside the quotes, and each inner line looks
+        // like a row with a bigger id.
+        let inner: Vec<String> = (1..8)
+            .map(|k| format!("{},x", rows + k * 1_000_000))
+            .collect();
+        csv.push_str(&format!("{rows},\"{}\"\n", inner.join("\n")));
+        rows += 1;
+    }
+    bucket.put("late_quotes.csv", csv).await;
+    let session = bucket.session().await;
+    let sql = format!(
+        "SELECT count(*) AS n, max(id) AS mx FROM '{}'",
+        bucket.url("late_quotes.csv")
+    );
+    let expected = [
+        "+--------+--------+".to_owned(),
+        "| n      | mx     |".to_owned(),
+        "+--------+--------+".to_owned(),
+        format!("| {rows} | {} |", rows - 1),
+        "+--------+--------+".to_owned(),
+    ];
+    for partitions in [8, 1] {
+        query(
+            &session,
+            &format!("SET datafusion.execution.target_partitions = {partitions}"),
+        )
+        .await;
+        assert_eq!(
+            query(&session, &sql).await,
+            expected,
+            "{partitions} partitions"
+        );
+    }
+}
