@@ -59,6 +59,13 @@ impl BucketRegions {
         }
     }
 
+    /// The region learnt for `bucket` once an answer has confirmed it.
+    pub(crate) fn confirmed_region(&self, bucket: &str) -> Option<String> {
+        let map = self.0.lock().ok()?;
+        let known = map.get(bucket).filter(|k| k.confirmed)?;
+        known.learnt.clone()
+    }
+
     /// Whether an answer has shown the server takes `bucket`'s requests
     /// signed as they are now.
     pub(crate) fn is_confirmed(&self, bucket: &str) -> bool {

@@ -295,6 +295,14 @@ impl S3Client {
         self.inner.config.retry.backoff_with_jitter(attempt, jitter)
     }
 
+    /// The region a redirect taught for `bucket`, once a later answer has
+    /// confirmed it: what a caller can store so that a next session signs
+    /// for it at once instead of paying the redirect again. `None` when
+    /// the configured region serves the bucket, or nothing is confirmed.
+    pub fn known_region(&self, bucket: &str) -> Option<String> {
+        self.inner.bucket_regions.confirmed_region(bucket)
+    }
+
     /// The region requests for `bucket` are signed for.
     pub(crate) fn region_for(&self, bucket: &str) -> String {
         self.inner

@@ -60,6 +60,10 @@ impl fmt::Display for RequestTarget {
     }
 }
 
+/// What to check when S3 refuses a read in the way it refuses one of an
+/// SSE-C object without its key.
+const SSE_C_HINT: &str = "if the object is encrypted with a customer-provided key (SSE-C), S3 refuses to read it without that key, which s3sql does not send: re-encrypt it with SSE-S3 or SSE-KMS (KMS_KEY_ID), or read it with the tool that holds the key";
+
 /// An error response from the server: HTTP status plus the S3 error body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceError {
@@ -87,6 +91,11 @@ impl ServiceError {
             "InvalidAccessKeyId" | "NotSignedUp" => "the server does not know this KEY_ID: check KEY_ID, and that ENDPOINT is the server the key belongs to".to_owned(),
             "SignatureDoesNotMatch" => "the SECRET does not match the KEY_ID (or REGION differs from the bucket's): check SECRET and REGION".to_owned(),
             "ExpiredToken" | "TokenRefreshRequired" | "InvalidToken" => "the SESSION_TOKEN has expired or is invalid: refresh the temporary credentials".to_owned(),
+            // S3 refuses reads of an object encrypted with a customer key
+            // (SSE-C) when the key is not sent: a HEAD's 400 has no body,
+            // a GET's says "Server Side Encryption".
+            "HTTP400" if self.target.operation == Operation::HeadObject => SSE_C_HINT.to_owned(),
+            "InvalidRequest" if self.message.contains("Server Side Encryption") => SSE_C_HINT.to_owned(),
             "InvalidObjectState" => "the object is archived (storage class GLACIER or DEEP_ARCHIVE, or an archive access tier) and its bytes are offline: restore it first (RestoreObject), or leave it out of the query".to_owned(),
             "AccessDenied" | "Forbidden" => "the credentials lack permission here, or the bucket is private and no secret covers this URL".to_owned(),
             "PermanentRedirect" | "AuthorizationHeaderMalformed" | "IllegalLocationConstraintException" => match &self.bucket_region {
@@ -248,6 +257,38 @@ mod tests {
         );
         assert!(text.contains("REQ1"), "{text}");
         assert!(text.contains("REGION 'eu-west-1'"), "{text}");
+    }
+
+    /// A read refused as S3 refuses one of an SSE-C object without its key
+    /// says so: a HEAD's body-less 400 and a GET's InvalidRequest naming
+    /// server-side encryption; another 400 does not.
+    #[test]
+    fn a_read_refused_as_sse_c_names_it() {
+        let refusal = |operation, code: &str, message: &str| ServiceError {
+            target: RequestTarget {
+                operation,
+                bucket: "data".into(),
+                key: Some("k.csv".into()),
+                endpoint: "http://127.0.0.1:9000".into(),
+            },
+            status: 400,
+            code: code.into(),
+            message: message.into(),
+            request_id: None,
+            bucket_region: None,
+        };
+        let get_message = "The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.";
+        for error in [
+            refusal(Operation::HeadObject, "HTTP400", ""),
+            refusal(Operation::GetObject, "InvalidRequest", get_message),
+        ] {
+            assert!(error.to_string().contains("SSE-C"), "{error}");
+        }
+        assert_eq!(refusal(Operation::PutObject, "HTTP400", "").hint(), None);
+        assert_eq!(
+            refusal(Operation::GetObject, "InvalidRequest", "bad").hint(),
+            None
+        );
     }
 
     /// A key holding a line end is shown quoted with escapes, so the

@@ -25,6 +25,10 @@ pub struct ObjectMeta {
     pub content_type: Option<String>,
     /// `x-amz-version-id`, on versioned buckets (HEAD and GET only).
     pub version_id: Option<String>,
+    /// The storage class a listing names (`STANDARD`, `GLACIER`, ...):
+    /// archived objects cannot be read until restored, and a listing says
+    /// so before any GET fails.
+    pub storage_class: Option<String>,
 }
 
 impl ObjectMeta {
@@ -37,6 +41,7 @@ impl ObjectMeta {
             last_modified: None,
             content_type: None,
             version_id: None,
+            storage_class: None,
         }
     }
 

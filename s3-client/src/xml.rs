@@ -101,6 +101,7 @@ struct Contents {
     #[serde(rename = "ETag")]
     etag: Option<String>,
     last_modified: Option<String>,
+    storage_class: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -236,6 +237,7 @@ impl ListBucketResult {
             let mut object = ObjectMeta::new(decode(c.key)?, size);
             object.etag = c.etag;
             object.last_modified = c.last_modified.as_deref().and_then(parse_timestamp);
+            object.storage_class = c.storage_class.filter(|class| !class.is_empty());
             objects.push(object);
         }
         let common_prefixes = self
@@ -522,6 +524,7 @@ mod tests {
         assert_eq!(page.objects[0].etag.as_deref(), Some("\"abc\""));
         assert_eq!(page.objects[0].size, 12);
         assert!(page.objects[0].last_modified.is_some());
+        assert_eq!(page.objects[0].storage_class.as_deref(), Some("STANDARD"));
         assert_eq!(page.common_prefixes, vec!["a/d=1/".to_owned()]);
         assert_eq!(page.next_continuation_token.as_deref(), Some("tok"));
     }

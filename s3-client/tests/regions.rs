@@ -205,6 +205,23 @@ async fn a_presigned_url_signs_for_the_buckets_region_before_any_request() {
 /// the configured region says nothing of the bucket's region: it confirms
 /// nothing, so a URL presigned after it still asks the server first and
 /// signs for the bucket's real region (review-11d #9, the rest).
+/// The region a redirect taught is known once an answer confirmed it, so
+/// a caller can store it (MindsDB's CREATE DATABASE does) and a next
+/// session signs for it at once.
+#[tokio::test]
+async fn the_region_a_redirect_taught_is_known_once_confirmed() {
+    let (server_region, client_region) = MISMATCHES[0];
+    let (fx, _proxy, client) = mismatched(server_region, client_region).await;
+    assert_eq!(client.known_region(fx.bucket()), None);
+    let key = fx.key("r/known.txt");
+    fx.put(&key, Bytes::from_static(b"known")).await;
+    client.head_object(fx.bucket(), &key).await.unwrap();
+    assert_eq!(
+        client.known_region(fx.bucket()).as_deref(),
+        Some(server_region)
+    );
+}
+
 #[tokio::test]
 async fn a_gateways_answer_does_not_confirm_the_region() {
     let (server_region, client_region) = MISMATCHES[0];

@@ -35,6 +35,7 @@ pub(crate) fn object_meta(key: &str, headers: &HeaderMap, size: u64) -> ObjectMe
             .map(|d| d.with_timezone(&chrono::Utc)),
         content_type: header_str(headers, CONTENT_TYPE.as_str()).map(str::to_owned),
         version_id: header_str(headers, "x-amz-version-id").map(str::to_owned),
+        storage_class: header_str(headers, "x-amz-storage-class").map(str::to_owned),
     }
 }
 
