@@ -353,6 +353,24 @@ fn mask_sensitive(text: &str) -> String {
     let mut out: Vec<char> = text.chars().collect();
     let mut at = 0;
     while at < out.len() {
+        // An SQL comment is no string: a quote in `-- Bob's S3` or
+        // `/* 15" */` must not pair with the object's quotes (that shifted
+        // the pairing and left the values in clear). Comments stay as
+        // written.
+        if out[at] == '-' && out.get(at + 1) == Some(&'-') {
+            while at < out.len() && out[at] != '\n' {
+                at += 1;
+            }
+            continue;
+        }
+        if out[at] == '/' && out.get(at + 1) == Some(&'*') {
+            at += 2;
+            while at < out.len() && !(out[at] == '*' && out.get(at + 1) == Some(&'/')) {
+                at += 1;
+            }
+            at += 2;
+            continue;
+        }
         let quote = out[at];
         if quote == ':' {
             at += 1;
@@ -602,6 +620,16 @@ mod tests {
             let masked = mask_sensitive(line);
             assert!(!masked.contains("TOPSECRET"), "{line} -> {masked}");
             assert_eq!(masked.chars().count(), line.chars().count(), "{masked}");
+        }
+        // A quote inside an SQL comment pairs with nothing (review-10e #1).
+        for text in [
+            "CREATE DATABASE d1 -- Bob's S3\nWITH ENGINE = 's3', PARAMETERS = {\n  'aws_access_key_id': 'AKIA1'\n  'aws_secret_access_key': 'TOPSECRETA1'}",
+            "-- for the 15\" dashboards\nCREATE DATABASE d2 WITH ENGINE = 's3', PARAMETERS = {\n  \"aws_secret_access_key\": \"TOPSECRETB2\"\n  \"bucket\": \"b\"}",
+            "CREATE DATABASE d3 WITH ENGINE = 's3', PARAMETERS = {\n  /* Bob's key */ 'aws_secret_access_key': 'TOPSECRETC3'}",
+        ] {
+            let masked = mask_sensitive(text);
+            assert!(!masked.contains("TOPSECRET"), "{masked}");
+            assert_eq!(masked.lines().count(), text.lines().count(), "{masked}");
         }
         assert_eq!(
             mask_sensitive(r#"  "aws_secret_access_key": "abc","#),
