@@ -26,6 +26,7 @@ mod datafusion_options;
 mod decode_error;
 mod detect;
 mod error;
+mod json_types;
 mod options;
 mod schema;
 mod sniff;
@@ -43,6 +44,7 @@ pub use detect::{
     detect_from_path, strip_bom,
 };
 pub use error::FormatError;
+pub use json_types::json_types;
 pub use options::{ColumnTypes, DUCKDB_SAMPLE_SIZE, JsonFormat, ReadOptions};
 pub use schema::{csv_schema, duckdb_column_name, json_schema, unique_names};
 pub use sniff::{CSV_SAMPLE_BYTES, CsvDialect, sample_schema, sniff_csv, sniff_csv_with_hint};

@@ -17,7 +17,7 @@ use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 use s3sql_formats::{
     CSV_SAMPLE_BYTES, Compression, CsvDialect, DUCKDB_SAMPLE_SIZE, FileFormat, JsonFormat,
     ReadOptions, compression_from_path, csv_options, csv_schema, decompress_sample,
-    detect_from_bytes, detect_from_path, json_options, json_schema, sample_schema,
+    detect_from_bytes, detect_from_path, json_options, json_schema, json_types, sample_schema,
     sniff_csv_with_hint, sniff_json_format, strip_bom,
 };
 
@@ -78,11 +78,9 @@ fn ndjson_schema(sample: &[u8], whole: bool, records: Option<usize>) -> Result<O
     if !whole && records.is_some_and(|r| r > lines) {
         return Ok(None);
     }
-    let (schema, _) = infer_json_schema(
-        std::io::BufReader::new(&sample[..end]),
-        Some(records.unwrap_or(DUCKDB_SAMPLE_SIZE)),
-    )?;
-    Ok(Some(schema))
+    let records = records.unwrap_or(DUCKDB_SAMPLE_SIZE);
+    let (schema, _) = infer_json_schema(std::io::BufReader::new(&sample[..end]), Some(records))?;
+    Ok(Some(json_types(&schema, &sample[..end], records)?))
 }
 
 /// DataFusion's format for each file of a scan: CSV and JSON files are
