@@ -334,6 +334,9 @@ pub(crate) async fn file_format(
         _ => {
             let mut parquet = TableParquetOptions::default();
             parquet.global.binary_as_string = options.binary_as_string;
+            // Columns keep their extension types (UUID, JSON); `infer_schema`
+            // drops every other piece of metadata itself.
+            parquet.global.skip_metadata = false;
             ScanFormat {
                 formats: Formats {
                     kind: FormatKind::Parquet(Arc::new(

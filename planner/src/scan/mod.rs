@@ -90,10 +90,33 @@ async fn infer_schema(
     meta: ObjectMeta,
     name: String,
 ) -> Result<SchemaRef> {
-    Ok(format
+    let schema = format
         .infer_schema(state, &store, std::slice::from_ref(&meta))
         .await
-        .map_err(|e| e.context(format!("cannot read the schema of {name}")))?)
+        .map_err(|e| e.context(format!("cannot read the schema of {name}")))?;
+    Ok(extension_types_only(&schema))
+}
+
+/// `schema` without metadata except each column's extension type (a
+/// Parquet UUID or JSON column's `ARROW:extension:*`, so it reads and is
+/// written back as DuckDB's UUID and JSON): other metadata differs from
+/// file to file (writers' versions, pandas' statistics) and would make
+/// the files' schemas conflict when merged.
+fn extension_types_only(schema: &Schema) -> SchemaRef {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|field| {
+            let kept = field
+                .metadata()
+                .iter()
+                .filter(|(key, _)| key.starts_with("ARROW:extension:"))
+                .map(|(key, value)| (key.clone(), value.clone()))
+                .collect();
+            field.as_ref().clone().with_metadata(kept)
+        })
+        .collect();
+    Arc::new(Schema::new(fields))
 }
 
 /// The columns of every file by name, in order of first appearance, each
