@@ -9,8 +9,10 @@ use std::io::Write;
 use anyhow::Context;
 use clap::ValueEnum;
 use comfy_table::Table;
-use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::datatypes::SchemaRef;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::json::writer::{JsonArray, LineDelimited};
 use datafusion::arrow::json::{Writer as JsonWriter, WriterBuilder as JsonWriterBuilder};
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
@@ -46,6 +48,8 @@ impl PrintFormat {
         out: &'a mut dyn Write,
         schema: &SchemaRef,
     ) -> anyhow::Result<Printer<'a>> {
+        let uuids = uuid_columns(schema);
+        let schema = &shown_schema(schema, &uuids);
         let header =
             || -> Vec<String> { schema.fields().iter().map(|f| f.name().clone()).collect() };
         let state = match self {
@@ -79,6 +83,8 @@ impl PrintFormat {
         Ok(Printer {
             state,
             wrote: false,
+            schema: schema.clone(),
+            uuids,
         })
     }
 }
@@ -88,6 +94,10 @@ pub struct Printer<'a> {
     state: State<'a>,
     /// Whether a batch was written (CSV writes its header with the first).
     wrote: bool,
+    /// The schema printed: UUID columns as text.
+    schema: SchemaRef,
+    /// The UUID columns (arrow's `arrow.uuid`: 16 bytes, shown as text).
+    uuids: Vec<usize>,
 }
 
 enum State<'a> {
@@ -115,6 +125,13 @@ enum State<'a> {
 impl Printer<'_> {
     /// Prints (or, for the table, keeps what it will show of) one batch.
     pub fn write(&mut self, batch: &RecordBatch) -> anyhow::Result<()> {
+        let shown;
+        let batch = if self.uuids.is_empty() {
+            batch
+        } else {
+            shown = shown_batch(batch, &self.schema, &self.uuids)?;
+            &shown
+        };
         match &mut self.state {
             State::Csv { out, rows, .. } => {
                 out.write_all(&rows.write(batch).context("writing CSV")?)?;
@@ -239,6 +256,66 @@ impl ShownRows {
     }
 }
 
+/// arrow's canonical extension name of a UUID (arrow-schema's
+/// `extension::Uuid::NAME`, which arrow does not re-export).
+const UUID_EXTENSION: &str = "arrow.uuid";
+
+/// The columns that hold UUIDs: 16 bytes each, marked `arrow.uuid` (a
+/// Parquet UUID column, as DuckDB writes them).
+fn uuid_columns(schema: &SchemaRef) -> Vec<usize> {
+    schema
+        .fields()
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| {
+            f.extension_type_name() == Some(UUID_EXTENSION)
+                && matches!(f.data_type(), DataType::FixedSizeBinary(16))
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// `schema` with the `uuids` columns as text, as DuckDB shows them.
+fn shown_schema(schema: &SchemaRef, uuids: &[usize]) -> SchemaRef {
+    if uuids.is_empty() {
+        return schema.clone();
+    }
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| match uuids.contains(&i) {
+            true => Field::new(f.name(), DataType::Utf8, f.is_nullable()),
+            false => f.as_ref().clone(),
+        })
+        .collect();
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
+}
+
+/// `batch` with its `uuids` columns as DuckDB's text of a UUID
+/// (`0b3b1e7e-8f6a-4c2d-9e1f-2a3b4c5d6e7f`), in `schema`.
+fn shown_batch(
+    batch: &RecordBatch,
+    schema: &SchemaRef,
+    uuids: &[usize],
+) -> anyhow::Result<RecordBatch> {
+    let mut columns = batch.columns().to_vec();
+    for &i in uuids {
+        let bytes = columns[i].as_fixed_size_binary();
+        let text: StringArray = (0..bytes.len())
+            .map(|row| {
+                bytes.is_valid(row).then(|| {
+                    uuid::Uuid::from_slice(bytes.value(row)).map(|u| u.hyphenated().to_string())
+                })
+            })
+            .map(Option::transpose)
+            .collect::<Result<_, _>>()
+            .context("a UUID column holds a value that is not 16 bytes")?;
+        columns[i] = Arc::new(text) as ArrayRef;
+    }
+    Ok(RecordBatch::try_new(schema.clone(), columns)?)
+}
+
 /// Rows `rows` of `batch` as display strings, NULL spelled out.
 fn cells(batch: &RecordBatch, rows: std::ops::Range<usize>) -> anyhow::Result<Vec<Vec<String>>> {
     let options = FormatOptions::default().with_null(NULL);
@@ -299,6 +376,37 @@ mod tests {
             let text = String::from_utf8(out).unwrap();
             assert!(text.ends_with("10000 rows (6 shown)\n"), "{text}");
             assert!(text.contains("| … "), "{text}");
+        }
+    }
+
+    /// A Parquet UUID column (16 bytes marked `arrow.uuid`) prints as
+    /// DuckDB shows it, in every format; NULL stays NULL.
+    #[test]
+    fn uuids_print_as_duckdb_shows_them() {
+        use datafusion::arrow::array::FixedSizeBinaryArray;
+        let field = Field::new("u", DataType::FixedSizeBinary(16), true)
+            .with_metadata([("ARROW:extension:name".to_owned(), UUID_EXTENSION.to_owned())].into());
+        let schema = Arc::new(Schema::new(vec![field]));
+        let bytes: [u8; 16] = [
+            0x0b, 0x3b, 0x1e, 0x7e, 0x8f, 0x6a, 0x4c, 0x2d, 0x9e, 0x1f, 0x2a, 0x3b, 0x4c, 0x5d,
+            0x6e, 0x7f,
+        ];
+        let values = FixedSizeBinaryArray::try_from_sparse_iter_with_size(
+            [Some(bytes), None].into_iter(),
+            16,
+        )
+        .unwrap();
+        let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(values)]).unwrap();
+        for format in [PrintFormat::Table, PrintFormat::Csv, PrintFormat::Json] {
+            let mut out = Vec::new();
+            let mut printer = format.printer(&mut out, &schema).unwrap();
+            printer.write(&batch).unwrap();
+            printer.finish().unwrap();
+            let text = String::from_utf8(out).unwrap();
+            assert!(
+                text.contains("0b3b1e7e-8f6a-4c2d-9e1f-2a3b4c5d6e7f"),
+                "{format:?}: {text}"
+            );
         }
     }
 

@@ -114,12 +114,7 @@ pub(crate) fn describe(schema: &DFSchema) -> Result<RecordBatch> {
     let none = || text(vec![None; fields.len()]);
     let columns = vec![
         text(fields.iter().map(|f| Some(f.name().clone())).collect()),
-        text(
-            fields
-                .iter()
-                .map(|f| Some(duckdb_type_name(f.data_type())))
-                .collect(),
-        ),
+        text(fields.iter().map(|f| Some(duckdb_column_type(f))).collect()),
         text(
             fields
                 .iter()
@@ -225,7 +220,7 @@ pub(crate) async fn summarize(input: DataFrame) -> Result<RecordBatch> {
     let (mut unique, mut counts, mut null_percentages) = (Vec::new(), Vec::new(), Vec::new());
     for (field, slot) in fields.iter().zip(&slots) {
         out[0].push(Some(field.name().clone()));
-        out[1].push(Some(duckdb_type_name(field.data_type())));
+        out[1].push(Some(duckdb_column_type(field)));
         out[2].push(value(slot[0])?);
         out[3].push(value(slot[1])?);
         unique.push(number(slot[2])?);
@@ -294,6 +289,19 @@ impl StatKind {
             | Timestamp(..) => Self::Ordered,
             _ => Self::Other,
         }
+    }
+}
+
+/// DuckDB's name for a column's type: [`duckdb_type_name`], or UUID and
+/// JSON for the columns arrow marks with their canonical extension types
+/// (a Parquet UUID or JSON column, as DuckDB writes them).
+pub(crate) fn duckdb_column_type(field: &Field) -> String {
+    match field.extension_type_name() {
+        Some("arrow.uuid") if matches!(field.data_type(), DataType::FixedSizeBinary(16)) => {
+            "UUID".into()
+        }
+        Some("arrow.json") if field.data_type().is_string() => "JSON".into(),
+        _ => duckdb_type_name(field.data_type()),
     }
 }
 

@@ -428,4 +428,22 @@ async fn uuid_and_json_columns_keep_their_types_as_duckdb_writes_them() {
     assert_eq!(read[0], read[1], "DuckDB reading s3sql's Parquet");
     assert_eq!(read[0][0][1].as_deref(), Some("UUID"), "{read:?}");
     assert_eq!(read[0][0][3].as_deref(), Some("JSON"), "{read:?}");
+    // DESCRIBE names them as DuckDB does.
+    let described = query(&session, &format!("DESCRIBE SELECT u, j FROM '{source}'")).await;
+    let types: Vec<String> = crate::support::table_rows(&described)
+        .iter()
+        .map(|row| row.split(',').take(2).collect::<Vec<_>>().join(" "))
+        .collect();
+    let theirs = duckdb(None, &[format!("DESCRIBE SELECT u, j FROM '{source}'")]);
+    let expected: Vec<String> = theirs[0]
+        .iter()
+        .map(|row| {
+            format!(
+                "{} {}",
+                row[0].as_deref().unwrap(),
+                row[1].as_deref().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(types, expected, "{described:?}");
 }
