@@ -39,6 +39,7 @@ mod session;
 mod setting_sql;
 mod settings;
 mod statement;
+mod uuid_literal;
 
 pub use copy::{CopyError, CopyMonitor, CopyProgress, CsvRows};
 pub use error::{PlannerError, Result};

@@ -9,6 +9,7 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::catalog::MemTable;
 use datafusion::dataframe::DataFrame;
 use datafusion::datasource::TableProvider;
+use datafusion::execution::FunctionRegistry;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::cache::cache_manager::CacheManagerConfig;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
@@ -84,9 +85,11 @@ impl Session {
             // Building fails only on a memory pool or disk manager setting,
             // and none is given here.
             .unwrap_or_else(|_| Arc::new(RuntimeEnv::default()));
-        let ctx = SessionContext::new_with_config_rt(config, runtime);
+        let mut ctx = SessionContext::new_with_config_rt(config, runtime);
         let settings = Arc::new(Settings::default());
         ctx.register_udf(setting_sql::current_setting(Arc::clone(&settings)));
+        // Registering only adds it to the state's list: it never fails.
+        let _ = ctx.register_expr_planner(Arc::new(crate::uuid_literal::UuidLiterals));
         // Databases are stored beside persistent secrets, or not at all.
         let catalog = ctx.catalog(&ctx.state().config_options().catalog.default_catalog);
         let databases = Databases::open(secrets.directory().map(DatabaseDirectory::beside))

@@ -153,3 +153,45 @@ async fn filename_comes_before_hive_columns_as_duckdb() {
         assert!(!batches[0].column(0).is_empty());
     }
 }
+
+/// A UUID column (a Parquet UUID, as DuckDB writes it) compared with a
+/// string gives DuckDB 1.5.5's rows, in either order and with any
+/// comparison; a string that is no UUID is DuckDB's conversion error.
+#[tokio::test]
+async fn a_uuid_column_compares_with_a_string_as_duckdb() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ids.parquet").display().to_string();
+    duckdb(
+        None,
+        &[format!(
+            "COPY (SELECT i, ('0000000' || i || '-8f6a-4c2d-9e1f-2a3b4c5d6e7f')::UUID AS u \
+             FROM range(5) t(i)) TO '{file}'"
+        )],
+    );
+    let session = s3sql_planner::Session::with_secrets(s3sql_secrets::SecretManager::new(None));
+    let wheres = [
+        "u = '00000003-8f6a-4c2d-9e1f-2a3b4c5d6e7f'",
+        "'00000003-8f6a-4c2d-9e1f-2a3b4c5d6e7f' = u",
+        "u <> '00000003-8f6a-4c2d-9e1f-2a3b4c5d6e7f'",
+        "u < '00000002-8f6a-4c2d-9e1f-2a3b4c5d6e7f'",
+        "u >= '{00000002-8F6A-4C2D-9E1F-2A3B4C5D6E7F}'",
+    ];
+    let selects: Vec<String> = wheres
+        .iter()
+        .map(|w| format!("SELECT i FROM '{file}' WHERE {w} ORDER BY i"))
+        .collect();
+    let theirs = duckdb(None, &selects);
+    for (select, theirs) in selects.iter().zip(&theirs) {
+        let ours = table_rows(&query(&session, select).await);
+        assert_eq!(ours, duckdb_rows(theirs), "{select}");
+    }
+    let error = session
+        .sql(&format!("SELECT i FROM '{file}' WHERE u = 'not-a-uuid'"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("Could not convert string 'not-a-uuid' to UUID"),
+        "{error}"
+    );
+}
