@@ -2,12 +2,10 @@
 //! every source of SQL (`-c`, `-f`, stdin) ends in, as in datafusion-cli's
 //! `exec.rs`.
 
-use std::collections::HashMap;
 use std::error::Error;
 use std::fs::File;
 use std::future::Future;
 use std::io::{BufWriter, IsTerminal, Write};
-use std::ops::Range;
 use std::path::Path;
 
 use anyhow::Context;
@@ -201,7 +199,10 @@ fn point_at(error: PlannerError, sql: &str) -> anyhow::Error {
     let Some((line, column)) = position else {
         return error.into();
     };
-    let Some(text) = mask_secrets(sql, line) else {
+    // The whole statement is masked, then cut: a quoted credential may
+    // begin on the line before the echoed one.
+    let masked = s3sql_planner::masked_statement(sql);
+    let Some(text) = masked.lines().nth(line.saturating_sub(1)) else {
         return error.into();
     };
     let prefix = format!("LINE {line}: ");
@@ -216,201 +217,4 @@ fn line_and_column(message: &str) -> Option<(usize, usize)> {
     let (line, rest) = rest.split_once(", Column: ")?;
     let column: String = rest.chars().take_while(char::is_ascii_digit).collect();
     Some((line.parse().ok()?, column.parse().ok()?))
-}
-
-/// Whether `sql` may carry a credential: a `CREATE SECRET`, a `SET
-/// s3_secret_access_key`, a `SESSION_TOKEN`, MindsDB's
-/// `aws_secret_access_key`, a password in a URL (`http://user:pw@host`).
-/// Such text is starred out when echoed and kept out of the history file.
-pub(crate) fn may_hold_secret(sql: &str) -> bool {
-    let lower = sql.to_ascii_lowercase();
-    lower.contains("secret")
-        || lower.contains("session_token")
-        || lower.split("://").skip(1).any(|rest| {
-            rest.split(|c: char| c == '/' || c.is_whitespace() || c == '\'' || c == '"')
-                .next()
-                .is_some_and(|authority| authority.contains('@'))
-        })
-}
-
-/// Line `line` (1-based) of `sql` as echoed under an error: when the
-/// statement may carry a credential, the inside of each quoted string is
-/// starred out, single-quoted SQL literals and double-quoted ones alike
-/// (MindsDB's PARAMETERS are JSON, its secrets in double quotes), one
-/// opened on an earlier line included, and so is a credential written
-/// as a bare word (`SECRET wJalr...`, `SET s3_secret_access_key = ...`,
-/// `"aws_secret_access_key": wJalr...`) up to the `,`, `)`, `}` or `;`
-/// that ends it, white space inside kept; the length is kept so the caret
-/// below still points at the right column.
-fn mask_secrets(sql: &str, line: usize) -> Option<String> {
-    let text = sql.lines().nth(line.saturating_sub(1))?;
-    if !may_hold_secret(sql) {
-        return Some(text.to_owned());
-    }
-    let source: Vec<char> = sql.chars().collect();
-    let mut masked = source.clone();
-    let quoted = s3sql_planner::quoted_spans(sql);
-    let insides: Vec<Range<usize>> = match &quoted {
-        Some(spans) => spans.iter().map(|span| inside(&source, span)).collect(),
-        // The tokenizer refused the text: anything after a quote may be
-        // inside a string.
-        None => source
-            .iter()
-            .position(|c| matches!(c, '\'' | '"' | '`' | '$'))
-            .map(|from| from..source.len())
-            .into_iter()
-            .collect(),
-    };
-    for range in insides {
-        for c in &mut masked[range] {
-            if !matches!(*c, '\n' | '\r') {
-                *c = '*';
-            }
-        }
-    }
-    for value in bare_credentials(&source, quoted.as_deref().unwrap_or_default()) {
-        for c in &mut masked[value] {
-            if !c.is_whitespace() {
-                *c = '*';
-            }
-        }
-    }
-    let masked: String = masked.into_iter().collect();
-    masked
-        .lines()
-        .nth(line.saturating_sub(1))
-        .map(str::to_owned)
-}
-
-/// The chars of a quoted token (`span`, from [`s3sql_planner::quoted_spans`])
-/// between its opening quote, after a prefix such as `E`, and its closing one.
-fn inside(source: &[char], span: &Range<usize>) -> Range<usize> {
-    let end = span.end.min(source.len());
-    let start = span.start.min(end);
-    match source[start..end]
-        .iter()
-        .position(|c| matches!(c, '\'' | '"' | '`' | '$'))
-    {
-        Some(quote) => {
-            let from = start + quote + 1;
-            from..end.saturating_sub(1).max(from)
-        }
-        None => end..end,
-    }
-}
-
-/// Whether a name (a word, or a quoted JSON name) is a credential's.
-fn names_a_credential(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    lower == "secret" || lower.ends_with("secret_access_key") || lower.ends_with("session_token")
-}
-
-/// The char ranges of credentials written unquoted after their name
-/// (`SECRET x`, `s3_session_token = x`, `s3_session_token TO x`,
-/// `"aws_secret_access_key": x`), given the quoted tokens' spans
-/// (`strings`). `SECRET` as the statement's own keyword
-/// (`CREATE [OR REPLACE] [PERSISTENT] SECRET name`, `DROP SECRET name`)
-/// names none.
-fn bare_credentials(source: &[char], strings: &[Range<usize>]) -> Vec<Range<usize>> {
-    const STATEMENT: [&str; 6] = ["create", "replace", "persistent", "temporary", "drop", "or"];
-    let word_char = |c: char| c.is_alphanumeric() || c == '_';
-    let skip_space = |mut at: usize| {
-        while at < source.len() && source[at].is_whitespace() {
-            at += 1;
-        }
-        at
-    };
-    let quoted_at: HashMap<usize, &Range<usize>> = strings.iter().map(|s| (s.start, s)).collect();
-    let mut found = Vec::new();
-    let mut previous = String::new();
-    let mut at = 0;
-    while at < source.len() {
-        let c = source[at];
-        let (name, quoted, end) = if let Some(span) = quoted_at.get(&at) {
-            let name = source[inside(source, span)].iter().collect::<String>();
-            (name, true, span.end)
-        } else if word_char(c) {
-            let close = source[at..]
-                .iter()
-                .position(|&d| !word_char(d))
-                .map_or(source.len(), |p| at + p);
-            (source[at..close].iter().collect::<String>(), false, close)
-        } else {
-            at += 1;
-            continue;
-        };
-        let end = end.min(source.len());
-        if names_a_credential(&name) && !STATEMENT.contains(&previous.to_ascii_lowercase().as_str())
-        {
-            let mut value = skip_space(end);
-            if value < source.len() && matches!(source[value], ':' | '=') {
-                value = skip_space(value + 1);
-            } else {
-                let next: String = source[value..].iter().take(3).collect();
-                if next.len() == 3
-                    && next[..2].eq_ignore_ascii_case("to")
-                    && next.ends_with(char::is_whitespace)
-                {
-                    value = skip_space(value + 2);
-                }
-            }
-            if value < source.len()
-                && !quoted_at.contains_key(&value)
-                && !matches!(source[value], '\'' | '"')
-            {
-                let stop = source[value..]
-                    .iter()
-                    .position(|&d| matches!(d, ',' | ')' | '}' | ';' | '\n' | '\r'))
-                    .map_or(source.len(), |p| value + p);
-                found.push(value..stop);
-            }
-        }
-        if !quoted {
-            previous = name;
-        }
-        at = end;
-    }
-    found
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Every way a credential can be written in a statement: quoted, a
-    /// bare word (CREATE SECRET takes one), one with a stray space, a SET,
-    /// MindsDB's JSON, a password in an endpoint URL. The echoed line never
-    /// shows it, and the statement is kept out of the history file.
-    #[test]
-    fn an_echoed_line_never_shows_a_credential_however_it_is_written() {
-        for sql in [
-            "CREATE SECRET s (TYPE s3, KEY_ID 'AK', SECRET 'TOPSECRET'); SELECT )",
-            "CREATE SECRET s (TYPE s3, KEY_ID 'AK', SECRET TOPSECRET); SELECT )",
-            "CREATE SECRET s (TYPE s3, KEY_ID 'AK', SECRET wJalr TOPSECRET)",
-            "CREATE SECRET s (TYPE s3, SESSION_TOKEN FwoG\tTOPSECRET, KEY_ID 'AK')",
-            "SET s3_secret_access_key = TOPSECRET; SELECT )",
-            "SET s3_session_token TO wJalr TOPSECRET; SELECT )",
-            "CREATE DATABASE d WITH ENGINE = 's3', PARAMETERS = {\"aws_secret_access_key\": wJalr TOPSECRET, \"bucket\": \"b\"} x",
-            "CREATE DATABASE d WITH ENGINE = 's3', PARAMETERS = {\"aws_session_token\": \"TOPSECRET\"}; SELECT )",
-            "CREATE DATABASE d WITH ENGINE = 's3', PARAMETERS = {\"endpoint_url\": \"http://user:TOPSECRET@h:9000\"}; SELECT )",
-        ] {
-            assert!(may_hold_secret(sql), "{sql}");
-            let line = mask_secrets(sql, 1).unwrap();
-            assert!(!line.contains("TOPSECRET"), "{sql} -> {line}");
-            assert_eq!(line.chars().count(), sql.chars().count(), "{line}");
-        }
-        // Bare words that are no credential's stay as written.
-        let sql = "SELECT secret_count FROM t WHERE x = 'secret-ish' )";
-        assert_eq!(
-            mask_secrets(sql, 1).unwrap(),
-            "SELECT secret_count FROM t WHERE x = '**********' )"
-        );
-        let sql = "CREATE SECRET s (TYPE s3, KEY_ID 'AK', SECRET 'x'); SELECT a, b FROM t WHERE )";
-        assert!(
-            mask_secrets(sql, 1)
-                .unwrap()
-                .ends_with("SELECT a, b FROM t WHERE )")
-        );
-        assert!(!may_hold_secret("SELECT * FROM 's3://b/k.csv'"));
-    }
 }

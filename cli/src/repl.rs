@@ -154,7 +154,7 @@ pub async fn run(session: &Session, output: &mut Output) -> anyhow::Result<()> {
                 let entry = sql.trim_end().to_owned();
                 let _ = editor.add_history_entry(entry.as_str());
                 // Recalled in this session, never written to disk.
-                if !exec::may_hold_secret(&entry) {
+                if !s3sql_planner::may_hold_secret(&entry) {
                     remember(history.as_ref(), &entry);
                 }
                 sql

@@ -30,6 +30,7 @@ mod describe;
 mod describe_subquery;
 mod dialect;
 mod error;
+mod mask;
 mod mindsdb;
 mod order;
 mod output_names;
@@ -43,8 +44,9 @@ mod uuid_literal;
 
 pub use copy::{CopyError, CopyMonitor, CopyProgress, CsvRows};
 pub use error::{PlannerError, Result};
+pub use mask::{masked_statement, may_hold_secret};
 pub use mindsdb::DatabaseError;
 pub use scan::io_plan::human_bytes;
 pub use scan::{ScanMonitor, ScanProgress};
 pub use session::Session;
-pub use statement::{Statement, StatementLines, ends_statement, quoted_spans};
+pub use statement::{Statement, StatementLines, ends_statement};

@@ -238,30 +238,8 @@ pub fn ends_statement(sql: &str) -> bool {
     }
 }
 
-/// The char ranges of the quoted tokens of `sql`: strings (an `E'...'`
-/// one with its backslash escapes), quoted names and keys, as the
-/// tokenizer [`parse`] splits with reads them, so that a shell starring
-/// them out where it echoes a line agrees with it on where each ends.
-/// `None` when the tokenizer refuses the text.
-///
-/// ```
-/// let spans = s3sql_planner::quoted_spans("SET x = E'a\\'b' -- c").unwrap();
-/// assert_eq!(spans, [8..15]);
-/// ```
-pub fn quoted_spans(sql: &str) -> Option<Vec<std::ops::Range<usize>>> {
-    let tokens = Tokenizer::new(&DuckDb, sql).tokenize_with_location().ok()?;
-    let offsets = CharOffsets::new(sql);
-    Some(
-        tokens
-            .iter()
-            .filter(|t| is_quoted(&t.token))
-            .map(|t| offsets.of(t.span.start)..offsets.of(t.span.end))
-            .collect(),
-    )
-}
-
 /// Whether a token is written between quotes.
-fn is_quoted(token: &Token) -> bool {
+pub(crate) fn is_quoted(token: &Token) -> bool {
     match token {
         Token::Word(word) => word.quote_style.is_some(),
         Token::SingleQuotedString(_)
@@ -289,14 +267,14 @@ fn is_quoted(token: &Token) -> bool {
 
 /// Char offsets of the tokenizer's locations (line and column, from 1,
 /// a column one char).
-struct CharOffsets {
+pub(crate) struct CharOffsets {
     /// The char offset at which each line starts.
     lines: Vec<usize>,
     chars: usize,
 }
 
 impl CharOffsets {
-    fn new(sql: &str) -> Self {
+    pub(crate) fn new(sql: &str) -> Self {
         let mut lines = vec![0];
         let mut chars = 0;
         for c in sql.chars() {
@@ -308,7 +286,7 @@ impl CharOffsets {
         Self { lines, chars }
     }
 
-    fn of(&self, location: Location) -> usize {
+    pub(crate) fn of(&self, location: Location) -> usize {
         let line = usize::try_from(location.line).unwrap_or(usize::MAX);
         let column = usize::try_from(location.column).unwrap_or(usize::MAX);
         match line.checked_sub(1).and_then(|l| self.lines.get(l)) {

@@ -305,7 +305,7 @@ fn malformed(sql: &str, start: Location, reason: &str, line: usize, column: usiz
 fn pointer(sql: &str, line: usize, column: usize) -> String {
     // The whole statement is masked, then cut: a value may begin on the
     // line before the echoed one (after its name's `:`, or inside quotes).
-    let masked = mask_sensitive(sql);
+    let masked = crate::mask::masked_statement(sql);
     let Some(echoed) = masked.lines().nth(line.saturating_sub(1)) else {
         return String::new();
     };
@@ -338,84 +338,6 @@ pub(crate) fn pointed(error: PlannerError, sql: &str) -> PlannerError {
         &message[..at],
         pointer(sql, line, column)
     ))
-}
-
-/// `text` (a line, or the whole statement) with every quoted string in it
-/// that is not a name (a string followed by `:`) starred out, in double or
-/// single quotes, its length and line breaks kept so a caret below still
-/// points at the right line and column. Every value,
-/// not only those of known sensitive names: a misspelled name
-/// (`"aws_secret_key"`), an unquoted one or a value on the line after its
-/// name must not be echoed either; nor an unquoted value after a `:` (a
-/// key pasted without its quotes), starred up to the next `,`, `}`, `]`
-/// or the line's end, white space inside it kept.
-fn mask_sensitive(text: &str) -> String {
-    let mut out: Vec<char> = text.chars().collect();
-    let mut at = 0;
-    while at < out.len() {
-        // An SQL comment is no string: a quote in `-- Bob's S3` or
-        // `/* 15" */` must not pair with the object's quotes (that shifted
-        // the pairing and left the values in clear). Comments stay as
-        // written.
-        if out[at] == '-' && out.get(at + 1) == Some(&'-') {
-            while at < out.len() && out[at] != '\n' {
-                at += 1;
-            }
-            continue;
-        }
-        if out[at] == '/' && out.get(at + 1) == Some(&'*') {
-            at += 2;
-            while at < out.len() && !(out[at] == '*' && out.get(at + 1) == Some(&'/')) {
-                at += 1;
-            }
-            at += 2;
-            continue;
-        }
-        let quote = out[at];
-        if quote == ':' {
-            at += 1;
-            while at < out.len() && out[at].is_whitespace() {
-                at += 1;
-            }
-            if at < out.len() && "\"'{[".contains(out[at]) {
-                continue;
-            }
-            // Unquoted: everything up to the value's end, white space and
-            // all (a pasted secret may hold a stray space or tab).
-            while at < out.len() && !",}]".contains(out[at]) {
-                if !out[at].is_whitespace() {
-                    out[at] = '*';
-                }
-                at += 1;
-            }
-            continue;
-        }
-        if quote != '"' && quote != '\'' {
-            at += 1;
-            continue;
-        }
-        let begin = at + 1;
-        let mut end = begin;
-        while end < out.len() && out[end] != quote {
-            end += if out[end] == '\\' { 2 } else { 1 };
-        }
-        let end = end.min(out.len());
-        let is_name = out[(end + 1).min(out.len())..]
-            .iter()
-            .find(|c| !c.is_whitespace())
-            == Some(&':');
-        if !is_name {
-            // Line breaks stay, so the text keeps its lines.
-            for c in out[begin..end]
-                .iter_mut()
-                .filter(|c| !matches!(c, '\n' | '\r'))
-            {
-                *c = '*';
-            }
-        }
-        at = end + 1;
-    }
-    out.into_iter().collect()
 }
 
 #[cfg(test)]
@@ -598,42 +520,6 @@ mod tests {
         assert!(
             e.contains(&format!("at line 1, column {}", start + 11)),
             "{e}"
-        );
-    }
-
-    #[test]
-    fn every_value_on_an_echoed_line_is_starred_whatever_its_name() {
-        for line in [
-            r#"{aws_access_key_id: "AKIA", aws_secret_access_key: "TOPSECRET", bucket: "b"}"#,
-            r#"{'aws_secret_access_key': "TOPSECRET"}"#,
-            r#" "TOPSECRET" x"#,
-            r#"{"aws_secret_key": "TOPSECRET",}"#,
-            r#"{"aws_secret_access_key": 'TOPSECRET'}"#,
-            r#"{"aws_secret_access_key": TOPSECRET/K7MDENG, "bucket": "b"}"#,
-            r#"{"aws_session_token":12345TOPSECRET}"#,
-            r#"{"aws_secret_access_key": TOPSECRET}"#,
-            r#"{"aws_secret_access_key": wJalrSECRET1 withTOPSECRET, "bucket": "rvc"}"#,
-            "{\"aws_secret_access_key\": wJalr\tTOPSECRET}",
-            r#"{"aws_secret_access_key": abc def TOPSECRET "bucket": "b"}"#,
-            r#"{"aws_session_token": 12 TOPSECRET]"#,
-        ] {
-            let masked = mask_sensitive(line);
-            assert!(!masked.contains("TOPSECRET"), "{line} -> {masked}");
-            assert_eq!(masked.chars().count(), line.chars().count(), "{masked}");
-        }
-        // A quote inside an SQL comment pairs with nothing (review-10e #1).
-        for text in [
-            "CREATE DATABASE d1 -- Bob's S3\nWITH ENGINE = 's3', PARAMETERS = {\n  'aws_access_key_id': 'AKIA1'\n  'aws_secret_access_key': 'TOPSECRETA1'}",
-            "-- for the 15\" dashboards\nCREATE DATABASE d2 WITH ENGINE = 's3', PARAMETERS = {\n  \"aws_secret_access_key\": \"TOPSECRETB2\"\n  \"bucket\": \"b\"}",
-            "CREATE DATABASE d3 WITH ENGINE = 's3', PARAMETERS = {\n  /* Bob's key */ 'aws_secret_access_key': 'TOPSECRETC3'}",
-        ] {
-            let masked = mask_sensitive(text);
-            assert!(!masked.contains("TOPSECRET"), "{masked}");
-            assert_eq!(masked.lines().count(), text.lines().count(), "{masked}");
-        }
-        assert_eq!(
-            mask_sensitive(r#"  "aws_secret_access_key": "abc","#),
-            r#"  "aws_secret_access_key": "***","#
         );
     }
 }
