@@ -28,9 +28,17 @@ impl Output {
     pub fn open(path: Option<&Path>, format: PrintFormat) -> anyhow::Result<Self> {
         let terminal = path.is_none() && std::io::stdout().is_terminal();
         let writer: Box<dyn Write> = match path {
-            Some(path) => Box::new(BufWriter::new(
-                File::create(path).with_context(|| format!("creating {}", path.display()))?,
-            )),
+            // Opened now, so a path that cannot be written is told before
+            // anything runs; emptied only by the first result.
+            Some(path) => Box::new(BufWriter::new(EmptiedOnFirstWrite {
+                file: std::fs::OpenOptions::new()
+                    .write(true)
+                    .create(true)
+                    .truncate(false)
+                    .open(path)
+                    .with_context(|| format!("opening {}", path.display()))?,
+                emptied: false,
+            })),
             None => Box::new(BufWriter::new(std::io::stdout())),
         };
         Ok(Self {
@@ -43,6 +51,27 @@ impl Output {
     /// Switches the format of later results (`.mode`).
     pub fn set_format(&mut self, format: PrintFormat) {
         self.format = format;
+    }
+}
+
+/// The `-o` file: what it held stays until the first result is written
+/// (a run that fails first loses nothing), as `>` would not keep it.
+struct EmptiedOnFirstWrite {
+    file: File,
+    emptied: bool,
+}
+
+impl Write for EmptiedOnFirstWrite {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if !self.emptied {
+            self.file.set_len(0)?;
+            self.emptied = true;
+        }
+        self.file.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
     }
 }
 

@@ -45,6 +45,18 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(script) = output_is_a_script(&args) {
+        use clap::CommandFactory;
+        Args::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!(
+                    "-o {} is also given to -f: writing results there would overwrite the SQL",
+                    script.display()
+                ),
+            )
+            .exit();
+    }
     match main_inner(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -57,6 +69,14 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// The `-f` script that `-o` names too (the same file, by any path).
+fn output_is_a_script(args: &Args) -> Option<&PathBuf> {
+    let output = std::fs::canonicalize(args.output.as_ref()?).ok()?;
+    args.files
+        .iter()
+        .find(|file| std::fs::canonicalize(file).is_ok_and(|file| file == output))
 }
 
 fn main_inner(args: Args) -> anyhow::Result<()> {

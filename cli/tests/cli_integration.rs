@@ -219,6 +219,44 @@ fn sql_from_a_file_and_from_stdin_and_to_a_file() {
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "c\n3\n");
 }
 
+/// `-o` loses nothing (review-8d #4): a file that is also a `-f` script is
+/// refused as a usage error before anything runs, and an existing file is
+/// left as it was by a run that fails before printing a result.
+#[test]
+fn the_output_file_is_touched_only_by_a_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("same.sql");
+    std::fs::write(&script, "SELECT 42 AS x;\n").unwrap();
+    let path = script.to_str().unwrap();
+    let same = s3sql(&["-o", path, "-f", path], "");
+    assert_eq!(same.status.code(), Some(2), "{}", stderr(&same));
+    assert!(stderr(&same).contains("same.sql"), "{}", stderr(&same));
+    assert_eq!(
+        std::fs::read_to_string(&script).unwrap(),
+        "SELECT 42 AS x;\n"
+    );
+
+    let kept = dir.path().join("keep.txt");
+    std::fs::write(&kept, "precious\n").unwrap();
+    let failed = s3sql(&["-o", kept.to_str().unwrap(), "-c", "SELECT nope"], "");
+    assert_eq!(failed.status.code(), Some(1), "{}", stderr(&failed));
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), "precious\n");
+
+    let written = s3sql(
+        &[
+            "--format",
+            "csv",
+            "-o",
+            kept.to_str().unwrap(),
+            "-c",
+            "SELECT 7 AS n",
+        ],
+        "",
+    );
+    assert!(written.status.success(), "{}", stderr(&written));
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), "n\n7\n");
+}
+
 #[test]
 fn exit_codes_and_errors_on_stderr() {
     let bad_sql = s3sql(&["-c", "SELEC 1"], "");
