@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::Schema;
 use datafusion::catalog::MemTable;
 use datafusion::dataframe::DataFrame;
 use datafusion::datasource::TableProvider;
@@ -13,7 +14,7 @@ use datafusion::execution::FunctionRegistry;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::cache::cache_manager::CacheManagerConfig;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
-use datafusion::logical_expr::LogicalPlan;
+use datafusion::logical_expr::{CreateMemoryTable, DdlStatement, LogicalPlan};
 use datafusion::physical_plan::memory::MemoryStream;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::{CopyToSource, Statement as DFStatement};
@@ -218,9 +219,16 @@ impl Session {
         if explain.is_some() {
             tables.extend(scanned_tables(&plan));
         }
-        let dataframe = crate::order::context_for(&self.ctx, &plan)
-            .execute_logical_plan(plan)
-            .await?;
+        let ctx = crate::order::context_for(&self.ctx, &plan);
+        let plan = match plan {
+            LogicalPlan::Ddl(DdlStatement::CreateMemoryTable(create))
+                if create.or_replace && !create.if_not_exists && !create.temporary =>
+            {
+                return replace_table(&ctx, create).await;
+            }
+            plan => plan,
+        };
+        let dataframe = ctx.execute_logical_plan(plan).await?;
         if let Some(analyze) = explain {
             let batches = with_io_plans(dataframe.collect().await?, &tables, analyze)?;
             let schema = batches[0].schema();
@@ -361,10 +369,31 @@ impl Session {
     }
 }
 
+/// `CREATE OR REPLACE TABLE t AS query`, the old `t` dropped only once
+/// the query's rows are in: DataFusion drops it first, so a query that
+/// failed (a cast, a 403, Ctrl-C) lost it, where DuckDB keeps it.
+async fn replace_table(
+    ctx: &SessionContext,
+    create: CreateMemoryTable,
+) -> Result<SendableRecordBatchStream> {
+    let input = Arc::unwrap_or_clone(create.input);
+    let schema = Arc::clone(input.schema().inner());
+    let batches = DataFrame::new(ctx.state(), input)
+        .collect_partitioned()
+        .await?;
+    let table = MemTable::try_new(schema, batches)?
+        .with_constraints(create.constraints)
+        .with_column_defaults(create.column_defaults.into_iter().collect());
+    // Nothing is awaited in between: no statement sees the name unbound.
+    ctx.deregister_table(create.name.clone())?;
+    ctx.register_table(create.name, Arc::new(table))?;
+    let empty = Arc::new(Schema::empty());
+    Ok(Box::pin(MemoryStream::try_new(Vec::new(), empty, None)?))
+}
+
 /// `plan` with the query of a `CREATE TABLE ... AS` or `CREATE VIEW`
 /// given DuckDB's names where its columns' names repeat.
 fn tables_tell_names_apart(plan: LogicalPlan) -> datafusion::common::Result<LogicalPlan> {
-    use datafusion::logical_expr::DdlStatement;
     Ok(match plan {
         LogicalPlan::Ddl(DdlStatement::CreateMemoryTable(mut create)) => {
             let input = Arc::unwrap_or_clone(create.input);
