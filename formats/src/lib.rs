@@ -28,6 +28,7 @@ mod detect;
 mod error;
 mod json_types;
 mod options;
+mod record_starts;
 mod schema;
 mod sniff;
 mod temporal;
@@ -46,6 +47,7 @@ pub use detect::{
 pub use error::FormatError;
 pub use json_types::json_types;
 pub use options::{ColumnTypes, DUCKDB_SAMPLE_SIZE, JsonFormat, ReadOptions};
+pub use record_starts::RecordStarts;
 pub use schema::{csv_schema, duckdb_column_name, json_schema, unique_names};
 pub use sniff::{CSV_SAMPLE_BYTES, CsvDialect, sample_schema, sniff_csv, sniff_csv_with_hint};
 pub use temporal::{TemporalFormats, convert as convert_temporal, parse_date, parse_timestamp};

@@ -33,7 +33,7 @@ pub struct CsvDialect {
     pub null_string: Option<String>,
     /// Lines starting with this byte are skipped.
     pub comment: Option<u8>,
-    /// A quoted field of the sample spans lines, so the file cannot be split by byte ranges.
+    /// A quoted field of the sample spans lines.
     pub newlines_in_values: bool,
 }
 

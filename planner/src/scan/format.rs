@@ -236,17 +236,14 @@ pub(crate) async fn file_format(
             let text = decompress_sample(&raw, compression).map_err(|e| named(e.into()))?;
             let mut dialect =
                 sniff_csv_with_hint(&text, &options, hint).map_err(|e| named(e.into()))?;
-            // A quoted line break past the sample would be taken for a
-            // record's end where DataFusion splits a file into byte ranges:
-            // only a file the sample saw whole may be split.
-            let seen_whole = files == 1 && raw.len() as u64 == first.size;
             let union_by_name = request.flag("union_by_name")?.unwrap_or(false);
             // Several files with headers: each file's columns are matched to
             // the first's by name (DuckDB's rule), so each is read whole.
+            // Otherwise a file may be split into byte ranges even with
+            // quoted line breaks, in the sample or past it: each range is
+            // moved to record starts before it is read (`csv_ranges`).
             let by_header = dialect.has_header && files > 1 && !union_by_name;
-            if (dialect.quote.is_some() && !seen_whole) || by_header {
-                dialect.newlines_in_values = true;
-            }
+            dialect.newlines_in_values = by_header;
             let csv = csv_options(&dialect, &options, compression)?;
             let first_header = match by_header {
                 true => Some(

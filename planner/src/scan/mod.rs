@@ -7,6 +7,7 @@ mod catalog;
 mod chain;
 mod columns;
 mod csv_opener;
+mod csv_ranges;
 pub(crate) mod format;
 pub(crate) mod io_plan;
 pub(crate) mod local;

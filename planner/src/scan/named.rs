@@ -7,7 +7,8 @@
 //! `nullstr` or `skip` the wrapper opens files with [`CsvOpener`] instead of
 //! DataFusion's opener, which would drop those options. Each file is
 //! decompressed by its own [`FileCompression`], so one scan reads `.csv`
-//! beside `.csv.gz` in listing order.
+//! beside `.csv.gz` in listing order. A CSV file split into byte ranges
+//! has each range moved to record starts first ([`CsvRanges`]).
 
 use std::fmt;
 use std::sync::Arc;
@@ -31,6 +32,7 @@ use object_store::ObjectStore;
 use s3sql_formats::name_decode_error;
 
 use crate::scan::csv_opener::{CsvExtras, CsvOpener};
+use crate::scan::csv_ranges::CsvRanges;
 use crate::scan::zstd_frames::ZstdFrames;
 
 /// A file's name as the user wrote it (its URL, or its local path).
@@ -68,6 +70,7 @@ pub(crate) fn name_read_errors(
     let source = NamedSource {
         inner: Arc::clone(config.file_source()),
         csv: csv.cloned(),
+        ranges: csv.and_then(|c| CsvRanges::new(&c.options)),
         batch_size: None,
     };
     let config = FileScanConfigBuilder::from(config.clone())
@@ -81,6 +84,9 @@ struct NamedSource {
     inner: Arc<dyn FileSource>,
     /// Set when CSV files are read by [`CsvOpener`].
     csv: Option<Arc<CsvExtras>>,
+    /// The record starts of CSV files read in byte ranges, shared by the
+    /// scan's partitions; `None` for a dialect without a quote.
+    ranges: Option<Arc<CsvRanges>>,
     /// Given by DataFusion before opening; [`CsvOpener`] decodes batches of this size.
     batch_size: Option<usize>,
 }
@@ -91,6 +97,7 @@ impl NamedSource {
         Arc::new(NamedSource {
             inner,
             csv: self.csv.clone(),
+            ranges: self.ranges.clone(),
             batch_size: self.batch_size,
         })
     }
@@ -162,10 +169,14 @@ impl FileSource for NamedSource {
                 openers.push((compression, opener));
             }
         }
+        if let Some(ranges) = &self.ranges {
+            ranges.plan(base_config);
+        }
         Ok(Arc::new(NamedOpener {
             scan,
             inner,
             openers,
+            ranges: self.ranges.clone().map(|r| (r, object_store)),
             skipped_lines: self.csv.as_ref().map_or(0, |c| c.skip),
             ignore_errors: self.csv.as_ref().is_some_and(|c| c.ignore_errors),
         }))
@@ -179,6 +190,7 @@ impl FileSource for NamedSource {
         Arc::new(NamedSource {
             inner: self.inner.with_batch_size(batch_size),
             csv: self.csv.clone(),
+            ranges: self.ranges.clone(),
             batch_size: Some(batch_size),
         })
     }
@@ -233,6 +245,9 @@ struct NamedOpener {
     inner: Arc<dyn FileOpener>,
     /// The inner opener of each other compression among the scan's files.
     openers: Vec<(FileCompressionType, Arc<dyn FileOpener>)>,
+    /// A file read in a byte range is moved to record starts first, found
+    /// from the store.
+    ranges: Option<(Arc<CsvRanges>, Arc<dyn ObjectStore>)>,
     /// Lines dropped before the decoder (`skip`), added to its line numbers.
     skipped_lines: u64,
     /// `ignore_errors` was asked for: the error says why it did not apply.
@@ -275,16 +290,21 @@ impl FileOpener for NamedOpener {
             .as_ref()
             .map_or(0, |r| u64::try_from(r.start).unwrap_or(0));
         let compression = compression_of(&file, self.scan);
-        let opener = self
-            .openers
-            .iter()
-            .find(|(c, _)| *c == compression)
-            .map_or(&self.inner, |(_, opener)| opener);
-        let opening = opener
-            .open(file)
-            .map_err(|e| named(&name, start, skipped, ignore, e))?;
+        let opener = Arc::clone(
+            self.openers
+                .iter()
+                .find(|(c, _)| *c == compression)
+                .map_or(&self.inner, |(_, opener)| opener),
+        );
+        let ranges = self.ranges.clone().filter(|_| file.range.is_some());
         Ok(async move {
-            let stream = opening
+            let file = match ranges {
+                Some((ranges, store)) => ranges.align(&store, file).await?,
+                None => file,
+            };
+            let stream = opener
+                .open(file)
+                .map_err(|e| named(&name, start, skipped, ignore, e))?
                 .await
                 .map_err(|e| named(&name, start, skipped, ignore, e))?;
             Ok(stream

@@ -788,4 +788,47 @@ async fn quoted_line_breaks_after_the_sample_are_never_split_records() {
             "{partitions} partitions"
         );
     }
+    // ... and it was read in byte ranges, not whole.
+    query(&session, "SET datafusion.execution.target_partitions = 8").await;
+    assert!(byte_ranges(&session, &sql).await >= 2);
+}
+
+/// How many byte ranges of one file the scan of `sql` reads (EXPLAIN's
+/// `file_groups`: DataFusion splits a big file into ranges read in
+/// parallel).
+async fn byte_ranges(session: &s3sql_planner::Session, sql: &str) -> usize {
+    let plan = query(session, &format!("EXPLAIN {sql}")).await.join("\n");
+    let scan = plan
+        .lines()
+        .find(|line| line.contains("DataSourceExec"))
+        .unwrap_or_else(|| panic!("no scan in {plan}"));
+    scan.matches(".csv:").count()
+}
+
+/// A CSV like the benchmark's 1M-row one (no quote anywhere, so the
+/// sniffer still picks `"`, DuckDB's default) is read in several byte
+/// ranges at once, with the answer one range gives (it was read whole by
+/// one partition whenever the sample had not seen the whole file).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_big_csv_is_read_in_byte_ranges_in_parallel() {
+    let bucket = Bucket::new().await;
+    let mut csv = String::from("trip_id,city,fare\n");
+    let mut rows = 0_i64;
+    while csv.len() < 12 << 20 {
+        let city = ["Lisbon", "Porto", "Faro"][(rows % 3) as usize];
+        csv.push_str(&format!("{rows},{city},{}.25\n", rows % 97));
+        rows += 1;
+    }
+    bucket.put("trips_1m.csv", csv).await;
+    let session = bucket.session().await;
+    let sql = format!(
+        "SELECT count(*) AS n, sum(fare) AS s, max(trip_id) AS mx FROM '{}'",
+        bucket.url("trips_1m.csv")
+    );
+    query(&session, "SET datafusion.execution.target_partitions = 1").await;
+    let whole = query(&session, &sql).await;
+    assert!(whole[3].contains(&format!("| {rows} ")), "{whole:?}");
+    query(&session, "SET datafusion.execution.target_partitions = 4").await;
+    assert_eq!(byte_ranges(&session, &sql).await, 4);
+    assert_eq!(query(&session, &sql).await, whole);
 }
