@@ -15,7 +15,6 @@ use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArra
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::json::writer::{JsonArray, LineDelimited};
 use datafusion::arrow::json::{Writer as JsonWriter, WriterBuilder as JsonWriterBuilder};
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use s3sql_planner::CsvRows;
 
 /// How a result set is printed.
@@ -35,8 +34,6 @@ pub enum PrintFormat {
     /// A Markdown table.
     Markdown,
 }
-
-const NULL: &str = "NULL";
 
 /// Rows a boxed table shows, DuckDB shell's default `.maxrows`.
 pub const MAX_ROWS: usize = 40;
@@ -316,22 +313,10 @@ fn shown_batch(
     Ok(RecordBatch::try_new(schema.clone(), columns)?)
 }
 
-/// Rows `rows` of `batch` as display strings, NULL spelled out.
+/// Rows `rows` of `batch` as display strings, DuckDB's text of each
+/// value (the text `--format csv` prints), NULL spelled out.
 fn cells(batch: &RecordBatch, rows: std::ops::Range<usize>) -> anyhow::Result<Vec<Vec<String>>> {
-    let options = FormatOptions::default().with_null(NULL);
-    let formatters = batch
-        .columns()
-        .iter()
-        .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(rows
-        .map(|row| {
-            formatters
-                .iter()
-                .map(|f| f.value(row).to_string())
-                .collect()
-        })
-        .collect())
+    Ok(s3sql_planner::duckdb_cells(batch, rows)?)
 }
 
 #[cfg(test)]

@@ -219,6 +219,23 @@ fn sql_from_a_file_and_from_stdin_and_to_a_file() {
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "c\n3\n");
 }
 
+/// The boxed table and markdown show a value as DuckDB's shell does, the
+/// text `--format csv` prints too (review-8d #16: arrow's
+/// `2024-01-01T10:00:00`, hex and `1 days 2 hours`).
+#[test]
+fn tables_show_values_as_duckdb_shows_them() {
+    let sql = "SELECT TIMESTAMP '2024-01-01 10:00:00' AS ts, arrow_cast('ab', 'Binary') AS bl, \
+               INTERVAL '1 day 2 hours' AS iv, NULL AS n";
+    for format in ["table", "markdown"] {
+        let out = s3sql(&["--format", format, "-c", sql], "");
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = stdout(&out);
+        for shown in ["2024-01-01 10:00:00 ", " ab ", " 1 day 02:00:00 ", " NULL "] {
+            assert!(text.contains(shown), "{format}: {shown:?} in {text}");
+        }
+    }
+}
+
 /// `-o` loses nothing (review-8d #4): a file that is also a `-f` script is
 /// refused as a usage error before anything runs, and an existing file is
 /// left as it was by a run that fails before printing a result.

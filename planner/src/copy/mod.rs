@@ -9,6 +9,7 @@
 //! partition, see [`partitioned`].
 //! The statement answers DuckDB's one row, `Count` (BIGINT): rows written.
 
+mod cells;
 mod csv;
 mod encode;
 mod error;
@@ -41,6 +42,7 @@ use datafusion::sql::sqlparser::tokenizer::Token;
 use s3sql_formats::OptionValue;
 use s3sql_secrets::SecretManager;
 
+pub use cells::duckdb_cells;
 pub use csv::CsvRows;
 pub(crate) use encode::{Encoder, Output};
 pub use error::CopyError;
