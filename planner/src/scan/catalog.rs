@@ -78,11 +78,14 @@ pub(crate) fn which_secret_table(
     let found: Vec<_> = found.into_iter().collect();
     table(vec![
         ("name", strings(found.iter().map(|m| m.name.as_str()))),
+        // DuckDB's which_secret says TEMPORARY or PERSISTENT here, where
+        // duckdb_secrets() has a BOOLEAN.
         (
             "persistent",
-            Arc::new(BooleanArray::from_iter(found.iter().map(|m| {
-                Some(m.persistence == s3sql_secrets::Persistence::Persistent)
-            }))),
+            strings(found.iter().map(|m| match m.persistence {
+                s3sql_secrets::Persistence::Persistent => "PERSISTENT",
+                s3sql_secrets::Persistence::Temporary => "TEMPORARY",
+            })),
         ),
         (
             "storage",

@@ -147,7 +147,7 @@ async fn duckdb_secrets_and_which_secret_as_tables() {
             "+--------+------------+---------+",
             "| name   | persistent | storage |",
             "+--------+------------+---------+",
-            "| narrow | false      | memory  |",
+            "| narrow | TEMPORARY  | memory  |",
             "+--------+------------+---------+",
         ]
     );
