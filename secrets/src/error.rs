@@ -115,6 +115,17 @@ pub enum SecretError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A persistent secret file group or others can read (unix): refused,
+    /// as DuckDB does, since its key may be known to other users.
+    #[error(
+        "persistent secret file {path} can be read by other users (mode {mode:o}): run chmod 600 {path} to keep it (and replace its key if others may have read it), or delete it"
+    )]
+    OpenToOthers {
+        /// The file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
     /// No secret covers an `r2://` URL, and R2 cannot be reached without one.
     #[error(
         "no r2 secret covers {0}: create one with CREATE SECRET (TYPE r2, KEY_ID ..., SECRET ..., ACCOUNT_ID ...)"

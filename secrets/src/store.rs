@@ -3,7 +3,8 @@
 //! renamed into place so a reader or a crash never sees half a secret.
 //!
 //! Like DuckDB's `local_file` storage, the values (SECRET included) are
-//! stored in plain text, protected by the file permissions.
+//! stored in plain text, protected by the file permissions: as in DuckDB,
+//! a file group or others can read is refused, not loaded.
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
@@ -266,11 +267,27 @@ fn read_secret(path: &Path) -> Result<Secret> {
         path: path.to_owned(),
         reason,
     };
-    let bytes = fs::read(path).map_err(|source| SecretError::Storage {
+    let read = |source| SecretError::Storage {
         action: "read",
         path: path.to_owned(),
         source,
-    })?;
+    };
+    let mut file = fs::File::open(path).map_err(read)?;
+    // As DuckDB: a file group or others can read is refused, not used. The
+    // mode is that of the file opened, so a swap after the check is moot.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = file.metadata().map_err(read)?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(SecretError::OpenToOthers {
+                path: path.to_owned(),
+                mode,
+            });
+        }
+    }
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut file, &mut bytes).map_err(read)?;
     // serde_json's messages give positions, not the text, so no value leaks.
     let stored: StoredSecret =
         serde_json::from_slice(&bytes).map_err(|e| corrupt(format!("not a secret file: {e}")))?;

@@ -1,6 +1,7 @@
 //! Persistent secrets on disk: round trip through a second manager (a new
-//! session), permissions, atomic writes under concurrent writers, and a
-//! corrupt file reported with its path, skipped, and never overwritten.
+//! session), permissions (written 0600, a file others can read refused),
+//! atomic writes under concurrent writers, and a corrupt file reported with
+//! its path, skipped, and never overwritten.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -27,6 +28,18 @@ fn s3_params(key_id: &str, secret: &str) -> Parameters {
         .unwrap()
         .with("USE_SSL", false)
         .unwrap()
+}
+
+/// Makes a file written by a test 0600, as s3sql writes secret files
+/// (others being able to read it is a problem of its own).
+fn private(file: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(file, fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    #[cfg(not(unix))]
+    let _ = file;
 }
 
 fn manager(dir: &Path) -> SecretManager {
@@ -185,6 +198,7 @@ async fn corrupt_files_are_reported_skipped_and_never_overwritten() {
         b"{\"format\": \"s3sql-secret\", \"version\": 1, \"na",
     )
     .unwrap();
+    private(&broken);
     let renamed = dir.join("other.s3sql_secret");
     fs::copy(dir.join("good.s3sql_secret"), &renamed).unwrap();
 
@@ -316,5 +330,42 @@ fn the_default_directory_follows_xdg() {
         xdg.path()
             .join("s3sql/stored_secrets/p.s3sql_secret")
             .is_file()
+    );
+}
+
+/// DuckDB refuses a secret file group or others can read ("has incorrect
+/// permissions"): its key may already be in other hands, and using it on
+/// says nothing. The file is left as it is, and the problem names it and
+/// the `chmod 600` that fixes it.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_secret_file_others_can_read_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().unwrap();
+    manager(home.path())
+        .create(
+            "open",
+            s3_params("AKIAOPEN", "open-canary"),
+            Persistence::Persistent,
+            OnConflict::Error,
+        )
+        .await
+        .unwrap();
+    let file = home.path().join("open.s3sql_secret");
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o644)).unwrap();
+
+    let m = manager(home.path());
+    let problems: Vec<String> = m.load_problems().iter().map(ToString::to_string).collect();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].contains(&file.display().to_string())
+            && problems[0].contains(&format!("chmod 600 {}", file.display())),
+        "{problems:?}"
+    );
+    assert!(!problems[0].contains("open-canary"), "{problems:?}");
+    assert!(m.get("open").is_none(), "a 0644 secret file was used");
+    assert_eq!(
+        fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o644
     );
 }
