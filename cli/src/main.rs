@@ -27,7 +27,13 @@ use crate::print_format::PrintFormat;
 #[command(name = "s3sql", version, about)]
 struct Args {
     /// SQL to run; repeat to run several, in order, in one session.
-    #[arg(short = 'c', long = "command", value_name = "SQL")]
+    /// (It may start with `-`: `-c "-- daily report ..."` is SQL.)
+    #[arg(
+        short = 'c',
+        long = "command",
+        value_name = "SQL",
+        allow_hyphen_values = true
+    )]
     commands: Vec<String>,
 
     /// A file of SQL statements to run; repeatable, run after any -c.

@@ -236,6 +236,18 @@ fn tables_show_values_as_duckdb_shows_them() {
     }
 }
 
+/// `-c` takes SQL that starts with a comment, as `duckdb -c` does
+/// (review-8d #13: clap took it for an option, exit 2).
+#[test]
+fn a_command_may_start_with_a_comment() {
+    let out = s3sql(
+        &["--format", "csv", "-c", "-- daily report\nSELECT 1 AS a"],
+        "",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "a\n1\n");
+}
+
 /// `-o` loses nothing (review-8d #4): a file that is also a `-f` script is
 /// refused as a usage error before anything runs, and an existing file is
 /// left as it was by a run that fails before printing a result.
