@@ -102,6 +102,11 @@ fn naming_the_escape(sql: &str, error: TokenizerError) -> TokenizerError {
         return error;
     }
     match refused_escape(sql, error.location) {
+        // The escape is part of the string, which may be a credential.
+        Some(_) if crate::mask::may_hold_secret(sql) => TokenizerError {
+            message: "invalid escape in an E'...' string (not shown: the statement may hold a secret): it takes \\xHH, octal \\ooo up to \\377, \\uXXXX and \\UXXXXXXXX, none of them NUL or a surrogate".to_owned(),
+            location: error.location,
+        },
         Some(escape) => TokenizerError {
             message: format!(
                 "invalid escape {escape} in an E'...' string: it takes \\xHH, octal \\ooo up to \\377, \\uXXXX and \\UXXXXXXXX, none of them NUL or a surrogate"
@@ -601,6 +606,22 @@ mod tests {
             let shown = format!("{error} {error:?}");
             assert!(!shown.contains("TOPSECRET"), "{sql}: {shown}");
             assert!(shown.contains("LINE 2"), "{sql}: {shown}");
+        }
+    }
+
+    /// A refused escape inside a statement that may hold a secret is not
+    /// quoted: it is part of the string (review-8d #11: ten characters of
+    /// the SECRET were in the message).
+    #[test]
+    fn a_refused_escape_of_a_secret_is_not_quoted() {
+        for sql in [
+            "CREATE SECRET s (TYPE s3, KEY_ID 'k', SECRET E'wJalr\\UdeadbeefXYZ')",
+            "SET s3_secret_access_key = E'wJalr\\UdeadbeefXYZ'",
+        ] {
+            let error = parse(sql).unwrap_err();
+            let shown = format!("{error} {error:?}");
+            assert!(!shown.contains("deadbeef"), "{sql}: {shown}");
+            assert!(shown.contains("invalid escape"), "{sql}: {shown}");
         }
     }
 
