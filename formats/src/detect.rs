@@ -2,6 +2,7 @@
 //! replacement scans look at), then from its first bytes when the name says
 //! nothing.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io::Read;
 
@@ -233,7 +234,14 @@ pub(crate) fn looks_like_text(sample: &[u8]) -> Result<(), FormatError> {
 /// the sniffer can look at the start of a `.csv.gz` read by range. At most
 /// [`CSV_SAMPLE_BYTES`](crate::CSV_SAMPLE_BYTES) come out however well the
 /// sample compresses; a stream that is corrupt, not merely cut, is an error.
-pub fn decompress_sample(sample: &[u8], compression: Compression) -> Result<Vec<u8>, FormatError> {
+pub fn decompress_sample(
+    sample: &[u8],
+    compression: Compression,
+) -> Result<Cow<'_, [u8]>, FormatError> {
+    let limit = crate::CSV_SAMPLE_BYTES;
+    if compression == Compression::Uncompressed {
+        return Ok(Cow::Borrowed(&sample[..sample.len().min(limit)]));
+    }
     let error = |reason: String| FormatError::Decompress {
         compression: compression.name(),
         reason,
@@ -243,12 +251,13 @@ pub fn decompress_sample(sample: &[u8], compression: Compression) -> Result<Vec<
         .convert_read(std::io::Cursor::new(sample.to_vec()))
         .map_err(|e| error(e.to_string()))?;
     let mut out = Vec::new();
-    let limit = crate::CSV_SAMPLE_BYTES as u64;
-    match reader.take(limit).read_to_end(&mut out) {
-        Ok(_) => Ok(out),
+    match reader.take(limit as u64).read_to_end(&mut out) {
+        Ok(_) => Ok(Cow::Owned(out)),
         // A sample read by range is cut: the decoder then runs out of input
         // once the bytes it held are out.
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !out.is_empty() => Ok(out),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !out.is_empty() => {
+            Ok(Cow::Owned(out))
+        }
         Err(e) => Err(error(e.to_string())),
     }
 }
@@ -349,7 +358,8 @@ mod tests {
             "{} bytes",
             start.len()
         );
-        let start = decompress_sample(&zstd(&block), Compression::Zstd).unwrap();
+        let compressed = zstd(&block);
+        let start = decompress_sample(&compressed, Compression::Zstd).unwrap();
         assert!(
             start.len() <= crate::CSV_SAMPLE_BYTES,
             "{} bytes",

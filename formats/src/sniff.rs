@@ -84,11 +84,24 @@ pub fn sniff_csv_with_hint(
     if !options.auto_detect {
         return Ok(fixed);
     }
-    let best = candidates(sample, options, delimiter_hint)
-        .enumerate()
-        .map(|(rank, candidate)| {
+    let tried: Vec<(Candidate, Records)> = candidates(sample, options, delimiter_hint)
+        .map(|candidate| {
             let records = split_records(sample, &candidate, options.comment);
-            let misquoted = misquoted_fields(&sample[..records.complete_len], &candidate);
+            (candidate, records)
+        })
+        .collect();
+    // Misquoted fields only rank the candidates that lead on columns and
+    // agreement: the others lose whatever their count (it was a quarter
+    // of a LIMIT 10's CPU counted for all 16).
+    let lead = tried.iter().map(|(_, records)| records.lead()).max();
+    let best = tried
+        .into_iter()
+        .enumerate()
+        .map(|(rank, (candidate, records))| {
+            let misquoted = match Some(records.lead()) == lead {
+                true => misquoted_fields(&sample[..records.complete_len], &candidate),
+                false => 0,
+            };
             (records.score(rank, misquoted), candidate, records)
         })
         .max_by_key(|(score, _, _)| *score);
@@ -316,18 +329,30 @@ type Score = (
 );
 
 impl Records {
-    fn score(&self, rank: usize, misquoted: usize) -> Score {
+    /// The most common field count and how many records have it.
+    fn columns(&self) -> (usize, usize) {
         let mut frequency: HashMap<usize, usize> = HashMap::new();
         for &count in &self.field_counts {
             *frequency.entry(count).or_default() += 1;
         }
-        let (columns, agreeing) = frequency
+        frequency
             .into_iter()
             .max_by_key(|&(count, rows)| (rows, count))
-            .unwrap_or((0, 0));
+            .unwrap_or((0, 0))
+    }
+
+    /// The first two parts of the score: several columns, every row agreeing.
+    fn lead(&self) -> (bool, bool) {
+        let (columns, agreeing) = self.columns();
+        (columns > 1, agreeing == self.field_counts.len())
+    }
+
+    fn score(&self, rank: usize, misquoted: usize) -> Score {
+        let (several, all_agree) = self.lead();
+        let (columns, agreeing) = self.columns();
         (
-            columns > 1,
-            agreeing == self.field_counts.len(),
+            several,
+            all_agree,
             std::cmp::Reverse(misquoted),
             agreeing,
             columns,

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
 use datafusion::arrow::datatypes::Schema;
 use datafusion::arrow::json::reader::infer_json_schema;
 use datafusion::common::config::{CsvOptions, JsonOptions, TableParquetOptions};
@@ -33,16 +34,15 @@ use crate::scan::request::{ScanKind, ScanRequest};
 const JSON_SAMPLE_BYTES: u64 = 1 << 20;
 
 /// The first `len` bytes of the first file (one ranged GET).
-async fn sample(store: &Arc<dyn ObjectStore>, first: &ObjectMeta, len: u64) -> Result<Vec<u8>> {
+async fn sample(store: &Arc<dyn ObjectStore>, first: &ObjectMeta, len: u64) -> Result<Bytes> {
     let end = first.size.min(len);
     if end == 0 {
-        return Ok(Vec::new());
+        return Ok(Bytes::new());
     }
-    let bytes = store
+    Ok(store
         .get_range(&first.location, 0..end)
         .await
-        .map_err(datafusion::error::DataFusionError::from)?;
-    Ok(bytes.to_vec())
+        .map_err(datafusion::error::DataFusionError::from)?)
 }
 
 /// The line after the first `skip` lines of `sample` (through its `\n`).
