@@ -263,3 +263,46 @@ async fn a_file_replaced_between_two_listings_of_a_statement_is_never_read_at_tw
         }
     }
 }
+
+/// A server that quotes an object's ETag in a listing and not in a HEAD's
+/// answer, or a proxy that makes it weak (`W/"..."`), names one version:
+/// a statement listing the file both ways reads it, and a read pinned to
+/// a weak ETag sends the strong one in `If-Match` (review-8c #4).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn etags_with_and_without_quotes_or_w_name_one_version() {
+    let bucket = Bucket::new().await;
+    bucket.put("et/x.csv", "a\n1\n2\n").await;
+    let key = format!("{}et/x.csv", bucket.prefix);
+    let listed = bucket
+        .client
+        .head_object(&bucket.bucket, &key)
+        .await
+        .unwrap();
+    let value = s3sql_s3_client::etag_value(listed.etag.as_deref().unwrap()).to_owned();
+    let proxy = FaultProxy::in_front_of(&bucket.endpoint);
+    let session = session_through(&bucket, &proxy).await;
+    let (file, glob) = (bucket.url("et/x.csv"), bucket.url("et/*.csv"));
+    let sql = format!(
+        "SELECT sum(a) AS s FROM (SELECT a FROM '{file}' UNION ALL SELECT a FROM '{glob}')"
+    );
+    for etag in [value.clone(), format!("W/\"{value}\"")] {
+        proxy.clear_rules();
+        proxy.push_rule(
+            FaultRule::new(Fault::SetResponseHeader {
+                name: "etag".into(),
+                value: Some(etag.clone()),
+            })
+            .method(Method::HEAD)
+            .path_contains("et/x.csv")
+            .always(),
+        );
+        let got = session.sql(&sql).await.map(|b| support::table(&b));
+        let rows = got.unwrap_or_else(|e| panic!("HEAD's ETag {etag}: {e}"));
+        assert_eq!(
+            rows,
+            ["+---+", "| s |", "+---+", "| 6 |", "+---+"],
+            "{etag}"
+        );
+        assert!(proxy.faults_injected() > 0);
+    }
+}

@@ -249,7 +249,7 @@ impl ResumeState {
             request = request.header(http::header::RANGE, value);
         }
         if let Some(etag) = &self.etag {
-            request = request.header(http::header::IF_MATCH, etag.clone());
+            request = request.header(http::header::IF_MATCH, crate::etag::if_match_header(etag));
         }
         let resp = self.client.send(&request).await?;
         let invalid = |detail: String| Error::InvalidResponse {

@@ -9,6 +9,7 @@ use std::ops::Range;
 use http::HeaderMap;
 use http::header::{CONTENT_LENGTH, CONTENT_RANGE};
 
+use crate::etag::etag_value;
 use crate::model::ByteRange;
 
 /// A parsed `Content-Range: bytes start-last/total`.
@@ -117,15 +118,6 @@ pub(crate) fn check_if_match_answer(
         )),
         _ => check_pinned(pinned, answered),
     }
-}
-
-/// An ETag's value, for comparing: without quotes, and without the `W/`
-/// a proxy that transformed the body (nginx, a CDN) puts in front.
-pub(crate) fn etag_value(etag: &str) -> &str {
-    etag.trim()
-        .strip_prefix("W/")
-        .unwrap_or(etag.trim())
-        .trim_matches('"')
 }
 
 /// Whether two answers' ETags say they are of one version: only ETags

@@ -45,6 +45,7 @@ mod config;
 mod content_range;
 mod credentials;
 mod error;
+mod etag;
 mod model;
 #[cfg(feature = "object-store")]
 mod object_path;
@@ -71,6 +72,7 @@ pub use credentials::{
     StaticCredentials,
 };
 pub use error::{Error, Operation, RequestTarget, Result, ServiceError};
+pub use etag::etag_value;
 pub use model::{
     ByteRange, CompletedPart, CopyObjectRequest, DeleteObjectError, GetObjectRequest,
     ListObjectsV2Page, ListObjectsV2Request, MultipartUpload, ObjectMeta, ObjectMetadata,

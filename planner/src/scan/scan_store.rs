@@ -26,7 +26,7 @@ use object_store::{
     CopyOptions, GetOptions, GetResult, GetResultPayload, ListResult, MultipartUpload, ObjectMeta,
     ObjectStore, PutMultipartOptions, PutOptions, PutPayload, PutResult,
 };
-use s3sql_s3_client::{S3Client, S3ObjectStore};
+use s3sql_s3_client::{S3Client, S3ObjectStore, etag_value};
 
 use crate::scan::small_objects::{SmallObjectCache, WholeObject, plain_read};
 
@@ -58,11 +58,13 @@ pub(crate) struct Versions(Mutex<HashMap<String, String>>);
 impl Versions {
     /// Reads of the object at `location` must find `etag`. A second
     /// listing in the statement must find it too: `Err` holds the ETag
-    /// pinned first when it found another.
+    /// pinned first when it found another. ETags are compared by
+    /// [`etag_value`]: a server may quote them in a listing and not in a
+    /// HEAD's answer, and a proxy may make one weak (`W/`).
     pub(crate) fn pin(&self, location: &Path, etag: &str) -> Result<(), String> {
         let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
         match map.get(location.as_ref()) {
-            Some(pinned) if pinned != etag => Err(pinned.clone()),
+            Some(pinned) if etag_value(pinned) != etag_value(etag) => Err(pinned.clone()),
             Some(_) => Ok(()),
             None => {
                 map.insert(location.as_ref().to_owned(), etag.to_owned());

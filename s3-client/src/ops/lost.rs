@@ -101,9 +101,7 @@ impl S3Client {
             version_id: header("x-amz-version-id").map(str::to_owned),
         };
         let etag_matches = match (mark.etag, &output.etag) {
-            (Some(want), Some(have)) => Some(
-                crate::content_range::etag_value(have) == crate::content_range::etag_value(want),
-            ),
+            (Some(want), Some(have)) => Some(crate::etag_value(have) == crate::etag_value(want)),
             (Some(_), None) => Some(false),
             (None, _) => None,
         };

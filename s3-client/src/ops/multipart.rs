@@ -262,7 +262,9 @@ impl S3Client {
             .ok()
             .and_then(|tokens| tokens.get(upload_id).cloned());
         let comparable = self.config().sse_kms_key_id.is_none()
-            && parts.iter().all(|p| is_plain_md5(p.etag.trim_matches('"')));
+            && parts
+                .iter()
+                .all(|p| is_plain_md5(crate::etag_value(&p.etag)));
         let etag = multipart_etag(parts).filter(|_| comparable);
         let mark = Mark {
             token: token.as_deref(),
@@ -382,7 +384,7 @@ fn left_by_lost_create(
 fn multipart_etag(parts: &[CompletedPart]) -> Option<String> {
     let mut digest = Md5::new();
     for part in parts {
-        let hex = part.etag.trim_matches('"');
+        let hex = crate::etag_value(&part.etag);
         if hex.len() != 32 {
             return None;
         }

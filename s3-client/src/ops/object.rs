@@ -95,7 +95,7 @@ pub(crate) fn write_conditions<'a>(
     }
     if let Some(etag) = &put.if_match {
         request = request
-            .header(IF_MATCH, etag.clone())
+            .header(IF_MATCH, crate::etag::if_match_header(etag))
             .lost_answer(LostAnswer::Resolve);
     }
     request
@@ -458,7 +458,7 @@ impl S3Client {
             Err(e) if e.is_precondition_failed() && log.answer_lost => {
                 let source = self.head_object(bucket, from_key).await?;
                 let etag = source.etag.unwrap_or_default();
-                let etag = etag.trim_matches('"');
+                let etag = crate::etag_value(&etag);
                 let comparable = is_plain_md5(etag) && self.config().sse_kms_key_id.is_none();
                 let mark = Mark {
                     token: None,
@@ -508,7 +508,7 @@ fn conditional_headers<'a>(mut request: S3Request<'a>, req: &GetObjectRequest) -
     let http_date =
         |t: &chrono::DateTime<chrono::Utc>| t.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
     if let Some(etag) = &req.if_match {
-        request = request.header(IF_MATCH, etag.clone());
+        request = request.header(IF_MATCH, crate::etag::if_match_header(etag));
     }
     if let Some(etag) = &req.if_none_match {
         request = request.header(IF_NONE_MATCH, etag.clone());
