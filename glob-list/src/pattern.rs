@@ -2,7 +2,8 @@
 //!
 //! - `*` matches any run of characters within one path segment;
 //! - `?` matches exactly one character (not `/`);
-//! - `[abc]`, `[a-z]`, `[!a-z]` (or `[^a-z]`) match one character of a class;
+//! - `[abc]`, `[a-z]`, `[!a-z]` match one character of a class; as in
+//!   DuckDB, only `!` negates: `[^a]` is the class of `^` and `a`;
 //! - `**` as a whole segment matches zero or more whole segments (one or
 //!   more at the end: `dir/**` is everything below `dir`, not `dir` itself),
 //!   in time polynomial in the number of `**`s (matching is memoised);
@@ -40,7 +41,7 @@ pub(crate) enum Token {
     AnyChar,
     /// `[...]`: inclusive ranges, possibly negated.
     Class {
-        /// `[!...]` or `[^...]`.
+        /// `[!...]`.
         negated: bool,
         /// Inclusive ranges; a single character is `(c, c)`.
         ranges: Vec<(char, char)>,
@@ -388,7 +389,8 @@ impl<'a> Parser<'a> {
     fn class(&mut self) -> Result<Token, GlobError> {
         let open = self.pos;
         self.pos += 1;
-        let negated = matches!(self.chars.get(self.pos), Some('!' | '^'));
+        // DuckDB 1.5.5 negates with `!` only: its `[^a]` matches `^` and `a`.
+        let negated = self.chars.get(self.pos) == Some(&'!');
         if negated {
             self.pos += 1;
         }
@@ -490,6 +492,21 @@ mod tests {
         assert!(p("[!a-c]*").matches("d1") && !p("[!a-c]*").matches("b1"));
         assert!(p("a\\*b").matches("a*b") && !p("a\\*b").matches("axb"));
         assert!(p("q\\?.csv").matches("q?.csv"));
+    }
+
+    /// `[^a]` is a class of `^` and `a`, not a negation: DuckDB 1.5.5's
+    /// glob over S3 (moto) and local files picks `f^.csv` and `fa.csv` of
+    /// `fa fb fc f^`, and `[!a]` the other three (review-8c #11).
+    #[test]
+    fn a_caret_opening_a_class_is_a_character_as_in_duckdb() {
+        let keys = ["fa.csv", "fb.csv", "fc.csv", "f^.csv"];
+        let picked = |pattern: &str| -> Vec<&str> {
+            keys.into_iter().filter(|k| p(pattern).matches(k)).collect()
+        };
+        assert_eq!(picked("f[^a].csv"), ["fa.csv", "f^.csv"]);
+        assert_eq!(picked("f[!a].csv"), ["fb.csv", "fc.csv", "f^.csv"]);
+        assert_eq!(picked("f[^].csv"), ["f^.csv"]);
+        assert_eq!(picked("f[!^].csv"), ["fa.csv", "fb.csv", "fc.csv"]);
     }
 
     #[test]
