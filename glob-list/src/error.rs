@@ -102,6 +102,19 @@ pub enum GlobError {
         /// Empty pages received in a row.
         pages: usize,
     },
+    /// The listing (or HEAD) gave an object a size no object has: past
+    /// [`MAX_OBJECT_SIZE`]. Read as it is, it would overflow the engine's
+    /// offsets (review-8c #7: DataFusion's repartitioning panicked).
+    #[error(
+        "{url} is listed with a size of {size} bytes, more than any object can have (S3's limit is 5 TiB; sizes past {max} bytes, 1 PiB, are refused): the server's listing is wrong; list the object with another tool to check it",
+        max = MAX_OBJECT_SIZE
+    )]
+    ImplausibleSize {
+        /// The object's URL.
+        url: String,
+        /// The size the server gave.
+        size: u64,
+    },
     /// A hive partition value does not fit the type the caller asked for.
     #[error("hive partition {column}='{value}' in {key} is not a valid {expected}")]
     PartitionType {
@@ -115,6 +128,11 @@ pub enum GlobError {
         expected: String,
     },
 }
+
+/// The largest object size a listing is believed: 1 PiB. S3's objects
+/// are at most 5 TiB; other servers get room to spare, and every size up
+/// to this fits the signed 64-bit offsets readers compute with.
+pub const MAX_OBJECT_SIZE: u64 = 1 << 50;
 
 impl GlobError {
     pub(crate) fn pattern(pattern: &str, position: usize, reason: impl Into<String>) -> Self {

@@ -21,7 +21,7 @@ use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 
 use s3sql_s3_client::{ObjectMeta, ObjectUrl};
 
-use crate::error::GlobError;
+use crate::error::{GlobError, MAX_OBJECT_SIZE};
 use crate::filter::PartitionFilter;
 use crate::list::ListObjects;
 use crate::pattern::{KeyPattern, Segment};
@@ -267,9 +267,16 @@ impl<L: ListObjects + ?Sized + 'static> GlobExpander<L> {
             }
         };
         let base = url.clone();
-        let matches = objects.map_ok(move |object| Match {
-            url: base.with_key(&object.key),
-            object,
+        let matches = objects.and_then(move |object| {
+            let url = base.with_key(&object.key);
+            let size = object.size;
+            std::future::ready(match size > MAX_OBJECT_SIZE {
+                true => Err(GlobError::ImplausibleSize {
+                    url: url.to_string(),
+                    size,
+                }),
+                false => Ok(Match { url, object }),
+            })
         });
         if self.options.allow_empty {
             return matches.boxed();

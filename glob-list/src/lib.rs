@@ -24,7 +24,7 @@ mod pattern;
 mod s3;
 mod walk;
 
-pub use error::GlobError;
+pub use error::{GlobError, MAX_OBJECT_SIZE};
 pub use expand::{ExpandOptions, GlobExpander, ListingPlan, Match};
 pub use filter::{CmpOp, PartitionFilter, Truth};
 pub use hive::{HiveSchema, PartitionType, PartitionValue, partition_pairs};

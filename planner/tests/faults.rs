@@ -306,3 +306,57 @@ async fn etags_with_and_without_quotes_or_w_name_one_version() {
         assert!(proxy.faults_injected() > 0);
     }
 }
+
+/// A listing (or a HEAD) that gives an object a size past any object's
+/// (here past i64::MAX, where DataFusion's repartitioning panicked) is an
+/// error naming the file and the size, before any byte is read
+/// (review-8c #7).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_size_past_any_objects_is_refused_naming_the_file() {
+    use datafusion::arrow::array::{Int64Array, RecordBatch};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use std::sync::Arc;
+    let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]));
+    let ids = Int64Array::from((0..1000).collect::<Vec<_>>());
+    let bytes = support::parquet(&RecordBatch::try_new(schema, vec![Arc::new(ids)]).unwrap());
+    let size = bytes.len();
+    let bucket = Bucket::new().await;
+    bucket.put("huge/x.parquet", bytes).await;
+    let proxy = FaultProxy::in_front_of(&bucket.endpoint);
+    let session = session_through(&bucket, &proxy).await;
+    let file = bucket.url("huge/x.parquet");
+    for wrong in [(1u64 << 63).to_string(), u64::MAX.to_string()] {
+        for (url, rule) in [
+            (
+                bucket.url("huge/*.parquet"),
+                FaultRule::new(Fault::ReplaceInBody {
+                    from: format!("<Size>{size}</Size>"),
+                    to: format!("<Size>{wrong}</Size>"),
+                })
+                .query_contains("list-type=2"),
+            ),
+            (
+                file.clone(),
+                FaultRule::new(Fault::SetResponseHeader {
+                    name: "content-length".into(),
+                    value: Some(wrong.clone()),
+                })
+                .method(Method::HEAD),
+            ),
+        ] {
+            proxy.clear_rules();
+            proxy.push_rule(rule.always());
+            let injected = proxy.faults_injected();
+            let sql = format!("SELECT count(*), sum(id) FROM '{url}'");
+            let e = support::error_of(&session, &sql).await;
+            assert!(proxy.faults_injected() > injected, "{url}");
+            assert!(
+                e.contains(&file) && e.contains(&format!("size of {wrong} bytes")),
+                "{url}: {e}"
+            );
+        }
+    }
+    proxy.clear_rules();
+    let rows = query(&session, &format!("SELECT count(*) AS n FROM '{file}'")).await;
+    assert_eq!(rows[3], "| 1000 |");
+}

@@ -384,37 +384,26 @@ async fn handle(
         return Err("injected reset after the server's refusal".into());
     }
     if let Some(token) = first_token {
-        let (mut parts, body) = resp.into_parts();
-        let text = String::from_utf8(body.collect().await?.to_bytes().to_vec())?;
-        let text = replace_next_token(&text, &token);
-        parts
-            .headers
-            .insert(http::header::CONTENT_LENGTH, text.len().into());
-        return Ok(Response::from_parts(parts, full(text)));
+        return edited(resp, |text| replace_next_token(text, &token)).await;
     }
     if let Some(Fault::PrependCommonPrefix { prefix }) = &fault {
-        let (mut parts, body) = resp.into_parts();
-        let text = String::from_utf8(body.collect().await?.to_bytes().to_vec())?;
-        let text = prepend_common_prefix(&text, prefix);
-        parts
-            .headers
-            .insert(http::header::CONTENT_LENGTH, text.len().into());
-        return Ok(Response::from_parts(parts, full(text)));
+        return edited(resp, |text| prepend_common_prefix(text, prefix)).await;
+    }
+    if let Some(Fault::ReplaceInBody { from, to }) = &fault {
+        return edited(resp, |text| text.replace(from.as_str(), to)).await;
     }
     if matches!(fault, Some(Fault::ReplayFirstListingPage)) {
-        let (mut parts, body) = resp.into_parts();
-        let text = String::from_utf8(body.collect().await?.to_bytes().to_vec())?;
         let fresh = format!("fresh-first-{}", fastrand::u64(..));
-        let text = endless_page(&text, &fresh);
-        shared
-            .first_listing_page
-            .lock()
-            .unwrap()
-            .get_or_insert(text.clone());
-        parts
-            .headers
-            .insert(http::header::CONTENT_LENGTH, text.len().into());
-        return Ok(Response::from_parts(parts, full(text)));
+        return edited(resp, |text| {
+            let text = endless_page(text, &fresh);
+            shared
+                .first_listing_page
+                .lock()
+                .unwrap()
+                .get_or_insert(text.clone());
+            text
+        })
+        .await;
     }
     if matches!(fault, Some(Fault::DropResponse)) {
         resp.into_body().collect().await?;
@@ -466,6 +455,22 @@ async fn handle(
         }
         _ => resp.map(|b| b.map_err(|e| Box::new(e) as BoxError).boxed()),
     })
+}
+
+/// `resp` with its body text passed through `edit`, and its
+/// Content-Length made the edited text's.
+async fn edited(
+    resp: Response<Incoming>,
+    edit: impl FnOnce(&str) -> String,
+) -> Result<Response<ProxyBody>, BoxError> {
+    let (mut parts, body) = resp.into_parts();
+    let text = edit(&String::from_utf8(
+        body.collect().await?.to_bytes().to_vec(),
+    )?);
+    parts
+        .headers
+        .insert(http::header::CONTENT_LENGTH, text.len().into());
+    Ok(Response::from_parts(parts, full(text)))
 }
 
 /// Sends the request upstream unchanged but for the authority it connects to.

@@ -119,6 +119,15 @@ pub enum Fault {
         /// listing is URL-encoded).
         prefix: String,
     },
+    /// Forward, then replace every `from` in the answer's body by `to`
+    /// (Content-Length made the new body's): a server whose answer says
+    /// what no S3 server says, e.g. a listing's `<Size>` past any object's.
+    ReplaceInBody {
+        /// The text replaced, e.g. `<Size>4</Size>`.
+        from: String,
+        /// What replaces it.
+        to: String,
+    },
     /// Answer a listing, without reaching the server, with an empty page
     /// that says it is truncated and carries a continuation token never
     /// given before: a server that would page forever without repeating
