@@ -19,9 +19,9 @@ use datafusion::common::{Column, Result};
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::sql::parser::{CopyToSource, Statement as DFStatement};
+use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::{
-    Expr as SqlExpr, Ident, Query, SelectItem, SetExpr, Statement, VisitMut, VisitorMut,
+    Expr as SqlExpr, Ident, Query, SelectItem, SetExpr, Statement, VisitorMut,
 };
 use futures::TryStreamExt;
 
@@ -149,26 +149,19 @@ pub(crate) fn tell_selects_apart(statement: &mut DFStatement) -> ShownNames {
             _ => None,
         }
     }
-    fn visit(statement: &mut DFStatement, visitor: &mut Apart) {
+    /// Whether `statement` is a query, or an EXPLAIN of one.
+    fn is_query(statement: &DFStatement) -> bool {
         match statement {
-            DFStatement::Statement(inner) => {
-                visitor.outermost = matches!(**inner, Statement::Query(_));
-                let _ = inner.visit(visitor);
-            }
-            DFStatement::Explain(explain) => visit(&mut explain.statement, visitor),
-            DFStatement::CopyTo(copy) => {
-                if let CopyToSource::Query(query) = &mut copy.source {
-                    let _ = query.visit(visitor);
-                }
-            }
-            DFStatement::CreateExternalTable(_) | DFStatement::Reset(_) => {}
+            DFStatement::Statement(inner) => matches!(**inner, Statement::Query(_)),
+            DFStatement::Explain(explain) => is_query(&explain.statement),
+            _ => false,
         }
     }
     let mut visitor = Apart {
         shown: None,
-        outermost: false,
+        outermost: is_query(statement),
     };
-    visit(statement, &mut visitor);
+    crate::column_case::visit_sql(statement, &mut visitor);
     ShownNames(visitor.shown.unwrap_or_default())
 }
 

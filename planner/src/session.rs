@@ -18,10 +18,12 @@ use datafusion::logical_expr::{CreateMemoryTable, DdlStatement, LogicalPlan};
 use datafusion::physical_plan::memory::MemoryStream;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::{CopyToSource, Statement as DFStatement};
+use datafusion::sql::planner::object_name_to_table_reference;
 use datafusion::sql::sqlparser::ast::VisitMut;
 use futures::TryStreamExt;
 use s3sql_secrets::{DatabaseDirectory, SecretManager};
 
+use crate::column_case::{self, ColumnSpellings};
 use crate::describe::{self, DescribeKind, DescribeStatement};
 use crate::describe_subquery::DescribeTable;
 use crate::error::Result;
@@ -359,6 +361,8 @@ impl Session {
                 .register_table(request.table.as_str(), Arc::clone(&table))?;
             tables.push(table);
         }
+        let mut statement = statement;
+        self.spell_columns(&mut statement).await;
         let plan = self
             .ctx
             .state()
@@ -366,6 +370,28 @@ impl Session {
             .await
             .map_err(duplicate_alias)?;
         Ok(tables_tell_names_apart(plan)?)
+    }
+
+    /// Writes `statement`'s column references as its tables (files,
+    /// views, tables) write their columns, whatever their case
+    /// ([`ColumnSpellings`]). A relation that is no table (a CTE's name)
+    /// has no columns to add.
+    async fn spell_columns(&self, statement: &mut DFStatement) {
+        let normalize = self
+            .ctx
+            .state()
+            .config_options()
+            .sql_parser
+            .enable_ident_normalization;
+        let mut schemas = Vec::new();
+        for name in column_case::relations(statement) {
+            if let Ok(reference) = object_name_to_table_reference(name, normalize)
+                && let Ok(table) = self.ctx.table_provider(reference).await
+            {
+                schemas.push(table.schema());
+            }
+        }
+        ColumnSpellings::of(schemas.iter().map(|s| &**s)).apply(statement);
     }
 }
 
