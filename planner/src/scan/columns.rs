@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, TimeUnit};
 use datafusion::common::ScalarValue;
 use s3sql_glob_list::{HiveSchema, PartitionType, PartitionValue};
 
@@ -114,15 +114,6 @@ impl ExtraColumns {
             }
         };
         Ok(Self { hive, filename })
-    }
-
-    /// Drops hive columns the files hold themselves (the file's data wins).
-    pub(crate) fn without_file_columns(mut self, file_schema: &Schema) -> Self {
-        if let Some(hive) = &mut self.hive {
-            hive.columns
-                .retain(|(name, _)| file_schema.field_with_name(name).is_err());
-        }
-        self
     }
 
     /// Hive column names, for partition pruning.

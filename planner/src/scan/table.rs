@@ -20,8 +20,11 @@ use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder};
 use datafusion::datasource::table_schema::TableSchema;
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
+use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_expr::expressions::Column;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
+use datafusion::physical_plan::projection::ProjectionExec;
 use datafusion::physical_plan::union::UnionExec;
 
 use crate::scan::chain::ChainExec;
@@ -50,10 +53,16 @@ pub(crate) struct HiveKey(pub String);
 
 /// A table over listed files.
 pub(crate) struct FileTable {
-    /// File columns, then partition columns.
+    /// The table's columns: the files' own in their order (a hive column
+    /// the files also hold in its file place), then the partition columns.
     schema: SchemaRef,
     file_schema: SchemaRef,
+    /// The scan's partition columns (a hive column the files also hold
+    /// under [`from_path`]'s name).
     partition_columns: Vec<FieldRef>,
+    /// For each table column, the scan's column (file columns, then
+    /// partition columns) it is; `None` when they are the same.
+    shown: Option<Vec<usize>>,
     /// The hive columns among them, whose filters prune files.
     hive_columns: Vec<String>,
     /// CSV options DataFusion's reader would drop (`nullstr`, `skip`).
@@ -84,13 +93,13 @@ impl FileTable {
         io: IoPlan,
         relist: Relist,
     ) -> Self {
-        let schema = table_schema(&file_schema, &partition_columns)
-            .table_schema()
-            .clone();
+        let (schema, partition_columns, shown) =
+            path_over_file(&file_schema, partition_columns, &hive_columns);
         Self {
             schema,
             file_schema,
             partition_columns,
+            shown,
             hive_columns,
             csv,
             groups,
@@ -128,6 +137,44 @@ impl FileTable {
     }
 }
 
+impl FileTable {
+    /// The scan's columns for the table's `projection`.
+    fn scanned(&self, projection: Option<&Vec<usize>>) -> Option<Vec<usize>> {
+        match (&self.shown, projection) {
+            (None, projection) => projection.cloned(),
+            (Some(shown), Some(projection)) => Some(projection.iter().map(|&i| shown[i]).collect()),
+            (Some(shown), None) => Some(shown.clone()),
+        }
+    }
+
+    /// `plan`, a scan of [`Self::scanned`] columns, with the table's names.
+    fn named_as_shown(
+        &self,
+        plan: Arc<dyn ExecutionPlan>,
+        projection: Option<&Vec<usize>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        if self.shown.is_none() {
+            return Ok(plan);
+        }
+        let shown = match projection {
+            Some(p) => Arc::new(self.schema.project(p)?),
+            None => Arc::clone(&self.schema),
+        };
+        let exprs: Vec<(Arc<dyn PhysicalExpr>, String)> = plan
+            .schema()
+            .fields()
+            .iter()
+            .zip(shown.fields())
+            .enumerate()
+            .map(|(at, (scanned, field))| {
+                let column: Arc<dyn PhysicalExpr> = Arc::new(Column::new(scanned.name(), at));
+                (column, field.name().clone())
+            })
+            .collect();
+        Ok(Arc::new(ProjectionExec::try_new(exprs, plan)?))
+    }
+}
+
 /// Whether both schemas have the same column names and types, in order.
 fn same_columns(a: &SchemaRef, b: &SchemaRef) -> bool {
     a.fields().len() == b.fields().len()
@@ -145,6 +192,57 @@ fn columns(schema: &SchemaRef) -> String {
         .map(|f| format!("{} {}", f.name(), f.data_type()))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The name a hive column the files also hold has among the scan's
+/// partition columns, apart from the file's column of its name.
+fn from_path(name: &str) -> String {
+    format!("{name} (from the path)")
+}
+
+/// The table's schema over `file_schema` and `partition_columns`, the
+/// scan's partition columns, and which scan column each table column is.
+/// A hive column the files also hold takes its value from the path and
+/// the place and name of the file's column, as in DuckDB 1.5.5 (review-8c
+/// #14): the scan reads it as a partition column under [`from_path`]'s
+/// name, and the file's column is never read.
+fn path_over_file(
+    file_schema: &SchemaRef,
+    partition_columns: Vec<FieldRef>,
+    hive_columns: &[String],
+) -> (SchemaRef, Vec<FieldRef>, Option<Vec<usize>>) {
+    let files = file_schema.fields().len();
+    let held =
+        |f: &FieldRef| hive_columns.contains(f.name()) && file_schema.index_of(f.name()).is_ok();
+    if !partition_columns.iter().any(held) {
+        let schema = table_schema(file_schema, &partition_columns)
+            .table_schema()
+            .clone();
+        return (schema, partition_columns, None);
+    }
+    let mut fields: Vec<FieldRef> = file_schema.fields().iter().cloned().collect();
+    let mut shown: Vec<usize> = (0..files).collect();
+    let mut scanned = Vec::with_capacity(partition_columns.len());
+    for (at, field) in partition_columns.into_iter().enumerate() {
+        match file_schema.index_of(field.name()) {
+            Ok(place) if held(&field) => {
+                fields[place] = Arc::clone(&field);
+                shown[place] = files + at;
+                let renamed = field.as_ref().clone().with_name(from_path(field.name()));
+                scanned.push(Arc::new(renamed));
+            }
+            _ => {
+                fields.push(Arc::clone(&field));
+                shown.push(files + at);
+                scanned.push(field);
+            }
+        }
+    }
+    let schema = Arc::new(datafusion::arrow::datatypes::Schema::new_with_metadata(
+        fields,
+        file_schema.metadata().clone(),
+    ));
+    (schema, scanned, Some(shown))
 }
 
 /// File columns followed by partition columns.
@@ -229,11 +327,12 @@ impl TableProvider for FileTable {
             let source = group.format.file_source(table_schema);
             let config = FileScanConfigBuilder::new(group.store.clone(), source)
                 .with_file_groups(split(&files, target))
-                .with_projection_indices(projection.cloned())?
+                .with_projection_indices(self.scanned(projection))?
                 .with_limit(limit)
                 .build();
             let plan = group.format.create_physical_plan(state, config).await?;
-            plans.push(name_read_errors(plan, self.csv.as_ref()));
+            let plan = name_read_errors(plan, self.csv.as_ref());
+            plans.push(self.named_as_shown(plan, projection)?);
         }
         self.io.set_kept(kept_files, kept_bytes);
         if plans.is_empty() {

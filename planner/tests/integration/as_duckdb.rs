@@ -195,3 +195,59 @@ async fn a_uuid_column_compares_with_a_string_as_duckdb() {
         "{error}"
     );
 }
+
+/// A hive partition column the files also hold: DuckDB 1.5.5 takes the
+/// path's value, with the partition's type, in the file column's place;
+/// with `hive_partitioning = false` the file's (review-8c #14: s3sql
+/// kept the file's value).
+#[tokio::test]
+async fn a_hive_column_the_file_also_holds_takes_the_paths_value_as_duckdb() {
+    use datafusion::arrow::array::{Int64Array, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use std::sync::Arc;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("year", DataType::Int64, false),
+        Field::new("s", DataType::Utf8, false),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(Int64Array::from(vec![1, 2])),
+            Arc::new(Int64Array::from(vec![1999, 2000])),
+            Arc::new(StringArray::from(vec!["x", "y"])),
+        ],
+    )
+    .unwrap();
+    let bucket = Bucket::new().await;
+    bucket
+        .put("held/year=2024/a.parquet", crate::support::parquet(&batch))
+        .await;
+    bucket
+        .put("held/year=2025/b.csv", "id,year,s\n3,abc,z\n")
+        .await;
+    let session = bucket.session().await;
+    let parquet = bucket.url("held/*/*.parquet");
+    let csv = bucket.url("held/year=2025/b.csv");
+    let selects = [
+        format!("SELECT * FROM read_parquet('{parquet}', hive_partitioning = true) ORDER BY id"),
+        format!("SELECT * FROM '{parquet}' ORDER BY id"),
+        format!("SELECT s, year FROM '{parquet}' WHERE year = 2024 ORDER BY id"),
+        format!("SELECT count(*) AS n FROM '{parquet}' WHERE year = 1999"),
+        format!("SELECT * FROM read_parquet('{parquet}', hive_partitioning = false) ORDER BY id"),
+        format!("SELECT * FROM read_csv('{csv}', hive_partitioning = true, filename = true)"),
+        format!("SELECT year, id FROM read_csv('{csv}')"),
+    ];
+    let mut statements = Vec::new();
+    for select in &selects {
+        statements.push(select.clone());
+        statements.push(format!(
+            "SELECT column_name, column_type FROM (DESCRIBE {select})"
+        ));
+    }
+    let theirs = duckdb(Some(&bucket), &statements);
+    for (at, statement) in statements.iter().enumerate() {
+        let ours = table_rows(&query(&session, statement).await);
+        assert_eq!(ours, duckdb_rows(&theirs[at]), "{statement}");
+    }
+}
