@@ -113,7 +113,9 @@ pub async fn exec_and_print(
             writer.flush().context("writing results")
         };
         let done = until_interrupted(session, run).await;
-        if done.is_err() {
+        if let Err(error) = &done
+            && !is_broken_pipe(error)
+        {
             // What a cut-off result wrote goes out now, before its error:
             // never in front of the next statement's result (the shell
             // keeps this writer).
@@ -129,6 +131,17 @@ pub async fn exec_and_print(
         done?;
     }
     Ok(())
+}
+
+/// Whether `error` is a write to a pipe whose reader has closed it
+/// (`s3sql -c ... | head -1`): the reader has all it wants, so the run
+/// stops and ends quietly, as `cat` and `seq` do, with nothing more to say.
+pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// Ctrl-C stopped a statement; a COPY aborted its uploads first.

@@ -1,8 +1,9 @@
 //! The `s3sql` binary: SQL from `-c`, `-f`, stdin or the interactive shell
 //! (on a terminal), run in order in one session, results printed in the
 //! chosen format. `main` maps the outcome onto the exit code (0 success,
-//! 1 a SQL or I/O error, 2 a usage error, which clap reports itself);
-//! everything else is `main_inner`.
+//! or a reader that closed the pipe early, as `s3sql -c ... | head -1`
+//! does; 1 a SQL or I/O error, 2 a usage error, which clap reports
+//! itself); everything else is `main_inner`.
 
 mod exec;
 mod interrupt;
@@ -65,6 +66,8 @@ fn main() -> ExitCode {
     }
     match main_inner(args) {
         Ok(()) => ExitCode::SUCCESS,
+        // `s3sql -c ... | head -1`: the reader has what it wants.
+        Err(error) if exec::is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("{}", exec::describe(error.as_ref()));
             if error.is::<exec::Interrupted>() {

@@ -17,14 +17,7 @@ use common::target_client;
 /// so no persistent secret of the user is read or written.
 fn s3sql(args: &[&str], stdin: &str) -> Output {
     let home = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_s3sql"))
-        .args(args)
-        .env("XDG_CONFIG_HOME", home.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(args, home.path(), Stdio::piped());
     child
         .stdin
         .take()
@@ -32,6 +25,19 @@ fn s3sql(args: &[&str], stdin: &str) -> Output {
         .write_all(stdin.as_bytes())
         .unwrap();
     child.wait_with_output().unwrap()
+}
+
+/// The binary started with `args` and `stdin`, output piped, its config
+/// directory `home`.
+fn spawn(args: &[&str], home: &std::path::Path, stdin: Stdio) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_s3sql"))
+        .args(args)
+        .env("XDG_CONFIG_HOME", home)
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
 }
 
 /// `script(1)` running `command` on a pseudo-terminal, its shell told to
@@ -128,6 +134,31 @@ fn streaming_formats_print_batches_as_they_arrive() {
             "{format}: {}",
             stderr(&out)
         );
+    }
+}
+
+/// `s3sql -c ... | head -1`: the reader closes the pipe after a line, and
+/// s3sql ends quietly with 0, as `seq` does, the statements after it not
+/// run; it said "Error: ... Broken pipe" and exited 1 (review-8c #16).
+#[test]
+fn a_reader_closing_the_pipe_ends_the_run_quietly() {
+    use std::io::BufRead;
+    const BIG: &str = "SELECT value AS v, repeat('x', 50) AS pad FROM generate_series(1, 2000000)";
+    for format in ["csv", "jsonl", "markdown"] {
+        let home = tempfile::tempdir().unwrap();
+        let marker = home.path().join("second.csv");
+        let second = format!("COPY (SELECT 1 AS one) TO '{}'", marker.display());
+        let args = ["--format", format, "-c", BIG, "-c", &second];
+        let mut child = spawn(&args, home.path(), Stdio::null());
+        let mut rows = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        rows.read_line(&mut first).unwrap();
+        drop(rows);
+        let out = child.wait_with_output().unwrap();
+        assert!(!first.is_empty(), "{format}");
+        assert_eq!(out.status.code(), Some(0), "{format}: {}", stderr(&out));
+        assert_eq!(stderr(&out), "", "{format}");
+        assert!(!marker.exists(), "{format}: the statement after it ran");
     }
 }
 
