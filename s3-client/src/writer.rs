@@ -47,6 +47,8 @@ pub struct MultipartWriter {
     /// `keep_spare`.
     spare: Arc<Mutex<Option<BytesMut>>>,
     keep_spare: bool,
+    /// A small object is a multipart upload of one part too, not a PutObject.
+    always_multipart: bool,
     upload_id: Option<String>,
     /// The CreateMultipartUpload under way, in a task of its own: a write
     /// dropped while it runs leaves it here, so that `abort` and `Drop`
@@ -88,6 +90,7 @@ pub struct MultipartWriterBuilder {
     part_size: Option<usize>,
     budget: Option<UploadBudget>,
     keep_spare: bool,
+    always_multipart: bool,
 }
 
 impl MultipartWriterBuilder {
@@ -122,6 +125,18 @@ impl MultipartWriterBuilder {
         self
     }
 
+    /// Whether an object smaller than a part is uploaded as a multipart
+    /// upload of one part too (by default it is one PutObject at
+    /// [`MultipartWriter::finish`]): then, whatever the object's size,
+    /// [`MultipartWriter::upload_parts`] sends every byte and leaves only
+    /// the completion, and the object appears only then. For a caller
+    /// that completes objects later, together (a COPY replacing objects
+    /// only once all of it succeeded).
+    pub fn always_multipart(mut self, always: bool) -> Self {
+        self.always_multipart = always;
+        self
+    }
+
     /// The writer. Nothing is sent until the first part fills.
     pub fn build(self) -> MultipartWriter {
         let upload = &self.client.config().upload;
@@ -149,6 +164,7 @@ impl MultipartWriterBuilder {
             buffer: BytesMut::new(),
             spare: Arc::new(Mutex::new(None)),
             keep_spare: self.keep_spare,
+            always_multipart: self.always_multipart,
             upload_id: None,
             creating: None,
             next_part: 1,
@@ -177,6 +193,7 @@ impl MultipartWriter {
             part_size: None,
             budget: None,
             keep_spare: true,
+            always_multipart: false,
         }
     }
 
@@ -347,18 +364,23 @@ impl MultipartWriter {
     /// Uploads what is buffered as the last part and waits for every part:
     /// what is left of [`Self::finish`] is then one request
     /// (CompleteMultipartUpload; for an object smaller than a part, which
-    /// has no upload, PutObject). Dropping this future mid-way (Ctrl-C) is
+    /// has no upload, PutObject, unless the writer is
+    /// [always multipart](MultipartWriterBuilder::always_multipart), which
+    /// starts one here). Dropping this future mid-way (Ctrl-C) is
     /// safe: the writer is broken and [`Self::abort`] ends the upload, so
     /// a write stopped before its completion was sent leaves no object.
     pub async fn upload_parts(&mut self) -> Result<()> {
         self.usable().await?;
-        if self.upload_id.is_none() {
+        let first = self.upload_id.is_none();
+        if first && !self.always_multipart {
             return Ok(());
         }
         self.writing = true;
         let result = async {
             let rest = std::mem::take(&mut self.buffer).freeze();
-            if !rest.is_empty() {
+            // An empty object's one part is empty (S3 takes a last part
+            // of any size).
+            if !rest.is_empty() || first {
                 self.start_part(rest).await?;
             }
             while let Some(done) = self.in_flight.next().await {
@@ -746,6 +768,27 @@ mod tests {
         w.finish().await.unwrap();
         let meta = client.head_object(&bucket, "k").await.unwrap();
         assert_eq!(meta.size, 24 * MIB as u64);
+    }
+
+    /// Always multipart: a small object, and an empty one, are uploaded
+    /// by `upload_parts` and appear only at `finish`.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_always_multipart_object_appears_only_when_finished() {
+        let server = s3sql_testkit::S3Server::start();
+        for body in [&b"a,b\n1,2\n"[..], b""] {
+            let w = writer(&server, false).await;
+            let (client, bucket) = (w.client.clone(), w.bucket.clone());
+            let mut w = MultipartWriter::builder(&client, &bucket, "k")
+                .always_multipart(true)
+                .build();
+            w.write(body).await.unwrap();
+            w.upload_parts().await.unwrap();
+            assert!(w.upload_id().is_some());
+            assert!(client.head_object(&bucket, "k").await.is_err());
+            w.finish().await.unwrap();
+            let meta = client.head_object(&bucket, "k").await.unwrap();
+            assert_eq!(meta.size, body.len() as u64);
+        }
     }
 
     #[test]

@@ -12,8 +12,9 @@ use datafusion::error::DataFusionError;
 use super::encode::Output;
 use super::options::CopyOptions;
 use super::parallel::{run_shares, shares_for};
-use datafusion::arrow::util::display::FormatOptions;
+use datafusion::arrow::datatypes::DataType;
 
+use super::strftime::{Written, chrono_format};
 use super::text::{DuckText, format_options, is_null};
 use crate::error::Result;
 use s3sql_formats::OptionValue;
@@ -49,19 +50,20 @@ impl CsvDialect {
         }
     }
 
-    /// The formatting options: DuckDB's text, with DATEFORMAT and
-    /// TIMESTAMPFORMAT when given.
-    fn format_options(&self) -> FormatOptions<'_> {
-        let mut options = format_options();
-        if let Some(date) = &self.date_format {
-            options = options.with_date_format(Some(date));
-        }
-        if let Some(timestamp) = &self.timestamp_format {
-            options = options
-                .with_timestamp_format(Some(timestamp))
-                .with_timestamp_tz_format(Some(timestamp));
-        }
-        options
+    /// The chrono format of a column of type `kind` under DATEFORMAT or
+    /// TIMESTAMPFORMAT, when one applies to it.
+    fn chrono_format(&self, kind: &DataType) -> Result<Option<String>> {
+        let (format, written, option) = match (kind, &self.date_format, &self.timestamp_format) {
+            (DataType::Date32 | DataType::Date64, Some(f), _) => (f, Written::Date, "DATEFORMAT"),
+            (DataType::Timestamp(_, None), _, Some(f)) => {
+                (f, Written::Timestamp, "TIMESTAMPFORMAT")
+            }
+            (DataType::Timestamp(_, Some(tz)), _, Some(f)) => {
+                (f, Written::Zoned(tz), "TIMESTAMPFORMAT")
+            }
+            _ => return Ok(None),
+        };
+        Ok(Some(chrono_format(format, written, option)?))
     }
 
     /// Whether `value` must be quoted to read back as itself.
@@ -112,26 +114,32 @@ impl CsvDialect {
         out: &mut Vec<u8>,
         cell: &mut String,
     ) -> Result<()> {
-        let options = self.format_options();
-        let verbatim = self.timestamp_format.is_some();
-        let verbatim_dates = self.date_format.is_some();
+        let formats: Vec<Option<String>> = schema
+            .fields()
+            .iter()
+            .map(|f| self.chrono_format(f.data_type()))
+            .collect::<Result<_>>()?;
         let columns: Vec<(&dyn Array, DuckText<'_>)> = batch
             .columns()
             .iter()
             .zip(schema.fields())
-            .map(|(c, f)| {
-                let text = DuckText::try_new(c.as_ref(), f.name(), &options)?;
-                // A TIMESTAMPFORMAT is written as given, not trimmed.
-                let text = if verbatim {
-                    text.verbatim_timestamps()
-                } else {
-                    text
-                };
-                // A DATEFORMAT too.
-                let text = if verbatim_dates {
-                    text.verbatim_dates()
-                } else {
-                    text
+            .zip(&formats)
+            .map(|((c, f), format)| {
+                let text = match format {
+                    // A DATEFORMAT or TIMESTAMPFORMAT is written as given:
+                    // a timestamp's fraction not trimmed, its offset not
+                    // shortened.
+                    Some(format) => {
+                        let options = format_options()
+                            .with_date_format(Some(format))
+                            .with_datetime_format(Some(format))
+                            .with_timestamp_format(Some(format))
+                            .with_timestamp_tz_format(Some(format));
+                        DuckText::for_field(c.as_ref(), f, &options)?
+                            .verbatim_timestamps()
+                            .verbatim_dates()
+                    }
+                    None => DuckText::for_field(c.as_ref(), f, &format_options())?,
                 };
                 Ok((c.as_ref(), text))
             })

@@ -30,6 +30,16 @@ pub enum CopyError {
         /// The value given.
         got: String,
     },
+    /// A DATEFORMAT or TIMESTAMPFORMAT specifier DuckDB's strftime does not know.
+    #[error(
+        "COPY option {option}: {specifier} is not a strftime specifier DuckDB knows; use %Y %m %d %H %M %S, %f (microseconds), %g (milliseconds), %n (nanoseconds), %j %a %A %b %B %p %I %y %z %Z %c %x %X %T %u %w %U %W %V %G, %- before d j m y H I M S to drop leading zeros, %% for %"
+    )]
+    UnknownSpecifier {
+        /// The option's canonical name.
+        option: &'static str,
+        /// The specifier as written.
+        specifier: String,
+    },
     /// An option that does not apply to the format written.
     #[error("COPY option {option} applies to {applies_to} only, not to FORMAT {format}")]
     WrongFormat {
@@ -50,6 +60,12 @@ pub enum CopyError {
     NotEmpty {
         /// The target.
         url: String,
+    },
+    /// A PARTITION_BY column named twice.
+    #[error("PARTITION_BY names {column} twice: name each column once")]
+    RepeatedPartitionColumn {
+        /// The column, as the query names it.
+        column: String,
     },
     /// A PARTITION_BY column the query does not return.
     #[error("PARTITION_BY column {column} is not a column of the query (its columns: {columns})")]
@@ -119,6 +135,18 @@ pub enum CopyError {
     /// The COPY was interrupted (Ctrl-C); every upload not complete was aborted.
     #[error("COPY interrupted: every file not complete was aborted, nothing half-written is left")]
     Interrupted,
+    /// The OS refused to open another file (EMFILE, ENFILE).
+    #[error(
+        "cannot write {path}: too many open files; {limit}: a partitioned COPY keeps up to partitioned_write_max_open_files open (default 100), so lower it (SET partitioned_write_max_open_files = 50) or raise the OS's limit"
+    )]
+    TooManyOpenFiles {
+        /// The file that could not be opened.
+        path: String,
+        /// The OS's limit, in words.
+        limit: String,
+        /// What the file system said.
+        source: std::io::Error,
+    },
     /// A local file or directory could not be written.
     #[error("cannot write {path}: {source}")]
     Local {

@@ -20,7 +20,7 @@ use datafusion::arrow::json::writer::{NullableEncoder, make_encoder};
 use datafusion::error::DataFusionError;
 
 use super::float;
-use super::text::{DuckText, format_options};
+use super::text::{DuckText, format_options, is_json};
 use crate::error::Result;
 
 /// The encoder factory of one JSON file. A value arrow-json cannot be told
@@ -50,9 +50,16 @@ impl json::EncoderFactory for DuckJson {
         options: &'a json::EncoderOptions,
     ) -> std::result::Result<Option<NullableEncoder<'a>>, ArrowError> {
         let text = || {
-            DuckText::try_new(array, field.name(), &format_options())
+            DuckText::for_field(array, field, &format_options())
                 .map_err(|e| ArrowError::ExternalError(Box::new(e)))
         };
+        if is_json(field) {
+            // A JSON column's text is the value itself, not a string.
+            return Ok(Some(NullableEncoder::new(
+                Box::new(JsonRaw(text()?)),
+                array.nulls().cloned(),
+            )));
+        }
         let encoder: Box<dyn json::Encoder + 'a> = match array.data_type() {
             DataType::Float16 => Box::new(JsonFloat::Half(array.as_primitive())),
             DataType::Float32 => Box::new(JsonFloat::Single(array.as_primitive())),
@@ -102,6 +109,29 @@ impl json::EncoderFactory for DuckJson {
             _ => return Ok(None),
         };
         Ok(Some(NullableEncoder::new(encoder, array.nulls().cloned())))
+    }
+}
+
+/// A JSON column (arrow's `arrow.json`): each value an object, array or
+/// scalar of the row, not a string, without the whitespace between its
+/// tokens, as DuckDB writes its JSON type (`{"a":[1,2]}`).
+struct JsonRaw<'a>(DuckText<'a>);
+
+impl json::Encoder for JsonRaw<'_> {
+    fn encode(&mut self, idx: usize, out: &mut Vec<u8>) {
+        let mut in_string = false;
+        let mut escaped = false;
+        for &b in self.0.as_str(idx).unwrap_or("null").as_bytes() {
+            if in_string {
+                in_string = escaped || b != b'"';
+                escaped = !escaped && b == b'\\';
+            } else if matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+                continue;
+            } else {
+                in_string = b == b'"';
+            }
+            out.push(b);
+        }
     }
 }
 

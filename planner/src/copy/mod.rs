@@ -23,6 +23,7 @@ mod parquet;
 mod partition;
 mod partitioned;
 mod sink;
+mod strftime;
 mod target;
 mod text;
 mod writer;
@@ -163,8 +164,9 @@ pub(crate) async fn execute(
     let directory = !copy.options.partition_by.is_empty()
         || copy.options.file_size_bytes.is_some()
         || copy.options.per_thread_output;
+    let made = target.missing_directory(directory);
     let rows = if !directory {
-        writer::write_single(stream, &target, &copy.options, monitor).await?
+        writer::write_single(stream, &target, &copy.options, monitor).await
     } else {
         let limits = partitioned::Limits {
             max_open: settings.max_open_files(),
@@ -173,9 +175,14 @@ pub(crate) async fn execute(
             encoder_bytes: partitioned::ENCODER_BYTES,
             filling_bytes: partitioned::FILLING_BYTES,
         };
-        partitioned::write_partitioned(stream, &target, &copy.options, limits, monitor).await?
+        partitioned::write_partitioned(stream, &target, &copy.options, limits, monitor).await
     };
-    count(rows)
+    if rows.is_err()
+        && let Some(made) = made
+    {
+        target.remove_made_directories(directory, &made).await;
+    }
+    count(rows?)
 }
 
 /// DuckDB's answer to a COPY or an INSERT: one row, `Count` (BIGINT), the

@@ -9,6 +9,7 @@ use datafusion::parquet::schema::types::SchemaDescriptor;
 use s3sql_formats::OptionValue;
 
 use super::error::CopyError;
+use super::strftime::{Written, chrono_format};
 
 /// The file format COPY writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,9 +146,11 @@ pub(crate) struct CopyOptions {
     pub quote: u8,
     /// CSV `NULLSTR` (`NULL`): how NULL is written; default the empty string.
     pub null: String,
-    /// CSV `DATEFORMAT`: how dates are written (strftime), else ISO 8601.
+    /// CSV `DATEFORMAT`: how dates are written (DuckDB's strftime, see
+    /// [`super::strftime`]), else ISO 8601.
     pub date_format: Option<String>,
-    /// CSV `TIMESTAMPFORMAT`: how timestamps are written (strftime), else
+    /// CSV `TIMESTAMPFORMAT`: how timestamps are written (DuckDB's
+    /// strftime), else
     /// DuckDB's `2024-01-02 03:04:05.5`.
     pub timestamp_format: Option<String>,
     /// `FILENAME_PATTERN` of a partitioned COPY's files, without the
@@ -333,7 +336,9 @@ const KEYS: &[Key] = &[
         names: &["dateformat", "date_format"],
         applies: Applies::Csv,
         apply: |o, v| {
-            o.date_format = Some(v.string()?);
+            let format = v.string()?;
+            chrono_format(&format, Written::Date, "DATEFORMAT")?;
+            o.date_format = Some(format);
             Ok(())
         },
     },
@@ -341,7 +346,9 @@ const KEYS: &[Key] = &[
         names: &["timestampformat", "timestamp_format"],
         applies: Applies::Csv,
         apply: |o, v| {
-            o.timestamp_format = Some(v.string()?);
+            let format = v.string()?;
+            chrono_format(&format, Written::Timestamp, "TIMESTAMPFORMAT")?;
+            o.timestamp_format = Some(format);
             Ok(())
         },
     },

@@ -52,6 +52,12 @@ impl Partitioner {
                 }
                 .into());
             };
+            if partition.iter().any(|(p, _)| *p == index) {
+                return Err(CopyError::RepeatedPartitionColumn {
+                    column: schema.field(index).name().clone(),
+                }
+                .into());
+            }
             partition.push((index, schema.field(index).name().clone()));
         }
         let kept: Vec<usize> = (0..schema.fields().len())
@@ -83,7 +89,7 @@ impl Partitioner {
                 let array = batch.column(*index).as_ref();
                 Ok((
                     array,
-                    DuckText::try_new(array, name, &options)?,
+                    DuckText::for_field(array, batch.schema_ref().field(*index), &options)?,
                     name.as_str(),
                 ))
             })
@@ -142,6 +148,12 @@ impl Partitioner {
     }
 }
 
+/// `batch` with every column holding only its own values' bytes ([`owning`]).
+pub(crate) fn owning_batch(batch: RecordBatch) -> Result<RecordBatch> {
+    let columns = batch.columns().iter().cloned().map(owning).collect();
+    Ok(RecordBatch::try_new(batch.schema(), columns)?)
+}
+
 /// `column` holding only its own values' bytes. `take` of string or
 /// binary views keeps the batch's whole data buffers, shared by every
 /// partition's rows: each part would keep the batch alive and weigh (in
@@ -161,7 +173,7 @@ mod tests {
 
     use std::sync::Arc;
 
-    use datafusion::arrow::array::{Int64Array, TimestampSecondArray};
+    use datafusion::arrow::array::{ArrayRef, Int64Array, TimestampSecondArray};
     use datafusion::arrow::datatypes::{Field, Schema};
     use s3sql_formats::OptionValue;
 
@@ -198,7 +210,7 @@ mod tests {
     /// DuckDB's `__HIVE_DEFAULT_PARTITION__`, not `k=` (review-9b #8).
     #[test]
     fn a_null_of_type_null_is_the_default_partition() {
-        use datafusion::arrow::array::{ArrayRef, NullArray};
+        use datafusion::arrow::array::NullArray;
 
         let batch = RecordBatch::try_from_iter(vec![
             ("k", Arc::new(NullArray::new(2)) as ArrayRef),
@@ -219,6 +231,33 @@ mod tests {
             .map(|(d, b)| (d.as_str(), b.num_rows()))
             .collect();
         assert_eq!(directories, [("k=__HIVE_DEFAULT_PARTITION__", 2)]);
+    }
+
+    /// A column named twice (`x, x` or `x, X`) is refused; DuckDB 1.5.5
+    /// fails with an internal error (review-9c #9: s3sql wrote
+    /// `x=1/x=1/data_0.csv`).
+    #[test]
+    fn a_partition_column_named_twice_is_refused() {
+        let batch = RecordBatch::try_from_iter(vec![
+            ("x", Arc::new(Int64Array::from(vec![1])) as ArrayRef),
+            ("y", Arc::new(Int64Array::from(vec![2])) as ArrayRef),
+        ])
+        .unwrap();
+        for names in [["x", "x"], ["x", "X"]] {
+            let list = names
+                .iter()
+                .map(|n| OptionValue::Str((*n).into()))
+                .collect();
+            let options = CopyOptions::parse(
+                "out",
+                vec![("PARTITION_BY".to_owned(), OptionValue::List(list))],
+            )
+            .unwrap();
+            let error = Partitioner::new(&batch.schema(), &options)
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains("PARTITION_BY names x twice"), "{error}");
+        }
     }
 
     #[test]

@@ -11,11 +11,16 @@
 //! the cap is reached keeps its rows in memory, and all the rows gathered,
 //! over every partition, stay within [`Limits::buffer_bytes`] (default
 //! [`BUFFER_BYTES`], 64 MiB) and `partitioned_write_flush_threshold` rows
-//! (DuckDB's setting, default 524,288): past either the partition holding
-//! the most is written, finishing the least recently written open file to
-//! make room (its partition continues in its next file, `data_1`, ...).
-//! So rows interleaved over more partitions than the cap make a few files
-//! per partition (fewer than DuckDB), not one per batch. The open files'
+//! (DuckDB's setting, default 524,288): past either the partitions holding
+//! the most rows are written until both fit again. A partition without a
+//! file at the cap finishes the least recently written open files, down
+//! to half the cap, `s3_uploader_thread_limit` of them at once (16 at once
+//! locally); its partition continues in its next file, `data_1`, ...
+//! A partition's parts of a few rows are put together as they come, so
+//! that their buffers do not fill the bytes bound before the rows. So rows
+//! interleaved over more partitions than the cap make a few files per
+//! partition (fewer than DuckDB: 1,000,000 rows over 20,000 partitions
+//! make 32,359 files, DuckDB 39,901), not one per batch. The open files'
 //! encoders (for Parquet the row groups being built) hold at most
 //! [`Limits::encoder_bytes`] together (default [`ENCODER_BYTES`], 32 MiB):
 //! past it the biggest row groups are ended early, their bytes handed to
@@ -58,7 +63,7 @@ use s3sql_s3_client::UploadConfig;
 use super::error::CopyError;
 use super::monitor::CopyMonitor;
 use super::options::CopyOptions;
-use super::partition::Partitioner;
+use super::partition::{Partitioner, owning_batch};
 use super::target::Target;
 use super::writer::{FileWriter, next_batch};
 use crate::error::Result;
@@ -78,8 +83,11 @@ pub(crate) const ENCODER_BYTES: usize = 32 * 1024 * 1024;
 /// The default bound on the open files' parts being filled, together.
 pub(crate) const FILLING_BYTES: usize = 32 * 1024 * 1024;
 
-/// How many files finish (complete their upload) at once.
-const FINISH_CONCURRENCY: usize = 16;
+/// A part of fewer rows is put together with its partition's last part
+/// when that one is small too: each part costs its own buffers (64 bytes
+/// or more each), so 20,000 partitions of 1-row parts filled the buffer's
+/// bytes at a fraction of its rows, and were written a few rows at a time.
+const SMALL_PART_ROWS: usize = 32;
 
 /// The bounds of one partitioned COPY.
 #[derive(Debug, Clone, Copy)]
@@ -132,6 +140,7 @@ pub(crate) async fn write_partitioned(
         monitor,
         schema: partitioner.file_schema(),
         max_open: limits.max_open.max(1),
+        finishing: target.finish_concurrency(),
         buffer_rows: limits.buffer_rows,
         buffer_bytes: limits.buffer_bytes,
         encoder_bytes: limits.encoder_bytes,
@@ -195,6 +204,8 @@ struct PartitionFiles<'a> {
     monitor: &'a CopyMonitor,
     schema: SchemaRef,
     max_open: usize,
+    /// Files finished (completed) at once.
+    finishing: usize,
     buffer_rows: usize,
     buffer_bytes: usize,
     encoder_bytes: usize,
@@ -227,14 +238,26 @@ impl PartitionFiles<'_> {
     /// worth is there and it has, or can open, a file.
     async fn add(&mut self, directory: String, part: RecordBatch) -> Result<()> {
         self.tick += 1;
-        let bytes = part.get_array_memory_size();
         let rows = part.num_rows();
         let gathered = self.gathered.entry(directory.clone()).or_default();
+        let small = |b: &RecordBatch| b.num_rows() < SMALL_PART_ROWS;
+        let (part, replaced) = match gathered.batches.pop() {
+            Some(last) if small(&last) && small(&part) => {
+                let one = concat_batches(&self.schema, [&last, &part])?;
+                (owning_batch(one)?, last.get_array_memory_size())
+            }
+            Some(last) => {
+                gathered.batches.push(last);
+                (part, 0)
+            }
+            None => (part, 0),
+        };
+        let bytes = part.get_array_memory_size();
         gathered.rows += rows;
-        gathered.bytes += bytes;
+        gathered.bytes = gathered.bytes + bytes - replaced;
         gathered.batches.push(part);
         self.gathered_rows += rows;
-        self.gathered_bytes += bytes;
+        self.gathered_bytes = self.gathered_bytes + bytes - replaced;
         let full = gathered.rows >= WRITE_ROWS || gathered.bytes >= WRITE_BYTES;
         let open = match self.open.get_mut(&directory) {
             Some(open) => {
@@ -313,20 +336,33 @@ impl PartitionFiles<'_> {
     }
 
     /// Writes the partitions holding the most rows until the rows gathered
-    /// fit the buffer again.
+    /// fit the buffer again: chosen at once (one sort, not a search of
+    /// every partition per write), then written in that order.
     async fn relieve_gathered(&mut self) -> Result<()> {
-        while self.gathered_bytes > self.buffer_bytes || self.gathered_rows > self.buffer_rows {
-            // Ties go to the first directory by name, so a COPY's files
-            // do not depend on the map's order.
-            let Some(biggest) = self
-                .gathered
-                .iter()
-                .max_by(|a, b| a.1.bytes.cmp(&b.1.bytes).then_with(|| b.0.cmp(a.0)))
-                .map(|(d, _)| d.clone())
-            else {
+        if self.gathered_bytes <= self.buffer_bytes && self.gathered_rows <= self.buffer_rows {
+            return Ok(());
+        }
+        // The most rows first (a partition's bytes depend on how its parts
+        // were put together); ties go to the first directory by name, so
+        // a COPY's files do not depend on the map's order.
+        let mut biggest: Vec<(usize, usize, &String)> = self
+            .gathered
+            .iter()
+            .map(|(d, g)| (g.rows, g.bytes, d))
+            .collect();
+        biggest.sort_unstable_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)).then_with(|| a.2.cmp(b.2)));
+        let (mut bytes, mut rows) = (self.gathered_bytes, self.gathered_rows);
+        let mut chosen = Vec::new();
+        for (r, b, directory) in biggest {
+            if bytes <= self.buffer_bytes && rows <= self.buffer_rows {
                 break;
-            };
-            self.write_gathered(&biggest).await?;
+            }
+            bytes -= b;
+            rows -= r;
+            chosen.push(directory.clone());
+        }
+        for directory in chosen {
+            self.write_gathered(&directory).await?;
         }
         Ok(())
     }
@@ -341,7 +377,7 @@ impl PartitionFiles<'_> {
         self.gathered_bytes -= gathered.bytes;
         if !self.open.contains_key(directory) {
             if self.open.len() >= self.max_open {
-                self.evict().await?;
+                Box::pin(self.evict()).await?;
             }
             self.open_file(directory).await?;
         }
@@ -401,21 +437,31 @@ impl PartitionFiles<'_> {
         Ok(())
     }
 
-    /// Finishes the open file whose partition least recently received
-    /// rows, with the rows it has gathered.
+    /// Makes room at the cap: finishes the open files whose partitions
+    /// least recently received rows (with the rows they gathered) until
+    /// half the cap is open, all at once, so a COPY of many more
+    /// partitions than the cap waits for one finish per half cap of
+    /// files, not one per file.
     async fn evict(&mut self) -> Result<()> {
-        let Some(directory) = self
-            .open
-            .iter()
-            .min_by(|a, b| a.1.last.cmp(&b.1.last).then_with(|| a.0.cmp(b.0)))
-            .map(|(d, _)| d.clone())
-        else {
-            return Ok(());
-        };
-        if self.gathered.contains_key(&directory) {
-            Box::pin(self.write_gathered(&directory)).await?;
+        let mut oldest: Vec<(u64, &String)> =
+            self.open.iter().map(|(d, open)| (open.last, d)).collect();
+        oldest.sort_unstable();
+        let keep = self.max_open / 2;
+        let evicted: Vec<String> = oldest
+            .into_iter()
+            .take(self.open.len().saturating_sub(keep).max(1))
+            .map(|(_, d)| d.clone())
+            .collect();
+        for directory in &evicted {
+            if self.gathered.contains_key(directory) {
+                self.write_gathered(directory).await?;
+            }
         }
-        self.finish_file(&directory).await
+        let files = evicted
+            .iter()
+            .filter_map(|d| self.open.remove_entry(d))
+            .collect();
+        self.finish_files(files).await
     }
 
     /// Finishes `directory`'s open file; its partition's next rows go to
@@ -460,16 +506,21 @@ impl PartitionFiles<'_> {
         }
     }
 
-    /// Finishes every open file, a few at once. After a failure no other
-    /// file is completed: those under way settle, the rest stay open for
-    /// [`Self::abort_open`].
+    /// Finishes every open file, a few at once.
     async fn finish_open(&mut self) -> Result<()> {
-        let mut queue: Vec<(String, OpenFile)> = self.open.drain().collect();
+        let open = self.open.drain().collect();
+        self.finish_files(open).await
+    }
+
+    /// Finishes `files`, [`Self::finishing`] at once. After a failure no
+    /// other file is completed: those under way settle, the rest go back
+    /// to the open files for [`Self::abort_open`].
+    async fn finish_files(&mut self, mut queue: Vec<(String, OpenFile)>) -> Result<()> {
         let mut running = FuturesUnordered::new();
         let mut first_error = None;
         let monitor = self.monitor;
         loop {
-            while first_error.is_none() && running.len() < FINISH_CONCURRENCY {
+            while first_error.is_none() && running.len() < self.finishing {
                 let Some((_, open)) = queue.pop() else {
                     break;
                 };
@@ -495,7 +546,7 @@ impl PartitionFiles<'_> {
                 }
             }
         }
-        self.open = queue.into_iter().collect();
+        self.open.extend(queue);
         match first_error {
             Some(e) => Err(e),
             None => Ok(()),

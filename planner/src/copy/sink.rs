@@ -7,7 +7,9 @@
 
 use std::path::{Path, PathBuf};
 
-use s3sql_s3_client::{MultipartWriter, PutObjectRequest, S3Client, ShownKey, UploadBudget};
+use s3sql_s3_client::{
+    MultipartWriter, MultipartWriterBuilder, PutObjectRequest, S3Client, ShownKey, UploadBudget,
+};
 use tokio::io::AsyncWriteExt;
 
 use super::error::CopyError;
@@ -26,7 +28,8 @@ pub(crate) enum Sink {
         key: String,
     },
     Local {
-        file: tokio::fs::File,
+        /// Open until [`Sink::upload_parts`] syncs and closes it.
+        file: Option<tokio::fs::File>,
         temp: PathBuf,
         path: PathBuf,
         /// The COPY's directory: directories between it and the file that
@@ -35,30 +38,63 @@ pub(crate) enum Sink {
     },
 }
 
+/// `source`, what the file system said about `path`, as a COPY error; too
+/// many open files (EMFILE, ENFILE) names the setting that caps them and
+/// the OS's limit.
 fn local_error(path: &Path, source: std::io::Error) -> CopyError {
+    // EMFILE and ENFILE on Linux, macOS and the BSDs.
+    const TOO_MANY_OPEN_FILES: [i32; 2] = [24, 23];
+    if source
+        .raw_os_error()
+        .is_some_and(|code| TOO_MANY_OPEN_FILES.contains(&code))
+    {
+        return CopyError::TooManyOpenFiles {
+            path: path.display().to_string(),
+            limit: open_file_limit(),
+            source,
+        };
+    }
     CopyError::Local {
         path: path.display().to_string(),
         source,
     }
 }
 
+/// The OS's limit on this process's open files, in words: its soft limit
+/// from `/proc/self/limits` where there is one.
+fn open_file_limit() -> String {
+    let limits = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
+    let soft = limits
+        .lines()
+        .find_map(|line| line.strip_prefix("Max open files"))
+        .and_then(|rest| rest.split_whitespace().next().map(str::to_owned));
+    match soft {
+        Some(soft) => format!("the OS allows this process {soft} open files (ulimit -n)"),
+        None => "the OS's limit on open files was reached (ulimit -n shows it)".to_owned(),
+    }
+}
+
 impl Sink {
     /// An object `key` in `bucket`, uploaded with `client`'s sizing, its
     /// parts in flight drawing on the COPY's `budget`; one of many files
-    /// open at once (`many`) keeps no spare part buffer.
+    /// open at once (`many`) keeps no spare part buffer, and one that
+    /// `replaces` an object is a multipart upload however small, so that
+    /// [`Sink::upload_parts`] leaves only its completion.
     pub(crate) fn s3(
         client: &S3Client,
         bucket: &str,
         key: &str,
         content_type: &str,
         budget: &UploadBudget,
-        many: bool,
+        (many, replaces): (bool, bool),
     ) -> Self {
         let put = PutObjectRequest {
             content_type: Some(content_type.to_owned()),
             ..PutObjectRequest::default()
         };
-        Self::s3_writer(client, bucket, key, put, budget, !many)
+        Self::s3_writer(client, bucket, key, put, budget, |b| {
+            b.keep_spare(!many).always_multipart(replaces)
+        })
     }
 
     /// An object `key` in `bucket` written with `put`'s options, e.g. its
@@ -70,23 +106,23 @@ impl Sink {
         put: PutObjectRequest,
         budget: &UploadBudget,
     ) -> Self {
-        Self::s3_writer(client, bucket, key, put, budget, true)
+        Self::s3_writer(client, bucket, key, put, budget, |b| b)
     }
 
+    /// An S3 sink whose writer has `put`, `budget` and what `options` sets.
     fn s3_writer(
         client: &S3Client,
         bucket: &str,
         key: &str,
         put: PutObjectRequest,
         budget: &UploadBudget,
-        keep_spare: bool,
+        options: impl FnOnce(MultipartWriterBuilder) -> MultipartWriterBuilder,
     ) -> Self {
+        let builder = MultipartWriter::builder(client, bucket, key)
+            .put(put)
+            .budget(budget.clone());
         Sink::S3 {
-            writer: MultipartWriter::builder(client, bucket, key)
-                .put(put)
-                .budget(budget.clone())
-                .keep_spare(keep_spare)
-                .build(),
+            writer: options(builder).build(),
             client: client.clone(),
             bucket: bucket.to_owned(),
             key: key.to_owned(),
@@ -113,7 +149,7 @@ impl Sink {
             }
         };
         Ok(Sink::Local {
-            file,
+            file: Some(file),
             temp,
             path,
             root,
@@ -124,10 +160,17 @@ impl Sink {
     pub(crate) async fn write(&mut self, data: &[u8]) -> Result<()> {
         match self {
             Sink::S3 { writer, .. } => writer.write(data).await?,
-            Sink::Local { file, temp, .. } => file
+            Sink::Local {
+                file: Some(file),
+                temp,
+                ..
+            } => file
                 .write_all(data)
                 .await
                 .map_err(|e| local_error(temp, e))?,
+            Sink::Local { temp, .. } => {
+                return Err(local_error(temp, std::io::ErrorKind::BrokenPipe.into()).into());
+            }
         }
         Ok(())
     }
@@ -149,13 +192,24 @@ impl Sink {
         }
     }
 
-    /// Uploads the last part and waits for every part of the upload:
-    /// all that is left to [`Sink::finish`] is the completion, one
-    /// request. May be stopped anywhere (Ctrl-C): [`Sink::abort`] then
-    /// ends the upload, and no object is made.
+    /// Uploads the last part and waits for every part of the upload, or
+    /// syncs and closes the local file: all that is left to
+    /// [`Sink::finish`] is the completion, one request (or rename). May
+    /// be stopped anywhere (Ctrl-C): [`Sink::abort`] then ends the
+    /// upload, and no object is made.
     pub(crate) async fn upload_parts(&mut self) -> Result<()> {
-        if let Sink::S3 { writer, .. } = self {
-            writer.upload_parts().await?;
+        match self {
+            Sink::S3 { writer, .. } => writer.upload_parts().await?,
+            Sink::Local { file, temp, .. } => {
+                if let Some(mut open) = file.take() {
+                    let synced = async {
+                        open.flush().await?;
+                        open.sync_all().await
+                    }
+                    .await;
+                    synced.map_err(|e| local_error(temp, e))?;
+                }
+            }
         }
         Ok(())
     }
@@ -185,15 +239,16 @@ impl Sink {
                 }
             }
             Sink::Local {
-                mut file,
+                file,
                 temp,
                 path,
                 root,
             } => {
                 let done = async {
-                    file.flush().await?;
-                    file.sync_all().await?;
-                    drop(file);
+                    if let Some(mut file) = file {
+                        file.flush().await?;
+                        file.sync_all().await?;
+                    }
                     tokio::fs::rename(&temp, &path).await
                 }
                 .await;
@@ -302,6 +357,33 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+
+    /// EMFILE names partitioned_write_max_open_files and the OS's limit
+    /// (review-9c #8: it was `cannot write ...: Too many open files (os
+    /// error 24)`).
+    #[test]
+    fn too_many_open_files_names_the_setting_and_the_os_limit() {
+        let path = Path::new("out/k=1/tmp_data_0.csv");
+        let e = local_error(path, std::io::Error::from_raw_os_error(24)).to_string();
+        assert!(
+            e.contains("SET partitioned_write_max_open_files") && e.contains("ulimit -n"),
+            "{e}"
+        );
+        assert!(e.contains("out/k=1/tmp_data_0.csv"), "{e}");
+        if let Ok(limits) = std::fs::read_to_string("/proc/self/limits") {
+            let line = limits
+                .lines()
+                .find(|l| l.starts_with("Max open files"))
+                .unwrap();
+            let soft = line.split_whitespace().nth(3).unwrap();
+            assert!(e.contains(&format!("{soft} open files")), "{e}");
+        }
+        let other = local_error(path, std::io::Error::from_raw_os_error(13)).to_string();
+        assert!(
+            !other.contains("partitioned_write_max_open_files"),
+            "{other}"
+        );
+    }
 
     /// A partition's file: its directory, the COPY's and the one above
     /// (where the COPY's was made) are synced; a relative file's, the

@@ -20,6 +20,9 @@ use crate::settings::Settings;
 /// The directory name DuckDB (and Hive) give a NULL partition value.
 pub(crate) const NULL_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
 
+/// Local files finished (flushed, fsynced and renamed) at once.
+const LOCAL_FINISHING: usize = 16;
+
 /// A COPY's destination.
 #[derive(Debug)]
 pub(crate) enum Target {
@@ -76,7 +79,7 @@ impl Target {
                 url.key(),
                 content_type(format),
                 budget,
-                false,
+                (false, false),
             )),
             Target::Local { path } => {
                 let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -100,10 +103,64 @@ impl Target {
                     &key,
                     content_type(format),
                     budget,
-                    true,
+                    (true, false),
                 ))
             }
             Target::Local { path } => Sink::local(path.join(relative), path.clone()).await,
+        }
+    }
+
+    /// How many files of a partitioned COPY finish at once: on S3 as many
+    /// as `s3_uploader_thread_limit` (each completion one request, their
+    /// last parts drawing on the COPY's budget), locally
+    /// [`LOCAL_FINISHING`].
+    pub(crate) fn finish_concurrency(&self) -> usize {
+        match self {
+            Target::S3 { client, .. } => client.config().upload.max_in_flight.max(1),
+            Target::Local { .. } => LOCAL_FINISHING,
+        }
+    }
+
+    /// The topmost directory a local COPY is about to create: the first
+    /// ancestor of its own directory (the target for a `directory` of
+    /// files, else its parent), itself included, that does not exist yet.
+    /// None on S3 and when it exists.
+    pub(crate) fn missing_directory(&self, directory: bool) -> Option<PathBuf> {
+        let Target::Local { path } = self else {
+            return None;
+        };
+        let own = if directory {
+            Some(path.as_path())
+        } else {
+            path.parent()
+        };
+        own?.ancestors()
+            .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+            .last()
+            .map(Path::to_path_buf)
+    }
+
+    /// After a failed local COPY: removes the directories it created
+    /// ([`Target::missing_directory`] before it ran, `made`, and those
+    /// below it on the way to its own directory) that it left empty.
+    /// A directory holding anything (a file complete before the failure)
+    /// stays, and so do those above it.
+    pub(crate) async fn remove_made_directories(&self, directory: bool, made: &Path) {
+        let Target::Local { path } = self else {
+            return;
+        };
+        let own = if directory {
+            Some(path.as_path())
+        } else {
+            path.parent()
+        };
+        let Some(own) = own else {
+            return;
+        };
+        for dir in own.ancestors() {
+            if !dir.starts_with(made) || tokio::fs::remove_dir(dir).await.is_err() {
+                break;
+            }
         }
     }
 

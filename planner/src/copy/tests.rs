@@ -501,8 +501,13 @@ fn as_views(stream: SendableRecordBatchStream) -> SendableRecordBatchStream {
 }
 
 /// Files under `root` per partition directory, and every data row read
-/// back (the ids, sorted), checking each row is in its partition.
+/// back (the ids, sorted), checking each row is in its partition of 200.
 fn files_and_ids(root: &std::path::Path) -> (Vec<usize>, Vec<i64>) {
+    files_and_ids_of(root, 200)
+}
+
+/// [`files_and_ids`] of rows spread over `partitions` partitions.
+fn files_and_ids_of(root: &std::path::Path, partitions: i64) -> (Vec<usize>, Vec<i64>) {
     let mut per_partition = Vec::new();
     let mut ids = Vec::new();
     for dir in std::fs::read_dir(root).unwrap() {
@@ -515,7 +520,7 @@ fn files_and_ids(root: &std::path::Path) -> (Vec<usize>, Vec<i64>) {
             let text = std::fs::read_to_string(file.unwrap().path()).unwrap();
             for line in text.lines().skip(1) {
                 let id: i64 = line.split(',').next().unwrap().parse().unwrap();
-                assert_eq!(id % 200, partition, "{line} in {name}");
+                assert_eq!(id % partitions, partition, "{line} in {name}");
                 ids.push(id);
             }
         }
@@ -572,15 +577,7 @@ async fn a_full_buffer_writes_the_biggest_partitions_without_a_file_per_batch() 
         encoder_bytes: usize::MAX,
         filling_bytes: usize::MAX,
     };
-    let rows = write_partitioned(
-        interleaved(100, 2000),
-        &local_target(&root),
-        &csv_options(Some("part")),
-        limits,
-        &CopyMonitor::default(),
-    )
-    .await
-    .unwrap();
+    let rows = write_csv_by_part(interleaved(100, 2000), &root, limits).await;
     assert_eq!(rows, 200_000);
     let (per_partition, ids) = files_and_ids(&root);
     let files: usize = per_partition.iter().sum();
@@ -588,6 +585,50 @@ async fn a_full_buffer_writes_the_biggest_partitions_without_a_file_per_batch() 
     // every batch wrote about 100 new files per batch, ~10,000 here.
     assert!(files <= 600, "{files} files: {per_partition:?}");
     assert_eq!(ids, (0..200_000).collect::<Vec<_>>());
+}
+
+/// Writes `stream` as CSV by `part` under the local `root` within `limits`.
+async fn write_csv_by_part(
+    stream: SendableRecordBatchStream,
+    root: &std::path::Path,
+    limits: Limits,
+) -> u64 {
+    write_partitioned(
+        stream,
+        &local_target(root),
+        &csv_options(Some("part")),
+        limits,
+        &CopyMonitor::default(),
+    )
+    .await
+    .unwrap()
+}
+
+/// Many more partitions than files open: 60,000 rows over 2,000
+/// partitions, each batch one row of every partition (parts of one row),
+/// 10 files open at most, room for 20,000 rows. About two files per
+/// partition (DuckDB, which writes every partition at its threshold,
+/// three). Each 1-row part weighed its own buffers (~200 bytes a row),
+/// so the bytes bound came first, at half the rows, and partitions were
+/// written with a few rows each: 7,354 files (review-9c #4).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_more_partitions_than_the_open_file_cap_make_about_two_files_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("out");
+    let limits = Limits {
+        max_open: 10,
+        buffer_rows: 20_000,
+        buffer_bytes: 2 * 1024 * 1024,
+        encoder_bytes: usize::MAX,
+        filling_bytes: usize::MAX,
+    };
+    let rows = write_csv_by_part(spread(30, 2000, 2000, |i| format!("r{i}")), &root, limits).await;
+    assert_eq!(rows, 60_000);
+    let (per_partition, ids) = files_and_ids_of(&root, 2000);
+    assert_eq!(per_partition.len(), 2000);
+    let files: usize = per_partition.iter().sum();
+    assert!(files <= 5000, "{files} files for 2,000 partitions");
+    assert_eq!(ids, (0..60_000).collect::<Vec<_>>());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

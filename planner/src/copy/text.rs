@@ -17,7 +17,7 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::datatypes::{
     DataType, DurationMicrosecondType, DurationMillisecondType, DurationNanosecondType,
-    DurationSecondType, Int8Type, Int16Type, Int32Type, Int64Type, IntervalDayTimeType,
+    DurationSecondType, Field, Int8Type, Int16Type, Int32Type, Int64Type, IntervalDayTimeType,
     IntervalMonthDayNanoType, IntervalUnit, IntervalYearMonthType, TimeUnit,
     TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
     TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
@@ -63,6 +63,8 @@ enum Kind<'a> {
     Float32(&'a Float32Array),
     Float64(&'a Float64Array),
     Blob,
+    /// UUIDs (16 bytes, arrow's `arrow.uuid`): dashed lower-case hex.
+    Uuid,
     /// Times and timestamps without a zone: fraction trimmed.
     Trimmed(ArrayFormatter<'a>),
     /// Timestamps with a zone: fraction trimmed, offset shortened.
@@ -130,6 +132,22 @@ impl<'a> DuckText<'a> {
         Ok(Self { array, kind, name })
     }
 
+    /// [`DuckText::try_new`] of the column `field`, whose extension type
+    /// says more than its arrow type: a UUID (`arrow.uuid`, 16 bytes) is
+    /// written as DuckDB writes it, `0b3b1e7e-8f6a-4c2d-9e1f-2a3b4c5d6e7f`,
+    /// not as a BLOB.
+    pub(crate) fn for_field(
+        array: &'a dyn Array,
+        field: &'a Field,
+        options: &FormatOptions<'a>,
+    ) -> Result<Self> {
+        let mut text = Self::try_new(array, field.name(), options)?;
+        if is_uuid(field) && array.data_type() == &DataType::FixedSizeBinary(16) {
+            text.kind = Kind::Uuid;
+        }
+        Ok(text)
+    }
+
     /// The values.
     pub(crate) fn array(&self) -> &'a dyn Array {
         self.array
@@ -184,6 +202,7 @@ impl<'a> DuckText<'a> {
             Kind::Float32(a) => float::push_python(f64::from(a.value(row)), true, out),
             Kind::Float64(a) => float::push_python(a.value(row), false, out),
             Kind::Blob => push_blob(self.array, row, out),
+            Kind::Uuid => push_uuid(self.array.as_fixed_size_binary().value(row), out),
             Kind::Trimmed(f) | Kind::Zoned(f) => {
                 if let Some(infinite) = infinity(self.array, row) {
                     out.push_str(infinite);
@@ -240,6 +259,28 @@ fn push_integer(array: &dyn Array, row: usize, out: &mut String) {
         DataType::UInt32 => buffer.format(array.as_primitive::<UInt32Type>().value(row)),
         _ => buffer.format(array.as_primitive::<UInt64Type>().value(row)),
     });
+}
+
+/// Whether `field` is a UUID (arrow's canonical `arrow.uuid`).
+pub(crate) fn is_uuid(field: &Field) -> bool {
+    field.extension_type_name() == Some("arrow.uuid")
+}
+
+/// Whether `field` holds JSON text (arrow's canonical `arrow.json`).
+pub(crate) fn is_json(field: &Field) -> bool {
+    field.extension_type_name() == Some("arrow.json")
+}
+
+/// Appends a UUID's 16 bytes as its text, `8-4-4-4-12` lower-case hex.
+pub(crate) fn push_uuid(bytes: &[u8], out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for (i, &b) in bytes.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xF)]));
+    }
 }
 
 /// DuckDB's text of a BLOB: printable ASCII as is, except `"`, `'` and

@@ -151,9 +151,19 @@ impl FileWriter {
     /// completion itself, one request that may already have made the
     /// object, is let finish.
     pub(crate) async fn finish_unless_interrupted(
-        mut self,
+        self,
         monitor: &CopyMonitor,
     ) -> std::result::Result<u64, Unfinished> {
+        self.settle(monitor).await?.complete().await
+    }
+
+    /// Ends the file but for its completion: its last rows encoded, every
+    /// part uploaded (the local file synced and closed). Stopped by an
+    /// interrupt; on failure the file is aborted.
+    pub(crate) async fn settle(
+        mut self,
+        monitor: &CopyMonitor,
+    ) -> std::result::Result<Settled, Unfinished> {
         if self.rows == 0 {
             // A CSV of no rows still has its header, as in DuckDB.
             let empty = RecordBatch::new_empty(self.schema.clone());
@@ -185,15 +195,30 @@ impl FileWriter {
             let left_open = sink.abort().await;
             return Err(Unfinished { error, left_open });
         }
-        match sink.finish().await {
-            Ok(()) => Ok(rows),
-            Err((error, left_open)) => Err(Unfinished { error, left_open }),
-        }
+        Ok(Settled { sink, rows })
     }
 
     /// Aborts the file; a cleanup that failed, described.
     pub(crate) async fn abort(self) -> Option<String> {
         self.sink.abort().await
+    }
+}
+
+/// A file all written but not complete: its completion (one request, or
+/// a rename) is all that is left, and until then it is not there.
+#[derive(Debug)]
+pub(crate) struct Settled {
+    sink: Sink,
+    rows: u64,
+}
+
+impl Settled {
+    /// Completes the file; its rows.
+    pub(crate) async fn complete(self) -> std::result::Result<u64, Unfinished> {
+        match self.sink.finish().await {
+            Ok(()) => Ok(self.rows),
+            Err((error, left_open)) => Err(Unfinished { error, left_open }),
+        }
     }
 }
 

@@ -93,3 +93,30 @@ async fn a_copy_failing_on_a_late_row_leaves_no_object_and_no_upload() {
         "{sum:?}"
     );
 }
+
+/// A failed local COPY removes the directories it made, and only those
+/// (review-9c #7: `kept/a/b` of a file and `kept/p/q` of partitions
+/// stayed, empty): `kept`, there before, stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_local_copy_removes_the_directories_it_made_and_only_those() {
+    let dir = tempfile::tempdir().unwrap();
+    let kept = dir.path().join("kept");
+    std::fs::create_dir(&kept).unwrap();
+    let session = Session::with_secrets(SecretManager::new(None));
+    // Two batches of rows over three partitions (files opened, their
+    // directories made), then a batch failing.
+    let failing = "SELECT value % 3 AS k, \
+        CAST(CASE WHEN value < 20000 THEN '1' ELSE 'x' END AS INT) AS n \
+        FROM generate_series(1, 30000)";
+    for (target, options) in [
+        (kept.join("a/b/out.csv"), ""),
+        (kept.join("p/q"), " (PARTITION_BY (k))"),
+    ] {
+        let copy = format!("COPY ({failing}) TO '{}'{options}", target.display());
+        let error = error_of(&session, &copy).await;
+        assert!(error.contains("'x'"), "{error}");
+        let left: Vec<_> = std::fs::read_dir(&kept).unwrap().collect();
+        assert!(left.is_empty(), "{copy}: {left:?}");
+    }
+    assert!(kept.is_dir());
+}
