@@ -306,9 +306,10 @@ fn canonical(def: &Definition, value: &str) -> Result<String> {
             Ok(n) if n > 0 => Ok(n.to_string()),
             _ => Err(wrong("a whole number, 1 or more")),
         },
-        Kind::Number => match trimmed.parse::<f64>() {
+        // A FLOAT, as DuckDB's: past f32's range is refused, not infinite.
+        Kind::Number => match trimmed.parse::<f32>() {
             Ok(f) if f.is_finite() && f >= 0.0 => Ok(f.to_string()),
-            _ => Err(wrong("a number, 0 or more")),
+            _ => Err(wrong("a number from 0 to 3.4e38")),
         },
         Kind::Size => parse_size(trimmed)
             .map(|_| trimmed.to_owned())
