@@ -25,7 +25,9 @@
 //!   smaller name. Unlike DuckDB, the bucket is matched whole: a secret for
 //!   `s3://bucket1` never signs requests for `s3://bucket10`.
 //! - Persistence ([`SecretDirectory`]): one 0600 file per secret, written
-//!   atomically; unreadable files are reported, never overwritten.
+//!   atomically. As in DuckDB, a file that cannot be read (corrupt, or
+//!   readable by others) makes every lookup fail, naming it, until it is
+//!   fixed or deleted; it is never overwritten.
 //! - Nothing printed — `Debug`, errors, listings, logs — carries the value
 //!   of SECRET or SESSION_TOKEN.
 //! - Deliberate difference: DuckDB documents URL_COMPATIBILITY_MODE as

@@ -4,7 +4,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::path::Path;
+use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use s3sql_s3_client::{ClientConfig, ObjectUrl};
 
@@ -96,7 +97,10 @@ type SecretMap = BTreeMap<String, Arc<Secret>>;
 
 struct PersistentSecrets {
     secrets: RwLock<SecretMap>,
-    problems: Vec<SecretError>,
+    /// The unreadable files of the last load: while there are any, every
+    /// use of the persistent storage reloads it, and fails until they are
+    /// fixed or deleted.
+    problems: Mutex<Vec<String>>,
 }
 
 /// DuckDB's secret manager, for s3, r2 and gcs secrets.
@@ -152,37 +156,77 @@ impl SecretManager {
         self.directory.as_ref()
     }
 
+    fn load(&self) -> (SecretMap, Vec<SecretError>) {
+        let loaded = self
+            .directory
+            .as_ref()
+            .map(SecretDirectory::load)
+            .unwrap_or_default();
+        let secrets = loaded
+            .secrets
+            .into_iter()
+            .map(|s| (s.name().to_owned(), Arc::new(s)))
+            .collect();
+        (secrets, loaded.problems)
+    }
+
     fn persistent(&self) -> &PersistentSecrets {
         self.persistent.get_or_init(|| {
-            let loaded = self
-                .directory
-                .as_ref()
-                .map(SecretDirectory::load)
-                .unwrap_or_default();
+            let (secrets, problems) = self.load();
             PersistentSecrets {
-                secrets: RwLock::new(
-                    loaded
-                        .secrets
-                        .into_iter()
-                        .map(|s| (s.name().to_owned(), Arc::new(s)))
-                        .collect(),
-                ),
-                problems: loaded.problems,
+                secrets: RwLock::new(secrets),
+                problems: Mutex::new(problems.iter().map(ToString::to_string).collect()),
             }
         })
     }
 
-    fn map(&self, persistence: Persistence) -> &RwLock<SecretMap> {
+    /// The persistent secrets, unless a file of them cannot be read: then,
+    /// as DuckDB, an error naming it (the one of secret `about` first), so
+    /// that no request goes out with another secret than the user meant.
+    fn persistent_secrets(&self, about: Option<&str>) -> Result<&RwLock<SecretMap>> {
+        let persistent = self.persistent();
+        let mut problems = persistent
+            .problems
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if problems.is_empty() {
+            return Ok(&persistent.secrets);
+        }
+        // Fixed or deleted since? Files on disk are the truth: everything
+        // this session stored is in them.
+        let (secrets, mut fresh) = self.load();
+        *problems = fresh.iter().map(ToString::to_string).collect();
+        let about = about
+            .zip(self.directory.as_ref())
+            .map(|(n, d)| d.file_for(n));
+        let first = fresh
+            .iter()
+            .position(|p| about.is_some() && problem_path(p) == about.as_deref())
+            .unwrap_or(0);
+        if fresh.is_empty() {
+            *write(&persistent.secrets) = secrets;
+            return Ok(&persistent.secrets);
+        }
+        Err(fresh.swap_remove(first))
+    }
+
+    fn map(&self, persistence: Persistence, about: Option<&str>) -> Result<&RwLock<SecretMap>> {
         match persistence {
-            Persistence::Temporary => &self.temporary,
-            Persistence::Persistent => &self.persistent().secrets,
+            Persistence::Temporary => Ok(&self.temporary),
+            Persistence::Persistent => self.persistent_secrets(about),
         }
     }
 
-    /// Persistent secret files that could not be read (each names its
-    /// file). Loading skips them and never deletes or overwrites them.
-    pub fn load_problems(&self) -> &[SecretError] {
-        &self.persistent().problems
+    /// Persistent secret files that could not be read, as of the last use
+    /// of the persistent storage (each message names its file). They are
+    /// never deleted or overwritten; while there are any, reading secrets
+    /// fails with the first.
+    pub fn load_problems(&self) -> Vec<String> {
+        self.persistent()
+            .problems
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     /// `CREATE [OR REPLACE] [PERSISTENT] SECRET [IF NOT EXISTS] name (...)`.
@@ -205,13 +249,14 @@ impl SecretManager {
             _ => None,
         };
         // Checked before validating (which may run a process or call STS)...
-        if let Some(outcome) = conflict(read(self.map(persistence)).contains_key(secret.name())) {
+        let map = self.map(persistence, Some(secret.name()))?;
+        if let Some(outcome) = conflict(read(map).contains_key(secret.name())) {
             return outcome;
         }
         secret.validate().await?;
         // ...and again under the lock, so two sessions racing on one name
         // cannot both win.
-        let mut map = write(self.map(persistence));
+        let mut map = write(map);
         if let Some(outcome) = conflict(map.contains_key(secret.name())) {
             return outcome;
         }
@@ -226,25 +271,13 @@ impl SecretManager {
         })
     }
 
-    /// Writes a persistent secret's file, unless an unreadable file of that
-    /// name is in the way: that one is the user's to fix, never overwritten.
+    /// Writes a persistent secret's file. An unreadable file of that name
+    /// never gets here: the storage is refused while it is there.
     fn store(&self, secret: &Secret) -> Result<()> {
-        let directory = self
-            .directory
+        self.directory
             .as_ref()
-            .ok_or(SecretError::NoSecretDirectory)?;
-        let file = directory.file_for(secret.name());
-        if let Some(problem) = self
-            .load_problems()
-            .iter()
-            .find(|p| matches!(p, SecretError::CorruptFile { path, .. } if *path == file))
-        {
-            return Err(SecretError::CorruptFile {
-                path: file,
-                reason: format!("refusing to overwrite it ({problem})"),
-            });
-        }
-        directory.write(secret)
+            .ok_or(SecretError::NoSecretDirectory)?
+            .write(secret)
     }
 
     /// `DROP [TEMPORARY|PERSISTENT] SECRET [IF EXISTS] name`. Without a
@@ -257,11 +290,14 @@ impl SecretManager {
         on_missing: OnMissing,
     ) -> Result<bool> {
         let name = name.to_ascii_lowercase();
-        let holders: Vec<Persistence> = [Persistence::Temporary, Persistence::Persistent]
-            .into_iter()
-            .filter(|p| persistence.is_none_or(|want| want == *p))
-            .filter(|p| read(self.map(*p)).contains_key(&name))
-            .collect();
+        let mut holders = Vec::new();
+        for p in [Persistence::Temporary, Persistence::Persistent] {
+            if persistence.is_none_or(|want| want == p)
+                && read(self.map(p, Some(&name))?).contains_key(&name)
+            {
+                holders.push(p);
+            }
+        }
         let target = match holders.as_slice() {
             [] if on_missing == OnMissing::Ignore => return Ok(false),
             [] => return Err(SecretError::NotFound(name)),
@@ -273,30 +309,32 @@ impl SecretManager {
         {
             directory.remove(&name)?;
         }
-        write(self.map(target)).remove(&name);
+        write(self.map(target, Some(&name))?).remove(&name);
         Ok(true)
     }
 
-    /// The secret called `name`, temporary first.
+    /// The secret called `name`, temporary first; `None` also when the
+    /// persistent storage holds an unreadable file.
     pub fn get(&self, name: &str) -> Option<Arc<Secret>> {
         let name = name.to_ascii_lowercase();
         [Persistence::Temporary, Persistence::Persistent]
             .into_iter()
-            .find_map(|p| read(self.map(p)).get(&name).cloned())
+            .find_map(|p| read(self.map(p, Some(&name)).ok()?).get(&name).cloned())
     }
 
     /// Every secret, as DuckDB's `duckdb_secrets()` lists them (values of
-    /// SECRET and SESSION_TOKEN redacted), temporary first, by name.
-    pub fn list(&self) -> Vec<SecretListing> {
-        [Persistence::Temporary, Persistence::Persistent]
-            .into_iter()
-            .flat_map(|p| {
-                read(self.map(p))
+    /// SECRET and SESSION_TOKEN redacted), temporary first, by name. Fails
+    /// while a persistent secret file cannot be read, naming it.
+    pub fn list(&self) -> Result<Vec<SecretListing>> {
+        let mut rows = Vec::new();
+        for p in [Persistence::Temporary, Persistence::Persistent] {
+            rows.extend(
+                read(self.map(p, None)?)
                     .values()
-                    .map(|s| SecretListing::of(s, p))
-                    .collect::<Vec<_>>()
-            })
-            .collect()
+                    .map(|s| SecretListing::of(s, p)),
+            );
+        }
+        Ok(rows)
     }
 
     /// DuckDB's `which_secret(url, type)`: the secret of `secret_type` that
@@ -305,17 +343,17 @@ impl SecretManager {
     /// the smaller name.
     pub fn which_secret(&self, url: &str, secret_type: SecretType) -> Result<Option<ScopeMatch>> {
         let location = ObjectUrl::parse(url)?;
-        Ok(self.covering(&location, secret_type).map(|(m, _)| m))
+        Ok(self.covering(&location, secret_type)?.map(|(m, _)| m))
     }
 
     fn covering(
         &self,
         location: &ObjectUrl,
         secret_type: SecretType,
-    ) -> Option<(ScopeMatch, Arc<Secret>)> {
+    ) -> Result<Option<(ScopeMatch, Arc<Secret>)>> {
         let mut candidates: Vec<(usize, Persistence, Arc<Secret>, String)> = Vec::new();
         for persistence in [Persistence::Temporary, Persistence::Persistent] {
-            for secret in read(self.map(persistence)).values() {
+            for secret in read(self.map(persistence, None)?).values() {
                 if secret.secret_type() != secret_type {
                     continue;
                 }
@@ -340,7 +378,9 @@ impl SecretManager {
                 .then(a.1.cmp(&b.1))
                 .then_with(|| a.2.name().cmp(b.2.name()))
         });
-        let (length, persistence, secret, scope) = candidates.first()?.clone();
+        let Some((length, persistence, secret, scope)) = candidates.first().cloned() else {
+            return Ok(None);
+        };
         let ties = candidates.iter().filter(|c| c.0 == length).count();
         let reason = match (candidates.len(), ties) {
             (1, _) => format!("the only {secret_type} secret whose scope covers the URL"),
@@ -352,7 +392,7 @@ impl SecretManager {
                 Persistence::Temporary.storage()
             ),
         };
-        Some((
+        Ok(Some((
             ScopeMatch {
                 name: secret.name().to_owned(),
                 persistence,
@@ -360,7 +400,7 @@ impl SecretManager {
                 reason,
             },
             secret,
-        ))
+        )))
     }
 
     /// What requests for `url` use: the covering secret's endpoint and
@@ -380,7 +420,7 @@ impl SecretManager {
     ) -> Result<ResolvedAccess> {
         let location = ObjectUrl::parse(url)?;
         let secret_type = SecretType::for_url(&location);
-        if let Some((matched, secret)) = self.covering(&location, secret_type) {
+        if let Some((matched, secret)) = self.covering(&location, secret_type)? {
             return Ok(ResolvedAccess {
                 secret: Some(matched),
                 access: secret.access_with(defaults).await?,
@@ -402,5 +442,15 @@ impl SecretManager {
                 url_compatibility_mode,
             },
         })
+    }
+}
+
+/// The file an error of loading a persistent secret is about.
+fn problem_path(problem: &SecretError) -> Option<&Path> {
+    match problem {
+        SecretError::CorruptFile { path, .. }
+        | SecretError::OpenToOthers { path, .. }
+        | SecretError::Storage { path, .. } => Some(path),
+        _ => None,
     }
 }

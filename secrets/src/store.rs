@@ -89,10 +89,7 @@ impl SecretDirectory {
         for path in paths {
             match read_secret(&path) {
                 Ok(secret) => loaded.secrets.push(secret),
-                Err(problem) => {
-                    tracing::warn!("{problem}; the secret is skipped");
-                    loaded.problems.push(problem);
-                }
+                Err(problem) => loaded.problems.push(problem),
             }
         }
         loaded

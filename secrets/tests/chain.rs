@@ -84,7 +84,7 @@ async fn create_error(extra: &[(&str, &str)]) -> String {
         .unwrap_err()
         .to_string();
     assert!(
-        m.list().is_empty(),
+        m.list().unwrap().is_empty(),
         "a failed CREATE must not register the secret"
     );
     err

@@ -1,7 +1,7 @@
 //! Persistent secrets on disk: round trip through a second manager (a new
 //! session), permissions (written 0600, a file others can read refused),
-//! atomic writes under concurrent writers, and a corrupt file reported with
-//! its path, skipped, and never overwritten.
+//! atomic writes under concurrent writers, and an unreadable file that stops
+//! every lookup, naming it, and is never overwritten.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -42,6 +42,19 @@ fn private(file: &Path) {
     let _ = file;
 }
 
+/// Secret `name` stored in `dir` by an earlier session.
+async fn stored(dir: &Path, name: &str, key_id: &str, secret: &str) {
+    manager(dir)
+        .create(
+            name,
+            s3_params(key_id, secret),
+            Persistence::Persistent,
+            OnConflict::Error,
+        )
+        .await
+        .unwrap();
+}
+
 fn manager(dir: &Path) -> SecretManager {
     SecretManager::new(Some(SecretDirectory::new(dir)))
 }
@@ -71,7 +84,7 @@ async fn persistent_secrets_survive_a_new_session() {
         .unwrap();
 
     let second = manager(&dir);
-    let rows = second.list();
+    let rows = second.list().unwrap();
     assert_eq!(
         rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
         ["kept"]
@@ -203,11 +216,9 @@ async fn corrupt_files_are_reported_skipped_and_never_overwritten() {
     fs::copy(dir.join("good.s3sql_secret"), &renamed).unwrap();
 
     let m = manager(&dir);
-    assert_eq!(
-        m.list().iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
-        ["good"]
-    );
-    let problems: Vec<String> = m.load_problems().iter().map(ToString::to_string).collect();
+    let e = m.list().unwrap_err().to_string();
+    assert!(e.contains(&broken.display().to_string()), "{e}");
+    let problems = m.load_problems();
     assert_eq!(problems.len(), 2, "{problems:?}");
     assert!(
         problems[0].contains(&broken.display().to_string()),
@@ -230,7 +241,10 @@ async fn corrupt_files_are_reported_skipped_and_never_overwritten() {
         .await
         .unwrap_err()
         .to_string();
-    assert!(e.contains("refusing to overwrite"), "{e}");
+    assert!(
+        e.contains(&broken.display().to_string()) && e.contains("fix it or delete it"),
+        "{e}"
+    );
     assert_eq!(fs::read(&broken).unwrap(), before);
 }
 
@@ -258,7 +272,7 @@ async fn stored_files_hold_the_statement_not_resolved_chain_credentials() {
         "{text}"
     );
     let again = manager(home.path());
-    let row = &again.list()[0];
+    let row = &again.list().unwrap()[0];
     assert_eq!(row.provider, Provider::CredentialChain);
     assert!(
         row.parameters
@@ -281,9 +295,14 @@ async fn persistent_secrets_load_on_first_use_not_at_start() {
         )
         .await
         .unwrap();
-    fs::write(home.path().join("junk.s3sql_secret"), b"not json").unwrap();
-    assert_eq!(m.get("later").unwrap().key_id(), Some("AKIALATER"));
+    let junk = home.path().join("junk.s3sql_secret");
+    fs::write(&junk, b"not json").unwrap();
+    private(&junk);
+    let e = m.list().unwrap_err().to_string();
+    assert!(e.contains(&junk.display().to_string()), "{e}");
     assert_eq!(m.load_problems().len(), 1);
+    fs::remove_file(&junk).unwrap();
+    assert_eq!(m.get("later").unwrap().key_id(), Some("AKIALATER"));
 }
 
 #[test]
@@ -342,20 +361,12 @@ fn the_default_directory_follows_xdg() {
 async fn a_secret_file_others_can_read_is_refused() {
     use std::os::unix::fs::PermissionsExt;
     let home = tempfile::tempdir().unwrap();
-    manager(home.path())
-        .create(
-            "open",
-            s3_params("AKIAOPEN", "open-canary"),
-            Persistence::Persistent,
-            OnConflict::Error,
-        )
-        .await
-        .unwrap();
+    stored(home.path(), "open", "AKIAOPEN", "open-canary").await;
     let file = home.path().join("open.s3sql_secret");
     fs::set_permissions(&file, fs::Permissions::from_mode(0o644)).unwrap();
 
     let m = manager(home.path());
-    let problems: Vec<String> = m.load_problems().iter().map(ToString::to_string).collect();
+    let problems = m.load_problems();
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert!(
         problems[0].contains(&file.display().to_string())
@@ -368,4 +379,55 @@ async fn a_secret_file_others_can_read_is_refused() {
         fs::metadata(&file).unwrap().permissions().mode() & 0o777,
         0o644
     );
+}
+
+/// As DuckDB (`IO Error: Failed to open the persistent secret file`), an
+/// unreadable secret file stops every lookup, naming the file and what to
+/// do, where it used to be skipped in silence and its requests went out
+/// with another secret or none. DROP of its name says the file is corrupt.
+/// Once the file is fixed or deleted, the same session goes on.
+#[tokio::test]
+async fn an_unreadable_secret_file_stops_every_lookup_naming_it() {
+    let home = tempfile::tempdir().unwrap();
+    stored(home.path(), "good", "AKIAGOOD", "s").await;
+    let bad = home.path().join("bad.s3sql_secret");
+    fs::write(&bad, b"garbage").unwrap();
+    private(&bad);
+    let names_the_file = |e: &SecretError| {
+        let e = e.to_string();
+        assert!(
+            e.contains(&bad.display().to_string()) && e.contains("fix it or delete it"),
+            "{e}"
+        );
+    };
+
+    let m = manager(home.path());
+    names_the_file(&m.which_secret("s3://a/x", SecretType::S3).unwrap_err());
+    names_the_file(&m.resolve("s3://a/x").await.unwrap_err());
+    names_the_file(&m.list().unwrap_err());
+    let dropped = m
+        .drop_secret("bad", Some(Persistence::Persistent), OnMissing::Error)
+        .unwrap_err();
+    names_the_file(&dropped);
+    assert!(dropped.to_string().contains("is corrupt"), "{dropped}");
+    // A temporary secret's own storage is not in the way.
+    m.create(
+        "mem",
+        s3_params("AKIAMEM", "s"),
+        Persistence::Temporary,
+        OnConflict::Error,
+    )
+    .await
+    .unwrap();
+
+    fs::remove_file(&bad).unwrap();
+    assert_eq!(
+        m.which_secret("s3://a/x", SecretType::S3)
+            .unwrap()
+            .unwrap()
+            .name,
+        "mem"
+    );
+    assert_eq!(m.list().unwrap().len(), 2);
+    assert!(m.load_problems().is_empty());
 }

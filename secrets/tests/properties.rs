@@ -155,7 +155,7 @@ proptest! {
         rt.block_on(m.create("p", p.clone(), Persistence::Temporary, OnConflict::Error)).unwrap();
         let s = m.get("p").unwrap();
         let access = rt.block_on(s.access()).unwrap();
-        let listing = m.list();
+        let listing = m.list().unwrap();
         let printed = format!(
             "{p:?} {s:?} {m:?} {access:?} {listing:?} {} {:?}",
             listing[0],

@@ -382,7 +382,7 @@ async fn listing_shows_key_id_and_redacts_secret_and_token() {
     m.create("r2s", p, Persistence::Temporary, OnConflict::Error)
         .await
         .unwrap();
-    let rows = m.list();
+    let rows = m.list().unwrap();
     assert_eq!(rows.len(), 1);
     let row = &rows[0];
     assert_eq!(

@@ -100,7 +100,7 @@ async fn wrong_secret_and_unknown_key_get_clear_errors_without_leaking() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some("SignatureDoesNotMatch"), "{err}");
-    let printed = format!("{err} {err:?} {m:?} {:?}", m.list());
+    let printed = format!("{err} {err:?} {m:?} {:?}", m.list().unwrap());
     assert!(
         printed.contains("SECRET"),
         "the hint should name the parameter to fix: {printed}"

@@ -34,7 +34,7 @@ fn strings<'a>(values: impl Iterator<Item = &'a str>) -> ArrayRef {
 /// `duckdb_secrets()`: name, type, provider, persistent, storage, scope,
 /// secret_string.
 pub(crate) fn secrets_table(secrets: &SecretManager) -> Result<Arc<dyn TableProvider>> {
-    let listing = secrets.list();
+    let listing = secrets.list()?;
     let mut scopes = ListBuilder::new(StringBuilder::new());
     for secret in &listing {
         for scope in &secret.scope {
