@@ -179,15 +179,23 @@ impl Printer<'_> {
 }
 
 fn write_markdown_header(out: &mut dyn Write, header: &[String]) -> anyhow::Result<()> {
-    writeln!(out, "| {} |", header.join(" | "))?;
+    write_markdown_row(out, header)?;
     writeln!(out, "|{}", "---|".repeat(header.len()))?;
     Ok(())
 }
 
 fn write_markdown_row(out: &mut dyn Write, row: &[String]) -> anyhow::Result<()> {
-    let escaped: Vec<String> = row.iter().map(|c| c.replace('|', "\\|")).collect();
+    let escaped: Vec<String> = row.iter().map(|c| markdown_cell(c)).collect();
     writeln!(out, "| {} |", escaped.join(" | "))?;
     Ok(())
+}
+
+/// A value or a column name as one Markdown table cell: a `|` would end
+/// the cell and a line break the row (review-8d #5), so `\|` and `<br>`.
+fn markdown_cell(text: &str) -> String {
+    text.replace('|', "\\|")
+        .replace("\r\n", "<br>")
+        .replace(['\n', '\r'], "<br>")
 }
 
 /// What a boxed table shows of a result of any length: its first rows and

@@ -279,6 +279,26 @@ fn a_command_may_start_with_a_comment() {
     assert_eq!(stdout(&out), "a\n1\n");
 }
 
+/// A Markdown table keeps one cell per column and one line per row when a
+/// column name holds `|` or a value a line break (review-8d #5).
+#[test]
+fn markdown_cells_hold_pipes_and_line_breaks() {
+    let out = s3sql(
+        &[
+            "--format",
+            "markdown",
+            "-c",
+            "SELECT 'a|b' AS \"p|q\", E'x\\ny' AS nl",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "| p\\|q | nl |\n|---|---|\n| a\\|b | x<br>y |\n"
+    );
+}
+
 /// `-o` loses nothing (review-8d #4): a file that is also a `-f` script is
 /// refused as a usage error before anything runs, and an existing file is
 /// left as it was by a run that fails before printing a result.
