@@ -19,6 +19,9 @@ use crate::kind::SecretType;
 /// One SCOPE prefix of a secret.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Scope {
+    /// As written: shown and measured as DuckDB does (`s3://b/` is longer
+    /// than `s3://b`, though both cover the same URLs).
+    text: String,
     scheme: String,
     /// `None` for a whole-scheme scope such as `s3://`.
     bucket: Option<String>,
@@ -52,6 +55,7 @@ impl Scope {
                 return Err(serves_only());
             }
             return Ok(Self {
+                text: text.to_owned(),
                 scheme,
                 bucket: None,
                 key_prefix: String::new(),
@@ -73,6 +77,7 @@ impl Scope {
             return Err(serves_only());
         }
         Ok(Self {
+            text: text.to_owned(),
             scheme: url.scheme().to_owned(),
             bucket: Some(url.bucket().to_owned()),
             key_prefix: url.key().to_owned(),
@@ -90,22 +95,16 @@ impl Scope {
     }
 
     /// How specific the scope is; among covering scopes the larger wins.
-    /// Equals the length of the scope's text, as in DuckDB.
+    /// The length of the scope as written, as in DuckDB.
     pub fn specificity(&self) -> usize {
-        self.to_string().len()
+        self.text.len()
     }
 }
 
 impl fmt::Display for Scope {
+    /// The scope as written.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}://", self.scheme)?;
-        if let Some(bucket) = &self.bucket {
-            f.write_str(bucket)?;
-            if !self.key_prefix.is_empty() {
-                write!(f, "/{}", self.key_prefix)?;
-            }
-        }
-        Ok(())
+        f.write_str(&self.text)
     }
 }
 
@@ -170,7 +169,8 @@ mod tests {
         let s = |t| Scope::parse(t, SecretType::S3).unwrap().specificity();
         assert!(s("s3://") < s("s3://b"));
         assert!(s("s3://b") < s("s3://b/k"));
-        assert_eq!(s("S3://b/"), "s3://b".len());
+        assert!(s("s3://b") < s("s3://b/"));
+        assert_eq!(s("S3://b/"), "s3://b/".len());
     }
 
     #[test]

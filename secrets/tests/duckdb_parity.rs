@@ -62,6 +62,8 @@ async fn which_secret_and_parameter_checks_match_duckdb_except_where_chosen() {
             keyed("s3", &[("SCOPE", s("s3://bucket1/logs-2024"))]),
         ),
         ("b_twin", false, keyed("s3", &[("SCOPE", s("s3://twin"))])),
+        ("slash_zz", false, keyed("s3", &[("SCOPE", s("s3://bk1/"))])),
+        ("slash_aa", false, keyed("s3", &[("SCOPE", s("s3://bk1"))])),
         ("a_twin", false, keyed("s3", &[("SCOPE", s("s3://twin"))])),
         (
             "multi",
@@ -97,6 +99,7 @@ async fn which_secret_and_parameter_checks_match_duckdb_except_where_chosen() {
         ("s3://bucket10/x.csv", SecretType::S3),
         ("s3://twin/k", SecretType::S3),
         ("s3://twins/k", SecretType::S3),
+        ("s3://bk1/x", SecretType::S3),
         ("s3://m2/deep/k", SecretType::S3),
         ("s3://m2/shallow", SecretType::S3),
         ("s3a://bucket1/x", SecretType::S3),

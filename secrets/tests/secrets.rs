@@ -286,6 +286,44 @@ async fn longest_scope_wins_then_temporary_then_name() {
     );
 }
 
+/// DuckDB's longest scope is the longest string as written: `s3://bk1/`
+/// (9 characters) beats `s3://bk1` (8), and is listed with its `/`. The
+/// two carry different keys, so signing with the other one shows.
+#[tokio::test]
+async fn a_scopes_trailing_slash_counts_as_in_duckdb() {
+    use Persistence::*;
+    let dir = tempfile::tempdir().unwrap();
+    let m = manager_with(
+        &[
+            ("zz", &["s3://bk1/"], Temporary),
+            ("aa", &["s3://bk1"], Temporary),
+        ],
+        dir.path(),
+    )
+    .await;
+    let resolved = m.resolve("s3://bk1/x").await.unwrap();
+    let creds = resolved.access.credentials.credentials().await.unwrap();
+    assert_eq!(creds.unwrap().access_key_id, "zz");
+    let why = m
+        .which_secret("s3://bk1/x", SecretType::S3)
+        .unwrap()
+        .unwrap();
+    assert_eq!((why.name.as_str(), why.scope.as_str()), ("zz", "s3://bk1/"));
+    let scopes: Vec<(String, Vec<String>)> = m
+        .list()
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.name, r.scope))
+        .collect();
+    assert_eq!(
+        scopes,
+        [
+            ("aa".to_owned(), vec!["s3://bk1".to_owned()]),
+            ("zz".to_owned(), vec!["s3://bk1/".to_owned()])
+        ]
+    );
+}
+
 #[tokio::test]
 async fn resolve_without_a_secret_is_anonymous_with_type_defaults() {
     let m = SecretManager::new(None);
