@@ -54,9 +54,11 @@ impl SecretDirectory {
 
     /// `$XDG_CONFIG_HOME/s3sql/stored_secrets`, else
     /// `$HOME/.config/s3sql/stored_secrets`; `None` when neither is set.
+    /// A relative XDG_CONFIG_HOME is ignored, as XDG says: it would put the
+    /// secrets in whatever directory s3sql runs in.
     pub fn default_location() -> Option<Self> {
         let base = std::env::var_os("XDG_CONFIG_HOME")
-            .filter(|v| !v.is_empty())
+            .filter(|v| Path::new(v).is_absolute())
             .map(PathBuf::from)
             .or_else(|| {
                 std::env::var_os("HOME")

@@ -310,9 +310,12 @@ fn the_default_directory_follows_xdg() {
     const TEST: &str = "the_default_directory_follows_xdg";
     if is_child(TEST) {
         let home = std::path::PathBuf::from(std::env::var("HOME").unwrap());
+        // XDG: a relative XDG_CONFIG_HOME is ignored.
         let expected = match std::env::var_os("XDG_CONFIG_HOME") {
-            Some(xdg) => std::path::PathBuf::from(xdg).join("s3sql/stored_secrets"),
-            None => home.join(".config/s3sql/stored_secrets"),
+            Some(xdg) if Path::new(&xdg).is_absolute() => {
+                std::path::PathBuf::from(xdg).join("s3sql/stored_secrets")
+            }
+            _ => home.join(".config/s3sql/stored_secrets"),
         };
         assert_eq!(
             SecretDirectory::default_location().unwrap().path(),
@@ -350,6 +353,16 @@ fn the_default_directory_follows_xdg() {
             .join("s3sql/stored_secrets/p.s3sql_secret")
             .is_file()
     );
+    // A relative XDG_CONFIG_HOME would put the secret in whatever
+    // directory s3sql runs in (a git checkout, say): HOME's is used.
+    let home = tempfile::tempdir().unwrap();
+    run_in_child(TEST, home.path(), &[("XDG_CONFIG_HOME", "cfg".to_owned())]);
+    assert!(
+        home.path()
+            .join(".config/s3sql/stored_secrets/p.s3sql_secret")
+            .is_file()
+    );
+    assert!(!home.path().join("cfg").exists());
 }
 
 /// DuckDB refuses a secret file group or others can read ("has incorrect

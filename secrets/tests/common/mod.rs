@@ -25,7 +25,10 @@ pub fn run_in_child(test: &str, home: &Path, env: &[(&str, String)]) {
             cmd.env_remove(name);
         }
     }
-    cmd.env(CHILD_VAR, test)
+    // In HOME, so nothing a child writes by a relative path lands in the
+    // source tree.
+    cmd.current_dir(home)
+        .env(CHILD_VAR, test)
         .env("HOME", home)
         .env_remove("XDG_CONFIG_HOME")
         // Off EC2 the SDK would wait for 169.254.169.254; tests that want
