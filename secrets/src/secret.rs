@@ -166,8 +166,12 @@ impl Secret {
         let url_style = r
             .choice("URL_STYLE", &["vhost", "path"])?
             .map(|s| UrlStyle::parse(&s).unwrap_or_default());
+        let endpoint = r.header_value("ENDPOINT")?;
+        if let Some(endpoint) = &endpoint {
+            refuse_user_info(endpoint)?;
+        }
         let mut settings = S3Settings {
-            endpoint: r.header_value("ENDPOINT")?,
+            endpoint,
             region: r.header_value("REGION")?,
             url_style,
             use_ssl: r.boolean("USE_SSL")?,
@@ -342,6 +346,24 @@ fn check_name(name: &str) -> Result<String> {
         return Err(invalid("use letters, digits, '_' and '-' only"));
     }
     Ok(name.to_ascii_lowercase())
+}
+
+/// An ENDPOINT carrying `user[:password]@` is refused here, with the
+/// client's words and the user info hidden, so it is never stored or listed.
+fn refuse_user_info(endpoint: &str) -> Result<()> {
+    let rest = ["https://", "http://"]
+        .into_iter()
+        .find_map(|scheme| endpoint.strip_prefix(scheme))
+        .unwrap_or(endpoint);
+    let authority = rest.split('/').next().unwrap_or_default();
+    match authority.rfind('@') {
+        Some(at) => Err(SecretError::Invalid(format!(
+            "endpoint '{}***{}' carries a user name or password; give credentials as KEY_ID and SECRET, and ENDPOINT as host[:port][/path]",
+            &endpoint[..endpoint.len() - rest.len()],
+            &rest[at..]
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Rejects parameters the type and provider do not take, listing those they do.

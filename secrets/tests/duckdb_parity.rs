@@ -169,6 +169,12 @@ async fn which_secret_and_parameter_checks_match_duckdb_except_where_chosen() {
             Some("KEY_ID without SECRET cannot sign anything; s3sql says so at CREATE"),
         ),
         (
+            p(&[("TYPE", s("s3")), ("ENDPOINT", s("user:pw@127.0.0.1:1"))]),
+            Some(
+                "a user name or password in ENDPOINT is a credential the client refuses; s3sql refuses it at CREATE, so it is never listed or stored",
+            ),
+        ),
+        (
             keyed("s3", &[("SCOPE", s("r2://b"))]),
             Some("a scope no URL of the type can match is a mistake; s3sql names the schemes"),
         ),

@@ -204,6 +204,26 @@ fn bad_parameters_say_what_is_accepted() {
     assert!(e.contains("invalid secret name"), "{e}");
 }
 
+/// An ENDPOINT with `user:password@` is refused at CREATE SECRET with the
+/// client's message (which hides the user info), so the password is never
+/// stored, listed or written to disk.
+#[test]
+fn an_endpoint_with_a_user_or_password_is_refused_at_create() {
+    let create =
+        |endpoint: &str| Secret::new("t", params(&[("TYPE", s("s3")), ("ENDPOINT", s(endpoint))]));
+    for endpoint in [
+        "user:pwcanary@127.0.0.1:1",
+        "http://user:pwcanary@minio:9000/base",
+        "https://pwcanary@minio",
+    ] {
+        let e = create(endpoint).unwrap_err().to_string();
+        assert!(e.contains("carries a user name or password"), "{e}");
+        assert!(!e.contains("pwcanary"), "{e}");
+    }
+    // An '@' in the path is no user info.
+    assert!(create("minio:9000/a@b").is_ok());
+}
+
 async fn manager_with(
     secrets: &[(&str, &[&str], Persistence)],
     dir: &std::path::Path,
