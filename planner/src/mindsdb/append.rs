@@ -12,8 +12,9 @@
 //! A CSV, TSV, JSON Lines or JSON array object keeps its old text byte for
 //! byte ([`super::splice`]): it is streamed from a GET pinned to the old
 //! ETag (decompressed and compressed again for gzip and zstd), and only
-//! the new rows are encoded, in its dialect (delimiter, quote, the first
-//! line's ending; a JSON array's objects go before its `]`). A Parquet
+//! the new rows are encoded, in its dialect (delimiter, quote, a
+//! backslash escape, the first line's ending; a JSON array's objects go
+//! before its `]`). A Parquet
 //! object is necessarily re-encoded: its rows keep their values and types
 //! (a string stays a string, and each column its Parquet annotation, a
 //! UUID a UUID: [`super::parquet_types`]), but it is written as COPY writes Parquet
@@ -47,7 +48,7 @@ use s3sql_s3_client::{
 use super::error::DatabaseError;
 use super::insert::{InsertTarget, Mapping, OldObject};
 use super::parquet_types::kept_types;
-use super::splice::{CsvShape, Decoder, OldText};
+use super::splice::{CsvQuoting, CsvShape, Decoder, OldText};
 use crate::copy::{
     CopyError, CopyFormat, CopyMonitor, Encoder, FileWriter, Output, Sink, content_type, count,
     next_batch, upload_budget,
@@ -416,6 +417,11 @@ async fn splice(
     options.json_array = false;
     let encoded = Output::new(crate::copy::TextCompression::None).map_err(io)?;
     let mut encoder = Encoder::new(Arc::clone(rows.mapping.schema()), &options, encoded.clone())?;
+    let quoting = CsvQuoting {
+        delimiter: options.delimiter,
+        quote: options.quote,
+        escape: old.escape.filter(|&e| e != options.quote),
+    };
     let mut inserted = 0u64;
     let mut batch = Some(rows.first);
     while let Some(next) = batch {
@@ -426,7 +432,7 @@ async fn splice(
         encoder.write(&mapped).await?;
         let plain = encoded.take(Vec::new());
         let shaped = match options.format {
-            CopyFormat::Csv => layout.csv(&plain, options.quote),
+            CopyFormat::Csv => layout.csv(&plain, quoting),
             _ => layout.json(&plain),
         };
         spare = out.write(&shaped, spare).await?;

@@ -260,8 +260,8 @@ pub(crate) struct OldObject {
     /// How it is written again: its format, CSV dialect, JSON layout,
     /// compression.
     pub options: CopyOptions,
-    /// A CSV's escape character, as sniffed (the writer quotes by
-    /// doubling; this is for reading the old text).
+    /// A CSV's escape character, as sniffed: the old text is read with
+    /// it, and the new rows written with it ([`super::splice::CsvQuoting`]).
     pub escape: Option<u8>,
 }
 

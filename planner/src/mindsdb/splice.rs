@@ -156,9 +156,8 @@ impl OldText {
             };
             return Ok((
                 NewText {
-                    crlf,
+                        crlf,
                     array: None,
-                    quoted: false,
                     rows: 0,
                 },
                 before,
@@ -193,7 +192,6 @@ impl OldText {
                     separator: before_close,
                     close,
                 }),
-                quoted: false,
                 rows: 0,
             },
             opening,
@@ -317,28 +315,94 @@ struct ArrayLayout {
 pub(crate) struct NewText {
     crlf: bool,
     array: Option<ArrayLayout>,
-    /// Inside a quoted CSV value (a batch's text ends outside one; kept
-    /// for safety across calls).
-    quoted: bool,
     rows: u64,
 }
 
+/// How a CSV object quotes its values: what the encoder's text (a value
+/// quoted when it holds the delimiter, the quote or a line break, a quote
+/// inside it doubled) becomes in it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CsvQuoting {
+    /// The delimiter.
+    pub delimiter: u8,
+    /// The quote.
+    pub quote: u8,
+    /// An escape character other than the quote (`\`): a reader of such
+    /// a file takes the byte after it inside a quoted value literally, so
+    /// the quote and the escape itself are written escaped inside quotes,
+    /// and a value holding the escape is quoted (so a value ending in `\`
+    /// cannot take the closing quote or the delimiter with it).
+    pub escape: Option<u8>,
+}
+
 impl NewText {
-    /// CSV text (quote `quote`) as the object writes it: every line
-    /// ending outside a quoted value in the object's ending; a line break
-    /// inside a value stays as it is (it is the value's).
-    pub(crate) fn csv(&mut self, text: &[u8], quote: u8) -> Vec<u8> {
-        if !self.crlf {
+    /// CSV text, the encoder's rows (whole rows, each ended by `\n`,
+    /// quotes doubled), as the object writes it: its line ending after
+    /// each row (a line break inside a quoted value stays as it is: it is
+    /// the value's), its escape inside quoted values ([`CsvQuoting`]).
+    pub(crate) fn csv(&mut self, text: &[u8], quoting: CsvQuoting) -> Vec<u8> {
+        let CsvQuoting {
+            delimiter,
+            quote,
+            escape,
+        } = quoting;
+        if !self.crlf && escape.is_none() {
             return text.to_vec();
         }
+        let ending: &[u8] = if self.crlf { b"\r\n" } else { b"\n" };
         let mut out = Vec::with_capacity(text.len() + text.len() / 16);
-        for &b in text {
-            if b == quote {
-                self.quoted = !self.quoted;
-            } else if b == b'\n' && !self.quoted {
-                out.push(b'\r');
+        // A byte of a value, escaped when it must be.
+        let push = |out: &mut Vec<u8>, b: u8| {
+            if Some(b) == escape || (b == quote && escape.is_some()) {
+                out.push(escape.unwrap_or(quote));
             }
             out.push(b);
+        };
+        let mut i = 0;
+        while i < text.len() {
+            if text[i] == quote {
+                // A quoted value: up to its closing quote; two quotes in
+                // a row are one inside it.
+                out.push(quote);
+                i += 1;
+                while let Some(&b) = text.get(i) {
+                    if b == quote {
+                        if text.get(i + 1) != Some(&quote) {
+                            i += 1;
+                            break;
+                        }
+                        if escape.is_none() {
+                            out.push(quote);
+                        }
+                        i += 1;
+                    }
+                    push(&mut out, b);
+                    i += 1;
+                }
+                out.push(quote);
+            } else {
+                let end = text[i..]
+                    .iter()
+                    .position(|&b| b == delimiter || b == b'\n')
+                    .map_or(text.len(), |at| i + at);
+                let value = &text[i..end];
+                if escape.is_some_and(|e| value.contains(&e)) {
+                    out.push(quote);
+                    for &b in value {
+                        push(&mut out, b);
+                    }
+                    out.push(quote);
+                } else {
+                    out.extend_from_slice(value);
+                }
+                i = end;
+            }
+            match text.get(i) {
+                Some(b'\n') => out.extend_from_slice(ending),
+                Some(&b) => out.push(b),
+                None => break,
+            }
+            i += 1;
         }
         out
     }
@@ -380,6 +444,8 @@ impl NewText {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+
+    use std::sync::Arc;
 
     use super::*;
 
@@ -442,12 +508,63 @@ mod tests {
         let (mut new, before) = text.layout().unwrap();
         out.extend(before);
         out.extend(if csv {
-            new.csv(rows.as_bytes(), b'"')
+            new.csv(rows.as_bytes(), QUOTED)
         } else {
             new.json(rows.as_bytes())
         });
         out.extend(new.end());
         String::from_utf8(out).unwrap()
+    }
+
+    /// The quoting of a CSV without an escape character of its own.
+    const QUOTED: CsvQuoting = CsvQuoting {
+        delimiter: b',',
+        quote: b'"',
+        escape: None,
+    };
+
+    /// A backslash-escaped CSV (review-10e #3): the encoder's text (quotes
+    /// doubled, `C:\` unquoted) becomes that dialect's, which arrow's
+    /// reader with the escape reads back as the values given; a value
+    /// ending in `\` no longer takes the closing quote with it.
+    #[test]
+    fn values_are_written_as_a_backslash_escaped_csv_reads_them() {
+        use datafusion::arrow::array::AsArray;
+        use datafusion::arrow::csv::ReaderBuilder;
+        use datafusion::arrow::datatypes::{DataType, Field, Schema};
+        let escaped = CsvQuoting {
+            escape: Some(b'\\'),
+            ..QUOTED
+        };
+        let encoded = "3,C:\\\n4,\"a,b\\\"\n5,\"say \"\"bye\\\"\n6,back\\slash\n7,plain\n";
+        let (mut new, _) = OldText::new(false).layout().unwrap();
+        let out = new.csv(encoded.as_bytes(), escaped);
+        assert_eq!(
+            String::from_utf8(out.clone()).unwrap(),
+            "3,\"C:\\\\\"\n4,\"a,b\\\\\"\n5,\"say \\\"bye\\\\\"\n6,\"back\\\\slash\"\n7,plain\n"
+        );
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, true),
+            Field::new("note", DataType::Utf8, true),
+        ]));
+        let mut reader = ReaderBuilder::new(schema)
+            .with_escape(b'\\')
+            .build(std::io::Cursor::new(out))
+            .unwrap();
+        let batch = reader.next().unwrap().unwrap();
+        let notes: Vec<_> = batch.column(1).as_string::<i32>().iter().collect();
+        assert_eq!(
+            notes,
+            [
+                Some("C:\\"),
+                Some("a,b\\"),
+                Some("say \"bye\\"),
+                Some("back\\slash"),
+                Some("plain")
+            ]
+        );
+        // Without an escape of its own, the encoder's text is the object's.
+        assert_eq!(new.csv(encoded.as_bytes(), QUOTED), encoded.as_bytes());
     }
 
     #[test]

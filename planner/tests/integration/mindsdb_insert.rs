@@ -13,7 +13,7 @@ use s3sql_s3_client::{GetObjectRequest, ObjectMetadata, PutObjectRequest, Server
 use s3sql_testkit::{Fault, FaultProxy, FaultRule};
 
 use crate::mindsdb::create;
-use crate::support::{Bucket, duckdb, error_of, query};
+use crate::support::{Bucket, duckdb, duckdb_rows, error_of, query, table_rows};
 
 /// Two rows every old object starts with.
 const OLD: &str = "SELECT * FROM (VALUES (1, 'Lima'), (2, 'Pune')) t(id, city)";
@@ -541,6 +541,64 @@ async fn an_insert_keeps_the_old_bytes_and_appends_in_the_objects_dialect() {
     )
     .await;
     assert!(rows[3].contains("| 3 "), "{rows:?}");
+}
+
+/// A CSV whose quotes are escaped with a backslash (`"say \"hi\""`):
+/// new values holding a backslash are written as that dialect needs
+/// (quoted, the backslash and the quote escaped), so a value ending in `\`
+/// does not take the closing quote or the delimiter with it when read back
+/// (review-10e #3: they were written unescaped, and `a,b\` swallowed the
+/// rows after it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_insert_into_a_backslash_escaped_csv_escapes_its_values() {
+    let bucket = Bucket::new().await;
+    let session = session_with_database(&bucket, &bucket.endpoint).await;
+    let name = "escaped.csv";
+    let key = format!("{}{name}", bucket.prefix);
+    let old = "id,note\n1,\"say \\\"hi\\\"\"\n2,plain\n";
+    bucket.put(name, old).await;
+    let values = [
+        (3, r"C:\"),
+        (4, r"a,b\"),
+        (5, r#"say "bye\"#),
+        (6, r"back\slash"),
+        (7, r"\"),
+    ];
+    let rows: Vec<String> = values
+        .iter()
+        .map(|(id, note)| format!("({id}, '{note}')"))
+        .collect();
+    query(
+        &session,
+        &format!("INSERT INTO ds.`{key}` VALUES {}", rows.join(", ")),
+    )
+    .await;
+    let got = String::from_utf8(object(&bucket, name).await).unwrap();
+    assert_eq!(
+        got,
+        format!(
+            "{old}3,\"C:\\\\\"\n4,\"a,b\\\\\"\n5,\"say \\\"bye\\\\\"\n6,\"back\\\\slash\"\n7,\"\\\\\"\n"
+        )
+    );
+    let expected: Vec<String> = [(1, r#"say "hi""#), (2, "plain")]
+        .iter()
+        .chain(values.iter())
+        .map(|(id, note)| format!("{id},{note}"))
+        .collect();
+    let ours = query(
+        &session,
+        &format!("SELECT id, note FROM ds.`{key}` ORDER BY id"),
+    )
+    .await;
+    assert_eq!(table_rows(&ours), expected, "s3sql reading it back");
+    let theirs = duckdb(
+        Some(&bucket),
+        &[format!(
+            "SELECT id, note FROM read_csv('{}', escape = '\\') ORDER BY id",
+            bucket.url(name)
+        )],
+    );
+    assert_eq!(duckdb_rows(&theirs[0]), expected, "DuckDB reading it back");
 }
 
 /// An INSERT of no rows writes nothing: the object keeps its ETag.
