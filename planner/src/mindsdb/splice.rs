@@ -2,7 +2,8 @@
 //! as it is (decompressed and compressed again when it is gzip or zstd,
 //! so the text inside is the same byte for byte), then the new rows in the
 //! object's own layout. [`OldText`] watches the old text go by to learn
-//! what the new rows must look like: the line ending of its first line,
+//! what the new rows must look like: the line ending of its first line
+//! (LF, CRLF, or a lone CR as classic Mac OS wrote),
 //! whether its last line ends, and for a JSON array the closing `]` (held
 //! back, so the new objects go inside it). [`NewText`] turns the encoder's
 //! rows (`\n`-ended, one JSON object a line) into that layout.
@@ -66,8 +67,8 @@ impl Decoder {
 #[derive(Debug, Default)]
 pub(crate) struct OldText {
     json_array: bool,
-    /// `\r\n` when the first line ends so.
-    crlf: Option<bool>,
+    /// How the first line ends, once seen.
+    ending: Option<LineEnding>,
     /// The byte before the current chunk (a `\r` ending a chunk).
     previous: Option<u8>,
     /// The last byte passed on.
@@ -77,6 +78,27 @@ pub(crate) struct OldText {
     /// A JSON array's tail not passed on yet: white space, and the `]`
     /// with the white space after it once seen.
     held: Vec<u8>,
+}
+
+/// How a text's lines end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LineEnding {
+    /// `\n`.
+    Lf,
+    /// `\r\n`.
+    CrLf,
+    /// A lone `\r` (classic Mac OS).
+    Cr,
+}
+
+impl LineEnding {
+    fn bytes(self) -> &'static [u8] {
+        match self {
+            LineEnding::Lf => b"\n",
+            LineEnding::CrLf => b"\r\n",
+            LineEnding::Cr => b"\r",
+        }
+    }
 }
 
 fn is_space(b: u8) -> bool {
@@ -95,11 +117,20 @@ impl OldText {
     /// Takes the next piece of old text; returns what can be passed on
     /// now (all of it, except a JSON array's possible tail).
     pub(crate) fn pass(&mut self, text: Vec<u8>) -> Vec<u8> {
-        if self.crlf.is_none() {
+        if self.ending.is_none() {
             let mut previous = self.previous;
             for &b in &text {
+                // A `\r` is a line's end; the byte after it tells which.
+                if previous == Some(b'\r') {
+                    self.ending = Some(if b == b'\n' {
+                        LineEnding::CrLf
+                    } else {
+                        LineEnding::Cr
+                    });
+                    break;
+                }
                 if b == b'\n' {
-                    self.crlf = Some(previous == Some(b'\r'));
+                    self.ending = Some(LineEnding::Lf);
                     break;
                 }
                 previous = Some(b);
@@ -147,16 +178,20 @@ impl OldText {
     /// does not end in `]`, or whose last element before it is not an
     /// object (`[{...}]\n]`: a `]` too many), is refused, saying why.
     pub(crate) fn layout(&self) -> Result<(NewText, Vec<u8>), &'static str> {
-        let crlf = self.crlf.unwrap_or(false);
-        let ending: &'static [u8] = if crlf { b"\r\n" } else { b"\n" };
+        // A text whose only line end is its last byte, a `\r`, ends so.
+        let ending = self.ending.unwrap_or(if self.previous == Some(b'\r') {
+            LineEnding::Cr
+        } else {
+            LineEnding::Lf
+        });
         if !self.json_array {
             let before = match self.last {
-                Some(b'\n') | None => Vec::new(),
-                Some(_) => ending.to_vec(),
+                Some(b'\n' | b'\r') | None => Vec::new(),
+                Some(_) => ending.bytes().to_vec(),
             };
             return Ok((
                 NewText {
-                        crlf,
+                    ending,
                     array: None,
                     rows: 0,
                 },
@@ -186,7 +221,7 @@ impl OldText {
         };
         Ok((
             NewText {
-                crlf,
+                ending,
                 array: Some(ArrayLayout {
                     comma_first: !self.is_empty() && self.last_visible != Some(b'['),
                     separator: before_close,
@@ -278,7 +313,8 @@ impl CsvShape {
                     }
                     Field::Start
                 }
-                _ if b == b'\n' => {
+                // `\n`, `\r\n` or a lone `\r` (classic Mac OS) ends a line.
+                _ if b == b'\n' || b == b'\r' => {
                     self.first_line_ended = true;
                     Field::Start
                 }
@@ -313,7 +349,7 @@ struct ArrayLayout {
 /// The new rows' text in the old object's layout.
 #[derive(Debug)]
 pub(crate) struct NewText {
-    crlf: bool,
+    ending: LineEnding,
     array: Option<ArrayLayout>,
     rows: u64,
 }
@@ -346,10 +382,10 @@ impl NewText {
             quote,
             escape,
         } = quoting;
-        if !self.crlf && escape.is_none() {
+        if self.ending == LineEnding::Lf && escape.is_none() {
             return text.to_vec();
         }
-        let ending: &[u8] = if self.crlf { b"\r\n" } else { b"\n" };
+        let ending = self.ending.bytes();
         let mut out = Vec::with_capacity(text.len() + text.len() / 16);
         // A byte of a value, escaped when it must be.
         let push = |out: &mut Vec<u8>, b: u8| {
@@ -416,7 +452,7 @@ impl NewText {
             match &self.array {
                 None => {
                     out.extend_from_slice(line);
-                    out.extend_from_slice(if self.crlf { b"\r\n" } else { b"\n" });
+                    out.extend_from_slice(self.ending.bytes());
                 }
                 Some(array) => {
                     if self.rows > 0 || array.comma_first {
@@ -581,6 +617,25 @@ mod tests {
             );
         }
         assert_eq!(spliced("", 1, false, "a\n2\n", true), "a\n2\n");
+    }
+
+    /// Lines ended by a lone CR (review-10e #2): the new rows end so, a
+    /// last line left unended is ended so first, and the header is the
+    /// first line only.
+    #[test]
+    fn csv_rows_end_in_a_lone_cr_when_the_objects_lines_do() {
+        for step in [1, 2, 3, 100] {
+            assert_eq!(
+                spliced("a,b\r1,\"x\ny\"\r", step, false, "2,\"p\nq\"\n3,z\n", true),
+                "a,b\r1,\"x\ny\"\r2,\"p\nq\"\r3,z\r"
+            );
+            assert_eq!(spliced("a\r1", step, false, "2\n", true), "a\r1\r2\r");
+            assert_eq!(spliced("a\r", step, false, "2\n", true), "a\r2\r");
+            assert_eq!(
+                shape("id,city\r1,Lima\r2,Pune\r", step, None).fields(),
+                Some(2)
+            );
+        }
     }
 
     #[test]
