@@ -31,7 +31,10 @@
 //! default ACL, which with S3's default Object Ownership is the only one.
 //! Tags changed between that read and the write are not seen. The write
 //! token `x-amz-meta-s3sql-write` the client sets on conditional writes
-//! stays on the new version.)
+//! stays on the new version, and `x-amz-meta-s3sql-inserts` names the
+//! INSERTs whose rows it holds ([`History`]): when the answer to the write
+//! is lost and another INSERT replaced the new version before the retry,
+//! that tells the rows landed, where "run it again" would duplicate them.)
 //! An INSERT of no rows writes nothing. Memory is COPY's for one file: the
 //! encoder's state and the upload's parts; nothing is collected whole.
 
@@ -46,7 +49,7 @@ use s3sql_s3_client::{
 };
 
 use super::error::DatabaseError;
-use super::insert::{InsertTarget, Mapping, OldObject};
+use super::insert::{InsertTarget, Mapping, OldObject, client_error};
 use super::parquet_types::kept_types;
 use super::splice::{CsvQuoting, CsvShape, Decoder, OldText};
 use crate::copy::{
@@ -110,7 +113,8 @@ async fn write_new_version(
         .into(),
         other => other,
     };
-    let put = carried(&client, &url, target, old)
+    let history = History::new();
+    let put = carried(&client, &url, target, old, &history)
         .await
         .map_err(conflict)?;
     let mut options = old.options.clone();
@@ -145,7 +149,9 @@ async fn write_new_version(
             }
             // The writer aborts its upload itself when completing fails.
             if let Err(unfinished) = file.finish().await {
-                return Err(left_open(conflict(unfinished.error), unfinished.left_open));
+                settle(&client, &url, target, &history, unfinished.error)
+                    .await
+                    .map_err(|e| left_open(conflict(e), unfinished.left_open))?;
             }
             inserted
         }
@@ -160,7 +166,9 @@ async fn write_new_version(
                 Err(e) => return Err(left_open(conflict(e), sink.abort().await)),
             };
             if let Err((error, left)) = sink.finish().await {
-                return Err(left_open(conflict(error), left));
+                settle(&client, &url, target, &history, error)
+                    .await
+                    .map_err(|e| left_open(conflict(e), left))?;
             }
             inserted
         }
@@ -201,6 +209,7 @@ async fn carried(
     url: &ObjectUrl,
     target: &InsertTarget,
     old: &OldObject,
+    history: &History,
 ) -> Result<PutObjectRequest> {
     let pinned = GetObjectRequest {
         if_match: Some(old.etag.clone()),
@@ -227,7 +236,19 @@ async fn carried(
             stored.not_carried.join(", ")
         )));
     }
-    fits_in_a_put(&stored.metadata).map_err(|why| target.error(why))?;
+    let mut metadata = stored.metadata;
+    let before = metadata.user.remove(History::KEY);
+    fits_in_a_put(&metadata).map_err(|why| target.error(why))?;
+    // The history only where it fits: without it a lost answer is told
+    // as unknown, never wrongly (a history not naming this INSERT would
+    // say its rows are not there).
+    let mut named = metadata.clone();
+    named
+        .user
+        .insert(History::KEY.to_owned(), history.after(before.as_deref()));
+    if fits_in_a_put(&named).is_ok() {
+        metadata = named;
+    }
     Ok(PutObjectRequest {
         content_type: Some(
             stored
@@ -236,9 +257,110 @@ async fn carried(
                 .unwrap_or_else(|| content_type(old.options.format).to_owned()),
         ),
         if_match: Some(old.etag.clone()),
-        metadata: stored.metadata,
+        metadata,
         ..PutObjectRequest::default()
     })
+}
+
+/// The INSERTs a version of an object holds the rows of, newest first,
+/// as user metadata `x-amz-meta-s3sql-inserts` (ids of 16 hex digits,
+/// space-separated, at most [`History::KEPT`]): each INSERT's new version
+/// holds every row of the version it replaced, so it names itself and
+/// that version's INSERTs. When the answer to the new version's write is
+/// lost and another writer's version is at the key since, this tells
+/// whether it was an INSERT on top of this one's (its rows are there)
+/// or not.
+#[derive(Debug)]
+struct History {
+    /// This INSERT's id.
+    id: String,
+}
+
+impl History {
+    /// The user metadata's name (without `x-amz-meta-`).
+    const KEY: &str = "s3sql-inserts";
+    /// INSERTs named at most: a lost answer is retried within seconds, and
+    /// eight INSERTs landing meanwhile are already past belief. 136 bytes
+    /// of the 2 KB of user metadata S3 keeps.
+    const KEPT: usize = 8;
+
+    fn new() -> Self {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        Self {
+            id: id[..16].to_owned(),
+        }
+    }
+
+    /// The history of the new version: this INSERT, then `before` (the
+    /// replaced version's), the oldest dropped past [`Self::KEPT`].
+    fn after(&self, before: Option<&str>) -> String {
+        std::iter::once(self.id.as_str())
+            .chain(before.unwrap_or_default().split_whitespace())
+            .take(Self::KEPT)
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// The new version's write failed: when the client could not tell
+/// whether it took effect (its answer was lost, and another writer's
+/// version is at the key since), the object's [`History`] tells, when it
+/// can, whether this INSERT's rows are in it: `Ok` when they are (another
+/// INSERT appended to this one's version), the error saying exactly what
+/// is known otherwise. Any other failure is `error` as it is.
+async fn settle(
+    client: &S3Client,
+    url: &ObjectUrl,
+    target: &InsertTarget,
+    history: &History,
+    error: PlannerError,
+) -> Result<()> {
+    if !matches!(
+        client_error(&error),
+        Some(s3sql_s3_client::Error::OutcomeUnknown { .. })
+    ) {
+        return Err(error);
+    }
+    let unknown = |why: String| {
+        target.error(format!(
+            "outcome unknown: the answer to the new version's write was lost, and the object now is another writer's version: this INSERT's version may have been written and replaced since (its rows then in the new version if that writer appended to it) or never written; {why}: SELECT from the object to see whether its rows are there before running the INSERT again ({error})"
+        ))
+    };
+    let stored = match client
+        .head_object_metadata(url.bucket(), url.key(), &GetObjectRequest::default())
+        .await
+    {
+        Ok(stored) => stored,
+        Err(e) => {
+            return Err(unknown(format!(
+                "the HEAD that would tell from the object's history of INSERTs failed ({e})"
+            )));
+        }
+    };
+    let Some(names) = stored.metadata.user.get(History::KEY) else {
+        return Err(unknown(format!(
+            "the object's version names no INSERTs (x-amz-meta-{}), so it was not written by s3sql's INSERT",
+            History::KEY
+        )));
+    };
+    let names: Vec<&str> = names.split_whitespace().collect();
+    if names.contains(&history.id.as_str()) {
+        tracing::info!(
+            table = target.name,
+            "an INSERT whose write's answer was lost landed, and another INSERT appended to it since"
+        );
+        return Ok(());
+    }
+    if names.len() >= History::KEPT {
+        return Err(unknown(format!(
+            "the object's version names the last {} INSERTs on it, this one not among them, and older ones are not kept",
+            names.len()
+        )));
+    }
+    Err(target.error(format!(
+        "the answer to the new version's write was lost, and the object now is a version another INSERT wrote whose history (x-amz-meta-{}) does not hold this INSERT: its rows are not in the object; run the INSERT again",
+        History::KEY
+    )))
 }
 
 /// S3's limits on what one PutObject / CreateMultipartUpload carries in

@@ -234,7 +234,7 @@ impl InsertTarget {
 
 /// The S3 client's error inside `error`, however deep (a scan's comes
 /// through DataFusion and object_store).
-fn client_error(error: &PlannerError) -> Option<&s3sql_s3_client::Error> {
+pub(crate) fn client_error(error: &PlannerError) -> Option<&s3sql_s3_client::Error> {
     if let PlannerError::Client(e) = error {
         return Some(e);
     }

@@ -8,7 +8,9 @@
 //! MD5 of the bytes; another writer may have written the very same bytes),
 //! so it is asked only when no token was set, and can only say "not ours"
 //! when a token was set and the object has none. A check that fails tells
-//! nothing: the outcome is then unknown, never "another writer's".
+//! nothing: the outcome is then unknown, never "another writer's". Nor
+//! does another writer's object after a write that replaced a named
+//! version (`If-Match`): the other write may have come after this one.
 
 use http::Method;
 use http::header::ETAG;
@@ -46,6 +48,12 @@ pub(crate) struct Mark<'a> {
     pub token: Option<&'a str>,
     /// The ETag (unquoted) its object has, when that can be known.
     pub etag: Option<&'a str>,
+    /// Whether the write replaced a version it named (`If-Match`): then
+    /// another writer's object at the key does not say this write did not
+    /// take effect, as it may have replaced this write's object since
+    /// (an append such as MindsDB's INSERT keeps the rows this write
+    /// added): the outcome is unknown.
+    pub replaces: bool,
 }
 
 /// What the object at the key turned out to be.
@@ -124,6 +132,12 @@ impl S3Client {
                     "its ETag is not an MD5 of its bytes (a multipart or encrypted object) and it set no write token, so whether it wrote the object there cannot be told".to_owned(),
                 ),
             },
+        };
+        let found = match found {
+            Found::NotOurs if mark.replaces => Found::Unknown(
+                "the object there is another writer's, and as this write replaced a version it named (If-Match), it either never took effect or took effect and was replaced in turn since; nothing here tells which".to_owned(),
+            ),
+            found => found,
         };
         if matches!(found, Found::Ours(_)) {
             tracing::debug!(bucket, key, "a write whose answer was lost had succeeded");

@@ -225,7 +225,10 @@ impl S3Client {
                 if e.code() == Some("NoSuchUpload")
                     || (e.is_precondition_failed() && log.answer_lost) =>
             {
-                let found = self.completed_before(bucket, key, upload_id, &sorted).await;
+                let replaces = put.if_match.is_some();
+                let found = self
+                    .completed_before(bucket, key, upload_id, &sorted, replaces)
+                    .await;
                 self.forget_write_token(upload_id);
                 return found.resolve(self, &req, e);
             }
@@ -247,13 +250,15 @@ impl S3Client {
     /// was started with, when this client started it; otherwise by its
     /// ETag, the one S3 gives the assembled parts (the MD5 of their MD5s,
     /// `-N`), which holds only when the parts' ETags are MD5s: not under
-    /// SSE-KMS, where the outcome is unknown.
+    /// SSE-KMS, where the outcome is unknown. `replaces`: the upload
+    /// replaces a version it named (see [`Mark::replaces`]).
     async fn completed_before(
         &self,
         bucket: &str,
         key: &str,
         upload_id: &str,
         parts: &[CompletedPart],
+        replaces: bool,
     ) -> Found {
         let token = self
             .inner
@@ -269,6 +274,7 @@ impl S3Client {
         let mark = Mark {
             token: token.as_deref(),
             etag: etag.as_deref(),
+            replaces,
         };
         self.written_by(bucket, key, mark).await
     }

@@ -405,6 +405,7 @@ impl S3Client {
                 let mark = Mark {
                     token: token.as_deref(),
                     etag: md5.as_deref(),
+                    replaces: put.if_match.is_some(),
                 };
                 let found = self.written_by(bucket, key, mark).await;
                 return found.resolve(self, &request, e);
@@ -463,6 +464,7 @@ impl S3Client {
                 let mark = Mark {
                     token: None,
                     etag: comparable.then_some(etag),
+                    replaces: false,
                 };
                 let found = match comparable {
                     true => match self.written_by(bucket, to_key, mark).await {
