@@ -228,7 +228,7 @@ async fn carried(
                     refused.status, refused.code
                 ))
             }
-            _ => target.encrypted_error(PlannerError::from(e)),
+            _ => target.unread(PlannerError::from(e)),
         })?;
     if !stored.not_carried.is_empty() {
         return Err(target.error(format!(

@@ -185,7 +185,8 @@ impl InsertTarget {
     }
 
     /// The error planning [`Self::old_rows`] gave, in INSERT's words: a
-    /// missing object suggests COPY; a read refused 400 names SSE-C.
+    /// missing object suggests COPY; a read refused 400 says nothing was
+    /// written.
     pub(crate) fn read_error(&self, error: PlannerError) -> PlannerError {
         match error {
             PlannerError::Glob(s3sql_glob_list::GlobError::NoMatch { .. }) => {
@@ -195,31 +196,30 @@ impl InsertTarget {
                 }
                 .into()
             }
-            other => self.encrypted_error(other),
+            other => self.unread(other),
         }
     }
 
-    /// `error`, when it is a HEAD or GET of the object refused 400, with
-    /// the likely cause said: S3 answers every read of an object encrypted
-    /// with its owner's key (SSE-C) that does not carry the key 400 (a
-    /// HEAD's with no body, so no code says why), and s3sql has no way to
-    /// send that key.
-    pub(crate) fn encrypted_error(&self, error: PlannerError) -> PlannerError {
+    /// `error`, when it is a HEAD or GET of the object refused 400, in
+    /// INSERT's words: nothing was written. What such a 400 likely means
+    /// (an object encrypted with its owner's key, SSE-C, which s3sql
+    /// cannot send) the client's own hint says, in one place.
+    pub(crate) fn unread(&self, error: PlannerError) -> PlannerError {
         let refused = client_error(&error)
             .and_then(s3sql_s3_client::Error::service)
-            .filter(|e| {
+            .is_some_and(|e| {
                 e.status == 400
                     && matches!(
                         e.target.operation,
                         Operation::HeadObject | Operation::GetObject
                     )
             });
-        match refused {
-            Some(refused) => self.error(format!(
-                "{error}; a read of the object answered 400 ({}), as S3 answers it for an object encrypted with a key its owner holds (SSE-C) when the request does not carry that key: s3sql cannot send one, so it can neither read nor rewrite such an object; nothing was written",
-                refused.code
-            )),
-            None => error,
+        if refused {
+            self.error(format!(
+                "{error}; the object could not be read, so nothing was written"
+            ))
+        } else {
+            error
         }
     }
 

@@ -1388,6 +1388,13 @@ async fn an_insert_whose_reads_are_refused_400_names_sse_c() {
         error.contains("(SSE-C)") && error.contains("nothing was written"),
         "{error}"
     );
+    // Said once, by the client's hint, not again in INSERT's own words.
+    let shown = session
+        .sql(&format!("INSERT INTO ds.`{key}` VALUES (2)"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(shown.matches("SSE-C").count(), 1, "{shown}");
     assert_eq!(object(&bucket, "sse.csv").await, b"id\n1\n");
 }
 
