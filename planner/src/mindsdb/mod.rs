@@ -105,7 +105,8 @@ pub(crate) async fn execute(
 
 /// Builds the database and checks its connection: GetBucketLocation (when
 /// no `region_name` is given) and HeadBucket for a bucket, ListBuckets
-/// without one. Nothing is kept when a check fails.
+/// without one. Nothing is kept when a check fails. The bucket's region,
+/// found by GetBucketLocation or taught by HeadBucket's redirect, is kept.
 async fn connect(name: &str, parameters: Parameters, settings: &Settings) -> Result<Database> {
     let database = Database::new(name, parameters.clone(), None)?;
     let (client, _) = database.client(settings).await?;
@@ -125,7 +126,7 @@ async fn connect(name: &str, parameters: Parameters, settings: &Settings) -> Res
         // A server without GetBucketLocation (or a key without the
         // permission) leaves the region to HeadBucket's redirect.
         match client.get_bucket_location(&bucket).await {
-            Ok(region) => Database::new(name, parameters, Some(region))?,
+            Ok(region) => Database::new(name, parameters.clone(), Some(region))?,
             Err(e) => {
                 tracing::debug!(%e, "GetBucketLocation failed; the region redirect decides");
                 database
@@ -156,6 +157,15 @@ async fn connect(name: &str, parameters: Parameters, settings: &Settings) -> Res
             error,
         }
         .into());
+    }
+    // The region HeadBucket's redirect taught (GetBucketLocation refused
+    // or not served) is stored with the database, so a later process
+    // signs for it at once instead of paying the redirect again.
+    if database.found_region().is_none()
+        && !database::has_string(&parameters, "region_name")
+        && let Some(region) = client.known_region(&bucket)
+    {
+        return Database::new(name, parameters, Some(region));
     }
     Ok(database)
 }

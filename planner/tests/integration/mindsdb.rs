@@ -482,6 +482,64 @@ async fn a_database_without_region_name_finds_its_buckets_region() {
     assert_eq!(query(&session, &sql).await[3], "| 3 |");
 }
 
+/// The region HeadBucket's redirect taught CREATE DATABASE (no
+/// `region_name`, GetBucketLocation refused) is stored with the database:
+/// a later process signs its first request for it, with no redirect to
+/// pay again (review-10d #11d; it stored none, and SHOW DATABASES said
+/// us-east-1).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_region_a_redirect_taught_is_stored_with_the_database() {
+    let bucket = Bucket::in_region("eu-west-1").await;
+    bucket.put("eu/a.csv", "a\n1\n2\n").await;
+    let proxy = FaultProxy::in_front_of(&bucket.endpoint);
+    proxy.push_rule(
+        FaultRule::new(Fault::Status {
+            status: 403,
+            code: "AccessDenied".into(),
+        })
+        .query_contains("location")
+        .always(),
+    );
+    let home = tempfile::tempdir().unwrap();
+    let secrets = home.path().join("stored_secrets");
+    let session =
+        || Session::with_secrets(SecretManager::new(Some(SecretDirectory::new(&secrets))));
+    let create = format!(
+        "CREATE DATABASE eu WITH ENGINE = 's3', PARAMETERS = {{\"aws_access_key_id\": \"{}\", \"aws_secret_access_key\": \"{}\", \"endpoint_url\": \"{}\", \"bucket\": \"{}\"}}",
+        bucket.access_key_id,
+        bucket.secret_access_key,
+        proxy.endpoint(),
+        bucket.bucket
+    );
+    query(&session(), &create).await;
+    assert!(
+        proxy.faults_injected() > 0,
+        "GetBucketLocation was not refused"
+    );
+    let later = session();
+    let listed = query(
+        &later,
+        "SELECT region FROM mindsdb_databases() WHERE \"Database\" = 'eu'",
+    )
+    .await;
+    assert_eq!(listed[3], "| eu-west-1 |", "{listed:?}");
+    let before = proxy.recorded().len();
+    let sql = format!("SELECT sum(a) AS s FROM eu.`{}eu/a.csv`", bucket.prefix);
+    assert_eq!(query(&later, &sql).await[3], "| 3 |");
+    let scopes: Vec<String> = proxy.recorded()[before..]
+        .iter()
+        .filter_map(|r| r.headers.get("authorization"))
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert!(!scopes.is_empty());
+    assert!(
+        scopes
+            .iter()
+            .all(|a| a.contains("/eu-west-1/s3/aws4_request")),
+        "a request was signed for another region first: {scopes:?}"
+    );
+}
+
 /// A stored database that does not load is listed, but a secret in its
 /// file never is, whatever name holds it (a misspelt one is the likely
 /// reason it does not load); DROP DATABASE deletes the file it listed,
