@@ -1,6 +1,7 @@
 //! `ds.files`: one row per object of a database, with MindsDB's columns
 //! `path`, `name`, `extension`, `bucket`, `content` and `public_url`, plus
-//! `size`, `last_modified` and `etag`. The listing is paginated to its end
+//! `size`, `last_modified`, `etag` and `storage_class` (an archived
+//! object's content cannot be fetched until it is restored). The listing is paginated to its end
 //! (MindsDB's own handler stops at 1,000 keys); `bucket = ...`,
 //! `bucket IN (...)` and `path LIKE 'prefix%'` narrow the listing itself;
 //! every filter on the listing's own columns is applied by the scan, and
@@ -17,7 +18,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use datafusion::arrow::array::{
-    ArrayRef, BinaryArray, BooleanArray, Int64Array, RecordBatch, StringArray,
+    Array, ArrayRef, BinaryArray, BooleanArray, Int64Array, RecordBatch, StringArray,
     TimestampMicrosecondArray, new_null_array,
 };
 use datafusion::arrow::compute::filter_record_batch;
@@ -68,6 +69,7 @@ fn schema() -> SchemaRef {
             true,
         ),
         Field::new("etag", DataType::Utf8, true),
+        Field::new("storage_class", DataType::Utf8, true),
     ]))
 }
 
@@ -76,6 +78,7 @@ const BUCKET: usize = 3;
 const CONTENT: usize = 4;
 const PUBLIC_URL: usize = 5;
 const SIZE: usize = 6;
+const STORAGE_CLASS: usize = 9;
 
 /// The `files` table of `database`.
 pub(crate) async fn files_table(
@@ -469,6 +472,12 @@ impl ListingJob {
                     .map(|o| o.etag.as_deref().map(|e| e.trim_matches('"').to_owned()))
                     .collect::<Vec<_>>(),
             )),
+            Arc::new(StringArray::from(
+                objects
+                    .iter()
+                    .map(|o| o.storage_class.clone())
+                    .collect::<Vec<_>>(),
+            )),
         ];
         let mut rows = RecordBatch::try_new(Arc::clone(&self.schema), columns)?;
         if let Some(predicate) = &self.predicate {
@@ -545,23 +554,31 @@ impl ListingJob {
             // Each fetch owns what it uses: a closure borrowing across the
             // await trips rustc's higher-ranked `Send` check
             // (rust-lang/rust#102211).
+            let classes = rows
+                .column(STORAGE_CLASS)
+                .as_any()
+                .downcast_ref::<StringArray>();
             let fetches: Vec<_> = keys
                 .iter()
                 .zip(&buckets)
-                .map(|(key, bucket)| {
+                .enumerate()
+                .map(|(i, (key, bucket))| {
                     let (client, bucket, key) = (self.client.clone(), bucket.clone(), key.clone());
+                    let class = classes
+                        .filter(|c| c.is_valid(i))
+                        .map(|c| c.value(i).to_owned());
                     async move {
                         client
                             .get_object_bytes(&bucket, &key, &GetObjectRequest::default())
                             .await
+                            .map_err(|e| archived(e, &bucket, &key, class.as_deref()))
                     }
                 })
                 .collect();
             let contents: Vec<bytes::Bytes> = futures::stream::iter(fetches)
                 .buffered(CONTENT_FETCHES_IN_FLIGHT)
                 .try_collect()
-                .await
-                .map_err(external)?;
+                .await?;
             // An object may have grown since it was listed.
             let mut total = 0u64;
             for ((content, key), bucket) in contents.iter().zip(&keys).zip(&buckets) {
@@ -607,6 +624,28 @@ fn content_batches(sizes: &[u64]) -> Vec<Range<usize>> {
         batches.push(start..sizes.len());
     }
     batches
+}
+
+/// The error of fetching an object's content: for an archived object
+/// (S3 answers 403 InvalidObjectState until it is restored) it names the
+/// storage class the listing gave and how to leave such objects out.
+fn archived(
+    error: s3sql_s3_client::Error,
+    bucket: &str,
+    key: &str,
+    class: Option<&str>,
+) -> DataFusionError {
+    if error.code() != Some("InvalidObjectState") {
+        return external(error);
+    }
+    let class = class.unwrap_or("an archive tier");
+    DataFusionError::External(
+        format!(
+            "files: the content of s3://{bucket}/{} cannot be read: its storage class is {class}, archived until restored (RestoreObject; a restored copy is readable for the days asked); leave archived objects out, e.g. WHERE coalesce(storage_class, 'STANDARD') NOT IN ('GLACIER', 'DEEP_ARCHIVE'), or select files without content ({error})",
+            s3sql_s3_client::ShownKey(key)
+        )
+        .into(),
+    )
 }
 
 /// The error for an object whose content does not fit a `content` value.

@@ -7,11 +7,12 @@
 use futures::StreamExt;
 use http::Method;
 use s3sql_planner::Session;
+use s3sql_s3_client::{ObjectMetadata, PutObjectRequest};
 use s3sql_secrets::{SecretDirectory, SecretManager};
 use s3sql_testkit::{Fault, FaultProxy, FaultRule, RecordedRequest};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::support::{Bucket, error_of, query};
+use crate::support::{Bucket, error_of, query, table_rows};
 
 /// Keys in the test bucket: more than one ListObjectsV2 page.
 const KEYS: usize = 1_050;
@@ -680,6 +681,64 @@ async fn an_archived_object_is_reported_as_archived_not_as_privileges() {
         );
         assert!(!error.contains("privileges"), "{sql}: {error}");
     }
+}
+
+/// `files` names each object's storage class as the listing does, and
+/// the content of an archived one is an error naming that class and
+/// RestoreObject (review-10c #11). On moto, which keeps storage classes
+/// and refuses a GLACIER object's GET (403 InvalidObjectState) as S3 does;
+/// the in-process server keeps none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_names_each_objects_storage_class_and_an_archived_ones() {
+    let bucket = Bucket::new().await;
+    if !std::env::var("S3SQL_MOTO_ENDPOINT").is_ok_and(|m| m == bucket.endpoint) {
+        return;
+    }
+    let session = bucket.session().await;
+    session
+        .sql(&create("sc", &bucket, &bucket.endpoint, true))
+        .await
+        .unwrap();
+    bucket.put("classes/hot.csv", "id\n1\n").await;
+    let cold = format!("{}classes/cold.csv", bucket.prefix);
+    let mut metadata = ObjectMetadata::default();
+    metadata.storage_class = Some("GLACIER".into());
+    let archived = PutObjectRequest {
+        metadata,
+        ..PutObjectRequest::default()
+    };
+    bucket
+        .client
+        .put_object(&bucket.bucket, &cold, b"id\n2\n".to_vec().into(), &archived)
+        .await
+        .unwrap();
+    let listed = query(
+        &session,
+        &format!(
+            "SELECT name, storage_class FROM sc.files WHERE path LIKE '{}classes/%' ORDER BY name",
+            bucket.prefix
+        ),
+    )
+    .await;
+    assert_eq!(
+        table_rows(&listed),
+        ["cold.csv,GLACIER", "hot.csv,STANDARD"],
+        "{listed:?}"
+    );
+    let error = error_of(
+        &session,
+        &format!("SELECT length(content) FROM sc.files WHERE path = '{cold}'"),
+    )
+    .await;
+    assert!(
+        error.contains("its storage class is GLACIER") && error.contains("RestoreObject"),
+        "{error}"
+    );
+    let error = error_of(&session, &format!("SELECT * FROM sc.`{cold}`")).await;
+    assert!(
+        error.contains("GLACIER") && error.contains("RestoreObject"),
+        "{error}"
+    );
 }
 
 /// A CREATE DATABASE whose connection check fails stores nothing: no
