@@ -6,13 +6,15 @@
 //! `bucket IN (...)` and `path LIKE 'prefix%'` narrow the listing itself;
 //! every filter on the listing's own columns is applied by the scan, and
 //! LIMIT with them, before an object's bytes are fetched (only when
-//! `content` is selected, and only for the rows left) or a presigned URL
-//! made (only when `public_url` is). Content comes in batches of at most
+//! `content` is selected, and only for the rows left, not for those an
+//! OFFSET right above drops) or a presigned URL made (only when
+//! `public_url` is). Content comes in batches of at most
 //! [`CONTENT_BATCH_BYTES`], so a page of large objects is never held whole.
 
 use std::collections::BTreeSet;
 use std::fmt;
 use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -41,6 +43,7 @@ use s3sql_s3_client::{
 
 use super::database::Database;
 use crate::error::Result;
+use crate::scan::request::{OptionValue, ScanRequest};
 use crate::settings::Settings;
 
 /// How long a `public_url` stays valid, as MindsDB's.
@@ -80,16 +83,25 @@ const PUBLIC_URL: usize = 5;
 const SIZE: usize = 6;
 const STORAGE_CLASS: usize = 9;
 
-/// The `files` table of `database`.
+/// The `files` table of `database`, for `request` (whose `offset`, set
+/// by the MindsDB resolver, is how many of its first rows an OFFSET
+/// drops).
 pub(crate) async fn files_table(
     database: Arc<Database>,
+    request: &ScanRequest,
     settings: &Settings,
 ) -> Result<Arc<dyn TableProvider>> {
     let (client, _) = database.client(settings).await?;
+    let skipped = match request.option(super::resolve::OFFSET) {
+        Some(OptionValue::Int(n)) => usize::try_from(*n).unwrap_or(0),
+        _ => 0,
+    };
     Ok(Arc::new(FilesTable {
         bucket: database.bucket().map(str::to_owned),
         client,
         schema: schema(),
+        skipped,
+        unapplied_filter: AtomicBool::new(false),
     }))
 }
 
@@ -98,6 +110,13 @@ struct FilesTable {
     bucket: Option<String>,
     client: S3Client,
     schema: SchemaRef,
+    /// The first rows an OFFSET right above the table drops, whose content
+    /// is then not fetched.
+    skipped: usize,
+    /// Whether a filter was left to DataFusion (one on `content` or
+    /// `public_url`, or a volatile one): it drops rows between the table
+    /// and the OFFSET, so the rows OFFSET drops are not the table's first.
+    unapplied_filter: AtomicBool,
 }
 
 impl fmt::Debug for FilesTable {
@@ -248,6 +267,7 @@ impl TableProvider for FilesTable {
                 if on_listed_columns(f) {
                     TableProviderFilterPushDown::Exact
                 } else {
+                    self.unapplied_filter.store(true, Ordering::Relaxed);
                     TableProviderFilterPushDown::Unsupported
                 }
             })
@@ -278,6 +298,11 @@ impl TableProvider for FilesTable {
             limit,
             content: wanted(CONTENT),
             public_url: wanted(PUBLIC_URL),
+            skipped: if self.unapplied_filter.load(Ordering::Relaxed) {
+                0
+            } else {
+                self.skipped
+            },
         };
         Ok(Arc::new(StreamingTableExec::try_new(
             Arc::clone(&self.schema),
@@ -311,6 +336,8 @@ struct Listing {
     limit: Option<usize>,
     content: bool,
     public_url: bool,
+    /// The first rows OFFSET drops: given without content or URL.
+    skipped: usize,
 }
 
 impl fmt::Debug for Listing {
@@ -321,6 +348,7 @@ impl fmt::Debug for Listing {
             .field("limit", &self.limit)
             .field("content", &self.content)
             .field("public_url", &self.public_url)
+            .field("skipped", &self.skipped)
             .finish_non_exhaustive()
     }
 }
@@ -338,6 +366,7 @@ impl PartitionStream for Listing {
             remaining: Mutex::new(self.limit),
             content: self.content,
             public_url: self.public_url,
+            skipped: Mutex::new(self.skipped),
         });
         let client = self.client.clone();
         let own = self.bucket.clone();
@@ -415,6 +444,8 @@ struct ListingJob {
     remaining: Mutex<Option<usize>>,
     content: bool,
     public_url: bool,
+    /// Rows OFFSET still drops: given without content or URL.
+    skipped: Mutex<usize>,
 }
 
 impl ListingJob {
@@ -501,11 +532,21 @@ impl ListingJob {
 
     /// `rows` with `content` and `public_url` filled as selected, in
     /// batches of at most [`CONTENT_BATCH_BYTES`] of content, each fetched
-    /// only when the one before it was taken.
+    /// only when the one before it was taken; the first rows OFFSET drops
+    /// go as they are. Pages are given in order, so the rows OFFSET drops
+    /// are counted off in order.
     fn filled(
         self: Arc<Self>,
         rows: RecordBatch,
     ) -> impl futures::Stream<Item = datafusion::error::Result<RecordBatch>> + Send + 'static {
+        let dropped = {
+            let mut left = self.skipped.lock().unwrap_or_else(|p| p.into_inner());
+            let dropped = rows.num_rows().min(*left);
+            *left -= dropped;
+            dropped
+        };
+        let unfilled = (dropped > 0).then(|| Ok(rows.slice(0, dropped)));
+        let rows = rows.slice(dropped, rows.num_rows() - dropped);
         let sizes: Vec<u64> = rows
             .column(SIZE)
             .as_any()
@@ -522,11 +563,12 @@ impl ListingJob {
         } else {
             std::iter::once(0..rows.num_rows()).collect()
         };
-        futures::stream::iter(chunks).then(move |range| {
+        let filled = futures::stream::iter(chunks).then(move |range| {
             let job = Arc::clone(&self);
             let rows = rows.slice(range.start, range.len());
             async move { job.fill(rows).await }
-        })
+        });
+        futures::stream::iter(unfilled).chain(filled)
     }
 
     /// One batch of rows with its `content` and `public_url`.
@@ -691,6 +733,7 @@ mod tests {
             remaining: Mutex::new(None),
             content: true,
             public_url: false,
+            skipped: Mutex::new(0),
         });
         let three_gib = 3u64 << 30;
         let object = ObjectMeta::new("big.csv", three_gib);

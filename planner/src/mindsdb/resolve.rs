@@ -7,8 +7,9 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    Ident, ObjectName, ObjectNamePart, SchemaName, Statement as SqlStatement, TableFactor,
-    TableObject, VisitMut, VisitorMut,
+    Expr, GroupByExpr, Ident, LimitClause, ObjectName, ObjectNamePart, Query, SchemaName, Select,
+    SetExpr, Statement as SqlStatement, TableFactor, TableObject, Value, VisitMut, VisitorMut,
+    visit_expressions,
 };
 use s3sql_formats::detect_from_path;
 
@@ -17,7 +18,7 @@ use s3sql_s3_client::{ObjectUrl, S3Client};
 use super::database::Databases;
 use super::error::DatabaseError;
 use crate::error::{PlannerError, Result};
-use crate::scan::request::{ScanKind, ScanRequest, stand_in};
+use crate::scan::request::{OptionValue, ScanKind, ScanRequest, stand_in};
 
 /// Whether `url`, a database's key holding glob characters (`*`, `?`,
 /// `[`, `\\`, `{`), names an object as written: MindsDB reads a key in
@@ -98,6 +99,122 @@ pub(crate) fn refuse_explained_insert(
 /// The table of a database's objects.
 pub(crate) const FILES: &str = "files";
 
+/// The option of a `files` scan request: how many of the rows it gives
+/// first OFFSET drops.
+pub(crate) const OFFSET: &str = "offset";
+
+/// The rows OFFSET drops of `query`, when they are the first rows its one
+/// table gives: a plain `SELECT` from one table (no join, GROUP BY,
+/// HAVING, DISTINCT, ORDER BY, window, QUALIFY) with a literal OFFSET,
+/// and no expression that turns a row into several or into a join (a
+/// subquery, `unnest`) or looks at other rows (a window function). An
+/// aggregate gives one row, which any OFFSET drops whole. Whether the
+/// table applies every filter itself, so none drops rows between it and
+/// OFFSET, the table decides.
+fn offset_rows(query: &Query) -> Option<i64> {
+    let Some(LimitClause::LimitOffset {
+        offset: Some(offset),
+        limit_by,
+        ..
+    }) = &query.limit_clause
+    else {
+        return None;
+    };
+    let skipped = match &offset.value {
+        Expr::Value(v) => match &v.value {
+            Value::Number(n, _) => n.parse::<i64>().ok().filter(|&n| n > 0)?,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return None;
+    };
+    let plain = limit_by.is_empty()
+        && query.order_by.is_none()
+        && query.fetch.is_none()
+        && query.pipe_operators.is_empty()
+        && plain_select(select);
+    plain.then_some(skipped)
+}
+
+/// Whether `select` reads one table and keeps its rows in order, one
+/// output row per row (see [`offset_rows`]).
+fn plain_select(select: &Select) -> bool {
+    let Select {
+        distinct,
+        top,
+        into,
+        from,
+        lateral_views,
+        prewhere,
+        connect_by,
+        group_by,
+        cluster_by,
+        distribute_by,
+        sort_by,
+        having,
+        named_window,
+        qualify,
+        value_table_mode,
+        select_modifiers,
+        projection,
+        selection,
+        ..
+    } = select;
+    let one_table = matches!(from.as_slice(), [table] if table.joins.is_empty());
+    let grouped =
+        !matches!(group_by, GroupByExpr::Expressions(e, m) if e.is_empty() && m.is_empty());
+    let plain = one_table
+        && !grouped
+        && distinct.is_none()
+        && top.is_none()
+        && into.is_none()
+        && lateral_views.is_empty()
+        && prewhere.is_none()
+        && connect_by.is_empty()
+        && cluster_by.is_empty()
+        && distribute_by.is_empty()
+        && sort_by.is_empty()
+        && having.is_none()
+        && named_window.is_empty()
+        && qualify.is_none()
+        && value_table_mode.is_none()
+        && select_modifiers.is_none();
+    if !plain {
+        return false;
+    }
+    let reorders = |expr: &Expr| match expr {
+        Expr::Subquery(_) | Expr::Exists { .. } | Expr::InSubquery { .. } => true,
+        Expr::Function(f) => {
+            f.over.is_some()
+                || f.name
+                    .0
+                    .last()
+                    .and_then(ObjectNamePart::as_ident)
+                    .is_some_and(|i| i.value.eq_ignore_ascii_case("unnest"))
+        }
+        _ => false,
+    };
+    let found = visit_expressions(projection, |e| {
+        if reorders(e) {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    })
+    .is_break()
+        || visit_expressions(selection, |e| {
+            if reorders(e) {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+        .is_break();
+    !found
+}
+
 /// Rewrites every reference to a database's object or `files` table in
 /// `statement`, returning the scans they stand for.
 pub(crate) fn resolve<V: VisitMut>(
@@ -146,6 +263,32 @@ impl VisitorMut for Resolver<'_> {
                 }
                 .into(),
             ),
+            Err(e) => ControlFlow::Break(e),
+        }
+    }
+
+    /// `SELECT ... FROM db.files [WHERE ...] [LIMIT n] OFFSET m`: the
+    /// files table is told that the first `m` rows it gives are dropped,
+    /// so it fetches no content for them ([`offset_rows`] says when that
+    /// holds).
+    fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<PlannerError> {
+        let Some(skipped) = offset_rows(query) else {
+            return ControlFlow::Continue(());
+        };
+        let SetExpr::Select(select) = query.body.as_mut() else {
+            return ControlFlow::Continue(());
+        };
+        let factor = &mut select.from[0].relation;
+        match self.request(factor) {
+            Ok(Some(mut request)) if request.kind == ScanKind::DatabaseFiles => {
+                request
+                    .options
+                    .push((OFFSET.to_owned(), OptionValue::Int(skipped)));
+                let request = stand_in(factor, request, self.next_id);
+                self.found.push(request);
+                ControlFlow::Continue(())
+            }
+            Ok(_) => ControlFlow::Continue(()),
             Err(e) => ControlFlow::Break(e),
         }
     }

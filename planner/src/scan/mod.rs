@@ -182,7 +182,7 @@ pub(crate) async fn build(
             let database = cx.database(request)?.ok_or_else(|| {
                 PlannerError::argument(&request.function, "files of which database?")
             })?;
-            return crate::mindsdb::files_table(database, cx.settings).await;
+            return crate::mindsdb::files_table(database, request, cx.settings).await;
         }
         ScanKind::Glob => {
             let (listed, _) = list(request, cx).await?;

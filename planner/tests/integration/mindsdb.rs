@@ -741,6 +741,59 @@ async fn files_names_each_objects_storage_class_and_an_archived_ones() {
     );
 }
 
+/// `content` is fetched only for the rows a query returns: not for those
+/// OFFSET drops (review-10b #10: LIMIT 2 OFFSET 3 fetched five objects).
+/// Where rows may come in another order or be dropped by something the
+/// listing cannot apply (ORDER BY, a filter on content), every row's
+/// content is fetched still, and the answer is the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_content_is_not_fetched_for_rows_offset_drops() {
+    let bucket = Bucket::new().await;
+    for i in 0..6 {
+        bucket
+            .put(&format!("offset/{i}.csv"), format!("a\n{i}\n"))
+            .await;
+    }
+    let proxy = FaultProxy::in_front_of(&bucket.endpoint);
+    let session = bucket.session().await;
+    session
+        .sql(&create("off", &bucket, &proxy.endpoint(), true))
+        .await
+        .unwrap();
+    let under = format!("path LIKE '{}offset/%'", bucket.prefix);
+    for (rest, expected, gets) in [
+        ("LIMIT 2 OFFSET 3", vec!["3.csv,4", "4.csv,4"], 2),
+        ("OFFSET 4", vec!["4.csv,4", "5.csv,4"], 2),
+        ("LIMIT 1 OFFSET 9", vec![], 0),
+        ("ORDER BY name DESC LIMIT 1 OFFSET 1", vec!["4.csv,4"], 6),
+        (
+            "AND length(content) = 4 LIMIT 1 OFFSET 2",
+            vec!["2.csv,4"],
+            6,
+        ),
+    ] {
+        let (filter, tail) = match rest.strip_prefix("AND ") {
+            Some(more) => {
+                let (condition, tail) = more.split_at(more.find(" LIMIT").unwrap());
+                (format!("{under} AND {condition}"), tail.to_owned())
+            }
+            None => (under.clone(), format!(" {rest}")),
+        };
+        let before = proxy.recorded().len();
+        let rows = query(
+            &session,
+            &format!("SELECT name, length(content) AS n FROM off.files WHERE {filter}{tail}"),
+        )
+        .await;
+        assert_eq!(table_rows(&rows), expected, "{rest}");
+        assert_eq!(
+            object_gets(&proxy.recorded()[before..]),
+            gets,
+            "{rest}: objects fetched"
+        );
+    }
+}
+
 /// A CREATE DATABASE whose connection check fails stores nothing: no
 /// database file and no temporary one (the golden tests' sessions have no
 /// directory, so only this test looks at one; review-10b #13b).
