@@ -22,10 +22,10 @@ use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::expressions::Column;
-use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::physical_plan::projection::ProjectionExec;
 use datafusion::physical_plan::union::UnionExec;
+use datafusion::physical_plan::{ExecutionPlan, Partitioning};
 
 use crate::scan::chain::ChainExec;
 use crate::scan::csv_opener::CsvExtras;
@@ -325,8 +325,15 @@ impl TableProvider for FileTable {
             }
             let table_schema = table_schema(&self.file_schema, &self.partition_columns);
             let source = group.format.file_source(table_schema);
+            let groups = split(&files, target);
+            // A LIMIT the scan reads is a few rows from the files' start:
+            // no file is split into byte ranges (declared, DataFusion keeps
+            // the groups), where a CSV's second range would first have the
+            // file read up to it for its record start (`csv_ranges`).
+            let declared = limit.map(|_| Partitioning::UnknownPartitioning(groups.len()));
             let config = FileScanConfigBuilder::new(group.store.clone(), source)
-                .with_file_groups(split(&files, target))
+                .with_file_groups(groups)
+                .with_output_partitioning(declared)
                 .with_projection_indices(self.scanned(projection))?
                 .with_limit(limit)
                 .build();

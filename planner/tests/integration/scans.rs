@@ -831,4 +831,9 @@ async fn a_big_csv_is_read_in_byte_ranges_in_parallel() {
     query(&session, "SET datafusion.execution.target_partitions = 4").await;
     assert_eq!(byte_ranges(&session, &sql).await, 4);
     assert_eq!(query(&session, &sql).await, whole);
+    // A LIMIT reads the file from its start, in one piece: a second range
+    // would wait for the file to be read up to it for its record start.
+    let limit = format!("SELECT * FROM '{}' LIMIT 10", bucket.url("trips_1m.csv"));
+    assert_eq!(byte_ranges(&session, &limit).await, 0);
+    assert_eq!(query(&session, &limit).await.len(), 14);
 }
