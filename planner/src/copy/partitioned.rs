@@ -44,10 +44,12 @@
 //! reaches `s3_uploader_max_filesize`, and once they could not it sends
 //! no more early: its part being filled then stays over the bound.)
 //!
-//! OVERWRITE: a new file never takes the name of a file that was there
-//! (its `{i}` goes past it), so no old file is replaced before the COPY
-//! succeeded; then the old files are deleted. A failed OVERWRITE deletes
-//! the new files it had completed: the target is left as it was.
+//! OVERWRITE: the new files have DuckDB's names (`data_0` again), and one
+//! taking an old file's name is written whole but completed (its upload,
+//! its rename) only once the whole COPY succeeded, so no old file is
+//! replaced before that; then the old files not replaced are deleted. A
+//! failed OVERWRITE aborts those and deletes the new files it had
+//! completed: the target is left as it was.
 
 use std::collections::{HashMap, HashSet};
 
@@ -65,7 +67,7 @@ use super::monitor::CopyMonitor;
 use super::options::CopyOptions;
 use super::partition::{Partitioner, owning_batch};
 use super::target::Target;
-use super::writer::{FileWriter, next_batch};
+use super::writer::{FileWriter, Settled, next_batch};
 use crate::error::Result;
 
 /// Rows a partition gathers before they go to its open file.
@@ -156,6 +158,7 @@ pub(crate) async fn write_partitioned(
         finished: Vec::new(),
         rows: 0,
         not_aborted: Vec::new(),
+        replacing: Vec::new(),
     };
     let written = async {
         while let Some(batch) = next_batch(&mut stream, monitor).await? {
@@ -174,6 +177,12 @@ pub(crate) async fn write_partitioned(
         }
         return Err(files.failed(e));
     }
+    // From here an old file may be replaced: a failure is reported with
+    // the files complete, not undone.
+    if let Err(e) = files.complete_replacing().await {
+        files.abort_open().await;
+        return Err(files.failed(e));
+    }
     if let Err(e) = target.remove_stale(old, &files.started).await {
         return Err(files.failed(e));
     }
@@ -186,6 +195,9 @@ struct OpenFile {
     file: FileWriter,
     name: String,
     last: u64,
+    /// It takes the name of a file there before an OVERWRITE: completed
+    /// only once the whole COPY succeeded.
+    replaces: bool,
 }
 
 /// Rows of one partition not yet encoded.
@@ -217,8 +229,8 @@ struct PartitionFiles<'a> {
     /// Rows and bytes of every partition's gathered rows.
     gathered_rows: usize,
     gathered_bytes: usize,
-    /// The files there before an OVERWRITE, relative to the target: names
-    /// a new file must not take.
+    /// The files there before an OVERWRITE, relative to the target: a new
+    /// file of one of these names is completed only at the end.
     old: HashSet<String>,
     /// Directory → the `{i}` of its next file.
     next_index: HashMap<String, u32>,
@@ -231,6 +243,16 @@ struct PartitionFiles<'a> {
     rows: u64,
     /// Files whose abort failed, described (uploads left open).
     not_aborted: Vec<String>,
+    /// Files written whole that replace old ones, by name: completed
+    /// once the COPY succeeded, aborted if it failed.
+    replacing: Vec<(String, Settled)>,
+}
+
+/// A file finished: complete with its rows, or (replacing an old file)
+/// all written and waiting for its completion.
+enum Ended {
+    Complete(u64),
+    Settled(Box<Settled>),
 }
 
 impl PartitionFiles<'_> {
@@ -406,24 +428,23 @@ impl PartitionFiles<'_> {
     /// no file that was there before an OVERWRITE.
     async fn open_file(&mut self, directory: &str) -> Result<()> {
         let index = self.next_index.entry(directory.to_owned()).or_insert(0);
-        let name = loop {
-            let file = format!(
-                "{}.{}",
-                self.options.file_stem(*index),
-                self.options.extension()
-            );
-            // No directory: FILE_SIZE_BYTES's files right under the target.
-            let name = if directory.is_empty() {
-                file
-            } else {
-                format!("{directory}/{file}")
-            };
-            *index += 1;
-            if !self.old.contains(&name) {
-                break name;
-            }
+        let file = format!(
+            "{}.{}",
+            self.options.file_stem(*index),
+            self.options.extension()
+        );
+        *index += 1;
+        // No directory: FILE_SIZE_BYTES's files right under the target.
+        let name = if directory.is_empty() {
+            file
+        } else {
+            format!("{directory}/{file}")
         };
-        let sink = self.target.open_under(&name, self.options.format).await?;
+        let replaces = self.old.contains(&name);
+        let sink = self
+            .target
+            .open_under(&name, self.options.format, replaces)
+            .await?;
         self.started.insert(name.clone());
         let file = FileWriter::new(sink, self.schema.clone(), self.options).await?;
         self.open.insert(
@@ -432,6 +453,7 @@ impl PartitionFiles<'_> {
                 file,
                 name,
                 last: self.tick,
+                replaces,
             },
         );
         Ok(())
@@ -467,18 +489,10 @@ impl PartitionFiles<'_> {
     /// Finishes `directory`'s open file; its partition's next rows go to
     /// its next file.
     async fn finish_file(&mut self, directory: &str) -> Result<()> {
-        if let Some(open) = self.open.remove(directory) {
-            match open.file.finish_unless_interrupted(self.monitor).await {
-                Ok(rows) => self.rows += rows,
-                Err(unfinished) => {
-                    self.not_aborted.extend(unfinished.left_open);
-                    return Err(unfinished.error);
-                }
-            }
-            self.monitor.add_file();
-            self.finished.push(open.name);
+        match self.open.remove_entry(directory) {
+            Some(open) => self.finish_files(vec![open]).await,
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Writes every partition's gathered rows and finishes every file:
@@ -525,21 +539,30 @@ impl PartitionFiles<'_> {
                     break;
                 };
                 running.push(async move {
-                    (
-                        open.file.finish_unless_interrupted(monitor).await,
-                        open.name,
-                    )
+                    let ended = if open.replaces {
+                        open.file
+                            .settle(monitor)
+                            .await
+                            .map(|s| Ended::Settled(Box::new(s)))
+                    } else {
+                        open.file
+                            .finish_unless_interrupted(monitor)
+                            .await
+                            .map(Ended::Complete)
+                    };
+                    (ended, open.name)
                 });
             }
             let Some((finished, name)) = running.next().await else {
                 break;
             };
             match finished {
-                Ok(rows) => {
+                Ok(Ended::Complete(rows)) => {
                     self.rows += rows;
                     self.monitor.add_file();
                     self.finished.push(name);
                 }
+                Ok(Ended::Settled(settled)) => self.replacing.push((name, *settled)),
                 Err(unfinished) => {
                     self.not_aborted.extend(unfinished.left_open);
                     first_error.get_or_insert(unfinished.error);
@@ -553,9 +576,48 @@ impl PartitionFiles<'_> {
         }
     }
 
-    /// Aborts every open file, awaited.
+    /// Completes the files that replace old ones, once every file is
+    /// written, [`Self::finishing`] at once. On a failure the rest are
+    /// aborted: old files stay where their new ones were not complete.
+    async fn complete_replacing(&mut self) -> Result<()> {
+        let mut queue = std::mem::take(&mut self.replacing);
+        let mut running = FuturesUnordered::new();
+        let mut first_error = None;
+        loop {
+            while first_error.is_none() && running.len() < self.finishing {
+                let Some((name, settled)) = queue.pop() else {
+                    break;
+                };
+                running.push(async move { (settled.complete().await, name) });
+            }
+            let Some((completed, name)) = running.next().await else {
+                break;
+            };
+            match completed {
+                Ok(rows) => {
+                    self.rows += rows;
+                    self.monitor.add_file();
+                    self.finished.push(name);
+                }
+                Err(unfinished) => {
+                    self.not_aborted.extend(unfinished.left_open);
+                    first_error.get_or_insert(unfinished.error);
+                }
+            }
+        }
+        self.replacing = queue;
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Aborts every open file and every file not yet replacing its old
+    /// one, awaited.
     async fn abort_open(&mut self) {
         let failed = join_all(self.open.drain().map(|(_, open)| open.file.abort())).await;
+        self.not_aborted.extend(failed.into_iter().flatten());
+        let failed = join_all(self.replacing.drain(..).map(|(_, s)| s.abort())).await;
         self.not_aborted.extend(failed.into_iter().flatten());
     }
 

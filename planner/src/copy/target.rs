@@ -88,8 +88,15 @@ impl Target {
         }
     }
 
-    /// Opens `relative` (a `k=v/.../data_0.ext` path) under the target.
-    pub(crate) async fn open_under(&self, relative: &str, format: CopyFormat) -> Result<Sink> {
+    /// Opens `relative` (a `k=v/.../data_0.ext` path) under the target;
+    /// one that `replaces` a file there is completed only when asked,
+    /// however small (see [`Sink::s3`]).
+    pub(crate) async fn open_under(
+        &self,
+        relative: &str,
+        format: CopyFormat,
+        replaces: bool,
+    ) -> Result<Sink> {
         match self {
             Target::S3 {
                 url,
@@ -103,7 +110,7 @@ impl Target {
                     &key,
                     content_type(format),
                     budget,
-                    (true, false),
+                    (true, replaces),
                 ))
             }
             Target::Local { path } => Sink::local(path.join(relative), path.clone()).await,

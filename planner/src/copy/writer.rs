@@ -220,6 +220,11 @@ impl Settled {
             Err((error, left_open)) => Err(Unfinished { error, left_open }),
         }
     }
+
+    /// Drops the file; a cleanup that failed, described.
+    pub(crate) async fn abort(self) -> Option<String> {
+        self.sink.abort().await
+    }
 }
 
 /// A file that could not be finished: why, and its upload when that may
