@@ -507,7 +507,11 @@ async fn splice(
         }
         spare = out.write(&text.pass(decoded), spare).await?;
     }
-    let rest = decoder.finish().map_err(io)?;
+    let rest = decoder.finish().map_err(|e| {
+        target.error(format!(
+            "the object's compressed text ends inside a frame or member ({e}): the object is cut; nothing was written"
+        ))
+    })?;
     if let Some(csv) = &mut csv {
         csv.feed(&rest);
     }

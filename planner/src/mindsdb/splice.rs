@@ -55,10 +55,8 @@ impl Decoder {
         match self {
             Decoder::Plain => Ok(Vec::new()),
             Decoder::Gzip(d) => d.finish(),
-            Decoder::Zstd(mut d) => {
-                d.flush()?;
-                Ok(std::mem::take(d.get_mut()))
-            }
+            // `finish`, not `flush`: only it says a frame is incomplete.
+            Decoder::Zstd(d) => d.finish(),
         }
     }
 }

@@ -1292,6 +1292,19 @@ async fn an_insert_refuses_an_object_whose_text_ends_broken() {
             "{name}: {error}"
         );
     }
+    // A zstd object whose last frame is cut (review-10f #3: the rows the
+    // decoder had not given out yet were dropped, and the cut object
+    // replaced): refused as a cut gzip stream is, and left as it was.
+    let mut cut = zstd::encode_all(&b"id,s\n1,x\n"[..], 1).unwrap();
+    let rows: String = (2..4000).map(|i| format!("{i},row{i}\n")).collect();
+    let second = zstd::encode_all(rows.as_bytes(), 1).unwrap();
+    cut.extend_from_slice(&second[..second.len() / 2]);
+    bucket.put("cut.csv.zst", cut).await;
+    let error = refused(&session, &bucket, "cut.csv.zst", "VALUES (9, 'z')").await;
+    assert!(
+        error.contains("cut") && error.contains("nothing was written"),
+        "{error}"
+    );
     // A closed quote at the end, and a quote inside an unquoted value,
     // still take their rows.
     bucket.put("closed.csv", "id,s\n1,\"a\"\"b\"").await;
