@@ -261,21 +261,13 @@ impl ShownRows {
     }
 }
 
-/// arrow's canonical extension name of a UUID (arrow-schema's
-/// `extension::Uuid::NAME`, which arrow does not re-export).
-const UUID_EXTENSION: &str = "arrow.uuid";
-
-/// The columns that hold UUIDs: 16 bytes each, marked `arrow.uuid` (a
-/// Parquet UUID column, as DuckDB writes them).
+/// The columns that hold UUIDs ([`s3sql_planner::is_uuid`]).
 fn uuid_columns(schema: &SchemaRef) -> Vec<usize> {
     schema
         .fields()
         .iter()
         .enumerate()
-        .filter(|(_, f)| {
-            f.extension_type_name() == Some(UUID_EXTENSION)
-                && matches!(f.data_type(), DataType::FixedSizeBinary(16))
-        })
+        .filter(|(_, f)| s3sql_planner::is_uuid(f))
         .map(|(i, _)| i)
         .collect()
 }
@@ -307,15 +299,16 @@ fn shown_batch(
     let mut columns = batch.columns().to_vec();
     for &i in uuids {
         let bytes = columns[i].as_fixed_size_binary();
+        let mut cell = String::new();
         let text: StringArray = (0..bytes.len())
             .map(|row| {
                 bytes.is_valid(row).then(|| {
-                    uuid::Uuid::from_slice(bytes.value(row)).map(|u| u.hyphenated().to_string())
+                    cell.clear();
+                    s3sql_planner::push_uuid(bytes.value(row), &mut cell);
+                    cell.clone()
                 })
             })
-            .map(Option::transpose)
-            .collect::<Result<_, _>>()
-            .context("a UUID column holds a value that is not 16 bytes")?;
+            .collect();
         columns[i] = Arc::new(text) as ArrayRef;
     }
     Ok(RecordBatch::try_new(schema.clone(), columns)?)
@@ -378,7 +371,7 @@ mod tests {
     fn uuids_print_as_duckdb_shows_them() {
         use datafusion::arrow::array::FixedSizeBinaryArray;
         let field = Field::new("u", DataType::FixedSizeBinary(16), true)
-            .with_metadata([("ARROW:extension:name".to_owned(), UUID_EXTENSION.to_owned())].into());
+            .with_metadata([("ARROW:extension:name".to_owned(), "arrow.uuid".to_owned())].into());
         let schema = Arc::new(Schema::new(vec![field]));
         let bytes: [u8; 16] = [
             0x0b, 0x3b, 0x1e, 0x7e, 0x8f, 0x6a, 0x4c, 0x2d, 0x9e, 0x1f, 0x2a, 0x3b, 0x4c, 0x5d,

@@ -296,12 +296,12 @@ impl StatKind {
 /// JSON for the columns arrow marks with their canonical extension types
 /// (a Parquet UUID or JSON column, as DuckDB writes them).
 pub(crate) fn duckdb_column_type(field: &Field) -> String {
-    match field.extension_type_name() {
-        Some("arrow.uuid") if matches!(field.data_type(), DataType::FixedSizeBinary(16)) => {
-            "UUID".into()
-        }
-        Some("arrow.json") if field.data_type().is_string() => "JSON".into(),
-        _ => duckdb_type_name(field.data_type()),
+    if crate::copy::is_uuid(field) {
+        "UUID".into()
+    } else if crate::copy::is_json(field) && field.data_type().is_string() {
+        "JSON".into()
+    } else {
+        duckdb_type_name(field.data_type())
     }
 }
 

@@ -43,7 +43,7 @@ mod settings;
 mod statement;
 mod uuid_literal;
 
-pub use copy::{CopyError, CopyMonitor, CopyProgress, CsvRows, duckdb_cells};
+pub use copy::{CopyError, CopyMonitor, CopyProgress, CsvRows, duckdb_cells, is_uuid, push_uuid};
 pub use error::{PlannerError, Result};
 pub use mask::{masked_statement, may_hold_secret};
 pub use mindsdb::DatabaseError;

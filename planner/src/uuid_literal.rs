@@ -5,14 +5,10 @@
 //! 16 bytes while the SQL is planned. Bytes compare in the order of the
 //! text, as DuckDB orders UUIDs.
 
-use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{DFSchema, Result, ScalarValue, plan_err};
 use datafusion::logical_expr::planner::{ExprPlanner, PlannerResult, RawBinaryExpr};
 use datafusion::logical_expr::{Expr, ExprSchemable};
 use datafusion::sql::sqlparser::ast::BinaryOperator;
-
-/// arrow's canonical extension name of a UUID.
-const UUID_EXTENSION: &str = "arrow.uuid";
 
 /// The [`ExprPlanner`] that turns a string compared with a UUID column
 /// into the UUID's bytes.
@@ -42,10 +38,8 @@ impl ExprPlanner for UuidLiterals {
 }
 
 fn is_uuid(expr: &Expr, schema: &DFSchema) -> bool {
-    expr.to_field(schema).is_ok_and(|(_, field)| {
-        field.extension_type_name() == Some(UUID_EXTENSION)
-            && *field.data_type() == DataType::FixedSizeBinary(16)
-    })
+    expr.to_field(schema)
+        .is_ok_and(|(_, field)| crate::copy::is_uuid(&field))
 }
 
 /// `expr` as a UUID's 16 bytes when it is a string literal (refused, as

@@ -19,7 +19,7 @@ pub fn duckdb_cells(batch: &RecordBatch, rows: Range<usize>) -> Result<Vec<Vec<S
         .columns()
         .iter()
         .zip(schema.fields())
-        .map(|(column, field)| DuckText::try_new(column.as_ref(), field.name(), &options))
+        .map(|(column, field)| DuckText::for_field(column.as_ref(), field, &options))
         .collect::<Result<Vec<_>>>()?;
     rows.map(|row| {
         texts

@@ -51,6 +51,8 @@ pub use monitor::{CopyMonitor, CopyProgress};
 pub(crate) use options::{CopyFormat, CopyOptions, TextCompression};
 pub(crate) use sink::Sink;
 pub(crate) use target::{content_type, upload_budget};
+pub(crate) use text::is_json;
+pub use text::{is_uuid, push_uuid};
 pub(crate) use writer::{FileWriter, next_batch};
 
 use target::Target;

@@ -142,7 +142,7 @@ impl<'a> DuckText<'a> {
         options: &FormatOptions<'a>,
     ) -> Result<Self> {
         let mut text = Self::try_new(array, field.name(), options)?;
-        if is_uuid(field) && array.data_type() == &DataType::FixedSizeBinary(16) {
+        if is_uuid(field) {
             text.kind = Kind::Uuid;
         }
         Ok(text)
@@ -261,9 +261,11 @@ fn push_integer(array: &dyn Array, row: usize, out: &mut String) {
     });
 }
 
-/// Whether `field` is a UUID (arrow's canonical `arrow.uuid`).
-pub(crate) fn is_uuid(field: &Field) -> bool {
+/// Whether `field` is a UUID: 16 bytes marked with arrow's canonical
+/// `arrow.uuid` (a Parquet UUID column, as DuckDB writes them).
+pub fn is_uuid(field: &Field) -> bool {
     field.extension_type_name() == Some("arrow.uuid")
+        && field.data_type() == &DataType::FixedSizeBinary(16)
 }
 
 /// Whether `field` holds JSON text (arrow's canonical `arrow.json`).
@@ -271,8 +273,9 @@ pub(crate) fn is_json(field: &Field) -> bool {
     field.extension_type_name() == Some("arrow.json")
 }
 
-/// Appends a UUID's 16 bytes as its text, `8-4-4-4-12` lower-case hex.
-pub(crate) fn push_uuid(bytes: &[u8], out: &mut String) {
+/// Appends a UUID's 16 bytes as its text, `8-4-4-4-12` lower-case hex,
+/// as DuckDB shows and writes it.
+pub fn push_uuid(bytes: &[u8], out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     for (i, &b) in bytes.iter().enumerate() {
         if matches!(i, 4 | 6 | 8 | 10) {
