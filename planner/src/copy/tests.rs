@@ -246,32 +246,46 @@ fn small_batches(n: i64) -> SendableRecordBatchStream {
     ))
 }
 
+/// One file open and no rows kept in memory: each batch of another
+/// partition finishes the open file.
+const ONE_OPEN_FILE: Limits = Limits {
+    max_open: 1,
+    buffer_rows: 0,
+    buffer_bytes: 0,
+    encoder_bytes: usize::MAX,
+    filling_bytes: usize::MAX,
+};
+
+/// A batch of three rows `(x, y, z)` per `(partition, first id)`, then
+/// `error` when given.
+fn one_partition_batches(
+    batches: &[(&str, i64)],
+    error: Option<&str>,
+) -> SendableRecordBatchStream {
+    let batches = batches.iter().map(|&(p, first)| {
+        let part: ArrayRef = Arc::new(StringArray::from(vec![p; 3]));
+        let id: ArrayRef = Arc::new(Int64Array::from_iter_values(first..first + 3));
+        let text: ArrayRef = Arc::new(StringArray::from(vec!["x", "y", "z"]));
+        Ok(RecordBatch::try_new(schema(), vec![part, id, text]).unwrap())
+    });
+    let error = error.map(|e| Err(DataFusionError::Execution(e.to_owned())));
+    Box::pin(RecordBatchStreamAdapter::new(
+        schema(),
+        futures::stream::iter(batches.chain(error).collect::<Vec<_>>()),
+    ))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn past_the_open_file_cap_a_partition_continues_in_its_next_file() {
     let (_server, client, bucket) = setup().await;
     let url = format!("s3://{bucket}/capped");
     // Batches of one partition each: a, b, a. One file open and no rows
     // kept in memory, so b's rows finish a's file and a's next go to data_1.
-    let batches = [("a", 0), ("b", 3), ("a", 6)].map(|(p, first)| {
-        let part: ArrayRef = Arc::new(StringArray::from(vec![p; 3]));
-        let id: ArrayRef = Arc::new(Int64Array::from_iter_values(first..first + 3));
-        let text: ArrayRef = Arc::new(StringArray::from(vec!["x", "y", "z"]));
-        Ok(RecordBatch::try_new(schema(), vec![part, id, text]).unwrap())
-    });
     let rows = write_partitioned(
-        Box::pin(RecordBatchStreamAdapter::new(
-            schema(),
-            futures::stream::iter(batches),
-        )),
+        one_partition_batches(&[("a", 0), ("b", 3), ("a", 6)], None),
         &target(&client, &url),
         &csv_options(Some("part")),
-        Limits {
-            max_open: 1,
-            buffer_rows: 0,
-            buffer_bytes: 0,
-            encoder_bytes: usize::MAX,
-            filling_bytes: usize::MAX,
-        },
+        ONE_OPEN_FILE,
         &CopyMonitor::default(),
     )
     .await
@@ -296,6 +310,85 @@ async fn past_the_open_file_cap_a_partition_continues_in_its_next_file() {
         .await
         .unwrap();
     assert_eq!(&next[..], b"id,text\n6,x\n7,y\n8,z\n");
+}
+
+/// An OVERWRITE of `target` (holding `part=a/data_0.csv` and
+/// `part=b/data_0.csv`) that fails after completing a new file: one file
+/// open, so the batches of partitions a, c, d leave a's new file written
+/// whole (it replaces the old one, so it waits) and c's complete (a new
+/// name) before d's, open, meets the query's error. Returns the error.
+async fn failed_overwrite_after_a_new_file(target: &Target) -> String {
+    write_partitioned(
+        one_partition_batches(&[("a", 0), ("b", 3)], None),
+        target,
+        &csv_options(Some("part")),
+        Limits::with_max_open(100),
+        &CopyMonitor::default(),
+    )
+    .await
+    .unwrap();
+    let mut overwrite = csv_options(Some("part"));
+    overwrite.existing = super::options::Existing::Delete;
+    write_partitioned(
+        one_partition_batches(
+            &[("a", 100), ("c", 103), ("d", 106)],
+            Some("division by zero"),
+        ),
+        target,
+        &overwrite,
+        ONE_OPEN_FILE,
+        &CopyMonitor::default(),
+    )
+    .await
+    .unwrap_err()
+    .to_string()
+}
+
+/// The error of [`failed_overwrite_after_a_new_file`]: the query's, and
+/// that c's new file, complete before it, was deleted.
+fn assert_overwrite_undone(error: &str) {
+    assert!(
+        error.contains("division by zero; OVERWRITE left the target as it was")
+            && error.contains("the 1 new file(s) complete before the failure were deleted"),
+        "{error}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_overwrite_deletes_the_new_files_it_completed_and_no_upload_stays() {
+    let (_server, client, bucket) = setup().await;
+    let error =
+        failed_overwrite_after_a_new_file(&target(&client, &format!("s3://{bucket}/ow"))).await;
+    assert_overwrite_undone(&error);
+    assert_no_upload_open(&client, &bucket).await;
+    let mut found = keys(&client, &bucket).await;
+    found.sort();
+    assert_eq!(found, ["ow/part=a/data_0.csv", "ow/part=b/data_0.csv"]);
+    let old = client
+        .get_object_bytes(
+            &bucket,
+            "ow/part=a/data_0.csv",
+            &GetObjectRequest::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(&old[..], b"id,text\n0,x\n1,y\n2,z\n");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_local_overwrite_deletes_the_new_files_it_completed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("ow");
+    let error = failed_overwrite_after_a_new_file(&local_target(&root)).await;
+    assert_overwrite_undone(&error);
+    assert_eq!(
+        tree(&root),
+        ["part=a", "part=a/data_0.csv", "part=b", "part=b/data_0.csv"]
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("part=a/data_0.csv")).unwrap(),
+        "id,text\n0,x\n1,y\n2,z\n"
+    );
 }
 
 /// Parquet, PARTITION_BY (part).
