@@ -24,7 +24,9 @@ use aws_smithy_http_client::tls::{Provider as TlsProvider, rustls_provider::Cryp
 use aws_types::os_shim_internal::{Env, Fs};
 use aws_types::region::Region;
 use futures::future::BoxFuture;
-use s3sql_s3_client::{Credentials, CredentialsError, DEFAULT_REGION, ProvideCredentials};
+use s3sql_s3_client::{
+    Credentials, CredentialsError, DEFAULT_REGION, ProvideCredentials, SecretString,
+};
 use tokio::sync::Mutex;
 
 use crate::error::{Result, SecretError};
@@ -80,7 +82,8 @@ impl ChainLink {
     }
 }
 
-/// CHAIN, PROFILE and VALIDATION of a credential_chain secret.
+/// CHAIN, PROFILE, VALIDATION and the credential overrides of a
+/// credential_chain secret.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ChainSpec {
     /// The links in order; `None` is the AWS SDK's default chain.
@@ -89,6 +92,38 @@ pub struct ChainSpec {
     pub profile: Option<String>,
     /// VALIDATION 'none' skips the credentials check at CREATE time.
     pub skip_validation: bool,
+    /// KEY_ID, SECRET and SESSION_TOKEN given beside the chain.
+    pub overrides: CredentialOverrides,
+}
+
+/// KEY_ID, SECRET and SESSION_TOKEN written on a credential_chain secret:
+/// each replaces its part of what the chain finds, as DuckDB's aws
+/// extension does (it fetches from the chain, then lays the given
+/// parameters over the result). `Debug` stars the secret parts.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CredentialOverrides {
+    /// KEY_ID.
+    pub key_id: Option<String>,
+    /// SECRET.
+    pub secret: Option<SecretString>,
+    /// SESSION_TOKEN.
+    pub session_token: Option<SecretString>,
+}
+
+impl CredentialOverrides {
+    /// `found` with each given part put in its place.
+    fn apply(&self, mut found: Credentials) -> Credentials {
+        if let Some(id) = &self.key_id {
+            found.access_key_id.clone_from(id);
+        }
+        if let Some(secret) = &self.secret {
+            found.secret_access_key = secret.clone();
+        }
+        if let Some(token) = &self.session_token {
+            found.session_token = Some(token.clone());
+        }
+        found
+    }
 }
 
 impl ChainSpec {
@@ -123,10 +158,16 @@ impl ChainSpec {
             r.choice("VALIDATION", &["exists", "none"])?.as_deref() == Some("none");
         // Refreshing is always on; 'auto' is accepted for DuckDB scripts.
         r.choice("REFRESH", &["auto"])?;
+        let overrides = CredentialOverrides {
+            key_id: r.header_value("KEY_ID")?,
+            secret: r.string("SECRET")?.map(Into::into),
+            session_token: r.header_value("SESSION_TOKEN")?.map(Into::into),
+        };
         Ok(Self {
             links,
             profile,
             skip_validation,
+            overrides,
         })
     }
 
@@ -164,6 +205,7 @@ const FAILED_REFRESH_PAUSE: Duration = Duration::from_secs(10);
 pub struct ChainCredentials {
     description: String,
     provider: SharedCredentialsProvider,
+    overrides: CredentialOverrides,
     region: Option<String>,
     cached: Mutex<Option<Cached>>,
 }
@@ -226,6 +268,7 @@ impl ChainCredentials {
         Ok(Self {
             description: spec.describe(),
             provider,
+            overrides: spec.overrides.clone(),
             region: found_region,
             cached: Mutex::new(None),
         })
@@ -273,6 +316,7 @@ impl ChainCredentials {
         let mut credentials = Credentials::new(fresh.access_key_id(), fresh.secret_access_key());
         credentials.session_token = fresh.session_token().map(Into::into);
         credentials.expires_at = fresh.expiry();
+        let credentials = self.overrides.apply(credentials);
         tracing::debug!(
             chain = %self.description,
             access_key_id = %credentials.access_key_id,

@@ -45,7 +45,7 @@ mod scope;
 mod secret;
 mod store;
 
-pub use chain::{ChainCredentials, ChainLink, ChainSpec, REFRESH_MARGIN};
+pub use chain::{ChainCredentials, ChainLink, ChainSpec, CredentialOverrides, REFRESH_MARGIN};
 pub use error::{Result, SecretError};
 pub use kind::{GCS_ENDPOINT, Provider, SecretType};
 pub use listing::SecretListing;

@@ -30,8 +30,6 @@ const COMMON: [&str; 10] = [
 ];
 /// Parameters only `credential_chain` takes.
 const CHAIN_ONLY: [&str; 4] = ["CHAIN", "PROFILE", "VALIDATION", "REFRESH"];
-/// Credentials that `credential_chain` finds itself.
-const CONFIG_CREDENTIALS: [&str; 3] = ["KEY_ID", "SECRET", "SESSION_TOKEN"];
 
 /// Where a request goes and how it is addressed, as a secret says: the
 /// knobs DuckDB also has as `s3_*` settings, each `None` unless given.
@@ -375,19 +373,12 @@ fn check_names(params: &Parameters, secret_type: SecretType, provider: Provider)
         SecretType::Gcs => {}
     }
     if provider == Provider::CredentialChain {
-        accepted.retain(|p| !CONFIG_CREDENTIALS.contains(p));
         accepted.extend(CHAIN_ONLY);
     }
     for (name, _) in params.iter() {
         let upper = name.to_ascii_uppercase();
         if accepted.contains(&upper.as_str()) {
             continue;
-        }
-        if provider == Provider::CredentialChain && CONFIG_CREDENTIALS.contains(&upper.as_str()) {
-            return Err(SecretError::Invalid(format!(
-                "{upper} is not taken by PROVIDER credential_chain, which finds credentials itself; \
-                 to give KEY_ID, SECRET and SESSION_TOKEN yourself, use PROVIDER config"
-            )));
         }
         return Err(SecretError::UnknownParameter {
             name: upper,

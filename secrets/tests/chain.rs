@@ -156,6 +156,70 @@ fn env_link_signs_requests_the_server_accepts() {
     );
 }
 
+/// KEY_ID, SECRET and SESSION_TOKEN beside PROVIDER credential_chain each
+/// replace their part of what the chain finds, as in DuckDB's aws
+/// extension (review-8d #18: they were refused). Here the environment
+/// holds the key id and a wrong secret; SECRET puts the right one over it,
+/// and the server takes the requests it signs. The secret never shows.
+#[test]
+fn key_id_secret_and_session_token_override_what_the_chain_finds() {
+    const TEST: &str = "key_id_secret_and_session_token_override_what_the_chain_finds";
+    if is_child(TEST) {
+        let endpoint = std::env::var("TEST_S3_ENDPOINT").unwrap();
+        let right = std::env::var("TEST_S3_SECRET").unwrap();
+        return rt().block_on(async {
+            let target = [
+                ("CHAIN", "env"),
+                ("ENDPOINT", endpoint.as_str()),
+                ("URL_STYLE", "path"),
+                ("USE_SSL", "false"),
+            ];
+            // The chain alone signs with the environment's wrong secret.
+            let (_m, access) = chain_access(&target).await;
+            let client = S3Client::new(access.config, access.credentials).unwrap();
+            let refused = client.create_bucket("overridden").await.unwrap_err();
+            assert!(refused.to_string().contains("403"), "{refused}");
+
+            let mut with_secret = target.to_vec();
+            with_secret.push(("SECRET", right.as_str()));
+            let (m, access) = chain_access(&with_secret).await;
+            let c = creds(&access).await;
+            assert_eq!(c.access_key_id, std::env::var("AWS_ACCESS_KEY_ID").unwrap());
+            assert_eq!(c.secret_access_key.expose(), right);
+            let client = S3Client::new(access.config, access.credentials).unwrap();
+            client.create_bucket("overridden").await.unwrap();
+            let shown = format!("{m:?} {:?} {}", m.list().unwrap(), m.list().unwrap()[0]);
+            assert!(!shown.contains(&right), "secret shown: {shown}");
+            assert!(shown.contains("secret=redacted"), "{shown}");
+
+            // Each part alone replaces only its own.
+            let (_m, a) = chain_access(&[
+                ("CHAIN", "env"),
+                ("KEY_ID", "AKIAOVERRIDE"),
+                ("SESSION_TOKEN", "override-token"),
+            ])
+            .await;
+            let c = creds(&a).await;
+            assert_eq!(c.access_key_id, "AKIAOVERRIDE");
+            assert_eq!(c.secret_access_key.expose(), "wrong-env-secret");
+            assert_eq!(c.session_token.unwrap().expose(), "override-token");
+        });
+    }
+    let server = S3Server::start();
+    let home = tempfile::tempdir().unwrap();
+    run_in_child(
+        TEST,
+        home.path(),
+        &[
+            ("AWS_ACCESS_KEY_ID", server.access_key_id().to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "wrong-env-secret".to_owned()),
+            ("AWS_REGION", server.region().to_owned()),
+            ("TEST_S3_ENDPOINT", server.addr().to_string()),
+            ("TEST_S3_SECRET", server.secret_access_key().to_owned()),
+        ],
+    );
+}
+
 const CREDENTIALS_FILE: &str = "[default]\n\
 aws_access_key_id = AKIADEFAULTPROFILE\n\
 aws_secret_access_key = default-profile-secret\n\
