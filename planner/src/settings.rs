@@ -12,7 +12,7 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
 use s3sql_formats::parse_bool;
 use s3sql_s3_client::{ClientConfig, Credentials, UrlStyle};
-use s3sql_secrets::{S3Settings, SettingDefaults};
+use s3sql_secrets::{S3Settings, SettingDefaults, refuse_endpoint_user_info};
 
 use crate::error::{PlannerError, Result};
 
@@ -23,6 +23,9 @@ enum Kind {
     Text,
     /// Text never shown back (`redacted` in SHOW and `current_setting`).
     Sensitive,
+    /// An endpoint: text without `user:password@`, refused as CREATE
+    /// SECRET's ENDPOINT refuses it.
+    Endpoint,
     /// `true`/`false` (also `1`/`0`, `on`/`off`).
     Bool,
     /// A non-negative integer.
@@ -63,7 +66,7 @@ const DEFINITIONS: &[Definition] = &[
     def("s3_access_key_id", Kind::Text, None),
     def("s3_secret_access_key", Kind::Sensitive, None),
     def("s3_session_token", Kind::Sensitive, None),
-    def("s3_endpoint", Kind::Text, None),
+    def("s3_endpoint", Kind::Endpoint, None),
     def("s3_region", Kind::Text, None),
     def("s3_url_style", Kind::UrlStyle, Some("vhost")),
     def("s3_use_ssl", Kind::Bool, Some("true")),
@@ -182,7 +185,9 @@ impl Settings {
             Kind::Bool => ScalarValue::Boolean(text.map(|t| t == "true")),
             Kind::Count | Kind::Positive => ScalarValue::UInt64(text.and_then(|t| t.parse().ok())),
             Kind::Number => ScalarValue::Float32(text.and_then(|t| t.parse().ok())),
-            Kind::Text | Kind::Sensitive | Kind::Size | Kind::UrlStyle => ScalarValue::Utf8(text),
+            Kind::Text | Kind::Sensitive | Kind::Endpoint | Kind::Size | Kind::UrlStyle => {
+                ScalarValue::Utf8(text)
+            }
         })
     }
 
@@ -192,7 +197,9 @@ impl Settings {
             Kind::Bool => DataType::Boolean,
             Kind::Count | Kind::Positive => DataType::UInt64,
             Kind::Number => DataType::Float32,
-            Kind::Text | Kind::Sensitive | Kind::Size | Kind::UrlStyle => DataType::Utf8,
+            Kind::Text | Kind::Sensitive | Kind::Endpoint | Kind::Size | Kind::UrlStyle => {
+                DataType::Utf8
+            }
         })
     }
 
@@ -295,6 +302,12 @@ fn canonical(def: &Definition, value: &str) -> Result<String> {
     let trimmed = value.trim();
     match def.kind {
         Kind::Text | Kind::Sensitive => Ok(value.to_owned()),
+        Kind::Endpoint => refuse_endpoint_user_info(value)
+            .map(|()| value.to_owned())
+            .map_err(|e| PlannerError::Setting {
+                name: def.name.to_owned(),
+                message: e.to_string(),
+            }),
         Kind::Bool => parse_bool(trimmed)
             .map(|b| b.to_string())
             .ok_or_else(|| wrong("true or false")),
@@ -380,6 +393,24 @@ mod tests {
         assert!(s.set("s3_url_style", "virtual").is_err());
         let err = s.set("s3_regoin", "x").unwrap_err().to_string();
         assert!(err.contains("s3_region"), "{err}");
+    }
+
+    /// `SET s3_endpoint` refuses `user:password@` as CREATE SECRET's
+    /// ENDPOINT does, with its message, so SHOW and current_setting never
+    /// give the password back.
+    #[test]
+    fn an_endpoint_with_a_user_or_password_is_refused_at_set() {
+        let s = Settings::default();
+        for endpoint in [
+            "user:pwcanary@127.0.0.1:1",
+            "http://pwcanary@minio:9000/base",
+        ] {
+            let e = s.set("s3_endpoint", endpoint).unwrap_err().to_string();
+            assert!(e.contains("carries a user name or password"), "{e}");
+            assert!(!e.contains("pwcanary"), "{e}");
+            assert_eq!(s.show("s3_endpoint").unwrap().1, None);
+        }
+        s.set("s3_endpoint", "minio:9000/a@b").unwrap();
     }
 
     #[test]

@@ -166,7 +166,7 @@ impl Secret {
             .map(|s| UrlStyle::parse(&s).unwrap_or_default());
         let endpoint = r.header_value("ENDPOINT")?;
         if let Some(endpoint) = &endpoint {
-            refuse_user_info(endpoint)?;
+            refuse_endpoint_user_info(endpoint)?;
         }
         let mut settings = S3Settings {
             endpoint,
@@ -346,9 +346,10 @@ fn check_name(name: &str) -> Result<String> {
     Ok(name.to_ascii_lowercase())
 }
 
-/// An ENDPOINT carrying `user[:password]@` is refused here, with the
-/// client's words and the user info hidden, so it is never stored or listed.
-fn refuse_user_info(endpoint: &str) -> Result<()> {
+/// An endpoint carrying `user[:password]@` (CREATE SECRET's ENDPOINT, SET
+/// s3_endpoint) is refused here, with the client's words and the user info
+/// hidden, so it is never stored, listed or shown.
+pub fn refuse_endpoint_user_info(endpoint: &str) -> Result<()> {
     let rest = ["https://", "http://"]
         .into_iter()
         .find_map(|scheme| endpoint.strip_prefix(scheme))
