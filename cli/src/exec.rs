@@ -1,6 +1,6 @@
 //! Running SQL text and printing each statement's result: the one path
-//! every source of SQL (`-c`, `-f`, stdin) ends in, as in datafusion-cli's
-//! `exec.rs`.
+//! every source of SQL (`-c`, `-f`, stdin, the prompt) ends in, as in
+//! datafusion-cli's `exec.rs`.
 
 use std::error::Error;
 use std::fs::File;
@@ -76,13 +76,17 @@ impl Write for EmptiedOnFirstWrite {
 }
 
 /// Runs the statements of `sql` in order, printing each result that has
-/// columns batch by batch as it is read; stops at the first error.
+/// columns batch by batch as it is read; stops at the first error. `sql`
+/// begins on line `first_line` of its source, which a syntax error names.
 pub async fn exec_and_print(
     session: &Session,
     sql: &str,
+    first_line: usize,
     output: &mut Output,
 ) -> anyhow::Result<()> {
-    let statements = session.parse(sql).map_err(|e| point_at(e, sql))?;
+    let statements = session
+        .parse(sql)
+        .map_err(|e| point_at(e, sql, first_line))?;
     for statement in statements {
         let format = output.format;
         // Rows printed as they come share the terminal with the progress
@@ -216,12 +220,14 @@ pub fn describe(error: &(dyn Error + 'static)) -> String {
 #[derive(Debug)]
 struct PointedSyntaxError {
     error: PlannerError,
+    /// The error's message, its line counted in the whole source.
+    message: String,
     pointer: String,
 }
 
 impl std::fmt::Display for PointedSyntaxError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}\n{}", self.error, self.pointer)
+        write!(f, "{}\n{}", self.message, self.pointer)
     }
 }
 
@@ -232,8 +238,9 @@ impl Error for PointedSyntaxError {
 }
 
 /// Adds the pointer to a syntax error that names its line and column
-/// (sqlparser's "at Line: 3, Column: 18"); other errors pass unchanged.
-fn point_at(error: PlannerError, sql: &str) -> anyhow::Error {
+/// (sqlparser's "at Line: 3, Column: 18", counted from `sql`'s start,
+/// which is line `first_line` of its source); other errors pass unchanged.
+fn point_at(error: PlannerError, sql: &str, first_line: usize) -> anyhow::Error {
     let position = match &error {
         PlannerError::Syntax(e) => line_and_column(&e.to_string()),
         _ => None,
@@ -247,10 +254,24 @@ fn point_at(error: PlannerError, sql: &str) -> anyhow::Error {
     let Some(text) = masked.lines().nth(line.saturating_sub(1)) else {
         return error.into();
     };
-    let prefix = format!("LINE {line}: ");
+    let source_line = line + first_line.saturating_sub(1);
+    let prefix = format!("LINE {source_line}: ");
     let indent = prefix.chars().count() + column.saturating_sub(1);
     let pointer = format!("{prefix}{text}\n{}^", " ".repeat(indent));
-    PointedSyntaxError { error, pointer }.into()
+    let mut message = error.to_string();
+    let at_statement = format!("Line: {line}, Column: {column}");
+    if let Some(at) = message.rfind(&at_statement) {
+        message.replace_range(
+            at..at + at_statement.len(),
+            &format!("Line: {source_line}, Column: {column}"),
+        );
+    }
+    PointedSyntaxError {
+        error,
+        message,
+        pointer,
+    }
+    .into()
 }
 
 /// `(line, column)` from "... at Line: 3, Column: 18".

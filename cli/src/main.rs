@@ -1,6 +1,6 @@
 //! The `s3sql` binary: SQL from `-c`, `-f`, stdin or the interactive shell
 //! (on a terminal), run in order in one session, results printed in the
-//! chosen format. `main` maps the outcome onto the exit code (0 success,
+//! chosen format; scripts (`-f`, stdin, `.read`) hold dot commands too. `main` maps the outcome onto the exit code (0 success,
 //! or a reader that closed the pipe early, as `s3sql -c ... | head -1`
 //! does; 1 a SQL or I/O error, 2 a usage error, which clap reports
 //! itself); everything else is `main_inner`.
@@ -10,6 +10,7 @@ mod interrupt;
 mod print_format;
 mod progress;
 mod repl;
+mod shell;
 
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
@@ -21,6 +22,7 @@ use s3sql_planner::Session;
 
 use crate::exec::Output;
 use crate::print_format::PrintFormat;
+use crate::shell::{Flow, Shell};
 
 /// SQL over CSV, TSV, JSON and Parquet files on S3-compatible storage, in
 /// DuckDB's dialect.
@@ -100,23 +102,35 @@ async fn run(args: Args) -> anyhow::Result<()> {
     interrupt::listen()?;
     let session = Session::default();
     let mut output = Output::open(args.output.as_deref(), args.format)?;
+    let mut shell = Shell::new(&session, &mut output);
     if args.commands.is_empty() && args.files.is_empty() {
         if std::io::stdin().is_terminal() {
-            return repl::run(&session, &mut output).await;
+            return repl::run(&mut shell).await;
         }
-        let mut sql = String::new();
+        let mut script = String::new();
         std::io::stdin()
-            .read_to_string(&mut sql)
+            .read_to_string(&mut script)
             .context("reading SQL from standard input")?;
-        return exec::exec_and_print(&session, &sql, &mut output).await;
+        shell.run_script(&script).await?;
+        return Ok(());
     }
-    for sql in &args.commands {
-        exec::exec_and_print(&session, sql, &mut output).await?;
+    for command in &args.commands {
+        // `-c ".mode csv"` is a dot command, as in DuckDB's shell; any
+        // other is SQL, run whole.
+        if command.trim_start().starts_with('.') {
+            if shell.run_script(command).await? == Flow::Quit {
+                return Ok(());
+            }
+        } else {
+            shell.run_sql(command, 1).await?;
+        }
     }
     for file in &args.files {
-        let sql = std::fs::read_to_string(file)
+        let script = std::fs::read_to_string(file)
             .with_context(|| format!("reading SQL from {}", file.display()))?;
-        exec::exec_and_print(&session, &sql, &mut output).await?;
+        if shell.run_script(&script).await? == Flow::Quit {
+            break;
+        }
     }
     Ok(())
 }

@@ -250,6 +250,59 @@ fn sql_from_a_file_and_from_stdin_and_to_a_file() {
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "c\n3\n");
 }
 
+/// A script on stdin or in `-f` runs dot commands as the shell's prompt
+/// does, as DuckDB's shell runs them from piped input and files: a line
+/// starting with `.` where a statement would start (review-8d #17: a
+/// syntax error). `.read` files may hold them too; `.quit` ends the run;
+/// an unknown one is an error that stops the script.
+#[test]
+fn dot_commands_run_in_scripts() {
+    let dir = tempfile::tempdir().unwrap();
+    let inner = dir.path().join("inner.sql");
+    std::fs::write(&inner, ".mode jsonl\nSELECT 2 AS b;\n").unwrap();
+    let script = format!(
+        "-- report\n.mode csv\nSELECT 1 AS a;\n.read {}\n.timer on\nSELECT 3\n  AS c\n",
+        inner.display()
+    );
+    let file = dir.path().join("script.sql");
+    std::fs::write(&file, &script).unwrap();
+    for out in [
+        s3sql(&[], &script),
+        s3sql(&["-f", file.to_str().unwrap()], ""),
+    ] {
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(stdout(&out), "a\n1\n{\"b\":2}\n{\"c\":3}\n");
+        assert!(stderr(&out).contains("Run Time: "), "{}", stderr(&out));
+    }
+
+    let quits = s3sql(
+        &["--format", "csv"],
+        "SELECT 1 AS a;\n.quit\nSELECT 2 AS b;\n",
+    );
+    assert!(quits.status.success(), "{}", stderr(&quits));
+    assert_eq!(stdout(&quits), "a\n1\n");
+
+    let unknown = s3sql(&["--format", "csv"], ".mdoe csv\nSELECT 2 AS b;\n");
+    assert_eq!(unknown.status.code(), Some(1), "{}", stderr(&unknown));
+    assert!(stderr(&unknown).contains(".mdoe"), "{}", stderr(&unknown));
+    assert_eq!(stdout(&unknown), "");
+
+    // A syntax error names the line of the script it is on.
+    let bad = s3sql(&[], "SELECT 1 AS a;\n.mode csv\nSELECT\n  = 1;\n");
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(stderr(&bad).contains("LINE 4:   = 1"), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("Line: 4, Column: 3"),
+        "{}",
+        stderr(&bad)
+    );
+
+    // `-c` of a dot command, as `duckdb -c`.
+    let c = s3sql(&["-c", ".mode csv", "-c", "SELECT 1 AS a"], "");
+    assert!(c.status.success(), "{}", stderr(&c));
+    assert_eq!(stdout(&c), "a\n1\n");
+}
+
 /// The boxed table and markdown show a value as DuckDB's shell does, the
 /// text `--format csv` prints too (review-8d #16: arrow's
 /// `2024-01-01T10:00:00`, hex and `1 days 2 hours`).
