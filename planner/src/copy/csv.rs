@@ -1,8 +1,10 @@
 //! [`CsvEncoder`]: CSV as DuckDB 1.5.5 writes it. arrow-rs's CSV writer
 //! cannot tell `''` from NULL (both become an empty field), so this one
 //! follows DuckDB's rules: NULL is the NULLSTR as is; a value is quoted
-//! when it equals the NULLSTR (so `''` is `""` by default), or holds the
-//! delimiter, the quote, `\n`, `\r` or `#`; a quote inside is doubled.
+//! when it equals the NULLSTR (so `''` is `""` by default), or holds a
+//! byte of the delimiter, the quote, `\n`, `\r` or `#`; a quote inside is
+//! doubled. A delimiter of several bytes is written whole (DuckDB 1.5.5
+//! writes its first byte only, see [`super::options::Delimiter`]).
 //! Values are rendered as DuckDB renders them ([`super::text`]).
 
 use datafusion::arrow::array::{Array, RecordBatch};
@@ -10,7 +12,7 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::error::DataFusionError;
 
 use super::encode::Output;
-use super::options::CopyOptions;
+use super::options::{CopyOptions, Delimiter};
 use super::parallel::{run_shares, shares_for};
 use datafusion::arrow::datatypes::DataType;
 
@@ -22,10 +24,10 @@ use s3sql_formats::OptionValue;
 /// The CSV dialect of one COPY.
 #[derive(Debug, Clone)]
 pub(crate) struct CsvDialect {
-    /// The bytes that make a value quoted, one bit each: the delimiter,
-    /// the quote, `\n`, `\r`, `#`.
+    /// The bytes that make a value quoted, one bit each: each of the
+    /// delimiter's, the quote, `\n`, `\r`, `#`.
     special: [u64; 4],
-    delimiter: u8,
+    delimiter: Delimiter,
     quote: u8,
     null: String,
     header: bool,
@@ -36,7 +38,8 @@ pub(crate) struct CsvDialect {
 impl CsvDialect {
     pub(crate) fn new(options: &CopyOptions) -> Self {
         let mut special = [0u64; 4];
-        for b in [options.delimiter, options.quote, b'\n', b'\r', b'#'] {
+        let delimiter = options.delimiter.as_bytes();
+        for &b in delimiter.iter().chain(&[options.quote, b'\n', b'\r', b'#']) {
             special[usize::from(b >> 6)] |= 1 << (b & 63);
         }
         Self {
@@ -99,7 +102,7 @@ impl CsvDialect {
         }
         for (i, field) in schema.fields().iter().enumerate() {
             if i > 0 {
-                out.push(self.delimiter);
+                out.extend_from_slice(self.delimiter.as_bytes());
             }
             self.push_field(out, field.name().as_bytes());
         }
@@ -144,10 +147,11 @@ impl CsvDialect {
                 Ok((c.as_ref(), text))
             })
             .collect::<Result<_>>()?;
+        let delimiter = self.delimiter.as_bytes();
         for row in 0..batch.num_rows() {
             for (i, (array, text)) in columns.iter().enumerate() {
                 if i > 0 {
-                    out.push(self.delimiter);
+                    out.extend_from_slice(delimiter);
                 }
                 if is_null(*array, row) {
                     out.extend_from_slice(self.null.as_bytes());
@@ -321,6 +325,43 @@ mod tests {
             encode(nullstr, vec![Some(""), None, Some("NA")]).await,
             "s\n\nNA\n\"NA\"\n"
         );
+    }
+
+    /// A DELIMITER of several bytes is written whole, and a value holding
+    /// any of its bytes is quoted, so `a|` before `||` reads back (DuckDB
+    /// 1.5.5 writes only `|`).
+    #[tokio::test]
+    async fn a_multi_byte_delimiter_is_written_whole() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("a", DataType::Utf8, true),
+            Field::new("b", DataType::Utf8, true),
+        ]));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(StringArray::from(vec![Some("a|"), Some("x→y"), None])),
+                Arc::new(StringArray::from(vec![Some("|b"), Some("plain"), Some("")])),
+            ],
+        )
+        .unwrap();
+        for (delimiter, expected) in [
+            ("||", "a||b\n\"a|\"||\"|b\"\nx→y||plain\n||\"\"\n"),
+            ("→", "a→b\na|→|b\n\"x→y\"→plain\n→\"\"\n"),
+        ] {
+            let options = CopyOptions::parse(
+                "x.csv",
+                vec![("DELIMITER".to_owned(), OptionValue::Str(delimiter.into()))],
+            )
+            .unwrap();
+            let output = Output::new(options.text_compression).unwrap();
+            let mut encoder = CsvEncoder::new(schema.clone(), &options, output.clone());
+            encoder.write(&batch).await.unwrap();
+            assert_eq!(
+                String::from_utf8(output.take(Vec::new())).unwrap(),
+                expected,
+                "{delimiter}"
+            );
+        }
     }
 
     /// A value of type NULL (`SELECT NULL AS n`, a JSON field null in

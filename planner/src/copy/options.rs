@@ -96,6 +96,74 @@ impl TextCompression {
     }
 }
 
+/// A CSV `DELIMITER`: 1 to 4 bytes (DuckDB's limit), usually one ASCII
+/// character, written whole between values. DuckDB 1.5.5 writes only the
+/// first byte of a longer one (and fails on a non-ASCII one), so its file
+/// does not read back with the DELIMITER given; DuckDB's reader reads
+/// s3sql's back (`read_csv(..., delim = '||')`). s3sql's own reader takes
+/// one byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Delimiter {
+    bytes: [u8; Delimiter::MAX_BYTES],
+    len: u8,
+}
+
+impl Delimiter {
+    /// DuckDB's limit on a delimiter's length, in bytes.
+    const MAX_BYTES: usize = 4;
+
+    /// `text` as a delimiter: 1 to [`Self::MAX_BYTES`] bytes, no line break.
+    fn new(text: &str) -> Option<Self> {
+        let given = text.as_bytes();
+        if given.is_empty() || given.len() > Self::MAX_BYTES || text.contains(['\n', '\r']) {
+            return None;
+        }
+        let mut bytes = [0; Self::MAX_BYTES];
+        bytes[..given.len()].copy_from_slice(given);
+        // At most MAX_BYTES (4), checked above.
+        let len = given.len() as u8;
+        Some(Self { bytes, len })
+    }
+
+    /// The delimiter's bytes.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+
+    /// The delimiter's first byte: all of it when it is one byte, as the
+    /// dialect read from a file (what INSERT writes in) always is.
+    pub(crate) fn byte(&self) -> u8 {
+        self.bytes[0]
+    }
+
+    /// Whether `text`, written unquoted before the delimiter, would read
+    /// back as itself: the delimiter is not in it and does not begin
+    /// inside it (`a|` before `||`).
+    fn ends_before(&self, text: &str) -> bool {
+        let joined = [text.as_bytes(), self.as_bytes()].concat();
+        joined
+            .windows(self.as_bytes().len())
+            .position(|w| w == self.as_bytes())
+            == Some(text.len())
+    }
+}
+
+impl From<u8> for Delimiter {
+    /// A one-byte delimiter, e.g. a file's sniffed dialect.
+    fn from(byte: u8) -> Self {
+        Self {
+            bytes: [byte, 0, 0, 0],
+            len: 1,
+        }
+    }
+}
+
+impl std::fmt::Display for Delimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&String::from_utf8_lossy(self.as_bytes()))
+    }
+}
+
 /// What a partitioned COPY does with files already under its target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) enum Existing {
@@ -140,8 +208,8 @@ pub(crate) struct CopyOptions {
     pub row_group_size: usize,
     /// CSV `HEADER`; default true.
     pub header: bool,
-    /// CSV `DELIMITER` (`DELIM`, `SEP`); default `,`.
-    pub delimiter: u8,
+    /// CSV `DELIMITER` (`DELIM`, `SEP`): 1 to 4 bytes; default `,`.
+    pub delimiter: Delimiter,
     /// CSV `QUOTE`; default `"`.
     pub quote: u8,
     /// CSV `NULLSTR` (`NULL`): how NULL is written; default the empty string.
@@ -181,7 +249,7 @@ impl CopyOptions {
             text_compression: TextCompression::None,
             row_group_size: 122_880,
             header: true,
-            delimiter: b',',
+            delimiter: Delimiter::from(b','),
             quote: b'"',
             null: String::new(),
             date_format: None,
@@ -320,7 +388,7 @@ const KEYS: &[Key] = &[
         names: &["delimiter", "delim", "sep"],
         applies: Applies::Csv,
         apply: |o, v| {
-            o.delimiter = v.char()?;
+            o.delimiter = v.delimiter()?;
             Ok(())
         },
     },
@@ -472,7 +540,7 @@ impl CopyOptions {
     /// DuckDB does at bind time: the quote equal to the delimiter, or a
     /// NULLSTR holding either or a line break.
     fn check_csv_dialect(&self) -> Result<(), CopyError> {
-        let (delimiter, quote) = (char::from(self.delimiter), char::from(self.quote));
+        let quote = char::from(self.quote);
         let refuse = |option, expected| {
             Err(CopyError::InvalidValue {
                 option,
@@ -487,13 +555,13 @@ impl CopyOptions {
                 ),
             })
         };
-        if delimiter == quote {
+        if self.delimiter.as_bytes().contains(&self.quote) {
             return refuse(
                 "QUOTE",
                 "a character other than the DELIMITER (QUOTE must not appear in the DELIMITER specification and vice versa)",
             );
         }
-        if self.null.contains(delimiter) {
+        if !self.delimiter.ends_before(&self.null) {
             return refuse(
                 "NULLSTR",
                 "a text without the DELIMITER (DELIMITER must not appear in the NULL specification and vice versa)",
@@ -623,6 +691,17 @@ impl Value<'_> {
         bytes
             .filter(|b| *b > 0)
             .ok_or_else(|| self.invalid(EXPECTED))
+    }
+
+    /// A DELIMITER: 1 to 4 bytes without a line break; DuckDB's `\t`
+    /// escape understood.
+    fn delimiter(&self) -> Result<Delimiter, CopyError> {
+        const EXPECTED: &str = "1 to 4 bytes of text without a line break (DuckDB's limit), such as ',', '\\t' or '||'";
+        match self.value {
+            OptionValue::Str(s) if s == "\\t" => Ok(Delimiter::from(b'\t')),
+            OptionValue::Str(s) => Delimiter::new(s).ok_or_else(|| self.invalid(EXPECTED)),
+            _ => Err(self.invalid(EXPECTED)),
+        }
     }
 
     /// One ASCII character; DuckDB's `\t` escape understood.
@@ -779,6 +858,32 @@ mod tests {
         assert!(parse("x.parquet", &[]).is_ok());
     }
 
+    /// A DELIMITER of up to 4 bytes, as DuckDB accepts, is kept whole (it
+    /// was refused: "a single ASCII character"); past 4 bytes, empty or
+    /// with a line break it is refused, and a QUOTE or NULLSTR that would
+    /// run into it too.
+    #[test]
+    fn a_delimiter_of_up_to_four_bytes_is_kept_whole() {
+        for delimiter in ["||", "→", "|,|", "abcd", ";"] {
+            let o = parse("x.csv", &[("DELIMITER", s(delimiter))]).unwrap();
+            assert_eq!(o.delimiter.as_bytes(), delimiter.as_bytes());
+        }
+        let refused =
+            |pairs: &[(&str, OptionValue)]| parse("x.csv", pairs).unwrap_err().to_string();
+        for delimiter in ["abcde", "", "a\nb", "\r"] {
+            let e = refused(&[("SEP", s(delimiter))]);
+            assert!(e.contains("DELIMITER") && e.contains("1 to 4 bytes"), "{e}");
+        }
+        let e = refused(&[("DELIMITER", s("||")), ("QUOTE", s("|"))]);
+        assert!(e.contains("QUOTE must not appear in the DELIMITER"), "{e}");
+        // `a|` before `||` reads as `a` then `|...`.
+        for null in ["x||y", "a|"] {
+            let e = refused(&[("DELIMITER", s("||")), ("NULLSTR", s(null))]);
+            assert!(e.contains("NULLSTR") && e.contains("DELIMITER"), "{e}");
+        }
+        assert!(parse("x.csv", &[("DELIMITER", s("||")), ("NULLSTR", s("a|b"))]).is_ok());
+    }
+
     #[test]
     fn aliases_and_case_are_accepted() {
         let o = parse(
@@ -791,11 +896,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            (o.delimiter, o.null.as_str(), o.header),
-            (b'|', "NA", false)
+            (o.delimiter.as_bytes(), o.null.as_str(), o.header),
+            (&b"|"[..], "NA", false)
         );
         let o = parse("x.csv", &[("delim", s("\\t"))]).unwrap();
-        assert_eq!(o.delimiter, b'\t');
+        assert_eq!(o.delimiter.as_bytes(), b"\t");
     }
 
     #[test]

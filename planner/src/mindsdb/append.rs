@@ -490,7 +490,7 @@ async fn splice(
     let json_array = old.options.format == CopyFormat::Json && old.options.json_array;
     let mut text = OldText::new(json_array);
     let mut csv = (old.options.format == CopyFormat::Csv)
-        .then(|| CsvShape::new(old.options.delimiter, old.options.quote, old.escape));
+        .then(|| CsvShape::new(old.options.delimiter.byte(), old.options.quote, old.escape));
     let mut spare = Vec::new();
     let mut out = Out {
         output: &output,
@@ -544,7 +544,7 @@ async fn splice(
     let encoded = Output::new(crate::copy::TextCompression::None).map_err(io)?;
     let mut encoder = Encoder::new(Arc::clone(rows.mapping.schema()), &options, encoded.clone())?;
     let quoting = CsvQuoting {
-        delimiter: options.delimiter,
+        delimiter: options.delimiter.byte(),
         quote: options.quote,
         escape: old.escape.filter(|&e| e != options.quote),
     };

@@ -306,7 +306,7 @@ impl OldObject {
             let csv = csv.options();
             escape = csv.escape;
             let mut options = CopyOptions::defaults(CopyFormat::Csv);
-            options.delimiter = csv.delimiter;
+            options.delimiter = csv.delimiter.into();
             options.quote = csv.quote;
             options.header = csv.has_header.unwrap_or(true);
             options
