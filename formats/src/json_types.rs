@@ -1,8 +1,8 @@
 //! DuckDB's JSON types where arrow-json's inference differs: integers past
 //! BIGINT (arrow: a rounded DOUBLE; DuckDB: HUGEINT, exact) and strings
-//! that are all ISO dates or timestamps (arrow: VARCHAR; DuckDB: DATE,
-//! TIMESTAMP). The sample's values of such columns are read back as text
-//! and looked at.
+//! that are all ISO dates or timestamps of one shape (arrow: VARCHAR;
+//! DuckDB: DATE, TIMESTAMP). The sample's values of such columns are read
+//! back as text and looked at.
 
 use std::io::Cursor;
 use std::sync::Arc;
@@ -19,7 +19,8 @@ use crate::temporal::{DATE, TIMESTAMP};
 /// types for its top-level columns, judged on the first `records` records:
 /// DOUBLE columns holding only integer literals become HUGEINT
 /// (`Decimal128(38, 0)`, as `types` maps HUGEINT), VARCHAR columns holding
-/// only ISO dates DATE, only ISO timestamps TIMESTAMP.
+/// only ISO dates DATE, only ISO timestamps of one shape TIMESTAMP (a
+/// `Z` or an offset is applied: the instant in UTC, as DuckDB reads it).
 pub fn json_types(inferred: &Schema, sample: &[u8], records: usize) -> Result<Schema, FormatError> {
     let candidate = |f: &Field| matches!(f.data_type(), DataType::Float64 | DataType::Utf8);
     if !inferred.fields().iter().any(|f| candidate(f)) {
@@ -82,7 +83,7 @@ fn refined(data_type: &DataType, values: &[String]) -> Option<DataType> {
             Some(DataType::Decimal128(38, 0))
         }
         DataType::Utf8 if values.iter().all(|v| iso_date(v)) => Some(DATE),
-        DataType::Utf8 if values.iter().all(|v| iso_timestamp(v)) => Some(TIMESTAMP),
+        DataType::Utf8 if one_timestamp_shape(values) => Some(TIMESTAMP),
         _ => None,
     }
 }
@@ -98,11 +99,66 @@ fn iso_date(value: &str) -> bool {
     value.len() == 10 && NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok()
 }
 
-/// `YYYY-MM-DD HH:MM:SS[.f]`, or with a `T`.
-fn iso_timestamp(value: &str) -> bool {
-    ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"]
-        .iter()
-        .any(|format| NaiveDateTime::parse_from_str(value, format).is_ok())
+/// How a timestamp string is written, as far as DuckDB 1.5.5's JSON reader
+/// tells them apart: it types a column TIMESTAMP when all its values share
+/// one of these (one strptime format), else VARCHAR.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TimestampShape {
+    /// `YYYY-MM-DD HH:MM:SS`, with a fraction of a second or not.
+    Spaced { fraction: bool },
+    /// `YYYY-MM-DDTHH:MM:SS` (with a fraction, DuckDB keeps it text).
+    Plain,
+    /// `YYYY-MM-DDTHH:MM:SS[.f]` and `Z` (`utc`) or `+hh`, `+hhmm`, `+hh:mm`.
+    Zoned { fraction: bool, utc: bool },
+}
+
+/// Whether every value is a timestamp, all of one [`TimestampShape`].
+fn one_timestamp_shape(values: &[String]) -> bool {
+    let first = values.first().and_then(|v| timestamp_shape(v));
+    first.is_some() && values.iter().all(|v| timestamp_shape(v) == first)
+}
+
+/// The shape of `value`, `None` when DuckDB's JSON reader does not read it
+/// as a timestamp (a zone after a space, a lower-case `z`, a named zone).
+fn timestamp_shape(value: &str) -> Option<TimestampShape> {
+    let (date, rest) = (value.get(..10)?, value.get(10..)?);
+    let (separator, rest) = (rest.as_bytes().first()?, rest.get(1..)?);
+    let (time, rest) = (rest.get(..8)?, rest.get(8..)?);
+    NaiveDateTime::parse_from_str(&format!("{date} {time}"), "%Y-%m-%d %H:%M:%S").ok()?;
+    let (fraction, zone) = match rest.strip_prefix('.') {
+        Some(digits) => {
+            let zone = digits.trim_start_matches(|c: char| c.is_ascii_digit());
+            if zone.len() == digits.len() {
+                return None;
+            }
+            (true, zone)
+        }
+        None => (false, rest),
+    };
+    let utc = match zone {
+        "" => None,
+        "Z" => Some(true),
+        offset if is_offset(offset) => Some(false),
+        _ => return None,
+    };
+    match (separator, utc) {
+        (b' ', None) => Some(TimestampShape::Spaced { fraction }),
+        (b'T', None) if !fraction => Some(TimestampShape::Plain),
+        (b'T', Some(utc)) => Some(TimestampShape::Zoned { fraction, utc }),
+        _ => None,
+    }
+}
+
+/// `+hh`, `+hhmm` or `+hh:mm` (or `-`).
+fn is_offset(text: &str) -> bool {
+    let Some(rest) = text.strip_prefix(['+', '-']) else {
+        return false;
+    };
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    match rest.split_once(':') {
+        Some((hours, minutes)) => digits(hours, 2) && digits(minutes, 2),
+        None => digits(rest, 2) || digits(rest, 4),
+    }
 }
 
 #[cfg(test)]
@@ -111,7 +167,7 @@ mod tests {
 
     #[test]
     fn integers_past_bigint_are_hugeint_and_iso_strings_are_dates_or_timestamps() {
-        let sample = b"{\"id\": 12345678901234567890, \"d\": \"2024-01-02\", \"ts\": \"2024-01-02 03:04:05\", \"f\": 1.5, \"s\": \"x\"}\n{\"id\": 1, \"d\": null, \"ts\": \"2024-01-02T03:04:05.5\", \"f\": 2, \"s\": \"2024-01-02\"}\n";
+        let sample = b"{\"id\": 12345678901234567890, \"d\": \"2024-01-02\", \"ts\": \"2024-01-02 03:04:05\", \"f\": 1.5, \"s\": \"x\"}\n{\"id\": 1, \"d\": null, \"ts\": \"2024-01-02 13:04:05\", \"f\": 2, \"s\": \"2024-01-02\"}\n";
         let inferred = Schema::new(vec![
             Field::new("id", DataType::Float64, true),
             Field::new("d", DataType::Utf8, true),
@@ -131,5 +187,43 @@ mod tests {
                 &DataType::Utf8
             ]
         );
+    }
+
+    /// What DuckDB 1.5.5's JSON reader types a column of these values
+    /// (each list one column): TIMESTAMP only for one shape throughout.
+    #[test]
+    fn timestamps_of_one_shape_are_timestamps_as_in_duckdb() {
+        let timestamp = [
+            &["2024-01-01T00:00:00Z"][..],
+            &["2024-01-01T00:00:00.5Z", "2024-01-01T00:00:00.123456Z"],
+            &["2024-01-01T00:00:00+02:00", "2024-01-01T00:00:00-03:00"],
+            &["2024-01-01T00:00:00+02", "2024-01-01T00:00:00+0300"],
+            &["2024-01-01T00:00:00.5+02:00"],
+            &["2024-01-01T00:00:00"],
+            &["2024-01-01 00:00:00"],
+            &["2024-01-01 00:00:00.5"],
+        ];
+        let text = [
+            &["2024-01-01 00:00:00+02:00"][..],
+            &["2024-01-01 00:00:00Z"],
+            &["2024-01-01T00:00:00.5"],
+            &["2024-01-01T00:00:00z"],
+            &["2024-01-01T00:00:00Z", "2024-01-01T00:00:00.5Z"],
+            &["2024-01-01T00:00:00Z", "2024-01-01T00:00:00+02:00"],
+            &["2024-01-01T00:00:00Z", "2024-01-01T00:00:00"],
+            &["2024-01-01 00:00:00", "2024-01-01T00:00:00"],
+            &["2024-01-01 00:00:00", "2024-01-01 00:00:00.5"],
+            &["2024-13-01T00:00:00Z"],
+        ];
+        let refine = |values: &[&str]| {
+            let values: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+            refined(&DataType::Utf8, &values)
+        };
+        for values in timestamp {
+            assert_eq!(refine(values), Some(TIMESTAMP), "{values:?}");
+        }
+        for values in text {
+            assert_eq!(refine(values), None, "{values:?}");
+        }
     }
 }

@@ -16,6 +16,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use regex::Regex;
 
 use crate::detect::{looks_like_text, strip_bom};
+use crate::temporal::{has_zone, timestamp_tz};
 use crate::{FormatError, ReadOptions, null_regex};
 
 /// What the CSV sniffer found in a sample.
@@ -173,7 +174,10 @@ pub fn sample_schema(
         .collect();
     let formats = options.temporal_formats();
     let numeric = fields.iter().any(|f| f.data_type().is_numeric());
-    if (formats.any() || numeric) && !options.all_varchar {
+    let timestamps = fields
+        .iter()
+        .any(|f| matches!(f.data_type(), DataType::Timestamp(..)));
+    if (formats.any() || numeric || timestamps) && !options.all_varchar {
         let text = text_columns(&sample[..end], format, fields.len(), records)?;
         for (field, values) in fields.iter_mut().zip(&text) {
             // Text columns whose every value is a date or timestamp in the
@@ -182,6 +186,14 @@ pub fn sample_schema(
                 && let Some(typed) = formats.sniff(values.iter().map(String::as_str))
             {
                 *field = Field::new(field.name(), typed, true);
+            }
+            // A timestamp column with a zone (`Z`, `+02`, `-05:30`) on any
+            // value is DuckDB's TIMESTAMP WITH TIME ZONE; the values without
+            // one are read in the session's zone (UTC), as DuckDB reads them.
+            if let DataType::Timestamp(unit, None) = field.data_type()
+                && values.iter().any(|v| has_zone(v))
+            {
+                *field = Field::new(field.name(), timestamp_tz(*unit), true);
             }
             // A number with a leading zero (a ZIP code, an account number)
             // keeps the column text, as in DuckDB: `02134` is not 2134.

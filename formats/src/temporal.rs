@@ -25,6 +25,26 @@ pub const DATE: DataType = DataType::Date32;
 /// See [`DATE`]; microseconds, as DuckDB's TIMESTAMP.
 pub const TIMESTAMP: DataType = DataType::Timestamp(TimeUnit::Microsecond, None);
 
+/// DuckDB's TIMESTAMP WITH TIME ZONE in `unit`: instants, shown in the
+/// session's zone (UTC).
+pub fn timestamp_tz(unit: TimeUnit) -> DataType {
+    DataType::Timestamp(unit, Some("UTC".into()))
+}
+
+/// Whether an ISO timestamp (`YYYY-MM-DD HH:MM:SS[.f]...`, as arrow's CSV
+/// inference matched it) goes on past its seconds and their fraction: a
+/// zone, such as `Z`, `+02` or `-05:30`.
+pub fn has_zone(text: &str) -> bool {
+    let Some(rest) = text.trim().get(19..) else {
+        return false;
+    };
+    let rest = match rest.strip_prefix('.') {
+        Some(fraction) => fraction.trim_start_matches(|c: char| c.is_ascii_digit()),
+        None => rest,
+    };
+    !rest.trim().is_empty()
+}
+
 impl TemporalFormats {
     /// Whether any format was given.
     pub fn any(&self) -> bool {
@@ -144,6 +164,25 @@ mod tests {
             parse_timestamp("02/01/1970", "%d/%m/%Y"),
             Some(86_400_000_000)
         );
+    }
+
+    #[test]
+    fn a_zone_is_what_follows_the_seconds() {
+        for zoned in [
+            "2024-01-01T00:00:00Z",
+            "2024-01-01 00:00:00+02",
+            "2024-01-01 00:00:00.123456-05:30",
+            "2024-01-01 00:00:00.5 +0200",
+        ] {
+            assert!(has_zone(zoned), "{zoned}");
+        }
+        for plain in [
+            "2024-01-01 00:00:00",
+            "2024-01-01T00:00:00.123 ",
+            "2024-01-01",
+        ] {
+            assert!(!has_zone(plain), "{plain}");
+        }
     }
 
     #[test]

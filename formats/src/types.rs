@@ -6,6 +6,7 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::{DataType, Field, IntervalUnit, TimeUnit};
 
 use crate::FormatError;
+use crate::temporal::timestamp_tz;
 
 /// The type names `duckdb_type` accepts, for error messages.
 const ACCEPTED: &str = "BOOLEAN, TINYINT, SMALLINT, INTEGER, BIGINT, UTINYINT, USMALLINT, \
@@ -73,9 +74,7 @@ pub fn duckdb_type(name: &str) -> Result<DataType, FormatError> {
         ("TIMESTAMP_S", None) => DataType::Timestamp(TimeUnit::Second, None),
         ("TIMESTAMP_MS", None) => DataType::Timestamp(TimeUnit::Millisecond, None),
         ("TIMESTAMP_NS", None) => DataType::Timestamp(TimeUnit::Nanosecond, None),
-        ("TIMESTAMPTZ" | "TIMESTAMP WITH TIME ZONE", None) => {
-            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
-        }
+        ("TIMESTAMPTZ" | "TIMESTAMP WITH TIME ZONE", None) => timestamp_tz(TimeUnit::Microsecond),
         ("INTERVAL", None) => DataType::Interval(IntervalUnit::MonthDayNano),
         // Arrow has no UUID or JSON type; DuckDB prints both as text.
         ("UUID" | "JSON", None) => DataType::Utf8,

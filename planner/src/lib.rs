@@ -41,6 +41,7 @@ mod session;
 mod setting_sql;
 mod settings;
 mod statement;
+mod timestamp_text;
 mod uuid_literal;
 
 pub use copy::{CopyError, CopyMonitor, CopyProgress, CsvRows, duckdb_cells, is_uuid, push_uuid};

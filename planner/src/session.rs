@@ -75,7 +75,11 @@ impl Session {
     pub fn with_secrets(secrets: SecretManager) -> Self {
         let config = SessionConfig::new()
             .with_information_schema(true)
-            .set_str("datafusion.sql_parser.dialect", "duckdb");
+            .set_str("datafusion.sql_parser.dialect", "duckdb")
+            // DuckDB's session zone: TIMESTAMPTZ '...' and now() are
+            // instants shown in UTC (DataFusion's default, none, made
+            // TIMESTAMPTZ a timestamp without a zone).
+            .set_str("datafusion.execution.time_zone", "UTC");
         // No footer cache across statements: DataFusion keys it by the
         // object's path alone (not its store, not its ETag) and trusts it
         // while size and LastModified (to the second) agree, so another
@@ -93,6 +97,7 @@ impl Session {
         ctx.register_udf(setting_sql::current_setting(Arc::clone(&settings)));
         // Registering only adds it to the state's list: it never fails.
         let _ = ctx.register_expr_planner(Arc::new(crate::uuid_literal::UuidLiterals));
+        ctx.add_analyzer_rule(Arc::new(crate::timestamp_text::TimestampCasts));
         // Databases are stored beside persistent secrets, or not at all.
         let catalog = ctx.catalog(&ctx.state().config_options().catalog.default_catalog);
         let databases = Databases::open(secrets.directory().map(DatabaseDirectory::beside))

@@ -51,7 +51,7 @@ pub use monitor::{CopyMonitor, CopyProgress};
 pub(crate) use options::{CopyFormat, CopyOptions, TextCompression};
 pub(crate) use sink::Sink;
 pub(crate) use target::{content_type, upload_budget};
-pub(crate) use text::is_json;
+pub(crate) use text::{DuckText, format_options, is_json, is_null};
 pub use text::{is_uuid, push_uuid};
 pub(crate) use writer::{FileWriter, next_batch};
 

@@ -1,0 +1,146 @@
+//! A timestamp cast to VARCHAR gives DuckDB's text, not arrow's: a space
+//! before the time, the fraction without trailing zeros, and for a
+//! TIMESTAMP WITH TIME ZONE the instant in the session's zone (UTC) with
+//! its offset: `2024-05-06 01:02:03+00` where arrow writes
+//! `2024-05-06T01:02:03`, dropping the zone. The text is COPY's
+//! ([`DuckText`]), so a cast, a CSV field and a shell cell agree.
+//!
+//! [`TimestampCasts`] is an analyzer rule run after DataFusion's type
+//! coercion: it replaces every cast (explicit or coerced) of a timestamp
+//! to a string type with a call of [`TimestampText`], keeping the
+//! expression's name.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, StringBuilder};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::config::ConfigOptions;
+use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
+use datafusion::common::{DFSchema, ScalarValue, exec_err};
+use datafusion::error::{DataFusionError, Result};
+use datafusion::logical_expr::expr::{Cast, TryCast};
+use datafusion::logical_expr::expr_rewriter::NamePreserver;
+use datafusion::logical_expr::utils::merge_schema;
+use datafusion::logical_expr::{
+    ColumnarValue, Expr, ExprSchemable, LogicalPlan, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl,
+    Signature, Volatility,
+};
+use datafusion::optimizer::AnalyzerRule;
+
+use crate::copy::{DuckText, format_options, is_null};
+
+/// The analyzer rule: timestamp-to-string casts become [`TimestampText`].
+#[derive(Debug, Default)]
+pub(crate) struct TimestampCasts;
+
+impl AnalyzerRule for TimestampCasts {
+    fn analyze(&self, plan: LogicalPlan, _: &ConfigOptions) -> Result<LogicalPlan> {
+        let text = Arc::new(ScalarUDF::new_from_impl(TimestampText::default()));
+        plan.transform_up_with_subqueries(|plan| {
+            let schema = merge_schema(&plan.inputs());
+            let names = NamePreserver::new(&plan);
+            plan.map_expressions(|expr| {
+                let name = names.save(&expr);
+                let rewritten = expr.transform_up(|e| rewrite(e, &schema, &text))?;
+                Ok(rewritten.update_data(|e| name.restore(e)))
+            })
+        })
+        .data()
+    }
+
+    fn name(&self) -> &str {
+        "duckdb_timestamp_text"
+    }
+}
+
+/// `expr` with a timestamp-to-string cast replaced by `text`'s call (and a
+/// cast from its Utf8 to the type asked for, when another string type).
+fn rewrite(expr: Expr, schema: &DFSchema, text: &Arc<ScalarUDF>) -> Result<Transformed<Expr>> {
+    let (input, to) = match &expr {
+        Expr::Cast(Cast { expr, field }) | Expr::TryCast(TryCast { expr, field }) => {
+            (expr, field.data_type())
+        }
+        _ => return Ok(Transformed::no(expr)),
+    };
+    let to_text = matches!(
+        to,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+    );
+    let from_timestamp = matches!(input.get_type(schema), Ok(DataType::Timestamp(..)));
+    if !(to_text && from_timestamp) {
+        return Ok(Transformed::no(expr));
+    }
+    let call = text.call(vec![input.as_ref().clone()]);
+    Ok(Transformed::yes(match to {
+        DataType::Utf8 => call,
+        other => Expr::Cast(Cast::new(Box::new(call), other.clone())),
+    }))
+}
+
+/// The function a timestamp cast to VARCHAR becomes: [`timestamp_text`].
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub(crate) struct TimestampText {
+    signature: Signature,
+}
+
+impl Default for TimestampText {
+    fn default() -> Self {
+        Self {
+            signature: Signature::any(1, Volatility::Immutable),
+        }
+    }
+}
+
+impl ScalarUDFImpl for TimestampText {
+    fn name(&self) -> &str {
+        "duckdb_timestamp_text"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        match args.args.as_slice() {
+            [ColumnarValue::Array(array)] => Ok(ColumnarValue::Array(timestamp_text(array)?)),
+            [ColumnarValue::Scalar(value)] => {
+                let text = timestamp_text(&value.to_array()?)?;
+                Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+                    &text, 0,
+                )?))
+            }
+            _ => exec_err!("duckdb_timestamp_text takes one timestamp"),
+        }
+    }
+}
+
+/// The timestamps of `array` as DuckDB casts them to VARCHAR: zoned ones
+/// in the session's zone, UTC (`2024-05-06 01:02:03+00`), the others as
+/// they are (`2024-05-06 01:02:03.5`). NULL stays NULL.
+pub(crate) fn timestamp_text(array: &ArrayRef) -> Result<ArrayRef> {
+    let array = match array.data_type() {
+        DataType::Timestamp(unit, Some(_)) => {
+            cast(array, &DataType::Timestamp(*unit, Some("UTC".into())))?
+        }
+        _ => Arc::clone(array),
+    };
+    let options = format_options();
+    let external = |e: crate::PlannerError| DataFusionError::External(Box::new(e));
+    let text = DuckText::try_new(array.as_ref(), "", &options).map_err(external)?;
+    let mut out = StringBuilder::with_capacity(array.len(), array.len() * 24);
+    let mut value = String::new();
+    for row in 0..array.len() {
+        if is_null(array.as_ref(), row) {
+            out.append_null();
+        } else {
+            text.write(row, &mut value).map_err(external)?;
+            out.append_value(&value);
+        }
+    }
+    Ok(Arc::new(out.finish()))
+}
