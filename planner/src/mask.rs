@@ -16,13 +16,14 @@ use crate::dialect::DuckDb;
 use crate::statement::{CharOffsets, is_quoted};
 
 /// Whether `sql` may carry a credential: a `CREATE SECRET`, a `SET
-/// s3_secret_access_key`, a `SESSION_TOKEN`, MindsDB's PARAMETERS, a
-/// password in a URL (`http://user:pw@host`). Such text is starred out
+/// s3_secret_access_key` or `http_proxy_password`, a `SESSION_TOKEN`,
+/// MindsDB's PARAMETERS, a password in a URL (`http://user:pw@host`). Such text is starred out
 /// where it is echoed, and a shell keeps it out of its history file.
 pub fn may_hold_secret(sql: &str) -> bool {
     let lower = sql.to_ascii_lowercase();
     lower.contains("secret")
         || lower.contains("session_token")
+        || lower.contains("password")
         || lower.contains("parameters")
         || lower.split("://").skip(1).any(|rest| {
             rest.split(|c: char| c == '/' || c.is_whitespace() || c == '\'' || c == '"')
@@ -195,7 +196,10 @@ fn inside(source: &[char], span: &Range<usize>) -> Range<usize> {
 /// Whether a name (a word, or a quoted JSON name) is a credential's.
 fn names_a_credential(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    lower == "secret" || lower.ends_with("secret_access_key") || lower.ends_with("session_token")
+    lower == "secret"
+        || lower.ends_with("secret_access_key")
+        || lower.ends_with("session_token")
+        || lower.ends_with("password")
 }
 
 /// The char ranges of credentials written unquoted after their name
@@ -283,6 +287,8 @@ mod tests {
             "CREATE SECRET s (TYPE s3, SESSION_TOKEN FwoG\tTOPSECRET, KEY_ID 'AK')",
             "SET s3_secret_access_key = TOPSECRET; SELECT )",
             "SET s3_session_token TO wJalr TOPSECRET; SELECT )",
+            "SET http_proxy_password = TOPSECRET; SELECT )",
+            "SET http_proxy_password = 'TOPSECRET'; SELECT )",
             "CREATE DATABASE d WITH ENGINE = 's3', PARAMETERS = {\"aws_secret_access_key\": wJalr TOPSECRET, \"bucket\": \"b\"} x",
             "CREATE DATABASE d WITH ENGINE = 's3', PARAMETERS = {\"aws_session_token\": \"TOPSECRET\"}; SELECT )",
             "CREATE DATABASE d WITH ENGINE = 's3', PARAMETERS = {\"endpoint_url\": \"http://user:TOPSECRET@h:9000\"}; SELECT )",

@@ -26,5 +26,7 @@ mod names;
 mod scans;
 #[path = "integration/secrets.rs"]
 mod secrets;
+#[path = "integration/settings.rs"]
+mod settings;
 #[path = "integration/support.rs"]
 mod support;

@@ -231,6 +231,10 @@ pub struct ClientConfig {
     pub read: ReadConfig,
     /// Multipart upload sizing.
     pub upload: UploadConfig,
+    /// Keep connections open for the next request (default). False (DuckDB's
+    /// `http_keep_alive = false`, for servers or middleboxes that drop idle
+    /// connections) opens a new connection for every request.
+    pub keep_alive: bool,
 }
 
 impl Default for ClientConfig {
@@ -249,6 +253,7 @@ impl Default for ClientConfig {
             retry: RetryConfig::default(),
             read: ReadConfig::default(),
             upload: UploadConfig::default(),
+            keep_alive: true,
         }
     }
 }

@@ -586,7 +586,8 @@ pub fn build_client(config: &ClientConfig) -> Result<HttpClient> {
     };
     Ok(Client::builder(TokioExecutor::new())
         .pool_idle_timeout(std::time::Duration::from_secs(30))
-        .pool_max_idle_per_host(64)
+        // No idle connection kept: every request opens its own.
+        .pool_max_idle_per_host(if config.keep_alive { 64 } else { 0 })
         .build(https))
 }
 
