@@ -687,14 +687,34 @@ async fn queries_a_file_on_s3_with_a_secret() {
         "SELECT word FROM 's3://{}/{key}' WHERE n = 2",
         target.bucket
     );
-    let out = tokio::task::spawn_blocking(move || {
-        s3sql(&["--format", "csv", "-c", &secret, "-c", &query], "")
+    let missing = format!("SELECT * FROM 's3://{}/{key}.missing'", target.bucket);
+    let (out, failed, refused) = tokio::task::spawn_blocking(move || {
+        (
+            s3sql(&["--format", "csv", "-c", &secret, "-c", &query], ""),
+            // Errors after the secret signed requests: a missing object...
+            s3sql(&["-c", &secret, "-c", &query, "-c", &missing], ""),
+            // ...and a syntax error echoing the line that holds it.
+            s3sql(&["-c", &format!("{secret}; SELEC")], ""),
+        )
     })
     .await
     .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "Success\ntrue\nword\ntwo\n");
-    assert!(!stderr(&out).contains(&target.secret_access_key));
+    // The secret never shows, where there is something to show it: a
+    // successful run prints nothing on stderr (review-8d T1).
+    assert_eq!(failed.status.code(), Some(1), "{}", stderr(&failed));
+    assert!(stderr(&failed).contains(".missing"), "{}", stderr(&failed));
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("LINE 1: CREATE SECRET t (TYPE s3, KEY_ID"),
+        "{}",
+        stderr(&refused)
+    );
+    for run in [&out, &failed, &refused] {
+        let shown = format!("{}{}", stdout(run), stderr(run));
+        assert!(!shown.contains(&target.secret_access_key), "{shown}");
+    }
 }
 
 /// A scan long enough to be seen (a few MB of CSV, summed) shows its
