@@ -11,10 +11,11 @@ use rustyline::error::ReadlineError;
 use crate::exec;
 use crate::shell::{Action, Flow, Input, Shell};
 
-/// `$XDG_STATE_HOME/s3sql/history` or `~/.s3sql_history`.
+/// `$XDG_STATE_HOME/s3sql/history` or `~/.s3sql_history` (a relative
+/// XDG_STATE_HOME is ignored).
 fn history_file() -> Option<PathBuf> {
-    if let Some(state) = std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(state).join("s3sql").join("history"));
+    if let Some(state) = s3sql_secrets::xdg_base_dir("XDG_STATE_HOME") {
+        return Some(state.join("s3sql").join("history"));
     }
     std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".s3sql_history"))
 }

@@ -46,6 +46,15 @@ pub struct LoadedSecrets {
     pub problems: Vec<SecretError>,
 }
 
+/// An XDG base directory variable's value (`XDG_CONFIG_HOME`,
+/// `XDG_STATE_HOME`), when set and absolute: a relative one is ignored,
+/// as XDG says, since it would put files in whatever directory s3sql runs in.
+pub fn xdg_base_dir(variable: &str) -> Option<PathBuf> {
+    std::env::var_os(variable)
+        .filter(|v| Path::new(v).is_absolute())
+        .map(PathBuf::from)
+}
+
 impl SecretDirectory {
     /// A directory at `path` (created on first write).
     pub fn new(path: impl Into<PathBuf>) -> Self {
@@ -57,14 +66,11 @@ impl SecretDirectory {
     /// A relative XDG_CONFIG_HOME is ignored, as XDG says: it would put the
     /// secrets in whatever directory s3sql runs in.
     pub fn default_location() -> Option<Self> {
-        let base = std::env::var_os("XDG_CONFIG_HOME")
-            .filter(|v| Path::new(v).is_absolute())
-            .map(PathBuf::from)
-            .or_else(|| {
-                std::env::var_os("HOME")
-                    .filter(|v| !v.is_empty())
-                    .map(|h| PathBuf::from(h).join(".config"))
-            })?;
+        let base = xdg_base_dir("XDG_CONFIG_HOME").or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|h| PathBuf::from(h).join(".config"))
+        })?;
         Some(Self::new(base.join("s3sql").join("stored_secrets")))
     }
 

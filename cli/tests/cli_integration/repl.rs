@@ -18,11 +18,21 @@ struct Terminal {
 
 impl Terminal {
     fn start(home: &std::path::Path) -> Self {
+        Self::start_in(home, &home.join("state"), home)
+    }
+
+    /// The shell with `XDG_STATE_HOME` set to `state`, run in `directory`.
+    fn start_in(
+        home: &std::path::Path,
+        state: &std::path::Path,
+        directory: &std::path::Path,
+    ) -> Self {
         let binary = env!("CARGO_BIN_EXE_s3sql");
         let mut child = super::on_a_terminal(&format!("'{binary}'"))
+            .current_dir(directory)
             .env("HOME", home)
             .env("XDG_CONFIG_HOME", home.join("config"))
-            .env("XDG_STATE_HOME", home.join("state"))
+            .env("XDG_STATE_HOME", state)
             .env("TERM", "dumb")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -170,6 +180,32 @@ fn a_session_through_a_pseudo_terminal() {
         let mode = std::fs::metadata(path).unwrap().permissions().mode();
         assert_eq!(mode & 0o077, 0, "history is readable by others: {mode:o}");
     }
+}
+
+/// A relative XDG_STATE_HOME is ignored, as XDG says (review-8d #12):
+/// the history goes to `~/.s3sql_history`, not into whatever directory the
+/// shell ran in (a git checkout, say).
+#[test]
+fn a_relative_state_home_is_ignored() {
+    let home = tempfile::tempdir().unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    let mut term = Terminal::start_in(
+        home.path(),
+        std::path::Path::new("state-rel"),
+        directory.path(),
+    );
+    term.wait_for(PROMPT);
+    term.type_line("SELECT 'relative' AS state;");
+    term.wait_for(PROMPT);
+    term.type_line(".quit");
+    let status = term.child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    assert!(
+        !directory.path().join("state-rel").exists(),
+        "history written under the working directory"
+    );
+    let history = std::fs::read_to_string(home.path().join(".s3sql_history")).unwrap();
+    assert!(history.contains("'relative'"), "{history}");
 }
 
 /// Ctrl-C during a query (a real SIGINT to the process; the file is read
