@@ -5,14 +5,14 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, Decimal128Array, RecordBatch, StringArray, UInt64Array};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, Date32Array, Decimal128Array, Float64Array, Int64Array, RecordBatch,
+    StringArray, UInt64Array,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema, TimeUnit};
 use datafusion::common::DFSchema;
 use datafusion::dataframe::DataFrame;
-use datafusion::functions_aggregate::expr_fn::{
-    approx_distinct, approx_percentile_cont, avg, count, max, min, stddev,
-};
+use datafusion::functions_aggregate::expr_fn::{approx_distinct, avg, count, max, min, stddev};
 use datafusion::logical_expr::{Expr, cast, col, lit};
 use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::Statement as SqlStatement;
@@ -144,8 +144,12 @@ pub(crate) fn describe(schema: &DFSchema) -> Result<RecordBatch> {
 
 /// DuckDB's `SUMMARIZE` rows, from one aggregate pass over `input`: per
 /// column its type, min, max, approx_unique (NULL for floats, booleans and
-/// nested types, which DataFusion cannot estimate), and for numbers avg,
-/// std and the quartiles; then count and null_percentage.
+/// nested types, which DataFusion cannot estimate), for numbers avg, std
+/// and the quartiles, for dates, times and timestamps avg and the
+/// quartiles; then count and null_percentage. Values are DuckDB's text;
+/// an integer or temporal column's quartiles are values of its type, as
+/// DuckDB casts them (rounded half to even), its avg a double or, for a
+/// DATE, a TIMESTAMP.
 pub(crate) async fn summarize(input: DataFrame) -> Result<RecordBatch> {
     const STATS: usize = 9;
     let fields: Vec<Field> = input
@@ -157,11 +161,18 @@ pub(crate) async fn summarize(input: DataFrame) -> Result<RecordBatch> {
     // Output column of each statistic of each column, where it applies.
     let mut aggregates: Vec<Expr> = vec![count(lit(1)).alias("rows")];
     let mut slots = vec![[None::<usize>; STATS]; fields.len()];
+    let quartiles = crate::quartiles::quartiles();
     for (i, field) in fields.iter().enumerate() {
         let c = || col(datafusion::common::Column::from_name(field.name()));
         let kind = StatKind::of(field.data_type());
         let numeric = kind == StatKind::Numeric;
+        let temporal = kind == StatKind::Temporal;
         let ordered = kind != StatKind::Other;
+        // The column as a double: numbers, or days and time units.
+        let double = || match temporal {
+            true => cast(cast(c(), DataType::Int64), DataType::Float64),
+            false => cast(c(), DataType::Float64),
+        };
         // approx_distinct takes integers, strings and temporal values only.
         let distinct = ordered
             && !matches!(field.data_type(), DataType::Boolean)
@@ -170,16 +181,17 @@ pub(crate) async fn summarize(input: DataFrame) -> Result<RecordBatch> {
                 field.data_type(),
                 DataType::Decimal128(..) | DataType::Decimal256(..)
             );
-        let quartile = |q: f64| approx_percentile_cont(c().sort(true, false), lit(q), None);
         let stats: [Option<Expr>; STATS] = [
             ordered.then(|| min(c())),
             ordered.then(|| max(c())),
             distinct.then(|| approx_distinct(c())),
-            numeric.then(|| avg(c())),
+            numeric
+                .then(|| avg(c()))
+                .or_else(|| temporal.then(|| avg(double()))),
             numeric.then(|| stddev(cast(c(), DataType::Float64))),
-            numeric.then(|| quartile(0.25)),
-            numeric.then(|| quartile(0.5)),
-            numeric.then(|| quartile(0.75)),
+            (numeric || temporal).then(|| quartiles.call(vec![double()])),
+            None,
+            None,
             Some(count(c())),
         ];
         for (j, stat) in stats.into_iter().enumerate() {
@@ -197,21 +209,11 @@ pub(crate) async fn summarize(input: DataFrame) -> Result<RecordBatch> {
         .into());
     };
     let row = datafusion::arrow::compute::concat_batches(&first.schema(), &batches)?;
-    let options = FormatOptions::default();
-    let value = |slot: Option<usize>| -> Result<Option<String>> {
-        let Some(index) = slot else {
-            return Ok(None);
-        };
-        let column = row.column(index);
-        if row.num_rows() == 0 || column.is_null(0) {
-            return Ok(None);
-        }
-        Ok(Some(
-            ArrayFormatter::try_new(column.as_ref(), &options)?
-                .value(0)
-                .to_string(),
-        ))
+    let cell = |slot: Option<usize>| -> Option<ArrayRef> {
+        let column = row.column(slot?);
+        (row.num_rows() > 0 && !column.is_null(0)).then(|| column.slice(0, 1))
     };
+    let value = |slot: Option<usize>| cell(slot).map(|c| first_text(&c)).transpose();
     let number = |slot: Option<usize>| -> Result<Option<u64>> {
         Ok(value(slot)?.and_then(|v| v.parse().ok()))
     };
@@ -224,8 +226,25 @@ pub(crate) async fn summarize(input: DataFrame) -> Result<RecordBatch> {
         out[2].push(value(slot[0])?);
         out[3].push(value(slot[1])?);
         unique.push(number(slot[2])?);
-        for j in 3..8 {
-            out[j + 1].push(value(slot[j])?);
+        let kind = StatKind::of(field.data_type());
+        let double = |array: ArrayRef| array.as_primitive::<Float64Type>().value(0);
+        out[4].push(match kind {
+            StatKind::Temporal => cell(slot[3])
+                .map(|mean| stat_text(double(mean), field.data_type(), true))
+                .transpose()?,
+            _ => value(slot[3])?,
+        });
+        out[5].push(value(slot[4])?);
+        let quartiles = cell(slot[5]).map(|list| list.as_list::<i32>().value(0));
+        for (k, at) in (6..9).enumerate() {
+            let quartile = quartiles
+                .as_ref()
+                .map(|q| q.as_primitive::<Float64Type>().value(k));
+            out[at].push(
+                quartile
+                    .map(|q| stat_text(q, field.data_type(), false))
+                    .transpose()?,
+            );
         }
         counts.push(rows);
         let nulls = rows.saturating_sub(number(slot[8])?.unwrap_or(0));
@@ -269,12 +288,51 @@ pub(crate) async fn summarize(input: DataFrame) -> Result<RecordBatch> {
     Ok(RecordBatch::try_new(Arc::new(schema), columns)?)
 }
 
+/// The (non-null) first value of `array` as DuckDB shows it; a zoned
+/// timestamp in the session's zone.
+fn first_text(array: &ArrayRef) -> Result<String> {
+    let array = match array.data_type() {
+        DataType::Timestamp(_, Some(_)) => crate::timestamp_text::timestamp_text(array)?,
+        _ => Arc::clone(array),
+    };
+    let options = crate::copy::format_options();
+    let mut text = String::new();
+    crate::copy::DuckText::try_new(array.as_ref(), "", &options)?.write(0, &mut text)?;
+    Ok(text)
+}
+
+/// A quartile (or with `mean`, the avg) `value` of a column of type
+/// `data_type`, computed as a double of its numbers, days or time units,
+/// shown as DuckDB shows it: cast back to the column's type, rounded half
+/// to even, but the avg of a DATE a TIMESTAMP and of a number a double.
+fn stat_text(value: f64, data_type: &DataType, mean: bool) -> Result<String> {
+    use DataType::*;
+    let whole = value.round_ties_even();
+    let units = |units: f64, to: &DataType| -> Result<ArrayRef> {
+        let units: ArrayRef = Arc::new(Int64Array::from(vec![units as i64]));
+        Ok(datafusion::arrow::compute::cast(&units, to)?)
+    };
+    let array: ArrayRef = match data_type {
+        t if t.is_integer() && !mean => return Ok((whole as i128).to_string()),
+        Date32 if mean => units(
+            (value * 86_400_000_000.0).round_ties_even(),
+            &Timestamp(TimeUnit::Microsecond, None),
+        )?,
+        Date32 => Arc::new(Date32Array::from(vec![whole as i32])),
+        Timestamp(..) | Time64(_) => units(whole, data_type)?,
+        _ => Arc::new(Float64Array::from(vec![value])),
+    };
+    first_text(&array)
+}
+
 /// Which statistics a column's type has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum StatKind {
     /// min, max, approx_unique, avg, std, quartiles.
     Numeric,
-    /// min, max, approx_unique: strings, dates, times, booleans.
+    /// min, max, approx_unique, avg, quartiles: dates, times, timestamps.
+    Temporal,
+    /// min, max, approx_unique: strings, booleans (and DATE64, TIME32).
     Ordered,
     /// Only counts: lists, structs, binaries.
     Other,
@@ -285,8 +343,8 @@ impl StatKind {
         use DataType::*;
         match data_type {
             t if t.is_numeric() => Self::Numeric,
-            Boolean | Utf8 | LargeUtf8 | Utf8View | Date32 | Date64 | Time32(_) | Time64(_)
-            | Timestamp(..) => Self::Ordered,
+            Date32 | Time64(_) | Timestamp(..) => Self::Temporal,
+            Boolean | Utf8 | LargeUtf8 | Utf8View | Date64 | Time32(_) => Self::Ordered,
             _ => Self::Other,
         }
     }

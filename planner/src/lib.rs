@@ -35,6 +35,7 @@ mod mask;
 mod mindsdb;
 mod order;
 mod output_names;
+mod quartiles;
 mod scan;
 mod secret_sql;
 mod session;
