@@ -66,6 +66,8 @@ fn first_line(sample: &[u8], skip: u64) -> &[u8] {
 /// holds no complete line, or fewer than a `sample_size` the user asked
 /// for, to let DataFusion read further.
 fn ndjson_schema(sample: &[u8], whole: bool, records: Option<usize>) -> Result<Option<Schema>> {
+    // A byte order mark before the first record, as the reader skips it.
+    let sample = strip_bom(sample);
     let end = if whole {
         sample.len()
     } else {

@@ -8,6 +8,7 @@ mod chain;
 mod columns;
 mod csv_opener;
 mod csv_ranges;
+mod decoded_text;
 pub(crate) mod format;
 pub(crate) mod io_plan;
 pub(crate) mod local;
@@ -21,7 +22,6 @@ mod small_objects;
 pub(crate) mod stores;
 pub(crate) mod table;
 mod text_columns;
-mod zstd_frames;
 
 use std::borrow::Cow;
 use std::collections::HashSet;

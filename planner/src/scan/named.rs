@@ -7,7 +7,8 @@
 //! `nullstr` or `skip` the wrapper opens files with [`CsvOpener`] instead of
 //! DataFusion's opener, which would drop those options. Each file is
 //! decompressed by its own [`FileCompression`], so one scan reads `.csv`
-//! beside `.csv.gz` in listing order. A CSV file split into byte ranges
+//! beside `.csv.gz` in listing order (zstd and JSON files through
+//! [`DecodedText`]). A CSV file split into byte ranges
 //! has each range moved to record starts first ([`CsvRanges`]).
 
 use std::fmt;
@@ -33,7 +34,7 @@ use s3sql_formats::name_decode_error;
 
 use crate::scan::csv_opener::{CsvExtras, CsvOpener};
 use crate::scan::csv_ranges::CsvRanges;
-use crate::scan::zstd_frames::ZstdFrames;
+use crate::scan::decoded_text::DecodedText;
 
 /// A file's name as the user wrote it (its URL, or its local path).
 #[derive(Debug, Clone)]
@@ -127,20 +128,34 @@ impl NamedSource {
 }
 
 impl NamedSource {
-    /// The opener of files compressed as `base_config` says; zstd ones
-    /// read through [`ZstdFrames`], every frame decoded.
+    /// The opener of files compressed as `base_config` says; zstd files,
+    /// and every JSON file, read through [`DecodedText`] (every zstd frame
+    /// decoded, a JSON file's byte order mark blanked).
     fn opener(
         &self,
         object_store: Arc<dyn ObjectStore>,
         base_config: &FileScanConfig,
         partition: usize,
     ) -> Result<Arc<dyn FileOpener>> {
-        if base_config.file_compression_type == FileCompressionType::ZSTD {
-            let mut config = base_config.clone();
-            config.file_compression_type = FileCompressionType::UNCOMPRESSED;
-            let frames: Arc<dyn ObjectStore> = Arc::new(ZstdFrames::new(object_store));
-            return self.opener(frames, &config, partition);
+        let compression = base_config.file_compression_type;
+        let json = self.inner.file_type() == "json";
+        if !json && compression != FileCompressionType::ZSTD {
+            return self.text_opener(object_store, base_config, partition);
         }
+        let mut config = base_config.clone();
+        config.file_compression_type = FileCompressionType::UNCOMPRESSED;
+        let text: Arc<dyn ObjectStore> =
+            Arc::new(DecodedText::new(object_store, compression, json));
+        self.text_opener(text, &config, partition)
+    }
+
+    /// The opener of files `base_config` says are compressed so.
+    fn text_opener(
+        &self,
+        object_store: Arc<dyn ObjectStore>,
+        base_config: &FileScanConfig,
+        partition: usize,
+    ) -> Result<Arc<dyn FileOpener>> {
         match &self.csv {
             Some(extras) if extras.needed() => self.csv_opener(extras, object_store, base_config),
             _ => self
