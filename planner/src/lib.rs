@@ -25,6 +25,7 @@
 //!   and ``SELECT * FROM ds.`folder/file.csv` ``: the same scans, signed by
 //!   the database's credentials.
 
+mod blob;
 mod column_case;
 mod copy;
 mod describe;

@@ -14,6 +14,7 @@ use datafusion::execution::FunctionRegistry;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::cache::cache_manager::CacheManagerConfig;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::logical_expr::{CreateMemoryTable, DdlStatement, LogicalPlan};
 use datafusion::physical_plan::memory::MemoryStream;
 use datafusion::prelude::{SessionConfig, SessionContext};
@@ -92,9 +93,25 @@ impl Session {
             // Building fails only on a memory pool or disk manager setting,
             // and none is given here.
             .unwrap_or_else(|_| Arc::new(RuntimeEnv::default()));
-        let mut ctx = SessionContext::new_with_config_rt(config, runtime);
+        // DuckDB's BLOB type names, and its string-to-BLOB cast of literals.
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_runtime_env(runtime)
+            .with_default_features()
+            .with_type_planner(Arc::new(crate::blob::BlobTypes))
+            .with_analyzer_rule(Arc::new(crate::blob::BlobLiterals))
+            .build();
+        let mut ctx = SessionContext::new_with_state(state);
         let settings = Arc::new(Settings::default());
         ctx.register_udf(setting_sql::current_setting(Arc::clone(&settings)));
+        // octet_length of a BLOB; the text functions DuckDB refuses one.
+        let text_only = crate::blob::no_blob(ctx.state().scalar_functions().values());
+        for udf in text_only
+            .into_iter()
+            .chain([crate::blob::OctetLength::udf()])
+        {
+            ctx.register_udf(udf);
+        }
         // Registering only adds it to the state's list: it never fails.
         let _ = ctx.register_expr_planner(Arc::new(crate::uuid_literal::UuidLiterals));
         ctx.add_analyzer_rule(Arc::new(crate::timestamp_text::TimestampCasts));

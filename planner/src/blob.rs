@@ -1,0 +1,323 @@
+//! DuckDB's BLOB beside DataFusion's `Binary` (a Parquet BYTE_ARRAY
+//! without a string annotation, MindsDB's `files.content`): the type names
+//! `BLOB`, `BYTEA`, `BINARY` and `VARBINARY` ([`BlobTypes`]); a string
+//! cast to BLOB reads DuckDB's `\xHH` escapes (`'\xFF\x00abc'::BLOB` is
+//! five bytes) and refuses other non-ASCII text, as DuckDB's cast does
+//! ([`BlobLiterals`]); `octet_length` measures a BLOB ([`OctetLength`]);
+//! and the text functions DuckDB refuses a BLOB (`length`, `upper`,
+//! `lower`) refuse it while the statement is planned ([`no_blob`]), where
+//! DataFusion cast the bytes to text and failed on the first invalid UTF-8
+//! in the middle of the query, after fetching every object's content.
+
+use std::sync::Arc;
+
+use datafusion::arrow::compute::kernels::length::length;
+use datafusion::arrow::compute::{CastOptions, cast_with_options};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
+use datafusion::common::config::ConfigOptions;
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::{Result, ScalarValue, plan_err};
+use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
+use datafusion::logical_expr::sort_properties::{ExprProperties, SortProperties};
+use datafusion::logical_expr::type_coercion::functions::fields_with_udf;
+use datafusion::logical_expr::{
+    ColumnarValue, Documentation, Expr, LogicalPlan, ReturnFieldArgs, ScalarFunctionArgs,
+    ScalarUDF, ScalarUDFImpl, Signature, Volatility, planner::TypePlanner,
+};
+use datafusion::optimizer::AnalyzerRule;
+use datafusion::sql::sqlparser::ast;
+
+/// Whether `data_type` holds bytes: DuckDB's BLOB.
+fn is_blob(data_type: &DataType) -> bool {
+    match data_type {
+        DataType::Binary
+        | DataType::LargeBinary
+        | DataType::BinaryView
+        | DataType::FixedSizeBinary(_) => true,
+        DataType::Dictionary(_, values) => is_blob(values),
+        _ => false,
+    }
+}
+
+/// DuckDB's binder error for `name` called with `arg_types`.
+fn no_function<T>(name: &str, arg_types: &[DataType]) -> Result<T> {
+    let types: Vec<String> = arg_types
+        .iter()
+        .map(crate::describe::duckdb_type_name)
+        .collect();
+    plan_err!(
+        "Binder Error: No function matches the given name and argument types '{name}({})'. \
+         You might need to add explicit type casts (a BLOB's bytes are no text: cast it \
+         with ::VARCHAR, or measure it with octet_length)",
+        types.join(", ")
+    )
+}
+
+/// The SQL type names DuckDB gives its BLOB, planned as `Binary`.
+#[derive(Debug)]
+pub(crate) struct BlobTypes;
+
+impl TypePlanner for BlobTypes {
+    fn plan_type_field(&self, sql_type: &ast::DataType) -> Result<Option<FieldRef>> {
+        Ok(match sql_type {
+            ast::DataType::Blob(_)
+            | ast::DataType::Bytea
+            | ast::DataType::Binary(_)
+            | ast::DataType::Varbinary(_) => Some(Arc::new(Field::new("", DataType::Binary, true))),
+            _ => None,
+        })
+    }
+}
+
+/// The bytes of `text` cast to DuckDB's BLOB: `\xHH` is the byte HH,
+/// other ASCII characters themselves; any other backslash, or a character
+/// past ASCII, is DuckDB's conversion error.
+pub(crate) fn blob_of(text: &str) -> Result<Vec<u8>> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    let refused = |why: &str| {
+        plan_err!(
+            "Conversion Error: Invalid hex escape code encountered in string -> blob \
+             conversion of string \"{text}\": {why}"
+        )
+    };
+    while let Some(&b) = bytes.get(at) {
+        if b == b'\\' {
+            let Some(code) = bytes.get(at..at + 4) else {
+                return refused("unterminated escape code at end of blob");
+            };
+            let hex = |c: u8| char::from(c).to_digit(16);
+            match (code[1], hex(code[2]), hex(code[3])) {
+                (b'x', Some(high), Some(low)) => out.extend(u8::try_from(high * 16 + low).ok()),
+                _ => return refused(&String::from_utf8_lossy(code)),
+            }
+            at += 4;
+        } else if b.is_ascii() {
+            out.push(b);
+            at += 1;
+        } else {
+            return plan_err!(
+                "Conversion Error: Invalid byte encountered in STRING -> BLOB conversion of \
+                 string \"{text}\". All non-ascii characters must be escaped with hex codes \
+                 (e.g. \\xAA)"
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Turns a string literal cast to a BLOB (`'\xFF'::BLOB`, or a literal
+/// compared with a BLOB) into the bytes DuckDB's cast makes of it (a
+/// column's text cast to a BLOB keeps DataFusion's cast: its UTF-8 bytes).
+#[derive(Debug)]
+pub(crate) struct BlobLiterals;
+
+impl BlobLiterals {
+    /// `expr` as a BLOB literal when it casts a string literal to bytes.
+    fn rewrite(expr: Expr) -> Result<Transformed<Expr>> {
+        let (inner, to, try_cast) = match &expr {
+            Expr::Cast(cast) => (&cast.expr, cast.field.data_type(), false),
+            Expr::TryCast(cast) => (&cast.expr, cast.field.data_type(), true),
+            _ => return Ok(Transformed::no(expr)),
+        };
+        let Expr::Literal(
+            ScalarValue::Utf8(text) | ScalarValue::LargeUtf8(text) | ScalarValue::Utf8View(text),
+            metadata,
+        ) = inner.as_ref()
+        else {
+            return Ok(Transformed::no(expr));
+        };
+        if !is_blob(to) {
+            return Ok(Transformed::no(expr));
+        }
+        let bytes = match text.as_deref().map(blob_of).transpose() {
+            Ok(bytes) => bytes,
+            // TRY_CAST gives NULL where the cast fails.
+            Err(_) if try_cast => None,
+            Err(e) => return Err(e),
+        };
+        let value = ScalarValue::Binary(bytes).cast_to(to)?;
+        Ok(Transformed::yes(Expr::Literal(value, metadata.clone())))
+    }
+}
+
+impl AnalyzerRule for BlobLiterals {
+    fn analyze(&self, plan: LogicalPlan, _: &ConfigOptions) -> Result<LogicalPlan> {
+        plan.transform_up_with_subqueries(|plan| {
+            plan.map_expressions(|expr| expr.transform_up(Self::rewrite))
+        })
+        .map(|t| t.data)
+    }
+
+    fn name(&self) -> &str {
+        "blob_literals"
+    }
+}
+
+/// `octet_length` of a BLOB as of text, a BIGINT as DuckDB's.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub(crate) struct OctetLength {
+    signature: Signature,
+}
+
+impl OctetLength {
+    /// The function, to register over DataFusion's (text only).
+    pub(crate) fn udf() -> ScalarUDF {
+        ScalarUDF::new_from_impl(Self {
+            signature: Signature::user_defined(Volatility::Immutable),
+        })
+    }
+}
+
+impl ScalarUDFImpl for OctetLength {
+    fn name(&self) -> &str {
+        "octet_length"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        let [arg] = arg_types else {
+            return no_function(self.name(), arg_types);
+        };
+        let to = match arg {
+            DataType::Binary
+            | DataType::LargeBinary
+            | DataType::BinaryView
+            | DataType::Utf8
+            | DataType::LargeUtf8
+            | DataType::Utf8View => arg.clone(),
+            DataType::FixedSizeBinary(_) | DataType::Null => DataType::Binary,
+            DataType::Dictionary(_, values) => return self.coerce_types(&[(**values).clone()]),
+            _ => return no_function(self.name(), arg_types),
+        };
+        Ok(vec![to])
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Int64)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let [arg] = args.args.as_slice() else {
+            return no_function(self.name(), &[]);
+        };
+        let rows = match arg {
+            ColumnarValue::Scalar(_) => 1,
+            ColumnarValue::Array(_) => args.number_rows,
+        };
+        let lengths = length(arg.to_array(rows)?.as_ref())?;
+        let lengths = cast_with_options(&lengths, &DataType::Int64, &CastOptions::default())?;
+        Ok(match arg {
+            ColumnarValue::Scalar(_) => {
+                ColumnarValue::Scalar(ScalarValue::try_from_array(&lengths, 0)?)
+            }
+            ColumnarValue::Array(_) => ColumnarValue::Array(lengths),
+        })
+    }
+}
+
+/// The text functions DuckDB does not call on a BLOB, each with its aliases.
+const TEXT_ONLY: [&str; 3] = ["character_length", "upper", "lower"];
+
+/// DataFusion's text function `inner` refusing a BLOB argument while the
+/// statement is planned, where DataFusion would cast the bytes to text.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct NoBlob {
+    inner: ScalarUDF,
+    signature: Signature,
+}
+
+/// The functions of [`TEXT_ONLY`] among `functions`, each refusing a BLOB,
+/// to register over them.
+pub(crate) fn no_blob<'f>(
+    functions: impl IntoIterator<Item = &'f Arc<ScalarUDF>>,
+) -> Vec<ScalarUDF> {
+    functions
+        .into_iter()
+        .filter(|f| TEXT_ONLY.contains(&f.name()))
+        .map(|f| {
+            ScalarUDF::new_from_impl(NoBlob {
+                inner: f.as_ref().clone(),
+                signature: Signature::user_defined(f.signature().volatility),
+            })
+        })
+        .collect()
+}
+
+impl ScalarUDFImpl for NoBlob {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn aliases(&self) -> &[String] {
+        self.inner.aliases()
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        if arg_types.iter().any(is_blob) {
+            return no_function(self.name(), arg_types);
+        }
+        let fields: Vec<FieldRef> = arg_types
+            .iter()
+            .map(|t| Arc::new(Field::new("", t.clone(), true)))
+            .collect();
+        Ok(fields_with_udf(&fields, &self.inner)?
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect())
+    }
+
+    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
+        self.inner.return_type(arg_types)
+    }
+
+    fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
+        self.inner.return_field_from_args(args)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        self.inner.invoke_with_args(args)
+    }
+
+    fn simplify(&self, args: Vec<Expr>, info: &SimplifyContext) -> Result<ExprSimplifyResult> {
+        self.inner.simplify(args, info)
+    }
+
+    fn output_ordering(&self, inputs: &[ExprProperties]) -> Result<SortProperties> {
+        self.inner.output_ordering(inputs)
+    }
+
+    fn documentation(&self) -> Option<&Documentation> {
+        self.inner.documentation()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_string_becomes_the_bytes_duckdb_makes_of_it() {
+        assert_eq!(blob_of("\\xFF\\x00abc").unwrap(), b"\xFF\x00abc");
+        assert_eq!(blob_of("\\xfF\\x41").unwrap(), b"\xFFA");
+        assert_eq!(blob_of("").unwrap(), b"");
+        for (text, why) in [
+            ("x\\q", "unterminated escape code at end of blob"),
+            ("\\x4", "unterminated escape code at end of blob"),
+            ("\\xZZ", ": \\xZZ"),
+            ("\\q12", ": \\q12"),
+            ("é", "All non-ascii characters must be escaped"),
+        ] {
+            let e = blob_of(text).unwrap_err().to_string();
+            assert!(e.contains(why), "{text}: {e}");
+        }
+    }
+}
