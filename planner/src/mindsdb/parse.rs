@@ -185,8 +185,8 @@ fn object_text<'s>(parser: &mut Parser<'_>, sql: &'s str) -> Result<(Location, &
             }
             Token::EOF => {
                 return Err(ParserError::ParserError(format!(
-                    "PARAMETERS: the {{ at {} is never closed with }}",
-                    open.span.start
+                    "PARAMETERS: the {{ at line {}, column {} is never closed with }}",
+                    open.span.start.line, open.span.start.column
                 ))
                 .into());
             }
@@ -346,7 +346,10 @@ mod tests {
         let e = parsed("CREATE DATABASE d WITH ENGINE = 's3', PARAMETERS = {\"a\": \"b\"")
             .unwrap_err()
             .to_string();
-        assert!(e.contains("never closed"), "{e}");
+        assert!(
+            e.contains("PARAMETERS: the { at line 1, column 52 is never closed with }"),
+            "{e}"
+        );
     }
 
     #[test]
