@@ -34,6 +34,34 @@ pub(crate) enum Buffer {
     Plain(Vec<u8>),
     Gzip(flate2::write::GzEncoder<Vec<u8>>),
     Zstd(zstd::stream::write::Encoder<'static, Vec<u8>>),
+    /// zstd, one frame per chunk taken, compressed by the thread's one
+    /// context ([`compress_frame`]): the text not yet taken, and whether
+    /// a frame was made.
+    ZstdFrames(Vec<u8>, bool),
+}
+
+thread_local! {
+    /// The zstd context of the frames this thread compresses, reused.
+    static FRAME_CONTEXT: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// `text` as one zstd frame (DuckDB's level, 3), with this thread's
+/// context. A streaming context holds its window (2 MiB at level 3) and
+/// tables for as long as its file is open, about 1.6 MB touched per open
+/// file, 160 MB more than uncompressed for 100 open partitions; one frame
+/// at a time, the context's memory is per thread, and sized to the frame.
+fn compress_frame(text: &[u8]) -> std::io::Result<Vec<u8>> {
+    FRAME_CONTEXT.with(|context| {
+        let mut context = context.borrow_mut();
+        let compressor = match &mut *context {
+            Some(compressor) => compressor,
+            empty => empty.insert(zstd::bulk::Compressor::new(
+                zstd::DEFAULT_COMPRESSION_LEVEL,
+            )?),
+        };
+        compressor.compress(text)
+    })
 }
 
 impl std::fmt::Debug for Buffer {
@@ -41,7 +69,7 @@ impl std::fmt::Debug for Buffer {
         f.write_str(match self {
             Buffer::Empty | Buffer::Plain(_) => "Plain",
             Buffer::Gzip(_) => "Gzip",
-            Buffer::Zstd(_) => "Zstd",
+            Buffer::Zstd(_) | Buffer::ZstdFrames(..) => "Zstd",
         })
     }
 }
@@ -63,6 +91,21 @@ impl Output {
         Ok(Self(Arc::new(Mutex::new(buffer))))
     }
 
+    /// An output of one of many files open at once (a partitioned COPY):
+    /// as [`Output::new`], but zstd is one frame per chunk taken (a
+    /// partition's write, 2,048 rows or 256 KiB of rows or more), so that
+    /// no open file holds a compression context. The frames follow one
+    /// another in the file, which zstd, DuckDB and s3sql read as one text.
+    pub(crate) fn of_many(compression: TextCompression) -> std::io::Result<Self> {
+        match compression {
+            TextCompression::Zstd => Ok(Self(Arc::new(Mutex::new(Buffer::ZstdFrames(
+                Vec::new(),
+                false,
+            ))))),
+            other => Self::new(other),
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, Buffer> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -71,7 +114,7 @@ impl Output {
     pub(crate) fn append(&self, bytes: &[u8]) -> std::io::Result<()> {
         match &mut *self.lock() {
             Buffer::Empty => Err(std::io::Error::other("write after the end of a file")),
-            Buffer::Plain(v) => {
+            Buffer::Plain(v) | Buffer::ZstdFrames(v, _) => {
                 v.extend_from_slice(bytes);
                 Ok(())
             }
@@ -85,22 +128,42 @@ impl Output {
     pub(crate) fn capacity(&self) -> usize {
         match &*self.lock() {
             Buffer::Empty => 0,
-            Buffer::Plain(v) => v.capacity(),
+            Buffer::Plain(v) | Buffer::ZstdFrames(v, _) => v.capacity(),
             Buffer::Gzip(e) => e.get_ref().capacity(),
             Buffer::Zstd(e) => e.get_ref().capacity(),
         }
     }
 
     /// Takes what was produced, leaving `spare` (emptied) in its place so
-    /// its allocation is reused.
+    /// its allocation is reused. An output [`Output::of_many`] with zstd
+    /// gives its text only as frames ([`Output::take_frame`], [`Output::end`]):
+    /// nothing here.
     pub(crate) fn take(&self, mut spare: Vec<u8>) -> Vec<u8> {
         spare.clear();
         match &mut *self.lock() {
-            Buffer::Empty => Vec::new(),
+            Buffer::Empty | Buffer::ZstdFrames(..) => Vec::new(),
             Buffer::Plain(v) => std::mem::replace(v, spare),
             Buffer::Gzip(e) => std::mem::replace(e.get_mut(), spare),
             Buffer::Zstd(e) => std::mem::replace(e.get_mut(), spare),
         }
+    }
+
+    /// As [`Output::take`], and the text of an output [`Output::of_many`]
+    /// with zstd as one frame.
+    pub(crate) fn take_frame(&self, spare: Vec<u8>) -> std::io::Result<Vec<u8>> {
+        let mut buffer = self.lock();
+        let Buffer::ZstdFrames(text, framed) = &mut *buffer else {
+            drop(buffer);
+            return Ok(self.take(spare));
+        };
+        if text.is_empty() {
+            return Ok(spare);
+        }
+        let mut spare = spare;
+        spare.clear();
+        let text = std::mem::replace(text, spare);
+        *framed = true;
+        compress_frame(&text)
     }
 
     /// Ends the compressed stream (its last block and trailer) and takes
@@ -112,6 +175,9 @@ impl Output {
             Buffer::Plain(v) => Ok(v),
             Buffer::Gzip(e) => e.finish(),
             Buffer::Zstd(e) => e.finish(),
+            // An empty file is one empty frame, as a stream's would be.
+            Buffer::ZstdFrames(text, framed) if text.is_empty() && framed => Ok(Vec::new()),
+            Buffer::ZstdFrames(text, _) => compress_frame(&text),
         }
     }
 }

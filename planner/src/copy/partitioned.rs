@@ -38,6 +38,11 @@
 //! max(32 MiB, open files × 5 MiB) + budget; encoding a write on every
 //! core ([`super::parallel`]) adds nothing to it, the encoders being
 //! handed to the threads with the one write and back before it returns.
+//! Compression (CSV, JSON) adds per open file gzip's state (~300 KB) but
+//! no zstd context: each write of a partition is one zstd frame made by
+//! its thread's one context (a streaming context per open file held its
+//! 2 MiB window and tables: a 200-partition COPY with zstd took 311 MB
+//! where uncompressed took 207 MB; with frames 171 MB; files ~15% bigger).
 //! (A file sending parts early under that pressure spends more of its
 //! `s3_uploader_max_parts_per_file` part numbers, down to 5 MiB each; its
 //! later parts grow, to at most twice the part size, so that it still

@@ -38,7 +38,13 @@ impl FileWriter {
     /// Encodes into `sink`; when the encoder cannot be built, the sink
     /// is aborted (no temporary file left).
     pub(crate) async fn new(sink: Sink, schema: SchemaRef, options: &CopyOptions) -> Result<Self> {
-        let built = Output::new(options.text_compression)
+        // Partitions: many files open at once, none holding a context.
+        let built = if options.partition_by.is_empty() {
+            Output::new(options.text_compression)
+        } else {
+            Output::of_many(options.text_compression)
+        };
+        let built = built
             .map_err(|e| DataFusionError::from(e).into())
             .and_then(|output| {
                 Encoder::new(schema.clone(), options, output.clone()).map(|e| (e, output))
@@ -121,7 +127,10 @@ impl FileWriter {
 
     /// Hands what the encoder produced to the sink.
     async fn drain(&mut self, monitor: &CopyMonitor) -> Result<()> {
-        let chunk = self.output.take(std::mem::take(&mut self.spare));
+        let chunk = self
+            .output
+            .take_frame(std::mem::take(&mut self.spare))
+            .map_err(DataFusionError::from)?;
         let written = if chunk.is_empty() {
             Ok(())
         } else {

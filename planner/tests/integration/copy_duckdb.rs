@@ -172,6 +172,31 @@ async fn duckdb_reads_gzip_and_zstd_csv_and_json_written_by_s3sql() {
     }
 }
 
+/// A partitioned zstd COPY writes each partition's writes as frames one
+/// after another; DuckDB reads every frame.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duckdb_reads_every_frame_of_a_partitioned_zstd_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("frames").display().to_string();
+    let session = Session::with_secrets(SecretManager::new(None));
+    query(
+        &session,
+        &format!(
+            "COPY (SELECT value % 3 AS k, value AS i, 'row ' || value AS t FROM generate_series(1, 30000)) \
+             TO '{path}' (FORMAT csv, PARTITION_BY (k), COMPRESSION zstd)"
+        ),
+    )
+    .await;
+    let rows = duckdb(
+        None,
+        &[format!(
+            "SELECT count(*), sum(i), count(DISTINCT t) FROM read_csv('{path}/*/*.csv.zst')"
+        )],
+    );
+    let expected = ["30000", "450015000", "30000"].map(|v| Some(v.to_owned()));
+    assert_eq!(rows[0], [expected.to_vec()]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn csv_timestamps_are_written_as_duckdb_prints_them() {
     let copy = "COPY (SELECT CAST('2024-01-02 03:04:05.5' AS TIMESTAMP) AS a, \
