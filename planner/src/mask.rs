@@ -17,18 +17,28 @@ use crate::statement::{CharOffsets, is_quoted};
 
 /// Whether `sql` may carry a credential: a `CREATE SECRET`, a `SET
 /// s3_secret_access_key` or `http_proxy_password`, a `SESSION_TOKEN`,
-/// MindsDB's PARAMETERS, a password in a URL (`http://user:pw@host`). Such text is starred out
+/// MindsDB's PARAMETERS, a password in a URL (`http://user:pw@host`) or
+/// an endpoint (`user:pw@host`). Such text is starred out
 /// where it is echoed, and a shell keeps it out of its history file.
 pub fn may_hold_secret(sql: &str) -> bool {
     let lower = sql.to_ascii_lowercase();
+    // What ends a URL's authority, or the user info before an `@`.
+    let ends = |c: char| c == '/' || c.is_whitespace() || c == '\'' || c == '"';
     lower.contains("secret")
         || lower.contains("session_token")
         || lower.contains("password")
         || lower.contains("parameters")
         || lower.split("://").skip(1).any(|rest| {
-            rest.split(|c: char| c == '/' || c.is_whitespace() || c == '\'' || c == '"')
+            rest.split(ends)
                 .next()
                 .is_some_and(|authority| authority.contains('@'))
+        })
+        // `user:pw@host` without a scheme (`SET s3_endpoint = '...'`).
+        || lower.match_indices('@').any(|(at, _)| {
+            lower[..at]
+                .rsplit(ends)
+                .next()
+                .is_some_and(|user| user.contains(':'))
         })
 }
 
@@ -298,6 +308,11 @@ mod tests {
             assert!(!shown.contains("TOPSECRET"), "{sql} -> {shown}");
             assert_eq!(shown.chars().count(), sql.chars().count(), "{shown}");
         }
+        // A password in an endpoint without a scheme (refused by SET, but
+        // typed all the same).
+        let sql = "SET s3_endpoint = 'user:pwcanary@minio:9000'; SELECT )";
+        assert!(may_hold_secret(sql), "{sql}");
+        assert!(!masked_statement(sql).contains("pwcanary"));
         // Bare words that are no credential's stay as written.
         let sql = "SELECT secret_count FROM t WHERE x = 'secret-ish' )";
         assert_eq!(
