@@ -103,6 +103,19 @@ pub(crate) fn check_partial(asked: &ByteRange, got: &ContentRange) -> Result<(),
     ))
 }
 
+/// An answer's size (a 206's `Content-Range` total, a 200's length) must
+/// be the size the read was planned on, when one was: a listing that is
+/// stale, or a gateway or cache that lists or serves a cut copy, would
+/// otherwise end the read early, silently.
+pub(crate) fn check_size(planned: Option<u64>, answered: u64) -> Result<(), String> {
+    match planned {
+        Some(planned) if planned != answered => Err(format!(
+            "the object is {answered} bytes, the read was planned on {planned} bytes (the size its listing or HEAD gave): the listing is stale, or something between this client and the server (a gateway, a cache) reports or serves another size; run it again, or read it without that gateway"
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// An answer to a GET pinned to `pinned` (`If-Match`) must carry that
 /// ETag: a server or cache that ignores If-Match answers with the version
 /// it has, and a read of several requests would splice two versions. An

@@ -76,7 +76,7 @@ pub use etag::etag_value;
 pub use model::{
     ByteRange, CompletedPart, CopyObjectRequest, DeleteObjectError, GetObjectRequest,
     ListObjectsV2Page, ListObjectsV2Request, MultipartUpload, ObjectMeta, ObjectMetadata,
-    PutObjectOutput, PutObjectRequest, ServerSideEncryption,
+    ObjectVersion, PutObjectOutput, PutObjectRequest, ServerSideEncryption,
 };
 pub use ops::bucket::BucketSummary;
 pub use ops::list::DELETE_OBJECTS_BATCH;

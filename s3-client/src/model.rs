@@ -143,6 +143,23 @@ pub struct GetObjectRequest {
     pub if_modified_since: Option<DateTime<Utc>>,
     /// Fail with 412 if modified after this time.
     pub if_unmodified_since: Option<DateTime<Utc>>,
+    /// Fail unless the answer says the object has this many bytes (the
+    /// size a listing gave): a read planned on a stale listing, or through
+    /// a gateway that lists one size and serves another, would otherwise
+    /// stop short of the object's end with nothing to show for it.
+    pub size: Option<u64>,
+}
+
+/// The version of an object a read of several requests was planned on,
+/// as its listing gave it: every GET carries `If-Match` with the ETag and
+/// every answer must report the size, so the read sees exactly that
+/// object, neither another version nor a cut or stale copy of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectVersion {
+    /// The listed ETag.
+    pub etag: String,
+    /// The listed size in bytes.
+    pub size: u64,
 }
 
 /// Options of a CopyObject.

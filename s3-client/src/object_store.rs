@@ -7,7 +7,9 @@
 //! with control characters included), so whatever a listing returns reads
 //! back exactly that object. What S3 cannot be asked through this store is
 //! refused, never dropped: a versioned read (`GetOptions::version`), tags,
-//! and attributes other than Content-Type.
+//! and attributes other than Content-Type. A caller that knows the size
+//! an object was listed with puts its [`ObjectVersion`] in
+//! `GetOptions::extensions`, and an answer of another size is an error.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -29,7 +31,7 @@ use crate::client::S3Client;
 use crate::error::Error;
 use crate::model::{
     ByteRange, CompletedPart, CopyObjectRequest, GetObjectRequest, ListObjectsV2Request,
-    PutObjectRequest,
+    ObjectVersion, PutObjectRequest,
 };
 use crate::object_path;
 use crate::url::ShownKey;
@@ -74,17 +76,19 @@ impl S3ObjectStore {
 
     /// Several ranges of the object at `location`, as
     /// `ObjectStore::get_ranges` (the client's coalescing, `read.coalesce_gap`
-    /// and `read.concurrency`), every GET pinned to `if_match` when given:
-    /// an object replaced since that ETag was seen is
-    /// `Error::Precondition`, never bytes of two versions.
+    /// and `read.concurrency`), every GET pinned to the listed `version`
+    /// when given: an object replaced since it was listed is
+    /// `Error::Precondition`, never bytes of two versions, and an answer
+    /// giving another size than the listing's is an error, never a read
+    /// that ends early.
     pub async fn get_ranges_if_match(
         &self,
         location: &Path,
         ranges: &[Range<u64>],
-        if_match: Option<&str>,
+        version: Option<&ObjectVersion>,
     ) -> object_store::Result<Vec<Bytes>> {
         self.client
-            .get_ranges_if_match(&self.bucket, &key(location)?, ranges, if_match)
+            .get_ranges_if_match(&self.bucket, &key(location)?, ranges, version)
             .await
             .map_err(|e| map_error(location, e))
     }
@@ -311,6 +315,7 @@ impl ObjectStore for S3ObjectStore {
             if_none_match: options.if_none_match.clone(),
             if_modified_since: options.if_modified_since,
             if_unmodified_since: options.if_unmodified_since,
+            size: options.extensions.get::<ObjectVersion>().map(|v| v.size),
         };
         let into_meta = |meta| store_meta(location.clone(), meta);
         if options.head {

@@ -11,7 +11,7 @@ use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use crate::client::S3Client;
 use crate::content_range::check_pinned;
 use crate::error::{Error, Result};
-use crate::model::{ByteRange, GetObjectRequest, ObjectMeta};
+use crate::model::{ByteRange, GetObjectRequest, ObjectMeta, ObjectVersion};
 use crate::url::ShownKey;
 
 /// Splits `range` into chunks of at most `chunk` bytes, lazily: the range
@@ -217,18 +217,19 @@ impl S3Client {
         self.get_ranges_if_match(bucket, key, ranges, None).await
     }
 
-    /// [`Self::get_ranges`] of the version with ETag `if_match` when given:
-    /// every GET carries `If-Match`, so an object replaced since that ETag
-    /// was seen (a listing's) fails with PreconditionFailed. Ranges closer
-    /// than `read.coalesce_gap` are fetched as one GET, up to
-    /// `read.concurrency` at once. Unpinned, the answers must still agree
-    /// on one ETag.
+    /// [`Self::get_ranges`] of the listed `version` when given: every GET
+    /// carries `If-Match` with its ETag, so an object replaced since it was
+    /// listed fails with PreconditionFailed, and every answer must give its
+    /// size, so a stale listing or a gateway serving a cut copy is an error
+    /// rather than a read that ends early. Ranges closer than
+    /// `read.coalesce_gap` are fetched as one GET, up to `read.concurrency`
+    /// at once. Unpinned, the answers must still agree on one ETag.
     pub async fn get_ranges_if_match(
         &self,
         bucket: &str,
         key: &str,
         ranges: &[Range<u64>],
-        if_match: Option<&str>,
+        version: Option<&ObjectVersion>,
     ) -> Result<Vec<Bytes>> {
         crate::ops::object::check_object(bucket, key)?;
         if let Some(r) = ranges.iter().find(|r| r.start > r.end) {
@@ -248,7 +249,8 @@ impl S3Client {
                         start: r.start,
                         end: r.end,
                     }),
-                    if_match: if_match.map(str::to_owned),
+                    if_match: version.map(|v| v.etag.clone()),
+                    size: version.map(|v| v.size),
                     ..GetObjectRequest::default()
                 };
                 let output = self.get_object(bucket, key, &req).await?;

@@ -330,7 +330,8 @@ async fn content_type_is_written_and_read_back_as_an_attribute() {
 /// precondition failure, never bytes of two versions (review-11b #10k).
 #[tokio::test]
 async fn pinned_ranges_use_the_clients_coalescing_and_refuse_a_replaced_object() {
-    use object_store::ObjectStoreExt;
+    use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt};
+    use s3sql_s3_client::ObjectVersion;
     let fx = Fixture::with_config(|mut c| {
         c.read.coalesce_gap = 0;
         c
@@ -345,18 +346,47 @@ async fn pinned_ranges_use_the_clients_coalescing_and_refuse_a_replaced_object()
         .unwrap()
         .e_tag
         .unwrap();
+    let listed = |size| ObjectVersion {
+        etag: etag.clone(),
+        size,
+    };
     let before = fx.client.request_count();
     let parts = store
-        .get_ranges_if_match(&path, &[0..10, 20..30, 25..40], Some(&etag))
+        .get_ranges_if_match(&path, &[0..10, 20..30, 25..40], Some(&listed(100)))
         .await
         .unwrap();
     assert_eq!(parts, vec![&body[0..10], &body[20..30], &body[25..40]]);
     // Gap 0: 0..10 and 20..40 are two GETs (object_store's coalescer would
     // have merged them into one).
     assert_eq!(fx.client.request_count() - before, 2);
+    // Listed at another size than the object's (a stale listing, or a
+    // gateway listing one size and serving another): an error giving both,
+    // by ranges or whole, never bytes read as if the object ended there
+    // (review-8e #23).
+    let err = store
+        .get_ranges_if_match(&path, &[0..10, 20..30], Some(&listed(50)))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("is 100 bytes") && err.contains("planned on 50 bytes"),
+        "{err}"
+    );
+    for range in [None, Some(GetRange::Bounded(0..10))] {
+        let mut options = GetOptions {
+            range,
+            ..GetOptions::default()
+        };
+        options.extensions.insert(listed(50));
+        let err = match store.get_opts(&path, options).await {
+            Ok(answer) => panic!("read as if 50 bytes long: {:?}", answer.range),
+            Err(e) => e.to_string(),
+        };
+        assert!(err.contains("planned on 50 bytes"), "{err}");
+    }
     store.put(&path, vec![7u8; 100].into()).await.unwrap();
     let err = store
-        .get_ranges_if_match(&path, &[0..10, 50..60], Some(&etag))
+        .get_ranges_if_match(&path, &[0..10, 50..60], Some(&listed(100)))
         .await
         .unwrap_err();
     assert!(

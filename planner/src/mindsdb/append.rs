@@ -479,6 +479,7 @@ async fn splice(
     let io = |e: std::io::Error| PlannerError::from(DataFusionError::from(e));
     let pinned = GetObjectRequest {
         if_match: Some(old.etag.clone()),
+        size: Some(old.size),
         ..GetObjectRequest::default()
     };
     let mut body = client

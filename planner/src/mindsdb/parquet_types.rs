@@ -56,6 +56,7 @@ async fn footer(
             end: old.size,
         }),
         if_match: Some(old.etag.clone()),
+        size: Some(old.size),
         ..GetObjectRequest::default()
     };
     let broken =

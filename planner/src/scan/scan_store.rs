@@ -2,10 +2,12 @@
 //! three things for a scan:
 //!
 //! - reads each file at the version the listing saw: its GETs carry
-//!   `If-Match` with the listed ETag (its ranges through the client's one
-//!   coalescer, `S3ObjectStore::get_ranges_if_match`), so an object
-//!   replaced since (larger, smaller, or just different) is an error naming
-//!   it, never rows cut at the old size or spliced from two versions;
+//!   `If-Match` with the listed ETag and each answer must give the listed
+//!   size (its ranges through the client's one coalescer,
+//!   `S3ObjectStore::get_ranges_if_match`), so an object replaced since
+//!   (larger, smaller, or just different), or listed or served cut by a
+//!   gateway, is an error naming it, never rows cut at the listed size or
+//!   spliced from two versions;
 //! - counts what the scan cost, for `EXPLAIN ANALYZE`: the HTTP requests
 //!   its client sent (retries included) and the bytes its readers received;
 //! - reads an object the listing says is small whole at its first read
@@ -26,7 +28,7 @@ use object_store::{
     CopyOptions, GetOptions, GetResult, GetResultPayload, ListResult, MultipartUpload, ObjectMeta,
     ObjectStore, PutMultipartOptions, PutOptions, PutPayload, PutResult,
 };
-use s3sql_s3_client::{S3Client, S3ObjectStore, etag_value};
+use s3sql_s3_client::{ObjectVersion, S3Client, S3ObjectStore, etag_value};
 
 use crate::scan::small_objects::{SmallObjectCache, WholeObject, plain_read};
 
@@ -50,30 +52,36 @@ impl ReadStats {
     }
 }
 
-/// The ETag each file the running statement listed had, by its object
-/// path: the one version of it every scan of the statement reads.
+/// The ETag and size each file the running statement listed had, by its
+/// object path: the one version of it every scan of the statement reads.
 #[derive(Debug, Default)]
-pub(crate) struct Versions(Mutex<HashMap<String, String>>);
+pub(crate) struct Versions(Mutex<HashMap<String, ObjectVersion>>);
 
 impl Versions {
-    /// Reads of the object at `location` must find `etag`. A second
-    /// listing in the statement must find it too: `Err` holds the ETag
-    /// pinned first when it found another. ETags are compared by
+    /// Reads of the object at `location` must find `etag` and `size`. A
+    /// second listing in the statement must find the ETag too: `Err` holds
+    /// the ETag pinned first when it found another. ETags are compared by
     /// [`etag_value`]: a server may quote them in a listing and not in a
     /// HEAD's answer, and a proxy may make one weak (`W/`).
-    pub(crate) fn pin(&self, location: &Path, etag: &str) -> Result<(), String> {
+    pub(crate) fn pin(&self, location: &Path, etag: &str, size: u64) -> Result<(), String> {
         let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
         match map.get(location.as_ref()) {
-            Some(pinned) if etag_value(pinned) != etag_value(etag) => Err(pinned.clone()),
+            Some(pinned) if etag_value(&pinned.etag) != etag_value(etag) => {
+                Err(pinned.etag.clone())
+            }
             Some(_) => Ok(()),
             None => {
-                map.insert(location.as_ref().to_owned(), etag.to_owned());
+                let version = ObjectVersion {
+                    etag: etag.to_owned(),
+                    size,
+                };
+                map.insert(location.as_ref().to_owned(), version);
                 Ok(())
             }
         }
     }
 
-    pub(crate) fn get(&self, key: &Path) -> Option<String> {
+    pub(crate) fn get(&self, key: &Path) -> Option<ObjectVersion> {
         let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
         map.get(key.as_ref()).cloned()
     }
@@ -145,14 +153,17 @@ impl ScanStore {
         mut options: GetOptions,
     ) -> object_store::Result<GetResult> {
         let pinned = self.versions.get(location);
-        if options.if_match.is_none() {
-            options.if_match.clone_from(&pinned);
+        if let Some(version) = &pinned {
+            if options.if_match.is_none() {
+                options.if_match = Some(version.etag.clone());
+            }
+            options.extensions.insert(version.clone());
         }
         let mut result = match self.inner.get_opts(location, options).await {
             Ok(result) => result,
             Err(e) => {
                 return Err(match &pinned {
-                    Some(etag) => self.changed(location, etag, e),
+                    Some(version) => self.changed(location, &version.etag, e),
                     None => e,
                 });
             }
@@ -249,10 +260,10 @@ impl ObjectStore for ScanStore {
         let pinned = self.versions.get(location);
         let parts = self
             .inner
-            .get_ranges_if_match(location, ranges, pinned.as_deref())
+            .get_ranges_if_match(location, ranges, pinned.as_ref())
             .await
             .map_err(|e| match &pinned {
-                Some(etag) => self.changed(location, etag, e),
+                Some(version) => self.changed(location, &version.etag, e),
                 None => e,
             })?;
         self.count(parts.iter().map(Bytes::len).sum());

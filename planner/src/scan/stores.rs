@@ -306,13 +306,14 @@ impl<'a> StorePicker<'a> {
         };
         let location = S3ObjectStore::path_of(url.key());
         if let Some(etag) = etag {
-            chosen.versions.pin(&location, etag).map_err(|listed| {
-                PlannerError::ChangedWhileListed {
+            chosen
+                .versions
+                .pin(&location, etag, size)
+                .map_err(|listed| PlannerError::ChangedWhileListed {
                     url: text.clone(),
                     listed,
                     now: etag.to_owned(),
-                }
-            })?;
+                })?;
         }
         self.small.0.push((chosen.small, location, size));
         Ok(chosen.url)
@@ -358,9 +359,9 @@ mod tests {
         let location = Path::from("x.parquet");
         let first = stores.statement_starts(&runtime);
         let earlier = first.store(&key()).unwrap();
-        earlier.versions.pin(&location, "\"v1\"").unwrap();
+        earlier.versions.pin(&location, "\"v1\"", 3).unwrap();
         assert_eq!(
-            earlier.versions.pin(&location, "\"v2\""),
+            earlier.versions.pin(&location, "\"v2\"", 3),
             Err("\"v1\"".to_owned())
         );
         earlier.small.listed(&location, 3);
@@ -373,8 +374,11 @@ mod tests {
         assert_eq!(now.versions.get(&location), None);
         assert!(now.small.find(&location).is_none());
         assert!(!now.small.is_small(&location));
-        now.versions.pin(&location, "\"v2\"").unwrap();
-        assert_eq!(earlier.versions.get(&location).as_deref(), Some("\"v1\""));
+        now.versions.pin(&location, "\"v2\"", 3).unwrap();
+        assert_eq!(
+            earlier.versions.get(&location).map(|v| v.etag).as_deref(),
+            Some("\"v1\"")
+        );
     }
 
     /// What a statement kept goes when it ends: the store it registered in

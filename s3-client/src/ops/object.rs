@@ -7,7 +7,9 @@ use http::{HeaderMap, Method, StatusCode};
 
 use crate::body::ObjectBody;
 use crate::client::{LostAnswer, RetryLog, S3Client, S3Request};
-use crate::content_range::{check_if_match_answer, check_partial, content_length, content_range};
+use crate::content_range::{
+    check_if_match_answer, check_partial, check_size, content_length, content_range,
+};
 use crate::error::{Error, Operation, Result};
 use crate::model::{
     ByteRange, CopyObjectRequest, GetObjectRequest, ObjectMeta, PutObjectOutput, PutObjectRequest,
@@ -200,7 +202,8 @@ impl S3Client {
     }
 
     /// HeadObject with GetObject's preconditions (`If-Match`, `If-None-Match`,
-    /// `If-Modified-Since`, `If-Unmodified-Since`); the range is ignored.
+    /// `If-Modified-Since`, `If-Unmodified-Since`, the size); the range is
+    /// ignored.
     pub async fn head_object_if(
         &self,
         bucket: &str,
@@ -223,8 +226,9 @@ impl S3Client {
             req,
         );
         let (parts, _) = self.send_collect(&request).await?;
-        let size =
-            required_length(&parts.headers).map_err(|d| self.invalid_response(&request, d))?;
+        let size = required_length(&parts.headers)
+            .and_then(|size| check_size(req.size, size).map(|()| size))
+            .map_err(|d| self.invalid_response(&request, d))?;
         Ok((object_meta(key, &parts.headers, size), parts.headers))
     }
 
@@ -277,7 +281,9 @@ impl S3Client {
         let length = content_length(&parts.headers).map_err(invalid)?;
         let partial = parts.status == StatusCode::PARTIAL_CONTENT;
         let pinned = |meta: &ObjectMeta| {
-            check_if_match_answer(req.if_match.as_deref(), meta.etag.as_deref()).map_err(invalid)
+            check_if_match_answer(req.if_match.as_deref(), meta.etag.as_deref())
+                .and_then(|()| check_size(req.size, meta.size))
+                .map_err(invalid)
         };
         let body_of = |range: std::ops::Range<u64>, etag: Option<String>, body| {
             ObjectBody::new(
