@@ -111,6 +111,16 @@ pub struct CredentialOverrides {
 }
 
 impl CredentialOverrides {
+    /// The given credentials alone, when KEY_ID and SECRET are both given.
+    fn whole(&self) -> Option<Credentials> {
+        let (Some(id), Some(secret)) = (&self.key_id, &self.secret) else {
+            return None;
+        };
+        let mut given = Credentials::new(id.clone(), secret.clone());
+        given.session_token.clone_from(&self.session_token);
+        Some(given)
+    }
+
     /// `found` with each given part put in its place.
     fn apply(&self, mut found: Credentials) -> Credentials {
         if let Some(id) = &self.key_id {
@@ -280,8 +290,27 @@ impl ChainCredentials {
     }
 
     /// Current credentials: cached ones until their refresh time, then
-    /// fresh ones from the chain.
+    /// fresh ones from the chain. A chain that finds nothing, where KEY_ID
+    /// and SECRET are both given, gives those for good (a secret created
+    /// with VALIDATION 'none': DuckDB makes it of the given parameters once,
+    /// and the chain is not asked again).
     pub async fn fetch(&self) -> Result<Credentials, CredentialsError> {
+        match self.fetch_found().await {
+            Err(error) => {
+                let given = self.overrides.whole().ok_or(error)?;
+                *self.cached.lock().await = Some(Cached {
+                    credentials: given.clone(),
+                    refresh_at: None,
+                });
+                Ok(given)
+            }
+            found => found,
+        }
+    }
+
+    /// What the chain finds (overrides laid over it), or its error: the
+    /// check of CREATE SECRET's VALIDATION 'exists'.
+    pub async fn fetch_found(&self) -> Result<Credentials, CredentialsError> {
         let mut cached = self.cached.lock().await;
         if let Some(c) = cached.as_ref()
             && c.refresh_at.is_none_or(|at| SystemTime::now() < at)

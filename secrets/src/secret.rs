@@ -310,7 +310,7 @@ impl Secret {
         if let Auth::Chain(spec) = &self.auth
             && spec.validate_on_create()
         {
-            self.chain_credentials(spec).await?.fetch().await?;
+            self.chain_credentials(spec).await?.fetch_found().await?;
         }
         Ok(())
     }

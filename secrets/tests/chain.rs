@@ -347,6 +347,23 @@ fn an_empty_chain_fails_at_create_unless_validation_is_none() {
                 .unwrap_err()
                 .to_string();
             assert!(err.contains("credential_chain 'env'"), "{err}");
+
+            // KEY_ID and SECRET given make no CREATE pass a chain that finds
+            // nothing; with VALIDATION 'none' they are the secret's
+            // credentials, as in DuckDB (it lays them over an empty result).
+            let given = [
+                ("CHAIN", "env"),
+                ("KEY_ID", "AKIAGIVEN"),
+                ("SECRET", "given-secret"),
+            ];
+            let err = create_error(&given).await;
+            assert!(err.contains("credential_chain 'env'"), "{err}");
+            let mut unvalidated = given.to_vec();
+            unvalidated.push(("VALIDATION", "none"));
+            let (_m, a) = chain_access(&unvalidated).await;
+            let c = creds(&a).await;
+            assert_eq!(c.access_key_id, "AKIAGIVEN");
+            assert_eq!(c.secret_access_key.expose(), "given-secret");
         });
     }
     let home = tempfile::tempdir().unwrap();
