@@ -27,6 +27,7 @@ mod decode_error;
 mod detect;
 mod error;
 mod json_types;
+mod lines;
 mod options;
 mod record_starts;
 mod schema;
@@ -46,6 +47,7 @@ pub use detect::{
 };
 pub use error::FormatError;
 pub use json_types::json_types;
+pub use lines::{EmptyLines, SkipLines, first_record_end, line_end, skip_lines};
 pub use options::{ColumnTypes, DUCKDB_SAMPLE_SIZE, JsonFormat, ReadOptions};
 pub use record_starts::RecordStarts;
 pub use schema::{csv_schema, duckdb_column_name, json_schema, unique_names};

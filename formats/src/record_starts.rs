@@ -15,7 +15,7 @@ use datafusion::common::config::CsvOptions;
 use crate::NO_QUOTE;
 
 /// csv-core configured as arrow-csv's decoder of `options` configures it.
-fn tokenizer(options: &CsvOptions) -> Reader {
+pub(crate) fn tokenizer(options: &CsvOptions) -> Reader {
     let mut builder = ReaderBuilder::new();
     builder
         .delimiter(options.delimiter)

@@ -17,7 +17,7 @@ use regex::Regex;
 
 use crate::detect::{looks_like_text, strip_bom};
 use crate::temporal::{has_zone, timestamp_tz};
-use crate::{FormatError, ReadOptions, null_regex};
+use crate::{FormatError, ReadOptions, null_regex, skip_lines};
 
 /// What the CSV sniffer found in a sample.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,10 +141,11 @@ pub fn sample_schema(
 ) -> Result<Schema, FormatError> {
     let sample = strip_bom(sample);
     let sample = skip_lines(&sample[..sample.len().min(CSV_SAMPLE_BYTES)], options.skip);
-    // Up to the last line end: the sample may cut a record.
+    // Up to the last line end (`\n`, or `\r` in a classic Mac file): the
+    // sample may cut a record.
     let end = sample
         .iter()
-        .rposition(|&b| b == b'\n')
+        .rposition(|&b| b == b'\n' || b == b'\r')
         .map_or(sample.len(), |at| at + 1);
     let mut format = arrow_format(dialect)
         .with_header(dialect.has_header)
@@ -253,18 +254,6 @@ fn text_columns(
         }
     }
     Ok(out)
-}
-
-/// The sample after its first `skip` lines.
-fn skip_lines(sample: &[u8], skip: u64) -> &[u8] {
-    let mut rest = sample;
-    for _ in 0..skip {
-        match rest.iter().position(|&b| b == b'\n') {
-            Some(at) => rest = &rest[at + 1..],
-            None => return &[],
-        }
-    }
-    rest
 }
 
 /// One dialect to try.

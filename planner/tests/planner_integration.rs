@@ -10,6 +10,8 @@ mod as_duckdb;
 mod copy;
 #[path = "integration/copy_duckdb.rs"]
 mod copy_duckdb;
+#[path = "integration/csv_lines.rs"]
+mod csv_lines;
 #[path = "integration/files.rs"]
 mod files;
 #[path = "integration/formats.rs"]

@@ -28,8 +28,9 @@ use futures::stream::BoxStream;
 use futures::{FutureExt, Stream, StreamExt, TryStreamExt};
 use object_store::{ObjectStore, ObjectStoreExt};
 use regex::Regex;
-use s3sql_formats::TemporalFormats;
+use s3sql_formats::{EmptyLines, SkipLines, TemporalFormats, first_record_end};
 
+use crate::scan::named::FileName;
 use crate::scan::text_columns::TextColumns;
 
 /// What a CSV scan needs beyond DataFusion's `CsvOptions`.
@@ -45,10 +46,13 @@ pub(crate) struct CsvExtras {
     pub temporal: TemporalFormats,
     /// Columns are matched by their header's names, not their positions.
     pub union_by_name: bool,
-    /// The first file's header names (made unique), when a scan of several
-    /// files with headers matches each file's columns to them by name, as
-    /// DuckDB does: a file may order them otherwise or hold more.
-    pub first_header: Option<Vec<String>>,
+    /// The first file's header, when a scan of several files with headers
+    /// matches each file's columns to it by name, as DuckDB does: a file
+    /// may order them otherwise or hold more.
+    pub first_header: Option<FirstHeader>,
+    /// The files have one column: an empty line is a NULL value, as in
+    /// DuckDB ([`EmptyLines`]), which DataFusion's reader would drop.
+    pub one_column: bool,
     /// The dialect DataFusion was given.
     pub options: CsvOptions,
 }
@@ -62,7 +66,17 @@ impl CsvExtras {
             || self.ignore_errors
             || self.union_by_name
             || self.first_header.is_some()
+            || self.one_column
     }
+}
+
+/// The header of the file a multi-file CSV scan takes its columns from.
+#[derive(Debug, Clone)]
+pub(crate) struct FirstHeader {
+    /// The file's name, as the user wrote it.
+    pub file: String,
+    /// Its header's names, made unique.
+    pub names: Vec<String>,
 }
 
 /// Opens one whole CSV file with arrow-csv's decoder, `extras` applied.
@@ -117,7 +131,12 @@ impl FileOpener for CsvOpener {
         let opener = self.clone();
         let compression = self.compression;
         let skip = self.extras.skip;
+        let name = match file.extensions.get::<FileName>() {
+            Some(FileName(name)) => name.clone(),
+            None => file.object_meta.location.to_string(),
+        };
         let location = file.object_meta.location;
+        let one_column = self.file_schema.fields().len() == 1;
         Ok(async move {
             let body = opener
                 .store
@@ -129,12 +148,19 @@ impl FileOpener for CsvOpener {
             let bytes = skip_lines(compression.convert_stream(body)?, skip);
             let mut rows_before = u64::from(header);
             let batches = match decoder {
-                Some(decoder) => decode(decoder, bytes).boxed(),
+                Some(decoder) => {
+                    let bytes = opener.empty_lines(bytes, one_column);
+                    decode(decoder, bytes).boxed()
+                }
                 None => {
-                    let (line, rest) = first_line(bytes).await?;
-                    let columns = ByName::new(&opener, &decoded, &line)?;
-                    let decoder = opener.decoder(columns.schema(), false, columns.projection());
-                    decode(decoder, rest)
+                    let (line, rest) = first_record(bytes, &opener.extras.options).await?;
+                    let columns = ByName::new(&opener, &decoded, &line, &name)?;
+                    // The header read again by the decoder, so that its
+                    // line numbers count it (review-8e #3).
+                    let whole = futures::stream::iter([Ok(line)]).chain(rest).boxed();
+                    let whole = opener.empty_lines(whole, columns.schema.fields().len() == 1);
+                    let decoder = opener.decoder(columns.schema(), true, columns.projection());
+                    decode(decoder, whole)
                         .and_then(move |batch| std::future::ready(columns.arrange(batch)))
                         .boxed()
                 }
@@ -151,19 +177,38 @@ impl FileOpener for CsvOpener {
     }
 }
 
-/// The first line of `input` (through its `\n`), and the rest.
-async fn first_line(
+impl CsvOpener {
+    /// `input` with each empty line a NULL value when the file has
+    /// `one_column` ([`EmptyLines`]).
+    fn empty_lines(
+        &self,
+        input: BoxStream<'static, Result<Bytes>>,
+        one_column: bool,
+    ) -> BoxStream<'static, Result<Bytes>> {
+        let Some(mut lines) = EmptyLines::new(&self.extras.options).filter(|_| one_column) else {
+            return input;
+        };
+        input
+            .map_ok(move |chunk| lines.mark(&chunk).map_or(chunk, Bytes::from))
+            .boxed()
+    }
+}
+
+/// The first record of `input` read with `options` (a header: through its
+/// line end, a quoted line break and a lone `\r` read as csv-core reads
+/// them), and the rest.
+async fn first_record(
     mut input: BoxStream<'static, Result<Bytes>>,
+    options: &CsvOptions,
 ) -> Result<(Bytes, BoxStream<'static, Result<Bytes>>)> {
     let mut head = Vec::new();
     while let Some(chunk) = input.next().await {
-        let chunk = chunk?;
-        if let Some(at) = chunk.iter().position(|&b| b == b'\n') {
-            head.extend_from_slice(&chunk[..=at]);
-            let rest = futures::stream::iter([Ok(chunk.slice(at + 1..))]).chain(input);
-            return Ok((Bytes::from(head), rest.boxed()));
+        head.extend_from_slice(&chunk?);
+        if let Some(end) = first_record_end(&head, options, false) {
+            let mut head = Bytes::from(head);
+            let rest = futures::stream::iter([Ok(head.split_off(end))]).chain(input);
+            return Ok((head, rest.boxed()));
         }
-        head.extend_from_slice(&chunk);
     }
     Ok((Bytes::from(head), futures::stream::empty().boxed()))
 }
@@ -185,14 +230,15 @@ struct ByName {
 }
 
 impl ByName {
-    /// The match for a file whose header line is `header`, against the
-    /// scan's `decoded` schema.
-    fn new(opener: &CsvOpener, decoded: &SchemaRef, header: &Bytes) -> Result<Self> {
+    /// The match for file `file` whose header line is `header`, against
+    /// the scan's `decoded` schema.
+    fn new(opener: &CsvOpener, decoded: &SchemaRef, header: &Bytes, file: &str) -> Result<Self> {
         let names = header_names(&opener.extras.options, header)?;
         // The scan column each file column is: by its name with
         // union_by_name, else by the first file's header.
         let column_of = |name: &String| match &opener.extras.first_header {
             Some(first) if !opener.extras.union_by_name => first
+                .names
                 .iter()
                 .position(|h| h == name)
                 .filter(|&i| i < decoded.fields().len()),
@@ -202,11 +248,13 @@ impl ByName {
         if let Some(first) = &opener.extras.first_header
             && !opener.extras.union_by_name
             && !names.is_empty()
-            && let Some(missing) = first.iter().find(|h| !names.contains(h))
+            && let Some(missing) = first.names.iter().find(|h| !names.contains(h))
         {
             return Err(DataFusionError::Execution(format!(
-                "schema mismatch between the files: this file's header lacks column \"{missing}\" \
-                 of the first file's; read with union_by_name = true to match columns by name"
+                "schema mismatch between the files: the header of {file} lacks column \
+                 \"{missing}\" of the first file's, {}; read with union_by_name = true to match \
+                 columns by name",
+                first.file
             )));
         }
         let columns: Vec<Option<usize>> = names.iter().map(column_of).collect();
@@ -279,6 +327,9 @@ pub(crate) fn header_names(options: &CsvOptions, line: &[u8]) -> Result<Vec<Stri
     if let Some(escape) = options.escape {
         format = format.with_escape(escape);
     }
+    if let Some(comment) = options.comment {
+        format = format.with_comment(comment);
+    }
     let line = s3sql_formats::strip_bom(line);
     let (names, _) = format.infer_schema(std::io::Cursor::new(line), Some(0))?;
     let mut names: Vec<String> = names.fields().iter().map(|f| f.name().clone()).collect();
@@ -286,7 +337,8 @@ pub(crate) fn header_names(options: &CsvOptions, line: &[u8]) -> Result<Vec<Stri
     Ok(names)
 }
 
-/// `input` without its first `skip` lines (each ended by `\n`).
+/// `input` without its first `skip` lines (each ended by `\n`, `\r\n` or
+/// a lone `\r`).
 pub(crate) fn skip_lines(
     input: BoxStream<'static, Result<Bytes>>,
     skip: u64,
@@ -294,19 +346,11 @@ pub(crate) fn skip_lines(
     if skip == 0 {
         return input;
     }
-    let mut remaining = skip;
+    let mut skipper = SkipLines::new(skip);
     input
-        .map_ok(move |mut chunk| {
-            while remaining > 0 {
-                match chunk.iter().position(|&b| b == b'\n') {
-                    Some(at) => {
-                        chunk = chunk.slice(at + 1..);
-                        remaining -= 1;
-                    }
-                    None => return Bytes::new(),
-                }
-            }
-            chunk
+        .map_ok(move |chunk| {
+            let at = skipper.skip(&chunk);
+            chunk.slice(at..)
         })
         .try_filter(|chunk| std::future::ready(!chunk.is_empty()))
         .boxed()

@@ -16,16 +16,16 @@ use datafusion::datasource::file_format::json::JsonFormat as DataFusionJson;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 use s3sql_formats::{
-    CSV_SAMPLE_BYTES, Compression, CsvDialect, DUCKDB_SAMPLE_SIZE, FileFormat, JsonFormat,
-    ReadOptions, compression_from_path, csv_options, csv_schema, decompress_sample,
-    detect_from_bytes, detect_from_path, json_options, json_schema, json_types, sample_schema,
-    sniff_csv_with_hint, sniff_json_format, strip_bom,
+    CSV_SAMPLE_BYTES, Compression, CsvDialect, DUCKDB_SAMPLE_SIZE, EmptyLines, FileFormat,
+    JsonFormat, ReadOptions, compression_from_path, csv_options, csv_schema, decompress_sample,
+    detect_from_bytes, detect_from_path, first_record_end, json_options, json_schema, json_types,
+    sample_schema, skip_lines, sniff_csv_with_hint, sniff_json_format, strip_bom,
 };
 
 use regex::Regex;
 
 use crate::error::{PlannerError, Result};
-use crate::scan::csv_opener::{CsvExtras, header_names};
+use crate::scan::csv_opener::{CsvExtras, FirstHeader, header_names};
 use crate::scan::request::{ScanKind, ScanRequest};
 
 /// How much of a JSON file's start tells array from newline-delimited.
@@ -45,20 +45,12 @@ async fn sample(store: &Arc<dyn ObjectStore>, first: &ObjectMeta, len: u64) -> R
         .map_err(datafusion::error::DataFusionError::from)?)
 }
 
-/// The line after the first `skip` lines of `sample` (through its `\n`).
-fn first_line(sample: &[u8], skip: u64) -> &[u8] {
-    let mut rest = sample;
-    for _ in 0..skip {
-        match rest.iter().position(|&b| b == b'\n') {
-            Some(at) => rest = &rest[at + 1..],
-            None => return &[],
-        }
-    }
-    let end = rest
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(rest.len(), |at| at + 1);
-    &rest[..end]
+/// The header of a CSV `sample` read with `csv`: its first record after
+/// the first `skip` lines (a quoted line break and a lone `\r` read as the
+/// decoder reads them).
+fn header_record<'a>(sample: &'a [u8], skip: u64, csv: &CsvOptions) -> &'a [u8] {
+    let rest = skip_lines(sample, skip);
+    &rest[..first_record_end(rest, csv, true).unwrap_or(rest.len())]
 }
 
 /// The schema of newline-delimited JSON from the sample's first `records`
@@ -245,15 +237,6 @@ pub(crate) async fn file_format(
             // quoted line breaks, in the sample or past it: each range is
             // moved to record starts before it is read (`csv_ranges`).
             let by_header = dialect.has_header && files > 1 && !union_by_name;
-            dialect.newlines_in_values = by_header;
-            let csv = csv_options(&dialect, &options, compression)?;
-            let first_header = match by_header {
-                true => Some(
-                    header_names(&csv, first_line(strip_bom(&text), options.skip))
-                        .map_err(|e| named(e.into()))?,
-                ),
-                false => None,
-            };
             // The sample gives the schema arrow would infer from the same
             // first records, so the file is not read a second time for it;
             // union_by_name needs every file's, each from its own sample.
@@ -268,6 +251,20 @@ pub(crate) async fn file_format(
                     sample_schema(&text, &dialect, &options).map_err(|e| named(e.into()))?;
                 (Some(schema), None)
             };
+            // One column: empty lines are NULL values, marked by the
+            // planner's reader before the decoder (the file read whole).
+            let one_column = sampled.as_ref().is_some_and(|s| s.fields().len() == 1);
+            dialect.newlines_in_values = by_header || one_column;
+            let csv = csv_options(&dialect, &options, compression)?;
+            let one_column = one_column && EmptyLines::new(&csv).is_some();
+            let first_header = match by_header {
+                true => Some(FirstHeader {
+                    file: first_name.to_owned(),
+                    names: header_names(&csv, header_record(strip_bom(&text), options.skip, &csv))
+                        .map_err(|e| named(e.into()))?,
+                }),
+                false => None,
+            };
             let null_regex = csv
                 .null_regex
                 .as_deref()
@@ -281,6 +278,7 @@ pub(crate) async fn file_format(
                 temporal: options.temporal_formats(),
                 union_by_name,
                 first_header,
+                one_column,
                 options: csv.clone(),
             };
             ScanFormat {
