@@ -120,3 +120,32 @@ async fn a_failed_local_copy_removes_the_directories_it_made_and_only_those() {
     }
     assert!(kept.is_dir());
 }
+
+/// `EXPLAIN [ANALYZE] COPY` is refused, saying what to run instead: it
+/// went to DataFusion's own COPY, which emptied an existing local file
+/// before the query failed, knew no S3 target and none of DuckDB's
+/// options (review-9d #2). The file keeps its bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explain_of_a_copy_is_refused_and_touches_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.csv");
+    std::fs::write(&path, "old content\n").unwrap();
+    let session = Session::with_secrets(SecretManager::new(None));
+    let failing = "SELECT CAST(CASE WHEN value > 250000 THEN 'x' ELSE '1' END AS INT) AS c \
+                   FROM generate_series(1, 300000)";
+    for explain in ["EXPLAIN ANALYZE", "EXPLAIN", "explain analyze verbose"] {
+        for target in [
+            format!("'{}'", path.display()),
+            "'s3://bucket/out' (FORMAT csv, PARTITION_BY (c))".to_owned(),
+        ] {
+            let sql = format!("{explain} COPY ({failing}) TO {target}");
+            let error = error_of(&session, &sql).await;
+            assert!(
+                error.contains("EXPLAIN: it shows the plan of a query")
+                    && error.contains("run the COPY itself"),
+                "{sql}: {error}"
+            );
+        }
+    }
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "old content\n");
+}
