@@ -15,6 +15,7 @@ use datafusion::catalog::Session;
 use datafusion::common::{DataFusionError, Result};
 use datafusion::datasource::TableProvider;
 use datafusion::datasource::file_format::FileFormat;
+use datafusion::datasource::file_format::json::JsonFormat;
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder};
 use datafusion::datasource::table_schema::TableSchema;
@@ -260,6 +261,14 @@ fn hive_key(file: &PartitionedFile) -> &str {
     }
 }
 
+/// Whether `format` reads JSON arrays (not newline-delimited JSON), which
+/// DataFusion reads only whole.
+fn json_array(format: &Arc<dyn FileFormat>) -> bool {
+    format
+        .downcast_ref::<JsonFormat>()
+        .is_some_and(|json| !json.is_newline_delimited())
+}
+
 /// Splits `files` into at most `n` contiguous groups of similar count.
 fn split(files: &[PartitionedFile], n: usize) -> Vec<FileGroup> {
     let per_group = files.len().div_ceil(n.max(1)).max(1);
@@ -326,11 +335,14 @@ impl TableProvider for FileTable {
             let table_schema = table_schema(&self.file_schema, &self.partition_columns);
             let source = group.format.file_source(table_schema);
             let groups = split(&files, target);
-            // A LIMIT the scan reads is a few rows from the files' start:
-            // no file is split into byte ranges (declared, DataFusion keeps
-            // the groups), where a CSV's second range would first have the
-            // file read up to it for its record start (`csv_ranges`).
-            let declared = limit.map(|_| Partitioning::UnknownPartitioning(groups.len()));
+            // Declared, DataFusion keeps the groups as they are: a LIMIT
+            // the scan reads is a few rows from the files' start, so no file
+            // is split into byte ranges (a CSV's second range would first
+            // have the file read up to it for its record start,
+            // `csv_ranges`); a JSON array is read whole (DataFusion refuses
+            // to read one in byte ranges, review-8e #21).
+            let declared = (limit.is_some() || json_array(&group.format))
+                .then_some(Partitioning::UnknownPartitioning(groups.len()));
             let config = FileScanConfigBuilder::new(group.store.clone(), source)
                 .with_file_groups(groups)
                 .with_output_partitioning(declared)

@@ -103,6 +103,37 @@ async fn json_arrays_and_parquet_without_an_extension() {
     assert!(wrong.contains("delim"), "{wrong}");
 }
 
+/// A JSON array file big enough for DataFusion to split (4 MB, one line,
+/// as `json.dump` writes it) is read whole, in one piece: DataFusion
+/// refuses to read an array in byte ranges (review-8e #21).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_big_json_array_file_is_read_whole() {
+    let bucket = Bucket::new().await;
+    let pad = "x".repeat(40);
+    let objects: Vec<String> = (0..60_000)
+        .map(|i| format!("{{\"id\":{i},\"s\":\"{pad}\",\"n\":{{\"a\":{i}}}}}"))
+        .collect();
+    let array = format!("[{}]", objects.join(","));
+    assert!(array.len() > 4 << 20, "big enough to be split");
+    bucket.put("j/big_array.json", array).await;
+    let session = bucket.session().await;
+    query(&session, "SET datafusion.execution.target_partitions = 4").await;
+    let sql = format!(
+        "SELECT count(*) AS n, sum(id) AS s FROM '{}'",
+        bucket.url("j/big_array.json")
+    );
+    assert_eq!(
+        query(&session, &sql).await,
+        [
+            "+-------+------------+",
+            "| n     | s          |",
+            "+-------+------------+",
+            "| 60000 | 1799970000 |",
+            "+-------+------------+",
+        ]
+    );
+}
+
 /// A `.zst` made of several zstd frames (`zstd` of appended files, pzstd,
 /// DuckDB's writer) and a `.gz` of several gzip members are read to their
 /// end, as DuckDB and `zstd -d` read them, by each reader: CSV through
