@@ -38,18 +38,43 @@ pub(crate) struct DescribeStatement {
     pub kind: DescribeKind,
     /// `SELECT * FROM x` for a table or file, else the query itself.
     pub query: DFStatement,
+    /// `x` when it is a name (a table, a view, a database's object).
+    pub relation: Option<String>,
 }
 
+/// What `SHOW` names besides a table, left to the other statements:
+/// DataFusion's and MindsDB's listings and settings.
+const SHOW_LISTINGS: [&str; 12] = [
+    "ALL",
+    "TABLES",
+    "DATABASES",
+    "COLUMNS",
+    "FUNCTIONS",
+    "VARIABLES",
+    "SCHEMAS",
+    "CATALOGS",
+    "VIEWS",
+    "TIMEZONE",
+    "TIME",
+    "DATAFUSION",
+];
+
 /// Parses `DESCRIBE`/`DESC`/`SUMMARIZE` followed by a query, a quoted file
-/// or a table name; `None` (nothing consumed) for anything else.
+/// or a table name, and `SHOW name` (DuckDB's DESCRIBE of a table) unless
+/// the name is a setting or a listing; `None` (nothing consumed) for
+/// anything else.
 pub(crate) fn parse(parser: &mut Parser<'_>) -> Result<Option<DescribeStatement>> {
     let kind = match parser.peek_token().token {
         Token::Word(w) if matches!(w.keyword, Keyword::DESCRIBE | Keyword::DESC) => {
             DescribeKind::Describe
         }
+        Token::Word(w) if w.keyword == Keyword::SHOW && shows_a_table(parser) => {
+            DescribeKind::Describe
+        }
         Token::Word(w) if w.value.eq_ignore_ascii_case("SUMMARIZE") => DescribeKind::Summarize,
         _ => return Ok(None),
     };
+    let mut relation = None;
     let query = match parser.peek_nth_token(1).token {
         Token::SingleQuotedString(file) => {
             parser.next_token();
@@ -73,15 +98,30 @@ pub(crate) fn parse(parser: &mut Parser<'_>) -> Result<Option<DescribeStatement>
         // DataFusion's other DESCRIBE forms still reach DataFusion.
         Token::Word(_) if kind == DescribeKind::Summarize || names_a_relation(parser) => {
             parser.next_token();
-            let name = parser.parse_object_name(false)?;
-            select_all_from(&name.to_string())?
+            let name = parser.parse_object_name(false)?.to_string();
+            let query = select_all_from(&name)?;
+            relation = Some(name);
+            query
         }
         _ => return Ok(None),
     };
     Ok(Some(DescribeStatement {
         kind,
         query: DFStatement::Statement(Box::new(SqlStatement::Query(query))),
+        relation,
     }))
+}
+
+/// Whether `SHOW` is followed by a name ending the statement that is
+/// neither a setting of ours nor one of [`SHOW_LISTINGS`].
+fn shows_a_table(parser: &Parser<'_>) -> bool {
+    let Token::Word(first) = parser.peek_nth_token(1).token else {
+        return false;
+    };
+    let listing = SHOW_LISTINGS
+        .iter()
+        .any(|l| first.value.eq_ignore_ascii_case(l));
+    !listing && !crate::settings::is_ours(&first.value) && names_a_relation(parser)
 }
 
 /// Whether the tokens after the keyword are a (dotted) name and then the
@@ -107,8 +147,10 @@ fn select_all_from(relation: &str) -> Result<Box<datafusion::sql::sqlparser::ast
 }
 
 /// DuckDB's `DESCRIBE` rows: column_name, column_type, null, key, default,
-/// extra.
-pub(crate) fn describe(schema: &DFSchema) -> Result<RecordBatch> {
+/// extra. `null` is YES unless `declared` (a table's own columns) and the
+/// column is NOT NULL: DuckDB says YES for every column of a query, a
+/// file, a view and a CREATE TABLE AS.
+pub(crate) fn describe(schema: &DFSchema, declared: bool) -> Result<RecordBatch> {
     let fields = schema.fields();
     let text = |values: Vec<Option<String>>| Arc::new(StringArray::from(values)) as ArrayRef;
     let none = || text(vec![None; fields.len()]);
@@ -118,7 +160,10 @@ pub(crate) fn describe(schema: &DFSchema) -> Result<RecordBatch> {
         text(
             fields
                 .iter()
-                .map(|f| Some(if f.is_nullable() { "YES" } else { "NO" }.to_owned()))
+                .map(|f| {
+                    let null = !declared || f.is_nullable();
+                    Some(if null { "YES" } else { "NO" }.to_owned())
+                })
                 .collect(),
         ),
         none(),

@@ -9,7 +9,8 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::Schema;
 use datafusion::catalog::MemTable;
 use datafusion::dataframe::DataFrame;
-use datafusion::datasource::TableProvider;
+use datafusion::datasource::{TableProvider, TableType};
+use datafusion::error::DataFusionError;
 use datafusion::execution::FunctionRegistry;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::cache::cache_manager::CacheManagerConfig;
@@ -245,10 +246,8 @@ impl Session {
         }
         let ctx = crate::order::context_for(&self.ctx, &plan);
         let plan = match plan {
-            LogicalPlan::Ddl(DdlStatement::CreateMemoryTable(create))
-                if create.or_replace && !create.if_not_exists && !create.temporary =>
-            {
-                return replace_table(&ctx, create).await;
+            LogicalPlan::Ddl(DdlStatement::CreateMemoryTable(create)) if !create.temporary => {
+                return create_table(&ctx, create).await;
             }
             plan => plan,
         };
@@ -294,11 +293,27 @@ impl Session {
     async fn describe(&self, describe: DescribeStatement) -> Result<RecordBatch> {
         let plan = self.plan(describe.query).await?;
         Ok(match describe.kind {
-            DescribeKind::Describe => describe::describe(plan.schema())?,
+            DescribeKind::Describe => {
+                let declared = match &describe.relation {
+                    Some(name) => self.is_table(name).await,
+                    None => false,
+                };
+                describe::describe(plan.schema(), declared)?
+            }
             DescribeKind::Summarize => {
                 describe::summarize(DataFrame::new(self.ctx.state(), plan)).await?
             }
         })
+    }
+
+    /// Whether `name` is a table whose columns may be declared NOT NULL (a
+    /// table of this session, a database's `files`), not a view.
+    async fn is_table(&self, name: &str) -> bool {
+        match self.ctx.table_provider(name).await {
+            Ok(provider) => provider.table_type() != TableType::View,
+            // A database's objects are not in the catalog.
+            Err(_) => true,
+        }
     }
 
     /// [`Self::plan_scans`], with the statement's `(DESCRIBE ...)`
@@ -417,25 +432,69 @@ impl Session {
     }
 }
 
-/// `CREATE OR REPLACE TABLE t AS query`, the old `t` dropped only once
-/// the query's rows are in: DataFusion drops it first, so a query that
-/// failed (a cast, a 403, Ctrl-C) lost it, where DuckDB keeps it.
-async fn replace_table(
+/// `CREATE [OR REPLACE] TABLE t [IF NOT EXISTS] AS query` (or with
+/// column definitions), as DataFusion does it but for two things: the old
+/// `t` is dropped only once the query's rows are in (DataFusion drops it
+/// first, so a query that failed, a cast, a 403, Ctrl-C, lost it, where
+/// DuckDB keeps it), and a table made from a query has no NOT NULL column,
+/// as in DuckDB (DataFusion keeps a literal's "never NULL").
+async fn create_table(
     ctx: &SessionContext,
     create: CreateMemoryTable,
 ) -> Result<SendableRecordBatchStream> {
+    let empty = Arc::new(Schema::empty());
+    let exists = ctx.table_exist(create.name.clone())?;
+    match (exists, create.if_not_exists, create.or_replace) {
+        (_, true, true) => {
+            return Err(DataFusionError::Execution(
+                "'IF NOT EXISTS' cannot coexist with 'REPLACE'".into(),
+            )
+            .into());
+        }
+        (true, true, false) => {
+            return Ok(Box::pin(MemoryStream::try_new(Vec::new(), empty, None)?));
+        }
+        (true, false, false) => {
+            return Err(DataFusionError::Execution(format!(
+                "Table '{}' already exists",
+                create.name
+            ))
+            .into());
+        }
+        _ => {}
+    }
     let input = Arc::unwrap_or_clone(create.input);
-    let schema = Arc::clone(input.schema().inner());
+    // Column definitions plan as an empty relation of their schema.
+    let declared = matches!(&input, LogicalPlan::EmptyRelation(e) if !e.produce_one_row);
+    let schema = input.schema().inner();
+    let schema = match declared {
+        true => Arc::clone(schema),
+        false => Arc::new(Schema::new_with_metadata(
+            schema
+                .fields()
+                .iter()
+                .map(|f| f.as_ref().clone().with_nullable(true))
+                .collect::<Vec<_>>(),
+            schema.metadata().clone(),
+        )),
+    };
     let batches = DataFrame::new(ctx.state(), input)
         .collect_partitioned()
-        .await?;
+        .await?
+        .into_iter()
+        .map(|partition| {
+            partition
+                .into_iter()
+                .map(|batch| batch.with_schema(Arc::clone(&schema)))
+                .collect::<std::result::Result<Vec<_>, _>>()
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
     let table = MemTable::try_new(schema, batches)?
         .with_constraints(create.constraints)
         .with_column_defaults(create.column_defaults.into_iter().collect());
     // Nothing is awaited in between: no statement sees the name unbound.
     ctx.deregister_table(create.name.clone())?;
     ctx.register_table(create.name, Arc::new(table))?;
-    let empty = Arc::new(Schema::empty());
     Ok(Box::pin(MemoryStream::try_new(Vec::new(), empty, None)?))
 }
 
@@ -459,9 +518,8 @@ fn tables_tell_names_apart(plan: LogicalPlan) -> datafusion::common::Result<Logi
 
 /// DataFusion's "duplicate qualified field name a.id" of a join of two
 /// tables named `a`, said as DuckDB says it: which name, and what to do.
-fn duplicate_alias(error: datafusion::error::DataFusionError) -> crate::error::PlannerError {
+fn duplicate_alias(error: DataFusionError) -> crate::error::PlannerError {
     use datafusion::common::SchemaError;
-    use datafusion::error::DataFusionError;
     if let DataFusionError::SchemaError(schema, _) = error.find_root()
         && let SchemaError::DuplicateQualifiedField { qualifier, .. } = schema.as_ref()
     {

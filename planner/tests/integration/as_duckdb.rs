@@ -356,3 +356,43 @@ async fn summarize_gives_duckdbs_avg_and_quartiles() {
         assert_eq!(ours, duckdb_rows(theirs), "{statement}");
     }
 }
+
+/// DESCRIBE says `null = YES` for the columns of a query, a CREATE TABLE
+/// AS table and a view, NO only for a column declared NOT NULL, and
+/// `SHOW t` is DESCRIBE t, as in DuckDB 1.5.5 (review-8d #15: s3sql said
+/// NO for `1 AS x`, and refused `SHOW t`).
+#[tokio::test]
+async fn describe_says_null_yes_as_duckdb_and_show_describes_a_table() {
+    let statements = [
+        "CREATE TABLE t AS SELECT 1::BIGINT AS x, 'a' AS s",
+        "DESCRIBE t",
+        "SHOW t",
+        "DESCRIBE SELECT 1::TINYINT AS a, 'x' AS s",
+        "CREATE OR REPLACE TABLE t AS SELECT 2::BIGINT AS y",
+        "DESCRIBE t",
+        "CREATE TABLE declared (x BIGINT NOT NULL, y VARCHAR)",
+        "DESCRIBE declared",
+        "CREATE VIEW v AS SELECT 1::BIGINT AS x",
+        "DESCRIBE v",
+    ]
+    .map(String::from);
+    let theirs = duckdb(None, &statements);
+    let session = s3sql_planner::Session::with_secrets(s3sql_secrets::SecretManager::new(None));
+    let mut wrong = Vec::new();
+    for (statement, theirs) in statements.iter().zip(&theirs) {
+        let ours = match session.sql(statement).await {
+            Ok(batches) => table_rows(&crate::support::table(&batches)),
+            Err(e) => vec![format!("error: {e}")],
+        };
+        if statement.starts_with("CREATE") {
+            continue;
+        }
+        if ours != duckdb_rows(theirs) {
+            wrong.push(format!(
+                "{statement}\n  ours:   {ours:?}\n  DuckDB: {:?}",
+                duckdb_rows(theirs)
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
