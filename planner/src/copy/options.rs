@@ -222,8 +222,9 @@ pub(crate) struct CopyOptions {
     /// DuckDB's `2024-01-02 03:04:05.5`.
     pub timestamp_format: Option<String>,
     /// `FILENAME_PATTERN` of a partitioned COPY's files, without the
-    /// extension: `{i}` the file's number in its directory, `{uuid}` a
-    /// random UUID; neither: the number is appended. Default `data_{i}`
+    /// extension: `{i}` the file's number in its directory, `{uuid}` and
+    /// `{uuidv4}` a random UUID, `{uuidv7}` a time-ordered one; none of
+    /// them: the number is appended. Default `data_{i}`
     /// (`{uuid}` with APPEND), as DuckDB.
     pub filename_pattern: Option<String>,
     /// JSON as one array of objects rather than one object per line
@@ -525,11 +526,11 @@ impl CopyOptions {
         }
         if options.existing == Existing::Append
             && let Some(pattern) = &options.filename_pattern
-            && !pattern.contains("{uuid}")
+            && !has_uuid_placeholder(pattern)
         {
             return Err(CopyError::InvalidValue {
                 option: "FILENAME_PATTERN",
-                expected: "a pattern with {uuid} for APPEND, so new files never replace old ones",
+                expected: "a pattern with {uuid} (or {uuidv4}, {uuidv7}) for APPEND, so new files never replace old ones",
                 got: format!("'{pattern}'"),
             });
         }
@@ -595,15 +596,48 @@ impl CopyOptions {
             (None, Existing::Append) => "{uuid}",
             (None, _) => "data_{i}",
         };
-        if !pattern.contains("{i}") && !pattern.contains("{uuid}") {
+        if !pattern.contains("{i}") && !has_uuid_placeholder(pattern) {
             return format!("{pattern}{index}");
         }
         let mut stem = pattern.replace("{i}", &index.to_string());
-        while stem.contains("{uuid}") {
-            stem = stem.replacen("{uuid}", &uuid::Uuid::new_v4().to_string(), 1);
+        for (placeholder, make) in UUID_PLACEHOLDERS {
+            while stem.contains(placeholder) {
+                stem = stem.replacen(placeholder, &make().to_string(), 1);
+            }
         }
         stem
     }
+}
+
+/// FILENAME_PATTERN's UUIDs, as DuckDB 1.5.5 names them: `{uuid}` and
+/// `{uuidv4}` random, `{uuidv7}` time-ordered; each occurrence a new one.
+const UUID_PLACEHOLDERS: [(&str, NewUuid); 3] = [
+    ("{uuid}", uuid::Uuid::new_v4),
+    ("{uuidv4}", uuid::Uuid::new_v4),
+    ("{uuidv7}", uuid_v7),
+];
+
+/// Makes a new UUID.
+type NewUuid = fn() -> uuid::Uuid;
+
+/// Whether `pattern` names its files by a UUID.
+fn has_uuid_placeholder(pattern: &str) -> bool {
+    UUID_PLACEHOLDERS.iter().any(|(p, _)| pattern.contains(p))
+}
+
+/// A UUIDv7: the milliseconds since the Unix epoch, then random bits
+/// (those of a v4 but its version and variant bits; the uuid crate's own
+/// `now_v7` is behind a feature the rest of the tree does not build).
+fn uuid_v7() -> uuid::Uuid {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let random = uuid::Uuid::new_v4().into_bytes();
+    let bytes = [
+        random[0], random[1], random[2], random[3], random[4], random[5], random[7], random[9],
+        random[10], random[11],
+    ];
+    uuid::Builder::from_unix_timestamp_millis(millis, &bytes).into_uuid()
 }
 
 /// A key's canonical name, as DuckDB spells it in messages.
@@ -994,6 +1028,26 @@ mod tests {
         let uuid = stem(&[("FILENAME_PATTERN", s("x_{uuid}"))], 0);
         assert!(uuid.starts_with("x_") && uuid.len() == 38, "{uuid}");
         assert_ne!(uuid, stem(&[("FILENAME_PATTERN", s("x_{uuid}"))], 0));
+        // DuckDB 1.5.5's {uuidv4} and {uuidv7}, each a new UUID (they
+        // were written as given, so every COPY replaced the last one's
+        // files; review-9d #8), and accepted by APPEND.
+        for (pattern, version) in [("x_{uuidv4}_{i}", 4), ("x_{uuidv7}_{i}", 7)] {
+            let named = stem(&[("FILENAME_PATTERN", s(pattern))], 5);
+            let uuid = uuid::Uuid::parse_str(&named[2..38]).unwrap();
+            assert_eq!(uuid.get_version_num(), version, "{named}");
+            assert!(named.ends_with("_5"), "{named}");
+            assert_ne!(named, stem(&[("FILENAME_PATTERN", s(pattern))], 5));
+            let append = [
+                ("APPEND", OptionValue::Bool(true)),
+                ("FILENAME_PATTERN", s(pattern)),
+            ];
+            assert!(parse("d", &append).is_ok(), "{pattern}");
+        }
+        // Time-ordered: a later v7 sorts after an earlier one.
+        let v7 = || stem(&[("FILENAME_PATTERN", s("{uuidv7}"))], 0);
+        let first = v7();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        assert!(v7() > first);
         let append = stem(&[("APPEND", OptionValue::Bool(true))], 0);
         assert_eq!(append.len(), 36, "{append}");
         let e = parse(
@@ -1005,7 +1059,10 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(e.contains("{uuid} for APPEND"), "{e}");
+        assert!(
+            e.contains("{uuid} (or {uuidv4}, {uuidv7}) for APPEND"),
+            "{e}"
+        );
         let e = parse(
             "d",
             &[
