@@ -115,12 +115,15 @@ pub enum SecretError {
         /// What is wrong with it.
         reason: String,
     },
-    /// A persistent secret file group or others can read (unix): refused,
-    /// as DuckDB does, since its key may be known to other users.
+    /// A persistent secret file, or a stored database's, group or others
+    /// can read (unix): refused, as DuckDB refuses such a secret file,
+    /// since its key may be known to other users.
     #[error(
-        "persistent secret file {path} can be read by other users (mode {mode:o}): run chmod 600 {path} to keep it (and replace its key if others may have read it), or delete it"
+        "{what} file {path} can be read by other users (mode {mode:o}): run chmod 600 {path} to keep it (and replace its key if others may have read it), or delete it"
     )]
     OpenToOthers {
+        /// The kind of file: `persistent secret`, `stored database`.
+        what: &'static str,
         /// The file.
         path: PathBuf,
         /// Its permission bits.

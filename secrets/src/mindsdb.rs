@@ -8,7 +8,8 @@ use crate::error::{Result, SecretError};
 use crate::params::{ParamValue, Parameters};
 use crate::secret::Secret;
 use crate::store::{
-    SecretDirectory, create_private, files_with_suffix, remove_if_present, write_private,
+    SecretDirectory, create_private, files_with_suffix, read_unshared, remove_if_present,
+    write_private,
 };
 
 /// The parameters MindsDB's S3 integration takes.
@@ -413,7 +414,8 @@ fn read_database(path: &Path) -> Result<StoredDatabase> {
             kind.len()
         )));
     }
-    let bytes = std::fs::read(path).map_err(storage)?;
+    // As a persistent secret's: a file others can read is refused.
+    let bytes = read_unshared(path, "stored database")?;
     // serde_json's type errors quote the text they found (a value, maybe
     // a secret): only the kind of error and its position are said.
     let file: DatabaseFile = serde_json::from_slice(&bytes).map_err(|e| {
@@ -512,6 +514,11 @@ mod tests {
             r#"{"format": "s3sql-database", "version": "TOPSECRETVALUE", "database": {}}"#,
         )
         .unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
         let problem = read_database(&path).unwrap_err().to_string();
         assert!(!problem.contains("TOPSECRET"), "{problem}");
         assert!(problem.contains("line 1"), "{problem}");

@@ -267,25 +267,23 @@ fn open_private(path: &Path) -> std::io::Result<fs::File> {
     options.open(path)
 }
 
-fn read_secret(path: &Path) -> Result<Secret> {
-    let corrupt = |reason: String| SecretError::CorruptFile {
-        path: path.to_owned(),
-        reason,
-    };
+/// The bytes of file `path` (a `what`: "persistent secret"), refused
+/// when group or others can read it, as DuckDB refuses such a secret file.
+pub(crate) fn read_unshared(path: &Path, what: &'static str) -> Result<Vec<u8>> {
     let read = |source| SecretError::Storage {
         action: "read",
         path: path.to_owned(),
         source,
     };
     let mut file = fs::File::open(path).map_err(read)?;
-    // As DuckDB: a file group or others can read is refused, not used. The
-    // mode is that of the file opened, so a swap after the check is moot.
+    // The mode is that of the file opened, so a swap after the check is moot.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = file.metadata().map_err(read)?.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
             return Err(SecretError::OpenToOthers {
+                what,
                 path: path.to_owned(),
                 mode,
             });
@@ -293,6 +291,15 @@ fn read_secret(path: &Path) -> Result<Secret> {
     }
     let mut bytes = Vec::new();
     std::io::Read::read_to_end(&mut file, &mut bytes).map_err(read)?;
+    Ok(bytes)
+}
+
+fn read_secret(path: &Path) -> Result<Secret> {
+    let corrupt = |reason: String| SecretError::CorruptFile {
+        path: path.to_owned(),
+        reason,
+    };
+    let bytes = read_unshared(path, "persistent secret")?;
     // serde_json's messages give positions, not the text, so no value leaks.
     let stored: StoredSecret =
         serde_json::from_slice(&bytes).map_err(|e| corrupt(format!("not a secret file: {e}")))?;

@@ -56,6 +56,17 @@ fn cells(line: &str) -> Vec<String> {
         .collect()
 }
 
+/// Writes a stored database file by hand, private (mode 600) as s3sql
+/// writes one: a file others can read is refused.
+fn write_private(path: &std::path::Path, text: String) {
+    std::fs::write(path, text).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+}
+
 /// `GET url` with nothing but a TCP socket: status line and body.
 async fn plain_get(url: &str) -> (String, Vec<u8>) {
     let rest = url.strip_prefix("http://").expect("an http:// URL");
@@ -568,7 +579,7 @@ async fn an_unloadable_stored_database_shows_no_secret_and_drop_deletes_its_file
     let text = std::fs::read_to_string(&typo).unwrap();
     assert!(text.contains("\"aws_secret_access_key\""), "{text}");
     let misspelt = text.replace("\"aws_secret_access_key\"", "\"aws_secret_acess_key\"");
-    std::fs::write(&typo, misspelt).unwrap();
+    write_private(&typo, misspelt);
     std::fs::rename(
         stored.join("pz.s3sql_database"),
         stored.join("PZ.s3sql_database"),
@@ -581,11 +592,10 @@ async fn an_unloadable_stored_database_shows_no_secret_and_drop_deletes_its_file
         .await
         .unwrap();
     let text = std::fs::read_to_string(stored.join("pub2.s3sql_database")).unwrap();
-    std::fs::write(
-        stored.join("public.s3sql_database"),
+    write_private(
+        &stored.join("public.s3sql_database"),
         text.replace("pub2", "public"),
-    )
-    .unwrap();
+    );
     std::fs::remove_file(stored.join("pub2.s3sql_database")).unwrap();
     let fifo = stored.join("ff.s3sql_database");
     let made = std::process::Command::new("mkfifo")
@@ -933,4 +943,45 @@ async fn files_content_is_a_blob_octet_length_measures() {
             "{f}: objects fetched"
         );
     }
+}
+
+/// A stored database file group or others can read (mode 644, copied from
+/// a backup say) is refused as a persistent secret's is, as DuckDB
+/// refuses one: its keys may be known to other users. Naming the database
+/// is an error naming the file and `chmod 600`, SHOW DATABASES lists the
+/// problem, and once the file is private again the database works.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_file_others_can_read_is_refused_naming_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let bucket = Bucket::new().await;
+    bucket.put("open/a.csv", "a\n1\n").await;
+    let home = tempfile::tempdir().unwrap();
+    let secrets = home.path().join("stored_secrets");
+    let session =
+        || Session::with_secrets(SecretManager::new(Some(SecretDirectory::new(&secrets))));
+    // One session started before the file was written: it reads it when
+    // the database is named; one after: it loads it at its start.
+    let before = session();
+    session()
+        .sql(&create("op", &bucket, &bucket.endpoint, true))
+        .await
+        .unwrap();
+    let file = home.path().join("stored_databases/op.s3sql_database");
+    let chmod = |mode| std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode));
+    chmod(0o644).unwrap();
+    let count = format!("SELECT count(*) AS n FROM op.`{}open/a.csv`", bucket.prefix);
+    let path = file.display().to_string();
+    for session in [before, session()] {
+        let e = error_of(&session, &count).await;
+        assert!(
+            e.contains(&format!("chmod 600 {path}")) && e.contains("(mode 644)"),
+            "{e}"
+        );
+    }
+    let listed = query(&session(), "SHOW DATABASES").await.join("\n");
+    assert!(listed.contains("chmod 600"), "{listed}");
+    chmod(0o600).unwrap();
+    let rows = query(&session(), &count).await;
+    assert_eq!(table_rows(&rows), ["1"]);
 }
