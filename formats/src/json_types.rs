@@ -101,15 +101,25 @@ fn iso_date(value: &str) -> bool {
 
 /// How a timestamp string is written, as far as DuckDB 1.5.5's JSON reader
 /// tells them apart: it types a column TIMESTAMP when all its values share
-/// one of these (one strptime format), else VARCHAR.
+/// one of these (one strptime format), else VARCHAR. MindsDB's INSERT
+/// writes new values of such a column in its shape ([`Self::write`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TimestampShape {
+#[non_exhaustive]
+pub enum TimestampShape {
     /// `YYYY-MM-DD HH:MM:SS`, with a fraction of a second or not.
-    Spaced { fraction: bool },
+    Spaced {
+        /// Whether the seconds have a fraction (`.5`).
+        fraction: bool,
+    },
     /// `YYYY-MM-DDTHH:MM:SS` (with a fraction, DuckDB keeps it text).
     Plain,
     /// `YYYY-MM-DDTHH:MM:SS[.f]` and `Z` (`utc`) or `+hh`, `+hhmm`, `+hh:mm`.
-    Zoned { fraction: bool, utc: bool },
+    Zoned {
+        /// Whether the seconds have a fraction (`.5`).
+        fraction: bool,
+        /// `Z` rather than an offset.
+        utc: bool,
+    },
 }
 
 /// Whether every value is a timestamp, all of one [`TimestampShape`].
@@ -118,9 +128,40 @@ fn one_timestamp_shape(values: &[String]) -> bool {
     first.is_some() && values.iter().all(|v| timestamp_shape(v) == first)
 }
 
+impl TimestampShape {
+    /// `time` (an instant in UTC) written in this shape: a zoned shape
+    /// says UTC (`Z`, or `+00:00`); a shape with a fraction of a second
+    /// always has one. `None` when `time` has a fraction and the shape has
+    /// none (written so, the column would read as VARCHAR).
+    pub fn write(self, time: NaiveDateTime) -> Option<String> {
+        let (separator, fraction, zone) = match self {
+            TimestampShape::Spaced { fraction } => (' ', fraction, ""),
+            TimestampShape::Plain => ('T', false, ""),
+            TimestampShape::Zoned { fraction, utc } => {
+                ('T', fraction, if utc { "Z" } else { "+00:00" })
+            }
+        };
+        let micros = time.and_utc().timestamp_subsec_micros();
+        if micros != 0 && !fraction {
+            return None;
+        }
+        let mut text = time
+            .format(&format!("%Y-%m-%d{separator}%H:%M:%S"))
+            .to_string();
+        if fraction {
+            let digits = format!("{micros:06}");
+            let digits = digits.trim_end_matches('0');
+            text.push('.');
+            text.push_str(if digits.is_empty() { "0" } else { digits });
+        }
+        text.push_str(zone);
+        Some(text)
+    }
+}
+
 /// The shape of `value`, `None` when DuckDB's JSON reader does not read it
 /// as a timestamp (a zone after a space, a lower-case `z`, a named zone).
-fn timestamp_shape(value: &str) -> Option<TimestampShape> {
+pub fn timestamp_shape(value: &str) -> Option<TimestampShape> {
     let (date, rest) = (value.get(..10)?, value.get(10..)?);
     let (separator, rest) = (rest.as_bytes().first()?, rest.get(1..)?);
     let (time, rest) = (rest.get(..8)?, rest.get(8..)?);
@@ -224,6 +265,48 @@ mod tests {
         }
         for values in text {
             assert_eq!(refine(values), None, "{values:?}");
+        }
+    }
+
+    /// A value written in a shape has that shape again.
+    #[test]
+    fn a_shape_writes_values_of_its_shape() {
+        let time =
+            |text: &str| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").unwrap();
+        for (old, new, written) in [
+            (
+                "2024-01-01T00:00:00Z",
+                "2024-05-06 01:02:03",
+                Some("2024-05-06T01:02:03Z"),
+            ),
+            (
+                "2024-01-01T00:00:00.5Z",
+                "2024-05-06 01:02:03",
+                Some("2024-05-06T01:02:03.0Z"),
+            ),
+            ("2024-01-01T00:00:00+02", "2024-05-06 01:02:03.25", None),
+            (
+                "2024-01-01T00:00:00.1+02",
+                "2024-05-06 01:02:03.25",
+                Some("2024-05-06T01:02:03.25+00:00"),
+            ),
+            (
+                "2024-01-01T00:00:00",
+                "2024-05-06 01:02:03",
+                Some("2024-05-06T01:02:03"),
+            ),
+            (
+                "2024-01-01 00:00:00.5",
+                "2024-05-06 01:02:03.000001",
+                Some("2024-05-06 01:02:03.000001"),
+            ),
+        ] {
+            let shape = timestamp_shape(old).unwrap();
+            let text = shape.write(time(new));
+            assert_eq!(text.as_deref(), written, "{old}");
+            if let Some(text) = text {
+                assert_eq!(timestamp_shape(&text), Some(shape), "{text}");
+            }
         }
     }
 }

@@ -46,7 +46,7 @@ pub use detect::{
     detect_from_path, strip_bom,
 };
 pub use error::FormatError;
-pub use json_types::json_types;
+pub use json_types::{TimestampShape, json_types, timestamp_shape};
 pub use lines::{EmptyLines, SkipLines, first_record_end, line_end, skip_lines};
 pub use options::{ColumnTypes, DUCKDB_SAMPLE_SIZE, JsonFormat, ReadOptions};
 pub use record_starts::RecordStarts;

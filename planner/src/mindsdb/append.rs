@@ -538,6 +538,9 @@ async fn splice(
     let (mut layout, before) = text
         .layout()
         .map_err(|why| target.error(format!("{why}; nothing was written")))?;
+    if old.options.format == CopyFormat::Json {
+        rows.mapping.write_timestamps_as(text.head());
+    }
     spare = out.write(&before, spare).await?;
     let mut options = old.options.clone();
     options.header = options.format == CopyFormat::Csv && text.is_empty();

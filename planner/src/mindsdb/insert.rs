@@ -13,13 +13,15 @@ use std::sync::Arc;
 
 use crate::dialect::DuckDb;
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, RecordBatch, new_null_array,
+    Array, ArrayRef, AsArray, BooleanArray, RecordBatch, StringBuilder, new_null_array,
 };
 use datafusion::arrow::compute::filter;
 use datafusion::arrow::compute::kernels::cmp::not_distinct;
 use datafusion::arrow::compute::{CastOptions, can_cast_types, cast, cast_with_options};
-use datafusion::arrow::datatypes::Float64Type;
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{
+    DataType, Field, Float64Type, Schema, SchemaRef, TimeUnit, TimestampMicrosecondType,
+};
+use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::util::display::array_value_to_string;
 use datafusion::datasource::TableProvider;
 use datafusion::datasource::file_format::csv::CsvFormat;
@@ -31,7 +33,7 @@ use datafusion::sql::sqlparser::ast::{
     ObjectName, ObjectNamePart, Query, SetExpr, Statement as SqlStatement, TableObject,
 };
 use datafusion::sql::sqlparser::parser::Parser;
-use s3sql_formats::{Compression, compression_from_path};
+use s3sql_formats::{Compression, TimestampShape, compression_from_path, timestamp_shape};
 use s3sql_s3_client::{ObjectUrl, Operation, S3ObjectStore};
 
 use super::database::{Database, Databases};
@@ -40,6 +42,7 @@ use crate::copy::{CopyFormat, CopyOptions, TextCompression};
 use crate::describe::duckdb_type_name;
 use crate::error::{PlannerError, Result};
 use crate::scan::table::FileTable;
+use crate::timestamp_text::timestamp_text;
 
 /// A parsed `INSERT INTO a.b ...`: a database's object when `a` is a
 /// database when it runs, DataFusion's table `b` of schema `a` otherwise.
@@ -375,6 +378,9 @@ pub(crate) struct Mapping {
     /// `year=2024/h.csv`): not written (the object holds none), but every
     /// value must be the key's (source column, name, value).
     hive: Vec<(usize, String, String)>,
+    /// A JSON object's timestamp columns, by index, written as text in the
+    /// shape of the object's own values ([`Mapping::write_timestamps_as`]).
+    shapes: Vec<(usize, TimestampShape)>,
 }
 
 /// The hive partitions of `url`'s key (`name=value` folders), in order.
@@ -439,6 +445,41 @@ fn non_finite(array: &dyn Array) -> Result<Option<f64>> {
     })
 }
 
+/// `array` cast to `to`; a timestamp to text is DuckDB's text
+/// (`2024-05-06 01:02:03+00`, the zone kept), not arrow's.
+fn cast_value(
+    array: &ArrayRef,
+    to: &DataType,
+    options: &CastOptions,
+) -> std::result::Result<ArrayRef, ArrowError> {
+    if matches!(array.data_type(), DataType::Timestamp(..)) && is_text(to) {
+        let text = timestamp_text(array).map_err(|e| ArrowError::ExternalError(Box::new(e)))?;
+        return cast_with_options(&text, to, options);
+    }
+    cast_with_options(array, to, options)
+}
+
+/// The first JSON objects of `head`, the start of a JSON Lines text or of
+/// an array's: as many as it holds whole.
+fn first_records(head: &[u8]) -> Vec<serde_json::Map<String, serde_json::Value>> {
+    let mut rest = s3sql_formats::strip_bom(head);
+    let mut records = Vec::new();
+    loop {
+        let skip = rest
+            .iter()
+            .take_while(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'[' | b','))
+            .count();
+        rest = &rest[skip..];
+        let mut values =
+            serde_json::Deserializer::from_slice(rest).into_iter::<serde_json::Value>();
+        match values.next() {
+            Some(Ok(serde_json::Value::Object(record))) => records.push(record),
+            _ => return records,
+        }
+        rest = &rest[values.byte_offset()..];
+    }
+}
+
 /// Whether `data_type` is text.
 fn is_text(data_type: &DataType) -> bool {
     matches!(
@@ -457,6 +498,7 @@ impl Mapping {
             format: old.options.format,
             table: target.name.clone(),
             hive: Vec::new(),
+            shapes: Vec::new(),
         }
     }
 
@@ -577,6 +619,7 @@ impl Mapping {
             format: old.options.format,
             table: target.name.clone(),
             hive,
+            shapes: Vec::new(),
         })
     }
 
@@ -605,7 +648,76 @@ impl Mapping {
             format: old.options.format,
             table: target.name.clone(),
             hive: Vec::new(),
+            shapes: Vec::new(),
         }
+    }
+
+    /// In a JSON object, writes the new values of each timestamp column in
+    /// the shape of its values in `head`, the object's first records
+    /// (`2024-01-01T00:00:00Z`: `2024-05-06T01:02:03Z`). DuckDB types such
+    /// a column TIMESTAMP only while every value has one shape; COPY's
+    /// `2024-05-06 01:02:03` beside them made it VARCHAR, read in the
+    /// reader's zone.
+    pub(crate) fn write_timestamps_as(&mut self, head: &[u8]) {
+        let records = first_records(head);
+        let mut fields: Vec<Field> = self
+            .schema
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        for (at, (field, check)) in fields.iter_mut().zip(self.check.fields()).enumerate() {
+            if !matches!(check.data_type(), DataType::Timestamp(_, None)) {
+                continue;
+            }
+            let shape = records
+                .iter()
+                .find_map(|r| r.get(check.name()).and_then(serde_json::Value::as_str))
+                .and_then(timestamp_shape);
+            if let Some(shape) = shape {
+                *field = Field::new(field.name(), DataType::Utf8, true);
+                self.shapes.push((at, shape));
+            }
+        }
+        self.schema = Arc::new(Schema::new(fields));
+    }
+
+    /// `checked`, timestamps of column `column`, as text of `shape`.
+    fn shaped(
+        &self,
+        checked: &ArrayRef,
+        shape: TimestampShape,
+        column: &Field,
+    ) -> Result<ArrayRef> {
+        let micros = cast(checked, &DataType::Timestamp(TimeUnit::Microsecond, None))?;
+        let micros = micros.as_primitive::<TimestampMicrosecondType>();
+        let mut text = StringBuilder::with_capacity(micros.len(), micros.len() * 24);
+        for row in 0..micros.len() {
+            let Some(time) = micros
+                .is_valid(row)
+                .then(|| micros.value_as_datetime(row))
+                .flatten()
+            else {
+                text.append_null();
+                continue;
+            };
+            let Some(value) = shape.write(time) else {
+                return Err(self.insert_error(format!(
+                    "column {} holds timestamps written without a fraction of a second, and the value {time} has one: written so, its readers would take the column for text; nothing was written (give whole seconds, e.g. date_trunc('second', ...))",
+                    column.name()
+                )));
+            };
+            text.append_value(value);
+        }
+        Ok(Arc::new(text.finish()))
+    }
+
+    fn insert_error(&self, message: String) -> PlannerError {
+        DatabaseError::Insert {
+            table: self.table.clone(),
+            message,
+        }
+        .into()
     }
 
     /// The rows' columns as encoded.
@@ -621,7 +733,8 @@ impl Mapping {
             ..CastOptions::default()
         };
         for (at, name, value) in &self.hive {
-            let given = cast(batch.column(*at), &DataType::Utf8).map_err(DataFusionError::from)?;
+            let given = cast_value(batch.column(*at), &DataType::Utf8, &CastOptions::default())
+                .map_err(DataFusionError::from)?;
             let other = given
                 .as_string::<i32>()
                 .iter()
@@ -642,10 +755,11 @@ impl Mapping {
             .iter()
             .zip(self.check.fields())
             .zip(&self.from)
-            .map(|((field, check), from)| match from {
+            .enumerate()
+            .map(|(i, ((field, check), from))| match from {
                 None => Ok(new_null_array(field.data_type(), batch.num_rows())),
                 Some(at) => {
-                    let checked = cast_with_options(batch.column(*at), check.data_type(), &options)
+                    let checked = cast_value(batch.column(*at), check.data_type(), &options)
                         .map_err(|source| {
                             PlannerError::from(DatabaseError::InsertValue {
                                 table: self.table.clone(),
@@ -654,7 +768,10 @@ impl Mapping {
                                 source,
                             })
                         })?;
-                    if field.data_type() == check.data_type() {
+                    if let Some((_, shape)) = self.shapes.iter().find(|(c, _)| *c == i) {
+                        self.unchanged(batch.column(*at), &checked, check)?;
+                        self.shaped(&checked, *shape, check)
+                    } else if field.data_type() == check.data_type() {
                         self.unchanged(batch.column(*at), &checked, check)?;
                         Ok(checked)
                     } else {

@@ -76,7 +76,13 @@ pub(crate) struct OldText {
     /// A JSON array's tail not passed on yet: white space, and the `]`
     /// with the white space after it once seen.
     held: Vec<u8>,
+    /// The text's first [`HEAD_BYTES`]: its first records, whose values
+    /// show how the object writes them.
+    head: Vec<u8>,
 }
+
+/// How much of the old text's start [`OldText::head`] keeps.
+const HEAD_BYTES: usize = 64 * 1024;
 
 /// How a text's lines end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,6 +121,8 @@ impl OldText {
     /// Takes the next piece of old text; returns what can be passed on
     /// now (all of it, except a JSON array's possible tail).
     pub(crate) fn pass(&mut self, text: Vec<u8>) -> Vec<u8> {
+        let room = HEAD_BYTES.saturating_sub(self.head.len());
+        self.head.extend_from_slice(&text[..room.min(text.len())]);
         if self.ending.is_none() {
             let mut previous = self.previous;
             for &b in &text {
@@ -164,6 +172,11 @@ impl OldText {
             self.last_visible = Some(b);
         }
         out
+    }
+
+    /// The text's start (up to [`HEAD_BYTES`]).
+    pub(crate) fn head(&self) -> &[u8] {
+        &self.head
     }
 
     /// Whether any text was seen.

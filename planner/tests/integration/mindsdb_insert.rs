@@ -1540,3 +1540,78 @@ s3.put_object(Bucket=locked, Key="h.csv", Body=b"id,city\n1,a\n", ObjectLockLega
         assert_eq!(rows[3], "| 1 |", "{table}: {rows:?}");
     }
 }
+
+/// A timestamp inserted into an object of ISO `...Z` timestamps keeps its
+/// instant for every reader, whatever its session's time zone: a CSV's
+/// TIMESTAMP WITH TIME ZONE column gets the offset, a JSON column of one
+/// `T...Z` shape (DuckDB's TIMESTAMP of the instant) gets that shape, and a
+/// JSON text column DuckDB's text with the offset (review-10f #7: the new
+/// values were written without their zone, and DuckDB in New York read
+/// them 4 hours off).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_insert_keeps_the_instant_of_a_zoned_timestamp() {
+    let bucket = Bucket::new().await;
+    let session = session_with_database(&bucket, &bucket.endpoint).await;
+    let old = "{\"ts\":\"2024-01-01T00:00:00Z\",\"n\":1}\n";
+    bucket
+        .put("tsz.csv", "ts,n\n2024-01-01T00:00:00Z,1\n")
+        .await;
+    bucket.put("tsz.jsonl", old).await;
+    bucket
+        .put(
+            "tsz_frac.jsonl",
+            "{\"ts\":\"2024-01-01T00:00:00.5Z\",\"n\":1}\n",
+        )
+        .await;
+    bucket
+        .put(
+            "tsz_text.jsonl",
+            format!("{old}{{\"ts\":\"soon\",\"n\":2}}\n"),
+        )
+        .await;
+    let names = ["tsz.csv", "tsz.jsonl", "tsz_frac.jsonl", "tsz_text.jsonl"];
+    let kinds = |bucket: &Bucket| {
+        let statements: Vec<String> = names
+            .iter()
+            .map(|name| format!("SELECT typeof(ts) FROM '{}' LIMIT 1", bucket.url(name)))
+            .collect();
+        duckdb(Some(bucket), &statements)
+    };
+    let before = kinds(&bucket);
+    for name in names {
+        query(
+            &session,
+            &format!(
+                "INSERT INTO ds.`{}{name}` VALUES (TIMESTAMPTZ '2024-05-06 01:02:03+00', 3)",
+                bucket.prefix
+            ),
+        )
+        .await;
+    }
+    let got = String::from_utf8(object(&bucket, "tsz.jsonl").await).unwrap();
+    assert_eq!(
+        got,
+        format!("{old}{{\"ts\":\"2024-05-06T01:02:03Z\",\"n\":3}}\n")
+    );
+    assert_eq!(kinds(&bucket), before, "DuckDB types the columns as before");
+    let mut statements = vec!["SET TimeZone = 'America/New_York'".to_owned()];
+    for name in names {
+        let instant = if name == "tsz.csv" || name == "tsz_text.jsonl" {
+            "epoch(ts::TIMESTAMPTZ)"
+        } else {
+            "epoch(ts)"
+        };
+        statements.push(format!(
+            "SELECT n, floor({instant})::BIGINT FROM '{}' WHERE n <> 2 ORDER BY n",
+            bucket.url(name)
+        ));
+    }
+    let theirs = duckdb(Some(&bucket), &statements);
+    for (name, rows) in names.iter().zip(&theirs[1..]) {
+        assert_eq!(
+            duckdb_rows(rows),
+            ["1,1704067200", "3,1714957323"],
+            "DuckDB in New York reading {name}"
+        );
+    }
+}
