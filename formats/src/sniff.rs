@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use csv_core::{ReadRecordResult, Reader, ReaderBuilder};
 use datafusion::arrow::array::StringArray;
+use datafusion::arrow::compute::{CastOptions, cast_with_options};
 use datafusion::arrow::csv::ReaderBuilder as ArrowReaderBuilder;
 use datafusion::arrow::csv::reader::Format;
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
@@ -87,7 +88,7 @@ pub fn sniff_csv_with_hint(
     }
     let tried: Vec<(Candidate, Records)> = candidates(sample, options, delimiter_hint)
         .map(|candidate| {
-            let records = split_records(sample, &candidate, options.comment);
+            let records = split_records(sample, &candidate);
             (candidate, records)
         })
         .collect();
@@ -113,6 +114,7 @@ pub fn sniff_csv_with_hint(
         delimiter: candidate.delimiter,
         quote: candidate.quote,
         escape: candidate.escape,
+        comment: candidate.comment,
         newlines_in_values: records.newlines_in_values,
         ..fixed
     };
@@ -175,12 +177,11 @@ pub fn sample_schema(
         .collect();
     let formats = options.temporal_formats();
     let numeric = fields.iter().any(|f| f.data_type().is_numeric());
-    let timestamps = fields
-        .iter()
-        .any(|f| matches!(f.data_type(), DataType::Timestamp(..)));
-    if (formats.any() || numeric || timestamps) && !options.all_varchar {
+    let temporal = fields.iter().any(|f| shape_typed(f.data_type()));
+    if (formats.any() || numeric || temporal) && !options.all_varchar {
         let text = text_columns(&sample[..end], format, fields.len(), records)?;
         for (field, values) in fields.iter_mut().zip(&text) {
+            let by_shape = shape_typed(field.data_type());
             // Text columns whose every value is a date or timestamp in the
             // user's format take that type, as DuckDB's sniffer does.
             if field.data_type() == &DataType::Utf8
@@ -196,6 +197,13 @@ pub fn sample_schema(
             {
                 *field = Field::new(field.name(), timestamp_tz(*unit), true);
             }
+            // arrow types a date or timestamp by its shape: one impossible
+            // value in the sample (`2024-13-01`, `2023-02-29`, `25:00:00`)
+            // makes the column text, as in DuckDB, instead of a type no row
+            // of the file could then be read into (review-8e #6).
+            if by_shape && !all_convert(values, field.data_type()) {
+                *field = Field::new(field.name(), DataType::Utf8, true);
+            }
             // A number with a leading zero (a ZIP code, an account number)
             // keeps the column text, as in DuckDB: `02134` is not 2134.
             if field.data_type().is_numeric() && values.iter().any(|v| leading_zero(v)) {
@@ -204,6 +212,22 @@ pub fn sample_schema(
         }
     }
     Ok(Schema::new(fields))
+}
+
+/// Whether arrow infers `data_type` from a value's shape alone (a date or
+/// timestamp), not by parsing it.
+fn shape_typed(data_type: &DataType) -> bool {
+    matches!(data_type, DataType::Date32 | DataType::Timestamp(..))
+}
+
+/// Whether every one of `values` converts to `data_type` as the decoder converts it.
+fn all_convert(values: &[String], data_type: &DataType) -> bool {
+    let text = StringArray::from_iter_values(values);
+    let options = CastOptions {
+        safe: false,
+        ..CastOptions::default()
+    };
+    cast_with_options(&text, data_type, &options).is_ok()
 }
 
 /// Whether `value` is a number written with a leading zero before a digit
@@ -262,12 +286,16 @@ struct Candidate {
     delimiter: u8,
     quote: Option<u8>,
     escape: Option<u8>,
+    comment: Option<u8>,
 }
 
 /// Every dialect the options leave open, best-preferred first (the hinted
 /// delimiter before the others). A backslash
 /// escape is preferred over the doubled quote only when the sample has a
-/// backslash before a quote.
+/// backslash before a quote. Without a `comment` option, `#` is tried as
+/// DuckDB 1.5.5 tries it (its comment candidates: none, `#`) when a line
+/// of the sample starts with it, after every dialect without one: it wins
+/// only where it makes more rows agree (`# exported 2024` before a header).
 fn candidates(
     sample: &[u8],
     options: &ReadOptions,
@@ -281,8 +309,18 @@ fn candidates(
         (None, None) => DELIMITERS.to_vec(),
     };
     let quotes = options.quote.map_or(QUOTES.map(Some).to_vec(), |q| vec![q]);
+    let comments = match options.comment {
+        Some(comment) => vec![Some(comment)],
+        None if sample.starts_with(b"#") || memchr::memmem::find(sample, b"\n#").is_some() => {
+            vec![None, Some(b'#')]
+        }
+        None => vec![None],
+    };
     let mut all = Vec::new();
-    for quote in quotes {
+    for (comment, quote) in comments
+        .into_iter()
+        .flat_map(|c| quotes.iter().map(move |&q| (c, q)))
+    {
         let escapes = match (options.escape, quote) {
             (Some(escape), _) => vec![escape],
             (None, None) => vec![None],
@@ -297,6 +335,7 @@ fn candidates(
                     delimiter,
                     quote,
                     escape,
+                    comment,
                 });
             }
         }
@@ -410,21 +449,21 @@ fn misquoted_fields(sample: &[u8], candidate: &Candidate) -> usize {
     misquoted + usize::from(unquoted.is_some_and(unbalanced))
 }
 
-fn reader_for(candidate: &Candidate, comment: Option<u8>) -> Reader {
+fn reader_for(candidate: &Candidate) -> Reader {
     ReaderBuilder::new()
         .delimiter(candidate.delimiter)
         .quote(candidate.quote.unwrap_or(b'"'))
         .quoting(candidate.quote.is_some())
         .double_quote(true)
         .escape(candidate.escape)
-        .comment(comment)
+        .comment(candidate.comment)
         .build()
 }
 
 /// Splits the sample into records; a record cut by the end of the sample is
 /// left out unless it is the only one (a one-line file without a newline).
-fn split_records(sample: &[u8], candidate: &Candidate, comment: Option<u8>) -> Records {
-    let mut reader = reader_for(candidate, comment);
+fn split_records(sample: &[u8], candidate: &Candidate) -> Records {
+    let mut reader = reader_for(candidate);
     let mut out = vec![0u8; 64 * 1024];
     let mut ends = vec![0usize; 1024];
     let mut records = Records {

@@ -12,6 +12,8 @@ mod copy;
 mod copy_duckdb;
 #[path = "integration/csv_lines.rs"]
 mod csv_lines;
+#[path = "integration/csv_sniff.rs"]
+mod csv_sniff;
 #[path = "integration/files.rs"]
 mod files;
 #[path = "integration/formats.rs"]

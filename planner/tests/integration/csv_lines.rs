@@ -7,7 +7,7 @@
 use crate::support::{Bucket, duckdb, duckdb_rows, error_of, query, table_rows};
 
 /// Each statement's rows from s3sql and from DuckDB, for one assertion.
-async fn compare(bucket: &Bucket, sqls: &[String]) {
+pub(crate) async fn compare(bucket: &Bucket, sqls: &[String]) {
     let theirs = duckdb(Some(bucket), sqls);
     let session = bucket.session().await;
     let mut differ = Vec::new();
