@@ -36,6 +36,26 @@ pub(crate) enum Sink {
         /// a failed file leaves empty are removed, so a retry finds none.
         root: PathBuf,
     },
+    /// A target that is no regular file (a FIFO, a terminal,
+    /// `/dev/stdout`): written in place, as DuckDB does, with no
+    /// temporary file and no rename, which replaced it with a regular
+    /// file (review-9d #12). What was written cannot be taken back.
+    InPlace {
+        file: tokio::fs::File,
+        path: PathBuf,
+    },
+}
+
+/// Whether `path` is written in place ([`Sink::InPlace`]): it is under
+/// `/dev` or `/proc` (`/dev/stdout`, even when the shell sent it to a
+/// file), or is there and is neither a regular file nor a directory.
+async fn in_place(path: &Path) -> bool {
+    if path.starts_with("/dev") || path.starts_with("/proc") {
+        return true;
+    }
+    tokio::fs::metadata(path)
+        .await
+        .is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
 /// `source`, what the file system said about `path`, as a COPY error; too
@@ -135,6 +155,16 @@ impl Sink {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        if in_place(&path).await {
+            // Appended to, not truncated: `/dev/stdout` sent to a file by
+            // the shell keeps what was printed before.
+            let file = tokio::fs::OpenOptions::new()
+                .append(true)
+                .open(&path)
+                .await
+                .map_err(|e| local_error(&path, e))?;
+            return Ok(Sink::InPlace { file, path });
+        }
         let temp = path.with_file_name(format!("tmp_{name}"));
         if let Some(dir) = path.parent() {
             tokio::fs::create_dir_all(dir)
@@ -171,6 +201,10 @@ impl Sink {
             Sink::Local { temp, .. } => {
                 return Err(local_error(temp, std::io::ErrorKind::BrokenPipe.into()).into());
             }
+            Sink::InPlace { file, path } => file
+                .write_all(data)
+                .await
+                .map_err(|e| local_error(path, e))?,
         }
         Ok(())
     }
@@ -179,7 +213,7 @@ impl Sink {
     pub(crate) fn filling(&self) -> usize {
         match self {
             Sink::S3 { writer, .. } => writer.filling(),
-            Sink::Local { .. } => 0,
+            Sink::Local { .. } | Sink::InPlace { .. } => 0,
         }
     }
 
@@ -188,7 +222,7 @@ impl Sink {
     pub(crate) async fn send_part(&mut self) -> Result<bool> {
         match self {
             Sink::S3 { writer, .. } => Ok(writer.send_part().await?),
-            Sink::Local { .. } => Ok(false),
+            Sink::Local { .. } | Sink::InPlace { .. } => Ok(false),
         }
     }
 
@@ -210,6 +244,7 @@ impl Sink {
                     synced.map_err(|e| local_error(temp, e))?;
                 }
             }
+            Sink::InPlace { file, path } => file.flush().await.map_err(|e| local_error(path, e))?,
         }
         Ok(())
     }
@@ -259,6 +294,11 @@ impl Sink {
                 }
                 sync_directories(&path, &root).await;
             }
+            Sink::InPlace { mut file, path } => {
+                if let Err(e) = file.flush().await {
+                    return Err((local_error(&path, e).into(), None));
+                }
+            }
         }
         Ok(())
     }
@@ -284,6 +324,7 @@ impl Sink {
                 }
                 remove_empty_parents(&root, &temp).await;
             }
+            Sink::InPlace { .. } => {}
         }
         None
     }

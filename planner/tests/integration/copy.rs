@@ -149,3 +149,40 @@ async fn explain_of_a_copy_is_refused_and_touches_nothing() {
     }
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "old content\n");
 }
+
+/// A COPY to a FIFO writes into it, as DuckDB does (and so to
+/// `/dev/stdout`): the reader gets the file, and the FIFO stays a FIFO.
+/// It was written beside as `tmp_pipe.csv` and renamed over the FIFO,
+/// which became a regular file and its reader got nothing (review-9d #12).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_to_a_fifo_writes_into_it_and_leaves_it_a_fifo() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.csv");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let (sender, received) = std::sync::mpsc::channel();
+    let reading = fifo.clone();
+    std::thread::spawn(move || {
+        let _ = sender.send(std::fs::read_to_string(reading));
+    });
+    let session = Session::with_secrets(SecretManager::new(None));
+    let sql = format!("COPY (SELECT 42 AS a) TO '{}' (FORMAT csv)", fifo.display());
+    // Not awaited on a test thread the reader needs: the COPY runs while
+    // the reader waits for it.
+    let copied = tokio::time::timeout(std::time::Duration::from_secs(20), query(&session, &sql));
+    let outcome = copied.await;
+    let read = received.recv_timeout(std::time::Duration::from_secs(5));
+    assert!(outcome.is_ok(), "the COPY did not end");
+    assert_eq!(read.ok().map(Result::unwrap).as_deref(), Some("a\n42\n"));
+    let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+    assert!(kind.is_fifo(), "{kind:?}");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "a file beside the FIFO"
+    );
+}
