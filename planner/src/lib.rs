@@ -28,6 +28,7 @@
 mod blob;
 mod column_case;
 mod copy;
+mod decimal_literals;
 mod describe;
 mod describe_subquery;
 mod dialect;

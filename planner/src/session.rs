@@ -81,7 +81,9 @@ impl Session {
             // DuckDB's session zone: TIMESTAMPTZ '...' and now() are
             // instants shown in UTC (DataFusion's default, none, made
             // TIMESTAMPTZ a timestamp without a zone).
-            .set_str("datafusion.execution.time_zone", "UTC");
+            .set_str("datafusion.execution.time_zone", "UTC")
+            // DuckDB's `0.1` is DECIMAL(1,1), exact (decimal_literals.rs).
+            .set_bool("datafusion.sql_parser.parse_float_as_decimal", true);
         // No footer cache across statements: DataFusion keys it by the
         // object's path alone (not its store, not its ETag) and trusts it
         // while size and LastModified (to the second) agree, so another
@@ -99,6 +101,7 @@ impl Session {
             .with_config(config)
             .with_runtime_env(runtime)
             .with_default_features()
+            .with_analyzer_rules(crate::decimal_literals::analyzer_rules())
             .with_type_planner(Arc::new(crate::blob::BlobTypes))
             .with_analyzer_rule(Arc::new(crate::blob::BlobLiterals))
             .build();
@@ -400,6 +403,7 @@ impl Session {
         }
         let mut statement = statement;
         self.spell_columns(&mut statement).await;
+        crate::decimal_literals::exponents_as_doubles(&mut statement);
         let plan = self
             .ctx
             .state()
