@@ -47,8 +47,10 @@ impl Target {
     ) -> Result<Self> {
         if crate::scan::local::is_local(url) {
             let path = url.strip_prefix("file://").unwrap_or(url);
+            // `~` is the home directory, as the scans and DuckDB read it.
+            let path = crate::scan::local::expand_home(path, std::env::home_dir().as_deref());
             return Ok(Target::Local {
-                path: PathBuf::from(path),
+                path: PathBuf::from(path.as_ref()),
             });
         }
         let parsed = ObjectUrl::parse(url)?;
@@ -419,6 +421,29 @@ fn url_encode(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `~` in a local target is the home directory, as in the scans and
+    /// DuckDB: COPY TO '~/out.csv' wrote `./~/out.csv`, which
+    /// `SELECT * FROM '~/out.csv'` did not find (review-9d #9).
+    #[tokio::test]
+    async fn a_local_target_under_tilde_is_in_the_home_directory() {
+        let Some(home) = std::env::home_dir() else {
+            return;
+        };
+        let secrets = SecretManager::new(None);
+        let settings = Settings::default();
+        for (written, expected) in [
+            ("~/out.csv", home.join("out.csv")),
+            ("file://~/d/x.csv", home.join("d/x.csv")),
+            ("~user/x.csv", PathBuf::from("~user/x.csv")),
+        ] {
+            let target = Target::resolve(written, &secrets, &settings).await;
+            let Ok(Target::Local { path }) = target else {
+                panic!("{written}: not a local target");
+            };
+            assert_eq!(path, expected, "{written}");
+        }
+    }
 
     #[test]
     fn partition_names_are_encoded_as_duckdb_does() {
