@@ -13,6 +13,7 @@ pub(crate) mod format;
 pub(crate) mod io_plan;
 pub(crate) mod local;
 mod named;
+mod parquet_columns;
 mod progress;
 mod prune;
 mod relist;
@@ -498,10 +499,20 @@ async fn file_table(
     for (store, f) in files {
         let compression = formats.compression(&f.name);
         if store_files.last().is_none_or(|last| last.store != store) {
+            let format = formats.format(compression);
+            // Without union_by_name every Parquet file holds the first's columns.
+            let parquet = format
+                .downcast_ref::<datafusion::datasource::file_format::parquet::ParquetFormat>()
+                .is_some();
+            let columns = (!union_by_name && parquet).then(|| {
+                Arc::new(parquet_columns::AllColumnsRequired)
+                    as Arc<dyn datafusion::physical_expr_adapter::PhysicalExprAdapterFactory>
+            });
             store_files.push(StoreFiles {
                 store,
-                format: formats.format(compression),
+                format,
                 files: Vec::new(),
+                columns,
             });
             compressed.push(compression != Compression::Uncompressed);
         }

@@ -23,6 +23,7 @@ use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::expressions::Column;
+use datafusion::physical_expr_adapter::PhysicalExprAdapterFactory;
 use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::physical_plan::projection::ProjectionExec;
 use datafusion::physical_plan::union::UnionExec;
@@ -44,6 +45,10 @@ pub(crate) struct StoreFiles {
     pub format: Arc<dyn FileFormat>,
     /// Its files, in listing order, partition values set.
     pub files: Vec<PartitionedFile>,
+    /// How a file's columns are matched to the scan's, when not
+    /// DataFusion's way (a Parquet file lacking one is refused:
+    /// [`super::parquet_columns`]).
+    pub columns: Option<Arc<dyn PhysicalExprAdapterFactory>>,
 }
 
 /// Where a file's hive partitions are (`Listed::hive_key`), kept on its
@@ -348,6 +353,7 @@ impl TableProvider for FileTable {
                 .with_output_partitioning(declared)
                 .with_projection_indices(self.scanned(projection))?
                 .with_limit(limit)
+                .with_expr_adapter(group.columns.clone())
                 .build();
             let plan = group.format.create_physical_plan(state, config).await?;
             let plan = name_read_errors(plan, self.csv.as_ref());
