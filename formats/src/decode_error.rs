@@ -31,8 +31,10 @@ struct Position {
 /// `err`, raised while decoding `path` from byte `range_start` on after
 /// `skipped_lines` lines were dropped (`skip`), as an error naming the file,
 /// the line and the column ([`FormatError::Decode`], wrapped as
-/// `DataFusionError::External` so it crosses the engine intact). Errors that
-/// are not arrow's decode errors (I/O, access) are returned unchanged.
+/// `DataFusionError::External` so it crosses the engine intact). Data that
+/// ends early or does not decompress (a cut `.gz` or `.zst`) is named too
+/// ([`cut_short`]); other errors (access, a missing object) are returned
+/// unchanged.
 pub fn name_decode_error(
     path: &str,
     range_start: u64,
@@ -49,8 +51,37 @@ pub fn name_decode_error(
                 message: describe(path, at, &err),
             }))
         }
+        _ if cut_short(&err) => DataFusionError::External(Box::new(FormatError::Decode {
+            message: format!(
+                "file {path}: the data ends early or does not decompress (a cut upload, or a \
+                 damaged .gz/.zst file?): {err}"
+            ),
+        })),
         _ => err,
     }
+}
+
+/// Whether `err` says a file's bytes end early or are damaged: an I/O error
+/// of kind `UnexpectedEof` or `InvalidData` (flate2's cut gzip stream) or
+/// the zstd decoder's (the planner's store wrapper raises object_store's
+/// "Generic decompress error").
+fn cut_short(err: &DataFusionError) -> bool {
+    let mut current: Option<&(dyn Error + 'static)> = Some(err);
+    while let Some(e) = current {
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::InvalidData
+            )
+        {
+            return true;
+        }
+        if e.to_string().starts_with("Generic decompress error") {
+            return true;
+        }
+        current = e.source();
+    }
+    false
 }
 
 fn describe(path: &str, start: Position, err: &DataFusionError) -> String {

@@ -134,3 +134,42 @@ async fn a_schema_mismatch_names_both_files() {
         "{error}"
     );
 }
+
+/// A cut `.gz` or `.zst` in a list of files: the error names it
+/// (review-8e #15: "IO error: unexpected end of file", no file named).
+#[tokio::test]
+async fn a_cut_gzip_file_is_named_in_the_error() {
+    use std::io::Write;
+    let bucket = Bucket::new().await;
+    let mut text = String::from("a,b\n");
+    for i in 0..20_000 {
+        text.push_str(&format!("{i},{}\n", i * 7));
+    }
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(text.as_bytes()).unwrap();
+    let whole = encoder.finish().unwrap();
+    let cut = whole[..whole.len() / 2].to_vec();
+    bucket.put("gz/good.csv.gz", whole).await;
+    bucket.put("gz/cut.csv.gz", cut).await;
+    let zstd = zstd::encode_all(text.as_bytes(), 3).unwrap();
+    bucket
+        .put("gz/cut.csv.zst", zstd[..zstd.len() / 2].to_vec())
+        .await;
+    let (good, cut) = (bucket.url("gz/good.csv.gz"), bucket.url("gz/cut.csv.gz"));
+    let session = bucket.session().await;
+    let zst = bucket.url("gz/cut.csv.zst");
+    let sql = format!("SELECT count(*) FROM read_csv(['{good}', '{zst}'])");
+    let error = error_of(&session, &sql).await;
+    assert!(
+        error.contains(&format!("file {zst}: the data ends early")),
+        "{error}"
+    );
+    for list in [format!("['{good}', '{cut}']"), format!("['{cut}']")] {
+        let sql = format!("SELECT count(*) FROM read_csv({list})");
+        let error = error_of(&session, &sql).await;
+        assert!(
+            error.contains(&format!("file {cut}: the data ends early")),
+            "{sql}: {error}"
+        );
+    }
+}
