@@ -152,13 +152,22 @@ pub fn escape(text: &str) -> String {
 
 impl KeyPattern {
     /// Parses `pattern` as a glob (`*`, `**`, `?`, `[...]`, `\` escapes;
-    /// `{` is a plain character, as in DuckDB). An empty pattern is an
-    /// error: it names no object (S3 keys are never empty).
+    /// `{` is a plain character, as in DuckDB; a trailing `**/` is `**`).
+    /// An empty pattern is an error: it names no object (S3 keys are never
+    /// empty).
     pub fn parse(pattern: &str) -> Result<Self, GlobError> {
         Self::non_empty(pattern)?;
+        let mut segments = Parser::new(pattern).parse()?;
+        // `dir/**/` is every object below `dir/`, as DuckDB reads it (a
+        // directory URL with `**` pasted in), not keys ending in `/`.
+        if let [.., Segment::AnyDepth, Segment::Literal(last)] = segments.as_slice()
+            && last.is_empty()
+        {
+            segments.pop();
+        }
         Ok(Self {
             source: pattern.to_owned(),
-            segments: Parser::new(pattern).parse()?,
+            segments,
         })
     }
 

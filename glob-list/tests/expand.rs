@@ -128,6 +128,13 @@ async fn hive_layout_results_order_requests_and_pruning() {
     assert_eq!(got, brute("t/year=2024/month=03/*/*.parquet"));
     assert_eq!(got.len(), 280);
     assert_eq!(requests, 1);
+    // A directory URL with `**/` pasted in is every object below it, as
+    // DuckDB reads it (review-8e #30: it matched nothing).
+    for pattern in ["t/year=2024/month=03/**/", "t/year=2024/month=03/**"] {
+        let (got, _) = fx.expand(pattern, ExpandOptions::default()).await;
+        assert_eq!(got.len(), 280, "{pattern}");
+        assert_eq!(got, brute("t/year=2024/month=03/*/*.parquet"), "{pattern}");
+    }
 
     // One day across years: descend the years (1 request), then one
     // delimited listing per year.
