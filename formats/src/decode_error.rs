@@ -41,24 +41,33 @@ pub fn name_decode_error(
     skipped_lines: u64,
     err: DataFusionError,
 ) -> DataFusionError {
-    match arrow_cause(&err) {
-        Some(ArrowError::ParseError(_) | ArrowError::CsvError(_) | ArrowError::JsonError(_)) => {
-            let at = Position {
-                range_start,
-                skipped_lines,
-            };
-            DataFusionError::External(Box::new(FormatError::Decode {
-                message: describe(path, at, &err),
-            }))
-        }
-        _ if cut_short(&err) => DataFusionError::External(Box::new(FormatError::Decode {
+    if is_decode_error(&err) {
+        let at = Position {
+            range_start,
+            skipped_lines,
+        };
+        return DataFusionError::External(Box::new(FormatError::Decode {
+            message: describe(path, at, &err),
+        }));
+    }
+    if cut_short(&err) {
+        return DataFusionError::External(Box::new(FormatError::Decode {
             message: format!(
                 "file {path}: the data ends early or does not decompress (a cut upload, or a \
                  damaged .gz/.zst file?): {err}"
             ),
-        })),
-        _ => err,
+        }));
     }
+    err
+}
+
+/// Whether `err` is one of arrow's decode errors, which
+/// [`name_decode_error`] restates.
+pub fn is_decode_error(err: &DataFusionError) -> bool {
+    matches!(
+        arrow_cause(err),
+        Some(ArrowError::ParseError(_) | ArrowError::CsvError(_) | ArrowError::JsonError(_))
+    )
 }
 
 /// Whether `err` says a file's bytes end early or are damaged: an I/O error

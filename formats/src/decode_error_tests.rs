@@ -114,13 +114,19 @@ fn name_decode_error_wraps_decode_errors_and_passes_others_through() {
             .starts_with("file s3://b/data.csv, line 3, column 2:"),
         "{inner}"
     );
-    // In a byte range past the start, arrow counts from the range.
-    let err = csv_error("a,b\n1,2\n3,x4\n", two_ints(), true);
+    // A byte range past the start is decoded without a header, as
+    // DataFusion decodes it (review-8e T3), and arrow counts from the
+    // range: its second line is named so when the lines before the range
+    // are not known, and by its line in the file when they are (10 here).
+    let err = csv_error("1,2\n3,x4\n", two_ints(), false);
     let text = name_decode_error("s3://b/data.csv", 4096, 0, err).to_string();
     assert!(
-        text.contains("line 3 counted from byte 4096, column 2"),
+        text.contains("line 2 counted from byte 4096, column 2"),
         "{text}"
     );
+    let err = csv_error("1,2\n3,x4\n", two_ints(), false);
+    let text = name_decode_error("s3://b/data.csv", 0, 10, err).to_string();
+    assert!(text.contains("line 12, column 2"), "{text}");
     // Lines dropped by `skip` come before the decoder's first line.
     let err = csv_error("a,b\n1,2\n3,x4\n", two_ints(), true);
     let text = name_decode_error("s3://b/data.csv", 0, 2, err).to_string();

@@ -40,7 +40,7 @@ pub(crate) use datafusion_options::NO_QUOTE;
 pub use datafusion_options::{
     csv_options, decoded_by_planner, json_options, null_regex, sniff_json_format,
 };
-pub use decode_error::{describe_decode_error, name_decode_error};
+pub use decode_error::{describe_decode_error, is_decode_error, name_decode_error};
 pub use detect::{
     Compression, Detected, FileFormat, compression_from_path, decompress_sample, detect_from_bytes,
     detect_from_path, strip_bom,

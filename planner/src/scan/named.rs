@@ -8,8 +8,10 @@
 //! DataFusion's opener, which would drop those options. Each file is
 //! decompressed by its own [`FileCompression`], so one scan reads `.csv`
 //! beside `.csv.gz` in listing order (zstd and JSON files through
-//! [`DecodedText`]). A CSV file split into byte ranges
-//! has each range moved to record starts first ([`CsvRanges`]).
+//! [`DecodedText`]). A CSV file split into byte ranges has each range
+//! moved to record starts first ([`CsvRanges`]); a decode error in a range
+//! past the file's start names the line counted from the file's start (the
+//! lines before the range counted then, from the store).
 
 use std::fmt;
 use std::sync::Arc;
@@ -28,9 +30,11 @@ use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::projection::ProjectionExprs;
 use datafusion::physical_plan::metrics::ExecutionPlanMetricsSet;
 use datafusion::physical_plan::{DisplayFormatType, ExecutionPlan};
-use futures::{FutureExt, StreamExt, TryStreamExt};
-use object_store::ObjectStore;
-use s3sql_formats::name_decode_error;
+use futures::future::{self, Either};
+use futures::{FutureExt, StreamExt};
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt};
+use s3sql_formats::{is_decode_error, name_decode_error};
 
 use crate::scan::csv_opener::{CsvExtras, CsvOpener};
 use crate::scan::csv_ranges::CsvRanges;
@@ -191,7 +195,12 @@ impl FileSource for NamedSource {
             scan,
             inner,
             openers,
-            ranges: self.ranges.clone().map(|r| (r, object_store)),
+            ranges: self.ranges.clone(),
+            line_end: self
+                .csv
+                .as_ref()
+                .map(|c| c.options.terminator.unwrap_or(b'\n')),
+            store: object_store,
             skipped_lines: self.csv.as_ref().map_or(0, |c| c.skip),
             ignore_errors: self.csv.as_ref().is_some_and(|c| c.ignore_errors),
         }))
@@ -262,7 +271,11 @@ struct NamedOpener {
     openers: Vec<(FileCompressionType, Arc<dyn FileOpener>)>,
     /// A file read in a byte range is moved to record starts first, found
     /// from the store.
-    ranges: Option<(Arc<CsvRanges>, Arc<dyn ObjectStore>)>,
+    ranges: Option<Arc<CsvRanges>>,
+    /// CSV's line end (its terminator, else `\n`); `None` for JSON.
+    line_end: Option<u8>,
+    /// The store the files are read from.
+    store: Arc<dyn ObjectStore>,
     /// Lines dropped before the decoder (`skip`), added to its line numbers.
     skipped_lines: u64,
     /// `ignore_errors` was asked for: the error says why it did not apply.
@@ -300,10 +313,6 @@ impl FileOpener for NamedOpener {
             None => file.object_meta.location.as_ref().into(),
         };
         let (skipped, ignore) = (self.skipped_lines, self.ignore_errors);
-        let start = file
-            .range
-            .as_ref()
-            .map_or(0, |r| u64::try_from(r.start).unwrap_or(0));
         let compression = compression_of(&file, self.scan);
         let opener = Arc::clone(
             self.openers
@@ -312,20 +321,72 @@ impl FileOpener for NamedOpener {
                 .map_or(&self.inner, |(_, opener)| opener),
         );
         let ranges = self.ranges.clone().filter(|_| file.range.is_some());
+        let (store, line_end) = (Arc::clone(&self.store), self.line_end);
+        let location = file.object_meta.location.clone();
         Ok(async move {
             let file = match ranges {
-                Some((ranges, store)) => ranges.align(&store, file).await?,
+                Some(ranges) => ranges.align(&store, file).await?,
                 None => file,
             };
+            let start = file
+                .range
+                .as_ref()
+                .map_or(0, |r| u64::try_from(r.start).unwrap_or(0));
             let stream = opener
                 .open(file)
                 .map_err(|e| named(&name, start, skipped, ignore, e))?
                 .await
                 .map_err(|e| named(&name, start, skipped, ignore, e))?;
             Ok(stream
-                .map_err(move |e| named(&name, start, skipped, ignore, e))
+                .then(move |batch| match batch {
+                    Ok(batch) => Either::Left(future::ready(Ok(batch))),
+                    Err(e) => {
+                        let (name, store, location) =
+                            (Arc::clone(&name), Arc::clone(&store), location.clone());
+                        Either::Right(async move {
+                            // Past the file's start arrow counts lines from
+                            // the range's: the lines before it are counted.
+                            let before = match line_end {
+                                Some(line_end) if start > 0 && is_decode_error(&e) => {
+                                    lines_before(&store, &location, start, line_end).await.ok()
+                                }
+                                _ => None,
+                            };
+                            Err(match before {
+                                Some(lines) => named(&name, 0, lines, ignore, e),
+                                None => named(&name, start, skipped, ignore, e),
+                            })
+                        })
+                    }
+                })
                 .boxed())
         }
         .boxed())
     }
+}
+
+/// How many lines of `location` come before a range read from `start`
+/// (past 0): the line ends up to the first at or after byte `start - 1`,
+/// after which the range's first record starts. Read from the file's
+/// start, only for an error's line.
+async fn lines_before(
+    store: &Arc<dyn ObjectStore>,
+    location: &Path,
+    start: u64,
+    line_end: u8,
+) -> Result<u64> {
+    let last = start.saturating_sub(1);
+    let mut body = store.get(location).await?.into_stream();
+    let (mut lines, mut at) = (0, 0u64);
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk?;
+        for (i, _) in chunk.iter().enumerate().filter(|(_, b)| **b == line_end) {
+            lines += 1;
+            if at + i as u64 >= last {
+                return Ok(lines);
+            }
+        }
+        at += chunk.len() as u64;
+    }
+    Ok(lines)
 }

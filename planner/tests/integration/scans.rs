@@ -790,19 +790,46 @@ async fn quoted_line_breaks_after_the_sample_are_never_split_records() {
     }
     // ... and it was read in byte ranges, not whole.
     query(&session, "SET datafusion.execution.target_partitions = 8").await;
-    assert!(byte_ranges(&session, &sql).await >= 2);
+    assert!(byte_ranges(&session, &sql, "csv").await >= 2);
+}
+
+/// A bad value in a big CSV read in byte ranges is named by its line
+/// counted from the file's start, as a read of the whole file names it
+/// (arrow counts from the start of the range it decodes).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_value_past_the_first_range_names_its_line_in_the_file() {
+    let bucket = Bucket::new().await;
+    let mut csv = String::from("id,n\n");
+    for i in 0..1_300_000 {
+        match i {
+            999_999 => csv.push_str(&format!("{i},x\n")),
+            _ => csv.push_str(&format!("{i},{}\n", i % 97)),
+        }
+    }
+    assert!(csv.len() > 12 << 20, "big enough to be split");
+    bucket.put("bad_late.csv", csv).await;
+    let session = bucket.session().await;
+    let sql = format!("SELECT sum(n) FROM '{}'", bucket.url("bad_late.csv"));
+    query(&session, "SET datafusion.execution.target_partitions = 4").await;
+    assert_eq!(byte_ranges(&session, &sql, "csv").await, 4);
+    // The header is line 1, row `i` line `i + 2`.
+    let e = crate::support::error_of(&session, &sql).await;
+    assert!(
+        e.contains("line 1000001, column 2: cannot read 'x' as Int64") && !e.contains("counted"),
+        "{e}"
+    );
 }
 
 /// How many byte ranges of one file the scan of `sql` reads (EXPLAIN's
 /// `file_groups`: DataFusion splits a big file into ranges read in
 /// parallel).
-async fn byte_ranges(session: &s3sql_planner::Session, sql: &str) -> usize {
+async fn byte_ranges(session: &s3sql_planner::Session, sql: &str, extension: &str) -> usize {
     let plan = query(session, &format!("EXPLAIN {sql}")).await.join("\n");
     let scan = plan
         .lines()
         .find(|line| line.contains("DataSourceExec"))
         .unwrap_or_else(|| panic!("no scan in {plan}"));
-    scan.matches(".csv:").count()
+    scan.matches(&format!(".{extension}:")).count()
 }
 
 /// A CSV like the benchmark's 1M-row one (no quote anywhere, so the
@@ -829,11 +856,11 @@ async fn a_big_csv_is_read_in_byte_ranges_in_parallel() {
     let whole = query(&session, &sql).await;
     assert!(whole[3].contains(&format!("| {rows} ")), "{whole:?}");
     query(&session, "SET datafusion.execution.target_partitions = 4").await;
-    assert_eq!(byte_ranges(&session, &sql).await, 4);
+    assert_eq!(byte_ranges(&session, &sql, "csv").await, 4);
     assert_eq!(query(&session, &sql).await, whole);
     // A LIMIT reads the file from its start, in one piece: a second range
     // would wait for the file to be read up to it for its record start.
     let limit = format!("SELECT * FROM '{}' LIMIT 10", bucket.url("trips_1m.csv"));
-    assert_eq!(byte_ranges(&session, &limit).await, 0);
+    assert_eq!(byte_ranges(&session, &limit, "csv").await, 0);
     assert_eq!(query(&session, &limit).await.len(), 14);
 }
