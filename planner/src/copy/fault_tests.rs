@@ -19,8 +19,9 @@ use crate::error::Result;
 /// four files is a multipart upload of three 5 MiB parts.
 const ROWS_PER_PARTITION: usize = 12 * 1024;
 
-/// Runs a COPY of four partitions through a proxy with `rules`; returns
-/// its result and a client that talks to the server directly.
+/// Runs a COPY of four partitions through a proxy with `rules`, which
+/// must inject a fault; returns its result and a client that talks to the
+/// server directly.
 async fn copy_through(rules: Vec<FaultRule>) -> (Result<u64>, S3Server, S3Client, String) {
     let server = S3Server::start();
     let proxy = FaultProxy::start(server.addr());
@@ -39,6 +40,13 @@ async fn copy_through(rules: Vec<FaultRule>) -> (Result<u64>, S3Server, S3Client
         &CopyMonitor::default(),
     )
     .await;
+    // A rule matching no request of the COPY (its files no longer
+    // multipart, say) would leave every case passing untested
+    // (review-9d T2).
+    assert!(
+        proxy.faults_injected() > 0,
+        "no fault was injected: the rules match no request of the COPY"
+    );
     (result, server, direct, bucket)
 }
 
