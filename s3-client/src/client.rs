@@ -107,7 +107,7 @@ pub(crate) enum LostAnswer {
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct RetryLog {
     /// An attempt failed after sending (connection lost, timeout, or a 5xx
-    /// to a request not safe to repeat): the server may have acted on it.
+    /// other than 503): the server may have acted on it.
     pub answer_lost: bool,
 }
 
@@ -468,10 +468,10 @@ impl S3Client {
             }
             // The request may have reached the server and acted: its answer
             // was lost, or a server failure came back after the server had
-            // done what was asked. For a request that is not safe to
-            // repeat, those count as lost.
-            let failed_late = req.lost_answer != LostAnswer::Repeat && may_have_acted(&err);
-            if reached && (failed_late || cut_off) {
+            // done what was asked. Noted for every request: a write safe
+            // to repeat whose every answer was lost may have been done
+            // all the same, which its caller then asks the object.
+            if reached && (cut_off || may_have_acted(&err)) {
                 log.answer_lost = true;
                 if req.lost_answer == LostAnswer::Fail {
                     return Err(err);

@@ -163,9 +163,9 @@ pub enum Error {
         /// Attempts made.
         attempts: u32,
     },
-    /// A write whose answer was lost, and whose retry was refused or found
-    /// its upload gone: the server may have done it, and nothing this
-    /// client can check tells whether it did.
+    /// A write whose answer was lost, and whose retry was refused, found
+    /// its upload gone or lost its answer too: the server may have done
+    /// it, and nothing this client can check tells whether it did.
     #[error(
         "{target}: outcome unknown: {detail}; look at the object (HEAD it) before writing again"
     )]

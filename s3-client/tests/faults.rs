@@ -2417,6 +2417,16 @@ async fn an_answer_kept_alive_without_end_is_cut() {
             .query_contains("uploadId")
             .times(1),
     );
+    // The Complete's answer is lost: the HEAD asking the object whether
+    // it was done is refused, so the cut answer's error is the outcome.
+    proxy.push_rule(
+        FaultRule::new(Fault::Status {
+            status: 403,
+            code: "AccessDenied".into(),
+        })
+        .method(Method::HEAD)
+        .times(1),
+    );
     let started = std::time::Instant::now();
     let parts = [part];
     let complete = client.complete_multipart_upload(fx.bucket(), &key, &upload, &parts);
@@ -2700,7 +2710,9 @@ async fn parallel_read_without_a_head_etag_stays_on_one_version() {
 /// A write to a server that accepts and never answers times out attempt by
 /// attempt, without a region probe after each (a silent server is not S3
 /// refusing a region: that comes as a reset), so it fails in its own
-/// timeouts, not twice them (review-11d #9).
+/// timeouts, not twice them (review-11d #9). As its answers were lost, the
+/// object is then asked whether the write was done (a HEAD, two attempts
+/// here), which times out too: the outcome is unknown.
 #[tokio::test]
 async fn a_stalled_server_is_not_probed_for_its_region() {
     let (endpoint, accepted) = silent_endpoint("http").await;
@@ -2726,12 +2738,16 @@ async fn a_stalled_server_is_not_probed_for_its_region() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("after 2 attempts"), "{err}");
+    assert!(
+        matches!(err, s3sql_s3_client::Error::OutcomeUnknown { .. }),
+        "{err}"
+    );
     assert_eq!(
         accepted.load(std::sync::atomic::Ordering::SeqCst),
-        2,
-        "two attempts, no probes"
+        4,
+        "two attempts and two of the HEAD asking the object, no probes"
     );
-    assert_eq!(client.request_count(), 2);
+    assert_eq!(client.request_count(), 4);
 }
 
 /// A lost CreateMultipartUpload answer for a key holding a carriage return

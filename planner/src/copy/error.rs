@@ -109,21 +109,27 @@ pub enum CopyError {
         reason: &'static str,
     },
     /// A COPY failed after some of its files were complete (those stay),
-    /// or some of its uploads could not be aborted.
-    #[error("{error}{}", aftermath(finished, not_aborted))]
+    /// or some of its uploads could not be aborted, or some files' writes
+    /// lost their answers so that whether they were done is unknown.
+    #[error("{error}{}", aftermath(finished, maybe_written, not_aborted))]
     Failed {
         /// What made the COPY fail.
         #[source]
         error: Box<crate::error::PlannerError>,
         /// The complete files, as URLs or paths.
         finished: Vec<String>,
+        /// Files that may be there: their completion's answer was lost
+        /// and nothing told whether it was done.
+        maybe_written: Vec<String>,
         /// Files whose abort failed (uploads left open), described.
         not_aborted: Vec<String>,
     },
-    /// A failed OVERWRITE deleted the new files it had completed; the
-    /// old files were never touched.
+    /// A failed OVERWRITE deleted the new files it had completed (and
+    /// those whose completion's answer was lost); the old files were
+    /// never touched.
     #[error(
-        "{error}; OVERWRITE left the target as it was: the old files stay, and the {deleted} new file(s) complete before the failure were deleted"
+        "{error}; OVERWRITE left the target as it was: the old files stay, and the {deleted} new file(s) complete before the failure were deleted{}",
+        maybe_deleted(*maybe_written)
     )]
     OverwriteUndone {
         /// What made the COPY fail.
@@ -131,6 +137,9 @@ pub enum CopyError {
         error: Box<crate::error::PlannerError>,
         /// How many new files were deleted.
         deleted: usize,
+        /// How many files whose completion's answer was lost (done or
+        /// not) were deleted too.
+        maybe_written: usize,
     },
     /// The COPY was interrupted (Ctrl-C); every upload not complete was aborted.
     #[error("COPY interrupted: every file not complete was aborted, nothing half-written is left")]
@@ -172,14 +181,30 @@ fn list_some(items: &[String]) -> String {
     text
 }
 
-/// What a failed COPY left: the files complete, the uploads left open.
-fn aftermath(finished: &[String], not_aborted: &[String]) -> String {
+/// What a failed OVERWRITE deleted besides the files it completed.
+fn maybe_deleted(maybe_written: usize) -> String {
+    match maybe_written {
+        0 => String::new(),
+        n => format!(", with the {n} whose completion's answer was lost (written or not)"),
+    }
+}
+
+/// What a failed COPY left: the files complete, those that may be, the
+/// uploads left open.
+fn aftermath(finished: &[String], maybe_written: &[String], not_aborted: &[String]) -> String {
     let mut text = String::new();
     if !finished.is_empty() {
         text.push_str(&format!(
             "; before it failed, the COPY completed {} file(s), which stay: {}",
             finished.len(),
             list_some(finished)
+        ));
+    }
+    if !maybe_written.is_empty() {
+        text.push_str(&format!(
+            "; {} file(s) may have been written (the answer to their completion was lost and nothing told whether it was done; look at them before running the COPY again): {}",
+            maybe_written.len(),
+            list_some(maybe_written)
         ));
     }
     if !not_aborted.is_empty() {

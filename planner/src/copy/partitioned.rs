@@ -72,7 +72,7 @@ use super::monitor::CopyMonitor;
 use super::options::CopyOptions;
 use super::partition::{Partitioner, owning_batch};
 use super::target::Target;
-use super::writer::{FileWriter, Settled, next_batch};
+use super::writer::{FileWriter, Settled, Unfinished, next_batch};
 use crate::error::Result;
 
 /// Rows a partition gathers before they go to its open file.
@@ -161,6 +161,7 @@ pub(crate) async fn write_partitioned(
         tick: 0,
         started: HashSet::new(),
         finished: Vec::new(),
+        maybe_written: Vec::new(),
         rows: 0,
         not_aborted: Vec::new(),
         replacing: Vec::new(),
@@ -244,6 +245,9 @@ struct PartitionFiles<'a> {
     started: HashSet<String>,
     /// The files complete so far, relative to the target.
     finished: Vec<String>,
+    /// Files whose completion's answer was lost, with nothing to tell
+    /// whether it was done: they may be there.
+    maybe_written: Vec<String>,
     /// Rows in the files complete so far.
     rows: u64,
     /// Files whose abort failed, described (uploads left open).
@@ -562,16 +566,9 @@ impl PartitionFiles<'_> {
                 break;
             };
             match finished {
-                Ok(Ended::Complete(rows)) => {
-                    self.rows += rows;
-                    self.monitor.add_file();
-                    self.finished.push(name);
-                }
+                Ok(Ended::Complete(rows)) => self.completed(name, rows),
                 Ok(Ended::Settled(settled)) => self.replacing.push((name, *settled)),
-                Err(unfinished) => {
-                    self.not_aborted.extend(unfinished.left_open);
-                    first_error.get_or_insert(unfinished.error);
-                }
+                Err(unfinished) => self.unfinished(name, unfinished, &mut first_error),
             }
         }
         self.open.extend(queue);
@@ -599,15 +596,8 @@ impl PartitionFiles<'_> {
                 break;
             };
             match completed {
-                Ok(rows) => {
-                    self.rows += rows;
-                    self.monitor.add_file();
-                    self.finished.push(name);
-                }
-                Err(unfinished) => {
-                    self.not_aborted.extend(unfinished.left_open);
-                    first_error.get_or_insert(unfinished.error);
-                }
+                Ok(rows) => self.completed(name, rows),
+                Err(unfinished) => self.unfinished(name, unfinished, &mut first_error),
             }
         }
         self.replacing = queue;
@@ -615,6 +605,28 @@ impl PartitionFiles<'_> {
             Some(e) => Err(e),
             None => Ok(()),
         }
+    }
+
+    /// Counts the file `name`, complete with `rows`.
+    fn completed(&mut self, name: String, rows: u64) {
+        self.rows += rows;
+        self.monitor.add_file();
+        self.finished.push(name);
+    }
+
+    /// Notes the file `name` that could not be finished: its upload left
+    /// open, or the file that may be there; its error, the first one.
+    fn unfinished(
+        &mut self,
+        name: String,
+        unfinished: Unfinished,
+        first_error: &mut Option<crate::error::PlannerError>,
+    ) {
+        self.not_aborted.extend(unfinished.left_open);
+        if unfinished.maybe_written {
+            self.maybe_written.push(name);
+        }
+        first_error.get_or_insert(unfinished.error);
     }
 
     /// Aborts every open file and every file not yet replacing its old
@@ -626,24 +638,23 @@ impl PartitionFiles<'_> {
         self.not_aborted.extend(failed.into_iter().flatten());
     }
 
-    /// A failed OVERWRITE: deletes the new files complete before `error`,
-    /// so the old files stand as they were; when that fails too, the
-    /// error names the new files, which stay.
+    /// A failed OVERWRITE: deletes the new files complete before `error`
+    /// and those that may be (their completion's answer was lost: deleting
+    /// a missing key is no error), so the old files stand as they were;
+    /// when that fails too, the error names the new files, which stay.
     async fn undo_overwrite(
         &mut self,
         error: crate::error::PlannerError,
     ) -> crate::error::PlannerError {
-        if self.finished.is_empty() || !self.not_aborted.is_empty() {
+        let new = [self.finished.clone(), self.maybe_written.clone()].concat();
+        if new.is_empty() || !self.not_aborted.is_empty() {
             return self.failed(error);
         }
-        match self
-            .target
-            .remove_stale(self.finished.clone(), &HashSet::new())
-            .await
-        {
+        match self.target.remove_stale(new, &HashSet::new()).await {
             Ok(()) => CopyError::OverwriteUndone {
                 error: Box::new(error),
                 deleted: std::mem::take(&mut self.finished).len(),
+                maybe_written: std::mem::take(&mut self.maybe_written).len(),
             }
             .into(),
             Err(cleanup) => {
@@ -653,15 +664,18 @@ impl PartitionFiles<'_> {
         }
     }
 
-    /// `error`, naming the files complete before it, which stay.
+    /// `error`, naming the files complete before it, which stay, and those
+    /// that may be.
     fn failed(&mut self, error: crate::error::PlannerError) -> crate::error::PlannerError {
-        if self.finished.is_empty() && self.not_aborted.is_empty() {
+        if self.finished.is_empty() && self.maybe_written.is_empty() && self.not_aborted.is_empty()
+        {
             return error;
         }
-        let finished = std::mem::take(&mut self.finished);
+        let urls = |files: Vec<String>| files.iter().map(|f| self.target.url_of(f)).collect();
         CopyError::Failed {
             error: Box::new(error),
-            finished: finished.iter().map(|f| self.target.url_of(f)).collect(),
+            finished: urls(std::mem::take(&mut self.finished)),
+            maybe_written: urls(std::mem::take(&mut self.maybe_written)),
             not_aborted: std::mem::take(&mut self.not_aborted),
         }
         .into()

@@ -61,7 +61,7 @@ fn client_at(
 
 /// A client of `target` through `endpoint`, its configuration changed by
 /// `configure`.
-fn target_client_at(
+pub(super) fn target_client_at(
     target: &S3Target,
     endpoint: String,
     configure: impl FnOnce(&mut ClientConfig),
@@ -258,7 +258,7 @@ const ONE_OPEN_FILE: Limits = Limits {
 
 /// A batch of three rows `(x, y, z)` per `(partition, first id)`, then
 /// `error` when given.
-fn one_partition_batches(
+pub(super) fn one_partition_batches(
     batches: &[(&str, i64)],
     error: Option<&str>,
 ) -> SendableRecordBatchStream {
@@ -1081,7 +1081,7 @@ async fn a_failed_completion_aborts_its_own_upload_and_no_other_of_the_key() {
 
 /// The test target (`S3SQL_TEST_ENDPOINT`, else an in-process server)
 /// and its bucket, created when new.
-async fn target_bucket() -> (S3Target, String) {
+pub(super) async fn target_bucket() -> (S3Target, String) {
     let s3 = S3Target::from_env();
     if s3.bucket_is_new {
         let client = target_client_at(&s3, s3.endpoint.clone(), |_| {});

@@ -178,7 +178,7 @@ impl FileWriter {
             let empty = RecordBatch::new_empty(self.schema.clone());
             if let Err(error) = self.encoder.write(&empty).await {
                 let left_open = self.sink.abort().await;
-                return Err(Unfinished { error, left_open });
+                return Err(Unfinished::new(error, left_open));
             }
         }
         let Self {
@@ -202,7 +202,7 @@ impl FileWriter {
             .await;
         if let Err(error) = ended {
             let left_open = sink.abort().await;
-            return Err(Unfinished { error, left_open });
+            return Err(Unfinished::new(error, left_open));
         }
         Ok(Settled { sink, rows })
     }
@@ -226,7 +226,15 @@ impl Settled {
     pub(crate) async fn complete(self) -> std::result::Result<u64, Unfinished> {
         match self.sink.finish().await {
             Ok(()) => Ok(self.rows),
-            Err((error, left_open)) => Err(Unfinished { error, left_open }),
+            Err((error, left_open)) => Err(Unfinished {
+                // The client found no way to tell whether the completion
+                // whose answer was lost was done.
+                maybe_written: matches!(
+                    error,
+                    PlannerError::Client(s3sql_s3_client::Error::OutcomeUnknown { .. })
+                ),
+                ..Unfinished::new(error, left_open)
+            }),
         }
     }
 
@@ -236,12 +244,26 @@ impl Settled {
     }
 }
 
-/// A file that could not be finished: why, and its upload when that may
-/// stay open (its abort failed too), described.
+/// A file that could not be finished: why, its upload when that may
+/// stay open (its abort failed too), described, and whether the file may
+/// be there all the same (its completion's answer was lost, and nothing
+/// told whether it was done).
 #[derive(Debug)]
 pub(crate) struct Unfinished {
     pub error: PlannerError,
     pub left_open: Option<String>,
+    pub maybe_written: bool,
+}
+
+impl Unfinished {
+    /// A file that is not there: `error`, and its upload `left_open`.
+    pub(crate) fn new(error: PlannerError, left_open: Option<String>) -> Self {
+        Self {
+            error,
+            left_open,
+            maybe_written: false,
+        }
+    }
 }
 
 /// Writes every batch of `stream` to the target as one file; returns the
@@ -270,13 +292,16 @@ pub(crate) async fn write_single(
             Err(Unfinished {
                 error,
                 left_open: None,
+                ..
             }) => Err(error),
             Err(Unfinished {
                 error,
                 left_open: Some(left),
+                ..
             }) => Err(CopyError::Failed {
                 error: Box::new(error),
                 finished: Vec::new(),
+                maybe_written: Vec::new(),
                 not_aborted: vec![left],
             }
             .into()),
@@ -286,6 +311,7 @@ pub(crate) async fn write_single(
             Some(left) => Err(CopyError::Failed {
                 error: Box::new(e),
                 finished: Vec::new(),
+                maybe_written: Vec::new(),
                 not_aborted: vec![left],
             }
             .into()),

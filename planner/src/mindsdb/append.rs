@@ -612,6 +612,7 @@ fn left_open(error: PlannerError, left: Option<String>) -> PlannerError {
         Some(left) => CopyError::Failed {
             error: Box::new(error),
             finished: Vec::new(),
+            maybe_written: Vec::new(),
             not_aborted: vec![left],
         }
         .into(),

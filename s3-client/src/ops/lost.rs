@@ -1,6 +1,6 @@
 //! Writes whose answer was lost: after a retry is refused (412, or
-//! NoSuchUpload for a Complete), whether the object now at the key is the
-//! one the lost attempt wrote.
+//! NoSuchUpload for a Complete), or every retry's answer was lost too,
+//! whether the object now at the key is the one the lost attempt wrote.
 //!
 //! A conditional PutObject and every multipart upload carry user metadata
 //! [`WRITE_TOKEN`], a token of their own: the object tells by HEAD alone.
@@ -79,13 +79,19 @@ impl Found {
         match self {
             Found::Ours(output) => Ok(output),
             Found::NotOurs => Err(refused),
-            Found::Unknown(why) => Err(Error::OutcomeUnknown {
-                target: Box::new(client.target(req)),
-                detail: format!(
-                    "its answer was lost and its retry was refused ({}); {why}",
-                    refused.code().unwrap_or("412")
-                ),
-            }),
+            Found::Unknown(why) => {
+                let code = refused.code();
+                let retry = if refused.is_precondition_failed() || code == Some("NoSuchUpload") {
+                    format!("its retry was refused ({})", code.unwrap_or("412"))
+                } else {
+                    let why = code.map_or_else(|| refused.to_string(), str::to_owned);
+                    format!("its retries failed too ({why})")
+                };
+                Err(Error::OutcomeUnknown {
+                    target: Box::new(client.target(req)),
+                    detail: format!("its answer was lost and {retry}; {why}"),
+                })
+            }
         }
     }
 }

@@ -193,8 +193,10 @@ impl S3Client {
     /// CompleteMultipartUpload with the conditions of `put`
     /// (`If-None-Match: *`, `If-Match`), which S3 evaluates here: a 412
     /// leaves the upload open (abort it) and the existing object intact.
-    /// A 412 or NoSuchUpload after an attempt whose answer was lost is
-    /// success when the object is the one these parts make.
+    /// NoSuchUpload, or any failure after an attempt whose answer was
+    /// lost (a 412, the retries' answers lost too), is success when the
+    /// object is the one these parts make, [`Error::OutcomeUnknown`] when
+    /// that cannot be told.
     pub async fn complete_multipart_upload_if(
         &self,
         bucket: &str,
@@ -221,10 +223,9 @@ impl S3Client {
         let mut log = RetryLog::default();
         let (parts, body) = match self.send_collect_logged(&req, &mut log).await {
             Ok(answer) => answer,
-            Err(e)
-                if e.code() == Some("NoSuchUpload")
-                    || (e.is_precondition_failed() && log.answer_lost) =>
-            {
+            // After a lost answer, any failure (a 412, every retry's
+            // answer lost too) may follow a Complete that was done.
+            Err(e) if e.code() == Some("NoSuchUpload") || log.answer_lost => {
                 let replaces = put.if_match.is_some();
                 let found = self
                     .completed_before(bucket, key, upload_id, &sorted, replaces)
@@ -244,7 +245,7 @@ impl S3Client {
         })
     }
 
-    /// After NoSuchUpload (or a 412 after a lost answer) from Complete:
+    /// After NoSuchUpload (or any failure after a lost answer) from Complete:
     /// whether an earlier attempt already completed this upload and only
     /// its answer was lost. The object tells by the write token its upload
     /// was started with, when this client started it; otherwise by its

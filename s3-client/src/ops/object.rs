@@ -380,7 +380,12 @@ impl S3Client {
         self.get_object_bytes(bucket, key, &req).await
     }
 
-    /// PutObject of a whole body in one request.
+    /// PutObject of a whole body in one request. When an attempt's answer
+    /// was lost and the retries did not succeed, the write may have been
+    /// done all the same: the object at the key tells (its write token, or
+    /// its bytes' MD5 as ETag), and it is this write's result; when it
+    /// cannot tell (under SSE-KMS, or the HEAD failing),
+    /// [`Error::OutcomeUnknown`].
     pub async fn put_object(
         &self,
         bucket: &str,
@@ -401,7 +406,10 @@ impl S3Client {
         }
         let mut log = RetryLog::default();
         let (parts, _) = match self.send_collect_logged(&request, &mut log).await {
-            Err(e) if e.is_precondition_failed() && log.answer_lost => {
+            // After a lost answer, a 412 may be this write's own object,
+            // and any other failure (every retry's answer lost too) may
+            // follow a write that was done: the object tells.
+            Err(e) if log.answer_lost => {
                 // Under SSE-KMS the ETag is not the bytes' MD5.
                 let kms = match &put.metadata.encryption {
                     Some(sse) => sse.algorithm != "AES256",
