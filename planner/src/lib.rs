@@ -32,6 +32,7 @@ mod decimal_literals;
 mod describe;
 mod describe_subquery;
 mod dialect;
+mod duck_names;
 mod error;
 mod mask;
 mod mindsdb;

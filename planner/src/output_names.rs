@@ -7,7 +7,8 @@
 //! planned ([`tell_selects_apart`]), a plan whose columns' names repeat
 //! (`SELECT *` of a join) is given DuckDB's names before it becomes a
 //! table or a file ([`tell_plan_apart`]), and a top-level SELECT shows
-//! the names as written ([`ShownNames`]).
+//! the names as written ([`ShownNames`]). Unaliased expressions are first
+//! given DuckDB's names for them (`crate::duck_names`).
 
 use std::collections::HashSet;
 use std::ops::ControlFlow;
@@ -130,6 +131,7 @@ pub(crate) fn tell_selects_apart(statement: &mut DFStatement) -> ShownNames {
         fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
             let outermost = std::mem::take(&mut self.outermost);
             let shown = apart(&mut query.body);
+            crate::duck_names::order_by_aliases(query);
             if outermost {
                 self.shown = shown;
             }
@@ -140,7 +142,10 @@ pub(crate) fn tell_selects_apart(statement: &mut DFStatement) -> ShownNames {
     /// operation keeps.
     fn apart(body: &mut SetExpr) -> Option<Vec<Option<String>>> {
         match body {
-            SetExpr::Select(select) => tell_items_apart(&mut select.projection),
+            SetExpr::Select(select) => {
+                crate::duck_names::name_items(&mut select.projection);
+                tell_items_apart(&mut select.projection)
+            }
             SetExpr::SetOperation { left, right, .. } => {
                 let shown = apart(left);
                 apart(right);
