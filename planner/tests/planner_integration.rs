@@ -26,6 +26,8 @@ mod mindsdb;
 mod mindsdb_insert;
 #[path = "integration/names.rs"]
 mod names;
+#[path = "integration/parquet_globs.rs"]
+mod parquet_globs;
 #[path = "integration/scans.rs"]
 mod scans;
 #[path = "integration/secrets.rs"]

@@ -99,6 +99,11 @@ impl Formats {
             .unwrap_or_else(|| compression_from_path(name))
     }
 
+    /// Whether the files are Parquet.
+    pub(crate) fn is_parquet(&self) -> bool {
+        matches!(self.kind, FormatKind::Parquet(_))
+    }
+
     /// The format reading files compressed with `compression`.
     pub(crate) fn format(&self, compression: Compression) -> Arc<dyn DataFusionFormat> {
         match &self.kind {

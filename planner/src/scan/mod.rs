@@ -18,11 +18,13 @@ mod progress;
 mod prune;
 mod relist;
 pub(crate) mod request;
+mod rounding_cast;
 mod scan_store;
 mod small_objects;
 pub(crate) mod stores;
 pub(crate) mod table;
 mod text_columns;
+mod union_schema;
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -119,44 +121,6 @@ fn extension_types_only(schema: &Schema) -> SchemaRef {
         })
         .collect();
     Arc::new(Schema::new(fields))
-}
-
-/// The columns of every file by name, in order of first appearance, each
-/// nullable (a file lacking it reads NULL there) and of a type every file's
-/// values fit, as DuckDB's union_by_name: integers widen to BIGINT, with
-/// floats to DOUBLE, anything else differing to VARCHAR.
-fn union_schema(schemas: &[SchemaRef]) -> Schema {
-    let mut fields: Vec<Field> = Vec::new();
-    for field in schemas.iter().flat_map(|s| s.fields().iter()) {
-        match fields.iter_mut().find(|f| f.name() == field.name()) {
-            Some(seen) => {
-                let wide = wider(seen.data_type(), field.data_type());
-                *seen = seen.clone().with_data_type(wide);
-            }
-            None => fields.push(field.as_ref().clone().with_nullable(true)),
-        }
-    }
-    Schema::new(fields)
-}
-
-/// A type both `a` and `b` values fit.
-fn wider(a: &DataType, b: &DataType) -> DataType {
-    if a == b || *b == DataType::Null {
-        return a.clone();
-    }
-    if *a == DataType::Null {
-        return b.clone();
-    }
-    match (
-        a.is_integer(),
-        b.is_integer(),
-        a.is_floating(),
-        b.is_floating(),
-    ) {
-        (true, true, _, _) => DataType::Int64,
-        (true, _, _, true) | (_, true, true, _) | (_, _, true, true) => DataType::Float64,
-        _ => DataType::Utf8,
-    }
 }
 
 /// `error`, saying which file's schema it was about.
@@ -482,7 +446,11 @@ async fn file_table(
     }
     schemas.extend(sampled.map(Arc::new));
     let file_schema = if union_by_name {
-        union_schema(&schemas)
+        let names = match formats.is_parquet() {
+            true => union_schema::Names::AnyCase,
+            false => union_schema::Names::Exact,
+        };
+        union_schema::union_schema(&schemas, names)
     } else if let [one] = schemas.as_slice() {
         // Not merged with itself: a header naming a column twice keeps both.
         one.as_ref().clone()
@@ -500,12 +468,9 @@ async fn file_table(
         let compression = formats.compression(&f.name);
         if store_files.last().is_none_or(|last| last.store != store) {
             let format = formats.format(compression);
-            // Without union_by_name every Parquet file holds the first's columns.
-            let parquet = format
-                .downcast_ref::<datafusion::datasource::file_format::parquet::ParquetFormat>()
-                .is_some();
-            let columns = (!union_by_name && parquet).then(|| {
-                Arc::new(parquet_columns::AllColumnsRequired)
+            // A Parquet file's columns matched to the scan's as DuckDB does.
+            let columns = formats.is_parquet().then(|| {
+                Arc::new(parquet_columns::ParquetColumns { union_by_name })
                     as Arc<dyn datafusion::physical_expr_adapter::PhysicalExprAdapterFactory>
             });
             store_files.push(StoreFiles {

@@ -1,53 +1,161 @@
-//! Parquet files of one scan that do not hold the columns of the first
-//! file's schema are refused unless `union_by_name`, as DuckDB 1.5.5
-//! refuses them ("schema mismatch in glob"): DataFusion's adapter fills a
-//! missing column with NULL, so a column renamed by a later export made a
-//! sum silently partial (review-8e #13).
+//! How a Parquet file's columns are matched to the scan's, as DuckDB 1.5.5
+//! reads a glob of them:
+//! - by name in any case (`ID` in one file, `id` in the next are one
+//!   column), an exact match first (review-8e #31: DataFusion's adapter
+//!   matched names exactly, and read the other file's values as NULL);
+//! - a file lacking a column of the first file's is refused unless
+//!   `union_by_name` ("schema mismatch in glob"): DataFusion's adapter
+//!   fills it with NULL, so a column renamed by a later export made a sum
+//!   silently partial (review-8e #13);
+//! - a float or decimal read as the first file's integer is rounded as
+//!   DuckDB rounds it ([`RoundingCast`], review-8e #25).
 
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{Field, FieldRef, Schema, SchemaRef};
 use datafusion::common::plan_err;
+use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
 use datafusion::error::Result;
+use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_expr::expressions::{CastExpr, Column};
 use datafusion::physical_expr_adapter::{
-    DefaultPhysicalExprAdapterFactory, PhysicalExprAdapter, PhysicalExprAdapterFactory,
+    DefaultPhysicalExprAdapter, PhysicalExprAdapter, PhysicalExprAdapterFactory,
 };
 
-/// DataFusion's adapter, after a check that the file holds every column
-/// of the scan (the name matched case-insensitively).
-#[derive(Debug, Default)]
-pub(crate) struct AllColumnsRequired;
+use crate::scan::rounding_cast::{RoundingCast, rounds};
 
-impl PhysicalExprAdapterFactory for AllColumnsRequired {
+/// DataFusion's adapter, with a file's columns found in any case, a
+/// missing one refused unless `union_by_name`, and fractions rounded.
+#[derive(Debug)]
+pub(crate) struct ParquetColumns {
+    /// A file may lack a column of the scan's (NULL there).
+    pub union_by_name: bool,
+}
+
+/// The column of `file` named `name`: exactly, else in another case.
+fn file_column<'a>(file: &'a Schema, name: &str) -> Option<&'a FieldRef> {
+    let fields = file.fields();
+    fields
+        .iter()
+        .find(|f| f.name() == name)
+        .or_else(|| fields.iter().find(|f| f.name().eq_ignore_ascii_case(name)))
+}
+
+impl PhysicalExprAdapterFactory for ParquetColumns {
     fn create(
         &self,
         logical_file_schema: SchemaRef,
         physical_file_schema: SchemaRef,
     ) -> Result<Arc<dyn PhysicalExprAdapter>> {
-        let held = |name: &str| {
-            physical_file_schema
-                .fields()
-                .iter()
-                .any(|f| f.name().eq_ignore_ascii_case(name))
-        };
-        if let Some(missing) = logical_file_schema
-            .fields()
-            .iter()
-            .find(|f| !held(f.name()))
-        {
-            let columns: Vec<&str> = physical_file_schema
-                .fields()
-                .iter()
-                .map(|f| f.name().as_str())
-                .collect();
-            return plan_err!(
-                "schema mismatch between the Parquet files: column \"{}\" of the first file is \
-                 not in a later file, whose columns are {}; read with union_by_name = true to \
-                 match columns by name (a column a file lacks is NULL there)",
-                missing.name(),
-                columns.join(", ")
-            );
+        let mut renamed = Vec::new();
+        let mut fields: Vec<Field> = Vec::new();
+        for field in logical_file_schema.fields() {
+            let name = field.name();
+            match file_column(&physical_file_schema, name) {
+                Some(held)
+                    if held.name() != name
+                    // The file's name is not another column of the scan.
+                    && logical_file_schema.field_with_name(held.name()).is_err() =>
+                {
+                    renamed.push((name.clone(), held.name().clone()));
+                    fields.push(field.as_ref().clone().with_name(held.name()));
+                }
+                None if !self.union_by_name => return missing(name, &physical_file_schema),
+                _ => fields.push(field.as_ref().clone()),
+            }
         }
-        DefaultPhysicalExprAdapterFactory.create(logical_file_schema, physical_file_schema)
+        let file_named = Arc::new(Schema::new_with_metadata(
+            fields,
+            logical_file_schema.metadata().clone(),
+        ));
+        Ok(Arc::new(FileColumns {
+            renamed,
+            inner: DefaultPhysicalExprAdapter::new(
+                Arc::clone(&file_named),
+                Arc::clone(&physical_file_schema),
+            ),
+            scan: file_named,
+            file: physical_file_schema,
+        }))
+    }
+}
+
+/// The error for a file lacking column `name` of the first file's.
+fn missing(name: &str, file: &Schema) -> Result<Arc<dyn PhysicalExprAdapter>> {
+    let columns: Vec<&str> = file.fields().iter().map(|f| f.name().as_str()).collect();
+    plan_err!(
+        "schema mismatch between the Parquet files: column \"{name}\" of the first file is \
+         not in a later file, whose columns are {}; read with union_by_name = true to match \
+         columns by name (a column a file lacks is NULL there)",
+        columns.join(", ")
+    )
+}
+
+/// One file's adapter.
+#[derive(Debug)]
+struct FileColumns {
+    /// Scan columns the file names in another case: (scan's, file's).
+    renamed: Vec<(String, String)>,
+    /// DataFusion's adapter, over the scan's columns named as the file
+    /// names them.
+    inner: DefaultPhysicalExprAdapter,
+    /// The scan's columns as `inner` has them.
+    scan: SchemaRef,
+    /// The file's columns.
+    file: SchemaRef,
+}
+
+impl FileColumns {
+    /// `expr` as a [`RoundingCast`] when it is a cast `inner` put on a file
+    /// column to read it as the scan's type, and that cast drops a
+    /// fraction (a cast the query wrote stays as it is).
+    fn inserted_rounding(
+        &self,
+        expr: &Arc<dyn PhysicalExpr>,
+    ) -> Result<Option<Arc<dyn PhysicalExpr>>> {
+        let Some(cast) = expr.downcast_ref::<CastExpr>() else {
+            return Ok(None);
+        };
+        let Some(column) = cast.expr().downcast_ref::<Column>() else {
+            return Ok(None);
+        };
+        let (Ok(scan), Ok(file)) = (
+            self.scan.field_with_name(column.name()),
+            self.file.field_with_name(column.name()),
+        ) else {
+            return Ok(None);
+        };
+        if scan.data_type() != cast.cast_type() || !rounds(file.data_type(), scan.data_type()) {
+            return Ok(None);
+        }
+        let rounding = RoundingCast::new(Arc::clone(cast.expr()), Arc::clone(cast.target_field()));
+        Ok(Some(Arc::new(rounding)))
+    }
+}
+
+impl PhysicalExprAdapter for FileColumns {
+    fn rewrite(&self, expr: Arc<dyn PhysicalExpr>) -> Result<Arc<dyn PhysicalExpr>> {
+        let expr = expr
+            .transform(|e| {
+                let Some(column) = e.downcast_ref::<Column>() else {
+                    return Ok(Transformed::no(e));
+                };
+                match self.renamed.iter().find(|(scan, _)| scan == column.name()) {
+                    Some((_, file)) => {
+                        Ok(Transformed::yes(
+                            Arc::new(Column::new(file, column.index())) as Arc<dyn PhysicalExpr>,
+                        ))
+                    }
+                    None => Ok(Transformed::no(e)),
+                }
+            })
+            .data()?;
+        self.inner
+            .rewrite(expr)?
+            .transform(|e| match self.inserted_rounding(&e)? {
+                Some(rounding) => Ok(Transformed::yes(rounding)),
+                None => Ok(Transformed::no(e)),
+            })
+            .data()
     }
 }

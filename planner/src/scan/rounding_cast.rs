@@ -1,0 +1,212 @@
+//! A later Parquet file's DECIMAL or DOUBLE column read as the first
+//! file's integer type is rounded as DuckDB 1.5.5 rounds it: a decimal
+//! half away from zero (2.5 -> 3, -3.5 -> -4), a float half to even (2.5
+//! -> 2, 3.5 -> 4); in a list's values too. arrow's cast, which
+//! DataFusion's adapter uses, truncates toward zero (review-8e #25). A
+//! value out of the integer's range, or NaN, is an error, as in DuckDB.
+
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, GenericListArray, OffsetSizeTrait, RecordBatch,
+};
+use datafusion::arrow::compute::{CastOptions, cast, cast_with_options};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type, Schema};
+use datafusion::common::{Result, ScalarValue};
+use datafusion::logical_expr::ColumnarValue;
+use datafusion::physical_expr::PhysicalExpr;
+
+/// Whether a cast from `from` to `to` drops a fraction (a float or
+/// decimal to an integer, at any list depth): [`RoundingCast`] reads it.
+pub(crate) fn rounds(from: &DataType, to: &DataType) -> bool {
+    match (from, to) {
+        (DataType::List(from), DataType::List(to))
+        | (DataType::LargeList(from), DataType::LargeList(to)) => {
+            rounds(from.data_type(), to.data_type())
+        }
+        (from, to) => to.is_integer() && (from.is_floating() || whole_decimal(from).is_some()),
+    }
+}
+
+/// The decimal type of `decimal`'s width with no fraction digits.
+fn whole_decimal(decimal: &DataType) -> Option<DataType> {
+    Some(match *decimal {
+        DataType::Decimal32(p, _) => DataType::Decimal32(p, 0),
+        DataType::Decimal64(p, _) => DataType::Decimal64(p, 0),
+        DataType::Decimal128(p, _) => DataType::Decimal128(p, 0),
+        DataType::Decimal256(p, _) => DataType::Decimal256(p, 0),
+        _ => return None,
+    })
+}
+
+/// `array` cast to `to`, a fraction rounded as DuckDB rounds it.
+fn round_cast(array: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
+    let rounded: ArrayRef = match (array.data_type(), to) {
+        (DataType::List(_), DataType::List(field)) => return round_list::<i32>(array, field),
+        (DataType::LargeList(_), DataType::LargeList(field)) => {
+            return round_list::<i64>(array, field);
+        }
+        (from, _) if from.is_floating() => {
+            let doubles = cast(array, &DataType::Float64)?;
+            Arc::new(
+                doubles
+                    .as_primitive::<Float64Type>()
+                    .unary::<_, Float64Type>(f64::round_ties_even),
+            )
+        }
+        // arrow's decimal rescale rounds half away from zero.
+        (from, _) => match whole_decimal(from) {
+            Some(whole) => cast(array, &whole)?,
+            None => Arc::clone(array),
+        },
+    };
+    let strict = CastOptions {
+        safe: false,
+        ..CastOptions::default()
+    };
+    Ok(cast_with_options(&rounded, to, &strict)?)
+}
+
+/// A list `array`'s values read as `field`'s ([`round_cast`]).
+fn round_list<O: OffsetSizeTrait>(array: &ArrayRef, field: &FieldRef) -> Result<ArrayRef> {
+    let list = array.as_list::<O>();
+    let values = round_cast(list.values(), field.data_type())?;
+    Ok(Arc::new(GenericListArray::<O>::try_new(
+        Arc::clone(field),
+        list.offsets().clone(),
+        values,
+        list.nulls().cloned(),
+    )?))
+}
+
+/// `CAST(expr AS to)` rounding a fraction as DuckDB does ([`rounds`]).
+#[derive(Debug, Eq)]
+pub(crate) struct RoundingCast {
+    expr: Arc<dyn PhysicalExpr>,
+    to: FieldRef,
+}
+
+impl RoundingCast {
+    /// `expr` read as the field `to`.
+    pub(crate) fn new(expr: Arc<dyn PhysicalExpr>, to: FieldRef) -> Self {
+        Self { expr, to }
+    }
+}
+
+// By hand: a derive does not see through `Arc<dyn PhysicalExpr>`
+// (rust-lang/rust#78808), as for DataFusion's CastExpr.
+impl PartialEq for RoundingCast {
+    fn eq(&self, other: &Self) -> bool {
+        self.expr.eq(&other.expr) && self.to == other.to
+    }
+}
+
+impl Hash for RoundingCast {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.expr.hash(state);
+        self.to.hash(state);
+    }
+}
+
+impl fmt::Display for RoundingCast {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "ROUND_CAST({} AS {})", self.expr, self.to.data_type())
+    }
+}
+
+impl PhysicalExpr for RoundingCast {
+    fn return_field(&self, input_schema: &Schema) -> Result<FieldRef> {
+        let source = self.expr.return_field(input_schema)?;
+        Ok(Arc::new(Field::new(
+            source.name(),
+            self.to.data_type().clone(),
+            source.is_nullable() || self.to.is_nullable(),
+        )))
+    }
+
+    fn evaluate(&self, batch: &RecordBatch) -> Result<ColumnarValue> {
+        Ok(match self.expr.evaluate(batch)? {
+            ColumnarValue::Array(array) => {
+                ColumnarValue::Array(round_cast(&array, self.to.data_type())?)
+            }
+            ColumnarValue::Scalar(value) => {
+                let array = round_cast(&value.to_array()?, self.to.data_type())?;
+                ColumnarValue::Scalar(ScalarValue::try_from_array(&array, 0)?)
+            }
+        })
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn PhysicalExpr>> {
+        vec![&self.expr]
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn PhysicalExpr>>,
+    ) -> Result<Arc<dyn PhysicalExpr>> {
+        let expr = children
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| Arc::clone(&self.expr));
+        Ok(Arc::new(Self::new(expr, Arc::clone(&self.to))))
+    }
+
+    fn fmt_sql(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CAST(")?;
+        self.expr.fmt_sql(f)?;
+        write!(f, " AS {})", self.to.data_type())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use datafusion::arrow::array::{Decimal128Array, Float64Array, Int32Array};
+
+    fn ints(array: ArrayRef) -> Vec<Option<i32>> {
+        let cast = round_cast(&array, &DataType::Int32).unwrap();
+        cast.as_primitive::<datafusion::arrow::datatypes::Int32Type>()
+            .iter()
+            .collect()
+    }
+
+    #[test]
+    fn doubles_round_half_to_even_and_decimals_half_away_from_zero_as_duckdb() {
+        let doubles = Float64Array::from(vec![Some(2.5), Some(3.5), Some(-2.5), Some(-3.7), None]);
+        assert_eq!(
+            ints(Arc::new(doubles)),
+            [Some(2), Some(4), Some(-2), Some(-4), None]
+        );
+        let decimals = Decimal128Array::from(vec![Some(25), Some(-25), Some(-35), Some(24), None])
+            .with_precision_and_scale(2, 1)
+            .unwrap();
+        assert_eq!(
+            ints(Arc::new(decimals)),
+            [Some(3), Some(-3), Some(-4), Some(2), None]
+        );
+        let same = Int32Array::from(vec![1]);
+        assert_eq!(ints(Arc::new(same)), [Some(1)]);
+    }
+
+    #[test]
+    fn nan_and_values_past_the_integer_are_errors() {
+        for value in [f64::NAN, 1e20] {
+            let array: ArrayRef = Arc::new(Float64Array::from(vec![value]));
+            assert!(round_cast(&array, &DataType::Int32).is_err(), "{value}");
+        }
+    }
+
+    #[test]
+    fn which_casts_round() {
+        let list = |t: DataType| DataType::new_list(t, true);
+        assert!(rounds(&DataType::Float32, &DataType::Int64));
+        assert!(rounds(&DataType::Decimal128(2, 1), &DataType::Int32));
+        assert!(rounds(&list(DataType::Float64), &list(DataType::Int32)));
+        assert!(!rounds(&DataType::Int32, &DataType::Float64));
+        assert!(!rounds(&DataType::Utf8, &DataType::Int32));
+    }
+}
