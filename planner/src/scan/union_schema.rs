@@ -3,12 +3,12 @@
 //! NULL there) and of a type every file's values fit, as DuckDB 1.5.5
 //! widens them: integers to BIGINT; with a DECIMAL, the DECIMAL holding
 //! both (INTEGER and DECIMAL(2,1) -> DECIMAL(11,1)); with a float, the
-//! float; lists by their values (review-8e #25); anything else
-//! differing to VARCHAR.
+//! float; lists by their values (review-8e #25), structs field by field
+//! (#26); anything else differing to VARCHAR.
 
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, Schema, SchemaRef};
 
 /// How the files' column names are matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +58,12 @@ fn wider(a: &DataType, b: &DataType) -> DataType {
     match (a, b) {
         (DataType::List(x), DataType::List(y)) => DataType::List(wider_values(x, y)),
         (DataType::LargeList(x), DataType::LargeList(y)) => DataType::LargeList(wider_values(x, y)),
+        // Struct fields are matched exactly: DataFusion's struct cast
+        // matches them so (a field in another case would read NULL).
+        (DataType::Struct(x), DataType::Struct(y)) => DataType::Struct(Fields::from(union_fields(
+            x.iter().chain(y.iter()),
+            Names::Exact,
+        ))),
         (DataType::Float32 | DataType::Float64, DataType::Float32 | DataType::Float64) => {
             DataType::Float64
         }
@@ -141,6 +147,16 @@ mod tests {
             merged(list(Int32), list(Decimal128(2, 1))),
             list(Decimal128(11, 1))
         );
+        let a = Struct(Fields::from(vec![Field::new("a", Int32, false)]));
+        let b = Struct(Fields::from(vec![
+            Field::new("a", Int32, false),
+            Field::new("b", Utf8, false),
+        ]));
+        let ab = Struct(Fields::from(vec![
+            Field::new("a", Int32, true),
+            Field::new("b", Utf8, true),
+        ]));
+        assert_eq!(merged(a, b), ab);
     }
 
     #[test]

@@ -122,3 +122,34 @@ async fn a_column_named_in_another_case_is_one_column_as_duckdb() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// With union_by_name, struct columns whose files hold different fields
+/// are merged field by field and lists widened, as DuckDB 1.5.5 merges
+/// them (review-8e #26: "Cannot cast column 's' from Struct(a: Int32) to
+/// Utf8").
+#[tokio::test]
+async fn union_by_name_merges_struct_fields_as_duckdb() {
+    let bucket = Bucket::new().await;
+    let writes = [
+        write(
+            &bucket,
+            "SELECT 1 AS id, {'a': 1} AS s, [1] AS l",
+            "st/s1.parquet",
+        ),
+        write(
+            &bucket,
+            "SELECT 2 AS id, {'a': 2, 'b': 'x'} AS s, [2.5] AS l",
+            "st/s2.parquet",
+        ),
+    ];
+    let from = format!(
+        "read_parquet('{}', union_by_name = true)",
+        bucket.url("st/*.parquet")
+    );
+    let selects = [
+        format!("SELECT id, s.a AS a, s.b AS b, l[1] AS e FROM {from} ORDER BY id"),
+        format!("SELECT count(*) AS n FROM {from} WHERE s.b = 'x'"),
+    ];
+    let wrong = unlike_duckdb(&bucket, &writes, &selects).await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
