@@ -148,11 +148,13 @@ pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
     })
 }
 
-/// Ctrl-C stopped a statement; a COPY aborted its uploads first.
+/// Ctrl-C stopped a statement; a COPY (or INSERT) aborted its uploads
+/// first, unless a second Ctrl-C stopped the wait.
 #[derive(Debug)]
 pub struct Interrupted {
-    /// What the interrupted COPY reported (its uploads aborted, or which
-    /// could not be); `None` for any other statement.
+    /// What the interrupted COPY or INSERT reported (its uploads aborted,
+    /// or which could not be or were not waited for); `None` for any
+    /// other statement.
     copy: Option<String>,
 }
 
@@ -187,11 +189,10 @@ async fn until_interrupted<T>(
                 copy = tokio::select! {
                     done = &mut run => Some(match done {
                         Err(e) => e.to_string(),
-                        Ok(_) => "COPY complete before the interrupt took effect".to_owned(),
+                        Ok(_) => monitor.complete_before_interrupt(),
                     }),
-                    () = crate::interrupt::next() => Some(
-                        "COPY interrupted twice: stopped without waiting for its uploads to be aborted; some may stay open (ListMultipartUploads)".to_owned()
-                    ),
+                    // The statement and the uploads it may leave open.
+                    () = crate::interrupt::next() => Some(monitor.interrupted_twice()),
                 };
             }
             Err(Interrupted { copy }.into())

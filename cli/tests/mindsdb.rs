@@ -24,13 +24,15 @@ fn s3sql(config: &Path, args: &[&str]) -> Output {
 
 /// `CREATE DATABASE name` for the test target's bucket.
 fn create_database(name: &str, target: &S3Target) -> String {
+    create_database_at(name, target, &target.endpoint)
+}
+
+/// `CREATE DATABASE name` for the test target's bucket, reached at
+/// `endpoint` (a fault proxy in front of the target).
+fn create_database_at(name: &str, target: &S3Target, endpoint: &str) -> String {
     format!(
-        "CREATE DATABASE {name} WITH ENGINE = 's3', PARAMETERS = {{\"aws_access_key_id\": \"{}\", \"aws_secret_access_key\": \"{}\", \"region_name\": \"{}\", \"bucket\": \"{}\", \"endpoint_url\": \"{}\"}}",
-        target.access_key_id,
-        target.secret_access_key,
-        target.region,
-        target.bucket,
-        target.endpoint
+        "CREATE DATABASE {name} WITH ENGINE = 's3', PARAMETERS = {{\"aws_access_key_id\": \"{}\", \"aws_secret_access_key\": \"{}\", \"region_name\": \"{}\", \"bucket\": \"{}\", \"endpoint_url\": \"{endpoint}\"}}",
+        target.access_key_id, target.secret_access_key, target.region, target.bucket,
     )
 }
 
@@ -189,4 +191,93 @@ async fn a_stored_database_that_no_longer_loads_is_listed_and_can_be_dropped() {
     assert!(!stored.exists());
     let out = s3sql(home.path(), &["-c", &create]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+/// A second Ctrl-C during an INSERT (its upload's abort held up by the
+/// proxy) stops without waiting, in INSERT's words, naming the upload
+/// that may stay open by key and upload id with how to abort it; the
+/// object keeps its rows. It said "COPY interrupted twice: ... some may
+/// stay open (ListMultipartUploads)" (review-10f #5).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_ctrl_c_during_an_insert_names_the_upload_it_leaves_open() {
+    use std::time::Duration;
+
+    use s3sql_s3_client::GetObjectRequest;
+    use s3sql_testkit::{Fault, FaultRule};
+
+    let (target, client) = common::target_client().await;
+    let key = target.key("mindsdb/interrupted_twice.csv");
+    let old = b"id,pad\n1,x\n2,y\n".as_slice();
+    client
+        .put_object(
+            &target.bucket,
+            &key,
+            bytes::Bytes::from_static(old),
+            &PutObjectRequest::default(),
+        )
+        .await
+        .unwrap();
+    // Parts upload slowly, so the upload is open when the Ctrl-C comes;
+    // its abort (DELETE ?uploadId=) waits long enough for the second one.
+    let proxy = common::slow_part_uploads(&target);
+    proxy.push_rule(
+        FaultRule::new(Fault::Delay(Duration::from_secs(30)))
+            .query_contains("uploadId")
+            .always(),
+    );
+    let home = tempfile::tempdir().unwrap();
+    let insert = format!(
+        "INSERT INTO m.`{key}` SELECT value AS id, repeat('y', 40) AS pad FROM range(3000000)"
+    );
+    let args = [
+        create_database_at("m", &target, &proxy.endpoint()),
+        "SET s3_uploader_max_filesize = '1MB'".to_owned(),
+        insert,
+    ]
+    .into_iter()
+    .flat_map(|sql| ["-c".to_owned(), sql])
+    .collect::<Vec<_>>();
+    let mut child = common::spawn(&args, home.path());
+    let open = common::upload_started((&client, &proxy), &target.bucket, &key, 1, &mut child).await;
+    assert_eq!(open.len(), 1, "{open:?}");
+    common::sigint(child.id());
+    // The first Ctrl-C's abort is under way (held by the proxy).
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    common::sigint(child.id());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let error = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{error}");
+    let upload = &open[0].upload_id;
+    for said in [
+        format!("INSERT INTO m.`{key}`: interrupted twice: "),
+        "the object is as it was".to_owned(),
+        format!(
+            "upload {upload} of s3://{}/{key} may stay open",
+            target.bucket
+        ),
+        format!(
+            "aws s3api abort-multipart-upload --bucket {} --key {key} --upload-id {upload}",
+            target.bucket
+        ),
+    ] {
+        assert!(error.contains(&said), "{said}: {error}");
+    }
+    assert!(!error.contains("COPY"), "{error}");
+    assert_eq!(error.matches("Ctrl-C").count(), 1, "{error}");
+    let kept = client
+        .get_object(&target.bucket, &key, &GetObjectRequest::default())
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap();
+    assert_eq!(kept.as_ref(), old);
+    client
+        .abort_multipart_upload(&target.bucket, &key, upload)
+        .await
+        .unwrap();
 }

@@ -140,18 +140,8 @@ async fn interrupt_copy(
     copy: impl Fn(&str, &str) -> String,
 ) -> Duration {
     use s3sql_s3_client::ListObjectsV2Request;
-    use s3sql_testkit::{Fault, FaultRule};
     let (target, client) = target_client().await;
-    let proxy = target.fault_proxy();
-    proxy.push_rule(
-        // Part uploads only: the proxy sends a throttled body chunked,
-        // which a body-less request (the abort's DELETE) must not be.
-        FaultRule::new(Fault::Throttle {
-            bytes_per_second: 1_000_000,
-        })
-        .query_contains("partNumber")
-        .always(),
-    );
+    let proxy = super::common::slow_part_uploads(&target);
     let key = target.key(name);
     let secret = format!(
         "CREATE SECRET t (TYPE s3, KEY_ID '{}', SECRET '{}', ENDPOINT '{}', URL_STYLE 'path', USE_SSL false, REGION '{}')",
@@ -162,54 +152,20 @@ async fn interrupt_copy(
     );
     let copy = copy(&target.bucket, &key);
     let home = tempfile::tempdir().unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_s3sql"));
-    command.args(["-c", &secret]);
+    let mut args = vec!["-c".to_owned(), secret];
     for setting in settings {
-        command.args(["-c", setting]);
+        args.extend(["-c".to_owned(), (*setting).to_owned()]);
     }
-    let mut child = command
-        .args(["-c", &copy])
-        .env("XDG_CONFIG_HOME", home.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    args.extend(["-c".to_owned(), copy]);
+    let mut child = super::common::spawn(&args, home.path());
     // This COPY's own key: other tests of this binary upload under `cli/`
     // at the same time (the shell's Ctrl-C test), and an upload of theirs
     // taken for this COPY's sent the SIGINT before the COPY began.
     let prefix = key.clone();
-    let mut started = false;
-    for _ in 0..600 {
-        let open = client
-            .list_multipart_uploads(&target.bucket, &prefix)
-            .await
-            .unwrap();
-        let sent = proxy
-            .recorded()
-            .iter()
-            .filter(|r| r.query.contains("partNumber") && r.path.ends_with(&prefix))
-            .count();
-        if !open.is_empty() && sent >= parts {
-            started = true;
-            break;
-        }
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "s3sql ended before any upload started"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(
-        started,
-        "no multipart upload with {parts} parts sent started within 60 s"
-    );
+    let started = (&client, &proxy);
+    super::common::upload_started(started, &target.bucket, &prefix, parts, &mut child).await;
     tokio::time::sleep(wait).await;
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    super::common::sigint(child.id());
     let sent = std::time::Instant::now();
     let out = tokio::task::spawn_blocking(move || child.wait_with_output())
         .await
@@ -317,11 +273,7 @@ fn sigint_between_statements_stops_the_run() {
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     assert_eq!(lines.next().unwrap().unwrap(), "first");
     assert_eq!(lines.next().unwrap().unwrap(), "1");
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    super::common::sigint(child.id());
     // From a thread: if the SIGINT killed s3sql, nobody opens the FIFO to
     // read and this write would block; the test must fail, not hang.
     std::thread::spawn(move || std::fs::write(&fifo, "SELECT 2 AS second;\n"));

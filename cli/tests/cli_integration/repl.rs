@@ -4,7 +4,7 @@
 //! drops input typed ahead of its prompt, as terminals do).
 
 use std::io::{Read, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
@@ -257,11 +257,7 @@ async fn ctrl_c_cancels_the_running_query_and_returns_to_the_prompt() {
         // The query is under way once the file is being read.
         std::thread::sleep(Duration::from_secs(2));
         let pid = term.s3sql_pid();
-        let sent = Command::new("kill")
-            .args(["-INT", &pid.to_string()])
-            .status()
-            .unwrap();
-        assert!(sent.success());
+        super::common::sigint(pid);
         let shown = term.wait_for(PROMPT);
         assert!(shown.contains("interrupted"), "{shown}");
         // Ctrl-C typed at the terminal: its driver sends SIGINT to the

@@ -17,6 +17,7 @@ mod float;
 mod json;
 mod monitor;
 mod nested;
+mod open_uploads;
 mod options;
 mod parallel;
 mod parquet;

@@ -9,6 +9,9 @@
 //! file is then aborted, so no object is made. Only a completion already
 //! sent (CompleteMultipartUpload, or a small file's PutObject) is let
 //! finish: the object may exist already, and aborting could not undo it.
+//! A second Ctrl-C stops waiting for the aborts: the monitor knows each
+//! file's upload ([`OpenUploads`]), so [`CopyMonitor::interrupted_twice`]
+//! names the ones that may stay open.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -18,6 +21,7 @@ use futures::future::{Either, select};
 use tokio::sync::watch;
 
 use super::error::CopyError;
+use super::open_uploads::OpenUploads;
 use crate::error::Result;
 
 /// Progress of the running (or last) COPY.
@@ -45,6 +49,11 @@ struct Inner {
     /// The most bytes the open files' parts being filled held together.
     peak_filling: AtomicU64,
     interrupted: watch::Sender<bool>,
+    /// The uploads of the running statement's S3 files.
+    uploads: OpenUploads,
+    /// The running statement, as [`CopyMonitor::interrupted_twice`] names
+    /// it: `None` for a COPY, the table of an INSERT.
+    insert: std::sync::Mutex<Option<String>>,
 }
 
 impl Default for CopyMonitor {
@@ -56,6 +65,8 @@ impl Default for CopyMonitor {
             bytes: AtomicU64::new(0),
             peak_filling: AtomicU64::new(0),
             interrupted: watch::Sender::new(false),
+            uploads: OpenUploads::default(),
+            insert: std::sync::Mutex::new(None),
         }))
     }
 }
@@ -83,8 +94,66 @@ impl CopyMonitor {
         }
     }
 
+    /// What a second Ctrl-C, which stops without waiting for the running
+    /// statement's uploads to be aborted, leaves: the statement (a COPY,
+    /// or an INSERT into a MindsDB table, whose object is then as it was
+    /// unless its completion was sent) and each upload that may stay
+    /// open, by URL and upload id, with how to abort it.
+    pub fn interrupted_twice(&self) -> String {
+        let left = self.0.uploads.left_behind();
+        let insert = self.insert().clone();
+        let head = match insert {
+            Some(table) if self.0.uploads.completing() => format!(
+                "INSERT INTO {table}: interrupted twice: stopped without waiting for the new version's write, whose completion was sent: the object may be the new version, with the rows inserted (SELECT to see)"
+            ),
+            Some(table) => format!(
+                "INSERT INTO {table}: interrupted twice: stopped without waiting for the new version's upload to be aborted; the object is as it was"
+            ),
+            None => "COPY interrupted twice: stopped without waiting for its uploads to be aborted"
+                .to_owned(),
+        };
+        match left {
+            Some(left) => format!("{head}; {left}"),
+            None => format!("{head}; no upload had started, so none stays open"),
+        }
+    }
+
+    /// What to tell the user when the running statement completed
+    /// although Ctrl-C asked it to stop (its completion was under way).
+    pub fn complete_before_interrupt(&self) -> String {
+        match self.insert().as_deref() {
+            Some(table) => format!(
+                "INSERT INTO {table} complete before the interrupt took effect: its rows are in the object"
+            ),
+            None => "COPY complete before the interrupt took effect".to_owned(),
+        }
+    }
+
+    /// The table of the running INSERT; `None` for a COPY.
+    fn insert(&self) -> std::sync::MutexGuard<'_, Option<String>> {
+        // Nothing panics holding the lock; a poisoned one still holds data.
+        self.0
+            .insert
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The uploads of the running statement's S3 files.
+    pub(crate) fn uploads(&self) -> &OpenUploads {
+        &self.0.uploads
+    }
+
+    /// Marks an INSERT into `table` (a MindsDB table, as written) as
+    /// running, as [`Self::start`] a COPY.
+    pub(crate) fn start_insert(&self, table: &str) -> RunningCopy<'_> {
+        let running = self.start();
+        *self.insert() = Some(table.to_owned());
+        running
+    }
+
     /// Marks a COPY as running, its counters at zero, until the guard drops.
     pub(crate) fn start(&self) -> RunningCopy<'_> {
+        *self.insert() = None;
         self.0.rows.store(0, Ordering::Relaxed);
         self.0.files.store(0, Ordering::Relaxed);
         self.0.bytes.store(0, Ordering::Relaxed);
@@ -153,5 +222,50 @@ impl Drop for RunningCopy<'_> {
     fn drop(&mut self) {
         self.0.0.running.store(false, Ordering::SeqCst);
         self.0.0.interrupted.send_replace(false);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An INSERT's second Ctrl-C is told in INSERT's words, naming its
+    /// table; a COPY's in COPY's (review-10f #5).
+    #[test]
+    fn the_running_statement_is_named_in_its_own_words() {
+        let monitor = CopyMonitor::default();
+        {
+            let _running = monitor.start_insert("m.`big.csv`");
+            let said = monitor.interrupted_twice();
+            assert!(
+                said.starts_with("INSERT INTO m.`big.csv`: interrupted twice: ")
+                    && said.ends_with("no upload had started, so none stays open")
+                    && !said.contains("COPY"),
+                "{said}"
+            );
+            assert!(
+                monitor
+                    .complete_before_interrupt()
+                    .starts_with("INSERT INTO m.`big.csv` complete"),
+            );
+            let open = monitor.uploads().open("b", "big.csv");
+            open.started(Some("UP"));
+            open.completing();
+            let said = monitor.interrupted_twice();
+            assert!(
+                said.contains("the object may be the new version")
+                    && said.contains("upload UP of s3://b/big.csv was being completed"),
+                "{said}"
+            );
+        }
+        let _running = monitor.start();
+        let open = monitor.uploads().open("b", "out.csv");
+        open.started(Some("UP"));
+        let said = monitor.interrupted_twice();
+        assert!(
+            said.starts_with("COPY interrupted twice: ")
+                && said.contains("upload UP of s3://b/out.csv may stay open"),
+            "{said}"
+        );
     }
 }

@@ -13,6 +13,7 @@ use s3sql_s3_client::{
 use tokio::io::AsyncWriteExt;
 
 use super::error::CopyError;
+use super::open_uploads::{OpenUpload, OpenUploads};
 use super::target::remove_empty_parents;
 use crate::error::{PlannerError, Result};
 
@@ -26,6 +27,8 @@ pub(crate) enum Sink {
         client: S3Client,
         bucket: String,
         key: String,
+        /// The file's entry among the statement's open uploads.
+        open: OpenUpload,
     },
     Local {
         /// Open until [`Sink::upload_parts`] syncs and closes it.
@@ -99,20 +102,22 @@ impl Sink {
     /// parts in flight drawing on the COPY's `budget`; one of many files
     /// open at once (`many`) keeps no spare part buffer, and one that
     /// `replaces` an object is a multipart upload however small, so that
-    /// [`Sink::upload_parts`] leaves only its completion.
+    /// [`Sink::upload_parts`] leaves only its completion. Its upload is
+    /// one of `uploads` until it ends.
     pub(crate) fn s3(
         client: &S3Client,
         bucket: &str,
         key: &str,
         content_type: &str,
         budget: &UploadBudget,
+        uploads: &OpenUploads,
         (many, replaces): (bool, bool),
     ) -> Self {
         let put = PutObjectRequest {
             content_type: Some(content_type.to_owned()),
             ..PutObjectRequest::default()
         };
-        Self::s3_writer(client, bucket, key, put, budget, |b| {
+        Self::s3_writer(client, bucket, key, put, budget, uploads, |b| {
             b.keep_spare(!many).always_multipart(replaces)
         })
     }
@@ -125,8 +130,9 @@ impl Sink {
         key: &str,
         put: PutObjectRequest,
         budget: &UploadBudget,
+        uploads: &OpenUploads,
     ) -> Self {
-        Self::s3_writer(client, bucket, key, put, budget, |b| b)
+        Self::s3_writer(client, bucket, key, put, budget, uploads, |b| b)
     }
 
     /// An S3 sink whose writer has `put`, `budget` and what `options` sets.
@@ -136,6 +142,7 @@ impl Sink {
         key: &str,
         put: PutObjectRequest,
         budget: &UploadBudget,
+        uploads: &OpenUploads,
         options: impl FnOnce(MultipartWriterBuilder) -> MultipartWriterBuilder,
     ) -> Self {
         let builder = MultipartWriter::builder(client, bucket, key)
@@ -146,6 +153,7 @@ impl Sink {
             client: client.clone(),
             bucket: bucket.to_owned(),
             key: key.to_owned(),
+            open: uploads.open(bucket, key),
         }
     }
 
@@ -189,7 +197,11 @@ impl Sink {
     /// Appends bytes.
     pub(crate) async fn write(&mut self, data: &[u8]) -> Result<()> {
         match self {
-            Sink::S3 { writer, .. } => writer.write(data).await?,
+            Sink::S3 { writer, open, .. } => {
+                let written = writer.write(data).await;
+                open.started(writer.upload_id());
+                written?;
+            }
             Sink::Local {
                 file: Some(file),
                 temp,
@@ -221,7 +233,11 @@ impl Sink {
     /// or more); whether it did.
     pub(crate) async fn send_part(&mut self) -> Result<bool> {
         match self {
-            Sink::S3 { writer, .. } => Ok(writer.send_part().await?),
+            Sink::S3 { writer, open, .. } => {
+                let sent = writer.send_part().await;
+                open.started(writer.upload_id());
+                Ok(sent?)
+            }
             Sink::Local { .. } | Sink::InPlace { .. } => Ok(false),
         }
     }
@@ -233,7 +249,11 @@ impl Sink {
     /// upload, and no object is made.
     pub(crate) async fn upload_parts(&mut self) -> Result<()> {
         match self {
-            Sink::S3 { writer, .. } => writer.upload_parts().await?,
+            Sink::S3 { writer, open, .. } => {
+                let uploaded = writer.upload_parts().await;
+                open.started(writer.upload_id());
+                uploaded?;
+            }
             Sink::Local { file, temp, .. } => {
                 if let Some(mut open) = file.take() {
                     let synced = async {
@@ -260,11 +280,15 @@ impl Sink {
                 client,
                 bucket,
                 key,
+                open,
             } => {
-                if let Err(e) = writer.upload_parts().await {
+                let uploaded = writer.upload_parts().await;
+                open.started(writer.upload_id());
+                if let Err(e) = uploaded {
                     return Err((e.into(), left_open(&client, &bucket, &key, &writer).await));
                 }
                 let upload_id = writer.upload_id().map(str::to_owned);
+                open.completing();
                 if let Err(e) = writer.finish().await {
                     let left = match upload_id {
                         Some(id) => abort_again(&client, &bucket, &key, &id).await,
@@ -308,7 +332,9 @@ impl Sink {
     /// the COPY's error to name (it is logged too).
     pub(crate) async fn abort(self) -> Option<String> {
         match self {
-            Sink::S3 { writer, .. } => {
+            Sink::S3 { writer, open, .. } => {
+                // A write dropped mid-way (Ctrl-C) may have started it.
+                open.started(writer.upload_id());
                 if let Err(e) = writer.abort().await {
                     tracing::warn!(error = %e, "could not abort the upload of a failed COPY");
                     return Some(e.to_string());

@@ -11,6 +11,7 @@ use s3sql_s3_client::{ListObjectsV2Request, MultipartWriter, ObjectUrl, S3Client
 use s3sql_secrets::SecretManager;
 
 use super::error::CopyError;
+use super::open_uploads::OpenUploads;
 use super::options::{CopyFormat, Existing};
 use super::sink::Sink;
 use crate::error::Result;
@@ -68,8 +69,13 @@ impl Target {
         })
     }
 
-    /// Opens the target itself as one file.
-    pub(crate) async fn open_file(&self, format: CopyFormat) -> Result<Sink> {
+    /// Opens the target itself as one file; an upload is one of `uploads`
+    /// until it ends.
+    pub(crate) async fn open_file(
+        &self,
+        format: CopyFormat,
+        uploads: &OpenUploads,
+    ) -> Result<Sink> {
         match self {
             Target::S3 {
                 url,
@@ -81,6 +87,7 @@ impl Target {
                 url.key(),
                 content_type(format),
                 budget,
+                uploads,
                 (false, false),
             )),
             Target::Local { path } => {
@@ -92,12 +99,14 @@ impl Target {
 
     /// Opens `relative` (a `k=v/.../data_0.ext` path) under the target;
     /// one that `replaces` a file there is completed only when asked,
-    /// however small (see [`Sink::s3`]).
+    /// however small (see [`Sink::s3`]); an upload is one of `uploads`
+    /// until it ends.
     pub(crate) async fn open_under(
         &self,
         relative: &str,
         format: CopyFormat,
         replaces: bool,
+        uploads: &OpenUploads,
     ) -> Result<Sink> {
         match self {
             Target::S3 {
@@ -112,6 +121,7 @@ impl Target {
                     &key,
                     content_type(format),
                     budget,
+                    uploads,
                     (true, replaces),
                 ))
             }

@@ -97,7 +97,7 @@ async fn write_new_version(
     monitor: &CopyMonitor,
 ) -> Result<SendableRecordBatchStream> {
     let new_mapping = Mapping::new_rows(target, old, &new_rows.schema())?;
-    let _running = monitor.start();
+    let _running = monitor.start_insert(&target.name);
     // No rows, no write: the object keeps its ETag.
     let Some(first) = first_rows(&mut new_rows, monitor).await? else {
         return count(0);
@@ -130,6 +130,7 @@ async fn write_new_version(
         url.key(),
         put,
         &upload_budget(&client),
+        monitor.uploads(),
     );
     let rows = NewRows {
         first,
