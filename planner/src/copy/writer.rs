@@ -148,17 +148,21 @@ impl FileWriter {
     }
 
     /// Ends the file; on failure nothing of it is left, or the failure
-    /// names its upload that may stay open.
+    /// names its upload that may stay open. (Tests; a COPY's file ends
+    /// by [`FileWriter::finish_unless_interrupted`], an INSERT's by
+    /// [`FileWriter::settle`], its check, then [`Settled::complete`].)
+    #[cfg(test)]
     pub(crate) async fn finish(self) -> std::result::Result<u64, Unfinished> {
         self.finish_unless_interrupted(&CopyMonitor::default())
             .await
     }
 
-    /// [`FileWriter::finish`], stopped by an interrupt until its
-    /// completion is sent: the last rows encoded and every part uploaded
-    /// may be cut short (the file is then aborted, no object made); the
-    /// completion itself, one request that may already have made the
-    /// object, is let finish.
+    /// Ends the file; on failure nothing of it is left, or the failure
+    /// names its upload that may stay open. An interrupt stops it until
+    /// its completion is sent: the last rows encoded and every part
+    /// uploaded may be cut short (the file is then aborted, no object
+    /// made); the completion itself, one request that may already have
+    /// made the object, is let finish.
     pub(crate) async fn finish_unless_interrupted(
         self,
         monitor: &CopyMonitor,
