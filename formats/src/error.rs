@@ -50,7 +50,8 @@ pub enum FormatError {
     },
     /// A compressed sample could not be decompressed.
     #[error(
-        "cannot decompress the sample as {compression}: {reason}; check the compression option"
+        "the data ends early or does not decompress as {compression} (a cut upload, a damaged \
+         file, or the wrong compression option?): {reason}"
     )]
     Decompress {
         /// The compression tried.

@@ -48,7 +48,7 @@ pub use detect::{
 pub use error::FormatError;
 pub use json_types::{TimestampShape, json_types, timestamp_shape};
 pub use lines::{EmptyLines, SkipLines, first_record_end, line_end, skip_lines};
-pub use options::{ColumnTypes, DUCKDB_SAMPLE_SIZE, JsonFormat, ReadOptions};
+pub use options::{ColumnTypes, DUCKDB_SAMPLE_SIZE, FILES_TO_SNIFF, JsonFormat, ReadOptions};
 pub use record_starts::RecordStarts;
 pub use schema::{csv_schema, duckdb_column_name, json_schema, unique_names};
 pub use sniff::{CSV_SAMPLE_BYTES, CsvDialect, sample_schema, sniff_csv, sniff_csv_with_hint};

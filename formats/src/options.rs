@@ -13,6 +13,10 @@ use crate::{Compression, FileFormat, FormatError, OptionValue, duckdb_type};
 /// values decide the column types.
 pub const DUCKDB_SAMPLE_SIZE: usize = 20_480;
 
+/// DuckDB's default `files_to_sniff`: the files of a CSV glob whose
+/// samples decide the column types.
+pub const FILES_TO_SNIFF: usize = 10;
+
 /// The column types of `types` (DuckDB's `types`/`dtypes`/`column_types`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum ColumnTypes {
@@ -85,6 +89,10 @@ pub struct ReadOptions {
     pub sample_size: Option<usize>,
     /// Read every CSV column as VARCHAR (`all_varchar`); default false.
     pub all_varchar: bool,
+    /// The files of a CSV glob whose samples decide the column types
+    /// (`files_to_sniff`); `-1` (all files) is `usize::MAX`; DuckDB's default
+    /// [`FILES_TO_SNIFF`], 10.
+    pub files_to_sniff: usize,
     /// JSON layout (`format`); default auto.
     pub json_format: JsonFormat,
     /// Largest JSON object in bytes (`maximum_object_size`); DuckDB's default is 16 MiB.
@@ -120,6 +128,7 @@ impl Default for ReadOptions {
             auto_detect: true,
             sample_size: None,
             all_varchar: false,
+            files_to_sniff: FILES_TO_SNIFF,
             json_format: JsonFormat::Auto,
             maximum_object_size: None,
             binary_as_string: false,
@@ -232,6 +241,8 @@ const KEYS: &[Key] = &[
         Some(sample_size(v)?)),
     key!(&["new_line"], CSV, |_, v| new_line(v)?),
     key!(&["all_varchar"], CSV, |o, v| o.all_varchar = v.bool()?),
+    key!(&["files_to_sniff"], CSV, |o, v| o.files_to_sniff =
+        files_to_sniff(v)?),
     key!(&["encoding"], CSV, |_, v| encoding(v)?),
     // Accepted for compatibility: DataFusion decides parallelism and line lengths itself.
     key!(&["parallel"], CSV, |_, v| v.bool()?),
@@ -340,12 +351,19 @@ fn filename(v: &Coerce<'_>) -> Result<Option<String>, FormatError> {
 }
 
 fn sample_size(v: &Coerce<'_>) -> Result<usize, FormatError> {
+    count_or_all(v, "a positive number of rows, or -1 for all")
+}
+
+fn files_to_sniff(v: &Coerce<'_>) -> Result<usize, FormatError> {
+    count_or_all(v, "a number of files, 1 or more, or -1 for all")
+}
+
+/// A count of 1 or more, or -1 for all (`usize::MAX`).
+fn count_or_all(v: &Coerce<'_>, wanted: &'static str) -> Result<usize, FormatError> {
     match v.int()? {
         -1 => Ok(usize::MAX),
-        n if n > 0 => {
-            usize::try_from(n).map_err(|_| v.invalid("a positive number of rows, or -1 for all"))
-        }
-        _ => Err(v.invalid("a positive number of rows, or -1 for all")),
+        n if n > 0 => usize::try_from(n).map_err(|_| v.invalid(wanted)),
+        _ => Err(v.invalid(wanted)),
     }
 }
 

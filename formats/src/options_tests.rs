@@ -108,6 +108,7 @@ fn every_csv_option_parses() {
             ("hive_types_autocast", OptionValue::Bool(false)),
             ("auto_detect", OptionValue::Bool(false)),
             ("sample_size", OptionValue::Int(-1)),
+            ("files_to_sniff", OptionValue::Int(3)),
             ("new_line", s("\\r\\n")),
             ("all_varchar", OptionValue::Bool(true)),
             ("encoding", s("UTF-8")),
@@ -137,6 +138,7 @@ fn every_csv_option_parses() {
     assert_eq!(o.hive_types, vec![("year".into(), DataType::Int32)]);
     assert!(!o.hive_types_autocast && !o.auto_detect);
     assert_eq!(o.sample_size, Some(usize::MAX));
+    assert_eq!(o.files_to_sniff, 3);
 }
 
 #[test]
@@ -241,6 +243,12 @@ fn bad_values_say_what_is_expected() {
             "sample_size",
             OptionValue::Int(0),
             "a positive number of rows, or -1 for all",
+        ),
+        (
+            FileFormat::Csv,
+            "files_to_sniff",
+            OptionValue::Int(0),
+            "a number of files, 1 or more, or -1 for all",
         ),
         (FileFormat::Csv, "encoding", s("latin-1"), "'utf-8'"),
         (

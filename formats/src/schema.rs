@@ -43,6 +43,8 @@ pub fn csv_schema(
                 DataType::Timestamp(_, zone) => {
                     DataType::Timestamp(TimeUnit::Microsecond, zone.clone())
                 }
+                // No value in any sample: text, as DuckDB types it.
+                DataType::Null => DataType::Utf8,
                 other => other.clone(),
             };
             (name, data_type)

@@ -136,6 +136,8 @@ const INFER_RECORDS: usize = SNIFF_RECORDS;
 /// `skip` lines: for files DataFusion's own inference would read from their
 /// first byte, taking the skipped lines for the header. Names are arrow's
 /// (`column_1`, ... without a header); [`crate::csv_schema`] renames them.
+/// A column with no value in the sample is `DataType::Null`: another
+/// file's sample may type it; alone it reads as text ([`crate::csv_schema`]).
 pub fn sample_schema(
     sample: &[u8],
     dialect: &CsvDialect,
@@ -165,13 +167,13 @@ pub fn sample_schema(
         .map_err(|e| FormatError::Decode {
             message: format!("cannot infer the columns from the start of the file: {e}"),
         })?;
-    // A column with no value in the sample, or all_varchar, reads as text.
+    // all_varchar reads every column as text; one with no value in the
+    // sample stays `Null` for now.
     let mut fields: Vec<Field> = schema
         .fields()
         .iter()
         .map(|f| match f.data_type() {
             _ if options.all_varchar => Field::new(f.name(), DataType::Utf8, true),
-            DataType::Null => Field::new(f.name(), DataType::Utf8, true),
             _ => f.as_ref().clone().with_nullable(true),
         })
         .collect();

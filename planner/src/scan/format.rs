@@ -14,18 +14,22 @@ use datafusion::datasource::file_format::FileFormat as DataFusionFormat;
 use datafusion::datasource::file_format::csv::CsvFormat;
 use datafusion::datasource::file_format::json::JsonFormat as DataFusionJson;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::execution::object_store::ObjectStoreUrl;
+use datafusion::execution::runtime_env::RuntimeEnv;
 use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 use s3sql_formats::{
-    CSV_SAMPLE_BYTES, Compression, CsvDialect, DUCKDB_SAMPLE_SIZE, EmptyLines, FileFormat,
-    JsonFormat, ReadOptions, compression_from_path, csv_options, csv_schema, decompress_sample,
+    CSV_SAMPLE_BYTES, Compression, DUCKDB_SAMPLE_SIZE, EmptyLines, FileFormat, JsonFormat,
+    ReadOptions, compression_from_path, csv_options, csv_schema, decompress_sample,
     detect_from_bytes, detect_from_path, first_record_end, json_options, json_schema, json_types,
-    sample_schema, skip_lines, sniff_csv_with_hint, sniff_json_format, strip_bom,
+    skip_lines, sniff_json_format, strip_bom,
 };
 
 use regex::Regex;
 
 use crate::error::{PlannerError, Result};
+use crate::scan::ScanFile;
 use crate::scan::csv_opener::{CsvExtras, FirstHeader, header_names};
+use crate::scan::csv_sniff::{CsvSampler, FileSniff, SampleFile};
 use crate::scan::request::{ScanKind, ScanRequest};
 
 /// How much of a JSON file's start tells array from newline-delimited.
@@ -34,7 +38,11 @@ use crate::scan::request::{ScanKind, ScanRequest};
 const JSON_SAMPLE_BYTES: u64 = 1 << 20;
 
 /// The first `len` bytes of the first file (one ranged GET).
-async fn sample(store: &Arc<dyn ObjectStore>, first: &ObjectMeta, len: u64) -> Result<Bytes> {
+pub(crate) async fn sample(
+    store: &Arc<dyn ObjectStore>,
+    first: &ObjectMeta,
+    len: u64,
+) -> Result<Bytes> {
     let end = first.size.min(len);
     if end == 0 {
         return Ok(Bytes::new());
@@ -151,30 +159,8 @@ pub(crate) struct ScanFormat {
     pub sampled: Option<Schema>,
     /// What DataFusion's CSV reader would drop (`nullstr`, `skip`).
     pub csv: Option<Arc<CsvExtras>>,
-    /// CSV with `union_by_name`: each file's schema from its own sample.
+    /// CSV with `union_by_name`: each file's dialect and schema from its own sample.
     pub per_file: Option<CsvSampler>,
-}
-
-/// Types the columns of one CSV file from its start as the sniffer types a
-/// single file's (DuckDB's 20,480-row sample, at most the first 8 MiB), in
-/// the first file's dialect: DataFusion's inference reads 1,000 rows.
-pub(crate) struct CsvSampler {
-    dialect: CsvDialect,
-    options: ReadOptions,
-}
-
-impl CsvSampler {
-    /// The columns of `file`, compressed with `compression`.
-    pub(crate) async fn schema(
-        &self,
-        store: &Arc<dyn ObjectStore>,
-        file: &ObjectMeta,
-        compression: Compression,
-    ) -> Result<Schema> {
-        let raw = sample(store, file, CSV_SAMPLE_BYTES as u64).await?;
-        let text = decompress_sample(&raw, compression)?;
-        Ok(sample_schema(&text, &self.dialect, &self.options)?)
-    }
 }
 
 /// What the user's options do to an inferred schema.
@@ -205,15 +191,17 @@ impl SchemaShape {
 }
 
 /// The DataFusion formats reading `request`, whose dialect, layout and
-/// (CSV, NDJSON) schema come from file `first` (named `first_name`) in
-/// `store`: the first that is not empty, of `files` files.
-pub(crate) async fn file_format(
+/// (CSV, NDJSON) schema come from file `first` of `files` (the first that
+/// is not empty), a CSV's types also from the next files' samples.
+pub(super) async fn file_format(
     request: &ScanRequest,
-    first_name: &str,
-    store: &Arc<dyn ObjectStore>,
-    first: &ObjectMeta,
-    files: usize,
+    runtime: &RuntimeEnv,
+    files: &[(ObjectStoreUrl, ScanFile)],
+    first: &(ObjectStoreUrl, ScanFile),
 ) -> Result<ScanFormat> {
+    let (first_store, first_file) = first;
+    let (first_name, first) = (first_file.name.as_str(), &first_file.meta);
+    let store = &runtime.object_store(first_store)?;
     let from_path = detect_from_path(first_name);
     let format = match (&request.kind, &from_path) {
         (ScanKind::Files(Some(format)), _) => *format,
@@ -230,31 +218,38 @@ pub(crate) async fn file_format(
     Ok(match format {
         FileFormat::Csv => {
             let raw = sample(store, first, CSV_SAMPLE_BYTES as u64).await?;
-            let hint = from_path.and_then(|d| d.delimiter_hint);
             let named = |e: PlannerError| super::in_file(e, first_name);
             let text = decompress_sample(&raw, compression).map_err(|e| named(e.into()))?;
-            let mut dialect =
-                sniff_csv_with_hint(&text, &options, hint).map_err(|e| named(e.into()))?;
+            let sampler = CsvSampler::new(options.clone());
+            let FileSniff { mut dialect, types } = sampler.sniff_text(&text, first_name)?;
             let union_by_name = request.flag("union_by_name")?.unwrap_or(false);
             // Several files with headers: each file's columns are matched to
             // the first's by name (DuckDB's rule), so each is read whole.
             // Otherwise a file may be split into byte ranges even with
             // quoted line breaks, in the sample or past it: each range is
             // moved to record starts before it is read (`csv_ranges`).
-            let by_header = dialect.has_header && files > 1 && !union_by_name;
-            // The sample gives the schema arrow would infer from the same
-            // first records, so the file is not read a second time for it;
+            let by_header = dialect.has_header && files.len() > 1 && !union_by_name;
+            // The samples give the schema arrow would infer from the same
+            // first records, so no file is read a second time for it: the
+            // first file's, widened by the next `files_to_sniff` files';
             // union_by_name needs every file's, each from its own sample.
             let (sampled, per_file) = if union_by_name {
-                let sampler = CsvSampler {
-                    dialect: dialect.clone(),
-                    options: options.clone(),
-                };
                 (None, Some(sampler))
             } else {
-                let schema =
-                    sample_schema(&text, &dialect, &options).map_err(|e| named(e.into()))?;
-                (Some(schema), None)
+                let others = files
+                    .iter()
+                    .filter(|(_, f)| f.meta.size > 0 && !std::ptr::eq(f, first_file))
+                    .take(options.files_to_sniff.saturating_sub(1))
+                    .map(|(store, f)| {
+                        Ok(SampleFile {
+                            store: runtime.object_store(store)?,
+                            meta: f.meta.clone(),
+                            name: f.name.clone(),
+                            compression: forced.unwrap_or_else(|| compression_from_path(&f.name)),
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                (Some(sampler.widen(types, others).await?), None)
             };
             // One column: empty lines are NULL values, marked by the
             // planner's reader before the decoder (the file read whole).

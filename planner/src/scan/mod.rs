@@ -8,6 +8,7 @@ mod chain;
 mod columns;
 mod csv_opener;
 mod csv_ranges;
+mod csv_sniff;
 mod decoded_text;
 pub(crate) mod format;
 pub(crate) mod io_plan;
@@ -367,7 +368,7 @@ async fn file_table(
     // An empty file tells nothing of the dialect or the schema: the first
     // file with data gives them (DuckDB 1.5.5 does so for JSON; a CSV list
     // starting with an empty file fails there to convert the header).
-    let Some((first_store, first)) = files
+    let Some(first_entry) = files
         .iter()
         .find(|(_, f)| f.meta.size > 0)
         .or_else(|| files.first())
@@ -377,20 +378,14 @@ async fn file_table(
             "no files to read",
         ));
     };
+    let (first_store, first) = first_entry;
     let format::ScanFormat {
         formats,
         shape,
         sampled,
         csv,
         per_file,
-    } = format::file_format(
-        request,
-        &first.name,
-        &runtime.object_store(first_store)?,
-        &first.meta,
-        files.len(),
-    )
-    .await?;
+    } = format::file_format(request, runtime, &files, first_entry).await?;
     // The sample file's schema (every file's with union_by_name, empty ones
     // apart), each read on its own so an unreadable footer or sample names
     // its file. With `skip` the first file's sample gives it (DataFusion's
@@ -427,11 +422,13 @@ async fn file_table(
         .map(|((format, compression), store, meta, name)| async move {
             match per_file {
                 Some(sampler) => {
-                    let schema = sampler
-                        .schema(&store, &meta, compression)
-                        .await
-                        .map_err(|e| in_file(e, &name))?;
-                    Ok(Arc::new(schema))
+                    let file = csv_sniff::SampleFile {
+                        store,
+                        meta,
+                        name,
+                        compression,
+                    };
+                    Ok(Arc::new(sampler.sniff(&file).await?.types))
                 }
                 None => infer_schema(&format, cx.state, store, meta, name).await,
             }

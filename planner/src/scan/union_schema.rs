@@ -48,7 +48,7 @@ fn union_fields<'a>(fields: impl Iterator<Item = &'a FieldRef>, names: Names) ->
 }
 
 /// A type both `a` and `b` values fit.
-fn wider(a: &DataType, b: &DataType) -> DataType {
+pub(crate) fn wider(a: &DataType, b: &DataType) -> DataType {
     if a == b || *b == DataType::Null {
         return a.clone();
     }

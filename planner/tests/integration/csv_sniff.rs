@@ -54,3 +54,44 @@ async fn a_comment_line_before_the_header_is_sniffed_as_duckdb() {
     }
     compare(&bucket, &sqls).await;
 }
+
+/// A glob's column types come from its first 10 files' samples (DuckDB's
+/// `files_to_sniff`), widened as DuckDB widens them: a later file's `zz`
+/// makes the column VARCHAR, its `2.5` DOUBLE; a first file holding only a
+/// header, or an empty column, types nothing (review-8e #2: the first
+/// file's types alone, then "cannot read 'zz' as Int64", or VARCHAR
+/// columns and `sum(Utf8)`). `files_to_sniff = -1` sniffs every file.
+#[tokio::test]
+async fn a_glob_takes_its_types_from_its_first_files_as_duckdb() {
+    let bucket = Bucket::new().await;
+    bucket.put("bad/f1.csv", "a,b\n1,2\n3,4\n").await;
+    bucket.put("bad/f2.csv", "a,b\n5,6\n7,zz\n").await;
+    bucket.put("wd/w1.csv", "a,b\n1,2\n").await;
+    bucket.put("wd/w2.csv", "a,b\n3,2.5\n").await;
+    bucket.put("hd/h0.csv", "a,b\n").await;
+    bucket.put("hd/h1.csv", "a,b\n1,x\n2,y\n").await;
+    bucket.put("em/e1.csv", "a,b\n1,\n2,\n").await;
+    bucket.put("em/e2.csv", "a,b\n3,4\n").await;
+    for i in 1..=12 {
+        let b = if i == 12 {
+            "zz".to_string()
+        } else {
+            i.to_string()
+        };
+        let key = format!("many/m{i:02}.csv");
+        bucket.put(&key, format!("a,b\n{i},{b}\n")).await;
+    }
+    let mut sqls = Vec::new();
+    for glob in ["bad", "wd", "hd", "em"] {
+        let url = bucket.url(&format!("{glob}/*.csv"));
+        sqls.push(format!("DESCRIBE SELECT * FROM '{url}'"));
+        sqls.push(format!("SELECT * FROM '{url}' ORDER BY a, b"));
+    }
+    let hd = bucket.url("hd/*.csv");
+    sqls.push(format!("SELECT sum(a) FROM '{hd}'"));
+    let many = bucket.url("many/*.csv");
+    sqls.push(format!(
+        "SELECT * FROM read_csv('{many}', files_to_sniff = -1) ORDER BY a"
+    ));
+    compare(&bucket, &sqls).await;
+}

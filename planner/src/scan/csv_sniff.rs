@@ -1,0 +1,181 @@
+//! CSV files sniffed one by one, as DuckDB 1.5.5 sniffs the files of a
+//! glob: each from its own sample (one ranged GET of its start, at most
+//! [`CSV_SAMPLE_BYTES`]), its dialect unless the user's options fix it,
+//! then its column types from DuckDB's 20,480-row sample. A scan's types
+//! are the first `files_to_sniff` files' (10 by default) widened column by
+//! column (`widen_by_position`), so a value of a later file that the
+//! first file's types cannot hold (`zz` where the first day's export had
+//! only numbers) makes the column wider instead of failing the read
+//! (review-8e #2); with `union_by_name` every file is sniffed so for its
+//! own columns.
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use futures::{StreamExt, TryStreamExt};
+use object_store::{ObjectMeta, ObjectStore};
+use s3sql_formats::{
+    CSV_SAMPLE_BYTES, Compression, CsvDialect, ReadOptions, decompress_sample, detect_from_path,
+    sample_schema, sniff_csv_with_hint,
+};
+
+use crate::error::Result;
+use crate::scan::format::sample;
+use crate::scan::in_file;
+use crate::scan::union_schema::wider;
+
+/// Samples read at once while sniffing several files.
+const SAMPLES_IN_FLIGHT: usize = 8;
+
+/// One CSV file's dialect and columns, sniffed from its own sample.
+pub(crate) struct FileSniff {
+    /// Its delimiter, quote, escape, header and comment.
+    pub dialect: CsvDialect,
+    /// Its columns; `Null` where its sample holds no value.
+    pub types: Schema,
+}
+
+/// A file to sniff: where it is, its metadata and name, how it is compressed.
+pub(crate) struct SampleFile {
+    /// The store holding it.
+    pub store: Arc<dyn ObjectStore>,
+    /// Its listing entry.
+    pub meta: ObjectMeta,
+    /// Its name as the user wrote it.
+    pub name: String,
+    /// How its bytes are compressed.
+    pub compression: Compression,
+}
+
+/// Sniffs CSV files in a scan's options.
+pub(crate) struct CsvSampler {
+    options: ReadOptions,
+}
+
+impl CsvSampler {
+    /// A sampler honouring what `options` fix.
+    pub(crate) fn new(options: ReadOptions) -> Self {
+        Self { options }
+    }
+
+    /// The dialect and columns of `text`, the decompressed start of the
+    /// file named `name` (a `.tsv` name hints a tab).
+    pub(crate) fn sniff_text(&self, text: &[u8], name: &str) -> Result<FileSniff> {
+        let hint = detect_from_path(name).and_then(|d| d.delimiter_hint);
+        let named = |e: s3sql_formats::FormatError| in_file(e.into(), name);
+        let dialect = sniff_csv_with_hint(text, &self.options, hint).map_err(named)?;
+        let types = sample_schema(text, &dialect, &self.options).map_err(named)?;
+        Ok(FileSniff { dialect, types })
+    }
+
+    /// [`Self::sniff_text`] of `file`'s sample.
+    pub(crate) async fn sniff(&self, file: &SampleFile) -> Result<FileSniff> {
+        let raw = sample(&file.store, &file.meta, CSV_SAMPLE_BYTES as u64)
+            .await
+            .map_err(|e| in_file(e, &file.name))?;
+        let text =
+            decompress_sample(&raw, file.compression).map_err(|e| in_file(e.into(), &file.name))?;
+        self.sniff_text(&text, &file.name)
+    }
+
+    /// `first`'s columns widened by the columns of each of `others`, each
+    /// sniffed from its own sample, several at once.
+    pub(crate) async fn widen(&self, first: Schema, others: Vec<SampleFile>) -> Result<Schema> {
+        let reads = others
+            .into_iter()
+            .map(|file| async move { self.sniff(&file).await.map(|sniffed| sniffed.types) });
+        let types: Vec<Schema> = futures::stream::iter(reads)
+            .buffered(SAMPLES_IN_FLIGHT)
+            .try_collect()
+            .await?;
+        let null_padding = self.options.null_padding;
+        Ok(types.iter().fold(first, |wide, theirs| {
+            widen_by_position(&wide, theirs, null_padding)
+        }))
+    }
+}
+
+/// `first`'s columns, each widened to hold the column at its position in
+/// `other`, named as in `first`, as DuckDB merges the schemas of a glob's
+/// sniffed CSV files (by position; the files are then read by their
+/// header's names): a column with no value yet takes the other's type, an
+/// integer beside a float is DOUBLE, timestamps of one zone are TIMESTAMP
+/// whatever their digits, anything else differing VARCHAR (a DATE beside a
+/// TIMESTAMP, a BOOLEAN beside a BIGINT); with `null_padding`, `other`'s
+/// columns past `first`'s are added.
+fn widen_by_position(first: &Schema, other: &Schema, null_padding: bool) -> Schema {
+    let widen = |a: &DataType, b: &DataType| match (a, b) {
+        (DataType::Timestamp(_, x), DataType::Timestamp(_, y)) if x == y => {
+            DataType::Timestamp(TimeUnit::Microsecond, x.clone())
+        }
+        _ => wider(a, b),
+    };
+    let mut fields: Vec<Field> = first
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(i, field)| {
+            let mine = field.as_ref().clone();
+            match other.fields().get(i) {
+                Some(theirs) => mine.with_data_type(widen(field.data_type(), theirs.data_type())),
+                None => mine,
+            }
+        })
+        .collect();
+    if null_padding {
+        let extra = other.fields().iter().skip(fields.len());
+        fields.extend(extra.map(|f| f.as_ref().clone()));
+    }
+    Schema::new(fields)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema(columns: &[(&str, DataType)]) -> Schema {
+        Schema::new(
+            columns
+                .iter()
+                .map(|(name, t)| Field::new(*name, t.clone(), true))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    /// Each pair as DuckDB 1.5.5 types two one-row CSV files read together.
+    #[test]
+    fn columns_widen_by_position_as_duckdb_merges_two_files() {
+        use DataType::*;
+        let ts = |unit| Timestamp(unit, None);
+        let zoned = Timestamp(TimeUnit::Second, Some("UTC".into()));
+        let cases = [
+            (Int64, Float64, Float64),
+            (Int64, Utf8, Utf8),
+            (Null, Int64, Int64),
+            (Int64, Null, Int64),
+            (Boolean, Int64, Utf8),
+            (Int64, Date32, Utf8),
+            (Date32, ts(TimeUnit::Second), Utf8),
+            (
+                ts(TimeUnit::Second),
+                ts(TimeUnit::Millisecond),
+                ts(TimeUnit::Microsecond),
+            ),
+            (ts(TimeUnit::Second), zoned, Utf8),
+        ];
+        for (a, b, wide) in cases {
+            let merged = widen_by_position(
+                &schema(&[("x", a.clone())]),
+                &schema(&[("y", b.clone())]),
+                false,
+            );
+            assert_eq!(merged, schema(&[("x", wide)]), "{a} beside {b}");
+        }
+        let first = schema(&[("a", Int64), ("b", Null)]);
+        let other = schema(&[("x", Utf8), ("y", Int64), ("z", Boolean)]);
+        let wide = widen_by_position(&first, &other, false);
+        assert_eq!(wide, schema(&[("a", Utf8), ("b", Int64)]));
+        let padded = widen_by_position(&first, &other, true);
+        assert_eq!(padded.field(2).name(), "z");
+    }
+}
