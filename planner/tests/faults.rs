@@ -407,6 +407,18 @@ async fn a_file_served_at_another_size_than_listed_is_refused_naming_both() {
                 (size, half),
             ),
         ];
+        // A listing without ETags (a gateway's, or a server that gives
+        // none) still pins the size it lists (review-s22 F19).
+        cases.push((
+            glob.clone(),
+            FaultRule::new(Fault::RemoveElementAndReplace {
+                element: "ETag".into(),
+                from: format!("<Size>{size}</Size>"),
+                to: format!("<Size>{half}</Size>"),
+            })
+            .query_contains("list-type=2"),
+            (size, half),
+        ));
         if name == "small" {
             // A cache serving a cut copy whole, its Content-Length cut too.
             cases.push((
@@ -439,6 +451,38 @@ async fn a_file_served_at_another_size_than_listed_is_refused_naming_both() {
         let got = query(&session, &format!("SELECT count(*) AS n FROM '{glob}'")).await;
         assert_eq!(got[3], format!("| {n} |"), "{name}");
     }
+}
+
+/// A whole GET answered without Content-Length (chunked, as some gateways
+/// send every answer) is read at the size its listing gave, and checked
+/// against it: DuckDB reads such files, s3sql refused every file under
+/// 1 MiB with "no Content-Length: the object's size is unknown".
+#[tokio::test]
+async fn a_whole_get_without_content_length_is_read_at_its_listed_size() {
+    let bucket = Bucket::new().await;
+    let proxy = FaultProxy::in_front_of(&bucket.endpoint);
+    let session = session_through(&bucket, &proxy).await;
+    let text: String = std::iter::once("id\n".to_owned())
+        .chain((0..1000).map(|i| format!("{i}\n")))
+        .collect();
+    bucket.put("chunked/a.csv", text.into_bytes()).await;
+    proxy.push_rule(
+        FaultRule::new(Fault::SetResponseHeader {
+            name: "content-length".into(),
+            value: None,
+        })
+        .method(Method::GET)
+        .path_contains("chunked/a.csv")
+        .always(),
+    );
+    let glob = bucket.url("chunked/*.csv");
+    let got = query(
+        &session,
+        &format!("SELECT count(*) AS n, sum(id) AS s FROM '{glob}'"),
+    )
+    .await;
+    assert!(proxy.faults_injected() > 0);
+    assert_eq!(got[3], "| 1000 | 499500 |");
 }
 
 /// A CSV big enough to be read in byte ranges (its record starts found by

@@ -151,13 +151,15 @@ pub struct GetObjectRequest {
 }
 
 /// The version of an object a read of several requests was planned on,
-/// as its listing gave it: every GET carries `If-Match` with the ETag and
-/// every answer must report the size, so the read sees exactly that
-/// object, neither another version nor a cut or stale copy of it.
+/// as its listing gave it: every GET carries `If-Match` with the ETag (when
+/// the listing gave one) and every answer must report the size, so the
+/// read sees exactly that object, neither another version nor a cut or
+/// stale copy of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectVersion {
-    /// The listed ETag.
-    pub etag: String,
+    /// The listed ETag; `None` from a listing without ETags (a gateway's),
+    /// whose size is still checked.
+    pub etag: Option<String>,
     /// The listed size in bytes.
     pub size: u64,
 }

@@ -249,7 +249,7 @@ impl S3Client {
                         start: r.start,
                         end: r.end,
                     }),
-                    if_match: version.map(|v| v.etag.clone()),
+                    if_match: version.and_then(|v| v.etag.clone()),
                     size: version.map(|v| v.size),
                     ..GetObjectRequest::default()
                 };

@@ -347,7 +347,7 @@ async fn pinned_ranges_use_the_clients_coalescing_and_refuse_a_replaced_object()
         .e_tag
         .unwrap();
     let listed = |size| ObjectVersion {
-        etag: etag.clone(),
+        etag: Some(etag.clone()),
         size,
     };
     let before = fx.client.request_count();

@@ -58,21 +58,24 @@ impl ReadStats {
 pub(crate) struct Versions(Mutex<HashMap<String, ObjectVersion>>);
 
 impl Versions {
-    /// Reads of the object at `location` must find `etag` and `size`. A
-    /// second listing in the statement must find the ETag too: `Err` holds
-    /// the ETag pinned first when it found another. ETags are compared by
-    /// [`etag_value`]: a server may quote them in a listing and not in a
-    /// HEAD's answer, and a proxy may make one weak (`W/`).
-    pub(crate) fn pin(&self, location: &Path, etag: &str, size: u64) -> Result<(), String> {
+    /// Reads of the object at `location` must find `size`, and `etag`
+    /// when the listing gave one (a listing without ETags still pins the
+    /// size). A second listing in the statement must find the ETag too:
+    /// `Err` holds the ETag pinned first when it found another. ETags are
+    /// compared by [`etag_value`]: a server may quote them in a listing and
+    /// not in a HEAD's answer, and a proxy may make one weak (`W/`).
+    pub(crate) fn pin(&self, location: &Path, etag: Option<&str>, size: u64) -> Result<(), String> {
         let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
         match map.get(location.as_ref()) {
-            Some(pinned) if etag_value(&pinned.etag) != etag_value(etag) => {
-                Err(pinned.etag.clone())
+            Some(ObjectVersion {
+                etag: Some(pinned), ..
+            }) if etag.is_some_and(|etag| etag_value(pinned) != etag_value(etag)) => {
+                Err(pinned.clone())
             }
             Some(_) => Ok(()),
             None => {
                 let version = ObjectVersion {
-                    etag: etag.to_owned(),
+                    etag: etag.map(str::to_owned),
                     size,
                 };
                 map.insert(location.as_ref().to_owned(), version);
@@ -129,20 +132,29 @@ impl ScanStore {
         self.bytes.fetch_add(n as u64, Ordering::Relaxed);
     }
 
-    /// A refused `If-Match` restated: the object changed under the scan.
-    fn changed(&self, location: &Path, etag: &str, e: object_store::Error) -> object_store::Error {
-        match e {
-            object_store::Error::Precondition { .. } => object_store::Error::Generic {
-                store: "S3",
-                source: format!(
-                    "{}/{} changed while it was being read (it was listed with ETag {etag}); \
+    /// A refused `If-Match` of the `pinned` version restated: the object
+    /// changed under the scan.
+    fn changed(
+        &self,
+        location: &Path,
+        pinned: Option<&ObjectVersion>,
+        e: object_store::Error,
+    ) -> object_store::Error {
+        let etag = pinned.and_then(|version| version.etag.as_deref());
+        match (e, etag) {
+            (object_store::Error::Precondition { .. }, Some(etag)) => {
+                object_store::Error::Generic {
+                    store: "S3",
+                    source: format!(
+                        "{}/{} changed while it was being read (it was listed with ETag {etag}); \
                      run the statement again to read the new version",
-                    self.root,
-                    S3ObjectStore::key_of(location).unwrap_or_else(|_| location.to_string()),
-                )
-                .into(),
-            },
-            other => other,
+                        self.root,
+                        S3ObjectStore::key_of(location).unwrap_or_else(|_| location.to_string()),
+                    )
+                    .into(),
+                }
+            }
+            (other, _) => other,
         }
     }
 
@@ -155,18 +167,13 @@ impl ScanStore {
         let pinned = self.versions.get(location);
         if let Some(version) = &pinned {
             if options.if_match.is_none() {
-                options.if_match = Some(version.etag.clone());
+                options.if_match = version.etag.clone();
             }
             options.extensions.insert(version.clone());
         }
         let mut result = match self.inner.get_opts(location, options).await {
             Ok(result) => result,
-            Err(e) => {
-                return Err(match &pinned {
-                    Some(version) => self.changed(location, &version.etag, e),
-                    None => e,
-                });
-            }
+            Err(e) => return Err(self.changed(location, pinned.as_ref(), e)),
         };
         result.payload = match result.payload {
             GetResultPayload::Stream(stream) => {
@@ -262,10 +269,7 @@ impl ObjectStore for ScanStore {
             .inner
             .get_ranges_if_match(location, ranges, pinned.as_ref())
             .await
-            .map_err(|e| match &pinned {
-                Some(version) => self.changed(location, &version.etag, e),
-                None => e,
-            })?;
+            .map_err(|e| self.changed(location, pinned.as_ref(), e))?;
         self.count(parts.iter().map(Bytes::len).sum());
         Ok(parts)
     }

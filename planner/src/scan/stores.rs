@@ -305,16 +305,14 @@ impl<'a> StorePicker<'a> {
             }
         };
         let location = S3ObjectStore::path_of(url.key());
-        if let Some(etag) = etag {
-            chosen
-                .versions
-                .pin(&location, etag, size)
-                .map_err(|listed| PlannerError::ChangedWhileListed {
-                    url: text.clone(),
-                    listed,
-                    now: etag.to_owned(),
-                })?;
-        }
+        chosen
+            .versions
+            .pin(&location, etag, size)
+            .map_err(|listed| PlannerError::ChangedWhileListed {
+                url: text.clone(),
+                listed,
+                now: etag.unwrap_or_default().to_owned(),
+            })?;
         self.small.0.push((chosen.small, location, size));
         Ok(chosen.url)
     }
@@ -359,9 +357,9 @@ mod tests {
         let location = Path::from("x.parquet");
         let first = stores.statement_starts(&runtime);
         let earlier = first.store(&key()).unwrap();
-        earlier.versions.pin(&location, "\"v1\"", 3).unwrap();
+        earlier.versions.pin(&location, Some("\"v1\""), 3).unwrap();
         assert_eq!(
-            earlier.versions.pin(&location, "\"v2\"", 3),
+            earlier.versions.pin(&location, Some("\"v2\""), 3),
             Err("\"v1\"".to_owned())
         );
         earlier.small.listed(&location, 3);
@@ -374,9 +372,13 @@ mod tests {
         assert_eq!(now.versions.get(&location), None);
         assert!(now.small.find(&location).is_none());
         assert!(!now.small.is_small(&location));
-        now.versions.pin(&location, "\"v2\"", 3).unwrap();
+        now.versions.pin(&location, Some("\"v2\""), 3).unwrap();
         assert_eq!(
-            earlier.versions.get(&location).map(|v| v.etag).as_deref(),
+            earlier
+                .versions
+                .get(&location)
+                .and_then(|v| v.etag)
+                .as_deref(),
             Some("\"v1\"")
         );
     }

@@ -41,10 +41,13 @@ pub(crate) fn object_meta(key: &str, headers: &HeaderMap, size: u64) -> ObjectMe
     }
 }
 
-/// The size an answer's `Content-Length` gives; without one the size is
-/// unknown, which is an error rather than 0.
-fn required_length(headers: &HeaderMap) -> std::result::Result<u64, String> {
+/// The size an answer's `Content-Length` gives, else the size the read was
+/// planned on (a chunked answer from a gateway; the body is then checked
+/// to end there); without either the size is unknown, which is an error
+/// rather than 0.
+fn required_length(headers: &HeaderMap, planned: Option<u64>) -> std::result::Result<u64, String> {
     content_length(headers)?
+        .or(planned)
         .ok_or_else(|| "no Content-Length: the object's size is unknown".to_owned())
 }
 
@@ -226,7 +229,7 @@ impl S3Client {
             req,
         );
         let (parts, _) = self.send_collect(&request).await?;
-        let size = required_length(&parts.headers)
+        let size = required_length(&parts.headers, None)
             .and_then(|size| check_size(req.size, size).map(|()| size))
             .map_err(|d| self.invalid_response(&request, d))?;
         Ok((object_meta(key, &parts.headers, size), parts.headers))
@@ -319,7 +322,7 @@ impl S3Client {
             (Some(asked), false) => {
                 // The server (or something between) ignored Range and sent
                 // the whole object: cut the asked bytes out of a small one.
-                let total = required_length(&parts.headers).map_err(invalid)?;
+                let total = required_length(&parts.headers, req.size).map_err(invalid)?;
                 if total > IGNORED_RANGE_SLICE_LIMIT {
                     return Err(invalid(format!(
                         "the server ignored the Range header and sent the whole {total}-byte object; a server or proxy on the way does not support ranged reads"
@@ -344,7 +347,7 @@ impl S3Client {
                 })
             }
             (None, false) => {
-                let total = required_length(&parts.headers).map_err(invalid)?;
+                let total = required_length(&parts.headers, req.size).map_err(invalid)?;
                 let meta = object_meta(key, &parts.headers, total);
                 pinned(&meta)?;
                 let body = body_of(0..total, meta.etag.clone(), body);
@@ -549,9 +552,17 @@ mod tests {
             LAST_MODIFIED,
             "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
         );
-        assert!(required_length(&h).is_err(), "no Content-Length is no size");
+        assert!(
+            required_length(&h, None).is_err(),
+            "no Content-Length is no size"
+        );
+        assert_eq!(required_length(&h, Some(7)), Ok(7), "the planned size then");
         h.insert(http::header::CONTENT_LENGTH, "10".parse().unwrap());
-        assert_eq!(required_length(&h), Ok(10));
+        assert_eq!(
+            required_length(&h, Some(7)),
+            Ok(10),
+            "the answer's own size first"
+        );
         let meta = object_meta("k", &h, 100);
         assert_eq!(meta.size, 100);
         assert!(meta.last_modified.is_some());

@@ -392,6 +392,12 @@ async fn handle(
     if let Some(Fault::ReplaceInBody { from, to }) = &fault {
         return edited(resp, |text| text.replace(from.as_str(), to)).await;
     }
+    if let Some(Fault::RemoveElementAndReplace { element, from, to }) = &fault {
+        return edited(resp, |text| {
+            without_element(text, element).replace(from.as_str(), to)
+        })
+        .await;
+    }
     if matches!(fault, Some(Fault::ReplayFirstListingPage)) {
         let fresh = format!("fresh-first-{}", fastrand::u64(..));
         return edited(resp, |text| {
@@ -459,6 +465,22 @@ async fn handle(
 
 /// `resp` with its body text passed through `edit`, and its
 /// Content-Length made the edited text's.
+/// `text` without any `<name>...</name>` element.
+fn without_element(text: &str, name: &str) -> String {
+    let (open, close) = (format!("<{name}>"), format!("</{name}>"));
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(&open) {
+        out.push_str(&rest[..start]);
+        rest = match rest[start..].find(&close) {
+            Some(end) => &rest[start + end + close.len()..],
+            None => "",
+        };
+    }
+    out.push_str(rest);
+    out
+}
+
 async fn edited(
     resp: Response<Incoming>,
     edit: impl FnOnce(&str) -> String,

@@ -128,6 +128,18 @@ pub enum Fault {
         /// What replaces it.
         to: String,
     },
+    /// Forward, then remove every `<element>...</element>` from the
+    /// answer's body and replace every `from` by `to`: a listing from a
+    /// server or gateway that gives no ETags (`element` `ETag`), and a
+    /// stale `<Size>` besides.
+    RemoveElementAndReplace {
+        /// The element removed with its content, e.g. `ETag`.
+        element: String,
+        /// The text replaced, e.g. `<Size>4</Size>`.
+        from: String,
+        /// What replaces it.
+        to: String,
+    },
     /// Answer a listing, without reaching the server, with an empty page
     /// that says it is truncated and carries a continuation token never
     /// given before: a server that would page forever without repeating
