@@ -51,7 +51,9 @@ pub use lines::{EmptyLines, SkipLines, first_record_end, line_end, skip_lines};
 pub use options::{ColumnTypes, DUCKDB_SAMPLE_SIZE, FILES_TO_SNIFF, JsonFormat, ReadOptions};
 pub use record_starts::RecordStarts;
 pub use schema::{csv_schema, duckdb_column_name, json_schema, unique_names};
-pub use sniff::{CSV_SAMPLE_BYTES, CsvDialect, sample_schema, sniff_csv, sniff_csv_with_hint};
+pub use sniff::{
+    CSV_SAMPLE_BYTES, CsvDialect, leading_zero, sample_schema, sniff_csv, sniff_csv_with_hint,
+};
 pub use temporal::{TemporalFormats, convert as convert_temporal, parse_date, parse_timestamp};
 pub use types::duckdb_type;
 pub use value::{OptionValue, parse_bool};

@@ -234,7 +234,7 @@ fn all_convert(values: &[String], data_type: &DataType) -> bool {
 
 /// Whether `value` is a number written with a leading zero before a digit
 /// (`007`, `-01.5`), which DuckDB's sniffer does not read as a number.
-fn leading_zero(value: &str) -> bool {
+pub fn leading_zero(value: &str) -> bool {
     let digits = value.trim().trim_start_matches(['-', '+']).as_bytes();
     digits.len() > 1 && digits[0] == b'0' && digits[1].is_ascii_digit()
 }

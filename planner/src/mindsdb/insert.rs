@@ -505,9 +505,8 @@ impl Mapping {
     /// The new rows of `source`'s schema onto the object's columns: by the
     /// INSERT's column list, or by position without one. Columns that
     /// cannot be cast at all are refused here, before anything is written.
-    /// In a CSV object a text value is written as it was given (once
-    /// checked against the column's type): `'02134'` stays `02134` in a
-    /// column the sniffer typed as numbers. An object with no columns
+    /// In a CSV object a text value goes into a typed column converted
+    /// ([`Mapping::apply`]). An object with no columns
     /// (empty) takes the new rows' columns, named by the column list or
     /// the query's names (VALUES has none: refused).
     pub(crate) fn new_rows(
@@ -599,21 +598,8 @@ impl Mapping {
                 }
             }
         }
-        let keep_text = old.options.format == CopyFormat::Csv;
-        let schema = Schema::new(
-            fields
-                .iter()
-                .zip(&from)
-                .map(|(field, at)| match at {
-                    Some(at) if keep_text && is_text(source.field(*at).data_type()) => {
-                        Field::new(field.name(), DataType::Utf8, true)
-                    }
-                    _ => field.as_ref().clone(),
-                })
-                .collect::<Vec<Field>>(),
-        );
         Ok(Self {
-            schema: Arc::new(schema),
+            schema: Arc::clone(&old.schema),
             check: Arc::clone(&old.schema),
             from,
             format: old.options.format,
@@ -771,6 +757,11 @@ impl Mapping {
                     if let Some((_, shape)) = self.shapes.iter().find(|(c, _)| *c == i) {
                         self.unchanged(batch.column(*at), &checked, check)?;
                         self.shaped(&checked, *shape, check)
+                    } else if self.format == CopyFormat::Csv
+                        && is_text(batch.column(*at).data_type())
+                    {
+                        self.converted_text(batch.column(*at), &checked, check)?;
+                        Ok(checked)
                     } else if field.data_type() == check.data_type() {
                         self.unchanged(batch.column(*at), &checked, check)?;
                         Ok(checked)
@@ -832,6 +823,28 @@ impl Mapping {
         Ok(())
     }
 
+    /// Text given for a CSV column of another type is written as its
+    /// converted value (`'+9'` as `9`, `' 7'` into a DOUBLE as `7.0`,
+    /// `'2024-3-1'` as `2024-03-01`, `'yes'` as `true`), as MindsDB's
+    /// INSERT (DuckDB's) writes it: as given, text the sniffer does not
+    /// read as the column's type turned the column into text for every
+    /// reader (review-10g #7). A number written with a leading zero
+    /// (`'02134'`) is refused: converting drops the zero.
+    fn converted_text(&self, given: &ArrayRef, checked: &ArrayRef, column: &Field) -> Result<()> {
+        if !column.data_type().is_numeric() {
+            return Ok(());
+        }
+        let text = cast(given, &DataType::Utf8)?;
+        let zero = text
+            .as_string::<i32>()
+            .iter()
+            .position(|v| v.is_some_and(s3sql_formats::leading_zero));
+        match zero {
+            Some(row) => Err(self.would_change(column, (&text, checked), row)),
+            None => Ok(()),
+        }
+    }
+
     /// Refuses a value that `checked` (`given` converted to `column`'s
     /// type) does not hold exactly: arrow's casts drop a fraction (12.5 into
     /// BIGINT is 12), a time of day (into DATE) or leading zeros (`'00501'`
@@ -850,8 +863,19 @@ impl Mapping {
         let Some(row) = (0..same.len()).find(|&i| !same.value(i)) else {
             return Ok(());
         };
+        Err(self.would_change(column, (given, checked), row))
+    }
+
+    /// The error for the value at `row` of `given`, which would change
+    /// converting to `column`'s type (to `checked`'s).
+    fn would_change(
+        &self,
+        column: &Field,
+        (given, checked): (&ArrayRef, &ArrayRef),
+        row: usize,
+    ) -> PlannerError {
         let shown = |a: &ArrayRef| array_value_to_string(a, row).unwrap_or_default();
-        Err(DatabaseError::Insert {
+        DatabaseError::Insert {
             table: self.table.clone(),
             message: format!(
                 "column {} is {} in the object, and the {} value {} would change converting to it (to {}); give a value of that type; nothing was written",
@@ -862,6 +886,6 @@ impl Mapping {
                 shown(checked)
             ),
         }
-        .into())
+        .into()
     }
 }

@@ -894,6 +894,82 @@ async fn an_insert_refuses_a_value_its_column_would_change() {
     );
 }
 
+/// Text given for a typed CSV column is written as its converted value,
+/// as MindsDB's INSERT (DuckDB's) writes it, so the column keeps its type
+/// for s3sql and DuckDB alike; as given, `+9` made the number column
+/// VARCHAR and `sum(qty)` failed in both (review-10g #7). A number with a
+/// leading zero is refused: converting would drop the zero.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_for_a_typed_csv_column_is_written_converted() {
+    let bucket = Bucket::new().await;
+    let session = session_with_database(&bucket, &bucket.endpoint).await;
+    bucket.put("qty.csv", "id,qty\n1,15\n2,22\n").await;
+    bucket.put("price.csv", "id,price\n1,1.5\n2,2.25\n").await;
+    bucket
+        .put("dt.csv", "id,d,f\n1,2024-01-05,true\n2,2024-02-29,false\n")
+        .await;
+    for (name, values, row) in [
+        ("qty.csv", "(3, '+9')", "3,9\n"),
+        ("price.csv", "(3, ' 7')", "3,7.0\n"),
+        ("dt.csv", "(3, '2024-3-1', 'yes')", "3,2024-03-01,true\n"),
+    ] {
+        let old = String::from_utf8(object(&bucket, name).await).unwrap();
+        let key = format!("{}{name}", bucket.prefix);
+        query(&session, &format!("INSERT INTO ds.`{key}` VALUES {values}")).await;
+        let got = String::from_utf8(object(&bucket, name).await).unwrap();
+        assert_eq!(got, format!("{old}{row}"), "{name} {values}");
+    }
+    let before = object(&bucket, "qty.csv").await;
+    let error = error_of(
+        &session,
+        &format!(
+            "INSERT INTO ds.`{}qty.csv` VALUES (4, '0009')",
+            bucket.prefix
+        ),
+    )
+    .await;
+    assert!(
+        error.contains("column qty ") && error.contains("would change"),
+        "{error}"
+    );
+    assert_eq!(object(&bucket, "qty.csv").await, before, "written");
+    let ours = query(
+        &session,
+        &format!(
+            "SELECT sum(q.qty) AS q, sum(p.price) AS p, min(d.d) AS d, bool_and(d.f) AS f FROM ds.`{0}qty.csv` q, ds.`{0}price.csv` p, ds.`{0}dt.csv` d WHERE q.id = 3 AND p.id = 3 AND d.id = 3",
+            bucket.prefix
+        ),
+    )
+    .await;
+    assert_eq!(table_rows(&ours), ["9,7.0,2024-03-01,true"]);
+    let theirs = duckdb(
+        Some(&bucket),
+        &[
+            format!(
+                "SELECT typeof(qty), sum(qty) FROM '{}' GROUP BY ALL",
+                bucket.url("qty.csv")
+            ),
+            format!(
+                "SELECT typeof(price), sum(price) FROM '{}' GROUP BY ALL",
+                bucket.url("price.csv")
+            ),
+            format!(
+                "SELECT typeof(d), typeof(f), count(*) FROM '{}' GROUP BY ALL",
+                bucket.url("dt.csv")
+            ),
+        ],
+    );
+    let theirs: Vec<Vec<String>> = theirs.iter().map(|rows| duckdb_rows(rows)).collect();
+    assert_eq!(
+        theirs,
+        [
+            vec!["BIGINT,46".to_owned()],
+            vec!["DOUBLE,10.75".to_owned()],
+            vec!["DATE,BOOLEAN,3".to_owned()]
+        ]
+    );
+}
+
 /// INSERT's new version keeps what the old one had besides its bytes:
 /// Content-Type (with its charset), Cache-Control, Content-Disposition,
 /// Content-Language, user metadata, and where the server keeps them the
