@@ -120,14 +120,14 @@ pub fn partition_pairs(key: &str) -> Vec<(String, String)> {
 /// The partition columns shared by a set of files, with their types.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HiveSchema {
-    /// Column names and types, in path order.
+    /// Column names and types, in name order (byte order, as DuckDB).
     pub columns: Vec<(String, PartitionType)>,
 }
 
 impl HiveSchema {
     /// Detects the columns of `keys`: `None` unless every key has the same
     /// partition names in the same order. Types come from `overrides` when
-    /// named there, else from the values.
+    /// named there, else from the values. The columns come in name order.
     pub fn detect<S: AsRef<str>>(
         keys: &[S],
         overrides: &HashMap<String, PartitionType>,
@@ -149,7 +149,7 @@ impl HiveSchema {
                 values[i].push(v);
             }
         }
-        let columns = names
+        let mut columns: Vec<(String, PartitionType)> = names
             .into_iter()
             .zip(values)
             .map(|(name, vals)| {
@@ -160,6 +160,7 @@ impl HiveSchema {
                 (name, ty)
             })
             .collect();
+        columns.sort_by(|a, b| a.0.cmp(&b.0));
         Some(HiveSchema { columns })
     }
 
@@ -185,6 +186,16 @@ impl HiveSchema {
     }
 }
 
+/// Whether `raw` is a BIGINT as DuckDB's hive typing reads one: digits
+/// after an optional `-`, no leading zero but `0` itself (`01` and `+1`
+/// stay VARCHAR in DuckDB 1.5.5; a cast by `hive_types` reads them).
+fn plain_integer(raw: &str) -> bool {
+    let digits = raw.strip_prefix('-').unwrap_or(raw);
+    !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'))
+}
+
 /// The first of DATE, TIMESTAMP, BIGINT that every non-NULL value fits.
 fn infer_type(values: &[String]) -> PartitionType {
     let present: Vec<&str> = values
@@ -202,9 +213,10 @@ fn infer_type(values: &[String]) -> PartitionType {
     ]
     .into_iter()
     .find(|ty| {
-        present
-            .iter()
-            .all(|v| PartitionValue::parse(v, *ty).is_some())
+        present.iter().all(|v| {
+            PartitionValue::parse(v, *ty).is_some()
+                && (*ty != PartitionType::BigInt || plain_integer(v))
+        })
     })
     .unwrap_or(PartitionType::Varchar)
 }
@@ -232,19 +244,35 @@ mod tests {
             "t/d=2024-01-03/ts=2024-01-03/n=__HIVE_DEFAULT_PARTITION__/s=2/f.parquet",
         ];
         let schema = HiveSchema::detect(&keys, &HashMap::new()).unwrap();
-        let types: Vec<PartitionType> = schema.columns.iter().map(|c| c.1).collect();
+        let columns: Vec<(&str, PartitionType)> = schema
+            .columns
+            .iter()
+            .map(|(n, t)| (n.as_str(), *t))
+            .collect();
         assert_eq!(
-            types,
+            columns,
             [
-                PartitionType::Date,
-                PartitionType::Timestamp,
-                PartitionType::BigInt,
-                PartitionType::Varchar
+                ("d", PartitionType::Date),
+                ("n", PartitionType::BigInt),
+                ("s", PartitionType::Varchar),
+                ("ts", PartitionType::Timestamp),
             ]
         );
         let values = schema.values(keys[1]).unwrap();
-        assert_eq!(values[2], PartitionValue::Null);
-        assert_eq!(values[3], PartitionValue::Varchar("2".into()));
+        assert_eq!(values[1], PartitionValue::Null);
+        assert_eq!(values[2], PartitionValue::Varchar("2".into()));
+    }
+
+    #[test]
+    fn zero_padded_or_signed_integers_are_text_as_duckdb() {
+        let typed = |values: &[&str]| {
+            let values: Vec<String> = values.iter().map(|v| (*v).to_owned()).collect();
+            infer_type(&values)
+        };
+        assert_eq!(typed(&["01", "02", "10"]), PartitionType::Varchar);
+        assert_eq!(typed(&["+1"]), PartitionType::Varchar);
+        assert_eq!(typed(&["-01"]), PartitionType::Varchar);
+        assert_eq!(typed(&["0", "-0", "-3", "10"]), PartitionType::BigInt);
     }
 
     #[test]

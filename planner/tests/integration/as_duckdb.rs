@@ -120,15 +120,29 @@ async fn a_file_named_twice_is_read_twice_as_duckdb() {
 }
 
 /// `SELECT *` with `filename` and hive partitions: the columns of the
-/// files, then `filename`, then the hive columns, as DuckDB 1.5.5 orders
-/// them (review-8b #6: the hive columns came before `filename`).
+/// files, then `filename`, then the hive columns by name (`month` before
+/// `year`, `aa` before `zz`, whatever the path's order), as DuckDB 1.5.5
+/// orders them (review-8b #6: the hive columns came before `filename`;
+/// review-8e #5 and T4: they came in path order, and only one hive key
+/// was compared).
 #[tokio::test]
 async fn filename_comes_before_hive_columns_as_duckdb() {
     let bucket = Bucket::new().await;
     bucket.put("hv/year=2023/a.csv", "x,y\n1,2\n").await;
     bucket.put("hv/year=2024/b.csv", "x,y,z\n3,4,5\n").await;
+    bucket.put("ym/year=2024/month=3/c.csv", "x\n6\n").await;
+    bucket.put("ym/year=2025/month=1/c.csv", "x\n7\n").await;
+    bucket.put("za/zz=1/aa=2/d.csv", "i\n5\n").await;
     let session = bucket.session().await;
     let selects = [
+        format!(
+            "SELECT * FROM read_csv('{}', hive_partitioning = true, filename = true)",
+            bucket.url("ym/*/*/c.csv")
+        ),
+        format!(
+            "SELECT * FROM read_csv('{}', hive_partitioning = true)",
+            bucket.url("za/*/*/d.csv")
+        ),
         format!(
             "SELECT * FROM read_csv('{}', hive_partitioning = true, filename = true)",
             bucket.url("hv/year=2023/a.csv")
@@ -194,6 +208,47 @@ async fn a_uuid_column_compares_with_a_string_as_duckdb() {
         error.contains("Could not convert string 'not-a-uuid' to UUID"),
         "{error}"
     );
+}
+
+/// A zero-padded hive value (`month=01`), or one with a `+`, is VARCHAR
+/// and keeps its text, as DuckDB 1.5.5 types it; `0`, `-3` and `-0` stay
+/// BIGINT (review-8e #16: `month=01` was BIGINT 1).
+#[tokio::test]
+async fn a_zero_padded_hive_value_stays_text_as_duckdb() {
+    let bucket = Bucket::new().await;
+    for (n, month) in ["01", "02", "10"].iter().enumerate() {
+        bucket
+            .put(&format!("hm/month={month}/f.csv"), format!("a\n{n}\n"))
+            .await;
+    }
+    for (n, k) in ["01", "2", "-3", "+4", "0", "-0"].iter().enumerate() {
+        bucket
+            .put(&format!("hk/k={k}/f.csv"), format!("a\n{n}\n"))
+            .await;
+    }
+    let hm = bucket.url("hm/*/f.csv");
+    let mut selects = vec![
+        format!("SELECT a, month FROM read_csv('{hm}', hive_partitioning = true) ORDER BY a"),
+        format!(
+            "SELECT a FROM read_csv('{hm}', hive_partitioning = true) WHERE month = '02' ORDER BY a"
+        ),
+        format!(
+            "SELECT a, k FROM read_csv('{}', hive_partitioning = true) ORDER BY a",
+            bucket.url("hk/*/f.csv")
+        ),
+    ];
+    for k in ["0", "-0", "-3"] {
+        selects.push(format!(
+            "SELECT a, k + 1 AS k1 FROM read_csv('{}', hive_partitioning = true) ORDER BY a",
+            bucket.url(&format!("hk/k={k}/f.csv"))
+        ));
+    }
+    let theirs = duckdb(Some(&bucket), &selects);
+    let session = bucket.session().await;
+    for (select, rows) in selects.iter().zip(&theirs) {
+        let ours = table_rows(&query(&session, select).await);
+        assert_eq!(ours, duckdb_rows(rows), "{select}");
+    }
 }
 
 /// A hive partition column the files also hold: DuckDB 1.5.5 takes the
