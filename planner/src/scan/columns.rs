@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema, TimeUnit};
 use datafusion::common::ScalarValue;
 use s3sql_glob_list::{HiveSchema, PartitionType, PartitionValue};
 
@@ -114,6 +114,36 @@ impl ExtraColumns {
             }
         };
         Ok(Self { hive, filename })
+    }
+
+    /// Refuses a `filename` column named as a column of the files
+    /// (`file_columns`, in any case) or a hive column, with DuckDB 1.5.5's
+    /// message: the two columns would clash (review-8e #24: DataFusion
+    /// said "Ambiguous reference to table __s3sql_scan_0").
+    pub(crate) fn check_filename(&self, function: &str, file_columns: &Schema) -> Result<()> {
+        let Some(name) = &self.filename else {
+            return Ok(());
+        };
+        let in_files = file_columns
+            .fields()
+            .iter()
+            .any(|f| f.name().eq_ignore_ascii_case(name));
+        let in_paths = self
+            .hive_columns()
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(name));
+        let place = match (in_files, in_paths) {
+            (true, _) => "file",
+            (false, true) => "hive partitions of the path",
+            (false, false) => return Ok(()),
+        };
+        Err(PlannerError::argument(
+            function,
+            format!(
+                "Option filename adds column \"{name}\", but a column with this name is also in \
+                 the {place}. Try setting a different name: filename='<filename column name>'"
+            ),
+        ))
     }
 
     /// Hive column names, for partition pruning.

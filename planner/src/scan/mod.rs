@@ -455,6 +455,7 @@ async fn file_table(
         Schema::try_merge(schemas.iter().map(|s| s.as_ref().clone()))?
     };
     let file_schema = Arc::new(shape.apply(file_schema)?);
+    extra.check_filename(&request.function, &file_schema)?;
     // One scan per run of files of one store, in listing order (read one
     // after another when order matters: `chain`); each file is
     // decompressed by its own name in the opener

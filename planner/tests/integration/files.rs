@@ -7,7 +7,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::{Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 
-use crate::support::{Bucket, error_of, parquet, query};
+use crate::support::{Bucket, error_of, parquet, query, table_rows};
 
 fn ids(values: &[i64]) -> RecordBatch {
     let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]));
@@ -89,6 +89,34 @@ async fn hive_types_and_turning_hive_partitioning_off() {
             "+----+", "| id |", "+----+", "| 3  |", "| 4  |", "| 5  |", "+----+"
         ]
     );
+}
+
+/// `filename` naming a column the files hold, or a hive column, is
+/// refused at planning with DuckDB 1.5.5's message and its way out
+/// (review-8e #24: "Ambiguous reference to table __s3sql_scan_0").
+#[tokio::test]
+async fn a_filename_column_clashing_with_a_column_is_refused_as_duckdb() {
+    let bucket = Bucket::new().await;
+    bucket.put("fn/year=2024/fn.csv", "filename,x\nf,1\n").await;
+    let session = bucket.session().await;
+    let glob = bucket.url("fn/*/fn.csv");
+    for (option, column) in [
+        ("filename = true", "filename"),
+        ("filename = 'x'", "x"),
+        ("filename = 'year'", "year"),
+    ] {
+        let sql = format!("SELECT * FROM read_csv('{glob}', {option})");
+        let error = crate::support::error_of(&session, &sql).await;
+        assert!(
+            error.contains(&format!("Option filename adds column \"{column}\", but a column with this name is also in the"))
+                && error.contains("Try setting a different name: filename='<filename column name>'")
+                && !error.contains("__s3sql_scan"),
+            "{sql}: {error}"
+        );
+    }
+    let renamed =
+        format!("SELECT filename, x, src <> '' AS named FROM read_csv('{glob}', filename = 'src')");
+    assert_eq!(table_rows(&query(&session, &renamed).await), ["f,1,true"]);
 }
 
 #[tokio::test]
