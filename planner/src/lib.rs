@@ -29,6 +29,7 @@ mod blob;
 mod column_case;
 mod copy;
 mod decimal_literals;
+mod decimal_totals;
 mod describe;
 mod describe_subquery;
 mod dialect;

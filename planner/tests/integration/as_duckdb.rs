@@ -438,7 +438,7 @@ async fn describe_says_null_yes_as_duckdb_and_show_describes_a_table() {
 /// Runs `statements` in one session without S3 and in DuckDB 1.5.5; the
 /// statements whose rows differ (CREATE statements' aside), each with
 /// both answers.
-async fn unlike_duckdb(statements: &[String]) -> Vec<String> {
+pub(crate) async fn unlike_duckdb(statements: &[String]) -> Vec<String> {
     let theirs = duckdb(None, statements);
     let session = s3sql_planner::Session::with_secrets(s3sql_secrets::SecretManager::new(None));
     let mut wrong = Vec::new();
