@@ -252,9 +252,9 @@ async fn explain_shows_the_io_plan_without_secrets() {
         for expected in [
             "| io_plan ".to_owned(),
             format!("| read_parquet: '{pattern}'"),
-            format!(
-                "files: 1 of 2 matched (1 pruned by partition filters), at most {size} bytes to read"
-            ),
+            format!("files: 1 of 2 matched (1 pruned by partition filters), {size} bytes in them"),
+            // The listing plan and what it cost (review-8e #29).
+            "listing: ListObjectsV2 prefix 'sales/…' (flat, match files) (1 request)".to_owned(),
             "signed by: secret test (memory)".to_owned(),
         ] {
             assert!(

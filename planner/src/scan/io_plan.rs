@@ -1,6 +1,7 @@
-//! What a file scan will read, for `EXPLAIN`: the patterns listed, the
-//! files matched and how many hive filters pruned, the bytes left to read
-//! at most, and the secret signing them (by name; a secret's values never
+//! What a file scan will read, for `EXPLAIN`: the patterns listed and how
+//! (each ListObjectsV2 or HEAD the listing plan takes, and the requests it
+//! made), the files matched and how many hive filters pruned, the bytes in
+//! them, and the secret signing them (by name; a secret's values never
 //! reach a plan).
 
 use std::fmt;
@@ -19,6 +20,17 @@ use crate::scan::ScanMonitor;
 use crate::scan::scan_store::ReadStats;
 use crate::scan::table::FileTable;
 
+/// How a scan's S3 patterns were listed: each one's listing plan (glob-list's
+/// `ListingPlan` text: which prefixes, with or without `delimiter=/`) and
+/// the requests the listing took.
+#[derive(Debug, Default)]
+pub(crate) struct Listing {
+    /// Each S3 pattern's plan, in order.
+    pub(crate) plans: Vec<String>,
+    /// ListObjectsV2 and HEAD requests made.
+    pub(crate) requests: u64,
+}
+
 /// One scan's I/O, filled in while it is listed and planned.
 #[derive(Debug)]
 pub(crate) struct IoPlan {
@@ -33,8 +45,8 @@ pub(crate) struct IoPlan {
     /// Files and bytes left after hive partition pruning in the last
     /// physical plan; `None` before one was made.
     kept: Mutex<Option<(usize, u64)>>,
-    /// Requests the listing took.
-    listing_requests: u64,
+    /// How the patterns were listed.
+    listing: Listing,
     /// The counters of each store reading the files.
     reads: Vec<ReadStats>,
     /// The statement's progress, told the files kept when planned.
@@ -42,16 +54,16 @@ pub(crate) struct IoPlan {
 }
 
 impl IoPlan {
-    /// The plan of a scan of `patterns` by `function`, listed in
-    /// `listing_requests` requests.
-    pub(crate) fn new(function: &str, patterns: &[String], listing_requests: u64) -> Self {
+    /// The plan of a scan of `patterns` by `function`, listed as `listing`
+    /// says.
+    pub(crate) fn new(function: &str, patterns: &[String], listing: Listing) -> Self {
         Self {
             function: function.to_owned(),
             patterns: patterns.to_vec(),
             matched: (0, 0),
             signers: Vec::new(),
             kept: Mutex::new(None),
-            listing_requests,
+            listing,
             reads: Vec::new(),
             monitor: ScanMonitor::default(),
         }
@@ -119,18 +131,30 @@ impl fmt::Display for IoPlan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let quoted: Vec<String> = self.patterns.iter().map(|p| format!("'{p}'")).collect();
         writeln!(f, "{}: {}", self.function, quoted.join(", "))?;
+        if !self.listing.plans.is_empty() {
+            let requests = self.listing.requests;
+            writeln!(
+                f,
+                "  listing: {} ({requests} request{})",
+                self.listing.plans.join("; "),
+                if requests == 1 { "" } else { "s" }
+            )?;
+        }
+        // The bytes in the files, not a bound on the read: a projection,
+        // a LIMIT or row-group statistics read less, a CSV split into
+        // ranges reads its sample and record starts besides (review-8e #17).
         let (matched, matched_bytes) = self.matched;
         let kept = *self.kept.lock().unwrap_or_else(|p| p.into_inner());
         match kept {
             Some((files, bytes)) if files < matched => writeln!(
                 f,
-                "  files: {files} of {matched} matched ({} pruned by partition filters), at most {} to read",
+                "  files: {files} of {matched} matched ({} pruned by partition filters), {} in them",
                 matched - files,
                 human_bytes(bytes)
             )?,
             _ => writeln!(
                 f,
-                "  files: {matched} matched, at most {} to read",
+                "  files: {matched} matched, {} in them",
                 human_bytes(matched_bytes)
             )?,
         }
@@ -219,7 +243,7 @@ pub(crate) fn with_io_plans(
 /// (bucket, secret) share the store registered last, so their reads cannot
 /// be told apart, but every request and byte is counted once.
 fn cost(plans: &[&IoPlan]) -> String {
-    let listing: u64 = plans.iter().map(|p| p.listing_requests).sum();
+    let listing: u64 = plans.iter().map(|p| p.listing.requests).sum();
     let reads = plans.iter().flat_map(|p| &p.reads);
     let requests: u64 = reads.clone().map(ReadStats::requests).sum();
     let bytes: u64 = reads.map(ReadStats::bytes).sum();
@@ -260,18 +284,30 @@ mod tests {
 
     #[test]
     fn pruning_is_shown_once_planned() {
-        let mut plan = IoPlan::new("read_parquet", &["s3://b/sales/*/*.parquet".into()], 1);
+        let listing = Listing {
+            plans: vec!["ListObjectsV2 prefix 'sales/…' delimiter '/' (descend)".into()],
+            requests: 1,
+        };
+        let mut plan = IoPlan::new(
+            "read_parquet",
+            &["s3://b/sales/*/*.parquet".into()],
+            listing,
+        );
         plan.add_file(1000);
         plan.add_file(3000);
         plan.signers.push("secret s (memory)".into());
+        let text = plan.to_string();
+        assert!(text.contains("files: 2 matched, 3.9 KiB in them"), "{text}");
         assert!(
-            plan.to_string()
-                .contains("files: 2 matched, at most 3.9 KiB")
+            text.contains(
+                "listing: ListObjectsV2 prefix 'sales/…' delimiter '/' (descend) (1 request)"
+            ),
+            "{text}"
         );
         plan.set_kept(1, 3000);
         let text = plan.to_string();
         assert!(
-            text.contains("files: 1 of 2 matched (1 pruned by partition filters), at most 2.9 KiB"),
+            text.contains("files: 1 of 2 matched (1 pruned by partition filters), 2.9 KiB in them"),
             "{text}"
         );
     }

@@ -53,7 +53,7 @@ use crate::error::{PlannerError, Result};
 use crate::mindsdb::{Database, Databases};
 use crate::settings::Settings;
 use columns::ExtraColumns;
-use io_plan::IoPlan;
+use io_plan::{IoPlan, Listing};
 use local::{LOCAL_BUCKET, LocalBase, LocalFiles, expand_home, is_local, local_key};
 pub use progress::{ScanMonitor, ScanProgress};
 pub(crate) use request::{ScanKind, ScanRequest, extract};
@@ -155,8 +155,8 @@ pub(crate) async fn build(
             glob_table(&listed)?
         }
         ScanKind::Files(_) => {
-            let (listed, listing_requests) = list(request, cx).await?;
-            return Ok(file_table(request, cx, &listed, listing_requests).await? as _);
+            let (listed, listing) = list(request, cx).await?;
+            return Ok(file_table(request, cx, &listed, listing).await? as _);
         }
     };
     Ok(Arc::new(relist::RebuiltTable {
@@ -206,9 +206,10 @@ struct ScanFile {
 /// listing them took. A file two URLs match (named twice, or by its path
 /// and a glob) is read twice, as DuckDB 1.5.5 reads it; one pattern
 /// matches a key once.
-async fn list(request: &ScanRequest, cx: &ScanContext<'_>) -> Result<(Vec<Listed>, u64)> {
+/// The files `request` names, and how they were listed.
+async fn list(request: &ScanRequest, cx: &ScanContext<'_>) -> Result<(Vec<Listed>, Listing)> {
     let mut out = Vec::new();
-    let mut requests = 0;
+    let mut listing = Listing::default();
     let allow_empty = request.kind == ScanKind::Glob;
     let database = cx.database(request)?;
     for url in &request.urls {
@@ -231,6 +232,7 @@ async fn list(request: &ScanRequest, cx: &ScanContext<'_>) -> Result<(Vec<Listed
             let pattern = format!("s3://{LOCAL_BUCKET}/{key}");
             expand(Arc::new(LocalFiles), &pattern, false, allow_empty)
                 .await
+                .map(|(found, _)| found)
                 .map_err(|e| match e {
                     GlobError::NoMatch { .. } => PlannerError::NoFiles {
                         pattern: url.clone(),
@@ -244,8 +246,9 @@ async fn list(request: &ScanRequest, cx: &ScanContext<'_>) -> Result<(Vec<Listed
             };
             let literal = literal
                 || (database.is_some() && crate::mindsdb::names_an_object(&client, url).await);
-            let found = expand(Arc::new(client.clone()), url, literal, allow_empty).await?;
-            requests += client.request_count();
+            let (found, plan) = expand(Arc::new(client.clone()), url, literal, allow_empty).await?;
+            listing.requests += client.request_count();
+            listing.plans.extend(plan);
             found
         };
         for m in found {
@@ -253,21 +256,24 @@ async fn list(request: &ScanRequest, cx: &ScanContext<'_>) -> Result<(Vec<Listed
             out.push(Listed { found: m, local });
         }
     }
-    Ok((out, requests))
+    Ok((out, listing))
 }
 
+/// The objects `url` matches, and its listing plan (for EXPLAIN).
 async fn expand<L: ListObjects + 'static>(
     store: Arc<L>,
     url: &str,
     literal: bool,
     allow_empty: bool,
-) -> Result<Vec<Match>, GlobError> {
+) -> Result<(Vec<Match>, Option<String>), GlobError> {
     let options = ExpandOptions {
         url_compatibility_mode: literal,
         allow_empty,
         ..ExpandOptions::default()
     };
-    GlobExpander::new(store, options).expand_all(&[url]).await
+    let expander = GlobExpander::new(store, options);
+    let plan = expander.plan(url).ok().map(|plan| plan.to_string());
+    Ok((expander.expand_all(&[url]).await?, plan))
 }
 
 /// `glob(...)`: one `file` column of URLs (or paths).
@@ -312,7 +318,7 @@ async fn file_table(
     request: &ScanRequest,
     cx: &ScanContext<'_>,
     listed: &[Listed],
-    listing_requests: u64,
+    listing: Listing,
 ) -> Result<Arc<FileTable>> {
     let runtime = cx.state.runtime_env();
     let mut picker = StorePicker::new(cx.secrets, cx.settings, runtime, cx.stores);
@@ -321,7 +327,7 @@ async fn file_table(
     let extra = ExtraColumns::of(request, &keys)?;
     let mut files: Vec<(ObjectStoreUrl, ScanFile)> = Vec::with_capacity(listed.len());
     let mut signed: HashSet<String> = HashSet::new();
-    let mut io = IoPlan::new(&request.function, &request.urls, listing_requests);
+    let mut io = IoPlan::new(&request.function, &request.urls, listing);
     for l in listed {
         let store = if l.local.is_some() {
             ObjectStoreUrl::local_filesystem()
