@@ -26,10 +26,12 @@ use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::{FileOpenFuture, FileOpener};
 use futures::stream::BoxStream;
 use futures::{FutureExt, Stream, StreamExt, TryStreamExt};
+use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 use regex::Regex;
 use s3sql_formats::{EmptyLines, SkipLines, TemporalFormats, first_record_end};
 
+use crate::scan::csv_sniff::FileDialects;
 use crate::scan::named::FileName;
 use crate::scan::text_columns::TextColumns;
 
@@ -55,6 +57,8 @@ pub(crate) struct CsvExtras {
     pub one_column: bool,
     /// The dialect DataFusion was given.
     pub options: CsvOptions,
+    /// The files sniffed in another dialect (DuckDB sniffs each file).
+    pub dialects: FileDialects,
 }
 
 impl CsvExtras {
@@ -67,6 +71,15 @@ impl CsvExtras {
             || self.union_by_name
             || self.first_header.is_some()
             || self.one_column
+            || self.dialects.any_differs(&self.options)
+    }
+
+    /// The dialect file `location` is read in: its own when it was sniffed
+    /// in another, else the scan's.
+    fn options_of(&self, location: &Path) -> CsvOptions {
+        self.dialects
+            .options(location, &self.options)
+            .unwrap_or_else(|| self.options.clone())
     }
 }
 
@@ -93,10 +106,15 @@ pub(crate) struct CsvOpener {
 }
 
 impl CsvOpener {
-    /// arrow-csv's decoder of `schema`'s `projection`, the first line a
-    /// header when `header`.
-    fn decoder(&self, schema: SchemaRef, header: bool, projection: Vec<usize>) -> Decoder {
-        let o = &self.extras.options;
+    /// arrow-csv's decoder of `schema`'s `projection` in dialect `o`, the
+    /// first line a header when `header`.
+    fn decoder(
+        &self,
+        o: &CsvOptions,
+        schema: SchemaRef,
+        header: bool,
+        projection: Vec<usize>,
+    ) -> Decoder {
         let mut builder = ReaderBuilder::new(schema)
             .with_header(header)
             .with_delimiter(o.delimiter)
@@ -126,8 +144,11 @@ impl FileOpener for CsvOpener {
         let decoded = text.decoded_schema(&self.file_schema);
         let header = self.extras.options.has_header.unwrap_or(true);
         let by_name = header && (self.extras.union_by_name || self.extras.first_header.is_some());
-        let decoder = (!by_name)
-            .then(|| self.decoder(Arc::clone(&decoded), header, self.file_indices.clone()));
+        let options = self.extras.options_of(&file.object_meta.location);
+        let decoder = (!by_name).then(|| {
+            let projection = self.file_indices.clone();
+            self.decoder(&options, Arc::clone(&decoded), header, projection)
+        });
         let opener = self.clone();
         let compression = self.compression;
         let skip = self.extras.skip;
@@ -149,17 +170,18 @@ impl FileOpener for CsvOpener {
             let mut rows_before = u64::from(header);
             let batches = match decoder {
                 Some(decoder) => {
-                    let bytes = opener.empty_lines(bytes, one_column);
+                    let bytes = empty_lines(&options, bytes, one_column);
                     decode(decoder, bytes).boxed()
                 }
                 None => {
-                    let (line, rest) = first_record(bytes, &opener.extras.options).await?;
-                    let columns = ByName::new(&opener, &decoded, &line, &name)?;
+                    let (line, rest) = first_record(bytes, &options).await?;
+                    let columns = ByName::new(&opener, &options, &decoded, &line, &name)?;
                     // The header read again by the decoder, so that its
                     // line numbers count it (review-8e #3).
                     let whole = futures::stream::iter([Ok(line)]).chain(rest).boxed();
-                    let whole = opener.empty_lines(whole, columns.schema.fields().len() == 1);
-                    let decoder = opener.decoder(columns.schema(), true, columns.projection());
+                    let whole = empty_lines(&options, whole, columns.schema.fields().len() == 1);
+                    let projection = columns.projection();
+                    let decoder = opener.decoder(&options, columns.schema(), true, projection);
                     decode(decoder, whole)
                         .and_then(move |batch| std::future::ready(columns.arrange(batch)))
                         .boxed()
@@ -177,21 +199,19 @@ impl FileOpener for CsvOpener {
     }
 }
 
-impl CsvOpener {
-    /// `input` with each empty line a NULL value when the file has
-    /// `one_column` ([`EmptyLines`]).
-    fn empty_lines(
-        &self,
-        input: BoxStream<'static, Result<Bytes>>,
-        one_column: bool,
-    ) -> BoxStream<'static, Result<Bytes>> {
-        let Some(mut lines) = EmptyLines::new(&self.extras.options).filter(|_| one_column) else {
-            return input;
-        };
-        input
-            .map_ok(move |chunk| lines.mark(&chunk).map_or(chunk, Bytes::from))
-            .boxed()
-    }
+/// `input` read in dialect `options` with each empty line a NULL value
+/// when the file has `one_column` ([`EmptyLines`]).
+fn empty_lines(
+    options: &CsvOptions,
+    input: BoxStream<'static, Result<Bytes>>,
+    one_column: bool,
+) -> BoxStream<'static, Result<Bytes>> {
+    let Some(mut lines) = EmptyLines::new(options).filter(|_| one_column) else {
+        return input;
+    };
+    input
+        .map_ok(move |chunk| lines.mark(&chunk).map_or(chunk, Bytes::from))
+        .boxed()
 }
 
 /// The first record of `input` read with `options` (a header: through its
@@ -230,10 +250,16 @@ struct ByName {
 }
 
 impl ByName {
-    /// The match for file `file` whose header line is `header`, against
-    /// the scan's `decoded` schema.
-    fn new(opener: &CsvOpener, decoded: &SchemaRef, header: &Bytes, file: &str) -> Result<Self> {
-        let names = header_names(&opener.extras.options, header)?;
+    /// The match for file `file` in dialect `options` whose header line is
+    /// `header`, against the scan's `decoded` schema.
+    fn new(
+        opener: &CsvOpener,
+        options: &CsvOptions,
+        decoded: &SchemaRef,
+        header: &Bytes,
+        file: &str,
+    ) -> Result<Self> {
+        let names = header_names(options, header)?;
         // The scan column each file column is: by its name with
         // union_by_name, else by the first file's header.
         let column_of = |name: &String| match &opener.extras.first_header {

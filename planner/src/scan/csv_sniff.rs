@@ -7,12 +7,16 @@
 //! first file's types cannot hold (`zz` where the first day's export had
 //! only numbers) makes the column wider instead of failing the read
 //! (review-8e #2); with `union_by_name` every file is sniffed so for its
-//! own columns.
+//! own columns. Each sniffed file is then read in its own delimiter,
+//! quote, escape and comment ([`FileDialects`]; review-8e #1).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use datafusion::common::config::CsvOptions;
 use futures::{StreamExt, TryStreamExt};
+use object_store::path::Path;
 use object_store::{ObjectMeta, ObjectStore};
 use s3sql_formats::{
     CSV_SAMPLE_BYTES, Compression, CsvDialect, ReadOptions, decompress_sample, detect_from_path,
@@ -47,15 +51,65 @@ pub(crate) struct SampleFile {
     pub compression: Compression,
 }
 
+/// The dialect each sniffed file was found in, by its location: noted
+/// while planning, read by the opener (shared by both).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FileDialects(Arc<RwLock<HashMap<Path, CsvDialect>>>);
+
+impl FileDialects {
+    fn note(&self, location: &Path, dialect: CsvDialect) {
+        let mut map = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        map.insert(location.clone(), dialect);
+    }
+
+    /// `scan`'s options in the delimiter, quote, escape and comment file
+    /// `location` was sniffed in, when they differ from `scan`'s.
+    pub(crate) fn options(&self, location: &Path, scan: &CsvOptions) -> Option<CsvOptions> {
+        let map = self.0.read().unwrap_or_else(PoisonError::into_inner);
+        map.get(location)
+            .map(|dialect| in_dialect(scan, dialect))
+            .filter(|own| own != scan)
+    }
+
+    /// Whether some file's dialect differs from `scan`'s.
+    pub(crate) fn any_differs(&self, scan: &CsvOptions) -> bool {
+        let map = self.0.read().unwrap_or_else(PoisonError::into_inner);
+        map.values()
+            .any(|dialect| in_dialect(scan, dialect) != *scan)
+    }
+}
+
+/// `scan` with `dialect`'s delimiter, quote, escape and comment (the
+/// header is the scan's: each file's is matched to the first's by name).
+fn in_dialect(scan: &CsvOptions, dialect: &CsvDialect) -> CsvOptions {
+    let mut own = scan.clone();
+    own.delimiter = dialect.delimiter;
+    // No quote only where the user turned quoting off, as for every file.
+    own.quote = dialect.quote.unwrap_or(scan.quote);
+    own.escape = dialect.escape;
+    own.comment = dialect.comment;
+    own
+}
+
 /// Sniffs CSV files in a scan's options.
 pub(crate) struct CsvSampler {
     options: ReadOptions,
+    /// Where each file sniffed by [`Self::sniff`] notes its dialect.
+    dialects: FileDialects,
 }
 
 impl CsvSampler {
     /// A sampler honouring what `options` fix.
     pub(crate) fn new(options: ReadOptions) -> Self {
-        Self { options }
+        Self {
+            options,
+            dialects: FileDialects::default(),
+        }
+    }
+
+    /// The dialects of the files [`Self::sniff`] sniffs.
+    pub(crate) fn dialects(&self) -> FileDialects {
+        self.dialects.clone()
     }
 
     /// The dialect and columns of `text`, the decompressed start of the
@@ -68,14 +122,17 @@ impl CsvSampler {
         Ok(FileSniff { dialect, types })
     }
 
-    /// [`Self::sniff_text`] of `file`'s sample.
+    /// [`Self::sniff_text`] of `file`'s sample, its dialect noted.
     pub(crate) async fn sniff(&self, file: &SampleFile) -> Result<FileSniff> {
         let raw = sample(&file.store, &file.meta, CSV_SAMPLE_BYTES as u64)
             .await
             .map_err(|e| in_file(e, &file.name))?;
         let text =
             decompress_sample(&raw, file.compression).map_err(|e| in_file(e.into(), &file.name))?;
-        self.sniff_text(&text, &file.name)
+        let sniffed = self.sniff_text(&text, &file.name)?;
+        self.dialects
+            .note(&file.meta.location, sniffed.dialect.clone());
+        Ok(sniffed)
     }
 
     /// `first`'s columns widened by the columns of each of `others`, each

@@ -233,6 +233,7 @@ pub(super) async fn file_format(
             // first records, so no file is read a second time for it: the
             // first file's, widened by the next `files_to_sniff` files';
             // union_by_name needs every file's, each from its own sample.
+            let dialects = sampler.dialects();
             let (sampled, per_file) = if union_by_name {
                 (None, Some(sampler))
             } else {
@@ -255,7 +256,12 @@ pub(super) async fn file_format(
             // planner's reader before the decoder (the file read whole).
             let one_column = sampled.as_ref().is_some_and(|s| s.fields().len() == 1);
             dialect.newlines_in_values = by_header || one_column;
-            let csv = csv_options(&dialect, &options, compression)?;
+            let mut csv = csv_options(&dialect, &options, compression)?;
+            // Files sniffed in another dialect are read by the planner's
+            // reader, whole, as for the cases above.
+            if dialects.any_differs(&csv) {
+                csv.newlines_in_values = Some(true);
+            }
             let one_column = one_column && EmptyLines::new(&csv).is_some();
             let first_header = match by_header {
                 true => Some(FirstHeader {
@@ -280,6 +286,7 @@ pub(super) async fn file_format(
                 first_header,
                 one_column,
                 options: csv.clone(),
+                dialects,
             };
             ScanFormat {
                 formats: Formats {

@@ -95,3 +95,37 @@ async fn a_glob_takes_its_types_from_its_first_files_as_duckdb() {
     ));
     compare(&bucket, &sqls).await;
 }
+
+/// Each file of a CSV list or glob is read in its own dialect, sniffed
+/// from its own sample as DuckDB 1.5.5 sniffs each: a `;`, a `|`, a `'`
+/// quoted and a tab-separated export beside a `,` one, with and without
+/// union_by_name (review-8e #1: every file read in the first file's
+/// dialect, a `;` file's rows one column `a;b` or NULLs).
+#[tokio::test]
+async fn each_file_is_read_in_its_own_dialect_as_duckdb() {
+    let bucket = Bucket::new().await;
+    bucket.put("dl/s1.csv", "a,b\n1,x\n2,y\n").await;
+    bucket.put("dl/semi.csv", "a;b\n1;\"q;r\"\n").await;
+    bucket.put("dl/sq.csv", "a,b\n3,'x,y'\n4,'w'\n").await;
+    bucket.put("dl/pipe.csv", "a|b\n5|p\n").await;
+    bucket.put("dl/tab.tsv", "a\tb\n6\tt\n").await;
+    let files = ["s1.csv", "semi.csv", "sq.csv", "pipe.csv", "tab.tsv"];
+    let list = |names: &[&str]| {
+        let urls: Vec<String> = names
+            .iter()
+            .map(|n| format!("'{}'", bucket.url(&format!("dl/{n}"))))
+            .collect();
+        format!("[{}]", urls.join(", "))
+    };
+    let (all, semi_first) = (list(&files), list(&["semi.csv", "s1.csv"]));
+    let glob = bucket.url("dl/*.csv");
+    let sqls = [
+        format!("SELECT * FROM read_csv({all}) ORDER BY a, b"),
+        format!("SELECT * FROM read_csv({all}, union_by_name = true) ORDER BY a, b"),
+        format!("DESCRIBE SELECT * FROM read_csv({semi_first}, union_by_name = true)"),
+        format!("SELECT * FROM read_csv({semi_first}, union_by_name = true) ORDER BY a, b"),
+        format!("SELECT * FROM read_csv({semi_first}) ORDER BY a, b"),
+        format!("SELECT * FROM '{glob}' ORDER BY a, b"),
+    ];
+    compare(&bucket, &sqls).await;
+}
