@@ -80,7 +80,9 @@ pub enum Fault {
     /// Forward without the `Range` header, as a server or cache that
     /// ignores ranges would answer: 200 and the whole object. (The client
     /// must leave `Range` out of its signature for the server to accept
-    /// the stripped request.)
+    /// the stripped request.) Matches only requests carrying `Range`, so
+    /// `faults_injected` counts only reads it changed: a test whose files
+    /// are read whole counted faults that changed nothing (review-8e T1).
     StripRange,
     /// Answer like [`Fault::Status`] with a `Retry-After` header, as a
     /// throttling server asks a client to come back later.
@@ -269,7 +271,9 @@ impl FaultRule {
     }
 
     pub(super) fn matches<B>(&self, req: &Request<B>) -> bool {
-        self.method.as_ref().is_none_or(|m| m == req.method())
+        let ranged = req.headers().contains_key(http::header::RANGE);
+        (ranged || !matches!(self.fault, Fault::StripRange))
+            && self.method.as_ref().is_none_or(|m| m == req.method())
             && self
                 .path_contains
                 .as_deref()
