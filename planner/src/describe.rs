@@ -12,6 +12,7 @@ use datafusion::arrow::array::{
 use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema, TimeUnit};
 use datafusion::common::DFSchema;
 use datafusion::dataframe::DataFrame;
+use datafusion::functions::math::expr_fn::round;
 use datafusion::functions_aggregate::expr_fn::{approx_distinct, avg, count, max, min, stddev};
 use datafusion::logical_expr::{Expr, cast, col, lit};
 use datafusion::sql::parser::Statement as DFStatement;
@@ -193,8 +194,9 @@ pub(crate) fn describe(schema: &DFSchema, declared: bool) -> Result<RecordBatch>
 /// and the quartiles, for dates, times and timestamps avg and the
 /// quartiles; then count and null_percentage. Values are DuckDB's text;
 /// an integer or temporal column's quartiles are values of its type, as
-/// DuckDB casts them (rounded half to even), its avg a double or, for a
-/// DATE, a TIMESTAMP.
+/// DuckDB casts them (rounded half to even), a DECIMAL's whole numbers (of
+/// its values rounded, as DuckDB's), its avg a double or, for a DATE, a
+/// TIMESTAMP.
 pub(crate) async fn summarize(input: DataFrame) -> Result<RecordBatch> {
     const STATS: usize = 9;
     let fields: Vec<Field> = input
@@ -213,28 +215,34 @@ pub(crate) async fn summarize(input: DataFrame) -> Result<RecordBatch> {
         let numeric = kind == StatKind::Numeric;
         let temporal = kind == StatKind::Temporal;
         let ordered = kind != StatKind::Other;
+        let decimal = is_decimal(field.data_type());
         // The column as a double: numbers, or days and time units.
         let double = || match temporal {
             true => cast(cast(c(), DataType::Int64), DataType::Float64),
             false => cast(c(), DataType::Float64),
         };
+        // What DuckDB takes the quartiles of: a DECIMAL rounded to whole
+        // numbers (half away from zero, as its cast to an integer), so
+        // its quartiles are whole numbers as an integer column's.
+        let quartile_input = || match decimal {
+            true => round(vec![double()]),
+            false => double(),
+        };
         // approx_distinct takes integers, strings and temporal values only.
         let distinct = ordered
             && !matches!(field.data_type(), DataType::Boolean)
             && !field.data_type().is_floating()
-            && !matches!(
-                field.data_type(),
-                DataType::Decimal128(..) | DataType::Decimal256(..)
-            );
+            && !decimal;
         let stats: [Option<Expr>; STATS] = [
             ordered.then(|| min(c())),
             ordered.then(|| max(c())),
             distinct.then(|| approx_distinct(c())),
-            numeric
+            // DuckDB's avg of a DECIMAL is a DOUBLE (63.75, not 63.750000).
+            (numeric && !decimal)
                 .then(|| avg(c()))
-                .or_else(|| temporal.then(|| avg(double()))),
+                .or_else(|| (temporal || decimal).then(|| avg(double()))),
             numeric.then(|| stddev(cast(c(), DataType::Float64))),
-            (numeric || temporal).then(|| quartiles.call(vec![double()])),
+            (numeric || temporal).then(|| quartiles.call(vec![quartile_input()])),
             None,
             None,
             Some(count(c())),
@@ -358,7 +366,7 @@ fn stat_text(value: f64, data_type: &DataType, mean: bool) -> Result<String> {
         Ok(datafusion::arrow::compute::cast(&units, to)?)
     };
     let array: ArrayRef = match data_type {
-        t if t.is_integer() && !mean => return Ok((whole as i128).to_string()),
+        t if (t.is_integer() || is_decimal(t)) && !mean => return Ok((whole as i128).to_string()),
         Date32 if mean => units(
             (value * 86_400_000_000.0).round_ties_even(),
             &Timestamp(TimeUnit::Microsecond, None),
@@ -368,6 +376,14 @@ fn stat_text(value: f64, data_type: &DataType, mean: bool) -> Result<String> {
         _ => Arc::new(Float64Array::from(vec![value])),
     };
     first_text(&array)
+}
+
+fn is_decimal(data_type: &DataType) -> bool {
+    use DataType::*;
+    matches!(
+        data_type,
+        Decimal32(..) | Decimal64(..) | Decimal128(..) | Decimal256(..)
+    )
 }
 
 /// Which statistics a column's type has.
