@@ -153,6 +153,17 @@ pub enum DatabaseError {
         /// The ETag the INSERT read.
         etag: String,
     },
+    /// A key holding glob characters whose HEAD failed otherwise than
+    /// with 404: whether it names an object or is a pattern is unknown.
+    #[error(
+        "cannot tell whether {url} is an object or a pattern (its key holds glob characters, and a key in backticks names its object when there is one): its HEAD failed: {source}; run the statement again, or check that the database's keys may read the object (s3:GetObject)"
+    )]
+    KeyOrPattern {
+        /// The object's URL.
+        url: String,
+        /// The HEAD's error.
+        source: s3sql_s3_client::Error,
+    },
     /// A stored database could not be read or written.
     #[error("cannot {action} the stored database at {}: {source}", path.display())]
     Storage {

@@ -24,18 +24,25 @@ use crate::scan::request::{OptionValue, ScanKind, ScanRequest, stand_in};
 /// `[`, `\\`, `{`), names an object as written: MindsDB reads a key in
 /// backticks as the key, so `x[1].csv` that exists is that object, not a
 /// pattern matching `x1.csv`. One HEAD, only for such keys; a key naming
-/// no object (or an unanswered HEAD) stays a glob.
-pub(crate) async fn names_an_object(client: &S3Client, url: &str) -> bool {
+/// no object (404) stays a glob. A HEAD that fails otherwise (503 past the
+/// retries, 403, a timeout) is an error: read as a pattern, the key gave
+/// another object's rows whenever its HEAD was throttled (review-10g #8).
+pub(crate) async fn names_an_object(client: &S3Client, url: &str) -> Result<bool> {
     let Ok(parsed) = ObjectUrl::parse(url) else {
-        return false;
+        return Ok(false);
     };
     if !parsed.key().contains(['*', '?', '[', '\\', '{']) {
-        return false;
+        return Ok(false);
     }
-    client
-        .head_object(parsed.bucket(), parsed.key())
-        .await
-        .is_ok()
+    match client.head_object(parsed.bucket(), parsed.key()).await {
+        Ok(_) => Ok(true),
+        Err(e) if e.is_not_found() => Ok(false),
+        Err(source) => Err(DatabaseError::KeyOrPattern {
+            url: parsed.shown().to_string(),
+            source,
+        }
+        .into()),
+    }
 }
 
 /// Whether `key`, the second part of a two-part name whose first part is

@@ -245,7 +245,7 @@ async fn list(request: &ScanRequest, cx: &ScanContext<'_>) -> Result<(Vec<Listed
                 None => client_for(cx.secrets, cx.settings, url).await?,
             };
             let literal = literal
-                || (database.is_some() && crate::mindsdb::names_an_object(&client, url).await);
+                || (database.is_some() && crate::mindsdb::names_an_object(&client, url).await?);
             let (found, plan) = expand(Arc::new(client.clone()), url, literal, allow_empty).await?;
             listing.requests += client.request_count();
             listing.plans.extend(plan);

@@ -988,3 +988,40 @@ async fn a_database_file_others_can_read_is_refused_naming_it() {
     let rows = query(&session(), &count).await;
     assert_eq!(table_rows(&rows), ["1"]);
 }
+
+/// A key holding glob characters names its object as written when there
+/// is one; a HEAD failing otherwise than with 404 (503 past the retries,
+/// here) is the statement's error. It made the key a pattern, and
+/// `g/data[1].csv` gave the rows of g/data1.csv, another object, with no
+/// error; INSERT said the object did not exist (review-10g #8).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_glob_character_key_whose_head_fails_is_an_error_not_a_pattern() {
+    let bucket = Bucket::new().await;
+    bucket.put("g/data[1].csv", "id,src\n1,brackets\n").await;
+    bucket.put("g/data1.csv", "id,src\n2,OTHER-FILE\n").await;
+    let proxy = FaultProxy::in_front_of(&bucket.endpoint);
+    let session = bucket.session().await;
+    query(&session, &create("ds", &bucket, &proxy.endpoint(), true)).await;
+    let key = format!("{}g/data[1].csv", bucket.prefix);
+    let sql = format!("SELECT src FROM ds.`{key}`");
+    assert_eq!(table_rows(&query(&session, &sql).await), ["brackets"]);
+    proxy.push_rule(
+        FaultRule::new(Fault::Status {
+            status: 503,
+            code: "SlowDown".into(),
+        })
+        .method(Method::HEAD)
+        .always(),
+    );
+    let insert = format!("INSERT INTO ds.`{key}` VALUES (3, 'x')");
+    for statement in [sql, insert] {
+        let error = error_of(&session, &statement).await;
+        assert!(
+            error.contains(&format!(
+                "cannot tell whether s3://{}/{key} is an object or a pattern",
+                bucket.bucket
+            )) && error.contains("503"),
+            "{statement}: {error}"
+        );
+    }
+}
