@@ -141,6 +141,27 @@ pub enum CopyError {
         /// not) were deleted too.
         maybe_written: usize,
     },
+    /// An OVERWRITE that failed once it was replacing the old files: the
+    /// target holds new files beside old ones the new layout would have
+    /// replaced or deleted.
+    #[error(
+        "{error}; OVERWRITE failed while it replaced the old files, so the target now holds new and old files together (read together they mix the rows of two COPYs); {}{}; run the COPY again to replace them",
+        mix(new, old),
+        aftermath(&[], maybe_written, not_aborted)
+    )]
+    OverwritePartial {
+        /// What made the COPY fail.
+        #[source]
+        error: Box<crate::error::PlannerError>,
+        /// The new files complete, as URLs or paths.
+        new: Vec<String>,
+        /// New files that may be there (see [`CopyError::Failed`]).
+        maybe_written: Vec<String>,
+        /// The old files still there, as URLs or paths.
+        old: Vec<String>,
+        /// Files whose abort failed (uploads left open), described.
+        not_aborted: Vec<String>,
+    },
     /// The COPY was interrupted (Ctrl-C); every upload not complete was aborted.
     #[error("COPY interrupted: every file not complete was aborted, nothing half-written is left")]
     Interrupted,
@@ -179,6 +200,18 @@ fn list_some(items: &[String]) -> String {
         text.push_str(&format!(" and {} more", items.len() - SHOWN));
     }
     text
+}
+
+/// The new and old files an OVERWRITE failing while it replaced the old
+/// ones left.
+fn mix(new: &[String], old: &[String]) -> String {
+    format!(
+        "the new file(s) complete: {} ({}); the old file(s) still there: {} ({})",
+        new.len(),
+        list_some(new),
+        old.len(),
+        list_some(old)
+    )
 }
 
 /// What a failed OVERWRITE deleted besides the files it completed.

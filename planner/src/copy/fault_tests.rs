@@ -6,6 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use datafusion::execution::SendableRecordBatchStream;
 use http::Method;
 use s3sql_s3_client::{GetObjectRequest, ListObjectsV2Request, S3Client};
 use s3sql_testkit::{Fault, FaultProxy, FaultRule, S3Server};
@@ -277,18 +278,23 @@ async fn objects_under(client: &S3Client, bucket: &str, prefix: &str) -> Vec<(St
 }
 
 /// An OVERWRITE, through a proxy with `rules`, of a target (`name` under
-/// the test target) holding `part=a` and `part=b` by the partitions a
-/// (its new file replaces the old one), c and d, one retry per request.
-/// Its result, what was under the target before and what is after.
+/// the test target) holding `part=a` and `part=b` by the rows of `new`
+/// (its file of partition a replaces the old one), one retry per request,
+/// one file completed at a time; interrupted (Ctrl-C) as the first PUT
+/// reaches the proxy when `interrupt`. Its result, what was under the
+/// target before and what is after.
 async fn overwrite_through(
     name: &str,
     rules: Vec<FaultRule>,
+    new: SendableRecordBatchStream,
+    interrupt: bool,
 ) -> (Result<u64>, Vec<(String, String)>, Vec<(String, String)>) {
     let (s3, bucket) = target_bucket().await;
     let proxy = s3.fault_proxy();
     let direct = target_client_at(&s3, s3.endpoint.clone(), |_| {});
     let through = target_client_at(&s3, proxy.endpoint(), |config| {
         config.retry.max_retries = 1;
+        config.upload.max_in_flight = 1;
     });
     let prefix = format!("{}/", s3.key(name));
     let url = format!("s3://{bucket}/{prefix}");
@@ -307,14 +313,26 @@ async fn overwrite_through(
     }
     let mut overwrite = csv_options(Some("part"));
     overwrite.existing = super::options::Existing::Delete;
-    let result = write_partitioned(
-        one_partition_batches(&[("a", 100), ("c", 103), ("d", 106)], None),
-        &target(&through, &url),
+    let monitor = CopyMonitor::default();
+    let running = monitor.start();
+    let target = target(&through, &url);
+    let copy = write_partitioned(
+        new,
+        &target,
         &overwrite,
         Limits::with_max_open(100),
-        &CopyMonitor::default(),
-    )
-    .await;
+        &monitor,
+    );
+    let ctrl_c = async {
+        while interrupt && !proxy.recorded().iter().any(|r| r.method == Method::PUT) {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        if interrupt {
+            monitor.interrupt();
+        }
+    };
+    let (result, ()) = tokio::join!(copy, ctrl_c);
+    drop(running);
     assert!(proxy.faults_injected() > 0, "{name}: no fault was injected");
     let open = direct
         .list_multipart_uploads(&bucket, &prefix)
@@ -323,6 +341,11 @@ async fn overwrite_through(
     assert!(open.is_empty(), "{name}: uploads left open: {open:?}");
     let after = objects_under(&direct, &bucket, &prefix).await;
     (result, before, after)
+}
+
+/// Partitions a (replacing the old file), c and d.
+fn a_c_and_d() -> SendableRecordBatchStream {
+    one_partition_batches(&[("a", 100), ("c", 103), ("d", 106)], None)
 }
 
 /// Every PUT of partition `part`'s file acts on the server and loses its
@@ -351,6 +374,8 @@ async fn writes_whose_every_answer_was_lost_are_resolved_or_undone() {
     let (result, before, after) = overwrite_through(
         "lost-resolved",
         vec![answer_lost_for("c"), complete_acted_then_500().always()],
+        a_c_and_d(),
+        false,
     )
     .await;
     assert_eq!(
@@ -378,6 +403,8 @@ async fn writes_whose_every_answer_was_lost_are_resolved_or_undone() {
             .method(Method::HEAD)
             .always(),
         ],
+        a_c_and_d(),
+        false,
     )
     .await;
     let error = result.expect_err("d's outcome cannot be known").to_string();
@@ -387,4 +414,59 @@ async fn writes_whose_every_answer_was_lost_are_resolved_or_undone() {
         "{error}"
     );
     assert_eq!(after, before, "{error}");
+}
+
+/// An OVERWRITE failing once it completes the files replacing old ones
+/// (the Complete of a's new file refused) leaves the target a mix of new
+/// and old files: the error says so, naming the new files that stay and
+/// the old files still there, not only "completed 2 file(s), which stay"
+/// (review-9d #3 MED).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_overwrite_failing_while_it_replaces_old_files_names_the_old_files_left() {
+    let refused = rule(
+        Fault::Status {
+            status: 403,
+            code: "AccessDenied".into(),
+        },
+        Method::POST,
+        "uploadId",
+    )
+    .always();
+    let (result, _, after) =
+        overwrite_through("replacing-refused", vec![refused], a_c_and_d(), false).await;
+    let error = result.expect_err("a's completion was refused").to_string();
+    let names: Vec<&str> = after.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "part=a/data_0.csv",
+            "part=b/data_0.csv",
+            "part=c/data_0.csv",
+            "part=d/data_0.csv"
+        ]
+    );
+    assert!(
+        error.contains("the target now holds new and old files together"),
+        "{error}"
+    );
+    for (name, said) in [
+        ("part=a", "old"),
+        ("part=b", "old"),
+        ("part=c", "new"),
+        ("part=d", "new"),
+    ] {
+        let url = format!("/{name}/data_0.csv");
+        let listed = |label: &str| {
+            error
+                .split("; ")
+                .any(|clause| clause.starts_with(label) && clause.contains(&url))
+        };
+        assert!(
+            listed(match said {
+                "old" => "the old file(s) still there",
+                _ => "the new file(s) complete",
+            }),
+            "{name} not named as {said}: {error}"
+        );
+    }
 }

@@ -184,10 +184,10 @@ pub(crate) async fn write_partitioned(
         return Err(files.failed(e));
     }
     // From here an old file may be replaced: a failure is reported with
-    // the files complete, not undone.
+    // the new files complete and the old ones left, not undone.
     if let Err(e) = files.complete_replacing().await {
         files.abort_open().await;
-        return Err(files.failed(e));
+        return Err(files.replacing_failed(e));
     }
     if let Err(e) = target.remove_stale(old, &files.started).await {
         return Err(files.failed(e));
@@ -662,6 +662,31 @@ impl PartitionFiles<'_> {
                 self.failed(error)
             }
         }
+    }
+
+    /// `error` of an OVERWRITE that had begun replacing old files: the
+    /// new files complete, and the old ones still there (neither replaced
+    /// by a new file complete nor deleted: `remove_stale` runs last).
+    fn replacing_failed(
+        &mut self,
+        error: crate::error::PlannerError,
+    ) -> crate::error::PlannerError {
+        let finished: HashSet<&String> = self.finished.iter().collect();
+        let mut old: Vec<&String> = self
+            .old
+            .iter()
+            .filter(|f| !finished.contains(f) && !self.maybe_written.contains(f))
+            .collect();
+        old.sort();
+        let urls = |files: &[String]| files.iter().map(|f| self.target.url_of(f)).collect();
+        CopyError::OverwritePartial {
+            error: Box::new(error),
+            new: urls(&self.finished),
+            maybe_written: urls(&self.maybe_written),
+            old: old.into_iter().map(|f| self.target.url_of(f)).collect(),
+            not_aborted: std::mem::take(&mut self.not_aborted),
+        }
+        .into()
     }
 
     /// `error`, naming the files complete before it, which stay, and those
