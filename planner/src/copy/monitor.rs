@@ -197,7 +197,9 @@ impl CopyMonitor {
     /// `work`, unless an interrupt comes first: then `work` is dropped
     /// (so only work that may stop anywhere goes here: reading the query,
     /// a file's write, its parts uploading, never an upload's completion)
-    /// and the COPY fails.
+    /// and the COPY fails. The interrupt is looked at first: work that
+    /// would end at its first poll (a small file's end, all in memory)
+    /// does not run once it came.
     pub(crate) async fn unless_interrupted<T>(
         &self,
         work: impl Future<Output = Result<T>>,
@@ -207,9 +209,9 @@ impl CopyMonitor {
             // Err only when the sender is gone, which `self` prevents.
             let _ = interrupted.wait_for(|i| *i).await;
         };
-        match select(std::pin::pin!(work), std::pin::pin!(signal)).await {
-            Either::Left((done, _)) => done,
-            Either::Right(_) => Err(CopyError::Interrupted.into()),
+        match select(std::pin::pin!(signal), std::pin::pin!(work)).await {
+            Either::Left(_) => Err(CopyError::Interrupted.into()),
+            Either::Right((done, _)) => done,
         }
     }
 }

@@ -535,15 +535,16 @@ impl PartitionFiles<'_> {
         self.finish_files(open).await
     }
 
-    /// Finishes `files`, [`Self::finishing`] at once. After a failure no
-    /// other file is completed: those under way settle, the rest go back
+    /// Finishes `files`, [`Self::finishing`] at once. After a failure or
+    /// an interrupt no other file is started: those under way settle (or,
+    /// interrupted before their completion, are aborted), the rest go back
     /// to the open files for [`Self::abort_open`].
     async fn finish_files(&mut self, mut queue: Vec<(String, OpenFile)>) -> Result<()> {
         let mut running = FuturesUnordered::new();
         let mut first_error = None;
         let monitor = self.monitor;
         loop {
-            while first_error.is_none() && running.len() < self.finishing {
+            while running.len() < self.finishing && self.may_start(&mut first_error) {
                 let Some((_, open)) = queue.pop() else {
                     break;
                 };
@@ -579,14 +580,15 @@ impl PartitionFiles<'_> {
     }
 
     /// Completes the files that replace old ones, once every file is
-    /// written, [`Self::finishing`] at once. On a failure the rest are
-    /// aborted: old files stay where their new ones were not complete.
+    /// written, [`Self::finishing`] at once. On a failure or an interrupt
+    /// the rest are aborted: old files stay where their new ones were not
+    /// complete.
     async fn complete_replacing(&mut self) -> Result<()> {
         let mut queue = std::mem::take(&mut self.replacing);
         let mut running = FuturesUnordered::new();
         let mut first_error = None;
         loop {
-            while first_error.is_none() && running.len() < self.finishing {
+            while running.len() < self.finishing && self.may_start(&mut first_error) {
                 let Some((name, settled)) = queue.pop() else {
                     break;
                 };
@@ -605,6 +607,17 @@ impl PartitionFiles<'_> {
             Some(e) => Err(e),
             None => Ok(()),
         }
+    }
+
+    /// Whether another file may be started: no error so far, and no
+    /// interrupt, which becomes the error.
+    fn may_start(&self, first_error: &mut Option<crate::error::PlannerError>) -> bool {
+        if first_error.is_none()
+            && let Err(interrupted) = self.monitor.check_interrupt()
+        {
+            *first_error = Some(interrupted);
+        }
+        first_error.is_none()
     }
 
     /// Counts the file `name`, complete with `rows`.
