@@ -26,14 +26,16 @@ use std::sync::{Arc, LazyLock};
 use datafusion::arrow::datatypes::{DECIMAL128_MAX_PRECISION, DataType};
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
-use datafusion::common::{DFSchema, Result, ScalarValue};
+use datafusion::common::{Column, DFSchema, Result, ScalarValue};
 use datafusion::logical_expr::expr::{
-    AggregateFunction, AggregateFunctionParams, Between, Case, Cast, InList, ScalarFunction,
+    AggregateFunction, AggregateFunctionParams, Between, Case, Cast, InList, InSubquery,
+    ScalarFunction, SetComparison,
 };
 use datafusion::logical_expr::expr_rewriter::NamePreserver;
 use datafusion::logical_expr::utils::merge_schema;
 use datafusion::logical_expr::{
     AggregateUDF, BinaryExpr, Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder, Operator,
+    Subquery, Union,
 };
 use datafusion::optimizer::{Analyzer, AnalyzerRule};
 use datafusion::sql::parser::Statement as DFStatement;
@@ -78,36 +80,170 @@ pub(crate) struct DuckDbNumbers;
 impl AnalyzerRule for DuckDbNumbers {
     fn analyze(&self, plan: LogicalPlan, _: &ConfigOptions) -> Result<LogicalPlan> {
         plan.transform_up_with_subqueries(|plan| {
-            let schema = merge_schema(&plan.inputs());
-            let names = NamePreserver::new(&plan);
-            let rewritten = plan.map_expressions(|expr| {
-                let name = names.save(&expr);
-                let rewritten = expr.transform_up(|e| rewrite(e, &schema))?;
-                Ok(rewritten.update_data(|e| name.restore(e)))
-            })?;
-            // A VALUES list's schema was inferred from its rows as they
-            // were; the others' schemas are recomputed, as type coercion
-            // does, so the node above sees this one's new types.
-            match rewritten {
-                Transformed {
-                    data: LogicalPlan::Values(values),
-                    transformed: true,
-                    ..
-                } => Ok(Transformed::yes(
-                    LogicalPlanBuilder::values(values.values)?.build()?,
-                )),
-                Transformed {
-                    data: LogicalPlan::Values(values),
-                    ..
-                } => Ok(Transformed::no(LogicalPlan::Values(values))),
-                other => other.map_data(LogicalPlan::recompute_schema),
-            }
+            columns_as_doubles(plan)?.transform_data(expressions_as_duckdb)
         })
         .data()
     }
 
     fn name(&self) -> &str {
         "duckdb_numbers"
+    }
+}
+
+/// `plan` with its expressions rebound ([`rewrite`]) and its schema
+/// recomputed.
+fn expressions_as_duckdb(plan: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
+    let schema = merge_schema(&plan.inputs());
+    let names = NamePreserver::new(&plan);
+    let rewritten = plan.map_expressions(|expr| {
+        let name = names.save(&expr);
+        let rewritten = expr.transform_up(|e| rewrite(e, &schema))?;
+        Ok(rewritten.update_data(|e| name.restore(e)))
+    })?;
+    // A VALUES list's schema was inferred from its rows as they
+    // were; the others' schemas are recomputed, as type coercion
+    // does, so the node above sees this one's new types.
+    match rewritten {
+        Transformed {
+            data: LogicalPlan::Values(values),
+            transformed: true,
+            ..
+        } => Ok(Transformed::yes(
+            LogicalPlanBuilder::values(values.values)?.build()?,
+        )),
+        Transformed {
+            data: LogicalPlan::Values(values),
+            ..
+        } => Ok(Transformed::no(LogicalPlan::Values(values))),
+        other => other.map_data(LogicalPlan::recompute_schema),
+    }
+}
+
+/// A column DOUBLE (or REAL) in one input of a UNION and DECIMAL in
+/// another, or so across the rows of a VALUES list, or a join key (as
+/// INTERSECT and EXCEPT compare their rows) DOUBLE on one side and
+/// DECIMAL on the other, becomes a float on every side, DuckDB's common
+/// type; DataFusion's, DECIMAL(30, 15), rounds 1e-20 to 0 and refuses
+/// 1e300.
+fn columns_as_doubles(plan: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
+    match plan {
+        LogicalPlan::Union(union) => {
+            let targets: Vec<Option<DataType>> = (0..union.schema.fields().len())
+                .map(|i| {
+                    let types: Vec<DataType> = (union.inputs.iter())
+                        .filter_map(|p| p.schema().fields().get(i).map(|f| f.data_type().clone()))
+                        .collect();
+                    common_float(&types)
+                })
+                .collect();
+            if targets.iter().all(Option::is_none) {
+                return Ok(Transformed::no(LogicalPlan::Union(union)));
+            }
+            let inputs = (union.inputs.into_iter())
+                .map(|input| columns_cast(Arc::unwrap_or_clone(input), &targets).map(Arc::new))
+                .collect::<Result<Vec<_>>>()?;
+            Ok(Transformed::yes(LogicalPlan::Union(
+                Union::try_new_with_loose_types(inputs)?,
+            )))
+        }
+        LogicalPlan::Values(values) => {
+            let empty = DFSchema::empty();
+            let fields = values.schema.fields().clone();
+            // A row's value as written, without the cast to the column's
+            // type that LogicalPlanBuilder::values adds.
+            let written = |e: &Expr, t: &DataType| match e {
+                Expr::Cast(c) if c.field.data_type() == t => (*c.expr).clone(),
+                e => e.clone(),
+            };
+            let targets: Vec<Option<DataType>> = (fields.iter().enumerate())
+                .map(|(j, f)| {
+                    let types: Vec<DataType> = (values.values.iter())
+                        .filter_map(|row| written(&row[j], f.data_type()).get_type(&empty).ok())
+                        .collect();
+                    common_float(&types)
+                })
+                .collect();
+            if targets.iter().all(Option::is_none) {
+                return Ok(Transformed::no(LogicalPlan::Values(values)));
+            }
+            let rows = (values.values.iter())
+                .map(|row| {
+                    (row.iter().zip(fields.iter()).zip(&targets))
+                        .map(|((e, f), target)| match target {
+                            Some(t) => as_float(written(e, f.data_type()), &empty, t),
+                            None => e.clone(),
+                        })
+                        .collect()
+                })
+                .collect();
+            Ok(Transformed::yes(LogicalPlanBuilder::values(rows)?.build()?))
+        }
+        LogicalPlan::Join(mut join) => {
+            let (left, right) = (
+                Arc::clone(join.left.schema()),
+                Arc::clone(join.right.schema()),
+            );
+            let mut transformed = false;
+            join.on = (join.on.into_iter())
+                .map(|(l, r)| {
+                    let types: Vec<DataType> = [l.get_type(&left).ok(), r.get_type(&right).ok()]
+                        .into_iter()
+                        .flatten()
+                        .collect();
+                    match common_float(&types) {
+                        Some(t) => {
+                            transformed = true;
+                            (as_float(l, &left, &t), as_float(r, &right, &t))
+                        }
+                        None => (l, r),
+                    }
+                })
+                .collect();
+            Ok(Transformed::new_transformed(
+                LogicalPlan::Join(join),
+                transformed,
+            ))
+        }
+        other => Ok(Transformed::no(other)),
+    }
+}
+
+/// `plan` under a projection casting each DECIMAL column whose target is
+/// a float to it, names kept.
+fn columns_cast(plan: LogicalPlan, targets: &[Option<DataType>]) -> Result<LogicalPlan> {
+    let columns: Vec<Expr> = (plan.schema().iter().zip(targets))
+        .map(|((qualifier, field), target)| {
+            let column = Expr::Column(Column::from((qualifier, field)));
+            match target {
+                Some(t) if is_decimal(field.data_type()) => {
+                    cast(column, t.clone()).alias_qualified(qualifier.cloned(), field.name())
+                }
+                _ => column,
+            }
+        })
+        .collect();
+    LogicalPlanBuilder::from(plan).project(columns)?.build()
+}
+
+/// `subquery` with its first column cast to `target` when a DECIMAL.
+fn subquery_as(subquery: Subquery, target: &DataType) -> Result<Subquery> {
+    let width = subquery.subquery.schema().fields().len();
+    let mut targets = vec![None; width];
+    if let Some(first) = targets.first_mut() {
+        *first = Some(target.clone());
+    }
+    let plan = columns_cast(Arc::unwrap_or_clone(subquery.subquery), &targets)?;
+    Ok(Subquery {
+        subquery: Arc::new(plan),
+        ..subquery
+    })
+}
+
+/// `e` cast to `target` when it is a DECIMAL.
+fn as_float(e: Expr, schema: &DFSchema, target: &DataType) -> Expr {
+    match e.get_type(schema) {
+        Ok(t) if is_decimal(&t) => cast(e, target.clone()),
+        _ => e,
     }
 }
 
@@ -148,14 +284,18 @@ fn rewrite(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
         let types: Vec<DataType> = operands.iter().filter_map(|e| type_of(e)).collect();
         common_float(&types)
     };
-    // `e` cast to `target` when it is a DECIMAL.
-    let float = |e: Expr, target: &DataType| -> Expr {
-        match type_of(&e) {
-            Some(t) if is_decimal(&t) => cast(e, target.clone()),
-            _ => e,
-        }
-    };
+    let float = |e: Expr, target: &DataType| as_float(e, schema, target);
     Ok(match expr {
+        // DuckDB's width of `0.5` counts the integer digit: DECIMAL(2,1),
+        // so a table made of it takes 1.0 too.
+        Expr::Literal(ScalarValue::Decimal128(Some(v), p, s), metadata)
+            if s >= 0 && i16::from(p) <= i16::from(s) && s < DECIMAL128_MAX_PRECISION as i8 =>
+        {
+            Transformed::yes(Expr::Literal(
+                ScalarValue::Decimal128(Some(v), s as u8 + 1, s),
+                metadata,
+            ))
+        }
         Expr::BinaryExpr(BinaryExpr { left, op, right }) => match float_of(&[&left, &right]) {
             Some(t) if comparison(op) || arithmetic(op) => {
                 Transformed::yes(binary(float(*left, &t), op, float(*right, &t)))
@@ -188,15 +328,33 @@ fn rewrite(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
             ))),
             None => Transformed::no(Expr::Between(Between::new(expr, negated, low, high))),
         },
+        Expr::ScalarFunction(call) if rounding(call.func.name()) => {
+            match (call.args.as_slice(), call.args.first().and_then(type_of)) {
+                ([_], Some(DataType::Decimal128(p, s))) if s > 0 => {
+                    Transformed::yes(cast(Expr::ScalarFunction(call), DataType::Decimal128(p, 0)))
+                }
+                _ => Transformed::no(Expr::ScalarFunction(call)),
+            }
+        }
         Expr::ScalarFunction(call) => match float_of(&call.args.iter().collect::<Vec<_>>()) {
-            Some(t) => {
+            Some(t) if unifying(call.func.name()) => {
                 let args = call.args.into_iter().map(|e| float(e, &t)).collect();
                 Transformed::yes(Expr::ScalarFunction(ScalarFunction::new_udf(
                     call.func, args,
                 )))
             }
-            None => Transformed::no(Expr::ScalarFunction(call)),
+            _ => Transformed::no(Expr::ScalarFunction(call)),
         },
+        Expr::Case(case) if case.expr.is_some() && case_operands_meet(&case, &float_of) => {
+            let operand = case.expr.as_deref().map_or(Vec::new(), |e| vec![e]);
+            let whens: Vec<&Expr> = case.when_then_expr.iter().map(|(w, _)| &**w).collect();
+            let t = float_of(&[operand, whens].concat()).unwrap_or(DataType::Float64);
+            let when_then = (case.when_then_expr.into_iter())
+                .map(|(when, then)| (Box::new(float(*when, &t)), then))
+                .collect();
+            let operand = case.expr.map(|e| Box::new(float(*e, &t)));
+            Transformed::yes(Expr::Case(Case::new(operand, when_then, case.else_expr)))
+        }
         Expr::Case(case) => {
             let results: Vec<&Expr> = case
                 .when_then_expr
@@ -218,6 +376,40 @@ fn rewrite(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
             }
         }
         Expr::AggregateFunction(call) => aggregate_as_duckdb(call, schema),
+        Expr::SetComparison(SetComparison {
+            expr,
+            subquery,
+            op,
+            quantifier,
+        }) => {
+            let column = subquery.subquery.schema().field(0).data_type().clone();
+            match common_float(type_of(&expr).iter().chain([&column])) {
+                Some(t) => Transformed::yes(Expr::SetComparison(SetComparison::new(
+                    Box::new(float(*expr, &t)),
+                    subquery_as(subquery, &t)?,
+                    op,
+                    quantifier,
+                ))),
+                None => Transformed::no(Expr::SetComparison(SetComparison::new(
+                    expr, subquery, op, quantifier,
+                ))),
+            }
+        }
+        Expr::InSubquery(InSubquery {
+            expr,
+            subquery,
+            negated,
+        }) => {
+            let column = subquery.subquery.schema().field(0).data_type().clone();
+            match common_float(type_of(&expr).iter().chain([&column])) {
+                Some(t) => Transformed::yes(Expr::InSubquery(InSubquery::new(
+                    Box::new(float(*expr, &t)),
+                    subquery_as(subquery, &t)?,
+                    negated,
+                ))),
+                None => Transformed::no(Expr::InSubquery(InSubquery::new(expr, subquery, negated))),
+            }
+        }
         other => Transformed::no(other),
     })
 }
@@ -346,6 +538,31 @@ fn aggregate_as_duckdb(call: AggregateFunction, schema: &DFSchema) -> Transforme
         order_by,
         null_treatment,
     )))
+}
+
+/// Whether a simple CASE's operand and WHEN values mix floats and
+/// DECIMALs.
+fn case_operands_meet(case: &Case, float_of: &dyn Fn(&[&Expr]) -> Option<DataType>) -> bool {
+    let operands: Vec<&Expr> = (case.expr.as_deref().into_iter())
+        .chain(case.when_then_expr.iter().map(|(when, _)| &**when))
+        .collect();
+    float_of(&operands).is_some()
+}
+
+/// The functions whose arguments DuckDB binds to one common type (a
+/// DOUBLE among DECIMALs makes them all DOUBLE); the others keep each
+/// argument's type (`concat(1e0, 0.10)` is `1.00.10`).
+fn unifying(name: &str) -> bool {
+    matches!(
+        name,
+        "coalesce" | "nvl" | "ifnull" | "nvl2" | "nullif" | "greatest" | "least" | "make_array"
+    )
+}
+
+/// The functions DuckDB gives a DECIMAL of scale 0 (`floor(-1.5)` is -2,
+/// not -2.0).
+fn rounding(name: &str) -> bool {
+    matches!(name, "floor" | "ceil" | "trunc")
 }
 
 fn comparison(op: Operator) -> bool {

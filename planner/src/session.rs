@@ -470,7 +470,12 @@ async fn create_table(
     let input = Arc::unwrap_or_clone(create.input);
     // Column definitions plan as an empty relation of their schema.
     let declared = matches!(&input, LogicalPlan::EmptyRelation(e) if !e.produce_one_row);
-    let schema = input.schema().inner();
+    // The types as planned: the analyzer retypes some (DuckDB's
+    // DECIMAL(2,1) for `0.5`, decimal_literals.rs).
+    let plan = DataFrame::new(ctx.state(), input)
+        .create_physical_plan()
+        .await?;
+    let schema = &plan.schema();
     let schema = match declared {
         true => Arc::clone(schema),
         false => Arc::new(Schema::new_with_metadata(
@@ -482,8 +487,7 @@ async fn create_table(
             schema.metadata().clone(),
         )),
     };
-    let batches = DataFrame::new(ctx.state(), input)
-        .collect_partitioned()
+    let batches = datafusion::physical_plan::collect_partitioned(plan, ctx.task_ctx())
         .await?
         .into_iter()
         .map(|partition| {

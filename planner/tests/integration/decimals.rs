@@ -57,3 +57,49 @@ async fn long_decimal_arithmetic_overflows_loudly_as_duckdb() {
         );
     }
 }
+
+/// A column that is DOUBLE in one input of UNION / INTERSECT / EXCEPT or
+/// one row of VALUES and DECIMAL in another is DOUBLE, as in DuckDB
+/// (review-s22 F1: 1e-20 became 0 and 1e300 an overflow error); DECIMALs
+/// alone stay DECIMAL.
+#[tokio::test]
+async fn set_operations_and_values_mixing_double_and_decimal_are_double_as_duckdb() {
+    let wrong = unlike_duckdb(&statements(&[
+        "SELECT count(*) AS n FROM (SELECT 1e-20 AS x UNION ALL SELECT 0.5) WHERE x > 0 AND x < 1e-19",
+        "SELECT count(*) AS n FROM (SELECT 0.5 AS x UNION ALL SELECT 2.5e16) WHERE x > 1e16",
+        "SELECT count(*) AS n FROM (SELECT 1e-20 AS x EXCEPT SELECT 0.0)",
+        "SELECT count(*) AS n FROM (SELECT 1e300 AS x INTERSECT SELECT 0.5)",
+        "SELECT count(*) AS n FROM (VALUES (0.5), (1e-20)) t(x) WHERE x > 0 AND x < 1e-19",
+        "SELECT count(*) AS n FROM (VALUES (0.1), (1e300)) t(x) WHERE x > 1e299",
+        "SELECT x FROM (SELECT 0.5 AS x UNION ALL SELECT 12.375) ORDER BY x",
+        "SELECT x FROM (VALUES (0.5), (12.375)) t(x) ORDER BY x",
+    ]))
+    .await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// A REAL meeting a DECIMAL compares as REAL; simple CASE, ANY and ALL
+/// with a DOUBLE make the DECIMALs DOUBLE; a string function keeps its
+/// DECIMAL argument's text; CREATE TABLE AS of `0.5` is DECIMAL(2,1);
+/// floor, ceil and trunc of a DECIMAL have scale 0, as in DuckDB
+/// (review-s22 F4, F5, F13, F14 addendum, F6).
+#[tokio::test]
+async fn doubles_meet_decimals_as_duckdb() {
+    let reals = "(SELECT (i * 0.1)::FLOAT AS r FROM range(10) t(i))";
+    let wrong = unlike_duckdb(&statements(&[
+        "SELECT (0.1::FLOAT = 0.1)::INTEGER AS eq",
+        &format!("SELECT count(*) AS n FROM {reals} WHERE r = 0.1"),
+        &format!("SELECT count(*) AS n FROM {reals} WHERE r IN (0.1, 0.3, 0.7)"),
+        &format!("SELECT count(*) AS n FROM {reals} WHERE r <= 0.3"),
+        "SELECT CASE 1e300 WHEN 0.5 THEN 'a' ELSE 'b' END AS c",
+        "SELECT count(*) AS n FROM range(3) t(i) WHERE i * 1e300 = ANY(SELECT 0.5)",
+        "SELECT count(*) AS n FROM range(3) t(i) WHERE i * 1e300 >= ALL(SELECT 0.5)",
+        "SELECT concat(1.5::DOUBLE, '/', 0.10) AS c, concat_ws('-', 1e0, 0.10) AS w",
+        "CREATE TABLE t AS SELECT 0.5 AS x",
+        "INSERT INTO t VALUES (1e0)",
+        "SELECT x FROM t ORDER BY x",
+        "SELECT floor(-1.5) AS a, ceil(1.2) AS b, trunc(1.99) AS c",
+    ]))
+    .await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
