@@ -5,6 +5,7 @@
 
 mod catalog;
 mod chain;
+mod column_cast;
 mod columns;
 mod csv_opener;
 mod csv_ranges;
@@ -19,7 +20,6 @@ mod progress;
 mod prune;
 mod relist;
 pub(crate) mod request;
-mod rounding_cast;
 mod scan_store;
 mod small_objects;
 pub(crate) mod stores;

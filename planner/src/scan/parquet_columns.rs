@@ -8,7 +8,8 @@
 //!   fills it with NULL, so a column renamed by a later export made a sum
 //!   silently partial (review-8e #13);
 //! - a float or decimal read as the first file's integer is rounded as
-//!   DuckDB rounds it ([`RoundingCast`], review-8e #25).
+//!   DuckDB rounds it, and a value that does not convert is an error naming
+//!   the column and both types ([`ColumnCast`], review-8e #25, #14).
 
 use std::sync::Arc;
 
@@ -22,7 +23,7 @@ use datafusion::physical_expr_adapter::{
     DefaultPhysicalExprAdapter, PhysicalExprAdapter, PhysicalExprAdapterFactory,
 };
 
-use crate::scan::rounding_cast::{RoundingCast, rounds};
+use crate::scan::column_cast::{ColumnCast, needed};
 
 /// DataFusion's adapter, with a file's columns found in any case, a
 /// missing one refused unless `union_by_name`, and fractions rounded.
@@ -69,6 +70,7 @@ impl PhysicalExprAdapterFactory for ParquetColumns {
             logical_file_schema.metadata().clone(),
         ));
         Ok(Arc::new(FileColumns {
+            union_by_name: self.union_by_name,
             renamed,
             inner: DefaultPhysicalExprAdapter::new(
                 Arc::clone(&file_named),
@@ -94,6 +96,8 @@ fn missing(name: &str, file: &Schema) -> Result<Arc<dyn PhysicalExprAdapter>> {
 /// One file's adapter.
 #[derive(Debug)]
 struct FileColumns {
+    /// The scan reads with union_by_name.
+    union_by_name: bool,
     /// Scan columns the file names in another case: (scan's, file's).
     renamed: Vec<(String, String)>,
     /// DataFusion's adapter, over the scan's columns named as the file
@@ -106,13 +110,10 @@ struct FileColumns {
 }
 
 impl FileColumns {
-    /// `expr` as a [`RoundingCast`] when it is a cast `inner` put on a file
-    /// column to read it as the scan's type, and that cast drops a
-    /// fraction (a cast the query wrote stays as it is).
-    fn inserted_rounding(
-        &self,
-        expr: &Arc<dyn PhysicalExpr>,
-    ) -> Result<Option<Arc<dyn PhysicalExpr>>> {
+    /// `expr` as a [`ColumnCast`] when it is a cast `inner` put on a file
+    /// column to read it as the scan's type, and that cast can change or
+    /// refuse a value (a cast the query wrote stays as it is).
+    fn inserted_cast(&self, expr: &Arc<dyn PhysicalExpr>) -> Result<Option<Arc<dyn PhysicalExpr>>> {
         let Some(cast) = expr.downcast_ref::<CastExpr>() else {
             return Ok(None);
         };
@@ -125,11 +126,16 @@ impl FileColumns {
         ) else {
             return Ok(None);
         };
-        if scan.data_type() != cast.cast_type() || !rounds(file.data_type(), scan.data_type()) {
+        if scan.data_type() != cast.cast_type() || !needed(file.data_type(), scan.data_type()) {
             return Ok(None);
         }
-        let rounding = RoundingCast::new(Arc::clone(cast.expr()), Arc::clone(cast.target_field()));
-        Ok(Some(Arc::new(rounding)))
+        Ok(Some(Arc::new(ColumnCast::new(
+            Arc::clone(cast.expr()),
+            Arc::clone(cast.target_field()),
+            column.name(),
+            file.data_type(),
+            self.union_by_name,
+        ))))
     }
 }
 
@@ -152,8 +158,8 @@ impl PhysicalExprAdapter for FileColumns {
             .data()?;
         self.inner
             .rewrite(expr)?
-            .transform(|e| match self.inserted_rounding(&e)? {
-                Some(rounding) => Ok(Transformed::yes(rounding)),
+            .transform(|e| match self.inserted_cast(&e)? {
+                Some(cast) => Ok(Transformed::yes(cast)),
                 None => Ok(Transformed::no(e)),
             })
             .data()

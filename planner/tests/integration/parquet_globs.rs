@@ -153,3 +153,33 @@ async fn union_by_name_merges_struct_fields_as_duckdb() {
     let wrong = unlike_duckdb(&bucket, &writes, &selects).await;
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// A later file's value that does not convert to the first file's type
+/// is an error naming the column, both types and union_by_name, as
+/// DuckDB 1.5.5's (review-8e #14: arrow's bare "Cannot cast string 'str'
+/// to value of Int32 type"); union_by_name reads both files as VARCHAR.
+#[tokio::test]
+async fn a_value_of_another_type_names_the_column_as_duckdb() {
+    let bucket = Bucket::new().await;
+    let writes = [
+        write(&bucket, "SELECT 1 AS x, 'a' AS k", "ty/u1.parquet"),
+        write(&bucket, "SELECT 'str' AS x, 'b' AS k", "ty/u3.parquet"),
+    ];
+    let list = format!(
+        "['{}', '{}']",
+        bucket.url("ty/u1.parquet"),
+        bucket.url("ty/u3.parquet")
+    );
+    let union = format!("SELECT x, k FROM read_parquet({list}, union_by_name = true) ORDER BY k");
+    let wrong = unlike_duckdb(&bucket, &writes, std::slice::from_ref(&union)).await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    let session = bucket.session().await;
+    let sql = format!("SELECT x, k FROM read_parquet({list}) ORDER BY k");
+    let error = crate::support::error_of(&session, &sql).await;
+    assert!(
+        error.contains("column \"x\" has type VARCHAR, but it is read as INTEGER")
+            && error.contains("'str'")
+            && error.contains("union_by_name = true"),
+        "{error}"
+    );
+}
