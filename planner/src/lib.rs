@@ -45,6 +45,7 @@ mod secret_sql;
 mod session;
 mod setting_sql;
 mod settings;
+mod show_tables;
 mod statement;
 mod timestamp_text;
 mod uuid_literal;

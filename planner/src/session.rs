@@ -227,7 +227,11 @@ impl Session {
                 Resolved::Object(target) => self.insert(&target).await,
                 Resolved::DataFusion(statement) => self.run(statement, Vec::new()).await,
             },
-            StatementKind::DataFusion(statement) => self.run(*statement, describes).await,
+            StatementKind::DataFusion(statement) => {
+                let catalog = self.ctx.state().config_options().catalog.clone();
+                let statement = crate::show_tables::as_duckdb(*statement, &catalog)?;
+                self.run(statement, describes).await
+            }
         }
     }
 
