@@ -545,6 +545,7 @@ async fn splice(
             "the object's header line has {fields} fields but s3sql reads {columns} columns from it (a repeated or empty name?), so appended rows would be short; nothing was written (give the header distinct names)"
         )));
     }
+    cut_last_record(target, old, csv.as_ref(), &text)?;
     if csv.as_ref().is_some_and(CsvShape::ends_in_quotes) {
         return Err(target.error(format!(
             "the object's last value opens a quote ({}) that is never closed, so the appended rows would become part of that value; nothing was written (close the quote first)",
@@ -589,6 +590,47 @@ async fn splice(
     let last = output.end().map_err(io)?;
     out.send(last).await?;
     Ok(inserted)
+}
+
+/// Refuses an object whose last record is broken, as a cut upload leaves
+/// it (DuckDB, and so MindsDB's INSERT, fail reading it): a CSV's last
+/// record with another number of fields than the object's columns, or
+/// a JSON Lines object's last line that is no whole JSON value. The new
+/// rows went after it and answered Count 1 (review-10g #6; the schema
+/// sample does not reach the end of a large object).
+fn cut_last_record(
+    target: &InsertTarget,
+    old: &OldObject,
+    csv: Option<&CsvShape>,
+    text: &OldText,
+) -> Result<()> {
+    // A one-line object's last line is its first, after any BOM.
+    let last = s3sql_formats::strip_bom(text.last_line());
+    let shown = || {
+        let line = String::from_utf8_lossy(last).into_owned();
+        match line.char_indices().nth(60) {
+            Some((at, _)) => format!("{}...", &line[..at]),
+            None => line,
+        }
+    };
+    let columns = old.schema.fields().len();
+    let why = match csv.and_then(CsvShape::last_fields) {
+        Some(fields) if columns > 1 && fields != columns => format!(
+            "its last line `{}` has {fields} field(s) where the object has {columns} columns",
+            shown()
+        ),
+        _ if old.options.format == CopyFormat::Json
+            && !old.options.json_array
+            && !last.is_empty()
+            && serde_json::from_slice::<serde_json::Value>(last).is_err() =>
+        {
+            format!("its last line `{}` is not a whole JSON value", shown())
+        }
+        _ => return Ok(()),
+    };
+    Err(target.error(format!(
+        "the object's text ends in a broken record (a cut upload?): {why}, so the appended rows would follow it and no reader could read the object; nothing was written (fix or remove that line first)"
+    )))
 }
 
 /// The new version's bytes on their way: compressed, then to the sink.

@@ -79,6 +79,10 @@ pub(crate) struct OldText {
     /// The text's first [`HEAD_BYTES`]: its first records, whose values
     /// show how the object writes them.
     head: Vec<u8>,
+    /// JSON Lines: the line being read, and the last one that held more
+    /// than white space ([`OldText::last_line`]).
+    line: Vec<u8>,
+    last_line: Vec<u8>,
 }
 
 /// How much of the old text's start [`OldText::head`] keeps.
@@ -107,6 +111,12 @@ impl LineEnding {
 
 fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// `text` in pieces each ending in a line end (`\n` or `\r`), the last
+/// one maybe not.
+fn out_lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    text.split_inclusive(|&b| b == b'\n' || b == b'\r')
 }
 
 impl OldText {
@@ -145,6 +155,17 @@ impl OldText {
         if let Some(&b) = text.last() {
             self.previous = Some(b);
         }
+        if !self.json_array {
+            for piece in out_lines(&text) {
+                self.line.extend_from_slice(piece);
+                if piece.last().is_some_and(|&b| b == b'\n' || b == b'\r') {
+                    if !self.line.iter().all(|&b| is_space(b)) {
+                        std::mem::swap(&mut self.line, &mut self.last_line);
+                    }
+                    self.line.clear();
+                }
+            }
+        }
         let out = if self.json_array {
             self.held.extend_from_slice(&text);
             // The tail that may close the array: white space, then
@@ -172,6 +193,22 @@ impl OldText {
             self.last_visible = Some(b);
         }
         out
+    }
+
+    /// The last line holding more than white space (a CSV's or JSON
+    /// Lines' last record, when it has no line break inside), without
+    /// its line end.
+    pub(crate) fn last_line(&self) -> &[u8] {
+        let line = if self.line.iter().all(|&b| is_space(b)) {
+            &self.last_line
+        } else {
+            &self.line
+        };
+        let end = line
+            .iter()
+            .rposition(|&b| !is_space(b))
+            .map_or(0, |at| at + 1);
+        &line[..end]
     }
 
     /// The text's start (up to [`HEAD_BYTES`]).
@@ -265,6 +302,10 @@ pub(crate) struct CsvShape {
     fields: usize,
     /// Whether the first line has ended.
     first_line_ended: bool,
+    /// The fields of the record being read, and whether it has any byte.
+    record: (usize, bool),
+    /// The fields of the last record that had a byte.
+    last_record: Option<usize>,
     /// Bytes seen so far.
     seen: usize,
     /// BOM bytes skipped at the start.
@@ -297,6 +338,8 @@ impl CsvShape {
             state: Field::Start,
             fields: 1,
             first_line_ended: false,
+            record: (1, false),
+            last_record: None,
             seen: 0,
             bom: 0,
         }
@@ -311,6 +354,18 @@ impl CsvShape {
                 self.bom += 1;
                 continue;
             }
+            let ends_line = matches!(
+                self.state,
+                Field::Start | Field::Unquoted | Field::QuoteInQuoted
+            ) && (b == b'\n' || b == b'\r');
+            if ends_line {
+                if self.record.1 {
+                    self.last_record = Some(self.record.0);
+                }
+                self.record = (1, false);
+            } else {
+                self.record.1 = true;
+            }
             self.state = match self.state {
                 Field::Quoted if Some(b) == self.escape => Field::EscapeInQuoted,
                 Field::EscapeInQuoted => Field::Quoted,
@@ -322,6 +377,7 @@ impl CsvShape {
                     if !self.first_line_ended {
                         self.fields += 1;
                     }
+                    self.record.0 += 1;
                     Field::Start
                 }
                 // `\n`, `\r\n` or a lone `\r` (classic Mac OS) ends a line.
@@ -337,6 +393,16 @@ impl CsvShape {
     /// The first line's fields; `None` for an empty text.
     pub(crate) fn fields(&self) -> Option<usize> {
         (self.seen > 0).then_some(self.fields)
+    }
+
+    /// The fields of the last record (a last line without a line end
+    /// counts); `None` for a text of no record.
+    pub(crate) fn last_fields(&self) -> Option<usize> {
+        if self.record.1 {
+            Some(self.record.0)
+        } else {
+            self.last_record
+        }
     }
 
     /// Whether the text seen so far ends inside a quoted value.
@@ -524,6 +590,21 @@ mod tests {
 
     /// A text whose last value opens a quote it never closes would take
     /// the appended rows into that value.
+    #[test]
+    fn the_last_records_fields_are_counted_across_quoted_line_breaks() {
+        for (text, fields) in [
+            ("a,b\n1,\"x\ny\"", Some(2)),
+            ("a,b\r\n1,2\r\n\r\n", Some(2)),
+            ("a,b\n1,2\n12", Some(1)),
+            ("a,b", Some(2)),
+            ("", None),
+        ] {
+            for step in [1, 3, 64] {
+                assert_eq!(shape(text, step, None).last_fields(), fields, "{text:?}");
+            }
+        }
+    }
+
     #[test]
     fn a_text_ending_inside_a_quoted_value_is_told_apart() {
         for step in [1, 2, 100] {

@@ -1427,6 +1427,33 @@ async fn an_insert_refuses_an_object_whose_text_ends_broken() {
         error.contains("cut") && error.contains("nothing was written"),
         "{error}"
     );
+    // A CSV or JSON Lines object cut past the schema sample (an upload
+    // that died): its last record is broken, and DuckDB fails reading it
+    // (review-10g #6: answered Count 1, the new row glued after it).
+    let lines: String = (0..200_000).map(|i| format!("{{\"a\":{i}}}\n")).collect();
+    bucket
+        .put("cutbig.jsonl", format!("{lines}{{\"a\":12"))
+        .await;
+    let rows: String = (0..200_000).map(|i| format!("{i},x\n")).collect();
+    bucket.put("cutbig.csv", format!("a,b\n{rows}12")).await;
+    for (name, values, reason) in [
+        (
+            "cutbig.jsonl",
+            "(7)",
+            "its last line `{\"a\":12` is not a whole JSON value",
+        ),
+        (
+            "cutbig.csv",
+            "(7, 'new')",
+            "its last line `12` has 1 field(s) where the object has 2 columns",
+        ),
+    ] {
+        let error = refused(&session, &bucket, name, &format!("VALUES {values}")).await;
+        assert!(
+            error.contains(reason) && error.contains("nothing was written"),
+            "{name}: {error}"
+        );
+    }
     // A closed quote at the end, and a quote inside an unquoted value,
     // still take their rows.
     bucket.put("closed.csv", "id,s\n1,\"a\"\"b\"").await;
