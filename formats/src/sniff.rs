@@ -13,7 +13,7 @@ use datafusion::arrow::array::StringArray;
 use datafusion::arrow::compute::{CastOptions, cast_with_options};
 use datafusion::arrow::csv::ReaderBuilder as ArrowReaderBuilder;
 use datafusion::arrow::csv::reader::Format;
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use regex::Regex;
 
 use crate::detect::{looks_like_text, strip_bom};
@@ -180,7 +180,8 @@ pub fn sample_schema(
     let formats = options.temporal_formats();
     let numeric = fields.iter().any(|f| f.data_type().is_numeric());
     let temporal = fields.iter().any(|f| shape_typed(f.data_type()));
-    if (formats.any() || numeric || temporal) && !options.all_varchar {
+    let textual = fields.iter().any(|f| f.data_type() == &DataType::Utf8);
+    if (formats.any() || numeric || temporal || textual) && !options.all_varchar {
         let text = text_columns(&sample[..end], format, fields.len(), records)?;
         for (field, values) in fields.iter_mut().zip(&text) {
             let by_shape = shape_typed(field.data_type());
@@ -188,6 +189,11 @@ pub fn sample_schema(
             // user's format take that type, as DuckDB's sniffer does.
             if field.data_type() == &DataType::Utf8
                 && let Some(typed) = formats.sniff(values.iter().map(String::as_str))
+            {
+                *field = Field::new(field.name(), typed, true);
+            }
+            if field.data_type() == &DataType::Utf8
+                && let Some(typed) = duckdb_only_type(values)
             {
                 *field = Field::new(field.name(), typed, true);
             }
@@ -220,6 +226,49 @@ pub fn sample_schema(
 /// timestamp), not by parsing it.
 fn shape_typed(data_type: &DataType) -> bool {
     matches!(data_type, DataType::Date32 | DataType::Timestamp(..))
+}
+
+/// DuckDB's sniffed type for text arrow's inference leaves VARCHAR
+/// (review-8e #8): TIME for `12:30:00` (a fraction allowed), DOUBLE for
+/// numbers of which one is an integer past BIGINT (arrow's reason for
+/// text). `None` for anything else, and for a time that does not convert
+/// (`25:00:00`).
+fn duckdb_only_type(values: &[String]) -> Option<DataType> {
+    let time = DataType::Time64(TimeUnit::Microsecond);
+    if values.is_empty() {
+        return None;
+    }
+    if values.iter().all(|v| time_shape(v)) && all_convert(values, &time) {
+        return Some(time);
+    }
+    (values.iter().all(|v| number_shape(v))
+        && values
+            .iter()
+            .any(|v| !v.contains('.') && v.parse::<i64>().is_err()))
+    .then_some(DataType::Float64)
+}
+
+/// Whether `value` is written `HH:MM:SS`, with at most six fraction digits.
+fn time_shape(value: &str) -> bool {
+    let (clock, fraction) = value.split_once('.').unwrap_or((value, "1"));
+    let b = clock.as_bytes();
+    let digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
+    b.len() == 8
+        && b[2] == b':'
+        && b[5] == b':'
+        && digits(&b[..2])
+        && digits(&b[3..5])
+        && digits(&b[6..])
+        && (1..=6).contains(&fraction.len())
+        && digits(fraction.as_bytes())
+}
+
+/// Whether `value` is an integer or a decimal without an exponent (`-12`, `1.5`).
+fn number_shape(value: &str) -> bool {
+    let unsigned = value.strip_prefix('-').unwrap_or(value);
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, "0"));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    digits(whole) && digits(fraction)
 }
 
 /// Whether every one of `values` converts to `data_type` as the decoder converts it.
