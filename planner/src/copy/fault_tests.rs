@@ -17,6 +17,7 @@ use super::tests::{
     csv_options, keys, one_partition_batches, small_part_client_at, spread, target, target_bucket,
     target_client_at,
 };
+use super::writer::write_single;
 use crate::error::Result;
 
 /// Rows per partition: 12 batches of 1,024 rows of ~1 KiB, so each of the
@@ -489,4 +490,72 @@ async fn an_interrupt_while_small_files_finish_starts_no_other_and_undoes_the_ov
         .to_string();
     assert!(error.contains("COPY interrupted"), "{error}");
     assert_eq!(after, before, "{error}");
+}
+
+/// KMS_KEY_ID promises the data is encrypted at rest: a server ignoring
+/// the SSE-KMS headers (the testkit's s3s-fs does; here every answer's
+/// x-amz-server-side-encryption is removed, moto's too) makes a COPY, of
+/// one file or of partitions, fail before any byte is sent, naming SSE-KMS
+/// and KMS_KEY_ID, with no object and no upload left; answers saying
+/// aws:kms let it through. Such a server stored the files unencrypted and
+/// the COPY reported success (review-9d #4 MED).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_under_a_kms_key_to_a_server_ignoring_sse_kms_fails_and_writes_nothing() {
+    let (s3, bucket) = target_bucket().await;
+    let direct = target_client_at(&s3, s3.endpoint.clone(), |_| {});
+    for (name, said) in [("kms-ignored", None), ("kms-said", Some("aws:kms"))] {
+        let proxy = s3.fault_proxy();
+        proxy.push_rule(
+            FaultRule::new(Fault::SetResponseHeader {
+                name: "x-amz-server-side-encryption".into(),
+                value: said.map(str::to_owned),
+            })
+            .always(),
+        );
+        let through = target_client_at(&s3, proxy.endpoint(), |config| {
+            config.sse_kms_key_id = Some("arn:aws:kms:us-east-1:111122223333:key/s3sql".into());
+        });
+        let prefix = format!("{}/", s3.key(name));
+        let url = |name: &str| format!("s3://{bucket}/{prefix}{name}");
+        let single = write_single(
+            one_partition_batches(&[("a", 0)], None),
+            &target(&through, &url("one.csv")),
+            &csv_options(None),
+            &CopyMonitor::default(),
+        )
+        .await;
+        let partitioned = write_partitioned(
+            one_partition_batches(&[("a", 0), ("b", 3)], None),
+            &target(&through, &url("parts")),
+            &csv_options(Some("part")),
+            Limits::with_max_open(100),
+            &CopyMonitor::default(),
+        )
+        .await;
+        let open = direct
+            .list_multipart_uploads(&bucket, &prefix)
+            .await
+            .unwrap();
+        assert!(open.is_empty(), "{name}: uploads left open: {open:?}");
+        let written: Vec<String> = objects_under(&direct, &bucket, &prefix)
+            .await
+            .into_iter()
+            .map(|(key, _)| key)
+            .collect();
+        if said.is_some() {
+            assert_eq!((single.unwrap(), partitioned.unwrap()), (3, 6), "{name}");
+            assert_eq!(written.len(), 3, "{name}: {written:?}");
+            continue;
+        }
+        for result in [single, partitioned] {
+            let error = result
+                .expect_err("a server ignoring SSE-KMS was given the data")
+                .to_string();
+            assert!(
+                error.contains("ignored SSE-KMS") && error.contains("KMS_KEY_ID"),
+                "{error}"
+            );
+        }
+        assert_eq!(written, Vec::<String>::new(), "{name}");
+    }
 }

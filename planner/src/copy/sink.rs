@@ -102,7 +102,10 @@ impl Sink {
     /// parts in flight drawing on the COPY's `budget`; one of many files
     /// open at once (`many`) keeps no spare part buffer, and one that
     /// `replaces` an object is a multipart upload however small, so that
-    /// [`Sink::upload_parts`] leaves only its completion. Its upload is
+    /// [`Sink::upload_parts`] leaves only its completion. So is every file
+    /// under a KMS key (KMS_KEY_ID): a server ignoring SSE-KMS is then
+    /// caught by CreateMultipartUpload's answer, before any byte is sent,
+    /// where a PutObject would have stored its bytes unencrypted. Its upload is
     /// one of `uploads` until it ends.
     pub(crate) fn s3(
         client: &S3Client,
@@ -118,7 +121,8 @@ impl Sink {
             ..PutObjectRequest::default()
         };
         Self::s3_writer(client, bucket, key, put, budget, uploads, |b| {
-            b.keep_spare(!many).always_multipart(replaces)
+            b.keep_spare(!many)
+                .always_multipart(replaces || client.config().sse_kms_key_id.is_some())
         })
     }
 

@@ -12,7 +12,9 @@ use crate::client::{LostAnswer, RetryLog, S3Client, S3Request};
 use crate::error::{Error, Operation, Result};
 use crate::model::{CompletedPart, MultipartUpload, PutObjectOutput, PutObjectRequest};
 use crate::ops::lost::{Found, Mark, WRITE_TOKEN, is_plain_md5, new_write_token};
-use crate::ops::object::{check_bucket, check_object, header_str, write_conditions, write_headers};
+use crate::ops::object::{
+    check_bucket, check_kms_answer, check_object, header_str, write_conditions, write_headers,
+};
 use crate::ops::paging::{PageKeys, Pager};
 use crate::xml;
 
@@ -59,6 +61,17 @@ impl S3Client {
             .map_err(|d| self.invalid_response(&req, d))?;
         if result.upload_id.is_empty() {
             return Err(self.invalid_response(&req, "no UploadId in the response"));
+        }
+        // Before any byte goes: a server ignoring SSE-KMS.
+        let outcome = "nothing was uploaded, and the upload it started was aborted";
+        if let Err(e) = check_kms_answer(self, &req, put, &parts.headers, outcome) {
+            if let Err(abort) = self
+                .abort_multipart_upload(bucket, key, &result.upload_id)
+                .await
+            {
+                tracing::warn!(bucket, key = %crate::url::ShownKey(key), error = %abort, "could not abort an upload whose server ignored SSE-KMS");
+            }
+            return Err(e);
         }
         if log.answer_lost {
             let server_now = parts

@@ -134,6 +134,44 @@ pub(crate) fn write_headers<'a>(
     Ok(request)
 }
 
+/// Whether a write asks for SSE-KMS (see [`write_headers`]): the
+/// metadata's encryption when it names one, else the client's KMS key.
+pub(crate) fn asks_kms(client: &S3Client, put: &PutObjectRequest) -> bool {
+    match &put.metadata.encryption {
+        Some(sse) => sse.algorithm.starts_with("aws:kms"),
+        None => client.config().sse_kms_key_id.is_some(),
+    }
+}
+
+/// Refuses the answer to a write that asked for SSE-KMS when it does not
+/// say so back: S3 answers every such PutObject, CreateMultipartUpload
+/// and CompleteMultipartUpload with `x-amz-server-side-encryption:
+/// aws:kms`, and a server that ignores the headers (several S3-compatible
+/// ones do) stores the bytes unencrypted. `outcome` says what became of
+/// the write.
+pub(crate) fn check_kms_answer(
+    client: &S3Client,
+    req: &S3Request<'_>,
+    put: &PutObjectRequest,
+    headers: &HeaderMap,
+    outcome: &str,
+) -> Result<()> {
+    if !asks_kms(client, put) {
+        return Ok(());
+    }
+    let said = header_str(headers, "x-amz-server-side-encryption");
+    if said.is_some_and(|s| s.starts_with("aws:kms")) {
+        return Ok(());
+    }
+    let said = said.map_or_else(|| "none".to_owned(), |s| format!("'{s}'"));
+    Err(client.invalid_response(
+        req,
+        format!(
+            "the write asked for SSE-KMS encryption (the secret's KMS_KEY_ID, or the encryption of the object it replaces), but the server's answer names encryption {said} (x-amz-server-side-encryption): it ignored SSE-KMS and would store the data unencrypted; {outcome}. Use a server that supports SSE-KMS, or remove KMS_KEY_ID from the secret to write unencrypted"
+        ),
+    ))
+}
+
 /// A server that ignores `Range` sends the whole object. Up to this size the
 /// asked bytes are cut out of it; beyond, the read fails: fetching a large
 /// object whole for a footer, once per range, is worse than a clear error.
@@ -438,6 +476,16 @@ impl S3Client {
                 "PutObject was answered without an ETag, so nothing is known to be stored; is the endpoint an S3 server?",
             )
         })?;
+        // A write of one request cannot be checked before its bytes go:
+        // writers that must not store them unencrypted use a multipart
+        // upload, checked at its start.
+        check_kms_answer(
+            self,
+            &request,
+            put,
+            &parts.headers,
+            "the object now at the key holds the data unencrypted",
+        )?;
         Ok(PutObjectOutput {
             etag: Some(etag.to_owned()),
             version_id: header_str(&parts.headers, "x-amz-version-id").map(str::to_owned),
