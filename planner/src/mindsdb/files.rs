@@ -462,10 +462,13 @@ impl ListingJob {
             .filter(|o| !o.key.ends_with('/'))
             .collect();
         let name = |key: &str| key.rsplit('/').next().unwrap_or(key).to_owned();
+        // As the key writes it (`CSV` for REPORT.CSV), as MindsDB's handler
+        // gives it, so its queries' `extension = 'CSV'` find the object
+        // (review-10g #12); "" for a name without a dot.
         let extension = |key: &str| {
             let file = key.rsplit('/').next().unwrap_or(key);
             file.rsplit_once('.')
-                .map(|(_, e)| e.to_ascii_lowercase())
+                .map(|(_, e)| e.to_owned())
                 .unwrap_or_default()
         };
         let columns: Vec<ArrayRef> = vec![
