@@ -6,7 +6,8 @@
 //!
 //! - a literal with an exponent (`1e3`, `2.5E-300`) or of more than 38
 //!   digits is a DOUBLE ([`exponents_as_doubles`], on the SQL before it is
-//!   planned: as a decimal, `1e-300` would need 300 digits and be refused);
+//!   planned: as a decimal, `1e-300` would need 300 digits and be refused),
+//!   and so are both operands of `^` (power, crate::dialect);
 //! - arithmetic on DECIMALs ([`DuckDbNumbers`], an analyzer rule run before
 //!   type coercion): `/` is DOUBLE division (DataFusion's keeps the
 //!   dividend's scale + 4 places: `1.0/3` 0.33333); a `+`, `-` or `*`
@@ -40,12 +41,13 @@ use datafusion::logical_expr::{
 use datafusion::optimizer::{Analyzer, AnalyzerRule};
 use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::{
-    CastKind, DataType as SqlType, ExactNumberInfo, Expr as SqlExpr, Value, VisitorMut,
+    BinaryOperator, CastKind, DataType as SqlType, ExactNumberInfo, Expr as SqlExpr, Value,
+    VisitorMut,
 };
 
 /// Writes each number literal DuckDB types DOUBLE in `statement` — one
 /// with an exponent, or of more than 38 digits — as a cast of its text to
-/// DOUBLE.
+/// DOUBLE, and casts both operands of each `^` (power) to DOUBLE.
 pub(crate) fn exponents_as_doubles(statement: &mut DFStatement) {
     struct Exponents;
     impl VisitorMut for Exponents {
@@ -65,6 +67,26 @@ pub(crate) fn exponents_as_doubles(statement: &mut DFStatement) {
                     array: false,
                     format: None,
                 };
+            }
+            // `a ^ b` (the dialect's power) is DuckDB's power(DOUBLE,
+            // DOUBLE): `2 ^ 3` is 8.0, DataFusion's power of integers an
+            // integer, of a DECIMAL a DECIMAL.
+            if let SqlExpr::BinaryOp {
+                left,
+                op: BinaryOperator::PGExp,
+                right,
+            } = expr
+            {
+                for side in [left, right] {
+                    let operand = std::mem::replace(&mut **side, SqlExpr::value(Value::Null));
+                    **side = SqlExpr::Cast {
+                        kind: CastKind::Cast,
+                        expr: Box::new(operand),
+                        data_type: SqlType::Double(ExactNumberInfo::None),
+                        array: false,
+                        format: None,
+                    };
+                }
             }
             ControlFlow::Continue(())
         }

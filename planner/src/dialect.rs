@@ -2,10 +2,16 @@
 //! with the two lexical rules it leaves off — block comments nest
 //! (`/* a /* b */ c */`) and `E'...'` strings take backslash escapes — so
 //! the shell's splitter and the parser end a statement where DuckDB does.
+//! And `^` and `**` are DuckDB's power, binding tighter than `*` and
+//! looser than a sign (`-2 ^ 2` is 4.0, `2 * 3 ^ 2` 18.0): sqlparser reads
+//! `^` as XOR below `+` and `**` not at all.
 
 use std::any::{Any, TypeId};
 
+use datafusion::sql::sqlparser::ast::{BinaryOperator, Expr, UnaryOperator};
 use datafusion::sql::sqlparser::dialect::{Dialect, DuckDbDialect};
+use datafusion::sql::sqlparser::parser::{Parser, ParserError};
+use datafusion::sql::sqlparser::tokenizer::Token;
 
 /// `DuckDbDialect` plus nested comments and escape strings; to sqlparser
 /// it is DuckDB's dialect (its `dialect_of!` checks see `DuckDbDialect`).
@@ -42,6 +48,40 @@ impl Dialect for DuckDb {
         true
     }
 
+    fn get_next_precedence(&self, parser: &Parser) -> Option<Result<u8, ParserError>> {
+        power_operator(parser).map(|_| Ok(POWER))
+    }
+
+    fn parse_infix(
+        &self,
+        parser: &mut Parser,
+        expr: &Expr,
+        _: u8,
+    ) -> Option<Result<Expr, ParserError>> {
+        for _ in 0..power_operator(parser)? {
+            parser.next_token();
+        }
+        Some(parser.parse_subexpr(POWER).map(|right| Expr::BinaryOp {
+            left: Box::new(expr.clone()),
+            op: BinaryOperator::PGExp,
+            right: Box::new(right),
+        }))
+    }
+
+    /// A sign binds tighter than `^`, as in DuckDB.
+    fn parse_prefix(&self, parser: &mut Parser) -> Option<Result<Expr, ParserError>> {
+        let op = match parser.peek_token().token {
+            Token::Minus => UnaryOperator::Minus,
+            Token::Plus => UnaryOperator::Plus,
+            _ => return None,
+        };
+        parser.next_token();
+        Some(parser.parse_subexpr(POWER).map(|expr| Expr::UnaryOp {
+            op,
+            expr: Box::new(expr),
+        }))
+    }
+
     forward!(
         supports_trailing_commas,
         supports_filter_during_aggregation,
@@ -65,4 +105,17 @@ impl Dialect for DuckDb {
         supports_select_wildcard_replace,
         supports_comma_separated_trim,
     );
+}
+
+/// The precedence of `^` and `**`: above `*` (40), below `::` (50).
+const POWER: u8 = 45;
+
+/// How many tokens the power operator at the parser's position spans:
+/// `^` one, `**` two; None when none is there.
+fn power_operator(parser: &Parser) -> Option<usize> {
+    match (parser.peek_token().token, parser.peek_nth_token(1).token) {
+        (Token::Caret, _) => Some(1),
+        (Token::Mul, Token::Mul) => Some(2),
+        _ => None,
+    }
 }

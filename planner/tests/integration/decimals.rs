@@ -103,3 +103,15 @@ async fn doubles_meet_decimals_as_duckdb() {
     .await;
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// `^` and `**` are power, binding tighter than `*` and looser than a
+/// sign, as in DuckDB (review-s22 F3: `2 ^ 3` was 1, XOR).
+#[tokio::test]
+async fn caret_is_power_as_duckdb() {
+    let wrong = unlike_duckdb(&statements(&[
+        "SELECT 2 ^ 3 AS a, 2.0 ^ 3 AS b, 2.5 ^ 2 AS c, 2 ** 3 AS d, -2 ^ 2 AS e, 2 * 3 ^ 2 AS f",
+        "SELECT 2 ^ 3 ^ 2 AS a, 4 ^ 0.5 AS b, 1 + 2 ** 2 AS c",
+    ]))
+    .await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
