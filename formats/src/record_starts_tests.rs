@@ -1,6 +1,14 @@
 //! Record starts: the ranges they give read exactly the records of the
-//! whole file, whatever the quotes, escapes, comments and line ends.
+//! whole file, whatever the quotes, escapes, comments and line ends, as
+//! csv-core tokenizes them and as arrow-csv's reader (DataFusion's, for a
+//! range too) reads them.
 
+use std::io::Cursor;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::csv::ReaderBuilder as ArrowReaderBuilder;
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use proptest::prelude::*;
 
 use super::*;
@@ -33,6 +41,45 @@ fn records(bytes: &[u8], options: &CsvOptions) -> Vec<(Vec<u8>, Vec<usize>)> {
     }
 }
 
+/// More columns than any record of these tests has.
+const WIDEST: usize = 64;
+
+/// The rows arrow-csv's reader, configured from `options` apart from the
+/// tokenizer under test, reads from `bytes` alone: each field's text (`""`
+/// past a record's last field).
+fn arrow_rows(bytes: &[u8], options: &CsvOptions) -> Vec<Vec<Option<String>>> {
+    let fields: Vec<Field> = (0..WIDEST)
+        .map(|i| Field::new(format!("c{i}"), DataType::Utf8, true))
+        .collect();
+    let mut builder = ArrowReaderBuilder::new(Arc::new(Schema::new(fields)))
+        .with_header(false)
+        .with_delimiter(options.delimiter)
+        .with_quote(options.quote)
+        .with_truncated_rows(true)
+        .with_null_regex(regex::Regex::new("^\u{0}none$").unwrap());
+    if let Some(escape) = options.escape {
+        builder = builder.with_escape(escape);
+    }
+    if let Some(comment) = options.comment {
+        builder = builder.with_comment(comment);
+    }
+    if let Some(terminator) = options.terminator {
+        builder = builder.with_terminator(terminator);
+    }
+    let mut rows = Vec::new();
+    for batch in builder.build(Cursor::new(bytes)).unwrap() {
+        let batch = batch.unwrap();
+        for row in 0..batch.num_rows() {
+            let text = |c: usize| {
+                let column = batch.column(c).as_string::<i32>();
+                column.is_valid(row).then(|| column.value(row).to_owned())
+            };
+            rows.push((0..WIDEST).map(text).collect());
+        }
+    }
+    rows
+}
+
 /// The record start of every offset of `bytes`, fed `chunk` bytes at a time.
 fn starts(bytes: &[u8], options: &CsvOptions, chunk: usize) -> Vec<u64> {
     let targets: Vec<u64> = (1..bytes.len() as u64).collect();
@@ -46,9 +93,11 @@ fn starts(bytes: &[u8], options: &CsvOptions, chunk: usize) -> Vec<u64> {
 }
 
 /// Splitting `bytes` at every record start found (for any chunking) reads
-/// the whole file's records, and each start follows a line end.
+/// the whole file's records, as csv-core and as arrow-csv's reader read
+/// them, and each start follows a line end.
 fn check(bytes: &[u8], options: &CsvOptions) {
     let whole = records(bytes, options);
+    let mut starts_found = std::collections::BTreeSet::new();
     let line_end = options.terminator.unwrap_or(b'\n');
     for chunk in [1, 2, 3, 7, 64, bytes.len().max(1)] {
         let found = starts(bytes, options, chunk);
@@ -71,8 +120,23 @@ fn check(bytes: &[u8], options: &CsvOptions) {
                 "split at {start} (for {target}, chunks of {chunk}) of {:?}",
                 String::from_utf8_lossy(bytes)
             );
+            starts_found.insert(at);
         }
         assert!(found.windows(2).all(|w| w[0] <= w[1]));
+    }
+    let whole_rows = arrow_rows(bytes, options);
+    for at in starts_found {
+        let rows = [
+            arrow_rows(&bytes[..at], options),
+            arrow_rows(&bytes[at..], options),
+        ]
+        .concat();
+        assert_eq!(
+            rows,
+            whole_rows,
+            "arrow-csv's rows, split at {at} of {:?}",
+            String::from_utf8_lossy(bytes)
+        );
     }
 }
 
