@@ -61,7 +61,7 @@ const SHOW_LISTINGS: [&str; 12] = [
 ];
 
 /// Parses `DESCRIBE`/`DESC`/`SUMMARIZE` followed by a query, a quoted file
-/// or a table name, and `SHOW name` (DuckDB's DESCRIBE of a table) unless
+/// or a table name, `SHOW 'file'`, and `SHOW name` (DuckDB's DESCRIBE of a table) unless
 /// the name is a setting or a listing; `None` (nothing consumed) for
 /// anything else.
 pub(crate) fn parse(parser: &mut Parser<'_>) -> Result<Option<DescribeStatement>> {
@@ -113,11 +113,14 @@ pub(crate) fn parse(parser: &mut Parser<'_>) -> Result<Option<DescribeStatement>
     }))
 }
 
-/// Whether `SHOW` is followed by a name ending the statement that is
+/// Whether `SHOW` is followed by a quoted file (`SHOW 'k.csv'`, DuckDB's
+/// DESCRIBE of the file) or by a name ending the statement that is
 /// neither a setting of ours nor one of [`SHOW_LISTINGS`].
 fn shows_a_table(parser: &Parser<'_>) -> bool {
-    let Token::Word(first) = parser.peek_nth_token(1).token else {
-        return false;
+    let first = match parser.peek_nth_token(1).token {
+        Token::SingleQuotedString(_) => return true,
+        Token::Word(first) => first,
+        _ => return false,
     };
     let listing = SHOW_LISTINGS
         .iter()
@@ -559,6 +562,10 @@ mod tests {
         assert_eq!(
             parsed("SUMMARIZE trips"),
             Some((Summarize, "SELECT * FROM trips".into()))
+        );
+        assert_eq!(
+            parsed("SHOW 'k.csv'"),
+            Some((Describe, "SELECT * FROM 'k.csv'".into()))
         );
         assert_eq!(parsed("SELECT 1"), None);
         // DataFusion's own forms are left to it.
