@@ -348,7 +348,7 @@ pub(crate) async fn summarize(input: DataFrame) -> Result<RecordBatch> {
 /// timestamp in the session's zone.
 fn first_text(array: &ArrayRef) -> Result<String> {
     let array = match array.data_type() {
-        DataType::Timestamp(_, Some(_)) => crate::timestamp_text::timestamp_text(array)?,
+        DataType::Timestamp(_, Some(_)) => crate::timestamp_text::duckdb_text(array)?,
         _ => Arc::clone(array),
     };
     let options = crate::copy::format_options();

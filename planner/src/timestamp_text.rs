@@ -1,12 +1,16 @@
-//! A timestamp cast to VARCHAR gives DuckDB's text, not arrow's: a space
-//! before the time, the fraction without trailing zeros, and for a
-//! TIMESTAMP WITH TIME ZONE the instant in the session's zone (UTC) with
-//! its offset: `2024-05-06 01:02:03+00` where arrow writes
-//! `2024-05-06T01:02:03`, dropping the zone. The text is COPY's
-//! ([`DuckText`]), so a cast, a CSV field and a shell cell agree.
+//! A value cast to VARCHAR gives DuckDB's text, not arrow's, for the
+//! types whose text differs: a timestamp (a space before the time, the
+//! fraction without trailing zeros, and for a TIMESTAMP WITH TIME ZONE the
+//! instant in the session's zone (UTC) with its offset:
+//! `2024-05-06 01:02:03+00` where arrow writes `2024-05-06T01:02:03`,
+//! dropping the zone), a TIME (`01:02:03.5`, not `01:02:03.500`), an
+//! INTERVAL (`01:30:00`, not `1 hours 30 mins`), and a LIST, STRUCT or MAP
+//! (`['2024-05-06 01:02:03']`, `{'t': 1}`, which arrow could not cast or
+//! wrote as `[2024-05-06T01:02:03]`). The text is COPY's ([`DuckText`]), so
+//! a cast, a CSV field and a shell cell agree.
 //!
 //! [`TimestampCasts`] is an analyzer rule run after DataFusion's type
-//! coercion: it replaces every cast (explicit or coerced) of a timestamp
+//! coercion: it replaces every cast (explicit or coerced) of such a value
 //! to a string type with a call of [`TimestampText`], keeping the
 //! expression's name.
 
@@ -14,7 +18,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, StringBuilder};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
 use datafusion::common::{DFSchema, ScalarValue, exec_err};
@@ -30,7 +34,8 @@ use datafusion::optimizer::AnalyzerRule;
 
 use crate::copy::{DuckText, format_options, is_null};
 
-/// The analyzer rule: timestamp-to-string casts become [`TimestampText`].
+/// The analyzer rule: casts to a string of the values whose text is
+/// DuckDB's ([`has_duckdb_text`]) become [`TimestampText`].
 #[derive(Debug, Default)]
 pub(crate) struct TimestampCasts;
 
@@ -50,11 +55,11 @@ impl AnalyzerRule for TimestampCasts {
     }
 
     fn name(&self) -> &str {
-        "duckdb_timestamp_text"
+        "duckdb_text"
     }
 }
 
-/// `expr` with a timestamp-to-string cast replaced by `text`'s call (and a
+/// `expr` with such a cast to a string replaced by `text`'s call (and a
 /// cast from its Utf8 to the type asked for, when another string type).
 fn rewrite(expr: Expr, schema: &DFSchema, text: &Arc<ScalarUDF>) -> Result<Transformed<Expr>> {
     let (input, to) = match &expr {
@@ -67,8 +72,10 @@ fn rewrite(expr: Expr, schema: &DFSchema, text: &Arc<ScalarUDF>) -> Result<Trans
         to,
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
     );
-    let from_timestamp = matches!(input.get_type(schema), Ok(DataType::Timestamp(..)));
-    if !(to_text && from_timestamp) {
+    let from_duckdb_text = input
+        .to_field(schema)
+        .is_ok_and(|(_, field)| has_duckdb_text(&field));
+    if !(to_text && from_duckdb_text) {
         return Ok(Transformed::no(expr));
     }
     let call = text.call(vec![input.as_ref().clone()]);
@@ -78,7 +85,30 @@ fn rewrite(expr: Expr, schema: &DFSchema, text: &Arc<ScalarUDF>) -> Result<Trans
     }))
 }
 
-/// The function a timestamp cast to VARCHAR becomes: [`timestamp_text`].
+/// Whether a value of `field` cast to VARCHAR is DuckDB's text rather than
+/// arrow's: timestamps, times, intervals and nested values. (A BLOB keeps
+/// DataFusion's cast, its UTF-8 text, which MindsDB's `files.content`
+/// relies on; DuckDB escapes its bytes, `\xC3\xA9`.)
+fn has_duckdb_text(field: &Field) -> bool {
+    use DataType::*;
+    matches!(
+        field.data_type(),
+        Timestamp(..)
+            | Time32(_)
+            | Time64(_)
+            | Interval(_)
+            | Duration(_)
+            | List(_)
+            | LargeList(_)
+            | FixedSizeList(..)
+            | ListView(_)
+            | LargeListView(_)
+            | Struct(_)
+            | Map(..)
+    )
+}
+
+/// The function such a cast to VARCHAR becomes: [`duckdb_text`].
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub(crate) struct TimestampText {
     signature: Signature,
@@ -94,7 +124,7 @@ impl Default for TimestampText {
 
 impl ScalarUDFImpl for TimestampText {
     fn name(&self) -> &str {
-        "duckdb_timestamp_text"
+        "duckdb_text"
     }
 
     fn signature(&self) -> &Signature {
@@ -107,22 +137,23 @@ impl ScalarUDFImpl for TimestampText {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         match args.args.as_slice() {
-            [ColumnarValue::Array(array)] => Ok(ColumnarValue::Array(timestamp_text(array)?)),
+            [ColumnarValue::Array(array)] => Ok(ColumnarValue::Array(duckdb_text(array)?)),
             [ColumnarValue::Scalar(value)] => {
-                let text = timestamp_text(&value.to_array()?)?;
+                let text = duckdb_text(&value.to_array()?)?;
                 Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
                     &text, 0,
                 )?))
             }
-            _ => exec_err!("duckdb_timestamp_text takes one timestamp"),
+            _ => exec_err!("duckdb_text takes one value"),
         }
     }
 }
 
-/// The timestamps of `array` as DuckDB casts them to VARCHAR: zoned ones
-/// in the session's zone, UTC (`2024-05-06 01:02:03+00`), the others as
-/// they are (`2024-05-06 01:02:03.5`). NULL stays NULL.
-pub(crate) fn timestamp_text(array: &ArrayRef) -> Result<ArrayRef> {
+/// The values of `array` as DuckDB casts them to VARCHAR: zoned
+/// timestamps in the session's zone, UTC (`2024-05-06 01:02:03+00`), the
+/// others as they are (`2024-05-06 01:02:03.5`), other values as COPY
+/// writes them. NULL stays NULL.
+pub fn duckdb_text(array: &ArrayRef) -> Result<ArrayRef> {
     let array = match array.data_type() {
         DataType::Timestamp(unit, Some(_)) => {
             cast(array, &DataType::Timestamp(*unit, Some("UTC".into())))?

@@ -42,7 +42,7 @@ use crate::copy::{CopyFormat, CopyOptions, TextCompression};
 use crate::describe::duckdb_type_name;
 use crate::error::{PlannerError, Result};
 use crate::scan::table::FileTable;
-use crate::timestamp_text::timestamp_text;
+use crate::timestamp_text::duckdb_text;
 
 /// A parsed `INSERT INTO a.b ...`: a database's object when `a` is a
 /// database when it runs, DataFusion's table `b` of schema `a` otherwise.
@@ -453,7 +453,7 @@ fn cast_value(
     options: &CastOptions,
 ) -> std::result::Result<ArrayRef, ArrowError> {
     if matches!(array.data_type(), DataType::Timestamp(..)) && is_text(to) {
-        let text = timestamp_text(array).map_err(|e| ArrowError::ExternalError(Box::new(e)))?;
+        let text = duckdb_text(array).map_err(|e| ArrowError::ExternalError(Box::new(e)))?;
         return cast_with_options(&text, to, options);
     }
     cast_with_options(array, to, options)

@@ -472,6 +472,23 @@ async fn show_of_a_file_describes_it_as_duckdb() {
     }
 }
 
+/// A TIME, INTERVAL, LIST or STRUCT cast to VARCHAR (explicitly or by
+/// `||`) gives DuckDB 1.5.5's text (review-s22 F20: `01:02:03.500` for
+/// `01:02:03.5`, `[2024-05-06T01:02:03]`, "Unsupported CAST from Struct",
+/// `1 hours 30 mins` for `01:30:00`).
+#[tokio::test]
+async fn casts_to_varchar_give_duckdbs_text() {
+    let statements = [
+        "SELECT CAST(TIME '01:02:03.5' AS VARCHAR), TIME '01:02:03.5' || 'x'",
+        "SELECT CAST([TIMESTAMP '2024-05-06 01:02:03'] AS VARCHAR)",
+        "SELECT CAST({'t': TIMESTAMP '2024-05-06 01:02:03', 'n': 1} AS VARCHAR)",
+        "SELECT CAST(INTERVAL 90 MINUTE AS VARCHAR)",
+    ]
+    .map(String::from);
+    let wrong = unlike_duckdb(&statements).await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
 /// Runs `statements` in one session without S3 and in DuckDB 1.5.5; the
 /// statements whose rows differ (CREATE statements' aside), each with
 /// both answers.
