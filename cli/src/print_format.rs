@@ -45,8 +45,9 @@ impl PrintFormat {
         out: &'a mut dyn Write,
         schema: &SchemaRef,
     ) -> anyhow::Result<Printer<'a>> {
-        let uuids = uuid_columns(schema);
-        let schema = &shown_schema(schema, &uuids);
+        let json = matches!(self, Self::Json | Self::Jsonl);
+        let texts = text_columns(schema, json);
+        let schema = &shown_schema(schema, &texts);
         let header =
             || -> Vec<String> { schema.fields().iter().map(|f| f.name().clone()).collect() };
         let state = match self {
@@ -81,7 +82,7 @@ impl PrintFormat {
             state,
             wrote: false,
             schema: schema.clone(),
-            uuids,
+            texts,
         })
     }
 }
@@ -91,10 +92,10 @@ pub struct Printer<'a> {
     state: State<'a>,
     /// Whether a batch was written (CSV writes its header with the first).
     wrote: bool,
-    /// The schema printed: UUID columns as text.
+    /// The schema printed: the `texts` columns as text.
     schema: SchemaRef,
-    /// The UUID columns (arrow's `arrow.uuid`: 16 bytes, shown as text).
-    uuids: Vec<usize>,
+    /// The columns shown as DuckDB's text ([`text_columns`]).
+    texts: Vec<usize>,
 }
 
 enum State<'a> {
@@ -123,10 +124,10 @@ impl Printer<'_> {
     /// Prints (or, for the table, keeps what it will show of) one batch.
     pub fn write(&mut self, batch: &RecordBatch) -> anyhow::Result<()> {
         let shown;
-        let batch = if self.uuids.is_empty() {
+        let batch = if self.texts.is_empty() {
             batch
         } else {
-            shown = shown_batch(batch, &self.schema, &self.uuids)?;
+            shown = shown_batch(batch, &self.schema, &self.texts)?;
             &shown
         };
         match &mut self.state {
@@ -261,27 +262,38 @@ impl ShownRows {
     }
 }
 
-/// The columns that hold UUIDs ([`s3sql_planner::is_uuid`]).
-fn uuid_columns(schema: &SchemaRef) -> Vec<usize> {
+/// The columns printed as DuckDB's text: UUIDs ([`s3sql_planner::is_uuid`]),
+/// and in JSON BLOBs (`"\\xFF\\x00A"` as DuckDB's JSON, where arrow's
+/// writer gave hex, `"ff0041"`).
+fn text_columns(schema: &SchemaRef, json: bool) -> Vec<usize> {
     schema
         .fields()
         .iter()
         .enumerate()
-        .filter(|(_, f)| s3sql_planner::is_uuid(f))
+        .filter(|(_, f)| {
+            let blob = matches!(
+                f.data_type(),
+                DataType::Binary
+                    | DataType::LargeBinary
+                    | DataType::BinaryView
+                    | DataType::FixedSizeBinary(_)
+            );
+            s3sql_planner::is_uuid(f) || (json && blob)
+        })
         .map(|(i, _)| i)
         .collect()
 }
 
-/// `schema` with the `uuids` columns as text, as DuckDB shows them.
-fn shown_schema(schema: &SchemaRef, uuids: &[usize]) -> SchemaRef {
-    if uuids.is_empty() {
+/// `schema` with the `texts` columns as text, as DuckDB shows them.
+fn shown_schema(schema: &SchemaRef, texts: &[usize]) -> SchemaRef {
+    if texts.is_empty() {
         return schema.clone();
     }
     let fields: Vec<Field> = schema
         .fields()
         .iter()
         .enumerate()
-        .map(|(i, f)| match uuids.contains(&i) {
+        .map(|(i, f)| match texts.contains(&i) {
             true => Field::new(f.name(), DataType::Utf8, f.is_nullable()),
             false => f.as_ref().clone(),
         })
@@ -289,15 +301,20 @@ fn shown_schema(schema: &SchemaRef, uuids: &[usize]) -> SchemaRef {
     Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
 }
 
-/// `batch` with its `uuids` columns as DuckDB's text of a UUID
-/// (`0b3b1e7e-8f6a-4c2d-9e1f-2a3b4c5d6e7f`), in `schema`.
+/// `batch` with its `texts` columns as DuckDB's text of a UUID
+/// (`0b3b1e7e-8f6a-4c2d-9e1f-2a3b4c5d6e7f`) or a BLOB (`\xFF\x00A`), in
+/// `schema`.
 fn shown_batch(
     batch: &RecordBatch,
     schema: &SchemaRef,
-    uuids: &[usize],
+    texts: &[usize],
 ) -> anyhow::Result<RecordBatch> {
     let mut columns = batch.columns().to_vec();
-    for &i in uuids {
+    for &i in texts {
+        if !s3sql_planner::is_uuid(batch.schema_ref().field(i)) {
+            columns[i] = s3sql_planner::duckdb_text(&columns[i])?;
+            continue;
+        }
         let bytes = columns[i].as_fixed_size_binary();
         let mut cell = String::new();
         let text: StringArray = (0..bytes.len())
@@ -393,6 +410,33 @@ mod tests {
                 text.contains("0b3b1e7e-8f6a-4c2d-9e1f-2a3b4c5d6e7f"),
                 "{format:?}: {text}"
             );
+        }
+    }
+
+    /// A BLOB prints in JSON as DuckDB's JSON gives it, its text with the
+    /// bytes outside printable ASCII escaped (review-s22 F16: arrow's hex,
+    /// `"ff0041"`); NULL stays null.
+    #[test]
+    fn blobs_print_in_json_as_duckdb_gives_them() {
+        use datafusion::arrow::array::BinaryArray;
+        let schema = Arc::new(Schema::new(vec![Field::new("v", DataType::Binary, true)]));
+        let values = BinaryArray::from_opt_vec(vec![Some(&b"\xFF\x00A"[..]), None]);
+        let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(values)]).unwrap();
+        for (format, expected) in [
+            (
+                PrintFormat::Json,
+                "[{\"v\":\"\\\\xFF\\\\x00A\"},{\"v\":null}]\n",
+            ),
+            (
+                PrintFormat::Jsonl,
+                "{\"v\":\"\\\\xFF\\\\x00A\"}\n{\"v\":null}\n",
+            ),
+        ] {
+            let mut out = Vec::new();
+            let mut printer = format.printer(&mut out, &schema).unwrap();
+            printer.write(&batch).unwrap();
+            printer.finish().unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), expected, "{format:?}");
         }
     }
 

@@ -58,3 +58,4 @@ pub use scan::io_plan::human_bytes;
 pub use scan::{ScanMonitor, ScanProgress};
 pub use session::Session;
 pub use statement::{Statement, StatementLines, ends_statement};
+pub use timestamp_text::duckdb_text;
