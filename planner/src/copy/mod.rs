@@ -36,7 +36,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::physical_plan::memory::MemoryStream;
 use datafusion::sql::parser::Statement as DFStatement;
-use datafusion::sql::sqlparser::ast::{Expr, Statement as SqlStatement};
+use datafusion::sql::sqlparser::ast::{Expr, Statement as SqlStatement, Value};
 use datafusion::sql::sqlparser::dialect::DuckDbDialect;
 use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
@@ -148,6 +148,12 @@ fn copy_value(expr: &Expr) -> Option<OptionValue> {
             .collect::<Option<Vec<_>>>()
             .map(OptionValue::List),
         Expr::Nested(inner) => Some(OptionValue::List(vec![copy_value(inner)?])),
+        // A number no whole count holds (1.5, 2^70) as its text: the
+        // option then says what it expects of it, naming the value.
+        Expr::Value(v) => match &v.value {
+            Value::Number(n, _) if n.parse::<i64>().is_err() => Some(OptionValue::Str(n.clone())),
+            _ => option_value(expr),
+        },
         other => option_value(other),
     }
 }

@@ -719,6 +719,8 @@ impl Value<'_> {
         const EXPECTED: &str = "a size in bytes of 1 or more, e.g. 1000000 or '10MB'";
         let bytes = match self.value {
             OptionValue::Int(i) => u64::try_from(*i).ok(),
+            // A fraction of a byte ('1.5', no unit) DuckDB refuses.
+            OptionValue::Str(s) if s.trim().parse::<f64>().is_ok() => s.trim().parse().ok(),
             OptionValue::Str(s) => crate::settings::parse_size(s),
             _ => None,
         };
@@ -1087,5 +1089,39 @@ mod tests {
         );
         assert_eq!(codec("uncompressed").unwrap(), Compression::UNCOMPRESSED);
         assert!(codec("rar").is_err());
+    }
+
+    /// A number no whole count holds is the option's own error naming it,
+    /// not a syntax error; a size of a fraction of a byte is refused, as
+    /// DuckDB refuses it, not taken as 1 byte (review-9d #6 LOW).
+    #[test]
+    fn a_fractional_number_is_an_invalid_value_naming_the_option() {
+        let dialect = datafusion::sql::sqlparser::dialect::DuckDbDialect {};
+        let copy = |options: &str| {
+            let sql = format!("COPY (SELECT 1 AS a) TO 'x.parquet' ({options})");
+            let mut parser = datafusion::sql::sqlparser::parser::Parser::new(&dialect)
+                .try_with_sql(&sql)
+                .unwrap();
+            crate::copy::parse(&mut parser).err().map(|e| e.to_string())
+        };
+        let e = copy("ROW_GROUP_SIZE 1.5").expect("ROW_GROUP_SIZE 1.5 taken");
+        assert!(
+            e.contains("ROW_GROUP_SIZE: expected a whole number of 1 or more, got")
+                && e.contains("1.5"),
+            "{e}"
+        );
+        let e = copy("FILE_SIZE_BYTES 99999999999999999999").expect("2^66 bytes taken");
+        assert!(e.contains("FILE_SIZE_BYTES: expected a size"), "{e}");
+        assert_eq!(copy("ROW_GROUP_SIZE 1000"), None);
+        let e = parse("d", &[("FILE_SIZE_BYTES", s("1.5"))])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("FILE_SIZE_BYTES: expected a size"), "{e}");
+        assert_eq!(
+            parse("d", &[("FILE_SIZE_BYTES", s("10kB"))])
+                .unwrap()
+                .file_size_bytes,
+            Some(10_000)
+        );
     }
 }
