@@ -159,14 +159,19 @@ pub fn check_mindsdb_parameter(name: &str) -> Result<()> {
 /// who wrote `aws_secret_access_key` is not told to check SECRET: KEY_ID,
 /// SECRET, SESSION_TOKEN, REGION, ENDPOINT (with USE_SSL: its scheme) and
 /// SCOPE (the bucket), each as a whole word; "secret name" becomes
-/// "database name".
+/// "database name", and URL_STYLE 'path' advice endpoint_url's.
 pub fn in_mindsdb_words(text: &str) -> String {
     let text = text
         .replace(
             "ENDPOINT, USE_SSL",
             "endpoint_url (and its http:// or https://)",
         )
-        .replace("secret name", "database name");
+        .replace("secret name", "database name")
+        // A database has no URL_STYLE: its endpoint_url is addressed by path.
+        .replace(
+            "needs URL_STYLE 'path'",
+            "is reached through endpoint_url, which addresses buckets by path",
+        );
     let mut out = String::with_capacity(text.len() + 32);
     let mut word = String::new();
     let flush = |word: &mut String, out: &mut String| {
@@ -468,6 +473,18 @@ mod tests {
                 "check ENDPOINT, USE_SSL and that the server is running; SESSION_TOKEN"
             ),
             "check endpoint_url (and its http:// or https://) and that the server is running; aws_session_token"
+        );
+        // ENGINE 's3' has no URL_STYLE: endpoint_url is what reaches a
+        // server without a host name per bucket (review-10g #11).
+        let hint = in_mindsdb_words(
+            "(connecting to b.s3.us-east-2.amazonaws.com: the bucket as a virtual host; a server without a host name per bucket needs URL_STYLE 'path')",
+        );
+        assert!(
+            !hint.contains("URL_STYLE")
+                && hint.ends_with(
+                    "a server without a host name per bucket is reached through endpoint_url, which addresses buckets by path)"
+                ),
+            "{hint}"
         );
         // Whole words only.
         assert_eq!(
