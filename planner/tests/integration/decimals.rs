@@ -23,6 +23,7 @@ async fn division_by_a_decimal_is_double_as_duckdb() {
         "SELECT 1 / 3.0 * 3 AS one, 2.0 / 3.0 * 3.0 AS two, (5 / 7.0 = 5 / 7e0)::INTEGER AS same",
         "SELECT avg(x) AS a FROM (VALUES (1.0), (2.0), (2.0)) t(x)",
         "SELECT avg(x) AS a FROM (VALUES (0.1), (0.2), (0.3)) t(x)",
+        "SELECT avg(x) OVER () AS a FROM (VALUES (1.0), (2.0), (2.0)) t(x)",
     ]))
     .await;
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
