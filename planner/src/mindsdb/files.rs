@@ -37,6 +37,7 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
 use datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream};
 use futures::{StreamExt, TryStreamExt};
+use s3sql_glob_list::{GlobError, MAX_OBJECT_SIZE};
 use s3sql_s3_client::{
     GetObjectRequest, ListObjectsV2Page, ListObjectsV2Request, ObjectMeta, S3Client,
 };
@@ -461,6 +462,16 @@ impl ListingJob {
             .into_iter()
             .filter(|o| !o.key.ends_with('/'))
             .collect();
+        // A size no object has is the listing's error, as the scans
+        // refuse it; `size` showed it clamped (review-10g #9).
+        if let Some(o) = objects.iter().find(|o| o.size > MAX_OBJECT_SIZE) {
+            return Err(DataFusionError::External(Box::new(
+                GlobError::ImplausibleSize {
+                    url: format!("s3://{bucket}/{}", s3sql_s3_client::ShownKey(&o.key)),
+                    size: o.size,
+                },
+            )));
+        }
         let name = |key: &str| key.rsplit('/').next().unwrap_or(key).to_owned();
         // As the key writes it (`CSV` for REPORT.CSV), as MindsDB's handler
         // gives it, so its queries' `extension = 'CSV'` find the object
@@ -489,7 +500,7 @@ impl ListingJob {
             Arc::new(Int64Array::from_iter_values(
                 objects
                     .iter()
-                    .map(|o| i64::try_from(o.size).unwrap_or(i64::MAX)),
+                    .map(|o| i64::try_from(o.size).unwrap_or_default()),
             )),
             Arc::new(
                 TimestampMicrosecondArray::from(

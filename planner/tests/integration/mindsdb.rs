@@ -1025,3 +1025,33 @@ async fn a_glob_character_key_whose_head_fails_is_an_error_not_a_pattern() {
         );
     }
 }
+
+/// A listing giving an object a size no object has is refused by `files`
+/// as the scans refuse it, naming the object; `size` showed it clamped to
+/// 9223372036854775807, neither the listed size nor the true one
+/// (review-10g #9).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_refuses_a_listed_size_no_object_has() {
+    let bucket = Bucket::new().await;
+    bucket.put("sz/a.csv", "id\n1\n").await;
+    let proxy = FaultProxy::in_front_of(&bucket.endpoint);
+    let session = bucket.session().await;
+    query(&session, &create("ds", &bucket, &proxy.endpoint(), true)).await;
+    proxy.push_rule(
+        FaultRule::new(Fault::ReplaceInBody {
+            from: "<Size>5</Size>".into(),
+            to: "<Size>9223372036854775808</Size>".into(),
+        })
+        .query_contains("list-type=2")
+        .always(),
+    );
+    let sql = format!(
+        "SELECT path, size FROM ds.files WHERE path LIKE '{}sz/%'",
+        bucket.prefix
+    );
+    let error = error_of(&session, &sql).await;
+    assert!(
+        error.contains("sz/a.csv is listed with a size of 9223372036854775808 bytes, more than any object can have"),
+        "{error}"
+    );
+}
