@@ -40,6 +40,37 @@ fn overwrite_refuses_the_current_directory_and_its_ancestors() {
     assert!(work.join("out/a=1/data_0.csv").exists());
 }
 
+/// `COPY ... TO '/dev/stdout'` with the shell sending stdout to a file (or
+/// a pipe): the file holds the rows and nothing else. The target was
+/// opened again as a new file description, so the shell's result table,
+/// printed after on fd 1 at offset 0, overwrote the first rows (or, through
+/// a pipe, followed them as extra lines) (review-s22 F21). DuckDB's shell
+/// prints no table for such a COPY.
+#[test]
+fn a_copy_to_dev_stdout_sent_to_a_file_holds_only_the_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    for (format, args) in [("table", vec![]), ("csv", vec!["--format", "csv"])] {
+        let out = dir.path().join(format!("{format}.csv"));
+        let file = std::fs::File::create(&out).unwrap();
+        let mut all = args.clone();
+        all.extend(["-c", "COPY (SELECT i FROM range(3) t(i)) TO '/dev/stdout'"]);
+        let status = Command::new(env!("CARGO_BIN_EXE_s3sql"))
+            .args(&all)
+            .env("XDG_CONFIG_HOME", dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(file))
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "{format}");
+        assert_eq!(
+            std::fs::read_to_string(&out).unwrap(),
+            "i\n0\n1\n2\n",
+            "--format {format}"
+        );
+    }
+}
+
 /// SIGINT mid-COPY (uploads slowed by the fault proxy): the process aborts
 /// every multipart upload it started, awaited, then exits with 130; no
 /// object and no open upload stay.

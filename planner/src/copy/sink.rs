@@ -39,26 +39,56 @@ pub(crate) enum Sink {
         /// a failed file leaves empty are removed, so a retry finds none.
         root: PathBuf,
     },
-    /// A target that is no regular file (a FIFO, a terminal,
-    /// `/dev/stdout`): written in place, as DuckDB does, with no
-    /// temporary file and no rename, which replaced it with a regular
-    /// file (review-9d #12). What was written cannot be taken back.
+    /// A target that is no regular file (a FIFO, a terminal, a socket) or
+    /// is the process's own standard output or error: written in place,
+    /// as DuckDB does, with no temporary file and no rename, which
+    /// replaced it with a regular file (review-9d #12). What was written
+    /// cannot be taken back.
     InPlace {
         file: tokio::fs::File,
         path: PathBuf,
     },
 }
 
-/// Whether `path` is written in place ([`Sink::InPlace`]): it is under
-/// `/dev` or `/proc` (`/dev/stdout`, even when the shell sent it to a
-/// file), or is there and is neither a regular file nor a directory.
-async fn in_place(path: &Path) -> bool {
-    if path.starts_with("/dev") || path.starts_with("/proc") {
-        return true;
+/// The process's standard output (1) or error (2) when `path` names it:
+/// `/dev/stdout`, `/dev/fd/1`, `/proc/self/fd/1`, and 2 alike.
+pub(crate) fn standard_stream(path: &Path) -> Option<u8> {
+    match path.to_str()? {
+        "/dev/stdout" | "/dev/fd/1" | "/proc/self/fd/1" => Some(1),
+        "/dev/stderr" | "/dev/fd/2" | "/proc/self/fd/2" => Some(2),
+        _ => None,
     }
-    tokio::fs::metadata(path)
-        .await
-        .is_ok_and(|m| !m.is_file() && !m.is_dir())
+}
+
+/// Whether `path` is written in place ([`Sink::InPlace`]): the process's
+/// standard output or error, or a file there that is neither a regular
+/// file nor a directory (a FIFO, a device). A regular file anywhere, under
+/// `/dev/shm` too, is replaced through a temporary file (review-s22 F7:
+/// every path under /dev was appended to, and never made).
+async fn in_place(path: &Path) -> bool {
+    standard_stream(path).is_some()
+        || tokio::fs::metadata(path)
+            .await
+            .is_ok_and(|m| !m.is_file() && !m.is_dir())
+}
+
+/// The file `path` names written in place: the process's standard
+/// stream through a duplicate of its descriptor, which shares its offset,
+/// so what the shell prints after comes after the rows (opened again,
+/// `/dev/stdout` sent to a file started at offset 0 and the shell's
+/// output overwrote the first rows: review-s22 F21); anything else
+/// opened for writing.
+async fn open_in_place(path: &Path) -> std::io::Result<tokio::fs::File> {
+    use std::os::fd::AsFd;
+    let duplicate = match standard_stream(path) {
+        Some(1) => Some(std::io::stdout().as_fd().try_clone_to_owned()?),
+        Some(_) => Some(std::io::stderr().as_fd().try_clone_to_owned()?),
+        None => None,
+    };
+    match duplicate {
+        Some(fd) => Ok(tokio::fs::File::from_std(std::fs::File::from(fd))),
+        None => tokio::fs::OpenOptions::new().write(true).open(path).await,
+    }
 }
 
 /// `source`, what the file system said about `path`, as a COPY error; too
@@ -168,11 +198,7 @@ impl Sink {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         if in_place(&path).await {
-            // Appended to, not truncated: `/dev/stdout` sent to a file by
-            // the shell keeps what was printed before.
-            let file = tokio::fs::OpenOptions::new()
-                .append(true)
-                .open(&path)
+            let file = open_in_place(&path)
                 .await
                 .map_err(|e| local_error(&path, e))?;
             return Ok(Sink::InPlace { file, path });

@@ -140,6 +140,12 @@ impl Target {
         }
     }
 
+    /// Whether the target is the process's standard output
+    /// (`/dev/stdout`), where the rows go to the shell's own output.
+    pub(crate) fn is_standard_output(&self) -> bool {
+        matches!(self, Target::Local { path } if super::sink::standard_stream(path) == Some(1))
+    }
+
     /// The topmost directory a local COPY is about to create: the first
     /// ancestor of its own directory (the target for a `directory` of
     /// files, else its parent), itself included, that does not exist yet.

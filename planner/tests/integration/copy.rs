@@ -150,6 +150,46 @@ async fn explain_of_a_copy_is_refused_and_touches_nothing() {
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "old content\n");
 }
 
+/// A regular file under /dev (`/dev/shm`, a tmpfs people keep scratch
+/// files on) is replaced as any file is, and made when missing, partitioned
+/// too: every path under /dev was written in place, appended to (a second
+/// header after the old rows, a Parquet file after an old byte) and never
+/// created ("No such file or directory") (review-s22 F7).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_regular_file_under_dev_is_replaced_or_made() {
+    let shm = std::path::Path::new("/dev/shm");
+    assert!(shm.is_dir(), "this test needs /dev/shm (a Linux tmpfs)");
+    let name = format!("s3sql-test-{}", std::process::id());
+    let csv = shm.join(format!("{name}.csv"));
+    let dir = shm.join(format!("{name}-dir"));
+    std::fs::write(&csv, "a\n1\n").unwrap();
+    let session = Session::with_secrets(SecretManager::new(None));
+    let copied = session
+        .sql(&format!("COPY (SELECT 2 AS a) TO '{}'", csv.display()))
+        .await
+        .map(|_| std::fs::read_to_string(&csv).unwrap());
+    let _ = std::fs::remove_file(&csv);
+    let made = session
+        .sql(&format!("COPY (SELECT 3 AS a) TO '{}'", csv.display()))
+        .await
+        .map(|_| std::fs::read_to_string(&csv).unwrap());
+    let partitioned = session
+        .sql(&format!(
+            "COPY (SELECT i % 2 AS p, i FROM range(4) t(i)) TO '{}' (PARTITION_BY (p))",
+            dir.display()
+        ))
+        .await
+        .map(|_| std::fs::read_to_string(dir.join("p=1/data_0.csv")).unwrap());
+    let _ = std::fs::remove_file(&csv);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(copied.map_err(|e| e.to_string()).as_deref(), Ok("a\n2\n"));
+    assert_eq!(made.map_err(|e| e.to_string()).as_deref(), Ok("a\n3\n"));
+    assert_eq!(
+        partitioned.map_err(|e| e.to_string()).as_deref(),
+        Ok("i\n1\n3\n")
+    );
+}
+
 /// A COPY to a FIFO writes into it, as DuckDB does (and so to
 /// `/dev/stdout`): the reader gets the file, and the FIFO stays a FIFO.
 /// It was written beside as `tmp_pipe.csv` and renamed over the FIFO,
