@@ -2251,13 +2251,16 @@ async fn a_temporary_redirect_to_another_host_is_not_followed() {
 /// A write cancelled while its CreateMultipartUpload is under way (its
 /// first answer lost, its retry waiting out the backoff): the upload the
 /// server started is aborted when the writer is dropped, not left open
-/// with nobody knowing its id.
+/// with nobody knowing its id. The backoff is long (5 s) so that the
+/// listing that sees the started upload comes before the retry even on a
+/// loaded machine: with 800 ms, CI's moto run once saw the write end
+/// first ("the write ended before it could be cancelled").
 #[tokio::test]
 async fn a_writer_dropped_while_its_upload_starts_leaves_no_upload() {
     let (fx, proxy, _) = proxied().await;
     let client = fx.client_via(&proxy.endpoint(), |mut c| {
-        c.retry.initial_backoff = Duration::from_millis(800);
-        c.retry.max_backoff = Duration::from_millis(800);
+        c.retry.initial_backoff = Duration::from_secs(5);
+        c.retry.max_backoff = Duration::from_secs(5);
         c
     });
     let key = fx.key("f/dropped-at-create.bin");
