@@ -26,7 +26,8 @@ use datafusion::physical_expr_adapter::{
 use crate::scan::column_cast::{ColumnCast, needed};
 
 /// DataFusion's adapter, with a file's columns found in any case, a
-/// missing one refused unless `union_by_name`, and fractions rounded.
+/// missing one refused unless `union_by_name` when the query reads it (as
+/// DuckDB: a query of other columns answers), and fractions rounded.
 #[derive(Debug)]
 pub(crate) struct ParquetColumns {
     /// A file may lack a column of the scan's (NULL there).
@@ -49,6 +50,7 @@ impl PhysicalExprAdapterFactory for ParquetColumns {
         physical_file_schema: SchemaRef,
     ) -> Result<Arc<dyn PhysicalExprAdapter>> {
         let mut renamed = Vec::new();
+        let mut lacking = Vec::new();
         let mut fields: Vec<Field> = Vec::new();
         for field in logical_file_schema.fields() {
             let name = field.name();
@@ -61,7 +63,10 @@ impl PhysicalExprAdapterFactory for ParquetColumns {
                     renamed.push((name.clone(), held.name().clone()));
                     fields.push(field.as_ref().clone().with_name(held.name()));
                 }
-                None if !self.union_by_name => return missing(name, &physical_file_schema),
+                None if !self.union_by_name => {
+                    lacking.push(name.clone());
+                    fields.push(field.as_ref().clone());
+                }
                 _ => fields.push(field.as_ref().clone()),
             }
         }
@@ -72,6 +77,7 @@ impl PhysicalExprAdapterFactory for ParquetColumns {
         Ok(Arc::new(FileColumns {
             union_by_name: self.union_by_name,
             renamed,
+            lacking,
             inner: DefaultPhysicalExprAdapter::new(
                 Arc::clone(&file_named),
                 Arc::clone(&physical_file_schema),
@@ -83,7 +89,7 @@ impl PhysicalExprAdapterFactory for ParquetColumns {
 }
 
 /// The error for a file lacking column `name` of the first file's.
-fn missing(name: &str, file: &Schema) -> Result<Arc<dyn PhysicalExprAdapter>> {
+fn missing(name: &str, file: &Schema) -> Result<Arc<dyn PhysicalExpr>> {
     let columns: Vec<&str> = file.fields().iter().map(|f| f.name().as_str()).collect();
     plan_err!(
         "schema mismatch between the Parquet files: column \"{name}\" of the first file is \
@@ -100,6 +106,9 @@ struct FileColumns {
     union_by_name: bool,
     /// Scan columns the file names in another case: (scan's, file's).
     renamed: Vec<(String, String)>,
+    /// Scan columns the file lacks (without union_by_name): an error when
+    /// an expression reads one.
+    lacking: Vec<String>,
     /// DataFusion's adapter, over the scan's columns named as the file
     /// names them.
     inner: DefaultPhysicalExprAdapter,
@@ -146,6 +155,9 @@ impl PhysicalExprAdapter for FileColumns {
                 let Some(column) = e.downcast_ref::<Column>() else {
                     return Ok(Transformed::no(e));
                 };
+                if self.lacking.iter().any(|name| name == column.name()) {
+                    return missing(column.name(), &self.file).map(Transformed::yes);
+                }
                 match self.renamed.iter().find(|(scan, _)| scan == column.name()) {
                     Some((_, file)) => {
                         Ok(Transformed::yes(
