@@ -80,7 +80,7 @@ pub(crate) fn parse(parser: &mut Parser<'_>) -> Result<Option<DescribeStatement>
         Token::SingleQuotedString(file) => {
             parser.next_token();
             parser.next_token();
-            select_all_from(&format!("'{}'", file.replace('\'', "''")))?
+            select_all_from(&crate::statement::string_literal(&file))?
         }
         Token::LParen => {
             parser.next_token();

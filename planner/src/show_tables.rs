@@ -36,7 +36,7 @@ pub(crate) fn as_duckdb(statement: DFStatement, catalog: &CatalogOptions) -> Res
     if !plain {
         return Ok(statement);
     }
-    let literal = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    let literal = crate::statement::string_literal;
     let sql = format!(
         "SELECT table_name AS name FROM information_schema.tables \
          WHERE table_catalog = {} AND table_schema = {} ORDER BY name",

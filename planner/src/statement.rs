@@ -51,6 +51,12 @@ pub(crate) enum StatementKind {
     DataFusion(Box<DFStatement>),
 }
 
+/// `text` as a SQL string literal: single-quoted, each `'` doubled (SQL
+/// text s3sql writes for DataFusion or shows as DuckDB would).
+pub(crate) fn string_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
 /// Splits `sql` into statements, ours and DataFusion's.
 pub(crate) fn parse(sql: &str) -> Result<Vec<Statement>> {
     let (text, mut describes) = crate::describe_subquery::cut_out(sql)?;

@@ -272,7 +272,7 @@ fn not(expr: &Expr) -> String {
 /// A literal as DuckDB prints it: strings single-quoted, `1e3` as
 /// `1000.0`, booleans as the casts DuckDB's parser makes of them.
 fn literal(value: &Value) -> Option<String> {
-    let quoted = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    let quoted = crate::statement::string_literal;
     Some(match value {
         Value::Number(n, _) if n.contains(['e', 'E']) => match n.parse::<f64>() {
             Ok(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.1}"),
