@@ -96,24 +96,26 @@ impl Session {
             // Building fails only on a memory pool or disk manager setting,
             // and none is given here.
             .unwrap_or_else(|_| Arc::new(RuntimeEnv::default()));
-        // DuckDB's BLOB type names, and its string-to-BLOB cast of literals.
+        // DuckDB's BLOB type names, and its string-to-BLOB cast.
         let state = SessionStateBuilder::new()
             .with_config(config)
             .with_runtime_env(runtime)
             .with_default_features()
             .with_analyzer_rules(crate::decimal_literals::analyzer_rules())
             .with_type_planner(Arc::new(crate::blob::BlobTypes))
-            .with_analyzer_rule(Arc::new(crate::blob::BlobLiterals))
+            .with_analyzer_rule(Arc::new(crate::blob::BlobCasts))
             .build();
         let mut ctx = SessionContext::new_with_state(state);
         let settings = Arc::new(Settings::default());
         ctx.register_udf(setting_sql::current_setting(Arc::clone(&settings)));
-        // octet_length of a BLOB; the text functions DuckDB refuses one.
+        // octet_length, decode and encode of DuckDB; the text functions
+        // DuckDB refuses a BLOB.
         let text_only = crate::blob::no_blob(ctx.state().scalar_functions().values());
-        for udf in text_only
-            .into_iter()
-            .chain([crate::blob::OctetLength::udf()])
-        {
+        for udf in text_only.into_iter().chain([
+            crate::blob::OctetLength::udf(),
+            crate::blob::Decode::udf(),
+            crate::blob::Encode::udf(),
+        ]) {
             ctx.register_udf(udf);
         }
         // Registering only adds it to the state's list: it never fails.

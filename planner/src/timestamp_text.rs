@@ -6,8 +6,10 @@
 //! dropping the zone), a TIME (`01:02:03.5`, not `01:02:03.500`), an
 //! INTERVAL (`01:30:00`, not `1 hours 30 mins`), and a LIST, STRUCT or MAP
 //! (`['2024-05-06 01:02:03']`, `{'t': 1}`, which arrow could not cast or
-//! wrote as `[2024-05-06T01:02:03]`). The text is COPY's ([`DuckText`]), so
-//! a cast, a CSV field and a shell cell agree.
+//! wrote as `[2024-05-06T01:02:03]`), and a BLOB (bytes outside printable
+//! ASCII escaped, `\xC3\xA9`, where arrow decoded UTF-8 and failed on
+//! other bytes; `decode(blob)` reads UTF-8, crate::blob). The text is
+//! COPY's ([`DuckText`]), so a cast, a CSV field and a shell cell agree.
 //!
 //! [`TimestampCasts`] is an analyzer rule run after DataFusion's type
 //! coercion: it replaces every cast (explicit or coerced) of such a value
@@ -86,26 +88,31 @@ fn rewrite(expr: Expr, schema: &DFSchema, text: &Arc<ScalarUDF>) -> Result<Trans
 }
 
 /// Whether a value of `field` cast to VARCHAR is DuckDB's text rather than
-/// arrow's: timestamps, times, intervals and nested values. (A BLOB keeps
-/// DataFusion's cast, its UTF-8 text, which MindsDB's `files.content`
-/// relies on; DuckDB escapes its bytes, `\xC3\xA9`.)
+/// arrow's: timestamps, times, intervals, nested values, and BLOBs (bytes
+/// outside printable ASCII escaped, `\xC3\xA9`, where arrow decoded UTF-8
+/// and failed on other bytes) but a UUID, whose cast DataFusion keeps.
 fn has_duckdb_text(field: &Field) -> bool {
     use DataType::*;
-    matches!(
+    let blob = matches!(
         field.data_type(),
-        Timestamp(..)
-            | Time32(_)
-            | Time64(_)
-            | Interval(_)
-            | Duration(_)
-            | List(_)
-            | LargeList(_)
-            | FixedSizeList(..)
-            | ListView(_)
-            | LargeListView(_)
-            | Struct(_)
-            | Map(..)
-    )
+        Binary | LargeBinary | BinaryView | FixedSizeBinary(_)
+    );
+    (blob && !crate::copy::is_uuid(field))
+        || matches!(
+            field.data_type(),
+            Timestamp(..)
+                | Time32(_)
+                | Time64(_)
+                | Interval(_)
+                | Duration(_)
+                | List(_)
+                | LargeList(_)
+                | FixedSizeList(..)
+                | ListView(_)
+                | LargeListView(_)
+                | Struct(_)
+                | Map(..)
+        )
 }
 
 /// The function such a cast to VARCHAR becomes: [`duckdb_text`].

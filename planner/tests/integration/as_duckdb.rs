@@ -479,6 +479,8 @@ async fn show_of_a_file_describes_it_as_duckdb() {
 #[tokio::test]
 async fn casts_to_varchar_give_duckdbs_text() {
     let statements = [
+        r"SELECT CAST('\xC3\xA9'::BLOB AS VARCHAR)",
+        r"SELECT '\xFF\x00A'::BLOB::VARCHAR, '\x27\x5C'::BLOB::VARCHAR || 'x'",
         "SELECT CAST(TIME '01:02:03.5' AS VARCHAR), TIME '01:02:03.5' || 'x'",
         "SELECT CAST([TIMESTAMP '2024-05-06 01:02:03'] AS VARCHAR)",
         "SELECT CAST({'t': TIMESTAMP '2024-05-06 01:02:03', 'n': 1} AS VARCHAR)",
@@ -487,6 +489,39 @@ async fn casts_to_varchar_give_duckdbs_text() {
     .map(String::from);
     let wrong = unlike_duckdb(&statements).await;
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// A string cast to a BLOB reads DuckDB's `\xHH` escapes and refuses
+/// other non-ASCII text, a column's as a literal's (review-s22 F16: a
+/// column's `\x41\x42` was 8 bytes, `é` 2); `decode` reads a BLOB's bytes
+/// as UTF-8 and refuses other bytes, `encode` gives a text's bytes, as
+/// DuckDB 1.5.5's functions.
+#[tokio::test]
+async fn blobs_cast_decode_and_encode_as_duckdb() {
+    let statements = [
+        r"SELECT octet_length(s::BLOB) AS n, s::BLOB::VARCHAR AS t FROM (VALUES ('\x41\x42'), ('a\x00\x5C')) t(s)",
+        r"SELECT decode('\xC3\xA9'::BLOB) AS d, decode(encode('é')) AS e, octet_length(encode('a\b')) AS n, encode('a\b')::VARCHAR AS v",
+        r"SELECT (TRY_CAST(s AS BLOB) IS NULL)::INTEGER AS refused FROM (VALUES ('é'), ('a')) t(s)",
+        r"SELECT decode(s::BLOB) AS d FROM (VALUES ('\xC3\xA9x')) t(s)",
+    ]
+    .map(String::from);
+    let wrong = unlike_duckdb(&statements).await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    let session = s3sql_planner::Session::with_secrets(s3sql_secrets::SecretManager::new(None));
+    for (sql, expected) in [
+        (
+            r"SELECT s::BLOB FROM (VALUES ('é')) t(s)",
+            "All non-ascii characters must be escaped with hex codes",
+        ),
+        (r"SELECT decode('\xFF'::BLOB)", "Failure in decode"),
+        (
+            r"SELECT decode(s::BLOB) FROM (VALUES ('\xFF')) t(s)",
+            "Failure in decode",
+        ),
+    ] {
+        let error = crate::support::error_of(&session, sql).await;
+        assert!(error.contains(expected), "{sql}: {error}");
+    }
 }
 
 /// Runs `statements` in one session without S3 and in DuckDB 1.5.5; the

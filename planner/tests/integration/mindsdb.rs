@@ -142,7 +142,7 @@ async fn files_lists_every_object_and_fetches_content_only_when_selected() {
     // content: fetched for the rows listed, and only then.
     let before = proxy.recorded().len();
     let sql = format!(
-        "SELECT name, extension, CAST(content AS VARCHAR) AS content FROM ds.files WHERE path LIKE '{prefix}one/%'"
+        "SELECT name, extension, decode(content) AS content FROM ds.files WHERE path LIKE '{prefix}one/%'"
     );
     assert_eq!(
         query(&session, &sql).await[3],
@@ -152,7 +152,7 @@ async fn files_lists_every_object_and_fetches_content_only_when_selected() {
     // path = 'key' narrows the listing too: one object fetched, not 1,051.
     let before = proxy.recorded().len();
     let sql = format!(
-        "SELECT CAST(content AS VARCHAR) AS content FROM ds.files WHERE path = '{prefix}one/hello.json'"
+        "SELECT decode(content) AS content FROM ds.files WHERE path = '{prefix}one/hello.json'"
     );
     assert_eq!(query(&session, &sql).await[3], "| {\"greeting\": \"hi\"} |");
     assert_eq!(object_gets(&proxy.recorded()[before..]), 1);
