@@ -314,3 +314,48 @@ fn sigint_between_statements_stops_the_run() {
     assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
     assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
 }
+
+/// A COPY to a FIFO no program reads waits for a reader, as DuckDB's
+/// does, but Ctrl-C stops the wait: the process exits with 130 at once,
+/// saying it waited for a reader of the FIFO, which stays a FIFO. The
+/// open waited on a thread nothing could stop: Ctrl-C, even twice, left
+/// the process running until a reader came, and then blamed "its uploads"
+/// (review-s22 F10).
+#[test]
+fn sigint_while_a_copy_waits_for_a_reader_of_its_fifo_stops_it() {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.csv");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let copy = format!("COPY (SELECT 1 AS a) TO '{}'", fifo.display());
+    let args = ["--format", "csv", "-c", "SELECT 1 AS first", "-c", &copy].map(str::to_owned);
+    let mut child = super::common::spawn(&args, dir.path());
+    // The first statement has printed: the COPY is next.
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "first");
+    std::thread::sleep(Duration::from_millis(500));
+    super::common::sigint(child.id());
+    let mut waited = Duration::ZERO;
+    while child.try_wait().unwrap().is_none() {
+        if waited > Duration::from_secs(15) {
+            child.kill().unwrap();
+            let out = child.wait_with_output().unwrap();
+            panic!("still running 15 s after Ctrl-C; stderr: {}", stderr(&out));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        waited += Duration::from_millis(100);
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains("waiting for a program to read the FIFO")
+            && said.contains(&fifo.display().to_string())
+            && !said.contains("upload"),
+        "{said}"
+    );
+    let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+    assert!(kind.is_fifo(), "{kind:?}");
+}

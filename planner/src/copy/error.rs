@@ -165,6 +165,15 @@ pub enum CopyError {
     /// The COPY was interrupted (Ctrl-C); every upload not complete was aborted.
     #[error("COPY interrupted: every file not complete was aborted, nothing half-written is left")]
     Interrupted,
+    /// Ctrl-C came while the COPY waited for a program to read the FIFO
+    /// it writes to.
+    #[error(
+        "COPY interrupted while waiting for a program to read the FIFO {path}: nothing was written to it"
+    )]
+    InterruptedWaitingForReader {
+        /// The FIFO.
+        path: String,
+    },
     /// The OS refused to open another file (EMFILE, ENFILE).
     #[error(
         "cannot write {path}: too many open files; {limit}: a partitioned COPY keeps up to partitioned_write_max_open_files open (default 100), so lower it (SET partitioned_write_max_open_files = 50) or raise the OS's limit"

@@ -452,7 +452,7 @@ impl PartitionFiles<'_> {
         let replaces = self.old.contains(&name);
         let sink = self
             .target
-            .open_under(&name, self.options.format, replaces, self.monitor.uploads())
+            .open_under(&name, self.options.format, replaces, self.monitor)
             .await?;
         self.started.insert(name.clone());
         let file = FileWriter::new(sink, self.schema.clone(), self.options).await?;

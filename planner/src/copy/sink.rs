@@ -4,15 +4,19 @@
 //! `tmp_<name>` and renamed when complete, as DuckDB does, its directories
 //! fsynced after so the rename outlives a crash. Either way a
 //! file appears whole or not at all: [`Sink::abort`] drops what was started.
+//! A FIFO, a device or the process's standard output is written in place.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use s3sql_s3_client::{
     MultipartWriter, MultipartWriterBuilder, PutObjectRequest, S3Client, ShownKey, UploadBudget,
 };
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::net::unix::pipe;
 
 use super::error::CopyError;
+use super::monitor::CopyMonitor;
 use super::open_uploads::{OpenUpload, OpenUploads};
 use super::target::remove_empty_parents;
 use crate::error::{PlannerError, Result};
@@ -44,11 +48,30 @@ pub(crate) enum Sink {
     /// as DuckDB does, with no temporary file and no rename, which
     /// replaced it with a regular file (review-9d #12). What was written
     /// cannot be taken back.
-    InPlace {
-        file: tokio::fs::File,
-        path: PathBuf,
-    },
+    InPlace { file: InPlaceFile, path: PathBuf },
 }
+
+/// What a [`Sink::InPlace`] writes to.
+#[derive(Debug)]
+pub(crate) enum InPlaceFile {
+    /// A device, or the process's standard stream.
+    File(tokio::fs::File),
+    /// A FIFO, written without blocking a thread: a reader that stops
+    /// reading leaves the COPY waiting where Ctrl-C reaches it.
+    Fifo(pipe::Sender),
+}
+
+impl InPlaceFile {
+    fn writer(&mut self) -> &mut (dyn AsyncWrite + Unpin + Send) {
+        match self {
+            InPlaceFile::File(file) => file,
+            InPlaceFile::Fifo(fifo) => fifo,
+        }
+    }
+}
+
+/// How often the open of a FIFO nobody reads yet is tried again.
+const READER_POLL: Duration = Duration::from_millis(50);
 
 /// The process's standard output (1) or error (2) when `path` names it:
 /// `/dev/stdout`, `/dev/fd/1`, `/proc/self/fd/1`, and 2 alike.
@@ -76,18 +99,56 @@ async fn in_place(path: &Path) -> bool {
 /// stream through a duplicate of its descriptor, which shares its offset,
 /// so what the shell prints after comes after the rows (opened again,
 /// `/dev/stdout` sent to a file started at offset 0 and the shell's
-/// output overwrote the first rows: review-s22 F21); anything else
-/// opened for writing.
-async fn open_in_place(path: &Path) -> std::io::Result<tokio::fs::File> {
+/// output overwrote the first rows: review-s22 F21); a FIFO once a
+/// program reads it ([`open_fifo`]); anything else opened for writing.
+async fn open_in_place(path: &Path, monitor: &CopyMonitor) -> Result<InPlaceFile> {
     use std::os::fd::AsFd;
+    use std::os::unix::fs::FileTypeExt;
     let duplicate = match standard_stream(path) {
-        Some(1) => Some(std::io::stdout().as_fd().try_clone_to_owned()?),
-        Some(_) => Some(std::io::stderr().as_fd().try_clone_to_owned()?),
+        Some(1) => Some(std::io::stdout().as_fd().try_clone_to_owned()),
+        Some(_) => Some(std::io::stderr().as_fd().try_clone_to_owned()),
         None => None,
     };
-    match duplicate {
-        Some(fd) => Ok(tokio::fs::File::from_std(std::fs::File::from(fd))),
+    let opened = match duplicate {
+        Some(fd) => fd.map(|fd| tokio::fs::File::from_std(std::fs::File::from(fd))),
+        None if tokio::fs::metadata(path)
+            .await
+            .is_ok_and(|m| m.file_type().is_fifo()) =>
+        {
+            return open_fifo(path, monitor).await.map(InPlaceFile::Fifo);
+        }
         None => tokio::fs::OpenOptions::new().write(true).open(path).await,
+    };
+    opened
+        .map(InPlaceFile::File)
+        .map_err(|e| local_error(path, e).into())
+}
+
+/// The FIFO `path` opened for writing once a program reads it. A blocking
+/// open waited for the reader on a thread nothing could stop: Ctrl-C, even
+/// twice, left the process hanging until a reader came (review-s22 F10).
+/// Opened without blocking, it fails (ENXIO) while nobody reads, so it is
+/// tried again every [`READER_POLL`] until a reader comes or the
+/// `monitor`'s interrupt, which fails the COPY naming the FIFO.
+async fn open_fifo(path: &Path, monitor: &CopyMonitor) -> Result<pipe::Sender> {
+    // ENXIO on Linux, macOS and the BSDs.
+    const NO_READER: i32 = 6;
+    let waiting = async {
+        loop {
+            match pipe::OpenOptions::new().open_sender(path) {
+                Err(e) if e.raw_os_error() == Some(NO_READER) => {
+                    tokio::time::sleep(READER_POLL).await;
+                }
+                opened => return Ok(opened),
+            }
+        }
+    };
+    match monitor.unless_interrupted(waiting).await {
+        Ok(opened) => opened.map_err(|e| local_error(path, e).into()),
+        Err(_) => Err(CopyError::InterruptedWaitingForReader {
+            path: path.display().to_string(),
+        }
+        .into()),
     }
 }
 
@@ -191,16 +252,16 @@ impl Sink {
         }
     }
 
-    /// A local file at `path` under `root`, its directory created if missing.
-    pub(crate) async fn local(path: PathBuf, root: PathBuf) -> Result<Self> {
+    /// A local file at `path` under `root`, its directory created if
+    /// missing; a FIFO is waited on until a program reads it, or the
+    /// `monitor`'s interrupt.
+    pub(crate) async fn local(path: PathBuf, root: PathBuf, monitor: &CopyMonitor) -> Result<Self> {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         if in_place(&path).await {
-            let file = open_in_place(&path)
-                .await
-                .map_err(|e| local_error(&path, e))?;
+            let file = open_in_place(&path, monitor).await?;
             return Ok(Sink::InPlace { file, path });
         }
         let temp = path.with_file_name(format!("tmp_{name}"));
@@ -244,6 +305,7 @@ impl Sink {
                 return Err(local_error(temp, std::io::ErrorKind::BrokenPipe.into()).into());
             }
             Sink::InPlace { file, path } => file
+                .writer()
                 .write_all(data)
                 .await
                 .map_err(|e| local_error(path, e))?,
@@ -294,7 +356,11 @@ impl Sink {
                     synced.map_err(|e| local_error(temp, e))?;
                 }
             }
-            Sink::InPlace { file, path } => file.flush().await.map_err(|e| local_error(path, e))?,
+            Sink::InPlace { file, path } => file
+                .writer()
+                .flush()
+                .await
+                .map_err(|e| local_error(path, e))?,
         }
         Ok(())
     }
@@ -349,7 +415,7 @@ impl Sink {
                 sync_directories(&path, &root).await;
             }
             Sink::InPlace { mut file, path } => {
-                if let Err(e) = file.flush().await {
+                if let Err(e) = file.writer().flush().await {
                     return Err((local_error(&path, e).into(), None));
                 }
             }

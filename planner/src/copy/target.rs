@@ -11,7 +11,7 @@ use s3sql_s3_client::{ListObjectsV2Request, MultipartWriter, ObjectUrl, S3Client
 use s3sql_secrets::SecretManager;
 
 use super::error::CopyError;
-use super::open_uploads::OpenUploads;
+use super::monitor::CopyMonitor;
 use super::options::{CopyFormat, Existing};
 use super::sink::Sink;
 use crate::error::Result;
@@ -69,12 +69,13 @@ impl Target {
         })
     }
 
-    /// Opens the target itself as one file; an upload is one of `uploads`
-    /// until it ends.
+    /// Opens the target itself as one file; an upload is one of the
+    /// `monitor`'s uploads until it ends, and the wait for a FIFO's reader
+    /// stops at its interrupt.
     pub(crate) async fn open_file(
         &self,
         format: CopyFormat,
-        uploads: &OpenUploads,
+        monitor: &CopyMonitor,
     ) -> Result<Sink> {
         match self {
             Target::S3 {
@@ -87,26 +88,26 @@ impl Target {
                 url.key(),
                 content_type(format),
                 budget,
-                uploads,
+                monitor.uploads(),
                 (false, false),
             )),
             Target::Local { path } => {
                 let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
-                Sink::local(path.clone(), root).await
+                Sink::local(path.clone(), root, monitor).await
             }
         }
     }
 
     /// Opens `relative` (a `k=v/.../data_0.ext` path) under the target;
     /// one that `replaces` a file there is completed only when asked,
-    /// however small (see [`Sink::s3`]); an upload is one of `uploads`
-    /// until it ends.
+    /// however small (see [`Sink::s3`]); as [`Target::open_file`] for the
+    /// `monitor`.
     pub(crate) async fn open_under(
         &self,
         relative: &str,
         format: CopyFormat,
         replaces: bool,
-        uploads: &OpenUploads,
+        monitor: &CopyMonitor,
     ) -> Result<Sink> {
         match self {
             Target::S3 {
@@ -121,11 +122,11 @@ impl Target {
                     &key,
                     content_type(format),
                     budget,
-                    uploads,
+                    monitor.uploads(),
                     (true, replaces),
                 ))
             }
-            Target::Local { path } => Sink::local(path.join(relative), path.clone()).await,
+            Target::Local { path } => Sink::local(path.join(relative), path.clone(), monitor).await,
         }
     }
 

@@ -910,7 +910,8 @@ async fn a_parquet_file_keeps_no_idle_output_buffer_between_row_groups() {
     use super::writer::FileWriter;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("one.parquet");
-    let sink = Sink::local(path.clone(), dir.path().to_path_buf())
+    let monitor = CopyMonitor::default();
+    let sink = Sink::local(path.clone(), dir.path().to_path_buf(), &monitor)
         .await
         .unwrap();
     let options = CopyOptions::parse(
@@ -918,7 +919,6 @@ async fn a_parquet_file_keeps_no_idle_output_buffer_between_row_groups() {
         vec![("FORMAT".to_owned(), OptionValue::Str("parquet".into()))],
     )
     .unwrap();
-    let monitor = CopyMonitor::default();
     let mut file = FileWriter::new(sink, schema(), &options).await.unwrap();
     for n in 0..3 {
         file.write(&batch(n), &monitor).await.unwrap();

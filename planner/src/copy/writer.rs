@@ -278,7 +278,7 @@ pub(crate) async fn write_single(
     options: &CopyOptions,
     monitor: &CopyMonitor,
 ) -> Result<u64> {
-    let sink = target.open_file(options.format, monitor.uploads()).await?;
+    let sink = target.open_file(options.format, monitor).await?;
     let mut file = FileWriter::new(sink, stream.schema(), options).await?;
     let written = async {
         while let Some(batch) = next_batch(&mut stream, monitor).await? {

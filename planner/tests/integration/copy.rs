@@ -194,6 +194,7 @@ async fn a_regular_file_under_dev_is_replaced_or_made() {
 /// `/dev/stdout`): the reader gets the file, and the FIFO stays a FIFO.
 /// It was written beside as `tmp_pipe.csv` and renamed over the FIFO,
 /// which became a regular file and its reader got nothing (review-9d #12).
+/// The reader opens the FIFO after the COPY began: the COPY waits for it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_copy_to_a_fifo_writes_into_it_and_leaves_it_a_fifo() {
     use std::os::unix::fs::FileTypeExt;
@@ -210,14 +211,19 @@ async fn a_copy_to_a_fifo_writes_into_it_and_leaves_it_a_fifo() {
         let _ = sender.send(std::fs::read_to_string(reading));
     });
     let session = Session::with_secrets(SecretManager::new(None));
-    let sql = format!("COPY (SELECT 42 AS a) TO '{}' (FORMAT csv)", fifo.display());
+    // More than a pipe holds (64 KiB): the writes wait for the reader.
+    let sql = format!(
+        "COPY (SELECT i AS a FROM range(100000) t(i)) TO '{}' (FORMAT csv)",
+        fifo.display()
+    );
     // Not awaited on a test thread the reader needs: the COPY runs while
     // the reader waits for it.
     let copied = tokio::time::timeout(std::time::Duration::from_secs(20), query(&session, &sql));
     let outcome = copied.await;
     let read = received.recv_timeout(std::time::Duration::from_secs(5));
     assert!(outcome.is_ok(), "the COPY did not end");
-    assert_eq!(read.ok().map(Result::unwrap).as_deref(), Some("a\n42\n"));
+    let rows: String = (0..100_000).map(|i| format!("{i}\n")).collect();
+    assert_eq!(read.ok().map(Result::unwrap), Some(format!("a\n{rows}")));
     let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
     assert!(kind.is_fifo(), "{kind:?}");
     assert_eq!(
