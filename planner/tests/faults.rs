@@ -599,3 +599,44 @@ async fn a_csv_read_in_byte_ranges_survives_faults() {
         }
     }
 }
+
+/// A glob of many small Parquet files is read 16 files at a time, not one
+/// per partition: each file costs a round trip, and 2 cores would wait
+/// for 2 at once. Every GET waits 200 ms at the proxy, so the GETs the
+/// server has at once show how many files are being read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_small_files_are_read_many_at_a_time() {
+    use datafusion::arrow::array::{Int64Array, RecordBatch};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use std::sync::Arc;
+    use std::time::Duration;
+    let bucket = Bucket::new().await;
+    let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]));
+    for file in 0..48_i64 {
+        let ids = Int64Array::from((file * 10..file * 10 + 10).collect::<Vec<_>>());
+        let batch = RecordBatch::try_new(Arc::clone(&schema), vec![Arc::new(ids)]).unwrap();
+        bucket
+            .put(
+                &format!("many/f{file:02}.parquet"),
+                support::parquet(&batch),
+            )
+            .await;
+    }
+    let proxy = FaultProxy::in_front_of(&bucket.endpoint);
+    let session = session_through(&bucket, &proxy).await;
+    query(&session, "SET datafusion.execution.target_partitions = 2").await;
+    proxy.push_rule(
+        FaultRule::new(Fault::Delay(Duration::from_millis(200)))
+            .method(Method::GET)
+            .path_contains("many/f")
+            .always(),
+    );
+    let sql = format!(
+        "SELECT count(*) AS n, sum(id) AS s FROM read_parquet('{}')",
+        bucket.url("many/*.parquet")
+    );
+    let rows = query(&session, &sql).await;
+    assert_eq!(rows[3], format!("| 480 | {} |", (0..480).sum::<i64>()));
+    let peak = proxy.peak_in_flight(&Method::GET);
+    assert!(peak >= 8, "at most {peak} GETs at once");
+}

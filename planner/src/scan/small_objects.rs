@@ -23,11 +23,12 @@ use object_store::path::Path;
 use object_store::{Attributes, GetOptions, GetRange, GetResult, GetResultPayload, ObjectMeta};
 
 /// Objects up to this size are read whole at their first read.
-const SMALL_OBJECT: u64 = 1024 * 1024;
+pub(crate) const SMALL_OBJECT: u64 = 1024 * 1024;
 
 /// At most this many bytes kept per store for the scan; the oldest object
-/// goes first. Files are read a few at a time, so a handful suffices.
-const KEPT_BYTES: usize = 4 * 1024 * 1024;
+/// goes first. Small files are read 16 at a time (`table`), each up to
+/// [`SMALL_OBJECT`]: 16 of them fit.
+const KEPT_BYTES: usize = 16 * 1024 * 1024;
 
 /// At most this many bytes of objects read while planning kept per store
 /// for the scan, until the statement ends.

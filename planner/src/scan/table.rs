@@ -35,6 +35,7 @@ use crate::scan::io_plan::IoPlan;
 use crate::scan::named::name_read_errors;
 use crate::scan::prune::partition_filter;
 use crate::scan::relist::Relist;
+use crate::scan::small_objects::SMALL_OBJECT;
 
 /// A run of files one store serves, in list order: one scan.
 #[derive(Debug, Clone)]
@@ -266,6 +267,23 @@ fn hive_key(file: &PartitionedFile) -> &str {
     }
 }
 
+/// Small files (at most [`SMALL_OBJECT`] on average) are read this many at
+/// a time however few the cores: each costs a round trip more than CPU.
+const SMALL_FILES_AT_ONCE: usize = 16;
+
+/// How many groups read `files` at once with `target` partitions: more
+/// than `target` for small files, never more than one where rows come in
+/// file order (`target` 1).
+fn groups_for(files: &[PartitionedFile], target: usize) -> usize {
+    let total: u64 = files.iter().map(|f| f.object_meta.size).sum();
+    let small = total <= SMALL_OBJECT.saturating_mul(files.len() as u64);
+    if target > 1 && small {
+        target.max(SMALL_FILES_AT_ONCE)
+    } else {
+        target
+    }
+}
+
 /// Whether `format` reads JSON arrays (not newline-delimited JSON), which
 /// DataFusion reads only whole.
 fn json_array(format: &Arc<dyn FileFormat>) -> bool {
@@ -339,14 +357,16 @@ impl TableProvider for FileTable {
             }
             let table_schema = table_schema(&self.file_schema, &self.partition_columns);
             let source = group.format.file_source(table_schema);
-            let groups = split(&files, target);
+            let groups = split(&files, groups_for(&files, target));
             // Declared, DataFusion keeps the groups as they are: a LIMIT
             // the scan reads is a few rows from the files' start, so no file
             // is split into byte ranges (a CSV's second range would first
             // have the file read up to it for its record start,
             // `csv_ranges`); a JSON array is read whole (DataFusion refuses
-            // to read one in byte ranges, review-8e #21).
-            let declared = (limit.is_some() || json_array(&group.format))
+            // to read one in byte ranges, review-8e #21); above 10 MB
+            // DataFusion would regroup more groups than `target` (small
+            // files) into `target` partitions.
+            let declared = (limit.is_some() || json_array(&group.format) || groups.len() > target)
                 .then_some(Partitioning::UnknownPartitioning(groups.len()));
             let config = FileScanConfigBuilder::new(group.store.clone(), source)
                 .with_file_groups(groups)
