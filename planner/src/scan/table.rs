@@ -16,8 +16,11 @@ use datafusion::common::{DataFusionError, Result};
 use datafusion::datasource::TableProvider;
 use datafusion::datasource::file_format::FileFormat;
 use datafusion::datasource::file_format::json::JsonFormat;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::PartitionedFile;
-use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder};
+use datafusion::datasource::physical_plan::{
+    FileGroup, FileGroupPartitioner, FileScanConfigBuilder,
+};
 use datafusion::datasource::table_schema::TableSchema;
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
@@ -284,6 +287,27 @@ fn groups_for(files: &[PartitionedFile], target: usize) -> usize {
     }
 }
 
+/// Big Parquet files are read in this many byte ranges per partition
+/// (each its row groups): while one range decodes a row group, another's
+/// column chunks are on their way. One range per partition fetched, then
+/// decoded, then asked for the next: the cores waited for the network.
+const PARQUET_RANGES_PER_PARTITION: usize = 2;
+
+/// `groups` (of Parquet files) as byte ranges of similar size, up to
+/// [`PARQUET_RANGES_PER_PARTITION`] per partition, when they are big
+/// enough for DataFusion to split them (`repartition_file_min_size`).
+fn parquet_ranges(groups: Vec<FileGroup>, target: usize, state: &dyn Session) -> Vec<FileGroup> {
+    let options = state.config_options();
+    if !options.optimizer.repartition_file_scans {
+        return groups;
+    }
+    FileGroupPartitioner::new()
+        .with_target_partitions(target * PARQUET_RANGES_PER_PARTITION)
+        .with_repartition_file_min_size(options.optimizer.repartition_file_min_size)
+        .repartition_file_groups(&groups)
+        .unwrap_or(groups)
+}
+
 /// Whether `format` reads JSON arrays (not newline-delimited JSON), which
 /// DataFusion reads only whole.
 fn json_array(format: &Arc<dyn FileFormat>) -> bool {
@@ -357,7 +381,14 @@ impl TableProvider for FileTable {
             }
             let table_schema = table_schema(&self.file_schema, &self.partition_columns);
             let source = group.format.file_source(table_schema);
-            let groups = split(&files, groups_for(&files, target));
+            let mut groups = split(&files, groups_for(&files, target));
+            if limit.is_none()
+                && target > 1
+                && groups.len() <= target
+                && group.format.is::<ParquetFormat>()
+            {
+                groups = parquet_ranges(groups, target, state);
+            }
             // Declared, DataFusion keeps the groups as they are: a LIMIT
             // the scan reads is a few rows from the files' start, so no file
             // is split into byte ranges (a CSV's second range would first
@@ -365,7 +396,7 @@ impl TableProvider for FileTable {
             // `csv_ranges`); a JSON array is read whole (DataFusion refuses
             // to read one in byte ranges, review-8e #21); above 10 MB
             // DataFusion would regroup more groups than `target` (small
-            // files) into `target` partitions.
+            // files, Parquet ranges) into `target` partitions.
             let declared = (limit.is_some() || json_array(&group.format) || groups.len() > target)
                 .then_some(Partitioning::UnknownPartitioning(groups.len()));
             let config = FileScanConfigBuilder::new(group.store.clone(), source)

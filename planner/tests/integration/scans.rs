@@ -865,3 +865,43 @@ async fn a_big_csv_is_read_in_byte_ranges_in_parallel() {
     assert_eq!(byte_ranges(&session, &limit, "csv").await, 0);
     assert_eq!(query(&session, &limit).await.len(), 14);
 }
+
+/// A big Parquet file is read in two byte ranges (each its row groups) per
+/// partition, so one range's column chunks are fetched while another's
+/// decode: with one range per partition each fetched a row group, decoded
+/// it, then asked for the next, and the cores waited for the network.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_big_parquet_file_is_read_in_two_ranges_per_partition() {
+    use datafusion::parquet::arrow::ArrowWriter;
+    use datafusion::parquet::file::properties::WriterProperties;
+    let bucket = Bucket::new().await;
+    let ids: Vec<i64> = (0..40_000).collect();
+    let names: Vec<String> = ids.iter().map(|i| format!("n{i}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let batch = people(&ids, &names);
+    let props = WriterProperties::builder()
+        .set_max_row_group_row_count(Some(2_500))
+        .build();
+    let mut file = Vec::new();
+    let mut writer = ArrowWriter::try_new(&mut file, batch.schema(), Some(props)).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    bucket.put("ranges/big.parquet", file).await;
+    let session = bucket.session().await;
+    // The file counts as big (DataFusion's 10 MB, made small for the test).
+    query(
+        &session,
+        "SET datafusion.optimizer.repartition_file_min_size = 1000",
+    )
+    .await;
+    query(&session, "SET datafusion.execution.target_partitions = 2").await;
+    let sql = format!(
+        "SELECT count(*) AS n, sum(id) AS s FROM '{}'",
+        bucket.url("ranges/big.parquet")
+    );
+    assert_eq!(byte_ranges(&session, &sql, "parquet").await, 4);
+    assert_eq!(
+        query(&session, &sql).await[3],
+        format!("| 40000 | {} |", (0..40_000_i64).sum::<i64>())
+    );
+}
