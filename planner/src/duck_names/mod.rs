@@ -33,7 +33,9 @@ pub(crate) fn name_items(items: &mut [SelectItem]) {
 
 /// ORDER BY keys repeating an aliased item of the query's SELECT refer to
 /// the item by its alias, as DuckDB binds them: DataFusion matches a
-/// SELECT DISTINCT's `ORDER BY a + 1` to an unaliased item only.
+/// SELECT DISTINCT's `ORDER BY a + 1` to an unaliased item only. A key
+/// naming an output column is left alone: it orders by that column
+/// (`a AS x, b AS a ... ORDER BY a` sorts by `b`, review-s23 F1).
 pub(crate) fn order_by_aliases(query: &mut Query) {
     let SetExpr::Select(select) = query.body.as_ref() else {
         return;
@@ -45,7 +47,13 @@ pub(crate) fn order_by_aliases(query: &mut Query) {
     else {
         return;
     };
+    let outputs: Vec<String> = select.projection.iter().filter_map(output_name).collect();
     for key in keys {
+        if let Expr::Identifier(name) = &key.expr
+            && outputs.contains(&normalized(name))
+        {
+            continue;
+        }
         let alias = select.projection.iter().find_map(|item| match item {
             SelectItem::ExprWithAlias { expr, alias } if *expr == key.expr => Some(alias),
             _ => None,
@@ -53,6 +61,24 @@ pub(crate) fn order_by_aliases(query: &mut Query) {
         if let Some(alias) = alias {
             key.expr = Expr::Identifier(alias.clone());
         }
+    }
+}
+
+/// The name of `item`'s output column, as an ORDER BY name matches it.
+fn output_name(item: &SelectItem) -> Option<String> {
+    match item {
+        SelectItem::ExprWithAlias { alias, .. } => Some(normalized(alias)),
+        SelectItem::UnnamedExpr(Expr::Identifier(name)) => Some(normalized(name)),
+        SelectItem::UnnamedExpr(Expr::CompoundIdentifier(parts)) => parts.last().map(normalized),
+        _ => None,
+    }
+}
+
+/// `name` as the planner compares it: unquoted names in lower case.
+fn normalized(name: &Ident) -> String {
+    match name.quote_style {
+        Some(_) => name.value.clone(),
+        None => name.value.to_lowercase(),
     }
 }
 

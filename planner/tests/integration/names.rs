@@ -139,3 +139,24 @@ async fn unaliased_expressions_are_named_as_duckdb_names_them() {
     .await;
     assert_eq!(names_of(&session, "SELECT * FROM sums").await, ["sum(a)"]);
 }
+
+/// An ORDER BY name that is an output column's name orders by that
+/// column, as DuckDB binds it, even where another item's expression is
+/// that name: `a AS x, b AS a ... ORDER BY a` sorts by `b` (review-s23
+/// F1: the alias rewrite of ORDER BY keys sorted by `x`, so a LIMIT gave
+/// other rows). Keys that are not output names still find their item.
+#[tokio::test]
+async fn an_order_by_name_of_an_output_column_orders_by_that_column() {
+    let rows = "(VALUES (1, 2), (2, 1)) t(a, b)";
+    let statements = [
+        format!("SELECT a AS x, b AS a FROM {rows} ORDER BY a"),
+        format!("SELECT a AS x, b AS a FROM {rows} ORDER BY a LIMIT 1"),
+        format!("SELECT DISTINCT a AS x, b AS a FROM {rows} ORDER BY a DESC"),
+        format!("SELECT a AS x, b AS \"A\" FROM {rows} ORDER BY \"A\""),
+        format!("SELECT a AS x, t.b AS a FROM {rows} ORDER BY a"),
+        format!("SELECT a + 0 AS x, b FROM {rows} ORDER BY a + 0 DESC"),
+        format!("SELECT DISTINCT a + 1 AS y FROM {rows} ORDER BY a + 1 DESC"),
+    ];
+    let wrong = crate::as_duckdb::unlike_duckdb(&statements).await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
