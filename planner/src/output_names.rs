@@ -131,6 +131,7 @@ pub(crate) fn tell_selects_apart(statement: &mut DFStatement) -> ShownNames {
         fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
             let outermost = std::mem::take(&mut self.outermost);
             let shown = apart(&mut query.body);
+            crate::duck_names::order_by_all(query);
             crate::duck_names::order_by_aliases(query);
             if outermost {
                 self.shown = shown;

@@ -11,8 +11,8 @@ mod keywords;
 
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, CastKind, DuplicateTreatment, Expr, Function, FunctionArg, FunctionArgExpr,
-    FunctionArgumentClause, FunctionArguments, Ident, ObjectName, OrderBy, OrderByKind, Query,
-    SelectItem, SetExpr, UnaryOperator, Value,
+    FunctionArgumentClause, FunctionArguments, Ident, ObjectName, OrderBy, OrderByExpr,
+    OrderByKind, Query, SelectItem, SetExpr, UnaryOperator, Value,
 };
 
 /// Aliases every unaliased item of `items` that is not a column reference
@@ -62,6 +62,41 @@ pub(crate) fn order_by_aliases(query: &mut Query) {
             key.expr = Expr::Identifier(alias.clone());
         }
     }
+}
+
+/// `ORDER BY ALL` orders by every item of the SELECT from left to right,
+/// as DuckDB does: DataFusion refuses it where an item is not a column
+/// (`count(*)`, `a % 2`). The items are given by position (`ORDER BY 1,
+/// 2`), which DataFusion binds to the items whatever they are; a SELECT
+/// with a wildcard is left to DataFusion, which expands it.
+pub(crate) fn order_by_all(query: &mut Query) {
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return;
+    };
+    let wildcard = select.projection.iter().any(|item| {
+        matches!(
+            item,
+            SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..)
+        )
+    });
+    let items = select.projection.len();
+    let Some(OrderBy { kind, .. }) = &mut query.order_by else {
+        return;
+    };
+    let OrderByKind::All(options) = kind else {
+        return;
+    };
+    if wildcard {
+        return;
+    }
+    let keys = (1..=items)
+        .map(|position| OrderByExpr {
+            expr: Expr::value(Value::Number(position.to_string(), false)),
+            options: *options,
+            with_fill: None,
+        })
+        .collect();
+    *kind = OrderByKind::Expressions(keys);
 }
 
 /// The name of `item`'s output column, as an ORDER BY name matches it.

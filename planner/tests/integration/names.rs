@@ -160,3 +160,21 @@ async fn an_order_by_name_of_an_output_column_orders_by_that_column() {
     let wrong = crate::as_duckdb::unlike_duckdb(&statements).await;
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// `ORDER BY ALL` orders by every SELECT item from left to right, as
+/// DuckDB's idiom `GROUP BY ALL ORDER BY ALL` wants, where an item is an
+/// aggregate or an expression too: DataFusion refused it "ORDER BY ALL
+/// is not supported for non-column expressions" (review-s23, older
+/// differences).
+#[tokio::test]
+async fn order_by_all_orders_by_every_item_as_duckdb() {
+    let rows = "(VALUES (1, 'b'), (2, 'a'), (1, 'a'), (3, NULL)) t(a, b)";
+    let statements = [
+        format!("SELECT a, count(*) AS n FROM {rows} GROUP BY ALL ORDER BY ALL"),
+        format!("SELECT a % 2 AS m, count(*) FROM {rows} GROUP BY ALL ORDER BY ALL DESC"),
+        format!("SELECT b, a + 1 FROM {rows} ORDER BY ALL NULLS FIRST"),
+        format!("SELECT * FROM {rows} ORDER BY ALL DESC"),
+    ];
+    let wrong = crate::as_duckdb::unlike_duckdb(&statements).await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
