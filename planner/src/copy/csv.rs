@@ -14,10 +14,8 @@ use datafusion::error::DataFusionError;
 use super::encode::Output;
 use super::options::{CopyOptions, Delimiter};
 use super::parallel::{run_shares, shares_for};
-use datafusion::arrow::datatypes::DataType;
-
-use super::strftime::{Written, chrono_format};
-use super::text::{DuckText, format_options, is_null};
+use super::strftime::{DateFormats, column_text};
+use super::text::{DuckText, is_null};
 use crate::error::Result;
 use s3sql_formats::OptionValue;
 
@@ -31,8 +29,7 @@ pub(crate) struct CsvDialect {
     quote: u8,
     null: String,
     header: bool,
-    date_format: Option<String>,
-    timestamp_format: Option<String>,
+    dates: DateFormats,
 }
 
 impl CsvDialect {
@@ -48,25 +45,8 @@ impl CsvDialect {
             quote: options.quote,
             null: options.null.clone(),
             header: options.header,
-            date_format: options.date_format.clone(),
-            timestamp_format: options.timestamp_format.clone(),
+            dates: DateFormats::new(options),
         }
-    }
-
-    /// The chrono format of a column of type `kind` under DATEFORMAT or
-    /// TIMESTAMPFORMAT, when one applies to it.
-    fn chrono_format(&self, kind: &DataType) -> Result<Option<String>> {
-        let (format, written, option) = match (kind, &self.date_format, &self.timestamp_format) {
-            (DataType::Date32 | DataType::Date64, Some(f), _) => (f, Written::Date, "DATEFORMAT"),
-            (DataType::Timestamp(_, None), _, Some(f)) => {
-                (f, Written::Timestamp, "TIMESTAMPFORMAT")
-            }
-            (DataType::Timestamp(_, Some(tz)), _, Some(f)) => {
-                (f, Written::Zoned(tz), "TIMESTAMPFORMAT")
-            }
-            _ => return Ok(None),
-        };
-        Ok(Some(chrono_format(format, written, option)?))
     }
 
     /// Whether `value` must be quoted to read back as itself.
@@ -120,7 +100,7 @@ impl CsvDialect {
         let formats: Vec<Option<String>> = schema
             .fields()
             .iter()
-            .map(|f| self.chrono_format(f.data_type()))
+            .map(|f| self.dates.chrono_format(f.data_type()))
             .collect::<Result<_>>()?;
         let columns: Vec<(&dyn Array, DuckText<'_>)> = batch
             .columns()
@@ -128,23 +108,7 @@ impl CsvDialect {
             .zip(schema.fields())
             .zip(&formats)
             .map(|((c, f), format)| {
-                let text = match format {
-                    // A DATEFORMAT or TIMESTAMPFORMAT is written as given:
-                    // a timestamp's fraction not trimmed, its offset not
-                    // shortened.
-                    Some(format) => {
-                        let options = format_options()
-                            .with_date_format(Some(format))
-                            .with_datetime_format(Some(format))
-                            .with_timestamp_format(Some(format))
-                            .with_timestamp_tz_format(Some(format));
-                        DuckText::for_field(c.as_ref(), f, &options)?
-                            .verbatim_timestamps()
-                            .verbatim_dates()
-                    }
-                    None => DuckText::for_field(c.as_ref(), f, &format_options())?,
-                };
-                Ok((c.as_ref(), text))
+                Ok((c.as_ref(), column_text(c.as_ref(), f, format.as_deref())?))
             })
             .collect::<Result<_>>()?;
         let delimiter = self.delimiter.as_bytes();

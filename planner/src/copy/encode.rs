@@ -16,7 +16,7 @@ use datafusion::arrow::json;
 use datafusion::parquet::file::properties::WriterProperties;
 
 use super::csv::CsvEncoder;
-use super::json::DuckJson;
+use super::json::{DuckArray, DuckJson};
 use super::options::{CopyFormat, CopyOptions, TextCompression};
 use super::parquet::ParquetEncoder;
 use crate::error::Result;
@@ -200,6 +200,8 @@ pub(crate) enum Encoder {
     Json(json::LineDelimitedWriter<Output>, Arc<DuckJson>),
     /// One JSON array of objects.
     JsonArray(json::ArrayWriter<Output>, Arc<DuckJson>),
+    /// One JSON array in DuckDB's layout (COPY's ARRAY).
+    JsonDuckArray(json::Writer<Output, DuckArray>, Arc<DuckJson>),
 }
 
 impl Encoder {
@@ -220,12 +222,14 @@ impl Encoder {
             }
             CopyFormat::Csv => Encoder::Csv(CsvEncoder::new(schema, options, output)),
             CopyFormat::Json => {
-                let factory = Arc::new(DuckJson::default());
+                let factory = Arc::new(DuckJson::new(options));
                 let builder = json::WriterBuilder::new()
                     // DuckDB writes `"col":null`, arrow leaves the key out by default.
                     .with_explicit_nulls(true)
                     .with_encoder_factory(factory.clone());
-                if options.json_array {
+                if options.json_array && options.json_array_lines {
+                    Encoder::JsonDuckArray(builder.build(output), factory)
+                } else if options.json_array {
                     Encoder::JsonArray(builder.build(output), factory)
                 } else {
                     Encoder::Json(builder.build(output), factory)
@@ -240,11 +244,15 @@ impl Encoder {
             Encoder::Parquet(w) => w.write(batch).await?,
             Encoder::Csv(w) => w.write(batch).await?,
             Encoder::Json(w, factory) => {
-                w.write(batch)?;
+                w.write(&factory.formatted(batch)?)?;
                 factory.check()?;
             }
             Encoder::JsonArray(w, factory) => {
-                w.write(batch)?;
+                w.write(&factory.formatted(batch)?)?;
+                factory.check()?;
+            }
+            Encoder::JsonDuckArray(w, factory) => {
+                w.write(&factory.formatted(batch)?)?;
                 factory.check()?;
             }
         }
@@ -262,7 +270,10 @@ impl Encoder {
     pub(crate) fn memory_size(&self) -> usize {
         match self {
             Encoder::Parquet(w) => w.memory_size(),
-            Encoder::Csv(_) | Encoder::Json(..) | Encoder::JsonArray(..) => 0,
+            Encoder::Csv(_)
+            | Encoder::Json(..)
+            | Encoder::JsonArray(..)
+            | Encoder::JsonDuckArray(..) => 0,
         }
     }
 
@@ -282,6 +293,7 @@ impl Encoder {
             Encoder::Json(mut w, _) => w.finish()?,
             // `[]` for no rows.
             Encoder::JsonArray(mut w, _) => w.finish()?,
+            Encoder::JsonDuckArray(mut w, _) => w.finish()?,
         }
         Ok(())
     }
@@ -294,6 +306,7 @@ impl std::fmt::Debug for Encoder {
             Encoder::Csv(_) => "Encoder::Csv",
             Encoder::Json(..) => "Encoder::Json",
             Encoder::JsonArray(..) => "Encoder::JsonArray",
+            Encoder::JsonDuckArray(..) => "Encoder::JsonDuckArray",
         })
     }
 }

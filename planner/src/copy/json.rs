@@ -6,21 +6,25 @@
 //! strings ([`DuckText`]: `03:04:05.25`, `2024-01-02 03:04:05.5+00`,
 //! `\\xAA`), MAP keys of any type as their text (`{"1": ...}`), and
 //! strings escaped as yyjson escapes them (`\u000B`, upper-case hex).
+//! DATEFORMAT and TIMESTAMPFORMAT apply as in CSV ([`DuckJson::formatted`]),
+//! and ARRAY's array is laid out as DuckDB's ([`DuckArray`]).
 
 use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::array::{
-    Array, AsArray, Decimal128Array, Decimal256Array, Float16Array, Float32Array, Float64Array,
-    MapArray,
+    Array, ArrayRef, AsArray, Decimal128Array, Decimal256Array, Float16Array, Float32Array,
+    Float64Array, MapArray, RecordBatch, StringBuilder,
 };
-use datafusion::arrow::datatypes::{DataType, FieldRef};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema};
 use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::json;
 use datafusion::arrow::json::writer::{NullableEncoder, make_encoder};
 use datafusion::error::DataFusionError;
 
 use super::float;
-use super::text::{DuckText, format_options, is_json};
+use super::options::CopyOptions;
+use super::strftime::{DateFormats, column_text};
+use super::text::{DuckText, format_options, is_json, is_null};
 use crate::error::Result;
 
 /// The encoder factory of one JSON file. A value arrow-json cannot be told
@@ -29,9 +33,56 @@ use crate::error::Result;
 #[derive(Debug, Default)]
 pub(crate) struct DuckJson {
     error: Arc<Mutex<Option<String>>>,
+    dates: DateFormats,
 }
 
 impl DuckJson {
+    /// The factory of a file written with `options`.
+    pub(crate) fn new(options: &CopyOptions) -> Self {
+        Self {
+            error: Arc::default(),
+            dates: DateFormats::new(options),
+        }
+    }
+
+    /// `batch` with its DATE and TIMESTAMP columns as the strings
+    /// DATEFORMAT and TIMESTAMPFORMAT make of them, as DuckDB writes them
+    /// (`"d":"05/01/2024"`); the batch itself when neither applies.
+    pub(crate) fn formatted(&self, batch: &RecordBatch) -> Result<RecordBatch> {
+        if self.dates.is_empty() {
+            return Ok(batch.clone());
+        }
+        let schema = batch.schema();
+        let mut fields = Vec::with_capacity(schema.fields().len());
+        let mut columns = Vec::with_capacity(fields.capacity());
+        let mut cell = String::new();
+        for (column, field) in batch.columns().iter().zip(schema.fields()) {
+            let Some(format) = self.dates.chrono_format(field.data_type())? else {
+                fields.push(field.clone());
+                columns.push(column.clone());
+                continue;
+            };
+            let text = column_text(column.as_ref(), field, Some(&format))?;
+            let mut strings = StringBuilder::with_capacity(column.len(), column.len() * 16);
+            for row in 0..column.len() {
+                if is_null(column.as_ref(), row) {
+                    strings.append_null();
+                } else {
+                    text.write(row, &mut cell)?;
+                    strings.append_value(&cell);
+                }
+            }
+            fields.push(Arc::new(Field::new(
+                field.name(),
+                DataType::Utf8,
+                field.is_nullable(),
+            )));
+            columns.push(Arc::new(strings.finish()) as ArrayRef);
+        }
+        let schema = Schema::new_with_metadata(fields, schema.metadata().clone());
+        Ok(RecordBatch::try_new(Arc::new(schema), columns).map_err(DataFusionError::from)?)
+    }
+
     /// The first value of the last batches that could not be written.
     pub(crate) fn check(&self) -> Result<()> {
         let mut error = self.error.lock().unwrap_or_else(|p| p.into_inner());
@@ -109,6 +160,36 @@ impl json::EncoderFactory for DuckJson {
             _ => return Ok(None),
         };
         Ok(Some(NullableEncoder::new(encoder, array.nulls().cloned())))
+    }
+}
+
+/// DuckDB's layout of a JSON array (COPY's ARRAY): `[`, each object on a
+/// line of its own after a tab, `]`; `[\n\t\n]\n` for no rows, as DuckDB
+/// 1.5.5 writes it.
+#[derive(Debug, Default)]
+pub(crate) struct DuckArray;
+
+impl json::writer::JsonFormat for DuckArray {
+    fn start_stream<W: std::io::Write>(
+        &self,
+        writer: &mut W,
+    ) -> std::result::Result<(), ArrowError> {
+        Ok(writer.write_all(b"[\n\t")?)
+    }
+
+    fn start_row<W: std::io::Write>(
+        &self,
+        writer: &mut W,
+        is_first_row: bool,
+    ) -> std::result::Result<(), ArrowError> {
+        if !is_first_row {
+            writer.write_all(b",\n\t")?;
+        }
+        Ok(())
+    }
+
+    fn end_stream<W: std::io::Write>(&self, writer: &mut W) -> std::result::Result<(), ArrowError> {
+        Ok(writer.write_all(b"\n]\n")?)
     }
 }
 

@@ -214,12 +214,11 @@ pub(crate) struct CopyOptions {
     pub quote: u8,
     /// CSV `NULLSTR` (`NULL`): how NULL is written; default the empty string.
     pub null: String,
-    /// CSV `DATEFORMAT`: how dates are written (DuckDB's strftime, see
-    /// [`super::strftime`]), else ISO 8601.
+    /// CSV and JSON `DATEFORMAT`: how dates are written (DuckDB's
+    /// strftime, see [`super::strftime`]), else ISO 8601.
     pub date_format: Option<String>,
-    /// CSV `TIMESTAMPFORMAT`: how timestamps are written (DuckDB's
-    /// strftime), else
-    /// DuckDB's `2024-01-02 03:04:05.5`.
+    /// CSV and JSON `TIMESTAMPFORMAT`: how timestamps are written
+    /// (DuckDB's strftime), else DuckDB's `2024-01-02 03:04:05.5`.
     pub timestamp_format: Option<String>,
     /// `FILENAME_PATTERN` of a partitioned COPY's files, without the
     /// extension: `{i}` the file's number in its directory, `{uuid}` and
@@ -228,9 +227,12 @@ pub(crate) struct CopyOptions {
     /// (`{uuid}` with APPEND), as DuckDB.
     pub filename_pattern: Option<String>,
     /// JSON as one array of objects rather than one object per line
-    /// (DuckDB's `ARRAY`; not a COPY option yet: INSERT keeps an array
-    /// file an array); default false.
+    /// (COPY's `ARRAY`; INSERT keeps an array file an array); default false.
     pub json_array: bool,
+    /// With `json_array`, the array laid out as DuckDB's ARRAY writes it,
+    /// each object on a line of its own (`[\n\t{..},\n\t{..}\n]\n`),
+    /// rather than on one line (INSERT's rewrite of an array file).
+    pub json_array_lines: bool,
     /// The Parquet schema to write rather than the one arrow-rs derives
     /// (INSERT keeps a rewritten file's UUID and JSON annotations).
     pub parquet_schema: Option<Arc<SchemaDescriptor>>,
@@ -257,6 +259,7 @@ impl CopyOptions {
             timestamp_format: None,
             filename_pattern: None,
             json_array: false,
+            json_array_lines: false,
             parquet_schema: None,
         }
     }
@@ -267,6 +270,9 @@ impl CopyOptions {
 enum Applies {
     All,
     Csv,
+    Json,
+    /// CSV and JSON.
+    Text,
     Parquet,
     /// Parsed for every format; the value decides (COMPRESSION).
     Checked,
@@ -409,7 +415,7 @@ const KEYS: &[Key] = &[
     },
     Key {
         names: &["dateformat", "date_format"],
-        applies: Applies::Csv,
+        applies: Applies::Text,
         apply: |o, v| {
             let format = v.string()?;
             chrono_format(&format, Written::Date, "DATEFORMAT")?;
@@ -419,11 +425,20 @@ const KEYS: &[Key] = &[
     },
     Key {
         names: &["timestampformat", "timestamp_format"],
-        applies: Applies::Csv,
+        applies: Applies::Text,
         apply: |o, v| {
             let format = v.string()?;
             chrono_format(&format, Written::Timestamp, "TIMESTAMPFORMAT")?;
             o.timestamp_format = Some(format);
+            Ok(())
+        },
+    },
+    Key {
+        names: &["array"],
+        applies: Applies::Json,
+        apply: |o, v| {
+            o.json_array = v.bool()?;
+            o.json_array_lines = o.json_array;
             Ok(())
         },
     },
@@ -444,7 +459,6 @@ const NOT_YET: &[&str] = &[
     "escape",
     "force_quote",
     "use_tmp_file",
-    "array",
     "return_files",
     "preserve_order",
     "kv_metadata",
@@ -503,6 +517,8 @@ impl CopyOptions {
             let applies_to = match key.applies {
                 Applies::All | Applies::Checked => None,
                 Applies::Csv => (format != CopyFormat::Csv).then_some("FORMAT csv"),
+                Applies::Json => (format != CopyFormat::Json).then_some("FORMAT json"),
+                Applies::Text => (format == CopyFormat::Parquet).then_some("FORMAT csv and json"),
                 Applies::Parquet => (format != CopyFormat::Parquet).then_some("FORMAT parquet"),
             };
             if let Some(applies_to) = applies_to {
@@ -666,6 +682,7 @@ fn canonical(key: &Key) -> &'static str {
         "nullstr" => "NULLSTR",
         "dateformat" => "DATEFORMAT",
         "timestampformat" => "TIMESTAMPFORMAT",
+        "array" => "ARRAY",
         _ => "option",
     }
 }
@@ -971,6 +988,19 @@ mod tests {
             e.contains("ROW_GROUP_SIZE applies to FORMAT parquet"),
             "{e}"
         );
+        let e = parse("x.parquet", &[("DATEFORMAT", s("%Y"))])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("DATEFORMAT applies to FORMAT csv and json only, not to FORMAT parquet"),
+            "{e}"
+        );
+        let e = parse("x.csv", &[("ARRAY", OptionValue::Bool(true))])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("ARRAY applies to FORMAT json only"), "{e}");
+        let o = parse("x.json", &[("ARRAY", OptionValue::Bool(true))]).unwrap();
+        assert!(o.json_array && o.json_array_lines);
     }
 
     #[test]

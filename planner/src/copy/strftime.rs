@@ -10,7 +10,75 @@
 //! hours, minutes, seconds and fractions are zeros, its `%I` 12 and `%p`
 //! AM, as DuckDB writes them (chrono cannot format them for a date).
 
+use datafusion::arrow::array::Array;
+use datafusion::arrow::datatypes::{DataType, Field};
+
 use super::error::CopyError;
+use super::options::CopyOptions;
+use super::text::{DuckText, format_options};
+use crate::error::Result;
+
+/// A COPY's DATEFORMAT and TIMESTAMPFORMAT (CSV and JSON), as DuckDB 1.5.5
+/// applies them: to the DATE, TIMESTAMP and TIMESTAMPTZ columns, not to
+/// values inside a LIST, STRUCT or MAP.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DateFormats {
+    date: Option<String>,
+    timestamp: Option<String>,
+}
+
+impl DateFormats {
+    pub(crate) fn new(options: &CopyOptions) -> Self {
+        Self {
+            date: options.date_format.clone(),
+            timestamp: options.timestamp_format.clone(),
+        }
+    }
+
+    /// Whether neither is given.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.date.is_none() && self.timestamp.is_none()
+    }
+
+    /// The chrono format of a column of type `kind`, when one applies to it.
+    pub(crate) fn chrono_format(&self, kind: &DataType) -> Result<Option<String>> {
+        let (format, written, option) = match (kind, &self.date, &self.timestamp) {
+            (DataType::Date32 | DataType::Date64, Some(f), _) => (f, Written::Date, "DATEFORMAT"),
+            (DataType::Timestamp(_, None), _, Some(f)) => {
+                (f, Written::Timestamp, "TIMESTAMPFORMAT")
+            }
+            (DataType::Timestamp(_, Some(tz)), _, Some(f)) => {
+                (f, Written::Zoned(tz), "TIMESTAMPFORMAT")
+            }
+            _ => return Ok(None),
+        };
+        Ok(Some(chrono_format(format, written, option)?))
+    }
+}
+
+/// The text of the column `array` (`field`): under `format` (from
+/// [`DateFormats::chrono_format`]) when given, written exactly as it says
+/// (a timestamp's fraction not trimmed, its offset not shortened), else
+/// DuckDB's text.
+pub(crate) fn column_text<'a>(
+    array: &'a dyn Array,
+    field: &'a Field,
+    format: Option<&'a str>,
+) -> Result<DuckText<'a>> {
+    Ok(match format {
+        Some(format) => {
+            let options = format_options()
+                .with_date_format(Some(format))
+                .with_datetime_format(Some(format))
+                .with_timestamp_format(Some(format))
+                .with_timestamp_tz_format(Some(format));
+            DuckText::for_field(array, field, &options)?
+                .verbatim_timestamps()
+                .verbatim_dates()
+        }
+        None => DuckText::for_field(array, field, &format_options())?,
+    })
+}
 
 /// What a format is applied to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -343,6 +343,37 @@ async fn csv_dateformat_and_timestampformat_are_written_as_duckdb_writes_them() 
     assert_eq!(text(&ours), text(&theirs));
 }
 
+/// DATEFORMAT and TIMESTAMPFORMAT apply to JSON as to CSV (the DATE,
+/// TIMESTAMP and TIMESTAMPTZ columns, not the values in a STRUCT or LIST),
+/// and ARRAY writes one array laid out as DuckDB's, `[]` of no rows too.
+/// They were refused: "DATEFORMAT applies to FORMAT csv only", "ARRAY is
+/// not supported yet" (review-9d #10).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_dateformat_timestampformat_and_array_are_written_as_duckdb_writes_them() {
+    let values = "SELECT CAST('2024-01-05' AS DATE) AS d, \
+        CAST('2024-01-02 03:04:05.5' AS TIMESTAMP) AS ts, \
+        CAST('2024-01-02 03:04:05+00' AS TIMESTAMPTZ) AS tz, \
+        {'d': CAST('2024-02-03' AS DATE), 't': CAST('2024-01-01 00:00:00' AS TIMESTAMP)} AS s, \
+        [CAST('2024-03-04' AS DATE)] AS l, CAST(NULL AS DATE) AS n, \
+        CAST('01:02:03' AS TIME) AS t, 'x\"y' AS v";
+    for (query, options) in [
+        (
+            values,
+            "DATEFORMAT '%d/%m/%Y', TIMESTAMPFORMAT '%Y|%H \"%M\"'",
+        ),
+        (values, "ARRAY true"),
+        (values, "ARRAY true, DATEFORMAT '%Y'"),
+        (values, "ARRAY false"),
+        ("SELECT i FROM range(3) t(i)", "ARRAY true"),
+        ("SELECT i FROM range(0) t(i)", "ARRAY true"),
+        ("SELECT CAST(NULL AS INT) AS a", "ARRAY true"),
+    ] {
+        let copy = format!("COPY ({query}) TO '{{path}}' (FORMAT json, {options})");
+        let (ours, theirs) = both_write(&copy, "dates.json").await;
+        assert_eq!(text(&ours), text(&theirs), "{copy}");
+    }
+}
+
 /// DuckDB's own strftime specifiers, which chrono reads otherwise or not
 /// at all: `%f` microseconds (chrono: nanoseconds), `%g` milliseconds,
 /// `%n` nanoseconds, `%c`, `%x`, `%X`, `%z`, and the time of day of a DATE
