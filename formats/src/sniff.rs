@@ -209,7 +209,13 @@ pub fn sample_schema(
             // value in the sample (`2024-13-01`, `2023-02-29`, `25:00:00`)
             // makes the column text, as in DuckDB, instead of a type no row
             // of the file could then be read into (review-8e #6).
-            if by_shape && !all_convert(values, field.data_type()) {
+            // So does a leap second (`10:00:60`), which arrow reads as the
+            // next minute and DuckDB keeps as text (review-s22 F12).
+            let leap = || {
+                matches!(field.data_type(), DataType::Timestamp(..))
+                    && values.iter().any(|v| leap_second(v, 11))
+            };
+            if by_shape && (!all_convert(values, field.data_type()) || leap()) {
                 *field = Field::new(field.name(), DataType::Utf8, true);
             }
             // A number with a leading zero (a ZIP code, an account number)
@@ -232,13 +238,13 @@ fn shape_typed(data_type: &DataType) -> bool {
 /// (review-8e #8): TIME for `12:30:00` (a fraction allowed), DOUBLE for
 /// numbers of which one is an integer past BIGINT (arrow's reason for
 /// text). `None` for anything else, and for a time that does not convert
-/// (`25:00:00`).
+/// (`25:00:00`) or has a leap second (`10:00:60`).
 fn duckdb_only_type(values: &[String]) -> Option<DataType> {
     let time = DataType::Time64(TimeUnit::Microsecond);
     if values.is_empty() {
         return None;
     }
-    if values.iter().all(|v| time_shape(v)) && all_convert(values, &time) {
+    if values.iter().all(|v| time_shape(v) && !leap_second(v, 0)) && all_convert(values, &time) {
         return Some(time);
     }
     (values.iter().all(|v| number_shape(v))
@@ -261,6 +267,12 @@ fn time_shape(value: &str) -> bool {
         && digits(&b[6..])
         && (1..=6).contains(&fraction.len())
         && digits(fraction.as_bytes())
+}
+
+/// Whether the clock `HH:MM:SS` starting at byte `at` of `value` says 60
+/// seconds (a leap second), which DuckDB's sniffer does not take for a time.
+fn leap_second(value: &str, at: usize) -> bool {
+    value.trim().get(at + 6..at + 8) == Some("60")
 }
 
 /// Whether `value` is an integer or a decimal without an exponent (`-12`, `1.5`).
