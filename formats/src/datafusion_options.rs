@@ -175,18 +175,32 @@ pub fn json_options(
 }
 
 /// The JSON layout of a (decompressed) sample: the one `format` fixes, else
-/// [`JsonFormat::Array`] when the first non-blank byte is `[`, else
+/// [`JsonFormat::Array`] when the first non-blank byte is `[`,
+/// [`JsonFormat::Unstructured`] when the first value goes on past its first
+/// line (DuckDB 1.5.5 detects pretty-printed objects so), else
 /// [`JsonFormat::NewlineDelimited`].
 pub fn sniff_json_format(sample: &[u8], options: &ReadOptions) -> JsonFormat {
     if options.json_format != JsonFormat::Auto {
         return options.json_format;
     }
-    let first = crate::detect::strip_bom(sample)
-        .iter()
-        .find(|b| !b.is_ascii_whitespace());
-    match first {
-        Some(b'[') => JsonFormat::Array,
-        _ => JsonFormat::NewlineDelimited,
+    let text = crate::detect::strip_bom(sample);
+    let Some(start) = text.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return JsonFormat::NewlineDelimited;
+    };
+    let text = &text[start..];
+    if text[0] == b'[' {
+        return JsonFormat::Array;
+    }
+    let mut values = serde_json::Deserializer::from_slice(text).into_iter::<serde_json::Value>();
+    let spans_lines = match values.next() {
+        Some(Ok(_)) => text[..values.byte_offset()].contains(&b'\n'),
+        // A value the sample cuts: over lines when it has a line break.
+        Some(Err(e)) if e.is_eof() => text.contains(&b'\n'),
+        _ => false,
+    };
+    match spans_lines {
+        true => JsonFormat::Unstructured,
+        false => JsonFormat::NewlineDelimited,
     }
 }
 
@@ -260,6 +274,23 @@ mod tests {
         )
         .unwrap();
         assert_eq!(sniff_json_format(b"{\"a\":1}", &array), JsonFormat::Array);
+        // Pretty-printed objects, whole or cut by the sample's end.
+        for text in [
+            &b"{\n  \"a\": 1\n}\n{\n  \"a\": 2\n}\n"[..],
+            b"{\n \"a\": [1,\n",
+        ] {
+            assert_eq!(sniff_json_format(text, &auto), JsonFormat::Unstructured);
+        }
+        // A first record on one line is newline-delimited JSON (DuckDB
+        // then refuses a later record laid out over lines), as is a
+        // first line the sample cuts.
+        for text in [
+            &b"{\"a\":1}\n{\n\"a\":2}"[..],
+            b"{\"a\": [1, 2",
+            b"{\"a\":}\n",
+        ] {
+            assert_eq!(sniff_json_format(text, &auto), JsonFormat::NewlineDelimited);
+        }
         assert!(
             !json_options(&array, Compression::Zstd)
                 .unwrap()

@@ -4,6 +4,7 @@
 //! DuckDB: DATE, TIMESTAMP). The sample's values of such columns are read
 //! back as text and looked at.
 
+use std::collections::HashMap;
 use std::io::Cursor;
 use std::sync::Arc;
 
@@ -11,9 +12,139 @@ use chrono::{NaiveDate, NaiveDateTime};
 use datafusion::arrow::array::{Array, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::json::ReaderBuilder;
+use datafusion::arrow::json::reader::infer_json_schema_from_iterator;
+use serde_json::Value;
 
 use crate::FormatError;
 use crate::temporal::{DATE, TIMESTAMP};
+
+/// The columns of the JSON records in `sample` (newline-delimited, values
+/// one after another however they are laid out, or one whole array of
+/// records), from its first `records` records, typed as DuckDB 1.5.5
+/// types them: arrow-json's
+/// inference, then [`json_types`]; a key whose values are of more than one
+/// kind (a number in one record, a string in another) is a JSON column
+/// (arrow's `arrow.json` extension over VARCHAR), each value its JSON text,
+/// where arrow would type it VARCHAR and then refuse every number in it.
+/// A record that is not valid JSON is an error naming its line. Unless
+/// `whole` (the sample is the file), a record the sample's end cuts ends
+/// the sample; `None` when it holds no whole record.
+pub fn infer_json(
+    sample: &[u8],
+    records: usize,
+    whole: bool,
+) -> Result<Option<Schema>, FormatError> {
+    let mut values = Vec::new();
+    let mut stream = serde_json::Deserializer::from_slice(sample).into_iter::<Value>();
+    // The end of the last whole record read.
+    let mut end = 0;
+    while values.len() < records {
+        let Some(value) = stream.next() else { break };
+        match value {
+            // An array is the file's records: what follows it is left to
+            // the reader (DataFusion's reads the array alone).
+            Ok(value) if value.is_array() && values.is_empty() => {
+                values.push(value);
+                break;
+            }
+            Ok(value) => {
+                values.push(value);
+                end = stream.byte_offset();
+            }
+            Err(e) if e.is_eof() && !whole => break,
+            Err(e) => {
+                return Err(FormatError::Decode {
+                    message: format!("cannot infer the columns from the start of the file: {e}"),
+                });
+            }
+        }
+    }
+    if values.is_empty() && !whole {
+        return Ok(None);
+    }
+    // One array of records: its records, as newline-delimited text for
+    // the typing below.
+    let mut lines = None;
+    if let [Value::Array(array)] = values.as_mut_slice() {
+        let mut array = std::mem::take(array);
+        array.truncate(records);
+        let text: Vec<String> = array.iter().map(Value::to_string).collect();
+        lines = Some(text.join("\n"));
+        values = array;
+    }
+    let mixed = mixed_keys(&values);
+    for value in &mut values {
+        if let Value::Object(members) = value {
+            for key in &mixed {
+                if let Some(v) = members.get_mut(key.as_str()) {
+                    *v = Value::Null;
+                }
+            }
+        }
+    }
+    let inferred = infer_json_schema_from_iterator(values.iter().map(Ok)).map_err(|e| {
+        FormatError::Decode {
+            message: format!("cannot infer the columns from the start of the file: {e}"),
+        }
+    })?;
+    let fields: Vec<Field> = inferred
+        .fields()
+        .iter()
+        .map(|f| match mixed.contains(f.name()) {
+            true => json_column(f.name()),
+            false => f.as_ref().clone(),
+        })
+        .collect();
+    let schema = Schema::new_with_metadata(fields, inferred.metadata().clone());
+    let text = lines.as_ref().map_or(&sample[..end], |l| l.as_bytes());
+    json_types(&schema, text, records).map(Some)
+}
+
+/// A column of JSON text (DuckDB's JSON type): VARCHAR marked with arrow's
+/// canonical `arrow.json` extension, as a Parquet JSON column reads.
+fn json_column(name: &str) -> Field {
+    Field::new(name, DataType::Utf8, true).with_metadata(HashMap::from([(
+        EXTENSION_NAME.to_owned(),
+        JSON_EXTENSION.to_owned(),
+    )]))
+}
+
+/// The field metadata key naming an arrow extension type.
+const EXTENSION_NAME: &str = "ARROW:extension:name";
+
+/// Arrow's canonical extension type of JSON text.
+const JSON_EXTENSION: &str = "arrow.json";
+
+/// Whether `field` is a column of JSON text ([`infer_json`]'s JSON columns).
+pub fn is_json_column(field: &Field) -> bool {
+    field.data_type() == &DataType::Utf8
+        && field.metadata().get(EXTENSION_NAME).map(String::as_str) == Some(JSON_EXTENSION)
+}
+
+/// The top-level keys of `records` whose values (NULL aside) are of more
+/// than one JSON kind: string, number, boolean, object, array.
+fn mixed_keys(records: &[Value]) -> Vec<String> {
+    let kind = |v: &Value| match v {
+        Value::Null => None,
+        Value::Bool(_) => Some(0),
+        Value::Number(_) => Some(1),
+        Value::String(_) => Some(2),
+        Value::Array(_) => Some(3),
+        Value::Object(_) => Some(4),
+    };
+    let mut seen: HashMap<&str, u8> = HashMap::new();
+    let mut mixed: Vec<String> = Vec::new();
+    for members in records.iter().filter_map(Value::as_object) {
+        for (key, value) in members {
+            let Some(kind) = kind(value) else { continue };
+            let first = *seen.entry(key.as_str()).or_insert(kind);
+            if first != kind && !mixed.iter().any(|m| m == key) {
+                mixed.push(key.clone());
+            }
+        }
+    }
+    mixed
+}
 
 /// `inferred` (arrow's schema of newline-delimited `sample`) with DuckDB's
 /// types for its top-level columns, judged on the first `records` records:
@@ -21,8 +152,10 @@ use crate::temporal::{DATE, TIMESTAMP};
 /// (`Decimal128(38, 0)`, as `types` maps HUGEINT), VARCHAR columns holding
 /// only ISO dates DATE, only ISO timestamps of one shape TIMESTAMP (a
 /// `Z` or an offset is applied: the instant in UTC, as DuckDB reads it).
-pub fn json_types(inferred: &Schema, sample: &[u8], records: usize) -> Result<Schema, FormatError> {
-    let candidate = |f: &Field| matches!(f.data_type(), DataType::Float64 | DataType::Utf8);
+fn json_types(inferred: &Schema, sample: &[u8], records: usize) -> Result<Schema, FormatError> {
+    let candidate = |f: &Field| {
+        matches!(f.data_type(), DataType::Float64 | DataType::Utf8) && !is_json_column(f)
+    };
     if !inferred.fields().iter().any(|f| candidate(f)) {
         return Ok(inferred.clone());
     }
@@ -266,6 +399,37 @@ mod tests {
         for values in text {
             assert_eq!(refine(values), None, "{values:?}");
         }
+    }
+
+    /// Keys of mixed kinds are JSON columns; the records of an array, or
+    /// of values over lines cut by the sample's end, are typed alike.
+    #[test]
+    fn mixed_keys_are_json_columns_in_any_layout() {
+        let kinds = |schema: &Schema| -> Vec<(String, bool, DataType)> {
+            let fields = schema.fields().iter();
+            fields
+                .map(|f| (f.name().clone(), is_json_column(f), f.data_type().clone()))
+                .collect()
+        };
+        let expected = vec![
+            ("a".to_string(), true, DataType::Utf8),
+            ("d".to_string(), false, DATE),
+        ];
+        let lines = b"{\"a\":1,\"d\":\"2024-01-02\"}\n{\"a\":{\"x\":[1]}}\n{\"a\":\"s\"}\n";
+        let array = b"[{\"a\":1,\"d\":\"2024-01-02\"}, {\"a\":true}]";
+        let cut = b"{\n \"a\": 1,\n \"d\": \"2024-01-02\"\n}\n{\n \"a\": \"s\"\n}\n{\n \"a\": [";
+        for (text, whole) in [(&lines[..], true), (array, true), (cut, false)] {
+            let schema = infer_json(text, 100, whole).unwrap().unwrap();
+            assert_eq!(
+                kinds(&schema),
+                expected,
+                "{}",
+                String::from_utf8_lossy(text)
+            );
+        }
+        assert!(infer_json(b"{\"a\": [1,", 100, false).unwrap().is_none());
+        let err = infer_json(b"{\"a\":1}\n{\"a\":2}\n{\"a\":}\n", 100, true).unwrap_err();
+        assert!(err.to_string().contains("line 3"), "{err}");
     }
 
     /// A value written in a shape has that shape again.

@@ -26,6 +26,7 @@ mod datafusion_options;
 mod decode_error;
 mod detect;
 mod error;
+mod json_text;
 mod json_types;
 mod lines;
 mod options;
@@ -46,7 +47,8 @@ pub use detect::{
     detect_from_path, strip_bom,
 };
 pub use error::FormatError;
-pub use json_types::{TimestampShape, json_types, timestamp_shape};
+pub use json_text::JsonColumnsText;
+pub use json_types::{TimestampShape, infer_json, is_json_column, timestamp_shape};
 pub use lines::{EmptyLines, SkipLines, first_record_end, line_end, skip_lines};
 pub use options::{ColumnTypes, DUCKDB_SAMPLE_SIZE, FILES_TO_SNIFF, JsonFormat, ReadOptions};
 pub use record_starts::RecordStarts;

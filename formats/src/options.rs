@@ -36,6 +36,9 @@ pub enum JsonFormat {
     NewlineDelimited,
     /// One top-level array of objects (`array`).
     Array,
+    /// JSON values one after another, each laid out over any number of
+    /// lines (`unstructured`: pretty-printed objects); read whole.
+    Unstructured,
 }
 
 /// Typed DuckDB reader options, parsed from (name, value) pairs with aliases.
@@ -387,7 +390,8 @@ fn json_format(v: &Coerce<'_>) -> Result<JsonFormat, FormatError> {
         "auto" => Ok(JsonFormat::Auto),
         "newline_delimited" | "nd" | "ndjson" => Ok(JsonFormat::NewlineDelimited),
         "array" => Ok(JsonFormat::Array),
-        _ => Err(v.invalid("one of 'auto', 'newline_delimited', 'array'")),
+        "unstructured" => Ok(JsonFormat::Unstructured),
+        _ => Err(v.invalid("one of 'auto', 'newline_delimited', 'array', 'unstructured'")),
     }
 }
 

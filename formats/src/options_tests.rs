@@ -272,8 +272,8 @@ fn bad_values_say_what_is_expected() {
         (
             FileFormat::Json,
             "format",
-            s("unstructured"),
-            "'auto', 'newline_delimited', 'array'",
+            s("xml"),
+            "'auto', 'newline_delimited', 'array', 'unstructured'",
         ),
         (
             FileFormat::Json,

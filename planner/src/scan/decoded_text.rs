@@ -15,6 +15,11 @@
 //! newline-delimited JSON failed at once. Here the mark is turned into
 //! three spaces, which JSON skips: the text keeps its length, so a byte
 //! range of newline-delimited JSON still starts and ends where it did.
+//!
+//! A JSON file with JSON columns (a key whose values mix kinds) has their
+//! values turned into strings of their text
+//! (`s3sql_formats::JsonColumnsText`), which arrow-json reads; that text
+//! has another length, so such a file is read whole.
 
 use std::fmt;
 use std::sync::Arc;
@@ -31,16 +36,19 @@ use object_store::{
     CopyOptions, GetOptions, GetResult, GetResultPayload, ListResult, MultipartUpload, ObjectMeta,
     ObjectStore, PutMultipartOptions, PutOptions, PutPayload, PutResult,
 };
+use s3sql_formats::JsonColumnsText;
 use tokio_util::io::{ReaderStream, StreamReader};
 
 /// A read-only object store whose GETs answer the text of what `inner`
-/// holds: decoded from `compression` (zstd: every frame), and with a
-/// leading UTF-8 byte order mark blanked when `blank_bom` (JSON).
+/// holds: decoded from `compression` (zstd: every frame), with a leading
+/// UTF-8 byte order mark blanked when `blank_bom` (JSON), and the values
+/// of `json_columns` rewritten.
 #[derive(Debug)]
 pub(crate) struct DecodedText {
     inner: Arc<dyn ObjectStore>,
     compression: FileCompressionType,
     blank_bom: bool,
+    json_columns: Vec<String>,
 }
 
 impl DecodedText {
@@ -55,6 +63,16 @@ impl DecodedText {
             inner,
             compression,
             blank_bom,
+            json_columns: Vec::new(),
+        }
+    }
+
+    /// The same store, answering the values of the JSON columns `columns`
+    /// as JSON strings of their text; the files are then read whole.
+    pub(crate) fn with_json_columns(self, columns: Vec<String>) -> Self {
+        Self {
+            json_columns: columns,
+            ..self
         }
     }
 }
@@ -113,6 +131,22 @@ fn bom_blanked(body: Body) -> Body {
                         return (!rest.is_empty()).then_some((Ok(rest), (body, None)));
                     }
                 }
+            }
+        },
+    )
+    .boxed()
+}
+
+/// `body` with its JSON columns' values rewritten by `rewriter`.
+fn json_columns_rewritten(body: Body, rewriter: JsonColumnsText) -> Body {
+    futures::stream::unfold(
+        (body, Some(rewriter)),
+        |(mut body, mut rewriter)| async move {
+            let text = rewriter.as_mut()?;
+            match body.next().await {
+                Some(Ok(chunk)) => Some((Ok(Bytes::from(text.push(&chunk))), (body, rewriter))),
+                Some(Err(e)) => Some((Err(e), (body, None))),
+                None => Some((Ok(Bytes::from(text.finish())), (body, None))),
             }
         },
     )
@@ -194,10 +228,16 @@ impl ObjectStore for DecodedText {
             // A range of compressed bytes is no range of the text.
             return Err(read_only("a HEAD or a ranged GET of a compressed file"));
         }
+        let rewrite = !self.json_columns.is_empty();
+        if rewrite && options.range.is_some() {
+            // The rewritten text has another length than the file.
+            return Err(read_only("a ranged GET of a JSON file with JSON columns"));
+        }
         let head = options.head;
         let result = self.inner.get_opts(location, options).await?;
         let blank_bom = self.blank_bom && !head && result.range.start == 0;
-        if !compressed && !blank_bom {
+        let rewrite = rewrite && !head;
+        if !compressed && !blank_bom && !rewrite {
             return Ok(result);
         }
         let (meta, range, attributes) = (
@@ -208,6 +248,10 @@ impl ObjectStore for DecodedText {
         let mut text = decoded(result.into_stream(), self.compression)?;
         if blank_bom {
             text = bom_blanked(text);
+        }
+        if rewrite {
+            let rewriter = JsonColumnsText::new(self.json_columns.clone());
+            text = json_columns_rewritten(text, rewriter);
         }
         Ok(GetResult {
             payload: GetResultPayload::Stream(text),

@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use datafusion::arrow::datatypes::Schema;
-use datafusion::arrow::json::reader::infer_json_schema;
 use datafusion::common::config::{CsvOptions, JsonOptions, TableParquetOptions};
 use datafusion::datasource::file_format::FileFormat as DataFusionFormat;
 use datafusion::datasource::file_format::csv::CsvFormat;
@@ -20,8 +19,8 @@ use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 use s3sql_formats::{
     CSV_SAMPLE_BYTES, Compression, DUCKDB_SAMPLE_SIZE, EmptyLines, FileFormat, JsonFormat,
     ReadOptions, compression_from_path, csv_options, csv_schema, decompress_sample,
-    detect_from_bytes, detect_from_path, first_record_end, json_options, json_schema, json_types,
-    skip_lines, sniff_json_format, strip_bom,
+    detect_from_bytes, detect_from_path, first_record_end, infer_json, is_json_column,
+    json_options, json_schema, skip_lines, sniff_json_format, strip_bom,
 };
 
 use regex::Regex;
@@ -81,8 +80,7 @@ fn ndjson_schema(sample: &[u8], whole: bool, records: Option<usize>) -> Result<O
         return Ok(None);
     }
     let records = records.unwrap_or(DUCKDB_SAMPLE_SIZE);
-    let (schema, _) = infer_json_schema(std::io::BufReader::new(&sample[..end]), Some(records))?;
-    Ok(Some(json_types(&schema, &sample[..end], records)?))
+    Ok(infer_json(&sample[..end], records, true)?)
 }
 
 /// DataFusion's format for each file of a scan: CSV and JSON files are
@@ -96,7 +94,8 @@ pub(crate) struct Formats {
 
 enum FormatKind {
     Csv(CsvOptions),
-    Json(JsonOptions),
+    /// JSON files, and their layout.
+    Json(JsonOptions, JsonFormat),
     Parquet(Arc<ParquetFormat>),
 }
 
@@ -105,6 +104,20 @@ impl Formats {
     pub(crate) fn compression(&self, name: &str) -> Compression {
         self.compression
             .unwrap_or_else(|| compression_from_path(name))
+    }
+
+    /// Whether the files are read only whole, never in byte ranges: JSON
+    /// arrays (DataFusion reads no range of one), values laid out over
+    /// lines, and files with JSON columns (their text is rewritten,
+    /// `decoded_text`).
+    pub(crate) fn read_whole(&self, file_schema: &Schema) -> bool {
+        match &self.kind {
+            FormatKind::Json(_, layout) => {
+                *layout != JsonFormat::NewlineDelimited
+                    || file_schema.fields().iter().any(|f| is_json_column(f))
+            }
+            _ => false,
+        }
     }
 
     /// Whether the files are Parquet.
@@ -120,7 +133,7 @@ impl Formats {
                 options.compression = compression.variant();
                 Arc::new(CsvFormat::default().with_options(options))
             }
-            FormatKind::Json(options) => {
+            FormatKind::Json(options, _) => {
                 let mut options = options.clone();
                 options.compression = compression.variant();
                 Arc::new(DataFusionJson::default().with_options(options))
@@ -316,16 +329,27 @@ pub(super) async fn file_format(
             // memory; the sample's whole lines give the same schema.
             let union_by_name = request.flag("union_by_name")?.unwrap_or(false);
             let whole = first.size <= JSON_SAMPLE_BYTES && raw.len() as u64 == first.size;
+            let records = options.sample_size.unwrap_or(DUCKDB_SAMPLE_SIZE);
+            let json_sample = |text: &[u8], whole: bool| {
+                infer_json(strip_bom(text), records, whole)
+                    .map_err(|e| super::in_file(e.into(), first_name))
+            };
             let sampled = match (layout, union_by_name) {
                 (JsonFormat::NewlineDelimited, false) => {
                     ndjson_schema(&text, whole, options.sample_size)
                         .map_err(|e| super::in_file(e, first_name))?
                 }
+                // An array the sample holds whole: its records, as DataFusion
+                // would read them, and JSON columns found among them.
+                // Values over lines: the sample's whole ones (DataFusion's
+                // inference reads line by line).
+                (JsonFormat::Array, false) if whole => json_sample(&text, true)?,
+                (JsonFormat::Unstructured, false) => json_sample(&text, whole)?,
                 _ => None,
             };
             ScanFormat {
                 formats: Formats {
-                    kind: FormatKind::Json(json),
+                    kind: FormatKind::Json(json, layout),
                     compression: forced,
                 },
                 shape: SchemaShape::Json(Box::new(options)),

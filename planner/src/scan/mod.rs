@@ -481,6 +481,7 @@ async fn file_table(
                 store,
                 format,
                 files: Vec::new(),
+                whole: formats.read_whole(&file_schema),
                 columns,
             });
             compressed.push(compression != Compression::Uncompressed);

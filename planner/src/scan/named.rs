@@ -34,7 +34,7 @@ use futures::future::{self, Either};
 use futures::{FutureExt, StreamExt};
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
-use s3sql_formats::{is_decode_error, name_decode_error};
+use s3sql_formats::{is_decode_error, is_json_column, name_decode_error};
 
 use crate::scan::csv_opener::{CsvExtras, CsvOpener};
 use crate::scan::csv_ranges::CsvRanges;
@@ -134,7 +134,8 @@ impl NamedSource {
 impl NamedSource {
     /// The opener of files compressed as `base_config` says; zstd files,
     /// and every JSON file, read through [`DecodedText`] (every zstd frame
-    /// decoded, a JSON file's byte order mark blanked).
+    /// decoded, a JSON file's byte order mark blanked and its JSON
+    /// columns' values rewritten).
     fn opener(
         &self,
         object_store: Arc<dyn ObjectStore>,
@@ -148,9 +149,22 @@ impl NamedSource {
         }
         let mut config = base_config.clone();
         config.file_compression_type = FileCompressionType::UNCOMPRESSED;
-        let text: Arc<dyn ObjectStore> =
-            Arc::new(DecodedText::new(object_store, compression, json));
-        self.text_opener(text, &config, partition)
+        let mut text = DecodedText::new(object_store, compression, json);
+        if json {
+            text = text.with_json_columns(self.json_columns());
+        }
+        self.text_opener(Arc::new(text), &config, partition)
+    }
+
+    /// The JSON columns of the files (their values are rewritten, `DecodedText`).
+    fn json_columns(&self) -> Vec<String> {
+        let file_schema = self.inner.table_schema().file_schema();
+        file_schema
+            .fields()
+            .iter()
+            .filter(|f| is_json_column(f))
+            .map(|f| f.name().clone())
+            .collect()
     }
 
     /// The opener of files `base_config` says are compressed so.

@@ -15,7 +15,6 @@ use datafusion::catalog::Session;
 use datafusion::common::{DataFusionError, Result};
 use datafusion::datasource::TableProvider;
 use datafusion::datasource::file_format::FileFormat;
-use datafusion::datasource::file_format::json::JsonFormat;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::{
@@ -49,6 +48,9 @@ pub(crate) struct StoreFiles {
     pub format: Arc<dyn FileFormat>,
     /// Its files, in listing order, partition values set.
     pub files: Vec<PartitionedFile>,
+    /// Its files are read only whole, never in byte ranges
+    /// (`Formats::read_whole`).
+    pub whole: bool,
     /// How a file's columns are matched to the scan's, when not
     /// DataFusion's way (a Parquet file lacking one is refused:
     /// [`super::parquet_columns`]).
@@ -308,14 +310,6 @@ fn parquet_ranges(groups: Vec<FileGroup>, target: usize, state: &dyn Session) ->
         .unwrap_or(groups)
 }
 
-/// Whether `format` reads JSON arrays (not newline-delimited JSON), which
-/// DataFusion reads only whole.
-fn json_array(format: &Arc<dyn FileFormat>) -> bool {
-    format
-        .downcast_ref::<JsonFormat>()
-        .is_some_and(|json| !json.is_newline_delimited())
-}
-
 /// Splits `files` into at most `n` contiguous groups of similar count.
 fn split(files: &[PartitionedFile], n: usize) -> Vec<FileGroup> {
     let per_group = files.len().div_ceil(n.max(1)).max(1);
@@ -394,10 +388,11 @@ impl TableProvider for FileTable {
             // is split into byte ranges (a CSV's second range would first
             // have the file read up to it for its record start,
             // `csv_ranges`); a JSON array is read whole (DataFusion refuses
-            // to read one in byte ranges, review-8e #21); above 10 MB
+            // to read one in byte ranges, review-8e #21), and so are other
+            // files read only whole (`StoreFiles::whole`); above 10 MB
             // DataFusion would regroup more groups than `target` (small
             // files, Parquet ranges) into `target` partitions.
-            let declared = (limit.is_some() || json_array(&group.format) || groups.len() > target)
+            let declared = (limit.is_some() || group.whole || groups.len() > target)
                 .then_some(Partitioning::UnknownPartitioning(groups.len()));
             let config = FileScanConfigBuilder::new(group.store.clone(), source)
                 .with_file_groups(groups)
