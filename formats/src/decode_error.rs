@@ -1,6 +1,8 @@
 //! Read errors from arrow-csv / arrow-json restated as "file X, line N,
 //! column C: ..." with what to change. arrow-csv's messages carry the record
-//! and column; arrow-json's carry neither, so JSON errors name the file only.
+//! and column; arrow-json's carry neither, so a JSON error's line is found
+//! by decoding the file again ([`crate::JsonErrorLine`]) and given to
+//! [`name_json_decode_error`].
 //!
 //! arrow-csv counts records from the start of the byte range it decodes, so
 //! line numbers are exact when a file is read as one range (no
@@ -59,6 +61,19 @@ pub fn name_decode_error(
         }));
     }
     err
+}
+
+/// [`name_decode_error`] for a JSON file whose refused record starts on
+/// `line`: "file X, line N: invalid JSON: ...".
+pub fn name_json_decode_error(path: &str, line: u64, err: DataFusionError) -> DataFusionError {
+    match arrow_cause(&err) {
+        Some(ArrowError::JsonError(message)) => {
+            DataFusionError::External(Box::new(FormatError::Decode {
+                message: format!("file {path}, line {line}: invalid JSON: {message}"),
+            }))
+        }
+        _ => name_decode_error(path, 0, 0, err),
+    }
 }
 
 /// Whether `err` is one of arrow's decode errors, which

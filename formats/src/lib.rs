@@ -26,6 +26,7 @@ mod datafusion_options;
 mod decode_error;
 mod detect;
 mod error;
+mod json_lines;
 mod json_text;
 mod json_types;
 mod lines;
@@ -41,12 +42,15 @@ pub(crate) use datafusion_options::NO_QUOTE;
 pub use datafusion_options::{
     csv_options, decoded_by_planner, json_options, null_regex, sniff_json_format,
 };
-pub use decode_error::{describe_decode_error, is_decode_error, name_decode_error};
+pub use decode_error::{
+    describe_decode_error, is_decode_error, name_decode_error, name_json_decode_error,
+};
 pub use detect::{
     Compression, Detected, FileFormat, compression_from_path, decompress_sample, detect_from_bytes,
     detect_from_path, strip_bom,
 };
 pub use error::FormatError;
+pub use json_lines::JsonErrorLine;
 pub use json_text::JsonColumnsText;
 pub use json_types::{TimestampShape, infer_json, is_json_column, timestamp_shape};
 pub use lines::{EmptyLines, SkipLines, first_record_end, line_end, skip_lines};

@@ -16,6 +16,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::Result;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
@@ -34,7 +35,9 @@ use futures::future::{self, Either};
 use futures::{FutureExt, StreamExt};
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
-use s3sql_formats::{is_decode_error, is_json_column, name_decode_error};
+use s3sql_formats::{
+    JsonErrorLine, is_decode_error, is_json_column, name_decode_error, name_json_decode_error,
+};
 
 use crate::scan::csv_opener::{CsvExtras, CsvOpener};
 use crate::scan::csv_ranges::CsvRanges;
@@ -167,6 +170,23 @@ impl NamedSource {
             .collect()
     }
 
+    /// How a JSON file's refused record is found again: the columns the
+    /// read decodes; `None` for CSV.
+    fn json_read(&self) -> Result<Option<Arc<JsonRead>>> {
+        if self.inner.file_type() != "json" {
+            return Ok(None);
+        }
+        let file_schema = self.inner.table_schema().file_schema();
+        let indices = match self.inner.projection() {
+            Some(p) => SplitProjection::new(file_schema, p).file_indices,
+            None => (0..file_schema.fields().len()).collect(),
+        };
+        Ok(Some(Arc::new(JsonRead {
+            schema: Arc::new(file_schema.project(&indices)?),
+            columns: self.json_columns(),
+        })))
+    }
+
     /// The opener of files `base_config` says are compressed so.
     fn text_opener(
         &self,
@@ -215,6 +235,7 @@ impl FileSource for NamedSource {
                 .as_ref()
                 .map(|c| c.options.terminator.unwrap_or(b'\n')),
             store: object_store,
+            json: self.json_read()?,
             skipped_lines: self.csv.as_ref().map_or(0, |c| c.skip),
             ignore_errors: self.csv.as_ref().is_some_and(|c| c.ignore_errors),
         }))
@@ -290,6 +311,8 @@ struct NamedOpener {
     line_end: Option<u8>,
     /// The store the files are read from.
     store: Arc<dyn ObjectStore>,
+    /// JSON: what finds the line of a refused record.
+    json: Option<Arc<JsonRead>>,
     /// Lines dropped before the decoder (`skip`), added to its line numbers.
     skipped_lines: u64,
     /// `ignore_errors` was asked for: the error says why it did not apply.
@@ -336,6 +359,7 @@ impl FileOpener for NamedOpener {
         );
         let ranges = self.ranges.clone().filter(|_| file.range.is_some());
         let (store, line_end) = (Arc::clone(&self.store), self.line_end);
+        let json = self.json.clone();
         let location = file.object_meta.location.clone();
         Ok(async move {
             let file = match ranges {
@@ -357,7 +381,18 @@ impl FileOpener for NamedOpener {
                     Err(e) => {
                         let (name, store, location) =
                             (Arc::clone(&name), Arc::clone(&store), location.clone());
+                        let json = json.clone();
                         Either::Right(async move {
+                            // A JSON record arrow refused: its line, from the
+                            // file's text decoded again.
+                            if let Some(json) = json.filter(|_| start == 0 && is_decode_error(&e)) {
+                                let text = DecodedText::new(store, compression, true)
+                                    .with_json_columns(json.columns.clone());
+                                if let Ok(Some(line)) = json.line(&text, &location).await {
+                                    return Err(name_json_decode_error(&name, line, e));
+                                }
+                                return Err(named(&name, start, skipped, ignore, e));
+                            }
                             // Past the file's start arrow counts lines from
                             // the range's: the lines before it are counted.
                             let before = match line_end {
@@ -376,6 +411,29 @@ impl FileOpener for NamedOpener {
                 .boxed())
         }
         .boxed())
+    }
+}
+
+/// What finds the line of a JSON record arrow-json refused.
+struct JsonRead {
+    /// The file columns the read decodes.
+    schema: SchemaRef,
+    /// The JSON columns, rewritten as the read rewrites them.
+    columns: Vec<String>,
+}
+
+impl JsonRead {
+    /// The line the first record of `location` (read through `text`)
+    /// that does not decode starts on. Read only after an error.
+    async fn line(&self, text: &DecodedText, location: &Path) -> Result<Option<u64>> {
+        let mut finder = JsonErrorLine::new(Arc::clone(&self.schema))?;
+        let mut body = text.get(location).await?.into_stream();
+        while let Some(chunk) = body.next().await {
+            if let Some(line) = finder.push(&chunk?) {
+                return Ok(Some(line));
+            }
+        }
+        Ok(finder.finish())
     }
 }
 

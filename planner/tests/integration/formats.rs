@@ -234,3 +234,39 @@ async fn a_byte_order_mark_before_json_is_read_past() {
         assert_eq!(rows, ["1,x", "2,y"], "{sql}");
     }
 }
+
+/// A JSON record that does not decode is named by its line, as DuckDB
+/// 1.5.5 names it ("in line 5001"), both past the sample (sum(a) over
+/// a string) and in the schema's sample (a syntax error on line 4)
+/// (review-8e #12: the first named the file only, the second said "line
+/// 1 column 6", serde's position inside the record).
+#[tokio::test]
+async fn json_errors_name_the_line_of_the_record() {
+    let bucket = Bucket::new().await;
+    let mut bad: String = (0..5000).map(|i| format!("{{\"a\":{i}}}\n")).collect();
+    bad.push_str("{\"a\":\"str\"}\n{\"a\":1}\n");
+    bucket.put("jl/bad.jsonl", bad).await;
+    bucket
+        .put(
+            "jl/syntax.jsonl",
+            "{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n{\"a\":}\n",
+        )
+        .await;
+    let session = bucket.session().await;
+    for (sql, line) in [
+        (
+            format!(
+                "SELECT sum(a) FROM read_json('{}', sample_size = 100)",
+                bucket.url("jl/bad.jsonl")
+            ),
+            "line 5001",
+        ),
+        (
+            format!("SELECT * FROM '{}'", bucket.url("jl/syntax.jsonl")),
+            "line 4",
+        ),
+    ] {
+        let error = error_of(&session, &sql).await;
+        assert!(error.contains(line), "{sql}: {error}");
+    }
+}
