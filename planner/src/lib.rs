@@ -35,6 +35,7 @@ mod describe_subquery;
 mod dialect;
 mod duck_names;
 mod error;
+mod integers;
 mod mask;
 mod mindsdb;
 mod order;

@@ -120,6 +120,8 @@ impl Session {
         }
         // Registering only adds it to the state's list: it never fails.
         let _ = ctx.register_expr_planner(Arc::new(crate::uuid_literal::UuidLiterals));
+        // `/`, `//` and `%` of integers as DuckDB divides them.
+        let _ = ctx.register_expr_planner(Arc::new(crate::integers::IntegerDivision));
         ctx.add_analyzer_rule(Arc::new(crate::timestamp_text::TimestampCasts));
         // Databases are stored beside persistent secrets, or not at all.
         let catalog = ctx.catalog(&ctx.state().config_options().catalog.default_catalog);

@@ -20,6 +20,8 @@ mod decimals;
 mod files;
 #[path = "integration/formats.rs"]
 mod formats;
+#[path = "integration/integers.rs"]
+mod integers;
 #[path = "integration/keys.rs"]
 mod keys;
 #[path = "integration/mindsdb.rs"]

@@ -6,7 +6,8 @@
 use crate::as_duckdb::unlike_duckdb;
 use crate::support::error_of;
 
-fn statements(list: &[&str]) -> Vec<String> {
+/// `list` as owned statements.
+pub(crate) fn statements(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
 }
 
