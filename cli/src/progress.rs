@@ -98,14 +98,24 @@ fn draw_until(monitors: &Monitors, stopped: &Receiver<()>) {
     }
 }
 
-/// `COPY: 1,234,567 rows, 3 files, 12.5 MiB written`.
+/// `COPY: 1,234,567 rows, 3 files, 12.5 MiB written` (local files), or
+/// `..., 20.0 MiB encoded, 12.5 MiB uploaded` (S3: uploaded counts what
+/// S3 acknowledged, encoded what is on its way too).
 fn line(progress: CopyProgress) -> String {
+    let bytes = if progress.uploading {
+        format!(
+            "{} encoded, {} uploaded",
+            human_bytes(progress.encoded),
+            human_bytes(progress.bytes)
+        )
+    } else {
+        format!("{} written", human_bytes(progress.bytes))
+    };
     format!(
-        "COPY: {} rows, {} file{}, {} written",
+        "COPY: {} rows, {} file{}, {bytes}",
         grouped(progress.rows),
         progress.files,
         if progress.files == 1 { "" } else { "s" },
-        human_bytes(progress.bytes)
     )
 }
 
@@ -154,6 +164,12 @@ mod tests {
         assert_eq!(
             line(progress),
             "COPY: 1,234,567 rows, 1 file, 512 bytes written"
+        );
+        progress.uploading = true;
+        progress.encoded = 20_971_520;
+        assert_eq!(
+            line(progress),
+            "COPY: 1,234,567 rows, 1 file, 20.0 MiB encoded, 512 bytes uploaded"
         );
     }
 

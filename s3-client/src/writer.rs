@@ -16,6 +16,7 @@
 //! count. With DuckDB's 80 MB parts a lone writer holds at most about
 //! 400 MB: three parts uploading, one filling, one spare.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::{Bytes, BytesMut};
@@ -49,6 +50,8 @@ pub struct MultipartWriter {
     keep_spare: bool,
     /// A small object is a multipart upload of one part too, not a PutObject.
     always_multipart: bool,
+    /// Where the bytes the server took are added up, if anywhere.
+    uploaded: Option<Arc<AtomicU64>>,
     upload_id: Option<String>,
     /// The CreateMultipartUpload under way, in a task of its own: a write
     /// dropped while it runs leaves it here, so that `abort` and `Drop`
@@ -91,6 +94,7 @@ pub struct MultipartWriterBuilder {
     budget: Option<UploadBudget>,
     keep_spare: bool,
     always_multipart: bool,
+    uploaded: Option<Arc<AtomicU64>>,
 }
 
 impl MultipartWriterBuilder {
@@ -137,6 +141,15 @@ impl MultipartWriterBuilder {
         self
     }
 
+    /// Adds to `counter` the bytes of each part (or of the one PutObject)
+    /// as the server acknowledges it: a progress figure of bytes uploaded,
+    /// not of bytes handed to the writer. Give writers of one job the same
+    /// counter to add them up.
+    pub fn count_uploaded(mut self, counter: Arc<AtomicU64>) -> Self {
+        self.uploaded = Some(counter);
+        self
+    }
+
     /// The writer. Nothing is sent until the first part fills.
     pub fn build(self) -> MultipartWriter {
         let upload = &self.client.config().upload;
@@ -165,6 +178,7 @@ impl MultipartWriterBuilder {
             spare: Arc::new(Mutex::new(None)),
             keep_spare: self.keep_spare,
             always_multipart: self.always_multipart,
+            uploaded: self.uploaded,
             upload_id: None,
             creating: None,
             next_part: 1,
@@ -194,6 +208,7 @@ impl MultipartWriter {
             budget: None,
             keep_spare: true,
             always_multipart: false,
+            uploaded: None,
         }
     }
 
@@ -403,11 +418,16 @@ impl MultipartWriter {
         self.usable().await?;
         if self.upload_id.is_none() {
             let rest = std::mem::take(&mut self.buffer).freeze();
+            let size = rest.len();
             self.settled = true;
-            return self
+            let put = self
                 .client
                 .put_object(&self.bucket, &self.key, rest, &self.put)
                 .await;
+            if put.is_ok() {
+                count(self.uploaded.as_deref(), size);
+            }
+            return put;
         }
         let result = async {
             let upload_id = self.upload_id.clone().unwrap_or_default();
@@ -480,6 +500,7 @@ impl MultipartWriter {
         let upload_id = self.upload_id.clone().unwrap_or_default();
         let spare = self.keep_spare.then(|| Arc::clone(&self.spare));
         let part_size = self.part_size;
+        let uploaded = self.uploaded.clone();
         // A task per part, so signing and sending use every core. The
         // budget is given back as the request ends, with the part's buffer
         // either kept as the writer's spare or freed.
@@ -487,6 +508,9 @@ impl MultipartWriter {
             let completed = client
                 .upload_part(&bucket, &key, &upload_id, part_number, part.clone())
                 .await;
+            if completed.is_ok() {
+                count(uploaded.as_deref(), part.len());
+            }
             if let Some(spare) = spare {
                 recycle(&spare, part, part_size);
             }
@@ -657,6 +681,13 @@ fn recycle(spare: &Mutex<Option<BytesMut>>, sent: Bytes, part_size: usize) {
     {
         buffer.clear();
         *spare = Some(buffer);
+    }
+}
+
+/// Adds `bytes` the server took to `counter`, when there is one.
+fn count(counter: Option<&AtomicU64>, bytes: usize) {
+    if let Some(counter) = counter {
+        counter.fetch_add(bytes as u64, Ordering::Relaxed);
     }
 }
 

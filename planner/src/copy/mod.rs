@@ -168,6 +168,7 @@ pub(crate) async fn execute(
 ) -> Result<SendableRecordBatchStream> {
     let _running = monitor.start();
     let target = Target::resolve(&copy.target, secrets, settings).await?;
+    monitor.set_uploading(matches!(target, Target::S3 { .. }));
     // FILE_SIZE_BYTES and PER_THREAD_OUTPUT write a directory of files,
     // as partitions do.
     let directory = !copy.options.partition_by.is_empty()

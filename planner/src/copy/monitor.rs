@@ -32,8 +32,14 @@ pub struct CopyProgress {
     pub rows: u64,
     /// Files complete so far.
     pub files: u64,
-    /// Bytes handed to the uploads (or local files) so far.
+    /// Bytes stored so far: uploaded (each part, or a small file's
+    /// PutObject, once S3 acknowledged it), or written to local files.
     pub bytes: u64,
+    /// Bytes encoded so far, handed to the uploads or files: ahead of
+    /// `bytes` by what is still in memory or on its way to S3.
+    pub encoded: u64,
+    /// Whether the files go to S3 (`bytes` are uploaded), not to local files.
+    pub uploading: bool,
 }
 
 /// A session's handle on its COPY statements; cheap to clone.
@@ -45,7 +51,10 @@ struct Inner {
     running: AtomicBool,
     rows: AtomicU64,
     files: AtomicU64,
-    bytes: AtomicU64,
+    /// Bytes encoded (handed to the files).
+    encoded: AtomicU64,
+    /// Whether the files go to S3.
+    uploading: AtomicBool,
     /// The most bytes the open files' parts being filled held together.
     peak_filling: AtomicU64,
     interrupted: watch::Sender<bool>,
@@ -62,7 +71,8 @@ impl Default for CopyMonitor {
             running: AtomicBool::new(false),
             rows: AtomicU64::new(0),
             files: AtomicU64::new(0),
-            bytes: AtomicU64::new(0),
+            encoded: AtomicU64::new(0),
+            uploading: AtomicBool::new(false),
             peak_filling: AtomicU64::new(0),
             interrupted: watch::Sender::new(false),
             uploads: OpenUploads::default(),
@@ -90,7 +100,9 @@ impl CopyMonitor {
         CopyProgress {
             rows: self.0.rows.load(Ordering::Relaxed),
             files: self.0.files.load(Ordering::Relaxed),
-            bytes: self.0.bytes.load(Ordering::Relaxed),
+            bytes: self.0.uploads.stored(),
+            encoded: self.0.encoded.load(Ordering::Relaxed),
+            uploading: self.0.uploading.load(Ordering::Relaxed),
         }
     }
 
@@ -148,7 +160,13 @@ impl CopyMonitor {
     pub(crate) fn start_insert(&self, table: &str) -> RunningCopy<'_> {
         let running = self.start();
         *self.insert() = Some(table.to_owned());
+        self.set_uploading(true);
         running
+    }
+
+    /// Notes whether the running statement's files go to S3.
+    pub(crate) fn set_uploading(&self, uploading: bool) {
+        self.0.uploading.store(uploading, Ordering::Relaxed);
     }
 
     /// Marks a COPY as running, its counters at zero, until the guard drops.
@@ -156,7 +174,9 @@ impl CopyMonitor {
         *self.insert() = None;
         self.0.rows.store(0, Ordering::Relaxed);
         self.0.files.store(0, Ordering::Relaxed);
-        self.0.bytes.store(0, Ordering::Relaxed);
+        self.0.encoded.store(0, Ordering::Relaxed);
+        self.0.uploads.reset_stored();
+        self.0.uploading.store(false, Ordering::Relaxed);
         self.0.interrupted.send_replace(false);
         self.0.running.store(true, Ordering::SeqCst);
         RunningCopy(self)
@@ -170,8 +190,9 @@ impl CopyMonitor {
         self.0.files.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Adds `n` bytes encoded and handed to a file.
     pub(crate) fn add_bytes(&self, n: u64) {
-        self.0.bytes.fetch_add(n, Ordering::Relaxed);
+        self.0.encoded.fetch_add(n, Ordering::Relaxed);
     }
 
     /// Notes the bytes the open files' parts being filled hold together.

@@ -2,16 +2,23 @@
 //! open, by bucket, key and upload id. A second Ctrl-C stops without
 //! waiting for their aborts, so the message it prints
 //! ([`super::CopyMonitor::interrupted_twice`]) names each one that may
-//! stay open, for the user to abort.
+//! stay open, for the user to abort. It also adds up the bytes the
+//! statement's files stored, for the progress line.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use s3sql_s3_client::ShownKey;
 
 /// The uploads of the running statement's S3 files; cheap to clone.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct OpenUploads(Arc<Mutex<Registry>>);
+pub(crate) struct OpenUploads {
+    registry: Arc<Mutex<Registry>>,
+    /// Bytes stored so far: parts and PutObjects S3 acknowledged (each
+    /// upload's writer adds them), writes to local files.
+    stored: Arc<AtomicU64>,
+}
 
 #[derive(Debug, Default)]
 struct Registry {
@@ -41,9 +48,30 @@ pub(crate) struct OpenUpload {
 impl OpenUploads {
     fn registry(&self) -> MutexGuard<'_, Registry> {
         // Nothing panics holding the lock; a poisoned one still holds data.
-        self.0
+        self.registry
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The counter of bytes stored, for an upload's writer to add to
+    /// ([`s3sql_s3_client::MultipartWriterBuilder::count_uploaded`]).
+    pub(crate) fn stored_counter(&self) -> Arc<AtomicU64> {
+        self.stored.clone()
+    }
+
+    /// Bytes stored so far.
+    pub(crate) fn stored(&self) -> u64 {
+        self.stored.load(Ordering::Relaxed)
+    }
+
+    /// Adds `bytes` written to a local file.
+    pub(crate) fn add_stored(&self, bytes: u64) {
+        self.stored.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// Starts the count of bytes stored again, for a new statement.
+    pub(crate) fn reset_stored(&self) {
+        self.stored.store(0, Ordering::Relaxed);
     }
 
     /// Notes a file `key` of `bucket` being written.

@@ -42,13 +42,19 @@ pub(crate) enum Sink {
         /// The COPY's directory: directories between it and the file that
         /// a failed file leaves empty are removed, so a retry finds none.
         root: PathBuf,
+        /// Where the bytes written are added up (the progress's).
+        stored: OpenUploads,
     },
     /// A target that is no regular file (a FIFO, a terminal, a socket) or
     /// is the process's own standard output or error: written in place,
     /// as DuckDB does, with no temporary file and no rename, which
     /// replaced it with a regular file (review-9d #12). What was written
     /// cannot be taken back.
-    InPlace { file: InPlaceFile, path: PathBuf },
+    InPlace {
+        file: InPlaceFile,
+        path: PathBuf,
+        stored: OpenUploads,
+    },
 }
 
 /// What a [`Sink::InPlace`] writes to.
@@ -242,7 +248,8 @@ impl Sink {
     ) -> Self {
         let builder = MultipartWriter::builder(client, bucket, key)
             .put(put)
-            .budget(budget.clone());
+            .budget(budget.clone())
+            .count_uploaded(uploads.stored_counter());
         Sink::S3 {
             writer: options(builder).build(),
             client: client.clone(),
@@ -262,7 +269,11 @@ impl Sink {
             .unwrap_or_default();
         if in_place(&path).await {
             let file = open_in_place(&path, monitor).await?;
-            return Ok(Sink::InPlace { file, path });
+            return Ok(Sink::InPlace {
+                file,
+                path,
+                stored: monitor.uploads().clone(),
+            });
         }
         let temp = path.with_file_name(format!("tmp_{name}"));
         if let Some(dir) = path.parent() {
@@ -282,6 +293,7 @@ impl Sink {
             temp,
             path,
             root,
+            stored: monitor.uploads().clone(),
         })
     }
 
@@ -296,19 +308,24 @@ impl Sink {
             Sink::Local {
                 file: Some(file),
                 temp,
+                stored,
                 ..
-            } => file
-                .write_all(data)
-                .await
-                .map_err(|e| local_error(temp, e))?,
+            } => {
+                file.write_all(data)
+                    .await
+                    .map_err(|e| local_error(temp, e))?;
+                stored.add_stored(data.len() as u64);
+            }
             Sink::Local { temp, .. } => {
                 return Err(local_error(temp, std::io::ErrorKind::BrokenPipe.into()).into());
             }
-            Sink::InPlace { file, path } => file
-                .writer()
-                .write_all(data)
-                .await
-                .map_err(|e| local_error(path, e))?,
+            Sink::InPlace { file, path, stored } => {
+                file.writer()
+                    .write_all(data)
+                    .await
+                    .map_err(|e| local_error(path, e))?;
+                stored.add_stored(data.len() as u64);
+            }
         }
         Ok(())
     }
@@ -356,7 +373,7 @@ impl Sink {
                     synced.map_err(|e| local_error(temp, e))?;
                 }
             }
-            Sink::InPlace { file, path } => file
+            Sink::InPlace { file, path, .. } => file
                 .writer()
                 .flush()
                 .await
@@ -398,6 +415,7 @@ impl Sink {
                 temp,
                 path,
                 root,
+                ..
             } => {
                 let done = async {
                     if let Some(mut file) = file {
@@ -414,7 +432,7 @@ impl Sink {
                 }
                 sync_directories(&path, &root).await;
             }
-            Sink::InPlace { mut file, path } => {
+            Sink::InPlace { mut file, path, .. } => {
                 if let Err(e) = file.writer().flush().await {
                     return Err((local_error(&path, e).into(), None));
                 }
