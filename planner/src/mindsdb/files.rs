@@ -1,5 +1,7 @@
 //! `ds.files`: one row per object of a database, with MindsDB's columns
-//! `path`, `name`, `extension`, `bucket`, `content` and `public_url`, plus
+//! `path` (the key, or `bucket/key` when the database names no bucket, as
+//! MindsDB gives it: the name ``ds.`<path>` `` reads), `name`,
+//! `extension`, `bucket`, `content` and `public_url`, plus
 //! `size`, `last_modified`, `etag` and `storage_class` (an archived
 //! object's content cannot be fetched until it is restored). The listing is paginated to its end
 //! (MindsDB's own handler stops at 1,000 keys); `bucket = ...`,
@@ -136,6 +138,9 @@ struct Narrowing {
     buckets: Option<BTreeSet<String>>,
     /// Only keys under this prefix (`path LIKE 'prefix%'`).
     prefix: Option<String>,
+    /// Only buckets whose name starts so (`path LIKE 'bk%'` of a database
+    /// without a bucket, whose paths begin with the bucket).
+    bucket_prefix: Option<String>,
 }
 
 fn column_name(expr: &Expr) -> Option<&str> {
@@ -242,6 +247,28 @@ impl Narrowing {
         }
         narrowing
     }
+
+    /// The narrowing of a database without a bucket, whose `path` is
+    /// `bucket/key`: a path prefix's first segment names the one bucket
+    /// to list (its rest is the key prefix), or, without a '/', starts
+    /// the buckets' names.
+    fn of_paths_with_buckets(mut self) -> Self {
+        let Some(prefix) = self.prefix.take() else {
+            return self;
+        };
+        match prefix.split_once('/') {
+            Some((bucket, key)) => {
+                let named = BTreeSet::from([bucket.to_owned()]);
+                self.buckets = Some(match self.buckets.take() {
+                    Some(before) => before.intersection(&named).cloned().collect(),
+                    None => named,
+                });
+                self.prefix = (!key.is_empty()).then(|| key.to_owned());
+            }
+            None => self.bucket_prefix = Some(prefix),
+        }
+        self
+    }
 }
 
 #[async_trait]
@@ -290,11 +317,15 @@ impl TableProvider for FilesTable {
             }
             None => None,
         };
+        let narrowing = match self.bucket {
+            Some(_) => Narrowing::from_filters(filters),
+            None => Narrowing::from_filters(filters).of_paths_with_buckets(),
+        };
         let listing = Listing {
             schema: Arc::clone(&self.schema),
             client: self.client.clone(),
             bucket: self.bucket.clone(),
-            narrowing: Narrowing::from_filters(filters),
+            narrowing,
             predicate,
             limit,
             content: wanted(CONTENT),
@@ -368,11 +399,13 @@ impl PartitionStream for Listing {
             content: self.content,
             public_url: self.public_url,
             skipped: Mutex::new(self.skipped),
+            bucket_in_path: self.bucket.is_none(),
         });
         let client = self.client.clone();
         let own = self.bucket.clone();
         let allowed = self.narrowing.buckets.clone();
         let prefix = self.narrowing.prefix.clone();
+        let bucket_prefix = self.narrowing.bucket_prefix.clone();
         // Buckets the filters name are listed themselves: ListBuckets may be
         // refused to the key, and misses buckets shared with it.
         let named = own.is_none() && allowed.is_some();
@@ -391,6 +424,7 @@ impl PartitionStream for Listing {
             Ok::<_, DataFusionError>(futures::stream::iter(
                 all.into_iter()
                     .filter(move |b| allowed.as_ref().is_none_or(|a| a.contains(b)))
+                    .filter(move |b| bucket_prefix.as_ref().is_none_or(|p| b.starts_with(p)))
                     .map(Ok::<_, DataFusionError>),
             ))
         })
@@ -447,6 +481,10 @@ struct ListingJob {
     public_url: bool,
     /// Rows OFFSET still drops: given without content or URL.
     skipped: Mutex<usize>,
+    /// Whether `path` is `bucket/key` (a database without a bucket), as
+    /// MindsDB gives it: the name ``ds.`<path>` `` and SHOW TABLES FROM
+    /// take (review-10g #4).
+    bucket_in_path: bool,
 }
 
 impl ListingJob {
@@ -482,9 +520,13 @@ impl ListingJob {
                 .map(|(_, e)| e.to_owned())
                 .unwrap_or_default()
         };
+        let path = |key: &str| match self.bucket_in_path {
+            true => format!("{bucket}/{key}"),
+            false => key.to_owned(),
+        };
         let columns: Vec<ArrayRef> = vec![
             Arc::new(StringArray::from_iter_values(
-                objects.iter().map(|o| o.key.as_str()),
+                objects.iter().map(|o| path(&o.key)),
             )),
             Arc::new(StringArray::from_iter_values(
                 objects.iter().map(|o| name(&o.key)),
@@ -597,7 +639,18 @@ impl ListingJob {
                 .map(|a| a.iter().map(|v| v.unwrap_or_default().to_owned()).collect())
                 .unwrap_or_else(|| vec![String::new(); rows.num_rows()])
         };
-        let (keys, buckets): (Vec<String>, Vec<String>) = (text(PATH), text(BUCKET));
+        let (paths, buckets): (Vec<String>, Vec<String>) = (text(PATH), text(BUCKET));
+        let keys: Vec<String> = match self.bucket_in_path {
+            true => paths
+                .iter()
+                .zip(&buckets)
+                .map(|(path, bucket)| {
+                    let key = path.strip_prefix(bucket.as_str()).unwrap_or(path);
+                    key.strip_prefix('/').unwrap_or(key).to_owned()
+                })
+                .collect(),
+            false => paths,
+        };
         let mut columns = rows.columns().to_vec();
         if self.content {
             let sizes = rows.column(SIZE).as_any().downcast_ref::<Int64Array>();
@@ -748,6 +801,7 @@ mod tests {
             content: true,
             public_url: false,
             skipped: Mutex::new(0),
+            bucket_in_path: false,
         });
         let three_gib = 3u64 << 30;
         let object = ObjectMeta::new("big.csv", three_gib);
@@ -785,5 +839,26 @@ mod tests {
             prefix_filter(&col("path").like(lit("a\\_b%"))).as_deref(),
             Some("a_b")
         );
+    }
+
+    /// Without a bucket, `path` begins with the bucket: a path prefix
+    /// names the bucket to list and the key prefix, or starts the
+    /// buckets' names.
+    #[test]
+    fn a_path_prefix_of_a_database_without_a_bucket_names_its_bucket() {
+        let narrowed = |filters: &[Expr]| Narrowing::from_filters(filters).of_paths_with_buckets();
+        let n = narrowed(&[col("path").like(lit("bkt/logs/%"))]);
+        assert_eq!(n.buckets, Some(BTreeSet::from(["bkt".to_owned()])));
+        assert_eq!(n.prefix.as_deref(), Some("logs/"));
+        let n = narrowed(&[
+            col("path").eq(lit("bkt/a.csv")),
+            col("bucket").eq(lit("other")),
+        ]);
+        assert_eq!(n.buckets, Some(BTreeSet::new()));
+        let n = narrowed(&[col("path").like(lit("bkt/%"))]);
+        assert!(n.prefix.is_none() && n.bucket_prefix.is_none());
+        let n = narrowed(&[col("path").like(lit("bk%"))]);
+        assert_eq!((n.buckets, n.prefix), (None, None));
+        assert_eq!(n.bucket_prefix.as_deref(), Some("bk"));
     }
 }

@@ -31,6 +31,18 @@ pub(crate) fn create(name: &str, bucket: &Bucket, endpoint: &str, with_bucket: b
     )
 }
 
+/// A session with database `name` on `bucket` reached through a new fault
+/// proxy (with or without its `bucket` parameter), and the proxy.
+async fn through_proxy(bucket: &Bucket, name: &str, with_bucket: bool) -> (FaultProxy, Session) {
+    let proxy = FaultProxy::in_front_of(&bucket.endpoint);
+    let session = Session::with_secrets(SecretManager::new(None));
+    session
+        .sql(&create(name, bucket, &proxy.endpoint(), with_bucket))
+        .await
+        .unwrap();
+    (proxy, session)
+}
+
 /// Object GETs (not listings) among `requests`.
 fn object_gets(requests: &[RecordedRequest]) -> usize {
     requests
@@ -107,12 +119,7 @@ async fn files_lists_every_object_and_fetches_content_only_when_selected() {
         .collect::<Vec<()>>()
         .await;
     bucket.put("one/hello.json", "{\"greeting\": \"hi\"}").await;
-    let proxy = FaultProxy::in_front_of(&bucket.endpoint);
-    let session = Session::with_secrets(SecretManager::new(None));
-    session
-        .sql(&create("ds", &bucket, &proxy.endpoint(), true))
-        .await
-        .unwrap();
+    let (proxy, session) = through_proxy(&bucket, "ds", true).await;
 
     // Past 1,000 keys, with no object fetched for the listing's columns.
     let before = proxy.recorded().len();
@@ -222,41 +229,59 @@ async fn files_of_a_database_without_a_bucket_covers_every_bucket() {
     let prefix = bucket.prefix.clone();
     bucket.put("x/a.csv", "a\n1\n").await;
     bucket.put("x/b.parquet", "not read").await;
-    let proxy = FaultProxy::in_front_of(&bucket.endpoint);
-    let session = Session::with_secrets(SecretManager::new(None));
-    session
-        .sql(&create("everywhere", &bucket, &proxy.endpoint(), false))
-        .await
-        .unwrap();
-    // The bucket filter names the buckets to list.
+    let (proxy, session) = through_proxy(&bucket, "everywhere", false).await;
+    // `path` is `bucket/key`, as MindsDB gives it without a bucket
+    // parameter (it was the key alone: review-10g #4); a path prefix names
+    // the one bucket to list and the key prefix.
+    let b = &bucket.bucket;
     let before = proxy.recorded().len();
     let sql = format!(
-        "SELECT bucket, path, name, extension FROM everywhere.files WHERE bucket IN ('{}', 'no-such-bucket') AND path LIKE '{prefix}x/%' ORDER BY path",
-        bucket.bucket
+        "SELECT bucket, path, name, extension FROM everywhere.files WHERE bucket IN ('{b}', 'no-such-bucket') AND path LIKE '{b}/{prefix}x/%' ORDER BY path"
     );
     let rows = query(&session, &sql).await;
-    assert!(
-        rows[3].contains(&format!("| {}x/a.csv ", prefix)) && rows[3].contains("| a.csv "),
+    assert_eq!(
+        cells(&rows[3]),
+        [
+            b.clone(),
+            format!("{b}/{prefix}x/a.csv"),
+            "a.csv".into(),
+            "csv".into()
+        ],
         "{rows:?}"
     );
     assert!(rows[4].contains("| b.parquet | parquet "), "{rows:?}");
     assert_eq!(rows.len(), 6, "{rows:?}");
     let sent = proxy.recorded()[before..].to_vec();
+    let pages: Vec<(&str, &str)> = listings(&sent)
+        .iter()
+        .map(|r| (r.path.as_str(), r.query.as_str()))
+        .collect();
+    let encoded = format!("prefix={}x%2F", prefix.replace('/', "%2F"));
+    assert!(
+        matches!(pages.as_slice(), [(path, query)] if *path == format!("/{b}/") && query.contains(&encoded)),
+        "{pages:?}"
+    );
     // The buckets named are listed themselves, without ListBuckets (which a
     // key may not be allowed, and which misses buckets shared with it).
+    let before = proxy.recorded().len();
+    let sql = format!(
+        "SELECT count(*) FROM everywhere.files WHERE bucket IN ('{b}', 'no-such-bucket') AND path LIKE 'no-such-bucket/%'"
+    );
+    assert_eq!(cells(&query(&session, &sql).await[3]), ["0"]);
+    let sent = proxy.recorded()[before..].to_vec();
     let list_buckets = sent
         .iter()
         .filter(|r| r.method == Method::GET && r.path == "/")
         .count();
     assert_eq!(list_buckets, 0, "{sent:?}");
-    let mut listed: Vec<&str> = listings(&sent).iter().map(|r| r.path.as_str()).collect();
-    listed.sort_unstable();
-    let mut expected = vec![
-        format!("/{}/", bucket.bucket),
-        "/no-such-bucket/".to_owned(),
-    ];
-    expected.sort_unstable();
-    assert_eq!(listed, expected);
+    let listed: Vec<&str> = listings(&sent).iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(listed, ["/no-such-bucket/"]);
+    // A path `files` gives finds its row and is the table of its object.
+    let path = format!("{b}/{prefix}x/a.csv");
+    let sql = format!("SELECT count(*) FROM everywhere.files WHERE path = '{path}'");
+    assert_eq!(cells(&query(&session, &sql).await[3]), ["1"]);
+    let rows = query(&session, &format!("SELECT a FROM everywhere.`{path}`")).await;
+    assert_eq!(cells(&rows[3]), ["1"], "{rows:?}");
     // Without the filter, every bucket on the server is listed: a second
     // bucket's object is there beside the first's (`>= 1` held with
     // ListBuckets' answer ignored; review-10b #13a).
@@ -273,7 +298,7 @@ async fn files_of_a_database_without_a_bucket_covers_every_bucket() {
         .await
         .unwrap();
     let sql = format!(
-        "SELECT DISTINCT bucket FROM everywhere.files WHERE path LIKE '{prefix}x/%' OR path = 'y/c.csv'"
+        "SELECT DISTINCT bucket FROM everywhere.files WHERE path LIKE '{b}/{prefix}x/%' OR path = '{second}/y/c.csv'"
     );
     let found = query(&session, &sql).await.join("\n");
     assert!(
