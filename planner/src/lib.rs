@@ -36,6 +36,7 @@ mod dialect;
 mod duck_names;
 mod error;
 mod integers;
+mod like_pattern;
 mod mask;
 mod mindsdb;
 mod order;

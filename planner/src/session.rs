@@ -412,6 +412,7 @@ impl Session {
         let mut statement = statement;
         self.spell_columns(&mut statement).await;
         crate::decimal_literals::exponents_as_doubles(&mut statement);
+        crate::like_pattern::as_duckdb(&mut statement);
         let plan = self
             .ctx
             .state()

@@ -194,7 +194,11 @@ fn bucket_filter(filter: &Expr) -> Option<BTreeSet<String>> {
 }
 
 /// The key prefix a filter implies, if it is `path LIKE 'prefix%...'` or
-/// `path = 'key'` (the key itself is the longest prefix it has).
+/// `path = 'key'` (the key itself is the longest prefix it has). The
+/// pattern is read as DataFusion runs it, `\` its escape unless another is
+/// given: DuckDB's LIKE, which has no escape, comes here with its
+/// backslashes doubled (`like_pattern.rs`), so `'win\dir%'` lists the
+/// prefix `win\dir` and `'under\_%'` the prefix `under\`.
 fn prefix_filter(filter: &Expr) -> Option<String> {
     if let Expr::BinaryExpr(binary) = filter
         && binary.op == Operator::Eq
@@ -835,9 +839,15 @@ mod tests {
         assert_eq!(n.buckets, Some(BTreeSet::from(["a".into(), "b".into()])));
         let n = Narrowing::from_filters(&[col("bucket").eq(lit("a")).or(col("size").gt(lit(1)))]);
         assert!(n.buckets.is_none());
+        // The plan's pattern, `\` its escape: SQL's `LIKE 'a\_b%' ESCAPE
+        // '\'`; DuckDB's `LIKE 'a\_b%'` is planned as `a\\_b%`.
         assert_eq!(
             prefix_filter(&col("path").like(lit("a\\_b%"))).as_deref(),
             Some("a_b")
+        );
+        assert_eq!(
+            prefix_filter(&col("path").like(lit("a\\\\_b%"))).as_deref(),
+            Some("a\\")
         );
     }
 

@@ -546,6 +546,28 @@ pub(crate) async fn unlike_duckdb(statements: &[String]) -> Vec<String> {
     wrong
 }
 
+/// LIKE, ILIKE, NOT LIKE and `~~` without ESCAPE take `\` as an ordinary
+/// character, as DuckDB 1.5.5 does (it has no default escape); with
+/// `ESCAPE '\'` or another character it escapes (review-10g #2: `'a\b' LIKE
+/// 'a\b'` was false and `'a\xb' LIKE 'a\_b'` false, arrow's kernel reading
+/// `\` as its escape; `ESCAPE '!'` was refused).
+#[tokio::test]
+async fn like_takes_a_backslash_as_duckdb() {
+    // Each match as 1 or 0 (DuckDB's Python gives booleans as `True`).
+    let statements = [
+        r"SELECT ('a\b' LIKE 'a\b')::INT, ('a\b' LIKE 'a\\b')::INT, ('a_b' LIKE 'a\_b')::INT, ('a\xb' LIKE 'a\_b')::INT, ('x\' LIKE 'x\')::INT",
+        r"SELECT ('win\dir\f.csv' ILIKE 'WIN\dir%')::INT, ('a\b' NOT LIKE 'a\b')::INT, ('a\b' NOT ILIKE 'A\B')::INT, ('a\b' ~~ 'a\b')::INT, ('a\b' !~~ 'a\_')::INT",
+        r"SELECT ('a_b' LIKE 'a\_b' ESCAPE '\')::INT, ('axb' LIKE 'a\_b' ESCAPE '\')::INT, ('a%' LIKE 'a\%' ESCAPE '\')::INT",
+        r"SELECT ('a_b' LIKE 'a!_b' ESCAPE '!')::INT, ('axb' LIKE 'a!_b' ESCAPE '!')::INT, ('a\b' LIKE 'a\b' ESCAPE '!')::INT, ('a!b' LIKE 'a!!b' ESCAPE '!')::INT, ('ab' LIKE 'a!b' ESCAPE '!')::INT",
+        r"SELECT s, (s LIKE p)::INT, (s ILIKE p)::INT FROM (VALUES ('a\b', 'a\b'), ('a_b', 'a\_b'), ('axb', 'a\_b'), ('ab', 'a%')) t(s, p) ORDER BY s",
+        r"SELECT count(*) FROM (VALUES ('win\dir\f.csv'), ('windir'), ('under_score'), ('under\_x')) t(p) WHERE p LIKE 'win\dir%' OR p LIKE 'under\_%'",
+        r"SELECT (E'a\\b' LIKE E'a\\b')::INT, ('a\b' LIKE E'a\\\\b')::INT",
+    ]
+    .map(String::from);
+    let wrong = unlike_duckdb(&statements).await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
 /// Numbers as DuckDB 1.5.5 reads them: `0.1` is an exact DECIMAL, so sums
 /// and equalities of literals hold, a DOUBLE column compared with one
 /// compares as DOUBLE (NaN and 1e20 included), as do a function's
