@@ -226,8 +226,8 @@ impl Databases {
         match database {
             Ok(database) => {
                 let database = Arc::new(database);
-                let mut map = self.write();
-                Ok(Some(Arc::clone(map.entry(name).or_insert(database))))
+                self.write().insert(name, Arc::clone(&database));
+                Ok(Some(database))
             }
             Err(e) => {
                 let unloadable = Unloadable {
@@ -254,30 +254,51 @@ impl Databases {
         self.read().get(&name.to_ascii_lowercase()).cloned()
     }
 
-    /// The database called `name` (case-insensitive): one of this
-    /// session's, or one another process stored since it started (loaded
-    /// now). A stored database that does not load is an error naming its
-    /// file and the problem.
+    /// The database called `name` (case-insensitive) as it is stored now:
+    /// its file is read at each use, so one another process stored since
+    /// this session started is loaded, one it replaced (CREATE OR REPLACE,
+    /// or DROP then CREATE) is used as replaced, and one it dropped is
+    /// gone, as every client of MindsDB's one server sees it (review-10g
+    /// #5: a session went on reading and writing the old bucket). A stored
+    /// database that does not load is an error naming its file and the
+    /// problem.
     pub(crate) fn find(&self, name: &str) -> Result<Option<Arc<Database>>> {
         let name = name.to_ascii_lowercase();
-        if let Some(database) = self.get(&name) {
-            return Ok(Some(database));
-        }
-        if let Some(unloadable) = self.read_unloadable().get(&name) {
-            return Err(unloadable.error(&name));
-        }
+        let loaded = self.get(&name);
         // Only a name a database can have reaches the file system.
         let plain = !name.is_empty()
             && name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-        let Some(directory) = self.directory.as_ref().filter(|_| plain) else {
-            return Ok(None);
+        let directory = self.directory.as_ref().filter(|_| plain);
+        let unloadable = match loaded {
+            Some(_) => None,
+            None => self.read_unloadable().get(&name).cloned(),
+        };
+        if let Some(unloadable) = unloadable {
+            // Mended since (stored anew by another process): loaded below.
+            let mended = directory.is_some_and(|d| matches!(d.read(&name), Ok(Some(_))));
+            if !mended {
+                return Err(unloadable.error(&name));
+            }
+            self.write_unloadable().remove(&name);
+        }
+        let Some(directory) = directory else {
+            return Ok(loaded);
         };
         match directory.read(&name) {
-            Ok(None) => Ok(None),
-            Ok(Some(stored)) => self.add_stored(stored),
+            Ok(None) => {
+                if loaded.is_some() {
+                    self.write().remove(&name);
+                }
+                Ok(None)
+            }
+            Ok(Some(stored)) => match loaded {
+                Some(database) if database.stored() == stored => Ok(Some(database)),
+                _ => self.add_stored(stored),
+            },
             Err(problem) => {
+                self.write().remove(&name);
                 let unloadable = Unloadable {
                     file: directory.file_for(&name),
                     reason: reason(problem),
@@ -374,10 +395,11 @@ impl Databases {
 
     /// Removes `name` and its stored file; whether it was there. A stored
     /// database that does not load is removed with its file; one another
-    /// process stored anew since this session loaded it is kept, and the
-    /// DROP refused.
+    /// process stored anew since this session last used it is kept, and the
+    /// DROP refused (the session uses the new one from then on).
     pub(crate) fn remove(&self, name: &str) -> Result<bool> {
-        // Loads one stored since, or records that it does not load.
+        let used = self.get(name);
+        // Loads the one stored now, or records that it does not load.
         let found = self.find(name);
         let unloadable = self.write_unloadable().remove(name);
         if let Some(unloadable) = unloadable {
@@ -398,9 +420,11 @@ impl Databases {
         }
         found?;
         let mut map = self.write();
-        let Some(database) = map.get(name) else {
+        // Dropped by another process since: not here either.
+        let Some(now) = map.get(name) else {
             return Ok(false);
         };
+        let database = used.as_ref().unwrap_or(now);
         if let Some(directory) = &self.directory
             && !directory.remove_if_unchanged(&database.stored())?
         {

@@ -53,9 +53,10 @@ pub enum DatabaseError {
         reason: String,
     },
     /// `DROP DATABASE` of a database another process stored anew since
-    /// this session loaded it: its file is kept.
+    /// this session last used it: its file is kept, and the session uses
+    /// the new one from then on.
     #[error(
-        "database '{name}' was stored anew in {storage} by another s3sql since this session loaded it; its file is kept: start a new session to use or drop that one"
+        "database '{name}' was stored anew in {storage} by another s3sql since this session last used it; its file is kept, and this session now uses it: DROP DATABASE {name} again to drop that one"
     )]
     ChangedElsewhere {
         /// The database.

@@ -386,7 +386,7 @@ async fn create_database_never_replaces_a_stored_database_it_did_not_load() {
     assert_eq!(std::fs::read(&stored).unwrap(), bytes);
 
     // A DROP of a database another process dropped and stored anew since
-    // this session loaded it keeps the new file.
+    // this session last used it keeps the new file.
     let stale = session();
     other.sql("DROP DATABASE ds").await.unwrap();
     let without_bucket = self::create("ds", &bucket, &bucket.endpoint, false);
@@ -398,6 +398,9 @@ async fn create_database_never_replaces_a_stored_database_it_did_not_load() {
         "{error}"
     );
     assert_eq!(std::fs::read(&stored).unwrap(), renewed);
+    // Told once: the session uses the new one now, and drops it when asked.
+    stale.sql("DROP DATABASE ds").await.unwrap();
+    assert!(!stored.exists());
 
     let corrupt = home.path().join("stored_databases/bad.s3sql_database");
     std::fs::write(&corrupt, "{").unwrap();
@@ -407,6 +410,74 @@ async fn create_database_never_replaces_a_stored_database_it_did_not_load() {
         "{error}"
     );
     assert_eq!(std::fs::read(&corrupt).unwrap(), b"{");
+}
+
+/// A database another process replaced (CREATE OR REPLACE, or DROP then
+/// CREATE) is what a running session uses at its next statement, as
+/// MindsDB's one server has it: its SELECT reads and its INSERT writes the
+/// new bucket (review-10g #5: they went on with the old one, only DROP
+/// noticed); one the other process dropped is gone here too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_another_process_replaced_is_used_as_stored_now() {
+    let bucket = Bucket::new().await;
+    let prefix = bucket.prefix.clone();
+    let home = tempfile::tempdir().unwrap();
+    let secrets = home.path().join("stored_secrets");
+    let session =
+        || Session::with_secrets(SecretManager::new(Some(SecretDirectory::new(&secrets))));
+    let second = format!("{}-re", bucket.bucket);
+    bucket.client.create_bucket(&second).await.unwrap();
+    let key = format!("{prefix}re/a.csv");
+    bucket.put("re/a.csv", "id,src\n1,first\n").await;
+    bucket
+        .client
+        .put_object(
+            &second,
+            &key,
+            bytes::Bytes::from_static(b"id,src\n2,second\n"),
+            &PutObjectRequest::default(),
+        )
+        .await
+        .unwrap();
+    let running = session();
+    let other = session();
+    let first = create("ds", &bucket, &bucket.endpoint, true);
+    running.sql(&first).await.unwrap();
+    let select = format!("SELECT id, src FROM ds.`{key}`");
+    assert_eq!(table_rows(&query(&running, &select).await), ["1,first"]);
+
+    let named = |b: &str| format!("\"bucket\": \"{b}\"");
+    let replaced = first
+        .replace("CREATE DATABASE", "CREATE OR REPLACE DATABASE")
+        .replace(&named(&bucket.bucket), &named(&second));
+    other.sql(&replaced).await.unwrap();
+    assert_eq!(table_rows(&query(&running, &select).await), ["2,second"]);
+    query(
+        &running,
+        &format!("INSERT INTO ds.`{key}` VALUES (3, 'inserted')"),
+    )
+    .await;
+    let read = |b: String| {
+        let client = bucket.client.clone();
+        let key = key.clone();
+        async move {
+            let bytes = client
+                .get_object_bytes(&b, &key, &Default::default())
+                .await
+                .unwrap();
+            String::from_utf8(bytes.to_vec()).unwrap()
+        }
+    };
+    assert_eq!(read(second.clone()).await, "id,src\n2,second\n3,inserted\n");
+    assert_eq!(read(bucket.bucket.clone()).await, "id,src\n1,first\n");
+
+    // Dropped and made again elsewhere: the new one; dropped: none.
+    other.sql("DROP DATABASE ds").await.unwrap();
+    other.sql(&first).await.unwrap();
+    assert_eq!(table_rows(&query(&running, &select).await), ["1,first"]);
+    other.sql("DROP DATABASE ds").await.unwrap();
+    let error = error_of(&running, &select).await;
+    assert!(error.contains("no database named 'ds'"), "{error}");
 }
 
 /// A database's secret never shows, however it is written (quoted, bare,
