@@ -233,8 +233,13 @@ impl std::fmt::Display for PointedSyntaxError {
 }
 
 impl Error for PointedSyntaxError {
+    /// What lies under the parser's error, not the parser's error itself:
+    /// the message is that error with its position counted in the whole
+    /// source, so shown again as a cause it put the error at another line
+    /// (review-10g #10: "caused by: ... at Line: 1, Column: 1" under
+    /// "Line: 3" for a `-f` script's third statement).
     fn source(&self) -> Option<&(dyn Error + 'static)> {
-        self.error.source()
+        self.error.source().and_then(Error::source)
     }
 }
 

@@ -99,6 +99,54 @@ async fn a_database_created_in_one_process_is_used_by_the_next() {
     assert!(text(&out.stderr).contains("kept"), "{}", text(&out.stderr));
 }
 
+/// The reference page's example, its `;` before `LIMIT 10` kept, run from
+/// a file: the rows, then one error at the one spot, line 3 of the file
+/// (review-10g #10: a "caused by" repeated the message at "Line: 1,
+/// Column: 1", the position within the statement).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_pages_example_run_from_a_file_points_at_one_spot() {
+    let (target, client) = common::target_client().await;
+    let key = target.key("mindsdb/page.csv");
+    client
+        .put_object(
+            &target.bucket,
+            &key,
+            bytes::Bytes::from_static(b"n\n1\n"),
+            &PutObjectRequest::default(),
+        )
+        .await
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let out = s3sql(
+        home.path(),
+        &["-c", &create_database("s3_datasource", &target)],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let script = home.path().join("example.sql");
+    std::fs::write(
+        &script,
+        format!("SELECT *\nFROM s3_datasource.`{key}`;\nLIMIT 10;\n"),
+    )
+    .unwrap();
+    let out = s3sql(
+        home.path(),
+        &["--format", "csv", "-f", script.to_str().unwrap()],
+    );
+    let error = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{error}");
+    assert_eq!(text(&out.stdout), "n\n1\n");
+    assert!(
+        error.contains("found: LIMIT at Line: 3, Column: 1")
+            && error.contains("remove the ';' before it")
+            && error.contains("LINE 3: LIMIT 10;"),
+        "{error}"
+    );
+    assert!(
+        !error.contains("caused by") && !error.contains("Line: 1,"),
+        "{error}"
+    );
+}
+
 /// A CREATE [OR REPLACE] DATABASE followed by a syntax error on the same
 /// `-c` line: the line echoed under the error has every quoted string
 /// starred, double-quoted JSON values included.
