@@ -15,6 +15,8 @@
 //!   checked into DECIMAL(38, s), an overflow error where DataFusion gives
 //!   a number 10x off; `avg` is a DOUBLE of the exact total and `sum` of
 //!   wide DECIMALs checks its 38 digits ([`crate::decimal_totals`]);
+//! - a DOUBLE, FLOAT or DECIMAL cast to an integer is rounded as DuckDB
+//!   rounds it ([`crate::integers`]: `1.5::INTEGER` is 2);
 //! - where a DOUBLE meets a DECIMAL (arithmetic, a comparison, `IN`,
 //!   `BETWEEN`, a function's arguments as in `coalesce(f, 0.0)`, `CASE`'s
 //!   results), DuckDB makes both DOUBLE; DataFusion makes both
@@ -307,6 +309,9 @@ fn rewrite(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
         common_float(&types)
     };
     let float = |e: Expr, target: &DataType| as_float(e, schema, target);
+    if let Some(cast) = crate::integers::cast_to_integer(&expr, schema) {
+        return Ok(Transformed::yes(cast));
+    }
     Ok(match expr {
         // DuckDB's width of `0.5` counts the integer digit: DECIMAL(2,1),
         // so a table made of it takes 1.0 too.

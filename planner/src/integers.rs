@@ -4,18 +4,47 @@
 //!   `//` divides integers (other numbers as `/`; DataFusion plans no
 //!   `//`), and `//` or `%` of integers by zero is NULL, not an error
 //!   ([`division`], by [`IntegerDivision`] while the SQL is planned);
+//! - a DECIMAL cast to an integer is rounded half away from zero, a DOUBLE
+//!   or FLOAT half to even (`1.5::INTEGER` is 2, DataFusion truncated to
+//!   1), and a value past the integer's range is DuckDB's conversion
+//!   error ([`cast_to_integer`], from crate::decimal_literals' rule before
+//!   type coercion);
 
-use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{DFSchema, Result, ScalarValue};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::compute::{CastOptions, cast, cast_with_options};
+use datafusion::arrow::datatypes::{DataType, Float64Type};
+use datafusion::common::{DFSchema, Result, ScalarValue, exec_err};
 use datafusion::functions::core::expr_fn::nullif;
-use datafusion::logical_expr::expr::Cast;
+use datafusion::logical_expr::expr::{Cast, TryCast};
 use datafusion::logical_expr::planner::{ExprPlanner, PlannerResult, RawBinaryExpr};
-use datafusion::logical_expr::{BinaryExpr, Expr, ExprSchemable, Operator, lit};
+use datafusion::logical_expr::{
+    BinaryExpr, ColumnarValue, Expr, ExprSchemable, Operator, ScalarFunctionArgs, ScalarUDF,
+    ScalarUDFImpl, Signature, Volatility, lit,
+};
 use datafusion::sql::sqlparser::ast::BinaryOperator;
 
 /// Whether `t` is an integer type.
 pub(crate) fn is_integer(t: &DataType) -> bool {
     t.is_integer()
+}
+
+/// DuckDB's internal name of an integer type, as its errors give it.
+pub(crate) fn duckdb_name(t: &DataType) -> &'static str {
+    match t {
+        DataType::Int8 => "INT8",
+        DataType::Int16 => "INT16",
+        DataType::Int32 => "INT32",
+        DataType::Int64 => "INT64",
+        DataType::UInt8 => "UINT8",
+        DataType::UInt16 => "UINT16",
+        DataType::UInt32 => "UINT32",
+        DataType::UInt64 => "UINT64",
+        DataType::Float32 => "FLOAT",
+        DataType::Float64 => "DOUBLE",
+        _ => "a number",
+    }
 }
 
 /// `left op right` as DuckDB divides, when `op` is `/`, `//` or `%` and
@@ -69,4 +98,115 @@ impl ExprPlanner for IntegerDivision {
 
 fn binary(left: Expr, op: Operator, right: Expr) -> Expr {
     Expr::BinaryExpr(BinaryExpr::new(Box::new(left), op, Box::new(right)))
+}
+
+/// `expr` as DuckDB casts to an integer, when it casts a DOUBLE, a FLOAT
+/// or a DECIMAL with a fraction to one: rounded, half to even for a
+/// float ([`FloatToInteger`]), half away from zero for a DECIMAL (by a
+/// cast to its scale 0, which arrow rounds so); None otherwise.
+pub(crate) fn cast_to_integer(expr: &Expr, schema: &DFSchema) -> Option<Expr> {
+    let (inner, to, try_cast) = match expr {
+        Expr::Cast(Cast { expr, field }) => (expr, field.data_type(), false),
+        Expr::TryCast(TryCast { expr, field }) => (expr, field.data_type(), true),
+        _ => return None,
+    };
+    if !is_integer(to) {
+        return None;
+    }
+    match inner.get_type(schema).ok()? {
+        DataType::Float16 | DataType::Float32 | DataType::Float64 => {
+            let call = ScalarUDF::new_from_impl(FloatToInteger {
+                signature: Signature::any(1, Volatility::Immutable),
+                to: to.clone(),
+                try_cast,
+            });
+            Some(Arc::new(call).call(vec![inner.as_ref().clone()]))
+        }
+        DataType::Decimal128(p, s) if s > 0 => {
+            let whole = Expr::Cast(Cast::new(inner.clone(), DataType::Decimal128(p, 0)));
+            Some(match try_cast {
+                false => Expr::Cast(Cast::new(Box::new(whole), to.clone())),
+                true => Expr::TryCast(TryCast::new(Box::new(whole), to.clone())),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// A DOUBLE or FLOAT cast to the integer type `to` as DuckDB casts it:
+/// rounded half to even, a value past `to`'s range (NaN, infinities)
+/// DuckDB's conversion error, or NULL for TRY_CAST.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct FloatToInteger {
+    signature: Signature,
+    to: DataType,
+    try_cast: bool,
+}
+
+impl ScalarUDFImpl for FloatToInteger {
+    fn name(&self) -> &str {
+        "duckdb_float_to_integer"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(self.to.clone())
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        crate::blob::of_one_argument(self.name(), args, |floats| {
+            let from = duckdb_name(floats.data_type());
+            let doubles = cast(floats, &DataType::Float64)?;
+            let rounded = doubles
+                .as_primitive::<Float64Type>()
+                .unary::<_, Float64Type>(f64::round_ties_even);
+            let options = CastOptions {
+                safe: true,
+                ..CastOptions::default()
+            };
+            let integers = cast_with_options(&rounded, &self.to, &options)?;
+            // The safe cast made NULL of what does not fit.
+            if !self.try_cast && integers.null_count() > rounded.null_count() {
+                let row = (0..rounded.len())
+                    .find(|&i| rounded.is_valid(i) && integers.is_null(i))
+                    .unwrap_or(0);
+                let value = doubles.as_primitive::<Float64Type>().value(row);
+                return exec_err!(
+                    "Conversion Error: Type {from} with value {} can't be cast because the value \
+                     is out of range for the destination type {}",
+                    duckdb_float(value),
+                    duckdb_name(&self.to)
+                );
+            }
+            Ok(integers)
+        })
+    }
+}
+
+/// A float's text in DuckDB's conversion errors: `10000000000.0`,
+/// `1e+300`, `nan`, `inf`.
+fn duckdb_float(value: f64) -> String {
+    match value {
+        v if v.is_nan() => "nan".to_owned(),
+        v if v.is_infinite() && v > 0.0 => "inf".to_owned(),
+        v if v.is_infinite() => "-inf".to_owned(),
+        v if v.abs() >= 1e16 => format!("{v:e}").replace('e', "e+"),
+        v => format!("{v:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_are_written_as_duckdb_writes_them_in_errors() {
+        assert_eq!(duckdb_float(1e10), "10000000000.0");
+        assert_eq!(duckdb_float(1e300), "1e+300");
+        assert_eq!(duckdb_float(f64::NAN), "nan");
+        assert_eq!(duckdb_float(-2.5), "-2.5");
+    }
 }

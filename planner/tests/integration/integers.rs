@@ -5,6 +5,11 @@
 
 use crate::as_duckdb::unlike_duckdb;
 use crate::decimals::statements;
+use crate::support::error_of;
+
+fn session() -> s3sql_planner::Session {
+    s3sql_planner::Session::with_secrets(s3sql_secrets::SecretManager::new(None))
+}
 
 /// `1/2` is 0.5 and `7 // 2` 3, as in DuckDB: `/` of integers divides as
 /// DOUBLE, `//` (which failed "Operator DIV is not yet supported")
@@ -20,4 +25,39 @@ async fn integer_division_is_duckdbs() {
     ]))
     .await;
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// A DECIMAL cast to an integer is rounded half away from zero, a DOUBLE
+/// or FLOAT half to even, as DuckDB casts them (`1.5::INTEGER` and
+/// `1.99::BIGINT` were 1, truncated); a value past the integer type is
+/// DuckDB's conversion error, and TRY_CAST's NULL.
+#[tokio::test]
+async fn casts_to_integers_round_as_duckdb() {
+    let wrong = unlike_duckdb(&statements(&[
+        "SELECT 1.5::INTEGER AS a, 1.99::BIGINT AS b, -1.5::INTEGER AS c, 2.5::INTEGER AS d, (-2.5)::SMALLINT AS e",
+        "SELECT x::INTEGER AS i, x::BIGINT AS b FROM (VALUES (0.5::DOUBLE), (1.5), (2.5), (-2.5), (1e9)) t(x)",
+        "SELECT x::INTEGER AS i FROM (VALUES (2.5::REAL), (3.5::REAL)) t(x)",
+        "SELECT d::INTEGER AS i FROM (VALUES (2.5), (-2.5), (1.49)) t(d)",
+        "SELECT TRY_CAST(x AS INTEGER) AS i FROM (VALUES (1e10), (2.5)) t(x)",
+    ]))
+    .await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    let session = session();
+    for (sql, expected) in [
+        (
+            "SELECT x::INTEGER FROM (VALUES (1e10)) t(x)",
+            "Type DOUBLE with value 10000000000.0 can't be cast because the value is out of range for the destination type INT32",
+        ),
+        (
+            "SELECT x::INTEGER FROM (VALUES ('nan'::DOUBLE)) t(x)",
+            "Type DOUBLE with value nan can't be cast because the value is out of range for the destination type INT32",
+        ),
+        (
+            "SELECT 1e300::BIGINT",
+            "out of range for the destination type INT64",
+        ),
+    ] {
+        let error = error_of(&session, sql).await;
+        assert!(error.contains(expected), "{sql}: {error}");
+    }
 }
