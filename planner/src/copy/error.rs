@@ -227,7 +227,9 @@ fn mix(new: &[String], old: &[String]) -> String {
 fn maybe_deleted(maybe_written: usize) -> String {
     match maybe_written {
         0 => String::new(),
-        n => format!(", with the {n} whose completion's answer was lost (written or not)"),
+        n => format!(
+            ", with the {n} whose completion's answer was lost or not understood (written or not)"
+        ),
     }
 }
 
@@ -244,7 +246,7 @@ fn aftermath(finished: &[String], maybe_written: &[String], not_aborted: &[Strin
     }
     if !maybe_written.is_empty() {
         text.push_str(&format!(
-            "; {} file(s) may have been written (the answer to their completion was lost and nothing told whether it was done; look at them before running the COPY again): {}",
+            "; {} file(s) may have been written (the answer to their completion was lost or not understood, and nothing told whether it was done; look at them before running the COPY again): {}",
             maybe_written.len(),
             list_some(maybe_written)
         ));

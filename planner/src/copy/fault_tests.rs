@@ -417,6 +417,37 @@ async fn writes_whose_every_answer_was_lost_are_resolved_or_undone() {
     assert_eq!(after, before, "{error}");
 }
 
+/// A PutObject answered 2xx without an ETag (a gateway that strips it)
+/// may have stored its object: a failed OVERWRITE deletes it with the new
+/// files it completed, so the target is as it was, as its error says. It
+/// was taken for "nothing stored" and left beside the old files, named
+/// nowhere (review-s23 F10).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_answered_without_an_etag_is_undone_as_maybe_written() {
+    let (result, before, after) = overwrite_through(
+        "no-etag",
+        vec![
+            FaultRule::new(Fault::SetResponseHeader {
+                name: "etag".into(),
+                value: None,
+            })
+            .method(Method::PUT)
+            .path_contains("/part%3Dd/")
+            .always(),
+        ],
+        a_c_and_d(),
+        false,
+    )
+    .await;
+    let error = result.expect_err("d's PutObject has no ETag").to_string();
+    assert_eq!(after, before, "{error}");
+    assert!(
+        error.contains("OVERWRITE left the target as it was")
+            && error.contains("with the 1 whose completion's answer was lost or not understood"),
+        "{error}"
+    );
+}
+
 /// An OVERWRITE failing once it completes the files replacing old ones
 /// (the Complete of a's new file refused) leaves the target a mix of new
 /// and old files: the error says so, naming the new files that stay and

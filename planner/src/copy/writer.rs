@@ -232,10 +232,17 @@ impl Settled {
             Ok(()) => Ok(self.rows),
             Err((error, left_open)) => Err(Unfinished {
                 // The client found no way to tell whether the completion
-                // whose answer was lost was done.
+                // whose answer was lost was done, or the server answered
+                // it with success but not as S3 does (a PutObject's 2xx
+                // without an ETag: a gateway may strip it): the object may
+                // be there (review-s23 F10). Its parts were all uploaded,
+                // so the completion is all that can have failed here.
                 maybe_written: matches!(
                     error,
-                    PlannerError::Client(s3sql_s3_client::Error::OutcomeUnknown { .. })
+                    PlannerError::Client(
+                        s3sql_s3_client::Error::OutcomeUnknown { .. }
+                            | s3sql_s3_client::Error::InvalidResponse { .. }
+                    )
                 ),
                 ..Unfinished::new(error, left_open)
             }),
@@ -250,8 +257,8 @@ impl Settled {
 
 /// A file that could not be finished: why, its upload when that may
 /// stay open (its abort failed too), described, and whether the file may
-/// be there all the same (its completion's answer was lost, and nothing
-/// told whether it was done).
+/// be there all the same (its completion's answer was lost or not
+/// understood, and nothing told whether it was done).
 #[derive(Debug)]
 pub(crate) struct Unfinished {
     pub error: PlannerError,
