@@ -46,7 +46,7 @@ use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
 use futures::StreamExt;
 use s3sql_s3_client::{
-    GetObjectRequest, ObjectMetadata, ObjectUrl, Operation, PutObjectRequest, S3Client,
+    GetObjectRequest, ObjectMetadata, ObjectUrl, Operation, PutObjectRequest, S3Client, etag_value,
 };
 
 use super::error::DatabaseError;
@@ -153,7 +153,7 @@ async fn write_new_version(
                     return Err(left_open(conflict(unfinished.error), unfinished.left_open));
                 }
             };
-            if let Err(e) = unchanged(&client, &url, old).await {
+            if let Err(e) = unchanged(&client, &url, target, old).await {
                 return Err(left_open(conflict(e), settled.abort().await));
             }
             // The writer aborts its upload itself when completing fails.
@@ -169,7 +169,9 @@ async fn write_new_version(
             // Every part uploaded first: only the completion follows the check.
             let checked = match written {
                 Ok(inserted) => match monitor.unless_interrupted(sink.upload_parts()).await {
-                    Ok(()) => unchanged(&client, &url, old).await.map(|()| inserted),
+                    Ok(()) => unchanged(&client, &url, target, old)
+                        .await
+                        .map(|()| inserted),
                     Err(e) => Err(e),
                 },
                 Err(e) => Err(e),
@@ -445,16 +447,35 @@ fn fits_in_a_put(metadata: &ObjectMetadata) -> std::result::Result<(), String> {
 /// are still caught unless the change lands during the completion: this
 /// HEAD goes after every part is uploaded, right before it (it went
 /// before the last part, whose upload a concurrent INSERT's landing in
-/// went unseen: review-10g #1).
-async fn unchanged(client: &S3Client, url: &ObjectUrl, old: &OldObject) -> Result<()> {
+/// went unseen: review-10g #1). Its answer's ETag is compared too: a
+/// server or gateway that ignores If-Match on HEAD answers 200 with the
+/// version it has, and one of another ETag is another writer's change,
+/// as a 412 would say (review-10h #5: it was dropped, and the INSERT
+/// completed over that writer's version).
+async fn unchanged(
+    client: &S3Client,
+    url: &ObjectUrl,
+    target: &InsertTarget,
+    old: &OldObject,
+) -> Result<()> {
     let unchanged = GetObjectRequest {
         if_match: Some(old.etag.clone()),
         ..GetObjectRequest::default()
     };
-    client
+    let now = client
         .head_object_if(url.bucket(), url.key(), &unchanged)
         .await?;
-    Ok(())
+    match now.etag.as_deref() {
+        Some(etag) if etag_value(etag) != etag_value(&old.etag) => {
+            Err(DatabaseError::InsertConflict {
+                table: target.name.clone(),
+                url: target.url.clone(),
+                etag: old.etag.clone(),
+            }
+            .into())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// A Parquet object: its old rows, then the new ones, encoded anew.

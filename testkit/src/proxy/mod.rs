@@ -376,6 +376,9 @@ async fn handle(
     if matches!(fault, Some(Fault::StripRange)) {
         req.headers_mut().remove(http::header::RANGE);
     }
+    if matches!(fault, Some(Fault::StripIfMatch)) {
+        req.headers_mut().remove(http::header::IF_MATCH);
+    }
     let first_token = matches!(fault, Some(Fault::RepeatListingToken))
         .then(|| shared.first_continuation_token())
         .flatten();

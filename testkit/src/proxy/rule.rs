@@ -84,6 +84,12 @@ pub enum Fault {
     /// `faults_injected` counts only reads it changed: a test whose files
     /// are read whole counted faults that changed nothing (review-8e T1).
     StripRange,
+    /// Forward without the `If-Match` header, as a server or gateway that
+    /// ignores it answers (SeaweedFS, older Ceph RGW and Garage releases):
+    /// the request acts on whatever version is there. The client signs
+    /// If-Match, so only a server checking no signature (moto) takes the
+    /// stripped request.
+    StripIfMatch,
     /// Answer like [`Fault::Status`] with a `Retry-After` header, as a
     /// throttling server asks a client to come back later.
     RetryAfter {
