@@ -140,16 +140,30 @@ impl ColumnCast {
                 true => "",
                 false => "; read with union_by_name = true to combine the files' types",
             };
-            DataFusionError::Execution(format!(
+            DataFusionError::External(Box::new(CastRefused(format!(
                 "a Parquet file's column \"{}\" has type {}, but it is read as {}, the type of \
                  the first file's: {e}{advice}",
                 self.column,
                 duckdb_type_name(&self.from),
                 duckdb_type_name(self.to.data_type()),
-            ))
+            ))))
         })
     }
 }
+
+/// A later Parquet file's value that does not convert to the scan's type
+/// ([`ColumnCast`]); the scan's wrapper adds the file
+/// (`scan::parquet_named`), which the cast is not told.
+#[derive(Debug)]
+pub(crate) struct CastRefused(pub String);
+
+impl fmt::Display for CastRefused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for CastRefused {}
 
 // By hand: a derive does not see through `Arc<dyn PhysicalExpr>`
 // (rust-lang/rust#78808), as for DataFusion's CastExpr.

@@ -16,6 +16,7 @@ pub(crate) mod io_plan;
 pub(crate) mod local;
 mod named;
 mod parquet_columns;
+mod parquet_named;
 mod progress;
 mod prune;
 mod relist;

@@ -13,12 +13,10 @@
 //! past the file's start names the line counted from the file's start (the
 //! lines before the range counted then, from the store).
 
-use std::fmt;
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::Result;
-use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::{
@@ -26,11 +24,8 @@ use datafusion::datasource::physical_plan::{
 };
 use datafusion::datasource::projection::{ProjectionOpener, SplitProjection};
 use datafusion::datasource::source::DataSourceExec;
-use datafusion::datasource::table_schema::TableSchema;
-use datafusion::physical_expr::PhysicalExpr;
-use datafusion::physical_expr::projection::ProjectionExprs;
-use datafusion::physical_plan::metrics::ExecutionPlanMetricsSet;
-use datafusion::physical_plan::{DisplayFormatType, ExecutionPlan};
+
+use datafusion::physical_plan::ExecutionPlan;
 use futures::future::{self, Either};
 use futures::{FutureExt, StreamExt};
 use object_store::path::Path;
@@ -42,6 +37,7 @@ use s3sql_formats::{
 use crate::scan::csv_opener::{CsvExtras, CsvOpener};
 use crate::scan::csv_ranges::CsvRanges;
 use crate::scan::decoded_text::DecodedText;
+use crate::scan::parquet_named::ParquetNamed;
 
 /// A file's name as the user wrote it (its URL, or its local path).
 #[derive(Debug, Clone)]
@@ -60,8 +56,10 @@ fn compression_of(file: &PartitionedFile, scan: FileCompressionType) -> FileComp
 }
 
 /// `plan` with its CSV or JSON source wrapped so decode errors name the
-/// file (and CSV read with `csv` extras when they are needed); any other
-/// plan (Parquet names its file itself) as it is.
+/// file (and CSV read with `csv` extras when they are needed), its Parquet
+/// source so a value that does not convert names the file
+/// ([`ParquetNamed`]; Parquet's own errors name it already); any other
+/// plan as it is.
 pub(crate) fn name_read_errors(
     plan: Arc<dyn ExecutionPlan>,
     csv: Option<&Arc<CsvExtras>>,
@@ -72,6 +70,13 @@ pub(crate) fn name_read_errors(
     let Some(config) = exec.data_source().downcast_ref::<FileScanConfig>() else {
         return plan;
     };
+    if config.file_source().file_type() == "parquet" {
+        let source = Arc::new(ParquetNamed::new(Arc::clone(config.file_source())));
+        let config = FileScanConfigBuilder::from(config.clone())
+            .with_source(source)
+            .build();
+        return DataSourceExec::from_data_source(config);
+    }
     if !matches!(config.file_source().file_type(), "csv" | "json") {
         return plan;
     }
@@ -203,6 +208,126 @@ impl NamedSource {
     }
 }
 
+/// The [`FileSource`] methods a wrapper of a source (its `inner`) hands to
+/// it, a source it returns wrapped again by the wrapper's `wrap` (so
+/// filters, sort and projection pushed into a Parquet source keep
+/// row-group pruning and the rest): [`NamedSource`] and
+/// `parquet_named::ParquetNamed`.
+macro_rules! forwarded_to_inner {
+    () => {
+        fn table_schema(&self) -> &::datafusion::datasource::table_schema::TableSchema {
+            self.inner.table_schema()
+        }
+
+        fn filter(
+            &self,
+        ) -> Option<::std::sync::Arc<dyn ::datafusion::physical_expr::PhysicalExpr>> {
+            self.inner.filter()
+        }
+
+        fn projection(&self) -> Option<&::datafusion::physical_expr::projection::ProjectionExprs> {
+            self.inner.projection()
+        }
+
+        fn metrics(&self) -> &::datafusion::physical_plan::metrics::ExecutionPlanMetricsSet {
+            self.inner.metrics()
+        }
+
+        fn file_type(&self) -> &str {
+            self.inner.file_type()
+        }
+
+        fn fmt_extra(
+            &self,
+            t: ::datafusion::physical_plan::DisplayFormatType,
+            f: &mut ::std::fmt::Formatter,
+        ) -> ::std::fmt::Result {
+            self.inner.fmt_extra(t, f)
+        }
+
+        fn supports_repartitioning(&self) -> bool {
+            self.inner.supports_repartitioning()
+        }
+
+        fn repartitioned(
+            &self,
+            target_partitions: usize,
+            repartition_file_min_size: usize,
+            output_ordering: Option<::datafusion::physical_expr::LexOrdering>,
+            config: &::datafusion::datasource::physical_plan::FileScanConfig,
+        ) -> ::datafusion::common::Result<
+            Option<::datafusion::datasource::physical_plan::FileScanConfig>,
+        > {
+            self.inner.repartitioned(
+                target_partitions,
+                repartition_file_min_size,
+                output_ordering,
+                config,
+            )
+        }
+
+        fn try_pushdown_filters(
+            &self,
+            filters: Vec<::std::sync::Arc<dyn ::datafusion::physical_expr::PhysicalExpr>>,
+            config: &::datafusion::common::config::ConfigOptions,
+        ) -> ::datafusion::common::Result<
+            ::datafusion::physical_plan::filter_pushdown::FilterPushdownPropagation<
+                ::std::sync::Arc<dyn ::datafusion::datasource::physical_plan::FileSource>,
+            >,
+        > {
+            let mut pushed = self.inner.try_pushdown_filters(filters, config)?;
+            pushed.updated_node = pushed.updated_node.map(|inner| self.wrap(inner));
+            Ok(pushed)
+        }
+
+        fn try_pushdown_sort(
+            &self,
+            order: &[::datafusion::physical_expr::PhysicalSortExpr],
+            eq_properties: &::datafusion::physical_expr::EquivalenceProperties,
+        ) -> ::datafusion::common::Result<
+            ::datafusion::physical_plan::sort_pushdown::SortOrderPushdownResult<
+                ::std::sync::Arc<dyn ::datafusion::datasource::physical_plan::FileSource>,
+            >,
+        > {
+            Ok(self
+                .inner
+                .try_pushdown_sort(order, eq_properties)?
+                .map(|inner| self.wrap(inner)))
+        }
+
+        fn reorder_files(
+            &self,
+            files: Vec<::datafusion::datasource::listing::PartitionedFile>,
+        ) -> Vec<::datafusion::datasource::listing::PartitionedFile> {
+            self.inner.reorder_files(files)
+        }
+
+        fn try_pushdown_projection(
+            &self,
+            projection: &::datafusion::physical_expr::projection::ProjectionExprs,
+        ) -> ::datafusion::common::Result<
+            Option<::std::sync::Arc<dyn ::datafusion::datasource::physical_plan::FileSource>>,
+        > {
+            Ok(self
+                .inner
+                .try_pushdown_projection(projection)?
+                .map(|inner| self.wrap(inner)))
+        }
+
+        fn apply_expressions(
+            &self,
+            f: &mut dyn FnMut(
+                &::std::sync::Arc<dyn ::datafusion::physical_expr::PhysicalExpr>,
+            ) -> ::datafusion::common::Result<
+                ::datafusion::common::tree_node::TreeNodeRecursion,
+            >,
+        ) -> ::datafusion::common::Result<::datafusion::common::tree_node::TreeNodeRecursion> {
+            self.inner.apply_expressions(f)
+        }
+    };
+}
+pub(crate) use forwarded_to_inner;
+
 impl FileSource for NamedSource {
     fn create_file_opener(
         &self,
@@ -241,10 +366,6 @@ impl FileSource for NamedSource {
         }))
     }
 
-    fn table_schema(&self) -> &TableSchema {
-        self.inner.table_schema()
-    }
-
     fn with_batch_size(&self, batch_size: usize) -> Arc<dyn FileSource> {
         Arc::new(NamedSource {
             inner: self.inner.with_batch_size(batch_size),
@@ -254,46 +375,7 @@ impl FileSource for NamedSource {
         })
     }
 
-    fn filter(&self) -> Option<Arc<dyn PhysicalExpr>> {
-        self.inner.filter()
-    }
-
-    fn projection(&self) -> Option<&ProjectionExprs> {
-        self.inner.projection()
-    }
-
-    fn metrics(&self) -> &ExecutionPlanMetricsSet {
-        self.inner.metrics()
-    }
-
-    fn file_type(&self) -> &str {
-        self.inner.file_type()
-    }
-
-    fn fmt_extra(&self, t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        self.inner.fmt_extra(t, f)
-    }
-
-    fn supports_repartitioning(&self) -> bool {
-        self.inner.supports_repartitioning()
-    }
-
-    fn try_pushdown_projection(
-        &self,
-        projection: &ProjectionExprs,
-    ) -> Result<Option<Arc<dyn FileSource>>> {
-        Ok(self
-            .inner
-            .try_pushdown_projection(projection)?
-            .map(|inner| self.wrap(inner)))
-    }
-
-    fn apply_expressions(
-        &self,
-        f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
-    ) -> Result<TreeNodeRecursion> {
-        self.inner.apply_expressions(f)
-    }
+    forwarded_to_inner!();
 }
 
 /// Opens a file with the inner opener of its compression and names the

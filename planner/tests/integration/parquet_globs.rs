@@ -155,9 +155,10 @@ async fn union_by_name_merges_struct_fields_as_duckdb() {
 }
 
 /// A later file's value that does not convert to the first file's type
-/// is an error naming the column, both types and union_by_name, as
-/// DuckDB 1.5.5's (review-8e #14: arrow's bare "Cannot cast string 'str'
-/// to value of Int32 type"); union_by_name reads both files as VARCHAR.
+/// is an error naming the file, the column, both types and union_by_name,
+/// as DuckDB 1.5.5's (review-8e #14: arrow's bare "Cannot cast string
+/// 'str' to value of Int32 type", then no file); union_by_name reads both
+/// files as VARCHAR.
 #[tokio::test]
 async fn a_value_of_another_type_names_the_column_as_duckdb() {
     let bucket = Bucket::new().await;
@@ -178,6 +179,7 @@ async fn a_value_of_another_type_names_the_column_as_duckdb() {
     let error = crate::support::error_of(&session, &sql).await;
     assert!(
         error.contains("column \"x\" has type VARCHAR, but it is read as INTEGER")
+            && error.contains(&format!("file {}:", bucket.url("ty/u3.parquet")))
             && error.contains("'str'")
             && error.contains("union_by_name = true"),
         "{error}"
