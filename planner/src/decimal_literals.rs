@@ -532,11 +532,14 @@ static DECIMAL_AVG: LazyLock<Arc<AggregateUDF>> =
     LazyLock::new(|| Arc::new(crate::decimal_totals::decimal_avg()));
 static DECIMAL_SUM: LazyLock<Arc<AggregateUDF>> =
     LazyLock::new(|| Arc::new(crate::decimal_totals::decimal_sum()));
+static CHECKED_SUM: LazyLock<Arc<AggregateUDF>> =
+    LazyLock::new(|| Arc::new(crate::integer_overflow::checked_sum()));
 
 /// `avg` of a DECIMAL as DuckDB's, a DOUBLE of the exact total (DataFusion
 /// truncates it to the scale + 4: `avg` of 1.0, 2.0, 2.0 was 1.66666), and
 /// `sum` of a DECIMAL wider than 28 digits checked into 38 (DataFusion's
-/// wraps around past 128 bits; narrower ones cannot reach 38 digits).
+/// wraps around past 128 bits; narrower ones cannot reach 38 digits), and
+/// `sum` of BIGINTs checked into 64 bits ([`crate::integer_overflow`]).
 fn aggregate_as_duckdb(call: AggregateFunction, schema: &DFSchema) -> Transformed<Expr> {
     let params = &call.params;
     let argument = match params.args.as_slice() {
@@ -553,6 +556,7 @@ fn aggregate_as_duckdb(call: AggregateFunction, schema: &DFSchema) -> Transforme
         {
             (Arc::clone(&DECIMAL_SUM), false)
         }
+        ("sum", Some(DataType::Int64)) if !params.distinct => (Arc::clone(&CHECKED_SUM), false),
         _ => return Transformed::no(Expr::AggregateFunction(call)),
     };
     let AggregateFunctionParams {

@@ -9,6 +9,8 @@
 //!   1), and a value past the integer's range is DuckDB's conversion
 //!   error ([`cast_to_integer`], from crate::decimal_literals' rule before
 //!   type coercion);
+//! - integer arithmetic and sums past their type are overflow errors:
+//!   crate::integer_overflow.
 
 use std::sync::Arc;
 

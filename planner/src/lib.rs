@@ -35,6 +35,7 @@ mod describe_subquery;
 mod dialect;
 mod duck_names;
 mod error;
+mod integer_overflow;
 mod integers;
 mod like_pattern;
 mod mask;

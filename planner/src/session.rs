@@ -123,6 +123,8 @@ impl Session {
         // `/`, `//` and `%` of integers as DuckDB divides them.
         let _ = ctx.register_expr_planner(Arc::new(crate::integers::IntegerDivision));
         ctx.add_analyzer_rule(Arc::new(crate::timestamp_text::TimestampCasts));
+        // Integer arithmetic past its type is an error, as DuckDB's.
+        ctx.add_analyzer_rule(Arc::new(crate::integer_overflow::IntegerOverflow));
         // Databases are stored beside persistent secrets, or not at all.
         let catalog = ctx.catalog(&ctx.state().config_options().catalog.default_catalog);
         let databases = Databases::open(secrets.directory().map(DatabaseDirectory::beside))

@@ -61,3 +61,41 @@ async fn casts_to_integers_round_as_duckdb() {
         assert!(error.contains(expected), "{sql}: {error}");
     }
 }
+
+/// An integer `+`, `-` or `*` past its type is DuckDB's overflow error
+/// (`9223372036854775807 + 1` was -9223372036854775808), and a sum of
+/// BIGINTs past 64 bits is either DuckDB's total or an overflow error,
+/// never a wrapped value.
+#[tokio::test]
+async fn integer_overflow_is_an_error_as_duckdb() {
+    let session = session();
+    for (sql, expected) in [
+        (
+            "SELECT 9223372036854775807 + 1",
+            "Overflow in addition of INT64 (9223372036854775807 + 1)",
+        ),
+        (
+            "SELECT x * 2 FROM (VALUES (9223372036854775807)) t(x)",
+            "Overflow in multiplication of INT64",
+        ),
+        (
+            "SELECT (-9223372036854775807 - 1) - x FROM (VALUES (1)) t(x)",
+            "Overflow in subtraction of INT64",
+        ),
+        (
+            "SELECT x + x FROM (VALUES (2147483647::INTEGER)) t(x)",
+            "Overflow in addition of INT32 (2147483647 + 2147483647)",
+        ),
+    ] {
+        let error = error_of(&session, sql).await;
+        assert!(error.contains(expected), "{sql}: {error}");
+    }
+    let sum = "SELECT sum(x) AS s FROM (VALUES (9223372036854775807), (1)) t(x)";
+    match session.sql(sum).await {
+        Ok(batches) => assert_eq!(
+            crate::support::table_rows(&crate::support::table(&batches)),
+            ["9223372036854775808"]
+        ),
+        Err(e) => assert!(e.to_string().contains("Overflow"), "{sum}: {e}"),
+    }
+}
