@@ -23,17 +23,20 @@ const MIB: usize = 1024 * 1024;
 async fn proxied() -> (Fixture, FaultProxy, S3Client) {
     let fx = Fixture::new().await;
     let proxy = fx.target.fault_proxy();
-    let client = fx.client_via(&proxy.endpoint(), |mut c| {
-        c.retry = RetryConfig {
-            max_retries: 3,
-            initial_backoff: Duration::from_millis(5),
-            backoff_multiplier: 2.0,
-            max_backoff: Duration::from_millis(50),
-        };
-        c.request_timeout = Duration::from_secs(2);
-        c
-    });
+    let client = fx.client_via(&proxy.endpoint(), fast_retries);
     (fx, proxy, client)
+}
+
+/// `c` with 3 quick retries and a 2 s timeout per attempt.
+fn fast_retries(mut c: s3sql_s3_client::ClientConfig) -> s3sql_s3_client::ClientConfig {
+    c.retry = RetryConfig {
+        max_retries: 3,
+        initial_backoff: Duration::from_millis(5),
+        backoff_multiplier: 2.0,
+        max_backoff: Duration::from_millis(50),
+    };
+    c.request_timeout = Duration::from_secs(2);
+    c
 }
 
 /// An S3 error answer from the proxy, without reaching the server.
@@ -2875,4 +2878,55 @@ async fn connect_timeout_bounds_the_tls_handshake() {
     assert!(err.to_string().contains("connect_timeout"), "{err}");
     assert_eq!(connections, 1, "{err}");
     assert!(elapsed < Duration::from_secs(4), "took {elapsed:?}: {err}");
+}
+
+/// A PutObject whose every answer was lost, on a bucket that encrypts with
+/// SSE-KMS by default (the request asked for no encryption): the object's
+/// ETag is not the MD5 of its bytes, so it tells nothing and the outcome is
+/// unknown. The ETag's mismatch said "another writer's", the retries'
+/// error stood as "not written", and a failed OVERWRITE kept the file while
+/// saying the target was as it was (review-s23 F7). Two proxies: the inner
+/// one marks HEAD answers encrypted, the outer one gives them a KMS-like
+/// ETag and drops every PutObject answer.
+#[tokio::test]
+async fn a_lost_put_on_a_bucket_encrypting_with_kms_has_an_unknown_outcome() {
+    let (fx, inner, _) = proxied().await;
+    inner.push_rule(
+        FaultRule::new(Fault::SetResponseHeader {
+            name: "x-amz-server-side-encryption".into(),
+            value: Some("aws:kms".into()),
+        })
+        .method(Method::HEAD)
+        .always(),
+    );
+    let outer = FaultProxy::start(inner.addr());
+    outer.push_rule(
+        FaultRule::new(Fault::DropResponse)
+            .method(Method::PUT)
+            .always(),
+    );
+    outer.push_rule(
+        FaultRule::new(Fault::SetResponseHeader {
+            name: "etag".into(),
+            value: Some("\"0123456789abcdef0123456789abcdef\"".into()),
+        })
+        .method(Method::HEAD)
+        .always(),
+    );
+    let client = fx.client_via(&outer.endpoint(), fast_retries);
+    let key = fx.key("f/kms-lost.txt");
+    let err = client
+        .put_object(
+            fx.bucket(),
+            &key,
+            Bytes::from_static(b"kms"),
+            &PutObjectRequest::default(),
+        )
+        .await
+        .expect_err("every answer was lost");
+    assert!(
+        matches!(err, s3sql_s3_client::Error::OutcomeUnknown { .. }),
+        "{err}"
+    );
+    fx.assert_holds(&key, b"kms").await;
 }
