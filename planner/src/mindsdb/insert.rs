@@ -762,6 +762,11 @@ impl Mapping {
                     {
                         self.converted_text(batch.column(*at), &checked, check)?;
                         Ok(checked)
+                    } else if self.format == CopyFormat::Csv
+                        && is_text(field.data_type())
+                        && batch.column(*at).data_type().is_temporal()
+                    {
+                        Err(self.dated_text(field.name()))
                     } else if field.data_type() == check.data_type() {
                         self.unchanged(batch.column(*at), &checked, check)?;
                         Ok(checked)
@@ -778,6 +783,21 @@ impl Mapping {
             self.readable(field, column)?;
         }
         Ok(RecordBatch::try_new(Arc::clone(&self.schema), columns)?)
+    }
+
+    /// The error for a date or time into a CSV column s3sql reads as text:
+    /// its values are not ISO dates (`01/05/2024`, `2024/01/05`, which
+    /// DuckDB reads as dates), and the ISO text of the value would be a
+    /// format beside theirs that makes the column VARCHAR to DuckDB and
+    /// MindsDB too (review-10h #6).
+    fn dated_text(&self, column: &str) -> PlannerError {
+        DatabaseError::Insert {
+            table: self.table.clone(),
+            message: format!(
+                "column {column} is text to s3sql (its values are not dates written as YYYY-MM-DD, e.g. 01/05/2024, which DuckDB reads as dates), so a date or time written into it as YYYY-MM-DD would give it a second format and make it text for DuckDB and MindsDB too; nothing was written: give the value as text written as the column's other values are (e.g. '03/01/2024'), or CAST it to VARCHAR to write it as YYYY-MM-DD anyway"
+            ),
+        }
+        .into()
     }
 
     /// Refuses a value that would leave the object unreadable to s3sql or
