@@ -724,13 +724,33 @@ impl Value<'_> {
             .ok_or_else(|| self.invalid("true or false"))
     }
 
+    /// A whole number of 1 or more; one written as a DOUBLE (`1e3`) is
+    /// taken when it is whole, as DuckDB takes it, and one past the most a
+    /// count holds is told so (review-s23 F12).
     fn positive(&self) -> Result<usize, CopyError> {
         const EXPECTED: &str = "a whole number of 1 or more";
         let n = match self.value {
-            OptionValue::Int(i) => *i,
-            OptionValue::Str(s) => s.trim().parse().map_err(|_| self.invalid(EXPECTED))?,
+            OptionValue::Int(i) => i128::from(*i),
+            OptionValue::Str(s) => {
+                let s = s.trim();
+                match s.parse::<i128>() {
+                    Ok(n) => n,
+                    Err(_) => s
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|f| f.is_finite() && f.fract() == 0.0)
+                        // Saturating: past i128 is past usize too.
+                        .map(|f| f as i128)
+                        .ok_or_else(|| self.invalid(EXPECTED))?,
+                }
+            }
             _ => return Err(self.invalid(EXPECTED)),
         };
+        if n > 0 && usize::try_from(n).is_err() {
+            return Err(
+                self.invalid("a whole number of 1 or more and at most 18446744073709551615")
+            );
+        }
         usize::try_from(n)
             .ok()
             .filter(|n| *n > 0)
@@ -1149,6 +1169,13 @@ mod tests {
         let e = copy("FILE_SIZE_BYTES 99999999999999999999").expect("2^66 bytes taken");
         assert!(e.contains("FILE_SIZE_BYTES: expected a size"), "{e}");
         assert_eq!(copy("ROW_GROUP_SIZE 1000"), None);
+        // A DOUBLE that is whole is that number, as in DuckDB; past a
+        // count's range is said so (review-s23 F12).
+        assert_eq!(copy("ROW_GROUP_SIZE 1e3"), None);
+        let e = copy("ROW_GROUP_SIZE 99999999999999999999").expect("2^66 rows taken");
+        assert!(e.contains("at most 18446744073709551615"), "{e}");
+        let o = parse("x.parquet", &[("ROW_GROUP_SIZE", s("1e3"))]).unwrap();
+        assert_eq!(o.row_group_size, 1000);
         let e = parse("d", &[("FILE_SIZE_BYTES", s("1.5"))])
             .unwrap_err()
             .to_string();
