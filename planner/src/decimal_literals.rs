@@ -49,7 +49,7 @@ use datafusion::sql::sqlparser::ast::{
 
 /// Writes each number literal DuckDB types DOUBLE in `statement` — one
 /// with an exponent, or of more than 38 digits — as a cast of its text to
-/// DOUBLE, and casts both operands of each `^` (power) to DOUBLE.
+/// DOUBLE, and casts both operands of each `^` or `**` (power) to DOUBLE.
 pub(crate) fn exponents_as_doubles(statement: &mut DFStatement) {
     struct Exponents;
     impl VisitorMut for Exponents {
@@ -70,15 +70,14 @@ pub(crate) fn exponents_as_doubles(statement: &mut DFStatement) {
                     format: None,
                 };
             }
-            // `a ^ b` (the dialect's power) is DuckDB's power(DOUBLE,
-            // DOUBLE): `2 ^ 3` is 8.0, DataFusion's power of integers an
-            // integer, of a DECIMAL a DECIMAL.
-            if let SqlExpr::BinaryOp {
-                left,
-                op: BinaryOperator::PGExp,
-                right,
-            } = expr
+            // `a ^ b` and `a ** b` (the dialect's power) are DuckDB's
+            // power(DOUBLE, DOUBLE): `2 ^ 3` is 8.0, DataFusion's power of
+            // integers an integer, of a DECIMAL a DECIMAL.
+            if let SqlExpr::BinaryOp { left, op, right } = expr
+                && (matches!(op, BinaryOperator::PGExp)
+                    || matches!(op, BinaryOperator::Custom(c) if c == crate::dialect::POWER_STARS))
             {
+                *op = BinaryOperator::PGExp;
                 for side in [left, right] {
                     let operand = std::mem::replace(&mut **side, SqlExpr::value(Value::Null));
                     **side = SqlExpr::Cast {

@@ -58,12 +58,19 @@ impl Dialect for DuckDb {
         expr: &Expr,
         _: u8,
     ) -> Option<Result<Expr, ParserError>> {
-        for _ in 0..power_operator(parser)? {
+        let tokens = power_operator(parser)?;
+        for _ in 0..tokens {
             parser.next_token();
         }
+        // `**` stays `**` until the statement's items are named, as
+        // DuckDB names `2 ** 3` (crate::decimal_literals makes it `^`).
+        let op = match tokens {
+            2 => BinaryOperator::Custom(POWER_STARS.to_owned()),
+            _ => BinaryOperator::PGExp,
+        };
         Some(parser.parse_subexpr(POWER).map(|right| Expr::BinaryOp {
             left: Box::new(expr.clone()),
-            op: BinaryOperator::PGExp,
+            op,
             right: Box::new(right),
         }))
     }
@@ -106,6 +113,10 @@ impl Dialect for DuckDb {
         supports_comma_separated_trim,
     );
 }
+
+/// `**`, DuckDB's other spelling of `^`, as the parser leaves it
+/// (`BinaryOperator::Custom`).
+pub(crate) const POWER_STARS: &str = "**";
 
 /// The precedence of `^` and `**`: above `*` (40), below `::` (50).
 const POWER: u8 = 45;

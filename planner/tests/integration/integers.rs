@@ -5,7 +5,7 @@
 
 use crate::as_duckdb::unlike_duckdb;
 use crate::decimals::statements;
-use crate::support::error_of;
+use crate::support::{duckdb, error_of};
 
 fn session() -> s3sql_planner::Session {
     s3sql_planner::Session::with_secrets(s3sql_secrets::SecretManager::new(None))
@@ -98,4 +98,22 @@ async fn integer_overflow_is_an_error_as_duckdb() {
         ),
         Err(e) => assert!(e.to_string().contains("Overflow"), "{sum}: {e}"),
     }
+}
+
+/// Arithmetic is named as DuckDB names it: `(1 / 2)`, `(7 // 2)`,
+/// `(2 ^ 3)`, `(2 ** 3)` (s3sql named `**` as `^`).
+#[tokio::test]
+async fn arithmetic_is_named_as_duckdb_names_it() {
+    let select = "SELECT 1/2, 7 // 2, 2 ^ 3, 2 ** 3, 1.5::INTEGER, -7 % 2, 9 // 2 * 2";
+    let ours = match session().sql(select).await {
+        Ok(batches) => (batches[0].schema().fields().iter())
+            .map(|f| f.name().clone())
+            .collect(),
+        Err(e) => vec![format!("error: {e}")],
+    };
+    let theirs: Vec<String> = duckdb(None, &[format!("DESCRIBE {select}")])[0]
+        .iter()
+        .map(|row| row[0].clone().unwrap())
+        .collect();
+    assert_eq!(ours, theirs);
 }
