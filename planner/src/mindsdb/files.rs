@@ -84,6 +84,7 @@ const BUCKET: usize = 3;
 const CONTENT: usize = 4;
 const PUBLIC_URL: usize = 5;
 const SIZE: usize = 6;
+const ETAG: usize = 8;
 const STORAGE_CLASS: usize = 9;
 
 /// The `files` table of `database`, for `request` (whose `offset`, set
@@ -671,6 +672,7 @@ impl ListingJob {
                 .column(STORAGE_CLASS)
                 .as_any()
                 .downcast_ref::<StringArray>();
+            let etags = rows.column(ETAG).as_any().downcast_ref::<StringArray>();
             let fetches: Vec<_> = keys
                 .iter()
                 .zip(&buckets)
@@ -680,9 +682,19 @@ impl ListingJob {
                     let class = classes
                         .filter(|c| c.is_valid(i))
                         .map(|c| c.value(i).to_owned());
+                    // The version the row lists, at its size: the content
+                    // of another was paired with this row's ETag and size
+                    // (review-10h #3).
+                    let pinned = GetObjectRequest {
+                        if_match: etags
+                            .filter(|e| e.is_valid(i))
+                            .map(|e| format!("\"{}\"", e.value(i))),
+                        size: sizes.map(|s| u64::try_from(s.value(i)).unwrap_or(0)),
+                        ..GetObjectRequest::default()
+                    };
                     async move {
                         client
-                            .get_object_bytes(&bucket, &key, &GetObjectRequest::default())
+                            .get_object_bytes(&bucket, &key, &pinned)
                             .await
                             .map_err(|e| archived(e, &bucket, &key, class.as_deref()))
                     }
@@ -739,7 +751,9 @@ fn content_batches(sizes: &[u64]) -> Vec<Range<usize>> {
     batches
 }
 
-/// The error of fetching an object's content: for an archived object
+/// The error of fetching an object's content: for an object replaced
+/// since it was listed (its GET pinned to the listed ETag answered 412),
+/// that it changed; for an archived object
 /// (S3 answers 403 InvalidObjectState until it is restored) it names the
 /// storage class the listing gave and how to leave such objects out.
 fn archived(
@@ -748,6 +762,15 @@ fn archived(
     key: &str,
     class: Option<&str>,
 ) -> DataFusionError {
+    if error.is_precondition_failed() {
+        return DataFusionError::External(
+            format!(
+                "files: s3://{bucket}/{} changed while files was read (another version than the one listed is there now): run the query again ({error})",
+                s3sql_s3_client::ShownKey(key)
+            )
+            .into(),
+        );
+    }
     if error.code() != Some("InvalidObjectState") {
         return external(error);
     }

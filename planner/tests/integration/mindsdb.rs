@@ -1204,3 +1204,36 @@ async fn files_refuses_a_listed_size_no_object_has() {
         "{error}"
     );
 }
+
+/// `files.content` is the version the row's `etag` and `size` name: an
+/// object replaced between the listing and the content's GET is an error
+/// naming it, where the row paired the old ETag and size with the new
+/// bytes (review-10h #3).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_content_is_the_version_its_row_lists() {
+    let bucket = Bucket::new().await;
+    bucket.put("pin/ch.csv", "id\n1\n").await;
+    let (proxy, session) = through_proxy(&bucket, "ds", true).await;
+    let key = format!("{}pin/ch.csv", bucket.prefix);
+    proxy.push_rule(
+        FaultRule::new(Fault::Delay(std::time::Duration::from_secs(2)))
+            .method(Method::GET)
+            .path_contains("pin/ch.csv"),
+    );
+    let reading = {
+        let key = key.clone();
+        tokio::spawn(async move {
+            let sql = format!("SELECT size, etag, content FROM ds.files WHERE path = '{key}'");
+            error_of(&session, &sql).await
+        })
+    };
+    while proxy.faults_injected() == 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    bucket.put("pin/ch.csv", "id\n1\n2\n3\nNEW VERSION\n").await;
+    let error = reading.await.unwrap();
+    assert!(
+        error.contains(&format!("{key} changed while files was read")),
+        "{error}"
+    );
+}
