@@ -83,7 +83,10 @@ impl Session {
             // TIMESTAMPTZ a timestamp without a zone).
             .set_str("datafusion.execution.time_zone", "UTC")
             // DuckDB's `0.1` is DECIMAL(1,1), exact (decimal_literals.rs).
-            .set_bool("datafusion.sql_parser.parse_float_as_decimal", true);
+            .set_bool("datafusion.sql_parser.parse_float_as_decimal", true)
+            // DuckDB's default_null_order: NULLs last, descending too
+            // (DataFusion's default put them first under DESC, review-s24 F3).
+            .set_str("datafusion.sql_parser.default_null_ordering", "nulls_last");
         // No footer cache across statements: DataFusion keys it by the
         // object's path alone (not its store, not its ETag) and trusts it
         // while size and LastModified (to the second) agree, so another

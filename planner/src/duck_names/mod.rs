@@ -12,7 +12,7 @@ mod keywords;
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, CastKind, DuplicateTreatment, Expr, Function, FunctionArg, FunctionArgExpr,
     FunctionArgumentClause, FunctionArguments, Ident, ObjectName, OrderBy, OrderByExpr,
-    OrderByKind, Query, SelectItem, SetExpr, UnaryOperator, Value,
+    OrderByKind, Query, Select, SelectItem, SetExpr, UnaryOperator, Value,
 };
 
 /// Aliases every unaliased item of `items` that is not a column reference
@@ -34,8 +34,10 @@ pub(crate) fn name_items(items: &mut [SelectItem]) {
 /// ORDER BY keys repeating an aliased item of the query's SELECT refer to
 /// the item by its alias, as DuckDB binds them: DataFusion matches a
 /// SELECT DISTINCT's `ORDER BY a + 1` to an unaliased item only. A key
-/// naming an output column is left alone: it orders by that column
-/// (`a AS x, b AS a ... ORDER BY a` sorts by `b`, review-s23 F1).
+/// naming an output column orders by that column, its name matched in
+/// any case as DuckDB matches names, quoted or not (`a AS x, b AS a ...
+/// ORDER BY a` sorts by `b`, review-s23 F1; `b AS "A" ... ORDER BY a` by
+/// `b`, review-s24 F1).
 pub(crate) fn order_by_aliases(query: &mut Query) {
     let SetExpr::Select(select) = query.body.as_ref() else {
         return;
@@ -47,11 +49,11 @@ pub(crate) fn order_by_aliases(query: &mut Query) {
     else {
         return;
     };
-    let outputs: Vec<String> = select.projection.iter().filter_map(output_name).collect();
     for key in keys {
         if let Expr::Identifier(name) = &key.expr
-            && outputs.contains(&normalized(name))
+            && let Some(output) = select.projection.iter().find_map(|i| output_named(i, name))
         {
+            key.expr = Expr::Identifier(output.clone());
             continue;
         }
         let alias = select.projection.iter().find_map(|item| match item {
@@ -67,10 +69,12 @@ pub(crate) fn order_by_aliases(query: &mut Query) {
 /// `ORDER BY ALL` orders by every item of the SELECT from left to right,
 /// as DuckDB does: DataFusion refuses it where an item is not a column
 /// (`count(*)`, `a % 2`). The items are given by position (`ORDER BY 1,
-/// 2`), which DataFusion binds to the items whatever they are; a SELECT
-/// with a wildcard is left to DataFusion, which expands it.
+/// 2`), which DataFusion binds to the items whatever they are; a set
+/// operation's items are its first SELECT's (DataFusion ignored the ALL
+/// there, review-s24 F2). A SELECT with a wildcard is left to DataFusion,
+/// which expands it.
 pub(crate) fn order_by_all(query: &mut Query) {
-    let SetExpr::Select(select) = query.body.as_ref() else {
+    let Some(select) = leftmost(&query.body) else {
         return;
     };
     let wildcard = select.projection.iter().any(|item| {
@@ -99,22 +103,29 @@ pub(crate) fn order_by_all(query: &mut Query) {
     *kind = OrderByKind::Expressions(keys);
 }
 
-/// The name of `item`'s output column, as an ORDER BY name matches it.
-fn output_name(item: &SelectItem) -> Option<String> {
-    match item {
-        SelectItem::ExprWithAlias { alias, .. } => Some(normalized(alias)),
-        SelectItem::UnnamedExpr(Expr::Identifier(name)) => Some(normalized(name)),
-        SelectItem::UnnamedExpr(Expr::CompoundIdentifier(parts)) => parts.last().map(normalized),
+/// The first SELECT of `body`, whose items name a set operation's columns.
+fn leftmost(body: &SetExpr) -> Option<&Select> {
+    match body {
+        SetExpr::Select(select) => Some(select),
+        SetExpr::SetOperation { left, .. } => leftmost(left),
+        SetExpr::Query(query) => leftmost(&query.body),
         _ => None,
     }
 }
 
-/// `name` as the planner compares it: unquoted names in lower case.
-fn normalized(name: &Ident) -> String {
-    match name.quote_style {
-        Some(_) => name.value.clone(),
-        None => name.value.to_lowercase(),
-    }
+/// The name of `item`'s output column when it is `name` in any case, as
+/// DuckDB matches an ORDER BY name, quoted or not.
+fn output_named<'a>(item: &'a SelectItem, name: &Ident) -> Option<&'a Ident> {
+    let output = match item {
+        SelectItem::ExprWithAlias { alias, .. } => alias,
+        SelectItem::UnnamedExpr(Expr::Identifier(column)) => column,
+        SelectItem::UnnamedExpr(Expr::CompoundIdentifier(parts)) => parts.last()?,
+        _ => return None,
+    };
+    output
+        .value
+        .eq_ignore_ascii_case(&name.value)
+        .then_some(output)
 }
 
 /// `expr` as DuckDB 1.5.5 prints it.

@@ -154,6 +154,8 @@ async fn an_order_by_name_of_an_output_column_orders_by_that_column() {
         format!("SELECT DISTINCT a AS x, b AS a FROM {rows} ORDER BY a DESC"),
         format!("SELECT a AS x, b AS \"A\" FROM {rows} ORDER BY \"A\""),
         format!("SELECT a AS x, t.b AS a FROM {rows} ORDER BY a"),
+        format!("SELECT a AS x, b AS \"A\" FROM {rows} ORDER BY a"),
+        format!("SELECT a AS \"B\", b AS x FROM {rows} ORDER BY B"),
         format!("SELECT a + 0 AS x, b FROM {rows} ORDER BY a + 0 DESC"),
         format!("SELECT DISTINCT a + 1 AS y FROM {rows} ORDER BY a + 1 DESC"),
     ];
@@ -165,7 +167,8 @@ async fn an_order_by_name_of_an_output_column_orders_by_that_column() {
 /// DuckDB's idiom `GROUP BY ALL ORDER BY ALL` wants, where an item is an
 /// aggregate or an expression too: DataFusion refused it "ORDER BY ALL
 /// is not supported for non-column expressions" (review-s23, older
-/// differences).
+/// differences), and ignored it after a UNION (review-s24 F2). NULLs
+/// come last, descending too, as DuckDB's default (review-s24 F3).
 #[tokio::test]
 async fn order_by_all_orders_by_every_item_as_duckdb() {
     let rows = "(VALUES (1, 'b'), (2, 'a'), (1, 'a'), (3, NULL)) t(a, b)";
@@ -174,6 +177,11 @@ async fn order_by_all_orders_by_every_item_as_duckdb() {
         format!("SELECT a % 2 AS m, count(*) FROM {rows} GROUP BY ALL ORDER BY ALL DESC"),
         format!("SELECT b, a + 1 FROM {rows} ORDER BY ALL NULLS FIRST"),
         format!("SELECT * FROM {rows} ORDER BY ALL DESC"),
+        format!("SELECT b, count(*) FROM {rows} GROUP BY ALL ORDER BY ALL DESC"),
+        format!("SELECT a FROM {rows} UNION ALL SELECT a + 10 FROM {rows} ORDER BY ALL DESC"),
+        format!("SELECT b FROM {rows} UNION ALL SELECT 'c' ORDER BY ALL"),
+        format!("SELECT b FROM {rows} ORDER BY b DESC"),
+        format!("SELECT b, row_number() OVER (ORDER BY b DESC) AS r FROM {rows} ORDER BY r"),
     ];
     let wrong = crate::as_duckdb::unlike_duckdb(&statements).await;
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
