@@ -11,8 +11,9 @@
 
 use std::borrow::Cow;
 
+use datafusion::common::tree_node::TreeNode;
 use datafusion::execution::SessionState;
-use datafusion::logical_expr::{DdlStatement, LogicalPlan};
+use datafusion::logical_expr::{DdlStatement, Expr, LogicalPlan};
 use datafusion::prelude::SessionContext;
 
 /// The context to run `plan` in: `ctx`, or one reading in file order
@@ -23,7 +24,7 @@ pub(crate) fn context_for<'a>(
     ctx: &'a SessionContext,
     plan: &LogicalPlan,
 ) -> Cow<'a, SessionContext> {
-    if returns_scanned_rows(plan) {
+    if returns_scanned_rows(plan) || takes_rows_by_position(plan) {
         Cow::Owned(SessionContext::new_with_state(in_file_order(&ctx.state())))
     } else {
         Cow::Borrowed(ctx)
@@ -42,6 +43,34 @@ pub(crate) fn returns_scanned_rows(plan: &LogicalPlan) -> bool {
         LogicalPlan::Projection(p) => returns_scanned_rows(&p.input),
         LogicalPlan::Limit(limit) => keeps_row_order(&limit.input),
         other => keeps_row_order(other),
+    }
+}
+
+/// Whether some node of `plan` takes scanned rows by their place in the
+/// files: a LIMIT, or a window without ORDER BY (`row_number() OVER ()`),
+/// over rows as scanned. DuckDB takes the first rows in file order there;
+/// with several partitions DataFusion took whichever answered first, so
+/// `sum` over `(SELECT id FROM glob LIMIT 100)` changed each run
+/// (review-s24 F4).
+fn takes_rows_by_position(plan: &LogicalPlan) -> bool {
+    plan.exists(|node| {
+        Ok(match node {
+            LogicalPlan::Limit(limit) => keeps_row_order(&limit.input),
+            LogicalPlan::Window(window) => {
+                keeps_row_order(&window.input) && window.window_expr.iter().any(unordered)
+            }
+            _ => false,
+        })
+    })
+    .unwrap_or(false)
+}
+
+/// Whether `expr` is a window function without ORDER BY.
+fn unordered(expr: &Expr) -> bool {
+    match expr {
+        Expr::Alias(alias) => unordered(&alias.expr),
+        Expr::WindowFunction(window) => window.params.order_by.is_empty(),
+        _ => false,
     }
 }
 
