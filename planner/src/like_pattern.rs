@@ -36,8 +36,9 @@ pub(crate) fn as_duckdb(statement: &mut DFStatement) {
                     escape_char,
                     ..
                 } => {
-                    if let Some(escape) = escape_of(escape_char.as_ref()) {
-                        rewrite(pattern, escape);
+                    if let Some(escape) = escape_of(escape_char.as_ref())
+                        && rewrite(pattern, escape)
+                    {
                         *escape_char = None;
                     }
                 }
@@ -49,7 +50,9 @@ pub(crate) fn as_duckdb(statement: &mut DFStatement) {
                         | BinaryOperator::PGNotILikeMatch,
                     right,
                     ..
-                } => rewrite(right, None),
+                } => {
+                    rewrite(right, None);
+                }
                 _ => {}
             }
             ControlFlow::Continue(())
@@ -81,18 +84,21 @@ fn escape_of(clause: Option<&ValueWithSpan>) -> Option<Option<char>> {
     }
 }
 
-/// `pattern` (with `escape`, if any) as arrow's kernel reads the same match.
-fn rewrite(pattern: &mut Expr, escape: Option<char>) {
+/// `pattern` (with `escape`, if any) as arrow's kernel reads the same
+/// match; whether it was rewritten, its `ESCAPE` then to be dropped.
+fn rewrite(pattern: &mut Expr, escape: Option<char>) -> bool {
     if let Expr::Value(value) = pattern
         && let Value::SingleQuotedString(text) | Value::EscapedStringLiteral(text) =
             &mut value.value
     {
         *text = backslash_escaped(text, escape);
-        return;
+        return true;
     }
     if escape.is_some() {
-        // Not a literal: left to DataFusion, which refuses the escape.
-        return;
+        // Not a literal: left with its ESCAPE to DataFusion, which
+        // refuses the escape; dropped, the pattern silently matched
+        // other rows (review-s24 F11).
+        return false;
     }
     let operand = std::mem::replace(pattern, Expr::value(Value::Null));
     let text = |s: &str| {
@@ -118,6 +124,7 @@ fn rewrite(pattern: &mut Expr, escape: Option<char>) {
         over: None,
         within_group: Vec::new(),
     });
+    true
 }
 
 /// `pattern`, whose escape is `escape` (none: every character but `%` and

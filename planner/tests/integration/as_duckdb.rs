@@ -568,6 +568,30 @@ async fn like_takes_a_backslash_as_duckdb() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
+/// A LIKE whose pattern is no literal keeps its `ESCAPE`: DataFusion
+/// refuses an escape other than `\`, which says so, where the pass above
+/// dropped the clause and `s LIKE p ESCAPE '!'` of 'a_b' and 'a!_b' was
+/// silently false (DuckDB: true; review-s24 F11).
+#[tokio::test]
+async fn a_like_of_a_column_pattern_never_drops_its_escape() {
+    let session = s3sql_planner::Session::with_secrets(s3sql_secrets::SecretManager::new(None));
+    for sql in [
+        "SELECT s LIKE p ESCAPE '!' AS v FROM (VALUES ('a_b', 'a!_b')) t(s, p)",
+        "SELECT 'a!b' LIKE 'a!' || '!b' ESCAPE '!' AS v",
+    ] {
+        match session.sql(sql).await {
+            Ok(batches) => {
+                let rows = crate::support::table_rows(&crate::support::table(&batches));
+                assert_eq!(rows, ["true"], "{sql}");
+            }
+            Err(e) => assert!(
+                e.to_string().to_lowercase().contains("escape"),
+                "{sql}: {e}"
+            ),
+        }
+    }
+}
+
 /// Numbers as DuckDB 1.5.5 reads them: `0.1` is an exact DECIMAL, so sums
 /// and equalities of literals hold, a DOUBLE column compared with one
 /// compares as DOUBLE (NaN and 1e20 included), as do a function's
