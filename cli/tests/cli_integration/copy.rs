@@ -359,3 +359,37 @@ fn sigint_while_a_copy_waits_for_a_reader_of_its_fifo_stops_it() {
     let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
     assert!(kind.is_fifo(), "{kind:?}");
 }
+
+/// A COPY into a FIFO whose reader closes it early fails naming the FIFO,
+/// exit 1, as DuckDB's "Could not write file ...: Broken pipe": the
+/// broken pipe was taken for the shell's own stdout closing (`s3sql |
+/// head`), so the run ended quietly with exit 0, the rows after what was
+/// read lost unreported and the next statements never run (review-s24 F5).
+#[test]
+fn a_copy_into_a_fifo_whose_reader_closes_early_fails_naming_it() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("early.csv");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let mut first = [0_u8; 100];
+            let mut file = std::fs::File::open(&fifo).unwrap();
+            file.read_exact(&mut first).unwrap();
+        })
+    };
+    let copy = format!(
+        "COPY (SELECT i AS a FROM range(2000000) t(i)) TO '{}' (FORMAT csv)",
+        fifo.display()
+    );
+    let out = s3sql_in(dir.path(), &["-c", &copy, "-c", "SELECT 'next' AS n"]);
+    reader.join().unwrap();
+    let said = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains(&fifo.display().to_string()) && said.contains("closed"),
+        "{said}"
+    );
+}

@@ -186,6 +186,18 @@ pub enum CopyError {
         /// What the file system said.
         source: std::io::Error,
     },
+    /// The program reading a FIFO or pipe closed it before the COPY ended.
+    /// Kept apart from [`CopyError::Local`]: no `io::Error` of kind
+    /// BrokenPipe is in its chain, which the CLI takes for its own
+    /// output's reader going away and ends quietly (review-s24 F5).
+    #[error(
+        "cannot write {path}: the program reading it closed it before the COPY ended \
+         (broken pipe); the rows it had not read are lost"
+    )]
+    ReaderClosed {
+        /// The FIFO or pipe.
+        path: String,
+    },
     /// A local file or directory could not be written.
     #[error("cannot write {path}: {source}")]
     Local {

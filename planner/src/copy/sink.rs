@@ -162,6 +162,11 @@ async fn open_fifo(path: &Path, monitor: &CopyMonitor) -> Result<pipe::Sender> {
 /// many open files (EMFILE, ENFILE) names the setting that caps them and
 /// the OS's limit.
 fn local_error(path: &Path, source: std::io::Error) -> CopyError {
+    if source.kind() == std::io::ErrorKind::BrokenPipe {
+        return CopyError::ReaderClosed {
+            path: path.display().to_string(),
+        };
+    }
     // EMFILE and ENFILE on Linux, macOS and the BSDs.
     const TOO_MANY_OPEN_FILES: [i32; 2] = [24, 23];
     if source
@@ -317,7 +322,8 @@ impl Sink {
                 stored.add_stored(data.len() as u64);
             }
             Sink::Local { temp, .. } => {
-                return Err(local_error(temp, std::io::ErrorKind::BrokenPipe.into()).into());
+                let closed = std::io::Error::other("the file was already closed");
+                return Err(local_error(temp, closed).into());
             }
             Sink::InPlace { file, path, stored } => {
                 file.writer()
