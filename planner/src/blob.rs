@@ -20,21 +20,21 @@ use datafusion::arrow::compute::kernels::length::length;
 use datafusion::arrow::compute::{CastOptions, cast, cast_with_options};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::config::ConfigOptions;
-use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
+use datafusion::common::tree_node::{Transformed, TransformedResult};
 use datafusion::common::{
     DFSchema, Result, ScalarValue, exec_datafusion_err, exec_err, plan_datafusion_err, plan_err,
 };
 use datafusion::logical_expr::expr::Cast;
-use datafusion::logical_expr::expr_rewriter::NamePreserver;
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
 use datafusion::logical_expr::sort_properties::{ExprProperties, SortProperties};
 use datafusion::logical_expr::type_coercion::functions::fields_with_udf;
-use datafusion::logical_expr::utils::merge_schema;
 use datafusion::logical_expr::{
     ColumnarValue, Documentation, Expr, ExprSchemable, LogicalPlan, ReturnFieldArgs,
     ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility, planner::TypePlanner,
 };
 use datafusion::optimizer::AnalyzerRule;
+
+use crate::expr_rules::rewrite_expressions;
 use datafusion::sql::sqlparser::ast;
 
 /// Whether `data_type` holds bytes: DuckDB's BLOB.
@@ -170,17 +170,9 @@ impl BlobCasts {
 
 impl AnalyzerRule for BlobCasts {
     fn analyze(&self, plan: LogicalPlan, _: &ConfigOptions) -> Result<LogicalPlan> {
-        plan.transform_up_with_subqueries(|plan| {
-            let schema = merge_schema(&plan.inputs());
-            // An unnamed `'..'::BLOB` keeps the cast's name.
-            let names = NamePreserver::new(&plan);
-            plan.map_expressions(|expr| {
-                let name = names.save(&expr);
-                let rewritten = expr.transform_up(|e| Self::rewrite(e, &schema))?;
-                Ok(rewritten.update_data(|e| name.restore(e)))
-            })
-        })
-        .data()
+        // An unnamed `'..'::BLOB` keeps the cast's name.
+        plan.transform_up_with_subqueries(|plan| rewrite_expressions(plan, Self::rewrite))
+            .data()
     }
 
     fn name(&self) -> &str {

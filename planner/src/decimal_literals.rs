@@ -26,16 +26,15 @@
 use std::ops::ControlFlow;
 use std::sync::{Arc, LazyLock};
 
+use crate::expr_rules::rewrite_expressions;
 use datafusion::arrow::datatypes::{DECIMAL128_MAX_PRECISION, DataType};
 use datafusion::common::config::ConfigOptions;
-use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
+use datafusion::common::tree_node::{Transformed, TransformedResult};
 use datafusion::common::{Column, DFSchema, Result, ScalarValue};
 use datafusion::logical_expr::expr::{
     AggregateFunction, AggregateFunctionParams, Between, Case, Cast, InList, InSubquery,
     ScalarFunction, SetComparison,
 };
-use datafusion::logical_expr::expr_rewriter::NamePreserver;
-use datafusion::logical_expr::utils::merge_schema;
 use datafusion::logical_expr::{
     AggregateUDF, BinaryExpr, Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder, Operator,
     Subquery, Union,
@@ -116,13 +115,7 @@ impl AnalyzerRule for DuckDbNumbers {
 /// `plan` with its expressions rebound ([`rewrite`]) and its schema
 /// recomputed.
 fn expressions_as_duckdb(plan: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
-    let schema = merge_schema(&plan.inputs());
-    let names = NamePreserver::new(&plan);
-    let rewritten = plan.map_expressions(|expr| {
-        let name = names.save(&expr);
-        let rewritten = expr.transform_up(|e| rewrite(e, &schema))?;
-        Ok(rewritten.update_data(|e| name.restore(e)))
-    })?;
+    let rewritten = rewrite_expressions(plan, rewrite)?;
     // A VALUES list's schema was inferred from its rows as they
     // were; the others' schemas are recomputed, as type coercion
     // does, so the node above sees this one's new types.

@@ -18,17 +18,18 @@ use datafusion::arrow::compute::{cast, sum_checked};
 use datafusion::arrow::datatypes::{DataType, Decimal128Type, Field, FieldRef, Int64Type};
 use datafusion::arrow::error::ArrowError;
 use datafusion::common::config::ConfigOptions;
-use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
+use datafusion::common::tree_node::{Transformed, TransformedResult};
 use datafusion::common::{DFSchema, Result, ScalarValue, exec_err};
-use datafusion::logical_expr::expr_rewriter::NamePreserver;
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
-use datafusion::logical_expr::utils::{format_state_name, merge_schema};
+use datafusion::logical_expr::utils::format_state_name;
 use datafusion::logical_expr::{
     Accumulator, AggregateUDF, AggregateUDFImpl, BinaryExpr, ColumnarValue, EmitTo, Expr,
     ExprSchemable, GroupsAccumulator, LogicalPlan, Operator, ScalarFunctionArgs, ScalarUDF,
     ScalarUDFImpl, Signature, Volatility,
 };
 use datafusion::optimizer::AnalyzerRule;
+
+use crate::expr_rules::rewrite_expressions;
 
 use crate::integers::{duckdb_name, is_integer};
 
@@ -39,16 +40,8 @@ pub(crate) struct IntegerOverflow;
 
 impl AnalyzerRule for IntegerOverflow {
     fn analyze(&self, plan: LogicalPlan, _: &ConfigOptions) -> Result<LogicalPlan> {
-        plan.transform_up_with_subqueries(|plan| {
-            let schema = merge_schema(&plan.inputs());
-            let names = NamePreserver::new(&plan);
-            plan.map_expressions(|expr| {
-                let name = names.save(&expr);
-                let rewritten = expr.transform_up(|e| checked(e, &schema))?;
-                Ok(rewritten.update_data(|e| name.restore(e)))
-            })
-        })
-        .data()
+        plan.transform_up_with_subqueries(|plan| rewrite_expressions(plan, checked))
+            .data()
     }
 
     fn name(&self) -> &str {

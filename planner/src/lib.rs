@@ -35,6 +35,7 @@ mod describe_subquery;
 mod dialect;
 mod duck_names;
 mod error;
+mod expr_rules;
 mod integer_overflow;
 mod integers;
 mod like_pattern;

@@ -22,17 +22,17 @@ use datafusion::arrow::array::{ArrayRef, StringBuilder};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::common::config::ConfigOptions;
-use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
+use datafusion::common::tree_node::{Transformed, TransformedResult};
 use datafusion::common::{DFSchema, ScalarValue, exec_err};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::expr::{Cast, TryCast};
-use datafusion::logical_expr::expr_rewriter::NamePreserver;
-use datafusion::logical_expr::utils::merge_schema;
 use datafusion::logical_expr::{
     ColumnarValue, Expr, ExprSchemable, LogicalPlan, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl,
     Signature, Volatility,
 };
 use datafusion::optimizer::AnalyzerRule;
+
+use crate::expr_rules::rewrite_expressions;
 
 use crate::copy::{DuckText, format_options, is_null};
 
@@ -45,13 +45,7 @@ impl AnalyzerRule for TimestampCasts {
     fn analyze(&self, plan: LogicalPlan, _: &ConfigOptions) -> Result<LogicalPlan> {
         let text = Arc::new(ScalarUDF::new_from_impl(TimestampText::default()));
         plan.transform_up_with_subqueries(|plan| {
-            let schema = merge_schema(&plan.inputs());
-            let names = NamePreserver::new(&plan);
-            plan.map_expressions(|expr| {
-                let name = names.save(&expr);
-                let rewritten = expr.transform_up(|e| rewrite(e, &schema, &text))?;
-                Ok(rewritten.update_data(|e| name.restore(e)))
-            })
+            rewrite_expressions(plan, |e, schema| rewrite(e, schema, &text))
         })
         .data()
     }
