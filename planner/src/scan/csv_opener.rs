@@ -24,6 +24,7 @@ use datafusion::common::{DataFusionError, Result};
 use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::{FileOpenFuture, FileOpener};
+use datafusion::execution::object_store::ObjectStoreUrl;
 use futures::stream::BoxStream;
 use futures::{FutureExt, Stream, StreamExt, TryStreamExt};
 use object_store::path::Path;
@@ -74,11 +75,11 @@ impl CsvExtras {
             || self.dialects.any_differs(&self.options)
     }
 
-    /// The dialect file `location` is read in: its own when it was sniffed
-    /// in another, else the scan's.
-    fn options_of(&self, location: &Path) -> CsvOptions {
+    /// The dialect the file at `location` of `store` is read in: its own
+    /// when it was sniffed in another, else the scan's.
+    fn options_of(&self, store: &ObjectStoreUrl, location: &Path) -> CsvOptions {
         self.dialects
-            .options(location, &self.options)
+            .options(store, location, &self.options)
             .unwrap_or_else(|| self.options.clone())
     }
 }
@@ -97,6 +98,8 @@ pub(crate) struct FirstHeader {
 pub(crate) struct CsvOpener {
     pub extras: Arc<CsvExtras>,
     pub store: Arc<dyn ObjectStore>,
+    /// The URL `store` is registered under.
+    pub store_url: ObjectStoreUrl,
     /// The logical file schema (without partition columns).
     pub file_schema: SchemaRef,
     /// The file columns to decode.
@@ -144,7 +147,9 @@ impl FileOpener for CsvOpener {
         let decoded = text.decoded_schema(&self.file_schema);
         let header = self.extras.options.has_header.unwrap_or(true);
         let by_name = header && (self.extras.union_by_name || self.extras.first_header.is_some());
-        let options = self.extras.options_of(&file.object_meta.location);
+        let options = self
+            .extras
+            .options_of(&self.store_url, &file.object_meta.location);
         let decoder = (!by_name).then(|| {
             let projection = self.file_indices.clone();
             self.decoder(&options, Arc::clone(&decoded), header, projection)

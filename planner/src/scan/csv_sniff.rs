@@ -15,6 +15,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use datafusion::common::config::CsvOptions;
+use datafusion::execution::object_store::ObjectStoreUrl;
 use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
 use object_store::{ObjectMeta, ObjectStore};
@@ -41,6 +42,8 @@ pub(crate) struct FileSniff {
 
 /// A file to sniff: where it is, its metadata and name, how it is compressed.
 pub(crate) struct SampleFile {
+    /// The URL its store is registered under (one per bucket and secret).
+    pub url: ObjectStoreUrl,
     /// The store holding it.
     pub store: Arc<dyn ObjectStore>,
     /// Its listing entry.
@@ -51,22 +54,30 @@ pub(crate) struct SampleFile {
     pub compression: Compression,
 }
 
-/// The dialect each sniffed file was found in, by its location: noted
-/// while planning, read by the opener (shared by both).
+/// The dialect each sniffed file was found in, by its store's URL and its
+/// location in that store: noted while planning, read by the opener
+/// (shared by both). A location alone is a key within one bucket: the
+/// same key in two buckets was read in one file's dialect (review-s23 F6).
 #[derive(Debug, Clone, Default)]
-pub(crate) struct FileDialects(Arc<RwLock<HashMap<Path, CsvDialect>>>);
+pub(crate) struct FileDialects(Arc<RwLock<HashMap<(ObjectStoreUrl, Path), CsvDialect>>>);
 
 impl FileDialects {
-    fn note(&self, location: &Path, dialect: CsvDialect) {
+    fn note(&self, store: &ObjectStoreUrl, location: &Path, dialect: CsvDialect) {
         let mut map = self.0.write().unwrap_or_else(PoisonError::into_inner);
-        map.insert(location.clone(), dialect);
+        map.insert((store.clone(), location.clone()), dialect);
     }
 
-    /// `scan`'s options in the delimiter, quote, escape and comment file
-    /// `location` was sniffed in, when they differ from `scan`'s.
-    pub(crate) fn options(&self, location: &Path, scan: &CsvOptions) -> Option<CsvOptions> {
+    /// `scan`'s options in the delimiter, quote, escape and comment the
+    /// file at `location` of `store` was sniffed in, when they differ from
+    /// `scan`'s.
+    pub(crate) fn options(
+        &self,
+        store: &ObjectStoreUrl,
+        location: &Path,
+        scan: &CsvOptions,
+    ) -> Option<CsvOptions> {
         let map = self.0.read().unwrap_or_else(PoisonError::into_inner);
-        map.get(location)
+        map.get(&(store.clone(), location.clone()))
             .map(|dialect| in_dialect(scan, dialect))
             .filter(|own| own != scan)
     }
@@ -131,7 +142,7 @@ impl CsvSampler {
             decompress_sample(&raw, file.compression).map_err(|e| in_file(e.into(), &file.name))?;
         let sniffed = self.sniff_text(&text, &file.name)?;
         self.dialects
-            .note(&file.meta.location, sniffed.dialect.clone());
+            .note(&file.url, &file.meta.location, sniffed.dialect.clone());
         Ok(sniffed)
     }
 

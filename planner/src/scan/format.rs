@@ -256,6 +256,7 @@ pub(super) async fn file_format(
                     .take(options.files_to_sniff.saturating_sub(1))
                     .map(|(store, f)| {
                         Ok(SampleFile {
+                            url: store.clone(),
                             store: runtime.object_store(store)?,
                             meta: f.meta.clone(),
                             name: f.name.clone(),

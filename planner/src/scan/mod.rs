@@ -415,6 +415,7 @@ async fn file_table(
                     true => (formats.footer_format(compression), compression),
                     false => (formats.format(compression), compression),
                 },
+                store.clone(),
                 runtime.object_store(store)?,
                 f.meta.clone(),
                 f.name.clone(),
@@ -426,20 +427,23 @@ async fn file_table(
     let per_file = per_file.as_ref();
     let reads: Vec<_> = sample
         .into_iter()
-        .map(|((format, compression), store, meta, name)| async move {
-            match per_file {
-                Some(sampler) => {
-                    let file = csv_sniff::SampleFile {
-                        store,
-                        meta,
-                        name,
-                        compression,
-                    };
-                    Ok(Arc::new(sampler.sniff(&file).await?.types))
+        .map(
+            |((format, compression), url, store, meta, name)| async move {
+                match per_file {
+                    Some(sampler) => {
+                        let file = csv_sniff::SampleFile {
+                            url,
+                            store,
+                            meta,
+                            name,
+                            compression,
+                        };
+                        Ok(Arc::new(sampler.sniff(&file).await?.types))
+                    }
+                    None => infer_schema(&format, cx.state, store, meta, name).await,
                 }
-                None => infer_schema(&format, cx.state, store, meta, name).await,
-            }
-        })
+            },
+        )
         .collect();
     let mut schemas: Vec<SchemaRef> = futures::stream::iter(reads)
         .buffered(SCHEMA_READS_IN_FLIGHT)

@@ -130,6 +130,7 @@ impl NamedSource {
         let opener = CsvOpener {
             extras: Arc::clone(extras),
             store,
+            store_url: base_config.object_store_url.clone(),
             file_schema: Arc::clone(file_schema),
             file_indices: projection.file_indices.clone(),
             batch_size: self.batch_size.or(base_config.batch_size).unwrap_or(8192),
