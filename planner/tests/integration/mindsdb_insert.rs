@@ -297,17 +297,7 @@ async fn race_with(
     proxy.clear_rules();
     proxy.push_rule(rule);
     let before = proxy.faults_injected();
-    let insert = {
-        let session = Arc::clone(session);
-        let key = key.clone();
-        tokio::spawn(async move {
-            error_of(
-                &session,
-                &format!("INSERT INTO ds.`{key}` VALUES (7, 'new')"),
-            )
-            .await
-        })
-    };
+    let insert = insert_apart(session, &key);
     // Until the request reached the proxy, which holds it back 2 s.
     let waiting = std::time::Instant::now();
     while proxy.faults_injected() == before {
@@ -322,29 +312,48 @@ async fn race_with(
     for rule in also {
         proxy.push_rule(rule);
     }
-    let theirs = b"id,city\n99,theirs\n".to_vec();
-    bucket
-        .client
-        .put_object(
-            &bucket.bucket,
-            &key,
-            theirs.clone().into(),
-            &PutObjectRequest::default(),
-        )
-        .await
-        .unwrap();
+    let theirs = theirs_landed(bucket, &key).await;
     let error = insert.await.unwrap();
     assert!(
         error.contains("was changed by another writer while the INSERT rewrote it"),
         "{name}: {error}"
     );
-    assert_eq!(object(bucket, name).await, theirs, "{name}: overwritten");
+    theirs_kept(bucket, name, &theirs).await;
+    proxy.clear_rules();
+}
+
+/// The INSERT of (7, 'new') into `key`, run apart; its error.
+fn insert_apart(session: &Arc<Session>, key: &str) -> tokio::task::JoinHandle<String> {
+    let session = Arc::clone(session);
+    let sql = format!("INSERT INTO ds.`{key}` VALUES (7, 'new')");
+    tokio::spawn(async move { error_of(&session, &sql).await })
+}
+
+/// Another writer's version of `key`, put straight to the server; its bytes.
+async fn theirs_landed(bucket: &Bucket, key: &str) -> Vec<u8> {
+    let theirs = b"id,city\n99,theirs\n".to_vec();
+    bucket
+        .client
+        .put_object(
+            &bucket.bucket,
+            key,
+            theirs.clone().into(),
+            &PutObjectRequest::default(),
+        )
+        .await
+        .unwrap();
+    theirs
+}
+
+/// After the INSERT failed: the object `name` is `theirs`, and no upload
+/// is left open.
+async fn theirs_kept(bucket: &Bucket, name: &str, theirs: &[u8]) {
+    assert_eq!(object(bucket, name).await, theirs, "{name}: not theirs");
     assert_eq!(
         open_uploads(bucket).await,
         0,
         "{name}: an upload stayed open"
     );
-    proxy.clear_rules();
 }
 
 /// [`race_with`] with no other fault.
@@ -369,7 +378,9 @@ fn held_back(method: Method, query: &str) -> FaultRule {
 /// (on moto, which ignores If-Match on CompleteMultipartUpload, only the
 /// HEAD after every part tells; it went before the last part, and the
 /// INSERT answered Count 1 over the other writer's version: review-10g
-/// #1), or the single conditional PutObject of a small object.
+/// #1), or the single conditional PutObject of a small object; and
+/// another writer's version landing right after the INSERT's own, before
+/// its answer came ([`replaced_at_once`]).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_concurrent_change_is_reported_not_overwritten() {
     let bucket = Bucket::new().await;
@@ -377,11 +388,10 @@ async fn a_concurrent_change_is_reported_not_overwritten() {
     let clean = session_with_database(&bucket, &bucket.endpoint).await;
     big_object(&clean, &bucket, "race/big.csv").await;
     big_object(&clean, &bucket, "race/last_part.csv").await;
-    query(
-        &clean,
-        &format!("COPY ({OLD}) TO '{}'", bucket.url("race/small.csv")),
-    )
-    .await;
+    big_object(&clean, &bucket, "race/replaced.csv").await;
+    for small in ["race/small.csv", "race/replaced_small.csv"] {
+        query(&clean, &format!("COPY ({OLD}) TO '{}'", bucket.url(small))).await;
+    }
     let session = Arc::new(session_with_database(&bucket, &proxy.endpoint()).await);
     race(
         &bucket,
@@ -406,6 +416,25 @@ async fn a_concurrent_change_is_reported_not_overwritten() {
         &session,
         "race/small.csv",
         held_back(Method::PUT, ""),
+    )
+    .await;
+    // The other version lands right after the INSERT's, of a multipart
+    // upload or of one PutObject ([`replaced_at_once`]).
+    let held = || FaultRule::new(Fault::DelayAnswer(Duration::from_secs(3))).times(1);
+    replaced_at_once(
+        &bucket,
+        &proxy,
+        &session,
+        "race/replaced.csv",
+        held().method(Method::POST).query_contains("uploadId="),
+    )
+    .await;
+    replaced_at_once(
+        &bucket,
+        &proxy,
+        &session,
+        "race/replaced_small.csv",
+        held().method(Method::PUT),
     )
     .await;
 }
@@ -460,6 +489,62 @@ async fn a_change_during_the_completion_is_refused_by_its_if_match() {
         held_back(Method::POST, "uploadId="),
     )
     .await;
+}
+
+/// Another writer's version lands right after the INSERT's write did,
+/// before its answer came: on a server that ignores If-Match on
+/// CompleteMultipartUpload (moto 5.2), INSERTs whose guard HEADs all passed
+/// complete over each other so, each answered with success. The INSERT
+/// whose version was replaced must say its rows are not in the object: it
+/// answered Count 1 (review-10h #1). The write's answer is held back (it
+/// took effect); the other version lands once the INSERT's is at the key.
+async fn replaced_at_once(
+    bucket: &Bucket,
+    proxy: &FaultProxy,
+    session: &Arc<Session>,
+    name: &str,
+    write: FaultRule,
+) {
+    let key = format!("{}{name}", bucket.prefix);
+    let old = bucket
+        .client
+        .head_object(&bucket.bucket, &key)
+        .await
+        .unwrap();
+    proxy.clear_rules();
+    proxy.push_rule(write);
+    let before = proxy.faults_injected();
+    let insert = insert_apart(session, &key);
+    // Until the INSERT's version is at the key, its answer held back.
+    let waiting = std::time::Instant::now();
+    while bucket
+        .client
+        .head_object(&bucket.bucket, &key)
+        .await
+        .unwrap()
+        .etag
+        == old.etag
+    {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(60),
+            "{name}: the INSERT's version never landed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        proxy.faults_injected(),
+        before + 1,
+        "{name}: the write's answer was not held"
+    );
+    let theirs = theirs_landed(bucket, &key).await;
+    let error = insert.await.unwrap();
+    assert!(
+        error.contains("replaced at once by another writer's version")
+            && error.contains("its rows are not in the object; run the INSERT again"),
+        "{name}: {error}"
+    );
+    theirs_kept(bucket, name, &theirs).await;
+    proxy.clear_rules();
 }
 
 /// The answer to the INSERT's write (`matching`) is lost after the server

@@ -414,6 +414,13 @@ async fn handle(
         })
         .await;
     }
+    if let Some(Fault::DelayAnswer(d)) = &fault {
+        // The whole answer first: a server may act while it streams it.
+        let (parts, body) = resp.into_parts();
+        let body = body.collect().await?.to_bytes();
+        tokio::time::sleep(*d).await;
+        return Ok(Response::from_parts(parts, full(body)));
+    }
     if matches!(fault, Some(Fault::DropResponse)) {
         resp.into_body().collect().await?;
         return Err("injected loss of the response".into());

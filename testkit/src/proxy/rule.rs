@@ -71,6 +71,11 @@ pub enum Fault {
     },
     /// Wait, then forward.
     Delay(Duration),
+    /// Forward and let the server act on the request, then hold its
+    /// answer this long before passing it on: the request has taken
+    /// effect while the client still waits (a slow completion's answer),
+    /// so another writer can land in between.
+    DelayAnswer(Duration),
     /// Answer 301 PermanentRedirect with `x-amz-bucket-region`, as S3 does
     /// for a bucket in another region.
     Redirect {
