@@ -613,7 +613,14 @@ async fn splice(
     let output = Output::new(old.options.text_compression).map_err(io)?;
     let json_array = old.options.format == CopyFormat::Json && old.options.json_array;
     let mut text = OldText::new(json_array);
-    let mut csv = (old.options.format == CopyFormat::Csv).then(|| CsvShape::new(old.options.delimiter.byte(), old.options.quote, old.escape));
+    let mut csv = (old.options.format == CopyFormat::Csv).then(|| {
+        CsvShape::new(
+            old.options.delimiter.byte(),
+            old.options.quote,
+            old.escape,
+            old.comment,
+        )
+    });
     let mut spare = Vec::new();
     let mut out = Out {
         output: &output,

@@ -266,6 +266,9 @@ pub(crate) struct OldObject {
     /// A CSV's escape character, as sniffed: the old text is read with
     /// it, and the new rows written with it ([`super::splice::CsvQuoting`]).
     pub escape: Option<u8>,
+    /// A CSV's comment character, as sniffed: its lines are no records to
+    /// the checks of the old text ([`super::splice::CsvShape`]).
+    pub comment: Option<u8>,
 }
 
 impl OldObject {
@@ -304,10 +307,11 @@ impl OldObject {
             .first_format()
             .ok_or_else(|| target.error("the key does not name an object"))?
             .as_ref();
-        let mut escape = None;
+        let (mut escape, mut comment) = (None, None);
         let mut options = if let Some(csv) = format.downcast_ref::<CsvFormat>() {
             let csv = csv.options();
             escape = csv.escape;
+            comment = csv.comment;
             let mut options = CopyOptions::defaults(CopyFormat::Csv);
             options.delimiter = csv.delimiter.into();
             options.quote = csv.quote;
@@ -348,6 +352,7 @@ impl OldObject {
             schema,
             options,
             escape,
+            comment,
         })
     }
 }

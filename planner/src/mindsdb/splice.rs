@@ -297,6 +297,8 @@ pub(crate) struct CsvShape {
     quote: u8,
     /// An escape character other than the quote.
     escape: Option<u8>,
+    /// The comment character: a line starting with it is no record.
+    comment: Option<u8>,
     state: Field,
     /// The first line's fields so far.
     fields: usize,
@@ -323,18 +325,25 @@ enum Field {
     /// The escape character inside a quoted value: the next byte is a
     /// literal.
     EscapeInQuoted,
+    /// A comment line, until its line end.
+    Comment,
+    /// The `\r` ending a comment line: a `\n` after it ends it too.
+    CommentCr,
 }
 
 /// UTF-8's byte order mark.
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 
 impl CsvShape {
-    /// A reader of a CSV of `delimiter`, `quote` and `escape`.
-    pub(crate) fn new(delimiter: u8, quote: u8, escape: Option<u8>) -> Self {
+    /// A reader of a CSV of `delimiter`, `quote`, `escape` and
+    /// `comment` (lines starting with it are skipped, as the scan skips
+    /// them: review-10h #4).
+    pub(crate) fn new(delimiter: u8, quote: u8, escape: Option<u8>, comment: Option<u8>) -> Self {
         Self {
             delimiter,
             quote,
             escape: escape.filter(|&e| e != quote),
+            comment,
             state: Field::Start,
             fields: 1,
             first_line_ended: false,
@@ -353,6 +362,27 @@ impl CsvShape {
             if at == self.bom && at < BOM.len() && b == BOM[at] {
                 self.bom += 1;
                 continue;
+            }
+            match self.state {
+                Field::Comment => {
+                    self.state = match b {
+                        b'\n' => Field::Start,
+                        b'\r' => Field::CommentCr,
+                        _ => Field::Comment,
+                    };
+                    continue;
+                }
+                Field::CommentCr => {
+                    self.state = Field::Start;
+                    if b == b'\n' {
+                        continue;
+                    }
+                }
+                Field::Start if self.record == (1, false) && Some(b) == self.comment => {
+                    self.state = Field::Comment;
+                    continue;
+                }
+                _ => {}
             }
             let ends_line = matches!(
                 self.state,
@@ -563,7 +593,11 @@ mod tests {
     use super::*;
 
     fn shape(text: &str, step: usize, escape: Option<u8>) -> CsvShape {
-        let mut h = CsvShape::new(b',', b'"', escape);
+        fed(CsvShape::new(b',', b'"', escape, None), text, step)
+    }
+
+    /// `h` fed `text` in pieces of `step` bytes.
+    fn fed(mut h: CsvShape, text: &str, step: usize) -> CsvShape {
         for piece in text.as_bytes().chunks(step) {
             h.feed(piece);
         }
@@ -601,6 +635,25 @@ mod tests {
         ] {
             for step in [1, 3, 64] {
                 assert_eq!(shape(text, step, None).last_fields(), fields, "{text:?}");
+            }
+        }
+    }
+
+    /// Comment lines are no records: neither the header nor the last
+    /// record (review-10h #4); a `#` inside a record is a value.
+    #[test]
+    fn comment_lines_are_neither_the_header_nor_the_last_record() {
+        for (text, header, last) in [
+            ("# by X, v2\na,b\n1,2\n", 2, 2),
+            ("a,b\n1,2\n# by X\n", 2, 2),
+            ("a,b\r\n# p, 2\r\n1,2\r\n# end", 2, 2),
+            ("\u{feff}# by X\r\na,b,c\r\n", 3, 3),
+            ("a,b\n1,#2\n", 2, 2),
+        ] {
+            for step in [1, 3, 64] {
+                let h = fed(CsvShape::new(b',', b'"', None, Some(b'#')), text, step);
+                assert_eq!(h.fields(), Some(header), "{text:?}");
+                assert_eq!(h.last_fields(), Some(last), "{text:?}");
             }
         }
     }

@@ -1601,6 +1601,38 @@ async fn an_insert_refuses_an_object_whose_text_ends_broken() {
     }
 }
 
+/// A CSV with a comment line (`#`) at its end, at its start or among its
+/// rows, which s3sql and DuckDB read skipping it, takes the new row after
+/// its text, the comment kept: the last-record and header checks took a
+/// trailing comment for a cut upload and a leading one for the header
+/// (review-10h #4).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_insert_keeps_a_csv_comment_line_and_appends_after_it() {
+    let bucket = Bucket::new().await;
+    let session = session_with_database(&bucket, &bucket.endpoint).await;
+    let objects = [
+        ("trailing.csv", "a,b\n1,2\n3,4\n# exported by tool X\n"),
+        ("leading.csv", "# exported by tool X\na,b\n1,2\n3,4\n"),
+        (
+            "crlf.csv",
+            "# exported by tool X\r\na,b\r\n1,2\r\n# page 2\r\n3,4\r\n",
+        ),
+    ];
+    for (name, text) in objects {
+        bucket.put(name, text).await;
+        let key = format!("{}{name}", bucket.prefix);
+        query(&session, &format!("INSERT INTO ds.`{key}` VALUES (5, 6)")).await;
+        let ending = if name == "crlf.csv" { "\r\n" } else { "\n" };
+        let written = String::from_utf8(object(&bucket, name).await).unwrap();
+        assert_eq!(written, format!("{text}5,6{ending}"), "{name}");
+        let sql = |from: String| format!("SELECT a, b FROM {from} ORDER BY a");
+        let ours = table_rows(&query(&session, &sql(format!("ds.`{key}`"))).await);
+        assert_eq!(ours, ["1,2", "3,4", "5,6"], "{name}");
+        let theirs = duckdb(Some(&bucket), &[sql(format!("'{}'", bucket.url(name)))]);
+        assert_eq!(duckdb_rows(&theirs[0]), ours, "DuckDB reading {name}");
+    }
+}
+
 /// S3 takes 2 KB of user metadata on an object and 8 KB of headers on a
 /// PUT. An object within them can still make a new version past them: the
 /// write token s3sql adds (43 bytes) to metadata near the limit, or tags
