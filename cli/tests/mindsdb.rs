@@ -99,6 +99,40 @@ async fn a_database_created_in_one_process_is_used_by_the_next() {
     assert!(text(&out.stderr).contains("kept"), "{}", text(&out.stderr));
 }
 
+/// Without a configuration home (neither XDG_CONFIG_HOME nor HOME, as
+/// under `env -i` or some cron jobs), CREATE DATABASE is refused as CREATE
+/// PERSISTENT SECRET is, saying what to set: it answered Success and kept
+/// the database in memory, and the next process had no such database
+/// (review-10h #11).
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_config_home_create_database_is_refused_as_a_persistent_secret_is() {
+    let (target, _client) = common::target_client().await;
+    let homeless = |sql: &str| {
+        Command::new(env!("CARGO_BIN_EXE_s3sql"))
+            .args(["-c", sql])
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("HOME")
+            .output()
+            .unwrap()
+    };
+    let secret = homeless("CREATE PERSISTENT SECRET ps (TYPE s3, KEY_ID 'k', SECRET 's')");
+    assert!(!secret.status.success(), "{}", text(&secret.stdout));
+    assert!(
+        text(&secret.stderr).contains("set XDG_CONFIG_HOME or HOME"),
+        "{}",
+        text(&secret.stderr)
+    );
+    let out = homeless(&create_database("nohome", &target));
+    let error = text(&out.stderr);
+    assert!(!out.status.success(), "{}", text(&out.stdout));
+    assert!(
+        error.contains("database 'nohome' cannot be created")
+            && error.contains("set XDG_CONFIG_HOME or HOME")
+            && !error.contains(&target.secret_access_key),
+        "{error}"
+    );
+}
+
 /// The reference page's example, its `;` before `LIMIT 10` kept, run from
 /// a file: the rows, then one error at the one spot, line 3 of the file
 /// (review-10g #10: a "caused by" repeated the message at "Line: 1,

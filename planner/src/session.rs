@@ -65,16 +65,29 @@ impl fmt::Debug for Session {
 
 impl Default for Session {
     /// Persistent secrets in the default directory (`~/.duckdb/stored_secrets`'s
-    /// counterpart, see `SecretDirectory::default_location`).
+    /// counterpart, see `SecretDirectory::default_location`), databases
+    /// beside them. Without one (neither XDG_CONFIG_HOME nor HOME set),
+    /// CREATE DATABASE is refused as CREATE PERSISTENT SECRET is: MindsDB
+    /// keeps every database, and one kept in memory is gone for the next
+    /// process (review-10h #11).
     fn default() -> Self {
-        Self::with_secrets(SecretManager::default())
+        Self::build(SecretManager::default(), true)
     }
 }
 
 impl Session {
     /// A session over `secrets` (pass `SecretManager::new(None)` for one
     /// without persistent secrets).
+    /// Databases are stored beside persistent secrets, or, without a
+    /// secret directory, kept in memory for the session.
     pub fn with_secrets(secrets: SecretManager) -> Self {
+        Self::build(secrets, false)
+    }
+
+    /// [`Self::with_secrets`]; with `databases_stored`, a session without a
+    /// secret directory refuses CREATE DATABASE instead of keeping it in
+    /// memory.
+    fn build(secrets: SecretManager, databases_stored: bool) -> Self {
         let config = SessionConfig::new()
             .with_information_schema(true)
             .set_str("datafusion.sql_parser.dialect", "duckdb")
@@ -131,7 +144,8 @@ impl Session {
         // Databases are stored beside persistent secrets, or not at all.
         let catalog = ctx.catalog(&ctx.state().config_options().catalog.default_catalog);
         let databases = Databases::open(secrets.directory().map(DatabaseDirectory::beside))
-            .with_catalog(catalog);
+            .with_catalog(catalog)
+            .stored_only(databases_stored);
         Self {
             ctx,
             secrets: Arc::new(secrets),

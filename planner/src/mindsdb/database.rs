@@ -151,6 +151,9 @@ pub(crate) struct Databases {
     /// Stored databases that do not load, by name.
     unloadable: RwLock<BTreeMap<String, Unloadable>>,
     directory: Option<DatabaseDirectory>,
+    /// Databases must be stored, and there is no directory: CREATE
+    /// DATABASE is refused.
+    unstorable: bool,
 }
 
 impl Databases {
@@ -190,6 +193,25 @@ impl Databases {
     pub(crate) fn with_catalog(mut self, catalog: Option<Arc<dyn CatalogProvider>>) -> Self {
         self.catalog = catalog;
         self
+    }
+
+    /// These databases, refusing to create one they cannot store when
+    /// `stored` (a CLI session without a config directory), where a
+    /// session built to keep them in memory keeps them there.
+    pub(crate) fn stored_only(mut self, stored: bool) -> Self {
+        self.unstorable = stored && self.directory.is_none();
+        self
+    }
+
+    /// Refuses to create database `name` when it could not be stored.
+    pub(crate) fn can_store(&self, name: &str) -> Result<()> {
+        if self.unstorable {
+            return Err(DatabaseError::NoStorage {
+                name: name.to_owned(),
+            }
+            .into());
+        }
+        Ok(())
     }
 
     /// Whether `name` is a schema of the session's catalog (`public`, or

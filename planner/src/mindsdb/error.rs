@@ -28,6 +28,16 @@ pub enum DatabaseError {
         /// The database.
         name: String,
     },
+    /// `CREATE DATABASE` where no directory stores databases (neither
+    /// XDG_CONFIG_HOME nor HOME set): one kept in memory would be gone for
+    /// the next process, where MindsDB keeps every database.
+    #[error(
+        "database '{name}' cannot be created: databases are stored beside persistent secrets, and there is no directory for them (set XDG_CONFIG_HOME or HOME); nothing was created"
+    )]
+    NoStorage {
+        /// The database.
+        name: String,
+    },
     /// `CREATE DATABASE` of a name another process stored while it
     /// connected: never replaced.
     #[error(

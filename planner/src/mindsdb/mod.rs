@@ -64,6 +64,7 @@ pub(crate) async fn execute(
             if databases.is_schema(&name) {
                 return Err(DatabaseError::IsSchema { name }.into());
             }
+            databases.can_store(&name)?;
             if or_replace {
                 // MindsDB's CREATE OR REPLACE: the new one is checked first,
                 // so a failed check leaves the old one in place.
