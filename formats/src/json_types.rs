@@ -28,7 +28,9 @@ use crate::temporal::{DATE, TIMESTAMP};
 /// where arrow would type it VARCHAR and then refuse every number in it.
 /// A record that is not valid JSON is an error naming its line. Unless
 /// `whole` (the sample is the file), a record the sample's end cuts ends
-/// the sample; `None` when it holds no whole record.
+/// the sample (also an element of an array the sample's end cuts: the
+/// array's whole elements are its records); `None` when it holds no whole
+/// record.
 pub fn infer_json(
     sample: &[u8],
     records: usize,
@@ -60,7 +62,10 @@ pub fn infer_json(
         }
     }
     if values.is_empty() && !whole {
-        return Ok(None);
+        match cut_array(sample, records) {
+            Some(elements) if !elements.is_empty() => values.push(Value::Array(elements)),
+            _ => return Ok(None),
+        }
     }
     // One array of records: its records, as newline-delimited text for
     // the typing below.
@@ -98,6 +103,34 @@ pub fn infer_json(
     let schema = Schema::new_with_metadata(fields, inferred.metadata().clone());
     let text = lines.as_ref().map_or(&sample[..end], |l| l.as_bytes());
     json_types(&schema, text, records).map(Some)
+}
+
+/// The first `records` whole elements of the JSON array `sample` starts,
+/// its end cutting the array (each element parsed by serde_json; an
+/// element the end cuts is left out); `None` when `sample` starts no array.
+fn cut_array(sample: &[u8], records: usize) -> Option<Vec<Value>> {
+    let blank = |from: usize| {
+        sample[from.min(sample.len())..]
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .map(|at| from + at)
+    };
+    let open = blank(0).filter(|&at| sample[at] == b'[')?;
+    // serde_json read the sample up to the cut without an error,
+    // so each element is whole or cut, and followed by `,`, `]` or the cut.
+    let mut elements = Vec::new();
+    let mut next = blank(open + 1);
+    while let Some(at) = next.filter(|_| elements.len() < records) {
+        let mut stream = serde_json::Deserializer::from_slice(&sample[at..]).into_iter::<Value>();
+        let Some(Ok(value)) = stream.next() else {
+            break;
+        };
+        elements.push(value);
+        next = blank(at + stream.byte_offset())
+            .filter(|&comma| sample[comma] == b',')
+            .and_then(|comma| blank(comma + 1));
+    }
+    Some(elements)
 }
 
 /// A column of JSON text (DuckDB's JSON type): VARCHAR marked with arrow's
@@ -418,7 +451,15 @@ mod tests {
         let lines = b"{\"a\":1,\"d\":\"2024-01-02\"}\n{\"a\":{\"x\":[1]}}\n{\"a\":\"s\"}\n";
         let array = b"[{\"a\":1,\"d\":\"2024-01-02\"}, {\"a\":true}]";
         let cut = b"{\n \"a\": 1,\n \"d\": \"2024-01-02\"\n}\n{\n \"a\": \"s\"\n}\n{\n \"a\": [";
-        for (text, whole) in [(&lines[..], true), (array, true), (cut, false)] {
+        // An array the sample's end cuts: its whole elements.
+        let cut_array = b" [\n  {\"a\":1,\"d\":\"2024-01-02\"} ,\n  {\"a\":true},{\"a\":[1, {\"";
+        let samples = [
+            (&lines[..], true),
+            (array, true),
+            (cut, false),
+            (cut_array, false),
+        ];
+        for (text, whole) in samples {
             let schema = infer_json(text, 100, whole).unwrap().unwrap();
             assert_eq!(
                 kinds(&schema),
@@ -428,6 +469,9 @@ mod tests {
             );
         }
         assert!(infer_json(b"{\"a\": [1,", 100, false).unwrap().is_none());
+        assert!(infer_json(b"[{\"a\": [1,", 100, false).unwrap().is_none());
+        let err = infer_json(b"[{\"a\":1} {\"a\":2}, {\"a\"", 100, false).unwrap_err();
+        assert!(err.to_string().contains("line 1 column 10"), "{err}");
         let err = infer_json(b"{\"a\":1}\n{\"a\":2}\n{\"a\":}\n", 100, true).unwrap_err();
         assert!(err.to_string().contains("line 3"), "{err}");
     }

@@ -630,3 +630,38 @@ async fn small_csv_files_read_by_union_by_name_cost_one_get() {
         format!("| {n} | {} |", n * (n - 1) / 2)
     );
 }
+
+/// The schema of a JSON array comes from the elements its first MiB holds
+/// whole: a DESCRIBE or a `LIMIT 2` of a big array does not read it whole
+/// (review-10h #2: DataFusion's inference read the whole object into
+/// memory first, 60 MB for two rows).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_big_json_array_is_not_read_whole_for_its_schema() {
+    let bucket = Bucket::new().await;
+    let records: Vec<String> = (0..200_000)
+        .map(|i| {
+            format!(
+                "{{\"id\": {i}, \"name\": \"row {i}\", \"pad\": \"{}\"}}",
+                "x".repeat(60)
+            )
+        })
+        .collect();
+    let text = format!("[\n  {}\n]\n", records.join(",\n  "));
+    let size = text.len() as f64;
+    bucket.put("big.json", text).await;
+    let session = bucket.session().await;
+    let url = bucket.url("big.json");
+    let sql = format!("EXPLAIN ANALYZE SELECT id, name FROM '{url}' LIMIT 2");
+    let text = support::table(&session.sql(&sql).await.unwrap()).join("\n");
+    let (_, _, bytes) = io_cost(&sql, &text);
+    assert!(
+        bytes < size / 2.0,
+        "{sql}: {bytes} of {size} bytes read for two rows\n{text}"
+    );
+    let rows = support::query(&session, &format!("SELECT id, name FROM '{url}' LIMIT 2")).await;
+    let rows = support::table_rows(&rows);
+    assert_eq!(rows, ["0,row 0", "1,row 1"]);
+    let described = support::query(&session, &format!("DESCRIBE SELECT * FROM '{url}'")).await;
+    let described = support::table_rows(&described);
+    assert_eq!(described[0], "id,BIGINT,YES,,,");
+}

@@ -340,11 +340,16 @@ pub(super) async fn file_format(
                     ndjson_schema(&text, whole, options.sample_size)
                         .map_err(|e| super::in_file(e, first_name))?
                 }
-                // An array the sample holds whole: its records, as DataFusion
-                // would read them, and JSON columns found among them.
+                // An array: the records the sample holds whole, as DataFusion
+                // would read them, and JSON columns found among them
+                // (DataFusion's inference reads the whole object into
+                // memory, for a DESCRIBE or a LIMIT 2 too); all of them
+                // when the user's sample_size asks for more.
                 // Values over lines: the sample's whole ones (DataFusion's
                 // inference reads line by line).
-                (JsonFormat::Array, false) if whole => json_sample(&text, true)?,
+                (JsonFormat::Array, false) if whole || options.sample_size.is_none() => {
+                    json_sample(&text, whole)?
+                }
                 (JsonFormat::Unstructured, false) => json_sample(&text, whole)?,
                 _ => None,
             };
