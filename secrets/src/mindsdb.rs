@@ -299,6 +299,15 @@ impl DatabaseDirectory {
         read_database(&self.file_for(name)).map(Some)
     }
 
+    /// The names of the databases stored now: one listing of the
+    /// directory, no file read. A missing directory holds none.
+    pub fn names(&self) -> Result<Vec<String>> {
+        Ok(files_with_suffix(&self.path, DATABASE_FILE_SUFFIX)?
+            .iter()
+            .map(|path| database_name(path).to_owned())
+            .collect())
+    }
+
     /// Reads every stored database. A missing directory holds none.
     pub fn load(&self) -> LoadedDatabases {
         let mut loaded = LoadedDatabases::default();

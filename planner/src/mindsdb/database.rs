@@ -343,6 +343,32 @@ impl Databases {
         })
     }
 
+    /// Reads again every database stored now or known to this session,
+    /// as [`Self::find`] reads one: a listing after it names what another
+    /// process stored since and no longer what it dropped, as every client
+    /// of MindsDB's one server sees them (review-10h #7: a running session
+    /// listed only what it had loaded, though it used the others by name).
+    pub(crate) fn refresh(&self) {
+        let Some(directory) = &self.directory else {
+            return;
+        };
+        let mut names: std::collections::BTreeSet<String> = match directory.names() {
+            Ok(names) => names.iter().map(|n| n.to_ascii_lowercase()).collect(),
+            Err(problem) => {
+                tracing::warn!("stored databases cannot be listed: {problem}");
+                return;
+            }
+        };
+        // One that did not load and whose file is gone is gone.
+        self.write_unloadable()
+            .retain(|name, _| names.contains(name));
+        names.extend(self.read().keys().cloned());
+        for name in names {
+            // One that does not load is kept as unloadable, and listed so.
+            let _ = self.find(&name);
+        }
+    }
+
     /// Every database, by name.
     pub(crate) fn list(&self) -> Vec<Arc<Database>> {
         self.read().values().cloned().collect()

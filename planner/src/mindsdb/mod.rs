@@ -183,6 +183,7 @@ pub(crate) fn show_databases(databases: &Databases) -> Result<RecordBatch> {
         parameters: Option<String>,
         problem: Option<String>,
     }
+    databases.refresh();
     let mut rows: Vec<Row> = databases
         .list()
         .iter()

@@ -478,6 +478,26 @@ async fn a_database_another_process_replaced_is_used_as_stored_now() {
     other.sql("DROP DATABASE ds").await.unwrap();
     let error = error_of(&running, &select).await;
     assert!(error.contains("no database named 'ds'"), "{error}");
+
+    // Listings too: SHOW DATABASES and mindsdb_databases() name what
+    // another process stored since, and no longer what it dropped
+    // (review-10h #7: a running session listed only what it had loaded).
+    async fn names(session: &Session, sql: &str) -> Vec<String> {
+        table_rows(&query(session, sql).await)
+            .into_iter()
+            .map(|row| row.split(',').next().unwrap_or_default().to_owned())
+            .collect()
+    }
+    let late = first.replace("DATABASE ds", "DATABASE late");
+    other.sql(&late).await.unwrap();
+    for sql in [
+        "SHOW DATABASES",
+        "SELECT \"Database\" FROM mindsdb_databases()",
+    ] {
+        assert_eq!(names(&running, sql).await, ["late"], "{sql}");
+    }
+    other.sql("DROP DATABASE late").await.unwrap();
+    assert!(names(&running, "SHOW DATABASES").await.is_empty());
 }
 
 /// A database's secret never shows, however it is written (quoted, bare,
