@@ -99,9 +99,36 @@ pub(crate) async fn append(
     settings: &Settings,
     monitor: &CopyMonitor,
 ) -> Result<SendableRecordBatchStream> {
-    write_new_version(target, old, old_rows, new_rows, settings, monitor)
-        .await
-        .map_err(|e| interrupted(&target.name, e))
+    match write_new_version(target, old, old_rows, new_rows, settings, monitor).await {
+        Err(e @ PlannerError::Database(DatabaseError::InsertConflict { .. })) => {
+            Err(deleted_or(target, settings, e).await)
+        }
+        other => other.map_err(|e| interrupted(&target.name, e)),
+    }
+}
+
+/// A conflict (412) where the object is gone since: another writer
+/// deleted it, which some servers answer a write with If-Match with (the
+/// in-process one; S3 answers 404 NoSuchKey), told as a deletion.
+async fn deleted_or(
+    target: &InsertTarget,
+    settings: &Settings,
+    conflict: PlannerError,
+) -> PlannerError {
+    let Ok((client, _)) = target.database.client(settings).await else {
+        return conflict;
+    };
+    let Ok(url) = ObjectUrl::parse(&target.url) else {
+        return conflict;
+    };
+    match client.head_object(url.bucket(), url.key()).await {
+        Err(e) if e.is_not_found() => DatabaseError::InsertDeleted {
+            table: target.name.clone(),
+            url: target.url.clone(),
+        }
+        .into(),
+        _ => conflict,
+    }
 }
 
 /// COPY's Ctrl-C error, which an INSERT shares, in INSERT's words: the
@@ -140,6 +167,18 @@ async fn write_new_version(
             etag: old.etag.clone(),
         }
         .into(),
+        // The key read a moment ago answers 404 (the HEADs and reads pinned
+        // to it, an If-Match write): another writer deleted it (review-10h
+        // #10: told as a mistyped key). A missing upload or bucket is not.
+        PlannerError::Client(e)
+            if e.is_not_found() && !matches!(e.code(), Some("NoSuchUpload" | "NoSuchBucket")) =>
+        {
+            DatabaseError::InsertDeleted {
+                table: target.name.clone(),
+                url: target.url.clone(),
+            }
+            .into()
+        }
         other => other,
     };
     let history = History::new();

@@ -164,6 +164,17 @@ pub enum DatabaseError {
         /// The ETag the INSERT read.
         etag: String,
     },
+    /// The object was deleted between the INSERT reading it and replacing
+    /// it.
+    #[error(
+        "INSERT INTO {table}: {url} was deleted by another writer while the INSERT rewrote it; nothing was inserted (COPY makes the object anew)"
+    )]
+    InsertDeleted {
+        /// ``db.`key` ``.
+        table: String,
+        /// The object's URL.
+        url: String,
+    },
     /// A key holding glob characters whose HEAD failed otherwise than
     /// with 404: whether it names an object or is a pattern is unknown.
     #[error(

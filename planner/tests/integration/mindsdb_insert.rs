@@ -281,10 +281,10 @@ async fn under_faults_the_object_is_the_old_or_the_new_never_a_mix() {
     }
 }
 
-/// Another writer replaces `name` while `rule` holds one of the INSERT's
-/// requests back (the proxy applying `also` to the requests after it):
-/// the INSERT fails
-/// saying so, the other version stays, and no upload is left open.
+/// Another writer replaces `name` (or deletes it, when `deletes`) while
+/// `rule` holds one of the INSERT's requests back (the proxy applying
+/// `also` to the requests after it): the INSERT fails saying so, the other
+/// version stays (or no object), and no upload is left open.
 async fn race_with(
     bucket: &Bucket,
     proxy: &FaultProxy,
@@ -292,6 +292,7 @@ async fn race_with(
     name: &str,
     rule: FaultRule,
     also: Vec<FaultRule>,
+    deletes: bool,
 ) {
     let key = format!("{}{name}", bucket.prefix);
     proxy.clear_rules();
@@ -312,13 +313,37 @@ async fn race_with(
     for rule in also {
         proxy.push_rule(rule);
     }
-    let theirs = theirs_landed(bucket, &key).await;
-    let error = insert.await.unwrap();
-    assert!(
-        error.contains("was changed by another writer while the INSERT rewrote it"),
-        "{name}: {error}"
-    );
-    theirs_kept(bucket, name, &theirs).await;
+    if deletes {
+        bucket
+            .client
+            .delete_object(&bucket.bucket, &key)
+            .await
+            .unwrap();
+        let error = insert.await.unwrap();
+        assert!(
+            error.contains("was deleted by another writer while the INSERT rewrote it")
+                && error.contains("nothing was inserted"),
+            "{name}: {error}"
+        );
+        let gone = bucket.client.head_object(&bucket.bucket, &key).await;
+        assert!(
+            gone.as_ref().is_err_and(|e| e.is_not_found()),
+            "{name}: {gone:?}"
+        );
+        assert_eq!(
+            open_uploads(bucket).await,
+            0,
+            "{name}: an upload stayed open"
+        );
+    } else {
+        let theirs = theirs_landed(bucket, &key).await;
+        let error = insert.await.unwrap();
+        assert!(
+            error.contains("was changed by another writer while the INSERT rewrote it"),
+            "{name}: {error}"
+        );
+        theirs_kept(bucket, name, &theirs).await;
+    }
     proxy.clear_rules();
 }
 
@@ -364,7 +389,7 @@ async fn race(
     name: &str,
     rule: FaultRule,
 ) {
-    race_with(bucket, proxy, session, name, rule, Vec::new()).await;
+    race_with(bucket, proxy, session, name, rule, Vec::new(), false).await;
 }
 
 fn held_back(method: Method, query: &str) -> FaultRule {
@@ -418,6 +443,20 @@ async fn a_concurrent_change_is_reported_not_overwritten() {
         held_back(Method::PUT, ""),
     )
     .await;
+    // The other writer deletes the object: the INSERT says so, not "check
+    // the key" (review-10h #10).
+    big_object(&clean, &bucket, "race/deleted.csv").await;
+    query(
+        &clean,
+        &format!("COPY ({OLD}) TO '{}'", bucket.url("race/deleted_small.csv")),
+    )
+    .await;
+    for (name, held) in [
+        ("race/deleted.csv", held_back(Method::PUT, "partNumber=2")),
+        ("race/deleted_small.csv", held_back(Method::PUT, "")),
+    ] {
+        race_with(&bucket, &proxy, &session, name, held, Vec::new(), true).await;
+    }
     // The other version lands right after the INSERT's, of a multipart
     // upload or of one PutObject ([`replaced_at_once`]).
     let held = || FaultRule::new(Fault::DelayAnswer(Duration::from_secs(3))).times(1);
@@ -467,6 +506,7 @@ async fn a_guard_head_answered_with_another_version_is_a_conflict() {
                 .method(Method::HEAD)
                 .always(),
         ],
+        false,
     )
     .await;
 }
