@@ -13,13 +13,14 @@ use std::sync::Arc;
 
 use crate::dialect::DuckDb;
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, RecordBatch, StringBuilder, new_null_array,
+    Array, ArrayRef, AsArray, BooleanArray, RecordBatch, StringArray, StringBuilder, new_null_array,
 };
 use datafusion::arrow::compute::filter;
 use datafusion::arrow::compute::kernels::cmp::not_distinct;
 use datafusion::arrow::compute::{CastOptions, can_cast_types, cast, cast_with_options};
 use datafusion::arrow::datatypes::{
-    DataType, Field, Float64Type, Schema, SchemaRef, TimeUnit, TimestampMicrosecondType,
+    DataType, Decimal128Type, Field, Float64Type, Schema, SchemaRef, TimeUnit,
+    TimestampMicrosecondType,
 };
 use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::util::display::array_value_to_string;
@@ -864,7 +865,11 @@ impl Mapping {
             .as_string::<i32>()
             .iter()
             .position(|v| v.is_some_and(s3sql_formats::leading_zero));
-        match zero {
+        let changed = match zero {
+            Some(row) => Some(row),
+            None => digits_lost(text.as_string::<i32>(), checked)?,
+        };
+        match changed {
             Some(row) => Err(self.would_change(column, (&text, checked), row)),
             None => Ok(()),
         }
@@ -912,5 +917,68 @@ impl Mapping {
             ),
         }
         .into()
+    }
+}
+
+/// The first row whose text, a number in plain notation, a float column
+/// (`checked`, its conversion) does not hold exactly: the same round trip
+/// a literal of that number makes (through DECIMAL of its digits), so
+/// `'12345678901234567891'` into a DOUBLE is refused as the literal is,
+/// where it was written `1.2345678901234567e+19` (review-10h #9). Numbers
+/// of at most the float's safe digits (15 for a DOUBLE) always come back.
+fn digits_lost(text: &StringArray, checked: &ArrayRef) -> Result<Option<usize>> {
+    let safe = match checked.data_type() {
+        DataType::Float64 => 15,
+        DataType::Float32 => 6,
+        DataType::Float16 => 3,
+        _ => return Ok(None),
+    };
+    let wide = cast(checked, &DataType::Float64)?;
+    for (row, value) in text.iter().enumerate() {
+        let Some(number) = value.and_then(PlainNumber::parse) else {
+            continue;
+        };
+        if number.significant <= safe || checked.is_null(row) {
+            continue;
+        }
+        let back = cast(&wide.slice(row, 1), &DataType::Decimal128(38, number.scale))?;
+        let back = back.as_primitive::<Decimal128Type>();
+        if back.is_null(0) || back.value(0) != number.mantissa {
+            return Ok(Some(row));
+        }
+    }
+    Ok(None)
+}
+
+/// A number written in plain notation (`-12.50`, `+7`, ` 3 `; no exponent):
+/// its digits as an integer, its scale, and its significant digits.
+struct PlainNumber {
+    mantissa: i128,
+    scale: i8,
+    significant: usize,
+}
+
+impl PlainNumber {
+    fn parse(text: &str) -> Option<Self> {
+        let text = text.trim();
+        let (negative, unsigned) = match text.as_bytes().first()? {
+            b'-' => (true, &text[1..]),
+            b'+' => (false, &text[1..]),
+            _ => (false, text),
+        };
+        let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+        let digits = format!("{whole}{fraction}");
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || digits.len() > 38 {
+            return None;
+        }
+        let significant = format!("{whole}{}", fraction.trim_end_matches('0'))
+            .trim_start_matches('0')
+            .len();
+        let magnitude: i128 = digits.parse().ok()?;
+        Some(Self {
+            mantissa: if negative { -magnitude } else { magnitude },
+            scale: i8::try_from(fraction.len()).ok()?,
+            significant,
+        })
     }
 }
