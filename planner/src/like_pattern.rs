@@ -6,11 +6,21 @@
 //! statement is planned each pattern of `LIKE`, `ILIKE`, their `NOT` forms
 //! and `~~` / `~~*` is rewritten into arrow's reading of the same match:
 //! without `ESCAPE` its backslashes doubled, with `ESCAPE 'c'` each `c`
-//! turned into `\` (a pattern that is no string literal is doubled by
-//! `replace(pattern, '\', '\\')` when the query runs).
+//! turned into `\` (a pattern that is no string literal, a column or an
+//! expression, is rewritten so when the query runs, by
+//! [`LikePattern`]'s `duckdb_like_pattern(pattern, escape)`: review-s24
+//! F11).
 
 use std::ops::ControlFlow;
+use std::sync::Arc;
 
+use datafusion::arrow::array::{ArrayRef, AsArray, StringBuilder};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
 use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
@@ -36,9 +46,8 @@ pub(crate) fn as_duckdb(statement: &mut DFStatement) {
                     escape_char,
                     ..
                 } => {
-                    if let Some(escape) = escape_of(escape_char.as_ref())
-                        && rewrite(pattern, escape)
-                    {
+                    if let Some(escape) = escape_of(escape_char.as_ref()) {
+                        rewrite(pattern, escape);
                         *escape_char = None;
                     }
                 }
@@ -85,37 +94,30 @@ fn escape_of(clause: Option<&ValueWithSpan>) -> Option<Option<char>> {
 }
 
 /// `pattern` (with `escape`, if any) as arrow's kernel reads the same
-/// match; whether it was rewritten, its `ESCAPE` then to be dropped.
-fn rewrite(pattern: &mut Expr, escape: Option<char>) -> bool {
+/// match, its `ESCAPE` then to be dropped.
+fn rewrite(pattern: &mut Expr, escape: Option<char>) {
     if let Expr::Value(value) = pattern
         && let Value::SingleQuotedString(text) | Value::EscapedStringLiteral(text) =
             &mut value.value
     {
         *text = backslash_escaped(text, escape);
-        return true;
+        return;
     }
-    if escape.is_some() {
-        // Not a literal: left with its ESCAPE to DataFusion, which
-        // refuses the escape; dropped, the pattern silently matched
-        // other rows (review-s24 F11).
-        return false;
-    }
+    // Not a literal: rewritten when the query runs (its ESCAPE dropped
+    // here left it matching with arrow's `\`: review-s24 F11).
     let operand = std::mem::replace(pattern, Expr::value(Value::Null));
-    let text = |s: &str| {
-        FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::value(
-            Value::SingleQuotedString(s.to_owned()),
-        )))
-    };
+    let escape: String = escape.into_iter().collect();
     *pattern = Expr::Function(Function {
-        name: ObjectName::from(vec![Ident::new("replace")]),
+        name: ObjectName::from(vec![Ident::new(LikePattern::NAME)]),
         uses_odbc_syntax: false,
         parameters: FunctionArguments::None,
         args: FunctionArguments::List(FunctionArgumentList {
             duplicate_treatment: None,
             args: vec![
                 FunctionArg::Unnamed(FunctionArgExpr::Expr(operand)),
-                text("\\"),
-                text("\\\\"),
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::value(
+                    Value::SingleQuotedString(escape),
+                ))),
             ],
             clauses: Vec::new(),
         }),
@@ -124,7 +126,72 @@ fn rewrite(pattern: &mut Expr, escape: Option<char>) -> bool {
         over: None,
         within_group: Vec::new(),
     });
-    true
+}
+
+/// `duckdb_like_pattern(pattern, escape)`: `pattern`, whose escape is
+/// `escape` (`''` for none), as arrow's LIKE kernel reads the same match
+/// ([`backslash_escaped`]); for a pattern that is no literal.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub(crate) struct LikePattern {
+    signature: Signature,
+}
+
+impl LikePattern {
+    /// The function's name in the rewritten statement.
+    const NAME: &str = "duckdb_like_pattern";
+
+    /// The function, to register with the session.
+    pub(crate) fn udf() -> ScalarUDF {
+        ScalarUDF::new_from_impl(Self {
+            signature: Signature::user_defined(Volatility::Immutable),
+        })
+    }
+}
+
+impl ScalarUDFImpl for LikePattern {
+    fn name(&self) -> &str {
+        Self::NAME
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        match arg_types {
+            [_, _] => Ok(vec![DataType::Utf8, DataType::Utf8]),
+            _ => plan_err!("{} takes a pattern and its escape", Self::NAME),
+        }
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let [pattern, ColumnarValue::Scalar(escape)] = args.args.as_slice() else {
+            return exec_err!("{} takes a pattern and its escape", Self::NAME);
+        };
+        let escape = match escape {
+            ScalarValue::Utf8(Some(text)) => text.chars().next(),
+            _ => None,
+        };
+        let rewritten = |patterns: &ArrayRef| -> Result<ArrayRef> {
+            let text = cast(patterns, &DataType::Utf8)?;
+            let mut out = StringBuilder::with_capacity(text.len(), text.len() * 8);
+            for value in text.as_string::<i32>() {
+                out.append_option(value.map(|p| backslash_escaped(p, escape)));
+            }
+            Ok(Arc::new(out.finish()))
+        };
+        Ok(match pattern {
+            ColumnarValue::Array(array) => ColumnarValue::Array(rewritten(array)?),
+            ColumnarValue::Scalar(value) => ColumnarValue::Scalar(ScalarValue::try_from_array(
+                &rewritten(&value.to_array()?)?,
+                0,
+            )?),
+        })
+    }
 }
 
 /// `pattern`, whose escape is `escape` (none: every character but `%` and

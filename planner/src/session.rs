@@ -131,6 +131,7 @@ impl Session {
             crate::blob::OctetLength::udf(),
             crate::blob::Decode::udf(),
             crate::blob::Encode::udf(),
+            crate::like_pattern::LikePattern::udf(),
         ]) {
             ctx.register_udf(udf);
         }
