@@ -27,12 +27,11 @@ use datafusion::datasource::physical_plan::{FileOpenFuture, FileOpener};
 use datafusion::execution::object_store::ObjectStoreUrl;
 use futures::stream::BoxStream;
 use futures::{FutureExt, Stream, StreamExt, TryStreamExt};
-use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 use regex::Regex;
-use s3sql_formats::{EmptyLines, SkipLines, TemporalFormats, first_record_end};
+use s3sql_formats::{CSV_SAMPLE_BYTES, EmptyLines, SkipLines, TemporalFormats, first_record_end};
 
-use crate::scan::csv_sniff::FileDialects;
+use crate::scan::csv_sniff::{CsvSampler, FileDialects};
 use crate::scan::named::FileName;
 use crate::scan::text_columns::TextColumns;
 
@@ -60,6 +59,10 @@ pub(crate) struct CsvExtras {
     pub options: CsvOptions,
     /// The files sniffed in another dialect (DuckDB sniffs each file).
     pub dialects: FileDialects,
+    /// Sniffs the dialect of each file not sniffed while planning (past
+    /// the first `files_to_sniff`) from the start of its read; `None`
+    /// when every file was.
+    pub late: Option<Arc<CsvSampler>>,
 }
 
 impl CsvExtras {
@@ -73,14 +76,7 @@ impl CsvExtras {
             || self.first_header.is_some()
             || self.one_column
             || self.dialects.any_differs(&self.options)
-    }
-
-    /// The dialect the file at `location` of `store` is read in: its own
-    /// when it was sniffed in another, else the scan's.
-    fn options_of(&self, store: &ObjectStoreUrl, location: &Path) -> CsvOptions {
-        self.dialects
-            .options(store, location, &self.options)
-            .unwrap_or_else(|| self.options.clone())
+            || self.late.is_some()
     }
 }
 
@@ -147,13 +143,18 @@ impl FileOpener for CsvOpener {
         let decoded = text.decoded_schema(&self.file_schema);
         let header = self.extras.options.has_header.unwrap_or(true);
         let by_name = header && (self.extras.union_by_name || self.extras.first_header.is_some());
-        let options = self
-            .extras
-            .options_of(&self.store_url, &file.object_meta.location);
-        let decoder = (!by_name).then(|| {
-            let projection = self.file_indices.clone();
-            self.decoder(&options, Arc::clone(&decoded), header, projection)
-        });
+        // The file's dialect: as sniffed while planning, else sniffed from
+        // the start of its read, else the scan's.
+        let noted = self.extras.dialects.options(
+            &self.store_url,
+            &file.object_meta.location,
+            &self.extras.options,
+        );
+        let late = match noted {
+            Some(_) => None,
+            None => self.extras.late.clone(),
+        };
+        let options = noted.unwrap_or_else(|| self.extras.options.clone());
         let opener = self.clone();
         let compression = self.compression;
         let skip = self.extras.skip;
@@ -171,15 +172,31 @@ impl FileOpener for CsvOpener {
                 .into_stream()
                 .map_err(DataFusionError::from)
                 .boxed();
-            let bytes = skip_lines(compression.convert_stream(body)?, skip);
+            let mut body = compression.convert_stream(body)?;
+            let mut options = options;
+            if let Some(sampler) = late {
+                let (head, rest) = split_head(body, |head| {
+                    (head.len() >= CSV_SAMPLE_BYTES).then_some(CSV_SAMPLE_BYTES)
+                })
+                .await?;
+                options = sampler
+                    .options_of_text(&options, &head, &name)
+                    .map_err(|e| DataFusionError::External(Box::new(e)))?;
+                body = futures::stream::iter([Ok(head)]).chain(rest).boxed();
+            }
+            let bytes = skip_lines(body, skip);
             let mut rows_before = u64::from(header);
-            let batches = match decoder {
-                Some(decoder) => {
+            let batches = match by_name {
+                false => {
+                    let projection = opener.file_indices.clone();
+                    let decoder =
+                        opener.decoder(&options, Arc::clone(&decoded), header, projection);
                     let bytes = empty_lines(&options, bytes, one_column);
                     decode(decoder, bytes).boxed()
                 }
-                None => {
-                    let (line, rest) = first_record(bytes, &options).await?;
+                true => {
+                    let (line, rest) =
+                        split_head(bytes, |head| first_record_end(head, &options, false)).await?;
                     let columns = ByName::new(&opener, &options, &decoded, &line, &name)?;
                     // The header read again by the decoder, so that its
                     // line numbers count it (review-8e #3).
@@ -219,17 +236,18 @@ fn empty_lines(
         .boxed()
 }
 
-/// The first record of `input` read with `options` (a header: through its
-/// line end, a quoted line break and a lone `\r` read as csv-core reads
-/// them), and the rest.
-async fn first_record(
+/// The start of `input` through the end `end_of` finds in what was read
+/// so far (the first record read with a dialect, a header: through its
+/// line end; a sample's length), all of it when `end_of` finds none, and
+/// the rest.
+async fn split_head(
     mut input: BoxStream<'static, Result<Bytes>>,
-    options: &CsvOptions,
+    mut end_of: impl FnMut(&[u8]) -> Option<usize>,
 ) -> Result<(Bytes, BoxStream<'static, Result<Bytes>>)> {
     let mut head = Vec::new();
     while let Some(chunk) = input.next().await {
         head.extend_from_slice(&chunk?);
-        if let Some(end) = first_record_end(&head, options, false) {
+        if let Some(end) = end_of(&head) {
             let mut head = Bytes::from(head);
             let rest = futures::stream::iter([Ok(head.split_off(end))]).chain(input);
             return Ok((head, rest.boxed()));

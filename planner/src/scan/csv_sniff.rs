@@ -8,7 +8,10 @@
 //! only numbers) makes the column wider instead of failing the read
 //! (review-8e #2); with `union_by_name` every file is sniffed so for its
 //! own columns. Each sniffed file is then read in its own delimiter,
-//! quote, escape and comment ([`FileDialects`]; review-8e #1).
+//! quote, escape and comment ([`FileDialects`]; review-8e #1); a file past
+//! the first `files_to_sniff` has its dialect sniffed when the scan opens
+//! it, from the start of the read it is ([`CsvSampler::options_of_text`];
+//! review-s23 F5), as DuckDB sniffs each file's: no GET more.
 
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -62,14 +65,14 @@ pub(crate) struct SampleFile {
 pub(crate) struct FileDialects(Arc<RwLock<HashMap<(ObjectStoreUrl, Path), CsvDialect>>>);
 
 impl FileDialects {
-    fn note(&self, store: &ObjectStoreUrl, location: &Path, dialect: CsvDialect) {
+    /// Notes that the file at `location` of `store` is in `dialect`.
+    pub(crate) fn note(&self, store: &ObjectStoreUrl, location: &Path, dialect: CsvDialect) {
         let mut map = self.0.write().unwrap_or_else(PoisonError::into_inner);
         map.insert((store.clone(), location.clone()), dialect);
     }
 
     /// `scan`'s options in the delimiter, quote, escape and comment the
-    /// file at `location` of `store` was sniffed in, when they differ from
-    /// `scan`'s.
+    /// file at `location` of `store` was sniffed in; `None` when it was not.
     pub(crate) fn options(
         &self,
         store: &ObjectStoreUrl,
@@ -79,7 +82,6 @@ impl FileDialects {
         let map = self.0.read().unwrap_or_else(PoisonError::into_inner);
         map.get(&(store.clone(), location.clone()))
             .map(|dialect| in_dialect(scan, dialect))
-            .filter(|own| own != scan)
     }
 
     /// Whether some file's dialect differs from `scan`'s.
@@ -103,6 +105,7 @@ fn in_dialect(scan: &CsvOptions, dialect: &CsvDialect) -> CsvOptions {
 }
 
 /// Sniffs CSV files in a scan's options.
+#[derive(Debug)]
 pub(crate) struct CsvSampler {
     options: ReadOptions,
     /// Where each file sniffed by [`Self::sniff`] notes its dialect.
@@ -126,11 +129,29 @@ impl CsvSampler {
     /// The dialect and columns of `text`, the decompressed start of the
     /// file named `name` (a `.tsv` name hints a tab).
     pub(crate) fn sniff_text(&self, text: &[u8], name: &str) -> Result<FileSniff> {
-        let hint = detect_from_path(name).and_then(|d| d.delimiter_hint);
-        let named = |e: s3sql_formats::FormatError| in_file(e.into(), name);
-        let dialect = sniff_csv_with_hint(text, &self.options, hint).map_err(named)?;
-        let types = sample_schema(text, &dialect, &self.options).map_err(named)?;
+        let dialect = self.dialect(text, name)?;
+        let types =
+            sample_schema(text, &dialect, &self.options).map_err(|e| in_file(e.into(), name))?;
         Ok(FileSniff { dialect, types })
+    }
+
+    /// The dialect of `text`, the decompressed start of the file named
+    /// `name` (a `.tsv` name hints a tab).
+    fn dialect(&self, text: &[u8], name: &str) -> Result<CsvDialect> {
+        let hint = detect_from_path(name).and_then(|d| d.delimiter_hint);
+        sniff_csv_with_hint(text, &self.options, hint).map_err(|e| in_file(e.into(), name))
+    }
+
+    /// `scan`'s options in the dialect of `text`, the decompressed start of
+    /// a file named `name` that was not sniffed while planning (a file past
+    /// the first `files_to_sniff`: DuckDB sniffs each file's dialect).
+    pub(crate) fn options_of_text(
+        &self,
+        scan: &CsvOptions,
+        text: &[u8],
+        name: &str,
+    ) -> Result<CsvOptions> {
+        Ok(in_dialect(scan, &self.dialect(text, name)?))
     }
 
     /// [`Self::sniff_text`] of `file`'s sample, its dialect noted.

@@ -247,8 +247,13 @@ pub(super) async fn file_format(
             // first file's, widened by the next `files_to_sniff` files';
             // union_by_name needs every file's, each from its own sample.
             let dialects = sampler.dialects();
-            let (sampled, per_file) = if union_by_name {
-                (None, Some(sampler))
+            dialects.note(first_store, &first.location, dialect.clone());
+            // Files past the first `files_to_sniff` are sniffed for their
+            // dialect when they are opened (`CsvExtras::late`).
+            let sniffed_late = !union_by_name
+                && files.iter().filter(|(_, f)| f.meta.size > 0).count() > options.files_to_sniff;
+            let (sampled, per_file, late) = if union_by_name {
+                (None, Some(sampler), None)
             } else {
                 let others = files
                     .iter()
@@ -264,16 +269,18 @@ pub(super) async fn file_format(
                         })
                     })
                     .collect::<Result<Vec<_>>>()?;
-                (Some(sampler.widen(types, others).await?), None)
+                let sampled = sampler.widen(types, others).await?;
+                (Some(sampled), None, sniffed_late.then(|| Arc::new(sampler)))
             };
             // One column: empty lines are NULL values, marked by the
             // planner's reader before the decoder (the file read whole).
             let one_column = sampled.as_ref().is_some_and(|s| s.fields().len() == 1);
             dialect.newlines_in_values = by_header || one_column;
             let mut csv = csv_options(&dialect, &options, compression)?;
-            // Files sniffed in another dialect are read by the planner's
-            // reader, whole, as for the cases above.
-            if dialects.any_differs(&csv) {
+            // Files sniffed in another dialect, or to be sniffed when
+            // opened, are read by the planner's reader, whole, as for the
+            // cases above.
+            if dialects.any_differs(&csv) || late.is_some() {
                 csv.newlines_in_values = Some(true);
             }
             let one_column = one_column && EmptyLines::new(&csv).is_some();
@@ -301,6 +308,7 @@ pub(super) async fn file_format(
                 one_column,
                 options: csv.clone(),
                 dialects,
+                late,
             };
             ScanFormat {
                 formats: Formats {
