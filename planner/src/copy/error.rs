@@ -80,6 +80,17 @@ pub enum CopyError {
         "every column is a PARTITION_BY column, so the files would have no columns: add WRITE_PARTITION_COLUMNS or a column that is not a partition"
     )]
     NoDataColumns,
+    /// An INTERVAL value Parquet's INTERVAL (months, days and
+    /// milliseconds, each an unsigned 32-bit number) cannot hold.
+    #[error(
+        "COPY to Parquet: column {column} holds {what}, which Parquet's INTERVAL (months, days and milliseconds, none negative) cannot hold; write FORMAT csv or json, or CAST the column to VARCHAR"
+    )]
+    IntervalNotInParquet {
+        /// The column.
+        column: String,
+        /// What the value is.
+        what: &'static str,
+    },
     /// The target names no object.
     #[error("COPY target {url} names no object: give a key, e.g. 's3://bucket/out.parquet'")]
     NoKey {

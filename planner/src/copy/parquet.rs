@@ -16,24 +16,25 @@
 use datafusion::arrow::array::RecordBatch;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, AsArray, IntervalDayTimeArray};
+use datafusion::arrow::array::{ArrayRef, AsArray, FixedSizeBinaryBuilder};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{
-    DataType, DurationMillisecondType, Field, FieldRef, IntervalDayTime, IntervalUnit, Schema,
-    SchemaRef, TimeUnit,
+    DataType, DurationMillisecondType, Field, FieldRef, IntervalMonthDayNanoType, IntervalUnit,
+    Schema, SchemaRef, TimeUnit,
 };
 use datafusion::error::DataFusionError;
-use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::arrow::arrow_writer::ArrowWriterOptions;
 use datafusion::parquet::arrow::arrow_writer::{
     ArrowColumnChunk, ArrowColumnWriter, ArrowLeafColumn, ArrowRowGroupWriterFactory,
     compute_leaves,
 };
+use datafusion::parquet::arrow::{ArrowSchemaConverter, ArrowWriter};
 use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::parquet::file::writer::SerializedFileWriter;
 use datafusion::parquet::schema::types::SchemaDescriptor;
 
 use super::encode::Output;
+use super::error::CopyError;
 use super::parallel::{run_shares, shares_for, workers};
 use crate::error::Result;
 
@@ -76,6 +77,10 @@ impl ParquetEncoder {
             .max_row_group_row_count()
             .unwrap_or(usize::MAX)
             .max(1);
+        let parquet_schema = match parquet_schema {
+            Some(given) => Some(given),
+            None => interval_parquet_schema(&schema, &properties)?,
+        };
         let (schema, casts) = stored_schema(schema);
         // ArrowWriter builds the file's schema and metadata (the encoded
         // Arrow schema among them) exactly as it would write them itself.
@@ -103,7 +108,7 @@ impl ParquetEncoder {
                 .columns()
                 .iter()
                 .zip(self.schema.fields())
-                .map(|(column, field)| store(column, field.data_type()))
+                .map(|(column, field)| store(column, field))
                 .collect::<Result<Vec<_>>>()?;
             RecordBatch::try_new(self.schema.clone(), columns).map_err(DataFusionError::from)?
         } else {
@@ -210,34 +215,135 @@ fn stored_field(field: &FieldRef) -> Option<FieldRef> {
 }
 
 /// The Arrow type a column of `kind` is written as: its [`stored_type`];
-/// a DURATION (`timestamp - timestamp`) as Parquet's INTERVAL (days and
-/// milliseconds, DuckDB's own precision there), not arrow-rs's bare INT64.
+/// an INTERVAL of months, days and nanoseconds, and a DURATION
+/// (`timestamp - timestamp`), as the 12 bytes of Parquet's INTERVAL
+/// ([`interval_column`]), which arrow-rs writes only from its days and
+/// milliseconds or months alone: the first it refused ("NYI"), the second
+/// it wrote as a bare INT64.
 fn stored_column_type(kind: &DataType) -> Option<DataType> {
-    match kind {
-        DataType::Duration(_) => Some(DataType::Interval(IntervalUnit::DayTime)),
-        other => stored_type(other),
+    if written_as_interval(kind) {
+        return Some(DataType::FixedSizeBinary(INTERVAL_BYTES));
     }
+    stored_type(kind)
 }
 
-/// `column` as the [`stored_column_type`] `kind`.
-fn store(column: &ArrayRef, kind: &DataType) -> Result<ArrayRef> {
-    if !matches!(column.data_type(), DataType::Duration(_)) {
-        return Ok(cast(column, kind).map_err(DataFusionError::from)?);
+/// The bytes of a Parquet INTERVAL: months, days and milliseconds.
+const INTERVAL_BYTES: i32 = 12;
+
+/// Whether a column of `kind` is written as Parquet's INTERVAL from its
+/// bytes ([`interval_column`]).
+fn written_as_interval(kind: &DataType) -> bool {
+    matches!(
+        kind,
+        DataType::Duration(_) | DataType::Interval(IntervalUnit::MonthDayNano)
+    )
+}
+
+/// `column` as the [`stored_column_type`] of the column `field`.
+fn store(column: &ArrayRef, field: &Field) -> Result<ArrayRef> {
+    if written_as_interval(column.data_type()) {
+        return interval_column(column, field.name());
     }
+    Ok(cast(column, field.data_type()).map_err(DataFusionError::from)?)
+}
+
+/// The INTERVAL or DURATION `column` (named `name`) as Parquet's INTERVAL
+/// values, as DuckDB 1.5.5 writes them: months, days and milliseconds,
+/// each an unsigned 32-bit little-endian number, a time of day finer than
+/// milliseconds truncated; a DURATION's whole days as days. A negative
+/// value is refused as DuckDB refuses it, and a time of day past 32 bits
+/// of milliseconds (1193 hours) too, which DuckDB writes wrapped around.
+fn interval_column(column: &ArrayRef, name: &str) -> Result<ArrayRef> {
     const DAY: i64 = 86_400_000;
-    let millis =
-        cast(column, &DataType::Duration(TimeUnit::Millisecond)).map_err(DataFusionError::from)?;
-    let intervals: IntervalDayTimeArray =
-        millis
-            .as_primitive::<DurationMillisecondType>()
-            .unary(|ms| {
-                // The remainder is below a day's milliseconds: it fits.
-                IntervalDayTime::new(
-                    i32::try_from(ms / DAY).unwrap_or(i32::MAX),
-                    i32::try_from(ms % DAY).unwrap_or(0),
+    let mut out = FixedSizeBinaryBuilder::with_capacity(column.len(), INTERVAL_BYTES);
+    let mut push = |value: Option<(i64, i64, i64)>| -> Result<()> {
+        match value {
+            None => out.append_null(),
+            Some(parts) => {
+                let bytes =
+                    interval_bytes(parts).map_err(|what| CopyError::IntervalNotInParquet {
+                        column: name.to_owned(),
+                        what,
+                    })?;
+                out.append_value(bytes).map_err(DataFusionError::from)?;
+            }
+        }
+        Ok(())
+    };
+    if let DataType::Interval(IntervalUnit::MonthDayNano) = column.data_type() {
+        for value in column.as_primitive::<IntervalMonthDayNanoType>().iter() {
+            push(value.map(|v| {
+                (
+                    i64::from(v.months),
+                    i64::from(v.days),
+                    v.nanoseconds / 1_000_000,
                 )
-            });
-    Ok(Arc::new(intervals))
+            }))?;
+        }
+    } else {
+        let millis = cast(column, &DataType::Duration(TimeUnit::Millisecond))
+            .map_err(DataFusionError::from)?;
+        for ms in millis.as_primitive::<DurationMillisecondType>().iter() {
+            push(ms.map(|ms| (0, ms / DAY, ms % DAY)))?;
+        }
+    }
+    Ok(Arc::new(out.finish()))
+}
+
+/// The 12 bytes of Parquet's INTERVAL of `months`, `days` and `millis`;
+/// what the value is when they cannot hold it.
+fn interval_bytes(
+    (months, days, millis): (i64, i64, i64),
+) -> std::result::Result<[u8; 12], &'static str> {
+    if months < 0 || days < 0 || millis < 0 {
+        return Err(
+            "a negative INTERVAL (DuckDB 1.5.5 refuses it too: \"Parquet files do not support negative intervals\")",
+        );
+    }
+    let mut bytes = [0; 12];
+    for (at, part) in [months, days, millis].into_iter().enumerate() {
+        let part = u32::try_from(part).map_err(|_| {
+            "an INTERVAL too long for it (a time of day of 1193 hours or more, which DuckDB 1.5.5 writes wrapped around)"
+        })?;
+        bytes[at * 4..at * 4 + 4].copy_from_slice(&part.to_le_bytes());
+    }
+    Ok(bytes)
+}
+
+/// The Parquet schema of `schema` (the query's) written as
+/// [`stored_schema`] stores it, when it holds a column written as
+/// Parquet's INTERVAL from its bytes: arrow-rs makes INTERVAL of an Arrow
+/// interval only, not of the bytes stored.
+fn interval_parquet_schema(
+    schema: &Schema,
+    properties: &WriterProperties,
+) -> Result<Option<SchemaDescriptor>> {
+    if !schema
+        .fields()
+        .iter()
+        .any(|f| written_as_interval(f.data_type()))
+    {
+        return Ok(None);
+    }
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let kind = if written_as_interval(f.data_type()) {
+                Some(DataType::Interval(IntervalUnit::DayTime))
+            } else {
+                stored_type(f.data_type())
+            };
+            f.as_ref()
+                .clone()
+                .with_data_type(kind.unwrap_or_else(|| f.data_type().clone()))
+        })
+        .collect();
+    let converted = ArrowSchemaConverter::new()
+        .with_coerce_types(properties.coerce_types())
+        .convert(&Schema::new(fields))
+        .map_err(DataFusionError::from)?;
+    Ok(Some(converted))
 }
 
 /// `schema` with its columns' [`stored_column_type`]s, and whether any

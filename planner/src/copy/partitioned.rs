@@ -54,7 +54,10 @@
 //! its rename) only once the whole COPY succeeded, so no old file is
 //! replaced before that; then the old files not replaced are deleted. A
 //! failed OVERWRITE aborts those and deletes the new files it had
-//! completed: the target is left as it was.
+//! completed: the target is left as it was. A new file replaces whatever
+//! version of its key is there when it completes, with no If-Match, as
+//! DuckDB's COPY does: a COPY writes its rows, it does not rewrite an old
+//! object's (a MindsDB INSERT does, and guards its completion).
 
 use std::collections::{HashMap, HashSet};
 

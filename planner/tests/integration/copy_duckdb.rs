@@ -374,6 +374,62 @@ async fn json_dateformat_timestampformat_and_array_are_written_as_duckdb_writes_
     }
 }
 
+/// INTERVALs (and a timestamp difference) are written to Parquet as DuckDB
+/// 1.5.5 writes them, Parquet's INTERVAL of months, days and milliseconds,
+/// and DuckDB reads back from s3sql's file what it reads from its own; a
+/// negative one is refused as DuckDB refuses it, and no file is left. The
+/// COPY failed: "NYI: Attempting to write an Arrow interval type
+/// MonthDayNano to parquet".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn intervals_are_written_to_parquet_as_duckdb_writes_them() {
+    const VALUES: &str = "SELECT INTERVAL '1 year 2 months 3 days 4 hours 5 minutes 6.789 seconds' AS iv, \
+        INTERVAL '36 hours' AS h, CAST(NULL AS INTERVAL) AS n, \
+        INTERVAL '1 day 0.000001 seconds' AS us, \
+        TIMESTAMP '2024-01-03 01:00:00.5' - TIMESTAMP '2024-01-01 00:00:00' AS d";
+    let dir = tempfile::tempdir().unwrap();
+    let ours = dir.path().join("s3sql.parquet").display().to_string();
+    let theirs = dir.path().join("duckdb.parquet").display().to_string();
+    let session = Session::with_secrets(SecretManager::new(None));
+    query(&session, &format!("COPY ({VALUES}) TO '{ours}'")).await;
+    let schema = |path: &str| {
+        format!(
+            "SELECT name, type, type_length, converted_type FROM parquet_schema('{path}') \
+             WHERE type IS NOT NULL"
+        )
+    };
+    let rows = |path: &str| format!("SELECT COLUMNS(*)::VARCHAR FROM '{path}'");
+    let read = duckdb(
+        None,
+        &[
+            format!("COPY ({VALUES}) TO '{theirs}'"),
+            schema(&ours),
+            schema(&theirs),
+            rows(&ours),
+            rows(&theirs),
+        ],
+    );
+    assert_eq!(read[1], read[2], "Parquet schema, s3sql vs DuckDB");
+    assert_eq!(
+        read[3], read[4],
+        "values read by DuckDB, s3sql's vs DuckDB's file"
+    );
+    assert_eq!(
+        read[3][0][0].as_deref(),
+        Some("1 year 2 months 3 days 04:05:06.789")
+    );
+    let negative = dir.path().join("negative.parquet");
+    let e = crate::support::error_of(
+        &session,
+        &format!(
+            "COPY (SELECT INTERVAL '-1 day' AS neg) TO '{}'",
+            negative.display()
+        ),
+    )
+    .await;
+    assert!(e.contains("column neg holds a negative INTERVAL"), "{e}");
+    assert!(!negative.exists());
+}
+
 /// DuckDB's own strftime specifiers, which chrono reads otherwise or not
 /// at all: `%f` microseconds (chrono: nanoseconds), `%g` milliseconds,
 /// `%n` nanoseconds, `%c`, `%x`, `%X`, `%z`, and the time of day of a DATE
