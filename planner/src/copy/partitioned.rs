@@ -518,7 +518,7 @@ impl PartitionFiles<'_> {
             }
             self.finish_open().await?;
             if self.gathered.is_empty() {
-                return Ok(());
+                return self.first_file_of_no_rows().await;
             }
             let mut next: Vec<(String, usize)> = self
                 .gathered
@@ -530,6 +530,18 @@ impl PartitionFiles<'_> {
                 self.write_gathered(&directory).await?;
             }
         }
+    }
+
+    /// FILE_SIZE_BYTES or PER_THREAD_OUTPUT (no PARTITION_BY) of no rows:
+    /// writes `data_0` all the same, a CSV's header or a Parquet file of
+    /// no rows, as DuckDB 1.5.5 does, so that reading the directory finds
+    /// a file and no rows (review-9d #7: nothing was written).
+    async fn first_file_of_no_rows(&mut self) -> Result<()> {
+        if !self.options.partition_by.is_empty() || !self.started.is_empty() {
+            return Ok(());
+        }
+        self.open_file("").await?;
+        self.finish_open().await
     }
 
     /// Finishes every open file, a few at once.

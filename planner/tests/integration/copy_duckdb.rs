@@ -374,6 +374,41 @@ async fn json_dateformat_timestampformat_and_array_are_written_as_duckdb_writes_
     }
 }
 
+/// FILE_SIZE_BYTES and PER_THREAD_OUTPUT of a query with no rows write
+/// `data_0` (a CSV's header, a Parquet file of no rows) as DuckDB 1.5.5
+/// does, so a later read of the directory finds a file and no rows; they
+/// wrote nothing (review-9d #7).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_directory_copy_of_no_rows_writes_its_first_file_as_duckdb() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = Session::with_secrets(SecretManager::new(None));
+    for (format, option) in [
+        ("csv", "FILE_SIZE_BYTES 1000"),
+        ("parquet", "FILE_SIZE_BYTES 1000"),
+        ("csv", "PER_THREAD_OUTPUT"),
+    ] {
+        let copy = |path: &std::path::Path| {
+            format!(
+                "COPY (SELECT 1 AS a WHERE false) TO '{}' (FORMAT {format}, {option})",
+                path.display()
+            )
+        };
+        let ours = dir.path().join(format!("s3sql_{format}_{}", option.len()));
+        let theirs = dir.path().join(format!("duckdb_{format}_{}", option.len()));
+        query(&session, &copy(&ours)).await;
+        duckdb(None, &[copy(&theirs)]);
+        assert_eq!(
+            files_under(&ours),
+            files_under(&theirs),
+            "{format} {option}"
+        );
+        if format == "csv" {
+            let read = |d: &std::path::Path| std::fs::read(d.join("data_0.csv")).unwrap();
+            assert_eq!(text(&read(&ours)), text(&read(&theirs)));
+        }
+    }
+}
+
 /// INTERVALs (and a timestamp difference) are written to Parquet as DuckDB
 /// 1.5.5 writes them, Parquet's INTERVAL of months, days and milliseconds,
 /// and DuckDB reads back from s3sql's file what it reads from its own; a
