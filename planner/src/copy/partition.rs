@@ -3,7 +3,7 @@
 //! partition columns out of the part unless WRITE_PARTITION_COLUMNS.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, UInt32Array};
 use datafusion::arrow::compute::take;
@@ -15,6 +15,15 @@ use super::target::partition_segment;
 use super::text::{DuckText, format_options, is_null};
 use crate::error::Result;
 
+/// Whether `array` holds floating-point numbers, whose 0.0 and -0.0 are
+/// one value.
+fn is_float(array: &dyn Array) -> bool {
+    matches!(
+        array.data_type(),
+        DataType::Float16 | DataType::Float32 | DataType::Float64
+    )
+}
+
 /// How one COPY's batches are split.
 #[derive(Debug)]
 pub(crate) struct Partitioner {
@@ -23,6 +32,10 @@ pub(crate) struct Partitioner {
     /// Indices of the columns the files hold.
     kept: Vec<usize>,
     file_schema: SchemaRef,
+    /// Per partition column of floats: whether the first zero seen was
+    /// -0.0. 0.0 and -0.0 compare equal, and DuckDB 1.5.5 makes them one
+    /// partition named by the first seen (review-9d #7: s3sql made two).
+    first_zero: Vec<OnceLock<bool>>,
 }
 
 impl Partitioner {
@@ -68,6 +81,7 @@ impl Partitioner {
         }
         let file_schema = Arc::new(schema.project(&kept)?);
         Ok(Self {
+            first_zero: partition.iter().map(|_| OnceLock::new()).collect(),
             partition,
             kept,
             file_schema,
@@ -108,6 +122,11 @@ impl Partitioner {
                     partition_segment(name, None)
                 } else {
                     text.write(row, &mut value)?;
+                    if (value == "0.0" || value == "-0.0") && is_float(*array) {
+                        let negative = self.first_zero[i].get_or_init(|| value == "-0.0");
+                        value.clear();
+                        value.push_str(if *negative { "-0.0" } else { "0.0" });
+                    }
                     partition_segment(name, Some(&value))
                 };
                 directory.push_str(&segment);

@@ -374,6 +374,35 @@ async fn json_dateformat_timestampformat_and_array_are_written_as_duckdb_writes_
     }
 }
 
+/// PARTITION_BY a DOUBLE or FLOAT holding both 0.0 and -0.0 makes one
+/// partition, named by the zero seen first, as DuckDB 1.5.5 groups them
+/// (they compare equal); s3sql made two (review-9d #7).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partition_of_zero_and_negative_zero_is_one_as_duckdb() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = Session::with_secrets(SecretManager::new(None));
+    for (n, rows) in [
+        "('-0.0', 1), ('0.0', 2), ('1.5', 3), ('-0.0', 4)",
+        "('0.0', 1), ('-0.0', 2), (NULL, 3)",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let copy = |path: &std::path::Path| {
+            format!(
+                "COPY (SELECT d::DOUBLE AS d, d::FLOAT AS f, i FROM (VALUES {rows}) t(d, i) ORDER BY i) \
+                 TO '{}' (FORMAT csv, PARTITION_BY (d, f))",
+                path.display()
+            )
+        };
+        let ours = dir.path().join(format!("s3sql_{n}"));
+        let theirs = dir.path().join(format!("duckdb_{n}"));
+        query(&session, &copy(&ours)).await;
+        duckdb(None, &[copy(&theirs)]);
+        assert_eq!(files_under(&ours), files_under(&theirs), "{rows}");
+    }
+}
+
 /// FILE_SIZE_BYTES and PER_THREAD_OUTPUT of a query with no rows write
 /// `data_0` (a CSV's header, a Parquet file of no rows) as DuckDB 1.5.5
 /// does, so a later read of the directory finds a file and no rows; they
