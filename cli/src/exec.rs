@@ -251,7 +251,7 @@ fn point_at(error: PlannerError, sql: &str, first_line: usize) -> anyhow::Error 
         PlannerError::Syntax(e) => line_and_column(&e.to_string()),
         _ => None,
     };
-    let Some((line, column)) = position else {
+    let Some((line, column, form)) = position else {
         return error.into();
     };
     // The whole statement is masked, then cut: a quoted credential may
@@ -265,11 +265,19 @@ fn point_at(error: PlannerError, sql: &str, first_line: usize) -> anyhow::Error 
     let indent = prefix.chars().count() + column.saturating_sub(1);
     let pointer = format!("{prefix}{text}\n{}^", " ".repeat(indent));
     let mut message = error.to_string();
-    let at_statement = format!("Line: {line}, Column: {column}");
+    // The statement layer's own errors echo their line already, counted
+    // in the statement (review-s24 F15: "LINE 1" for a script's line 2):
+    // that echo goes, this one replaces it.
+    if form == Form::Own
+        && let Some(at) = message.find("\nLINE ")
+    {
+        message.truncate(at);
+    }
+    let at_statement = form.words(line, column);
     if let Some(at) = message.rfind(&at_statement) {
         message.replace_range(
             at..at + at_statement.len(),
-            &format!("Line: {source_line}, Column: {column}"),
+            &form.words(source_line, column),
         );
     }
     PointedSyntaxError {
@@ -280,10 +288,39 @@ fn point_at(error: PlannerError, sql: &str, first_line: usize) -> anyhow::Error 
     .into()
 }
 
-/// `(line, column)` from "... at Line: 3, Column: 18".
-fn line_and_column(message: &str) -> Option<(usize, usize)> {
-    let rest = &message[message.rfind("Line: ")? + "Line: ".len()..];
-    let (line, rest) = rest.split_once(", Column: ")?;
-    let column: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    Some((line.parse().ok()?, column.parse().ok()?))
+/// How an error words its place.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Form {
+    /// sqlparser's "at Line: 3, Column: 18".
+    Parser,
+    /// The statement layer's own "at line 3, column 18", its line echoed
+    /// under it (CREATE DATABASE's PARAMETERS).
+    Own,
+}
+
+impl Form {
+    /// The place's words in this form.
+    fn words(self, line: usize, column: usize) -> String {
+        match self {
+            Form::Parser => format!("Line: {line}, Column: {column}"),
+            Form::Own => format!("line {line}, column {column}"),
+        }
+    }
+}
+
+/// `(line, column)` from "... at Line: 3, Column: 18", or from the
+/// statement layer's "... at line 3, column 18" above its own echo.
+fn line_and_column(message: &str) -> Option<(usize, usize, Form)> {
+    let place = |text: &str, line: &str, column: &str| -> Option<(usize, usize)> {
+        let rest = &text[text.rfind(line)? + line.len()..];
+        let (line, rest) = rest.split_once(column)?;
+        let column: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        Some((line.parse().ok()?, column.parse().ok()?))
+    };
+    if let Some((line, column)) = place(message, "Line: ", ", Column: ") {
+        return Some((line, column, Form::Parser));
+    }
+    let (above, _) = message.split_once("\nLINE ")?;
+    let (line, column) = place(above, " at line ", ", column ")?;
+    Some((line, column, Form::Own))
 }

@@ -22,6 +22,13 @@ fn s3sql(config: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// Runs `script`, written to a file in `config`, with `-f` (CSV output).
+fn run_script(config: &Path, script: &str) -> Output {
+    let file = config.join("script.sql");
+    std::fs::write(&file, script).unwrap();
+    s3sql(config, &["--format", "csv", "-f", file.to_str().unwrap()])
+}
+
 /// `CREATE DATABASE name` for the test target's bucket.
 fn create_database(name: &str, target: &S3Target) -> String {
     create_database_at(name, target, &target.endpoint)
@@ -156,15 +163,9 @@ async fn the_pages_example_run_from_a_file_points_at_one_spot() {
         &["-c", &create_database("s3_datasource", &target)],
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let script = home.path().join("example.sql");
-    std::fs::write(
-        &script,
-        format!("SELECT *\nFROM s3_datasource.`{key}`;\nLIMIT 10;\n"),
-    )
-    .unwrap();
-    let out = s3sql(
+    let out = run_script(
         home.path(),
-        &["--format", "csv", "-f", script.to_str().unwrap()],
+        &format!("SELECT *\nFROM s3_datasource.`{key}`;\nLIMIT 10;\n"),
     );
     let error = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{error}");
@@ -177,6 +178,26 @@ async fn the_pages_example_run_from_a_file_points_at_one_spot() {
     );
     assert!(
         !error.contains("caused by") && !error.contains("Line: 1,"),
+        "{error}"
+    );
+}
+
+/// A CREATE DATABASE whose PARAMETERS miss a comma on a script's third
+/// line: the error names line 3 and echoes it (review-s24 F15: "at line
+/// 2" / "LINE 2", counted in the statement, which began on line 2).
+#[test]
+fn a_parameters_error_in_a_script_names_the_scripts_line() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run_script(
+        home.path(),
+        "SELECT 1 AS one;\nCREATE DATABASE c12 WITH ENGINE = 's3', PARAMETERS = {\"aws_access_key_id\": \"AK\"\n \"aws_secret_access_key\": \"TOPSECRET\", \"bucket\": \"b\"};\n",
+    );
+    let error = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{error}");
+    assert!(
+        error.contains("(a comma is missing before this) at line 3, column 2\nLINE 3:  \"aws_secret_access_key\": \"*********\"")
+            && error.matches("LINE ").count() == 1
+            && !error.contains("TOPSECRET"),
         "{error}"
     );
 }

@@ -150,8 +150,8 @@ fn parse_text(sql: &str) -> Result<Vec<Statement>> {
                 sql,
             );
             return Err(match (sensitive, after_database) {
-                (_, true) => crate::mindsdb::pointed(hide_literals(error), sql),
-                (true, false) => hide_literals(error),
+                (_, true) => crate::mindsdb::pointed(hide_literals_in(error, sql), sql),
+                (true, false) => hide_literals_in(error, sql),
                 (false, false) => error,
             });
         }
@@ -172,14 +172,16 @@ fn parse_text(sql: &str) -> Result<Vec<Statement>> {
             ));
         }
         let kind = if let Some(database) = crate::mindsdb::parse(&mut df.parser, sql)
-            .map_err(|e| crate::mindsdb::pointed(hide_literals(e), sql))?
+            .map_err(|e| crate::mindsdb::pointed(hide_literals_in(e, sql), sql))?
         {
             StatementKind::Database(database)
         } else if let Some(describe) = describe::parse(&mut df.parser)? {
             StatementKind::Describe(describe)
         } else if let Some(copy) = copy::parse(&mut df.parser)? {
             StatementKind::Copy(Box::new(copy))
-        } else if let Some(secret) = secret_sql::parse(&mut df.parser).map_err(hide_literals)? {
+        } else if let Some(secret) =
+            secret_sql::parse(&mut df.parser).map_err(|e| hide_literals_in(e, sql))?
+        {
             StatementKind::Secret(secret)
         } else if let Some(setting) = setting_sql::parse(&mut df.parser)? {
             StatementKind::Setting(setting)
@@ -547,15 +549,58 @@ fn error_location(message: &str) -> Option<(u64, u64)> {
 /// quoted literal in its message replaced by `'***'`: sqlparser's messages
 /// quote the token they found, which may be the secret.
 pub(crate) fn hide_literals(error: PlannerError) -> PlannerError {
+    hidden(error, false)
+}
+
+/// [`hide_literals`] for an error about `sql`: a bare token found is shown
+/// when the masker leaves it shown in `sql` (a keyword or a name, never a
+/// value it stars), where `found: ***` starred the `PARAMETERS` or
+/// `extra` a user had to fix (review-s24 F15, review-10h #8).
+pub(crate) fn hide_literals_in(error: PlannerError, sql: &str) -> PlannerError {
+    let shown = match &error {
+        PlannerError::Syntax(ParserError::ParserError(message)) => bare_token_shown(message, sql),
+        _ => false,
+    };
+    hidden(error, shown)
+}
+
+fn hidden(error: PlannerError, bare_shown: bool) -> PlannerError {
     match error {
         PlannerError::Syntax(ParserError::ParserError(message)) => {
-            PlannerError::Syntax(ParserError::ParserError(mask_quoted(&message)))
+            PlannerError::Syntax(ParserError::ParserError(mask_quoted(&message, bare_shown)))
         }
-        PlannerError::Syntax(ParserError::TokenizerError(message)) => {
-            PlannerError::Syntax(ParserError::TokenizerError(mask_quoted(&message)))
-        }
+        PlannerError::Syntax(ParserError::TokenizerError(message)) => PlannerError::Syntax(
+            ParserError::TokenizerError(mask_quoted(&message, bare_shown)),
+        ),
         other => other,
     }
+}
+
+/// Whether the bare token `message` says it found (`found: x at Line: l,
+/// Column: c`) stands unstarred in [`crate::mask::masked_statement`] of
+/// `sql` at that place.
+fn bare_token_shown(message: &str, sql: &str) -> bool {
+    let Some(token) = message
+        .rfind("found: ")
+        .map(|at| &message[at + "found: ".len()..])
+        .and_then(|rest| rest.split(" at Line: ").next())
+    else {
+        return false;
+    };
+    let Some((line, column)) = error_location(message) else {
+        return false;
+    };
+    if token.is_empty() || token.starts_with(['\'', '"']) {
+        return false;
+    }
+    let at = CharOffsets::new(sql).of(Location { line, column });
+    let written: Vec<char> = sql.chars().skip(at).take(token.chars().count()).collect();
+    let masked: Vec<char> = crate::mask::masked_statement(sql)
+        .chars()
+        .skip(at)
+        .take(written.len())
+        .collect();
+    written.iter().copied().eq(token.chars()) && written == masked
 }
 
 /// `text` with the inside of each single-quoted span after "found:" (the
@@ -563,7 +608,7 @@ pub(crate) fn hide_literals(error: PlannerError) -> PlannerError {
 /// bare (EOF stays); what was expected stays, and
 /// so does a line echoed under the message ("LINE n: "), which is starred
 /// already with its length kept so that its caret stays in place.
-fn mask_quoted(text: &str) -> String {
+fn mask_quoted(text: &str, bare_shown: bool) -> String {
     let (text, echoed) = match text.find("\nLINE ") {
         Some(at) => text.split_at(at),
         None => (text, ""),
@@ -582,7 +627,11 @@ fn mask_quoted(text: &str) -> String {
     {
         let end = token.find(" at Line: ").unwrap_or(token.len());
         out.push_str("found: ");
-        out.push_str(if &token[..end] == "EOF" { "EOF" } else { "***" });
+        out.push_str(if &token[..end] == "EOF" || bare_shown {
+            &token[..end]
+        } else {
+            "***"
+        });
         out.push_str(&token[end..]);
         out.push_str(echoed);
         return out;
@@ -622,6 +671,38 @@ mod tests {
         ] {
             let error = parse(sql).unwrap_err();
             let shown = format!("{error} {error:?}");
+            assert!(!shown.contains("TOPSECRET"), "{sql}: {shown}");
+        }
+    }
+
+    /// The token found is shown when it is no value the masker stars: a
+    /// keyword or a word the user must fix, where `found: ***` hid it
+    /// (review-s24 F15, review-10h #8); a bare credential stays starred.
+    #[test]
+    fn a_found_keyword_is_shown_and_a_found_credential_is_not() {
+        let parameters = "{\"aws_access_key_id\": \"AK\", \"aws_secret_access_key\": \"TOPSECRET\", \"bucket\": \"b\"}";
+        for (sql, found) in [
+            (
+                format!("CREATE DATABASE c6 WITH PARAMETERS = {parameters}, ENGINE = 's3'"),
+                "found: PARAMETERS at line 1, column 25",
+            ),
+            (
+                format!("CREATE DATABASE c11 WITH ENGINE = 's3', PARAMETERS = {parameters} extra"),
+                "found: extra at line 1, column",
+            ),
+            (
+                "CREATE SECRET s1 (TYPE s3, KEY_ID 'k', SECRET 'TOPSECRET'\n REGION 'r')"
+                    .to_owned(),
+                "found: REGION at Line: 2, Column: 2",
+            ),
+            (
+                "CREATE SECRET s4 (TYPE s3, KEY_ID 'AK', SECRET 7HqTOPSECRETL)".to_owned(),
+                "found: *** at Line: 1",
+            ),
+        ] {
+            let error = parse(&sql).unwrap_err();
+            let shown = format!("{error} {error:?}");
+            assert!(shown.contains(found), "{sql}: {shown}");
             assert!(!shown.contains("TOPSECRET"), "{sql}: {shown}");
         }
     }
