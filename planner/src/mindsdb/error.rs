@@ -120,6 +120,19 @@ pub enum DatabaseError {
         /// The key as written, unquoted.
         key: String,
     },
+    /// A key of a database without a bucket that names a bucket alone:
+    /// the scan's advice (`s3://bkt/**`) has no credentials in the session.
+    #[error(
+        "{database}.`{key}` names a bucket, not an object: write {database}.`{bucket}/**` for every object in it, or give a key or pattern after the bucket"
+    )]
+    BucketNotObject {
+        /// The database.
+        database: String,
+        /// The key as written.
+        key: String,
+        /// The bucket it names.
+        bucket: String,
+    },
     /// An INSERT into a database's object that cannot run as written.
     #[error("INSERT INTO {table}: {message}")]
     Insert {

@@ -366,6 +366,21 @@ impl Resolver<'_> {
                 .into());
             }
         };
+        // Without a bucket parameter the key begins with the bucket; one
+        // naming the bucket alone is told in the database's words, where
+        // the scan's advice was a URL without its credentials (review-10h #8).
+        if database.bucket().is_none()
+            && let (bucket, "") = key.split_once('/').unwrap_or((key.as_str(), ""))
+            && !bucket.is_empty()
+            && !key.eq_ignore_ascii_case(FILES)
+        {
+            return Err(DatabaseError::BucketNotObject {
+                database: database.name().to_owned(),
+                bucket: bucket.to_owned(),
+                key,
+            }
+            .into());
+        }
         let (kind, urls) = if key.eq_ignore_ascii_case(FILES) {
             (ScanKind::DatabaseFiles, Vec::new())
         } else {

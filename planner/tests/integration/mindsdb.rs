@@ -230,6 +230,22 @@ async fn files_of_a_database_without_a_bucket_covers_every_bucket() {
     bucket.put("x/a.csv", "a\n1\n").await;
     bucket.put("x/b.parquet", "not read").await;
     let (proxy, session) = through_proxy(&bucket, "everywhere", false).await;
+    // A key naming the bucket alone is told in the database's words
+    // (review-10h #8: "write 's3://bkt/**'", a URL with no credentials).
+    for key in [bucket.bucket.clone(), format!("{}/", bucket.bucket)] {
+        let error = error_of(
+            &session,
+            &format!("SELECT count(*) FROM everywhere.`{key}`"),
+        )
+        .await;
+        assert!(
+            error.contains(&format!(
+                "everywhere.`{key}` names a bucket, not an object: write everywhere.`{}/**`",
+                bucket.bucket
+            )) && !error.contains("s3://"),
+            "{error}"
+        );
+    }
     // `path` is `bucket/key`, as MindsDB gives it without a bucket
     // parameter (it was the key alone: review-10g #4); a path prefix names
     // the one bucket to list and the key prefix.
