@@ -326,9 +326,7 @@ fn sigint_while_a_copy_waits_for_a_reader_of_its_fifo_stops_it() {
     use std::io::{BufRead, BufReader};
     use std::os::unix::fs::FileTypeExt;
     let dir = tempfile::tempdir().unwrap();
-    let fifo = dir.path().join("pipe.csv");
-    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
-    assert!(made.success());
+    let fifo = fifo_in(dir.path(), "pipe.csv");
     let copy = format!("COPY (SELECT 1 AS a) TO '{}'", fifo.display());
     let args = ["--format", "csv", "-c", "SELECT 1 AS first", "-c", &copy].map(str::to_owned);
     let mut child = super::common::spawn(&args, dir.path());
@@ -367,23 +365,10 @@ fn sigint_while_a_copy_waits_for_a_reader_of_its_fifo_stops_it() {
 /// read lost unreported and the next statements never run (review-s24 F5).
 #[test]
 fn a_copy_into_a_fifo_whose_reader_closes_early_fails_naming_it() {
-    use std::io::Read;
     let dir = tempfile::tempdir().unwrap();
-    let fifo = dir.path().join("early.csv");
-    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
-    assert!(made.success());
-    let reader = {
-        let fifo = fifo.clone();
-        std::thread::spawn(move || {
-            let mut first = [0_u8; 100];
-            let mut file = std::fs::File::open(&fifo).unwrap();
-            file.read_exact(&mut first).unwrap();
-        })
-    };
-    let copy = format!(
-        "COPY (SELECT i AS a FROM range(2000000) t(i)) TO '{}' (FORMAT csv)",
-        fifo.display()
-    );
+    let fifo = fifo_in(dir.path(), "early.csv");
+    let reader = first_bytes_reader(&fifo, || {});
+    let copy = many_rows_to(&fifo);
     let out = s3sql_in(dir.path(), &["-c", &copy, "-c", "SELECT 'next' AS n"]);
     reader.join().unwrap();
     let said = stderr(&out);
@@ -392,4 +377,68 @@ fn a_copy_into_a_fifo_whose_reader_closes_early_fails_naming_it() {
         said.contains(&fifo.display().to_string()) && said.contains("closed"),
         "{said}"
     );
+}
+
+/// Ctrl-C while a COPY into a FIFO waits on a reader that stalls: exit
+/// 130, and the error says the FIFO has received part of the rows (a
+/// partial file), where it said "nothing half-written is left" though
+/// the reader already had 100 bytes and more (review-s24 F14).
+#[test]
+fn sigint_during_a_copy_into_a_stalled_fifo_says_the_reader_has_a_partial_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = fifo_in(dir.path(), "stalled.csv");
+    let (got, received) = std::sync::mpsc::channel();
+    let reader = first_bytes_reader(&fifo, move || {
+        got.send(()).unwrap();
+        // Stalls, the FIFO open, until the COPY has exited.
+        std::thread::sleep(Duration::from_secs(8));
+    });
+    let copy = many_rows_to(&fifo);
+    let args = ["-c", &copy].map(str::to_owned);
+    let child = super::common::spawn(&args, dir.path());
+    received.recv_timeout(Duration::from_secs(15)).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    super::common::sigint(child.id());
+    let out = child.wait_with_output().unwrap();
+    let said = stderr(&out);
+    assert_eq!(out.status.code(), Some(130), "{said}");
+    assert!(
+        said.contains(&fifo.display().to_string())
+            && said.contains("partial file")
+            && !said.contains("nothing half-written"),
+        "{said}"
+    );
+    reader.join().unwrap();
+}
+
+/// A FIFO `name` made in `dir`.
+fn fifo_in(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
+    let fifo = dir.join(name);
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    fifo
+}
+
+/// A thread that opens `fifo`, reads its first 100 bytes and runs `then`
+/// with the FIFO still open.
+fn first_bytes_reader(
+    fifo: &std::path::Path,
+    then: impl FnOnce() + Send + 'static,
+) -> std::thread::JoinHandle<()> {
+    use std::io::Read;
+    let fifo = fifo.to_path_buf();
+    std::thread::spawn(move || {
+        let mut first = [0_u8; 100];
+        let mut file = std::fs::File::open(&fifo).unwrap();
+        file.read_exact(&mut first).unwrap();
+        then();
+    })
+}
+
+/// A COPY of 2,000,000 rows of CSV into `fifo`.
+fn many_rows_to(fifo: &std::path::Path) -> String {
+    format!(
+        "COPY (SELECT i AS a FROM range(2000000) t(i)) TO '{}' (FORMAT csv)",
+        fifo.display()
+    )
 }

@@ -176,6 +176,16 @@ pub enum CopyError {
     /// The COPY was interrupted (Ctrl-C); every upload not complete was aborted.
     #[error("COPY interrupted: every file not complete was aborted, nothing half-written is left")]
     Interrupted,
+    /// The COPY was interrupted (Ctrl-C) while it wrote in place to a
+    /// FIFO, a device or a standard stream, which has received part of
+    /// the rows: what was written there cannot be taken back.
+    #[error(
+        "COPY interrupted: {path} (a FIFO, device or standard stream, written in place) has received part of the rows, a partial file; what it received cannot be taken back"
+    )]
+    InterruptedInPlace {
+        /// The file written in place.
+        path: String,
+    },
     /// Ctrl-C came while the COPY waited for a program to read the FIFO
     /// it writes to.
     #[error(

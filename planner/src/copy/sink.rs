@@ -336,6 +336,14 @@ impl Sink {
         Ok(())
     }
 
+    /// The path written in place ([`Sink::InPlace`]), when it is one.
+    pub(crate) fn in_place_path(&self) -> Option<&Path> {
+        match self {
+            Sink::InPlace { path, .. } => Some(path),
+            Sink::S3 { .. } | Sink::Local { .. } => None,
+        }
+    }
+
     /// Bytes of the upload's part being filled (a local file holds none).
     pub(crate) fn filling(&self) -> usize {
         match self {

@@ -294,6 +294,10 @@ pub(crate) async fn write_single(
         Ok(())
     }
     .await;
+    // An interrupt of a file written in place says the reader has part
+    // of the rows (review-s24 F14: "nothing half-written is left").
+    let in_place = file.sink.in_place_path().map(|p| p.display().to_string());
+    let written = written.map_err(|e| partial(e, in_place.as_deref()));
     match written {
         Ok(()) => match file.finish_unless_interrupted(monitor).await {
             Ok(rows) => {
@@ -304,7 +308,7 @@ pub(crate) async fn write_single(
                 error,
                 left_open: None,
                 ..
-            }) => Err(error),
+            }) => Err(partial(error, in_place.as_deref())),
             Err(Unfinished {
                 error,
                 left_open: Some(left),
@@ -327,6 +331,18 @@ pub(crate) async fn write_single(
             }
             .into()),
         },
+    }
+}
+
+/// `error`, an interrupt of a COPY writing `in_place` said as the
+/// partial file it left there.
+fn partial(error: PlannerError, in_place: Option<&str>) -> PlannerError {
+    match (error, in_place) {
+        (PlannerError::Copy(CopyError::Interrupted), Some(path)) => CopyError::InterruptedInPlace {
+            path: path.to_owned(),
+        }
+        .into(),
+        (error, _) => error,
     }
 }
 
