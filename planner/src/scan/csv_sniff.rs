@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::common::config::CsvOptions;
 use datafusion::execution::object_store::ObjectStoreUrl;
 use futures::{StreamExt, TryStreamExt};
@@ -187,16 +187,15 @@ impl CsvSampler {
 /// `first`'s columns, each widened to hold the column at its position in
 /// `other`, named as in `first`, as DuckDB merges the schemas of a glob's
 /// sniffed CSV files (by position; the files are then read by their
-/// header's names): a column with no value yet takes the other's type, an
-/// integer beside a float is DOUBLE, timestamps of one zone are TIMESTAMP
-/// whatever their digits, anything else differing VARCHAR (a DATE beside a
-/// TIMESTAMP, a BOOLEAN beside a BIGINT); with `null_padding`, `other`'s
-/// columns past `first`'s are added.
+/// header's names): as [`wider`] widens a glob's columns by name
+/// (timestamps of one zone are TIMESTAMP whatever their digits, once
+/// `csv_schema` makes them µs), except that a DATE beside a TIMESTAMP is
+/// VARCHAR here, as in DuckDB; with `null_padding`, `other`'s columns past
+/// `first`'s are added.
 fn widen_by_position(first: &Schema, other: &Schema, null_padding: bool) -> Schema {
     let widen = |a: &DataType, b: &DataType| match (a, b) {
-        (DataType::Timestamp(_, x), DataType::Timestamp(_, y)) if x == y => {
-            DataType::Timestamp(TimeUnit::Microsecond, x.clone())
-        }
+        (DataType::Date32, DataType::Timestamp(..))
+        | (DataType::Timestamp(..), DataType::Date32) => DataType::Utf8,
         _ => wider(a, b),
     };
     let mut fields: Vec<Field> = first
@@ -221,6 +220,7 @@ fn widen_by_position(first: &Schema, other: &Schema, null_padding: bool) -> Sche
 #[cfg(test)]
 mod tests {
     use super::*;
+    use datafusion::arrow::datatypes::TimeUnit;
 
     fn schema(columns: &[(&str, DataType)]) -> Schema {
         Schema::new(
@@ -248,7 +248,7 @@ mod tests {
             (
                 ts(TimeUnit::Second),
                 ts(TimeUnit::Millisecond),
-                ts(TimeUnit::Microsecond),
+                ts(TimeUnit::Millisecond),
             ),
             (ts(TimeUnit::Second), zoned, Utf8),
         ];

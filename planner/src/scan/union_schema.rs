@@ -4,7 +4,9 @@
 //! widens them: integers to BIGINT; with a DECIMAL, the DECIMAL holding
 //! both (INTEGER and DECIMAL(2,1) -> DECIMAL(11,1)); with a float, the
 //! float; lists by their values (review-8e #25), structs field by field
-//! (#26); anything else differing to VARCHAR.
+//! (#26); timestamps of one zone to the finest unit, a DATE beside a
+//! timestamp to that timestamp (review-s23 F4); anything else differing
+//! to VARCHAR.
 
 use std::sync::Arc;
 
@@ -64,6 +66,14 @@ pub(crate) fn wider(a: &DataType, b: &DataType) -> DataType {
             x.iter().chain(y.iter()),
             Names::Exact,
         ))),
+        // pandas' ns beside Spark's or DuckDB's µs: TIMESTAMP_NS, as DuckDB.
+        (DataType::Timestamp(x, zone), DataType::Timestamp(y, other)) if zone == other => {
+            DataType::Timestamp(*x.max(y), zone.clone())
+        }
+        (DataType::Date32 | DataType::Date64, timestamp @ DataType::Timestamp(..))
+        | (timestamp @ DataType::Timestamp(..), DataType::Date32 | DataType::Date64) => {
+            timestamp.clone()
+        }
         (DataType::Float32 | DataType::Float64, DataType::Float32 | DataType::Float64) => {
             DataType::Float64
         }
@@ -142,6 +152,14 @@ mod tests {
         assert_eq!(merged(Int32, Int16), Int64);
         assert_eq!(merged(Int32, Utf8), Utf8);
         assert_eq!(merged(Decimal128(10, 0), Int32), Decimal128(10, 0));
+        let ts = |unit| Timestamp(unit, None);
+        use datafusion::arrow::datatypes::TimeUnit::*;
+        assert_eq!(merged(ts(Nanosecond), ts(Microsecond)), ts(Nanosecond));
+        assert_eq!(merged(ts(Millisecond), ts(Microsecond)), ts(Microsecond));
+        assert_eq!(merged(Date32, ts(Microsecond)), ts(Microsecond));
+        assert_eq!(merged(ts(Nanosecond), Date32), ts(Nanosecond));
+        let zoned = Timestamp(Microsecond, Some("UTC".into()));
+        assert_eq!(merged(ts(Microsecond), zoned), Utf8);
         let list = |t: DataType| DataType::new_list(t, true);
         assert_eq!(
             merged(list(Int32), list(Decimal128(2, 1))),

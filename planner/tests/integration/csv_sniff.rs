@@ -246,3 +246,28 @@ async fn a_file_past_files_to_sniff_is_read_in_its_own_dialect_as_duckdb() {
     ];
     compare(&bucket, &sqls).await;
 }
+
+/// A DATE file beside a TIMESTAMP one is one TIMESTAMP column with
+/// union_by_name, as DuckDB 1.5.5 reads them (review-s23 F4: VARCHAR);
+/// by position it stays VARCHAR, as DuckDB's.
+#[tokio::test]
+async fn a_date_file_beside_a_timestamp_file_unions_as_duckdb() {
+    let bucket = Bucket::new().await;
+    bucket.put("du/c1.csv", "d,k\n2024-01-01,1\n").await;
+    bucket
+        .put("du/c2.csv", "d,k\n2024-01-01 10:00:00,2\n")
+        .await;
+    let list = format!(
+        "['{}', '{}']",
+        bucket.url("du/c1.csv"),
+        bucket.url("du/c2.csv")
+    );
+    let sqls = [
+        format!("DESCRIBE SELECT * FROM read_csv({list}, union_by_name = true)"),
+        format!(
+            "SELECT CAST(d AS VARCHAR), k FROM read_csv({list}, union_by_name = true) WHERE d >= '2024-01-01' ORDER BY k"
+        ),
+        format!("DESCRIBE SELECT * FROM read_csv({list})"),
+    ];
+    compare(&bucket, &sqls).await;
+}

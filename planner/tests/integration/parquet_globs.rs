@@ -185,3 +185,45 @@ async fn a_value_of_another_type_names_the_column_as_duckdb() {
         "{error}"
     );
 }
+
+/// Timestamps stored in other units (pandas' ns beside Spark's or
+/// DuckDB's µs, a ms file) or as a DATE in one file are one timestamp
+/// column with union_by_name, in the finest unit, as DuckDB 1.5.5 reads
+/// them (review-s23 F4: VARCHAR, values compared as text).
+#[tokio::test]
+async fn timestamps_of_other_units_or_dates_union_as_duckdb() {
+    let bucket = Bucket::new().await;
+    let writes = [
+        write(
+            &bucket,
+            "SELECT TIMESTAMP_NS '2024-01-01 10:00:00.123456789' AS t, 1 AS k",
+            "tu/ns.parquet",
+        ),
+        write(
+            &bucket,
+            "SELECT TIMESTAMP '2024-01-02 10:00:00' AS t, 2 AS k",
+            "tu/us.parquet",
+        ),
+        write(
+            &bucket,
+            "SELECT DATE '2024-01-03' AS t, 3 AS k",
+            "tu/d.parquet",
+        ),
+        write(
+            &bucket,
+            "SELECT TIMESTAMP_MS '2024-01-04 10:00:00.5' AS t, 4 AS k",
+            "tu/ms.parquet",
+        ),
+    ];
+    let mut selects = Vec::new();
+    for pair in [["ns", "us"], ["us", "d"], ["d", "ns"], ["ms", "us"]] {
+        let [a, b] = pair.map(|n| bucket.url(&format!("tu/{n}.parquet")));
+        let from = format!("read_parquet(['{a}', '{b}'], union_by_name = true)");
+        selects.push(format!("DESCRIBE SELECT * FROM {from}"));
+        selects.push(format!(
+            "SELECT CAST(t AS VARCHAR), k FROM {from} WHERE t > '2024-01-02' ORDER BY k"
+        ));
+    }
+    let wrong = unlike_duckdb(&bucket, &writes, &selects).await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
