@@ -16,6 +16,7 @@ use datafusion::arrow::json::reader::infer_json_schema_from_iterator;
 use serde_json::Value;
 
 use crate::FormatError;
+use crate::sniff::leap_second;
 use crate::temporal::{DATE, TIMESTAMP};
 
 /// The columns of the JSON records in `sample` (newline-delimited, values
@@ -326,8 +327,12 @@ impl TimestampShape {
 }
 
 /// The shape of `value`, `None` when DuckDB's JSON reader does not read it
-/// as a timestamp (a zone after a space, a lower-case `z`, a named zone).
+/// as a timestamp (a zone after a space, a lower-case `z`, a named zone, a
+/// leap second: chrono reads `10:00:60` as 10:01:00).
 pub fn timestamp_shape(value: &str) -> Option<TimestampShape> {
+    if leap_second(value, 11) {
+        return None;
+    }
     let (date, rest) = (value.get(..10)?, value.get(10..)?);
     let (separator, rest) = (rest.as_bytes().first()?, rest.get(1..)?);
     let (time, rest) = (rest.get(..8)?, rest.get(8..)?);

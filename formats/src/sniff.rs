@@ -270,8 +270,9 @@ fn time_shape(value: &str) -> bool {
 }
 
 /// Whether the clock `HH:MM:SS` starting at byte `at` of `value` says 60
-/// seconds (a leap second), which DuckDB's sniffer does not take for a time.
-fn leap_second(value: &str, at: usize) -> bool {
+/// seconds (a leap second), which DuckDB's sniffers (CSV and JSON) do not
+/// take for a time.
+pub(crate) fn leap_second(value: &str, at: usize) -> bool {
     value.trim().get(at + 6..at + 8) == Some("60")
 }
 

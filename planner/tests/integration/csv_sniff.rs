@@ -174,22 +174,35 @@ async fn big_integers_and_times_are_typed_as_duckdb() {
 }
 
 /// A leap second (`10:00:60`) keeps a timestamp or time column VARCHAR,
-/// as DuckDB 1.5.5's sniffer keeps it, with the text as written
-/// (review-s22 F12: TIMESTAMP, and the value read as 10:01:00).
+/// as DuckDB 1.5.5's sniffers keep it, with the text as written, in CSV
+/// (review-s22 F12: TIMESTAMP, and the value read as 10:01:00) and in
+/// JSON (review-s24 F16: the same).
 #[tokio::test]
 async fn a_leap_second_keeps_the_column_text_as_duckdb() {
     let bucket = Bucket::new().await;
     let files = [
-        ("t60", "t\n2024-01-01 10:00:60\n"),
-        ("t60b", "t\n2024-01-01T10:00:60\n"),
-        ("t60c", "t\n2024-01-01 10:00:59.5\n2024-01-01 23:59:60\n"),
-        ("tt60", "t\n10:00:60\n"),
-        ("t59", "t\n2024-01-01 10:00:59\n"),
+        ("t60.csv", "t\n2024-01-01 10:00:60\n"),
+        ("t60b.csv", "t\n2024-01-01T10:00:60\n"),
+        (
+            "t60c.csv",
+            "t\n2024-01-01 10:00:59.5\n2024-01-01 23:59:60\n",
+        ),
+        ("tt60.csv", "t\n10:00:60\n"),
+        ("t59.csv", "t\n2024-01-01 10:00:59\n"),
+        ("l1.jsonl", "{\"t\":\"2024-01-01 10:00:60\"}\n"),
+        (
+            "l2.jsonl",
+            "{\"t\":\"2024-01-01T10:00:60Z\"}\n{\"t\":\"2024-01-01T10:00:00Z\"}\n",
+        ),
+        (
+            "l3.jsonl",
+            "{\"t\":\"2024-01-01T10:00:60\"}\n{\"t\":\"2024-01-01T10:00:00\"}\n",
+        ),
     ];
     let mut sqls = Vec::new();
     for (name, text) in files {
-        bucket.put(&format!("leap/{name}.csv"), text).await;
-        let url = bucket.url(&format!("leap/{name}.csv"));
+        bucket.put(&format!("leap/{name}"), text).await;
+        let url = bucket.url(&format!("leap/{name}"));
         sqls.push(format!("DESCRIBE SELECT * FROM '{url}'"));
         sqls.push(format!("SELECT CAST(t AS VARCHAR) FROM '{url}' ORDER BY 1"));
     }
