@@ -20,6 +20,12 @@ use super::json::{DuckArray, DuckJson};
 use super::options::{CopyFormat, CopyOptions, TextCompression};
 use super::parquet::ParquetEncoder;
 use crate::error::Result;
+/// The most bytes a Parquet column chunk's dictionary holds before its
+/// values are written plain, as DuckDB 1.5.5 gives up a dictionary that
+/// does not pay: arrow-rs's 1 MiB held a whole row group of unique
+/// 8-byte values, so every such column was dictionary-encoded, a third
+/// bigger than plain and twice as slow to write.
+const DICTIONARY_BYTES: usize = 64 * 1024;
 
 /// The bytes an encoder produced and the caller has not taken yet, gzip-
 /// or zstd-compressed on the way in for CSV and JSON with COMPRESSION.
@@ -212,6 +218,7 @@ impl Encoder {
                 let properties = WriterProperties::builder()
                     .set_compression(options.compression)
                     .set_max_row_group_row_count(Some(options.row_group_size))
+                    .set_dictionary_page_size_limit(DICTIONARY_BYTES)
                     .build();
                 Encoder::Parquet(Box::new(ParquetEncoder::new(
                     schema,
