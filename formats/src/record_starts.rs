@@ -47,6 +47,10 @@ pub struct RecordStarts {
     /// first `found.len()` of them.
     targets: Vec<u64>,
     found: Vec<u64>,
+    /// For the first `naive.len()` split offsets, the offset after the
+    /// first line end at or after the byte before it: where a range reader
+    /// that knows no quotes (DataFusion's) starts and ends its ranges.
+    naive: Vec<u64>,
     output: Vec<u8>,
     ends: Vec<usize>,
 }
@@ -70,6 +74,7 @@ impl RecordStarts {
             between: true,
             targets,
             found: Vec::new(),
+            naive: Vec::new(),
             output: vec![0; 64 << 10],
             ends: vec![0; 1024],
         })
@@ -83,6 +88,15 @@ impl RecordStarts {
     /// The record start of each of the first split offsets found so far.
     pub fn found(&self) -> &[u64] {
         &self.found
+    }
+
+    /// For each of the first split offsets seen so far, the offset after
+    /// the first line end at or after the byte before it, quotes or not:
+    /// the record start a range reader that knows no quotes takes. Never
+    /// past [`Self::found`]'s (a record start follows a line end), so it
+    /// is known as soon as that is.
+    pub fn naive(&self) -> &[u64] {
+        &self.naive
     }
 
     /// Whether every split offset has its record start.
@@ -107,6 +121,7 @@ impl RecordStarts {
 
     /// Reads the file's next bytes.
     pub fn feed(&mut self, chunk: &[u8]) {
+        self.feed_naive(chunk);
         let mut at = 0;
         while at < chunk.len() && !self.done() {
             if self.between && self.skippable {
@@ -125,6 +140,22 @@ impl RecordStarts {
             }
         }
         self.pos += chunk.len() as u64;
+    }
+
+    /// Notes [`Self::naive`] for the split offsets whose line end is in
+    /// `chunk`, the bytes from [`Self::position`] on.
+    fn feed_naive(&mut self, chunk: &[u8]) {
+        while let Some(&target) = self.targets.get(self.naive.len()) {
+            let from = usize::try_from(target.saturating_sub(1).saturating_sub(self.pos))
+                .unwrap_or(usize::MAX);
+            let Some(end) = chunk
+                .get(from..)
+                .and_then(|rest| memchr::memchr(self.line_end, rest))
+            else {
+                return;
+            };
+            self.naive.push(self.pos + (from + end) as u64 + 1);
+        }
     }
 
     /// Between records, the line ends of `rest` before its first quote
@@ -153,6 +184,7 @@ impl RecordStarts {
     /// no record start after them but the end.
     pub fn finish(&mut self, size: u64) {
         self.found.resize(self.targets.len(), size);
+        self.naive.resize(self.targets.len(), size);
     }
 }
 

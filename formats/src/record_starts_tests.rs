@@ -80,16 +80,36 @@ fn arrow_rows(bytes: &[u8], options: &CsvOptions) -> Vec<Vec<Option<String>>> {
     rows
 }
 
-/// The record start of every offset of `bytes`, fed `chunk` bytes at a time.
+/// The record start of every offset of `bytes`, fed `chunk` bytes at a
+/// time, checking its naive start on the way.
 fn starts(bytes: &[u8], options: &CsvOptions, chunk: usize) -> Vec<u64> {
     let targets: Vec<u64> = (1..bytes.len() as u64).collect();
     let mut finder = RecordStarts::new(options, targets).unwrap();
     for part in bytes.chunks(chunk) {
         finder.feed(part);
+        assert!(finder.naive().len() >= finder.found().len());
     }
     finder.finish(bytes.len() as u64);
     assert!(finder.done());
+    assert_eq!(finder.naive(), naive(bytes, options), "chunks of {chunk}");
+    for (naive, found) in finder.naive().iter().zip(finder.found()) {
+        assert!(naive <= found);
+    }
     finder.found().to_vec()
+}
+
+/// Where DataFusion's range reader starts a range at each offset of
+/// `bytes`: after the first line end at or after the byte before it.
+fn naive(bytes: &[u8], options: &CsvOptions) -> Vec<u64> {
+    let line_end = options.terminator.unwrap_or(b'\n');
+    (1..bytes.len())
+        .map(|target| {
+            bytes[target - 1..]
+                .iter()
+                .position(|&b| b == line_end)
+                .map_or(bytes.len(), |at| target + at) as u64
+        })
+        .collect()
 }
 
 /// Splitting `bytes` at every record start found (for any chunking) reads
@@ -192,5 +212,31 @@ proptest! {
         terminator in prop::option::of(prop::sample::select(vec![b'\n', b';'])),
     ) {
         check(&bytes, &options(escape, comment, terminator));
+    }
+
+    /// Without a quote character in the bytes, a record starts after
+    /// every line end: the record starts are the naive ones, so a range
+    /// read from its naive start reads the whole file's records. (Where
+    /// csv-core reads a comment, a lone CR or an empty record of another
+    /// terminator than `\n` across two chunks fed, it passes over the
+    /// start of the record after it, and a later start, still a right
+    /// one, is found.)
+    #[test]
+    fn without_a_quote_the_naive_starts_are_the_record_starts(
+        bytes in proptest::collection::vec(
+            prop::sample::select(b"a,\n\r\\#;'".to_vec()),
+            0..80,
+        ),
+        escape in prop::option::of(Just(b'\\')),
+        comment in prop::option::of(Just(b'#')),
+        terminator in prop::option::of(Just(b'\n')),
+    ) {
+        let options = options(escape, comment, terminator);
+        check(&bytes, &options);
+        let naive = naive(&bytes, &options);
+        prop_assert_eq!(&starts(&bytes, &options, bytes.len().max(1)), &naive);
+        if comment.is_none() && !bytes.contains(&b'\r') {
+            prop_assert_eq!(&starts(&bytes, &options, 5), &naive);
+        }
     }
 }

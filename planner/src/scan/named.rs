@@ -9,8 +9,8 @@
 //! decompressed by its own [`FileCompression`], so one scan reads `.csv`
 //! beside `.csv.gz` in listing order (zstd and JSON files through
 //! [`DecodedText`]). A CSV file split into byte ranges has each range
-//! moved to record starts first ([`CsvRanges`]); a decode error in a range
-//! past the file's start names the line counted from the file's start (the
+//! moved to record starts ([`CsvRanges`]); a decode error in a range past
+//! the file's start names the line counted from the file's start (the
 //! lines before the range counted then, from the store).
 
 use std::sync::Arc;
@@ -387,8 +387,8 @@ struct NamedOpener {
     inner: Arc<dyn FileOpener>,
     /// The inner opener of each other compression among the scan's files.
     openers: Vec<(FileCompressionType, Arc<dyn FileOpener>)>,
-    /// A file read in a byte range is moved to record starts first, found
-    /// from the store.
+    /// A file read in a byte range is moved to record starts, found from
+    /// the store.
     ranges: Option<Arc<CsvRanges>>,
     /// CSV's line end (its terminator, else `\n`); `None` for JSON.
     line_end: Option<u8>,
@@ -433,6 +433,10 @@ impl FileOpener for NamedOpener {
             None => file.object_meta.location.as_ref().into(),
         };
         let (skipped, ignore) = (self.skipped_lines, self.ignore_errors);
+        let start = file
+            .range
+            .as_ref()
+            .map_or(0, |r| u64::try_from(r.start).unwrap_or(0));
         let compression = compression_of(&file, self.scan);
         let opener = Arc::clone(
             self.openers
@@ -445,19 +449,11 @@ impl FileOpener for NamedOpener {
         let json = self.json.clone();
         let location = file.object_meta.location.clone();
         Ok(async move {
-            let file = match ranges {
-                Some(ranges) => ranges.align(&store, file).await?,
-                None => file,
+            let opened = match ranges {
+                Some(ranges) => ranges.read(&store, file, |f| opener.open(f)).await,
+                None => async { Ok((opener.open(file)?.await?, start)) }.await,
             };
-            let start = file
-                .range
-                .as_ref()
-                .map_or(0, |r| u64::try_from(r.start).unwrap_or(0));
-            let stream = opener
-                .open(file)
-                .map_err(|e| named(&name, start, skipped, ignore, e))?
-                .await
-                .map_err(|e| named(&name, start, skipped, ignore, e))?;
+            let (stream, start) = opened.map_err(|e| named(&name, start, skipped, ignore, e))?;
             Ok(stream
                 .then(move |batch| match batch {
                     Ok(batch) => Either::Left(future::ready(Ok(batch))),
