@@ -42,6 +42,7 @@ mod like_pattern;
 mod mask;
 mod mindsdb;
 mod order;
+mod order_columns;
 mod output_names;
 mod quartiles;
 mod scan;

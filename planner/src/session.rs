@@ -30,6 +30,7 @@ use crate::describe::{self, DescribeKind, DescribeStatement};
 use crate::describe_subquery::DescribeTable;
 use crate::error::Result;
 use crate::mindsdb::{Databases, InsertTarget, OldObject, Resolved};
+use crate::order_columns;
 use crate::output_names;
 use crate::scan::io_plan::{scanned_tables, with_io_plans};
 use crate::scan::stores::Stores;
@@ -431,6 +432,7 @@ impl Session {
         }
         let mut statement = statement;
         self.spell_columns(&mut statement).await;
+        self.qualify_order_by_columns(&mut statement).await;
         crate::decimal_literals::exponents_as_doubles(&mut statement);
         crate::like_pattern::as_duckdb(&mut statement);
         let plan = self
@@ -462,6 +464,24 @@ impl Session {
             }
         }
         ColumnSpellings::of(schemas.iter().map(|s| &**s)).apply(statement);
+    }
+
+    /// Binds the names inside `statement`'s ORDER BY expressions to the
+    /// FROM clause's columns before its aliases, as DuckDB does
+    /// ([`order_columns`]): each query that needs it has its FROM clause
+    /// planned alone (not run) for the relations' columns.
+    async fn qualify_order_by_columns(&self, statement: &mut DFStatement) {
+        let probes = order_columns::probes(statement);
+        if probes.is_empty() {
+            return;
+        }
+        let state = self.ctx.state();
+        let mut schemas = Vec::with_capacity(probes.len());
+        for probe in &probes {
+            let plan = state.statement_to_plan(probe.statement.clone()).await;
+            schemas.push(plan.ok().map(|plan| Arc::clone(plan.schema())));
+        }
+        order_columns::qualify(statement, &probes, &schemas);
     }
 }
 

@@ -163,6 +163,34 @@ async fn an_order_by_name_of_an_output_column_orders_by_that_column() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
+/// A name inside an ORDER BY expression is the FROM clause's column
+/// first and an alias only where no column has that name, as DuckDB binds
+/// it: `a AS x, b AS a ... ORDER BY a + 0` sorts by the input `a`, where
+/// DataFusion took the alias and sorted by `b`, so a LIMIT gave other
+/// rows (review-s24 F17).
+#[tokio::test]
+async fn a_name_inside_an_order_by_expression_is_the_input_column_first() {
+    let rows = "(VALUES (1, 3), (2, 2), (3, 1), (NULL, 0)) t(a, b)";
+    let statements = [
+        format!("SELECT a AS x, b AS a FROM {rows} ORDER BY a + 0"),
+        format!("SELECT a AS x, b AS a FROM {rows} ORDER BY -a"),
+        format!("SELECT a AS x, b AS a FROM {rows} ORDER BY abs(A) LIMIT 1"),
+        format!("SELECT a AS x, b AS a FROM {rows} ORDER BY a + 0 DESC, x"),
+        format!("WITH w AS (SELECT * FROM {rows}) SELECT a AS x, b AS a FROM w ORDER BY -a"),
+        format!(
+            "SELECT * FROM (SELECT a AS x, b AS a FROM {rows} ORDER BY -a LIMIT 2) s ORDER BY x"
+        ),
+        format!("SELECT DISTINCT a AS x, b AS a FROM {rows} ORDER BY a + 0"),
+        format!("SELECT a AS b, b AS a FROM {rows} ORDER BY -a"),
+        format!("SELECT a AS x, count(*) AS a FROM {rows} GROUP BY a ORDER BY -a"),
+        // No input column of that name: the alias, in DuckDB too.
+        format!("SELECT a + 1 AS y FROM {rows} ORDER BY -y"),
+        format!("SELECT a AS x, b AS a FROM {rows} ORDER BY -x"),
+    ];
+    let wrong = crate::as_duckdb::unlike_duckdb(&statements).await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
 /// `ORDER BY ALL` orders by every SELECT item from left to right, as
 /// DuckDB's idiom `GROUP BY ALL ORDER BY ALL` wants, where an item is an
 /// aggregate or an expression too: DataFusion refused it "ORDER BY ALL
