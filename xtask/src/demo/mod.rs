@@ -74,10 +74,17 @@ pub fn demo(args: &[String]) -> Result<()> {
         [flag] if flag == "--release" => true,
         _ => bail!("usage: cargo xtask demo [--release]"),
     };
-    let binary = tour::build_cli(release)?;
+    run_with(&tour::build_cli(release)?)
+}
+
+/// The demo's tour through `binary`, already built: `cargo xtask ci` passes
+/// the one its test phase built, so the demo neither builds the workspace a
+/// second time nor needs the disk for it (the project's CI ran out of disk
+/// exactly there, building s3sql again for the demo).
+pub fn run_with(binary: &std::path::Path) -> Result<()> {
     let server = DemoServer::start()?;
     tour::run(
-        &binary,
+        binary,
         &server.create_secret("PERSISTENT "),
         &server.access(),
     )?;
