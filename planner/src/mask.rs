@@ -261,16 +261,7 @@ fn bare_credentials(source: &[char], strings: &[Range<usize>]) -> Vec<Range<usiz
                     value = skip_space(value + 2);
                 }
             }
-            if value < source.len()
-                && !quoted_at.contains_key(&value)
-                && !matches!(source[value], '\'' | '"')
-            {
-                let stop = source[value..]
-                    .iter()
-                    .position(|&d| matches!(d, ',' | ')' | '}' | ';' | '\n' | '\r'))
-                    .map_or(source.len(), |p| value + p);
-                found.push(value..stop);
-            }
+            found.extend(bare_runs(source, &quoted_at, value));
         }
         if !quoted {
             previous = name;
@@ -278,6 +269,50 @@ fn bare_credentials(source: &[char], strings: &[Range<usize>]) -> Vec<Range<usiz
         at = end;
     }
     found
+}
+
+/// The unquoted runs of a credential's value that starts at `value`, up
+/// to the `,`, `)`, `}`, `;` or line end that ends it (or, for a value
+/// that starts quoted, the first space): quoted strings in
+/// it are starred as strings, but a secret holding quotes
+/// (`'wJal'rX'FEMI'`) is a string, a bare word and a string to the
+/// tokenizer, and its bare middle is the token a syntax error names
+/// (review-s26 F6).
+fn bare_runs(
+    source: &[char],
+    quoted_at: &HashMap<usize, &Range<usize>>,
+    value: usize,
+) -> Vec<Range<usize>> {
+    let mut runs = Vec::new();
+    let mut run: Option<usize> = None;
+    let mut at = value;
+    // A value that starts quoted goes on only while what follows touches
+    // it (`'wJal'rX'FEMI'`): after a space comes the next option, or in
+    // PARAMETERS missing a comma, the next member's name.
+    let quoted_first = quoted_at.contains_key(&value);
+    while at < source.len() {
+        if let Some(span) = quoted_at.get(&at) {
+            runs.extend(run.take().map(|start| start..at));
+            at = span.end.max(at + 1);
+            continue;
+        }
+        if matches!(source[at], ',' | ')' | '}' | ';' | '\n' | '\r')
+            || (quoted_first && source[at].is_whitespace())
+        {
+            break;
+        }
+        if source[at] == '\'' || source[at] == '"' {
+            // A quote the tokenizer did not pair: what follows is starred
+            // whole by the caller's refused-text rule or is no string.
+            runs.extend(run.take().map(|start| start..at));
+            at += 1;
+            continue;
+        }
+        run.get_or_insert(at);
+        at += 1;
+    }
+    runs.extend(run.map(|start| start..at));
+    runs
 }
 
 #[cfg(test)]
@@ -299,6 +334,8 @@ mod tests {
             "SET s3_session_token TO wJalr TOPSECRET; SELECT )",
             "SET http_proxy_password = TOPSECRET; SELECT )",
             "SET http_proxy_password = 'TOPSECRET'; SELECT )",
+            "CREATE SECRET s (TYPE s3, KEY_ID 'AK', SECRET 'wJal'rXTOPSECRET'FEMI')",
+            "CREATE SECRET s (TYPE s3, SECRET wJal 'x'TOPSECRET, REGION 'r')",
             "CREATE DATABASE d WITH ENGINE = 's3', PARAMETERS = {\"aws_secret_access_key\": wJalr TOPSECRET, \"bucket\": \"b\"} x",
             "CREATE DATABASE d WITH ENGINE = 's3', PARAMETERS = {\"aws_session_token\": \"TOPSECRET\"}; SELECT )",
             "CREATE DATABASE d WITH ENGINE = 's3', PARAMETERS = {\"endpoint_url\": \"http://user:TOPSECRET@h:9000\"}; SELECT )",

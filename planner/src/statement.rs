@@ -668,6 +668,10 @@ mod tests {
             "SET s3_secret_access_key = 7HqTOPSECRETM",
             "CREATE SECRET s2 (TYPE s3, KEY_ID 'AK', SECRET wJalr TOPSECRETB)",
             "SET s3_session_token = FwoGZX TOPSECRETP",
+            // A secret holding quotes: the word between them is the token
+            // found (review-s26 F6).
+            "CREATE SECRET s (TYPE s3, KEY_ID 'AK', SECRET 'wJal'rXTOPSECRET'FEMI')",
+            "SET s3_secret_access_key = 'wJal'rXTOPSECRET'FEMI'",
         ] {
             let error = parse(sql).unwrap_err();
             let shown = format!("{error} {error:?}");
