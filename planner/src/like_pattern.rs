@@ -100,8 +100,12 @@ fn rewrite(pattern: &mut Expr, escape: Option<char>) {
         && let Value::SingleQuotedString(text) | Value::EscapedStringLiteral(text) =
             &mut value.value
     {
-        *text = backslash_escaped(text, escape);
-        return;
+        // A trailing escape goes to the function below, whose error is
+        // DuckDB's; arrow matched it as itself.
+        if let Ok(written) = backslash_escaped(text, escape) {
+            *text = written;
+            return;
+        }
     }
     // Not a literal: rewritten when the query runs (its ESCAPE dropped
     // here left it matching with arrow's `\`: review-s24 F11).
@@ -180,7 +184,7 @@ impl ScalarUDFImpl for LikePattern {
             let text = cast(patterns, &DataType::Utf8)?;
             let mut out = StringBuilder::with_capacity(text.len(), text.len() * 8);
             for value in text.as_string::<i32>() {
-                out.append_option(value.map(|p| backslash_escaped(p, escape)));
+                out.append_option(value.map(|p| backslash_escaped(p, escape)).transpose()?);
             }
             Ok(Arc::new(out.finish()))
         };
@@ -195,15 +199,21 @@ impl ScalarUDFImpl for LikePattern {
 }
 
 /// `pattern`, whose escape is `escape` (none: every character but `%` and
-/// `_` stands for itself), written with `\` as its escape.
-fn backslash_escaped(pattern: &str, escape: Option<char>) -> String {
+/// `_` stands for itself), written with `\` as its escape; a pattern
+/// ending in its escape is DuckDB's error (review-s26 F8: it matched the
+/// escape as itself).
+fn backslash_escaped(pattern: &str, escape: Option<char>) -> Result<String> {
     let mut written = String::with_capacity(pattern.len() + 2);
     let mut chars = pattern.chars();
     while let Some(c) = chars.next() {
         if Some(c) == escape {
-            // The character after the escape stands for itself; a
-            // trailing escape, which DuckDB refuses, for itself.
-            let next = chars.next().unwrap_or(c);
+            // The character after the escape stands for itself.
+            let Some(next) = chars.next() else {
+                return plan_err!(
+                    "Syntax Error: Like pattern must not end with escape character! \
+                     ({pattern:?} ends in its ESCAPE {c:?}; write it twice to match it)"
+                );
+            };
             written.push('\\');
             written.push(next);
         } else if c == '\\' {
@@ -212,7 +222,7 @@ fn backslash_escaped(pattern: &str, escape: Option<char>) -> String {
             written.push(c);
         }
     }
-    written
+    Ok(written)
 }
 
 #[cfg(test)]
@@ -221,10 +231,15 @@ mod tests {
 
     #[test]
     fn patterns_are_written_with_arrows_escape() {
-        assert_eq!(backslash_escaped(r"win\dir%", None), r"win\\dir%");
-        assert_eq!(backslash_escaped(r"a\_b", None), r"a\\_b");
-        assert_eq!(backslash_escaped("a_b%", None), "a_b%");
-        assert_eq!(backslash_escaped(r"a!_b\!!", Some('!')), r"a\_b\\\!");
-        assert_eq!(backslash_escaped("ab!", Some('!')), r"ab\!");
+        let escaped = |p: &str, e| backslash_escaped(p, e).unwrap();
+        assert_eq!(escaped(r"win\dir%", None), r"win\\dir%");
+        assert_eq!(escaped(r"a\_b", None), r"a\\_b");
+        assert_eq!(escaped("a_b%", None), "a_b%");
+        assert_eq!(escaped(r"a!_b\!!", Some('!')), r"a\_b\\\!");
+        let trailing = backslash_escaped("ab!", Some('!')).unwrap_err().to_string();
+        assert!(
+            trailing.contains("must not end with escape character"),
+            "{trailing}"
+        );
     }
 }

@@ -568,6 +568,29 @@ async fn like_takes_a_backslash_as_duckdb() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
+/// A LIKE pattern ending in its ESCAPE character is DuckDB's error, a
+/// literal or a column's value alike; it matched the escape as itself
+/// (review-s26 F8). A NULL pattern is still NULL.
+#[tokio::test]
+async fn a_like_pattern_ending_in_its_escape_is_an_error_as_in_duckdb() {
+    let session = s3sql_planner::Session::with_secrets(s3sql_secrets::SecretManager::new(None));
+    for sql in [
+        "SELECT 'ab!' LIKE 'ab!' ESCAPE '!'",
+        "SELECT s LIKE p ESCAPE '!' FROM (VALUES ('ab!', 'ab!')) t(s, p)",
+        "SELECT s ILIKE p ESCAPE '!' FROM (VALUES ('ab!', 'AB!')) t(s, p)",
+    ] {
+        let error = crate::support::error_of(&session, sql).await;
+        assert!(
+            error.contains("Like pattern must not end with escape character"),
+            "{sql}: {error}"
+        );
+    }
+    let statements =
+        ["SELECT (s LIKE p ESCAPE '!')::INT FROM (VALUES ('ab!', NULL)) t(s, p)"].map(String::from);
+    let wrong = unlike_duckdb(&statements).await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
 /// A LIKE whose pattern is no literal (a column, an expression) matches
 /// with its `ESCAPE` as DuckDB 1.5.5 does: the pattern is rewritten for
 /// arrow's kernel when the query runs. Dropped, `s LIKE p ESCAPE '!'` of
