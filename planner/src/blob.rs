@@ -1,6 +1,6 @@
 //! DuckDB's BLOB beside DataFusion's `Binary` (a Parquet BYTE_ARRAY
 //! without a string annotation, MindsDB's `files.content`): the type names
-//! `BLOB`, `BYTEA`, `BINARY` and `VARBINARY` ([`BlobTypes`]); a string
+//! `BLOB`, `BYTEA`, `BINARY` and `VARBINARY` ([`blob_type`]); a string
 //! cast to BLOB reads DuckDB's `\xHH` escapes (`'\xFF\x00abc'::BLOB` is
 //! five bytes, and so is a column holding that text) and refuses other
 //! non-ASCII text, as DuckDB's cast does ([`BlobCasts`]); `decode(blob)`
@@ -30,7 +30,7 @@ use datafusion::logical_expr::sort_properties::{ExprProperties, SortProperties};
 use datafusion::logical_expr::type_coercion::functions::fields_with_udf;
 use datafusion::logical_expr::{
     ColumnarValue, Documentation, Expr, ExprSchemable, LogicalPlan, ReturnFieldArgs,
-    ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility, planner::TypePlanner,
+    ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 use datafusion::optimizer::AnalyzerRule;
 
@@ -64,19 +64,15 @@ fn no_function<T>(name: &str, arg_types: &[DataType]) -> Result<T> {
     )
 }
 
-/// The SQL type names DuckDB gives its BLOB, planned as `Binary`.
-#[derive(Debug)]
-pub(crate) struct BlobTypes;
-
-impl TypePlanner for BlobTypes {
-    fn plan_type_field(&self, sql_type: &ast::DataType) -> Result<Option<FieldRef>> {
-        Ok(match sql_type {
-            ast::DataType::Blob(_)
-            | ast::DataType::Bytea
-            | ast::DataType::Binary(_)
-            | ast::DataType::Varbinary(_) => Some(Arc::new(Field::new("", DataType::Binary, true))),
-            _ => None,
-        })
+/// `Binary` when `sql_type` is one of the names DuckDB gives its BLOB
+/// (planned by [`crate::sql_types::DuckTypes`]).
+pub(crate) fn blob_type(sql_type: &ast::DataType) -> Option<DataType> {
+    match sql_type {
+        ast::DataType::Blob(_)
+        | ast::DataType::Bytea
+        | ast::DataType::Binary(_)
+        | ast::DataType::Varbinary(_) => Some(DataType::Binary),
+        _ => None,
     }
 }
 

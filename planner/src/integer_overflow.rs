@@ -11,10 +11,12 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Datum, Int64Array, Scalar};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Datum, Decimal128Array, Int64Array, Scalar,
+};
 use datafusion::arrow::buffer::NullBuffer;
+use datafusion::arrow::compute::cast;
 use datafusion::arrow::compute::kernels::numeric;
-use datafusion::arrow::compute::{cast, sum_checked};
 use datafusion::arrow::datatypes::{DataType, Decimal128Type, Field, FieldRef, Int64Type};
 use datafusion::arrow::error::ArrowError;
 use datafusion::common::config::ConfigOptions;
@@ -192,9 +194,13 @@ impl CheckedArithmetic {
     }
 }
 
-/// `sum` of BIGINTs with its total checked: past 64 bits it is an
+/// `sum` of BIGINTs with its total checked: a total past 64 bits is an
 /// overflow error, where DataFusion's wraps around (DuckDB's sum is a
 /// HUGEINT, 128 bits; s3sql keeps BIGINT and says how to get the total).
+/// Totals are kept in 128 bits and checked once, at the end, so a total
+/// that fits is answered whatever the rows' order: `MAX, 1, -1` failed at
+/// its second row (review-s26 F7), and with several partitions the
+/// answer depended on the order rows came in.
 pub(crate) fn checked_sum() -> AggregateUDF {
     AggregateUDF::new_from_impl(CheckedSum {
         signature: Signature::exact(vec![DataType::Int64], Volatility::Immutable),
@@ -215,6 +221,21 @@ fn sum_overflow() -> datafusion::error::DataFusionError {
     )
 }
 
+/// The type of a partial total between an aggregate's two phases: 128
+/// bits, so a partial total past 64 bits reaches the final phase.
+const PARTIAL: DataType = DataType::Decimal128(38, 0);
+
+/// A 128-bit total as the BIGINT the sum answers, or the overflow error.
+fn as_bigint(total: i128) -> Result<i64> {
+    i64::try_from(total).map_err(|_| sum_overflow())
+}
+
+/// A value or partial total added to a 128-bit total: a BIGINT cannot take
+/// it past 128 bits before 2^64 rows, a partial total might in theory.
+fn add(total: i128, value: i128) -> Result<i128> {
+    total.checked_add(value).ok_or_else(sum_overflow)
+}
+
 impl AggregateUDFImpl for CheckedSum {
     fn name(&self) -> &str {
         "duckdb_checked_sum"
@@ -231,7 +252,7 @@ impl AggregateUDFImpl for CheckedSum {
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
         Ok(vec![Arc::new(Field::new(
             format_state_name(args.name, "sum"),
-            DataType::Int64,
+            PARTIAL,
             true,
         ))])
     }
@@ -249,20 +270,31 @@ impl AggregateUDFImpl for CheckedSum {
     }
 }
 
+/// The values of `array` (BIGINTs, or partial totals) as 128-bit numbers.
+fn wide_values(array: &ArrayRef) -> Result<Vec<Option<i128>>> {
+    Ok(match array.data_type() {
+        DataType::Int64 => array
+            .as_primitive::<Int64Type>()
+            .iter()
+            .map(|v| v.map(i128::from))
+            .collect(),
+        DataType::Decimal128(_, 0) => array.as_primitive::<Decimal128Type>().iter().collect(),
+        other => return exec_err!("a BIGINT sum got {other}"),
+    })
+}
+
 /// One total of BIGINTs, None before a value is seen.
 #[derive(Debug)]
-struct Total(Option<i64>);
+struct Total(Option<i128>);
 
 impl Accumulator for Total {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
         let Some(values) = values.first() else {
             return Ok(());
         };
-        let batch = sum_checked(values.as_primitive::<Int64Type>()).map_err(|_| sum_overflow())?;
-        self.0 = match (self.0, batch) {
-            (Some(a), Some(b)) => Some(a.checked_add(b).ok_or_else(sum_overflow)?),
-            (a, b) => a.or(b),
-        };
+        for value in wide_values(values)?.into_iter().flatten() {
+            self.0 = Some(add(self.0.unwrap_or(0), value)?);
+        }
         Ok(())
     }
 
@@ -271,11 +303,11 @@ impl Accumulator for Total {
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        Ok(vec![ScalarValue::Int64(self.0)])
+        Ok(vec![ScalarValue::Decimal128(self.0, 38, 0)])
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        Ok(ScalarValue::Int64(self.0))
+        Ok(ScalarValue::Int64(self.0.map(as_bigint).transpose()?))
     }
 
     fn size(&self) -> usize {
@@ -286,8 +318,16 @@ impl Accumulator for Total {
 /// The totals of BIGINTs of each group, and whether a value was seen.
 #[derive(Debug, Default)]
 struct GroupTotals {
-    sums: Vec<i64>,
+    sums: Vec<i128>,
     seen: Vec<bool>,
+}
+
+impl GroupTotals {
+    fn take(&mut self, emit_to: EmitTo) -> (Vec<i128>, NullBuffer) {
+        let sums = emit_to.take_needed(&mut self.sums);
+        let seen = emit_to.take_needed(&mut self.seen);
+        (sums, NullBuffer::from(seen))
+    }
 }
 
 impl GroupsAccumulator for GroupTotals {
@@ -301,38 +341,37 @@ impl GroupsAccumulator for GroupTotals {
         let Some(values) = values.first() else {
             return Ok(());
         };
-        let values = values.as_primitive::<Int64Type>();
         self.sums.resize(total_num_groups, 0);
         self.seen.resize(total_num_groups, false);
-        let every_row = values.null_count() == 0 && opt_filter.is_none();
-        let kept = |row: usize| {
-            values.is_valid(row) && opt_filter.is_none_or(|f| f.is_valid(row) && f.value(row))
-        };
-        for (row, (&group, &value)) in group_indices.iter().zip(values.values()).enumerate() {
-            if !(every_row || kept(row)) {
+        let kept = |row: usize| opt_filter.is_none_or(|f| f.is_valid(row) && f.value(row));
+        for (row, (&group, value)) in group_indices.iter().zip(wide_values(values)?).enumerate() {
+            let Some(value) = value.filter(|_| kept(row)) else {
                 continue;
-            }
+            };
             let (Some(sum), Some(seen)) = (self.sums.get_mut(group), self.seen.get_mut(group))
             else {
                 return exec_err!("group {group} is past the {total_num_groups} groups");
             };
-            *sum = sum.checked_add(value).ok_or_else(sum_overflow)?;
+            *sum = add(*sum, value)?;
             *seen = true;
         }
         Ok(())
     }
 
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
-        let sums = emit_to.take_needed(&mut self.sums);
-        let seen = emit_to.take_needed(&mut self.seen);
-        Ok(Arc::new(Int64Array::new(
-            sums.into(),
-            Some(NullBuffer::from(seen)),
-        )))
+        let (sums, seen) = self.take(emit_to);
+        let sums = sums
+            .into_iter()
+            .zip(seen.iter())
+            .map(|(sum, seen)| if seen { as_bigint(sum) } else { Ok(0) })
+            .collect::<Result<Vec<i64>>>()?;
+        Ok(Arc::new(Int64Array::new(sums.into(), Some(seen))))
     }
 
     fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
-        Ok(vec![self.evaluate(emit_to)?])
+        let (sums, seen) = self.take(emit_to);
+        let partial = Decimal128Array::new(sums.into(), Some(seen)).with_data_type(PARTIAL);
+        Ok(vec![Arc::new(partial)])
     }
 
     fn merge_batch(
@@ -344,7 +383,8 @@ impl GroupsAccumulator for GroupTotals {
         self.update_batch(values, group_indices, None, total_num_groups)
     }
 
-    /// Each row's own total: its value, NULL where NULL or filtered out.
+    /// Each row's own partial total: its value, NULL where NULL or
+    /// filtered out.
     fn convert_to_state(
         &self,
         values: &[ArrayRef],
@@ -353,18 +393,16 @@ impl GroupsAccumulator for GroupTotals {
         let Some(values) = values.first() else {
             return exec_err!("a sum takes one argument");
         };
-        let values = values.as_primitive::<Int64Type>().clone();
-        let Some(filter) = opt_filter else {
-            return Ok(vec![Arc::new(values)]);
-        };
-        let kept: Vec<bool> = filter.iter().map(|keep| keep == Some(true)).collect();
-        let (_, sums, nulls) = values.into_parts();
-        let nulls = NullBuffer::union(nulls.as_ref(), Some(&NullBuffer::from(kept)));
-        Ok(vec![Arc::new(Int64Array::new(sums, nulls))])
+        let values = values.as_primitive::<Int64Type>();
+        let kept = |row: usize| opt_filter.is_none_or(|f| f.is_valid(row) && f.value(row));
+        let partial: Decimal128Array = (0..values.len())
+            .map(|row| (values.is_valid(row) && kept(row)).then(|| i128::from(values.value(row))))
+            .collect();
+        Ok(vec![Arc::new(partial.with_data_type(PARTIAL))])
     }
 
     fn size(&self) -> usize {
-        self.sums.capacity() * size_of::<i64>() + self.seen.capacity()
+        self.sums.capacity() * size_of::<i128>() + self.seen.capacity()
     }
 }
 

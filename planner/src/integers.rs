@@ -56,21 +56,55 @@ fn division(left: &Expr, op: Operator, right: &Expr, schema: &DFSchema) -> Optio
     let double = |e: &Expr| Expr::Cast(Cast::new(Box::new(e.clone()), DataType::Float64));
     let integers = integer(left) && integer(right);
     // A divisor of zero gives NULL (a literal other than zero is kept).
+    // The zero has the divisor's own type: a BIGINT zero made NULLIF
+    // coerce a UBIGINT divisor to BIGINT, which fails past 2^63 - 1.
     let divisor = || match right {
         Expr::Literal(v, _)
             if !v.is_null() && ScalarValue::new_zero(&v.data_type()).is_ok_and(|z| z != *v) =>
         {
             right.clone()
         }
-        _ => nullif(right.clone(), lit(0_i64)),
+        _ => {
+            let zero = right
+                .get_type(schema)
+                .ok()
+                .and_then(|t| ScalarValue::new_zero(&t).ok())
+                .unwrap_or(ScalarValue::Int64(Some(0)));
+            nullif(right.clone(), lit(zero))
+        }
     };
     Some(match op {
         Operator::Divide if integers => binary(double(left), Operator::Divide, double(right)),
+        Operator::IntegerDivide if integers && mixes_signs(left, right, schema) => {
+            whole_quotient(left, divisor())
+        }
         Operator::IntegerDivide if integers => binary(left.clone(), Operator::Divide, divisor()),
         Operator::IntegerDivide => binary(double(left), Operator::Divide, double(right)),
         Operator::Modulo if integers => binary(left.clone(), Operator::Modulo, divisor()),
         _ => return None,
     })
+}
+
+/// Whether one side is a UBIGINT and the other a signed integer: no
+/// integer type holds both, so DataFusion divides them as DECIMALs, with
+/// a fraction, where DuckDB divides them as HUGEINTs.
+fn mixes_signs(left: &Expr, right: &Expr, schema: &DFSchema) -> bool {
+    let (Ok(l), Ok(r)) = (left.get_type(schema), right.get_type(schema)) else {
+        return false;
+    };
+    (l == DataType::UInt64 && r.is_signed_integer())
+        || (r == DataType::UInt64 && l.is_signed_integer())
+}
+
+/// `left // right` truncated toward zero, as DuckDB's HUGEINT division,
+/// in DECIMAL(38,0): `(l - l % r) / r` divides exactly, so the cast back
+/// to scale 0 rounds nothing.
+fn whole_quotient(left: &Expr, right: Expr) -> Expr {
+    let wide = |e: Expr| Expr::Cast(Cast::new(Box::new(e), DataType::Decimal128(38, 0)));
+    let (l, r) = (wide(left.clone()), wide(right));
+    let remainder = binary(l.clone(), Operator::Modulo, r.clone());
+    let exact = binary(binary(l, Operator::Minus, remainder), Operator::Divide, r);
+    Expr::Cast(Cast::new(Box::new(exact), DataType::Decimal128(38, 0)))
 }
 
 /// Plans `/`, `//` and `%` as [`division`] divides, while the SQL is

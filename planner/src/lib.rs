@@ -51,6 +51,7 @@ mod session;
 mod setting_sql;
 mod settings;
 mod show_tables;
+mod sql_types;
 mod statement;
 mod timestamp_text;
 mod uuid_literal;

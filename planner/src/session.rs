@@ -119,7 +119,7 @@ impl Session {
             .with_runtime_env(runtime)
             .with_default_features()
             .with_analyzer_rules(crate::decimal_literals::analyzer_rules())
-            .with_type_planner(Arc::new(crate::blob::BlobTypes))
+            .with_type_planner(Arc::new(crate::sql_types::DuckTypes))
             .with_analyzer_rule(Arc::new(crate::blob::BlobCasts))
             .build();
         let mut ctx = SessionContext::new_with_state(state);

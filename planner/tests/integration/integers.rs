@@ -27,6 +27,20 @@ async fn integer_division_is_duckdbs() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
+/// `//` and `%` by a UBIGINT column past BIGINT's range divide as DuckDB
+/// does: the zero that guards the divisor had BIGINT's type, so the
+/// divisor was cast to BIGINT and 2^63 failed to convert (review-s24 F10).
+#[tokio::test]
+async fn unsigned_divisors_past_bigint_divide_as_duckdb() {
+    let wrong = unlike_duckdb(&statements(&[
+        "SELECT x // y AS q, x % y AS r FROM (VALUES (18446744073709551615::UBIGINT, 9223372036854775808::UBIGINT), (7::UBIGINT, 0::UBIGINT)) t(x, y)",
+        "SELECT x // y AS q, x % y AS r FROM (VALUES (4000000000::UINTEGER, 3000000000::UINTEGER), (200::UTINYINT::UINTEGER, 0::UINTEGER)) t(x, y)",
+        "SELECT x // y AS q, x % y AS r FROM (VALUES (-7, 2::UBIGINT), (7, 9223372036854775809::UBIGINT)) t(x, y)",
+    ]))
+    .await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
 /// A DECIMAL cast to an integer is rounded half away from zero, a DOUBLE
 /// or FLOAT half to even, as DuckDB casts them (`1.5::INTEGER` and
 /// `1.99::BIGINT` were 1, truncated); a value past the integer type is
@@ -98,6 +112,29 @@ async fn integer_overflow_is_an_error_as_duckdb() {
         ),
         Err(e) => assert!(e.to_string().contains("Overflow"), "{sum}: {e}"),
     }
+}
+
+/// A sum of BIGINTs whose total fits is DuckDB's total whatever the
+/// rows' order, in one group or many, with DISTINCT or a FILTER: a
+/// running total past 64 bits on the way failed "the total is past 64
+/// bits" (review-s26 F7).
+#[tokio::test]
+async fn a_bigint_sum_that_fits_is_answered_in_any_order() {
+    let max = "9223372036854775807";
+    let min = "(-9223372036854775807 - 1)";
+    let wrong = unlike_duckdb(&statements(&[
+        &format!("SELECT sum(x) AS s FROM (VALUES ({max}), (1), (-1)) t(x)"),
+        &format!("SELECT sum(x) AS s FROM (VALUES ({max}), (-1), (1)) t(x)"),
+        &format!("SELECT sum(x) AS s FROM (VALUES ({min}), (-1), (1), (5)) t(x)"),
+        &format!(
+            "SELECT g, sum(x) AS s FROM (VALUES (1, {max}), (2, 3), (1, {max}), (1, -{max}), (2, {min})) t(g, x) GROUP BY g ORDER BY g"
+        ),
+        &format!(
+            "SELECT sum(x) FILTER (WHERE x <> 0) AS s, sum(x) AS t FROM (VALUES ({max}), (2), (0), (-3)) t(x)"
+        ),
+    ]))
+    .await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
 /// Arithmetic is named as DuckDB names it: `(1 / 2)`, `(7 // 2)`,
