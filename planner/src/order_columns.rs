@@ -21,8 +21,8 @@ use std::ops::ControlFlow;
 use datafusion::common::{DFSchemaRef, TableReference};
 use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::{
-    Expr, GroupByExpr, Ident, OrderBy, OrderByKind, Query, SelectItem, SetExpr, Statement,
-    VisitMut, VisitorMut, WildcardAdditionalOptions,
+    Cte, Expr, GroupByExpr, Ident, OrderBy, OrderByKind, Query, SelectItem, SetExpr, Statement,
+    VisitMut, VisitorMut, WildcardAdditionalOptions, With,
 };
 
 use crate::column_case::visit_sql;
@@ -42,25 +42,35 @@ pub(crate) fn probes(statement: &DFStatement) -> Vec<Probe> {
     struct Collect {
         seen: usize,
         probes: Vec<Probe>,
+        /// The WITH clauses of the queries being visited, outermost first:
+        /// a FROM clause may name a CTE of any of them.
+        enclosing: Vec<Option<With>>,
     }
     impl VisitorMut for Collect {
         type Break = ();
         fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
             if !shadowed_aliases(query).is_empty()
-                && let Some(probe) = probe_of(query)
+                && let Some(mut probe) = probe_of(query)
             {
+                probe.with = in_scope(&self.enclosing, query.with.as_ref());
                 self.probes.push(Probe {
                     query: self.seen,
                     statement: DFStatement::Statement(Box::new(Statement::Query(Box::new(probe)))),
                 });
             }
             self.seen += 1;
+            self.enclosing.push(query.with.clone());
+            ControlFlow::Continue(())
+        }
+        fn post_visit_query(&mut self, _: &mut Query) -> ControlFlow<()> {
+            self.enclosing.pop();
             ControlFlow::Continue(())
         }
     }
     let mut collect = Collect {
         seen: 0,
         probes: Vec::new(),
+        enclosing: Vec::new(),
     };
     visit_sql(&mut statement.clone(), &mut collect);
     collect.probes
@@ -248,6 +258,27 @@ impl VisitorMut for Names<'_> {
         }
         ControlFlow::Continue(())
     }
+}
+
+/// The CTEs a query's FROM clause can name: its enclosing queries' (the
+/// outermost first) and its own, a name defined again further in kept
+/// only where it is defined last. A probe with its own WITH alone failed
+/// to plan for a CTE of an enclosing or sibling WITH, and the alias won
+/// (review-s26 F2).
+fn in_scope(enclosing: &[Option<With>], own: Option<&With>) -> Option<With> {
+    let withs: Vec<&With> = enclosing.iter().flatten().chain(own).collect();
+    let last = *withs.last()?;
+    let mut ctes: Vec<Cte> = Vec::new();
+    for cte in withs.iter().flat_map(|w| &w.cte_tables) {
+        let name = cte.alias.name.value.to_lowercase();
+        ctes.retain(|kept| kept.alias.name.value.to_lowercase() != name);
+        ctes.push(cte.clone());
+    }
+    Some(With {
+        with_token: last.with_token.clone(),
+        recursive: withs.iter().any(|w| w.recursive),
+        cte_tables: ctes,
+    })
 }
 
 /// `WITH ... SELECT * FROM <query's FROM>`: the relations the query's

@@ -432,9 +432,9 @@ impl Session {
         }
         let mut statement = statement;
         self.spell_columns(&mut statement).await;
-        self.qualify_order_by_columns(&mut statement).await;
         crate::decimal_literals::exponents_as_doubles(&mut statement);
         crate::like_pattern::as_duckdb(&mut statement);
+        self.qualify_order_by_columns(&mut statement).await?;
         let plan = self
             .ctx
             .state()
@@ -470,18 +470,32 @@ impl Session {
     /// FROM clause's columns before its aliases, as DuckDB does
     /// ([`order_columns`]): each query that needs it has its FROM clause
     /// planned alone (not run) for the relations' columns.
-    async fn qualify_order_by_columns(&self, statement: &mut DFStatement) {
+    async fn qualify_order_by_columns(&self, statement: &mut DFStatement) -> Result<()> {
         let probes = order_columns::probes(statement);
         if probes.is_empty() {
-            return;
+            return Ok(());
         }
         let state = self.ctx.state();
         let mut schemas = Vec::with_capacity(probes.len());
         for probe in &probes {
-            let plan = state.statement_to_plan(probe.statement.clone()).await;
-            schemas.push(plan.ok().map(|plan| Arc::clone(plan.schema())));
+            // A probe that does not plan leaves the name to DataFusion,
+            // which binds the alias: a silently other order, so it is an
+            // error, naming the way around it.
+            let plan = state
+                .statement_to_plan(probe.statement.clone())
+                .await
+                .map_err(|e| {
+                    DataFusionError::Plan(format!(
+                        "ORDER BY uses a name that is both an alias and perhaps a column of \
+                         the FROM clause, and s3sql could not plan that FROM clause alone to \
+                         tell ({}): qualify the column (t.a) or sort by the alias' expression",
+                        e.strip_backtrace()
+                    ))
+                })?;
+            schemas.push(Some(Arc::clone(plan.schema())));
         }
         order_columns::qualify(statement, &probes, &schemas);
+        Ok(())
     }
 }
 

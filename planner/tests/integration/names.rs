@@ -183,6 +183,18 @@ async fn a_name_inside_an_order_by_expression_is_the_input_column_first() {
         format!("SELECT DISTINCT a AS x, b AS a FROM {rows} ORDER BY a + 0"),
         format!("SELECT a AS b, b AS a FROM {rows} ORDER BY -a"),
         format!("SELECT a AS x, count(*) AS a FROM {rows} GROUP BY a ORDER BY -a"),
+        // The FROM clause names a CTE of an enclosing WITH, or holds a
+        // LIKE ... ESCAPE: its probe failed to plan and the alias won
+        // (review-s26 F2).
+        format!(
+            "WITH src AS (SELECT * FROM {rows}), topn AS (SELECT a AS x, b AS a FROM src ORDER BY a + 0 LIMIT 1) SELECT * FROM topn"
+        ),
+        format!(
+            "WITH src AS (SELECT * FROM {rows}) SELECT * FROM (SELECT a AS x, b AS a FROM src ORDER BY -a LIMIT 1)"
+        ),
+        format!(
+            "SELECT a AS x, b AS a FROM (SELECT * FROM {rows} WHERE 'a_' LIKE 'a!_' ESCAPE '!' AND a::VARCHAR LIKE '%' ESCAPE '!') s ORDER BY -a LIMIT 1"
+        ),
         // No input column of that name: the alias, in DuckDB too.
         format!("SELECT a + 1 AS y FROM {rows} ORDER BY -y"),
         format!("SELECT a AS x, b AS a FROM {rows} ORDER BY -x"),
