@@ -32,6 +32,8 @@ mod mindsdb_insert;
 mod names;
 #[path = "integration/parquet_globs.rs"]
 mod parquet_globs;
+#[path = "integration/parquet_intervals.rs"]
+mod parquet_intervals;
 #[path = "integration/scans.rs"]
 mod scans;
 #[path = "integration/secrets.rs"]

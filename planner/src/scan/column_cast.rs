@@ -152,7 +152,8 @@ impl ColumnCast {
 }
 
 /// A later Parquet file's value that does not convert to the scan's type
-/// ([`ColumnCast`]); the scan's wrapper adds the file
+/// ([`ColumnCast`]), or a column that cannot be read as it
+/// (`interval_column::months_not_read`); the scan's wrapper adds the file
 /// (`scan::parquet_named`), which the cast is not told.
 #[derive(Debug)]
 pub(crate) struct CastRefused(pub String);

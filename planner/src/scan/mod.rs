@@ -12,10 +12,12 @@ mod csv_ranges;
 mod csv_sniff;
 mod decoded_text;
 pub(crate) mod format;
+mod interval_column;
 pub(crate) mod io_plan;
 pub(crate) mod local;
 mod named;
 mod parquet_columns;
+mod parquet_interval;
 mod parquet_named;
 mod progress;
 mod prune;
@@ -37,6 +39,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::MemTable;
 use datafusion::datasource::TableProvider;
 use datafusion::datasource::file_format::FileFormat;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::error::DataFusionError;
 use datafusion::execution::SessionState;
@@ -100,6 +103,12 @@ async fn infer_schema(
         .infer_schema(state, &store, std::slice::from_ref(&meta))
         .await
         .map_err(|e| e.context(format!("cannot read the schema of {name}")))?;
+    if format.is::<ParquetFormat>() {
+        // Its INTERVALs are read with their months (`parquet_interval`).
+        return Ok(extension_types_only(&parquet_interval::with_months(
+            &schema,
+        )));
+    }
     Ok(extension_types_only(&schema))
 }
 

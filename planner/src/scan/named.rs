@@ -37,6 +37,7 @@ use s3sql_formats::{
 use crate::scan::csv_opener::{CsvExtras, CsvOpener};
 use crate::scan::csv_ranges::CsvRanges;
 use crate::scan::decoded_text::DecodedText;
+use crate::scan::parquet_interval::reading_interval_bytes;
 use crate::scan::parquet_named::ParquetNamed;
 
 /// A file's name as the user wrote it (its URL, or its local path).
@@ -71,7 +72,10 @@ pub(crate) fn name_read_errors(
         return plan;
     };
     if config.file_source().file_type() == "parquet" {
-        let source = Arc::new(ParquetNamed::new(Arc::clone(config.file_source())));
+        // INTERVAL columns read as bytes, made INTERVALs with their months
+        // by the scan's adapter (`parquet_interval`).
+        let inner = reading_interval_bytes(Arc::clone(config.file_source()));
+        let source = Arc::new(ParquetNamed::new(inner));
         let config = FileScanConfigBuilder::from(config.clone())
             .with_source(source)
             .build();

@@ -9,11 +9,14 @@
 //!   silently partial (review-8e #13);
 //! - a float or decimal read as the first file's integer is rounded as
 //!   DuckDB rounds it, and a value that does not convert is an error naming
-//!   the column and both types ([`ColumnCast`], review-8e #25, #14).
+//!   the column and both types ([`ColumnCast`], review-8e #25, #14);
+//! - a Parquet INTERVAL, which the file's reader hands over as its 12
+//!   bytes, is read with its months ([`IntervalOfBytes`],
+//!   `parquet_interval`).
 
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::{Field, FieldRef, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
 use datafusion::common::plan_err;
 use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
 use datafusion::error::Result;
@@ -24,6 +27,9 @@ use datafusion::physical_expr_adapter::{
 };
 
 use crate::scan::column_cast::{ColumnCast, needed};
+use crate::scan::interval_column::{
+    IntervalOfBytes, months_lost, months_not_read, read_from_bytes,
+};
 
 /// DataFusion's adapter, with a file's columns found in any case, a
 /// missing one refused unless `union_by_name` when the query reads it (as
@@ -51,24 +57,39 @@ impl PhysicalExprAdapterFactory for ParquetColumns {
     ) -> Result<Arc<dyn PhysicalExprAdapter>> {
         let mut renamed = Vec::new();
         let mut lacking = Vec::new();
+        let mut intervals = Vec::new();
+        let mut unread = Vec::new();
         let mut fields: Vec<Field> = Vec::new();
         for field in logical_file_schema.fields() {
             let name = field.name();
-            match file_column(&physical_file_schema, name) {
+            let held = file_column(&physical_file_schema, name);
+            let mut field = match held {
                 Some(held)
                     if held.name() != name
                     // The file's name is not another column of the scan.
                     && logical_file_schema.field_with_name(held.name()).is_err() =>
                 {
                     renamed.push((name.clone(), held.name().clone()));
-                    fields.push(field.as_ref().clone().with_name(held.name()));
+                    field.as_ref().clone().with_name(held.name())
                 }
                 None if !self.union_by_name => {
                     lacking.push(name.clone());
-                    fields.push(field.as_ref().clone());
+                    field.as_ref().clone()
                 }
-                _ => fields.push(field.as_ref().clone()),
+                _ => field.as_ref().clone(),
+            };
+            if let Some(held) = held.filter(|held| held.name() == field.name()) {
+                if read_from_bytes(held.data_type(), field.data_type()) {
+                    // `inner` keeps the bytes as they are (no cast: the
+                    // file's field whole, nullability and metadata too);
+                    // `rewrite` reads them.
+                    intervals.push((held.name().clone(), field.data_type().clone()));
+                    field = held.as_ref().clone();
+                } else if months_lost(held.data_type(), field.data_type()) {
+                    unread.push(held.name().clone());
+                }
             }
+            fields.push(field);
         }
         let file_named = Arc::new(Schema::new_with_metadata(
             fields,
@@ -78,6 +99,8 @@ impl PhysicalExprAdapterFactory for ParquetColumns {
             union_by_name: self.union_by_name,
             renamed,
             lacking,
+            intervals,
+            unread,
             inner: DefaultPhysicalExprAdapter::new(
                 Arc::clone(&file_named),
                 Arc::clone(&physical_file_schema),
@@ -109,6 +132,11 @@ struct FileColumns {
     /// Scan columns the file lacks (without union_by_name): an error when
     /// an expression reads one.
     lacking: Vec<String>,
+    /// File columns of Parquet INTERVAL bytes, and the scan's type of each.
+    intervals: Vec<(String, DataType)>,
+    /// File columns whose INTERVALs arrow-rs read without their months:
+    /// an error when an expression reads one.
+    unread: Vec<String>,
     /// DataFusion's adapter, over the scan's columns named as the file
     /// names them.
     inner: DefaultPhysicalExprAdapter,
@@ -148,6 +176,19 @@ impl FileColumns {
     }
 }
 
+impl FileColumns {
+    /// `expr` read as the scan's INTERVAL when it is a file column of
+    /// Parquet INTERVAL bytes.
+    fn interval_of_bytes(&self, expr: &Arc<dyn PhysicalExpr>) -> Option<Arc<dyn PhysicalExpr>> {
+        let column = expr.downcast_ref::<Column>()?;
+        let (_, to) = self
+            .intervals
+            .iter()
+            .find(|(name, _)| name == column.name())?;
+        Some(Arc::new(IntervalOfBytes::new(Arc::clone(expr), to.clone())))
+    }
+}
+
 impl PhysicalExprAdapter for FileColumns {
     fn rewrite(&self, expr: Arc<dyn PhysicalExpr>) -> Result<Arc<dyn PhysicalExpr>> {
         let expr = expr
@@ -157,6 +198,14 @@ impl PhysicalExprAdapter for FileColumns {
                 };
                 if self.lacking.iter().any(|name| name == column.name()) {
                     return missing(column.name(), &self.file).map(Transformed::yes);
+                }
+                let in_file = self
+                    .renamed
+                    .iter()
+                    .find(|(scan, _)| scan == column.name())
+                    .map_or(column.name(), |(_, file)| file.as_str());
+                if self.unread.iter().any(|name| name == in_file) {
+                    return months_not_read(in_file).map(Transformed::yes);
                 }
                 match self.renamed.iter().find(|(scan, _)| scan == column.name()) {
                     Some((_, file)) => {
@@ -170,9 +219,14 @@ impl PhysicalExprAdapter for FileColumns {
             .data()?;
         self.inner
             .rewrite(expr)?
-            .transform(|e| match self.inserted_cast(&e)? {
-                Some(cast) => Ok(Transformed::yes(cast)),
-                None => Ok(Transformed::no(e)),
+            .transform(|e| {
+                if let Some(bytes) = self.interval_of_bytes(&e) {
+                    return Ok(Transformed::yes(bytes));
+                }
+                match self.inserted_cast(&e)? {
+                    Some(cast) => Ok(Transformed::yes(cast)),
+                    None => Ok(Transformed::no(e)),
+                }
             })
             .data()
     }
