@@ -135,4 +135,12 @@ pub enum FormatError {
         /// The Arrow type asked for.
         data_type: String,
     },
+    /// A file read as a JSON array ([`crate::JsonArrayValues`]) that is not one.
+    #[error("the file is not a JSON array: {why} (byte {at})")]
+    NotAJsonArray {
+        /// What was found.
+        why: &'static str,
+        /// Where, counted from the file's first byte (0).
+        at: u64,
+    },
 }

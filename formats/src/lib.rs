@@ -26,6 +26,7 @@ mod datafusion_options;
 mod decode_error;
 mod detect;
 mod error;
+mod json_array;
 mod json_lines;
 mod json_text;
 mod json_types;
@@ -50,6 +51,7 @@ pub use detect::{
     detect_from_path, strip_bom,
 };
 pub use error::FormatError;
+pub use json_array::JsonArrayValues;
 pub use json_lines::JsonErrorLine;
 pub use json_text::JsonColumnsText;
 pub use json_types::{TimestampShape, infer_json, is_json_column, timestamp_shape};

@@ -20,13 +20,20 @@
 //! values turned into strings of their text
 //! (`s3sql_formats::JsonColumnsText`), which arrow-json reads; that text
 //! has another length, so such a file is read whole.
+//!
+//! A JSON array is answered as its elements one after another
+//! (`s3sql_formats::JsonArrayValues`), which DataFusion's reader of
+//! newline-delimited JSON decodes as the scan pulls them; a file the scan
+//! lists as bigger than the first range is read in bounded ranges
+//! ([`ranged_get`]), so a `LIMIT 2` reads megabytes, not the object.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
 use async_compression::tokio::bufread::ZstdDecoder;
 use async_trait::async_trait;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
 use datafusion::error::DataFusionError;
 use futures::stream::BoxStream;
@@ -36,8 +43,10 @@ use object_store::{
     CopyOptions, GetOptions, GetResult, GetResultPayload, ListResult, MultipartUpload, ObjectMeta,
     ObjectStore, PutMultipartOptions, PutOptions, PutPayload, PutResult,
 };
-use s3sql_formats::JsonColumnsText;
+use s3sql_formats::{JsonArrayValues, JsonColumnsText};
 use tokio_util::io::{ReaderStream, StreamReader};
+
+use crate::scan::ranged_body::{FIRST_RANGE, ranged_get};
 
 /// A read-only object store whose GETs answer the text of what `inner`
 /// holds: decoded from `compression` (zstd: every frame), with a leading
@@ -49,6 +58,11 @@ pub(crate) struct DecodedText {
     compression: FileCompressionType,
     blank_bom: bool,
     json_columns: Vec<String>,
+    /// The files are JSON arrays, answered as their elements.
+    json_array: bool,
+    /// The size of each file the scan lists, by object path: a whole
+    /// read of one bigger than [`FIRST_RANGE`] is made in ranges.
+    sizes: Arc<HashMap<Path, u64>>,
 }
 
 impl DecodedText {
@@ -64,6 +78,19 @@ impl DecodedText {
             compression,
             blank_bom,
             json_columns: Vec::new(),
+            json_array: false,
+            sizes: Arc::default(),
+        }
+    }
+
+    /// The same store, answering each JSON array as its elements one
+    /// after another, and whole reads of the files `sizes` lists (by
+    /// object path) in bounded ranges.
+    pub(crate) fn with_json_arrays(self, sizes: Arc<HashMap<Path, u64>>) -> Self {
+        Self {
+            json_array: true,
+            sizes,
+            ..self
         }
     }
 
@@ -130,6 +157,41 @@ fn bom_blanked(body: Body) -> Body {
                         let rest = Bytes::from(held.take().unwrap_or_default());
                         return (!rest.is_empty()).then_some((Ok(rest), (body, None)));
                     }
+                }
+            }
+        },
+    )
+    .boxed()
+}
+
+/// `body`, the text of the JSON array at `location`, as its elements one
+/// after another ([`JsonArrayValues`]); an error where it is no array.
+fn array_values(body: Body, location: &Path) -> Body {
+    let location = location.clone();
+    let refused = move |e: s3sql_formats::FormatError| object_store::Error::Generic {
+        store: "JSON",
+        source: format!("{location}: {e}").into(),
+    };
+    futures::stream::unfold(
+        (body, Some(JsonArrayValues::new())),
+        move |(mut body, mut array)| {
+            let refused = refused.clone();
+            async move {
+                let values = array.as_mut()?;
+                let blanked = match body.next().await {
+                    Some(Ok(chunk)) => {
+                        let mut text = chunk
+                            .try_into_mut()
+                            .unwrap_or_else(|shared| BytesMut::from(shared.as_ref()));
+                        values.blank(&mut text).map(|()| Some(text.freeze()))
+                    }
+                    Some(Err(e)) => return Some((Err(e), (body, None))),
+                    None => values.finish().map(|()| None),
+                };
+                match blanked {
+                    Ok(Some(text)) => Some((Ok(text), (body, array))),
+                    Ok(None) => None,
+                    Err(e) => Some((Err(refused(e)), (body, None))),
                 }
             }
         },
@@ -233,11 +295,23 @@ impl ObjectStore for DecodedText {
             // The rewritten text has another length than the file.
             return Err(read_only("a ranged GET of a JSON file with JSON columns"));
         }
+        if self.json_array && options.range.is_some() {
+            // A range of an array is no run of its elements.
+            return Err(read_only("a ranged GET of a JSON array"));
+        }
         let head = options.head;
-        let result = self.inner.get_opts(location, options).await?;
+        let size = self
+            .sizes
+            .get(location)
+            .filter(|size| !head && options.range.is_none() && **size > FIRST_RANGE);
+        let result = match size {
+            Some(size) => ranged_get(Arc::clone(&self.inner), location, options, *size).await?,
+            None => self.inner.get_opts(location, options).await?,
+        };
         let blank_bom = self.blank_bom && !head && result.range.start == 0;
         let rewrite = rewrite && !head;
-        if !compressed && !blank_bom && !rewrite {
+        let array = self.json_array && !head;
+        if !compressed && !blank_bom && !rewrite && !array {
             return Ok(result);
         }
         let (meta, range, attributes) = (
@@ -248,6 +322,9 @@ impl ObjectStore for DecodedText {
         let mut text = decoded(result.into_stream(), self.compression)?;
         if blank_bom {
             text = bom_blanked(text);
+        }
+        if array {
+            text = array_values(text, location);
         }
         if rewrite {
             let rewriter = JsonColumnsText::new(self.json_columns.clone());

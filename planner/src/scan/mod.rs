@@ -21,6 +21,7 @@ mod parquet_interval;
 mod parquet_named;
 mod progress;
 mod prune;
+mod ranged_body;
 mod relist;
 pub(crate) mod request;
 mod scan_store;

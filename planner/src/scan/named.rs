@@ -20,7 +20,7 @@ use datafusion::common::Result;
 use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::{
-    FileOpenFuture, FileOpener, FileScanConfig, FileScanConfigBuilder, FileSource,
+    FileOpenFuture, FileOpener, FileScanConfig, FileScanConfigBuilder, FileSource, JsonSource,
 };
 use datafusion::datasource::projection::{ProjectionOpener, SplitProjection};
 use datafusion::datasource::source::DataSourceExec;
@@ -61,9 +61,14 @@ fn compression_of(file: &PartitionedFile, scan: FileCompressionType) -> FileComp
 /// source so a value that does not convert names the file
 /// ([`ParquetNamed`]; Parquet's own errors name it already); any other
 /// plan as it is.
+///
+/// JSON arrays (`json_array`) are read by DataFusion's reader of
+/// newline-delimited JSON, from [`DecodedText`]'s run of their elements
+/// (DataFusion's array reader reads ahead in tasks of its own).
 pub(crate) fn name_read_errors(
     plan: Arc<dyn ExecutionPlan>,
     csv: Option<&Arc<CsvExtras>>,
+    json_array: bool,
 ) -> Arc<dyn ExecutionPlan> {
     let Some(exec) = plan.downcast_ref::<DataSourceExec>() else {
         return plan;
@@ -84,11 +89,18 @@ pub(crate) fn name_read_errors(
     if !matches!(config.file_source().file_type(), "csv" | "json") {
         return plan;
     }
+    let inner = match config.file_source().downcast_ref::<JsonSource>() {
+        Some(json) if json_array => {
+            Arc::new(json.clone().with_newline_delimited(true)) as Arc<dyn FileSource>
+        }
+        _ => Arc::clone(config.file_source()),
+    };
     let source = NamedSource {
-        inner: Arc::clone(config.file_source()),
+        inner,
         csv: csv.cloned(),
         ranges: csv.and_then(|c| CsvRanges::new(&c.options)),
         batch_size: None,
+        json_array,
     };
     let config = FileScanConfigBuilder::from(config.clone())
         .with_source(Arc::new(source))
@@ -106,6 +118,9 @@ struct NamedSource {
     ranges: Option<Arc<CsvRanges>>,
     /// Given by DataFusion before opening; [`CsvOpener`] decodes batches of this size.
     batch_size: Option<usize>,
+    /// The files are JSON arrays, which [`DecodedText`] answers as their
+    /// elements (`inner` reads newline-delimited JSON).
+    json_array: bool,
 }
 
 impl NamedSource {
@@ -116,6 +131,24 @@ impl NamedSource {
             csv: self.csv.clone(),
             ranges: self.ranges.clone(),
             batch_size: self.batch_size,
+            json_array: self.json_array,
+        })
+    }
+
+    /// The source decoding batches of at most `limit` rows, when the scan
+    /// reads no more (a `LIMIT 2` decodes two rows, not 8,192, before its
+    /// first batch).
+    fn for_limit(&self, limit: Option<usize>) -> Option<NamedSource> {
+        let rows = limit?.max(1);
+        if self.batch_size.is_some_and(|b| b <= rows) {
+            return None;
+        }
+        Some(NamedSource {
+            inner: self.inner.with_batch_size(rows),
+            csv: self.csv.clone(),
+            ranges: self.ranges.clone(),
+            batch_size: Some(rows),
+            json_array: self.json_array,
         })
     }
 
@@ -165,6 +198,15 @@ impl NamedSource {
         let mut text = DecodedText::new(object_store, compression, json);
         if json {
             text = text.with_json_columns(self.json_columns());
+        }
+        if self.json_array {
+            let sizes = base_config
+                .file_groups
+                .iter()
+                .flat_map(|g| g.iter())
+                .map(|f| (f.object_meta.location.clone(), f.object_meta.size))
+                .collect();
+            text = text.with_json_arrays(Arc::new(sizes));
         }
         self.text_opener(Arc::new(text), &config, partition)
     }
@@ -340,15 +382,17 @@ impl FileSource for NamedSource {
         base_config: &FileScanConfig,
         partition: usize,
     ) -> Result<Arc<dyn FileOpener>> {
+        let limited = self.for_limit(base_config.limit);
+        let this = limited.as_ref().unwrap_or(self);
         let scan = base_config.file_compression_type;
-        let inner = self.opener(Arc::clone(&object_store), base_config, partition)?;
+        let inner = this.opener(Arc::clone(&object_store), base_config, partition)?;
         let mut openers: Vec<(FileCompressionType, Arc<dyn FileOpener>)> = Vec::new();
         for file in base_config.file_groups.iter().flat_map(|g| g.iter()) {
             let compression = compression_of(file, scan);
             if compression != scan && openers.iter().all(|(c, _)| *c != compression) {
                 let mut config = base_config.clone();
                 config.file_compression_type = compression;
-                let opener = self.opener(Arc::clone(&object_store), &config, partition)?;
+                let opener = this.opener(Arc::clone(&object_store), &config, partition)?;
                 openers.push((compression, opener));
             }
         }
@@ -365,7 +409,7 @@ impl FileSource for NamedSource {
                 .as_ref()
                 .map(|c| c.options.terminator.unwrap_or(b'\n')),
             store: object_store,
-            json: self.json_read()?,
+            json: this.json_read()?,
             skipped_lines: self.csv.as_ref().map_or(0, |c| c.skip),
             ignore_errors: self.csv.as_ref().is_some_and(|c| c.ignore_errors),
         }))
@@ -377,6 +421,7 @@ impl FileSource for NamedSource {
             csv: self.csv.clone(),
             ranges: self.ranges.clone(),
             batch_size: Some(batch_size),
+            json_array: self.json_array,
         })
     }
 

@@ -15,6 +15,7 @@ use datafusion::catalog::Session;
 use datafusion::common::{DataFusionError, Result};
 use datafusion::datasource::TableProvider;
 use datafusion::datasource::file_format::FileFormat;
+use datafusion::datasource::file_format::json::JsonFormat;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::{
@@ -402,7 +403,11 @@ impl TableProvider for FileTable {
                 .with_expr_adapter(group.columns.clone())
                 .build();
             let plan = group.format.create_physical_plan(state, config).await?;
-            let plan = name_read_errors(plan, self.csv.as_ref());
+            let json_array = group
+                .format
+                .downcast_ref::<JsonFormat>()
+                .is_some_and(|json| !json.is_newline_delimited());
+            let plan = name_read_errors(plan, self.csv.as_ref(), json_array);
             plans.push(self.named_as_shown(plan, projection)?);
         }
         self.io.set_kept(kept_files, kept_bytes);
