@@ -396,9 +396,14 @@ impl Sink {
         Ok(())
     }
 
-    /// Completes the file. On failure nothing is left behind, or the
-    /// error comes with the upload that may stay open, described.
-    pub(crate) async fn finish(self) -> std::result::Result<(), (PlannerError, Option<String>)> {
+    /// Completes the file; the ETag the server answered the completion
+    /// (or the one PutObject) with, when it gave one (a local file has
+    /// none). On failure nothing is left behind, or the error comes with
+    /// the upload that may stay open, described.
+    pub(crate) async fn finish(
+        self,
+    ) -> std::result::Result<Option<String>, (PlannerError, Option<String>)> {
+        let mut etag = None;
         match self {
             // The writer aborts its upload itself when completing fails;
             // when that abort failed too, its upload is aborted once more.
@@ -416,12 +421,15 @@ impl Sink {
                 }
                 let upload_id = writer.upload_id().map(str::to_owned);
                 open.completing();
-                if let Err(e) = writer.finish().await {
-                    let left = match upload_id {
-                        Some(id) => abort_again(&client, &bucket, &key, &id).await,
-                        None => None,
-                    };
-                    return Err((e.into(), left));
+                match writer.finish().await {
+                    Ok(written) => etag = written.etag,
+                    Err(e) => {
+                        let left = match upload_id {
+                            Some(id) => abort_again(&client, &bucket, &key, &id).await,
+                            None => None,
+                        };
+                        return Err((e.into(), left));
+                    }
                 }
             }
             Sink::Local {
@@ -452,7 +460,7 @@ impl Sink {
                 }
             }
         }
-        Ok(())
+        Ok(etag)
     }
 
     /// Drops the file: aborts the upload (awaited) or deletes the

@@ -228,8 +228,18 @@ pub(crate) struct Settled {
 impl Settled {
     /// Completes the file; its rows.
     pub(crate) async fn complete(self) -> std::result::Result<u64, Unfinished> {
+        let rows = self.rows;
+        self.complete_with_etag().await.map(|_| rows)
+    }
+
+    /// Completes the file; the ETag the server answered its completion
+    /// with, when it gave one (an INSERT compares it with the object's
+    /// after).
+    pub(crate) async fn complete_with_etag(
+        self,
+    ) -> std::result::Result<Option<String>, Unfinished> {
         match self.sink.finish().await {
-            Ok(()) => Ok(self.rows),
+            Ok(etag) => Ok(etag),
             Err((error, left_open)) => Err(Unfinished {
                 // The client found no way to tell whether the completion
                 // whose answer was lost was done, or the server answered

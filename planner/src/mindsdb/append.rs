@@ -10,10 +10,13 @@
 //! answer's ETag compared too (a small object's one PutObject carries
 //! If-Match itself; the HEAD goes before it too).
 //!
-//! After the write succeeded, one more HEAD reads the version at the key:
-//! when its history (`x-amz-meta-s3sql-inserts`, [`History`]) does not
-//! name this INSERT, another writer's version replaced it, and the INSERT
-//! fails saying its rows are not in the object (run it again).
+//! After the write succeeded, one more HEAD reads the version at the key
+//! ([`super::landed`]): its ETag the write's, the rows are there; a third
+//! ETag whose history (`x-amz-meta-s3sql-inserts`, [`History`]) does not
+//! name this INSERT, another INSERT's version replaced it, and the INSERT
+//! fails saying its rows are not in the object (run it again); anything
+//! else (the old ETag answered stale, no history kept) is told unknown,
+//! with how to check.
 //!
 //! What is guaranteed, then, of INSERTs into one object at once:
 //! - On S3, and servers that evaluate If-Match on PutObject and
@@ -78,7 +81,8 @@ use s3sql_s3_client::{
 };
 
 use super::error::DatabaseError;
-use super::insert::{InsertTarget, Mapping, OldObject, client_error};
+use super::insert::{InsertTarget, Mapping, OldObject};
+use super::landed::{History, settle, still_there};
 use super::parquet_types::kept_types;
 use super::splice::{CsvQuoting, CsvShape, Decoder, OldText};
 use crate::copy::{
@@ -227,11 +231,22 @@ async fn write_new_version(
                 return Err(left_open(conflict(e), settled.abort().await));
             }
             // The writer aborts its upload itself when completing fails.
-            match settled.complete().await {
-                Ok(_) => still_named(&client, &url, target, &history, named).await?,
-                Err(unfinished) => settle(&client, &url, target, &history, unfinished.error)
+            match settled.complete_with_etag().await {
+                Ok(written) => {
+                    let etags = (old.etag.as_str(), written.as_deref());
+                    still_there(&client, &url, target, &history, etags, named).await?;
+                }
+                Err(unfinished) => {
+                    settle(
+                        &client,
+                        &url,
+                        target,
+                        (&history, &old.etag),
+                        unfinished.error,
+                    )
                     .await
-                    .map_err(|e| left_open(conflict(e), unfinished.left_open))?,
+                    .map_err(|e| left_open(conflict(e), unfinished.left_open))?;
+                }
             }
             inserted
         }
@@ -252,10 +267,15 @@ async fn write_new_version(
                 Err(e) => return Err(left_open(conflict(e), sink.abort().await)),
             };
             match sink.finish().await {
-                Ok(()) => still_named(&client, &url, target, &history, named).await?,
-                Err((error, left)) => settle(&client, &url, target, &history, error)
-                    .await
-                    .map_err(|e| left_open(conflict(e), left))?,
+                Ok(written) => {
+                    let etags = (old.etag.as_str(), written.as_deref());
+                    still_there(&client, &url, target, &history, etags, named).await?;
+                }
+                Err((error, left)) => {
+                    settle(&client, &url, target, (&history, &old.etag), error)
+                        .await
+                        .map_err(|e| left_open(conflict(e), left))?;
+                }
             }
             inserted
         }
@@ -347,160 +367,6 @@ async fn carried(
         metadata,
         ..PutObjectRequest::default()
     })
-}
-
-/// The INSERTs a version of an object holds the rows of, newest first,
-/// as user metadata `x-amz-meta-s3sql-inserts` (ids of 16 hex digits,
-/// space-separated, at most [`History::KEPT`]): each INSERT's new version
-/// holds every row of the version it replaced, so it names itself and
-/// that version's INSERTs. When the answer to the new version's write is
-/// lost and another writer's version is at the key since, this tells
-/// whether it was an INSERT on top of this one's (its rows are there)
-/// or not.
-#[derive(Debug)]
-struct History {
-    /// This INSERT's id.
-    id: String,
-}
-
-impl History {
-    /// The user metadata's name (without `x-amz-meta-`).
-    const KEY: &str = "s3sql-inserts";
-    /// INSERTs named at most: a lost answer is retried within seconds, and
-    /// eight INSERTs landing meanwhile are already past belief. 136 bytes
-    /// of the 2 KB of user metadata S3 keeps.
-    const KEPT: usize = 8;
-
-    fn new() -> Self {
-        let id = uuid::Uuid::new_v4().simple().to_string();
-        Self {
-            id: id[..16].to_owned(),
-        }
-    }
-
-    /// The history of the new version: this INSERT, then `before` (the
-    /// replaced version's), the oldest dropped past [`Self::KEPT`].
-    fn after(&self, before: Option<&str>) -> String {
-        std::iter::once(self.id.as_str())
-            .chain(before.unwrap_or_default().split_whitespace())
-            .take(Self::KEPT)
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
-}
-
-/// The new version's write failed: when the client could not tell
-/// whether it took effect (its answer was lost, and another writer's
-/// version is at the key since), the object's [`History`] tells, when it
-/// can, whether this INSERT's rows are in it: `Ok` when they are (another
-/// INSERT appended to this one's version), the error saying exactly what
-/// is known otherwise. Any other failure is `error` as it is.
-async fn settle(
-    client: &S3Client,
-    url: &ObjectUrl,
-    target: &InsertTarget,
-    history: &History,
-    error: PlannerError,
-) -> Result<()> {
-    if !matches!(
-        client_error(&error),
-        Some(s3sql_s3_client::Error::OutcomeUnknown { .. })
-    ) {
-        return Err(error);
-    }
-    let unknown = |why: String| {
-        target.error(format!(
-            "outcome unknown: the answer to the new version's write was lost, and the object now is another writer's version: this INSERT's version may have been written and replaced since (its rows then in the new version if that writer appended to it) or never written; {why}: SELECT from the object to see whether its rows are there before running the INSERT again ({error})"
-        ))
-    };
-    let names = match now_named(client, url).await {
-        Ok(names) => names,
-        Err(e) => {
-            return Err(unknown(format!(
-                "the HEAD that would tell from the object's history of INSERTs failed ({e})"
-            )));
-        }
-    };
-    let Some(names) = names else {
-        return Err(unknown(format!(
-            "the object's version names no INSERTs (x-amz-meta-{}), so it was not written by s3sql's INSERT",
-            History::KEY
-        )));
-    };
-    if names.contains(&history.id) {
-        tracing::info!(
-            table = target.name,
-            "an INSERT whose write's answer was lost landed, and another INSERT appended to it since"
-        );
-        return Ok(());
-    }
-    if names.len() >= History::KEPT {
-        return Err(unknown(format!(
-            "the object's version names the last {} INSERTs on it, this one not among them, and older ones are not kept",
-            names.len()
-        )));
-    }
-    Err(not_in_the_object(
-        target,
-        "the answer to the new version's write was lost, and the object now is a version another INSERT wrote",
-    ))
-}
-
-/// The INSERTs the version now at the key holds the rows of (its
-/// [`History`]); `None` when it names none.
-async fn now_named(
-    client: &S3Client,
-    url: &ObjectUrl,
-) -> std::result::Result<Option<Vec<String>>, s3sql_s3_client::Error> {
-    let stored = client
-        .head_object_metadata(url.bucket(), url.key(), &GetObjectRequest::default())
-        .await?;
-    Ok(stored
-        .metadata
-        .user
-        .get(History::KEY)
-        .map(|names| names.split_whitespace().map(str::to_owned).collect()))
-}
-
-/// The INSERT's error when the object's version at the key, `version`
-/// (what is known of it), does not hold its rows.
-fn not_in_the_object(target: &InsertTarget, version: &str) -> PlannerError {
-    target.error(format!(
-        "{version} whose history (x-amz-meta-{}) does not hold this INSERT: its rows are not in the object; run the INSERT again",
-        History::KEY
-    ))
-}
-
-/// The new version was written: the version at the key still names this
-/// INSERT, else another writer's replaced it at once and the rows are
-/// not there. A server that ignores If-Match on CompleteMultipartUpload
-/// (moto 5.2) completes INSERTs whose guard HEADs all passed over each
-/// other, each answered with success; this HEAD, one per INSERT, tells
-/// each one replaced by a version landing before it (review-10h #1). Not
-/// asked when the history did not fit on the new version (`named`).
-async fn still_named(
-    client: &S3Client,
-    url: &ObjectUrl,
-    target: &InsertTarget,
-    history: &History,
-    named: bool,
-) -> Result<()> {
-    if !named {
-        return Ok(());
-    }
-    match now_named(client, url).await {
-        Ok(Some(names)) if names.contains(&history.id) => Ok(()),
-        Ok(_) => Err(not_in_the_object(
-            target,
-            "the new version was written, and replaced at once by another writer's version",
-        )),
-        Err(e) if e.is_not_found() => Err(target.error(
-            "the new version was written, and the object was deleted by another writer at once: its rows are not in it",
-        )),
-        Err(e) => Err(target.error(format!(
-            "the new version was written, but the HEAD checking that no other writer replaced it at once failed ({e}): SELECT from the object to see whether its rows are there before running the INSERT again"
-        ))),
-    }
 }
 
 /// S3's limits on what one PutObject / CreateMultipartUpload carries in

@@ -4,7 +4,7 @@
 //! planned as the scan of `s3://bucket/folder/file.csv` signed by the
 //! database ([`resolve`]), `ds.files` ([`files`]), ``INSERT INTO ds.`key` ``
 //! writing a new version of the object, its old content then the new rows
-//! ([`insert`], [`append`], [`splice`]),
+//! ([`insert`], [`append`], [`splice`], [`landed`]),
 //! and `SHOW DATABASES` / `SHOW TABLES FROM ds`.
 
 mod append;
@@ -12,6 +12,7 @@ mod database;
 mod error;
 mod files;
 mod insert;
+mod landed;
 mod params;
 mod parquet_types;
 mod parse;

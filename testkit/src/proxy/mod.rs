@@ -447,6 +447,17 @@ async fn handle(
             }
         }
     }
+    if matches!(fault, Some(Fault::StripUserMetadata)) {
+        let names: Vec<http::HeaderName> = resp
+            .headers()
+            .keys()
+            .filter(|name| name.as_str().starts_with("x-amz-meta-"))
+            .cloned()
+            .collect();
+        for name in names {
+            resp.headers_mut().remove(name);
+        }
+    }
     if let Some(Fault::CutBodyWithoutHeader { name, .. }) = &fault {
         resp.headers_mut()
             .remove(http::HeaderName::from_bytes(name.as_bytes())?);

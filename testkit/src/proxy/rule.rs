@@ -76,6 +76,11 @@ pub enum Fault {
     /// effect while the client still waits (a slow completion's answer),
     /// so another writer can land in between.
     DelayAnswer(Duration),
+    /// Forward, then remove every `x-amz-meta-*` header from the answer:
+    /// a server that does not keep user metadata (SeaweedFS, and others,
+    /// on multipart uploads) or a gateway dropping it. The object and its
+    /// ETag are as the server has them.
+    StripUserMetadata,
     /// Answer 301 PermanentRedirect with `x-amz-bucket-region`, as S3 does
     /// for a bucket in another region.
     Redirect {
