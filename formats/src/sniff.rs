@@ -302,6 +302,24 @@ pub fn leading_zero(value: &str) -> bool {
 }
 
 /// The first `records` records of `sample` as text, column by column.
+/// The first values of each of a CSV's `columns`, as text, from its
+/// start `sample` read with `dialect` (its header skipped, a record the
+/// sample cuts left out, short records padded), up to DuckDB's sample of
+/// 20,480 records; empty values (NULL) left out. A sample that cannot be
+/// read gives no values.
+pub fn column_values(sample: &[u8], dialect: &CsvDialect, columns: usize) -> Vec<Vec<String>> {
+    let sample = strip_bom(sample);
+    let end = sample
+        .iter()
+        .rposition(|&b| b == b'\n' || b == b'\r')
+        .map_or(sample.len(), |at| at + 1);
+    let format = arrow_format(dialect)
+        .with_header(dialect.has_header)
+        .with_truncated_rows(true);
+    text_columns(&sample[..end], format, columns, SNIFF_RECORDS)
+        .unwrap_or_else(|_| vec![Vec::new(); columns])
+}
+
 fn text_columns(
     sample: &[u8],
     format: Format,

@@ -89,6 +89,59 @@ impl TemporalFormats {
     }
 }
 
+/// The date formats DuckDB's CSV sniffer tries, `-` standing for each of
+/// [`DATE_SEPARATORS`] (DuckDB 1.5's candidates). A two-digit year goes
+/// before its four-digit twin: chrono's `%Y` also takes `24`, DuckDB's
+/// does not.
+const SNIFFED_DATES: [&str; 6] = [
+    "%m-%d-%y", "%m-%d-%Y", "%d-%m-%y", "%d-%m-%Y", "%y-%m-%d", "%Y-%m-%d",
+];
+/// The timestamp formats it tries, alike.
+const SNIFFED_TIMESTAMPS: [&str; 7] = [
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%m-%d-%y %I:%M:%S %p",
+    "%m-%d-%Y %I:%M:%S %p",
+    "%d-%m-%y %H:%M:%S",
+    "%d-%m-%Y %H:%M:%S",
+    "%y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+];
+/// The separators between a date's parts DuckDB's sniffer takes.
+const DATE_SEPARATORS: [char; 4] = ['-', '/', '.', ' '];
+
+/// The date or timestamp format DuckDB's CSV sniffer would read a column
+/// of `values` with (empty ones aside): the first of its candidates
+/// (`%m/%d/%Y`, `%d.%m.%Y %H:%M:%S`, ...) that every value parses with;
+/// `None` when there is no value, or no candidate fits them all (free
+/// text). DuckDB types such a column DATE or TIMESTAMP, where arrow's
+/// inference, ISO 8601 only, leaves it text unless its values are ISO.
+pub fn sniffed_date_format<'a>(values: impl Iterator<Item = &'a str> + Clone) -> Option<String> {
+    let mut values = values.map(str::trim).filter(|v| !v.is_empty()).peekable();
+    values.peek()?;
+    let candidates = DATE_SEPARATORS.iter().flat_map(|sep| {
+        SNIFFED_DATES
+            .iter()
+            .map(move |f| (f.replace('-', &sep.to_string()), true))
+            .chain(SNIFFED_TIMESTAMPS.iter().map(move |f| {
+                let (date, time) = f.split_once(' ').unwrap_or((f, ""));
+                (
+                    format!("{} {time}", date.replace('-', &sep.to_string())),
+                    false,
+                )
+            }))
+    });
+    for (format, date) in candidates {
+        let fits = |v: &str| match date {
+            true => NaiveDate::parse_from_str(v, &format).is_ok(),
+            false => NaiveDateTime::parse_from_str(v, &format).is_ok(),
+        };
+        if values.clone().all(fits) {
+            return Some(format);
+        }
+    }
+    None
+}
+
 /// Days since 1970-01-01 of `text` written as `format`.
 pub fn parse_date(text: &str, format: &str) -> Option<i32> {
     let date = NaiveDate::parse_from_str(text.trim(), format).ok()?;
@@ -164,6 +217,43 @@ mod tests {
             parse_timestamp("02/01/1970", "%d/%m/%Y"),
             Some(86_400_000_000)
         );
+    }
+
+    /// The columns DuckDB 1.5.5 typed DATE or TIMESTAMP from these values
+    /// (checked with its `DESCRIBE`), and the ones it left VARCHAR.
+    #[test]
+    fn the_sniffed_format_is_the_first_of_duckdbs_candidates_fitting_every_value() {
+        for (values, format) in [
+            (&["01/05/2024", "02/29/2024"][..], "%m/%d/%Y"),
+            (&["13/05/2024", "", "29/02/2024"], "%d/%m/%Y"),
+            (&["2024/01/05", "2024/02/29"], "%Y/%m/%d"),
+            (&["05.01.2024", "29.02.2024"], "%d.%m.%Y"),
+            (&["01 05 2024"], "%m %d %Y"),
+            (&["01/05/24"], "%m/%d/%y"),
+            (&["13/05/2024 10:00:00"], "%d/%m/%Y %H:%M:%S"),
+            (&["01/05/2024 10:00:00 PM"], "%m/%d/%Y %I:%M:%S %p"),
+            (&["2024/01/05 10:00:00.25"], "%Y/%m/%d %H:%M:%S.%f"),
+        ] {
+            assert_eq!(
+                sniffed_date_format(values.iter().copied()).as_deref(),
+                Some(format),
+                "{values:?}"
+            );
+        }
+        for values in [
+            &["hello"][..],
+            &["01/05/2024", "2024/02/28"],
+            &["01/05/2024 10:00:00", "02/28/2024 11:00:00"],
+            &["", " "],
+            &[],
+            &["2024", "12"],
+        ] {
+            assert_eq!(
+                sniffed_date_format(values.iter().copied()),
+                None,
+                "{values:?}"
+            );
+        }
     }
 
     #[test]

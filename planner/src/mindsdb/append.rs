@@ -573,8 +573,10 @@ async fn splice(
     let (mut layout, before) = text
         .layout()
         .map_err(|why| target.error(format!("{why}; nothing was written")))?;
-    if old.options.format == CopyFormat::Json {
-        rows.mapping.write_timestamps_as(text.head());
+    match old.options.format {
+        CopyFormat::Json => rows.mapping.write_timestamps_as(text.head()),
+        CopyFormat::Csv => rows.mapping.refuse_dates_beside(text.head(), old),
+        _ => {}
     }
     spare = out.write(&before, spare).await?;
     let mut options = old.options.clone();

@@ -38,6 +38,7 @@ use s3sql_formats::{Compression, TimestampShape, compression_from_path, timestam
 use s3sql_s3_client::{ObjectUrl, Operation, S3ObjectStore};
 
 use super::database::{Database, Databases};
+use super::dated::{DatedColumns, refusal};
 use super::error::DatabaseError;
 use crate::copy::{CopyFormat, CopyOptions, TextCompression};
 use crate::describe::duckdb_type_name;
@@ -387,6 +388,9 @@ pub(crate) struct Mapping {
     /// A JSON object's timestamp columns, by index, written as text in the
     /// shape of the object's own values ([`Mapping::write_timestamps_as`]).
     shapes: Vec<(usize, TimestampShape)>,
+    /// A CSV object's text columns of dates in a non-ISO format, which
+    /// take no date or time value ([`Mapping::refuse_dates_beside`]).
+    dated: DatedColumns,
 }
 
 /// The hive partitions of `url`'s key (`name=value` folders), in order.
@@ -451,14 +455,15 @@ fn non_finite(array: &dyn Array) -> Result<Option<f64>> {
     })
 }
 
-/// `array` cast to `to`; a timestamp to text is DuckDB's text
-/// (`2024-05-06 01:02:03+00`, the zone kept), not arrow's.
+/// `array` cast to `to`; a date or time to text is DuckDB's text, as its
+/// CSV writer writes it (`2024-05-06 01:02:03+00`, the zone kept;
+/// `1 day 02:00:00`), not arrow's.
 fn cast_value(
     array: &ArrayRef,
     to: &DataType,
     options: &CastOptions,
 ) -> std::result::Result<ArrayRef, ArrowError> {
-    if matches!(array.data_type(), DataType::Timestamp(..)) && is_text(to) {
+    if array.data_type().is_temporal() && is_text(to) {
         let text = duckdb_text(array).map_err(|e| ArrowError::ExternalError(Box::new(e)))?;
         return cast_with_options(&text, to, options);
     }
@@ -505,6 +510,7 @@ impl Mapping {
             table: target.name.clone(),
             hive: Vec::new(),
             shapes: Vec::new(),
+            dated: DatedColumns::default(),
         }
     }
 
@@ -612,6 +618,7 @@ impl Mapping {
             table: target.name.clone(),
             hive,
             shapes: Vec::new(),
+            dated: DatedColumns::default(),
         })
     }
 
@@ -641,6 +648,7 @@ impl Mapping {
             table: target.name.clone(),
             hive: Vec::new(),
             shapes: Vec::new(),
+            dated: DatedColumns::default(),
         }
     }
 
@@ -672,6 +680,14 @@ impl Mapping {
             }
         }
         self.schema = Arc::new(Schema::new(fields));
+    }
+
+    /// In a CSV object, refuses a date or time for each text column whose
+    /// values in `head`, the object's first text, are dates in a format
+    /// other than ISO ([`DatedColumns`]): written as DuckDB writes it, it
+    /// would be a second format beside theirs.
+    pub(crate) fn refuse_dates_beside(&mut self, head: &[u8], old: &OldObject) {
+        self.dated = DatedColumns::of(head, old, &self.check);
     }
 
     /// `checked`, timestamps of column `column`, as text of `shape`.
@@ -768,11 +784,18 @@ impl Mapping {
                     {
                         self.converted_text(batch.column(*at), &checked, check)?;
                         Ok(checked)
-                    } else if self.format == CopyFormat::Csv
-                        && is_text(field.data_type())
+                    } else if is_text(check.data_type())
                         && batch.column(*at).data_type().is_temporal()
                     {
-                        Err(self.dated_text(field.name()))
+                        if let Some(format) = self.dated.format_of(i) {
+                            return Err(self.insert_error(refusal(
+                                check.name(),
+                                format,
+                                batch.column(*at),
+                            )));
+                        }
+                        // DuckDB's text of the value: nothing lost to check.
+                        Ok(checked)
                     } else if field.data_type() == check.data_type() {
                         self.unchanged(batch.column(*at), &checked, check)?;
                         Ok(checked)
@@ -789,21 +812,6 @@ impl Mapping {
             self.readable(field, column)?;
         }
         Ok(RecordBatch::try_new(Arc::clone(&self.schema), columns)?)
-    }
-
-    /// The error for a date or time into a CSV column s3sql reads as text:
-    /// its values are not ISO dates (`01/05/2024`, `2024/01/05`, which
-    /// DuckDB reads as dates), and the ISO text of the value would be a
-    /// format beside theirs that makes the column VARCHAR to DuckDB and
-    /// MindsDB too (review-10h #6).
-    fn dated_text(&self, column: &str) -> PlannerError {
-        DatabaseError::Insert {
-            table: self.table.clone(),
-            message: format!(
-                "column {column} is text to s3sql (its values are not dates written as YYYY-MM-DD, e.g. 01/05/2024, which DuckDB reads as dates), so a date or time written into it as YYYY-MM-DD would give it a second format and make it text for DuckDB and MindsDB too; nothing was written: give the value as text written as the column's other values are (e.g. '03/01/2024'), or CAST it to VARCHAR to write it as YYYY-MM-DD anyway"
-            ),
-        }
-        .into()
     }
 
     /// Refuses a value that would leave the object unreadable to s3sql or

@@ -9,6 +9,7 @@
 
 mod append;
 mod database;
+mod dated;
 mod error;
 mod files;
 mod insert;

@@ -2037,21 +2037,24 @@ async fn an_insert_keeps_the_instant_of_a_zoned_timestamp() {
 /// DuckDB reads as dates), is refused naming the column and what to give,
 /// where it was written as `2024-03-01`, a third format that made the
 /// column VARCHAR for DuckDB and MindsDB (review-10h #6); the value given
-/// as text in the column's own format goes in as written.
+/// as text in the column's own format goes in as written. The refusal
+/// names the format and shows the value written in it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_date_into_a_text_column_of_other_dates_is_refused() {
     let bucket = Bucket::new().await;
     let session = session_with_database(&bucket, &bucket.endpoint).await;
-    for (name, old, theirs) in [
+    for (name, old, theirs, format) in [
         (
             "dt/us.csv",
             "id,d\n1,01/05/2024\n2,02/29/2024\n",
             "03/01/2024",
+            "%m/%d/%Y",
         ),
         (
             "dt/sl.csv",
             "id,d\n1,2024/01/05\n2,2024/02/29\n",
             "2024/03/01",
+            "%Y/%m/%d",
         ),
     ] {
         bucket.put(name, old).await;
@@ -2063,7 +2066,9 @@ async fn a_date_into_a_text_column_of_other_dates_is_refused() {
             )
             .await;
             assert!(
-                error.contains("column d") && error.contains("nothing was written"),
+                error.contains(&format!("column d holds dates written as {format}"))
+                    && error.contains(&format!("e.g. '{theirs}'"))
+                    && error.contains("nothing was written"),
                 "{name} {value}: {error}"
             );
             assert_eq!(object(&bucket, name).await, old.as_bytes(), "{name}");
@@ -2079,4 +2084,72 @@ async fn a_date_into_a_text_column_of_other_dates_is_refused() {
             "{name}"
         );
     }
+}
+
+/// A date or time into a CSV column s3sql reads as text, whose values are
+/// not dates in another format (free text, or only empty values, as in a
+/// header-only CSV), is written as DuckDB writes it in a CSV, and DuckDB
+/// reads it back so. Every date or time into any text column was refused
+/// as if the column held `01/05/2024`-style dates, so the first INSERT into
+/// a header-only CSV template failed (review-s26 #5).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_date_or_time_into_a_csv_text_column_without_dates_is_written_as_duckdb_writes_it() {
+    let bucket = Bucket::new().await;
+    let session = session_with_database(&bucket, &bucket.endpoint).await;
+    bucket
+        .put("dt/notes.csv", "id,note,created\n1,hello,\n")
+        .await;
+    let key = format!("{}dt/notes.csv", bucket.prefix);
+    let inserted = query(
+        &session,
+        &format!("INSERT INTO ds.`{key}` VALUES (2, DATE '2024-03-01', now())"),
+    )
+    .await;
+    assert!(inserted.iter().any(|l| l.contains("| 1 ")), "{inserted:?}");
+    let url = bucket.url("dt/notes.csv");
+    let theirs = duckdb(
+        Some(&bucket),
+        &[format!(
+            "SELECT id, note, typeof(created), (created > TIMESTAMPTZ '2024-01-01 00:00:00+00')::VARCHAR FROM '{url}' ORDER BY id"
+        )],
+    );
+    assert_eq!(
+        duckdb_rows(&theirs[0]),
+        [
+            "1,hello,TIMESTAMP WITH TIME ZONE,",
+            "2,2024-03-01,TIMESTAMP WITH TIME ZONE,true"
+        ]
+    );
+    // A header-only CSV: each value's text is the one DuckDB's COPY writes.
+    bucket
+        .put("dt/template.csv", "id,created,starts,took\n")
+        .await;
+    let key = format!("{}dt/template.csv", bucket.prefix);
+    let values = "1, TIMESTAMP '2024-03-01 10:00:00.5', TIME '10:30:00', INTERVAL '1 day 2 hours'";
+    query(
+        &session,
+        &format!("INSERT INTO ds.`{key}` VALUES ({values})"),
+    )
+    .await;
+    let theirs = duckdb(
+        Some(&bucket),
+        &[
+            format!(
+                "COPY (SELECT * FROM (VALUES ({values})) t(id, created, starts, took)) TO '{}'",
+                bucket.url("dt/duckdb.csv")
+            ),
+            format!(
+                "SELECT id, typeof(created), created::VARCHAR, typeof(starts), took FROM '{}'",
+                bucket.url("dt/template.csv")
+            ),
+        ],
+    );
+    assert_eq!(
+        String::from_utf8(object(&bucket, "dt/template.csv").await).unwrap(),
+        String::from_utf8(object(&bucket, "dt/duckdb.csv").await).unwrap()
+    );
+    assert_eq!(
+        duckdb_rows(&theirs[1]),
+        ["1,TIMESTAMP,2024-03-01 10:00:00.5,TIME,1 day 02:00:00"]
+    );
 }
