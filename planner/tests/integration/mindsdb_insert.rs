@@ -797,6 +797,54 @@ async fn an_insert_on_a_server_that_drops_user_metadata_answers_its_row_inserted
     assert_eq!(open_uploads(&bucket).await, 0, "an upload stayed open");
 }
 
+/// The HEAD after the write answered stale, with the old version's ETag
+/// and metadata (a cache, or a lagging replica behind a load balancer):
+/// it tells nothing of the write, so the INSERT says the outcome is
+/// unknown and how to check, never "run the INSERT again", which would add
+/// the row twice: it is in the object (review-s26 #3). A multipart
+/// rewrite and a single PutObject.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_insert_whose_check_is_answered_stale_says_the_outcome_is_unknown() {
+    let bucket = Bucket::new().await;
+    let proxy = FaultProxy::in_front_of(&bucket.endpoint);
+    let clean = session_with_database(&bucket, &bucket.endpoint).await;
+    big_object(&clean, &bucket, "stale/big.csv").await;
+    bucket.put("stale/small.csv", "id,pad\n1,x\n").await;
+    let session = session_with_database(&bucket, &proxy.endpoint()).await;
+    for name in ["stale/big.csv", "stale/small.csv"] {
+        let key = format!("{}{name}", bucket.prefix);
+        let old = etag(&bucket, name).await.unwrap();
+        proxy.clear_rules();
+        proxy.push_rule(
+            FaultRule::new(Fault::StaleHead)
+                .method(Method::HEAD)
+                .path_contains(name)
+                .always(),
+        );
+        let error = error_of(
+            &session,
+            &format!("INSERT INTO ds.`{key}` VALUES (1000001, 'new')"),
+        )
+        .await;
+        assert!(
+            error.contains("outcome unknown: the new version was written")
+                && error.contains(&format!("still answers the old version's ETag {old}"))
+                && error.contains("SELECT from the object")
+                && !error.contains("run the INSERT again"),
+            "{name}: {error}"
+        );
+        assert_ne!(etag(&bucket, name).await.unwrap(), old, "{name}");
+        let rows = query(
+            &clean,
+            &format!("SELECT id, pad FROM ds.`{key}` WHERE id = 1000001"),
+        )
+        .await;
+        assert_eq!(table_rows(&rows), ["1000001,new"], "{name}");
+    }
+    proxy.clear_rules();
+    assert_eq!(open_uploads(&bucket).await, 0, "an upload stayed open");
+}
+
 /// The object's ETag, from a HEAD.
 async fn etag(bucket: &Bucket, name: &str) -> Option<String> {
     bucket

@@ -45,6 +45,8 @@ struct Shared {
     in_flight: Mutex<std::collections::HashMap<Method, (usize, usize)>>,
     /// The listing page [`Fault::ReplayFirstListingPage`] replays.
     first_listing_page: Mutex<Option<String>>,
+    /// The answer [`Fault::StaleHead`] repeats.
+    stale_head: Mutex<Option<(StatusCode, http::HeaderMap)>>,
 }
 
 /// Counts a request as in flight until dropped (when its handler returns:
@@ -169,6 +171,7 @@ impl FaultProxy {
             faults: AtomicUsize::new(0),
             in_flight: Mutex::new(std::collections::HashMap::new()),
             first_listing_page: Mutex::new(None),
+            stale_head: Mutex::new(None),
         });
         let handler = Arc::clone(&shared);
         let service = hyper::service::service_fn(move |req| handle(Arc::clone(&handler), req));
@@ -199,9 +202,10 @@ impl FaultProxy {
         });
     }
 
-    /// Removes every rule.
+    /// Removes every rule, and the answer a [`Fault::StaleHead`] kept.
     pub fn clear_rules(&self) {
         self.shared.rules.lock().unwrap().clear();
+        *self.shared.stale_head.lock().unwrap() = None;
     }
 
     /// Requests received so far, faulted or not.
@@ -361,6 +365,15 @@ async fn handle(
             );
             return Ok(resp);
         }
+        Some(Fault::StaleHead) => {
+            let stale = shared.stale_head.lock().unwrap().clone();
+            if let Some((status, headers)) = stale {
+                let mut resp = Response::new(full(Bytes::new()));
+                *resp.status_mut() = status;
+                *resp.headers_mut() = headers;
+                return Ok(resp);
+            }
+        }
         // An error from the service makes hyper drop the connection unanswered.
         Some(Fault::Reset) => return Err("injected connection reset".into()),
         Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
@@ -446,6 +459,13 @@ async fn handle(
                 resp.headers_mut().remove(name);
             }
         }
+    }
+    if matches!(fault, Some(Fault::StaleHead)) {
+        shared
+            .stale_head
+            .lock()
+            .unwrap()
+            .get_or_insert_with(|| (resp.status(), resp.headers().clone()));
     }
     if matches!(fault, Some(Fault::StripUserMetadata)) {
         let names: Vec<http::HeaderName> = resp

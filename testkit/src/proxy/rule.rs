@@ -81,6 +81,12 @@ pub enum Fault {
     /// on multipart uploads) or a gateway dropping it. The object and its
     /// ETag are as the server has them.
     StripUserMetadata,
+    /// Forward the first request this fault meets and keep its answer's
+    /// status and headers; answer every later one with them, body-less,
+    /// without reaching the server: a cache or a lagging replica behind a
+    /// load balancer answering HEAD stale (the old ETag and metadata)
+    /// after the object changed. Meant for HEAD.
+    StaleHead,
     /// Answer 301 PermanentRedirect with `x-amz-bucket-region`, as S3 does
     /// for a bucket in another region.
     Redirect {
