@@ -13,7 +13,7 @@ use std::borrow::Cow;
 
 use datafusion::common::tree_node::TreeNode;
 use datafusion::execution::SessionState;
-use datafusion::logical_expr::{DdlStatement, Expr, LogicalPlan};
+use datafusion::logical_expr::{DdlStatement, Expr, LogicalPlan, WindowFunctionDefinition};
 use datafusion::prelude::SessionContext;
 
 /// The context to run `plan` in: `ctx`, or one reading in file order
@@ -55,7 +55,7 @@ pub(crate) fn returns_scanned_rows(plan: &LogicalPlan) -> bool {
 fn takes_rows_by_position(plan: &LogicalPlan) -> bool {
     plan.exists(|node| {
         Ok(match node {
-            LogicalPlan::Limit(limit) => keeps_row_order(&limit.input),
+            LogicalPlan::Limit(limit) => limits_scanned_rows(&limit.input),
             LogicalPlan::Window(window) => {
                 keeps_row_order(&window.input) && window.window_expr.iter().any(unordered)
             }
@@ -65,12 +65,70 @@ fn takes_rows_by_position(plan: &LogicalPlan) -> bool {
     .unwrap_or(false)
 }
 
-/// Whether `expr` is a window function without ORDER BY.
+/// Whether `expr` is a window function without ORDER BY whose answer
+/// depends on the rows' order (`row_number()`, `first_value`, `lag`,
+/// `string_agg`). An aggregate over the whole window that does not
+/// (`sum(x) OVER (PARTITION BY g)`, `count(*) OVER ()`) leaves the plan
+/// parallel: it made the whole statement, its scans too, one partition
+/// (review-s26 F9).
 fn unordered(expr: &Expr) -> bool {
     match expr {
         Expr::Alias(alias) => unordered(&alias.expr),
-        Expr::WindowFunction(window) => window.params.order_by.is_empty(),
+        Expr::WindowFunction(window) => {
+            window.params.order_by.is_empty() && !order_free(&window.fun)
+        }
         _ => false,
+    }
+}
+
+/// Whether `fun` is an aggregate whose total over a window is the same in
+/// any row order (floating-point sums to their last bits aside, as in
+/// DuckDB's parallel sums).
+fn order_free(fun: &WindowFunctionDefinition) -> bool {
+    const ORDER_FREE: [&str; 23] = [
+        "sum",
+        "count",
+        "min",
+        "max",
+        "avg",
+        "mean",
+        "median",
+        "stddev",
+        "stddev_pop",
+        "stddev_samp",
+        "var",
+        "var_pop",
+        "var_samp",
+        "variance",
+        "bool_and",
+        "bool_or",
+        "bit_and",
+        "bit_or",
+        "bit_xor",
+        "approx_distinct",
+        "duckdb_checked_sum",
+        "duckdb_decimal_avg",
+        "duckdb_decimal_sum",
+    ];
+    match fun {
+        WindowFunctionDefinition::AggregateUDF(udf) => {
+            let name = udf.name().to_ascii_lowercase();
+            ORDER_FREE.contains(&name.as_str())
+        }
+        WindowFunctionDefinition::WindowUDF(_) => false,
+    }
+}
+
+/// Whether a LIMIT over `plan` takes scanned rows by position: rows as
+/// scanned, also through windows (`SELECT *, count(*) OVER () ... LIMIT
+/// 10` shows the files' first rows in DuckDB, whatever the window).
+fn limits_scanned_rows(plan: &LogicalPlan) -> bool {
+    match plan {
+        LogicalPlan::Projection(p) => limits_scanned_rows(&p.input),
+        LogicalPlan::Filter(f) => limits_scanned_rows(&f.input),
+        LogicalPlan::SubqueryAlias(a) => limits_scanned_rows(&a.input),
+        LogicalPlan::Window(w) => limits_scanned_rows(&w.input),
+        other => keeps_row_order(other),
     }
 }
 
@@ -92,4 +150,40 @@ pub(crate) fn in_file_order(state: &SessionState) -> SessionState {
     let mut state = state.clone();
     state.config_mut().options_mut().execution.target_partitions = 1;
     state
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A window without ORDER BY takes rows by position only when its
+    /// function depends on their order: sum, count, min and max over a
+    /// whole partition do not, and keep the plan parallel.
+    #[tokio::test]
+    async fn only_order_dependent_windows_take_rows_by_position() {
+        let ctx = SessionContext::new();
+        ctx.sql("CREATE TABLE t AS VALUES (1, 2), (1, 3), (2, 4)")
+            .await
+            .unwrap();
+        let takes = async |sql: &str| {
+            let plan = ctx.state().create_logical_plan(sql).await.unwrap();
+            takes_rows_by_position(&plan)
+        };
+        for sql in [
+            "SELECT sum(column2) OVER (PARTITION BY column1) FROM t",
+            "SELECT count(*) OVER () AS n, min(column2) OVER (), max(column2) OVER () FROM t",
+            "SELECT avg(column2) OVER (PARTITION BY column1) FROM t",
+        ] {
+            assert!(!takes(sql).await, "{sql}");
+        }
+        for sql in [
+            "SELECT row_number() OVER () FROM t",
+            "SELECT first_value(column2) OVER (PARTITION BY column1) FROM t",
+            "SELECT sum(column2) OVER (), lag(column2) OVER () FROM t",
+            "SELECT * FROM t LIMIT 1",
+            "SELECT *, count(*) OVER () FROM t LIMIT 2",
+        ] {
+            assert!(takes(sql).await, "{sql}");
+        }
+    }
 }
