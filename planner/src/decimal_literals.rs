@@ -33,11 +33,11 @@ use datafusion::common::tree_node::{Transformed, TransformedResult};
 use datafusion::common::{Column, DFSchema, Result, ScalarValue};
 use datafusion::logical_expr::expr::{
     AggregateFunction, AggregateFunctionParams, Between, Case, Cast, InList, InSubquery,
-    ScalarFunction, SetComparison,
+    ScalarFunction, SetComparison, WindowFunction,
 };
 use datafusion::logical_expr::{
     AggregateUDF, BinaryExpr, Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder, Operator,
-    Subquery, Union,
+    Subquery, Union, WindowFunctionDefinition,
 };
 use datafusion::optimizer::{Analyzer, AnalyzerRule};
 use datafusion::sql::parser::Statement as DFStatement;
@@ -395,18 +395,7 @@ fn rewrite(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
             }
         }
         Expr::AggregateFunction(call) => aggregate_as_duckdb(call, schema),
-        // A window's avg of DECIMALs is a DOUBLE too (of DOUBLEs: the
-        // exact total of decimal_totals.rs has no retraction for frames).
-        Expr::WindowFunction(mut window)
-            if window.fun.name() == "avg"
-                && matches!(window.params.args.as_slice(), [arg] if arg.get_type(schema).is_ok_and(|t| is_decimal(&t))) =>
-        {
-            window.params.args = std::mem::take(&mut window.params.args)
-                .into_iter()
-                .map(|e| cast(e, DataType::Float64))
-                .collect();
-            Transformed::yes(Expr::WindowFunction(window))
-        }
+        Expr::WindowFunction(window) => window_as_duckdb(*window, schema),
         Expr::SetComparison(SetComparison {
             expr,
             subquery,
@@ -527,29 +516,42 @@ static DECIMAL_SUM: LazyLock<Arc<AggregateUDF>> =
 static CHECKED_SUM: LazyLock<Arc<AggregateUDF>> =
     LazyLock::new(|| Arc::new(crate::integer_overflow::checked_sum()));
 
-/// `avg` of a DECIMAL as DuckDB's, a DOUBLE of the exact total (DataFusion
-/// truncates it to the scale + 4: `avg` of 1.0, 2.0, 2.0 was 1.66666), and
-/// `sum` of a DECIMAL wider than 28 digits checked into 38 (DataFusion's
-/// wraps around past 128 bits; narrower ones cannot reach 38 digits), and
-/// `sum` of BIGINTs checked into 64 bits ([`crate::integer_overflow`]).
-fn aggregate_as_duckdb(call: AggregateFunction, schema: &DFSchema) -> Transformed<Expr> {
-    let params = &call.params;
-    let argument = match params.args.as_slice() {
+/// The exact total of [`crate::decimal_totals`] to call in place of
+/// `name` (`sum` or `avg`) of an `argument`: `avg` of any DECIMAL, `sum`
+/// of a DECIMAL wider than 28 digits (DataFusion's wraps around past 128
+/// bits; narrower ones cannot reach 38 digits); DISTINCT or not, in an
+/// aggregate or a window.
+fn decimal_total(name: &str, argument: Option<&DataType>) -> Option<Arc<AggregateUDF>> {
+    match (name, argument) {
+        ("avg", Some(t)) if is_decimal(t) => Some(Arc::clone(&DECIMAL_AVG)),
+        ("sum", Some(DataType::Decimal128(p, _) | DataType::Decimal256(p, _))) if *p > 28 => {
+            Some(Arc::clone(&DECIMAL_SUM))
+        }
+        _ => None,
+    }
+}
+
+/// The type of a call's one argument.
+fn argument_type(args: &[Expr], schema: &DFSchema) -> Option<DataType> {
+    match args {
         [arg] => arg.get_type(schema).ok(),
         _ => None,
-    };
-    // The function to call instead, and whether its argument becomes a
-    // DOUBLE (avg(DISTINCT x): DataFusion's own, of DOUBLEs).
-    let (func, double) = match (call.func.name(), argument) {
-        ("avg", Some(t)) if is_decimal(&t) && params.distinct => (Arc::clone(&call.func), true),
-        ("avg", Some(t)) if is_decimal(&t) => (Arc::clone(&DECIMAL_AVG), false),
-        ("sum", Some(DataType::Decimal128(p, _) | DataType::Decimal256(p, _)))
-            if p > 28 && !params.distinct =>
-        {
-            (Arc::clone(&DECIMAL_SUM), false)
-        }
-        ("sum", Some(DataType::Int64)) if !params.distinct => (Arc::clone(&CHECKED_SUM), false),
-        _ => return Transformed::no(Expr::AggregateFunction(call)),
+    }
+}
+
+/// `avg` of a DECIMAL as DuckDB's, a DOUBLE of the exact total (DataFusion
+/// truncates it to the scale + 4: `avg` of 1.0, 2.0, 2.0 was 1.66666), and
+/// `sum` of a wide DECIMAL checked into 38 digits ([`decimal_total`]), and
+/// `sum` of BIGINTs checked into 64 bits ([`crate::integer_overflow`]).
+fn aggregate_as_duckdb(call: AggregateFunction, schema: &DFSchema) -> Transformed<Expr> {
+    let argument = argument_type(&call.params.args, schema);
+    let name = call.func.name();
+    let func = decimal_total(name, argument.as_ref()).or_else(|| match (name, &argument) {
+        ("sum", Some(DataType::Int64)) if !call.params.distinct => Some(Arc::clone(&CHECKED_SUM)),
+        _ => None,
+    });
+    let Some(func) = func else {
+        return Transformed::no(Expr::AggregateFunction(call));
     };
     let AggregateFunctionParams {
         args,
@@ -558,13 +560,6 @@ fn aggregate_as_duckdb(call: AggregateFunction, schema: &DFSchema) -> Transforme
         order_by,
         null_treatment,
     } = call.params;
-    let args = match double {
-        true => args
-            .into_iter()
-            .map(|e| cast(e, DataType::Float64))
-            .collect(),
-        false => args,
-    };
     Transformed::yes(Expr::AggregateFunction(AggregateFunction::new_udf(
         func,
         args,
@@ -573,6 +568,27 @@ fn aggregate_as_duckdb(call: AggregateFunction, schema: &DFSchema) -> Transforme
         order_by,
         null_treatment,
     )))
+}
+
+/// A window's `sum` or `avg` of DECIMALs as the aggregate's
+/// ([`decimal_total`]; a frame retracts values exactly): DataFusion's
+/// window sum wrapped around past 128 bits and its avg was of DOUBLEs
+/// (0.20000000000000004 for 0.1, 0.2, 0.3).
+fn window_as_duckdb(mut window: WindowFunction, schema: &DFSchema) -> Transformed<Expr> {
+    let total = match &window.fun {
+        WindowFunctionDefinition::AggregateUDF(udf) => decimal_total(
+            udf.name(),
+            argument_type(&window.params.args, schema).as_ref(),
+        ),
+        WindowFunctionDefinition::WindowUDF(_) => None,
+    };
+    match total {
+        Some(total) => {
+            window.fun = WindowFunctionDefinition::AggregateUDF(total);
+            Transformed::yes(Expr::WindowFunction(Box::new(window)))
+        }
+        None => Transformed::no(Expr::WindowFunction(Box::new(window))),
+    }
 }
 
 /// Whether a simple CASE's operand and WHEN values mix floats and

@@ -3,8 +3,13 @@
 //! `sum` is DECIMAL(38, s), an overflow error past 38 digits. DataFusion's
 //! `avg` of a DECIMAL truncates to 4 more places (`avg` of 1.0, 2.0, 2.0
 //! 1.66666) and its `sum` wraps around past 128 bits (a sum of two
-//! 38-digit values negative). [`crate::decimal_literals`] calls these in
-//! their place.
+//! 38-digit values negative), as do its DISTINCT sum and its window
+//! sum. [`crate::decimal_literals`] calls these in their place for
+//! aggregates, DISTINCT ones ([`distinct`]) and windows (a frame's start
+//! moving on retracts values); the last division of `avg` is
+//! [`crate::decimal_average`]'s.
+
+mod distinct;
 
 use std::sync::Arc;
 
@@ -50,12 +55,87 @@ impl Total {
 
 /// The scale of a DECIMAL type (0 for any other).
 fn scale_of(t: &DataType) -> i8 {
+    precision_and_scale(t).1
+}
+
+/// The precision and scale of a DECIMAL type ((38, 0) for any other).
+fn precision_and_scale(t: &DataType) -> (u8, i8) {
     match t {
-        DataType::Decimal32(_, s)
-        | DataType::Decimal64(_, s)
-        | DataType::Decimal128(_, s)
-        | DataType::Decimal256(_, s) => *s,
-        _ => 0,
+        DataType::Decimal32(p, s)
+        | DataType::Decimal64(p, s)
+        | DataType::Decimal128(p, s)
+        | DataType::Decimal256(p, s) => (*p, *s),
+        _ => (DECIMAL128_MAX_PRECISION, 0),
+    }
+}
+
+/// What a total is for: `avg` or `sum` of DECIMAL(`precision`, `scale`).
+#[derive(Debug, Clone, Copy)]
+struct Kind {
+    average: bool,
+    precision: u8,
+    scale: i8,
+}
+
+impl Kind {
+    /// The values of `values` (any DECIMAL) as DECIMAL(76, scale).
+    fn widened(&self, values: &ArrayRef) -> Result<ArrayRef> {
+        let wide = DataType::Decimal256(DECIMAL256_MAX_PRECISION, self.scale);
+        Ok(cast(values, &wide)?)
+    }
+
+    /// The result of `count` values totalling `sum`: `avg`'s DOUBLE
+    /// (DuckDB's 128-bit total: an overflow error past it), `sum`'s
+    /// DECIMAL(38, scale) (an overflow error past 38 digits); NULL of no
+    /// values.
+    fn result(&self, sum: i256, count: u64) -> Result<ScalarValue> {
+        let empty = count == 0;
+        if self.average {
+            return match sum.to_i128() {
+                _ if empty => Ok(ScalarValue::Float64(None)),
+                Some(total) => Ok(ScalarValue::Float64(Some(
+                    crate::decimal_average::duckdb_average(
+                        total,
+                        count,
+                        self.precision,
+                        self.scale,
+                    ),
+                ))),
+                None => exec_err!(
+                    "Overflow in avg of DECIMAL values: their total needs more than 128 bits \
+                     (DuckDB's HUGEINT); cast the values to DOUBLE to average them approximately"
+                ),
+            };
+        }
+        let sum = sum
+            .to_i128()
+            .filter(|v| Decimal128Type::is_valid_decimal_precision(*v, DECIMAL128_MAX_PRECISION));
+        match sum {
+            _ if empty => Ok(ScalarValue::Decimal128(
+                None,
+                DECIMAL128_MAX_PRECISION,
+                self.scale,
+            )),
+            Some(v) => Ok(ScalarValue::Decimal128(
+                Some(v),
+                DECIMAL128_MAX_PRECISION,
+                self.scale,
+            )),
+            None => exec_err!(
+                "Overflow in sum of DECIMAL values: the total needs more than {} digits \
+                 (DECIMAL(38, {})); cast the values to DOUBLE to add them approximately",
+                DECIMAL128_MAX_PRECISION,
+                self.scale
+            ),
+        }
+    }
+
+    /// `sum` if it is one, else an overflow error.
+    fn checked(&self, sum: Option<i256>) -> Result<i256> {
+        match sum {
+            Some(sum) => Ok(sum),
+            None => exec_err!("Overflow in sum of DECIMAL values (scale {})", self.scale),
+        }
     }
 }
 
@@ -86,12 +166,16 @@ impl AggregateUDFImpl for Total {
             .input_fields
             .first()
             .map_or(0, |f| scale_of(f.data_type()));
+        let wide = DataType::Decimal256(DECIMAL256_MAX_PRECISION, scale);
+        if args.is_distinct {
+            return Ok(vec![Arc::new(Field::new_list(
+                format_state_name(args.name, "distinct values"),
+                Field::new_list_field(wide, true),
+                false,
+            ))]);
+        }
         Ok(vec![
-            Arc::new(Field::new(
-                format_state_name(args.name, "sum"),
-                DataType::Decimal256(DECIMAL256_MAX_PRECISION, scale),
-                true,
-            )),
+            Arc::new(Field::new(format_state_name(args.name, "sum"), wide, true)),
             Arc::new(Field::new(
                 format_state_name(args.name, "count"),
                 DataType::UInt64,
@@ -101,15 +185,24 @@ impl AggregateUDFImpl for Total {
     }
 
     fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        let scale = args
+        let (precision, scale) = args
             .expr_fields
             .first()
-            .map_or(0, |f| scale_of(f.data_type()));
+            .map_or((DECIMAL128_MAX_PRECISION, 0), |f| {
+                precision_and_scale(f.data_type())
+            });
+        let kind = Kind {
+            average: self.average,
+            precision,
+            scale,
+        };
+        if args.is_distinct {
+            return Ok(Box::new(distinct::DistinctTotal::new(kind)));
+        }
         Ok(Box::new(Sum {
             sum: i256::ZERO,
             count: 0,
-            scale,
-            average: self.average,
+            kind,
         }))
     }
 }
@@ -120,25 +213,16 @@ impl AggregateUDFImpl for Total {
 struct Sum {
     sum: i256,
     count: u64,
-    scale: i8,
-    average: bool,
+    kind: Kind,
 }
 
 impl Sum {
     fn add(&mut self, values: &ArrayRef) -> Result<()> {
-        let wide = DataType::Decimal256(DECIMAL256_MAX_PRECISION, self.scale);
-        let values = cast(values, &wide)?;
+        let values = self.kind.widened(values)?;
         for v in values.as_primitive::<Decimal256Type>().iter().flatten() {
-            self.sum = self.overflow_checked(self.sum.checked_add(v))?;
+            self.sum = self.kind.checked(self.sum.checked_add(v))?;
         }
         Ok(())
-    }
-
-    fn overflow_checked(&self, sum: Option<i256>) -> Result<i256> {
-        match sum {
-            Some(sum) => Ok(sum),
-            None => exec_err!("Overflow in sum of DECIMAL values (scale {})", self.scale),
-        }
     }
 }
 
@@ -149,6 +233,22 @@ impl Accumulator for Sum {
             self.add(values)?;
         }
         Ok(())
+    }
+
+    /// A window frame's start moving past `values`: exact, as the total.
+    fn retract_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        if let Some(values) = values.first() {
+            self.count -= (values.len() - values.null_count()) as u64;
+            let values = self.kind.widened(values)?;
+            for v in values.as_primitive::<Decimal256Type>().iter().flatten() {
+                self.sum = self.kind.checked(self.sum.checked_sub(v))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn supports_retract_batch(&self) -> bool {
+        true
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
@@ -165,44 +265,13 @@ impl Accumulator for Sum {
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
         Ok(vec![
-            ScalarValue::Decimal256(Some(self.sum), DECIMAL256_MAX_PRECISION, self.scale),
+            ScalarValue::Decimal256(Some(self.sum), DECIMAL256_MAX_PRECISION, self.kind.scale),
             ScalarValue::UInt64(Some(self.count)),
         ])
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        let empty = self.count == 0;
-        if self.average {
-            // DuckDB divides the exact total by count * 10^scale once.
-            let divisor = self.count as f64 * 10f64.powi(i32::from(self.scale));
-            let total = self.sum.to_i128().map_or_else(
-                || self.sum.to_string().parse::<f64>().unwrap_or(f64::NAN),
-                |v| v as f64,
-            );
-            return Ok(ScalarValue::Float64((!empty).then(|| total / divisor)));
-        }
-        let sum = self
-            .sum
-            .to_i128()
-            .filter(|v| Decimal128Type::is_valid_decimal_precision(*v, DECIMAL128_MAX_PRECISION));
-        match sum {
-            _ if empty => Ok(ScalarValue::Decimal128(
-                None,
-                DECIMAL128_MAX_PRECISION,
-                self.scale,
-            )),
-            Some(v) => Ok(ScalarValue::Decimal128(
-                Some(v),
-                DECIMAL128_MAX_PRECISION,
-                self.scale,
-            )),
-            None => exec_err!(
-                "Overflow in sum of DECIMAL values: the total needs more than {} digits \
-                 (DECIMAL(38, {})); cast the values to DOUBLE to add them approximately",
-                DECIMAL128_MAX_PRECISION,
-                self.scale
-            ),
-        }
+        self.kind.result(self.sum, self.count)
     }
 
     fn size(&self) -> usize {
@@ -227,8 +296,11 @@ mod tests {
         Sum {
             sum: i256::ZERO,
             count: 0,
-            scale,
-            average,
+            kind: Kind {
+                average,
+                precision: 38,
+                scale,
+            },
         }
     }
 

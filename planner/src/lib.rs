@@ -28,6 +28,7 @@
 mod blob;
 mod column_case;
 mod copy;
+mod decimal_average;
 mod decimal_literals;
 mod decimal_totals;
 mod describe;

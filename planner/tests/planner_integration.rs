@@ -14,6 +14,8 @@ mod copy_duckdb;
 mod csv_lines;
 #[path = "integration/csv_sniff.rs"]
 mod csv_sniff;
+#[path = "integration/decimal_totals.rs"]
+mod decimal_totals;
 #[path = "integration/decimals.rs"]
 mod decimals;
 #[path = "integration/files.rs"]
