@@ -39,6 +39,8 @@ mod error;
 mod expr_rules;
 mod integer_overflow;
 mod integers;
+mod interval_cast;
+mod interval_text;
 mod like_pattern;
 mod mask;
 mod mindsdb;
@@ -55,6 +57,7 @@ mod show_tables;
 mod sql_types;
 mod statement;
 mod timestamp_text;
+mod timestamp_units;
 mod uuid_literal;
 
 pub use copy::{CopyError, CopyMonitor, CopyProgress, CsvRows, duckdb_cells, is_uuid, push_uuid};

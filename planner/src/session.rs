@@ -141,6 +141,8 @@ impl Session {
         // `/`, `//` and `%` of integers as DuckDB divides them.
         let _ = ctx.register_expr_planner(Arc::new(crate::integers::IntegerDivision));
         ctx.add_analyzer_rule(Arc::new(crate::timestamp_text::TimestampCasts));
+        ctx.add_analyzer_rule(Arc::new(crate::timestamp_units::RoundedTimestampCasts));
+        ctx.add_analyzer_rule(Arc::new(crate::interval_cast::IntervalCasts));
         // Integer arithmetic past its type is an error, as DuckDB's.
         ctx.add_analyzer_rule(Arc::new(crate::integer_overflow::IntegerOverflow));
         // Databases are stored beside persistent secrets, or not at all.
@@ -433,6 +435,8 @@ impl Session {
         let mut statement = statement;
         self.spell_columns(&mut statement).await;
         crate::decimal_literals::exponents_as_doubles(&mut statement);
+        crate::interval_text::intervals_as_duckdb(&mut statement).map_err(DataFusionError::Plan)?;
+        crate::timestamp_units::units_as_duckdb(&mut statement);
         crate::like_pattern::as_duckdb(&mut statement);
         self.qualify_order_by_columns(&mut statement).await?;
         let plan = self

@@ -44,3 +44,5 @@ mod secrets;
 mod settings;
 #[path = "integration/support.rs"]
 mod support;
+#[path = "integration/timestamps_intervals.rs"]
+mod timestamps_intervals;
