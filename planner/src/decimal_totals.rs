@@ -10,6 +10,7 @@
 //! [`crate::decimal_average`]'s.
 
 mod distinct;
+mod groups;
 
 use std::sync::Arc;
 
@@ -24,7 +25,7 @@ use datafusion::error::Result;
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::utils::format_state_name;
 use datafusion::logical_expr::{
-    Accumulator, AggregateUDF, AggregateUDFImpl, Signature, Volatility,
+    Accumulator, AggregateUDF, AggregateUDFImpl, GroupsAccumulator, Signature, Volatility,
 };
 
 /// `duckdb_decimal_avg(x DECIMAL)`: the average of `x` as a DOUBLE.
@@ -184,18 +185,19 @@ impl AggregateUDFImpl for Total {
         ])
     }
 
+    fn groups_accumulator_supported(&self, args: AccumulatorArgs) -> bool {
+        !args.is_distinct
+    }
+
+    fn create_groups_accumulator(
+        &self,
+        args: AccumulatorArgs,
+    ) -> Result<Box<dyn GroupsAccumulator>> {
+        Ok(Box::new(groups::GroupTotals::new(self.kind(&args))))
+    }
+
     fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        let (precision, scale) = args
-            .expr_fields
-            .first()
-            .map_or((DECIMAL128_MAX_PRECISION, 0), |f| {
-                precision_and_scale(f.data_type())
-            });
-        let kind = Kind {
-            average: self.average,
-            precision,
-            scale,
-        };
+        let kind = self.kind(&args);
         if args.is_distinct {
             return Ok(Box::new(distinct::DistinctTotal::new(kind)));
         }
@@ -204,6 +206,23 @@ impl AggregateUDFImpl for Total {
             count: 0,
             kind,
         }))
+    }
+}
+
+impl Total {
+    /// What the call's accumulators total.
+    fn kind(&self, args: &AccumulatorArgs) -> Kind {
+        let (precision, scale) = args
+            .expr_fields
+            .first()
+            .map_or((DECIMAL128_MAX_PRECISION, 0), |f| {
+                precision_and_scale(f.data_type())
+            });
+        Kind {
+            average: self.average,
+            precision,
+            scale,
+        }
     }
 }
 

@@ -34,6 +34,7 @@ async fn decimal_totals_past_38_digits_are_errors_in_every_path() {
     let mut wrong = Vec::new();
     for sql in [
         format!("SELECT sum(DISTINCT d) FROM {rows}"),
+        format!("SELECT g, sum(d) FROM {rows} GROUP BY g"),
         format!("SELECT g, sum(DISTINCT d) FROM {rows} GROUP BY g"),
         format!("SELECT sum(d) OVER () FROM {rows}"),
         format!("SELECT sum(d) OVER (PARTITION BY g) FROM {rows}"),
