@@ -264,7 +264,8 @@ fn as_float(e: Expr, schema: &DFSchema, target: &DataType) -> Expr {
 }
 
 /// The analyzer's rules with [`DuckDbNumbers`] just before DataFusion's
-/// type coercion (whose common type of DOUBLE and DECIMAL is a DECIMAL).
+/// type coercion (whose common type of DOUBLE and DECIMAL is a DECIMAL),
+/// then [`crate::date_intervals::DateIntervals`].
 pub(crate) fn analyzer_rules() -> Vec<Arc<dyn AnalyzerRule + Send + Sync>> {
     let mut rules = Analyzer::new().rules;
     let coercion = rules
@@ -272,6 +273,7 @@ pub(crate) fn analyzer_rules() -> Vec<Arc<dyn AnalyzerRule + Send + Sync>> {
         .position(|rule| rule.name() == "type_coercion")
         .unwrap_or(0);
     rules.insert(coercion, Arc::new(DuckDbNumbers));
+    rules.insert(coercion + 1, Arc::new(crate::date_intervals::DateIntervals));
     rules
 }
 

@@ -28,6 +28,7 @@
 mod blob;
 mod column_case;
 mod copy;
+mod date_intervals;
 mod decimal_average;
 mod decimal_literals;
 mod decimal_totals;

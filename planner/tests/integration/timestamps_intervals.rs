@@ -51,6 +51,9 @@ async fn interval_text_reads_as_duckdb() {
          (INTERVAL '-04:05:06')::VARCHAR AS e, (INTERVAL '1.5 days')::VARCHAR AS f, (INTERVAL '@ 2 weeks')::VARCHAR AS g",
         "SELECT (TIMESTAMP '2024-01-02 03:04:05' + INTERVAL '1 day 04:05:06')::VARCHAR AS a, \
          (TIMESTAMP '2024-01-31 00:00:00' + INTERVAL '1 month 12:00')::VARCHAR AS b",
+        "SELECT (DATE '2024-01-31' + INTERVAL 1 DAY)::VARCHAR AS a, (DATE '2024-01-31' - INTERVAL '1 month')::VARCHAR AS b, \
+         (INTERVAL '12:00' + DATE '2024-01-31')::VARCHAR AS c, (DATE '2024-01-31' + 1)::VARCHAR AS d, \
+         (d + INTERVAL '1 day 04:05:06')::VARCHAR AS e FROM (VALUES (DATE '2024-02-28')) t(d)",
         "SELECT CAST(s AS INTERVAL)::VARCHAR AS a, TRY_CAST(s AS INTERVAL)::VARCHAR AS b FROM \
          (VALUES ('1 day 04:05:06'), ('2 hours ago'), (NULL), ('1h 2m'), ('-1 day -02:00:00')) t(s)",
         "SELECT (TRY_CAST(s AS INTERVAL) IS NULL)::INTEGER AS refused FROM (VALUES ('04:05:06'), ('x'), ('+1 day')) t(s)",
