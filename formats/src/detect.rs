@@ -238,7 +238,15 @@ pub fn decompress_sample(
     sample: &[u8],
     compression: Compression,
 ) -> Result<Cow<'_, [u8]>, FormatError> {
-    let limit = crate::CSV_SAMPLE_BYTES;
+    decompress_prefix(sample, compression, crate::CSV_SAMPLE_BYTES)
+}
+
+/// [`decompress_sample`], its text cut at `limit` bytes.
+pub fn decompress_prefix(
+    sample: &[u8],
+    compression: Compression,
+    limit: usize,
+) -> Result<Cow<'_, [u8]>, FormatError> {
     if compression == Compression::Uncompressed {
         return Ok(Cow::Borrowed(&sample[..sample.len().min(limit)]));
     }

@@ -106,6 +106,28 @@ pub fn infer_json(
     json_types(&schema, text, records).map(Some)
 }
 
+/// How many of the first `records` records `sample`, the start of a JSON
+/// file, holds whole, counted as [`infer_json`] reads them (values one
+/// after another, or the whole elements of the array the sample starts);
+/// `records` when it holds a whole array or a value that is not JSON (no
+/// more bytes would change what [`infer_json`] says).
+pub fn whole_json_records(sample: &[u8], records: usize) -> usize {
+    let mut stream = serde_json::Deserializer::from_slice(sample).into_iter::<Value>();
+    let mut held = 0;
+    while held < records {
+        match stream.next() {
+            Some(Ok(value)) if value.is_array() && held == 0 => return records,
+            Some(Ok(_)) => held += 1,
+            Some(Err(e)) if !e.is_eof() => return records,
+            _ => break,
+        }
+    }
+    match held {
+        0 => cut_array(sample, records).map_or(0, |elements| elements.len()),
+        _ => held,
+    }
+}
+
 /// The first `records` whole elements of the JSON array `sample` starts,
 /// its end cutting the array (each element parsed by serde_json; an
 /// element the end cuts is left out); `None` when `sample` starts no array.
@@ -376,6 +398,31 @@ fn is_offset(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The records a cut sample holds whole, up to the count asked for:
+    /// lines, values over lines, a cut array's elements; a whole array or
+    /// text that is not JSON needs no more bytes.
+    #[test]
+    fn whole_json_records_counts_what_a_cut_sample_holds() {
+        let cases: &[(&str, usize, usize)] = &[
+            ("{\"a\": 1}\n{\"a\": 2}\n{\"a\": 3", 10, 2),
+            ("{\"a\": 1}\n{\"a\": 2}\n{\"a\": 3}\n", 2, 2),
+            ("{\"a\":\n 1} {\"a\": 2} {\"a\"", 10, 2),
+            ("[{\"a\": 1}, {\"a\": 2}, {\"a\":", 10, 2),
+            ("[{\"a\": 1}, {\"a\": 2}, {\"a\": 3}, {", 2, 2),
+            ("[{\"a\": 1}]", 10, 10),
+            ("[{\"a\": 1", 10, 0),
+            ("", 10, 0),
+            ("{\"a\": 1}\nnot json\n", 10, 10),
+        ];
+        for &(sample, records, held) in cases {
+            assert_eq!(
+                whole_json_records(sample.as_bytes(), records),
+                held,
+                "{sample:?}"
+            );
+        }
+    }
 
     #[test]
     fn integers_past_bigint_are_hugeint_and_iso_strings_are_dates_or_timestamps() {

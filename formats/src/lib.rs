@@ -47,14 +47,16 @@ pub use decode_error::{
     describe_decode_error, is_decode_error, name_decode_error, name_json_decode_error,
 };
 pub use detect::{
-    Compression, Detected, FileFormat, compression_from_path, decompress_sample, detect_from_bytes,
-    detect_from_path, strip_bom,
+    Compression, Detected, FileFormat, compression_from_path, decompress_prefix, decompress_sample,
+    detect_from_bytes, detect_from_path, strip_bom,
 };
 pub use error::FormatError;
 pub use json_array::JsonArrayValues;
 pub use json_lines::JsonErrorLine;
 pub use json_text::JsonColumnsText;
-pub use json_types::{TimestampShape, infer_json, is_json_column, timestamp_shape};
+pub use json_types::{
+    TimestampShape, infer_json, is_json_column, timestamp_shape, whole_json_records,
+};
 pub use lines::{EmptyLines, SkipLines, first_record_end, line_end, skip_lines};
 pub use options::{ColumnTypes, DUCKDB_SAMPLE_SIZE, FILES_TO_SNIFF, JsonFormat, ReadOptions};
 pub use record_starts::RecordStarts;

@@ -673,12 +673,14 @@ fn big_json_array() -> String {
     format!("[\n  {}\n]\n", records.join(",\n  "))
 }
 
-/// A `LIMIT 2` of a big JSON array reads a few MiB: the schema's 1 MiB
-/// sample and the array's first bounded range, not what the server pushes
+/// A `LIMIT 2` of a big JSON array reads a few MiB: the schema's sample
+/// (DuckDB's 20,480 records, 2.3 MiB of these 110-byte records, in two
+/// GETs) and the array's first bounded range, not what the server pushes
 /// of one open-ended GET while DataFusion's array reader reads ahead (its
 /// channels hold 16 MiB of bytes and two batches of 8,192 rows): 7.5 to
 /// 22.5 MB of 22 on moto, review-10h #2. The whole array still reads, in
-/// ranges.
+/// ranges. Measured: 2.4 MiB on s3s-fs and on moto (three runs each),
+/// where a 1 MiB sample read 1.0 to 1.1 MiB.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_limit_of_a_big_json_array_reads_a_few_mib() {
     const MIB: f64 = 1024.0 * 1024.0;
@@ -690,7 +692,7 @@ async fn a_limit_of_a_big_json_array_reads_a_few_mib() {
     let text = support::table(&session.sql(&sql).await.unwrap()).join("\n");
     let (_, reading, bytes) = io_cost(&sql, &text);
     assert!(
-        bytes < 2.5 * MIB && reading <= 3,
+        bytes < 3.0 * MIB && reading <= 3,
         "{sql}: {reading} reads, {bytes} bytes read for two rows\n{text}"
     );
     let rows = support::query(&session, &format!("SELECT id, name FROM '{url}' LIMIT 2")).await;
