@@ -123,20 +123,21 @@ fn order_free(fun: &WindowFunctionDefinition) -> bool {
 /// scanned, also through windows (`SELECT *, count(*) OVER () ... LIMIT
 /// 10` shows the files' first rows in DuckDB, whatever the window).
 fn limits_scanned_rows(plan: &LogicalPlan) -> bool {
-    match plan {
-        LogicalPlan::Projection(p) => limits_scanned_rows(&p.input),
-        LogicalPlan::Filter(f) => limits_scanned_rows(&f.input),
-        LogicalPlan::SubqueryAlias(a) => limits_scanned_rows(&a.input),
-        LogicalPlan::Window(w) => limits_scanned_rows(&w.input),
-        other => keeps_row_order(other),
-    }
+    scanned_rows_under(plan, true)
 }
 
 fn keeps_row_order(plan: &LogicalPlan) -> bool {
+    scanned_rows_under(plan, false)
+}
+
+/// Whether `plan` is scans under projections, filters and aliases (and
+/// windows, when `through_windows`).
+fn scanned_rows_under(plan: &LogicalPlan, through_windows: bool) -> bool {
     match plan {
-        LogicalPlan::Projection(p) => keeps_row_order(&p.input),
-        LogicalPlan::Filter(f) => keeps_row_order(&f.input),
-        LogicalPlan::SubqueryAlias(a) => keeps_row_order(&a.input),
+        LogicalPlan::Projection(p) => scanned_rows_under(&p.input, through_windows),
+        LogicalPlan::Filter(f) => scanned_rows_under(&f.input, through_windows),
+        LogicalPlan::SubqueryAlias(a) => scanned_rows_under(&a.input, through_windows),
+        LogicalPlan::Window(w) if through_windows => scanned_rows_under(&w.input, true),
         LogicalPlan::TableScan(_) => true,
         _ => false,
     }

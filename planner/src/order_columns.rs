@@ -78,14 +78,10 @@ pub(crate) fn probes(statement: &DFStatement) -> Vec<Probe> {
 
 /// Qualifies the alias-named columns inside ORDER BY expressions of the
 /// probed queries, each with the one relation of its FROM clause that
-/// holds it (`schemas[i]` is `probes[i]`'s planned schema, `None` where
-/// the probe did not plan). A name no relation holds, or two hold, is
-/// left to DataFusion: an alias, or its ambiguity error.
-pub(crate) fn qualify(
-    statement: &mut DFStatement,
-    probes: &[Probe],
-    schemas: &[Option<DFSchemaRef>],
-) {
+/// holds it (`schemas[i]` is `probes[i]`'s planned schema). A name no
+/// relation holds, or two hold, is left to DataFusion: an alias, or its
+/// ambiguity error.
+pub(crate) fn qualify(statement: &mut DFStatement, probes: &[Probe], schemas: &[DFSchemaRef]) {
     struct Qualify<'a> {
         seen: usize,
         probed: Vec<(usize, &'a DFSchemaRef)>,
@@ -119,7 +115,7 @@ pub(crate) fn qualify(
     let probed = probes
         .iter()
         .zip(schemas)
-        .filter_map(|(probe, schema)| Some((probe.query, schema.as_ref()?)))
+        .map(|(probe, schema)| (probe.query, schema))
         .collect();
     visit_sql(statement, &mut Qualify { seen: 0, probed });
 }

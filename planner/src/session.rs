@@ -496,7 +496,7 @@ impl Session {
                         e.strip_backtrace()
                     ))
                 })?;
-            schemas.push(Some(Arc::clone(plan.schema())));
+            schemas.push(Arc::clone(plan.schema()));
         }
         order_columns::qualify(statement, &probes, &schemas);
         Ok(())
