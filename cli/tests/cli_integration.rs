@@ -472,6 +472,10 @@ fn malformed_secret_statements_never_echo_the_secret() {
         "CREATE SECRET (TYPE s3, KEY_ID 'x', SECRET 'ok') 'wJalrXUtnFEMI'",
         // The secret on a line of its own, the error on that line.
         "CREATE SECRET s (\n TYPE s3,\n KEY_ID 'x',\n SECRET\n 'wJalrXUtnFEMI' garbage\n)",
+        // On the line after a comment, or split over lines (review-s27 F11).
+        "CREATE SECRET s (TYPE s3, SECRET -- c\n wJalrXUtnFEMI x)",
+        "CREATE SECRET s (TYPE s3, SECRET /* a, b */\n wJalrXUtnFEMI x)",
+        "CREATE SECRET s (TYPE s3, SECRET abc\n wJalrXUtnFEMI)",
         // EXPLAIN would plan or echo them.
         "EXPLAIN CREATE SECRET (TYPE s3, SECRET 'wJalrXUtnFEMI')",
         "EXPLAIN SET s3_secret_access_key = 'wJalrXUtnFEMI'",

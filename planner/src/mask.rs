@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
+use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer, Whitespace};
 
 use crate::dialect::DuckDb;
 use crate::statement::{CharOffsets, is_quoted};
@@ -47,12 +47,12 @@ pub fn may_hold_secret(sql: &str) -> bool {
 /// out, single- and double-quoted alike (MindsDB's PARAMETERS are JSON, its
 /// secrets in double quotes); so is a value written unquoted after a
 /// credential's name (`SECRET wJalr...`, `SET s3_secret_access_key = ...`)
-/// (up to the `,`, `)`, `}` or `;` that ends it), and every value after a
-/// `:` inside braces, quoted or not (up to its `,`, `}` or `]`); white
-/// space and quotes inside are kept.
+/// (up to the `,`, `)`, `}` or `;` that ends it, over line ends and
+/// comments), and every value after a `:` inside braces, quoted or not (up
+/// to its `,`, `}` or `]`); white space and quotes inside are kept.
 /// The text keeps its length and its lines, so a caret under an echoed
 /// line still points at the right column. When the tokenizer refuses the
-/// text, everything after its first quote is starred.
+/// text, everything after its first quote or comment is starred.
 pub fn masked_statement(sql: &str) -> String {
     if !may_hold_secret(sql) {
         return sql.to_owned();
@@ -67,17 +67,27 @@ pub fn masked_statement(sql: &str) -> String {
         }
     };
     let Some(tokens) = tokens(sql) else {
-        if let Some(from) = source
-            .iter()
-            .position(|c| matches!(c, '\'' | '"' | '`' | '$'))
+        // No comment is known where the text is refused: one (and what
+        // follows it) could hide a `,` that seems to end a value.
+        let comment = |at: usize| {
+            matches!(
+                (source[at], source.get(at + 1)),
+                ('-', Some('-')) | ('/', Some('*'))
+            )
+        };
+        if let Some(from) = (0..source.len())
+            .find(|&at| matches!(source[at], '\'' | '"' | '`' | '$') || comment(at))
         {
             star(&mut out, from..source.len());
         }
-        for value in bare_credentials(&source, &[]) {
+        for value in bare_credentials(&source, &[], &[]) {
             star(&mut out, value);
         }
         return out.into_iter().collect();
     };
+    let (comments, tokens): (Vec<_>, Vec<_>) =
+        tokens.into_iter().partition(|(token, _)| is_comment(token));
+    let comments: Vec<Range<usize>> = comments.into_iter().map(|(_, span)| span).collect();
     let quoted: Vec<Range<usize>> = tokens
         .iter()
         .filter(|(token, _)| is_quoted(token))
@@ -89,7 +99,7 @@ pub fn masked_statement(sql: &str) -> String {
             star(&mut out, inside(&source, span));
         }
     }
-    for value in bare_credentials(&source, &quoted) {
+    for value in bare_credentials(&source, &quoted, &comments) {
         star(&mut out, value);
     }
     // A value after a `:` whole, whatever quotes it holds (a JSON `\"`
@@ -105,19 +115,27 @@ pub fn masked_statement(sql: &str) -> String {
 }
 
 /// The tokens of `sql` with their char ranges, `None` when the tokenizer
-/// refuses the text; white space left out.
+/// refuses the text; white space but comments left out.
 fn tokens(sql: &str) -> Option<Vec<(Token, Range<usize>)>> {
     let tokens = Tokenizer::new(&DuckDb, sql).tokenize_with_location().ok()?;
     let offsets = CharOffsets::new(sql);
     Some(
         tokens
             .into_iter()
-            .filter(|t| !matches!(t.token, Token::Whitespace(_)))
+            .filter(|t| is_comment(&t.token) || !matches!(t.token, Token::Whitespace(_)))
             .map(|t| {
                 let span = offsets.of(t.span.start)..offsets.of(t.span.end);
                 (t.token, span)
             })
             .collect(),
+    )
+}
+
+/// Whether `token` is a `-- comment` or a `/* comment */`.
+fn is_comment(token: &Token) -> bool {
+    matches!(
+        token,
+        Token::Whitespace(Whitespace::SingleLineComment { .. } | Whitespace::MultiLineComment(_))
     )
 }
 
@@ -215,24 +233,42 @@ fn names_a_credential(name: &str) -> bool {
 /// The char ranges of credentials written unquoted after their name
 /// (`SECRET x`, `s3_session_token = x`, `s3_session_token TO x`,
 /// `"aws_secret_access_key": x`), given the quoted tokens' spans
-/// (`strings`). `SECRET` as the statement's own keyword
+/// (`strings`) and the comments' (`comments`, which name nothing and may
+/// stand anywhere between a name and its value, or inside the value).
+/// `SECRET` as the statement's own keyword
 /// (`CREATE [OR REPLACE] [PERSISTENT] SECRET name`, `DROP SECRET name`)
 /// names none.
-fn bare_credentials(source: &[char], strings: &[Range<usize>]) -> Vec<Range<usize>> {
+fn bare_credentials(
+    source: &[char],
+    strings: &[Range<usize>],
+    comments: &[Range<usize>],
+) -> Vec<Range<usize>> {
     const STATEMENT: [&str; 6] = ["create", "replace", "persistent", "temporary", "drop", "or"];
     let word_char = |c: char| c.is_alphanumeric() || c == '_';
+    let quoted_at: SpansAt = strings.iter().map(|s| (s.start, s)).collect();
+    let comment_at: SpansAt = comments.iter().map(|s| (s.start, s)).collect();
+    // White space and comments from `at` passed over.
     let skip_space = |mut at: usize| {
-        while at < source.len() && source[at].is_whitespace() {
-            at += 1;
+        while at < source.len() {
+            if let Some(comment) = comment_at.get(&at) {
+                at = comment.end.max(at + 1);
+            } else if source[at].is_whitespace() {
+                at += 1;
+            } else {
+                break;
+            }
         }
         at
     };
-    let quoted_at: HashMap<usize, &Range<usize>> = strings.iter().map(|s| (s.start, s)).collect();
     let mut found = Vec::new();
     let mut previous = String::new();
     let mut at = 0;
     while at < source.len() {
         let c = source[at];
+        if let Some(comment) = comment_at.get(&at) {
+            at = comment.end.max(at + 1);
+            continue;
+        }
         let (name, quoted, end) = if let Some(span) = quoted_at.get(&at) {
             let name = source[inside(source, span)].iter().collect::<String>();
             (name, true, span.end)
@@ -261,7 +297,7 @@ fn bare_credentials(source: &[char], strings: &[Range<usize>]) -> Vec<Range<usiz
                     value = skip_space(value + 2);
                 }
             }
-            found.extend(bare_runs(source, &quoted_at, value));
+            found.extend(bare_runs(source, (&quoted_at, &comment_at), value));
         }
         if !quoted {
             previous = name;
@@ -271,16 +307,21 @@ fn bare_credentials(source: &[char], strings: &[Range<usize>]) -> Vec<Range<usiz
     found
 }
 
+/// Quoted strings' or comments' char ranges by where they start.
+type SpansAt<'a> = HashMap<usize, &'a Range<usize>>;
+
 /// The unquoted runs of a credential's value that starts at `value`, up
-/// to the `,`, `)`, `}`, `;` or line end that ends it (or, for a value
-/// that starts quoted, the first space): quoted strings in
-/// it are starred as strings, but a secret holding quotes
-/// (`'wJal'rX'FEMI'`) is a string, a bare word and a string to the
-/// tokenizer, and its bare middle is the token a syntax error names
-/// (review-s26 F6).
+/// to the `,`, `)`, `}` or `;` that ends it (or, for a value that starts
+/// quoted, the first space): quoted strings in it are starred as strings,
+/// but a secret holding quotes (`'wJal'rX'FEMI'`) is a string, a bare
+/// word and a string to the tokenizer, and its bare middle is the token a
+/// syntax error names (review-s26 F6). Line ends and comments (by their
+/// spans, `(strings, comments)`) end no value: a value on the line after
+/// a `-- comment`, or split over lines, is on the line a syntax error
+/// echoes (review-s27 F11).
 fn bare_runs(
     source: &[char],
-    quoted_at: &HashMap<usize, &Range<usize>>,
+    (quoted_at, comment_at): (&SpansAt, &SpansAt),
     value: usize,
 ) -> Vec<Range<usize>> {
     let mut runs = Vec::new();
@@ -291,12 +332,12 @@ fn bare_runs(
     // PARAMETERS missing a comma, the next member's name.
     let quoted_first = quoted_at.contains_key(&value);
     while at < source.len() {
-        if let Some(span) = quoted_at.get(&at) {
+        if let Some(span) = quoted_at.get(&at).or_else(|| comment_at.get(&at)) {
             runs.extend(run.take().map(|start| start..at));
             at = span.end.max(at + 1);
             continue;
         }
-        if matches!(source[at], ',' | ')' | '}' | ';' | '\n' | '\r')
+        if matches!(source[at], ',' | ')' | '}' | ';')
             || (quoted_first && source[at].is_whitespace())
         {
             break;
@@ -339,6 +380,23 @@ mod tests {
             "CREATE DATABASE d WITH ENGINE = 's3', PARAMETERS = {\"aws_secret_access_key\": wJalr TOPSECRET, \"bucket\": \"b\"} x",
             "CREATE DATABASE d WITH ENGINE = 's3', PARAMETERS = {\"aws_session_token\": \"TOPSECRET\"}; SELECT )",
             "CREATE DATABASE d WITH ENGINE = 's3', PARAMETERS = {\"endpoint_url\": \"http://user:TOPSECRET@h:9000\"}; SELECT )",
+            // A comment or a line end between the name and the value, or
+            // inside the value (review-s27 F11): a comment's `,` or `)`
+            // ends nothing, and a value goes on past its line.
+            "CREATE SECRET s (TYPE s3, SECRET -- c\n TOPSECRET x)",
+            "CREATE SECRET s (TYPE s3, SECRET -- a, b)\n TOPSECRET x)",
+            "CREATE SECRET s (TYPE s3, SECRET /* c */\n TOPSECRET)",
+            "CREATE SECRET s (TYPE s3, SECRET /* a, ) */ TOPSECRET)",
+            "CREATE SECRET s (TYPE s3, SECRET /* a /* b */ , c */ TOPSECRET)",
+            "CREATE SECRET s (TYPE s3, SECRET wJalr\nTOPSECRET, REGION 'r')",
+            "CREATE SECRET s (TYPE s3, SECRET wJalr -- c, d\r\n\tTOPSECRET, REGION 'r')",
+            "CREATE SECRET s (TYPE s3, SECRET\r\n-- c\r\n\tTOPSECRET)",
+            "SET s3_secret_access_key -- c\n = TOPSECRET; SELECT )",
+            "SET s3_secret_access_key = /* c */ -- d\n TOPSECRET; SELECT )",
+            "SET s3_session_token /* c */ TO -- d\n TOPSECRET; SELECT )",
+            // Text the tokenizer refuses (a comment never closed).
+            "CREATE SECRET s (TYPE s3, SECRET /* a, b TOPSECRET",
+            "CREATE SECRET s (TYPE s3, SECRET -- a, b\n TOPSECRET /* x",
         ] {
             assert!(may_hold_secret(sql), "{sql}");
             let shown = masked_statement(sql);
