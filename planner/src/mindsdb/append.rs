@@ -15,8 +15,9 @@
 //! ETag whose history (`x-amz-meta-s3sql-inserts`, [`History`]) does not
 //! name this INSERT, another INSERT's version replaced it, and the INSERT
 //! fails saying its rows are not in the object (run it again); anything
-//! else (the old ETag answered stale, no history kept) is told unknown,
-//! with how to check.
+//! else (the old ETag or an older version answered stale, no history
+//! kept, a version written over one with none) is told unknown, with how
+//! to check.
 //!
 //! What is guaranteed, then, of INSERTs into one object at once:
 //! - On S3, and servers that evaluate If-Match on PutObject and
@@ -185,8 +186,7 @@ async fn write_new_version(
         }
         other => other,
     };
-    let history = History::new();
-    let put = carried(&client, &url, target, old, &history)
+    let (put, history) = carried(&client, &url, target, old)
         .await
         .map_err(conflict)?;
     // Whether the new version names this INSERT (it does unless the
@@ -310,14 +310,14 @@ async fn first_rows(
 /// user metadata, storage class, encryption, tags), read by a HEAD pinned
 /// to the old ETag; what no write can keep (SSE-C, object lock, a legal
 /// hold) is refused before anything is written. Without a Content-Type,
-/// the format's.
+/// the format's. With it, this INSERT's [`History`], over the old
+/// version's.
 async fn carried(
     client: &S3Client,
     url: &ObjectUrl,
     target: &InsertTarget,
     old: &OldObject,
-    history: &History,
-) -> Result<PutObjectRequest> {
+) -> Result<(PutObjectRequest, History)> {
     let pinned = GetObjectRequest {
         if_match: Some(old.etag.clone()),
         ..GetObjectRequest::default()
@@ -344,19 +344,17 @@ async fn carried(
         )));
     }
     let mut metadata = stored.metadata;
-    let before = metadata.user.remove(History::KEY);
+    let history = History::over(metadata.user.remove(History::KEY).as_deref());
     fits_in_a_put(&metadata).map_err(|why| target.error(why))?;
     // The history only where it fits: without it a lost answer is told
     // as unknown, never wrongly (a history not naming this INSERT would
     // say its rows are not there).
     let mut named = metadata.clone();
-    named
-        .user
-        .insert(History::KEY.to_owned(), history.after(before.as_deref()));
+    named.user.insert(History::KEY.to_owned(), history.after());
     if fits_in_a_put(&named).is_ok() {
         metadata = named;
     }
-    Ok(PutObjectRequest {
+    let put = PutObjectRequest {
         content_type: Some(
             stored
                 .meta
@@ -366,7 +364,8 @@ async fn carried(
         if_match: Some(old.etag.clone()),
         metadata,
         ..PutObjectRequest::default()
-    })
+    };
+    Ok((put, history))
 }
 
 /// S3's limits on what one PutObject / CreateMultipartUpload carries in

@@ -4,12 +4,16 @@
 //! `x-amz-meta-s3sql-inserts`) ([`place`]):
 //! - the ETag the write answered with, or a history naming this INSERT:
 //!   its rows are there (another INSERT may have appended to them);
-//! - the old version's ETag: the HEAD was answered stale (a cache, a load
-//!   balancer, another site of a multi-site server) and tells nothing;
-//! - a third ETag whose history does not name this INSERT: another
-//!   INSERT's version replaced it, and its rows are not there;
-//! - anything else (a third ETag with no history, no ETag, a history too
-//!   long to still name it): not known.
+//! - the old version's ETag, or a history that is part of the old
+//!   version's (an older version, review-s27 F12): the HEAD was answered
+//!   stale (a cache, a load balancer, another site of a multi-site server)
+//!   and tells nothing;
+//! - a third ETag whose history names INSERTs the old version's lacks, and
+//!   not this one: another INSERT's version replaced it, and its rows are
+//!   not there;
+//! - anything else (a third ETag with no history, or whose new INSERTs
+//!   were written over a version with none ([`History::BROKEN`]), no
+//!   ETag, a history too long to still name it): not known.
 //!
 //! An unknown outcome is told as such, with how to check, never as "run
 //! the INSERT again": a server that keeps no user metadata (SeaweedFS and
@@ -29,11 +33,16 @@ use crate::error::{PlannerError, Result};
 /// that version's INSERTs. When the answer to the new version's write is
 /// lost and another writer's version is at the key since, this tells
 /// whether it was an INSERT on top of this one's (its rows are there)
-/// or not.
+/// or not. A version replaced with no history is named
+/// [`History::BROKEN`]: it may be an INSERT's whose server dropped its
+/// metadata.
 #[derive(Debug)]
 pub(super) struct History {
     /// This INSERT's id.
     id: String,
+    /// The history of the version this INSERT replaces; `None` when it
+    /// has none.
+    before: Option<Vec<String>>,
 }
 
 impl History {
@@ -43,23 +52,63 @@ impl History {
     /// eight INSERTs landing meanwhile are already past belief. 136 bytes
     /// of the 2 KB of user metadata S3 keeps.
     const KEPT: usize = 8;
+    /// Stands for the history of a replaced version that had none: a
+    /// file no INSERT wrote, or an INSERT's version whose server dropped
+    /// its user metadata (SeaweedFS and others on multipart uploads). Its
+    /// INSERTs, maybe this one, are unknown, so a history holding it past
+    /// the old version's never says "replaced" (review-s27 F13). Not 16
+    /// hex digits, so never an INSERT's id.
+    const BROKEN: &str = "?";
 
-    pub(super) fn new() -> Self {
+    /// A new INSERT over the version whose history is `before` (the
+    /// user metadata's value; `None` when it has none).
+    pub(super) fn over(before: Option<&str>) -> Self {
         let id = uuid::Uuid::new_v4().simple().to_string();
         Self {
             id: id[..16].to_owned(),
+            before: names(before),
         }
     }
 
-    /// The history of the new version: this INSERT, then `before` (the
-    /// replaced version's), the oldest dropped past [`Self::KEPT`].
-    pub(super) fn after(&self, before: Option<&str>) -> String {
+    /// The history of the new version: this INSERT, then the replaced
+    /// version's ([`Self::BROKEN`] when it had none), the oldest dropped
+    /// past [`Self::KEPT`].
+    pub(super) fn after(&self) -> String {
+        let before = match &self.before {
+            Some(before) => before.iter().map(String::as_str).collect(),
+            None => vec![Self::BROKEN],
+        };
         std::iter::once(self.id.as_str())
-            .chain(before.unwrap_or_default().split_whitespace())
+            .chain(before)
             .take(Self::KEPT)
             .collect::<Vec<_>>()
             .join(" ")
     }
+
+    /// How the history `names` of a version with another ETag than the
+    /// old one's and not naming this INSERT stands to the old version's:
+    /// `None` when it is part of it (an older version, answered stale),
+    /// else the INSERTs it names past the old version's.
+    fn since<'a>(&self, names: &'a [String]) -> Option<&'a [String]> {
+        let agree = |a: &[String], b: &[String]| a.iter().zip(b).all(|(a, b)| a == b);
+        let Some(before) = self.before.as_deref() else {
+            return Some(names);
+        };
+        if (0..before.len()).any(|at| agree(&before[at..], names)) {
+            return None;
+        }
+        let meets = (1..names.len())
+            .find(|&at| agree(&names[at..], before))
+            .unwrap_or(names.len());
+        Some(&names[..meets])
+    }
+}
+
+/// The INSERTs a user metadata value names; `None` for no value or an
+/// empty one.
+fn names(value: Option<&str>) -> Option<Vec<String>> {
+    let names: Vec<String> = value?.split_whitespace().map(str::to_owned).collect();
+    (!names.is_empty()).then_some(names)
 }
 
 /// The version at the key, as a HEAD answered: its ETag and the INSERTs
@@ -86,6 +135,13 @@ enum Placed {
 enum Why {
     /// The HEAD answered the old version's ETag.
     Stale,
+    /// The HEAD answered an older version (this ETag): its history is part
+    /// of the old version's.
+    Older(String),
+    /// Another ETag than the write's, whose history holds
+    /// [`History::BROKEN`] past the old version's: built on a version
+    /// that had lost its history, maybe this INSERT's.
+    Broken(String),
     /// Another ETag than the write's, and no history.
     NoHistory(String),
     /// No ETag, and no history naming this INSERT.
@@ -102,6 +158,12 @@ impl Why {
             Why::Stale => format!(
                 "the HEAD after it still answers the old version's ETag {old} (answered stale: a cache, a load balancer or another site of the server), which tells nothing"
             ),
+            Why::Older(etag) => format!(
+                "the HEAD after it answers an older version than the old one (ETag {etag}, its history of INSERTs, x-amz-meta-{key}, part of the old version's): answered stale (a cache, a load balancer or another site of the server), which tells nothing"
+            ),
+            Why::Broken(etag) => format!(
+                "the object's version now (ETag {etag}) is not the one written, and was written over a version that named no INSERTs (x-amz-meta-{key}; the server may drop user metadata, as some do on multipart uploads), which may be this INSERT's, so it may or may not hold its rows"
+            ),
             Why::NoHistory(etag) => format!(
                 "the object's version now (ETag {etag}) is not the one written and names no INSERTs (x-amz-meta-{key}; the server may not keep user metadata), so it may or may not hold its rows"
             ),
@@ -115,13 +177,13 @@ impl Why {
     }
 }
 
-/// Places the version `now` at the key for the INSERT `id`, whose write
-/// answered `written` (`None`: no ETag, or no answer) over the version
-/// of ETag `old`. ETags compare by value (quotes and `W/` aside).
-fn place(now: &AtKey, written: Option<&str>, old: &str, id: &str) -> Placed {
+/// Places the version `now` at the key for the INSERT of `history`, whose
+/// write answered `written` (`None`: no ETag, or no answer) over the
+/// version of ETag `old`. ETags compare by value (quotes and `W/` aside).
+fn place(now: &AtKey, written: Option<&str>, old: &str, history: &History) -> Placed {
     let same = |a: &str, b: &str| etag_value(a) == etag_value(b);
     let names = now.names.as_deref();
-    if names.is_some_and(|names| names.iter().any(|n| n == id)) {
+    if names.is_some_and(|names| names.contains(&history.id)) {
         return Placed::There;
     }
     let Some(etag) = now.etag.as_deref() else {
@@ -133,11 +195,17 @@ fn place(now: &AtKey, written: Option<&str>, old: &str, id: &str) -> Placed {
     if same(etag, old) {
         return Placed::Unknown(Why::Stale);
     }
-    match names {
-        None => Placed::Unknown(Why::NoHistory(etag.to_owned())),
-        Some(names) if names.len() >= History::KEPT => {
-            Placed::Unknown(Why::HistoryFull(names.len()))
+    let Some(names) = names else {
+        return Placed::Unknown(Why::NoHistory(etag.to_owned()));
+    };
+    match history.since(names) {
+        None => Placed::Unknown(Why::Older(etag.to_owned())),
+        Some(new) if new.iter().any(|n| n == History::BROKEN) => {
+            Placed::Unknown(Why::Broken(etag.to_owned()))
         }
+        // The old version's INSERTs not reached: this one may be past
+        // the kept ones.
+        Some(new) if new.len() >= History::KEPT => Placed::Unknown(Why::HistoryFull(new.len())),
         Some(_) => Placed::Replaced,
     }
 }
@@ -152,11 +220,7 @@ async fn at_key(
         .await?;
     Ok(AtKey {
         etag: stored.meta.etag,
-        names: stored
-            .metadata
-            .user
-            .get(History::KEY)
-            .map(|names| names.split_whitespace().map(str::to_owned).collect()),
+        names: names(stored.metadata.user.get(History::KEY).map(String::as_str)),
     })
 }
 
@@ -201,7 +265,7 @@ pub(super) async fn still_there(
             )));
         }
     };
-    match place(&now, written, old, &history.id) {
+    match place(&now, written, old, history) {
         Placed::There => Ok(()),
         Placed::Replaced => Err(not_in_the_object(
             target,
@@ -252,7 +316,7 @@ pub(super) async fn settle(
             )));
         }
     };
-    match place(&now, None, old, &history.id) {
+    match place(&now, None, old, history) {
         Placed::There => {
             tracing::info!(
                 table = target.name,
@@ -280,6 +344,14 @@ mod tests {
     const OLD: &str = "\"old\"";
     const WRITTEN: &str = "\"new-2\"";
 
+    /// This INSERT (of id [`ID`]) over a version whose history is `before`.
+    fn over(before: Option<&[&str]>) -> History {
+        History {
+            id: ID.to_owned(),
+            before: before.map(|n| n.iter().map(|s| (*s).to_owned()).collect()),
+        }
+    }
+
     fn at(etag: Option<&str>, names: Option<&[&str]>) -> AtKey {
         AtKey {
             etag: etag.map(str::to_owned),
@@ -294,7 +366,7 @@ mod tests {
     fn the_etag_written_places_the_rows_without_a_history() {
         for etag in [WRITTEN, "new-2", "W/\"new-2\""] {
             assert_eq!(
-                place(&at(Some(etag), None), Some(WRITTEN), OLD, ID),
+                place(&at(Some(etag), None), Some(WRITTEN), OLD, &over(None)),
                 Placed::There,
                 "{etag}"
             );
@@ -305,7 +377,7 @@ mod tests {
                 &at(Some("\"third\""), Some(&["ffff", ID])),
                 Some(WRITTEN),
                 OLD,
-                ID
+                &over(None)
             ),
             Placed::There
         );
@@ -317,25 +389,40 @@ mod tests {
     #[test]
     fn a_stale_or_unplaceable_version_is_unknown() {
         assert_eq!(
-            place(&at(Some(OLD), Some(&["ffff"])), Some(WRITTEN), OLD, ID),
+            place(
+                &at(Some(OLD), Some(&["ffff"])),
+                Some(WRITTEN),
+                OLD,
+                &over(None)
+            ),
             Placed::Unknown(Why::Stale)
         );
         assert_eq!(
-            place(&at(Some("old"), None), None, OLD, ID),
+            place(&at(Some("old"), None), None, OLD, &over(None)),
             Placed::Unknown(Why::Stale)
         );
         assert_eq!(
-            place(&at(None, Some(&["ffff"])), Some(WRITTEN), OLD, ID),
+            place(&at(None, Some(&["ffff"])), Some(WRITTEN), OLD, &over(None)),
             Placed::Unknown(Why::NoEtag)
         );
         assert_eq!(
-            place(&at(Some("\"third\""), None), Some(WRITTEN), OLD, ID),
+            place(
+                &at(Some("\"third\""), None),
+                Some(WRITTEN),
+                OLD,
+                &over(None)
+            ),
             Placed::Unknown(Why::NoHistory("\"third\"".into()))
         );
         let full: Vec<String> = (0..History::KEPT).map(|i| format!("{i:016x}")).collect();
         let full: Vec<&str> = full.iter().map(String::as_str).collect();
         assert_eq!(
-            place(&at(Some("\"third\""), Some(&full)), Some(WRITTEN), OLD, ID),
+            place(
+                &at(Some("\"third\""), Some(&full)),
+                Some(WRITTEN),
+                OLD,
+                &over(None)
+            ),
             Placed::Unknown(Why::HistoryFull(History::KEPT))
         );
     }
@@ -346,7 +433,12 @@ mod tests {
     fn a_third_version_whose_history_lacks_the_insert_replaced_it() {
         for written in [Some(WRITTEN), None] {
             assert_eq!(
-                place(&at(Some("\"third\""), Some(&["ffff"])), written, OLD, ID),
+                place(
+                    &at(Some("\"third\""), Some(&["ffff"])),
+                    written,
+                    OLD,
+                    &over(None)
+                ),
                 Placed::Replaced,
                 "{written:?}"
             );
@@ -355,13 +447,110 @@ mod tests {
 
     #[test]
     fn a_history_names_this_insert_first_and_keeps_the_last_ones() {
-        let history = History::new();
-        assert_eq!(history.after(None), history.id);
         let before: Vec<String> = (0..History::KEPT).map(|i| format!("{i}")).collect();
-        let after = history.after(Some(&before.join(" ")));
+        let history = History::over(Some(&before.join(" ")));
+        let after = history.after();
         let names: Vec<&str> = after.split(' ').collect();
         assert_eq!(names.len(), History::KEPT);
         assert_eq!(names[0], history.id);
         assert_eq!(names[1], "0");
+        // Over a version with no history (or an empty one): the marker.
+        for before in [None, Some(""), Some(" ")] {
+            let history = History::over(before);
+            assert_eq!(history.after(), format!("{} ?", history.id), "{before:?}");
+        }
+    }
+
+    /// Review-s27 F12: INSERT X wrote V0 (`[X]`), Y wrote V1 (`[Y X]`),
+    /// and this INSERT wrote over V1; a HEAD answered by a replica still
+    /// at V0 (or at V1 under another ETag) is stale, never "replaced",
+    /// which would have the user add the rows twice. Also when the old
+    /// history is past [`History::KEPT`] and the older one holds INSERTs
+    /// the old one dropped.
+    #[test]
+    fn an_older_version_answered_is_stale_not_replaced() {
+        const X: &str = "1111111111111111";
+        const Y: &str = "2222222222222222";
+        for written in [Some(WRITTEN), None] {
+            for names in [&[X][..], &[Y, X]] {
+                assert_eq!(
+                    place(
+                        &at(Some("\"v0\""), Some(names)),
+                        written,
+                        OLD,
+                        &over(Some(&[Y, X]))
+                    ),
+                    Placed::Unknown(Why::Older("\"v0\"".into())),
+                    "{names:?} {written:?}"
+                );
+            }
+        }
+        let kept: Vec<String> = (0..12).map(|i| format!("{i:016x}")).collect();
+        let kept: Vec<&str> = kept.iter().map(String::as_str).collect();
+        let before = &kept[..History::KEPT];
+        assert_eq!(
+            place(
+                &at(Some("\"v0\""), Some(&kept[2..2 + History::KEPT])),
+                Some(WRITTEN),
+                OLD,
+                &over(Some(before))
+            ),
+            Placed::Unknown(Why::Older("\"v0\"".into()))
+        );
+        // A version naming an INSERT the old one lacks, on top of the old
+        // one's, replaced it: told so even when its history is full.
+        let mut theirs = vec!["ffffffffffffffff"];
+        theirs.extend_from_slice(&before[..History::KEPT - 1]);
+        for names in [&theirs[..], &theirs[..3], &["ffffffffffffffff", X][..]] {
+            let old = if names.contains(&X) {
+                over(Some(&[Y, X]))
+            } else {
+                over(Some(before))
+            };
+            assert_eq!(
+                place(
+                    &at(Some("\"third\""), Some(names)),
+                    Some(WRITTEN),
+                    OLD,
+                    &old
+                ),
+                Placed::Replaced,
+                "{names:?}"
+            );
+        }
+    }
+
+    /// Review-s27 F13: this INSERT's version lost its history (a server
+    /// dropping user metadata on multipart uploads) and INSERT B was
+    /// written over it, so B's history is `[B ?]`: unknown, never
+    /// "replaced". A marker the old version's history already holds says
+    /// nothing of this INSERT; a history written before the marker (or by
+    /// another tool) is read as it was.
+    #[test]
+    fn a_version_over_one_without_history_is_unknown() {
+        const B: &str = "bbbbbbbbbbbbbbbb";
+        const P: &str = "1111111111111111";
+        let broken = |names: &[&str], old: &History| {
+            place(&at(Some("\"third\""), Some(names)), Some(WRITTEN), OLD, old)
+        };
+        for old in [over(Some(&[P])), over(None), over(Some(&[P, "?"]))] {
+            for names in [&[B, "?"][..], &["cccccccccccccccc", B, "?"]] {
+                assert_eq!(
+                    broken(names, &old),
+                    Placed::Unknown(Why::Broken("\"third\"".into())),
+                    "{names:?} over {:?}",
+                    old.before
+                );
+            }
+        }
+        assert_eq!(
+            broken(&[B, P, "?"], &over(Some(&[P, "?"]))),
+            Placed::Replaced
+        );
+        assert_eq!(broken(&[B], &over(None)), Placed::Replaced);
+        // The marker is never an INSERT's id.
+        let id = History::over(None).id;
+        assert!(id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert!(!History::BROKEN.bytes().any(|b| b.is_ascii_hexdigit()));
     }
 }
