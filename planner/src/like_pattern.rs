@@ -10,12 +10,23 @@
 //! expression, is rewritten so when the query runs, by
 //! [`LikePattern`]'s `duckdb_like_pattern(pattern, escape)`: review-s24
 //! F11).
+//!
+//! A pattern ending in its escape is DuckDB's error only where its
+//! matcher reaches that escape with input left: when what comes before
+//! the escape matches a part of the string short of its end. Otherwise
+//! the row is false (NOT LIKE true), NULL for a NULL string (review-s27
+//! F4). So a pattern with an `ESCAPE` that is no literal, or a literal
+//! ending in its escape, is rewritten when the query runs with the
+//! string beside it, `duckdb_like_pattern(pattern, escape, string,
+//! ilike)`, which raises the error or answers a pattern the string does
+//! not match.
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, AsArray, StringBuilder};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Scalar, StringArray, StringBuilder};
 use datafusion::arrow::compute::cast;
+use datafusion::arrow::compute::kernels::comparison;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
 use datafusion::logical_expr::{
@@ -36,18 +47,25 @@ pub(crate) fn as_duckdb(statement: &mut DFStatement) {
             match expr {
                 Expr::Like {
                     any: false,
-                    pattern,
-                    escape_char,
-                    ..
-                }
-                | Expr::ILike {
-                    any: false,
+                    expr: string,
                     pattern,
                     escape_char,
                     ..
                 } => {
                     if let Some(escape) = escape_of(escape_char.as_ref()) {
-                        rewrite(pattern, escape);
+                        rewrite(pattern, escape, Some((string, false)));
+                        *escape_char = None;
+                    }
+                }
+                Expr::ILike {
+                    any: false,
+                    expr: string,
+                    pattern,
+                    escape_char,
+                    ..
+                } => {
+                    if let Some(escape) = escape_of(escape_char.as_ref()) {
+                        rewrite(pattern, escape, Some((string, true)));
                         *escape_char = None;
                     }
                 }
@@ -60,7 +78,7 @@ pub(crate) fn as_duckdb(statement: &mut DFStatement) {
                     right,
                     ..
                 } => {
-                    rewrite(right, None);
+                    rewrite(right, None, None);
                 }
                 _ => {}
             }
@@ -94,14 +112,16 @@ fn escape_of(clause: Option<&ValueWithSpan>) -> Option<Option<char>> {
 }
 
 /// `pattern` (with `escape`, if any) as arrow's kernel reads the same
-/// match, its `ESCAPE` then to be dropped.
-fn rewrite(pattern: &mut Expr, escape: Option<char>) {
+/// match, its `ESCAPE` then to be dropped; `like` is the string matched
+/// and whether case is ignored (ILIKE), for a pattern that may end in its
+/// escape (one with an `ESCAPE`).
+fn rewrite(pattern: &mut Expr, escape: Option<char>, like: Option<(&Expr, bool)>) {
     if let Expr::Value(value) = pattern
         && let Value::SingleQuotedString(text) | Value::EscapedStringLiteral(text) =
             &mut value.value
     {
-        // A trailing escape goes to the function below, whose error is
-        // DuckDB's; arrow matched it as itself.
+        // A trailing escape goes to the function below, which reads it
+        // against each string as DuckDB does; arrow matched it as itself.
         if let Ok(written) = backslash_escaped(text, escape) {
             *text = written;
             return;
@@ -110,19 +130,27 @@ fn rewrite(pattern: &mut Expr, escape: Option<char>) {
     // Not a literal: rewritten when the query runs (its ESCAPE dropped
     // here left it matching with arrow's `\`: review-s24 F11).
     let operand = std::mem::replace(pattern, Expr::value(Value::Null));
-    let escape: String = escape.into_iter().collect();
+    let mut args = vec![
+        operand,
+        Expr::value(Value::SingleQuotedString(escape.into_iter().collect())),
+    ];
+    // Only a pattern with an escape can end in it.
+    if let Some((string, ilike)) = like
+        && escape.is_some()
+    {
+        args.push(string.clone());
+        args.push(Expr::value(Value::Boolean(ilike)));
+    }
     *pattern = Expr::Function(Function {
         name: ObjectName::from(vec![Ident::new(LikePattern::NAME)]),
         uses_odbc_syntax: false,
         parameters: FunctionArguments::None,
         args: FunctionArguments::List(FunctionArgumentList {
             duplicate_treatment: None,
-            args: vec![
-                FunctionArg::Unnamed(FunctionArgExpr::Expr(operand)),
-                FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::value(
-                    Value::SingleQuotedString(escape),
-                ))),
-            ],
+            args: args
+                .into_iter()
+                .map(|arg| FunctionArg::Unnamed(FunctionArgExpr::Expr(arg)))
+                .collect(),
             clauses: Vec::new(),
         }),
         filter: None,
@@ -132,9 +160,13 @@ fn rewrite(pattern: &mut Expr, escape: Option<char>) {
     });
 }
 
-/// `duckdb_like_pattern(pattern, escape)`: `pattern`, whose escape is
-/// `escape` (`''` for none), as arrow's LIKE kernel reads the same match
-/// ([`backslash_escaped`]); for a pattern that is no literal.
+/// `duckdb_like_pattern(pattern, escape[, string, ilike])`: `pattern`,
+/// whose escape is `escape` (`''` for none), as arrow's LIKE kernel reads
+/// the same match ([`backslash_escaped`]); for a pattern that is no
+/// literal, or ends in its escape. Given the string the pattern is
+/// matched against (and whether by ILIKE), a pattern ending in its escape
+/// is DuckDB's error where its matcher reaches the escape with input
+/// left, and else a pattern the string does not match ([`ends_in_escape`]).
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub(crate) struct LikePattern {
     signature: Signature,
@@ -164,7 +196,16 @@ impl ScalarUDFImpl for LikePattern {
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
         match arg_types {
             [_, _] => Ok(vec![DataType::Utf8, DataType::Utf8]),
-            _ => plan_err!("{} takes a pattern and its escape", Self::NAME),
+            [_, _, _, _] => Ok(vec![
+                DataType::Utf8,
+                DataType::Utf8,
+                DataType::Utf8,
+                DataType::Boolean,
+            ]),
+            _ => plan_err!(
+                "{} takes a pattern, its escape, and maybe the string and ILIKE",
+                Self::NAME
+            ),
         }
     }
 
@@ -173,46 +214,117 @@ impl ScalarUDFImpl for LikePattern {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let [pattern, ColumnarValue::Scalar(escape)] = args.args.as_slice() else {
-            return exec_err!("{} takes a pattern and its escape", Self::NAME);
+        let (pattern, escape, like) = match args.args.as_slice() {
+            [pattern, ColumnarValue::Scalar(escape)] => (pattern, escape, None),
+            [
+                pattern,
+                ColumnarValue::Scalar(escape),
+                string,
+                ColumnarValue::Scalar(ScalarValue::Boolean(Some(ilike))),
+            ] => (pattern, escape, Some((string, *ilike))),
+            _ => return exec_err!("{} takes a pattern and its escape", Self::NAME),
         };
         let escape = match escape {
             ScalarValue::Utf8(Some(text)) => text.chars().next(),
             _ => None,
         };
-        let rewritten = |patterns: &ArrayRef| -> Result<ArrayRef> {
-            let text = cast(patterns, &DataType::Utf8)?;
-            let mut out = StringBuilder::with_capacity(text.len(), text.len() * 8);
-            for value in text.as_string::<i32>() {
-                out.append_option(value.map(|p| backslash_escaped(p, escape)).transpose()?);
-            }
-            Ok(Arc::new(out.finish()))
+        let rows = args.number_rows;
+        let scalar = args
+            .args
+            .iter()
+            .all(|arg| matches!(arg, ColumnarValue::Scalar(_)));
+        let patterns = cast(&pattern.to_array(rows)?, &DataType::Utf8)?;
+        let strings = match like {
+            Some((string, ilike)) => Some((cast(&string.to_array(rows)?, &DataType::Utf8)?, ilike)),
+            None => None,
         };
-        Ok(match pattern {
-            ColumnarValue::Array(array) => ColumnarValue::Array(rewritten(array)?),
-            ColumnarValue::Scalar(value) => ColumnarValue::Scalar(ScalarValue::try_from_array(
-                &rewritten(&value.to_array()?)?,
-                0,
-            )?),
+        let mut out = StringBuilder::with_capacity(rows, rows * 8);
+        for (row, pattern) in patterns.as_string::<i32>().iter().enumerate() {
+            let Some(pattern) = pattern else {
+                out.append_null();
+                continue;
+            };
+            match backslash_escaped(pattern, escape) {
+                Ok(written) => out.append_value(written),
+                Err(before) => {
+                    let string = strings.as_ref().map(|(strings, ilike)| {
+                        let strings = strings.as_string::<i32>();
+                        (strings.is_valid(row).then(|| strings.value(row)), *ilike)
+                    });
+                    out.append_value(ends_in_escape(pattern, escape, &before, string)?);
+                }
+            }
+        }
+        let out: ArrayRef = Arc::new(out.finish());
+        Ok(if scalar {
+            ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?)
+        } else {
+            ColumnarValue::Array(out)
         })
     }
 }
 
+/// What stands for `pattern`, which ends in its `escape` (`before` what
+/// comes before it, written with `\`), in a LIKE of `string` (`None`: a
+/// NULL string; and whether by ILIKE): DuckDB's matcher reaches the
+/// escape with input left, its error, when `before` matches the string
+/// with at least one character after (`before` then `_%`); otherwise the
+/// match is false (NULL for a NULL string), and the string itself,
+/// escaped, then one more character is a pattern that does not match it.
+/// Without a string (no ESCAPE was read with it), the error.
+fn ends_in_escape(
+    pattern: &str,
+    escape: Option<char>,
+    before: &str,
+    string: Option<(Option<&str>, bool)>,
+) -> Result<String> {
+    let error = || {
+        plan_err!(
+            "Syntax Error: Like pattern must not end with escape character! \
+             ({pattern:?} ends in its ESCAPE {:?}; write it twice to match it)",
+            escape.unwrap_or_default()
+        )
+    };
+    let Some((string, ilike)) = string else {
+        return error();
+    };
+    let Some(string) = string else {
+        return Ok(String::new());
+    };
+    let strings = StringArray::from(vec![string]);
+    let past = Scalar::new(StringArray::from(vec![format!("{before}_%")]));
+    let reached = if ilike {
+        comparison::ilike(&strings, &past)?
+    } else {
+        comparison::like(&strings, &past)?
+    };
+    if reached.value(0) {
+        return error();
+    }
+    let mut missed = String::with_capacity(string.len() + 8);
+    for c in string.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            missed.push('\\');
+        }
+        missed.push(c);
+    }
+    missed.push('_');
+    Ok(missed)
+}
+
 /// `pattern`, whose escape is `escape` (none: every character but `%` and
 /// `_` stands for itself), written with `\` as its escape; a pattern
-/// ending in its escape is DuckDB's error (review-s26 F8: it matched the
-/// escape as itself).
-fn backslash_escaped(pattern: &str, escape: Option<char>) -> Result<String> {
+/// ending in its escape is `Err` of what comes before that escape, so
+/// written, for [`ends_in_escape`] to read against the string (review-s26
+/// F8: it matched the escape as itself).
+fn backslash_escaped(pattern: &str, escape: Option<char>) -> std::result::Result<String, String> {
     let mut written = String::with_capacity(pattern.len() + 2);
     let mut chars = pattern.chars();
     while let Some(c) = chars.next() {
         if Some(c) == escape {
             // The character after the escape stands for itself.
             let Some(next) = chars.next() else {
-                return plan_err!(
-                    "Syntax Error: Like pattern must not end with escape character! \
-                     ({pattern:?} ends in its ESCAPE {c:?}; write it twice to match it)"
-                );
+                return Err(written);
             };
             written.push('\\');
             written.push(next);
@@ -227,7 +339,7 @@ fn backslash_escaped(pattern: &str, escape: Option<char>) -> Result<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::backslash_escaped;
+    use super::{backslash_escaped, ends_in_escape};
 
     #[test]
     fn patterns_are_written_with_arrows_escape() {
@@ -236,10 +348,28 @@ mod tests {
         assert_eq!(escaped(r"a\_b", None), r"a\\_b");
         assert_eq!(escaped("a_b%", None), "a_b%");
         assert_eq!(escaped(r"a!_b\!!", Some('!')), r"a\_b\\\!");
-        let trailing = backslash_escaped("ab!", Some('!')).unwrap_err().to_string();
-        assert!(
-            trailing.contains("must not end with escape character"),
-            "{trailing}"
+        assert_eq!(
+            backslash_escaped(r"a\!_%!", Some('!')),
+            Err(r"a\\\_%".to_owned())
         );
+    }
+
+    /// A pattern ending in its escape: DuckDB's error where the part
+    /// before the escape leaves input; else a pattern the string misses.
+    #[test]
+    fn a_trailing_escape_is_an_error_only_with_input_left() {
+        let read = |string, ilike| ends_in_escape("ab!", Some('!'), "ab", Some((string, ilike)));
+        for (string, ilike) in [(Some("abc"), false), (Some("ABc"), true)] {
+            let error = read(string, ilike).unwrap_err().to_string();
+            assert!(
+                error.contains("must not end with escape character"),
+                "{error}"
+            );
+        }
+        assert_eq!(read(Some("ab"), false).unwrap(), "ab_");
+        assert_eq!(read(Some("a%\\"), false).unwrap(), r"a\%\\_");
+        assert_eq!(read(Some("ABc"), false).unwrap(), "ABc_");
+        assert_eq!(read(None, false).unwrap(), "");
+        assert!(ends_in_escape("ab!", Some('!'), "ab", None).is_err());
     }
 }

@@ -591,6 +591,43 @@ async fn a_like_pattern_ending_in_its_escape_is_an_error_as_in_duckdb() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
+/// DuckDB 1.5.5 raises a pattern's trailing ESCAPE only when its matcher
+/// reaches it with input left (the string goes on past what comes
+/// before it); otherwise it answers per row, false (NOT LIKE true), and
+/// NULL for a NULL string. Refused when the statement was planned, a
+/// literal pattern or any row of a column's (review-s27 F4).
+#[tokio::test]
+async fn a_like_pattern_ending_in_its_escape_answers_where_duckdb_does() {
+    let statements = [
+        "SELECT ('ab' LIKE 'ab!' ESCAPE '!')::INT, ('zz' LIKE 'ab!' ESCAPE '!')::INT, ('ab' NOT LIKE 'ab!' ESCAPE '!')::INT, ('ab' ILIKE 'AB!' ESCAPE '!')::INT, ('a' NOT ILIKE 'A!' ESCAPE '!')::INT",
+        "SELECT ('xab' LIKE '%ab!' ESCAPE '!')::INT, ('ab' LIKE 'ab%!' ESCAPE '!')::INT, ('ab' LIKE 'a_!' ESCAPE '!')::INT, ('' LIKE '!' ESCAPE '!')::INT, ('ab!' LIKE 'ab!!!' ESCAPE '!')::INT",
+        "SELECT (s LIKE p ESCAPE '!')::INT FROM (VALUES ('zz', 'ab!'), ('abc', 'abc')) t(s, p) ORDER BY s",
+        "SELECT (s LIKE p ESCAPE '!')::INT FROM (VALUES ('a', 'a'), (NULL, 'x!')) t(s, p) ORDER BY s",
+        "SELECT s, (s NOT LIKE p ESCAPE '!')::INT, (s ILIKE p ESCAPE '!')::INT FROM (VALUES ('zz', 'ab!'), ('ab', 'AB!'), (NULL, 'x!'), ('q', NULL)) t(s, p) ORDER BY s",
+        "SELECT count(*) FROM (VALUES ('zz', 'ab!'), ('abc', 'abc'), ('x', 'x%')) t(s, p) WHERE s LIKE p ESCAPE '!'",
+        // Wildcards and `\` in the string, an expression as the string.
+        r"SELECT ('x%_' ILIKE 'X!%_!' ESCAPE '!')::INT, ('x%_' NOT LIKE 'x!%_!' ESCAPE '!')::INT, ('a\' LIKE 'a\!' ESCAPE '!')::INT, (upper(s) LIKE p ESCAPE '!')::INT FROM (VALUES ('ab', 'AB!')) t(s, p)",
+    ]
+    .map(String::from);
+    let wrong = unlike_duckdb(&statements).await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    // Where the matcher reaches the escape with input left, the error.
+    let session = s3sql_planner::Session::with_secrets(s3sql_secrets::SecretManager::new(None));
+    for sql in [
+        "SELECT 'abc' LIKE 'ab!' ESCAPE '!'",
+        "SELECT 'abx' LIKE '%ab!' ESCAPE '!'",
+        "SELECT 'ab' NOT LIKE 'a%!' ESCAPE '!'",
+        "SELECT 'Abc' ILIKE 'ab!' ESCAPE '!'",
+        "SELECT s LIKE p ESCAPE '!' FROM (VALUES ('zz', 'ab!'), ('abc', 'ab!')) t(s, p)",
+    ] {
+        let error = crate::support::error_of(&session, sql).await;
+        assert!(
+            error.contains("Like pattern must not end with escape character"),
+            "{sql}: {error}"
+        );
+    }
+}
+
 /// A LIKE whose pattern is no literal (a column, an expression) matches
 /// with its `ESCAPE` as DuckDB 1.5.5 does: the pattern is rewritten for
 /// arrow's kernel when the query runs. Dropped, `s LIKE p ESCAPE '!'` of
