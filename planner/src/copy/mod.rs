@@ -11,6 +11,7 @@
 
 mod cells;
 mod csv;
+mod dictionary;
 mod encode;
 mod error;
 mod float;

@@ -33,6 +33,7 @@ use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::parquet::file::writer::SerializedFileWriter;
 use datafusion::parquet::schema::types::SchemaDescriptor;
 
+use super::dictionary::without_dictionary;
 use super::encode::Output;
 use super::error::CopyError;
 use super::parallel::{run_shares, shares_for, workers};
@@ -40,8 +41,11 @@ use crate::error::Result;
 
 /// One Parquet file being encoded into an [`Output`].
 pub(crate) struct ParquetEncoder {
-    file: SerializedFileWriter<Output>,
-    factory: ArrowRowGroupWriterFactory,
+    /// The file, once its first rows came (or it ended without any).
+    file: Option<Started>,
+    /// What the file is made of, until it is started: its properties
+    /// are completed by the first rows ([`without_dictionary`]).
+    plan: Plan,
     /// The schema written: the query's, with the types no Parquet reader
     /// but arrow-rs knows replaced ([`stored_type`]).
     schema: SchemaRef,
@@ -51,6 +55,50 @@ pub(crate) struct ParquetEncoder {
     row_group_rows: usize,
     /// The row group being built; `None` before its first row.
     building: Option<RowGroup>,
+}
+
+/// A file being written and the factory of its row groups' writers.
+struct Started {
+    file: SerializedFileWriter<Output>,
+    factory: ArrowRowGroupWriterFactory,
+}
+
+/// A file before its first rows: its properties, its Parquet schema when
+/// not arrow-rs's, and where it is written.
+struct Plan {
+    properties: WriterProperties,
+    parquet_schema: Option<SchemaDescriptor>,
+    output: Output,
+}
+
+impl Plan {
+    /// Starts the file, its columns whose `first` rows say a dictionary
+    /// would not pay written without one.
+    fn start(&self, schema: &SchemaRef, first: Option<&RecordBatch>) -> Result<Started> {
+        let mut properties = self.properties.clone();
+        if let Some(first) = first {
+            let row_group_rows = properties.max_row_group_row_count().unwrap_or(usize::MAX);
+            let plain = without_dictionary(first, row_group_rows);
+            if !plain.is_empty() {
+                let mut builder = properties.into_builder();
+                for column in plain {
+                    builder = builder.set_column_dictionary_enabled(column, false);
+                }
+                properties = builder.build();
+            }
+        }
+        // ArrowWriter builds the file's schema and metadata (the encoded
+        // Arrow schema among them) exactly as it would write them itself.
+        let mut options = ArrowWriterOptions::new().with_properties(properties);
+        if let Some(parquet_schema) = &self.parquet_schema {
+            options = options.with_parquet_schema(parquet_schema.clone());
+        }
+        let (file, factory) =
+            ArrowWriter::try_new_with_options(self.output.clone(), schema.clone(), options)
+                .and_then(ArrowWriter::into_serialized_writer)
+                .map_err(DataFusionError::from)?;
+        Ok(Started { file, factory })
+    }
 }
 
 /// A row group being built: one writer per leaf column, in the file's
@@ -82,18 +130,13 @@ impl ParquetEncoder {
             None => interval_parquet_schema(&schema, &properties)?,
         };
         let (schema, casts) = stored_schema(schema);
-        // ArrowWriter builds the file's schema and metadata (the encoded
-        // Arrow schema among them) exactly as it would write them itself.
-        let mut options = ArrowWriterOptions::new().with_properties(properties);
-        if let Some(parquet_schema) = parquet_schema {
-            options = options.with_parquet_schema(parquet_schema);
-        }
-        let (file, factory) = ArrowWriter::try_new_with_options(output, schema.clone(), options)
-            .and_then(ArrowWriter::into_serialized_writer)
-            .map_err(DataFusionError::from)?;
         Ok(Self {
-            file,
-            factory,
+            file: None,
+            plan: Plan {
+                properties,
+                parquet_schema,
+                output,
+            },
             schema,
             casts,
             row_group_rows,
@@ -118,13 +161,17 @@ impl ParquetEncoder {
         while offset < batch.num_rows() {
             let building = match self.building.take() {
                 Some(building) => building,
-                None => RowGroup {
-                    writers: self
-                        .factory
-                        .create_column_writers(self.file.flushed_row_groups().len())
-                        .map_err(DataFusionError::from)?,
-                    rows: 0,
-                },
+                None => {
+                    let started = self.started(Some(&batch))?;
+                    let index = started.file.flushed_row_groups().len();
+                    RowGroup {
+                        writers: started
+                            .factory
+                            .create_column_writers(index)
+                            .map_err(DataFusionError::from)?,
+                        rows: 0,
+                    }
+                }
             };
             let rows = (batch.num_rows() - offset).min(self.row_group_rows - building.rows);
             let slice = batch.slice(offset, rows);
@@ -161,15 +208,26 @@ impl ParquetEncoder {
     /// Ends the last row group and writes the footer.
     pub(crate) async fn finish(mut self) -> Result<()> {
         self.flush().await?;
-        self.file.close().map_err(DataFusionError::from)?;
+        let started = self.started(None)?;
+        started.file.finish().map_err(DataFusionError::from)?;
         Ok(())
+    }
+
+    /// The file, started (with `first`, its first rows) if it was not.
+    fn started(&mut self, first: Option<&RecordBatch>) -> Result<&mut Started> {
+        let started = match self.file.take() {
+            Some(started) => started,
+            None => self.plan.start(&self.schema, first)?,
+        };
+        Ok(self.file.insert(started))
     }
 
     /// Closes `building`'s column writers (their last pages, in parallel)
     /// and appends their chunks to the file as its next row group.
     async fn append(&mut self, building: RowGroup) -> Result<()> {
         let chunks = close(building.writers).await?;
-        let mut row_group = self.file.next_row_group().map_err(DataFusionError::from)?;
+        let file = &mut self.started(None)?.file;
+        let mut row_group = file.next_row_group().map_err(DataFusionError::from)?;
         for chunk in chunks {
             chunk
                 .append_to_row_group(&mut row_group)
@@ -502,7 +560,7 @@ mod tests {
     /// nested and nullable columns: the file holds the rows written, in
     /// row groups of `ROW_GROUP_SIZE`, and is byte for byte the file
     /// arrow-rs's `ArrowWriter` writes of them (its schema, metadata,
-    /// statistics and pages).
+    /// statistics and pages), given the columns written plain.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn writes_the_file_arrow_writer_writes() {
         for shares in [3, 4] {
@@ -529,8 +587,15 @@ mod tests {
         encoder.finish().await.unwrap();
         let ours = ours.end().unwrap();
 
+        // The unique ids and labels of the first rows are written plain
+        // (`dictionary`); the lists' and points' leaves with a dictionary.
+        let plain = properties(4096)
+            .into_builder()
+            .set_column_dictionary_enabled("id".into(), false)
+            .set_column_dictionary_enabled("label".into(), false)
+            .build();
         let mut theirs = Vec::new();
-        let mut writer = ArrowWriter::try_new(&mut theirs, schema, Some(properties(4096))).unwrap();
+        let mut writer = ArrowWriter::try_new(&mut theirs, schema, Some(plain)).unwrap();
         for b in &batches {
             writer.write(b).unwrap();
         }
@@ -545,6 +610,12 @@ mod tests {
             .map(|g| g.num_rows())
             .collect();
         assert_eq!(groups, [4096, 3915]);
+        let dictionaries: Vec<bool> = reader.metadata().row_groups()[0]
+            .columns()
+            .iter()
+            .map(|c| c.dictionary_page_offset().is_some())
+            .collect();
+        assert_eq!(dictionaries, [false, false, true, true, true]);
         let read: Vec<RecordBatch> = reader.build().unwrap().map(|b| b.unwrap()).collect();
         let read = datafusion::arrow::compute::concat_batches(&read[0].schema(), &read).unwrap();
         let written =
