@@ -476,6 +476,11 @@ fn malformed_secret_statements_never_echo_the_secret() {
         "CREATE SECRET s (TYPE s3, SECRET -- c\n wJalrXUtnFEMI x)",
         "CREATE SECRET s (TYPE s3, SECRET /* a, b */\n wJalrXUtnFEMI x)",
         "CREATE SECRET s (TYPE s3, SECRET abc\n wJalrXUtnFEMI)",
+        // Commented out (review-s28 R1), or after a quoted value.
+        "CREATE SECRET s (TYPE s3, /* SECRET wJalrXUtnFEMI */ SECRET 'x' garbage)",
+        "CREATE SECRET s (TYPE s3, SECRET 'x' garbage) -- was SECRET wJalrXUtnFEMI",
+        "CREATE SECRET s (TYPE s3, SECRET 'x' garbage) -- was 'wJalrXUtnFEMI'",
+        "CREATE SECRET s (TYPE s3, SECRET 'a' wJalrXUtnFEMI)",
         // EXPLAIN would plan or echo them.
         "EXPLAIN CREATE SECRET (TYPE s3, SECRET 'wJalrXUtnFEMI')",
         "EXPLAIN SET s3_secret_access_key = 'wJalrXUtnFEMI'",

@@ -88,6 +88,12 @@ pub fn masked_statement(sql: &str) -> String {
     let (comments, tokens): (Vec<_>, Vec<_>) =
         tokens.into_iter().partition(|(token, _)| is_comment(token));
     let comments: Vec<Range<usize>> = comments.into_iter().map(|(_, span)| span).collect();
+    // A commented-out credential is a credential (`/* SECRET wJalr */`,
+    // `-- was 'wJalr...'`): every comment's body is starred, its `--`,
+    // `/*`, `*/` and line ends kept (review-s28 R1).
+    for comment in &comments {
+        star(&mut out, comment_body(&source, comment));
+    }
     let quoted: Vec<Range<usize>> = tokens
         .iter()
         .filter(|(token, _)| is_quoted(token))
@@ -204,6 +210,20 @@ fn values_after_colons(
     found
 }
 
+/// The chars of a comment (`span`) between its `--` or `/*` and the end
+/// of its line or its `*/`.
+fn comment_body(source: &[char], span: &Range<usize>) -> Range<usize> {
+    let end = span.end.min(source.len());
+    let start = (span.start + 2).min(end);
+    let closed = end >= start + 2 && source[end - 2..end] == ['*', '/'];
+    let opened_as_block = source.get(span.start + 1) == Some(&'*');
+    start..if closed && opened_as_block {
+        end - 2
+    } else {
+        end
+    }
+}
+
 /// The chars of a quoted token (`span`) between its opening quote, after
 /// a prefix such as `E`, and its closing one.
 fn inside(source: &[char], span: &Range<usize>) -> Range<usize> {
@@ -312,7 +332,8 @@ type SpansAt<'a> = HashMap<usize, &'a Range<usize>>;
 
 /// The unquoted runs of a credential's value that starts at `value`, up
 /// to the `,`, `)`, `}` or `;` that ends it (or, for a value that starts
-/// quoted, the first space): quoted strings in it are starred as strings,
+/// quoted, a space before the next option or member): quoted strings in it
+/// are starred as strings,
 /// but a secret holding quotes (`'wJal'rX'FEMI'`) is a string, a bare
 /// word and a string to the tokenizer, and its bare middle is the token a
 /// syntax error names (review-s26 F6). Line ends and comments (by their
@@ -327,10 +348,26 @@ fn bare_runs(
     let mut runs = Vec::new();
     let mut run: Option<usize> = None;
     let mut at = value;
-    // A value that starts quoted goes on only while what follows touches
-    // it (`'wJal'rX'FEMI'`): after a space comes the next option, or in
-    // PARAMETERS missing a comma, the next member's name.
+    // A value that starts quoted ends at a space only where the next
+    // option (`SECRET 'x' REGION 'r'`, a comma missing) or, in PARAMETERS,
+    // the next member's name follows; other words after it are more of
+    // the value (`SECRET 'a' TOPSECRET)`).
     let quoted_first = quoted_at.contains_key(&value);
+    let option_follows = |from: usize| {
+        let mut next = from;
+        while next < source.len() {
+            match comment_at.get(&next) {
+                Some(comment) => next = comment.end.max(next + 1),
+                None if source[next].is_whitespace() => next += 1,
+                None => break,
+            }
+        }
+        let word: String = source[next.min(source.len())..]
+            .iter()
+            .take_while(|c| c.is_alphanumeric() || **c == '_')
+            .collect();
+        quoted_at.contains_key(&next) || s3sql_secrets::names_a_parameter(&word)
+    };
     while at < source.len() {
         if let Some(span) = quoted_at.get(&at).or_else(|| comment_at.get(&at)) {
             runs.extend(run.take().map(|start| start..at));
@@ -338,7 +375,7 @@ fn bare_runs(
             continue;
         }
         if matches!(source[at], ',' | ')' | '}' | ';')
-            || (quoted_first && source[at].is_whitespace())
+            || (quoted_first && source[at].is_whitespace() && option_follows(at))
         {
             break;
         }
@@ -394,6 +431,14 @@ mod tests {
             "SET s3_secret_access_key -- c\n = TOPSECRET; SELECT )",
             "SET s3_secret_access_key = /* c */ -- d\n TOPSECRET; SELECT )",
             "SET s3_session_token /* c */ TO -- d\n TOPSECRET; SELECT )",
+            // A credential inside a comment (review-s28 R1), and words
+            // after a quoted value that name no option.
+            "CREATE SECRET s (TYPE s3, /* SECRET TOPSECRET */ SECRET 'x' garbage)",
+            "CREATE SECRET s (TYPE s3, SECRET 'x' garbage) -- was SECRET TOPSECRET",
+            "CREATE SECRET s (TYPE s3, SECRET 'x' garbage) -- was 'TOPSECRET'",
+            "CREATE SECRET s (TYPE s3, SECRET 'x' garbage) -- TOPSECRET\n",
+            "CREATE SECRET s (TYPE s3, SECRET 'a' TOPSECRET)",
+            "SET s3_secret_access_key = 'a' TOPSECRET; SELECT )",
             // Text the tokenizer refuses (a comment never closed).
             "CREATE SECRET s (TYPE s3, SECRET /* a, b TOPSECRET",
             "CREATE SECRET s (TYPE s3, SECRET -- a, b\n TOPSECRET /* x",
@@ -416,6 +461,13 @@ mod tests {
         );
         let sql = "CREATE SECRET s (TYPE s3, KEY_ID 'AK', SECRET 'x'); SELECT a, b FROM t WHERE )";
         assert!(masked_statement(sql).ends_with("SELECT a, b FROM t WHERE )"));
+        // A comment keeps its marks and lines; an option after a quoted
+        // value with its comma missing stays readable.
+        let sql = "CREATE SECRET s (SECRET 'x' REGION 'r' /* ab */ -- cd\n)";
+        assert_eq!(
+            masked_statement(sql),
+            "CREATE SECRET s (SECRET '*' REGION '*' /* ** */ -- **\n)"
+        );
         assert!(!may_hold_secret("SELECT * FROM 's3://b/k.csv'"));
     }
 

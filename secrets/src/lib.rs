@@ -59,5 +59,7 @@ pub use mindsdb::{
 };
 pub use params::{ParamValue, Parameters, SENSITIVE_PARAMETERS, is_sensitive};
 pub use scope::Scope;
-pub use secret::{S3Settings, Secret, SecretAccess, SettingDefaults, refuse_endpoint_user_info};
+pub use secret::{
+    S3Settings, Secret, SecretAccess, SettingDefaults, names_a_parameter, refuse_endpoint_user_info,
+};
 pub use store::{LoadedSecrets, SECRET_FILE_SUFFIX, SecretDirectory, xdg_base_dir};

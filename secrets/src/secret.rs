@@ -31,6 +31,17 @@ const COMMON: [&str; 10] = [
 /// Parameters only `credential_chain` takes.
 const CHAIN_ONLY: [&str; 4] = ["CHAIN", "PROFILE", "VALIDATION", "REFRESH"];
 
+/// Whether `name` (any case) is a parameter some CREATE SECRET takes, TYPE
+/// and PROVIDER included. The statement masker reads such a word as the
+/// start of the next option, not as more of a credential's value.
+pub fn names_a_parameter(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    let upper = upper.as_str();
+    ["TYPE", "PROVIDER", "KMS_KEY_ID", "ACCOUNT_ID"].contains(&upper)
+        || COMMON.contains(&upper)
+        || CHAIN_ONLY.contains(&upper)
+}
+
 /// Where a request goes and how it is addressed, as a secret says: the
 /// knobs DuckDB also has as `s3_*` settings, each `None` unless given.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
