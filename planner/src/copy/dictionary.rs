@@ -21,8 +21,15 @@ use datafusion::arrow::datatypes::{DataType, Int32Type};
 use datafusion::parquet::schema::types::ColumnPath;
 
 /// The rows of a file's first batch judged: enough to tell a column of
-/// repeated values from one of unique values, little to hash once.
-const SAMPLE_ROWS: usize = 8192;
+/// repeated values from one of unique values, little to hash once. The
+/// encoder holds a file's first rows until it has this many.
+pub(crate) const SAMPLE_ROWS: usize = 8192;
+
+/// Fewer values than this promise nothing: one value is as distinct as
+/// a row group of unique ids (a one-row first file of a glob, 8,190
+/// leading NULLs). Such a column keeps arrow-rs's dictionary, which
+/// falls back to plain by itself (review-s28 R7).
+const MIN_VALUES: usize = 1024;
 
 /// DuckDB's bound: a dictionary for at most this share of a row group's
 /// values distinct.
@@ -49,8 +56,9 @@ pub(crate) fn without_dictionary(first: &RecordBatch, row_group_rows: usize) -> 
 }
 
 /// The non-null values of `column` and how many of them are distinct,
-/// counted by arrow's cast to a dictionary; `None` for a column of no
-/// values or of a type a dictionary is not judged for.
+/// counted by arrow's cast to a dictionary; `None` for a column of too
+/// few values ([`MIN_VALUES`]) or of a type a dictionary is not judged
+/// for.
 fn distinct_values(column: &dyn Array) -> Option<(usize, usize)> {
     let kind = column.data_type();
     if kind.is_nested() || *kind == DataType::Boolean {
@@ -61,7 +69,7 @@ fn distinct_values(column: &dyn Array) -> Option<(usize, usize)> {
         return None;
     }
     let values = column.len() - column.null_count();
-    if values == 0 {
+    if values < MIN_VALUES {
         return None;
     }
     let keyed = cast(column, &dictionary).ok()?;

@@ -17,7 +17,7 @@ use datafusion::arrow::array::RecordBatch;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, AsArray, FixedSizeBinaryBuilder};
-use datafusion::arrow::compute::cast;
+use datafusion::arrow::compute::{cast, concat_batches};
 use datafusion::arrow::datatypes::{
     DataType, DurationMillisecondType, Field, FieldRef, IntervalMonthDayNanoType, IntervalUnit,
     Schema, SchemaRef, TimeUnit,
@@ -33,7 +33,7 @@ use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::parquet::file::writer::SerializedFileWriter;
 use datafusion::parquet::schema::types::SchemaDescriptor;
 
-use super::dictionary::without_dictionary;
+use super::dictionary::{SAMPLE_ROWS, without_dictionary};
 use super::encode::Output;
 use super::error::CopyError;
 use super::parallel::{run_shares, shares_for, workers};
@@ -55,6 +55,10 @@ pub(crate) struct ParquetEncoder {
     row_group_rows: usize,
     /// The row group being built; `None` before its first row.
     building: Option<RowGroup>,
+    /// Rows held until the file starts, so that its dictionaries are
+    /// judged from [`SAMPLE_ROWS`] rows, not from a first batch of one
+    /// (review-s28 R7).
+    pending: Vec<RecordBatch>,
 }
 
 /// A file being written and the factory of its row groups' writers.
@@ -141,12 +145,47 @@ impl ParquetEncoder {
             casts,
             row_group_rows,
             building: None,
+            pending: Vec::new(),
         })
     }
 
-    /// Encodes `batch`, ending each row group once it has its rows.
+    /// Encodes `batch`, ending each row group once it has its rows; the
+    /// file's first rows are held until there are enough to judge its
+    /// dictionaries by, or it is flushed.
     pub(crate) async fn write(&mut self, batch: &RecordBatch) -> Result<()> {
-        let batch = if self.casts {
+        let batch = self.stored(batch)?;
+        if self.file.is_some() {
+            return self.encode_rows(&batch).await;
+        }
+        self.pending.push(batch);
+        if self
+            .pending
+            .iter()
+            .map(RecordBatch::num_rows)
+            .sum::<usize>()
+            >= SAMPLE_ROWS
+        {
+            self.start_with_pending().await?;
+        }
+        Ok(())
+    }
+
+    /// Starts the file with the rows held for it, judging its
+    /// dictionaries by them, and encodes them.
+    async fn start_with_pending(&mut self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let first = concat_batches(&self.schema, &pending).map_err(DataFusionError::from)?;
+        drop(pending);
+        self.started(Some(&first))?;
+        self.encode_rows(&first).await
+    }
+
+    /// `batch` with its columns as the file stores them.
+    fn stored(&self, batch: &RecordBatch) -> Result<RecordBatch> {
+        Ok(if self.casts {
             let columns = batch
                 .columns()
                 .iter()
@@ -156,13 +195,17 @@ impl ParquetEncoder {
             RecordBatch::try_new(self.schema.clone(), columns).map_err(DataFusionError::from)?
         } else {
             batch.clone()
-        };
+        })
+    }
+
+    /// Encodes `batch` into the started file's row groups.
+    async fn encode_rows(&mut self, batch: &RecordBatch) -> Result<()> {
         let mut offset = 0;
         while offset < batch.num_rows() {
             let building = match self.building.take() {
                 Some(building) => building,
                 None => {
-                    let started = self.started(Some(&batch))?;
+                    let started = self.started(Some(batch))?;
                     let index = started.file.flushed_row_groups().len();
                     RowGroup {
                         writers: started
@@ -190,15 +233,24 @@ impl ParquetEncoder {
         Ok(())
     }
 
-    /// Bytes the row group being built holds.
+    /// Bytes the row group being built holds, or the rows held before
+    /// the file starts.
     pub(crate) fn memory_size(&self) -> usize {
-        self.building.as_ref().map_or(0, |b| {
-            b.writers.iter().map(ArrowColumnWriter::memory_size).sum()
-        })
+        let pending: usize = self
+            .pending
+            .iter()
+            .map(RecordBatch::get_array_memory_size)
+            .sum();
+        pending
+            + self.building.as_ref().map_or(0, |b| {
+                b.writers.iter().map(ArrowColumnWriter::memory_size).sum()
+            })
     }
 
-    /// Ends the row group being built, if any.
+    /// Ends the row group being built, if any (starting the file with
+    /// the rows held for it).
     pub(crate) async fn flush(&mut self) -> Result<()> {
+        self.start_with_pending().await?;
         match self.building.take() {
             Some(building) => self.append(building).await,
             None => Ok(()),
@@ -621,6 +673,61 @@ mod tests {
         let written =
             datafusion::arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap();
         assert_eq!(read, written);
+    }
+
+    /// A file whose first batch is one row (the first file of a glob, a
+    /// one-row VALUES before a UNION ALL) or mostly NULLs judges its
+    /// dictionaries by the rows that follow: its repeated statuses keep
+    /// their dictionary, its unique ids do not (review-s28 R7: one row
+    /// made every column plain for the whole file).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_tiny_or_null_first_batch_does_not_decide_the_dictionaries() {
+        let rows = |start: i64, count: i64, nulls: bool| {
+            RecordBatch::try_from_iter_with_nullable(vec![
+                (
+                    "id",
+                    Arc::new(Int64Array::from_iter_values(start..start + count)) as ArrayRef,
+                    false,
+                ),
+                (
+                    "status",
+                    Arc::new(StringArray::from_iter((start..start + count).map(|i| {
+                        (!nulls).then(|| ["new", "paid", "sent"][i as usize % 3])
+                    }))) as ArrayRef,
+                    true,
+                ),
+            ])
+            .unwrap()
+        };
+        let mostly_null = concat_batches(
+            &rows(0, 1, false).schema(),
+            &[rows(0, 8190, true), rows(8190, 2, false)],
+        )
+        .unwrap();
+        for first in [rows(0, 1, false), mostly_null] {
+            let out = Output::new(TextCompression::None).unwrap();
+            let mut encoder =
+                ParquetEncoder::new(first.schema(), properties(100_000), None, out.clone())
+                    .unwrap();
+            encoder.write(&first).await.unwrap();
+            for start in (first.num_rows() as i64..40_000).step_by(2048) {
+                encoder.write(&rows(start, 2048, false)).await.unwrap();
+            }
+            encoder.finish().await.unwrap();
+            let reader =
+                ParquetRecordBatchReaderBuilder::try_new(Bytes::from(out.end().unwrap())).unwrap();
+            let dictionaries: Vec<bool> = reader.metadata().row_groups()[0]
+                .columns()
+                .iter()
+                .map(|c| c.dictionary_page_offset().is_some())
+                .collect();
+            assert_eq!(
+                dictionaries,
+                [false, true],
+                "first {} rows",
+                first.num_rows()
+            );
+        }
     }
 
     /// Timestamps and times in seconds and Date64 are written as
