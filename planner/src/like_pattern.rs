@@ -15,11 +15,11 @@
 //! matcher reaches that escape with input left: when what comes before
 //! the escape matches a part of the string short of its end. Otherwise
 //! the row is false (NOT LIKE true), NULL for a NULL string (review-s27
-//! F4). So a pattern with an `ESCAPE` that is no literal, or a literal
-//! ending in its escape, is rewritten when the query runs with the
-//! string beside it, `duckdb_like_pattern(pattern, escape, string,
-//! ilike)`, which raises the error or answers a pattern the string does
-//! not match.
+//! F4). So a LIKE whose pattern has an `ESCAPE` and is no literal, or a
+//! literal ending in its escape, is replaced by [`LikeMatch`]'s
+//! `duckdb_like(string, pattern, escape, ilike)`, which reads each row's
+//! pattern against its string and matches it, the string evaluated once
+//! (review-s28 R2: a volatile one was evaluated twice).
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -28,14 +28,14 @@ use datafusion::arrow::array::{Array, ArrayRef, AsArray, Scalar, StringArray, St
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::compute::kernels::comparison;
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
+use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
-    FunctionArguments, Ident, ObjectName, Value, ValueWithSpan, VisitorMut,
+    FunctionArguments, Ident, ObjectName, UnaryOperator, Value, ValueWithSpan, VisitorMut,
 };
 
 /// Rewrites every LIKE pattern of `statement` as the module says.
@@ -44,31 +44,21 @@ pub(crate) fn as_duckdb(statement: &mut DFStatement) {
     impl VisitorMut for Patterns {
         type Break = ();
         fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
-            match expr {
+            let (string, pattern, escape_char, negated, ilike) = match expr {
                 Expr::Like {
                     any: false,
                     expr: string,
                     pattern,
                     escape_char,
-                    ..
-                } => {
-                    if let Some(escape) = escape_of(escape_char.as_ref()) {
-                        rewrite(pattern, escape, Some((string, false)));
-                        *escape_char = None;
-                    }
-                }
+                    negated,
+                } => (string, pattern, escape_char, *negated, false),
                 Expr::ILike {
                     any: false,
                     expr: string,
                     pattern,
                     escape_char,
-                    ..
-                } => {
-                    if let Some(escape) = escape_of(escape_char.as_ref()) {
-                        rewrite(pattern, escape, Some((string, true)));
-                        *escape_char = None;
-                    }
-                }
+                    negated,
+                } => (string, pattern, escape_char, *negated, true),
                 Expr::BinaryOp {
                     op:
                         BinaryOperator::PGLikeMatch
@@ -78,10 +68,36 @@ pub(crate) fn as_duckdb(statement: &mut DFStatement) {
                     right,
                     ..
                 } => {
-                    rewrite(right, None, None);
+                    rewrite(right, None);
+                    return ControlFlow::Continue(());
                 }
-                _ => {}
+                _ => return ControlFlow::Continue(()),
+            };
+            let Some(escape) = escape_of(escape_char.as_ref()) else {
+                return ControlFlow::Continue(());
+            };
+            *escape_char = None;
+            // Only a pattern with an escape can end in it: that match
+            // is [`LikeMatch`]'s, the string read with the pattern.
+            if rewrite(pattern, escape) {
+                return ControlFlow::Continue(());
             }
+            let call = function(
+                LikeMatch::NAME,
+                vec![
+                    std::mem::replace(string.as_mut(), Expr::value(Value::Null)),
+                    std::mem::replace(pattern.as_mut(), Expr::value(Value::Null)),
+                    Expr::value(Value::SingleQuotedString(escape.into_iter().collect())),
+                    Expr::value(Value::Boolean(ilike)),
+                ],
+            );
+            *expr = match negated {
+                true => Expr::UnaryOp {
+                    op: UnaryOperator::Not,
+                    expr: Box::new(Expr::Nested(Box::new(call))),
+                },
+                false => call,
+            };
             ControlFlow::Continue(())
         }
     }
@@ -89,10 +105,10 @@ pub(crate) fn as_duckdb(statement: &mut DFStatement) {
 }
 
 /// The escape a LIKE's `ESCAPE` clause gives: `Some(None)` for none,
-/// `Some(Some(c))` for one that is not arrow's `\`; `None` when the
-/// pattern is to be left as it is (`ESCAPE '\'`, which arrow reads alike,
-/// or a clause that is no one-character string, which DataFusion refuses
-/// with its own message).
+/// `Some(Some(c))` for one (`\` too: arrow reads it alike but for a
+/// pattern ending in it, DuckDB's error, review-s28 R3); `None` when the
+/// pattern is to be left as it is (a clause that is no one-character
+/// string, which DataFusion refuses with its own message).
 fn escape_of(clause: Option<&ValueWithSpan>) -> Option<Option<char>> {
     let Some(clause) = clause else {
         return Some(None);
@@ -105,44 +121,43 @@ fn escape_of(clause: Option<&ValueWithSpan>) -> Option<Option<char>> {
     match (chars.next(), chars.next()) {
         // `ESCAPE ''` is none, as in DuckDB.
         (None, _) => Some(None),
-        (Some('\\'), None) => None,
         (Some(c), None) => Some(Some(c)),
         _ => None,
     }
 }
 
 /// `pattern` (with `escape`, if any) as arrow's kernel reads the same
-/// match, its `ESCAPE` then to be dropped; `like` is the string matched
-/// and whether case is ignored (ILIKE), for a pattern that may end in its
-/// escape (one with an `ESCAPE`).
-fn rewrite(pattern: &mut Expr, escape: Option<char>, like: Option<(&Expr, bool)>) {
+/// match, its `ESCAPE` then to be dropped; whether it was rewritten. A
+/// literal ending in its escape is not (`false`): arrow matched it as
+/// itself, and [`LikeMatch`] reads it against each string as DuckDB does.
+/// Without an escape, a pattern that is no literal is rewritten when the
+/// query runs (its ESCAPE dropped here left it matching with arrow's
+/// `\`: review-s24 F11); with one, it is left to the caller.
+fn rewrite(pattern: &mut Expr, escape: Option<char>) -> bool {
     if let Expr::Value(value) = pattern
         && let Value::SingleQuotedString(text) | Value::EscapedStringLiteral(text) =
             &mut value.value
     {
-        // A trailing escape goes to the function below, which reads it
-        // against each string as DuckDB does; arrow matched it as itself.
-        if let Ok(written) = backslash_escaped(text, escape) {
-            *text = written;
-            return;
-        }
+        return match backslash_escaped(text, escape) {
+            Ok(written) => {
+                *text = written;
+                true
+            }
+            Err(_) => false,
+        };
     }
-    // Not a literal: rewritten when the query runs (its ESCAPE dropped
-    // here left it matching with arrow's `\`: review-s24 F11).
+    if escape.is_some() {
+        return false;
+    }
     let operand = std::mem::replace(pattern, Expr::value(Value::Null));
-    let mut args = vec![
-        operand,
-        Expr::value(Value::SingleQuotedString(escape.into_iter().collect())),
-    ];
-    // Only a pattern with an escape can end in it.
-    if let Some((string, ilike)) = like
-        && escape.is_some()
-    {
-        args.push(string.clone());
-        args.push(Expr::value(Value::Boolean(ilike)));
-    }
-    *pattern = Expr::Function(Function {
-        name: ObjectName::from(vec![Ident::new(LikePattern::NAME)]),
+    *pattern = function(LikePattern::NAME, vec![operand]);
+    true
+}
+
+/// A call of the function `name` with `args`.
+fn function(name: &str, args: Vec<Expr>) -> Expr {
+    Expr::Function(Function {
+        name: ObjectName::from(vec![Ident::new(name)]),
         uses_odbc_syntax: false,
         parameters: FunctionArguments::None,
         args: FunctionArguments::List(FunctionArgumentList {
@@ -157,16 +172,12 @@ fn rewrite(pattern: &mut Expr, escape: Option<char>, like: Option<(&Expr, bool)>
         null_treatment: None,
         over: None,
         within_group: Vec::new(),
-    });
+    })
 }
 
-/// `duckdb_like_pattern(pattern, escape[, string, ilike])`: `pattern`,
-/// whose escape is `escape` (`''` for none), as arrow's LIKE kernel reads
-/// the same match ([`backslash_escaped`]); for a pattern that is no
-/// literal, or ends in its escape. Given the string the pattern is
-/// matched against (and whether by ILIKE), a pattern ending in its escape
-/// is DuckDB's error where its matcher reaches the escape with input
-/// left, and else a pattern the string does not match ([`ends_in_escape`]).
+/// `duckdb_like_pattern(pattern)`: a pattern without an `ESCAPE` that is
+/// no literal, as arrow's LIKE kernel reads the same match (its `\`s
+/// doubled: [`backslash_escaped`]).
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub(crate) struct LikePattern {
     signature: Signature,
@@ -179,7 +190,7 @@ impl LikePattern {
     /// The function, to register with the session.
     pub(crate) fn udf() -> ScalarUDF {
         ScalarUDF::new_from_impl(Self {
-            signature: Signature::user_defined(Volatility::Immutable),
+            signature: Signature::exact(vec![DataType::Utf8], Volatility::Immutable),
         })
     }
 }
@@ -193,75 +204,129 @@ impl ScalarUDFImpl for LikePattern {
         &self.signature
     }
 
-    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-        match arg_types {
-            [_, _] => Ok(vec![DataType::Utf8, DataType::Utf8]),
-            [_, _, _, _] => Ok(vec![
-                DataType::Utf8,
-                DataType::Utf8,
-                DataType::Utf8,
-                DataType::Boolean,
-            ]),
-            _ => plan_err!(
-                "{} takes a pattern, its escape, and maybe the string and ILIKE",
-                Self::NAME
-            ),
-        }
-    }
-
     fn return_type(&self, _: &[DataType]) -> Result<DataType> {
         Ok(DataType::Utf8)
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let (pattern, escape, like) = match args.args.as_slice() {
-            [pattern, ColumnarValue::Scalar(escape)] => (pattern, escape, None),
-            [
-                pattern,
-                ColumnarValue::Scalar(escape),
-                string,
-                ColumnarValue::Scalar(ScalarValue::Boolean(Some(ilike))),
-            ] => (pattern, escape, Some((string, *ilike))),
-            _ => return exec_err!("{} takes a pattern and its escape", Self::NAME),
+        let [pattern] = args.args.as_slice() else {
+            return exec_err!("{} takes a pattern", Self::NAME);
         };
-        let escape = match escape {
-            ScalarValue::Utf8(Some(text)) => text.chars().next(),
-            _ => None,
-        };
-        let rows = args.number_rows;
-        let scalar = args
-            .args
-            .iter()
-            .all(|arg| matches!(arg, ColumnarValue::Scalar(_)));
-        let patterns = cast(&pattern.to_array(rows)?, &DataType::Utf8)?;
-        let strings = match like {
-            Some((string, ilike)) => Some((cast(&string.to_array(rows)?, &DataType::Utf8)?, ilike)),
-            None => None,
-        };
-        let mut out = StringBuilder::with_capacity(rows, rows * 8);
-        for (row, pattern) in patterns.as_string::<i32>().iter().enumerate() {
-            let Some(pattern) = pattern else {
-                out.append_null();
-                continue;
-            };
-            match backslash_escaped(pattern, escape) {
-                Ok(written) => out.append_value(written),
-                Err(before) => {
-                    let string = strings.as_ref().map(|(strings, ilike)| {
-                        let strings = strings.as_string::<i32>();
-                        (strings.is_valid(row).then(|| strings.value(row)), *ilike)
-                    });
-                    out.append_value(ends_in_escape(pattern, escape, &before, string)?);
-                }
-            }
-        }
-        let out: ArrayRef = Arc::new(out.finish());
-        Ok(if scalar {
-            ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?)
-        } else {
-            ColumnarValue::Array(out)
+        let scalar = matches!(pattern, ColumnarValue::Scalar(_));
+        let patterns = arrow_patterns(&pattern.to_array(args.number_rows)?, None, None)?;
+        columnar(patterns, scalar)
+    }
+}
+
+/// `duckdb_like(string, pattern, escape, ilike)`: whether `string` is
+/// LIKE (ILIKE) `pattern` whose escape is `escape`, for a pattern that is
+/// no literal or ends in its escape. Each row's pattern is read against
+/// its string as DuckDB reads it ([`ends_in_escape`]), then matched by
+/// arrow's kernel; the string is evaluated once.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub(crate) struct LikeMatch {
+    signature: Signature,
+}
+
+impl LikeMatch {
+    /// The function's name in the rewritten statement.
+    const NAME: &str = "duckdb_like";
+
+    /// The function, to register with the session.
+    pub(crate) fn udf() -> ScalarUDF {
+        let text = DataType::Utf8;
+        ScalarUDF::new_from_impl(Self {
+            signature: Signature::exact(
+                vec![text.clone(), text.clone(), text, DataType::Boolean],
+                Volatility::Immutable,
+            ),
         })
     }
+}
+
+impl ScalarUDFImpl for LikeMatch {
+    fn name(&self) -> &str {
+        Self::NAME
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Boolean)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let [
+            string,
+            pattern,
+            ColumnarValue::Scalar(ScalarValue::Utf8(escape)),
+            ColumnarValue::Scalar(ScalarValue::Boolean(Some(ilike))),
+        ] = args.args.as_slice()
+        else {
+            return exec_err!(
+                "{} takes a string, a pattern, its escape and whether ILIKE",
+                Self::NAME
+            );
+        };
+        let rows = args.number_rows;
+        let scalar = [string, pattern]
+            .iter()
+            .all(|arg| matches!(arg, ColumnarValue::Scalar(_)));
+        let escape = escape.as_deref().and_then(|text| text.chars().next());
+        let strings = string.to_array(rows)?;
+        let patterns = arrow_patterns(&pattern.to_array(rows)?, escape, Some((&strings, *ilike)))?;
+        let matched = if *ilike {
+            comparison::ilike(&strings, &patterns)?
+        } else {
+            comparison::like(&strings, &patterns)?
+        };
+        columnar(Arc::new(matched), scalar)
+    }
+}
+
+/// `out` as a function's result: one value when every argument was one.
+fn columnar(out: ArrayRef, scalar: bool) -> Result<ColumnarValue> {
+    Ok(if scalar {
+        ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?)
+    } else {
+        ColumnarValue::Array(out)
+    })
+}
+
+/// Each row of `patterns`, whose escape is `escape`, as arrow's LIKE
+/// kernel reads the same match ([`backslash_escaped`]); one ending in its
+/// escape is read against its row of `strings` (and whether by ILIKE) by
+/// [`ends_in_escape`]. A NULL pattern stays NULL.
+fn arrow_patterns(
+    patterns: &ArrayRef,
+    escape: Option<char>,
+    strings: Option<(&ArrayRef, bool)>,
+) -> Result<ArrayRef> {
+    let patterns = cast(patterns, &DataType::Utf8)?;
+    let strings = match strings {
+        Some((strings, ilike)) => Some((cast(strings, &DataType::Utf8)?, ilike)),
+        None => None,
+    };
+    let mut out = StringBuilder::with_capacity(patterns.len(), patterns.len() * 8);
+    for (row, pattern) in patterns.as_string::<i32>().iter().enumerate() {
+        let Some(pattern) = pattern else {
+            out.append_null();
+            continue;
+        };
+        match backslash_escaped(pattern, escape) {
+            Ok(written) => out.append_value(written),
+            Err(before) => {
+                let string = strings.as_ref().map(|(strings, ilike)| {
+                    let strings = strings.as_string::<i32>();
+                    (strings.is_valid(row).then(|| strings.value(row)), *ilike)
+                });
+                out.append_value(ends_in_escape(pattern, escape, &before, string)?);
+            }
+        }
+    }
+    Ok(Arc::new(out.finish()))
 }
 
 /// What stands for `pattern`, which ends in its `escape` (`before` what
@@ -279,7 +344,7 @@ fn ends_in_escape(
     string: Option<(Option<&str>, bool)>,
 ) -> Result<String> {
     let error = || {
-        plan_err!(
+        exec_err!(
             "Syntax Error: Like pattern must not end with escape character! \
              ({pattern:?} ends in its ESCAPE {:?}; write it twice to match it)",
             escape.unwrap_or_default()

@@ -133,6 +133,7 @@ impl Session {
             crate::blob::Decode::udf(),
             crate::blob::Encode::udf(),
             crate::like_pattern::LikePattern::udf(),
+            crate::like_pattern::LikeMatch::udf(),
         ]) {
             ctx.register_udf(udf);
         }
