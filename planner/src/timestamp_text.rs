@@ -8,7 +8,9 @@
 //! (`['2024-05-06 01:02:03']`, `{'t': 1}`, which arrow could not cast or
 //! wrote as `[2024-05-06T01:02:03]`), and a BLOB (bytes outside printable
 //! ASCII escaped, `\xC3\xA9`, where arrow decoded UTF-8 and failed on
-//! other bytes; `decode(blob)` reads UTF-8, crate::blob). The text is
+//! other bytes; `decode(blob)` reads UTF-8, crate::blob), and a DOUBLE or
+//! FLOAT (`1e+17`, `1e-05`, `nan`, where arrow writes `1e17`, `0.00001`,
+//! `NaN`: review-s27 F14). The text is
 //! COPY's ([`DuckText`]), so a cast, a CSV field and a shell cell agree.
 //!
 //! [`TimestampCasts`] is an analyzer rule run after DataFusion's type
@@ -94,7 +96,9 @@ fn has_duckdb_text(field: &Field) -> bool {
     (blob && !crate::copy::is_uuid(field))
         || matches!(
             field.data_type(),
-            Timestamp(..)
+            Float32
+                | Float64
+                | Timestamp(..)
                 | Time32(_)
                 | Time64(_)
                 | Interval(_)

@@ -891,3 +891,17 @@ async fn json_columns_come_from_20480_records_as_duckdb() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
+/// A DOUBLE or FLOAT cast to VARCHAR, or made text by a function such as
+/// concat, is DuckDB's text: an exponent signed and of two digits or more
+/// (`1e+17`, `1e-05`), `nan`, `-inf`, `100.0` (review-s27 F14: arrow
+/// wrote `1e17`).
+#[tokio::test]
+async fn a_double_as_text_is_duckdbs() {
+    let statements = [
+        "SELECT 1e17::VARCHAR, 100.0::DOUBLE::VARCHAR, 1e-5::VARCHAR, 0.0001::DOUBLE::VARCHAR, (0.1::FLOAT)::VARCHAR, 'nan'::DOUBLE::VARCHAR, '-inf'::DOUBLE::VARCHAR, 1e16::VARCHAR, 123456789012345.6::DOUBLE::VARCHAR, concat('x', 1.5::DOUBLE), 3.0::FLOAT::VARCHAR",
+        "SELECT CAST(x AS VARCHAR), TRY_CAST(x AS VARCHAR) FROM (VALUES (1.5e300), (-2.5e-300), (NULL)) t(x) ORDER BY x",
+    ]
+    .map(String::from);
+    let wrong = unlike_duckdb(&statements).await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
