@@ -61,6 +61,7 @@ mod xml;
 
 #[cfg(feature = "object-store")]
 pub use self::object_store::S3ObjectStore;
+pub use addressing::valid_bucket_name;
 pub use body::ObjectBody;
 pub use budget::UploadBudget;
 pub use client::S3Client;

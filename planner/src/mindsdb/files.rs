@@ -42,6 +42,7 @@ use futures::{StreamExt, TryStreamExt};
 use s3sql_glob_list::{GlobError, MAX_OBJECT_SIZE};
 use s3sql_s3_client::{
     GetObjectRequest, ListObjectsV2Page, ListObjectsV2Request, ObjectMeta, S3Client,
+    valid_bucket_name,
 };
 
 use super::database::Database;
@@ -429,6 +430,9 @@ impl PartitionStream for Listing {
             Ok::<_, DataFusionError>(futures::stream::iter(
                 all.into_iter()
                     .filter(move |b| allowed.as_ref().is_none_or(|a| a.contains(b)))
+                    // A name S3 refuses, from a filter or a path's first
+                    // segment, is a bucket that holds nothing.
+                    .filter(move |b| !named || valid_bucket_name(b).is_ok())
                     .filter(move |b| bucket_prefix.as_ref().is_none_or(|p| b.starts_with(p)))
                     .map(Ok::<_, DataFusionError>),
             ))

@@ -74,6 +74,26 @@ impl InsertStatement {
         let TableObject::TableName(table) = &insert.table else {
             return Ok(Resolved::DataFusion(DFStatement::Statement(self.0)));
         };
+        // `db.folder.file.csv`: sqlparser read a key's dots as parts; the
+        // user is told the backtick form, as a SELECT is.
+        if let [ObjectNamePart::Identifier(first), rest @ ..] = table.0.as_slice()
+            && rest.len() >= 2
+            && !databases.is_session_name(&first.value)
+            && databases.find(&first.value)?.is_some()
+        {
+            return Err(DatabaseError::Unquoted {
+                database: first.value.clone(),
+                key: rest
+                    .iter()
+                    .map(|part| match part {
+                        ObjectNamePart::Identifier(ident) => ident.value.clone(),
+                        other => other.to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("."),
+            }
+            .into());
+        }
         let (Some(database), Some(key)) = (identifier(table, 0), identifier(table, 1)) else {
             return Ok(Resolved::DataFusion(DFStatement::Statement(self.0)));
         };

@@ -89,19 +89,19 @@ pub(crate) fn parse(parser: &mut Parser<'_>, sql: &str) -> Result<Option<Databas
     Ok(Some(statement))
 }
 
-/// `INSERT INTO a.b ...` (a two-part table name): parsed whole by
-/// sqlparser, whether it is a database's object is decided when it runs
+/// `INSERT INTO a.b ...` (a table name of two parts or more): parsed
+/// whole by sqlparser, whether it is a database's object (or a key that
+/// wants backticks, `a.b.csv`) is decided when it runs
 /// ([`super::InsertStatement::resolve`]). `None` leaves the parser
 /// untouched.
 pub(crate) fn parse_insert(parser: &mut Parser<'_>) -> Result<Option<super::InsertStatement>> {
     let token = |n: usize| parser.peek_nth_token(n).token;
-    let two_parts = word(parser, 0).as_deref() == Some("INSERT")
+    let parts = word(parser, 0).as_deref() == Some("INSERT")
         && word(parser, 1).as_deref() == Some("INTO")
         && matches!(token(2), Token::Word(_))
         && token(3) == Token::Period
-        && matches!(token(4), Token::Word(_))
-        && token(5) != Token::Period;
-    if !two_parts {
+        && matches!(token(4), Token::Word(_));
+    if !parts {
         return Ok(None);
     }
     Ok(Some(super::InsertStatement::new(parser.parse_statement()?)))

@@ -145,6 +145,19 @@ async fn files_lists_every_object_and_fetches_content_only_when_selected() {
     // The LIKE prefix went into the listing itself.
     let encoded = format!("prefix={}many%2F", prefix.replace('/', "%2F"));
     assert!(pages.iter().all(|q| q.contains(&encoded)), "{pages:?}");
+    // So does a database without a bucket, its paths `bucket/key`.
+    let (everywhere_proxy, everywhere) = through_proxy(&bucket, "everywhere", false).await;
+    let sql = format!(
+        "SELECT count(*), count(DISTINCT path) FROM everywhere.files WHERE path LIKE '{}/{prefix}many/%'",
+        bucket.bucket
+    );
+    assert_eq!(
+        cells(&query(&everywhere, &sql).await[3]),
+        [KEYS.to_string(), KEYS.to_string()]
+    );
+    let sent = everywhere_proxy.recorded();
+    assert_eq!(listings(&sent).len(), 2, "{sent:?}");
+    assert_eq!(object_gets(&sent), 0, "{sent:?}");
 
     // content: fetched for the rows listed, and only then.
     let before = proxy.recorded().len();
@@ -292,6 +305,18 @@ async fn files_of_a_database_without_a_bucket_covers_every_bucket() {
     assert_eq!(list_buckets, 0, "{sent:?}");
     let listed: Vec<&str> = listings(&sent).iter().map(|r| r.path.as_str()).collect();
     assert_eq!(listed, ["/no-such-bucket/"]);
+    // A bucket name S3 refuses, from a filter or a path's first segment,
+    // holds nothing: no rows, not an error (review of issue 10, #1).
+    for filter in [
+        "path = 'Reports 2024/q1.csv'".to_owned(),
+        "path LIKE '/%'".to_owned(),
+        "bucket = 'no such'".to_owned(),
+        format!("bucket IN ('odd', 'x y', '{b}') AND path LIKE '{b}/{prefix}x/%'"),
+    ] {
+        let sql = format!("SELECT count(*) FROM everywhere.files WHERE {filter}");
+        let expected = if filter.contains("IN (") { "2" } else { "0" };
+        assert_eq!(cells(&query(&session, &sql).await[3]), [expected], "{sql}");
+    }
     // A path `files` gives finds its row and is the table of its object.
     let path = format!("{b}/{prefix}x/a.csv");
     let sql = format!("SELECT count(*) FROM everywhere.files WHERE path = '{path}'");
