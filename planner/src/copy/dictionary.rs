@@ -25,10 +25,11 @@ use datafusion::parquet::schema::types::ColumnPath;
 /// encoder holds a file's first rows until it has this many.
 pub(crate) const SAMPLE_ROWS: usize = 8192;
 
-/// Fewer values than this promise nothing: one value is as distinct as
-/// a row group of unique ids (a one-row first file of a glob, 8,190
-/// leading NULLs). Such a column keeps arrow-rs's dictionary, which
-/// falls back to plain by itself (review-s28 R7).
+/// Fewer values than this promise nothing of a row group still to come:
+/// one value is as distinct as a row group of unique ids (a one-row first
+/// batch flushed early, 8,190 leading NULLs). Such a column keeps
+/// arrow-rs's dictionary, which falls back to plain by itself
+/// (review-s28 R7).
 const MIN_VALUES: usize = 1024;
 
 /// DuckDB's bound: a dictionary for at most this share of a row group's
@@ -38,9 +39,21 @@ const DISTINCT_SHARE: f64 = 0.2;
 /// The top-level columns of `first` (a file's first rows) whose values
 /// promise more distinct values in a row group of `row_group_rows` than a
 /// dictionary pays for. Nested and boolean columns are left to arrow-rs.
-pub(crate) fn without_dictionary(first: &RecordBatch, row_group_rows: usize) -> Vec<ColumnPath> {
+///
+/// When `first` is the whole file (`whole`) or holds a whole row group,
+/// its rows are judged as DuckDB judges a row group: plain when more than
+/// a fifth of its rows (NULLs counted) are distinct values (10 rows of 2
+/// values: dictionary; of 3: plain). Otherwise the row group's distinct
+/// values are estimated from the sample, which then needs [`MIN_VALUES`].
+pub(crate) fn without_dictionary(
+    first: &RecordBatch,
+    row_group_rows: usize,
+    whole: bool,
+) -> Vec<ColumnPath> {
     let sample = first.slice(0, first.num_rows().min(SAMPLE_ROWS));
+    let exact = whole || sample.num_rows() >= row_group_rows;
     let rows = row_group_rows as f64;
+    let sampled_rows = sample.num_rows() as f64;
     sample
         .schema()
         .fields()
@@ -48,7 +61,12 @@ pub(crate) fn without_dictionary(first: &RecordBatch, row_group_rows: usize) -> 
         .zip(sample.columns())
         .filter(|(_, column)| {
             distinct_values(column.as_ref()).is_some_and(|(values, distinct)| {
-                expected_distinct(values, distinct, rows) > DISTINCT_SHARE * rows
+                if exact {
+                    distinct as f64 > DISTINCT_SHARE * sampled_rows
+                } else {
+                    values >= MIN_VALUES
+                        && expected_distinct(values, distinct, rows) > DISTINCT_SHARE * rows
+                }
             })
         })
         .map(|(field, _)| ColumnPath::new(vec![field.name().clone()]))
@@ -56,9 +74,8 @@ pub(crate) fn without_dictionary(first: &RecordBatch, row_group_rows: usize) -> 
 }
 
 /// The non-null values of `column` and how many of them are distinct,
-/// counted by arrow's cast to a dictionary; `None` for a column of too
-/// few values ([`MIN_VALUES`]) or of a type a dictionary is not judged
-/// for.
+/// counted by arrow's cast to a dictionary; `None` for a column of no
+/// values or of a type a dictionary is not judged for.
 fn distinct_values(column: &dyn Array) -> Option<(usize, usize)> {
     let kind = column.data_type();
     if kind.is_nested() || *kind == DataType::Boolean {
@@ -69,7 +86,7 @@ fn distinct_values(column: &dyn Array) -> Option<(usize, usize)> {
         return None;
     }
     let values = column.len() - column.null_count();
-    if values < MIN_VALUES {
+    if values == 0 {
         return None;
     }
     let keyed = cast(column, &dictionary).ok()?;
@@ -154,7 +171,10 @@ mod tests {
                 Arc::new(BooleanArray::from_iter((0..rows).map(|i| Some(i % 2 == 0)))),
             ),
         ]);
-        assert_eq!(names(without_dictionary(&first, 122_880)), ["id", "label"]);
+        assert_eq!(
+            names(without_dictionary(&first, 122_880, false)),
+            ["id", "label"]
+        );
     }
 
     /// The judgement follows DuckDB's fifth of a row group: values drawn

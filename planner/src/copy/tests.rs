@@ -903,6 +903,41 @@ async fn file_size_bytes_begins_the_next_file_once_one_passes_the_size() {
     assert_eq!(ids, (0..20_000).collect::<Vec<_>>());
 }
 
+/// A Parquet file with a small ROW_GROUP_SIZE passes FILE_SIZE_BYTES
+/// after a few row groups, as DuckDB's does: the rows a file holds to
+/// judge its dictionaries are at most a row group (review of fef10c6 #2:
+/// every file took 8,192 rows or more).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_size_bytes_of_parquet_counts_each_row_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("sized");
+    let options = CopyOptions::parse(
+        "out",
+        vec![
+            ("FORMAT".to_owned(), OptionValue::Str("parquet".into())),
+            ("FILE_SIZE_BYTES".to_owned(), OptionValue::Int(5000)),
+            ("ROW_GROUP_SIZE".to_owned(), OptionValue::Int(100)),
+        ],
+    )
+    .unwrap();
+    let rows = write_partitioned(
+        spread(20, 1000, 1, |i| format!("row-{i}")),
+        &local_target(&root),
+        &options,
+        Limits::with_max_open(100),
+        &CopyMonitor::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(rows, 20_000);
+    // About 1,700 bytes a thousand rows here: a file passes 5,000 bytes
+    // after its third write of 1,000 rows.
+    let files = parquet_row_groups(&root);
+    assert!(files.len() >= 5, "{files:?}");
+    assert!(files.iter().all(|(_, _, rows)| *rows <= 4000), "{files:?}");
+    assert_eq!(files.iter().map(|(_, _, rows)| rows).sum::<i64>(), 20_000);
+}
+
 /// A Parquet file hands its output over once per row group: it keeps no
 /// buffer for the next one (with 100 partitions open, 2 x 256 KiB each
 /// sat idle).
