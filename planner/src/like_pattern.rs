@@ -28,7 +28,7 @@ use datafusion::arrow::array::{Array, ArrayRef, AsArray, Scalar, StringArray, St
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::compute::kernels::comparison;
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{Result, ScalarValue, exec_err};
+use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
@@ -234,13 +234,19 @@ impl LikeMatch {
 
     /// The function, to register with the session.
     pub(crate) fn udf() -> ScalarUDF {
-        let text = DataType::Utf8;
         ScalarUDF::new_from_impl(Self {
-            signature: Signature::exact(
-                vec![text.clone(), text.clone(), text, DataType::Boolean],
-                Volatility::Immutable,
-            ),
+            signature: Signature::user_defined(Volatility::Immutable),
         })
+    }
+}
+
+/// Whether LIKE takes a value of `kind` as its string or pattern: text,
+/// text keyed by a dictionary (a hive partition column), or NULL.
+fn is_text(kind: &DataType) -> bool {
+    match kind {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null => true,
+        DataType::Dictionary(_, values) => is_text(values),
+        _ => false,
     }
 }
 
@@ -251,6 +257,26 @@ impl ScalarUDFImpl for LikeMatch {
 
     fn signature(&self) -> &Signature {
         &self.signature
+    }
+
+    /// Text only, as LIKE without ESCAPE takes (and DuckDB): a number or
+    /// a date is refused, not matched as its text (review of fef10c6 #3).
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        match arg_types {
+            [string, pattern, _, _] if is_text(string) && is_text(pattern) => Ok(vec![
+                DataType::Utf8,
+                DataType::Utf8,
+                DataType::Utf8,
+                DataType::Boolean,
+            ]),
+            [string, pattern, _, _] => plan_err!(
+                "There isn't a common type to coerce {string} and {pattern} in LIKE expression"
+            ),
+            _ => plan_err!(
+                "{} takes a string, a pattern, its escape and whether ILIKE",
+                Self::NAME
+            ),
+        }
     }
 
     fn return_type(&self, _: &[DataType]) -> Result<DataType> {

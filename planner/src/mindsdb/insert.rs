@@ -74,25 +74,8 @@ impl InsertStatement {
         let TableObject::TableName(table) = &insert.table else {
             return Ok(Resolved::DataFusion(DFStatement::Statement(self.0)));
         };
-        // `db.folder.file.csv`: sqlparser read a key's dots as parts; the
-        // user is told the backtick form, as a SELECT is.
-        if let [ObjectNamePart::Identifier(first), rest @ ..] = table.0.as_slice()
-            && rest.len() >= 2
-            && !databases.is_session_name(&first.value)
-            && databases.find(&first.value)?.is_some()
-        {
-            return Err(DatabaseError::Unquoted {
-                database: first.value.clone(),
-                key: rest
-                    .iter()
-                    .map(|part| match part {
-                        ObjectNamePart::Identifier(ident) => ident.value.clone(),
-                        other => other.to_string(),
-                    })
-                    .collect::<Vec<_>>()
-                    .join("."),
-            }
-            .into());
+        if let Some(unquoted) = unquoted_key(table, databases)? {
+            return Err(unquoted);
         }
         let (Some(database), Some(key)) = (identifier(table, 0), identifier(table, 1)) else {
             return Ok(Resolved::DataFusion(DFStatement::Statement(self.0)));
@@ -177,6 +160,39 @@ fn identifier(name: &ObjectName, n: usize) -> Option<String> {
         },
         _ => None,
     }
+}
+
+/// `db.folder.file.csv` as an INSERT's table: sqlparser read a key's dots
+/// as parts, and the user is told the backtick form, as a SELECT is;
+/// `None` for any other name (a catalog's `c.schema.t` among them).
+pub(crate) fn unquoted_key(
+    table: &ObjectName,
+    databases: &Databases,
+) -> Result<Option<PlannerError>> {
+    let [ObjectNamePart::Identifier(first), rest @ ..] = table.0.as_slice() else {
+        return Ok(None);
+    };
+    if rest.len() < 2
+        || databases.is_session_name(&first.value)
+        || databases.find(&first.value)?.is_none()
+    {
+        return Ok(None);
+    }
+    let key = rest
+        .iter()
+        .map(|part| match part {
+            ObjectNamePart::Identifier(ident) => ident.value.clone(),
+            other => other.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(".");
+    Ok(Some(
+        DatabaseError::Unquoted {
+            database: first.value.clone(),
+            key,
+        }
+        .into(),
+    ))
 }
 
 /// An INSERT into a database's object.

@@ -86,6 +86,9 @@ pub(crate) fn refuse_explained_insert(
     let TableObject::TableName(table) = &insert.table else {
         return Ok(());
     };
+    if let Some(unquoted) = super::insert::unquoted_key(table, databases)? {
+        return Err(unquoted);
+    }
     let [
         ObjectNamePart::Identifier(db),
         ObjectNamePart::Identifier(key),
