@@ -154,3 +154,23 @@ async fn arithmetic_is_named_as_duckdb_names_it() {
         .collect();
     assert_eq!(ours, theirs);
 }
+
+/// A sum of UBIGINTs is DuckDB's HUGEINT total (DECIMAL(38,0) here), in
+/// an aggregate, with DISTINCT, a FILTER or groups, and in a window: it
+/// wrapped around past 64 bits, `2^64 - 1` and 1 summing to 0
+/// (review-s27 F2).
+#[tokio::test]
+async fn a_ubigint_sum_past_64_bits_is_duckdbs_total() {
+    let max = "18446744073709551615::UBIGINT";
+    let rows =
+        format!("(VALUES (1, {max}), (1, 1::UBIGINT), (2, {max}), (2, {max}), (2, NULL)) t(g, x)");
+    let wrong = unlike_duckdb(&statements(&[
+        &format!("SELECT sum(x) AS s FROM (VALUES ({max}), (1::UBIGINT)) t(x)"),
+        &format!("SELECT g, sum(x) AS s, sum(DISTINCT x) AS d, sum(x) FILTER (WHERE g = 2) AS f FROM {rows} GROUP BY g ORDER BY g"),
+        &format!("SELECT sum(x) AS s, sum(DISTINCT x) AS d FROM {rows}"),
+        &format!("SELECT g, sum(x) OVER () AS a, sum(x) OVER (PARTITION BY g) AS p FROM {rows} ORDER BY g, x"),
+        &format!("SELECT sum(x) OVER (ORDER BY x ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS m FROM {rows} ORDER BY x, m"),
+    ]))
+    .await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
