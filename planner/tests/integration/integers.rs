@@ -174,3 +174,74 @@ async fn a_ubigint_sum_past_64_bits_is_duckdbs_total() {
     .await;
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// A UBIGINT `//` an integer divides exactly, as DuckDB's UBIGINT or
+/// HUGEINT division: it divided as DOUBLE, wrong past 2^53
+/// (`18446744073709551615::UBIGINT // 3` was 6148914691236516864,
+/// review-s27 F1).
+#[tokio::test]
+async fn a_ubigint_integer_division_is_exact_as_duckdb() {
+    let max = "18446744073709551615::UBIGINT";
+    let wrong = unlike_duckdb(&statements(&[
+        &format!("SELECT {max} // 3 AS a, {max} // -3 AS b, {max} // 9007199254740993 AS c, {max} % -7 AS d"),
+        &format!(
+            "SELECT x // 7 AS a, x // -7 AS b, x // y AS c, y // x AS d, x // 0 AS e, x // z AS f FROM (VALUES ({max}, -3::BIGINT, 0)) t(x, y, z)"
+        ),
+        "SELECT x // y AS q FROM (VALUES (18446744073709551613::UBIGINT, 9223372036854775807), (9007199254740993::UBIGINT, -1)) t(x, y)",
+    ]))
+    .await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// An integer literal takes the type of the integer it meets where it
+/// fits, as DuckDB binds it: a UINTEGER `+ 1` past its range is DuckDB's
+/// overflow error, not a BIGINT (`4294967295::UINTEGER + 1` was
+/// 4294967296, review-s27 F7); a literal that does not fit widens, as in
+/// DuckDB.
+#[tokio::test]
+async fn an_integer_literal_takes_the_type_it_meets_as_duckdb() {
+    let session = session();
+    for (sql, expected) in [
+        (
+            "SELECT 4294967295::UINTEGER + 1",
+            "Overflow in addition of UINT32 (4294967295 + 1)!",
+        ),
+        (
+            "SELECT 18446744073709551615::UBIGINT + 1",
+            "Overflow in addition of UINT64 (18446744073709551615 + 1)!",
+        ),
+        (
+            "SELECT 4294967295::UINTEGER * 2",
+            "Overflow in multiplication of UINT32 (4294967295 * 2)!",
+        ),
+        (
+            "SELECT 2 * x FROM (VALUES (18446744073709551615::UBIGINT)) t(x)",
+            "Overflow in multiplication of UINT64 (2 * 18446744073709551615)!",
+        ),
+        (
+            "SELECT 1 + x FROM (VALUES (4294967295::UINTEGER)) t(x)",
+            "Overflow in addition of UINT32 (1 + 4294967295)!",
+        ),
+        (
+            "SELECT x - 1 FROM (VALUES (0::UINTEGER)) t(x)",
+            "Overflow in subtraction of UINT32 (0 - 1)!",
+        ),
+        (
+            "SELECT 65535::USMALLINT + 1",
+            "Overflow in addition of UINT16 (65535 + 1)!",
+        ),
+        (
+            "SELECT x + 1 FROM (VALUES (2147483647::INTEGER)) t(x)",
+            "Overflow in addition of INT32 (2147483647 + 1)!",
+        ),
+    ] {
+        let error = error_of(&session, sql).await;
+        assert!(error.contains(expected), "{sql}: {error}");
+    }
+    let wrong = unlike_duckdb(&statements(&[
+        "SELECT 4294967295::UINTEGER - 1 AS a, 1::UINTEGER + 5000000000 AS b, 1::UINTEGER + -1 AS c, 1::UBIGINT + -1 AS d, 4294967294::UINTEGER + 1 AS e",
+        "SELECT x * 3 AS a, x // 2 AS b, x % 2 AS c, 100 - x AS d FROM (VALUES (7::UTINYINT), (33::UTINYINT)) t(x)",
+    ]))
+    .await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
