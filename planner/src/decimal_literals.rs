@@ -578,13 +578,16 @@ fn aggregate_as_duckdb(call: AggregateFunction, schema: &DFSchema) -> Transforme
 /// A window's `sum` or `avg` of DECIMALs as the aggregate's
 /// ([`decimal_total`]; a frame retracts values exactly): DataFusion's
 /// window sum wrapped around past 128 bits and its avg was of DOUBLEs
-/// (0.20000000000000004 for 0.1, 0.2, 0.3).
+/// (0.20000000000000004 for 0.1, 0.2, 0.3); and a window's `sum` of
+/// BIGINTs checked into 64 bits as the aggregate's (it wrapped around).
 fn window_as_duckdb(mut window: WindowFunction, schema: &DFSchema) -> Transformed<Expr> {
     let total = match &window.fun {
-        WindowFunctionDefinition::AggregateUDF(udf) => decimal_total(
-            udf.name(),
-            argument_type(&window.params.args, schema).as_ref(),
-        ),
+        WindowFunctionDefinition::AggregateUDF(udf) => {
+            let argument = argument_type(&window.params.args, schema);
+            let bigints = udf.name() == "sum" && argument == Some(DataType::Int64);
+            let checked = (bigints && !window.params.distinct).then(|| Arc::clone(&CHECKED_SUM));
+            decimal_total(udf.name(), argument.as_ref()).or(checked)
+        }
         WindowFunctionDefinition::WindowUDF(_) => None,
     };
     match total {

@@ -5,9 +5,10 @@
 //!   coercion): `9223372036854775807 + 1` is DuckDB's "Overflow in
 //!   addition of INT64 (9223372036854775807 + 1)!", DataFusion's
 //!   -9223372036854775808;
-//! - a `sum` of BIGINTs past 64 bits ([`checked_sum`], from
-//!   crate::decimal_literals' rule): DuckDB's sum is a HUGEINT and gives
-//!   the total; s3sql's stays a BIGINT and says how to get it.
+//! - a `sum` of BIGINTs past 64 bits, in an aggregate or a window
+//!   ([`checked_sum`], from crate::decimal_literals' rule): DuckDB's sum
+//!   is a HUGEINT and gives the total; s3sql's stays a BIGINT and says
+//!   how to get it.
 
 use std::sync::Arc;
 
@@ -258,7 +259,7 @@ impl AggregateUDFImpl for CheckedSum {
     }
 
     fn accumulator(&self, _: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        Ok(Box::new(Total(None)))
+        Ok(Box::<Total>::default())
     }
 
     fn groups_accumulator_supported(&self, _: AccumulatorArgs) -> bool {
@@ -283,9 +284,20 @@ fn wide_values(array: &ArrayRef) -> Result<Vec<Option<i128>>> {
     })
 }
 
-/// One total of BIGINTs, None before a value is seen.
-#[derive(Debug)]
-struct Total(Option<i128>);
+/// One total of BIGINTs (or partial totals), and how many were added: a
+/// window frame retracts them, and a total of none is NULL.
+#[derive(Debug, Default)]
+struct Total {
+    sum: i128,
+    count: u64,
+}
+
+impl Total {
+    /// The total, None of no values.
+    fn total(&self) -> Option<i128> {
+        (self.count > 0).then_some(self.sum)
+    }
+}
 
 impl Accumulator for Total {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
@@ -293,9 +305,27 @@ impl Accumulator for Total {
             return Ok(());
         };
         for value in wide_values(values)?.into_iter().flatten() {
-            self.0 = Some(add(self.0.unwrap_or(0), value)?);
+            self.sum = add(self.sum, value)?;
+            self.count += 1;
         }
         Ok(())
+    }
+
+    /// A window frame's start moving past `values`: exact, as the total,
+    /// so a frame's total past 64 bits is never wrapped around.
+    fn retract_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        let Some(values) = values.first() else {
+            return Ok(());
+        };
+        for value in wide_values(values)?.into_iter().flatten() {
+            self.sum = add(self.sum, -value)?;
+            self.count -= 1;
+        }
+        Ok(())
+    }
+
+    fn supports_retract_batch(&self) -> bool {
+        true
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
@@ -303,11 +333,11 @@ impl Accumulator for Total {
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        Ok(vec![ScalarValue::Decimal128(self.0, 38, 0)])
+        Ok(vec![ScalarValue::Decimal128(self.total(), 38, 0)])
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        Ok(ScalarValue::Int64(self.0.map(as_bigint).transpose()?))
+        Ok(ScalarValue::Int64(self.total().map(as_bigint).transpose()?))
     }
 
     fn size(&self) -> usize {

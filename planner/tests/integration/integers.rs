@@ -245,3 +245,32 @@ async fn an_integer_literal_takes_the_type_it_meets_as_duckdb() {
     .await;
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// A window's sum of BIGINTs is never a wrapped value: past 64 bits it is
+/// DuckDB's total or an overflow error, as the aggregate's (`sum(x) OVER
+/// ()` of 2^63 - 1 and 1 was -9223372036854775808), and a frame whose
+/// total fits is answered as DuckDB's, its start moving on.
+#[tokio::test]
+async fn a_bigint_window_sum_is_never_wrapped() {
+    let max = "9223372036854775807";
+    let session = session();
+    for sql in [
+        format!("SELECT sum(x) OVER () AS s FROM (VALUES ({max}), (1)) t(x)"),
+        format!(
+            "SELECT sum(x) OVER (ORDER BY x ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS s FROM (VALUES ({max}), ({max})) t(x)"
+        ),
+    ] {
+        match session.sql(&sql).await {
+            Ok(batches) => {
+                let rows = crate::support::table_rows(&crate::support::table(&batches));
+                assert!(rows.iter().all(|r| !r.contains('-')), "{sql}: {rows:?}");
+            }
+            Err(e) => assert!(e.to_string().contains("Overflow"), "{sql}: {e}"),
+        }
+    }
+    let wrong = unlike_duckdb(&statements(&[
+        &format!("SELECT i, sum(x) OVER (ORDER BY i ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS s, sum(x) OVER (ORDER BY i ROWS BETWEEN 2 PRECEDING AND 1 PRECEDING) AS p FROM (VALUES (1, {max}), (2, -1), (3, 1), (4, NULL), (5, 5)) t(i, x) ORDER BY i"),
+    ]))
+    .await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
