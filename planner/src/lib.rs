@@ -41,6 +41,7 @@ mod expr_rules;
 mod integer_overflow;
 mod integers;
 mod interval_cast;
+mod interval_math;
 mod interval_text;
 mod like_pattern;
 mod mask;

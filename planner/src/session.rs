@@ -141,6 +141,8 @@ impl Session {
         let _ = ctx.register_expr_planner(Arc::new(crate::uuid_literal::UuidLiterals));
         // `/`, `//` and `%` of integers as DuckDB divides them.
         let _ = ctx.register_expr_planner(Arc::new(crate::integers::IntegerDivision));
+        // An INTERVAL times or divided by a number.
+        let _ = ctx.register_expr_planner(Arc::new(crate::interval_math::IntervalArithmetic));
         ctx.add_analyzer_rule(Arc::new(crate::timestamp_text::TimestampCasts));
         ctx.add_analyzer_rule(Arc::new(crate::timestamp_units::RoundedTimestampCasts));
         ctx.add_analyzer_rule(Arc::new(crate::interval_cast::IntervalCasts));

@@ -24,6 +24,8 @@ mod files;
 mod formats;
 #[path = "integration/integers.rs"]
 mod integers;
+#[path = "integration/interval_math.rs"]
+mod interval_math;
 #[path = "integration/keys.rs"]
 mod keys;
 #[path = "integration/mindsdb.rs"]
