@@ -43,6 +43,7 @@ mod integers;
 mod interval_cast;
 mod interval_math;
 mod interval_text;
+mod interval_units;
 mod like_pattern;
 mod mask;
 mod mindsdb;

@@ -137,6 +137,10 @@ impl Session {
         ]) {
             ctx.register_udf(udf);
         }
+        // DuckDB's to_years(n) ... to_microseconds(n).
+        for udf in crate::interval_units::ToInterval::udfs() {
+            ctx.register_udf(udf);
+        }
         // Registering only adds it to the state's list: it never fails.
         let _ = ctx.register_expr_planner(Arc::new(crate::uuid_literal::UuidLiterals));
         // `/`, `//` and `%` of integers as DuckDB divides them.

@@ -1,6 +1,7 @@
-//! INTERVAL arithmetic as DuckDB 1.5.5 computes it: an INTERVAL times or
-//! divided by a number, compared with DuckDB as text; the errors, which
-//! DuckDB raises, by their message.
+//! INTERVAL arithmetic and constructors as DuckDB 1.5.5 computes them: an
+//! INTERVAL times or divided by a number, `to_days(n)` and its siblings,
+//! each compared with DuckDB as text; the errors, which DuckDB raises, by
+//! their message.
 
 use crate::as_duckdb::unlike_duckdb;
 use crate::decimals::statements;
@@ -58,6 +59,61 @@ async fn interval_products_past_their_parts_fail_as_duckdb() {
         (
             "SELECT INTERVAL 1 DAY / 1e-300",
             "Overflow in INTERVAL division",
+        ),
+    ])
+    .await;
+}
+
+/// `to_years` ... `to_microseconds` build intervals as DuckDB's, of
+/// literals and columns, NULL of NULL (all were "Invalid function").
+#[tokio::test]
+async fn interval_constructors_as_duckdb() {
+    let wrong = unlike_duckdb(&statements(&[
+        "SELECT to_years(2)::VARCHAR AS y, to_months(-14)::VARCHAR AS mo, to_weeks(3)::VARCHAR AS w, to_days(-2)::VARCHAR AS d, to_hours(30)::VARCHAR AS h, to_minutes(-90)::VARCHAR AS mi, to_seconds(1.5)::VARCHAR AS s",
+        "SELECT to_milliseconds(2.5)::VARCHAR AS ms, to_microseconds(1500001)::VARCHAR AS us, to_decades(2)::VARCHAR AS de, to_centuries(-1)::VARCHAR AS c, to_millennia(1)::VARCHAR AS mil, to_quarters(5)::VARCHAR AS q",
+        "SELECT n, to_days(n)::VARCHAR AS d, to_hours(n)::VARCHAR AS h, to_seconds(x)::VARCHAR AS s, to_years(n)::VARCHAR AS y, to_milliseconds(x)::VARCHAR AS ms FROM (VALUES (1, 0.0000015::DOUBLE), (-7, 2.5), (NULL, NULL)) t(n, x) ORDER BY n",
+        "SELECT to_seconds('2')::VARCHAR AS s, to_hours('3')::VARCHAR AS h, to_days(2::UINTEGER)::VARCHAR AS d, to_days(NULL)::VARCHAR AS n, to_seconds(2)::VARCHAR AS i",
+    ]))
+    .await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// The constructors refuse DuckDB's argument types and values past range
+/// with DuckDB's messages.
+#[tokio::test]
+async fn interval_constructors_refuse_as_duckdb() {
+    refused(&[
+        (
+            "SELECT to_days(2.5)",
+            "No function matches the given name and argument types 'to_days(DECIMAL(2,1))'",
+        ),
+        (
+            "SELECT to_hours(2::UBIGINT)",
+            "No function matches the given name and argument types 'to_hours(UBIGINT)'",
+        ),
+        (
+            "SELECT to_days(x) FROM (VALUES (3000000000)) t(x)",
+            "Type INT64 with value 3000000000 can't be cast because the value is out of range for the destination type INT32",
+        ),
+        (
+            "SELECT to_years(300000000)",
+            "Interval value 300000000 years out of range",
+        ),
+        (
+            "SELECT to_weeks(400000000)",
+            "Interval value 400000000 weeks out of range",
+        ),
+        (
+            "SELECT to_hours(9223372036854775807)",
+            "Interval value 9223372036854775807 hours out of range",
+        ),
+        (
+            "SELECT to_seconds(1e13)",
+            "Interval value 10000000000000.000000 seconds out of range",
+        ),
+        (
+            "SELECT to_seconds('nan'::DOUBLE)",
+            "Interval value nan seconds out of range",
         ),
     ])
     .await;

@@ -1,0 +1,304 @@
+//! DuckDB 1.5.5's interval constructors, `to_years(n)` to
+//! `to_microseconds(n)` ([`ToInterval`]), with DuckDB's argument types
+//! (`to_days(2.5)` is its binder error; `to_seconds` and
+//! `to_milliseconds` take a DOUBLE) and its out-of-range errors.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, IntervalMonthDayNanoArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{
+    DataType, Float64Type, Int64Type, IntervalMonthDayNano, IntervalUnit,
+};
+use datafusion::common::{Result, exec_err, plan_err};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+
+/// The units DuckDB builds intervals of, each a `to_<unit>` function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Unit {
+    Millennia,
+    Centuries,
+    Decades,
+    Years,
+    Quarters,
+    Months,
+    Weeks,
+    Days,
+    Hours,
+    Minutes,
+    Seconds,
+    Milliseconds,
+    Microseconds,
+}
+
+/// What a `to_<unit>` function takes, as DuckDB declares it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Argument {
+    /// INTEGER or BIGINT (the value must fit an INTEGER).
+    Integer,
+    /// BIGINT only.
+    Bigint,
+    /// DOUBLE.
+    Double,
+}
+
+impl Unit {
+    const ALL: [Unit; 13] = [
+        Unit::Millennia,
+        Unit::Centuries,
+        Unit::Decades,
+        Unit::Years,
+        Unit::Quarters,
+        Unit::Months,
+        Unit::Weeks,
+        Unit::Days,
+        Unit::Hours,
+        Unit::Minutes,
+        Unit::Seconds,
+        Unit::Milliseconds,
+        Unit::Microseconds,
+    ];
+
+    /// The unit's word, as in DuckDB's function name and errors.
+    fn word(self) -> &'static str {
+        match self {
+            Unit::Millennia => "millennia",
+            Unit::Centuries => "centuries",
+            Unit::Decades => "decades",
+            Unit::Years => "years",
+            Unit::Quarters => "quarters",
+            Unit::Months => "months",
+            Unit::Weeks => "weeks",
+            Unit::Days => "days",
+            Unit::Hours => "hours",
+            Unit::Minutes => "minutes",
+            Unit::Seconds => "seconds",
+            Unit::Milliseconds => "milliseconds",
+            Unit::Microseconds => "microseconds",
+        }
+    }
+
+    /// What `to_<unit>` takes.
+    fn argument(self) -> Argument {
+        match self {
+            Unit::Hours | Unit::Minutes | Unit::Microseconds => Argument::Bigint,
+            Unit::Seconds | Unit::Milliseconds => Argument::Double,
+            _ => Argument::Integer,
+        }
+    }
+
+    /// The interval of `n` of this unit, or DuckDB's error.
+    fn of_integer(self, n: i64) -> Result<IntervalMonthDayNano, String> {
+        let months = |per: i32| {
+            let n32 = to_i32(n)?;
+            let months = n32.checked_mul(per).ok_or_else(|| self.out_of_range(n))?;
+            Ok(IntervalMonthDayNano::new(months, 0, 0))
+        };
+        let micros = |per: i64| {
+            let micros = n.checked_mul(per).ok_or_else(|| self.out_of_range(n))?;
+            self.of_micros(micros, n)
+        };
+        match self {
+            Unit::Millennia => months(12_000),
+            Unit::Centuries => months(1_200),
+            Unit::Decades => months(120),
+            Unit::Years => months(12),
+            Unit::Quarters => months(3),
+            Unit::Months => months(1),
+            Unit::Weeks => {
+                let days = to_i32(n)?
+                    .checked_mul(7)
+                    .ok_or_else(|| self.out_of_range(n))?;
+                Ok(IntervalMonthDayNano::new(0, days, 0))
+            }
+            Unit::Days => Ok(IntervalMonthDayNano::new(0, to_i32(n)?, 0)),
+            Unit::Hours => micros(3_600_000_000),
+            Unit::Minutes => micros(60_000_000),
+            Unit::Microseconds => micros(1),
+            Unit::Seconds => self.of_double(n as f64),
+            Unit::Milliseconds => self.of_double(n as f64),
+        }
+    }
+
+    /// The interval of `x` seconds or milliseconds, rounded to the
+    /// microsecond half to even, as DuckDB's cast of a DOUBLE rounds.
+    fn of_double(self, x: f64) -> Result<IntervalMonthDayNano, String> {
+        let per = match self {
+            Unit::Milliseconds => 1e3,
+            _ => 1e6,
+        };
+        let Some(micros) = crate::interval_math::rounded_i64(x * per) else {
+            let text = match x {
+                x if x.is_nan() => "nan".to_owned(),
+                x => format!("{x:.6}"),
+            };
+            return Err(self.out_of_range(text));
+        };
+        self.of_micros(micros, x)
+    }
+
+    /// `micros` as Arrow's interval, whose nanoseconds hold ±292 years.
+    fn of_micros(
+        self,
+        micros: i64,
+        n: impl std::fmt::Display,
+    ) -> Result<IntervalMonthDayNano, String> {
+        match micros.checked_mul(1_000) {
+            Some(nanos) => Ok(IntervalMonthDayNano::new(0, 0, nanos)),
+            None => Err(format!(
+                "{} (s3sql holds an interval's time in nanoseconds, at most about 292 years)",
+                self.out_of_range(n)
+            )),
+        }
+    }
+
+    /// DuckDB's error for `n` units past what an interval holds.
+    fn out_of_range(self, n: impl std::fmt::Display) -> String {
+        format!(
+            "Out of Range Error: Interval value {n} {} out of range",
+            self.word()
+        )
+    }
+}
+
+/// DuckDB's cast of a BIGINT to INTEGER.
+fn to_i32(n: i64) -> Result<i32, String> {
+    i32::try_from(n).map_err(|_| {
+        format!(
+            "Invalid Input Error: Type INT64 with value {n} can't be cast because the value is \
+             out of range for the destination type INT32"
+        )
+    })
+}
+
+/// `to_<unit>(n)`: an interval of `n` units, as DuckDB's.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub(crate) struct ToInterval {
+    signature: Signature,
+    unit: Unit,
+    name: String,
+}
+
+impl ToInterval {
+    /// One function for each unit.
+    pub(crate) fn udfs() -> Vec<ScalarUDF> {
+        Unit::ALL
+            .into_iter()
+            .map(|unit| {
+                ScalarUDF::new_from_impl(ToInterval {
+                    signature: Signature::user_defined(Volatility::Immutable),
+                    unit,
+                    name: format!("to_{}", unit.word()),
+                })
+            })
+            .collect()
+    }
+}
+
+impl ScalarUDFImpl for ToInterval {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    /// DuckDB's overloads: INTEGER and BIGINT, BIGINT, or DOUBLE; its
+    /// binder errors for other types.
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        let [t] = arg_types else {
+            return plan_err!("Binder Error: {} takes one argument", self.name);
+        };
+        let integer = t.is_null() || (t.is_integer() && *t != DataType::UInt64);
+        let text = matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View);
+        let to = match self.unit.argument() {
+            Argument::Double if t.is_numeric() || integer || text => DataType::Float64,
+            Argument::Bigint if integer || text => DataType::Int64,
+            Argument::Integer if integer => DataType::Int64,
+            Argument::Integer if text => {
+                return plan_err!(
+                    "Binder Error: Could not choose a best candidate function for the function \
+                     call \"{}({})\". In order to select one, please add explicit type casts.",
+                    self.name,
+                    crate::describe::duckdb_type_name(t)
+                );
+            }
+            _ => {
+                return plan_err!(
+                    "Binder Error: No function matches the given name and argument types \
+                     '{}({})'. You might need to add explicit type casts.",
+                    self.name,
+                    crate::describe::duckdb_type_name(t)
+                );
+            }
+        };
+        Ok(vec![to])
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Interval(IntervalUnit::MonthDayNano))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        crate::blob::of_one_argument(self.name(), args, |numbers| {
+            let intervals: Result<IntervalMonthDayNanoArray, String> = match numbers.data_type() {
+                DataType::Float64 => numbers
+                    .as_primitive::<Float64Type>()
+                    .iter()
+                    .map(|x| x.map(|x| self.unit.of_double(x)).transpose())
+                    .collect(),
+                _ => cast(numbers, &DataType::Int64)?
+                    .as_primitive::<Int64Type>()
+                    .iter()
+                    .map(|n| n.map(|n| self.unit.of_integer(n)).transpose())
+                    .collect(),
+            };
+            match intervals {
+                Ok(intervals) => Ok(Arc::new(intervals) as ArrayRef),
+                Err(e) => exec_err!("{e}"),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Values and errors of DuckDB 1.5.5 (each checked there).
+    #[test]
+    fn units_build_intervals_as_duckdb() {
+        let hour = 3_600_000_000_000;
+        assert_eq!(
+            Unit::Hours.of_integer(-2),
+            Ok(IntervalMonthDayNano::new(0, 0, -2 * hour))
+        );
+        assert_eq!(
+            Unit::Millennia.of_integer(2),
+            Ok(IntervalMonthDayNano::new(24_000, 0, 0))
+        );
+        assert_eq!(
+            Unit::Seconds.of_double(0.0000015),
+            Ok(IntervalMonthDayNano::new(0, 0, 2_000))
+        );
+        assert_eq!(
+            Unit::Years.of_integer(300_000_000),
+            Err("Out of Range Error: Interval value 300000000 years out of range".to_owned())
+        );
+        assert_eq!(
+            Unit::Seconds.of_double(1e13),
+            Err(
+                "Out of Range Error: Interval value 10000000000000.000000 seconds out of range"
+                    .to_owned()
+            )
+        );
+        let error = Unit::Days.of_integer(3_000_000_000).unwrap_err();
+        assert!(
+            error.contains("Type INT64 with value 3000000000 can't be cast"),
+            "{error}"
+        );
+    }
+}
