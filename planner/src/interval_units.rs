@@ -1,8 +1,13 @@
 //! DuckDB 1.5.5's interval constructors, `to_years(n)` to
 //! `to_microseconds(n)` ([`ToInterval`]), with DuckDB's argument types
 //! (`to_days(2.5)` is its binder error; `to_seconds` and
-//! `to_milliseconds` take a DOUBLE) and its out-of-range errors.
+//! `to_milliseconds` take a DOUBLE) and its out-of-range errors; and
+//! `INTERVAL (expr) DAY`, which DataFusion refused ("Unsupported interval
+//! argument"), rewritten as DuckDB's parser does into the constructor's
+//! call ([`units_as_calls`]): `to_days(CAST(trunc(CAST(expr AS DOUBLE)) AS
+//! INTEGER))`, or `to_seconds(CAST(expr AS DOUBLE))`.
 
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, IntervalMonthDayNanoArray};
@@ -13,6 +18,12 @@ use datafusion::arrow::datatypes::{
 use datafusion::common::{Result, exec_err, plan_err};
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+use datafusion::sql::parser::Statement as DFStatement;
+use datafusion::sql::sqlparser::ast::{
+    CastKind, DataType as SqlType, DateTimeField, ExactNumberInfo, Expr as SqlExpr, Function,
+    FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident, ObjectName,
+    VisitorMut,
 };
 
 /// The units DuckDB builds intervals of, each a `to_<unit>` function.
@@ -87,6 +98,28 @@ impl Unit {
             Unit::Seconds | Unit::Milliseconds => Argument::Double,
             _ => Argument::Integer,
         }
+    }
+
+    /// The unit of `INTERVAL (expr) <field>`, None for a field DuckDB
+    /// builds no interval of.
+    fn of_field(field: &DateTimeField) -> Option<Unit> {
+        use DateTimeField as F;
+        Some(match field {
+            F::Millennium | F::Millenium => Unit::Millennia,
+            F::Century => Unit::Centuries,
+            F::Decade => Unit::Decades,
+            F::Year | F::Years => Unit::Years,
+            F::Quarter => Unit::Quarters,
+            F::Month | F::Months => Unit::Months,
+            F::Week(None) | F::Weeks => Unit::Weeks,
+            F::Day | F::Days => Unit::Days,
+            F::Hour | F::Hours => Unit::Hours,
+            F::Minute | F::Minutes => Unit::Minutes,
+            F::Second | F::Seconds => Unit::Seconds,
+            F::Millisecond | F::Milliseconds => Unit::Milliseconds,
+            F::Microsecond | F::Microseconds => Unit::Microseconds,
+            _ => return None,
+        })
     }
 
     /// The interval of `n` of this unit, or DuckDB's error.
@@ -262,6 +295,65 @@ impl ScalarUDFImpl for ToInterval {
             }
         })
     }
+}
+
+/// Rewrites each `INTERVAL (expr) <unit>` of `statement` into DuckDB's
+/// call of the unit's constructor; `INTERVAL '2' DAY` and `INTERVAL 2
+/// DAY` stay DataFusion's.
+pub(crate) fn units_as_calls(statement: &mut DFStatement) {
+    struct Units;
+    impl VisitorMut for Units {
+        type Break = ();
+        fn post_visit_expr(&mut self, expr: &mut SqlExpr) -> ControlFlow<()> {
+            if let SqlExpr::Interval(interval) = expr
+                && interval.last_field.is_none()
+                && let SqlExpr::Nested(value) = &*interval.value
+                && let Some(unit) = interval.leading_field.as_ref().and_then(Unit::of_field)
+            {
+                *expr = constructor_call(unit, (**value).clone());
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    crate::column_case::visit_sql(statement, &mut Units);
+}
+
+/// `to_<unit>(CAST(expr AS DOUBLE))` for seconds and milliseconds, else
+/// `to_<unit>(CAST(trunc(CAST(expr AS DOUBLE)) AS INTEGER))` (BIGINT for
+/// the units DuckDB takes a BIGINT of), as DuckDB's parser writes it.
+fn constructor_call(unit: Unit, value: SqlExpr) -> SqlExpr {
+    let cast = |expr: SqlExpr, data_type: SqlType| SqlExpr::Cast {
+        kind: CastKind::Cast,
+        expr: Box::new(expr),
+        data_type,
+        array: false,
+        format: None,
+    };
+    let double = cast(value, SqlType::Double(ExactNumberInfo::None));
+    let argument = match unit.argument() {
+        Argument::Double => double,
+        Argument::Integer => cast(call("trunc", double), SqlType::Integer(None)),
+        Argument::Bigint => cast(call("trunc", double), SqlType::BigInt(None)),
+    };
+    call(&format!("to_{}", unit.word()), argument)
+}
+
+/// `name(argument)`.
+fn call(name: &str, argument: SqlExpr) -> SqlExpr {
+    SqlExpr::Function(Function {
+        name: ObjectName::from(vec![Ident::new(name)]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: vec![FunctionArg::Unnamed(FunctionArgExpr::Expr(argument))],
+            clauses: Vec::new(),
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: Vec::new(),
+    })
 }
 
 #[cfg(test)]

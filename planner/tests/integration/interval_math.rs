@@ -1,7 +1,7 @@
 //! INTERVAL arithmetic and constructors as DuckDB 1.5.5 computes them: an
 //! INTERVAL times or divided by a number, `to_days(n)` and its siblings,
-//! each compared with DuckDB as text; the errors, which DuckDB raises, by
-//! their message.
+//! and `INTERVAL (expr) DAY`, each compared with DuckDB as text; the
+//! errors, which DuckDB raises, by their message.
 
 use crate::as_duckdb::unlike_duckdb;
 use crate::decimals::statements;
@@ -114,6 +114,32 @@ async fn interval_constructors_refuse_as_duckdb() {
         (
             "SELECT to_seconds('nan'::DOUBLE)",
             "Interval value nan seconds out of range",
+        ),
+    ])
+    .await;
+}
+
+/// `INTERVAL (expr) DAY` is DuckDB's `to_days(CAST(trunc(CAST(expr AS
+/// DOUBLE)) AS INTEGER))` (seconds and milliseconds keep the fraction),
+/// of literals and columns (refused: "Unsupported interval argument").
+#[tokio::test]
+async fn interval_of_an_expression_as_duckdb() {
+    let wrong = unlike_duckdb(&statements(&[
+        "SELECT (INTERVAL (1+1) DAY)::VARCHAR AS a, (INTERVAL (2.5) DAY)::VARCHAR AS b, (INTERVAL (2.5) HOUR)::VARCHAR AS c, (INTERVAL (2.5) SECOND)::VARCHAR AS d, (INTERVAL (-2.5) DAY)::VARCHAR AS e, (INTERVAL ('2') DAY)::VARCHAR AS f",
+        "SELECT x, (INTERVAL (x) DAY)::VARCHAR AS d, (INTERVAL (x) HOUR)::VARCHAR AS h, (INTERVAL (x) MILLISECOND)::VARCHAR AS ms, (INTERVAL (x) QUARTER)::VARCHAR AS q, (INTERVAL (x) YEAR)::VARCHAR AS y, (INTERVAL (x) WEEK)::VARCHAR AS w, (INTERVAL (x) MINUTE)::VARCHAR AS mi, (INTERVAL (x) MICROSECOND)::VARCHAR AS us, (INTERVAL (x) MONTH)::VARCHAR AS mo FROM (VALUES (1), (NULL), (-3)) t(x) ORDER BY x",
+        "SELECT (INTERVAL (x) DECADE)::VARCHAR AS de, (INTERVAL (x) CENTURY)::VARCHAR AS c, (INTERVAL (x) MILLENNIUM)::VARCHAR AS m, (INTERVAL (x) DAYS)::VARCHAR AS d, (INTERVAL (x) SECONDS)::VARCHAR AS s FROM (VALUES (2.5::DOUBLE)) t(x)",
+        "SELECT i, (TIMESTAMP '2024-01-01' + INTERVAL (i) DAY + INTERVAL (i * 2) HOUR)::VARCHAR AS t FROM (VALUES (0), (1), (2)) t(i) ORDER BY i",
+    ]))
+    .await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    refused(&[
+        (
+            "SELECT INTERVAL (x) DAY FROM (VALUES (3000000000)) t(x)",
+            "Type DOUBLE with value 3000000000.0 can't be cast because the value is out of range for the destination type INT32",
+        ),
+        (
+            "SELECT INTERVAL (x) HOUR FROM (VALUES (3000000000)) t(x)",
+            "Interval value 3000000000 hours out of range",
         ),
     ])
     .await;
