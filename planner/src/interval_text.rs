@@ -10,7 +10,9 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::parser::Statement as DFStatement;
-use datafusion::sql::sqlparser::ast::{DataType as SqlType, Expr as SqlExpr, Value, VisitorMut};
+use datafusion::sql::sqlparser::ast::{
+    DataType as SqlType, Expr as SqlExpr, UnaryOperator, Value, VisitorMut,
+};
 
 const MICROS_PER_SECOND: i64 = 1_000_000;
 const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SECOND;
@@ -33,6 +35,16 @@ enum Part {
 }
 
 impl DuckInterval {
+    /// The interval with every part's sign turned, as DuckDB negates one;
+    /// `None` when a part is its type's least value.
+    fn negated(&self) -> Option<Self> {
+        Some(Self {
+            months: self.months.checked_neg()?,
+            days: self.days.checked_neg()?,
+            micros: self.micros.checked_neg()?,
+        })
+    }
+
     /// Its months, days and microseconds.
     pub(crate) fn parts(&self) -> (i32, i32, i64) {
         (self.months, self.days, self.micros)
@@ -302,11 +314,18 @@ pub(crate) fn intervals_as_duckdb(statement: &mut DFStatement) -> Result<(), Str
         error: Option<String>,
     }
     impl Intervals {
-        fn rewrite(&mut self, value: &mut SqlExpr) {
+        /// `value`'s text as arrow's, negated when `negate`.
+        fn rewrite(&mut self, value: &mut SqlExpr, negate: bool) {
             if let SqlExpr::Value(v) = value
                 && let Value::SingleQuotedString(text) = &mut v.value
             {
-                match parse(text) {
+                let read = parse(text).and_then(|interval| match negate {
+                    true => interval.negated().ok_or_else(|| {
+                        format!("Out of Range Error: Overflow in negation of INTERVAL '{text}'")
+                    }),
+                    false => Ok(interval),
+                });
+                match read {
                     Ok(interval) => *text = interval.arrow_text(),
                     Err(e) => {
                         self.error.get_or_insert(e);
@@ -318,17 +337,34 @@ pub(crate) fn intervals_as_duckdb(statement: &mut DFStatement) -> Result<(), Str
     impl VisitorMut for Intervals {
         type Break = ();
         fn pre_visit_expr(&mut self, expr: &mut SqlExpr) -> ControlFlow<()> {
+            // `-INTERVAL '1 day 2 hours'`: DataFusion puts a `-` before the
+            // text, which arrow reads as the first part's sign alone (it
+            // was `1 day`): the text is negated here, whole, and the minus
+            // dropped.
+            if let SqlExpr::UnaryOp {
+                op: UnaryOperator::Minus,
+                expr: inner,
+            } = expr
+                && let SqlExpr::Interval(interval) = inner.as_mut()
+                && interval.leading_field.is_none()
+                && interval.last_field.is_none()
+            {
+                self.rewrite(&mut interval.value, true);
+                let inner = std::mem::replace(inner.as_mut(), SqlExpr::value(Value::Null));
+                *expr = inner;
+                return ControlFlow::Continue(());
+            }
             match expr {
                 SqlExpr::Interval(interval)
                     if interval.leading_field.is_none() && interval.last_field.is_none() =>
                 {
-                    self.rewrite(&mut interval.value);
+                    self.rewrite(&mut interval.value, false);
                 }
                 SqlExpr::Cast {
                     expr: value,
                     data_type: SqlType::Interval { fields: None, .. },
                     ..
-                } => self.rewrite(value),
+                } => self.rewrite(value, false),
                 _ => {}
             }
             ControlFlow::Continue(())

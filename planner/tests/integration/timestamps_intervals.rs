@@ -57,6 +57,10 @@ async fn interval_text_reads_as_duckdb() {
         "SELECT CAST(s AS INTERVAL)::VARCHAR AS a, TRY_CAST(s AS INTERVAL)::VARCHAR AS b FROM \
          (VALUES ('1 day 04:05:06'), ('2 hours ago'), (NULL), ('1h 2m'), ('-1 day -02:00:00')) t(s)",
         "SELECT (TRY_CAST(s AS INTERVAL) IS NULL)::INTEGER AS refused FROM (VALUES ('04:05:06'), ('x'), ('+1 day')) t(s)",
+        // A negated INTERVAL text negates every part (it was `1 day`).
+        "SELECT (-INTERVAL '1 day')::VARCHAR AS a, (-INTERVAL '14 months 1 day 00:00:03')::VARCHAR AS b, \
+         (- INTERVAL '-2 hours' * 2)::VARCHAR AS c, (TIMESTAMP '2024-01-02' + -INTERVAL '1 day 1 hour')::VARCHAR AS d, \
+         (-INTERVAL 1 DAY)::VARCHAR AS e, (-(INTERVAL '1 day'))::VARCHAR AS f",
     ]))
     .await;
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
