@@ -49,7 +49,13 @@ impl ExprPlanner for IntervalArithmetic {
         expr: RawBinaryExpr,
         schema: &DFSchema,
     ) -> Result<PlannerResult<RawBinaryExpr>> {
-        let interval = |e: &Expr| matches!(e.get_type(schema), Ok(DataType::Interval(_)));
+        // A `ts - ts` is arrow's Duration, DuckDB's INTERVAL.
+        let interval = |e: &Expr| {
+            matches!(
+                e.get_type(schema),
+                Ok(DataType::Interval(_) | DataType::Duration(_))
+            )
+        };
         let number = |e: &Expr| {
             e.get_type(schema)
                 .is_ok_and(|t| t.is_numeric() || t.is_null())
@@ -125,8 +131,13 @@ impl ScalarUDFImpl for IntervalProduct {
     /// An integer of at most 64 bits multiplies as BIGINT, every other
     /// number as DOUBLE, and a divisor is a DOUBLE, as DuckDB binds them.
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-        let [_, number] = arg_types else {
+        let [interval, number] = arg_types else {
             return plan_err!("{} takes two arguments", self.name());
+        };
+        // A Duration is read as DuckDB's interval of it in the call.
+        let interval = match interval {
+            DataType::Duration(unit) => DataType::Duration(*unit),
+            _ => DataType::Interval(IntervalUnit::MonthDayNano),
         };
         let whole = number.is_null() || (number.is_integer() && *number != DataType::UInt64);
         let number = match self.product {
@@ -134,7 +145,7 @@ impl ScalarUDFImpl for IntervalProduct {
             _ if whole => DataType::Int64,
             _ => DataType::Float64,
         };
-        Ok(vec![DataType::Interval(IntervalUnit::MonthDayNano), number])
+        Ok(vec![interval, number])
     }
 
     fn return_type(&self, _: &[DataType]) -> Result<DataType> {
@@ -150,7 +161,11 @@ impl ScalarUDFImpl for IntervalProduct {
         let [intervals, numbers] = arrays.as_slice() else {
             return exec_err!("{} takes two arguments", self.name());
         };
-        let intervals = intervals.as_primitive::<IntervalMonthDayNanoType>();
+        let intervals = match intervals.data_type() {
+            DataType::Duration(_) => of_durations(intervals)?,
+            _ => intervals.as_primitive::<IntervalMonthDayNanoType>().clone(),
+        };
+        let intervals = &intervals;
         let result = match numbers.data_type() {
             DataType::Int64 => multiply_by_integers(intervals, numbers.as_primitive::<Int64Type>()),
             _ => {
@@ -166,6 +181,28 @@ impl ScalarUDFImpl for IntervalProduct {
             false => ColumnarValue::Array(result),
         })
     }
+}
+
+/// Durations (`ts - ts`) as DuckDB's intervals of them: whole days, the
+/// rest as time, both with the duration's sign (DuckDB's `2024-01-02 06:00
+/// - 2024-01-01` is `1 day 06:00:00`, so times 2 is `2 days 12:00:00`).
+fn of_durations(durations: &ArrayRef) -> Result<IntervalMonthDayNanoArray> {
+    let nanos = cast(
+        durations,
+        &DataType::Duration(datafusion::arrow::datatypes::TimeUnit::Nanosecond),
+    )?;
+    let nanos = cast(&nanos, &DataType::Int64)?;
+    const NANOS_PER_DAY: i64 = 86_400 * 1_000_000_000;
+    Ok(nanos
+        .as_primitive::<Int64Type>()
+        .iter()
+        .map(|n| {
+            n.map(|n| {
+                let days = i32::try_from(n / NANOS_PER_DAY).unwrap_or(i32::MAX);
+                IntervalMonthDayNano::new(0, days, n % NANOS_PER_DAY)
+            })
+        })
+        .collect())
 }
 
 /// Each interval times its integer (NULL of a NULL).

@@ -34,6 +34,10 @@ async fn intervals_times_and_divided_by_numbers_as_duckdb() {
         "SELECT (INTERVAL 1 DAY * NULL)::VARCHAR AS a, (NULL * INTERVAL 1 DAY)::VARCHAR AS b, (INTERVAL 1 DAY / NULL)::VARCHAR AS c, (INTERVAL 1 DAY * 2::TINYINT)::VARCHAR AS d, (INTERVAL 1 DAY * 2::UBIGINT)::VARCHAR AS e, (INTERVAL 1 DAY * 2::FLOAT)::VARCHAR AS f",
         "SELECT i, (i * INTERVAL '1 second')::VARCHAR AS s, (INTERVAL '1 day 02:00:00' * i)::VARCHAR AS d, (INTERVAL '1 month' / i)::VARCHAR AS q, (x * INTERVAL '1 month 1 day')::VARCHAR AS m FROM (VALUES (1, 0.5::DOUBLE), (-3, 2.25), (0, NULL), (NULL, -1.5)) t(i, x) ORDER BY i",
         "SELECT i, (TIMESTAMP '2024-01-31 10:00:00' + i * INTERVAL '1 hour')::VARCHAR AS t, (iv * i)::VARCHAR AS p FROM (VALUES (1, INTERVAL '1 month'), (25, INTERVAL '-2 days'), (-2, NULL)) t(i, iv) ORDER BY i",
+        // A timestamp difference (arrow's Duration) is DuckDB's interval of
+        // it (review of imath F1: "Cannot coerce ... Duration(ns) / Int64").
+        "SELECT ((TIMESTAMP '2024-01-02' - TIMESTAMP '2024-01-01') / 2)::VARCHAR AS a, (2 * (TIMESTAMP '2024-01-02 06:00:00' - TIMESTAMP '2024-01-01'))::VARCHAR AS b, (TIMESTAMP '2024-01-01' + (TIMESTAMP '2024-01-02' - TIMESTAMP '2024-01-01') * 1.5)::VARCHAR AS c, ((TIMESTAMP '2024-01-01' - TIMESTAMP '2024-01-03 01:00:00') * 3)::VARCHAR AS d",
+        "SELECT ((b - a) * i)::VARCHAR AS p FROM (VALUES (TIMESTAMP '2024-01-01', TIMESTAMP '2024-01-02 00:00:01', 2), (TIMESTAMP '2024-01-01', NULL, 1)) t(a, b, i) ORDER BY i",
     ]))
     .await;
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
