@@ -209,12 +209,9 @@ impl ScalarUDFImpl for LikePattern {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let [pattern] = args.args.as_slice() else {
-            return exec_err!("{} takes a pattern", Self::NAME);
-        };
-        let scalar = matches!(pattern, ColumnarValue::Scalar(_));
-        let patterns = arrow_patterns(&pattern.to_array(args.number_rows)?, None, None)?;
-        columnar(patterns, scalar)
+        crate::blob::of_one_argument(Self::NAME, args, |patterns| {
+            arrow_patterns(patterns, None, None)
+        })
     }
 }
 
@@ -308,17 +305,12 @@ impl ScalarUDFImpl for LikeMatch {
         } else {
             comparison::like(&strings, &patterns)?
         };
-        columnar(Arc::new(matched), scalar)
+        Ok(if scalar {
+            ColumnarValue::Scalar(ScalarValue::try_from_array(&matched, 0)?)
+        } else {
+            ColumnarValue::Array(Arc::new(matched))
+        })
     }
-}
-
-/// `out` as a function's result: one value when every argument was one.
-fn columnar(out: ArrayRef, scalar: bool) -> Result<ColumnarValue> {
-    Ok(if scalar {
-        ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?)
-    } else {
-        ColumnarValue::Array(out)
-    })
 }
 
 /// Each row of `patterns`, whose escape is `escape`, as arrow's LIKE

@@ -267,19 +267,7 @@ fn bare_credentials(
     let word_char = |c: char| c.is_alphanumeric() || c == '_';
     let quoted_at: SpansAt = strings.iter().map(|s| (s.start, s)).collect();
     let comment_at: SpansAt = comments.iter().map(|s| (s.start, s)).collect();
-    // White space and comments from `at` passed over.
-    let skip_space = |mut at: usize| {
-        while at < source.len() {
-            if let Some(comment) = comment_at.get(&at) {
-                at = comment.end.max(at + 1);
-            } else if source[at].is_whitespace() {
-                at += 1;
-            } else {
-                break;
-            }
-        }
-        at
-    };
+    let skip_space = |at: usize| skip_space(source, &comment_at, at);
     let mut found = Vec::new();
     let mut previous = String::new();
     let mut at = 0;
@@ -327,6 +315,19 @@ fn bare_credentials(
     found
 }
 
+/// Where `at` is once white space and comments (by where they start,
+/// `comment_at`) are passed over: at most `source`'s end.
+fn skip_space(source: &[char], comment_at: &SpansAt, mut at: usize) -> usize {
+    while at < source.len() {
+        match comment_at.get(&at) {
+            Some(comment) => at = comment.end.max(at + 1),
+            None if source[at].is_whitespace() => at += 1,
+            None => break,
+        }
+    }
+    at
+}
+
 /// Quoted strings' or comments' char ranges by where they start.
 type SpansAt<'a> = HashMap<usize, &'a Range<usize>>;
 
@@ -354,14 +355,7 @@ fn bare_runs(
     // the value (`SECRET 'a' TOPSECRET)`).
     let quoted_first = quoted_at.contains_key(&value);
     let option_follows = |from: usize| {
-        let mut next = from;
-        while next < source.len() {
-            match comment_at.get(&next) {
-                Some(comment) => next = comment.end.max(next + 1),
-                None if source[next].is_whitespace() => next += 1,
-                None => break,
-            }
-        }
+        let next = skip_space(source, comment_at, from);
         let word: String = source[next.min(source.len())..]
             .iter()
             .take_while(|c| c.is_alphanumeric() || **c == '_')

@@ -20,9 +20,9 @@ use datafusion::arrow::compute::{can_cast_types, cast};
 use datafusion::arrow::datatypes::{DataType, Int32Type};
 use datafusion::parquet::schema::types::ColumnPath;
 
-/// The rows of a file's first batch judged: enough to tell a column of
-/// repeated values from one of unique values, little to hash once. The
-/// encoder holds a file's first rows until it has this many.
+/// The first rows of a file judged: enough to tell a column of repeated
+/// values from one of unique values, little to hash once. The encoder
+/// holds a file's first rows until it has this many (or a row group).
 pub(crate) const SAMPLE_ROWS: usize = 8192;
 
 /// Fewer values than this promise nothing of a row group still to come:

@@ -203,7 +203,9 @@ impl ParquetEncoder {
             let building = match self.building.take() {
                 Some(building) => building,
                 None => {
-                    let started = self.started(Some((batch, false)))?;
+                    // Started by `write` or `start_with_pending`, with its
+                    // first rows.
+                    let started = self.started(None)?;
                     let index = started.file.flushed_row_groups().len();
                     RowGroup {
                         writers: started
