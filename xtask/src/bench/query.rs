@@ -63,13 +63,16 @@ const BIG_ROWS: usize = 10_000_000;
 /// Rows of the big CSV (about 350 MB).
 const BIG_CSV_ROWS: usize = 5_000_000;
 
-/// Runs the benchmark. Option: `--runs N` (default 3; the best wall time
-/// and the largest peak RSS are reported).
+/// Runs the benchmark. Options: `--runs N` (default 3; the best wall time
+/// and the largest peak RSS are reported); `--serve` writes the data set
+/// and keeps the server until Ctrl-C instead, so one workload can be
+/// profiled (`perf record s3sql -c ...`) on the data the figures come from.
 pub fn run(args: &[String]) -> Result<()> {
-    let runs: usize = match args {
-        [] => 3,
-        [flag, n] if flag == "--runs" => n.parse()?,
-        _ => bail!("usage: cargo xtask bench query [--runs N]"),
+    let (runs, serve) = match args {
+        [] => (3, false),
+        [flag, n] if flag == "--runs" => (n.parse()?, false),
+        [flag] if flag == "--serve" => (1, true),
+        _ => bail!("usage: cargo xtask bench query [--runs N | --serve]"),
     };
     let peers = Peers::start()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -79,6 +82,9 @@ pub fn run(args: &[String]) -> Result<()> {
     eprintln!("xtask bench query: writing the data set");
     let bytes = rt.block_on(data::seed_bench(&client, BUCKET, BIG_ROWS, BIG_CSV_ROWS))?;
     eprintln!("xtask bench query: {:.0} MB written", bytes as f64 / 1e6);
+    if serve {
+        return serve_until_interrupted(&peers, &rt);
+    }
 
     let meter = Meter::new(&peers.python, peers.config_home.path(), runs)?;
     process::header("workload (best of runs, whole process)");
@@ -95,6 +101,28 @@ pub fn run(args: &[String]) -> Result<()> {
         process::row(w.name, &ours, &theirs);
     }
     println!("\nratio = s3sql time / DuckDB time (below 1 is faster); goal ≤ 0.5");
+    Ok(())
+}
+
+/// Prints how to run each workload against the seeded server (s3sql's
+/// command, then DuckDB's), then waits
+/// for Ctrl-C (the server and its data go with the process).
+fn serve_until_interrupted(peers: &Peers, rt: &tokio::runtime::Runtime) -> Result<()> {
+    println!(
+        "S3 server on {} (Ctrl-C stops it); the secret is stored under \
+         XDG_CONFIG_HOME={}",
+        peers.server.endpoint(),
+        peers.config_home.path().display()
+    );
+    for w in WORKLOADS {
+        println!(
+            "\n# {}\n{:?}\n{:?}",
+            w.name,
+            peers.s3sql(w.sql),
+            peers.duckdb(w.sql)
+        );
+    }
+    rt.block_on(tokio::signal::ctrl_c())?;
     Ok(())
 }
 
