@@ -447,6 +447,34 @@ async fn a_partition_of_zero_and_negative_zero_is_one_as_duckdb() {
     }
 }
 
+/// PARTITION_BY a DOUBLE or FLOAT holding NaNs of either sign makes one
+/// `nan` partition, as DuckDB 1.5.5 writes (partitions are found by the
+/// row format, which tells NaNs apart by their bits).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partition_of_nans_of_either_sign_is_one_as_duckdb() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = Session::with_secrets(SecretManager::new(None));
+    let copy = |path: &std::path::Path| {
+        format!(
+            "COPY (SELECT d, d::FLOAT AS f, i FROM (SELECT CASE i % 3 WHEN 0 THEN 'nan'::DOUBLE \
+             WHEN 1 THEN -('nan'::DOUBLE) ELSE 2.5 END AS d, i FROM range(7) t(i)) ORDER BY i) \
+             TO '{}' (FORMAT csv, PARTITION_BY (d, f))",
+            path.display()
+        )
+    };
+    let ours = dir.path().join("s3sql");
+    let theirs = dir.path().join("duckdb");
+    query(&session, &copy(&ours)).await;
+    duckdb(None, &[copy(&theirs)]);
+    let files = files_under(&ours);
+    assert_eq!(files, files_under(&theirs));
+    assert_eq!(files.len(), 2, "{files:?}");
+    for file in files {
+        let read = |root: &std::path::Path| std::fs::read_to_string(root.join(&file)).unwrap();
+        assert_eq!(read(&ours), read(&theirs), "{file}");
+    }
+}
+
 /// FILE_SIZE_BYTES and PER_THREAD_OUTPUT of a query with no rows write
 /// `data_0` (a CSV's header, a Parquet file of no rows) as DuckDB 1.5.5
 /// does, so a later read of the directory finds a file and no rows; they
