@@ -396,3 +396,20 @@ fn types_come_from_duckdbs_20480_row_sample() {
     let schema = sample_schema(sample.as_bytes(), &dialect, &options).unwrap();
     assert_eq!(schema.field(1).data_type(), &DataType::Int64);
 }
+
+/// A dialect that leads over the first records only (`;` splits the
+/// first 1,100 rows into two agreeing columns, `,` does not) loses to one
+/// that splits more of the whole sample alike: candidates are split in
+/// full whenever none of those leading over the prefix still leads, so
+/// the answer is the one splitting every candidate in full gives.
+#[test]
+fn a_dialect_leading_only_over_the_first_records_does_not_win() {
+    let mut sample = String::new();
+    for row in 0..1100 {
+        sample.push_str(if row == 5 { "1;2\n" } else { "1;2,3\n" });
+    }
+    for _ in 0..1900 {
+        sample.push_str("1;2;3,4\n");
+    }
+    assert_eq!(sniff(&sample).delimiter, b',');
+}
