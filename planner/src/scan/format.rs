@@ -17,11 +17,10 @@ use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::execution::runtime_env::RuntimeEnv;
 use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 use s3sql_formats::{
-    CSV_SAMPLE_BYTES, Compression, DUCKDB_SAMPLE_SIZE, EmptyLines, FileFormat, JsonFormat,
-    ReadOptions, compression_from_path, csv_options, csv_schema, decompress_prefix,
-    decompress_sample, detect_from_bytes, detect_from_path, first_record_end, infer_json,
-    is_json_column, json_options, json_schema, skip_lines, sniff_json_format, strip_bom,
-    whole_json_records,
+    Compression, DUCKDB_SAMPLE_SIZE, EmptyLines, FileFormat, JsonFormat, ReadOptions,
+    compression_from_path, csv_options, csv_schema, decompress_prefix, detect_from_bytes,
+    detect_from_path, first_record_end, infer_json, is_json_column, json_options, json_schema,
+    skip_lines, sniff_json_format, strip_bom, whole_json_records,
 };
 
 use regex::Regex;
@@ -301,10 +300,12 @@ pub(super) async fn file_format(
     let compression = forced.unwrap_or_else(|| compression_from_path(first_name));
     Ok(match format {
         FileFormat::Csv => {
-            let raw = sample(store, first, CSV_SAMPLE_BYTES as u64).await?;
             let named = |e: PlannerError| super::in_file(e, first_name);
-            let text = decompress_sample(&raw, compression).map_err(|e| named(e.into()))?;
             let sampler = CsvSampler::new(options.clone());
+            let text = sampler
+                .sample_text(store, first, compression)
+                .await
+                .map_err(named)?;
             let FileSniff { mut dialect, types } = sampler.sniff_text(&text, first_name)?;
             let union_by_name = request.flag("union_by_name")?.unwrap_or(false);
             // Several files with headers: each file's columns are matched to
