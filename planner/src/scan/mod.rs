@@ -17,6 +17,7 @@ pub(crate) mod io_plan;
 pub(crate) mod local;
 mod named;
 mod parquet_columns;
+mod parquet_footers;
 mod parquet_interval;
 mod parquet_named;
 mod progress;

@@ -37,6 +37,7 @@ use s3sql_formats::{
 use crate::scan::csv_opener::{CsvExtras, CsvOpener};
 use crate::scan::csv_ranges::CsvRanges;
 use crate::scan::decoded_text::DecodedText;
+use crate::scan::parquet_footers::sharing_footers;
 use crate::scan::parquet_interval::reading_interval_bytes;
 use crate::scan::parquet_named::ParquetNamed;
 
@@ -78,8 +79,9 @@ pub(crate) fn name_read_errors(
     };
     if config.file_source().file_type() == "parquet" {
         // INTERVAL columns read as bytes, made INTERVALs with their months
-        // by the scan's adapter (`parquet_interval`).
-        let inner = reading_interval_bytes(Arc::clone(config.file_source()));
+        // by the scan's adapter (`parquet_interval`); a footer read once
+        // per file however many ranges read it (`parquet_footers`).
+        let inner = sharing_footers(reading_interval_bytes(Arc::clone(config.file_source())));
         let source = Arc::new(ParquetNamed::new(inner));
         let config = FileScanConfigBuilder::from(config.clone())
             .with_source(source)

@@ -937,3 +937,62 @@ async fn a_limit_or_unordered_window_below_an_aggregate_takes_the_first_rows() {
         assert_eq!(rows, ["0", "1", "2"], "{first}");
     }
 }
+
+/// A Parquet file read in several byte ranges has its footer read once by
+/// the scan, not once per range (four ranges read the last 512 KiB four
+/// times), and once for the schema while planning; counted as GETs
+/// through the fault proxy whose range reaches the file's last byte.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parquet_file_read_in_ranges_has_its_footer_read_once_by_the_scan() {
+    use datafusion::parquet::arrow::ArrowWriter;
+    use datafusion::parquet::file::properties::WriterProperties;
+    let bucket = Bucket::new().await;
+    let ids: Vec<i64> = (0..400_000).collect();
+    let names: Vec<String> = ids.iter().map(|i| format!("name-{i}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let batch = people(&ids, &names);
+    let props = WriterProperties::builder()
+        .set_max_row_group_row_count(Some(20_000))
+        .build();
+    let mut file = Vec::new();
+    let mut writer = ArrowWriter::try_new(&mut file, batch.schema(), Some(props)).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    let size = file.len();
+    assert!(size > 2 << 20, "{size} bytes: not read by ranges");
+    bucket.put("footer/big.parquet", file).await;
+    let proxy = s3sql_testkit::FaultProxy::in_front_of(&bucket.endpoint);
+    let host = bucket
+        .endpoint
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let secret = bucket
+        .create_secret("p", &bucket.secret_access_key, None)
+        .replace(&host, &proxy.addr().to_string());
+    let session = s3sql_planner::Session::with_secrets(s3sql_secrets::SecretManager::new(None));
+    session.sql(&secret).await.unwrap();
+    query(
+        &session,
+        "SET datafusion.optimizer.repartition_file_min_size = 1000",
+    )
+    .await;
+    query(&session, "SET datafusion.execution.target_partitions = 2").await;
+    let sql = format!(
+        "SELECT count(*) AS n, sum(id) AS s FROM '{}'",
+        bucket.url("footer/big.parquet")
+    );
+    assert_eq!(byte_ranges(&session, &sql, "parquet").await, 4);
+    let before = proxy.recorded().len();
+    assert_eq!(
+        query(&session, &sql).await[3],
+        format!("| 400000 | {} |", (0..400_000_i64).sum::<i64>())
+    );
+    let last = format!("-{}", size - 1);
+    let footers = proxy.recorded()[before..]
+        .iter()
+        .filter_map(|r| r.headers.get("range")?.to_str().ok().map(str::to_owned))
+        .filter(|range| range.starts_with("bytes=-") || range.ends_with(&last))
+        .count();
+    assert_eq!(footers, 2, "footer reads: one planning, one scanning");
+}
