@@ -62,8 +62,8 @@ pub use options::{ColumnTypes, DUCKDB_SAMPLE_SIZE, FILES_TO_SNIFF, JsonFormat, R
 pub use record_starts::RecordStarts;
 pub use schema::{csv_schema, duckdb_column_name, json_schema, unique_names};
 pub use sniff::{
-    CSV_SAMPLE_BYTES, CsvDialect, column_values, leading_zero, sample_schema, sniff_csv,
-    sniff_csv_with_hint,
+    CSV_SAMPLE_BYTES, CsvDialect, column_values, leading_zero, sample_schema, sample_schema_rows,
+    sniff_csv, sniff_csv_sample, sniff_csv_with_hint,
 };
 pub use temporal::{
     TemporalFormats, convert as convert_temporal, parse_date, parse_timestamp, sniffed_date_format,

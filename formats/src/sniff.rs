@@ -43,8 +43,9 @@ pub struct CsvDialect {
 const DELIMITERS: [u8; 4] = [b',', b'|', b';', b'\t'];
 /// Quotes tried when none is given, in order of preference on a tie.
 const QUOTES: [u8; 2] = [b'"', b'\''];
-/// How much of a file's start to read for [`sniff_csv`] and the column
-/// types, in one ranged GET: 8 MiB holds DuckDB's 20,480-row sample for rows
+/// How much of a file's start to read at most for [`sniff_csv`] and the
+/// column types (the planner reads the first MiB, and the rest only when
+/// [`sniff_csv_sample`] or [`sample_schema_rows`] say it ran short): 8 MiB holds DuckDB's 20,480-row sample for rows
 /// up to ~400 bytes. A larger `sample_size` (or -1, every row) still sees
 /// only this much of the first file.
 pub const CSV_SAMPLE_BYTES: usize = 8 << 20;
@@ -70,6 +71,19 @@ pub fn sniff_csv_with_hint(
     options: &ReadOptions,
     delimiter_hint: Option<u8>,
 ) -> Result<CsvDialect, FormatError> {
+    Ok(sniff_csv_sample(sample, options, delimiter_hint)?.0)
+}
+
+/// [`sniff_csv_with_hint`], and whether the sample sufficed: every
+/// candidate split in the deciding round reached its 20,480 records
+/// before the sample's end, so a longer sample of the same file gives the
+/// same dialect. `false` says to sniff a longer sample, if there is more
+/// of the file.
+pub fn sniff_csv_sample(
+    sample: &[u8],
+    options: &ReadOptions,
+    delimiter_hint: Option<u8>,
+) -> Result<(CsvDialect, bool), FormatError> {
     let sample = strip_bom(sample);
     let sample = &sample[..sample.len().min(CSV_SAMPLE_BYTES)];
     looks_like_text(sample)?;
@@ -84,12 +98,15 @@ pub fn sniff_csv_with_hint(
         newlines_in_values: false,
     };
     if !options.auto_detect {
-        return Ok(fixed);
+        return Ok((fixed, true));
     }
     let tried = split_by_each(
         sample,
         candidates(sample, options, delimiter_hint).collect(),
     );
+    let sufficed = tried
+        .iter()
+        .all(|(_, _, records)| records.field_counts.len() >= SNIFF_RECORDS);
     // Misquoted fields only rank the candidates that lead on columns and
     // agreement: the others lose whatever their count (it was a quarter
     // of a LIMIT 10's CPU counted for all 16).
@@ -105,7 +122,7 @@ pub fn sniff_csv_with_hint(
         })
         .max_by_key(|(score, _, _)| *score);
     let Some((_, candidate, records)) = best else {
-        return Ok(fixed);
+        return Ok((fixed, true));
     };
     let mut dialect = CsvDialect {
         delimiter: candidate.delimiter,
@@ -123,7 +140,7 @@ pub fn sniff_csv_with_hint(
             options.sample_size.unwrap_or(INFER_RECORDS),
         ),
     };
-    Ok(dialect)
+    Ok((dialect, sufficed))
 }
 
 /// Rows typed by default: DuckDB's `sample_size` default, 20,480.
@@ -140,6 +157,17 @@ pub fn sample_schema(
     dialect: &CsvDialect,
     options: &ReadOptions,
 ) -> Result<Schema, FormatError> {
+    Ok(sample_schema_rows(sample, dialect, options)?.0)
+}
+
+/// [`sample_schema`], and how many rows it typed: fewer than `sample_size`
+/// (DuckDB's 20,480 by default) says a longer sample of the same file
+/// may type it otherwise.
+pub fn sample_schema_rows(
+    sample: &[u8],
+    dialect: &CsvDialect,
+    options: &ReadOptions,
+) -> Result<(Schema, usize), FormatError> {
     let sample = strip_bom(sample);
     let sample = skip_lines(&sample[..sample.len().min(CSV_SAMPLE_BYTES)], options.skip);
     // Up to the last line end (`\n`, or `\r` in a classic Mac file): the
@@ -158,7 +186,7 @@ pub fn sample_schema(
         format = format.with_null_regex(regex);
     }
     let records = options.sample_size.unwrap_or(INFER_RECORDS);
-    let (schema, _) = format
+    let (schema, rows_typed) = format
         .clone()
         .infer_schema(Cursor::new(&sample[..end]), Some(records))
         .map_err(|e| FormatError::Decode {
@@ -222,7 +250,7 @@ pub fn sample_schema(
             }
         }
     }
-    Ok(Schema::new(fields))
+    Ok((Schema::new(fields), rows_typed))
 }
 
 /// Whether arrow infers `data_type` from a value's shape alone (a date or

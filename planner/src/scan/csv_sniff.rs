@@ -1,6 +1,7 @@
 //! CSV files sniffed one by one, as DuckDB 1.5.5 sniffs the files of a
-//! glob: each from its own sample (one ranged GET of its start, at most
-//! [`CSV_SAMPLE_BYTES`]), its dialect unless the user's options fix it,
+//! glob: each from its own sample (its first MiB by one ranged GET, and
+//! up to [`CSV_SAMPLE_BYTES`] by a second when that ran short:
+//! [`CsvSampler::sniff_object`]), its dialect unless the user's options fix it,
 //! then its column types from DuckDB's 20,480-row sample. A scan's types
 //! are the first `files_to_sniff` files' (10 by default) widened column by
 //! column (`widen_by_position`), so a value of a later file that the
@@ -24,7 +25,7 @@ use object_store::path::Path;
 use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 use s3sql_formats::{
     CSV_SAMPLE_BYTES, Compression, CsvDialect, DUCKDB_SAMPLE_SIZE, ReadOptions, decompress_sample,
-    detect_from_path, sample_schema, sniff_csv_with_hint,
+    detect_from_path, sample_schema_rows, sniff_csv_sample, sniff_csv_with_hint,
 };
 
 use crate::error::Result;
@@ -38,24 +39,6 @@ const SAMPLES_IN_FLIGHT: usize = 8;
 /// The bytes first read of a CSV file to sniff: DuckDB's 20,480 rows when
 /// they average under ~50 bytes.
 const FIRST_SAMPLE_BYTES: u64 = 1 << 20;
-
-/// Whether `text` holds `rows` complete rows, counted as line ends outside
-/// `"` quotes (a doubled `""` opens and closes again).
-fn holds_rows(text: &[u8], rows: usize) -> bool {
-    let mut quoted = false;
-    let mut ends = 0;
-    for &b in text {
-        if b == b'"' {
-            quoted = !quoted;
-        } else if b == b'\n' && !quoted {
-            ends += 1;
-            if ends >= rows {
-                return true;
-            }
-        }
-    }
-    false
-}
 
 /// One CSV file's dialect and columns, sniffed from its own sample.
 pub(crate) struct FileSniff {
@@ -151,10 +134,21 @@ impl CsvSampler {
     /// The dialect and columns of `text`, the decompressed start of the
     /// file named `name` (a `.tsv` name hints a tab).
     pub(crate) fn sniff_text(&self, text: &[u8], name: &str) -> Result<FileSniff> {
-        let dialect = self.dialect(text, name)?;
-        let types =
-            sample_schema(text, &dialect, &self.options).map_err(|e| in_file(e.into(), name))?;
-        Ok(FileSniff { dialect, types })
+        Ok(self.sniff_counted(text, name)?.0)
+    }
+
+    /// [`Self::sniff_text`], and whether `text` sufficed: the sniffer's
+    /// every deciding candidate and the type inference's `sample_size`
+    /// rows ended within it, so more of the file would change nothing.
+    fn sniff_counted(&self, text: &[u8], name: &str) -> Result<(FileSniff, bool)> {
+        let hint = detect_from_path(name).and_then(|d| d.delimiter_hint);
+        let named = |e: s3sql_formats::FormatError| in_file(e.into(), name);
+        let (dialect, dialect_sufficed) =
+            sniff_csv_sample(text, &self.options, hint).map_err(named)?;
+        let (types, rows) = sample_schema_rows(text, &dialect, &self.options).map_err(named)?;
+        let wanted = self.options.sample_size.unwrap_or(DUCKDB_SAMPLE_SIZE);
+        let sufficed = dialect_sufficed && rows >= wanted;
+        Ok((FileSniff { dialect, types }, sufficed))
     }
 
     /// The dialect of `text`, the decompressed start of the file named
@@ -176,45 +170,51 @@ impl CsvSampler {
         Ok(in_dialect(scan, &self.dialect(text, name)?))
     }
 
-    /// The decompressed start of a file to sniff, read in at most two
-    /// ranged GETs: its first [`FIRST_SAMPLE_BYTES`], and only when those
-    /// do not hold the rows to sample (`sample_size`, the header and the
-    /// `skip` lines) the rest of [`CSV_SAMPLE_BYTES`]. Rows are counted as
-    /// line ends outside `"` quotes. Reading 8 MiB for a file of short
-    /// rows was half the time a 1M-row CSV query spent planning.
-    pub(crate) async fn sample_text(
+    /// The decompressed start of the file at `meta` (named `name`) and
+    /// what it sniffs as, read in at most two ranged GETs: its first
+    /// [`FIRST_SAMPLE_BYTES`], and the rest of [`CSV_SAMPLE_BYTES`] only when
+    /// the sniff of those ran short ([`Self::sniff_counted`]) or failed
+    /// (a quoted line break cut by the sample's end). Reading 8 MiB for a
+    /// file of short rows was half the time a 1M-row CSV query spent
+    /// planning.
+    pub(crate) async fn sniff_object(
         &self,
         store: &Arc<dyn ObjectStore>,
         meta: &ObjectMeta,
         compression: Compression,
-    ) -> Result<Vec<u8>> {
-        let first = sample(store, meta, FIRST_SAMPLE_BYTES).await?;
-        let rows = self
-            .options
-            .sample_size
-            .unwrap_or(DUCKDB_SAMPLE_SIZE)
-            .saturating_add(1)
-            .saturating_add(usize::try_from(self.options.skip).unwrap_or(usize::MAX));
-        let text = decompress_sample(&first, compression)?;
-        if meta.size <= FIRST_SAMPLE_BYTES || holds_rows(&text, rows) {
-            return Ok(text.into_owned());
+        name: &str,
+    ) -> Result<(Vec<u8>, FileSniff)> {
+        let decompressed = |raw: &[u8]| -> Result<Vec<u8>> {
+            Ok(decompress_sample(raw, compression)
+                .map_err(|e| in_file(e.into(), name))?
+                .into_owned())
+        };
+        let first = sample(store, meta, FIRST_SAMPLE_BYTES)
+            .await
+            .map_err(|e| in_file(e, name))?;
+        let text = decompressed(&first)?;
+        let sniffed = self.sniff_counted(&text, name);
+        if meta.size <= FIRST_SAMPLE_BYTES {
+            return Ok((text, sniffed?.0));
+        }
+        if let Ok((sniffed, true)) = sniffed {
+            return Ok((text, sniffed));
         }
         let end = meta.size.min(CSV_SAMPLE_BYTES as u64);
         let rest = store
             .get_range(&meta.location, FIRST_SAMPLE_BYTES..end)
             .await
-            .map_err(datafusion::error::DataFusionError::from)?;
-        let raw = [first, rest].concat();
-        Ok(decompress_sample(&raw, compression)?.into_owned())
+            .map_err(|e| in_file(datafusion::error::DataFusionError::from(e).into(), name))?;
+        let text = decompressed(&[first, rest].concat())?;
+        let sniffed = self.sniff_text(&text, name)?;
+        Ok((text, sniffed))
     }
 
     /// [`Self::sniff_text`] of `file`'s sample, its dialect noted.
     pub(crate) async fn sniff(&self, file: &SampleFile) -> Result<FileSniff> {
-        let text = self
-            .sample_text(&file.store, &file.meta, file.compression)
-            .await
-            .map_err(|e| in_file(e, &file.name))?;
-        let sniffed = self.sniff_text(&text, &file.name)?;
+        let (_, sniffed) = self
+            .sniff_object(&file.store, &file.meta, file.compression, &file.name)
+            .await?;
         self.dialects
             .note(&file.url, &file.meta.location, sniffed.dialect.clone());
         Ok(sniffed)

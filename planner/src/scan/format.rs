@@ -302,11 +302,9 @@ pub(super) async fn file_format(
         FileFormat::Csv => {
             let named = |e: PlannerError| super::in_file(e, first_name);
             let sampler = CsvSampler::new(options.clone());
-            let text = sampler
-                .sample_text(store, first, compression)
-                .await
-                .map_err(named)?;
-            let FileSniff { mut dialect, types } = sampler.sniff_text(&text, first_name)?;
+            let (text, FileSniff { mut dialect, types }) = sampler
+                .sniff_object(store, first, compression, first_name)
+                .await?;
             let union_by_name = request.flag("union_by_name")?.unwrap_or(false);
             // Several files with headers: each file's columns are matched to
             // the first's by name (DuckDB's rule), so each is read whole.
