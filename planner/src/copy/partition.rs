@@ -16,12 +16,23 @@ use super::text::{DuckText, format_options, is_null};
 use crate::error::Result;
 
 /// Whether `array` holds floating-point numbers, whose 0.0 and -0.0 are
-/// one value.
+/// one value: floats, or a dictionary of them.
 fn is_float(array: &dyn Array) -> bool {
-    matches!(
-        array.data_type(),
-        DataType::Float16 | DataType::Float32 | DataType::Float64
-    )
+    match array.data_type() {
+        DataType::Float16 | DataType::Float32 | DataType::Float64 => true,
+        DataType::Dictionary(_, values) => matches!(
+            **values,
+            DataType::Float16 | DataType::Float32 | DataType::Float64
+        ),
+        _ => false,
+    }
+}
+
+/// Whether row `row` of `array`, a float column ([`is_float`]), is 0.0 or
+/// -0.0 (its text says `0`, `-0`, `0.0` or `-0.0` by type).
+fn is_zero(array: &dyn Array, row: usize) -> Result<bool> {
+    let value = cast(&array.slice(row, 1), &DataType::Float64)?;
+    Ok(value.as_primitive::<Float64Type>().value(0) == 0.0)
 }
 
 /// How one COPY's batches are split.
@@ -32,10 +43,10 @@ pub(crate) struct Partitioner {
     /// Indices of the columns the files hold.
     kept: Vec<usize>,
     file_schema: SchemaRef,
-    /// Per partition column of floats: whether the first zero seen was
-    /// -0.0. 0.0 and -0.0 compare equal, and DuckDB 1.5.5 makes them one
+    /// Per partition column of floats: the text of the first zero seen.
+    /// 0.0 and -0.0 compare equal, and DuckDB 1.5.5 makes them one
     /// partition named by the first seen (review-9d #7: s3sql made two).
-    first_zero: Vec<OnceLock<bool>>,
+    first_zero: Vec<OnceLock<String>>,
 }
 
 impl Partitioner {
@@ -134,9 +145,10 @@ impl Partitioner {
     /// row. Rows are compared by their partition values in arrow's row
     /// format, encoded for the whole batch at once: naming every row's
     /// directory as text took a quarter of a 100-partition COPY's time.
-    /// Floats are compared with 0.0 and -0.0 as one value and every NaN as
-    /// one, as their text compares; a type the row format cannot encode is
-    /// compared by its text.
+    /// Values are one partition when DuckDB makes them one
+    /// ([`comparable`]): floats with 0.0 and -0.0 as one value (named by
+    /// the COPY's first zero) and every NaN as one; nested values by their
+    /// text.
     fn groups(&self, batch: &RecordBatch) -> Result<(Vec<u32>, Vec<usize>)> {
         if u32::try_from(batch.num_rows()).is_err() {
             return Err(datafusion::error::DataFusionError::Execution(
@@ -192,9 +204,8 @@ impl Partitioner {
             let mut value = String::new();
             DuckText::for_field(array, batch.schema_ref().field(*index), &options)?
                 .write(row, &mut value)?;
-            if (value == "0.0" || value == "-0.0") && is_float(array) {
-                let negative = *self.first_zero[i].get_or_init(|| value == "-0.0");
-                value = (if negative { "-0.0" } else { "0.0" }).to_owned();
+            if is_float(array) && is_zero(array, row)? {
+                value = self.first_zero[i].get_or_init(|| value.clone()).clone();
             }
             segments.push(partition_segment(name, Some(&value)));
         }
@@ -305,6 +316,65 @@ mod tests {
         .unwrap();
         let parts = Partitioner::new(&schema, &options)?.split(&batch)?;
         Ok(parts.into_iter().map(|(directory, _)| directory).collect())
+    }
+
+    /// 0.0 and -0.0 of a dictionary of doubles or of Float16s are one
+    /// partition named by the first zero of the COPY, in every batch, as
+    /// for DOUBLE and FLOAT (review of the row-format split: found one by
+    /// the row format, they were named by each batch's first zero, one
+    /// `k=-0.0` and one `k=0.0` file by batch).
+    #[test]
+    fn zeros_of_a_dictionary_or_float16_are_one_partition_named_by_the_first() {
+        use datafusion::arrow::array::{DictionaryArray, Float64Array, Int32Array};
+        use datafusion::arrow::datatypes::Int32Type;
+
+        let dictionary = |keys: Vec<i32>| -> ArrayRef {
+            let values = Arc::new(Float64Array::from(vec![-0.0, 0.0]));
+            Arc::new(DictionaryArray::<Int32Type>::try_new(Int32Array::from(keys), values).unwrap())
+        };
+        let halves = |signs: Vec<bool>| -> ArrayRef {
+            let zeros: Vec<f64> = signs
+                .into_iter()
+                .map(|negative| if negative { -0.0 } else { 0.0 })
+                .collect();
+            cast(&Float64Array::from(zeros), &DataType::Float16).unwrap()
+        };
+        for (first, second) in [
+            (dictionary(vec![0, 1, 0]), dictionary(vec![1, 0])),
+            (halves(vec![true, false, true]), halves(vec![false, true])),
+        ] {
+            let batch = |k: ArrayRef| {
+                let n = k.len() as i64;
+                RecordBatch::try_from_iter(vec![
+                    ("k", k),
+                    (
+                        "i",
+                        Arc::new(Int64Array::from_iter_values(0..n)) as ArrayRef,
+                    ),
+                ])
+                .unwrap()
+            };
+            let (first, second) = (batch(first), batch(second));
+            let options = CopyOptions::parse(
+                "out",
+                vec![("PARTITION_BY".to_owned(), OptionValue::Str("k".into()))],
+            )
+            .unwrap();
+            let partitioner = Partitioner::new(&first.schema(), &options).unwrap();
+            let mut directories = Vec::new();
+            for batch in [first, second] {
+                for (directory, part) in partitioner.split(&batch).unwrap() {
+                    directories.push((directory, part.num_rows()));
+                }
+            }
+            let zero = &directories[0].0;
+            assert!(zero == "k=-0.0" || zero == "k=-0", "{directories:?}");
+            assert_eq!(
+                directories,
+                [(zero.clone(), 3), (zero.clone(), 2)],
+                "{directories:?}"
+            );
+        }
     }
 
     /// A partition value of type NULL (`SELECT NULL AS k`) is NULL:
