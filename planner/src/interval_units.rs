@@ -23,8 +23,10 @@ use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::{
     CastKind, DataType as SqlType, DateTimeField, ExactNumberInfo, Expr as SqlExpr, Function,
     FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident, ObjectName,
-    VisitorMut,
+    Value, VisitorMut,
 };
+use datafusion::sql::sqlparser::keywords::Keyword;
+use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan, Word};
 
 /// The units DuckDB builds intervals of, each a `to_<unit>` function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -305,17 +307,117 @@ pub(crate) fn units_as_calls(statement: &mut DFStatement) {
     impl VisitorMut for Units {
         type Break = ();
         fn post_visit_expr(&mut self, expr: &mut SqlExpr) -> ControlFlow<()> {
-            if let SqlExpr::Interval(interval) = expr
-                && interval.last_field.is_none()
-                && let SqlExpr::Nested(value) = &*interval.value
-                && let Some(unit) = interval.leading_field.as_ref().and_then(Unit::of_field)
-            {
-                *expr = constructor_call(unit, (**value).clone());
+            let SqlExpr::Interval(interval) = expr else {
+                return ControlFlow::Continue(());
+            };
+            if interval.last_field.is_some() {
+                return ControlFlow::Continue(());
+            }
+            let value = match &*interval.value {
+                SqlExpr::Nested(value) => (**value).clone(),
+                value => value.clone(),
+            };
+            match interval.leading_field.as_ref() {
+                // `INTERVAL 'x' DAY` and `INTERVAL 2 DAY` as `INTERVAL (x)
+                // DAY`: DuckDB's `INTERVAL '1.5' DAY` is 1 day, its
+                // `INTERVAL '2' QUARTER` 6 months (arrow's text had 1 day
+                // 12:00:00 and no quarter).
+                Some(field) => {
+                    if let Some(unit) = Unit::of_field(field) {
+                        *expr = constructor_call(unit, value);
+                    }
+                }
+                // `INTERVAL (x)` is `CAST(x AS INTERVAL)`, and `INTERVAL 2`
+                // DuckDB's error of an INTEGER cast to INTERVAL (DataFusion
+                // read 2 seconds); `INTERVAL '...'` stays the text pass's.
+                None if matches!(&*interval.value, SqlExpr::Nested(_))
+                    || matches!(&value, SqlExpr::Value(v) if matches!(v.value, Value::Number(..))) =>
+                {
+                    *expr = SqlExpr::Cast {
+                        kind: CastKind::Cast,
+                        expr: Box::new(value),
+                        data_type: SqlType::Interval {
+                            fields: None,
+                            precision: None,
+                        },
+                        array: false,
+                        format: None,
+                    };
+                }
+                None => {}
             }
             ControlFlow::Continue(())
         }
     }
     crate::column_case::visit_sql(statement, &mut Units);
+}
+
+/// The plural units DuckDB 1.5.5 takes after `INTERVAL` and sqlparser
+/// does not (it read `INTERVAL 2 DECADES` as `INTERVAL 2 AS DECADES`, two
+/// seconds), with the singular it does take.
+const PLURALS: [(&str, &str); 4] = [
+    ("DECADES", "DECADE"),
+    ("CENTURIES", "CENTURY"),
+    ("MILLENNIA", "MILLENNIUM"),
+    ("QUARTERS", "QUARTER"),
+];
+
+/// Makes the unit after each `INTERVAL <value>` (a number, a string or a
+/// parenthesized expression, signed or not) singular where sqlparser
+/// knows only the singular ([`PLURALS`]).
+pub(crate) fn singular_units(tokens: &mut [TokenWithSpan]) {
+    let next = |tokens: &[TokenWithSpan], mut at: usize| {
+        while matches!(tokens.get(at).map(|t| &t.token), Some(Token::Whitespace(_))) {
+            at += 1;
+        }
+        at
+    };
+    for start in 0..tokens.len() {
+        let Token::Word(word) = &tokens[start].token else {
+            continue;
+        };
+        if word.keyword != Keyword::INTERVAL {
+            continue;
+        }
+        let mut at = next(tokens, start + 1);
+        if matches!(
+            tokens.get(at).map(|t| &t.token),
+            Some(Token::Minus | Token::Plus)
+        ) {
+            at = next(tokens, at + 1);
+        }
+        match tokens.get(at).map(|t| &t.token) {
+            Some(Token::Number(..) | Token::SingleQuotedString(_)) => {}
+            Some(Token::LParen) => {
+                let mut depth = 0_usize;
+                while let Some(token) = tokens.get(at).map(|t| &t.token) {
+                    match token {
+                        Token::LParen => depth += 1,
+                        Token::RParen if depth == 1 => break,
+                        Token::RParen => depth -= 1,
+                        _ => {}
+                    }
+                    at += 1;
+                }
+            }
+            _ => continue,
+        }
+        let unit = next(tokens, at + 1);
+        let Some(Token::Word(Word {
+            value,
+            quote_style: None,
+            ..
+        })) = tokens.get(unit).map(|t| &t.token)
+        else {
+            continue;
+        };
+        if let Some((_, singular)) = PLURALS
+            .iter()
+            .find(|(plural, _)| value.eq_ignore_ascii_case(plural))
+        {
+            tokens[unit].token = Token::make_keyword(singular);
+        }
+    }
 }
 
 /// `to_<unit>(CAST(expr AS DOUBLE))` for seconds and milliseconds, else

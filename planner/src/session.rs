@@ -442,8 +442,8 @@ impl Session {
         let mut statement = statement;
         self.spell_columns(&mut statement).await;
         crate::decimal_literals::exponents_as_doubles(&mut statement);
-        crate::interval_text::intervals_as_duckdb(&mut statement).map_err(DataFusionError::Plan)?;
         crate::interval_units::units_as_calls(&mut statement);
+        crate::interval_text::intervals_as_duckdb(&mut statement).map_err(DataFusionError::Plan)?;
         crate::timestamp_units::units_as_duckdb(&mut statement);
         crate::like_pattern::as_duckdb(&mut statement);
         self.qualify_order_by_columns(&mut statement).await?;

@@ -98,6 +98,7 @@ fn tokens(sql: &str) -> Result<Vec<TokenWithSpan>> {
             token.token = Token::SingleQuotedString(std::mem::take(text));
         }
     }
+    crate::interval_units::singular_units(&mut tokens);
     Ok(tokens)
 }
 

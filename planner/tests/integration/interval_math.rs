@@ -148,3 +148,27 @@ async fn interval_of_an_expression_as_duckdb() {
     ])
     .await;
 }
+
+/// `INTERVAL 'x' DAY` and `INTERVAL 2 DAY` are DuckDB's `INTERVAL (x)
+/// DAY`, truncated to whole units as its constructors take them
+/// (`INTERVAL '1.5' DAY` was arrow's 1 day 12:00:00; `INTERVAL 3 QUARTER`
+/// and `INTERVAL 1 MILLENNIUM` arrow's "Invalid input syntax"); the
+/// plurals DuckDB takes and sqlparser does not (`INTERVAL 2 DECADES` read
+/// as `INTERVAL 2 AS DECADES`, two seconds); `INTERVAL ('1 day')` a cast
+/// ("Unsupported interval argument"); `INTERVAL 2` with no unit DuckDB's
+/// error, not two seconds.
+#[tokio::test]
+async fn interval_units_of_literals_and_plurals_as_duckdb() {
+    let wrong = unlike_duckdb(&statements(&[
+        "SELECT (INTERVAL '1.5' DAY)::VARCHAR AS a, (INTERVAL '-2.7' DAY)::VARCHAR AS b, (INTERVAL '2.7' MONTH)::VARCHAR AS c, (INTERVAL '1.5' SECOND)::VARCHAR AS d, (INTERVAL 3 QUARTER)::VARCHAR AS e, (INTERVAL 1 MILLENNIUM)::VARCHAR AS f",
+        "SELECT (INTERVAL 2 DECADES)::VARCHAR AS a, (INTERVAL (2) CENTURIES)::VARCHAR AS b, (INTERVAL '2' QUARTERS)::VARCHAR AS c, (INTERVAL 1 millennia)::VARCHAR AS d",
+        "SELECT (INTERVAL ('1 day'))::VARCHAR AS a, (INTERVAL '2')::VARCHAR AS b, (INTERVAL '1 day')::VARCHAR AS c, (TIMESTAMP '2024-01-01' + INTERVAL '1' DAY)::VARCHAR AS d",
+    ]))
+    .await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    let session = session();
+    for sql in ["SELECT INTERVAL 2", "SELECT INTERVAL 2 MILLENNIUMS"] {
+        let error = error_of(&session, sql).await;
+        assert!(error.contains("Interval"), "{sql}: {error}");
+    }
+}
