@@ -29,6 +29,9 @@ use object_store::path::Path;
 /// wait for it.
 type SharedFooter = Arc<futures::lock::Mutex<Option<Arc<ParquetMetaData>>>>;
 
+/// A file as the listing gave it: location, size and ETag.
+type FileKey = (Path, u64, Option<String>);
+
 /// `source` (DataFusion's Parquet source) with its ranged files' footers
 /// read once ([`ScanFooters`]); any other source, or one without a reader
 /// factory, as it is.
@@ -51,7 +54,7 @@ pub(crate) fn sharing_footers(source: Arc<dyn FileSource>) -> Arc<dyn FileSource
 pub(crate) struct ScanFooters {
     inner: Arc<dyn ParquetFileReaderFactory>,
     /// By location, size and ETag of the listing entry.
-    loaded: Mutex<HashMap<(Path, u64, Option<String>), SharedFooter>>,
+    loaded: Mutex<HashMap<FileKey, SharedFooter>>,
 }
 
 impl ParquetFileReaderFactory for ScanFooters {
