@@ -552,7 +552,7 @@ fn aggregate_as_duckdb(call: AggregateFunction, schema: &DFSchema) -> Transforme
     let argument = argument_type(&call.params.args, schema);
     let name = call.func.name();
     let func = decimal_total(name, argument.as_ref()).or_else(|| match (name, &argument) {
-        ("sum", Some(DataType::Int64)) if !call.params.distinct => Some(Arc::clone(&CHECKED_SUM)),
+        ("sum", Some(DataType::Int64)) => Some(Arc::clone(&CHECKED_SUM)),
         _ => None,
     });
     let Some(func) = func else {
@@ -585,7 +585,7 @@ fn window_as_duckdb(mut window: WindowFunction, schema: &DFSchema) -> Transforme
         WindowFunctionDefinition::AggregateUDF(udf) => {
             let argument = argument_type(&window.params.args, schema);
             let bigints = udf.name() == "sum" && argument == Some(DataType::Int64);
-            let checked = (bigints && !window.params.distinct).then(|| Arc::clone(&CHECKED_SUM));
+            let checked = bigints.then(|| Arc::clone(&CHECKED_SUM));
             decimal_total(udf.name(), argument.as_ref()).or(checked)
         }
         WindowFunctionDefinition::WindowUDF(_) => None,

@@ -5,11 +5,12 @@
 //!   coercion): `9223372036854775807 + 1` is DuckDB's "Overflow in
 //!   addition of INT64 (9223372036854775807 + 1)!", DataFusion's
 //!   -9223372036854775808;
-//! - a `sum` of BIGINTs past 64 bits, in an aggregate or a window
-//!   ([`checked_sum`], from crate::decimal_literals' rule): DuckDB's sum
-//!   is a HUGEINT and gives the total; s3sql's stays a BIGINT and says
-//!   how to get it.
+//! - a `sum` of BIGINTs past 64 bits, in an aggregate (DISTINCT too) or a
+//!   window ([`checked_sum`], from crate::decimal_literals' rule):
+//!   DuckDB's sum is a HUGEINT and gives the total; s3sql's stays a
+//!   BIGINT and says how to get it.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
@@ -22,6 +23,7 @@ use datafusion::arrow::datatypes::{DataType, Decimal128Type, Field, FieldRef, In
 use datafusion::arrow::error::ArrowError;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TransformedResult};
+use datafusion::common::utils::SingleRowListArrayBuilder;
 use datafusion::common::{DFSchema, Result, ScalarValue, exec_err};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::utils::format_state_name;
@@ -251,6 +253,13 @@ impl AggregateUDFImpl for CheckedSum {
     }
 
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
+        if args.is_distinct {
+            return Ok(vec![Arc::new(Field::new_list(
+                format_state_name(args.name, "distinct values"),
+                Field::new_list_field(DataType::Int64, true),
+                false,
+            ))]);
+        }
         Ok(vec![Arc::new(Field::new(
             format_state_name(args.name, "sum"),
             PARTIAL,
@@ -258,12 +267,15 @@ impl AggregateUDFImpl for CheckedSum {
         ))])
     }
 
-    fn accumulator(&self, _: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        Ok(Box::<Total>::default())
+    fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        Ok(match args.is_distinct {
+            true => Box::<DistinctTotal>::default(),
+            false => Box::<Total>::default(),
+        })
     }
 
-    fn groups_accumulator_supported(&self, _: AccumulatorArgs) -> bool {
-        true
+    fn groups_accumulator_supported(&self, args: AccumulatorArgs) -> bool {
+        !args.is_distinct
     }
 
     fn create_groups_accumulator(&self, _: AccumulatorArgs) -> Result<Box<dyn GroupsAccumulator>> {
@@ -342,6 +354,70 @@ impl Accumulator for Total {
 
     fn size(&self) -> usize {
         size_of::<Self>()
+    }
+}
+
+/// `sum(DISTINCT x)` of BIGINTs: the distinct values, each with how many
+/// times it was seen (a window frame retracts them), totalled in 128 bits
+/// once at the end and checked as [`Total`]'s (DataFusion's DISTINCT sum
+/// wrapped around past 64 bits).
+#[derive(Debug, Default)]
+struct DistinctTotal(HashMap<i64, u64>);
+
+impl Accumulator for DistinctTotal {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        if let Some(values) = values.first() {
+            for v in values.as_primitive::<Int64Type>().iter().flatten() {
+                *self.0.entry(v).or_default() += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn retract_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        if let Some(values) = values.first() {
+            for v in values.as_primitive::<Int64Type>().iter().flatten() {
+                if let Some(seen) = self.0.get_mut(&v) {
+                    *seen -= 1;
+                    if *seen == 0 {
+                        self.0.remove(&v);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn supports_retract_batch(&self) -> bool {
+        true
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        if let Some(lists) = states.first() {
+            for values in lists.as_list::<i32>().iter().flatten() {
+                self.update_batch(&[values])?;
+            }
+        }
+        Ok(())
+    }
+
+    fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        let values: ArrayRef = Arc::new(Int64Array::from_iter_values(self.0.keys().copied()));
+        Ok(vec![
+            SingleRowListArrayBuilder::new(values).build_list_scalar(),
+        ])
+    }
+
+    fn evaluate(&mut self) -> Result<ScalarValue> {
+        let mut total = None;
+        for &v in self.0.keys() {
+            total = Some(add(total.unwrap_or(0), i128::from(v))?);
+        }
+        Ok(ScalarValue::Int64(total.map(as_bigint).transpose()?))
+    }
+
+    fn size(&self) -> usize {
+        size_of_val(self) + self.0.capacity() * size_of::<(i64, u64)>()
     }
 }
 

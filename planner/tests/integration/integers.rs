@@ -274,3 +274,34 @@ async fn a_bigint_window_sum_is_never_wrapped() {
     .await;
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// A `sum(DISTINCT x)` of BIGINTs, in an aggregate or a window, is never
+/// a wrapped value either: past 64 bits DuckDB's total or an overflow
+/// error (2^63 - 1 and 1 summed to -9223372036854775808), and a total
+/// that fits is DuckDB's.
+#[tokio::test]
+async fn a_bigint_distinct_sum_is_never_wrapped() {
+    let max = "9223372036854775807";
+    for sql in [
+        format!("SELECT sum(DISTINCT x) AS s FROM (VALUES ({max}), (1), (1)) t(x)"),
+        format!(
+            "SELECT DISTINCT sum(DISTINCT x) OVER () AS s FROM (VALUES ({max}), (1), (1)) t(x)"
+        ),
+    ] {
+        match session().sql(&sql).await {
+            Ok(batches) => assert_eq!(
+                crate::support::table_rows(&crate::support::table(&batches)),
+                ["9223372036854775808"]
+            ),
+            Err(e) => assert!(e.to_string().contains("Overflow"), "{sql}: {e}"),
+        }
+    }
+    let wrong = unlike_duckdb(&statements(&[
+        &format!("SELECT sum(DISTINCT x) AS s FROM (VALUES ({max}), (-1), (1), (-1), (NULL)) t(x)"),
+        &format!("SELECT g, sum(DISTINCT x) AS s FROM (VALUES (1, {max}), (1, {max}), (2, 3), (2, NULL)) t(g, x) GROUP BY g ORDER BY g"),
+        "SELECT sum(DISTINCT x) AS s FROM (VALUES (NULL::BIGINT)) t(x)",
+        &format!("SELECT i, sum(DISTINCT x) OVER (ORDER BY i ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS s FROM (VALUES (1, {max}), (2, {max}), (3, -1), (4, 1)) t(i, x) ORDER BY i"),
+    ]))
+    .await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
