@@ -547,12 +547,16 @@ fn argument_type(args: &[Expr], schema: &DFSchema) -> Option<DataType> {
 /// `avg` of a DECIMAL as DuckDB's, a DOUBLE of the exact total (DataFusion
 /// truncates it to the scale + 4: `avg` of 1.0, 2.0, 2.0 was 1.66666), and
 /// `sum` of a wide DECIMAL checked into 38 digits ([`decimal_total`]), and
-/// `sum` of BIGINTs checked into 64 bits ([`crate::integer_overflow`]).
+/// `sum` of BIGINTs checked into 64 bits ([`crate::integer_overflow`]);
+/// not a DISTINCT one, which DataFusion must still see as its `sum` to
+/// group the values first (`integer_overflow::CheckedDistinctSums` checks
+/// it after).
 fn aggregate_as_duckdb(call: AggregateFunction, schema: &DFSchema) -> Transformed<Expr> {
     let argument = argument_type(&call.params.args, schema);
     let name = call.func.name();
+    let distinct = call.params.distinct;
     let func = decimal_total(name, argument.as_ref()).or_else(|| match (name, &argument) {
-        ("sum", Some(DataType::Int64)) => Some(Arc::clone(&CHECKED_SUM)),
+        ("sum", Some(DataType::Int64)) if !distinct => Some(Arc::clone(&CHECKED_SUM)),
         _ => None,
     });
     let Some(func) = func else {

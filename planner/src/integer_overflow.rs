@@ -7,9 +7,11 @@
 //!   -9223372036854775808;
 //! - a `sum` of BIGINTs past 64 bits, in an aggregate (DISTINCT too) or a
 //!   window ([`checked_sum`], in [`sum`], from crate::decimal_literals'
-//!   rule): DuckDB's sum is a HUGEINT and gives the total; s3sql's stays
-//!   a BIGINT and says how to get it.
+//!   rule; a DISTINCT one in an aggregate from [`CheckedDistinctSums`],
+//!   after DataFusion has grouped its values): DuckDB's sum is a HUGEINT
+//!   and gives the total; s3sql's stays a BIGINT and says how to get it.
 
+mod distinct_sum;
 mod sum;
 
 use std::sync::Arc;
@@ -32,6 +34,7 @@ use crate::expr_rules::rewrite_expressions;
 
 use crate::integers::{duckdb_name, is_integer};
 
+pub(crate) use distinct_sum::CheckedDistinctSums;
 pub(crate) use sum::checked_sum;
 
 /// The analyzer rule, after type coercion (both operands of one type):

@@ -305,3 +305,36 @@ async fn a_bigint_distinct_sum_is_never_wrapped() {
     .await;
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// A grouped `sum(DISTINCT x)` of BIGINTs is planned as DataFusion plans
+/// one, the DISTINCT values grouped with the keys below a plain sum, and
+/// that sum is checked: the checked sum put in its place while the SQL
+/// was analysed kept each group's values in a hash set of its own, 28.5 s
+/// where DataFusion's plan took 0.96 s (review of ints, F8).
+#[tokio::test]
+async fn a_grouped_bigint_distinct_sum_groups_its_values_first() {
+    let max = "9223372036854775807";
+    let session = session();
+    let rows = format!("(VALUES (1, {max}), (1, 1), (1, 1), (2, 3), (2, 3)) t(g, x)");
+    let explain = format!("EXPLAIN SELECT g, sum(DISTINCT x) AS s FROM {rows} GROUP BY g");
+    let plan = crate::support::query(&session, &explain).await.join("\n");
+    assert!(
+        plan.contains("groupBy=[[t.g, t.x AS alias1]]") && plan.contains("duckdb_checked_sum"),
+        "{plan}"
+    );
+    let grouped = format!("SELECT g, sum(DISTINCT x) AS s FROM {rows} GROUP BY g ORDER BY g");
+    match session.sql(&grouped).await {
+        Ok(batches) => assert_eq!(
+            crate::support::table_rows(&crate::support::table(&batches)),
+            ["1,9223372036854775808", "2,3"]
+        ),
+        Err(e) => assert!(e.to_string().contains("Overflow in sum"), "{grouped}: {e}"),
+    }
+    let wrong = unlike_duckdb(&statements(&[
+        &format!("SELECT g, sum(DISTINCT x) AS s, count(DISTINCT x) AS c, max(x) AS m FROM (VALUES (1, {max}), (1, {max}), (1, -1), (2, 3), (2, NULL)) t(g, x) GROUP BY g ORDER BY g"),
+        &format!("SELECT g, sum(DISTINCT x) AS s, sum(x) AS t FROM (VALUES (1, {max}), (1, {max}), (1, -{max}), (2, 3)) t(g, x) GROUP BY g ORDER BY g"),
+        &format!("SELECT sum(DISTINCT x) FILTER (WHERE x <> -1) AS s FROM (VALUES ({max}), ({max}), (-1), (-5), (0)) t(x)"),
+    ]))
+    .await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
