@@ -517,21 +517,23 @@ static DECIMAL_SUM: LazyLock<Arc<AggregateUDF>> =
     LazyLock::new(|| Arc::new(crate::decimal_totals::decimal_sum()));
 static CHECKED_SUM: LazyLock<Arc<AggregateUDF>> =
     LazyLock::new(|| Arc::new(crate::integer_overflow::checked_sum()));
+static HUGEINT_SUM: LazyLock<Arc<AggregateUDF>> =
+    LazyLock::new(|| Arc::new(crate::integer_overflow::hugeint_sum()));
 
-/// The exact total of [`crate::decimal_totals`] to call in place of
-/// `name` (`sum` or `avg`) of an `argument`: `avg` of any DECIMAL, `sum`
-/// of a DECIMAL wider than 28 digits (DataFusion's wraps around past 128
-/// bits; narrower ones cannot reach 38 digits), and `sum` of UBIGINTs,
-/// DuckDB's HUGEINT total as DECIMAL(38,0) (DataFusion's is a UBIGINT
-/// that wraps around past 64 bits); DISTINCT or not, in an aggregate or a
-/// window.
+/// The exact total to call in place of `name` (`sum` or `avg`) of an
+/// `argument`: [`crate::decimal_totals`]' for `avg` of any DECIMAL and
+/// `sum` of a DECIMAL wider than 28 digits (DataFusion's wraps around
+/// past 128 bits; narrower ones cannot reach 38 digits), and
+/// [`crate::integer_overflow`]'s for `sum` of UBIGINTs, DuckDB's HUGEINT
+/// total as DECIMAL(38,0) (DataFusion's is a UBIGINT that wraps around
+/// past 64 bits); DISTINCT or not, in an aggregate or a window.
 fn decimal_total(name: &str, argument: Option<&DataType>) -> Option<Arc<AggregateUDF>> {
     match (name, argument) {
         ("avg", Some(t)) if is_decimal(t) => Some(Arc::clone(&DECIMAL_AVG)),
         ("sum", Some(DataType::Decimal128(p, _) | DataType::Decimal256(p, _))) if *p > 28 => {
             Some(Arc::clone(&DECIMAL_SUM))
         }
-        ("sum", Some(DataType::UInt64)) => Some(Arc::clone(&DECIMAL_SUM)),
+        ("sum", Some(DataType::UInt64)) => Some(Arc::clone(&HUGEINT_SUM)),
         _ => None,
     }
 }

@@ -34,9 +34,7 @@ pub(crate) fn decimal_avg() -> AggregateUDF {
 }
 
 /// `duckdb_decimal_sum(x DECIMAL(p, s))`: the sum of `x` as DECIMAL(38,
-/// s), an error when it needs more than 38 digits; a UBIGINT `x` counts
-/// as scale 0, so its total is DuckDB's HUGEINT one (s3sql's HUGEINT is
-/// DECIMAL(38,0)).
+/// s), an error when it needs more than 38 digits.
 pub(crate) fn decimal_sum() -> AggregateUDF {
     AggregateUDF::new_from_impl(Total::new(false))
 }

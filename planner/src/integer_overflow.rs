@@ -9,7 +9,9 @@
 //!   window ([`checked_sum`], in [`sum`], from crate::decimal_literals'
 //!   rule; a DISTINCT one in an aggregate from [`CheckedDistinctSums`],
 //!   after DataFusion has grouped its values): DuckDB's sum is a HUGEINT
-//!   and gives the total; s3sql's stays a BIGINT and says how to get it.
+//!   and gives the total; s3sql's stays a BIGINT and says how to get it;
+//! - a `sum` of UBIGINTs is DuckDB's HUGEINT total ([`hugeint_sum`],
+//!   DECIMAL(38,0)), where DataFusion's UBIGINT wraps around.
 
 mod distinct_sum;
 mod sum;
@@ -35,7 +37,7 @@ use crate::expr_rules::rewrite_expressions;
 use crate::integers::{duckdb_name, is_integer};
 
 pub(crate) use distinct_sum::CheckedDistinctSums;
-pub(crate) use sum::checked_sum;
+pub(crate) use sum::{checked_sum, hugeint_sum};
 
 /// The analyzer rule, after type coercion (both operands of one type):
 /// `+`, `-` and `*` of integers become [`CheckedArithmetic`].
