@@ -4,7 +4,9 @@
 //! - `+`, `-` and `*` of integers ([`IntegerOverflow`], a rule after type
 //!   coercion): `9223372036854775807 + 1` is DuckDB's "Overflow in
 //!   addition of INT64 (9223372036854775807 + 1)!", DataFusion's
-//!   -9223372036854775808;
+//!   -9223372036854775808; and `//` and `%` of a signed type's least
+//!   value by -1, DuckDB's "Overflow in division of -128 / -1" (arrow's
+//!   `/` errs in its own words, its `%` answers 0);
 //! - a `sum` of BIGINTs past 64 bits, in an aggregate (DISTINCT too) or a
 //!   window ([`checked_sum`], in [`sum`], from crate::decimal_literals'
 //!   rule; a DISTINCT one in an aggregate from [`CheckedDistinctSums`],
@@ -18,10 +20,12 @@ mod sum;
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Datum, Scalar};
+use datafusion::arrow::array::{Array, ArrayRef, ArrowPrimitiveType, AsArray, Datum, Scalar};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::compute::kernels::numeric;
-use datafusion::arrow::datatypes::{DataType, Decimal128Type};
+use datafusion::arrow::datatypes::{
+    ArrowNativeType, DataType, Decimal128Type, Int8Type, Int16Type, Int32Type, Int64Type,
+};
 use datafusion::arrow::error::ArrowError;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TransformedResult};
@@ -40,7 +44,8 @@ pub(crate) use distinct_sum::CheckedDistinctSums;
 pub(crate) use sum::{checked_sum, hugeint_sum};
 
 /// The analyzer rule, after type coercion (both operands of one type):
-/// `+`, `-` and `*` of integers become [`CheckedArithmetic`].
+/// `+`, `-` and `*` of integers, and `/` and `%` of signed integers (the
+/// planned `//` and `%`), become [`CheckedArithmetic`].
 #[derive(Debug, Default)]
 pub(crate) struct IntegerOverflow;
 
@@ -56,14 +61,20 @@ impl AnalyzerRule for IntegerOverflow {
 }
 
 /// `expr` as a call of [`CheckedArithmetic`] when it adds, subtracts or
-/// multiplies integers.
+/// multiplies integers, or divides signed ones (only a signed type's
+/// least value divided by -1 is past its type).
 fn checked(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
     let Expr::BinaryExpr(BinaryExpr { left, op, right }) = &expr else {
         return Ok(Transformed::no(expr));
     };
     let integer = |e: &Expr| e.get_type(schema).is_ok_and(|t| is_integer(&t));
-    let arithmetic = matches!(op, Operator::Plus | Operator::Minus | Operator::Multiply);
-    if !(arithmetic && integer(left) && integer(right)) {
+    let signed = |e: &Expr| e.get_type(schema).is_ok_and(|t| t.is_signed_integer());
+    let arithmetic = match op {
+        Operator::Plus | Operator::Minus | Operator::Multiply => integer(left) && integer(right),
+        Operator::Divide | Operator::Modulo => signed(left) && signed(right),
+        _ => false,
+    };
+    if !arithmetic {
         return Ok(Transformed::no(expr));
     }
     let call = ScalarUDF::new_from_impl(CheckedArithmetic {
@@ -77,7 +88,9 @@ fn checked(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
 
 /// `+`, `-` or `*` of two integers of one type, DuckDB's overflow error
 /// where the result is past the type: "Overflow in addition of INT64
-/// (9223372036854775807 + 1)!".
+/// (9223372036854775807 + 1)!"; or `/` or `%` of two signed integers of
+/// one type, "Overflow in division of -128 / -1" for the least value by
+/// -1.
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct CheckedArithmetic {
     signature: Signature,
@@ -90,7 +103,8 @@ impl CheckedArithmetic {
         match self.op {
             Operator::Plus => "addition",
             Operator::Minus => "subtraction",
-            _ => "multiplication",
+            Operator::Multiply => "multiplication",
+            _ => "division",
         }
     }
 }
@@ -100,7 +114,9 @@ impl ScalarUDFImpl for CheckedArithmetic {
         match self.op {
             Operator::Plus => "checked_add",
             Operator::Minus => "checked_subtract",
-            _ => "checked_multiply",
+            Operator::Multiply => "checked_multiply",
+            Operator::Divide => "checked_divide",
+            _ => "checked_modulo",
         }
     }
 
@@ -123,15 +139,22 @@ impl ScalarUDFImpl for CheckedArithmetic {
             })
         };
         let (l, r) = (datum(left)?, datum(right)?);
+        let rows = args.number_rows;
         let result = match self.op {
             Operator::Plus => numeric::add(l.as_ref(), r.as_ref()),
             Operator::Minus => numeric::sub(l.as_ref(), r.as_ref()),
-            _ => numeric::mul(l.as_ref(), r.as_ref()),
+            Operator::Multiply => numeric::mul(l.as_ref(), r.as_ref()),
+            Operator::Divide => numeric::div(l.as_ref(), r.as_ref()),
+            _ => numeric::rem(l.as_ref(), r.as_ref()),
         };
         let result = match result {
+            // Arrow's `%` wraps the least value by -1 around to 0.
+            Ok(_) if self.op == Operator::Modulo && least_by_minus_one(left, right, rows)? => {
+                return Err(self.overflow(left, right, rows));
+            }
             Ok(result) => result,
             Err(ArrowError::ArithmeticOverflow(_)) => {
-                return Err(self.overflow(left, right, args.number_rows));
+                return Err(self.overflow(left, right, rows));
             }
             Err(e) => return Err(e.into()),
         };
@@ -173,7 +196,9 @@ impl CheckedArithmetic {
             let exact = match self.op {
                 Operator::Plus => a.checked_add(b),
                 Operator::Minus => a.checked_sub(b),
-                _ => a.checked_mul(b),
+                Operator::Multiply => a.checked_mul(b),
+                // `%` is past the type where `/` is (DuckDB divides).
+                _ => a.checked_div(b),
             };
             let past = exact.is_none_or(|v| v < min || v > max);
             (l.is_valid(i) && r.is_valid(i) && past).then_some((a, b))
@@ -183,7 +208,12 @@ impl CheckedArithmetic {
             Operator::Minus => "-",
             _ => "*",
         };
+        let division = matches!(self.op, Operator::Divide | Operator::Modulo);
         datafusion::error::DataFusionError::Execution(match past {
+            // DuckDB names no type here, and ends with no `!`.
+            Some((a, b)) if division => {
+                format!("Out of Range Error: Overflow in division of {a} / {b}")
+            }
             Some((a, b)) => format!(
                 "Out of Range Error: Overflow in {} of {} ({a} {symbol} {b})!",
                 self.operation(),
@@ -196,6 +226,49 @@ impl CheckedArithmetic {
             ),
         })
     }
+}
+
+/// Whether a row of `left % right` is a signed type's least value by -1
+/// (both of one signed type), which arrow's `%` answers with 0.
+fn least_by_minus_one(left: &ColumnarValue, right: &ColumnarValue, rows: usize) -> Result<bool> {
+    let t = left.data_type();
+    let (min, _) = bounds(&t);
+    // A constant operand other than the least value or -1 settles it.
+    let possible = |v: &ColumnarValue, wanted: i128| match v {
+        ColumnarValue::Scalar(s) => signed_value(s) == Some(wanted),
+        ColumnarValue::Array(_) => true,
+    };
+    if !(possible(left, min) && possible(right, -1)) {
+        return Ok(false);
+    }
+    let (l, r) = (left.to_array(rows)?, right.to_array(rows)?);
+    Ok(match t {
+        DataType::Int8 => least_pairs::<Int8Type>(&l, &r, min),
+        DataType::Int16 => least_pairs::<Int16Type>(&l, &r, min),
+        DataType::Int32 => least_pairs::<Int32Type>(&l, &r, min),
+        DataType::Int64 => least_pairs::<Int64Type>(&l, &r, min),
+        _ => false,
+    })
+}
+
+/// A signed integer constant as 128 bits (None if NULL or no such).
+fn signed_value(s: &ScalarValue) -> Option<i128> {
+    match s {
+        ScalarValue::Int8(v) => v.map(i128::from),
+        ScalarValue::Int16(v) => v.map(i128::from),
+        ScalarValue::Int32(v) => v.map(i128::from),
+        ScalarValue::Int64(v) => v.map(i128::from),
+        _ => None,
+    }
+}
+
+/// Whether a row of `l` is `min` where `r`'s is -1, neither NULL.
+fn least_pairs<T: ArrowPrimitiveType>(l: &ArrayRef, r: &ArrayRef, min: i128) -> bool {
+    let (l, r) = (l.as_primitive::<T>(), r.as_primitive::<T>());
+    let value = |v: T::Native| v.to_i64().map(i128::from);
+    (l.values().iter().zip(r.values().iter()).enumerate()).any(|(row, (&a, &b))| {
+        value(b) == Some(-1) && value(a) == Some(min) && l.is_valid(row) && r.is_valid(row)
+    })
 }
 
 /// The smallest and largest value of the integer type `t`.
