@@ -31,6 +31,7 @@ use datafusion::arrow::datatypes::{DECIMAL128_MAX_PRECISION, DataType};
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TransformedResult};
 use datafusion::common::{Column, DFSchema, Result, ScalarValue};
+use datafusion::functions_aggregate::sum::Sum;
 use datafusion::logical_expr::expr::{
     AggregateFunction, AggregateFunctionParams, Between, Case, Cast, InList, InSubquery,
     ScalarFunction, SetComparison, WindowFunction,
@@ -517,23 +518,37 @@ static DECIMAL_SUM: LazyLock<Arc<AggregateUDF>> =
     LazyLock::new(|| Arc::new(crate::decimal_totals::decimal_sum()));
 static CHECKED_SUM: LazyLock<Arc<AggregateUDF>> =
     LazyLock::new(|| Arc::new(crate::integer_overflow::checked_sum()));
+static CHECKED_DISTINCT_SUM: LazyLock<Arc<AggregateUDF>> =
+    LazyLock::new(|| Arc::new(crate::integer_overflow::checked_distinct_sum()));
 static HUGEINT_SUM: LazyLock<Arc<AggregateUDF>> =
     LazyLock::new(|| Arc::new(crate::integer_overflow::hugeint_sum()));
 
-/// The exact total to call in place of `name` (`sum` or `avg`) of an
-/// `argument`: [`crate::decimal_totals`]' for `avg` of any DECIMAL and
-/// `sum` of a DECIMAL wider than 28 digits (DataFusion's wraps around
-/// past 128 bits; narrower ones cannot reach 38 digits), and
+/// The exact total to call in place of `func` (DataFusion's `sum` or
+/// `avg`) of an `argument`: [`crate::decimal_totals`]' for `avg` of any
+/// DECIMAL and `sum` of a DECIMAL wider than 28 digits (DataFusion's
+/// wraps around past 128 bits; narrower ones cannot reach 38 digits),
 /// [`crate::integer_overflow`]'s for `sum` of UBIGINTs, DuckDB's HUGEINT
 /// total as DECIMAL(38,0) (DataFusion's is a UBIGINT that wraps around
-/// past 64 bits); DISTINCT or not, in an aggregate or a window.
-fn decimal_total(name: &str, argument: Option<&DataType>) -> Option<Arc<AggregateUDF>> {
-    match (name, argument) {
+/// past 64 bits), and for `sum` of BIGINTs, checked into 64 bits; DISTINCT
+/// or not, in an aggregate or a window (a DISTINCT one of BIGINTs, and
+/// those of UBIGINTs, are named `sum` too, for DataFusion's rewrite of
+/// DISTINCT to groups; they are told from DataFusion's by their type).
+fn duckdb_total(
+    func: &AggregateUDF,
+    argument: Option<&DataType>,
+    distinct: bool,
+) -> Option<Arc<AggregateUDF>> {
+    let datafusions_sum = func.inner().is::<Sum>();
+    match (func.name(), argument) {
         ("avg", Some(t)) if is_decimal(t) => Some(Arc::clone(&DECIMAL_AVG)),
         ("sum", Some(DataType::Decimal128(p, _) | DataType::Decimal256(p, _))) if *p > 28 => {
             Some(Arc::clone(&DECIMAL_SUM))
         }
-        ("sum", Some(DataType::UInt64)) => Some(Arc::clone(&HUGEINT_SUM)),
+        ("sum", Some(DataType::UInt64)) if datafusions_sum => Some(Arc::clone(&HUGEINT_SUM)),
+        ("sum", Some(DataType::Int64)) if datafusions_sum => Some(Arc::clone(match distinct {
+            true => &CHECKED_DISTINCT_SUM,
+            false => &CHECKED_SUM,
+        })),
         _ => None,
     }
 }
@@ -548,20 +563,14 @@ fn argument_type(args: &[Expr], schema: &DFSchema) -> Option<DataType> {
 
 /// `avg` of a DECIMAL as DuckDB's, a DOUBLE of the exact total (DataFusion
 /// truncates it to the scale + 4: `avg` of 1.0, 2.0, 2.0 was 1.66666), and
-/// `sum` of a wide DECIMAL checked into 38 digits ([`decimal_total`]), and
-/// `sum` of BIGINTs checked into 64 bits ([`crate::integer_overflow`]);
-/// not a DISTINCT one, which DataFusion must still see as its `sum` to
-/// group the values first (`integer_overflow::CheckedDistinctSums` checks
-/// it after).
+/// `sum` of a wide DECIMAL checked into 38 digits ([`duckdb_total`]), and
+/// `sum` of BIGINTs checked into 64 bits ([`crate::integer_overflow`]),
+/// DISTINCT too: that one named `sum`, with no alias, DataFusion's
+/// `single_distinct_aggregation_to_group_by` still groups its values
+/// first and sums them in an outer aggregate with the same function.
 fn aggregate_as_duckdb(call: AggregateFunction, schema: &DFSchema) -> Transformed<Expr> {
     let argument = argument_type(&call.params.args, schema);
-    let name = call.func.name();
-    let distinct = call.params.distinct;
-    let func = decimal_total(name, argument.as_ref()).or_else(|| match (name, &argument) {
-        ("sum", Some(DataType::Int64)) if !distinct => Some(Arc::clone(&CHECKED_SUM)),
-        _ => None,
-    });
-    let Some(func) = func else {
+    let Some(func) = duckdb_total(&call.func, argument.as_ref(), call.params.distinct) else {
         return Transformed::no(Expr::AggregateFunction(call));
     };
     let AggregateFunctionParams {
@@ -582,7 +591,7 @@ fn aggregate_as_duckdb(call: AggregateFunction, schema: &DFSchema) -> Transforme
 }
 
 /// A window's `sum` or `avg` of DECIMALs as the aggregate's
-/// ([`decimal_total`]; a frame retracts values exactly): DataFusion's
+/// ([`duckdb_total`]; a frame retracts values exactly): DataFusion's
 /// window sum wrapped around past 128 bits and its avg was of DOUBLEs
 /// (0.20000000000000004 for 0.1, 0.2, 0.3); and a window's `sum` of
 /// BIGINTs checked into 64 bits as the aggregate's (it wrapped around).
@@ -590,9 +599,7 @@ fn window_as_duckdb(mut window: WindowFunction, schema: &DFSchema) -> Transforme
     let total = match &window.fun {
         WindowFunctionDefinition::AggregateUDF(udf) => {
             let argument = argument_type(&window.params.args, schema);
-            let bigints = udf.name() == "sum" && argument == Some(DataType::Int64);
-            let checked = bigints.then(|| Arc::clone(&CHECKED_SUM));
-            decimal_total(udf.name(), argument.as_ref()).or(checked)
+            duckdb_total(udf, argument.as_ref(), false)
         }
         WindowFunctionDefinition::WindowUDF(_) => None,
     };

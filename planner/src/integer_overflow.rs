@@ -9,13 +9,11 @@
 //!   `/` errs in its own words, its `%` answers 0);
 //! - a `sum` of BIGINTs past 64 bits, in an aggregate (DISTINCT too) or a
 //!   window ([`checked_sum`], in [`sum`], from crate::decimal_literals'
-//!   rule; a DISTINCT one in an aggregate from [`CheckedDistinctSums`],
-//!   after DataFusion has grouped its values): DuckDB's sum is a HUGEINT
-//!   and gives the total; s3sql's stays a BIGINT and says how to get it;
+//!   rule): DuckDB's sum is a HUGEINT and gives the total; s3sql's stays
+//!   a BIGINT and says how to get it;
 //! - a `sum` of UBIGINTs is DuckDB's HUGEINT total ([`hugeint_sum`],
 //!   DECIMAL(38,0)), where DataFusion's UBIGINT wraps around.
 
-mod distinct_sum;
 mod sum;
 
 use std::sync::Arc;
@@ -40,8 +38,7 @@ use crate::expr_rules::rewrite_expressions;
 
 use crate::integers::{duckdb_name, is_integer};
 
-pub(crate) use distinct_sum::CheckedDistinctSums;
-pub(crate) use sum::{checked_sum, hugeint_sum};
+pub(crate) use sum::{checked_distinct_sum, checked_sum, hugeint_sum};
 
 /// The analyzer rule, after type coercion (both operands of one type):
 /// `+`, `-` and `*` of integers, and `/` and `%` of signed integers (the

@@ -152,9 +152,6 @@ impl Session {
         ctx.add_analyzer_rule(Arc::new(crate::interval_cast::IntervalCasts));
         // Integer arithmetic past its type is an error, as DuckDB's.
         ctx.add_analyzer_rule(Arc::new(crate::integer_overflow::IntegerOverflow));
-        // A DISTINCT sum of BIGINTs checked once DataFusion has grouped its
-        // values (after its own rules: this one is added last).
-        ctx.add_optimizer_rule(Arc::new(crate::integer_overflow::CheckedDistinctSums));
         // Databases are stored beside persistent secrets, or not at all.
         let catalog = ctx.catalog(&ctx.state().config_options().catalog.default_catalog);
         let databases = Databases::open(secrets.directory().map(DatabaseDirectory::beside))

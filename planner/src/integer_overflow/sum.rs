@@ -22,7 +22,8 @@ use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::utils::format_state_name;
 use datafusion::logical_expr::{
-    Accumulator, AggregateUDF, AggregateUDFImpl, EmitTo, GroupsAccumulator, Signature, Volatility,
+    Accumulator, AggregateUDF, AggregateUDFImpl, EmitTo, GroupsAccumulator, Signature,
+    TypeSignature, Volatility,
 };
 
 /// `sum` of BIGINTs with its total checked: a total past 64 bits is an
@@ -32,10 +33,32 @@ use datafusion::logical_expr::{
 /// that fits is answered whatever the rows' order: `MAX, 1, -1` failed at
 /// its second row (review-s26 F7), and with several partitions the
 /// answer depended on the order rows came in.
+///
+/// Not named `sum`: beside a `sum(DISTINCT x)`, DataFusion's rewrite to
+/// groups would total it by (keys, x) first, and a part past 64 bits
+/// (MAX, MAX of one x, -MAX of another) would be an error where the
+/// total fits; under its own name the rewrite leaves the aggregate be.
 pub(crate) fn checked_sum() -> AggregateUDF {
     AggregateUDF::new_from_impl(CheckedSum {
         signature: Signature::exact(vec![DataType::Int64], Volatility::Immutable),
         of: Of::Bigints,
+        name: "duckdb_checked_sum",
+    })
+}
+
+/// [`checked_sum`] for `sum(DISTINCT x)` of BIGINTs, named `sum` (with
+/// no alias, the column is DuckDB's `sum(DISTINCT x)`): DataFusion's
+/// `single_distinct_aggregation_to_group_by` then groups the values
+/// first and carries this function into its outer aggregate, which sums
+/// each distinct value once. Under another name the rewrite was left
+/// DataFusion's outer sum, which wrapped around wherever a Projection
+/// came between the aggregates (a constant GROUP BY, a correlated
+/// subquery: review of ints, 1 and 2).
+pub(crate) fn checked_distinct_sum() -> AggregateUDF {
+    AggregateUDF::new_from_impl(CheckedSum {
+        signature: Signature::exact(vec![DataType::Int64], Volatility::Immutable),
+        of: Of::Bigints,
+        name: "sum",
     })
 }
 
@@ -43,10 +66,21 @@ pub(crate) fn checked_sum() -> AggregateUDF {
 /// overflow error past 38 digits), where DataFusion's is a UBIGINT that
 /// wraps around past 64 bits; totalled in 128 bits, not as the 76-digit
 /// DECIMAL sum (grouped, 0.74 s -> 4.34 s through it, review of ints F9).
+/// Named `sum`, as [`checked_distinct_sum`], so that a `sum(DISTINCT x)`
+/// has its values grouped first (review of ints, 4); its outer aggregate
+/// sums the partial DECIMAL(38,0) totals of the inner one, which no
+/// part of a sum of UBIGINTs takes past 38 digits before the whole.
 pub(crate) fn hugeint_sum() -> AggregateUDF {
     AggregateUDF::new_from_impl(CheckedSum {
-        signature: Signature::exact(vec![DataType::UInt64], Volatility::Immutable),
+        signature: Signature::one_of(
+            vec![
+                TypeSignature::Exact(vec![DataType::UInt64]),
+                TypeSignature::Exact(vec![PARTIAL]),
+            ],
+            Volatility::Immutable,
+        ),
         of: Of::Ubigints,
+        name: "sum",
     })
 }
 
@@ -54,6 +88,8 @@ pub(crate) fn hugeint_sum() -> AggregateUDF {
 struct CheckedSum {
     signature: Signature,
     of: Of,
+    /// `sum` where DataFusion's rewrite of a DISTINCT sum may take it.
+    name: &'static str,
 }
 
 /// What a sum adds: its total's type and limit.
@@ -107,7 +143,8 @@ impl Of {
 fn sum_overflow() -> datafusion::error::DataFusionError {
     datafusion::error::DataFusionError::Execution(
         "Out of Range Error: Overflow in sum of BIGINT: the total is past 64 bits (DuckDB \
-         answers a HUGEINT); sum(x::DECIMAL(38,0)) gives the whole total"
+         answers a HUGEINT); the argument cast to DECIMAL(38,0), as in sum(x::DECIMAL(38,0)) \
+         or sum(DISTINCT x::DECIMAL(38,0)), gives the whole total"
             .to_owned(),
     )
 }
@@ -142,10 +179,7 @@ fn add(total: i128, value: i128) -> Result<i128> {
 
 impl AggregateUDFImpl for CheckedSum {
     fn name(&self) -> &str {
-        match self.of {
-            Of::Bigints => "duckdb_checked_sum",
-            Of::Ubigints => "duckdb_hugeint_sum",
-        }
+        self.name
     }
 
     fn signature(&self) -> &Signature {
@@ -288,10 +322,10 @@ impl Accumulator for Total {
 }
 
 /// `sum(DISTINCT x)` where DataFusion's rewrite to groups does not apply
-/// (a window, a FILTER; crate::integer_overflow::CheckedDistinctSums): the
-/// distinct values, each with how many times it was seen (a window frame
-/// retracts them), totalled in 128 bits once at the end and checked as
-/// [`Total`]'s (DataFusion's DISTINCT sum wrapped around past 64 bits).
+/// (a window, a FILTER, beside `count(*)`, GROUPING SETS): the distinct
+/// values, each with how many times it was seen (a window frame retracts
+/// them), totalled in 128 bits once at the end and checked as [`Total`]'s
+/// (DataFusion's DISTINCT sum wrapped around past 64 bits).
 #[derive(Debug)]
 struct DistinctTotal {
     values: HashMap<i128, u64>,
