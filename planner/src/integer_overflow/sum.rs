@@ -5,7 +5,6 @@
 //! value. Both total in 128 bits: a 64-bit value cannot take such a
 //! total past its range before 2^63 rows.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
@@ -13,12 +12,14 @@ use datafusion::arrow::array::{
     PrimitiveArray,
 };
 use datafusion::arrow::buffer::NullBuffer;
+use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{
     DECIMAL128_MAX_PRECISION, DataType, Decimal128Type, DecimalType, Field, FieldRef, Int64Type,
     UInt64Type,
 };
 use datafusion::common::utils::SingleRowListArrayBuilder;
-use datafusion::common::{Result, ScalarValue, exec_err};
+use datafusion::common::{HashMap, Result, ScalarValue, exec_err};
+use datafusion::functions_aggregate::sum::sum_udaf;
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::utils::format_state_name;
 use datafusion::logical_expr::{
@@ -205,17 +206,39 @@ impl AggregateUDFImpl for CheckedSum {
         ))])
     }
 
+    /// A DISTINCT one (no rewrite to groups: a FILTER, beside `count(*)`,
+    /// GROUPING SETS) keeps its values in DataFusion's own DISTINCT sum
+    /// of DECIMAL(38,0), compiled with DataFusion: a hash map of s3sql's
+    /// was 8 s where DataFusion's took 1 s (review of ints, 3).
     fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
         Ok(match args.is_distinct {
-            true => Box::new(DistinctTotal {
-                values: HashMap::new(),
-                of: self.of,
-            }),
+            true => {
+                let return_field = Arc::new(Field::new(args.name, PARTIAL, true));
+                let values = sum_udaf().accumulator(AccumulatorArgs {
+                    return_field,
+                    ..args
+                })?;
+                Box::new(DistinctValues {
+                    values,
+                    of: self.of,
+                })
+            }
             false => Box::new(Total {
                 sum: 0,
                 count: 0,
                 of: self.of,
             }),
+        })
+    }
+
+    /// A window's, whose frame retracts values: [`DistinctTotal`].
+    fn create_sliding_accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        Ok(match args.is_distinct {
+            true => Box::new(DistinctTotal {
+                values: HashMap::new(),
+                of: self.of,
+            }),
+            false => self.accumulator(args)?,
         })
     }
 
@@ -321,11 +344,48 @@ impl Accumulator for Total {
     }
 }
 
-/// `sum(DISTINCT x)` where DataFusion's rewrite to groups does not apply
-/// (a window, a FILTER, beside `count(*)`, GROUPING SETS): the distinct
-/// values, each with how many times it was seen (a window frame retracts
-/// them), totalled in 128 bits once at the end and checked as [`Total`]'s
-/// (DataFusion's DISTINCT sum wrapped around past 64 bits).
+/// `sum(DISTINCT x)` where DataFusion's rewrite to groups does not apply:
+/// the distinct values in DataFusion's DISTINCT sum of DECIMAL(38,0)s
+/// (128 bits, which a sum of 64-bit values cannot pass before 2^63 of
+/// them), the total checked as [`Total`]'s (DataFusion's DISTINCT sum of
+/// BIGINTs wrapped around past 64 bits).
+#[derive(Debug)]
+struct DistinctValues {
+    values: Box<dyn Accumulator>,
+    of: Of,
+}
+
+impl Accumulator for DistinctValues {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        let values = (values.iter())
+            .map(|v| Ok(cast(v, &PARTIAL)?))
+            .collect::<Result<Vec<_>>>()?;
+        self.values.update_batch(&values)
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        self.values.merge_batch(states)
+    }
+
+    fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        self.values.state()
+    }
+
+    fn evaluate(&mut self) -> Result<ScalarValue> {
+        match self.values.evaluate()? {
+            ScalarValue::Decimal128(total, ..) => self.of.value(total),
+            other => exec_err!("a DISTINCT integer sum totalled {other:?}"),
+        }
+    }
+
+    fn size(&self) -> usize {
+        size_of_val(self) + self.values.size()
+    }
+}
+
+/// A window's `sum(DISTINCT x)`: the distinct values, each with how many
+/// times it was seen (a window frame retracts them), totalled in 128 bits
+/// once at the end and checked as [`Total`]'s.
 #[derive(Debug)]
 struct DistinctTotal {
     values: HashMap<i128, u64>,
