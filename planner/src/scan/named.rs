@@ -81,7 +81,10 @@ pub(crate) fn name_read_errors(
         // INTERVAL columns read as bytes, made INTERVALs with their months
         // by the scan's adapter (`parquet_interval`); a footer read once
         // per file however many ranges read it (`parquet_footers`).
-        let inner = sharing_footers(reading_interval_bytes(Arc::clone(config.file_source())));
+        let inner = sharing_footers(
+            reading_interval_bytes(Arc::clone(config.file_source())),
+            &config.file_groups,
+        );
         let source = Arc::new(ParquetNamed::new(inner));
         let config = FileScanConfigBuilder::from(config.clone())
             .with_source(source)
