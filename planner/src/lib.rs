@@ -42,6 +42,7 @@ mod integer_overflow;
 mod integers;
 mod interval_cast;
 mod interval_math;
+mod interval_order;
 mod interval_text;
 mod interval_units;
 mod like_pattern;

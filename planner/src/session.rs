@@ -114,11 +114,13 @@ impl Session {
             // and none is given here.
             .unwrap_or_else(|_| Arc::new(RuntimeEnv::default()));
         // DuckDB's BLOB type names, and its string-to-BLOB cast.
+        let mut rules = crate::decimal_literals::analyzer_rules();
+        crate::interval_order::windows_before_type_coercion(&mut rules);
         let state = SessionStateBuilder::new()
             .with_config(config)
             .with_runtime_env(runtime)
             .with_default_features()
-            .with_analyzer_rules(crate::decimal_literals::analyzer_rules())
+            .with_analyzer_rules(rules)
             .with_type_planner(Arc::new(crate::sql_types::DuckTypes))
             .with_analyzer_rule(Arc::new(crate::blob::BlobCasts))
             .build();
@@ -150,6 +152,8 @@ impl Session {
         ctx.add_analyzer_rule(Arc::new(crate::timestamp_text::TimestampCasts));
         ctx.add_analyzer_rule(Arc::new(crate::timestamp_units::RoundedTimestampCasts));
         ctx.add_analyzer_rule(Arc::new(crate::interval_cast::IntervalCasts));
+        // Intervals compared, sorted and grouped with 30-day months.
+        ctx.add_analyzer_rule(Arc::new(crate::interval_order::IntervalOrder));
         // Integer arithmetic past its type is an error, as DuckDB's.
         ctx.add_analyzer_rule(Arc::new(crate::integer_overflow::IntegerOverflow));
         // Databases are stored beside persistent secrets, or not at all.

@@ -84,3 +84,53 @@ async fn interval_text_reads_as_duckdb() {
         assert!(error.contains(expected), "{sql}: {error}");
     }
 }
+
+/// INTERVALs compare, sort and group as DuckDB 1.5.5's: a month is 30
+/// days and a day 24 hours, whole days taken out of the time and whole
+/// months out of the days, then months, days and time compared in turn
+/// (so `'1 day -1 hour'` is more than `'23 hours'`). `=`, `<`, `IN` (a
+/// list, a subquery), `BETWEEN`, `CASE`, joins, INTERSECT, ORDER BY (an
+/// aggregate's and a window's too), PARTITION BY, GROUP BY, DISTINCT,
+/// UNION, `count(DISTINCT ...)`, `min` and `max`; a group shows its first
+/// interval, as DuckDB. Arrow compared months, days and nanoseconds apart
+/// (review-s27 F3: `INTERVAL '1 month' = INTERVAL '30 days'` was false,
+/// DISTINCT kept both).
+#[tokio::test]
+async fn intervals_compare_as_duckdb() {
+    let wrong = unlike_duckdb(&statements(&[
+        "SELECT (INTERVAL '1 month' = INTERVAL '30 days')::INT AS a, \
+         (INTERVAL '1 day' = INTERVAL '24 hours')::INT AS b, (INTERVAL '25 hours' > INTERVAL '1 day')::INT AS c, \
+         (INTERVAL '1 day -1 hour' > INTERVAL '23 hours')::INT AS d, \
+         (INTERVAL '29 days 144 hours' < INTERVAL '1 month')::INT AS e, \
+         (INTERVAL '1 month' IS DISTINCT FROM INTERVAL '30 days')::INT AS f, \
+         (INTERVAL '-1 day 25 hours' <> INTERVAL '1 hour')::INT AS g",
+        "SELECT i::VARCHAR AS i FROM (SELECT DISTINCT i FROM (VALUES (INTERVAL '1 month'), (INTERVAL '30 days')) t(i))",
+        "SELECT i::VARCHAR AS i, c FROM (SELECT i, count(*) AS c FROM (VALUES (INTERVAL '30 days'), \
+         (INTERVAL '1 month'), (INTERVAL '24 hours'), (INTERVAL '1 day'), (INTERVAL '1 day')) t(i) GROUP BY i) ORDER BY c",
+        "SELECT i::VARCHAR AS s FROM (VALUES (INTERVAL '25 hours'), (INTERVAL '1 day 2 hours'), \
+         (INTERVAL '29 days 144 hours'), (INTERVAL '1 month'), (INTERVAL '-1 day 25 hours'), (INTERVAL '2 hours')) t(i) ORDER BY i",
+        "SELECT i::VARCHAR AS s FROM (VALUES (INTERVAL '25 hours'), (INTERVAL '1 day'), (INTERVAL '1 month'), (INTERVAL '2 days')) t(i) \
+         WHERE i IN (INTERVAL '30 days', INTERVAL '1 day 1 hour') OR i BETWEEN INTERVAL '24 hours' AND INTERVAL '24 hours' ORDER BY i DESC",
+        "SELECT CASE i WHEN INTERVAL '24 hours' THEN 'day' ELSE 'other' END AS k, j::VARCHAR AS j \
+         FROM (VALUES (INTERVAL '1 day')) a(i) JOIN (VALUES (INTERVAL '24 hours')) b(j) ON a.i = b.j",
+        "SELECT i::VARCHAR AS s, count(*) OVER (PARTITION BY i) AS n, rank() OVER (ORDER BY i) AS r \
+         FROM (VALUES (INTERVAL '25 hours'), (INTERVAL '1 day'), (INTERVAL '24 hours')) t(i) ORDER BY r, s",
+        "SELECT string_agg(i::VARCHAR, ',' ORDER BY i) AS s, max(i)::VARCHAR AS hi, min(i)::VARCHAR AS lo \
+         FROM (VALUES (INTERVAL '25 hours'), (INTERVAL '1 day 2 hours'), (INTERVAL '1 day'), (NULL)) t(i)",
+        "SELECT count(DISTINCT i) AS n FROM (VALUES (INTERVAL '25 hours'), (INTERVAL '1 day 1 hour'), \
+         (INTERVAL '1 month'), (INTERVAL '30 days')) t(i)",
+        "SELECT count(*) AS n FROM (SELECT i FROM (VALUES (INTERVAL '1 month')) t(i) \
+         UNION SELECT j FROM (VALUES (INTERVAL '30 days')) u(j))",
+        "SELECT (i + INTERVAL '1 day')::VARCHAR AS s, sum(x) AS n FROM (VALUES (INTERVAL '1 month', 1), \
+         (INTERVAL '30 days', 2), (INTERVAL '1 day', 4), (INTERVAL '5 days', 1)) t(i, x) \
+         GROUP BY i + INTERVAL '1 day' HAVING sum(x) > 2 ORDER BY n",
+        "SELECT i::VARCHAR AS s FROM (VALUES (INTERVAL '1 day'), (INTERVAL '2 days')) t(i) \
+         WHERE i IN (SELECT j FROM (VALUES (INTERVAL '24 hours')) u(j))",
+        "SELECT i::VARCHAR AS s FROM (SELECT i FROM (VALUES (INTERVAL '1 month'), (INTERVAL '2 days')) t(i) \
+         INTERSECT SELECT j FROM (VALUES (INTERVAL '30 days')) u(j))",
+        "SELECT g, i::VARCHAR AS s FROM (SELECT DISTINCT g, i FROM (VALUES ('a', INTERVAL '1 day'), \
+         ('a', INTERVAL '24 hours'), ('b', INTERVAL '24 hours')) t(g, i)) ORDER BY g",
+    ]))
+    .await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
