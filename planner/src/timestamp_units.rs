@@ -6,16 +6,24 @@
 //! reads a value for TIMESTAMP_MS or TIMESTAMP_S as microseconds and
 //! rounds them to the unit, half away from zero (`'... 03:04:05.5'` is
 //! `03:04:06`; arrow's cast truncates): [`RoundedTimestampCasts`], an
-//! analyzer rule, computes those casts so.
+//! analyzer rule, computes those casts so, TRY_CAST's and a TIMESTAMP
+//! WITH TIME ZONE's too, and refuses a TIMESTAMP_MS cast to TIMESTAMP_S
+//! as DuckDB 1.5.5 does ("Unimplemented type for cast"; TRY_CAST: NULL).
+//! A TIMESTAMP_NS cast to either is not refused: DataFusion's TIMESTAMP
+//! is in nanoseconds too, and DuckDB rounds a TIMESTAMP's.
 
 use std::ops::ControlFlow;
+use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TransformedResult};
-use datafusion::common::{DFSchema, Result, ScalarValue};
-use datafusion::logical_expr::expr::Cast;
-use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, when};
+use datafusion::common::{DFSchema, Result, ScalarValue, exec_err};
+use datafusion::logical_expr::expr::{Cast, ScalarFunction, TryCast};
+use datafusion::logical_expr::{
+    ColumnarValue, Expr, ExprSchemable, LogicalPlan, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl,
+    Signature, Volatility, when,
+};
 use datafusion::optimizer::AnalyzerRule;
 use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::{
@@ -76,8 +84,9 @@ pub(crate) fn units_as_duckdb(statement: &mut DFStatement) {
     crate::column_case::visit_sql(statement, &mut Units);
 }
 
-/// The analyzer rule: a cast of a string, DATE or timestamp to a timestamp
-/// in seconds or milliseconds rounds its microseconds as DuckDB does.
+/// The analyzer rule: a cast (or TRY_CAST) of a string, DATE or timestamp
+/// (with a time zone too) to a timestamp in seconds or milliseconds rounds
+/// its microseconds as DuckDB does.
 #[derive(Debug, Default)]
 pub(crate) struct RoundedTimestampCasts;
 
@@ -92,12 +101,16 @@ impl AnalyzerRule for RoundedTimestampCasts {
     }
 }
 
-/// `expr` with a cast to TIMESTAMP_S or TIMESTAMP_MS computed as DuckDB's:
-/// the input's microseconds since the epoch, divided by the unit's and
-/// rounded half away from zero.
+/// `expr` with a cast (or TRY_CAST) to TIMESTAMP_S or TIMESTAMP_MS
+/// computed as DuckDB's: the input's microseconds since the epoch (a
+/// TIMESTAMP WITH TIME ZONE's in the session's zone), divided by the
+/// unit's and rounded half away from zero. A TIMESTAMP_MS cast to
+/// TIMESTAMP_S is DuckDB's error (NULL for TRY_CAST).
 fn rewrite(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
-    let Expr::Cast(Cast { expr: input, field }) = &expr else {
-        return Ok(Transformed::no(expr));
+    let (input, field, lenient) = match &expr {
+        Expr::Cast(Cast { expr, field }) => (expr, field, false),
+        Expr::TryCast(TryCast { expr, field }) => (expr, field, true),
+        _ => return Ok(Transformed::no(expr)),
     };
     let (unit, per_unit) = match field.data_type() {
         DataType::Timestamp(TimeUnit::Second, None) => (TimeUnit::Second, 1_000_000i64),
@@ -105,6 +118,15 @@ fn rewrite(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
         _ => return Ok(Transformed::no(expr)),
     };
     let from = input.get_type(schema)?;
+    if unit == TimeUnit::Second && from == DataType::Timestamp(TimeUnit::Millisecond, None) {
+        if lenient {
+            let null = ScalarValue::try_from(field.data_type())?;
+            return Ok(Transformed::yes(Expr::Literal(null, None)));
+        }
+        let refused = ScalarUDF::new_from_impl(UnimplementedCast::new(field.data_type()));
+        let call = ScalarFunction::new_udf(Arc::new(refused), vec![(**input).clone()]);
+        return Ok(Transformed::yes(Expr::ScalarFunction(call)));
+    }
     let read_as_micros = matches!(
         from,
         DataType::Utf8
@@ -112,18 +134,17 @@ fn rewrite(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
             | DataType::Utf8View
             | DataType::Date32
             | DataType::Date64
-            | DataType::Timestamp(TimeUnit::Microsecond | TimeUnit::Nanosecond, None)
+            | DataType::Timestamp(TimeUnit::Microsecond | TimeUnit::Nanosecond, _)
     );
     if !read_as_micros {
         return Ok(Transformed::no(expr));
     }
-    let micros = Expr::Cast(Cast::new(
-        Box::new(Expr::Cast(Cast::new(
-            input.clone(),
-            DataType::Timestamp(TimeUnit::Microsecond, None),
-        ))),
-        DataType::Int64,
-    ));
+    let to_micros = DataType::Timestamp(TimeUnit::Microsecond, None);
+    let timestamp = match lenient {
+        true => Expr::TryCast(TryCast::new(input.clone(), to_micros)),
+        false => Expr::Cast(Cast::new(input.clone(), to_micros)),
+    };
+    let micros = Expr::Cast(Cast::new(Box::new(timestamp), DataType::Int64));
     let half = per_unit / 2;
     let literal = |v: i64| Expr::Literal(ScalarValue::Int64(Some(v)), None);
     let toward = when(micros.clone().lt(literal(0)), literal(-half)).otherwise(literal(half))?;
@@ -132,6 +153,55 @@ fn rewrite(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
         Box::new(rounded),
         DataType::Timestamp(unit, None),
     ))))
+}
+
+/// DuckDB's cast of a TIMESTAMP_MS to TIMESTAMP_S, which it has none of:
+/// NULL for NULL, "Unimplemented type for cast" for any value, as DuckDB
+/// answers row by row.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct UnimplementedCast {
+    to: DataType,
+    signature: Signature,
+}
+
+impl UnimplementedCast {
+    fn new(to: &DataType) -> Self {
+        Self {
+            to: to.clone(),
+            signature: Signature::any(1, Volatility::Immutable),
+        }
+    }
+}
+
+impl ScalarUDFImpl for UnimplementedCast {
+    fn name(&self) -> &str {
+        "duckdb_unimplemented_cast"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(self.to.clone())
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let Some(arg) = args.args.first() else {
+            return exec_err!("duckdb_unimplemented_cast takes one argument");
+        };
+        let array = arg.to_array(args.number_rows)?;
+        if array.logical_null_count() < array.len() {
+            return exec_err!(
+                "Conversion Error: Unimplemented type for cast (TIMESTAMP_MS -> TIMESTAMP_S)"
+            );
+        }
+        let null = ScalarValue::try_from(&self.to)?;
+        Ok(match arg {
+            ColumnarValue::Scalar(_) => ColumnarValue::Scalar(null),
+            ColumnarValue::Array(_) => ColumnarValue::Array(null.to_array_of_size(array.len())?),
+        })
+    }
 }
 
 #[cfg(test)]

@@ -134,3 +134,41 @@ async fn intervals_compare_as_duckdb() {
     .await;
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// TRY_CAST to TIMESTAMP_S and TIMESTAMP_MS rounds as CAST does (NULL for
+/// text DuckDB refuses), a TIMESTAMP WITH TIME ZONE is rounded too, and a
+/// TIMESTAMP_MS cast to TIMESTAMP_S is DuckDB 1.5.5's error for a value
+/// (NULL for NULL; TRY_CAST: NULL). Review-s27 F5 and F6: TRY_CAST and
+/// the zoned casts truncated (`03:04:05.5` was `03:04:05`), the
+/// TIMESTAMP_MS cast was answered.
+#[tokio::test]
+async fn try_casts_and_zoned_casts_to_timestamp_units_as_duckdb() {
+    let wrong = unlike_duckdb(&statements(&[
+        "SELECT TRY_CAST('2024-01-02 03:04:05.5' AS TIMESTAMP_S)::VARCHAR AS a, \
+         TRY_CAST('2024-01-02 03:04:05.1235' AS TIMESTAMP_MS)::VARCHAR AS b, \
+         (TRY_CAST('x' AS TIMESTAMP_S) IS NULL)::INT AS c, \
+         TRY_CAST(TIMESTAMP '1969-12-31 23:59:59.5' AS TIMESTAMP_S)::VARCHAR AS d, \
+         TRY_CAST(DATE '2024-01-02' AS TIMESTAMP_MS)::VARCHAR AS e",
+        "SELECT TRY_CAST(s AS TIMESTAMP_S)::VARCHAR AS a, TRY_CAST(s AS TIMESTAMP_MS)::VARCHAR AS b FROM \
+         (VALUES ('2024-01-02 03:04:05.5'), ('1969-12-31 23:59:58.5'), ('nope'), (NULL)) t(s) ORDER BY s",
+        "SELECT CAST(TIMESTAMPTZ '2024-01-02 03:04:05.5+00' AS TIMESTAMP_S)::VARCHAR AS a, \
+         CAST(TIMESTAMPTZ '2024-01-02 03:04:05.1235+00' AS TIMESTAMP_MS)::VARCHAR AS b, \
+         TIMESTAMPTZ '1969-12-31 23:59:59.5+00'::TIMESTAMP_S::VARCHAR AS c, \
+         TRY_CAST(TIMESTAMPTZ '2024-01-02 05:04:05.5+02' AS TIMESTAMP_S)::VARCHAR AS d",
+        "SELECT (TRY_CAST('2024-01-02 03:04:05.5'::TIMESTAMP_MS AS TIMESTAMP_S) IS NULL)::INT AS a, \
+         '2024-01-02 03:04:05.5'::TIMESTAMP_S::TIMESTAMP_MS::VARCHAR AS b, \
+         (CAST(NULL::TIMESTAMP_MS AS TIMESTAMP_S) IS NULL)::INT AS c",
+        "SELECT (TRY_CAST(s::TIMESTAMP_MS AS TIMESTAMP_S) IS NULL)::INT AS a FROM (VALUES (NULL), ('2024-01-02')) t(s)",
+    ]))
+    .await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    let session = s3sql_planner::Session::with_secrets(s3sql_secrets::SecretManager::new(None));
+    for sql in [
+        "SELECT CAST('2024-01-02 03:04:05.5'::TIMESTAMP_MS AS TIMESTAMP_S)",
+        "SELECT CAST(s::TIMESTAMP_MS AS TIMESTAMP_S) FROM (VALUES (NULL), ('2024-01-02')) t(s)",
+    ] {
+        let error = crate::support::error_of(&session, sql).await;
+        let expected = "Unimplemented type for cast (TIMESTAMP_MS -> TIMESTAMP_S)";
+        assert!(error.contains(expected), "{sql}: {error}");
+    }
+}
