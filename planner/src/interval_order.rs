@@ -128,8 +128,8 @@ impl AnalyzerRule for IntervalOrder {
     }
 }
 
-/// `plan` sorting, grouping, taking distinct rows or joining by the keys
-/// of its intervals.
+/// `plan` sorting, grouping, taking distinct rows (DISTINCT ON too) or
+/// joining by the keys of its intervals.
 fn sorted_and_grouped_by_key(
     plan: LogicalPlan,
     udf: &Arc<ScalarUDF>,
@@ -144,6 +144,18 @@ fn sorted_and_grouped_by_key(
     };
     Ok(match plan {
         LogicalPlan::Aggregate(aggregate) => group_by_keys(aggregate, udf)?,
+        LogicalPlan::Distinct(Distinct::On(mut on)) => {
+            let schema = Arc::clone(on.input.schema());
+            let on_expr = std::mem::take(&mut on.on_expr);
+            on.on_expr = on_expr
+                .into_iter()
+                .map(|e| keyed(e, &schema, udf))
+                .collect();
+            if let Some(sorts) = on.sort_expr.take() {
+                on.sort_expr = Some(keyed_sorts(sorts, &schema, udf));
+            }
+            Transformed::yes(LogicalPlan::Distinct(Distinct::On(on)))
+        }
         LogicalPlan::Sort(mut sort) => {
             let schema = Arc::clone(sort.input.schema());
             let sorted = std::mem::take(&mut sort.expr);

@@ -90,7 +90,7 @@ async fn interval_text_reads_as_duckdb() {
 /// months out of the days, then months, days and time compared in turn
 /// (so `'1 day -1 hour'` is more than `'23 hours'`). `=`, `<`, `IN` (a
 /// list, a subquery), `BETWEEN`, `CASE`, joins, INTERSECT, ORDER BY (an
-/// aggregate's and a window's too), PARTITION BY, GROUP BY, DISTINCT,
+/// aggregate's and a window's too), PARTITION BY, GROUP BY, DISTINCT (ON),
 /// UNION, `count(DISTINCT ...)`, `min` and `max`; a group shows its first
 /// interval, as DuckDB. Arrow compared months, days and nanoseconds apart
 /// (review-s27 F3: `INTERVAL '1 month' = INTERVAL '30 days'` was false,
@@ -128,6 +128,8 @@ async fn intervals_compare_as_duckdb() {
          WHERE i IN (SELECT j FROM (VALUES (INTERVAL '24 hours')) u(j))",
         "SELECT i::VARCHAR AS s FROM (SELECT i FROM (VALUES (INTERVAL '1 month'), (INTERVAL '2 days')) t(i) \
          INTERSECT SELECT j FROM (VALUES (INTERVAL '30 days')) u(j))",
+        "SELECT i::VARCHAR AS s, x FROM (SELECT DISTINCT ON (i) i, x FROM (VALUES (INTERVAL '1 day', 1), \
+         (INTERVAL '24 hours', 2), (INTERVAL '2 days', 3)) t(i, x) ORDER BY i, x DESC)",
         "SELECT g, i::VARCHAR AS s FROM (SELECT DISTINCT g, i FROM (VALUES ('a', INTERVAL '1 day'), \
          ('a', INTERVAL '24 hours'), ('b', INTERVAL '24 hours')) t(g, i)) ORDER BY g",
     ]))
