@@ -9,10 +9,11 @@
 //! DECIMAL(38,0) that orders as DuckDB orders them) in the interval's
 //! place wherever one is compared: `=`, `<` and the other comparisons,
 //! `IN` (a list or a subquery), `BETWEEN`, a `CASE` operand, ORDER BY,
-//! join keys, `count(DISTINCT ...)`, `min` and `max`; [`IntervalWindows`],
+//! join keys and `count(DISTINCT ...)`; [`IntervalWindows`],
 //! before type coercion, a window's PARTITION BY and ORDER BY. A GROUP BY
 //! (and a DISTINCT, planned as one) groups by the key and shows a value of
-//! the group, the first it met, as DuckDB does.
+//! the group, the first it met, as DuckDB does; `min` and `max` keep
+//! DuckDB's least and greatest ([`crate::interval_pick`]).
 
 use std::sync::Arc;
 
@@ -23,7 +24,6 @@ use datafusion::arrow::datatypes::{
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TransformedResult};
 use datafusion::common::{Column, DFSchema, Result, ScalarValue, exec_err};
-use datafusion::functions_aggregate::first_last::{first_value, first_value_udaf};
 use datafusion::logical_expr::expr::{
     AggregateFunction, Between, Case, InList, InSubquery, ScalarFunction, Sort, WindowFunction,
 };
@@ -35,6 +35,7 @@ use datafusion::logical_expr::{
 use datafusion::optimizer::AnalyzerRule;
 
 use crate::expr_rules::rewrite_expressions;
+use crate::interval_pick::{IntervalPick, Pick};
 
 const NANOS_PER_DAY: i64 = 86_400 * 1_000_000_000;
 /// The key's type: wide enough for every interval's key.
@@ -55,7 +56,7 @@ fn normalized(interval: IntervalMonthDayNano) -> (i64, i64, i64) {
 /// The normalized parts as one number that orders as DuckDB orders them
 /// (months, then days, then time): days lie within ±29 and time within a
 /// day, so each part's weight is more than the span of those below it.
-fn key(interval: IntervalMonthDayNano) -> i128 {
+pub(crate) fn key(interval: IntervalMonthDayNano) -> i128 {
     let (months, days, nanos) = normalized(interval);
     let day_weight = 2 * i128::from(NANOS_PER_DAY);
     (i128::from(months) * 64 + i128::from(days)) * day_weight + i128::from(nanos)
@@ -214,7 +215,7 @@ fn keyed_sorts(sorts: Vec<Sort>, schema: &DFSchema, udf: &Arc<ScalarUDF>) -> Vec
 
 /// A GROUP BY of intervals grouped by their keys: each interval group
 /// expression becomes its key, the interval shown is the group's first
-/// (`first_value`), and a projection gives the aggregate's columns their
+/// ([`Pick::First`]), and a projection gives the aggregate's columns their
 /// names and places again. Grouping sets are left as they are.
 fn group_by_keys(aggregate: Aggregate, udf: &Arc<ScalarUDF>) -> Result<Transformed<LogicalPlan>> {
     let input_schema = Arc::clone(aggregate.input.schema());
@@ -236,7 +237,10 @@ fn group_by_keys(aggregate: Aggregate, udf: &Arc<ScalarUDF>) -> Result<Transform
     for (i, (expr, interval)) in aggregate.group_expr.iter().zip(&intervals).enumerate() {
         if *interval {
             groups.push(key_of(expr.clone(), udf).alias(format!("__duckdb_interval_key_{i}")));
-            aggregates.push(first_value(expr.clone(), Vec::new()).alias(shown_name(i)));
+            let first = IntervalPick::udaf(Pick::First);
+            let first =
+                AggregateFunction::new_udf(first, vec![expr.clone()], false, None, vec![], None);
+            aggregates.push(Expr::AggregateFunction(first).alias(shown_name(i)));
         } else {
             groups.push(expr.clone());
         }
@@ -404,10 +408,18 @@ fn windowed_by_key(
     Transformed::yes(Expr::WindowFunction(Box::new(window)))
 }
 
+/// The interval aggregate `min` or `max` (`name`) is.
+fn extreme(name: &str) -> Option<Pick> {
+    match name {
+        "min" => Some(Pick::Least),
+        "max" => Some(Pick::Greatest),
+        _ => None,
+    }
+}
+
 /// An aggregate's ORDER BY by keys, `count(DISTINCT interval)` counting
-/// distinct keys, and `max`/`min` of intervals the first interval in the
-/// keys' order (descending or ascending), NULLs last: DuckDB's greatest
-/// and least.
+/// distinct keys, and `max`/`min` of intervals [`IntervalPick`]'s, DuckDB's
+/// greatest and least.
 fn aggregated_by_key(
     mut aggregate: AggregateFunction,
     schema: &DFSchema,
@@ -416,14 +428,13 @@ fn aggregated_by_key(
     let params = &mut aggregate.params;
     let interval_args = params.args.iter().any(|e| is_interval(e, schema));
     let name = aggregate.func.name();
-    if interval_args && let ("max" | "min", [arg]) = (name, params.args.as_slice()) {
-        let sort = Sort::new(key_of(arg.clone(), udf), name == "min", false);
+    if interval_args && let Some(pick) = extreme(name) {
         return Transformed::yes(Expr::AggregateFunction(AggregateFunction::new_udf(
-            first_value_udaf(),
-            vec![arg.clone()],
+            IntervalPick::udaf(pick),
+            std::mem::take(&mut params.args),
             false,
             params.filter.take(),
-            vec![sort],
+            Vec::new(),
             None,
         )));
     }

@@ -43,6 +43,7 @@ mod integers;
 mod interval_cast;
 mod interval_math;
 mod interval_order;
+mod interval_pick;
 mod interval_text;
 mod interval_units;
 mod like_pattern;
