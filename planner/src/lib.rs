@@ -41,6 +41,7 @@ mod expr_rules;
 mod integer_overflow;
 mod integers;
 mod interval_cast;
+mod interval_limit;
 mod interval_math;
 mod interval_order;
 mod interval_pick;

@@ -123,6 +123,8 @@ impl Session {
             .with_analyzer_rules(rules)
             .with_type_planner(Arc::new(crate::sql_types::DuckTypes))
             .with_analyzer_rule(Arc::new(crate::blob::BlobCasts))
+            // A DISTINCT of intervals with a LIMIT stops reading early.
+            .with_physical_optimizer_rule(Arc::new(crate::interval_limit::FirstIntervalLimits))
             .build();
         let mut ctx = SessionContext::new_with_state(state);
         let settings = Arc::new(Settings::default());
