@@ -12,8 +12,8 @@
 //! join keys and `count(DISTINCT ...)`; [`IntervalWindows`],
 //! before type coercion, a window's PARTITION BY and ORDER BY. A GROUP BY
 //! (and a DISTINCT, planned as one) groups by the key and shows a value of
-//! the group, the first it met, as DuckDB does; `min` and `max` keep
-//! DuckDB's least and greatest ([`crate::interval_pick`]).
+//! the group, the first it met, as DuckDB does; `min` and `max`, windows
+//! too, keep DuckDB's least and greatest ([`crate::interval_pick`]).
 
 use std::sync::Arc;
 
@@ -30,7 +30,7 @@ use datafusion::logical_expr::expr::{
 use datafusion::logical_expr::{
     Aggregate, BinaryExpr, ColumnarValue, Distinct, Expr, ExprSchemable, LogicalPlan, Operator,
     Projection, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
-    WindowFrameBound, WindowFrameUnits,
+    WindowFrameBound, WindowFrameUnits, WindowFunctionDefinition,
 };
 use datafusion::optimizer::AnalyzerRule;
 
@@ -337,6 +337,7 @@ fn compared_by_key(
             )))
         }
         Expr::AggregateFunction(aggregate) => aggregated_by_key(aggregate, schema, udf),
+        Expr::WindowFunction(window) => windowed_extreme(*window, schema),
         other => Transformed::no(other),
     })
 }
@@ -414,6 +415,22 @@ fn extreme(name: &str) -> Option<Pick> {
         "min" => Some(Pick::Least),
         "max" => Some(Pick::Greatest),
         _ => None,
+    }
+}
+
+/// A window's `min` or `max` of intervals as [`IntervalPick`]'s, DuckDB's
+/// least and greatest.
+fn windowed_extreme(mut window: WindowFunction, schema: &DFSchema) -> Transformed<Expr> {
+    let pick = match &window.fun {
+        WindowFunctionDefinition::AggregateUDF(udaf) => extreme(udaf.name()),
+        _ => None,
+    };
+    match (pick, window.params.args.as_slice()) {
+        (Some(pick), [arg]) if is_interval(arg, schema) => {
+            window.fun = WindowFunctionDefinition::AggregateUDF(IntervalPick::udaf(pick));
+            Transformed::yes(Expr::WindowFunction(Box::new(window)))
+        }
+        _ => Transformed::no(Expr::WindowFunction(Box::new(window))),
     }
 }
 

@@ -175,6 +175,31 @@ async fn try_casts_and_zoned_casts_to_timestamp_units_as_duckdb() {
     }
 }
 
+/// `min` and `max` of intervals as DuckDB: the least or greatest by
+/// DuckDB's normalized value, the first met of equal ones, NULLs skipped,
+/// per group and with a FILTER; and as windows, over the whole partition,
+/// a running frame and sliding ROWS frames (review of ivl F4: `max(i)
+/// OVER ()` of `'1 month'` and `'31 days'` was `1 month`).
+#[tokio::test]
+async fn interval_min_and_max_as_duckdb_in_groups_and_windows() {
+    let wrong = unlike_duckdb(&statements(&[
+        "SELECT g, max(i)::VARCHAR AS hi, min(i)::VARCHAR AS lo, \
+         max(i) FILTER (WHERE i < INTERVAL '1 month')::VARCHAR AS f FROM (VALUES \
+         ('a', INTERVAL '1 month'), ('a', INTERVAL '30 days'), ('a', INTERVAL '24 hours'), ('a', INTERVAL '1 day'), \
+         ('b', INTERVAL '30 days'), ('b', INTERVAL '1 month'), ('b', NULL), ('c', NULL)) t(g, i) GROUP BY g ORDER BY g",
+        "SELECT k, (max(i) OVER ())::VARCHAR AS hi, (min(i) OVER ())::VARCHAR AS lo, \
+         (max(i) OVER (ORDER BY k))::VARCHAR AS run, \
+         (min(i) OVER (ORDER BY k ROWS BETWEEN 1 PRECEDING AND CURRENT ROW))::VARCHAR AS pair, \
+         (max(i) OVER (ORDER BY k ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING))::VARCHAR AS near \
+         FROM (VALUES (1, INTERVAL '1 month'), (2, INTERVAL '31 days'), (3, INTERVAL '1 day'), \
+         (4, INTERVAL '30 days'), (5, INTERVAL '24 hours'), (6, NULL)) t(k, i) ORDER BY k",
+        "SELECT g, k, (max(i) OVER (PARTITION BY g))::VARCHAR AS hi FROM (VALUES ('a', 1, INTERVAL '1 month'), \
+         ('a', 2, INTERVAL '31 days'), ('b', 3, INTERVAL '25 hours'), ('b', 4, INTERVAL '1 day 2 hours')) t(g, k, i) ORDER BY k",
+    ]))
+    .await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
 /// The rows `EXPLAIN ANALYZE` says the plan's `node` produced.
 async fn rows_out_of(session: &s3sql_planner::Session, sql: &str, node: &str) -> f64 {
     let plan = crate::support::query(session, &format!("EXPLAIN ANALYZE {sql}")).await;
