@@ -9,7 +9,7 @@
 //! DECIMAL(38,0) that orders as DuckDB orders them) in the interval's
 //! place wherever one is compared: `=`, `<` and the other comparisons,
 //! `IN` (a list or a subquery), `BETWEEN`, a `CASE` operand, ORDER BY,
-//! join keys and `count(DISTINCT ...)`; [`IntervalWindows`],
+//! join keys, `count(DISTINCT ...)` and `nullif`; [`IntervalWindows`],
 //! before type coercion, a window's PARTITION BY and ORDER BY. A GROUP BY
 //! (and a DISTINCT, planned as one) groups by the key and shows a value of
 //! the group, the first it met, as DuckDB does; `min` and `max`, windows
@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, AsArray, Decimal128Array};
 use datafusion::arrow::datatypes::{
-    DataType, IntervalMonthDayNano, IntervalMonthDayNanoType, IntervalUnit,
+    DataType, Field, FieldRef, IntervalMonthDayNano, IntervalMonthDayNanoType, IntervalUnit,
 };
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TransformedResult};
@@ -29,8 +29,8 @@ use datafusion::logical_expr::expr::{
 };
 use datafusion::logical_expr::{
     Aggregate, BinaryExpr, ColumnarValue, Distinct, Expr, ExprSchemable, LogicalPlan, Operator,
-    Projection, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
-    WindowFrameBound, WindowFrameUnits, WindowFunctionDefinition,
+    Projection, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    Volatility, WindowFrameBound, WindowFrameUnits, WindowFunctionDefinition, when,
 };
 use datafusion::optimizer::AnalyzerRule;
 
@@ -91,6 +91,14 @@ impl ScalarUDFImpl for IntervalKey {
 
     fn return_type(&self, _: &[DataType]) -> Result<DataType> {
         Ok(KEY_TYPE)
+    }
+
+    /// NULL only for a NULL interval: a `NOT IN` of a subquery of
+    /// intervals none of which is NULL stays a plain anti join, one
+    /// DataFusion decorrelates with other keys beside it.
+    fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
+        let nullable = args.arg_fields.iter().any(|f| f.is_nullable());
+        Ok(Arc::new(Field::new(self.name(), KEY_TYPE, nullable)))
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
@@ -300,8 +308,11 @@ fn compared_by_key(
         }) if is_interval(&expr, schema) && subquery.subquery.schema().fields().len() == 1 => {
             let plan = Arc::clone(&subquery.subquery);
             let (qualifier, field) = plan.schema().qualified_field(0);
+            // A name of its own: a correlated subquery's decorrelation
+            // projects the key beside the columns it correlates by, the
+            // interval's own among them.
             let keyed = key_of(Expr::Column(Column::from((qualifier, field))), udf)
-                .alias_qualified(qualifier.cloned(), field.name());
+                .alias("__duckdb_interval_in_key");
             let projection = Projection::try_new(vec![keyed], plan)?;
             subquery.subquery = Arc::new(LogicalPlan::Projection(projection));
             Transformed::yes(Expr::InSubquery(InSubquery::new(
@@ -338,6 +349,7 @@ fn compared_by_key(
         }
         Expr::AggregateFunction(aggregate) => aggregated_by_key(aggregate, schema, udf),
         Expr::WindowFunction(window) => windowed_extreme(*window, schema),
+        Expr::ScalarFunction(call) => nullif_by_key(call, schema, udf)?,
         other => Transformed::no(other),
     })
 }
@@ -431,6 +443,22 @@ fn windowed_extreme(mut window: WindowFunction, schema: &DFSchema) -> Transforme
             Transformed::yes(Expr::WindowFunction(Box::new(window)))
         }
         _ => Transformed::no(Expr::WindowFunction(Box::new(window))),
+    }
+}
+
+/// `nullif(a, b)` of intervals: NULL where `a = b` compares by keys.
+fn nullif_by_key(
+    call: ScalarFunction,
+    schema: &DFSchema,
+    udf: &Arc<ScalarUDF>,
+) -> Result<Transformed<Expr>> {
+    match call.args.as_slice() {
+        [a, b] if call.func.name() == "nullif" && is_interval(a, schema) => {
+            let equal = key_of(a.clone(), udf).eq(keyed(b.clone(), schema, udf));
+            let null = Expr::Literal(ScalarValue::IntervalMonthDayNano(None), None);
+            Ok(Transformed::yes(when(equal, null).otherwise(a.clone())?))
+        }
+        _ => Ok(Transformed::no(Expr::ScalarFunction(call))),
     }
 }
 

@@ -200,6 +200,32 @@ async fn interval_min_and_max_as_duckdb_in_groups_and_windows() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
+/// A correlated `IN` subquery of intervals plans and answers as DuckDB
+/// (review of ivl F5: the key the rewrite put in the subquery took its
+/// column's name, `u.j`, and decorrelation refused two columns of one
+/// name); `NOT IN` a subquery holding NULL is NULL, `nullif` compares as
+/// `=` does (F7: `nullif(INTERVAL '1 month', INTERVAL '30 days')` was
+/// `1 month`).
+#[tokio::test]
+async fn interval_subqueries_and_nullif_as_duckdb() {
+    let wrong = unlike_duckdb(&statements(&[
+        "SELECT i::VARCHAR AS s FROM (VALUES (INTERVAL '1 day'), (INTERVAL '2 days')) t(i) \
+         WHERE i IN (SELECT j FROM (VALUES (INTERVAL '24 hours'), (INTERVAL '48 hours')) u(j) WHERE u.j <= t.i \
+         AND u.j > t.i - INTERVAL '1 day')",
+        "SELECT i::VARCHAR AS s FROM (VALUES (INTERVAL '1 day'), (INTERVAL '2 days')) t(i) \
+         WHERE i NOT IN (SELECT j FROM (VALUES (INTERVAL '24 hours', 1)) u(j, x) WHERE u.j = t.i) ORDER BY s",
+        "SELECT i::VARCHAR AS s FROM (VALUES (INTERVAL '1 month'), (INTERVAL '2 months')) t(i) \
+         WHERE i NOT IN (SELECT j FROM (VALUES (INTERVAL '30 days'), (NULL)) u(j))",
+        "SELECT i::VARCHAR AS s FROM (VALUES (INTERVAL '1 month'), (INTERVAL '2 months')) t(i) \
+         WHERE i NOT IN (SELECT j FROM (VALUES (INTERVAL '30 days')) u(j))",
+        "SELECT nullif(INTERVAL '1 month', INTERVAL '30 days')::VARCHAR AS a, \
+         nullif(INTERVAL '25 hours', INTERVAL '1 day')::VARCHAR AS b, \
+         nullif(i, INTERVAL '24 hours')::VARCHAR AS c FROM (VALUES (INTERVAL '1 day')) t(i)",
+    ]))
+    .await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
 /// The rows `EXPLAIN ANALYZE` says the plan's `node` produced.
 async fn rows_out_of(session: &s3sql_planner::Session, sql: &str, node: &str) -> f64 {
     let plan = crate::support::query(session, &format!("EXPLAIN ANALYZE {sql}")).await;
