@@ -226,6 +226,31 @@ async fn interval_subqueries_and_nullif_as_duckdb() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
+/// A Parquet TIMESTAMP(MILLIS) column (DuckDB's COPY of a TIMESTAMP_MS)
+/// is DuckDB's TIMESTAMP when read: its cast or TRY_CAST to TIMESTAMP_S
+/// rounds, as DuckDB's, where a TIMESTAMP_MS value's is DuckDB's error
+/// (review of ivl F3: the column's cast was "Unimplemented type for
+/// cast", its TRY_CAST NULL).
+#[tokio::test]
+async fn a_parquet_milliseconds_column_casts_to_seconds_as_duckdb() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ms.parquet").display().to_string();
+    crate::support::duckdb(
+        None,
+        &[format!(
+            "COPY (SELECT * FROM (VALUES (1, '2024-01-02 03:04:05.678'::TIMESTAMP_MS), \
+             (2, '2024-01-02 03:04:05.432'::TIMESTAMP_MS), (3, '1969-12-31 23:59:59.500'::TIMESTAMP_MS), \
+             (4, NULL)) v(k, t)) TO '{file}'"
+        )],
+    );
+    let wrong = unlike_duckdb(&[format!(
+        "SELECT k, CAST(t AS TIMESTAMP_S)::VARCHAR AS a, TRY_CAST(t AS TIMESTAMP_S)::VARCHAR AS b, \
+         t::TIMESTAMP_MS::VARCHAR AS c FROM '{file}' ORDER BY k"
+    )])
+    .await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
 /// The rows `EXPLAIN ANALYZE` says the plan's `node` produced.
 async fn rows_out_of(session: &s3sql_planner::Session, sql: &str, node: &str) -> f64 {
     let plan = crate::support::query(session, &format!("EXPLAIN ANALYZE {sql}")).await;
