@@ -105,14 +105,22 @@ impl ScalarUDFImpl for IntervalKey {
         let Some(arg) = args.args.first() else {
             return exec_err!("duckdb_interval_key takes one argument");
         };
-        let array = arg.to_array(args.number_rows)?;
-        let keys: Decimal128Array = array.as_primitive::<IntervalMonthDayNanoType>().unary(key);
-        let keys: ArrayRef = Arc::new(keys.with_precision_and_scale(38, 0)?);
         match arg {
-            ColumnarValue::Scalar(_) => Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
-                &keys, 0,
-            )?)),
-            ColumnarValue::Array(_) => Ok(ColumnarValue::Array(keys)),
+            // From the value itself: a batch of no rows has no row to
+            // take a constant's key from (review of ivl, second round,
+            // F1: it panicked).
+            ColumnarValue::Scalar(ScalarValue::IntervalMonthDayNano(interval)) => Ok(
+                ColumnarValue::Scalar(ScalarValue::Decimal128(interval.map(key), 38, 0)),
+            ),
+            ColumnarValue::Scalar(other) => {
+                exec_err!("duckdb_interval_key of a {}", other.data_type())
+            }
+            ColumnarValue::Array(array) => {
+                let keys: Decimal128Array =
+                    array.as_primitive::<IntervalMonthDayNanoType>().unary(key);
+                let keys: ArrayRef = Arc::new(keys.with_precision_and_scale(38, 0)?);
+                Ok(ColumnarValue::Array(keys))
+            }
         }
     }
 }
