@@ -16,6 +16,7 @@
 //! too, keep DuckDB's least and greatest ([`crate::interval_pick`]).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use datafusion::arrow::array::{ArrayRef, AsArray, Decimal128Array};
 use datafusion::arrow::datatypes::{
@@ -27,9 +28,10 @@ use datafusion::common::{Column, DFSchema, Result, ScalarValue, exec_err};
 use datafusion::logical_expr::expr::{
     AggregateFunction, Between, Case, InList, InSubquery, ScalarFunction, Sort, WindowFunction,
 };
+use datafusion::logical_expr::utils::{conjunction, split_conjunction_owned};
 use datafusion::logical_expr::{
-    Aggregate, BinaryExpr, ColumnarValue, Distinct, Expr, ExprSchemable, LogicalPlan, Operator,
-    Projection, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    Aggregate, BinaryExpr, ColumnarValue, Distinct, Expr, ExprSchemable, Filter, LogicalPlan,
+    Operator, Projection, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
     Volatility, WindowFrameBound, WindowFrameUnits, WindowFunctionDefinition, when,
 };
 use datafusion::optimizer::AnalyzerRule;
@@ -40,6 +42,22 @@ use crate::interval_pick::{IntervalPick, Pick};
 const NANOS_PER_DAY: i64 = 86_400 * 1_000_000_000;
 /// The key's type: wide enough for every interval's key.
 const KEY_TYPE: DataType = DataType::Decimal128(38, 0);
+/// The operators comparing intervals by their keys.
+const COMPARISONS: [Operator; 8] = {
+    use Operator::*;
+    [
+        Eq,
+        NotEq,
+        Lt,
+        LtEq,
+        Gt,
+        GtEq,
+        IsDistinctFrom,
+        IsNotDistinctFrom,
+    ]
+};
+/// The name of [`IntervalKey`]'s function.
+const KEY_NAME: &str = "duckdb_interval_key";
 
 /// DuckDB 1.5.5's normalized interval: whole days out of the time, then
 /// whole 30-day months out of the days, each part keeping its sign (so
@@ -82,7 +100,7 @@ impl IntervalKey {
 
 impl ScalarUDFImpl for IntervalKey {
     fn name(&self) -> &str {
-        "duckdb_interval_key"
+        KEY_NAME
     }
 
     fn signature(&self) -> &Signature {
@@ -173,6 +191,9 @@ fn sorted_and_grouped_by_key(
             }
             Transformed::yes(LogicalPlan::Distinct(Distinct::On(on)))
         }
+        LogicalPlan::Filter(filter) if filter.predicate.contains_outer() => {
+            correlated_keys_projected(filter)?
+        }
         LogicalPlan::Sort(mut sort) => {
             let schema = Arc::clone(sort.input.schema());
             let sorted = std::mem::take(&mut sort.expr);
@@ -191,6 +212,61 @@ fn sorted_and_grouped_by_key(
         }
         plan => Transformed::no(plan),
     })
+}
+
+/// A correlated filter's interval comparisons, `key(u.i) = key(outer
+/// t.i)`, with the subquery's side projected under the filter as a column
+/// of its own: DataFusion decorrelates a subquery with an aggregate only
+/// when its side of `=` is a column (review of ivl, second round, F2: the
+/// scalar subquery was left in the plan). A projection above drops the
+/// column again; decorrelation adds it back where the join needs it.
+fn correlated_keys_projected(filter: Filter) -> Result<Transformed<LogicalPlan>> {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let Filter {
+        predicate, input, ..
+    } = filter;
+    let mut projected = Vec::new();
+    let mut inner_key = |side: Box<Expr>, other: &Expr| match *side {
+        Expr::ScalarFunction(ref call)
+            if call.func.name() == KEY_NAME && !side.contains_outer() && other.contains_outer() =>
+        {
+            let name = format!(
+                "__duckdb_interval_corr_key_{}",
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            );
+            projected.push(side.alias(&name));
+            Box::new(Expr::Column(Column::from_name(name)))
+        }
+        side => Box::new(side),
+    };
+    let conjuncts = split_conjunction_owned(predicate)
+        .into_iter()
+        .map(|e| match e {
+            Expr::BinaryExpr(BinaryExpr { left, op, right }) if COMPARISONS.contains(&op) => {
+                let left = inner_key(left, &right);
+                let right = inner_key(right, &left);
+                Expr::BinaryExpr(BinaryExpr { left, op, right })
+            }
+            other => other,
+        });
+    let predicate = conjunction(conjuncts)
+        .unwrap_or_else(|| Expr::Literal(ScalarValue::Boolean(Some(true)), None));
+    if projected.is_empty() {
+        return Ok(Transformed::no(LogicalPlan::Filter(Filter::try_new(
+            predicate, input,
+        )?)));
+    }
+    let columns: Vec<Expr> = input
+        .schema()
+        .columns()
+        .into_iter()
+        .map(Expr::Column)
+        .collect();
+    let with_keys = columns.iter().cloned().chain(projected).collect();
+    let with_keys = LogicalPlan::Projection(Projection::try_new(with_keys, input)?);
+    let filtered = LogicalPlan::Filter(Filter::try_new(predicate, Arc::new(with_keys))?);
+    let projection = Projection::try_new(columns, Arc::new(filtered))?;
+    Ok(Transformed::yes(LogicalPlan::Projection(projection)))
 }
 
 fn has_interval(schema: &DFSchema) -> bool {
@@ -283,13 +359,9 @@ fn compared_by_key(
     schema: &DFSchema,
     udf: &Arc<ScalarUDF>,
 ) -> Result<Transformed<Expr>> {
-    use Operator::*;
     Ok(match expr {
         Expr::BinaryExpr(BinaryExpr { left, op, right })
-            if matches!(
-                op,
-                Eq | NotEq | Lt | LtEq | Gt | GtEq | IsDistinctFrom | IsNotDistinctFrom
-            ) && is_interval(&left, schema) =>
+            if COMPARISONS.contains(&op) && is_interval(&left, schema) =>
         {
             Transformed::yes(Expr::BinaryExpr(BinaryExpr::new(
                 Box::new(key_of(*left, udf)),

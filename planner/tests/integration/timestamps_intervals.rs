@@ -317,3 +317,37 @@ async fn a_constant_interval_compared_over_no_rows_as_duckdb() {
     .await;
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// A correlated scalar subquery comparing intervals with `=` plans and
+/// answers as DuckDB, over VALUES and over Parquet (review of ivl, second
+/// round, F2: decorrelation wants a column on the subquery's side of `=`,
+/// and found the interval's key there: "Schema error: No field named
+/// u.column1", or "Physical plan does not support logical expression
+/// ScalarSubquery").
+#[tokio::test]
+async fn a_correlated_scalar_subquery_of_intervals_as_duckdb() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("v.parquet").display().to_string();
+    crate::support::duckdb(
+        None,
+        &[format!(
+            "COPY (SELECT * FROM (VALUES (1, INTERVAL '1 month'), (2, INTERVAL '30 days'), \
+             (3, INTERVAL '24 hours'), (4, INTERVAL '1 day'), (5, NULL), (6, INTERVAL '2 days')) v(k, i)) TO '{file}'"
+        )],
+    );
+    let mut sql = statements(&[
+        "SELECT k, (SELECT count(*) FROM (VALUES (INTERVAL '30 days')) u(j) WHERE u.j = t.i) AS c \
+         FROM (VALUES (1, INTERVAL '1 month'), (2, INTERVAL '1 day')) t(k, i) ORDER BY k",
+        "SELECT k, (SELECT max(x) FROM (VALUES (INTERVAL '24 hours', 5), (INTERVAL '1 day', 7)) u(j, x) \
+         WHERE u.j = t.i AND x > 1) AS m FROM (VALUES (1, INTERVAL '1 day'), (6, INTERVAL '1 day'), \
+         (2, INTERVAL '2 days')) t(k, i) ORDER BY k",
+    ]);
+    sql.push(format!(
+        "SELECT k FROM '{file}' t WHERE k = (SELECT max(u.k) FROM '{file}' u WHERE u.i = t.i) ORDER BY k"
+    ));
+    sql.push(format!(
+        "SELECT k FROM '{file}' t WHERE EXISTS (SELECT 1 FROM '{file}' u WHERE u.i = t.i AND u.k <> t.k) ORDER BY k"
+    ));
+    let wrong = unlike_duckdb(&sql).await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
