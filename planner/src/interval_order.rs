@@ -8,7 +8,8 @@
 //! [`IntervalKey`] (DuckDB's normalized months, days and time, as one
 //! DECIMAL(38,0) that orders as DuckDB orders them) in the interval's
 //! place wherever one is compared: `=`, `<` and the other comparisons,
-//! `IN` (a list or a subquery), `BETWEEN`, a `CASE` operand, ORDER BY,
+//! `IN` (a list or a subquery), `= ANY` and `< ALL` (and the like) of a
+//! subquery, `BETWEEN`, a `CASE` operand, ORDER BY,
 //! join keys, `count(DISTINCT ...)` and `nullif`; [`IntervalWindows`],
 //! before type coercion, a window's PARTITION BY and ORDER BY. A GROUP BY
 //! (and a DISTINCT, planned as one) groups by the key and shows a value of
@@ -26,7 +27,8 @@ use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TransformedResult};
 use datafusion::common::{Column, DFSchema, Result, ScalarValue, exec_err};
 use datafusion::logical_expr::expr::{
-    AggregateFunction, Between, Case, InList, InSubquery, ScalarFunction, Sort, WindowFunction,
+    AggregateFunction, Between, Case, InList, InSubquery, ScalarFunction, SetComparison, Sort,
+    WindowFunction,
 };
 use datafusion::logical_expr::utils::{conjunction, split_conjunction_owned};
 use datafusion::logical_expr::{
@@ -386,19 +388,25 @@ fn compared_by_key(
             mut subquery,
             negated,
         }) if is_interval(&expr, schema) && subquery.subquery.schema().fields().len() == 1 => {
-            let plan = Arc::clone(&subquery.subquery);
-            let (qualifier, field) = plan.schema().qualified_field(0);
-            // A name of its own: a correlated subquery's decorrelation
-            // projects the key beside the columns it correlates by, the
-            // interval's own among them.
-            let keyed = key_of(Expr::Column(Column::from((qualifier, field))), udf)
-                .alias("__duckdb_interval_in_key");
-            let projection = Projection::try_new(vec![keyed], plan)?;
-            subquery.subquery = Arc::new(LogicalPlan::Projection(projection));
+            subquery.subquery = keyed_subquery(Arc::clone(&subquery.subquery), udf)?;
             Transformed::yes(Expr::InSubquery(InSubquery::new(
                 Box::new(key_of(*expr, udf)),
                 subquery,
                 negated,
+            )))
+        }
+        Expr::SetComparison(SetComparison {
+            expr,
+            mut subquery,
+            op,
+            quantifier,
+        }) if is_interval(&expr, schema) && subquery.subquery.schema().fields().len() == 1 => {
+            subquery.subquery = keyed_subquery(Arc::clone(&subquery.subquery), udf)?;
+            Transformed::yes(Expr::SetComparison(SetComparison::new(
+                Box::new(key_of(*expr, udf)),
+                subquery,
+                op,
+                quantifier,
             )))
         }
         Expr::Between(Between {
@@ -432,6 +440,19 @@ fn compared_by_key(
         Expr::ScalarFunction(call) => nullif_by_key(call, schema, udf)?,
         other => Transformed::no(other),
     })
+}
+
+/// A subquery of one interval column (`IN (SELECT ...)`, `= ANY (SELECT
+/// ...)`) as its keys.
+fn keyed_subquery(plan: Arc<LogicalPlan>, udf: &Arc<ScalarUDF>) -> Result<Arc<LogicalPlan>> {
+    let (qualifier, field) = plan.schema().qualified_field(0);
+    // A name of its own: a correlated subquery's decorrelation projects
+    // the key beside the columns it correlates by, the interval's own
+    // among them.
+    let keyed = key_of(Expr::Column(Column::from((qualifier, field))), udf)
+        .alias("__duckdb_interval_in_key");
+    let projection = Projection::try_new(vec![keyed], plan)?;
+    Ok(Arc::new(LogicalPlan::Projection(projection)))
 }
 
 /// The analyzer rule run before type coercion: a window's PARTITION BY
