@@ -13,8 +13,11 @@
 //! join keys, `count(DISTINCT ...)` and `nullif`; [`IntervalWindows`],
 //! before type coercion, a window's PARTITION BY and ORDER BY. A GROUP BY
 //! (and a DISTINCT, planned as one) groups by the key and shows a value of
-//! the group, the first it met, as DuckDB does; `min` and `max`, windows
-//! too, keep DuckDB's least and greatest ([`crate::interval_pick`]).
+//! the group (the first met within a partition of the input, any of them
+//! across a parallel read's partitions); `min` and `max`, windows too,
+//! keep DuckDB's least and greatest ([`crate::interval_pick`]). Not keyed
+//! yet: GROUPING SETS, ROLLUP and CUBE, and DISTINCT aggregates other
+//! than `count`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -310,7 +313,8 @@ fn keyed_sorts(sorts: Vec<Sort>, schema: &DFSchema, udf: &Arc<ScalarUDF>) -> Vec
 /// A GROUP BY of intervals grouped by their keys: each interval group
 /// expression becomes its key, the interval shown is the group's first
 /// ([`Pick::First`]), and a projection gives the aggregate's columns their
-/// names and places again. Grouping sets are left as they are.
+/// names and places again. Grouping sets are left as they are (not yet:
+/// an interval a set leaves out would need to show NULL, not a first).
 fn group_by_keys(aggregate: Aggregate, udf: &Arc<ScalarUDF>) -> Result<Transformed<LogicalPlan>> {
     let input_schema = Arc::clone(aggregate.input.schema());
     let intervals: Vec<bool> = aggregate

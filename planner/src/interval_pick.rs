@@ -2,8 +2,11 @@
 //! a GROUP BY's shown interval (the group's first), `min` and `max` (the
 //! least or greatest by DuckDB's normalized value, the first met of equal
 //! ones, as DuckDB keeps its current value unless one is strictly less or
-//! greater). [`crate::interval_order`] plans GROUP BY, DISTINCT, `min`
-//! and `max` of intervals with them.
+//! greater). "First met" holds within one partition of the input; when
+//! partial aggregates of a parallel read merge, which partition's comes
+//! first is not fixed, so any of the equal ones may be shown, as in
+//! DuckDB's parallel aggregation. [`crate::interval_order`] plans GROUP
+//! BY, DISTINCT, `min` and `max` of intervals with them.
 //!
 //! Each has a [`GroupsAccumulator`], so a hash aggregate of intervals
 //! stays vectorized (`first_value` ordered by the key, planned before,
