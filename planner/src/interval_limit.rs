@@ -27,6 +27,7 @@ use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode};
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::limit::{GlobalLimitExec, LocalLimitExec};
+use datafusion::physical_plan::metrics::{BaselineMetrics, ExecutionPlanMetricsSet, MetricsSet};
 use datafusion::physical_plan::projection::ProjectionExec;
 use datafusion::physical_plan::repartition::RepartitionExec;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
@@ -174,6 +175,8 @@ pub(crate) struct KeyLimitExec {
     keys: Vec<Arc<dyn PhysicalExpr>>,
     fields: Vec<SortField>,
     limit: usize,
+    /// The rows each partition let through, for `EXPLAIN ANALYZE`.
+    metrics: ExecutionPlanMetricsSet,
 }
 
 impl KeyLimitExec {
@@ -192,6 +195,7 @@ impl KeyLimitExec {
             keys,
             fields,
             limit,
+            metrics: ExecutionPlanMetricsSet::new(),
         })
     }
 }
@@ -213,6 +217,10 @@ impl ExecutionPlan for KeyLimitExec {
 
     fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
         vec![&self.input]
+    }
+
+    fn metrics(&self) -> Option<MetricsSet> {
+        Some(self.metrics.clone_inner())
     }
 
     fn maintains_input_order(&self) -> Vec<bool> {
@@ -250,6 +258,7 @@ impl ExecutionPlan for KeyLimitExec {
     ) -> Result<SendableRecordBatchStream> {
         let input = self.input.execute(partition, context)?;
         let state = Passing {
+            output: BaselineMetrics::new(&self.metrics, partition),
             input: Some(input),
             keys: self.keys.clone(),
             rows: RowConverter::new(self.fields.clone())?,
@@ -266,6 +275,9 @@ impl ExecutionPlan for KeyLimitExec {
                     Ok(batch)
                 }
             });
+            if let Ok(batch) = &batch {
+                state.output.record_output(batch.num_rows());
+            }
             Some((batch, state))
         });
         Ok(Box::pin(RecordBatchStreamAdapter::new(
@@ -283,6 +295,7 @@ struct Passing {
     rows: RowConverter,
     seen: HashSet<OwnedRow>,
     limit: usize,
+    output: BaselineMetrics,
 }
 
 impl Passing {

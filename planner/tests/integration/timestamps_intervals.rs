@@ -405,3 +405,17 @@ async fn an_interval_range_frame_with_an_offset_is_not_supported_yet() {
     assert!(error.contains("not supported yet"), "{error}");
     assert!(!error.contains("Internal error"), "{error}");
 }
+
+/// `EXPLAIN ANALYZE` of a DISTINCT of intervals with a LIMIT shows the
+/// rows its early stop let through (review of ivl, second round, F11:
+/// KeyLimitExec reported no metrics).
+#[tokio::test]
+async fn the_interval_distinct_limit_reports_its_rows() {
+    let session = s3sql_planner::Session::with_secrets(s3sql_secrets::SecretManager::new(None));
+    let sql = "SELECT DISTINCT i FROM (SELECT to_days(value % 3) AS i FROM range(1000000)) LIMIT 2";
+    let passed = rows_out_of(&session, sql, "KeyLimitExec").await;
+    assert!(
+        (2.0..500_000.0).contains(&passed),
+        "{passed} rows passed for 2"
+    );
+}
