@@ -330,17 +330,7 @@ async fn a_query_reading_a_view_twice_lists_once() {
     bucket
         .put("t/a.parquet", parquet(&people(&[1], &["a"])))
         .await;
-    let proxy = s3sql_testkit::FaultProxy::in_front_of(&bucket.endpoint);
-    let host = bucket
-        .endpoint
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_owned();
-    let secret = bucket
-        .create_secret("p", &bucket.secret_access_key, None)
-        .replace(&host, &proxy.addr().to_string());
-    let session = s3sql_planner::Session::with_secrets(s3sql_secrets::SecretManager::new(None));
-    session.sql(&secret).await.unwrap();
+    let (proxy, session) = session_through_proxy(&bucket).await;
     let listings = || {
         proxy
             .recorded()
@@ -866,26 +856,52 @@ async fn a_big_csv_is_read_in_byte_ranges_in_parallel() {
     assert_eq!(query(&session, &limit).await.len(), 14);
 }
 
+/// A Parquet file of `rows` people (`id` 0.., `name` `{prefix}{id}`) in
+/// row groups of `per_group` rows.
+fn people_in_row_groups(rows: i64, prefix: &str, per_group: usize) -> Vec<u8> {
+    use datafusion::parquet::arrow::ArrowWriter;
+    use datafusion::parquet::file::properties::WriterProperties;
+    let ids: Vec<i64> = (0..rows).collect();
+    let names: Vec<String> = ids.iter().map(|i| format!("{prefix}{i}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let batch = people(&ids, &names);
+    let props = WriterProperties::builder()
+        .set_max_row_group_row_count(Some(per_group))
+        .build();
+    let mut file = Vec::new();
+    let mut writer = ArrowWriter::try_new(&mut file, batch.schema(), Some(props)).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    file
+}
+
+/// A session whose secret reaches `bucket` through a new fault proxy,
+/// which records every request, and the proxy.
+async fn session_through_proxy(
+    bucket: &Bucket,
+) -> (s3sql_testkit::FaultProxy, s3sql_planner::Session) {
+    let proxy = s3sql_testkit::FaultProxy::in_front_of(&bucket.endpoint);
+    let host = bucket
+        .endpoint
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let secret = bucket
+        .create_secret("p", &bucket.secret_access_key, None)
+        .replace(&host, &proxy.addr().to_string());
+    let session = s3sql_planner::Session::with_secrets(s3sql_secrets::SecretManager::new(None));
+    session.sql(&secret).await.unwrap();
+    (proxy, session)
+}
+
 /// A big Parquet file is read in two byte ranges (each its row groups) per
 /// partition, so one range's column chunks are fetched while another's
 /// decode: with one range per partition each fetched a row group, decoded
 /// it, then asked for the next, and the cores waited for the network.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_big_parquet_file_is_read_in_two_ranges_per_partition() {
-    use datafusion::parquet::arrow::ArrowWriter;
-    use datafusion::parquet::file::properties::WriterProperties;
     let bucket = Bucket::new().await;
-    let ids: Vec<i64> = (0..40_000).collect();
-    let names: Vec<String> = ids.iter().map(|i| format!("n{i}")).collect();
-    let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    let batch = people(&ids, &names);
-    let props = WriterProperties::builder()
-        .set_max_row_group_row_count(Some(2_500))
-        .build();
-    let mut file = Vec::new();
-    let mut writer = ArrowWriter::try_new(&mut file, batch.schema(), Some(props)).unwrap();
-    writer.write(&batch).unwrap();
-    writer.close().unwrap();
+    let file = people_in_row_groups(40_000, "n", 2_500);
     bucket.put("ranges/big.parquet", file).await;
     let session = bucket.session().await;
     // The file counts as big (DataFusion's 10 MB, made small for the test).
@@ -944,34 +960,12 @@ async fn a_limit_or_unordered_window_below_an_aggregate_takes_the_first_rows() {
 /// through the fault proxy whose range reaches the file's last byte.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_parquet_file_read_in_ranges_has_its_footer_read_once_by_the_scan() {
-    use datafusion::parquet::arrow::ArrowWriter;
-    use datafusion::parquet::file::properties::WriterProperties;
     let bucket = Bucket::new().await;
-    let ids: Vec<i64> = (0..400_000).collect();
-    let names: Vec<String> = ids.iter().map(|i| format!("name-{i}")).collect();
-    let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    let batch = people(&ids, &names);
-    let props = WriterProperties::builder()
-        .set_max_row_group_row_count(Some(20_000))
-        .build();
-    let mut file = Vec::new();
-    let mut writer = ArrowWriter::try_new(&mut file, batch.schema(), Some(props)).unwrap();
-    writer.write(&batch).unwrap();
-    writer.close().unwrap();
+    let file = people_in_row_groups(400_000, "name-", 20_000);
     let size = file.len();
     assert!(size > 2 << 20, "{size} bytes: not read by ranges");
     bucket.put("footer/big.parquet", file).await;
-    let proxy = s3sql_testkit::FaultProxy::in_front_of(&bucket.endpoint);
-    let host = bucket
-        .endpoint
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_owned();
-    let secret = bucket
-        .create_secret("p", &bucket.secret_access_key, None)
-        .replace(&host, &proxy.addr().to_string());
-    let session = s3sql_planner::Session::with_secrets(s3sql_secrets::SecretManager::new(None));
-    session.sql(&secret).await.unwrap();
+    let (proxy, session) = session_through_proxy(&bucket).await;
     query(
         &session,
         "SET datafusion.optimizer.repartition_file_min_size = 1000",
