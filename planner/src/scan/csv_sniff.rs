@@ -109,6 +109,11 @@ fn in_dialect(scan: &CsvOptions, dialect: &CsvDialect) -> CsvOptions {
     own
 }
 
+/// The delimiter a file's name implies (a tab for `.tsv`).
+fn delimiter_hint(name: &str) -> Option<u8> {
+    detect_from_path(name).and_then(|d| d.delimiter_hint)
+}
+
 /// Sniffs CSV files in a scan's options.
 #[derive(Debug)]
 pub(crate) struct CsvSampler {
@@ -141,10 +146,9 @@ impl CsvSampler {
     /// every deciding candidate and the type inference's `sample_size`
     /// rows ended within it, so more of the file would change nothing.
     fn sniff_counted(&self, text: &[u8], name: &str) -> Result<(FileSniff, bool)> {
-        let hint = detect_from_path(name).and_then(|d| d.delimiter_hint);
         let named = |e: s3sql_formats::FormatError| in_file(e.into(), name);
         let (dialect, dialect_sufficed) =
-            sniff_csv_sample(text, &self.options, hint).map_err(named)?;
+            sniff_csv_sample(text, &self.options, delimiter_hint(name)).map_err(named)?;
         let (types, rows) = sample_schema_rows(text, &dialect, &self.options).map_err(named)?;
         let wanted = self.options.sample_size.unwrap_or(DUCKDB_SAMPLE_SIZE);
         let sufficed = dialect_sufficed && rows >= wanted;
@@ -154,8 +158,8 @@ impl CsvSampler {
     /// The dialect of `text`, the decompressed start of the file named
     /// `name` (a `.tsv` name hints a tab).
     fn dialect(&self, text: &[u8], name: &str) -> Result<CsvDialect> {
-        let hint = detect_from_path(name).and_then(|d| d.delimiter_hint);
-        sniff_csv_with_hint(text, &self.options, hint).map_err(|e| in_file(e.into(), name))
+        sniff_csv_with_hint(text, &self.options, delimiter_hint(name))
+            .map_err(|e| in_file(e.into(), name))
     }
 
     /// `scan`'s options in the dialect of `text`, the decompressed start of
