@@ -25,7 +25,12 @@ pub(crate) fn push_python(value: f64, single: bool, out: &mut String) {
             scientific = format!("{single:e}");
             scientific.as_str()
         } else {
-            buffer.format_finite(value)
+            let text = buffer.format_finite(value);
+            if ryu_is_python(text) {
+                out.push_str(text);
+                return;
+            }
+            text
         };
         let digits = Digits::of(text);
         let exponent = digits.point - 1;
@@ -41,6 +46,14 @@ pub(crate) fn push_python(value: f64, single: bool, out: &mut String) {
             out.push_str(itoa::Buffer::new().format(magnitude));
         }
     }
+}
+
+/// Whether ryu's text of a double is already Python's: ryu writes
+/// positional from the point 4 places left of the first digit (`0.00001`)
+/// up to 16 digits before it, Python from 3 places left; in between the
+/// two texts are the same bytes, so the digits need not be read again.
+fn ryu_is_python(text: &str) -> bool {
+    !text.contains('e') && !text.trim_start_matches('-').starts_with("0.0000")
 }
 
 /// DuckDB's JSON (yyjson's) text of `value`: positional while the decimal
@@ -209,6 +222,46 @@ mod tests {
         } else {
             let sign = if exponent < 0 { '-' } else { '+' };
             format!("{mantissa}e{sign}{:02}", exponent.unsigned_abs())
+        }
+    }
+
+    /// Python's positional text of a double made from its digits (the
+    /// path without the shortcut), `None` where Python is scientific.
+    fn positional_through_digits(value: f64) -> Option<String> {
+        let mut buffer = ryu::Buffer::new();
+        let digits = Digits::of(buffer.format_finite(value));
+        let mut out = String::new();
+        (digits.is_zero() || (-4..16).contains(&(digits.point - 1))).then(|| {
+            digits.push_positional(&mut out);
+            out
+        })
+    }
+
+    /// ryu's text taken as it is must be the text the digits make, at
+    /// both ends of the positional range and on random values.
+    #[test]
+    fn ryus_positional_text_is_the_python_form() {
+        let mut values = vec![0.0, -0.0, 1e-4, 1e-5, 9.9e-5, -1e-4, 1e15, 1e16, 9.5e15];
+        values.extend([0.25, -0.25, 100.0, 1234.5678, 0.000_123_4, 2.0f64.powi(53)]);
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        for _ in 0..1_000_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            // Magnitudes around the positional range, where the shortcut
+            // is taken or just refused.
+            #[allow(clippy::cast_precision_loss)]
+            let mantissa = (state >> 11) as f64 / (1u64 << 53) as f64;
+            #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
+            let exponent = (state % 26) as i32 - 8;
+            values.push(mantissa * 10f64.powi(exponent));
+        }
+        for value in values {
+            let ours = python(value, false);
+            match positional_through_digits(value) {
+                Some(positional) => assert_eq!(ours, positional, "{value:e}"),
+                None => assert!(ours.contains('e'), "{ours} for {value:e}"),
+            }
         }
     }
 
