@@ -30,7 +30,14 @@ pub(crate) struct CsvDialect {
     null: String,
     header: bool,
     dates: DateFormats,
+    /// Whether no number's text can need quotes: none of the bytes a
+    /// number is written with is special, and the NULLSTR is not made of
+    /// them only. Numbers then go out without a look at their bytes.
+    plain_numbers: bool,
 }
+
+/// The bytes of an integer's or a double's text: `-1.5e+20`, `inf`, `nan`.
+const NUMBER_BYTES: &[u8] = b"0123456789+-.einfa";
 
 impl CsvDialect {
     pub(crate) fn new(options: &CopyOptions) -> Self {
@@ -39,8 +46,13 @@ impl CsvDialect {
         for &b in delimiter.iter().chain(&[options.quote, b'\n', b'\r', b'#']) {
             special[usize::from(b >> 6)] |= 1 << (b & 63);
         }
+        let special_byte = |b: u8| special[usize::from(b >> 6)] & (1 << (b & 63)) != 0;
+        let plain_numbers = !NUMBER_BYTES.iter().any(|&b| special_byte(b))
+            && (options.null.is_empty()
+                || !options.null.bytes().all(|b| NUMBER_BYTES.contains(&b)));
         Self {
             special,
+            plain_numbers,
             delimiter: options.delimiter,
             quote: options.quote,
             null: options.null.clone(),
@@ -102,18 +114,20 @@ impl CsvDialect {
             .iter()
             .map(|f| self.dates.chrono_format(f.data_type()))
             .collect::<Result<_>>()?;
-        let columns: Vec<(&dyn Array, DuckText<'_>)> = batch
+        let columns: Vec<(&dyn Array, DuckText<'_>, bool)> = batch
             .columns()
             .iter()
             .zip(schema.fields())
             .zip(&formats)
             .map(|((c, f), format)| {
-                Ok((c.as_ref(), column_text(c.as_ref(), f, format.as_deref())?))
+                let text = column_text(c.as_ref(), f, format.as_deref())?;
+                let plain = self.plain_numbers && text.is_number();
+                Ok((c.as_ref(), text, plain))
             })
             .collect::<Result<_>>()?;
         let delimiter = self.delimiter.as_bytes();
         for row in 0..batch.num_rows() {
-            for (i, (array, text)) in columns.iter().enumerate() {
+            for (i, (array, text, plain)) in columns.iter().enumerate() {
                 if i > 0 {
                     out.extend_from_slice(delimiter);
                 }
@@ -121,7 +135,10 @@ impl CsvDialect {
                     out.extend_from_slice(self.null.as_bytes());
                     continue;
                 }
-                if let Some(value) = text.as_str(row) {
+                if *plain {
+                    text.write(row, cell)?;
+                    out.extend_from_slice(cell.as_bytes());
+                } else if let Some(value) = text.as_str(row) {
                     self.push_field(out, value.as_bytes());
                 } else {
                     text.write(row, cell)?;
@@ -258,7 +275,7 @@ mod tests {
 
     use std::sync::Arc;
 
-    use datafusion::arrow::array::StringArray;
+    use datafusion::arrow::array::{Float64Array, Int64Array, StringArray};
     use datafusion::arrow::datatypes::{DataType, Field, Schema};
 
     use super::*;
@@ -272,6 +289,58 @@ mod tests {
             RecordBatch::try_new(schema, vec![Arc::new(StringArray::from(values))]).unwrap();
         encoder.write(&batch).await.unwrap();
         String::from_utf8(output.take(Vec::new())).unwrap()
+    }
+
+    async fn encode_numbers(pairs: Vec<(String, OptionValue)>) -> String {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("i", DataType::Int64, true),
+            Field::new("f", DataType::Float64, true),
+        ]));
+        let options = CopyOptions::parse("x.csv", pairs).unwrap();
+        let output = Output::new(options.text_compression).unwrap();
+        let mut encoder = CsvEncoder::new(schema.clone(), &options, output.clone());
+        let batch = RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(Int64Array::from(vec![Some(1), Some(-20), None])),
+                Arc::new(Float64Array::from(vec![
+                    Some(0.25),
+                    Some(f64::NAN),
+                    Some(1e20),
+                ])),
+            ],
+        )
+        .unwrap();
+        encoder.write(&batch).await.unwrap();
+        String::from_utf8(output.take(Vec::new())).unwrap()
+    }
+
+    /// Numbers skip the look for special bytes only while none of theirs
+    /// is special: a delimiter of `.` or `e`, or a NULLSTR `1`, quotes them.
+    #[tokio::test]
+    async fn numbers_are_quoted_when_the_dialect_makes_their_bytes_special() {
+        let option =
+            |key: &str, value: &str| vec![(key.to_owned(), OptionValue::Str(value.into()))];
+        assert_eq!(
+            encode_numbers(vec![]).await,
+            "i,f\n1,0.25\n-20,nan\n,1e+20\n"
+        );
+        assert_eq!(
+            encode_numbers(option("DELIMITER", ".")).await,
+            "i.f\n1.\"0.25\"\n-20.nan\n.1e+20\n"
+        );
+        assert_eq!(
+            encode_numbers(option("DELIMITER", "e")).await,
+            "ief\n1e0.25\n-20enan\ne\"1e+20\"\n"
+        );
+        assert_eq!(
+            encode_numbers(option("NULLSTR", "1")).await,
+            "i,f\n\"1\",0.25\n-20,nan\n1,1e+20\n"
+        );
+        assert_eq!(
+            encode_numbers(option("NULLSTR", "n/a")).await,
+            "i,f\n1,0.25\n-20,nan\nn/a,1e+20\n"
+        );
     }
 
     #[tokio::test]
