@@ -62,6 +62,8 @@ mod settings;
 mod show_tables;
 mod sql_types;
 mod statement;
+mod timestamp_cast;
+mod timestamp_parse;
 mod timestamp_text;
 mod timestamp_units;
 mod uuid_literal;

@@ -153,6 +153,9 @@ impl Session {
         let _ = ctx.register_expr_planner(Arc::new(crate::interval_math::IntervalArithmetic));
         ctx.add_analyzer_rule(Arc::new(crate::timestamp_text::TimestampCasts));
         ctx.add_analyzer_rule(Arc::new(crate::timestamp_units::RoundedTimestampCasts));
+        // Text to a timestamp as DuckDB reads it (after the rounding above,
+        // which casts the text to microseconds first).
+        ctx.add_analyzer_rule(Arc::new(crate::timestamp_cast::TextTimestampCasts));
         ctx.add_analyzer_rule(Arc::new(crate::interval_cast::IntervalCasts));
         // Intervals compared, sorted and grouped with 30-day months.
         ctx.add_analyzer_rule(Arc::new(crate::interval_order::IntervalOrder));

@@ -419,3 +419,69 @@ async fn the_interval_distinct_limit_reports_its_rows() {
         "{passed} rows passed for 2"
     );
 }
+
+/// Text cast to TIMESTAMP or TIMESTAMPTZ is read as DuckDB 1.5.5 reads it,
+/// in a literal, a cast of a literal or of a VARCHAR column, and TRY_CAST
+/// (NULL where DuckDB refuses): a time without seconds (`06:00`, `6:0`,
+/// `06:`), a one-digit month, `/` between date fields, `T`, an offset
+/// (kept out of a TIMESTAMP, applied to a TIMESTAMPTZ), a zone name,
+/// `24:00:00`, `infinity`, `epoch`, spaces. Arrow's parser refused most:
+/// "Error parsing timestamp from '2024-01-02 06:00': error parsing time".
+#[tokio::test]
+async fn text_casts_to_timestamp_as_duckdb() {
+    let wrong = unlike_duckdb(&statements(&[
+        "SELECT (TIMESTAMP '2024-01-02 06:00')::VARCHAR AS a, CAST('2024-01-02 6:00:00' AS TIMESTAMP)::VARCHAR AS b, \
+         '2024-1-2 06:00'::TIMESTAMP::VARCHAR AS c, (TIMESTAMP '2024-01-02T06:00')::VARCHAR AS d, \
+         (TIMESTAMPTZ '2024-01-02 06:00')::VARCHAR AS e, (TIMESTAMP '2024/01/02 6:0')::VARCHAR AS f",
+        "SELECT (TIMESTAMP '2024-01-02 06:00:00+02')::VARCHAR AS a, (TIMESTAMPTZ '2024-01-02 06:00:00+02')::VARCHAR AS b, \
+         (TIMESTAMPTZ '2024-01-02 06:00:00-02:30')::VARCHAR AS c, (TIMESTAMP '2024-01-02 24:00:00')::VARCHAR AS d, \
+         (TIMESTAMP 'infinity')::VARCHAR AS e, (TIMESTAMPTZ '-infinity')::VARCHAR AS f, (TIMESTAMP 'epoch')::VARCHAR AS g",
+        "SELECT (TIMESTAMPTZ '2024-01-02 06:00:00 Europe/Paris')::VARCHAR AS a, (TIMESTAMP '2024-01-02 06:00:00 UTC')::VARCHAR AS b, \
+         (TIMESTAMP '  2024-01-02 06:00:00.5  ')::VARCHAR AS c",
+        "SELECT replace(s, ' ', '_') AS s, CAST(s AS TIMESTAMP)::VARCHAR AS a, TRY_CAST(s AS TIMESTAMP)::VARCHAR AS b, \
+         CAST(s AS TIMESTAMPTZ)::VARCHAR AS c, CAST(s AS TIMESTAMP_S)::VARCHAR AS d FROM \
+         (VALUES ('2024-01-02 06:00'), ('2024-1-2 6:00:00.25'), ('2024-01-02T06:'), ('2024-01-02 06:00:00+02:30:15'), \
+         ('2024-01-02'), (' 2024-01-02 06:00:00 '), ('2024-01-02 06:00:00Z'), ('2024-01-02 06:00:00.999999'), (NULL)) t(s) ORDER BY s",
+        "SELECT s, TRY_CAST(s AS TIMESTAMP)::VARCHAR AS a, TRY_CAST(s AS TIMESTAMPTZ)::VARCHAR AS b FROM \
+         (VALUES ('2024-01-02 06'), ('2024-01-02 06:00+02'), ('2024-02-30'), ('2024-01-02 25:00'), ('x'), (''), \
+         ('2024-01-02 06:60'), ('2024-01-02 06:00:00 Europe/Paris'), ('2024-01-02 06:00:00 Mars/Base'), ('2024-01-02x')) t(s) ORDER BY s",
+        "SELECT count(*) AS n FROM (VALUES (TIMESTAMP '2024-01-02 06:00:00')) t(ts) WHERE ts = '2024-01-02 06:00'",
+    ]))
+    .await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    let session = s3sql_planner::Session::with_secrets(s3sql_secrets::SecretManager::new(None));
+    for (sql, expected) in [
+        (
+            "SELECT TIMESTAMP '2024-01-02 06'",
+            "Conversion Error: invalid timestamp field format: \"2024-01-02 06\", expected format is \
+             (YYYY-MM-DD HH:MM:SS[.US][±HH[:MM[:SS]]| ZONE])",
+        ),
+        (
+            "SELECT CAST(s AS TIMESTAMP) FROM (VALUES ('2024-02-30')) t(s)",
+            "Conversion Error: timestamp field value out of range: \"2024-02-30\"",
+        ),
+        (
+            "SELECT TIMESTAMP '2024-01-02 06:00:00 Europe/Paris'",
+            "Conversion Error: timestamp field value \"2024-01-02 06:00:00 Europe/Paris\" has a \
+             timestamp that is not UTC.",
+        ),
+        (
+            "SELECT TIMESTAMPTZ '2024-01-02 06:00:00 Mars/Base'",
+            "Conversion Error: Unknown TimeZone 'Mars/Base'!",
+        ),
+    ] {
+        let error = crate::support::error_of(&session, sql).await;
+        assert!(error.contains(expected), "{sql}: {error}");
+    }
+    // A literal is still folded when the statement is planned.
+    let plan = crate::support::table(
+        &session
+            .sql("EXPLAIN SELECT TIMESTAMP '2024-01-02 06:00' AS t")
+            .await
+            .unwrap(),
+    );
+    let folded = plan
+        .iter()
+        .any(|line| line.contains("TimestampNanosecond(1704175200000000000"));
+    assert!(folded, "{plan:?}");
+}

@@ -1,0 +1,289 @@
+//! A cast of text to TIMESTAMP or TIMESTAMPTZ (a `TIMESTAMP '...'`
+//! literal, `'...'::TIMESTAMP`, a VARCHAR column, TRY_CAST) reads it as
+//! DuckDB 1.5.5 does ([`crate::timestamp_parse`]): `2024-01-02 06:00`,
+//! `2024-1-2`, `infinity` were arrow's "Error parsing timestamp". A
+//! TIMESTAMP keeps the written time and ignores an offset; a TIMESTAMPTZ
+//! is the instant the offset or zone names. Text DuckDB refuses is its
+//! error (TRY_CAST: NULL). [`TextTimestampCasts`], an analyzer rule run
+//! after type coercion, replaces such a cast with a call of
+//! [`TimestampFromText`]; a literal's call is folded at plan time.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use datafusion::arrow::array::timezone::Tz;
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, PrimitiveBuilder, make_array};
+use datafusion::arrow::compute::{CastOptions, cast_with_options};
+use datafusion::arrow::datatypes::{DataType, Int64Type, TimeUnit};
+use datafusion::common::config::ConfigOptions;
+use datafusion::common::tree_node::{Transformed, TransformedResult};
+use datafusion::common::{DFSchema, ScalarValue, exec_err};
+use datafusion::error::Result;
+use datafusion::logical_expr::expr::{Cast, ScalarFunction, TryCast};
+use datafusion::logical_expr::{
+    ColumnarValue, Expr, ExprSchemable, LogicalPlan, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl,
+    Signature, Volatility,
+};
+use datafusion::optimizer::AnalyzerRule;
+
+use chrono::{NaiveDate, TimeZone};
+
+use crate::expr_rules::rewrite_expressions;
+use crate::timestamp_parse::{Refusal, Stamp, parse};
+
+/// The analyzer rule: casts of strings to a timestamp become
+/// [`TimestampFromText`].
+#[derive(Debug, Default)]
+pub(crate) struct TextTimestampCasts;
+
+impl AnalyzerRule for TextTimestampCasts {
+    fn analyze(&self, plan: LogicalPlan, _: &ConfigOptions) -> Result<LogicalPlan> {
+        plan.transform_up_with_subqueries(|plan| rewrite_expressions(plan, rewrite))
+            .data()
+    }
+
+    fn name(&self) -> &str {
+        "duckdb_timestamp_text"
+    }
+}
+
+fn rewrite(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
+    let (input, to, strict) = match &expr {
+        Expr::Cast(Cast { expr, field }) => (expr, field.data_type(), true),
+        Expr::TryCast(TryCast { expr, field }) => (expr, field.data_type(), false),
+        _ => return Ok(Transformed::no(expr)),
+    };
+    let from_text = matches!(
+        input.get_type(schema)?,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+    );
+    let DataType::Timestamp(unit, zone) = to else {
+        return Ok(Transformed::no(expr));
+    };
+    if !from_text {
+        return Ok(Transformed::no(expr));
+    }
+    let udf = TimestampFromText {
+        unit: *unit,
+        zone: zone.clone(),
+        strict,
+        signature: Signature::any(1, Volatility::Immutable),
+    };
+    let call = Expr::ScalarFunction(ScalarFunction::new_udf(
+        Arc::new(ScalarUDF::new_from_impl(udf)),
+        vec![(**input).clone()],
+    ));
+    Ok(Transformed::yes(call))
+}
+
+/// `duckdb_timestamp(text)`: `text` read as DuckDB reads a timestamp, in
+/// the cast's unit and zone; DuckDB's error for text it refuses (NULL for
+/// TRY_CAST's `duckdb_try_timestamp`).
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub(crate) struct TimestampFromText {
+    unit: TimeUnit,
+    zone: Option<Arc<str>>,
+    strict: bool,
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for TimestampFromText {
+    fn name(&self) -> &str {
+        match self.strict {
+            true => "duckdb_timestamp",
+            false => "duckdb_try_timestamp",
+        }
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Timestamp(self.unit, self.zone.clone()))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let Some(arg) = args.args.first() else {
+            return exec_err!("duckdb_timestamp takes one argument");
+        };
+        let array = arg.to_array(args.number_rows)?;
+        let out = match self.by_arrow(&array) {
+            Some(out) => out,
+            None => self.read_all(&array)?,
+        };
+        match arg {
+            ColumnarValue::Scalar(_) => {
+                Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
+            }
+            ColumnarValue::Array(_) => Ok(ColumnarValue::Array(out)),
+        }
+    }
+}
+
+impl TimestampFromText {
+    /// The fast path: arrow's cast, when every text is plain (see
+    /// [`plain`]), so that arrow reads it as DuckDB does, and arrow takes
+    /// them all; None otherwise.
+    fn by_arrow(&self, array: &ArrayRef) -> Option<ArrayRef> {
+        let most_digits = match self.unit {
+            TimeUnit::Nanosecond => 9,
+            TimeUnit::Microsecond => 6,
+            _ => return None,
+        };
+        if self.zone.as_deref().is_some_and(|zone| zone != "UTC") {
+            return None;
+        }
+        let all_plain = match array.data_type() {
+            DataType::Utf8 => array
+                .as_string::<i32>()
+                .iter()
+                .all(|t| plain(t, most_digits)),
+            DataType::LargeUtf8 => array
+                .as_string::<i64>()
+                .iter()
+                .all(|t| plain(t, most_digits)),
+            DataType::Utf8View => array.as_string_view().iter().all(|t| plain(t, most_digits)),
+            _ => false,
+        };
+        let to = DataType::Timestamp(self.unit, self.zone.clone());
+        let strict = CastOptions {
+            safe: false,
+            ..CastOptions::default()
+        };
+        all_plain
+            .then(|| cast_with_options(array, &to, &strict).ok())
+            .flatten()
+    }
+
+    /// Each text read by [`crate::timestamp_parse`].
+    fn read_all(&self, array: &ArrayRef) -> Result<ArrayRef> {
+        match array.data_type() {
+            DataType::Utf8 => self.read(array.as_string::<i32>().iter(), array.len()),
+            DataType::LargeUtf8 => self.read(array.as_string::<i64>().iter(), array.len()),
+            DataType::Utf8View => self.read(array.as_string_view().iter(), array.len()),
+            other => exec_err!("duckdb_timestamp of {other}"),
+        }
+    }
+
+    /// The texts' timestamps in the cast's unit and zone.
+    fn read<'a>(
+        &self,
+        texts: impl Iterator<Item = Option<&'a str>>,
+        len: usize,
+    ) -> Result<ArrayRef> {
+        let mut out = PrimitiveBuilder::<Int64Type>::with_capacity(len);
+        for text in texts {
+            let Some(text) = text else {
+                out.append_null();
+                continue;
+            };
+            match self.value(text) {
+                Ok(value) => out.append_value(value),
+                Err(_) if !self.strict => out.append_null(),
+                Err(message) => return exec_err!("Conversion Error: {message}"),
+            }
+        }
+        // The same i64 values, named the cast's timestamp type.
+        let data = out.finish().into_data().into_builder();
+        let data = data.data_type(DataType::Timestamp(self.unit, self.zone.clone()));
+        Ok(make_array(data.build()?))
+    }
+
+    /// `text`'s value in the cast's unit, or DuckDB's message.
+    fn value(&self, text: &str) -> Result<i64, String> {
+        let format = || {
+            format!(
+                "invalid timestamp field format: \"{text}\", expected format is \
+                 (YYYY-MM-DD HH:MM:SS[.US][±HH[:MM[:SS]]| ZONE])"
+            )
+        };
+        let range = || format!("timestamp field value out of range: \"{text}\"");
+        let (days, nanos, offset, zone) = match parse(text) {
+            Ok(Stamp::Infinity) => return Ok(i64::MAX),
+            Ok(Stamp::NegativeInfinity) => return Ok(-i64::MAX),
+            Ok(Stamp::At {
+                days,
+                nanos,
+                offset,
+                zone,
+            }) => (days, nanos, offset, zone),
+            Err(Refusal::Format) => return Err(format()),
+            Err(Refusal::Range) => return Err(range()),
+        };
+        let per_second = match self.unit {
+            TimeUnit::Second => 1,
+            TimeUnit::Millisecond => 1_000,
+            TimeUnit::Microsecond => 1_000_000,
+            TimeUnit::Nanosecond => 1_000_000_000,
+        };
+        let local = days
+            .checked_mul(86_400 * per_second)
+            .and_then(|v| v.checked_add(nanos / (1_000_000_000 / per_second)));
+        let local = local.ok_or_else(range)?;
+        let utc_zone = |name: &str| ["UTC", "GMT"].iter().any(|z| name.eq_ignore_ascii_case(z));
+        let shift = match (&self.zone, zone) {
+            // A TIMESTAMP keeps the time as written.
+            (None, None) => 0,
+            (None, Some((name, _))) if name.eq_ignore_ascii_case("UTC") => 0,
+            (None, Some(_)) => {
+                return Err(format!(
+                    "timestamp field value \"{text}\" has a timestamp that is not UTC.\n\
+                     Use the TIMESTAMPTZ type with the ICU extension loaded to handle non-UTC \
+                     timestamps."
+                ));
+            }
+            (Some(_), None) => offset,
+            (Some(_), Some((_, false))) => return Err(format()),
+            (Some(_), Some((name, true))) if utc_zone(name) => 0,
+            (Some(_), Some((name, true))) => zone_offset(name, days, nanos)
+                .ok_or_else(|| format!("Unknown TimeZone '{name}'!"))?,
+        };
+        local
+            .checked_sub(shift * per_second)
+            .filter(|v| v.unsigned_abs() < i64::MAX as u64)
+            .ok_or_else(range)
+    }
+}
+
+/// Seconds east of UTC of zone `name` at the local time `days`, `nanos`
+/// (the earlier of two in a repeated hour); None for a name chrono-tz does
+/// not know (or an offset, which DuckDB does not take as a name).
+fn zone_offset(name: &str, days: i64, nanos: i64) -> Option<i64> {
+    if name.starts_with(['+', '-']) {
+        return None;
+    }
+    let tz = Tz::from_str(name).ok()?;
+    let date = NaiveDate::from_num_days_from_ce_opt(i32::try_from(days + 719_163).ok()?)?;
+    let local = date.and_hms_opt(0, 0, 0)? + chrono::Duration::nanoseconds(nanos);
+    let zoned = tz.from_local_datetime(&local).earliest()?;
+    Some((zoned.naive_local() - zoned.naive_utc()).num_seconds())
+}
+
+/// Whether `text` (or NULL) is `YYYY-MM-DD HH:MM:SS[.F]` (or a `T` for the
+/// space) with at most `most_digits` of fraction and nothing else: text
+/// arrow reads as DuckDB does, or refuses (Feb 30, 24:00:00, years arrow's
+/// unit cannot hold), which the slow path then reads.
+fn plain(text: Option<&str>, most_digits: usize) -> bool {
+    // Patterns, not calls: this runs for every value, and debug builds
+    // leave calls in place.
+    let Some(text) = text else {
+        return true;
+    };
+    let (head, rest) = text.as_bytes().split_at_checked(19).unwrap_or_default();
+    #[rustfmt::skip]
+    let fixed = matches!(head, [
+        b'0'..=b'9', b'0'..=b'9', b'0'..=b'9', b'0'..=b'9', b'-',
+        b'0'..=b'9', b'0'..=b'9', b'-', b'0'..=b'9', b'0'..=b'9', b' ' | b'T',
+        b'0'..=b'9', b'0'..=b'9', b':', b'0'..=b'9', b'0'..=b'9', b':',
+        b'0'..=b'5', b'0'..=b'9',
+    ]);
+    match rest {
+        _ if !fixed => false,
+        [] => true,
+        [b'.', fraction @ ..] if !fraction.is_empty() && fraction.len() <= most_digits => {
+            fraction.iter().all(u8::is_ascii_digit)
+        }
+        _ => false,
+    }
+}
