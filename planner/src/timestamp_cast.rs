@@ -1,7 +1,8 @@
-//! A cast of text to TIMESTAMP or TIMESTAMPTZ (a `TIMESTAMP '...'`
+//! A cast of text to TIMESTAMP, TIMESTAMPTZ or DATE (a `TIMESTAMP '...'`
 //! literal, `'...'::TIMESTAMP`, a VARCHAR column, TRY_CAST) reads it as
 //! DuckDB 1.5.5 does ([`crate::timestamp_parse`]): `2024-01-02 06:00`,
-//! `2024-1-2`, `infinity` were arrow's "Error parsing timestamp". A
+//! `2024-1-2`, `infinity` were arrow's "Error parsing timestamp", a DATE
+//! of `2024/01/02` or `2024-01-02 06:00` arrow's "Cannot cast string". A
 //! TIMESTAMP keeps the written time and ignores an offset; a TIMESTAMPTZ
 //! is the instant the offset or zone names. Text DuckDB refuses is its
 //! error (TRY_CAST: NULL). [`TextTimestampCasts`], an analyzer rule run
@@ -13,7 +14,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::timezone::Tz;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, PrimitiveBuilder, make_array};
-use datafusion::arrow::compute::{CastOptions, cast_with_options};
+use datafusion::arrow::compute::{CastOptions, cast, cast_with_options};
 use datafusion::arrow::datatypes::{DataType, Int64Type, TimeUnit};
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TransformedResult};
@@ -29,9 +30,9 @@ use datafusion::optimizer::AnalyzerRule;
 use chrono::{NaiveDate, TimeZone};
 
 use crate::expr_rules::rewrite_expressions;
-use crate::timestamp_parse::{Refusal, Stamp, parse};
+use crate::timestamp_parse::{Refusal, Stamp, parse, parse_date};
 
-/// The analyzer rule: casts of strings to a timestamp become
+/// The analyzer rule: casts of strings to a timestamp or DATE become
 /// [`TimestampFromText`].
 #[derive(Debug, Default)]
 pub(crate) struct TextTimestampCasts;
@@ -57,15 +58,11 @@ fn rewrite(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
         input.get_type(schema)?,
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
     );
-    let DataType::Timestamp(unit, zone) = to else {
-        return Ok(Transformed::no(expr));
-    };
-    if !from_text {
+    if !(from_text && matches!(to, DataType::Timestamp(..) | DataType::Date32)) {
         return Ok(Transformed::no(expr));
     }
     let udf = TimestampFromText {
-        unit: *unit,
-        zone: zone.clone(),
+        to: to.clone(),
         strict,
         signature: Signature::any(1, Volatility::Immutable),
     };
@@ -81,17 +78,19 @@ fn rewrite(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
 /// TRY_CAST's `duckdb_try_timestamp`).
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub(crate) struct TimestampFromText {
-    unit: TimeUnit,
-    zone: Option<Arc<str>>,
+    /// A Timestamp of any unit and zone, or Date32.
+    to: DataType,
     strict: bool,
     signature: Signature,
 }
 
 impl ScalarUDFImpl for TimestampFromText {
     fn name(&self) -> &str {
-        match self.strict {
-            true => "duckdb_timestamp",
-            false => "duckdb_try_timestamp",
+        match (&self.to, self.strict) {
+            (DataType::Date32, true) => "duckdb_date",
+            (DataType::Date32, false) => "duckdb_try_date",
+            (_, true) => "duckdb_timestamp",
+            (_, false) => "duckdb_try_timestamp",
         }
     }
 
@@ -100,7 +99,7 @@ impl ScalarUDFImpl for TimestampFromText {
     }
 
     fn return_type(&self, _: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Timestamp(self.unit, self.zone.clone()))
+        Ok(self.to.clone())
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
@@ -126,14 +125,14 @@ impl TimestampFromText {
     /// [`plain`]), so that arrow reads it as DuckDB does, and arrow takes
     /// them all; None otherwise.
     fn by_arrow(&self, array: &ArrayRef) -> Option<ArrayRef> {
-        let most_digits = match self.unit {
-            TimeUnit::Nanosecond => 9,
-            TimeUnit::Microsecond => 6,
+        // Digits of a second's fraction the unit holds; 0: a DATE.
+        let most_digits = match &self.to {
+            DataType::Timestamp(_, Some(zone)) if zone.as_ref() != "UTC" => return None,
+            DataType::Timestamp(TimeUnit::Nanosecond, _) => 9,
+            DataType::Timestamp(TimeUnit::Microsecond, _) => 6,
+            DataType::Date32 => 0,
             _ => return None,
         };
-        if self.zone.as_deref().is_some_and(|zone| zone != "UTC") {
-            return None;
-        }
         let all_plain = match array.data_type() {
             DataType::Utf8 => array
                 .as_string::<i32>()
@@ -146,13 +145,13 @@ impl TimestampFromText {
             DataType::Utf8View => array.as_string_view().iter().all(|t| plain(t, most_digits)),
             _ => false,
         };
-        let to = DataType::Timestamp(self.unit, self.zone.clone());
+        let to = &self.to;
         let strict = CastOptions {
             safe: false,
             ..CastOptions::default()
         };
         all_plain
-            .then(|| cast_with_options(array, &to, &strict).ok())
+            .then(|| cast_with_options(array, to, &strict).ok())
             .flatten()
     }
 
@@ -166,7 +165,7 @@ impl TimestampFromText {
         }
     }
 
-    /// The texts' timestamps in the cast's unit and zone.
+    /// The texts' timestamps in the cast's unit and zone, or dates.
     fn read<'a>(
         &self,
         texts: impl Iterator<Item = Option<&'a str>>,
@@ -184,14 +183,22 @@ impl TimestampFromText {
                 Err(message) => return exec_err!("Conversion Error: {message}"),
             }
         }
-        // The same i64 values, named the cast's timestamp type.
-        let data = out.finish().into_data().into_builder();
-        let data = data.data_type(DataType::Timestamp(self.unit, self.zone.clone()));
+        // The same values (days in range of an i32), named the cast's type.
+        let mut out: ArrayRef = Arc::new(out.finish());
+        if self.to == DataType::Date32 {
+            out = cast(&out, &DataType::Int32)?;
+        }
+        let data = out.into_data().into_builder().data_type(self.to.clone());
         Ok(make_array(data.build()?))
     }
 
-    /// `text`'s value in the cast's unit, or DuckDB's message.
+    /// `text`'s value in the cast's unit (a DATE's days), or DuckDB's
+    /// message.
     fn value(&self, text: &str) -> Result<i64, String> {
+        let (unit, to_zone) = match &self.to {
+            DataType::Timestamp(unit, zone) => (*unit, zone),
+            _ => return date_value(text),
+        };
         let format = || {
             format!(
                 "invalid timestamp field format: \"{text}\", expected format is \
@@ -211,7 +218,7 @@ impl TimestampFromText {
             Err(Refusal::Format) => return Err(format()),
             Err(Refusal::Range) => return Err(range()),
         };
-        let per_second = match self.unit {
+        let per_second = match unit {
             TimeUnit::Second => 1,
             TimeUnit::Millisecond => 1_000,
             TimeUnit::Microsecond => 1_000_000,
@@ -222,7 +229,7 @@ impl TimestampFromText {
             .and_then(|v| v.checked_add(nanos / (1_000_000_000 / per_second)));
         let local = local.ok_or_else(range)?;
         let utc_zone = |name: &str| ["UTC", "GMT"].iter().any(|z| name.eq_ignore_ascii_case(z));
-        let shift = match (&self.zone, zone) {
+        let shift = match (to_zone, zone) {
             // A TIMESTAMP keeps the time as written.
             (None, None) => 0,
             (None, Some((name, _))) if name.eq_ignore_ascii_case("UTC") => 0,
@@ -243,6 +250,20 @@ impl TimestampFromText {
             .checked_sub(shift * per_second)
             .filter(|v| v.unsigned_abs() < i64::MAX as u64)
             .ok_or_else(range)
+    }
+}
+
+/// `text`'s days since 1970-01-01 as DuckDB reads a DATE (anything after
+/// the date ignored), or DuckDB's message. DuckDB's infinite dates are out
+/// of range here: arrow's Date32 has none.
+fn date_value(text: &str) -> Result<i64, String> {
+    let range = || format!("date field value out of range: \"{text}\"");
+    match parse_date(text) {
+        Ok(Some(days)) => i32::try_from(days).map(i64::from).map_err(|_| range()),
+        Ok(None) | Err(Refusal::Range) => Err(range()),
+        Err(Refusal::Format) => Err(format!(
+            "invalid date field format: \"{text}\", expected format is (YYYY-MM-DD)"
+        )),
     }
 }
 
@@ -270,6 +291,13 @@ fn plain(text: Option<&str>, most_digits: usize) -> bool {
     let Some(text) = text else {
         return true;
     };
+    if most_digits == 0 {
+        #[rustfmt::skip]
+        return matches!(text.as_bytes(), [
+            b'0'..=b'9', b'0'..=b'9', b'0'..=b'9', b'0'..=b'9', b'-',
+            b'0'..=b'9', b'0'..=b'9', b'-', b'0'..=b'9', b'0'..=b'9',
+        ]);
+    }
     let (head, rest) = text.as_bytes().split_at_checked(19).unwrap_or_default();
     #[rustfmt::skip]
     let fixed = matches!(head, [

@@ -148,6 +148,21 @@ pub(crate) fn parse(text: &str) -> Result<Stamp<'_>, Refusal> {
     })
 }
 
+/// `text` read as DuckDB reads a DATE: its days since 1970-01-01 (None for
+/// `infinity` and `-infinity`); whatever follows the date is ignored.
+pub(crate) fn parse_date(text: &str) -> Result<Option<i64>, Refusal> {
+    let mut c = Cursor {
+        text: text.as_bytes(),
+        pos: 0,
+    };
+    c.skip_spaces();
+    match special(&text[c.pos..]) {
+        Some(Stamp::At { days, .. }) => Ok(Some(days)),
+        Some(_) => Ok(None),
+        None => date(&mut c).map(Some),
+    }
+}
+
 /// `infinity`, `-infinity` (or `inf`, `-inf`) and `epoch`, in any case,
 /// with trailing spaces.
 fn special(rest: &str) -> Option<Stamp<'static>> {

@@ -485,3 +485,36 @@ async fn text_casts_to_timestamp_as_duckdb() {
         .any(|line| line.contains("TimestampNanosecond(1704175200000000000"));
     assert!(folded, "{plan:?}");
 }
+
+/// Text cast to DATE is read as DuckDB 1.5.5 reads it: `/`, `\` or a
+/// space between the fields, one-digit month and day, spaces around,
+/// anything after the date ignored (`2024-01-02 06:00`), `epoch`; TRY_CAST
+/// NULL where DuckDB refuses. Arrow refused all but the ISO date: "Cannot
+/// cast string '2024-01-02 06:00' to value of Date32 type".
+#[tokio::test]
+async fn text_casts_to_date_as_duckdb() {
+    let wrong = unlike_duckdb(&statements(&[
+        "SELECT (DATE '2024/01/02')::VARCHAR AS a, CAST('2024-01-02 06:00' AS DATE)::VARCHAR AS b, \
+         ' 2024-1-2 '::DATE::VARCHAR AS c, (DATE 'epoch')::VARCHAR AS d, (DATE '2024-01-02x')::VARCHAR AS e",
+        "SELECT s, CAST(s AS DATE)::VARCHAR AS a, TRY_CAST(s AS DATE)::VARCHAR AS b FROM \
+         (VALUES ('2024-01-02'), ('2024-1-2 6:00'), ('2024 01 02'), ('2024-01-02T06:00:00+02'), (NULL)) t(s) ORDER BY s",
+        "SELECT s, TRY_CAST(s AS DATE)::VARCHAR AS a FROM \
+         (VALUES ('2024-02-30'), ('x'), ('2024-01-0212'), ('20240102'), ('')) t(s) ORDER BY s",
+    ]))
+    .await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    let session = s3sql_planner::Session::with_secrets(s3sql_secrets::SecretManager::new(None));
+    for (sql, expected) in [
+        (
+            "SELECT DATE '20240102'",
+            "Conversion Error: invalid date field format: \"20240102\", expected format is (YYYY-MM-DD)",
+        ),
+        (
+            "SELECT CAST(s AS DATE) FROM (VALUES ('2024-02-30')) t(s)",
+            "Conversion Error: date field value out of range: \"2024-02-30\"",
+        ),
+    ] {
+        let error = crate::support::error_of(&session, sql).await;
+        assert!(error.contains(expected), "{sql}: {error}");
+    }
+}
