@@ -13,7 +13,10 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use datafusion::arrow::array::timezone::Tz;
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, PrimitiveBuilder, make_array};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, GenericStringArray, OffsetSizeTrait, PrimitiveBuilder,
+    StringViewArray, make_array,
+};
 use datafusion::arrow::compute::{CastOptions, cast, cast_with_options};
 use datafusion::arrow::datatypes::{DataType, Int64Type, TimeUnit};
 use datafusion::common::config::ConfigOptions;
@@ -134,15 +137,9 @@ impl TimestampFromText {
             _ => return None,
         };
         let all_plain = match array.data_type() {
-            DataType::Utf8 => array
-                .as_string::<i32>()
-                .iter()
-                .all(|t| plain(t, most_digits)),
-            DataType::LargeUtf8 => array
-                .as_string::<i64>()
-                .iter()
-                .all(|t| plain(t, most_digits)),
-            DataType::Utf8View => array.as_string_view().iter().all(|t| plain(t, most_digits)),
+            DataType::Utf8 => all_plain_offsets(array.as_string::<i32>(), most_digits),
+            DataType::LargeUtf8 => all_plain_offsets(array.as_string::<i64>(), most_digits),
+            DataType::Utf8View => all_plain_views(array.as_string_view(), most_digits),
             _ => false,
         };
         let to = &self.to;
@@ -281,37 +278,127 @@ fn zone_offset(name: &str, days: i64, nanos: i64) -> Option<i64> {
     Some((zoned.naive_local() - zoned.naive_utc()).num_seconds())
 }
 
-/// Whether `text` (or NULL) is `YYYY-MM-DD HH:MM:SS[.F]` (or a `T` for the
-/// space) with at most `most_digits` of fraction and nothing else: text
-/// arrow reads as DuckDB does, or refuses (Feb 30, 24:00:00, years arrow's
-/// unit cannot hold), which the slow path then reads.
-fn plain(text: Option<&str>, most_digits: usize) -> bool {
-    // Patterns, not calls: this runs for every value, and debug builds
-    // leave calls in place.
-    let Some(text) = text else {
-        return true;
-    };
+/// Whether every value of a Utf8 or LargeUtf8 `array` is NULL or
+/// [`plain`]. Index loops over the raw offsets and bytes, not the array's
+/// iterator: this runs for every value, and a debug build (the crate
+/// unoptimized, its dependencies optimized) paid more for the iterator's
+/// calls than arrow's cast of the same values.
+fn all_plain_offsets<O: OffsetSizeTrait>(
+    array: &GenericStringArray<O>,
+    most_digits: usize,
+) -> bool {
+    let offsets: &[O] = array.value_offsets();
+    let bytes: &[u8] = array.value_data();
+    let nulls = array.nulls().filter(|n| n.null_count() > 0);
+    let mut i = 0;
+    while i < array.len() {
+        let (start, end) = (offsets[i].as_usize(), offsets[i + 1].as_usize());
+        if !plain(&bytes[start..end], most_digits) && nulls.is_none_or(|n| n.is_valid(i)) {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// [`all_plain_offsets`] of a Utf8View `array` (a value of 12 bytes or
+/// fewer is in its view, after the length).
+fn all_plain_views(array: &StringViewArray, most_digits: usize) -> bool {
+    let views: &[u128] = array.views();
+    let buffers: Vec<&[u8]> = array.data_buffers().iter().map(|b| b.as_slice()).collect();
+    let nulls = array.nulls().filter(|n| n.null_count() > 0);
+    let mut i = 0;
+    while i < views.len() {
+        let view = views[i];
+        let len = view as u32 as usize;
+        let inline = view.to_le_bytes();
+        let is_plain = if len <= 12 {
+            plain(&inline[4..4 + len], most_digits)
+        } else {
+            let (buffer, start) = ((view >> 64) as u32 as usize, (view >> 96) as u32 as usize);
+            plain(&buffers[buffer][start..start + len], most_digits)
+        };
+        if !is_plain && nulls.is_none_or(|n| n.is_valid(i)) {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Whether `text` is `YYYY-MM-DD HH:MM:SS[.F]` (or a `T` for the space)
+/// with at most `most_digits` of fraction and nothing else (with none,
+/// `YYYY-MM-DD`): text arrow reads as DuckDB does, or refuses (Feb 30,
+/// 24:00:00, years arrow's unit cannot hold), which the slow path then
+/// reads. Patterns, not calls, for a debug build's sake.
+fn plain(text: &[u8], most_digits: usize) -> bool {
     if most_digits == 0 {
         #[rustfmt::skip]
-        return matches!(text.as_bytes(), [
+        return matches!(text, [
             b'0'..=b'9', b'0'..=b'9', b'0'..=b'9', b'0'..=b'9', b'-',
             b'0'..=b'9', b'0'..=b'9', b'-', b'0'..=b'9', b'0'..=b'9',
         ]);
     }
-    let (head, rest) = text.as_bytes().split_at_checked(19).unwrap_or_default();
+    if text.len() < 19 {
+        return false;
+    }
     #[rustfmt::skip]
-    let fixed = matches!(head, [
+    let fixed = matches!(text, [
         b'0'..=b'9', b'0'..=b'9', b'0'..=b'9', b'0'..=b'9', b'-',
         b'0'..=b'9', b'0'..=b'9', b'-', b'0'..=b'9', b'0'..=b'9', b' ' | b'T',
         b'0'..=b'9', b'0'..=b'9', b':', b'0'..=b'9', b'0'..=b'9', b':',
-        b'0'..=b'5', b'0'..=b'9',
+        b'0'..=b'5', b'0'..=b'9', ..
     ]);
-    match rest {
-        _ if !fixed => false,
-        [] => true,
-        [b'.', fraction @ ..] if !fraction.is_empty() && fraction.len() <= most_digits => {
-            fraction.iter().all(u8::is_ascii_digit)
+    if !fixed || text.len() == 19 {
+        return fixed;
+    }
+    if text[19] != b'.' || text.len() == 20 || text.len() > 20 + most_digits {
+        return false;
+    }
+    let mut k = 20;
+    while k < text.len() {
+        match text[k] {
+            b'0'..=b'9' => k += 1,
+            _ => return false,
         }
-        _ => false,
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{LargeStringArray, StringArray};
+
+    /// The fast path's check reads every value of each string layout, a
+    /// date inline in its view too, and skips NULLs.
+    #[test]
+    fn plain_values_in_every_layout() {
+        let stamps = [
+            Some("2024-01-02 06:00:00.5"),
+            None,
+            Some("2024-01-02T06:00:00"),
+        ];
+        let views = StringViewArray::from_iter(stamps);
+        assert!(all_plain_views(&views, 9));
+        assert!(all_plain_offsets(&StringArray::from_iter(stamps), 6));
+        assert!(all_plain_offsets(&LargeStringArray::from_iter(stamps), 1));
+        let dates = StringViewArray::from_iter([Some("2024-01-02"), None]);
+        assert!(all_plain_views(&dates, 0));
+        for odd in [
+            "2024-01-02 06:00",
+            "2024-01-02 06:00:00+02",
+            "2024-01-02 06:00:00.",
+            "2024-1-02",
+        ] {
+            let one = [Some("2024-01-02 06:00:00"), Some(odd)];
+            assert!(
+                !all_plain_views(&StringViewArray::from_iter(one), 9),
+                "{odd}"
+            );
+            assert!(!all_plain_offsets(&StringArray::from_iter(one), 9), "{odd}");
+        }
+        assert!(!plain(b"2024-01-02 06:00:00.1234567", 6));
+        assert!(!plain(b"2024-01-02 06:00:60", 6));
     }
 }
