@@ -254,6 +254,11 @@ fn time(c: &mut Cursor) -> Result<i64, Refusal> {
     if minutes >= 60 || seconds >= 60 {
         return Err(Refusal::Format);
     }
+    // Past a day's hours it is out of range whatever follows (and the
+    // nanoseconds below would overflow from 2,562,048 hours on).
+    if hours > 24 {
+        return Err(Refusal::Range);
+    }
     let mut fraction = 0;
     if c.eat(b'.') {
         let mut scale = 100_000_000;
@@ -366,6 +371,9 @@ mod tests {
             "2023-02-29",
             "2024-01-02 25:00",
             "1234567890-01-01",
+            "2024-01-02 2562048:00",
+            "2024-01-02 5124096:00",
+            "2024-01-02 999999999:59:59.999999999",
         ] {
             assert_eq!(parse(text), Err(Refusal::Range), "{text}");
         }
