@@ -237,7 +237,13 @@ impl TimestampFromText {
                      timestamps."
                 ));
             }
-            (Some(_), None) => offset,
+            (Some(_), None) if offset.is_some() => offset.unwrap_or(0),
+            // No offset written: the time in the session's zone, which is
+            // the type's (review of tstext, finding 2: read as UTC).
+            (Some(to), None) if utc_zone(to) => 0,
+            (Some(to), None) => fixed_offset(to)
+                .or_else(|| zone_offset(to, days, nanos))
+                .ok_or_else(|| format!("Unknown TimeZone '{to}'!"))?,
             (Some(_), Some((_, false))) => return Err(format()),
             (Some(_), Some((name, true))) if utc_zone(name) => 0,
             (Some(_), Some((name, true))) => zone_offset(name, days, nanos)
@@ -276,6 +282,23 @@ fn zone_offset(name: &str, days: i64, nanos: i64) -> Option<i64> {
     let local = date.and_hms_opt(0, 0, 0)? + chrono::Duration::nanoseconds(nanos);
     let zoned = tz.from_local_datetime(&local).earliest()?;
     Some((zoned.naive_local() - zoned.naive_utc()).num_seconds())
+}
+
+/// Seconds east of UTC of a fixed-offset zone name (`+05:30`, `-08:00`,
+/// `+0530`), as a session zone may be; None for any other name.
+fn fixed_offset(name: &str) -> Option<i64> {
+    let sign = match name.as_bytes().first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let digits: String = name[1..].chars().filter(|c| *c != ':').collect();
+    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let hours: i64 = digits[..2].parse().ok()?;
+    let minutes: i64 = digits[2..].parse().ok()?;
+    Some(sign * (hours * 3600 + minutes * 60))
 }
 
 /// Whether every value of a Utf8 or LargeUtf8 `array` is NULL or

@@ -24,8 +24,10 @@ pub(crate) enum Stamp<'a> {
         days: i64,
         /// Nanoseconds since midnight, up to a whole day (`24:00:00`).
         nanos: i64,
-        /// The offset's seconds east of UTC (0 without one).
-        offset: i64,
+        /// The offset's seconds east of UTC (`Z` is 0); None when neither
+        /// an offset nor `Z` is written (a TIMESTAMPTZ then reads the time
+        /// in the session's zone).
+        offset: Option<i64>,
         /// A zone name after the time, and whether a space came before it.
         zone: Option<Zone<'a>>,
     },
@@ -127,7 +129,7 @@ pub(crate) fn parse(text: &str) -> Result<Stamp<'_>, Refusal> {
         return Ok(Stamp::At {
             days,
             nanos: 0,
-            offset: 0,
+            offset: None,
             zone: None,
         });
     }
@@ -176,7 +178,7 @@ fn special(rest: &str) -> Option<Stamp<'static>> {
         Some(Stamp::At {
             days: 0,
             nanos: 0,
-            offset: 0,
+            offset: None,
             zone: None,
         })
     } else {
@@ -277,9 +279,15 @@ fn time(c: &mut Cursor) -> Result<i64, Refusal> {
 }
 
 /// What follows the time: `Z`, an offset (seconds east of UTC) or a zone.
-fn offset_or_zone<'a>(c: &mut Cursor, text: &'a str) -> Result<(i64, Option<Zone<'a>>), Refusal> {
-    if c.at_end() || c.eat(b'Z') {
-        return Ok((0, None));
+fn offset_or_zone<'a>(
+    c: &mut Cursor,
+    text: &'a str,
+) -> Result<(Option<i64>, Option<Zone<'a>>), Refusal> {
+    if c.at_end() {
+        return Ok((None, None));
+    }
+    if c.eat(b'Z') {
+        return Ok((Some(0), None));
     }
     if let Some(sign @ (b'+' | b'-')) = c.peek() {
         let start = c.pos;
@@ -297,7 +305,7 @@ fn offset_or_zone<'a>(c: &mut Cursor, text: &'a str) -> Result<(i64, Option<Zone
                     }
                 }
             }
-            return Ok((if sign == b'-' { -seconds } else { seconds }, None));
+            return Ok((Some(if sign == b'-' { -seconds } else { seconds }), None));
         }
         c.pos = start;
     }
@@ -310,7 +318,7 @@ fn offset_or_zone<'a>(c: &mut Cursor, text: &'a str) -> Result<(i64, Option<Zone
         c.pos += 1;
     }
     let zone = (c.pos > start).then(|| (&text[start..c.pos], spaced));
-    Ok((0, zone))
+    Ok((None, zone))
 }
 
 #[cfg(test)]
@@ -324,7 +332,7 @@ mod tests {
                 nanos,
                 offset,
                 ..
-            }) => (days, nanos, offset),
+            }) => (days, nanos, offset.unwrap_or(0)),
             other => panic!("{text}: {other:?}"),
         }
     }

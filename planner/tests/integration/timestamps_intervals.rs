@@ -449,6 +449,20 @@ async fn text_casts_to_timestamp_as_duckdb() {
     ]))
     .await;
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    // Text with no offset is a TIMESTAMPTZ in the session's zone, as DuckDB
+    // reads it (review of tstext, finding 2: read as UTC under SET
+    // TimeZone, five hours off); `Z` and an offset stay what they say.
+    let zoned = s3sql_planner::Session::with_secrets(s3sql_secrets::SecretManager::new(None));
+    crate::support::query(&zoned, "SET TimeZone = 'America/New_York'").await;
+    let instants = crate::support::query(
+        &zoned,
+        "SELECT CAST(s AS TIMESTAMPTZ) = TIMESTAMPTZ '2024-01-02 11:00:00+00' AS a, \
+         TIMESTAMPTZ '2024-01-02 06:00' = TIMESTAMPTZ '2024-01-02 11:00:00+00' AS b, \
+         CAST('2024-01-02 06:00:00Z' AS TIMESTAMPTZ) = TIMESTAMPTZ '2024-01-02 06:00:00+00' AS c \
+         FROM (VALUES ('2024-01-02 06:00:00')) t(s)",
+    )
+    .await;
+    assert_eq!(instants[3], "| true | true | true |", "{instants:?}");
     let session = s3sql_planner::Session::with_secrets(s3sql_secrets::SecretManager::new(None));
     for (sql, expected) in [
         (
