@@ -270,18 +270,31 @@ fn date_value(text: &str) -> Result<i64, String> {
     }
 }
 
-/// Seconds east of UTC of zone `name` at the local time `days`, `nanos`
-/// (the earlier of two in a repeated hour); None for a name chrono-tz does
-/// not know (or an offset, which DuckDB does not take as a name).
+/// Seconds east of UTC of zone `name` at the local time `days`, `nanos`,
+/// as DuckDB's ICU reads it: the later of two in a repeated hour, and a
+/// time in a skipped hour shifted forward by the gap (the offset before
+/// it); None for a name chrono-tz does not know (or an offset, which
+/// DuckDB does not take as a name).
 fn zone_offset(name: &str, days: i64, nanos: i64) -> Option<i64> {
+    use chrono::offset::{LocalResult, Offset};
     if name.starts_with(['+', '-']) {
         return None;
     }
     let tz = Tz::from_str(name).ok()?;
     let date = NaiveDate::from_num_days_from_ce_opt(i32::try_from(days + 719_163).ok()?)?;
     let local = date.and_hms_opt(0, 0, 0)? + chrono::Duration::nanoseconds(nanos);
-    let zoned = tz.from_local_datetime(&local).earliest()?;
-    Some((zoned.naive_local() - zoned.naive_utc()).num_seconds())
+    match tz.from_local_datetime(&local) {
+        LocalResult::Single(zoned) | LocalResult::Ambiguous(_, zoned) => {
+            Some((zoned.naive_local() - zoned.naive_utc()).num_seconds())
+        }
+        // In a gap: the offset a day before (no zone skips twice a day).
+        LocalResult::None => {
+            let before = local - chrono::Duration::days(1);
+            Some(i64::from(
+                tz.offset_from_utc_datetime(&before).fix().local_minus_utc(),
+            ))
+        }
+    }
 }
 
 /// Seconds east of UTC of a fixed-offset zone name (`+05:30`, `-08:00`,

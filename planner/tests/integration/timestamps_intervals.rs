@@ -446,6 +446,12 @@ async fn text_casts_to_timestamp_as_duckdb() {
          (VALUES ('2024-01-02 06'), ('2024-01-02 06:00+02'), ('2024-02-30'), ('2024-01-02 25:00'), ('x'), (''), \
          ('2024-01-02 06:60'), ('2024-01-02 06:00:00 Europe/Paris'), ('2024-01-02 06:00:00 Mars/Base'), ('2024-01-02x')) t(s) ORDER BY s",
         "SELECT count(*) AS n FROM (VALUES (TIMESTAMP '2024-01-02 06:00:00')) t(ts) WHERE ts = '2024-01-02 06:00'",
+        // A skipped hour shifted forward, a repeated one its later instant
+        // (review of tstext, findings 3 and 4).
+        "SELECT CAST('2024-03-31 02:30:00 Europe/Paris' AS TIMESTAMPTZ)::VARCHAR AS a, \
+         CAST('2024-11-03 01:30:00 America/New_York' AS TIMESTAMPTZ)::VARCHAR AS b, \
+         CAST('2024-10-27 02:30:00 Europe/Paris' AS TIMESTAMPTZ)::VARCHAR AS c, \
+         CAST('2024-03-10 02:30:00 America/New_York' AS TIMESTAMPTZ)::VARCHAR AS d",
     ]))
     .await;
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
