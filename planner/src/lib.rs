@@ -67,6 +67,7 @@ mod timestamp_parse;
 mod timestamp_text;
 mod timestamp_units;
 mod uuid_literal;
+mod zone_names;
 
 pub use copy::{CopyError, CopyMonitor, CopyProgress, CsvRows, duckdb_cells, is_uuid, push_uuid};
 pub use error::{PlannerError, Result};

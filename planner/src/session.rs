@@ -299,7 +299,7 @@ impl Session {
             LogicalPlan::Ddl(DdlStatement::CreateMemoryTable(create)) if !create.temporary => {
                 return create_table(&ctx, create).await;
             }
-            plan => plan,
+            plan => crate::zone_names::spelled_setting(plan),
         };
         let dataframe = ctx.execute_logical_plan(plan).await?;
         if let Some(analyze) = explain {

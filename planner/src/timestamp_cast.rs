@@ -9,10 +9,8 @@
 //! after type coercion, replaces such a cast with a call of
 //! [`TimestampFromText`]; a literal's call is folded at plan time.
 
-use std::str::FromStr;
 use std::sync::Arc;
 
-use datafusion::arrow::array::timezone::Tz;
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, GenericStringArray, OffsetSizeTrait, PrimitiveBuilder,
     StringViewArray, make_array,
@@ -273,14 +271,14 @@ fn date_value(text: &str) -> Result<i64, String> {
 /// Seconds east of UTC of zone `name` at the local time `days`, `nanos`,
 /// as DuckDB's ICU reads it: the later of two in a repeated hour, and a
 /// time in a skipped hour shifted forward by the gap (the offset before
-/// it); None for a name chrono-tz does not know (or an offset, which
-/// DuckDB does not take as a name).
+/// it); None for a name chrono-tz does not know in any case (or an
+/// offset, which DuckDB does not take as a name).
 fn zone_offset(name: &str, days: i64, nanos: i64) -> Option<i64> {
     use chrono::offset::{LocalResult, Offset};
     if name.starts_with(['+', '-']) {
         return None;
     }
-    let tz = Tz::from_str(name).ok()?;
+    let tz = crate::zone_names::zone(name)?;
     let date = NaiveDate::from_num_days_from_ce_opt(i32::try_from(days + 719_163).ok()?)?;
     let local = date.and_hms_opt(0, 0, 0)? + chrono::Duration::nanoseconds(nanos);
     match tz.from_local_datetime(&local) {

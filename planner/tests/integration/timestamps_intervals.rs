@@ -540,3 +540,34 @@ async fn text_casts_to_date_as_duckdb() {
         assert!(error.contains(expected), "{sql}: {error}");
     }
 }
+
+/// A zone name in any case, as DuckDB's ICU finds it: after the time
+/// (`america/new_york`, `EUROPE/PARIS`, `us/pacific`) and as the session's
+/// TimeZone (review of tstext: "Unknown TimeZone
+/// 'america/new_york'!", arrow's zone names being case-sensitive).
+#[tokio::test]
+async fn zone_names_in_any_case_as_duckdb() {
+    let wrong = unlike_duckdb(&statements(&[
+        "SELECT CAST('2024-01-02 06:00:00 america/new_york' AS TIMESTAMPTZ)::VARCHAR AS a, \
+         (TIMESTAMPTZ '2024-07-02 06:00:00 EUROPE/PARIS')::VARCHAR AS b, \
+         (TIMESTAMPTZ '2024-01-02 06:00:00 utc')::VARCHAR AS c, TRY_CAST(s AS TIMESTAMPTZ)::VARCHAR AS d, \
+         (TIMESTAMP '2024-01-02 06:00:00 Utc')::VARCHAR AS e, \
+         TRY_CAST('2024-01-02 06:00:00 etc/gmt+5' AS TIMESTAMPTZ)::VARCHAR AS f \
+         FROM (VALUES ('2024-01-02 06:00:00 asia/KOLKATA')) t(s)",
+        "SELECT TRY_CAST('2024-01-02 06:00:00 est' AS TIMESTAMPTZ)::VARCHAR AS a, \
+         TRY_CAST('2024-01-02 06:00:00 us/pacific' AS TIMESTAMPTZ)::VARCHAR AS b",
+        "SET TimeZone = 'america/new_york'",
+        "SELECT (CAST(s AS TIMESTAMPTZ) = TIMESTAMPTZ '2024-01-02 11:00:00+00')::INT AS a, \
+         (TIMESTAMPTZ '2024-07-02 06:00:00' = TIMESTAMPTZ '2024-07-02 10:00:00+00')::INT AS b \
+         FROM (VALUES ('2024-01-02 06:00')) t(s)",
+    ]))
+    .await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    // The session's zone is named as chrono-tz spells it, so arrow (which
+    // shows a TIMESTAMPTZ in it) finds it too.
+    let zoned = s3sql_planner::Session::with_secrets(s3sql_secrets::SecretManager::new(None));
+    crate::support::query(&zoned, "SET TimeZone = 'asia/KOLKATA'").await;
+    let shown =
+        crate::support::query(&zoned, "SELECT TIMESTAMPTZ '2024-07-02 06:00:00' AS t").await;
+    assert!(shown[3].contains("2024-07-02T06:00:00+05:30"), "{shown:?}");
+}
