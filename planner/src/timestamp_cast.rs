@@ -55,10 +55,18 @@ fn rewrite(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
         Expr::TryCast(TryCast { expr, field }) => (expr, field.data_type(), false),
         _ => return Ok(Transformed::no(expr)),
     };
-    let from_text = matches!(
-        input.get_type(schema)?,
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-    );
+    let is_text =
+        |t: &DataType| matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View);
+    let mut input = (**input).clone();
+    let from_text = match input.get_type(schema)? {
+        // A dictionary of strings (a Parquet dictionary column) is read
+        // as its strings: arrow's parser read it before.
+        DataType::Dictionary(_, values) if is_text(&values) => {
+            input = input.cast_to(&values, schema)?;
+            true
+        }
+        other => is_text(&other),
+    };
     if !(from_text && matches!(to, DataType::Timestamp(..) | DataType::Date32)) {
         return Ok(Transformed::no(expr));
     }
@@ -69,7 +77,7 @@ fn rewrite(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
     };
     let call = Expr::ScalarFunction(ScalarFunction::new_udf(
         Arc::new(ScalarUDF::new_from_impl(udf)),
-        vec![(**input).clone()],
+        vec![input],
     ));
     Ok(Transformed::yes(call))
 }
