@@ -63,6 +63,7 @@ mod show_tables;
 mod sql_types;
 mod statement;
 mod timestamp_cast;
+mod timestamp_fast;
 mod timestamp_parse;
 mod timestamp_text;
 mod timestamp_units;

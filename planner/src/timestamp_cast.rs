@@ -11,11 +11,8 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, GenericStringArray, OffsetSizeTrait, PrimitiveBuilder,
-    StringViewArray, make_array,
-};
-use datafusion::arrow::compute::{CastOptions, cast, cast_with_options};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, PrimitiveBuilder, make_array};
+use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Int64Type, TimeUnit};
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TransformedResult};
@@ -116,7 +113,7 @@ impl ScalarUDFImpl for TimestampFromText {
             return exec_err!("duckdb_timestamp takes one argument");
         };
         let array = arg.to_array(args.number_rows)?;
-        let out = match self.by_arrow(&array) {
+        let out = match crate::timestamp_fast::by_arrow(&array, &self.to) {
             Some(out) => out,
             None => self.read_all(&array)?,
         };
@@ -130,34 +127,6 @@ impl ScalarUDFImpl for TimestampFromText {
 }
 
 impl TimestampFromText {
-    /// The fast path: arrow's cast, when every text is plain (see
-    /// [`plain`]), so that arrow reads it as DuckDB does, and arrow takes
-    /// them all; None otherwise.
-    fn by_arrow(&self, array: &ArrayRef) -> Option<ArrayRef> {
-        // Digits of a second's fraction the unit holds; 0: a DATE.
-        let most_digits = match &self.to {
-            DataType::Timestamp(_, Some(zone)) if zone.as_ref() != "UTC" => return None,
-            DataType::Timestamp(TimeUnit::Nanosecond, _) => 9,
-            DataType::Timestamp(TimeUnit::Microsecond, _) => 6,
-            DataType::Date32 => 0,
-            _ => return None,
-        };
-        let all_plain = match array.data_type() {
-            DataType::Utf8 => all_plain_offsets(array.as_string::<i32>(), most_digits),
-            DataType::LargeUtf8 => all_plain_offsets(array.as_string::<i64>(), most_digits),
-            DataType::Utf8View => all_plain_views(array.as_string_view(), most_digits),
-            _ => false,
-        };
-        let to = &self.to;
-        let strict = CastOptions {
-            safe: false,
-            ..CastOptions::default()
-        };
-        all_plain
-            .then(|| cast_with_options(array, to, &strict).ok())
-            .flatten()
-    }
-
     /// Each text read by [`crate::timestamp_parse`].
     fn read_all(&self, array: &ArrayRef) -> Result<ArrayRef> {
         match array.data_type() {
@@ -318,129 +287,4 @@ fn fixed_offset(name: &str) -> Option<i64> {
     let hours: i64 = digits[..2].parse().ok()?;
     let minutes: i64 = digits[2..].parse().ok()?;
     Some(sign * (hours * 3600 + minutes * 60))
-}
-
-/// Whether every value of a Utf8 or LargeUtf8 `array` is NULL or
-/// [`plain`]. Index loops over the raw offsets and bytes, not the array's
-/// iterator: this runs for every value, and a debug build (the crate
-/// unoptimized, its dependencies optimized) paid more for the iterator's
-/// calls than arrow's cast of the same values.
-fn all_plain_offsets<O: OffsetSizeTrait>(
-    array: &GenericStringArray<O>,
-    most_digits: usize,
-) -> bool {
-    let offsets: &[O] = array.value_offsets();
-    let bytes: &[u8] = array.value_data();
-    let nulls = array.nulls().filter(|n| n.null_count() > 0);
-    let mut i = 0;
-    while i < array.len() {
-        let (start, end) = (offsets[i].as_usize(), offsets[i + 1].as_usize());
-        if !plain(&bytes[start..end], most_digits) && nulls.is_none_or(|n| n.is_valid(i)) {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
-
-/// [`all_plain_offsets`] of a Utf8View `array` (a value of 12 bytes or
-/// fewer is in its view, after the length).
-fn all_plain_views(array: &StringViewArray, most_digits: usize) -> bool {
-    let views: &[u128] = array.views();
-    let buffers: Vec<&[u8]> = array.data_buffers().iter().map(|b| b.as_slice()).collect();
-    let nulls = array.nulls().filter(|n| n.null_count() > 0);
-    let mut i = 0;
-    while i < views.len() {
-        let view = views[i];
-        let len = view as u32 as usize;
-        let inline = view.to_le_bytes();
-        let is_plain = if len <= 12 {
-            plain(&inline[4..4 + len], most_digits)
-        } else {
-            let (buffer, start) = ((view >> 64) as u32 as usize, (view >> 96) as u32 as usize);
-            plain(&buffers[buffer][start..start + len], most_digits)
-        };
-        if !is_plain && nulls.is_none_or(|n| n.is_valid(i)) {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
-
-/// Whether `text` is `YYYY-MM-DD HH:MM:SS[.F]` (or a `T` for the space)
-/// with at most `most_digits` of fraction and nothing else (with none,
-/// `YYYY-MM-DD`): text arrow reads as DuckDB does, or refuses (Feb 30,
-/// 24:00:00, years arrow's unit cannot hold), which the slow path then
-/// reads. Patterns, not calls, for a debug build's sake.
-fn plain(text: &[u8], most_digits: usize) -> bool {
-    if most_digits == 0 {
-        #[rustfmt::skip]
-        return matches!(text, [
-            b'0'..=b'9', b'0'..=b'9', b'0'..=b'9', b'0'..=b'9', b'-',
-            b'0'..=b'9', b'0'..=b'9', b'-', b'0'..=b'9', b'0'..=b'9',
-        ]);
-    }
-    if text.len() < 19 {
-        return false;
-    }
-    #[rustfmt::skip]
-    let fixed = matches!(text, [
-        b'0'..=b'9', b'0'..=b'9', b'0'..=b'9', b'0'..=b'9', b'-',
-        b'0'..=b'9', b'0'..=b'9', b'-', b'0'..=b'9', b'0'..=b'9', b' ' | b'T',
-        b'0'..=b'9', b'0'..=b'9', b':', b'0'..=b'9', b'0'..=b'9', b':',
-        b'0'..=b'5', b'0'..=b'9', ..
-    ]);
-    if !fixed || text.len() == 19 {
-        return fixed;
-    }
-    if text[19] != b'.' || text.len() == 20 || text.len() > 20 + most_digits {
-        return false;
-    }
-    let mut k = 20;
-    while k < text.len() {
-        match text[k] {
-            b'0'..=b'9' => k += 1,
-            _ => return false,
-        }
-    }
-    true
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use datafusion::arrow::array::{LargeStringArray, StringArray};
-
-    /// The fast path's check reads every value of each string layout, a
-    /// date inline in its view too, and skips NULLs.
-    #[test]
-    fn plain_values_in_every_layout() {
-        let stamps = [
-            Some("2024-01-02 06:00:00.5"),
-            None,
-            Some("2024-01-02T06:00:00"),
-        ];
-        let views = StringViewArray::from_iter(stamps);
-        assert!(all_plain_views(&views, 9));
-        assert!(all_plain_offsets(&StringArray::from_iter(stamps), 6));
-        assert!(all_plain_offsets(&LargeStringArray::from_iter(stamps), 1));
-        let dates = StringViewArray::from_iter([Some("2024-01-02"), None]);
-        assert!(all_plain_views(&dates, 0));
-        for odd in [
-            "2024-01-02 06:00",
-            "2024-01-02 06:00:00+02",
-            "2024-01-02 06:00:00.",
-            "2024-1-02",
-        ] {
-            let one = [Some("2024-01-02 06:00:00"), Some(odd)];
-            assert!(
-                !all_plain_views(&StringViewArray::from_iter(one), 9),
-                "{odd}"
-            );
-            assert!(!all_plain_offsets(&StringArray::from_iter(one), 9), "{odd}");
-        }
-        assert!(!plain(b"2024-01-02 06:00:00.1234567", 6));
-        assert!(!plain(b"2024-01-02 06:00:60", 6));
-    }
 }
