@@ -25,7 +25,7 @@ use datafusion::logical_expr::{
 };
 use datafusion::optimizer::AnalyzerRule;
 
-use chrono::{NaiveDate, TimeZone};
+use chrono::{Datelike, NaiveDate, TimeZone};
 
 use crate::expr_rules::rewrite_expressions;
 use crate::timestamp_parse::{Refusal, Stamp, parse, parse_date};
@@ -196,10 +196,10 @@ impl TimestampFromText {
             TimeUnit::Microsecond => 1_000_000,
             TimeUnit::Nanosecond => 1_000_000_000,
         };
-        let local = days
-            .checked_mul(86_400 * per_second)
-            .and_then(|v| v.checked_add(nanos / (1_000_000_000 / per_second)));
-        let local = local.ok_or_else(range)?;
+        // In i128: the first day of the nanosecond range overflows an i64
+        // at its midnight (review of tstext: `1677-09-21 00:12:44` NULL).
+        let local = i128::from(days) * i128::from(86_400 * per_second)
+            + i128::from(nanos / (1_000_000_000 / per_second));
         let utc_zone = |name: &str| ["UTC", "GMT"].iter().any(|z| name.eq_ignore_ascii_case(z));
         let shift = match (to_zone, zone) {
             // A TIMESTAMP keeps the time as written.
@@ -224,25 +224,40 @@ impl TimestampFromText {
             (Some(_), Some((name, true))) => zone_offset(name, days, nanos)
                 .ok_or_else(|| format!("Unknown TimeZone '{name}'!"))?,
         };
-        local
-            .checked_sub(shift * per_second)
+        let value = local - i128::from(shift * per_second);
+        // Past an i64 (its ends are the infinities) or past chrono's years,
+        // which nothing could print (DuckDB's TIMESTAMP_S goes on to 294247).
+        let day = value.div_euclid(i128::from(86_400 * per_second));
+        i64::try_from(value)
+            .ok()
             .filter(|v| v.unsigned_abs() < i64::MAX as u64)
+            .filter(|_| i64::try_from(day).is_ok_and(|day| chrono_days().contains(&day)))
             .ok_or_else(range)
     }
 }
 
 /// `text`'s days since 1970-01-01 as DuckDB reads a DATE (anything after
-/// the date ignored), or DuckDB's message. DuckDB's infinite dates are out
-/// of range here: arrow's Date32 has none.
+/// the date ignored), or DuckDB's message. DuckDB's infinite dates, and
+/// its years past chrono's, are out of range here: arrow's Date32 has no
+/// infinity and prints through chrono.
 fn date_value(text: &str) -> Result<i64, String> {
     let range = || format!("date field value out of range: \"{text}\"");
     match parse_date(text) {
-        Ok(Some(days)) => i32::try_from(days).map(i64::from).map_err(|_| range()),
+        Ok(Some(days)) if chrono_days().contains(&days) => Ok(days),
+        Ok(Some(_)) => Err(range()),
         Ok(None) | Err(Refusal::Range) => Err(range()),
         Err(Refusal::Format) => Err(format!(
             "invalid date field format: \"{text}\", expected format is (YYYY-MM-DD)"
         )),
     }
+}
+
+/// Days since 1970-01-01 chrono holds (years -262143 to 262142): arrow
+/// prints a date or timestamp through chrono, so one past them is out of
+/// range here where DuckDB's DATE goes on to 5881580.
+fn chrono_days() -> std::ops::RangeInclusive<i64> {
+    let days = |date: NaiveDate| i64::from(date.num_days_from_ce()) - 719_163;
+    days(NaiveDate::MIN)..=days(NaiveDate::MAX)
 }
 
 /// Seconds east of UTC of zone `name` at the local time `days`, `nanos`,

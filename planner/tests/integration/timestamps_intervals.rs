@@ -622,3 +622,56 @@ async fn plain_text_with_offsets_casts_as_duckdb() {
     .await;
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// Dates and timestamps at the edges of what s3sql holds: a DATE, or a
+/// TIMESTAMP_S or _MS, past chrono's years (-262143 to 262142; DuckDB's
+/// go on to 5881580 and 294247) is out of range, never a value nothing can
+/// print; the first and last days of the nanosecond TIMESTAMP read as
+/// DuckDB reads them where the grammar reads the batch (review of tstext:
+/// `'5881580-07-10'::DATE` was arrow's "Failed to convert 2147483646 to
+/// temporal for Date32", `'270000-01-01'::TIMESTAMP_S` "arrow cannot
+/// format it", `'1677-09-21 00:12:44'` NULL, its day overflowing).
+#[tokio::test]
+async fn dates_and_timestamps_at_the_edges() {
+    let wrong = unlike_duckdb(&statements(&[
+        "SELECT s, TRY_CAST(s AS TIMESTAMP)::VARCHAR AS a FROM (VALUES ('1677-09-21 00:12:44'), ('x'), \
+         ('1677-09-21 00:12:43.145225'), ('2262-04-11 23:47:16.854775'), ('1677-09-21 00:12:44+01')) t(s) ORDER BY s",
+        "SELECT CAST('262142-12-31 23:59:59' AS TIMESTAMP_S)::VARCHAR AS a, \
+         CAST('-262143-01-01' AS TIMESTAMP_MS)::VARCHAR AS b, (TRY_CAST('262142-12-31' AS DATE) IS NULL)::INT AS c",
+    ]))
+    .await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    let session = s3sql_planner::Session::with_secrets(s3sql_secrets::SecretManager::new(None));
+    let shown = crate::support::query(
+        &session,
+        "SELECT CAST('262142-12-31' AS DATE) AS a, CAST('-262143-01-01' AS DATE) AS b, \
+         TRY_CAST('262143-01-01' AS DATE) IS NULL AS c, TRY_CAST('-262144-12-31' AS TIMESTAMP_S) IS NULL AS d",
+    )
+    .await;
+    // Printable (this table is arrow's text, not the CLI's DuckDB text).
+    assert_eq!(
+        shown[3], "| +262142-12-31 | -262143-01-01 | true | true |",
+        "{shown:?}"
+    );
+    for (sql, expected) in [
+        (
+            "SELECT CAST('5881580-07-10' AS DATE)",
+            "Conversion Error: date field value out of range: \"5881580-07-10\"",
+        ),
+        (
+            "SELECT CAST(s AS DATE) FROM (VALUES ('262143-01-01')) t(s)",
+            "Conversion Error: date field value out of range: \"262143-01-01\"",
+        ),
+        (
+            "SELECT CAST('270000-01-01' AS TIMESTAMP_S)",
+            "Conversion Error: timestamp field value out of range: \"270000-01-01\"",
+        ),
+        (
+            "SELECT CAST(s AS TIMESTAMP_MS) FROM (VALUES ('-262144-12-31 23:59:59')) t(s)",
+            "Conversion Error: timestamp field value out of range: \"-262144-12-31 23:59:59\"",
+        ),
+    ] {
+        let error = crate::support::error_of(&session, sql).await;
+        assert!(error.contains(expected), "{sql}: {error}");
+    }
+}
