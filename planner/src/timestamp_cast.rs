@@ -204,7 +204,8 @@ impl TimestampFromText {
         let shift = match (to_zone, zone) {
             // A TIMESTAMP keeps the time as written.
             (None, None) => 0,
-            (None, Some((name, _))) if name.eq_ignore_ascii_case("UTC") => 0,
+            // `UTC` after a space; against the time it is not UTC to DuckDB.
+            (None, Some((name, true))) if name.eq_ignore_ascii_case("UTC") => 0,
             (None, Some(_)) => {
                 return Err(format!(
                     "timestamp field value \"{text}\" has a timestamp that is not UTC.\n\

@@ -1,12 +1,14 @@
 //! DuckDB 1.5.5's grammar of a timestamp in text, which arrow's parser
 //! (needing seconds, refusing `2024-1-2`) did not read:
 //! `[-]Y+-M-D[ (BC)]` (separators `-`, `/`, `\` or a space, the same
-//! twice; a month and day of one or two digits), then optionally a space
-//! or `T` and a time `H:M[:S[.F]]` (minutes may be left out after `H:`
-//! at the end, seconds after `H:M` at the end; `24:00:00` is the next
-//! day), then `Z`, an offset `±HH[[:]MM[[:]SS]]` or a zone name, then
+//! twice; a month and day of one or two digits; `(BC)` in any case after
+//! one space character), then optionally a space or `T` and a time
+//! `H:M[:S[.F]]` (minutes may be left out after `H:` at the end, seconds
+//! after `H:M` at the end; `24:00:00` is the next day), then `Z`, an
+//! offset `±HH[[:]MM]` or `±HH:MM:SS`, or a space and a zone name, then
 //! spaces. `infinity`, `-infinity`, `inf`, `-inf` and `epoch` in any case.
-//! Leading spaces are skipped, and spaces between the date and time.
+//! Leading spaces are skipped, and spaces between the date and time; a
+//! space is any of DuckDB's, `\v` too.
 
 /// Nanoseconds in a day.
 const DAY_NANOS: i64 = 86_400_000_000_000;
@@ -68,7 +70,7 @@ impl Cursor<'_> {
     }
 
     fn skip_spaces(&mut self) {
-        while self.peek().is_some_and(|b| b.is_ascii_whitespace()) {
+        while self.peek().is_some_and(is_space) {
             self.pos += 1;
         }
     }
@@ -112,6 +114,12 @@ impl Cursor<'_> {
             _ => None,
         }
     }
+}
+
+/// DuckDB's space characters: ASCII whitespace and `\v`, which Rust's
+/// `is_ascii_whitespace` leaves out.
+fn is_space(byte: u8) -> bool {
+    byte.is_ascii_whitespace() || byte == 0x0b
 }
 
 /// `text` read as DuckDB reads a TIMESTAMP or TIMESTAMPTZ.
@@ -168,7 +176,7 @@ pub(crate) fn parse_date(text: &str) -> Result<Option<i64>, Refusal> {
 /// `infinity`, `-infinity` (or `inf`, `-inf`) and `epoch`, in any case,
 /// with trailing spaces.
 fn special(rest: &str) -> Option<Stamp<'static>> {
-    let word = rest.trim_end_matches(|c: char| c.is_ascii_whitespace());
+    let word = rest.trim_end_matches(|c: char| c.is_ascii() && is_space(c as u8));
     let is = |name: &str| word.eq_ignore_ascii_case(name);
     if is("infinity") || is("inf") {
         Some(Stamp::Infinity)
@@ -202,7 +210,16 @@ fn date(c: &mut Cursor) -> Result<i64, Refusal> {
     if c.peek().is_some_and(|b| b.is_ascii_digit()) {
         return Err(Refusal::Format);
     }
-    if c.text[c.pos..].starts_with(b" (BC)") {
+    // One space character, then `(BC)` in any case; not after year 0 or
+    // a negative year.
+    if let Some([space, b'(', b, c2, b')']) = c.text.get(c.pos..c.pos + 5)
+        && is_space(*space)
+        && b.eq_ignore_ascii_case(&b'b')
+        && c2.eq_ignore_ascii_case(&b'c')
+    {
+        if negative || year == 0 {
+            return Err(Refusal::Format);
+        }
         c.pos += 5;
         return civil_days(1 - year, month, day, count);
     }
@@ -293,23 +310,31 @@ fn offset_or_zone<'a>(
         let start = c.pos;
         c.pos += 1;
         if let Some(hours) = c.two() {
+            // `HH`, `HHMM`, `HH:`, `HH:MM`, `HH:MM:` or `HH:MM:SS`, as
+            // DuckDB reads an offset (`+023015`, `+0230:15` are not).
             let mut seconds = hours * 3600;
-            for scale in [60, 1] {
-                let before = c.pos;
-                c.eat(b':');
-                match c.two() {
-                    Some(part) => seconds += part * scale,
-                    None => {
-                        c.pos = before;
-                        break;
+            if c.eat(b':') {
+                if let Some(minutes) = c.two() {
+                    seconds += minutes * 60;
+                    if c.eat(b':') {
+                        seconds += c.two().unwrap_or(0);
                     }
                 }
+            } else if let Some(minutes) = c.two() {
+                seconds += minutes * 60;
             }
             return Ok((Some(if sign == b'-' { -seconds } else { seconds }), None));
         }
         c.pos = start;
     }
-    let spaced = c.eat(b' ');
+    // A zone comes after one space. Anything else against the time is a
+    // zone that is not one (DuckDB: "not UTC" to a TIMESTAMP, the format's
+    // error to a TIMESTAMPTZ), `06:00:00UTC` and `06:00:00\t` too.
+    if !c.eat(b' ') {
+        let zone = (&text[c.pos..], false);
+        c.pos = c.text.len();
+        return Ok((None, Some(zone)));
+    }
     let start = c.pos;
     while c
         .peek()
@@ -317,7 +342,7 @@ fn offset_or_zone<'a>(
     {
         c.pos += 1;
     }
-    let zone = (c.pos > start).then(|| (&text[start..c.pos], spaced));
+    let zone = (c.pos > start).then(|| (&text[start..c.pos], true));
     Ok((None, zone))
 }
 
@@ -350,6 +375,9 @@ mod tests {
         assert_eq!(at("1970-01-01 24:00:00").1, DAY_NANOS);
         assert_eq!(at("0000-01-01").0, at("0001-01-01 (BC)").0);
         assert_eq!(at("-1-01-01").0, at("0002-01-01 (BC)").0);
+        assert_eq!(at("0002-01-01\x0b(bC)").0, at("0002-01-01 (BC)").0);
+        assert_eq!(at("2024-01-02 06:00:00+02:30:").2, 9000);
+        assert_eq!(at("\x0b2024-01-02 06:00:00Z\x0b").1, six);
         assert_eq!(parse(" INF "), Ok(Stamp::Infinity));
         assert_eq!(parse("-infinity"), Ok(Stamp::NegativeInfinity));
     }
@@ -369,6 +397,10 @@ mod tests {
             "+2024-01-02",
             "2024-01-02 06:00:00+02x",
             "2024-01-02 06:00:00  +02",
+            "2024-01-02 06:00:00+023015",
+            "2024-01-02 06:00:00+0230:15",
+            "0000-01-01 (BC)",
+            "-1-01-01 (bc)",
             "infin",
             "",
         ] {

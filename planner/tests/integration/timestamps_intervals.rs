@@ -675,3 +675,73 @@ async fn dates_and_timestamps_at_the_edges() {
         assert!(error.contains(expected), "{sql}: {error}");
     }
 }
+
+/// DuckDB's loose ends of the grammar: `(BC)` in any case after any one
+/// space character (not after year 0 or a negative year), `\v` a space
+/// like the others (before the text, between date and time, at the end
+/// after a space, a zone or an offset), an offset's seconds only after
+/// `:MM`, and nothing but a space between the time and a zone (`UTC`
+/// written against the seconds is not UTC to a TIMESTAMP). Review of
+/// tstext: `(bc)` was read as AD by a DATE and refused by a TIMESTAMP,
+/// `06:00:00UTC` and `+023015` were answered, `\v` refused.
+#[tokio::test]
+async fn loose_ends_of_the_grammar_as_duckdb() {
+    // Years BC: past the nanosecond TIMESTAMPTZ, so TIMESTAMP_S and DATE.
+    let bc = [
+        "2024-01-02 (bc)",
+        "2024-01-02 (Bc) 06:00",
+        "2024-01-02\t(BC)",
+        "2024-01-02\x0b(bC)T06:00",
+        "2024-01-02  (BC)",
+        "0000-01-01 (BC)",
+        "-2024-01-02 (BC)",
+    ];
+    let texts = [
+        "2024-01-02 06:00:00UTC",
+        "2024-01-02 06:00:00 utc\x0b",
+        "2024-01-02 06:00:00\tUTC",
+        "2024-01-02 06:00:00!",
+        "2024-01-02 06:00:00+023015",
+        "2024-01-02 06:00:00+0230:15",
+        "2024-01-02 06:00:00+02:3015",
+        "2024-01-02 06:00:00+02:30:15",
+        "2024-01-02 06:00:00+02:",
+        "2024-01-02 06:00:00+02:30:",
+        "2024-01-02 06:00:00+0230:",
+        "2024-01-02 06:00:00+02\x0b",
+        "2024-01-02 06:00:00\x0b",
+        "2024-01-02 06:00:00 \x0b",
+        "\x0b2024-01-02 06:00:00",
+        "2024-01-02\x0b06:00:00",
+        "2024-01-02 06:00:00 Europe/Paris\x0b",
+    ];
+    let values = |texts: &[&str]| {
+        let rows: Vec<String> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, text)| format!("({i}, '{text}')"))
+            .collect();
+        rows.join(", ")
+    };
+    let wrong = unlike_duckdb(&[
+        format!(
+            "SELECT k, TRY_CAST(s AS TIMESTAMP_S)::VARCHAR AS a, \
+             TRY_CAST(TRY_CAST(s AS DATE) AS TIMESTAMP_S)::VARCHAR AS c FROM (VALUES {}) t(k, s) ORDER BY k",
+            values(&bc)
+        ),
+        format!(
+            "SELECT k, TRY_CAST(s AS TIMESTAMP)::VARCHAR AS a, TRY_CAST(s AS TIMESTAMPTZ)::VARCHAR AS b, \
+             TRY_CAST(s AS DATE)::VARCHAR AS c FROM (VALUES {}) t(k, s) ORDER BY k",
+            values(&texts)
+        ),
+        "SELECT TRY_CAST('infinity\x0b' AS TIMESTAMP)::VARCHAR AS a, \
+         TRY_CAST('\x0b-infinity' AS TIMESTAMPTZ)::VARCHAR AS b"
+            .to_string(),
+    ])
+    .await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    let session = s3sql_planner::Session::with_secrets(s3sql_secrets::SecretManager::new(None));
+    let error =
+        crate::support::error_of(&session, "SELECT TIMESTAMP '2024-01-02 06:00:00UTC'").await;
+    assert!(error.contains("has a timestamp that is not UTC"), "{error}");
+}
