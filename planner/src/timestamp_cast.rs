@@ -54,6 +54,11 @@ fn rewrite(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
     };
     let is_text =
         |t: &DataType| matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View);
+    // DuckDB names a column cast in its error, not an expression's.
+    let column = match input.as_ref() {
+        Expr::Column(column) => Some(column.name.clone()),
+        _ => None,
+    };
     let mut input = (**input).clone();
     let from_text = match input.get_type(schema)? {
         // A dictionary of strings (a Parquet dictionary column) is read
@@ -70,6 +75,7 @@ fn rewrite(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
     let udf = TimestampFromText {
         to: to.clone(),
         strict,
+        column,
         signature: Signature::any(1, Volatility::Immutable),
     };
     let call = Expr::ScalarFunction(ScalarFunction::new_udf(
@@ -87,6 +93,8 @@ pub(crate) struct TimestampFromText {
     /// A Timestamp of any unit and zone, or Date32.
     to: DataType,
     strict: bool,
+    /// The column cast, named at the end of an error as DuckDB names it.
+    column: Option<String>,
     signature: Signature,
 }
 
@@ -152,7 +160,14 @@ impl TimestampFromText {
             match self.value(text) {
                 Ok(value) => out.append_value(value),
                 Err(_) if !self.strict => out.append_null(),
-                Err(message) => return exec_err!("Conversion Error: {message}"),
+                Err(message) => match &self.column {
+                    Some(column) => {
+                        return exec_err!(
+                            "Conversion Error: {message} when casting from source column {column}"
+                        );
+                    }
+                    None => return exec_err!("Conversion Error: {message}"),
+                },
             }
         }
         // The same values (days in range of an i32), named the cast's type.

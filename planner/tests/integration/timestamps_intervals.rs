@@ -745,3 +745,49 @@ async fn loose_ends_of_the_grammar_as_duckdb() {
         crate::support::error_of(&session, "SELECT TIMESTAMP '2024-01-02 06:00:00UTC'").await;
     assert!(error.contains("has a timestamp that is not UTC"), "{error}");
 }
+
+/// A refused text cast of a column names the column at the end of the
+/// message, as DuckDB's does ("... when casting from source column s");
+/// a literal's or an expression's does not (review of tstext: no error
+/// named the column).
+#[tokio::test]
+async fn text_cast_errors_name_the_column_as_duckdb() {
+    let session = s3sql_planner::Session::with_secrets(s3sql_secrets::SecretManager::new(None));
+    let format = "expected format is (YYYY-MM-DD HH:MM:SS[.US][±HH[:MM[:SS]]| ZONE])";
+    for (sql, expected) in [
+        (
+            "SELECT CAST(t.s AS TIMESTAMP) FROM (VALUES ('x')) t(s)".to_string(),
+            format!("Conversion Error: invalid timestamp field format: \"x\", {format} when casting from source column s"),
+        ),
+        (
+            "SELECT CAST(\"My Col\" AS TIMESTAMPTZ) FROM (VALUES ('2024-02-30')) t(\"My Col\")".to_string(),
+            "Conversion Error: timestamp field value out of range: \"2024-02-30\" when casting from source column My Col"
+                .to_string(),
+        ),
+        (
+            "SELECT CAST(s AS DATE) FROM (VALUES ('x')) t(s)".to_string(),
+            "Conversion Error: invalid date field format: \"x\", expected format is (YYYY-MM-DD) when casting from \
+             source column s"
+                .to_string(),
+        ),
+        (
+            "SELECT CAST(s AS TIMESTAMP) FROM (VALUES ('2024-01-02 06:00:00 Europe/Paris')) t(s)".to_string(),
+            "timestamps. when casting from source column s".to_string(),
+        ),
+        (
+            "SELECT CAST(arrow_cast(s, 'Dictionary(Int32, Utf8)') AS TIMESTAMP) FROM (VALUES ('x')) t(s)"
+                .to_string(),
+            format!("Conversion Error: invalid timestamp field format: \"x\", {format}"),
+        ),
+    ] {
+        let error = crate::support::error_of(&session, &sql).await;
+        assert!(error.contains(&expected), "{sql}: {error}");
+    }
+    for sql in [
+        "SELECT CAST(s || '' AS TIMESTAMP) FROM (VALUES ('x')) t(s)",
+        "SELECT TIMESTAMP 'x'",
+    ] {
+        let error = crate::support::error_of(&session, sql).await;
+        assert!(!error.contains("when casting"), "{sql}: {error}");
+    }
+}
