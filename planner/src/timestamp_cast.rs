@@ -246,7 +246,9 @@ impl TimestampFromText {
         let day = value.div_euclid(i128::from(86_400 * per_second));
         i64::try_from(value)
             .ok()
-            .filter(|v| v.unsigned_abs() < i64::MAX as u64)
+            // ±i64::MAX are the infinities; i64::MIN is a time (arrow's
+            // fast path reads 1677-09-21 00:12:43.145224192 as it).
+            .filter(|v| v.unsigned_abs() < i64::MAX as u64 || *v == i64::MIN)
             .filter(|_| i64::try_from(day).is_ok_and(|day| chrono_days().contains(&day)))
             .ok_or_else(range)
     }

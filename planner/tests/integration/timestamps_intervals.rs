@@ -653,6 +653,15 @@ async fn dates_and_timestamps_at_the_edges() {
         shown[3], "| +262142-12-31 | -262143-01-01 | true | true |",
         "{shown:?}"
     );
+    // The least nanosecond TIMESTAMP read by the grammar (a batch arrow
+    // does not take) as arrow reads it alone.
+    let least = crate::support::query(
+        &session,
+        "SELECT (TRY_CAST(s AS TIMESTAMP) = CAST('1677-09-21 00:12:43.145224192' AS TIMESTAMP))::INT AS a \
+         FROM (VALUES ('1677-09-21 00:12:43.145224192'), ('x')) t(s) ORDER BY s",
+    )
+    .await;
+    assert_eq!(least[3..5], ["| 1 |", "|   |"], "{least:?}");
     for (sql, expected) in [
         (
             "SELECT CAST('5881580-07-10' AS DATE)",
