@@ -51,7 +51,17 @@ pub(crate) fn by_arrow(array: &ArrayRef, to: &DataType) -> Option<ArrayRef> {
         safe: false,
         ..CastOptions::default()
     };
-    cast_with_options(&input, to, &strict).ok()
+    let out = cast_with_options(&input, to, &strict).ok()?;
+    // ±i64::MAX stand for the infinities, which a plain text never is: a
+    // time at the edge of arrow's range goes to the grammar, so its answer
+    // does not depend on the other texts of its batch.
+    let edge = matches!(to, DataType::Timestamp(..))
+        && out
+            .to_data()
+            .buffer::<i64>(0)
+            .iter()
+            .any(|&v| v == i64::MAX || v == -i64::MAX);
+    (!edge).then_some(out)
 }
 
 /// What [`plain_end`] found over an array's texts.

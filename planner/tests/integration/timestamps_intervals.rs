@@ -662,6 +662,29 @@ async fn dates_and_timestamps_at_the_edges() {
     )
     .await;
     assert_eq!(least[3..5], ["| 1 |", "|   |"], "{least:?}");
+    // A time at the edge of arrow's range (its value one of the two that
+    // stand for the infinities) is what it is whatever else its batch
+    // holds: alone (arrow's fast path) as beside a text only the grammar
+    // reads.
+    for text in [
+        "1677-09-21 00:12:43.145224193",
+        "2262-04-11 23:47:16.854775807Z",
+    ] {
+        for rows in [
+            format!("('{text}')"),
+            format!("('{text}'), ('2024-1-1 0:0')"),
+        ] {
+            let sql = format!(
+                "SELECT s, TRY_CAST(s AS TIMESTAMPTZ)::VARCHAR AS t FROM (VALUES {rows}) t(s) ORDER BY s DESC"
+            );
+            let out = crate::support::query(&session, &sql).await;
+            let row = out.iter().find(|line| line.contains(text)).cloned();
+            assert!(
+                row.as_deref().is_some_and(|r| !r.contains("infinity")),
+                "{sql}: {out:?}"
+            );
+        }
+    }
     for (sql, expected) in [
         (
             "SELECT CAST('5881580-07-10' AS DATE)",
