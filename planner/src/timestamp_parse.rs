@@ -288,11 +288,13 @@ fn time(c: &mut Cursor) -> Result<i64, Refusal> {
         }
     }
     let nanos = ((hours * 60 + minutes) * 60 + seconds) * 1_000_000_000 + fraction;
-    // DuckDB compares microseconds with a day's.
-    if nanos / 1_000 > DAY_NANOS / 1_000 {
-        return Err(Refusal::Range);
+    // DuckDB compares microseconds with a day's: 24:00 and less than a
+    // microsecond is the next midnight.
+    match (nanos / 1_000).cmp(&(DAY_NANOS / 1_000)) {
+        std::cmp::Ordering::Greater => Err(Refusal::Range),
+        std::cmp::Ordering::Equal => Ok(DAY_NANOS),
+        std::cmp::Ordering::Less => Ok(nanos),
     }
-    Ok(nanos)
 }
 
 /// What follows the time: `Z`, an offset (seconds east of UTC) or a zone.

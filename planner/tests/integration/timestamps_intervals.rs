@@ -662,6 +662,16 @@ async fn dates_and_timestamps_at_the_edges() {
     )
     .await;
     assert_eq!(least[3..5], ["| 1 |", "|   |"], "{least:?}");
+    // 24:00 and less than a microsecond is the next midnight, as DuckDB
+    // 1.5.5 reads it (it compares microseconds with a day's); a whole
+    // microsecond more is out of range.
+    let midnight = crate::support::query(
+        &session,
+        "SELECT TRY_CAST('2024-01-02 24:00:00.0000009' AS TIMESTAMP)::VARCHAR AS a, \
+         TRY_CAST('2024-01-02 24:00:00.000001' AS TIMESTAMP)::VARCHAR AS b",
+    )
+    .await;
+    assert_eq!(midnight[3], "| 2024-01-03 00:00:00 |   |", "{midnight:?}");
     // A time at the edge of arrow's range (its value one of the two that
     // stand for the infinities) is what it is whatever else its batch
     // holds: alone (arrow's fast path) as beside a text only the grammar
