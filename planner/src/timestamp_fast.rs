@@ -17,8 +17,8 @@ use datafusion::arrow::array::{
     StringViewArray,
 };
 use datafusion::arrow::buffer::{Buffer, OffsetBuffer, ScalarBuffer};
-use datafusion::arrow::compute::{CastOptions, cast_with_options};
-use datafusion::arrow::datatypes::{DataType, TimeUnit};
+use datafusion::arrow::compute::{CastOptions, cast, cast_with_options, max, min};
+use datafusion::arrow::datatypes::{DataType, Int64Type, TimeUnit};
 
 /// `array` (text) cast to `to` by arrow when every text is plain and arrow
 /// reads them all; None otherwise.
@@ -52,16 +52,23 @@ pub(crate) fn by_arrow(array: &ArrayRef, to: &DataType) -> Option<ArrayRef> {
         ..CastOptions::default()
     };
     let out = cast_with_options(&input, to, &strict).ok()?;
-    // ±i64::MAX stand for the infinities, which a plain text never is: a
-    // time at the edge of arrow's range goes to the grammar, so its answer
-    // does not depend on the other texts of its batch.
-    let edge = matches!(to, DataType::Timestamp(..))
-        && out
-            .to_data()
-            .buffer::<i64>(0)
-            .iter()
-            .any(|&v| v == i64::MAX || v == -i64::MAX);
-    (!edge).then_some(out)
+    // ±i64::MAX are the infinities, which no plain text is: the two texts
+    // whose nanoseconds they are go to the grammar, which refuses them
+    // (review of tstext: `-infinity` here, NULL in a batch the grammar read).
+    (!holds_an_infinity(&out)).then_some(out)
+}
+
+/// Whether a timestamp array holds ±i64::MAX (or i64::MIN, which the
+/// grammar reads alike); by arrow's kernels, compiled optimized.
+fn holds_an_infinity(array: &ArrayRef) -> bool {
+    if !matches!(array.data_type(), DataType::Timestamp(..)) {
+        return false;
+    }
+    let Ok(values) = cast(array, &DataType::Int64) else {
+        return true;
+    };
+    let values = values.as_primitive::<Int64Type>();
+    max(values) == Some(i64::MAX) || min(values).is_some_and(|least| least <= -i64::MAX)
 }
 
 /// What [`plain_end`] found over an array's texts.
@@ -295,5 +302,23 @@ mod tests {
         assert!(by_arrow(&text, &paris).is_some());
         let bare: ArrayRef = Arc::new(StringArray::from_iter([Some("2024-01-02 06:00:00")]));
         assert!(by_arrow(&bare, &paris).is_none());
+    }
+
+    /// The texts whose nanoseconds are the infinities are left to the
+    /// grammar, whatever their batch.
+    #[test]
+    fn the_infinities_nanoseconds_are_left_to_the_grammar() {
+        let ns = DataType::Timestamp(TimeUnit::Nanosecond, None);
+        for edge in [
+            "1677-09-21 00:12:43.145224193",
+            "2262-04-11 23:47:16.854775807",
+        ] {
+            let text: ArrayRef = Arc::new(StringArray::from_iter([Some(edge)]));
+            assert!(by_arrow(&text, &ns).is_none(), "{edge}");
+        }
+        let least: ArrayRef = Arc::new(StringArray::from_iter([Some(
+            "1677-09-21 00:12:43.145224194",
+        )]));
+        assert!(by_arrow(&least, &ns).is_some());
     }
 }
