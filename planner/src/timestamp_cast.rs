@@ -11,12 +11,15 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, PrimitiveBuilder, make_array};
+use datafusion::arrow::array::{
+    Array, ArrayData, ArrayRef, AsArray, BooleanBufferBuilder, PrimitiveBuilder, make_array,
+};
+use datafusion::arrow::buffer::{Buffer, NullBuffer};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Int64Type, TimeUnit};
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TransformedResult};
-use datafusion::common::{DFSchema, ScalarValue, exec_err};
+use datafusion::common::{DFSchema, DataFusionError, ScalarValue, exec_datafusion_err, exec_err};
 use datafusion::error::Result;
 use datafusion::logical_expr::expr::{Cast, ScalarFunction, TryCast};
 use datafusion::logical_expr::{
@@ -28,6 +31,7 @@ use datafusion::optimizer::AnalyzerRule;
 use chrono::{Datelike, NaiveDate, TimeZone};
 
 use crate::expr_rules::rewrite_expressions;
+use crate::timestamp_fast::ByArrow;
 use crate::timestamp_parse::{Refusal, Stamp, parse, parse_date};
 
 /// The analyzer rule: casts of strings to a timestamp or DATE become
@@ -122,7 +126,8 @@ impl ScalarUDFImpl for TimestampFromText {
         };
         let array = arg.to_array(args.number_rows)?;
         let out = match crate::timestamp_fast::by_arrow(&array, &self.to) {
-            Some(out) => out,
+            Some(fast) if fast.rest.is_empty() => fast.values,
+            Some(fast) => self.read_rest(&array, fast)?,
             None => self.read_all(&array)?,
         };
         match arg {
@@ -160,14 +165,7 @@ impl TimestampFromText {
             match self.value(text) {
                 Ok(value) => out.append_value(value),
                 Err(_) if !self.strict => out.append_null(),
-                Err(message) => match &self.column {
-                    Some(column) => {
-                        return exec_err!(
-                            "Conversion Error: {message} when casting from source column {column}"
-                        );
-                    }
-                    None => return exec_err!("Conversion Error: {message}"),
-                },
+                Err(message) => return Err(self.refusal(&message)),
             }
         }
         // The same values (days in range of an i32), named the cast's type.
@@ -177,6 +175,69 @@ impl TimestampFromText {
         }
         let data = out.into_data().into_builder().data_type(self.to.clone());
         Ok(make_array(data.build()?))
+    }
+
+    /// Arrow's values with the rows it left (`fast.rest`) read by the
+    /// grammar from `array`'s texts.
+    fn read_rest(&self, array: &ArrayRef, fast: ByArrow) -> Result<ArrayRef> {
+        let data = fast.values.to_data();
+        if self.to == DataType::Date32 {
+            let mut days = data.buffer::<i32>(0).to_vec();
+            let valid = self.patch(array, &data, &fast.rest, |row, value| {
+                days[row] = i32::try_from(value).unwrap_or_default();
+            })?;
+            finish(&self.to, Buffer::from_vec(days), valid)
+        } else {
+            let mut values = data.buffer::<i64>(0).to_vec();
+            let valid = self.patch(array, &data, &fast.rest, |row, value| {
+                values[row] = value;
+            })?;
+            finish(&self.to, Buffer::from_vec(values), valid)
+        }
+    }
+
+    /// The validity of `data` with each of `rows` read by the grammar from
+    /// its text in `array`: `set` given the value, NULL for TRY_CAST's
+    /// refusal, or the cast's error.
+    fn patch(
+        &self,
+        array: &ArrayRef,
+        data: &ArrayData,
+        rows: &[usize],
+        mut set: impl FnMut(usize, i64),
+    ) -> Result<NullBuffer> {
+        let mut valid = BooleanBufferBuilder::new(data.len());
+        match data.nulls() {
+            Some(nulls) => valid.append_buffer(nulls.inner()),
+            None => valid.append_n(data.len(), true),
+        }
+        for &row in rows {
+            let text = match array.data_type() {
+                DataType::Utf8 => array.as_string::<i32>().value(row),
+                DataType::LargeUtf8 => array.as_string::<i64>().value(row),
+                DataType::Utf8View => array.as_string_view().value(row),
+                other => return exec_err!("duckdb_timestamp of {other}"),
+            };
+            match self.value(text) {
+                Ok(value) => {
+                    set(row, value);
+                    valid.set_bit(row, true);
+                }
+                Err(_) if !self.strict => valid.set_bit(row, false),
+                Err(message) => return Err(self.refusal(&message)),
+            }
+        }
+        Ok(NullBuffer::new(valid.finish()))
+    }
+
+    /// DuckDB's conversion error, naming the column cast.
+    fn refusal(&self, message: &str) -> DataFusionError {
+        match &self.column {
+            Some(column) => exec_datafusion_err!(
+                "Conversion Error: {message} when casting from source column {column}"
+            ),
+            None => exec_datafusion_err!("Conversion Error: {message}"),
+        }
     }
 
     /// `text`'s value in the cast's unit (a DATE's days), or DuckDB's
@@ -252,6 +313,16 @@ impl TimestampFromText {
             .filter(|_| i64::try_from(day).is_ok_and(|day| chrono_days().contains(&day)))
             .ok_or_else(range)
     }
+}
+
+/// An array of type `to` of `values` (i64, or i32 days) and `valid`.
+fn finish(to: &DataType, values: Buffer, valid: NullBuffer) -> Result<ArrayRef> {
+    let data = ArrayData::builder(to.clone())
+        .len(valid.len())
+        .add_buffer(values)
+        .nulls(Some(valid))
+        .build()?;
+    Ok(make_array(data))
 }
 
 /// `text`'s days since 1970-01-01 as DuckDB reads a DATE (anything after
