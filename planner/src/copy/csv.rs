@@ -280,15 +280,20 @@ mod tests {
 
     use super::*;
 
-    async fn encode(pairs: Vec<(String, OptionValue)>, values: Vec<Option<&str>>) -> String {
-        let schema = Arc::new(Schema::new(vec![Field::new("s", DataType::Utf8, true)]));
+    /// `batch` written by a CSV encoder with the COPY options `pairs`.
+    async fn encode_batch(pairs: Vec<(String, OptionValue)>, batch: RecordBatch) -> String {
         let options = CopyOptions::parse("x.csv", pairs).unwrap();
         let output = Output::new(options.text_compression).unwrap();
-        let mut encoder = CsvEncoder::new(schema.clone(), &options, output.clone());
-        let batch =
-            RecordBatch::try_new(schema, vec![Arc::new(StringArray::from(values))]).unwrap();
+        let mut encoder = CsvEncoder::new(batch.schema(), &options, output.clone());
         encoder.write(&batch).await.unwrap();
         String::from_utf8(output.take(Vec::new())).unwrap()
+    }
+
+    async fn encode(pairs: Vec<(String, OptionValue)>, values: Vec<Option<&str>>) -> String {
+        let schema = Arc::new(Schema::new(vec![Field::new("s", DataType::Utf8, true)]));
+        let batch =
+            RecordBatch::try_new(schema, vec![Arc::new(StringArray::from(values))]).unwrap();
+        encode_batch(pairs, batch).await
     }
 
     async fn encode_numbers(pairs: Vec<(String, OptionValue)>) -> String {
@@ -296,9 +301,6 @@ mod tests {
             Field::new("i", DataType::Int64, true),
             Field::new("f", DataType::Float64, true),
         ]));
-        let options = CopyOptions::parse("x.csv", pairs).unwrap();
-        let output = Output::new(options.text_compression).unwrap();
-        let mut encoder = CsvEncoder::new(schema.clone(), &options, output.clone());
         let batch = RecordBatch::try_new(
             schema,
             vec![
@@ -311,8 +313,7 @@ mod tests {
             ],
         )
         .unwrap();
-        encoder.write(&batch).await.unwrap();
-        String::from_utf8(output.take(Vec::new())).unwrap()
+        encode_batch(pairs, batch).await
     }
 
     /// Numbers skip the look for special bytes only while none of theirs
