@@ -326,15 +326,19 @@ fn finish(to: &DataType, values: Buffer, valid: NullBuffer) -> Result<ArrayRef> 
 }
 
 /// `text`'s days since 1970-01-01 as DuckDB reads a DATE (anything after
-/// the date ignored), or DuckDB's message. DuckDB's infinite dates, and
-/// its years past chrono's, are out of range here: arrow's Date32 has no
-/// infinity and prints through chrono.
+/// the date ignored), or DuckDB's message. DuckDB's years past chrono's
+/// are out of range here, and its infinite dates not supported: arrow's
+/// Date32 has no infinity and prints through chrono, so nothing here could
+/// print one (a TIMESTAMP holds them).
 fn date_value(text: &str) -> Result<i64, String> {
     let range = || format!("date field value out of range: \"{text}\"");
     match parse_date(text) {
         Ok(Some(days)) if chrono_days().contains(&days) => Ok(days),
-        Ok(Some(_)) => Err(range()),
-        Ok(None) | Err(Refusal::Range) => Err(range()),
+        Ok(Some(_)) | Err(Refusal::Range) => Err(range()),
+        Ok(None) => Err(format!(
+            "infinite DATE \"{text}\" is not supported: s3sql's DATE has no infinity; \
+             cast to TIMESTAMP, which holds it"
+        )),
         Err(Refusal::Format) => Err(format!(
             "invalid date field format: \"{text}\", expected format is (YYYY-MM-DD)"
         )),

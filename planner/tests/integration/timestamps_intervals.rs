@@ -912,3 +912,32 @@ async fn odd_rows_among_plain_text_as_duckdb() {
         assert!(error.contains(&expected), "{sql}: {error}");
     }
 }
+
+/// DuckDB's infinite DATEs (`infinity`, `-infinity`, `inf`) have no value
+/// in s3sql's DATE, which nothing here could print: a CAST says so and
+/// names what holds them, TIMESTAMP; TRY_CAST is NULL (review of tstext:
+/// "date field value out of range: \"infinity\"", as if it were a date).
+#[tokio::test]
+async fn an_infinite_date_is_not_supported_and_says_so() {
+    let session = s3sql_planner::Session::with_secrets(s3sql_secrets::SecretManager::new(None));
+    for (sql, text) in [
+        ("SELECT CAST('infinity' AS DATE)", "infinity"),
+        (
+            "SELECT CAST(s AS DATE) FROM (VALUES ('2024-01-02'), (' -INF')) t(s)",
+            " -INF",
+        ),
+    ] {
+        let error = crate::support::error_of(&session, sql).await;
+        let expected = format!(
+            "Conversion Error: infinite DATE \"{text}\" is not supported: s3sql's DATE has no \
+             infinity; cast to TIMESTAMP, which holds it"
+        );
+        assert!(error.contains(&expected), "{sql}: {error}");
+    }
+    let rows = crate::support::query(
+        &session,
+        "SELECT TRY_CAST('infinity' AS DATE) IS NULL AS a, CAST('-infinity' AS TIMESTAMP)::VARCHAR AS b",
+    )
+    .await;
+    assert_eq!(rows[3], "| true | -infinity |", "{rows:?}");
+}
