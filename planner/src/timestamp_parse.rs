@@ -337,10 +337,12 @@ fn offset_or_zone<'a>(
         c.pos = c.text.len();
         return Ok((None, Some(zone)));
     }
+    // DuckDB's zone characters, `:` too (`UTC-03:30`, `Europe/Paris:x`
+    // an unknown zone).
     let start = c.pos;
     while c
         .peek()
-        .is_some_and(|b| b.is_ascii_alphanumeric() || b"/_+-".contains(&b))
+        .is_some_and(|b| b.is_ascii_alphanumeric() || b"/_+-:".contains(&b))
     {
         c.pos += 1;
     }

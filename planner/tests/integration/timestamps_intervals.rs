@@ -941,3 +941,68 @@ async fn an_infinite_date_is_not_supported_and_says_so() {
     .await;
     assert_eq!(rows[3], "| true | -infinity |", "{rows:?}");
 }
+
+/// `UTC+N` and `UTC-N` after the time name a whole-hour zone as DuckDB's
+/// ICU reads them: `UTC` exactly, a sign, then digits and colons, the
+/// hours being the digits before a colon (their first two of three or
+/// four: `UTC+0530` is +5), from -12 to +14; `GMT+5`, `utc+5` are unknown
+/// zones. A zone name runs on through colons (`Europe/Paris:x` is an
+/// unknown zone, not a malformed text). Review of tstext: `UTC+5` was
+/// "Unknown TimeZone 'UTC+5'!", `UTC-03:30` a format error.
+#[tokio::test]
+async fn utc_offset_zone_names_as_duckdb() {
+    let names = [
+        "UTC+5",
+        "UTC-5",
+        "UTC+05",
+        "UTC+14",
+        "UTC+15",
+        "UTC-12",
+        "UTC-13",
+        "UTC+0530",
+        "UTC-03:30",
+        "UTC+1:30:15",
+        "UTC+123",
+        "UTC+0059",
+        "UTC+0001",
+        "UTC+:5",
+        "UTC+5::30",
+        "UTC+5:ab",
+        "UTC+5.5",
+        "UTC+",
+        "UTC++5",
+        "UTC+5x",
+        "utc+5",
+        "GMT+5",
+        "UTC-0",
+        "UTC+00000",
+        "UTC:",
+    ];
+    let rows: Vec<String> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| format!("({i}, '2024-01-01 00:00:00 {name}')"))
+        .collect();
+    let wrong = unlike_duckdb(&[
+        "SET TimeZone = 'UTC'".to_string(),
+        format!(
+            "SELECT k, s, TRY_CAST(s AS TIMESTAMPTZ)::VARCHAR AS a, TRY_CAST(s AS TIMESTAMP)::VARCHAR AS b \
+             FROM (VALUES {}) t(k, s) ORDER BY k",
+            rows.join(", ")
+        ),
+    ])
+    .await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    let session = s3sql_planner::Session::with_secrets(s3sql_secrets::SecretManager::new(None));
+    for (text, expected) in [
+        (
+            "2024-01-01 00:00:00 Europe/Paris:x",
+            "Unknown TimeZone 'Europe/Paris:x'!",
+        ),
+        ("2024-01-01 00:00:00 UTC+15", "Unknown TimeZone 'UTC+15'!"),
+    ] {
+        let sql = format!("SELECT CAST('{text}' AS TIMESTAMPTZ)");
+        let error = crate::support::error_of(&session, &sql).await;
+        assert!(error.contains(expected), "{sql}: {error}");
+    }
+}
