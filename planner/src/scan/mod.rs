@@ -61,6 +61,7 @@ use crate::settings::Settings;
 use columns::ExtraColumns;
 use io_plan::{IoPlan, Listing};
 use local::{LOCAL_BUCKET, LocalBase, LocalFiles, expand_home, is_local, local_key};
+use parquet_footers::{PlanningFooter, schema_and_footer};
 pub use progress::{ScanMonitor, ScanProgress};
 pub(crate) use request::{ScanKind, ScanRequest, extract};
 use stores::{StorePicker, Stores, client_for};
@@ -93,25 +94,30 @@ impl ScanContext<'_> {
 /// (`union_by_name`), as DataFusion's own `meta_fetch_concurrency`.
 const SCHEMA_READS_IN_FLIGHT: usize = 32;
 
-/// The schema of one file, or an error naming it.
+/// The schema of one file, or an error naming it; for a Parquet file, the
+/// footer it was read from too, which the scan can take
+/// ([`PlanningFooter`]).
 async fn infer_schema(
     format: &Arc<dyn FileFormat>,
     state: &SessionState,
     store: Arc<dyn ObjectStore>,
     meta: ObjectMeta,
     name: String,
-) -> Result<SchemaRef> {
+) -> Result<(SchemaRef, Option<PlanningFooter>)> {
+    let named = |e: DataFusionError| e.context(format!("cannot read the schema of {name}"));
+    if format.is::<ParquetFormat>() {
+        let (schema, footer) = schema_and_footer(format.as_ref(), state, &store, &meta)
+            .await
+            .map_err(named)?;
+        // Its INTERVALs are read with their months (`parquet_interval`).
+        let schema = extension_types_only(&parquet_interval::with_months(&schema));
+        return Ok((schema, footer));
+    }
     let schema = format
         .infer_schema(state, &store, std::slice::from_ref(&meta))
         .await
-        .map_err(|e| e.context(format!("cannot read the schema of {name}")))?;
-    if format.is::<ParquetFormat>() {
-        // Its INTERVALs are read with their months (`parquet_interval`).
-        return Ok(extension_types_only(&parquet_interval::with_months(
-            &schema,
-        )));
-    }
-    Ok(extension_types_only(&schema))
+        .map_err(named)?;
+    Ok((extension_types_only(&schema), None))
 }
 
 /// `schema` without metadata except each column's extension type (a
@@ -449,17 +455,28 @@ async fn file_table(
                             name,
                             compression,
                         };
-                        Ok(Arc::new(sampler.sniff(&file).await?.types))
+                        Ok((Arc::new(sampler.sniff(&file).await?.types), None))
                     }
                     None => infer_schema(&format, cx.state, store, meta, name).await,
                 }
             },
         )
         .collect();
-    let mut schemas: Vec<SchemaRef> = futures::stream::iter(reads)
-        .buffered(SCHEMA_READS_IN_FLIGHT)
-        .try_collect()
-        .await?;
+    let (mut schemas, footers): (Vec<SchemaRef>, Vec<Option<PlanningFooter>>) =
+        futures::stream::iter(reads)
+            .buffered(SCHEMA_READS_IN_FLIGHT)
+            .try_collect::<Vec<_>>()
+            .await?
+            .into_iter()
+            .unzip();
+    // The one file a schema was read from gives its footer to the scan;
+    // with union_by_name every file's would be held until the scan.
+    let planning_footer = match footers.as_slice() {
+        [Some(footer)] if !union_by_name => {
+            Some((first_store.clone(), first.meta.clone(), footer.clone()))
+        }
+        _ => None,
+    };
     if let Some(small_files) = small_files {
         small_files.mark();
     }
@@ -486,6 +503,10 @@ async fn file_table(
     let mut compressed: Vec<bool> = Vec::new();
     for (store, f) in files {
         let compression = formats.compression(&f.name);
+        let footer = planning_footer
+            .as_ref()
+            .filter(|(url, meta, _)| *url == store && *meta == f.meta)
+            .map(|(_, _, footer)| footer.clone());
         if store_files.last().is_none_or(|last| last.store != store) {
             let format = formats.format(compression);
             // A Parquet file's columns matched to the scan's as DuckDB does.
@@ -514,6 +535,9 @@ async fn file_table(
         file.extensions
             .insert(named::FileCompression(compression.variant().into()));
         file.extensions.insert(table::HiveKey(f.hive_key));
+        if let Some(footer) = footer {
+            file.extensions.insert(footer);
+        }
         store_files[at].files.push(file);
     }
     Ok(Arc::new(FileTable::new(

@@ -11,23 +11,38 @@
 //! the map once its last reader is made, so a glob of many files holds
 //! no more footers than it has files open (a review measured 7.7 MB per
 //! file of a 1,000-column glob held to the scan's end otherwise).
+//!
+//! The file whose footer gave the table its schema while planning hands
+//! that footer to the scan too ([`PlanningFooter`]): a big Parquet file
+//! cost the same 512 KiB GET twice, once for the schema and once for the
+//! scan.
 
 use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::datasource::file_format::FileFormat;
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::FileGroup;
+use datafusion::datasource::physical_plan::parquet::metadata::CachedParquetMetaData;
 use datafusion::datasource::physical_plan::{FileSource, ParquetFileReaderFactory, ParquetSource};
+use datafusion::execution::SessionState;
+use datafusion::execution::cache::cache_manager::{CacheManager, CacheManagerConfig};
+use datafusion::execution::runtime_env::RuntimeEnv;
+use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::parquet::arrow::arrow_reader::ArrowReaderOptions;
 use datafusion::parquet::arrow::async_reader::AsyncFileReader;
 use datafusion::parquet::errors::Result as ParquetResult;
 use datafusion::parquet::file::metadata::ParquetMetaData;
 use datafusion::physical_plan::metrics::ExecutionPlanMetricsSet;
 use futures::FutureExt;
+
+use crate::scan::parquet_interval::interval_bytes;
 use futures::future::BoxFuture;
 use object_store::path::Path;
+use object_store::{ObjectMeta, ObjectStore};
 
 /// A file's footer, loaded by the first of its readers to ask; the others
 /// wait for it.
@@ -42,10 +57,59 @@ fn key_of(file: &PartitionedFile) -> FileKey {
     (meta.location.clone(), meta.size, meta.e_tag.clone())
 }
 
+/// The footer a Parquet file's schema was read from while planning, as the
+/// scan's readers give it (INTERVAL columns as bytes, [`interval_bytes`]),
+/// kept on the file (a [`PartitionedFile`] extension) for its scan. Only the
+/// one file a table's schema comes from carries it, so a table holds at
+/// most one footer (a glob's other files, or every file of a
+/// `union_by_name` scan, are read by the scan as before).
+#[derive(Debug, Clone)]
+pub(crate) struct PlanningFooter(pub(crate) Arc<ParquetMetaData>);
+
+/// `format`'s schema of the Parquet file `meta`, read by DataFusion's own
+/// inference, and the footer it decoded for it: inference reads into the
+/// runtime's footer cache, off in this session (`crate::session`), so it
+/// is run here over a runtime whose cache is new and holds this file
+/// alone. `None` for a footer DataFusion did not cache (an encrypted one).
+pub(crate) async fn schema_and_footer(
+    format: &dyn FileFormat,
+    state: &SessionState,
+    store: &Arc<dyn ObjectStore>,
+    meta: &ObjectMeta,
+) -> datafusion::error::Result<(SchemaRef, Option<PlanningFooter>)> {
+    let session = state.runtime_env();
+    let caches = CacheManager::try_new(&CacheManagerConfig::default())?;
+    let runtime = Arc::new(RuntimeEnv {
+        memory_pool: Arc::clone(&session.memory_pool),
+        disk_manager: Arc::clone(&session.disk_manager),
+        cache_manager: Arc::clone(&caches),
+        object_store_registry: Arc::clone(&session.object_store_registry),
+    });
+    let state = SessionStateBuilder::new_from_existing(state.clone())
+        .with_runtime_env(runtime)
+        .build();
+    let schema = format
+        .infer_schema(&state, store, std::slice::from_ref(meta))
+        .await?;
+    let footer = caches
+        .get_file_metadata_cache()
+        .get(&meta.location)
+        .and_then(|entry| {
+            let cached = entry
+                .file_metadata
+                .as_any()
+                .downcast_ref::<CachedParquetMetaData>()?;
+            Some(Arc::clone(cached.parquet_metadata()))
+        });
+    // As the scan's readers give a footer: its INTERVALs as bytes.
+    let footer = footer.map(interval_bytes).transpose()?.map(PlanningFooter);
+    Ok((schema, footer))
+}
+
 /// `source` (DataFusion's Parquet source) with the footer of each file
-/// `groups` name more than once read once ([`ScanFooters`]); any other
-/// source, one without a reader factory, or one with no such file, as it
-/// is.
+/// `groups` name more than once read once, and a [`PlanningFooter`] not
+/// read again ([`ScanFooters`]); any other source, one without a reader
+/// factory, or one with no such file, as it is.
 pub(crate) fn sharing_footers(
     source: Arc<dyn FileSource>,
     groups: &[FileGroup],
@@ -67,7 +131,7 @@ pub(crate) fn sharing_footers(
 }
 
 /// Makes `inner`'s readers, sharing the footer of each file read by
-/// several ranges.
+/// several ranges or read while planning.
 #[derive(Debug)]
 pub(crate) struct ScanFooters {
     inner: Arc<dyn ParquetFileReaderFactory>,
@@ -78,16 +142,24 @@ pub(crate) struct ScanFooters {
 
 impl ScanFooters {
     /// `inner`'s readers sharing the footers of the files `groups` name
-    /// more than once; `None` when no file is.
+    /// more than once or hold a [`PlanningFooter`] of; `None` when no file
+    /// is such.
     fn new(inner: Arc<dyn ParquetFileReaderFactory>, groups: &[FileGroup]) -> Option<Self> {
-        let mut readers: HashMap<FileKey, usize> = HashMap::new();
+        let mut readers: HashMap<FileKey, (usize, Option<Arc<ParquetMetaData>>)> = HashMap::new();
         for file in groups.iter().flat_map(FileGroup::iter) {
-            *readers.entry(key_of(file)).or_default() += 1;
+            let entry = readers.entry(key_of(file)).or_default();
+            entry.0 += 1;
+            if let Some(PlanningFooter(footer)) = file.extensions.get::<PlanningFooter>() {
+                entry.1 = Some(Arc::clone(footer));
+            }
         }
         let shared: HashMap<FileKey, (SharedFooter, usize)> = readers
             .into_iter()
-            .filter(|(_, readers)| *readers > 1)
-            .map(|(key, readers)| (key, (SharedFooter::default(), readers)))
+            .filter(|(_, (readers, planned))| *readers > 1 || planned.is_some())
+            .map(|(key, (readers, planned))| {
+                let footer = Arc::new(futures::lock::Mutex::new(planned));
+                (key, (footer, readers))
+            })
             .collect();
         (!shared.is_empty()).then(|| Self {
             inner,
