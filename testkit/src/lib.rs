@@ -21,6 +21,7 @@
 // Test support: a broken fixture should stop the test with a clear panic.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod file_body;
 mod logs;
 mod proxy;
 mod region;
