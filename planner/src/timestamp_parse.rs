@@ -174,7 +174,8 @@ pub(crate) fn parse_date(text: &str) -> Result<Option<i64>, Refusal> {
 }
 
 /// `infinity`, `-infinity` (or `inf`, `-inf`) and `epoch`, in any case,
-/// with trailing spaces.
+/// with trailing spaces. `epoch` is the instant 0, at offset 0 (review of
+/// tstext 3, F1: a TIMESTAMPTZ of it was the session zone's midnight).
 fn special(rest: &str) -> Option<Stamp<'static>> {
     let word = rest.trim_end_matches(|c: char| c.is_ascii() && is_space(c as u8));
     let is = |name: &str| word.eq_ignore_ascii_case(name);
@@ -186,7 +187,7 @@ fn special(rest: &str) -> Option<Stamp<'static>> {
         Some(Stamp::At {
             days: 0,
             nanos: 0,
-            offset: None,
+            offset: Some(0),
             zone: None,
         })
     } else {

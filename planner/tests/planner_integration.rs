@@ -46,5 +46,7 @@ mod secrets;
 mod settings;
 #[path = "integration/support.rs"]
 mod support;
+#[path = "integration/timestamp_specials.rs"]
+mod timestamp_specials;
 #[path = "integration/timestamps_intervals.rs"]
 mod timestamps_intervals;
