@@ -64,6 +64,7 @@ mod sql_types;
 mod statement;
 mod timestamp_cast;
 mod timestamp_fast;
+mod timestamp_infinity;
 mod timestamp_parse;
 mod timestamp_text;
 mod timestamp_units;

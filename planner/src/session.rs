@@ -156,6 +156,9 @@ impl Session {
         // Text to a timestamp as DuckDB reads it (after the rounding above,
         // which casts the text to microseconds first).
         ctx.add_analyzer_rule(Arc::new(crate::timestamp_cast::TextTimestampCasts));
+        // Infinite timestamps through casts and date_trunc/date_part
+        // (after the rounding above, which casts to microseconds first).
+        ctx.add_analyzer_rule(Arc::new(crate::timestamp_infinity::InfiniteTimestamps));
         ctx.add_analyzer_rule(Arc::new(crate::interval_cast::IntervalCasts));
         // Intervals compared, sorted and grouped with 30-day months.
         ctx.add_analyzer_rule(Arc::new(crate::interval_order::IntervalOrder));

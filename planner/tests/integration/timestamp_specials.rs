@@ -24,3 +24,80 @@ async fn epoch_is_the_instant_zero_as_duckdb() {
     .await;
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// A TIMESTAMP's rows: `infinity`, `-infinity`, a time with a half second
+/// and NULL, `s` the text each was cast from.
+const INFINITE_ROWS: &str = "(SELECT s, CAST(s AS TIMESTAMP) AS t FROM (VALUES ('infinity'), \
+                             ('-infinity'), ('2024-01-02 03:04:05.5'), (NULL)) v(s))";
+
+/// An infinite TIMESTAMP (a literal's, a column's, a TIMESTAMPTZ's) stays
+/// infinite cast to TIMESTAMP_S, _MS and _US and through `date_trunc`, and
+/// its `extract` and `date_part` are NULL, as DuckDB's (review of tstext
+/// 3, F2: the nanoseconds of the infinities were read as the last and
+/// first times they hold, `CAST(TIMESTAMP 'infinity' AS TIMESTAMP_S)`
+/// `2262-04-11 23:47:17`, `extract(year ...)` 2262).
+#[tokio::test]
+async fn infinite_timestamps_stay_infinite_as_duckdb() {
+    let wrong = unlike_duckdb(&[
+        "SELECT CAST(TIMESTAMP 'infinity' AS TIMESTAMP_S)::VARCHAR AS a, \
+         CAST(TIMESTAMP '-infinity' AS TIMESTAMP_MS)::VARCHAR AS b, \
+         TRY_CAST(TIMESTAMP '-infinity' AS TIMESTAMP_US)::VARCHAR AS c, \
+         CAST(TIMESTAMPTZ 'infinity' AS TIMESTAMP_S)::VARCHAR AS d"
+            .to_string(),
+        "SELECT date_trunc('day', TIMESTAMP 'infinity')::VARCHAR AS a, \
+         extract(year FROM TIMESTAMP 'infinity') AS b, date_part('epoch', TIMESTAMP '-infinity') AS c, \
+         date_trunc('month', TIMESTAMPTZ '-infinity')::VARCHAR AS d, datepart('day', TIMESTAMP 'infinity') AS e"
+            .to_string(),
+        format!(
+            "SELECT s, CAST(t AS TIMESTAMP_S)::VARCHAR AS a, TRY_CAST(t AS TIMESTAMP_MS)::VARCHAR AS b, \
+             CAST(t AS TIMESTAMP_US)::VARCHAR AS c, date_trunc('day', t)::VARCHAR AS d, \
+             extract(year FROM t) AS e, date_part('epoch', t) AS f FROM {INFINITE_ROWS} ORDER BY s"
+        ),
+    ])
+    .await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// An infinite TIMESTAMP cast to DATE is refused as an infinite DATE text
+/// is, s3sql's DATE having no infinity (DuckDB's DATE `infinity`);
+/// TRY_CAST is NULL (review of tstext 3, F2: `2262-04-11`).
+#[tokio::test]
+async fn an_infinite_timestamp_to_date_is_not_supported_and_says_so() {
+    let session = s3sql_planner::Session::with_secrets(s3sql_secrets::SecretManager::new(None));
+    for (sql, text) in [
+        (
+            "SELECT CAST(TIMESTAMP 'infinity' AS DATE)".to_string(),
+            "infinity",
+        ),
+        (
+            format!("SELECT CAST(t AS DATE) FROM {INFINITE_ROWS}"),
+            "infinity",
+        ),
+        (
+            "SELECT CAST(TIMESTAMPTZ '-infinity' AS DATE)".to_string(),
+            "-infinity",
+        ),
+    ] {
+        let error = crate::support::error_of(&session, &sql).await;
+        let expected = format!(
+            "Conversion Error: infinite DATE \"{text}\" is not supported: s3sql's DATE has no \
+             infinity; keep the TIMESTAMP, which holds it"
+        );
+        assert!(error.contains(&expected), "{sql}: {error}");
+    }
+    let rows = crate::support::query(
+        &session,
+        &format!("SELECT s, TRY_CAST(t AS DATE)::VARCHAR AS d FROM {INFINITE_ROWS} ORDER BY s"),
+    )
+    .await;
+    assert_eq!(
+        rows[3..7],
+        [
+            "| -infinity             |            |",
+            "| 2024-01-02 03:04:05.5 | 2024-01-02 |",
+            "| infinity              |            |",
+            "|                       |            |",
+        ],
+        "{rows:?}"
+    );
+}
