@@ -86,8 +86,8 @@ pub(crate) fn units_as_duckdb(statement: &mut DFStatement) {
     crate::column_case::visit_sql(statement, &mut Units);
 }
 
-/// The analyzer rule: a cast (or TRY_CAST) of a string, DATE or timestamp
-/// of any unit (with a time zone too) to a timestamp in seconds or
+/// The analyzer rule: a cast (or TRY_CAST) of a string (a dictionary of
+/// them too), DATE or timestamp of any unit (with a time zone too) to a timestamp in seconds or
 /// milliseconds rounds its microseconds as DuckDB does.
 #[derive(Debug, Default)]
 pub(crate) struct RoundedTimestampCasts;
@@ -129,15 +129,16 @@ fn rewrite(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
         let call = ScalarFunction::new_udf(Arc::new(refused), vec![(**input).clone()]);
         return Ok(Transformed::yes(Expr::ScalarFunction(call)));
     }
-    let read_as_micros = matches!(
-        from,
-        DataType::Utf8
-            | DataType::LargeUtf8
-            | DataType::Utf8View
-            | DataType::Date32
-            | DataType::Date64
-            | DataType::Timestamp(_, _)
-    );
+    let is_text =
+        |t: &DataType| matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View);
+    // A dictionary of strings (a Parquet dictionary column) too, which
+    // the text rule reads as its strings (review of tstext 3, F3: its
+    // cast went to the text rule whole, which cut the fraction).
+    let read_as_micros = match &from {
+        DataType::Dictionary(_, values) => is_text(values),
+        DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, _) => true,
+        other => is_text(other),
+    };
     if !read_as_micros {
         return Ok(Transformed::no(expr));
     }
