@@ -298,8 +298,7 @@ impl TimestampFromText {
                 .ok_or_else(|| format!("Unknown TimeZone '{to}'!"))?,
             (Some(_), Some((_, false))) => return Err(format()),
             (Some(_), Some((name, true))) if utc_zone(name) => 0,
-            (Some(_), Some((name, true))) => utc_hours(name)
-                .or_else(|| zone_offset(name, days, nanos))
+            (Some(_), Some((name, true))) => zone_offset(name, days, nanos)
                 .ok_or_else(|| format!("Unknown TimeZone '{name}'!"))?,
         };
         let value = local - i128::from(shift * per_second);
@@ -357,8 +356,9 @@ fn chrono_days() -> std::ops::RangeInclusive<i64> {
 /// Seconds east of UTC of zone `name` at the local time `days`, `nanos`,
 /// as DuckDB's ICU reads it: the later of two in a repeated hour, and a
 /// time in a skipped hour shifted forward by the gap (the offset before
-/// it); None for a name chrono-tz does not know in any case (or an
-/// offset, which DuckDB does not take as a name).
+/// it); None for a name chrono-tz does not know in any case (`UTC+N` is
+/// its `Etc/GMT` zone, [`crate::zone_names::zone`]) or an offset, which
+/// DuckDB does not take as a name.
 fn zone_offset(name: &str, days: i64, nanos: i64) -> Option<i64> {
     use chrono::offset::{LocalResult, Offset};
     if name.starts_with(['+', '-']) {
@@ -379,33 +379,6 @@ fn zone_offset(name: &str, days: i64, nanos: i64) -> Option<i64> {
             ))
         }
     }
-}
-
-/// Seconds east of UTC of a zone named `UTC+N` or `UTC-N` as DuckDB's ICU
-/// reads one (checked against DuckDB 1.5.5): `UTC` exactly, a sign, then
-/// only digits and colons; the digits before a colon are the hours, or
-/// their hundreds when 100 or more (`0530` is 5: minutes are dropped), to
-/// the whole-hour zone `Etc/GMT∓N`, which runs from -12 to +14. None for
-/// any other name (`GMT+5`, `utc+5` are unknown zones to DuckDB too).
-fn utc_hours(name: &str) -> Option<i64> {
-    let rest = name.strip_prefix("UTC")?;
-    let sign = match rest.as_bytes().first()? {
-        b'+' => 1,
-        b'-' => -1,
-        _ => return None,
-    };
-    let rest = &rest[1..];
-    if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_digit() || b == b':') {
-        return None;
-    }
-    let digits = rest.split(':').next().unwrap_or_default();
-    let number: i64 = if digits.is_empty() {
-        0
-    } else {
-        digits.parse().ok()?
-    };
-    let hours = sign * if number < 100 { number } else { number / 100 };
-    (-12..=14).contains(&hours).then_some(hours * 3600)
 }
 
 /// Seconds east of UTC of a fixed-offset zone name (`+05:30`, `-08:00`,

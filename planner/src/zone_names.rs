@@ -10,20 +10,58 @@ use std::str::FromStr;
 use chrono_tz::{TZ_VARIANTS, Tz};
 use datafusion::logical_expr::{LogicalPlan, SetVariable, Statement};
 
-/// The zone `name` names, in any case; None for a name chrono-tz does not
+/// The zone `name` names, in any case, or the whole-hour zone a `UTC+N`
+/// or `UTC-N` names ([`utc_hours`]); None for a name chrono-tz does not
 /// know.
 pub(crate) fn zone(name: &str) -> Option<Tz> {
-    Tz::from_str(name).ok().or_else(|| {
-        TZ_VARIANTS
-            .iter()
-            .copied()
-            .find(|tz| tz.name().eq_ignore_ascii_case(name))
-    })
+    Tz::from_str(name)
+        .ok()
+        .or_else(|| {
+            TZ_VARIANTS
+                .iter()
+                .copied()
+                .find(|tz| tz.name().eq_ignore_ascii_case(name))
+        })
+        .or_else(|| {
+            // `Etc/GMT-5` is 5 hours east of UTC (POSIX's sign), as
+            // DuckDB stores `UTC+5`; `Etc/GMT+0` its `UTC+0`.
+            let hours = utc_hours(name)?;
+            let sign = if hours > 0 { '-' } else { '+' };
+            Tz::from_str(&format!("Etc/GMT{sign}{}", hours.abs())).ok()
+        })
 }
 
-/// `name` as chrono-tz spells it when it names a zone in another case
-/// (arrow then finds it); None when it is already so spelled or names no
-/// zone (a fixed offset, or a name DataFusion reports itself).
+/// Hours east of UTC of a zone named `UTC+N` or `UTC-N` as DuckDB's ICU
+/// reads one (checked against DuckDB 1.5.5): `UTC` exactly, a sign, then
+/// only digits and colons; the digits before a colon are the hours, or
+/// their hundreds when 100 or more (`0530` is 5: minutes are dropped), to
+/// the whole-hour zone `Etc/GMT∓N`, which runs from -12 to +14. None for
+/// any other name (`GMT+5`, `utc+5` are unknown zones to DuckDB too).
+fn utc_hours(name: &str) -> Option<i64> {
+    let rest = name.strip_prefix("UTC")?;
+    let sign = match rest.as_bytes().first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let rest = &rest[1..];
+    if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_digit() || b == b':') {
+        return None;
+    }
+    let digits = rest.split(':').next().unwrap_or_default();
+    let number: i64 = if digits.is_empty() {
+        0
+    } else {
+        digits.parse().ok()?
+    };
+    let hours = sign * if number < 100 { number } else { number / 100 };
+    (-12..=14).contains(&hours).then_some(hours)
+}
+
+/// `name` as chrono-tz spells it when it names a zone in another case or
+/// as `UTC+N` (arrow then finds it; review of tstext 3, F4: `SET TimeZone
+/// = 'UTC+5'` was "Unknown TimeZone"); None when it is already so spelled
+/// or names no zone (a fixed offset, or a name DataFusion reports itself).
 pub(crate) fn canonical(name: &str) -> Option<&'static str> {
     match Tz::from_str(name) {
         Ok(_) => None,
@@ -60,5 +98,10 @@ mod tests {
         assert_eq!(canonical("Asia/Kolkata"), None);
         assert_eq!(canonical("+05:30"), None);
         assert_eq!(zone("Mars/Base"), None);
+        assert_eq!(canonical("UTC+5"), Some("Etc/GMT-5"));
+        assert_eq!(canonical("UTC-03:30"), Some("Etc/GMT+3"));
+        assert_eq!(canonical("UTC-0"), Some("Etc/GMT+0"));
+        assert_eq!(zone("UTC+15"), None);
+        assert_eq!(zone("utc+5"), None);
     }
 }

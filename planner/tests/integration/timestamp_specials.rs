@@ -121,3 +121,37 @@ async fn dictionary_text_to_timestamp_units_rounds_as_duckdb() {
     let want = crate::support::duckdb(None, &[select("s")]);
     assert_eq!(got, crate::support::duckdb_rows(&want[0]), "{ours}");
 }
+
+/// `SET TimeZone = 'UTC+5'` (or `UTC-3`, `UTC+0530`) names the whole-hour
+/// zone DuckDB's ICU reads, `Etc/GMT-5`, as text after a time does: a
+/// TIMESTAMPTZ without an offset is read in it and shown in it (review
+/// of tstext 3, F4: "Unknown TimeZone 'UTC+5'!", and with a `Z` text
+/// arrow's "Invalid timezone \"UTC+5\"" when shown).
+#[tokio::test]
+async fn a_utc_offset_session_zone_as_duckdb() {
+    for (zone, shown) in [
+        ("UTC+5", "2024-01-02T11:00:00+05:00"),
+        ("UTC-3", "2024-01-02T03:00:00-03:00"),
+        ("UTC+0530", "2024-01-02T11:00:00+05:00"),
+        ("UTC-0", "2024-01-02T06:00:00Z"),
+    ] {
+        let wrong = unlike_duckdb(&[
+            format!("SET TimeZone = '{zone}'"),
+            "SELECT CAST(extract(epoch FROM CAST('2024-01-02 06:00:00' AS TIMESTAMPTZ)) AS BIGINT) AS a, \
+             CAST(extract(epoch FROM CAST(s AS TIMESTAMPTZ)) AS BIGINT) AS b, \
+             extract(hour FROM CAST('2024-01-02 06:00:00Z' AS TIMESTAMPTZ)) AS c \
+             FROM (VALUES ('2024-07-02 06:00:00')) t(s)"
+                .to_string(),
+        ])
+        .await;
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+        let session = s3sql_planner::Session::with_secrets(s3sql_secrets::SecretManager::new(None));
+        crate::support::query(&session, &format!("SET TimeZone = '{zone}'")).await;
+        let rows = crate::support::query(
+            &session,
+            "SELECT CAST('2024-01-02 06:00:00Z' AS TIMESTAMPTZ) AS t",
+        )
+        .await;
+        assert!(rows[3].contains(shown), "{zone}: {rows:?}");
+    }
+}
