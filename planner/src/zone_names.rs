@@ -3,16 +3,64 @@
 //! the session's TimeZone. Arrow's and chrono-tz's lookups (without the
 //! `case-insensitive` feature, which would add a dependency) match the
 //! case exactly, so `'2024-01-02 06:00:00 america/new_york'` was
-//! "Unknown TimeZone".
+//! "Unknown TimeZone". The names ICU knows beyond chrono-tz's (`PST`,
+//! `IST`, `UTC+5`) are read as the chrono-tz zone with the same offsets.
 
 use std::str::FromStr;
 
 use chrono_tz::{TZ_VARIANTS, Tz};
 use datafusion::logical_expr::{LogicalPlan, SetVariable, Statement};
 
-/// The zone `name` names, in any case, or the whole-hour zone a `UTC+N`
-/// or `UTC-N` names ([`utc_hours`]); None for a name chrono-tz does not
-/// know.
+/// The zone names DuckDB's ICU knows and chrono-tz does not (ICU's legacy
+/// three-letter names, `Factory`, the `SystemV` zones without daylight
+/// saving, two old links), each with the zone chrono-tz knows whose
+/// offsets DuckDB 1.5.5 gives for it, hour by hour from 1970 to 2037 and
+/// day by day from 1800 (review of tstext 3, F5: `PST` was "Unknown
+/// TimeZone"). Not here: the `SystemV` zones with daylight saving
+/// (`SystemV/EST5EDT`, ...), whose ICU rules no zone of chrono-tz
+/// follows (DuckDB has `SystemV/EST5EDT` at -04 on 2024-04-29 and
+/// 2024-10-28 but at -05 on 2024-10-26).
+const ICU_ONLY: [(&str, Tz); 35] = [
+    ("ACT", Tz::Australia__Darwin),
+    ("AET", Tz::Australia__Sydney),
+    ("AGT", Tz::America__Argentina__Buenos_Aires),
+    ("ART", Tz::Africa__Cairo),
+    ("AST", Tz::America__Anchorage),
+    ("BET", Tz::America__Sao_Paulo),
+    ("BST", Tz::Asia__Dhaka),
+    ("CAT", Tz::Africa__Maputo),
+    ("CNT", Tz::America__St_Johns),
+    ("CST", Tz::America__Chicago),
+    ("CTT", Tz::Asia__Shanghai),
+    ("EAT", Tz::Africa__Nairobi),
+    ("ECT", Tz::Europe__Paris),
+    ("IET", Tz::America__Indiana__Indianapolis),
+    ("IST", Tz::Asia__Kolkata),
+    ("JST", Tz::Asia__Tokyo),
+    ("MIT", Tz::Pacific__Apia),
+    ("NET", Tz::Asia__Yerevan),
+    ("NST", Tz::Pacific__Auckland),
+    ("PLT", Tz::Asia__Karachi),
+    ("PNT", Tz::America__Phoenix),
+    ("PRT", Tz::America__Puerto_Rico),
+    ("PST", Tz::America__Los_Angeles),
+    ("SST", Tz::Pacific__Guadalcanal),
+    ("VST", Tz::Asia__Ho_Chi_Minh),
+    ("Factory", Tz::Etc__UTC),
+    ("SystemV/AST4", Tz::Etc__GMTPlus4),
+    ("SystemV/CST6", Tz::Etc__GMTPlus6),
+    ("SystemV/EST5", Tz::Etc__GMTPlus5),
+    ("SystemV/HST10", Tz::Etc__GMTPlus10),
+    ("SystemV/MST7", Tz::Etc__GMTPlus7),
+    ("SystemV/PST8", Tz::Etc__GMTPlus8),
+    ("SystemV/YST9", Tz::Etc__GMTPlus9),
+    ("US/Pacific-New", Tz::America__Los_Angeles),
+    ("Canada/East-Saskatchewan", Tz::America__Regina),
+];
+
+/// The zone `name` names, in any case: chrono-tz's, ICU's own
+/// ([`ICU_ONLY`]), or the whole-hour zone a `UTC+N` or `UTC-N` names
+/// ([`utc_hours`]); None for a name neither knows.
 pub(crate) fn zone(name: &str) -> Option<Tz> {
     Tz::from_str(name)
         .ok()
@@ -21,6 +69,12 @@ pub(crate) fn zone(name: &str) -> Option<Tz> {
                 .iter()
                 .copied()
                 .find(|tz| tz.name().eq_ignore_ascii_case(name))
+        })
+        .or_else(|| {
+            let icu = ICU_ONLY
+                .iter()
+                .find(|(icu, _)| icu.eq_ignore_ascii_case(name));
+            icu.map(|(_, tz)| *tz)
         })
         .or_else(|| {
             // `Etc/GMT-5` is 5 hours east of UTC (POSIX's sign), as
@@ -103,5 +157,7 @@ mod tests {
         assert_eq!(canonical("UTC-0"), Some("Etc/GMT+0"));
         assert_eq!(zone("UTC+15"), None);
         assert_eq!(zone("utc+5"), None);
+        assert_eq!(canonical("pst"), Some("America/Los_Angeles"));
+        assert_eq!(zone("SystemV/EST5EDT"), None);
     }
 }

@@ -155,3 +155,78 @@ async fn a_utc_offset_session_zone_as_duckdb() {
         assert!(rows[3].contains(shown), "{zone}: {rows:?}");
     }
 }
+
+/// The names DuckDB's ICU knows beyond chrono-tz's (its legacy
+/// three-letter names, `Factory`, `SystemV/*` without daylight saving,
+/// two old links).
+const LEGACY_ZONES: [&str; 35] = [
+    "ACT",
+    "AET",
+    "AGT",
+    "ART",
+    "AST",
+    "BET",
+    "BST",
+    "CAT",
+    "CNT",
+    "CST",
+    "CTT",
+    "EAT",
+    "ECT",
+    "IET",
+    "IST",
+    "JST",
+    "MIT",
+    "NET",
+    "NST",
+    "PLT",
+    "PNT",
+    "PRT",
+    "PST",
+    "SST",
+    "VST",
+    "Factory",
+    "SystemV/AST4",
+    "SystemV/CST6",
+    "SystemV/EST5",
+    "SystemV/HST10",
+    "SystemV/MST7",
+    "SystemV/PST8",
+    "SystemV/YST9",
+    "US/Pacific-New",
+    "Canada/East-Saskatchewan",
+];
+
+/// ICU's legacy zone names (`PST`, `IST`, `JST`, ...) after a time and
+/// as the session's TimeZone give DuckDB's instants, in winter and in
+/// summer, in any case (review of tstext 3, F5: NULL, and "Unknown
+/// TimeZone 'PST'!").
+#[tokio::test]
+async fn legacy_zone_names_as_duckdb() {
+    let rows: Vec<String> = LEGACY_ZONES
+        .iter()
+        .chain(&["pst", "jst"])
+        .enumerate()
+        .map(|(k, name)| format!("({k}, '{name}')"))
+        .collect();
+    let epoch =
+        |text: &str| format!("CAST(extract(epoch FROM TRY_CAST({text} AS TIMESTAMPTZ)) AS BIGINT)");
+    let wrong = unlike_duckdb(&[
+        format!(
+            "SELECT k, z, {} AS winter, {} AS summer FROM (VALUES {}) t(k, z) ORDER BY k",
+            epoch("'2024-01-02 06:00:00 ' || z"),
+            epoch("'2024-07-02 06:00:00 ' || z"),
+            rows.join(", ")
+        ),
+        "SET TimeZone = 'PST'".to_string(),
+        format!(
+            "SELECT {} AS winter, {} AS summer",
+            epoch("'2024-01-02 06:00:00'"),
+            epoch("'2024-07-02 06:00:00'")
+        ),
+        "SET TimeZone = 'ist'".to_string(),
+        format!("SELECT {} AS winter", epoch("'2024-01-02 06:00:00'")),
+    ])
+    .await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
