@@ -56,14 +56,42 @@ fn rewrite(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
         Expr::TryCast(TryCast { expr, field }) => (expr, field.data_type(), false),
         _ => return Ok(Transformed::no(expr)),
     };
+    match from_text(input, to, strict, Wording::AsTimestamp, schema)? {
+        Some(call) => Ok(Transformed::yes(call)),
+        None => Ok(Transformed::no(expr)),
+    }
+}
+
+/// How a refused text is worded.
+#[derive(Debug, PartialEq, Eq, Hash, Clone, Copy)]
+pub(crate) enum Wording {
+    /// DuckDB's message for a TIMESTAMP, TIMESTAMPTZ or DATE.
+    AsTimestamp,
+    /// "Could not convert string '...' to INT64", DuckDB's for any text
+    /// it refuses as a TIMESTAMP_S or _MS (review of tstext 3, F6); a
+    /// year past chrono's, which DuckDB reads, keeps s3sql's message.
+    AsInt64,
+}
+
+/// The call of [`TimestampFromText`] reading `input` (text, or a
+/// dictionary of text) as a timestamp of type `to` (or DATE) as DuckDB
+/// reads it, refusing as `wording` says (TRY_CAST, not `strict`: NULL);
+/// None when `input` is no text or `to` no timestamp or DATE.
+pub(crate) fn from_text(
+    input: &Expr,
+    to: &DataType,
+    strict: bool,
+    wording: Wording,
+    schema: &DFSchema,
+) -> Result<Option<Expr>> {
     let is_text =
         |t: &DataType| matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View);
     // DuckDB names a column cast in its error, not an expression's.
-    let column = match input.as_ref() {
+    let column = match input {
         Expr::Column(column) => Some(column.name.clone()),
         _ => None,
     };
-    let mut input = (**input).clone();
+    let mut input = input.clone();
     let from_text = match input.get_type(schema)? {
         // A dictionary of strings (a Parquet dictionary column) is read
         // as its strings: arrow's parser read it before.
@@ -74,19 +102,19 @@ fn rewrite(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
         other => is_text(&other),
     };
     if !(from_text && matches!(to, DataType::Timestamp(..) | DataType::Date32)) {
-        return Ok(Transformed::no(expr));
+        return Ok(None);
     }
     let udf = TimestampFromText {
         to: to.clone(),
         strict,
         column,
+        wording,
         signature: Signature::any(1, Volatility::Immutable),
     };
-    let call = Expr::ScalarFunction(ScalarFunction::new_udf(
+    Ok(Some(Expr::ScalarFunction(ScalarFunction::new_udf(
         Arc::new(ScalarUDF::new_from_impl(udf)),
         vec![input],
-    ));
-    Ok(Transformed::yes(call))
+    ))))
 }
 
 /// `duckdb_timestamp(text)`: `text` read as DuckDB reads a timestamp, in
@@ -99,6 +127,7 @@ pub(crate) struct TimestampFromText {
     strict: bool,
     /// The column cast, named at the end of an error as DuckDB names it.
     column: Option<String>,
+    wording: Wording,
     signature: Signature,
 }
 
@@ -165,7 +194,7 @@ impl TimestampFromText {
             match self.value(text) {
                 Ok(value) => out.append_value(value),
                 Err(_) if !self.strict => out.append_null(),
-                Err(message) => return Err(self.refusal(&message)),
+                Err(not_read) => return Err(self.refusal(text, not_read)),
             }
         }
         // The same values (days in range of an i32), named the cast's type.
@@ -224,14 +253,21 @@ impl TimestampFromText {
                     valid.set_bit(row, true);
                 }
                 Err(_) if !self.strict => valid.set_bit(row, false),
-                Err(message) => return Err(self.refusal(&message)),
+                Err(not_read) => return Err(self.refusal(text, not_read)),
             }
         }
         Ok(NullBuffer::new(valid.finish()))
     }
 
-    /// DuckDB's conversion error, naming the column cast.
-    fn refusal(&self, message: &str) -> DataFusionError {
+    /// DuckDB's conversion error for `text`, not read so, naming the
+    /// column cast.
+    fn refusal(&self, text: &str, not_read: NotRead) -> DataFusionError {
+        let message = match (not_read, self.wording) {
+            (NotRead::Refused(_), Wording::AsInt64) => {
+                format!("Could not convert string '{text}' to INT64")
+            }
+            (NotRead::Refused(message) | NotRead::PastChrono(message), _) => message,
+        };
         match &self.column {
             Some(column) => exec_datafusion_err!(
                 "Conversion Error: {message} when casting from source column {column}"
@@ -240,12 +276,11 @@ impl TimestampFromText {
         }
     }
 
-    /// `text`'s value in the cast's unit (a DATE's days), or DuckDB's
-    /// message.
-    fn value(&self, text: &str) -> Result<i64, String> {
+    /// `text`'s value in the cast's unit (a DATE's days), or why not.
+    fn value(&self, text: &str) -> Result<i64, NotRead> {
         let (unit, to_zone) = match &self.to {
             DataType::Timestamp(unit, zone) => (*unit, zone),
-            _ => return date_value(text),
+            _ => return Ok(date_value(text)?),
         };
         let format = || {
             format!(
@@ -263,8 +298,8 @@ impl TimestampFromText {
                 offset,
                 zone,
             }) => (days, nanos, offset, zone),
-            Err(Refusal::Format) => return Err(format()),
-            Err(Refusal::Range) => return Err(range()),
+            Err(Refusal::Format) => return Err(format().into()),
+            Err(Refusal::Range) => return Err(range().into()),
         };
         let per_second = match unit {
             TimeUnit::Second => 1,
@@ -287,7 +322,8 @@ impl TimestampFromText {
                     "timestamp field value \"{text}\" has a timestamp that is not UTC.\n\
                      Use the TIMESTAMPTZ type with the ICU extension loaded to handle non-UTC \
                      timestamps."
-                ));
+                )
+                .into());
             }
             (Some(_), None) if offset.is_some() => offset.unwrap_or(0),
             // No offset written: the time in the session's zone, which is
@@ -296,7 +332,7 @@ impl TimestampFromText {
             (Some(to), None) => fixed_offset(to)
                 .or_else(|| zone_offset(to, days, nanos))
                 .ok_or_else(|| format!("Unknown TimeZone '{to}'!"))?,
-            (Some(_), Some((_, false))) => return Err(format()),
+            (Some(_), Some((_, false))) => return Err(format().into()),
             (Some(_), Some((name, true))) if utc_zone(name) => 0,
             (Some(_), Some((name, true))) => zone_offset(name, days, nanos)
                 .ok_or_else(|| format!("Unknown TimeZone '{name}'!"))?,
@@ -305,13 +341,31 @@ impl TimestampFromText {
         // Past an i64 (its ends are the infinities) or past chrono's years,
         // which nothing could print (DuckDB's TIMESTAMP_S goes on to 294247).
         let day = value.div_euclid(i128::from(86_400 * per_second));
-        i64::try_from(value)
+        let value = i64::try_from(value)
             .ok()
             // ±i64::MAX are the infinities; i64::MIN is a time (arrow's
             // fast path reads 1677-09-21 00:12:43.145224192 as it).
             .filter(|v| v.unsigned_abs() < i64::MAX as u64 || *v == i64::MIN)
-            .filter(|_| i64::try_from(day).is_ok_and(|day| chrono_days().contains(&day)))
-            .ok_or_else(range)
+            .ok_or_else(range)?;
+        if !i64::try_from(day).is_ok_and(|day| chrono_days().contains(&day)) {
+            return Err(NotRead::PastChrono(range()));
+        }
+        Ok(value)
+    }
+}
+
+/// Why a text is not read.
+enum NotRead {
+    /// DuckDB refuses it too: its message.
+    Refused(String),
+    /// A time past chrono's years, which DuckDB reads but nothing here
+    /// could print: s3sql's own "out of range".
+    PastChrono(String),
+}
+
+impl From<String> for NotRead {
+    fn from(message: String) -> Self {
+        NotRead::Refused(message)
     }
 }
 

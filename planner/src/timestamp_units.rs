@@ -33,6 +33,7 @@ use datafusion::sql::sqlparser::ast::{
 };
 
 use crate::expr_rules::rewrite_expressions;
+use crate::timestamp_cast::{Wording, from_text};
 
 /// The SQL timestamp type DuckDB's `name` is, if it is one of the three
 /// (or TIMESTAMP_US, DuckDB's TIMESTAMP in microseconds).
@@ -143,9 +144,13 @@ fn rewrite(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
         return Ok(Transformed::no(expr));
     }
     let to_micros = DataType::Timestamp(TimeUnit::Microsecond, None);
-    let timestamp = match lenient {
-        true => Expr::TryCast(TryCast::new(input.clone(), to_micros)),
-        false => Expr::Cast(Cast::new(input.clone(), to_micros)),
+    // Text is read here, to word its refusal as DuckDB does for these
+    // units; the text rule would read a cast of it as a TIMESTAMP's.
+    let text = from_text(input, &to_micros, !lenient, Wording::AsInt64, schema)?;
+    let timestamp = match (text, lenient) {
+        (Some(call), _) => call,
+        (None, true) => Expr::TryCast(TryCast::new(input.clone(), to_micros)),
+        (None, false) => Expr::Cast(Cast::new(input.clone(), to_micros)),
     };
     let micros = Expr::Cast(Cast::new(Box::new(timestamp), DataType::Int64));
     let half = per_unit / 2;
