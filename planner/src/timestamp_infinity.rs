@@ -48,16 +48,21 @@ use crate::expr_rules::rewrite_expressions;
 /// The analyzer rule: a cast (or TRY_CAST) of a timestamp to a coarser
 /// unit or to DATE becomes [`InfinityCast`], and DataFusion's
 /// `date_trunc` and `date_part` [`InfinityAware`]. Each node's schema is
-/// computed again, `date_part` being nullable now.
+/// then computed again, `date_part` being nullable now.
 #[derive(Debug, Default)]
 pub(crate) struct InfiniteTimestamps;
 
 impl AnalyzerRule for InfiniteTimestamps {
     fn analyze(&self, plan: LogicalPlan, _: &ConfigOptions) -> Result<LogicalPlan> {
-        plan.transform_up_with_subqueries(|plan| {
-            rewrite_expressions(plan, rewrite)?.map_data(LogicalPlan::recompute_schema)
-        })
-        .data()
+        let rewritten =
+            plan.transform_up_with_subqueries(|plan| rewrite_expressions(plan, rewrite))?;
+        if !rewritten.transformed {
+            return Ok(rewritten.data);
+        }
+        rewritten
+            .data
+            .transform_up_with_subqueries(|plan| Ok(Transformed::yes(plan.recompute_schema()?)))
+            .data()
     }
 
     fn name(&self) -> &str {
