@@ -86,9 +86,14 @@ fn rewrite(expr: Expr, schema: &DFSchema, text: &Arc<ScalarUDF>) -> Result<Trans
 /// Whether a value of `field` cast to VARCHAR is DuckDB's text rather than
 /// arrow's: timestamps, times, intervals, nested values, and BLOBs (bytes
 /// outside printable ASCII escaped, `\xC3\xA9`, where arrow decoded UTF-8
-/// and failed on other bytes) but a UUID, whose cast DataFusion keeps.
+/// and failed on other bytes) but a UUID, whose cast DataFusion keeps;
+/// and dictionary-encoded such values (an arrow-written Parquet file's),
+/// whose text is their values'.
 fn has_duckdb_text(field: &Field) -> bool {
     use DataType::*;
+    if let Dictionary(_, values) = field.data_type() {
+        return has_duckdb_text(&Field::new(field.name(), values.as_ref().clone(), true));
+    }
     let blob = matches!(
         field.data_type(),
         Binary | LargeBinary | BinaryView | FixedSizeBinary(_)
@@ -157,12 +162,13 @@ impl ScalarUDFImpl for TimestampText {
 /// The values of `array` as DuckDB casts them to VARCHAR: zoned
 /// timestamps in the session's zone, UTC (`2024-05-06 01:02:03+00`), the
 /// others as they are (`2024-05-06 01:02:03.5`), other values as COPY
-/// writes them. NULL stays NULL.
+/// writes them; dictionary-encoded values as theirs. NULL stays NULL.
 pub fn duckdb_text(array: &ArrayRef) -> Result<ArrayRef> {
     let array = match array.data_type() {
         DataType::Timestamp(unit, Some(_)) => {
             cast(array, &DataType::Timestamp(*unit, Some("UTC".into())))?
         }
+        DataType::Dictionary(_, values) => return duckdb_text(&cast(array, values)?),
         _ => Arc::clone(array),
     };
     let options = format_options();

@@ -43,6 +43,7 @@ impl DateFormats {
     /// The chrono format of a column of type `kind`, when one applies to it.
     pub(crate) fn chrono_format(&self, kind: &DataType) -> Result<Option<String>> {
         let (format, written, option) = match (kind, &self.date, &self.timestamp) {
+            (DataType::Dictionary(_, values), ..) => return self.chrono_format(values),
             (DataType::Date32 | DataType::Date64, Some(f), _) => (f, Written::Date, "DATEFORMAT"),
             (DataType::Timestamp(_, None), _, Some(f)) => {
                 (f, Written::Timestamp, "TIMESTAMPFORMAT")

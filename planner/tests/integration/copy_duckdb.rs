@@ -6,7 +6,7 @@
 use s3sql_planner::Session;
 use s3sql_secrets::SecretManager;
 
-use crate::support::{duckdb, query};
+use crate::support::{duckdb, duckdb_rows, query, table_rows};
 
 /// Rows where CSV quoting matters: '' beside NULL, the delimiter, quotes,
 /// line breaks, '#', leading spaces; a header that needs quoting.
@@ -777,4 +777,74 @@ async fn uuid_and_json_columns_keep_their_types_as_duckdb_writes_them() {
     query(&session, &copy(&ours)).await;
     duckdb(None, &[copy(&theirs)]);
     assert_eq!(files_under(&ours), files_under(&theirs));
+}
+
+/// Dictionary-encoded DOUBLE and TIMESTAMP columns (an arrow-written
+/// Parquet file's, `arrow_cast`) have their values' text, DuckDB's, in a
+/// CSV COPY and a cast to VARCHAR: they were arrow's `2024-01-02T06:00:00`
+/// and `1e20`, `0.00001` (review 8b #1). DuckDB writes the same values
+/// plain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dictionary_encoded_doubles_and_timestamps_are_written_as_duckdb_writes_them() {
+    let values = [
+        (
+            "TIMESTAMP '2024-01-02 06:00:00.5'",
+            "Timestamp(Nanosecond, None)",
+        ),
+        (
+            "TIMESTAMP '2024-01-02 06:00:00'",
+            "Timestamp(Nanosecond, None)",
+        ),
+        ("1e-5", "Float64"),
+        ("1e20", "Float64"),
+        ("CAST(NULL AS DOUBLE)", "Float64"),
+    ];
+    let ours: Vec<String> = values
+        .iter()
+        .enumerate()
+        .map(|(i, (v, t))| format!("arrow_cast({v}, 'Dictionary(Int32, {t})') AS c{i}"))
+        .collect();
+    let theirs: Vec<String> = values
+        .iter()
+        .enumerate()
+        .map(|(i, (v, _))| format!("{v} AS c{i}"))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let (ours_path, theirs_path) = (dir.path().join("s3sql.csv"), dir.path().join("duckdb.csv"));
+    let session = Session::with_secrets(SecretManager::new(None));
+    query(
+        &session,
+        &format!(
+            "COPY (SELECT {}) TO '{}'",
+            ours.join(", "),
+            ours_path.display()
+        ),
+    )
+    .await;
+    duckdb(
+        None,
+        &[format!(
+            "COPY (SELECT {}) TO '{}'",
+            theirs.join(", "),
+            theirs_path.display()
+        )],
+    );
+    let (ours_csv, theirs_csv) = (
+        std::fs::read(&ours_path).unwrap(),
+        std::fs::read(&theirs_path).unwrap(),
+    );
+    assert_same_text("dictionary.csv", &ours_csv, &theirs_csv);
+    let cast = |columns: &[String]| {
+        columns
+            .iter()
+            .map(|c| {
+                let (value, name) = c.rsplit_once(" AS ").unwrap();
+                format!("CAST({value} AS VARCHAR) AS {name}")
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let ours_text = table_rows(&query(&session, &format!("SELECT {}", cast(&ours))).await);
+    let theirs_text = duckdb(None, &[format!("SELECT {}", cast(&theirs))]);
+    assert_eq!(ours_text, duckdb_rows(&theirs_text[0]));
 }
