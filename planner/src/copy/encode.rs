@@ -227,7 +227,7 @@ impl Encoder {
                     output,
                 )?))
             }
-            CopyFormat::Csv => Encoder::Csv(CsvEncoder::new(schema, options, output)),
+            CopyFormat::Csv => Encoder::Csv(CsvEncoder::new(schema, options, output)?),
             CopyFormat::Json => {
                 let factory = Arc::new(DuckJson::new(options));
                 let builder = json::WriterBuilder::new()

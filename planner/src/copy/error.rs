@@ -75,6 +75,16 @@ pub enum CopyError {
         /// The query's columns, comma-separated.
         columns: String,
     },
+    /// A FORCE_QUOTE column the files do not hold.
+    #[error(
+        "FORCE_QUOTE column {column} is not a column of the files written (their columns: {columns})"
+    )]
+    UnknownForceQuoteColumn {
+        /// The column named.
+        column: String,
+        /// The files' columns, comma-separated.
+        columns: String,
+    },
     /// Every column is a partition column, so the files would have none.
     #[error(
         "every column is a PARTITION_BY column, so the files would have no columns: add WRITE_PARTITION_COLUMNS or a column that is not a partition"

@@ -130,6 +130,10 @@ fn parse_option(parser: &mut Parser<'_>) -> Result<(String, OptionValue)> {
     if matches!(parser.peek_token().token, Token::Comma | Token::RParen) {
         return Ok((name, OptionValue::Bool(true)));
     }
+    // `FORCE_QUOTE *`: every column.
+    if parser.consume_token(&Token::Mul) {
+        return Ok((name, OptionValue::Str("*".to_owned())));
+    }
     let expr = parser.parse_expr()?;
     let value = copy_value(&expr).ok_or_else(|| {
         ParserError::ParserError(format!(
@@ -168,6 +172,14 @@ pub(crate) async fn execute(
     monitor: &CopyMonitor,
 ) -> Result<SendableRecordBatchStream> {
     let _running = monitor.start();
+    // A FORCE_QUOTE column the files do not hold is refused before
+    // anything is written.
+    let written = if copy.options.partition_by.is_empty() {
+        stream.schema()
+    } else {
+        partition::Partitioner::new(&stream.schema(), &copy.options)?.file_schema()
+    };
+    copy.options.force_quote.columns(&written)?;
     let target = Target::resolve(&copy.target, secrets, settings).await?;
     monitor.set_uploading(matches!(target, Target::S3 { .. }));
     // FILE_SIZE_BYTES and PER_THREAD_OUTPUT write a directory of files,

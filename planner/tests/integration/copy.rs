@@ -232,3 +232,28 @@ async fn a_copy_to_a_fifo_writes_into_it_and_leaves_it_a_fifo() {
         "a file beside the FIFO"
     );
 }
+
+/// A FORCE_QUOTE column the files do not hold (a name the query does not
+/// return, or a PARTITION_BY column, which DuckDB refuses too) is an
+/// error naming it, before anything is written (review 8b #3).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_force_quote_column_the_files_do_not_hold_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = Session::with_secrets(SecretManager::new(None));
+    let file = dir.path().join("f.csv").display().to_string();
+    let e = error_of(
+        &session,
+        &format!("COPY (SELECT 1 a, 2 b) TO '{file}' (FORCE_QUOTE (a, nope))"),
+    )
+    .await;
+    assert!(e.contains("FORCE_QUOTE column nope"), "{e}");
+    assert!(!std::path::Path::new(&file).exists());
+    let parts = dir.path().join("parts").display().to_string();
+    let e = error_of(
+        &session,
+        &format!("COPY (SELECT 1 a, 2 b) TO '{parts}' (FORCE_QUOTE a, PARTITION_BY (a))"),
+    )
+    .await;
+    assert!(e.contains("FORCE_QUOTE column a"), "{e}");
+    assert!(!std::path::Path::new(&parts).exists());
+}
