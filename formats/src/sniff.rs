@@ -91,7 +91,9 @@ pub fn sniff_csv_sample(
     let fixed = CsvDialect {
         delimiter: options.delimiter.unwrap_or(b','),
         quote: options.quote.unwrap_or(Some(b'"')),
-        escape: options.escape.unwrap_or(None),
+        escape: options
+            .escape
+            .unwrap_or_else(|| default_escape(options.quote)),
         has_header: options.header.unwrap_or(false),
         null_string: options.null_strings.first().cloned(),
         comment: options.comment,
@@ -431,10 +433,7 @@ fn candidates(
         let escapes = match (options.escape, quote) {
             (Some(escape), _) => vec![escape],
             (None, None) => vec![None],
-            (None, Some(q)) if sample.windows(2).any(|w| w == [b'\\', q]) => {
-                vec![Some(b'\\'), None]
-            }
-            (None, Some(_)) => vec![None, Some(b'\\')],
+            (None, Some(q)) => escapes_for(sample, q),
         };
         for escape in escapes {
             for &delimiter in &delimiters {
@@ -450,6 +449,44 @@ fn candidates(
     // Quote before escape before delimiter in preference: a sample with no
     // quotes at all then ties and the first quote wins.
     all.into_iter()
+}
+
+/// DuckDB 1.5.5's escape candidates for the quote `q`: the doubled quote,
+/// a backslash, and `"` and `'` (when not `q`). `"` and `'` are tried
+/// only when found right before `q` somewhere in the sample (else they
+/// split it as the doubled quote does), after the doubled quote, which
+/// wins a tie as in DuckDB (`"''"` is `''`), and win where the doubled
+/// quote leaves text after a closing quote (`|x"|y|`, which DuckDB's COPY
+/// wrote with QUOTE '|', is `x|y`). A backslash found before `q` is tried
+/// first, else last.
+fn escapes_for(sample: &[u8], q: u8) -> Vec<Option<u8>> {
+    let before_quote = |e: u8| e != q && memchr::memmem::find(sample, &[e, q]).is_some();
+    let backslash = before_quote(b'\\');
+    let mut escapes = Vec::with_capacity(4);
+    if backslash {
+        escapes.push(Some(b'\\'));
+    }
+    escapes.push(None);
+    escapes.extend(
+        [b'"', b'\'']
+            .into_iter()
+            .filter(|&e| before_quote(e))
+            .map(Some),
+    );
+    if !backslash && q != b'\\' {
+        escapes.push(Some(b'\\'));
+    }
+    escapes
+}
+
+/// The escape of a dialect not sniffed: the doubled quote for `"`, else
+/// DuckDB's default ESCAPE, `"` (a QUOTE '|' file reads `|x"|y|` as
+/// `x|y`, as DuckDB wrote it).
+fn default_escape(quote: Option<Option<u8>>) -> Option<u8> {
+    match quote {
+        Some(Some(q)) if q != b'"' => Some(b'"'),
+        _ => None,
+    }
 }
 
 /// How a candidate dialect splits the sample.

@@ -80,6 +80,36 @@ fn backslash_escapes() {
     );
 }
 
+/// An escape other than the doubled quote is sniffed when it stands
+/// before the quote: `"` before `|` (DuckDB's COPY with QUOTE '|' writes
+/// `x"|y`), `'` before `"`; a `""` with no `"` before the quote keeps the
+/// doubled quote, as DuckDB 1.5.5's sniffer decides. With
+/// `auto_detect = false`, a QUOTE other than `"` escapes with `"`,
+/// DuckDB's default ESCAPE. They were the doubled quote, so
+/// `|a""b,c|,|x"|y|` read as `a""b,c` and `x"y|` (review 8b #4).
+#[test]
+fn escapes_before_the_quote_are_sniffed_as_duckdb_sniffs_them() {
+    let bar = |pairs: &[(&str, OptionValue)]| {
+        let mut all = vec![("quote", s("|"))];
+        all.extend_from_slice(pairs);
+        with(&all)
+    };
+    let escape =
+        |sample: &str, options: &ReadOptions| sniff_csv(sample.as_bytes(), options).unwrap().escape;
+    let written = "s,t\n|a\"\"b,c|,|x\"|y|\n";
+    assert_eq!(escape(written, &bar(&[])), Some(b'"'));
+    assert_eq!(escape("s,t\n|a'|b,c|,x\nc,d\n", &bar(&[])), Some(b'\''));
+    assert_eq!(escape("s,t\n|a\\|b,c|,x\nc,d\n", &bar(&[])), Some(b'\\'));
+    assert_eq!(escape("s,t\n|a\"\"b,c|,x\nc,d\n", &bar(&[])), None);
+    assert_eq!(escape("s,t\n|a\"|,x\nc,d\n", &bar(&[])), None);
+    assert_eq!(escape("s,t\n\"a'\"b,c\",x\nc,d\n", &with(&[])), Some(b'\''));
+    assert_eq!(escape("s,t\n\"a'\",x\nc,d\n", &with(&[])), None);
+    let fixed = bar(&[("auto_detect", OptionValue::Bool(false))]);
+    assert_eq!(escape(written, &fixed), Some(b'"'));
+    let fixed = with(&[("auto_detect", OptionValue::Bool(false))]);
+    assert_eq!(escape(written, &fixed), None);
+}
+
 #[test]
 fn crlf_bom_and_a_cut_last_line() {
     let d = sniff("\u{feff}a;b;c\r\n1;2;3\r\n4;5;6\r\n7;8");

@@ -881,3 +881,35 @@ async fn quote_escape_and_force_quote_are_written_as_duckdb_writes_them() {
         assert_same_text(&copy, &ours, &theirs);
     }
 }
+
+/// A CSV DuckDB wrote with QUOTE '|' (`|a""b,c|,|x"|y|`: the ESCAPE `"`
+/// before `"` and `|`) reads back with `quote = '|'` as DuckDB reads it,
+/// sniffed and with `auto_detect = false`: s3sql read `a""b,c` and `x"y|`
+/// (review 8b #4).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_csv_duckdb_wrote_with_another_quote_reads_back_as_duckdb_reads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bar.csv").display().to_string();
+    duckdb(
+        None,
+        &[format!(
+            "COPY (SELECT * FROM (VALUES ('a\"b,c', 'x|y'), ('p\"|q', '\"')) t(s, t)) \
+             TO '{path}' (QUOTE '|')"
+        )],
+    );
+    let session = Session::with_secrets(SecretManager::new(None));
+    for options in [
+        "quote = '|'",
+        "quote = '|', auto_detect = false, header = true, \
+         columns = {'s': 'VARCHAR', 't': 'VARCHAR'}",
+    ] {
+        // `|` shown as `/`: the table's cells are split at `|`.
+        let sql = format!(
+            "SELECT replace(s, '|', '/') AS s, replace(t, '|', '/') AS t \
+             FROM read_csv('{path}', {options}) ORDER BY s"
+        );
+        let ours = table_rows(&query(&session, &sql).await);
+        let theirs = duckdb(None, std::slice::from_ref(&sql));
+        assert_eq!(ours, duckdb_rows(&theirs[0]), "{sql}");
+    }
+}
