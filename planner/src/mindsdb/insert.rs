@@ -353,6 +353,9 @@ impl OldObject {
             let mut options = CopyOptions::defaults(CopyFormat::Csv);
             options.delimiter = csv.delimiter.into();
             options.quote = csv.quote;
+            // The encoder doubles the quote, as the splice expects; it
+            // rewrites the doubled quotes to the object's escape, if any.
+            options.escape = Some(csv.quote);
             options.header = csv.has_header.unwrap_or(true);
             options
         } else if let Some(json) = format.downcast_ref::<JsonFormat>() {

@@ -1022,6 +1022,37 @@ async fn an_insert_keeps_the_old_bytes_and_appends_in_the_objects_dialect() {
     assert!(rows[3].contains("| 3 "), "{rows:?}");
 }
 
+/// A CSV quoted with `'` (its quote doubled inside, no other escape):
+/// new values holding the quote or a `"` are written in that dialect
+/// (`'it''s, ok'`, `'say "x", y'`), not with COPY's default ESCAPE `"`
+/// (`'it"'s, ok'`), which COPY now writes for a QUOTE other than `"`
+/// (review 8b #2).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_insert_into_a_single_quoted_csv_doubles_its_quote() {
+    let bucket = Bucket::new().await;
+    let session = session_with_database(&bucket, &bucket.endpoint).await;
+    let name = "single.csv";
+    let key = format!("{}{name}", bucket.prefix);
+    let old = "id,note\n1,'a,b'\n2,plain\n";
+    bucket.put(name, old).await;
+    query(
+        &session,
+        &format!("INSERT INTO ds.`{key}` VALUES (3, 'it''s, ok'), (4, 'say \"x\", y')"),
+    )
+    .await;
+    let got = String::from_utf8(object(&bucket, name).await).unwrap();
+    assert_eq!(got, format!("{old}3,'it''s, ok'\n4,'say \"x\", y'\n"));
+    let ours = query(
+        &session,
+        &format!("SELECT id, note FROM ds.`{key}` ORDER BY id"),
+    )
+    .await;
+    assert_eq!(
+        table_rows(&ours),
+        ["1,a,b", "2,plain", "3,it's, ok", "4,say \"x\", y"]
+    );
+}
+
 /// A CSV whose quotes are escaped with a backslash (`"say \"hi\""`):
 /// new values holding a backslash are written as that dialect needs
 /// (quoted, the backslash and the quote escaped), so a value ending in `\`
