@@ -61,7 +61,9 @@ impl AnalyzerRule for InfiniteTimestamps {
         }
         rewritten
             .data
-            .transform_up_with_subqueries(|plan| Ok(Transformed::yes(plan.recompute_schema()?)))
+            .transform_up_with_subqueries(|plan| Ok(Transformed::yes(plan.recompute_schema()?)))?
+            .data
+            .transform_up_with_subqueries(crate::infinity_pruning::with_implied_ranges)
             .data()
     }
 
@@ -244,6 +246,14 @@ const OF_INFINITY: [(&str, OfInfinity); 2] = [
     ("date_part", OfInfinity::Null),
 ];
 
+/// The DataFusion function `func` wraps when it is an [`InfinityAware`]
+/// answering NULL for an infinity (`date_part`): its `preimage` gives the
+/// range of times a year compares to ([`crate::infinity_pruning`]).
+pub(crate) fn nulling_infinities(func: &ScalarUDF) -> Option<&ScalarUDF> {
+    let aware = func.inner().downcast_ref::<InfinityAware>()?;
+    (aware.answer == OfInfinity::Null).then_some(&aware.inner)
+}
+
 /// DataFusion's function `inner` with an infinite timestamp argument
 /// answered as DuckDB answers it, the other rows by `inner`.
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -315,7 +325,8 @@ impl ScalarUDFImpl for InfinityAware {
 
     // No `preimage`: DataFusion's `date_part` turns `extract(year FROM t)
     // > 2000` into `t >= 2001-01-01`, which `infinity` meets where its
-    // NULL year does not.
+    // NULL year does not; the range is added beside the comparison
+    // instead (`crate::infinity_pruning`).
 
     fn output_ordering(&self, inputs: &[ExprProperties]) -> Result<SortProperties> {
         self.inner.output_ordering(inputs)

@@ -266,3 +266,56 @@ async fn refused_text_to_timestamp_units_says_int64_as_duckdb() {
     let error = crate::support::error_of(&session, "SELECT CAST('bad' AS TIMESTAMP_S)").await;
     assert!(!error.contains("when casting"), "{error}");
 }
+
+/// A filter on a timestamp's year prunes Parquet row groups by the
+/// timestamp's range, as DataFusion's own `date_part` lets it, and still
+/// answers as DuckDB with infinities and NULLs in the column, each
+/// comparison and either side (review of land9, F1: the `date_part` that
+/// answers NULL for an infinity had no range, and every row group was
+/// read: 1.25 s against 0.13 s on 588 row groups).
+#[tokio::test]
+async fn a_year_filter_prunes_row_groups_and_answers_as_duckdb() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("years.parquet");
+    let path = path.display();
+    let session = s3sql_planner::Session::with_secrets(s3sql_secrets::SecretManager::new(None));
+    crate::support::query(
+        &session,
+        &format!(
+            "COPY (SELECT i, CASE WHEN i = 39999 THEN TIMESTAMP 'infinity' \
+             WHEN i = 5 THEN TIMESTAMP '-infinity' WHEN i = 7 THEN NULL \
+             ELSE TIMESTAMP '1980-01-01' + to_microseconds(i * 30000000000) END AS ts \
+             FROM range(40000) t(i)) TO '{path}' (ROW_GROUP_SIZE 2000)"
+        ),
+    )
+    .await;
+    let plan = crate::support::query(
+        &session,
+        &format!("EXPLAIN SELECT count(*) FROM '{path}' WHERE extract(year FROM ts) > 1990"),
+    )
+    .await
+    .join("\n");
+    assert!(
+        plan.contains("pruning_predicate=") && plan.contains("ts_max@"),
+        "{plan}"
+    );
+    let filters = [
+        "extract(year FROM ts) = 1990",
+        "extract(year FROM ts) > 1990",
+        "extract(year FROM ts) >= 1990",
+        "extract(year FROM ts) < 1990",
+        "extract(year FROM ts) <= 1990",
+        "extract(year FROM ts) <> 1990",
+        "1990 < date_part('year', ts)",
+        "extract(year FROM ts) = 1990.5",
+        "extract(year FROM ts) > 1989.5",
+        "NOT (extract(year FROM ts) > 1990)",
+        "extract(year FROM ts) IS DISTINCT FROM 1990",
+    ];
+    let selects: Vec<String> = filters
+        .iter()
+        .map(|f| format!("SELECT count(*) AS n FROM '{path}' WHERE {f}"))
+        .collect();
+    let wrong = unlike_duckdb(&selects).await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
