@@ -35,8 +35,11 @@ pub(crate) fn with_implied_ranges(plan: LogicalPlan) -> Result<Transformed<Logic
     let conjuncts = split_conjunction(&filter.predicate);
     let mut ranges = Vec::new();
     for conjunct in &conjuncts {
+        // Added once: a plan analyzed again holds its range already.
         if let Some(range) = implied_range(conjunct, &info)?
-            && !conjuncts.contains(&&range)
+            && !split_conjunction(&range)
+                .iter()
+                .all(|piece| conjuncts.contains(piece))
         {
             ranges.push(range);
         }
@@ -100,7 +103,18 @@ fn implied_range(conjunct: &Expr, info: &SimplifyContext) -> Result<Option<Expr>
     else {
         return Ok(None);
     };
+    // The range is evaluated twice over: never for a volatile argument
+    // (`random()` would be drawn again).
+    if expr.is_volatile() {
+        return Ok(None);
+    }
+    // A bound DataFusion could not make (a year past the nanoseconds'
+    // 1677-2262, a zone with no midnight on 1 January) is NULL, which a
+    // comparison would read as false for every row: no range then.
     let (lower, upper) = interval.into_bounds();
+    if lower.is_null() || upper.is_null() {
+        return Ok(None);
+    }
     let (lower, upper) = (lit(lower), lit(upper));
     Ok(Some(match op {
         Operator::Eq => and(expr.clone().gt_eq(lower), expr.lt(upper)),
