@@ -202,27 +202,12 @@ impl ForceQuote {
         let mut forced = vec![matches!(self, Self::All); schema.fields().len()];
         if let Self::Columns(names) = self {
             for name in names {
-                let found = schema
-                    .fields()
-                    .iter()
-                    .position(|f| f.name() == name)
-                    .or_else(|| {
-                        schema
-                            .fields()
-                            .iter()
-                            .position(|f| f.name().eq_ignore_ascii_case(name))
-                    });
-                let Some(index) = found else {
-                    return Err(CopyError::UnknownForceQuoteColumn {
+                let index = column_index(schema, name).map_err(|columns| {
+                    CopyError::UnknownForceQuoteColumn {
                         column: name.clone(),
-                        columns: schema
-                            .fields()
-                            .iter()
-                            .map(|f| f.name().as_str())
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    });
-                };
+                        columns,
+                    }
+                })?;
                 forced[index] = true;
             }
         }
@@ -956,6 +941,25 @@ impl Value<'_> {
             }
         })
     }
+}
+
+/// The position of the column `name` names in `schema`, exactly or else in
+/// any case, as DuckDB binds a COPY's column options (PARTITION_BY,
+/// FORCE_QUOTE); `Err` with the columns' names for the message.
+pub(crate) fn column_index(schema: &Schema, name: &str) -> Result<usize, String> {
+    let fields = schema.fields();
+    fields
+        .iter()
+        .position(|f| f.name() == name)
+        .or_else(|| {
+            fields
+                .iter()
+                .position(|f| f.name().eq_ignore_ascii_case(name))
+        })
+        .ok_or_else(|| {
+            let names: Vec<&str> = fields.iter().map(|f| f.name().as_str()).collect();
+            names.join(", ")
+        })
 }
 
 #[cfg(test)]

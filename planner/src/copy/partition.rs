@@ -10,7 +10,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Float64Type, SchemaRef};
 use datafusion::arrow::row::{RowConverter, SortField};
 
 use super::error::CopyError;
-use super::options::CopyOptions;
+use super::options::{CopyOptions, column_index};
 use super::target::partition_segment;
 use super::text::{DuckText, format_options, is_null};
 use crate::error::Result;
@@ -54,28 +54,12 @@ impl Partitioner {
     pub(crate) fn new(schema: &SchemaRef, options: &CopyOptions) -> Result<Self> {
         let mut partition = Vec::new();
         for name in &options.partition_by {
-            let found = schema
-                .fields()
-                .iter()
-                .position(|f| f.name() == name)
-                .or_else(|| {
-                    schema
-                        .fields()
-                        .iter()
-                        .position(|f| f.name().eq_ignore_ascii_case(name))
-                });
-            let Some(index) = found else {
-                return Err(CopyError::UnknownPartitionColumn {
+            let index = column_index(schema, name).map_err(|columns| {
+                CopyError::UnknownPartitionColumn {
                     column: name.clone(),
-                    columns: schema
-                        .fields()
-                        .iter()
-                        .map(|f| f.name().as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    columns,
                 }
-                .into());
-            };
+            })?;
             if partition.iter().any(|(p, _)| *p == index) {
                 return Err(CopyError::RepeatedPartitionColumn {
                     column: schema.field(index).name().clone(),
