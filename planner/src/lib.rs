@@ -38,6 +38,7 @@ mod dialect;
 mod duck_names;
 mod error;
 mod expr_rules;
+mod group_ids;
 mod infinity_pruning;
 mod integer_overflow;
 mod integers;

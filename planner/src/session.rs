@@ -125,6 +125,10 @@ impl Session {
             .with_analyzer_rule(Arc::new(crate::blob::BlobCasts))
             // A DISTINCT of intervals with a LIMIT stops reading early.
             .with_physical_optimizer_rule(Arc::new(crate::interval_limit::FirstIntervalLimits))
+            // GROUP BY on text and integer columns: the partial phase by
+            // dense ids per column value (bench group-by: 41% of CPU was
+            // DataFusion's general group table).
+            .with_physical_optimizer_rule(Arc::new(crate::group_ids::GroupIdAggregates))
             .build();
         let mut ctx = SessionContext::new_with_state(state);
         let settings = Arc::new(Settings::default());
