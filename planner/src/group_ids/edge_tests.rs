@@ -18,21 +18,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use super::GroupIdAggregates;
-
-fn ctx_with(with_rule: bool, partitions: usize, probe_rows: usize) -> SessionContext {
-    let mut config = SessionConfig::new().with_target_partitions(partitions);
-    config
-        .options_mut()
-        .execution
-        .skip_partial_aggregation_probe_rows_threshold = probe_rows;
-    let mut state = SessionStateBuilder::new()
-        .with_config(config)
-        .with_default_features();
-    if with_rule {
-        state = state.with_physical_optimizer_rule(Arc::new(GroupIdAggregates));
-    }
-    SessionContext::new_with_state(state.build())
-}
+use super::tests::session_with;
 
 fn register(ctx: &SessionContext, name: &str, schema: SchemaRef, parts: Vec<Vec<RecordBatch>>) {
     let table = MemTable::try_new(schema, parts).unwrap();
@@ -69,8 +55,8 @@ async fn compare(
     probe_rows: usize,
     queries: &[&str],
 ) {
-    let plain = ctx_with(false, partitions, probe_rows);
-    let rule = ctx_with(true, partitions, probe_rows);
+    let plain = session_with(false, partitions, probe_rows);
+    let rule = session_with(true, partitions, probe_rows);
     for (name, schema, parts) in tables {
         register(&plain, name, Arc::clone(schema), parts.clone());
         register(&rule, name, Arc::clone(schema), parts.clone());
@@ -397,7 +383,7 @@ async fn probe_plan_shapes_agree() {
 #[tokio::test]
 async fn probe_failing_key_expression_fails_both() {
     let (schema, parts) = ints_table(100);
-    let rule = ctx_with(true, 4, 100_000);
+    let rule = session_with(true, 4, 100_000);
     register(&rule, "t", schema, parts);
     let sql = "SELECT CAST(i64 AS INT) AS k, count(*) FROM t GROUP BY CAST(i64 AS INT)";
     let (got, plan) = rows_and_plan(&rule, sql).await;
@@ -410,7 +396,7 @@ async fn probe_failing_key_expression_fails_both() {
 #[tokio::test]
 async fn probe_tree_explain_keeps_key_value_lines() {
     let (schema, parts) = strings_table();
-    let rule = ctx_with(true, 4, 100_000);
+    let rule = session_with(true, 4, 100_000);
     register(&rule, "t", schema, parts);
     let batches = rule
         .sql("EXPLAIN FORMAT TREE SELECT v, count(*) FROM t GROUP BY v")
@@ -431,7 +417,7 @@ async fn probe_statistics_are_the_aggregates() {
     let sql = "SELECT v, count(*) FROM t GROUP BY v";
     let mut stats = Vec::new();
     for with_rule in [false, true] {
-        let ctx = ctx_with(with_rule, 4, 100_000);
+        let ctx = session_with(with_rule, 4, 100_000);
         register(&ctx, "t", Arc::clone(&schema) as SchemaRef, parts.clone());
         let plan = ctx
             .sql(sql)
@@ -507,7 +493,7 @@ async fn probe_mid_cardinality_reduces_as_datafusion_does() {
         let sql = format!("EXPLAIN ANALYZE SELECT {key}, count(*) FROM t GROUP BY {key}");
         let mut partial_rows = Vec::new();
         for with_rule in [false, true] {
-            let ctx = ctx_with(with_rule, 2, 100_000);
+            let ctx = session_with(with_rule, 2, 100_000);
             register(&ctx, "t", Arc::clone(&schema) as SchemaRef, parts.clone());
             let batches = ctx.sql(&sql).await.unwrap().collect().await.unwrap();
             let text = pretty_format_batches(&batches).unwrap().to_string();
@@ -645,7 +631,7 @@ async fn probe_exclusions_keep_datafusions_node_and_answer() {
         .collect();
     let mut failures = Vec::new();
     for with_rule in [false, true] {
-        let ctx = ctx_with(with_rule, 4, 100_000);
+        let ctx = session_with(with_rule, 4, 100_000);
         let table = MemTable::try_new(Arc::clone(&schema) as SchemaRef, sorted_parts.clone())
             .unwrap()
             .with_sort_order(vec![vec![SortExpr::new(col("i32"), true, false)]]);

@@ -97,7 +97,19 @@ fn session(with_rule: bool) -> SessionContext {
 /// A session whose partial phases give up aggregating after `probe_rows`
 /// rows if they do not reduce (DataFusion's skip-partial probe).
 fn session_probing(with_rule: bool, probe_rows: usize) -> SessionContext {
-    let mut config = SessionConfig::new().with_target_partitions(4);
+    let ctx = session_with(with_rule, 4, probe_rows);
+    ctx.register_table("t", Arc::new(table())).unwrap();
+    ctx
+}
+
+/// A session of `partitions` target partitions and that probe, with or
+/// without the rule, and no tables.
+pub(super) fn session_with(
+    with_rule: bool,
+    partitions: usize,
+    probe_rows: usize,
+) -> SessionContext {
+    let mut config = SessionConfig::new().with_target_partitions(partitions);
     config
         .options_mut()
         .execution
@@ -108,9 +120,7 @@ fn session_probing(with_rule: bool, probe_rows: usize) -> SessionContext {
     if with_rule {
         state = state.with_physical_optimizer_rule(Arc::new(GroupIdAggregates));
     }
-    let ctx = SessionContext::new_with_state(state.build());
-    ctx.register_table("t", Arc::new(table())).unwrap();
-    ctx
+    SessionContext::new_with_state(state.build())
 }
 
 /// The query's rows, sorted as text, and its physical plan's text.
