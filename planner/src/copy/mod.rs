@@ -189,8 +189,6 @@ pub(crate) async fn execute(
         || copy.options.file_size_bytes.is_some()
         || copy.options.per_thread_output;
     let made = target.missing_directory(directory);
-    // The query runs beside the encoders, a few batches ahead.
-    let stream = read_ahead::read_ahead(stream);
     let rows = if !directory {
         writer::write_single(stream, &target, &copy.options, monitor).await
     } else {

@@ -4,7 +4,9 @@
 //! [`workers`] says how many shares to make. Parquet shares a batch's
 //! columns ([`super::parquet`]), CSV its rows ([`super::csv`]); both wait
 //! for every share before the write returns, so no batch is queued ahead
-//! of the encoders and memory stays what one batch's encoding needs.
+//! of the encoders (the query's own batches made ahead stay within
+//! [`super::read_ahead::AHEAD_BYTES`]) and memory stays what one batch's
+//! encoding needs.
 //!
 //! The encoding threads are a fixed set, one per core, started on first
 //! use and kept: glibc gives each thread that allocates a malloc arena of

@@ -35,7 +35,8 @@
 //! on one budget shared by every file of the COPY
 //! (`s3_uploader_thread_limit` parts, at most 256 MiB; see
 //! [`super::target::upload_budget`]). So the bound is 64 MiB + 32 MiB +
-//! max(32 MiB, open files × 5 MiB) + budget; encoding a write on every
+//! max(32 MiB, open files × 5 MiB) + budget, and the query's batches
+//! read ahead, 8 MiB ([`super::read_ahead`]); encoding a write on every
 //! core ([`super::parallel`]) adds nothing to it, the encoders being
 //! handed to the threads with the one write and back before it returns.
 //! Compression (CSV, JSON) adds per open file gzip's state (~300 KB) but
@@ -135,7 +136,7 @@ impl Limits {
 /// `limits`; returns the rows written. On failure every file not complete
 /// is aborted (awaited) and the error names the files that were.
 pub(crate) async fn write_partitioned(
-    mut stream: SendableRecordBatchStream,
+    stream: SendableRecordBatchStream,
     target: &Target,
     options: &CopyOptions,
     limits: Limits,
@@ -143,6 +144,8 @@ pub(crate) async fn write_partitioned(
 ) -> Result<u64> {
     let partitioner = Partitioner::new(&stream.schema(), options)?;
     let old = target.prepare_directory(options.existing).await?;
+    // The target takes the rows: the query starts, ahead of the encoders.
+    let mut stream = super::read_ahead::read_ahead(stream);
     let overwriting = !old.is_empty();
     let mut files = PartitionFiles {
         target,

@@ -290,13 +290,15 @@ impl Unfinished {
 /// Writes every batch of `stream` to the target as one file; returns the
 /// rows written.
 pub(crate) async fn write_single(
-    mut stream: SendableRecordBatchStream,
+    stream: SendableRecordBatchStream,
     target: &Target,
     options: &CopyOptions,
     monitor: &CopyMonitor,
 ) -> Result<u64> {
     let sink = target.open_file(options.format, monitor).await?;
     let mut file = FileWriter::new(sink, stream.schema(), options).await?;
+    // The target takes the rows: the query starts, ahead of the encoder.
+    let mut stream = super::read_ahead::read_ahead(stream);
     let written = async {
         while let Some(batch) = next_batch(&mut stream, monitor).await? {
             file.write(&batch, monitor).await?;
