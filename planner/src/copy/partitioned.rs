@@ -36,7 +36,7 @@
 //! (`s3_uploader_thread_limit` parts, at most 256 MiB; see
 //! [`super::target::upload_budget`]). So the bound is 64 MiB + 32 MiB +
 //! max(32 MiB, open files × 5 MiB) + budget, and the query's batches
-//! read ahead, 8 MiB ([`super::read_ahead`]); encoding a write on every
+//! read ahead for Parquet, 1.5 MiB ([`super::read_ahead`]); encoding a write on every
 //! core ([`super::parallel`]) adds nothing to it, the encoders being
 //! handed to the threads with the one write and back before it returns.
 //! Compression (CSV, JSON) adds per open file gzip's state (~300 KB) but
@@ -145,7 +145,7 @@ pub(crate) async fn write_partitioned(
     let partitioner = Partitioner::new(&stream.schema(), options)?;
     let old = target.prepare_directory(options.existing).await?;
     // The target takes the rows: the query starts, ahead of the encoders.
-    let mut stream = super::read_ahead::read_ahead(stream);
+    let mut stream = super::read_ahead::read_ahead(stream, options.format);
     let overwriting = !old.is_empty();
     let mut files = PartitionFiles {
         target,

@@ -73,7 +73,10 @@ async fn settled(made: &AtomicUsize, at_least: usize) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn narrow_batches_are_made_ahead_while_the_writer_is_busy() {
     let made = Arc::new(AtomicUsize::new(0));
-    let mut ahead = read_ahead(counted(100, 10, None, Arc::clone(&made)));
+    let mut ahead = read_ahead(
+        counted(100, 10, None, Arc::clone(&made)),
+        CopyFormat::Parquet,
+    );
     let first = ahead.try_next().await.unwrap().unwrap();
     assert_eq!(first_values(&[first]), [0]);
     let made_now = settled(&made, 1 + BATCHES_AHEAD).await;
@@ -108,6 +111,18 @@ async fn wide_batches_wait_for_the_writer() {
     assert!(ahead.try_next().await.unwrap().is_none());
 }
 
+/// A CSV or JSON COPY's query is not read ahead: their encoders keep
+/// every core busy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_formats_are_not_read_ahead() {
+    for format in [CopyFormat::Csv, CopyFormat::Json] {
+        let made = Arc::new(AtomicUsize::new(0));
+        let mut ahead = read_ahead(counted(10, 10, None, Arc::clone(&made)), format);
+        ahead.try_next().await.unwrap();
+        assert_eq!(settled(&made, 1).await, 1, "{format:?}");
+    }
+}
+
 /// Batches that grow past the budget after narrow ones are made ahead
 /// only while their bytes fit: once they fill it, the next is made only
 /// when the writer asks for it.
@@ -139,7 +154,11 @@ async fn batches_grown_past_the_budget_wait_for_the_writer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_error_ends_the_stream_after_the_batches_before_it() {
     let made = Arc::new(AtomicUsize::new(0));
-    let mut ahead = read_ahead(counted(5, 10, Some("division by zero"), Arc::clone(&made)));
+    let parquet = CopyFormat::Parquet;
+    let mut ahead = read_ahead(
+        counted(5, 10, Some("division by zero"), Arc::clone(&made)),
+        parquet,
+    );
     let mut seen = Vec::new();
     let error = loop {
         match ahead.next().await {
@@ -175,7 +194,7 @@ async fn dropping_the_stream_stops_a_waiting_query() {
             batch(1, 1)
         }));
     let query = Box::pin(RecordBatchStreamAdapter::new(schema(), waits_after_one));
-    let mut ahead = read_ahead(query);
+    let mut ahead = read_ahead(query, CopyFormat::Parquet);
     ahead.try_next().await.unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(

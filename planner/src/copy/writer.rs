@@ -298,7 +298,7 @@ pub(crate) async fn write_single(
     let sink = target.open_file(options.format, monitor).await?;
     let mut file = FileWriter::new(sink, stream.schema(), options).await?;
     // The target takes the rows: the query starts, ahead of the encoder.
-    let mut stream = super::read_ahead::read_ahead(stream);
+    let mut stream = super::read_ahead::read_ahead(stream, options.format);
     let written = async {
         while let Some(batch) = next_batch(&mut stream, monitor).await? {
             file.write(&batch, monitor).await?;
