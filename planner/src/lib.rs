@@ -70,6 +70,7 @@ mod timestamp_infinity;
 mod timestamp_parse;
 mod timestamp_text;
 mod timestamp_units;
+mod timestamp_zones;
 mod uuid_literal;
 mod zone_names;
 

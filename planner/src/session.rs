@@ -160,6 +160,9 @@ impl Session {
         // Text to a timestamp as DuckDB reads it (after the rounding above,
         // which casts the text to microseconds first).
         ctx.add_analyzer_rule(Arc::new(crate::timestamp_cast::TextTimestampCasts));
+        // TIMESTAMP to TIMESTAMPTZ and back in the session's zone (after
+        // the rounding above, which casts a TIMESTAMPTZ to microseconds).
+        ctx.add_analyzer_rule(Arc::new(crate::timestamp_zones::ZoneCasts));
         // Infinite timestamps through casts and date_trunc/date_part
         // (after the rounding above, which casts to microseconds first).
         ctx.add_analyzer_rule(Arc::new(crate::timestamp_infinity::InfiniteTimestamps));

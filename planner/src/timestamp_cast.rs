@@ -28,11 +28,12 @@ use datafusion::logical_expr::{
 };
 use datafusion::optimizer::AnalyzerRule;
 
-use chrono::{Datelike, NaiveDate, TimeZone};
+use chrono::{Datelike, NaiveDate};
 
 use crate::expr_rules::rewrite_expressions;
 use crate::timestamp_fast::ByArrow;
 use crate::timestamp_parse::{Refusal, Stamp, parse, parse_date};
+use crate::zone_names::{Zone, fixed_offset};
 
 /// The analyzer rule: casts of strings to a timestamp or DATE become
 /// [`TimestampFromText`].
@@ -408,46 +409,16 @@ fn chrono_days() -> std::ops::RangeInclusive<i64> {
 }
 
 /// Seconds east of UTC of zone `name` at the local time `days`, `nanos`,
-/// as DuckDB's ICU reads it: the later of two in a repeated hour, and a
-/// time in a skipped hour shifted forward by the gap (the offset before
-/// it); None for a name chrono-tz does not know in any case (`UTC+N` is
-/// its `Etc/GMT` zone, [`crate::zone_names::zone`]) or an offset, which
-/// DuckDB does not take as a name.
+/// as DuckDB's ICU reads it ([`Zone::offset_at_local`]); None for a name
+/// chrono-tz does not know in any case (`UTC+N` is its `Etc/GMT` zone,
+/// [`crate::zone_names::zone`]) or an offset, which DuckDB does not take
+/// as a name.
 fn zone_offset(name: &str, days: i64, nanos: i64) -> Option<i64> {
-    use chrono::offset::{LocalResult, Offset};
     if name.starts_with(['+', '-']) {
         return None;
     }
     let tz = crate::zone_names::zone(name)?;
     let date = NaiveDate::from_num_days_from_ce_opt(i32::try_from(days + 719_163).ok()?)?;
     let local = date.and_hms_opt(0, 0, 0)? + chrono::Duration::nanoseconds(nanos);
-    match tz.from_local_datetime(&local) {
-        LocalResult::Single(zoned) | LocalResult::Ambiguous(_, zoned) => {
-            Some((zoned.naive_local() - zoned.naive_utc()).num_seconds())
-        }
-        // In a gap: the offset a day before (no zone skips twice a day).
-        LocalResult::None => {
-            let before = local - chrono::Duration::days(1);
-            Some(i64::from(
-                tz.offset_from_utc_datetime(&before).fix().local_minus_utc(),
-            ))
-        }
-    }
-}
-
-/// Seconds east of UTC of a fixed-offset zone name (`+05:30`, `-08:00`,
-/// `+0530`), as a session zone may be; None for any other name.
-fn fixed_offset(name: &str) -> Option<i64> {
-    let sign = match name.as_bytes().first()? {
-        b'+' => 1,
-        b'-' => -1,
-        _ => return None,
-    };
-    let digits: String = name[1..].chars().filter(|c| *c != ':').collect();
-    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let hours: i64 = digits[..2].parse().ok()?;
-    let minutes: i64 = digits[2..].parse().ok()?;
-    Some(sign * (hours * 3600 + minutes * 60))
+    Some(Zone::Named(tz).offset_at_local(&local))
 }

@@ -8,6 +8,8 @@
 
 use std::str::FromStr;
 
+use chrono::offset::{LocalResult, Offset, TimeZone};
+use chrono::{Duration, NaiveDateTime};
 use chrono_tz::{TZ_VARIANTS, Tz};
 use datafusion::logical_expr::{LogicalPlan, SetVariable, Statement};
 
@@ -110,6 +112,105 @@ fn utc_hours(name: &str) -> Option<i64> {
     };
     let hours = sign * if number < 100 { number } else { number / 100 };
     (-12..=14).contains(&hours).then_some(hours)
+}
+
+/// A zone a local time is read in and an instant's local time given by:
+/// a zone chrono-tz knows ([`zone`]) or a fixed offset (a session's
+/// `+05:30`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Zone {
+    /// A zone of chrono-tz's, with its daylight saving and history.
+    Named(Tz),
+    /// Seconds east of UTC, always.
+    Fixed(i64),
+}
+
+impl Zone {
+    /// The zone a session's TimeZone (or a TIMESTAMPTZ type's) names: a
+    /// fixed offset (`+05:30`, `-0800`) or a zone name in any case; None
+    /// for a name neither.
+    pub(crate) fn of(name: &str) -> Option<Self> {
+        fixed_offset(name)
+            .map(Zone::Fixed)
+            .or_else(|| zone(name).map(Zone::Named))
+    }
+
+    /// Whether every instant's local time is its UTC time (`UTC`, `GMT`,
+    /// `+00:00`): a TIMESTAMP is then its TIMESTAMPTZ's instant as it is.
+    pub(crate) fn is_utc(self) -> bool {
+        match self {
+            Zone::Fixed(offset) => offset == 0,
+            Zone::Named(tz) => matches!(
+                tz,
+                Tz::UTC
+                    | Tz::UCT
+                    | Tz::GMT
+                    | Tz::GMT0
+                    | Tz::GMTPlus0
+                    | Tz::GMTMinus0
+                    | Tz::Greenwich
+                    | Tz::Universal
+                    | Tz::Zulu
+                    | Tz::Etc__UTC
+                    | Tz::Etc__UCT
+                    | Tz::Etc__GMT
+                    | Tz::Etc__GMT0
+                    | Tz::Etc__GMTPlus0
+                    | Tz::Etc__GMTMinus0
+                    | Tz::Etc__Greenwich
+                    | Tz::Etc__Universal
+                    | Tz::Etc__Zulu
+            ),
+        }
+    }
+
+    /// Seconds east of UTC at the instant `utc`.
+    pub(crate) fn offset_at_utc(self, utc: &NaiveDateTime) -> i64 {
+        match self {
+            Zone::Fixed(offset) => offset,
+            Zone::Named(tz) => i64::from(tz.offset_from_utc_datetime(utc).fix().local_minus_utc()),
+        }
+    }
+
+    /// Seconds east of UTC of the local time `local` as DuckDB's ICU reads
+    /// it: the later instant of a repeated hour, and a time in a skipped
+    /// hour shifted forward by the gap (the offset before it).
+    pub(crate) fn offset_at_local(self, local: &NaiveDateTime) -> i64 {
+        let tz = match self {
+            Zone::Fixed(offset) => return offset,
+            Zone::Named(tz) => tz,
+        };
+        match tz.from_local_datetime(local) {
+            LocalResult::Single(zoned) | LocalResult::Ambiguous(_, zoned) => {
+                i64::from(zoned.offset().fix().local_minus_utc())
+            }
+            // In a gap: the offset a day before (no zone skips twice a
+            // day); at chrono's first day, the offset there.
+            LocalResult::None => {
+                let before = local
+                    .checked_sub_signed(Duration::days(1))
+                    .unwrap_or(*local);
+                self.offset_at_utc(&before)
+            }
+        }
+    }
+}
+
+/// Seconds east of UTC of a fixed-offset zone name (`+05:30`, `-08:00`,
+/// `+0530`), as a session zone may be; None for any other name.
+pub(crate) fn fixed_offset(name: &str) -> Option<i64> {
+    let sign = match name.as_bytes().first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let digits: String = name[1..].chars().filter(|c| *c != ':').collect();
+    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let hours: i64 = digits[..2].parse().ok()?;
+    let minutes: i64 = digits[2..].parse().ok()?;
+    Some(sign * (hours * 3600 + minutes * 60))
 }
 
 /// `name` as chrono-tz spells it when it names a zone in another case or

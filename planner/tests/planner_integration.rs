@@ -48,5 +48,7 @@ mod settings;
 mod support;
 #[path = "integration/timestamp_specials.rs"]
 mod timestamp_specials;
+#[path = "integration/timestamp_zones.rs"]
+mod timestamp_zones;
 #[path = "integration/timestamps_intervals.rs"]
 mod timestamps_intervals;

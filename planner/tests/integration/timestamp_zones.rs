@@ -1,0 +1,105 @@
+//! Casts between TIMESTAMP and TIMESTAMP WITH TIME ZONE in a session zone
+//! other than UTC, of literals and of DuckDB-written Parquet columns, as
+//! DuckDB 1.5.5 makes them.
+
+use crate::as_duckdb::unlike_duckdb;
+
+/// Zones with daylight saving (in spring and autumn of both hemispheres'
+/// north), and one without it at a half hour.
+const ZONES: [&str; 3] = ["America/New_York", "Europe/Paris", "Asia/Kolkata"];
+
+/// A Parquet file DuckDB wrote in `dir`: `i`, a TIMESTAMPTZ `tz` (adjusted
+/// to UTC) every 47 minutes from 2024-03-10 05:00 UTC, and a TIMESTAMP
+/// `ts` every half hour from midnight to 03:30 on the days New York and
+/// Paris skip an hour and repeat one; its path.
+fn zoned_file(dir: &tempfile::TempDir) -> String {
+    let path = dir.path().join("zoned.parquet").display().to_string();
+    crate::support::duckdb(
+        None,
+        &[format!(
+            "COPY (SELECT i, TIMESTAMPTZ '2024-03-10 05:00:00+00' + i * INTERVAL 47 MINUTE AS tz, \
+             CAST(['2024-03-10', '2024-11-03', '2024-03-31', '2024-10-27'][i // 8 + 1] AS TIMESTAMP) \
+             + (i % 8) * INTERVAL 30 MINUTE AS ts FROM range(32) t(i)) TO '{path}'"
+        )],
+    );
+    path
+}
+
+/// A TIMESTAMPTZ's TIMESTAMP, TIMESTAMP_S and DATE are its wall-clock
+/// time and day in the session's zone, a literal's and a Parquet column's
+/// adjusted to UTC alike (hostile review, HIGH: `TIMESTAMPTZ '2024-01-01
+/// 12:00:00+00'::TIMESTAMP` was `12:00:00` in New York, DuckDB's
+/// `07:00:00`; the column's DATE was its day in UTC).
+#[tokio::test]
+async fn a_timestamptz_to_timestamp_is_the_session_zones_time_as_duckdb() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = zoned_file(&dir);
+    for zone in ZONES {
+        let wrong = unlike_duckdb(&[
+            format!("SET TimeZone = '{zone}'"),
+            "SELECT CAST(TIMESTAMPTZ '2024-01-01 12:00:00+00' AS TIMESTAMP)::VARCHAR AS a, \
+             TRY_CAST(TIMESTAMPTZ '2024-07-01 12:00:00+00' AS TIMESTAMP)::VARCHAR AS b, \
+             CAST(TIMESTAMPTZ '2024-07-01 12:00:00.25+00' AS TIMESTAMP_S)::VARCHAR AS c, \
+             CAST(TIMESTAMPTZ '2024-07-01 23:30:00+00' AS DATE)::VARCHAR AS d, \
+             CAST(TIMESTAMPTZ 'infinity' AS TIMESTAMP)::VARCHAR AS e, \
+             CAST(TIMESTAMPTZ '1800-01-01 12:00:00+00' AS TIMESTAMP)::VARCHAR AS f"
+                .to_string(),
+            format!(
+                "SELECT i, tz::TIMESTAMP::VARCHAR AS a, tz::DATE::VARCHAR AS b, \
+                 tz::TIMESTAMP_MS::VARCHAR AS c, TRY_CAST(tz AS TIMESTAMP_NS)::VARCHAR AS d \
+                 FROM '{path}' ORDER BY i"
+            ),
+        ])
+        .await;
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+}
+
+/// A TIMESTAMP's (or DATE's) TIMESTAMPTZ is the instant its time is in
+/// the session's zone: a skipped hour's time moved forward by the gap, a
+/// repeated hour's the later instant, an infinity infinite, a literal's
+/// and a column's alike, and a comparison with a TIMESTAMPTZ compares
+/// those instants (hostile review, MED: "Cannot cast timezone to
+/// different timezone" for `TIMESTAMP '2024-03-10 02:30:00'` and for
+/// `infinity` in New York, and a TIMESTAMP column compared with a
+/// TIMESTAMPTZ as though its times were UTC).
+#[tokio::test]
+async fn a_timestamp_to_timestamptz_in_a_skipped_or_repeated_hour_as_duckdb() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = zoned_file(&dir);
+    let epoch = |t: &str| format!("CAST(extract(epoch FROM {t}) AS BIGINT)");
+    for zone in ZONES {
+        let wrong = unlike_duckdb(&[
+            format!("SET TimeZone = '{zone}'"),
+            format!(
+                "SELECT {} AS a, {} AS b, {} AS c, {} AS d, \
+                 CAST(TIMESTAMP 'infinity' AS TIMESTAMPTZ)::VARCHAR AS e, \
+                 TRY_CAST(TIMESTAMP '-infinity' AS TIMESTAMPTZ)::TIMESTAMP::VARCHAR AS f",
+                epoch("TIMESTAMP '2024-03-10 02:30:00'::TIMESTAMPTZ"),
+                epoch("TIMESTAMP '2024-11-03 01:30:00'::TIMESTAMPTZ"),
+                epoch("TIMESTAMP '2024-03-31 02:30:00'::TIMESTAMPTZ"),
+                epoch("DATE '2024-10-27'::TIMESTAMPTZ"),
+            ),
+            format!(
+                "SELECT i, {} AS a, ts::TIMESTAMPTZ::TIMESTAMP::VARCHAR AS b \
+                 FROM '{path}' ORDER BY i",
+                epoch("ts::TIMESTAMPTZ")
+            ),
+            format!(
+                "SELECT count(*) AS n FROM '{path}' \
+                 WHERE ts < TIMESTAMPTZ '2024-03-10 06:00:00+00'"
+            ),
+            "SELECT s, extract(year FROM t::TIMESTAMPTZ) AS y, \
+                 date_trunc('day', t::TIMESTAMPTZ)::TIMESTAMP::VARCHAR AS d FROM \
+                 (SELECT s, CAST(s AS TIMESTAMP) AS t FROM (VALUES ('infinity'), ('-infinity'), \
+                 ('1999-12-31 23:30:00'), (NULL)) v(s)) ORDER BY s"
+                .to_string(),
+            "SELECT count(*) AS n FROM (SELECT CAST(s AS TIMESTAMP) AS t FROM \
+             (VALUES ('infinity'), ('1999-06-01 00:00:00')) v(s)) \
+             WHERE extract(year FROM t::TIMESTAMPTZ) = 1999"
+                .to_string(),
+        ])
+        .await;
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+}
