@@ -1,5 +1,6 @@
-//! Row-group pruning for a filter on a year of a timestamp.
+//! Row-group pruning that s3sql's infinite timestamps would stop.
 //!
+//! A filter on a year of a timestamp ([`with_implied_ranges`]):
 //! DataFusion's `date_part` turns `extract(year FROM t) = 2000` into
 //! `t >= 2000-01-01 AND t < 2001-01-01` (its `preimage`), which Parquet
 //! statistics prune by. s3sql's `date_part` answers NULL for an infinite
@@ -11,17 +12,28 @@
 //! the comparison's, and the scan prunes by the range (review of land9,
 //! F1: `WHERE extract(year FROM ts) = 2000` read all 588 row groups of a
 //! sorted file, 10x main's time).
+//!
+//! A comparison of a timestamp cast to a finer unit with a constant
+//! ([`compared_in_unit`]): `ts > TIMESTAMP '2024-06-01'` of a Parquet
+//! column in microseconds is `CAST(ts AS TIMESTAMP(9)) > ...` after type
+//! coercion, whose cast DataFusion moves to the constant to prune by the
+//! column's statistics, dividing `infinity`'s nanoseconds as any time's
+//! (`ts = TIMESTAMP 'infinity'` held for no row). The cast of a column
+//! keeps its infinities ([`crate::timestamp_infinity`]), but as a function
+//! it could no longer be moved: it is moved here, before, to the constant,
+//! keeping the constant's infinity.
 
 use datafusion::arrow::datatypes::DataType;
+use datafusion::common::DFSchema;
 use datafusion::common::Result;
 use datafusion::common::tree_node::Transformed;
-use datafusion::logical_expr::expr::{BinaryExpr, Cast, ScalarFunction};
+use datafusion::logical_expr::expr::{Between, BinaryExpr, Cast, InList, ScalarFunction};
 use datafusion::logical_expr::preimage::PreimageResult;
 use datafusion::logical_expr::simplify::SimplifyContext;
 use datafusion::logical_expr::utils::{conjunction, split_conjunction};
 use datafusion::logical_expr::{Expr, ExprSchemable, Filter, LogicalPlan, Operator, and, lit};
 
-use crate::timestamp_infinity::nulling_infinities;
+use crate::timestamp_infinity::{infinity_cast, nulling_infinities, rank};
 
 /// `plan`, a filter, with the range of each year comparison of its
 /// predicate beside it; any other plan as it is.
@@ -125,4 +137,100 @@ fn implied_range(conjunct: &Expr, info: &SimplifyContext) -> Result<Option<Expr>
         Operator::GtEq => expr.gt_eq(lower),
         _ => return Ok(None),
     }))
+}
+
+/// `expr` comparing (`=`, `<`, `IS DISTINCT FROM`, ..., IN a list,
+/// BETWEEN) a timestamp cast to a finer unit with constants, with the
+/// constants cast to the timestamp's unit instead, their infinities kept
+/// (their time truncated, as DataFusion's move truncates it); any other
+/// `expr` as it is.
+pub(crate) fn compared_in_unit(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
+    let in_unit = |constant: &Expr, to: &DataType| -> Result<Option<Expr>> {
+        let constant_now = constant.column_refs().is_empty() && !constant.is_volatile();
+        let timestamp = matches!(constant.get_type(schema)?, DataType::Timestamp(..));
+        Ok((constant_now && timestamp).then(|| infinity_cast(constant.clone(), to, true)))
+    };
+    let moved = match &expr {
+        Expr::BinaryExpr(BinaryExpr { left, op, right }) if compares(*op) => {
+            let to_left = match widened(left, schema)? {
+                Some((inner, to)) => in_unit(right, &to)?
+                    .map(|right| Expr::BinaryExpr(BinaryExpr::new(inner, *op, Box::new(right)))),
+                None => None,
+            };
+            match (to_left, widened(right, schema)?) {
+                (Some(moved), _) => Some(moved),
+                (None, Some((inner, to))) => in_unit(left, &to)?
+                    .map(|left| Expr::BinaryExpr(BinaryExpr::new(Box::new(left), *op, inner))),
+                (None, None) => None,
+            }
+        }
+        Expr::InList(InList {
+            expr: cast,
+            list,
+            negated,
+        }) => match widened(cast, schema)? {
+            Some((inner, to)) => list
+                .iter()
+                .map(|item| in_unit(item, &to))
+                .collect::<Result<Option<Vec<_>>>>()?
+                .map(|list| Expr::InList(InList::new(inner, list, *negated))),
+            None => None,
+        },
+        Expr::Between(Between {
+            expr: cast,
+            negated,
+            low,
+            high,
+        }) => match widened(cast, schema)? {
+            Some((inner, to)) => match (in_unit(low, &to)?, in_unit(high, &to)?) {
+                (Some(low), Some(high)) => Some(Expr::Between(Between::new(
+                    inner,
+                    *negated,
+                    Box::new(low),
+                    Box::new(high),
+                ))),
+                _ => None,
+            },
+            None => None,
+        },
+        _ => None,
+    };
+    Ok(match moved {
+        Some(moved) => Transformed::yes(moved),
+        None => Transformed::no(expr),
+    })
+}
+
+/// The comparisons DataFusion moves a cast out of
+/// (`Operator::supports_propagation` but for regular expressions).
+fn compares(op: Operator) -> bool {
+    matches!(
+        op,
+        Operator::Eq
+            | Operator::NotEq
+            | Operator::Lt
+            | Operator::LtEq
+            | Operator::Gt
+            | Operator::GtEq
+            | Operator::IsDistinctFrom
+            | Operator::IsNotDistinctFrom
+    )
+}
+
+/// The timestamp `expr` casts (not TRY_CAST: its NULL for a time the
+/// finer unit cannot hold is no comparison's) to a finer unit, and its
+/// type; None for any other `expr`.
+fn widened(expr: &Expr, schema: &DFSchema) -> Result<Option<(Box<Expr>, DataType)>> {
+    let Expr::Cast(Cast { expr: inner, field }) = expr else {
+        return Ok(None);
+    };
+    let from = inner.get_type(schema)?;
+    Ok(match (&from, field.data_type()) {
+        (DataType::Timestamp(from_unit, _), DataType::Timestamp(to_unit, _))
+            if rank(*to_unit) > rank(*from_unit) =>
+        {
+            Some((inner.clone(), from))
+        }
+        _ => None,
+    })
 }

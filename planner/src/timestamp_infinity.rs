@@ -7,7 +7,7 @@
 //! ...)` 2262, and `date_trunc` of `-infinity` overflowed (review of
 //! tstext 3, F2). As DuckDB 1.5.5 answers:
 //! - a cast to a coarser unit (TIMESTAMP to TIMESTAMP_S, _MS, _US) keeps
-//!   the infinity ([`InfiniteTimestampCasts`], an analyzer rule run after
+//!   the infinity ([`InfiniteTimestamps`], an analyzer rule run after
 //!   [`crate::timestamp_units`]' rounding, which casts to microseconds
 //!   first);
 //! - a cast to DATE is refused, s3sql's DATE having no infinity (as a
@@ -15,14 +15,14 @@
 //!   is NULL;
 //! - `date_trunc` keeps the infinity, and `date_part` (`extract`) is NULL
 //!   ([`InfinityAware`] wraps DataFusion's: `extract` is planned with its
-//!   `date_part` directly, not looked up by name).
-//!
-//! A cast to a finer unit (TIMESTAMP_S `infinity` to TIMESTAMP) is not
-//! rewritten: DataFusion's type coercion adds such casts of columns to
-//! compare them, and unwraps them again to prune Parquet row groups, which
-//! a function call would stop; arrow refuses the infinity there ("converted
-//! value exceeds the representable i64 range") rather than answering a
-//! wrong time.
+//!   `date_part` directly, not looked up by name);
+//! - a cast to a finer unit (TIMESTAMP_S `infinity` to TIMESTAMP, a
+//!   DuckDB-written Parquet column's, in microseconds, to TIMESTAMP_NS)
+//!   keeps the infinity too, where arrow refused it ("converted value
+//!   exceeds the representable i64 range"; hostile review, MED 3). Such a
+//!   cast compared with a constant is moved to the constant instead
+//!   ([`crate::infinity_pruning::compared_in_unit`]), as DataFusion moves
+//!   it to prune Parquet row groups, but keeping the constant's infinity.
 
 use std::sync::Arc;
 
@@ -45,8 +45,9 @@ use datafusion::optimizer::AnalyzerRule;
 
 use crate::expr_rules::rewrite_expressions;
 
-/// The analyzer rule: a cast (or TRY_CAST) of a timestamp to a coarser
-/// unit or to DATE becomes [`InfinityCast`], and DataFusion's
+/// The analyzer rule: a cast (or TRY_CAST) of a timestamp to another
+/// unit or to DATE becomes [`InfinityCast`] (moved to the constant it is
+/// compared with, for a finer unit), and DataFusion's
 /// `date_trunc` and `date_part` [`InfinityAware`]. Each node's schema is
 /// then computed again, `date_part` being nullable now.
 #[derive(Debug, Default)]
@@ -54,8 +55,10 @@ pub(crate) struct InfiniteTimestamps;
 
 impl AnalyzerRule for InfiniteTimestamps {
     fn analyze(&self, plan: LogicalPlan, _: &ConfigOptions) -> Result<LogicalPlan> {
-        let rewritten =
-            plan.transform_up_with_subqueries(|plan| rewrite_expressions(plan, rewrite))?;
+        let rewritten = plan.transform_up_with_subqueries(|plan| {
+            rewrite_expressions(plan, crate::infinity_pruning::compared_in_unit)?
+                .transform_data(|plan| rewrite_expressions(plan, rewrite))
+        })?;
         if !rewritten.transformed {
             return Ok(rewritten.data);
         }
@@ -73,7 +76,7 @@ impl AnalyzerRule for InfiniteTimestamps {
 }
 
 /// How fine a unit is: a cast to a lower rank drops digits.
-fn rank(unit: TimeUnit) -> u8 {
+pub(crate) fn rank(unit: TimeUnit) -> u8 {
     match unit {
         TimeUnit::Second => 0,
         TimeUnit::Millisecond => 1,
@@ -109,22 +112,30 @@ fn rewrite(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
     };
     let rewritten = match to {
         DataType::Date32 | DataType::Date64 => true,
-        DataType::Timestamp(unit, _) => rank(*unit) < rank(from),
+        DataType::Timestamp(unit, _) => rank(*unit) != rank(from),
         _ => false,
     };
     if !rewritten {
         return Ok(Transformed::no(expr));
     }
+    Ok(Transformed::yes(infinity_cast(
+        (**input).clone(),
+        to,
+        strict,
+    )))
+}
+
+/// The call of [`InfinityCast`] casting timestamp `input` to `to` (a
+/// timestamp of another unit, or DATE) with its infinities kept (refused
+/// for a DATE; TRY_CAST, not `strict`: NULL).
+pub(crate) fn infinity_cast(input: Expr, to: &DataType, strict: bool) -> Expr {
     let udf = InfinityCast {
         to: to.clone(),
         strict,
         signature: Signature::any(1, Volatility::Immutable),
     };
-    let call = ScalarFunction::new_udf(
-        Arc::new(ScalarUDF::new_from_impl(udf)),
-        vec![(**input).clone()],
-    );
-    Ok(Transformed::yes(Expr::ScalarFunction(call)))
+    let func = Arc::new(ScalarUDF::new_from_impl(udf));
+    Expr::ScalarFunction(ScalarFunction::new_udf(func, vec![input]))
 }
 
 /// The rows of timestamp `array` that are `infinity` or `-infinity`; None
@@ -159,7 +170,7 @@ fn keep_infinities(
     Ok(zip(infinite, &kept, answer)?)
 }
 
-/// `duckdb_timestamp_cast(t)`: timestamp `t` cast by arrow to a coarser
+/// `duckdb_timestamp_cast(t)`: timestamp `t` cast by arrow to another
 /// unit with its infinities kept, or to DATE with them refused (NULL for
 /// TRY_CAST).
 #[derive(Debug, PartialEq, Eq, Hash)]
