@@ -29,7 +29,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Int64Array};
 use datafusion::arrow::compute::kernels::nullif::nullif;
 use datafusion::arrow::compute::kernels::zip::zip;
-use datafusion::arrow::compute::{CastOptions, cast, cast_with_options};
+use datafusion::arrow::compute::{CastOptions, cast, cast_with_options, max, min};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Int64Type, TimeUnit};
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TransformedResult};
@@ -139,15 +139,22 @@ pub(crate) fn infinity_cast(input: Expr, to: &DataType, strict: bool) -> Expr {
 }
 
 /// The rows of timestamp `array` that are `infinity` or `-infinity`; None
-/// when none is (or `array` is no timestamp).
+/// when none is (or `array` is no timestamp). The batch's least and
+/// greatest values rule out most batches first: arrow's aggregate kernels
+/// (compiled optimized, the cast to Int64 sharing the values' buffer) cost
+/// a fraction of the row-by-row mask, which made `date_trunc` and
+/// `date_part` 1.5 to 2 times slower on batches without an infinity
+/// (helper-137, F2).
 fn infinite_rows(array: &ArrayRef) -> Result<Option<BooleanArray>> {
     if !matches!(array.data_type(), DataType::Timestamp(..)) {
         return Ok(None);
     }
     let raw = cast(array, &DataType::Int64)?;
-    let infinite = BooleanArray::from_unary(raw.as_primitive::<Int64Type>(), |v| {
-        v == i64::MAX || v == -i64::MAX
-    });
+    let raw = raw.as_primitive::<Int64Type>();
+    if max(raw) != Some(i64::MAX) && min(raw).is_none_or(|least| least > -i64::MAX) {
+        return Ok(None);
+    }
+    let infinite = BooleanArray::from_unary(raw, |v| v == i64::MAX || v == -i64::MAX);
     Ok((infinite.true_count() > 0).then_some(infinite))
 }
 
@@ -311,6 +318,16 @@ impl ScalarUDFImpl for InfinityAware {
         let Some(timestamp) = args.args.get(1).cloned() else {
             return self.inner.invoke_with_args(args);
         };
+        // A constant's one value first, not a batch of its copies.
+        let one = match &timestamp {
+            ColumnarValue::Scalar(scalar) => Some(scalar.to_array()?),
+            ColumnarValue::Array(_) => None,
+        };
+        if let Some(one) = one
+            && infinite_rows(&one)?.is_none()
+        {
+            return self.inner.invoke_with_args(args);
+        }
         let array = timestamp.to_array(args.number_rows)?;
         let Some(infinite) = infinite_rows(&array)? else {
             return self.inner.invoke_with_args(args);
@@ -356,6 +373,32 @@ impl ScalarUDFImpl for InfinityAware {
 mod tests {
     use super::*;
     use datafusion::arrow::array::TimestampNanosecondArray;
+
+    /// A batch is looked at row by row only when its least or greatest
+    /// value is an infinity: none in a batch of times (i64::MIN, a time,
+    /// too), and a lone `-infinity` or `infinity` still found.
+    #[test]
+    fn batches_without_an_infinity_have_no_mask() {
+        let batch = |values: Vec<Option<i64>>| -> ArrayRef {
+            Arc::new(TimestampNanosecondArray::from(values))
+        };
+        let none: [Vec<Option<i64>>; 3] = [
+            vec![Some(0), None, Some(i64::MAX - 1)],
+            vec![Some(i64::MIN), Some(-i64::MAX + 1)],
+            vec![None, None],
+        ];
+        for values in none {
+            assert!(infinite_rows(&batch(values)).unwrap().is_none());
+        }
+        for (values, row) in [
+            (vec![Some(i64::MIN), Some(-i64::MAX)], 1),
+            (vec![Some(i64::MAX), Some(0)], 0),
+        ] {
+            let infinite = infinite_rows(&batch(values)).unwrap().unwrap();
+            assert_eq!(infinite.true_count(), 1);
+            assert!(infinite.value(row));
+        }
+    }
 
     /// Only the two infinities are infinite rows; a NULL is not.
     #[test]
