@@ -68,6 +68,7 @@ mod timestamp_cast;
 mod timestamp_fast;
 mod timestamp_infinity;
 mod timestamp_parse;
+mod timestamp_parts;
 mod timestamp_text;
 mod timestamp_units;
 mod timestamp_zones;

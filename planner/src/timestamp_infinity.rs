@@ -56,7 +56,10 @@ pub(crate) struct InfiniteTimestamps;
 impl AnalyzerRule for InfiniteTimestamps {
     fn analyze(&self, plan: LogicalPlan, _: &ConfigOptions) -> Result<LogicalPlan> {
         let rewritten = plan.transform_up_with_subqueries(|plan| {
-            rewrite_expressions(plan, crate::infinity_pruning::compared_in_unit)?
+            rewrite_expressions(plan, crate::timestamp_parts::duckdb_parts)?
+                .transform_data(|plan| {
+                    rewrite_expressions(plan, crate::infinity_pruning::compared_in_unit)
+                })?
                 .transform_data(|plan| rewrite_expressions(plan, rewrite))
         })?;
         if !rewritten.transformed {

@@ -46,6 +46,8 @@ mod secrets;
 mod settings;
 #[path = "integration/support.rs"]
 mod support;
+#[path = "integration/timestamp_parts.rs"]
+mod timestamp_parts;
 #[path = "integration/timestamp_specials.rs"]
 mod timestamp_specials;
 #[path = "integration/timestamp_zones.rs"]
