@@ -4,15 +4,17 @@
 //! supported"; hostile review, item 5):
 //! - `date_trunc` takes DuckDB's plurals and abbreviations of its units
 //!   (`microseconds`, `us`, `ms`, `mins`, `yrs`, `dayofmonth`, ...), named
-//!   as DataFusion names them;
+//!   as DataFusion names them, and a timestamp's `decade`, `century` and
+//!   `millennium` (the first of January of a year ending in 0, 00 or 000,
+//!   as DuckDB's: 2000 is the century of 2001; an infinity infinite);
 //! - `date_part` takes `dayofmonth`, `weekday`, `dayofweek`, `dayofyear`,
 //!   `weekofyear`, `quarters`, and the parts DuckDB computes from the year
 //!   and the ISO week: `decade`, `century`, `millennium`, `era`,
 //!   `yearweek` (with their abbreviations), as DuckDB computes them
 //!   (BIGINT; NULL for an infinity, as the year is).
 //!
-//! Not here: `date_trunc` to a decade, century or millennium, and
-//! `julian`, `timezone`, `timezone_hour` and `timezone_minute`.
+//! Not here: `date_trunc` of a DATE to a decade, century or millennium,
+//! and `julian`, `timezone`, `timezone_hour` and `timezone_minute`.
 //!
 //! [`duckdb_parts`] rewrites a call whose part is a constant text, run by
 //! [`crate::timestamp_infinity`]'s rule before it wraps the functions.
@@ -21,11 +23,11 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::Transformed;
 use datafusion::common::{DFSchema, Result, ScalarValue};
 use datafusion::logical_expr::expr::{Cast, ScalarFunction};
-use datafusion::logical_expr::{Expr, lit, when};
+use datafusion::logical_expr::{Expr, ExprSchemable, lit, when};
 
 /// `expr` with a `date_trunc` or `date_part` of a part DuckDB names and
 /// DataFusion does not written as DataFusion's; any other `expr` as it is.
-pub(crate) fn duckdb_parts(expr: Expr, _: &DFSchema) -> Result<Transformed<Expr>> {
+pub(crate) fn duckdb_parts(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
     let Expr::ScalarFunction(call) = &expr else {
         return Ok(Transformed::no(expr));
     };
@@ -43,9 +45,20 @@ pub(crate) fn duckdb_parts(expr: Expr, _: &DFSchema) -> Result<Transformed<Expr>
         })
     };
     let rewritten = match call.func.name() {
-        "date_trunc" => trunc_unit(&part)
-            .filter(|unit| *unit != part)
-            .map(with_part),
+        "date_trunc" => match trunc_unit(&part) {
+            Some(unit) => (unit != part).then(|| with_part(unit)),
+            None if timestamp.is_volatile() => None,
+            None => match (years_of(&part), timestamp.get_type(schema)?) {
+                (Some(years), to @ DataType::Timestamp(..)) => {
+                    let year = Expr::ScalarFunction(ScalarFunction::new_udf(
+                        datafusion::functions::datetime::date_part(),
+                        vec![lit("year"), timestamp.clone()],
+                    ));
+                    Some(first_of_years(year, years, with_part("year"), &to)?)
+                }
+                _ => None,
+            },
+        },
         "date_part" => match part_alias(&part) {
             Some(alias) => Some(with_part(alias)),
             // Each is computed from the part more than once: never of a
@@ -124,4 +137,28 @@ fn derived(part: &str, of: impl Fn(&str) -> Expr) -> Result<Option<Expr>> {
         }
         _ => return Ok(None),
     }))
+}
+
+/// The years DuckDB's `date_trunc` unit `part` spans, beyond DataFusion's.
+fn years_of(part: &str) -> Option<i32> {
+    Some(match part {
+        "decade" | "decades" | "dec" | "decs" => 10,
+        "century" | "centuries" | "c" | "cent" => 100,
+        "millennium" | "millenniums" | "millennia" | "mil" | "mils" | "millenium" => 1000,
+        _ => return None,
+    })
+}
+
+/// The first of January (in timestamp type `to`) of the year a multiple
+/// of `years` that `year` (INTEGER) is in, counted from year 0 as DuckDB
+/// counts (its decade of 1999 is 1990, its century of 2001 2000); where
+/// `year` is NULL, `in_year` (the timestamp truncated to its year, which
+/// keeps an infinity).
+fn first_of_years(year: Expr, years: i32, in_year: Expr, to: &DataType) -> Result<Expr> {
+    let first = (year.clone() / lit(years)) * lit(years);
+    let date = Expr::ScalarFunction(ScalarFunction::new_udf(
+        datafusion::functions::datetime::make_date(),
+        vec![first, lit(1i32), lit(1i32)],
+    ));
+    when(year.is_null(), in_year).otherwise(Expr::Cast(Cast::new(Box::new(date), to.clone())))
 }

@@ -98,3 +98,33 @@ async fn duckdb_names_of_parts_as_duckdb() {
     .await;
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// `date_trunc` of a timestamp to a decade, century or millennium is the
+/// first of January of DuckDB's year for it (the century of 2001 is 2000),
+/// a TIMESTAMPTZ's in the session's zone, and an infinity stays infinite
+/// (hostile review, item 5: "Unsupported date_trunc granularity:
+/// 'decade'"). The millennium of a year before 2000 (1000-01-01) is past
+/// the nanoseconds' years here.
+#[tokio::test]
+async fn date_trunc_to_decades_centuries_and_millennia_as_duckdb() {
+    let epoch = |t: &str| format!("CAST(extract(epoch FROM {t}) AS BIGINT)");
+    let wrong = unlike_duckdb(&[
+        format!(
+            "SELECT s, date_trunc('decade', t)::VARCHAR AS a, date_trunc('century', t)::VARCHAR AS b, \
+             date_trunc('decs', t::TIMESTAMP_S)::VARCHAR AS c, date_trunc('c', t)::VARCHAR AS d \
+             FROM {TIMES} ORDER BY s"
+        ),
+        format!(
+            "SELECT s, date_trunc('millennium', t)::VARCHAR AS a, date_trunc('mil', t)::VARCHAR AS b \
+             FROM {TIMES} WHERE s IS DISTINCT FROM '1999-06-01 00:00:00' ORDER BY s"
+        ),
+        "SET TimeZone = 'America/New_York'".to_string(),
+        format!(
+            "SELECT s, {} AS a, {} AS b FROM {TIMES} WHERE s NOT LIKE '%infinity' ORDER BY s",
+            epoch("date_trunc('decade', t::TIMESTAMPTZ)"),
+            epoch("date_trunc('century', t::TIMESTAMPTZ)")
+        ),
+    ])
+    .await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
