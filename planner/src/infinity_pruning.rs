@@ -21,7 +21,9 @@
 //! (`ts = TIMESTAMP 'infinity'` held for no row). The cast of a column
 //! keeps its infinities ([`crate::timestamp_infinity`]), but as a function
 //! it could no longer be moved: it is moved here, before, to the constant,
-//! keeping the constant's infinity.
+//! keeping the constant's infinity, and rounding its time the way the
+//! comparison needs ([`crate::timestamp_bounds`]) where DataFusion's
+//! truncates it.
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::DFSchema;
@@ -30,9 +32,13 @@ use datafusion::common::tree_node::Transformed;
 use datafusion::logical_expr::expr::{Between, BinaryExpr, Cast, InList, ScalarFunction};
 use datafusion::logical_expr::preimage::PreimageResult;
 use datafusion::logical_expr::simplify::SimplifyContext;
-use datafusion::logical_expr::utils::{conjunction, split_conjunction};
-use datafusion::logical_expr::{Expr, ExprSchemable, Filter, LogicalPlan, Operator, and, lit};
+use datafusion::logical_expr::utils::{conjunction, disjunction, split_conjunction};
+use datafusion::logical_expr::{
+    Expr, ExprSchemable, Filter, LogicalPlan, Operator, and, binary_expr, lit,
+};
+use datafusion::physical_optimizer::pruning::MAX_IN_LIST_SIZE;
 
+use crate::timestamp_bounds::{Rounding, bound};
 use crate::timestamp_infinity::{infinity_cast, nulling_infinities, rank};
 
 /// `plan`, a filter, with the range of each year comparison of its
@@ -140,40 +146,84 @@ fn implied_range(conjunct: &Expr, info: &SimplifyContext) -> Result<Option<Expr>
 }
 
 /// `expr` comparing (`=`, `<`, `IS DISTINCT FROM`, ..., IN a list,
-/// BETWEEN) a timestamp cast to a finer unit with constants, with the
-/// constants cast to the timestamp's unit instead, their infinities kept
-/// (their time truncated, as DataFusion's move truncates it); any other
-/// `expr` as it is.
+/// BETWEEN) a timestamp cast to a finer unit with constants, compared in
+/// the timestamp's unit instead with the constants' bounds in that unit
+/// ([`crate::timestamp_bounds`]: `<` the time rounded up, `<=` down, `=`
+/// both), their infinities kept; any other `expr` as it is. A constant
+/// exact in the unit is both bounds, which the simplifier folds into one
+/// comparison: `ms = c AND ms = c` is `ms = c`.
 pub(crate) fn compared_in_unit(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
-    let in_unit = |constant: &Expr, to: &DataType| -> Result<Option<Expr>> {
+    let bounds = |constant: &Expr, to: &DataType| -> Result<Option<Bounds>> {
         let constant_now = constant.column_refs().is_empty() && !constant.is_volatile();
-        let timestamp = matches!(constant.get_type(schema)?, DataType::Timestamp(..));
-        Ok((constant_now && timestamp).then(|| infinity_cast(constant.clone(), to, true)))
+        let DataType::Timestamp(unit, zone) = constant.get_type(schema)? else {
+            return Ok(None);
+        };
+        if !constant_now {
+            return Ok(None);
+        }
+        // The constant in the column's zone first (the cast's inverse),
+        // then rounded to its unit, a coarser one.
+        let DataType::Timestamp(column_unit, column_zone) = to else {
+            return Ok(None);
+        };
+        if rank(unit) <= rank(*column_unit) {
+            return Ok(None);
+        }
+        let in_zone = match zone == *column_zone {
+            true => constant.clone(),
+            false => infinity_cast(
+                constant.clone(),
+                &DataType::Timestamp(unit, column_zone.clone()),
+                true,
+            ),
+        };
+        Ok(Some(Bounds {
+            down: bound(in_zone.clone(), to, Rounding::Down),
+            up: bound(in_zone, to, Rounding::Up),
+        }))
     };
     let moved = match &expr {
         Expr::BinaryExpr(BinaryExpr { left, op, right }) if compares(*op) => {
             let to_left = match widened(left, schema)? {
-                Some((inner, to)) => in_unit(right, &to)?
-                    .map(|right| Expr::BinaryExpr(BinaryExpr::new(inner, *op, Box::new(right)))),
+                Some((inner, to)) => bounds(right, &to)?.map(|right| right.compared(*inner, *op)),
                 None => None,
             };
-            match (to_left, widened(right, schema)?) {
-                (Some(moved), _) => Some(moved),
-                (None, Some((inner, to))) => in_unit(left, &to)?
-                    .map(|left| Expr::BinaryExpr(BinaryExpr::new(Box::new(left), *op, inner))),
-                (None, None) => None,
+            match (to_left, widened(right, schema)?, op.swap()) {
+                (Some(moved), _, _) => Some(moved),
+                (None, Some((inner, to)), Some(swapped)) => {
+                    bounds(left, &to)?.map(|left| left.compared(*inner, swapped))
+                }
+                _ => None,
             }
         }
+        // Each item compared as `=` (or `<>`): a list longer than
+        // DataFusion's pruning takes keeps its cast.
         Expr::InList(InList {
             expr: cast,
             list,
             negated,
-        }) => match widened(cast, schema)? {
-            Some((inner, to)) => list
-                .iter()
-                .map(|item| in_unit(item, &to))
-                .collect::<Result<Option<Vec<_>>>>()?
-                .map(|list| Expr::InList(InList::new(inner, list, *negated))),
+        }) if list.len() <= MAX_IN_LIST_SIZE => match widened(cast, schema)? {
+            Some((inner, to)) => {
+                let op = if *negated {
+                    Operator::NotEq
+                } else {
+                    Operator::Eq
+                };
+                let items = list
+                    .iter()
+                    .map(|item| bounds(item, &to))
+                    .collect::<Result<Option<Vec<_>>>>()?
+                    .map(|items| {
+                        items
+                            .into_iter()
+                            .map(|item| item.compared((*inner).clone(), op))
+                    });
+                match (items, negated) {
+                    (Some(items), false) => disjunction(items),
+                    (Some(items), true) => conjunction(items),
+                    (None, _) => None,
+                }
+            }
             None => None,
         },
         Expr::Between(Between {
@@ -182,12 +232,12 @@ pub(crate) fn compared_in_unit(expr: Expr, schema: &DFSchema) -> Result<Transfor
             low,
             high,
         }) => match widened(cast, schema)? {
-            Some((inner, to)) => match (in_unit(low, &to)?, in_unit(high, &to)?) {
+            Some((inner, to)) => match (bounds(low, &to)?, bounds(high, &to)?) {
                 (Some(low), Some(high)) => Some(Expr::Between(Between::new(
                     inner,
                     *negated,
-                    Box::new(low),
-                    Box::new(high),
+                    Box::new(low.up),
+                    Box::new(high.down),
                 ))),
                 _ => None,
             },
@@ -199,6 +249,30 @@ pub(crate) fn compared_in_unit(expr: Expr, schema: &DFSchema) -> Result<Transfor
         Some(moved) => Transformed::yes(moved),
         None => Transformed::no(expr),
     })
+}
+
+/// A constant's time rounded down and up to a column's unit.
+struct Bounds {
+    down: Expr,
+    up: Expr,
+}
+
+impl Bounds {
+    /// `column op` the constant, `column` in the unit the bounds are in:
+    /// `column < c` holds up to the last time before `c` (`column < up`),
+    /// `column <= c` up to `down`, and `column = c` only where `c` is
+    /// exact (`column = down AND column = up`).
+    fn compared(self, column: Expr, op: Operator) -> Expr {
+        let Bounds { down, up } = self;
+        let compare = |bound: Expr, op: Operator| binary_expr(column.clone(), op, bound);
+        match op {
+            Operator::Lt | Operator::GtEq => compare(up, op),
+            Operator::LtEq | Operator::Gt => compare(down, op),
+            Operator::Eq | Operator::IsNotDistinctFrom => compare(down, op).and(compare(up, op)),
+            // NotEq, IsDistinctFrom: the negation of the above.
+            _ => compare(down, op).or(compare(up, op)),
+        }
+    }
 }
 
 /// The comparisons DataFusion moves a cast out of
@@ -219,11 +293,15 @@ fn compares(op: Operator) -> bool {
 
 /// The timestamp `expr` casts (not TRY_CAST: its NULL for a time the
 /// finer unit cannot hold is no comparison's) to a finer unit, and its
-/// type; None for any other `expr`.
+/// type; None for any other `expr`, or a volatile timestamp (compared
+/// twice over for `=`).
 fn widened(expr: &Expr, schema: &DFSchema) -> Result<Option<(Box<Expr>, DataType)>> {
     let Expr::Cast(Cast { expr: inner, field }) = expr else {
         return Ok(None);
     };
+    if inner.is_volatile() {
+        return Ok(None);
+    }
     let from = inner.get_type(schema)?;
     Ok(match (&from, field.data_type()) {
         (DataType::Timestamp(from_unit, _), DataType::Timestamp(to_unit, _))

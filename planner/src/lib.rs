@@ -64,6 +64,7 @@ mod settings;
 mod show_tables;
 mod sql_types;
 mod statement;
+mod timestamp_bounds;
 mod timestamp_cast;
 mod timestamp_fast;
 mod timestamp_infinity;

@@ -50,6 +50,8 @@ mod support;
 mod timestamp_parts;
 #[path = "integration/timestamp_specials.rs"]
 mod timestamp_specials;
+#[path = "integration/timestamp_unit_comparisons.rs"]
+mod timestamp_unit_comparisons;
 #[path = "integration/timestamp_zones.rs"]
 mod timestamp_zones;
 #[path = "integration/timestamps_intervals.rs"]
