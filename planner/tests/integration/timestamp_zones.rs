@@ -103,3 +103,49 @@ async fn a_timestamp_to_timestamptz_in_a_skipped_or_repeated_hour_as_duckdb() {
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     }
 }
+
+/// The parts and truncations of a TIMESTAMPTZ are its wall-clock time's
+/// in the session's zone, a Parquet column's adjusted to UTC as a
+/// literal's: `date_part`, `extract`, `date_trunc` (to an hour on the
+/// day New York and Paris repeat one too), a year filter (hostile review
+/// of fix9b, HIGH 2: the column's hour was its hour in UTC, 4 where
+/// DuckDB's is 0 in New York, and its `date_trunc('day', ...)` UTC's
+/// midnight, `20:00:00` the day before).
+#[tokio::test]
+async fn a_timestamptz_columns_parts_are_the_session_zones_as_duckdb() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("parts.parquet").display().to_string();
+    crate::support::duckdb(
+        None,
+        &[format!(
+            "COPY (SELECT i, CASE WHEN i = 40 THEN TIMESTAMPTZ 'infinity' WHEN i = 41 THEN NULL \
+             ELSE TIMESTAMPTZ '2024-10-26 22:00:00+00' + i * INTERVAL 47 MINUTE END AS tz \
+             FROM range(42) t(i) UNION ALL SELECT 42, TIMESTAMPTZ '2024-01-01 03:00:00+00') \
+             TO '{path}'"
+        )],
+    );
+    for zone in ZONES {
+        let wrong = unlike_duckdb(&[
+            format!("SET TimeZone = '{zone}'"),
+            format!(
+                "SELECT i, date_part('hour', tz) AS a, extract(day FROM tz) AS b, \
+                 date_part('minute', tz) AS c, \
+                 datepart('dow', tz) AS d, date_part('epoch', tz) AS e, \
+                 date_trunc('day', tz)::TIMESTAMP::VARCHAR AS f, \
+                 date_trunc('month', tz)::TIMESTAMP::VARCHAR AS g, \
+                 date_part('decade', tz) AS h, extract(year FROM tz) AS j, \
+                 CAST(extract(epoch FROM date_trunc('hour', tz)) AS BIGINT) AS k \
+                 FROM '{path}' ORDER BY i"
+            ),
+            format!("SELECT count(*) AS n FROM '{path}' WHERE extract(year FROM tz) = 2023"),
+            format!("SELECT count(*) AS n FROM '{path}' WHERE date_part('hour', tz) = 1"),
+            "SELECT date_part('hour', TIMESTAMPTZ '2024-01-01 03:00:00+00') AS a, \
+             date_trunc('day', TIMESTAMPTZ '2024-01-01 03:00:00+00')::TIMESTAMP::VARCHAR AS b, \
+             CAST(extract(epoch FROM date_trunc('hour', TIMESTAMPTZ '2024-10-27 00:21:00+00')) \
+             AS BIGINT) AS c"
+                .to_string(),
+        ])
+        .await;
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+}
