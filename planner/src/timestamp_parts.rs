@@ -78,7 +78,7 @@ pub(crate) fn duckdb_parts(expr: Expr, schema: &DFSchema) -> Result<Transformed<
 
 /// DataFusion's `date_trunc` unit DuckDB's name `part` is (itself when
 /// DataFusion's already); None for one DataFusion has no unit of.
-fn trunc_unit(part: &str) -> Option<&'static str> {
+pub(crate) fn trunc_unit(part: &str) -> Option<&'static str> {
     Some(match part {
         "microsecond" | "microseconds" | "us" | "usec" | "usecs" | "usecond" | "useconds" => {
             "microsecond"

@@ -120,9 +120,11 @@ fn rewrite(expr: Expr, schema: &DFSchema, zone: &str) -> Result<Transformed<Expr
 /// Parquet column adjusted to UTC had its hour in UTC, DataFusion's
 /// functions computing in the type's zone). `date_part` takes the
 /// timestamp named in `zone`, its instants unchanged (its `epoch` is the
-/// instant's); `date_trunc` truncates the wall-clock time and takes the
-/// instant that is in `zone` as a cast does ([`ZoneShift`]: in a repeated
-/// hour the later one, as ICU's, where DataFusion's kept the offset).
+/// instant's); `date_trunc` to the hour or coarser truncates the
+/// wall-clock time and takes the instant that is in `zone` as a cast does
+/// ([`ZoneShift`]: in a repeated hour the later one, as ICU's, where
+/// DataFusion's kept the offset); below the hour it is left to
+/// DataFusion, which keeps the offset as DuckDB does there.
 /// None for any other call.
 fn in_session_zone(call: &ScalarFunction, schema: &DFSchema, zone: &str) -> Result<Option<Expr>> {
     let [part, timestamp] = call.args.as_slice() else {
@@ -144,6 +146,10 @@ fn in_session_zone(call: &ScalarFunction, schema: &DFSchema, zone: &str) -> Resu
                 named,
             ))))
         }
+        // Below the hour a truncation keeps the instant's offset, as
+        // DuckDB's: in a repeated hour the first 01:00 stays the first
+        // (every zone's offset is whole minutes since 1970).
+        "date_trunc" if below_the_hour(part) => None,
         "date_trunc" => {
             let local = ZoneShift::call(
                 timestamp.clone(),
@@ -155,6 +161,23 @@ fn in_session_zone(call: &ScalarFunction, schema: &DFSchema, zone: &str) -> Resu
         }
         _ => None,
     })
+}
+
+/// Whether `part` is a literal unit shorter than an hour.
+fn below_the_hour(part: &Expr) -> bool {
+    let Expr::Literal(value, _) = part else {
+        return false;
+    };
+    let (ScalarValue::Utf8(Some(part))
+    | ScalarValue::Utf8View(Some(part))
+    | ScalarValue::LargeUtf8(Some(part))) = value
+    else {
+        return false;
+    };
+    matches!(
+        crate::timestamp_parts::trunc_unit(&part.to_ascii_lowercase()),
+        Some("microsecond" | "millisecond" | "second" | "minute")
+    )
 }
 
 /// `duckdb_timestamp_zone(t)`: timestamp `t` as a local time in the

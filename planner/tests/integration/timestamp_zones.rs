@@ -149,3 +149,39 @@ async fn a_timestamptz_columns_parts_are_the_session_zones_as_duckdb() {
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     }
 }
+
+/// `date_trunc` below the hour keeps the instant's offset, as DuckDB's:
+/// in a repeated hour (New York's 2024-11-03 01:00, Lord Howe's
+/// half-hour 2024-04-07 01:30) the first 01:00 stays the first; the hour
+/// and coarser units take the later one (review of fix9b, H1: it moved
+/// an hour later, so `date_trunc('minute', tz) <> tz` held for 2 rows too
+/// many and GROUP BY merged them).
+#[tokio::test]
+async fn date_trunc_below_the_hour_keeps_a_repeated_hours_instant_as_duckdb() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fall.parquet").display().to_string();
+    crate::support::duckdb(
+        None,
+        &[format!(
+            "COPY (SELECT i, TIMESTAMPTZ '2024-11-03 04:30:00.5+00' + i * INTERVAL 7 MINUTE AS tz \
+             FROM range(40) t(i) UNION ALL SELECT 100 + i, \
+             TIMESTAMPTZ '2024-04-06 13:50:00.25+00' + i * INTERVAL 7 MINUTE FROM range(20) t(i)) \
+             TO '{path}'"
+        )],
+    );
+    for zone in ["America/New_York", "Australia/Lord_Howe"] {
+        let wrong = unlike_duckdb(&[
+            format!("SET TimeZone = '{zone}'"),
+            format!(
+                "SELECT i, CAST(extract(epoch FROM date_trunc('microsecond', tz)) * 1000 AS BIGINT) AS a, \
+                 CAST(extract(epoch FROM date_trunc('second', tz)) AS BIGINT) AS b, \
+                 CAST(extract(epoch FROM date_trunc('minute', tz)) AS BIGINT) AS c, \
+                 CAST(extract(epoch FROM date_trunc('hour', tz)) AS BIGINT) AS d \
+                 FROM '{path}' ORDER BY i"
+            ),
+            format!("SELECT count(DISTINCT date_trunc('minute', tz)) AS n FROM '{path}'"),
+        ])
+        .await;
+        assert!(wrong.is_empty(), "{zone}: {}", wrong.join("\n"));
+    }
+}
