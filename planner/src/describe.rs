@@ -202,6 +202,8 @@ pub(crate) fn describe(schema: &DFSchema, declared: bool) -> Result<RecordBatch>
 /// TIMESTAMP.
 pub(crate) async fn summarize(input: DataFrame) -> Result<RecordBatch> {
     const STATS: usize = 9;
+    let zone =
+        crate::shown_zone::session_zone(input.task_ctx().session_config().options()).to_owned();
     let fields: Vec<Field> = input
         .schema()
         .fields()
@@ -269,7 +271,7 @@ pub(crate) async fn summarize(input: DataFrame) -> Result<RecordBatch> {
         let column = row.column(slot?);
         (row.num_rows() > 0 && !column.is_null(0)).then(|| column.slice(0, 1))
     };
-    let value = |slot: Option<usize>| cell(slot).map(|c| first_text(&c)).transpose();
+    let value = |slot: Option<usize>| cell(slot).map(|c| first_text(&c, &zone)).transpose();
     let number = |slot: Option<usize>| -> Result<Option<u64>> {
         Ok(value(slot)?.and_then(|v| v.parse().ok()))
     };
@@ -286,7 +288,7 @@ pub(crate) async fn summarize(input: DataFrame) -> Result<RecordBatch> {
         let double = |array: ArrayRef| array.as_primitive::<Float64Type>().value(0);
         out[4].push(match kind {
             StatKind::Temporal => cell(slot[3])
-                .map(|mean| stat_text(double(mean), field.data_type(), true))
+                .map(|mean| stat_text(double(mean), field.data_type(), true, &zone))
                 .transpose()?,
             _ => value(slot[3])?,
         });
@@ -298,7 +300,7 @@ pub(crate) async fn summarize(input: DataFrame) -> Result<RecordBatch> {
                 .map(|q| q.as_primitive::<Float64Type>().value(k));
             out[at].push(
                 quartile
-                    .map(|q| stat_text(q, field.data_type(), false))
+                    .map(|q| stat_text(q, field.data_type(), false, &zone))
                     .transpose()?,
             );
         }
@@ -345,12 +347,9 @@ pub(crate) async fn summarize(input: DataFrame) -> Result<RecordBatch> {
 }
 
 /// The (non-null) first value of `array` as DuckDB shows it; a zoned
-/// timestamp in the session's zone.
-fn first_text(array: &ArrayRef) -> Result<String> {
-    let array = match array.data_type() {
-        DataType::Timestamp(_, Some(_)) => crate::timestamp_text::duckdb_text(array)?,
-        _ => Arc::clone(array),
-    };
+/// timestamp in the session's `zone`.
+fn first_text(array: &ArrayRef, zone: &str) -> Result<String> {
+    let array = crate::shown_zone::in_zone(array, zone)?;
     let options = crate::copy::format_options();
     let mut text = String::new();
     crate::copy::DuckText::try_new(array.as_ref(), "", &options)?.write(0, &mut text)?;
@@ -361,7 +360,7 @@ fn first_text(array: &ArrayRef) -> Result<String> {
 /// `data_type`, computed as a double of its numbers, days or time units,
 /// shown as DuckDB shows it: cast back to the column's type, rounded half
 /// to even, but the avg of a DATE a TIMESTAMP and of a number a double.
-fn stat_text(value: f64, data_type: &DataType, mean: bool) -> Result<String> {
+fn stat_text(value: f64, data_type: &DataType, mean: bool, zone: &str) -> Result<String> {
     use DataType::*;
     let whole = value.round_ties_even();
     let units = |units: f64, to: &DataType| -> Result<ArrayRef> {
@@ -378,7 +377,7 @@ fn stat_text(value: f64, data_type: &DataType, mean: bool) -> Result<String> {
         Timestamp(..) | Time64(_) => units(whole, data_type)?,
         _ => Arc::new(Float64Array::from(vec![value])),
     };
-    first_text(&array)
+    first_text(&array, zone)
 }
 
 fn is_decimal(data_type: &DataType) -> bool {

@@ -62,6 +62,7 @@ mod session;
 mod setting_sql;
 mod settings;
 mod show_tables;
+mod shown_zone;
 mod sql_types;
 mod statement;
 mod timestamp_bounds;

@@ -274,7 +274,16 @@ impl Session {
                 let ctx = crate::order::context_for(&self.ctx, &plan);
                 let rows = ctx.execute_logical_plan(plan).await?;
                 let rows = rows.execute_stream().await?;
-                crate::copy::execute(&copy, rows, &self.secrets, &self.settings, &self.copy).await
+                let zone = self.zone();
+                crate::copy::execute(
+                    &copy,
+                    rows,
+                    &zone,
+                    &self.secrets,
+                    &self.settings,
+                    &self.copy,
+                )
+                .await
             }
             StatementKind::Insert(insert) => match insert.resolve(&self.databases)? {
                 Resolved::Object(target) => self.insert(&target).await,
@@ -317,7 +326,16 @@ impl Session {
             let schema = batches[0].schema();
             return Ok(Box::pin(MemoryStream::try_new(batches, schema, None)?));
         }
-        Ok(shown.show(dataframe.execute_stream().await?)?)
+        let rows = shown.show(dataframe.execute_stream().await?)?;
+        Ok(crate::shown_zone::stream_in_zone(rows, &self.zone()))
+    }
+
+    /// The session's `TimeZone`, the zone its results show zoned
+    /// timestamps in ([`crate::shown_zone`]).
+    fn zone(&self) -> String {
+        let state = self.ctx.state_ref();
+        let state = state.read();
+        crate::shown_zone::session_zone(state.config_options()).to_owned()
     }
 
     /// MindsDB's INSERT into a database's object: its rows in file order,

@@ -3,7 +3,7 @@
 //! fraction without trailing zeros, and for a TIMESTAMP WITH TIME ZONE the
 //! instant in the session's zone (UTC) with its offset:
 //! `2024-05-06 01:02:03+00` where arrow writes `2024-05-06T01:02:03`,
-//! dropping the zone), a TIME (`01:02:03.5`, not `01:02:03.500`), an
+//! dropping the zone; [`crate::shown_zone`]), a TIME (`01:02:03.5`, not `01:02:03.500`), an
 //! INTERVAL (`01:30:00`, not `1 hours 30 mins`), and a LIST, STRUCT or MAP
 //! (`['2024-05-06 01:02:03']`, `{'t': 1}`, which arrow could not cast or
 //! wrote as `[2024-05-06T01:02:03]`), and a BLOB (bytes outside printable
@@ -35,6 +35,7 @@ use datafusion::logical_expr::{
 use datafusion::optimizer::AnalyzerRule;
 
 use crate::expr_rules::rewrite_expressions;
+use crate::shown_zone::in_zone;
 
 use crate::copy::{DuckText, format_options, is_null};
 
@@ -44,8 +45,9 @@ use crate::copy::{DuckText, format_options, is_null};
 pub(crate) struct TimestampCasts;
 
 impl AnalyzerRule for TimestampCasts {
-    fn analyze(&self, plan: LogicalPlan, _: &ConfigOptions) -> Result<LogicalPlan> {
-        let text = Arc::new(ScalarUDF::new_from_impl(TimestampText::default()));
+    fn analyze(&self, plan: LogicalPlan, options: &ConfigOptions) -> Result<LogicalPlan> {
+        let zone = crate::shown_zone::session_zone(options);
+        let text = Arc::new(ScalarUDF::new_from_impl(TimestampText::new(zone)));
         plan.transform_up_with_subqueries(|plan| {
             rewrite_expressions(plan, |e, schema| rewrite(e, schema, &text))
         })
@@ -118,16 +120,19 @@ fn has_duckdb_text(field: &Field) -> bool {
         )
 }
 
-/// The function such a cast to VARCHAR becomes: [`duckdb_text`].
+/// The function such a cast to VARCHAR becomes: [`duckdb_text`], zoned
+/// timestamps in the session's zone.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub(crate) struct TimestampText {
     signature: Signature,
+    zone: String,
 }
 
-impl Default for TimestampText {
-    fn default() -> Self {
+impl TimestampText {
+    fn new(zone: &str) -> Self {
         Self {
             signature: Signature::any(1, Volatility::Immutable),
+            zone: zone.to_owned(),
         }
     }
 }
@@ -147,9 +152,12 @@ impl ScalarUDFImpl for TimestampText {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         match args.args.as_slice() {
-            [ColumnarValue::Array(array)] => Ok(ColumnarValue::Array(duckdb_text(array)?)),
+            [ColumnarValue::Array(array)] => {
+                let shown = in_zone(array, &self.zone)?;
+                Ok(ColumnarValue::Array(duckdb_text(&shown)?))
+            }
             [ColumnarValue::Scalar(value)] => {
-                let text = duckdb_text(&value.to_array()?)?;
+                let text = duckdb_text(&in_zone(&value.to_array()?, &self.zone)?)?;
                 Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
                     &text, 0,
                 )?))
@@ -160,14 +168,12 @@ impl ScalarUDFImpl for TimestampText {
 }
 
 /// The values of `array` as DuckDB casts them to VARCHAR: zoned
-/// timestamps in the session's zone, UTC (`2024-05-06 01:02:03+00`), the
+/// timestamps in their zone with its offset (`2024-05-06 01:02:03+00`;
+/// a session's zone is given them first, [`crate::shown_zone`]), the
 /// others as they are (`2024-05-06 01:02:03.5`), other values as COPY
 /// writes them; dictionary-encoded values as theirs. NULL stays NULL.
 pub fn duckdb_text(array: &ArrayRef) -> Result<ArrayRef> {
     let array = match array.data_type() {
-        DataType::Timestamp(unit, Some(_)) => {
-            cast(array, &DataType::Timestamp(*unit, Some("UTC".into())))?
-        }
         DataType::Dictionary(_, values) => return duckdb_text(&cast(array, values)?),
         _ => Arc::clone(array),
     };

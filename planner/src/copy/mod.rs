@@ -164,15 +164,22 @@ fn copy_value(expr: &Expr) -> Option<OptionValue> {
     }
 }
 
-/// Runs the COPY over the rows of `stream`, the planned query.
+/// Runs the COPY over the rows of `stream`, the planned query; zoned
+/// timestamps written as text are in the session's `zone`.
 pub(crate) async fn execute(
     copy: &CopyStatement,
-    stream: SendableRecordBatchStream,
+    mut stream: SendableRecordBatchStream,
+    zone: &str,
     secrets: &SecretManager,
     settings: &Settings,
     monitor: &CopyMonitor,
 ) -> Result<SendableRecordBatchStream> {
     let _running = monitor.start();
+    if copy.options.format != CopyFormat::Parquet {
+        // CSV and JSON hold zoned timestamps as text, in the session's
+        // `zone` as DuckDB writes them.
+        stream = crate::shown_zone::stream_in_zone(stream, zone);
+    }
     // A FORCE_QUOTE column the files do not hold is refused before
     // anything is written.
     let written = if copy.options.partition_by.is_empty() {

@@ -14,6 +14,7 @@ use super::options::{CopyOptions, column_index};
 use super::target::partition_segment;
 use super::text::{DuckText, format_options, is_null};
 use crate::error::Result;
+use crate::shown_zone::{UTC, field_in_zone, in_zone};
 
 /// Whether `array` holds floating-point numbers, whose 0.0 and -0.0 are
 /// one value: floats, or a dictionary of them.
@@ -91,9 +92,20 @@ impl Partitioner {
     /// The parts of `batch`, each with its directory, in order of first row.
     pub(crate) fn split(&self, batch: &RecordBatch) -> Result<Vec<(String, RecordBatch)>> {
         let (group_of, first_rows) = self.groups(batch)?;
+        // DuckDB names a zoned timestamp's partition in UTC, whatever
+        // the session's zone.
+        let named = self
+            .partition
+            .iter()
+            .map(|(index, _)| {
+                let field = batch.schema_ref().field(*index);
+                let column = in_zone(batch.column(*index), UTC)?;
+                Ok((column, field_in_zone(field, UTC)))
+            })
+            .collect::<Result<Vec<_>>>()?;
         let directories = first_rows
             .iter()
-            .map(|&row| self.directory(batch, row))
+            .map(|&row| self.directory(&named, row))
             .collect::<Result<Vec<_>>>()?;
         let projected = batch.project(&self.kept)?;
         if directories.len() == 1 {
@@ -175,19 +187,19 @@ impl Partitioner {
         Ok((group_of, first_rows))
     }
 
-    /// The directory (`k1=v1/k2=v2`, each segment URL-encoded) of `row`.
-    fn directory(&self, batch: &RecordBatch, row: usize) -> Result<String> {
+    /// The directory (`k1=v1/k2=v2`, each segment URL-encoded) of `row`
+    /// of the partition columns `named` (with their fields).
+    fn directory(&self, named: &[(ArrayRef, Field)], row: usize) -> Result<String> {
         let options = format_options();
         let mut segments = Vec::with_capacity(self.partition.len());
-        for (i, (index, name)) in self.partition.iter().enumerate() {
-            let array = batch.column(*index).as_ref();
+        for (i, ((_, name), (array, field))) in self.partition.iter().zip(named).enumerate() {
+            let array = array.as_ref();
             if is_null(array, row) {
                 segments.push(partition_segment(name, None));
                 continue;
             }
             let mut value = String::new();
-            DuckText::for_field(array, batch.schema_ref().field(*index), &options)?
-                .write(row, &mut value)?;
+            DuckText::for_field(array, field, &options)?.write(row, &mut value)?;
             if is_float(array) && is_zero(array, row)? {
                 value = self.first_zero[i].get_or_init(|| value.clone()).clone();
             }

@@ -503,7 +503,9 @@ fn cast_value(
     options: &CastOptions,
 ) -> std::result::Result<ArrayRef, ArrowError> {
     if array.data_type().is_temporal() && is_text(to) {
-        let text = duckdb_text(array).map_err(|e| ArrowError::ExternalError(Box::new(e)))?;
+        let utc = crate::shown_zone::in_zone(array, crate::shown_zone::UTC)
+            .map_err(|e| ArrowError::ExternalError(Box::new(e)))?;
+        let text = duckdb_text(&utc).map_err(|e| ArrowError::ExternalError(Box::new(e)))?;
         return cast_with_options(&text, to, options);
     }
     cast_with_options(array, to, options)

@@ -185,3 +185,80 @@ async fn date_trunc_below_the_hour_keeps_a_repeated_hours_instant_as_duckdb() {
         assert!(wrong.is_empty(), "{zone}: {}", wrong.join("\n"));
     }
 }
+
+/// A TIMESTAMPTZ's text is in the session's zone, as DuckDB shows it:
+/// cast to VARCHAR (nested in a LIST or STRUCT too), concatenated, and
+/// SUMMARIZE's min and max, of a Parquet column adjusted to UTC and of a
+/// literal alike (its cast gave the UTC text, `2024-03-10 05:00:00+00`
+/// where DuckDB's in New York is `2024-03-10 00:00:00-05`).
+#[tokio::test]
+async fn a_timestamptz_as_text_is_in_the_session_zone_as_duckdb() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = zoned_file(&dir);
+    for zone in ZONES {
+        let wrong = unlike_duckdb(&[
+            format!("SET TimeZone = '{zone}'"),
+            format!(
+                "SELECT i, tz::VARCHAR AS a, [tz]::VARCHAR AS b, {{'t': tz}}::VARCHAR AS c, \
+                 tz || '' AS d, TIMESTAMPTZ '2024-01-01 12:00:00+00'::VARCHAR AS e \
+                 FROM '{path}' ORDER BY i"
+            ),
+            format!("SELECT column_name, min, max FROM (SUMMARIZE SELECT tz FROM '{path}')"),
+        ])
+        .await;
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+}
+
+/// CSV and JSON written by COPY hold a TIMESTAMPTZ in the session's zone,
+/// byte for byte as DuckDB writes them, while hive partitions by one are
+/// named in UTC whatever the zone, as DuckDB names them (the files held
+/// UTC text; a partition by a literal was named in the session's zone).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copy_writes_a_timestamptz_in_the_session_zone_and_names_partitions_in_utc() {
+    use s3sql_planner::Session;
+    use s3sql_secrets::SecretManager;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = zoned_file(&dir);
+    let zone = "America/New_York";
+    let copies = [
+        format!("COPY (SELECT i, tz, [tz] AS l FROM '{path}' ORDER BY i) TO '{{out}}/t.csv'"),
+        format!("COPY (SELECT i, tz FROM '{path}' ORDER BY i) TO '{{out}}/t.json'"),
+        format!(
+            "COPY (SELECT i, tz FROM '{path}' WHERE i < 3) TO '{{out}}/p' \
+             (FORMAT parquet, PARTITION_BY tz)"
+        ),
+        "COPY (SELECT TIMESTAMPTZ '2024-01-01 12:00:00+00' AS tz, 1 AS i) TO '{out}/q' \
+         (FORMAT csv, PARTITION_BY tz)"
+            .to_owned(),
+    ];
+    let ours = dir.path().join("ours");
+    let theirs = dir.path().join("theirs");
+    std::fs::create_dir_all(&theirs).unwrap();
+    let session = Session::with_secrets(SecretManager::new(None));
+    crate::support::query(&session, &format!("SET TimeZone = '{zone}'")).await;
+    let mut statements = vec![format!("SET TimeZone = '{zone}'")];
+    for copy in &copies {
+        let out = ours.display().to_string();
+        crate::support::query(&session, &copy.replace("{out}", &out)).await;
+        statements.push(copy.replace("{out}", &theirs.display().to_string()));
+    }
+    crate::support::duckdb(None, &statements);
+    for file in ["t.csv", "t.json"] {
+        let read = |d: &std::path::Path| std::fs::read_to_string(d.join(file)).unwrap();
+        assert_eq!(read(&ours), read(&theirs), "{file}");
+    }
+    for partitioned in ["p", "q"] {
+        let names = |d: &std::path::Path| {
+            let mut names: Vec<String> = std::fs::read_dir(d.join(partitioned))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        assert_eq!(names(&ours), names(&theirs), "{partitioned}");
+        assert!(names(&ours)[0].ends_with("%2B00"), "{:?}", names(&ours));
+    }
+}
