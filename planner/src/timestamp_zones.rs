@@ -17,8 +17,10 @@
 //!
 //! [`ZoneCasts`], an analyzer rule run after type coercion (so a coerced
 //! cast too), replaces such casts with [`ZoneShift`] in a session whose
-//! zone is not UTC; in UTC the cast changes no value and is left to
-//! arrow, and to DataFusion's pruning by it.
+//! zone is not UTC; in UTC the cast of a UTC-zoned value changes no
+//! value and is left to arrow, and to DataFusion's pruning by it, while a
+//! value zoned elsewhere (a Parquet column whose schema names Kolkata) is
+//! rewritten as in any other zone.
 
 use std::sync::Arc;
 
@@ -45,7 +47,8 @@ use crate::zone_names::Zone;
 /// The analyzer rule: in a session whose zone is not UTC, a cast (or
 /// TRY_CAST) between a timestamp without a zone (or a DATE) and one with
 /// a zone becomes [`ZoneShift`], beside arrow's cast of the unit, and a
-/// zone's timestamp's parts are its wall-clock time's.
+/// zone's timestamp's parts are its wall-clock time's; in a UTC session,
+/// only those of a timestamp zoned elsewhere.
 #[derive(Debug, Default)]
 pub(crate) struct ZoneCasts;
 
@@ -54,11 +57,21 @@ impl AnalyzerRule for ZoneCasts {
         let Some(zone) = options.execution.time_zone.clone() else {
             return Ok(plan);
         };
-        if Zone::of(&zone).is_none_or(Zone::is_utc) {
+        let Some(session) = Zone::of(&zone) else {
             return Ok(plan);
-        }
+        };
+        // In UTC, arrow's casts and DataFusion's functions already compute
+        // a UTC-zoned timestamp's wall-clock time: only a value zoned
+        // elsewhere (a Parquet column whose schema names Kolkata) is
+        // rewritten, so the common plan keeps arrow's kernels.
+        let utc = session.is_utc();
         plan.transform_up_with_subqueries(|plan| {
-            rewrite_expressions(plan, |expr, schema| rewrite(expr, schema, &zone))
+            rewrite_expressions(plan, |expr, schema| {
+                if utc && !zoned_elsewhere(&expr, schema)? {
+                    return Ok(Transformed::no(expr));
+                }
+                rewrite(expr, schema, &zone)
+            })
         })
         .data()
     }
@@ -66,6 +79,23 @@ impl AnalyzerRule for ZoneCasts {
     fn name(&self) -> &str {
         "duckdb_timestamp_zones"
     }
+}
+
+/// Whether `expr` is a cast or call of a timestamp zoned other than UTC:
+/// the expressions a UTC session rewrites.
+fn zoned_elsewhere(expr: &Expr, schema: &DFSchema) -> Result<bool> {
+    let input = match expr {
+        Expr::Cast(Cast { expr, .. }) | Expr::TryCast(TryCast { expr, .. }) => expr.as_ref(),
+        Expr::ScalarFunction(call) => match call.args.as_slice() {
+            [_, timestamp] => timestamp,
+            _ => return Ok(false),
+        },
+        _ => return Ok(false),
+    };
+    Ok(match input.get_type(schema)? {
+        DataType::Timestamp(_, Some(own)) => !Zone::of(&own).is_some_and(Zone::is_utc),
+        _ => false,
+    })
 }
 
 /// `expr` with a cast between a zone's timestamp and a local one (or a
