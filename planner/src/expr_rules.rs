@@ -12,11 +12,19 @@ use datafusion::logical_expr::{Expr, LogicalPlan};
 
 /// `plan`'s own expressions (not its inputs') each rewritten bottom-up by
 /// `rewrite`, which is given the schema of `plan`'s inputs; names kept.
+/// A table scan's filters (pushed into it when a prepared statement's
+/// plan was optimized before EXECUTE analyzed it) see the table's
+/// columns, as DataFusion's type coercion gives them.
 pub(crate) fn rewrite_expressions(
     plan: LogicalPlan,
     mut rewrite: impl FnMut(Expr, &DFSchema) -> Result<Transformed<Expr>>,
 ) -> Result<Transformed<LogicalPlan>> {
-    let schema = merge_schema(&plan.inputs());
+    let mut schema = merge_schema(&plan.inputs());
+    if let LogicalPlan::TableScan(scan) = &plan {
+        let table =
+            DFSchema::try_from_qualified_schema(scan.table_name.clone(), &scan.source.schema())?;
+        schema.merge(&table);
+    }
     let names = NamePreserver::new(&plan);
     plan.map_expressions(|expr| {
         let name = names.save(&expr);

@@ -55,6 +55,7 @@ mod mindsdb;
 mod order;
 mod order_columns;
 mod output_names;
+mod prepared;
 mod quartiles;
 mod scan;
 mod secret_sql;

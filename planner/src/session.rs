@@ -309,7 +309,11 @@ impl Session {
             DFStatement::Explain(e) => Some(e.options.analyze),
             _ => None,
         };
-        let (plan, mut tables) = self.plan_with_describes(statement, describes).await?;
+        let inferred_parameters = crate::prepared::infers_parameter_types(&statement);
+        let (mut plan, mut tables) = self.plan_with_describes(statement, describes).await?;
+        if inferred_parameters {
+            plan = crate::prepared::widened_parameters(plan);
+        }
         if explain.is_some() {
             tables.extend(scanned_tables(&plan));
         }

@@ -117,3 +117,36 @@ async fn a_coarser_column_still_prunes_row_groups() {
     .join("\n");
     assert!(plan.contains("EmptyRelation"), "{plan}");
 }
+
+/// A prepared statement's parameter compared with a TIMESTAMP_MS column
+/// keeps the value's exact time, as DuckDB's does: DataFusion typed `$1`
+/// as the column's milliseconds and truncated `.0005` to `.000` (`ms =
+/// $1` matched `2024-01-01 00:00:00`; review of fix9b, H3), and `$1`
+/// cast to TIMESTAMP failed with "No field named __s3sql_scan_0.ms" (a
+/// filter pushed into the scan before EXECUTE analyzed it; MED).
+#[tokio::test]
+async fn a_prepared_parameter_compares_its_exact_time_as_duckdb() {
+    let (_dir, path) = milliseconds_file();
+    let mut statements = Vec::new();
+    for (name, filter) in [
+        ("p_eq", "ms = $1"),
+        ("p_ge", "ms >= $1"),
+        ("p_lt", "ms < $1"),
+        ("p_ne", "$1 <> ms"),
+        ("as_timestamp", "ms < $1::TIMESTAMP"),
+        ("in_list", "ms IN ($1, '2024-01-01 00:00:00.001')"),
+    ] {
+        statements.push(format!(
+            "PREPARE {name} AS SELECT i FROM '{path}' WHERE {filter} ORDER BY i"
+        ));
+        for value in [
+            "2024-01-01 00:00:00.0005",
+            "1969-12-31 23:59:59.9985",
+            "2024-01-01 00:00:00.001",
+        ] {
+            statements.push(format!("EXECUTE {name}('{value}')"));
+        }
+    }
+    let wrong = unlike_duckdb(&statements).await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
