@@ -41,7 +41,7 @@ pub fn csv_options(
     Ok(CsvOptions {
         has_header: Some(dialect.has_header),
         delimiter: dialect.delimiter,
-        quote: dialect.quote.unwrap_or(NO_QUOTE),
+        quote: dialect.quote_byte(),
         escape: dialect.escape,
         comment: dialect.comment,
         // Files s3sql-planner decodes itself are read whole (see the module doc).

@@ -35,6 +35,7 @@ mod options;
 mod record_starts;
 mod schema;
 mod sniff;
+mod sniff_quotes;
 mod temporal;
 mod types;
 mod value;
@@ -65,6 +66,7 @@ pub use sniff::{
     CSV_SAMPLE_BYTES, CsvDialect, column_values, leading_zero, sample_schema, sample_schema_rows,
     sniff_csv, sniff_csv_sample, sniff_csv_with_hint,
 };
+pub use sniff_quotes::SampleEnd;
 pub use temporal::{
     TemporalFormats, convert as convert_temporal, parse_date, parse_timestamp, sniffed_date_format,
 };

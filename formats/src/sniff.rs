@@ -1,8 +1,9 @@
 //! CSV dialect sniffing: a pure function over a byte sample (read by range),
 //! so it is tested without S3. Candidate dialects split the sample into
-//! records with csv-core (arrow-csv's own tokenizer); the dialect whose rows
-//! agree on the most columns wins, and arrow's type inference on the first row
-//! decides the header.
+//! records with csv-core (arrow-csv's own tokenizer); of those DuckDB's
+//! strict mode reads (`sniff_quotes`), the dialect whose rows agree on the
+//! most columns wins, and arrow's type inference on the first row decides
+//! the header.
 
 use std::collections::HashMap;
 use std::io::Cursor;
@@ -17,6 +18,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use regex::Regex;
 
 use crate::detect::{looks_like_text, strip_bom};
+use crate::sniff_quotes::{Candidate, Quoting, SampleEnd, quoting};
 use crate::temporal::{has_zone, timestamp_tz};
 use crate::{FormatError, ReadOptions, null_regex, skip_lines};
 
@@ -39,6 +41,15 @@ pub struct CsvDialect {
     pub newlines_in_values: bool,
 }
 
+impl CsvDialect {
+    /// The quote byte arrow-csv and DataFusion take: with quoting off (the
+    /// user's `quote = ''`, or a file no quote splits as well as none
+    /// does) a byte that never occurs in text.
+    pub fn quote_byte(&self) -> u8 {
+        self.quote.unwrap_or(crate::NO_QUOTE)
+    }
+}
+
 /// Delimiters tried when none is given, in order of preference on a tie.
 const DELIMITERS: [u8; 4] = [b',', b'|', b';', b'\t'];
 /// Quotes tried when none is given, in order of preference on a tie.
@@ -55,23 +66,28 @@ const SNIFF_RECORDS: usize = crate::DUCKDB_SAMPLE_SIZE;
 /// The dialect of a CSV sample, honouring whatever `options` already fix
 /// (`delim`, `quote`, `escape`, `header`, `comment`, `skip`; with
 /// `auto_detect = false` nothing is sniffed and DuckDB's defaults fill in).
-/// Delimiters tried: `,` `|` `;` tab; quotes: `"` `'`; escapes: the doubled
-/// quote or a backslash. The first row is a header by DuckDB's rule: some
-/// value of it does not fit its column's type in the rows below, or every
-/// column is text (see `first_row_is_header`).
+/// Delimiters tried: `,` `|` `;` tab; quotes: `"` `'` and none; escapes:
+/// the doubled quote, `"`, `'` or a backslash, as DuckDB 1.5.5 tries them.
+/// The first row is a header by DuckDB's rule: some value of it does not
+/// fit its column's type in the rows below, or every column is text (see
+/// `first_row_is_header`). `sample` is a whole file's text
+/// ([`SampleEnd::File`]).
 pub fn sniff_csv(sample: &[u8], options: &ReadOptions) -> Result<CsvDialect, FormatError> {
-    sniff_csv_with_hint(sample, options, None)
+    sniff_csv_with_hint(sample, options, None, SampleEnd::File)
 }
 
 /// [`sniff_csv`] trying `delimiter_hint` first (the tab a `.tsv` name
 /// implies): it wins a tie, but a file whose rows it does not split into
-/// several columns still gets the delimiter that does.
+/// several columns still gets the delimiter that does. `end` says whether
+/// the file ends where `sample` does: a quote a dialect leaves open there
+/// is never closed, and that dialect loses, as in DuckDB.
 pub fn sniff_csv_with_hint(
     sample: &[u8],
     options: &ReadOptions,
     delimiter_hint: Option<u8>,
+    end: SampleEnd,
 ) -> Result<CsvDialect, FormatError> {
-    Ok(sniff_csv_sample(sample, options, delimiter_hint)?.0)
+    Ok(sniff_csv_sample(sample, options, delimiter_hint, end)?.0)
 }
 
 /// [`sniff_csv_with_hint`], and whether the sample sufficed: every
@@ -83,6 +99,7 @@ pub fn sniff_csv_sample(
     sample: &[u8],
     options: &ReadOptions,
     delimiter_hint: Option<u8>,
+    end: SampleEnd,
 ) -> Result<(CsvDialect, bool), FormatError> {
     let sample = strip_bom(sample);
     let sample = &sample[..sample.len().min(CSV_SAMPLE_BYTES)];
@@ -102,28 +119,23 @@ pub fn sniff_csv_sample(
     if !options.auto_detect {
         return Ok((fixed, true));
     }
-    let tried = split_by_each(
-        sample,
-        candidates(sample, options, delimiter_hint).collect(),
-    );
+    let all: Vec<Candidate> = candidates(sample, options, delimiter_hint).collect();
+    let tried = split_by_each(sample, all.clone());
     let sufficed = tried
         .iter()
         .all(|(_, _, records)| records.field_counts.len() >= SNIFF_RECORDS);
-    // Misquoted fields only rank the candidates that lead on columns and
-    // agreement: the others lose whatever their count (it was a quarter
-    // of a LIMIT 10's CPU counted for all 16).
-    let lead = tried.iter().map(|(_, _, records)| records.lead()).max();
-    let best = tried
-        .into_iter()
-        .map(|(rank, candidate, records)| {
-            let misquoted = match Some(records.lead()) == lead {
-                true => misquoted_fields(&sample[..records.complete_len], &candidate),
-                false => 0,
-            };
-            (records.score(rank, misquoted), candidate, records)
-        })
-        .max_by_key(|(score, _, _)| *score);
-    let Some((_, candidate, records)) = best else {
+    let mut best = best_valid(sample, &tried, end);
+    let tried = match best.is_none() && tried.len() < all.len() {
+        // Every candidate that led was dropped: the others get their chance.
+        true => {
+            let tried = split_all(sample, all);
+            best = best_valid(sample, &tried, end);
+            tried
+        }
+        false => tried,
+    };
+    let best = best.or_else(|| best_of(&tried));
+    let Some((candidate, records)) = best.map(|at| (tried[at].1, &tried[at].2)) else {
         return Ok((fixed, true));
     };
     let mut dialect = CsvDialect {
@@ -144,6 +156,10 @@ pub fn sniff_csv_sample(
     };
     Ok((dialect, sufficed))
 }
+
+/// The records DuckDB's sniffer reads first (its `sniff_size`): only a
+/// file with more has its candidates refined, preferring one that escapes.
+const DUCKDB_FIRST_CHUNK: usize = 2048;
 
 /// Rows typed by default: DuckDB's `sample_size` default, 20,480.
 const INFER_RECORDS: usize = SNIFF_RECORDS;
@@ -389,19 +405,9 @@ fn text_columns(
     Ok(out)
 }
 
-/// One dialect to try.
-#[derive(Debug, Clone, Copy)]
-struct Candidate {
-    delimiter: u8,
-    quote: Option<u8>,
-    escape: Option<u8>,
-    comment: Option<u8>,
-}
-
 /// Every dialect the options leave open, best-preferred first (the hinted
-/// delimiter before the others). A backslash
-/// escape is preferred over the doubled quote only when the sample has a
-/// backslash before a quote. Without a `comment` option, `#` is tried as
+/// delimiter before the others): quotes `"`, `'`, none; escapes as
+/// [`escapes_for`] orders them. Without a `comment` option, `#` is tried as
 /// DuckDB 1.5.5 tries it (its comment candidates: none, `#`) when a line
 /// of the sample starts with it, after every dialect without one: it wins
 /// only where it makes more rows agree (`# exported 2024` before a header).
@@ -417,7 +423,15 @@ fn candidates(
             .collect(),
         (None, None) => DELIMITERS.to_vec(),
     };
-    let quotes = options.quote.map_or(QUOTES.map(Some).to_vec(), |q| vec![q]);
+    // DuckDB also tries no quote at all (unless an escape is given), first;
+    // here last, so it wins only where no quote splits the sample as well:
+    // the quote of a sample without quotes stays `"`, which reads a quote
+    // past the sample as DuckDB reads it past its first 2,048 rows.
+    let quotes = match (options.quote, options.escape) {
+        (Some(q), _) => vec![q],
+        (None, Some(_)) => QUOTES.map(Some).to_vec(),
+        (None, None) => QUOTES.map(Some).into_iter().chain([None]).collect(),
+    };
     let comments = match options.comment {
         Some(comment) => vec![Some(comment)],
         None if sample.starts_with(b"#") || memchr::memmem::find(sample, b"\n#").is_some() => {
@@ -451,32 +465,23 @@ fn candidates(
     all.into_iter()
 }
 
-/// DuckDB 1.5.5's escape candidates for the quote `q`: the doubled quote,
-/// a backslash, and `"` and `'` (when not `q`). `"` and `'` are tried
-/// only when found right before `q` somewhere in the sample (else they
-/// split it as the doubled quote does), after the doubled quote, which
-/// wins a tie as in DuckDB (`"''"` is `''`), and win where the doubled
-/// quote leaves text after a closing quote (`|x"|y|`, which DuckDB's COPY
-/// wrote with QUOTE '|', is `x|y`). A backslash found before `q` is tried
-/// first, else last.
+/// DuckDB 1.5.5's escape candidates for the quote `q`, in its order: the
+/// doubled quote, then `"`, `'` (when not `q`) and a backslash. One that
+/// never stands right before `q` in the sample splits it as the doubled
+/// quote does, and cannot win (the doubled quote is earlier), so it is
+/// not tried. An escape wins only where the earlier ones fail DuckDB's
+/// strict mode ([`quoting`]): `|x"|y|`, which DuckDB's COPY wrote with
+/// QUOTE '|', is `x|y`; `"C:\\dir\\"` is `C:\\dir\\`, not `C:\dir\`.
 fn escapes_for(sample: &[u8], q: u8) -> Vec<Option<u8>> {
     let before_quote = |e: u8| e != q && memchr::memmem::find(sample, &[e, q]).is_some();
-    let backslash = before_quote(b'\\');
-    let mut escapes = Vec::with_capacity(4);
-    if backslash {
-        escapes.push(Some(b'\\'));
-    }
-    escapes.push(None);
-    escapes.extend(
-        [b'"', b'\'']
-            .into_iter()
-            .filter(|&e| before_quote(e))
-            .map(Some),
-    );
-    if !backslash && q != b'\\' {
-        escapes.push(Some(b'\\'));
-    }
-    escapes
+    std::iter::once(None)
+        .chain(
+            [b'"', b'\'', b'\\']
+                .into_iter()
+                .filter(|&e| before_quote(e))
+                .map(Some),
+        )
+        .collect()
 }
 
 /// The escape of a dialect not sniffed: the doubled quote for `"`, else
@@ -502,11 +507,16 @@ struct Records {
     newlines_in_values: bool,
 }
 
-/// Ranks candidates: several columns first, then rows all agreeing, then
-/// fewer misquoted fields (so `"` beats a `'` that splits `"Smith, John"`
-/// as consistently, as in DuckDB), then how many rows agree, then more columns, then
-/// the earlier candidate.
+/// Ranks candidates DuckDB's strict mode reads ([`quoting`]): several
+/// columns first, then rows all agreeing, then one that quotes a field
+/// (DuckDB's preference: `'it''s'` is `it's` where `"` splits alike),
+/// then, past DuckDB's first 2,048 records, one that escapes a quote,
+/// then fewer unbalanced fields (so `"` beats a `'` that splits
+/// `"Smith, John"` as consistently), then how many rows agree, then more
+/// columns, then the earlier candidate.
 type Score = (
+    bool,
+    bool,
     bool,
     bool,
     std::cmp::Reverse<usize>,
@@ -539,13 +549,16 @@ impl Records {
         (columns > 1, agreeing == self.field_counts.len())
     }
 
-    fn score(&self, rank: usize, misquoted: usize) -> Score {
+    fn score(&self, rank: usize, quoting: Quoting) -> Score {
         let (several, all_agree) = self.lead();
         let (columns, agreeing) = self.columns();
+        let many = self.field_counts.len() > DUCKDB_FIRST_CHUNK;
         (
             several,
             all_agree,
-            std::cmp::Reverse(misquoted),
+            quoting.quoted,
+            quoting.escaped && many,
+            std::cmp::Reverse(quoting.unbalanced),
             agreeing,
             columns,
             std::cmp::Reverse(rank),
@@ -553,52 +566,48 @@ impl Records {
     }
 }
 
-/// How many fields the candidate misreads: quoted fields it would close
-/// somewhere other than before a delimiter or a line end (`'a'b,` under
-/// quote `'`), and unquoted fields with another quote character at one edge
-/// only (`"Smith` and ` John"` when `'` splits `"Smith, John"`). A wrong
-/// quote can split rows as consistently as the right one (`"A,','"` read
-/// with `'`); the right one leaves neither.
-fn misquoted_fields(sample: &[u8], candidate: &Candidate) -> usize {
-    let Some(quote) = candidate.quote else {
-        return 0;
-    };
-    let other = |b: u8| b != quote && QUOTES.contains(&b);
-    // An unquoted field's first and last byte and its length.
-    let unbalanced = |(first, last, len): (u8, u8, usize)| {
-        (other(first) || other(last)) && (first != last || len == 1)
-    };
-    let is_break = |b: u8| b == candidate.delimiter || b == b'\n' || b == b'\r';
-    let (mut misquoted, mut field_start, mut in_quotes, mut just_closed) = (0, true, false, false);
-    let mut unquoted: Option<(u8, u8, usize)> = None;
-    let mut bytes = sample.iter().copied().peekable();
-    while let Some(b) = bytes.next() {
-        if in_quotes {
-            let escaped = Some(b) == candidate.escape && b != quote;
-            if escaped || (b == quote && bytes.peek() == Some(&quote)) {
-                bytes.next();
-            } else if b == quote {
-                (in_quotes, just_closed) = (false, true);
-            }
-            continue;
-        }
-        if std::mem::take(&mut just_closed) && !is_break(b) {
-            misquoted += 1;
-        }
-        if is_break(b) {
-            misquoted += usize::from(unquoted.take().is_some_and(unbalanced));
-            field_start = true;
-            continue;
-        }
-        if field_start {
-            in_quotes = b == quote;
-            unquoted = (!in_quotes).then_some((b, b, 1));
-        } else if let Some((_, last, len)) = &mut unquoted {
-            (*last, *len) = (b, *len + 1);
-        }
-        field_start = false;
-    }
-    misquoted + usize::from(unquoted.is_some_and(unbalanced))
+/// The place in `tried` of the best candidate DuckDB's strict mode reads
+/// ([`quoting`]; DuckDB drops the others), by [`Score`]; `None` when it
+/// reads none. Quotes are read only for the candidates of the best lead
+/// (several columns, every row agreeing) until one of them is read: the
+/// others lose whatever their count (reading all 16 was a quarter of a
+/// LIMIT 10's CPU). A candidate whose records stop short of the sample's
+/// end is read as far as they go, the rest of the sample taken as cut.
+fn best_valid(
+    sample: &[u8],
+    tried: &[(usize, Candidate, Records)],
+    end: SampleEnd,
+) -> Option<usize> {
+    let mut leads: Vec<(bool, bool)> = tried.iter().map(|(_, _, r)| r.lead()).collect();
+    leads.sort_unstable();
+    leads.dedup();
+    leads.into_iter().rev().find_map(|lead| {
+        tried
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, _, records))| records.lead() == lead)
+            .filter_map(|(at, (rank, candidate, records))| {
+                let (read, end) = match records.field_counts.len() >= SNIFF_RECORDS {
+                    true => (&sample[..records.complete_len], SampleEnd::Cut),
+                    false => (sample, end),
+                };
+                let read = quoting(read, candidate, end);
+                read.valid.then(|| (records.score(*rank, read), at))
+            })
+            .max()
+            .map(|(_, at)| at)
+    })
+}
+
+/// The place in `tried` of the best candidate by [`Score`], however its
+/// quotes read: a file no dialect reads strictly (DuckDB refuses it)
+/// still gets the one that splits it best.
+fn best_of(tried: &[(usize, Candidate, Records)]) -> Option<usize> {
+    tried
+        .iter()
+        .enumerate()
+        .max_by_key(|(_, (rank, _, records))| records.score(*rank, Quoting::default()))
+        .map(|(at, _)| at)
 }
 
 fn reader_for(candidate: &Candidate) -> Reader {
@@ -640,6 +649,11 @@ fn split_by_each(sample: &[u8], candidates: Vec<Candidate>) -> Vec<(usize, Candi
     if leading.iter().any(|(_, _, r)| r.lead() == (true, true)) {
         return leading;
     }
+    split_all(sample, candidates)
+}
+
+/// Each candidate's split of the sample, with its rank.
+fn split_all(sample: &[u8], candidates: Vec<Candidate>) -> Vec<(usize, Candidate, Records)> {
     candidates
         .into_iter()
         .enumerate()
@@ -697,7 +711,7 @@ fn arrow_format(dialect: &CsvDialect) -> Format {
     let mut format = Format::default()
         .with_header(false)
         .with_delimiter(dialect.delimiter)
-        .with_quote(dialect.quote.unwrap_or(crate::NO_QUOTE));
+        .with_quote(dialect.quote_byte());
     if let Some(escape) = dialect.escape {
         format = format.with_escape(escape);
     }

@@ -24,8 +24,8 @@ use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
 use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 use s3sql_formats::{
-    CSV_SAMPLE_BYTES, Compression, CsvDialect, DUCKDB_SAMPLE_SIZE, ReadOptions, decompress_sample,
-    detect_from_path, sample_schema_rows, sniff_csv_sample, sniff_csv_with_hint,
+    CSV_SAMPLE_BYTES, Compression, CsvDialect, DUCKDB_SAMPLE_SIZE, ReadOptions, SampleEnd,
+    decompress_sample, detect_from_path, sample_schema_rows, sniff_csv_sample, sniff_csv_with_hint,
 };
 
 use crate::error::Result;
@@ -102,8 +102,9 @@ impl FileDialects {
 fn in_dialect(scan: &CsvOptions, dialect: &CsvDialect) -> CsvOptions {
     let mut own = scan.clone();
     own.delimiter = dialect.delimiter;
-    // No quote only where the user turned quoting off, as for every file.
-    own.quote = dialect.quote.unwrap_or(scan.quote);
+    // No quote where the user turned quoting off, or where no quote splits
+    // this file as well as none does.
+    own.quote = dialect.quote_byte();
     own.escape = dialect.escape;
     own.comment = dialect.comment;
     own
@@ -137,18 +138,18 @@ impl CsvSampler {
     }
 
     /// The dialect and columns of `text`, the decompressed start of the
-    /// file named `name` (a `.tsv` name hints a tab).
-    pub(crate) fn sniff_text(&self, text: &[u8], name: &str) -> Result<FileSniff> {
-        Ok(self.sniff_counted(text, name)?.0)
+    /// file named `name` (a `.tsv` name hints a tab), ending where `end` says.
+    pub(crate) fn sniff_text(&self, text: &[u8], name: &str, end: SampleEnd) -> Result<FileSniff> {
+        Ok(self.sniff_counted(text, name, end)?.0)
     }
 
     /// [`Self::sniff_text`], and whether `text` sufficed: the sniffer's
     /// every deciding candidate and the type inference's `sample_size`
     /// rows ended within it, so more of the file would change nothing.
-    fn sniff_counted(&self, text: &[u8], name: &str) -> Result<(FileSniff, bool)> {
+    fn sniff_counted(&self, text: &[u8], name: &str, end: SampleEnd) -> Result<(FileSniff, bool)> {
         let named = |e: s3sql_formats::FormatError| in_file(e.into(), name);
         let (dialect, dialect_sufficed) =
-            sniff_csv_sample(text, &self.options, delimiter_hint(name)).map_err(named)?;
+            sniff_csv_sample(text, &self.options, delimiter_hint(name), end).map_err(named)?;
         let (types, rows) = sample_schema_rows(text, &dialect, &self.options).map_err(named)?;
         let wanted = self.options.sample_size.unwrap_or(DUCKDB_SAMPLE_SIZE);
         let sufficed = dialect_sufficed && rows >= wanted;
@@ -156,9 +157,14 @@ impl CsvSampler {
     }
 
     /// The dialect of `text`, the decompressed start of the file named
-    /// `name` (a `.tsv` name hints a tab).
+    /// `name` (a `.tsv` name hints a tab): the whole file when shorter than
+    /// [`CSV_SAMPLE_BYTES`], as the opener reads it.
     fn dialect(&self, text: &[u8], name: &str) -> Result<CsvDialect> {
-        sniff_csv_with_hint(text, &self.options, delimiter_hint(name))
+        let end = match text.len() < CSV_SAMPLE_BYTES {
+            true => SampleEnd::File,
+            false => SampleEnd::Cut,
+        };
+        sniff_csv_with_hint(text, &self.options, delimiter_hint(name), end)
             .map_err(|e| in_file(e.into(), name))
     }
 
@@ -193,11 +199,18 @@ impl CsvSampler {
                 .map_err(|e| in_file(e.into(), name))?
                 .into_owned())
         };
+        // The text is the file's when the bytes are and it was not capped.
+        let sample_end = |raw: usize, text: &[u8]| match raw as u64 == meta.size
+            && (compression == Compression::Uncompressed || text.len() < CSV_SAMPLE_BYTES)
+        {
+            true => SampleEnd::File,
+            false => SampleEnd::Cut,
+        };
         let first = sample(store, meta, FIRST_SAMPLE_BYTES)
             .await
             .map_err(|e| in_file(e, name))?;
         let text = decompressed(&first)?;
-        let sniffed = self.sniff_counted(&text, name);
+        let sniffed = self.sniff_counted(&text, name, sample_end(first.len(), &text));
         if meta.size <= FIRST_SAMPLE_BYTES {
             return Ok((text, sniffed?.0));
         }
@@ -209,8 +222,9 @@ impl CsvSampler {
             .get_range(&meta.location, FIRST_SAMPLE_BYTES..end)
             .await
             .map_err(|e| in_file(datafusion::error::DataFusionError::from(e).into(), name))?;
-        let text = decompressed(&[first, rest].concat())?;
-        let sniffed = self.sniff_text(&text, name)?;
+        let raw = [first, rest].concat();
+        let text = decompressed(&raw)?;
+        let sniffed = self.sniff_text(&text, name, sample_end(raw.len(), &text))?;
         Ok((text, sniffed))
     }
 

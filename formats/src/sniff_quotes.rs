@@ -1,0 +1,192 @@
+//! How a candidate dialect's quotes read a CSV sample, as DuckDB 1.5.5's
+//! sniffer reads them in its default strict mode. csv-core, which splits
+//! the sample into records, forgives what DuckDB does not: text after a
+//! closing quote (`"a\"b"` read without the backslash escape), a doubled
+//! quote under an escape of its own (`"a""b"` read with `\`), a quote
+//! never closed before the file ends. DuckDB drops a candidate that does
+//! any of these, so a backslash is the escape only where the other
+//! escapes fail (`"C:\\dir\\"` keeps both backslashes: the doubled quote
+//! reads it), and a quote left open at the end of the file loses to one
+//! that closes (the rows it swallowed were lost).
+
+/// DuckDB's `max_line_size` default: a candidate whose quoted value runs
+/// longer than this is dropped, which is all that can be told of a quote
+/// still open where a sample cut from a longer file ends.
+const MAX_LINE_SIZE: usize = 2_000_000;
+
+/// Where a sample handed to the sniffer ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SampleEnd {
+    /// Where the file ends: a quote open there is never closed.
+    File,
+    /// Before the file's end: the last record may be cut.
+    Cut,
+}
+
+/// The characters a candidate dialect splits by.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Candidate {
+    pub delimiter: u8,
+    pub quote: Option<u8>,
+    /// `None`: the doubled quote.
+    pub escape: Option<u8>,
+    pub comment: Option<u8>,
+}
+
+/// What a candidate's quotes make of a sample.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Quoting {
+    /// DuckDB's strict mode reads the sample without an error: no text
+    /// after a closing quote, no quote left open at the end of the file
+    /// (or running past DuckDB's `max_line_size` before a cut).
+    pub valid: bool,
+    /// A field is quoted: DuckDB prefers a dialect whose quote it meets
+    /// (`'it''s'` is `it's` where `"` would split the file alike).
+    pub quoted: bool,
+    /// A quote is escaped (doubled, or after the escape): past its first
+    /// 2,048 records DuckDB prefers a dialect that escapes one.
+    pub escaped: bool,
+    /// Unquoted fields with another quote character at one edge only
+    /// (`"Smith` and ` John"` when `'` splits `"Smith, John"`): a dialect
+    /// that leaves none reads the quotes the sample uses.
+    pub unbalanced: usize,
+}
+
+/// Reads `sample` with `candidate`'s quotes as DuckDB's strict mode
+/// reads them (see the module doc); `end` says whether the file ends
+/// with the sample.
+pub(crate) fn quoting(sample: &[u8], candidate: &Candidate, end: SampleEnd) -> Quoting {
+    let Some(quote) = candidate.quote else {
+        return Quoting {
+            valid: true,
+            ..Quoting::default()
+        };
+    };
+    let doubled = candidate.escape.is_none_or(|e| e == quote);
+    let other = |b: u8| b != quote && (b == b'"' || b == b'\'');
+    // An unquoted field's first and last byte and its length.
+    let unbalanced = |(first, last, len): (u8, u8, usize)| {
+        (other(first) || other(last)) && (first != last || len == 1)
+    };
+    let is_break = |b: u8| b == candidate.delimiter || b == b'\n' || b == b'\r';
+    let space = |b: u8| b == b' ' && candidate.delimiter != b' ';
+    let mut out = Quoting {
+        valid: true,
+        ..Quoting::default()
+    };
+    let (mut field_start, mut opened_at, mut just_closed) = (true, None, false);
+    let mut unquoted: Option<(u8, u8, usize)> = None;
+    let mut at = 0;
+    while at < sample.len() {
+        let b = sample[at];
+        at += 1;
+        if let Some(from) = opened_at {
+            if b == quote && doubled && sample.get(at) == Some(&quote) {
+                (at, out.escaped) = (at + 1, true);
+            } else if b == quote {
+                (opened_at, just_closed) = (None, true);
+            } else if Some(b) == candidate.escape {
+                out.escaped |= sample.get(at) == Some(&quote);
+                at += 1;
+            }
+            if opened_at.is_some() && at - from > MAX_LINE_SIZE {
+                out.valid = false;
+                return out;
+            }
+            continue;
+        }
+        if just_closed {
+            // DuckDB's UNQUOTED state: spaces, then a delimiter or a line end.
+            if space(b) {
+                continue;
+            }
+            just_closed = false;
+            if !is_break(b) && Some(b) != candidate.comment {
+                out.valid = false;
+            }
+        }
+        if is_break(b) {
+            out.unbalanced += usize::from(unquoted.take().is_some_and(unbalanced));
+            field_start = true;
+            continue;
+        }
+        if field_start && space(b) {
+            // DuckDB's EMPTY_SPACE: a quote after spaces still opens the field.
+            continue;
+        }
+        if field_start && b == quote {
+            (opened_at, out.quoted) = (Some(at - 1), true);
+        } else if let Some((_, last, len)) = &mut unquoted {
+            (*last, *len) = (b, *len + 1);
+        } else {
+            unquoted = Some((b, b, 1));
+        }
+        field_start = false;
+    }
+    if opened_at.is_some() && end == SampleEnd::File {
+        out.valid = false;
+    }
+    out.unbalanced += usize::from(unquoted.is_some_and(unbalanced));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(sample: &str, quote: u8, escape: Option<u8>, end: SampleEnd) -> Quoting {
+        let candidate = Candidate {
+            delimiter: b',',
+            quote: Some(quote),
+            escape,
+            comment: None,
+        };
+        quoting(sample.as_bytes(), &candidate, end)
+    }
+
+    /// Each case as DuckDB 1.5.5's strict mode takes it (a candidate it
+    /// drops is not valid).
+    #[test]
+    fn strict_mode_drops_what_duckdb_drops() {
+        use SampleEnd::*;
+        let bs = Some(b'\\');
+        let cases = [
+            ("1,\"C:\\\\dir\\\\\"\n", b'"', None, File, true),
+            ("1,\"C:\\\\dir\\\\\"\n", b'"', bs, File, true),
+            ("1,\"say \\\"hi\\\"\"\n", b'"', None, File, false),
+            ("1,\"say \\\"hi\\\"\"\n", b'"', bs, File, true),
+            ("1,\"a\"\"b\"\n", b'"', None, File, true),
+            ("1,\"a\"\"b\"\n", b'"', bs, File, false),
+            ("1,\"a\" ,b\n", b'"', None, File, true),
+            ("1, \"a,b\"x\n", b'"', None, File, false),
+            ("1,'''\"'''\n2,x\n", b'\'', None, File, true),
+            ("1,'''\"'''\n2,x\n", b'\'', Some(b'"'), Cut, false),
+            ("1,'a\"'\n2,x\n", b'\'', Some(b'"'), File, false),
+            ("1,'a\"'\n2,x\n", b'\'', Some(b'"'), Cut, true),
+            ("1,a\"b,c\"\n", b'"', None, File, true),
+            ("1,a,\"c\n", b'"', None, File, false),
+        ];
+        for (sample, quote, escape, end, valid) in cases {
+            let got = read(sample, quote, escape, end);
+            assert_eq!(
+                got.valid, valid,
+                "{sample:?} quote {quote} escape {escape:?} {end:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_quote_open_longer_than_a_line_may_be_is_dropped_before_a_cut() {
+        let long = format!("1,\"{}", "x".repeat(MAX_LINE_SIZE + 1));
+        assert!(!read(&long, b'"', None, SampleEnd::Cut).valid);
+        assert!(read(&long[..100], b'"', None, SampleEnd::Cut).valid);
+    }
+
+    #[test]
+    fn another_quote_at_one_edge_of_an_unquoted_field_is_unbalanced() {
+        let got = read("\"Smith, John\",1\n", b'\'', None, SampleEnd::File);
+        assert_eq!(got.unbalanced, 2);
+        let got = read("'a',\"b\",\"\n", b'\'', None, SampleEnd::File);
+        assert_eq!(got.unbalanced, 1);
+    }
+}
