@@ -278,16 +278,16 @@ fn shape_typed(data_type: &DataType) -> bool {
 }
 
 /// DuckDB's sniffed type for text arrow's inference leaves VARCHAR
-/// (review-8e #8): TIME for `12:30:00` (a fraction allowed), DOUBLE for
-/// numbers of which one is an integer past BIGINT (arrow's reason for
-/// text). `None` for anything else, and for a time that does not convert
-/// (`25:00:00`) or has a leap second (`10:00:60`).
+/// (review-8e #8): TIME for `12:30:00` or `6:00` ([`time_shape`]),
+/// DOUBLE for numbers of which one is an integer past BIGINT (arrow's
+/// reason for text). `None` for anything else, and for a time that does
+/// not convert (`25:00`).
 fn duckdb_only_type(values: &[String]) -> Option<DataType> {
     let time = DataType::Time64(TimeUnit::Microsecond);
     if values.is_empty() {
         return None;
     }
-    if values.iter().all(|v| time_shape(v) && !leap_second(v, 0)) && all_convert(values, &time) {
+    if values.iter().all(|v| time_shape(v)) && all_convert(values, &time) {
         return Some(time);
     }
     (values.iter().all(|v| number_shape(v))
@@ -297,19 +297,32 @@ fn duckdb_only_type(values: &[String]) -> Option<DataType> {
     .then_some(DataType::Float64)
 }
 
-/// Whether `value` is written `HH:MM:SS`, with at most six fraction digits.
+/// Whether `value` is a time of day as DuckDB's sniffer takes one: an
+/// hour of one or two digits, two of minutes, optionally two of seconds
+/// (not 60, a leap second DuckDB keeps as text) and then a fraction of
+/// any length (`6:00`, `06:00:00`, `12:30:00.1234567`, truncated to
+/// microseconds as DuckDB truncates it). Arrow reads every one of them;
+/// an hour or minute out of range is left to the conversion check.
 fn time_shape(value: &str) -> bool {
-    let (clock, fraction) = value.split_once('.').unwrap_or((value, "1"));
-    let b = clock.as_bytes();
-    let digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
-    b.len() == 8
-        && b[2] == b':'
-        && b[5] == b':'
-        && digits(&b[..2])
-        && digits(&b[3..5])
-        && digits(&b[6..])
-        && (1..=6).contains(&fraction.len())
-        && digits(fraction.as_bytes())
+    let digits = |s: &str, len: std::ops::RangeInclusive<usize>| {
+        len.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+    };
+    let (clock, fraction) = match value.split_once('.') {
+        Some((clock, fraction)) => (clock, Some(fraction)),
+        None => (value, None),
+    };
+    let parts: Vec<&str> = clock.split(':').collect();
+    match parts[..] {
+        [hour, minute] => fraction.is_none() && digits(hour, 1..=2) && digits(minute, 2..=2),
+        [hour, minute, second] => {
+            digits(hour, 1..=2)
+                && digits(minute, 2..=2)
+                && digits(second, 2..=2)
+                && second != "60"
+                && fraction.is_none_or(|f| digits(f, 1..=usize::MAX))
+        }
+        _ => false,
+    }
 }
 
 /// Whether the clock `HH:MM:SS` starting at byte `at` of `value` says 60

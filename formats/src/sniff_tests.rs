@@ -522,3 +522,32 @@ fn the_quote_the_sample_uses_wins_and_none_where_no_quote_splits_evenly() {
     let values = column_values(sample.as_bytes(), &sniff(sample), 2);
     assert_eq!(values[1], ["é-", "2.5", "it'sb", "\tNA", "'", "1\\-"]);
 }
+
+/// Each column's values twice under a header, typed as DuckDB 1.5.5's
+/// sniffer types them: a time of day without seconds (`06:00`, `6:00`)
+/// or with seven fraction digits is TIME, as `12:30:00` was; an hour past
+/// 23, a minute past 59, a leap second, a one-digit minute or an AM/PM
+/// suffix stays VARCHAR. (`06:00` was VARCHAR.)
+#[test]
+fn times_of_day_are_typed_as_duckdb_types_them() {
+    let time = DataType::Time64(TimeUnit::Microsecond);
+    let cases = [
+        ("06:00", &time),
+        ("6:00", &time),
+        ("6:00:00", &time),
+        ("12:30:00.1234567", &time),
+        ("23:59:59.999999", &time),
+        ("25:00", &DataType::Utf8),
+        ("06:60", &DataType::Utf8),
+        ("6:00:60", &DataType::Utf8),
+        ("06:0", &DataType::Utf8),
+        ("06:00 PM", &DataType::Utf8),
+        ("06:00Z", &DataType::Utf8),
+    ];
+    for (value, typed) in cases {
+        let sample = format!("a,b\n{value},1\n{value},2\n");
+        let dialect = sniff(&sample);
+        let schema = sample_schema(sample.as_bytes(), &dialect, &ReadOptions::default()).unwrap();
+        assert_eq!(schema.field(0).data_type(), typed, "{value}");
+    }
+}

@@ -132,8 +132,9 @@ async fn each_file_is_read_in_its_own_dialect_as_duckdb() {
 
 /// Types DuckDB 1.5.5's sniffer gives that arrow's inference does not: an
 /// integer past BIGINT is DOUBLE (also beside decimals), `12:30:00` is
-/// TIME; an impossible time keeps the column VARCHAR (review-8e #8: both
-/// VARCHAR, so `sum(n)` failed on "sum(Utf8)").
+/// TIME, and so are `06:00` and `6:00` (review 9: VARCHAR); an impossible
+/// time keeps the column VARCHAR (review-8e #8: both VARCHAR, so `sum(n)`
+/// failed on "sum(Utf8)").
 #[tokio::test]
 async fn big_integers_and_times_are_typed_as_duckdb() {
     let bucket = Bucket::new().await;
@@ -150,9 +151,10 @@ async fn big_integers_and_times_are_typed_as_duckdb() {
     bucket
         .put("ty/badtime.csv", "t\n12:30:00\n25:00:00\n")
         .await;
+    bucket.put("ty/hm.csv", "t\n06:00\n6:30\n23:59\n").await;
     let url = |name: &str| bucket.url(&format!("ty/{name}.csv"));
     let mut sqls = Vec::new();
-    for name in ["big", "bigmix", "time", "tfrac", "badtime"] {
+    for name in ["big", "bigmix", "time", "tfrac", "badtime", "hm"] {
         sqls.push(format!("DESCRIBE SELECT * FROM '{}'", url(name)));
     }
     // Values compared where both print them alike (9.2e18 and a fraction
@@ -163,7 +165,7 @@ async fn big_integers_and_times_are_typed_as_duckdb() {
             "SELECT count(*), min(n), CAST(sum(n) > 9e18 AS INTEGER) FROM '{url}'"
         ));
     }
-    for name in ["time", "badtime"] {
+    for name in ["time", "badtime", "hm"] {
         sqls.push(format!("SELECT * FROM '{}' ORDER BY 1", url(name)));
     }
     let tfrac = url("tfrac");
