@@ -120,7 +120,8 @@ pub fn sniff_csv_sample(
         return Ok((fixed, true));
     }
     let all: Vec<Candidate> = candidates(sample, options, delimiter_hint).collect();
-    let tried = split_by_each(sample, all.clone());
+    let ragged = Ragged::of(options);
+    let tried = split_by_each(sample, all.clone(), ragged);
     let sufficed = tried
         .iter()
         .all(|(_, _, records)| records.field_counts.len() >= SNIFF_RECORDS);
@@ -128,7 +129,7 @@ pub fn sniff_csv_sample(
     let tried = match best.is_none() && tried.len() < all.len() {
         // Every candidate that led was dropped: the others get their chance.
         true => {
-            let tried = split_all(sample, all);
+            let tried = split_all(sample, all, ragged);
             best = best_valid(sample, &tried, end);
             tried
         }
@@ -507,6 +508,26 @@ fn default_escape(quote: Option<Option<u8>>) -> Option<u8> {
     }
 }
 
+/// How DuckDB's sniffer counts a row whose field count is not the
+/// others': it disagrees, unless `null_padding` pads it (the most fields
+/// of any row are the columns) or `ignore_errors` skips it.
+#[derive(Debug, Clone, Copy)]
+enum Ragged {
+    Refused,
+    Padded,
+    Skipped,
+}
+
+impl Ragged {
+    fn of(options: &ReadOptions) -> Self {
+        match (options.null_padding, options.ignore_errors) {
+            (true, _) => Ragged::Padded,
+            (false, true) => Ragged::Skipped,
+            (false, false) => Ragged::Refused,
+        }
+    }
+}
+
 /// How a candidate dialect splits the sample.
 struct Records {
     /// Fields per complete record.
@@ -520,19 +541,19 @@ struct Records {
     newlines_in_values: bool,
 }
 
-/// Ranks candidates DuckDB's strict mode reads ([`quoting`]): several
-/// columns first, then rows all agreeing, then one that quotes a field
-/// (DuckDB's preference: `'it''s'` is `it's` where `"` splits alike),
-/// then, past DuckDB's first 2,048 records, one that escapes a quote,
-/// then fewer unbalanced fields (so `"` beats a `'` that splits
-/// `"Smith, John"` as consistently), then how many rows agree, then more
-/// columns, then the earlier candidate.
+/// Ranks candidates DuckDB's strict mode reads ([`quoting`]): rows all
+/// agreeing first (DuckDB drops a dialect that splits them unevenly, so a
+/// ragged file is one column of whole lines), then several columns, then
+/// one that quotes a field (DuckDB's preference: `'it''s'` is `it's`
+/// where `"` splits alike, and `"Smith, John"` is one value where `'`
+/// splits it alike), then, past DuckDB's first 2,048 records, one that
+/// escapes a quote, then how many rows agree, then more columns, then the
+/// earlier candidate.
 type Score = (
     bool,
     bool,
     bool,
     bool,
-    std::cmp::Reverse<usize>,
     usize,
     usize,
     std::cmp::Reverse<usize>,
@@ -544,34 +565,40 @@ impl Records {
         self.mode
     }
 
-    /// Counts [`Self::mode`] from the field counts.
-    fn count_mode(&mut self) {
+    /// Counts [`Self::mode`] from the field counts, rows of another count
+    /// taken as `ragged` says.
+    fn count_mode(&mut self, ragged: Ragged) {
         let mut frequency: HashMap<usize, usize> = HashMap::new();
         for &count in &self.field_counts {
             *frequency.entry(count).or_default() += 1;
         }
-        self.mode = frequency
+        let (columns, agreeing) = frequency
             .into_iter()
             .max_by_key(|&(count, rows)| (rows, count))
             .unwrap_or((0, 0));
+        let rows = self.field_counts.len();
+        self.mode = match ragged {
+            Ragged::Refused => (columns, agreeing),
+            Ragged::Padded => (self.field_counts.iter().copied().max().unwrap_or(0), rows),
+            Ragged::Skipped => (columns, rows),
+        };
     }
 
-    /// The first two parts of the score: several columns, every row agreeing.
+    /// The first two parts of the score: every row agreeing, several columns.
     fn lead(&self) -> (bool, bool) {
         let (columns, agreeing) = self.columns();
-        (columns > 1, agreeing == self.field_counts.len())
+        (agreeing == self.field_counts.len(), columns > 1)
     }
 
     fn score(&self, rank: usize, quoting: Quoting) -> Score {
-        let (several, all_agree) = self.lead();
+        let (all_agree, several) = self.lead();
         let (columns, agreeing) = self.columns();
         let many = self.field_counts.len() > DUCKDB_FIRST_CHUNK;
         (
-            several,
             all_agree,
+            several,
             quoting.quoted,
             quoting.escaped && many,
-            std::cmp::Reverse(quoting.unbalanced),
             agreeing,
             columns,
             std::cmp::Reverse(rank),
@@ -582,7 +609,7 @@ impl Records {
 /// The place in `tried` of the best candidate DuckDB's strict mode reads
 /// ([`quoting`]; DuckDB drops the others), by [`Score`]; `None` when it
 /// reads none. Quotes are read only for the candidates of the best lead
-/// (several columns, every row agreeing) until one of them is read: the
+/// (every row agreeing, several columns) until one of them is read: the
 /// others lose whatever their count (reading all 16 was a quarter of a
 /// LIMIT 10's CPU). A candidate whose records stop short of the sample's
 /// end is read as far as they go, the rest of the sample taken as cut.
@@ -648,30 +675,43 @@ const PREFIX_RECORDS: usize = 1024;
 /// others cannot win, and are not split further (16 full splits were most
 /// of the time a 1M-row CSV query spent planning). Otherwise every
 /// candidate is split in full, as if there had been one round.
-fn split_by_each(sample: &[u8], candidates: Vec<Candidate>) -> Vec<(usize, Candidate, Records)> {
+fn split_by_each(
+    sample: &[u8],
+    candidates: Vec<Candidate>,
+    ragged: Ragged,
+) -> Vec<(usize, Candidate, Records)> {
+    // Rows skipped by `ignore_errors` are those of no count but the most
+    // common, which more rows can change: no prefix tells then.
+    if matches!(ragged, Ragged::Skipped) {
+        return split_all(sample, candidates, ragged);
+    }
     let prefix: Vec<bool> = candidates
         .iter()
-        .map(|c| split_records(sample, c, PREFIX_RECORDS).lead() == (true, true))
+        .map(|c| split_records(sample, c, PREFIX_RECORDS, ragged).lead() == (true, true))
         .collect();
     let leading: Vec<(usize, Candidate, Records)> = candidates
         .iter()
         .enumerate()
         .filter(|(rank, _)| prefix[*rank])
-        .map(|(rank, c)| (rank, *c, split_records(sample, c, SNIFF_RECORDS)))
+        .map(|(rank, c)| (rank, *c, split_records(sample, c, SNIFF_RECORDS, ragged)))
         .collect();
     if leading.iter().any(|(_, _, r)| r.lead() == (true, true)) {
         return leading;
     }
-    split_all(sample, candidates)
+    split_all(sample, candidates, ragged)
 }
 
 /// Each candidate's split of the sample, with its rank.
-fn split_all(sample: &[u8], candidates: Vec<Candidate>) -> Vec<(usize, Candidate, Records)> {
+fn split_all(
+    sample: &[u8],
+    candidates: Vec<Candidate>,
+    ragged: Ragged,
+) -> Vec<(usize, Candidate, Records)> {
     candidates
         .into_iter()
         .enumerate()
         .map(|(rank, c)| {
-            let records = split_records(sample, &c, SNIFF_RECORDS);
+            let records = split_records(sample, &c, SNIFF_RECORDS, ragged);
             (rank, c, records)
         })
         .collect()
@@ -680,7 +720,7 @@ fn split_all(sample: &[u8], candidates: Vec<Candidate>) -> Vec<(usize, Candidate
 /// Splits the sample into at most `limit` records; a record cut by the end
 /// of the sample is left out unless it is the only one (a one-line file
 /// without a newline).
-fn split_records(sample: &[u8], candidate: &Candidate, limit: usize) -> Records {
+fn split_records(sample: &[u8], candidate: &Candidate, limit: usize, ragged: Ragged) -> Records {
     let mut reader = reader_for(candidate);
     let mut out = vec![0u8; 64 * 1024];
     let mut ends = vec![0usize; 1024];
@@ -715,7 +755,7 @@ fn split_records(sample: &[u8], candidate: &Candidate, limit: usize) -> Records 
             ReadRecordResult::End => break,
         }
     }
-    records.count_mode();
+    records.count_mode(ragged);
     records
 }
 

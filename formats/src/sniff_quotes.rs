@@ -46,10 +46,6 @@ pub(crate) struct Quoting {
     /// A quote is escaped (doubled, or after the escape): past its first
     /// 2,048 records DuckDB prefers a dialect that escapes one.
     pub escaped: bool,
-    /// Unquoted fields with another quote character at one edge only
-    /// (`"Smith` and ` John"` when `'` splits `"Smith, John"`): a dialect
-    /// that leaves none reads the quotes the sample uses.
-    pub unbalanced: usize,
 }
 
 /// Reads `sample` with `candidate`'s quotes as DuckDB's strict mode
@@ -63,11 +59,6 @@ pub(crate) fn quoting(sample: &[u8], candidate: &Candidate, end: SampleEnd) -> Q
         };
     };
     let doubled = candidate.escape.is_none_or(|e| e == quote);
-    let other = |b: u8| b != quote && (b == b'"' || b == b'\'');
-    // An unquoted field's first and last byte and its length.
-    let unbalanced = |(first, last, len): (u8, u8, usize)| {
-        (other(first) || other(last)) && (first != last || len == 1)
-    };
     let is_break = |b: u8| b == candidate.delimiter || b == b'\n' || b == b'\r';
     let space = |b: u8| b == b' ' && candidate.delimiter != b' ';
     let mut out = Quoting {
@@ -75,7 +66,7 @@ pub(crate) fn quoting(sample: &[u8], candidate: &Candidate, end: SampleEnd) -> Q
         ..Quoting::default()
     };
     let (mut field_start, mut opened_at, mut just_closed) = (true, None, false);
-    let mut unquoted: Option<(u8, u8, usize)> = None;
+    let mut line_start = true;
     let mut at = 0;
     while at < sample.len() {
         let b = sample[at];
@@ -105,8 +96,13 @@ pub(crate) fn quoting(sample: &[u8], candidate: &Candidate, end: SampleEnd) -> Q
                 out.valid = false;
             }
         }
+        if line_start && Some(b) == candidate.comment {
+            // A comment line: nothing on it is quoted.
+            at += memchr::memchr(b'\n', &sample[at..]).map_or(sample.len() - at, |end| end + 1);
+            continue;
+        }
+        line_start = b == b'\n' || b == b'\r';
         if is_break(b) {
-            out.unbalanced += usize::from(unquoted.take().is_some_and(unbalanced));
             field_start = true;
             continue;
         }
@@ -116,17 +112,12 @@ pub(crate) fn quoting(sample: &[u8], candidate: &Candidate, end: SampleEnd) -> Q
         }
         if field_start && b == quote {
             (opened_at, out.quoted) = (Some(at - 1), true);
-        } else if let Some((_, last, len)) = &mut unquoted {
-            (*last, *len) = (b, *len + 1);
-        } else {
-            unquoted = Some((b, b, 1));
         }
         field_start = false;
     }
     if opened_at.is_some() && end == SampleEnd::File {
         out.valid = false;
     }
-    out.unbalanced += usize::from(unquoted.is_some_and(unbalanced));
     out
 }
 
@@ -139,7 +130,7 @@ mod tests {
             delimiter: b',',
             quote: Some(quote),
             escape,
-            comment: None,
+            comment: Some(b'#'),
         };
         quoting(sample.as_bytes(), &candidate, end)
     }
@@ -165,6 +156,7 @@ mod tests {
             ("1,'a\"'\n2,x\n", b'\'', Some(b'"'), Cut, true),
             ("1,a\"b,c\"\n", b'"', None, File, true),
             ("1,a,\"c\n", b'"', None, File, false),
+            ("#,\"x\n1,a\n", b'"', None, File, true),
         ];
         for (sample, quote, escape, end, valid) in cases {
             let got = read(sample, quote, escape, end);
@@ -180,13 +172,5 @@ mod tests {
         let long = format!("1,\"{}", "x".repeat(MAX_LINE_SIZE + 1));
         assert!(!read(&long, b'"', None, SampleEnd::Cut).valid);
         assert!(read(&long[..100], b'"', None, SampleEnd::Cut).valid);
-    }
-
-    #[test]
-    fn another_quote_at_one_edge_of_an_unquoted_field_is_unbalanced() {
-        let got = read("\"Smith, John\",1\n", b'\'', None, SampleEnd::File);
-        assert_eq!(got.unbalanced, 2);
-        let got = read("'a',\"b\",\"\n", b'\'', None, SampleEnd::File);
-        assert_eq!(got.unbalanced, 1);
     }
 }

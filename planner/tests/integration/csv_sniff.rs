@@ -416,3 +416,25 @@ async fn quotes_and_escapes_are_sniffed_as_duckdb() {
     }
     compare(&bucket, &sqls).await;
 }
+
+/// A file whose rows split into unequal numbers of fields reads as
+/// DuckDB 1.5.5 reads it: one column of whole lines (a short row, a long
+/// row, a field with text after its closing quote); it was an error
+/// naming the line ("Encountered unequal lengths between records").
+#[tokio::test]
+async fn a_ragged_file_reads_as_one_column_as_duckdb() {
+    let bucket = Bucket::new().await;
+    let files = [
+        ("short.csv", "a,b,c\n1,2,3\n4,5\n6,7,8\n"),
+        ("long.csv", "a,b,c\n1,2,3\n4,5,6,7\n6,7,8\n"),
+        ("after.csv", "a,b\n1,\"x, y\"\n2,\"abc\"def\n3,\"z\"\n"),
+    ];
+    let mut sqls = Vec::new();
+    for (name, text) in files {
+        bucket.put(&format!("rg/{name}"), text).await;
+        let url = bucket.url(&format!("rg/{name}"));
+        sqls.push(format!("DESCRIBE SELECT * FROM '{url}'"));
+        sqls.push(format!("SELECT * FROM '{url}' ORDER BY 1"));
+    }
+    compare(&bucket, &sqls).await;
+}
