@@ -1742,7 +1742,8 @@ async fn an_insert_refused_its_tagging_read_names_the_permission() {
 /// An object whose text is broken where the new rows go is refused, not
 /// made worse: a CSV whose last value opens a quote it never closes would
 /// take the appended rows into that value, and a JSON array with a `]`
-/// too many would get its new objects after the array's end. (The quote
+/// too many would get its new objects after the array's end, and a CSV
+/// read unquoted could not quote a new value. (The quote
 /// is opened past the sniffer's first MiB: within it, as in DuckDB, a
 /// quote never closed is not the file's, and `2,"abc` is a value.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1754,6 +1755,11 @@ async fn an_insert_refuses_an_object_whose_text_ends_broken() {
     bucket
         .put("twice.json", "[{\"a\":1,\"b\":\"x\"}]\n]\n")
         .await;
+    // No quote splits its rows evenly: read unquoted, as DuckDB reads it,
+    // and a quote of NUL bytes would have been written around `a,b`.
+    bucket
+        .put("noquote.csv", "a,b,c\n0,\"1b, 1x y\n1,'x,' \n")
+        .await;
     for (name, values, reason) in [
         (
             "open.csv",
@@ -1761,6 +1767,11 @@ async fn an_insert_refuses_an_object_whose_text_ends_broken() {
             "opens a quote (\") that is never closed",
         ),
         ("twice.json", "(2, 'y')", "a `]` too many"),
+        (
+            "noquote.csv",
+            "(4, 'a,b', 'c')",
+            "read without a quote character",
+        ),
     ] {
         let error = refused(&session, &bucket, name, &format!("VALUES {values}")).await;
         assert!(
