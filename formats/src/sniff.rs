@@ -542,8 +542,9 @@ struct Records {
 }
 
 /// Ranks candidates DuckDB's strict mode reads ([`quoting`]): rows all
-/// agreeing first (DuckDB drops a dialect that splits them unevenly, so a
-/// ragged file is one column of whole lines), then several columns, then
+/// agreeing first, over DuckDB's first 2,048 records (DuckDB drops a
+/// dialect that splits them unevenly, so a file ragged there is one
+/// column of whole lines), then several columns, then
 /// one that quotes a field (DuckDB's preference: `'it''s'` is `it's`
 /// where `"` splits alike, and `"Smith, John"` is one value where `'`
 /// splits it alike), then, past DuckDB's first 2,048 records, one that
@@ -584,10 +585,19 @@ impl Records {
         };
     }
 
-    /// The first two parts of the score: every row agreeing, several columns.
+    /// The first two parts of the score: the rows of DuckDB's first chunk
+    /// (its first 2,048 records) all agreeing, several columns. A row that
+    /// disagrees past the chunk does not make the file one column: DuckDB
+    /// keeps the dialect and errors at that row (the sniffer's error up
+    /// to its 20,480-row sample, the reader's past it), as s3sql's reader does.
     fn lead(&self) -> (bool, bool) {
         let (columns, agreeing) = self.columns();
-        (agreeing == self.field_counts.len(), columns > 1)
+        let chunk = &self.field_counts[..self.field_counts.len().min(DUCKDB_FIRST_CHUNK)];
+        let even = match agreeing == self.field_counts.len() {
+            true => true,
+            false => chunk.iter().all(|&count| count == chunk[0]),
+        };
+        (even, columns > 1)
     }
 
     fn score(&self, rank: usize, quoting: Quoting) -> Score {

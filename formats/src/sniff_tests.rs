@@ -600,3 +600,29 @@ fn the_earlier_quoting_dialect_wins_whatever_the_odd_quotes() {
     let values = column_values(sample.as_bytes(), &d, 4);
     assert_eq!(values[1], ["it's-", "-", "say \"hi\"'", "NA", "1',"]);
 }
+
+/// A row ragged past DuckDB's first chunk (its first 2,048 records)
+/// keeps the dialect, so the read errors at that row as DuckDB's does
+/// ("CSV Error on Line: 2502"); it made the file one column of whole
+/// lines, silently. Within the chunk the file is still one column.
+#[test]
+fn a_row_ragged_past_duckdbs_first_chunk_keeps_the_dialect() {
+    let ragged_at = |line: usize| {
+        let mut sample = String::from("a,b,c\n");
+        for i in 1..3000 {
+            match i + 1 == line {
+                true => sample.push_str(&format!("{i},1\n")),
+                false => sample.push_str(&format!("{i},x,y\n")),
+            }
+        }
+        sample
+    };
+    for (line, delimiter) in [(2502, b','), (2049, b','), (2048, b'|'), (1202, b'|')] {
+        let d = sniff(&ragged_at(line));
+        assert_eq!(
+            (d.delimiter, d.has_header),
+            (delimiter, true),
+            "line {line}"
+        );
+    }
+}

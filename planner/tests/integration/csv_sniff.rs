@@ -438,3 +438,27 @@ async fn a_ragged_file_reads_as_one_column_as_duckdb() {
     }
     compare(&bucket, &sqls).await;
 }
+
+/// A row ragged past DuckDB's first 2,048 records is an error naming the
+/// file and line, as DuckDB 1.5.5 errors (its sniffer: "not possible to
+/// automatically detect the CSV parsing dialect"); it read every line
+/// whole as one VARCHAR column, silently.
+#[tokio::test]
+async fn a_row_ragged_past_duckdbs_first_chunk_is_an_error() {
+    let bucket = Bucket::new().await;
+    let mut text = String::from("a,b,c\n");
+    for i in 1..3000 {
+        match i {
+            2501 => text.push_str(&format!("{i},1\n")),
+            _ => text.push_str(&format!("{i},x,y\n")),
+        }
+    }
+    bucket.put("rg/late.csv", text).await;
+    let url = bucket.url("rg/late.csv");
+    let sql = format!("SELECT count(*) FROM '{url}'");
+    let error = crate::support::error_of(&bucket.session().await, &sql).await;
+    assert!(
+        error.contains(&url) && error.contains("line 2502"),
+        "{error}"
+    );
+}
