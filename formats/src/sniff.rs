@@ -784,47 +784,9 @@ fn arrow_format(dialect: &CsvDialect) -> Format {
     format
 }
 
-/// DuckDB's header rule: the first row names the columns when a column the
-/// rest of the sample types as other than VARCHAR cannot hold its value,
-/// when every column is VARCHAR, or when the row is all empty. An empty
-/// value fits any column (it is NULL), so `,a,b` over integers (pandas'
-/// `to_csv()`) is a header. A one-row sample is a header when every value
-/// is text.
-fn first_row_is_header(sample: &[u8], dialect: &CsvDialect, records: usize) -> bool {
-    let format = arrow_format(dialect).with_truncated_rows(true);
-    let Ok((first, 1)) = format.clone().infer_schema(Cursor::new(sample), Some(1)) else {
-        return false;
-    };
-    let first: Vec<&DataType> = first.fields().iter().map(|f| f.data_type()).collect();
-    let body = match format
-        .with_header(true)
-        .infer_schema(Cursor::new(sample), Some(records))
-    {
-        Ok((body, rows)) if rows > 0 => body,
-        _ => return first.iter().all(|t| **t == DataType::Utf8),
-    };
-    let text = |t: &DataType| matches!(t, DataType::Utf8 | DataType::Null);
-    if body.fields().iter().all(|f| text(f.data_type()))
-        || first.iter().all(|t| **t == DataType::Null)
-    {
-        return true;
-    }
-    body.fields()
-        .iter()
-        .zip(first)
-        .any(|(column, value)| !text(column.data_type()) && !fits(value, column.data_type()))
-}
-
-/// Whether a value arrow infers as `value` can be read into a column typed `column`.
-fn fits(value: &DataType, column: &DataType) -> bool {
-    matches!(
-        (value, column),
-        (DataType::Null, _)
-            | (DataType::Int64, DataType::Float64)
-            | (DataType::Date32, DataType::Timestamp(..))
-            | (DataType::Timestamp(..), DataType::Timestamp(..))
-    ) || value == column
-}
+#[path = "sniff_header.rs"]
+mod header;
+use header::first_row_is_header;
 
 #[cfg(test)]
 #[path = "sniff_tests.rs"]

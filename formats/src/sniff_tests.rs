@@ -626,3 +626,27 @@ fn a_row_ragged_past_duckdbs_first_chunk_keeps_the_dialect() {
         );
     }
 }
+
+/// A headerless file whose first row is a time of day keeps that row, as
+/// DuckDB 1.5.5 reads it (TIME columns, no header): the header rule saw
+/// arrow's text for `06:00` and took the row for names. A text first row
+/// over a column DuckDB types TIME (`x,1` over `06:00,2`) is a header.
+#[test]
+fn a_headerless_column_of_times_keeps_its_first_row() {
+    for (sample, header) in [
+        ("06:00\n07:00\n08:00\n", false),
+        ("12:30:00,13:00:00\n14:00:00,15:00:00\n", false),
+        ("06:00,1\n08:00,2\n", false),
+        ("x,1\n06:00,2\n07:00,3\n", true),
+        ("t\n06:00\n07:00\n", true),
+    ] {
+        let d = sniff(sample);
+        assert_eq!(d.has_header, header, "{sample:?}");
+        let schema = sample_schema(sample.as_bytes(), &d, &ReadOptions::default()).unwrap();
+        assert_eq!(
+            schema.field(0).data_type(),
+            &DataType::Time64(TimeUnit::Microsecond),
+            "{sample:?}"
+        );
+    }
+}

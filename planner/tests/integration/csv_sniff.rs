@@ -134,7 +134,8 @@ async fn each_file_is_read_in_its_own_dialect_as_duckdb() {
 /// integer past BIGINT is DOUBLE (also beside decimals), `12:30:00` is
 /// TIME, and so are `06:00` and `6:00` (review 9: VARCHAR); an impossible
 /// time keeps the column VARCHAR (review-8e #8: both VARCHAR, so `sum(n)`
-/// failed on "sum(Utf8)").
+/// failed on "sum(Utf8)"), and a headerless file's first row of times is
+/// a row (review 10: taken for the header).
 #[tokio::test]
 async fn big_integers_and_times_are_typed_as_duckdb() {
     let bucket = Bucket::new().await;
@@ -152,9 +153,11 @@ async fn big_integers_and_times_are_typed_as_duckdb() {
         .put("ty/badtime.csv", "t\n12:30:00\n25:00:00\n")
         .await;
     bucket.put("ty/hm.csv", "t\n06:00\n6:30\n23:59\n").await;
+    // No header: the first row is a time, not names (review 10 finding 3).
+    bucket.put("ty/nohdr.csv", "06:00,1\n07:00,2\n").await;
     let url = |name: &str| bucket.url(&format!("ty/{name}.csv"));
     let mut sqls = Vec::new();
-    for name in ["big", "bigmix", "time", "tfrac", "badtime", "hm"] {
+    for name in ["big", "bigmix", "time", "tfrac", "badtime", "hm", "nohdr"] {
         sqls.push(format!("DESCRIBE SELECT * FROM '{}'", url(name)));
     }
     // Values compared where both print them alike (9.2e18 and a fraction
@@ -165,7 +168,7 @@ async fn big_integers_and_times_are_typed_as_duckdb() {
             "SELECT count(*), min(n), CAST(sum(n) > 9e18 AS INTEGER) FROM '{url}'"
         ));
     }
-    for name in ["time", "badtime", "hm"] {
+    for name in ["time", "badtime", "hm", "nohdr"] {
         sqls.push(format!("SELECT * FROM '{}' ORDER BY 1", url(name)));
     }
     let tfrac = url("tfrac");
