@@ -7,7 +7,6 @@
 use csv_core::ReadRecordResult;
 use datafusion::common::config::CsvOptions;
 
-use crate::NO_QUOTE;
 use crate::record_starts::tokenizer;
 
 /// Where the line starting `bytes` ends, its line end (`\n`, `\r\n` or a
@@ -126,12 +125,13 @@ enum LineState {
 
 impl EmptyLines {
     /// The marker for files read with `options`; `None` when the dialect
-    /// cannot write an empty value (no quote character, or its own record
-    /// terminator), or when an empty value is not NULL (`nullstr`): DuckDB
-    /// then skips empty lines too.
+    /// cannot write an empty value (its own record terminator), or when an
+    /// empty value is not NULL (`nullstr`): DuckDB then skips empty lines
+    /// too. A file read unquoted is marked with the stand-in quote byte
+    /// the reader is given (NUL), which no text holds: DuckDB
+    /// counts its empty lines as NULL rows too.
     pub fn new(options: &CsvOptions) -> Option<Self> {
-        if options.quote == NO_QUOTE || options.terminator.is_some() || options.null_regex.is_some()
-        {
+        if options.terminator.is_some() || options.null_regex.is_some() {
             return None;
         }
         Some(Self {

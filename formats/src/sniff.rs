@@ -135,10 +135,22 @@ pub fn sniff_csv_sample(
         }
         false => tried,
     };
-    let best = best.or_else(|| best_of(&tried));
-    let Some((candidate, records)) = best.map(|at| (tried[at].1, &tried[at].2)) else {
+    // A file no dialect reads strictly keeps the quote of the one that
+    // splits it best, quoted or not.
+    let best = best.map(|(at, read)| (at, read.quoted));
+    let Some((mut candidate, records, quoted)) = best
+        .or_else(|| best_of(&tried).map(|at| (at, true)))
+        .map(|(at, quoted)| (tried[at].1, &tried[at].2, quoted))
+    else {
         return Ok((fixed, true));
     };
+    if !quoted && options.quote.is_none() && options.escape.is_none() {
+        // DuckDB's first candidate is no quote: where the sample quotes
+        // nothing it wins, and a quote past the sample is text (a `"`
+        // opened there and never closed took every later row into one
+        // value).
+        (candidate.quote, candidate.escape) = (None, None);
+    }
     let mut dialect = CsvDialect {
         delimiter: candidate.delimiter,
         quote: candidate.quote,
@@ -438,9 +450,9 @@ fn candidates(
         (None, None) => DELIMITERS.to_vec(),
     };
     // DuckDB also tries no quote at all (unless an escape is given), first;
-    // here last, so it wins only where no quote splits the sample as well:
-    // the quote of a sample without quotes stays `"`, which reads a quote
-    // past the sample as DuckDB reads it past its first 2,048 rows.
+    // here last, so it wins only where no quote splits the sample as well;
+    // a sample that quotes nothing is then read without one, as DuckDB's
+    // (see `sniff_csv_sample`).
     let quotes = match (options.quote, options.escape) {
         (Some(q), _) => vec![q],
         (None, Some(_)) => QUOTES.map(Some).to_vec(),
@@ -617,8 +629,8 @@ impl Records {
 }
 
 /// The place in `tried` of the best candidate DuckDB's strict mode reads
-/// ([`quoting`]; DuckDB drops the others), by [`Score`]; `None` when it
-/// reads none. Quotes are read only for the candidates of the best lead
+/// ([`quoting`]; DuckDB drops the others), by [`Score`], and how its
+/// quotes read the sample; `None` when it reads none. Quotes are read only for the candidates of the best lead
 /// (every row agreeing, several columns) until one of them is read: the
 /// others lose whatever their count (reading all 16 was a quarter of a
 /// LIMIT 10's CPU). A candidate whose records stop short of the sample's
@@ -627,7 +639,7 @@ fn best_valid(
     sample: &[u8],
     tried: &[(usize, Candidate, Records)],
     end: SampleEnd,
-) -> Option<usize> {
+) -> Option<(usize, Quoting)> {
     let mut leads: Vec<(bool, bool)> = tried.iter().map(|(_, _, r)| r.lead()).collect();
     leads.sort_unstable();
     leads.dedup();
@@ -642,10 +654,10 @@ fn best_valid(
                     false => (sample, end),
                 };
                 let read = quoting(read, candidate, end);
-                read.valid.then(|| (records.score(*rank, read), at))
+                read.valid.then(|| (records.score(*rank, read), at, read))
             })
-            .max()
-            .map(|(_, at)| at)
+            .max_by_key(|(score, _, _)| *score)
+            .map(|(_, at, read)| (at, read))
     })
 }
 

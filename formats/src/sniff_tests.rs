@@ -122,13 +122,12 @@ fn a_one_line_file_without_newline() {
     assert_eq!((d.delimiter, d.has_header), (b'|', true));
 }
 
+/// A sample that quotes nothing has no quote, as DuckDB 1.5.5 sniffs it
+/// (its `sniff_csv`: Quote '(empty)').
 #[test]
 fn single_column_and_empty_samples_get_defaults() {
     let d = sniff("value\n1\n2\n");
-    assert_eq!(
-        (d.delimiter, d.quote, d.has_header),
-        (b',', Some(b'"'), true)
-    );
+    assert_eq!((d.delimiter, d.quote, d.has_header), (b',', None, true));
     let d = sniff("");
     assert_eq!((d.delimiter, d.has_header), (b',', false));
 }
@@ -648,5 +647,40 @@ fn a_headerless_column_of_times_keeps_its_first_row() {
             &DataType::Time64(TimeUnit::Microsecond),
             "{sample:?}"
         );
+    }
+}
+
+/// A sample that quotes nothing is read without a quote, as DuckDB 1.5.5
+/// sniffs it: a `"` opened past the 20,480-row sample and never closed is
+/// text, and all 25,000 rows read (with `"` the reader took the last 2,999
+/// rows into one value, 22,001 rows, silently). One quoted field in the
+/// sample keeps `"`.
+#[test]
+fn a_sample_that_quotes_nothing_has_no_quote() {
+    let file = |quoted_at: Option<usize>| {
+        let mut text = String::from("a,b\n");
+        for i in 0..25_000 {
+            match i {
+                22_000 => text.push_str(&format!("{i},\"abc\n")),
+                _ if Some(i) == quoted_at => text.push_str(&format!("{i},\"x,{i}\"\n")),
+                _ => text.push_str(&format!("{i},x{i}\n")),
+            }
+        }
+        text
+    };
+    for (quoted_at, quote) in [(None, None), (Some(2_500), Some(b'"'))] {
+        let text = file(quoted_at);
+        let d = sniff_csv_with_hint(
+            text.as_bytes(),
+            &ReadOptions::default(),
+            None,
+            SampleEnd::File,
+        )
+        .unwrap();
+        assert_eq!((d.delimiter, d.quote), (b',', quote), "{quoted_at:?}");
+        if quote.is_none() {
+            let values = column_values(text.as_bytes(), &d, 2);
+            assert_eq!(values[1].len(), SNIFF_RECORDS, "{quoted_at:?}");
+        }
     }
 }

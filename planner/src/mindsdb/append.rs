@@ -525,6 +525,9 @@ async fn splice(
             old.comment,
         )
     });
+    // What a sniffer of the object sees: whether its text holds a `"`,
+    // its line ends and bytes (for an object read unquoted).
+    let mut sampled = Sampled::default();
     let mut spare = Vec::new();
     let mut out = Out {
         output: &output,
@@ -536,6 +539,7 @@ async fn splice(
         .await?
     {
         let decoded = decoder.decode(&chunk).map_err(io)?;
+        sampled.feed(&decoded);
         if let Some(csv) = &mut csv {
             csv.feed(&decoded);
         }
@@ -546,6 +550,7 @@ async fn splice(
             "the object's compressed text ends inside a frame or member ({e}): the object is cut; nothing was written"
         ))
     })?;
+    sampled.feed(&rest);
     if let Some(csv) = &mut csv {
         csv.feed(&rest);
     }
@@ -581,6 +586,13 @@ async fn splice(
     let mut options = old.options.clone();
     options.header = options.format == CopyFormat::Csv && text.is_empty();
     options.json_array = false;
+    // Read unquoted because its text quotes nothing (DuckDB's sniff): a
+    // new value needing quotes gets `"`, which the sniffer then sees,
+    // while the object stays within its sample (checked per batch).
+    let quote_added = options.format == CopyFormat::Csv && options.quote == 0 && !sampled.quote;
+    if quote_added {
+        (options.quote, options.escape) = (b'"', Some(b'"'));
+    }
     let encoded = Output::new(crate::copy::TextCompression::None).map_err(io)?;
     let mut encoder = Encoder::new(Arc::clone(rows.mapping.schema()), &options, encoded.clone())?;
     let quoting = CsvQuoting {
@@ -597,6 +609,19 @@ async fn splice(
         monitor.add_rows(mapped.num_rows() as u64);
         encoder.write(&mapped).await?;
         let plain = encoded.take(Vec::new());
+        sampled.feed(&plain);
+        let unreadable = match quote_added {
+            // Quoted past the sniffer's sample: read unquoted there.
+            true => plain.contains(&b'"') && !sampled.within_sample(),
+            // No quote splits its rows evenly: the encoder wrapped a value
+            // holding the delimiter or a line break in NUL bytes.
+            false => options.format == CopyFormat::Csv && options.quote == 0 && plain.contains(&0),
+        };
+        if unreadable {
+            return Err(target.error(
+                "the object is read without a quote character, so a new value holding the delimiter or a line break could not be quoted; nothing was written",
+            ));
+        }
         let shaped = match options.format {
             CopyFormat::Csv => layout.csv(&plain, quoting),
             _ => layout.json(&plain),
@@ -716,5 +741,29 @@ mod tests {
                 && !e.contains("Ctrl-C"),
             "{e}"
         );
+    }
+}
+
+/// What the CSV sniffer would see of an object's text so far.
+#[derive(Debug, Default)]
+struct Sampled {
+    /// A `"` occurs.
+    quote: bool,
+    lines: usize,
+    bytes: usize,
+}
+
+impl Sampled {
+    fn feed(&mut self, text: &[u8]) {
+        self.quote |= text.contains(&b'"');
+        self.lines += text.iter().filter(|&&b| b == b'\n').count();
+        self.bytes += text.len();
+    }
+
+    /// Whether the text so far lies within the sniffer's sample (DuckDB's
+    /// 20,480 rows, and the bytes s3sql reads for them).
+    fn within_sample(&self) -> bool {
+        self.lines < s3sql_formats::DUCKDB_SAMPLE_SIZE
+            && self.bytes <= s3sql_formats::CSV_SAMPLE_BYTES
     }
 }

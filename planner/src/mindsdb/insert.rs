@@ -350,14 +350,6 @@ impl OldObject {
             let csv = csv.options();
             escape = csv.escape;
             comment = csv.comment;
-            if csv.quote == 0 {
-                // Sniffed unquoted (no quote splits its rows evenly, as in
-                // DuckDB): a new value holding the delimiter or a line
-                // break could not be written so that it reads back.
-                return Err(target.error(
-                    "the object is read without a quote character (none splits its rows evenly), so new values could not be quoted; nothing was written",
-                ));
-            }
             let mut options = CopyOptions::defaults(CopyFormat::Csv);
             options.delimiter = csv.delimiter.into();
             options.quote = csv.quote;

@@ -465,3 +465,26 @@ async fn a_row_ragged_past_duckdbs_first_chunk_is_an_error() {
         "{error}"
     );
 }
+
+/// A file whose 20,480-row sample quotes nothing is read without a quote,
+/// as DuckDB 1.5.5 reads it: a `"` opened at row 22,000 and never closed
+/// is text and every row reads (25,000; with `"` the last 2,999 rows were
+/// one value, 22,001 rows).
+#[tokio::test]
+async fn a_quote_opened_past_the_sample_is_text_as_duckdb() {
+    let bucket = Bucket::new().await;
+    let mut text = String::from("a,b\n");
+    for i in 0..25_000 {
+        match i {
+            22_000 => text.push_str(&format!("{i},\"abc\n")),
+            _ => text.push_str(&format!("{i},x{i}\n")),
+        }
+    }
+    bucket.put("lq/late.csv", text).await;
+    let url = bucket.url("lq/late.csv");
+    let sqls = [
+        format!("SELECT count(*), max(a) FROM '{url}'"),
+        format!("SELECT * FROM '{url}' WHERE a BETWEEN 21999 AND 22001 ORDER BY a"),
+    ];
+    compare(&bucket, &sqls).await;
+}
