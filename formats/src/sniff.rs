@@ -18,7 +18,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use regex::Regex;
 
 use crate::detect::{looks_like_text, strip_bom};
-use crate::sniff_quotes::{Candidate, Quoting, SampleEnd, quoting};
+use crate::sniff_quotes::{Candidate, Quoting, SampleEnd, quoting, spaced_quotes_moved};
 use crate::temporal::{has_zone, timestamp_tz};
 use crate::{FormatError, ReadOptions, null_regex, skip_lines};
 
@@ -135,6 +135,16 @@ pub fn sniff_csv_sample(
         }
         false => tried,
     };
+    if let Some((at, read)) = best
+        && let Some(spaced) = read.spaced
+    {
+        return Err(spaced_quote_error(
+            sample,
+            &tried[at].1,
+            spaced,
+            options.skip,
+        ));
+    }
     // A file no dialect reads strictly keeps the quote of the one that
     // splits it best, quoted or not.
     let best = best.map(|(at, read)| (at, read.quoted));
@@ -168,6 +178,22 @@ pub fn sniff_csv_sample(
         ),
     };
     Ok((dialect, sufficed))
+}
+
+/// The refusal of a file whose dialect, as DuckDB 1.5.5 sniffs it, opens a
+/// quote after spaces (`1, "New York, NY"`, quote at byte `at`): DuckDB
+/// reads `New York, NY`; the reader s3sql decodes with (arrow-csv's)
+/// takes the spaces for the start of an unquoted value and splits it, so
+/// the file is refused rather than read otherwise.
+fn spaced_quote_error(sample: &[u8], candidate: &Candidate, at: usize, skip: u64) -> FormatError {
+    let line = 1 + skip as usize + memchr::memchr_iter(b'\n', &sample[..at]).count();
+    let quote = char::from(candidate.quote.unwrap_or(b'"'));
+    FormatError::Decode {
+        message: format!(
+            "line {line} opens a quoted value after a space ({:?} then {quote}): DuckDB reads the value quoted, s3sql's CSV reader cannot; remove the spaces between the delimiters and the quotes",
+            char::from(candidate.delimiter)
+        ),
+    }
 }
 
 /// The records DuckDB's sniffer reads first (its `sniff_size`): only a
@@ -743,6 +769,8 @@ fn split_all(
 /// of the sample is left out unless it is the only one (a one-line file
 /// without a newline).
 fn split_records(sample: &[u8], candidate: &Candidate, limit: usize, ragged: Ragged) -> Records {
+    let moved = spaced_quotes_moved(sample, candidate);
+    let sample = moved.as_deref().unwrap_or(sample);
     let mut reader = reader_for(candidate);
     let mut out = vec![0u8; 64 * 1024];
     let mut ends = vec![0usize; 1024];

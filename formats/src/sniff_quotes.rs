@@ -46,6 +46,9 @@ pub(crate) struct Quoting {
     /// A quote is escaped (doubled, or after the escape): past its first
     /// 2,048 records DuckDB prefers a dialect that escapes one.
     pub escaped: bool,
+    /// Where the first quote opened after spaces at a field's start lies
+    /// (`1, "a,b"`): DuckDB reads the value quoted, csv-core does not.
+    pub spaced: Option<usize>,
 }
 
 /// Reads `sample` with `candidate`'s quotes as DuckDB's strict mode
@@ -66,6 +69,7 @@ pub(crate) fn quoting(sample: &[u8], candidate: &Candidate, end: SampleEnd) -> Q
         ..Quoting::default()
     };
     let (mut field_start, mut opened_at, mut just_closed) = (true, None, false);
+    let mut spaces = false;
     let mut line_start = true;
     let mut at = 0;
     while at < sample.len() {
@@ -103,20 +107,78 @@ pub(crate) fn quoting(sample: &[u8], candidate: &Candidate, end: SampleEnd) -> Q
         }
         line_start = b == b'\n' || b == b'\r';
         if is_break(b) {
-            field_start = true;
+            (field_start, spaces) = (true, false);
             continue;
         }
         if field_start && space(b) {
             // DuckDB's EMPTY_SPACE: a quote after spaces still opens the field.
+            spaces = true;
             continue;
         }
         if field_start && b == quote {
             (opened_at, out.quoted) = (Some(at - 1), true);
+            if spaces && out.spaced.is_none() {
+                out.spaced = Some(at - 1);
+            }
         }
-        field_start = false;
+        (field_start, spaces) = (false, false);
     }
     if opened_at.is_some() && end == SampleEnd::File {
         out.valid = false;
+    }
+    out
+}
+
+/// `sample` as DuckDB splits it with `candidate`'s quote, for csv-core:
+/// the spaces before a quote opening a field moved after it (`1, "a,b"`
+/// becomes `1,"  a,b"`), so the quote opens the field and every delimiter
+/// and line end keeps its place. `None` when no quote opens a field after
+/// spaces.
+pub(crate) fn spaced_quotes_moved(sample: &[u8], candidate: &Candidate) -> Option<Vec<u8>> {
+    let quote = candidate.quote?;
+    if candidate.delimiter == b' ' || memchr::memmem::find(sample, &[b' ', quote]).is_none() {
+        return None;
+    }
+    let doubled = candidate.escape.is_none_or(|e| e == quote);
+    let mut out: Option<Vec<u8>> = None;
+    let (mut quoted, mut field_start, mut line_start) = (false, true, true);
+    let mut spaces_from = None;
+    let mut at = 0;
+    while at < sample.len() {
+        let b = sample[at];
+        at += 1;
+        if quoted {
+            if b == quote && doubled && sample.get(at) == Some(&quote) {
+                at += 1;
+            } else if b == quote {
+                quoted = false;
+            } else if Some(b) == candidate.escape {
+                at += 1;
+            }
+            continue;
+        }
+        if line_start && Some(b) == candidate.comment {
+            at += memchr::memchr(b'\n', &sample[at..]).map_or(sample.len() - at, |end| end + 1);
+            continue;
+        }
+        line_start = b == b'\n' || b == b'\r';
+        if line_start || b == candidate.delimiter {
+            (field_start, spaces_from) = (true, None);
+            continue;
+        }
+        if field_start && b == b' ' {
+            spaces_from.get_or_insert(at - 1);
+            continue;
+        }
+        if field_start && b == quote {
+            quoted = true;
+            if let Some(from) = spaces_from {
+                let moved = out.get_or_insert_with(|| sample.to_vec());
+                moved.copy_within(from..at - 1, from + 1);
+                moved[from] = quote;
+            }
+        }
+        (field_start, spaces_from) = (false, None);
     }
     out
 }
@@ -164,6 +226,29 @@ mod tests {
                 got.valid, valid,
                 "{sample:?} quote {quote} escape {escape:?} {end:?}"
             );
+        }
+    }
+
+    /// Spaces before a quote opening a field move after it; inside a
+    /// quoted value (past a doubled quote too) and on a comment line they
+    /// stay.
+    #[test]
+    fn spaces_before_an_opening_quote_move_after_it() {
+        let candidate = Candidate {
+            delimiter: b',',
+            quote: Some(b'"'),
+            escape: None,
+            comment: Some(b'#'),
+        };
+        let cases = [
+            ("1, \"a,b\"\n  \"c\",2\n", Some("1,\" a,b\"\n\"  c\",2\n")),
+            ("1,\"x, \"\" y\"\n", None),
+            ("# a, \"b\n1,2\n", None),
+            ("1,x \"y\"\n", None),
+        ];
+        for (sample, moved) in cases {
+            let got = spaced_quotes_moved(sample.as_bytes(), &candidate);
+            assert_eq!(got.as_deref(), moved.map(str::as_bytes), "{sample:?}");
         }
     }
 

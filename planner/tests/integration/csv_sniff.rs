@@ -488,3 +488,24 @@ async fn a_quote_opened_past_the_sample_is_text_as_duckdb() {
     ];
     compare(&bucket, &sqls).await;
 }
+
+/// A quote opened after a space (`1, "New York, NY"`) is refused naming
+/// the file and line: DuckDB 1.5.5 reads (1, 'New York, NY'), which
+/// s3sql's reader cannot; it read one column of whole lines, silently.
+#[tokio::test]
+async fn a_quote_opened_after_a_space_is_refused_naming_file_and_line() {
+    let bucket = Bucket::new().await;
+    bucket
+        .put(
+            "sp/city.csv",
+            "id, city\n1, \"New York, NY\"\n2, \"Austin, TX\"\n",
+        )
+        .await;
+    let url = bucket.url("sp/city.csv");
+    let session = bucket.session().await;
+    let error = crate::support::error_of(&session, &format!("SELECT * FROM '{url}'")).await;
+    assert!(
+        error.contains(&url) && error.contains("line 2 opens a quoted value after a space"),
+        "{error}"
+    );
+}
