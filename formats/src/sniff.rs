@@ -5,11 +5,9 @@
 //! most columns wins, and arrow's type inference on the first row decides
 //! the header.
 
-use std::collections::HashMap;
 use std::io::Cursor;
 use std::sync::Arc;
 
-use csv_core::{ReadRecordResult, Reader, ReaderBuilder};
 use datafusion::arrow::array::StringArray;
 use datafusion::arrow::compute::{CastOptions, cast_with_options};
 use datafusion::arrow::csv::ReaderBuilder as ArrowReaderBuilder;
@@ -18,7 +16,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use regex::Regex;
 
 use crate::detect::{looks_like_text, strip_bom};
-use crate::sniff_quotes::{Candidate, Quoting, SampleEnd, quoting, spaced_quotes_moved};
+use crate::sniff_quotes::{Candidate, SampleEnd};
 use crate::temporal::{has_zone, timestamp_tz};
 use crate::{FormatError, ReadOptions, null_regex, skip_lines};
 
@@ -546,269 +544,6 @@ fn default_escape(quote: Option<Option<u8>>) -> Option<u8> {
     }
 }
 
-/// How DuckDB's sniffer counts a row whose field count is not the
-/// others': it disagrees, unless `null_padding` pads it (the most fields
-/// of any row are the columns) or `ignore_errors` skips it.
-#[derive(Debug, Clone, Copy)]
-enum Ragged {
-    Refused,
-    Padded,
-    Skipped,
-}
-
-impl Ragged {
-    fn of(options: &ReadOptions) -> Self {
-        match (options.null_padding, options.ignore_errors) {
-            (true, _) => Ragged::Padded,
-            (false, true) => Ragged::Skipped,
-            (false, false) => Ragged::Refused,
-        }
-    }
-}
-
-/// How a candidate dialect splits the sample.
-struct Records {
-    /// Fields per complete record.
-    field_counts: Vec<usize>,
-    /// The most common field count and how many records have it (set
-    /// once the records are split: the ranking asks for it several times).
-    mode: (usize, usize),
-    /// Bytes of the sample up to the end of the last complete record.
-    complete_len: usize,
-    /// Some field contains a line break.
-    newlines_in_values: bool,
-}
-
-/// Ranks candidates DuckDB's strict mode reads ([`quoting`]): rows all
-/// agreeing first, over DuckDB's first 2,048 records (DuckDB drops a
-/// dialect that splits them unevenly, so a file ragged there is one
-/// column of whole lines), then several columns, then
-/// one that quotes a field (DuckDB's preference: `'it''s'` is `it's`
-/// where `"` splits alike, and `"Smith, John"` is one value where `'`
-/// splits it alike), then, past DuckDB's first 2,048 records, one that
-/// escapes a quote, then how many rows agree, then more columns, then the
-/// earlier candidate.
-type Score = (
-    bool,
-    bool,
-    bool,
-    bool,
-    usize,
-    usize,
-    std::cmp::Reverse<usize>,
-);
-
-impl Records {
-    /// The most common field count and how many records have it.
-    fn columns(&self) -> (usize, usize) {
-        self.mode
-    }
-
-    /// Counts [`Self::mode`] from the field counts, rows of another count
-    /// taken as `ragged` says.
-    fn count_mode(&mut self, ragged: Ragged) {
-        let mut frequency: HashMap<usize, usize> = HashMap::new();
-        for &count in &self.field_counts {
-            *frequency.entry(count).or_default() += 1;
-        }
-        let (columns, agreeing) = frequency
-            .into_iter()
-            .max_by_key(|&(count, rows)| (rows, count))
-            .unwrap_or((0, 0));
-        let rows = self.field_counts.len();
-        self.mode = match ragged {
-            Ragged::Refused => (columns, agreeing),
-            Ragged::Padded => (self.field_counts.iter().copied().max().unwrap_or(0), rows),
-            Ragged::Skipped => (columns, rows),
-        };
-    }
-
-    /// The first two parts of the score: the rows of DuckDB's first chunk
-    /// (its first 2,048 records) all agreeing, several columns. A row that
-    /// disagrees past the chunk does not make the file one column: DuckDB
-    /// keeps the dialect and errors at that row (the sniffer's error up
-    /// to its 20,480-row sample, the reader's past it), as s3sql's reader does.
-    fn lead(&self) -> (bool, bool) {
-        let (columns, agreeing) = self.columns();
-        let chunk = &self.field_counts[..self.field_counts.len().min(DUCKDB_FIRST_CHUNK)];
-        let even = match agreeing == self.field_counts.len() {
-            true => true,
-            false => chunk.iter().all(|&count| count == chunk[0]),
-        };
-        (even, columns > 1)
-    }
-
-    fn score(&self, rank: usize, quoting: Quoting) -> Score {
-        let (all_agree, several) = self.lead();
-        let (columns, agreeing) = self.columns();
-        let many = self.field_counts.len() > DUCKDB_FIRST_CHUNK;
-        (
-            all_agree,
-            several,
-            quoting.quoted,
-            quoting.escaped && many,
-            agreeing,
-            columns,
-            std::cmp::Reverse(rank),
-        )
-    }
-}
-
-/// The place in `tried` of the best candidate DuckDB's strict mode reads
-/// ([`quoting`]; DuckDB drops the others), by [`Score`], and how its
-/// quotes read the sample; `None` when it reads none. Quotes are read only for the candidates of the best lead
-/// (every row agreeing, several columns) until one of them is read: the
-/// others lose whatever their count (reading all 16 was a quarter of a
-/// LIMIT 10's CPU). A candidate whose records stop short of the sample's
-/// end is read as far as they go, the rest of the sample taken as cut.
-fn best_valid(
-    sample: &[u8],
-    tried: &[(usize, Candidate, Records)],
-    end: SampleEnd,
-) -> Option<(usize, Quoting)> {
-    let mut leads: Vec<(bool, bool)> = tried.iter().map(|(_, _, r)| r.lead()).collect();
-    leads.sort_unstable();
-    leads.dedup();
-    leads.into_iter().rev().find_map(|lead| {
-        tried
-            .iter()
-            .enumerate()
-            .filter(|(_, (_, _, records))| records.lead() == lead)
-            .filter_map(|(at, (rank, candidate, records))| {
-                let (read, end) = match records.field_counts.len() >= SNIFF_RECORDS {
-                    true => (&sample[..records.complete_len], SampleEnd::Cut),
-                    false => (sample, end),
-                };
-                let read = quoting(read, candidate, end);
-                read.valid.then(|| (records.score(*rank, read), at, read))
-            })
-            .max_by_key(|(score, _, _)| *score)
-            .map(|(_, at, read)| (at, read))
-    })
-}
-
-/// The place in `tried` of the best candidate by [`Score`], however its
-/// quotes read: a file no dialect reads strictly (DuckDB refuses it)
-/// still gets the one that splits it best.
-fn best_of(tried: &[(usize, Candidate, Records)]) -> Option<usize> {
-    tried
-        .iter()
-        .enumerate()
-        .max_by_key(|(_, (rank, _, records))| records.score(*rank, Quoting::default()))
-        .map(|(at, _)| at)
-}
-
-fn reader_for(candidate: &Candidate) -> Reader {
-    ReaderBuilder::new()
-        .delimiter(candidate.delimiter)
-        .quote(candidate.quote.unwrap_or(b'"'))
-        .quoting(candidate.quote.is_some())
-        .double_quote(true)
-        .escape(candidate.escape)
-        .comment(candidate.comment)
-        .build()
-}
-
-/// Records split by every candidate first from a sample's first
-/// [`PREFIX_RECORDS`] only.
-const PREFIX_RECORDS: usize = 1024;
-
-/// Each candidate's split of the sample, with its rank (its place in
-/// `candidates`), in two rounds: every candidate over the first
-/// [`PREFIX_RECORDS`] records, then over [`SNIFF_RECORDS`] those that split
-/// them into several agreeing columns. Rows that disagree never agree again
-/// and a count of columns all rows agree on cannot change, so a candidate
-/// that does not lead (several columns, every row agreeing) over the prefix
-/// does not lead over more; once one of the second round still leads, the
-/// others cannot win, and are not split further (16 full splits were most
-/// of the time a 1M-row CSV query spent planning). Otherwise every
-/// candidate is split in full, as if there had been one round.
-fn split_by_each(
-    sample: &[u8],
-    candidates: Vec<Candidate>,
-    ragged: Ragged,
-) -> Vec<(usize, Candidate, Records)> {
-    // Rows skipped by `ignore_errors` are those of no count but the most
-    // common, which more rows can change: no prefix tells then.
-    if matches!(ragged, Ragged::Skipped) {
-        return split_all(sample, candidates, ragged);
-    }
-    let prefix: Vec<bool> = candidates
-        .iter()
-        .map(|c| split_records(sample, c, PREFIX_RECORDS, ragged).lead() == (true, true))
-        .collect();
-    let leading: Vec<(usize, Candidate, Records)> = candidates
-        .iter()
-        .enumerate()
-        .filter(|(rank, _)| prefix[*rank])
-        .map(|(rank, c)| (rank, *c, split_records(sample, c, SNIFF_RECORDS, ragged)))
-        .collect();
-    if leading.iter().any(|(_, _, r)| r.lead() == (true, true)) {
-        return leading;
-    }
-    split_all(sample, candidates, ragged)
-}
-
-/// Each candidate's split of the sample, with its rank.
-fn split_all(
-    sample: &[u8],
-    candidates: Vec<Candidate>,
-    ragged: Ragged,
-) -> Vec<(usize, Candidate, Records)> {
-    candidates
-        .into_iter()
-        .enumerate()
-        .map(|(rank, c)| {
-            let records = split_records(sample, &c, SNIFF_RECORDS, ragged);
-            (rank, c, records)
-        })
-        .collect()
-}
-
-/// Splits the sample into at most `limit` records; a record cut by the end
-/// of the sample is left out unless it is the only one (a one-line file
-/// without a newline).
-fn split_records(sample: &[u8], candidate: &Candidate, limit: usize, ragged: Ragged) -> Records {
-    let moved = spaced_quotes_moved(sample, candidate);
-    let sample = moved.as_deref().unwrap_or(sample);
-    let mut reader = reader_for(candidate);
-    let mut out = vec![0u8; 64 * 1024];
-    let mut ends = vec![0usize; 1024];
-    let mut records = Records {
-        field_counts: Vec::new(),
-        mode: (0, 0),
-        complete_len: 0,
-        newlines_in_values: false,
-    };
-    let (mut pos, mut fields, mut newline) = (0, 0, false);
-    while records.field_counts.len() < limit {
-        let at_end = pos == sample.len();
-        if at_end && !records.field_counts.is_empty() {
-            break;
-        }
-        // An empty input tells csv-core the data has ended: only done when no record was complete.
-        let (result, read, written, ended) =
-            reader.read_record(&sample[pos..], &mut out, &mut ends);
-        pos += read;
-        fields += ended;
-        newline |= out[..written].iter().any(|&b| b == b'\n' || b == b'\r');
-        match result {
-            ReadRecordResult::OutputFull | ReadRecordResult::OutputEndsFull => {}
-            ReadRecordResult::InputEmpty if at_end => break,
-            ReadRecordResult::InputEmpty => {}
-            ReadRecordResult::Record => {
-                records.field_counts.push(fields);
-                records.complete_len = pos;
-                records.newlines_in_values |= newline;
-                (fields, newline) = (0, false);
-            }
-            ReadRecordResult::End => break,
-        }
-    }
-    records.count_mode(ragged);
-    records
-}
-
 /// arrow-csv's reading of `dialect`, without a header.
 fn arrow_format(dialect: &CsvDialect) -> Format {
     let mut format = Format::default()
@@ -826,7 +561,10 @@ fn arrow_format(dialect: &CsvDialect) -> Format {
 
 #[path = "sniff_header.rs"]
 mod header;
+#[path = "sniff_split.rs"]
+mod split;
 use header::first_row_is_header;
+use split::{Ragged, best_of, best_valid, split_all, split_by_each};
 
 #[cfg(test)]
 #[path = "sniff_tests.rs"]
