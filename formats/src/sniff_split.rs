@@ -42,6 +42,9 @@ pub(super) struct Records {
     pub(super) complete_len: usize,
     /// Some field contains a line break.
     pub(super) newlines_in_values: bool,
+    /// The first of the records ending the sample whose last field is
+    /// empty (`7,8,9,`), if the last record's is.
+    empty_last_from: Option<usize>,
 }
 
 /// Ranks candidates DuckDB's strict mode reads ([`quoting`]): rows all
@@ -82,10 +85,26 @@ impl Records {
             .unwrap_or((0, 0));
         let rows = self.field_counts.len();
         self.mode = match ragged {
-            Ragged::Refused => (columns, agreeing),
+            Ragged::Refused => match self.empty_last_columns() {
+                Some(columns) => (columns, rows),
+                None => (columns, agreeing),
+            },
             Ragged::Padded => (self.field_counts.iter().copied().max().unwrap_or(0), rows),
             Ragged::Skipped => (columns, rows),
         };
+    }
+
+    /// The columns of a sample whose last records have one field more,
+    /// empty (`7,8,9,` under `a,b,c`), which DuckDB 1.5.5 takes for the
+    /// others' columns (it drops the empty field; s3sql's reader cannot,
+    /// and errors at that row instead of making the file one column).
+    /// `None` unless every record before them has that one field less.
+    fn empty_last_columns(&self) -> Option<usize> {
+        let from = self.empty_last_from.filter(|&from| from > 0)?;
+        let (before, tail) = self.field_counts.split_at(from);
+        let columns = tail[0].checked_sub(1)?;
+        (before.iter().all(|&c| c == columns) && tail.iter().all(|&c| c == tail[0]))
+            .then_some(columns)
     }
 
     /// The first two parts of the score: the rows of DuckDB's first chunk
@@ -244,6 +263,7 @@ fn split_records(sample: &[u8], candidate: &Candidate, limit: usize, ragged: Rag
         mode: (0, 0),
         complete_len: 0,
         newlines_in_values: false,
+        empty_last_from: None,
     };
     let (mut pos, mut fields, mut newline) = (0, 0, false);
     while records.field_counts.len() < limit {
@@ -262,6 +282,18 @@ fn split_records(sample: &[u8], candidate: &Candidate, limit: usize, ragged: Rag
             ReadRecordResult::InputEmpty if at_end => break,
             ReadRecordResult::InputEmpty => {}
             ReadRecordResult::Record => {
+                // An unquoted empty last field: the record's text ends
+                // in the delimiter (inside quotes it could not end it).
+                let end = sample[..pos]
+                    .iter()
+                    .rposition(|&b| b != b'\n' && b != b'\r');
+                let empty_last =
+                    fields > 1 && end.map(|at| sample[at]) == Some(candidate.delimiter);
+                records.empty_last_from = match (empty_last, records.empty_last_from) {
+                    (true, Some(from)) => Some(from),
+                    (true, None) => Some(records.field_counts.len()),
+                    (false, _) => None,
+                };
                 records.field_counts.push(fields);
                 records.complete_len = pos;
                 records.newlines_in_values |= newline;

@@ -715,3 +715,23 @@ fn a_quote_opened_after_a_space_is_refused_naming_the_line() {
         assert_eq!(d.delimiter, b',', "{sample:?}");
     }
 }
+
+/// Records ending the file with one field more, empty (`7,8,9,` under
+/// `a,b,c`), keep the others' delimiter, as DuckDB 1.5.5 keeps their
+/// columns (it reads (7, 8, 9); s3sql's reader errors at that row): the
+/// file was one column of whole lines. Such a record followed by one
+/// without (`4,5,6,` then `7,8,9`) is ragged, one column in DuckDB too.
+#[test]
+fn records_ending_in_an_extra_empty_field_keep_the_delimiter() {
+    for (sample, delimiter) in [
+        ("a,b,c\n1,2,3\n4,5,6\n7,8,9,\n", b','),
+        ("a,b,c\n1,2,3\n4,5,6,\n7,8,9,\n", b','),
+        ("1,2,3\n4,5,6,\n", b','),
+        ("a|b\n1|2|\n3|4|\n", b'|'),
+        ("a,b,c\n1,2,3\n4,5,6,\n7,8,9\n", b'|'),
+        ("a,b,c\n1,2,3,\n4,5,6\n", b'|'),
+        ("a,b,c\n1,2,3\n4,5,6\n7,8,9,x\n", b'|'),
+    ] {
+        assert_eq!(sniff(sample).delimiter, delimiter, "{sample:?}");
+    }
+}

@@ -509,3 +509,19 @@ async fn a_quote_opened_after_a_space_is_refused_naming_file_and_line() {
         "{error}"
     );
 }
+
+/// Rows ending the file with one field more, empty (`7,8,9,` under
+/// `a,b,c`), are an error naming the line: DuckDB 1.5.5 keeps the
+/// columns and drops the empty field, which s3sql's reader cannot; it
+/// read every line whole as one VARCHAR column, silently.
+#[tokio::test]
+async fn an_extra_empty_last_field_is_an_error_naming_the_line() {
+    let bucket = Bucket::new().await;
+    bucket
+        .put("te/last.csv", "a,b,c\n1,2,3\n4,5,6\n7,8,9,\n")
+        .await;
+    let url = bucket.url("te/last.csv");
+    let session = bucket.session().await;
+    let error = crate::support::error_of(&session, &format!("SELECT * FROM '{url}'")).await;
+    assert!(error.contains(&url) && error.contains("line 4"), "{error}");
+}
