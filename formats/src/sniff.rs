@@ -143,6 +143,13 @@ pub fn sniff_csv_sample(
             options.skip,
         ));
     }
+    if let Some((at, _)) = best
+        && options.skip == 0
+        && matches!(ragged, Ragged::Refused)
+        && tried[at].2.notes > 0
+    {
+        return Err(notes_error(tried[at].2.notes));
+    }
     // A file no dialect reads strictly keeps the quote of the one that
     // splits it best, quoted or not.
     let best = best.map(|(at, read)| (at, read.quoted));
@@ -190,6 +197,17 @@ fn spaced_quote_error(sample: &[u8], candidate: &Candidate, at: usize, skip: u64
         message: format!(
             "line {line} opens a quoted value after a space ({:?} then {quote}): DuckDB reads the value quoted, s3sql's CSV reader cannot; remove the spaces between the delimiters and the quotes",
             char::from(candidate.delimiter)
+        ),
+    }
+}
+
+/// The refusal of a file whose first `notes` lines have fewer fields than
+/// every line below (a title before the header): DuckDB 1.5.5 skips them
+/// as notes, which s3sql does only when told to.
+fn notes_error(notes: usize) -> FormatError {
+    FormatError::Decode {
+        message: format!(
+            "the first {notes} line(s) have fewer fields than every line below them (notes before the header?): DuckDB skips them; give skip = {notes} to read the file so"
         ),
     }
 }

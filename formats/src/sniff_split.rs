@@ -45,18 +45,23 @@ pub(super) struct Records {
     /// The first of the records ending the sample whose last field is
     /// empty (`7,8,9,`), if the last record's is.
     empty_last_from: Option<usize>,
+    /// How many first records DuckDB skips as notes (see
+    /// `notes_columns`); set with [`Self::mode`].
+    pub(super) notes: usize,
 }
 
 /// Ranks candidates DuckDB's strict mode reads ([`quoting`]): rows all
 /// agreeing first, over DuckDB's first 2,048 records (DuckDB drops a
 /// dialect that splits them unevenly, so a file ragged there is one
-/// column of whole lines), then several columns, then
+/// column of whole lines), then several columns, then no notes before
+/// the header (DuckDB skips them, counting only the rows below), then
 /// one that quotes a field (DuckDB's preference: `'it''s'` is `it's`
 /// where `"` splits alike, and `"Smith, John"` is one value where `'`
 /// splits it alike), then, past DuckDB's first 2,048 records, one that
 /// escapes a quote, then how many rows agree, then more columns, then the
 /// earlier candidate.
 type Score = (
+    bool,
     bool,
     bool,
     bool,
@@ -87,7 +92,13 @@ impl Records {
         self.mode = match ragged {
             Ragged::Refused => match self.empty_last_columns() {
                 Some(columns) => (columns, rows),
-                None => (columns, agreeing),
+                None => match self.notes_columns() {
+                    Some((columns, notes)) => {
+                        self.notes = notes;
+                        (columns, rows - notes)
+                    }
+                    None => (columns, agreeing),
+                },
             },
             Ragged::Padded => (self.field_counts.iter().copied().max().unwrap_or(0), rows),
             Ragged::Skipped => (columns, rows),
@@ -107,6 +118,25 @@ impl Records {
             .then_some(columns)
     }
 
+    /// The columns of a sample whose first records have fewer fields
+    /// than all the others (`title line` before `a,b,c`): DuckDB 1.5.5
+    /// skips them as notes and reads the others. `None` for any other
+    /// sample.
+    /// With how many notes: the records before the run of records with
+    /// the last one's count that ends the sample, each with fewer fields.
+    fn notes_columns(&self) -> Option<(usize, usize)> {
+        let &columns = self.field_counts.last()?;
+        let run = self
+            .field_counts
+            .iter()
+            .rev()
+            .take_while(|&&c| c == columns)
+            .count();
+        let notes = &self.field_counts[..self.field_counts.len() - run];
+        (!notes.is_empty() && run > 1 && columns > 1 && notes.iter().all(|&c| c < columns))
+            .then_some((columns, notes.len()))
+    }
+
     /// The first two parts of the score: the rows of DuckDB's first chunk
     /// (its first 2,048 records) all agreeing, several columns. A row that
     /// disagrees past the chunk does not make the file one column: DuckDB
@@ -115,7 +145,7 @@ impl Records {
     fn lead(&self) -> (bool, bool) {
         let (columns, agreeing) = self.columns();
         let chunk = &self.field_counts[..self.field_counts.len().min(DUCKDB_FIRST_CHUNK)];
-        let even = match agreeing == self.field_counts.len() {
+        let even = match agreeing + self.notes == self.field_counts.len() {
             true => true,
             false => chunk.iter().all(|&count| count == chunk[0]),
         };
@@ -129,6 +159,7 @@ impl Records {
         (
             all_agree,
             several,
+            self.notes == 0,
             quoting.quoted,
             quoting.escaped && many,
             agreeing,
@@ -264,6 +295,7 @@ fn split_records(sample: &[u8], candidate: &Candidate, limit: usize, ragged: Rag
         complete_len: 0,
         newlines_in_values: false,
         empty_last_from: None,
+        notes: 0,
     };
     let (mut pos, mut fields, mut newline) = (0, 0, false);
     while records.field_counts.len() < limit {

@@ -281,10 +281,11 @@ proptest! {
     #[test]
     fn sniffing_text_never_panics(sample in "[a-c0-9,;|\t'\"\\\\\r\n ]{0,300}", skip in 0u64..3) {
         let options = ReadOptions { skip, ..ReadOptions::default() };
-        // Only a quote opened after a space is refused (DuckDB reads it
-        // quoted, s3sql's reader cannot).
+        // Only a quote opened after a space or notes before the header are
+        // refused (DuckDB reads the one quoted and skips the other).
         let refused = sniff_csv(sample.as_bytes(), &options).err().map(|e| e.to_string());
-        prop_assert!(refused.as_ref().is_none_or(|e| e.contains("after a space")), "{:?}", refused);
+        let expected = |e: &String| e.contains("after a space") || e.contains("notes before the header");
+        prop_assert!(refused.as_ref().is_none_or(expected), "{:?}", refused);
     }
 
     #[test]
@@ -433,9 +434,8 @@ fn types_come_from_duckdbs_20480_row_sample() {
 /// candidates are split in full whenever none of those leading over the
 /// prefix still leads, so the answer is the one splitting every candidate
 /// in full gives. No dialect of several columns splits every row alike,
-/// so that is one column (`|`, the first delimiter that splits nothing).
-/// (DuckDB 1.5.5 takes `;` and the first 1,100 rows for notes it skips;
-/// s3sql skips no rows.)
+/// so that is `;` with the first 1,100 rows for notes, as DuckDB 1.5.5
+/// takes it (it skips them; s3sql refuses the file, naming the `skip`).
 #[test]
 fn a_dialect_leading_only_over_the_first_records_does_not_win() {
     let mut sample = String::new();
@@ -445,7 +445,10 @@ fn a_dialect_leading_only_over_the_first_records_does_not_win() {
     for _ in 0..1900 {
         sample.push_str("1;2;3,4\n");
     }
-    assert_eq!(sniff(&sample).delimiter, b'|');
+    let error = sniff_csv(sample.as_bytes(), &ReadOptions::default()).unwrap_err();
+    assert!(error.to_string().contains("skip = 1100"), "{error}");
+    let skip = with(&[("skip", OptionValue::Int(1100))]);
+    assert_eq!(sniff_csv(sample.as_bytes(), &skip).unwrap().delimiter, b';');
 }
 
 /// The escape of each sample as DuckDB 1.5.5 sniffs it: it tries the
@@ -733,5 +736,36 @@ fn records_ending_in_an_extra_empty_field_keep_the_delimiter() {
         ("a,b,c\n1,2,3\n4,5,6\n7,8,9,x\n", b'|'),
     ] {
         assert_eq!(sniff(sample).delimiter, delimiter, "{sample:?}");
+    }
+}
+
+/// Lines before the header with fewer fields than every line below (a
+/// title) are refused, naming how many to skip: DuckDB 1.5.5 skips them
+/// as notes (`title line\na,b,c\n1,2,3\n4,5,6` is (1,2,3), (4,5,6) under
+/// a, b, c), and s3sql read the file as one column of lines. With that
+/// `skip` the file reads as DuckDB reads it. A short line below the
+/// header is no note: the file stays one column.
+#[test]
+fn notes_before_the_header_are_refused_naming_the_skip() {
+    for (sample, notes, header) in [
+        ("title line\na,b,c\n1,2,3\n4,5,6\n", 1, true),
+        ("t1\nt2,x\na,b,c\n1,2,3\n", 2, true),
+        ("a,b\n1,2,3\n4,5,6\n", 1, false),
+        ("x\n1,2\n3,4\n", 1, false),
+    ] {
+        let error = sniff_csv(sample.as_bytes(), &ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains(&format!("the first {notes} line(s)"))
+                && error.contains(&format!("skip = {notes}")),
+            "{sample:?}: {error}"
+        );
+        let skip = with(&[("skip", OptionValue::Int(notes))]);
+        let d = sniff_csv(sample.as_bytes(), &skip).unwrap();
+        assert_eq!((d.delimiter, d.has_header), (b',', header), "{sample:?}");
+    }
+    for sample in ["a,b,c\n1,2,3\n4,5\n6,7,8\n", "a,b\n1,2\n3,4\nTotal: 2\n"] {
+        assert_eq!(sniff(sample).delimiter, b'|', "{sample:?}");
     }
 }

@@ -525,3 +525,34 @@ async fn an_extra_empty_last_field_is_an_error_naming_the_line() {
     let error = crate::support::error_of(&session, &format!("SELECT * FROM '{url}'")).await;
     assert!(error.contains(&url) && error.contains("line 4"), "{error}");
 }
+
+/// A title line before the header is refused naming the file and the
+/// `skip` that reads it, and with that `skip` the file reads as DuckDB
+/// 1.5.5 reads it without (it skips such lines as notes); it read every
+/// line whole as one VARCHAR column, silently.
+#[tokio::test]
+async fn notes_before_the_header_are_refused_naming_the_skip() {
+    let bucket = Bucket::new().await;
+    bucket
+        .put("nt/title.csv", "title line\na,b,c\n1,2,3\n4,5,6\n")
+        .await;
+    let url = bucket.url("nt/title.csv");
+    let session = bucket.session().await;
+    let error = crate::support::error_of(&session, &format!("SELECT * FROM '{url}'")).await;
+    assert!(
+        error.contains(&url) && error.contains("skip = 1"),
+        "{error}"
+    );
+    let ours = crate::support::table_rows(
+        &crate::support::query(
+            &session,
+            &format!("SELECT * FROM read_csv('{url}', skip = 1) ORDER BY a"),
+        )
+        .await,
+    );
+    let theirs = crate::support::duckdb(
+        Some(&bucket),
+        &[format!("SELECT * FROM '{url}' ORDER BY a")],
+    );
+    assert_eq!(ours, crate::support::duckdb_rows(&theirs[0]));
+}
