@@ -119,7 +119,7 @@ pub fn sniff_csv_sample(
     }
     let all: Vec<Candidate> = candidates(sample, options, delimiter_hint).collect();
     let ragged = Ragged::of(options);
-    let tried = split_by_each(sample, all.clone(), ragged);
+    let tried = split_by_each(sample, all.clone(), ragged, end);
     let sufficed = tried
         .iter()
         .all(|(_, _, records)| records.field_counts.len() >= SNIFF_RECORDS);
@@ -127,7 +127,7 @@ pub fn sniff_csv_sample(
     let tried = match best.is_none() && tried.len() < all.len() {
         // Every candidate that led was dropped: the others get their chance.
         true => {
-            let tried = split_all(sample, all, ragged);
+            let tried = split_all(sample, all, ragged, end);
             best = best_valid(sample, &tried, end);
             tried
         }

@@ -242,26 +242,33 @@ pub(super) fn split_by_each(
     sample: &[u8],
     candidates: Vec<Candidate>,
     ragged: Ragged,
+    end: SampleEnd,
 ) -> Vec<(usize, Candidate, Records)> {
     // Rows skipped by `ignore_errors` are those of no count but the most
     // common, which more rows can change: no prefix tells then.
     if matches!(ragged, Ragged::Skipped) {
-        return split_all(sample, candidates, ragged);
+        return split_all(sample, candidates, ragged, end);
     }
     let prefix: Vec<bool> = candidates
         .iter()
-        .map(|c| split_records(sample, c, PREFIX_RECORDS, ragged).lead() == (true, true))
+        .map(|c| split_records(sample, c, PREFIX_RECORDS, ragged, end).lead() == (true, true))
         .collect();
     let leading: Vec<(usize, Candidate, Records)> = candidates
         .iter()
         .enumerate()
         .filter(|(rank, _)| prefix[*rank])
-        .map(|(rank, c)| (rank, *c, split_records(sample, c, SNIFF_RECORDS, ragged)))
+        .map(|(rank, c)| {
+            (
+                rank,
+                *c,
+                split_records(sample, c, SNIFF_RECORDS, ragged, end),
+            )
+        })
         .collect();
     if leading.iter().any(|(_, _, r)| r.lead() == (true, true)) {
         return leading;
     }
-    split_all(sample, candidates, ragged)
+    split_all(sample, candidates, ragged, end)
 }
 
 /// Each candidate's split of the sample, with its rank.
@@ -269,21 +276,29 @@ pub(super) fn split_all(
     sample: &[u8],
     candidates: Vec<Candidate>,
     ragged: Ragged,
+    end: SampleEnd,
 ) -> Vec<(usize, Candidate, Records)> {
     candidates
         .into_iter()
         .enumerate()
         .map(|(rank, c)| {
-            let records = split_records(sample, &c, SNIFF_RECORDS, ragged);
+            let records = split_records(sample, &c, SNIFF_RECORDS, ragged, end);
             (rank, c, records)
         })
         .collect()
 }
 
 /// Splits the sample into at most `limit` records; a record cut by the end
-/// of the sample is left out unless it is the only one (a one-line file
-/// without a newline).
-fn split_records(sample: &[u8], candidate: &Candidate, limit: usize, ragged: Ragged) -> Records {
+/// of a sample cut from a longer file is left out unless it is the only
+/// one. Where the file ends with the sample its last line counts, newline
+/// or not (`a,b,c\n1,2,3\n4,5` is ragged, one column, as in DuckDB).
+fn split_records(
+    sample: &[u8],
+    candidate: &Candidate,
+    limit: usize,
+    ragged: Ragged,
+    end: SampleEnd,
+) -> Records {
     let moved = spaced_quotes_moved(sample, candidate);
     let sample = moved.as_deref().unwrap_or(sample);
     let mut reader = reader_for(candidate);
@@ -300,7 +315,7 @@ fn split_records(sample: &[u8], candidate: &Candidate, limit: usize, ragged: Rag
     let (mut pos, mut fields, mut newline) = (0, 0, false);
     while records.field_counts.len() < limit {
         let at_end = pos == sample.len();
-        if at_end && !records.field_counts.is_empty() {
+        if at_end && !records.field_counts.is_empty() && end == SampleEnd::Cut {
             break;
         }
         // An empty input tells csv-core the data has ended: only done when no record was complete.

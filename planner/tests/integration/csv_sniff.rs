@@ -431,6 +431,9 @@ async fn a_ragged_file_reads_as_one_column_as_duckdb() {
         ("short.csv", "a,b,c\n1,2,3\n4,5\n6,7,8\n"),
         ("long.csv", "a,b,c\n1,2,3\n4,5,6,7\n6,7,8\n"),
         ("after.csv", "a,b\n1,\"x, y\"\n2,\"abc\"def\n3,\"z\"\n"),
+        // The last line, without a newline, is short (review 10: "expected
+        // 3 columns, found 2").
+        ("nonl.csv", "a,b,c\n1,2,3\n4,5"),
     ];
     let mut sqls = Vec::new();
     for (name, text) in files {
