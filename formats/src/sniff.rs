@@ -186,17 +186,18 @@ pub fn sniff_csv_sample(
 }
 
 /// The refusal of a file whose dialect, as DuckDB 1.5.5 sniffs it, opens a
-/// quote after spaces (`1, "New York, NY"`, quote at byte `at`): DuckDB
-/// reads `New York, NY`; the reader s3sql decodes with (arrow-csv's)
-/// takes the spaces for the start of an unquoted value and splits it, so
-/// the file is refused rather than read otherwise.
+/// quote after spaces (`1, "New York, NY"`, quote at byte `at`) or has
+/// spaces after a closing one (`"x" ,1`): DuckDB reads `New York, NY`
+/// and `x`; the reader s3sql decodes with (arrow-csv's) takes the first
+/// spaces for the start of an unquoted value and splits it, and keeps the
+/// others (`x `), so the file is refused rather than read otherwise.
 fn spaced_quote_error(sample: &[u8], candidate: &Candidate, at: usize, skip: u64) -> FormatError {
     let line = 1 + skip as usize + memchr::memchr_iter(b'\n', &sample[..at]).count();
     let quote = char::from(candidate.quote.unwrap_or(b'"'));
     FormatError::Decode {
         message: format!(
-            "line {line} opens a quoted value after a space ({:?} then {quote}): DuckDB reads the value quoted, s3sql's CSV reader cannot; remove the spaces between the delimiters and the quotes",
-            char::from(candidate.delimiter)
+            "line {line} has spaces beside a quoted value ({d}  {quote} or {quote}  {d}): DuckDB reads the value without them, s3sql's CSV reader cannot; remove the spaces between the delimiters and the quotes",
+            d = char::from(candidate.delimiter)
         ),
     }
 }

@@ -47,7 +47,9 @@ pub(crate) struct Quoting {
     /// 2,048 records DuckDB prefers a dialect that escapes one.
     pub escaped: bool,
     /// Where the first quote opened after spaces at a field's start lies
-    /// (`1, "a,b"`): DuckDB reads the value quoted, csv-core does not.
+    /// (`1, "a,b"`), or the first spaces after a closing quote before a
+    /// delimiter (`"a,b" ,1`): DuckDB reads the value quoted without the
+    /// spaces, csv-core reads the first unquoted and keeps the second.
     pub spaced: Option<usize>,
 }
 
@@ -69,7 +71,7 @@ pub(crate) fn quoting(sample: &[u8], candidate: &Candidate, end: SampleEnd) -> Q
         ..Quoting::default()
     };
     let (mut field_start, mut opened_at, mut just_closed) = (true, None, false);
-    let mut spaces = false;
+    let (mut spaces, mut spaces_after) = (false, None);
     let mut line_start = true;
     let mut at = 0;
     while at < sample.len() {
@@ -93,12 +95,16 @@ pub(crate) fn quoting(sample: &[u8], candidate: &Candidate, end: SampleEnd) -> Q
         if just_closed {
             // DuckDB's UNQUOTED state: spaces, then a delimiter or a line end.
             if space(b) {
+                spaces_after.get_or_insert(at - 1);
                 continue;
             }
             just_closed = false;
             if !is_break(b) && Some(b) != candidate.comment {
                 out.valid = false;
+            } else if let Some(from) = spaces_after {
+                out.spaced.get_or_insert(from);
             }
+            spaces_after = None;
         }
         if line_start && Some(b) == candidate.comment {
             // A comment line: nothing on it is quoted.

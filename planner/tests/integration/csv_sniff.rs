@@ -508,7 +508,7 @@ async fn a_quote_opened_after_a_space_is_refused_naming_file_and_line() {
     let session = bucket.session().await;
     let error = crate::support::error_of(&session, &format!("SELECT * FROM '{url}'")).await;
     assert!(
-        error.contains(&url) && error.contains("line 2 opens a quoted value after a space"),
+        error.contains(&url) && error.contains("line 2 has spaces beside a quoted value"),
         "{error}"
     );
 }
