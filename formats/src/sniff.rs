@@ -144,6 +144,16 @@ pub fn sniff_csv_sample(
         ));
     }
     if let Some((at, _)) = best
+        && let Some(start) = tried[at].2.empty_last_at
+    {
+        let line = 1 + options.skip as usize + memchr::memchr_iter(b'\n', &sample[..start]).count();
+        return Err(FormatError::Decode {
+            message: format!(
+                "line {line} and the lines below it end in one empty field more than the lines above (a delimiter at the end): DuckDB drops that field, s3sql's CSV reader cannot; remove the delimiters at the ends of those lines"
+            ),
+        });
+    }
+    if let Some((at, _)) = best
         && options.skip == 0
         && matches!(ragged, Ragged::Refused)
         && tried[at].2.notes > 0

@@ -43,8 +43,11 @@ pub(super) struct Records {
     /// Some field contains a line break.
     pub(super) newlines_in_values: bool,
     /// The first of the records ending the sample whose last field is
-    /// empty (`7,8,9,`), if the last record's is.
-    empty_last_from: Option<usize>,
+    /// empty (`7,8,9,`), if the last record's is, and where it starts.
+    empty_last_from: Option<(usize, usize)>,
+    /// Where the records [`Self::empty_last_columns`] counts start, when
+    /// it decided [`Self::mode`].
+    pub(super) empty_last_at: Option<usize>,
     /// How many first records DuckDB skips as notes (see
     /// `notes_columns`); set with [`Self::mode`].
     pub(super) notes: usize,
@@ -91,7 +94,10 @@ impl Records {
         let rows = self.field_counts.len();
         self.mode = match ragged {
             Ragged::Refused => match self.empty_last_columns() {
-                Some(columns) => (columns, rows),
+                Some(columns) => {
+                    self.empty_last_at = self.empty_last_from.map(|(_, at)| at);
+                    (columns, rows)
+                }
                 None => match self.notes_columns() {
                     Some((columns, notes)) => {
                         self.notes = notes;
@@ -111,7 +117,7 @@ impl Records {
     /// and errors at that row instead of making the file one column).
     /// `None` unless every record before them has that one field less.
     fn empty_last_columns(&self) -> Option<usize> {
-        let from = self.empty_last_from.filter(|&from| from > 0)?;
+        let (from, _) = self.empty_last_from.filter(|&(from, _)| from > 0)?;
         let (before, tail) = self.field_counts.split_at(from);
         let columns = tail[0].checked_sub(1)?;
         (before.iter().all(|&c| c == columns) && tail.iter().all(|&c| c == tail[0]))
@@ -310,6 +316,7 @@ fn split_records(
         complete_len: 0,
         newlines_in_values: false,
         empty_last_from: None,
+        empty_last_at: None,
         notes: 0,
     };
     let (mut pos, mut fields, mut newline) = (0, 0, false);
@@ -338,7 +345,7 @@ fn split_records(
                     fields > 1 && end.map(|at| sample[at]) == Some(candidate.delimiter);
                 records.empty_last_from = match (empty_last, records.empty_last_from) {
                     (true, Some(from)) => Some(from),
-                    (true, None) => Some(records.field_counts.len()),
+                    (true, None) => Some((records.field_counts.len(), records.complete_len)),
                     (false, _) => None,
                 };
                 records.field_counts.push(fields);

@@ -526,7 +526,11 @@ async fn an_extra_empty_last_field_is_an_error_naming_the_line() {
     let url = bucket.url("te/last.csv");
     let session = bucket.session().await;
     let error = crate::support::error_of(&session, &format!("SELECT * FROM '{url}'")).await;
-    assert!(error.contains(&url) && error.contains("line 4"), "{error}");
+    assert!(
+        error.contains(&url)
+            && error.contains("line 4 and the lines below it end in one empty field more"),
+        "{error}"
+    );
 }
 
 /// A title line before the header is refused naming the file and the
