@@ -100,6 +100,10 @@ pub fn sniff_csv_sample(
     end: SampleEnd,
 ) -> Result<(CsvDialect, bool), FormatError> {
     let sample = strip_bom(sample);
+    let end = match sample.len() > CSV_SAMPLE_BYTES {
+        true => SampleEnd::Cut,
+        false => end,
+    };
     let sample = &sample[..sample.len().min(CSV_SAMPLE_BYTES)];
     looks_like_text(sample)?;
     let sample = skip_lines(sample, options.skip);
@@ -169,7 +173,12 @@ pub fn sniff_csv_sample(
     else {
         return Ok((fixed, true));
     };
-    if !quoted && options.quote.is_none() && options.escape.is_none() {
+    // The sample covers DuckDB's: it is the whole file, or it holds
+    // DuckDB's sample of records. A sample cut by bytes before (long
+    // rows, the 8 MiB cap) says nothing of the records DuckDB sees past
+    // it, which may quote.
+    let covered = end == SampleEnd::File || records.field_counts.len() >= SNIFF_RECORDS;
+    if !quoted && covered && options.quote.is_none() && options.escape.is_none() {
         // DuckDB's first candidate is no quote: where the sample quotes
         // nothing it wins, and a quote past the sample is text (a `"`
         // opened there and never closed took every later row into one

@@ -712,6 +712,35 @@ fn a_sample_that_quotes_nothing_has_no_quote() {
     }
 }
 
+/// A sample cut by bytes before DuckDB's 20,480 records (long rows, the
+/// 8 MiB cap) keeps `"` though it quotes nothing: DuckDB's sample goes on
+/// past it, and a `16000,"quoted16000"` there is `quoted16000` (review 13
+/// F1; the sniffer dropped the quote and read `"quoted16000"`, or failed
+/// on `"Smith, John"`). A cut sample that holds the 20,480 records still
+/// has no quote.
+#[test]
+fn a_sample_cut_before_duckdbs_records_keeps_the_quote() {
+    let sample = |rows: usize| {
+        let mut text = String::from("id,name\n");
+        for i in 0..rows {
+            text.push_str(&format!("{i},row{i}\n"));
+        }
+        text
+    };
+    let cut = |text: &str| {
+        sniff_csv_with_hint(
+            text.as_bytes(),
+            &ReadOptions::default(),
+            None,
+            SampleEnd::Cut,
+        )
+        .unwrap()
+        .quote
+    };
+    assert_eq!(cut(&sample(16_000)), Some(b'"'));
+    assert_eq!(cut(&sample(25_000)), None);
+}
+
 /// A quote opened after a space (`1, "New York, NY"`) is refused, naming
 /// the line: DuckDB 1.5.5 reads such files quoted (`1, "New York, NY"` is
 /// (1, 'New York, NY'), with or without a header), arrow-csv's reader
