@@ -123,16 +123,17 @@ pub fn sniff_csv_sample(
     }
     let all: Vec<Candidate> = candidates(sample, options, delimiter_hint).collect();
     let ragged = Ragged::of(options);
-    let tried = split_by_each(sample, all.clone(), ragged, end);
+    let limit = sniff_records(options);
+    let tried = split_by_each(sample, all.clone(), ragged, end, limit);
     let sufficed = tried
         .iter()
-        .all(|(_, _, records)| records.field_counts.len() >= SNIFF_RECORDS);
-    let mut best = best_valid(sample, &tried, end);
+        .all(|(_, _, records)| records.field_counts.len() >= limit);
+    let mut best = best_valid(sample, &tried, end, limit);
     let tried = match best.is_none() && tried.len() < all.len() {
         // Every candidate that led was dropped: the others get their chance.
         true => {
-            let tried = split_all(sample, all, ragged, end);
-            best = best_valid(sample, &tried, end);
+            let tried = split_all(sample, all, ragged, end, limit);
+            best = best_valid(sample, &tried, end, limit);
             tried
         }
         false => tried,
@@ -177,7 +178,7 @@ pub fn sniff_csv_sample(
     // DuckDB's sample of records. A sample cut by bytes before (long
     // rows, the 8 MiB cap) says nothing of the records DuckDB sees past
     // it, which may quote.
-    let covered = end == SampleEnd::File || records.field_counts.len() >= SNIFF_RECORDS;
+    let covered = end == SampleEnd::File || records.field_counts.len() >= limit;
     if !quoted && covered && options.quote.is_none() && options.escape.is_none() {
         // DuckDB's first candidate is no quote: where the sample quotes
         // nothing it wins, and a quote past the sample is text (a `"`
@@ -202,6 +203,20 @@ pub fn sniff_csv_sample(
         ),
     };
     Ok((dialect, sufficed))
+}
+
+/// The records DuckDB 1.5.5 splits the sample into for the dialect:
+/// `sample_size` rows in whole chunks of 2,048 (20,480 by default, 2,048
+/// at least; every record for `-1`), so a quote past row 20,480 counts
+/// with a larger `sample_size`, as it does for the types.
+fn sniff_records(options: &ReadOptions) -> usize {
+    match options.sample_size {
+        None => SNIFF_RECORDS,
+        Some(rows) => rows
+            .div_ceil(DUCKDB_FIRST_CHUNK)
+            .max(1)
+            .saturating_mul(DUCKDB_FIRST_CHUNK),
+    }
 }
 
 /// The refusal of a file whose dialect, as DuckDB 1.5.5 sniffs it, opens a

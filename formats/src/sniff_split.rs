@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use csv_core::{ReadRecordResult, Reader, ReaderBuilder};
 
-use super::{DUCKDB_FIRST_CHUNK, SNIFF_RECORDS};
+use super::DUCKDB_FIRST_CHUNK;
 use crate::ReadOptions;
 use crate::sniff_quotes::{Candidate, Quoting, SampleEnd, quoting, spaced_quotes_moved};
 
@@ -186,6 +186,7 @@ pub(super) fn best_valid(
     sample: &[u8],
     tried: &[(usize, Candidate, Records)],
     end: SampleEnd,
+    limit: usize,
 ) -> Option<(usize, Quoting)> {
     let mut leads: Vec<(bool, bool)> = tried.iter().map(|(_, _, r)| r.lead()).collect();
     leads.sort_unstable();
@@ -196,7 +197,7 @@ pub(super) fn best_valid(
             .enumerate()
             .filter(|(_, (_, _, records))| records.lead() == lead)
             .filter_map(|(at, (rank, candidate, records))| {
-                let (read, end) = match records.field_counts.len() >= SNIFF_RECORDS {
+                let (read, end) = match records.field_counts.len() >= limit {
                     true => (&sample[..records.complete_len], SampleEnd::Cut),
                     false => (sample, end),
                 };
@@ -236,7 +237,7 @@ const PREFIX_RECORDS: usize = 1024;
 
 /// Each candidate's split of the sample, with its rank (its place in
 /// `candidates`), in two rounds: every candidate over the first
-/// [`PREFIX_RECORDS`] records, then over [`SNIFF_RECORDS`] those that split
+/// [`PREFIX_RECORDS`] records, then over `limit` those that split
 /// them into several agreeing columns. Rows that disagree never agree again
 /// and a count of columns all rows agree on cannot change, so a candidate
 /// that does not lead (several columns, every row agreeing) over the prefix
@@ -249,11 +250,12 @@ pub(super) fn split_by_each(
     candidates: Vec<Candidate>,
     ragged: Ragged,
     end: SampleEnd,
+    limit: usize,
 ) -> Vec<(usize, Candidate, Records)> {
     // Rows skipped by `ignore_errors` are those of no count but the most
     // common, which more rows can change: no prefix tells then.
     if matches!(ragged, Ragged::Skipped) {
-        return split_all(sample, candidates, ragged, end);
+        return split_all(sample, candidates, ragged, end, limit);
     }
     let prefix: Vec<bool> = candidates
         .iter()
@@ -263,32 +265,27 @@ pub(super) fn split_by_each(
         .iter()
         .enumerate()
         .filter(|(rank, _)| prefix[*rank])
-        .map(|(rank, c)| {
-            (
-                rank,
-                *c,
-                split_records(sample, c, SNIFF_RECORDS, ragged, end),
-            )
-        })
+        .map(|(rank, c)| (rank, *c, split_records(sample, c, limit, ragged, end)))
         .collect();
     if leading.iter().any(|(_, _, r)| r.lead() == (true, true)) {
         return leading;
     }
-    split_all(sample, candidates, ragged, end)
+    split_all(sample, candidates, ragged, end, limit)
 }
 
-/// Each candidate's split of the sample, with its rank.
+/// Each candidate's split of the sample into at most `limit` records, with its rank.
 pub(super) fn split_all(
     sample: &[u8],
     candidates: Vec<Candidate>,
     ragged: Ragged,
     end: SampleEnd,
+    limit: usize,
 ) -> Vec<(usize, Candidate, Records)> {
     candidates
         .into_iter()
         .enumerate()
         .map(|(rank, c)| {
-            let records = split_records(sample, &c, SNIFF_RECORDS, ragged, end);
+            let records = split_records(sample, &c, limit, ragged, end);
             (rank, c, records)
         })
         .collect()

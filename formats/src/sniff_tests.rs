@@ -741,6 +741,42 @@ fn a_sample_cut_before_duckdbs_records_keeps_the_quote() {
     assert_eq!(cut(&sample(25_000)), None);
 }
 
+/// The dialect is split from `sample_size` records in whole chunks of
+/// 2,048, as DuckDB 1.5.5 sniffs it: with `sample_size = -1` (or more
+/// than 20,480) a quote past row 20,480 is found (review 13 F3: the
+/// split stopped at 20,480 while the types read every row, and the read
+/// failed with arrow's "unequal lengths"); with `sample_size = 100` one at
+/// row 3,000 is not (DuckDB's `sniff_csv` gives no quote for both).
+#[test]
+fn the_dialect_is_split_from_sample_size_records() {
+    let file = |rows: usize, quoted_at: usize| {
+        let mut text = String::from("id,name\n");
+        for i in 0..rows {
+            match i == quoted_at {
+                true => text.push_str(&format!("{i},\"x,y\"\n")),
+                false => text.push_str(&format!("{i},row{i}\n")),
+            }
+        }
+        text
+    };
+    for (rows, quoted_at, sample_size, quote) in [
+        (25_000, 24_000, -1, Some(b'"')),
+        (25_000, 22_000, 20_481, Some(b'"')),
+        (25_000, 24_000, 20_481, None),
+        (5_000, 2_046, 100, Some(b'"')),
+        (5_000, 3_000, 100, None),
+    ] {
+        let options = with(&[("sample_size", OptionValue::Int(sample_size))]);
+        let text = file(rows, quoted_at);
+        let d = sniff_csv_with_hint(text.as_bytes(), &options, None, SampleEnd::File).unwrap();
+        assert_eq!(
+            (d.delimiter, d.quote),
+            (b',', quote),
+            "{quoted_at} {sample_size}"
+        );
+    }
+}
+
 /// A quote opened after a space (`1, "New York, NY"`) is refused, naming
 /// the line: DuckDB 1.5.5 reads such files quoted (`1, "New York, NY"` is
 /// (1, 'New York, NY'), with or without a header), arrow-csv's reader
