@@ -129,7 +129,11 @@ impl Records {
     /// skips them as notes and reads the others. `None` for any other
     /// sample.
     /// With how many notes: the records before the run of records with
-    /// the last one's count that ends the sample, each with fewer fields.
+    /// the last one's count that ends the sample, each with fewer fields,
+    /// the run starting within DuckDB's first 2,048 records (a run of one
+    /// too: `a,b\n1,2,3` is (1, 2, 3) in DuckDB; past the chunk DuckDB
+    /// fails to sniff, and the dialect that splits the chunk evenly errors
+    /// at the row).
     fn notes_columns(&self) -> Option<(usize, usize)> {
         let &columns = self.field_counts.last()?;
         let run = self
@@ -139,7 +143,8 @@ impl Records {
             .take_while(|&&c| c == columns)
             .count();
         let notes = &self.field_counts[..self.field_counts.len() - run];
-        (!notes.is_empty() && run > 1 && columns > 1 && notes.iter().all(|&c| c < columns))
+        let within = notes.len() < DUCKDB_FIRST_CHUNK;
+        (!notes.is_empty() && within && columns > 1 && notes.iter().all(|&c| c < columns))
             .then_some((columns, notes.len()))
     }
 
