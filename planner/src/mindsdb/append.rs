@@ -525,9 +525,9 @@ async fn splice(
             old.comment,
         )
     });
-    // What a sniffer of the object sees: whether its text holds a `"`,
-    // its line ends and bytes (for an object read unquoted).
-    let mut sampled = Sampled::default();
+    // What a sniffer of the object sees: whether its text opens a field
+    // with `"`, its line ends and bytes (for an object read unquoted).
+    let mut sampled = Sampled::new(old.options.delimiter.byte());
     let mut spare = Vec::new();
     let mut out = Out {
         output: &output,
@@ -588,7 +588,9 @@ async fn splice(
     options.json_array = false;
     // Read unquoted because its text quotes nothing (DuckDB's sniff): a
     // new value needing quotes gets `"`, which the sniffer then sees,
-    // while the object stays within its sample (checked per batch).
+    // while the object stays within its sample (checked per batch). A
+    // `"` inside an old value (`5" disk`) reads alike under that quote;
+    // one opening a field would not.
     let quote_added = options.format == CopyFormat::Csv && options.quote == 0 && !sampled.quote;
     if quote_added {
         (options.quote, options.escape) = (b'"', Some(b'"'));
@@ -745,17 +747,38 @@ mod tests {
 }
 
 /// What the CSV sniffer would see of an object's text so far.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Sampled {
-    /// A `"` occurs.
+    /// A `"` opens a field (at its start, after spaces or not): read
+    /// with `"` the object would split otherwise. A `"` inside a value
+    /// (`5" disk`) reads alike with or without it.
     quote: bool,
     lines: usize,
     bytes: usize,
+    /// The field delimiter.
+    delimiter: u8,
+    /// The text so far ends at a field's start, or in spaces after it
+    /// (the text goes in chunks).
+    field_start: bool,
 }
 
 impl Sampled {
+    fn new(delimiter: u8) -> Self {
+        Self {
+            quote: false,
+            lines: 0,
+            bytes: 0,
+            delimiter,
+            field_start: true,
+        }
+    }
+
     fn feed(&mut self, text: &[u8]) {
-        self.quote |= text.contains(&b'"');
+        for &b in text {
+            self.quote |= b == b'"' && self.field_start;
+            self.field_start =
+                b == self.delimiter || b == b'\n' || b == b'\r' || (b == b' ' && self.field_start);
+        }
         self.lines += text.iter().filter(|&&b| b == b'\n').count();
         self.bytes += text.len();
     }

@@ -2250,3 +2250,35 @@ async fn a_date_or_time_into_a_csv_text_column_without_dates_is_written_as_duckd
         ["1,TIMESTAMP,2024-03-01 10:00:00.5,TIME,1 day 02:00:00"]
     );
 }
+
+/// An object read unquoted whose text holds a `"` only inside a value
+/// (`1,5" disk`) takes a new value needing quotes, quoted with `"`: no
+/// field opens with that quote, so the sniffer reads the object's `5"`
+/// alike with the new quote, and DuckDB reads both rows back (review 13
+/// F5: refused because the text held a `"` byte at all). A `"` opening
+/// a field still refuses it (`noquote.csv` above).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_insert_quotes_a_value_where_the_objects_quote_is_inside_a_value() {
+    let bucket = Bucket::new().await;
+    let session = session_with_database(&bucket, &bucket.endpoint).await;
+    bucket.put("inch.csv", "a,b\n1,5\" disk\n").await;
+    let key = format!("{}inch.csv", bucket.prefix);
+    query(
+        &session,
+        &format!("INSERT INTO ds.`{key}` VALUES (2, 'y,z')"),
+    )
+    .await;
+    let text = String::from_utf8(object(&bucket, "inch.csv").await).unwrap();
+    assert_eq!(text, "a,b\n1,5\" disk\n2,\"y,z\"\n");
+    let sql = format!("SELECT a, b FROM ds.`{key}` ORDER BY a");
+    let ours = table_rows(&query(&session, &sql).await);
+    assert_eq!(ours, ["1,5\" disk", "2,y,z"]);
+    let theirs = duckdb(
+        Some(&bucket),
+        &[format!(
+            "SELECT a, b FROM '{}' ORDER BY a",
+            bucket.url("inch.csv")
+        )],
+    );
+    assert_eq!(duckdb_rows(&theirs[0]), ours);
+}
