@@ -753,6 +753,7 @@ struct Sampled {
     /// with `"` the object would split otherwise. A `"` inside a value
     /// (`5" disk`) reads alike with or without it.
     quote: bool,
+    /// Line ends: `\n`, `\r\n` or a `\r` alone (a classic Mac object).
     lines: usize,
     bytes: usize,
     /// The field delimiter.
@@ -760,6 +761,8 @@ struct Sampled {
     /// The text so far ends at a field's start, or in spaces after it
     /// (the text goes in chunks).
     field_start: bool,
+    /// The text so far ends in `\r`.
+    after_cr: bool,
 }
 
 impl Sampled {
@@ -770,16 +773,19 @@ impl Sampled {
             bytes: 0,
             delimiter,
             field_start: true,
+            after_cr: false,
         }
     }
 
     fn feed(&mut self, text: &[u8]) {
         for &b in text {
             self.quote |= b == b'"' && self.field_start;
+            // The `\n` of a `\r\n` was counted at its `\r`.
+            self.lines += usize::from(b == b'\r' || (b == b'\n' && !self.after_cr));
+            self.after_cr = b == b'\r';
             self.field_start =
                 b == self.delimiter || b == b'\n' || b == b'\r' || (b == b' ' && self.field_start);
         }
-        self.lines += text.iter().filter(|&&b| b == b'\n').count();
         self.bytes += text.len();
     }
 

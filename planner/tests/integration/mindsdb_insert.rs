@@ -2282,3 +2282,21 @@ async fn an_insert_quotes_a_value_where_the_objects_quote_is_inside_a_value() {
     );
     assert_eq!(duckdb_rows(&theirs[0]), ours);
 }
+
+/// An object read unquoted whose lines end in `\r` alone is past the
+/// sniffer's 20,480-row sample after 30,000 rows: a new value needing
+/// quotes is refused there, as for `\n` lines (review 13 F6: only `\n`
+/// was counted, so `"""hi"""` was written past DuckDB's sample and read
+/// back with its quotes).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_insert_counts_the_rows_of_an_object_with_cr_line_ends() {
+    let bucket = Bucket::new().await;
+    let session = session_with_database(&bucket, &bucket.endpoint).await;
+    let rows: String = (0..30_000).map(|i| format!("{i},v{i}\r")).collect();
+    bucket.put("cr.csv", format!("a,b\r{rows}")).await;
+    let error = refused(&session, &bucket, "cr.csv", "VALUES (99999, '\"hi\"')").await;
+    assert!(
+        error.contains("read without a quote character") && error.contains("nothing was written"),
+        "{error}"
+    );
+}
