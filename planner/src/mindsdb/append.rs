@@ -621,7 +621,7 @@ async fn splice(
         };
         if unreadable {
             return Err(target.error(
-                "the object is read without a quote character, so a new value holding the delimiter or a line break could not be quoted; nothing was written",
+                "the object is read without a quote character, so a new value holding the delimiter, a quote (`\"`) or a line break could not be quoted; nothing was written",
             ));
         }
         let shaped = match options.format {

@@ -2299,4 +2299,6 @@ async fn an_insert_counts_the_rows_of_an_object_with_cr_line_ends() {
         error.contains("read without a quote character") && error.contains("nothing was written"),
         "{error}"
     );
+    // The value holds a quote, and the refusal says so.
+    assert!(error.contains("a quote (`\"`)"), "{error}");
 }
