@@ -132,11 +132,24 @@ pub fn sniff_csv_sample(
     let tried = match best.is_none() && tried.len() < all.len() {
         // Every candidate that led was dropped: the others get their chance.
         true => {
-            let tried = split_all(sample, all, ragged, end, limit);
+            let tried = split_all(sample, all.clone(), ragged, end, limit);
             best = best_valid(sample, &tried, end, limit);
             tried
         }
         false => tried,
+    };
+    // Notes found by a dialect that quotes nothing lose to one whose
+    // quote reads every row evenly, as in DuckDB (`c0\nbb\n"a,b"` is one
+    // column, not two notes before `"a`, `b"`).
+    let (tried, best) = match best {
+        Some((at, read)) if tried[at].2.notes > 0 && !read.quoted => {
+            let every = split_all(sample, all, ragged, end, limit);
+            match quoted_even(sample, &every, end, limit) {
+                Some(found) => (every, Some(found)),
+                None => (tried, best),
+            }
+        }
+        _ => (tried, best),
     };
     if let Some((at, read)) = best
         && let Some(spaced) = read.spaced
@@ -617,7 +630,7 @@ mod header;
 #[path = "sniff_split.rs"]
 mod split;
 use header::first_row_is_header;
-use split::{Ragged, best_of, best_valid, split_all, split_by_each};
+use split::{Ragged, best_of, best_valid, quoted_even, split_all, split_by_each};
 
 #[cfg(test)]
 #[path = "sniff_tests.rs"]

@@ -214,6 +214,33 @@ pub(super) fn best_valid(
     })
 }
 
+/// The place in `tried` (every candidate's split) of the best candidate
+/// by [`Score`] whose quote DuckDB's strict mode reads, quoting a field,
+/// with every row agreeing and no notes, and how its quotes read the
+/// sample: DuckDB prefers it to a dialect quoting nothing that finds
+/// notes before the header.
+pub(super) fn quoted_even(
+    sample: &[u8],
+    tried: &[(usize, Candidate, Records)],
+    end: SampleEnd,
+    limit: usize,
+) -> Option<(usize, Quoting)> {
+    tried
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, c, r))| c.quote.is_some() && r.notes == 0 && r.lead().0)
+        .filter_map(|(at, (rank, candidate, records))| {
+            let (read, end) = match records.field_counts.len() >= limit {
+                true => (&sample[..records.complete_len], SampleEnd::Cut),
+                false => (sample, end),
+            };
+            let read = quoting(read, candidate, end);
+            (read.valid && read.quoted).then(|| (records.score(*rank, read), at, read))
+        })
+        .max_by_key(|(score, _, _)| *score)
+        .map(|(_, at, read)| (at, read))
+}
+
 /// The place in `tried` of the best candidate by [`Score`], however its
 /// quotes read: a file no dialect reads strictly (DuckDB refuses it)
 /// still gets the one that splits it best.

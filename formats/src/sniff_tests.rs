@@ -873,6 +873,15 @@ fn notes_before_the_header_are_refused_naming_the_skip() {
     for sample in ["a,b,c\n1,2,3\n4,5\n6,7,8\n", "a,b\n1,2\n3,4\nTotal: 2\n"] {
         assert_eq!(sniff(sample).delimiter, b'|', "{sample:?}");
     }
+    // Where `"` reads every row evenly, a quoted value is no end of notes:
+    // one column, as DuckDB reads these.
+    for sample in [
+        "c0\nbb\n\"a,b\"\n",
+        "a,b\n\"1,2,3\"\n",
+        "c0\nbb\n\"a,b\"\n\"c,d\"\n",
+    ] {
+        assert_eq!(sniff(sample).quote, Some(b'"'), "{sample:?}");
+    }
     // A longer line past DuckDB's first 2,048 records is no end of notes
     // (DuckDB fails to sniff): the dialect stays, the read errors there.
     let late = format!("a,b\n{}5,6,7\n", "1,2\n".repeat(3_000));
