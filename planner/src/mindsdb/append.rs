@@ -592,6 +592,17 @@ async fn splice(
     // `"` inside an old value (`5" disk`) reads alike under that quote;
     // one opening a field would not.
     let quote_added = options.format == CopyFormat::Csv && options.quote == 0 && !sampled.quote;
+    // The quotes the old text opens and, read unquoted, never closes: a
+    // new value holding one would close it, and the sniffer would then
+    // read every row between as one value (review 14, H1).
+    let unquoted = options.format == CopyFormat::Csv && options.quote == 0;
+    let left_open: Vec<u8> = [
+        (b'"', sampled.quote && unquoted),
+        (b'\'', sampled.apostrophe && unquoted),
+    ]
+    .into_iter()
+    .filter_map(|(quote, open)| open.then_some(quote))
+    .collect();
     if quote_added {
         (options.quote, options.escape) = (b'"', Some(b'"'));
     }
@@ -611,6 +622,12 @@ async fn splice(
         monitor.add_rows(mapped.num_rows() as u64);
         encoder.write(&mapped).await?;
         let plain = encoded.take(Vec::new());
+        if let Some(&quote) = left_open.iter().find(|&&q| plain.contains(&q)) {
+            return Err(target.error(format!(
+                "the object is read without a quote character and opens a quote ({}) it never closes, so a new value holding one would close it and join the rows between into one value; nothing was written (remove that character from the new values, or close the object's quote first)",
+                char::from(quote)
+            )));
+        }
         sampled.feed(&plain);
         let unreadable = match quote_added {
             // Quoted past the sniffer's sample: read unquoted there.
@@ -753,6 +770,8 @@ struct Sampled {
     /// with `"` the object would split otherwise. A `"` inside a value
     /// (`5" disk`) reads alike with or without it.
     quote: bool,
+    /// A `'` opens a field: DuckDB's sniffer tries it as a quote too.
+    apostrophe: bool,
     /// Line ends: `\n`, `\r\n` or a `\r` alone (a classic Mac object).
     lines: usize,
     bytes: usize,
@@ -769,6 +788,7 @@ impl Sampled {
     fn new(delimiter: u8) -> Self {
         Self {
             quote: false,
+            apostrophe: false,
             lines: 0,
             bytes: 0,
             delimiter,
@@ -780,6 +800,7 @@ impl Sampled {
     fn feed(&mut self, text: &[u8]) {
         for &b in text {
             self.quote |= b == b'"' && self.field_start;
+            self.apostrophe |= b == b'\'' && self.field_start;
             // The `\n` of a `\r\n` was counted at its `\r`.
             self.lines += usize::from(b == b'\r' || (b == b'\n' && !self.after_cr));
             self.after_cr = b == b'\r';

@@ -2302,3 +2302,31 @@ async fn an_insert_counts_the_rows_of_an_object_with_cr_line_ends() {
     // The value holds a quote, and the refusal says so.
     assert!(error.contains("a quote (`\"`)"), "{error}");
 }
+
+/// An object read unquoted whose text opens a quote it never closes
+/// (`1,"x` before more rows, which DuckDB reads as the text `"x`) refuses
+/// a new value holding that quote: written raw it would close the old
+/// one, and the object would read as one row (review 14, H1: `3,z"` was
+/// appended, and DuckDB then read `x\n2,y\n3,z` as one value). A new
+/// value without it still goes in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_insert_refuses_a_quote_that_would_close_an_old_open_one() {
+    let bucket = Bucket::new().await;
+    let session = session_with_database(&bucket, &bucket.endpoint).await;
+    for (name, text, values) in [
+        ("dq.csv", "a,b\n1,\"x\n2,y\n", "(3, 'z\"')"),
+        ("sq.csv", "a,b\n1,'x\n2,y\n", "(3, 'z''')"),
+        ("semi.csv", "a;b\n1;\"x\n2;y\n", "(3, 'z\"')"),
+    ] {
+        bucket.put(name, text).await;
+        let error = refused(&session, &bucket, name, &format!("VALUES {values}")).await;
+        assert!(
+            error.contains("quote") && error.contains("nothing was written"),
+            "{name}: {error}"
+        );
+        let key = format!("{}{name}", bucket.prefix);
+        query(&session, &format!("INSERT INTO ds.`{key}` VALUES (3, 'z')")).await;
+        let rows = query(&session, &format!("SELECT count(*) FROM ds.`{key}`")).await;
+        assert!(rows.iter().any(|l| l.contains("| 3 ")), "{name}: {rows:?}");
+    }
+}
