@@ -51,6 +51,10 @@ pub(super) struct Records {
     /// How many first records DuckDB skips as notes (see
     /// `notes_columns`); set with [`Self::mode`].
     pub(super) notes: usize,
+    /// Rows of another count are skipped (`ignore_errors`): they do not
+    /// make the split uneven, but fewer of them rank higher (a `#` note
+    /// read as a comment beats it read as a row to skip; review 14, H4).
+    skipping: bool,
 }
 
 /// Ranks candidates DuckDB's strict mode reads ([`quoting`]): rows all
@@ -61,8 +65,8 @@ pub(super) struct Records {
 /// one that quotes a field (DuckDB's preference: `'it''s'` is `it's`
 /// where `"` splits alike, and `"Smith, John"` is one value where `'`
 /// splits it alike), then, past DuckDB's first 2,048 records, one that
-/// escapes a quote, then how many rows agree, then more columns, then the
-/// earlier candidate.
+/// escapes a quote, then how many rows agree, then fewer rows skipped by
+/// `ignore_errors`, then more columns, then the earlier candidate.
 type Score = (
     bool,
     bool,
@@ -70,6 +74,7 @@ type Score = (
     bool,
     bool,
     usize,
+    std::cmp::Reverse<usize>,
     usize,
     std::cmp::Reverse<usize>,
 );
@@ -107,7 +112,10 @@ impl Records {
                 },
             },
             Ragged::Padded => (self.field_counts.iter().copied().max().unwrap_or(0), rows),
-            Ragged::Skipped => (columns, rows),
+            Ragged::Skipped => {
+                self.skipping = true;
+                (columns, agreeing)
+            }
         };
     }
 
@@ -156,11 +164,20 @@ impl Records {
     fn lead(&self) -> (bool, bool) {
         let (columns, agreeing) = self.columns();
         let chunk = &self.field_counts[..self.field_counts.len().min(DUCKDB_FIRST_CHUNK)];
-        let even = match agreeing + self.notes == self.field_counts.len() {
+        let even = match self.skipping || agreeing + self.notes == self.field_counts.len() {
             true => true,
             false => chunk.iter().all(|&count| count == chunk[0]),
         };
         (even, columns > 1)
+    }
+
+    /// Rows `ignore_errors` would skip (none otherwise).
+    fn skipped(&self) -> usize {
+        let (_, agreeing) = self.columns();
+        match self.skipping {
+            true => self.field_counts.len() - agreeing,
+            false => 0,
+        }
     }
 
     fn score(&self, rank: usize, quoting: Quoting) -> Score {
@@ -174,6 +191,7 @@ impl Records {
             quoting.quoted,
             quoting.escaped && many,
             agreeing,
+            std::cmp::Reverse(self.skipped()),
             columns,
             std::cmp::Reverse(rank),
         )
@@ -347,6 +365,7 @@ fn split_records(
         empty_last_from: None,
         empty_last_at: None,
         notes: 0,
+        skipping: false,
     };
     let (mut pos, mut fields, mut newline) = (0, 0, false);
     while records.field_counts.len() < limit {

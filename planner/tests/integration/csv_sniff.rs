@@ -563,3 +563,23 @@ async fn notes_before_the_header_are_refused_naming_the_skip() {
     );
     assert_eq!(ours, crate::support::duckdb_rows(&theirs[0]));
 }
+
+/// A `#` note before the header is a comment with `ignore_errors` too,
+/// as DuckDB reads it (review 14, H4: every row counted as agreeing, the
+/// dialect without a comment won and arrow failed on "unequal lengths").
+#[tokio::test]
+async fn a_comment_line_with_ignore_errors_is_sniffed_as_duckdb() {
+    let bucket = Bucket::new().await;
+    bucket
+        .put(
+            "cm/ie.csv",
+            "# exported 2024\nid,name,score\n1,ann,3.5\n2,bob,4\n3,cy,5\n",
+        )
+        .await;
+    let url = bucket.url("cm/ie.csv");
+    let sqls = [
+        format!("SELECT * FROM read_csv('{url}', ignore_errors = true) ORDER BY 1"),
+        format!("SELECT * FROM read_csv('{url}', ignore_errors = true, header = true) ORDER BY 1"),
+    ];
+    compare(&bucket, &sqls).await;
+}
