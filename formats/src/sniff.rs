@@ -278,25 +278,33 @@ pub fn sample_schema(
     dialect: &CsvDialect,
     options: &ReadOptions,
 ) -> Result<Schema, FormatError> {
-    Ok(sample_schema_rows(sample, dialect, options)?.0)
+    Ok(sample_schema_rows(sample, dialect, options, SampleEnd::Cut)?.0)
 }
 
 /// [`sample_schema`], and how many rows it typed: fewer than `sample_size`
 /// (DuckDB's 20,480 by default) says a longer sample of the same file
-/// may type it otherwise.
+/// may type it otherwise. Where the sample is the whole file (`end`), its
+/// last line is typed too, newline or not, as DuckDB types it: `a\n1\nx`
+/// is VARCHAR, and `a\n06:00\n248` no TIME reading `248` as microseconds
+/// (review 14, M6 and H2).
 pub fn sample_schema_rows(
     sample: &[u8],
     dialect: &CsvDialect,
     options: &ReadOptions,
+    end: SampleEnd,
 ) -> Result<(Schema, usize), FormatError> {
+    let whole = end == SampleEnd::File && sample.len() <= CSV_SAMPLE_BYTES;
     let sample = strip_bom(sample);
     let sample = skip_lines(&sample[..sample.len().min(CSV_SAMPLE_BYTES)], options.skip);
     // Up to the last line end (`\n`, or `\r` in a classic Mac file): the
     // sample may cut a record.
-    let end = sample
-        .iter()
-        .rposition(|&b| b == b'\n' || b == b'\r')
-        .map_or(sample.len(), |at| at + 1);
+    let end = match whole {
+        true => sample.len(),
+        false => sample
+            .iter()
+            .rposition(|&b| b == b'\n' || b == b'\r')
+            .map_or(sample.len(), |at| at + 1),
+    };
     let mut format = arrow_format(dialect)
         .with_header(dialect.has_header)
         .with_truncated_rows(options.null_padding);
@@ -306,7 +314,12 @@ pub fn sample_schema_rows(
         })?;
         format = format.with_null_regex(regex);
     }
-    let records = options.sample_size.unwrap_or(INFER_RECORDS);
+    // DuckDB samples whole chunks of 2,048 rows: `sample_size = 1` types
+    // from the first 2,048 (review 14, H2: `t\n06:00\n248` was TIME).
+    let records = match options.sample_size {
+        None => INFER_RECORDS,
+        Some(_) => sniff_records(options),
+    };
     let (schema, rows_typed) = format
         .clone()
         .infer_schema(Cursor::new(&sample[..end]), Some(records))

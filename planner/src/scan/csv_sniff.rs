@@ -150,7 +150,8 @@ impl CsvSampler {
         let named = |e: s3sql_formats::FormatError| in_file(e.into(), name);
         let (dialect, dialect_sufficed) =
             sniff_csv_sample(text, &self.options, delimiter_hint(name), end).map_err(named)?;
-        let (types, rows) = sample_schema_rows(text, &dialect, &self.options).map_err(named)?;
+        let (types, rows) =
+            sample_schema_rows(text, &dialect, &self.options, end).map_err(named)?;
         let wanted = self.options.sample_size.unwrap_or(DUCKDB_SAMPLE_SIZE);
         let sufficed = dialect_sufficed && rows >= wanted;
         Ok((FileSniff { dialect, types }, sufficed))

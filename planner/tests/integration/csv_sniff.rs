@@ -583,3 +583,30 @@ async fn a_comment_line_with_ignore_errors_is_sniffed_as_duckdb() {
     ];
     compare(&bucket, &sqls).await;
 }
+
+/// A file's last line without a newline is typed with the others, and
+/// `sample_size` types whole chunks of 2,048 rows, as DuckDB types them:
+/// `a\n1\nx` is VARCHAR (it was BIGINT, then "cannot read 'x'"), and a
+/// column of `06:00` with a `248` is VARCHAR, never a TIME reading `248`
+/// as microseconds (review 14, M6 and H2).
+#[tokio::test]
+async fn the_last_line_and_small_samples_type_as_duckdb() {
+    let bucket = Bucket::new().await;
+    bucket.put("ty/nonl.csv", "a\n1\nx").await;
+    bucket.put("ty/time_nonl.csv", "a\n06:00\n248").await;
+    bucket.put("ty/time_ss.csv", "t\n06:00\n248\n").await;
+    let url = |name: &str| bucket.url(&format!("ty/{name}.csv"));
+    let sqls = [
+        format!("SELECT * FROM '{}' ORDER BY 1", url("nonl")),
+        format!("SELECT * FROM '{}' ORDER BY 1", url("time_nonl")),
+        format!(
+            "SELECT * FROM read_csv('{}', sample_size = 1) ORDER BY 1",
+            url("time_ss")
+        ),
+        format!(
+            "DESCRIBE SELECT * FROM read_csv('{}', sample_size = 1)",
+            url("time_ss")
+        ),
+    ];
+    compare(&bucket, &sqls).await;
+}
