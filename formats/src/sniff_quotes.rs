@@ -116,8 +116,10 @@ pub(crate) fn quoting(sample: &[u8], candidate: &Candidate, end: SampleEnd) -> Q
             (field_start, spaces) = (true, false);
             continue;
         }
-        if field_start && space(b) {
-            // DuckDB's EMPTY_SPACE: a quote after spaces still opens the field.
+        if field_start && space(b) && !spaces {
+            // DuckDB's EMPTY_SPACE: a quote after one space still opens
+            // the field; after two it is text (`1,  "z"` is `  "z"`;
+            // review 14, M1).
             spaces = true;
             continue;
         }
@@ -172,8 +174,8 @@ pub(crate) fn spaced_quotes_moved(sample: &[u8], candidate: &Candidate) -> Optio
             (field_start, spaces_from) = (true, None);
             continue;
         }
-        if field_start && b == b' ' {
-            spaces_from.get_or_insert(at - 1);
+        if field_start && b == b' ' && spaces_from.is_none() {
+            spaces_from = Some(at - 1);
             continue;
         }
         if field_start && b == quote {
@@ -247,7 +249,8 @@ mod tests {
             comment: Some(b'#'),
         };
         let cases = [
-            ("1, \"a,b\"\n  \"c\",2\n", Some("1,\" a,b\"\n\"  c\",2\n")),
+            // One space is skipped before a quote, two make it text.
+            ("1, \"a,b\"\n  \"c\",2\n", Some("1,\" a,b\"\n  \"c\",2\n")),
             ("1,\"x, \"\" y\"\n", None),
             ("# a, \"b\n1,2\n", None),
             ("1,x \"y\"\n", None),

@@ -610,3 +610,21 @@ async fn the_last_line_and_small_samples_type_as_duckdb() {
     ];
     compare(&bucket, &sqls).await;
 }
+
+/// Two spaces or more before a quote make it text, as DuckDB 1.5.5 reads
+/// them (it skips one space before an opening quote, no more): the file
+/// was refused as "spaces beside a quoted value" (review 14, M1).
+#[tokio::test]
+async fn two_spaces_before_a_quote_make_it_text_as_duckdb() {
+    let bucket = Bucket::new().await;
+    bucket.put("sp/two.csv", "a,b\n1,  \"z\"\n").await;
+    bucket.put("sp/onecol.csv", "name\n  \"Smith\"\n").await;
+    // Bracketed: the table the comparison reads trims its cells.
+    let sqls = [("two", "b"), ("onecol", "name")].map(|(name, column)| {
+        format!(
+            "SELECT '[' || {column} || ']' AS v FROM '{}'",
+            bucket.url(&format!("sp/{name}.csv"))
+        )
+    });
+    compare(&bucket, &sqls).await;
+}
