@@ -107,6 +107,7 @@ pub fn sniff_csv_sample(
     let sample = &sample[..sample.len().min(CSV_SAMPLE_BYTES)];
     looks_like_text(sample)?;
     let sample = skip_lines(sample, options.skip);
+    refuse_comments_after_lone_crs(sample, options)?;
     let fixed = CsvDialect {
         delimiter: options.delimiter.unwrap_or(b','),
         quote: options.quote.unwrap_or(Some(b'"')),
@@ -216,6 +217,35 @@ pub fn sniff_csv_sample(
         ),
     };
     Ok((dialect, sufficed))
+}
+
+/// Refuses comment lines in a file whose lines end in a lone CR (`\r`, a
+/// classic Mac export): s3sql's reader (csv-core's) ends a comment only
+/// at `\n`, so the rows after one would be lost or the file read as one
+/// column (review 14, H3), where DuckDB skips the comment line.
+fn refuse_comments_after_lone_crs(sample: &[u8], options: &ReadOptions) -> Result<(), FormatError> {
+    if sample.contains(&b'\n') || !sample.contains(&b'\r') {
+        return Ok(());
+    }
+    // DuckDB sniffs `#` as a comment unless told the dialect.
+    let comment = match options.comment {
+        Some(comment) => comment,
+        None if options.auto_detect => b'#',
+        None => return Ok(()),
+    };
+    let commented = sample
+        .split(|&b| b == b'\r')
+        .skip(1)
+        .any(|line| line.first() == Some(&comment));
+    if !commented && options.comment.is_none_or(|c| sample.first() != Some(&c)) {
+        return Ok(());
+    }
+    Err(FormatError::Decode {
+        message: format!(
+            "the file's lines end in a lone CR (\\r) and some start with the comment character ({}): s3sql's CSV reader ends a comment only at \\n, DuckDB reads them; convert the line ends to \\n (or \\r\\n) first",
+            char::from(comment)
+        ),
+    })
 }
 
 /// The records DuckDB 1.5.5 splits the sample into for the dialect:

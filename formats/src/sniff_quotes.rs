@@ -108,7 +108,8 @@ pub(crate) fn quoting(sample: &[u8], candidate: &Candidate, end: SampleEnd) -> Q
         }
         if line_start && Some(b) == candidate.comment {
             // A comment line: nothing on it is quoted.
-            at += memchr::memchr(b'\n', &sample[at..]).map_or(sample.len() - at, |end| end + 1);
+            at += memchr::memchr2(b'\n', b'\r', &sample[at..])
+                .map_or(sample.len() - at, |end| end + 1);
             continue;
         }
         line_start = b == b'\n' || b == b'\r';
@@ -166,7 +167,8 @@ pub(crate) fn spaced_quotes_moved(sample: &[u8], candidate: &Candidate) -> Optio
             continue;
         }
         if line_start && Some(b) == candidate.comment {
-            at += memchr::memchr(b'\n', &sample[at..]).map_or(sample.len() - at, |end| end + 1);
+            at += memchr::memchr2(b'\n', b'\r', &sample[at..])
+                .map_or(sample.len() - at, |end| end + 1);
             continue;
         }
         line_start = b == b'\n' || b == b'\r';

@@ -4,7 +4,7 @@
 //! header.
 
 use crate::csv_lines::compare;
-use crate::support::Bucket;
+use crate::support::{Bucket, error_of};
 
 /// An impossible date or time in the sample makes the column VARCHAR, as
 /// in DuckDB, and every row reads (review-8e #6: typed DATE or TIMESTAMP,
@@ -627,4 +627,34 @@ async fn two_spaces_before_a_quote_make_it_text_as_duckdb() {
         )
     });
     compare(&bucket, &sqls).await;
+}
+
+/// Comment lines in a file whose lines end in a lone CR are refused,
+/// naming the line ends to convert: s3sql's reader ends a comment only at
+/// `\n` (review 14, H3: with `comment = '#'` the rows after it were lost,
+/// without it the file was one column). Such a file without comments
+/// reads as DuckDB reads it.
+#[tokio::test]
+async fn comments_in_a_lone_cr_file_are_refused_naming_the_line_ends() {
+    let bucket = Bucket::new().await;
+    bucket.put("cr/opt.csv", "a,b\r1,x\r#c\r2,y\r").await;
+    bucket
+        .put("cr/auto.csv", "id,name,v\r0,n0,1\r#c\r2,n2,3\r")
+        .await;
+    bucket.put("cr/plain.csv", "a,b\r1,x\r2,y\r").await;
+    let session = bucket.session().await;
+    for (name, options) in [("opt", ", comment = '#'"), ("auto", "")] {
+        let url = bucket.url(&format!("cr/{name}.csv"));
+        let error = error_of(
+            &session,
+            &format!("SELECT * FROM read_csv('{url}'{options})"),
+        )
+        .await;
+        assert!(
+            error.contains("lone CR") && error.contains("convert"),
+            "{name}: {error}"
+        );
+    }
+    let url = bucket.url("cr/plain.csv");
+    compare(&bucket, &[format!("SELECT * FROM '{url}' ORDER BY 1")]).await;
 }
