@@ -179,6 +179,19 @@ pub fn sniff_csv_sample(
     {
         return Err(notes_error(tried[at].2.notes));
     }
+    if let Some((at, _)) = best
+        && tried[at].2.columns().0 == 1
+        && !tried[at].2.newlines_in_values
+        && options.delimiter.is_none()
+        && mixed_line_ends(sample)
+        && [b',', b';', b'|', b'\t'].iter().any(|d| sample.contains(d))
+    {
+        // A ragged file is one column of whole lines, but DuckDB refuses
+        // one whose lines end in more than one way (review 14, M4).
+        return Err(FormatError::Decode {
+            message: "the file's lines end in more than one way (\\r\\n, \\n or \\r) and no delimiter splits them evenly: DuckDB fails to sniff it; make its line ends one kind, or give delim".into(),
+        });
+    }
     // A file no dialect reads strictly keeps the quote of the one that
     // splits it best, quoted or not.
     let best = best.map(|(at, read)| (at, read.quoted));
@@ -217,6 +230,21 @@ pub fn sniff_csv_sample(
         ),
     };
     Ok((dialect, sufficed))
+}
+
+/// Whether `sample`'s lines end in more than one way: `\r\n` beside a
+/// lone `\n` or a lone `\r`, or lone ones of both.
+fn mixed_line_ends(sample: &[u8]) -> bool {
+    let (mut crlf, mut lf, mut cr) = (false, false, false);
+    for (at, &b) in sample.iter().enumerate() {
+        match b {
+            b'\r' if sample.get(at + 1) == Some(&b'\n') => crlf = true,
+            b'\r' => cr = true,
+            b'\n' if at == 0 || sample[at - 1] != b'\r' => lf = true,
+            _ => {}
+        }
+    }
+    usize::from(crlf) + usize::from(lf) + usize::from(cr) > 1
 }
 
 /// Refuses comment lines in a file whose lines end in a lone CR (`\r`, a

@@ -81,7 +81,7 @@ type Score = (
 
 impl Records {
     /// The most common field count and how many records have it.
-    fn columns(&self) -> (usize, usize) {
+    pub(super) fn columns(&self) -> (usize, usize) {
         self.mode
     }
 

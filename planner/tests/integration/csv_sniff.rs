@@ -658,3 +658,28 @@ async fn comments_in_a_lone_cr_file_are_refused_naming_the_line_ends() {
     let url = bucket.url("cr/plain.csv");
     compare(&bucket, &[format!("SELECT * FROM '{url}' ORDER BY 1")]).await;
 }
+
+/// A ragged file whose lines end in more than one way is refused, naming
+/// the line ends, as DuckDB fails to sniff it (review 14, M4: it was read
+/// as one column of whole lines); a one-column file of quoted values with
+/// a line break inside one still reads as DuckDB reads it.
+#[tokio::test]
+async fn a_ragged_file_with_mixed_line_ends_is_refused_as_duckdb_refuses_it() {
+    let bucket = Bucket::new().await;
+    bucket.put("mx/ragged.csv", "a,b\r\n1,2,3\r\n4\n").await;
+    bucket
+        .put("mx/quoted.csv", "name\r\n\"a,b\"\r\n\"c\nd\"\r\n\"e\"\r\n")
+        .await;
+    let session = bucket.session().await;
+    let url = bucket.url("mx/ragged.csv");
+    let error = error_of(&session, &format!("SELECT * FROM '{url}'")).await;
+    assert!(error.contains("more than one way"), "{error}");
+    let url = bucket.url("mx/quoted.csv");
+    compare(
+        &bucket,
+        &[format!(
+            "SELECT replace(name, chr(10), '~') AS n FROM '{url}' ORDER BY 1"
+        )],
+    )
+    .await;
+}
