@@ -23,9 +23,16 @@ use futures::StreamExt;
 /// The zone hive partition names are written in.
 pub(crate) const UTC: &str = "UTC";
 
-/// The session's `TimeZone` (DataFusion's `execution.time_zone`).
+/// The session's `TimeZone` (DataFusion's `execution.time_zone`), or
+/// UTC where arrow cannot name it (`SET TimeZone = DEFAULT` stores
+/// `default`; the `SystemV` zones with daylight saving): a result is then
+/// shown in UTC, never refused (review of 0d60fee, H1).
 pub(crate) fn session_zone(options: &ConfigOptions) -> &str {
-    options.execution.time_zone.as_deref().unwrap_or(UTC)
+    let zone = options.execution.time_zone.as_deref().unwrap_or(UTC);
+    match zone.parse::<datafusion::arrow::array::timezone::Tz>() {
+        Ok(_) => zone,
+        Err(_) => UTC,
+    }
 }
 
 /// `array` with every zoned timestamp in it labelled `zone`; the array

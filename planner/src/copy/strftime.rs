@@ -149,7 +149,11 @@ pub(crate) fn chrono_format(
             'g' => out.push_str("%3f"),
             'n' => out.push_str("%9f"),
             'z' => match written {
-                Written::Zoned(tz) => out.push_str(&offset_text(tz).unwrap_or("%:::z".to_owned())),
+                // A named zone's offset varies per value: hours and
+                // minutes always (`+05:45`; `-05:00` where DuckDB writes
+                // `-05`), never hours alone, which put Kathmandu's
+                // instants 45 minutes off (review of 0d60fee, HIGH).
+                Written::Zoned(tz) => out.push_str(&offset_text(tz).unwrap_or("%:z".to_owned())),
                 _ => out.push_str("+00"),
             },
             'Z' => {

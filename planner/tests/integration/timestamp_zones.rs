@@ -294,3 +294,53 @@ async fn a_column_zoned_elsewhere_is_computed_in_a_utc_session_as_duckdb() {
     .await;
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// COPY's TIMESTAMPFORMAT `%z` writes a named zone's offset with its
+/// minutes, as DuckDB does, so Kolkata's and Kathmandu's times read back
+/// as the same instants (review of 0d60fee, HIGH: `%z` wrote whole hours,
+/// `2024-03-10 10:45:00+05` for DuckDB's `+05:45`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timestampformat_z_keeps_an_offsets_minutes_as_duckdb() {
+    use s3sql_planner::Session;
+    use s3sql_secrets::SecretManager;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = zoned_file(&dir);
+    for zone in ["Asia/Kathmandu", "Asia/Kolkata"] {
+        let ours = dir
+            .path()
+            .join(format!("ours-{}.csv", zone.replace('/', "_")));
+        let theirs = dir
+            .path()
+            .join(format!("theirs-{}.csv", zone.replace('/', "_")));
+        let copy = |out: &std::path::Path| {
+            format!(
+                "COPY (SELECT i, tz FROM '{path}' ORDER BY i) TO '{}' \
+                 (TIMESTAMPFORMAT '%Y-%m-%d %H:%M:%S%z')",
+                out.display()
+            )
+        };
+        let session = Session::with_secrets(SecretManager::new(None));
+        crate::support::query(&session, &format!("SET TimeZone = '{zone}'")).await;
+        crate::support::query(&session, &copy(&ours)).await;
+        crate::support::duckdb(None, &[format!("SET TimeZone = '{zone}'"), copy(&theirs)]);
+        let read = |p: &std::path::Path| std::fs::read_to_string(p).unwrap();
+        assert_eq!(read(&ours), read(&theirs), "{zone}");
+    }
+}
+
+/// `SET TimeZone = DEFAULT` goes back to UTC: a TIMESTAMPTZ's text is
+/// UTC's, as DuckDB's (review of 0d60fee, H1: every zoned result failed
+/// with "Invalid timezone \"default\"").
+#[tokio::test]
+async fn a_default_time_zone_shows_utc_as_duckdb() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = zoned_file(&dir);
+    let wrong = unlike_duckdb(&[
+        "SET TimeZone = 'Asia/Kolkata'".to_owned(),
+        "SET TimeZone = DEFAULT".to_owned(),
+        format!("SELECT i, tz::VARCHAR AS a FROM '{path}' ORDER BY i"),
+    ])
+    .await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
